@@ -1,0 +1,163 @@
+"""Loading: a spec file (Swagger 2.0, OAS 3.0 or 3.1; YAML or JSON) into a checked 3.x document."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openapi_pydantic import parse_obj
+from pydantic import ValidationError
+
+from adaptgen.errors import BuildWarning, InputError, Location
+from adaptgen.load.refs import RefResolver
+from adaptgen.load.source import SourceFile, join_pointer, read_source, split_pointer
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# Where Swagger 2.0 kept what 3.0 keeps under components: used to point messages at the
+# user's own file after conversion.
+_SWAGGER2_POINTERS = (
+    ("/components/schemas/", "/definitions/"),
+    ("/components/parameters/", "/parameters/"),
+    ("/components/responses/", "/responses/"),
+    ("/components/securitySchemes/", "/securityDefinitions/"),
+)
+
+
+@dataclass
+class Spec:
+    """A loaded spec: an OpenAPI 3.x document plus everything needed to talk about it."""
+
+    source: SourceFile  # the user's file; for 2.0 its data is the converted 3.0 document
+    document: dict[str, Any]
+    original_version: str
+    model: Any  # openapi_pydantic OpenAPI (3.0 or 3.1 flavour)
+    resolver: RefResolver
+    warnings: list[BuildWarning] = field(default_factory=list)
+
+    @property
+    def is_31(self) -> bool:
+        """OAS 3.1 schemas are JSON Schema 2020-12 (type arrays instead of `nullable`)."""
+        return str(self.document.get("openapi", "")).startswith("3.1")
+
+    def location(self, pointer: str) -> Location:
+        """Where `pointer` (into the 3.x document) is in the user's file."""
+        return self.source.location(pointer)
+
+
+class _Swagger2Source(SourceFile):
+    """The user's 2.0 file, holding the converted document, locating pointers in the original."""
+
+    def location(self, pointer: str | None = None) -> Location:
+        if pointer is not None:
+            for new, old in _SWAGGER2_POINTERS:
+                if pointer.startswith(new):
+                    pointer = old + pointer[len(new) :]
+                    break
+        return super().location(pointer)
+
+
+_VERSION_3 = re.compile(r"^3\.[01]\.\d+$")
+
+
+def load_spec(path: str | Path, *, allow_remote_refs: bool = False) -> Spec:
+    """Read, convert (2.0) and check a spec. Bad input raises `InputError` with a location."""
+    source = read_source(Path(path))
+    doc = source.data
+    if not isinstance(doc, dict):
+        raise InputError("not an OpenAPI document: the top level must be a mapping", source.location(""))
+    warnings: list[BuildWarning] = []
+    if "swagger" in doc:
+        version = str(doc["swagger"])
+        if version != "2.0":
+            raise InputError(
+                f"unsupported Swagger version {version!r} (supported: 2.0, 3.0.x, 3.1.x)",
+                source.location("/swagger"),
+            )
+        from adaptgen.load.swagger2 import convert_swagger2
+
+        try:
+            converted, notes = convert_swagger2(doc)
+        except ValueError as exc:
+            raise InputError(f"cannot convert Swagger 2.0: {exc}", source.location("")) from None
+        warnings.extend(BuildWarning(source.location(n.pointer), n.message) for n in notes)
+        source = _Swagger2Source(path=source.path, text=source.text, data=converted, kind=source.kind)
+        doc = converted
+    elif "openapi" in doc:
+        version = str(doc["openapi"])
+        if not _VERSION_3.match(version):
+            raise InputError(
+                f"unsupported OpenAPI version {version!r} (supported: 2.0, 3.0.x, 3.1.x)",
+                source.location("/openapi"),
+            )
+    else:
+        raise InputError(
+            "not an OpenAPI document: no 'openapi' or 'swagger' version field", source.location("")
+        )
+    if not isinstance(doc.get("paths", {}), dict):
+        raise InputError("'paths' must be a mapping", source.location("/paths"))
+
+    doc, model, dropped = _validate(doc, source)
+    warnings.extend(dropped)
+    if doc is not source.data:
+        source.data = doc
+    resolver = RefResolver(source, allow_remote=allow_remote_refs)
+    return Spec(source, doc, version, model, resolver, warnings)
+
+
+def _validate(doc: dict[str, Any], source: SourceFile) -> tuple[dict[str, Any], Any, list[BuildWarning]]:
+    """Check the document with openapi-pydantic.
+
+    An invalid operation is dropped with a warning (one bad operation must not fail a build of
+    hundreds); anything invalid outside operations is an `InputError`.
+    """
+    warnings: list[BuildWarning] = []
+    for _ in range(len(doc.get("paths") or {}) * len(HTTP_METHODS) + 1):
+        try:
+            return doc, parse_obj(doc), warnings
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+        first = errors[0]
+        tokens = _real_tokens(doc, first["loc"])
+        pointer = join_pointer(*tokens)
+        op_pointer = join_pointer(*tokens[:3]) if _is_operation(tokens) else None
+        if op_pointer is None:
+            raise InputError(f"invalid OpenAPI document: {_describe(first)}", source.location(pointer))
+        warnings.append(
+            BuildWarning(
+                source.location(pointer),
+                f"operation skipped, it is not valid OpenAPI: {_describe(first)}",
+            )
+        )
+        if doc is source.data:
+            doc = copy.deepcopy(doc)
+        path_key, method = split_pointer(op_pointer)[1:]
+        del doc["paths"][path_key][method]
+    raise InputError("invalid OpenAPI document", source.location(""))  # pragma: no cover
+
+
+def _is_operation(tokens: list[Any]) -> bool:
+    return len(tokens) >= 3 and tokens[0] == "paths" and tokens[2] in HTTP_METHODS
+
+
+def _real_tokens(doc: Any, loc: tuple[Any, ...]) -> list[Any]:
+    """The pointer tokens of a pydantic error location, leaving out union branch names."""
+    tokens: list[Any] = []
+    value = doc
+    for part in loc:
+        if isinstance(value, dict) and str(part) in value:
+            value = value[str(part)]
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            continue
+        tokens.append(part)
+    return tokens
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in error["loc"][-2:])
+    return f"{where}: {error['msg']}"

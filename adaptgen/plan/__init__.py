@@ -1,0 +1,440 @@
+"""Planning: from a loaded spec to the IR (`adaptgen.ir.Api`).
+
+One tool per operation. All spec understanding happens here: parameters merged and typed, bodies
+flattened, schemas made client-safe, names chosen, auth schemes mapped to env vars. A problem in
+one operation becomes a warning with its spec location and the rest of the build goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from adaptgen.errors import BuildWarning, InputError
+from adaptgen.ir import Api, Body, Param, SecurityScheme, SkippedOperation, Tool
+from adaptgen.load import HTTP_METHODS, Spec
+from adaptgen.load.source import SourceFile, join_pointer
+from adaptgen.plan.names import argument_name, snake_case, tool_name, unique_name
+from adaptgen.plan.schemas import SchemaInliner, clean_text
+
+# OpenAPI says these header parameters are ignored: the transport sets them.
+_IGNORED_HEADERS = {"accept", "content-type", "authorization"}
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+_DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Choices the user makes at build time."""
+
+    include_deprecated: bool = False
+
+
+class OperationProblem(Exception):
+    """Raised while planning one operation; the operation is skipped with a warning."""
+
+    def __init__(self, message: str, pointer: str) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+
+
+@dataclass
+class PlanResult:
+    """The IR plus what the build report needs to tell."""
+
+    api: Api
+    warnings: list[BuildWarning] = field(default_factory=list)
+
+
+def plan(
+    spec: Spec,
+    name: str,
+    options: PlanOptions | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> PlanResult:
+    """Turn a loaded spec into the IR for a server called `name`.
+
+    `progress(done, total)` is called after each operation (for a progress display).
+    """
+    options = options or PlanOptions()
+    planner = _Planner(spec, name, options, progress)
+    api = planner.run()
+    warnings = [*spec.warnings, *planner.warnings, *spec.resolver.warnings]
+    return PlanResult(api, warnings)
+
+
+class _Planner:
+    def __init__(
+        self,
+        spec: Spec,
+        name: str,
+        options: PlanOptions,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.progress = progress
+        self.spec = spec
+        self.name = name
+        self.options = options
+        self.doc = spec.document
+        self.source: SourceFile = spec.source
+        self.inliner = SchemaInliner(spec.resolver)
+        self.warnings: list[BuildWarning] = []
+        self.env_prefix = (snake_case(name) or "api").upper()
+
+    def warn(self, pointer: str, message: str) -> None:
+        self.warnings.append(BuildWarning(self.spec.location(pointer), message))
+
+    def run(self) -> Api:
+        schemes = self._security_schemes()
+        tools: list[Tool] = []
+        skipped: list[SkippedOperation] = []
+        taken: set[str] = set()
+        operations = list(self._operations())
+        for done, (path, method, op, op_pointer, path_item) in enumerate(operations, 1):
+            if self.progress is not None:
+                self.progress(done, len(operations))
+            op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
+            label = op_id or f"{method.upper()} {path}"
+            if op.get("deprecated") is True and not self.options.include_deprecated:
+                skipped.append(SkippedOperation(label, method.upper(), path, "deprecated"))
+                continue
+            try:
+                tool = self._tool(path, method, op, op_pointer, path_item, schemes, taken)
+            except OperationProblem as problem:
+                self.warn(problem.pointer, f"operation skipped: {problem}")
+                skipped.append(SkippedOperation(label, method.upper(), path, str(problem)))
+                continue
+            tools.append(tool)
+        info = self.doc.get("info") or {}
+        return Api(
+            name=self.name,
+            title=str(info.get("title") or self.name),
+            version=str(info.get("version") or ""),
+            spec_file=self.source.path.name,
+            spec_version=self.spec.original_version,
+            env_prefix=self.env_prefix,
+            base_url=self._base_url(),
+            description=clean_text(str(info.get("description") or "")),
+            tools=tuple(tools),
+            security_schemes=tuple(schemes.values()),
+            security=self._requirements(self.doc.get("security"), schemes, "/security") or (),
+            skipped=tuple(skipped),
+        )
+
+    # -- operations ------------------------------------------------------------------------
+
+    def _operations(self):
+        operation_ids: dict[str, str] = {}
+        for path, item in (self.doc.get("paths") or {}).items():
+            item_pointer = join_pointer("paths", path)
+            if isinstance(item, dict) and "$ref" in item:
+                resolved = self.spec.resolver.resolve(item["$ref"], self.source, item_pointer)
+                item = resolved.value if resolved else {}
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if not isinstance(op, dict):
+                    continue
+                op_pointer = join_pointer("paths", path, method)
+                op_id = op.get("operationId")
+                if isinstance(op_id, str):
+                    if op_id in operation_ids:
+                        raise InputError(
+                            f"duplicate operationId {op_id!r} (first used at "
+                            f"{self.spec.location(operation_ids[op_id])})",
+                            self.spec.location(op_pointer + "/operationId"),
+                        )
+                    operation_ids[op_id] = op_pointer + "/operationId"
+                yield path, method, op, op_pointer, item
+
+    def _tool(
+        self,
+        path: str,
+        method: str,
+        op: dict[str, Any],
+        op_pointer: str,
+        path_item: dict[str, Any],
+        schemes: dict[str, SecurityScheme],
+        taken: set[str],
+    ) -> Tool:
+        op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
+        name = unique_name(tool_name(op_id, method, path), taken)
+        params = self._parameters(path_item, op, op_pointer, schemes)
+        body, body_params = self._body(op, op_pointer)
+        params = _assign_names(params + body_params)
+        missing = [
+            seg[1:-1]
+            for seg in _path_params(path)
+            if not any(p.location == "path" and p.api_name == seg[1:-1] for p in params)
+        ]
+        if missing:
+            # The upstream needs these to build the URL: make them plain required strings.
+            extra = [
+                Param(argument_name(m), m, "path", {"type": "string"}, True) for m in missing
+            ]
+            self.warn(op_pointer, f"path parameter(s) not declared, added as strings: {missing}")
+            params = _assign_names(params + extra)
+        upper = method.upper()
+        annotations: dict[str, bool] = {"readOnlyHint": upper in _READ_METHODS}
+        if upper == "DELETE":
+            annotations["destructiveHint"] = True
+        if upper in ("PUT", "DELETE"):
+            annotations["idempotentHint"] = True
+        security = None
+        if "security" in op:
+            security = self._requirements(op["security"], schemes, op_pointer + "/security")
+        summary = clean_text(str(op.get("summary") or ""))
+        return Tool(
+            name=name,
+            operation_id=op_id or "",
+            method=upper,
+            path=path,
+            description=_describe(summary, clean_text(str(op.get("description") or "")), upper, path),
+            params=tuple(params),
+            annotations=annotations,
+            pointer=op_pointer,
+            title=summary.split("\n")[0] if summary else None,
+            tags=tuple(str(t) for t in op.get("tags") or [] if isinstance(t, str)),
+            body=body,
+            security=security,
+        )
+
+    def _parameters(
+        self,
+        path_item: dict[str, Any],
+        op: dict[str, Any],
+        op_pointer: str,
+        schemes: dict[str, SecurityScheme],
+    ) -> list[Param]:
+        merged: dict[tuple[str, str], tuple[dict[str, Any], SourceFile, str]] = {}
+        item_pointer = op_pointer.rsplit("/", 1)[0]
+        for owner, pointer in ((path_item, item_pointer), (op, op_pointer)):
+            for i, raw in enumerate(owner.get("parameters") or []):
+                at = f"{pointer}/parameters/{i}"
+                value, source, value_pointer = raw, self.source, at
+                if isinstance(raw, dict) and "$ref" in raw:
+                    resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
+                    if resolved is None:
+                        raise OperationProblem(f"remote parameter {raw['$ref']} not fetched", at)
+                    value, source, value_pointer = (
+                        resolved.value,
+                        resolved.source,
+                        resolved.pointer,
+                    )
+                if not isinstance(value, dict) or "name" not in value or "in" not in value:
+                    raise OperationProblem("parameter without name or in", at)
+                merged[(str(value["in"]), str(value["name"]))] = (value, source, value_pointer)
+        supplied = {
+            (s.location, (s.param_name or "").lower()) for s in schemes.values() if s.location
+        }
+        params: list[Param] = []
+        for (location, api_name), (value, source, pointer) in merged.items():
+            if location == "header" and api_name.lower() in _IGNORED_HEADERS:
+                continue
+            if (location, api_name.lower()) in supplied:
+                continue  # a credential: the runtime adds it, the agent never sees it
+            if location not in _DEFAULT_STYLE:
+                raise OperationProblem(f"parameter location {location!r} unknown", pointer)
+            schema = self._param_schema(value, source, pointer)
+            style = value.get("style")
+            explode = value.get("explode")
+            default_style = _DEFAULT_STYLE[location]
+            style = style if isinstance(style, str) and style != default_style else None
+            if not isinstance(explode, bool) or explode == ((style or default_style) == "form"):
+                explode = None
+            params.append(
+                Param(
+                    name=argument_name(api_name),
+                    api_name=api_name,
+                    location=location,  # type: ignore[arg-type]
+                    schema=schema,
+                    required=location == "path" or value.get("required") is True,
+                    style=style,
+                    explode=explode,
+                )
+            )
+        return params
+
+    def _param_schema(self, value: dict[str, Any], source: SourceFile, pointer: str) -> dict:
+        if "schema" in value:
+            schema = self.inliner.inline(value["schema"], source, pointer + "/schema")
+        elif isinstance(value.get("content"), dict) and value["content"]:
+            media = next(iter(value["content"]))
+            media_obj = value["content"][media] or {}
+            schema = self.inliner.inline(
+                media_obj.get("schema"), source, join_pointer(pointer[1:], "content", media)
+            )
+        else:
+            schema = {}
+        description = value.get("description")
+        if isinstance(description, str) and description.strip():
+            rest = {k: v for k, v in schema.items() if k != "description"}
+            schema = {"description": clean_text(description), **rest}
+        return schema
+
+    def _body(self, op: dict[str, Any], op_pointer: str) -> tuple[Body | None, list[Param]]:
+        raw = op.get("requestBody")
+        if raw is None:
+            return None, []
+        at = op_pointer + "/requestBody"
+        source = self.source
+        if isinstance(raw, dict) and "$ref" in raw:
+            resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
+            if resolved is None:
+                raise OperationProblem(f"remote requestBody {raw['$ref']} not fetched", at)
+            raw, source, at = resolved.value, resolved.source, resolved.pointer
+        content = raw.get("content") if isinstance(raw, dict) else None
+        if not isinstance(content, dict) or not content:
+            return None, []
+        media = _choose_media_type(list(content))
+        media_obj = content.get(media) or {}
+        schema_pointer = f"{at}/content/{media.replace('~', '~0').replace('/', '~1')}/schema"
+        schema = self.inliner.inline(media_obj.get("schema"), source, schema_pointer)
+        required = raw.get("required") is True
+        description = clean_text(str(raw.get("description") or ""))
+        structured = media == "application/json" or media.endswith("+json") or media in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        )
+        props = schema.get("properties")
+        if structured and isinstance(props, dict) and props and "anyOf" not in schema:
+            needed = set(schema.get("required") or [])
+            params = [
+                Param(argument_name(name), name, "body", sub, required and name in needed)
+                for name, sub in props.items()
+            ]
+            return Body(media, required, flattened=True), params
+        if description:
+            rest = {k: v for k, v in schema.items() if k != "description"}
+            schema = {"description": description, **rest}
+        if not structured and not schema:
+            schema = {"type": "string", "description": description or f"Request body ({media})."}
+        return Body(media, required, flattened=False), [Param("body", "", "body", schema, required)]
+
+    # -- security and servers -----------------------------------------------------------------
+
+    def _security_schemes(self) -> dict[str, SecurityScheme]:
+        raw = (self.doc.get("components") or {}).get("securitySchemes") or {}
+        schemes: dict[str, SecurityScheme] = {}
+        for key, value in raw.items():
+            pointer = join_pointer("components", "securitySchemes", key)
+            if isinstance(value, dict) and "$ref" in value:
+                resolved = self.spec.resolver.resolve(value["$ref"], self.source, pointer)
+                value = resolved.value if resolved else None
+            if not isinstance(value, dict):
+                continue
+            scheme = self._scheme(key, value, pointer)
+            if scheme is not None:
+                schemes[key] = scheme
+        return schemes
+
+    def _scheme(self, key: str, value: dict[str, Any], pointer: str) -> SecurityScheme | None:
+        base = f"{self.env_prefix}_{(snake_case(key) or 'auth').upper()}"
+        kind = value.get("type")
+        description = clean_text(str(value.get("description") or "")) or None
+        if kind == "apiKey":
+            location = value.get("in")
+            if location not in ("header", "query", "cookie") or not value.get("name"):
+                self.warn(pointer, "apiKey scheme without a valid 'in' and 'name': ignored")
+                return None
+            return SecurityScheme(
+                key, "api_key", (base,), str(location), str(value["name"]), description
+            )
+        if kind == "http":
+            http_scheme = str(value.get("scheme") or "").lower()
+            if http_scheme == "bearer":
+                env = base if base.endswith("TOKEN") else base + "_TOKEN"
+                return SecurityScheme(key, "bearer", (env,), description=description)
+            if http_scheme == "basic":
+                return SecurityScheme(
+                    key, "basic", (base + "_USERNAME", base + "_PASSWORD"), description=description
+                )
+            self.warn(pointer, f"HTTP auth scheme {http_scheme!r} is not supported: ignored")
+            return None
+        if kind in ("oauth2", "openIdConnect"):
+            # Until token flows are wired, an access token can be given directly.
+            env = base if base.endswith("TOKEN") else base + "_TOKEN"
+            return SecurityScheme(key, "bearer", (env,), description=description)
+        self.warn(pointer, f"security scheme type {kind!r} is not supported: ignored")
+        return None
+
+    def _requirements(
+        self, raw: Any, schemes: dict[str, SecurityScheme], pointer: str
+    ) -> tuple[tuple[str, ...], ...] | None:
+        if not isinstance(raw, list):
+            return None
+        alternatives: list[tuple[str, ...]] = []
+        for i, requirement in enumerate(raw):
+            if not isinstance(requirement, dict):
+                continue
+            names = tuple(requirement)
+            unknown = [n for n in names if n not in schemes]
+            if unknown:
+                self.warn(f"{pointer}/{i}", f"security requirement names unusable scheme(s) {unknown}")
+                continue
+            alternatives.append(names)
+        return tuple(alternatives)
+
+    def _base_url(self) -> str:
+        servers = self.doc.get("servers") or []
+        if not servers or not isinstance(servers[0], dict):
+            return ""
+        server = servers[0]
+        url = str(server.get("url") or "")
+        for var, spec in (server.get("variables") or {}).items():
+            if isinstance(spec, dict) and "default" in spec:
+                url = url.replace("{" + var + "}", str(spec["default"]))
+        return url.rstrip("/")
+
+
+def _choose_media_type(media_types: list[str]) -> str:
+    """JSON first, then form posts, then multipart, then whatever the spec lists first."""
+    lowered = {m.split(";")[0].strip().lower(): m for m in media_types}
+    for wanted in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
+        if wanted in lowered:
+            return wanted
+    for plain, original in lowered.items():
+        if plain.endswith("+json"):
+            return plain
+    return next(iter(lowered))
+
+
+def _path_params(path: str) -> list[str]:
+    return [seg for seg in _segments(path) if seg.startswith("{") and seg.endswith("}")]
+
+
+def _segments(path: str) -> list[str]:
+    import re
+
+    return re.findall(r"\{[^}]+\}", path)
+
+
+def _assign_names(params: list[Param]) -> list[Param]:
+    """Make argument names unique: path and query names win, body fields yield (`body_id`)."""
+    order = {"path": 0, "query": 1, "header": 2, "cookie": 3, "body": 4}
+    taken: set[str] = set()
+    renamed: dict[int, Param] = {}
+    for index, param in sorted(enumerate(params), key=lambda ip: (order[ip[1].location], ip[0])):
+        name = param.name
+        if name in taken:
+            name = f"{param.location}_{param.name}"
+        name = unique_name(name, taken)
+        renamed[index] = param if name == param.name else _replace(param, name=name)
+    # Required arguments first keeps generated signatures valid Python; spec order otherwise.
+    ordered = [renamed[i] for i in range(len(params))]
+    return [p for p in ordered if p.required] + [p for p in ordered if not p.required]
+
+
+def _replace(param: Param, **changes: Any) -> Param:
+    from dataclasses import replace
+
+    return replace(param, **changes)
+
+
+def _describe(summary: str, description: str, method: str, path: str) -> str:
+    if description and summary and not description.startswith(summary.rstrip(".")):
+        return f"{summary}\n\n{description}"
+    return description or summary or f"{method} {path}"

@@ -1,0 +1,184 @@
+"""Rendering: the IR printed into `generated/<name>/` with Jinja2, formatted, written atomically.
+
+The output is a pure function of the IR: no timestamps, no absolute paths, no set or hash order,
+so it is byte-identical across runs, machines and hash seeds, and a PR diff shows exactly what
+agents will see change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from adaptgen.errors import BuildError
+from adaptgen.ir import Api, Tool
+from adaptgen.render import pycode
+
+CATALOG_FILE = "catalog.json"
+GENERATED_FILES = ("server.py", CATALOG_FILE, "README.md")
+
+
+def templates_dir() -> Path:
+    """Templates ship inside the wheel (adaptgen/templates); in a checkout they sit at the top."""
+    packaged = Path(__file__).resolve().parents[1] / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - we emit Python and Markdown, every value via a filter
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["py"] = pycode.py_literal
+    env.filters["pytype"] = pycode.py_type
+    env.filters["pyname"] = pycode.python_name
+    env.filters["docstring"] = pycode.docstring
+    env.filters["signature"] = pycode.signature_param
+    env.filters["md"] = _markdown_cell
+    env.filters["first_line"] = lambda text: (text or "").strip().split("\n")[0]
+    return env
+
+
+def catalog(api: Api) -> dict[str, Any]:
+    """The agent-facing surface plus how each tool reaches the upstream (catalog.json)."""
+    return {
+        "api": {
+            "name": api.name,
+            "title": api.title,
+            "version": api.version,
+            "spec_file": api.spec_file,
+            "spec_version": api.spec_version,
+            "description": api.description,
+            "base_url": api.base_url,
+            "env_prefix": api.env_prefix,
+            "env": api.env_vars(),
+            "security_schemes": [
+                {k: v for k, v in vars(s).items() if v is not None} for s in api.security_schemes
+            ],
+            "security": [list(alt) for alt in api.security],
+        },
+        "tools": [_tool_entry(tool) for tool in api.tools],
+        "skipped": [vars(s) for s in api.skipped],
+    }
+
+
+def _tool_entry(tool: Tool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": tool.name}
+    if tool.title:
+        entry["title"] = tool.title
+    entry["description"] = tool.description
+    entry["annotations"] = tool.annotations
+    if tool.tags:
+        entry["tags"] = list(tool.tags)
+    entry["input_schema"] = tool.input_schema()
+    params = []
+    for p in tool.params:
+        spec: dict[str, Any] = {"name": p.name, "in": p.location, "api_name": p.api_name}
+        if pycode.python_name(p.name) != p.name:
+            spec["py_name"] = pycode.python_name(p.name)
+        if p.style is not None:
+            spec["style"] = p.style
+        if p.explode is not None:
+            spec["explode"] = p.explode
+        params.append(spec)
+    upstream: dict[str, Any] = {
+        "operation_id": tool.operation_id,
+        "method": tool.method,
+        "path": tool.path,
+        "params": params,
+    }
+    if tool.body is not None:
+        upstream["body"] = {
+            "media_type": tool.body.media_type,
+            "required": tool.body.required,
+            "flattened": tool.body.flattened,
+        }
+    if tool.security is not None:
+        upstream["security"] = [list(alt) for alt in tool.security]
+    entry["upstream"] = upstream
+    return entry
+
+
+def render(api: Api) -> dict[str, str]:
+    """File name -> text for everything in `generated/<name>/` (Python not yet formatted)."""
+    env = _environment()
+    context = {"api": api, "tools": api.tools}
+    return {
+        "server.py": env.get_template("server.py.j2").render(context),
+        CATALOG_FILE: json.dumps(catalog(api), indent=2, ensure_ascii=False) + "\n",
+        "README.md": env.get_template("README.md.j2").render(context),
+    }
+
+
+def format_python(files: dict[str, str]) -> dict[str, str]:
+    """Run the pinned ruff formatter (isolated from any user config) over the Python files."""
+    from ruff.__main__ import find_ruff_bin
+
+    out = dict(files)
+    for name, text in files.items():
+        if not name.endswith(".py"):
+            continue
+        result = subprocess.run(
+            [find_ruff_bin(), "format", "--isolated", "--line-length", "100",
+             "--stdin-filename", name, "-"],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            detail = result.stderr.decode("utf-8", "replace").strip()
+            raise BuildError(f"generated {name} is not valid Python (a bug in adaptgen): {detail}")
+        out[name] = result.stdout.decode("utf-8")
+    return out
+
+
+def write_atomic(target: Path, files: dict[str, str]) -> None:
+    """Replace directory `target` with exactly `files`, all at once.
+
+    Everything is written to a sibling temp dir first; only a complete output is swapped in, so
+    a failed build leaves the previous `target` exactly as it was.
+    """
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        for name, text in sorted(files.items()):
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        os.chmod(staging, 0o755)
+        if target.exists():
+            backup = target.parent / f".{target.name}.old-{os.getpid()}"
+            os.replace(target, backup)
+            try:
+                os.replace(staging, target)
+            except OSError:
+                os.replace(backup, target)
+                raise
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _markdown_cell(text: str) -> str:
+    return " ".join((text or "").split()).replace("|", "\\|")
+
+

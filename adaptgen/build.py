@@ -1,0 +1,81 @@
+"""The build: load -> plan -> render -> write, and the report users read afterwards."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adaptgen.errors import BuildWarning, InputError
+from adaptgen.ir import Api
+from adaptgen.load import load_spec
+from adaptgen.plan import PlanOptions, plan
+from adaptgen.plan.names import snake_case
+from adaptgen.render import catalog, format_python, render, write_atomic
+
+
+@dataclass
+class BuildOptions:
+    """What `adaptgen build` was asked to do."""
+
+    spec: Path
+    out: Path = Path("generated")
+    name: str | None = None
+    allow_remote_refs: bool = False
+    include_deprecated: bool = False
+    progress: Callable[[int, int], None] | None = None
+
+    @property
+    def api_name(self) -> str:
+        """The package name: `--name`, else the spec's file stem, snake_cased."""
+        raw = self.name if self.name is not None else self.spec.name.split(".")[0]
+        name = snake_case(raw)
+        if not name or not name[0].isalpha():
+            raise InputError(f"cannot make a server name from {raw!r}: pass --name")
+        return name
+
+
+@dataclass
+class BuildReport:
+    """What a build produced, for the CLI report and for tests."""
+
+    api: Api
+    out_dir: Path
+    files: dict[str, str]
+    warnings: list[BuildWarning] = field(default_factory=list)
+
+    @property
+    def tools_list_bytes(self) -> int:
+        """Size of the tools/list payload (name, title, description, inputSchema, annotations)."""
+        tools = []
+        for entry in catalog(self.api)["tools"]:
+            tool = {"name": entry["name"]}
+            if "title" in entry:
+                tool["title"] = entry["title"]
+            tool["description"] = entry["description"]
+            tool["inputSchema"] = entry["input_schema"]
+            tool["annotations"] = entry["annotations"]
+            tools.append(tool)
+        return len(json.dumps({"tools": tools}, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def generate(options: BuildOptions) -> BuildReport:
+    """Everything but the write: the files a build would produce."""
+    name = options.api_name
+    spec = load_spec(options.spec, allow_remote_refs=options.allow_remote_refs)
+    result = plan(
+        spec,
+        name,
+        PlanOptions(include_deprecated=options.include_deprecated),
+        progress=options.progress,
+    )
+    files = format_python(render(result.api))
+    return BuildReport(result.api, options.out / name, files, sorted(set(result.warnings)))
+
+
+def build(options: BuildOptions) -> BuildReport:
+    """Build and write `out/<name>/` atomically."""
+    report = generate(options)
+    write_atomic(report.out_dir, report.files)
+    return report

@@ -1,0 +1,124 @@
+"""The `adaptgen` command line.
+
+Exit codes: 0 ok, 1 build failed, 2 bad usage or bad input (spec/hints errors with file:line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from adaptgen import __version__
+from adaptgen.errors import AdaptgenError, InputError
+
+PROGRESS_THRESHOLD = 50  # operations; smaller specs build faster than a progress bar draws
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `adaptgen` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except AdaptgenError as exc:
+        print(f"adaptgen: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="adaptgen",
+        description="Turn a legacy OpenAPI spec into an agent-ready MCP server.",
+    )
+    parser.add_argument("--version", action="version", version=f"adaptgen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="generate an MCP server from a spec")
+    build.add_argument("spec", type=Path, help="OpenAPI 3.x or Swagger 2.0 file (YAML or JSON)")
+    build.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
+    build.add_argument("--name", help="server name (default: the spec's file stem)")
+    build.add_argument(
+        "--allow-remote-refs",
+        action="store_true",
+        help="fetch http(s) $refs at build time (default: relax them, with a warning)",
+    )
+    build.add_argument(
+        "--include-deprecated", action="store_true", help="make tools of deprecated operations too"
+    )
+    build.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    build.set_defaults(func=_cmd_build)
+
+    serve = commands.add_parser("serve", help="run a generated server")
+    serve.add_argument("server", type=Path, help="a generated server folder, e.g. generated/crm")
+    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_cmd_serve)
+
+    sandbox = commands.add_parser("sandbox", help="run the sandbox CRM on 127.0.0.1")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8400)
+    sandbox.set_defaults(func=_cmd_sandbox)
+    return parser
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.report import ProgressDisplay, print_report
+
+    with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        options = BuildOptions(
+            spec=args.spec,
+            out=args.out,
+            name=args.name,
+            allow_remote_refs=args.allow_remote_refs,
+            include_deprecated=args.include_deprecated,
+            progress=progress.update,
+        )
+        report = build(options)
+    print_report(report, quiet=args.quiet)
+    return 0
+
+
+def load_server_module(folder: Path) -> ModuleType:
+    """Import `folder/server.py` of a generated server under a private module name."""
+    server_file = folder / "server.py"
+    if not server_file.is_file():
+        raise InputError(f"no generated server here (missing {server_file})")
+    module_name = f"adaptgen_generated_{folder.resolve().name}"
+    spec = importlib.util.spec_from_file_location(module_name, server_file)
+    if spec is None or spec.loader is None:  # pragma: no cover - only for odd filesystems
+        raise InputError(f"cannot import {server_file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    module = load_server_module(args.server)
+    if args.transport == "stdio":
+        module.mcp.run(transport="stdio", show_banner=False)
+    else:
+        module.mcp.run(
+            transport="http", host=args.host, port=args.port, path="/mcp", show_banner=False
+        )
+    return 0
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from adaptgen.sandbox import serve
+
+    print(f"sandbox CRM on http://{args.host}:{args.port}/api/v1", file=sys.stderr)
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The IR: what the planner understood of a spec, and all the renderer prints.
+
+Everything spec-specific is resolved before this point (refs inlined, names chosen, schemas made
+client-safe); templates only print it and the runtime only executes it. The catalog written
+beside each generated server is this IR serialized, so it is also what `adaptgen diff` compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ParamLocation = Literal["path", "query", "header", "cookie", "body"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tool argument and where it goes in the upstream request."""
+
+    name: str  # agent-facing argument name (snake_case)
+    api_name: str  # the upstream's own name ("" for a whole, unflattened body)
+    location: ParamLocation
+    schema: dict[str, Any]  # client-safe JSON Schema, description included
+    required: bool
+    style: str | None = None  # OpenAPI serialization style, when not the default
+    explode: bool | None = None  # OpenAPI explode, when not the default for the style
+
+
+@dataclass(frozen=True)
+class Body:
+    """How the request body is sent."""
+
+    media_type: str  # e.g. application/json, application/x-www-form-urlencoded
+    required: bool
+    flattened: bool  # object properties became params; else one param holds the whole body
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One MCP tool for one upstream operation."""
+
+    name: str
+    operation_id: str
+    method: str  # upper case
+    path: str  # path template, relative to the base URL
+    description: str
+    params: tuple[Param, ...]
+    annotations: dict[str, bool]
+    pointer: str  # where the operation is in the spec
+    title: str | None = None
+    tags: tuple[str, ...] = ()
+    body: Body | None = None
+    security: tuple[tuple[str, ...], ...] | None = None  # None: the API's default
+
+    def input_schema(self) -> dict[str, Any]:
+        """The tool's JSON Schema as the agent sees it (an object, never a top-level anyOf)."""
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {p.name: p.schema for p in self.params},
+        }
+        required = [p.name for p in self.params if p.required]
+        if required:
+            schema["required"] = required
+        schema["additionalProperties"] = False
+        return schema
+
+
+@dataclass(frozen=True)
+class SecurityScheme:
+    """A way the upstream authenticates us, with the env vars its secrets come from."""
+
+    name: str  # the key in components.securitySchemes
+    kind: Literal["api_key", "bearer", "basic"]
+    env: tuple[str, ...]  # api_key/bearer: (value,); basic: (username, password)
+    location: str | None = None  # api_key: header, query or cookie
+    param_name: str | None = None  # api_key: header/query/cookie name
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippedOperation:
+    """An operation that did not become a tool, and why."""
+
+    operation_id: str
+    method: str
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Api:
+    """Everything a generated server needs, in one value."""
+
+    name: str  # the generated package name, e.g. "crm"
+    title: str
+    version: str
+    spec_file: str  # as given on the command line, for the header comment
+    spec_version: str  # the spec's own OpenAPI/Swagger version
+    env_prefix: str  # e.g. "CRM" -> CRM_BASE_URL, CRM_API_KEY
+    base_url: str
+    description: str = ""
+    tools: tuple[Tool, ...] = ()
+    security_schemes: tuple[SecurityScheme, ...] = ()
+    security: tuple[tuple[str, ...], ...] = ()  # default requirement alternatives
+    skipped: tuple[SkippedOperation, ...] = field(default=())
+
+    @property
+    def base_url_env(self) -> str:
+        """The env var that overrides the spec's server URL."""
+        return f"{self.env_prefix}_BASE_URL"
+
+    @property
+    def timeout_env(self) -> str:
+        """The env var that sets the upstream timeout in seconds."""
+        return f"{self.env_prefix}_TIMEOUT"
+
+    def env_vars(self) -> list[str]:
+        """Every env var the generated server reads, in a stable order."""
+        names = [self.base_url_env, self.timeout_env]
+        for scheme in self.security_schemes:
+            names.extend(scheme.env)
+        return names
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (the catalog's core)."""
+        return asdict(self)

@@ -1,0 +1,277 @@
+"""Reading YAML/JSON files and mapping JSON pointers back to `line:col` in the text.
+
+Parsing is done with the fast loaders; positions are only worked out when a message needs
+one, so a 3 MB spec with no problems pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from adaptgen.errors import InputError, Location
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class SpecLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """A safe YAML loader closer to YAML 1.2, as OpenAPI documents expect.
+
+    Timestamps stay strings (an unquoted `2020-01-01` example must not become a date object)
+    and only true/false are booleans (`on`, `no`, `y` stay strings).
+    """
+
+
+SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in {"tag:yaml.org,2002:timestamp"}]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _first in list(SpecLoader.yaml_implicit_resolvers):
+    SpecLoader.yaml_implicit_resolvers[_first] = [
+        (tag, rx)
+        for tag, rx in SpecLoader.yaml_implicit_resolvers[_first]
+        if tag != "tag:yaml.org,2002:bool"
+    ]
+SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _bool(loader: Any, node: yaml.Node) -> bool:
+    return loader.construct_scalar(node).lower() == "true"
+
+
+SpecLoader.add_constructor("tag:yaml.org,2002:bool", _bool)
+
+
+def escape_pointer_token(token: str) -> str:
+    """Escape one JSON pointer reference token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def unescape_pointer_token(token: str) -> str:
+    """Undo `escape_pointer_token`."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def split_pointer(pointer: str) -> list[str]:
+    """Split `/a/b~1c` into `["a", "b/c"]`; the empty pointer is the whole document."""
+    if pointer in ("", "/"):
+        return []
+    if not pointer.startswith("/"):
+        raise ValueError(f"not a JSON pointer: {pointer!r}")
+    return [unescape_pointer_token(t) for t in pointer[1:].split("/")]
+
+
+def join_pointer(*tokens: str | int) -> str:
+    """Build a JSON pointer from reference tokens."""
+    return "".join("/" + escape_pointer_token(str(t)) for t in tokens)
+
+
+def _string_keys(value: Any) -> Any:
+    # YAML turns `200:` into an int key; OpenAPI means the string "200".
+    if isinstance(value, dict):
+        return {str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value
+
+
+@dataclass
+class SourceFile:
+    """One parsed spec or hints file: its data plus a lazy pointer -> position index."""
+
+    path: Path
+    text: str
+    data: Any
+    kind: str  # "json" or "yaml"
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+    _offsets: dict[str, int] = field(default_factory=dict, repr=False)
+    _yaml_marks: dict[str, tuple[int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def display(self) -> str:
+        """The path as users should see it in messages."""
+        return _display_path(self.path)
+
+    def location(self, pointer: str | None = None) -> Location:
+        """The file, line and column of the value at `pointer` (nearest ancestor if absent)."""
+        if pointer is None:
+            return Location(self.display)
+        line_col = self._locate(pointer)
+        if line_col is None:
+            return Location(self.display, pointer=pointer)
+        return Location(self.display, line_col[0], line_col[1], pointer)
+
+    def _locate(self, pointer: str) -> tuple[int, int] | None:
+        try:
+            tokens = split_pointer(pointer)
+        except ValueError:
+            return None
+        # Walk up until some ancestor is found: a pointer made after conversion may not exist.
+        for n in range(len(tokens), -1, -1):
+            found = self._locate_exact(tokens[:n])
+            if found is not None:
+                return found
+        return None
+
+    def _locate_exact(self, tokens: list[str]) -> tuple[int, int] | None:
+        if self.kind == "yaml":
+            if self._yaml_marks is None:
+                self._yaml_marks = _index_yaml_marks(self.text)
+            return self._yaml_marks.get(join_pointer(*tokens))
+        offset = self._json_offset(tokens)
+        return None if offset is None else self._line_col(offset)
+
+    def _line_col(self, offset: int) -> tuple[int, int]:
+        if not self._line_starts:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def _json_offset(self, tokens: list[str]) -> int | None:
+        # Descend from the deepest cached ancestor, caching every sibling passed on the way.
+        depth = len(tokens)
+        while depth > 0 and join_pointer(*tokens[:depth]) not in self._offsets:
+            depth -= 1
+        if depth == 0:
+            offset = _skip_ws(self.text, 0)
+            self._offsets[""] = offset
+        else:
+            offset = self._offsets[join_pointer(*tokens[:depth])]
+        for i in range(depth, len(tokens)):
+            offset = _json_child_offset(self.text, offset, tokens[: i + 1], self._offsets)
+            if offset is None:
+                return None
+        return offset
+
+
+_WS = re.compile(r"[ \t\r\n]*")
+_decoder = json.JSONDecoder()
+
+
+def _skip_ws(text: str, idx: int) -> int:
+    return _WS.match(text, idx).end()  # type: ignore[union-attr]
+
+
+def _json_child_offset(
+    text: str, offset: int, tokens: list[str], cache: dict[str, int]
+) -> int | None:
+    parent = join_pointer(*tokens[:-1])
+    target = tokens[-1]
+    if offset >= len(text):
+        return None
+    if text[offset] == "{":
+        idx = _skip_ws(text, offset + 1)
+        while idx < len(text) and text[idx] != "}":
+            key, idx = json.decoder.scanstring(text, idx + 1)  # type: ignore[attr-defined]
+            idx = _skip_ws(text, idx)
+            idx = _skip_ws(text, idx + 1)  # the ':'
+            cache[parent + "/" + escape_pointer_token(key)] = idx
+            if key == target:
+                return idx
+            _, idx = _decoder.raw_decode(text, idx)
+            idx = _skip_ws(text, idx)
+            if idx < len(text) and text[idx] == ",":
+                idx = _skip_ws(text, idx + 1)
+        return None
+    if text[offset] == "[":
+        if not target.isdigit():
+            return None
+        idx = _skip_ws(text, offset + 1)
+        n = 0
+        while idx < len(text) and text[idx] != "]":
+            cache[f"{parent}/{n}"] = idx
+            if str(n) == target:
+                return idx
+            _, idx = _decoder.raw_decode(text, idx)
+            idx = _skip_ws(text, idx)
+            if idx < len(text) and text[idx] == ",":
+                idx = _skip_ws(text, idx + 1)
+            n += 1
+        return None
+    return None
+
+
+def _index_yaml_marks(text: str) -> dict[str, tuple[int, int]]:
+    marks: dict[str, tuple[int, int]] = {}
+    try:
+        root = yaml.compose(text, Loader=SpecLoader)
+    except yaml.YAMLError:
+        return marks
+    stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+    while stack:
+        node, pointer = stack.pop()
+        marks.setdefault(pointer, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = pointer + "/" + escape_pointer_token(str(key.value))
+                # A key's own line is where a reader looks for it.
+                marks.setdefault(child, (key.start_mark.line + 1, key.start_mark.column + 1))
+                stack.append((value, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                stack.append((value, f"{pointer}/{i}"))
+    return marks
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def parse_text(text: str, path: Path, kind: str | None = None) -> SourceFile:
+    """Parse YAML or JSON text; syntax errors become `InputError` with `file:line:col`."""
+    if kind is None:
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            kind = "json"
+        elif suffix in (".yaml", ".yml"):
+            kind = "yaml"
+        else:
+            kind = "json" if text.lstrip().startswith("{") else "yaml"
+    display = _display_path(path)
+    if kind == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON: {exc.msg}", Location(display, exc.lineno, exc.colno))
+    else:
+        try:
+            data = _string_keys(yaml.load(text, Loader=SpecLoader))  # noqa: S506 - safe loader
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            problem = " ".join(p for p in (exc.context, exc.problem) if p)
+            loc = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display)
+            raise InputError(f"invalid YAML: {problem}", loc)
+        except yaml.YAMLError as exc:
+            raise InputError(f"invalid YAML: {exc}", Location(display))
+    return SourceFile(path=path, text=text, data=data, kind=kind)
+
+
+def read_source(path: Path) -> SourceFile:
+    """Read and parse a file; a missing or unreadable file is an `InputError`."""
+    display = _display_path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", Location(display)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a YAML or JSON file", Location(display))
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", Location(display)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", Location(display)) from None
+    return parse_text(text, path)

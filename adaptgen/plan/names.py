@@ -1,0 +1,138 @@
+"""Names: tool and argument names that are snake_case, unique, short and still readable."""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+MAX_TOOL_NAME = 64
+
+# Long words that have a well-known short form; used only when a name is over the limit.
+_ABBREVIATIONS = {
+    "administrator": "admin",
+    "administrators": "admins",
+    "application": "app",
+    "applications": "apps",
+    "authentication": "auth",
+    "authenticated": "authed",
+    "authorization": "authz",
+    "configuration": "config",
+    "configurations": "configs",
+    "environment": "env",
+    "environments": "envs",
+    "information": "info",
+    "organization": "org",
+    "organizations": "orgs",
+    "repository": "repo",
+    "repositories": "repos",
+    "notification": "notif",
+    "notifications": "notifs",
+    "subscription": "sub",
+    "subscriptions": "subs",
+    "installation": "install",
+    "installations": "installs",
+    "permission": "perm",
+    "permissions": "perms",
+    "deployment": "deploy",
+    "deployments": "deploys",
+    "description": "desc",
+    "identifier": "id",
+    "parameters": "params",
+    "parameter": "param",
+    "attachment": "attach",
+    "attachments": "attaches",
+    "conversation": "convo",
+    "conversations": "convos",
+    "reference": "ref",
+    "references": "refs",
+    "protection": "prot",
+}
+
+_CAMEL_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
+_NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
+
+
+def snake_words(text: str) -> list[str]:
+    """Split any identifier-ish text into lower-case words: `getHTTPResponse` -> get, http, ..."""
+    text = _CAMEL_1.sub(r"\1_\2", text)
+    text = _CAMEL_2.sub(r"\1_\2", text)
+    return [w for w in _NON_WORD.split(text.lower()) if w]
+
+
+def snake_case(text: str) -> str:
+    """snake_case of `text`; empty when it has no letters or digits."""
+    return "_".join(snake_words(text))
+
+
+def tool_name(operation_id: str | None, method: str, path: str) -> str:
+    """A tool name from the operationId, else from the method and path; at most 64 chars."""
+    if operation_id and snake_words(operation_id):
+        words = snake_words(operation_id)
+    else:
+        words = [method.lower()]
+        for segment in path.strip("/").split("/"):
+            if segment.startswith("{") and segment.endswith("}"):
+                words += ["by", *snake_words(segment[1:-1])]
+            else:
+                words += snake_words(segment)
+    if words[0][0].isdigit():
+        words.insert(0, "op")
+    return shorten(words, MAX_TOOL_NAME)
+
+
+def shorten(words: list[str], limit: int) -> str:
+    """Join words with `_`, shortening readably (never cutting mid-word) to fit `limit`.
+
+    First well-known abbreviations, then repeated words dropped, then words dropped from the
+    middle: the verb at the start and the object at the end say the most.
+    """
+    name = "_".join(words)
+    if len(name) <= limit:
+        return name
+    words = [_ABBREVIATIONS.get(w, w) for w in words]
+    name = "_".join(words)
+    if len(name) <= limit:
+        return name
+    deduped: list[str] = []
+    for w in words:
+        if w not in deduped:
+            deduped.append(w)
+    words = deduped
+    while len("_".join(words)) > limit and len(words) > 2:
+        del words[len(words) // 2]
+    name = "_".join(words)
+    if len(name) > limit:  # two giant words: cut at the limit as a last resort
+        name = name[:limit].rstrip("_")
+    return name
+
+
+def unique_name(base: str, taken: set[str], limit: int = MAX_TOOL_NAME) -> str:
+    """`base`, or `base_2`, `base_3`... (shortened to fit) when taken; records the result."""
+    name = base
+    n = 2
+    while name in taken:
+        suffix = f"_{n}"
+        name = shorten(base.split("_"), limit - len(suffix)) + suffix
+        n += 1
+    taken.add(name)
+    return name
+
+
+def argument_name(api_name: str) -> str:
+    """The agent-facing name of a parameter: snake_case, starting with a letter."""
+    name = snake_case(api_name) or "value"
+    if name[0].isdigit():
+        name = "n_" + name
+    return name
+
+
+# Names the generated function body or module uses: an argument must not shadow them.
+_RESERVED = {"api", "mcp"}
+
+
+def python_name(name: str) -> str:
+    """The Python identifier for an agent-facing argument name (keywords get a `_` suffix)."""
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _RESERVED:
+        return name + "_"
+    return name

@@ -1,0 +1,264 @@
+"""Making OpenAPI schemas client-safe JSON Schema for tool inputs.
+
+MCP clients differ a lot in what JSON Schema they accept, so every input schema is made
+self-contained and plain: refs inlined (recursion cut with a described, relaxed schema, never a
+dangling `$ref`), `allOf` merged, `oneOf` turned into `anyOf` and single-variant unions
+unwrapped, OpenAPI-only keywords (`nullable`, `discriminator`, `xml`, `x-*`) dropped, and
+read-only properties left out of what the agent sends.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from adaptgen.load.refs import RefResolver, is_remote
+from adaptgen.load.source import SourceFile
+
+# Keywords copied as they are (after the value is checked to be JSON data).
+_PLAIN_KEYWORDS = (
+    "format",
+    "enum",
+    "const",
+    "default",
+    "minimum",
+    "maximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+)
+# Formats that only say how a number is stored upstream: noise to an agent.
+_STORAGE_FORMATS = {"int32", "int64", "float", "double"}
+MAX_DEPTH = 12
+
+
+@dataclass
+class SchemaInliner:
+    """Turns a schema found at (source, pointer) into a standalone client-safe schema."""
+
+    resolver: RefResolver
+    for_input: bool = True
+    notes: list[tuple[SourceFile, str, str]] = field(default_factory=list)
+
+    def inline(self, schema: Any, source: SourceFile, pointer: str) -> dict[str, Any]:
+        """The client-safe form of `schema`; notes collects (source, pointer, message)."""
+        return self._walk(schema, source, pointer, (), 0)
+
+    def _walk(
+        self, schema: Any, source: SourceFile, pointer: str, stack: tuple[str, ...], depth: int
+    ) -> dict[str, Any]:
+        if not isinstance(schema, dict):
+            # `true`/absent accept anything; `false` is not useful for inputs either.
+            return {}
+        if "$ref" in schema:
+            return self._walk_ref(schema, source, pointer, stack, depth)
+        if depth > MAX_DEPTH:
+            return _with_description({}, schema.get("description"))
+        out: dict[str, Any] = {}
+        if "allOf" in schema and isinstance(schema["allOf"], list):
+            own = {k: v for k, v in schema.items() if k != "allOf"}
+            parts = [self._walk(own, source, pointer, stack, depth)] if own else []
+            for i, sub in enumerate(schema["allOf"]):
+                parts.append(self._walk(sub, source, f"{pointer}/allOf/{i}", stack, depth))
+            for part in parts:
+                out = merge_schemas(out, part)
+            return out
+        description = schema.get("description")
+        if isinstance(description, str) and description.strip():
+            out["description"] = clean_text(description)
+        schema_type = _client_type(schema)
+        if schema_type is not None:
+            out["type"] = schema_type
+        for key in _PLAIN_KEYWORDS:
+            if key in schema and _is_json(schema[key]):
+                if key == "format" and schema[key] in _STORAGE_FORMATS:
+                    continue
+                out[key] = schema[key]
+        if "enum" in out and isinstance(out["enum"], list):
+            out["enum"] = [v for v in out["enum"] if v is not None] or out.pop("enum")
+        _exclusive_bounds(schema, out)
+        if "items" in schema:
+            out["items"] = self._walk(schema["items"], source, f"{pointer}/items", stack, depth + 1)
+        if isinstance(schema.get("properties"), dict):
+            props: dict[str, Any] = {}
+            for name, sub in schema["properties"].items():
+                if self.for_input and _is_read_only(sub, source, self.resolver, pointer):
+                    continue
+                props[name] = self._walk(
+                    sub, source, f"{pointer}/properties/{_esc(name)}", stack, depth + 1
+                )
+            out["properties"] = props
+            required = [r for r in schema.get("required") or [] if r in props]
+            if required:
+                out["required"] = required
+            out.setdefault("type", "object")
+        additional = schema.get("additionalProperties")
+        if isinstance(additional, bool):
+            out["additionalProperties"] = additional
+        elif isinstance(additional, dict):
+            out["additionalProperties"] = self._walk(
+                additional, source, f"{pointer}/additionalProperties", stack, depth + 1
+            )
+        for key in ("anyOf", "oneOf"):
+            if isinstance(schema.get(key), list):
+                out = self._union(out, schema[key], key, source, pointer, stack, depth)
+        return out
+
+    def _walk_ref(
+        self,
+        schema: dict[str, Any],
+        source: SourceFile,
+        pointer: str,
+        stack: tuple[str, ...],
+        depth: int,
+    ) -> dict[str, Any]:
+        ref = schema["$ref"]
+        if not isinstance(ref, str):
+            return {}
+        name = ref.rsplit("/", 1)[-1]
+        target = self.resolver.resolve(ref, source, pointer)
+        if target is None:
+            # Remote and not fetched: relaxed to "anything", and said so to the agent.
+            note = f"Defined by {ref} (not fetched at build time)."
+            return _with_description({}, schema.get("description") or note)
+        if target.key in stack:
+            relaxed: dict[str, Any] = {"description": f"A nested {name} (recursive structure)."}
+            if isinstance(target.value, dict) and target.value.get("type") == "object":
+                relaxed["type"] = "object"
+            return relaxed
+        result = self._walk(target.value, target.source, target.pointer, (*stack, target.key), depth)
+        # OAS 3.1 lets a $ref carry its own description, which wins over the target's.
+        if isinstance(schema.get("description"), str) and schema["description"].strip():
+            rest = {k: v for k, v in result.items() if k != "description"}
+            result = {"description": clean_text(schema["description"]), **rest}
+        return result
+
+    def _union(
+        self,
+        out: dict[str, Any],
+        variants: list[Any],
+        key: str,
+        source: SourceFile,
+        pointer: str,
+        stack: tuple[str, ...],
+        depth: int,
+    ) -> dict[str, Any]:
+        walked = [
+            self._walk(v, source, f"{pointer}/{key}/{i}", stack, depth + 1)
+            for i, v in enumerate(variants)
+            if not _is_null_schema(v)
+        ]
+        unique: list[dict[str, Any]] = []
+        for variant in walked:
+            if variant not in unique:
+                unique.append(variant)
+        if not unique:
+            return out
+        if len(unique) == 1:
+            return merge_schemas(out, unique[0])
+        if {} in unique:
+            return out  # one variant accepts anything, so the union does too
+        # oneOf's "exactly one" is unknowable to most clients; anyOf says what they can check.
+        merged = dict(out)
+        merged["anyOf"] = merged.get("anyOf", []) + unique
+        return merged
+
+
+def merge_schemas(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Merge two schemas as `allOf` means (both must hold), favouring `a` on conflicts."""
+    if not a:
+        return dict(b)
+    if not b:
+        return dict(a)
+    out = dict(a)
+    for key, value in b.items():
+        if key not in out:
+            out[key] = value
+        elif key == "properties":
+            props = dict(out["properties"])
+            for name, sub in value.items():
+                props[name] = merge_schemas(props[name], sub) if name in props else sub
+            out["properties"] = props
+        elif key == "required":
+            out["required"] = list(dict.fromkeys([*out["required"], *value]))
+        elif key == "enum" and isinstance(out["enum"], list):
+            both = [v for v in out["enum"] if v in value]
+            out["enum"] = both or out["enum"]
+    if "properties" in out:
+        out.setdefault("type", "object")
+    return out
+
+
+def clean_text(text: str) -> str:
+    """Normalize prose from a spec: dedented, no trailing spaces, no surrounding blank lines."""
+    import inspect
+
+    lines = inspect.cleandoc(text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def _client_type(schema: dict[str, Any]) -> Any:
+    schema_type = schema.get("type")
+    if isinstance(schema_type, list):
+        kinds = [t for t in schema_type if isinstance(t, str) and t != "null"]
+        if not kinds:
+            return None
+        return kinds[0] if len(kinds) == 1 else kinds
+    if isinstance(schema_type, str):
+        if schema_type == "file":
+            return "string"
+        return schema_type if schema_type != "null" else None
+    return None
+
+
+def _exclusive_bounds(schema: dict[str, Any], out: dict[str, Any]) -> None:
+    # OAS 3.0 used booleans beside minimum/maximum; JSON Schema wants the bound itself.
+    for flag, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        value = schema.get(flag)
+        if value is True and bound in out:
+            out[flag] = out.pop(bound)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[flag] = value
+
+
+def _is_null_schema(schema: Any) -> bool:
+    return isinstance(schema, dict) and (
+        schema.get("type") == "null" or (schema.get("enum") == [None])
+    )
+
+
+def _is_read_only(schema: Any, source: SourceFile, resolver: RefResolver, pointer: str) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    if schema.get("readOnly") is True:
+        return True
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and not is_remote(ref):
+        target = resolver.resolve(ref, source, pointer)
+        return bool(target and isinstance(target.value, dict) and target.value.get("readOnly"))
+    return False
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _with_description(schema: dict[str, Any], description: Any) -> dict[str, Any]:
+    if isinstance(description, str) and description.strip():
+        return {"description": clean_text(description), **schema}
+    return schema
+
+
+def _esc(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")

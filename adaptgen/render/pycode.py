@@ -1,0 +1,89 @@
+"""Printing values as Python source, safely: every spec string becomes data, never code."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from adaptgen.plan.names import python_name
+
+__all__ = ["docstring", "py_literal", "py_type", "python_name"]
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal for a JSON value (`repr` of str/int/float/bool is always a literal)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return repr(value)
+    raise TypeError(f"not a scalar literal: {type(value).__name__}")
+
+
+def py_type(schema: dict[str, Any]) -> str:
+    """The Python annotation that validates what `schema` describes (coarser is fine)."""
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        if all(isinstance(v, str) for v in enum) or all(
+            isinstance(v, int) and not isinstance(v, bool) for v in enum
+        ):
+            return "Literal[" + ", ".join(py_literal(v) for v in enum) + "]"
+    if isinstance(schema.get("anyOf"), list):
+        own = {k: v for k, v in schema.items() if k != "anyOf"}
+        parts: list[str] = []
+        for variant in schema["anyOf"]:
+            part = py_type({**own, **variant}) if isinstance(variant, dict) else "Any"
+            if part not in parts:
+                parts.append(part)
+        return "Any" if "Any" in parts else " | ".join(parts)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        parts = []
+        for single in kind:
+            part = py_type({**schema, "type": single})
+            if part not in parts:
+                parts.append(part)
+        return "Any" if "Any" in parts else " | ".join(parts)
+    if kind == "string":
+        return "str"
+    if kind == "integer":
+        return "int"
+    if kind == "number":
+        return "float"
+    if kind == "boolean":
+        return "bool"
+    if kind == "array":
+        items = schema.get("items")
+        return f"list[{py_type(items) if isinstance(items, dict) else 'Any'}]"
+    if kind == "object":
+        return "dict[str, Any]"
+    return "Any"
+
+
+def docstring(text: str) -> str:
+    """Text made safe inside a triple-double-quoted docstring, shown as written.
+
+    Backslashes and quote runs are escaped and invisible or line-breaking characters become
+    escapes, so no spec text can close the string or change what follows it.
+    """
+    out: list[str] = []
+    for char in text.replace("\\", "\\\\"):
+        category = unicodedata.category(char)
+        if char != "\n" and (category.startswith("C") or category in ("Zl", "Zp")):
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(char)
+    escaped = "".join(out).replace('"""', '\\"\\"\\"')
+    if escaped.endswith('"'):
+        escaped = escaped[:-1] + '\\"'
+    return escaped
+
+
+def signature_param(param: Any) -> str:
+    """One parameter of a generated tool function: `name: Type` or `name: Type | None = None`."""
+    py = python_name(param.name)
+    annotation = py_type(param.schema)
+    if not param.required:
+        annotation = "Any" if annotation == "Any" else f"{annotation} | None"
+    if py != param.name:
+        # The agent says e.g. "from"; Python needs "from_": pydantic maps it with an alias.
+        annotation = f"Annotated[{annotation}, Field(alias={py_literal(param.name)})]"
+    return f"{py}: {annotation}" if param.required else f"{py}: {annotation} = None"

@@ -1,0 +1,70 @@
+"""The build report and the progress display users see on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+from typing import TextIO
+
+from adaptgen.build import BuildReport
+
+
+class ProgressDisplay:
+    """A progress bar on stderr for specs large enough to make the user wait."""
+
+    def __init__(self, enabled: bool, threshold: int = 50) -> None:
+        self.enabled = enabled
+        self.threshold = threshold
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> ProgressDisplay:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total < self.threshold:
+            return
+        if self._progress is None:
+            from rich.progress import Progress
+
+            self._progress = Progress(transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("planning tools", total=total)
+        self._progress.update(self._task, completed=done)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None = None) -> None:
+    """Print what was built: tools, skipped operations, warnings, env vars, tools/list size."""
+    out = out or sys.stdout
+    api = report.api
+    if quiet:
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        return
+    print(f"built {report.out_dir}/ from {api.spec_file} (OpenAPI {api.spec_version})", file=out)
+    print(f"  tools: {len(api.tools)}", file=out)
+    for tool in api.tools[:40]:
+        print(f"    {tool.name:<40} {tool.method} {tool.path}", file=out)
+    if len(api.tools) > 40:
+        print(f"    ... and {len(api.tools) - 40} more (see {report.out_dir}/README.md)", file=out)
+    if api.skipped:
+        print(f"  skipped operations: {len(api.skipped)}", file=out)
+        for op in api.skipped[:20]:
+            print(f"    {op.operation_id} ({op.method} {op.path}): {op.reason}", file=out)
+        if len(api.skipped) > 20:
+            print(f"    ... and {len(api.skipped) - 20} more", file=out)
+    print(f"  env vars the server reads: {', '.join(api.env_vars())}", file=out)
+    print(f"  tools/list size: {report.tools_list_bytes:,} bytes", file=out)
+    if report.warnings:
+        print(f"  warnings: {len(report.warnings)}", file=out)
+        for warning in report.warnings:
+            print(f"    {warning}", file=out)

@@ -1,0 +1,97 @@
+"""Wiring a generated server: catalog.json + the typed tool functions -> a FastMCP server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastmcp import FastMCP
+from fastmcp.exceptions import ToolError
+from fastmcp.tools.base import ToolResult
+from fastmcp.tools.function_tool import FunctionTool
+from mcp.types import TextContent, ToolAnnotations
+
+from adaptgen.runtime.auth import SchemeSpec
+from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError, UpstreamResponse
+
+F = TypeVar("F", bound=Callable[..., Any])
+CATALOG_FILE = "catalog.json"
+
+
+class GeneratedApi:
+    """One generated API: its FastMCP server, its upstream client and its catalog."""
+
+    def __init__(self, catalog: dict[str, Any]) -> None:
+        api = catalog["api"]
+        self.catalog = catalog
+        self.name: str = api["name"]
+        self._tools = {tool["name"]: tool for tool in catalog["tools"]}
+        self._operations = {name: Operation.from_dict(tool) for name, tool in self._tools.items()}
+        schemes = {s["name"]: SchemeSpec.from_dict(s) for s in api.get("security_schemes", [])}
+        self.upstream = Upstream(
+            base_url=api.get("base_url", ""),
+            env_prefix=api["env_prefix"],
+            schemes=schemes,
+            security=api.get("security", []),
+        )
+        self.server = FastMCP(name=api["title"], instructions=_instructions(api))
+
+    @classmethod
+    def from_catalog(cls, module_file: str | Path) -> GeneratedApi:
+        """Load the catalog that sits beside a generated `server.py`."""
+        path = Path(module_file).with_name(CATALOG_FILE)
+        return cls(json.loads(path.read_text(encoding="utf-8")))
+
+    def tool(self, name: str) -> Callable[[F], F]:
+        """Register a generated function as the catalog's tool `name`.
+
+        The agent-facing schema is the catalog's (the exact, client-safe schema the planner
+        made); the function's type hints still validate arguments before any request is sent.
+        """
+        entry = self._tools[name]
+
+        def register(fn: F) -> F:
+            annotations = ToolAnnotations(**entry.get("annotations", {}))
+            tool = FunctionTool(
+                fn=fn,
+                name=name,
+                title=entry.get("title"),
+                description=entry["description"],
+                parameters=entry["input_schema"],
+                output_schema=None,
+                annotations=annotations,
+                tags=set(entry.get("tags", [])),
+            )
+            self.server.add_tool(tool)
+            return fn
+
+        return register
+
+    async def call(self, name: str, /, **arguments: Any) -> ToolResult:
+        """Run tool `name`: one upstream request, its answer as the tool result."""
+        try:
+            response = await self.upstream.send(self._operations[name], arguments)
+        except UpstreamError as exc:
+            raise ToolError(str(exc)) from None
+        return to_result(response)
+
+
+def to_result(response: UpstreamResponse) -> ToolResult:
+    """The upstream answer as compact text (JSON stays JSON, sent once)."""
+    if response.is_json:
+        text = json.dumps(response.data, ensure_ascii=False, separators=(",", ":"))
+    elif response.data:
+        text = str(response.data)
+    else:
+        text = f"Done (upstream answered {response.status} with no content)."
+    return ToolResult(content=[TextContent(type="text", text=text)])
+
+
+def _instructions(api: dict[str, Any]) -> str | None:
+    description = (api.get("description") or "").strip()
+    if not description:
+        return None
+    # The first paragraph is what an agent needs; the spec's full prose stays in the catalog.
+    return description.split("\n\n", 1)[0]
