@@ -61,7 +61,6 @@ class Tool:
         required = [p.name for p in self.params if p.required]
         if required:
             schema["required"] = required
-        schema["additionalProperties"] = False
         return schema
 
 

@@ -15,7 +15,14 @@ from adaptgen.errors import BuildWarning, InputError
 from adaptgen.ir import Api, Body, Param, SecurityScheme, SkippedOperation, Tool
 from adaptgen.load import HTTP_METHODS, Spec
 from adaptgen.load.source import SourceFile, join_pointer
-from adaptgen.plan.names import argument_name, snake_case, tool_name, unique_name
+from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief, plain, tool_description
+from adaptgen.plan.names import (
+    argument_name,
+    common_path_prefix,
+    snake_case,
+    tool_name,
+    unique_name,
+)
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 
 # OpenAPI says these header parameters are ignored: the transport sets them.
@@ -92,6 +99,7 @@ class _Planner:
         skipped: list[SkippedOperation] = []
         taken: set[str] = set()
         operations = list(self._operations())
+        self.common_prefix = common_path_prefix([path for path, *_ in operations])
         for done, (path, method, op, op_pointer, path_item) in enumerate(operations, 1):
             if self.progress is not None:
                 self.progress(done, len(operations))
@@ -161,7 +169,7 @@ class _Planner:
         taken: set[str],
     ) -> Tool:
         op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
-        name = unique_name(tool_name(op_id, method, path), taken)
+        name = unique_name(tool_name(op_id, method, path, self.common_prefix), taken)
         params = self._parameters(path_item, op, op_pointer, schemes)
         body, body_params = self._body(op, op_pointer)
         params = _assign_names(params + body_params)
@@ -178,7 +186,8 @@ class _Planner:
             self.warn(op_pointer, f"path parameter(s) not declared, added as strings: {missing}")
             params = _assign_names(params + extra)
         upper = method.upper()
-        annotations: dict[str, bool] = {"readOnlyHint": upper in _READ_METHODS}
+        # Only what differs from MCP's defaults (readOnlyHint false, idempotentHint false).
+        annotations: dict[str, bool] = {"readOnlyHint": True} if upper in _READ_METHODS else {}
         if upper == "DELETE":
             annotations["destructiveHint"] = True
         if upper in ("PUT", "DELETE"):
@@ -186,13 +195,14 @@ class _Planner:
         security = None
         if "security" in op:
             security = self._requirements(op["security"], schemes, op_pointer + "/security")
-        summary = clean_text(str(op.get("summary") or ""))
+        summary = plain(str(op.get("summary") or ""))
         return Tool(
             name=name,
             operation_id=op_id or "",
             method=upper,
             path=path,
-            description=_describe(summary, clean_text(str(op.get("description") or "")), upper, path),
+            description=tool_description(summary, str(op.get("description") or ""))
+            or f"{upper} {path}",
             params=tuple(params),
             annotations=annotations,
             pointer=op_pointer,
@@ -272,7 +282,7 @@ class _Planner:
         description = value.get("description")
         if isinstance(description, str) and description.strip():
             rest = {k: v for k, v in schema.items() if k != "description"}
-            schema = {"description": clean_text(description), **rest}
+            schema = {"description": brief(description, ARGUMENT_DESCRIPTION_CHARS), **rest}
         return schema
 
     def _body(self, op: dict[str, Any], op_pointer: str) -> tuple[Body | None, list[Param]]:
@@ -294,7 +304,7 @@ class _Planner:
         schema_pointer = f"{at}/content/{media.replace('~', '~0').replace('/', '~1')}/schema"
         schema = self.inliner.inline(media_obj.get("schema"), source, schema_pointer)
         required = raw.get("required") is True
-        description = clean_text(str(raw.get("description") or ""))
+        description = brief(str(raw.get("description") or ""), ARGUMENT_DESCRIPTION_CHARS)
         structured = media == "application/json" or media.endswith("+json") or media in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
@@ -432,9 +442,3 @@ def _replace(param: Param, **changes: Any) -> Param:
     from dataclasses import replace
 
     return replace(param, **changes)
-
-
-def _describe(summary: str, description: str, method: str, path: str) -> str:
-    if description and summary and not description.startswith(summary.rstrip(".")):
-        return f"{summary}\n\n{description}"
-    return description or summary or f"{method} {path}"

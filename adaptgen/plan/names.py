@@ -65,20 +65,68 @@ def snake_case(text: str) -> str:
     return "_".join(snake_words(text))
 
 
-def tool_name(operation_id: str | None, method: str, path: str) -> str:
-    """A tool name from the operationId, else from the method and path; at most 64 chars."""
-    if operation_id and snake_words(operation_id):
+_VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest)$", re.IGNORECASE)
+
+
+def common_path_prefix(paths: list[str]) -> list[str]:
+    """The static leading segments every path shares (`/crm/v3/objects/contacts/...`)."""
+    split = [[s for s in p.strip("/").split("/") if s] for p in paths]
+    prefix: list[str] = []
+    for segments in zip(*split, strict=False):
+        first = segments[0]
+        if first.startswith("{") or any(s != first for s in segments):
+            break
+        prefix.append(first)
+    return prefix
+
+
+def tool_name(
+    operation_id: str | None, method: str, path: str, common_prefix: list[str] | None = None
+) -> str:
+    """A tool name from the operationId, else from the method and path; at most 64 chars.
+
+    Some specs put the whole path into every operationId (`get-/crm/v3/objects/contacts_getPage`);
+    such a name keeps the operation's own words and the path words that tell operations apart:
+    the segments every path shares (but the last, usually the resource) and versions are dropped.
+    """
+    path_words = _distinctive_path_words(path, common_prefix or [])
+    if operation_id and path.strip("/") and path.lower() in operation_id.lower():
+        start = operation_id.lower().index(path.lower())
+        rest = snake_words(operation_id[start + len(path) :])
+        static = _distinctive_path_words(path, common_prefix or [], with_params=False)
+        words = _dedupe(rest + static) if rest else []
+    elif operation_id and snake_words(operation_id):
         words = snake_words(operation_id)
     else:
-        words = [method.lower()]
-        for segment in path.strip("/").split("/"):
-            if segment.startswith("{") and segment.endswith("}"):
-                words += ["by", *snake_words(segment[1:-1])]
-            else:
-                words += snake_words(segment)
+        words = []
+    if not words:
+        words = _dedupe([method.lower(), *path_words])
     if words[0][0].isdigit():
         words.insert(0, "op")
     return shorten(words, MAX_TOOL_NAME)
+
+
+def _distinctive_path_words(
+    path: str, common_prefix: list[str], *, with_params: bool = True
+) -> list[str]:
+    segments = [s for s in path.strip("/").split("/") if s]
+    keep_from = max(len(common_prefix) - 1, 0)
+    words: list[str] = []
+    for segment in segments[keep_from:]:
+        if segment.startswith("{") and segment.endswith("}"):
+            if with_params:
+                words += ["by", *snake_words(segment[1:-1])]
+        elif not _VERSION_SEGMENT.match(segment):
+            words += snake_words(segment)
+    return words
+
+
+def _dedupe(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for word in words:
+        if word not in out or word == "by":
+            out.append(word)
+    return out
 
 
 def shorten(words: list[str], limit: int) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from adaptgen.load.refs import RefResolver, is_remote
 from adaptgen.load.source import SourceFile
+from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, NESTED_DESCRIPTION_CHARS, brief
 
 # Keywords copied as they are (after the value is checked to be JSON data).
 _PLAIN_KEYWORDS = (
@@ -37,6 +38,9 @@ _PLAIN_KEYWORDS = (
 # Formats that only say how a number is stored upstream: noise to an agent.
 _STORAGE_FORMATS = {"int32", "int64", "float", "double"}
 MAX_DEPTH = 12
+# Descriptions of arguments (depth 0, or 1 for a flattened body's fields) and of their direct
+# fields are kept; deeper ones cost every tools/list and rarely tell more than the field name.
+NESTED_DEPTH = 2
 
 
 @dataclass
@@ -60,7 +64,7 @@ class SchemaInliner:
         if "$ref" in schema:
             return self._walk_ref(schema, source, pointer, stack, depth)
         if depth > MAX_DEPTH:
-            return _with_description({}, schema.get("description"))
+            return _with_description({}, schema.get("description"), depth)
         out: dict[str, Any] = {}
         if "allOf" in schema and isinstance(schema["allOf"], list):
             own = {k: v for k, v in schema.items() if k != "allOf"}
@@ -71,8 +75,8 @@ class SchemaInliner:
                 out = merge_schemas(out, part)
             return out
         description = schema.get("description")
-        if isinstance(description, str) and description.strip():
-            out["description"] = clean_text(description)
+        if isinstance(description, str) and description.strip() and depth <= NESTED_DEPTH:
+            out["description"] = brief(description, _description_limit(depth))
         schema_type = _client_type(schema)
         if schema_type is not None:
             out["type"] = schema_type
@@ -127,7 +131,7 @@ class SchemaInliner:
         if target is None:
             # Remote and not fetched: relaxed to "anything", and said so to the agent.
             note = f"Defined by {ref} (not fetched at build time)."
-            return _with_description({}, schema.get("description") or note)
+            return _with_description({}, schema.get("description") or note, depth)
         if target.key in stack:
             relaxed: dict[str, Any] = {"description": f"A nested {name} (recursive structure)."}
             if isinstance(target.value, dict) and target.value.get("type") == "object":
@@ -135,9 +139,11 @@ class SchemaInliner:
             return relaxed
         result = self._walk(target.value, target.source, target.pointer, (*stack, target.key), depth)
         # OAS 3.1 lets a $ref carry its own description, which wins over the target's.
-        if isinstance(schema.get("description"), str) and schema["description"].strip():
+        own = schema.get("description")
+        if isinstance(own, str) and own.strip() and depth <= NESTED_DEPTH:
             rest = {k: v for k, v in result.items() if k != "description"}
-            result = {"description": clean_text(schema["description"]), **rest}
+            limit = _description_limit(depth)
+            result = {"description": brief(schema["description"], limit), **rest}
         return result
 
     def _union(
@@ -151,7 +157,7 @@ class SchemaInliner:
         depth: int,
     ) -> dict[str, Any]:
         walked = [
-            self._walk(v, source, f"{pointer}/{key}/{i}", stack, depth + 1)
+            self._walk(v, source, f"{pointer}/{key}/{i}", stack, depth)
             for i, v in enumerate(variants)
             if not _is_null_schema(v)
         ]
@@ -254,9 +260,14 @@ def _is_json(value: Any) -> bool:
     return True
 
 
-def _with_description(schema: dict[str, Any], description: Any) -> dict[str, Any]:
-    if isinstance(description, str) and description.strip():
-        return {"description": clean_text(description), **schema}
+def _description_limit(depth: int) -> int:
+    # Depth 0 is an argument itself, depth 1 a field of a flattened body: both are arguments.
+    return ARGUMENT_DESCRIPTION_CHARS if depth <= 1 else NESTED_DESCRIPTION_CHARS
+
+
+def _with_description(schema: dict[str, Any], description: Any, depth: int) -> dict[str, Any]:
+    if isinstance(description, str) and description.strip() and depth <= NESTED_DEPTH:
+        return {"description": brief(description, _description_limit(depth)), **schema}
     return schema
 
 

@@ -12,6 +12,7 @@ from fastmcp.exceptions import ToolError
 from fastmcp.tools.base import ToolResult
 from fastmcp.tools.function_tool import FunctionTool
 from mcp.types import TextContent, ToolAnnotations
+from mcp.types import Tool as MCPTool
 
 from adaptgen.runtime.auth import SchemeSpec
 from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError, UpstreamResponse
@@ -53,16 +54,14 @@ class GeneratedApi:
         entry = self._tools[name]
 
         def register(fn: F) -> F:
-            annotations = ToolAnnotations(**entry.get("annotations", {}))
-            tool = FunctionTool(
+            annotations = ToolAnnotations(**entry["annotations"]) if entry.get("annotations") else None
+            tool = GeneratedTool(
                 fn=fn,
                 name=name,
-                title=entry.get("title"),
                 description=entry["description"],
                 parameters=entry["input_schema"],
                 output_schema=None,
                 annotations=annotations,
-                tags=set(entry.get("tags", [])),
             )
             self.server.add_tool(tool)
             return fn
@@ -76,6 +75,22 @@ class GeneratedApi:
         except UpstreamError as exc:
             raise ToolError(str(exc)) from None
         return to_result(response)
+
+
+class GeneratedTool(FunctionTool):
+    """A function tool whose listing carries only what the catalog says.
+
+    FastMCP would add a title made from the name and an empty tag block to every tool; on a
+    large API that is kilobytes of tools/list that tell the agent nothing.
+    """
+
+    def to_mcp_tool(self, **overrides: Any) -> MCPTool:
+        tool = super().to_mcp_tool(**overrides)
+        if self.title is None and "title" not in overrides:
+            tool.title = None
+        if tool.meta == {"fastmcp": {"tags": []}}:
+            tool.meta = None
+        return tool
 
 
 def to_result(response: UpstreamResponse) -> ToolResult:
