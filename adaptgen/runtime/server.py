@@ -84,6 +84,9 @@ class GeneratedTool(FunctionTool):
     large API that is kilobytes of tools/list that tell the agent nothing.
     """
 
+    async def run(self, arguments: dict[str, Any]) -> ToolResult:
+        return await super().run(_lenient(arguments, self.parameters))
+
     def to_mcp_tool(self, **overrides: Any) -> MCPTool:
         tool = super().to_mcp_tool(**overrides)
         if self.title is None and "title" not in overrides:
@@ -91,6 +94,17 @@ class GeneratedTool(FunctionTool):
         if tool.meta == {"fastmcp": {"tags": []}}:
             tool.meta = None
         return tool
+
+
+def _lenient(arguments: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Accept a number where the schema wants a string (agents send ids as 7 for "7")."""
+    properties = schema.get("properties", {})
+    fixed = dict(arguments)
+    for name, value in arguments.items():
+        wanted = properties.get(name, {}).get("type")
+        if wanted == "string" and isinstance(value, int | float) and not isinstance(value, bool):
+            fixed[name] = str(value)
+    return fixed
 
 
 def to_result(response: UpstreamResponse) -> ToolResult:

@@ -1,0 +1,111 @@
+"""Shared fixtures: real specs from ../shared, Node tools from node_modules, servers on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_SPECS = ROOT.parent / "shared" / "specs"
+NODE_BIN = ROOT / "node_modules" / ".bin"
+# .ci/run sets this: there a missing tool is a broken setup, not a reason to skip.
+REQUIRE_TOOLS = os.environ.get("ADAPTGEN_REQUIRE_TOOLS") == "1"
+
+
+def shared_spec(name: str) -> Path:
+    """A real public spec from ../shared/specs, or skip with the reason."""
+    path = SHARED_SPECS / name
+    if not path.is_file():
+        if REQUIRE_TOOLS:
+            pytest.fail(f"{path} is missing (CI must have ../shared beside the repo)")
+        pytest.skip(f"{path} not found: the shared specs live in ../shared/specs beside the repo")
+    return path
+
+
+def shared_spec_names() -> list[str]:
+    """Every spec in ../shared/specs (empty when absent: the tests using it then skip)."""
+    if not SHARED_SPECS.is_dir():
+        return []
+    return sorted(p.name for p in SHARED_SPECS.glob("*.json")) + sorted(
+        p.name for p in SHARED_SPECS.glob("*.yaml")
+    )
+
+
+def node_tool(name: str) -> Path:
+    """A Node CLI installed by `npm ci` (see package.json), or skip/fail with the reason."""
+    path = NODE_BIN / name
+    if not path.exists() or shutil.which("node") is None:
+        message = f"{name} not installed: run `npm ci` in {ROOT} (.ci/run does)"
+        if REQUIRE_TOOLS:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+@pytest.fixture
+def prism_for():
+    """Start Prism mocking a spec on 127.0.0.1; returns its base URL; stopped after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(spec: Path) -> str:
+        prism = node_tool("prism")
+        port = free_port()
+        process = subprocess.Popen(
+            [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        wait_for_port(port, process)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in started:
+        stop(process)
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def tmp_out(tmp_path: Path) -> Iterator[Path]:
+    out = tmp_path / "generated"
+    yield out

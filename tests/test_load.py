@@ -1,0 +1,242 @@
+"""Loading specs: formats, versions, refs, and bad input reported with file:line."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from adaptgen.errors import InputError
+from adaptgen.load import load_spec
+from adaptgen.plan import plan
+
+MINIMAL = """\
+openapi: 3.0.3
+info: {title: Mini, version: "1"}
+paths:
+  /things/{id}:
+    get:
+      operationId: getThing
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses: {"200": {description: ok}}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_yaml_and_json_load_the_same(tmp_path):
+    import yaml
+
+    yaml_spec = write(tmp_path, "a.yaml", MINIMAL)
+    json_spec = write(tmp_path, "b.json", json.dumps(yaml.safe_load(MINIMAL)))
+    assert load_spec(yaml_spec).document == load_spec(json_spec).document
+
+
+def test_yaml_keeps_dates_and_yes_as_strings(tmp_path):
+    spec = write(
+        tmp_path,
+        "s.yaml",
+        MINIMAL.replace(
+            "schema: {type: integer}", "schema: {type: string, default: 2020-01-01, enum: [yes, no]}"
+        ),
+    )
+    schema = load_spec(spec).document["paths"]["/things/{id}"]["get"]["parameters"][0]["schema"]
+    assert schema["default"] == "2020-01-01"
+    assert schema["enum"] == ["yes", "no"]
+
+
+def test_malformed_yaml_gives_file_line_col(tmp_path):
+    spec = write(tmp_path, "bad.yaml", "openapi: 3.0.3\ninfo: {title: x\npaths: {}\n")
+    with pytest.raises(InputError) as err:
+        load_spec(spec)
+    assert err.value.location.line == 3
+    assert err.value.location.col is not None
+    assert str(err.value).startswith(f"{spec}:3:")
+
+
+def test_malformed_json_gives_file_line_col(tmp_path):
+    spec = write(tmp_path, "bad.json", '{\n  "openapi": "3.0.3",\n  "info": {,}\n}\n')
+    with pytest.raises(InputError) as err:
+        load_spec(spec)
+    assert (err.value.location.line, err.value.location.col) == (3, 12)
+
+
+@pytest.mark.parametrize(
+    ("head", "message"),
+    [
+        ("openapi: 4.0.0", "unsupported OpenAPI version '4.0.0'"),
+        ("swagger: '1.2'", "unsupported Swagger version '1.2'"),
+        ("title: not a spec", "no 'openapi' or 'swagger' version field"),
+    ],
+)
+def test_unknown_versions_are_rejected(tmp_path, head, message):
+    spec = write(tmp_path, "v.yaml", MINIMAL.replace("openapi: 3.0.3", head))
+    with pytest.raises(InputError, match=message):
+        load_spec(spec)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        load_spec(tmp_path / "nope.yaml")
+
+
+def test_structural_error_names_the_pointer(tmp_path):
+    spec = write(tmp_path, "s.yaml", MINIMAL.replace("info: {title: Mini, version: \"1\"}", "info: 7"))
+    with pytest.raises(InputError) as err:
+        load_spec(spec)
+    assert err.value.location.pointer == "/info"
+    assert err.value.location.line == 2
+
+
+def test_invalid_operation_is_a_warning_not_a_failure(tmp_path):
+    text = MINIMAL + textwrap.indent(
+        "/broken:\n  get:\n    operationId: broken\n    parameters: [{name: q, in: nowhere}]\n"
+        "    responses: {'200': {description: ok}}\n",
+        "  ",
+    )
+    spec = load_spec(write(tmp_path, "s.yaml", text))
+    assert "/broken" not in spec.document["paths"] or "get" not in spec.document["paths"]["/broken"]
+    (warning,) = spec.warnings
+    assert warning.location.pointer == "/paths/~1broken/get/parameters/0/in"
+    assert warning.location.line == 13
+
+
+def test_missing_ref_target_points_at_the_ref(tmp_path):
+    text = MINIMAL.replace("schema: {type: integer}", "schema: {$ref: '#/components/schemas/Nope'}")
+    spec = load_spec(write(tmp_path, "s.yaml", text))
+    with pytest.raises(InputError, match="Nope") as err:
+        plan(spec, "s")
+    assert err.value.location.line == 8
+
+
+def test_refs_into_other_local_files(tmp_path):
+    write(
+        tmp_path,
+        "common.yaml",
+        """\
+        Id:
+          type: integer
+          description: The id.
+        Thing:
+          type: object
+          properties:
+            id: {$ref: '#/Id'}
+            name: {type: string}
+        """,
+    )
+    text = MINIMAL.replace("schema: {type: integer}", "schema: {$ref: 'common.yaml#/Id'}")
+    text += textwrap.indent(
+        "/things:\n  post:\n    operationId: createThing\n    requestBody:\n      content:\n"
+        "        application/json: {schema: {$ref: 'common.yaml#/Thing'}}\n"
+        "    responses: {'201': {description: ok}}\n",
+        "  ",
+    )
+    api = plan(load_spec(write(tmp_path, "s.yaml", text)), "s").api
+    get, create = api.tools
+    assert get.params[0].schema == {"description": "The id.", "type": "integer"}
+    assert {p.name: p.schema for p in create.params} == {
+        "id": {"description": "The id.", "type": "integer"},
+        "name": {"type": "string"},
+    }
+
+
+def test_circular_refs_are_cut_not_dangling(tmp_path):
+    text = MINIMAL + textwrap.dedent(
+        """\
+          /nodes:
+            post:
+              operationId: createNode
+              requestBody:
+                content:
+                  application/json: {schema: {$ref: '#/components/schemas/Node'}}
+              responses: {'201': {description: ok}}
+        components:
+          schemas:
+            Node:
+              type: object
+              properties:
+                name: {type: string}
+                children: {type: array, items: {$ref: '#/components/schemas/Node'}}
+        """
+    )
+    api = plan(load_spec(write(tmp_path, "s.yaml", text)), "s").api
+    children = next(p for p in api.tools[1].params if p.name == "children")
+    assert children.schema["items"]["type"] == "object"
+    assert "recursive" in children.schema["items"]["description"]
+    assert "$ref" not in json.dumps(children.schema)
+
+
+REMOTE = textwrap.dedent(
+    """\
+    openapi: 3.0.3
+    info: {title: R, version: "1"}
+    paths:
+      /r:
+        post:
+          operationId: createR
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    owner: {$ref: 'URL#/User'}
+          responses: {'201': {description: ok}}
+    """
+)
+
+
+class _SchemaHandler(BaseHTTPRequestHandler):
+    body = b"User:\n  type: object\n  properties:\n    email: {type: string, format: email}\n"
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self.send_response(200)
+        self.send_header("Content-Type", "application/yaml")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def schema_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SchemaHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/common.yaml"
+    server.shutdown()
+    server.server_close()
+
+
+def test_remote_refs_are_relaxed_with_a_warning_unless_allowed(tmp_path, schema_server):
+    spec_file = write(tmp_path, "r.yaml", REMOTE.replace("URL", schema_server))
+    result = plan(load_spec(spec_file), "r")
+    owner = result.api.tools[0].params[0]
+    assert "type" not in owner.schema and "$ref" not in json.dumps(owner.schema)
+    assert "not fetched" in owner.schema["description"]
+    assert any("remote $ref" in w.message and w.location.line == 13 for w in result.warnings)
+
+    fetched = plan(load_spec(spec_file, allow_remote_refs=True), "r")
+    assert fetched.api.tools[0].params[0].schema == {
+        "type": "object",
+        "properties": {"email": {"type": "string", "format": "email"}},
+    }
+    assert not fetched.warnings
+
+
+def test_openapi_31_type_arrays(tmp_path):
+    text = MINIMAL.replace("openapi: 3.0.3", "openapi: 3.1.0").replace(
+        "schema: {type: integer}", "schema: {type: [integer, 'null'], examples: [1]}"
+    )
+    api = plan(load_spec(write(tmp_path, "s.yaml", text)), "s").api
+    assert api.tools[0].params[0].schema == {"type": "integer"}

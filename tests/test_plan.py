@@ -1,0 +1,340 @@
+"""Planning: names, parameters, bodies, schemas and annotations in the IR."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import shared_spec
+
+from adaptgen.load import load_spec
+from adaptgen.plan import PlanOptions, plan
+from adaptgen.plan.names import shorten, tool_name
+
+SPEC = textwrap.dedent(
+    """\
+    openapi: 3.0.3
+    info: {title: Plan, version: "2"}
+    servers: [{url: "https://{region}.example.com/v1", variables: {region: {default: eu}}}]
+    components:
+      securitySchemes:
+        key: {type: apiKey, in: query, name: api_key}
+        basicAuth: {type: http, scheme: basic}
+      schemas:
+        Base:
+          type: object
+          required: [name]
+          properties:
+            id: {type: integer, readOnly: true}
+            name: {type: string, description: Display name.}
+        Widget:
+          allOf:
+            - $ref: '#/components/schemas/Base'
+            - type: object
+              properties:
+                color: {type: string, enum: [red, green], default: red}
+                size:
+                  oneOf:
+                    - {type: integer}
+                    - {type: string, enum: [S, M, L]}
+                note: {type: string, nullable: true}
+    security: [{key: []}]
+    paths:
+      /widgets/{id}:
+        parameters:
+          - {name: id, in: path, required: true, schema: {type: string}}
+        put:
+          operationId: replaceWidget
+          parameters:
+            - {name: api_key, in: query, schema: {type: string}}
+            - {name: Accept, in: header, schema: {type: string}}
+            - {name: X-Trace, in: header, schema: {type: string}}
+            - {name: tags, in: query, style: form, explode: false,
+               schema: {type: array, items: {type: string}}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  allOf:
+                    - $ref: '#/components/schemas/Widget'
+                    - type: object
+                      properties:
+                        id: {type: string, description: body id}
+          responses: {"200": {description: ok}}
+        delete:
+          operationId: deleteWidget
+          security: [{basicAuth: []}, {}]
+          responses: {"204": {description: gone}}
+        get:
+          summary: Get a widget
+          responses: {"200": {description: ok}}
+      /widgets:
+        get:
+          operationId: listWidgetsOld
+          deprecated: true
+          responses: {"200": {description: ok}}
+        post:
+          operationId: uploadWidgetCsv
+          requestBody:
+            content:
+              text/csv: {schema: {type: string}}
+          responses: {"200": {description: ok}}
+    """
+)
+
+
+@pytest.fixture
+def api(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(SPEC)
+    return plan(load_spec(path), "plan").api
+
+
+def tool(api, name):
+    return next(t for t in api.tools if t.name == name)
+
+
+def test_names_and_deprecated(api):
+    assert [t.name for t in api.tools] == [
+        "get_widgets_by_id",
+        "replace_widget",
+        "delete_widget",
+        "upload_widget_csv",
+    ]
+    assert [(s.operation_id, s.reason) for s in api.skipped] == [("listWidgetsOld", "deprecated")]
+
+
+def test_deprecated_included_on_request(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(SPEC)
+    api = plan(load_spec(path), "plan", PlanOptions(include_deprecated=True)).api
+    assert "list_widgets_old" in [t.name for t in api.tools]
+
+
+def test_parameters_are_typed_merged_and_flattened(api):
+    put = tool(api, "replace_widget")
+    by_name = {p.name: p for p in put.params}
+    # Path param from the path item, credential param hidden, Accept ignored, body flattened,
+    # the body's `id` clashing with the path's `id` renamed.
+    assert list(by_name) == ["id", "name", "x_trace", "tags", "color", "size", "note", "body_id"]
+    assert by_name["id"].location == "path" and by_name["id"].required
+    assert by_name["body_id"].api_name == "id" and by_name["body_id"].location == "body"
+    assert by_name["name"].required and by_name["name"].schema["description"] == "Display name."
+    assert by_name["x_trace"].api_name == "X-Trace" and by_name["x_trace"].location == "header"
+    assert by_name["tags"].explode is False and by_name["tags"].style is None
+    assert by_name["color"].schema == {"type": "string", "enum": ["red", "green"], "default": "red"}
+    # oneOf -> anyOf (clients understand it), nullable dropped for inputs
+    assert by_name["size"].schema == {
+        "anyOf": [{"type": "integer"}, {"type": "string", "enum": ["S", "M", "L"]}]
+    }
+    assert by_name["note"].schema == {"type": "string"}
+    assert put.body.media_type == "application/json" and put.body.flattened
+    schema = put.input_schema()
+    assert schema["type"] == "object" and "anyOf" not in schema
+    assert schema["required"] == ["id", "name"]
+
+
+def test_annotations_follow_http_semantics(api):
+    assert tool(api, "get_widgets_by_id").annotations == {"readOnlyHint": True}
+    assert tool(api, "replace_widget").annotations == {"idempotentHint": True}
+    assert tool(api, "delete_widget").annotations == {
+        "destructiveHint": True,
+        "idempotentHint": True,
+    }
+    assert tool(api, "upload_widget_csv").annotations == {}
+
+
+def test_security_and_servers(api):
+    assert api.base_url == "https://eu.example.com/v1"
+    schemes = {s.name: s for s in api.security_schemes}
+    assert schemes["key"].env == ("PLAN_KEY",) and schemes["key"].location == "query"
+    assert schemes["basicAuth"].env == ("PLAN_BASIC_AUTH_USERNAME", "PLAN_BASIC_AUTH_PASSWORD")
+    assert api.security == (("key",),)
+    assert tool(api, "delete_widget").security == (("basicAuth",), ())
+    assert api.env_vars() == [
+        "PLAN_BASE_URL",
+        "PLAN_TIMEOUT",
+        "PLAN_KEY",
+        "PLAN_BASIC_AUTH_USERNAME",
+        "PLAN_BASIC_AUTH_PASSWORD",
+    ]
+
+
+def test_non_json_body_is_one_argument(api):
+    upload = tool(api, "upload_widget_csv")
+    (body,) = upload.params
+    assert body.name == "body" and body.schema["type"] == "string"
+    assert upload.body.media_type == "text/csv" and not upload.body.flattened
+
+
+def test_long_names_are_shortened_readably():
+    words = "list the organization repository installation permissions for the authenticated user"
+    name = shorten(words.split(), 40)
+    assert len(name) <= 40
+    assert name.startswith("list_") and name.endswith("_user")
+    assert all(part in words.split() or part in ("org", "repo", "install", "perms", "authed")
+               for part in name.split("_"))
+
+
+def test_operation_ids_that_embed_the_path():
+    prefix = ["crm", "v3", "objects", "contacts"]
+    assert (
+        tool_name("post-/crm/v3/objects/contacts/batch/archive_archive", "post",
+                  "/crm/v3/objects/contacts/batch/archive", prefix)
+        == "archive_contacts_batch"
+    )
+    assert tool_name(None, "get", "/crm/v3/objects/contacts/{contactId}", prefix) == (
+        "get_contacts_by_contact_id"
+    )
+
+
+def test_names_are_unique_and_short_on_github():
+    api = plan(load_spec(shared_spec("github_api_2020.json")), "github").api
+    names = [t.name for t in api.tools]
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", n) and len(n) <= 64 for n in names)
+
+
+def _typed(api) -> dict[str, set[tuple[str, str, bool, str]]]:
+    return {
+        t.name: {(p.name, p.location, p.required, p.schema.get("type")) for p in t.params}
+        for t in api.tools
+    }
+
+
+def test_swagger2_petstore_matches_openapi3_petstore():
+    v2 = plan(load_spec(shared_spec("petstore_v2.0_swagger.json")), "petstore").api
+    v3 = plan(load_spec(shared_spec("petstore_v3.0.json")), "petstore").api
+    # The two published examples differ slightly (3.0 added a request body to createPets and
+    # a maximum to limit); every parameter 2.0 declares comes out exactly as 3.0's.
+    typed2, typed3 = _typed(v2), _typed(v3)
+    assert typed2.keys() == typed3.keys()
+    for name, params in typed2.items():
+        assert params <= typed3[name]
+    assert typed2["list_pets"] == {("limit", "query", False, "integer")}
+    assert typed2["show_pet_by_id"] == {("pet_id", "path", True, "string")}
+    assert v2.base_url == "http://petstore.swagger.io/v1" == v3.base_url
+
+
+SWAGGER2 = """\
+swagger: "2.0"
+info: {title: Twin, version: "1"}
+host: api.example.com
+basePath: /v2
+schemes: [https]
+consumes: [application/json]
+securityDefinitions:
+  key: {type: apiKey, in: header, name: X-Key}
+security: [{key: []}]
+definitions:
+  Pet:
+    type: object
+    required: [name]
+    properties:
+      name: {type: string}
+      tag: {type: string, x-nullable: true}
+paths:
+  /pets:
+    get:
+      operationId: findPets
+      parameters:
+        - {name: tags, in: query, type: array, items: {type: string}, collectionFormat: csv}
+        - {name: limit, in: query, type: integer, format: int32, maximum: 50, default: 10}
+      responses: {"200": {description: ok, schema: {type: array, items: {$ref: "#/definitions/Pet"}}}}
+    post:
+      operationId: addPet
+      parameters:
+        - {name: pet, in: body, required: true, schema: {$ref: "#/definitions/Pet"}}
+      responses: {"201": {description: created}}
+  /pets/{id}/photo:
+    post:
+      operationId: addPhoto
+      consumes: [application/x-www-form-urlencoded]
+      parameters:
+        - {name: id, in: path, required: true, type: integer}
+        - {name: caption, in: formData, type: string, required: true}
+        - {name: public, in: formData, type: boolean}
+      responses: {"200": {description: ok}}
+"""
+
+OPENAPI3 = """\
+openapi: 3.0.3
+info: {title: Twin, version: "1"}
+servers: [{url: "https://api.example.com/v2"}]
+components:
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-Key}
+  schemas:
+    Pet:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string}
+        tag: {type: string, nullable: true}
+security: [{key: []}]
+paths:
+  /pets:
+    get:
+      operationId: findPets
+      parameters:
+        - {name: tags, in: query, style: form, explode: false,
+           schema: {type: array, items: {type: string}}}
+        - {name: limit, in: query, schema: {type: integer, format: int32, maximum: 50, default: 10}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Pet"}}}
+    post:
+      operationId: addPet
+      requestBody:
+        required: true
+        content:
+          application/json: {schema: {$ref: "#/components/schemas/Pet"}}
+      responses: {"201": {description: created}}
+  /pets/{id}/photo:
+    post:
+      operationId: addPhoto
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              required: [caption]
+              properties:
+                caption: {type: string}
+                public: {type: boolean}
+      responses: {"200": {description: ok}}
+"""
+
+
+def test_swagger2_and_its_openapi3_twin_plan_identically(tmp_path):
+    (tmp_path / "twin.yaml").write_text(SWAGGER2)
+    (tmp_path / "twin3.yaml").write_text(OPENAPI3)
+    v2 = plan(load_spec(tmp_path / "twin.yaml"), "twin").api
+    v3 = plan(load_spec(tmp_path / "twin3.yaml"), "twin").api
+    assert v2.tools == v3.tools
+    assert v2.security_schemes == v3.security_schemes and v2.base_url == v3.base_url
+
+
+def test_slack_form_parameters_are_typed():
+    api = plan(load_spec(shared_spec("slack_web_v2_swagger.json")), "slack").api
+    post = next(t for t in api.tools if t.path == "/chat.postMessage")
+    assert post.body.media_type == "application/x-www-form-urlencoded" and post.body.flattened
+    params = {p.name: p for p in post.params}
+    assert params["channel"].required and params["channel"].schema["type"] == "string"
+    assert params["as_user"].location == "body"
+    assert params["text"].schema["type"] == "string"
+
+
+def test_plan_is_deterministic(tmp_path: Path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(SPEC)
+    assert plan(load_spec(path), "plan").api == plan(load_spec(path), "plan").api
