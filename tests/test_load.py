@@ -46,7 +46,8 @@ def test_yaml_keeps_dates_and_yes_as_strings(tmp_path):
         tmp_path,
         "s.yaml",
         MINIMAL.replace(
-            "schema: {type: integer}", "schema: {type: string, default: 2020-01-01, enum: [yes, no]}"
+            "schema: {type: integer}",
+            "schema: {type: string, default: 2020-01-01, enum: [yes, no]}",
         ),
     )
     schema = load_spec(spec).document["paths"]["/things/{id}"]["get"]["parameters"][0]["schema"]
@@ -90,7 +91,9 @@ def test_missing_file(tmp_path):
 
 
 def test_structural_error_names_the_pointer(tmp_path):
-    spec = write(tmp_path, "s.yaml", MINIMAL.replace("info: {title: Mini, version: \"1\"}", "info: 7"))
+    spec = write(
+        tmp_path, "s.yaml", MINIMAL.replace('info: {title: Mini, version: "1"}', "info: 7")
+    )
     with pytest.raises(InputError) as err:
         load_spec(spec)
     assert err.value.location.pointer == "/info"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from pathlib import Path
@@ -176,15 +175,21 @@ def test_long_names_are_shortened_readably():
     name = shorten(words.split(), 40)
     assert len(name) <= 40
     assert name.startswith("list_") and name.endswith("_user")
-    assert all(part in words.split() or part in ("org", "repo", "install", "perms", "authed")
-               for part in name.split("_"))
+    assert all(
+        part in words.split() or part in ("org", "repo", "install", "perms", "authed")
+        for part in name.split("_")
+    )
 
 
 def test_operation_ids_that_embed_the_path():
     prefix = ["crm", "v3", "objects", "contacts"]
     assert (
-        tool_name("post-/crm/v3/objects/contacts/batch/archive_archive", "post",
-                  "/crm/v3/objects/contacts/batch/archive", prefix)
+        tool_name(
+            "post-/crm/v3/objects/contacts/batch/archive_archive",
+            "post",
+            "/crm/v3/objects/contacts/batch/archive",
+            prefix,
+        )
         == "archive_contacts_batch"
     )
     assert tool_name(None, "get", "/crm/v3/objects/contacts/{contactId}", prefix) == (
@@ -244,7 +249,8 @@ paths:
       parameters:
         - {name: tags, in: query, type: array, items: {type: string}, collectionFormat: csv}
         - {name: limit, in: query, type: integer, format: int32, maximum: 50, default: 10}
-      responses: {"200": {description: ok, schema: {type: array, items: {$ref: "#/definitions/Pet"}}}}
+      responses:
+        "200": {description: ok, schema: {type: array, items: {$ref: "#/definitions/Pet"}}}
     post:
       operationId: addPet
       parameters:

@@ -68,7 +68,9 @@ def load_spec(path: str | Path, *, allow_remote_refs: bool = False) -> Spec:
     source = read_source(Path(path))
     doc = source.data
     if not isinstance(doc, dict):
-        raise InputError("not an OpenAPI document: the top level must be a mapping", source.location(""))
+        raise InputError(
+            "not an OpenAPI document: the top level must be a mapping", source.location("")
+        )
     warnings: list[BuildWarning] = []
     if "swagger" in doc:
         version = str(doc["swagger"])
@@ -84,7 +86,9 @@ def load_spec(path: str | Path, *, allow_remote_refs: bool = False) -> Spec:
         except ValueError as exc:
             raise InputError(f"cannot convert Swagger 2.0: {exc}", source.location("")) from None
         warnings.extend(BuildWarning(source.location(n.pointer), n.message) for n in notes)
-        source = _Swagger2Source(path=source.path, text=source.text, data=converted, kind=source.kind)
+        source = _Swagger2Source(
+            path=source.path, text=source.text, data=converted, kind=source.kind
+        )
         doc = converted
     elif "openapi" in doc:
         version = str(doc["openapi"])
@@ -108,7 +112,9 @@ def load_spec(path: str | Path, *, allow_remote_refs: bool = False) -> Spec:
     return Spec(source, doc, version, model, resolver, warnings)
 
 
-def _validate(doc: dict[str, Any], source: SourceFile) -> tuple[dict[str, Any], Any, list[BuildWarning]]:
+def _validate(
+    doc: dict[str, Any], source: SourceFile
+) -> tuple[dict[str, Any], Any, list[BuildWarning]]:
     """Check the document with openapi-pydantic.
 
     An invalid operation is dropped with a warning (one bad operation must not fail a build of
@@ -125,7 +131,9 @@ def _validate(doc: dict[str, Any], source: SourceFile) -> tuple[dict[str, Any], 
         pointer = join_pointer(*tokens)
         op_pointer = join_pointer(*tokens[:3]) if _is_operation(tokens) else None
         if op_pointer is None:
-            raise InputError(f"invalid OpenAPI document: {_describe(first)}", source.location(pointer))
+            raise InputError(
+                f"invalid OpenAPI document: {_describe(first)}", source.location(pointer)
+            )
         warnings.append(
             BuildWarning(
                 source.location(pointer),

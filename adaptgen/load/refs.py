@@ -81,7 +81,9 @@ class RefResolver:
         try:
             tokens = split_pointer(pointer)
         except ValueError:
-            raise InputError(f"$ref fragment is not a JSON pointer: {ref!r}", base.location(at))
+            raise InputError(
+                f"$ref fragment is not a JSON pointer: {ref!r}", base.location(at)
+            ) from None
         value = source.data
         for i, token in enumerate(tokens):
             if isinstance(value, dict) and token in value:
@@ -91,8 +93,7 @@ class RefResolver:
             else:
                 missing = join_pointer(*tokens[: i + 1])
                 raise InputError(
-                    f"$ref target not found: {ref!r} ({source.display} has nothing at "
-                    f"#{missing})",
+                    f"$ref target not found: {ref!r} ({source.display} has nothing at #{missing})",
                     base.location(at),
                 )
         return Resolved(value, source, join_pointer(*tokens))
@@ -123,7 +124,9 @@ class RefResolver:
             try:
                 text = self._fetch(url)
             except Exception as exc:  # noqa: BLE001 - any fetch failure is reported the same way
-                raise InputError(f"cannot fetch remote $ref {url}: {exc}", base.location(at))
+                raise InputError(
+                    f"cannot fetch remote $ref {url}: {exc}", base.location(at)
+                ) from None
             self._files[url] = parse_text(text, Path(url.rsplit("/", 1)[-1] or "remote"))
         return self._files[url]
 

@@ -245,7 +245,9 @@ def parse_text(text: str, path: Path, kind: str | None = None) -> SourceFile:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", Location(display, exc.lineno, exc.colno))
+            raise InputError(
+                f"invalid JSON: {exc.msg}", Location(display, exc.lineno, exc.colno)
+            ) from None
     else:
         try:
             data = _string_keys(yaml.load(text, Loader=SpecLoader))  # noqa: S506 - safe loader
@@ -253,9 +255,9 @@ def parse_text(text: str, path: Path, kind: str | None = None) -> SourceFile:
             mark = exc.problem_mark or exc.context_mark
             problem = " ".join(p for p in (exc.context, exc.problem) if p)
             loc = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display)
-            raise InputError(f"invalid YAML: {problem}", loc)
+            raise InputError(f"invalid YAML: {problem}", loc) from None
         except yaml.YAMLError as exc:
-            raise InputError(f"invalid YAML: {exc}", Location(display))
+            raise InputError(f"invalid YAML: {exc}", Location(display)) from None
     return SourceFile(path=path, text=text, data=data, kind=kind)
 
 
@@ -267,7 +269,9 @@ def read_source(path: Path) -> SourceFile:
     except FileNotFoundError:
         raise InputError("file not found", Location(display)) from None
     except IsADirectoryError:
-        raise InputError("is a directory, expected a YAML or JSON file", Location(display))
+        raise InputError(
+            "is a directory, expected a YAML or JSON file", Location(display)
+        ) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", Location(display)) from None
     try:

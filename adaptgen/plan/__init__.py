@@ -180,9 +180,7 @@ class _Planner:
         ]
         if missing:
             # The upstream needs these to build the URL: make them plain required strings.
-            extra = [
-                Param(argument_name(m), m, "path", {"type": "string"}, True) for m in missing
-            ]
+            extra = [Param(argument_name(m), m, "path", {"type": "string"}, True) for m in missing]
             self.warn(op_pointer, f"path parameter(s) not declared, added as strings: {missing}")
             params = _assign_names(params + extra)
         upper = method.upper()
@@ -305,9 +303,14 @@ class _Planner:
         schema = self.inliner.inline(media_obj.get("schema"), source, schema_pointer)
         required = raw.get("required") is True
         description = brief(str(raw.get("description") or ""), ARGUMENT_DESCRIPTION_CHARS)
-        structured = media == "application/json" or media.endswith("+json") or media in (
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
+        structured = (
+            media == "application/json"
+            or media.endswith("+json")
+            or media
+            in (
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            )
         )
         props = schema.get("properties")
         if structured and isinstance(props, dict) and props and "anyOf" not in schema:
@@ -383,7 +386,9 @@ class _Planner:
             names = tuple(requirement)
             unknown = [n for n in names if n not in schemes]
             if unknown:
-                self.warn(f"{pointer}/{i}", f"security requirement names unusable scheme(s) {unknown}")
+                self.warn(
+                    f"{pointer}/{i}", f"security requirement names unusable scheme(s) {unknown}"
+                )
                 continue
             alternatives.append(names)
         return tuple(alternatives)
@@ -406,9 +411,9 @@ def _choose_media_type(media_types: list[str]) -> str:
     for wanted in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
         if wanted in lowered:
             return wanted
-    for plain, original in lowered.items():
-        if plain.endswith("+json"):
-            return plain
+    for media in lowered:
+        if media.endswith("+json"):
+            return media
     return next(iter(lowered))
 
 

@@ -137,7 +137,9 @@ class SchemaInliner:
             if isinstance(target.value, dict) and target.value.get("type") == "object":
                 relaxed["type"] = "object"
             return relaxed
-        result = self._walk(target.value, target.source, target.pointer, (*stack, target.key), depth)
+        result = self._walk(
+            target.value, target.source, target.pointer, (*stack, target.key), depth
+        )
         # OAS 3.1 lets a $ref carry its own description, which wins over the target's.
         own = schema.get("description")
         if isinstance(own, str) and own.strip() and depth <= NESTED_DEPTH:

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ def _environment() -> jinja2.Environment:
     env.filters["pyname"] = pycode.python_name
     env.filters["docstring"] = pycode.docstring
     env.filters["signature"] = pycode.signature_param
+    env.filters["wrap"] = pycode.wrap
     env.filters["md"] = _markdown_cell
     env.filters["first_line"] = lambda text: (text or "").strip().split("\n")[0]
     return env
@@ -133,8 +133,16 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
         if not name.endswith(".py"):
             continue
         result = subprocess.run(
-            [find_ruff_bin(), "format", "--isolated", "--line-length", "100",
-             "--stdin-filename", name, "-"],
+            [
+                find_ruff_bin(),
+                "format",
+                "--isolated",
+                "--line-length",
+                "100",
+                "--stdin-filename",
+                name,
+                "-",
+            ],
             input=text.encode("utf-8"),
             capture_output=True,
             check=False,
@@ -180,5 +188,3 @@ def write_atomic(target: Path, files: dict[str, str]) -> None:
 
 def _markdown_cell(text: str) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
-
-

@@ -20,11 +20,8 @@ def py_literal(value: Any) -> str:
 def py_type(schema: dict[str, Any]) -> str:
     """The Python annotation that validates what `schema` describes (coarser is fine)."""
     enum = schema.get("enum")
-    if isinstance(enum, list) and enum:
-        if all(isinstance(v, str) for v in enum) or all(
-            isinstance(v, int) and not isinstance(v, bool) for v in enum
-        ):
-            return "Literal[" + ", ".join(py_literal(v) for v in enum) + "]"
+    if isinstance(enum, list) and enum and _same_scalar_kind(enum):
+        return "Literal[" + ", ".join(py_literal(v) for v in enum) + "]"
     if isinstance(schema.get("anyOf"), list):
         own = {k: v for k, v in schema.items() if k != "anyOf"}
         parts: list[str] = []
@@ -57,6 +54,35 @@ def py_type(schema: dict[str, Any]) -> str:
     return "Any"
 
 
+def wrap(text: str, width: int = 88, hanging: str = "") -> str:
+    """Re-flow prose for a docstring (lines kept short; words never split)."""
+    import textwrap
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        if not paragraph.strip():
+            lines.append("")
+            continue
+        lines.extend(
+            textwrap.wrap(
+                paragraph,
+                width=width,
+                subsequent_indent=hanging,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [""]
+        )
+    return "\n".join(lines)
+
+
+def _same_scalar_kind(values: list[Any]) -> bool:
+    # Literal[...] of all-str or all-int values; anything mixed stays the schema's job.
+    return all(isinstance(v, str) for v in values) or all(
+        isinstance(v, int) and not isinstance(v, bool) for v in values
+    )
+
+
 def docstring(text: str) -> str:
     """Text made safe inside a triple-double-quoted docstring, shown as written.
 
@@ -68,7 +94,13 @@ def docstring(text: str) -> str:
         category = unicodedata.category(char)
         if char != "\n" and (category.startswith("C") or category in ("Zl", "Zp")):
             code = ord(char)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+            out.append(
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
+            )
         else:
             out.append(char)
     escaped = "".join(out).replace('"""', '\\"\\"\\"')

@@ -58,7 +58,12 @@ class StaticCredentials(httpx.Auth):
 
     def secrets(self) -> list[str]:
         """The secret values this auth sends (for redaction from messages)."""
-        return [self._env[name] for scheme in self._schemes for name in scheme.env if self._env.get(name)]
+        return [
+            self._env[name]
+            for scheme in self._schemes
+            for name in scheme.env
+            if self._env.get(name)
+        ]
 
 
 def _apply(scheme: SchemeSpec, request: httpx.Request, env: Mapping[str, str]) -> None:

@@ -54,7 +54,9 @@ class GeneratedApi:
         entry = self._tools[name]
 
         def register(fn: F) -> F:
-            annotations = ToolAnnotations(**entry["annotations"]) if entry.get("annotations") else None
+            annotations = (
+                ToolAnnotations(**entry["annotations"]) if entry.get("annotations") else None
+            )
             tool = GeneratedTool(
                 fn=fn,
                 name=name,

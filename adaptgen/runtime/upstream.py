@@ -227,7 +227,9 @@ class Upstream:
         except httpx.HTTPError as exc:
             origin = _origin(self.base_url)
             kind = type(exc).__name__
-            raise UpstreamError(_redact(f"{where}: cannot reach {origin} ({kind})", secrets)) from None
+            raise UpstreamError(
+                _redact(f"{where}: cannot reach {origin} ({kind})", secrets)
+            ) from None
         return _decode(response, where, secrets)
 
 
