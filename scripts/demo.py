@@ -1,0 +1,108 @@
+"""The main job end to end: build the sandbox CRM's server, run it, and call it as an agent would.
+
+1. `adaptgen build specs/crm.yaml` writes generated/crm/;
+2. `adaptgen sandbox` serves the legacy CRM on 127.0.0.1;
+3. `adaptgen serve generated/crm --transport http` serves MCP at /mcp, pointed at the sandbox;
+4. a real MCP client (fastmcp.Client over streamable HTTP) lists the tools and calls two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fastmcp import Client
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not start listening on port {port}")
+
+
+async def agent(url: str) -> None:
+    async with Client(url) as client:
+        tools = await client.list_tools()
+        print(f"\n{len(tools)} tools at {url}:")
+        for tool in tools:
+            print(f"  {tool.name:<26} {(tool.description or '').splitlines()[0][:70]}")
+        print("\ncall list_contacts {'per_page': 2}: (first 1500 characters)")
+        result = await client.call_tool("list_contacts", {"per_page": 2})
+        page = json.loads(result.content[0].text)
+        print(json.dumps(page, indent=2)[:1500])
+        contact_id = page["data"][0]["id"]
+        print(f"\ncall get_contact {{'contact_id': {contact_id}}}: (first 600 characters)")
+        result = await client.call_tool("get_contact", {"contact_id": contact_id})
+        print(result.content[0].text[:600])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep-running", action="store_true", help="leave both servers up")
+    args = parser.parse_args()
+    adaptgen = [sys.executable, "-m", "adaptgen"]
+    subprocess.run([*adaptgen, "build", "specs/crm.yaml"], cwd=ROOT, check=True)
+    sandbox_port, mcp_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "CRM_BASE_URL": f"http://127.0.0.1:{sandbox_port}/api/v1",
+        "CRM_API_KEY": "sandbox-key",
+    }
+    processes = []
+    try:
+        sandbox = subprocess.Popen(
+            [*adaptgen, "sandbox", "--port", str(sandbox_port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        processes.append(sandbox)
+        wait_for(sandbox_port, sandbox, "the sandbox CRM")
+        server = subprocess.Popen(
+            [*adaptgen, "serve", "generated/crm", "--transport", "http", "--port", str(mcp_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        processes.append(server)
+        wait_for(mcp_port, server, "the generated MCP server")
+        url = f"http://127.0.0.1:{mcp_port}/mcp"
+        asyncio.run(agent(url))
+        if args.keep_running:
+            print(f"\nsandbox: {env['CRM_BASE_URL']}  MCP: {url}  (Ctrl-C to stop)")
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The generated CRM server, end to end: golden record, real MCP clients, real sandbox upstream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, free_port, node_tool, stop, wait_for_port
+from fastmcp import Client
+
+from adaptgen.build import BuildOptions, build
+from adaptgen.sandbox import SANDBOX_API_KEY, running
+
+GOLDEN = ROOT / "generated" / "crm"
+
+
+def test_golden_record_matches_a_fresh_build(tmp_path, monkeypatch):
+    """generated/crm/ is exactly what `adaptgen build specs/crm.yaml` writes today."""
+    monkeypatch.chdir(ROOT)
+    report = build(BuildOptions(spec=Path("specs/crm.yaml"), out=tmp_path))
+    fresh = {p.name: p.read_bytes() for p in sorted(report.out_dir.iterdir())}
+    committed = {p.name: p.read_bytes() for p in sorted(GOLDEN.iterdir()) if p.is_file()}
+    assert sorted(fresh) == sorted(committed), "file list differs: run `adaptgen build specs/crm.yaml`"
+    for name in fresh:
+        assert fresh[name] == committed[name], f"generated/crm/{name} is stale: rebuild and commit"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with running() as crm:
+        yield crm
+
+
+@pytest.fixture(scope="module")
+def crm_mcp_url(sandbox):
+    """`adaptgen serve generated/crm --transport http` in its own process, pointed at the sandbox."""
+    port = free_port()
+    env = {**os.environ, "CRM_BASE_URL": sandbox.url, "CRM_API_KEY": SANDBOX_API_KEY}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adaptgen", "serve", str(GOLDEN), "--transport", "http",
+         "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        stop(process)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_agent_session_over_http(crm_mcp_url, sandbox):
+    async def session():
+        async with Client(crm_mcp_url) as client:
+            tools = {t.name: t for t in await client.list_tools()}
+            listed = await client.call_tool("list_contacts", {"per_page": 3, "page": 2})
+            page = json.loads(listed.content[0].text)
+            first = page["data"][0]["id"]
+            got = await client.call_tool("get_contact", {"contact_id": first})
+            found = await client.call_tool("search_records", {"q": page["data"][0]["last_name"]})
+            missing = await client.call_tool(
+                "get_contact", {"contact_id": 999999}, raise_on_error=False
+            )
+            return tools, page, json.loads(got.content[0].text), json.loads(
+                found.content[0].text
+            ), missing
+
+    tools, page, contact, found, missing = run(session())
+    assert "export_contacts" not in tools  # deprecated
+    assert len(tools) == 21
+    assert tools["get_contact"].annotations.read_only_hint is True
+    assert tools["delete_contact"].annotations.destructive_hint is True
+    assert tools["get_contact"].input_schema["required"] == ["contact_id"]
+    assert page["paging"]["page"] == 2 and len(page["data"]) == 3
+    assert contact["data"]["id"] == page["data"][0]["id"]
+    assert contact["data"]["id"] in found["ids"]
+    assert missing.is_error
+    message = missing.content[0].text
+    assert message.startswith("GET /contacts/{contactId}: upstream answered 404 Not Found")
+    assert SANDBOX_API_KEY not in message
+    # The credential went upstream as the spec says, and only there.
+    assert sandbox.request_log[-1]["headers"]["x-api-key"] == SANDBOX_API_KEY
+
+
+def test_body_and_array_query_reach_the_sandbox_as_the_spec_says(crm_mcp_url, sandbox):
+    async def session():
+        async with Client(crm_mcp_url) as client:
+            contacts = json.loads(
+                (await client.call_tool("list_contacts", {"per_page": 1})).content[0].text
+            )
+            contact_id = contacts["data"][0]["id"]
+            logged = await client.call_tool(
+                "log_activity",
+                {"type": "call", "contact_id": contact_id, "subject": "Renewal & pricing?"},
+            )
+            deals = await client.call_tool("list_deals", {"stage": ["won", "lost"], "per_page": 5})
+            return contact_id, json.loads(logged.content[0].text), json.loads(deals.content[0].text)
+
+    contact_id, logged, deals = run(session())
+    posts = [
+        r for r in sandbox.request_log if r["method"] == "POST" and r["path"].endswith("/activities")
+    ]
+    # logActivity accepts form and JSON bodies; JSON keeps types, so the planner prefers it.
+    assert posts[-1]["headers"]["content-type"] == "application/json"
+    assert json.loads(posts[-1]["body"])["subject"] == "Renewal & pricing?"
+    assert logged["data"]["contact_id"] == contact_id
+    gets = [r for r in sandbox.request_log if r["path"].endswith("/deals")]
+    assert "stage=won%2Clost" in gets[-1]["query"]
+    assert {d["stage"] for d in deals["data"]} <= {"won", "lost"}
+
+
+def _inspector(*args: str, env_args: list[str] | None = None) -> dict:
+    inspector = node_tool("mcp-inspector")
+    result = subprocess.run(
+        [str(inspector), "--cli", *(env_args or []), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def test_mcp_inspector_cli_over_stdio(sandbox):
+    env_args = ["-e", f"CRM_BASE_URL={sandbox.url}", "-e", f"CRM_API_KEY={SANDBOX_API_KEY}"]
+    server = [sys.executable, "-m", "adaptgen", "serve", str(GOLDEN)]
+    listed = _inspector(*server, "--method", "tools/list", env_args=env_args)
+    assert len(listed["tools"]) == 21
+    called = _inspector(
+        *server,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "list_companies",
+        "--tool-arg",
+        "per_page=2",
+        env_args=env_args,
+    )
+    assert called.get("isError") is not True
+    assert len(json.loads(called["content"][0]["text"])["data"]) == 2
+
+
+def test_mcp_inspector_cli_over_http(crm_mcp_url):
+    listed = _inspector(crm_mcp_url, "--transport", "http", "--method", "tools/list")
+    assert "log_activity" in {t["name"] for t in listed["tools"]}
+    called = _inspector(
+        crm_mcp_url, "--transport", "http", "--method", "tools/call",
+        "--tool-name", "search_records", "--tool-arg", "q=a",
+    )
+    assert "ids" in json.loads(called["content"][0]["text"])
