@@ -83,11 +83,21 @@ def prism_for():
     """Start Prism mocking a spec on 127.0.0.1; returns its base URL; stopped after the test."""
     started: list[subprocess.Popen] = []
 
-    def start(spec: Path) -> str:
+    def start(spec: Path, *, dynamic: bool = False) -> str:
+        """`dynamic`: generate bodies from schemas (some specs' examples are just `null`)."""
         prism = node_tool("prism")
         port = free_port()
         process = subprocess.Popen(
-            [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
+            [
+                str(prism),
+                "mock",
+                *(["-d"] if dynamic else []),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                str(spec),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

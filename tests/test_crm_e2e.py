@@ -25,7 +25,9 @@ def test_golden_record_matches_a_fresh_build(tmp_path, monkeypatch):
     report = build(BuildOptions(spec=Path("specs/crm.yaml"), out=tmp_path))
     fresh = {p.name: p.read_bytes() for p in sorted(report.out_dir.iterdir())}
     committed = {p.name: p.read_bytes() for p in sorted(GOLDEN.iterdir()) if p.is_file()}
-    assert sorted(fresh) == sorted(committed), "file list differs: run `adaptgen build specs/crm.yaml`"
+    assert sorted(fresh) == sorted(committed), (
+        "file list differs: run `adaptgen build specs/crm.yaml`"
+    )
     for name in fresh:
         assert fresh[name] == committed[name], f"generated/crm/{name} is stale: rebuild and commit"
 
@@ -42,8 +44,17 @@ def crm_mcp_url(sandbox):
     port = free_port()
     env = {**os.environ, "CRM_BASE_URL": sandbox.url, "CRM_API_KEY": SANDBOX_API_KEY}
     process = subprocess.Popen(
-        [sys.executable, "-m", "adaptgen", "serve", str(GOLDEN), "--transport", "http",
-         "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "adaptgen",
+            "serve",
+            str(GOLDEN),
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -71,9 +82,13 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
             missing = await client.call_tool(
                 "get_contact", {"contact_id": 999999}, raise_on_error=False
             )
-            return tools, page, json.loads(got.content[0].text), json.loads(
-                found.content[0].text
-            ), missing
+            return (
+                tools,
+                page,
+                json.loads(got.content[0].text),
+                json.loads(found.content[0].text),
+                missing,
+            )
 
     tools, page, contact, found, missing = run(session())
     assert "export_contacts" not in tools  # deprecated
@@ -108,7 +123,9 @@ def test_body_and_array_query_reach_the_sandbox_as_the_spec_says(crm_mcp_url, sa
 
     contact_id, logged, deals = run(session())
     posts = [
-        r for r in sandbox.request_log if r["method"] == "POST" and r["path"].endswith("/activities")
+        r
+        for r in sandbox.request_log
+        if r["method"] == "POST" and r["path"].endswith("/activities")
     ]
     # logActivity accepts form and JSON bodies; JSON keeps types, so the planner prefers it.
     assert posts[-1]["headers"]["content-type"] == "application/json"
@@ -154,7 +171,14 @@ def test_mcp_inspector_cli_over_http(crm_mcp_url):
     listed = _inspector(crm_mcp_url, "--transport", "http", "--method", "tools/list")
     assert "log_activity" in {t["name"] for t in listed["tools"]}
     called = _inspector(
-        crm_mcp_url, "--transport", "http", "--method", "tools/call",
-        "--tool-name", "search_records", "--tool-arg", "q=a",
+        crm_mcp_url,
+        "--transport",
+        "http",
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "search_records",
+        "--tool-arg",
+        "q=a",
     )
     assert "ids" in json.loads(called["content"][0]["text"])

@@ -79,6 +79,12 @@ class SchemaInliner:
             out["description"] = brief(description, _description_limit(depth))
         schema_type = _client_type(schema)
         if schema_type is not None:
+            if not self.for_input and _allows_null(schema):
+                # Results may carry nulls; inputs never need to send one (omit the argument).
+                schema_type = [
+                    *([schema_type] if isinstance(schema_type, str) else schema_type),
+                    "null",
+                ]
             out["type"] = schema_type
         for key in _PLAIN_KEYWORDS:
             if key in schema and _is_json(schema[key]):
@@ -161,7 +167,7 @@ class SchemaInliner:
         walked = [
             self._walk(v, source, f"{pointer}/{key}/{i}", stack, depth)
             for i, v in enumerate(variants)
-            if not _is_null_schema(v)
+            if not (self.for_input and _is_null_schema(v))
         ]
         unique: list[dict[str, Any]] = []
         for variant in walked:
@@ -234,6 +240,11 @@ def _exclusive_bounds(schema: dict[str, Any], out: dict[str, Any]) -> None:
             out[flag] = out.pop(bound)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             out[flag] = value
+
+
+def _allows_null(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    return schema.get("nullable") is True or (isinstance(kind, list) and "null" in kind)
 
 
 def _is_null_schema(schema: Any) -> bool:
