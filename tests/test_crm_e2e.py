@@ -40,7 +40,7 @@ def sandbox():
 
 @pytest.fixture(scope="module")
 def crm_mcp_url(sandbox):
-    """`adaptgen serve generated/crm --transport http` in its own process, pointed at the sandbox."""
+    """`adaptgen serve generated/crm --transport http` in its own process, using the sandbox."""
     port = free_port()
     env = {**os.environ, "CRM_BASE_URL": sandbox.url, "CRM_API_KEY": SANDBOX_API_KEY}
     process = subprocess.Popen(
