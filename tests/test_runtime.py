@@ -1,0 +1,261 @@
+"""The runtime's upstream client against a real HTTP server on loopback.
+
+An echo server reports exactly what arrived (raw path, raw query, headers, body), so each
+OpenAPI serialization rule and each credential kind is checked on the wire, not in a mock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from adaptgen.runtime.auth import SchemeSpec
+from adaptgen.runtime.upstream import Operation, ParamSpec, Upstream, UpstreamError
+from adaptgen.sandbox.server import serve_app
+
+SECRET = "s3cr3t-api-key-value"
+
+
+async def echo(request: Request) -> Response:
+    body = (await request.body()).decode("utf-8", "replace")
+    data = {
+        "method": request.method,
+        "raw_path": request.scope["raw_path"].decode(),
+        "query": request.scope["query_string"].decode(),
+        "headers": {k.decode().lower(): v.decode() for k, v in request.scope["headers"]},
+        "body": body,
+    }
+    if request.url.path.startswith("/fail/"):
+        # A careless upstream that echoes the request (and so the credential) in its errors.
+        code = int(request.url.path.rsplit("/", 1)[1])
+        return JSONResponse({"error": "nope", "echo": data}, status_code=code)
+    if request.url.path == "/text":
+        return PlainTextResponse("plain words")
+    if request.url.path == "/empty":
+        return Response(status_code=204)
+    if request.url.path == "/slow":
+        await asyncio.sleep(2)
+    return JSONResponse(data)
+
+
+APP = Starlette(
+    routes=[Route("/{path:path}", echo, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
+)
+
+
+@pytest.fixture(scope="module")
+def echo_url():
+    with serve_app(APP) as url:
+        yield url
+
+
+def upstream(url: str, schemes=(), security=(), monkeypatch=None) -> Upstream:
+    return Upstream(
+        base_url=url,
+        env_prefix="ECHO",
+        schemes={s.name: s for s in schemes},
+        security=security,
+    )
+
+
+def op(path="/things/{id}", method="GET", params=(), media=None, flattened=True, security=None):
+    return Operation("t", method, path, tuple(params), media, flattened, security)
+
+
+def send(up: Upstream, operation: Operation, **arguments):
+    return asyncio.run(up.send(operation, arguments))
+
+
+def P(name, location, api_name=None, style=None, explode=None):  # noqa: N802 - reads like a row
+    return ParamSpec(name, location, api_name or name, style, explode, name)
+
+
+def test_path_values_cannot_escape_their_segment(echo_url):
+    up = upstream(echo_url)
+    for value, expected in [
+        ("../admin", "/things/..%2Fadmin"),
+        ("..", "/things/%2E%2E"),
+        ("a b/c?d#e", "/things/a%20b%2Fc%3Fd%23e"),
+        ("ü", "/things/%C3%BC"),
+    ]:
+        got = send(up, op(params=[P("id", "path")]), id=value).data
+        assert got["raw_path"] == expected
+
+
+@pytest.mark.parametrize(
+    ("style", "explode", "value", "path"),
+    [
+        (None, None, [3, 4, 5], "/things/3,4,5"),
+        ("label", None, [3, 4], "/things/.3,4"),
+        ("label", True, [3, 4], "/things/.3.4"),
+        ("matrix", None, [3, 4], "/things/;id=3,4"),
+        ("matrix", True, [3, 4], "/things/;id=3;id=4"),
+        (None, None, {"a": 1, "b": "x"}, "/things/a,1,b,x"),
+        (None, True, {"a": 1, "b": "x"}, "/things/a=1,b=x"),
+        ("matrix", None, True, "/things/;id=true"),
+    ],
+)
+def test_path_styles(echo_url, style, explode, value, path):
+    got = send(
+        upstream(echo_url), op(params=[P("id", "path", style=style, explode=explode)]), id=value
+    )
+    assert got.data["raw_path"] == path
+
+
+@pytest.mark.parametrize(
+    ("style", "explode", "value", "query"),
+    [
+        (None, None, [1, 2], "ids=1&ids=2"),
+        (None, False, [1, 2], "ids=1%2C2"),
+        ("spaceDelimited", False, ["a", "b"], "ids=a%20b"),
+        ("pipeDelimited", False, ["a", "b"], "ids=a%7Cb"),
+        ("deepObject", True, {"min": 1, "max": 9}, "ids%5Bmin%5D=1&ids%5Bmax%5D=9"),
+        (None, None, {"min": 1, "max": 9}, "min=1&max=9"),
+        (None, False, {"min": 1, "max": 9}, "ids=min%2C1%2Cmax%2C9"),
+        (None, None, True, "ids=true"),
+        (None, None, "a&b=c", "ids=a%26b%3Dc"),
+    ],
+)
+def test_query_styles(echo_url, style, explode, value, query):
+    operation = op("/q", params=[P("ids", "query", style=style, explode=explode)])
+    assert send(upstream(echo_url), operation, ids=value).data["query"] == query
+
+
+def test_headers_cookies_and_omitted_values(echo_url):
+    operation = op(
+        "/h",
+        params=[
+            P("trace", "header", "X-Trace"),
+            P("tags", "header", "X-Tags"),
+            P("sid", "cookie", "session id"),
+            P("skip", "query"),
+        ],
+    )
+    got = send(upstream(echo_url), operation, trace="abc", tags=["a", "b"], sid="x y", skip=None)
+    headers = got.data["headers"]
+    assert headers["x-trace"] == "abc" and headers["x-tags"] == "a,b"
+    assert headers["cookie"] == "session id=x%20y"
+    assert got.data["query"] == ""
+
+
+def test_json_form_multipart_and_raw_bodies(echo_url):
+    up = upstream(echo_url)
+    params = [P("name", "body"), P("tags", "body"), P("meta", "body")]
+    args = {"name": "Ada", "tags": ["x", "y"], "meta": {"k": 1}}
+    got = send(up, op("/b", "POST", params, "application/json"), **args).data
+    assert got["headers"]["content-type"] == "application/json"
+    assert json.loads(got["body"]) == args
+    got = send(up, op("/b", "POST", params, "application/x-www-form-urlencoded"), **args).data
+    assert got["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    assert got["body"] == "name=Ada&tags=x&tags=y&meta=%7B%22k%22%3A1%7D"
+    got = send(up, op("/b", "POST", params, "multipart/form-data"), **args).data
+    assert got["headers"]["content-type"].startswith("multipart/form-data; boundary=")
+    assert 'name="name"\r\n\r\nAda\r\n' in got["body"] and got["body"].count('name="tags"') == 2
+    got = send(
+        up, op("/b", "POST", [P("body", "body", "")], "text/csv", flattened=False), body="a,b\n1,2"
+    ).data
+    assert got["headers"]["content-type"] == "text/csv" and got["body"] == "a,b\n1,2"
+    got = send(
+        up,
+        op("/b", "PUT", [P("body", "body", "")], "application/json", flattened=False),
+        body=[1, 2],
+    ).data
+    assert json.loads(got["body"]) == [1, 2]
+
+
+SCHEMES = [
+    SchemeSpec("hdr", "api_key", ("ECHO_HDR",), "header", "X-API-Key"),
+    SchemeSpec("qry", "api_key", ("ECHO_QRY",), "query", "api_key"),
+    SchemeSpec("cki", "api_key", ("ECHO_CKI",), "cookie", "key"),
+    SchemeSpec("bearer", "bearer", ("ECHO_BEARER_TOKEN",)),
+    SchemeSpec("basic", "basic", ("ECHO_BASIC_USERNAME", "ECHO_BASIC_PASSWORD")),
+]
+
+
+def test_each_static_credential_kind_on_the_wire(echo_url, monkeypatch):
+    monkeypatch.setenv("ECHO_HDR", SECRET)
+    monkeypatch.setenv("ECHO_QRY", SECRET)
+    monkeypatch.setenv("ECHO_CKI", SECRET)
+    monkeypatch.setenv("ECHO_BEARER_TOKEN", SECRET)
+    monkeypatch.setenv("ECHO_BASIC_USERNAME", "ada")
+    monkeypatch.setenv("ECHO_BASIC_PASSWORD", SECRET)
+    up = upstream(echo_url, SCHEMES)
+    seen = {}
+    for scheme in SCHEMES:
+        seen[scheme.name] = send(up, op("/a", security=((scheme.name,),))).data
+    assert seen["hdr"]["headers"]["x-api-key"] == SECRET
+    assert seen["qry"]["query"] == f"api_key={SECRET}"
+    assert seen["cki"]["headers"]["cookie"] == f"key={SECRET}"
+    assert seen["bearer"]["headers"]["authorization"] == f"Bearer {SECRET}"
+    expected = base64.b64encode(f"ada:{SECRET}".encode()).decode()
+    assert seen["basic"]["headers"]["authorization"] == f"Basic {expected}"
+
+
+def test_first_satisfiable_alternative_is_used_and_missing_ones_are_named(echo_url, monkeypatch):
+    monkeypatch.delenv("ECHO_HDR", raising=False)
+    monkeypatch.delenv("ECHO_BEARER_TOKEN", raising=False)
+    up = upstream(echo_url, SCHEMES, security=(("hdr",), ("bearer",)))
+    with pytest.raises(UpstreamError, match="set ECHO_HDR or ECHO_BEARER_TOKEN"):
+        send(up, op("/a"))
+    monkeypatch.setenv("ECHO_BEARER_TOKEN", SECRET)
+    assert send(up, op("/a")).data["headers"]["authorization"] == f"Bearer {SECRET}"
+    # `{}` among the alternatives: anonymous is fine when nothing is configured.
+    monkeypatch.delenv("ECHO_BEARER_TOKEN")
+    assert "authorization" not in send(up, op("/a", security=(("hdr",), ()))).data["headers"]
+
+
+def test_upstream_errors_are_readable_and_never_leak_the_secret(echo_url, monkeypatch):
+    monkeypatch.setenv("ECHO_QRY", SECRET)
+    up = upstream(echo_url, SCHEMES, security=(("qry",),))
+    with pytest.raises(UpstreamError) as err:
+        send(up, op("/fail/{code}", params=[P("code", "path")]), code=403)
+    message = str(err.value)
+    assert err.value.status == 403
+    assert message.startswith("GET /fail/{code}: upstream answered 403 Forbidden: {")
+    assert '"error":"nope"' in message
+    assert SECRET not in message and "***" in message
+    assert len(message) < 400
+
+
+def test_transport_failures_name_the_fix(monkeypatch):
+    up = upstream("http://127.0.0.1:9")
+    with pytest.raises(UpstreamError, match=r"cannot reach http://127.0.0.1:9 \(ConnectError\)"):
+        send(up, op("/a"))
+    up = upstream("/relative/only")
+    with pytest.raises(UpstreamError, match="no upstream URL configured: set ECHO_BASE_URL"):
+        send(up, op("/a"))
+
+
+def test_timeout_and_base_url_from_env(echo_url, monkeypatch):
+    up = upstream("http://127.0.0.1:9")
+    monkeypatch.setenv("ECHO_BASE_URL", echo_url)
+    monkeypatch.setenv("ECHO_TIMEOUT", "0.2")
+    with pytest.raises(UpstreamError, match="timed out after 0.2s"):
+        send(up, op("/slow"))
+
+
+def test_non_json_and_empty_answers(echo_url):
+    up = upstream(echo_url)
+    text = send(up, op("/text"))
+    assert (text.is_json, text.data) == (False, "plain words")
+    empty = send(up, op("/empty", "DELETE"))
+    assert (empty.status, empty.data) == (204, "")
+
+
+def test_client_is_reused_within_a_loop(echo_url):
+    up = upstream(echo_url)
+
+    async def twice():
+        await up.send(op("/a"), {})
+        first = up._client()
+        await up.send(op("/a"), {})
+        return first is up._client()
+
+    assert asyncio.run(twice())
