@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adaptgen.errors import BuildWarning, InputError
+from adaptgen.hints import default_hints_path, load_hints
 from adaptgen.ir import Api
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
@@ -21,6 +22,7 @@ class BuildOptions:
 
     spec: Path
     out: Path = Path("generated")
+    hints: Path | None = None  # None: `<spec stem>.hints.yaml` beside the spec, if present
     name: str | None = None
     allow_remote_refs: bool = False
     include_deprecated: bool = False
@@ -64,10 +66,13 @@ def generate(options: BuildOptions) -> BuildReport:
     """Everything but the write: the files a build would produce."""
     name = options.api_name
     spec = load_spec(options.spec, allow_remote_refs=options.allow_remote_refs)
+    hints_path = options.hints
+    if hints_path is None and default_hints_path(options.spec).is_file():
+        hints_path = default_hints_path(options.spec)
     result = plan(
         spec,
         name,
-        PlanOptions(include_deprecated=options.include_deprecated),
+        PlanOptions(include_deprecated=options.include_deprecated, hints=load_hints(hints_path)),
         progress=options.progress,
     )
     files = format_python(render(result.api))

@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="generate an MCP server from a spec")
     build.add_argument("spec", type=Path, help="OpenAPI 3.x or Swagger 2.0 file (YAML or JSON)")
+    build.add_argument(
+        "--hints",
+        type=Path,
+        help="hints file (default: <spec stem>.hints.yaml beside the spec, if it exists)",
+    )
     build.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
     build.add_argument("--name", help="server name (default: the spec's file stem)")
     build.add_argument(
@@ -61,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=_cmd_serve)
 
+    schema = commands.add_parser("schema", help="print a published JSON Schema")
+    schema.add_argument("which", choices=("hints",))
+    schema.set_defaults(func=_cmd_schema)
+
     sandbox = commands.add_parser("sandbox", help="run the sandbox CRM on 127.0.0.1")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8400)
@@ -76,6 +85,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         options = BuildOptions(
             spec=args.spec,
             out=args.out,
+            hints=args.hints,
             name=args.name,
             allow_remote_refs=args.allow_remote_refs,
             include_deprecated=args.include_deprecated,
@@ -109,6 +119,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         module.mcp.run(
             transport="http", host=args.host, port=args.port, path="/mcp", show_banner=False
         )
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from adaptgen.hints import hints_schema
+
+    print(json.dumps(hints_schema(), indent=2))
     return 0
 
 

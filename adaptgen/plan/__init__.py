@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adaptgen.errors import BuildWarning, InputError
+from adaptgen.hints import LoadedHints, ToolHints, load_hints
 from adaptgen.ir import Api, Body, Param, SecurityScheme, SkippedOperation, Tool
 from adaptgen.load import HTTP_METHODS, Spec
 from adaptgen.load.source import SourceFile, join_pointer
@@ -36,6 +37,7 @@ class PlanOptions:
     """Choices the user makes at build time."""
 
     include_deprecated: bool = False
+    hints: LoadedHints = field(default_factory=lambda: load_hints(None))
 
 
 class OperationProblem(Exception):
@@ -100,16 +102,24 @@ class _Planner:
         taken: set[str] = set()
         operations = list(self._operations())
         self.common_prefix = common_path_prefix([path for path, *_ in operations])
+        hints = self.options.hints
+        hints.check_operations(
+            [op["operationId"] for _, _, op, _, _ in operations if "operationId" in op]
+        )
         for done, (path, method, op, op_pointer, path_item) in enumerate(operations, 1):
             if self.progress is not None:
                 self.progress(done, len(operations))
             op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
             label = op_id or f"{method.upper()} {path}"
+            hint = hints.hints.tools.get(op_id or "", ToolHints())
+            if hint.exclude:
+                skipped.append(SkippedOperation(label, method.upper(), path, "excluded by hints"))
+                continue
             if op.get("deprecated") is True and not self.options.include_deprecated:
                 skipped.append(SkippedOperation(label, method.upper(), path, "deprecated"))
                 continue
             try:
-                tool = self._tool(path, method, op, op_pointer, path_item, schemes, taken)
+                tool = self._tool(path, method, op, op_pointer, path_item, schemes, taken, hint)
             except OperationProblem as problem:
                 self.warn(problem.pointer, f"operation skipped: {problem}")
                 skipped.append(SkippedOperation(label, method.upper(), path, str(problem)))
@@ -167,9 +177,19 @@ class _Planner:
         path_item: dict[str, Any],
         schemes: dict[str, SecurityScheme],
         taken: set[str],
+        hint: ToolHints,
     ) -> Tool:
         op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
-        name = unique_name(tool_name(op_id, method, path, self.common_prefix), taken)
+        if hint.name is not None:
+            if hint.name in taken:
+                raise InputError(
+                    f"hinted tool name {hint.name!r} is already taken by another operation",
+                    self.options.hints.source.location(join_pointer("tools", op_id, "name")),
+                )
+            name = hint.name
+            taken.add(name)
+        else:
+            name = unique_name(tool_name(op_id, method, path, self.common_prefix), taken)
         params = self._parameters(path_item, op, op_pointer, schemes)
         body, body_params = self._body(op, op_pointer)
         params = _assign_names(params + body_params)
@@ -199,8 +219,9 @@ class _Planner:
             operation_id=op_id or "",
             method=upper,
             path=path,
-            description=tool_description(summary, str(op.get("description") or ""))
-            or f"{upper} {path}",
+            description=clean_text(hint.description)
+            if hint.description
+            else tool_description(summary, str(op.get("description") or "")) or f"{upper} {path}",
             params=tuple(params),
             annotations=annotations,
             pointer=op_pointer,
