@@ -49,15 +49,13 @@ class BuildReport:
 
     @property
     def tools_list_bytes(self) -> int:
-        """Size of the tools/list payload (name, title, description, inputSchema, annotations)."""
+        """Size of the tools/list result the generated server sends, in bytes (UTF-8 JSON)."""
         tools = []
         for entry in catalog(self.api)["tools"]:
-            tool = {"name": entry["name"]}
-            if "title" in entry:
-                tool["title"] = entry["title"]
-            tool["description"] = entry["description"]
+            tool = {"name": entry["name"], "description": entry["description"]}
             tool["inputSchema"] = entry["input_schema"]
-            tool["annotations"] = entry["annotations"]
+            if entry["annotations"]:
+                tool["annotations"] = entry["annotations"]
             tools.append(tool)
         return len(json.dumps({"tools": tools}, separators=(",", ":"), ensure_ascii=False).encode())
 

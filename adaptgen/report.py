@@ -12,9 +12,10 @@ from adaptgen.build import BuildReport
 class ProgressDisplay:
     """A progress bar on stderr for specs large enough to make the user wait."""
 
-    def __init__(self, enabled: bool, threshold: int = 50) -> None:
+    def __init__(self, enabled: bool, threshold: int = 50, file: TextIO | None = None) -> None:
         self.enabled = enabled
         self.threshold = threshold
+        self._file = file
         self._progress = None
         self._task = None
 
@@ -25,9 +26,11 @@ class ProgressDisplay:
         if not self.enabled or total < self.threshold:
             return
         if self._progress is None:
+            from rich.console import Console
             from rich.progress import Progress
 
-            self._progress = Progress(transient=True)
+            console = Console(file=self._file, force_terminal=True) if self._file else None
+            self._progress = Progress(transient=True, console=console)
             self._progress.start()
             self._task = self._progress.add_task("planning tools", total=total)
         self._progress.update(self._task, completed=done)

@@ -1,0 +1,66 @@
+"""The build report and the progress display."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from conftest import ROOT, shared_spec
+from fastmcp import Client
+
+from adaptgen.build import BuildOptions, build
+from adaptgen.cli import load_server_module, main
+from adaptgen.report import ProgressDisplay
+
+
+def test_build_report_names_everything_a_reviewer_needs(tmp_path, capsys):
+    assert main(["build", str(ROOT / "specs" / "crm.yaml"), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"built {tmp_path}/crm/ from crm.yaml (OpenAPI 3.0.3)" in out
+    assert "tools: 21" in out and "get_contact" in out and "GET /contacts/{contactId}" in out
+    assert (
+        "skipped operations: 1" in out
+        and "exportContacts (GET /contacts/export): deprecated" in out
+    )
+    assert (
+        "env vars the server reads: CRM_BASE_URL, CRM_TIMEOUT, CRM_API_KEY, CRM_SESSION_TOKEN"
+        in out
+    )
+    assert "tools/list size:" in out
+
+
+def test_build_report_warnings_have_locations(tmp_path, capsys):
+    spec = shared_spec("zoho_crm_record_v8.json")
+    assert main(["build", str(spec), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    warning = next(line for line in out.splitlines() if "remote $ref" in line)
+    assert "zoho_crm_record_v8.json:" in warning and "(#/components/" in warning
+
+
+def test_reported_tools_list_size_matches_the_wire(tmp_path):
+    report = build(BuildOptions(spec=ROOT / "specs" / "crm.yaml", out=tmp_path))
+    module = load_server_module(report.out_dir)
+
+    async def wire_bytes():
+        async with Client(module.mcp) as client:
+            result = await client.session.list_tools()
+            # The tools themselves; the envelope (`_meta`, `ttlMs`...) is the same for any server.
+            tools = ",".join(
+                t.model_dump_json(by_alias=True, exclude_none=True) for t in result.tools
+            )
+            return len(('{"tools":[' + tools + "]}").encode())
+
+    assert report.tools_list_bytes == asyncio.run(wire_bytes())
+
+
+def test_progress_display_draws_only_for_large_specs():
+    quiet = ProgressDisplay(enabled=True, threshold=50)
+    with quiet:
+        quiet.update(1, 10)
+    assert quiet._progress is None
+    shown = ProgressDisplay(enabled=True, threshold=50, file=io.StringIO())
+    with shown:
+        for done in range(1, 61):
+            shown.update(done, 60)
+        assert shown._progress is not None
+    assert "planning tools" in shown._file.getvalue()
