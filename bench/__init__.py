@@ -1,0 +1,1 @@
+"""Benchmarks for adaptgen; run them all with `bench/run`."""
