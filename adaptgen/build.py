@@ -23,6 +23,7 @@ class BuildOptions:
     spec: Path
     out: Path = Path("generated")
     hints: Path | None = None  # None: `<spec stem>.hints.yaml` beside the spec, if present
+    no_hints: bool = False  # ignore the hints file beside the spec (x-agent still counts)
     name: str | None = None
     allow_remote_refs: bool = False
     include_deprecated: bool = False
@@ -50,14 +51,38 @@ class BuildReport:
     @property
     def tools_list_bytes(self) -> int:
         """Size of the tools/list result the generated server sends, in bytes (UTF-8 JSON)."""
-        tools = []
-        for entry in catalog(self.api)["tools"]:
-            tool = {"name": entry["name"], "description": entry["description"]}
-            tool["inputSchema"] = entry["input_schema"]
-            if entry["annotations"]:
-                tool["annotations"] = entry["annotations"]
-            tools.append(tool)
-        return len(json.dumps({"tools": tools}, separators=(",", ":"), ensure_ascii=False).encode())
+        entries = catalog(self.api)["tools"]
+        if self.api.surface.mode == "search":
+            return _json_size(
+                {"tools": [_listed(e) for e in entries if e.get("pinned")] + _search_tools()}
+            )
+        return _json_size({"tools": [_listed(e) for e in entries]})
+
+    @property
+    def catalog_bytes(self) -> int:
+        """Size of every tool's listing: what tools/list would be without search mode."""
+        return _json_size({"tools": [_listed(e) for e in catalog(self.api)["tools"]]})
+
+
+def _listed(entry: dict) -> dict:
+    tool = {"name": entry["name"], "description": entry["description"]}
+    tool["inputSchema"] = entry["input_schema"]
+    if entry["annotations"]:
+        tool["annotations"] = entry["annotations"]
+    return tool
+
+
+def _search_tools() -> list[dict]:
+    # The two tools FastMCP's search transform lists, exactly as it serializes them.
+    from fastmcp.server.transforms.search import BM25SearchTransform
+
+    transform = BM25SearchTransform()
+    made = [transform._make_search_tool(), transform._make_call_tool()]
+    return [t.to_mcp_tool().model_dump(mode="json", by_alias=True, exclude_none=True) for t in made]
+
+
+def _json_size(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def generate(options: BuildOptions) -> BuildReport:
@@ -65,12 +90,15 @@ def generate(options: BuildOptions) -> BuildReport:
     name = options.api_name
     spec = load_spec(options.spec, allow_remote_refs=options.allow_remote_refs)
     hints_path = options.hints
-    if hints_path is None and default_hints_path(options.spec).is_file():
+    if hints_path is None and not options.no_hints and default_hints_path(options.spec).is_file():
         hints_path = default_hints_path(options.spec)
     result = plan(
         spec,
         name,
-        PlanOptions(include_deprecated=options.include_deprecated, hints=load_hints(hints_path)),
+        PlanOptions(
+            include_deprecated=options.include_deprecated,
+            hints=load_hints(hints_path, spec.source),
+        ),
         progress=options.progress,
     )
     files = format_python(render(result.api))

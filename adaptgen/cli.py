@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="hints file (default: <spec stem>.hints.yaml beside the spec, if it exists)",
     )
+    build.add_argument(
+        "--no-hints", action="store_true", help="ignore the hints file beside the spec"
+    )
     build.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
     build.add_argument("--name", help="server name (default: the spec's file stem)")
     build.add_argument(
@@ -86,6 +89,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             spec=args.spec,
             out=args.out,
             hints=args.hints,
+            no_hints=args.no_hints,
             name=args.name,
             allow_remote_refs=args.allow_remote_refs,
             include_deprecated=args.include_deprecated,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-ParamLocation = Literal["path", "query", "header", "cookie", "body"]
+ParamLocation = Literal["path", "query", "header", "cookie", "body", "paging"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,46 @@ class Body:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """How a tool's results are trimmed (runtime: adaptgen.runtime.shape.ShapeSpec)."""
+
+    keep: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+    denoise: bool = True
+    max_tokens: int = 4000
+    max_string_chars: int = 400
+    list_cap: int = 50
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How a tool pages (runtime: adaptgen.runtime.paginate.PaginationSpec)."""
+
+    style: str  # page | offset | cursor | link | next_url
+    items: str | None = None
+    page_param: str | None = None
+    size_param: str | None = None
+    offset_param: str | None = None
+    limit_param: str | None = None
+    cursor_param: str | None = None
+    next: str | None = None
+    total: str | None = None
+    page_size: int = 25
+    first_page: int = 1
+    default_limit: int = 25
+    max_items: int = 200
+
+
+@dataclass(frozen=True)
+class FixedValue:
+    """A parameter the agent never sees, always sent with this value."""
+
+    location: str
+    api_name: str
+    value: Any
+
+
+@dataclass(frozen=True)
 class Tool:
     """One MCP tool for one upstream operation."""
 
@@ -51,6 +91,11 @@ class Tool:
     tags: tuple[str, ...] = ()
     body: Body | None = None
     security: tuple[tuple[str, ...], ...] | None = None  # None: the API's default
+    shape: Shape = field(default_factory=Shape)
+    pagination: Pagination | None = None
+    fixed: tuple[FixedValue, ...] = ()
+    pii: tuple[str, ...] = ()  # JSONPaths of personal data in results
+    pinned: bool = False  # listed even in search mode
 
     def input_schema(self) -> dict[str, Any]:
         """The tool's JSON Schema as the agent sees it (an object, never a top-level anyOf)."""
@@ -87,6 +132,15 @@ class SkippedOperation:
 
 
 @dataclass(frozen=True)
+class Surface:
+    """What tools/list shows: every tool, or a search tool (huge APIs)."""
+
+    mode: Literal["all", "search"] = "all"
+    max_results: int = 8
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Api:
     """Everything a generated server needs, in one value."""
 
@@ -102,6 +156,7 @@ class Api:
     security_schemes: tuple[SecurityScheme, ...] = ()
     security: tuple[tuple[str, ...], ...] = ()  # default requirement alternatives
     skipped: tuple[SkippedOperation, ...] = field(default=())
+    surface: Surface = field(default_factory=Surface)
 
     @property
     def base_url_env(self) -> str:

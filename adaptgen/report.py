@@ -65,8 +65,31 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
             print(f"    {op.operation_id} ({op.method} {op.path}): {op.reason}", file=out)
         if len(api.skipped) > 20:
             print(f"    ... and {len(api.skipped) - 20} more", file=out)
+    paged = [t for t in api.tools if t.pagination is not None]
+    if paged:
+        print(f"  paginated tools: {len(paged)}", file=out)
+        for tool in paged[:20]:
+            p = tool.pagination
+            print(
+                f"    {tool.name:<40} {p.style}, items {p.items}, page size {p.page_size}, "
+                f"up to {p.max_items} per call",
+                file=out,
+            )
     print(f"  env vars the server reads: {', '.join(api.env_vars())}", file=out)
-    print(f"  tools/list size: {report.tools_list_bytes:,} bytes", file=out)
+    if api.surface.mode == "search":
+        pinned = [t.name for t in api.tools if t.pinned]
+        print(
+            f"  surface: search mode ({api.surface.reason}): tools/list shows search_tools and "
+            f"call_tool{' plus ' + ', '.join(pinned) if pinned else ''}",
+            file=out,
+        )
+        print(
+            f"  tools/list size: {report.tools_list_bytes:,} bytes "
+            f"(all tools' listings: {report.catalog_bytes:,} bytes, reached through search)",
+            file=out,
+        )
+    else:
+        print(f"  tools/list size: {report.tools_list_bytes:,} bytes", file=out)
     if report.warnings:
         print(f"  warnings: {len(report.warnings)}", file=out)
         for warning in report.warnings:

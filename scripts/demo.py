@@ -48,14 +48,19 @@ async def agent(url: str) -> None:
         print(f"\n{len(tools)} tools at {url}:")
         for tool in tools:
             print(f"  {tool.name:<26} {(tool.description or '').splitlines()[0][:70]}")
-        print("\ncall list_contacts {'per_page': 2}: (first 1500 characters)")
-        result = await client.call_tool("list_contacts", {"per_page": 2})
+        print("\ncall list_contacts {'limit': 3}:")
+        result = await client.call_tool("list_contacts", {"limit": 3})
         page = json.loads(result.content[0].text)
-        print(json.dumps(page, indent=2)[:1500])
-        contact_id = page["data"][0]["id"]
-        print(f"\ncall get_contact {{'contact_id': {contact_id}}}: (first 600 characters)")
+        print(json.dumps(page, indent=2))
+        print("\ncall list_contacts with that next_cursor:")
+        result = await client.call_tool(
+            "list_contacts", {"limit": 2, "cursor": page["next_cursor"]}
+        )
+        print(json.dumps(json.loads(result.content[0].text), indent=2))
+        contact_id = page["items"][0]["id"]
+        print(f"\ncall get_contact {{'contact_id': {contact_id}}}:")
         result = await client.call_tool("get_contact", {"contact_id": contact_id})
-        print(result.content[0].text[:600])
+        print(json.dumps(json.loads(result.content[0].text), indent=2))
 
 
 def main() -> int:

@@ -17,11 +17,11 @@ def test_build_report_names_everything_a_reviewer_needs(tmp_path, capsys):
     assert main(["build", str(ROOT / "specs" / "crm.yaml"), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"built {tmp_path}/crm/ from crm.yaml (OpenAPI 3.0.3)" in out
-    assert "tools: 21" in out and "get_contact" in out and "GET /contacts/{contactId}" in out
-    assert (
-        "skipped operations: 1" in out
-        and "exportContacts (GET /contacts/export): deprecated" in out
-    )
+    assert "tools: 20" in out and "get_contact" in out and "GET /contacts/{contactId}" in out
+    assert "skipped operations: 2" in out
+    assert "exportContacts (GET /contacts/export): deprecated" in out
+    assert "logout (POST /auth/logout): excluded by hints" in out
+    assert "page, items $.data, page size 50, up to 300 per call" in out
     assert (
         "env vars the server reads: CRM_BASE_URL, CRM_TIMEOUT, CRM_API_KEY, CRM_SESSION_TOKEN"
         in out

@@ -74,11 +74,13 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
     async def session():
         async with Client(crm_mcp_url) as client:
             tools = {t.name: t for t in await client.list_tools()}
-            listed = await client.call_tool("list_contacts", {"per_page": 3, "page": 2})
+            listed = await client.call_tool("list_contacts", {"limit": 3})
             page = json.loads(listed.content[0].text)
-            first = page["data"][0]["id"]
+            first = page["items"][0]["id"]
             got = await client.call_tool("get_contact", {"contact_id": first})
-            found = await client.call_tool("search_records", {"q": page["data"][0]["last_name"]})
+            found = await client.call_tool(
+                "search_records", {"q": page["items"][0]["full_name"].split()[-1]}
+            )
             missing = await client.call_tool(
                 "get_contact", {"contact_id": 999999}, raise_on_error=False
             )
@@ -92,12 +94,13 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
 
     tools, page, contact, found, missing = run(session())
     assert "export_contacts" not in tools  # deprecated
-    assert len(tools) == 21
+    assert "logout" not in tools  # excluded by hints
+    assert len(tools) == 20
     assert tools["get_contact"].annotations.read_only_hint is True
     assert tools["delete_contact"].annotations.destructive_hint is True
     assert tools["get_contact"].input_schema["required"] == ["contact_id"]
-    assert page["paging"]["page"] == 2 and len(page["data"]) == 3
-    assert contact["data"]["id"] == page["data"][0]["id"]
+    assert len(page["items"]) == 3 and page["total"] == 300 and page["next_cursor"]
+    assert contact["data"]["id"] == page["items"][0]["id"]
     assert contact["data"]["id"] in found["ids"]
     assert missing.is_error
     message = missing.content[0].text
@@ -111,14 +114,14 @@ def test_body_and_array_query_reach_the_sandbox_as_the_spec_says(crm_mcp_url, sa
     async def session():
         async with Client(crm_mcp_url) as client:
             contacts = json.loads(
-                (await client.call_tool("list_contacts", {"per_page": 1})).content[0].text
+                (await client.call_tool("list_contacts", {"limit": 1})).content[0].text
             )
-            contact_id = contacts["data"][0]["id"]
+            contact_id = contacts["items"][0]["id"]
             logged = await client.call_tool(
                 "log_activity",
                 {"type": "call", "contact_id": contact_id, "subject": "Renewal & pricing?"},
             )
-            deals = await client.call_tool("list_deals", {"stage": ["won", "lost"], "per_page": 5})
+            deals = await client.call_tool("list_deals", {"stage": ["won", "lost"], "limit": 5})
             return contact_id, json.loads(logged.content[0].text), json.loads(deals.content[0].text)
 
     contact_id, logged, deals = run(session())
@@ -133,7 +136,7 @@ def test_body_and_array_query_reach_the_sandbox_as_the_spec_says(crm_mcp_url, sa
     assert logged["data"]["contact_id"] == contact_id
     gets = [r for r in sandbox.request_log if r["path"].endswith("/deals")]
     assert "stage=won%2Clost" in gets[-1]["query"]
-    assert {d["stage"] for d in deals["data"]} <= {"won", "lost"}
+    assert {d["stage"] for d in deals["items"]} <= {"won", "lost"}
 
 
 def _inspector(*args: str, env_args: list[str] | None = None) -> dict:
@@ -152,7 +155,7 @@ def test_mcp_inspector_cli_over_stdio(sandbox):
     env_args = ["-e", f"CRM_BASE_URL={sandbox.url}", "-e", f"CRM_API_KEY={SANDBOX_API_KEY}"]
     server = [sys.executable, "-m", "adaptgen", "serve", str(GOLDEN)]
     listed = _inspector(*server, "--method", "tools/list", env_args=env_args)
-    assert len(listed["tools"]) == 21
+    assert len(listed["tools"]) == 20
     called = _inspector(
         *server,
         "--method",
@@ -160,11 +163,11 @@ def test_mcp_inspector_cli_over_stdio(sandbox):
         "--tool-name",
         "list_companies",
         "--tool-arg",
-        "per_page=2",
+        "limit=2",
         env_args=env_args,
     )
     assert called.get("isError") is not True
-    assert len(json.loads(called["content"][0]["text"])["data"]) == 2
+    assert len(json.loads(called["content"][0]["text"])["items"]) == 2
 
 
 def test_mcp_inspector_cli_over_http(crm_mcp_url):

@@ -90,4 +90,7 @@ def test_hints_schema_is_published(capsys):
     assert main(["schema", "hints"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "tools" in schema["properties"]
-    assert set(schema["$defs"]["ToolHints"]["properties"]) == {"name", "description", "exclude"}
+    tool = set(schema["$defs"]["ToolHints"]["properties"])
+    assert {"name", "description", "exclude", "keep", "drop", "hide", "fix", "pii"} <= tool
+    assert {"paginate", "pin", "max_response_tokens"} <= tool
+    assert {"defaults", "include", "exclude", "search", "tools"} == set(schema["properties"])

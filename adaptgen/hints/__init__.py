@@ -1,38 +1,91 @@
-"""Hints: what the API's owner tells adaptgen beyond the spec, validated with file:line errors.
+"""Hints: what the API's owner tells adaptgen beyond the spec. Three ways in, one model.
 
-A hints file sits beside the spec (`specs/crm.hints.yaml`, picked up automatically, or given with
-`--hints`) and is keyed by operationId:
+1. A hints file beside the spec (`specs/crm.hints.yaml`, picked up automatically, or `--hints`),
+   keyed by operationId;
+2. `x-agent` extensions in the spec: at the top level (everything but `tools`) and on each
+   operation (that operation's tool hints);
+3. OpenAPI Overlays (`--overlay`), applied to the spec before anything reads it, so they can
+   add or change `x-agent` blocks as well as the spec itself.
 
-    tools:
-      listContacts:
-        name: search_contacts
-        description: Find contacts by name, email or company.
-      purgeContacts:
-        exclude: true
+The hints file wins over `x-agent`, field by field. Every problem is an `InputError` pointing at
+the line that has it, with a "did you mean" for unknown keys and operationIds.
 """
 
 from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from adaptgen.errors import InputError
+from adaptgen.errors import InputError, Location
 from adaptgen.load.source import SourceFile, join_pointer, read_source
+from adaptgen.runtime.jsonpath import JsonPathError, compile_path
 
 TOOL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+X_AGENT = "x-agent"
 
 
-class ToolHints(BaseModel):
-    """What to change about the tool of one operation."""
-
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ShapeHints(_Strict):
+    """How results are trimmed (in `defaults`, or per tool)."""
+
+    keep: list[str] | None = Field(
+        default=None, description="JSONPaths to keep; everything else goes."
+    )
+    drop: list[str] | None = Field(default=None, description="JSONPaths to remove.")
+    denoise: bool | None = Field(
+        default=None,
+        description="Drop nulls/empties/hypermedia, HTML to text, cut long strings (default on).",
+    )
+    max_response_tokens: int | None = Field(
+        default=None, ge=100, description="Token budget of one result (default 4000)."
+    )
+    max_string_chars: int | None = Field(default=None, ge=16, description="Longer strings are cut.")
+    list_cap: int | None = Field(default=None, ge=1, description="Longer nested lists are cut.")
+
+
+class PaginateHints(_Strict):
+    """How an operation pages, when detection from the spec is not enough."""
+
+    style: Literal["page", "offset", "cursor", "link", "next_url", "none"]
+    items: str | None = Field(default=None, description="JSONPath of the item list.")
+    page: str | None = Field(default=None, description="Page-number parameter (page style).")
+    size: str | None = Field(default=None, description="Page-size parameter.")
+    offset: str | None = Field(default=None, description="Offset parameter (offset style).")
+    limit: str | None = Field(default=None, description="Limit parameter (offset style).")
+    cursor: str | None = Field(default=None, description="Cursor parameter (cursor style).")
+    next: str | None = Field(
+        default=None, description="JSONPath of the next cursor, next URL or next page number."
+    )
+    total: str | None = Field(default=None, description="JSONPath of the total item count.")
+    page_size: int | None = Field(default=None, ge=1, description="Items per upstream page.")
+    max_items: int | None = Field(
+        default=None, ge=1, description="Most items one call may collect across pages."
+    )
+
+
+class ToolHints(ShapeHints):
+    """What to change about the tool of one operation."""
 
     name: str | None = Field(default=None, pattern=TOOL_NAME_PATTERN, description="Tool name.")
     description: str | None = Field(default=None, description="What the agent reads.")
     exclude: bool = Field(default=False, description="Leave this operation out.")
+    hide: list[str] | None = Field(
+        default=None, description="Parameters the agent never sees (upstream or argument names)."
+    )
+    fix: dict[str, Any] | None = Field(
+        default=None, description="Parameters always sent with this value, hidden from the agent."
+    )
+    pii: list[str] | None = Field(
+        default=None, description="JSONPaths of personal data in results (for the PII layer)."
+    )
+    paginate: PaginateHints | None = None
+    pin: bool = Field(default=False, description="Stay listed in search mode.")
 
     @field_validator("description")
     @classmethod
@@ -42,35 +95,72 @@ class ToolHints(BaseModel):
         return value
 
 
-class Hints(BaseModel):
+class Selector(_Strict):
+    """Operations chosen by tag, path glob or operationId."""
+
+    tags: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list, description="Globs, e.g. /admin/*")
+    operations: list[str] = Field(default_factory=list)
+
+
+class SearchHints(_Strict):
+    """What a server with many tools offers instead of listing them all."""
+
+    mode: Literal["auto", "search", "toolsets", "off"] = Field(
+        default="auto", description="auto: search above `threshold` tools."
+    )
+    threshold: int = Field(default=40, ge=1)
+    toolsets: list[str] = Field(
+        default_factory=list, description="toolsets mode: the tags whose tools are built."
+    )
+    max_results: int = Field(default=8, ge=1, le=50)
+
+
+class Hints(_Strict):
     """All hints for one spec."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    defaults: ShapeHints = Field(default_factory=ShapeHints)
+    include: Selector | None = None
+    exclude: Selector | None = None
+    search: SearchHints = Field(default_factory=SearchHints)
     tools: dict[str, ToolHints] = Field(default_factory=dict, description="By operationId.")
 
 
 class LoadedHints:
-    """Validated hints plus their source, so later checks can point at the right line."""
+    """Validated hints plus where each part came from, for located errors later."""
 
-    def __init__(self, hints: Hints, source: SourceFile | None) -> None:
+    def __init__(
+        self,
+        hints: Hints,
+        source: SourceFile | None = None,
+        spec_source: SourceFile | None = None,
+        tool_pointers: dict[str, tuple[SourceFile, str]] | None = None,
+    ) -> None:
         self.hints = hints
         self.source = source
+        self.spec_source = spec_source
+        self._tool_pointers = tool_pointers or {}
+
+    def location(self, op_id: str, *keys: str) -> Location | None:
+        """Where the hint for `op_id` (and a key inside it) was written."""
+        where = self._tool_pointers.get(op_id)
+        if where is None:
+            return None
+        source, pointer = where
+        return source.location(pointer + join_pointer(*keys))
 
     def check_operations(self, operation_ids: list[str]) -> None:
         """Every hinted operationId must exist in the spec: a typo must not pass silently."""
-        if self.source is None:
-            return
         for op_id in self.hints.tools:
-            if op_id not in operation_ids:
+            if op_id not in operation_ids and op_id in self._tool_pointers:
                 raise InputError(
-                    f"unknown operationId {op_id!r}{_did_you_mean(op_id, operation_ids)}",
-                    self.source.location(join_pointer("tools", op_id)),
+                    f"unknown operationId {op_id!r}{did_you_mean(op_id, operation_ids)}",
+                    self.location(op_id),
                 )
 
 
 def hints_schema() -> dict[str, Any]:
-    """The published JSON Schema of hints files (for editor completion)."""
+    """The published JSON Schema of hints files (and of `x-agent` blocks)."""
     return Hints.model_json_schema()
 
 
@@ -80,36 +170,144 @@ def default_hints_path(spec: Path) -> Path:
     return spec.with_name(f"{stem}.hints.yaml")
 
 
-def load_hints(path: Path | None) -> LoadedHints:
-    """Read and validate a hints file; None means no hints."""
-    if path is None:
-        return LoadedHints(Hints(), None)
-    source = read_source(path)
-    data = source.data if source.data is not None else {}
-    if not isinstance(data, dict):
-        raise InputError("hints must be a mapping", source.location(""))
+def load_hints(path: Path | None, spec_source: SourceFile | None = None) -> LoadedHints:
+    """Hints from the spec's `x-agent` blocks and the hints file at `path` (file wins)."""
+    merged: dict[str, Any] = {}
+    pointers: dict[str, tuple[SourceFile, str]] = {}
+    if spec_source is not None:
+        merged, pointers = _from_spec(spec_source)
+    source = None
+    if path is not None:
+        source = read_source(path)
+        data = source.data if source.data is not None else {}
+        if not isinstance(data, dict):
+            raise InputError("hints must be a mapping", source.location(""))
+        _validate(Hints, data, source, "")
+        _merge(merged, data)
+        for op_id in data.get("tools") or {}:
+            pointers[op_id] = (source, join_pointer("tools", op_id))
     try:
-        hints = Hints.model_validate(data)
+        hints = Hints.model_validate(merged)
+    except ValidationError as exc:  # pragma: no cover - each part was validated above
+        raise InputError(f"invalid hints: {exc}") from None
+    loaded = LoadedHints(hints, source, spec_source, pointers)
+    _check_jsonpaths(loaded)
+    return loaded
+
+
+def _from_spec(spec: SourceFile) -> tuple[dict[str, Any], dict[str, tuple[SourceFile, str]]]:
+    doc = spec.data if isinstance(spec.data, dict) else {}
+    merged: dict[str, Any] = {}
+    pointers: dict[str, tuple[SourceFile, str]] = {}
+    top = doc.get(X_AGENT)
+    if top is not None:
+        if not isinstance(top, dict):
+            raise InputError("x-agent must be a mapping", spec.location(f"/{X_AGENT}"))
+        if "tools" in top:
+            raise InputError(
+                "x-agent at the top level takes defaults/include/exclude/search; put tool "
+                "hints in an x-agent block on the operation",
+                spec.location(f"/{X_AGENT}/tools"),
+            )
+        _validate(Hints, top, spec, f"/{X_AGENT}")
+        merged = dict(top)
+    tools: dict[str, Any] = {}
+    for path, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method, op in item.items():
+            if not isinstance(op, dict) or X_AGENT not in op:
+                continue
+            pointer = join_pointer("paths", path, method, X_AGENT)
+            op_id = op.get("operationId")
+            if not isinstance(op_id, str):
+                raise InputError(
+                    "x-agent needs the operation to have an operationId", spec.location(pointer)
+                )
+            block = op[X_AGENT]
+            if not isinstance(block, dict):
+                raise InputError("x-agent must be a mapping", spec.location(pointer))
+            _validate(ToolHints, block, spec, pointer)
+            tools[op_id] = block
+            pointers[op_id] = (spec, pointer)
+    if tools:
+        merged["tools"] = tools
+    return merged, pointers
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> None:
+    """Field by field: mappings merge, anything else is replaced."""
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _validate(model: type[BaseModel], data: Any, source: SourceFile, at: str) -> None:
+    try:
+        model.model_validate(data)
     except ValidationError as exc:
-        raise _located(exc, source, data) from None
-    return LoadedHints(hints, source)
+        error = exc.errors(include_url=False)[0]
+        loc = [str(p) for p in error["loc"]]
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            parent = _model_at(model, loc[:-1])
+            message = f"unknown key {loc[-1]!r}{did_you_mean(loc[-1], list(parent.model_fields))}"
+        pointer = at + join_pointer(*loc)
+        raise InputError(f"invalid hints: {message}", source.location(pointer)) from None
 
 
-def _located(exc: ValidationError, source: SourceFile, data: Any) -> InputError:
-    error = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in error["loc"]]
-    message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        parent = _model_at(loc[:-1])
-        message = f"unknown key {loc[-1]!r}{_did_you_mean(loc[-1], list(parent.model_fields))}"
-    return InputError(f"invalid hints: {message}", source.location(join_pointer(*loc)))
+def _model_at(model: type[BaseModel], loc: list[str]) -> type[BaseModel]:
+    """The model that owns the key at `loc` (for "did you mean" suggestions)."""
+    current: type[BaseModel] = model
+    i = 0
+    while i < len(loc):
+        field = current.model_fields.get(loc[i])
+        if field is None:
+            break
+        if current is Hints and loc[i] == "tools":
+            current, i = ToolHints, i + 2
+            continue
+        annotation = field.annotation
+        nested = next(
+            (
+                a
+                for a in getattr(annotation, "__args__", (annotation,))
+                if isinstance(a, type) and issubclass(a, BaseModel)
+            ),
+            None,
+        )
+        if nested is None:
+            break
+        current, i = nested, i + 1
+    return current
 
 
-def _model_at(loc: list[str]) -> type[BaseModel]:
-    # ["tools", "<opId>"] is a ToolHints; the top level is Hints.
-    return ToolHints if len(loc) >= 2 and loc[0] == "tools" else Hints
+def _check_jsonpaths(loaded: LoadedHints) -> None:
+    hints = loaded.hints
+    checks: list[tuple[str, Location | None]] = []
+    for key in ("keep", "drop"):
+        for i, expr in enumerate(getattr(hints.defaults, key) or []):
+            where = loaded.source.location(f"/defaults/{key}/{i}") if loaded.source else None
+            checks.append((expr, where))
+    for op_id, tool in hints.tools.items():
+        for key in ("keep", "drop", "pii"):
+            for i, expr in enumerate(getattr(tool, key) or []):
+                checks.append((expr, loaded.location(op_id, key, str(i))))
+        if tool.paginate:
+            for key in ("items", "next", "total"):
+                expr = getattr(tool.paginate, key)
+                if expr:
+                    checks.append((expr, loaded.location(op_id, "paginate", key)))
+    for expr, where in checks:
+        try:
+            compile_path(expr)
+        except JsonPathError as exc:
+            raise InputError(str(exc), where) from None
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """` (did you mean 'x'?)` when a choice is close, else empty."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -7,13 +7,25 @@ one operation becomes a warning with its spec location and the rest of the build
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from adaptgen.errors import BuildWarning, InputError
-from adaptgen.hints import LoadedHints, ToolHints, load_hints
-from adaptgen.ir import Api, Body, Param, SecurityScheme, SkippedOperation, Tool
+from adaptgen.hints import LoadedHints, Selector, ToolHints, did_you_mean, load_hints
+from adaptgen.ir import (
+    Api,
+    Body,
+    FixedValue,
+    Pagination,
+    Param,
+    SecurityScheme,
+    Shape,
+    SkippedOperation,
+    Surface,
+    Tool,
+)
 from adaptgen.load import HTTP_METHODS, Spec
 from adaptgen.load.source import SourceFile, join_pointer
 from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief, plain, tool_description
@@ -24,6 +36,7 @@ from adaptgen.plan.names import (
     tool_name,
     unique_name,
 )
+from adaptgen.plan.pagination import detect
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 
 # OpenAPI says these header parameters are ignored: the transport sets them.
@@ -112,8 +125,9 @@ class _Planner:
             op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
             label = op_id or f"{method.upper()} {path}"
             hint = hints.hints.tools.get(op_id or "", ToolHints())
-            if hint.exclude:
-                skipped.append(SkippedOperation(label, method.upper(), path, "excluded by hints"))
+            reason = "excluded by hints" if hint.exclude else self._selection(op_id, path, op)
+            if reason:
+                skipped.append(SkippedOperation(label, method.upper(), path, reason))
                 continue
             if op.get("deprecated") is True and not self.options.include_deprecated:
                 skipped.append(SkippedOperation(label, method.upper(), path, "deprecated"))
@@ -126,6 +140,7 @@ class _Planner:
                 continue
             tools.append(tool)
         info = self.doc.get("info") or {}
+        surface = self._surface(len(tools))
         return Api(
             name=self.name,
             title=str(info.get("title") or self.name),
@@ -139,7 +154,32 @@ class _Planner:
             security_schemes=tuple(schemes.values()),
             security=self._requirements(self.doc.get("security"), schemes, "/security") or (),
             skipped=tuple(skipped),
+            surface=surface,
         )
+
+    def _selection(self, op_id: str | None, path: str, op: dict[str, Any]) -> str | None:
+        """Why hints leave this operation out (include/exclude/toolsets), or None."""
+        hints = self.options.hints.hints
+        tags = [t for t in op.get("tags") or [] if isinstance(t, str)]
+        if hints.exclude is not None and _selected(hints.exclude, op_id, path, tags):
+            return "excluded by hints"
+        if hints.include is not None and not _selected(hints.include, op_id, path, tags):
+            return "not included by hints"
+        toolsets = hints.search.toolsets
+        if hints.search.mode == "toolsets" and toolsets and not set(tags) & set(toolsets):
+            return f"not in the selected toolsets ({', '.join(toolsets)})"
+        return None
+
+    def _surface(self, count: int) -> Surface:
+        search = self.options.hints.hints.search
+        if search.mode == "search" or (search.mode == "auto" and count > search.threshold):
+            reason = (
+                "search mode requested by hints"
+                if search.mode == "search"
+                else f"{count} tools is above the threshold of {search.threshold}"
+            )
+            return Surface("search", search.max_results, reason)
+        return Surface("all", search.max_results, "")
 
     # -- operations ------------------------------------------------------------------------
 
@@ -203,6 +243,19 @@ class _Planner:
             extra = [Param(argument_name(m), m, "path", {"type": "string"}, True) for m in missing]
             self.warn(op_pointer, f"path parameter(s) not declared, added as strings: {missing}")
             params = _assign_names(params + extra)
+        params, fixed = self._hide_and_fix(params, hint, op_id, op_pointer)
+        pagination = None
+        if method in ("get", "head") or hint.paginate is not None:
+            response, headers = self._response(op, op_pointer)
+            detected = detect(params, response, headers, hint.paginate)
+            if detected is not None:
+                pagination = detected.pagination
+                params = [
+                    p
+                    for p in params
+                    if not (p.location == "query" and p.api_name in detected.hidden)
+                ]
+                params = _assign_names(params + _paging_params(pagination))
         upper = method.upper()
         # Only what differs from MCP's defaults (readOnlyHint false, idempotentHint false).
         annotations: dict[str, bool] = {"readOnlyHint": True} if upper in _READ_METHODS else {}
@@ -229,7 +282,93 @@ class _Planner:
             tags=tuple(str(t) for t in op.get("tags") or [] if isinstance(t, str)),
             body=body,
             security=security,
+            shape=self._shape(hint, pagination),
+            pagination=pagination,
+            fixed=tuple(fixed),
+            pii=tuple(_relative(p, pagination) for p in hint.pii or []),
+            pinned=hint.pin,
         )
+
+    def _hide_and_fix(
+        self, params: list[Param], hint: ToolHints, op_id: str | None, op_pointer: str
+    ) -> tuple[list[Param], list[FixedValue]]:
+        hidden = set(hint.hide or [])
+        fixes = dict(hint.fix or {})
+        known = {p.api_name for p in params} | {p.name for p in params}
+        for key, name in [("hide", n) for n in hidden] + [("fix", n) for n in fixes]:
+            if name not in known:
+                where = self.options.hints.location(op_id or "", key)
+                raise InputError(
+                    f"{key}: {op_id} has no parameter {name!r}{did_you_mean(name, sorted(known))}",
+                    where or self.spec.location(op_pointer),
+                )
+        kept: list[Param] = []
+        fixed: list[FixedValue] = []
+        for param in params:
+            value_key = param.api_name if param.api_name in fixes else param.name
+            if value_key in fixes:
+                fixed.append(FixedValue(param.location, param.api_name, fixes[value_key]))
+            elif param.api_name in hidden or param.name in hidden:
+                if param.required:
+                    where = self.options.hints.location(op_id or "", "hide")
+                    raise InputError(
+                        f"hide: {param.api_name!r} is required by {op_id}; use fix to send a value",
+                        where or self.spec.location(op_pointer),
+                    )
+            else:
+                kept.append(param)
+        return kept, fixed
+
+    def _shape(self, hint: ToolHints, pagination: Pagination | None) -> Shape:
+        defaults = self.options.hints.hints.defaults
+
+        def pick(key: str, fallback: Any) -> Any:
+            own = getattr(hint, key)
+            if own is not None:
+                return own
+            inherited = getattr(defaults, key)
+            return inherited if inherited is not None else fallback
+
+        keep = [_relative(p, pagination) for p in pick("keep", [])]
+        # Drops add up: what `defaults` drops everywhere, plus this tool's own.
+        drops = list(dict.fromkeys([*(defaults.drop or []), *(hint.drop or [])]))
+        drop = [_relative(p, pagination) for p in drops]
+        base = Shape()
+        return Shape(
+            keep=tuple(keep),
+            drop=tuple(drop),
+            denoise=pick("denoise", base.denoise),
+            max_tokens=pick("max_response_tokens", base.max_tokens),
+            max_string_chars=pick("max_string_chars", base.max_string_chars),
+            list_cap=pick("list_cap", base.list_cap),
+        )
+
+    def _response(
+        self, op: dict[str, Any], op_pointer: str
+    ) -> tuple[dict[str, Any] | None, list[str]]:
+        """The success response's JSON schema (shallow, output flavour) and header names."""
+        responses = op.get("responses") or {}
+        for code in sorted(str(c) for c in responses):
+            if not (code.startswith("2") or code == "default"):
+                continue
+            raw = responses[code] if code in responses else responses.get(int(code))
+            at = f"{op_pointer}/responses/{code}"
+            source = self.source
+            if isinstance(raw, dict) and "$ref" in raw:
+                resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
+                if resolved is None:
+                    return None, []
+                raw, source, at = resolved.value, resolved.source, resolved.pointer
+            if not isinstance(raw, dict):
+                continue
+            headers = [str(h) for h in raw.get("headers") or {}]
+            for media, media_obj in (raw.get("content") or {}).items():
+                if "json" in media and isinstance(media_obj, dict) and "schema" in media_obj:
+                    inliner = SchemaInliner(self.spec.resolver, for_input=False, max_depth=5)
+                    pointer = f"{at}/content/{media.replace('/', '~1')}/schema"
+                    return inliner.inline(media_obj["schema"], source, pointer), headers
+            return None, headers
+        return None, []
 
     def _parameters(
         self,
@@ -450,7 +589,7 @@ def _segments(path: str) -> list[str]:
 
 def _assign_names(params: list[Param]) -> list[Param]:
     """Make argument names unique: path and query names win, body fields yield (`body_id`)."""
-    order = {"path": 0, "query": 1, "header": 2, "cookie": 3, "body": 4}
+    order = {"path": 0, "query": 1, "header": 2, "cookie": 3, "body": 4, "paging": 5}
     taken: set[str] = set()
     renamed: dict[int, Param] = {}
     for index, param in sorted(enumerate(params), key=lambda ip: (order[ip[1].location], ip[0])):
@@ -468,3 +607,43 @@ def _replace(param: Param, **changes: Any) -> Param:
     from dataclasses import replace
 
     return replace(param, **changes)
+
+
+def _selected(selector: Selector, op_id: str | None, path: str, tags: list[str]) -> bool:
+    return (
+        (op_id is not None and op_id in selector.operations)
+        or any(fnmatch.fnmatchcase(path, glob) for glob in selector.paths)
+        or bool(set(tags) & set(selector.tags))
+    )
+
+
+def _paging_params(pagination: Pagination) -> list[Param]:
+    limit = {
+        "description": (
+            f"How many items to return (default {pagination.default_limit}, at most "
+            f"{pagination.max_items}); they are collected across upstream pages."
+        ),
+        "type": "integer",
+        "minimum": 1,
+        "maximum": pagination.max_items,
+    }
+    cursor = {
+        "description": "next_cursor from this tool's previous result, to continue; omit to start.",
+        "type": "string",
+    }
+    return [
+        Param("cursor", "", "paging", cursor, False),
+        Param("limit", "", "paging", limit, False),
+    ]
+
+
+def _relative(expression: str, pagination: Pagination | None) -> str:
+    """A body JSONPath made relative to one item of a paginated list (`$.data[*].x` -> `$.x`)."""
+    if pagination is None or not pagination.items:
+        return expression
+    for prefix in (pagination.items + "[*]", pagination.items + "[:]"):
+        if expression.startswith(prefix):
+            return "$" + expression[len(prefix) :]
+    if pagination.items == "$" and expression.startswith("$[*]"):
+        return "$" + expression[len("$[*]") :]
+    return expression

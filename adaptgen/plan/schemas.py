@@ -49,6 +49,7 @@ class SchemaInliner:
 
     resolver: RefResolver
     for_input: bool = True
+    max_depth: int = MAX_DEPTH
     notes: list[tuple[SourceFile, str, str]] = field(default_factory=list)
 
     def inline(self, schema: Any, source: SourceFile, pointer: str) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class SchemaInliner:
             return {}
         if "$ref" in schema:
             return self._walk_ref(schema, source, pointer, stack, depth)
-        if depth > MAX_DEPTH:
+        if depth > self.max_depth:
             return _with_description({}, schema.get("description"), depth)
         out: dict[str, Any] = {}
         if "allOf" in schema and isinstance(schema["allOf"], list):

@@ -70,6 +70,7 @@ def catalog(api: Api) -> dict[str, Any]:
                 {k: v for k, v in vars(s).items() if v is not None} for s in api.security_schemes
             ],
             "security": [list(alt) for alt in api.security],
+            "surface": vars(api.surface),
         },
         "tools": [_tool_entry(tool) for tool in api.tools],
         "skipped": [vars(s) for s in api.skipped],
@@ -109,7 +110,20 @@ def _tool_entry(tool: Tool) -> dict[str, Any]:
         }
     if tool.security is not None:
         upstream["security"] = [list(alt) for alt in tool.security]
+    if tool.fixed:
+        upstream["fixed"] = [
+            {"in": f.location, "api_name": f.api_name, "value": f.value} for f in tool.fixed
+        ]
     entry["upstream"] = upstream
+    entry["shape"] = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in vars(tool.shape).items()
+    }
+    if tool.pagination is not None:
+        entry["pagination"] = {k: v for k, v in vars(tool.pagination).items() if v is not None}
+    if tool.pii:
+        entry["pii"] = list(tool.pii)
+    if tool.pinned:
+        entry["pinned"] = True
     return entry
 
 

@@ -9,13 +9,17 @@ from typing import Any, TypeVar
 
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
+from fastmcp.server.transforms.search import BM25SearchTransform
 from fastmcp.tools.base import ToolResult
 from fastmcp.tools.function_tool import FunctionTool
 from mcp.types import TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
 from adaptgen.runtime.auth import SchemeSpec
-from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError, UpstreamResponse
+from adaptgen.runtime.paginate import PaginationSpec
+from adaptgen.runtime.results import Outcome, run_operation
+from adaptgen.runtime.shape import ShapeSpec, to_json
+from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
 
 F = TypeVar("F", bound=Callable[..., Any])
 CATALOG_FILE = "catalog.json"
@@ -30,6 +34,14 @@ class GeneratedApi:
         self.name: str = api["name"]
         self._tools = {tool["name"]: tool for tool in catalog["tools"]}
         self._operations = {name: Operation.from_dict(tool) for name, tool in self._tools.items()}
+        self._shapes = {
+            name: ShapeSpec.from_dict(tool.get("shape")) for name, tool in self._tools.items()
+        }
+        self._pagination = {
+            name: PaginationSpec.from_dict(tool["pagination"])
+            for name, tool in self._tools.items()
+            if tool.get("pagination")
+        }
         schemes = {s["name"]: SchemeSpec.from_dict(s) for s in api.get("security_schemes", [])}
         self.upstream = Upstream(
             base_url=api.get("base_url", ""),
@@ -38,6 +50,16 @@ class GeneratedApi:
             security=api.get("security", []),
         )
         self.server = FastMCP(name=api["title"], instructions=_instructions(api))
+        surface = api.get("surface") or {}
+        if surface.get("mode") == "search":
+            # Huge APIs: tools/list shows a BM25 search tool and a call proxy (plus pinned
+            # tools); every tool stays callable by name.
+            pinned = [t["name"] for t in catalog["tools"] if t.get("pinned")]
+            self.server.add_transform(
+                BM25SearchTransform(
+                    max_results=surface.get("max_results", 8), always_visible=pinned
+                )
+            )
 
     @classmethod
     def from_catalog(cls, module_file: str | Path) -> GeneratedApi:
@@ -71,12 +93,22 @@ class GeneratedApi:
         return register
 
     async def call(self, name: str, /, **arguments: Any) -> ToolResult:
-        """Run tool `name`: one upstream request, its answer as the tool result."""
+        """Run tool `name`: upstream request(s), paging and shaping; the result the agent reads."""
+        outcome = await self.run(name, arguments)
+        return to_result(outcome.data)
+
+    async def run(self, name: str, arguments: dict[str, Any]) -> Outcome:
+        """Like `call`, returning the shaped data and upstream figures (for benchmarks, audit)."""
         try:
-            response = await self.upstream.send(self._operations[name], arguments)
+            return await run_operation(
+                self.upstream,
+                self._operations[name],
+                arguments,
+                self._shapes[name],
+                self._pagination.get(name),
+            )
         except UpstreamError as exc:
             raise ToolError(str(exc)) from None
-        return to_result(response)
 
 
 class GeneratedTool(FunctionTool):
@@ -109,14 +141,9 @@ def _lenient(arguments: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any
     return fixed
 
 
-def to_result(response: UpstreamResponse) -> ToolResult:
-    """The upstream answer as compact text (JSON stays JSON, sent once)."""
-    if response.is_json:
-        text = json.dumps(response.data, ensure_ascii=False, separators=(",", ":"))
-    elif response.data:
-        text = str(response.data)
-    else:
-        text = f"Done (upstream answered {response.status} with no content)."
+def to_result(data: Any) -> ToolResult:
+    """Shaped data as compact JSON text (text as is), sent once: no duplicate structured copy."""
+    text = data if isinstance(data, str) else to_json(data)
     return ToolResult(content=[TextContent(type="text", text=text)])
 
 

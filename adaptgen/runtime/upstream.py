@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -57,6 +57,7 @@ class Operation:
     body_media_type: str | None = None
     body_flattened: bool = True
     security: tuple[tuple[str, ...], ...] | None = None
+    fixed: tuple[tuple[str, str, Any], ...] = ()  # (location, api name, value) always sent
 
     @classmethod
     def from_dict(cls, tool: Mapping[str, Any]) -> Operation:
@@ -71,6 +72,7 @@ class Operation:
             body_media_type=body.get("media_type"),
             body_flattened=body.get("flattened", True),
             security=None if security is None else tuple(tuple(a) for a in security),
+            fixed=tuple((f["in"], f["api_name"], f["value"]) for f in upstream.get("fixed", [])),
         )
 
 
@@ -90,6 +92,8 @@ class UpstreamResponse:
     content_type: str
     data: Any  # parsed JSON, or text
     is_json: bool
+    headers: Mapping[str, str] = field(default_factory=dict)
+    size: int = 0  # bytes of the body as received
 
 
 class Upstream:
@@ -141,8 +145,19 @@ class Upstream:
         for client in clients:
             await client.aclose()
 
-    def build_request(self, op: Operation, arguments: Mapping[str, Any]) -> httpx.Request:
-        """The HTTP request for `op` with these arguments (None means: not sent)."""
+    def build_request(
+        self,
+        op: Operation,
+        arguments: Mapping[str, Any],
+        *,
+        paging: Mapping[str, Any] | None = None,
+        url: str | None = None,
+    ) -> httpx.Request:
+        """The HTTP request for `op` with these arguments (None means: not sent).
+
+        `paging` adds query parameters by their upstream names; `url` (a next-page link the
+        upstream gave) replaces the path and query.
+        """
         base = self.base_url
         if not urlsplit(base).scheme:
             raise UpstreamError(
@@ -155,6 +170,16 @@ class Upstream:
         cookies: list[str] = []
         body_fields: dict[str, Any] = {}
         whole_body: Any = None
+        for location, api_name, value in op.fixed:
+            if location == "path":
+                param = ParamSpec(api_name, "path", api_name)
+                path = path.replace("{" + api_name + "}", serialize_path(param, value))
+            elif location == "query":
+                query.append((api_name, _scalar(value)))
+            elif location == "header":
+                headers[api_name] = _scalar(value)
+            elif location == "body":
+                body_fields[api_name] = value
         for param in op.params:
             value = arguments.get(param.arg or param.name)
             if value is None:
@@ -174,9 +199,16 @@ class Upstream:
                     whole_body = value
         if cookies:
             headers["Cookie"] = "; ".join(cookies)
-        url = base + path
-        if query:
-            url += "?" + "&".join(f"{_q(k)}={_q(v)}" for k, v in query)
+        for name, value in (paging or {}).items():
+            query = [(k, v) for k, v in query if k != name]
+            query.append((name, _scalar(value)))
+        if url is not None:
+            # Relative next links resolve against the upstream's origin.
+            url = url if urlsplit(url).scheme else _origin(base) + url
+        else:
+            url = base + path
+            if query:
+                url += "?" + "&".join(f"{_q(k)}={_q(v)}" for k, v in query)
         content, files, media = self._body(op, body_fields, whole_body)
         if media:
             headers["Content-Type"] = media
@@ -210,9 +242,16 @@ class Upstream:
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
         return text.encode(), None, media
 
-    async def send(self, op: Operation, arguments: Mapping[str, Any]) -> UpstreamResponse:
+    async def send(
+        self,
+        op: Operation,
+        arguments: Mapping[str, Any],
+        *,
+        paging: Mapping[str, Any] | None = None,
+        url: str | None = None,
+    ) -> UpstreamResponse:
         """Send `op`; a non-2xx answer or a transport failure raises `UpstreamError`."""
-        request = self.build_request(op, arguments)
+        request = self.build_request(op, arguments, paging=paging, url=url)
         requirement = op.security if op.security is not None else self.security
         try:
             auth = choose_credentials(requirement, self.schemes)
@@ -245,7 +284,14 @@ def _decode(response: httpx.Response, where: str, secrets: list[str]) -> Upstrea
         except ValueError:
             pass
     if response.is_success:
-        return UpstreamResponse(response.status_code, content_type, data, is_json)
+        return UpstreamResponse(
+            response.status_code,
+            content_type,
+            data,
+            is_json,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            size=len(response.content),
+        )
     excerpt = json.dumps(data, ensure_ascii=False, separators=(",", ":")) if is_json else text
     excerpt = " ".join(excerpt.split())
     if len(excerpt) > ERROR_EXCERPT_CHARS:

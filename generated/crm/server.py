@@ -36,48 +36,37 @@ async def login(
     )
 
 
-@api.tool("logout")
-async def logout() -> ToolResult:
-    """End the current session. Revokes the session token sent in `X-Session-Token`."""
-    return await api.call(
-        "logout",
-    )
-
-
 @api.tool("list_contacts")
 async def list_contacts(
-    page: int | None = None,
-    per_page: int | None = None,
     q: str | None = None,
     company_id: int | None = None,
     lifecycle_stage: Literal["lead", "mql", "sql", "opportunity", "customer", "churned"]
     | None = None,
     sort: Literal["id", "-id", "last_name", "-last_name", "created_at", "-created_at"]
     | None = None,
-    x_request_id: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
 ) -> ToolResult:
-    """List contacts. Returns contacts page by page, optionally filtered by a free-text query,
-    company or lifecycle stage. Soft-deleted contacts are never returned.
+    """List contacts (name, email, phone, company, title, stage), optionally filtered by free
+    text, company or lifecycle stage. Pass next_cursor back as cursor for more.
 
     Args:
-        page: Page number, starting at 1.
-        per_page: Records per page (max 100).
         q: Case-insensitive substring of the full name, email or company name.
         company_id: Only contacts of this company.
         lifecycle_stage: Optional.
         sort: Sort order; prefix with `-` for descending.
-        x_request_id: Correlation id echoed in `meta.request_id` and the `X-Request-Id`
-            response header.
+        cursor: next_cursor from this tool's previous result, to continue; omit to start.
+        limit: How many items to return (default 50, at most 300); they are collected across
+            upstream pages.
     """
     return await api.call(
         "list_contacts",
-        page=page,
-        per_page=per_page,
         q=q,
         company_id=company_id,
         lifecycle_stage=lifecycle_stage,
         sort=sort,
-        x_request_id=x_request_id,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -370,8 +359,8 @@ async def patch_contact(
 async def list_contact_deals(
     contact_id: str,
     status: Literal["open", "won", "lost"] | None = None,
-    page: int | None = None,
-    per_page: int | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
 ) -> ToolResult:
     """List a contact's deals. Deals whose primary contact is this contact, optionally by
     status.
@@ -379,15 +368,16 @@ async def list_contact_deals(
     Args:
         contact_id: Numeric contact id (e.g. `1001`) or legacy id (e.g. `CNT-482913`).
         status: Only deals with this status.
-        page: Page number, starting at 1.
-        per_page: Records per page (max 100).
+        cursor: next_cursor from this tool's previous result, to continue; omit to start.
+        limit: How many items to return (default 25, at most 200); they are collected across
+            upstream pages.
     """
     return await api.call(
         "list_contact_deals",
         contact_id=contact_id,
         status=status,
-        page=page,
-        per_page=per_page,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -395,53 +385,55 @@ async def list_contact_deals(
 async def list_contact_activities(
     contact_id: str,
     type: Literal["call", "email", "meeting"] | None = None,
-    page: int | None = None,
-    per_page: int | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
 ) -> ToolResult:
     """List a contact's activities. Calls, emails and meetings logged against this contact.
 
     Args:
         contact_id: Numeric contact id (e.g. `1001`) or legacy id (e.g. `CNT-482913`).
         type: Optional.
-        page: Page number, starting at 1.
-        per_page: Records per page (max 100).
+        cursor: next_cursor from this tool's previous result, to continue; omit to start.
+        limit: How many items to return (default 25, at most 200); they are collected across
+            upstream pages.
     """
     return await api.call(
         "list_contact_activities",
         contact_id=contact_id,
         type=type,
-        page=page,
-        per_page=per_page,
+        cursor=cursor,
+        limit=limit,
     )
 
 
 @api.tool("list_companies")
 async def list_companies(
-    page: int | None = None,
-    per_page: int | None = None,
     q: str | None = None,
     industry: str | None = None,
     status: Literal["prospect", "customer", "former_customer", "partner"] | None = None,
     tier: Literal["STRATEGIC", "ENTERPRISE", "MID_MARKET", "SMB"] | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
 ) -> ToolResult:
     """List companies. Returns companies page by page with optional filters.
 
     Args:
-        page: Page number, starting at 1.
-        per_page: Records per page (max 100).
         q: Case-insensitive substring of the name, legal name or domain.
         industry: Exact industry name (case-insensitive), e.g. `Healthcare`.
         status: Optional.
         tier: Optional.
+        cursor: next_cursor from this tool's previous result, to continue; omit to start.
+        limit: How many items to return (default 25, at most 200); they are collected across
+            upstream pages.
     """
     return await api.call(
         "list_companies",
-        page=page,
-        per_page=per_page,
         q=q,
         industry=industry,
         status=status,
         tier=tier,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -528,56 +520,58 @@ async def get_company(
 @api.tool("list_company_contacts")
 async def list_company_contacts(
     company_id: str,
-    page: int | None = None,
-    per_page: int | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
 ) -> ToolResult:
     """List a company's contacts. Contacts that belong to this company.
 
     Args:
         company_id: Numeric company id (e.g. `201`) or legacy id (e.g. `ACC-120394`).
-        page: Page number, starting at 1.
-        per_page: Records per page (max 100).
+        cursor: next_cursor from this tool's previous result, to continue; omit to start.
+        limit: How many items to return (default 25, at most 200); they are collected across
+            upstream pages.
     """
     return await api.call(
         "list_company_contacts",
         company_id=company_id,
-        page=page,
-        per_page=per_page,
+        cursor=cursor,
+        limit=limit,
     )
 
 
 @api.tool("list_deals")
 async def list_deals(
-    page: int | None = None,
-    per_page: int | None = None,
     stage: list[Literal["open", "qualified", "proposal", "negotiation", "won", "lost"]]
     | None = None,
     status: Literal["open", "won", "lost"] | None = None,
     company_id: int | None = None,
     owner_id: int | None = None,
     min_amount: float | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
 ) -> ToolResult:
     """List deals. Returns deals page by page. `stage` takes several comma-separated stages
     (`stage=open,won`).
 
     Args:
-        page: Page number, starting at 1.
-        per_page: Records per page (max 100).
         stage: One or more pipeline stages, comma-separated.
         status: `open` for every stage except `won` and `lost`.
         company_id: Optional.
         owner_id: Sales rep user id (e.g. 9001).
         min_amount: Minimum amount in USD (compared with `amount_usd`).
+        cursor: next_cursor from this tool's previous result, to continue; omit to start.
+        limit: How many items to return (default 25, at most 200); they are collected across
+            upstream pages.
     """
     return await api.call(
         "list_deals",
-        page=page,
-        per_page=per_page,
         stage=stage,
         status=status,
         company_id=company_id,
         owner_id=owner_id,
         min_amount=min_amount,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -620,31 +614,32 @@ async def update_deal_stage(
 
 @api.tool("list_activities")
 async def list_activities(
-    page: int | None = None,
-    per_page: int | None = None,
     type: Literal["call", "email", "meeting"] | None = None,
     contact_id: int | None = None,
     deal_id: int | None = None,
     since: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
 ) -> ToolResult:
     """List activities. Returns activities page by page, optionally filtered.
 
     Args:
-        page: Page number, starting at 1.
-        per_page: Records per page (max 100).
         type: Optional.
         contact_id: Optional.
         deal_id: Optional.
         since: Only activities that occurred on or after this date (UTC).
+        cursor: next_cursor from this tool's previous result, to continue; omit to start.
+        limit: How many items to return (default 25, at most 200); they are collected across
+            upstream pages.
     """
     return await api.call(
         "list_activities",
-        page=page,
-        per_page=per_page,
         type=type,
         contact_id=contact_id,
         deal_id=deal_id,
         since=since,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -659,7 +654,8 @@ async def log_activity(
     deal_id: int | None = None,
     duration_minutes: int | None = None,
 ) -> ToolResult:
-    """Log a call, email or meeting. Records an activity against a contact.
+    """Log a call, email or meeting with a contact. Use the contact's id from search_records or
+    list_contacts.
 
     Args:
         type: Required.
@@ -707,7 +703,8 @@ async def search_records(
     type: Literal["contact", "company", "deal", "activity"] | None = None,
     limit: int | None = None,
 ) -> ToolResult:
-    """Search records (ids only). Case-insensitive substring search over one record type.
+    """Find records by free text (name, email, company, subject). Returns ids only: fetch each
+    with get_contact, get_company, get_deal or get_activity.
 
     Args:
         q: Text to look for (names, emails, company names, subjects, legacy ids).

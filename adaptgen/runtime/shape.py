@@ -1,0 +1,246 @@
+"""Response shaping: what an agent reads instead of a legacy API's 100-field payload.
+
+In order: `drop` and `keep` JSONPaths from hints, then the default denoise (nulls and empty
+values, hypermedia blocks, HTML reduced to text, long strings and nested lists cut with a
+marker), then the token budget: over budget, the largest list is cut at an item boundary and the
+result says what was cut. Token counts are estimated one way everywhere: `estimate_tokens`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from adaptgen.runtime import jsonpath
+
+DEFAULT_MAX_TOKENS = 4000
+DEFAULT_MAX_STRING_CHARS = 400
+DEFAULT_LIST_CAP = 50
+BYTES_PER_TOKEN = 4  # a deliberate, conservative estimate: JSON with short words runs ~3.5-4.5
+
+_HYPERMEDIA_KEYS = {"_links", "links", "link", "_link"}
+_HTML = re.compile(r"<\s*(?:p|br|div|span|b|i|strong|em|ul|ol|li|a|table|tr|td|h\d)\b[^>]*>", re.I)
+_BLOCK_TAG = re.compile(r"<\s*(?:br|/p|p|/li|/div|/tr|/h\d)\b[^>]*>", re.I)
+_TAG = re.compile(r"<[^<>]+>")
+
+
+@dataclass(frozen=True)
+class ShapeSpec:
+    """How one tool's results are shaped (from the catalog)."""
+
+    keep: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+    denoise: bool = True
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    max_string_chars: int = DEFAULT_MAX_STRING_CHARS
+    list_cap: int = DEFAULT_LIST_CAP
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ShapeSpec:
+        data = data or {}
+        return cls(
+            keep=tuple(data.get("keep", ())),
+            drop=tuple(data.get("drop", ())),
+            denoise=data.get("denoise", True),
+            max_tokens=data.get("max_tokens", DEFAULT_MAX_TOKENS),
+            max_string_chars=data.get("max_string_chars", DEFAULT_MAX_STRING_CHARS),
+            list_cap=data.get("list_cap", DEFAULT_LIST_CAP),
+        )
+
+
+@dataclass
+class Cut:
+    """What the budget left out of one list."""
+
+    path: str  # e.g. "$.data" or "$" for a top-level list
+    shown: int
+    total: int
+
+
+@dataclass
+class Shaped:
+    """A shaped result and what shaping cut."""
+
+    data: Any
+    cuts: list[Cut] = field(default_factory=list)
+
+
+def to_json(value: Any) -> str:
+    """The compact JSON an agent receives (and the text tokens are estimated on)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def estimate_tokens(value: Any) -> int:
+    """Tokens an agent pays for `value` as compact JSON (text is measured as is)."""
+    text = value if isinstance(value, str) else to_json(value)
+    return math.ceil(len(text.encode("utf-8")) / BYTES_PER_TOKEN)
+
+
+def select(data: Any, spec: ShapeSpec) -> Any:
+    """The hint rules: `drop` first, then `keep` (a projection), then the default denoise."""
+    if spec.drop:
+        data = jsonpath.drop(data, spec.drop)
+    if spec.keep:
+        data = jsonpath.keep(data, spec.keep)
+    if spec.denoise:
+        data = denoise(data, spec.max_string_chars, spec.list_cap)
+    return data
+
+
+def denoise(value: Any, max_string_chars: int, list_cap: int) -> Any:
+    """Drop nulls, empties and hypermedia; HTML to text; long strings and lists cut, marked."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in _HYPERMEDIA_KEYS and _is_hypermedia(item):
+                continue
+            cleaned = denoise(item, max_string_chars, list_cap)
+            if not _is_empty(cleaned):
+                out[key] = cleaned
+        return out
+    if isinstance(value, list):
+        items = [denoise(v, max_string_chars, list_cap) for v in value if v is not None]
+        if len(items) > list_cap:
+            items = [*items[:list_cap], f"…(+{len(items) - list_cap} more items not shown)"]
+        return items
+    if isinstance(value, str):
+        return _short(_html_to_text(value) if _HTML.search(value) else value, max_string_chars)
+    return value
+
+
+def fit(data: Any, max_tokens: int, reserve: int = 0) -> Shaped:
+    """Cut the largest lists at item boundaries until `data` fits the budget.
+
+    `reserve` tokens are kept free for what the caller adds (a cursor, a note).
+    """
+    budget = max_tokens - reserve
+    cuts: list[Cut] = []
+    for _ in range(50):  # each round cuts one list; bounded so odd data cannot loop forever
+        if estimate_tokens(data) <= budget:
+            break
+        target = _largest_list(data, "$")
+        if target is None:
+            data = _truncate_strings(data, budget)
+            break
+        path, items = target
+        keep_count = _items_that_fit(data, path, items, budget)
+        data = _replace(data, path, items[:keep_count])
+        cuts.append(Cut(path, keep_count, len(items)))
+        if keep_count > 0:
+            continue
+    return Shaped(data, cuts)
+
+
+def fit_items(items: list[Any], max_tokens: int, envelope_tokens: int) -> tuple[list[Any], int]:
+    """As many leading `items` as fit beside an envelope of `envelope_tokens`; returns (items, n).
+
+    At least one item is returned (reduced to fit if it must) so a huge record never turns into
+    an empty answer that loops an agent on the same cursor.
+    """
+    budget = max_tokens - envelope_tokens
+    used = 0
+    for index, item in enumerate(items):
+        cost = estimate_tokens(item) + 1  # the separating comma
+        if used + cost > budget:
+            if index == 0:
+                return [fit(item, budget).data], 1
+            return items[:index], index
+        used += cost
+    return items, len(items)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _is_hypermedia(value: Any) -> bool:
+    # `_links` always; `links` only when it is made of URLs or {href: ...} (HAL, JSON:API),
+    # since a record may have a real field called `links`.
+    if isinstance(value, str):
+        return value.startswith(("http://", "https://", "/"))
+    if isinstance(value, dict):
+        return bool(value) and all(
+            _is_hypermedia(v) or (isinstance(v, dict) and "href" in v) for v in value.values()
+        )
+    if isinstance(value, list):
+        return all(_is_hypermedia(v) for v in value)
+    return value is None
+
+
+def _html_to_text(text: str) -> str:
+    text = _BLOCK_TAG.sub("\n", text)
+    text = html.unescape(_TAG.sub("", text))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def _short(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return f"{cut}…[+{len(text) - len(cut)} chars]"
+
+
+def _largest_list(data: Any, path: str) -> tuple[str, list[Any]] | None:
+    best: tuple[int, str, list[Any]] | None = None
+    stack: list[tuple[Any, str]] = [(data, path)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, list) and len(node) > 0:
+            size = estimate_tokens(node)
+            if best is None or size > best[0]:
+                best = (size, at, node)
+            stack.extend((v, f"{at}[{i}]") for i, v in enumerate(node))
+        elif isinstance(node, dict):
+            stack.extend((v, _child(at, k)) for k, v in node.items())
+    return None if best is None else (best[1], best[2])
+
+
+def _child(at: str, key: str) -> str:
+    return f"{at}.{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else f"{at}[{key!r}]"
+
+
+def _items_that_fit(data: Any, path: str, items: list[Any], budget: int) -> int:
+    low, high = 0, len(items) - 1  # at least one item goes, else the list can't shrink
+    while low < high:
+        mid = (low + high + 1) // 2
+        if estimate_tokens(_replace(data, path, items[:mid])) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _replace(data: Any, path: str, value: Any) -> Any:
+    if path == "$":
+        return value
+    steps = jsonpath.paths(path, data)
+    if not steps:
+        return data
+    return _set(data, steps[0], value)
+
+
+def _set(node: Any, steps: tuple[Any, ...], value: Any) -> Any:
+    if not steps:
+        return value
+    head, rest = steps[0], steps[1:]
+    if isinstance(node, dict):
+        return {**node, head: _set(node[head], rest, value)}
+    copied = list(node)
+    copied[head] = _set(node[head], rest, value)
+    return copied
+
+
+def _truncate_strings(data: Any, budget: int) -> Any:
+    # No list left to cut: shorten strings, halving the allowance until the budget holds.
+    limit = DEFAULT_MAX_STRING_CHARS
+    while limit > 8:
+        shorter = denoise(data, limit, DEFAULT_LIST_CAP)
+        if estimate_tokens(shorter) <= budget:
+            return shorter
+        limit //= 2
+    return denoise(data, 8, 1)
