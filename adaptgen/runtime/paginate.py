@@ -116,25 +116,28 @@ def advance(
     body: Any,
     headers: Mapping[str, str],
     received: int,
-    requested: int,
 ) -> PageState | None:
     """The state after a page with `received` items, or None at the end."""
     if received == 0:
         return None
+    # Upstreams often cap page sizes silently, so a short page does not prove the end: only
+    # an explicit "no next page", the reported total, or an empty page does.
     if spec.style == "page":
-        if spec.next is not None and not jsonpath.first(spec.next, body):
-            return None  # the upstream says there is no next page
+        if spec.next is not None:
+            return (
+                PageState(page=(state.page or spec.first_page) + 1)
+                if jsonpath.first(spec.next, body)
+                else None
+            )
         total = total_count(spec, body)
         page = state.page or spec.first_page
-        if received < spec.page_size:
-            return None
-        if total is not None and (page - spec.first_page + 1) * spec.page_size >= total:
+        if total is not None and (page - spec.first_page + 1) * received >= total:
             return None
         return PageState(page=page + 1)
     if spec.style == "offset":
         offset = (state.offset or 0) + received
         total = total_count(spec, body)
-        if received < requested or (total is not None and offset >= total):
+        if total is not None and offset >= total:
             return None
         return PageState(offset=offset)
     if spec.style == "cursor":

@@ -96,9 +96,8 @@ async def _paginated(
             used += shape.estimate_tokens(shaped_item) + 1
             collected.append((shaped_item, state.at(pagination, index)))
         else:
-            requested = paging.get(pagination.limit_param or "", pagination.page_size)
             next_state = paginate.advance(
-                pagination, state, response.data, response.headers, len(items), requested
+                pagination, state, response.data, response.headers, len(items)
             )
         # Stop fetching once the budget is spent: the rest would only be cut again.
         if next_state is None or len(collected) >= wanted or used > spec.max_tokens:
