@@ -21,7 +21,7 @@ def test_build_report_names_everything_a_reviewer_needs(tmp_path, capsys):
     assert "skipped operations: 2" in out
     assert "exportContacts (GET /contacts/export): deprecated" in out
     assert "logout (POST /auth/logout): excluded by hints" in out
-    assert "page, items $.data, page size 50, up to 300 per call" in out
+    assert "page, items $.data, page size 25, up to 300 per call" in out
     assert (
         "env vars the server reads: CRM_BASE_URL, CRM_TIMEOUT, CRM_API_KEY, CRM_SESSION_TOKEN"
         in out

@@ -295,7 +295,8 @@ BAD_OVERLAYS = [
         HEAD + "  - target: $.paths[?length(@) > 1]\n    remove: true\n",
         6,
         "/actions/0/target",
-        "is not valid JSONPath: Parse error at 1:16",
+        "not valid JSONPath: Parse error at 1:15 near token ( ((); RFC 9535 functions (length, "
+        "count, match, search, value) are not supported",
         id="target-function-extension",
     ),
     pytest.param(
@@ -393,7 +394,7 @@ BAD_OVERLAYS = [
         id="duplicate-action",
     ),
     pytest.param("- overlay: 1.0.0\n", 1, "", "the top level must be a mapping", id="a-list"),
-    pytest.param("", 1, "", "empty file", id="empty-file"),
+    pytest.param("", 1, None, "empty file", id="empty-file"),
     pytest.param("overlay: 1.0.0\ninfo: {title: T\n", 3, None, "invalid YAML", id="bad-yaml"),
 ]
 
@@ -436,8 +437,8 @@ def test_remove_false_alone_does_nothing_with_a_warning(tmp_path):
     ov = overlay(tmp_path, "- target: $.servers\n  remove: false\n")
     result, warnings = apply_overlay(petstore(), ov)
     assert result == petstore()
-    assert [(str(w.location.line), w.message) for w in warnings] == [
-        ("7", "action 1 does nothing: remove is false and there is no update or copy")
+    assert [(w.location.line, w.message) for w in warnings] == [
+        (7, "action 1 does nothing: remove is false and there is no update or copy")
     ]
 
 
@@ -468,11 +469,14 @@ def test_non_rfc_syntax_jsonpath_ng_accepts_is_applied_with_a_warning(tmp_path):
     result, warnings = apply(
         tmp_path,
         petstore(),
-        "- target: $.paths.*.*[?@.operationId == createPet]\n  update: {x-seen: true}\n",
+        "- target: $.paths.*[?@.operationId == createPet]\n  update: {x-seen: true}\n",
     )
     assert result["paths"]["/pets"]["post"]["x-seen"] is True
     assert len(warnings) == 1
-    assert warnings[0].startswith("action 1 target is not RFC 9535 JSONPath (An unquoted word")
+    assert warnings == [
+        "action 1 target is not RFC 9535 JSONPath: An unquoted word as a comparison operand is "
+        "deprecated; Write `'createPet'` instead"
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -584,8 +588,8 @@ def test_update_targets_must_all_be_the_same_kind(tmp_path):
         (
             "- target: $.info\n  update: [x]\n",
             7,
-            "action 1: the update value is an array, but the target /info is an object, which "
-            "only merges with an object",
+            "action 1: the update value is an array, but /info is an object, which only merges "
+            "with an object",
         ),
         (
             "- target: $.paths.*.get\n  update:\n    x-ok: 1\n    tags:\n      first: x\n",
@@ -602,8 +606,8 @@ def test_update_targets_must_all_be_the_same_kind(tmp_path):
         (
             "- target: $.info.title\n  update: {text: x}\n",
             7,
-            "the update value is an object, but the target /info/title is a string, which only "
-            "a primitive value can replace",
+            "the update value is an object, but /info/title is a string, which only a primitive "
+            "value can replace",
         ),
     ],
 )
@@ -769,6 +773,50 @@ def test_rfc_9535_forms_select_the_same_operation(tmp_path, target):
     assert warnings == []
 
 
+def test_filters_may_compare_with_the_root_and_escapes_are_decoded(tmp_path):
+    document = {"x-pick": "getPet", "\U0001f600": {"tab\there": {}}, **petstore()}
+    result, warnings = apply(
+        tmp_path,
+        document,
+        """\
+        - target: $.paths.*[?@.operationId == $.x-pick]
+          update: {x-hit: 1}
+        - target: "$['\\\\uD83D\\\\uDE00']['tab\\\\there']"
+          update: {x-hit: 2}
+        """,
+    )
+    assert result["paths"]["/pets/{id}"]["get"]["x-hit"] == 1
+    assert result["\U0001f600"]["tab\there"] == {"x-hit": 2}
+    assert warnings == []
+
+
+def test_regex_filters_work_with_a_warning(tmp_path):
+    result, warnings = apply(
+        tmp_path, petstore(), "- target: $.paths.*[?@.operationId =~ '^get']\n  update: {x-r: 1}\n"
+    )
+    assert result["paths"]["/pets/{id}"]["get"]["x-r"] == 1
+    assert "x-r" not in result["paths"]["/pets"]["get"]
+    assert warnings == ["action 1 target uses `=~` (a jsonpath-ng regex extension), not RFC 9535"]
+
+
+def test_an_old_jsonpath_ng_is_refused_with_a_clear_message(tmp_path, monkeypatch):
+    from jsonpath_ng.exceptions import JsonPathParserError
+
+    from adaptgen.errors import BuildError
+    from adaptgen.load import overlay as module
+
+    def old_parse(text: str) -> Any:
+        raise JsonPathParserError("Parse error at 1:3 near token ? (?)")
+
+    module._require_rfc_jsonpath.cache_clear()
+    monkeypatch.setattr(module, "_parse_jsonpath", old_parse)
+    try:
+        with pytest.raises(BuildError, match="Overlay targets need jsonpath-ng >= 1.16"):
+            overlay(tmp_path, "- target: $\n  update: {}\n")
+    finally:
+        module._require_rfc_jsonpath.cache_clear()
+
+
 def test_spec_wildcard_example(tmp_path):
     result, _ = apply(
         tmp_path,
@@ -925,8 +973,8 @@ def test_copy_of_an_incompatible_value_is_located_at_copy(tmp_path):
         apply_overlay(petstore(), ov)
     assert err.value.location.line == 7
     assert err.value.message == (
-        "action 1: the copied value at /servers is an array, but the target "
-        "/components/schemas/Pet is an object, which only merges with an object"
+        "action 1: the copied value at /servers is an array, but /components/schemas/Pet is "
+        "an object, which only merges with an object"
     )
 
 
@@ -981,6 +1029,7 @@ def test_overlays_apply_in_order(tmp_path):
 
 @pytest.mark.shared
 def test_overlay_over_the_hubspot_contacts_spec(tmp_path):
+    from adaptgen.hints import load_hints
     from adaptgen.load import load_spec
 
     spec_path = shared_spec("hubspot_contacts_v3.json")
@@ -999,7 +1048,7 @@ def test_overlay_over_the_hubspot_contacts_spec(tmp_path):
         - target: $.paths.*[?(@.operationId == '{list_id}')]
           update:
             x-agent:
-              keep: [$.results[*].id, $.results[*].properties.email]
+              keep: ['$.results[*].id', '$.results[*].properties.email']
         - description: Agents must never purge contacts
           target: $.paths.*[?@.operationId == '{purge_id}']
           remove: true
@@ -1039,12 +1088,13 @@ def test_overlay_over_the_hubspot_contacts_spec(tmp_path):
     assert list(schemas)[-1] == "ContactId"
 
     assert [(w.location.line, w.message) for w in warnings] == [
-        (27, "action 6 target $.paths['/crm/v3/objects/companies'] matched nothing")
+        (22, "action 6 target $.paths['/crm/v3/objects/companies'] matched nothing")
     ]
     assert json.dumps(document) == before
     assert json.dumps(apply_overlay(document, ov)[0]) == json.dumps(result)
 
-    # The patched document is still a spec adaptgen loads.
+    # The patched document is still a spec adaptgen loads, and the x-agent block is tool hints.
     patched = tmp_path / "patched.json"
     patched.write_text(json.dumps(result), encoding="utf-8")
-    assert load_spec(patched).document["paths"]["/crm/v3/objects/contacts"]["get"]["x-agent"]
+    hints = load_hints(None, load_spec(patched).source).hints
+    assert hints.tools[list_id].keep == ["$.results[*].id", "$.results[*].properties.email"]

@@ -68,7 +68,7 @@ Step = str | int
 NodePath = tuple[Step, ...]
 ActionKind = Literal["update", "copy", "remove", "none"]
 
-_VERSION = re.compile(r"^1\.([01])\.\d+$")
+_VERSION = re.compile(r"1\.([01])\.\d+")
 _ROOT_KEYS = ("overlay", "info", "extends", "actions")
 _INFO_KEYS = ("title", "version", "description")  # description: 1.1 (a warning in 1.0)
 _ACTION_KEYS = {
@@ -166,7 +166,7 @@ def _build_overlay(source: SourceFile) -> Overlay:
         return InputError(message, source.location(pointer))
 
     if data is None:
-        raise fail("empty file, expected an Overlay document")
+        raise InputError("empty file, expected an Overlay document", Location(source.display, 1))
     if not isinstance(data, dict):
         raise fail("not an Overlay document: the top level must be a mapping")
     if "overlay" not in data:
@@ -179,7 +179,7 @@ def _build_overlay(source: SourceFile) -> Overlay:
             f"'overlay' must be a string such as \"1.1.0\", not {_kind(version)} ({version!r})",
             "/overlay",
         )
-    matched = _VERSION.match(version)
+    matched = _VERSION.fullmatch(version)
     if matched is None:
         raise fail(f"unsupported Overlay version {version!r} (supported: 1.0.x, 1.1.x)", "/overlay")
     minor = int(matched.group(1))
@@ -379,12 +379,18 @@ def _compile(
             query = _parse_jsonpath(_decode_escapes(expression))
         except Exception as exc:  # noqa: BLE001 - jsonpath-ng raises several unrelated types
             message = str(exc) or type(exc).__name__
+            if _FUNCTION_CALL.search(expression):
+                message += (
+                    "; RFC 9535 functions (length, count, match, search, value) are not supported"
+                )
             raise InputError(
                 f"{what} {expression!r} is not valid JSONPath: {message}", location
             ) from None
     for found in caught:
-        first_sentence = str(found.message).split(". ")[0].rstrip(".")
-        notes.append(BuildWarning(location, f"{what} is not RFC 9535 JSONPath ({first_sentence})"))
+        # Keep what is wrong and how to write it; drop jsonpath-ng's own release plans.
+        sentences = str(found.message).rstrip(".").split(". ")
+        advice = "; ".join(s for s in sentences if "version 2.0.0" not in s)
+        notes.append(BuildWarning(location, f"{what} is not RFC 9535 JSONPath: {advice}"))
     _check_query(query, expression, what, location, notes)
     return query
 
@@ -420,15 +426,18 @@ def _check_query(
         elif isinstance(part, Expression):
             if part.op == "=~":
                 notes.append(
-                    BuildWarning(location, f"{what} uses `=~`, not RFC 9535 (use match())")
+                    BuildWarning(
+                        location, f"{what} uses `=~` (a jsonpath-ng regex extension), not RFC 9535"
+                    )
                 )
             stack += [(part.target, True), (part.value, True)]
 
 
 @cache
 def _require_rfc_jsonpath() -> None:
-    # Older jsonpath-ng can't parse `[?@.a == 'x']`, and filters objects by index instead of by
-    # key, which would make in-place edits land on the wrong nodes: refuse rather than guess.
+    # Older jsonpath-ng releases parse RFC filters differently (or not at all) and filtered an
+    # object's members by position rather than by key, which would make in-place edits land on
+    # the wrong nodes: refuse rather than guess.
     try:
         found = _parse_jsonpath("$[?@.a == 'x']").find({"k": {"a": "x"}})
         path = found[0].path if len(found) == 1 else None
@@ -442,6 +451,7 @@ def _require_rfc_jsonpath() -> None:
         )
 
 
+_FUNCTION_CALL = re.compile(r"\b(?:length|count|match|search|value)\s*\(")
 _SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -488,12 +498,12 @@ def _decode_escapes(expression: str) -> str:
     return "".join(out)
 
 
-def _node_paths(document: Any, query: JSONPath, action: Action, overlay: Overlay) -> list[NodePath]:
+def _node_paths(document: Any, query: JSONPath, expression: str, where: Location) -> list[NodePath]:
     """Concrete key/index paths of the distinct nodes `query` selects, in document order."""
     result: list[NodePath] = []
     seen: set[NodePath] = set()
     for match in query.find(document):
-        steps = _steps(document, match, action, overlay)
+        steps = _steps(document, match, expression, where)
         # RFC nodelists may repeat a node (`$.a[0,0]`); changing it twice would append twice.
         if steps not in seen:
             seen.add(steps)
@@ -501,7 +511,7 @@ def _node_paths(document: Any, query: JSONPath, action: Action, overlay: Overlay
     return result
 
 
-def _steps(document: Any, match: DatumInContext, action: Action, overlay: Overlay) -> NodePath:
+def _steps(document: Any, match: DatumInContext, expression: str, where: Location) -> NodePath:
     chain: list[Any] = []
     datum: DatumInContext | None = match
     while datum is not None:
@@ -530,9 +540,8 @@ def _steps(document: Any, match: DatumInContext, action: Action, overlay: Overla
             return tuple(steps)
     # Queries are checked when loaded, so this means jsonpath-ng changed under us.
     raise BuildError(
-        f"action {action.number}: cannot locate the node jsonpath-ng selected for "
-        f"{action.target!r} (path {match.full_path})",
-        overlay.location(f"{action.pointer}/target"),
+        f"cannot locate the node jsonpath-ng selected for {expression!r} (path {match.full_path})",
+        where,
     )
 
 
@@ -572,12 +581,12 @@ def _apply_in_place(document: Any, overlay: Overlay, found: list[BuildWarning]) 
     for action in overlay.actions:
         if action.kind == "none":
             continue  # already reported when loaded
-        targets = _node_paths(document, action.query, action, overlay)
+        where = overlay.location(f"{action.pointer}/target")
+        targets = _node_paths(document, action.query, action.target, where)
         if not targets:
             found.append(
                 BuildWarning(
-                    overlay.location(f"{action.pointer}/target"),
-                    f"action {action.number} target {action.target} matched nothing",
+                    where, f"action {action.number} target {action.target} matched nothing"
                 )
             )
             continue
@@ -587,12 +596,14 @@ def _apply_in_place(document: Any, overlay: Overlay, found: list[BuildWarning]) 
             _update(document, targets, action.update, _Source(overlay, action, "update"))
         elif action.kind == "copy":
             assert action.copy_query is not None
-            sources = _node_paths(document, action.copy_query, action, overlay)
+            assert action.copy is not None
+            copy_where = overlay.location(f"{action.pointer}/copy")
+            sources = _node_paths(document, action.copy_query, action.copy, copy_where)
             if len(sources) != 1:
                 raise InputError(
                     f"action {action.number} copy {action.copy} must select exactly one node; "
                     f"it selected {len(sources)}",
-                    overlay.location(f"{action.pointer}/copy"),
+                    copy_where,
                 )
             # A deep copy first: the source may contain (or be) a target.
             value = copy.deepcopy(_get(document, sources[0]))
@@ -605,17 +616,17 @@ class _Source:
 
     overlay: Overlay
     action: Action
-    field: Literal["update", "copy"]
+    modifier: Literal["update", "copy"]
     copied_from: NodePath = ()
 
     def location(self, inner: NodePath = ()) -> Location:
         # An update value is in the overlay file, so point into it; a copied one is not.
-        tokens = inner if self.field == "update" else ()
-        pointer = join_pointer("actions", self.action.index, self.field, *tokens)
+        tokens = inner if self.modifier == "update" else ()
+        pointer = join_pointer("actions", self.action.index, self.modifier, *tokens)
         return self.overlay.location(pointer)
 
     def describe(self, inner: NodePath) -> str:
-        if self.field == "update":
+        if self.modifier == "update":
             return "the update value" + (f" at {join_pointer(*inner)}" if inner else "")
         return f"the copied value at {_pointer(self.copied_from + inner)}"
 
@@ -641,7 +652,7 @@ def _update(document: Any, targets: list[NodePath], value: Any, source: _Source)
         listed = ", ".join(f"{_kind(n)} at {_pointer(t)}" for t, n in examples.values())
         raise InputError(
             f"action {action.number} target {action.target} selects nodes of different kinds "
-            f"({listed}); an {source.field} target must select all objects, all arrays or all "
+            f"({listed}); an {source.modifier} target must select all objects, all arrays or all "
             "primitives",
             where,
         )
@@ -649,8 +660,8 @@ def _update(document: Any, targets: list[NodePath], value: Any, source: _Source)
         if isinstance(node, dict):
             if not isinstance(value, dict):
                 raise InputError(
-                    f"action {action.number}: {source.describe(())} is {_kind(value)}, but the "
-                    f"target {_pointer(target)} is an object, which only merges with an object",
+                    f"action {action.number}: {source.describe(())} is {_kind(value)}, but "
+                    f"{_pointer(target)} is an object, which only merges with an object",
                     source.location(),
                 )
             _merge(node, value, target, (), source)
@@ -660,9 +671,9 @@ def _update(document: Any, targets: list[NodePath], value: Any, source: _Source)
         else:
             if isinstance(value, dict | list):
                 raise InputError(
-                    f"action {action.number}: {source.describe(())} is {_kind(value)}, but the "
-                    f"target {_pointer(target)} is {_kind(node)}, which only a primitive value "
-                    "can replace",
+                    f"action {action.number}: {source.describe(())} is {_kind(value)}, but "
+                    f"{_pointer(target)} is {_kind(node)}, which only a primitive value can "
+                    "replace",
                     source.location(),
                 )
             _get(document, target[:-1])[target[-1]] = value

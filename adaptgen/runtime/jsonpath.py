@@ -1,14 +1,13 @@
 """JSONPath, once: compiling expressions and keeping or dropping what they select.
 
-Hints, overlays and the runtime all write JSONPath; this module is where it is understood.
-Expressions follow jsonpath-ng's extended syntax; the RFC 9535 filter form `[?@.x == 'y']` is
-accepted too and rewritten to jsonpath-ng's `[?(@.x == 'y')]`.
+Hints and the runtime write JSONPath; this module is where it is understood. Expressions follow
+jsonpath-ng's extended parser (>= 1.16), which reads RFC 9535 filters (`[?@.x == 'y']`) as well
+as its older `[?(@.x == 'y')]` form.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -16,8 +15,6 @@ from jsonpath_ng import Child, Fields, Index, Root, This
 from jsonpath_ng.ext import parse as _parse
 
 Step = str | int
-
-_RFC_FILTER = re.compile(r"\[\?(?!\()([^\]]*)\]")
 
 
 class JsonPathError(ValueError):
@@ -27,9 +24,8 @@ class JsonPathError(ValueError):
 @lru_cache(maxsize=1024)
 def compile_path(expression: str) -> Any:
     """Parse an expression once (cached); raises `JsonPathError` with the parser's words."""
-    text = _RFC_FILTER.sub(lambda m: f"[?({m.group(1).strip()})]", expression.strip())
     try:
-        return _parse(text)
+        return _parse(expression.strip())
     except Exception as exc:  # noqa: BLE001 - jsonpath-ng raises several unrelated types
         raise JsonPathError(f"invalid JSONPath {expression!r}: {exc}") from None
 
@@ -46,8 +42,22 @@ def first(expression: str, data: Any, default: Any = None) -> Any:
 
 
 def paths(expression: str, data: Any) -> list[tuple[Step, ...]]:
-    """Concrete key/index paths of every node an expression selects."""
-    return [_steps(m.full_path) for m in compile_path(expression).find(data)]
+    """Concrete key/index paths of every node an expression selects (indexes non-negative)."""
+    return [_normalized(_steps(m.full_path), data) for m in compile_path(expression).find(data)]
+
+
+def _normalized(steps: tuple[Step, ...], data: Any) -> tuple[Step, ...]:
+    out: list[Step] = []
+    node = data
+    for step in steps:
+        if isinstance(step, int) and isinstance(node, list) and step < 0:
+            step = len(node) + step
+        out.append(step)
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+    return tuple(out)
 
 
 def _steps(path: Any) -> tuple[Step, ...]:

@@ -11,6 +11,7 @@ from adaptgen.runtime.paginate import PageState, PaginationSpec
 from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
 
 MAX_PAGES_PER_CALL = 50  # a hard stop, whatever an upstream's paging says
+ENVELOPE_TOKENS = 80  # room kept for next_cursor and the note beside the items
 
 
 @dataclass
@@ -77,6 +78,7 @@ async def _paginated(
     total: int | None = None
     received_bytes = 0
     used = 0  # estimated tokens of the shaped items collected so far
+    full = spec.max_tokens - ENVELOPE_TOKENS  # past this, more items would only be cut again
     calls = 0
     status = None
     while calls < MAX_PAGES_PER_CALL:
@@ -89,7 +91,7 @@ async def _paginated(
         total = paginate.total_count(pagination, response.data) if total is None else total
         next_state = None
         for index in range(state.skip, len(items)):
-            if len(collected) == wanted or used > spec.max_tokens:
+            if len(collected) == wanted or used > full:
                 next_state = state.at(pagination, index)
                 break
             shaped_item = shape.select(items[index], spec)
@@ -100,7 +102,7 @@ async def _paginated(
                 pagination, state, response.data, response.headers, len(items)
             )
         # Stop fetching once the budget is spent: the rest would only be cut again.
-        if next_state is None or len(collected) >= wanted or used > spec.max_tokens:
+        if next_state is None or len(collected) >= wanted or used > full:
             break
         state = next_state
     shaped = [item for item, _ in collected]

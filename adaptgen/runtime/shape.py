@@ -158,17 +158,23 @@ def _is_empty(value: Any) -> bool:
 
 
 def _is_hypermedia(value: Any) -> bool:
-    # `_links` always; `links` only when it is made of URLs or {href: ...} (HAL, JSON:API),
-    # since a record may have a real field called `links`.
+    """HAL/JSON:API/Atom link blocks: `{"self": {"href": ..}}`, `{"next": "https://.."}`,
+    `[{"rel": .., "href": ..}]`. A record's own `links` (a list of URLs, say) is data."""
+    if isinstance(value, dict):
+        return bool(value) and all(_is_link(v) for v in value.values())
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(v, dict) and "href" in v for v in value)
+    return False
+
+
+def _is_link(value: Any) -> bool:
+    if value is None:
+        return True
     if isinstance(value, str):
         return value.startswith(("http://", "https://", "/"))
     if isinstance(value, dict):
-        return bool(value) and all(
-            _is_hypermedia(v) or (isinstance(v, dict) and "href" in v) for v in value.values()
-        )
-    if isinstance(value, list):
-        return all(_is_hypermedia(v) for v in value)
-    return value is None
+        return "href" in value
+    return isinstance(value, list) and all(_is_link(v) for v in value)
 
 
 def _html_to_text(text: str) -> str:

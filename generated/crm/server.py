@@ -56,7 +56,7 @@ async def list_contacts(
         lifecycle_stage: Optional.
         sort: Sort order; prefix with `-` for descending.
         cursor: next_cursor from this tool's previous result, to continue; omit to start.
-        limit: How many items to return (default 50, at most 300); they are collected across
+        limit: How many items to return (default 25, at most 300); they are collected across
             upstream pages.
     """
     return await api.call(

@@ -1,0 +1,92 @@
+"""Response shaping: keep/drop JSONPaths, default denoise, and the token budget."""
+
+from __future__ import annotations
+
+import pytest
+
+from adaptgen.runtime import jsonpath
+from adaptgen.runtime.shape import ShapeSpec, denoise, estimate_tokens, fit, fit_items, select
+
+RECORD = {
+    "id": 7,
+    "name": "Ada",
+    "email": None,
+    "tags": [],
+    "address": {"city": "", "zip": None},
+    "links": ["https://ada.example/blog"],  # a real field that happens to be called links
+    "_links": {"self": {"href": "/contacts/7"}, "parent": None},
+    "notes_html": "<p>Met at&nbsp;the <b>expo</b>.<br/>Call back &amp; send pricing.</p>",
+    "bio": "word " * 200,
+}
+
+
+def test_keep_projects_and_keeps_list_order():
+    data = {"data": [{"id": 1, "a": 1, "b": 2}, {"id": 2, "a": 3, "b": 4}], "paging": {"p": 1}}
+    assert jsonpath.keep(data, ["$.data[*].id", "$.data[*].b"]) == {
+        "data": [{"id": 1, "b": 2}, {"id": 2, "b": 4}]
+    }
+
+
+def test_drop_removes_everywhere_and_does_not_mutate():
+    data = {"a": {"audit": 1, "x": [{"audit": 2, "y": 3}]}, "audit": 4}
+    assert jsonpath.drop(data, ["$..audit"]) == {"a": {"x": [{"y": 3}]}}
+    assert data["audit"] == 4
+
+
+def test_rfc9535_filters_are_understood():
+    data = {"ops": [{"id": "a", "v": 1}, {"id": "b", "v": 2}]}
+    assert jsonpath.find("$.ops[?@.id == 'b'].v", data) == [2]
+
+
+def test_invalid_jsonpath_is_a_clear_error():
+    with pytest.raises(jsonpath.JsonPathError, match="invalid JSONPath"):
+        jsonpath.compile_path("$.a[")
+
+
+def test_default_denoise():
+    out = denoise(RECORD, max_string_chars=100, list_cap=50)
+    assert "email" not in out and "tags" not in out and "address" not in out
+    assert "_links" not in out
+    assert out["links"] == ["https://ada.example/blog"]
+    assert out["notes_html"] == "Met at the expo.\nCall back & send pricing."
+    assert out["bio"].endswith("chars]") and len(out["bio"]) < 130
+    assert out["id"] == 7 and out["name"] == "Ada"
+
+
+def test_real_fields_named_links_survive():
+    record = {"links": {"homepage": "Ada's site", "count": 3}}
+    assert denoise(record, 100, 50) == record
+
+
+def test_list_cap_marks_what_it_cut():
+    out = denoise({"ids": list(range(120))}, 100, 50)
+    assert out["ids"][:50] == list(range(50))
+    assert out["ids"][50] == "…(+70 more items not shown)"
+
+
+def test_select_applies_drop_then_keep_then_denoise():
+    spec = ShapeSpec(keep=("$.name", "$.notes_html", "$.email"), drop=("$.email",))
+    assert select(RECORD, spec) == {
+        "name": "Ada",
+        "notes_html": denoise(RECORD["notes_html"], 400, 50),
+    }
+
+
+def test_budget_cuts_a_500_item_list_at_item_boundaries():
+    data = {"ids": list(range(500)), "items": [{"id": i, "text": "x" * 80} for i in range(500)]}
+    shaped = fit(data, max_tokens=1000)
+    assert estimate_tokens(shaped.data) <= 1000
+    items = shaped.data["items"]
+    assert items == data["items"][: len(items)] and len(items) > 0
+    assert shaped.cuts[0].path == "$.items" and shaped.cuts[0].total == 500
+
+
+def test_fit_items_never_returns_nothing():
+    huge = [{"text": "y " * 5000}, {"text": "z"}]
+    kept, count = fit_items(huge, max_tokens=200, envelope_tokens=20)
+    assert count == 1 and estimate_tokens(kept) <= 200
+
+
+def test_token_estimate_is_utf8_bytes_over_four():
+    assert estimate_tokens("abcd") == 1
+    assert estimate_tokens({"a": "é"}) == 3  # {"a":"é"} is 10 bytes

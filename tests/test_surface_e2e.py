@@ -1,0 +1,143 @@
+"""The CRM's agent surface through a real MCP client against the running sandbox.
+
+Multi-page lists, cursor round trips to the end, budget cuts at item boundaries, keep/drop from
+specs/crm.hints.yaml, and the default denoise when there are no hints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+import pytest
+from conftest import ROOT
+from fastmcp import Client
+
+from adaptgen.build import BuildOptions, build
+from adaptgen.cli import load_server_module
+from adaptgen.runtime.shape import estimate_tokens
+from adaptgen.sandbox import SANDBOX_API_KEY, running
+
+KEEP = {
+    "id",
+    "full_name",
+    "email",
+    "phone",
+    "company_id",
+    "company_name",
+    "job_title",
+    "lifecycle_stage",
+    "owner_name",
+}
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with running() as crm:
+        names = ("CRM_BASE_URL", "CRM_API_KEY", "CRM_RAW_BASE_URL", "CRM_RAW_API_KEY")
+        old = {k: os.environ.get(k) for k in names}
+        os.environ.update(
+            CRM_BASE_URL=crm.url,
+            CRM_API_KEY=SANDBOX_API_KEY,
+            CRM_RAW_BASE_URL=crm.url,
+            CRM_RAW_API_KEY=SANDBOX_API_KEY,
+        )
+        yield crm
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def crm(sandbox):
+    return load_server_module(ROOT / "generated" / "crm")
+
+
+@pytest.fixture(scope="module")
+def crm_without_hints(sandbox, tmp_path_factory):
+    out = tmp_path_factory.mktemp("nohints")
+    report = build(
+        BuildOptions(spec=ROOT / "specs" / "crm.yaml", out=out, no_hints=True, name="crm_raw")
+    )
+    return load_server_module(report.out_dir)
+
+
+def call(module, tool: str, arguments: dict) -> tuple[dict, str]:
+    async def go():
+        async with Client(module.mcp) as client:
+            result = await client.call_tool(tool, arguments)
+            return result.content[0].text
+
+    text = asyncio.run(go())
+    return json.loads(text), text
+
+
+def test_a_list_spans_upstream_pages_within_the_budget(crm, sandbox):
+    before = len(sandbox.request_log)
+    page, text = call(crm, "list_contacts", {"limit": 80})
+    fetched = [r for r in list(sandbox.request_log)[before:] if r["path"].endswith("/contacts")]
+    assert ["page=1" in r["query"] for r in fetched][:1] == [True]
+    assert len(fetched) >= 2 and "page=2" in fetched[1]["query"]
+    assert all("per_page=25" in r["query"] for r in fetched)
+    assert estimate_tokens(text) <= 3000
+    ids = [item["id"] for item in page["items"]]
+    assert 25 < len(ids) < 80 and page["total"] == 300
+    assert ids == sorted(ids)
+    assert "3000-token budget" in page["_note"] and page["next_cursor"]
+
+
+def test_cursor_round_trip_reaches_every_contact_once(crm):
+    seen: list[int] = []
+    arguments: dict = {"limit": 100}
+    calls = 0
+    while calls < 40:
+        calls += 1
+        page, text = call(crm, "list_contacts", arguments)
+        assert estimate_tokens(text) <= 3000
+        seen += [item["id"] for item in page["items"]]
+        if "next_cursor" not in page:
+            break
+        arguments = {"limit": 100, "cursor": page["next_cursor"]}
+    assert len(seen) == 300 == len(set(seen))
+    assert calls < 15
+
+
+def test_keep_and_drop_from_hints(crm):
+    page, _ = call(crm, "list_contacts", {"limit": 5})
+    assert all(set(item) <= KEEP and {"id", "full_name"} <= set(item) for item in page["items"])
+    contact, text = call(crm, "get_contact", {"contact_id": page["items"][0]["id"]})
+    for noise in ('"audit"', '"_links"', '"custom_fields"', '"billing"', '"legacy_id"', '"geo"'):
+        assert noise not in text
+    assert contact["data"]["email"]
+
+
+def test_budget_holds_for_every_list_tool(crm):
+    for tool in ("list_companies", "list_deals", "list_activities"):
+        page, text = call(crm, tool, {"limit": 300})
+        assert estimate_tokens(text) <= 3000, tool
+        # Either everything fit, or the rest is one cursor away.
+        assert page["items"]
+        assert "next_cursor" in page or len(page["items"]) == page["total"]
+
+
+def test_default_denoise_without_hints(crm_without_hints):
+    page, text = call(crm_without_hints, "list_contacts", {"limit": 2})
+    raw_contact = page["items"][0]
+    for value in _walk(page):
+        assert value not in (None, "", [], {})
+    assert '"_links"' not in text and "<p>" not in text
+    assert "notes_html" in raw_contact and "<" not in raw_contact["notes_html"]
+    assert "audit" in raw_contact  # hints would drop it; the default only removes noise
+
+
+def _walk(value):
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
