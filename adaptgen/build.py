@@ -24,6 +24,7 @@ class BuildOptions:
     out: Path = Path("generated")
     hints: Path | None = None  # None: `<spec stem>.hints.yaml` beside the spec, if present
     no_hints: bool = False  # ignore the hints file beside the spec (x-agent still counts)
+    overlays: tuple[Path, ...] = ()  # OpenAPI Overlays, applied in order before anything else
     name: str | None = None
     allow_remote_refs: bool = False
     include_deprecated: bool = False
@@ -88,7 +89,9 @@ def _json_size(value: object) -> int:
 def generate(options: BuildOptions) -> BuildReport:
     """Everything but the write: the files a build would produce."""
     name = options.api_name
-    spec = load_spec(options.spec, allow_remote_refs=options.allow_remote_refs)
+    spec = load_spec(
+        options.spec, allow_remote_refs=options.allow_remote_refs, overlays=options.overlays
+    )
     hints_path = options.hints
     if hints_path is None and not options.no_hints and default_hints_path(options.spec).is_file():
         hints_path = default_hints_path(options.spec)

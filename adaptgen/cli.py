@@ -49,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-hints", action="store_true", help="ignore the hints file beside the spec"
     )
+    build.add_argument(
+        "--overlay",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="OpenAPI Overlay 1.0/1.1 to apply first (repeatable, applied in order)",
+    )
     build.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
     build.add_argument("--name", help="server name (default: the spec's file stem)")
     build.add_argument(
@@ -90,6 +98,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             out=args.out,
             hints=args.hints,
             no_hints=args.no_hints,
+            overlays=tuple(args.overlay),
             name=args.name,
             allow_remote_refs=args.allow_remote_refs,
             include_deprecated=args.include_deprecated,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,17 @@ class _Swagger2Source(SourceFile):
 _VERSION_3 = re.compile(r"^3\.[01]\.\d+$")
 
 
-def load_spec(path: str | Path, *, allow_remote_refs: bool = False) -> Spec:
-    """Read, convert (2.0) and check a spec. Bad input raises `InputError` with a location."""
+def load_spec(
+    path: str | Path,
+    *,
+    allow_remote_refs: bool = False,
+    overlays: Sequence[str | Path] = (),
+) -> Spec:
+    """Read, patch (Overlays), convert (2.0) and check a spec.
+
+    Bad input raises `InputError` with a location. Overlays apply to the document as written,
+    before anything else reads it, so they can patch a 2.0 spec or add `x-agent` hints.
+    """
     source = read_source(Path(path))
     doc = source.data
     if not isinstance(doc, dict):
@@ -72,6 +82,12 @@ def load_spec(path: str | Path, *, allow_remote_refs: bool = False) -> Spec:
             "not an OpenAPI document: the top level must be a mapping", source.location("")
         )
     warnings: list[BuildWarning] = []
+    if overlays:
+        from adaptgen.load.overlay import apply_overlays, load_overlay
+
+        doc, applied = apply_overlays(doc, [load_overlay(Path(o)) for o in overlays])
+        warnings.extend(applied)
+        source.data = doc
     if "swagger" in doc:
         version = str(doc["swagger"])
         if version != "2.0":
