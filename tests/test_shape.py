@@ -90,3 +90,22 @@ def test_fit_items_never_returns_nothing():
 def test_token_estimate_is_utf8_bytes_over_four():
     assert estimate_tokens("abcd") == 1
     assert estimate_tokens({"a": "é"}) == 3  # {"a":"é"} is 10 bytes
+
+
+def test_bookkeeping_goes_by_default_but_look_alikes_stay():
+    record = {
+        "id": 1,
+        "audit": {"created_by": "x"},
+        "etag": 'W/"1"',
+        "meta": {"request_id": "r1", "elapsed_ms": 3},
+        "notes": "Call back",
+        "notes_html": "<p>Call back</p>",
+        "bio_html": "<p>Engineer</p>",
+        "metadata": {"plan": "gold"},  # user data (Stripe-style), not request bookkeeping
+    }
+    assert denoise(record, 100, 50) == {
+        "id": 1,
+        "notes": "Call back",
+        "bio_html": "Engineer",
+        "metadata": {"plan": "gold"},
+    }

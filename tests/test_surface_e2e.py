@@ -130,7 +130,8 @@ def test_default_denoise_without_hints(crm_without_hints):
         assert value not in (None, "", [], {})
     assert '"_links"' not in text and "<p>" not in text
     assert "notes_html" in raw_contact and "<" not in raw_contact["notes_html"]
-    assert "audit" in raw_contact  # hints would drop it; the default only removes noise
+    assert "audit" not in raw_contact  # bookkeeping goes by default
+    assert "custom_fields" in raw_contact  # data the hints drop, the default keeps
 
 
 def _walk(value):

@@ -22,6 +22,8 @@ class Outcome:
     upstream_bytes: int  # raw bytes received from the upstream (for benchmarks and audit)
     upstream_calls: int
     upstream_status: int | None = None
+    upstream_items: int | None = None  # records the upstream sent (paginated tools)
+    shown_items: int | None = None  # records the result shows (paginated tools)
 
 
 async def run_operation(
@@ -43,7 +45,7 @@ async def run_operation(
             1,
             response.status,
         )
-    selected = shape.select(response.data, spec)
+    selected = shape.select(response.data, spec, whole_response=True)
     fitted = shape.fit(selected, spec.max_tokens, reserve=60)
     data = fitted.data
     if fitted.cuts:
@@ -77,6 +79,7 @@ async def _paginated(
     next_state: PageState | None = None
     total: int | None = None
     received_bytes = 0
+    received_items = 0
     used = 0  # estimated tokens of the shaped items collected so far
     full = spec.max_tokens - ENVELOPE_TOKENS  # past this, more items would only be cut again
     calls = 0
@@ -88,6 +91,7 @@ async def _paginated(
         received_bytes += response.size
         status = response.status
         items = paginate.page_items(pagination, response.data)
+        received_items += len(items)
         total = paginate.total_count(pagination, response.data) if total is None else total
         next_state = None
         for index in range(state.skip, len(items)):
@@ -122,7 +126,7 @@ async def _paginated(
         data["next_cursor"] = paginate.encode_cursor(op.name, next_state)
     if note:
         data["_note"] = note
-    return Outcome(data, received_bytes, calls, status)
+    return Outcome(data, received_bytes, calls, status, received_items, len(kept))
 
 
 def _cut_note(cuts: list[shape.Cut], budget: int) -> str:

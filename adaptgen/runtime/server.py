@@ -49,6 +49,8 @@ class GeneratedApi:
             schemes=schemes,
             security=api.get("security", []),
         )
+        # Called with (tool name, Outcome) after every successful call: audit, benchmarks.
+        self.observers: list[Callable[[str, Outcome], None]] = []
         self.server = FastMCP(name=api["title"], instructions=_instructions(api))
         surface = api.get("surface") or {}
         if surface.get("mode") == "search":
@@ -100,7 +102,7 @@ class GeneratedApi:
     async def run(self, name: str, arguments: dict[str, Any]) -> Outcome:
         """Like `call`, returning the shaped data and upstream figures (for benchmarks, audit)."""
         try:
-            return await run_operation(
+            outcome = await run_operation(
                 self.upstream,
                 self._operations[name],
                 arguments,
@@ -109,6 +111,9 @@ class GeneratedApi:
             )
         except UpstreamError as exc:
             raise ToolError(str(exc)) from None
+        for observe in self.observers:
+            observe(name, outcome)
+        return outcome
 
 
 class GeneratedTool(FunctionTool):

@@ -23,6 +23,28 @@ DEFAULT_LIST_CAP = 50
 BYTES_PER_TOKEN = 4  # a deliberate, conservative estimate: JSON with short words runs ~3.5-4.5
 
 _HYPERMEDIA_KEYS = {"_links", "links", "link", "_link"}
+# Bookkeeping an agent never acts on: audit trails, optimistic-locking tags, request metadata.
+_AUDIT_KEYS = {"audit", "_audit", "audit_info", "audit_trail", "auditinfo"}
+_LOCKING_KEYS = {"etag", "_etag", "@odata.etag", "__v", "_rev", "row_version", "rowversion"}
+_TYPE_MARKERS = {"object_type", "_type", "__typename", "@odata.type", "odata.type", "object"}
+_SOFT_DELETE_FLAGS = {"is_deleted", "isdeleted", "deleted", "_deleted", "is_removed"}
+_SYNC_PREFIXES = ("sync_", "_sync", "last_synced")
+_REQUEST_META_FIELDS = {
+    "request_id",
+    "requestid",
+    "api_version",
+    "apiversion",
+    "elapsed_ms",
+    "took",
+    "server_time",
+    "servertime",
+    "timestamp",
+    "trace_id",
+    "traceid",
+    "response_time",
+    "duration_ms",
+    "version",
+}
 _HTML = re.compile(r"<\s*(?:p|br|div|span|b|i|strong|em|ul|ol|li|a|table|tr|td|h\d)\b[^>]*>", re.I)
 _BLOCK_TAG = re.compile(r"<\s*(?:br|/p|p|/li|/div|/tr|/h\d)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^<>]+>")
@@ -80,31 +102,49 @@ def estimate_tokens(value: Any) -> int:
     return math.ceil(len(text.encode("utf-8")) / BYTES_PER_TOKEN)
 
 
-def select(data: Any, spec: ShapeSpec) -> Any:
-    """The hint rules: `drop` first, then `keep` (a projection), then the default denoise."""
+def select(data: Any, spec: ShapeSpec, *, whole_response: bool = False) -> Any:
+    """The hint rules: `drop` first, then `keep` (a projection), then the default denoise.
+
+    `whole_response`: `data` is an upstream answer (not one item of a page), so its own lists
+    are left to the budget rather than capped.
+    """
     if spec.drop:
         data = jsonpath.drop(data, spec.drop)
     if spec.keep:
         data = jsonpath.keep(data, spec.keep)
     if spec.denoise:
-        data = denoise(data, spec.max_string_chars, spec.list_cap)
+        data = denoise(data, spec.max_string_chars, spec.list_cap, 1 if whole_response else -1)
     return data
 
 
-def denoise(value: Any, max_string_chars: int, list_cap: int) -> Any:
-    """Drop nulls, empties and hypermedia; HTML to text; long strings and lists cut, marked."""
+def denoise(
+    value: Any, max_string_chars: int, list_cap: int, free_depth: int = -1, _depth: int = 0
+) -> Any:
+    """Drop nulls, empties, hypermedia and bookkeeping; HTML to text; long strings and lists cut.
+
+    Bookkeeping is what no agent acts on: audit blocks, etags, sync state, type markers
+    (`"object_type": "contact"`), soft-delete flags that are false, and request metadata (`meta`
+    made only of request ids, versions and timings). An HTML field beside a plain-text field of
+    the same name (`notes_html` and `notes`) is a copy, so only the text stays. Lists deeper than
+    `free_depth` are capped at `list_cap` items: a response's own list (`{"ids": [...]}`) is
+    left to the token budget, which cuts it with a note instead.
+    """
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if key in _HYPERMEDIA_KEYS and _is_hypermedia(item):
+            if _is_noise(key, item, value):
                 continue
-            cleaned = denoise(item, max_string_chars, list_cap)
+            cleaned = denoise(item, max_string_chars, list_cap, free_depth, _depth + 1)
             if not _is_empty(cleaned):
                 out[key] = cleaned
         return out
     if isinstance(value, list):
-        items = [denoise(v, max_string_chars, list_cap) for v in value if v is not None]
-        if len(items) > list_cap:
+        items = [
+            denoise(v, max_string_chars, list_cap, free_depth, _depth + 1)
+            for v in value
+            if v is not None
+        ]
+        if len(items) > list_cap and _depth > free_depth:
             items = [*items[:list_cap], f"…(+{len(items) - list_cap} more items not shown)"]
         return items
     if isinstance(value, str):
@@ -151,6 +191,21 @@ def fit_items(items: list[Any], max_tokens: int, envelope_tokens: int) -> tuple[
             return items[:index], index
         used += cost
     return items, len(items)
+
+
+def _is_noise(key: str, item: Any, parent: dict[str, Any]) -> bool:
+    lowered = key.lower()
+    if lowered in _HYPERMEDIA_KEYS:
+        return _is_hypermedia(item)
+    if lowered in _AUDIT_KEYS or lowered in _LOCKING_KEYS or lowered.startswith(_SYNC_PREFIXES):
+        return True
+    if lowered in _TYPE_MARKERS:
+        return isinstance(item, str)  # "object_type": "contact" in a contact says nothing
+    if lowered in _SOFT_DELETE_FLAGS:
+        return item is False  # an API that returns a record has not deleted it
+    if lowered in ("meta", "_meta", "metadata") and isinstance(item, dict):
+        return bool(item) and all(k.lower() in _REQUEST_META_FIELDS for k in item)
+    return lowered.endswith("_html") and isinstance(parent.get(key[:-5]), str)
 
 
 def _is_empty(value: Any) -> bool:

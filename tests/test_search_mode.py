@@ -1,0 +1,55 @@
+"""Huge specs: search mode lists two tools, finds the right one and calls it (GitHub via Prism)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from conftest import shared_spec
+from fastmcp import Client
+
+from adaptgen.build import BuildOptions, build
+from adaptgen.cli import load_server_module
+
+
+def test_github_search_mode_finds_and_calls_a_tool_against_prism(tmp_path, prism_for, monkeypatch):
+    spec = shared_spec("github_api_2020.json")
+    report = build(BuildOptions(spec=spec, out=tmp_path, name="github"))
+    assert report.api.surface.mode == "search"
+    assert report.tools_list_bytes <= 20_000
+    monkeypatch.setenv("GITHUB_BASE_URL", prism_for(spec))
+    monkeypatch.setenv("GITHUB_OAUTH2_TOKEN", "test-token")
+    module = load_server_module(report.out_dir)
+
+    async def session():
+        async with Client(module.mcp) as client:
+            listed = await client.session.list_tools()
+            found = await client.call_tool(
+                "search_tools", {"query": "list repositories of an organization"}
+            )
+            called = await client.call_tool(
+                "call_tool",
+                {"name": "repos_list_for_org", "arguments": {"org": "acme", "limit": 3}},
+            )
+            direct = await client.call_tool("repos_get", {"owner": "octocat", "repo": "hello"})
+            return listed, found, called, direct
+
+    listed, found, called, direct = asyncio.run(session())
+    wire = len(listed.model_dump_json(by_alias=True, exclude_none=True).encode())
+    assert [t.name for t in listed.tools] == ["search_tools", "call_tool"]
+    assert wire <= 20_000
+    names = [t["name"] for t in json.loads(found.content[0].text)]
+    assert "repos_list_for_org" in names
+    page = json.loads(called.content[0].text)
+    assert 1 <= len(page["items"]) <= 3 and "name" in page["items"][0]
+    assert json.loads(direct.content[0].text)["name"]
+
+
+def test_toolsets_mode_builds_only_the_chosen_tags(tmp_path):
+    spec = shared_spec("github_api_2020.json")
+    hints = tmp_path / "gh.hints.yaml"
+    hints.write_text("search: {mode: toolsets, toolsets: [gists]}\n")
+    report = build(BuildOptions(spec=spec, out=tmp_path, name="gh", hints=hints))
+    assert report.api.surface.mode == "all"
+    assert report.api.tools and all("gists" in t.tags for t in report.api.tools)
+    assert any("not in the selected toolsets" in s.reason for s in report.api.skipped)
