@@ -68,6 +68,8 @@ class BuildReport:
 def _listed(entry: dict) -> dict:
     tool = {"name": entry["name"], "description": entry["description"]}
     tool["inputSchema"] = entry["input_schema"]
+    if "output_schema" in entry:
+        tool["outputSchema"] = entry["output_schema"]
     if entry["annotations"]:
         tool["annotations"] = entry["annotations"]
     return tool

@@ -96,6 +96,7 @@ class Tool:
     fixed: tuple[FixedValue, ...] = ()
     pii: tuple[str, ...] = ()  # JSONPaths of personal data in results
     pinned: bool = False  # listed even in search mode
+    output_schema: dict[str, Any] | None = None  # of the shaped result, when hints ask for one
 
     def input_schema(self) -> dict[str, Any]:
         """The tool's JSON Schema as the agent sees it (an object, never a top-level anyOf)."""

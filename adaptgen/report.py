@@ -89,6 +89,8 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
             file=out,
         )
     else:
+        surface = f" ({api.surface.reason})" if api.surface.reason else ""
+        print(f"  surface: every tool listed{surface}", file=out)
         print(f"  tools/list size: {report.tools_list_bytes:,} bytes", file=out)
     if report.warnings:
         print(f"  warnings: {len(report.warnings)}", file=out)

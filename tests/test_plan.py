@@ -344,3 +344,41 @@ def test_plan_is_deterministic(tmp_path: Path):
     path = tmp_path / "plan.yaml"
     path.write_text(SPEC)
     assert plan(load_spec(path), "plan").api == plan(load_spec(path), "plan").api
+
+
+def test_output_schema_applies_drop_and_keep_to_the_response_schema():
+    from adaptgen.ir import Pagination, Shape
+    from adaptgen.plan.output import output_schema
+
+    record = {
+        "type": "object",
+        "required": ["id", "required"],
+        "properties": {
+            "id": {"type": "integer"},
+            "required": {"type": "boolean"},  # a field that happens to be called "required"
+            "audit": {"type": "object", "properties": {"by": {"type": "string"}}},
+            "address": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}, "geo": {"type": "object"}},
+            },
+        },
+    }
+    page = {"type": "object", "properties": {"data": {"type": "array", "items": record}}}
+    shaped = output_schema(
+        page,
+        Shape(keep=("$.id", "$.required", "$.address.city"), drop=("$..audit",)),
+        Pagination(style="page", items="$.data"),
+    )
+    item = shaped["properties"]["items"]["items"]
+    assert item == {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "required": {"type": "boolean"},
+            "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    assert shaped["required"] == ["items"] and "next_cursor" in shaped["properties"]
+    whole = output_schema(record, Shape(drop=("$.audit", "$.address.geo")), None)
+    assert set(whole["properties"]) == {"id", "required", "address", "_note"}
+    assert "required" not in whole and "geo" not in whole["properties"]["address"]["properties"]

@@ -53,3 +53,4 @@ def test_toolsets_mode_builds_only_the_chosen_tags(tmp_path):
     assert report.api.surface.mode == "all"
     assert report.api.tools and all("gists" in t.tags for t in report.api.tools)
     assert any("not in the selected toolsets" in s.reason for s in report.api.skipped)
+    assert report.api.surface.reason == "toolsets mode: only tools tagged gists were built"

@@ -142,3 +142,47 @@ def _walk(value):
     elif isinstance(value, list):
         for item in value:
             yield from _walk(item)
+
+
+@pytest.fixture(scope="module")
+def crm_structured(sandbox, tmp_path_factory):
+    import yaml
+
+    out = tmp_path_factory.mktemp("structured")
+    hints = yaml.safe_load((ROOT / "specs" / "crm.hints.yaml").read_text())
+    hints["tools"]["listContacts"]["output_schema"] = True
+    hints["tools"]["getContact"]["output_schema"] = True
+    path = out / "crm.hints.yaml"
+    path.write_text(yaml.safe_dump(hints))
+    report = build(
+        BuildOptions(spec=ROOT / "specs" / "crm.yaml", out=out, hints=path, name="crm_structured")
+    )
+    os.environ["CRM_STRUCTURED_BASE_URL"] = sandbox.url
+    os.environ["CRM_STRUCTURED_API_KEY"] = SANDBOX_API_KEY
+    return load_server_module(report.out_dir)
+
+
+def test_output_schema_describes_the_shaped_result_sent_once(crm_structured, monkeypatch):
+    import jsonschema
+
+    async def session():
+        async with Client(crm_structured.mcp) as client:
+            tools = {t.name: t for t in await client.list_tools()}
+            listed = await client.call_tool("list_contacts", {"limit": 3})
+            got = await client.call_tool("get_contact", {"contact_id": 1001})
+            return tools, listed, got
+
+    tools, listed, got = asyncio.run(session())
+    list_schema = tools["list_contacts"].output_schema
+    item = list_schema["properties"]["items"]["items"]
+    assert set(item["properties"]) == KEEP
+    assert tools["search_records"].output_schema is None  # only where hints ask
+    for result, schema in ((listed, list_schema), (got, tools["get_contact"].output_schema)):
+        jsonschema.validate(result.structured_content, schema)
+        assert result.content == []  # a current client reads structured content: no duplicate
+    assert set(got.structured_content["data"]) <= set(
+        tools["get_contact"].output_schema["properties"]["data"]["properties"]
+    )
+    monkeypatch.setenv("CRM_STRUCTURED_STRUCTURED_TEXT", "always")
+    _, again, _ = asyncio.run(session())
+    assert json.loads(again.content[0].text) == again.structured_content

@@ -47,6 +47,10 @@ class ShapeHints(_Strict):
     )
     max_string_chars: int | None = Field(default=None, ge=16, description="Longer strings are cut.")
     list_cap: int | None = Field(default=None, ge=1, description="Longer nested lists are cut.")
+    output_schema: bool | None = Field(
+        default=None,
+        description="Declare an output schema of the shaped result and send structured content.",
+    )
 
 
 class PaginateHints(_Strict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adaptgen.errors import BuildWarning, InputError
@@ -36,6 +36,7 @@ from adaptgen.plan.names import (
     tool_name,
     unique_name,
 )
+from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import detect
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 
@@ -179,6 +180,9 @@ class _Planner:
                 else f"{count} tools is above the threshold of {search.threshold}"
             )
             return Surface("search", search.max_results, reason)
+        if search.mode == "toolsets" and search.toolsets:
+            reason = f"toolsets mode: only tools tagged {', '.join(search.toolsets)} were built"
+            return Surface("all", search.max_results, reason)
         return Surface("all", search.max_results, "")
 
     # -- operations ------------------------------------------------------------------------
@@ -256,6 +260,10 @@ class _Planner:
                     if not (p.location == "query" and p.api_name in detected.hidden)
                 ]
                 params = _assign_names(params + _paging_params(pagination))
+        shape = self._shape(hint, pagination)
+        output = None
+        if self._wants_output_schema(hint):
+            output, shape = self._output(op, op_pointer, shape, pagination)
         upper = method.upper()
         # Only what differs from MCP's defaults (readOnlyHint false, idempotentHint false).
         annotations: dict[str, bool] = {"readOnlyHint": True} if upper in _READ_METHODS else {}
@@ -282,7 +290,8 @@ class _Planner:
             tags=tuple(str(t) for t in op.get("tags") or [] if isinstance(t, str)),
             body=body,
             security=security,
-            shape=self._shape(hint, pagination),
+            shape=shape,
+            output_schema=output,
             pagination=pagination,
             fixed=tuple(fixed),
             pii=tuple(_relative(p, pagination) for p in hint.pii or []),
@@ -343,8 +352,29 @@ class _Planner:
             list_cap=pick("list_cap", base.list_cap),
         )
 
+    def _wants_output_schema(self, hint: ToolHints) -> bool:
+        if hint.output_schema is not None:
+            return hint.output_schema
+        return bool(self.options.hints.hints.defaults.output_schema)
+
+    def _output(
+        self, op: dict[str, Any], op_pointer: str, shape: Shape, pagination: Pagination | None
+    ) -> tuple[dict[str, Any] | None, Shape]:
+        response, _ = self._response(op, op_pointer, depth=8)
+        try:
+            schema = output_schema(response, shape, pagination)
+        except UnsupportedPath as exc:
+            self.warn(op_pointer, f"output schema not declared: cannot apply JSONPath {exc}")
+            return None, shape
+        if schema is None:
+            self.warn(op_pointer, "output schema not declared: the result is not a JSON object")
+            return None, shape
+        # Capped lists end in a text marker, which an item schema would reject: with a declared
+        # schema only the token budget cuts lists (at item boundaries, with a note).
+        return schema, replace(shape, list_cap=1_000_000)
+
     def _response(
-        self, op: dict[str, Any], op_pointer: str
+        self, op: dict[str, Any], op_pointer: str, depth: int = 5
     ) -> tuple[dict[str, Any] | None, list[str]]:
         """The success response's JSON schema (shallow, output flavour) and header names."""
         responses = op.get("responses") or {}
@@ -364,7 +394,7 @@ class _Planner:
             headers = [str(h) for h in raw.get("headers") or {}]
             for media, media_obj in (raw.get("content") or {}).items():
                 if "json" in media and isinstance(media_obj, dict) and "schema" in media_obj:
-                    inliner = SchemaInliner(self.spec.resolver, for_input=False, max_depth=5)
+                    inliner = SchemaInliner(self.spec.resolver, for_input=False, max_depth=depth)
                     pointer = f"{at}/content/{media.replace('/', '~1')}/schema"
                     return inliner.inline(media_obj["schema"], source, pointer), headers
             return None, headers
@@ -604,8 +634,6 @@ def _assign_names(params: list[Param]) -> list[Param]:
 
 
 def _replace(param: Param, **changes: Any) -> Param:
-    from dataclasses import replace
-
     return replace(param, **changes)
 
 

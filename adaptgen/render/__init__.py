@@ -86,6 +86,8 @@ def _tool_entry(tool: Tool) -> dict[str, Any]:
     if tool.tags:
         entry["tags"] = list(tool.tags)
     entry["input_schema"] = tool.input_schema()
+    if tool.output_schema is not None:
+        entry["output_schema"] = tool.output_schema
     params = []
     for p in tool.params:
         spec: dict[str, Any] = {"name": p.name, "in": p.location, "api_name": p.api_name}

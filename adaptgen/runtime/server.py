@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
+from fastmcp.server.dependencies import get_context
 from fastmcp.server.transforms.search import BM25SearchTransform
 from fastmcp.tools.base import ToolResult
 from fastmcp.tools.function_tool import FunctionTool
@@ -23,6 +25,7 @@ from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
 
 F = TypeVar("F", bound=Callable[..., Any])
 CATALOG_FILE = "catalog.json"
+STRUCTURED_CONTENT_SINCE = "2025-06-18"  # the MCP version that added structuredContent
 
 
 class GeneratedApi:
@@ -86,7 +89,7 @@ class GeneratedApi:
                 name=name,
                 description=entry["description"],
                 parameters=entry["input_schema"],
-                output_schema=None,
+                output_schema=entry.get("output_schema"),
                 annotations=annotations,
             )
             self.server.add_tool(tool)
@@ -97,7 +100,24 @@ class GeneratedApi:
     async def call(self, name: str, /, **arguments: Any) -> ToolResult:
         """Run tool `name`: upstream request(s), paging and shaping; the result the agent reads."""
         outcome = await self.run(name, arguments)
+        if "output_schema" in self._tools[name]:
+            return to_structured_result(outcome.data, text_too=self._client_needs_text())
         return to_result(outcome.data)
+
+    def _client_needs_text(self) -> bool:
+        """Whether a structured result must also go out as text.
+
+        `<PREFIX>_STRUCTURED_TEXT` = always | never | auto (default). In auto, text goes only to
+        clients whose negotiated MCP version predates structured content (2025-06-18).
+        """
+        mode = os.environ.get(f"{self.upstream.env_prefix}_STRUCTURED_TEXT", "auto").lower()
+        if mode in ("always", "never"):
+            return mode == "always"
+        try:
+            version = get_context().request_context.protocol_version
+        except Exception:  # noqa: BLE001 - no request context: be generous
+            return True
+        return not version or str(version) < STRUCTURED_CONTENT_SINCE
 
     async def run(self, name: str, arguments: dict[str, Any]) -> Outcome:
         """Like `call`, returning the shaped data and upstream figures (for benchmarks, audit)."""
@@ -144,6 +164,12 @@ def _lenient(arguments: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any
         if wanted == "string" and isinstance(value, int | float) and not isinstance(value, bool):
             fixed[name] = str(value)
     return fixed
+
+
+def to_structured_result(data: Any, *, text_too: bool) -> ToolResult:
+    """Shaped data as structured content, with the same JSON as text only when asked to."""
+    content = [TextContent(type="text", text=to_json(data))] if text_too else []
+    return ToolResult(content=content, structured_content=data)
 
 
 def to_result(data: Any) -> ToolResult:
