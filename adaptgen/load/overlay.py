@@ -48,7 +48,6 @@ from typing import Any, Literal
 
 from jsonpath_ng import (
     Child,
-    DatumInContext,
     Descendants,
     Fields,
     Index,
@@ -63,9 +62,10 @@ from jsonpath_ng.ext.filter import And, Expression, Filter, Or
 
 from adaptgen.errors import BuildError, BuildWarning, InputError, Location
 from adaptgen.load.source import SourceFile, join_pointer, read_source
+from adaptgen.runtime import jsonpath
 
-Step = str | int
-NodePath = tuple[Step, ...]
+Step = jsonpath.Step
+NodePath = jsonpath.NodePath
 ActionKind = Literal["update", "copy", "remove", "none"]
 
 _VERSION = re.compile(r"1\.([01])\.\d+")
@@ -500,49 +500,11 @@ def _decode_escapes(expression: str) -> str:
 
 def _node_paths(document: Any, query: JSONPath, expression: str, where: Location) -> list[NodePath]:
     """Concrete key/index paths of the distinct nodes `query` selects, in document order."""
-    result: list[NodePath] = []
-    seen: set[NodePath] = set()
-    for match in query.find(document):
-        steps = _steps(document, match, expression, where)
-        # RFC nodelists may repeat a node (`$.a[0,0]`); changing it twice would append twice.
-        if steps not in seen:
-            seen.add(steps)
-            result.append(steps)
-    return result
-
-
-def _steps(document: Any, match: DatumInContext, expression: str, where: Location) -> NodePath:
-    chain: list[Any] = []
-    datum: DatumInContext | None = match
-    while datum is not None:
-        chain.append(datum.path)
-        datum = datum.context
-    steps: list[Step] = []
-    node = document
-    for part in reversed(chain):
-        if type(part) in (Root, This):
-            continue
-        if type(part) is Fields and len(part.fields) == 1 and isinstance(node, dict):
-            step: Step = part.fields[0]
-            if step not in node:
-                break
-        elif type(part) is Index and len(part.indices) == 1 and isinstance(node, list):
-            position = part.indices[0]
-            if not -len(node) <= position < len(node):
-                break
-            step = position % len(node)  # `$.a[-1]` and `$.a[2]` are the same node
-        else:
-            break
-        steps.append(step)
-        node = node[step]
-    else:
-        if node is match.value:
-            return tuple(steps)
-    # Queries are checked when loaded, so this means jsonpath-ng changed under us.
-    raise BuildError(
-        f"cannot locate the node jsonpath-ng selected for {expression!r} (path {match.full_path})",
-        where,
-    )
+    try:
+        return jsonpath.paths(query, document)
+    except jsonpath.JsonPathError as exc:
+        # Queries are checked when loaded, so this means jsonpath-ng changed under us.
+        raise BuildError(f"{expression!r}: {exc}", where) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -606,7 +568,7 @@ def _apply_in_place(document: Any, overlay: Overlay, found: list[BuildWarning]) 
                     copy_where,
                 )
             # A deep copy first: the source may contain (or be) a target.
-            value = copy.deepcopy(_get(document, sources[0]))
+            value = copy.deepcopy(jsonpath.get(document, sources[0]))
             _update(document, targets, value, _Source(overlay, action, "copy", sources[0]))
 
 
@@ -633,14 +595,15 @@ class _Source:
 
 def _update(document: Any, targets: list[NodePath], value: Any, source: _Source) -> None:
     action = source.action
-    nodes = [_get(document, t) for t in targets]
+    nodes = [jsonpath.get(document, t) for t in targets]
     kinds = {_shape(n) for n in nodes}
     where = source.overlay.location(f"{action.pointer}/target")
     if "primitive" in kinds and source.overlay.minor == 0:
         first = next(t for t, n in zip(targets, nodes, strict=True) if _shape(n) == "primitive")
         raise InputError(
             f"action {action.number} target {action.target} selects "
-            f"{_kind(_get(document, first))} at {_pointer(first)}; Overlay 1.0 targets must be "
+            f"{_kind(jsonpath.get(document, first))} at {_pointer(first)}; "
+            "Overlay 1.0 targets must be "
             "objects or arrays (select the containing object and update the property, or set "
             "overlay: 1.1.0)",
             where,
@@ -676,7 +639,7 @@ def _update(document: Any, targets: list[NodePath], value: Any, source: _Source)
                     "replace",
                     source.location(),
                 )
-            _get(document, target[:-1])[target[-1]] = value
+            jsonpath.get(document, target[:-1])[target[-1]] = value
 
 
 def _merge(
@@ -720,33 +683,23 @@ def _remove(
             where,
         )
     if overlay.minor == 0:
-        primitive = [t for t in targets if _shape(_get(document, t)) == "primitive"]
+        primitive = [t for t in targets if _shape(jsonpath.get(document, t)) == "primitive"]
         if primitive:
             # 1.0's text forbids primitive targets, but its compliance sets remove primitives
             # and 1.1 allows it: do it, and say so.
             found.append(
                 BuildWarning(
                     where,
-                    f"action {action.number} removes {_kind(_get(document, primitive[0]))} at "
+                    f"action {action.number} removes "
+                    f"{_kind(jsonpath.get(document, primitive[0]))} at "
                     f"{_pointer(primitive[0])}; Overlay 1.0 targets must be objects or arrays "
                     "(set overlay: 1.1.0)",
                 )
             )
     # Deepest first and, within one array, highest index first: earlier removals then never
     # shift the positions of later ones.
-    for target in sorted(targets, key=_removal_order, reverse=True):
-        del _get(document, target[:-1])[target[-1]]
-
-
-def _removal_order(path: NodePath) -> tuple[int, tuple[tuple[int, str], ...]]:
-    return len(path), tuple((s, "") if isinstance(s, int) else (-1, s) for s in path)
-
-
-def _get(document: Any, path: NodePath) -> Any:
-    node = document
-    for step in path:
-        node = node[step]
-    return node
+    for target in sorted(targets, key=jsonpath.removal_order, reverse=True):
+        del jsonpath.get(document, target[:-1])[target[-1]]
 
 
 def _pointer(path: NodePath) -> str:

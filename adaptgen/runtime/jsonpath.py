@@ -1,8 +1,9 @@
-"""JSONPath, once: compiling expressions and keeping or dropping what they select.
+"""JSONPath, once: compiling expressions and finding, keeping or dropping the nodes they select.
 
-Hints and the runtime write JSONPath; this module is where it is understood. Expressions follow
-jsonpath-ng's extended parser (>= 1.16), which reads RFC 9535 filters (`[?@.x == 'y']`) as well
-as its older `[?(@.x == 'y')]` form.
+Hints, overlays and the runtime all write JSONPath; this module is where it is understood.
+Expressions are read by jsonpath-ng's extended parser (>= 1.16), which takes RFC 9535 filters
+(`[?@.x == 'y']`) as well as its older `[?(@.x == 'y')]` form. Overlays add their own RFC
+checks on top (adaptgen.load.overlay); the node addressing below is shared.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from jsonpath_ng import Child, Fields, Index, Root, This
+from jsonpath_ng import DatumInContext, Fields, Index, Root, This
 from jsonpath_ng.ext import parse as _parse
 
 Step = str | int
+NodePath = tuple[Step, ...]
 
 
 class JsonPathError(ValueError):
-    """An expression jsonpath-ng cannot parse."""
+    """An expression jsonpath-ng cannot parse, or a match that is not an addressable node."""
 
 
 @lru_cache(maxsize=1024)
@@ -28,6 +30,10 @@ def compile_path(expression: str) -> Any:
         return _parse(expression.strip())
     except Exception as exc:  # noqa: BLE001 - jsonpath-ng raises several unrelated types
         raise JsonPathError(f"invalid JSONPath {expression!r}: {exc}") from None
+
+
+def _query(expression: str | Any) -> Any:
+    return compile_path(expression) if isinstance(expression, str) else expression
 
 
 def find(expression: str, data: Any) -> list[Any]:
@@ -41,35 +47,64 @@ def first(expression: str, data: Any, default: Any = None) -> Any:
     return matches[0].value if matches else default
 
 
-def paths(expression: str, data: Any) -> list[tuple[Step, ...]]:
-    """Concrete key/index paths of every node an expression selects (indexes non-negative)."""
-    return [_normalized(_steps(m.full_path), data) for m in compile_path(expression).find(data)]
+def paths(expression: str | Any, data: Any) -> list[NodePath]:
+    """Concrete key/index paths of the distinct nodes selected, in document order.
+
+    Indexes are normalized (`$.a[-1]` is `("a", 2)` for three items) and a node selected twice
+    (`$.a[0,0]`) is listed once, so edits through these paths apply exactly once.
+    """
+    result: list[NodePath] = []
+    seen: set[NodePath] = set()
+    for match in _query(expression).find(data):
+        steps = node_path(data, match)
+        if steps not in seen:
+            seen.add(steps)
+            result.append(steps)
+    return result
 
 
-def _normalized(steps: tuple[Step, ...], data: Any) -> tuple[Step, ...]:
-    out: list[Step] = []
-    node = data
-    for step in steps:
-        if isinstance(step, int) and isinstance(node, list) and step < 0:
-            step = len(node) + step
-        out.append(step)
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
+def node_path(document: Any, match: DatumInContext) -> NodePath:
+    """The key/index path of one jsonpath-ng match, checked against the document."""
+    chain: list[Any] = []
+    datum: DatumInContext | None = match
+    while datum is not None:
+        chain.append(datum.path)
+        datum = datum.context
+    steps: list[Step] = []
+    node = document
+    for part in reversed(chain):
+        if type(part) in (Root, This):
+            continue
+        if type(part) is Fields and len(part.fields) == 1 and isinstance(node, dict):
+            step: Step = part.fields[0]
+            if step not in node:
+                break
+        elif type(part) is Index and len(part.indices) == 1 and isinstance(node, list):
+            position = part.indices[0]
+            if not -len(node) <= position < len(node):
+                break
+            step = position % len(node)
+        else:
             break
-    return tuple(out)
+        steps.append(step)
+        node = node[step]
+    else:
+        if node is match.value:
+            return tuple(steps)
+    raise JsonPathError(f"cannot address the node selected at {match.full_path}")
 
 
-def _steps(path: Any) -> tuple[Step, ...]:
-    if isinstance(path, Child):
-        return _steps(path.left) + _steps(path.right)
-    if isinstance(path, Fields):
-        return tuple(path.fields)
-    if isinstance(path, Index):
-        return (path.index,) if hasattr(path, "index") else tuple(path.indices)
-    if isinstance(path, Root | This):
-        return ()
-    raise JsonPathError(f"cannot address {path!s} for keep/drop")
+def get(document: Any, path: NodePath) -> Any:
+    """The node at `path`."""
+    for step in path:
+        document = document[step]
+    return document
+
+
+def removal_order(path: NodePath) -> tuple[int, tuple[tuple[int, str], ...]]:
+    """Sort key (use reverse=True): deepest first, and within a list highest index first, so
+    earlier removals never shift the positions of later ones."""
+    return len(path), tuple((s, "") if isinstance(s, int) else (-1, s) for s in path)
 
 
 def drop(data: Any, expressions: list[str] | tuple[str, ...]) -> Any:
@@ -77,17 +112,11 @@ def drop(data: Any, expressions: list[str] | tuple[str, ...]) -> Any:
     if not expressions:
         return data
     result = copy.deepcopy(data)
-    selected: list[tuple[Step, ...]] = []
+    selected: set[NodePath] = set()
     for expression in expressions:
-        selected.extend(p for p in paths(expression, result) if p)
-    # Deepest first and, within a list, highest index first, so earlier removals don't shift
-    # the positions of later ones.
-    for path in sorted(set(selected), key=_removal_order, reverse=True):
-        parent = _get(result, path[:-1])
-        key = path[-1]
-        present = key in parent if isinstance(parent, dict) else key < len(parent)
-        if present:
-            del parent[key]
+        selected.update(p for p in paths(expression, result) if p)
+    for path in sorted(selected, key=removal_order, reverse=True):
+        del get(result, path[:-1])[path[-1]]
     return result
 
 
@@ -98,7 +127,7 @@ def keep(data: Any, expressions: list[str] | tuple[str, ...]) -> Any:
     """
     if not expressions:
         return data
-    selected: set[tuple[Step, ...]] = set()
+    selected: set[NodePath] = set()
     for expression in expressions:
         selected.update(paths(expression, data))
     if () in selected:
@@ -106,16 +135,16 @@ def keep(data: Any, expressions: list[str] | tuple[str, ...]) -> Any:
     return _project(data, selected, ())
 
 
-def _project(node: Any, selected: set[tuple[Step, ...]], at: tuple[Step, ...]) -> Any:
+def _project(node: Any, selected: set[NodePath], at: NodePath) -> Any:
     depth = len(at)
-    below = [p for p in selected if len(p) > depth and p[:depth] == at]
+    below = {p[depth] for p in selected if len(p) > depth and p[:depth] == at}
     if isinstance(node, dict):
         out: dict[str, Any] = {}
         for key, value in node.items():
             here = (*at, key)
             if here in selected:
                 out[key] = value
-            elif any(p[depth] == key for p in below):
+            elif key in below:
                 out[key] = _project(value, selected, here)
         return out
     if isinstance(node, list):
@@ -124,17 +153,7 @@ def _project(node: Any, selected: set[tuple[Step, ...]], at: tuple[Step, ...]) -
             here = (*at, index)
             if here in selected:
                 items.append(value)
-            elif any(p[depth] == index for p in below):
+            elif index in below:
                 items.append(_project(value, selected, here))
         return items
     return node
-
-
-def _get(data: Any, path: tuple[Step, ...]) -> Any:
-    for step in path:
-        data = data[step]
-    return data
-
-
-def _removal_order(path: tuple[Step, ...]) -> tuple[int, tuple[tuple[int, str], ...]]:
-    return len(path), tuple((s, "") if isinstance(s, int) else (-1, s) for s in path)
