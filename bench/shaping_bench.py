@@ -66,12 +66,24 @@ class Row:
     default_budget: int
     hints_budget: int
 
+    hints_raw_bytes: int = 0  # upstream bodies for the hinted call
+
     @property
     def default_ratio(self) -> float:
-        return self.default_bytes / self.default_raw_shown
+        """Result bytes over the upstream bytes of the call (the issue's measure)."""
+        return self.default_bytes / self.raw_bytes
 
     @property
     def hints_ratio(self) -> float:
+        return self.hints_bytes / (self.hints_raw_bytes or self.raw_bytes)
+
+    @property
+    def default_per_record(self) -> float:
+        """Stricter: against the upstream bytes of just the records shown."""
+        return self.default_bytes / self.default_raw_shown
+
+    @property
+    def hints_per_record(self) -> float:
         return self.hints_bytes / self.hints_raw_shown
 
 
@@ -192,6 +204,7 @@ async def measure_case(
         default_raw_shown=raw_for_shown(default_outcome),
         hints_bytes=agent_bytes(hinted_result),
         hints_raw_shown=raw_for_shown(hinted_outcome),
+        hints_raw_bytes=hinted_outcome.upstream_bytes,
         fastmcp_bytes=None if fastmcp_result.is_error else agent_bytes(fastmcp_result),
         default_tokens=estimate_tokens(default_result.content[0].text),
         hints_tokens=estimate_tokens(hinted_result.content[0].text),
@@ -389,21 +402,24 @@ def report(rows: list[Row], out: dict[str, Any]) -> str:
     lines = [
         "# Shaping benchmark: what the agent reads vs what the upstream sent",
         "",
-        "| API | call | records shown | raw upstream B | adaptgen default B | ratio* | "
-        "adaptgen hints B | ratio* | FastMCP B | tokens default/budget | tokens hints/budget |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| API | call | records shown | raw upstream B | adaptgen default B | ratio | "
+        "per record* | adaptgen hints B | ratio | per record* | FastMCP B | "
+        "tokens default/budget | tokens hints/budget |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
         fm = f"{r.fastmcp_bytes:,}" if r.fastmcp_bytes is not None else "error"
         lines.append(
             f"| {r.api} | {r.case} | {r.default_shown} | {r.raw_bytes:,} | {r.default_bytes:,} | "
-            f"{r.default_ratio:.2f} | {r.hints_bytes:,} | {r.hints_ratio:.2f} | {fm} | "
+            f"{r.default_ratio:.2f} | {r.default_per_record:.2f} | {r.hints_bytes:,} | "
+            f"{r.hints_ratio:.2f} | {r.hints_per_record:.2f} | {fm} | "
             f"{r.default_tokens}/{r.default_budget} | {r.hints_tokens}/{r.hints_budget} |"
         )
     lines += [
         "",
-        "(*) against the upstream bytes of just the records shown (a page the budget cut is",
-        "charged in proportion), so showing fewer records never counts as trimming.",
+        "ratio: MCP result bytes over the upstream bytes the call received (the targets' measure).",
+        "(*) per record: against the upstream bytes of just the records shown (a page the",
+        "budget cut is charged in proportion), so showing fewer records never counts.",
         "",
         "## tools/list bytes",
         "",

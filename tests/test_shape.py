@@ -109,3 +109,19 @@ def test_bookkeeping_goes_by_default_but_look_alikes_stay():
         "bio_html": "Engineer",
         "metadata": {"plan": "gold"},
     }
+
+
+def test_html_tables_keep_cell_boundaries_and_nested_paging_goes():
+    out = denoise(
+        {
+            "notes_html": "<table><tr><td>Imported</td><td>10/29/2014</td></tr></table>",
+            "associations": {"deals": {"results": [1], "paging": {"next": {"after": "x"}}}},
+            "paging": {"next": {"after": "y"}},
+        },
+        100,
+        50,
+        free_depth=1,
+    )
+    assert out["notes_html"] == "Imported | 10/29/2014"
+    assert out["associations"] == {"deals": {"results": [1]}}
+    assert out["paging"] == {"next": {"after": "y"}}  # the response's own paging stays

@@ -47,6 +47,9 @@ _REQUEST_META_FIELDS = {
 }
 _HTML = re.compile(r"<\s*(?:p|br|div|span|b|i|strong|em|ul|ol|li|a|table|tr|td|h\d)\b[^>]*>", re.I)
 _BLOCK_TAG = re.compile(r"<\s*(?:br|/p|p|/li|/div|/tr|/h\d)\b[^>]*>", re.I)
+_CELL_END = re.compile(r"<\s*/t[dh]\s*>", re.I)
+_PAGING_KEYS = {"paging", "pagination", "_paging"}
+_PAGING_FIELDS = {"next", "prev", "previous", "first", "last", "cursors", "after", "before"}
 _TAG = re.compile(r"<[^<>]+>")
 
 
@@ -134,6 +137,8 @@ def denoise(
         for key, item in value.items():
             if _is_noise(key, item, value):
                 continue
+            if _depth > free_depth and _is_nested_paging(key, item):
+                continue  # a cursor for a nested list: the agent has no tool to follow it
             cleaned = denoise(item, max_string_chars, list_cap, free_depth, _depth + 1)
             if not _is_empty(cleaned):
                 out[key] = cleaned
@@ -208,6 +213,14 @@ def _is_noise(key: str, item: Any, parent: dict[str, Any]) -> bool:
     return lowered.endswith("_html") and isinstance(parent.get(key[:-5]), str)
 
 
+def _is_nested_paging(key: str, item: Any) -> bool:
+    return (
+        key.lower() in _PAGING_KEYS
+        and isinstance(item, dict)
+        and any(k.lower() in _PAGING_FIELDS for k in item)
+    )
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
@@ -233,9 +246,10 @@ def _is_link(value: Any) -> bool:
 
 
 def _html_to_text(text: str) -> str:
+    text = _CELL_END.sub(" | ", text)
     text = _BLOCK_TAG.sub("\n", text)
     text = html.unescape(_TAG.sub("", text))
-    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [" ".join(line.split()).strip(" |") for line in text.splitlines()]
     return "\n".join(line for line in lines if line)
 
 
