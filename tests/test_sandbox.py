@@ -847,3 +847,14 @@ def test_serve_app_serves_any_asgi_app() -> None:
         response = httpx.get(f"{base_url}{API_PREFIX}/deals/5001", headers={"X-API-Key": "k"})
         assert response.json()["data"]["id"] == 5001
         assert app.state.request_log[-1]["path"] == f"{API_PREFIX}/deals/5001"
+
+
+def test_log_activity_is_idempotent_with_a_key(mclient: httpx.Client) -> None:
+    body = {"type": "call", "contact_id": 1001, "subject": "Retry me"}
+    first = mclient.post("/activities", json=body, headers={"Idempotency-Key": "k-123"})
+    again = mclient.post("/activities", json=body, headers={"Idempotency-Key": "k-123"})
+    other = mclient.post("/activities", json=body, headers={"Idempotency-Key": "k-456"})
+    assert first.status_code == again.status_code == other.status_code == 201
+    assert again.json()["data"]["id"] == first.json()["data"]["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert other.json()["data"]["id"] != first.json()["data"]["id"]

@@ -734,7 +734,17 @@ async def log_activity(request: Request) -> Response:
     else:
         body = await _json_object(request, accepted=f"application/json or {form_type}")
         fields = validate_body(body, ACTIVITY_FIELDS)
+    key = request.headers.get("idempotency-key")
+    replays: dict[str, Any] = request.app.state.idempotency
+    if key and key in replays:
+        # A retry of a request that already logged this activity: answer as it was answered.
+        response = _record_response(request, replays[key], 201)
+        response.headers["Location"] = replays[key]["_links"]["self"]["href"]
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
     activity = _store(request).log_activity(fields, request.state.principal, _now())
+    if key:
+        replays[key] = activity
     response = _record_response(request, activity, 201)
     response.headers["Location"] = activity["_links"]["self"]["href"]
     return response
@@ -837,5 +847,6 @@ def create_app(
     app.state.store = CrmStore(seed)
     app.state.sessions = SessionManager(session_ttl)
     app.state.request_log = request_log
+    app.state.idempotency = {}  # Idempotency-Key -> the activity that key created
     app.state.last_login = None
     return app

@@ -649,6 +649,7 @@ async def log_activity(
     contact_id: int,
     subject: str,
     x_request_id: str | None = None,
+    idempotency_key: str | None = None,
     notes: str | None = None,
     occurred_at: str | None = None,
     deal_id: int | None = None,
@@ -663,6 +664,8 @@ async def log_activity(
         subject: Required.
         x_request_id: Correlation id echoed in `meta.request_id` and the `X-Request-Id`
             response header.
+        idempotency_key: Client-chosen key making a create safe to retry: the same key
+            returns the record the first request created.
         notes: Optional.
         occurred_at: When it happened (ISO 8601; naive times are taken as UTC). Defaults to
             now.
@@ -675,6 +678,7 @@ async def log_activity(
         contact_id=contact_id,
         subject=subject,
         x_request_id=x_request_id,
+        idempotency_key=idempotency_key,
         notes=notes,
         occurred_at=occurred_at,
         deal_id=deal_id,
