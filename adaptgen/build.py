@@ -52,7 +52,7 @@ class BuildReport:
     @property
     def tools_list_bytes(self) -> int:
         """Size of the tools/list result the generated server sends, in bytes (UTF-8 JSON)."""
-        entries = catalog(self.api)["tools"]
+        entries = [e for e in catalog(self.api)["tools"] if not e.get("hidden")]
         if self.api.surface.mode == "search":
             return _json_size(
                 {"tools": [_listed(e) for e in entries if e.get("pinned")] + _search_tools()}
@@ -62,7 +62,8 @@ class BuildReport:
     @property
     def catalog_bytes(self) -> int:
         """Size of every tool's listing: what tools/list would be without search mode."""
-        return _json_size({"tools": [_listed(e) for e in catalog(self.api)["tools"]]})
+        entries = [e for e in catalog(self.api)["tools"] if not e.get("hidden")]
+        return _json_size({"tools": [_listed(e) for e in entries]})
 
 
 def _listed(entry: dict) -> dict:

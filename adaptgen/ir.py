@@ -97,6 +97,7 @@ class Tool:
     pii: tuple[str, ...] = ()  # JSONPaths of personal data in results
     pinned: bool = False  # listed even in search mode
     output_schema: dict[str, Any] | None = None  # of the shaped result, when hints ask for one
+    hidden: bool = False  # not an MCP tool: an operation only chains or auth flows call
 
     def input_schema(self) -> dict[str, Any]:
         """The tool's JSON Schema as the agent sees it (an object, never a top-level anyOf)."""
@@ -133,6 +134,46 @@ class SkippedOperation:
 
 
 @dataclass(frozen=True)
+class ChainStep:
+    """One upstream call of a composite tool."""
+
+    id: str
+    operation: str  # the catalog name of the operation it calls (a tool, or a hidden one)
+    arguments: dict[str, Any]  # by argument name; values are literals or runtime expressions
+    paging: dict[str, Any] = field(default_factory=dict)  # upstream paging parameters
+    outputs: dict[str, str] = field(default_factory=dict)
+    success: tuple[dict[str, Any], ...] = ()
+    foreach: str | None = None
+    concurrency: int = 4
+    write: bool = False
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A composite tool: one MCP call, several upstream calls."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    steps: tuple[ChainStep, ...]
+    output: Any = None
+    idempotent: bool = False
+    annotations: dict[str, bool] = field(default_factory=dict)
+    shape: Shape = field(default_factory=Shape)
+    source: str = "hints"
+
+
+@dataclass(frozen=True)
+class AuthFlow:
+    """How the runtime satisfies one security scheme (secrets as references only)."""
+
+    scheme: str  # a securitySchemes name, or "*" for every operation
+    kind: str  # login | oauth2_client_credentials | sigv4 | passthrough
+    config: dict[str, Any]
+    env: tuple[str, ...] = ()  # env vars its secret references read
+
+
+@dataclass(frozen=True)
 class Surface:
     """What tools/list shows: every tool, or a search tool (huge APIs)."""
 
@@ -158,6 +199,8 @@ class Api:
     security: tuple[tuple[str, ...], ...] = ()  # default requirement alternatives
     skipped: tuple[SkippedOperation, ...] = field(default=())
     surface: Surface = field(default_factory=Surface)
+    chains: tuple[Chain, ...] = ()
+    auth_flows: tuple[AuthFlow, ...] = ()
 
     @property
     def base_url_env(self) -> str:
@@ -172,8 +215,12 @@ class Api:
     def env_vars(self) -> list[str]:
         """Every env var the generated server reads, in a stable order."""
         names = [self.base_url_env, self.timeout_env]
+        flows = {flow.scheme for flow in self.auth_flows}
         for scheme in self.security_schemes:
-            names.extend(scheme.env)
+            if scheme.name not in flows:  # a flow replaces the scheme's static secret
+                names.extend(scheme.env)
+        for flow in self.auth_flows:
+            names.extend(n for n in flow.env if n not in names)
         return names
 
     def to_dict(self) -> dict[str, Any]:

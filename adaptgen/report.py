@@ -54,11 +54,37 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
             print(f"warning: {warning}", file=sys.stderr)
         return
     print(f"built {report.out_dir}/ from {api.spec_file} (OpenAPI {api.spec_version})", file=out)
-    print(f"  tools: {len(api.tools)}", file=out)
-    for tool in api.tools[:40]:
+    visible = [t for t in api.tools if not t.hidden]
+    print(f"  tools: {len(visible) + len(api.chains)}", file=out)
+    for tool in visible[:40]:
         print(f"    {tool.name:<40} {tool.method} {tool.path}", file=out)
-    if len(api.tools) > 40:
-        print(f"    ... and {len(api.tools) - 40} more (see {report.out_dir}/README.md)", file=out)
+    if len(visible) > 40:
+        print(f"    ... and {len(visible) - 40} more (see {report.out_dir}/README.md)", file=out)
+    for chain in api.chains:
+        path = " -> ".join(f"{s.operation}{'[foreach]' if s.foreach else ''}" for s in chain.steps)
+        extra = ", idempotent" if chain.idempotent else ""
+        print(f"    {chain.name:<40} chain ({chain.source}{extra}): {path}", file=out)
+    hidden = [t for t in api.tools if t.hidden]
+    if hidden:
+        names = ", ".join(t.name for t in hidden)
+        print(f"  hidden operations (called by chains or auth flows only): {names}", file=out)
+    for flow in api.auth_flows:
+        detail = {
+            "login": lambda c: (
+                f"session login via {c['operation']}, token -> "
+                f"{c['apply']['in']} {c['apply']['name']}"
+            ),
+            "oauth2_client_credentials": lambda c: f"OAuth2 client credentials at {c['token_url']}",
+            "sigv4": lambda c: (
+                f"AWS SigV4 ({c['service']}, {c['region']})"
+                + (", AssumeRole per caller" if c.get("assume_role") else "")
+            ),
+            "passthrough": lambda c: (
+                "caller's token "
+                + ("exchanged (RFC 8693)" if c.get("exchange") else "passed through")
+            ),
+        }[flow.kind](flow.config)
+        print(f"  auth flow for {flow.scheme}: {detail}", file=out)
     if api.skipped:
         print(f"  skipped operations: {len(api.skipped)}", file=out)
         for op in api.skipped[:20]:

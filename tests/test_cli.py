@@ -17,14 +17,21 @@ def test_build_report_names_everything_a_reviewer_needs(tmp_path, capsys):
     assert main(["build", str(ROOT / "specs" / "crm.yaml"), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"built {tmp_path}/crm/ from crm.yaml (OpenAPI 3.0.3)" in out
-    assert "tools: 20" in out and "get_contact" in out and "GET /contacts/{contactId}" in out
-    assert "skipped operations: 2" in out
+    assert "tools: 22" in out and "get_contact" in out and "GET /contacts/{contactId}" in out
+    assert "skipped operations: 3" in out
+    assert "login (POST /auth/login): called by the session-login flow, never by the agent" in out
+    assert (
+        "auth flow for sessionToken: session login via login, token -> header X-Session-Token"
+        in out
+    )
+    assert "open_deals_for_email" in out and "chain (hints): search_records -> get_contact" in out
+    assert "log_call_for_email" in out and "idempotent" in out
     assert "exportContacts (GET /contacts/export): deprecated" in out
     assert "logout (POST /auth/logout): excluded by hints" in out
     assert "page, items $.data, page size 25, up to 300 per call" in out
     assert (
-        "env vars the server reads: CRM_BASE_URL, CRM_TIMEOUT, CRM_API_KEY, CRM_SESSION_TOKEN"
-        in out
+        "env vars the server reads: CRM_BASE_URL, CRM_TIMEOUT, CRM_API_KEY, CRM_USERNAME, "
+        "CRM_PASSWORD" in out
     )
     assert "tools/list size:" in out
 

@@ -14,7 +14,7 @@ from conftest import ROOT, free_port, node_tool, stop, wait_for_port
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
-from adaptgen.sandbox import SANDBOX_API_KEY, running
+from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME, running
 
 GOLDEN = ROOT / "generated" / "crm"
 
@@ -34,15 +34,24 @@ def test_golden_record_matches_a_fresh_build(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with running() as crm:
+    # The legacy CRM refuses its static API key here: every call needs a session login.
+    with running(require_session=True) as crm:
         yield crm
+
+
+def crm_env(sandbox) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env.update(
+        CRM_BASE_URL=sandbox.url, CRM_USERNAME=SANDBOX_USERNAME, CRM_PASSWORD=SANDBOX_PASSWORD
+    )
+    return env
 
 
 @pytest.fixture(scope="module")
 def crm_mcp_url(sandbox):
     """`adaptgen serve generated/crm --transport http` in its own process, using the sandbox."""
     port = free_port()
-    env = {**os.environ, "CRM_BASE_URL": sandbox.url, "CRM_API_KEY": SANDBOX_API_KEY}
+    env = crm_env(sandbox)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -95,7 +104,8 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
     tools, page, contact, found, missing = run(session())
     assert "export_contacts" not in tools  # deprecated
     assert "logout" not in tools  # excluded by hints
-    assert len(tools) == 20
+    assert "login" not in tools  # the runtime logs in; the agent never does
+    assert len(tools) == 22
     assert tools["get_contact"].annotations.read_only_hint is True
     assert tools["delete_contact"].annotations.destructive_hint is True
     assert tools["get_contact"].input_schema["required"] == ["contact_id"]
@@ -105,9 +115,11 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
     assert missing.is_error
     message = missing.content[0].text
     assert message.startswith("GET /contacts/{contactId}: upstream answered 404 Not Found")
-    assert SANDBOX_API_KEY not in message
-    # The credential went upstream as the spec says, and only there.
-    assert sandbox.request_log[-1]["headers"]["x-api-key"] == SANDBOX_API_KEY
+    assert SANDBOX_PASSWORD not in message
+    # The session token went upstream on every call; the login happened once, first.
+    logins = [r for r in sandbox.request_log if r["path"].endswith("/auth/login")]
+    assert len(logins) == 1
+    assert sandbox.request_log[-1]["headers"]["x-session-token"]
 
 
 def test_body_and_array_query_reach_the_sandbox_as_the_spec_says(crm_mcp_url, sandbox):
@@ -152,10 +164,17 @@ def _inspector(*args: str, env_args: list[str] | None = None) -> dict:
 
 
 def test_mcp_inspector_cli_over_stdio(sandbox):
-    env_args = ["-e", f"CRM_BASE_URL={sandbox.url}", "-e", f"CRM_API_KEY={SANDBOX_API_KEY}"]
+    env_args = [
+        "-e",
+        f"CRM_BASE_URL={sandbox.url}",
+        "-e",
+        f"CRM_USERNAME={SANDBOX_USERNAME}",
+        "-e",
+        f"CRM_PASSWORD={SANDBOX_PASSWORD}",
+    ]
     server = [sys.executable, "-m", "adaptgen", "serve", str(GOLDEN)]
     listed = _inspector(*server, "--method", "tools/list", env_args=env_args)
-    assert len(listed["tools"]) == 20
+    assert len(listed["tools"]) == 22
     called = _inspector(
         *server,
         "--method",

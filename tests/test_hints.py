@@ -93,7 +93,9 @@ def test_hints_schema_is_published(capsys):
     tool = set(schema["$defs"]["ToolHints"]["properties"])
     assert {"name", "description", "exclude", "keep", "drop", "hide", "fix", "pii"} <= tool
     assert {"paginate", "pin", "max_response_tokens"} <= tool
-    assert {"defaults", "include", "exclude", "search", "tools"} == set(schema["properties"])
+    assert {"defaults", "include", "exclude", "search", "tools", "auth", "chains"} == set(
+        schema["properties"]
+    )
 
 
 X_AGENT_SPEC = """\

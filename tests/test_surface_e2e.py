@@ -17,7 +17,7 @@ from fastmcp import Client
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
 from adaptgen.runtime.shape import estimate_tokens
-from adaptgen.sandbox import SANDBOX_API_KEY, running
+from adaptgen.sandbox import SANDBOX_API_KEY, SANDBOX_PASSWORD, SANDBOX_USERNAME, running
 
 KEEP = {
     "id",
@@ -35,11 +35,20 @@ KEEP = {
 @pytest.fixture(scope="module")
 def sandbox():
     with running() as crm:
-        names = ("CRM_BASE_URL", "CRM_API_KEY", "CRM_RAW_BASE_URL", "CRM_RAW_API_KEY")
+        names = (
+            "CRM_BASE_URL",
+            "CRM_API_KEY",
+            "CRM_USERNAME",
+            "CRM_PASSWORD",
+            "CRM_RAW_BASE_URL",
+            "CRM_RAW_API_KEY",
+        )
         old = {k: os.environ.get(k) for k in names}
+        os.environ.pop("CRM_API_KEY", None)  # the hinted server logs in instead
         os.environ.update(
             CRM_BASE_URL=crm.url,
-            CRM_API_KEY=SANDBOX_API_KEY,
+            CRM_USERNAME=SANDBOX_USERNAME,
+            CRM_PASSWORD=SANDBOX_PASSWORD,
             CRM_RAW_BASE_URL=crm.url,
             CRM_RAW_API_KEY=SANDBOX_API_KEY,
         )
@@ -158,7 +167,8 @@ def crm_structured(sandbox, tmp_path_factory):
         BuildOptions(spec=ROOT / "specs" / "crm.yaml", out=out, hints=path, name="crm_structured")
     )
     os.environ["CRM_STRUCTURED_BASE_URL"] = sandbox.url
-    os.environ["CRM_STRUCTURED_API_KEY"] = SANDBOX_API_KEY
+    os.environ["CRM_STRUCTURED_USERNAME"] = SANDBOX_USERNAME
+    os.environ["CRM_STRUCTURED_PASSWORD"] = SANDBOX_PASSWORD
     return load_server_module(report.out_dir)
 
 

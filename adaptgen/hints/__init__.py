@@ -17,9 +17,17 @@ import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from adaptgen.errors import InputError, Location
+from adaptgen.hints.chains import ChainSpec
 from adaptgen.load.source import SourceFile, join_pointer, read_source
 from adaptgen.runtime.jsonpath import JsonPathError, compile_path
 
@@ -99,6 +107,116 @@ class ToolHints(ShapeHints):
         return value
 
 
+AUTH_KINDS = ("login", "oauth2_client_credentials", "sigv4", "passthrough")
+_SECRET_REF = r"^\$\{(env|aws-sm):[^}]+\}$"
+
+
+class LoginApply(_Strict):
+    """Where the session token goes on every call."""
+
+    in_: Literal["header", "query", "cookie"] = Field(default="header", alias="in")
+    name: str
+    format: str = Field(default="{token}", description='e.g. "Session {token}"')
+
+
+class LoginHints(_Strict):
+    """Session login: a login operation of the spec, called by the runtime, never the agent."""
+
+    operation: str = Field(description="operationId of the login operation")
+    body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Login body; secrets as references: ${env:NAME} or ${aws-sm:ID#key}",
+    )
+    token: str = Field(description="JSONPath of the token in the login response")
+    expires_in: str | None = Field(default=None, description="JSONPath of its lifetime (s)")
+    ttl: int = Field(default=3600, ge=1, description="Lifetime when the response has none")
+    apply: LoginApply | None = Field(
+        default=None, description="Default: where the security scheme says the token goes."
+    )
+
+    @field_validator("body")
+    @classmethod
+    def _secrets_are_references(cls, body: dict[str, Any]) -> dict[str, Any]:
+        import re
+
+        for key, value in body.items():
+            secret = any(w in key.lower() for w in ("password", "secret", "token", "key"))
+            if secret and not (isinstance(value, str) and re.match(_SECRET_REF, value)):
+                raise ValueError(
+                    f"{key!r} must be a secret reference (${{env:NAME}} or ${{aws-sm:ID}}), "
+                    "never a literal: hints are committed and end up in the catalog"
+                )
+        return body
+
+
+class OAuth2ClientCredentialsHints(_Strict):
+    """OAuth2 client credentials (RFC 6749 4.4)."""
+
+    token_url: str | None = Field(default=None, description="Default: the scheme's tokenUrl")
+    client_id: str
+    client_secret: str = Field(pattern=_SECRET_REF)
+    scopes: list[str] = Field(default_factory=list)
+    audience: str | None = None
+    auth_method: Literal["basic", "body"] = "basic"
+
+
+class AssumeRoleHints(_Strict):
+    """STS AssumeRole per caller, with session tags from the caller's identity (ABAC)."""
+
+    role_arn: str
+    session_name_claim: str = "sub"
+    tags: dict[str, str] = Field(default_factory=dict, description="session tag -> claim")
+    duration: int = Field(default=900, ge=900, le=43200)
+
+
+class SigV4Hints(_Strict):
+    """AWS Signature V4 with the runtime's AWS credentials."""
+
+    service: str
+    region: str
+    assume_role: AssumeRoleHints | None = None
+
+
+class TokenExchangeHints(_Strict):
+    """RFC 8693 token exchange of the caller's token."""
+
+    token_url: str
+    client_id: str
+    client_secret: str = Field(pattern=_SECRET_REF)
+    audience: str | None = None
+    scope: str | None = None
+    requested_token_type: str | None = None
+
+
+class PassThroughHints(_Strict):
+    """Forward the MCP caller's own token (or exchange it) for APIs that must see the user."""
+
+    header: str = "Authorization"
+    scheme: str = "Bearer"
+    exchange: TokenExchangeHints | None = None
+
+
+class AuthHints(_Strict):
+    """How one security scheme is satisfied; exactly one kind."""
+
+    login: LoginHints | None = None
+    oauth2_client_credentials: OAuth2ClientCredentialsHints | None = None
+    sigv4: SigV4Hints | None = None
+    passthrough: PassThroughHints | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> AuthHints:
+        kinds = [k for k in AUTH_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"give exactly one of {', '.join(AUTH_KINDS)}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """Which kind of flow this is."""
+        return next(k for k in AUTH_KINDS if getattr(self, k) is not None)
+
+
 class Selector(_Strict):
     """Operations chosen by tag, path glob or operationId."""
 
@@ -127,6 +245,14 @@ class Hints(_Strict):
     include: Selector | None = None
     exclude: Selector | None = None
     search: SearchHints = Field(default_factory=SearchHints)
+    auth: dict[str, AuthHints] = Field(
+        default_factory=dict,
+        description="By security scheme name ('*': every operation, e.g. SigV4 on a spec that "
+        "declares no security).",
+    )
+    chains: dict[str, ChainSpec] = Field(
+        default_factory=dict, description="Composite tools, by tool name."
+    )
     tools: dict[str, ToolHints] = Field(default_factory=dict, description="By operationId.")
 
 

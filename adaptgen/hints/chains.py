@@ -90,6 +90,9 @@ class ChainSpec(_Strict):
         description="Writes are safe to retry: each write step sends an Idempotency-Key derived "
         "from the chain's inputs.",
     )
+    keep: list[str] | None = Field(default=None, description="JSONPaths of the result to keep.")
+    drop: list[str] | None = Field(default=None, description="JSONPaths of the result to drop.")
+    max_response_tokens: int | None = Field(default=None, ge=100)
     name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
     source: str = Field(default="hints", description="Where the chain was declared.")
 

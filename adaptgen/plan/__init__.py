@@ -12,11 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from adaptgen.errors import BuildWarning, InputError
-from adaptgen.hints import LoadedHints, Selector, ToolHints, did_you_mean, load_hints
+from adaptgen.errors import BuildWarning, InputError, Location
+from adaptgen.hints import (
+    AuthHints,
+    LoadedHints,
+    Selector,
+    ToolHints,
+    did_you_mean,
+    load_hints,
+)
+from adaptgen.hints.chains import ChainSpec
 from adaptgen.ir import (
     Api,
+    AuthFlow,
     Body,
+    Chain,
+    ChainStep,
     FixedValue,
     Pagination,
     Param,
@@ -39,6 +50,8 @@ from adaptgen.plan.names import (
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import detect
 from adaptgen.plan.schemas import SchemaInliner, clean_text
+from adaptgen.runtime.expressions import references
+from adaptgen.runtime.jsonpath import JsonPathError, compile_path
 
 # OpenAPI says these header parameters are ignored: the transport sets them.
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}
@@ -52,6 +65,8 @@ class PlanOptions:
 
     include_deprecated: bool = False
     hints: LoadedHints = field(default_factory=lambda: load_hints(None))
+    # Composite tools from Arazzo documents: tool name -> (spec, where it was declared).
+    chains: dict[str, tuple[ChainSpec, Location | None]] = field(default_factory=dict)
 
 
 class OperationProblem(Exception):
@@ -117,9 +132,17 @@ class _Planner:
         operations = list(self._operations())
         self.common_prefix = common_path_prefix([path for path, *_ in operations])
         hints = self.options.hints
-        hints.check_operations(
-            [op["operationId"] for _, _, op, _, _ in operations if "operationId" in op]
-        )
+        op_ids = [op["operationId"] for _, _, op, _, _ in operations if "operationId" in op]
+        hints.check_operations(op_ids)
+        chain_specs = self._chain_specs()
+        login_ops = {a.login.operation for a in hints.hints.auth.values() if a.login}
+        wanted = login_ops | {s.call for c in chain_specs.values() for s in c[0].steps}
+        for op_id in sorted(wanted - set(op_ids)):
+            raise InputError(
+                f"unknown operationId {op_id!r} in a chain or auth flow"
+                f"{did_you_mean(op_id, op_ids)}",
+                self._hints_location(("auth",) if op_id in login_ops else ("chains",)),
+            )
         for done, (path, method, op, op_pointer, path_item) in enumerate(operations, 1):
             if self.progress is not None:
                 self.progress(done, len(operations))
@@ -127,21 +150,34 @@ class _Planner:
             label = op_id or f"{method.upper()} {path}"
             hint = hints.hints.tools.get(op_id or "", ToolHints())
             reason = "excluded by hints" if hint.exclude else self._selection(op_id, path, op)
+            if not reason and op.get("deprecated") is True and not self.options.include_deprecated:
+                reason = "deprecated"
+            if op_id in login_ops:
+                reason = "called by the session-login flow, never by the agent"
+            hidden = bool(reason) and op_id in wanted
             if reason:
                 skipped.append(SkippedOperation(label, method.upper(), path, reason))
-                continue
-            if op.get("deprecated") is True and not self.options.include_deprecated:
-                skipped.append(SkippedOperation(label, method.upper(), path, "deprecated"))
-                continue
+                if not hidden:
+                    continue
             try:
                 tool = self._tool(path, method, op, op_pointer, path_item, schemes, taken, hint)
+                if hidden:
+                    tool = replace(tool, hidden=True)
             except OperationProblem as problem:
                 self.warn(problem.pointer, f"operation skipped: {problem}")
                 skipped.append(SkippedOperation(label, method.upper(), path, str(problem)))
                 continue
             tools.append(tool)
         info = self.doc.get("info") or {}
-        surface = self._surface(len(tools))
+        by_op = {t.operation_id: t for t in tools if t.operation_id}
+        chains = tuple(
+            self._chain(name, spec, where, by_op, taken)
+            for name, (spec, where) in chain_specs.items()
+        )
+        auth_flows = tuple(
+            self._auth_flow(k, v, schemes, by_op) for k, v in hints.hints.auth.items()
+        )
+        surface = self._surface(len([t for t in tools if not t.hidden]) + len(chains))
         return Api(
             name=self.name,
             title=str(info.get("title") or self.name),
@@ -156,7 +192,153 @@ class _Planner:
             security=self._requirements(self.doc.get("security"), schemes, "/security") or (),
             skipped=tuple(skipped),
             surface=surface,
+            chains=chains,
+            auth_flows=auth_flows,
         )
+
+    # -- chains and auth flows ----------------------------------------------------------------
+
+    def _hints_location(self, keys: tuple[str, ...]) -> Location | None:
+        source = self.options.hints.source
+        return source.location(join_pointer(*keys)) if source is not None else None
+
+    def _chain_specs(self) -> dict[str, tuple[ChainSpec, Location | None]]:
+        specs: dict[str, tuple[ChainSpec, Location | None]] = {}
+        for name, spec in self.options.hints.hints.chains.items():
+            specs[name] = (spec, self._hints_location(("chains", name)))
+        for name, (spec, where) in self.options.chains.items():
+            if name in specs:
+                raise InputError(f"chain {name!r} is declared twice", where)
+            specs[name] = (spec, where)
+        return specs
+
+    def _chain(
+        self,
+        name: str,
+        spec: ChainSpec,
+        where: Location | None,
+        by_op: dict[str, Tool],
+        taken: set[str],
+    ) -> Chain:
+        tool_name = snake_case(spec.name or name)
+        if tool_name in taken:
+            raise InputError(f"chain name {tool_name!r} is already a tool's name", where)
+        taken.add(tool_name)
+        input_schema = _chain_inputs(spec.inputs)
+        declared = set(input_schema["properties"])
+        steps: list[ChainStep] = []
+        for index, step in enumerate(spec.steps):
+            tool = by_op[step.call]
+            earlier = {s.id for s in spec.steps[:index]}
+            for expr in references(
+                [step.with_, step.body, [p.value for p in step.parameters], step.foreach]
+            ):
+                _check_reference(expr, declared, earlier, step.id, where, allow_item=False)
+            arguments, paging = _step_arguments(step, tool, where)
+            missing = [p.name for p in tool.params if p.required and p.name not in arguments]
+            if missing:
+                raise InputError(
+                    f"chain {tool_name}: step {step.id} ({step.call}) needs {', '.join(missing)}",
+                    where,
+                )
+            steps.append(
+                ChainStep(
+                    id=step.id,
+                    operation=tool.name,
+                    arguments=arguments,
+                    paging=paging,
+                    outputs=dict(step.outputs),
+                    success=tuple(c.model_dump(exclude_none=True) for c in step.success),
+                    foreach=step.foreach,
+                    concurrency=step.concurrency,
+                    write=tool.method not in _READ_METHODS,
+                )
+            )
+        all_ids = {s.id for s in spec.steps}
+        for expr in references(spec.output):
+            _check_reference(expr, declared, all_ids, "output", where, allow_item=False)
+        methods = {by_op[s.call].method for s in spec.steps}
+        annotations: dict[str, bool] = {}
+        if methods <= _READ_METHODS:
+            annotations["readOnlyHint"] = True
+        else:
+            if "DELETE" in methods:
+                annotations["destructiveHint"] = True
+            if spec.idempotent:
+                annotations["idempotentHint"] = True
+        return Chain(
+            name=tool_name,
+            description=clean_text(spec.description),
+            input_schema=input_schema,
+            steps=tuple(steps),
+            output=spec.output,
+            idempotent=spec.idempotent,
+            annotations=annotations,
+            shape=self._shape(
+                ToolHints(
+                    keep=spec.keep, drop=spec.drop, max_response_tokens=spec.max_response_tokens
+                ),
+                None,
+            ),
+            source=spec.source,
+        )
+
+    def _auth_flow(
+        self,
+        scheme_name: str,
+        hint: AuthHints,
+        schemes: dict[str, SecurityScheme],
+        by_op: dict[str, Tool],
+    ) -> AuthFlow:
+        where = self._hints_location(("auth", scheme_name))
+        raw_schemes = (self.doc.get("components") or {}).get("securitySchemes") or {}
+        if scheme_name != "*" and scheme_name not in schemes:
+            raise InputError(
+                f"auth: no security scheme {scheme_name!r} in the spec"
+                f"{did_you_mean(scheme_name, sorted(schemes))} (use '*' for every operation)",
+                where,
+            )
+        kind = hint.kind
+        config: dict[str, Any]
+        if hint.login is not None:
+            login = hint.login
+            apply = login.apply.model_dump(by_alias=True) if login.apply else None
+            if apply is None:
+                apply = _default_apply(schemes.get(scheme_name))
+            if apply is None:
+                raise InputError(
+                    "auth login: say where the token goes (apply: {in: header, name: ...})", where
+                )
+            config = {
+                "operation": by_op[login.operation].name,
+                "body": login.body,
+                "token": login.token,
+                "expires_in": login.expires_in,
+                "ttl": login.ttl,
+                "apply": apply,
+            }
+        elif hint.oauth2_client_credentials is not None:
+            oauth = hint.oauth2_client_credentials
+            token_url = oauth.token_url or _token_url(raw_schemes.get(scheme_name))
+            if not token_url:
+                raise InputError(
+                    "auth oauth2_client_credentials: no token_url in hints or spec", where
+                )
+            config = {**oauth.model_dump(), "token_url": token_url}
+        elif hint.sigv4 is not None:
+            config = hint.sigv4.model_dump()
+        else:
+            config = hint.passthrough.model_dump()  # type: ignore[union-attr]
+        for key in ("login", "oauth2_client_credentials", "sigv4", "passthrough"):
+            if getattr(hint, key) is not None:
+                for path in ("token", "expires_in"):
+                    expr = config.get(path) if key == "login" else None
+                    if expr:
+                        try:
+                            compile_path(expr)
+                        except JsonPathError as exc:
+                            raise InputError(str(exc), where) from None
+        return AuthFlow(scheme_name, kind, config, tuple(_env_refs(config)))
 
     def _selection(self, op_id: str | None, path: str, op: dict[str, Any]) -> str | None:
         """Why hints leave this operation out (include/exclude/toolsets), or None."""
@@ -675,3 +857,139 @@ def _relative(expression: str, pagination: Pagination | None) -> str:
     if pagination.items == "$" and expression.startswith("$[*]"):
         return "$" + expression[len("$[*]") :]
     return expression
+
+
+def _chain_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Chain inputs as an object schema: `{name: schema | "type"}` or a whole object schema."""
+    if inputs.get("type") == "object" and isinstance(inputs.get("properties"), dict):
+        schema = {"type": "object", "properties": dict(inputs["properties"])}
+        if inputs.get("required"):
+            schema["required"] = list(inputs["required"])
+        return schema
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, value in inputs.items():
+        prop = {"type": value} if isinstance(value, str) else dict(value)
+        properties[name] = prop
+        if "default" not in prop:
+            required.append(name)
+    schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _check_reference(
+    expr: str,
+    inputs: set[str],
+    earlier: set[str],
+    where_in_chain: str,
+    where: Location | None,
+    *,
+    allow_item: bool,
+) -> None:
+    if expr.startswith("$inputs."):
+        name = expr[len("$inputs.") :].split(".")[0]
+        if name not in inputs:
+            raise InputError(
+                f"{where_in_chain}: {expr} names no input{did_you_mean(name, sorted(inputs))}",
+                where,
+            )
+    elif expr.startswith("$steps."):
+        step = expr[len("$steps.") :].split(".")[0]
+        if step not in earlier:
+            hint = did_you_mean(step, sorted(earlier))
+            raise InputError(f"{where_in_chain}: {expr} names no earlier step{hint}", where)
+
+
+def _step_arguments(step: Any, tool: Tool, where: Location | None) -> tuple[dict, dict]:
+    """A step's values keyed by the tool's argument names; paging parameters apart."""
+    arguments: dict[str, Any] = {}
+    paging: dict[str, Any] = {}
+    paging_names = set()
+    if tool.pagination is not None:
+        p = tool.pagination
+        paging_names = {
+            n
+            for n in (p.page_param, p.size_param, p.offset_param, p.limit_param, p.cursor_param)
+            if n
+        }
+    for key, value in step.with_.items():
+        param = next((p for p in tool.params if key in (p.name, p.api_name)), None)
+        if param is not None and param.location != "paging":
+            arguments[param.name] = value
+        elif key in paging_names:
+            paging[key] = value
+        else:
+            names = sorted({p.api_name or p.name for p in tool.params if p.location != "paging"})
+            raise InputError(
+                f"step {step.id}: {step.call} has no parameter {key!r}{did_you_mean(key, names)}",
+                where,
+            )
+    for parameter in step.parameters:
+        param = next(
+            (
+                p
+                for p in tool.params
+                if p.api_name == parameter.name and parameter.in_ in (None, p.location)
+            ),
+            None,
+        )
+        if param is not None:
+            arguments[param.name] = parameter.value
+        elif parameter.name in paging_names:
+            paging[parameter.name] = parameter.value
+        else:
+            raise InputError(
+                f"step {step.id}: {step.call} has no {parameter.in_ or ''} parameter "
+                f"{parameter.name!r}",
+                where,
+            )
+    if step.body is not None:
+        if tool.body is not None and tool.body.flattened and isinstance(step.body, dict):
+            for key, value in step.body.items():
+                param = next(
+                    (p for p in tool.params if p.location == "body" and p.api_name == key), None
+                )
+                if param is None:
+                    raise InputError(
+                        f"step {step.id}: {step.call} body has no field {key!r}", where
+                    )
+                arguments[param.name] = value
+        else:
+            arguments["body"] = step.body
+    return arguments, paging
+
+
+def _default_apply(scheme: SecurityScheme | None) -> dict[str, Any] | None:
+    if scheme is None:
+        return None
+    if scheme.kind == "api_key":
+        return {"in": scheme.location, "name": scheme.param_name, "format": "{token}"}
+    if scheme.kind == "bearer":
+        return {"in": "header", "name": "Authorization", "format": "Bearer {token}"}
+    return None
+
+
+def _token_url(raw: Any) -> str | None:
+    if isinstance(raw, dict):
+        flows = raw.get("flows") or {}
+        flow = flows.get("clientCredentials") or {}
+        url = flow.get("tokenUrl")
+        return str(url) if url else None
+    return None
+
+
+def _env_refs(value: Any) -> list[str]:
+    found: list[str] = []
+    if isinstance(value, dict):
+        for item in value.values():
+            found.extend(n for n in _env_refs(item) if n not in found)
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(n for n in _env_refs(item) if n not in found)
+    elif isinstance(value, str):
+        import re
+
+        found.extend(re.findall(r"\$\{env:([^}#]+)\}", value))
+    return found

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 
 from adaptgen.errors import BuildError
-from adaptgen.ir import Api, Tool
+from adaptgen.ir import Api, Chain, Param, Tool
 from adaptgen.render import pycode
 
 CATALOG_FILE = "catalog.json"
@@ -71,14 +71,55 @@ def catalog(api: Api) -> dict[str, Any]:
             ],
             "security": [list(alt) for alt in api.security],
             "surface": vars(api.surface),
+            "auth": [
+                {"scheme": f.scheme, "kind": f.kind, "config": f.config, "env": list(f.env)}
+                for f in api.auth_flows
+            ],
         },
-        "tools": [_tool_entry(tool) for tool in api.tools],
+        "tools": [_tool_entry(tool) for tool in api.tools]
+        + [_chain_entry(chain) for chain in api.chains],
         "skipped": [vars(s) for s in api.skipped],
+    }
+
+
+def chain_params(chain: Chain) -> list[Param]:
+    """A chain's inputs as parameters (for its generated function's signature)."""
+    required = set(chain.input_schema.get("required", []))
+    params = [
+        Param(name, name, "body", schema, name in required)
+        for name, schema in chain.input_schema["properties"].items()
+    ]
+    # Python wants parameters without defaults first.
+    return [p for p in params if p.required] + [p for p in params if not p.required]
+
+
+def _chain_entry(chain: Chain) -> dict[str, Any]:
+    return {
+        "name": chain.name,
+        "description": chain.description,
+        "annotations": chain.annotations,
+        "input_schema": chain.input_schema,
+        "chain": {
+            "source": chain.source,
+            "idempotent": chain.idempotent,
+            "steps": [
+                {
+                    k: list(v) if isinstance(v, tuple) else v
+                    for k, v in vars(step).items()
+                    if v not in (None, {}, ())
+                }
+                for step in chain.steps
+            ],
+            "output": chain.output,
+        },
+        "shape": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(chain.shape).items()},
     }
 
 
 def _tool_entry(tool: Tool) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": tool.name}
+    if tool.hidden:
+        entry["hidden"] = True
     if tool.title:
         entry["title"] = tool.title
     entry["description"] = tool.description
@@ -132,7 +173,9 @@ def _tool_entry(tool: Tool) -> dict[str, Any]:
 def render(api: Api) -> dict[str, str]:
     """File name -> text for everything in `generated/<name>/` (Python not yet formatted)."""
     env = _environment()
-    context = {"api": api, "tools": api.tools}
+    visible = [t for t in api.tools if not t.hidden]
+    chains = [(chain, chain_params(chain)) for chain in api.chains]
+    context = {"api": api, "tools": visible, "chains": chains}
     return {
         "server.py": env.get_template("server.py.j2").render(context),
         CATALOG_FILE: json.dumps(catalog(api), indent=2, ensure_ascii=False) + "\n",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,13 @@ class SchemeSpec:
             location=data.get("location"),
             param_name=data.get("param_name"),
         )
+
+
+class CredentialError(Exception):
+    """An auth flow could not get credentials (login refused, token endpoint down, ...).
+
+    Messages never carry a secret: they name what failed and the upstream's error code.
+    """
 
 
 class MissingCredentials(Exception):
@@ -89,21 +96,158 @@ def choose_credentials(
     requirement: Sequence[Sequence[str]],
     schemes: Mapping[str, SchemeSpec],
     env: Mapping[str, str] | None = None,
-) -> StaticCredentials | None:
-    """Credentials for the first alternative whose env vars are all set.
+    flows: Mapping[str, httpx.Auth] | None = None,
+) -> httpx.Auth | None:
+    """Credentials for the first alternative that can be satisfied.
 
-    None when no auth is needed (no requirement, or `{}` allowed and no credentials set).
-    Raises `MissingCredentials` naming the env vars to set when auth is needed but absent.
+    A scheme is satisfied by a configured flow (login, OAuth2, SigV4, pass-through: they fetch
+    what they need themselves) or by its static env vars. A flow for "*" applies to every call,
+    on top of what the requirement picks. None when nothing is needed. Raises
+    `MissingCredentials` naming the env vars to set when auth is needed but absent.
     """
     env = os.environ if env is None else env
-    if not requirement:
-        return None
-    for alternative in requirement:
-        picked = [schemes[name] for name in alternative]
-        if picked and all(env.get(var) for scheme in picked for var in scheme.env):
-            return StaticCredentials(picked, env)
-    if any(len(alternative) == 0 for alternative in requirement):
-        return None  # anonymous access is allowed and nothing better is configured
-    raise MissingCredentials(
-        [[var for name in alt for var in schemes[name].env] for alt in requirement]
-    )
+    flows = flows or {}
+    everywhere = flows.get("*")
+    chosen: httpx.Auth | None = None
+    if requirement:
+        for alternative in requirement:
+            picked = [schemes[name] for name in alternative if name in schemes]
+            if not picked:
+                continue
+            static = [s for s in picked if s.name not in flows]
+            if all(env.get(var) for scheme in static for var in scheme.env):
+                parts: list[httpx.Auth] = []
+                if static:
+                    parts.append(StaticCredentials(static, env))
+                parts.extend(flows[s.name] for s in picked if s.name in flows)
+                chosen = parts[0] if len(parts) == 1 else CombinedAuth(parts)
+                break
+        else:
+            if not any(len(alternative) == 0 for alternative in requirement) and everywhere is None:
+                raise MissingCredentials(
+                    [[var for name in alt for var in schemes[name].env] for alt in requirement]
+                )
+    if everywhere is not None:
+        return everywhere if chosen is None else CombinedAuth([chosen, everywhere])
+    return chosen
+
+
+class CombinedAuth(httpx.Auth):
+    """Several auth flows on one request, in order (e.g. an API key plus a session token)."""
+
+    def __init__(self, parts: Sequence[httpx.Auth]) -> None:
+        self.parts = list(parts)
+        self.requires_request_body = any(p.requires_request_body for p in self.parts)
+        self.requires_response_body = any(p.requires_response_body for p in self.parts)
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        # Each part may send requests of its own first (a login, a token fetch): those go out
+        # as they come; a part is done preparing when it hands back the real request. Only the
+        # last part sees the real response (and may retry once on a 401).
+        for part in self.parts[:-1]:
+            flow = part.async_auth_flow(request)
+            outgoing = await flow.__anext__()
+            while outgoing is not request:
+                response = yield outgoing
+                outgoing = await flow.asend(response)
+            await flow.aclose()
+        flow = self.parts[-1].async_auth_flow(request)
+        outgoing = await flow.__anext__()
+        while True:
+            response = yield outgoing
+            try:
+                outgoing = await flow.asend(response)
+            except StopAsyncIteration:
+                return
+
+    def secrets(self) -> list[str]:
+        return [s for p in self.parts for s in _secrets_of(p)]
+
+
+def build_flows(
+    entries: Sequence[Mapping[str, Any]], upstream: Any, operations: Mapping[str, Any]
+) -> dict[str, httpx.Auth]:
+    """The catalog's auth flows as httpx.Auth objects, by security scheme name ("*": all).
+
+    Flows are long-lived: they cache tokens across calls (and warm Lambda invocations).
+    """
+    if not entries:
+        return {}
+    from adaptgen.runtime import flows as kinds
+    from adaptgen.runtime.secrets import SecretResolver
+
+    secrets = SecretResolver()
+    built: dict[str, httpx.Auth] = {}
+    for entry in entries:
+        config = entry["config"]
+        kind = entry["kind"]
+        if kind == "login":
+            built[entry["scheme"]] = kinds.SessionLoginAuth(
+                _login_request(config, upstream, operations[config["operation"]], secrets),
+                config["token"],
+                config["apply"],
+                expires_path=config.get("expires_in"),
+                ttl=float(config.get("ttl") or 3600),
+                secrets=secrets,
+            )
+        elif kind == "oauth2_client_credentials":
+            built[entry["scheme"]] = kinds.OAuth2ClientCredentialsAuth(
+                config["token_url"],
+                config["client_id"],
+                config["client_secret"],
+                scopes=config.get("scopes") or (),
+                audience=config.get("audience"),
+                auth_method=config.get("auth_method", "basic"),
+                secrets=secrets,
+            )
+        elif kind == "sigv4":
+            built[entry["scheme"]] = kinds.SigV4Auth(
+                config["service"], config["region"], assume_role=config.get("assume_role")
+            )
+        elif kind == "passthrough":
+            built[entry["scheme"]] = kinds.PassThroughAuth(
+                header=config.get("header", "Authorization"),
+                scheme=config.get("scheme", "Bearer"),
+                exchange=config.get("exchange"),
+                secrets=secrets,
+            )
+    return built
+
+
+def _login_request(config: Mapping[str, Any], upstream: Any, operation: Any, secrets: Any) -> Any:
+    """A closure building the login request from the spec's login operation."""
+    by_api_name = {p.api_name: (p.arg or p.name) for p in operation.params}
+
+    def login() -> httpx.Request:
+        body = secrets.render(config.get("body") or {})
+        arguments = {by_api_name.get(k, k): v for k, v in body.items()}
+        return upstream.build_request(operation, arguments)
+
+    return login
+
+
+def _auth_errors() -> tuple[type[Exception], ...]:
+    errors: list[type[Exception]] = [CredentialError]
+    try:  # the flows module brings botocore only when a flow needs it
+        from adaptgen.runtime.flows import AuthError
+        from adaptgen.runtime.secrets import SecretError
+
+        errors += [AuthError, SecretError]
+    except ImportError:  # pragma: no cover - flows are part of the runtime
+        pass
+    return tuple(errors)
+
+
+def secrets_of(auth: httpx.Auth | None) -> list[str]:
+    """Secret values an auth flow holds (for redaction)."""
+    return [] if auth is None else _secrets_of(auth)
+
+
+def _secrets_of(auth: httpx.Auth) -> list[str]:
+    getter = getattr(auth, "secrets", None)
+    return list(getter()) if callable(getter) else []
+
+
+AUTH_ERRORS = _auth_errors()

@@ -17,10 +17,11 @@ from fastmcp.tools.function_tool import FunctionTool
 from mcp.types import TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
-from adaptgen.runtime.auth import SchemeSpec
+from adaptgen.runtime.auth import SchemeSpec, build_flows
+from adaptgen.runtime.chain import ChainError, run_chain
 from adaptgen.runtime.paginate import PaginationSpec
 from adaptgen.runtime.results import Outcome, run_operation
-from adaptgen.runtime.shape import ShapeSpec, to_json
+from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
 from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,7 +37,11 @@ class GeneratedApi:
         self.catalog = catalog
         self.name: str = api["name"]
         self._tools = {tool["name"]: tool for tool in catalog["tools"]}
-        self._operations = {name: Operation.from_dict(tool) for name, tool in self._tools.items()}
+        self._operations = {
+            name: Operation.from_dict(tool)
+            for name, tool in self._tools.items()
+            if "upstream" in tool
+        }
         self._shapes = {
             name: ShapeSpec.from_dict(tool.get("shape")) for name, tool in self._tools.items()
         }
@@ -52,6 +57,7 @@ class GeneratedApi:
             schemes=schemes,
             security=api.get("security", []),
         )
+        self.upstream.flows = build_flows(api.get("auth", []), self.upstream, self._operations)
         # Called with (tool name, Outcome) after every successful call: audit, benchmarks.
         self.observers: list[Callable[[str, Outcome], None]] = []
         self.server = FastMCP(name=api["title"], instructions=_instructions(api))
@@ -99,7 +105,10 @@ class GeneratedApi:
 
     async def call(self, name: str, /, **arguments: Any) -> ToolResult:
         """Run tool `name`: upstream request(s), paging and shaping; the result the agent reads."""
-        outcome = await self.run(name, arguments)
+        if "chain" in self._tools[name]:
+            outcome = await self.run_chain(name, arguments)
+        else:
+            outcome = await self.run(name, arguments)
         if "output_schema" in self._tools[name]:
             return to_structured_result(outcome.data, text_too=self._client_needs_text())
         return to_result(outcome.data)
@@ -118,6 +127,31 @@ class GeneratedApi:
         except Exception:  # noqa: BLE001 - no request context: be generous
             return True
         return not version or str(version) < STRUCTURED_CONTENT_SINCE
+
+    async def run_chain(self, name: str, arguments: dict[str, Any]) -> Outcome:
+        """A composite tool: its steps, then the shaped output."""
+        entry = self._tools[name]
+        # Declared but not given: None, so the steps leave that argument out.
+        declared = entry["input_schema"].get("properties", {})
+        inputs = {k: arguments.get(k, declared[k].get("default")) for k in declared}
+        try:
+            done = await run_chain(name, entry["chain"], inputs, self.upstream, self._operations)
+        except ChainError as exc:
+            raise ToolError(str(exc)) from None
+        spec = self._shapes[name]
+        fitted = fit(select(done.data, spec, whole_response=True), spec.max_tokens, reserve=60)
+        data = fitted.data
+        if fitted.cuts:
+            note = f"Cut to fit the {spec.max_tokens}-token budget."
+            data = (
+                {**data, "_note": note}
+                if isinstance(data, dict)
+                else {"items": data, "_note": note}
+            )
+        outcome = Outcome(data, done.upstream_bytes, done.upstream_calls)
+        for observe in self.observers:
+            observe(name, outcome)
+        return outcome
 
     async def run(self, name: str, arguments: dict[str, Any]) -> Outcome:
         """Like `call`, returning the shaped data and upstream figures (for benchmarks, audit)."""

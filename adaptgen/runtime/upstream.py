@@ -17,7 +17,13 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from adaptgen.runtime.auth import MissingCredentials, SchemeSpec, choose_credentials
+from adaptgen.runtime.auth import (
+    AUTH_ERRORS,
+    MissingCredentials,
+    SchemeSpec,
+    choose_credentials,
+    secrets_of,
+)
 
 DEFAULT_TIMEOUT = 30.0
 ERROR_EXCERPT_CHARS = 300
@@ -108,6 +114,8 @@ class Upstream:
         security: Sequence[Sequence[str]],
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        # Auth flows by security scheme name ("*": every call); set by the server wiring.
+        self.flows: dict[str, httpx.Auth] = {}
         self.spec_base_url = base_url
         self.env_prefix = env_prefix
         self.schemes = dict(schemes)
@@ -152,12 +160,14 @@ class Upstream:
         *,
         paging: Mapping[str, Any] | None = None,
         url: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Request:
         """The HTTP request for `op` with these arguments (None means: not sent).
 
         `paging` adds query parameters by their upstream names; `url` (a next-page link the
-        upstream gave) replaces the path and query.
+        upstream gave) replaces the path and query; `headers` are added as given.
         """
+        extra_headers = headers
         base = self.base_url
         if not urlsplit(base).scheme:
             raise UpstreamError(
@@ -199,6 +209,7 @@ class Upstream:
                     whole_body = value
         if cookies:
             headers["Cookie"] = "; ".join(cookies)
+        headers.update(extra_headers or {})
         for name, value in (paging or {}).items():
             query = [(k, v) for k, v in query if k != name]
             query.append((name, _scalar(value)))
@@ -249,27 +260,31 @@ class Upstream:
         *,
         paging: Mapping[str, Any] | None = None,
         url: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> UpstreamResponse:
         """Send `op`; a non-2xx answer or a transport failure raises `UpstreamError`."""
-        request = self.build_request(op, arguments, paging=paging, url=url)
+        request = self.build_request(op, arguments, paging=paging, url=url, headers=headers)
         requirement = op.security if op.security is not None else self.security
         try:
-            auth = choose_credentials(requirement, self.schemes)
+            auth = choose_credentials(requirement, self.schemes, flows=self.flows)
         except MissingCredentials as exc:
             raise UpstreamError(str(exc)) from None
-        secrets = auth.secrets() if auth else []
         where = f"{op.method} {op.path}"
         try:
             response = await self._client().send(request, auth=auth or httpx.USE_CLIENT_DEFAULT)
+        except AUTH_ERRORS as exc:
+            # A login/token fetch that failed: its message is already secret-free, and the
+            # redaction below is a second guard.
+            raise UpstreamError(_redact(f"{where}: {exc}", secrets_of(auth))) from None
         except httpx.TimeoutException:
             raise UpstreamError(f"{where}: upstream timed out after {self.timeout():g}s") from None
         except httpx.HTTPError as exc:
             origin = _origin(self.base_url)
             kind = type(exc).__name__
             raise UpstreamError(
-                _redact(f"{where}: cannot reach {origin} ({kind})", secrets)
+                _redact(f"{where}: cannot reach {origin} ({kind})", secrets_of(auth))
             ) from None
-        return _decode(response, where, secrets)
+        return _decode(response, where, secrets_of(auth))
 
 
 def _decode(response: httpx.Response, where: str, secrets: list[str]) -> UpstreamResponse:

@@ -17,25 +17,6 @@ api = GeneratedApi.from_catalog(__file__)
 mcp = api.server
 
 
-@api.tool("login")
-async def login(
-    username: str,
-    password: str,
-) -> ToolResult:
-    """Log in and obtain a session token. Exchanges a username and password for a session
-    token. Send the token in the `X-Session-Token` header on subsequent requests.
-
-    Args:
-        username: Required.
-        password: Required.
-    """
-    return await api.call(
-        "login",
-        username=username,
-        password=password,
-    )
-
-
 @api.tool("list_contacts")
 async def list_contacts(
     q: str | None = None,
@@ -720,6 +701,69 @@ async def search_records(
         q=q,
         type=type,
         limit=limit,
+    )
+
+
+@api.tool("open_deals_for_email")
+async def open_deals_for_email(
+    email: str,
+) -> ToolResult:
+    """Open deals of the contact with this email address, with the contact's name and company,
+    in one call (search, get contact, list deals).
+
+    Composite tool (hints): search_records -> get_contact -> list_contact_deals.
+
+    Args:
+        email: The contact's email address.
+    """
+    return await api.call(
+        "open_deals_for_email",
+        email=email,
+    )
+
+
+@api.tool("company_overview")
+async def company_overview(
+    company_id: int,
+) -> ToolResult:
+    """A company at a glance: its profile, its contacts and each contact's most recent
+    activities, in one call.
+
+    Composite tool (hints): get_company -> list_company_contacts -> list_contact_activities.
+
+    Args:
+        company_id: The company's id.
+    """
+    return await api.call(
+        "company_overview",
+        company_id=company_id,
+    )
+
+
+@api.tool("log_call_for_email")
+async def log_call_for_email(
+    email: str,
+    subject: str,
+    notes: str | None = None,
+    occurred_at: str | None = None,
+) -> ToolResult:
+    """Log a call with the contact who has this email address. Safe to retry: repeating the
+    same call (same email, subject, notes and time) never logs it twice.
+
+    Composite tool (hints): search_records -> log_activity.
+
+    Args:
+        email: The contact's email address.
+        subject: What the call was about.
+        notes: What was said.
+        occurred_at: When (ISO 8601).
+    """
+    return await api.call(
+        "log_call_for_email",
+        email=email,
+        subject=subject,
+        notes=notes,
+        occurred_at=occurred_at,
     )
 
 
