@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the sandbox CRM on 127.0.0.1")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8400)
+    sandbox.add_argument(
+        "--allow-api-key",
+        action="store_true",
+        help="also accept the static X-API-Key (default: every call needs a session login)",
+    )
     sandbox.set_defaults(func=_cmd_sandbox)
     return parser
 
@@ -147,8 +152,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from adaptgen.sandbox import serve
 
-    print(f"sandbox CRM on http://{args.host}:{args.port}/api/v1", file=sys.stderr)
-    serve(host=args.host, port=args.port)
+    serve(host=args.host, port=args.port, require_session=not args.allow_api_key)
     return 0
 
 

@@ -3,7 +3,9 @@
 1. `adaptgen build specs/crm.yaml` writes generated/crm/;
 2. `adaptgen sandbox` serves the legacy CRM on 127.0.0.1;
 3. `adaptgen serve generated/crm --transport http` serves MCP at /mcp, pointed at the sandbox;
-4. a real MCP client (fastmcp.Client over streamable HTTP) lists the tools and calls two.
+4. a real MCP client (fastmcp.Client over streamable HTTP) lists the tools and calls a few,
+   including a composite tool. The sandbox requires a session login for every call; the
+   generated server logs in by itself (the agent never sees a login step).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import time
 from pathlib import Path
 
 from fastmcp import Client
+
+from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,6 +65,10 @@ async def agent(url: str) -> None:
         print(f"\ncall get_contact {{'contact_id': {contact_id}}}:")
         result = await client.call_tool("get_contact", {"contact_id": contact_id})
         print(json.dumps(json.loads(result.content[0].text), indent=2))
+        email = page["items"][0]["email"]
+        print(f"\ncall open_deals_for_email {{'email': {email!r}}} (search -> get -> deals):")
+        result = await client.call_tool("open_deals_for_email", {"email": email})
+        print(json.dumps(json.loads(result.content[0].text), indent=2))
 
 
 def main() -> int:
@@ -70,10 +78,12 @@ def main() -> int:
     adaptgen = [sys.executable, "-m", "adaptgen"]
     subprocess.run([*adaptgen, "build", "specs/crm.yaml"], cwd=ROOT, check=True)
     sandbox_port, mcp_port = free_port(), free_port()
+    # The sandbox refuses its static API key: the generated server logs in by itself.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("CRM_")},
         "CRM_BASE_URL": f"http://127.0.0.1:{sandbox_port}/api/v1",
-        "CRM_API_KEY": "sandbox-key",
+        "CRM_USERNAME": SANDBOX_USERNAME,
+        "CRM_PASSWORD": SANDBOX_PASSWORD,
     }
     processes = []
     try:
