@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from adaptgen.errors import BuildWarning, InputError
 from adaptgen.hints import default_hints_path, load_hints
@@ -25,6 +26,7 @@ class BuildOptions:
     hints: Path | None = None  # None: `<spec stem>.hints.yaml` beside the spec, if present
     no_hints: bool = False  # ignore the hints file beside the spec (x-agent still counts)
     overlays: tuple[Path, ...] = ()  # OpenAPI Overlays, applied in order before anything else
+    arazzo: tuple[Path, ...] = ()  # Arazzo 1.0 documents; `<stem>.arazzo.yaml` is picked up too
     name: str | None = None
     allow_remote_refs: bool = False
     include_deprecated: bool = False
@@ -98,17 +100,48 @@ def generate(options: BuildOptions) -> BuildReport:
     hints_path = options.hints
     if hints_path is None and not options.no_hints and default_hints_path(options.spec).is_file():
         hints_path = default_hints_path(options.spec)
+    chains, arazzo_warnings = _arazzo_chains(options, spec)
     result = plan(
         spec,
         name,
         PlanOptions(
             include_deprecated=options.include_deprecated,
             hints=load_hints(hints_path, spec.source),
+            chains=chains,
         ),
         progress=options.progress,
     )
+    result.warnings.extend(arazzo_warnings)
     files = format_python(render(result.api))
     return BuildReport(result.api, options.out / name, files, sorted(set(result.warnings)))
+
+
+def _arazzo_chains(options: BuildOptions, spec: Any) -> tuple[dict, list[BuildWarning]]:
+    """Workflows of the Arazzo documents, as composite tools named after their workflowIds."""
+    paths = list(options.arazzo)
+    beside = options.spec.with_name(f"{options.spec.name.split('.')[0]}.arazzo.yaml")
+    if not paths and not options.no_hints and beside.is_file():
+        paths.append(beside)
+    if not paths:
+        return {}, []
+    from adaptgen.load.arazzo import load_arazzo
+
+    operation_ids = {
+        op["operationId"]
+        for item in (spec.document.get("paths") or {}).values()
+        if isinstance(item, dict)
+        for op in item.values()
+        if isinstance(op, dict) and isinstance(op.get("operationId"), str)
+    }
+    chains: dict[str, Any] = {}
+    warnings: list[BuildWarning] = []
+    for path in paths:
+        workflows = load_arazzo(path, spec_operation_ids=operation_ids)
+        warnings.extend(workflows.warnings)
+        for workflow_id, chain in workflows.chains.items():
+            where = workflows.source.location("/workflows")
+            chains[snake_case(workflow_id)] = (chain, where)
+    return chains, warnings
 
 
 def build(options: BuildOptions) -> BuildReport:

@@ -57,6 +57,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="OpenAPI Overlay 1.0/1.1 to apply first (repeatable, applied in order)",
     )
+    build.add_argument(
+        "--arazzo",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Arazzo 1.0 workflows to add as composite tools (repeatable; default: "
+        "<spec stem>.arazzo.yaml beside the spec, if it exists)",
+    )
     build.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
     build.add_argument("--name", help="server name (default: the spec's file stem)")
     build.add_argument(
@@ -104,6 +113,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             hints=args.hints,
             no_hints=args.no_hints,
             overlays=tuple(args.overlay),
+            arazzo=tuple(args.arazzo),
             name=args.name,
             allow_remote_refs=args.allow_remote_refs,
             include_deprecated=args.include_deprecated,

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
+from adaptgen.errors import InputError
 from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME, running
 from adaptgen.sandbox.server import serve_app
 
@@ -238,3 +239,52 @@ def test_fan_out_never_exceeds_its_concurrency(tmp_path, bound, monkeypatch):
         result = call(module, "fetch_all", {})
     assert result == {"ids": list(range(1, 13))}
     assert IN_FLIGHT["max"] == bound  # reached, never exceeded
+
+
+def test_arazzo_workflow_runs_as_a_tool(crm):
+    sandbox, module = crm
+    tools = {t.name: t for t in asyncio.run(_list(module))}
+    assert "deal_context" in tools
+    assert tools["deal_context"].input_schema["required"] == ["dealId"]
+    result = call(module, "deal_context", {"dealId": 5001})
+    deal = direct(sandbox, "/deals/5001")["data"]
+    assert result["deal"]["id"] == 5001
+    assert result["contact"]["id"] == deal["contact_id"]
+    assert len(result["latest_activities"]) <= 5
+    assert all(a["contact_id"] == deal["contact_id"] for a in result["latest_activities"])
+    assert "audit" not in json.dumps(result)  # the hints' default drops apply to chains too
+
+
+def test_arazzo_fixture_with_two_workflows_builds_and_runs(crm, tmp_path):
+    sandbox, _ = crm
+    # The fixture's companyOverview would clash with the hints' company_overview (a build
+    # error, tested below): these hints keep the login but declare no chains.
+    hints = yaml.safe_load((ROOT / "specs" / "crm.hints.yaml").read_text())
+    hints.pop("chains")
+    path = tmp_path / "no-chains.hints.yaml"
+    path.write_text(yaml.safe_dump(hints))
+    arazzo = ROOT / "tests" / "fixtures" / "arazzo" / "crm.arazzo.yaml"
+    with pytest.raises(InputError, match="chain 'company_overview' is declared twice"):
+        build(BuildOptions(spec=ROOT / "specs" / "crm.yaml", out=tmp_path, arazzo=(arazzo,)))
+    report = build(
+        BuildOptions(
+            spec=ROOT / "specs" / "crm.yaml",
+            out=tmp_path,
+            name="crm_arazzo",
+            hints=path,
+            arazzo=(arazzo,),
+        )
+    )
+    os.environ["CRM_ARAZZO_BASE_URL"] = sandbox.url
+    module = load_server_module(report.out_dir)
+    names = {c.name for c in report.api.chains}
+    assert {"open_deals_for_contact_email", "company_overview"} <= names
+    email = direct(sandbox, "/contacts/1001")["data"]["email"]
+    result = call(module, "open_deals_for_contact_email", {"email": email})
+    assert result["contactId"] == 1001
+    assert all(d["status"] == "open" for d in result["deals"])
+
+
+async def _list(module):
+    async with Client(module.mcp) as client:
+        return await client.list_tools()

@@ -82,6 +82,8 @@ def holds(
     left = _expression(match.group(1), scope)
     right = _literal(match.group(3))
     op = match.group(2)
+    if isinstance(left, str) and isinstance(right, str):
+        left, right = left.lower(), right.lower()  # Arazzo: string comparisons ignore case
     try:
         return {
             "==": left == right,
@@ -109,6 +111,10 @@ def references(value: Any) -> list[str]:
 
 
 def _expression(text: str, scope: Scope) -> Any:
+    if text.startswith(("$inputs.", "$steps.")) and "#" in text:
+        # Arazzo allows a JSON pointer after any value: `$steps.a.outputs.list#/0/id`.
+        head, _, pointer = text.partition("#")
+        return _pointer(_expression(head, scope), pointer, text)
     if text.startswith("$inputs."):
         return _dig(scope.inputs, text[len("$inputs.") :].split("."), text)
     if text.startswith("$steps."):

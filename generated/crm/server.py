@@ -767,5 +767,25 @@ async def log_call_for_email(
     )
 
 
+@api.tool("deal_context")
+async def deal_context(
+    dealId: int,
+) -> ToolResult:
+    """A deal with its primary contact and that contact's latest activities.
+
+    Everything needed before a call about a deal: the deal, who the contact is, and what
+    happened with them recently (three calls upstream, one for the agent).
+
+    Composite tool (arazzo:crm.arazzo.yaml#dealContext): get_deal -> get_contact -> list_contact_activities.
+
+    Args:
+        dealId: The deal's id.
+    """
+    return await api.call(
+        "deal_context",
+        dealId=dealId,
+    )
+
+
 if __name__ == "__main__":
     mcp.run()
