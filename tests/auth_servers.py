@@ -299,8 +299,9 @@ class SigV4Server:
 
 def _aws_query(raw: str) -> str:
     pairs = [part.partition("=") for part in raw.split("&") if part]
-    return "&".join(f"{quote(unquote(k), safe='-_.~')}={quote(unquote(v), safe='-_.~')}"
-                    for k, _, v in pairs)  # fmt: skip
+    return "&".join(
+        f"{quote(unquote(k), safe='-_.~')}={quote(unquote(v), safe='-_.~')}" for k, _, v in pairs
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ class Leaks:
             if record.exc_info:
                 text += "".join(traceback.format_exception(*record.exc_info))
             for secret in secrets:
-                assert secret not in text, f"{record.name} logged a secret: {text[:200]}"
+                assert secret not in text, f"{record.name} logged: {redact(text, secrets)[:300]}"
         for error in self.errors:
             for secret in secrets:
                 assert secret not in str(error) and secret not in repr(error)
@@ -203,6 +203,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_env_references_resolve_render_and_fail_by_name(leaks: Leaks) -> None:
+    leaks.http = False
     env = {"CRM_USER": "agent", "CRM_PASSWORD": "pw-from-env-1234"}
     leaks.watch("pw-from-env-1234")
     secrets = SecretResolver(env=env)
@@ -211,7 +212,10 @@ def test_env_references_resolve_render_and_fail_by_name(leaks: Leaks) -> None:
     assert secrets.resolve("Basic ${env:CRM_USER}:${env:CRM_PASSWORD}") == (
         "Basic agent:pw-from-env-1234"
     )
-    template = {"auth": {"user": "${env:CRM_USER}", "pw": "${env:CRM_PASSWORD}"}, "n": [1, "x"]}
+    template: dict[str, Any] = {
+        "auth": {"user": "${env:CRM_USER}", "pw": "${env:CRM_PASSWORD}"},
+        "n": [1, "x"],
+    }
     rendered = secrets.render(template)
     assert rendered == {"auth": {"user": "agent", "pw": "pw-from-env-1234"}, "n": [1, "x"]}
     assert template["auth"]["pw"] == "${env:CRM_PASSWORD}"  # a copy: the template is untouched
@@ -225,10 +229,10 @@ def test_env_references_resolve_render_and_fail_by_name(leaks: Leaks) -> None:
     with pytest.raises(SecretError, match="unknown secret reference"):
         secrets.resolve("${vault:x}")
     leaks.watch_repr(secrets)
-    leaks.http = False
 
 
 def test_aws_secrets_manager_references_are_cached(aws: None, leaks: Leaks) -> None:
+    leaks.http = False
     sm = boto3.client("secretsmanager", region_name=REGION)
     document = {"username": "svc", "password": "json-pa55word", "port": 5432}
     with leaks.setup():
@@ -269,7 +273,6 @@ def test_aws_secrets_manager_references_are_cached(aws: None, leaks: Leaks) -> N
     # Without an injected client, boto3's own region and credential chain are used.
     assert SecretResolver().resolve("${aws-sm:crm/api-key}") == "plain-secret-value"
     leaks.watch_repr(secrets)
-    leaks.http = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,6 +314,7 @@ def test_session_login_happens_once_for_many_calls(crm: Any, leaks: Leaks) -> No
     async def calls() -> list[httpx.Response]:
         async with client(flow) as http, client(fresh) as other:
             one_by_one = [await http.get(f"{crm.url}/contacts?per_page=1") for _ in range(10)]
+            assert len(logins(crm)) == 1
             # A fresh flow hit by 10 concurrent calls before it has any token: one login.
             together = await asyncio.gather(
                 *(other.get(f"{crm.url}/contacts?per_page=1") for _ in range(10))
@@ -319,7 +323,7 @@ def test_session_login_happens_once_for_many_calls(crm: Any, leaks: Leaks) -> No
 
     responses = run(calls())
     assert [r.status_code for r in responses] == [200] * 20
-    assert len(logins(crm)) == 2  # one per flow instance
+    assert len(logins(crm)) == 2  # one per flow instance, however its calls arrive
     tokens = {r["headers"]["x-session-token"] for r in api_calls(crm)}
     assert len(tokens) == 2 and all(r["status"] == 200 for r in crm.request_log)
 
@@ -430,8 +434,9 @@ def test_session_token_goes_where_apply_says(
             return answers
 
     answers = run(calls())
-    assert [a.json() for a in answers] == [{"kind": "session", "subject": "agent",
-                                            "audience": None, "via": via}] * 4  # fmt: skip
+    assert [a.json() for a in answers] == [
+        {"kind": "session", "subject": "agent", "audience": None, "via": via}
+    ] * 4
     assert idp.server.logins == 2
     if via == "query":
         # httpx logs request URLs at INFO; the log guard masks the token in them.
@@ -489,14 +494,19 @@ def test_client_credentials_fetches_one_token_for_many_calls(idp: IdP, leaks: Le
     flow, fresh = client_credentials(idp), client_credentials(idp)
     leaks.watch_repr(flow, fresh)
     assert run(get_data(flow, idp, 10))[0] == {
-        "kind": "client", "subject": CLIENT_ID, "audience": "https://crm.internal", "via": "bearer"
-    }  # fmt: skip
+        "kind": "client",
+        "subject": CLIENT_ID,
+        "audience": "https://crm.internal",
+        "via": "bearer",
+    }
     run(get_data(fresh, idp, 10, together=True))
     assert idp.server.issued == 2  # one per flow instance, concurrent or not
     form = idp.server.token_requests[0]["form"]
     assert form == {
-        "grant_type": "client_credentials", "scope": "read", "audience": "https://crm.internal"
-    }  # fmt: skip
+        "grant_type": "client_credentials",
+        "scope": "read",
+        "audience": "https://crm.internal",
+    }
 
 
 def test_client_credentials_refreshes_before_expiry(idp: IdP, leaks: Leaks) -> None:
@@ -707,7 +717,7 @@ def test_assume_role_per_caller_with_session_name_and_tags(
                 "Missing": "no_such_claim",
             },
             "duration": 900,
-        },  # fmt: skip
+        },
         session=session,
         clock=clock,
     )
@@ -847,8 +857,12 @@ def test_token_exchange_is_cached_per_caller_token(idp: IdP, leaks: Leaks) -> No
         bob = await as_(Caller(token=BOB_TOKEN), 3)
         await as_(ALICE, 3)
         assert {a["subject"] for a in alice} == {"alice"} and bob[0]["subject"] == "bob"
-        assert alice[0] == {"kind": "exchanged", "subject": "alice",
-                            "audience": "https://crm.internal", "via": "bearer"}  # fmt: skip
+        assert alice[0] == {
+            "kind": "exchanged",
+            "subject": "alice",
+            "audience": "https://crm.internal",
+            "via": "bearer",
+        }
         assert idp.server.issued == 2  # one exchange per caller token
         idp.clock.advance(3600 - 30)  # exchanged tokens are dropped 30 s before they expire
         await as_(ALICE)
@@ -897,10 +911,10 @@ def test_token_exchange_errors(idp: IdP, leaks: Leaks) -> None:
 
 
 def test_flows_refuse_a_sync_client(idp: IdP, leaks: Leaks) -> None:
+    leaks.http = False
     with pytest.raises(TypeError, match="needs an httpx.AsyncClient"):
         httpx.Client(auth=client_credentials(idp), trust_env=False).get(f"{idp.url}/data")
     assert idp.server.data_requests == []  # nothing was sent unauthenticated
-    leaks.http = False
 
 
 def test_redact() -> None:

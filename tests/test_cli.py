@@ -17,7 +17,7 @@ def test_build_report_names_everything_a_reviewer_needs(tmp_path, capsys):
     assert main(["build", str(ROOT / "specs" / "crm.yaml"), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"built {tmp_path}/crm/ from crm.yaml (OpenAPI 3.0.3)" in out
-    assert "tools: 22" in out and "get_contact" in out and "GET /contacts/{contactId}" in out
+    assert "tools: 23" in out and "get_contact" in out and "GET /contacts/{contactId}" in out
     assert "skipped operations: 3" in out
     assert "login (POST /auth/login): called by the session-login flow, never by the agent" in out
     assert (

@@ -105,7 +105,7 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
     assert "export_contacts" not in tools  # deprecated
     assert "logout" not in tools  # excluded by hints
     assert "login" not in tools  # the runtime logs in; the agent never does
-    assert len(tools) == 22
+    assert len(tools) == 23
     assert tools["get_contact"].annotations.read_only_hint is True
     assert tools["delete_contact"].annotations.destructive_hint is True
     assert tools["get_contact"].input_schema["required"] == ["contact_id"]
@@ -174,7 +174,7 @@ def test_mcp_inspector_cli_over_stdio(sandbox):
     ]
     server = [sys.executable, "-m", "adaptgen", "serve", str(GOLDEN)]
     listed = _inspector(*server, "--method", "tools/list", env_args=env_args)
-    assert len(listed["tools"]) == 22
+    assert len(listed["tools"]) == 23
     called = _inspector(
         *server,
         "--method",

@@ -174,7 +174,7 @@ def test_include_exclude_by_tag_and_path(tmp_path):
         "include: {tags: [Contacts, Search]}\nexclude: {paths: ['/contacts/*/activities']}\n",
     )
     api = generate(BuildOptions(spec=SPEC, out=tmp_path, hints=hints)).api
-    names = {t.name for t in api.tools}
+    names = {t.name for t in api.tools if not t.hidden}
     assert "get_contact" in names and "search_records" in names
     assert "list_deals" not in names and "list_contact_activities" not in names
     reasons = {s.operation_id: s.reason for s in api.skipped}
