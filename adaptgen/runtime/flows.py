@@ -27,7 +27,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
 import httpx
@@ -42,6 +42,9 @@ from adaptgen.runtime.secrets import (
     register_secret_source,
 )
 from adaptgen.runtime.secrets import redact as _redact
+
+if TYPE_CHECKING:  # boto3 is imported only when a SigV4 flow first needs it (it is slow)
+    import boto3
 
 __all__ = [
     "AuthError",
@@ -257,8 +260,9 @@ def _reason(data: Any, text: str) -> str:
             parts = [error.get("code"), error.get("message")]
             return " ".join(str(p) for p in parts if isinstance(p, str))
         for key in ("message", "detail", "error_description"):
-            if isinstance(data.get(key), str):
-                return data[key]
+            value = data.get(key)
+            if isinstance(value, str):
+                return value
     return " ".join(text.split())
 
 
@@ -575,7 +579,7 @@ class SigV4Auth(_Flow):
         region: str,
         *,
         assume_role: Mapping[str, Any] | None = None,
-        session: Any = None,
+        session: boto3.session.Session | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
         if assume_role is not None and not assume_role.get("role_arn"):
@@ -617,7 +621,7 @@ class SigV4Auth(_Flow):
 
     # -- credentials -------------------------------------------------------------------------
 
-    def _boto_session(self) -> Any:
+    def _boto_session(self) -> boto3.session.Session:
         if self._session is None:
             import boto3
 

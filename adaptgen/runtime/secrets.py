@@ -209,6 +209,7 @@ class SecretResolver:
 _quiet: ContextVar[bool] = ContextVar("adaptgen_quiet_aws", default=False)
 _sources: list[weakref.WeakMethod[Callable[[], list[str]]]] = []
 _sources_lock = threading.Lock()
+_scanned_loggers = -1  # size of the logger registry at the last scan
 # Loggers known to write request URLs, response headers/bodies or signed canonical requests.
 GUARDED_NAMESPACES = ("httpx", "httpcore", "botocore", "boto3", "urllib3", "s3transfer")
 GUARDED_LOGGERS = (
@@ -233,7 +234,7 @@ def register_secret_source(source: Callable[[], list[str]]) -> None:
     """Have the log guard redact whatever `source()` returns (a bound method, held weakly)."""
     with _sources_lock:
         _sources[:] = [ref for ref in _sources if ref() is not None]
-        _sources.append(weakref.WeakMethod(source))  # type: ignore[arg-type]
+        _sources.append(weakref.WeakMethod(source))
 
 
 def _live_secrets() -> list[str]:
@@ -285,9 +286,12 @@ _GUARD = _LogGuard()
 def guard_logs() -> None:
     """Install the log guard on the third-party loggers that can carry secrets (idempotent).
 
-    Logger filters are not inherited by child loggers, so each known logger gets its own; the
-    scan is repeated (cheaply) whenever we call AWS, as botocore creates loggers on import.
+    Logger filters are not inherited by child loggers, so each known logger gets its own. The
+    scan repeats only when loggers were added since (botocore creates them on import).
     """
+    global _scanned_loggers
+    if len(logging.root.manager.loggerDict) == _scanned_loggers:
+        return
     with _sources_lock:
         names = set(GUARDED_LOGGERS)
         names.update(
@@ -299,3 +303,4 @@ def guard_logs() -> None:
             logger = logging.getLogger(name)
             if _GUARD not in logger.filters:
                 logger.addFilter(_GUARD)
+        _scanned_loggers = len(logging.root.manager.loggerDict)
