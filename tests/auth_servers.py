@@ -5,30 +5,24 @@
   It counts every token it issues and records how each client authenticated.
 * `SigV4Server`: an endpoint that *verifies* AWS Signature V4 the way AWS does: it rebuilds the
   request from what arrived on the wire and recomputes the signature with the known secret key.
-* `serve_with_lifespan`: like `adaptgen.sandbox.server.serve_app`, for apps (a FastMCP HTTP app)
-  that need their lifespan to run.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import re
 import secrets
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus
 
-import uvicorn
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -36,7 +30,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
@@ -302,34 +295,3 @@ def _aws_query(raw: str) -> str:
     return "&".join(
         f"{quote(unquote(k), safe='-_.~')}={quote(unquote(v), safe='-_.~')}" for k, _, v in pairs
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Serving an app that needs its lifespan (FastMCP's HTTP app)
-# --------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def serve_with_lifespan(app: ASGIApp) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 with lifespan events in a thread; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("MCP test server did not start")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()

@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from auth_servers import ACCESS_TOKEN_TYPE, SigV4Server, TokenServer, serve_with_lifespan
+from auth_servers import ACCESS_TOKEN_TYPE, SigV4Server, TokenServer
 
 from adaptgen.runtime.flows import (
     AuthError,
@@ -820,7 +820,7 @@ def test_pass_through_takes_the_token_of_the_incoming_mcp_request(idp: IdP, leak
         return (await get_data(flow, idp))[0]
 
     app = mcp.http_app(stateless_http=True, json_response=True)
-    with serve_with_lifespan(app) as base:
+    with serve_app(app, lifespan=True) as base:
 
         async def session() -> Any:
             async with Client(f"{base}/mcp", auth=ALICE_TOKEN) as mcp_client:

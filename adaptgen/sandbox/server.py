@@ -76,12 +76,13 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, **create_app_kwarg
 
 
 @contextlib.contextmanager
-def serve_app(app: ASGIApp, port: int = 0) -> Iterator[str]:
+def serve_app(app: ASGIApp, port: int = 0, *, lifespan: bool = False) -> Iterator[str]:
     """Serve any ASGI ``app`` on 127.0.0.1 in a background thread for the ``with`` block.
 
     ``port=0`` picks a free port. Blocks until the server accepts connections, yields its base
     URL (``http://127.0.0.1:PORT``, no trailing slash) and shuts the server down on exit. Safe
-    to use repeatedly (and concurrently) in one process.
+    to use repeatedly (and concurrently) in one process. ``lifespan=True`` runs the app's
+    startup/shutdown (FastMCP's HTTP app needs it).
     """
     # Bind the socket ourselves: we learn the real port for port=0 without racing uvicorn.
     # proto must be IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets
@@ -98,7 +99,7 @@ def serve_app(app: ASGIApp, port: int = 0) -> Iterator[str]:
         app,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan="on" if lifespan else "off",
         ws="none",
         timeout_graceful_shutdown=1,
     )
