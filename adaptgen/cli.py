@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from types import ModuleType
 
 from adaptgen import __version__
 from adaptgen.errors import AdaptgenError, InputError
+from adaptgen.runtime.governance.policy import PolicyError
 
 PROGRESS_THRESHOLD = 50  # operations; smaller specs build faster than a progress bar draws
 
@@ -27,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AdaptgenError as exc:
         print(f"adaptgen: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except PolicyError as exc:
+        print(f"adaptgen: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -84,7 +89,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--policy", type=Path, help="governance policy file (default: $<NAME>_POLICY, or safe)"
+    )
     serve.set_defaults(func=_cmd_serve)
+
+    proxy = commands.add_parser("proxy", help="run the governance layer in front of any MCP server")
+    proxy.add_argument(
+        "--upstream", required=True, help="an MCP server URL, or a command that starts one (stdio)"
+    )
+    proxy.add_argument("--policy", type=Path, help="governance policy file (default: safe)")
+    proxy.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    proxy.add_argument("--host", default="127.0.0.1")
+    proxy.add_argument("--port", type=int, default=8001)
+    proxy.set_defaults(func=_cmd_proxy)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
     schema.add_argument("which", choices=("hints",))
@@ -140,6 +158,8 @@ def load_server_module(folder: Path) -> ModuleType:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    if args.policy is not None:
+        os.environ["ADAPTGEN_POLICY"] = str(args.policy)
     module = load_server_module(args.server)
     if args.transport == "stdio":
         module.mcp.run(transport="stdio", show_banner=False)
@@ -147,6 +167,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         module.mcp.run(
             transport="http", host=args.host, port=args.port, path="/mcp", show_banner=False
         )
+    return 0
+
+
+def _cmd_proxy(args: argparse.Namespace) -> int:
+    from adaptgen.runtime.governance.policy import PolicyError
+    from adaptgen.runtime.governance.proxy import build_proxy
+
+    try:
+        server = build_proxy(args.upstream, args.policy)
+    except (PolicyError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    if args.transport == "stdio":
+        server.run(transport="stdio", show_banner=False)
+    else:
+        server.run(transport="http", host=args.host, port=args.port, path="/mcp", show_banner=False)
     return 0
 
 

@@ -78,6 +78,22 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(10)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def operator_policy():
+    """Functional tests run generated servers under a trusted operator's policy.
+
+    The governance stack stays on (it is what ships); tests of governance itself set
+    `<NAME>_POLICY`, which wins over `ADAPTGEN_POLICY`.
+    """
+    previous = os.environ.get("ADAPTGEN_POLICY")
+    os.environ["ADAPTGEN_POLICY"] = str(ROOT / "tests" / "fixtures" / "policies" / "operator.yaml")
+    yield
+    if previous is None:
+        os.environ.pop("ADAPTGEN_POLICY", None)
+    else:
+        os.environ["ADAPTGEN_POLICY"] = previous
+
+
 @pytest.fixture
 def prism_for():
     """Start Prism mocking a spec on 127.0.0.1; returns its base URL; stopped after the test."""

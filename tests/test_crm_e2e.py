@@ -171,6 +171,8 @@ def test_mcp_inspector_cli_over_stdio(sandbox):
         f"CRM_USERNAME={SANDBOX_USERNAME}",
         "-e",
         f"CRM_PASSWORD={SANDBOX_PASSWORD}",
+        "-e",
+        f"ADAPTGEN_POLICY={os.environ['ADAPTGEN_POLICY']}",
     ]
     server = [sys.executable, "-m", "adaptgen", "serve", str(GOLDEN)]
     listed = _inspector(*server, "--method", "tools/list", env_args=env_args)

@@ -19,6 +19,7 @@ from mcp.types import Tool as MCPTool
 
 from adaptgen.runtime.auth import SchemeSpec, build_flows
 from adaptgen.runtime.chain import ChainError, run_chain
+from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.paginate import PaginationSpec
 from adaptgen.runtime.results import Outcome, run_operation
 from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
@@ -61,6 +62,14 @@ class GeneratedApi:
         # Called with (tool name, Outcome) after every successful call: audit, benchmarks.
         self.observers: list[Callable[[str, Outcome], None]] = []
         self.server = FastMCP(name=api["title"], instructions=_instructions(api))
+        # The governance stack is on unless the operator turns it off (benchmarks do).
+        self.governance: Governance | None = None
+        if os.environ.get("ADAPTGEN_GOVERNANCE", "on").lower() != "off":
+            self.governance = Governance.from_env(
+                self.name, api["env_prefix"], pii_fields=_pii_fields(catalog["tools"])
+            )
+            for middleware in self.governance.middleware():
+                self.server.add_middleware(middleware)
         surface = api.get("surface") or {}
         if surface.get("mode") == "search":
             # Huge APIs: tools/list shows a BM25 search tool and a call proxy (plus pinned
@@ -187,6 +196,19 @@ class GeneratedTool(FunctionTool):
         if tool.meta == {"fastmcp": {"tags": []}}:
             tool.meta = None
         return tool
+
+
+def _pii_fields(tools: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """PII JSONPaths per tool, in terms of the result the agent gets."""
+    fields: dict[str, list[str]] = {}
+    for tool in tools:
+        paths = tool.get("pii") or []
+        if tool.get("pagination"):
+            # Item-relative (`$.email`) inside the paginated envelope's items.
+            paths = ["$.items[*]" + p[1:] for p in paths]
+        if paths:
+            fields[tool["name"]] = list(paths)
+    return fields
 
 
 def _lenient(arguments: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from adaptgen.runtime.auth import (
     choose_credentials,
     secrets_of,
 )
+from adaptgen.runtime.governance import telemetry
+from adaptgen.runtime.governance.state import UPSTREAM_STATUSES
 
 DEFAULT_TIMEOUT = 30.0
 ERROR_EXCERPT_CHARS = 300
@@ -270,8 +272,16 @@ class Upstream:
         except MissingCredentials as exc:
             raise UpstreamError(str(exc)) from None
         where = f"{op.method} {op.path}"
+        target = request.url
         try:
-            response = await self._client().send(request, auth=auth or httpx.USE_CLIENT_DEFAULT)
+            with telemetry.upstream_span(op.method, op.path, target.host, target.port) as span:
+                # W3C trace context goes upstream, so its logs join this trace.
+                telemetry.inject_trace_context(request.headers)
+                response = await self._client().send(request, auth=auth or httpx.USE_CLIENT_DEFAULT)
+                span.set_attribute("http.response.status_code", response.status_code)
+                statuses = UPSTREAM_STATUSES.get()
+                if statuses is not None:
+                    statuses.append(response.status_code)
         except AUTH_ERRORS as exc:
             # A login/token fetch that failed: its message is already secret-free, and the
             # redaction below is a second guard.

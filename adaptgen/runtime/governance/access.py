@@ -1,0 +1,127 @@
+"""Access decisions: which tools a caller sees, and whether a call may go through.
+
+Rules grant tool-name globs to groups, scopes or users; a matching `deny` always wins; a tool
+that is not read-only needs a rule granting `writes`, a destructive one a rule granting
+`destructive`. Optional Cedar policies (cedarpy) are checked on top: both must allow.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adaptgen.runtime.governance.policy import AccessPolicy, AccessRule
+from adaptgen.runtime.identity import Caller
+
+
+@dataclass(frozen=True)
+class ToolFacts:
+    """What access rules look at about a tool."""
+
+    name: str
+    read_only: bool
+    destructive: bool
+
+    @classmethod
+    def of(cls, tool: Any) -> ToolFacts:
+        """From a FastMCP Tool (its MCP annotations; absent hints mean 'may write')."""
+        annotations = getattr(tool, "annotations", None)
+        read_only = bool(getattr(annotations, "read_only_hint", None))
+        destructive = bool(getattr(annotations, "destructive_hint", None))
+        return cls(tool.name, read_only, destructive and not read_only)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """allow or deny, with the reason recorded in the audit line."""
+
+    allowed: bool
+    reason: str
+
+    def __str__(self) -> str:
+        return "allow" if self.allowed else f"deny: {self.reason}"
+
+
+class AccessControl:
+    """Evaluates an AccessPolicy for callers and tools."""
+
+    def __init__(self, policy: AccessPolicy, base_dir: Path | None = None) -> None:
+        self.policy = policy
+        self._cedar = _load_cedar(policy, base_dir) if policy.cedar else None
+
+    def decide(self, caller: Caller, tool: ToolFacts) -> Decision:
+        """Whether `caller` may see and call `tool`."""
+        rules = [r for r in self.policy.rules if _applies(r, caller)]
+        if not rules:
+            return Decision(False, "no access rule applies to this caller")
+        for rule in rules:
+            if _matches(rule.deny, tool.name):
+                return Decision(False, f"{tool.name} is denied by policy")
+        granting = [r for r in rules if _matches(r.allow, tool.name)]
+        if not granting:
+            return Decision(False, f"{tool.name} is not granted to this caller")
+        if not tool.read_only and not any(r.writes for r in granting):
+            return Decision(False, f"{tool.name} writes, and writes are not granted")
+        if tool.destructive and not any(r.destructive for r in granting):
+            return Decision(False, f"{tool.name} is destructive, which is not granted")
+        if self._cedar is not None and not self._cedar(caller, tool):
+            return Decision(False, "denied by Cedar policy")
+        return Decision(True, "granted")
+
+
+def _applies(rule: AccessRule, caller: Caller) -> bool:
+    if not (rule.groups or rule.scopes or rule.users):
+        return True
+    scopes = set(caller.claims.get("scopes", []) if caller.claims else [])
+    return bool(
+        set(rule.groups) & set(caller.groups)
+        or set(rule.scopes) & scopes
+        or (caller.subject is not None and caller.subject in rule.users)
+    )
+
+
+def _matches(globs: list[str], name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, glob) for glob in globs)
+
+
+def _load_cedar(policy: AccessPolicy, base_dir: Path | None) -> Any:
+    try:
+        import cedarpy
+    except ImportError as exc:  # pragma: no cover - cedarpy is a declared dependency
+        raise RuntimeError("access.cedar needs the cedarpy package") from exc
+    assert policy.cedar is not None
+    path = Path(policy.cedar.policies)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    text = path.read_text(encoding="utf-8")
+
+    def allowed(caller: Caller, tool: ToolFacts) -> bool:
+        principal = f'User::"{caller.subject or "anonymous"}"'
+        entities = [
+            {
+                "uid": {"type": "User", "id": caller.subject or "anonymous"},
+                "attrs": {"groups": list(caller.groups)},
+                "parents": [{"type": "Group", "id": g} for g in caller.groups],
+            },
+            *(
+                {"uid": {"type": "Group", "id": g}, "attrs": {}, "parents": []}
+                for g in caller.groups
+            ),
+            {
+                "uid": {"type": "Tool", "id": tool.name},
+                "attrs": {"read_only": tool.read_only, "destructive": tool.destructive},
+                "parents": [],
+            },
+        ]
+        request = {
+            "principal": principal,
+            "action": 'Action::"call"',
+            "resource": f'Tool::"{tool.name}"',
+            "context": {"read_only": tool.read_only, "destructive": tool.destructive},
+        }
+        result = cedarpy.is_authorized(request, text, entities)
+        return result.decision == cedarpy.Decision.Allow
+
+    return allowed

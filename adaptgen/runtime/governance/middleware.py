@@ -1,0 +1,437 @@
+"""The governance stack as FastMCP middlewares, one concern each, in this order (outer first):
+
+1. Telemetry: a span per tool call (GenAI/MCP attributes) and per-tool, per-caller metrics;
+2. Audit: one JSON line per call, whatever happened inside;
+3. Identity: the caller, from a verified JWT, the local identity (stdio) or anonymous;
+4. RateLimit: token buckets per group and per user, shared through the backend;
+5. Access: tools/list filtered per caller, calls to tools the caller may not use rejected;
+6. Pii: tokens in arguments turned back into real values, PII in results into tokens.
+
+Each middleware reads and writes one `CallState` for the call (a context variable), so the
+audit line and the metrics know the caller, the decision and the tokenized count.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from fastmcp.exceptions import ToolError
+from fastmcp.server.dependencies import get_http_headers, get_http_request
+from fastmcp.server.middleware import Middleware, MiddlewareContext
+from mcp.types import TextContent
+
+from adaptgen.runtime import identity
+from adaptgen.runtime.governance import telemetry
+from adaptgen.runtime.governance.access import AccessControl, ToolFacts
+from adaptgen.runtime.governance.audit import AuditLog
+from adaptgen.runtime.governance.policy import Policy, load_policy, policy_path, safe_default
+from adaptgen.runtime.governance.state import UPSTREAM_STATUSES
+from adaptgen.runtime.identity import Caller
+
+
+@dataclass
+class CallState:
+    """What the middlewares learn about one tool call."""
+
+    request_id: str
+    tool: str
+    arguments: Any
+    caller: Caller | None = None
+    decision: str = "allow"
+    status: str = "ok"
+    tokenized: int = 0
+    upstream: list[int] = field(default_factory=list)
+
+
+_STATE: ContextVar[CallState | None] = ContextVar("adaptgen_call_state", default=None)
+
+
+class Refused(ToolError):
+    """A call the governance layer refused; `status` goes into the audit line."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Governance:
+    """The configured stack for one server."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        name: str,
+        pii_fields: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.name = name
+        self.pii_fields = {k: list(v) for k, v in (pii_fields or {}).items()}
+        self.access = AccessControl(policy.access, policy.base_dir)
+        self.verifier = _verifier(policy)
+        self.limiter = _limiter(policy)
+        self.tokenizer, key = _tokenizer(policy)
+        self.audit = AuditLog(policy.audit, key=key)
+        self.metrics = telemetry.Metrics(policy.metrics, namespace=f"adaptgen/{name}")
+        telemetry.configure(policy.tracing, service_name=name)
+
+    @classmethod
+    def from_env(
+        cls,
+        name: str,
+        env_prefix: str | None = None,
+        pii_fields: Mapping[str, Sequence[str]] | None = None,
+    ) -> Governance:
+        """The policy named by `<PREFIX>_POLICY` / `ADAPTGEN_POLICY`, else the safe default."""
+        path = policy_path(env_prefix)
+        policy = load_policy(path) if path else safe_default()
+        return cls(policy, name=name, pii_fields=pii_fields)
+
+    @classmethod
+    def from_file(cls, path: Path, name: str) -> Governance:
+        return cls(load_policy(path), name=name)
+
+    def middleware(self) -> list[Middleware]:
+        """The stack, outermost first."""
+        return [
+            TelemetryMiddleware(self),
+            AuditMiddleware(self),
+            IdentityMiddleware(self),
+            RateLimitMiddleware(self),
+            AccessMiddleware(self),
+            PiiMiddleware(self),
+        ]
+
+    async def resolve_caller(self) -> Caller:
+        """Who is calling: a verified JWT, the stdio identity, or anonymous (if allowed)."""
+        policy = self.policy.identity
+        headers = get_http_headers(include={"authorization"})
+        token = _bearer(headers.get("authorization"))
+        if token is not None and self.verifier is not None:
+            from adaptgen.runtime.governance.jwt import IdentityError
+
+            try:
+                return await self.verifier.verify(token)
+            except IdentityError as exc:
+                raise Refused(f"unauthenticated: {exc.reason}", "unauthenticated") from None
+        if token is None and policy.local is not None and not _over_http():
+            return Caller(subject=policy.local.subject, groups=tuple(policy.local.groups))
+        if policy.allow_anonymous:
+            return Caller(subject="anonymous", groups=tuple(policy.anonymous_groups), token=token)
+        raise Refused("unauthenticated: a bearer token is required", "unauthenticated")
+
+
+class _Layer(Middleware):
+    def __init__(self, governance: Governance) -> None:
+        self.gov = governance
+
+
+class TelemetryMiddleware(_Layer):
+    async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
+        name = context.message.name
+        state = CallState(str(uuid.uuid4()), name, dict(context.message.arguments or {}))
+        token = _STATE.set(state)
+        statuses = UPSTREAM_STATUSES.set(state.upstream)
+        started = time.perf_counter()
+        try:
+            with telemetry.tool_span(name, ()) as span:
+                try:
+                    return await call_next(context)
+                finally:
+                    groups = tuple(state.caller.groups) if state.caller else ()
+                    span.set_attribute("adaptgen.caller.groups", list(groups))
+                    span.set_attribute(
+                        "adaptgen.caller",
+                        telemetry.subject_hash(state.caller.subject if state.caller else None),
+                    )
+                    span.set_attribute("adaptgen.decision", state.decision)
+                    span.set_attribute("adaptgen.result_status", state.status)
+                    span.set_attribute("adaptgen.pii.tokenized", state.tokenized)
+        finally:
+            groups = tuple(state.caller.groups) if state.caller else ()
+            latency = (time.perf_counter() - started) * 1000
+            self.gov.metrics.record(name, groups, state.status, latency, state.tokenized)
+            UPSTREAM_STATUSES.reset(statuses)
+            _STATE.reset(token)
+
+
+class AuditMiddleware(_Layer):
+    async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
+        state = _state()
+        started = time.perf_counter()
+        try:
+            result = await call_next(context)
+            if getattr(result, "is_error", False):
+                state.status = "error"
+            return result
+        except Refused as exc:
+            state.status = exc.status
+            raise
+        except Exception:
+            state.status = "error"
+            raise
+        finally:
+            self.gov.audit.record(
+                request_id=state.request_id,
+                caller=state.caller,
+                tool=state.tool,
+                arguments=state.arguments,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                upstream_status=state.upstream[-1] if state.upstream else None,
+                result_status=state.status,
+                policy_decision=state.decision,
+                tokenized=state.tokenized,
+            )
+
+
+class IdentityMiddleware(_Layer):
+    async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
+        state = _state()
+        try:
+            state.caller = await self.gov.resolve_caller()
+        except Refused:
+            state.decision = "deny: unauthenticated"
+            raise
+        # Auth flows (pass-through, AssumeRole) act for this caller.
+        with identity.acting_as(state.caller):
+            return await call_next(context)
+
+    async def on_list_tools(self, context: MiddlewareContext, call_next: Any) -> Any:
+        caller = await self.gov.resolve_caller()
+        token = _LIST_CALLER.set(caller)
+        try:
+            return await call_next(context)
+        finally:
+            _LIST_CALLER.reset(token)
+
+
+_LIST_CALLER: ContextVar[Caller | None] = ContextVar("adaptgen_list_caller", default=None)
+
+
+class RateLimitMiddleware(_Layer):
+    async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
+        limiter = self.gov.limiter
+        if limiter is not None:
+            from adaptgen.runtime.governance.ratelimit import RateLimitBackendError
+
+            state = _state()
+            caller = state.caller or Caller()
+            try:
+                decision = await limiter.check(caller.subject or "anonymous", caller.groups)
+            except RateLimitBackendError:
+                if not self.gov.policy.rate_limits.fail_open:
+                    state.decision = "deny: rate limiter unavailable"
+                    raise Refused(
+                        "rate limiter unavailable: try again later", "rate_limited"
+                    ) from None
+                decision = None
+            if decision is not None and not decision.allowed:
+                state.decision = f"deny: rate limit {decision.key}"
+                raise Refused(
+                    f"rate limit exceeded ({decision.key}); retry after "
+                    f"{max(decision.retry_after, 0.001):.1f}s",
+                    "rate_limited",
+                )
+        return await call_next(context)
+
+
+class AccessMiddleware(_Layer):
+    async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
+        state = _state()
+        caller = state.caller or Caller()
+        tool = await _find_tool(context, state.tool)
+        if tool is None:
+            return await call_next(context)  # unknown tool: FastMCP answers that itself
+        decision = self.gov.access.decide(caller, ToolFacts.of(tool))
+        state.decision = str(decision)
+        if not decision.allowed:
+            raise Refused(f"not allowed: {decision.reason}", "denied")
+        return await call_next(context)
+
+    async def on_list_tools(self, context: MiddlewareContext, call_next: Any) -> Any:
+        tools = await call_next(context)
+        caller = _LIST_CALLER.get() or Caller()
+        return [t for t in tools if self.gov.access.decide(caller, ToolFacts.of(t)).allowed]
+
+
+class PiiMiddleware(_Layer):
+    async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
+        tokenizer = self.gov.tokenizer
+        if tokenizer is None:
+            return await call_next(context)
+        from adaptgen.runtime.governance.pii import PiiError
+
+        state = _state()
+        arguments = dict(context.message.arguments or {})
+        try:
+            real, _ = tokenizer.detokenize(arguments)
+        except PiiError:
+            raise Refused(
+                "an argument holds a PII token this server did not issue (or one revoked)",
+                "denied",
+            ) from None
+        if real != arguments:
+            context = context.copy(message=replace_arguments(context.message, real))
+        result = await call_next(context)
+        caller = state.caller or Caller()
+        if set(caller.groups) & set(self.gov.policy.pii.clear_for_groups):
+            return result
+        fields = [*self.gov.pii_fields.get(state.tool, []), *self.gov.policy.pii.fields]
+        return self._tokenize(result, fields, state)
+
+    def _tokenize(self, result: Any, fields: list[str], state: CallState) -> Any:
+        tokenizer = self.gov.tokenizer
+        assert tokenizer is not None
+        content = []
+        for block in getattr(result, "content", []) or []:
+            if isinstance(block, TextContent):
+                text, count = _tokenize_text(tokenizer, block.text, fields)
+                state.tokenized += count
+                content.append(TextContent(type="text", text=text))
+            else:
+                content.append(block)
+        structured = getattr(result, "structured_content", None)
+        if structured is not None:
+            structured, count = tokenizer.tokenize(structured, fields=fields)
+            state.tokenized += count
+        result.content = content
+        if structured is not None:
+            result.structured_content = structured
+        return result
+
+
+def replace_arguments(message: Any, arguments: dict[str, Any]) -> Any:
+    """The tools/call params with other arguments (pydantic model or dataclass)."""
+    if hasattr(message, "model_copy"):
+        return message.model_copy(update={"arguments": arguments})
+    return replace(message, arguments=arguments)
+
+
+def _tokenize_text(tokenizer: Any, text: str, fields: list[str]) -> tuple[str, int]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        tokenized, count = tokenizer.tokenize(text)
+        return tokenized, count
+    tokenized, count = tokenizer.tokenize(data, fields=fields)
+    return json.dumps(tokenized, ensure_ascii=False, separators=(",", ":")), count
+
+
+async def _find_tool(context: MiddlewareContext, name: str) -> Any:
+    server = getattr(context.fastmcp_context, "fastmcp", None)
+    if server is None:
+        return None
+    try:
+        return await server.get_tool(name)
+    except Exception:  # noqa: BLE001 - not found / not visible: let FastMCP answer
+        return None
+
+
+def _state() -> CallState:
+    state = _STATE.get()
+    if state is None:  # a middleware used without TelemetryMiddleware outside it
+        state = CallState(str(uuid.uuid4()), "?", {})
+        _STATE.set(state)
+    return state
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _over_http() -> bool:
+    try:
+        get_http_request()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _verifier(policy: Policy) -> Any:
+    config = policy.identity.jwt
+    if config is None:
+        return None
+    from adaptgen.runtime.governance.jwt import JwtSettings, JwtVerifier
+    from adaptgen.runtime.secrets import SecretResolver
+
+    resolver = SecretResolver()  # keys, issuer, audience and JWKS URL may be ${env:...}
+    keys = [resolver.render(k) for k in config.keys]
+    return JwtVerifier(
+        JwtSettings(
+            issuer=resolver.render(config.issuer),
+            audience=resolver.render(config.audience),
+            jwks_url=resolver.render(config.jwks_url),
+            keys=keys,
+            algorithms=tuple(config.algorithms),
+            leeway=config.leeway,
+            subject_claim=config.subject_claim,
+            groups_claim=config.groups_claim,
+            scopes_claim=config.scopes_claim,
+        )
+    )
+
+
+def _limiter(policy: Policy) -> Any:
+    limits = policy.rate_limits
+    if not (limits.groups or limits.per_user or limits.default):
+        return None
+    from adaptgen.runtime.governance import ratelimit
+
+    def limit(rate: Any) -> Any:
+        return ratelimit.Limit.per_minute(rate.per_minute, rate.burst) if rate else None
+
+    if limits.backend == "redis":
+        from adaptgen.runtime.secrets import SecretResolver
+
+        url = SecretResolver().render(limits.redis_url)
+        backend = ratelimit.PerLoopBackend(lambda: ratelimit.RedisBackend(url))
+    elif limits.backend == "dynamodb":
+        backend = ratelimit.DynamoDbBackend(limits.dynamodb_table, region=limits.region)
+    else:
+        backend = ratelimit.MemoryBackend()
+    return ratelimit.RateLimiter(
+        backend,
+        groups={g: limit(r) for g, r in limits.groups.items()},
+        per_user=limit(limits.per_user),
+        default_group=limit(limits.default),
+    )
+
+
+def _tokenizer(policy: Policy) -> tuple[Any, bytes | None]:
+    pii = policy.pii
+    if not pii.enabled:
+        return None, None
+    from adaptgen.runtime.governance import pii as pii_module
+    from adaptgen.runtime.secrets import SecretResolver
+
+    key = (
+        pii_module.key_from_text(SecretResolver().resolve(pii.key))
+        if pii.key
+        else pii_module.ephemeral_key()
+    )
+    vault = None
+    if pii.vault is not None:
+        vault = pii_module.DynamoDbVault(pii.vault.dynamodb_table, region=pii.vault.region)
+    comprehend = None
+    if pii.comprehend is not None:
+        import boto3
+
+        comprehend = boto3.client("comprehend", region_name=pii.comprehend.region)
+    tokenizer = pii_module.PiiTokenizer(
+        key,
+        kinds=pii.recognizers,
+        vault=vault,
+        comprehend=comprehend,
+        comprehend_min_score=pii.comprehend.min_score if pii.comprehend else 0.9,
+    )
+    return tokenizer, key

@@ -1,0 +1,930 @@
+"""PII tokenization: the model sees deterministic, reversible tokens; the upstream sees real values.
+
+PII in tool *results* becomes tokens like ``<pii:email:Zm9v...>``; tokens the model puts into tool
+*arguments* are turned back into the real values before the upstream call.
+
+Tokens
+    ``<pii:KIND:B64>``: a readable kind (so the model knows what it holds and can pass it back) and
+    the URL-safe base64 (unpadded) of an AES-SIV encryption of the UTF-8 value, with the kind as
+    associated data. AES-SIV is deterministic (RFC 5297): the same value and kind always give the
+    same token under one key, so an agent can compare and join on tokens. The associated data
+    binds a token to its kind: a token minted as ``email`` and relabeled ``phone`` does not
+    decrypt, and neither does a tampered token or one made under another key. Detokenizing such a
+    token raises `PiiError`; a forged token is never passed upstream as text.
+
+What gets tokenized
+    * values at JSONPath ``fields`` (marked fields): the whole value, kind ``field`` unless the
+      whole value is one recognized kind (an email at ``$.email`` gets the same ``email`` token as
+      the same address found in free text, so joins work across both). Numbers are stringified;
+      objects/arrays at a marked path have each scalar leaf tokenized. ``None``, booleans and
+      ``""`` are left as they are (nothing to hide, and flags keep their meaning).
+    * every other string (and dict key) when ``recognize=True``: each finding of `find_pii`
+      (and of Amazon Comprehend, when configured) is replaced in place, so sentences keep their
+      words. Existing tokens are never tokenized again.
+
+Detokenized numbers come back as *strings* (the token does not record the JSON type).
+
+Vault mode (`TokenVault`)
+    Tokens stay the deterministic AES-SIV ones, but each minted token is also stored
+    (`DynamoDbVault` in production, `MemoryVault` in tests), and detokenization *requires* the
+    vault entry: revoking a token (erasing its stored value) makes it undetokenizable everywhere
+    at once. Revocation is a tombstone, so re-tokenizing the same value does not revive it.
+
+No raw value is ever put in an exception message, a log line or a ``repr()``; AWS calls run
+inside `quiet_aws()` because botocore at DEBUG logs request bodies (which would hold the text).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import ipaddress
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+from adaptgen.runtime.jsonpath import JsonPathError, NodePath, paths
+from adaptgen.runtime.secrets import SecretError, SecretResolver, quiet_aws
+
+__all__ = [
+    "COMPREHEND_KINDS",
+    "KEY_SIZES",
+    "RECOGNIZERS",
+    "TOKEN_PATTERN",
+    "DynamoDbVault",
+    "MemoryVault",
+    "PiiError",
+    "PiiFinding",
+    "PiiTokenizer",
+    "TokenVault",
+    "ephemeral_key",
+    "find_pii",
+    "key_from_reference",
+    "key_from_text",
+]
+
+RECOGNIZERS = ("email", "phone", "card", "iban", "ssn", "ip")
+KEY_SIZES = (32, 48, 64)  # AES-SIV: two AES keys of 128, 192 or 256 bits
+FIELD_KIND = "field"
+
+# Anything shaped like a token, even a mangled one: the detokenizer must refuse what it cannot
+# decrypt rather than pass a half-token upstream as a literal string.
+TOKEN_PATTERN = re.compile(r"<pii:[^<>\s]*>")
+_TOKEN_PARTS = re.compile(r"<pii:([a-z][a-z0-9_]{0,31}):([A-Za-z0-9_-]+)>")
+_KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_DOMAIN = b"adaptgen/pii/v1"  # first associated-data component: versions the token scheme
+
+# Amazon Comprehend DetectPiiEntities types that are tokenized, and the kind their tokens carry
+# (the regex recognizers' kinds where they overlap, so both mint the same token for a value).
+# DATE_TIME, AGE and URL are left out on purpose: they are mostly not personal and very common.
+COMPREHEND_KINDS: Mapping[str, str] = {
+    "NAME": "name",
+    "ADDRESS": "address",
+    "EMAIL": "email",
+    "PHONE": "phone",
+    "CREDIT_DEBIT_NUMBER": "card",
+    "CREDIT_DEBIT_CVV": "card_cvv",
+    "CREDIT_DEBIT_EXPIRY": "card_expiry",
+    "PIN": "pin",
+    "SSN": "ssn",
+    "IP_ADDRESS": "ip",
+    "MAC_ADDRESS": "mac",
+    "BANK_ACCOUNT_NUMBER": "bank_account",
+    "BANK_ROUTING": "bank_routing",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER": "iban",
+    "SWIFT_CODE": "swift",
+    "PASSPORT_NUMBER": "passport",
+    "DRIVER_ID": "driver_id",
+    "LICENSE_PLATE": "license_plate",
+    "VEHICLE_IDENTIFICATION_NUMBER": "vin",
+    "USERNAME": "username",
+    "PASSWORD": "password",
+    "AWS_ACCESS_KEY": "secret",
+    "AWS_SECRET_KEY": "secret",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER": "tax_id",
+    "UK_NATIONAL_INSURANCE_NUMBER": "national_id",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER": "tax_id",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER": "health_id",
+    "CA_SOCIAL_INSURANCE_NUMBER": "national_id",
+    "CA_HEALTH_NUMBER": "health_id",
+    "IN_AADHAAR": "national_id",
+    "IN_PERMANENT_ACCOUNT_NUMBER": "tax_id",
+    "IN_NREGA": "national_id",
+    "IN_VOTER_NUMBER": "national_id",
+}
+# DetectPiiEntities takes at most 100 KB of UTF-8; 20,000 characters is at most 80 KB.
+_COMPREHEND_CHUNK = 20_000
+_COMPREHEND_CACHE = 512
+
+
+class PiiError(Exception):
+    """A key, token or vault problem; messages name kinds and token prefixes, never values."""
+
+
+@dataclass(frozen=True)
+class PiiFinding:
+    """A span ``text[start:end]`` recognized as PII of ``kind`` (offsets only, no value)."""
+
+    kind: str
+    start: int
+    end: int
+
+
+# --------------------------------------------------------------------------------------------
+# Recognizers
+# --------------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"""
+    (?<![A-Za-z0-9._%+'\-@])
+    (?P<local>[A-Za-z0-9_%+\-]+(?:['.][A-Za-z0-9_%+\-]+)*)
+    @
+    (?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})
+    (?![A-Za-z0-9\-@]|\.[A-Za-z0-9])
+    """,
+    re.VERBOSE,
+)
+_MACHINE_LOCAL = re.compile(r"[0-9a-fA-F]{16,}")  # Message-IDs: <16 hex digits@mail.host>
+_RETINA = re.compile(r"\d+x\.")  # icon@2x.png is a file name
+
+_EXTENSION = r"(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?"
+# NANP: area code and exchange start with 2-9; separators are required (a bare 10-digit run is
+# as likely an id), except in E.164 form with its "+1".
+_NANP = re.compile(
+    rf"""
+    (?<![\w.+\-/@])
+    (?:
+        (?:\+1[ .\-]?|1[ .\-])?
+        (?:\([2-9]\d{{2}}\)[ .\-]?|[2-9]\d{{2}}[ .\-])
+        [2-9]\d{{2}}[ .\-]\d{{4}}
+      | \+1[2-9]\d{{2}}[2-9]\d{{6}}
+    )
+    {_EXTENSION}
+    (?![\w\-]|[.,/]\d)
+    """,
+    re.VERBOSE,
+)
+# Other countries: "+" or "00", a country code (not 1: that is NANP above), then 2-7 groups
+# separated by space/dot/dash or in parentheses, with an optional trunk "(0)"; 8-15 digits.
+_INTL = re.compile(
+    rf"""
+    (?<![\w.+\-/@])
+    (?<!\d[ .\-])
+    (?:
+        \+[2-9]\d{{7,14}}
+      | (?:\+|00)[2-9]\d{{0,2}}
+        (?:[ .\-]?\(0\)[ .\-]?\d{{1,8}}|[ .\-]?\(\d{{1,5}}\)|[ .\-]\d{{1,8}}){{2,7}}
+    )
+    {_EXTENSION}
+    (?![\w\-]|[.,/]\d)
+    """,
+    re.VERBOSE,
+)
+_EXTENSION_TAIL = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
+
+_CARD = re.compile(
+    r"""
+    (?<![\w.,/+@\-])
+    (?<!\d[ \-])  # not from the middle of a digit-group run (a mistyped IBAN, say)
+    (?:\d{13,19}|\d{4}(?P<sep>[ \-])\d{2,6}(?:(?P=sep)\d{2,6}){1,4})
+    (?![\w\-]|[.,/]\d)
+    """,
+    re.VERBOSE,
+)
+_CARD_GROUP = re.compile(r"\d+")
+
+_IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
+)
+# SWIFT IBAN registry: country -> total length.
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HN": 28, "HR": 21, "HU": 28,
+    "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22,
+    "MK": 19, "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23,
+    "PK": 24, "PL": 28, "PS": 29, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31,
+    "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28, "TL": 23,
+    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}  # fmt: skip
+
+# Area 000, 666 and 900-999, group 00 and serial 0000 are never issued.
+_SSN = re.compile(
+    r"(?<![\w.\-/])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w\-]|[.,/]\d)"
+)
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"(?<![\w.\-])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w\-]|\.\d)")
+# A loose IPv6 shape (hex groups and colons, optional dotted IPv4 tail), confirmed by ipaddress.
+_IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:]|\.\d)")
+
+# On overlapping candidates the longest wins, then the more specific kind.
+_PRIORITY = {"email": 0, "iban": 1, "card": 2, "ssn": 3, "ip": 4, "phone": 5}
+
+
+def luhn_valid(digits: str) -> bool:
+    """True if ``digits`` (digits only) passes the Luhn checksum."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if index % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def iban_valid(compact: str) -> bool:
+    """True if ``compact`` (no spaces) has its country's length and passes ISO 7064 mod 97-10."""
+    if _IBAN_LENGTHS.get(compact[:2]) != len(compact):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(number) % 97 == 1
+
+
+def _emails(text: str) -> Iterator[PiiFinding]:
+    if "@" not in text:
+        return
+    for m in _EMAIL.finditer(text):
+        if _MACHINE_LOCAL.fullmatch(m["local"]) or _RETINA.match(m["domain"]):
+            continue
+        yield PiiFinding("email", m.start(), m.end())
+
+
+def _phones(text: str) -> Iterator[PiiFinding]:
+    for m in _NANP.finditer(text):
+        yield PiiFinding("phone", m.start(), m.end())
+    for m in _INTL.finditer(text):
+        number = _EXTENSION_TAIL.sub("", m.group()).replace("(0)", "")
+        digits = re.sub(r"\D", "", number)
+        if number.startswith("00"):
+            digits = digits[2:]
+        if 8 <= len(digits) <= 15:
+            yield PiiFinding("phone", m.start(), m.end())
+
+
+def _card_ok(digits: str) -> bool:
+    # Issuer prefixes 2-6 cover Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro;
+    # with Luhn alone one 16-digit id in ten would pass.
+    return 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_valid(digits)
+
+
+def _card_layout(sizes: list[int]) -> bool:
+    """Grouped numbers as cards are printed: 4-4-4-4 (last group 3-4 digits), 4-6-5, 4-6-4."""
+    if sizes in ([4, 6, 5], [4, 6, 4]):
+        return True
+    return all(size == 4 for size in sizes[:-1]) and 3 <= sizes[-1] <= 4
+
+
+def _cards(text: str) -> Iterator[PiiFinding]:
+    for m in _CARD.finditer(text):
+        groups = list(_CARD_GROUP.finditer(m.group()))
+        if len(groups) == 1:
+            if _card_ok(groups[0].group()):
+                yield PiiFinding("card", m.start(), m.end())
+            continue
+        # A grouped run may carry a neighbour ("4111 1111 1111 1111 2024"): take the longest
+        # contiguous run of groups that is a valid card number.
+        best: tuple[int, int] | None = None
+        for first in range(len(groups)):
+            for last in range(len(groups) - 1, first, -1):
+                run = groups[first : last + 1]
+                digits = "".join(g.group() for g in run)
+                if _card_layout([len(g.group()) for g in run]) and _card_ok(digits):
+                    span = (groups[first].start(), groups[last].end())
+                    if best is None or span[1] - span[0] > best[1] - best[0]:
+                        best = span
+                    break
+        if best is not None:
+            yield PiiFinding("card", m.start() + best[0], m.start() + best[1])
+
+
+def _ibans(text: str) -> Iterator[PiiFinding]:
+    for m in _IBAN.finditer(text):
+        if iban_valid(m.group().replace(" ", "")):
+            yield PiiFinding("iban", m.start(), m.end())
+
+
+def _ssns(text: str) -> Iterator[PiiFinding]:
+    if "-" not in text:
+        return
+    for m in _SSN.finditer(text):
+        yield PiiFinding("ssn", m.start(), m.end())
+
+
+def _ips(text: str) -> Iterator[PiiFinding]:
+    if "." in text:
+        for m in _IPV4.finditer(text):
+            yield PiiFinding("ip", m.start(), m.end())
+    if text.count(":") >= 2:
+        for m in _IPV6.finditer(text):
+            candidate = m.group()
+            if candidate.count(":") < 2 or candidate == "::":
+                continue
+            try:
+                ipaddress.IPv6Address(candidate)
+            except ValueError:
+                continue
+            yield PiiFinding("ip", m.start(), m.end())
+
+
+_FINDERS = {
+    "email": _emails,
+    "phone": _phones,
+    "card": _cards,
+    "iban": _ibans,
+    "ssn": _ssns,
+    "ip": _ips,
+}
+_DIGIT = re.compile(r"\d")
+
+
+def _check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(kinds, str):  # a lone "email" would otherwise be read as five letters
+        kinds = (kinds,)
+    wanted = tuple(dict.fromkeys(kinds))
+    unknown = [k for k in wanted if k not in _FINDERS]
+    if unknown:
+        raise PiiError(f"unknown PII recognizer(s) {unknown}: choose from {list(RECOGNIZERS)}")
+    return wanted
+
+
+def _resolve(candidates: Iterable[PiiFinding]) -> list[PiiFinding]:
+    """Non-overlapping findings in text order: longest first, then by kind priority."""
+    chosen: list[PiiFinding] = []
+    ordered = sorted(
+        candidates, key=lambda f: (f.start - f.end, _PRIORITY.get(f.kind, 10), f.start)
+    )
+    for finding in ordered:
+        if all(finding.end <= c.start or finding.start >= c.end for c in chosen):
+            chosen.append(finding)
+    return sorted(chosen, key=lambda f: f.start)
+
+
+def find_pii(text: str, kinds: Iterable[str] = RECOGNIZERS) -> list[PiiFinding]:
+    """The PII spans in ``text`` for the given recognizers, non-overlapping, in text order."""
+    wanted = _check_kinds(kinds)
+    if not text:
+        return []
+    has_digit = _DIGIT.search(text) is not None
+    candidates: list[PiiFinding] = []
+    for kind in wanted:
+        if kind != "email" and not has_digit:  # every other kind needs digits: skip cheaply
+            continue
+        candidates.extend(_FINDERS[kind](text))
+    return _resolve(candidates)
+
+
+# --------------------------------------------------------------------------------------------
+# Keys
+# --------------------------------------------------------------------------------------------
+
+
+def _check_key(key: bytes) -> bytes:
+    if not isinstance(key, bytes | bytearray):
+        raise PiiError("the PII key must be bytes (see key_from_text / key_from_reference)")
+    if len(key) not in KEY_SIZES:
+        raise PiiError(
+            f"the PII key must be 32, 48 or 64 bytes (AES-SIV-256/384/512), not {len(key)} bytes"
+        )
+    return bytes(key)
+
+
+def ephemeral_key() -> bytes:
+    """A random 64-byte (AES-SIV-512) key; tokens made with it die with the process."""
+    return AESSIV.generate_key(512)
+
+
+def key_from_text(text: str) -> bytes:
+    """A key from its text form: hex or base64 (standard or URL-safe, padding optional) of 32,
+    48 or 64 bytes, optionally prefixed ``hex:`` or ``base64:``. Whitespace is ignored.
+
+    This is what an environment variable or a Secrets Manager secret holds; the text itself is
+    never put in an error message.
+    """
+    compact = "".join(str(text).split())
+    scheme, sep, body = compact.partition(":")
+    if sep and scheme.lower() in ("hex", "base64", "b64"):
+        decoders = [_from_hex] if scheme.lower() == "hex" else [_from_base64]
+        compact = body
+    else:
+        # Hex first: 64/96/128 hex digits are also valid base64 of a *different* length.
+        decoders = [_from_hex, _from_base64]
+    for decode in decoders:
+        key = decode(compact)
+        if key is not None and len(key) in KEY_SIZES:
+            return key
+    raise PiiError(
+        "the PII key text must be hex or base64 of 32, 48 or 64 random bytes "
+        "(e.g. `openssl rand -base64 64`)"
+    )
+
+
+def _from_hex(text: str) -> bytes | None:
+    if not re.fullmatch(r"(?:[0-9a-fA-F]{2})+", text):
+        return None
+    return bytes.fromhex(text)
+
+
+def _from_base64(text: str) -> bytes | None:
+    standard = text.replace("-", "+").replace("_", "/").rstrip("=")
+    try:
+        return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def key_from_reference(ref: str, resolver: SecretResolver | None = None) -> bytes:
+    """The key behind a secret reference (``${env:NAME}``, ``${aws-sm:ID#key}``).
+
+    A literal is refused: a key written into a policy file or a command line would end up in
+    version control and process listings.
+    """
+    if "${" not in ref:
+        raise PiiError(
+            "the PII key must be a secret reference like ${env:NAME} or ${aws-sm:ID#key}, "
+            "not a literal"
+        )
+    try:
+        text = (resolver or SecretResolver()).resolve(ref)
+    except SecretError as exc:  # its message names the reference only
+        raise PiiError(f"cannot read the PII key: {exc}") from None
+    return key_from_text(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Vaults
+# --------------------------------------------------------------------------------------------
+
+
+class TokenVault(Protocol):
+    """Where minted tokens are registered; detokenization requires a live entry."""
+
+    def put(self, token: str, value: str, kind: str) -> None:
+        """Store a token's value; must not overwrite an entry (nor revive a revoked one)."""
+        ...
+
+    def get(self, token: str) -> str | None:
+        """The value of a live token; ``None`` if unknown or revoked."""
+        ...
+
+    def revoke(self, token: str) -> None:
+        """Erase the token's value for good (a tombstone stays so it is never re-stored)."""
+        ...
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class MemoryVault:
+    """An in-process `TokenVault` (tests, single-process deployments)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str | None, str, str]] = {}  # value None: revoked
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"MemoryVault(entries={len(self._entries)})"
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def put(self, token: str, value: str, kind: str) -> None:
+        """Store ``value`` for ``token`` unless the token is known (live or revoked)."""
+        with self._lock:
+            self._entries.setdefault(token, (value, kind, _now()))
+
+    def get(self, token: str) -> str | None:
+        """The live value, or ``None``."""
+        entry = self._entries.get(token)
+        return entry[0] if entry else None
+
+    def revoke(self, token: str) -> None:
+        """Drop the value, keep a tombstone."""
+        with self._lock:
+            _, kind, created = self._entries.get(token, (None, "", _now()))
+            self._entries[token] = (None, kind, created)
+
+
+class DynamoDbVault:
+    """A `TokenVault` in a DynamoDB table with the string hash key ``token``.
+
+    Items: ``{token, value, kind, created_at}``; revoking removes ``value`` and sets
+    ``revoked_at`` (a tombstone: `put` is conditional on the token being absent, so a value seen
+    again after revocation is not stored again). Reads are strongly consistent, so a revocation
+    is effective on the next detokenization in every process sharing the table. The client is
+    boto3's ``dynamodb`` client, created on first use unless given.
+    """
+
+    def __init__(self, table_name: str, client: Any = None, *, region: str | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._region = region
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"DynamoDbVault(table_name={self.table_name!r})"
+
+    def create_table(self) -> None:
+        """Create the table (on-demand capacity) and wait until it exists."""
+        client = self._dynamodb()
+        self._call(
+            client.create_table,
+            TableName=self.table_name,
+            KeySchema=[{"AttributeName": "token", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "token", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        with quiet_aws():
+            client.get_waiter("table_exists").wait(TableName=self.table_name)
+
+    def put(self, token: str, value: str, kind: str) -> None:
+        """Store the token unless it exists (live or revoked)."""
+        self._call(
+            self._dynamodb().put_item,
+            TableName=self.table_name,
+            Item={
+                "token": {"S": token},
+                "value": {"S": value},
+                "kind": {"S": kind},
+                "created_at": {"S": _now()},
+            },
+            ConditionExpression="attribute_not_exists(#t)",
+            ExpressionAttributeNames={"#t": "token"},
+            ignore=("ConditionalCheckFailedException",),
+        )
+
+    def get(self, token: str) -> str | None:
+        """The live value, or ``None`` for an unknown or revoked token."""
+        answer = self._call(
+            self._dynamodb().get_item,
+            TableName=self.table_name,
+            Key={"token": {"S": token}},
+            ConsistentRead=True,
+        )
+        item = (answer or {}).get("Item") or {}
+        if "revoked_at" in item or "value" not in item:
+            return None
+        return item["value"]["S"]
+
+    def revoke(self, token: str) -> None:
+        """Erase the value and mark the token revoked (creating the tombstone if absent)."""
+        self._call(
+            self._dynamodb().update_item,
+            TableName=self.table_name,
+            Key={"token": {"S": token}},
+            UpdateExpression="SET #r = :now REMOVE #v",
+            ExpressionAttributeNames={"#r": "revoked_at", "#v": "value"},
+            ExpressionAttributeValues={":now": {"S": _now()}},
+        )
+
+    def _dynamodb(self) -> Any:
+        with self._lock:  # boto3 client creation is not thread-safe
+            if self._client is None:
+                import boto3
+
+                with quiet_aws():
+                    self._client = boto3.session.Session().client(
+                        "dynamodb", region_name=self._region
+                    )
+            return self._client
+
+    def _call(self, method: Any, *, ignore: tuple[str, ...] = (), **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            with quiet_aws():  # botocore DEBUG would log the item, value included
+                return method(**kwargs)
+        except ClientError as exc:
+            # Only the code: AWS messages can echo request details.
+            code = exc.response.get("Error", {}).get("Code", "ClientError")
+            if code in ignore:
+                return None
+            raise PiiError(f"token vault {self.table_name!r}: {code}") from None
+        except BotoCoreError as exc:
+            raise PiiError(f"token vault {self.table_name!r}: {type(exc).__name__}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Tokenizer
+# --------------------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _label(token: str) -> str:
+    """A token shortened for messages: enough to spot it, and tokens hold no raw value anyway."""
+    return token if len(token) <= 28 else token[:24] + "...>"
+
+
+class PiiTokenizer:
+    """Turns PII in results into tokens and tokens in arguments back into values.
+
+    ``key``: 32, 48 or 64 bytes (`key_from_reference`, `key_from_text`, `ephemeral_key`); it is
+    held only inside the cipher, never as an attribute. ``kinds``: the regex recognizers used on
+    free text. ``vault``: makes tokens revocable (see the module docstring). ``comprehend``: a
+    boto3 ``comprehend`` client; unmarked strings of at least ``comprehend_min_length``
+    characters then also go through DetectPiiEntities, and entities with a score of at least
+    ``comprehend_min_score`` whose type is in ``comprehend_types`` are tokenized by offsets. A
+    failing Comprehend call raises `PiiError` (fail closed: PII must not slip through because a
+    recognizer was unavailable).
+
+    Thread-safe; instances with the same key mint the same tokens and read each other's.
+    """
+
+    def __init__(
+        self,
+        key: bytes,
+        *,
+        kinds: Iterable[str] = RECOGNIZERS,
+        vault: TokenVault | None = None,
+        comprehend: Any = None,
+        comprehend_min_score: float = 0.9,
+        comprehend_min_length: int = 30,
+        comprehend_types: Mapping[str, str] = COMPREHEND_KINDS,
+    ) -> None:
+        self._siv = AESSIV(_check_key(key))
+        self.kinds = _check_kinds(kinds)
+        self.vault = vault
+        self.comprehend = comprehend
+        self.comprehend_min_score = comprehend_min_score
+        self.comprehend_min_length = comprehend_min_length
+        self.comprehend_types = dict(comprehend_types)
+        for kind in self.comprehend_types.values():
+            _check_kind(kind)
+        # A public, non-secret key id (an encryption of a constant), to tell keys apart in logs.
+        self.key_id = hashlib.sha256(self._siv.encrypt(b"key-id", [_DOMAIN, b"#"])).hexdigest()[:12]
+        self._registered: set[str] = set()  # tokens this instance already put into the vault
+        # Comprehend answers by SHA-256 of the text (offsets only): repeated texts cost no call.
+        self._comprehend_cache: OrderedDict[bytes, list[PiiFinding]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_reference(
+        cls, ref: str, *, resolver: SecretResolver | None = None, **options: Any
+    ) -> PiiTokenizer:
+        """A tokenizer whose key is behind ``${env:NAME}`` or ``${aws-sm:ID#key}``."""
+        return cls(key_from_reference(ref, resolver), **options)
+
+    def __repr__(self) -> str:
+        return (
+            f"PiiTokenizer(key_id={self.key_id}, kinds={list(self.kinds)}, vault={self.vault!r}, "
+            f"comprehend={'on' if self.comprehend is not None else 'off'})"
+        )
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def token_for(self, value: str, kind: str) -> str:
+        """The token for ``value`` as ``kind``: the same for the same key, value and kind.
+
+        In vault mode the token is also registered in the vault.
+        """
+        _check_kind(kind)
+        if not isinstance(value, str) or not value:
+            raise PiiError("only non-empty strings can be tokenized")
+        sealed = self._siv.encrypt(value.encode("utf-8"), [_DOMAIN, kind.encode("ascii")])
+        token = f"<pii:{kind}:{_b64(sealed)}>"
+        if self.vault is not None and token not in self._registered:
+            self.vault.put(token, value, kind)
+            with self._lock:
+                if len(self._registered) > 100_000:  # bounded: a re-put is merely redundant
+                    self._registered.clear()
+                self._registered.add(token)
+        return token
+
+    def reveal(self, token: str) -> str:
+        """The value behind one token; `PiiError` if it cannot be detokenized."""
+        parts = _TOKEN_PARTS.fullmatch(token)
+        if parts is None:
+            raise PiiError(f"malformed PII token {_label(token)} cannot be detokenized")
+        kind, body = parts.groups()
+        try:
+            sealed = _unb64(body)
+            if _b64(sealed) != body:  # one spelling per token: no spare bits in the last char
+                raise ValueError("non-canonical base64")
+            plain = self._siv.decrypt(sealed, [_DOMAIN, kind.encode("ascii")])
+            value = plain.decode("utf-8")
+        except (InvalidTag, ValueError, binascii.Error):
+            # Tampered, relabeled (the kind is associated data) or made under another key.
+            raise PiiError(
+                f"PII token {_label(token)} was not issued by this key for kind {kind!r} "
+                "and cannot be detokenized"
+            ) from None
+        if self.vault is not None:
+            stored = self.vault.get(token)
+            if stored is None:
+                raise PiiError(
+                    f"PII token {_label(token)} is revoked or unknown to the vault "
+                    "and cannot be detokenized"
+                )
+            if not hmac.compare_digest(stored.encode("utf-8"), plain):
+                raise PiiError(
+                    f"PII token {_label(token)} does not match its vault entry "
+                    "and cannot be detokenized"
+                )
+        return value
+
+    def revoke(self, token: str) -> None:
+        """Revoke a token in the vault (vault mode only)."""
+        if self.vault is None:
+            raise PiiError("tokens can only be revoked in vault mode")
+        self.vault.revoke(token)
+
+    # -- documents ---------------------------------------------------------------------------
+
+    def tokenize(
+        self, data: Any, *, fields: Sequence[str] = (), recognize: bool = True
+    ) -> tuple[Any, int]:
+        """A copy of ``data`` with PII replaced by tokens, and how many values were replaced.
+
+        ``fields``: JSONPath expressions whose nodes are tokenized whole (see the module
+        docstring); ``recognize``: also scan every other string and dict key. ``data`` is
+        JSON-like (dicts, lists, tuples, scalars) and is not mutated.
+        """
+        if isinstance(fields, str):
+            fields = (fields,)
+        marked: set[NodePath] = set()
+        for expression in fields:
+            try:
+                marked.update(paths(expression, data))
+            except JsonPathError as exc:  # fail closed: an unaddressable field could leak
+                raise PiiError(f"PII field path {expression!r}: {exc}") from None
+        counter = [0]
+        result = self._tokenize_node(data, (), marked, False, recognize, counter)
+        return result, counter[0]
+
+    def detokenize(self, data: Any) -> tuple[Any, int]:
+        """A copy of ``data`` with every token (whole or inside a string or dict key) replaced
+        by its real value, and how many tokens were replaced.
+
+        Raises `PiiError` on any token that cannot be detokenized (tampered, relabeled, another
+        key, revoked). Values tokenized from numbers come back as strings.
+        """
+        counter = [0]
+        cache: dict[str, str] = {}
+        return self._detokenize_node(data, cache, counter), counter[0]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _tokenize_node(
+        self,
+        node: Any,
+        at: NodePath,
+        marked: set[NodePath],
+        whole: bool,
+        recognize: bool,
+        counter: list[int],
+    ) -> Any:
+        whole = whole or (bool(marked) and at in marked)
+        if isinstance(node, Mapping):
+            out: dict[Any, Any] = {}
+            for key, value in node.items():
+                new_key = self._scan(key, counter) if recognize and isinstance(key, str) else key
+                out[new_key] = self._tokenize_node(
+                    value, (*at, key), marked, whole, recognize, counter
+                )
+            return out
+        if isinstance(node, list | tuple):
+            items = [
+                self._tokenize_node(v, (*at, i), marked, whole, recognize, counter)
+                for i, v in enumerate(node)
+            ]
+            return items if isinstance(node, list) else tuple(items)
+        if whole:
+            return self._whole(node, counter)
+        if recognize and isinstance(node, str):
+            return self._scan(node, counter)
+        return node
+
+    def _whole(self, value: Any, counter: list[int]) -> Any:
+        if value is None or isinstance(value, bool) or value == "":
+            return value
+        text = value if isinstance(value, str) else str(value)
+        if _TOKEN_PARTS.fullmatch(text):
+            return text  # already a token: tokenizing twice would break detokenization
+        findings = find_pii(text, self.kinds)
+        whole_match = len(findings) == 1 and (findings[0].start, findings[0].end) == (0, len(text))
+        counter[0] += 1
+        return self.token_for(text, findings[0].kind if whole_match else FIELD_KIND)
+
+    def _scan(self, text: str, counter: list[int]) -> str:
+        candidates = find_pii(text, self.kinds)
+        if self.comprehend is not None and len(text) >= self.comprehend_min_length:
+            candidates = _resolve([*candidates, *self._comprehend_findings(text)])
+        if not candidates:
+            return text
+        existing = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
+        findings = [f for f in candidates if all(f.end <= s or f.start >= e for s, e in existing)]
+        pieces: list[str] = []
+        position = 0
+        for finding in findings:
+            pieces.append(text[position : finding.start])
+            pieces.append(self.token_for(text[finding.start : finding.end], finding.kind))
+            position = finding.end
+        pieces.append(text[position:])
+        counter[0] += len(findings)
+        return "".join(pieces)
+
+    def _comprehend_findings(self, text: str) -> list[PiiFinding]:
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        with self._lock:
+            cached = self._comprehend_cache.get(digest)
+            if cached is not None:
+                self._comprehend_cache.move_to_end(digest)
+                return cached
+        findings: list[PiiFinding] = []
+        for offset, chunk in _chunks(text, _COMPREHEND_CHUNK):
+            try:
+                with quiet_aws():  # botocore DEBUG would log the request text
+                    answer = self.comprehend.detect_pii_entities(Text=chunk, LanguageCode="en")
+            except Exception as exc:  # noqa: BLE001 - any failure: refuse, never pass PII on
+                response = getattr(exc, "response", None)
+                code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+                raise PiiError(
+                    f"Amazon Comprehend DetectPiiEntities failed: {code or type(exc).__name__}"
+                ) from None
+            for entity in answer.get("Entities") or []:
+                kind = self.comprehend_types.get(str(entity.get("Type")))
+                if kind is None or float(entity.get("Score", 0)) < self.comprehend_min_score:
+                    continue
+                start = max(0, int(entity.get("BeginOffset", 0)))
+                end = min(len(chunk), int(entity.get("EndOffset", 0)))
+                # Offsets are in code points (Python indexes); trim spaces so words stay apart.
+                while start < end and chunk[start].isspace():
+                    start += 1
+                while end > start and chunk[end - 1].isspace():
+                    end -= 1
+                if end > start:
+                    findings.append(PiiFinding(kind, offset + start, offset + end))
+        with self._lock:
+            self._comprehend_cache[digest] = findings
+            if len(self._comprehend_cache) > _COMPREHEND_CACHE:
+                self._comprehend_cache.popitem(last=False)
+        return findings
+
+    def _detokenize_node(self, node: Any, cache: dict[str, str], counter: list[int]) -> Any:
+        if isinstance(node, Mapping):
+            return {
+                (
+                    self._restore(k, cache, counter, 0) if isinstance(k, str) else k
+                ): self._detokenize_node(v, cache, counter)
+                for k, v in node.items()
+            }
+        if isinstance(node, list | tuple):
+            items = [self._detokenize_node(v, cache, counter) for v in node]
+            return items if isinstance(node, list) else tuple(items)
+        if isinstance(node, str):
+            return self._restore(node, cache, counter, 0)
+        return node
+
+    def _restore(self, text: str, cache: dict[str, str], counter: list[int], depth: int) -> str:
+        if "<pii:" not in text:
+            return text
+
+        def replace(match: re.Match[str]) -> str:
+            token = match.group()
+            if token not in cache:
+                value = self.reveal(token)
+                # A marked field may have held text with tokens in it: restore those too.
+                if "<pii:" in value and depth < 3:
+                    value = self._restore(value, cache, counter, depth + 1)
+                cache[token] = value
+            counter[0] += 1
+            return cache[token]
+
+        return TOKEN_PATTERN.sub(replace, text)
+
+
+def _check_kind(kind: str) -> None:
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+        raise PiiError("a PII kind is 1-32 characters of [a-z0-9_], starting with a letter")
+
+
+def _chunks(text: str, size: int) -> Iterator[tuple[int, str]]:
+    """``(offset, piece)`` of at most ``size`` characters, cut at whitespace where possible."""
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            cut = text.rfind(" ", start + size // 2, end)
+            end = cut + 1 if cut > 0 else end
+        yield start, text[start:end]
+        start = end

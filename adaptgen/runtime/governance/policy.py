@@ -1,0 +1,281 @@
+"""The governance policy file: who may call what, how often, what they may see, what is logged.
+
+YAML (or JSON), validated with pydantic; every problem is a `PolicyError` with `file:line`. The
+runtime reads it at start-up from `--policy`, `<PREFIX>_POLICY` or `ADAPTGEN_POLICY`. With no
+policy, `safe_default()` applies: anonymous callers get read-only tools, no writes, PII
+tokenized with a per-process key, a per-caller rate limit, and an audit line per call on stdout.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class PolicyError(Exception):
+    """A policy file that cannot be used; the message starts with `file:line:col`."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class JwtPolicy(_Strict):
+    """Verifying callers' JWTs (see adaptgen.runtime.governance.jwt)."""
+
+    issuer: str | None = None
+    audience: str | list[str] | None = None
+    jwks_url: str | None = None
+    keys: list[str | dict[str, Any]] = Field(
+        default_factory=list, description="PEM public keys or JWKs; ${env:NAME} references too"
+    )
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    leeway: float = 30.0
+    subject_claim: str = "sub"
+    groups_claim: str = "groups"
+    scopes_claim: str = "scope"
+
+    @model_validator(mode="after")
+    def _has_keys(self) -> JwtPolicy:
+        if not self.jwks_url and not self.keys:
+            raise ValueError("jwt needs jwks_url or keys")
+        if "none" in [a.lower() for a in self.algorithms]:
+            raise ValueError("algorithm 'none' can never be allowed")
+        return self
+
+
+class LocalIdentity(_Strict):
+    """The identity of a stdio session (no HTTP headers to carry a token)."""
+
+    subject: str = "local"
+    groups: list[str] = Field(default_factory=list)
+
+
+class IdentityPolicy(_Strict):
+    """Who the caller is."""
+
+    jwt: JwtPolicy | None = None
+    allow_anonymous: bool = False
+    anonymous_groups: list[str] = Field(default_factory=lambda: ["anonymous"])
+    local: LocalIdentity | None = Field(
+        default=None, description="Used when a call arrives without HTTP (stdio)."
+    )
+
+
+class AccessRule(_Strict):
+    """Grants for callers in some groups/scopes/users (all callers when none are given)."""
+
+    groups: list[str] = Field(default_factory=list)
+    scopes: list[str] = Field(default_factory=list)
+    users: list[str] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list, description="Tool name globs")
+    deny: list[str] = Field(default_factory=list, description="Tool name globs; deny wins")
+    writes: bool = Field(default=False, description="May call tools that are not read-only")
+    destructive: bool = Field(default=False, description="May call destructive tools")
+
+
+class CedarPolicy(_Strict):
+    """Attribute-based rules in Cedar (cedarpy), checked on top of the rules."""
+
+    policies: str = Field(description="Path of a .cedar file (relative to the policy file)")
+
+
+class AccessPolicy(_Strict):
+    """What each caller may see and call."""
+
+    rules: list[AccessRule] = Field(default_factory=list)
+    cedar: CedarPolicy | None = None
+
+
+class Rate(_Strict):
+    """A token bucket."""
+
+    per_minute: int = Field(ge=1)
+    burst: int | None = Field(default=None, ge=1)
+
+
+class RateLimitPolicy(_Strict):
+    """Limits per group and per user, shared through a backend across instances."""
+
+    backend: Literal["memory", "redis", "dynamodb"] = "memory"
+    redis_url: str | None = None
+    dynamodb_table: str | None = None
+    region: str | None = None
+    groups: dict[str, Rate] = Field(default_factory=dict)
+    per_user: Rate | None = None
+    default: Rate | None = Field(default=None, description="For callers in no limited group")
+    fail_open: bool = Field(default=False, description="Allow calls when the backend is down")
+
+    @model_validator(mode="after")
+    def _backend_settings(self) -> RateLimitPolicy:
+        if self.backend == "redis" and not self.redis_url:
+            raise ValueError("backend redis needs redis_url")
+        if self.backend == "dynamodb" and not self.dynamodb_table:
+            raise ValueError("backend dynamodb needs dynamodb_table")
+        return self
+
+
+class VaultPolicy(_Strict):
+    """Revocable tokens: every token must also exist in a DynamoDB table."""
+
+    dynamodb_table: str
+    region: str | None = None
+
+
+class ComprehendPolicy(_Strict):
+    """Amazon Comprehend DetectPiiEntities as an extra recognizer for free text."""
+
+    region: str | None = None
+    min_score: float = Field(default=0.9, ge=0, le=1)
+
+
+class PiiPolicy(_Strict):
+    """Reversible tokenization of personal data in results."""
+
+    enabled: bool = True
+    key: str | None = Field(
+        default=None,
+        description="${env:NAME} or ${aws-sm:ID#key} holding a 32/48/64-byte key (base64/hex); "
+        "none: a random key per process (tokens do not survive a restart)",
+    )
+    recognizers: list[Literal["email", "phone", "card", "iban", "ssn", "ip"]] = Field(
+        default_factory=lambda: ["email", "phone", "card", "iban", "ssn", "ip"]
+    )
+    fields: list[str] = Field(default_factory=list, description="JSONPaths for every tool")
+    clear_for_groups: list[str] = Field(default_factory=list)
+    vault: VaultPolicy | None = None
+    comprehend: ComprehendPolicy | None = None
+
+
+class AuditPolicy(_Strict):
+    """One JSON line per call."""
+
+    sink: Literal["stdout", "stderr", "file", "none"] = "stdout"
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _path_for_file(self) -> AuditPolicy:
+        if self.sink == "file" and not self.path:
+            raise ValueError("sink file needs path")
+        return self
+
+
+class TracingPolicy(_Strict):
+    """OpenTelemetry traces (spans per MCP call and per upstream request)."""
+
+    exporter: Literal["none", "otlp", "console"] = "none"
+    endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint")
+    service_name: str | None = None
+
+
+class MetricsPolicy(_Strict):
+    """Per-tool, per-caller metrics."""
+
+    emf: Literal["auto", "on", "off"] = Field(
+        default="auto", description="CloudWatch Embedded Metric Format lines (auto: on Lambda)"
+    )
+
+
+class Policy(_Strict):
+    """The whole governance policy."""
+
+    identity: IdentityPolicy = Field(default_factory=IdentityPolicy)
+    access: AccessPolicy = Field(default_factory=AccessPolicy)
+    rate_limits: RateLimitPolicy = Field(default_factory=RateLimitPolicy)
+    pii: PiiPolicy = Field(default_factory=PiiPolicy)
+    audit: AuditPolicy = Field(default_factory=AuditPolicy)
+    tracing: TracingPolicy = Field(default_factory=TracingPolicy)
+    metrics: MetricsPolicy = Field(default_factory=MetricsPolicy)
+    base_dir: Path | None = Field(default=None, exclude=True)
+
+
+def safe_default() -> Policy:
+    """The policy when none is given: read-only tools for anyone, PII tokenized, audited."""
+    return Policy(
+        identity=IdentityPolicy(
+            allow_anonymous=True, local=LocalIdentity(subject="local", groups=["local"])
+        ),
+        access=AccessPolicy(rules=[AccessRule(allow=["*"])]),
+        rate_limits=RateLimitPolicy(per_user=Rate(per_minute=120, burst=30)),
+    )
+
+
+def policy_path(env_prefix: str | None = None) -> Path | None:
+    """The policy file named by `<PREFIX>_POLICY` or `ADAPTGEN_POLICY`, if any."""
+    for name in ([f"{env_prefix}_POLICY"] if env_prefix else []) + ["ADAPTGEN_POLICY"]:
+        value = os.environ.get(name)
+        if value:
+            return Path(value)
+    return None
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a policy file; problems are `PolicyError` with `file:line:col`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise PolicyError(f"{where}: invalid YAML: {exc.problem}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}:1:1: a policy is a mapping")
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        loc = [str(p) for p in error["loc"]]
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(loc[-1], _known_keys(loc[:-1]), n=1)
+            message = f"unknown key {loc[-1]!r}" + (
+                f" (did you mean {close[0]!r}?)" if close else ""
+            )
+        line, col = _position(text, loc)
+        raise PolicyError(
+            f"{path}:{line}:{col}: invalid policy at {'.'.join(loc)}: {message}"
+        ) from None
+    policy.base_dir = path.resolve().parent
+    return policy
+
+
+def _known_keys(loc: list[str]) -> list[str]:
+    model: type[BaseModel] = Policy
+    for part in loc:
+        field = model.model_fields.get(part)
+        nested = getattr(field.annotation, "__args__", (field.annotation,)) if field else ()
+        found = next((a for a in nested if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if found is None:
+            break
+        model = found
+    return list(model.model_fields)
+
+
+def _position(text: str, loc: list[str]) -> tuple[int, int]:
+    """Line and column of the deepest node along `loc` that exists in the YAML text."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return 1, 1
+    mark = node.start_mark if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if str(k.value) == part), None)
+            if found is None:
+                break
+            mark, node = found[0].start_mark, found[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            mark = node.start_mark
+        else:
+            break
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)

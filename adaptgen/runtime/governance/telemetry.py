@@ -1,0 +1,160 @@
+"""Tracing and metrics: OpenTelemetry spans and instruments, CloudWatch EMF lines on Lambda.
+
+Spans and metrics never carry payloads or PII: tool names, path templates, status codes,
+decisions and counts only. The caller appears as its groups; its subject only as a hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import metrics, propagate, trace
+
+from adaptgen.runtime.governance.policy import MetricsPolicy, TracingPolicy
+
+TRACER = trace.get_tracer("adaptgen")
+METER = metrics.get_meter("adaptgen")
+CALLS = METER.create_counter("adaptgen.tool.calls", description="MCP tool calls")
+ERRORS = METER.create_counter("adaptgen.tool.errors", description="Failed or refused tool calls")
+DURATION = METER.create_histogram(
+    "adaptgen.tool.duration", unit="ms", description="Tool call latency"
+)
+TOKENIZED = METER.create_counter(
+    "adaptgen.pii.tokenized", description="PII values replaced by tokens"
+)
+
+_configured = False
+
+
+def configure(policy: TracingPolicy, service_name: str) -> None:
+    """Install an exporter when the policy asks for one (once per process).
+
+    An application that already set a TracerProvider keeps it: adaptgen only adds its spans.
+    """
+    global _configured
+    if _configured or policy.exporter == "none":
+        return
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        ConsoleSpanExporter,
+        SimpleSpanProcessor,
+    )
+
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider(
+            resource=Resource.create({"service.name": policy.service_name or service_name})
+        )
+        trace.set_tracer_provider(provider)
+    if policy.exporter == "console":
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = (
+            OTLPSpanExporter(endpoint=policy.endpoint) if policy.endpoint else OTLPSpanExporter()
+        )
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    _configured = True
+
+
+def subject_hash(subject: str | None) -> str:
+    """A stable pseudonym for a caller in telemetry (a subject may be an email address)."""
+    return hashlib.sha256((subject or "anonymous").encode()).hexdigest()[:16]
+
+
+@contextmanager
+def tool_span(tool: str, groups: tuple[str, ...]) -> Iterator[Any]:
+    """The span of one MCP tool call, with GenAI/MCP semantic-convention attributes."""
+    with TRACER.start_as_current_span(
+        f"execute_tool {tool}",
+        kind=trace.SpanKind.INTERNAL,
+        attributes={
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": tool,
+            "mcp.method.name": "tools/call",
+            "adaptgen.caller.groups": list(groups),
+        },
+    ) as span:
+        yield span
+
+
+@contextmanager
+def upstream_span(
+    method: str, path_template: str, host: str | None, port: int | None
+) -> Iterator[Any]:
+    """A CLIENT span for one upstream request; the path template, never the real path."""
+    attributes: dict[str, Any] = {"http.request.method": method, "url.template": path_template}
+    if host:
+        attributes["server.address"] = host
+    if port:
+        attributes["server.port"] = port
+    with TRACER.start_as_current_span(
+        f"{method} {path_template}", kind=trace.SpanKind.CLIENT, attributes=attributes
+    ) as span:
+        yield span
+
+
+def inject_trace_context(headers: Any) -> None:
+    """Add W3C `traceparent`/`tracestate` for the current span to upstream request headers."""
+    propagate.inject(headers)
+
+
+class Metrics:
+    """Records one call into OpenTelemetry instruments and, on Lambda, an EMF line."""
+
+    def __init__(self, policy: MetricsPolicy, namespace: str) -> None:
+        self.namespace = namespace
+        on_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+        self.emf = policy.emf == "on" or (policy.emf == "auto" and on_lambda)
+
+    def record(
+        self, tool: str, groups: tuple[str, ...], status: str, latency_ms: float, tokenized: int
+    ) -> None:
+        group = ",".join(sorted(groups)) or "none"
+        attributes = {"tool": tool, "caller.groups": group, "status": status}
+        CALLS.add(1, attributes)
+        DURATION.record(latency_ms, attributes)
+        if status != "ok":
+            ERRORS.add(1, attributes)
+        if tokenized:
+            TOKENIZED.add(tokenized, attributes)
+        if self.emf:
+            self._emf(tool, group, status, latency_ms, tokenized)
+
+    def _emf(self, tool: str, group: str, status: str, latency_ms: float, tokenized: int) -> None:
+        document = {
+            "_aws": {
+                "Timestamp": int(time.time() * 1000),
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": self.namespace,
+                        "Dimensions": [["Tool"], ["Tool", "CallerGroups"]],
+                        "Metrics": [
+                            {"Name": "Calls", "Unit": "Count"},
+                            {"Name": "Errors", "Unit": "Count"},
+                            {"Name": "Latency", "Unit": "Milliseconds"},
+                            {"Name": "Tokenizations", "Unit": "Count"},
+                        ],
+                    }
+                ],
+            },
+            "Tool": tool,
+            "CallerGroups": group,
+            "Status": status,
+            "Calls": 1,
+            "Errors": 0 if status == "ok" else 1,
+            "Latency": round(latency_ms, 3),
+            "Tokenizations": tokenized,
+        }
+        sys.stdout.write(json.dumps(document, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
