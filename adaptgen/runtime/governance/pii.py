@@ -348,6 +348,7 @@ _FINDERS = {
     "ip": _ips,
 }
 _DIGIT = re.compile(r"\d")
+_MAYBE_PII = re.compile(r"[@\d]")
 
 
 def _check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
@@ -374,15 +375,25 @@ def _resolve(candidates: Iterable[PiiFinding]) -> list[PiiFinding]:
 
 def find_pii(text: str, kinds: Iterable[str] = RECOGNIZERS) -> list[PiiFinding]:
     """The PII spans in ``text`` for the given recognizers, non-overlapping, in text order."""
-    wanted = _check_kinds(kinds)
+    return _find(text, _check_kinds(kinds))
+
+
+def _find(text: str, wanted: tuple[str, ...]) -> list[PiiFinding]:
+    # Most strings in a record are names, enums and dates: an email needs "@" and every other
+    # kind needs a digit, so two cheap checks skip the regexes for them (the hot path).
     if not text:
         return []
+    has_at = "@" in text
     has_digit = _DIGIT.search(text) is not None
+    if not has_at and not has_digit:
+        return []
     candidates: list[PiiFinding] = []
     for kind in wanted:
-        if kind != "email" and not has_digit:  # every other kind needs digits: skip cheaply
+        if (kind == "email" and not has_at) or (kind != "email" and not has_digit):
             continue
         candidates.extend(_FINDERS[kind](text))
+    if not candidates:
+        return []
     return _resolve(candidates)
 
 
@@ -793,18 +804,21 @@ class PiiTokenizer:
         recognize: bool,
         counter: list[int],
     ) -> Any:
+        # Paths are only tracked when fields are marked: building a tuple per node is most of
+        # the cost of a walk over a large result otherwise.
         whole = whole or (bool(marked) and at in marked)
         if isinstance(node, Mapping):
             out: dict[Any, Any] = {}
             for key, value in node.items():
                 new_key = self._scan(key, counter) if recognize and isinstance(key, str) else key
-                out[new_key] = self._tokenize_node(
-                    value, (*at, key), marked, whole, recognize, counter
-                )
+                child = (*at, key) if marked else at
+                out[new_key] = self._tokenize_node(value, child, marked, whole, recognize, counter)
             return out
         if isinstance(node, list | tuple):
             items = [
-                self._tokenize_node(v, (*at, i), marked, whole, recognize, counter)
+                self._tokenize_node(
+                    v, (*at, i) if marked else at, marked, whole, recognize, counter
+                )
                 for i, v in enumerate(node)
             ]
             return items if isinstance(node, list) else tuple(items)
@@ -820,13 +834,15 @@ class PiiTokenizer:
         text = value if isinstance(value, str) else str(value)
         if _TOKEN_PARTS.fullmatch(text):
             return text  # already a token: tokenizing twice would break detokenization
-        findings = find_pii(text, self.kinds)
+        findings = _find(text, self.kinds)
         whole_match = len(findings) == 1 and (findings[0].start, findings[0].end) == (0, len(text))
         counter[0] += 1
         return self.token_for(text, findings[0].kind if whole_match else FIELD_KIND)
 
     def _scan(self, text: str, counter: list[int]) -> str:
-        candidates = find_pii(text, self.kinds)
+        if self.comprehend is None and _MAYBE_PII.search(text) is None:
+            return text  # no "@" and no digit: nothing any recognizer could match
+        candidates = _find(text, self.kinds)
         if self.comprehend is not None and len(text) >= self.comprehend_min_length:
             candidates = _resolve([*candidates, *self._comprehend_findings(text)])
         if not candidates:
