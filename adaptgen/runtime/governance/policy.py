@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class PolicyError(Exception):
@@ -40,12 +47,17 @@ class JwtPolicy(_Strict):
     groups_claim: str = "groups"
     scopes_claim: str = "scope"
 
+    @field_validator("algorithms")
+    @classmethod
+    def _never_none(cls, algorithms: list[str]) -> list[str]:
+        if "none" in [a.lower() for a in algorithms]:
+            raise ValueError("algorithm 'none' can never be allowed")
+        return algorithms
+
     @model_validator(mode="after")
     def _has_keys(self) -> JwtPolicy:
         if not self.jwks_url and not self.keys:
             raise ValueError("jwt needs jwks_url or keys")
-        if "none" in [a.lower() for a in self.algorithms]:
-            raise ValueError("algorithm 'none' can never be allowed")
         return self
 
 
