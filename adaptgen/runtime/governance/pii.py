@@ -373,6 +373,19 @@ def _resolve(candidates: Iterable[PiiFinding]) -> list[PiiFinding]:
     return sorted(chosen, key=lambda f: f.start)
 
 
+_MARKED = object()  # trie leaf: the node at this path is a marked field
+
+
+def _trie(paths_: Iterable[NodePath]) -> dict[Any, Any]:
+    root: dict[Any, Any] = {}
+    for path in paths_:
+        node = root
+        for step in path:
+            node = node.setdefault(step, {})
+        node[_MARKED] = True
+    return root
+
+
 def find_pii(text: str, kinds: Iterable[str] = RECOGNIZERS) -> list[PiiFinding]:
     """The PII spans in ``text`` for the given recognizers, non-overlapping, in text order."""
     return _find(text, _check_kinds(kinds))
@@ -779,7 +792,8 @@ class PiiTokenizer:
             except JsonPathError as exc:  # fail closed: an unaddressable field could leak
                 raise PiiError(f"PII field path {expression!r}: {exc}") from None
         counter = [0]
-        result = self._tokenize_node(data, (), marked, False, recognize, counter)
+        trie = _trie(marked) if marked else None
+        result = self._tokenize_node(data, trie, False, recognize, counter)
         return result, counter[0]
 
     def detokenize(self, data: Any) -> tuple[Any, int]:
@@ -798,26 +812,27 @@ class PiiTokenizer:
     def _tokenize_node(
         self,
         node: Any,
-        at: NodePath,
-        marked: set[NodePath],
+        trie: dict[Any, Any] | None,
         whole: bool,
         recognize: bool,
         counter: list[int],
     ) -> Any:
-        # Paths are only tracked when fields are marked: building a tuple per node is most of
-        # the cost of a walk over a large result otherwise.
-        whole = whole or (bool(marked) and at in marked)
-        if isinstance(node, Mapping):
+        # `trie` holds the marked paths below this node (None: none), so a walk over a large
+        # result builds no path tuples and tests no set membership per node.
+        whole = whole or (trie is not None and _MARKED in trie)
+        if isinstance(node, dict) or (
+            not isinstance(node, list | str) and isinstance(node, Mapping)
+        ):
             out: dict[Any, Any] = {}
             for key, value in node.items():
                 new_key = self._scan(key, counter) if recognize and isinstance(key, str) else key
-                child = (*at, key) if marked else at
-                out[new_key] = self._tokenize_node(value, child, marked, whole, recognize, counter)
+                child = trie.get(key) if trie is not None else None
+                out[new_key] = self._tokenize_node(value, child, whole, recognize, counter)
             return out
         if isinstance(node, list | tuple):
             items = [
                 self._tokenize_node(
-                    v, (*at, i) if marked else at, marked, whole, recognize, counter
+                    v, trie.get(i) if trie is not None else None, whole, recognize, counter
                 )
                 for i, v in enumerate(node)
             ]
