@@ -16,6 +16,7 @@ from fastmcp.tools.base import ToolResult
 from fastmcp.tools.function_tool import FunctionTool
 from mcp.types import TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
+from pydantic import Field
 
 from adaptgen.runtime.auth import SchemeSpec, build_flows
 from adaptgen.runtime.chain import ChainError, run_chain
@@ -68,7 +69,9 @@ class GeneratedApi:
             self.governance = Governance.from_env(
                 self.name, api["env_prefix"], pii_fields=_pii_fields(catalog["tools"])
             )
-            for middleware in self.governance.middleware():
+            # Tools run the call chain themselves (GeneratedTool.run): the middleware only
+            # filters tools/list, so a call pays no FastMCP dispatch for governance.
+            for middleware in self.governance.middleware(calls=False):
                 self.server.add_middleware(middleware)
         surface = api.get("surface") or {}
         if surface.get("mode") == "search":
@@ -100,6 +103,7 @@ class GeneratedApi:
                 ToolAnnotations(**entry["annotations"]) if entry.get("annotations") else None
             )
             tool = GeneratedTool(
+                governance=self.governance,
                 fn=fn,
                 name=name,
                 description=entry["description"],
@@ -186,8 +190,13 @@ class GeneratedTool(FunctionTool):
     large API that is kilobytes of tools/list that tell the agent nothing.
     """
 
+    governance: Any = Field(default=None, exclude=True)
+
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
-        return await super().run(_lenient(arguments, self.parameters))
+        arguments = _lenient(arguments, self.parameters)
+        if self.governance is None:
+            return await super().run(arguments)
+        return await self.governance.run_call(self.name, arguments, super().run)
 
     def to_mcp_tool(self, **overrides: Any) -> MCPTool:
         tool = super().to_mcp_tool(**overrides)

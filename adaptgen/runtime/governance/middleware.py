@@ -110,13 +110,42 @@ class Governance:
             PiiMiddleware(self),
         ]
 
-    def middleware(self) -> list[Middleware]:
+    def middleware(self, *, calls: bool = True) -> list[Middleware]:
         """What a server mounts: the layers composed into one FastMCP middleware.
 
         FastMCP's dispatch costs tens of microseconds per middleware and hook; composing the
-        six layers directly keeps the stack's own cost to the work it does.
+        six layers directly keeps the stack's own cost to the work it does. `calls=False`:
+        the middleware only filters tools/list, because the tools run the call chain
+        themselves (`run_call`; generated servers, where that saves the dispatch entirely).
         """
-        return [GovernanceMiddleware(self.layers())]
+        return [GovernanceMiddleware(self.layers(), calls=calls)]
+
+    async def run_call(self, name: str, arguments: dict[str, Any], call: Any) -> Any:
+        """Run a tool call through the layers; `call(arguments)` runs the tool itself."""
+        from fastmcp.server.dependencies import get_context
+        from mcp.types import CallToolRequestParams
+
+        try:
+            fastmcp_context = get_context()
+        except RuntimeError:
+            fastmcp_context = None
+        context = MiddlewareContext(
+            message=CallToolRequestParams(name=name, arguments=arguments),
+            fastmcp_context=fastmcp_context,
+            method="tools/call",
+        )
+
+        async def tool(ctx: MiddlewareContext) -> Any:
+            return await call(dict(ctx.message.arguments or {}))
+
+        chain: Any = tool
+        for layer in reversed(self._call_layers):
+            chain = functools.partial(layer.on_call_tool, call_next=chain)
+        return await chain(context)
+
+    @functools.cached_property
+    def _call_layers(self) -> list[Middleware]:
+        return self.layers()
 
     async def resolve_caller(self) -> Caller:
         """Who is calling: a verified JWT, the stdio identity, or anonymous (if allowed)."""
@@ -140,10 +169,13 @@ class Governance:
 class GovernanceMiddleware(Middleware):
     """Runs the governance layers in order as one middleware."""
 
-    def __init__(self, layers: Sequence[Middleware]) -> None:
+    def __init__(self, layers: Sequence[Middleware], *, calls: bool = True) -> None:
         self.layers = list(layers)
+        self.calls = calls
 
     async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
+        if not self.calls:
+            return await call_next(context)
         chain = call_next
         for layer in reversed(self.layers):
             chain = functools.partial(layer.on_call_tool, call_next=chain)
