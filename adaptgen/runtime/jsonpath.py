@@ -9,6 +9,7 @@ checks on top (adaptgen.load.overlay); the node addressing below is shared.
 from __future__ import annotations
 
 import copy
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -47,12 +48,52 @@ def first(expression: str, data: Any, default: Any = None) -> Any:
     return matches[0].value if matches else default
 
 
+_SIMPLE_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\*|\d+)\]")
+_SIMPLE = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\*\]|\[\d+\])*$")
+
+
+@lru_cache(maxsize=1024)
+def _simple_steps(expression: str) -> tuple[str | int, ...] | None:
+    """`$.a[*].b[0]` as ("a", "*", "b", 0); None for anything richer (filters, `..`, unions)."""
+    if not _SIMPLE.match(expression):
+        return None
+    steps: list[str | int] = []
+    for name, index in _SIMPLE_STEP.findall(expression):
+        steps.append(name if name else ("*" if index == "*" else int(index)))
+    return tuple(steps)
+
+
+def _simple_paths(steps: tuple[str | int, ...], data: Any) -> list[NodePath]:
+    # Names, [*] and [n] only: walked directly, in document order, much faster than the
+    # general matcher on the hot path (keep/drop and PII fields run on every call).
+    current: list[tuple[NodePath, Any]] = [((), data)]
+    for step in steps:
+        following: list[tuple[NodePath, Any]] = []
+        for path, node in current:
+            if step == "*":
+                if isinstance(node, list):
+                    following.extend(((*path, i), v) for i, v in enumerate(node))
+                elif isinstance(node, dict):
+                    following.extend(((*path, k), v) for k, v in node.items())
+            elif isinstance(step, int):
+                if isinstance(node, list) and step < len(node):
+                    following.append(((*path, step), node[step]))
+            elif isinstance(node, dict) and step in node:
+                following.append(((*path, step), node[step]))
+        current = following
+    return [path for path, _ in current]
+
+
 def paths(expression: str | Any, data: Any) -> list[NodePath]:
     """Concrete key/index paths of the distinct nodes selected, in document order.
 
     Indexes are normalized (`$.a[-1]` is `("a", 2)` for three items) and a node selected twice
     (`$.a[0,0]`) is listed once, so edits through these paths apply exactly once.
     """
+    if isinstance(expression, str):
+        simple = _simple_steps(expression.strip())
+        if simple is not None:
+            return _simple_paths(simple, data)
     result: list[NodePath] = []
     seen: set[NodePath] = set()
     for match in _query(expression).find(data):

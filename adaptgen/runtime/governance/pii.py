@@ -824,9 +824,22 @@ class PiiTokenizer:
             not isinstance(node, list | str) and isinstance(node, Mapping)
         ):
             out: dict[Any, Any] = {}
+            maybe = _MAYBE_PII.search
+            plain = recognize and not whole and self.comprehend is None
             for key, value in node.items():
-                new_key = self._scan(key, counter) if recognize and isinstance(key, str) else key
+                if isinstance(key, str) and recognize and maybe(key) is not None:
+                    new_key = self._scan(key, counter)
+                else:
+                    new_key = key
                 child = trie.get(key) if trie is not None else None
+                # The common leaves inline: a string no recognizer can match, or a number.
+                if child is None and plain:
+                    if isinstance(value, str) and maybe(value) is None:
+                        out[new_key] = value
+                        continue
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        out[new_key] = value
+                        continue
                 out[new_key] = self._tokenize_node(value, child, whole, recognize, counter)
             return out
         if isinstance(node, list | tuple):
