@@ -386,6 +386,24 @@ def _trie(paths_: Iterable[NodePath]) -> dict[Any, Any]:
     return root
 
 
+def _whole_kind(text: str, kinds: tuple[str, ...]) -> str | None:
+    """The kind of a value that is one PII value end to end, else None.
+
+    Same answer as `_find` giving a single finding spanning the text (a span over the whole
+    text is the longest possible, so overlap resolution would keep it), but it stops at the
+    first recognizer that claims the whole text, in priority order.
+    """
+    has_at = "@" in text
+    has_digit = _DIGIT.search(text) is not None
+    for kind in sorted(kinds, key=lambda k: _PRIORITY.get(k, 10)):
+        if (kind == "email" and not has_at) or (kind != "email" and not has_digit):
+            continue
+        for finding in _FINDERS[kind](text):
+            if finding.start == 0 and finding.end == len(text):
+                return kind
+    return None
+
+
 def find_pii(text: str, kinds: Iterable[str] = RECOGNIZERS) -> list[PiiFinding]:
     """The PII spans in ``text`` for the given recognizers, non-overlapping, in text order."""
     return _find(text, _check_kinds(kinds))
@@ -862,10 +880,8 @@ class PiiTokenizer:
         text = value if isinstance(value, str) else str(value)
         if _TOKEN_PARTS.fullmatch(text):
             return text  # already a token: tokenizing twice would break detokenization
-        findings = _find(text, self.kinds)
-        whole_match = len(findings) == 1 and (findings[0].start, findings[0].end) == (0, len(text))
         counter[0] += 1
-        return self.token_for(text, findings[0].kind if whole_match else FIELD_KIND)
+        return self.token_for(text, _whole_kind(text, self.kinds) or FIELD_KIND)
 
     def _scan(self, text: str, counter: list[int]) -> str:
         if self.comprehend is None and _MAYBE_PII.search(text) is None:
