@@ -20,7 +20,7 @@ from pydantic import Field
 
 from adaptgen.runtime.auth import SchemeSpec, build_flows
 from adaptgen.runtime.chain import ChainError, run_chain
-from adaptgen.runtime.governance.middleware import Governance
+from adaptgen.runtime.governance.middleware import Governance, tokenize_data
 from adaptgen.runtime.paginate import PaginationSpec
 from adaptgen.runtime.results import Outcome, run_operation
 from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
@@ -122,9 +122,10 @@ class GeneratedApi:
             outcome = await self.run_chain(name, arguments)
         else:
             outcome = await self.run(name, arguments)
+        data = tokenize_data(self.governance, outcome.data)
         if "output_schema" in self._tools[name]:
-            return to_structured_result(outcome.data, text_too=self._client_needs_text())
-        return to_result(outcome.data)
+            return to_structured_result(data, text_too=self._client_needs_text())
+        return to_result(data)
 
     def _client_needs_text(self) -> bool:
         """Whether a structured result must also go out as text.

@@ -49,6 +49,11 @@ class CallState:
     status: str = "ok"
     tokenized: int = 0
     upstream: list[int] = field(default_factory=list)
+    # Set by PiiMiddleware when this call's result must be tokenized: the PII field paths.
+    # A generated tool tokenizes its data before serializing it (`tokenize_data`) and sets
+    # `pii_done`, so the layer skips a JSON parse and re-dump of the text it produced.
+    pii_fields: list[str] | None = None
+    pii_done: bool = False
 
 
 _STATE: ContextVar[CallState | None] = ContextVar("adaptgen_call_state", default=None)
@@ -346,11 +351,14 @@ class PiiMiddleware(_Layer):
             ) from None
         if real != arguments:
             context = context.copy(message=replace_arguments(context.message, real))
-        result = await call_next(context)
         caller = state.caller or Caller()
         if set(caller.groups) & set(self.gov.policy.pii.clear_for_groups):
-            return result
+            return await call_next(context)
         fields = [*self.gov.pii_fields.get(state.tool, []), *self.gov.policy.pii.fields]
+        state.pii_fields = fields
+        result = await call_next(context)
+        if state.pii_done:
+            return result
         return self._tokenize(result, fields, state)
 
     def _tokenize(self, result: Any, fields: list[str], state: CallState) -> Any:
@@ -372,6 +380,24 @@ class PiiMiddleware(_Layer):
         if structured is not None:
             result.structured_content = structured
         return result
+
+
+def tokenize_data(governance: Governance | None, data: Any) -> Any:
+    """`data` with PII tokenized if the running call's PII layer asks for it (else as is).
+
+    Generated tools call this on their shaped data before serializing it; the PII layer then
+    leaves the result alone. Plain strings are left to the layer, which treats them as text.
+    """
+    state = _STATE.get()
+    if governance is None or state is None or state.pii_fields is None or isinstance(data, str):
+        return data
+    tokenizer = governance.tokenizer
+    if tokenizer is None:
+        return data
+    data, count = tokenizer.tokenize(data, fields=state.pii_fields)
+    state.tokenized += count
+    state.pii_done = True
+    return data
 
 
 def replace_arguments(message: Any, arguments: dict[str, Any]) -> Any:
