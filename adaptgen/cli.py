@@ -46,43 +46,87 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="generate an MCP server from a spec")
     build.add_argument("spec", type=Path, help="OpenAPI 3.x or Swagger 2.0 file (YAML or JSON)")
-    build.add_argument(
-        "--hints",
-        type=Path,
-        help="hints file (default: <spec stem>.hints.yaml beside the spec, if it exists)",
-    )
-    build.add_argument(
-        "--no-hints", action="store_true", help="ignore the hints file beside the spec"
-    )
-    build.add_argument(
-        "--overlay",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="OpenAPI Overlay 1.0/1.1 to apply first (repeatable, applied in order)",
-    )
-    build.add_argument(
-        "--arazzo",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="Arazzo 1.0 workflows to add as composite tools (repeatable; default: "
-        "<spec stem>.arazzo.yaml beside the spec, if it exists)",
-    )
-    build.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
-    build.add_argument("--name", help="server name (default: the spec's file stem)")
-    build.add_argument(
-        "--allow-remote-refs",
-        action="store_true",
-        help="fetch http(s) $refs at build time (default: relax them, with a warning)",
-    )
-    build.add_argument(
-        "--include-deprecated", action="store_true", help="make tools of deprecated operations too"
-    )
+    _add_build_options(build)
     build.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     build.set_defaults(func=_cmd_build)
+
+    check = commands.add_parser(
+        "check", help="fail (exit 1, with a diff) when generated/ is stale for a spec"
+    )
+    check.add_argument("spec", type=Path, help="the spec the committed server was built from")
+    _add_build_options(check)
+    check.add_argument("-q", "--quiet", action="store_true", help="no diff, only the verdict")
+    check.set_defaults(func=_cmd_check)
+
+    diff = commands.add_parser(
+        "diff", help="what changed for agents between two specs or two generated servers"
+    )
+    diff.add_argument("old", type=Path, help="a spec file or a generated server folder")
+    diff.add_argument("new", type=Path, help="a spec file or a generated server folder")
+    diff.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text for terminals, markdown for PR comments, json for machines",
+    )
+    diff.add_argument(
+        "--fail-on",
+        choices=("breaking", "any", "never"),
+        default="breaking",
+        help="exit 1 when there are breaking changes (default), any change, or never",
+    )
+    diff.add_argument("--no-hints", action="store_true", help="ignore hints files beside the specs")
+    diff.set_defaults(func=_cmd_diff)
+
+    package = commands.add_parser("package", help="zip a generated server for AWS Lambda")
+    package.add_argument("server", type=Path, help="a generated server folder, e.g. generated/crm")
+    package.add_argument(
+        "--runtime",
+        choices=("python3.11", "python3.12", "python3.13"),
+        help="Lambda runtime (default: this interpreter's version)",
+    )
+    package.add_argument(
+        "--arch", choices=("x86_64", "arm64"), help="Lambda architecture (default: this machine's)"
+    )
+    package.add_argument(
+        "--out", type=Path, help="zip to write (default: dist/<name>-<runtime>-<arch>.zip)"
+    )
+    package.set_defaults(func=_cmd_package)
+
+    deploy = commands.add_parser("deploy", help="create or update a Lambda function (boto3)")
+    deploy.add_argument("server", type=Path, help="a generated server folder, e.g. generated/crm")
+    deploy.add_argument("--function-name", required=True)
+    deploy.add_argument("--role", required=True, help="the execution role's ARN")
+    deploy.add_argument(
+        "--zip", type=Path, help="a zip from `adaptgen package` (default: build one)"
+    )
+    deploy.add_argument("--runtime", choices=("python3.11", "python3.12", "python3.13"))
+    deploy.add_argument("--arch", choices=("x86_64", "arm64"))
+    deploy.add_argument("--region", help="AWS region (default: the usual boto3 lookup)")
+    deploy.add_argument(
+        "--endpoint",
+        choices=("function-url", "http-api", "none"),
+        default="function-url",
+        help="how callers reach it (default: a Function URL)",
+    )
+    deploy.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable (repeatable), e.g. CRM_BASE_URL=https://crm.internal",
+    )
+    deploy.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="NAME=SECRET_ARN[#KEY]",
+        help="an env var read from Secrets Manager at call time (repeatable; never stored in "
+        "the function's configuration)",
+    )
+    deploy.add_argument("--memory", type=int, default=512, help="MB (default 512)")
+    deploy.add_argument("--timeout", type=int, default=30, help="seconds (default 30)")
+    deploy.set_defaults(func=_cmd_deploy)
 
     serve = commands.add_parser("serve", help="run a generated server")
     serve.add_argument("server", type=Path, help="a generated server folder, e.g. generated/crm")
@@ -120,6 +164,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_build_options(parser: argparse.ArgumentParser) -> None:
+    """What decides a build's output: shared by `build` and `check`."""
+    parser.add_argument(
+        "--hints",
+        type=Path,
+        help="hints file (default: <spec stem>.hints.yaml beside the spec, if it exists)",
+    )
+    parser.add_argument(
+        "--no-hints", action="store_true", help="ignore the hints file beside the spec"
+    )
+    parser.add_argument(
+        "--overlay",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="OpenAPI Overlay 1.0/1.1 to apply first (repeatable, applied in order)",
+    )
+    parser.add_argument(
+        "--arazzo",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Arazzo 1.0 workflows to add as composite tools (repeatable; default: "
+        "<spec stem>.arazzo.yaml beside the spec, if it exists)",
+    )
+    parser.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
+    parser.add_argument("--name", help="server name (default: the spec's file stem)")
+    parser.add_argument(
+        "--allow-remote-refs",
+        action="store_true",
+        help="fetch http(s) $refs at build time (default: relax them, with a warning)",
+    )
+    parser.add_argument(
+        "--include-deprecated", action="store_true", help="make tools of deprecated operations too"
+    )
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from adaptgen.build import BuildOptions, build
     from adaptgen.report import ProgressDisplay, print_report
@@ -140,6 +223,30 @@ def _cmd_build(args: argparse.Namespace) -> int:
         report = build(options)
     print_report(report, quiet=args.quiet)
     return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from adaptgen.check import run_check
+
+    return run_check(args)
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from adaptgen.diff import run_diff
+
+    return run_diff(args)
+
+
+def _cmd_package(args: argparse.Namespace) -> int:
+    from adaptgen.ship.package import run_package
+
+    return run_package(args)
+
+
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    from adaptgen.ship.deploy import run_deploy
+
+    return run_deploy(args)
 
 
 def load_server_module(folder: Path) -> ModuleType:
