@@ -6,7 +6,6 @@ Exit codes: 0 ok, 1 build failed, 2 bad usage or bad input (spec/hints errors wi
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -251,17 +250,12 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
 
 def load_server_module(folder: Path) -> ModuleType:
     """Import `folder/server.py` of a generated server under a private module name."""
-    server_file = folder / "server.py"
-    if not server_file.is_file():
-        raise InputError(f"no generated server here (missing {server_file})")
-    module_name = f"adaptgen_generated_{folder.resolve().name}"
-    spec = importlib.util.spec_from_file_location(module_name, server_file)
-    if spec is None or spec.loader is None:  # pragma: no cover - only for odd filesystems
-        raise InputError(f"cannot import {server_file}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+    from adaptgen.runtime.loader import load_server_module as load
+
+    try:
+        return load(folder)
+    except FileNotFoundError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

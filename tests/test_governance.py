@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import importlib.util
 import json
 import os
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
@@ -28,7 +30,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME, running
+from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME, RunningSandbox, running
 from adaptgen.sandbox.server import serve_app
 
 ISSUER = "https://idp.test/"
@@ -122,10 +124,10 @@ def policy(tmp: Path) -> Path:
     return path
 
 
-def load_generated(name: str):
-    """Import generated/crm/server.py as its own module (one server instance per call)."""
+def load_generated(name: str, file: str = "server.py"):
+    """Import generated/crm/<file> as its own module (one server instance per call)."""
     module_name = f"crm_governed_{name}_{uuid.uuid4().hex[:6]}"
-    spec = importlib.util.spec_from_file_location(module_name, ROOT / "generated/crm/server.py")
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "generated/crm" / file)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
@@ -140,22 +142,31 @@ def setup(tmp_path_factory):
         trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(SPANS))
     tmp = tmp_path_factory.mktemp("governance")
-    saved = dict(os.environ)
-    with running(require_session=True) as sandbox:
-        for key in [k for k in os.environ if k.startswith("CRM_")]:
-            os.environ.pop(key)
-        os.environ.update(
-            CRM_BASE_URL=sandbox.url,
-            CRM_USERNAME=SANDBOX_USERNAME,
-            CRM_PASSWORD=SANDBOX_PASSWORD,
-            CRM_POLICY=str(policy(tmp)),
-            GOV_PII_KEY=base64.b64encode(os.urandom(64)).decode(),
-        )
+    with governed_crm(tmp) as sandbox:
         module = load_generated("http")
         with serve_app(module.mcp.http_app(path="/mcp"), lifespan=True) as url:
             yield sandbox, f"{url}/mcp", tmp / "audit.jsonl"
-    os.environ.clear()
-    os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def governed_crm(tmp: Path) -> Iterator[RunningSandbox]:
+    """The sandbox CRM (session login) and the env a governed CRM server reads, for the block."""
+    saved = dict(os.environ)
+    try:
+        with running(require_session=True) as sandbox:
+            for key in [k for k in os.environ if k.startswith("CRM_")]:
+                os.environ.pop(key)
+            os.environ.update(
+                CRM_BASE_URL=sandbox.url,
+                CRM_USERNAME=SANDBOX_USERNAME,
+                CRM_PASSWORD=SANDBOX_PASSWORD,
+                CRM_POLICY=str(policy(tmp)),
+                GOV_PII_KEY=base64.b64encode(os.urandom(64)).decode(),
+            )
+            yield sandbox
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def session(url: str, token: str | None, calls: list[tuple[str, dict]]):

@@ -22,7 +22,8 @@ from adaptgen.ir import Api, Chain, Param, Tool
 from adaptgen.render import pycode
 
 CATALOG_FILE = "catalog.json"
-GENERATED_FILES = ("server.py", CATALOG_FILE, "README.md")
+MCP_PATH = "/mcp"  # where generated servers serve MCP over HTTP (serve --transport http, Lambda)
+GENERATED_FILES = ("server.py", CATALOG_FILE, "README.md", "handler.py", "template.yaml")
 
 
 def templates_dir() -> Path:
@@ -49,6 +50,9 @@ def _environment() -> jinja2.Environment:
     env.filters["signature"] = pycode.signature_param
     env.filters["wrap"] = pycode.wrap
     env.filters["md"] = _markdown_cell
+    env.filters["yaml_str"] = _yaml_string
+    env.filters["yaml_comment"] = lambda text: " ".join((text or "").split())
+    env.filters["camel"] = lambda name: "".join(w.capitalize() for w in name.split("_"))
     env.filters["first_line"] = lambda text: (text or "").strip().split("\n")[0]
     return env
 
@@ -175,11 +179,13 @@ def render(api: Api) -> dict[str, str]:
     env = _environment()
     visible = [t for t in api.tools if not t.hidden]
     chains = [(chain, chain_params(chain)) for chain in api.chains]
-    context = {"api": api, "tools": visible, "chains": chains}
+    context = {"api": api, "tools": visible, "chains": chains, "mcp_path": MCP_PATH}
     return {
         "server.py": env.get_template("server.py.j2").render(context),
         CATALOG_FILE: json.dumps(catalog(api), indent=2, ensure_ascii=False) + "\n",
         "README.md": env.get_template("README.md.j2").render(context),
+        "handler.py": env.get_template("handler.py.j2").render(context),
+        "template.yaml": env.get_template("template.yaml.j2").render(context),
     }
 
 
@@ -247,3 +253,8 @@ def write_atomic(target: Path, files: dict[str, str]) -> None:
 
 def _markdown_cell(text: str) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
+
+
+def _yaml_string(text: str) -> str:
+    # A JSON string (ASCII-escaped) is a valid YAML double-quoted scalar, whatever it holds.
+    return json.dumps(text or "")

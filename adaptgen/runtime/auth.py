@@ -2,12 +2,17 @@
 
 Secrets are read from env vars named in the catalog (and the build report) at call time, so a
 rotated secret is picked up without a restart and no secret is ever written to disk by adaptgen.
+An env var may hold a Secrets Manager reference instead of the value (`${aws-sm:ARN}` or
+`${aws-sm:ARN#key}`, what `adaptgen deploy --secret` and the SAM template set on Lambda): it is
+resolved at call time, off the event loop, and cached briefly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
+import threading
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,21 +61,55 @@ class StaticCredentials(httpx.Auth):
 
     def __init__(self, schemes: Sequence[SchemeSpec], env: Mapping[str, str]) -> None:
         self._schemes = list(schemes)
+        self._names = [name for scheme in self._schemes for name in scheme.env]
         self._env = env
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        values = self._values()
         for scheme in self._schemes:
-            _apply(scheme, request, self._env)
+            _apply(scheme, request, values)
+        yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if any(_is_reference(self._env.get(name, "")) for name in self._names):
+            values = await asyncio.to_thread(self._values)  # Secrets Manager: a blocking call
+        else:
+            values = self._values()
+        for scheme in self._schemes:
+            _apply(scheme, request, values)
         yield request
 
     def secrets(self) -> list[str]:
         """The secret values this auth sends (for redaction from messages)."""
-        return [
-            self._env[name]
-            for scheme in self._schemes
-            for name in scheme.env
-            if self._env.get(name)
-        ]
+        return [value for value in self._values().values() if value]
+
+    def _values(self) -> dict[str, str]:
+        values = {name: self._env.get(name, "") for name in self._names}
+        for name, value in values.items():
+            if _is_reference(value):
+                values[name] = _env_secrets().resolve(value)
+        return values
+
+
+_RESOLVER_LOCK = threading.Lock()
+_resolver: Any = None
+
+
+def _is_reference(value: str) -> bool:
+    return value.startswith("${aws-sm:") and value.endswith("}")
+
+
+def _env_secrets() -> Any:
+    """One resolver (and cache) for every env var that holds a Secrets Manager reference."""
+    global _resolver
+    with _RESOLVER_LOCK:
+        if _resolver is None:
+            from adaptgen.runtime.secrets import SecretResolver
+
+            _resolver = SecretResolver()
+        return _resolver
 
 
 def _apply(scheme: SchemeSpec, request: httpx.Request, env: Mapping[str, str]) -> None:

@@ -136,6 +136,11 @@ class SecretResolver:
         value = env.get(name)
         if not value:
             raise SecretError(f"missing secret: set {name}")
+        # On Lambda an env var holds a Secrets Manager reference rather than the value; one
+        # level only (an env var naming another env var is a mistake, not an indirection).
+        whole = REFERENCE.fullmatch(value)
+        if whole and whole.group(1).startswith("aws-sm:"):
+            return self._one(whole.group(1))
         return value
 
     def _read_aws(self, ref: str) -> str:
