@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from adaptgen import __version__
 from adaptgen.errors import AdaptgenError, InputError
@@ -23,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `adaptgen` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.func(args) or 0)
     except AdaptgenError as exc:
@@ -203,31 +205,43 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from adaptgen.build import BuildOptions, build
     from adaptgen.report import ProgressDisplay, print_report
 
     with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
-        options = BuildOptions(
-            spec=args.spec,
-            out=args.out,
-            hints=args.hints,
-            no_hints=args.no_hints,
-            overlays=tuple(args.overlay),
-            arazzo=tuple(args.arazzo),
-            name=args.name,
-            allow_remote_refs=args.allow_remote_refs,
-            include_deprecated=args.include_deprecated,
-            progress=progress.update,
-        )
-        report = build(options)
+        from adaptgen.build import build
+
+        report = build(_build_options(args, progress=progress.update))
     print_report(report, quiet=args.quiet)
     return 0
 
 
+def _build_options(args: argparse.Namespace, **extra: Any) -> Any:
+    """The BuildOptions of `build`'s and `check`'s shared arguments."""
+    from adaptgen.build import BuildOptions
+
+    return BuildOptions(
+        spec=args.spec,
+        out=args.out,
+        hints=args.hints,
+        no_hints=args.no_hints,
+        overlays=tuple(args.overlay),
+        arazzo=tuple(args.arazzo),
+        name=args.name,
+        allow_remote_refs=args.allow_remote_refs,
+        include_deprecated=args.include_deprecated,
+        **extra,
+    )
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
+    import shlex
+
     from adaptgen.check import run_check
 
-    return run_check(args)
+    # The same arguments, minus check's own, rebuild what check compared against.
+    argv = [a for a in args.argv[args.argv.index("check") + 1 :] if a not in ("-q", "--quiet")]
+    rebuild = shlex.join(["adaptgen", "build", *argv])
+    return run_check(_build_options(args), rebuild=rebuild, quiet=args.quiet)
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
