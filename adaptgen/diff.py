@@ -112,9 +112,14 @@ def load_surface(path: Path, *, no_hints: bool = False) -> Surface:
         catalog = _read_catalog(path)
     else:
         catalog = _build_catalog(path, no_hints=no_hints)
+    return catalog_surface(str(path), catalog)
+
+
+def catalog_surface(label: str, catalog: dict[str, Any]) -> Surface:
+    """What a catalog (catalog.json's shape) lists to agents: every tool not hidden."""
     tools = {e["name"]: e for e in catalog["tools"] if not e.get("hidden")}
     surface = (catalog.get("api") or {}).get("surface") or {}
-    return Surface(str(path), tools, surface.get("mode") == "search")
+    return Surface(label, tools, surface.get("mode") == "search")
 
 
 def _read_catalog(path: Path) -> dict[str, Any]:
@@ -133,12 +138,12 @@ def _read_catalog(path: Path) -> dict[str, Any]:
 
 
 def _build_catalog(spec: Path, *, no_hints: bool) -> dict[str, Any]:
-    options = BuildOptions(spec=spec, no_hints=no_hints)
     try:
-        options.api_name
+        name = BuildOptions(spec=spec).api_name
     except InputError:
-        options.name = "api"  # diff has no --name, and the server's name is not agent-facing
-    return json.loads(generate(options).files[CATALOG_FILE])
+        name = "api"  # diff has no --name, and the server's name is not agent-facing
+    report = generate(BuildOptions(spec=spec, no_hints=no_hints, name=name))
+    return json.loads(report.files[CATALOG_FILE])
 
 
 # Comparing
@@ -520,26 +525,24 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _text_change(old: str, new: str) -> str:
-    """The differing middle of two texts, in quotes, with `…` where the shared parts were."""
-    old, new = " ".join(old.split()), " ".join(new.split())
+    """The differing words of two texts with a word of context, `…` where shared text was cut."""
+    before, after = old.split(), new.split()
+    shortest = min(len(before), len(after))
     start = 0
-    while start < min(len(old), len(new)) and old[start] == new[start]:
+    while start < shortest and before[start] == after[start]:
         start += 1
-    start = old.rfind(" ", 0, start) + 1  # back to a word boundary
     end = 0
-    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+    while end < shortest - start and before[-1 - end] == after[-1 - end]:
         end += 1
-    end_old, end_new = len(old) - end, len(new) - end
-    space = old.find(" ", end_old)
-    if space != -1:  # forward to a word boundary
-        end_new += space - end_old
-        end_old = space
+    start, end = max(start - 1, 0), max(end - 1, 0)
+    return f"{_words(before, start, end)} -> {_words(after, start, end)}"
 
-    def side(text: str, stop: int) -> str:
-        middle = _clip(text[start:stop], EXCERPT_CHARS)
-        return f'"{"…" if start else ""}{middle}{"…" if stop < len(text) else ""}"'
 
-    return f"{side(old, end_old)} -> {side(new, end_new)}"
+def _words(words: list[str], start: int, end: int) -> str:
+    middle = _clip(" ".join(words[start : len(words) - end]), EXCERPT_CHARS)
+    lead = "…" if start else ""
+    trail = "…" if end and not middle.endswith("…") else ""
+    return f'"{lead}{middle}{trail}"'
 
 
 # Output
