@@ -136,11 +136,14 @@ def _edit(text: str, old: str, new: str, *, within: tuple[str, str]) -> str:
 
 def _edited_crm(tmp_path: Path) -> Path:
     """specs/crm.yaml with its hints and workflows beside it, and its contact input changed:
-    lifecycle stage `churned` gone, `address.city` gone, `company_id` widened to a number."""
+    lifecycle stage `churned` gone, `address.city` gone, `company_id` widened to a number; and
+    the deal_context workflow's `dealId` input now a string."""
     folder = tmp_path / "edited"
     folder.mkdir()
-    for name in ("crm.hints.yaml", "crm.arazzo.yaml"):
-        shutil.copy(CRM.with_name(name), folder / name)
+    shutil.copy(CRM.with_name("crm.hints.yaml"), folder / "crm.hints.yaml")
+    arazzo = CRM.with_name("crm.arazzo.yaml").read_text()
+    arazzo = _edit(arazzo, "type: integer", "type: string", within=("dealId:", "steps:"))
+    (folder / "crm.arazzo.yaml").write_text(arazzo)
     text = CRM.read_text()
     text = _edit(
         text,
@@ -194,6 +197,10 @@ def test_generated_folder_against_an_edited_spec(tmp_path, capsys):
     assert city["breaking"] and city["pointer"] == "/properties/address/properties/city"
     company = changes["param.type_changed", "company_id"]
     assert not company["breaking"] and company["detail"] == "type integer -> number (widened)"
+    chain = [c for c in json.loads(out)["changes"] if c["tool"] == "deal_context"]
+    assert [(c["kind"], c["param"], c["breaking"], c["detail"]) for c in chain] == [
+        ("param.type_changed", "dealId", True, "type integer -> string")
+    ]
 
 
 def test_hints_beside_the_spec_count_unless_no_hints(tmp_path, capsys):
@@ -349,3 +356,14 @@ def test_hidden_tools_are_not_agent_facing_and_renames_match_by_route():
         ("tool.description_changed", "fetch_thing", False),
     ]
     assert changes[1].detail == 'description: "Get a thing." -> "Fetch one thing by id."'
+
+
+def test_search_mode_and_pinning_are_reported_without_breaking():
+    listed = {"api": {"surface": {"mode": "all"}}, "tools": [{**_tool(), "pinned": True}]}
+    searched = {"api": {"surface": {"mode": "search"}}, "tools": [_tool()]}
+    result = diff_surfaces(catalog_surface("old", listed), catalog_surface("new", searched))
+    assert [(c.kind, c.tool, c.breaking, c.old, c.new) for c in result.changes] == [
+        ("surface.changed", None, False, "all", "search"),
+        ("tool.pinned_changed", "get_thing", False, True, False),
+    ]
+    assert result.exit_code("breaking") == 0 and result.exit_code("any") == 1
