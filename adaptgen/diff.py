@@ -271,7 +271,6 @@ def _diff_annotations(tool: str, old: dict[str, Any], new: dict[str, Any]) -> It
             tool,
             breaking,
             f"{hint} {_value(before)} -> {_value(after)}{why}",
-            param=None,
             old=before,
             new=after,
         )
