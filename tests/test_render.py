@@ -136,24 +136,34 @@ def _tree_digest(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and "__pycache__" not in p.parts
     }
 
 
-@pytest.mark.parametrize("spec", ["specs/crm.yaml"])
-def test_output_is_identical_across_hash_seeds(tmp_path, spec):
+def test_output_is_identical_across_hash_seeds_and_machines(tmp_path):
+    """Two builds as if on two machines: hash seed, locale, time zone, umask, working directory
+    and spelling of the spec path differ; the bytes (and the committed generated/crm) do not."""
+    machines = [
+        ({"PYTHONHASHSEED": "0", "LC_ALL": "C", "TZ": "UTC"}, ROOT, "specs/crm.yaml", 0o022),
+        (
+            {"PYTHONHASHSEED": "12345", "LC_ALL": "C.UTF-8", "TZ": "Asia/Kolkata"},
+            tmp_path,
+            str(ROOT / "specs" / ".." / "specs" / "crm.yaml"),
+            0o077,
+        ),
+    ]
     digests = []
-    for seed in ("0", "12345"):
-        out = tmp_path / f"out{seed}"
-        env = {**os.environ, "PYTHONHASHSEED": seed}
+    for index, (extra, cwd, spec, umask) in enumerate(machines):
+        out = tmp_path / f"out{index}"
         subprocess.run(
             [sys.executable, "-m", "adaptgen", "build", spec, "--out", str(out), "-q"],
-            cwd=ROOT,
-            env=env,
+            cwd=cwd,
+            env={**os.environ, **extra},
             check=True,
+            preexec_fn=lambda umask=umask: os.umask(umask),  # noqa: PLW1509 - test only
         )
         digests.append(_tree_digest(out / "crm"))
-    assert digests[0] == digests[1]
+    assert digests[0] == digests[1] == _tree_digest(ROOT / "generated" / "crm")
 
 
 def test_generated_code_is_ruff_formatted_and_lint_clean(hostile_build):
