@@ -1,0 +1,218 @@
+"""`adaptgen package`: real Lambda zips of the CRM server, run by a clean interpreter.
+
+The zip is built by pip for a Lambda target (this machine's Python and architecture, and the
+other architecture), unpacked into an empty folder and imported by an interpreter that sees
+nothing but that folder and the standard library, as Lambda's does. Packaging takes some
+seconds per zip with a warm pip cache; each zip is built once per module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from test_governance import governed_crm, mint
+from test_lambda_handler import INITIALIZE, function_url_event, rpc
+
+from adaptgen.cli import main
+from adaptgen.ship.package import (
+    LAMBDA_TASK_ROOT,
+    ZIP_FILE_MODE,
+    ZIP_TIMESTAMP,
+    LambdaTarget,
+    runtime_requirements,
+)
+
+THIS = LambdaTarget.resolve(None, None)
+OTHER_ARCH = "arm64" if THIS.arch == "x86_64" else "x86_64"
+ELF_MACHINE = {"x86_64": 62, "arm64": 183}  # e_machine: EM_X86_64, EM_AARCH64
+# Run by the unpacked zip's interpreter: events on stdin, answers on stdout.
+LAMBDA_RUNNER = """
+import json, sys
+
+class Context:
+    function_name = "crm-mcp"
+    aws_request_id = "5f3c6c1e-0c3e-4a57-9d1d-1c0a1b2c3d4e"
+    def get_remaining_time_in_millis(self):
+        return 30_000
+
+import handler
+
+events = json.load(sys.stdin)
+answers = [handler.handler(event, Context()) for event in events]
+import adaptgen, pydantic_core
+print(json.dumps({
+    "sys_path": sys.path,
+    "modules": {"adaptgen": adaptgen.__file__, "pydantic_core": pydantic_core.__file__},
+    "answers": answers,
+}))
+"""
+
+
+def package(server: Path, out: Path, *options: str) -> str:
+    """`adaptgen package` through the CLI; its stdout."""
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main(["package", str(server), "--out", str(out), *options]) == 0
+    return stdout.getvalue()
+
+
+@pytest.fixture(scope="module")
+def crm_server(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    assert main(["build", str(ROOT / "specs" / "crm.yaml"), "--out", str(out), "-q"]) == 0
+    return out / "crm"
+
+
+@pytest.fixture(scope="module")
+def crm_zip(crm_server, tmp_path_factory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("dist") / "crm.zip"
+    return out, package(crm_server, out)
+
+
+def test_report_names_the_zip_sizes_and_target(crm_zip):
+    path, stdout = crm_zip
+    assert stdout.splitlines()[0] == str(path)
+    assert f"runtime {THIS.runtime}, arch {THIS.arch}" in stdout
+    assert " MB zipped, " in stdout and " MB unpacked (Lambda allows 250 MB)" in stdout
+    assert f"sha256: {hashlib.sha256(path.read_bytes()).hexdigest()}" in stdout
+
+
+def test_zip_serves_mcp_from_a_clean_interpreter(crm_zip, tmp_path):
+    """Function URL events through the real handler.py, with only the zip on sys.path."""
+    path, _ = crm_zip
+    task = tmp_path / "task"
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(task)
+    with governed_crm(tmp_path) as sandbox:
+        token = mint(["sales"])
+        headers = {"authorization": f"Bearer {token}", "mcp-protocol-version": "2025-06-18"}
+        calls = [
+            INITIALIZE,
+            rpc("tools/list", ident=2),
+            rpc("tools/call", {"name": "list_contacts", "arguments": {"limit": 2}}, 3),
+        ]
+        events = [function_url_event(body, headers) for body in calls]
+        # Only what the function needs: the server's settings, nothing naming the venv.
+        env = {k: v for k, v in os.environ.items() if k.startswith(("CRM_", "GOV_"))}
+        env.update(PYTHONPATH=str(task), HOME=str(tmp_path), PATH="/usr/bin:/bin", LANG="C.UTF-8")
+        python = getattr(sys, "_base_executable", sys.executable)  # not the venv's
+        result = subprocess.run(
+            [python, "-S", "-s", "-c", LAMBDA_RUNNER],  # -S: no site, so no site-packages
+            input=json.dumps(events),
+            env=env,
+            cwd=task,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        logins = [r for r in sandbox.request_log if r["path"].endswith("/auth/login")]
+    report = json.loads(result.stdout)
+
+    stdlib = Path(sys.base_prefix).resolve()
+    for entry in report["sys_path"]:
+        where = Path(entry or task).resolve()
+        assert where == task.resolve() or where.is_relative_to(stdlib), entry
+        assert "site-packages" not in entry and ".venv" not in entry, entry
+    for module in report["modules"].values():
+        assert Path(module).resolve().is_relative_to(task.resolve()), module
+
+    statuses = [answer["statusCode"] for answer in report["answers"]]
+    assert statuses == [200, 200, 200], report["answers"]
+    initialize, listed, called = (json.loads(answer["body"]) for answer in report["answers"])
+    assert initialize["result"]["serverInfo"]["name"] == "Acme Legacy CRM API"
+    names = {tool["name"] for tool in listed["result"]["tools"]}
+    assert {"list_contacts", "get_contact"} <= names
+    assert not called["result"].get("isError"), called
+    assert len(json.loads(called["result"]["content"][0]["text"])["items"]) == 2
+    assert len(logins) == 1  # the zip's code logged in to the upstream CRM itself
+
+
+def test_zip_holds_the_server_and_runtime_and_no_build_tools(crm_zip):
+    path, _ = crm_zip
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    tops = {name.split("/", 1)[0] for name in names}
+    assert {"server.py", "catalog.json", "handler.py"} <= set(names)
+    assert {"adaptgen", "fastmcp", "mangum", "pydantic_core", "boto3", "botocore"} <= tops
+    assert "adaptgen/runtime/aws_lambda.py" in names
+    for tool in ("pip", "setuptools", "wheel", "ruff", "_distutils_hack", "bin"):
+        assert tool not in tops, tool
+    assert not [name for name in tops if name.startswith(("ruff-", "pip-", "setuptools-"))]
+    assert not [name for name in names if name.endswith("/direct_url.json")]
+    # Bytecode for the target Python only, named for /var/task (not this machine's folders).
+    tag = f"cpython-{THIS.python_version.replace('.', '')}"
+    pycs = [name for name in names if name.endswith(".pyc")]
+    assert pycs and all(f".{tag}." in name for name in pycs)
+    with zipfile.ZipFile(path) as archive:
+        compiled = archive.read(f"adaptgen/__pycache__/__init__.{tag}.pyc")
+        record = archive.read("adaptgen-0.1.0.dist-info/RECORD").decode()
+    assert f"{LAMBDA_TASK_ROOT}/adaptgen/__init__.py".encode() in compiled
+    assert all(line.split(",")[0] in names for line in record.splitlines())
+
+
+def test_build_tools_among_adaptgens_requirements_stay_out(tmp_path):
+    wheel = tmp_path / "adaptgen-0.1.0-py3-none-any.whl"
+    metadata = "\n".join(
+        [
+            "Metadata-Version: 2.4",
+            "Name: adaptgen",
+            "Requires-Dist: fastmcp==4.1.2",
+            "Requires-Dist: ruff==0.17.6",
+            'Requires-Dist: pytest>=8; extra == "dev"',
+            'Requires-Dist: tomli>=2; python_version < "3.11"',
+        ]
+    )
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("adaptgen-0.1.0.dist-info/METADATA", metadata)
+    assert runtime_requirements(wheel) == ["fastmcp==4.1.2", 'tomli>=2; python_version < "3.11"']
+
+
+def test_zip_is_deterministic(crm_server, crm_zip, tmp_path):
+    path, _ = crm_zip
+    again = tmp_path / "again.zip"
+    package(crm_server, again)
+    assert hashlib.sha256(again.read_bytes()).digest() == hashlib.sha256(path.read_bytes()).digest()
+    with zipfile.ZipFile(again) as archive:
+        entries = archive.infolist()
+    assert [e.filename for e in entries] == sorted(e.filename for e in entries)
+    assert {e.date_time for e in entries} == {ZIP_TIMESTAMP}
+    assert {e.external_attr >> 16 for e in entries} == {ZIP_FILE_MODE}
+
+
+def test_other_architecture_gets_its_own_wheels(crm_server, tmp_path):
+    out = tmp_path / "other.zip"
+    stdout = package(crm_server, out, "--arch", OTHER_ARCH)
+    assert f"arch {OTHER_ARCH}" in stdout
+    machine = "aarch64" if OTHER_ARCH == "arm64" else "x86_64"
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        (core,) = [n for n in names if n.startswith("pydantic_core/_pydantic_core.")]
+        assert f"-{machine}-linux-gnu.so" in core
+        rust = archive.read("cryptography/hazmat/bindings/_rust.abi3.so")
+    assert rust[:4] == b"\x7fELF"
+    assert int.from_bytes(rust[18:20], "little") == ELF_MACHINE[OTHER_ARCH]
+
+
+@pytest.mark.parametrize("missing", ["server.py", "catalog.json", "handler.py"])
+def test_a_folder_that_is_not_a_generated_server_exits_2(crm_server, tmp_path, capsys, missing):
+    folder = tmp_path / "crm"
+    folder.mkdir()
+    for name in ("server.py", "catalog.json", "handler.py"):
+        if name != missing:
+            (folder / name).write_bytes((crm_server / name).read_bytes())
+    assert main(["package", str(folder), "--out", str(tmp_path / "x.zip")]) == 2
+    assert f"no {missing}" in capsys.readouterr().err
+    assert not (tmp_path / "x.zip").exists()
+    assert main(["package", str(tmp_path / "nowhere")]) == 2
+    assert "not a folder" in capsys.readouterr().err
