@@ -61,6 +61,7 @@ __all__ = [
     "find_interpreter",
     "run_package",
     "runtime_requirements",
+    "show_progress",
 ]
 
 RUNTIMES = ("python3.11", "python3.12", "python3.13")
@@ -163,7 +164,7 @@ def run_package(args: argparse.Namespace) -> int:
     target = LambdaTarget.resolve(args.runtime, args.arch)
     folder = check_server_folder(args.server)
     out = args.out or default_zip_path(folder, target)
-    package = build_package(folder, target, out, progress=_progress)
+    package = build_package(folder, target, out, progress=show_progress)
     print(package.summary())
     return 0
 
@@ -258,7 +259,8 @@ def find_interpreter(python_version: str) -> str | None:
 # -- steps -----------------------------------------------------------------------------------
 
 
-def _progress(message: str) -> None:
+def show_progress(message: str) -> None:
+    """A packaging step, on stderr (stdout is for the report)."""
     print(f"adaptgen: {message} ...", file=sys.stderr, flush=True)
 
 

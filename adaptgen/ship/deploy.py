@@ -1,0 +1,449 @@
+"""`adaptgen deploy`: create or update the Lambda function of a generated server, then its endpoint.
+
+Deploying is declarative and idempotent: the function ends up with exactly the runtime,
+architecture, role, memory, timeout and environment given, and running the same command again
+changes nothing. Code is uploaded only when the zip's SHA-256 differs from the function's
+`CodeSha256`; configuration only when a field differs. Every Lambda update is followed by the
+boto3 waiter for it, because Lambda refuses a second update while one is in progress.
+
+Secrets never reach the function's configuration: `--secret NAME=ARN[#KEY]` sets the variable
+`NAME` to the reference `${aws-sm:ARN[#KEY]}`, which adaptgen's runtime resolves at call time
+(`adaptgen.runtime.secrets`); the execution role needs `secretsmanager:GetSecretValue` on it.
+Nothing here prints a variable's value, only names.
+
+A zip over Lambda's direct-upload limit (50 MB) goes through S3: a private bucket
+`adaptgen-deploy-<account>-<region>` is made on first use, the zip is put there (checked to be
+this account's bucket), Lambda copies it, and the object is deleted again.
+
+Endpoints are in `adaptgen.ship.endpoints`: a Function URL (auth type NONE, because the
+governance layer verifies callers' JWTs itself), an HTTP API, or none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adaptgen.errors import BuildError, InputError
+from adaptgen.ship.endpoints import Endpoint, ensure_endpoint, leftover_endpoints
+from adaptgen.ship.package import (
+    MB,
+    LambdaTarget,
+    build_package,
+    check_server_folder,
+    code_sha256,
+    default_zip_path,
+    show_progress,
+)
+
+__all__ = [
+    "HANDLER",
+    "FunctionSpec",
+    "parse_environment",
+    "run_deploy",
+]
+
+HANDLER = "handler.handler"  # handler.py at the zip root, `handler(event, context)`
+DIRECT_UPLOAD_LIMIT = 50 * 1000 * 1000  # bytes of zip Lambda accepts in the request itself
+ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Set by Lambda itself; a function may not define them.
+RESERVED_ENV = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_REGION",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_RUNTIME_DIR",
+        "LAMBDA_TASK_ROOT",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What the Lambda function must look like after the deploy."""
+
+    name: str
+    role: str
+    target: LambdaTarget
+    memory: int
+    timeout: int
+    environment: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    def configuration(self) -> dict[str, Any]:
+        """The fields `update_function_configuration` sets (and `create_function` too)."""
+        return {
+            "Role": self.role,
+            "Runtime": self.target.runtime,
+            "Handler": HANDLER,
+            "MemorySize": self.memory,
+            "Timeout": self.timeout,
+            "Environment": {"Variables": dict(self.environment)},
+            "Description": self.description,
+        }
+
+    def differences(self, current: dict[str, Any]) -> list[str]:
+        """Names of the configuration fields `current` (from `get_function`) has otherwise."""
+        wanted = self.configuration()
+        have = {key: current.get(key) for key in wanted}
+        have["Environment"] = {"Variables": (current.get("Environment") or {}).get("Variables", {})}
+        have["Description"] = current.get("Description", "")
+        return [key for key in wanted if have[key] != wanted[key]]
+
+
+@dataclass
+class DeployReport:
+    """What the deploy did, as lines for the terminal (names only, never values)."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    """`adaptgen deploy SERVER --function-name --role [...]`."""
+    folder = check_server_folder(args.server)
+    target = LambdaTarget.resolve(args.runtime, args.arch)
+    spec = FunctionSpec(
+        name=_checked_function_name(args.function_name),
+        role=_checked_role(args.role),
+        target=target,
+        memory=_checked_range("--memory", args.memory, 128, 10240),
+        timeout=_checked_range("--timeout", args.timeout, 1, 900),
+        environment=parse_environment(args.env, args.secret),
+        description=f"MCP server {folder.name} (adaptgen)",
+    )
+    endpoint: Endpoint = args.endpoint
+    if args.zip is not None:
+        zip_path = check_zip(args.zip, target)
+    else:
+        package = build_package(
+            folder, target, default_zip_path(folder, target), progress=show_progress
+        )
+        print(package.summary())
+        zip_path = package.path
+    report = DeployReport()
+    session = _session(args.region)
+    with _aws_errors():
+        deploy(session, spec, zip_path, endpoint, report)
+    print(report)
+    return 0
+
+
+def deploy(
+    session: Any, spec: FunctionSpec, zip_path: Path, endpoint: Endpoint, report: DeployReport
+) -> None:
+    """Create or update the function from `zip_path`, then make sure `endpoint` serves it."""
+    client = session.client("lambda")
+    stage = _CodeStaging(session, zip_path, spec.name)
+    current = _current_function(client, spec.name)
+    if current is None:
+        arn = _create_function(client, spec, stage, report)
+    else:
+        arn = _update_function(client, spec, current, stage, report)
+    _report_environment(spec, report)
+    if endpoint != "none":
+        report.add(ensure_endpoint(session, endpoint, arn, spec.timeout))
+    for note in leftover_endpoints(session, endpoint, arn):
+        report.add(note)
+
+
+def parse_environment(env: list[str], secrets: list[str]) -> dict[str, str]:
+    """`--env NAME=VALUE` and `--secret NAME=ARN[#KEY]` as the function's variables.
+
+    A secret becomes the reference `${aws-sm:ARN[#KEY]}`; the value stays in Secrets Manager.
+    """
+    variables: dict[str, str] = {}
+    for option, items in (("--env", env), ("--secret", secrets)):
+        for item in items:
+            name, sep, value = item.partition("=")
+            if not sep or not ENV_NAME.fullmatch(name):
+                raise InputError(f"{option} {_shown(option, item)}: expected NAME=VALUE")
+            if name in RESERVED_ENV:
+                raise InputError(f"{option} {name}: reserved by Lambda, choose another name")
+            if name in variables:
+                raise InputError(f"{option} {name}: given twice")
+            variables[name] = _secret_reference(name, value) if option == "--secret" else value
+    return variables
+
+
+def check_zip(path: Path, target: LambdaTarget) -> Path:
+    """`path` if it is a Lambda zip with handler.py at its root, built for `target` if known."""
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path}: not a zip (make one with `adaptgen package`)")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    if "handler.py" not in names:
+        raise InputError(f"{path}: no handler.py at the zip's root (Lambda calls {HANDLER})")
+    pythons = {m.group(1) for n in names if (m := re.search(r"\.cpython-3(\d+)[.-]", n))}
+    if pythons and pythons != {target.python_version.split(".")[1]}:
+        built = ", ".join(f"python3.{minor}" for minor in sorted(pythons))
+        raise InputError(f"{path}: built for {built}, not {target.runtime}; pass --runtime")
+    machines = {m.group(1) for n in names if (m := re.search(r"-(x86_64|aarch64)-linux", n))}
+    arch = {"x86_64": "x86_64", "aarch64": "arm64"}
+    if machines and {arch[m] for m in machines} != {target.arch}:
+        raise InputError(f"{path}: built for {', '.join(sorted(machines))}; pass --arch")
+    return path
+
+
+# -- the function ----------------------------------------------------------------------------
+
+
+def _current_function(client: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return client.get_function(FunctionName=name)["Configuration"]
+    except client.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _create_function(
+    client: Any, spec: FunctionSpec, stage: _CodeStaging, report: DeployReport
+) -> str:
+    with stage.code() as code:
+        created = client.create_function(
+            FunctionName=spec.name,
+            Code=code,
+            Architectures=[spec.target.arch],
+            PackageType="Zip",
+            **spec.configuration(),
+        )
+    client.get_waiter("function_active_v2").wait(FunctionName=spec.name)
+    report.add(
+        f"function {spec.name}: created ({spec.target.runtime}, {spec.target.arch}, "
+        f"{spec.memory} MB, {spec.timeout} s, handler {HANDLER})"
+    )
+    report.add(f"  code: uploaded {stage.describe()}")
+    return created["FunctionArn"]
+
+
+def _update_function(
+    client: Any,
+    spec: FunctionSpec,
+    current: dict[str, Any],
+    stage: _CodeStaging,
+    report: DeployReport,
+) -> str:
+    _wait_until_idle(client, current)
+    changed = spec.differences(current)
+    if changed:
+        client.update_function_configuration(FunctionName=spec.name, **spec.configuration())
+        client.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
+    same_code = current.get("CodeSha256") == stage.sha256
+    same_arch = current.get("Architectures", ["x86_64"]) == [spec.target.arch]
+    if not (same_code and same_arch):
+        with stage.code() as code:
+            client.update_function_code(
+                FunctionName=spec.name, Architectures=[spec.target.arch], **code
+            )
+        client.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
+    outcome = "updated" if changed or not (same_code and same_arch) else "unchanged"
+    report.add(f"function {spec.name}: {outcome}")
+    report.add(
+        f"  code: unchanged (sha256 {stage.hexdigest})"
+        if same_code and same_arch
+        else f"  code: uploaded {stage.describe()}"
+    )
+    fields = ", ".join(_FIELD_NAMES[key] for key in changed)
+    report.add(f"  configuration: updated ({fields})" if changed else "  configuration: unchanged")
+    return current["FunctionArn"]
+
+
+_FIELD_NAMES = {
+    "Role": "role",
+    "Runtime": "runtime",
+    "Handler": "handler",
+    "MemorySize": "memory",
+    "Timeout": "timeout",
+    "Environment": "environment",
+    "Description": "description",
+}
+
+
+def _wait_until_idle(client: Any, current: dict[str, Any]) -> None:
+    """Lambda rejects an update while the function is being created or updated."""
+    name = current["FunctionName"]
+    if current.get("State") == "Pending":
+        client.get_waiter("function_active_v2").wait(FunctionName=name)
+    if current.get("LastUpdateStatus") == "InProgress":
+        client.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+
+def _report_environment(spec: FunctionSpec, report: DeployReport) -> None:
+    if not spec.environment:
+        report.add("  environment: none")
+        return
+    names = [
+        f"{name} (Secrets Manager reference)" if _is_reference(value) else name
+        for name, value in sorted(spec.environment.items())
+    ]
+    report.add(f"  environment: {', '.join(names)}")
+    secrets = sorted({_secret_id(v) for v in spec.environment.values() if _is_reference(v)})
+    if secrets:
+        report.add("  the role must allow secretsmanager:GetSecretValue on: " + ", ".join(secrets))
+
+
+# -- code upload -----------------------------------------------------------------------------
+
+
+class _CodeStaging:
+    """The zip as Lambda's `Code` argument: inline when small enough, else through S3."""
+
+    def __init__(self, session: Any, zip_path: Path, function_name: str) -> None:
+        self.session = session
+        self.zip_path = zip_path
+        self.function_name = function_name
+        self.size = zip_path.stat().st_size
+        self.sha256 = code_sha256(zip_path)  # base64, as Lambda's CodeSha256
+        self.hexdigest = base64.b64decode(self.sha256).hex()  # as `adaptgen package` shows it
+        self._via: str | None = None
+
+    def describe(self) -> str:
+        via = f", via {self._via}" if self._via else ""
+        return f"{self.zip_path} ({self.size / MB:.1f} MB{via}; sha256 {self.hexdigest})"
+
+    @contextlib.contextmanager
+    def code(self) -> Iterator[dict[str, Any]]:
+        """`Code` for create_function / update_function_code, valid within the block."""
+        if self.size <= DIRECT_UPLOAD_LIMIT:
+            yield {"ZipFile": self.zip_path.read_bytes()}
+            return
+        s3 = self.session.client("s3")
+        account = self.session.client("sts").get_caller_identity()["Account"]
+        bucket = _deploy_bucket(s3, account, self.session.region_name)
+        key = f"{self.function_name}/{self.hexdigest}.zip"
+        s3.upload_file(str(self.zip_path), bucket, key, ExtraArgs={"ExpectedBucketOwner": account})
+        self._via = f"s3://{bucket}/{key}"
+        try:
+            yield {"S3Bucket": bucket, "S3Key": key}
+        finally:
+            # Lambda has its own copy once the call returns.
+            s3.delete_object(Bucket=bucket, Key=key, ExpectedBucketOwner=account)
+
+
+def _deploy_bucket(s3: Any, account: str, region: str) -> str:
+    """`adaptgen-deploy-<account>-<region>`, made private on first use; must be this account's."""
+    bucket = f"adaptgen-deploy-{account}-{region}"
+    try:
+        s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+        return bucket
+    except s3.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
+            raise
+    options = (
+        {}
+        if region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    )
+    s3.create_bucket(Bucket=bucket, **options)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        ExpectedBucketOwner=account,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    return bucket
+
+
+# -- inputs and AWS plumbing -----------------------------------------------------------------
+
+
+def _secret_reference(name: str, value: str) -> str:
+    secret_id, _, key = value.partition("#")
+    if not secret_id or any(c in value for c in "${}") or (value.endswith("#")):
+        raise InputError(f"--secret {name}: expected NAME=SECRET_ARN or NAME=SECRET_ARN#KEY")
+    return f"${{aws-sm:{secret_id}#{key}}}" if key else f"${{aws-sm:{secret_id}}}"
+
+
+def _is_reference(value: str) -> bool:
+    return value.startswith("${aws-sm:") and value.endswith("}")
+
+
+def _secret_id(reference: str) -> str:
+    return reference.removeprefix("${aws-sm:").removesuffix("}").partition("#")[0]
+
+
+def _shown(option: str, item: str) -> str:
+    """An argument as safe to echo: only the name part of what might be NAME=secret."""
+    return repr(item.partition("=")[0]) + ("=..." if "=" in item else "")
+
+
+def _checked_function_name(name: str) -> str:
+    if not FUNCTION_NAME.fullmatch(name):
+        raise InputError(
+            f"--function-name {name!r}: letters, digits, - and _ only, at most 64 characters"
+        )
+    return name
+
+
+def _checked_role(role: str) -> str:
+    if not ROLE_ARN.fullmatch(role):
+        raise InputError(
+            f"--role {role!r}: expected an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+        )
+    return role
+
+
+def _checked_range(option: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise InputError(f"{option} {value}: Lambda allows {low} to {high}")
+    return value
+
+
+def _session(region: str | None) -> Any:
+    import boto3
+
+    session = boto3.session.Session(region_name=region)
+    if not session.region_name:
+        raise InputError("no AWS region: pass --region or set AWS_REGION")
+    return session
+
+
+@contextlib.contextmanager
+def _aws_errors() -> Iterator[None]:
+    """AWS failures as one line (the operation, code and message), never a traceback."""
+    from botocore.exceptions import ClientError, NoCredentialsError, WaiterError
+
+    try:
+        yield
+    except NoCredentialsError:
+        raise InputError("no AWS credentials (the usual boto3 chain found none)") from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise BuildError(
+            f"AWS {exc.operation_name}: {error.get('Code', 'error')}: {error.get('Message', '')}"
+        ) from None
+    except WaiterError as exc:
+        answer = exc.last_response or {}
+        config = answer.get("Configuration", answer)
+        reason = config.get("LastUpdateStatusReason") or config.get("StateReason") or exc
+        raise BuildError(f"AWS: the function did not become ready: {reason}") from None
