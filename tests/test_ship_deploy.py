@@ -281,3 +281,11 @@ def test_deploys_a_real_package_through_s3(role, capsys, tmp_path, monkeypatch):
 
     out = deploy(capsys, role, "--zip", str(built))
     assert "code: unchanged" in out and "s3://" not in out
+
+
+def test_no_region_exits_2_before_packaging(role, capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.chdir(tmp_path)
+    assert "no AWS region: pass --region" in deploy(capsys, role, expect=2)
+    assert not (tmp_path / "dist").exists()

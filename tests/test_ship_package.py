@@ -24,11 +24,13 @@ from test_governance import governed_crm, mint
 from test_lambda_handler import INITIALIZE, function_url_event, rpc
 
 from adaptgen.cli import main
+from adaptgen.errors import BuildError
 from adaptgen.ship.package import (
     LAMBDA_TASK_ROOT,
     ZIP_FILE_MODE,
     ZIP_TIMESTAMP,
     LambdaTarget,
+    check_unpacked_size,
     runtime_requirements,
 )
 
@@ -216,3 +218,14 @@ def test_a_folder_that_is_not_a_generated_server_exits_2(crm_server, tmp_path, c
     assert not (tmp_path / "x.zip").exists()
     assert main(["package", str(tmp_path / "nowhere")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_over_lambdas_unpacked_limit_fails_naming_the_largest(tmp_path):
+    (tmp_path / "botocore").mkdir()
+    (tmp_path / "botocore" / "data.json").write_bytes(b"x" * 3 * 1024 * 1024)
+    (tmp_path / "handler.py").write_text("handler = None\n")
+    assert check_unpacked_size(tmp_path, limit=4 * 1024 * 1024)[1] == 2
+    with pytest.raises(BuildError, match=r"3\.0 MB unpacked, over Lambda's 2 MB limit"):
+        check_unpacked_size(tmp_path, limit=2 * 1024 * 1024)
+    with pytest.raises(BuildError, match=r"largest: botocore 3\.0 MB, handler\.py 0\.0 MB"):
+        check_unpacked_size(tmp_path, limit=2 * 1024 * 1024)

@@ -113,19 +113,6 @@ class FunctionSpec:
         return [key for key in wanted if have[key] != wanted[key]]
 
 
-@dataclass
-class DeployReport:
-    """What the deploy did, as lines for the terminal (names only, never values)."""
-
-    lines: list[str] = field(default_factory=list)
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines)
-
-
 def run_deploy(args: argparse.Namespace) -> int:
     """`adaptgen deploy SERVER --function-name --role [...]`."""
     folder = check_server_folder(args.server)
@@ -140,6 +127,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         description=f"MCP server {folder.name} (adaptgen)",
     )
     endpoint: Endpoint = args.endpoint
+    session = _session(args.region)  # before packaging: a missing region should fail fast
     if args.zip is not None:
         zip_path = check_zip(args.zip, target)
     else:
@@ -148,18 +136,22 @@ def run_deploy(args: argparse.Namespace) -> int:
         )
         print(package.summary())
         zip_path = package.path
-    report = DeployReport()
-    session = _session(args.region)
-    with _aws_errors():
-        deploy(session, spec, zip_path, endpoint, report)
-    print(report)
+    report: list[str] = []
+    try:
+        with _aws_errors():
+            deploy(session, spec, zip_path, endpoint, report)
+    finally:
+        print("\n".join(report))  # what was done, also when a later step failed
     return 0
 
 
 def deploy(
-    session: Any, spec: FunctionSpec, zip_path: Path, endpoint: Endpoint, report: DeployReport
+    session: Any, spec: FunctionSpec, zip_path: Path, endpoint: Endpoint, report: list[str]
 ) -> None:
-    """Create or update the function from `zip_path`, then make sure `endpoint` serves it."""
+    """Create or update the function from `zip_path`, then make sure `endpoint` serves it.
+
+    `report` gets a line per thing done or found unchanged (names, never values).
+    """
     client = session.client("lambda")
     stage = _CodeStaging(session, zip_path, spec.name)
     current = _current_function(client, spec.name)
@@ -169,9 +161,9 @@ def deploy(
         arn = _update_function(client, spec, current, stage, report)
     _report_environment(spec, report)
     if endpoint != "none":
-        report.add(ensure_endpoint(session, endpoint, arn, spec.timeout))
+        report.append(ensure_endpoint(session, endpoint, arn, spec.timeout))
     for note in leftover_endpoints(session, endpoint, arn):
-        report.add(note)
+        report.append(note)
 
 
 def parse_environment(env: list[str], secrets: list[str]) -> dict[str, str]:
@@ -184,7 +176,8 @@ def parse_environment(env: list[str], secrets: list[str]) -> dict[str, str]:
         for item in items:
             name, sep, value = item.partition("=")
             if not sep or not ENV_NAME.fullmatch(name):
-                raise InputError(f"{option} {_shown(option, item)}: expected NAME=VALUE")
+                form = "NAME=SECRET_ARN[#KEY]" if option == "--secret" else "NAME=VALUE"
+                raise InputError(f"{option} {_shown(item)}: expected {form}")
             if name in RESERVED_ENV:
                 raise InputError(f"{option} {name}: reserved by Lambda, choose another name")
             if name in variables:
@@ -223,7 +216,7 @@ def _current_function(client: Any, name: str) -> dict[str, Any] | None:
 
 
 def _create_function(
-    client: Any, spec: FunctionSpec, stage: _CodeStaging, report: DeployReport
+    client: Any, spec: FunctionSpec, stage: _CodeStaging, report: list[str]
 ) -> str:
     with stage.code() as code:
         created = client.create_function(
@@ -233,12 +226,12 @@ def _create_function(
             PackageType="Zip",
             **spec.configuration(),
         )
-    client.get_waiter("function_active_v2").wait(FunctionName=spec.name)
-    report.add(
+        client.get_waiter("function_active_v2").wait(FunctionName=spec.name)
+    report.append(
         f"function {spec.name}: created ({spec.target.runtime}, {spec.target.arch}, "
         f"{spec.memory} MB, {spec.timeout} s, handler {HANDLER})"
     )
-    report.add(f"  code: uploaded {stage.describe()}")
+    report.append(f"  code: uploaded {stage.describe()}")
     return created["FunctionArn"]
 
 
@@ -247,30 +240,31 @@ def _update_function(
     spec: FunctionSpec,
     current: dict[str, Any],
     stage: _CodeStaging,
-    report: DeployReport,
+    report: list[str],
 ) -> str:
+    if current.get("PackageType", "Zip") != "Zip":
+        raise InputError(f"function {spec.name} is a container image function, not a zip one")
     _wait_until_idle(client, current)
     changed = spec.differences(current)
     if changed:
         client.update_function_configuration(FunctionName=spec.name, **spec.configuration())
         client.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
-    same_code = current.get("CodeSha256") == stage.sha256
-    same_arch = current.get("Architectures", ["x86_64"]) == [spec.target.arch]
-    if not (same_code and same_arch):
+    new_code = current.get("CodeSha256") != stage.sha256
+    new_arch = current.get("Architectures", ["x86_64"]) != [spec.target.arch]
+    if new_code or new_arch:
         with stage.code() as code:
             client.update_function_code(
                 FunctionName=spec.name, Architectures=[spec.target.arch], **code
             )
-        client.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
-    outcome = "updated" if changed or not (same_code and same_arch) else "unchanged"
-    report.add(f"function {spec.name}: {outcome}")
-    report.add(
-        f"  code: unchanged (sha256 {stage.hexdigest})"
-        if same_code and same_arch
-        else f"  code: uploaded {stage.describe()}"
-    )
+            client.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
+        code_line = f"uploaded {stage.describe()}"
+    else:
+        code_line = f"unchanged (sha256 {stage.hexdigest})"
     fields = ", ".join(_FIELD_NAMES[key] for key in changed)
-    report.add(f"  configuration: updated ({fields})" if changed else "  configuration: unchanged")
+    updated = changed or new_code or new_arch
+    report.append(f"function {spec.name}: {'updated' if updated else 'unchanged'}")
+    report.append(f"  code: {code_line}")
+    report.append(f"  configuration: {f'updated ({fields})' if changed else 'unchanged'}")
     return current["FunctionArn"]
 
 
@@ -294,18 +288,19 @@ def _wait_until_idle(client: Any, current: dict[str, Any]) -> None:
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
 
 
-def _report_environment(spec: FunctionSpec, report: DeployReport) -> None:
+def _report_environment(spec: FunctionSpec, report: list[str]) -> None:
     if not spec.environment:
-        report.add("  environment: none")
+        report.append("  environment: none")
         return
     names = [
         f"{name} (Secrets Manager reference)" if _is_reference(value) else name
         for name, value in sorted(spec.environment.items())
     ]
-    report.add(f"  environment: {', '.join(names)}")
+    report.append(f"  environment: {', '.join(names)}")
     secrets = sorted({_secret_id(v) for v in spec.environment.values() if _is_reference(v)})
     if secrets:
-        report.add("  the role must allow secretsmanager:GetSecretValue on: " + ", ".join(secrets))
+        allow = "  the role must allow secretsmanager:GetSecretValue on: "
+        report.append(allow + ", ".join(secrets))
 
 
 # -- code upload -----------------------------------------------------------------------------
@@ -353,7 +348,10 @@ def _deploy_bucket(s3: Any, account: str, region: str) -> str:
         s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
         return bucket
     except s3.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "403":
+            raise BuildError(f"S3 bucket {bucket} exists but this account may not use it") from None
+        if code not in ("404", "NoSuchBucket"):
             raise
     options = (
         {}
@@ -392,7 +390,7 @@ def _secret_id(reference: str) -> str:
     return reference.removeprefix("${aws-sm:").removesuffix("}").partition("#")[0]
 
 
-def _shown(option: str, item: str) -> str:
+def _shown(item: str) -> str:
     """An argument as safe to echo: only the name part of what might be NAME=secret."""
     return repr(item.partition("=")[0]) + ("=..." if "=" in item else "")
 

@@ -57,6 +57,7 @@ __all__ = [
     "LambdaTarget",
     "build_package",
     "check_server_folder",
+    "check_unpacked_size",
     "code_sha256",
     "find_interpreter",
     "run_package",
@@ -211,12 +212,7 @@ def build_package(
         if python:
             say(f"compiling bytecode with {python}")
             _compile(staging, python)
-        unpacked, files = _measure(staging)
-        if unpacked > LAMBDA_UNZIPPED_LIMIT:
-            raise BuildError(
-                f"the package is {unpacked / MB:.1f} MB unpacked, over Lambda's "
-                f"{LAMBDA_UNZIPPED_LIMIT // MB} MB limit; largest: {_largest(staging)}"
-            )
+        unpacked, files = check_unpacked_size(staging)
         say(f"writing {out}")
         _write_zip(staging, out)
     data = out.read_bytes()
@@ -417,9 +413,16 @@ def _files(staging: Path) -> list[tuple[str, Path]]:
     return sorted(found)
 
 
-def _measure(staging: Path) -> tuple[int, int]:
+def check_unpacked_size(staging: Path, limit: int = LAMBDA_UNZIPPED_LIMIT) -> tuple[int, int]:
+    """(bytes, files) below `staging`; `BuildError` naming the largest parts if over `limit`."""
     files = _files(staging)
-    return sum(path.stat().st_size for _, path in files), len(files)
+    unpacked = sum(path.stat().st_size for _, path in files)
+    if unpacked > limit:
+        raise BuildError(
+            f"the package is {unpacked / MB:.1f} MB unpacked, over Lambda's {limit / MB:.0f} MB "
+            f"limit; largest: {_largest(staging)}"
+        )
+    return unpacked, len(files)
 
 
 def _largest(staging: Path, count: int = 5) -> str:
