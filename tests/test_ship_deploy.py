@@ -289,3 +289,10 @@ def test_no_region_exits_2_before_packaging(role, capsys, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     assert "no AWS region: pass --region" in deploy(capsys, role, expect=2)
     assert not (tmp_path / "dist").exists()
+
+
+def test_an_aws_refusal_is_one_line_and_exit_1(aws, capsys, tmp_path):
+    missing_role = "arn:aws:iam::123456789012:role/not-there"
+    err = deploy(capsys, missing_role, "--zip", str(tiny_zip(tmp_path / "code.zip")), expect=1)
+    assert err.startswith("adaptgen: error: AWS CreateFunction: InvalidParameterValueException")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -429,7 +429,8 @@ def _session(region: str | None) -> Any:
 @contextlib.contextmanager
 def _aws_errors() -> Iterator[None]:
     """AWS failures as one line (the operation, code and message), never a traceback."""
-    from botocore.exceptions import ClientError, NoCredentialsError, WaiterError
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, WaiterError
 
     try:
         yield
@@ -445,3 +446,5 @@ def _aws_errors() -> Iterator[None]:
         config = answer.get("Configuration", answer)
         reason = config.get("LastUpdateStatusReason") or config.get("StateReason") or exc
         raise BuildError(f"AWS: the function did not become ready: {reason}") from None
+    except (BotoCoreError, S3UploadFailedError) as exc:  # no connection, bad endpoint, ...
+        raise BuildError(f"AWS: {exc}") from None
