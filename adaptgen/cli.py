@@ -108,7 +108,8 @@ def _parser() -> argparse.ArgumentParser:
         "--endpoint",
         choices=("function-url", "http-api", "none"),
         default="function-url",
-        help="how callers reach it (default: a Function URL)",
+        help="how callers reach it (default: a Function URL, auth type NONE: the governance layer "
+        "verifies callers' JWTs itself)",
     )
     deploy.add_argument(
         "--env",
