@@ -7,6 +7,7 @@ import base64
 import copy
 import json
 import logging
+import random
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +29,7 @@ from adaptgen.runtime.governance.pii import (
     key_from_reference,
     key_from_text,
 )
+from adaptgen.runtime.jsonpath import paths
 from adaptgen.runtime.secrets import SecretResolver, quiet_aws
 from adaptgen.sandbox import create_app
 from adaptgen.sandbox.data import TEST_CARDS
@@ -391,6 +393,188 @@ def test_arguments_with_embedded_tokens_are_restored() -> None:
 def test_bad_field_paths_fail_closed() -> None:
     with pytest.raises(PiiError, match="PII field path"):
         PiiTokenizer(KEY).tokenize({"a": 1}, fields=["$[?"])
+
+
+# --------------------------------------------------------------------------------------------
+# The fast walk tokenizes exactly what the plain reading of the rules does
+# --------------------------------------------------------------------------------------------
+
+# The recognizers in the order a whole value's kind is decided (the longest-then-priority rule
+# for a span that covers the whole text).
+WHOLE_ORDER = ("email", "iban", "card", "ssn", "ip", "phone")
+TOKEN = re.compile(r"<pii:[a-z][a-z0-9_]{0,31}:[A-Za-z0-9_-]+>")
+
+
+def reference_tokenize(
+    tokenizer: PiiTokenizer, data: Any, fields: list[str], recognize: bool = True
+) -> tuple[Any, int]:
+    """The module docstring's rules, read literally: concrete marked paths, `find_pii` on every
+    string and key, `token_for` for each replacement; no fast paths, no caches."""
+    marked = {path for expression in fields for path in paths(expression, data)}
+    count = 0
+
+    def whole(value: Any) -> Any:
+        nonlocal count
+        if value is None or isinstance(value, bool) or value == "":
+            return value
+        text = value if isinstance(value, str) else str(value)
+        if TOKEN.fullmatch(text):
+            return text
+        count += 1
+        kind = next(
+            (
+                k
+                for k in WHOLE_ORDER
+                if k in tokenizer.kinds
+                and any((f.start, f.end) == (0, len(text)) for f in find_pii(text, [k]))
+            ),
+            "field",
+        )
+        return tokenizer.token_for(text, kind)
+
+    def scan(text: str) -> str:
+        nonlocal count
+        existing = [m.span() for m in TOKEN.finditer(text)]
+        findings = [
+            f
+            for f in find_pii(text, tokenizer.kinds)
+            if all(f.end <= start or f.start >= end for start, end in existing)
+        ]
+        count += len(findings)
+        for f in reversed(findings):
+            text = (
+                text[: f.start] + tokenizer.token_for(text[f.start : f.end], f.kind) + text[f.end :]
+            )
+        return text
+
+    def walk(node: Any, path: tuple[Any, ...], inside: bool) -> Any:
+        inside = inside or path in marked
+        if isinstance(node, dict):
+            return {
+                (scan(k) if recognize and isinstance(k, str) else k): walk(v, (*path, k), inside)
+                for k, v in node.items()
+            }
+        if isinstance(node, list | tuple):
+            items = [walk(v, (*path, i), inside) for i, v in enumerate(node)]
+            return items if isinstance(node, list) else tuple(items)
+        if inside:
+            return whole(node)
+        return scan(node) if recognize and isinstance(node, str) else node
+
+    return walk(data, (), False), count
+
+
+TEXTS = [text for text, _ in POSITIVES] + NEGATIVES + [
+    "", "x", "Lisa Patel", "lead", "2024-01-05", "C-1001", "abcd::ef", "fe80::1",
+    "1-800-555-0199 ext. 12", "00 44 20 7946 0958", "4111-1111-1111-1111-2024",
+]  # fmt: skip
+
+
+def random_text(rng: random.Random, tokenizer: PiiTokenizer) -> str:
+    choice = rng.random()
+    if choice < 0.4:
+        return rng.choice(TEXTS)
+    if choice < 0.65:  # PII inside free text, glued or spaced
+        glue = rng.choice([" ", ", ", "", "-", ".", "@", " x", "; call "])
+        return rng.choice(TEXTS) + glue + rng.choice(TEXTS)
+    if choice < 0.8:  # character soup close to the recognizers' alphabets
+        return "".join(rng.choice("0123456789 -.()+@:xabcDE") for _ in range(rng.randint(0, 24)))
+    if choice < 0.9:  # a piece of a positive: often just short of a match
+        text = rng.choice(TEXTS)
+        start = rng.randint(0, len(text))
+        return text[start : rng.randint(start, len(text))]
+    token = tokenizer.token_for(rng.choice(["a@example.com", "536-22-1234"]), "email")
+    return rng.choice([token, f"mail {token} now", "<pii:email:bad>"])
+
+
+def random_value(rng: random.Random, tokenizer: PiiTokenizer, depth: int = 0) -> Any:
+    choice = rng.random()
+    if depth < 3 and choice < 0.12:
+        return {
+            random_key(rng, tokenizer): random_value(rng, tokenizer, depth + 1)
+            for _ in range(rng.randint(0, 4))
+        }
+    if depth < 3 and choice < 0.22:
+        return [random_value(rng, tokenizer, depth + 1) for _ in range(rng.randint(0, 4))]
+    if depth < 3 and choice < 0.25:
+        return tuple(random_value(rng, tokenizer, depth + 1) for _ in range(rng.randint(0, 3)))
+    if choice < 0.35:
+        return rng.choice([None, True, False, 0, 7, 3035550111, 4111111111111111, 39.78, -2.5])
+    return random_text(rng, tokenizer)
+
+
+def random_key(rng: random.Random, tokenizer: PiiTokenizer) -> Any:
+    choice = rng.random()
+    if choice < 0.7:
+        return rng.choice(["email", "phone", "name", "notes", "items", "a", "b", "0"])
+    if choice < 0.8:
+        return rng.choice([0, 1, 2])  # not JSON, but a dict may have them
+    return random_text(rng, tokenizer)[:20]
+
+
+def random_document(rng: random.Random, tokenizer: PiiTokenizer) -> Any:
+    """Lists of records sharing keys (with repeated values), mixed shapes, nested data."""
+    shared = [random_text(rng, tokenizer) for _ in range(3)]  # values seen in many records
+    records = [
+        {
+            "id": 1000 + i,
+            "email": rng.choice([*shared, random_text(rng, tokenizer), None, 42]),
+            "phone": rng.choice([*shared, random_text(rng, tokenizer), {"home": "303.555.0186"}]),
+            "notes": rng.choice(shared),
+            **{random_key(rng, tokenizer): random_value(rng, tokenizer, 1) for _ in range(2)},
+        }
+        for i in range(rng.randint(0, 6))
+    ]
+    return rng.choice(
+        [
+            {"items": records, "total": len(records), "next_cursor": "eyJwIjoyfQ"},
+            records,
+            random_value(rng, tokenizer),
+            {
+                "a": random_value(rng, tokenizer),
+                "b": [random_value(rng, tokenizer)],
+                "items": records,
+            },
+        ]
+    )
+
+
+FIELD_SETS = [
+    [],
+    ["$.items[*].email", "$.items[*].phone"],
+    ["$[*].email", "$[*].notes"],
+    ["$.a", "$.b[0]"],
+    ["$.items[*]"],
+    ["$..email", "$.items[?(@.id > 1002)].phone"],
+    ["$[*]", "$.items[*].email"],
+]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fast_walk_matches_the_reference_on_random_documents(seed: int) -> None:
+    rng = random.Random(seed)
+    tokenizer = PiiTokenizer(
+        KEY, kinds=rng.choice([RECOGNIZERS, RECOGNIZERS, ("email",), ("phone", "card", "ip")])
+    )
+    for _ in range(25):
+        document = random_document(rng, tokenizer)
+        before = copy.deepcopy(document)
+        for fields in FIELD_SETS:
+            for recognize in (True, False):
+                expected = reference_tokenize(tokenizer, document, fields, recognize)
+                assert tokenizer.tokenize(document, fields=fields, recognize=recognize) == expected
+        assert document == before  # not mutated
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_whole_value_kind_matches_the_reference(text: str) -> None:
+    """A marked value's kind (decided with one anchored match per regex) is the kind of the
+    one finding spanning it, if any; checked for every table text as it is and glued."""
+    tokenizer = PiiTokenizer(KEY)
+    for value in (text, text + " ", "x" + text, text + "0", text.strip(" .")):
+        document = {"v": value, "w": [value, {"v": value}]}
+        expected = reference_tokenize(tokenizer, document, ["$.v", "$.w[*]"])
+        assert tokenizer.tokenize(document, fields=["$.v", "$.w[*]"]) == expected
 
 
 # --------------------------------------------------------------------------------------------

@@ -253,25 +253,29 @@ def iban_valid(compact: str) -> bool:
     return int(number) % 97 == 1
 
 
-def _emails(text: str) -> Iterator[PiiFinding]:
-    if "@" not in text:
-        return
-    for m in _EMAIL.finditer(text):
-        if _MACHINE_LOCAL.fullmatch(m["local"]) or _RETINA.match(m["domain"]):
-            continue
-        yield PiiFinding("email", m.start(), m.end())
+# A recognizer is a few regexes, each with the span a match stands for (None: rejected on a
+# closer look) and a character the text must hold for the regex to match at all (a cheap skip).
+# Findings come from `finditer`; whether a whole value is one finding comes from `match` at
+# position 0, which is the first match `finditer` sees there (see `_whole_kind`).
+_Span = tuple[int, int]
 
 
-def _phones(text: str) -> Iterator[PiiFinding]:
-    for m in _NANP.finditer(text):
-        yield PiiFinding("phone", m.start(), m.end())
-    for m in _INTL.finditer(text):
-        number = _EXTENSION_TAIL.sub("", m.group()).replace("(0)", "")
-        digits = re.sub(r"\D", "", number)
-        if number.startswith("00"):
-            digits = digits[2:]
-        if 8 <= len(digits) <= 15:
-            yield PiiFinding("phone", m.start(), m.end())
+def _span(m: re.Match[str]) -> _Span | None:
+    return m.span()
+
+
+def _email_span(m: re.Match[str]) -> _Span | None:
+    if _MACHINE_LOCAL.fullmatch(m["local"]) or _RETINA.match(m["domain"]):
+        return None
+    return m.span()
+
+
+def _intl_span(m: re.Match[str]) -> _Span | None:
+    number = _EXTENSION_TAIL.sub("", m.group()).replace("(0)", "")
+    digits = re.sub(r"\D", "", number)
+    if number.startswith("00"):
+        digits = digits[2:]
+    return m.span() if 8 <= len(digits) <= 15 else None
 
 
 def _card_ok(digits: str) -> bool:
@@ -287,66 +291,63 @@ def _card_layout(sizes: list[int]) -> bool:
     return all(size == 4 for size in sizes[:-1]) and 3 <= sizes[-1] <= 4
 
 
-def _cards(text: str) -> Iterator[PiiFinding]:
-    for m in _CARD.finditer(text):
-        groups = list(_CARD_GROUP.finditer(m.group()))
-        if len(groups) == 1:
-            if _card_ok(groups[0].group()):
-                yield PiiFinding("card", m.start(), m.end())
-            continue
-        # A grouped run may carry a neighbour ("4111 1111 1111 1111 2024"): take the longest
-        # contiguous run of groups that is a valid card number.
-        best: tuple[int, int] | None = None
-        for first in range(len(groups)):
-            for last in range(len(groups) - 1, first, -1):
-                run = groups[first : last + 1]
-                digits = "".join(g.group() for g in run)
-                if _card_layout([len(g.group()) for g in run]) and _card_ok(digits):
-                    span = (groups[first].start(), groups[last].end())
-                    if best is None or span[1] - span[0] > best[1] - best[0]:
-                        best = span
-                    break
-        if best is not None:
-            yield PiiFinding("card", m.start() + best[0], m.start() + best[1])
+def _card_span(m: re.Match[str]) -> _Span | None:
+    groups = list(_CARD_GROUP.finditer(m.group()))
+    if len(groups) == 1:
+        return m.span() if _card_ok(groups[0].group()) else None
+    # A grouped run may carry a neighbour ("4111 1111 1111 1111 2024"): take the longest
+    # contiguous run of groups that is a valid card number.
+    best: _Span | None = None
+    for first in range(len(groups)):
+        for last in range(len(groups) - 1, first, -1):
+            run = groups[first : last + 1]
+            digits = "".join(g.group() for g in run)
+            if _card_layout([len(g.group()) for g in run]) and _card_ok(digits):
+                span = (groups[first].start(), groups[last].end())
+                if best is None or span[1] - span[0] > best[1] - best[0]:
+                    best = span
+                break
+    if best is None:
+        return None
+    return m.start() + best[0], m.start() + best[1]
 
 
-def _ibans(text: str) -> Iterator[PiiFinding]:
-    for m in _IBAN.finditer(text):
-        if iban_valid(m.group().replace(" ", "")):
-            yield PiiFinding("iban", m.start(), m.end())
+def _iban_span(m: re.Match[str]) -> _Span | None:
+    return m.span() if iban_valid(m.group().replace(" ", "")) else None
 
 
-def _ssns(text: str) -> Iterator[PiiFinding]:
-    if "-" not in text:
-        return
-    for m in _SSN.finditer(text):
-        yield PiiFinding("ssn", m.start(), m.end())
+def _ipv6_span(m: re.Match[str]) -> _Span | None:
+    candidate = m.group()
+    if candidate.count(":") < 2 or candidate == "::":
+        return None
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return None
+    return m.span()
 
 
-def _ips(text: str) -> Iterator[PiiFinding]:
-    if "." in text:
-        for m in _IPV4.finditer(text):
-            yield PiiFinding("ip", m.start(), m.end())
-    if text.count(":") >= 2:
-        for m in _IPV6.finditer(text):
-            candidate = m.group()
-            if candidate.count(":") < 2 or candidate == "::":
-                continue
-            try:
-                ipaddress.IPv6Address(candidate)
-            except ValueError:
-                continue
-            yield PiiFinding("ip", m.start(), m.end())
-
-
-_FINDERS = {
-    "email": _emails,
-    "phone": _phones,
-    "card": _cards,
-    "iban": _ibans,
-    "ssn": _ssns,
-    "ip": _ips,
+_MATCHERS: dict[str, tuple[tuple[str, re.Pattern[str], Any], ...]] = {
+    "email": (("@", _EMAIL, _email_span),),
+    "phone": (("", _NANP, _span), ("", _INTL, _intl_span)),
+    "card": (("", _CARD, _card_span),),
+    "iban": (("", _IBAN, _iban_span),),
+    "ssn": (("-", _SSN, _span),),
+    "ip": ((".", _IPV4, _span), (":", _IPV6, _ipv6_span)),
 }
+
+
+def _findings(text: str, kind: str) -> Iterator[PiiFinding]:
+    """Every finding of one recognizer, overlapping ones included."""
+    for needle, regex, span_of in _MATCHERS[kind]:
+        if needle not in text:
+            continue
+        for m in regex.finditer(text):
+            span = span_of(m)
+            if span is not None:
+                yield PiiFinding(kind, *span)
+
+
 _DIGIT = re.compile(r"\d")
 _MAYBE_PII = re.compile(r"[@\d]")
 
@@ -355,7 +356,7 @@ def _check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
     if isinstance(kinds, str):  # a lone "email" would otherwise be read as five letters
         kinds = (kinds,)
     wanted = tuple(dict.fromkeys(kinds))
-    unknown = [k for k in wanted if k not in _FINDERS]
+    unknown = [k for k in wanted if k not in _MATCHERS]
     if unknown:
         raise PiiError(f"unknown PII recognizer(s) {unknown}: choose from {list(RECOGNIZERS)}")
     return wanted
@@ -386,20 +387,29 @@ def _trie(paths_: Iterable[NodePath]) -> dict[Any, Any]:
     return root
 
 
-def _whole_kind(text: str, kinds: tuple[str, ...]) -> str | None:
-    """The kind of a value that is one PII value end to end, else None.
+def _by_priority(kinds: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(kinds, key=lambda k: _PRIORITY.get(k, 10)))
+
+
+def _whole_kind(text: str, ordered: tuple[str, ...]) -> str | None:
+    """The kind of a value that is one PII value end to end, else None; ``ordered``: the
+    recognizers by priority (`_by_priority`).
 
     Same answer as `_find` giving a single finding spanning the text (a span over the whole
     text is the longest possible, so overlap resolution would keep it), but it stops at the
-    first recognizer that claims the whole text, in priority order.
+    first recognizer that claims the whole text. A finding that starts at 0 can only come from
+    the match `finditer` finds at position 0, which is `regex.match(text)`: one anchored
+    attempt per regex instead of a scan of the text.
     """
     has_at = "@" in text
     has_digit = _DIGIT.search(text) is not None
-    for kind in sorted(kinds, key=lambda k: _PRIORITY.get(k, 10)):
+    whole = (0, len(text))
+    for kind in ordered:
         if (kind == "email" and not has_at) or (kind != "email" and not has_digit):
             continue
-        for finding in _FINDERS[kind](text):
-            if finding.start == 0 and finding.end == len(text):
+        for needle, regex, span_of in _MATCHERS[kind]:
+            m = regex.match(text) if needle in text else None
+            if m is not None and m.end() == whole[1] and span_of(m) == whole:
                 return kind
     return None
 
@@ -422,7 +432,7 @@ def _find(text: str, wanted: tuple[str, ...]) -> list[PiiFinding]:
     for kind in wanted:
         if (kind == "email" and not has_at) or (kind != "email" and not has_digit):
             continue
-        candidates.extend(_FINDERS[kind](text))
+        candidates.extend(_findings(text, kind))
     if not candidates:
         return []
     return _resolve(candidates)
@@ -664,8 +674,12 @@ class DynamoDbVault:
 # --------------------------------------------------------------------------------------------
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """URL-safe base64 without padding (`base64.urlsafe_b64encode` minus two Python frames)."""
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_URLSAFE).decode()
 
 
 def _unb64(text: str) -> bytes:
@@ -715,6 +729,8 @@ class PiiTokenizer:
         # A public, non-secret key id (an encryption of a constant), to tell keys apart in logs.
         self.key_id = hashlib.sha256(self._siv.encrypt(b"key-id", [_DOMAIN, b"#"])).hexdigest()[:12]
         self._registered: set[str] = set()  # tokens this instance already put into the vault
+        self._whole_order = _by_priority(self.kinds)
+        self._associated: dict[str, list[bytes]] = {}  # kind -> AES-SIV associated data
         # Comprehend answers by SHA-256 of the text (offsets only): repeated texts cost no call.
         self._comprehend_cache: OrderedDict[bytes, list[PiiFinding]] = OrderedDict()
         self._lock = threading.Lock()
@@ -742,8 +758,15 @@ class PiiTokenizer:
         _check_kind(kind)
         if not isinstance(value, str) or not value:
             raise PiiError("only non-empty strings can be tokenized")
-        sealed = self._siv.encrypt(value.encode("utf-8"), [_DOMAIN, kind.encode("ascii")])
-        token = f"<pii:{kind}:{_b64(sealed)}>"
+        return self._mint(value, kind)
+
+    def _mint(self, value: str, kind: str) -> str:
+        """`token_for` without the argument checks: ``kind`` is one of ours, ``value`` a
+        non-empty string."""
+        associated = self._associated.get(kind)
+        if associated is None:
+            associated = self._associated[kind] = [_DOMAIN, kind.encode("ascii")]
+        token = f"<pii:{kind}:{_b64(self._siv.encrypt(value.encode('utf-8'), associated))}>"
         if self.vault is not None and token not in self._registered:
             self.vault.put(token, value, kind)
             with self._lock:
@@ -809,10 +832,9 @@ class PiiTokenizer:
                 marked.update(paths(expression, data))
             except JsonPathError as exc:  # fail closed: an unaddressable field could leak
                 raise PiiError(f"PII field path {expression!r}: {exc}") from None
-        counter = [0]
-        trie = _trie(marked) if marked else None
-        result = self._tokenize_node(data, trie, False, recognize, counter)
-        return result, counter[0]
+        walk = _TokenizingWalk(self, recognize)
+        result = walk.node(data, _trie(marked) if marked else None, False)
+        return result, walk.count
 
     def detokenize(self, data: Any) -> tuple[Any, int]:
         """A copy of ``data`` with every token (whole or inside a string or dict key) replaced
@@ -827,81 +849,25 @@ class PiiTokenizer:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _tokenize_node(
-        self,
-        node: Any,
-        trie: dict[Any, Any] | None,
-        whole: bool,
-        recognize: bool,
-        counter: list[int],
-    ) -> Any:
-        # `trie` holds the marked paths below this node (None: none), so a walk over a large
-        # result builds no path tuples and tests no set membership per node.
-        whole = whole or (trie is not None and _MARKED in trie)
-        if isinstance(node, dict) or (
-            not isinstance(node, list | str) and isinstance(node, Mapping)
-        ):
-            out: dict[Any, Any] = {}
-            maybe = _MAYBE_PII.search
-            plain = recognize and not whole and self.comprehend is None
-            for key, value in node.items():
-                if isinstance(key, str) and recognize and maybe(key) is not None:
-                    new_key = self._scan(key, counter)
-                else:
-                    new_key = key
-                child = trie.get(key) if trie is not None else None
-                # The common leaves inline: a string no recognizer can match, or a number.
-                if child is None and plain:
-                    if isinstance(value, str) and maybe(value) is None:
-                        out[new_key] = value
-                        continue
-                    if isinstance(value, int | float) and not isinstance(value, bool):
-                        out[new_key] = value
-                        continue
-                out[new_key] = self._tokenize_node(value, child, whole, recognize, counter)
-            return out
-        if isinstance(node, list | tuple):
-            items = [
-                self._tokenize_node(
-                    v, trie.get(i) if trie is not None else None, whole, recognize, counter
-                )
-                for i, v in enumerate(node)
-            ]
-            return items if isinstance(node, list) else tuple(items)
-        if whole:
-            return self._whole(node, counter)
-        if recognize and isinstance(node, str):
-            return self._scan(node, counter)
-        return node
-
-    def _whole(self, value: Any, counter: list[int]) -> Any:
-        if value is None or isinstance(value, bool) or value == "":
-            return value
-        text = value if isinstance(value, str) else str(value)
-        if _TOKEN_PARTS.fullmatch(text):
-            return text  # already a token: tokenizing twice would break detokenization
-        counter[0] += 1
-        return self.token_for(text, _whole_kind(text, self.kinds) or FIELD_KIND)
-
-    def _scan(self, text: str, counter: list[int]) -> str:
+    def _scan(self, text: str) -> tuple[str, int]:
+        """``text`` with each finding replaced by its token, and how many were replaced."""
         if self.comprehend is None and _MAYBE_PII.search(text) is None:
-            return text  # no "@" and no digit: nothing any recognizer could match
+            return text, 0  # no "@" and no digit: nothing any recognizer could match
         candidates = _find(text, self.kinds)
         if self.comprehend is not None and len(text) >= self.comprehend_min_length:
             candidates = _resolve([*candidates, *self._comprehend_findings(text)])
         if not candidates:
-            return text
+            return text, 0
         existing = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
         findings = [f for f in candidates if all(f.end <= s or f.start >= e for s, e in existing)]
         pieces: list[str] = []
         position = 0
         for finding in findings:
             pieces.append(text[position : finding.start])
-            pieces.append(self.token_for(text[finding.start : finding.end], finding.kind))
+            pieces.append(self._mint(text[finding.start : finding.end], finding.kind))
             position = finding.end
         pieces.append(text[position:])
-        counter[0] += len(findings)
-        return "".join(pieces)
+        return "".join(pieces), len(findings)
 
     def _comprehend_findings(self, text: str) -> list[PiiFinding]:
         digest = hashlib.sha256(text.encode("utf-8")).digest()
@@ -971,6 +937,97 @@ class PiiTokenizer:
             return cache[token]
 
         return TOKEN_PATTERN.sub(replace, text)
+
+
+class _TokenizingWalk:
+    """One `PiiTokenizer.tokenize` call: a copy of the document with PII replaced by tokens.
+
+    The marked-path trie is followed as the walk goes, so a large result builds no path tuples
+    and tests no set membership per node. Each distinct string is examined once per call:
+    values repeated across records (a company phone, an owner's email, a date) cost a dict
+    lookup the second time. Tokens are deterministic, so the remembered answer is exactly what
+    the work would give again; ``count`` still counts every replaced occurrence.
+    """
+
+    __slots__ = ("count", "_plain", "_recognize", "_scanned", "_tokenizer", "_tokens")
+
+    def __init__(self, tokenizer: PiiTokenizer, recognize: bool) -> None:
+        self._tokenizer = tokenizer
+        self._recognize = recognize
+        # Without Comprehend a string with no "@" and no digit is kept without a call.
+        self._plain = recognize and tokenizer.comprehend is None
+        self._scanned: dict[str, tuple[str, int]] = {}  # text -> (tokenized text, findings)
+        self._tokens: dict[str, str] = {}  # marked value as text -> its token
+        self.count = 0
+
+    def node(self, node: Any, trie: dict[Any, Any] | None, whole: bool) -> Any:
+        """``node`` tokenized; ``trie``: the marked paths below it; ``whole``: inside a marked
+        field (every scalar leaf is tokenized whole)."""
+        whole = whole or (trie is not None and _MARKED in trie)
+        if isinstance(node, dict) or (
+            not isinstance(node, list | str) and isinstance(node, Mapping)
+        ):
+            return self._mapping(node, trie, whole)
+        if isinstance(node, list | tuple):
+            if trie is None:
+                items = [self.node(v, None, whole) for v in node]
+            else:
+                items = [self.node(v, trie.get(i), whole) for i, v in enumerate(node)]
+            return items if isinstance(node, list) else tuple(items)
+        if whole:
+            return self._whole(node)
+        if self._recognize and isinstance(node, str):
+            return self._scan(node)
+        return node
+
+    def _mapping(self, node: Mapping[Any, Any], trie: dict[Any, Any] | None, whole: bool) -> Any:
+        out: dict[Any, Any] = {}
+        recognize = self._recognize
+        plain = self._plain and not whole
+        maybe = _MAYBE_PII.search
+        for key, value in node.items():
+            if recognize and isinstance(key, str) and maybe(key) is not None:
+                new_key = self._scan(key)
+            else:
+                new_key = key
+            child = trie.get(key) if trie is not None else None
+            if child is None:
+                # The common leaves inline: a string no recognizer can match, or a number.
+                if plain:
+                    if isinstance(value, str) and maybe(value) is None:
+                        out[new_key] = value
+                        continue
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        out[new_key] = value
+                        continue
+            elif _MARKED in child and isinstance(value, str):
+                out[new_key] = self._whole(value)  # the usual marked field: a string
+                continue
+            out[new_key] = self.node(value, child, whole)
+        return out
+
+    def _whole(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool) or value == "":
+            return value
+        text = value if isinstance(value, str) else str(value)
+        if text.startswith("<pii:") and _TOKEN_PARTS.fullmatch(text):
+            return text  # already a token: tokenizing twice would break detokenization
+        if not text:
+            raise PiiError("only non-empty strings can be tokenized")
+        self.count += 1
+        token = self._tokens.get(text)
+        if token is None:
+            tokenizer = self._tokenizer
+            kind = _whole_kind(text, tokenizer._whole_order) or FIELD_KIND
+            token = self._tokens[text] = tokenizer._mint(text, kind)
+        return token
+
+    def _scan(self, text: str) -> str:
+        done = self._scanned.get(text)
+        if done is None:
+            done = self._scanned[text] = self._tokenizer._scan(text)
+        self.count += done[1]
+        return done[0]
 
 
 def _check_kind(kind: str) -> None:
