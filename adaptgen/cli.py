@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument(
         "--out", type=Path, help="zip to write (default: dist/<name>-<runtime>-<arch>.zip)"
     )
+    package.add_argument(
+        "--policy", type=Path, help="governance policy to ship as the server's default (validated)"
+    )
     package.set_defaults(func=_cmd_package)
 
     deploy = commands.add_parser("deploy", help="create or update a Lambda function (boto3)")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from test_governance import governed_crm, mint
+from test_governance import governed_crm, mint, policy
 from test_lambda_handler import INITIALIZE, function_url_event, rpc
 
 from adaptgen.cli import main
@@ -76,9 +76,15 @@ def crm_server(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def crm_zip(crm_server, tmp_path_factory) -> tuple[Path, str]:
+def shipped_policy(tmp_path_factory) -> Path:
+    """The governance policy the zip ships (`--policy`); its audit file is written beside it."""
+    return policy(tmp_path_factory.mktemp("policy"))
+
+
+@pytest.fixture(scope="module")
+def crm_zip(crm_server, shipped_policy, tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("dist") / "crm.zip"
-    return out, package(crm_server, out)
+    return out, package(crm_server, out, "--policy", str(shipped_policy))
 
 
 def test_report_names_the_zip_sizes_and_target(crm_zip):
@@ -89,7 +95,7 @@ def test_report_names_the_zip_sizes_and_target(crm_zip):
     assert f"sha256: {hashlib.sha256(path.read_bytes()).hexdigest()}" in stdout
 
 
-def test_zip_serves_mcp_from_a_clean_interpreter(crm_zip, tmp_path):
+def test_zip_serves_mcp_from_a_clean_interpreter(crm_zip, shipped_policy, tmp_path):
     """Function URL events through the real handler.py, with only the zip on sys.path."""
     path, _ = crm_zip
     task = tmp_path / "task"
@@ -104,8 +110,10 @@ def test_zip_serves_mcp_from_a_clean_interpreter(crm_zip, tmp_path):
             rpc("tools/call", {"name": "list_contacts", "arguments": {"limit": 2}}, 3),
         ]
         events = [function_url_event(body, headers) for body in calls]
-        # Only what the function needs: the server's settings, nothing naming the venv.
+        # Only what the function needs: the server's settings, nothing naming the venv, and no
+        # CRM_POLICY: the policy packaged as policy.yaml applies.
         env = {k: v for k, v in os.environ.items() if k.startswith(("CRM_", "GOV_"))}
+        del env["CRM_POLICY"]
         env.update(PYTHONPATH=str(task), HOME=str(tmp_path), PATH="/usr/bin:/bin", LANG="C.UTF-8")
         python = getattr(sys, "_base_executable", sys.executable)  # not the venv's
         result = subprocess.run(
@@ -138,6 +146,16 @@ def test_zip_serves_mcp_from_a_clean_interpreter(crm_zip, tmp_path):
     assert not called["result"].get("isError"), called
     assert len(json.loads(called["result"]["content"][0]["text"])["items"]) == 2
     assert len(logins) == 1  # the zip's code logged in to the upstream CRM itself
+    audited = (shipped_policy.parent / "audit.jsonl").read_text().splitlines()
+    assert json.loads(audited[-1])["tool"] == "list_contacts"  # the packaged policy's sink
+
+
+def test_a_broken_policy_fails_before_packaging(crm_server, tmp_path, capsys):
+    broken = tmp_path / "policy.yaml"
+    broken.write_text("identity:\n  jwt: {issuer: x}\naccess: [\n")
+    out = tmp_path / "never.zip"
+    assert main(["package", str(crm_server), "--out", str(out), "--policy", str(broken)]) == 2
+    assert f"{broken}:" in capsys.readouterr().err and not out.exists()
 
 
 def test_zip_holds_the_server_and_runtime_and_no_build_tools(crm_zip):
@@ -145,7 +163,7 @@ def test_zip_holds_the_server_and_runtime_and_no_build_tools(crm_zip):
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
     tops = {name.split("/", 1)[0] for name in names}
-    assert {"server.py", "catalog.json", "handler.py"} <= set(names)
+    assert {"server.py", "catalog.json", "handler.py", "policy.yaml"} <= set(names)
     assert {"adaptgen", "fastmcp", "mangum", "pydantic_core", "boto3", "botocore"} <= tops
     assert "adaptgen/runtime/aws_lambda.py" in names
     for tool in ("pip", "setuptools", "wheel", "ruff", "_distutils_hack", "bin"):
@@ -180,10 +198,10 @@ def test_build_tools_among_adaptgens_requirements_stay_out(tmp_path):
     assert runtime_requirements(wheel) == ["fastmcp==4.1.2", 'tomli>=2; python_version < "3.11"']
 
 
-def test_zip_is_deterministic(crm_server, crm_zip, tmp_path):
+def test_zip_is_deterministic(crm_server, crm_zip, shipped_policy, tmp_path):
     path, _ = crm_zip
     again = tmp_path / "again.zip"
-    package(crm_server, again)
+    package(crm_server, again, "--policy", str(shipped_policy))
     assert hashlib.sha256(again.read_bytes()).digest() == hashlib.sha256(path.read_bytes()).digest()
     with zipfile.ZipFile(again) as archive:
         entries = archive.infolist()

@@ -37,6 +37,7 @@ from adaptgen.ship.package import (
     MB,
     LambdaTarget,
     build_package,
+    check_policy,
     check_server_folder,
     code_sha256,
     default_zip_path,
@@ -132,7 +133,11 @@ def run_deploy(args: argparse.Namespace) -> int:
         zip_path = check_zip(args.zip, target)
     else:
         package = build_package(
-            folder, target, default_zip_path(folder, target), progress=show_progress
+            folder,
+            target,
+            default_zip_path(folder, target),
+            policy=check_policy(args.policy),
+            progress=show_progress,
         )
         print(package.summary())
         zip_path = package.path

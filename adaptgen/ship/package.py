@@ -162,14 +162,33 @@ class LambdaPackage:
         )
 
 
+PACKAGED_POLICY = "policy.yaml"  # handler.py's default policy when the zip has one
+
+
 def run_package(args: argparse.Namespace) -> int:
     """`adaptgen package SERVER [--runtime] [--arch] [--out]`."""
     target = LambdaTarget.resolve(args.runtime, args.arch)
     folder = check_server_folder(args.server)
     out = args.out or default_zip_path(folder, target)
-    package = build_package(folder, target, out, progress=show_progress)
+    package = build_package(
+        folder, target, out, policy=check_policy(args.policy), progress=show_progress
+    )
     print(package.summary())
     return 0
+
+
+def check_policy(policy: Path | None) -> Path | None:
+    """A governance policy file to ship, validated now (a broken policy fails the package, with
+    file:line, rather than the function's first cold start)."""
+    if policy is None:
+        return None
+    from adaptgen.runtime.governance.policy import PolicyError, load_policy
+
+    try:
+        load_policy(policy)
+    except PolicyError as exc:
+        raise InputError(str(exc)) from None
+    return policy
 
 
 def default_zip_path(folder: Path, target: LambdaTarget) -> Path:
@@ -197,9 +216,14 @@ def build_package(
     target: LambdaTarget,
     out: Path,
     *,
+    policy: Path | None = None,
     progress: Progress | None = None,
 ) -> LambdaPackage:
-    """Write the deployment zip for the server in `folder` to `out` and describe it."""
+    """Write the deployment zip for the server in `folder` to `out` and describe it.
+
+    `policy` is shipped as `policy.yaml` beside `handler.py`, which uses it unless the function's
+    environment names another (`<PREFIX>_POLICY` / `ADAPTGEN_POLICY`).
+    """
     say = progress or (lambda message: None)
     with tempfile.TemporaryDirectory(prefix="adaptgen-package-") as tmp:
         work = Path(tmp)
@@ -209,6 +233,8 @@ def build_package(
         _drop_machine_files(staging)
         _refuse_build_tools(staging)
         _copy_server(folder, staging)
+        if policy is not None:
+            shutil.copyfile(policy, staging / PACKAGED_POLICY)
         _rewrite_records(staging)
         python = find_interpreter(target.python_version)
         if python:
