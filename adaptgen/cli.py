@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument(
         "--zip", type=Path, help="a zip from `adaptgen package` (default: build one)"
     )
+    deploy.add_argument(
+        "--policy", type=Path, help="governance policy to package (when no --zip is given)"
+    )
     deploy.add_argument("--runtime", choices=("python3.11", "python3.12", "python3.13"))
     deploy.add_argument("--arch", choices=("x86_64", "arm64"))
     deploy.add_argument("--region", help="AWS region (default: the usual boto3 lookup)")

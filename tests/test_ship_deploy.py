@@ -267,9 +267,12 @@ def test_bad_zip_role_or_folder_exits_2(role, capsys, tmp_path):
 def test_deploys_a_real_package_through_s3(role, capsys, tmp_path, monkeypatch):
     """No --zip: deploy packages generated/crm itself; the zip is over 50 MB, so S3 carries it."""
     monkeypatch.chdir(tmp_path)
-    out = deploy(capsys, role)
+    out = deploy(capsys, role, "--policy", str(ROOT / "specs" / "crm.governance.yaml"))
     built = tmp_path / "dist" / f"crm-{THIS.runtime}-{THIS.arch}.zip"
     assert built.is_file() and built.stat().st_size > 50 * 1000 * 1000
+    with zipfile.ZipFile(built) as archive:
+        shipped = archive.read("policy.yaml")
+    assert shipped == (ROOT / "specs" / "crm.governance.yaml").read_bytes()
     bucket = "adaptgen-deploy-123456789012-us-east-1"
     assert f"via s3://{bucket}/{FUNCTION}/" in out
     config = boto3.client("lambda").get_function(FunctionName=FUNCTION)["Configuration"]
