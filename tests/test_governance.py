@@ -30,6 +30,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from adaptgen.runtime.governance import telemetry
+from adaptgen.runtime.governance.audit import AuditLog
+from adaptgen.runtime.governance.policy import AuditPolicy
+from adaptgen.runtime.identity import Caller
 from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME, RunningSandbox, running
 from adaptgen.sandbox.server import serve_app
 
@@ -299,6 +303,28 @@ def test_traceparent_arrives_at_the_sandbox(setup):
     assert tool_span.attributes["adaptgen.decision"] == "allow"
 
 
+def test_tool_span_records_caller_and_outcome_without_the_subject(setup):
+    _, url, _ = setup
+    SPANS.clear()
+    session(url, mint(["sales"]), [("get_contact", {"contact_id": 1001})])
+    span = next(s for s in SPANS.get_finished_spans() if s.name == "execute_tool get_contact")
+    attributes = dict(span.attributes or {})
+    assert attributes["gen_ai.operation.name"] == "execute_tool"
+    assert attributes["mcp.method.name"] == "tools/call"
+    assert attributes["adaptgen.caller.groups"] == ("sales",)
+    assert attributes["adaptgen.caller"] == telemetry.subject_hash("user-sales")
+    assert "user-sales" not in json.dumps(attributes)
+    assert attributes["adaptgen.decision"] == "allow"
+    assert attributes["adaptgen.result_status"] == "ok"
+    assert attributes["adaptgen.pii.tokenized"] > 0
+    # A refused call is recorded too, with its status.
+    SPANS.clear()
+    session(url, mint(["support"]), [("update_deal_stage", {"deal_id": 1, "stage": "won"})])
+    span = next(s for s in SPANS.get_finished_spans() if s.name.startswith("execute_tool"))
+    assert span.attributes["adaptgen.result_status"] == "denied"
+    assert span.attributes["adaptgen.decision"].startswith("deny")
+
+
 def test_audit_lines_have_every_field_and_no_arguments(setup):
     _, url, audit = setup
     email_token_call = ("search_records", {"q": "Pinecrest"})
@@ -319,3 +345,33 @@ def test_audit_lines_have_every_field_and_no_arguments(setup):
     assert line["caller"] == {"subject": "user-sales", "groups": ["sales"]}
     assert line["upstream_status"] == 200 and line["result_status"] == "ok"
     assert "Pinecrest" not in audit.read_text()
+
+
+def test_audit_file_lines_are_appended_whole_by_every_writer(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    path.write_text('{"earlier":"line"}\n')
+    policy = AuditPolicy(sink="file", path=str(path))
+    first, second = AuditLog(policy, key=b"k" * 32), AuditLog(policy, key=b"k" * 32)
+    line = {
+        "caller": Caller(subject="ana@example.com", groups=("sales",)),
+        "tool": "get_contact",
+        "latency_ms": 1.23456,
+        "upstream_status": 200,
+        "result_status": "ok",
+        "policy_decision": "allow",
+        "tokenized": 2,
+    }
+    a = first.record(request_id="r1", arguments={"b": 2, "a": "é"}, **line)
+    b = second.record(request_id="r2", arguments={"a": "é", "b": 2}, **line)
+    first.record(request_id="r3", arguments={"a": "other"}, **line)
+    lines = [json.loads(text) for text in path.read_text(encoding="utf-8").splitlines()]
+    assert [entry.get("request_id") for entry in lines] == [None, "r1", "r2", "r3"]
+    assert lines[1] == a and lines[1]["latency_ms"] == 1.235
+    # Same key, same arguments in any order: the same HMAC; never the arguments themselves.
+    assert a["arguments_hmac"] == b["arguments_hmac"] != lines[3]["arguments_hmac"]
+    assert "é" not in path.read_text(encoding="utf-8")
+    first.close()
+    first.close()  # idempotent
+    with pytest.raises(ValueError, match="closed"):
+        first.record(request_id="r4", arguments={}, **line)
+    second.close()

@@ -4,7 +4,7 @@ Fields: request_id, timestamp, caller (subject, groups), tool, arguments_hmac (H
 the canonical arguments: equal arguments can be correlated, but low-entropy values such as an
 email cannot be guessed back from a plain hash), latency_ms, upstream_status, result_status,
 policy_decision, tokenized (PII values turned into tokens). Lines go to stdout (CloudWatch on
-Lambda), stderr, or a file.
+Lambda), stderr, or a file, each written through before the call returns.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ import os
 import sys
 import threading
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import Any
 
 from adaptgen.runtime.governance.policy import AuditPolicy
 
 RESULT_STATUSES = ("ok", "error", "denied", "rate_limited", "unauthenticated")
+# Made once: json.dumps with options builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 class AuditLog:
@@ -28,15 +31,20 @@ class AuditLog:
 
     def __init__(self, policy: AuditPolicy, key: bytes | None = None) -> None:
         self.policy = policy
-        self._key = key or os.urandom(32)
+        # Keyed once: each call copies the keyed state instead of deriving the pads again.
+        self._keyed = hmac.new(key or os.urandom(32), digestmod=hashlib.sha256)
         self._lock = threading.Lock()
-        self._file: IO[str] | None = None
+        self._fd: int | None = None
         if policy.sink == "file" and policy.path:
-            self._file = open(policy.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
+            # Unbuffered and O_APPEND: each line is one write(2) at the end of the file, even
+            # with several processes appending, and nothing waits in a buffer for a flush.
+            self._fd = os.open(policy.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
 
     def arguments_hmac(self, arguments: Any) -> str:
-        canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), default=str)
-        return hmac.new(self._key, canonical.encode(), hashlib.sha256).hexdigest()
+        canonical = _CANONICAL.encode(arguments)
+        mac = self._keyed.copy()
+        mac.update(canonical.encode())
+        return mac.hexdigest()
 
     def record(
         self,
@@ -67,19 +75,28 @@ class AuditLog:
             "policy_decision": policy_decision,
             "tokenized": tokenized,
         }
-        self._write(json.dumps(line, separators=(",", ":"), ensure_ascii=False))
+        self._write(_LINE.encode(line))
         return line
 
     def _write(self, text: str) -> None:
         sink = self.policy.sink
         if sink == "none":
             return
-        stream = self._file if sink == "file" else sys.stdout if sink == "stdout" else sys.stderr
+        if sink == "file":
+            data = (text + "\n").encode()
+            with self._lock:
+                if self._fd is None:
+                    raise ValueError("audit log is closed")
+                while data:  # a regular file takes it all at once; a short write is not lost
+                    data = data[os.write(self._fd, data) :]
+            return
+        stream = sys.stdout if sink == "stdout" else sys.stderr  # looked up now: may be swapped
         with self._lock:
             stream.write(text + "\n")
             stream.flush()
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None

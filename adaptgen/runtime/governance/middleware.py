@@ -52,7 +52,7 @@ class CallState:
     # Set by PiiMiddleware when this call's result must be tokenized: the PII field paths.
     # A generated tool tokenizes its data before serializing it (`tokenize_data`) and sets
     # `pii_done`, so the layer skips a JSON parse and re-dump of the text it produced.
-    pii_fields: list[str] | None = None
+    pii_fields: Sequence[str] | None = None
     pii_done: bool = False
 
 
@@ -87,6 +87,20 @@ class Governance:
         self.audit = AuditLog(policy.audit, key=key)
         self.metrics = telemetry.Metrics(policy.metrics, namespace=f"adaptgen/{name}")
         telemetry.configure(policy.tracing, service_name=name)
+        self.clear_for_groups = frozenset(policy.pii.clear_for_groups)
+        self._fields_by_tool: dict[str, tuple[str, ...]] = {}
+        local = policy.identity.local
+        self._local_caller = (
+            Caller(subject=local.subject, groups=tuple(local.groups)) if local else None
+        )
+
+    def fields_for(self, tool: str) -> tuple[str, ...]:
+        """The PII field paths of a tool's result: its own, then the policy's."""
+        fields = self._fields_by_tool.get(tool)
+        if fields is None:
+            fields = (*self.pii_fields.get(tool, []), *self.policy.pii.fields)
+            self._fields_by_tool[tool] = fields
+        return fields
 
     @classmethod
     def from_env(
@@ -135,7 +149,8 @@ class Governance:
         except RuntimeError:
             fastmcp_context = None
         context = MiddlewareContext(
-            message=CallToolRequestParams(name=name, arguments=arguments),
+            # Built here from validated arguments: no second pydantic validation.
+            message=CallToolRequestParams.model_construct(name=name, arguments=arguments),
             fastmcp_context=fastmcp_context,
             method="tools/call",
         )
@@ -155,8 +170,12 @@ class Governance:
     async def resolve_caller(self) -> Caller:
         """Who is calling: a verified JWT, the stdio identity, or anonymous (if allowed)."""
         policy = self.policy.identity
-        headers = get_http_headers(include={"authorization"})
-        token = _bearer(headers.get("authorization"))
+        request = _http_request()
+        if request is not None:
+            header = request.headers.get("authorization")
+        else:  # a background task keeps its request's headers
+            header = get_http_headers(include={"authorization"}).get("authorization")
+        token = _bearer(header)
         if token is not None and self.verifier is not None:
             from adaptgen.runtime.governance.jwt import IdentityError
 
@@ -164,8 +183,8 @@ class Governance:
                 return await self.verifier.verify(token)
             except IdentityError as exc:
                 raise Refused(f"unauthenticated: {exc.reason}", "unauthenticated") from None
-        if token is None and policy.local is not None and not _over_http():
-            return Caller(subject=policy.local.subject, groups=tuple(policy.local.groups))
+        if token is None and self._local_caller is not None and request is None:
+            return self._local_caller
         if policy.allow_anonymous:
             return Caller(subject="anonymous", groups=tuple(policy.anonymous_groups), token=token)
         raise Refused("unauthenticated: a bearer token is required", "unauthenticated")
@@ -177,6 +196,12 @@ class GovernanceMiddleware(Middleware):
     def __init__(self, layers: Sequence[Middleware], *, calls: bool = True) -> None:
         self.layers = list(layers)
         self.calls = calls
+
+    async def __call__(self, context: MiddlewareContext, call_next: Any) -> Any:
+        if not self.calls and context.method == "tools/call":
+            # The tool runs the chain itself: skip FastMCP's per-hook dispatch for this call.
+            return await call_next(context)
+        return await super().__call__(context, call_next)
 
     async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
         if not self.calls:
@@ -206,19 +231,20 @@ class TelemetryMiddleware(_Layer):
         statuses = UPSTREAM_STATUSES.set(state.upstream)
         started = time.perf_counter()
         try:
-            with telemetry.tool_span(name, ()) as span:
+            with telemetry.tool_span(name) as span:
                 try:
                     return await call_next(context)
                 finally:
-                    groups = tuple(state.caller.groups) if state.caller else ()
-                    span.set_attribute("adaptgen.caller.groups", list(groups))
-                    span.set_attribute(
-                        "adaptgen.caller",
-                        telemetry.subject_hash(state.caller.subject if state.caller else None),
+                    caller = state.caller
+                    span.set_attributes(
+                        telemetry.call_attributes(
+                            tuple(caller.groups) if caller else (),
+                            caller.subject if caller else None,
+                            state.decision,
+                            state.status,
+                            state.tokenized,
+                        )
                     )
-                    span.set_attribute("adaptgen.decision", state.decision)
-                    span.set_attribute("adaptgen.result_status", state.status)
-                    span.set_attribute("adaptgen.pii.tokenized", state.tokenized)
         finally:
             groups = tuple(state.caller.groups) if state.caller else ()
             latency = (time.perf_counter() - started) * 1000
@@ -341,27 +367,26 @@ class PiiMiddleware(_Layer):
         from adaptgen.runtime.governance.pii import PiiError
 
         state = _state()
-        arguments = dict(context.message.arguments or {})
         try:
-            real, _ = tokenizer.detokenize(arguments)
+            real, restored = tokenizer.detokenize(context.message.arguments or {})
         except PiiError:
             raise Refused(
                 "an argument holds a PII token this server did not issue (or one revoked)",
                 "denied",
             ) from None
-        if real != arguments:
+        if restored:
             context = context.copy(message=replace_arguments(context.message, real))
-        caller = state.caller or Caller()
-        if set(caller.groups) & set(self.gov.policy.pii.clear_for_groups):
+        caller = state.caller
+        if caller is not None and not self.gov.clear_for_groups.isdisjoint(caller.groups):
             return await call_next(context)
-        fields = [*self.gov.pii_fields.get(state.tool, []), *self.gov.policy.pii.fields]
+        fields = self.gov.fields_for(state.tool)
         state.pii_fields = fields
         result = await call_next(context)
         if state.pii_done:
             return result
         return self._tokenize(result, fields, state)
 
-    def _tokenize(self, result: Any, fields: list[str], state: CallState) -> Any:
+    def _tokenize(self, result: Any, fields: Sequence[str], state: CallState) -> Any:
         tokenizer = self.gov.tokenizer
         assert tokenizer is not None
         content = []
@@ -407,7 +432,7 @@ def replace_arguments(message: Any, arguments: dict[str, Any]) -> Any:
     return replace(message, arguments=arguments)
 
 
-def _tokenize_text(tokenizer: Any, text: str, fields: list[str]) -> tuple[str, int]:
+def _tokenize_text(tokenizer: Any, text: str, fields: Sequence[str]) -> tuple[str, int]:
     try:
         data = json.loads(text)
     except ValueError:
@@ -442,12 +467,12 @@ def _bearer(header: str | None) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _over_http() -> bool:
+def _http_request() -> Any:
+    """The MCP HTTP request being served, or None (stdio, in-memory, a background task)."""
     try:
-        get_http_request()
+        return get_http_request()
     except RuntimeError:
-        return False
-    return True
+        return None
 
 
 def _verifier(policy: Policy) -> Any:

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from opentelemetry import metrics, propagate, trace
@@ -67,25 +68,48 @@ def configure(policy: TracingPolicy, service_name: str) -> None:
     _configured = True
 
 
+@lru_cache(maxsize=4096)
 def subject_hash(subject: str | None) -> str:
     """A stable pseudonym for a caller in telemetry (a subject may be an email address)."""
     return hashlib.sha256((subject or "anonymous").encode()).hexdigest()[:16]
 
 
 @contextmanager
-def tool_span(tool: str, groups: tuple[str, ...]) -> Iterator[Any]:
-    """The span of one MCP tool call, with GenAI/MCP semantic-convention attributes."""
-    with TRACER.start_as_current_span(
-        f"execute_tool {tool}",
-        kind=trace.SpanKind.INTERNAL,
-        attributes={
-            "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": tool,
-            "mcp.method.name": "tools/call",
-            "adaptgen.caller.groups": list(groups),
-        },
-    ) as span:
+def tool_span(tool: str, groups: tuple[str, ...] = ()) -> Iterator[Any]:
+    """The span of one MCP tool call, with GenAI/MCP semantic-convention attributes.
+
+    The caller's groups are known only once identity has run: `call_attributes` sets them
+    with the outcome (and here too when already known).
+    """
+    attributes: dict[str, Any] = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": tool,
+        "mcp.method.name": "tools/call",
+    }
+    if groups:
+        attributes["adaptgen.caller.groups"] = list(groups)
+    # start_span + use_span is what start_as_current_span does, minus two wrapper layers.
+    span = TRACER.start_span(
+        f"execute_tool {tool}", kind=trace.SpanKind.INTERNAL, attributes=attributes
+    )
+    with trace.use_span(
+        span, end_on_exit=True, record_exception=True, set_status_on_exception=True
+    ):
         yield span
+
+
+def call_attributes(
+    groups: tuple[str, ...], subject: str | None, decision: str, status: str, tokenized: int
+) -> dict[str, Any]:
+    """What a tool call's span records about its outcome (set in one call: one lock, one
+    validation pass)."""
+    return {
+        "adaptgen.caller.groups": list(groups),
+        "adaptgen.caller": subject_hash(subject),
+        "adaptgen.decision": decision,
+        "adaptgen.result_status": status,
+        "adaptgen.pii.tokenized": tokenized,
+    }
 
 
 @contextmanager
@@ -120,7 +144,7 @@ class Metrics:
     def record(
         self, tool: str, groups: tuple[str, ...], status: str, latency_ms: float, tokenized: int
     ) -> None:
-        group = ",".join(sorted(groups)) or "none"
+        group = _group_label(tuple(groups))
         attributes = {"tool": tool, "caller.groups": group, "status": status}
         CALLS.add(1, attributes)
         DURATION.record(latency_ms, attributes)
@@ -158,3 +182,8 @@ class Metrics:
         }
         sys.stdout.write(json.dumps(document, separators=(",", ":")) + "\n")
         sys.stdout.flush()
+
+
+@lru_cache(maxsize=1024)
+def _group_label(groups: tuple[str, ...]) -> str:
+    return ",".join(sorted(groups)) or "none"
