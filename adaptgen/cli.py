@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 when there are breaking changes (default), any change, or never",
     )
     diff.add_argument("--no-hints", action="store_true", help="ignore hints files beside the specs")
+    diff.add_argument("--old-label", help="how to name OLD in the report (default: its path)")
+    diff.add_argument("--new-label", help="how to name NEW in the report (default: its path)")
     diff.set_defaults(func=_cmd_diff)
 
     package = commands.add_parser("package", help="zip a generated server for AWS Lambda")

@@ -11,6 +11,7 @@ type) or act less safely (a tool no longer read-only, newly destructive).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -607,6 +608,10 @@ def run_diff(args: argparse.Namespace) -> int:
     """`adaptgen diff`: print the change report; exit 1 when `--fail-on` is met."""
     old = load_surface(args.old, no_hints=args.no_hints)
     new = load_surface(args.new, no_hints=args.no_hints)
+    if args.old_label:
+        old = dataclasses.replace(old, label=args.old_label)
+    if args.new_label:
+        new = dataclasses.replace(new, label=args.new_label)
     result = diff_surfaces(old, new)
     print(RENDERERS[args.format](result), end="")
     return result.exit_code(args.fail_on)

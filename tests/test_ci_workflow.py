@@ -131,6 +131,7 @@ def test_breaking_change_is_reported_and_flagged(pull_request):
     assert done.returncode == 0, done.stderr
     report = (repo / "adaptgen-diff.md").read_text()
     assert "get_contact" in report and "fetch_contact" in report
+    assert "`main:generated/crm` → `this PR:generated/crm`" in report  # no runner paths
     assert int(outputs(runner)["breaking"]) >= 1
     assert json.loads((repo / "adaptgen-diff.json").read_text())["summary"]["breaking"] >= 1
     assert report in (runner / "summary.md").read_text()
