@@ -52,7 +52,7 @@ from typing import Any, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-from adaptgen.runtime.jsonpath import JsonPathError, NodePath, paths
+from adaptgen.runtime.jsonpath import JsonPathError, NodePath, _simple_steps, paths
 from adaptgen.runtime.secrets import SecretError, SecretResolver, quiet_aws
 
 __all__ = [
@@ -374,17 +374,73 @@ def _resolve(candidates: Iterable[PiiFinding]) -> list[PiiFinding]:
     return sorted(chosen, key=lambda f: f.start)
 
 
-_MARKED = object()  # trie leaf: the node at this path is a marked field
+# Marked fields as a trie the walk follows: at an object, a member's node is under its key; at
+# a list, an item's node is under _INDEXES then its index; _ANY holds what every member or item
+# gets ([*]), already folded into the named and indexed nodes beside it, so each step is one
+# `get`. Only objects (dicts) and lists are descended, as `adaptgen.runtime.jsonpath` does.
+_MARKED = object()  # the node at this path is a marked field
+_ANY = object()
+_INDEXES = object()
 
 
-def _trie(paths_: Iterable[NodePath]) -> dict[Any, Any]:
+def _concrete_trie(data: Any, paths_: Iterable[NodePath]) -> dict[Any, Any]:
+    """The trie of concrete paths into ``data`` (what any JSONPath selected)."""
     root: dict[Any, Any] = {}
     for path in paths_:
-        node = root
+        node, at = root, data
         for step in path:
+            if isinstance(at, list):
+                node = node.setdefault(_INDEXES, {})
             node = node.setdefault(step, {})
+            at = at[step]
         node[_MARKED] = True
     return root
+
+
+def _pattern_trie(expressions: Iterable[tuple[str | int, ...]]) -> dict[Any, Any]:
+    """The trie of simple paths (names, ``[n]``, ``[*]``; see `jsonpath._simple_steps`): the
+    same for every document, so it is built once per set of fields."""
+    root: dict[Any, Any] = {}
+    for steps in expressions:
+        node = root
+        for step in steps:
+            if step == "*":
+                node = node.setdefault(_ANY, {})
+            elif isinstance(step, int):
+                node = node.setdefault(_INDEXES, {}).setdefault(step, {})
+            else:
+                node = node.setdefault(step, {})
+        node[_MARKED] = True
+    return _fold(root)
+
+
+def _fold(node: dict[Any, Any]) -> dict[Any, Any]:
+    """``node`` with its wildcard's marks added to each named and indexed child (recursively)."""
+    every = node.get(_ANY)
+    if every is not None:
+        node[_ANY] = every = _fold(every)
+    for key, child in list(node.items()):
+        if key is _INDEXES:
+            node[key] = {i: _fold(_union(c, every)) for i, c in child.items()}
+        elif key is not _ANY and key is not _MARKED:
+            node[key] = _fold(_union(child, every))
+    return node
+
+
+def _union(a: dict[Any, Any], b: dict[Any, Any] | None) -> dict[Any, Any]:
+    """Both tries' marks in a new trie."""
+    out = dict(a)
+    for key, child in (b or {}).items():
+        if key is _MARKED:
+            out[key] = True
+        elif key is _INDEXES:
+            indexes = dict(out.get(key, {}))
+            for i, c in child.items():
+                indexes[i] = _union(indexes[i], c) if i in indexes else c
+            out[key] = indexes
+        else:
+            out[key] = _union(out[key], child) if key in out else child
+    return out
 
 
 def _by_priority(kinds: Iterable[str]) -> tuple[str, ...]:
@@ -730,6 +786,7 @@ class PiiTokenizer:
         self.key_id = hashlib.sha256(self._siv.encrypt(b"key-id", [_DOMAIN, b"#"])).hexdigest()[:12]
         self._registered: set[str] = set()  # tokens this instance already put into the vault
         self._whole_order = _by_priority(self.kinds)
+        self._pattern_tries: dict[tuple[str, ...], dict[Any, Any] | None] = {}
         self._associated: dict[str, list[bytes]] = {}  # kind -> AES-SIV associated data
         # Comprehend answers by SHA-256 of the text (offsets only): repeated texts cost no call.
         self._comprehend_cache: OrderedDict[bytes, list[PiiFinding]] = OrderedDict()
@@ -826,15 +883,32 @@ class PiiTokenizer:
         """
         if isinstance(fields, str):
             fields = (fields,)
+        trie = self._patterns(tuple(fields)) if fields else None
+        if trie is None and fields:
+            trie = self._marked(data, fields)
+        walk = _TokenizingWalk(self, recognize)
+        return walk.node(data, trie or None, False), walk.count
+
+    def _patterns(self, fields: tuple[str, ...]) -> dict[Any, Any] | None:
+        """The fields' trie if every one is a simple path (a tool's fields usually are), made
+        once; None if one is richer (filters, ``..``): those are matched per document."""
+        if fields not in self._pattern_tries:
+            steps = [_simple_steps(expression.strip()) for expression in fields]
+            trie = None if None in steps else _pattern_trie(steps)  # type: ignore[arg-type]
+            with self._lock:
+                if len(self._pattern_tries) >= 1024:  # fields come from code and policy
+                    self._pattern_tries.clear()
+                self._pattern_tries[fields] = trie
+        return self._pattern_tries[fields]
+
+    def _marked(self, data: Any, fields: Sequence[str]) -> dict[Any, Any]:
         marked: set[NodePath] = set()
         for expression in fields:
             try:
                 marked.update(paths(expression, data))
             except JsonPathError as exc:  # fail closed: an unaddressable field could leak
                 raise PiiError(f"PII field path {expression!r}: {exc}") from None
-        walk = _TokenizingWalk(self, recognize)
-        result = walk.node(data, _trie(marked) if marked else None, False)
-        return result, walk.count
+        return _concrete_trie(data, marked)
 
     def detokenize(self, data: Any) -> tuple[Any, int]:
         """A copy of ``data`` with every token (whole or inside a string or dict key) replaced
@@ -969,10 +1043,14 @@ class _TokenizingWalk:
         ):
             return self._mapping(node, trie, whole)
         if isinstance(node, list | tuple):
-            if trie is None:
+            if trie is None or not isinstance(node, list):
                 items = [self.node(v, None, whole) for v in node]
+            elif _INDEXES not in trie:
+                every = trie.get(_ANY)
+                items = [self.node(v, every, whole) for v in node]
             else:
-                items = [self.node(v, trie.get(i), whole) for i, v in enumerate(node)]
+                indexes, every = trie[_INDEXES], trie.get(_ANY)
+                items = [self.node(v, indexes.get(i, every), whole) for i, v in enumerate(node)]
             return items if isinstance(node, list) else tuple(items)
         if whole:
             return self._whole(node)
@@ -985,12 +1063,15 @@ class _TokenizingWalk:
         recognize = self._recognize
         plain = self._plain and not whole
         maybe = _MAYBE_PII.search
+        if trie is not None and not isinstance(node, dict):
+            trie = None  # only dicts are descended (a Mapping holds no marked field)
+        every = trie.get(_ANY) if trie is not None else None
         for key, value in node.items():
             if recognize and isinstance(key, str) and maybe(key) is not None:
                 new_key = self._scan(key)
             else:
                 new_key = key
-            child = trie.get(key) if trie is not None else None
+            child = trie.get(key, every) if trie is not None else None
             if child is None:
                 # The common leaves inline: a string no recognizer can match, or a number.
                 if plain:
