@@ -159,12 +159,13 @@ class Governance:
             return await call(dict(ctx.message.arguments or {}))
 
         chain: Any = tool
-        for layer in reversed(self._call_layers):
+        for layer in reversed(self.call_layers):
             chain = functools.partial(layer.on_call_tool, call_next=chain)
         return await chain(context)
 
     @functools.cached_property
-    def _call_layers(self) -> list[Middleware]:
+    def call_layers(self) -> list[Middleware]:
+        """The layers `run_call` runs, made once (a benchmark may wrap them to time each)."""
         return self.layers()
 
     async def resolve_caller(self) -> Caller:
