@@ -259,3 +259,30 @@ def test_client_is_reused_within_a_loop(echo_url):
         return first is up._client()
 
     assert asyncio.run(twice())
+
+
+def test_a_warm_upstream_request_imports_nothing(echo_url):
+    """No import machinery per request: httpcore imports sniffio on each lock it takes, and a
+    missing sniffio costs a search of sys.path every time (a dependency now)."""
+    import sys
+
+    up = upstream(echo_url)
+    searched: list[str] = []
+
+    class Counter:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            searched.append(name)
+            return None
+
+    async def warm_then_count():
+        await up.send(op("/a"), {})
+        sys.meta_path.insert(0, Counter)
+        try:
+            for _ in range(3):
+                await up.send(op("/a"), {})
+        finally:
+            sys.meta_path.remove(Counter)
+
+    asyncio.run(warm_then_count())
+    assert searched == []

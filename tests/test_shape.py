@@ -33,6 +33,61 @@ def test_drop_removes_everywhere_and_does_not_mutate():
     assert data["audit"] == 4
 
 
+def _random_document(rng, depth=0):
+    roll = rng.random()
+    if depth > 4 or roll < 0.3:
+        return rng.choice([1, "x", None, True, [], {}])
+    if roll < 0.65:
+        keys = ["a", "b", "audit", "_links", "a1"]
+        return {
+            rng.choice(keys): _random_document(rng, depth + 1) for _ in range(rng.randint(0, 4))
+        }
+    return [_random_document(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+
+
+FAST_EXPRESSIONS = ["$..a", "$..audit", "$..a.b", "$..a[*]", "$..a[0]", "$.a..b", "$..a..b"]
+FAST_EXPRESSIONS += ["$..a..a", "$[*]..b", "$..b.a..a", "$.a", "$[*].b", "$.a[1].b"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_walked_paths_match_jsonpath_ng_exactly(seed):
+    """Names, [*], [n] and ..name are walked without jsonpath-ng on every call; the paths, their
+    order and the de-duplication must be what jsonpath-ng's general matcher gives."""
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(300):
+        document = _random_document(rng)
+        for expression in FAST_EXPRESSIONS:
+            assert jsonpath._fast_steps(expression) is not None
+            walked = jsonpath.paths(expression, document)
+            assert walked == jsonpath._matched_paths(expression, document), (expression, document)
+
+
+def test_richer_expressions_still_use_the_general_matcher():
+    for expression in ["$..*", "$..a[?@.b == 1]", "$..['a','b']", "$.a[-1]", "$..a[0:2]"]:
+        assert jsonpath._fast_steps(expression) is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_drop_equals_deleting_from_a_deep_copy(seed):
+    """What drop used to do (deep copy, then delete deepest first), on random documents."""
+    import copy
+    import random
+
+    rng = random.Random(100 + seed)
+    for _ in range(300):
+        document = _random_document(rng)
+        before = copy.deepcopy(document)
+        expressions = rng.sample(["$..a", "$..audit", "$.a..b", "$[*]", "$..b[0]", "$..a1"], 3)
+        expected = copy.deepcopy(document)
+        selected = {p for e in expressions for p in jsonpath._matched_paths(e, expected) if p}
+        for path in sorted(selected, key=jsonpath.removal_order, reverse=True):
+            del jsonpath.get(expected, path[:-1])[path[-1]]
+        assert jsonpath.drop(document, expressions) == expected, (expressions, document)
+        assert document == before
+
+
 def test_rfc9535_filters_are_understood():
     data = {"ops": [{"id": "a", "v": 1}, {"id": "b", "v": 2}]}
     assert jsonpath.find("$.ops[?@.id == 'b'].v", data) == [2]

@@ -8,7 +8,6 @@ checks on top (adaptgen.load.overlay); the node addressing below is shared.
 
 from __future__ import annotations
 
-import copy
 import re
 from functools import lru_cache
 from typing import Any
@@ -63,14 +62,70 @@ def _simple_steps(expression: str) -> tuple[str | int, ...] | None:
     return tuple(steps)
 
 
+_FAST_STEP = re.compile(r"(\.\.|\.)([A-Za-z_][A-Za-z0-9_]*)|\[(\*|\d+)\]")
+_FAST = re.compile(r"^\$(?:\.\.?[A-Za-z_][A-Za-z0-9_]*|\[\*\]|\[\d+\])*$")
+
+
+class _Descendant(str):
+    """A `..name` step: the field `name` of the node and of every node below it."""
+
+    __slots__ = ()
+
+
+@lru_cache(maxsize=1024)
+def _fast_steps(expression: str) -> tuple[str | int, ...] | None:
+    """The simple steps plus `..name` (as `_Descendant`); None for filters, unions, `..*`..."""
+    if not _FAST.match(expression):
+        return None
+    steps: list[str | int] = []
+    for dots, name, index in _FAST_STEP.findall(expression):
+        if dots == "..":
+            steps.append(_Descendant(name))
+        else:
+            steps.append(name if name else ("*" if index == "*" else int(index)))
+    return tuple(steps)
+
+
+def _descendants(name: str, path: NodePath, node: Any, out: list[tuple[NodePath, Any]]) -> None:
+    # jsonpath-ng's order for `..name`: the node's own field first, then each child in turn.
+    if isinstance(node, dict):
+        if name in node:
+            out.append(((*path, name), node[name]))
+        for key, value in node.items():
+            if isinstance(value, (dict, list)):
+                _descendants(name, (*path, key), value, out)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, (dict, list)):
+                _descendants(name, (*path, index), value, out)
+
+
+def _named_descendants(
+    names: frozenset[str], path: NodePath, node: Any, out: list[NodePath]
+) -> None:
+    # The paths of `$..n` for every n in names at once (in no particular order).
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in names:
+                out.append((*path, key))  # what is below goes with it
+            elif isinstance(value, (dict, list)):
+                _named_descendants(names, (*path, key), value, out)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, (dict, list)):
+                _named_descendants(names, (*path, index), value, out)
+
+
 def _simple_paths(steps: tuple[str | int, ...], data: Any) -> list[NodePath]:
-    # Names, [*] and [n] only: walked directly, in document order, much faster than the
-    # general matcher on the hot path (keep/drop and PII fields run on every call).
+    # Names, [*], [n] and ..name only: walked directly, in jsonpath-ng's order, far faster than
+    # the general matcher on the hot path (keep/drop and PII fields run on every call).
     current: list[tuple[NodePath, Any]] = [((), data)]
     for step in steps:
         following: list[tuple[NodePath, Any]] = []
         for path, node in current:
-            if step == "*":
+            if type(step) is _Descendant:
+                _descendants(step, path, node, following)
+            elif step == "*":
                 if isinstance(node, list):
                     following.extend(((*path, i), v) for i, v in enumerate(node))
                 elif isinstance(node, dict):
@@ -81,6 +136,9 @@ def _simple_paths(steps: tuple[str | int, ...], data: Any) -> list[NodePath]:
             elif isinstance(node, dict) and step in node:
                 following.append(((*path, step), node[step]))
         current = following
+    if any(type(step) is _Descendant for step in steps):  # `$..a..b` can reach a node twice
+        seen: set[NodePath] = set()
+        return [path for path, _ in current if not (path in seen or seen.add(path))]
     return [path for path, _ in current]
 
 
@@ -91,9 +149,14 @@ def paths(expression: str | Any, data: Any) -> list[NodePath]:
     (`$.a[0,0]`) is listed once, so edits through these paths apply exactly once.
     """
     if isinstance(expression, str):
-        simple = _simple_steps(expression.strip())
+        simple = _fast_steps(expression.strip())
         if simple is not None:
             return _simple_paths(simple, data)
+    return _matched_paths(expression, data)
+
+
+def _matched_paths(expression: str | Any, data: Any) -> list[NodePath]:
+    """`paths` through jsonpath-ng's general matcher (any expression it parses)."""
     result: list[NodePath] = []
     seen: set[NodePath] = set()
     for match in _query(expression).find(data):
@@ -149,16 +212,51 @@ def removal_order(path: NodePath) -> tuple[int, tuple[tuple[int, str], ...]]:
 
 
 def drop(data: Any, expressions: list[str] | tuple[str, ...]) -> Any:
-    """A copy of `data` without the nodes any expression selects."""
-    if not expressions:
-        return data
-    result = copy.deepcopy(data)
-    selected: set[NodePath] = set()
+    """`data` without the nodes any expression selects; `data` itself is not changed.
+
+    Only the objects and lists on the way to a dropped node are copied; the rest is shared
+    with `data` (shaping builds new values and never edits one in place).
+    """
+    removed: dict[Step, Any] = {}
+    names: set[str] = set()  # `$..name` expressions (most drops): one walk for all of them
+    found: list[NodePath] = []
     for expression in expressions:
-        selected.update(p for p in paths(expression, result) if p)
-    for path in sorted(selected, key=removal_order, reverse=True):
-        del get(result, path[:-1])[path[-1]]
-    return result
+        steps = _fast_steps(expression.strip())
+        if steps is not None and len(steps) == 1 and type(steps[0]) is _Descendant:
+            names.add(str(steps[0]))
+        else:
+            found.extend(paths(expression, data))
+    if names:
+        _named_descendants(frozenset(names), (), data, found)
+    for path in found:
+        if not path:
+            continue
+        node = removed
+        for step in path[:-1]:
+            child = node.setdefault(step, {})
+            if child is _GONE:
+                break  # an ancestor is dropped already
+            node = child
+        else:
+            node[path[-1]] = _GONE
+    return _without(data, removed) if removed else data
+
+
+_GONE: Any = object()
+
+
+def _without(node: Any, removed: dict[Step, Any]) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: value if key not in removed else _without(value, removed[key])
+            for key, value in node.items()
+            if removed.get(key) is not _GONE
+        }
+    return [
+        value if index not in removed else _without(value, removed[index])
+        for index, value in enumerate(node)
+        if removed.get(index) is not _GONE
+    ]
 
 
 def keep(data: Any, expressions: list[str] | tuple[str, ...]) -> Any:
