@@ -34,6 +34,7 @@ from adaptgen.runtime.governance import telemetry
 from adaptgen.runtime.governance.audit import AuditLog
 from adaptgen.runtime.governance.policy import AuditPolicy
 from adaptgen.runtime.identity import Caller
+from adaptgen.runtime.shape import estimate_tokens
 from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME, RunningSandbox, running
 from adaptgen.sandbox.server import serve_app
 
@@ -272,6 +273,36 @@ def test_no_known_pii_reaches_the_model_audit_or_spans(setup):
     # The control: admins are allowed clear values, so the same check would catch a leak.
     _, clear = session(url, mint(["admin"]), calls[:1])
     assert any(v in clear[0].content[0].text for v in known_pii(sandbox))
+
+
+def test_the_budget_holds_with_pii_tokens_and_the_cursor_loses_nothing(setup):
+    """A token is longer than the value it stands for, so records are tokenized before the
+    token budget is applied: what the model reads stays within the budget, and next_cursor
+    continues exactly after the last record shown."""
+    sandbox, url, _ = setup
+    catalog = json.loads((ROOT / "generated/crm/catalog.json").read_text())
+    budget = next(t for t in catalog["tools"] if t["name"] == "list_contacts")["shape"]
+    budget = budget["max_tokens"]
+
+    async def pages():
+        texts, cursor = [], None
+        async with Client(url, auth=mint(["sales"])) as client:
+            while len(texts) < 4:
+                arguments = {"limit": 100} | ({"cursor": cursor} if cursor else {})
+                result = await client.call_tool("list_contacts", arguments)
+                texts.append(result.content[0].text)
+                cursor = json.loads(texts[-1]).get("next_cursor")
+        return texts
+
+    texts = asyncio.run(pages())
+    shown = [json.loads(text)["items"] for text in texts]
+    assert all(estimate_tokens(text) <= budget for text in texts), [
+        estimate_tokens(t) for t in texts
+    ]
+    assert 0 < len(shown[0]) < 100 and "budget" in json.loads(texts[0])["_note"]
+    assert all(item["email"].startswith("<pii:email:") for page in shown for item in page)
+    ids = [item["id"] for page in shown for item in page]
+    assert ids == sorted(sandbox.app.state.store.tables["contact"])[: len(ids)]
 
 
 def test_a_token_in_arguments_reaches_the_upstream_as_the_real_value(setup):

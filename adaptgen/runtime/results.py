@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,11 @@ from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
 
 MAX_PAGES_PER_CALL = 50  # a hard stop, whatever an upstream's paging says
 ENVELOPE_TOKENS = 80  # room kept for next_cursor and the note beside the items
+
+# `protect(data, item)`: what the model may see of shaped data (PII as tokens), applied before the
+# token budget so the budget measures what the model reads; `item` is True for one record of a
+# paginated result, False for a whole result, None for the envelope around protected records.
+Protect = Callable[[Any, bool | None], Any]
 
 
 @dataclass
@@ -32,10 +37,11 @@ async def run_operation(
     arguments: Mapping[str, Any],
     spec: shape.ShapeSpec,
     pagination: PaginationSpec | None,
+    protect: Protect | None = None,
 ) -> Outcome:
     """Call the upstream for one tool call and shape what comes back."""
     if pagination is not None:
-        return await _paginated(upstream, op, dict(arguments), spec, pagination)
+        return await _paginated(upstream, op, dict(arguments), spec, pagination, protect)
     response = await upstream.send(op, arguments)
     if not response.is_json:
         text = response.data or f"Done (upstream answered {response.status} with no content)."
@@ -46,6 +52,8 @@ async def run_operation(
             response.status,
         )
     selected = shape.select(response.data, spec, whole_response=True)
+    if protect is not None:
+        selected = protect(selected, False)
     fitted = shape.fit(selected, spec.max_tokens, reserve=60)
     data = fitted.data
     if fitted.cuts:
@@ -60,6 +68,7 @@ async def _paginated(
     arguments: dict[str, Any],
     spec: shape.ShapeSpec,
     pagination: PaginationSpec,
+    protect: Protect | None,
 ) -> Outcome:
     cursor = arguments.pop("cursor", None)
     limit = arguments.pop("limit", None)
@@ -99,6 +108,8 @@ async def _paginated(
                 next_state = state.at(pagination, index)
                 break
             shaped_item = shape.select(items[index], spec)
+            if protect is not None:
+                shaped_item = protect(shaped_item, True)
             used += shape.estimate_tokens(shaped_item) + 1
             collected.append((shaped_item, state.at(pagination, index)))
         else:
@@ -126,6 +137,8 @@ async def _paginated(
         data["next_cursor"] = paginate.encode_cursor(op.name, next_state)
     if note:
         data["_note"] = note
+    if protect is not None:
+        data = protect(data, None)
     return Outcome(data, received_bytes, calls, status, received_items, len(kept))
 
 

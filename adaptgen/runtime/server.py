@@ -20,9 +20,9 @@ from pydantic import Field
 
 from adaptgen.runtime.auth import SchemeSpec, build_flows
 from adaptgen.runtime.chain import ChainError, run_chain
-from adaptgen.runtime.governance.middleware import Governance, tokenize_data
+from adaptgen.runtime.governance.middleware import Governance, result_protector
 from adaptgen.runtime.paginate import PaginationSpec
-from adaptgen.runtime.results import Outcome, run_operation
+from adaptgen.runtime.results import Outcome, Protect, run_operation
 from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
 from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
 
@@ -118,11 +118,12 @@ class GeneratedApi:
 
     async def call(self, name: str, /, **arguments: Any) -> ToolResult:
         """Run tool `name`: upstream request(s), paging and shaping; the result the agent reads."""
+        protect = result_protector(self.governance, self._tools[name].get("pii") or ())
         if "chain" in self._tools[name]:
-            outcome = await self.run_chain(name, arguments)
+            outcome = await self.run_chain(name, arguments, protect)
         else:
-            outcome = await self.run(name, arguments)
-        data = tokenize_data(self.governance, outcome.data)
+            outcome = await self.run(name, arguments, protect)
+        data = outcome.data
         if "output_schema" in self._tools[name]:
             return to_structured_result(data, text_too=self._client_needs_text())
         return to_result(data)
@@ -142,8 +143,10 @@ class GeneratedApi:
             return True
         return not version or str(version) < STRUCTURED_CONTENT_SINCE
 
-    async def run_chain(self, name: str, arguments: dict[str, Any]) -> Outcome:
-        """A composite tool: its steps, then the shaped output."""
+    async def run_chain(
+        self, name: str, arguments: dict[str, Any], protect: Protect | None = None
+    ) -> Outcome:
+        """A composite tool: its steps, then the shaped output (`protect`: see run_operation)."""
         entry = self._tools[name]
         # Declared but not given: None, so the steps leave that argument out.
         declared = entry["input_schema"].get("properties", {})
@@ -153,7 +156,10 @@ class GeneratedApi:
         except ChainError as exc:
             raise ToolError(str(exc)) from None
         spec = self._shapes[name]
-        fitted = fit(select(done.data, spec, whole_response=True), spec.max_tokens, reserve=60)
+        selected = select(done.data, spec, whole_response=True)
+        if protect is not None:  # the steps used real values; only what the model reads changes
+            selected = protect(selected, False)
+        fitted = fit(selected, spec.max_tokens, reserve=60)
         data = fitted.data
         if fitted.cuts:
             note = f"Cut to fit the {spec.max_tokens}-token budget."
@@ -167,7 +173,9 @@ class GeneratedApi:
             observe(name, outcome)
         return outcome
 
-    async def run(self, name: str, arguments: dict[str, Any]) -> Outcome:
+    async def run(
+        self, name: str, arguments: dict[str, Any], protect: Protect | None = None
+    ) -> Outcome:
         """Like `call`, returning the shaped data and upstream figures (for benchmarks, audit)."""
         try:
             outcome = await run_operation(
@@ -176,6 +184,7 @@ class GeneratedApi:
                 arguments,
                 self._shapes[name],
                 self._pagination.get(name),
+                protect,
             )
         except UpstreamError as exc:
             raise ToolError(str(exc)) from None

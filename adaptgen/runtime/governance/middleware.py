@@ -17,7 +17,7 @@ import functools
 import json
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,7 +50,7 @@ class CallState:
     tokenized: int = 0
     upstream: list[int] = field(default_factory=list)
     # Set by PiiMiddleware when this call's result must be tokenized: the PII field paths.
-    # A generated tool tokenizes its data before serializing it (`tokenize_data`) and sets
+    # A generated tool tokenizes its data as it shapes it (`result_protector`) and sets
     # `pii_done`, so the layer skips a JSON parse and re-dump of the text it produced.
     pii_fields: Sequence[str] | None = None
     pii_done: bool = False
@@ -408,22 +408,41 @@ class PiiMiddleware(_Layer):
         return result
 
 
-def tokenize_data(governance: Governance | None, data: Any) -> Any:
-    """`data` with PII tokenized if the running call's PII layer asks for it (else as is).
+def result_protector(
+    governance: Governance | None, item_fields: Sequence[str]
+) -> Callable[[Any, bool | None], Any] | None:
+    """How the running call's result is tokenized as it is shaped, or None if it is not.
 
-    Generated tools call this on their shaped data before serializing it; the PII layer then
-    leaves the result alone. Plain strings are left to the layer, which treats them as text.
+    Generated tools shape each record (or the whole answer), tokenize it with this, and only
+    then apply the token budget: a token is longer than the value it stands for, and the budget
+    is about what the model reads. ``protect(data, item)``: ``item`` True for one record of a
+    paginated result (``item_fields``, record-relative, and the policy's fields), False for a
+    whole result (the call's fields), None for the envelope around records already protected
+    (the policy's fields only, in case one addresses the envelope: `$.items[*].ssn`). The PII
+    layer then leaves the result alone.
     """
     state = _STATE.get()
-    if governance is None or state is None or state.pii_fields is None or isinstance(data, str):
-        return data
+    if governance is None or state is None or state.pii_fields is None:
+        return None
     tokenizer = governance.tokenizer
     if tokenizer is None:
-        return data
-    data, count = tokenizer.tokenize(data, fields=state.pii_fields)
-    state.tokenized += count
+        return None
     state.pii_done = True
-    return data
+    whole_fields = state.pii_fields
+    policy_fields = tuple(governance.policy.pii.fields)
+    item_fields = (*item_fields, *policy_fields)
+
+    def protect(data: Any, item: bool | None) -> Any:
+        if item is None:
+            if not policy_fields:
+                return data
+            data, count = tokenizer.tokenize(data, fields=policy_fields, recognize=False)
+        else:
+            data, count = tokenizer.tokenize(data, fields=item_fields if item else whole_fields)
+        state.tokenized += count
+        return data
+
+    return protect
 
 
 def replace_arguments(message: Any, arguments: dict[str, Any]) -> Any:
