@@ -6,9 +6,9 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastmcp import FastMCP
+from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_context
 from fastmcp.server.transforms.search import BM25SearchTransform
@@ -78,11 +78,12 @@ class GeneratedApi:
             # Huge APIs: tools/list shows a BM25 search tool and a call proxy (plus pinned
             # tools); every tool stays callable by name.
             pinned = [t["name"] for t in catalog["tools"] if t.get("pinned")]
-            self.server.add_transform(
-                BM25SearchTransform(
-                    max_results=surface.get("max_results", 8), always_visible=pinned
-                )
+            search = GovernedSearch(
+                self.governance, max_results=surface.get("max_results", 8), always_visible=pinned
             )
+            if self.governance is not None:
+                self.governance.meta_tools = search.meta_tools
+            self.server.add_transform(search)
 
     @classmethod
     def from_catalog(cls, module_file: str | Path) -> GeneratedApi:
@@ -191,6 +192,57 @@ class GeneratedApi:
         for observe in self.observers:
             observe(name, outcome)
         return outcome
+
+
+class GovernedSearch(BM25SearchTransform):
+    """FastMCP's BM25 search transform with the governance layer in the loop.
+
+    The search tool is a read-only tool like the others: the caller is identified, rate limited
+    and audited, and it finds only the tools that caller may see (FastMCP runs the tools/list
+    filter for it). The call proxy hands each call to the tool it names, whose own governance
+    decides, tokenizes and audits it as that tool, so a call to a tool the caller may not use is
+    refused and audited rather than answered as an unknown name.
+    """
+
+    def __init__(self, governance: Governance | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._governance = governance
+        self._search_tool: FunctionTool | None = None
+        self.meta_tools = frozenset({self._search_tool_name, self._call_tool_name})
+
+    def _make_search_tool(self) -> FunctionTool:
+        if self._governance is None:
+            return super()._make_search_tool()
+        if self._search_tool is None:  # made per tools/list otherwise
+            plain = super()._make_search_tool()
+            self._search_tool = GeneratedTool.from_function(
+                fn=plain.fn,
+                name=plain.name,
+                description=plain.description,
+                annotations=ToolAnnotations(readOnlyHint=True, openWorldHint=False),
+            )
+            self._search_tool.governance = self._governance
+        return self._search_tool
+
+    def _make_call_tool(self) -> FunctionTool:
+        if self._governance is None:
+            return super()._make_call_tool()
+        meta = self.meta_tools
+
+        async def call_tool(
+            name: Annotated[str, "The name of the tool to call"],
+            arguments: Annotated[dict[str, Any] | None, "Arguments to pass to the tool"] = None,
+            ctx: Context = None,  # type: ignore[assignment]
+        ) -> ToolResult:
+            """Call a tool by name with the given arguments.
+
+            Use this to execute tools discovered via search_tools.
+            """
+            if name in meta:
+                raise ToolError(f"{name!r} cannot be called through call_tool")
+            return await ctx.fastmcp.call_tool(name, arguments)
+
+        return FunctionTool.from_function(fn=call_tool, name=self._call_tool_name)
 
 
 class GeneratedTool(FunctionTool):

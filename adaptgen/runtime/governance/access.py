@@ -23,14 +23,18 @@ class ToolFacts:
     name: str
     read_only: bool
     destructive: bool
+    # A search-mode server's search tool or call proxy. They reach only what the caller may use
+    # (search lists the caller's tools; each proxied call is decided as the tool it names), so
+    # every caller a rule applies to sees them, unless a rule denies them by name.
+    meta: bool = False
 
     @classmethod
-    def of(cls, tool: Any) -> ToolFacts:
+    def of(cls, tool: Any, *, meta: bool = False) -> ToolFacts:
         """From a FastMCP Tool (its MCP annotations; absent hints mean 'may write')."""
         annotations = getattr(tool, "annotations", None)
         read_only = bool(getattr(annotations, "read_only_hint", None))
         destructive = bool(getattr(annotations, "destructive_hint", None))
-        return cls(tool.name, read_only, destructive and not read_only)
+        return cls(tool.name, read_only, destructive and not read_only, meta)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class AccessControl:
         for rule in rules:
             if _matches(rule.deny, tool.name):
                 return Decision(False, f"{tool.name} is denied by policy")
+        if tool.meta:
+            return Decision(True, "search-mode tool: each call it makes is decided on its own")
         granting = [r for r in rules if _matches(r.allow, tool.name)]
         if not granting:
             return Decision(False, f"{tool.name} is not granted to this caller")

@@ -89,6 +89,8 @@ class Governance:
         telemetry.configure(policy.tracing, service_name=name)
         self.clear_for_groups = frozenset(policy.pii.clear_for_groups)
         self._fields_by_tool: dict[str, tuple[str, ...]] = {}
+        # Search mode's search tool and call proxy (see ToolFacts.meta); set by the server.
+        self.meta_tools: frozenset[str] = frozenset()
         local = policy.identity.local
         self._local_caller = (
             Caller(subject=local.subject, groups=tuple(local.groups)) if local else None
@@ -347,7 +349,8 @@ class AccessMiddleware(_Layer):
             tool = await _find_tool(context, state.tool)
             if tool is None:
                 return await call_next(context)  # unknown tool: FastMCP answers that itself
-            facts = self._facts[state.tool] = ToolFacts.of(tool)
+            meta = state.tool in self.gov.meta_tools
+            facts = self._facts[state.tool] = ToolFacts.of(tool, meta=meta)
         decision = self.gov.access.decide(caller, facts)
         state.decision = str(decision)
         if not decision.allowed:
@@ -357,17 +360,23 @@ class AccessMiddleware(_Layer):
     async def on_list_tools(self, context: MiddlewareContext, call_next: Any) -> Any:
         tools = await call_next(context)
         caller = _LIST_CALLER.get() or Caller()
-        return [t for t in tools if self.gov.access.decide(caller, ToolFacts.of(t)).allowed]
+        meta = self.gov.meta_tools
+        return [
+            t
+            for t in tools
+            if self.gov.access.decide(caller, ToolFacts.of(t, meta=t.name in meta)).allowed
+        ]
 
 
 class PiiMiddleware(_Layer):
     async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
         tokenizer = self.gov.tokenizer
-        if tokenizer is None:
+        state = _state()
+        if tokenizer is None or state.tool in self.gov.meta_tools:
+            # A search tool's results are tool definitions from the spec, not upstream data.
             return await call_next(context)
         from adaptgen.runtime.governance.pii import PiiError
 
-        state = _state()
         try:
             real, restored = tokenizer.detokenize(context.message.arguments or {})
         except PiiError:
