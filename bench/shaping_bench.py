@@ -9,16 +9,25 @@ sizes, a 500-item list against its budget, GitHub's search-mode tools/list, and 
 
 Raw bytes are the upstream's JSON for exactly the records the result shows (plus the page
 envelope), so a result that shows fewer records than a page holds is not counted as a saving.
+
+Shaping is measured with the governance layer off, as the shaping targets are about shaping. A
+second table shows what the default governance adds to what the agent reads: PII becomes tokens
+(longer than the values), and the budget must still hold. Then what a call costs in time: the
+CRM's list and get calls, 300 times each (100 with `--quick`) per server through in-memory MCP
+clients, round-robin so drift hits all three alike, against the sandbox on 127.0.0.1 (in this
+process, so its own work is in every number). `governance_bench` measures the layer's time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +55,7 @@ HUBSPOT_HINTS = Path(__file__).with_name("hubspot.hints.yaml")
 DEFAULT_RATIO_TARGET = 1 / 2
 HINTS_RATIO_TARGET = 1 / 5
 SEARCH_LIST_TARGET = 20_000
+LATENCY_CALLS = 300
 
 
 @dataclass
@@ -213,7 +223,38 @@ async def measure_case(
     )
 
 
-async def crm_rows(tmp: Path, out: dict[str, Any]) -> list[Row]:
+async def latencies(
+    targets: dict[str, tuple[Any, str, dict[str, Any]]], calls: int
+) -> dict[str, dict[str, float]]:
+    """Median and p99 ms per tools/call for each (server, tool, arguments), round-robin."""
+    samples: dict[str, list[float]] = {label: [] for label in targets}
+    labels = list(targets)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {
+            label: await stack.enter_async_context(Client(server))
+            for label, (server, _, _) in targets.items()
+        }
+        for _ in range(10):  # warm: connections, the first page, caches
+            for label, (_, tool, args) in targets.items():
+                await clients[label].call_tool_mcp(tool, args)
+        for i in range(calls):
+            for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
+                _, tool, args = targets[label]
+                started = time.perf_counter()
+                result = await clients[label].call_tool_mcp(tool, args)
+                samples[label].append((time.perf_counter() - started) * 1000)
+                if result.isError:
+                    raise RuntimeError(f"{label} {tool}: {result.content[0].text}")
+    return {
+        label: {
+            "median_ms": statistics.median(values),
+            "p99_ms": sorted(values)[min(len(values) - 1, round(0.99 * (len(values) - 1)))],
+        }
+        for label, values in samples.items()
+    }
+
+
+async def crm_rows(tmp: Path, out: dict[str, Any], calls: int = LATENCY_CALLS) -> list[Row]:
     spec = REPO / "specs" / "crm.yaml"
     rows: list[Row] = []
     with running() as crm:
@@ -270,7 +311,62 @@ async def crm_rows(tmp: Path, out: dict[str, Any]) -> list[Row]:
             "FastMCP": (await tools_list_bytes(fastmcp)),
         }
         out["big_list"] = await big_list(tmp, crm.url, hinted_mod)
+        pii_cases = [*cases[:2], ("list contacts, 100 asked", ("list_contacts", {"limit": 100}))]
+        out["pii"] = await pii_rows(tmp, reports, hinted_mod, pii_cases)
+        out["latency"] = {}
+        for case, (tool, args), theirs in cases[:2]:
+            op_id = next(t.operation_id for t in reports[0].api.tools if t.name == tool)
+            hinted = next(t.name for t in reports[1].api.tools if t.operation_id == op_id)
+            out["latency"][case] = await latencies(
+                {
+                    "adaptgen hints": (hinted_mod.mcp, hinted, args),
+                    "adaptgen default": (default_mod.mcp, tool, args),
+                    "FastMCP": (fastmcp, *theirs),
+                },
+                calls,
+            )
     return rows
+
+
+async def pii_rows(
+    tmp: Path, reports: tuple[Any, Any], hinted_mod: Any, cases: list[Any]
+) -> list[dict[str, Any]]:
+    """The hinted CRM calls again with governance on (the safe default's PII tokenization)."""
+    policy = tmp / "policy.yaml"  # the safe default, audit lines kept out of this report
+    policy.write_text(
+        yaml.safe_dump(
+            {
+                "identity": {"local": {"subject": "bench", "groups": ["bench"]}},
+                "access": {"rules": [{"allow": ["*"]}]},
+                "audit": {"sink": "none"},
+            }
+        )
+    )
+    os.environ.update(ADAPTGEN_GOVERNANCE="on", CRM_H_POLICY=str(policy))
+    try:
+        governed = load_server_module(reports[1].out_dir)
+    finally:
+        os.environ["ADAPTGEN_GOVERNANCE"] = "off"
+    results = []
+    for case, (tool, args), *_ in cases:
+        op_id = next(t.operation_id for t in reports[0].api.tools if t.name == tool)
+        hinted = next(t.name for t in reports[1].api.tools if t.operation_id == op_id)
+        plain = await call(hinted_mod.mcp, hinted, args)
+        result = await call(governed.mcp, hinted, args)
+        text = result.content[0].text
+        results.append(
+            {
+                "case": case,
+                "off_bytes": agent_bytes(plain),
+                "off_shown": len(json.loads(plain.content[0].text).get("items", [None])),
+                "on_bytes": agent_bytes(result),
+                "tokens": estimate_tokens(text),
+                "budget": budgets(reports[1], hinted),
+                "pii_tokens": text.count("<pii:"),
+                "shown": len(json.loads(text).get("items", [None])),
+            }
+        )
+    return results
 
 
 async def big_list(tmp: Path, url: str, hinted_mod: Any) -> list[dict[str, Any]]:
@@ -391,9 +487,9 @@ async def github_search(tmp: Path, out: dict[str, Any]) -> None:
     }
 
 
-async def _run(tmp: Path, out: dict[str, Any]) -> list[Row]:
+async def _run(tmp: Path, out: dict[str, Any], calls: int = LATENCY_CALLS) -> list[Row]:
     # One event loop for everything: FastMCP's upstream client belongs to the loop it met first.
-    rows = await crm_rows(tmp, out) + await hubspot_rows(tmp, out)
+    rows = await crm_rows(tmp, out, calls) + await hubspot_rows(tmp, out)
     await github_search(tmp, out)
     return rows
 
@@ -441,6 +537,43 @@ def report(rows: list[Row], out: dict[str, Any]) -> str:
             f"| {b['tool']} | {b['asked']} | {b['shown']} | {b['tokens']} | "
             f"{b['budget']} | {'cursor/note' if b['more'] else 'all shown'} |"
         )
+    if out.get("pii"):
+        lines += [
+            "",
+            "## With the default governance: PII as tokens (CRM sandbox, hints)",
+            "",
+            "| call | governance off B | records | PII tokenized B | records | PII tokens | "
+            "tokens/budget |",
+            "|---|--:|--:|--:|--:|--:|--:|",
+        ]
+        for p in out["pii"]:
+            lines.append(
+                f"| {p['case']} | {p['off_bytes']:,} | {p['off_shown']} | {p['on_bytes']:,} | "
+                f"{p['shown']} | {p['pii_tokens']} | {p['tokens']}/{p['budget']} |"
+            )
+        lines.append(
+            "Records are tokenized before the budget is applied: with tokens, fewer records fit, "
+            "and the cursor resumes after the last one shown."
+        )
+    if out.get("latency"):
+        labels = list(next(iter(out["latency"].values())))
+        lines += [
+            "",
+            "## Time per call, CRM sandbox (median ms, p99 in brackets; governance off)",
+            "",
+            "| call | " + " | ".join(labels) + " |",
+            "|---|" + "--:|" * len(labels),
+        ]
+        for case, by_label in out["latency"].items():
+            cells = [
+                f"{by_label[label]['median_ms']:.2f} ({by_label[label]['p99_ms']:.2f})"
+                for label in labels
+            ]
+            lines.append(f"| {case} | " + " | ".join(cells) + " |")
+        lines.append(
+            "adaptgen's list collects 25 records, drops, keeps and denoises each, and adds a "
+            "cursor; FastMCP passes the page through."
+        )
     targets = []
     worst_default = max((r.default_ratio for r in rows), default=0)
     worst_hints = max((r.hints_ratio for r in rows), default=0)
@@ -448,6 +581,7 @@ def report(rows: list[Row], out: dict[str, Any]) -> str:
         r for r in rows if r.default_tokens > r.default_budget or r.hints_tokens > r.hints_budget
     ]
     over += [b for b in out.get("big_list", []) if b["tokens"] > b["budget"]]
+    over += [p for p in out.get("pii", []) if p["tokens"] > p["budget"]]
     search = (out["tools_list"].get("GitHub (search mode)") or {}).get("adaptgen default")
     targets.append(
         (
@@ -464,7 +598,11 @@ def report(rows: list[Row], out: dict[str, Any]) -> str:
         )
     )
     targets.append(
-        ("no result over its budget (incl. 500-item lists)", not over, f"{len(over)} over")
+        (
+            "no result over its budget (incl. 500-item lists and PII tokens)",
+            not over,
+            f"{len(over)} over",
+        )
     )
     if search is not None:
         targets.append(
@@ -485,13 +623,17 @@ def report(rows: list[Row], out: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="accepted for bench/run; no effect")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"100 timed calls per server, not {LATENCY_CALLS}"
+    )
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     args = parser.parse_args(argv)
     out: dict[str, Any] = {"tools_list": {}}
+    # Shaping on its own (see the module docstring); pii_rows turns the layer on for its table.
+    os.environ["ADAPTGEN_GOVERNANCE"] = "off"
     tmp = Path(tempfile.mkdtemp(prefix="adaptgen-shaping-"))
     try:
-        rows = asyncio.run(_run(tmp, out))
+        rows = asyncio.run(_run(tmp, out, 100 if args.quick else LATENCY_CALLS))
         print(report(rows, out))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
