@@ -56,7 +56,7 @@ MEDIAN_TARGET_MS = 1.0
 P99_TARGET_MS = 5.0
 TOOLS = (("get_contact", {"contact_id": 1001}), ("list_contacts", {"limit": 25}))
 LAYER_CALLS = 200  # per tool and process, for the per-layer breakdown
-PII_RESULT = "pii (the tool result, tokenized in the tool)"
+PII_RESULT = "pii (the tool result, tokenized in the tool as it shapes it)"
 
 
 def load(tag: str) -> Any:
@@ -129,19 +129,30 @@ class LayerClock:
 
     def __init__(self, governance: Any) -> None:
         self.samples: dict[str, list[float]] = defaultdict(list)
-        governance.call_layers = [self._timed(layer) for layer in governance.call_layers]
-        tokenize = governance.tokenizer.tokenize
+        self._pii = 0.0  # seconds tokenizing the running call's records so far
+        layers = governance.call_layers
+        governance.call_layers = [self._timed(layer, layer is layers[0]) for layer in layers]
+        for_result = governance.tokenizer.for_result
+        clock = self
 
-        def timed_tokenize(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return tokenize(*args, **kwargs)
-            finally:
-                self.samples[PII_RESULT].append((time.perf_counter() - started) * 1000)
+        class TimedResult:  # the tool tokenizes its records one by one as it shapes them
+            def __init__(self) -> None:
+                self.inner = for_result()
 
-        governance.tokenizer.tokenize = timed_tokenize
+            @property
+            def count(self) -> int:
+                return self.inner.count
 
-    def _timed(self, layer: Any) -> Any:
+            def tokenize(self, data: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return self.inner.tokenize(data, **kwargs)
+                finally:
+                    clock._pii += time.perf_counter() - started
+
+        governance.tokenizer.for_result = TimedResult
+
+    def _timed(self, layer: Any, outermost: bool) -> Any:
         name = type(layer).__name__.removesuffix("Middleware").lower()
         samples = self.samples[name]
 
@@ -161,6 +172,9 @@ class LayerClock:
                 return await layer.on_call_tool(context, timed_next)
             finally:
                 samples.append((time.perf_counter() - started - inner) * 1000)
+                if outermost:  # the call is over: its records' tokenization, summed
+                    self.samples[PII_RESULT].append(self._pii * 1000)
+                    self._pii = 0.0
 
         return SimpleNamespace(on_call_tool=on_call_tool)
 
@@ -176,7 +190,7 @@ async def layer_times(full: Any, tool: str, args: dict[str, Any], n: int) -> dic
             await client.call_tool(tool, args)
     samples = dict(clock.samples)
     del full.api.governance.call_layers  # back to the plain layers (a cached property)
-    del full.api.governance.tokenizer.tokenize
+    del full.api.governance.tokenizer.for_result
     return samples
 
 

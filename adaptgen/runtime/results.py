@@ -102,20 +102,24 @@ async def _paginated(
         items = paginate.page_items(pagination, response.data)
         received_items += len(items)
         total = paginate.total_count(pagination, response.data) if total is None else total
+        end = min(len(items), state.skip + wanted - len(collected))
+        page = [shape.select(items[index], spec) for index in range(state.skip, end)]
+        if protect is not None:  # the page at once: cheaper than interleaved with shaping
+            page = [protect(item, True) for item in page]
         next_state = None
-        for index in range(state.skip, len(items)):
-            if len(collected) == wanted or used > full:
+        for index, shaped_item in enumerate(page, state.skip):
+            if used > full:
                 next_state = state.at(pagination, index)
                 break
-            shaped_item = shape.select(items[index], spec)
-            if protect is not None:
-                shaped_item = protect(shaped_item, True)
             used += shape.estimate_tokens(shaped_item) + 1
             collected.append((shaped_item, state.at(pagination, index)))
         else:
-            next_state = paginate.advance(
-                pagination, state, response.data, response.headers, len(items)
-            )
+            if end < len(items):  # `wanted` reached inside this page
+                next_state = state.at(pagination, end)
+            else:
+                next_state = paginate.advance(
+                    pagination, state, response.data, response.headers, len(items)
+                )
         # Stop fetching once the budget is spent: the rest would only be cut again.
         if next_state is None or len(collected) >= wanted or used > full:
             break

@@ -440,15 +440,18 @@ def result_protector(
     whole_fields = state.pii_fields
     policy_fields = tuple(governance.policy.pii.fields)
     item_fields = (*item_fields, *policy_fields)
+    result = tokenizer.for_result()  # records share what repeats (a company phone, an owner)
 
     def protect(data: Any, item: bool | None) -> Any:
         if item is None:
             if not policy_fields:
                 return data
             data, count = tokenizer.tokenize(data, fields=policy_fields, recognize=False)
-        else:
-            data, count = tokenizer.tokenize(data, fields=item_fields if item else whole_fields)
-        state.tokenized += count
+            state.tokenized += count
+            return data
+        before = result.count
+        data = result.tokenize(data, fields=item_fields if item else whole_fields)
+        state.tokenized += result.count - before
         return data
 
     return protect

@@ -881,13 +881,21 @@ class PiiTokenizer:
         docstring); ``recognize``: also scan every other string and dict key. ``data`` is
         JSON-like (dicts, lists, tuples, scalars) and is not mutated.
         """
+        walk = _TokenizingWalk(self, recognize)
+        return walk.node(data, self._trie(data, fields), False), walk.count
+
+    def for_result(self) -> ResultTokenizer:
+        """A tokenizer for the parts of one result, tokenized one at a time (its records as they
+        are shaped) with one memory: each distinct string is examined once across all of them."""
+        return ResultTokenizer(self)
+
+    def _trie(self, data: Any, fields: Sequence[str] | str) -> dict[Any, Any] | None:
         if isinstance(fields, str):
             fields = (fields,)
         trie = self._patterns(tuple(fields)) if fields else None
         if trie is None and fields:
             trie = self._marked(data, fields)
-        walk = _TokenizingWalk(self, recognize)
-        return walk.node(data, trie or None, False), walk.count
+        return trie or None
 
     def _patterns(self, fields: tuple[str, ...]) -> dict[Any, Any] | None:
         """The fields' trie if every one is a simple path (a tool's fields usually are), made
@@ -1109,6 +1117,26 @@ class _TokenizingWalk:
             done = self._scanned[text] = self._tokenizer._scan(text)
         self.count += done[1]
         return done[0]
+
+
+class ResultTokenizer:
+    """`PiiTokenizer.tokenize` (with recognizers) for the parts of one result, sharing one walk's
+    memory of the strings it has examined and the tokens it has minted."""
+
+    __slots__ = ("_tokenizer", "_walk")
+
+    def __init__(self, tokenizer: PiiTokenizer) -> None:
+        self._tokenizer = tokenizer
+        self._walk = _TokenizingWalk(tokenizer, True)
+
+    @property
+    def count(self) -> int:
+        """Values replaced so far, over every part."""
+        return self._walk.count
+
+    def tokenize(self, data: Any, *, fields: Sequence[str] = ()) -> Any:
+        """A copy of ``data`` with PII replaced by tokens (as `PiiTokenizer.tokenize`)."""
+        return self._walk.node(data, self._tokenizer._trie(data, fields), False)
 
 
 def _check_kind(kind: str) -> None:
