@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import resource
 import sys
 import tempfile
@@ -157,6 +158,9 @@ def _time_adaptgen(spec: Path, reps: int) -> dict[str, Any]:
             report = build(BuildOptions(spec=spec, out=out, name=SERVER_NAME))
             times.append(time.perf_counter() - started)
         assert report is not None
+        # The surface every caller could be granted: the governance layer's safe default would
+        # list only the read-only tools to this anonymous in-process client.
+        os.environ["ADAPTGEN_GOVERNANCE"] = "off"
         module = load_server_module(report.out_dir)
         tools, tools_list_bytes = asyncio.run(_list_tools(module.mcp))
         return {

@@ -11,7 +11,9 @@ scripted agent making the fewest calls a competent agent could:
   composite tools for the chained tasks).
 
 Upstream calls are counted at the sandbox; bytes are what the agent reads (text + structured
-content of every tool result).
+content of every tool result). The governance layer is off, as FastMCP has none: its safe
+default would refuse the two write tasks and show the phone number as a PII token
+(`governance_bench` measures the layer).
 """
 
 from __future__ import annotations
@@ -159,7 +161,10 @@ async def run_all() -> list[Run]:
         for key in [k for k in os.environ if k.startswith("CRM_")]:
             os.environ.pop(key)
         os.environ.update(
-            CRM_BASE_URL=crm.url, CRM_USERNAME=SANDBOX_USERNAME, CRM_PASSWORD=SANDBOX_PASSWORD
+            CRM_BASE_URL=crm.url,
+            CRM_USERNAME=SANDBOX_USERNAME,
+            CRM_PASSWORD=SANDBOX_PASSWORD,
+            ADAPTGEN_GOVERNANCE="off",  # see the module docstring
         )
         ours = load_server_module(REPO / "generated" / "crm")
         doc = yaml.safe_load((REPO / "specs" / "crm.yaml").read_text())

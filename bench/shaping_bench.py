@@ -243,7 +243,7 @@ async def latencies(
                 started = time.perf_counter()
                 result = await clients[label].call_tool_mcp(tool, args)
                 samples[label].append((time.perf_counter() - started) * 1000)
-                if result.isError:
+                if result.is_error:
                     raise RuntimeError(f"{label} {tool}: {result.content[0].text}")
     return {
         label: {
