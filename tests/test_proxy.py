@@ -103,3 +103,48 @@ def test_proxy_cli_over_stdio_with_a_command_upstream(tmp_path):
     names, text = asyncio.run(go())
     assert names == ["get_customer", "is_known_email"]
     assert "bob@example.org" not in text and "<pii:email:" in text
+
+
+def test_proxy_decides_calls_through_a_search_mode_servers_call_proxy(tmp_path, monkeypatch):
+    """A large upstream lists only `search_tools` and `call_tool`: granting those two must not
+    grant every tool behind them. Search results are filtered per caller, and a call through
+    `call_tool` is decided, tokenized and audited as the tool it names."""
+    monkeypatch.setenv("PROXY_PII_KEY", base64.b64encode(os.urandom(64)).decode())
+    path = policy(tmp_path, local={"subject": "console", "groups": ["support"]})
+    upstream = f"{sys.executable} {PLAIN} search"
+
+    async def session(proxy, search_first: bool):
+        async with Client(proxy) as client:
+            names = sorted(t.name for t in await client.list_tools())
+            found = []
+            if search_first:
+                result = await client.call_tool("search_tools", {"query": "customer email"})
+                found = [t["name"] for t in json.loads(result.content[0].text)]
+            calls = [
+                ("get_customer", {"customer_id": 1}),
+                ("delete_customer", {"customer_id": 2}),
+            ]
+            results = [
+                await client.call_tool(
+                    "call_tool", {"name": name, "arguments": args}, raise_on_error=False
+                )
+                for name, args in calls
+            ]
+            return names, found, results
+
+    names, found, (got, deleted) = asyncio.run(session(build_proxy(upstream, path), True))
+    assert names == ["call_tool", "search_tools"]
+    assert set(found) == {"get_customer", "is_known_email"}  # not delete_customer
+    assert not got.is_error and "<pii:email:" in got.content[0].text
+    assert "ada@example.com" not in got.content[0].text
+    assert deleted.is_error and "not allowed" in deleted.content[0].text
+    audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [(a["tool"], a["result_status"]) for a in audit] == [
+        ("search_tools", "ok"),
+        ("get_customer", "ok"),
+        ("delete_customer", "denied"),
+    ]
+    # Not yet seen in a search (and not listed): its annotations are unknown, so the proxy takes
+    # it to write, which this caller may not.
+    _, _, (unseen, _) = asyncio.run(session(build_proxy(upstream, path), False))
+    assert unseen.is_error and "writes" in unseen.content[0].text

@@ -91,6 +91,10 @@ class Governance:
         self._fields_by_tool: dict[str, tuple[str, ...]] = {}
         # Search mode's search tool and call proxy (see ToolFacts.meta); set by the server.
         self.meta_tools: frozenset[str] = frozenset()
+        # In front of another server (`adaptgen proxy`): call proxies whose calls are decided as
+        # the tool they name, and what the upstream's search results said about its tools.
+        self.dispatch_tools: frozenset[str] = frozenset()
+        self.searched_facts: dict[str, ToolFacts] = {}
         local = policy.identity.local
         self._local_caller = (
             Caller(subject=local.subject, groups=tuple(local.groups)) if local else None
@@ -355,7 +359,57 @@ class AccessMiddleware(_Layer):
         state.decision = str(decision)
         if not decision.allowed:
             raise Refused(f"not allowed: {decision.reason}", "denied")
+        if not self.gov.dispatch_tools or not facts.meta:
+            return await call_next(context)
+        target = (context.message.arguments or {}).get("name")
+        if state.tool in self.gov.dispatch_tools and isinstance(target, str):
+            return await self._dispatch(context, call_next, state, caller, target)
+        return self._searched(await call_next(context), caller)
+
+    async def _dispatch(
+        self,
+        context: MiddlewareContext,
+        call_next: Any,
+        state: CallState,
+        caller: Caller,
+        name: str,
+    ) -> Any:
+        """A proxied upstream's call proxy: decided, and audited, as the tool it names.
+
+        The upstream lists only some tools in search mode; the others are known from its search
+        results (as their annotations said), and a tool known from neither is taken to write and
+        destroy, so only a rule granting both lets a call to it through.
+        """
+        state.tool = name
+        facts = self.gov.searched_facts.get(name)
+        if facts is None:
+            tool = await _find_tool(context, name)
+            facts = ToolFacts.of(tool) if tool is not None else ToolFacts(name, False, True)
+        decision = self.gov.access.decide(caller, facts)
+        state.decision = str(decision)
+        if not decision.allowed:
+            raise Refused(f"not allowed: {decision.reason}", "denied")
         return await call_next(context)
+
+    def _searched(self, result: Any, caller: Caller) -> Any:
+        """A proxied upstream's search results: learn each tool's annotations, and show the
+        caller only the tools it may use (results in FastMCP's JSON form; others pass as is)."""
+        found = _search_results(result)
+        if found is None:
+            return result
+        allowed = []
+        for tool in found:
+            annotations = tool.get("annotations") or {}
+            read_only = bool(annotations.get("readOnlyHint"))
+            destructive = bool(annotations.get("destructiveHint")) and not read_only
+            facts = ToolFacts(tool["name"], read_only, destructive)
+            self.gov.searched_facts[facts.name] = facts
+            if self.gov.access.decide(caller, facts).allowed:
+                allowed.append(tool)
+        result.content = [TextContent(type="text", text=json.dumps(allowed))]
+        if getattr(result, "structured_content", None) is not None:
+            result.structured_content = {"result": allowed}
+        return result
 
     async def on_list_tools(self, context: MiddlewareContext, call_next: Any) -> Any:
         tools = await call_next(context)
@@ -472,6 +526,22 @@ def _tokenize_text(tokenizer: Any, text: str, fields: Sequence[str]) -> tuple[st
         return tokenized, count
     tokenized, count = tokenizer.tokenize(data, fields=fields)
     return json.dumps(tokenized, ensure_ascii=False, separators=(",", ":")), count
+
+
+def _search_results(result: Any) -> list[dict[str, Any]] | None:
+    """The tool definitions a search tool returned, if it answered in FastMCP's JSON form."""
+    blocks = [b for b in getattr(result, "content", None) or [] if isinstance(b, TextContent)]
+    if len(blocks) != 1:
+        return None
+    try:
+        found = json.loads(blocks[0].text)
+    except ValueError:
+        return None
+    if isinstance(found, list) and all(
+        isinstance(t, dict) and isinstance(t.get("name"), str) for t in found
+    ):
+        return found
+    return None
 
 
 async def _find_tool(context: MiddlewareContext, name: str) -> Any:

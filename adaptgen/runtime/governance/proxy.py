@@ -34,6 +34,11 @@ def build_proxy(upstream: str, policy: Path | None, *, name: str = "adaptgen-pro
     """A FastMCP proxy of `upstream` with the governance stack mounted."""
     proxy = create_proxy(upstream_transport(upstream), name=name)
     governance = Governance(load_policy(policy) if policy else safe_default(), name=name)
+    # A search-mode upstream (FastMCP's search transforms) lists `search_tools` and `call_tool`
+    # and hides the rest: its search results are filtered per caller here, and a call through
+    # its call proxy is decided and audited as the tool it names.
+    governance.meta_tools = frozenset({"search_tools", "call_tool"})
+    governance.dispatch_tools = frozenset({"call_tool"})
     for middleware in governance.middleware():
         proxy.add_middleware(middleware)
     proxy.governance = governance  # type: ignore[attr-defined] - for tests and introspection
