@@ -361,10 +361,13 @@ class AccessMiddleware(_Layer):
             raise Refused(f"not allowed: {decision.reason}", "denied")
         if not self.gov.dispatch_tools or not facts.meta:
             return await call_next(context)
+        if state.tool not in self.gov.dispatch_tools:
+            return self._searched(await call_next(context), caller)
         target = (context.message.arguments or {}).get("name")
-        if state.tool in self.gov.dispatch_tools and isinstance(target, str):
-            return await self._dispatch(context, call_next, state, caller, target)
-        return self._searched(await call_next(context), caller)
+        if not isinstance(target, str):
+            state.decision = "deny: no tool named"
+            raise Refused(f"not allowed: {state.tool} needs the name of a tool", "denied")
+        return await self._dispatch(context, call_next, state, caller, target)
 
     async def _dispatch(
         self,
