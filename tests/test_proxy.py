@@ -81,6 +81,8 @@ def test_proxy_over_http_in_front_of_a_separate_server(tmp_path, monkeypatch):
     assert deleted.is_error and "not allowed" in deleted.content[0].text
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [a["result_status"] for a in audit] == ["ok", "ok", "denied"]
+    # The email and the phone, once each: the text block is the structured content's JSON.
+    assert audit[0]["tokenized"] == 2
     assert "ada@example.com" not in (tmp_path / "audit.jsonl").read_text()
 
 

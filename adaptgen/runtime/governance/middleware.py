@@ -456,21 +456,39 @@ class PiiMiddleware(_Layer):
     def _tokenize(self, result: Any, fields: Sequence[str], state: CallState) -> Any:
         tokenizer = self.gov.tokenizer
         assert tokenizer is not None
+        structured = getattr(result, "structured_content", None)
+        tokenized = None
+        if structured is not None:
+            tokenized, count = tokenizer.tokenize(structured, fields=fields)
+            state.tokenized += count
         content = []
         for block in getattr(result, "content", []) or []:
-            if isinstance(block, TextContent):
-                text, count = _tokenize_text(tokenizer, block.text, fields)
-                state.tokenized += count
-                content.append(TextContent(type="text", text=text))
-            else:
+            if not isinstance(block, TextContent):
                 content.append(block)
-        structured = getattr(result, "structured_content", None)
-        if structured is not None:
-            structured, count = tokenizer.tokenize(structured, fields=fields)
+                continue
+            try:
+                data = json.loads(block.text)
+            except ValueError:
+                text, count = tokenizer.tokenize(block.text)
+            else:
+                # The usual text block is the structured content as JSON (FastMCP wraps a
+                # non-object as {"result": ...}): its tokenized form is known already.
+                if structured is not None and data == structured:
+                    data, count = tokenized, 0
+                elif (
+                    isinstance(structured, dict)
+                    and structured.keys() == {"result"}
+                    and (data == structured["result"])
+                ):
+                    data, count = tokenized["result"], 0  # type: ignore[index]
+                else:
+                    data, count = tokenizer.tokenize(data, fields=fields)
+                text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
             state.tokenized += count
+            content.append(TextContent(type="text", text=text))
         result.content = content
         if structured is not None:
-            result.structured_content = structured
+            result.structured_content = tokenized
         return result
 
 
@@ -519,16 +537,6 @@ def replace_arguments(message: Any, arguments: dict[str, Any]) -> Any:
     if hasattr(message, "model_copy"):
         return message.model_copy(update={"arguments": arguments})
     return replace(message, arguments=arguments)
-
-
-def _tokenize_text(tokenizer: Any, text: str, fields: Sequence[str]) -> tuple[str, int]:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        tokenized, count = tokenizer.tokenize(text)
-        return tokenized, count
-    tokenized, count = tokenizer.tokenize(data, fields=fields)
-    return json.dumps(tokenized, ensure_ascii=False, separators=(",", ":")), count
 
 
 def _search_results(result: Any) -> list[dict[str, Any]] | None:

@@ -30,9 +30,13 @@ def upstream_transport(upstream: str, env: dict[str, str] | None = None):  # noq
     return StdioTransport(words[0], words[1:], env={**os.environ, **(env or {})})
 
 
-def build_proxy(upstream: str, policy: Path | None, *, name: str = "adaptgen-proxy") -> FastMCP:
-    """A FastMCP proxy of `upstream` with the governance stack mounted."""
-    proxy = create_proxy(upstream_transport(upstream), name=name)
+def build_proxy(
+    upstream: str | FastMCP, policy: Path | None, *, name: str = "adaptgen-proxy"
+) -> FastMCP:
+    """A FastMCP proxy of `upstream` (a URL, a command, or a server in this process) with the
+    governance stack mounted."""
+    target = upstream_transport(upstream) if isinstance(upstream, str) else upstream
+    proxy = create_proxy(target, name=name)
     governance = Governance(load_policy(policy) if policy else safe_default(), name=name)
     # A search-mode upstream (FastMCP's search transforms) lists `search_tools` and `call_tool`
     # and hides the rest: its search results are filtered per caller here, and a call through
