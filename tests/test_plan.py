@@ -382,20 +382,3 @@ def test_output_schema_applies_drop_and_keep_to_the_response_schema():
     whole = output_schema(record, Shape(drop=("$.audit", "$.address.geo")), None)
     assert set(whole["properties"]) == {"id", "required", "address", "_note"}
     assert "required" not in whole and "geo" not in whole["properties"]["address"]["properties"]
-
-
-def test_a_summary_the_description_restates_is_not_repeated():
-    from adaptgen.plan.describe import tool_description
-
-    # Every word of the summary is in the description's first sentence: the summary goes.
-    assert tool_description("Create a contact", "Create a single contact.") == (
-        "Create a single contact."
-    )
-    # A summary that adds a word stays in front.
-    assert tool_description("Get a deal", "Returns the deal with its line items.") == (
-        "Get a deal. Returns the deal with its line items."
-    )
-    # Only the first sentence counts: a later mention does not make the summary redundant.
-    assert tool_description("Archive a contact", "Moves it to the bin. A contact is archived.") == (
-        "Archive a contact. Moves it to the bin. A contact is archived."
-    )

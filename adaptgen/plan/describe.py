@@ -69,24 +69,10 @@ def brief(text: str, limit: int) -> str:
     return cut + "…"
 
 
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _restates(body: str, summary: str) -> bool:
-    """Whether the body's first sentence holds every word of a one-line summary."""
-    if "\n" in summary:
-        return False
-    first = _SENTENCE_END.split(body.split("\n", 1)[0], 1)[0].lower()
-    words = _WORD.findall(summary.lower())
-    return bool(words) and set(words) <= set(_WORD.findall(first))
-
-
 def tool_description(summary: str, description: str) -> str:
     """The summary, then as much of the description as fits and says something new."""
     summary = plain(summary)
     body = plain(description)
-    if summary and body and _restates(body, summary):
-        summary = ""  # "Create a contact." before "Create a single contact." says nothing new
     if summary and body and not body.lower().startswith(summary.lower().rstrip(".")):
         text = f"{summary.rstrip('.')}. {body}" if "\n" not in summary else f"{summary}\n\n{body}"
     else:
