@@ -8,6 +8,7 @@ that is not read-only needs a rule granting `writes`, a destructive one a rule g
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,14 @@ class ToolFacts:
         read_only = bool(getattr(annotations, "read_only_hint", None))
         destructive = bool(getattr(annotations, "destructive_hint", None))
         return cls(tool.name, read_only, destructive and not read_only, meta)
+
+    @classmethod
+    def of_listing(cls, tool: Mapping[str, Any]) -> ToolFacts:
+        """From a tool as listed on the wire (a dict with camelCase MCP annotations)."""
+        annotations = tool.get("annotations") or {}
+        read_only = bool(annotations.get("readOnlyHint"))
+        destructive = bool(annotations.get("destructiveHint"))
+        return cls(tool["name"], read_only, destructive and not read_only)
 
 
 @dataclass(frozen=True)

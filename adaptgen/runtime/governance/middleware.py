@@ -402,11 +402,7 @@ class AccessMiddleware(_Layer):
             return result
         allowed = []
         for tool in found:
-            annotations = tool.get("annotations") or {}
-            read_only = bool(annotations.get("readOnlyHint"))
-            destructive = bool(annotations.get("destructiveHint")) and not read_only
-            facts = ToolFacts(tool["name"], read_only, destructive)
-            self.gov.searched_facts[facts.name] = facts
+            facts = self.gov.searched_facts[tool["name"]] = ToolFacts.of_listing(tool)
             if self.gov.access.decide(caller, facts).allowed:
                 allowed.append(tool)
         result.content = [TextContent(type="text", text=json.dumps(allowed))]
