@@ -47,23 +47,8 @@ def first(expression: str, data: Any, default: Any = None) -> Any:
     return matches[0].value if matches else default
 
 
-_SIMPLE_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\*|\d+)\]")
-_SIMPLE = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\*\]|\[\d+\])*$")
-
-
-@lru_cache(maxsize=1024)
-def _simple_steps(expression: str) -> tuple[str | int, ...] | None:
-    """`$.a[*].b[0]` as ("a", "*", "b", 0); None for anything richer (filters, `..`, unions)."""
-    if not _SIMPLE.match(expression):
-        return None
-    steps: list[str | int] = []
-    for name, index in _SIMPLE_STEP.findall(expression):
-        steps.append(name if name else ("*" if index == "*" else int(index)))
-    return tuple(steps)
-
-
-_FAST_STEP = re.compile(r"(\.\.|\.)([A-Za-z_][A-Za-z0-9_]*)|\[(\*|\d+)\]")
-_FAST = re.compile(r"^\$(?:\.\.?[A-Za-z_][A-Za-z0-9_]*|\[\*\]|\[\d+\])*$")
+_STEP = re.compile(r"(\.\.|\.)([A-Za-z_][A-Za-z0-9_]*)|\[(\*|\d+)\]")
+_STEPS = re.compile(r"^\$(?:\.\.?[A-Za-z_][A-Za-z0-9_]*|\[\*\]|\[\d+\])*$")
 
 
 class _Descendant(str):
@@ -74,16 +59,26 @@ class _Descendant(str):
 
 @lru_cache(maxsize=1024)
 def _fast_steps(expression: str) -> tuple[str | int, ...] | None:
-    """The simple steps plus `..name` (as `_Descendant`); None for filters, unions, `..*`..."""
-    if not _FAST.match(expression):
+    """`$.a[*]..b[0]` as ("a", "*", _Descendant("b"), 0); None for anything richer (filters,
+    unions, slices, `..*`), which jsonpath-ng's general matcher handles."""
+    if not _STEPS.match(expression):
         return None
     steps: list[str | int] = []
-    for dots, name, index in _FAST_STEP.findall(expression):
+    for dots, name, index in _STEP.findall(expression):
         if dots == "..":
             steps.append(_Descendant(name))
         else:
             steps.append(name if name else ("*" if index == "*" else int(index)))
     return tuple(steps)
+
+
+@lru_cache(maxsize=1024)
+def _simple_steps(expression: str) -> tuple[str | int, ...] | None:
+    """`$.a[*].b[0]` as ("a", "*", "b", 0); None for anything richer (`..` included)."""
+    steps = _fast_steps(expression)
+    if steps is None or any(type(step) is _Descendant for step in steps):
+        return None
+    return steps
 
 
 def _descendants(name: str, path: NodePath, node: Any, out: list[tuple[NodePath, Any]]) -> None:
