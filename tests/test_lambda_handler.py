@@ -9,6 +9,7 @@ Several invocations share one handler, as warm invocations of one execution envi
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import uuid
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from test_governance import governed_crm, load_generated, mint
 
 from adaptgen.sandbox import running
@@ -286,3 +288,25 @@ def test_credentials_from_secrets_manager_references(monkeypatch):
         sent = sandbox.request_log[-1]["headers"]
         assert sent["x-api-key"] == SANDBOX_API_KEY  # the value, resolved at call time
         assert SANDBOX_API_KEY not in json.dumps([c.model_dump() for c in result.content])
+
+
+def test_a_packaged_policy_applies_when_the_policy_variable_is_empty(tmp_path, monkeypatch):
+    """`adaptgen package --policy` ships policy.yaml beside the handler; an empty CRM_POLICY
+    (a console field left blank) must not switch it off."""
+    import shutil
+
+    folder = tmp_path / "crm"
+    shutil.copytree(
+        ROOT / "generated" / "crm", folder, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (folder / "policy.yaml").write_text("audit: {sink: none}\n")
+    monkeypatch.setenv("CRM_POLICY", "")
+    monkeypatch.delenv("ADAPTGEN_POLICY", raising=False)
+    monkeypatch.setenv("CRM_BASE_URL", "http://127.0.0.1:9")
+    spec = importlib.util.spec_from_file_location(
+        f"handler_{uuid.uuid4().hex[:6]}", folder / "handler.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert os.environ["CRM_POLICY"] == str(folder / "policy.yaml")
+    assert module.mcp is not None

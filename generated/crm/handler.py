@@ -17,7 +17,11 @@ from adaptgen.runtime.aws_lambda import LambdaHandler
 from adaptgen.runtime.loader import load_server_module
 
 packaged_policy = Path(__file__).with_name("policy.yaml")
-if packaged_policy.is_file() and not os.environ.get("ADAPTGEN_POLICY"):
-    os.environ.setdefault("CRM_POLICY", str(packaged_policy))
+policy_env = "CRM_POLICY"
+# An empty variable counts as unset, as everywhere a policy is looked up.
+if packaged_policy.is_file() and not (
+    os.environ.get(policy_env) or os.environ.get("ADAPTGEN_POLICY")
+):
+    os.environ[policy_env] = str(packaged_policy)
 mcp = load_server_module(Path(__file__).parent).mcp
 handler = LambdaHandler(mcp, path="/mcp")
