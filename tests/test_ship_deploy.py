@@ -294,6 +294,19 @@ def test_no_region_exits_2_before_packaging(role, capsys, tmp_path, monkeypatch)
     assert not (tmp_path / "dist").exists()
 
 
+def test_a_missing_profile_or_policy_beside_a_zip_exits_2(role, capsys, tmp_path, monkeypatch):
+    code = str(tiny_zip(tmp_path / "code.zip"))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("audit: {sink: none}\n")
+    err = deploy(capsys, role, "--zip", code, "--policy", str(policy), expect=2)
+    assert "--policy" in err and "package it first" in err
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    err = deploy(capsys, role, "--zip", code, expect=2)
+    assert "no-such-profile" in err and "Traceback" not in err
+    monkeypatch.delenv("AWS_PROFILE")
+    assert boto3.client("lambda").list_functions()["Functions"] == []
+
+
 def test_an_aws_refusal_is_one_line_and_exit_1(aws, capsys, tmp_path):
     missing_role = "arn:aws:iam::123456789012:role/not-there"
     err = deploy(capsys, missing_role, "--zip", str(tiny_zip(tmp_path / "code.zip")), expect=1)

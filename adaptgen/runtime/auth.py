@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from adaptgen.runtime.secrets import is_aws_reference
+
 
 @dataclass(frozen=True)
 class SchemeSpec:
@@ -73,7 +75,7 @@ class StaticCredentials(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if any(_is_reference(self._env.get(name, "")) for name in self._names):
+        if any(is_aws_reference(self._env.get(name, "")) for name in self._names):
             values = await asyncio.to_thread(self._values)  # Secrets Manager: a blocking call
         else:
             values = self._values()
@@ -88,17 +90,13 @@ class StaticCredentials(httpx.Auth):
     def _values(self) -> dict[str, str]:
         values = {name: self._env.get(name, "") for name in self._names}
         for name, value in values.items():
-            if _is_reference(value):
+            if is_aws_reference(value):
                 values[name] = _env_secrets().resolve(value)
         return values
 
 
 _RESOLVER_LOCK = threading.Lock()
 _resolver: Any = None
-
-
-def _is_reference(value: str) -> bool:
-    return value.startswith("${aws-sm:") and value.endswith("}")
 
 
 def _env_secrets() -> Any:

@@ -44,6 +44,11 @@ class SecretError(Exception):
     """A secret reference that cannot be resolved; the message names the reference only."""
 
 
+def is_aws_reference(value: str) -> bool:
+    """Whether a whole value is a Secrets Manager reference, `${aws-sm:ID[#key]}`."""
+    return value.startswith("${aws-sm:") and value.endswith("}")
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """`text` with every secret of at least 4 characters replaced by `***`."""
     # Longest first: a secret that contains another must not be left half-replaced.

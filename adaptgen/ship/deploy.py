@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from adaptgen.errors import BuildError, InputError
+from adaptgen.runtime.secrets import is_aws_reference
 from adaptgen.ship.endpoints import Endpoint, ensure_endpoint, leftover_endpoints
 from adaptgen.ship.package import (
     MB,
@@ -128,7 +129,10 @@ def run_deploy(args: argparse.Namespace) -> int:
         description=f"MCP server {folder.name} (adaptgen)",
     )
     endpoint: Endpoint = args.endpoint
-    session = _session(args.region)  # before packaging: a missing region should fail fast
+    if args.zip is not None and args.policy is not None:
+        raise InputError("--policy goes into a zip deploy builds: with --zip, package it first")
+    with _aws_errors():  # a bad region or profile is bad input, not a traceback
+        session = _session(args.region)  # before packaging: a missing region should fail fast
     if args.zip is not None:
         zip_path = check_zip(args.zip, target)
     else:
@@ -298,11 +302,11 @@ def _report_environment(spec: FunctionSpec, report: list[str]) -> None:
         report.append("  environment: none")
         return
     names = [
-        f"{name} (Secrets Manager reference)" if _is_reference(value) else name
+        f"{name} (Secrets Manager reference)" if is_aws_reference(value) else name
         for name, value in sorted(spec.environment.items())
     ]
     report.append(f"  environment: {', '.join(names)}")
-    secrets = sorted({_secret_id(v) for v in spec.environment.values() if _is_reference(v)})
+    secrets = sorted({_secret_id(v) for v in spec.environment.values() if is_aws_reference(v)})
     if secrets:
         allow = "  the role must allow secretsmanager:GetSecretValue on: "
         report.append(allow + ", ".join(secrets))
@@ -387,10 +391,6 @@ def _secret_reference(name: str, value: str) -> str:
     return f"${{aws-sm:{secret_id}#{key}}}" if key else f"${{aws-sm:{secret_id}}}"
 
 
-def _is_reference(value: str) -> bool:
-    return value.startswith("${aws-sm:") and value.endswith("}")
-
-
 def _secret_id(reference: str) -> str:
     return reference.removeprefix("${aws-sm:").removesuffix("}").partition("#")[0]
 
@@ -435,12 +435,21 @@ def _session(region: str | None) -> Any:
 def _aws_errors() -> Iterator[None]:
     """AWS failures as one line (the operation, code and message), never a traceback."""
     from boto3.exceptions import S3UploadFailedError
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, WaiterError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        InvalidRegionError,
+        NoCredentialsError,
+        ProfileNotFound,
+        WaiterError,
+    )
 
     try:
         yield
     except NoCredentialsError:
         raise InputError("no AWS credentials (the usual boto3 chain found none)") from None
+    except (ProfileNotFound, InvalidRegionError) as exc:
+        raise InputError(f"AWS: {exc}") from None
     except ClientError as exc:
         error = exc.response.get("Error", {})
         raise BuildError(
