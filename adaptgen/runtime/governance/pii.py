@@ -882,12 +882,13 @@ class PiiTokenizer:
         JSON-like (dicts, lists, tuples, scalars) and is not mutated.
         """
         walk = _TokenizingWalk(self, recognize)
-        return walk.node(data, self._trie(data, fields), False), walk.count
+        return walk.tokenize(data, fields), walk.count
 
-    def for_result(self) -> ResultTokenizer:
+    def for_result(self) -> _TokenizingWalk:
         """A tokenizer for the parts of one result, tokenized one at a time (its records as they
-        are shaped) with one memory: each distinct string is examined once across all of them."""
-        return ResultTokenizer(self)
+        are shaped) with one memory: each distinct string is examined once across all of them.
+        ``.tokenize(data, fields=...)`` gives a part's copy; ``.count``, values replaced so far."""
+        return _TokenizingWalk(self, True)
 
     def _trie(self, data: Any, fields: Sequence[str] | str) -> dict[Any, Any] | None:
         if isinstance(fields, str):
@@ -900,14 +901,15 @@ class PiiTokenizer:
     def _patterns(self, fields: tuple[str, ...]) -> dict[Any, Any] | None:
         """The fields' trie if every one is a simple path (a tool's fields usually are), made
         once; None if one is richer (filters, ``..``): those are matched per document."""
-        if fields not in self._pattern_tries:
+        trie = self._pattern_tries.get(fields, _UNMADE)
+        if trie is _UNMADE:
             steps = [_simple_steps(expression.strip()) for expression in fields]
             trie = None if None in steps else _pattern_trie(steps)  # type: ignore[arg-type]
             with self._lock:
                 if len(self._pattern_tries) >= 1024:  # fields come from code and policy
                     self._pattern_tries.clear()
                 self._pattern_tries[fields] = trie
-        return self._pattern_tries[fields]
+        return trie  # never looked up again: another thread may clear the dict meanwhile
 
     def _marked(self, data: Any, fields: Sequence[str]) -> dict[Any, Any]:
         marked: set[NodePath] = set()
@@ -1042,6 +1044,11 @@ class _TokenizingWalk:
         self._tokens: dict[str, str] = {}  # marked value as text -> its token
         self.count = 0
 
+    def tokenize(self, data: Any, fields: Sequence[str] = ()) -> Any:
+        """A copy of ``data`` with PII replaced by tokens (``fields``: as `PiiTokenizer.tokenize`);
+        what this walk has examined before is remembered, as the tokens are deterministic."""
+        return self.node(data, self._tokenizer._trie(data, fields), False)
+
     def node(self, node: Any, trie: dict[Any, Any] | None, whole: bool) -> Any:
         """``node`` tokenized; ``trie``: the marked paths below it; ``whole``: inside a marked
         field (every scalar leaf is tokenized whole)."""
@@ -1112,6 +1119,8 @@ class _TokenizingWalk:
         return token
 
     def _scan(self, text: str) -> str:
+        if self._plain and _MAYBE_PII.search(text) is None:
+            return text  # no "@" and no digit: nothing to remember either
         done = self._scanned.get(text)
         if done is None:
             done = self._scanned[text] = self._tokenizer._scan(text)
@@ -1119,24 +1128,7 @@ class _TokenizingWalk:
         return done[0]
 
 
-class ResultTokenizer:
-    """`PiiTokenizer.tokenize` (with recognizers) for the parts of one result, sharing one walk's
-    memory of the strings it has examined and the tokens it has minted."""
-
-    __slots__ = ("_tokenizer", "_walk")
-
-    def __init__(self, tokenizer: PiiTokenizer) -> None:
-        self._tokenizer = tokenizer
-        self._walk = _TokenizingWalk(tokenizer, True)
-
-    @property
-    def count(self) -> int:
-        """Values replaced so far, over every part."""
-        return self._walk.count
-
-    def tokenize(self, data: Any, *, fields: Sequence[str] = ()) -> Any:
-        """A copy of ``data`` with PII replaced by tokens (as `PiiTokenizer.tokenize`)."""
-        return self._walk.node(data, self._tokenizer._trie(data, fields), False)
+_UNMADE: Any = object()
 
 
 def _check_kind(kind: str) -> None:

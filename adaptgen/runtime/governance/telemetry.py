@@ -75,19 +75,17 @@ def subject_hash(subject: str | None) -> str:
 
 
 @contextmanager
-def tool_span(tool: str, groups: tuple[str, ...] = ()) -> Iterator[Any]:
+def tool_span(tool: str) -> Iterator[Any]:
     """The span of one MCP tool call, with GenAI/MCP semantic-convention attributes.
 
     The caller's groups are known only once identity has run: `call_attributes` sets them
-    with the outcome (and here too when already known).
+    with the outcome.
     """
     attributes: dict[str, Any] = {
         "gen_ai.operation.name": "execute_tool",
         "gen_ai.tool.name": tool,
         "mcp.method.name": "tools/call",
     }
-    if groups:
-        attributes["adaptgen.caller.groups"] = list(groups)
     # start_span + use_span is what start_as_current_span does, minus two wrapper layers.
     span = TRACER.start_span(
         f"execute_tool {tool}", kind=trace.SpanKind.INTERNAL, attributes=attributes
