@@ -202,6 +202,11 @@ def test_http_api_endpoint_is_made_once(role, capsys, tmp_path):
     assert len(apis.get_routes(ApiId=api["ApiId"])["Items"]) == 1
     assert len(statements()) == 1
 
+    out = deploy(capsys, role, "--zip", code, "--endpoint", "http-api", "--timeout", "20")
+    assert "HTTP API: updated (integration timeout)" in out
+    (integration,) = apis.get_integrations(ApiId=api["ApiId"])["Items"]
+    assert integration["TimeoutInMillis"] == 20_000
+
 
 def test_endpoint_none_makes_no_endpoint_and_names_leftovers(role, capsys, tmp_path):
     code = str(tiny_zip(tmp_path / "code.zip"))

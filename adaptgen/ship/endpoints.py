@@ -21,7 +21,7 @@ URL or API is reported with the command that deletes it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from adaptgen.errors import BuildError
@@ -107,10 +107,11 @@ def ensure_function_url(client: Any, function_arn: str) -> str:
         else:
             config = client.update_function_url_config(FunctionName=function_arn, **wanted)
             outcome = "updated"
+    existing = _statement_ids(client, function_arn)
     added = [
         statement["Action"]
         for sid, statement in URL_STATEMENTS.items()
-        if _ensure_permission(client, function_arn, sid, statement)
+        if _ensure_permission(client, function_arn, sid, statement, existing)
     ]
     lines = [f"function URL: {outcome} {_mcp_url(config['FunctionUrl'])}"]
     lines.append(f"  auth NONE: {AUTH_NOTE}")
@@ -149,6 +150,7 @@ def ensure_http_api(session: Any, function_arn: str, timeout: int) -> str:
         )
         made.append("API")
     api_id = api["ApiId"]
+    wait_ms = min(timeout, HTTP_API_TIMEOUT) * 1000
     integration = _find_integration(api_client, api_id, function_arn)
     if integration is None:
         integration = api_client.create_integration(
@@ -157,11 +159,16 @@ def ensure_http_api(session: Any, function_arn: str, timeout: int) -> str:
             IntegrationUri=function_arn,
             IntegrationMethod="POST",
             PayloadFormatVersion="2.0",
-            TimeoutInMillis=min(timeout, HTTP_API_TIMEOUT) * 1000,
+            TimeoutInMillis=wait_ms,
         )
         made.append("integration")
+    elif integration.get("TimeoutInMillis") != wait_ms:  # the function's --timeout changed
+        api_client.update_integration(
+            ApiId=api_id, IntegrationId=integration["IntegrationId"], TimeoutInMillis=wait_ms
+        )
+        made.append("integration timeout")
     target = f"integrations/{integration['IntegrationId']}"
-    routes = {r["RouteKey"]: r for r in _pages(api_client.get_routes, "Items", ApiId=api_id)}
+    routes = {r["RouteKey"]: r for r in _items(api_client, "get_routes", ApiId=api_id)}
     route = routes.get("$default")
     if route is None:
         api_client.create_route(ApiId=api_id, RouteKey="$default", Target=target)
@@ -169,7 +176,7 @@ def ensure_http_api(session: Any, function_arn: str, timeout: int) -> str:
     elif route.get("Target") != target:
         api_client.update_route(ApiId=api_id, RouteId=route["RouteId"], Target=target)
         made.append("route")
-    stages = {s["StageName"] for s in _pages(api_client.get_stages, "Items", ApiId=api_id)}
+    stages = {s["StageName"] for s in _items(api_client, "get_stages", ApiId=api_id)}
     if "$default" not in stages:
         api_client.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
         made.append("stage")
@@ -180,9 +187,12 @@ def ensure_http_api(session: Any, function_arn: str, timeout: int) -> str:
         "SourceArn": f"arn:{partition}:execute-api:{region}:{account}:{api_id}/*/*",
     }
     sid = f"adaptgen-http-api-{api_id}"
-    if _ensure_permission(session.client("lambda"), function_arn, sid, statement):
+    lambda_client = session.client("lambda")
+    existing = _statement_ids(lambda_client, function_arn)
+    if _ensure_permission(lambda_client, function_arn, sid, statement, existing):
         made.append("invoke permission")
-    outcome = f"created ({', '.join(made)})" if made else "unchanged"
+    done = "created" if "API" in made else "updated"  # repaired or changed on a re-deploy
+    outcome = f"{done} ({', '.join(made)})" if made else "unchanged"
     lines = [f"HTTP API: {outcome} {api['ApiEndpoint']}{MCP_PATH}", f"  no authorizer: {AUTH_NOTE}"]
     if timeout > HTTP_API_TIMEOUT:
         lines.append(
@@ -192,14 +202,14 @@ def ensure_http_api(session: Any, function_arn: str, timeout: int) -> str:
 
 
 def _find_api(client: Any, function_arn: str) -> dict[str, Any] | None:
-    for api in _pages(client.get_apis, "Items"):
+    for api in _items(client, "get_apis"):
         if (api.get("Tags") or {}).get(API_TAG) == function_arn:
             return api
     return None
 
 
 def _find_integration(client: Any, api_id: str, function_arn: str) -> dict[str, Any] | None:
-    for integration in _pages(client.get_integrations, "Items", ApiId=api_id):
+    for integration in _items(client, "get_integrations", ApiId=api_id):
         if (
             integration.get("IntegrationType") == "AWS_PROXY"
             and integration.get("IntegrationUri") == function_arn
@@ -211,9 +221,12 @@ def _find_integration(client: Any, api_id: str, function_arn: str) -> dict[str, 
 # -- shared ----------------------------------------------------------------------------------
 
 
-def _ensure_permission(client: Any, function_arn: str, sid: str, statement: dict[str, Any]) -> bool:
-    """Add the resource-policy statement `sid` unless the function has it; True if added."""
-    if sid in _statement_ids(client, function_arn):
+def _ensure_permission(
+    client: Any, function_arn: str, sid: str, statement: dict[str, Any], existing: set[str]
+) -> bool:
+    """Add the resource-policy statement `sid` unless the function has it (`existing`: the
+    statement ids it has); True if added."""
+    if sid in existing:
         return False
     try:
         client.add_permission(FunctionName=function_arn, StatementId=sid, **statement)
@@ -230,17 +243,9 @@ def _statement_ids(client: Any, function_arn: str) -> set[str]:
     return {statement.get("Sid", "") for statement in policy.get("Statement", [])}
 
 
-def _pages(
-    call: Callable[..., dict[str, Any]], key: str, **params: Any
-) -> Iterator[dict[str, Any]]:
-    """Every item of a NextToken-paginated API Gateway v2 listing."""
-    while True:
-        answer = call(**params)
-        yield from answer.get(key, [])
-        token = answer.get("NextToken")
-        if not token:
-            return
-        params["NextToken"] = token
+def _items(client: Any, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item of an API Gateway v2 listing, over all its pages (botocore's paginator)."""
+    return client.get_paginator(operation).paginate(**params).search("Items")
 
 
 def _mcp_url(base: str) -> str:
