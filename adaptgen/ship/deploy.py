@@ -133,6 +133,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         raise InputError("--policy goes into a zip deploy builds: with --zip, package it first")
     with _aws_errors():  # a bad region or profile is bad input, not a traceback
         session = _session(args.region)  # before packaging: a missing region should fail fast
+    sha256 = None
     if args.zip is not None:
         zip_path = check_zip(args.zip, target)
     else:
@@ -144,25 +145,32 @@ def run_deploy(args: argparse.Namespace) -> int:
             progress=show_progress,
         )
         print(package.summary())
-        zip_path = package.path
+        zip_path, sha256 = package.path, package.sha256
     report: list[str] = []
     try:
         with _aws_errors():
-            deploy(session, spec, zip_path, endpoint, report)
+            deploy(session, spec, zip_path, endpoint, report, sha256)
     finally:
-        print("\n".join(report))  # what was done, also when a later step failed
+        if report:
+            print("\n".join(report))  # what was done, also when a later step failed
     return 0
 
 
 def deploy(
-    session: Any, spec: FunctionSpec, zip_path: Path, endpoint: Endpoint, report: list[str]
+    session: Any,
+    spec: FunctionSpec,
+    zip_path: Path,
+    endpoint: Endpoint,
+    report: list[str],
+    sha256: str | None = None,
 ) -> None:
     """Create or update the function from `zip_path`, then make sure `endpoint` serves it.
 
-    `report` gets a line per thing done or found unchanged (names, never values).
+    `report` gets a line per thing done or found unchanged (names, never values); `sha256`: the
+    zip's hex digest when known (`adaptgen package` computed it), else it is read and hashed.
     """
     client = session.client("lambda")
-    stage = _CodeStaging(session, zip_path, spec.name)
+    stage = _CodeStaging(session, zip_path, spec.name, sha256)
     current = _current_function(client, spec.name)
     if current is None:
         arn = _create_function(client, spec, stage, report)
@@ -318,13 +326,19 @@ def _report_environment(spec: FunctionSpec, report: list[str]) -> None:
 class _CodeStaging:
     """The zip as Lambda's `Code` argument: inline when small enough, else through S3."""
 
-    def __init__(self, session: Any, zip_path: Path, function_name: str) -> None:
+    def __init__(
+        self, session: Any, zip_path: Path, function_name: str, hexdigest: str | None = None
+    ) -> None:
         self.session = session
         self.zip_path = zip_path
         self.function_name = function_name
         self.size = zip_path.stat().st_size
-        self.sha256 = code_sha256(zip_path)  # base64, as Lambda's CodeSha256
-        self.hexdigest = base64.b64decode(self.sha256).hex()  # as `adaptgen package` shows it
+        if hexdigest is None:  # a zip given with --zip; one just packaged brings its own
+            self.sha256 = code_sha256(zip_path)  # base64, as Lambda's CodeSha256
+            self.hexdigest = base64.b64decode(self.sha256).hex()  # as `adaptgen package` shows
+        else:
+            self.hexdigest = hexdigest
+            self.sha256 = base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
         self._via: str | None = None
 
     def describe(self) -> str:

@@ -180,14 +180,10 @@ def run_package(args: argparse.Namespace) -> int:
 def check_policy(policy: Path | None) -> Path | None:
     """A governance policy file to ship, validated now (a broken policy fails the package, with
     file:line, rather than the function's first cold start)."""
-    if policy is None:
-        return None
-    from adaptgen.runtime.governance.policy import PolicyError, load_policy
+    if policy is not None:
+        from adaptgen.runtime.governance.policy import load_policy
 
-    try:
-        load_policy(policy)
-    except PolicyError as exc:
-        raise InputError(str(exc)) from None
+        load_policy(policy)  # a PolicyError is exit 2 with file:line, as for `serve --policy`
     return policy
 
 
@@ -266,17 +262,21 @@ def find_interpreter(python_version: str) -> str | None:
     This interpreter if it is that version, else `python3.X` on PATH, checked by running it (a
     pyenv shim for a version that is not selected is on PATH but fails).
     """
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == python_version:
+        return sys.executable
     probe = "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"
-    for candidate in filter(None, [sys.executable, shutil.which(f"python{python_version}")]):
-        try:
-            answer = subprocess.run(
-                [candidate, "-S", "-c", probe], capture_output=True, text=True, timeout=30
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        version, _, executable = answer.stdout.strip().partition("\n")
-        if answer.returncode == 0 and version == python_version:
-            return executable or candidate
+    candidate = shutil.which(f"python{python_version}")
+    if candidate is None:
+        return None
+    try:
+        answer = subprocess.run(
+            [candidate, "-S", "-c", probe], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    version, _, executable = answer.stdout.strip().partition("\n")
+    if answer.returncode == 0 and version == python_version:
+        return executable or candidate
     return None
 
 
@@ -485,8 +485,8 @@ def _this_runtime() -> str:
     return runtime
 
 
-def _this_arch(machine: str | None = None) -> str:
-    machine = (machine or platform.machine()).lower()
+def _this_arch() -> str:
+    machine = platform.machine().lower()
     arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
     if machine not in arch:
         raise InputError(f"no Lambda architecture for this machine ({machine}); pass --arch")
