@@ -1119,8 +1119,6 @@ class _TokenizingWalk:
         return token
 
     def _scan(self, text: str) -> str:
-        if self._plain and _MAYBE_PII.search(text) is None:
-            return text  # no "@" and no digit: nothing to remember either
         done = self._scanned.get(text)
         if done is None:
             done = self._scanned[text] = self._tokenizer._scan(text)
