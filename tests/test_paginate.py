@@ -12,7 +12,13 @@ from fastmcp.exceptions import ToolError
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
-from adaptgen.runtime.paginate import CursorError, PageState, decode_cursor, encode_cursor
+from adaptgen.runtime.paginate import (
+    CursorError,
+    CursorKey,
+    PageState,
+    decode_cursor,
+    encode_cursor,
+)
 from adaptgen.sandbox.server import serve_app
 
 EXPECTED = {
@@ -94,12 +100,16 @@ def test_budget_cut_resumes_at_the_next_item(zoo, tmp_path):
 def test_cursors_are_checked(zoo):
     _, module = zoo
     base = "http://127.0.0.1:1"
-    foreign = encode_cursor("list_by_next_url", PageState(url="http://evil.example/steal"))
+    key = CursorKey(b"k" * 32, shared=True)
+    foreign = encode_cursor("list_by_next_url", PageState(url="http://evil.example/steal"), key=key)
     with pytest.raises(CursorError, match="not on the upstream's host"):
-        decode_cursor("list_by_next_url", foreign, base)
+        decode_cursor("list_by_next_url", foreign, base, key=key)
+    offset = encode_cursor("list_by_offset", PageState(offset=3), key=key)
     with pytest.raises(CursorError, match="another tool"):
-        decode_cursor("list_by_page", encode_cursor("list_by_offset", PageState(offset=3)), base)
+        decode_cursor("list_by_page", offset, base, key=key)
+    with pytest.raises(CursorError, match="made by this server"):
+        decode_cursor("list_by_offset", offset, base, key=CursorKey(b"x" * 32, shared=True))
     with pytest.raises(CursorError):
-        decode_cursor("list_by_page", "!!not-base64!!", base)
+        decode_cursor("list_by_page", "!!not-base64!!", base, key=key)
     with pytest.raises(ToolError, match="invalid cursor"):
         call(module, "list_by_next_url", {"cursor": foreign})

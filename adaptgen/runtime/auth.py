@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from adaptgen.runtime.origin import origin_of, within_upstream
 from adaptgen.runtime.secrets import is_aws_reference
 
 
@@ -134,6 +135,7 @@ def choose_credentials(
     schemes: Mapping[str, SchemeSpec],
     env: Mapping[str, str] | None = None,
     flows: Mapping[str, httpx.Auth] | None = None,
+    upstream: str | None = None,
 ) -> httpx.Auth | None:
     """Credentials for the first alternative that can be satisfied.
 
@@ -141,9 +143,20 @@ def choose_credentials(
     what they need themselves) or by its static env vars. A flow for "*" applies to every call,
     on top of what the requirement picks. None when nothing is needed. Raises
     `MissingCredentials` naming the env vars to set when auth is needed but absent.
+    With `upstream` (the base URL), the credentials go only to requests under it.
     """
-    env = os.environ if env is None else env
-    flows = flows or {}
+    chosen = _choose(requirement, schemes, os.environ if env is None else env, flows or {})
+    if chosen is None or upstream is None:
+        return chosen
+    return UpstreamOnly(chosen, upstream)
+
+
+def _choose(
+    requirement: Sequence[Sequence[str]],
+    schemes: Mapping[str, SchemeSpec],
+    env: Mapping[str, str],
+    flows: Mapping[str, httpx.Auth],
+) -> httpx.Auth | None:
     everywhere = flows.get("*")
     chosen: httpx.Auth | None = None
     if requirement:
@@ -167,6 +180,42 @@ def choose_credentials(
     if everywhere is not None:
         return everywhere if chosen is None else CombinedAuth([chosen, everywhere])
     return chosen
+
+
+class UpstreamOnly(httpx.Auth):
+    """Credentials that are attached only to requests for the configured upstream.
+
+    Whatever asks for a request (a next-page link, a cursor, a chain step), the credentials of
+    `inner` never leave for another origin or a path outside the upstream's base path: such a
+    request fails before anything is sent. Requests a flow makes itself (a login, a token fetch
+    from the configured token URL) are the flow's own and pass as they are.
+    """
+
+    def __init__(self, inner: httpx.Auth, base_url: str) -> None:
+        self.inner = inner
+        self.base_url = base_url
+        self.requires_request_body = inner.requires_request_body
+        self.requires_response_body = inner.requires_response_body
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if not within_upstream(str(request.url), self.base_url):
+            raise CredentialError(
+                f"refused to send the upstream's credentials to {origin_of(str(request.url))}: "
+                f"only requests under the configured upstream {origin_of(self.base_url)} get them"
+            )
+        flow = self.inner.async_auth_flow(request)
+        outgoing = await flow.__anext__()
+        while True:
+            response = yield outgoing
+            try:
+                outgoing = await flow.asend(response)
+            except StopAsyncIteration:
+                return
+
+    def secrets(self) -> list[str]:
+        return _secrets_of(self.inner)
 
 
 class CombinedAuth(httpx.Auth):

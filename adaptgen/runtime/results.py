@@ -62,6 +62,10 @@ async def run_operation(
     return Outcome(data, response.size, 1, response.status)
 
 
+class InvalidCursor(UpstreamError):
+    """A cursor this server did not sign for this call: refused before any upstream request."""
+
+
 async def _paginated(
     upstream: Upstream,
     op: Operation,
@@ -73,14 +77,16 @@ async def _paginated(
     cursor = arguments.pop("cursor", None)
     limit = arguments.pop("limit", None)
     wanted = max(1, min(int(limit or pagination.default_limit), pagination.max_items))
+    key = paginate.cursor_key(upstream.env_prefix)
+    request = paginate.request_digest(arguments)
     try:
         state = (
-            paginate.decode_cursor(op.name, cursor, upstream.base_url)
+            paginate.decode_cursor(op.name, cursor, upstream.base_url, key=key, request=request)
             if cursor
             else paginate.initial_state(pagination)
         )
     except paginate.CursorError as exc:
-        raise UpstreamError(
+        raise InvalidCursor(
             f"invalid cursor ({exc}): pass next_cursor from this tool's last result, "
             "or no cursor to start from the beginning"
         ) from None
@@ -93,13 +99,25 @@ async def _paginated(
     full = spec.max_tokens - ENVELOPE_TOKENS  # past this, more items would only be cut again
     calls = 0
     status = None
+    notes: list[str] = []
+    visited = {_position(state)}
     while calls < MAX_PAGES_PER_CALL:
         paging = paginate.request_params(pagination, state, wanted - len(collected))
         response = await upstream.send(op, arguments, paging=paging, url=state.url)
         calls += 1
         received_bytes += response.size
         status = response.status
+        _require_json(op, response)
         items = paginate.page_items(pagination, response.data)
+        if items is None:
+            if calls == 1 and not collected:
+                # Not a list after all (a single object, an error envelope): show what came.
+                return _whole_body(response, spec, protect, pagination.items, received_bytes)
+            notes.append(
+                f"A later upstream page had no item list at {pagination.items}; stopped there."
+            )
+            next_state = None
+            break
         received_items += len(items)
         total = paginate.total_count(pagination, response.data) if total is None else total
         end = min(len(items), state.skip + wanted - len(collected))
@@ -120,30 +138,99 @@ async def _paginated(
                 next_state = paginate.advance(
                     pagination, state, response.data, response.headers, len(items)
                 )
+                next_state = _checked_next(
+                    upstream, op, arguments, paging, state, next_state, notes
+                )
+                if next_state is not None and _position(next_state) in visited:
+                    notes.append("The upstream sent a page it had sent before; stopped there.")
+                    next_state = None
         # Stop fetching once the budget is spent: the rest would only be cut again.
         if next_state is None or len(collected) >= wanted or used > full:
             break
+        visited.add(_position(next_state))
         state = next_state
     shaped = [item for item, _ in collected]
     envelope: dict[str, Any] = {}
     if total is not None:
         envelope["total"] = total
     kept, count = shape.fit_items(shaped, spec.max_tokens, shape.estimate_tokens(envelope) + 80)
-    note = None
     if count < len(collected):
         next_state = collected[count][1]
-        note = (
+        notes.append(
             f"Showing {count} of the {len(collected)} items fetched, to stay within the "
             f"{spec.max_tokens}-token budget; pass next_cursor to continue."
         )
     data: dict[str, Any] = {"items": kept, **envelope}
     if next_state is not None:
-        data["next_cursor"] = paginate.encode_cursor(op.name, next_state)
-    if note:
-        data["_note"] = note
+        data["next_cursor"] = paginate.encode_cursor(op.name, next_state, key=key, request=request)
+    if notes:
+        data["_note"] = " ".join(notes)
     if protect is not None:
         data = protect(data, None)
     return Outcome(data, received_bytes, calls, status, received_items, len(kept))
+
+
+def _position(state: PageState) -> tuple[Any, ...]:
+    """Where an upstream request starts (without the skip inside its page)."""
+    return (state.page, state.offset, state.cursor, state.url)
+
+
+def _checked_next(
+    upstream: Upstream,
+    op: Operation,
+    arguments: Mapping[str, Any],
+    paging: Mapping[str, Any],
+    state: PageState,
+    next_state: PageState | None,
+    notes: list[str],
+) -> PageState | None:
+    """The next state, with a next-page link resolved and kept on the upstream (else None).
+
+    A link the upstream sends is followed only to its own origin and base path: the request
+    would carry the upstream's credentials, and the items would be merged into this result.
+    """
+    if next_state is None or next_state.url is None:
+        return next_state
+    current = state.url or str(upstream.build_request(op, arguments, paging=paging).url)
+    url = paginate.resolve_next(next_state.url, current)
+    if not paginate.within_upstream(url, upstream.base_url):
+        notes.append(
+            "The upstream's next-page link leads off its API (another host or path); "
+            "it was not followed."
+        )
+        return None
+    return PageState(url=url)
+
+
+def _require_json(op: Operation, response: Any) -> None:
+    """A page that is not JSON (an HTML error page, garbage) is an error, never an empty page."""
+    if response.is_json or not str(response.data or "").strip():
+        return
+    excerpt = " ".join(str(response.data).split())[:200]
+    kind = response.content_type or "no content type"
+    raise UpstreamError(
+        f"{op.method} {op.path}: upstream answered {response.status} with {kind}, not JSON: "
+        f"{excerpt}",
+        status=response.status,
+    )
+
+
+def _whole_body(
+    response: Any,
+    spec: shape.ShapeSpec,
+    protect: Protect | None,
+    items_path: str | None,
+    received_bytes: int,
+) -> Outcome:
+    """A paginated operation whose answer had no item list: the body, shaped, with a note."""
+    selected = shape.select(response.data, spec, whole_response=True)
+    if protect is not None:
+        selected = protect(selected, False)
+    fitted = shape.fit(selected, spec.max_tokens, reserve=60)
+    note = f"The response had no item list at {items_path}: showing the whole response."
+    data = fitted.data
+    data = {**data, "_note": note} if isinstance(data, dict) else {"result": data, "_note": note}
+    return Outcome(data, received_bytes, 1, response.status)
 
 
 def _cut_note(cuts: list[shape.Cut], budget: int) -> str:

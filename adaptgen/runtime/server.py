@@ -22,7 +22,7 @@ from adaptgen.runtime.auth import SchemeSpec, build_flows
 from adaptgen.runtime.chain import ChainError, run_chain
 from adaptgen.runtime.governance.middleware import Governance, result_protector
 from adaptgen.runtime.paginate import PaginationSpec
-from adaptgen.runtime.results import Outcome, Protect, run_operation
+from adaptgen.runtime.results import InvalidCursor, Outcome, Protect, run_operation
 from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
 from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
 
@@ -187,11 +187,20 @@ class GeneratedApi:
                 self._pagination.get(name),
                 protect,
             )
+        except InvalidCursor as exc:
+            raise RefusedCursor(str(exc)) from None
         except UpstreamError as exc:
             raise ToolError(str(exc)) from None
         for observe in self.observers:
             observe(name, outcome)
         return outcome
+
+
+class RefusedCursor(ToolError):
+    """A forged, altered or foreign cursor: refused, and audited as a denied call."""
+
+    audit_status = "denied"
+    audit_decision = "deny: invalid cursor"
 
 
 class GovernedSearch(BM25SearchTransform):

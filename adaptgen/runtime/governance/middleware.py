@@ -272,8 +272,10 @@ class AuditMiddleware(_Layer):
         except Refused as exc:
             state.status = exc.status
             raise
-        except Exception:
-            state.status = "error"
+        except Exception as exc:
+            # A tool may refuse a call itself (a forged cursor): audited as what it says.
+            state.status = getattr(exc, "audit_status", "error")
+            state.decision = getattr(exc, "audit_decision", state.decision)
             raise
         finally:
             self.gov.audit.record(

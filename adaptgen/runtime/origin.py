@@ -1,0 +1,54 @@
+"""Where the upstream is: the one test of whether a URL belongs to the configured upstream API.
+
+Upstream credentials are attached only to requests that pass it, and a next-page link is followed
+only when it passes it, so neither a hostile upstream nor a forged cursor can send the server's
+credentials, or its callers, anywhere else.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import SplitResult, unquote, urlsplit
+
+__all__ = ["origin_of", "within_upstream"]
+
+
+def within_upstream(url: str, base_url: str) -> bool:
+    """Whether `url` is on the upstream's origin and under its base path.
+
+    Next-page links and anything that carries upstream credentials must pass this: the same
+    scheme, host and port as the configured base URL, a path under the base path, no user info,
+    and no dot-segments (plain or percent-encoded) that could climb out of it.
+    """
+    target, base = urlsplit(url), urlsplit(base_url)
+    if not target.scheme and not target.netloc:
+        return False  # relative links are resolved first (resolve_next)
+    if target.scheme.lower() != base.scheme.lower() or target.username or target.password:
+        return False
+    if (target.hostname or "").lower() != (base.hostname or "").lower():
+        return False
+    if _port(target) != _port(base):
+        return False
+    segments = unquote(target.path).split("/")
+    if any(segment in (".", "..") for segment in segments) or "\\" in target.path:
+        return False
+    prefix = base.path.rstrip("/")
+    return not prefix or target.path == prefix or target.path.startswith(prefix + "/")
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        port = parts.port
+    except ValueError:
+        return -1  # a port that is not a number never matches
+    return port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL; never its user info, path or query (may hold secrets)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}"
