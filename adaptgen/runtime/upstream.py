@@ -268,7 +268,9 @@ class Upstream:
         request = self.build_request(op, arguments, paging=paging, url=url, headers=headers)
         requirement = op.security if op.security is not None else self.security
         try:
-            auth = choose_credentials(requirement, self.schemes, flows=self.flows)
+            auth = choose_credentials(
+                requirement, self.schemes, flows=self.flows, upstream=self.base_url
+            )
         except MissingCredentials as exc:
             raise UpstreamError(str(exc)) from None
         where = f"{op.method} {op.path}"
