@@ -87,6 +87,7 @@ class Governance:
         self.audit = AuditLog(policy.audit, key=key)
         self.metrics = telemetry.Metrics(policy.metrics, namespace=f"adaptgen/{name}")
         telemetry.configure(policy.tracing, service_name=name)
+        telemetry.replace_native_spans()
         self.clear_for_groups = frozenset(policy.pii.clear_for_groups)
         self._fields_by_tool: dict[str, tuple[str, ...]] = {}
         # Search mode's search tool and call proxy (see ToolFacts.meta); set by the server.
@@ -432,8 +433,9 @@ class PiiMiddleware(_Layer):
             return await call_next(context)
         from adaptgen.runtime.governance.pii import PiiError
 
+        values: dict[str, str] = {}
         try:
-            real, restored = tokenizer.detokenize(context.message.arguments or {})
+            real, restored = tokenizer.detokenize(context.message.arguments or {}, values)
         except PiiError:
             raise Refused(
                 "an argument holds a PII token this server did not issue (or one revoked)",
@@ -446,10 +448,31 @@ class PiiMiddleware(_Layer):
             return await call_next(context)
         fields = self.gov.fields_for(state.tool)
         state.pii_fields = fields
-        result = await call_next(context)
+        try:
+            result = await call_next(context)
+        except Exception as exc:
+            # An upstream's error text may echo what it was sent (a detokenized argument) or
+            # hold PII of its own: it leaves as tokens too, like a result.
+            raise self._protected_error(exc, values, state) from None
         if state.pii_done:
             return result
         return self._tokenize(result, fields, state)
+
+    def _protected_error(
+        self, exc: Exception, restored: Mapping[str, str], state: CallState
+    ) -> Exception:
+        """`exc`, or a ToolError in its place, whose message holds tokens instead of PII."""
+        tokenizer = self.gov.tokenizer
+        assert tokenizer is not None
+        text = str(exc)
+        protected, count = tokenizer.protect_text(text, restored)
+        if not count:
+            return exc
+        state.tokenized += count
+        if isinstance(exc, ToolError) and exc.args and exc.args[0] == text:
+            exc.args = (protected, *exc.args[1:])  # keeps its type (and audit status)
+            return exc
+        return ToolError(protected)
 
     def _tokenize(self, result: Any, fields: Sequence[str], state: CallState) -> Any:
         tokenizer = self.gov.tokenizer

@@ -920,16 +920,29 @@ class PiiTokenizer:
                 raise PiiError(f"PII field path {expression!r}: {exc}") from None
         return _concrete_trie(data, marked)
 
-    def detokenize(self, data: Any) -> tuple[Any, int]:
+    def detokenize(self, data: Any, restored: dict[str, str] | None = None) -> tuple[Any, int]:
         """A copy of ``data`` with every token (whole or inside a string or dict key) replaced
         by its real value, and how many tokens were replaced.
 
         Raises `PiiError` on any token that cannot be detokenized (tampered, relabeled, another
-        key, revoked). Values tokenized from numbers come back as strings.
+        key, revoked). Values tokenized from numbers come back as strings. ``restored``, when
+        given, receives each token and the value it stood for (to protect what echoes them).
         """
         counter = [0]
-        cache: dict[str, str] = {}
+        cache: dict[str, str] = {} if restored is None else restored
         return self._detokenize_node(data, cache, counter), counter[0]
+
+    def protect_text(self, text: str, restored: Mapping[str, str] | None = None) -> tuple[str, int]:
+        """Free text (an error message, a note) fit to leave the server: every value restored
+        from a token in this call put back as that token, then every recognized value tokenized.
+        """
+        count = 0
+        for token, value in sorted((restored or {}).items(), key=lambda kv: -len(kv[1])):
+            if len(value) >= 4 and value in text:
+                count += text.count(value)
+                text = text.replace(value, token)
+        text, found = self.tokenize(text)
+        return text, count + found
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -68,6 +68,22 @@ def configure(policy: TracingPolicy, service_name: str) -> None:
     _configured = True
 
 
+def replace_native_spans() -> None:
+    """adaptgen's spans stand in for FastMCP's own MCP spans.
+
+    FastMCP's native spans record a failed call's exception message and stack trace, and a
+    message may quote an upstream's answer. With the governance layer mounted, FastMCP keeps
+    propagating trace context but makes no spans of its own, unless the operator chose a mode
+    with FASTMCP_TELEMETRY_MODE.
+    """
+    if "FASTMCP_TELEMETRY_MODE" in os.environ:
+        return
+    import fastmcp
+
+    if fastmcp.settings.telemetry_mode == "native":
+        fastmcp.settings.telemetry_mode = "propagation_only"
+
+
 @lru_cache(maxsize=4096)
 def subject_hash(subject: str | None) -> str:
     """A stable pseudonym for a caller in telemetry (a subject may be an email address)."""
@@ -90,10 +106,27 @@ def tool_span(tool: str) -> Iterator[Any]:
     span = TRACER.start_span(
         f"execute_tool {tool}", kind=trace.SpanKind.INTERNAL, attributes=attributes
     )
-    with trace.use_span(
-        span, end_on_exit=True, record_exception=True, set_status_on_exception=True
-    ):
+    with _recorded(span):
         yield span
+
+
+@contextmanager
+def _recorded(span: Any) -> Iterator[Any]:
+    """`span` made current and ended on exit; a failure is recorded by its type alone.
+
+    OpenTelemetry's default records the exception's message and stack trace, and a message may
+    quote an upstream's answer or a request URL: payloads and PII never go into a span.
+    """
+    with trace.use_span(
+        span, end_on_exit=True, record_exception=False, set_status_on_exception=False
+    ):
+        try:
+            yield span
+        except Exception as exc:
+            kind = type(exc).__qualname__
+            span.set_attribute("error.type", kind)
+            span.set_status(trace.Status(trace.StatusCode.ERROR, kind))
+            raise
 
 
 def call_attributes(
@@ -120,9 +153,10 @@ def upstream_span(
         attributes["server.address"] = host
     if port:
         attributes["server.port"] = port
-    with TRACER.start_as_current_span(
+    span = TRACER.start_span(
         f"{method} {path_template}", kind=trace.SpanKind.CLIENT, attributes=attributes
-    ) as span:
+    )
+    with _recorded(span):
         yield span
 
 
