@@ -203,6 +203,16 @@ _KEYS: dict[str, CursorKey] = {}
 _KEYS_LOCK = threading.Lock()
 
 
+def share_cursor_key(env_prefix: str, secret: bytes) -> None:
+    """Sign this server's cursors with a key derived from `secret`, a key every instance of the
+    deployment shares (the policy's PII key), unless a cursor key of its own is configured."""
+    if any(os.environ.get(n) for n in (f"{env_prefix}_CURSOR_KEY", "ADAPTGEN_CURSOR_KEY")):
+        return
+    derived = hmac.new(secret, b"adaptgen-cursor", hashlib.sha256).digest()
+    with _KEYS_LOCK:
+        _KEYS[env_prefix] = CursorKey(derived, shared=True)
+
+
 def cursor_key(env_prefix: str) -> CursorKey:
     """The cursor key of the server whose env vars start with `env_prefix` (read once)."""
     key = _KEYS.get(env_prefix)

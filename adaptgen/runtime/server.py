@@ -21,7 +21,7 @@ from pydantic import Field
 from adaptgen.runtime.auth import SchemeSpec, build_flows
 from adaptgen.runtime.chain import ChainError, run_chain
 from adaptgen.runtime.governance.middleware import Governance, result_protector
-from adaptgen.runtime.paginate import PaginationSpec
+from adaptgen.runtime.paginate import PaginationSpec, share_cursor_key
 from adaptgen.runtime.results import InvalidCursor, Outcome, Protect, run_operation
 from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
 from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
@@ -73,6 +73,9 @@ class GeneratedApi:
             # filters tools/list, so a call pays no FastMCP dispatch for governance.
             for middleware in self.governance.middleware(calls=False):
                 self.server.add_middleware(middleware)
+            if self.governance.shared_key is not None:
+                # Cursors made by one instance then work on every other (Lambda scales out).
+                share_cursor_key(api["env_prefix"], self.governance.shared_key)
         surface = api.get("surface") or {}
         if surface.get("mode") == "search":
             # Huge APIs: tools/list shows a BM25 search tool and a call proxy (plus pinned

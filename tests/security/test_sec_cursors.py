@@ -121,3 +121,20 @@ def test_a_cursor_expires():
     assert decode_cursor("list_things", cursor, "http://h", key=key, now=1_000_010).page == 2
     with pytest.raises(CursorError, match="expired"):
         decode_cursor("list_things", cursor, "http://h", key=key, now=1_000_000 + 2 * 86400)
+
+
+def test_instances_that_share_the_policy_key_accept_each_others_cursors(crm):
+    """Lambda scales out: a cursor one instance made must work on the next one."""
+    from adaptgen.runtime import paginate
+
+    _, url, _ = crm
+    token = mint(["sales"])
+    (first,) = _calls(url, token, [("list_contacts", {"limit": 2})])
+    cursor = json.loads(first.content[0].text)["next_cursor"]
+    paginate._KEYS.clear()  # what a fresh process starts with
+    fresh = load_generated("cursors_fresh")  # its key derives from the policy's PII key again
+    with serve_app(fresh.mcp.http_app(path="/mcp"), lifespan=True) as other:
+        (follow,) = _calls(
+            f"{other}/mcp", token, [("list_contacts", {"limit": 2, "cursor": cursor})]
+        )
+    assert not follow.is_error, follow.content[0].text

@@ -84,6 +84,8 @@ class Governance:
         self.verifier = _verifier(policy)
         self.limiter = _limiter(policy)
         self.tokenizer, key = _tokenizer(policy)
+        # A key every instance shares (the policy names it): other keys may be derived from it.
+        self.shared_key: bytes | None = key if policy.pii.enabled and policy.pii.key else None
         self.audit = AuditLog(policy.audit, key=key)
         self.metrics = telemetry.Metrics(policy.metrics, namespace=f"adaptgen/{name}")
         telemetry.configure(policy.tracing, service_name=name)
