@@ -23,6 +23,7 @@ from adaptgen.runtime.chain import ChainError, run_chain
 from adaptgen.runtime.governance.middleware import Governance, result_protector
 from adaptgen.runtime.paginate import PaginationSpec, share_cursor_key
 from adaptgen.runtime.results import InvalidCursor, Outcome, Protect, run_operation
+from adaptgen.runtime.served_schema import marked_names, served_output_schema
 from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
 from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
 
@@ -106,19 +107,29 @@ class GeneratedApi:
             annotations = (
                 ToolAnnotations(**entry["annotations"]) if entry.get("annotations") else None
             )
+            output_schema = entry.get("output_schema")
+            if output_schema is not None:
+                output_schema = served_output_schema(output_schema, self._pii_marked(entry))
             tool = GeneratedTool(
                 governance=self.governance,
                 fn=fn,
                 name=name,
                 description=entry["description"],
                 parameters=entry["input_schema"],
-                output_schema=entry.get("output_schema"),
+                output_schema=output_schema,
                 annotations=annotations,
             )
             self.server.add_tool(tool)
             return fn
 
         return register
+
+    def _pii_marked(self, entry: dict[str, Any]) -> frozenset[str]:
+        """The field names whose values come back as PII tokens, whatever their type."""
+        governance = self.governance
+        if governance is None or governance.tokenizer is None:
+            return frozenset()
+        return marked_names([*(entry.get("pii") or ()), *governance.policy.pii.fields])
 
     async def call(self, name: str, /, **arguments: Any) -> ToolResult:
         """Run tool `name`: upstream request(s), paging and shaping; the result the agent reads."""
