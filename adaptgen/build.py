@@ -29,6 +29,7 @@ class BuildOptions:
     arazzo: tuple[Path, ...] = ()  # Arazzo 1.0 documents; `<stem>.arazzo.yaml` is picked up too
     name: str | None = None
     allow_remote_refs: bool = False
+    ref_root: Path | None = None  # where file $refs may read; None: the spec's folder
     include_deprecated: bool = False
     progress: Callable[[int, int], None] | None = None
 
@@ -95,7 +96,10 @@ def generate(options: BuildOptions) -> BuildReport:
     """Everything but the write: the files a build would produce."""
     name = options.api_name
     spec = load_spec(
-        options.spec, allow_remote_refs=options.allow_remote_refs, overlays=options.overlays
+        options.spec,
+        allow_remote_refs=options.allow_remote_refs,
+        overlays=options.overlays,
+        ref_root=options.ref_root,
     )
     hints_path = options.hints
     if hints_path is None and not options.no_hints and default_hints_path(options.spec).is_file():

@@ -221,7 +221,10 @@ def schema_server():
     server.server_close()
 
 
-def test_remote_refs_are_relaxed_with_a_warning_unless_allowed(tmp_path, schema_server):
+def test_remote_refs_are_relaxed_with_a_warning_unless_allowed(
+    tmp_path, schema_server, monkeypatch
+):
+    monkeypatch.setenv("ADAPTGEN_REMOTE_REFS_ALLOW_LOOPBACK", "1")  # the server is on 127.0.0.1
     spec_file = write(tmp_path, "r.yaml", REMOTE.replace("URL", schema_server))
     result = plan(load_spec(spec_file), "r")
     owner = result.api.tools[0].params[0]

@@ -69,11 +69,13 @@ def load_spec(
     *,
     allow_remote_refs: bool = False,
     overlays: Sequence[str | Path] = (),
+    ref_root: str | Path | None = None,
 ) -> Spec:
     """Read, patch (Overlays), convert (2.0) and check a spec.
 
     Bad input raises `InputError` with a location. Overlays apply to the document as written,
     before anything else reads it, so they can patch a 2.0 spec or add `x-agent` hints.
+    File `$ref`s may read only under `ref_root` (default: the spec's folder).
     """
     source = read_source(Path(path))
     doc = source.data
@@ -124,7 +126,11 @@ def load_spec(
     warnings.extend(dropped)
     if doc is not source.data:
         source.data = doc
-    resolver = RefResolver(source, allow_remote=allow_remote_refs)
+    resolver = RefResolver(
+        source,
+        allow_remote=allow_remote_refs,
+        ref_root=Path(ref_root) if ref_root is not None else None,
+    )
     return Spec(source, doc, version, model, resolver, warnings)
 
 

@@ -1,4 +1,9 @@
-"""`$ref` resolution across the spec, other local files and (only when allowed) remote URLs."""
+"""`$ref` resolution across the spec, other local files and (only when allowed) remote URLs.
+
+Local files are read only inside the ref root (the spec's folder unless `--ref-root` says
+otherwise), only when they are regular files of bounded size (see `files`); remote documents
+only from public hosts (see `remote`), and refs inside a remote document stay remote.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin
 
 from adaptgen.errors import BuildWarning, InputError
+from adaptgen.load.files import FileRefused, confined
+from adaptgen.load.remote import fetch_remote
 from adaptgen.load.source import SourceFile, join_pointer, parse_text, read_source, split_pointer
 
 
@@ -34,9 +41,10 @@ def is_remote(ref: str) -> bool:
 class RefResolver:
     """Resolves `$ref` strings relative to the file they appear in.
 
-    Local refs and refs into other local files are always followed; remote refs only when
-    `allow_remote` is set, otherwise `resolve` returns None and one warning is collected per
-    URL so the caller can relax the schema instead of leaving a dangling `$ref`.
+    Local refs and refs into other local files under `ref_root` (default: the root spec's
+    folder) are always followed; remote refs only when `allow_remote` is set, otherwise
+    `resolve` returns None and one warning is collected per URL so the caller can relax the
+    schema instead of leaving a dangling `$ref`.
     """
 
     def __init__(
@@ -45,10 +53,12 @@ class RefResolver:
         *,
         allow_remote: bool = False,
         fetch: Callable[[str], str] | None = None,
+        ref_root: Path | None = None,
     ) -> None:
         self.root = root
         self.allow_remote = allow_remote
-        self._fetch = fetch or _fetch_url
+        self.ref_root = ref_root if ref_root is not None else root.path.parent
+        self._fetch = fetch or fetch_remote
         self._files: dict[str, SourceFile] = {str(root.path.resolve()): root}
         self._remote_warned: set[str] = set()
         self.warnings: list[BuildWarning] = []
@@ -69,7 +79,10 @@ class RefResolver:
 
     def _resolve_once(self, ref: str, base: SourceFile, at: str) -> Resolved | None:
         file_part, _, fragment = ref.partition("#")
-        if is_remote(ref):
+        if base.url is not None and file_part:
+            # Inside a remote document a relative ref names another URL, never a local file.
+            file_part = urljoin(base.url, file_part)
+        if is_remote(file_part):
             source = self._remote(file_part, base, at)
             if source is None:
                 return None
@@ -99,7 +112,12 @@ class RefResolver:
         return Resolved(value, source, join_pointer(*tokens))
 
     def _local_file(self, file_part: str, base: SourceFile, at: str) -> SourceFile:
-        path = (base.path.parent / unquote(file_part)).resolve()
+        if base.url is not None:  # pragma: no cover - made remote by _resolve_once
+            raise InputError(f"$ref {file_part!r}: not a URL", base.location(at))
+        try:
+            path = confined(base.path.parent / unquote(file_part), self.ref_root)
+        except (FileRefused, OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+            raise InputError(f"$ref {file_part!r}: {exc}", base.location(at)) from None
         key = str(path)
         if key not in self._files:
             try:
@@ -127,13 +145,10 @@ class RefResolver:
                 raise InputError(
                     f"cannot fetch remote $ref {url}: {exc}", base.location(at)
                 ) from None
-            self._files[url] = parse_text(text, Path(url.rsplit("/", 1)[-1] or "remote"))
+            try:
+                parsed = parse_text(text, Path(url.rsplit("/", 1)[-1] or "remote"))
+            except InputError as exc:
+                raise InputError(f"remote $ref {url}: {exc}", base.location(at)) from None
+            parsed.url = url
+            self._files[url] = parsed
         return self._files[url]
-
-
-def _fetch_url(url: str) -> str:
-    import httpx
-
-    response = httpx.get(url, timeout=20.0, follow_redirects=True)
-    response.raise_for_status()
-    return response.text

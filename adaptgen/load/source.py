@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 from adaptgen.errors import InputError, Location
+from adaptgen.load import limits
+from adaptgen.load.files import FileRefused, read_bounded
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -93,6 +95,7 @@ class SourceFile:
     text: str
     data: Any
     kind: str  # "json" or "yaml"
+    url: str | None = None  # where a remote document was fetched from
     _line_starts: list[int] = field(default_factory=list, repr=False)
     _offsets: dict[str, int] = field(default_factory=dict, repr=False)
     _yaml_marks: dict[str, tuple[int, int]] | None = field(default=None, repr=False)
@@ -231,7 +234,9 @@ def _display_path(path: Path) -> str:
 
 
 def parse_text(text: str, path: Path, kind: str | None = None) -> SourceFile:
-    """Parse YAML or JSON text; syntax errors become `InputError` with `file:line:col`."""
+    """Parse YAML or JSON text; syntax errors and documents over a limit (nesting depth, YAML
+    alias expansion, integer digits, text no file can hold) become `InputError`s with
+    `file:line:col`."""
     if kind is None:
         suffix = path.suffix.lower()
         if suffix == ".json":
@@ -241,37 +246,67 @@ def parse_text(text: str, path: Path, kind: str | None = None) -> SourceFile:
         else:
             kind = "json" if text.lstrip().startswith("{") else "yaml"
     display = _display_path(path)
-    if kind == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"invalid JSON: {exc.msg}", Location(display, exc.lineno, exc.colno)
-            ) from None
-    else:
-        try:
-            data = _string_keys(yaml.load(text, Loader=SpecLoader))  # noqa: S506 - safe loader
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problem = " ".join(p for p in (exc.context, exc.problem) if p)
-            loc = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display)
-            raise InputError(f"invalid YAML: {problem}", loc) from None
-        except yaml.YAMLError as exc:
-            raise InputError(f"invalid YAML: {exc}", Location(display)) from None
+    try:
+        data = _parse_json(text, path) if kind == "json" else _parse_yaml(text, display)
+    except limits.LimitExceeded as exc:
+        raise InputError(exc.message, Location(display, exc.line, exc.col)) from None
+    except ValueError as exc:  # Python's own limits, e.g. int digits
+        where = limits.long_number_at(text)
+        if where is None:
+            raise InputError(f"cannot read a value: {exc}", Location(display)) from None
+        raise InputError(
+            f"a number has more than {limits.MAX_INT_DIGITS} digits (the limit Python converts)",
+            Location(display, *where),
+        ) from None
     return SourceFile(path=path, text=text, data=data, kind=kind)
 
 
+def _parse_json(text: str, path: Path) -> Any:
+    limits.check_json_depth(text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg}", Location(_display_path(path), exc.lineno, exc.colno)
+        ) from None
+    if limits.may_hold_surrogates(text):
+        where = limits.check_text(data)
+        if where is not None:
+            source = SourceFile(path=path, text=text, data=data, kind="json")
+            raise InputError(
+                "a string holds a lone UTF-16 surrogate escape (\\ud800-\\udfff): not text",
+                source.location(join_pointer(*where)),
+            )
+    return data
+
+
+def _parse_yaml(text: str, display: str) -> Any:
+    try:
+        limits.check_yaml_events(text, SpecLoader)
+        return _string_keys(yaml.load(text, Loader=SpecLoader))  # noqa: S506 - safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = " ".join(p for p in (exc.context, exc.problem) if p)
+        loc = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display)
+        raise InputError(f"invalid YAML: {problem}", loc) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", Location(display)) from None
+
+
 def read_source(path: Path) -> SourceFile:
-    """Read and parse a file; a missing or unreadable file is an `InputError`."""
+    """Read and parse a file; a missing, unreadable, non-regular or too large file is an
+    `InputError`."""
     display = _display_path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path)
     except FileNotFoundError:
         raise InputError("file not found", Location(display)) from None
     except IsADirectoryError:
         raise InputError(
             "is a directory, expected a YAML or JSON file", Location(display)
         ) from None
+    except FileRefused as exc:
+        raise InputError(str(exc), Location(display)) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", Location(display)) from None
     try:

@@ -41,6 +41,11 @@ MAX_DEPTH = 12
 # Descriptions of arguments (depth 0, or 1 for a flattened body's fields) and of their direct
 # fields are kept; deeper ones cost every tools/list and rarely tell more than the field name.
 NESTED_DEPTH = 2
+# Bounds for hostile specs (refs fanning out grow exponentially; chains of refs recurse): real
+# specs nest refs < 15 deep and visit < 1,300 schema nodes to inline their largest schema.
+MAX_REF_DEPTH = 64
+MAX_SCHEMA_NODES = 20_000
+_TOO_LARGE = {"description": "Not described: the schema is too large to inline."}
 
 
 @dataclass
@@ -51,9 +56,11 @@ class SchemaInliner:
     for_input: bool = True
     max_depth: int = MAX_DEPTH
     notes: list[tuple[SourceFile, str, str]] = field(default_factory=list)
+    _nodes_left: int = field(default=MAX_SCHEMA_NODES, init=False, repr=False)
 
     def inline(self, schema: Any, source: SourceFile, pointer: str) -> dict[str, Any]:
         """The client-safe form of `schema`; notes collects (source, pointer, message)."""
+        self._nodes_left = MAX_SCHEMA_NODES
         return self._walk(schema, source, pointer, (), 0)
 
     def _walk(
@@ -62,6 +69,9 @@ class SchemaInliner:
         if not isinstance(schema, dict):
             # `true`/absent accept anything; `false` is not useful for inputs either.
             return {}
+        self._nodes_left -= 1
+        if self._nodes_left < 0:
+            return dict(_TOO_LARGE)
         if "$ref" in schema:
             return self._walk_ref(schema, source, pointer, stack, depth)
         if depth > self.max_depth:
@@ -139,6 +149,8 @@ class SchemaInliner:
             # Remote and not fetched: relaxed to "anything", and said so to the agent.
             note = f"Defined by {ref} (not fetched at build time)."
             return _with_description({}, schema.get("description") or note, depth)
+        if len(stack) >= MAX_REF_DEPTH:
+            return {"description": f"A nested {name} (its $refs nest too deep to inline)."}
         if target.key in stack:
             relaxed: dict[str, Any] = {"description": f"A nested {name} (recursive structure)."}
             if isinstance(target.value, dict) and target.value.get("type") == "object":

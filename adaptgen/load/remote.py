@@ -1,0 +1,139 @@
+"""Fetching remote `$ref`s (`--allow-remote-refs`): public hosts only, same-origin redirects.
+
+A spec under review must not turn the build machine into a proxy into its own network: every
+address a host name resolves to is checked against the non-public ranges (cloud metadata,
+link-local, private, unique-local, multicast, unspecified) before connecting, and the connection
+goes to the checked address, so a DNS answer that changes between check and connect (DNS
+rebinding) cannot redirect it. Redirects are followed only within the same origin, a few times.
+Loopback is refused too, unless the caller opts in (tests serve refs from 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from adaptgen.load.files import MAX_FILE_BYTES, too_big
+
+LOOPBACK_ENV = "ADAPTGEN_REMOTE_REFS_ALLOW_LOOPBACK"  # "1": remote refs may be on 127.0.0.1/::1
+MAX_REDIRECTS = 5
+TIMEOUT = 20.0
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Metadata services outside the link-local range (which is refused as a whole).
+_METADATA = (
+    ipaddress.ip_network("fd00:ec2::254/128"),  # AWS IMDS over IPv6
+    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba Cloud
+    ipaddress.ip_network("192.0.0.192/32"),  # Oracle Cloud
+)
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+
+
+class RemoteRefused(Exception):
+    """A remote `$ref` that must not be fetched; the message says why."""
+
+
+def blocked_reason(address: IpAddress, *, allow_loopback: bool = False) -> str | None:
+    """Why a remote `$ref` must not be fetched from `address`, or None for a public address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            return blocked_reason(embedded, allow_loopback=allow_loopback)
+    if address.is_loopback:
+        return None if allow_loopback else "a loopback address"
+    if address.is_unspecified or address in _THIS_NETWORK:
+        return "an unspecified address"
+    if address.is_link_local:
+        return "a link-local address (where cloud metadata services live)"
+    if any(address in network for network in _METADATA):
+        return "a cloud metadata address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "not a public address"
+    return None
+
+
+def loopback_allowed() -> bool:
+    """The opt-in for loopback hosts (`ADAPTGEN_REMOTE_REFS_ALLOW_LOOPBACK=1`)."""
+    return os.environ.get(LOOPBACK_ENV) == "1"
+
+
+def fetch_remote(url: str, *, allow_loopback: bool | None = None) -> str:
+    """The text at `url`, following at most `MAX_REDIRECTS` same-origin redirects.
+
+    Raises `RemoteRefused` for a refused address or redirect, `httpx.HTTPError` when the fetch
+    fails, both with a message fit for the user.
+    """
+    loopback = loopback_allowed() if allow_loopback is None else allow_loopback
+    origin = _origin(url)
+    with httpx.Client(timeout=TIMEOUT, trust_env=False, follow_redirects=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            response = _pinned_request(client, url, loopback)
+            try:
+                if not response.is_redirect:
+                    response.raise_for_status()
+                    return _bounded_text(response)
+            finally:
+                response.close()
+            target = urljoin(url, response.headers.get("location", ""))
+            if _origin(target) != origin:
+                raise RemoteRefused(f"redirected to another origin ({_origin(target)}), refused")
+            url = target
+    raise RemoteRefused(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _pinned_request(client: httpx.Client, url: str, loopback: bool) -> httpx.Response:
+    """A streamed GET of `url`, connected to an address that was checked (not resolved again)."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise RemoteRefused("only http and https URLs are fetched")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    address = _checked_address(parsed.host, port, loopback)
+    request = client.build_request(
+        "GET",
+        parsed.copy_with(host=str(address)),
+        headers={"Host": parsed.netloc.decode("ascii")},
+        extensions={"sni_hostname": parsed.host} if parsed.scheme == "https" else {},
+    )
+    return client.send(request, stream=True)
+
+
+def _checked_address(host: str, port: int, loopback: bool) -> IpAddress:
+    """The first address `host` resolves to, if none of its addresses is refused."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise RemoteRefused(f"cannot resolve {host}: {exc.strerror}") from None
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    for address in addresses:
+        reason = blocked_reason(address, allow_loopback=loopback)
+        if reason is not None:
+            raise RemoteRefused(f"{host} resolves to {address}, {reason}: refused")
+    return addresses[0]
+
+
+def _bounded_text(response: httpx.Response) -> str:
+    """The body as text, refusing more than `MAX_FILE_BYTES` (a spec file's limit)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise RemoteRefused(too_big())
+        chunks.append(chunk)
+    return b"".join(chunks).decode(response.charset_encoding or "utf-8", errors="replace")
