@@ -48,14 +48,17 @@ _ABBREVIATIONS = {
     "protection": "prot",
 }
 
-_CAMEL_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+# Before the last capital of a run that starts a word (`HTTPResponse` -> `HTTP_Response`).
+# Lookarounds only: `([A-Z]+)([A-Z][a-z])` said the same but backtracked quadratically on a
+# long run of capitals (a 40 KB operationId took 24 s).
+_CAMEL_1 = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 
 
 def snake_words(text: str) -> list[str]:
     """Split any identifier-ish text into lower-case words: `getHTTPResponse` -> get, http, ..."""
-    text = _CAMEL_1.sub(r"\1_\2", text)
+    text = _CAMEL_1.sub("_", text)
     text = _CAMEL_2.sub(r"\1_\2", text)
     return [w for w in _NON_WORD.split(text.lower()) if w]
 
@@ -123,9 +126,11 @@ def _distinctive_path_words(
 
 def _dedupe(words: list[str]) -> list[str]:
     out: list[str] = []
+    seen: set[str] = set()
     for word in words:
-        if word not in out or word == "by":
+        if word not in seen or word == "by":
             out.append(word)
+            seen.add(word)
     return out
 
 
@@ -142,17 +147,29 @@ def shorten(words: list[str], limit: int) -> str:
     name = "_".join(words)
     if len(name) <= limit:
         return name
-    deduped: list[str] = []
-    for w in words:
-        if w not in deduped:
-            deduped.append(w)
-    words = deduped
-    while len("_".join(words)) > limit and len(words) > 2:
-        del words[len(words) // 2]
-    name = "_".join(words)
+    name = "_".join(_drop_middle(list(dict.fromkeys(words)), limit))
     if len(name) > limit:  # two giant words: cut at the limit as a last resort
         name = name[:limit].rstrip("_")
     return name
+
+
+def _drop_middle(words: list[str], limit: int) -> list[str]:
+    """Delete `words[len(words) // 2]` until the joined name fits `limit` or two words are left.
+
+    What is left is always a head and a tail of `words`, and the deleted word is the head's
+    last or the tail's first, so only their sizes are tracked: linear, where deleting from the
+    list and joining it again each time was quadratic in the number of words.
+    """
+    head, tail = len(words) // 2, len(words) - len(words) // 2
+    length = len("_".join(words))
+    while length > limit and head + tail > 2:
+        if (head + tail) // 2 < head:
+            head -= 1
+            length -= len(words[head]) + 1
+        else:
+            length -= len(words[len(words) - tail]) + 1
+            tail -= 1
+    return words[:head] + words[len(words) - tail :]
 
 
 def unique_name(base: str, taken: set[str], limit: int = MAX_TOOL_NAME) -> str:
