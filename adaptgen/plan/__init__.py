@@ -43,6 +43,8 @@ from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief, plain, too
 from adaptgen.plan.names import (
     argument_name,
     common_path_prefix,
+    env_word,
+    is_env_name,
     snake_case,
     tool_name,
     unique_name,
@@ -338,7 +340,15 @@ class _Planner:
                             compile_path(expr)
                         except JsonPathError as exc:
                             raise InputError(str(exc), where) from None
-        return AuthFlow(scheme_name, kind, config, tuple(_env_refs(config)))
+        env = _env_refs(config)
+        for name in env:
+            if not is_env_name(name):
+                raise InputError(
+                    f"auth: ${{env:{name!r}}} does not name an environment variable "
+                    "(letters, digits and _, at most 128)",
+                    where or self.spec.location(join_pointer("x-agent", "auth", scheme_name)),
+                )
+        return AuthFlow(scheme_name, kind, config, tuple(env))
 
     def _selection(self, op_id: str | None, path: str, op: dict[str, Any]) -> str | None:
         """Why hints leave this operation out (include/exclude/toolsets), or None."""
@@ -717,7 +727,7 @@ class _Planner:
         return schemes
 
     def _scheme(self, key: str, value: dict[str, Any], pointer: str) -> SecurityScheme | None:
-        base = f"{self.env_prefix}_{(snake_case(key) or 'auth').upper()}"
+        base = f"{self.env_prefix}_{env_word(key) or 'AUTH'}"
         kind = value.get("type")
         description = clean_text(str(value.get("description") or "")) or None
         if kind == "apiKey":

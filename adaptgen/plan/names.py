@@ -68,6 +68,20 @@ def snake_case(text: str) -> str:
     return "_".join(snake_words(text))
 
 
+MAX_ENV_WORD = 48  # Lambda holds 4 KB of env vars in all; CloudFormation names stop at 255
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def env_word(text: str) -> str:
+    """The env var part made of a spec's name (a security scheme): UPPER_SNAKE, shortened."""
+    return shorten(snake_words(text), MAX_ENV_WORD).upper()
+
+
+def is_env_name(name: str) -> bool:
+    """True for a name every shell, Lambda and CloudFormation take as an env var name."""
+    return _ENV_NAME.fullmatch(name) is not None
+
+
 _VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest)$", re.IGNORECASE)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -51,7 +52,8 @@ def _environment() -> jinja2.Environment:
     env.filters["wrap"] = pycode.wrap
     env.filters["md"] = _markdown_cell
     env.filters["yaml_str"] = _yaml_string
-    env.filters["yaml_comment"] = lambda text: " ".join((text or "").split())
+    env.filters["yaml_comment"] = lambda text: _fit(" ".join(printable(text).split()), 200)
+    env.filters["cfn_text"] = lambda text, limit: _fit(printable(text), limit)
     env.filters["camel"] = lambda name: "".join(w.capitalize() for w in name.split("_"))
     env.filters["first_line"] = lambda text: (text or "").strip().split("\n")[0]
     return env
@@ -251,10 +253,30 @@ def write_atomic(target: Path, files: dict[str, str]) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
+# What no generated text file should hold: C0/C1 controls but tab and newline (a NUL makes git
+# show the file as binary, hiding it from review), U+2028/2029 and NEL (line breaks to YAML 1.1,
+# so a comment could end early), the BOM, noncharacters and lone surrogates.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def printable(text: str | None) -> str:
+    """`text` with every character no generated file should hold replaced by a space."""
+    return _UNPRINTABLE.sub(" ", text or "")
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (CloudFormation counts bytes), marked with …."""
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    return text.encode("utf-8")[: limit - 3].decode("utf-8", "ignore") + "…"
+
+
 def _markdown_cell(text: str) -> str:
-    return " ".join((text or "").split()).replace("|", "\\|")
+    return " ".join(printable(text).split()).replace("|", "\\|")
 
 
 def _yaml_string(text: str) -> str:
     # A JSON string (ASCII-escaped) is a valid YAML double-quoted scalar, whatever it holds.
-    return json.dumps(text or "")
+    return json.dumps(printable(text))
