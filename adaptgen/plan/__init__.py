@@ -8,6 +8,7 @@ one operation becomes a warning with its spec location and the rest of the build
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -59,6 +60,10 @@ from adaptgen.runtime.jsonpath import JsonPathError, compile_path
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
+# An HTTP field name is a token (RFC 9110 5.1, 5.6.2); a cookie name too (RFC 6265 4.1.1).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# A path is sent as the request target: no whitespace or control characters (RFC 9112 3.2).
+_BAD_PATH_CHARACTER = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -416,6 +421,11 @@ class _Planner:
         hint: ToolHints,
     ) -> Tool:
         op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
+        bad = _BAD_PATH_CHARACTER.search(path)
+        if bad is not None:
+            raise OperationProblem(
+                f"the path holds {bad.group()!r}: no request can be sent to it", op_pointer
+            )
         if hint.name is not None:
             if hint.name in taken:
                 raise InputError(
@@ -426,7 +436,9 @@ class _Planner:
             taken.add(name)
         else:
             name = unique_name(tool_name(op_id, method, path, self.common_prefix), taken)
-        params = self._parameters(path_item, op, op_pointer, schemes)
+        params = self._usable_path_params(
+            path, self._parameters(path_item, op, op_pointer, schemes), op_pointer
+        )
         body, body_params = self._body(op, op_pointer)
         params = _assign_names(params + body_params)
         missing = [
@@ -628,6 +640,13 @@ class _Planner:
                 continue  # a credential: the runtime adds it, the agent never sees it
             if location not in _DEFAULT_STYLE:
                 raise OperationProblem(f"parameter location {location!r} unknown", pointer)
+            if location in ("header", "cookie") and not _TOKEN.fullmatch(api_name):
+                self.warn(
+                    pointer,
+                    f"{location} parameter {api_name!r} skipped: not a valid {location} name "
+                    "(an RFC 9110 token: ASCII letters, digits and !#$%&'*+-.^_`|~)",
+                )
+                continue
             schema = self._param_schema(value, source, pointer)
             style = value.get("style")
             explode = value.get("explode")
@@ -647,6 +666,14 @@ class _Planner:
                 )
             )
         return params
+
+    def _usable_path_params(self, path: str, params: list[Param], op_pointer: str) -> list[Param]:
+        """`params` without path parameters the path has no `{name}` for (never sent)."""
+        in_path = {segment[1:-1] for segment in _path_params(path)}
+        unused = [p.api_name for p in params if p.location == "path" and p.api_name not in in_path]
+        if unused:
+            self.warn(op_pointer, f"path parameter(s) not in the path {path!r}, skipped: {unused}")
+        return [p for p in params if p.location != "path" or p.api_name in in_path]
 
     def _param_schema(self, value: dict[str, Any], source: SourceFile, pointer: str) -> dict:
         if "schema" in value:
@@ -734,6 +761,9 @@ class _Planner:
             location = value.get("in")
             if location not in ("header", "query", "cookie") or not value.get("name"):
                 self.warn(pointer, "apiKey scheme without a valid 'in' and 'name': ignored")
+                return None
+            if location != "query" and not _TOKEN.fullmatch(str(value["name"])):
+                self.warn(pointer, f"apiKey {location} name is not an RFC 9110 token: ignored")
                 return None
             return SecurityScheme(
                 key, "api_key", (base,), str(location), str(value["name"]), description
