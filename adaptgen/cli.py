@@ -146,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--policy", type=Path, help="governance policy file (default: $<NAME>_POLICY, or safe)"
     )
+    _add_allow_anonymous(serve)
     serve.set_defaults(func=_cmd_serve)
 
     proxy = commands.add_parser("proxy", help="run the governance layer in front of any MCP server")
@@ -156,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     proxy.add_argument("--host", default="127.0.0.1")
     proxy.add_argument("--port", type=int, default=8001)
+    _add_allow_anonymous(proxy)
     proxy.set_defaults(func=_cmd_proxy)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
@@ -209,12 +211,6 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
         help="fetch http(s) $refs at build time (default: relax them, with a warning)",
     )
     parser.add_argument(
-        "--ref-root",
-        type=Path,
-        metavar="DIR",
-        help="folder file $refs may read from (default: the spec's folder)",
-    )
-    parser.add_argument(
         "--include-deprecated", action="store_true", help="make tools of deprecated operations too"
     )
 
@@ -243,7 +239,6 @@ def _build_options(args: argparse.Namespace, **extra: Any) -> Any:
         arazzo=tuple(args.arazzo),
         name=args.name,
         allow_remote_refs=args.allow_remote_refs,
-        ref_root=args.ref_root,
         include_deprecated=args.include_deprecated,
         **extra,
     )
@@ -295,10 +290,31 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.transport == "stdio":
         module.mcp.run(transport="stdio", show_banner=False)
     else:
-        module.mcp.run(
-            transport="http", host=args.host, port=args.port, path="/mcp", show_banner=False
-        )
+        _serve_http(module.mcp, args)
     return 0
+
+
+def _add_allow_anonymous(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="serve anonymous callers on a non-loopback --host without a policy file "
+        "(default: refuse to start)",
+    )
+
+
+def _serve_http(server: Any, args: argparse.Namespace) -> None:
+    """Serve over HTTP behind the front door; exit 2 first if anonymous callers would be
+    served on the network without the operator saying so."""
+    from adaptgen.runtime.governance.http_auth import governance_of
+    from adaptgen.runtime.network import exposure_problem, serve_http
+
+    problem = exposure_problem(
+        args.host, governance_of(server), allow_anonymous=args.allow_anonymous
+    )
+    if problem is not None:
+        raise InputError(problem)
+    serve_http(server, host=args.host, port=args.port)
 
 
 def _cmd_proxy(args: argparse.Namespace) -> int:
@@ -312,7 +328,7 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     if args.transport == "stdio":
         server.run(transport="stdio", show_banner=False)
     else:
-        server.run(transport="http", host=args.host, port=args.port, path="/mcp", show_banner=False)
+        _serve_http(server, args)
     return 0
 
 

@@ -223,12 +223,14 @@ def test_handler_serves_each_event_kind_over_warm_invocations(lambda_env, kind):
     item = listed["items"][0]
     assert "@" not in json.dumps(item.get("email", "")), item
 
-    # A caller without a token, and one whose group may not call the tool.
-    status, _, answer = invoke(
+    # A caller without a token (refused in HTTP, as MCP's authorization spec says), and one
+    # whose group may not call the tool (a tool error: it may call others).
+    status, headers, answer = invoke(
         handler, kind, rpc("tools/call", {"name": "list_contacts", "arguments": {}}, 7), None
     )
-    assert status == 200 and answer["result"]["isError"]
-    assert answer["result"]["content"][0]["text"].startswith("unauthenticated")
+    assert status == 401, answer
+    assert headers["www-authenticate"].startswith('Bearer resource_metadata="https://')
+    assert "/.well-known/oauth-protected-resource/mcp" in headers["www-authenticate"]
     support = mint(["support"])
     status, _, answer = invoke(
         handler,

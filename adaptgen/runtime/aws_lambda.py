@@ -15,6 +15,12 @@ invocation on it (Mangum's default would make a new lifespan per call and leave 
 is entered once, on the first invocation, and left open: Lambda freezes the environment between
 invocations and discards it without notice, so there is no shutdown to wait for.
 
+The handler serves behind the same HTTP front door as `adaptgen serve --transport http`
+(adaptgen.runtime.governance.http_auth: 401/403 with `WWW-Authenticate`, the RFC 9728 metadata).
+A Lambda URL is on the network, so with no policy (the built-in default) anonymous callers are
+refused unless the variable named by `allow_anonymous_env` (`<NAME>_ALLOW_ANONYMOUS=1` in the
+generated handler) says otherwise; a policy file decides for itself (`identity.allow_anonymous`).
+
 Stateless mode is what Lambda needs: any instance can answer any request, so there is no
 `Mcp-Session-Id` to route, and `json_response=True` returns each answer as one JSON body (no SSE
 stream, which Function URLs in buffered mode and API Gateway cannot carry).
@@ -23,6 +29,8 @@ stream, which Function URLs in buffered mode and API Gateway cannot carry).
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import threading
 from typing import Any
 
@@ -31,9 +39,14 @@ from mangum import Mangum
 from mangum.protocols.http import HTTPCycle
 from mangum.protocols.lifespan import LifespanCycle
 
+from adaptgen.runtime.governance.http_auth import governance_of, governed_http_app
+from adaptgen.runtime.network import anonymous_exposure, deny_anonymous
+
 __all__ = ["MCP_PATH", "LambdaHandler"]
 
 MCP_PATH = "/mcp"
+TRUE_VALUES = ("1", "true", "yes")
+logger = logging.getLogger(__name__)
 
 
 class LambdaHandler:
@@ -43,14 +56,22 @@ class LambdaHandler:
     (so importing `handler.py` stays cheap and import errors surface as such), then reused.
     `path` is where MCP is served; API Gateway stages and custom domains with a base path are
     handled by `api_gateway_base_path` (e.g. "/prod" for a REST API stage in the URL).
+    `allow_anonymous_env` names the variable that, set to 1, lets anonymous callers in with no
+    policy file (read at the first invocation).
     """
 
     def __init__(
-        self, server: FastMCP, *, path: str = MCP_PATH, api_gateway_base_path: str = "/"
+        self,
+        server: FastMCP,
+        *,
+        path: str = MCP_PATH,
+        api_gateway_base_path: str = "/",
+        allow_anonymous_env: str = "ADAPTGEN_ALLOW_ANONYMOUS",
     ) -> None:
         self.server = server
         self.path = path
         self.api_gateway_base_path = api_gateway_base_path
+        self.allow_anonymous_env = allow_anonymous_env
         self._lock = threading.Lock()
         self._adapter: _WarmMangum | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -67,8 +88,13 @@ class LambdaHandler:
         with self._lock:
             if self._adapter is not None:
                 return self._adapter
-            app = self.server.http_app(
-                path=self.path, transport="http", stateless_http=True, json_response=True
+            self._guard_anonymous()
+            app = governed_http_app(
+                self.server,
+                path=self.path,
+                transport="http",
+                stateless_http=True,
+                json_response=True,
             )
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
@@ -84,6 +110,19 @@ class LambdaHandler:
                 state=lifespan.lifespan_state,
             )
             return self._adapter
+
+    def _guard_anonymous(self) -> None:
+        """No anonymous callers on a Lambda URL unless a policy file or the variable says so."""
+        allowed = os.environ.get(self.allow_anonymous_env, "").strip().lower() in TRUE_VALUES
+        governance = governance_of(self.server)
+        reason = anonymous_exposure(governance)
+        if reason is None or allowed:
+            return
+        fix = f"set a policy ({self.allow_anonymous_env}=1 to allow anonymous callers)"
+        if governance is None:
+            raise RuntimeError(f"refusing to serve: {reason}; {fix}")
+        deny_anonymous(governance)
+        logger.warning("anonymous callers are refused: %s; %s", reason, fix)
 
 
 class _WarmMangum(Mangum):

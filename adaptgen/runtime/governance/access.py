@@ -85,6 +85,13 @@ class AccessControl:
             return Decision(False, "denied by Cedar policy")
         return Decision(True, "granted")
 
+    def admits(self, caller: Caller) -> bool:
+        """Whether any tool could be granted to `caller`: a rule that applies to it allows some
+        tool, and none that applies denies every tool. (The HTTP front door answers 403 to a
+        verified caller it does not admit, before any MCP message.)"""
+        rules = [r for r in self.policy.rules if _applies(r, caller)]
+        return any(r.allow for r in rules) and not any("*" in r.deny for r in rules)
+
 
 def _applies(rule: AccessRule, caller: Caller) -> bool:
     if not (rule.groups or rule.scopes or rule.users):

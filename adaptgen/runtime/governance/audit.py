@@ -5,6 +5,15 @@ the canonical arguments: equal arguments can be correlated, but low-entropy valu
 email cannot be guessed back from a plain hash), latency_ms, upstream_status, result_status,
 policy_decision, tokenized (PII values turned into tokens). Lines go to stdout (CloudWatch on
 Lambda), stderr, or a file, each written through before the call returns.
+
+The audit never shares its stream with anything else:
+
+* served over HTTP (`adaptgen serve|proxy --transport http`), uvicorn logs to stderr
+  (adaptgen.runtime.network), so a stdout sink carries audit lines alone;
+* served over stdio, stdout *is* the MCP channel: a stdout sink writes to stderr instead (an
+  audit line there would be a corrupt protocol message). The MCP SDK also points fd 1 at stderr
+  while it serves stdio, but falls back to writing the protocol through sys.stdout when it
+  cannot, so the rule is kept here too.
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ import sys
 import threading
 from datetime import UTC, datetime
 from typing import Any
+
+from fastmcp.server.dependencies import get_context
 
 from adaptgen.runtime.governance.policy import AuditPolicy
 
@@ -90,7 +101,8 @@ class AuditLog:
                 while data:  # a regular file takes it all at once; a short write is not lost
                     data = data[os.write(self._fd, data) :]
             return
-        stream = sys.stdout if sink == "stdout" else sys.stderr  # looked up now: may be swapped
+        # Looked up now: the streams may be swapped (tests, a host process).
+        stream = sys.stdout if sink == "stdout" and not _stdout_carries_mcp() else sys.stderr
         with self._lock:
             stream.write(text + "\n")
             stream.flush()
@@ -100,3 +112,11 @@ class AuditLog:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+
+
+def _stdout_carries_mcp() -> bool:
+    """Whether the call being audited came over stdio, where stdout is the MCP channel."""
+    try:
+        return get_context().transport == "stdio"
+    except RuntimeError:  # no MCP request being served (the HTTP front door, a test)
+        return False

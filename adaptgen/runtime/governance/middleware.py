@@ -26,7 +26,8 @@ from typing import Any
 from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_http_headers, get_http_request
 from fastmcp.server.middleware import Middleware, MiddlewareContext
-from mcp.types import TextContent
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_REQUEST, TextContent
 
 from adaptgen.runtime import identity
 from adaptgen.runtime.governance import telemetry
@@ -57,6 +58,8 @@ class CallState:
 
 
 _STATE: ContextVar[CallState | None] = ContextVar("adaptgen_call_state", default=None)
+# Where the HTTP front door leaves the caller it identified: the request's ASGI `state`.
+CALLER_STATE = "adaptgen.caller"
 
 
 class Refused(ToolError):
@@ -178,14 +181,26 @@ class Governance:
         return self.layers()
 
     async def resolve_caller(self) -> Caller:
-        """Who is calling: a verified JWT, the stdio identity, or anonymous (if allowed)."""
-        policy = self.policy.identity
+        """Who is calling: the caller the HTTP front door identified for this request (see
+        http_auth), else a verified JWT, the stdio identity, or anonymous (if allowed)."""
         request = _http_request()
         if request is not None:
+            known = request.scope.get("state", {}).get(CALLER_STATE)
+            if isinstance(known, Caller):
+                return known  # its token was verified once, at the front door
             header = request.headers.get("authorization")
         else:  # a background task keeps its request's headers
             header = get_http_headers(include={"authorization"}).get("authorization")
-        token = _bearer(header)
+        return await self.identify(header, local=request is None)
+
+    async def identify(self, authorization: str | None, *, local: bool = False) -> Caller:
+        """The caller an `Authorization` header value identifies; `Refused` if none may call.
+
+        `local`: no HTTP request carries the call (stdio), so the policy's local identity
+        stands in for a missing token.
+        """
+        policy = self.policy.identity
+        token = _bearer(authorization)
         if token is not None and self.verifier is not None:
             from adaptgen.runtime.governance.jwt import IdentityError
 
@@ -193,7 +208,7 @@ class Governance:
                 return await self.verifier.verify(token)
             except IdentityError as exc:
                 raise Refused(f"unauthenticated: {exc.reason}", "unauthenticated") from None
-        if token is None and self._local_caller is not None and request is None:
+        if token is None and self._local_caller is not None and local:
             return self._local_caller
         if policy.allow_anonymous:
             return Caller(subject="anonymous", groups=tuple(policy.anonymous_groups), token=token)
@@ -307,7 +322,12 @@ class IdentityMiddleware(_Layer):
             return await call_next(context)
 
     async def on_list_tools(self, context: MiddlewareContext, call_next: Any) -> Any:
-        caller = await self.gov.resolve_caller()
+        try:
+            caller = await self.gov.resolve_caller()
+        except Refused as exc:
+            # Answered as a JSON-RPC error: any other exception the MCP SDK logs with a full
+            # traceback, once per refused request (kilobytes of logs for a missing token).
+            raise MCPError(INVALID_REQUEST, str(exc)) from None
         token = _LIST_CALLER.set(caller)
         try:
             return await call_next(context)

@@ -1,0 +1,99 @@
+"""Serving a governed FastMCP server over HTTP: secure by default, logs apart from the audit.
+
+* On a loopback address (127.0.0.0/8, ::1, localhost) nothing changes from the developer's
+  default: with no policy, anonymous callers get the read-only tools (`safe_default`).
+* Anywhere else (0.0.0.0, a LAN or public address), anonymous callers are served only when the
+  operator says so: `identity.allow_anonymous: true` in a policy file, or `--allow-anonymous`.
+  Otherwise `adaptgen serve` and `adaptgen proxy` refuse to start (exit 2, one line naming the
+  fix). The Lambda handler, which cannot refuse to start, refuses anonymous callers instead.
+* Uvicorn's own logs (startup, access log) go to stderr, so stdout carries only the audit lines
+  (the default audit sink): a JSON-lines shipper reading stdout gets nothing else.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from typing import Any
+
+import uvicorn.config
+from fastmcp import FastMCP
+
+from adaptgen.runtime.governance.http_auth import front_door
+from adaptgen.runtime.governance.middleware import Governance
+
+__all__ = [
+    "LOG_CONFIG",
+    "anonymous_exposure",
+    "deny_anonymous",
+    "exposure_problem",
+    "is_loopback_host",
+    "serve_http",
+]
+
+# Uvicorn's logging with its access log moved from stdout to stderr.
+LOG_CONFIG: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+LOG_CONFIG["handlers"]["access"]["stream"] = "ext://sys.stderr"
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address (or host name) only reaches this machine."""
+    host = host.strip().strip("[]").lower()
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a DNS name may resolve anywhere; "" and "0.0.0.0" are every address
+
+
+def anonymous_exposure(governance: Governance | None) -> str | None:
+    """Why anonymous callers would be served although nobody chose that, or None.
+
+    A policy file decides for itself (`identity.allow_anonymous`); the built-in default admits
+    anonymous callers only because it is the developer's default, and no governance at all
+    (ADAPTGEN_GOVERNANCE=off) admits everyone to every tool.
+    """
+    if governance is None:
+        return "governance is off (ADAPTGEN_GOVERNANCE=off): anyone could call every tool"
+    policy = governance.policy
+    # load_policy sets base_dir (the file's folder); the built-in default has none.
+    if policy.base_dir is None and policy.identity.allow_anonymous:
+        return "no policy: anonymous callers could use the read-only tools"
+    return None
+
+
+def exposure_problem(
+    host: str, governance: Governance | None, *, allow_anonymous: bool
+) -> str | None:
+    """The one-line reason not to listen on `host`, or None when it is fine."""
+    if allow_anonymous or is_loopback_host(host):
+        return None
+    reason = anonymous_exposure(governance)
+    if reason is None:
+        return None
+    return (
+        f"refusing to listen on {host}: {reason}; pass --policy FILE (callers then need a "
+        "JWT), or --allow-anonymous if anonymous callers are really meant to be served"
+    )
+
+
+def deny_anonymous(governance: Governance) -> None:
+    """Refuse anonymous callers from now on, whatever the policy said."""
+    policy = governance.policy
+    identity = policy.identity.model_copy(update={"allow_anonymous": False})
+    governance.policy = policy.model_copy(update={"identity": identity})
+
+
+def serve_http(server: FastMCP, *, host: str, port: int, path: str = "/mcp") -> None:
+    """Serve `server` over streamable HTTP behind the front door, logs on stderr (blocks)."""
+    server.run(
+        transport="http",
+        host=host,
+        port=port,
+        path=path,
+        show_banner=False,
+        middleware=front_door(server, path),
+        uvicorn_config={"log_config": LOG_CONFIG},
+    )
