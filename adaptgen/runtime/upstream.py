@@ -3,15 +3,28 @@
 Serialization follows OpenAPI's style/explode rules for path, query, header and cookie values.
 Path values are always percent-encoded whole, so an argument like `../admin` stays inside its
 own path segment. Failures come back as `UpstreamError` with a readable, secret-free message.
+
+What an upstream can cost is bounded: each request (connect, send, answer, whole body) within
+`<NAME>_TIMEOUT`, a tool call within `<NAME>_CALL_TIMEOUT` (`Upstream.deadline`), a body within
+`<NAME>_MAX_RESPONSE_BYTES`, JSON within `MAX_JSON_DEPTH` levels. What is sent is checked first:
+header values HTTP can carry, a URL of at most `MAX_URL_BYTES`. Requests that cannot write twice
+are retried, a bounded number of times, when the upstream is briefly unavailable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
+import math
 import os
-from collections.abc import Mapping, Sequence
+import random
+import re
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -26,9 +39,30 @@ from adaptgen.runtime.auth import (
 )
 from adaptgen.runtime.governance import telemetry
 from adaptgen.runtime.governance.state import UPSTREAM_STATUSES
+from adaptgen.runtime.origin import origin_of
 
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = 30.0  # seconds for one request, body included (<NAME>_TIMEOUT)
+DEFAULT_CALL_TIMEOUT = (
+    60.0  # seconds for a tool call, all requests and retries (<NAME>_CALL_TIMEOUT)
+)
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024  # <NAME>_MAX_RESPONSE_BYTES
+DEFAULT_RETRIES = 2  # <NAME>_RETRIES
+MAX_RETRIES = 10  # whatever the env says: more would only hammer a struggling upstream
 ERROR_EXCERPT_CHARS = 300
+ERROR_BODY_BYTES = 16 * 1024  # of an error answer only this much is read, for its excerpt
+MAX_URL_BYTES = 8192  # RFC 9112 §3: 8000 octets is the least a server is expected to take
+MAX_HEADER_BYTES = 8192  # one header value from the arguments
+MAX_JSON_DEPTH = 100  # deeper upstream JSON is refused: shaping walks it recursively
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Methods a retry cannot turn into a second effect (RFC 9110 §9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+BACKOFF_BASE = 0.5  # seconds; the n-th retry waits a random time in [0, base * 2**n]
+BACKOFF_CAP = 8.0
+DEADLINE_GRACE = 0.05  # seconds; see Upstream.deadline
+MAX_RETRY_WAIT = 10.0  # a longer Retry-After goes to the agent rather than being waited out
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # CTLs but HTAB (RFC 9110 §5.5)
+_NON_ASCII = "non-ASCII text"
 
 
 @dataclass(frozen=True)
@@ -83,6 +117,11 @@ class Operation:
             fixed=tuple((f["in"], f["api_name"], f["value"]) for f in upstream.get("fixed", [])),
         )
 
+    @property
+    def where(self) -> str:
+        """`METHOD /path/{template}`: how messages name the operation (never real values)."""
+        return f"{self.method} {self.path}"
+
 
 class UpstreamError(Exception):
     """A failed upstream call, with a message fit to show an agent (no secrets)."""
@@ -102,6 +141,126 @@ class UpstreamResponse:
     is_json: bool
     headers: Mapping[str, str] = field(default_factory=dict)
     size: int = 0  # bytes of the body as received
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one upstream request may cost, from `<NAME>_TIMEOUT`, `_CALL_TIMEOUT`,
+    `_MAX_RESPONSE_BYTES` and `_RETRIES` (read per call: a changed env applies at once)."""
+
+    prefix: str
+    timeout: float = DEFAULT_TIMEOUT
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    retries: int = DEFAULT_RETRIES
+
+    @classmethod
+    def from_env(cls, prefix: str) -> Limits:
+        """The limits set in the environment; a missing or unreadable value keeps the default."""
+        return cls(
+            prefix,
+            timeout=_env_number(f"{prefix}_TIMEOUT", DEFAULT_TIMEOUT, float),
+            call_timeout=_env_number(f"{prefix}_CALL_TIMEOUT", DEFAULT_CALL_TIMEOUT, float),
+            max_response_bytes=_env_number(
+                f"{prefix}_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, int
+            ),
+            retries=min(_env_number(f"{prefix}_RETRIES", DEFAULT_RETRIES, int), MAX_RETRIES),
+        )
+
+    def too_large(self, where: str) -> UpstreamError:
+        """The error for a body over `max_response_bytes`."""
+        return UpstreamError(
+            f"{where}: upstream response is larger than the {_size(self.max_response_bytes)} "
+            f"limit (set {self.prefix}_MAX_RESPONSE_BYTES to raise it)"
+        )
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a tool call must be done (event loop time) and the setting that allows more."""
+
+    at: float
+    seconds: float
+    setting: str
+
+    def left(self) -> float:
+        """Seconds left (negative once passed)."""
+        return self.at - asyncio.get_running_loop().time()
+
+    def message(self, where: str, what: str) -> str:
+        """`<where>: <what> the tool call's 60s time limit (set <NAME>_CALL_TIMEOUT ...)`."""
+        return (
+            f"{where}: {what} the tool call's {self.seconds:g}s time limit "
+            f"(set {self.setting} to raise it)"
+        )
+
+
+# The deadline of the tool call running in this context (set by `Upstream.deadline`).
+_CALL_DEADLINE: ContextVar[Deadline | None] = ContextVar("adaptgen_call_deadline", default=None)
+
+
+class _RetryableFailure(Exception):
+    """An attempt failed in a way a later attempt may not (busy upstream, broken connection).
+
+    `head` and `tail` are the agent's message around the place a retry hint goes; both are
+    already redacted. `retriable`: another attempt cannot write twice.
+    """
+
+    def __init__(
+        self,
+        head: str,
+        tail: str = "",
+        *,
+        status: int | None = None,
+        retriable: bool,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(head + tail)
+        self.head, self.tail, self.status = head, tail, status
+        self.retriable, self.retry_after = retriable, retry_after
+
+    def wait(self, attempt: int) -> float | None:
+        """Seconds to wait before attempt `attempt + 1`, or None when no retry should follow."""
+        if not self.retriable:
+            return None
+        if self.retry_after is not None:
+            return self.retry_after if self.retry_after <= MAX_RETRY_WAIT else None
+        return random.uniform(0, _backoff(attempt))  # full jitter: retries don't move in step
+
+    def error(self, attempt: int) -> UpstreamError:
+        """The agent's error after the last attempt: what failed and when to try again."""
+        seconds = self.retry_after if self.retry_after is not None else _backoff(attempt + 1)
+        hint = f"; retry after {max(1, math.ceil(seconds))}s"
+        return UpstreamError(self.head + hint + self.tail, status=self.status)
+
+
+class _BadHeader(Exception):
+    """A header value the request was about to carry that HTTP cannot (found after auth ran)."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name, self.problem = name, problem
+
+
+class _HeaderGuard(httpx.AsyncBaseTransport):
+    """Checks the final headers, credentials included, before anything is sent.
+
+    Argument headers are checked (and named) when the request is built; what reaches this
+    guard is a credential or an auth flow's header, so it is named but never shown.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for name, value in request.headers.raw:
+            problem = _header_problem(value.decode("latin-1"))
+            if problem:
+                raise _BadHeader(name.decode("latin-1"), problem)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class Upstream:
@@ -131,11 +290,43 @@ class Upstream:
         return (os.environ.get(f"{self.env_prefix}_BASE_URL") or self.spec_base_url).rstrip("/")
 
     def timeout(self) -> float:
-        raw = os.environ.get(f"{self.env_prefix}_TIMEOUT")
+        """Seconds one request may take, body included (`<NAME>_TIMEOUT`)."""
+        return self.limits().timeout
+
+    def limits(self) -> Limits:
+        """The limits the environment sets now."""
+        return Limits.from_env(self.env_prefix)
+
+    @asynccontextmanager
+    async def deadline(self, seconds: float | None = None) -> AsyncIterator[Deadline]:
+        """Bound everything inside by one deadline: every request, retry and page of a tool call.
+
+        `async with upstream.deadline():` gives the block `<NAME>_CALL_TIMEOUT` seconds (default
+        60) in all; each request inside still keeps its own `<NAME>_TIMEOUT`, and a retry that
+        would wait past the deadline is not made. A deadline inside another keeps the earlier
+        one. Running out raises `UpstreamError` with a message for the agent.
+        """
+        if seconds is None:
+            seconds = self.limits().call_timeout
+        setting = f"{self.env_prefix}_CALL_TIMEOUT"
+        mine = Deadline(asyncio.get_running_loop().time() + seconds, seconds, setting)
+        outer = _CALL_DEADLINE.get()
+        current = outer if outer is not None and outer.at <= mine.at else mine
+        token = _CALL_DEADLINE.set(current)
         try:
-            return float(raw) if raw else DEFAULT_TIMEOUT
-        except ValueError:
-            return DEFAULT_TIMEOUT
+            # A moment after the deadline: a request running then is stopped by its own timeout
+            # (same deadline), whose error names the request; this catches the time between.
+            async with asyncio.timeout_at(current.at + DEADLINE_GRACE) as scope:
+                yield current
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise UpstreamError(
+                f"the tool call took longer than its {current.seconds:g}s time limit "
+                f"(set {current.setting} to raise it)"
+            ) from None
+        finally:
+            _CALL_DEADLINE.reset(token)
 
     def _client(self) -> httpx.AsyncClient:
         # An AsyncClient's pool belongs to the loop that opened it; tests and Lambda may
@@ -143,8 +334,9 @@ class Upstream:
         loop_id = id(asyncio.get_running_loop())
         client = self._clients.get(loop_id)
         if client is None or client.is_closed:
+            inner = self._transport or httpx.AsyncHTTPTransport(trust_env=False)
             client = httpx.AsyncClient(
-                transport=self._transport, follow_redirects=False, trust_env=False
+                transport=_HeaderGuard(inner), follow_redirects=False, trust_env=False
             )
             self._clients[loop_id] = client
         return client
@@ -167,9 +359,29 @@ class Upstream:
         """The HTTP request for `op` with these arguments (None means: not sent).
 
         `paging` adds query parameters by their upstream names; `url` (a next-page link the
-        upstream gave) replaces the path and query; `headers` are added as given.
+        upstream gave) replaces the path and query; `headers` are added as given. A request
+        HTTP cannot carry (a header value with a line break or non-ASCII text, a URL over
+        `MAX_URL_BYTES`, text that is not Unicode) raises `UpstreamError` naming the argument.
         """
-        extra_headers = headers
+        try:
+            return self._request(op, arguments, paging, url, headers)
+        except UnicodeEncodeError:
+            name = _unencodable_argument(arguments)
+            raise UpstreamError(
+                f"{op.where}: argument {name} holds text that is not valid Unicode "
+                "(an unpaired surrogate): pass valid UTF-8 text"
+            ) from None
+        except httpx.InvalidURL as exc:
+            raise UpstreamError(f"{op.where}: the request URL is invalid: {exc}") from None
+
+    def _request(
+        self,
+        op: Operation,
+        arguments: Mapping[str, Any],
+        paging: Mapping[str, Any] | None,
+        url: str | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> httpx.Request:
         base = self.base_url
         if not urlsplit(base).scheme:
             raise UpstreamError(
@@ -189,7 +401,7 @@ class Upstream:
             elif location == "query":
                 query.append((api_name, _scalar(value)))
             elif location == "header":
-                headers[api_name] = _scalar(value)
+                headers[api_name] = _header(op, api_name, _scalar(value), "a fixed value")
             elif location == "body":
                 body_fields[api_name] = value
         for param in op.params:
@@ -201,7 +413,10 @@ class Upstream:
             elif param.location == "query":
                 query.extend(serialize_query(param, value))
             elif param.location == "header":
-                headers[param.api_name] = serialize_simple(value, param.explode is True)
+                text = serialize_simple(value, param.explode is True)
+                headers[param.api_name] = _header(
+                    op, param.api_name, text, f"argument {param.name}"
+                )
             elif param.location == "cookie":
                 cookies.append(f"{param.api_name}={_cookie_value(value, param.explode)}")
             elif param.location == "body":
@@ -211,17 +426,25 @@ class Upstream:
                     whole_body = value
         if cookies:
             headers["Cookie"] = "; ".join(cookies)
-        headers.update(extra_headers or {})
+        for name, value in (extra_headers or {}).items():
+            headers[name] = _header(op, name, value, "")
         for name, value in (paging or {}).items():
             query = [(k, v) for k, v in query if k != name]
             query.append((name, _scalar(value)))
         if url is not None:
             # Relative next links resolve against the upstream's origin.
-            url = url if urlsplit(url).scheme else _origin(base) + url
+            url = url if urlsplit(url).scheme else origin_of(base) + url
+            if len(url) > MAX_URL_BYTES:
+                raise UpstreamError(
+                    f"{op.where}: the upstream's next-page link is {len(url)} bytes, over the "
+                    f"{MAX_URL_BYTES}-byte limit"
+                )
         else:
             url = base + path
             if query:
                 url += "?" + "&".join(f"{_q(k)}={_q(v)}" for k, v in query)
+            if len(url) > MAX_URL_BYTES:
+                raise UpstreamError(_url_too_long(op, arguments, len(url)))
         content, files, media = self._body(op, body_fields, whole_body)
         if media:
             headers["Content-Type"] = media
@@ -264,7 +487,16 @@ class Upstream:
         url: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> UpstreamResponse:
-        """Send `op`; a non-2xx answer or a transport failure raises `UpstreamError`."""
+        """Send `op`; a non-2xx answer or a transport failure raises `UpstreamError`.
+
+        Each attempt (connect, send, answer, whole body) gets `<NAME>_TIMEOUT` seconds, within
+        the tool call's deadline (`deadline()`; without one, `<NAME>_CALL_TIMEOUT` for this send
+        and its retries). Bodies over `<NAME>_MAX_RESPONSE_BYTES` are refused, unread. A request
+        that cannot write twice (an idempotent method, or an `Idempotency-Key` header) is tried
+        again up to `<NAME>_RETRIES` times on 429/502/503/504 or a broken connection, after a
+        jittered exponential backoff or the upstream's `Retry-After`; any request is tried again
+        when no connection could be made (nothing was sent).
+        """
         request = self.build_request(op, arguments, paging=paging, url=url, headers=headers)
         requirement = op.security if op.security is not None else self.security
         try:
@@ -273,61 +505,319 @@ class Upstream:
             )
         except MissingCredentials as exc:
             raise UpstreamError(str(exc)) from None
-        where = f"{op.method} {op.path}"
+        limits = self.limits()
+        deadline = _CALL_DEADLINE.get() or Deadline(
+            asyncio.get_running_loop().time() + limits.call_timeout,
+            limits.call_timeout,
+            f"{self.env_prefix}_CALL_TIMEOUT",
+        )
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(request, op, auth, limits, deadline, attempt)
+            except _RetryableFailure as failure:
+                wait = failure.wait(attempt)
+                if attempt >= limits.retries or wait is None or wait >= deadline.left():
+                    raise failure.error(attempt) from None
+            await asyncio.sleep(wait)
+            attempt += 1
+            # A fresh request: auth flows sign and stamp it (SigV4, tokens) as for a first send.
+            request = self.build_request(op, arguments, paging=paging, url=url, headers=headers)
+
+    async def _attempt(
+        self,
+        request: httpx.Request,
+        op: Operation,
+        auth: httpx.Auth | None,
+        limits: Limits,
+        deadline: Deadline,
+        attempt: int,
+    ) -> UpstreamResponse:
+        """One try of `request`, bounded by the request timeout and the call's deadline."""
+        where = op.where
+        left = deadline.left()
+        if left <= 0:
+            raise UpstreamError(deadline.message(where, "not sent: no time is left of"))
         target = request.url
-        try:
-            with telemetry.upstream_span(op.method, op.path, target.host, target.port) as span:
-                # W3C trace context goes upstream, so its logs join this trace.
-                telemetry.inject_trace_context(request.headers)
-                response = await self._client().send(request, auth=auth or httpx.USE_CLIENT_DEFAULT)
-                span.set_attribute("http.response.status_code", response.status_code)
-                statuses = UPSTREAM_STATUSES.get()
-                if statuses is not None:
-                    statuses.append(response.status_code)
-        except AUTH_ERRORS as exc:
-            # A login/token fetch that failed: its message is already secret-free, and the
-            # redaction below is a second guard.
-            raise UpstreamError(_redact(f"{where}: {exc}", secrets_of(auth))) from None
-        except httpx.TimeoutException:
-            raise UpstreamError(f"{where}: upstream timed out after {self.timeout():g}s") from None
-        except httpx.HTTPError as exc:
-            origin = _origin(self.base_url)
-            kind = type(exc).__name__
-            raise UpstreamError(
-                _redact(f"{where}: cannot reach {origin} ({kind})", secrets_of(auth))
-            ) from None
-        return _decode(response, where, secrets_of(auth))
+        with telemetry.upstream_span(op.method, op.path, target.host, target.port) as span:
+            if attempt:
+                span.set_attribute("http.request.resend_count", attempt)
+            # W3C trace context goes upstream, so its logs join this trace.
+            telemetry.inject_trace_context(request.headers)
+            try:
+                async with asyncio.timeout(min(limits.timeout, left)):
+                    response = await self._client().send(
+                        request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
+                    )
+                    try:
+                        span.set_attribute("http.response.status_code", response.status_code)
+                        statuses = UPSTREAM_STATUSES.get()
+                        if statuses is not None:
+                            statuses.append(response.status_code)
+                        return await _received(response, where, limits, secrets_of(auth))
+                    finally:
+                        await response.aclose()
+            except (TimeoutError, httpx.TimeoutException):
+                if limits.timeout < left:
+                    raise UpstreamError(
+                        f"{where}: upstream timed out after {limits.timeout:g}s "
+                        f"(set {limits.prefix}_TIMEOUT to raise it)"
+                    ) from None
+                raise UpstreamError(
+                    deadline.message(where, "upstream did not finish within")
+                ) from None
+            except AUTH_ERRORS as exc:
+                # A login/token fetch that failed: its message is already secret-free, and the
+                # redaction is a second guard.
+                raise UpstreamError(_redact(f"{where}: {exc}", secrets_of(auth))) from None
+            except _BadHeader as exc:
+                raise UpstreamError(self._bad_credential(where, exc, op)) from None
+            except httpx.HTTPError as exc:
+                raise _transport_failure(exc, where, origin_of(self.base_url), request) from None
+
+    def _bad_credential(self, where: str, exc: _BadHeader, op: Operation) -> str:
+        requirement = op.security if op.security is not None else self.security
+        names = [
+            v for alt in requirement for s in alt if s in self.schemes for v in self.schemes[s].env
+        ]
+        check = (
+            f"check {' and '.join(dict.fromkeys(names))}"
+            if names
+            else "check the upstream auth settings"
+        )
+        return (
+            f"{where}: the request could not be sent: a header value for {exc.name} holds "
+            f"{exc.problem}, which HTTP headers cannot carry; {check}"
+        )
 
 
-def _decode(response: httpx.Response, where: str, secrets: list[str]) -> UpstreamResponse:
+async def _received(
+    response: httpx.Response, where: str, limits: Limits, secrets: list[str]
+) -> UpstreamResponse:
+    """The answer, read within the size limit; an error status raises."""
+    if response.is_success:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limits.max_response_bytes:
+            raise limits.too_large(where)  # refused before a byte of the body is read
+        body, cut = await _prefix(response, limits.max_response_bytes)
+        if cut:
+            raise limits.too_large(where)
+        return _decoded(response, body, where)
+    body, _ = await _prefix(response, ERROR_BODY_BYTES)
+    head = f"{where}: upstream answered {response.status_code} {response.reason_phrase}".rstrip()
+    # Redacted before the cut (a secret cut in two would escape) and after (JSON escapes undone).
+    excerpt = _redact(_excerpt(_redact(_text(response, body), secrets)), secrets)
+    tail = f": {excerpt}" if excerpt else ""
+    if response.status_code in RETRY_STATUSES:
+        raise _RetryableFailure(
+            _redact(head, secrets),
+            tail,
+            status=response.status_code,
+            retriable=_idempotent(response.request),
+            retry_after=_retry_after(response.headers.get("retry-after")),
+        )
+    raise UpstreamError(_redact(head, secrets) + tail, status=response.status_code)
+
+
+async def _prefix(response: httpx.Response, limit: int) -> tuple[bytearray, bool]:
+    """Up to `limit` bytes of the (decoded) body, and whether there was more (then unread)."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            del body[limit:]
+            return body, True
+    return body, False
+
+
+def _decoded(response: httpx.Response, body: bytearray, where: str) -> UpstreamResponse:
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    text = response.text
+    text = _text(response, body)
     data: Any = text
     is_json = False
-    if text and (content_type.endswith("json") or text.lstrip()[:1] in ("{", "[")):
-        try:
-            data = json.loads(text)
-            is_json = True
-        except ValueError:
-            pass
-    if response.is_success:
-        return UpstreamResponse(
-            response.status_code,
-            content_type,
-            data,
-            is_json,
-            headers={k.lower(): v for k, v in response.headers.items()},
-            size=len(response.content),
+    declared = content_type.endswith("json")
+    if text and (declared or text.lstrip()[:1] in ("{", "[")):
+        parsed, problem = _parse_json(text)
+        if problem is None:
+            data, is_json = parsed, True
+        elif declared:  # a JSON API that sent something else: not data to show as text
+            status = f"{response.status_code} {response.reason_phrase}".rstrip()
+            raise UpstreamError(f"{where}: upstream answered {status} with {problem}")
+    return UpstreamResponse(
+        response.status_code,
+        content_type,
+        data,
+        is_json,
+        headers={k.lower(): v for k, v in response.headers.items()},
+        size=len(body),
+    )
+
+
+def _text(response: httpx.Response, body: bytearray) -> str:
+    # As httpx's `response.text`: the declared charset, else UTF-8; undecodable bytes replaced.
+    return body.decode(response.encoding or "utf-8", errors="replace")
+
+
+def _parse_json(text: str) -> tuple[Any, str | None]:
+    """(data, None), or (None, what is wrong with it) for invalid or too deeply nested JSON."""
+    too_deep = f"JSON nested more than {MAX_JSON_DEPTH} levels deep, which adaptgen does not read"
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        return None, too_deep
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        return None, f"a body that is not JSON ({exc.msg} at {where})"
+    return (None, too_deep) if _deeper_than(data, MAX_JSON_DEPTH) else (data, None)
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels (level by level: no recursion)."""
+    level = [data] if isinstance(data, dict | list) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below.extend(c for c in children if isinstance(c, dict | list))
+        level = below
+    return bool(level)
+
+
+def _excerpt(text: str) -> str:
+    """An error body in short: JSON compacted, whitespace folded, cut at ERROR_EXCERPT_CHARS."""
+    data, problem = _parse_json(text) if text.lstrip()[:1] in ("{", "[") else (None, "text")
+    if problem is None:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = " ".join(text.split())
+    return text[:ERROR_EXCERPT_CHARS] + "…" if len(text) > ERROR_EXCERPT_CHARS else text
+
+
+def _transport_failure(
+    exc: httpx.HTTPError, where: str, origin: str, request: httpx.Request
+) -> Exception:
+    """What the agent reads when no answer came; a retry-worthy failure says if it may retry."""
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):  # no connection: nothing was sent
+        return _RetryableFailure(f"{where}: cannot reach {origin} ({kind})", retriable=True)
+    if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError):
+        return _RetryableFailure(
+            f"{where}: the connection to {origin} broke mid-request ({kind})",
+            retriable=_idempotent(request),
         )
-    excerpt = json.dumps(data, ensure_ascii=False, separators=(",", ":")) if is_json else text
-    excerpt = " ".join(excerpt.split())
-    if len(excerpt) > ERROR_EXCERPT_CHARS:
-        excerpt = excerpt[:ERROR_EXCERPT_CHARS] + "…"
-    reason = response.reason_phrase or ""
-    message = f"{where}: upstream answered {response.status_code} {reason}".rstrip()
-    if excerpt:
-        message += f": {excerpt}"
-    raise UpstreamError(_redact(message, secrets), status=response.status_code)
+    if isinstance(exc, httpx.LocalProtocolError):
+        return UpstreamError(f"{where}: the request could not be sent ({kind})")
+    return UpstreamError(f"{where}: cannot reach {origin} ({kind})")
+
+
+def _idempotent(request: httpx.Request) -> bool:
+    """Whether sending `request` twice has the effect of sending it once."""
+    return request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+
+
+def _backoff(attempt: int) -> float:
+    """The most the retry after attempt `attempt` (0 = the first send) waits."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a `Retry-After` value (delay-seconds or HTTP-date, RFC 9110 §10.2.3) asks for."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _header(op: Operation, name: str, value: str, source: str) -> str:
+    """`value` if HTTP can carry it in header `name`, else an error naming where it came from.
+
+    Non-ASCII text is refused, not encoded: RFC 9110 §5.5 keeps field values to US-ASCII (other
+    octets are opaque "obs-text"), and an encoding such as RFC 8187's is a property of the
+    header's own definition, which the spec does not give; a silently re-encoded value would
+    reach the upstream as something the caller did not send.
+    """
+    problem = _header_problem(value)
+    what = f"header {name} ({source})" if source else f"header {name}"
+    if problem == _NON_ASCII:
+        raise UpstreamError(
+            f"{op.where}: {what} holds {problem}; HTTP header values are ASCII "
+            "(RFC 9110 §5.5): pass an ASCII value"
+        )
+    if problem:
+        raise UpstreamError(
+            f"{op.where}: {what} holds {problem}; header values cannot carry control characters"
+        )
+    if len(value) > MAX_HEADER_BYTES:
+        raise UpstreamError(
+            f"{op.where}: {what} is {len(value)} bytes, over the {MAX_HEADER_BYTES}-byte limit"
+        )
+    return value
+
+
+def _header_problem(value: str) -> str | None:
+    """What makes `value` unfit for an HTTP header value, or None (never the value itself)."""
+    control = _CONTROL.search(value)
+    if control is None:
+        return None if value.isascii() else _NON_ASCII
+    if "\r" in value or "\n" in value:
+        return "a line break (CR or LF)"
+    return f"a control character (U+{ord(control.group()):04X})"
+
+
+def _url_too_long(op: Operation, arguments: Mapping[str, Any], length: int) -> str:
+    sizes: dict[str, int] = {}
+    for param in op.params:
+        value = arguments.get(param.arg or param.name)
+        if value is None:
+            continue
+        if param.location == "path":
+            sizes[param.name] = len(serialize_path(param, value))
+        elif param.location == "query":
+            sizes[param.name] = sum(
+                len(_q(k)) + len(_q(v)) + 2 for k, v in serialize_query(param, value)
+            )
+    message = (
+        f"{op.where}: the request URL would be {length} bytes, over the {MAX_URL_BYTES}-byte limit"
+    )
+    if not sizes:
+        return message
+    largest = max(sizes, key=sizes.__getitem__)
+    return f"{message}; argument {largest} alone takes {sizes[largest]}: pass a shorter value"
+
+
+def _unencodable_argument(arguments: Mapping[str, Any]) -> str:
+    """The first argument whose text cannot be encoded as UTF-8 (a lone surrogate)."""
+    for name, value in arguments.items():
+        try:
+            json.dumps(value, ensure_ascii=False, default=str).encode()
+        except UnicodeEncodeError:
+            return name
+    return "(a fixed or paging value)"
+
+
+def _env_number(name: str, default: Any, kind: type) -> Any:
+    """A number from the environment; `default` when unset, unreadable or negative."""
+    raw = os.environ.get(name)
+    try:
+        value = kind(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
+def _size(count: int) -> str:
+    """`10 MB`, `512 KB` or `1234 bytes` (binary units, as the limit is usually set)."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if count >= scale and count % scale == 0:
+            return f"{count // scale} {unit}"
+    return f"{count} bytes"
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:
@@ -335,14 +825,6 @@ def _redact(text: str, secrets: Sequence[str]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
-
-
-def _origin(url: str) -> str:
-    # Never show userinfo or query (either could hold a credential).
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}"
 
 
 def _scalar(value: Any) -> str:
