@@ -17,6 +17,10 @@ import httpx
 import pytest
 from conftest import free_port
 from fastmcp import Client
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
@@ -324,7 +328,13 @@ def test_a_connect_error_is_retried_even_for_a_post(fault, monkeypatch):
     assert transport.sent == 3
 
 
-def test_each_attempt_is_its_own_upstream_status(fault):
+def test_each_attempt_is_its_own_upstream_span_and_status(fault):
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    spans = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
     up = direct(fault)
     flaky = op("/flaky/{key}", "GET", P("key", "path"), P("fail", "query"))
 
@@ -338,3 +348,6 @@ def test_each_attempt_is_its_own_upstream_status(fault):
         return statuses
 
     assert asyncio.run(go()) == [503, 503, 200]
+    attempts = [s.attributes for s in spans.get_finished_spans() if s.name == "GET /flaky/{key}"]
+    assert [a["http.response.status_code"] for a in attempts] == [503, 503, 200]
+    assert [a.get("http.request.resend_count") for a in attempts] == [None, 1, 2]
