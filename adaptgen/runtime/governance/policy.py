@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -193,6 +195,102 @@ class MetricsPolicy(_Strict):
     )
 
 
+SECRET_REFERENCE = re.compile(r"^\$\{(env|aws-sm):[^}]+\}$")
+
+
+def _reference(value: str) -> str:
+    if not SECRET_REFERENCE.match(value):
+        raise ValueError(
+            "must be a secret reference, ${env:NAME} or ${aws-sm:ID#key}, never a literal "
+            "(policy files are committed)"
+        )
+    return value
+
+
+SecretReference = Annotated[str, AfterValidator(_reference)]
+
+
+class UpstreamHeader(_Strict):
+    """A static header the proxy sends with every upstream request (e.g. an API key)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9-]+$")
+    value: SecretReference
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_caller_header(cls, name: str) -> str:
+        if name.lower() in ("cookie", "host", "mcp-session-id", "mcp-protocol-version"):
+            raise ValueError(f"{name!r} is set by the MCP transport, not by the policy")
+        return name
+
+
+class UpstreamClientCredentials(_Strict):
+    """OAuth2 client credentials (RFC 6749 4.4): the proxy's own token for the upstream."""
+
+    token_url: str
+    client_id: str
+    client_secret: SecretReference
+    scopes: list[str] = Field(default_factory=list)
+    audience: str | None = None
+    auth_method: Literal["basic", "body"] = "basic"
+
+
+class UpstreamSigV4(_Strict):
+    """AWS Signature V4 with the proxy's AWS credentials (an MCP server behind IAM auth)."""
+
+    service: str
+    region: str
+
+
+class UpstreamTokenExchange(_Strict):
+    """RFC 8693: the caller's token exchanged for one issued to the upstream (never sent as is)."""
+
+    token_url: str
+    client_id: str
+    client_secret: SecretReference
+    audience: str | None = None
+    scope: str | None = None
+    resource: str | None = None
+    requested_token_type: str | None = None
+    auth_method: Literal["basic", "body"] = "basic"
+
+
+UPSTREAM_AUTH_KINDS = ("bearer", "header", "oauth2_client_credentials", "sigv4", "token_exchange")
+
+
+class UpstreamAuth(_Strict):
+    """The proxy's credentials for the upstream MCP server; at most one kind."""
+
+    bearer: SecretReference | None = Field(
+        default=None, description="Sent as `Authorization: Bearer <value>`"
+    )
+    header: UpstreamHeader | None = None
+    oauth2_client_credentials: UpstreamClientCredentials | None = None
+    sigv4: UpstreamSigV4 | None = None
+    token_exchange: UpstreamTokenExchange | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> UpstreamAuth:
+        kinds = [k for k in UPSTREAM_AUTH_KINDS if getattr(self, k) is not None]
+        if len(kinds) > 1:
+            raise ValueError(f"give one of {', '.join(UPSTREAM_AUTH_KINDS)}, not {kinds}")
+        return self
+
+
+class UpstreamPolicy(_Strict):
+    """How `adaptgen proxy` talks to the MCP server it fronts.
+
+    The caller's own Authorization header and cookies never reach the upstream: the proxy
+    authenticates the caller itself and uses these credentials (none: no credentials).
+    """
+
+    auth: UpstreamAuth = Field(default_factory=UpstreamAuth)
+    timeout: float = Field(default=60.0, gt=0, description="Seconds one upstream request may take")
+    connect_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds to connect (and the start-up check)"
+    )
+
+
 class Policy(_Strict):
     """The whole governance policy."""
 
@@ -203,6 +301,7 @@ class Policy(_Strict):
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
     tracing: TracingPolicy = Field(default_factory=TracingPolicy)
     metrics: MetricsPolicy = Field(default_factory=MetricsPolicy)
+    upstream: UpstreamPolicy = Field(default_factory=UpstreamPolicy)
     base_dir: Path | None = Field(default=None, exclude=True)
 
 

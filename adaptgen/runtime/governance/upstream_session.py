@@ -1,0 +1,290 @@
+"""The proxy's MCP sessions with its upstream: connected once, shared by calls, reconnected.
+
+FastMCP's `create_proxy` opens a new upstream session for every request (an initialize, the
+call, a DELETE): several round trips per call. Here one connected client carries every call
+(MCP multiplexes concurrent requests on one session by id), in the newest protocol era the
+upstream speaks; with token exchange there is one per caller token, since an upstream binds a
+session to its user.
+
+A session is replaced when it breaks: when its connection is gone (the upstream went away), or
+when the upstream answers 404 to a request carrying the session id (it restarted and forgot
+the session; the MCP spec says to start a new one). A call that failed on a forgotten session
+was never run by the upstream, so `UpstreamSessions.run` runs it once more on a new session.
+
+The proxy's clients never forward the caller's HTTP headers (FastMCP's `ProxyClient` copies the
+caller's Authorization and other headers by default), and never relay server-initiated requests
+(sampling, elicitation, roots) to a caller: on a shared session there is no telling which
+caller they were meant for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import os
+import shlex
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx2
+from fastmcp import FastMCP
+from fastmcp.client import Client
+from fastmcp.client.transports import ClientTransport, StdioTransport, StreamableHttpTransport
+from fastmcp.exceptions import ToolError
+from fastmcp.server.providers.proxy import ProxyClient
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
+from mcp_types import CONNECTION_CLOSED, INTERNAL_ERROR, INVALID_REQUEST
+
+from adaptgen.runtime import identity
+from adaptgen.runtime.governance.policy import UpstreamPolicy
+from adaptgen.runtime.governance.upstream_auth import upstream_auth
+from adaptgen.runtime.origin import origin_of
+
+__all__ = ["UpstreamSessions", "UpstreamUnavailable"]
+
+MAX_SESSIONS = 64  # per-caller sessions (token exchange) kept open at most
+SSE_READ_TIMEOUT = 300.0  # an idle event stream may stay open this long (MCP's default)
+LOST_SESSION = ("Session not found", "Session terminated")  # a 404 for a known session id
+T = TypeVar("T")
+
+
+class UpstreamUnavailable(MCPError):
+    """The upstream cannot be used; the message says where and why (an MCP error for callers)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(INTERNAL_ERROR, message)
+
+    @classmethod
+    def not_mcp(cls, where: str, reason: str) -> UpstreamUnavailable:
+        """The upstream did not answer as an MCP server (down, or something else there)."""
+        return cls(f"the upstream at {where} did not answer as an MCP server: {reason}")
+
+
+@dataclass(eq=False)
+class _Session:
+    """One connected client, and whether the upstream has forgotten its session."""
+
+    client: Client | None = None
+    lost: bool = False
+
+    def usable(self) -> bool:
+        return self.client is not None and self.client.is_connected() and not self.lost
+
+
+class UpstreamSessions:
+    """Hands the proxy a connected upstream client for each call (FastMCP's client factory)."""
+
+    def __init__(self, upstream: str | FastMCP, settings: UpstreamPolicy) -> None:
+        if isinstance(upstream, str) and not upstream.strip():
+            raise ValueError("--upstream is empty")
+        self.upstream = upstream
+        self.settings = settings
+        self.where = _describe(upstream)
+        self.auth = upstream_auth(settings.auth, timeout=settings.connect_timeout)
+        self.per_caller = settings.auth.token_exchange is not None
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def __repr__(self) -> str:
+        return f"UpstreamSessions({self.where!r}, open={len(self._sessions)})"
+
+    async def __call__(self) -> Client:
+        """A connected client for this call (opened, or re-opened, as needed)."""
+        self._same_loop()
+        key = self._caller_key()
+        session = self._sessions.get(key)
+        if session is None or not session.usable():
+            lock = self._locks.setdefault(key, asyncio.Lock())
+            async with lock:
+                session = self._sessions.get(key)
+                if session is None or not session.usable():
+                    session = await self._replace(key, session)
+        self._sessions.move_to_end(key)
+        assert session.client is not None
+        return session.client
+
+    async def run(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run one proxied request (`call`) and make upstream failures plain.
+
+        A request refused because the upstream forgot the session (404) was never run there:
+        it runs once more, on the new session the factory opens. A connection that dropped
+        during the request is an `UpstreamUnavailable` naming the upstream (the next request
+        reconnects).
+        """
+        try:
+            return await call()
+        except (ToolError, MCPError) as exc:
+            failure = _mcp_error(exc)
+            if failure is None:
+                raise
+            if failure.error.code == CONNECTION_CLOSED:
+                raise UpstreamUnavailable(
+                    f"the connection to the upstream at {self.where} closed: "
+                    f"{failure.error.message}"
+                ) from None
+            if not _lost_session(failure):
+                raise
+        return await call()
+
+    async def probe(self) -> list[str]:
+        """Connect once and list the tools, within `connect_timeout`; `UpstreamUnavailable` if
+        the upstream does not answer as an MCP server. The probe's session is closed after."""
+        session = _Session()
+        try:
+            async with asyncio.timeout(self.settings.connect_timeout):
+                client = await self._connected(session)
+                try:
+                    return [tool.name for tool in await client.list_tools()]
+                finally:
+                    await client._disconnect(force=True)
+        except UpstreamUnavailable:
+            raise
+        except TimeoutError:
+            seconds = f"{self.settings.connect_timeout:g}"
+            raise UpstreamUnavailable.not_mcp(self.where, f"no answer within {seconds} s") from None
+        except Exception as exc:  # noqa: BLE001 - any failure means: not a usable MCP server
+            raise UpstreamUnavailable.not_mcp(self.where, _reason(exc)) from None
+
+    async def aclose(self) -> None:
+        """Close every session (at shutdown)."""
+        sessions, self._sessions = list(self._sessions.values()), OrderedDict()
+        for session in sessions:
+            self._discard(session)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+    # -- opening and closing ---------------------------------------------------------------
+
+    async def _replace(self, key: str, old: _Session | None) -> _Session:
+        if old is not None:
+            self._sessions.pop(key, None)
+            self._discard(old)
+        session = _Session()
+        # The session's background tasks start in a context of their own: they must not keep
+        # the request context of whichever caller happened to open the session. With token
+        # exchange the session is that caller's, and its initialize is made as that caller.
+        context = contextvars.Context()
+        if self.per_caller:
+            context.run(identity.current_caller.set, identity.caller())
+        try:
+            await asyncio.create_task(self._connected(session), context=context)
+        except UpstreamUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported to the caller as an MCP error
+            raise UpstreamUnavailable.not_mcp(self.where, _reason(exc)) from None
+        self._sessions[key] = session
+        while len(self._sessions) > MAX_SESSIONS:
+            evicted, oldest = self._sessions.popitem(last=False)
+            self._locks.pop(evicted, None)
+            self._discard(oldest)
+        return session
+
+    async def _connected(self, session: _Session) -> Client:
+        client = ProxyClient(
+            self._transport(session),
+            # "auto": the newest era both sides speak. Negotiating takes a round trip, which
+            # also shows an MCP server is there (not a web page, not nothing); once per session.
+            mode="auto",
+            forward_incoming_headers=False,
+            timeout=self.settings.timeout,
+            init_timeout=self.settings.connect_timeout,
+            # None: not relayed (see the module docstring); FastMCP's defaults relay them.
+            roots=None,
+            sampling_handler=None,
+            elicitation_handler=None,
+            log_handler=None,
+            progress_handler=None,
+        )
+        await client.__aenter__()  # held until the session is discarded
+        session.client = client
+        return client
+
+    def _discard(self, session: _Session) -> None:
+        client, session.client = session.client, None
+        if client is None:
+            return
+        task = asyncio.get_running_loop().create_task(client._disconnect(force=True))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def _same_loop(self) -> None:
+        """Clients belong to the event loop they were opened on; a new loop starts afresh."""
+        loop = asyncio.get_running_loop()
+        if self._loop is None or self._loop() is not loop:
+            self._loop, self._sessions, self._locks = weakref.ref(loop), OrderedDict(), {}
+
+    def _caller_key(self) -> str:
+        if not self.per_caller:
+            return ""
+        who = identity.caller()
+        token = who.token if who is not None else None
+        return hashlib.sha256(token.encode()).hexdigest() if token else ""
+
+    # -- transports ------------------------------------------------------------------------
+
+    def _transport(self, session: _Session) -> ClientTransport | FastMCP:
+        upstream = self.upstream
+        if not isinstance(upstream, str):
+            return upstream  # a server in this process (tests)
+        if upstream.startswith(("http://", "https://")):
+            return StreamableHttpTransport(
+                upstream, auth=self.auth, httpx_client_factory=self._http_factory(session)
+            )
+        words = shlex.split(upstream)
+        # keep_alive=False: the process ends with its session (the session itself is long-lived).
+        return StdioTransport(words[0], words[1:], env=dict(os.environ), keep_alive=False)
+
+    def _http_factory(self, session: _Session) -> Callable[..., httpx2.AsyncClient]:
+        timeout = httpx2.Timeout(self.settings.connect_timeout, read=SSE_READ_TIMEOUT)
+
+        async def notice_lost_session(response: httpx2.Response) -> None:
+            if response.status_code == 404 and "mcp-session-id" in response.request.headers:
+                session.lost = True
+
+        def factory(
+            headers: dict[str, str] | None = None, auth: httpx2.Auth | None = None, **_: Any
+        ) -> httpx2.AsyncClient:
+            client = create_mcp_http_client(headers=headers, timeout=timeout, auth=auth)
+            client.event_hooks["response"].append(notice_lost_session)
+            return client
+
+        return factory
+
+
+def _mcp_error(exc: BaseException) -> MCPError | None:
+    """The MCP error a failure carries (FastMCP wraps a failed tool's in a ToolError)."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, MCPError):
+        cause = cause.__cause__
+    return cause
+
+
+def _lost_session(error: MCPError) -> bool:
+    return error.error.code == INVALID_REQUEST and error.error.message in LOST_SESSION
+
+
+def _describe(upstream: str | FastMCP) -> str:
+    """The upstream as named in messages: no userinfo or query (they may hold credentials)."""
+    if not isinstance(upstream, str):
+        return f"in-process server {upstream.name!r}"
+    if upstream.startswith(("http://", "https://")):
+        path = httpx2.URL(upstream).path
+        return origin_of(upstream) + path
+    return f"command {shlex.split(upstream)[0]!r}" if upstream.strip() else "''"
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost readable cause of a failed connection."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    if isinstance(exc, MCPError):
+        return f"{exc.error.message} (MCP error {exc.error.code})"
+    text = str(exc).removeprefix("Client failed to connect: ")
+    return text or type(exc).__name__
