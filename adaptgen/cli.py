@@ -318,13 +318,20 @@ def _serve_http(server: Any, args: argparse.Namespace) -> None:
 
 
 def _cmd_proxy(args: argparse.Namespace) -> int:
+    import asyncio
+
     from adaptgen.runtime.governance.policy import PolicyError
     from adaptgen.runtime.governance.proxy import build_proxy
+    from adaptgen.runtime.governance.upstream_session import UpstreamUnavailable
 
     try:
         server = build_proxy(args.upstream, args.policy)
+        # Refuse to start in front of something that is not an MCP server (bounded wait).
+        asyncio.run(server.upstream.probe())  # type: ignore[attr-defined]
     except (PolicyError, ValueError) as exc:
         raise InputError(str(exc)) from None
+    except UpstreamUnavailable as exc:
+        raise InputError(exc.error.message) from None
     if args.transport == "stdio":
         server.run(transport="stdio", show_banner=False)
     else:
