@@ -9,13 +9,20 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
 from conftest import ROOT, free_port, stop, wait_for_port
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
+from mcp.shared.exceptions import MCPError
+from mcp_upstream import RecordingUpstream
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 from test_governance import PUBLIC, mint
 
 from adaptgen.runtime.governance.proxy import build_proxy
+from adaptgen.runtime.governance.upstream_session import UpstreamUnavailable
 from adaptgen.sandbox.server import serve_app
 
 PLAIN = ROOT / "tests" / "fixtures" / "plain_server.py"
@@ -150,3 +157,109 @@ def test_proxy_decides_calls_through_a_search_mode_servers_call_proxy(tmp_path, 
     # it to write, which this caller may not.
     _, _, (unseen, _) = asyncio.run(session(build_proxy(upstream, path), False))
     assert unseen.is_error and "writes" in unseen.content[0].text
+
+
+def open_policy(tmp_path) -> str:
+    """Anyone may call the read-only tools, with no rate limit (these tests count requests)."""
+    path = tmp_path / "open-policy.yaml"
+    document = {
+        "identity": {"allow_anonymous": True},
+        "access": {"rules": [{"allow": ["*"]}]},
+        "audit": {"sink": "none"},
+    }
+    path.write_text(yaml.safe_dump(document))
+    return str(path)
+
+
+def call_many(proxy_url: str, calls: int, *, concurrent: bool, mode: str = "auto") -> list[str]:
+    """`calls` calls of `echo` through the proxy, one after another or all at once."""
+
+    async def go() -> list[str]:
+        async with Client(f"{proxy_url}/mcp", mode=mode) as client:
+
+            async def one(i: int) -> str:
+                result = await client.call_tool("echo", {"value": i})
+                return result.content[0].text
+
+            if concurrent:
+                return await asyncio.gather(*(one(i) for i in range(calls)))
+            return [await one(i) for i in range(calls)]
+
+    return asyncio.run(go())
+
+
+def test_proxy_reuses_one_upstream_session(tmp_path):
+    """Each proxied call is one upstream request, not a session of its own (an initialize,
+    the call and a DELETE each time): calls share one session, concurrent ones too."""
+    upstream = RecordingUpstream()
+    with upstream.running():
+        proxy = build_proxy(upstream.url, open_policy(tmp_path))
+        with serve_app(proxy.http_app(path="/mcp"), lifespan=True) as url:
+            # Handshake-era callers (most MCP clients today): sessions on both sides.
+            answers = call_many(url, 20, concurrent=False, mode="legacy")
+            answers += call_many(url, 20, concurrent=True, mode="legacy")
+    assert len(answers) == 40 and all('"value"' in a for a in answers)
+    count = upstream.count()
+    assert count["POST tools/call"] == 40
+    assert count["DELETE"] <= 1  # at most the proxy's own shutdown
+    # One negotiation, not one per call (tools/list is the front client's own, relayed).
+    setup = sum(
+        n for kind, n in count.items() if kind not in ("POST tools/call", "POST tools/list")
+    )
+    assert setup <= 3, count
+
+
+@pytest.mark.parametrize("legacy_only", [False, True], ids=["modern", "legacy-sessions"])
+def test_proxy_reconnects_after_the_upstream_restarts(tmp_path, legacy_only):
+    """A restarted upstream has forgotten the proxy's session (a legacy-era upstream answers
+    404 to its session id): the next call opens a new session and succeeds."""
+    upstream = RecordingUpstream(legacy_only=legacy_only)
+    proxy = build_proxy(upstream.url, open_policy(tmp_path))
+    with serve_app(proxy.http_app(path="/mcp"), lifespan=True) as url:
+        with upstream.running():
+            before = call_many(url, 2, concurrent=False)
+        with upstream.running():  # killed, then started again on the same port
+            after = call_many(url, 2, concurrent=False)
+    assert '"value"' in before[-1] and '"value"' in after[0]
+    if legacy_only:
+        assert upstream.count()["POST initialize"] == 2  # a second session, after the restart
+
+
+def not_an_mcp_server() -> Starlette:
+    async def page(request):  # noqa: ANN001, ANN202
+        return HTMLResponse("<h1>Not Found</h1>", status_code=404)
+
+    return Starlette(routes=[Route("/mcp", page, methods=["GET", "POST", "DELETE"])])
+
+
+def test_proxy_says_when_the_upstream_is_not_an_mcp_server():
+    """An upstream that answers with a web page, or not at all, is an error naming it, at
+    start-up (the probe) and for tools/list and calls; never an empty tool list."""
+    with serve_app(not_an_mcp_server()) as html:
+        for upstream in (f"{html}/mcp", f"http://127.0.0.1:{free_port()}/mcp"):
+            proxy = build_proxy(upstream, None)
+            with pytest.raises(UpstreamUnavailable) as probed:
+                asyncio.run(proxy.upstream.probe())
+            expected = f"the upstream at {upstream} did not answer as an MCP server: "
+            assert str(probed.value.error.message).startswith(expected)
+
+            async def listing(proxy=proxy):  # noqa: ANN001, ANN202
+                async with Client(proxy) as client:
+                    return await client.list_tools()
+
+            with pytest.raises(MCPError, match="did not answer as an MCP server"):
+                asyncio.run(listing())
+
+
+def test_proxy_cli_refuses_to_start_in_front_of_a_non_mcp_upstream():
+    with serve_app(not_an_mcp_server()) as html:
+        done = subprocess.run(
+            [sys.executable, "-m", "adaptgen", "proxy", "--upstream", f"{html}/mcp"]
+            + ["--transport", "http", "--port", str(free_port())],
+            capture_output=True,
+            text=True,
+            cwd=str(ROOT),
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert f"the upstream at {html}/mcp did not answer as an MCP server" in done.stderr
