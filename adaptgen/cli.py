@@ -290,6 +290,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.transport == "stdio":
         module.mcp.run(transport="stdio", show_banner=False)
     else:
+        _check_exposure(module.mcp, args)
         _serve_http(module.mcp, args)
     return 0
 
@@ -304,17 +305,23 @@ def _add_allow_anonymous(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve_http(server: Any, args: argparse.Namespace) -> None:
-    """Serve over HTTP behind the front door; exit 2 first if anonymous callers would be
-    served on the network without the operator saying so."""
+    """Serve over streamable HTTP at /mcp behind the front door (logs on stderr)."""
+    from adaptgen.runtime.network import serve_http
+
+    serve_http(server, host=args.host, port=args.port)
+
+
+def _check_exposure(server: Any, args: argparse.Namespace) -> None:
+    """Exit 2 if anonymous callers would be served on the network without the operator
+    saying so (a policy file, or --allow-anonymous)."""
     from adaptgen.runtime.governance.http_auth import governance_of
-    from adaptgen.runtime.network import exposure_problem, serve_http
+    from adaptgen.runtime.network import exposure_problem
 
     problem = exposure_problem(
         args.host, governance_of(server), allow_anonymous=args.allow_anonymous
     )
     if problem is not None:
         raise InputError(problem)
-    serve_http(server, host=args.host, port=args.port)
 
 
 def _cmd_proxy(args: argparse.Namespace) -> int:
@@ -326,6 +333,8 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
 
     try:
         server = build_proxy(args.upstream, args.policy)
+        if args.transport == "http":
+            _check_exposure(server, args)  # before anything connects upstream
         # Refuse to start in front of something that is not an MCP server (bounded wait).
         asyncio.run(server.upstream.probe())  # type: ignore[attr-defined]
     except (PolicyError, ValueError) as exc:
