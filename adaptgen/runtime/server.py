@@ -167,8 +167,11 @@ class GeneratedApi:
         declared = entry["input_schema"].get("properties", {})
         inputs = {k: arguments.get(k, declared[k].get("default")) for k in declared}
         try:
-            done = await run_chain(name, entry["chain"], inputs, self.upstream, self._operations)
-        except ChainError as exc:
+            async with self.upstream.deadline():  # one limit for every step of the chain
+                done = await run_chain(
+                    name, entry["chain"], inputs, self.upstream, self._operations
+                )
+        except (ChainError, UpstreamError) as exc:
             raise ToolError(str(exc)) from None
         spec = self._shapes[name]
         selected = select(done.data, spec, whole_response=True)
@@ -193,14 +196,15 @@ class GeneratedApi:
     ) -> Outcome:
         """Like `call`, returning the shaped data and upstream figures (for benchmarks, audit)."""
         try:
-            outcome = await run_operation(
-                self.upstream,
-                self._operations[name],
-                arguments,
-                self._shapes[name],
-                self._pagination.get(name),
-                protect,
-            )
+            async with self.upstream.deadline():  # one limit for every page of the call
+                outcome = await run_operation(
+                    self.upstream,
+                    self._operations[name],
+                    arguments,
+                    self._shapes[name],
+                    self._pagination.get(name),
+                    protect,
+                )
         except InvalidCursor as exc:
             raise RefusedCursor(str(exc)) from None
         except UpstreamError as exc:
