@@ -1,0 +1,236 @@
+"""Prism on loopback, and a recording proxy in front of it: what was sent, what came back.
+
+`prism(spec)` starts Stoplight Prism (node_modules/.bin/prism) mocking a spec on 127.0.0.1.
+`RecordingProxy` forwards every request unchanged to the Prism it currently points at and keeps
+each exchange whole (request line, header names, status, the full response body, Prism's
+`sl-violations` header), so a harness can judge a tool call against the real upstream body
+rather than against what the generated server chose to report.
+
+Prism serves the paths as the spec's `paths` declare them, without the servers' base path
+(`/pets`, not `/v1/pets`), so a generated server's `<NAME>_BASE_URL` is the proxy's bare origin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adaptgen.sandbox.server import serve_app
+
+REPO = Path(__file__).resolve().parents[1]
+PRISM = REPO / "node_modules" / ".bin" / "prism"
+PRISM_ERRORS = "https://stoplight.io/prism/errors#"
+START_TIMEOUT_S = 120.0  # a 3 MB spec starts in ~5 s on 2 cores; this is a safety guard
+DYNAMIC_SEED = "adaptgen"  # dynamic bodies are the same on every run
+MAX_RECORDED_BODY = 4 * 1024 * 1024
+# Hop-by-hop headers, and those httpx's decoding makes wrong for the bytes we pass on.
+_DROP_REQUEST = frozenset({"host", "content-length", "connection", "transfer-encoding"})
+_DROP_RESPONSE = frozenset(
+    {"content-length", "connection", "transfer-encoding", "content-encoding"}
+)
+
+
+_REMOTE_REF = re.compile(rb"""\$ref['"]?\s*:\s*['"]?https?://""")
+
+
+def read_document(spec: Path) -> Any:
+    """The spec file parsed (JSON, or YAML with libyaml when present: 4x faster on 3 MB)."""
+    raw = spec.read_bytes()
+    if spec.suffix.lower() == ".json":
+        return json.loads(raw)
+    return yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
+def offline_spec(spec: Path, folder: Path) -> tuple[Path, int]:
+    """The spec Prism can read offline, and how many remote `$ref`s were cut from it.
+
+    Prism fetches remote `$ref`s (http/https) when it starts; this machine has no network and a
+    harness must not try. A spec without any is used in place; otherwise a copy in `folder`
+    (never beside the spec) has each remote reference replaced by an empty schema `{}`, and
+    relative file references made absolute so they still resolve from there.
+    """
+    if not _REMOTE_REF.search(spec.read_bytes()):
+        return spec, 0
+    document = read_document(spec)
+    cut = [0]
+
+    def offline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [offline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and re.match(r"https?://", ref):
+            cut[0] += 1
+            return {}
+        if isinstance(ref, str) and not ref.startswith("#"):
+            file, _, pointer = ref.partition("#")
+            absolute = str((spec.parent / file).resolve())
+            node = {**node, "$ref": absolute + ("#" + pointer if pointer else "")}
+        return {key: offline(value) for key, value in node.items()}
+
+    copy = folder / f"offline-{spec.stem}.json"
+    copy.write_text(json.dumps(offline(document)), encoding="utf-8")
+    return copy, cut[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = " ".join(log.read_text(errors="replace").split()[-40:])
+            raise RuntimeError(f"prism exited with status {process.returncode}: {tail}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"prism not listening on 127.0.0.1:{port} after {START_TIMEOUT_S:g}s")
+
+
+@contextmanager
+def prism(spec: Path, *, dynamic: bool = False) -> Iterator[str]:
+    """Prism mocking `spec` on 127.0.0.1 for the block; yields its origin (no trailing slash).
+
+    Static mode answers with the spec's examples (or a value Prism derives from the schema);
+    `dynamic` generates bodies from the schemas with a fixed seed.
+    """
+    if not PRISM.exists():
+        raise FileNotFoundError(f"{PRISM} is missing: run `npm ci` in {REPO}")
+    port = _free_port()
+    mode = ["-d", "--seed", DYNAMIC_SEED] if dynamic else []
+    with tempfile.NamedTemporaryFile("w+b", prefix="prism-", suffix=".log") as log:
+        process = subprocess.Popen(
+            [str(PRISM), "mock", *mode, "-h", "127.0.0.1", "-p", str(port), str(spec)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_port(port, process, Path(log.name))
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+
+@dataclass
+class Exchange:
+    """One request the generated server sent, and Prism's whole answer."""
+
+    method: str
+    target: str  # path and query exactly as sent (still percent-encoded)
+    header_names: list[str]  # names only: values may be credentials
+    status: int
+    content_type: str
+    body: bytes
+    violations: list[dict[str, Any]] = field(default_factory=list)  # from `sl-violations`
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx answer."""
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is empty or not JSON."""
+        try:
+            return json.loads(self.body) if self.body.strip() else None
+        except ValueError:
+            return None
+
+    def problem(self) -> dict[str, Any] | None:
+        """Prism's own problem document (`type` under PRISM_ERRORS), if this is one."""
+        data = self.json()
+        if isinstance(data, dict) and str(data.get("type", "")).startswith(PRISM_ERRORS):
+            return data
+        return None
+
+    def request_line(self) -> str:
+        """`GET /path?query` as sent."""
+        return f"{self.method} {self.target}"
+
+
+class RecordingProxy:
+    """An ASGI reverse proxy to `target` that records every exchange in `exchanges`.
+
+    Requests are forwarded byte for byte (raw path and query, headers, body); responses come
+    back unchanged but for hop-by-hop headers. `target` may be switched between calls.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.exchanges: list[Exchange] = []
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        response = await self._forward(request)
+        await response(scope, receive, send)
+
+    async def _forward(self, request: Request) -> Response:
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        target = raw.decode("latin-1")
+        if request.scope.get("query_string"):
+            target += "?" + request.scope["query_string"].decode("latin-1")
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST]
+        body = await request.body()
+        # A client per request: the proxy's loop lives in uvicorn's thread, and a pooled client
+        # would outlive it. Loopback connections cost well under a millisecond.
+        async with httpx.AsyncClient(timeout=60, trust_env=False) as client:
+            upstream = await client.request(
+                request.method, self.target + target, headers=headers, content=body
+            )
+        self.exchanges.append(
+            Exchange(
+                method=request.method,
+                target=target,
+                header_names=sorted({k.lower() for k, _ in headers}),
+                status=upstream.status_code,
+                content_type=upstream.headers.get("content-type", ""),
+                body=upstream.content[:MAX_RECORDED_BODY],
+                violations=_violations(upstream.headers.get("sl-violations")),
+            )
+        )
+        kept = {k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE}
+        return Response(upstream.content, status_code=upstream.status_code, headers=kept)
+
+    @contextmanager
+    def serving(self) -> Iterator[str]:
+        """Serve the proxy on 127.0.0.1 for the block; yields its origin."""
+        with serve_app(self) as url:
+            yield url
+
+
+def _violations(header: str | None) -> list[dict[str, Any]]:
+    """Prism's `sl-violations` header (sent when it answers with the spec's own error example)."""
+    if not header:
+        return []
+    try:
+        data = json.loads(header)
+    except ValueError:
+        return []
+    return [v for v in data if isinstance(v, dict)] if isinstance(data, list) else []

@@ -1,0 +1,904 @@
+"""Real-world calls: every GET tool of every shared spec, called once through an MCP client.
+
+Run `python -m bench.realworld_bench [--spec NAME]... [--quick] [--json FILE]` from the
+repository root (or `bench/run`). For each spec in ../shared/specs (read in place) it
+
+1. builds the server with no hints, into a temporary folder;
+2. starts Prism mocking the spec on 127.0.0.1 behind a recording proxy (bench/_prism.py), and
+   points `<NAME>_BASE_URL` at the proxy; every credential env var the build lists gets a dummy
+   value (Prism checks only that credentials are present);
+3. loads the server with the governance layer on, under tests/fixtures/policies/operator.yaml
+   (allows every tool, PII off), and calls each GET tool once through `fastmcp.Client`: by name
+   when every tool is listed, through the `call_tool` proxy in search mode (as an agent would);
+   required arguments are synthesized from the tool's input schema;
+4. classifies each call from the MCP result and the exchanges the proxy recorded (the real
+   request and Prism's whole answer): see `classify`.
+
+Static Prism answers first. When its 2xx body carries no data (`null`, only nulls, empty
+containers: specs whose examples are literally `null`) or Prism cannot produce a static answer
+(a 5xx problem of its own), the same call is made again against a second Prism in dynamic mode
+(`-d`, fixed seed), started on first need, and that answer is the one classified.
+
+It prints one Markdown table (a row per spec) and a line per adaptgen-caused error and per empty
+result. `--quick` calls at most QUICK_CALLS GET tools per spec (spread over the catalog). The
+command exits 0 either way: it reports, it doesn't gate (tests/realworld/test_rw_prism_calls.py
+gates the small specs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import re._parser as regex_parser  # the stdlib's own regex parser, to write a matching string
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import jsonschema
+from fastmcp import Client
+
+from adaptgen.build import BuildOptions, build
+from adaptgen.cli import load_server_module
+from bench._prism import (
+    PRISM_ERRORS,
+    Exchange,
+    RecordingProxy,
+    offline_spec,
+    prism,
+    read_document,
+)
+from bench.build_bench import DEFAULT_SPECS, HTTP_METHODS, find_specs
+
+REPO = Path(__file__).resolve().parents[1]
+OPERATOR_POLICY = REPO / "tests" / "fixtures" / "policies" / "operator.yaml"
+QUICK_CALLS = 25
+CALL_GUARD_S = 45.0  # the harness's own limit per call, above the server's (CALL_TIMEOUT_S)
+CALL_TIMEOUT_S = 20
+ERROR_CHARS = 160
+
+OK, MOCK, ADAPTGEN, EMPTY, UNSYNTH = "ok", "mock", "adaptgen", "empty", "not synthesizable"
+VERDICTS = (OK, MOCK, ADAPTGEN, EMPTY, UNSYNTH)
+
+# Prism problem types that say the mock could not answer, whatever was asked.
+MOCK_PROBLEMS = frozenset(
+    {
+        "NO_RESPONSE_DEFINED",
+        "NO_COMPLEX_OBJECT_TEXT",
+        "NOT_FOUND",
+        "INVALID_CONTENT_TYPE",
+        "UNKNOWN",
+        "NO_SERVER_MATCHED_ERROR",
+        "NO_BASE_URL_MATCHED",
+    }
+)
+# Text our server puts in an error that never came from the upstream.
+_PYTHON_ERROR = re.compile(
+    r"Traceback|\b(Key|Type|Attribute|Value|Index|Name|Runtime|Assertion|Recursion)Error\b|"
+    r"NoneType|object has no attribute|unexpected keyword argument"
+)
+_TIMEOUT = re.compile(r"timed out|time limit")
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+class NotSynthesizable(Exception):
+    """No value that satisfies the schema could be made (the reason is the message)."""
+
+
+_FORMATS = {
+    "date": "2024-01-15",
+    "date-time": "2024-01-15T10:00:00Z",
+    "time": "10:00:00",
+    "uuid": "123e4567-e89b-12d3-a456-426614174000",
+    "email": "user@example.com",
+    "idn-email": "user@example.com",
+    "uri": "https://example.com/item",
+    "url": "https://example.com/item",
+    "iri": "https://example.com/item",
+    "uri-reference": "https://example.com/item",
+    "hostname": "example.com",
+    "ipv4": "192.0.2.1",  # a documentation address, only ever a string value here
+    "ipv6": "2001:db8::1",
+    "iso-country-code": "US",
+    "byte": "dGVzdA==",
+    "int32": "1",
+    "int64": "1",
+}
+_VALIDATOR = jsonschema.Draft202012Validator
+_FORMAT_CHECKER = jsonschema.Draft202012Validator.FORMAT_CHECKER
+
+
+def _valid(value: Any, schema: dict[str, Any]) -> bool:
+    return _VALIDATOR(schema, format_checker=_FORMAT_CHECKER).is_valid(value)
+
+
+def synthesize(schema: dict[str, Any]) -> Any:
+    """A value valid against `schema`, as an agent reading only the schema would pick it.
+
+    In order: const, an example, the default, the first enum value, then a value made from the
+    type and its constraints (formats, min/max, lengths, simple patterns). Raises
+    NotSynthesizable when nothing valid comes out.
+    """
+    candidates: list[Any] = []
+    if "const" in schema:
+        candidates.append(schema["const"])
+    if isinstance(schema.get("examples"), list) and schema["examples"]:
+        candidates.append(schema["examples"][0])
+    for key in ("example", "default"):
+        if key in schema:
+            candidates.append(schema[key])
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        candidates.append(schema["enum"][0])
+    for candidate in candidates:
+        if _valid(candidate, schema):
+            return candidate
+    for branch in schema.get("anyOf") or schema.get("oneOf") or ():
+        try:
+            value = synthesize(branch)
+        except NotSynthesizable:
+            continue
+        if _valid(value, schema):
+            return value
+    value = _by_type(schema)
+    if not _valid(value, schema):
+        raise NotSynthesizable(f"made {value!r}, which the schema refuses")
+    return value
+
+
+def _by_type(schema: dict[str, Any]) -> Any:
+    kind = schema.get("type", "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "string":
+        return _string(schema)
+    if kind in ("integer", "number"):
+        return _number(schema, kind == "integer")
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        item = synthesize(schema.get("items") or {})
+        return [item] * max(int(schema.get("minItems", 1)), 1)
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        return {name: synthesize(properties.get(name, {})) for name in schema.get("required", [])}
+    if kind == "null":
+        return None
+    raise NotSynthesizable(f"type {kind!r}")
+
+
+def _string(schema: dict[str, Any]) -> str:
+    if "pattern" in schema:
+        text = _matching(schema["pattern"])
+    else:
+        text = _FORMATS.get(str(schema.get("format", "")), "test")
+    low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
+    if len(text) < low and "pattern" not in schema:
+        text = text + "x" * (low - len(text))
+    if high is not None and len(text) > int(high) and "pattern" not in schema:
+        text = text[: int(high)]
+    return text
+
+
+def _number(schema: dict[str, Any], integer: bool) -> int | float:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if isinstance(schema.get("exclusiveMinimum"), int | float):
+        low = schema["exclusiveMinimum"] + 1
+    if isinstance(schema.get("exclusiveMaximum"), int | float):
+        high = schema["exclusiveMaximum"] - 1
+    value = low if low is not None else (high if high is not None and high < 1 else 1)
+    step = schema.get("multipleOf")
+    if step:
+        value = -(-value // step) * step
+    return int(value) if integer else value
+
+
+def _matching(pattern: str) -> str:
+    """A short string the regex `pattern` matches (simple patterns only)."""
+    try:
+        text = _emit(regex_parser.parse(pattern))
+    except (re.error, NotSynthesizable, ValueError, TypeError):
+        raise NotSynthesizable(f"pattern {pattern!r} is beyond the simple generator") from None
+    if re.search(pattern, text) is None:
+        raise NotSynthesizable(f"pattern {pattern!r}: made {text!r}, which does not match")
+    return text
+
+
+_CATEGORY_CHARS = {"DIGIT": "0", "WORD": "a", "SPACE": " "}
+
+
+def _emit(tokens: Any) -> str:
+    out: list[str] = []
+    for op, arg in tokens:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "NOT_LITERAL":
+            out.append("a" if chr(arg) != "a" else "b")
+        elif name == "ANY":
+            out.append("a")
+        elif name == "IN":
+            out.append(_in_set(arg))
+        elif name == "CATEGORY":
+            out.append(_category(arg))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+            low, high, sub = arg
+            out.append(_emit(sub) * (low if low > 0 else min(1, high)))
+        elif name == "SUBPATTERN":
+            out.append(_emit(arg[-1]))
+        elif name == "BRANCH":
+            out.append(_emit(arg[1][0]))
+        elif name != "AT":
+            raise NotSynthesizable(name)
+    return "".join(out)
+
+
+def _in_set(items: Any) -> str:
+    if items and str(items[0][0]) == "NEGATE":
+        for char in "a0A_-":
+            if re.fullmatch(f"[{_set_source(items)}]", char):
+                return char
+        raise NotSynthesizable("negated set")
+    op, arg = items[0]
+    if str(op) == "LITERAL":
+        return chr(arg)
+    if str(op) == "RANGE":
+        return chr(arg[0])
+    if str(op) == "CATEGORY":
+        return _category(arg)
+    raise NotSynthesizable(str(op))
+
+
+def _set_source(items: Any) -> str:
+    # Rebuild a negated set from parser tokens, for `re` to test candidate characters with.
+    parts = ["^"]
+    for op, arg in items[1:]:
+        if str(op) == "LITERAL":
+            parts.append(re.escape(chr(arg)))
+        elif str(op) == "RANGE":
+            parts.append(f"{re.escape(chr(arg[0]))}-{re.escape(chr(arg[1]))}")
+        else:
+            raise NotSynthesizable(str(op))
+    return "".join(parts)
+
+
+def _category(arg: Any) -> str:
+    name = str(arg).removeprefix("CATEGORY_")
+    if name.startswith("NOT_"):
+        return "-" if name != "NOT_SPACE" else "a"
+    if name not in _CATEGORY_CHARS:
+        raise NotSynthesizable(name)
+    return _CATEGORY_CHARS[name]
+
+
+def arguments_for(schema: dict[str, Any]) -> dict[str, Any]:
+    """Values for the tool's required arguments only, checked against the whole input schema."""
+    properties = schema.get("properties") or {}
+    arguments = {}
+    for name in schema.get("required", []):
+        try:
+            arguments[name] = synthesize(properties.get(name, {}))
+        except NotSynthesizable as exc:
+            raise NotSynthesizable(f"{name}: {exc}") from None
+    errors = list(_VALIDATOR(schema, format_checker=_FORMAT_CHECKER).iter_errors(arguments))
+    if errors:
+        raise NotSynthesizable(f"arguments refused by the input schema: {errors[0].message}")
+    return arguments
+
+
+# --------------------------------------------------------------------------- classification
+
+
+@dataclass
+class Call:
+    """One tool call and what the harness concluded about it."""
+
+    tool: str
+    method: str
+    path: str
+    verdict: str
+    reason: str = ""
+    error: str = ""  # the MCP error text, whole
+    arguments: dict[str, Any] = field(default_factory=dict)
+    prism: str = "static"  # which Prism answered the classified attempt
+    sent: list[str] = field(default_factory=list)  # request lines the upstream received
+    answered: list[int] = field(default_factory=list)  # their statuses
+    prism_said: str = ""  # the failing answer's problem detail and violations, or its body
+
+
+def has_data(value: Any) -> bool:
+    """Whether JSON holds any non-null scalar (a body of only nulls and empties is useless)."""
+    if isinstance(value, dict):
+        return any(has_data(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_data(v) for v in value)
+    return value is not None and value != ""
+
+
+def non_empty_lists(value: Any, path: str = "$") -> list[str]:
+    """JSONPaths of every list in `value` that holds at least one item with data."""
+    found: list[str] = []
+    if isinstance(value, list):
+        if any(has_data(v) for v in value):
+            found.append(path)
+        for index, item in enumerate(value[:3]):
+            found.extend(non_empty_lists(item, f"{path}[{index}]"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(non_empty_lists(item, f"{path}.{key}"))
+    return found
+
+
+def empty_result(data: Any) -> bool:
+    """An empty result: nothing at all, or a paginated envelope with no items."""
+    if data in (None, "", {}, []):
+        return True
+    if isinstance(data, dict) and data.get("items") == []:
+        return set(data) <= {"items", "total", "next_cursor", "_note"}
+    return False
+
+
+def needs_dynamic(exchanges: Sequence[Exchange]) -> bool:
+    """Whether static Prism's answer is no use to judge a call: a 2xx with no data in it, or a
+    5xx problem of Prism's own (it could not make a static example)."""
+    for exchange in exchanges:
+        data = exchange.json()  # None for `null`, an empty body and a body that is not JSON
+        if exchange.ok and (
+            exchange.body.strip() == b"null" or (data is not None and not has_data(data))
+        ):
+            return True
+        problem = exchange.problem()
+        if problem is not None and exchange.status >= 500:
+            return True
+    return False
+
+
+def _problem_kind(exchange: Exchange) -> str:
+    problem = exchange.problem() or {}
+    return str(problem.get("type", "")).removeprefix(PRISM_ERRORS)
+
+
+def _violations(exchange: Exchange) -> list[dict[str, Any]]:
+    """Prism's error-level findings about the request (those about its own answer are the
+    mock's business: a body it generated that its schema refuses says nothing about us)."""
+    problem = exchange.problem() or {}
+    found = problem.get("validation") or exchange.violations
+    return [
+        v
+        for v in found
+        if isinstance(v, dict)
+        and v.get("severity", "Error") == "Error"
+        and (v.get("location") or ["request"])[0] == "request"
+    ]
+
+
+def describe_violation(violation: dict[str, Any]) -> str:
+    """`query.limit: type: Request query parameter limit must be integer`."""
+    location = [str(p) for p in violation.get("location", []) if p != "request"]
+    return f"{'.'.join(location)}: {violation.get('code', '?')}: {violation.get('message', '')}"
+
+
+def prism_said(exchange: Exchange) -> str:
+    """What Prism answered, in one line: its problem and violations, else the body's start."""
+    problem = exchange.problem()
+    parts = [f"{exchange.status}"]
+    if problem is not None:
+        parts.append(f"{_problem_kind(exchange)}: {problem.get('detail', '')}")
+    parts.extend(describe_violation(v) for v in _violations(exchange))
+    if problem is None and not exchange.violations:
+        parts.append(exchange.body[:200].decode("utf-8", "replace"))
+    return " | ".join(" ".join(p.split()) for p in parts if p)
+
+
+def classify(
+    is_error: bool,
+    error: str,
+    data: Any,
+    exchanges: Sequence[Exchange],
+    outcome: Any = None,
+    template: str = "",
+) -> tuple[str, str]:
+    """(verdict, reason) for one call; `exchanges` are the requests it made, in order, and
+    `template` the operation's path template.
+
+    Errors: see `_classify_error`. A successful call is EMPTY when its result is empty (no data,
+    or `{"items": []}`) while the upstream's last 2xx body held data (a non-empty list for the
+    paginated envelope; any value for an empty result), or when the runtime's own figures say
+    it received items and showed none.
+    """
+    if is_error:
+        return _classify_error(error, exchanges, template)
+    if outcome is not None and outcome.upstream_items and outcome.shown_items == 0:
+        return EMPTY, f"upstream sent {outcome.upstream_items} items, the result shows none"
+    if not empty_result(data):
+        return OK, ""
+    bodies = [e for e in exchanges if e.ok]
+    if not bodies:
+        return OK, ""
+    body = bodies[-1].json()
+    if body is None and bodies[-1].body.strip():
+        return EMPTY, "the upstream sent a non-empty, non-JSON body; the result is empty"
+    lists = non_empty_lists(body)
+    if isinstance(data, dict) and "items" in data:
+        if lists:
+            return EMPTY, f"items [] while the upstream body has items at {', '.join(lists[:3])}"
+        return OK, ""
+    if has_data(body):
+        return EMPTY, "an empty result from an upstream body with data"
+    return OK, ""
+
+
+def _classify_error(error: str, exchanges: Sequence[Exchange], template: str) -> tuple[str, str]:
+    """Errors are the adaptgen's unless the mock could not have answered well whatever we sent.
+
+    - Nothing sent: a timeout, an invalid cursor, raw Python error text, arguments (valid per
+      the tool's own input schema) refused: all adaptgen-caused.
+    - The last answer 2xx yet an error: adaptgen's handling of a good answer (e.g. a non-JSON
+      complaint about a JSON body), unless the body really is broken JSON (the mock's).
+    - Prism's problems: NO_PATH_MATCHED / NO_METHOD_MATCHED (a path or method we built that
+      the spec does not have), UNPROCESSABLE_ENTITY or any `sl-violations` (a parameter sent
+      with the wrong name, type, style or location, or a required one not sent), UNAUTHORIZED
+      (the spec's security not satisfied although every credential env var is set): adaptgen.
+      Prism failing to make an answer (5xx problems, NOT_ACCEPTABLE, see MOCK_PROBLEMS): mock.
+    - Any other status without violations: the mock's (it answered with the spec's own error).
+    """
+    if _TIMEOUT.search(error):
+        return ADAPTGEN, "timeout"
+    if not exchanges:
+        if "invalid cursor" in error.lower():
+            return ADAPTGEN, "invalid cursor (nothing sent)"
+        if _PYTHON_ERROR.search(error):
+            return ADAPTGEN, "raw Python error (nothing sent)"
+        if "validation error" in error.lower():
+            return ADAPTGEN, "arguments valid per the tool's input schema refused (nothing sent)"
+        return ADAPTGEN, "refused before sending"
+    last = exchanges[-1]
+    if last.ok:
+        if "not JSON" in error and last.json() is not None:
+            return ADAPTGEN, "non-JSON complaint about a JSON body"
+        if "not JSON" in error:
+            return MOCK, f"{last.status} body is not JSON ({last.content_type})"
+        if "invalid cursor" in error.lower():
+            return ADAPTGEN, "invalid cursor"
+        if _PYTHON_ERROR.search(error):
+            return ADAPTGEN, f"raw Python error after {last.status}"
+        return ADAPTGEN, f"error after a {last.status} answer"
+    kind = _problem_kind(last)
+    page = f" (request {len(exchanges)} of the call)" if len(exchanges) > 1 else ""
+    if kind in ("NO_PATH_MATCHED_ERROR", "NO_METHOD_MATCHED_ERROR"):
+        path = unquote(last.target.partition("?")[0])
+        if len(exchanges) > 1 and template and not path_pattern(template).fullmatch(path):
+            # A later page's URL that is not the operation's path came from the upstream's
+            # answer (a next link): following it, and failing the whole call, is ours.
+            return ADAPTGEN, f"{last.status} {kind}: followed an upstream next link to {path}{page}"
+        return ADAPTGEN, f"{last.status} {kind}: path or method not in the spec{page}"
+    violations = _violations(last)
+    if violations:
+        return ADAPTGEN, _violation_reason(violations) + page
+    if kind == "UNAUTHORIZED" or last.status == 401:
+        return ADAPTGEN, f"401 UNAUTHORIZED: credentials not sent as the spec requires{page}"
+    if kind in MOCK_PROBLEMS or last.status >= 500 or kind == "NOT_ACCEPTABLE":
+        return MOCK, f"{last.status} {kind or 'error'}: the mock could not answer"
+    if kind == "UNPROCESSABLE_ENTITY":
+        return ADAPTGEN, f"422 {kind} without details{page}"
+    return MOCK, f"{last.status} {kind or 'the spec’s own error response'}"
+
+
+def _violation_reason(violations: Sequence[dict[str, Any]]) -> str:
+    """`422 missing required query.foo` or `422 invalid query.limit (type)`, first one named."""
+    first = violations[0]
+    location = [str(p) for p in first.get("location", []) if p != "request"]
+    code = first.get("code", "?")
+    more = f" (+{len(violations) - 1} more)" if len(violations) > 1 else ""
+    if code == "required":
+        missing = re.search(r"property '([^']+)'", str(first.get("message", "")))
+        where = ".".join(location + ([missing.group(1)] if missing else []))
+        return f"422 required {where} not sent{more}"
+    return f"422 invalid {'.'.join(location)} ({code}){more}"
+
+
+# --------------------------------------------------------------------------- request checks
+# Prism ignores query parameters a spec does not declare, so a paging or other parameter sent
+# under the wrong name passes its validation; these checks read the spec itself.
+
+
+class SpecDocument:
+    """The spec as written, for what the requests may carry (local `$ref`s only)."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = document if isinstance(document, dict) else {}
+        paths = self.document.get("paths")
+        self.paths: dict[str, Any] = paths if isinstance(paths, dict) else {}
+
+    def operations(self) -> int:
+        """How many operations the spec declares."""
+        return sum(
+            1
+            for item in self.paths.values()
+            if isinstance(item, dict)
+            for method, op in item.items()
+            if method in HTTP_METHODS and isinstance(op, dict)
+        )
+
+    def resolve(self, node: Any) -> Any:
+        """`node` with local `$ref`s followed (at most 20 deep); a remote one stays as it is."""
+        for _ in range(20):
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                return node
+            node = self.document
+            for part in ref[2:].split("/"):
+                part = unquote(part).replace("~1", "/").replace("~0", "~")
+                node = node.get(part) if isinstance(node, dict) else None
+        return node
+
+    def query_names(self, path: str, method: str) -> frozenset[str] | None:
+        """Query names the operation may carry (its parameters, apiKey-in-query credentials);
+        None when that cannot be told: an unknown operation, or an object parameter whose
+        properties are sent as query parameters of their own (form, exploded)."""
+        item = self.resolve(self.paths.get(path))
+        op = self.resolve(item.get(method.lower())) if isinstance(item, dict) else None
+        if not isinstance(op, dict):
+            return None
+        names = set(self._credential_names())
+        for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
+            param = self.resolve(raw)
+            if not isinstance(param, dict) or param.get("in") != "query":
+                continue
+            schema = self.resolve(param.get("schema")) or {}
+            exploded = param.get("style", "form") == "form" and param.get("explode", True)
+            if isinstance(schema, dict) and schema.get("type") == "object" and exploded:
+                return None
+            names.add(str(param.get("name")))
+        return frozenset(names)
+
+    def _credential_names(self) -> Iterator[str]:
+        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
+        schemes = schemes or self.document.get("securityDefinitions") or {}
+        for scheme in schemes.values():
+            scheme = self.resolve(scheme)
+            if isinstance(scheme, dict) and scheme.get("in") == "query":
+                yield str(scheme.get("name"))
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """A regex for the paths a template stands for (`{name}`: one segment or part of it)."""
+    parts = re.split(r"(\{[^}]*\})", template)
+    return re.compile(
+        "".join("[^/]+" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in parts)
+    )
+
+
+def malformed_request(
+    exchanges: Sequence[Exchange], tool: Any, query_names: frozenset[str] | None
+) -> str | None:
+    """What the requests did that the spec does not allow and Prism does not check, if anything.
+
+    The first request of a call must be on the operation's own path template, and every request
+    whose URL adaptgen built (all but pages an upstream link pointed at) may carry only query
+    parameters the operation declares (by base name: `filter[x]` is `filter`).
+    """
+    if not exchanges:
+        return None
+    style = tool.pagination.style if tool.pagination is not None else None
+    built = exchanges[:1] if style in ("link", "next_url") else exchanges
+    first_path = unquote(built[0].target.partition("?")[0])
+    if not path_pattern(tool.path).fullmatch(first_path):
+        return f"request path {first_path} is not the operation's {tool.path}"
+    if query_names is None:
+        return None
+    for exchange in built:
+        sent = parse_qsl(exchange.target.partition("?")[2], keep_blank_values=True)
+        unknown = sorted({n.split("[")[0] for n, _ in sent} - query_names)
+        if unknown:
+            return f"sent query parameter(s) the spec does not declare: {', '.join(unknown)}"
+    return None
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class SpecResult:
+    """One spec: what was built, called and found."""
+
+    spec: str
+    operations: int | None = None
+    tools: int = 0
+    get_tools: int = 0
+    get_not_built: int = 0  # GET operations the build skipped (deprecated, invalid)
+    surface: str = ""
+    calls: list[Call] = field(default_factory=list)
+    error: str = ""  # the spec could not be run at all
+    seconds: float = 0.0
+    prism_start_s: float = 0.0
+    remote_refs_cut: int = 0  # remote $refs Prism was given as {} (see offline_spec)
+
+    def count(self, verdict: str) -> int:
+        """Calls with this verdict."""
+        return sum(1 for call in self.calls if call.verdict == verdict)
+
+    @property
+    def called(self) -> int:
+        """Calls made (those with arguments the harness could make)."""
+        return sum(1 for call in self.calls if call.verdict != UNSYNTH)
+
+    @property
+    def dynamic(self) -> int:
+        """Calls judged on dynamic Prism's answer."""
+        return sum(1 for call in self.calls if call.prism == "dynamic")
+
+
+@contextmanager
+def environment(values: dict[str, str], remove: Sequence[str] = ()) -> Iterator[None]:
+    """Set env vars for the block and restore every one afterwards."""
+    names = [*values, *remove]
+    saved = {name: os.environ.get(name) for name in names}
+    try:
+        for name in remove:
+            os.environ.pop(name, None)
+        os.environ.update(values)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def server_env(api: Any, base_url: str) -> dict[str, str]:
+    """Base URL, dummy credentials for every secret the build lists, and short limits.
+
+    Retries are off: a mock's error answers the same every time, and backoff only costs time.
+    """
+    env = {
+        api.base_url_env: base_url,
+        api.timeout_env: "15",
+        f"{api.env_prefix}_CALL_TIMEOUT": str(CALL_TIMEOUT_S),
+        f"{api.env_prefix}_RETRIES": "0",
+        "ADAPTGEN_POLICY": str(OPERATOR_POLICY),
+    }
+    for name in api.env_vars():
+        if name in (api.base_url_env, api.timeout_env):
+            continue
+        env[name] = "pass" if name.endswith("_PASSWORD") else "dummy-" + name.lower()[-12:]
+    return env
+
+
+def get_tools(api: Any, quick: bool) -> list[Any]:
+    """The GET tools an agent can call, every one (or QUICK_CALLS spread over the catalog)."""
+    tools = [t for t in api.tools if t.method == "GET" and not t.hidden]
+    if quick and len(tools) > QUICK_CALLS:
+        step = len(tools) / QUICK_CALLS
+        tools = [tools[int(i * step)] for i in range(QUICK_CALLS)]
+    return tools
+
+
+def result_data(result: Any) -> Any:
+    """What the agent got: structured content, else the text parsed as JSON (or the text)."""
+    if result.structured_content is not None:
+        return result.structured_content
+    text = "".join(getattr(c, "text", "") or "" for c in result.content)
+    try:
+        return json.loads(text) if text.strip() else None
+    except ValueError:
+        return text
+
+
+def error_text(result: Any) -> str:
+    """An error result's text."""
+    return " ".join(getattr(c, "text", "") or "" for c in result.content)
+
+
+class SpecRun:
+    """Calls for one spec: an MCP client, the proxy, and a dynamic Prism started on demand."""
+
+    def __init__(
+        self,
+        spec: Path,
+        document: SpecDocument,
+        module: Any,
+        proxy: RecordingProxy,
+        stack: ExitStack,
+        search: bool,
+    ) -> None:
+        self.spec, self.document, self.module = spec, document, module
+        self.proxy, self.stack, self.search = proxy, stack, search
+        self.static_url = proxy.target
+        self.dynamic_url: str | None = None
+        self.outcomes: list[Any] = []
+        module.api.observers.append(lambda name, outcome: self.outcomes.append(outcome))
+
+    async def call(self, client: Client, tool: Any) -> Call:
+        """Call `tool` once (again on dynamic Prism if static's answer is no use) and judge it."""
+        call = Call(tool.name, tool.method, tool.path, UNSYNTH)
+        try:
+            call.arguments = arguments_for(tool.input_schema())
+        except NotSynthesizable as exc:
+            call.reason = str(exc)
+            return call
+        result, exchanges, outcome = await self._attempt(client, tool.name, call.arguments)
+        if needs_dynamic(exchanges):
+            self.proxy.target = self._dynamic()
+            try:
+                result, exchanges, outcome = await self._attempt(client, tool.name, call.arguments)
+            finally:
+                self.proxy.target = self.static_url
+            call.prism = "dynamic"
+        if result is None:
+            call.verdict, call.reason = ADAPTGEN, "timeout"
+            call.error = f"no answer within the harness's {CALL_GUARD_S:g}s"
+        else:
+            call.error = error_text(result) if result.is_error else ""
+            data = None if result.is_error else result_data(result)
+            call.verdict, call.reason = classify(
+                bool(result.is_error), call.error, data, exchanges, outcome, tool.path
+            )
+            names = self.document.query_names(tool.path, tool.method)
+            malformed = malformed_request(exchanges, tool, names)
+            if malformed and call.verdict in (OK, MOCK):
+                call.verdict, call.reason = ADAPTGEN, malformed
+            elif malformed and call.verdict == EMPTY:
+                call.reason += f"; also {malformed}"
+        call.sent = [e.request_line() for e in exchanges]
+        call.answered = [e.status for e in exchanges]
+        failing = next((e for e in reversed(exchanges) if not e.ok), None)
+        if failing is not None:
+            call.prism_said = prism_said(failing)
+        return call
+
+    async def _attempt(
+        self, client: Client, name: str, arguments: dict[str, Any]
+    ) -> tuple[Any, list[Exchange], Any]:
+        self.proxy.exchanges.clear()
+        self.outcomes.clear()
+        if self.search:  # what an agent does with a search-mode server
+            request = client.call_tool_mcp("call_tool", {"name": name, "arguments": arguments})
+        else:
+            request = client.call_tool_mcp(name, arguments)
+        try:
+            result = await asyncio.wait_for(request, CALL_GUARD_S)
+        except TimeoutError:
+            result = None
+        outcome = self.outcomes[-1] if self.outcomes else None
+        return result, list(self.proxy.exchanges), outcome
+
+    def _dynamic(self) -> str:
+        if self.dynamic_url is None:
+            self.dynamic_url = self.stack.enter_context(prism(self.spec, dynamic=True))
+        return self.dynamic_url
+
+
+def run_spec(spec: Path, *, quick: bool = False, log: Callable[[str], None] = print) -> SpecResult:
+    """Build, mock, serve and call every GET tool of one spec (see the module docstring)."""
+    started = time.monotonic()
+    document = SpecDocument(read_document(spec))
+    result = SpecResult(spec.name, operations=document.operations())
+    with tempfile.TemporaryDirectory(prefix="adaptgen-rw-") as tmp, ExitStack() as stack:
+        try:
+            report = build(BuildOptions(spec=spec, out=Path(tmp), no_hints=True))
+        except Exception as exc:  # noqa: BLE001 - a build failure is a finding, not a crash
+            result.error = f"build failed: {type(exc).__name__}: {exc}"[:500]
+            return result
+        api = report.api
+        tools = get_tools(api, quick)
+        result.tools = sum(1 for t in api.tools if not t.hidden) + len(api.chains)
+        result.get_tools = len(tools)
+        result.get_not_built = sum(1 for op in api.skipped if op.method.upper() == "GET")
+        result.surface = api.surface.mode
+        mocked, result.remote_refs_cut = offline_spec(spec, Path(tmp))
+        prism_started = time.monotonic()
+        proxy = RecordingProxy(stack.enter_context(prism(mocked)))
+        result.prism_start_s = round(time.monotonic() - prism_started, 2)
+        proxy_url = stack.enter_context(proxy.serving())
+        stack.enter_context(
+            environment(server_env(api, proxy_url), remove=[f"{api.env_prefix}_POLICY"])
+        )
+        module = load_server_module(report.out_dir)
+        run = SpecRun(mocked, document, module, proxy, stack, api.surface.mode == "search")
+        log(f"  {spec.name}: {len(tools)} GET tools ({api.surface.mode} mode)")
+        result.calls = asyncio.run(_call_all(run, tools))
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
+async def _call_all(run: SpecRun, tools: Sequence[Any]) -> list[Call]:
+    calls = []
+    async with Client(run.module.mcp) as client:
+        for tool in tools:
+            calls.append(await run.call(client, tool))
+    return calls
+
+
+# --------------------------------------------------------------------------- report
+
+
+def markdown(results: Sequence[SpecResult], elapsed: float) -> str:
+    """The table per spec, then one line per adaptgen-caused error and per empty result."""
+    lines = [
+        "# Real-world calls: every GET tool against Prism",
+        "",
+        "| Spec | Operations | Tools | Mode | GET tools called | ok | mock-caused | "
+        "adaptgen-caused | empty-from-nonempty | not synthesizable | dynamic | time (s) |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if r.error:
+            lines.append(f"| {r.spec} | {r.operations} | {r.error} |" + " |" * 10)
+            continue
+        lines.append(
+            f"| {r.spec} | {r.operations} | {r.tools} | {r.surface} | {r.called} | {r.count(OK)} "
+            f"| {r.count(MOCK)} | {r.count(ADAPTGEN)} | {r.count(EMPTY)} | {r.count(UNSYNTH)} "
+            f"| {r.dynamic} | {r.seconds:.1f} |"
+        )
+    totals = {v: sum(r.count(v) for r in results) for v in VERDICTS}
+    lines += [
+        "",
+        f"Total: {sum(r.called for r in results)} calls, {totals[OK]} ok, {totals[MOCK]} "
+        f"mock-caused, {totals[ADAPTGEN]} adaptgen-caused, {totals[EMPTY]} empty-from-nonempty, "
+        f"{totals[UNSYNTH]} not synthesizable; {elapsed:.0f} s.",
+        "",
+    ]
+    findings = [(r, c) for r in results for c in r.calls if c.verdict in (ADAPTGEN, EMPTY)]
+    if findings:
+        lines += ["## Adaptgen-caused errors and empty results", ""]
+        for r, c in findings:
+            text = " ".join((c.error or c.reason).split())[:ERROR_CHARS]
+            lines.append(f"- {r.spec} `{c.tool}` {c.method} {c.path}: **{c.reason}** — {text}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--spec",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only specs whose file name contains NAME (repeatable)",
+    )
+    parser.add_argument("--quick", action="store_true", help=f"at most {QUICK_CALLS} per spec")
+    parser.add_argument("--json", type=Path, help="write every call and its verdict here")
+    parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS, help="folder of specs")
+    args = parser.parse_args(argv)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    if not args.specs.is_dir():
+        print(f"{args.specs} not found: nothing to measure")
+        return 0
+    wanted = [n.lower() for n in args.spec]
+    specs = [
+        s for s in find_specs(args.specs) if not wanted or any(w in s.name.lower() for w in wanted)
+    ]
+    started = time.monotonic()
+    results = []
+    for spec in specs:
+        log(f">>> {spec.name}")
+        try:
+            results.append(run_spec(spec, quick=args.quick, log=log))
+        except Exception as exc:  # noqa: BLE001 - one broken spec must not hide the others
+            results.append(SpecResult(spec.name, error=f"{type(exc).__name__}: {exc}"[:500]))
+    elapsed = time.monotonic() - started
+    print(markdown(results, elapsed))
+    if args.json:
+        report = {"seconds": round(elapsed, 1), "specs": [asdict(r) for r in results]}
+        args.json.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+        log(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
