@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adaptgen.errors import BuildWarning, InputError
+from adaptgen.errors import BuildError, BuildWarning, InputError
 from adaptgen.hints import default_hints_path, load_hints
 from adaptgen.ir import Api
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
 from adaptgen.plan.names import snake_case
+from adaptgen.plan.pagination import unknown_paging_warnings
 from adaptgen.render import catalog, format_python, render, write_atomic
 
 
@@ -31,6 +32,7 @@ class BuildOptions:
     allow_remote_refs: bool = False
     ref_root: Path | None = None  # where file $refs may read; None: the spec's folder
     include_deprecated: bool = False
+    strict: bool = False  # fail (exit 1, nothing written) on list operations of unknown paging
     progress: Callable[[int, int], None] | None = None
 
     @property
@@ -149,7 +151,15 @@ def _arazzo_chains(options: BuildOptions, spec: Any) -> tuple[dict, list[BuildWa
 
 
 def build(options: BuildOptions) -> BuildReport:
-    """Build and write `out/<name>/` atomically."""
+    """Build and write `out/<name>/` atomically (`strict`: not at all while paging is unknown)."""
     report = generate(options)
+    if options.strict:
+        unknown = unknown_paging_warnings(report.warnings)
+        if unknown:
+            lines = "".join(f"\n  {w}" for w in unknown)
+            raise BuildError(
+                f"--strict: {len(unknown)} list operation(s) page in a way adaptgen does not "
+                f"recognise; add paginate hints (nothing was written):{lines}"
+            )
     write_atomic(report.out_dir, report.files)
     return report

@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("spec", type=Path, help="OpenAPI 3.x or Swagger 2.0 file (YAML or JSON)")
     _add_build_options(build)
     build.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    build.add_argument(
+        "--strict", action="store_true", help="exit 1 if a list operation's paging is unknown"
+    )
     build.set_defaults(func=_cmd_build)
 
     check = commands.add_parser(
@@ -221,7 +224,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         from adaptgen.build import build
 
-        report = build(_build_options(args, progress=progress.update))
+        report = build(_build_options(args, progress=progress.update, strict=args.strict))
     print_report(report, quiet=args.quiet)
     return 0
 

@@ -51,7 +51,7 @@ class Shape:
 class Pagination:
     """How a tool pages (runtime: adaptgen.runtime.paginate.PaginationSpec)."""
 
-    style: str  # page | offset | cursor | link | next_url
+    style: str  # page | offset | cursor | last_id | link | next_url
     items: str | None = None
     page_param: str | None = None
     size_param: str | None = None
@@ -64,6 +64,8 @@ class Pagination:
     first_page: int = 1
     default_limit: int = 25
     max_items: int = 200
+    has_more: str | None = None
+    id_field: str | None = None
 
 
 @dataclass(frozen=True)

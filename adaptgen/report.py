@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import TextIO
 
 from adaptgen.build import BuildReport
+from adaptgen.plan.pagination import unknown_paging_warnings
 
 
 class ProgressDisplay:
@@ -101,6 +102,13 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
                 f"up to {p.max_items} per call",
                 file=out,
             )
+    unknown = unknown_paging_warnings(report.warnings)
+    if unknown:
+        print(
+            f"  list operations whose paging is unknown: {len(unknown)} (first page only; "
+            "see the warnings; `build --strict` fails on them)",
+            file=out,
+        )
     print(f"  env vars the server reads: {', '.join(api.env_vars())}", file=out)
     if api.surface.mode == "search":
         pinned = [t.name for t in api.tools if t.pinned]

@@ -1,12 +1,18 @@
-"""A small real HTTP API that pages its 137 items in each of the five styles adaptgen knows.
+"""A small real HTTP API that pages its 137 items in each style adaptgen knows, as real APIs do.
 
 Used with a matching OpenAPI spec (no hints) to check that the planner detects each style and
-that the runtime walks every style to the end, item by item, across upstream pages.
+that the runtime walks every style to the end, item by item, across upstream pages. Besides the
+five basic styles: Stripe (`starting_after` = the last item's id, `has_more`), Jira (`startAt`,
+`maxResults`, `total`), OpenAI (`after` + `last_id`, `has_more`), Slack
+(`response_metadata.next_cursor`, empty at the end), Google (`pageToken`/`nextPageToken`), a
+search whose string `page` is a token, and Petstore's `x-next` header. `REQUESTS` counts the
+requests each route received.
 """
 
 from __future__ import annotations
 
 import base64
+from collections import Counter
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,10 +20,82 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 ITEMS = [{"id": i, "name": f"item {i}", "note": None, "tags": []} for i in range(1, 138)]
+PAGE_CAP = 20  # the most items any route sends at once, whatever it is asked for
+REQUESTS: Counter[str] = Counter()
 
 
 def _int(request: Request, name: str, default: int) -> int:
     return int(request.query_params.get(name, default))
+
+
+def _after(request: Request, name: str) -> tuple[list[dict], bool]:
+    """The page after the item whose id is in `name`, and whether more follow."""
+    REQUESTS[request.url.path] += 1
+    start = int(request.query_params.get(name) or 0)  # ids are 1..137, in order
+    end = start + min(_int(request, "limit", 10), PAGE_CAP)
+    return ITEMS[start:end], end < len(ITEMS)
+
+
+async def stripe_like(request: Request) -> JSONResponse:
+    chunk, more = _after(request, "starting_after")
+    return JSONResponse({"object": "list", "url": "/v1/x", "data": chunk, "has_more": more})
+
+
+async def openai_like(request: Request) -> JSONResponse:
+    chunk, more = _after(request, "after")
+    # last_id is sent on the last page too: only has_more says it is the end.
+    first, last = (str(chunk[0]["id"]), str(chunk[-1]["id"])) if chunk else (None, None)
+    body = {"object": "list", "data": chunk, "first_id": first, "last_id": last, "has_more": more}
+    return JSONResponse(body)
+
+
+async def jira_like(request: Request) -> JSONResponse:
+    start, size = _int(request, "startAt", 0), min(_int(request, "maxResults", 50), PAGE_CAP)
+    chunk = ITEMS[start : start + size]
+    body = {"startAt": start, "maxResults": size, "total": len(ITEMS), "values": chunk}
+    return JSONResponse(body)
+
+
+def _token(start: int) -> str:
+    return base64.b64encode(f"at:{start}".encode()).decode()
+
+
+def _start(token: str | None) -> int:
+    return int(base64.b64decode(token).decode()[3:]) if token else 0
+
+
+async def slack_like(request: Request) -> JSONResponse:
+    start = _start(request.query_params.get("cursor"))
+    end = start + min(_int(request, "limit", 10), PAGE_CAP)
+    meta = {"next_cursor": _token(end) if end < len(ITEMS) else ""}
+    return JSONResponse({"ok": True, "members": ITEMS[start:end], "response_metadata": meta})
+
+
+async def google_like(request: Request) -> JSONResponse:
+    start = _start(request.query_params.get("pageToken"))
+    end = start + min(_int(request, "pageSize", 10), PAGE_CAP)
+    body: dict = {"kind": "list", "items": ITEMS[start:end]}
+    if end < len(ITEMS):
+        body["nextPageToken"] = _token(end)
+    return JSONResponse(body)
+
+
+async def search_by_page_token(request: Request) -> JSONResponse:
+    raw = request.query_params.get("page")
+    if raw is not None and raw.isdigit():  # what a page-number guess would send
+        return JSONResponse({"error": f"page must be a token from next_page, not {raw}"}, 400)
+    start = _start(raw)
+    end = start + min(_int(request, "count", 10), PAGE_CAP)
+    return JSONResponse(
+        {"results": ITEMS[start:end], "next_page": _token(end) if end < len(ITEMS) else None}
+    )
+
+
+async def by_x_next(request: Request) -> JSONResponse:
+    start = _int(request, "from_item", 0)
+    end = start + min(_int(request, "limit", 10), PAGE_CAP)
+    headers = {"x-next": f"{request.base_url}x-next?from_item={end}"} if end < len(ITEMS) else {}
+    return JSONResponse(ITEMS[start:end], headers=headers)
 
 
 async def by_page(request: Request) -> JSONResponse:
@@ -63,6 +141,13 @@ APP = Starlette(
         Route("/cursor", by_cursor),
         Route("/link", by_link),
         Route("/next-url", by_next_url),
+        Route("/stripe", stripe_like),
+        Route("/openai", openai_like),
+        Route("/jira", jira_like),
+        Route("/slack", slack_like),
+        Route("/google", google_like),
+        Route("/search", search_by_page_token),
+        Route("/x-next", by_x_next),
     ]
 )
 
@@ -79,8 +164,21 @@ def _list(props: dict, headers: dict | None = None) -> dict:
     return {"200": response}
 
 
-def _q(name: str) -> dict:
-    return {"name": name, "in": "query", "schema": {"type": "integer"}}
+def _q(name: str, kind: str = "integer") -> dict:
+    return {"name": name, "in": "query", "schema": {"type": kind}}
+
+
+def _object(**props: dict) -> dict:
+    return {"type": "object", "properties": props}
+
+
+def _get(operation_id: str, params: list[dict], responses: dict) -> dict:
+    return {"get": {"operationId": operation_id, "parameters": params, "responses": responses}}
+
+
+_STRING = {"type": "string"}
+_INT = {"type": "integer"}
+_BOOL = {"type": "boolean"}
 
 
 def spec(base_url: str) -> dict:
@@ -153,5 +251,52 @@ def spec(base_url: str) -> dict:
                     ),
                 }
             },
+            **_real_world_paths(array),
         },
+    }
+
+
+def _real_world_paths(array: dict) -> dict:
+    """The operations paging the way popular APIs do."""
+    nullable = {"type": "string", "nullable": True}
+    return {
+        "/stripe": _get(
+            "listLikeStripe",
+            [_q("starting_after", "string"), _q("ending_before", "string"), _q("limit")],
+            _list(_object(object=_STRING, url=_STRING, data=array, has_more=_BOOL)),
+        ),
+        "/openai": _get(
+            "listLikeOpenai",
+            [_q("after", "string"), _q("limit")],
+            _list(
+                _object(
+                    object=_STRING, data=array, first_id=nullable, last_id=nullable, has_more=_BOOL
+                )
+            ),
+        ),
+        "/jira": _get(
+            "listLikeJira",
+            [_q("startAt"), _q("maxResults")],
+            _list(_object(startAt=_INT, maxResults=_INT, total=_INT, values=array)),
+        ),
+        "/slack": _get(
+            "listLikeSlack",
+            [_q("cursor", "string"), _q("limit")],
+            _list(_object(ok=_BOOL, members=array, response_metadata=_object(next_cursor=_STRING))),
+        ),
+        "/google": _get(
+            "listLikeGoogle",
+            [_q("pageToken", "string"), _q("pageSize")],
+            _list(_object(kind=_STRING, items=array, nextPageToken=_STRING)),
+        ),
+        "/search": _get(
+            "searchByPageToken",
+            [_q("q", "string"), _q("page", "string"), _q("count")],
+            _list(_object(results=array, next_page=nullable)),
+        ),
+        "/x-next": _get(
+            "listByXNext",
+            [_q("limit")],
+            _list(array, headers={"x-next": {"schema": _STRING}}),
+        ),
     }

@@ -11,7 +11,9 @@ from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
 from adaptgen.build import BuildOptions, build
-from adaptgen.cli import load_server_module
+from adaptgen.cli import load_server_module, main
+from adaptgen.ir import Param
+from adaptgen.plan.pagination import detect, items_path, undetected_paging
 from adaptgen.runtime.paginate import (
     CursorError,
     CursorKey,
@@ -27,6 +29,22 @@ EXPECTED = {
     "list_by_cursor": ("cursor", "$.data"),
     "list_by_link": ("link", "$"),
     "list_by_next_url": ("next_url", "$.entries"),
+    "list_like_stripe": ("last_id", "$.data"),
+    "list_like_openai": ("cursor", "$.data"),
+    "list_like_jira": ("offset", "$.values"),
+    "list_like_slack": ("cursor", "$.members"),
+    "list_like_google": ("cursor", "$.items"),
+    "search_by_page_token": ("cursor", "$.results"),
+    "list_by_x_next": ("link", "$"),
+}
+# How each real-world style was read from the spec: (paging parameter, where the next one is).
+PLANNED = {
+    "list_like_stripe": ("starting_after", None, "$.has_more"),
+    "list_like_openai": ("after", "$.last_id", "$.has_more"),
+    "list_like_slack": ("cursor", "$.response_metadata.next_cursor", None),
+    "list_like_google": ("pageToken", "$.nextPageToken", None),
+    "search_by_page_token": ("page", "$.next_page", None),
+    "list_by_x_next": (None, "x-next", None),
 }
 
 
@@ -55,7 +73,14 @@ def test_each_style_is_detected_and_its_paging_params_hidden(zoo):
     for name, (style, items) in EXPECTED.items():
         pagination = tools[name].pagination
         assert (pagination.style, pagination.items) == (style, items), name
-        assert [p.name for p in tools[name].params] == ["cursor", "limit"], name
+        visible = [p.name for p in tools[name].params]
+        assert visible == (["q"] if name.startswith("search") else []) + ["cursor", "limit"], name
+    for name, planned in PLANNED.items():
+        pagination = tools[name].pagination
+        assert (pagination.cursor_param, pagination.next, pagination.has_more) == planned, name
+    assert tools["list_like_stripe"].pagination.id_field == "id"
+    jira = tools["list_like_jira"].pagination
+    assert (jira.offset_param, jira.limit_param, jira.total) == ("startAt", "maxResults", "$.total")
 
 
 @pytest.mark.parametrize("tool", sorted(EXPECTED))
@@ -113,3 +138,130 @@ def test_cursors_are_checked(zoo):
         decode_cursor("list_by_page", "!!not-base64!!", base, key=key)
     with pytest.raises(ToolError, match="invalid cursor"):
         call(module, "list_by_next_url", {"cursor": foreign})
+
+
+@pytest.mark.parametrize("tool", ["list_like_stripe", "list_like_openai"])
+def test_has_more_false_ends_paging_without_another_request(zoo, tool):
+    _, module = zoo
+    path = "/" + tool.removeprefix("list_like_")
+    paging_zoo.REQUESTS[path] = 0
+    page = call(module, tool, {"limit": 200})
+    assert [item["id"] for item in page["items"]] == list(range(1, 138))
+    assert "next_cursor" not in page
+    # 137 items at most 20 a page: 7 requests; the last says has_more=false, so no 8th
+    # (OpenAI still sends a last_id there, Stripe's items still have ids).
+    assert paging_zoo.REQUESTS[path] == 7
+
+
+@pytest.mark.parametrize("limit", [0, -3, 201])
+def test_out_of_range_limits_are_refused_not_clamped(zoo, limit):
+    _, module = zoo
+    paging_zoo.REQUESTS["/stripe"] = 0
+    with pytest.raises(ToolError, match="limit must be"):
+        call(module, "list_like_stripe", {"limit": limit})
+    assert paging_zoo.REQUESTS["/stripe"] == 0  # refused before any upstream request
+
+
+def test_limit_argument_schema_is_bounded(zoo):
+    report, _ = zoo
+    for tool in report.api.tools:
+        limit = next(p for p in tool.params if p.name == "limit").schema
+        assert (limit["minimum"], limit["maximum"]) == (1, tool.pagination.max_items), tool.name
+
+
+def _param(name: str, kind: str | None) -> Param:
+    return Param(name, name, "query", {"type": kind} if kind else {}, False)
+
+
+def _obj(**props) -> dict:
+    return {"type": "object", "properties": props}
+
+
+ARRAY = {"type": "array", "items": _obj(id={"type": "integer"}, name={"type": "string"})}
+
+
+def test_a_single_object_holding_an_array_is_not_a_list():
+    # Slack files.info: a file record, its comments, and paging for the comments.
+    paging = _obj(count={"type": "integer"}, total={"type": "integer"}, page={"type": "integer"})
+    info = _obj(
+        ok={"type": "boolean"},
+        file=_obj(id={"type": "string"}, name={"type": "string"}),
+        comments=ARRAY,
+        content_html={"type": "string"},
+        paging=paging,
+        response_metadata=_obj(next_cursor={"type": "string"}),
+    )
+    params = [_param("file", "string"), _param("page", "integer"), _param("cursor", "string")]
+    assert items_path(info) is None
+    assert detect(params, info, [], None) is None
+    assert undetected_paging(params, info, [], "files.info") is None  # not a list: no warning
+    # The same array beside paging and meta fields only is the main content.
+    listing = _obj(ok={"type": "boolean"}, comments=ARRAY, paging=paging)
+    assert items_path(listing) == "$.comments"
+    assert items_path(_obj(total_count={"type": "integer"}, users=ARRAY, teams=ARRAY)) is None
+    zoho_like = {"anyOf": [_obj(data=ARRAY, info=paging), _obj(code={"type": "string"})]}
+    assert items_path(zoho_like) == "$.data"
+
+
+def test_a_text_page_parameter_is_a_token_not_a_page_number():
+    response = _obj(results=ARRAY, total={"type": "integer"})
+    text_page = [_param("q", "string"), _param("page", "string")]
+    assert detect(text_page, response, [], None) is None  # never sent page=1
+    warning = undetected_paging(text_page, response, [], "search")
+    assert warning is not None and "search:" in warning and "page" in warning
+    # A numeric (or untyped) page parameter is a page number.
+    for kind in ("integer", None):
+        detected = detect([_param("page", kind)], response, [], None)
+        assert detected.pagination.style == "page" and detected.pagination.page_param == "page"
+    # Text pages that the response counts in numbers (Slack's files.list) are page numbers too.
+    counted = _obj(files=ARRAY, paging=_obj(page={"type": "integer"}, pages={"type": "integer"}))
+    assert detect(text_page, counted, [], None).pagination.style == "page"
+    # Only integer page sizes are set: a text `count` stays the agent's.
+    detected = detect([_param("page", "integer"), _param("count", "string")], response, [], None)
+    assert detected.pagination.size_param is None and detected.hidden == ("page",)
+
+
+_BOOL = {"type": "boolean"}
+
+UNKNOWN_SPEC = {
+    "openapi": "3.0.3",
+    "info": {"title": "Odd", "version": "1"},
+    "servers": [{"url": "http://127.0.0.1:9"}],
+    "paths": {
+        "/things": {
+            "get": {
+                "operationId": "listThings",
+                "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {"schema": _obj(things=ARRAY, has_more=_BOOL)}
+                        },
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def test_unknown_paging_is_a_located_warning_and_fails_strict_builds(tmp_path, capsys):
+    spec = tmp_path / "odd.json"
+    spec.write_text(json.dumps(UNKNOWN_SPEC))
+    report = build(BuildOptions(spec=spec, out=tmp_path / "g"))
+    [warning] = [w for w in report.warnings if "does not recognise" in w.message]
+    assert warning.location.pointer == "/paths/~1things/get"
+    assert "listThings" in warning.message and "$.has_more" in warning.message
+    assert main(["build", str(spec), "--out", str(tmp_path / "g2")]) == 0
+    assert "paging is unknown: 1" in capsys.readouterr().out
+    assert main(["build", str(spec), "--out", str(tmp_path / "g3"), "--strict"]) == 1
+    assert "listThings" in capsys.readouterr().err
+    assert not (tmp_path / "g3").exists()
+    # A hint settles it: the strict build passes.
+    hints = tmp_path / "odd.hints.yaml"
+    hints.write_text(
+        "tools:\n  listThings:\n    paginate: {style: last_id, cursor: cursor, has_more: "
+        "$.has_more}\n"
+    )
+    assert main(["build", str(spec), "--out", str(tmp_path / "g3"), "--strict"]) == 0

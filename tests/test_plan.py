@@ -220,7 +220,12 @@ def test_swagger2_petstore_matches_openapi3_petstore():
     assert typed2.keys() == typed3.keys()
     for name, params in typed2.items():
         assert params <= typed3[name]
-    assert typed2["list_pets"] == {("limit", "query", False, "integer")}
+    # listPets pages by its `x-next` header (a link to the next page): the tool's own cursor
+    # and limit replace the upstream's `limit`.
+    assert typed2["list_pets"] == {
+        ("cursor", "paging", False, "string"),
+        ("limit", "paging", False, "integer"),
+    }
     assert typed2["show_pet_by_id"] == {("pet_id", "path", True, "string")}
     assert v2.base_url == "http://petstore.swagger.io/v1" == v3.base_url
 

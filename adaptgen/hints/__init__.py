@@ -64,17 +64,29 @@ class ShapeHints(_Strict):
 class PaginateHints(_Strict):
     """How an operation pages, when detection from the spec is not enough."""
 
-    style: Literal["page", "offset", "cursor", "link", "next_url", "none"]
+    style: Literal["page", "offset", "cursor", "last_id", "link", "next_url", "none"]
     items: str | None = Field(default=None, description="JSONPath of the item list.")
     page: str | None = Field(default=None, description="Page-number parameter (page style).")
     size: str | None = Field(default=None, description="Page-size parameter.")
     offset: str | None = Field(default=None, description="Offset parameter (offset style).")
     limit: str | None = Field(default=None, description="Limit parameter (offset style).")
-    cursor: str | None = Field(default=None, description="Cursor parameter (cursor style).")
+    cursor: str | None = Field(
+        default=None,
+        description="Cursor parameter (cursor style), or the one taking the last item's id "
+        "(last_id style, e.g. starting_after).",
+    )
     next: str | None = Field(
-        default=None, description="JSONPath of the next cursor, next URL or next page number."
+        default=None,
+        description="JSONPath of the next cursor, next URL or next page number; for link "
+        "style, the response header holding the next URL (default: Link).",
     )
     total: str | None = Field(default=None, description="JSONPath of the total item count.")
+    has_more: str | None = Field(
+        default=None, description="JSONPath of a boolean: paging stops when it is false."
+    )
+    id_field: str | None = Field(
+        default=None, description="Item field whose value resumes after it (last_id style; id)."
+    )
     page_size: int | None = Field(default=None, ge=1, description="Items per upstream page.")
     max_items: int | None = Field(
         default=None, ge=1, description="Most items one call may collect across pages."

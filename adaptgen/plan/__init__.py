@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -51,7 +51,7 @@ from adaptgen.plan.names import (
     unique_name,
 )
 from adaptgen.plan.output import UnsupportedPath, output_schema
-from adaptgen.plan.pagination import detect
+from adaptgen.plan.pagination import Conventions, Example, detect, undetected_paging
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.runtime.expressions import references
 from adaptgen.runtime.jsonpath import JsonPathError, compile_path
@@ -127,6 +127,7 @@ class _Planner:
         self.inliner = SchemaInliner(spec.resolver)
         self.warnings: list[BuildWarning] = []
         self.env_prefix = (snake_case(name) or "api").upper()
+        self.paging = Conventions(self._paging_examples)  # learned only if an operation needs it
 
     def warn(self, pointer: str, message: str) -> None:
         self.warnings.append(BuildWarning(self.spec.location(pointer), message))
@@ -455,7 +456,7 @@ class _Planner:
         pagination = None
         if method in ("get", "head") or hint.paginate is not None:
             response, headers = self._response(op, op_pointer)
-            detected = detect(params, response, headers, hint.paginate)
+            detected = detect(params, response, headers, hint.paginate, self.paging)
             if detected is not None:
                 pagination = detected.pagination
                 params = [
@@ -464,6 +465,10 @@ class _Planner:
                     if not (p.location == "query" and p.api_name in detected.hidden)
                 ]
                 params = _assign_names(params + _paging_params(pagination))
+            elif hint.paginate is None and (
+                problem := undetected_paging(params, response, headers, op_id or path)
+            ):
+                self.warn(op_pointer, problem)
         shape = self._shape(hint, pagination)
         output = None
         if self._wants_output_schema(hint):
@@ -576,6 +581,21 @@ class _Planner:
         # Capped lists end in a text marker, which an item schema would reject: with a declared
         # schema only the token budget cuts lists (at item boundaries, with a note).
         return schema, replace(shape, list_cap=1_000_000)
+
+    def _paging_examples(self) -> Iterator[Example]:
+        """(query parameters, response, headers) of every GET operation, for `Conventions`."""
+        for _, method, op, op_pointer, path_item in self._operations():
+            if method != "get":
+                continue
+            params = []
+            for raw in [*(path_item.get("parameters") or []), *(op.get("parameters") or [])]:
+                if isinstance(raw, dict) and "$ref" in raw:
+                    resolved = self.spec.resolver.resolve(raw["$ref"], self.source, op_pointer)
+                    raw = resolved.value if resolved else None
+                if isinstance(raw, dict) and raw.get("in") == "query" and raw.get("name"):
+                    schema = raw.get("schema") if isinstance(raw.get("schema"), dict) else {}
+                    params.append(Param(str(raw["name"]), str(raw["name"]), "query", schema, False))
+            yield (params, *self._response(op, op_pointer))
 
     def _response(
         self, op: dict[str, Any], op_pointer: str, depth: int = 5

@@ -1,58 +1,80 @@
 """Finding how an operation pages: from hints, else from parameter names and response shapes.
 
-Legacy APIs page in five ways (page number, offset, cursor in the body, `Link` header, next URL
-in the body). When hints are silent the planner recognises the usual parameter names and the
-usual response fields; anything it cannot pin down stays unpaginated and the report says so.
+First, whether the operation is a list at all: its response's main content must be an array
+(`items_path`): the body itself, or the one array beside nothing but paging and meta fields
+(`total`, `next_cursor`, `has_more`, `paging`, `response_metadata`, `ok`...). An object that also
+carries a record of its own (Slack's `files.info`: `{file: {...}, comments: [...]}`) is not a list:
+paging its array would lose the record.
+
+Then the style, most explicit first, every parameter type-checked (a page number, offset or page
+size must be an integer or untyped parameter; a string `page` or `offset` is an opaque token):
+
+- `cursor`: a token parameter (`cursor`, `pageToken`, `marker`, `after`, a string `offset`...)
+  and the response field that carries the next one (`next_<param>`, a `<param>` inside a `next*`
+  object as in `paging.next.after`, `next_cursor`, `nextPageToken`, OpenAI's `last_id`...);
+- `last_id`: `starting_after`/`after`/`since` with no token in the body: the last item's id;
+- `next_url`: a next-page URL in the body (`next`, `next_page_uri`, `@odata.nextLink`...);
+- `page`, `offset` (`startAt`/`maxResults` too): numbers, ended by `total`, a next-page field,
+  or an empty page;
+- `link`: a `Link` header, or a header holding the next URL (`x-next`).
+
+Any style also reads a `has_more`-like flag: false ends paging. A list operation that shows
+paging parameters or fields none of these explain is reported (`undetected_paging`).
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from adaptgen.hints import PaginateHints
 from adaptgen.ir import Pagination, Param
 
-PAGE_PARAMS = ("page", "page_number", "pagenumber", "page_no", "pageno", "page_index")
+# Parameter and field names are compared normalized: lower case, no `_`, `-`, `.` or `$`.
+PAGE_PARAMS = ("page", "pagenumber", "pageno", "pageindex", "pagenum", "currentpage")
 SIZE_PARAMS = (
-    "per_page",
-    "page_size",
-    "pagesize",
     "perpage",
+    "pagesize",
     "size",
     "limit",
     "count",
-    "max_results",
     "maxresults",
     "pagelen",
     "top",
     "rows",
+    "maxitems",
+    "first",
 )
-OFFSET_PARAMS = ("offset", "skip", "start", "start_index", "startindex", "from")
+OFFSET_PARAMS = ("offset", "skip", "start", "startindex", "startat", "from")
 LIMIT_PARAMS = (
     "limit",
     "count",
     "size",
-    "max_results",
     "maxresults",
     "top",
     "rows",
-    "per_page",
-    "page_size",
+    "perpage",
+    "pagesize",
+    "maxitems",
 )
 CURSOR_PARAMS = (
     "cursor",
-    "after",
-    "page_token",
     "pagetoken",
-    "next_token",
     "nexttoken",
-    "starting_after",
-    "continuation_token",
+    "continuationtoken",
     "continuation",
     "marker",
-    "next_cursor",
+    "nextcursor",
+    "pagecursor",
+    "skiptoken",
+    "after",
+    "startingafter",
 )
+# The last item's id, sent back to get the items after it (Stripe, OpenAI, GitHub's `since`).
+LAST_ID_PARAMS = ("startingafter", "after", "afterid", "sinceid", "since")
 ITEM_FIELDS = (
     "data",
     "items",
@@ -67,39 +89,115 @@ ITEM_FIELDS = (
     "hits",
     "members",
     "content",
+    "resources",
+    "nodes",
 )
 CURSOR_FIELDS = (
-    "next_cursor",
     "nextcursor",
-    "next_page_token",
     "nextpagetoken",
-    "next_token",
     "nexttoken",
-    "after",
+    "nextmarker",
+    "continuationtoken",
     "cursor",
-    "continuation_token",
-    "next_marker",
+    "after",
 )
-NEXT_URL_FIELDS = ("next", "next_url", "nexturl", "next_link", "nextlink", "odata_next_link")
-NEXT_PAGE_FIELDS = ("next_page", "nextpage")
+NEXT_URL_FIELDS = (
+    "next",
+    "nexturl",
+    "nextlink",
+    "nexthref",
+    "nextpageurl",
+    "nextpageuri",
+    "nextpagelink",
+    "odatanextlink",
+)
+NEXT_PAGE_FIELDS = ("nextpage",)
+HAS_MORE_FIELDS = (
+    "hasmore",
+    "hasnext",
+    "hasnextpage",
+    "morerecords",
+    "moreresults",
+    "moreitems",
+    "more",
+)
 TOTAL_FIELDS = (
     "total",
-    "total_count",
     "totalcount",
-    "total_results",
     "totalresults",
-    "total_items",
     "totalitems",
-    "total_size",
     "totalsize",
+    "totalrecords",
     "count",
 )
+# Evidence that a string-typed `page` parameter still takes page numbers (Slack's `files.list`).
+PAGE_NUMBER_FIELDS = ("page", "pages", "totalpages", "pagecount", "numpages", "lastpage")
+NEXT_URL_HEADERS = ("xnext", "next", "xnextpage", "xnexturl", "nextpage")
+# Fields that describe a list response rather than being content of their own.
+META_FIELDS = frozenset(
+    {
+        "ok",
+        "success",
+        "status",
+        "meta",
+        "metadata",
+        "responsemetadata",
+        "paging",
+        "pagination",
+        "pageinfo",
+        "links",
+        "link",
+        "self",
+        "href",
+        "url",
+        "uri",
+        "object",
+        "kind",
+        "type",
+        "schemas",
+        "warning",
+        "warnings",
+        "incompleteresults",
+        "order",
+        "sort",
+        "sortby",
+        "sortorder",
+        "limit",
+        "offset",
+        "start",
+        "end",
+        "startat",
+        "startindex",
+        "maxresults",
+        "itemsperpage",
+        "islast",
+        "size",
+        "more",
+        "cursor",
+        "marker",
+        "sync",
+        "etag",
+        "cachets",
+        "took",
+        "timedout",
+        "apiversion",
+        "requestid",
+    }
+)
+_META_WORDS = frozenset({"page", "pages", "cursor", "token", "marker", "total", "count"})
+_META_FIRST_WORDS = frozenset({"next", "prev", "previous", "has", "num"})
+_FIRST_LAST = re.compile(r"^(first|last)(id|uri|url|link|cursor|key)$")
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Offset names that never mean anything else (`start` and `from` are often dates or senders).
+_OFFSET_ONLY = ("offset", "skip", "startindex", "startat")
+_DATES = ("date", "date-time", "time")
 DEFAULT_PAGE_SIZE = 25
 DEFAULT_MAX_ITEMS = 200
+UNKNOWN_PAGING = "list operation pages in a way adaptgen does not recognise"
 
 
 def _norm(name: str) -> str:
-    return "".join(c for c in name.lower() if c.isalnum() or c == "_").strip("_")
+    return "".join(c for c in name.lower() if c.isalnum())
 
 
 @dataclass(frozen=True)
@@ -110,62 +208,285 @@ class Detected:
     hidden: tuple[str, ...]  # upstream names of the paging parameters
 
 
+Example = tuple[list[Param], dict[str, Any] | None, list[str]]  # params, response, headers
+
+
+@dataclass(frozen=True)
+class _Field:
+    """A response field: normalized name, JSONPath, JSON type (None: untyped or mixed)."""
+
+    norm: str
+    path: str
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class _Query:
+    """An operation's query parameters by normalized name."""
+
+    params: dict[str, Param]  # by upstream name
+    by_norm: dict[str, str]
+
+    def pick(self, names: Iterable[str], numeric: bool | None = None) -> str | None:
+        """The first parameter named one of `names` (numeric: only integer/untyped ones)."""
+        for name in names:
+            api_name = self.by_norm.get(name)
+            if api_name is None:
+                continue
+            if numeric is None or _is_numeric(self.params[api_name].schema) == numeric:
+                return api_name
+        return None
+
+
 def detect(
     params: list[Param],
     response: dict[str, Any] | None,
     response_headers: list[str],
     hint: PaginateHints | None,
+    conventions: Conventions | None = None,
 ) -> Detected | None:
-    """How the operation pages, or None."""
-    query = {p.api_name: p for p in params if p.location == "query"}
-    by_norm = {_norm(name): name for name in query}
+    """How the operation pages, or None.
+
+    `conventions`: how the API's other operations page, for one whose response schema leaves
+    out where its next token comes from (Slack's `conversations.history` declares `cursor` and
+    `has_more` but not the `response_metadata.next_cursor` all its siblings declare).
+    """
+    query = _query(params)
     if hint is not None:
-        return None if hint.style == "none" else _from_hint(hint, query, response)
-    items = _items_path(response)
-    if items is None:
+        return None if hint.style == "none" else _from_hint(hint, query.params, response)
+    listed = _list_body(response)
+    if listed is None:
         return None
-    found = _fields(response)
-    total = _first(found, TOTAL_FIELDS, kinds=("integer",))
-    page = _pick(by_norm, PAGE_PARAMS)
-    cursor = _pick(by_norm, CURSOR_PARAMS)
-    offset = _pick(by_norm, OFFSET_PARAMS)
-    if cursor is not None:
-        next_path = _first(found, CURSOR_FIELDS, kinds=("string",))
+    items, body = listed
+    found = _fields(body)
+    for style in (_cursor, _last_id, _next_url, _page, _offset, _link):
+        detected = style(query, items, found, response_headers, body)
+        if detected is not None:
+            return detected
+    return conventions.detect(query, items, found) if conventions is not None else None
+
+
+class Conventions:
+    """How an API's read operations page with a token, learned once from all of them.
+
+    An API pages one way: when most operations taking token parameter `cursor` say the next
+    token is at `$.response_metadata.next_cursor`, an operation taking `cursor` whose schema
+    does not say is planned the same way (if its answer lacks the field, paging just stops).
+    """
+
+    def __init__(self, examples: Callable[[], Iterable[Example]]) -> None:
+        self._examples = examples  # (params, response, headers) of each read operation
+        self._learned: dict[str, str] | None = None
+
+    def next_token(self, param: str) -> str | None:
+        """Where the next value of token parameter `param` (normalized) usually is."""
+        if self._learned is None:
+            self._learned = self._learn()
+        return self._learned.get(param)
+
+    def detect(self, query: _Query, items: str, found: list[_Field]) -> Detected | None:
+        """A cursor plan from the API's habit, for an operation no style explained."""
+        for norm in (*CURSOR_PARAMS, "page", "offset"):
+            param = query.by_norm.get(norm)
+            if param is None or _is_numeric(query.params[param].schema):
+                continue
+            next_path = self.next_token(norm)
+            if next_path is not None:
+                size = query.pick(SIZE_PARAMS, numeric=True)
+                return _make(
+                    "cursor", items, query, size, cursor=param, next=next_path, **_ends(found)
+                )
+        return None
+
+    def _learn(self) -> dict[str, str]:
+        paths: dict[str, Counter[str]] = {}
+        for params, response, headers in self._examples():
+            detected = detect(params, response, headers, None)
+            plan = detected.pagination if detected is not None else None
+            if plan is None or plan.style != "cursor" or not plan.cursor_param or not plan.next:
+                continue
+            paths.setdefault(_norm(plan.cursor_param), Counter())[plan.next] += 1
+        learned = {}
+        for param, counts in paths.items():
+            path, count = counts.most_common(1)[0]
+            if count >= 2 and count * 3 >= sum(counts.values()) * 2:  # a clear habit
+                learned[param] = path
+        return learned
+
+
+def items_path(response: dict[str, Any] | None) -> str | None:
+    """JSONPath of the response's main content when that is an array (a list), else None."""
+    listed = _list_body(response)
+    return listed[0] if listed else None
+
+
+def undetected_paging(
+    params: list[Param],
+    response: dict[str, Any] | None,
+    response_headers: list[str],
+    operation: str,
+) -> str | None:
+    """The build warning for a list operation that shows paging no style explains, or None.
+
+    Call it when `detect` found nothing. A list with no paging parameter or field at all is
+    simply unpaged (a size parameter alone only caps the answer): no warning.
+    """
+    listed = _list_body(response)
+    if listed is None:
+        return None
+    signals = paging_signals(params, listed[1], response_headers)
+    if not signals:
+        return None
+    return (
+        f"{operation}: {UNKNOWN_PAGING} (paging parameters/fields: {', '.join(signals)}): it "
+        "returns the first upstream page only; add a paginate hint (style, cursor, next, has_more)"
+    )
+
+
+def paging_signals(
+    params: list[Param], body: dict[str, Any] | None, response_headers: list[str]
+) -> list[str]:
+    """Parameters and response fields that move through pages (size parameters excluded)."""
+    query = _query(params)
+    names = PAGE_PARAMS + OFFSET_PARAMS + CURSOR_PARAMS + LAST_ID_PARAMS
+    found = [query.by_norm[n] for n in dict.fromkeys(names) if n in query.by_norm]
+    since = query.by_norm.get("since")
+    # Dates (`after=2024-01-01`, a textual `since`) filter; they do not move through pages.
+    found = [
+        name
+        for name in found
+        if query.params[name].schema.get("format") not in _DATES
+        and (name != since or _is_numeric(query.params[name].schema))
+    ]
+    # A next token or has_more flag with no parameter to send anything back cannot move the
+    # operation (a response wrapper shared with the list operations, as on Zoho's single-record
+    # reads); a next URL or a next-link header always could.
+    moving = NEXT_URL_FIELDS + (
+        (CURSOR_FIELDS + NEXT_PAGE_FIELDS + HAS_MORE_FIELDS) if found else ()
+    )
+    found += [f.path for f in _fields(body) if f.norm in moving]
+    found += [h for h in response_headers if _norm(h) in ("link", *NEXT_URL_HEADERS)]
+    return found
+
+
+def unknown_paging_warnings(warnings: Iterable[Any]) -> list[Any]:
+    """The build warnings `undetected_paging` made (for `adaptgen build --strict`)."""
+    return [w for w in warnings if UNKNOWN_PAGING in str(getattr(w, "message", w))]
+
+
+# -- styles, most explicit first ------------------------------------------------------------
+
+
+def _cursor(
+    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
+) -> Detected | None:
+    """A token parameter and the response field carrying the next token."""
+    echoed = _echoed(query, found)
+    for norm in (*CURSOR_PARAMS, "page", "offset", *echoed):
+        param = query.by_norm.get(norm)
+        if param is None or _is_numeric(query.params[param].schema):
+            continue  # a numeric page/offset is not a token
+        next_path = echoed.get(norm) or _token_field(norm, found)
         if next_path is not None:
-            size = _pick(by_norm, SIZE_PARAMS)
-            return _make("cursor", items, query, size, total=total, cursor=cursor, next=next_path)
-    if page is not None:
-        size = _pick(by_norm, SIZE_PARAMS)
-        next_page = _first(found, NEXT_PAGE_FIELDS, kinds=("integer", "boolean"))
-        return _make("page", items, query, size, total=total, page=page, next=next_page)
-    if offset is not None:
-        limit = _pick(by_norm, LIMIT_PARAMS)
-        return _make("offset", items, query, limit, total=total, offset=offset)
-    if any(h.lower() == "link" for h in response_headers):
-        size = _pick(by_norm, SIZE_PARAMS)
-        return _make("link", items, query, size, total=total)
-    next_url = _first(found, NEXT_URL_FIELDS, kinds=("string",))
-    if next_url is not None:
-        size = _pick(by_norm, SIZE_PARAMS)
-        return _make("next_url", items, query, size, total=total, next=next_url)
+            size = query.pick(SIZE_PARAMS, numeric=True)
+            return _make("cursor", items, query, size, cursor=param, next=next_path, **_ends(found))
     return None
+
+
+def _last_id(
+    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
+) -> Detected | None:
+    """`starting_after=<last id>`: Stripe and OpenAI (with `has_more`), GitHub's `since`."""
+    id_field = _item_id(body, items)
+    if id_field is None:
+        return None
+    has_more = _has_more(found)
+    for norm in LAST_ID_PARAMS:
+        param = query.by_norm.get(norm)
+        if param is None:
+            continue
+        numeric = _is_numeric(query.params[param].schema)
+        if norm == "since" and not numeric:
+            continue  # `since` is usually a timestamp; an integer `since` is an id
+        if norm == "after" and has_more is None:
+            continue  # a bare `after` may be a date or a filter: only with a has_more flag
+        size = query.pick(SIZE_PARAMS, numeric=True)
+        return _make(
+            "last_id", items, query, size, cursor=param, has_more=has_more, id_field=id_field
+        )
+    return None
+
+
+def _next_url(
+    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
+) -> Detected | None:
+    """A next-page URL in the body: the upstream says where to go, whatever its parameters."""
+    next_url = _first(found, NEXT_URL_FIELDS, kinds=("string",), strict=True)
+    if next_url is None:
+        return None
+    size = query.pick(SIZE_PARAMS, numeric=True)
+    return _make("next_url", items, query, size, next=next_url, **_ends(found))
+
+
+def _page(
+    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
+) -> Detected | None:
+    """A page-number parameter: an integer, or text when the response counts pages."""
+    page = query.pick(PAGE_PARAMS, numeric=True)
+    if page is None and _first(found, PAGE_NUMBER_FIELDS, kinds=("integer",), strict=True):
+        page = query.pick(PAGE_PARAMS)
+    if page is None:
+        return None
+    size = query.pick(SIZE_PARAMS, numeric=True)
+    next_page = _first(found, NEXT_PAGE_FIELDS, kinds=("integer", "boolean"))
+    return _make("page", items, query, size, page=page, next=next_page, **_ends(found))
+
+
+def _offset(
+    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
+) -> Detected | None:
+    """A numeric offset parameter (offset, skip, startAt...) with a limit beside it."""
+    offset = query.pick(OFFSET_PARAMS, numeric=True)
+    if offset is None:
+        return None
+    limit = query.pick(LIMIT_PARAMS, numeric=True)
+    return _make("offset", items, query, limit, offset=offset, **_ends(found))
+
+
+def _link(
+    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
+) -> Detected | None:
+    """An RFC 8288 `Link` header, or a header holding the next URL (`x-next`)."""
+    size = query.pick(SIZE_PARAMS, numeric=True)
+    if any(_norm(h) == "link" for h in headers):
+        return _make("link", items, query, size, total=_total(found))
+    named = next((h for h in headers if _norm(h) in NEXT_URL_HEADERS), None)
+    if named is not None:
+        return _make("link", items, query, size, next=named, total=_total(found))
+    return None
+
+
+# -- building the plan ----------------------------------------------------------------------
 
 
 def _from_hint(
     hint: PaginateHints, query: dict[str, Param], response: dict[str, Any] | None
 ) -> Detected:
-    items = hint.items if hint.items is not None else _items_path(response)
+    items = hint.items if hint.items is not None else items_path(response)
     size = hint.size if hint.style != "offset" else hint.limit
+    cursor_styles = ("cursor", "last_id")
     return _make(
         hint.style,
         items,
-        query,
+        _Query(query, {}),
         size,
         total=hint.total,
         page=hint.page or ("page" if hint.style == "page" else None),
         offset=hint.offset or ("offset" if hint.style == "offset" else None),
-        cursor=hint.cursor or ("cursor" if hint.style == "cursor" else None),
+        cursor=hint.cursor or ("cursor" if hint.style in cursor_styles else None),
         next=hint.next,
+        has_more=hint.has_more,
+        id_field=hint.id_field or ("id" if hint.style == "last_id" else None),
         page_size=hint.page_size,
         max_items=hint.max_items,
     )
@@ -174,7 +495,7 @@ def _from_hint(
 def _make(
     style: str,
     items: str | None,
-    query: dict[str, Param],
+    query: _Query,
     size: str | None,
     *,
     total: str | None = None,
@@ -182,10 +503,13 @@ def _make(
     offset: str | None = None,
     cursor: str | None = None,
     next: str | None = None,
+    has_more: str | None = None,
+    id_field: str | None = None,
     page_size: int | None = None,
     max_items: int | None = None,
 ) -> Detected:
-    size_schema = query[size].schema if size in query else {}
+    params = query.params
+    size_schema = params[size].schema if size in params else {}
     maximum = size_schema.get("maximum")
     default = size_schema.get("default")
     chosen = page_size or (default if isinstance(default, int) and default > 0 else None)
@@ -193,8 +517,8 @@ def _make(
     if isinstance(maximum, int) and maximum > 0:
         chosen = min(chosen, maximum)
     first_page = 1
-    if page and page in query:
-        minimum = query[page].schema.get("minimum")
+    if page and page in params:
+        minimum = params[page].schema.get("minimum")
         first_page = 0 if minimum == 0 else 1
     pagination = Pagination(
         style=style,
@@ -203,67 +527,190 @@ def _make(
         size_param=size if style != "offset" else None,
         offset_param=offset if style == "offset" else None,
         limit_param=size if style == "offset" else None,
-        cursor_param=cursor if style == "cursor" else None,
+        cursor_param=cursor if style in ("cursor", "last_id") else None,
         next=next,
         total=total,
         page_size=chosen,
         first_page=first_page,
         default_limit=chosen,
         max_items=max(max_items or DEFAULT_MAX_ITEMS, chosen),
+        has_more=has_more,
+        id_field=id_field if style == "last_id" else None,
     )
-    hidden = tuple(
-        name for name in (page, size, offset, cursor) if name is not None and name in query
-    )
+    named = [n for n in (page, size, offset, cursor) if n is not None]
+    hidden = tuple(n for n in dict.fromkeys(named + _superseded(query)) if n in params)
     return Detected(pagination, hidden)
 
 
-def _pick(by_norm: dict[str, str], names: tuple[str, ...]) -> str | None:
-    for name in names:
-        if name in by_norm:
-            return by_norm[name]
-    return None
+def _superseded(query: _Query) -> list[str]:
+    """Position parameters the tool's cursor replaces, used or not (Twilio's Page and PageToken
+    when paging by next_page_uri): an agent setting one would fight the paginator."""
+    tokens = tuple(n for n in CURSOR_PARAMS if n not in ("after", "startingafter"))
+    tokens += ("endingbefore",)  # Stripe's reverse cursor: refused beside starting_after
+    out = [query.by_norm[n] for n in PAGE_PARAMS + tokens if n in query.by_norm]
+    out += [name for name in (query.pick((n,), numeric=True) for n in _OFFSET_ONLY) if name]
+    return out
 
 
-def _items_path(response: dict[str, Any] | None) -> str | None:
+# -- reading the spec -----------------------------------------------------------------------
+
+
+def _query(params: list[Param]) -> _Query:
+    query = {p.api_name: p for p in params if p.location == "query"}
+    return _Query(query, {_norm(name): name for name in query})
+
+
+def _is_numeric(schema: dict[str, Any]) -> bool:
+    """An integer/number parameter, or one with no type (its values are not known to be text)."""
+    kind = _kind(schema)
+    if kind in ("integer", "number") or kind is None:
+        return True
+    return kind == "string" and schema.get("format") in ("int32", "int64", "integer")
+
+
+def _kind(schema: Any) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kinds = [k for k in kind if k != "null"]
+        return kinds[0] if len(kinds) == 1 else None
+    return kind if isinstance(kind, str) else None
+
+
+def _path(at: str, key: str) -> str:
+    return f"{at}.{key}" if key.isidentifier() else f"{at}['{key}']"
+
+
+def _list_body(response: dict[str, Any] | None) -> tuple[str, dict[str, Any]] | None:
+    """(items path, the object schema around them) when the main content is an array.
+
+    A union (anyOf/oneOf: a list or an error envelope) is a list when one of its branches is.
+    """
     if not isinstance(response, dict):
         return None
-    if response.get("type") == "array":
-        return "$"
-    props = response.get("properties") or {}
-    arrays = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
-    for name in ITEM_FIELDS:
-        for key in arrays:
-            if _norm(key) == name:
-                return f"$.{key}" if key.isidentifier() else f"$['{key}']"
-    if len(arrays) == 1:
-        return f"$.{arrays[0]}" if arrays[0].isidentifier() else f"$['{arrays[0]}']"
-    return None
+    if _kind(response) == "array":
+        return "$", {}
+    for key in ("anyOf", "oneOf"):
+        for branch in response.get(key) or []:
+            listed = _list_body(branch)
+            if listed is not None:
+                return listed
+    props = response.get("properties")
+    if not isinstance(props, dict):
+        return None
+    arrays = [k for k, v in props.items() if _kind(v) == "array" and not _is_meta(k, v)]
+    if len(arrays) > 1:
+        known = [k for k in arrays if _norm(k) in ITEM_FIELDS]
+        if len(known) != 1:
+            return None  # several lists side by side ({users: [], teams: []}): a record
+        arrays = known
+    if not arrays:
+        return None
+    others = [(k, v) for k, v in props.items() if k != arrays[0] and not _is_meta(k, v)]
+    # A record of its own beside the array (Slack files.info's `file`) means the array is only
+    # part of the answer; one stray scalar (GitHub's `repository_selection`) does not.
+    if any(_kind(v) == "object" or "properties" in v for _, v in others if isinstance(v, dict)):
+        return None
+    if len(others) > 1:
+        return None
+    return _path("$", arrays[0]), response
 
 
-def _fields(
-    schema: dict[str, Any] | None, at: str = "$", depth: int = 0
-) -> list[tuple[str, str, Any]]:
-    """(normalized name, JSONPath, type) of object fields up to three levels down."""
+def _is_meta(name: str, schema: Any) -> bool:
+    """A field describing a list response (paging, counts, links, status), not content."""
+    norm = _norm(name)
+    words = [w.lower() for w in _WORD.findall(name)]
+    if (
+        norm in META_FIELDS
+        or _META_WORDS.intersection(words)
+        or (words and words[0] in _META_FIRST_WORDS)
+        or _FIRST_LAST.match(norm)
+    ):
+        return True
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if isinstance(props, dict) and props:
+        # An object made mostly of paging fields (Zoho's `info`) is paging metadata.
+        meta = sum(1 for k, v in props.items() if _is_meta(k, v))
+        return meta * 2 > len(props)
+    return False
+
+
+def _item_id(body: dict[str, Any], items: str) -> str | None:
+    """The id field of one item (for last_id paging), when the item schema declares one."""
+    array = body if items == "$" else (body.get("properties") or {}).get(items[2:].strip("[]'"))
+    item = array.get("items") if isinstance(array, dict) else None
+    props = item.get("properties") if isinstance(item, dict) else None
+    if not isinstance(props, dict):
+        return None
+    return next((k for k in ("id", "gid", "uuid", "key") if k in props), None)
+
+
+def _fields(schema: dict[str, Any] | None, at: str = "$", depth: int = 0) -> list[_Field]:
+    """Object fields up to four levels down (arrays are not entered: their items are content)."""
     if not isinstance(schema, dict) or depth > 3:
         return []
-    out: list[tuple[str, str, Any]] = []
+    out: list[_Field] = []
     for key, sub in (schema.get("properties") or {}).items():
         if not isinstance(sub, dict):
             continue
-        path = f"{at}.{key}" if key.isidentifier() else f"{at}['{key}']"
-        kind = sub.get("type")
-        kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
-        out.append((_norm(key.replace("@", "").replace(".", "_")), path, kind))
+        path = _path(at, key)
+        kind = _kind(sub)
+        out.append(_Field(_norm(key), path, kind))
         if kind == "object" or "properties" in sub:
             out.extend(_fields(sub, path, depth + 1))
     return out
 
 
 def _first(
-    found: list[tuple[str, str, Any]], names: tuple[str, ...], kinds: tuple[str, ...]
+    found: list[_Field], names: tuple[str, ...], kinds: tuple[str, ...], *, strict: bool = False
 ) -> str | None:
+    """The first field named one of `names` of one of `kinds` (or untyped, unless strict)."""
     for name in names:
-        for norm, path, kind in found:
-            if norm == name and (kind in kinds or kind is None):
-                return path
+        for field in found:
+            if field.norm == name and (field.kind in kinds or (field.kind is None and not strict)):
+                return field.path
     return None
+
+
+def _ends(found: list[_Field]) -> dict[str, str | None]:
+    """The fields that tell where a list ends: its total count and its has_more flag."""
+    return {"total": _total(found), "has_more": _has_more(found)}
+
+
+def _total(found: list[_Field]) -> str | None:
+    return _first(found, TOTAL_FIELDS, kinds=("integer",), strict=True)
+
+
+def _has_more(found: list[_Field]) -> str | None:
+    return _first(found, HAS_MORE_FIELDS, kinds=("boolean",), strict=True)
+
+
+def _token_field(param: str, found: list[_Field]) -> str | None:
+    """Where the response carries the next value of token parameter `param` (normalized)."""
+    tokens = ("string", "integer")
+    # `next_<param>` anywhere: next_marker, nextPageToken, next_stream_position...
+    named = _first(found, (f"next{param}",), kinds=tokens)
+    if named is not None:
+        return named
+    # `<param>` inside a `next*` object: Asana's next_page.offset, HubSpot's paging.next.after.
+    for field in found:
+        parent = field.path.rsplit(".", 2)[-2] if field.path.count(".") >= 2 else ""
+        if field.norm == param and _norm(parent).startswith("next") and field.kind in tokens:
+            return field.path
+    if param in ("after", "startingafter"):
+        last = _first(found, ("lastid",), kinds=tokens, strict=True)  # OpenAI's lists
+        if last is not None:
+            return last
+    if param in ("page", "offset", "after"):
+        return None  # only the specific names above prove these are tokens
+    return _first(found, CURSOR_FIELDS, kinds=tokens, strict=True)
+
+
+def _echoed(query: _Query, found: list[_Field]) -> dict[str, str]:
+    """Token parameters the response hands back under the same name beside a has_more flag
+    (Asana's events `sync`), with where: the value to send next."""
+    if _has_more(found) is None:
+        return {}
+    top = {f.norm: f.path for f in found if f.path.count(".") == 1 and f.kind == "string"}
+    return {n: top[n] for n in query.by_norm if n in top and n not in CURSOR_PARAMS}

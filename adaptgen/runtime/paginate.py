@@ -1,10 +1,12 @@
 """Pagination: one cursor the agent passes back, whatever the upstream's paging style.
 
 Styles: `page` (page number + page size), `offset` (offset + limit), `cursor` (a token from the
-body sent back as a parameter), `link` (RFC 8288 `Link: <...>; rel="next"` header) and `next_url`
-(a URL in the body). The agent sees `cursor` and `limit`; the upstream's own paging parameters are
-hidden. A cursor holds where to resume, down to an item inside an upstream page, so a result cut
-by the token budget resumes exactly where it stopped.
+body sent back as a parameter), `last_id` (the last item's id sent back as a parameter, e.g.
+Stripe's `starting_after`), `link` (RFC 8288 `Link: <...>; rel="next"` header, or a header that
+holds the next URL) and `next_url` (a URL in the body). Any style may also name a `has_more` flag:
+paging stops when the upstream says false. The agent sees `cursor` and `limit`; the upstream's own
+paging parameters are hidden. A cursor holds where to resume, down to an item inside an upstream
+page, so a result cut by the token budget resumes exactly where it stopped.
 
 A cursor travels through the model, so it is signed: HMAC-SHA256 with the deployment's cursor key
 over the state, the tool, a digest of the call's other arguments and an expiry. A cursor that was
@@ -32,7 +34,7 @@ from urllib.parse import urljoin
 from adaptgen.runtime import jsonpath
 from adaptgen.runtime.origin import within_upstream
 
-STYLES = ("page", "offset", "cursor", "link", "next_url")
+STYLES = ("page", "offset", "cursor", "last_id", "link", "next_url")
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
 
 
@@ -54,9 +56,13 @@ class PaginationSpec:
     size_param: str | None = None
     offset_param: str | None = None
     limit_param: str | None = None
-    cursor_param: str | None = None
-    next: str | None = None  # JSONPath of the next cursor (cursor) or next URL (next_url)
+    cursor_param: str | None = None  # cursor and last_id styles
+    # JSONPath of the next cursor (cursor), next URL (next_url) or next page number (page); for
+    # `link`, the response header holding the next URL (default: the RFC 8288 `Link` header).
+    next: str | None = None
     total: str | None = None  # JSONPath of the total count, when the upstream says it
+    has_more: str | None = None  # JSONPath of a "more pages" flag: false ends paging
+    id_field: str | None = None  # last_id: the item field whose value resumes after that item
     page_size: int = 25
     first_page: int = 1
     default_limit: int = 25
@@ -107,7 +113,7 @@ def request_params(spec: PaginationSpec, state: PageState, wanted: int) -> dict[
     else:
         if spec.size_param:
             params[spec.size_param] = spec.page_size
-        if spec.style == "cursor" and state.cursor is not None:
+        if spec.style in ("cursor", "last_id") and state.cursor is not None:
             params[spec.cursor_param or "cursor"] = state.cursor
     return params
 
@@ -136,7 +142,7 @@ def advance(
     received: int,
 ) -> PageState | None:
     """The state after a page with `received` items, or None at the end."""
-    if received == 0:
+    if received == 0 or (spec.has_more and jsonpath.first(spec.has_more, body) is False):
         return None
     # Upstreams often cap page sizes silently, so a short page does not prove the end: only
     # an explicit "no next page", the reported total, or an empty page does.
@@ -161,13 +167,33 @@ def advance(
     if spec.style == "cursor":
         token = jsonpath.first(spec.next, body) if spec.next else None
         return PageState(cursor=str(token)) if token not in (None, "", False) else None
+    if spec.style == "last_id":
+        return _after_last_item(spec, body)
     if spec.style == "link":
-        match = _LINK_NEXT.search(headers.get("link", ""))
-        return PageState(url=match.group(1)) if match else None
+        return _next_link(spec, headers)
     if spec.style == "next_url":
         url = jsonpath.first(spec.next, body) if spec.next else None
         return PageState(url=str(url)) if isinstance(url, str) and url else None
     return None
+
+
+def _after_last_item(spec: PaginationSpec, body: Any) -> PageState | None:
+    """last_id: resume after the page's last item, by its id (None when it has none)."""
+    items = page_items(spec, body) or []
+    last = items[-1] if items else None
+    value = last.get(spec.id_field or "id") if isinstance(last, dict) else None
+    if value is None or isinstance(value, (bool, dict, list)):
+        return None
+    return PageState(cursor=str(value))
+
+
+def _next_link(spec: PaginationSpec, headers: Mapping[str, str]) -> PageState | None:
+    """link: the next URL from the `Link` header (rel="next") or the header the spec names."""
+    value = headers.get((spec.next or "link").lower(), "").strip()
+    if spec.next is None or value.startswith("<"):
+        match = _LINK_NEXT.search(value)
+        return PageState(url=match.group(1)) if match else None
+    return PageState(url=value) if value else None
 
 
 class CursorKey:

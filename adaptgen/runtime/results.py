@@ -66,6 +66,29 @@ class InvalidCursor(UpstreamError):
     """A cursor this server did not sign for this call: refused before any upstream request."""
 
 
+class InvalidLimit(UpstreamError):
+    """A `limit` outside 1..max_items: refused before any upstream request, never clamped."""
+
+
+def _wanted(limit: Any, pagination: PaginationSpec) -> int:
+    """How many items the call asks for: `limit`, else the tool's default."""
+    if limit is None:
+        return pagination.default_limit
+    number = limit
+    if isinstance(limit, str) and limit.strip().isdigit():
+        number = int(limit)  # some clients send numbers as text
+    elif isinstance(limit, float) and limit.is_integer():
+        number = int(limit)
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise InvalidLimit(f"limit must be a whole number, not {limit!r}")
+    if not 1 <= number <= pagination.max_items:
+        raise InvalidLimit(
+            f"limit must be between 1 and {pagination.max_items}, not {number}; omit it for "
+            f"{pagination.default_limit} items, and pass next_cursor to continue"
+        )
+    return number
+
+
 async def _paginated(
     upstream: Upstream,
     op: Operation,
@@ -75,8 +98,7 @@ async def _paginated(
     protect: Protect | None,
 ) -> Outcome:
     cursor = arguments.pop("cursor", None)
-    limit = arguments.pop("limit", None)
-    wanted = max(1, min(int(limit or pagination.default_limit), pagination.max_items))
+    wanted = _wanted(arguments.pop("limit", None), pagination)
     key = paginate.cursor_key(upstream.env_prefix)
     request = paginate.request_digest(arguments)
     try:
@@ -227,7 +249,12 @@ def _whole_body(
     if protect is not None:
         selected = protect(selected, False)
     fitted = shape.fit(selected, spec.max_tokens, reserve=60)
-    note = f"The response had no item list at {items_path}: showing the whole response."
+    # Expected: an operation planned as a list may answer with one object (an error envelope,
+    # or a record whose list was only one part of it); the agent still gets what was sent.
+    note = (
+        f"This answer has no item list at {items_path}: showing the whole response "
+        "(limit and cursor do not apply to it)."
+    )
     data = fitted.data
     data = {**data, "_note": note} if isinstance(data, dict) else {"result": data, "_note": note}
     return Outcome(data, received_bytes, 1, response.status)
