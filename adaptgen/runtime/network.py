@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import copy
-import ipaddress
 from typing import Any
 
 import uvicorn.config
@@ -21,6 +20,7 @@ from fastmcp import FastMCP
 
 from adaptgen.runtime.governance.http_auth import front_door
 from adaptgen.runtime.governance.middleware import Governance
+from adaptgen.runtime.origin import is_loopback_host
 
 __all__ = [
     "LOG_CONFIG",
@@ -34,18 +34,6 @@ __all__ = [
 # Uvicorn's logging with its access log moved from stdout to stderr.
 LOG_CONFIG: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
 LOG_CONFIG["handlers"]["access"]["stream"] = "ext://sys.stderr"
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether a bind address (or host name) only reaches this machine."""
-    host = host.strip().strip("[]").lower()
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a DNS name may resolve anywhere; "" and "0.0.0.0" are every address
 
 
 def anonymous_exposure(governance: Governance | None) -> str | None:

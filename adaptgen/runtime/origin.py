@@ -1,15 +1,19 @@
-"""Where the upstream is: the one test of whether a URL belongs to the configured upstream API.
+"""Where things are: whether a URL belongs to the configured upstream API, whether a host is
+this machine.
 
-Upstream credentials are attached only to requests that pass it, and a next-page link is followed
-only when it passes it, so neither a hostile upstream nor a forged cursor can send the server's
-credentials, or its callers, anywhere else.
+Upstream credentials are attached only to requests that pass `within_upstream`, and a next-page
+link is followed only when it passes it, so neither a hostile upstream nor a forged cursor can
+send the server's credentials, or its callers, anywhere else.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import SplitResult, unquote, urlsplit
 
-__all__ = ["origin_of", "within_upstream"]
+__all__ = ["is_loopback_host", "origin_of", "within_upstream"]
+
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 def within_upstream(url: str, base_url: str) -> bool:
@@ -52,3 +56,14 @@ def origin_of(url: str) -> str:
     except ValueError:
         port = ""
     return f"{parts.scheme}://{host}{port}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address or host name only reaches this machine."""
+    host = host.strip().strip("[]").lower()
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a DNS name may resolve anywhere; "" and "0.0.0.0" are every address

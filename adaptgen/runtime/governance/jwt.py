@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import ipaddress
 import json
 import logging
 import math
@@ -49,6 +48,7 @@ from joserfc.jwk import ECKey, JWKRegistry, Key, OctKey, OKPKey, RSAKey
 from joserfc.jws import JWSAlgModel, JWSRegistry
 
 from ..identity import Caller
+from ..origin import is_loopback_host
 
 __all__ = [
     "IdentityError",
@@ -100,7 +100,6 @@ _PUBLIC_MEMBERS = {
 }
 _KEY_METADATA = ("kty", "kid", "alg", "use", "key_ops")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 class IdentityError(Exception):
@@ -505,18 +504,9 @@ def _check_jwks_url(url: str) -> None:
         raise ValueError("jwks_url has an invalid port") from None
     if parts.scheme == "https" and parts.hostname:
         return
-    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
         return  # local development and tests only: nobody can tamper with loopback traffic
     raise ValueError("jwks_url must be an https:// URL (http:// only on loopback)")
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _static_keys(entries: Sequence[str | Mapping[str, Any]]) -> tuple[Key, ...]:
