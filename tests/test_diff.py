@@ -17,10 +17,10 @@ CRM = ROOT / "specs" / "crm.yaml"
 
 # What the edited HubSpot copy changes, as (kind, tool, param, breaking).
 HUBSPOT_CHANGES = [
-    ("param.removed", "get_by_id_contacts", "archived", True),
-    ("tool.renamed", "list_contacts", None, True),
-    ("param.now_required", "update_contacts", "id_property", True),
-    ("param.added", "get_by_id_contacts", "include_deleted", False),
+    ("param.removed", "get_contact", "archived", True),
+    ("tool.renamed", "list_contacts_all", None, True),
+    ("param.now_required", "update_contact", "id_property", True),
+    ("param.added", "get_contact", "include_deleted", False),
 ]
 
 
@@ -40,7 +40,7 @@ def _edited_hubspot(tmp_path: Path) -> tuple[Path, Path]:
     get_by_id["parameters"].append(
         {"name": "includeDeleted", "in": "query", "schema": {"type": "boolean"}}
     )
-    paths["/crm/v3/objects/contacts"]["get"]["operationId"] = "get-/crm/v3/objects/contacts_list"
+    paths["/crm/v3/objects/contacts"]["get"]["operationId"] = "get-/crm/v3/objects/contacts_listAll"
     for param in paths["/crm/v3/objects/contacts/{contactId}"]["patch"]["parameters"]:
         if param.get("name") == "idProperty":
             param["required"] = True
@@ -61,7 +61,7 @@ def test_hubspot_json_lists_each_change_with_its_breaking_flag(tmp_path, capsys)
     removed, renamed = report["changes"][0], report["changes"][1]
     assert removed["pointer"] == "/properties/archived"
     assert removed["old"]["type"] == "boolean" and removed["new"] is None
-    assert renamed["old"] == "get_page_contacts" and renamed["new"] == "list_contacts"
+    assert renamed["old"] == "list_contacts" and renamed["new"] == "list_contacts_all"
     assert "GET /crm/v3/objects/contacts" in renamed["detail"]
 
 
@@ -72,12 +72,12 @@ def test_hubspot_text_groups_by_tool_and_marks_breaking(tmp_path, capsys):
     lines = out.splitlines()
     assert lines[0] == f"3 breaking, 1 non-breaking changes ({old} -> {new})"
     assert lines[2:5] == [
-        "get_by_id_contacts",
+        "get_contact",
         "  BREAKING  archived: parameter removed (was boolean, optional)",
         "            include_deleted: new optional parameter (boolean)",
     ]
     assert (
-        "  BREAKING  renamed from `get_page_contacts` (same operation GET "
+        "  BREAKING  renamed from `list_contacts` (same operation GET "
         "/crm/v3/objects/contacts)" in lines
     )
     assert "  BREAKING  id_property: optional -> required" in lines
@@ -91,9 +91,9 @@ def test_hubspot_markdown_puts_breaking_changes_first(tmp_path, capsys):
     assert "**3 breaking**, 1 non-breaking changes." in out
     breaking, other = out.index("### ⚠️ Breaking changes"), out.index("### Other changes")
     assert breaking < other
-    removed = "| `get_by_id_contacts` | `archived` | parameter removed (was boolean, optional) |"
+    removed = "| `get_contact` | `archived` | parameter removed (was boolean, optional) |"
     assert breaking < out.index(removed) < other
-    assert other < out.index("| `get_by_id_contacts` | `include_deleted` |")
+    assert other < out.index("| `get_contact` | `include_deleted` |")
 
 
 @pytest.mark.parametrize(("fail_on", "expected"), [("breaking", 1), ("any", 1), ("never", 0)])

@@ -99,7 +99,7 @@ def tool(api, name):
 
 def test_names_and_deprecated(api):
     assert [t.name for t in api.tools] == [
-        "get_widgets_by_id",
+        "get_widget",  # no operationId: the summary "Get a widget"
         "replace_widget",
         "delete_widget",
         "upload_widget_csv",
@@ -138,7 +138,7 @@ def test_parameters_are_typed_merged_and_flattened(api):
 
 
 def test_annotations_follow_http_semantics(api):
-    assert tool(api, "get_widgets_by_id").annotations == {"readOnlyHint": True}
+    assert tool(api, "get_widget").annotations == {"readOnlyHint": True}
     assert tool(api, "replace_widget").annotations == {"idempotentHint": True}
     assert tool(api, "delete_widget").annotations == {
         "destructiveHint": True,
@@ -192,9 +192,7 @@ def test_operation_ids_that_embed_the_path():
         )
         == "archive_contacts_batch"
     )
-    assert tool_name(None, "get", "/crm/v3/objects/contacts/{contactId}", prefix) == (
-        "get_contacts_by_contact_id"
-    )
+    assert tool_name(None, "get", "/crm/v3/objects/contacts/{contactId}", prefix) == "get_contact"
 
 
 def test_names_are_unique_and_short_on_github():

@@ -29,9 +29,9 @@ def test_github_search_mode_finds_and_calls_a_tool_against_prism(tmp_path, prism
             )
             called = await client.call_tool(
                 "call_tool",
-                {"name": "repos_list_for_org", "arguments": {"org": "acme", "limit": 3}},
+                {"name": "list_repos_for_org", "arguments": {"org": "acme", "limit": 3}},
             )
-            direct = await client.call_tool("repos_get", {"owner": "octocat", "repo": "hello"})
+            direct = await client.call_tool("get_repos", {"owner": "octocat", "repo": "hello"})
             return listed, found, called, direct
 
     listed, found, called, direct = asyncio.run(session())
@@ -39,7 +39,7 @@ def test_github_search_mode_finds_and_calls_a_tool_against_prism(tmp_path, prism
     assert [t.name for t in listed.tools] == ["search_tools", "call_tool"]
     assert wire <= 20_000
     names = [t["name"] for t in json.loads(found.content[0].text)]
-    assert "repos_list_for_org" in names
+    assert "list_repos_for_org" in names
     page = json.loads(called.content[0].text)
     assert 1 <= len(page["items"]) <= 3 and "name" in page["items"][0]
     assert json.loads(direct.content[0].text)["name"]

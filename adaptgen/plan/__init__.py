@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import parse_qsl
 
 from adaptgen.errors import BuildWarning, InputError, Location
 from adaptgen.hints import (
@@ -46,8 +47,9 @@ from adaptgen.plan.names import (
     common_path_prefix,
     env_word,
     is_env_name,
+    selector_words,
     snake_case,
-    tool_name,
+    tool_names,
     unique_name,
 )
 from adaptgen.plan.output import UnsupportedPath, output_schema
@@ -422,6 +424,8 @@ class _Planner:
         hint: ToolHints,
     ) -> Tool:
         op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
+        path, key_fixed, selector = _split_path_key(path)
+        summary = plain(str(op.get("summary") or ""))
         bad = _BAD_PATH_CHARACTER.search(path)
         if bad is not None:
             raise OperationProblem(
@@ -436,7 +440,9 @@ class _Planner:
             name = hint.name
             taken.add(name)
         else:
-            name = unique_name(tool_name(op_id, method, path, self.common_prefix), taken)
+            names = tool_names(op_id, method, path, self.common_prefix, summary, selector)
+            name = next((n for n in names if n not in taken), None) or names[0]
+            name = unique_name(name, taken)
         params = self._usable_path_params(
             path, self._parameters(path_item, op, op_pointer, schemes), op_pointer
         )
@@ -453,6 +459,11 @@ class _Planner:
             self.warn(op_pointer, f"path parameter(s) not declared, added as strings: {missing}")
             params = _assign_names(params + extra)
         params, fixed = self._hide_and_fix(params, hint, op_id, op_pointer)
+        if key_fixed:
+            # The path key's own query (`/messages?action=send`) is always sent: not an argument.
+            keyed = {f.api_name for f in key_fixed}
+            params = [p for p in params if not (p.location == "query" and p.api_name in keyed)]
+            fixed = [*key_fixed, *fixed]
         pagination = None
         if method in ("get", "head") or hint.paginate is not None:
             response, headers = self._response(op, op_pointer)
@@ -483,7 +494,6 @@ class _Planner:
         security = None
         if "security" in op:
             security = self._requirements(op["security"], schemes, op_pointer + "/security")
-        summary = plain(str(op.get("summary") or ""))
         return Tool(
             name=name,
             operation_id=op_id or "",
@@ -847,6 +857,20 @@ def _choose_media_type(media_types: list[str]) -> str:
         if media.endswith("+json"):
             return media
     return next(iter(lowered))
+
+
+def _split_path_key(key: str) -> tuple[str, list[FixedValue], tuple[str, ...]]:
+    """A path key's path, its query as fixed query values, and the words that name them.
+
+    Real specs split one path into several operations by a query (`/messages?action=send`) or a
+    fragment (Box's `/files/{file_id}#add_shared_link`): the query is sent with every call, a
+    fragment never leaves the client. Either one names the operation apart from its siblings.
+    """
+    rest, _, fragment = key.partition("#")
+    path, _, query = rest.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    fixed = [FixedValue("query", name, value) for name, value in pairs]
+    return path, fixed, selector_words(pairs, fragment)
 
 
 def _path_params(path: str) -> list[str]:

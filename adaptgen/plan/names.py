@@ -82,7 +82,76 @@ def is_env_name(name: str) -> bool:
     return _ENV_NAME.fullmatch(name) is not None
 
 
+# A path segment that is only an API version or a prefix every API has (`v3`, `api`, `rest`).
 _VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest)$", re.IGNORECASE)
+# A name word that is a version (`v2`, `v1beta1`) or a number (`2026`, `03`, `0`): it tells an
+# agent nothing about what the tool does, so names never carry one.
+_VERSION_WORD = re.compile(r"v\d+(?:[a-z]+\d*)?|\d+")
+# A year at the start of a word: the first part of a dated version (`2026-03`, `2010-04-01`).
+_YEAR = re.compile(r"(?:19|20)\d\d")
+# A representation suffix on the last path segment (`/Accounts.json`): not a resource word.
+_FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
+_PATH_PARAMETER = re.compile(r"\{[^}]*\}")
+
+# The first word of every tool name says what it does: the REST verbs, then the action verbs
+# real APIs use (Slack's `chat.postMessage`, GitHub's `pulls/merge`, Box's `/files/{id}/copy`).
+_REST_VERB_WORDS = (
+    "list get create update delete replace patch set add remove search find fetch read "
+    "upsert query count show check describe"
+)
+_ACTION_VERB_WORDS = """
+    send resend post put cancel merge archive unarchive approve reject deny dismiss accept
+    decline restrict unrestrict assign unassign invite join leave kick open close reopen
+    rename move copy clone duplicate upload download import export sync publish unpublish push
+    test verify validate confirm enable disable start stop end pause resume restart reset
+    restore revoke refresh renew rotate generate regenerate lock unlock pin unpin star unstar
+    follow unfollow block unblock mute unmute subscribe unsubscribe request render compare
+    convert transfer preview run rerun retry rerequest redeliver ping trigger dispatch execute
+    apply complete purge mark submit resolve schedule unschedule unfurl install uninstall
+    connect disconnect exchange invalidate provision deprovision instantiate insert lookup
+    share unshare log login logout register unregister authorize authenticate sign attach
+    detach link unlink notify deliver acknowledge activate deactivate suspend unsuspend replay
+    calculate estimate evaluate translate refund capture charge void save store clear modify
+    edit change destroy erase increment decrement reorder"""
+REST_VERBS = frozenset(_REST_VERB_WORDS.split())
+ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())
+VERBS = REST_VERBS | ACTION_VERBS
+# HTTP methods as a name's first word: a name made of the method and the path (`put_files_id`).
+_METHOD_WORDS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+# Words of auto-generated operationIds that stand for a verb (`getPage`, `getById`, `doSearch`).
+_GENERIC_OPERATIONS = {
+    ("get", "page"): "list",
+    ("get", "all"): "list",
+    ("get", "list"): "list",
+    ("get", "by", "id"): "get",
+    ("get", "one"): "get",
+    ("do", "search"): "search",
+}
+# Query keys whose value names the operation (`/messages?action=send`).
+_ACTION_KEYS = frozenset({"action", "op", "operation", "method", "cmd", "command", "do"})
+# Marks a selector word that an action key gave: a verb whatever `VERBS` says (`adopt`).
+_ACTION_MARK = "!"
+_ARTICLES = frozenset({"a", "an", "the"})
+_PREPOSITIONS = frozenset({"for", "in", "on", "by", "of", "from", "to", "with", "at", "as"})
+MAX_SUMMARY_WORDS = 8
+
+
+def name_flags(name: str) -> list[str]:
+    """What makes a tool name bad for an agent, by kind (empty: a good name).
+
+    - `verbless`: the first word is not in `VERBS` (a name is a verb and its resource);
+    - `numbered`: a word is all digits or a version (`get_page_2`, `list_v2_users`);
+    - `versioned`: a word is a version (`v1`, `v1beta1`) or date-like (a year: `2026_03`).
+    """
+    words = name.split("_")
+    flags = []
+    if words[0] not in VERBS:
+        flags.append("verbless")
+    if any(_VERSION_WORD.fullmatch(w) for w in words):
+        flags.append("numbered")
+    if any(_VERSION_WORD.fullmatch(w) and not w.isdigit() or _YEAR.fullmatch(w) for w in words):
+        flags.append("versioned")
+    return flags
 
 
 def common_path_prefix(paths: list[str]) -> list[str]:
@@ -97,55 +166,273 @@ def common_path_prefix(paths: list[str]) -> list[str]:
     return prefix
 
 
-def tool_name(
-    operation_id: str | None, method: str, path: str, common_prefix: list[str] | None = None
-) -> str:
-    """A tool name from the operationId, else from the method and path; at most 64 chars.
+def tool_name(operation_id: str | None, method: str, path: str, prefix: list[str]) -> str:
+    """A tool name, a verb then the resource, at most 64 chars; the first of `tool_names`."""
+    return tool_names(operation_id, method, path, prefix)[0]
 
-    Some specs put the whole path into every operationId (`get-/crm/v3/objects/contacts_getPage`);
-    such a name keeps the operation's own words and the path words that tell operations apart:
-    the segments every path shares (but the last, usually the resource) and versions are dropped.
+
+def tool_names(
+    operation_id: str | None,
+    method: str,
+    path: str,
+    common_prefix: list[str] | None = None,
+    summary: str = "",
+    selector: tuple[str, ...] = (),
+) -> list[str]:
+    """Names for one operation, best first: the later ones say more, for when one is taken.
+
+    A readable operationId is kept, snake_cased (`listContacts` -> `list_contacts`); one whose
+    verb is not first gets it moved there (Slack's `conversations_list` -> `list_conversations`);
+    one that only spells the method and path (`put_files_id`) gives way to the summary when that
+    is a short verb phrase ("Update file"), else to a name made of the method's intent and the
+    path's resource (`GET /files/{id}/versions` -> `list_file_versions`). Some specs put the
+    whole path into every operationId (`get-/crm/v3/objects/contacts_getPage`): the words after
+    the path say the verb (`list_contacts`). Versions, numbers and path noise are never kept.
+    `selector` holds the words of a path key's query or fragment (`?action=send`), which tell
+    apart operations on one path.
     """
-    path_words = _distinctive_path_words(path, common_prefix or [])
-    if operation_id and path.strip("/") and path.lower() in operation_id.lower():
-        start = operation_id.lower().index(path.lower())
-        rest = snake_words(operation_id[start + len(path) :])
-        static = _distinctive_path_words(path, common_prefix or [], with_params=False)
-        words = _dedupe(rest + static) if rest else []
-    elif operation_id and snake_words(operation_id):
-        words = snake_words(operation_id)
-    else:
-        words = []
-    if not words:
-        words = _dedupe([method.lower(), *path_words])
+    route = _Route(method, path, common_prefix or [], selector)
+    candidates = _operation_id_names(operation_id, route) if operation_id else []
+    if not candidates and summary and (words := _summary_words(summary)):
+        candidates.append(words)
+    if not candidates:
+        candidates.append(route.name())
+    candidates.append(_with_context(candidates[0], route))
+    embedded = path.strip("/") and path.lower() in (operation_id or "").lower()
+    if operation_id and not embedded and (glued := _glue_versions(snake_words(operation_id))):
+        # Two operations told apart only by a version (Slack's `oauth.access`, `oauth.v2.access`)
+        candidates.append(_verb_first(_clean(glued), route))
+    return list(dict.fromkeys(_finish(words) for words in candidates))
+
+
+def _glue_versions(words: list[str]) -> list[str] | None:
+    """`oauth_v2_access` -> `oauth2_access`: a version kept as part of the word it versions."""
+    if not any(re.fullmatch(r"v\d+", w) for w in words[1:]):
+        return None
+    glued: list[str] = []
+    for word in words:
+        if glued and re.fullmatch(r"v\d+", word):
+            glued[-1] += word[1:]
+        else:
+            glued.append(word)
+    return glued
+
+
+def selector_words(pairs: list[tuple[str, str]], fragment: str) -> tuple[str, ...]:
+    """Name words of a path key's query pairs and fragment (`?action=send` -> send).
+
+    The value of a key like `action` is the operation's verb, so it comes first; a flag
+    (`?beta=true`) is its key; other pairs are key and value.
+    """
+    actions: list[str] = []
+    words: list[str] = []
+    for key, value in pairs:
+        if key.lower() in _ACTION_KEYS:
+            actions += snake_words(value)
+        elif value.lower() in ("", "true", "1", "yes"):
+            words += snake_words(key)
+        else:
+            words += snake_words(key) + snake_words(value)
+    if actions:
+        actions[0] = f"{_ACTION_MARK}{actions[0]}"
+    return tuple(actions + words + snake_words(fragment))
+
+
+def _finish(words: list[str]) -> str:
     if words[0][0].isdigit():
-        words.insert(0, "op")
+        words = ["op", *words]
     return shorten(words, MAX_TOOL_NAME)
 
 
-def _distinctive_path_words(
-    path: str, common_prefix: list[str], *, with_params: bool = True
-) -> list[str]:
-    segments = [s for s in path.strip("/").split("/") if s]
-    keep_from = max(len(common_prefix) - 1, 0)
-    words: list[str] = []
-    for segment in segments[keep_from:]:
-        if segment.startswith("{") and segment.endswith("}"):
-            if with_params:
-                words += ["by", *snake_words(segment[1:-1])]
-        elif not _VERSION_SEGMENT.match(segment):
-            words += snake_words(segment)
+def _with_context(words: list[str], route: _Route) -> list[str]:
+    """`words` plus the path words they lack (told apart from a same-named operation)."""
+    have = set(words) | {singular(w) for w in words}
+    extra = [w for w in route.static_words() if w not in have and singular(w) not in have]
+    return _dedupe_adjacent([*words, *extra])
+
+
+def _clean(words: list[str]) -> list[str]:
+    """Without version and number words, and without a word repeated right after itself."""
+    kept: list[str] = []
+    for word in words:
+        if _VERSION_WORD.fullmatch(word):
+            continue
+        if kept and kept[-1] == "re":  # `re-run` -> rerun, one verb
+            kept[-1] += word
+        else:
+            kept.append(word)
+    return _dedupe_adjacent(kept)
+
+
+def _dedupe_adjacent(words: list[str]) -> list[str]:
+    return [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
+
+
+def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
+    """Names an operationId gives, verb first, best first; none when it only spells the route."""
+    path = route.path
+    if path.strip("/") and path.lower() in operation_id.lower():
+        start = operation_id.lower().index(path.lower())
+        own = snake_words(operation_id[start + len(path) :])
+        verb = _GENERIC_OPERATIONS.get(tuple(own)) or (own[0] if own and own[0] in VERBS else None)
+        if verb is None:
+            return [_verb_first(_clean(own + route.static_words()), route)] if own else []
+        rest = [] if tuple(own) in _GENERIC_OPERATIONS else own[1:]
+        return [_clean(route.name(verb) + [w for w in rest if w not in route.static_words()])]
+    words = _clean(snake_words(operation_id))
+    if not words or route.echoed_by(words):
+        return []
+    if tuple(words) in _GENERIC_OPERATIONS:  # `getPage`: the verb, and the path's resource
+        return [route.name(_GENERIC_OPERATIONS[tuple(words)])]
+    namespace, _, phrase = operation_id.rpartition("/")
+    phrase_words = _clean(snake_words(phrase))
+    if namespace and phrase_words and phrase_words[0] in VERBS:
+        # `repos/get-release-asset`: the namespace is the resource family, right after the verb
+        # (`get_repo_release_asset`); a modifier is singular, a last word or one before a
+        # preposition stays as it is (`list_repos_for_org`).
+        span = _verb_span(phrase_words, 0)
+        group = _clean(snake_words(namespace))
+        rest = phrase_words[span:]
+        if group and rest and rest[0] not in _PREPOSITIONS:
+            group = [*group[:-1], singular(group[-1])]
+        return [_dedupe_adjacent([*phrase_words[:span], *group, *rest])]
+    return [_verb_first(words, route)]
+
+
+def _verb_span(words: list[str], index: int) -> int:
+    """How many words the verb at `index` takes: 3 for `create_or_update`, else 1."""
+    joined = words[index + 1 : index + 2] in (["or"], ["and"])
+    return 3 if joined and words[index + 2 : index + 3] and words[index + 2] in VERBS else 1
+
+
+def _verb_first(words: list[str], route: _Route) -> list[str]:
+    if words[0] in VERBS:
+        return words
+    # The last verb: nouns come first in such names, and some are verbs too (Slack's
+    # `admin.inviteRequests.approve` approves invite requests).
+    for index in range(len(words) - 1, -1, -1):
+        if words[index] in VERBS:
+            start = index - 2 if index >= 2 and _verb_span(words, index - 2) == 3 else index
+            end = start + _verb_span(words, start)
+            return _dedupe_adjacent([*words[start:end], *words[:start], *words[end:]])
+    return [route.verb(last=words[-1]), *words]
+
+
+def _summary_words(summary: str) -> list[str] | None:
+    """A short verb phrase of a summary as name words ("Get a file" -> get, file), else None."""
+    first = summary.strip().split("\n")[0].rstrip(". ")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z ,'-]*", first):
+        return None
+    words = [w for w in snake_words(first.replace("'", "")) if w not in _ARTICLES]
+    if not words or len(words) > MAX_SUMMARY_WORDS or words[0] not in VERBS:
+        return None
     return words
 
 
-def _dedupe(words: list[str]) -> list[str]:
-    out: list[str] = []
-    seen: set[str] = set()
-    for word in words:
-        if word not in seen or word == "by":
-            out.append(word)
-            seen.add(word)
-    return out
+def singular(word: str) -> str:
+    """An English plural made singular, for resource names (`aliases` -> `alias`)."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "uses", "iases")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+class _Route:
+    """An operation's method and path, read for the words a name is made of."""
+
+    def __init__(
+        self, method: str, path: str, common_prefix: list[str], selector: tuple[str, ...]
+    ) -> None:
+        self.method = method.lower()
+        self.path = path
+        self.selector = [w for w in selector if not _VERSION_WORD.fullmatch(w)]
+        self.action = bool(self.selector) and self.selector[0].startswith(_ACTION_MARK)
+        if self.action:
+            self.selector[0] = self.selector[0][len(_ACTION_MARK) :]
+        segments = [s for s in path.strip("/").split("/") if s]
+        all_words: set[str] = set()
+        # (words, is a parameter) per segment, from the last shared one on.
+        self.parts: list[tuple[list[str], bool]] = []
+        for index, segment in enumerate(segments):
+            is_param = segment.startswith("{") and segment.endswith("}")
+            words = snake_words(_FORMAT_SUFFIX.sub("", _PATH_PARAMETER.sub("", segment)))
+            all_words.update(snake_words(segment))
+            if index < max(len(common_prefix) - 1, 0):
+                continue
+            if is_param:
+                self.parts.append(([], True))
+            elif not _VERSION_SEGMENT.match(segment) and _clean(words):
+                self.parts.append((_clean(words), False))
+        self.all_words = all_words | set(self.selector) | {"id", "ids"}
+
+    def static_words(self) -> list[str]:
+        return [w for words, is_param in self.parts for w in words]
+
+    def echoed_by(self, words: list[str]) -> bool:
+        """True when operationId words only spell the method and path (`get_files_id`)."""
+        spelled = set(words[1:])
+        if words[0] not in _METHOD_WORDS or not spelled <= self.all_words:
+            return False
+        if not set(self.static_words()) <= spelled:
+            return False  # `DeleteOutgoingCallerId` on `/Accounts/{}/OutgoingCallerIds/{}`
+        return "id" in words or "ids" in words or words[0] not in ("get", "delete", "patch")
+
+    def verb(self, last: str | None = None) -> str:
+        """What the method does to this path (`GET /things` -> list, `GET /things/{id}` -> get)."""
+        item = bool(self.parts) and self.parts[-1][1]
+        if self.method == "get":
+            resource = last if last is not None else self._last_static()
+            return "get" if item or not resource or singular(resource) == resource else "list"
+        return {
+            "post": "update" if item else "create",
+            "put": "update",
+            "patch": "update",
+            "delete": "delete",
+            "head": "check",
+            "options": "describe",
+        }.get(self.method, self.method)
+
+    def _last_static(self) -> str | None:
+        statics = [words for words, is_param in self.parts if not is_param]
+        return statics[-1][-1] if statics else None
+
+    def name(self, verb: str | None = None) -> list[str]:
+        """A name made of the method's intent and the path's resources (and the selector)."""
+        parts = list(self.parts)
+        selector = list(self.selector)
+        rest: list[str] = []
+        one_thing = verb in ("create", "update", "delete")
+        if verb is None and selector and (self.action or selector[0] in VERBS):
+            verb, selector = selector[0], selector[1:]
+            one_thing = True  # `POST /messages?action=send` sends a message
+        if parts and not parts[-1][1] and parts[-1][0][0] in VERBS and len(parts) > 1:
+            # An action segment (`/files/{id}/copy`): its verb names the operation.
+            words = parts.pop()[0]
+            verb = verb or words[0]
+            rest = [w for w in words if w != verb]
+        if verb is None:
+            verb = self.verb()
+            one_thing = verb in ("create", "update", "delete")
+        resource: list[str] = []
+        for index, (words, is_param) in enumerate(parts):
+            if is_param:
+                continue
+            # `/users/{id}/...` names one user; so does the object of a create, update, delete.
+            last = index == len(parts) - 1 or (index == len(parts) - 2 and parts[-1][1])
+            one = not last and parts[index + 1][1]
+            if verb == "list" and last:
+                one = False  # `list_object_associations`, even on `.../associations/{type}`
+            elif last and self.method != "get" and one_thing:
+                one = True  # `create_folder`, `send_message`: one thing is acted on
+            elif last and parts[-1][1]:
+                one = True  # `get_contact` on `/contacts/{id}`
+            if one:
+                words = [*words[:-1], singular(words[-1])]
+            resource += words
+        return _dedupe_adjacent([verb, *resource, *rest, *selector])
 
 
 def shorten(words: list[str], limit: int) -> str:

@@ -238,11 +238,11 @@ def test_a_repeated_cursor_stops_paging(hostile):
 
 def test_an_object_with_no_item_list_comes_back_whole(hostile):
     module, _, report, _ = hostile
-    is_error, text = call(module, "files_info", {})
+    is_error, text = call(module, "get_files_info", {})
     assert not is_error, text
     data = json.loads(text)
     assert data["file"] == {"id": "F1", "name": "report.pdf", "size": 9}
-    if {t.name: t for t in report.api.tools}["files_info"].pagination:
+    if {t.name: t for t in report.api.tools}["get_files_info"].pagination:
         assert "no item list" in data["_note"]
 
 
