@@ -173,8 +173,16 @@ def advance(
         return _next_link(spec, headers)
     if spec.style == "next_url":
         url = jsonpath.first(spec.next, body) if spec.next else None
-        return PageState(url=str(url)) if isinstance(url, str) and url else None
+        return PageState(url=url) if _is_link(url) else None
     return None
+
+
+def _is_link(value: Any) -> bool:
+    """A next-page link: an http(s) URL or an absolute path/query, not a placeholder word (mocks
+    fill a `format: uri` field with "string") that would resolve to a page that is not there."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    return value.startswith(("/", "?")) or value.lower().startswith(("http://", "https://"))
 
 
 def _after_last_item(spec: PaginationSpec, body: Any) -> PageState | None:
@@ -192,8 +200,8 @@ def _next_link(spec: PaginationSpec, headers: Mapping[str, str]) -> PageState | 
     value = headers.get((spec.next or "link").lower(), "").strip()
     if spec.next is None or value.startswith("<"):
         match = _LINK_NEXT.search(value)
-        return PageState(url=match.group(1)) if match else None
-    return PageState(url=value) if value else None
+        value = match.group(1) if match else ""
+    return PageState(url=value) if _is_link(value) else None
 
 
 class CursorKey:
