@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 import yaml
@@ -148,6 +149,7 @@ class Exchange:
     content_type: str
     body: bytes
     violations: list[dict[str, Any]] = field(default_factory=list)  # from `sl-violations`
+    response_headers: dict[str, str] = field(default_factory=dict)  # lower-case names
 
     @property
     def ok(self) -> bool:
@@ -171,6 +173,36 @@ class Exchange:
     def request_line(self) -> str:
         """`GET /path?query` as sent."""
         return f"{self.method} {self.target}"
+
+    def values(self) -> set[str]:
+        """Every scalar of the JSON body and every header value (links in `<...>` too), as
+        text: what a client may have taken from this answer for its next request."""
+        found = set(self.response_headers.values())
+        for value in self.response_headers.values():
+            found.update(re.findall(r"<([^>]*)>", value))
+        stack, budget = [self.json()], 100_000  # bounded: a body is at most a few MB
+        while stack and budget:
+            node, budget = stack.pop(), budget - 1
+            if isinstance(node, dict):
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+            elif node is not None:
+                found.add(node if isinstance(node, str) else json.dumps(node))
+        return found
+
+    def supplied(self, following: Exchange) -> bool:
+        """Whether `following`'s URL came from this answer: a link in it, resolved against this
+        request's URL as a client resolves it, is exactly `following`'s path and query."""
+        here = "http://upstream" + self.target
+        for value in self.values():
+            if len(value) > 4096 or not value.strip():
+                continue
+            parts = urlsplit(urljoin(here, value.strip()))
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if unquote(target) == unquote(following.target):
+                return True
+        return False
 
 
 class RecordingProxy:
@@ -213,6 +245,7 @@ class RecordingProxy:
                 content_type=upstream.headers.get("content-type", ""),
                 body=upstream.content[:MAX_RECORDED_BODY],
                 violations=_violations(upstream.headers.get("sl-violations")),
+                response_headers={k.lower(): v for k, v in upstream.headers.items()},
             )
         )
         kept = {k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE}

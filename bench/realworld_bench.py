@@ -74,7 +74,6 @@ MOCK_PROBLEMS = frozenset(
         "NO_RESPONSE_DEFINED",
         "NO_COMPLEX_OBJECT_TEXT",
         "NOT_FOUND",
-        "INVALID_CONTENT_TYPE",
         "UNKNOWN",
         "NO_SERVER_MATCHED_ERROR",
         "NO_BASE_URL_MATCHED",
@@ -377,7 +376,7 @@ def _violations(exchange: Exchange) -> list[dict[str, Any]]:
         for v in found
         if isinstance(v, dict)
         and v.get("severity", "Error") == "Error"
-        and (v.get("location") or ["request"])[0] == "request"
+        and (v.get("location") or ["request"])[0] != "response"
     ]
 
 
@@ -405,10 +404,8 @@ def classify(
     data: Any,
     exchanges: Sequence[Exchange],
     outcome: Any = None,
-    template: str = "",
 ) -> tuple[str, str]:
-    """(verdict, reason) for one call; `exchanges` are the requests it made, in order, and
-    `template` the operation's path template.
+    """(verdict, reason) for one call; `exchanges` are the requests it made, in order.
 
     Errors: see `_classify_error`. A successful call is EMPTY when its result is empty (no data,
     or `{"items": []}`) while the upstream's last 2xx body held data (a non-empty list for the
@@ -416,28 +413,25 @@ def classify(
     it received items and showed none.
     """
     if is_error:
-        return _classify_error(error, exchanges, template)
+        return _classify_error(error, exchanges)
     if outcome is not None and outcome.upstream_items and outcome.shown_items == 0:
         return EMPTY, f"upstream sent {outcome.upstream_items} items, the result shows none"
     if not empty_result(data):
         return OK, ""
-    bodies = [e for e in exchanges if e.ok]
-    if not bodies:
-        return OK, ""
-    body = bodies[-1].json()
-    if body is None and bodies[-1].body.strip():
+    bodies = [e for e in exchanges if e.ok]  # every page: an empty last page hides nothing
+    if any(e.json() is None and e.body.strip() not in (b"", b"null") for e in bodies):
         return EMPTY, "the upstream sent a non-empty, non-JSON body; the result is empty"
-    lists = non_empty_lists(body)
+    lists = [path for e in bodies for path in non_empty_lists(e.json())]
     if isinstance(data, dict) and "items" in data:
         if lists:
             return EMPTY, f"items [] while the upstream body has items at {', '.join(lists[:3])}"
         return OK, ""
-    if has_data(body):
+    if any(has_data(e.json()) for e in bodies):
         return EMPTY, "an empty result from an upstream body with data"
     return OK, ""
 
 
-def _classify_error(error: str, exchanges: Sequence[Exchange], template: str) -> tuple[str, str]:
+def _classify_error(error: str, exchanges: Sequence[Exchange]) -> tuple[str, str]:
     """Errors are the adaptgen's unless the mock could not have answered well whatever we sent.
 
     - Nothing sent: a timeout, an invalid cursor, raw Python error text, arguments (valid per
@@ -447,9 +441,13 @@ def _classify_error(error: str, exchanges: Sequence[Exchange], template: str) ->
     - Prism's problems: NO_PATH_MATCHED / NO_METHOD_MATCHED (a path or method we built that
       the spec does not have), UNPROCESSABLE_ENTITY or any `sl-violations` (a parameter sent
       with the wrong name, type, style or location, or a required one not sent), UNAUTHORIZED
-      (the spec's security not satisfied although every credential env var is set): adaptgen.
+      (the spec's security not satisfied although every credential env var is set),
+      INVALID_CONTENT_TYPE (a body media type refused): adaptgen. But a failing request whose
+      URL the previous answer supplied (a next link followed verbatim) is the mock's: Prism's
+      examples hold placeholder links (`x-next: string`) and links the spec itself refuses.
       Prism failing to make an answer (5xx problems, NOT_ACCEPTABLE, see MOCK_PROBLEMS): mock.
-    - Any other status without violations: the mock's (it answered with the spec's own error).
+    - Any other status without violations: the mock's (it answered with the spec's own error or
+      redirect; the runtime never follows redirects, so credentials never leave the upstream).
     """
     if _TIMEOUT.search(error):
         return ADAPTGEN, "timeout"
@@ -474,12 +472,12 @@ def _classify_error(error: str, exchanges: Sequence[Exchange], template: str) ->
         return ADAPTGEN, f"error after a {last.status} answer"
     kind = _problem_kind(last)
     page = f" (request {len(exchanges)} of the call)" if len(exchanges) > 1 else ""
+    if len(exchanges) > 1 and exchanges[-2].supplied(last) and last.status != 401:
+        # A next link the mock's own answer gave, followed verbatim: what Prism says of it is
+        # about the spec's example data, not about a request adaptgen built.
+        link = unquote(last.target)[:80]
+        return MOCK, f"{last.status} {kind or 'error'} on a next link the mock supplied: {link}"
     if kind in ("NO_PATH_MATCHED_ERROR", "NO_METHOD_MATCHED_ERROR"):
-        path = unquote(last.target.partition("?")[0])
-        if len(exchanges) > 1 and template and not path_pattern(template).fullmatch(path):
-            # A later page's URL that is not the operation's path came from the upstream's
-            # answer (a next link): following it, and failing the whole call, is ours.
-            return ADAPTGEN, f"{last.status} {kind}: followed an upstream next link to {path}{page}"
         return ADAPTGEN, f"{last.status} {kind}: path or method not in the spec{page}"
     violations = _violations(last)
     if violations:
@@ -488,8 +486,10 @@ def _classify_error(error: str, exchanges: Sequence[Exchange], template: str) ->
         return ADAPTGEN, f"401 UNAUTHORIZED: credentials not sent as the spec requires{page}"
     if kind in MOCK_PROBLEMS or last.status >= 500 or kind == "NOT_ACCEPTABLE":
         return MOCK, f"{last.status} {kind or 'error'}: the mock could not answer"
-    if kind == "UNPROCESSABLE_ENTITY":
-        return ADAPTGEN, f"422 {kind} without details{page}"
+    if kind in ("UNPROCESSABLE_ENTITY", "INVALID_CONTENT_TYPE"):  # what we sent, refused
+        return ADAPTGEN, f"{last.status} {kind} without details{page}"
+    if 300 <= last.status < 400:  # download operations: the spec's only answer is a redirect
+        return MOCK, f"{last.status} redirect, the spec's only answer (not followed, by design)"
     return MOCK, f"{last.status} {kind or 'the spec’s own error response'}"
 
 
@@ -511,6 +511,16 @@ def _violation_reason(violations: Sequence[dict[str, Any]]) -> str:
 # under the wrong name passes its validation; these checks read the spec itself.
 
 
+@dataclass
+class Declared:
+    """What the spec declares an operation's requests carry, beyond the path."""
+
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> parameter
+    open_query: bool = False  # an exploded object parameter: any name may be one of its keys
+    required_query: set[str] = field(default_factory=set)
+    required_headers: set[str] = field(default_factory=set)  # lower case
+
+
 class SpecDocument:
     """The spec as written, for what the requests may carry (local `$ref`s only)."""
 
@@ -518,6 +528,7 @@ class SpecDocument:
         self.document = document if isinstance(document, dict) else {}
         paths = self.document.get("paths")
         self.paths: dict[str, Any] = paths if isinstance(paths, dict) else {}
+        self._by_id: dict[str, tuple[str, str]] | None = None
 
     def operations(self) -> int:
         """How many operations the spec declares."""
@@ -541,25 +552,43 @@ class SpecDocument:
                 node = node.get(part) if isinstance(node, dict) else None
         return node
 
-    def query_names(self, path: str, method: str) -> frozenset[str] | None:
-        """Query names the operation may carry (its parameters, apiKey-in-query credentials);
-        None when that cannot be told: an unknown operation, or an object parameter whose
-        properties are sent as query parameters of their own (form, exploded)."""
+    def declared(self, path: str, method: str, operation_id: str = "") -> Declared | None:
+        """The operation's query and header parameters, or None for an unknown operation.
+
+        Found by operationId when the spec has it (a planner may rewrite a path key such as
+        `/files/{id}#shared_link`), else by path and method.
+        """
+        if self._by_id is None:
+            self._by_id = {
+                op["operationId"]: (key, verb)
+                for key, item in self.paths.items()
+                if isinstance(item, dict)
+                for verb, op in item.items()
+                if verb in HTTP_METHODS and isinstance(op, dict) and "operationId" in op
+            }
+        path, method = self._by_id.get(operation_id, (path, method))
         item = self.resolve(self.paths.get(path))
         op = self.resolve(item.get(method.lower())) if isinstance(item, dict) else None
         if not isinstance(op, dict):
             return None
-        names = set(self._credential_names())
+        declared = Declared(query=dict.fromkeys(self._credential_names(), {}))
         for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
             param = self.resolve(raw)
-            if not isinstance(param, dict) or param.get("in") != "query":
+            if not isinstance(param, dict) or param.get("in") not in ("query", "header"):
+                continue
+            name, required = str(param.get("name")), param.get("required") is True
+            if param["in"] == "header":
+                if required:
+                    declared.required_headers.add(name.lower())
                 continue
             schema = self.resolve(param.get("schema")) or {}
             exploded = param.get("style", "form") == "form" and param.get("explode", True)
             if isinstance(schema, dict) and schema.get("type") == "object" and exploded:
-                return None
-            names.add(str(param.get("name")))
-        return frozenset(names)
+                declared.open_query = True  # its properties go out as names of their own
+            declared.query[name] = {**param, "schema": schema}
+            if required:
+                declared.required_query.add(name)
+        return declared
 
     def _credential_names(self) -> Iterator[str]:
         schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
@@ -571,36 +600,75 @@ class SpecDocument:
 
 
 def path_pattern(template: str) -> re.Pattern[str]:
-    """A regex for the paths a template stands for (`{name}`: one segment or part of it)."""
-    parts = re.split(r"(\{[^}]*\})", template)
+    """A regex for the paths a template stands for (`{name}`: one segment or part of it).
+
+    A path key's `#fragment` or `?query` (specs use them to split one path into several
+    operations) is not part of the request path.
+    """
+    parts = re.split(r"(\{[^}]*\})", re.split(r"[#?]", template, maxsplit=1)[0])
     return re.compile(
         "".join("[^/]+" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in parts)
     )
 
 
 def malformed_request(
-    exchanges: Sequence[Exchange], tool: Any, query_names: frozenset[str] | None
+    exchanges: Sequence[Exchange], tool: Any, declared: Declared | None
 ) -> str | None:
     """What the requests did that the spec does not allow and Prism does not check, if anything.
 
-    The first request of a call must be on the operation's own path template, and every request
-    whose URL adaptgen built (all but pages an upstream link pointed at) may carry only query
-    parameters the operation declares (by base name: `filter[x]` is `filter`).
+    Prism validates a request against the operation it routes it to, which is another one when
+    the path is wrong, and it ignores query parameters nobody declared. So: the first request
+    must be on the operation's own path and carry its required query parameters (and those in
+    the path key's `?query`) and headers; every request whose URL adaptgen built (all but
+    links the previous answer supplied) may carry only declared query parameters (by base name:
+    `filter[x]` is `filter`), and no number in a string parameter whose example is a token
+    unless the previous answer gave that value (a page number or offset where a cursor goes).
     """
     if not exchanges:
         return None
-    style = tool.pagination.style if tool.pagination is not None else None
-    built = exchanges[:1] if style in ("link", "next_url") else exchanges
-    first_path = unquote(built[0].target.partition("?")[0])
-    if not path_pattern(tool.path).fullmatch(first_path):
-        return f"request path {first_path} is not the operation's {tool.path}"
-    if query_names is None:
+    # (request, what the answer before it held) for every request whose URL adaptgen built.
+    built = [
+        (e, exchanges[i - 1].values() if i else set())
+        for i, e in enumerate(exchanges)
+        if i == 0 or not exchanges[i - 1].supplied(e)
+    ]
+    first = built[0][0]
+    first_path, _, first_query = first.target.partition("?")
+    if not path_pattern(tool.path).fullmatch(unquote(first_path)):
+        return f"request path {unquote(first_path)} is not the operation's {tool.path}"
+    if declared is None:
         return None
-    for exchange in built:
+    in_key = dict(parse_qsl(tool.path.split("#")[0].partition("?")[2]))
+    sent_first = dict(parse_qsl(first_query, keep_blank_values=True))
+    missing = sorted((declared.required_query | in_key.keys()) - sent_first.keys())
+    missing += sorted(declared.required_headers - set(first.header_names))
+    if missing:
+        return f"required parameter(s) not sent: {', '.join(missing)}"
+    for exchange, previous in built:
         sent = parse_qsl(exchange.target.partition("?")[2], keep_blank_values=True)
-        unknown = sorted({n.split("[")[0] for n, _ in sent} - query_names)
-        if unknown:
-            return f"sent query parameter(s) the spec does not declare: {', '.join(unknown)}"
+        unknown = {n.split("[")[0] for n, _ in sent} - declared.query.keys() - in_key.keys()
+        if unknown and not declared.open_query:
+            return (
+                f"sent query parameter(s) the spec does not declare: {', '.join(sorted(unknown))}"
+            )
+        for name, value in sent:
+            example = _token_example(declared.query.get(name) or {})
+            if example is not None and re.fullmatch(r"-?\d+", value) and value not in previous:
+                return (
+                    f"sent {name}={value}, a number, to a string parameter whose example is a "
+                    f"token ({example[:24]!r}): a page number or offset where a cursor goes"
+                )
+    return None
+
+
+def _token_example(param: dict[str, Any]) -> str | None:
+    """The example of a free string parameter when it is an opaque token (not a number)."""
+    schema = param.get("schema") or {}
+    if schema.get("type") != "string" or {"format", "pattern", "enum"} & schema.keys():
+        return None
+    example = param.get("example", schema.get("example"))
+    if isinstance(example, str) and re.fullmatch(r"[A-Za-z0-9+/=_-]{12,}", example):
+        return example if not re.fullmatch(r"-?\d+", example) else None
     return None
 
 
@@ -742,10 +810,10 @@ class SpecRun:
             call.error = error_text(result) if result.is_error else ""
             data = None if result.is_error else result_data(result)
             call.verdict, call.reason = classify(
-                bool(result.is_error), call.error, data, exchanges, outcome, tool.path
+                bool(result.is_error), call.error, data, exchanges, outcome
             )
-            names = self.document.query_names(tool.path, tool.method)
-            malformed = malformed_request(exchanges, tool, names)
+            declared = self.document.declared(tool.path, tool.method, tool.operation_id)
+            malformed = malformed_request(exchanges, tool, declared)
             if malformed and call.verdict in (OK, MOCK):
                 call.verdict, call.reason = ADAPTGEN, malformed
             elif malformed and call.verdict == EMPTY:
@@ -853,7 +921,7 @@ def markdown(results: Sequence[SpecResult], elapsed: float) -> str:
     if findings:
         lines += ["## Adaptgen-caused errors and empty results", ""]
         for r, c in findings:
-            text = " ".join((c.error or c.reason).split())[:ERROR_CHARS]
+            text = " ".join((c.error or "sent " + "; ".join(c.sent)).split())[:ERROR_CHARS]
             lines.append(f"- {r.spec} `{c.tool}` {c.method} {c.path}: **{c.reason}** — {text}")
         lines.append("")
     return "\n".join(lines)

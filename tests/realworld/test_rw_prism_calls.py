@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from types import SimpleNamespace
 
 import pytest
 from conftest import ROOT, node_tool, shared_spec
@@ -24,9 +25,11 @@ from bench.realworld_bench import (  # noqa: E402
     EMPTY,
     MOCK,
     OK,
+    Declared,
     SpecResult,
     arguments_for,
     classify,
+    malformed_request,
     run_spec,
 )
 
@@ -115,6 +118,13 @@ def test_classification_rules():
     assert classify(False, "", {"items": []}, [full])[0] == EMPTY
     nothing = Exchange("GET", "/x", [], 200, "application/json", b'{"items": [], "ok": true}')
     assert classify(False, "", {"items": []}, [nothing])[0] == OK
+    # A placeholder next link from the mock's example (`x-next: string`), followed verbatim.
+    page = Exchange("GET", "/pets?limit=25", [], 200, "application/json", b"[{}]")
+    page.response_headers = {"x-next": "string"}
+    placeholder = _prism_problem(404, "NO_PATH_MATCHED_ERROR")
+    placeholder.target = "/string"
+    assert classify(True, "upstream answered 404", None, [page, placeholder])[0] == MOCK
+    assert classify(True, "upstream answered 404", None, [page, wrong_path])[0] == ADAPTGEN
 
 
 def test_arguments_follow_the_input_schema():
@@ -135,3 +145,27 @@ def test_arguments_follow_the_input_schema():
         "n": 5,
         "kind": "b",
     }
+
+
+def test_requests_checked_against_the_spec_where_prism_does_not():
+    """Prism ignores undeclared query parameters, validates a request against whichever
+    operation it routes it to, and any string passes for a string cursor."""
+    tool = SimpleNamespace(path="/items/{id}#shared", pagination=None)
+    declared = Declared(
+        query={
+            "fields": {"schema": {"type": "string"}},
+            "offset": {"schema": {"type": "string"}, "example": "eyJ0eXAiOJiKV1iQLCJh"},
+        },
+        required_query={"fields"},
+    )
+
+    def sent(target: str) -> list[Exchange]:
+        return [Exchange("GET", target, [], 200, "application/json", b"{}")]
+
+    assert malformed_request(sent("/items/7?fields=a"), tool, declared) is None
+    assert "not sent: fields" in malformed_request(sent("/items/7"), tool, declared)
+    undeclared = malformed_request(sent("/items/7?fields=a&page=2"), tool, declared)
+    assert "does not declare: page" in undeclared
+    cursor = malformed_request(sent("/items/7?fields=a&offset=1"), tool, declared)
+    assert "offset=1, a number" in cursor
+    assert "not the operation's" in malformed_request(sent("/items/7/x"), tool, declared)
