@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +58,7 @@ class RecordingUpstream:
     # Answer server/discover with "method not found", as a server that predates the modern
     # protocol era does: clients then use the initialize handshake and an Mcp-Session-Id.
     legacy_only: bool = False
+    server: Callable[[], FastMCP] = upstream_server  # what it serves
 
     @property
     def url(self) -> str:
@@ -66,7 +67,7 @@ class RecordingUpstream:
     @contextmanager
     def running(self) -> Iterator[str]:
         """Serve until the block ends (again on the same port for a restart)."""
-        app = upstream_server().http_app(path="/mcp", middleware=[Middleware(self._recorder)])
+        app = self.server().http_app(path="/mcp", middleware=[Middleware(self._recorder)])
         with serve_app(app, port=self.port, lifespan=True):
             yield self.url
 

@@ -9,10 +9,11 @@ import os
 import subprocess
 import sys
 
+import mcp_types
 import pytest
 import yaml
 from conftest import ROOT, free_port, stop, wait_for_port
-from fastmcp import Client
+from fastmcp import Client, Context, FastMCP
 from fastmcp.client.transports import StdioTransport
 from mcp.shared.exceptions import MCPError
 from mcp_upstream import RecordingUpstream
@@ -263,3 +264,60 @@ def test_proxy_cli_refuses_to_start_in_front_of_a_non_mcp_upstream():
         )
     assert done.returncode == 2
     assert f"the upstream at {html}/mcp did not answer as an MCP server" in done.stderr
+
+
+def test_proxy_answers_repeated_tools_lists_from_its_copy(tmp_path):
+    """A modern-era client lists tools before every call: the proxy answers those from its
+    session's copy of the upstream's list, not with one upstream tools/list each."""
+    upstream = RecordingUpstream()
+    with upstream.running():
+        proxy = build_proxy(upstream.url, open_policy(tmp_path))
+        with serve_app(proxy.http_app(path="/mcp"), lifespan=True) as url:
+
+            async def go() -> list[list[str]]:
+                async with Client(f"{url}/mcp") as client:
+                    return [sorted(t.name for t in await client.list_tools()) for _ in range(10)]
+
+            listings = asyncio.run(go())
+            answers = call_many(url, 5, concurrent=False)
+    assert listings == [["echo", "ping_count"]] * 10
+    assert len(answers) == 5
+    assert upstream.count()["POST tools/list"] == 1
+
+
+def growing_server() -> FastMCP:
+    """An upstream whose `grow` tool adds a tool (FastMCP then says tools/list_changed)."""
+    mcp = FastMCP("growing")
+
+    @mcp.tool(annotations={"readOnlyHint": True})
+    async def grow(ctx: Context) -> str:
+        """Add the tool `grown`."""
+        mcp.tool(annotations={"readOnlyHint": True})(lambda: "grown", name="grown")
+        await ctx.send_notification(mcp_types.ToolListChangedNotification())
+        return "ok"
+
+    return mcp
+
+
+def test_proxy_lists_again_when_the_upstream_says_its_tools_changed(tmp_path):
+    """A handshake-era upstream sends notifications/tools/list_changed: the proxy's copy of its
+    list is stale from then on."""
+    upstream = RecordingUpstream(legacy_only=True, server=growing_server)
+    with upstream.running():
+        proxy = build_proxy(upstream.url, open_policy(tmp_path))
+        with serve_app(proxy.http_app(path="/mcp"), lifespan=True) as url:
+
+            async def go() -> tuple[list[str], list[str]]:
+                async with Client(f"{url}/mcp", mode="legacy") as client:
+                    before = sorted(t.name for t in await client.list_tools())
+                    await client.call_tool("grow", {})
+                    for _ in range(100):  # the notice arrives on the upstream's event stream
+                        after = sorted(t.name for t in await client.list_tools())
+                        if after != before:
+                            break
+                        await asyncio.sleep(0.05)
+                    return before, after
+
+            before, after = asyncio.run(go())
+    assert before == ["grow"]
+    assert after == ["grow", "grown"]

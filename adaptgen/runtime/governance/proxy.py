@@ -21,7 +21,7 @@ from typing import Any
 import mcp_types
 from fastmcp import FastMCP
 from fastmcp.server.middleware import Middleware, MiddlewareContext
-from fastmcp.server.providers.proxy import FastMCPProxy, ProxyMetadataMiddleware
+from fastmcp.server.providers.proxy import FastMCPProxy, ProxyMetadataMiddleware, ProxyProvider
 
 from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.governance.policy import load_policy, safe_default
@@ -45,17 +45,9 @@ def build_proxy(
         finally:
             await sessions.aclose()
 
-    proxy = FastMCPProxy(
-        client_factory=sessions,
-        name=name,
-        # An unreachable upstream is an error for tools/list, not "no tools".
-        provider_error_strategy="raise",
-        lifespan=close_sessions,
-    )
-    proxy.middleware = [
-        UpstreamMetadata(m.provider) if type(m) is ProxyMetadataMiddleware else m
-        for m in proxy.middleware
-    ]
+    # dereference_schemas=False: tool schemas reach callers as the upstream wrote them ($defs
+    # and $ref kept), not inlined.
+    proxy = GovernedProxy(sessions, name=name, lifespan=close_sessions, dereference_schemas=False)
     governance = Governance(settings, name=name)
     # A search-mode upstream (FastMCP's search transforms) lists `search_tools` and `call_tool`
     # and hides the rest: its search results are filtered per caller here, and a call through
@@ -68,6 +60,54 @@ def build_proxy(
     proxy.governance = governance  # type: ignore[attr-defined] - for tests and introspection
     proxy.upstream = sessions  # type: ignore[attr-defined]
     return proxy
+
+
+class GovernedProxy(FastMCPProxy):
+    """FastMCP's proxy server on `UpstreamSessions`, with the upstream's lists cached per
+    session (`CachedProxyProvider`) and its metadata optional (`UpstreamMetadata`)."""
+
+    def __init__(self, sessions: UpstreamSessions, **settings: Any) -> None:
+        # FastMCPProxy.__init__ would add a plain ProxyProvider: this is its body, with ours.
+        FastMCP.__init__(self, **settings)
+        # An unreachable upstream is an error for tools/list, not "no tools".
+        self.provider_error_strategy = "raise"
+        self.client_factory = sessions
+        provider = CachedProxyProvider(sessions)
+        self.add_provider(provider)
+        self.middleware.append(UpstreamMetadata(provider))
+        self._setup_proxy_ping_handler()
+        # A modern-era tools/call has its Mcp-Param headers checked against the tool's input
+        # schema; without this lookup the MCP SDK runs a whole tools/list (middleware and
+        # all) per call to find it.
+        self._mcp_server.get_tool_input_schema = provider.input_schema
+
+
+class CachedProxyProvider(ProxyProvider):
+    """FastMCP's proxy provider whose lists come from the caller's upstream session's copy
+    (`UpstreamSessions.listing`): a tools/list before every call costs no upstream request."""
+
+    def __init__(self, sessions: UpstreamSessions) -> None:
+        super().__init__(sessions)
+        self.sessions = sessions
+
+    async def _list_tools(self) -> Any:
+        return await self.sessions.listing("tools", super()._list_tools)
+
+    def input_schema(self, name: str) -> dict[str, Any] | None:
+        """The input schema of the upstream tool `name` as last listed (None: not known yet,
+        and the SDK then skips its header check; the call itself still resolves the tool)."""
+        cache = self._tools_cache
+        found = [t for t in cache.items if t.name == name] if cache is not None else []
+        return found[0].parameters if found else None
+
+    async def _list_resources(self) -> Any:
+        return await self.sessions.listing("resources", super()._list_resources)
+
+    async def _list_resource_templates(self) -> Any:
+        return await self.sessions.listing("templates", super()._list_resource_templates)
+
+    async def _list_prompts(self) -> Any:
+        return await self.sessions.listing("prompts", super()._list_prompts)
 
 
 class UpstreamFailures(Middleware):

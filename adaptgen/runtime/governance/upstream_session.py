@@ -6,6 +6,13 @@ call, a DELETE): several round trips per call. Here one connected client carries
 upstream speaks; with token exchange there is one per caller token, since an upstream binds a
 session to its user.
 
+Each session keeps the upstream's lists (tools, resources, templates, prompts): a modern-era
+client lists tools before every call, and forwarding each of those upstream doubled the
+upstream's load. A list is fetched again when the upstream says it changed
+(`notifications/tools/list_changed` and its kin) or after `LIST_TTL` seconds, in case the
+upstream cannot say (a modern-era session without `subscriptions/listen`). A new session starts
+with no lists.
+
 A session is replaced when it breaks: when its connection is gone (the upstream went away), or
 when the upstream answers 404 to a request carrying the session id (it restarted and forgot
 the session; the MCP spec says to start a new one). A call that failed on a forgotten session
@@ -21,16 +28,19 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import hashlib
 import os
 import shlex
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx2
+import mcp_types
 from fastmcp import FastMCP
 from fastmcp.client import Client
 from fastmcp.client.transports import ClientTransport, StdioTransport, StreamableHttpTransport
@@ -50,6 +60,13 @@ __all__ = ["UpstreamSessions", "UpstreamUnavailable"]
 MAX_SESSIONS = 64  # per-caller sessions (token exchange) kept open at most
 SSE_READ_TIMEOUT = 300.0  # an idle event stream may stay open this long (MCP's default)
 LOST_SESSION = ("Session not found", "Session terminated")  # a 404 for a known session id
+LIST_TTL = 30.0  # seconds an upstream list is trusted when no change notice came
+# Which cached lists each change notice makes stale.
+STALE_LISTS: dict[type, tuple[str, ...]] = {
+    mcp_types.ToolListChangedNotification: ("tools",),
+    mcp_types.ResourceListChangedNotification: ("resources", "templates"),
+    mcp_types.PromptListChangedNotification: ("prompts",),
+}
 T = TypeVar("T")
 
 
@@ -67,10 +84,12 @@ class UpstreamUnavailable(MCPError):
 
 @dataclass(eq=False)
 class _Session:
-    """One connected client, and whether the upstream has forgotten its session."""
+    """One connected client, whether the upstream has forgotten its session, and the upstream's
+    lists as this session last fetched them (kind -> (monotonic time, items))."""
 
     client: Client | None = None
     lost: bool = False
+    lists: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
     def usable(self) -> bool:
         return self.client is not None and self.client.is_connected() and not self.lost
@@ -87,6 +106,7 @@ class UpstreamSessions:
         self.where = _describe(upstream)
         self.auth = upstream_auth(settings.auth, timeout=settings.connect_timeout)
         self.per_caller = settings.auth.token_exchange is not None
+        self.list_ttl = LIST_TTL
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
@@ -97,6 +117,23 @@ class UpstreamSessions:
 
     async def __call__(self) -> Client:
         """A connected client for this call (opened, or re-opened, as needed)."""
+        session = await self._session()
+        assert session.client is not None
+        return session.client
+
+    async def listing(self, kind: str, fetch: Callable[[], Awaitable[T]]) -> T:
+        """The upstream's `kind` list ("tools", "resources", "templates", "prompts"): the
+        caller's session's copy while fresh, else `fetch()`ed and kept."""
+        session = await self._session()
+        cached = session.lists.get(kind)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < self.list_ttl:
+            return cached[1]  # type: ignore[no-any-return]
+        items = await fetch()
+        session.lists[kind] = (now, items)
+        return items
+
+    async def _session(self) -> _Session:
         self._same_loop()
         key = self._caller_key()
         session = self._sessions.get(key)
@@ -107,8 +144,7 @@ class UpstreamSessions:
                 if session is None or not session.usable():
                     session = await self._replace(key, session)
         self._sessions.move_to_end(key)
-        assert session.client is not None
-        return session.client
+        return session
 
     async def run(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run one proxied request (`call`) and make upstream failures plain.
@@ -201,6 +237,7 @@ class UpstreamSessions:
             elicitation_handler=None,
             log_handler=None,
             progress_handler=None,
+            message_handler=functools.partial(_on_notice, session),
         )
         await client.__aenter__()  # held until the session is discarded
         session.client = client
@@ -256,6 +293,13 @@ class UpstreamSessions:
             return client
 
         return factory
+
+
+async def _on_notice(session: _Session, message: Any) -> None:
+    """An upstream notification: a change notice makes the session's copy of that list stale."""
+    root = getattr(message, "root", message)
+    for kind in STALE_LISTS.get(type(root), ()):
+        session.lists.pop(kind, None)
 
 
 def _mcp_error(exc: BaseException) -> MCPError | None:
