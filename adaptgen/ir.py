@@ -123,6 +123,9 @@ class SecurityScheme:
     location: str | None = None  # api_key: header, query or cookie
     param_name: str | None = None  # api_key: header/query/cookie name
     description: str | None = None
+    # How to get the credential, when the env var alone does not say (OAuth2, OpenID Connect,
+    # a scheme the spec only references, a credential the spec also wants in a parameter).
+    credential: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,7 @@ class Api:
         flows = {flow.scheme for flow in self.auth_flows}
         for scheme in self.security_schemes:
             if scheme.name not in flows:  # a flow replaces the scheme's static secret
-                names.extend(scheme.env)
+                names.extend(n for n in scheme.env if n not in names)  # one token, two places
         for flow in self.auth_flows:
             names.extend(n for n in flow.env if n not in names)
         return names

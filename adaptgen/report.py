@@ -6,8 +6,10 @@ import sys
 from types import TracebackType
 from typing import TextIO
 
-from adaptgen.build import BuildReport
+from adaptgen.build import BuildReport, _json_size, _listed
+from adaptgen.ir import Api, SecurityScheme
 from adaptgen.plan.pagination import unknown_paging_warnings
+from adaptgen.render import catalog
 
 
 class ProgressDisplay:
@@ -110,6 +112,7 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
             file=out,
         )
     print(f"  env vars the server reads: {', '.join(api.env_vars())}", file=out)
+    _print_credentials(api, out)
     if api.surface.mode == "search":
         pinned = [t.name for t in api.tools if t.pinned]
         print(
@@ -117,9 +120,17 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
             f"call_tool{' plus ' + ', '.join(pinned) if pinned else ''}",
             file=out,
         )
+        # What an agent reads first, then the catalog it never sees whole.
+        median, searches = search_result_bytes(report)
+        print(f"  tools/list size: {report.tools_list_bytes:,} bytes", file=out)
         print(
-            f"  tools/list size: {report.tools_list_bytes:,} bytes "
-            f"(all tools' listings: {report.catalog_bytes:,} bytes, reached through search)",
+            f"  search_tools result: {median:,} bytes (median of {searches} searches, each "
+            f"tool's own name as the query, top {api.surface.max_results})",
+            file=out,
+        )
+        print(
+            f"  full catalog: {report.catalog_bytes:,} bytes (every tool's listing, never sent "
+            "whole: reached through search)",
             file=out,
         )
     else:
@@ -130,3 +141,58 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
         print(f"  warnings: {len(report.warnings)}", file=out)
         for warning in report.warnings:
             print(f"    {warning}", file=out)
+
+
+def search_result_bytes(report: BuildReport) -> tuple[int, int]:
+    """The median size of a search_tools result, and how many searches it is the median of.
+
+    The search is the runtime's own: FastMCP's BM25 index over the text it indexes (a tool's
+    name, description, argument names and descriptions), queried with each tool's own name (a
+    stand-in for what an agent asks: words of the operation it wants), keeping the top
+    `max_results`. A result is measured as the JSON of the matched tools' listings, as tools/list
+    would send them.
+    """
+    from fastmcp.server.transforms.search.bm25 import _BM25Index
+
+    entries = [_listed(e) for e in catalog(report.api)["tools"] if not e.get("hidden")]
+    if not entries:
+        return 0, 0
+    index = _BM25Index()
+    index.build([_searchable(e) for e in entries])
+    sizes = sorted(
+        _json_size([entries[i] for i in index.query(e["name"], report.api.surface.max_results)])
+        for e in entries
+    )
+    return sizes[len(sizes) // 2], len(sizes)
+
+
+def _searchable(listed: dict) -> str:
+    # What fastmcp's search transform indexes (transforms/search/base.py:_extract_searchable_text)
+    parts = [listed["name"], listed.get("description") or ""]
+    for name, schema in (listed.get("inputSchema") or {}).get("properties", {}).items():
+        parts.append(name)
+        if isinstance(schema, dict) and schema.get("description"):
+            parts.append(schema["description"])
+    return " ".join(parts)
+
+
+def _print_credentials(api: Api, out: TextIO) -> None:
+    """How the server gets each security scheme's credential (env vars, or a hints flow)."""
+    if not api.security_schemes:
+        return
+    flows = {flow.scheme for flow in api.auth_flows}
+    print("  credentials, per security scheme:", file=out)
+    for scheme in api.security_schemes:
+        how = "the hints' auth flow" if scheme.name in flows else credential_source(scheme)
+        print(f"    {scheme.name}: {how}", file=out)
+
+
+def credential_source(scheme: SecurityScheme) -> str:
+    """Where a scheme's credential comes from, in one line."""
+    if scheme.credential:
+        return scheme.credential
+    if scheme.kind == "basic":
+        return f"HTTP basic, username in {scheme.env[0]} and password in {scheme.env[1]}"
+    if scheme.kind == "api_key":
+        return f"API key in {scheme.env[0]}, sent as {scheme.location} `{scheme.param_name}`"
+    return f"bearer token in {scheme.env[0]}"

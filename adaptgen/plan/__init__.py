@@ -41,7 +41,13 @@ from adaptgen.ir import (
 )
 from adaptgen.load import HTTP_METHODS, Spec
 from adaptgen.load.source import SourceFile, join_pointer
-from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief, plain, tool_description
+from adaptgen.plan.describe import (
+    ARGUMENT_DESCRIPTION_CHARS,
+    brief,
+    describe_operation,
+    plain,
+    tool_description,
+)
 from adaptgen.plan.names import (
     argument_name,
     common_path_prefix,
@@ -58,6 +64,10 @@ from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.runtime.expressions import references
 from adaptgen.runtime.jsonpath import JsonPathError, compile_path
 
+# A parameter by these names carries the bearer token of the scheme that secures the operation.
+_TOKEN_PARAMETERS = {"token", "access_token", "auth_token"}
+_FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
+_BODILESS_METHODS = {"get", "head", "trace"}  # a request body has no meaning (RFC 9110 9.3)
 # OpenAPI says these header parameters are ignored: the transport sets them.
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -129,6 +139,7 @@ class _Planner:
         self.inliner = SchemaInliner(spec.resolver)
         self.warnings: list[BuildWarning] = []
         self.env_prefix = (snake_case(name) or "api").upper()
+        self.also_sent: set[str] = set()  # schemes made by `_also_sent`
         self.paging = Conventions(self._paging_examples)  # learned only if an operation needs it
 
     def warn(self, pointer: str, message: str) -> None:
@@ -447,6 +458,13 @@ class _Planner:
             path, self._parameters(path_item, op, op_pointer, schemes), op_pointer
         )
         body, body_params = self._body(op, op_pointer)
+        if body is not None and method in _BODILESS_METHODS:
+            # A GET body never reaches the upstream (Swagger 2.0 `in: body`/formData on a GET).
+            self.warn(
+                op_pointer,
+                f"{method.upper()} carries no request body: its body is not a tool argument",
+            )
+            body, body_params = None, []
         params = _assign_names(params + body_params)
         missing = [
             seg[1:-1]
@@ -494,6 +512,7 @@ class _Planner:
         security = None
         if "security" in op:
             security = self._requirements(op["security"], schemes, op_pointer + "/security")
+        params, security = self._without_credentials(params, body, security, schemes)
         return Tool(
             name=name,
             operation_id=op_id or "",
@@ -501,7 +520,8 @@ class _Planner:
             path=path,
             description=clean_text(hint.description)
             if hint.description
-            else tool_description(summary, str(op.get("description") or "")) or f"{upper} {path}",
+            else tool_description(summary, str(op.get("description") or ""))
+            or self._described(method, path, name, params, op, op_pointer),
             params=tuple(params),
             annotations=annotations,
             pointer=op_pointer,
@@ -516,6 +536,20 @@ class _Planner:
             pii=tuple(_relative(p, pagination) for p in hint.pii or []),
             pinned=hint.pin,
         )
+
+    def _described(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        params: list[Param],
+        op: dict[str, Any],
+        op_pointer: str,
+    ) -> str:
+        """A sentence for an operation with no summary or description (Twilio has 44)."""
+        arguments = [p.name for p in params if p.location != "paging"]
+        response, _ = self._response(op, op_pointer)
+        return describe_operation(method, path, name, arguments, response)
 
     def _hide_and_fix(
         self, params: list[Param], hint: ToolHints, op_id: str | None, op_pointer: str
@@ -660,7 +694,9 @@ class _Planner:
                     raise OperationProblem("parameter without name or in", at)
                 merged[(str(value["in"]), str(value["name"]))] = (value, source, value_pointer)
         supplied = {
-            (s.location, (s.param_name or "").lower()) for s in schemes.values() if s.location
+            (s.location, (s.param_name or "").lower())
+            for s in schemes.values()
+            if s.location and s.name not in self.also_sent
         }
         params: list[Param] = []
         for (location, api_name), (value, source, pointer) in merged.items():
@@ -696,6 +732,77 @@ class _Planner:
                 )
             )
         return params
+
+    def _without_credentials(
+        self,
+        params: list[Param],
+        body: Body | None,
+        security: tuple[tuple[str, ...], ...] | None,
+        schemes: dict[str, SecurityScheme],
+    ) -> tuple[list[Param], tuple[tuple[str, ...], ...] | None]:
+        """`params` without the credentials a security scheme supplies; the requirement to use.
+
+        An API key the spec also declares as a parameter (in any place, a form field too) is
+        the scheme's; so is a `token` or `access_token` parameter of an operation a bearer
+        scheme (OAuth2, OpenID Connect, HTTP bearer) secures, like Slack's `token`. The value
+        comes from the server's environment. Where the spec requires it in that parameter, it
+        is sent there too, by a scheme derived from the bearer one (same env var).
+        """
+        requirement = security if security is not None else self._default_requirement(schemes)
+        applying = {name for alternative in requirement for name in alternative}
+        keys = {
+            (s.param_name or "").lower()
+            for s in schemes.values()
+            if s.kind == "api_key" and s.name not in self.also_sent
+        }
+        bearers = [schemes[n] for n in sorted(applying) if schemes[n].kind == "bearer"]
+        form = body is not None and body.flattened and body.media_type in _FORM_MEDIA
+        kept: list[Param] = []
+        derived: list[SecurityScheme] = []
+        for param in params:
+            name = param.api_name.lower()
+            if param.location == "body" and not form:
+                kept.append(param)
+            elif name in keys and param.location != "paging":
+                continue  # the API key itself: the runtime adds it
+            elif bearers and name in _TOKEN_PARAMETERS and param.location != "paging":
+                if param.required:
+                    where = "header" if param.location == "header" else "query"
+                    derived.append(self._also_sent(bearers[0], where, param.api_name, schemes))
+            else:
+                kept.append(param)
+        if not derived:
+            return kept, security
+        extra = tuple(dict.fromkeys(s.name for s in derived))
+        owner = bearers[0].name
+        return kept, tuple(a + extra if owner in a else a for a in requirement)
+
+    def _default_requirement(
+        self, schemes: dict[str, SecurityScheme]
+    ) -> tuple[tuple[str, ...], ...]:
+        raw = self.doc.get("security")
+        alternatives = (
+            [tuple(r) for r in raw if isinstance(r, dict)] if isinstance(raw, list) else []
+        )
+        return tuple(a for a in alternatives if all(n in schemes for n in a))
+
+    def _also_sent(
+        self, bearer: SecurityScheme, location: str, name: str, schemes: dict[str, SecurityScheme]
+    ) -> SecurityScheme:
+        """The bearer scheme's token sent in a parameter as well (registered in `schemes`)."""
+        key = f"{bearer.name}.{location}.{name}"
+        if key not in schemes:
+            self.also_sent.add(key)
+            schemes[key] = SecurityScheme(
+                key,
+                "api_key",
+                bearer.env,
+                location,
+                name,
+                credential=f"the {bearer.name} token ({bearer.env[0]}), also sent as {location} "
+                f"`{name}` where the spec requires it",
+            )
+        return schemes[key]
 
     def _usable_path_params(self, path: str, params: list[Param], op_pointer: str) -> list[Param]:
         """`params` without path parameters the path has no `{name}` for (never sent)."""
@@ -759,6 +866,11 @@ class _Planner:
                 for name, sub in props.items()
             ]
             return Body(media, required, flattened=True), params
+        if structured and not required and not {k for k in schema if k != "description"}:
+            # An empty schema gives the agent nothing to fill and the upstream nothing it asked
+            # for: no argument.
+            self.warn(at, "request body with an empty schema: not a tool argument")
+            return None, []
         if description:
             rest = {k: v for k, v in schema.items() if k != "description"}
             schema = {"description": description, **rest}
@@ -775,7 +887,10 @@ class _Planner:
             pointer = join_pointer("components", "securitySchemes", key)
             if isinstance(value, dict) and "$ref" in value:
                 resolved = self.spec.resolver.resolve(value["$ref"], self.source, pointer)
-                value = resolved.value if resolved else None
+                if resolved is None:
+                    schemes[key] = self._unread_scheme(key, str(value["$ref"]), pointer)
+                    continue
+                value = resolved.value
             if not isinstance(value, dict):
                 continue
             scheme = self._scheme(key, value, pointer)
@@ -810,11 +925,31 @@ class _Planner:
             self.warn(pointer, f"HTTP auth scheme {http_scheme!r} is not supported: ignored")
             return None
         if kind in ("oauth2", "openIdConnect"):
-            # Until token flows are wired, an access token can be given directly.
+            # The access token is obtained out of band and given in the env var; OAuth2 client
+            # credentials can instead be fetched by the server (hints `auth:`, runtime/flows.py).
             env = base if base.endswith("TOKEN") else base + "_TOKEN"
-            return SecurityScheme(key, "bearer", (env,), description=description)
+            credential = _token_source(key, value, env)
+            return SecurityScheme(
+                key, "bearer", (env,), description=description, credential=credential
+            )
         self.warn(pointer, f"security scheme type {kind!r} is not supported: ignored")
         return None
+
+    def _unread_scheme(self, key: str, ref: str, pointer: str) -> SecurityScheme:
+        """A scheme the spec only references (a remote `$ref` not fetched): a bearer token.
+
+        Leaving it out left such an API (Zoho's OAuth2) with no credential at all; a bearer
+        token is what OAuth2 and OpenID Connect schemes, the usual remote ones, take.
+        """
+        env = f"{self.env_prefix}_{env_word(key) or 'AUTH'}"
+        env = env if env.endswith("TOKEN") else env + "_TOKEN"
+        self.warn(
+            pointer,
+            f"security scheme {key!r} is {ref}, not read (--allow-remote-refs reads it): taken "
+            f"as a bearer token from {env}",
+        )
+        credential = f"bearer token in {env} (the scheme is {ref}, not read at build time)"
+        return SecurityScheme(key, "bearer", (env,), credential=credential)
 
     def _requirements(
         self, raw: Any, schemes: dict[str, SecurityScheme], pointer: str
@@ -1053,6 +1188,23 @@ def _default_apply(scheme: SecurityScheme | None) -> dict[str, Any] | None:
     if scheme.kind == "bearer":
         return {"in": "header", "name": "Authorization", "format": "Bearer {token}"}
     return None
+
+
+def _token_source(key: str, value: dict[str, Any], env: str) -> str:
+    """Where an OAuth2 / OpenID Connect access token comes from, for the README and report."""
+    if value.get("type") == "openIdConnect":
+        where = value.get("openIdConnectUrl") or "the provider"
+        return f"access token in {env}, obtained out of band (OpenID Connect: {where})"
+    flows = value.get("flows") if isinstance(value.get("flows"), dict) else {}
+    if isinstance(flows.get("clientCredentials"), dict):
+        url = flows["clientCredentials"].get("tokenUrl") or "the token URL"
+        return (
+            f"access token in {env}; or client credentials fetched at {url}: hints "
+            f"`auth: {{{key}: {{oauth2_client_credentials: {{client_id: ..., client_secret: "
+            "${env:...}}}}}`"
+        )
+    names = ", ".join(sorted(flows)) or "OAuth2"
+    return f"access token in {env}, obtained out of band ({names} flow)"
 
 
 def _token_url(raw: Any) -> str | None:

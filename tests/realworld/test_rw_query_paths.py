@@ -11,13 +11,13 @@ import asyncio
 import json
 
 import pytest
-import yaml
 from conftest import shared_spec
 from fastmcp import Client
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from test_rw_auth import open_policy
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
@@ -80,19 +80,9 @@ def test_query_keys_send_their_query_and_stay_apart(tmp_path, seen, monkeypatch)
         seen.append(f"{request.method} {request.url.path}?{request.url.query}")
         return JSONResponse([{"id": 1, "name": "Rex"}] if request.method == "GET" else {})
 
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        yaml.safe_dump(
-            {
-                "identity": {"allow_anonymous": True, "anonymous_groups": ["all"]},
-                "access": {"rules": [{"allow": ["*"], "writes": True}]},
-                "audit": {"sink": "none"},
-            }
-        )
-    )
     with serve_app(Starlette(routes=[Route("/pets", pets, methods=["GET", "POST"])])) as url:
         monkeypatch.setenv("PETS_BASE_URL", url)
-        monkeypatch.setenv("PETS_POLICY", str(policy))
+        monkeypatch.setenv("PETS_POLICY", str(open_policy(tmp_path)))
         module = load_server_module(report.out_dir)
 
         async def calls():

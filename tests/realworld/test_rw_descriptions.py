@@ -1,0 +1,46 @@
+"""Issue 13, item 10: a tool the spec says nothing about still gets a useful description.
+
+Twilio's 2010 API has no summary or description on 47 operations: they were described as
+`GET /2010-04-01/Accounts/{AccountSid}/Calls.json`. Now a deterministic sentence says what the
+method does to the path's resource, the main arguments and the response's main fields.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import shared_spec, shared_spec_names
+
+from adaptgen.load import load_spec
+from adaptgen.plan import plan
+
+SPECS = shared_spec_names() or ["twilio_api_v2010.json"]  # the latter skips with a reason
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_no_tool_is_described_by_its_method_and_path(name):
+    api = plan(load_spec(shared_spec(name)), "api").api
+    bare = [t.name for t in api.tools if re.fullmatch(r"[A-Z]+ /\S*", t.description)]
+    assert not bare
+
+
+def _described(spec: str) -> dict[str, str]:
+    return {t.name: t.description for t in plan(load_spec(shared_spec(spec)), "api").api.tools}
+
+
+def test_twilio_sentences_from_the_method_and_the_path():
+    twilio = _described("twilio_api_v2010.json")
+    assert twilio["list_address"].startswith("List the addresses of an account. Arguments:")
+    assert twilio["fetch_address"].startswith("Get one address of an account by its Sid.")
+    assert twilio["create_address"].startswith("Create an address of an account. Arguments:")
+    key = "Delete a key of an account by its Sid. Arguments: account_sid, sid."
+    assert twilio["delete_key"] == key
+    assert twilio["list_call_notification"].startswith("List the notifications of a call.")
+    assert "Returns signing_keys with sid, friendly_name" in twilio["list_signing_key"]
+    assert twilio == _described("twilio_api_v2010.json")  # deterministic
+
+
+def test_zoho_names_say_what_the_path_does_not():
+    zoho = _described("zoho_crm_record_v8.json")
+    assert zoho["get_record"].startswith("Get record. Arguments: module_api_name, id")
