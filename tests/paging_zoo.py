@@ -91,12 +91,9 @@ async def search_by_page_token(request: Request) -> JSONResponse:
     )
 
 
-async def broken_next(request: Request) -> JSONResponse:
-    """A first page whose next link fails, and one whose next link is a mock's placeholder."""
-    if request.query_params.get("fail"):
-        return JSONResponse({"error": "boom"}, 500)
-    following = "/broken-next?fail=1" if request.url.path == "/broken-next" else "string"
-    return JSONResponse({"entries": ITEMS[:12], "next": following})
+async def placeholder_next(request: Request) -> JSONResponse:
+    """A first page whose next link is a mock's placeholder for a URL."""
+    return JSONResponse({"entries": ITEMS[:12], "next": "string"})
 
 
 async def by_x_next(request: Request) -> JSONResponse:
@@ -156,8 +153,7 @@ APP = Starlette(
         Route("/google", google_like),
         Route("/search", search_by_page_token),
         Route("/x-next", by_x_next),
-        Route("/broken-next", broken_next),
-        Route("/placeholder-next", broken_next),
+        Route("/placeholder-next", placeholder_next),
     ]
 )
 
@@ -304,7 +300,6 @@ def _real_world_paths(array: dict) -> dict:
             [_q("q", "string"), _q("page", "string"), _q("count")],
             _list(_object(results=array, next_page=nullable)),
         ),
-        "/broken-next": _get("listWithBrokenNext", [], _list(_object(entries=array, next=_STRING))),
         "/placeholder-next": _get(
             "listWithPlaceholderNext", [], _list(_object(entries=array, next=_STRING))
         ),

@@ -125,18 +125,7 @@ async def _paginated(
     visited = {_position(state)}
     while calls < MAX_PAGES_PER_CALL:
         paging = paginate.request_params(pagination, state, wanted - len(collected))
-        try:
-            response = await upstream.send(op, arguments, paging=paging, url=state.url)
-        except UpstreamError as exc:
-            if calls == 0:
-                raise
-            # The pages before it were fine: show them, and let the cursor retry this one.
-            notes.append(
-                f"Upstream page {calls + 1} failed ({exc}); showing the items of the pages "
-                "before it: pass next_cursor to try that page again."
-            )
-            next_state = state
-            break
+        response = await upstream.send(op, arguments, paging=paging, url=state.url)
         calls += 1
         received_bytes += response.size
         status = response.status
