@@ -62,7 +62,9 @@ def offline_spec(spec: Path, folder: Path) -> tuple[Path, int]:
     Prism fetches remote `$ref`s (http/https) when it starts; this machine has no network and a
     harness must not try. A spec without any is used in place; otherwise a copy in `folder`
     (never beside the spec) has each remote reference replaced by an empty schema `{}`, and
-    relative file references made absolute so they still resolve from there.
+    relative file references made absolute so they still resolve from there. A security scheme
+    that was a remote reference is removed with the requirements on it: Prism refuses every
+    request under a scheme it cannot read, and credentials never matter to a mock.
     """
     if not _REMOTE_REF.search(spec.read_bytes()):
         return spec, 0
@@ -75,7 +77,7 @@ def offline_spec(spec: Path, folder: Path) -> tuple[Path, int]:
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
-        if isinstance(ref, str) and re.match(r"https?://", ref):
+        if _is_remote(ref):
             cut[0] += 1
             return {}
         if isinstance(ref, str) and not ref.startswith("#"):
@@ -84,9 +86,44 @@ def offline_spec(spec: Path, folder: Path) -> tuple[Path, int]:
             node = {**node, "$ref": absolute + ("#" + pointer if pointer else "")}
         return {key: offline(value) for key, value in node.items()}
 
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    remote = {n for n, s in schemes.items() if isinstance(s, dict) and _is_remote(s.get("$ref"))}
+    document = offline(document)
+    if remote:  # a `{}` scheme makes Prism refuse every request: the mock checks none of them
+        _drop_schemes(document, remote)
     copy = folder / f"offline-{spec.stem}.json"
-    copy.write_text(json.dumps(offline(document)), encoding="utf-8")
+    copy.write_text(json.dumps(document), encoding="utf-8")
     return copy, cut[0]
+
+
+def _is_remote(ref: Any) -> bool:
+    return isinstance(ref, str) and re.match(r"https?://", ref) is not None
+
+
+def _drop_schemes(document: dict[str, Any], names: set[str]) -> None:
+    """Remove security schemes and every requirement on them."""
+    schemes = document["components"]["securitySchemes"]
+    for name in names:
+        schemes.pop(name, None)
+    holders = [document] + [
+        op
+        for item in (document.get("paths") or {}).values()
+        if isinstance(item, dict)
+        for op in item.values()
+        if isinstance(op, dict)
+    ]
+    for holder in holders:
+        requirements = holder.get("security")
+        if not isinstance(requirements, list):
+            continue
+        if not any(isinstance(r, dict) and names & r.keys() for r in requirements):
+            continue
+        kept = [{k: v for k, v in r.items() if k not in names} for r in requirements]
+        kept = [r for r in kept if r]
+        if kept:
+            holder["security"] = kept
+        else:  # not `[{}]`: Prism then refuses any request with an Authorization header
+            del holder["security"]
 
 
 def _free_port() -> int:

@@ -35,13 +35,8 @@ from bench.realworld_bench import (  # noqa: E402
 
 pytestmark = [pytest.mark.npm, pytest.mark.shared]
 
-SLACK = "slack_web_v2_swagger.json"
-FILES_INFO_EMPTY = pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 item 1: Slack files.info is planned as a list of its `comments` "
-    "(page/count) and answers {'items': []} while Prism's body holds the whole file object",
-)
-SPECS = ["petstore_v3.0.json", "hubspot_contacts_v3.json", SLACK]
+# Slack: files.info answered {"items": []} from a full file object until issue 13 item 1.
+SPECS = ["petstore_v3.0.json", "hubspot_contacts_v3.json", "slack_web_v2_swagger.json"]
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +72,7 @@ def test_no_adaptgen_caused_errors(name, measured):
     assert _lines(measured(name), ADAPTGEN) == []
 
 
-@pytest.mark.parametrize(
-    "name", [n if n != SLACK else pytest.param(n, marks=FILES_INFO_EMPTY) for n in SPECS]
-)
+@pytest.mark.parametrize("name", SPECS)
 def test_no_empty_results_from_non_empty_bodies(name, measured):
     assert _lines(measured(name), EMPTY) == []
 
