@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -40,6 +40,15 @@ from adaptgen.runtime.auth import (
 from adaptgen.runtime.governance import telemetry
 from adaptgen.runtime.governance.state import UPSTREAM_STATUSES
 from adaptgen.runtime.origin import origin_of
+from adaptgen.runtime.serialize import (
+    cookie_value,
+    form_pairs,
+    percent,
+    scalar,
+    serialize_path,
+    serialize_query,
+    serialize_simple,
+)
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one request, body included (<NAME>_TIMEOUT)
 DEFAULT_CALL_TIMEOUT = (
@@ -399,9 +408,9 @@ class Upstream:
                 param = ParamSpec(api_name, "path", api_name)
                 path = path.replace("{" + api_name + "}", serialize_path(param, value))
             elif location == "query":
-                query.append((api_name, _scalar(value)))
+                query.append((api_name, scalar(value)))
             elif location == "header":
-                headers[api_name] = _header(op, api_name, _scalar(value), "a fixed value")
+                headers[api_name] = _header(op, api_name, scalar(value), "a fixed value")
             elif location == "body":
                 body_fields[api_name] = value
         for param in op.params:
@@ -418,7 +427,7 @@ class Upstream:
                     op, param.api_name, text, f"argument {param.name}"
                 )
             elif param.location == "cookie":
-                cookies.append(f"{param.api_name}={_cookie_value(value, param.explode)}")
+                cookies.append(f"{param.api_name}={cookie_value(value, param.explode)}")
             elif param.location == "body":
                 if op.body_flattened:
                     body_fields[param.api_name] = value
@@ -430,7 +439,7 @@ class Upstream:
             headers[name] = _header(op, name, value, "")
         for name, value in (paging or {}).items():
             query = [(k, v) for k, v in query if k != name]
-            query.append((name, _scalar(value)))
+            query.append((name, scalar(value)))
         if url is not None:
             # Relative next links resolve against the upstream's origin.
             url = url if urlsplit(url).scheme else origin_of(base) + url
@@ -442,7 +451,7 @@ class Upstream:
         else:
             url = base + path
             if query:
-                url += "?" + "&".join(f"{_q(k)}={_q(v)}" for k, v in query)
+                url += "?" + "&".join(f"{percent(k)}={percent(v)}" for k, v in query)
             if len(url) > MAX_URL_BYTES:
                 raise UpstreamError(_url_too_long(op, arguments, len(url)))
         content, files, media = self._body(op, body_fields, whole_body)
@@ -468,11 +477,15 @@ class Upstream:
         if media == "application/json" or media.endswith("+json"):
             return json.dumps(payload, ensure_ascii=False).encode(), None, media
         if media == "application/x-www-form-urlencoded":
-            pairs = _form_pairs(payload)
-            return "&".join(f"{_q(k)}={_q(v)}" for k, v in pairs).encode(), None, media
+            pairs = form_pairs(payload)
+            return (
+                "&".join(f"{percent(k)}={percent(v)}" for k, v in pairs).encode(),
+                None,
+                media,
+            )
         if media == "multipart/form-data":
             # (None, value) parts are plain fields: httpx then sends multipart with a boundary.
-            return None, [(k, (None, v)) for k, v in _form_pairs(payload)], None
+            return None, [(k, (None, v)) for k, v in form_pairs(payload)], None
         if isinstance(payload, bytes):
             return payload, None, media
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
@@ -781,7 +794,7 @@ def _url_too_long(op: Operation, arguments: Mapping[str, Any], length: int) -> s
             sizes[param.name] = len(serialize_path(param, value))
         elif param.location == "query":
             sizes[param.name] = sum(
-                len(_q(k)) + len(_q(v)) + 2 for k, v in serialize_query(param, value)
+                len(percent(k)) + len(percent(v)) + 2 for k, v in serialize_query(param, value)
             )
     message = (
         f"{op.where}: the request URL would be {length} bytes, over the {MAX_URL_BYTES}-byte limit"
@@ -825,101 +838,3 @@ def _redact(text: str, secrets: Sequence[str]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
-
-
-def _q(text: str) -> str:
-    return quote(text, safe="")
-
-
-def serialize_path(param: ParamSpec, value: Any) -> str:
-    """A path value (simple, label or matrix style), percent-encoded as one segment."""
-    style = param.style or "simple"
-    explode = param.explode is True
-
-    def enc(item: Any) -> str:
-        encoded = _q(_scalar(item))
-        # "." and ".." are dot-segments even when alone: encode them so the path can't move.
-        return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
-
-    if isinstance(value, list):
-        items = [enc(v) for v in value]
-        if style == "label":
-            return "." + ("." if explode else ",").join(items)
-        if style == "matrix":
-            name = _q(param.api_name)
-            if explode:
-                return "".join(f";{name}={i}" for i in items)
-            return f";{name}=" + ",".join(items)
-        return ",".join(items)
-    if isinstance(value, dict):
-        if explode:
-            pairs = [f"{_q(str(k))}={enc(v)}" for k, v in value.items()]
-        else:
-            pairs = [f"{_q(str(k))},{enc(v)}" for k, v in value.items()]
-        joined = ",".join(pairs)
-        if style == "label":
-            return "." + joined
-        if style == "matrix":
-            return ";" + (joined.replace(",", ";") if explode else f"{_q(param.api_name)}={joined}")
-        return joined
-    if style == "label":
-        return "." + enc(value)
-    if style == "matrix":
-        return f";{_q(param.api_name)}={enc(value)}"
-    return enc(value)
-
-
-def serialize_query(param: ParamSpec, value: Any) -> list[tuple[str, str]]:
-    """Query pairs for one value, by style (form, spaceDelimited, pipeDelimited, deepObject)."""
-    style = param.style or "form"
-    explode = param.explode if param.explode is not None else style == "form"
-    name = param.api_name
-    if isinstance(value, list):
-        items = [_scalar(v) for v in value]
-        if explode:
-            return [(name, item) for item in items]
-        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")
-        return [(name, separator.join(items))]
-    if isinstance(value, dict):
-        if style == "deepObject":
-            return [(f"{name}[{k}]", _scalar(v)) for k, v in value.items()]
-        if explode:
-            return [(str(k), _scalar(v)) for k, v in value.items()]
-        return [(name, ",".join(f"{k},{_scalar(v)}" for k, v in value.items()))]
-    return [(name, _scalar(value))]
-
-
-def serialize_simple(value: Any, explode: bool) -> str:
-    """Header values use the simple style."""
-    if isinstance(value, list):
-        return ",".join(_scalar(v) for v in value)
-    if isinstance(value, dict):
-        sep = "=" if explode else ","
-        return ",".join(f"{k}{sep}{_scalar(v)}" for k, v in value.items())
-    return _scalar(value)
-
-
-def _cookie_value(value: Any, explode: bool | None) -> str:
-    if isinstance(value, list):
-        return ",".join(_q(_scalar(v)) for v in value)
-    return _q(_scalar(value))
-
-
-def _form_pairs(payload: Any) -> list[tuple[str, str]]:
-    if not isinstance(payload, dict):
-        return [("body", _scalar(payload))]
-    pairs: list[tuple[str, str]] = []
-    for key, value in payload.items():
-        if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
-            pairs.extend((key, _scalar(v)) for v in value)
-        else:
-            pairs.append((key, _scalar(value)))
-    return pairs

@@ -1,0 +1,124 @@
+"""OpenAPI parameter serialization: tool arguments as path, query, header, cookie and form values.
+
+Follows OpenAPI's style/explode rules. Path values are always percent-encoded whole, so an
+argument like `../admin` stays inside its own path segment.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from adaptgen.runtime.upstream import ParamSpec
+
+__all__ = [
+    "cookie_value",
+    "form_pairs",
+    "percent",
+    "scalar",
+    "serialize_path",
+    "serialize_query",
+    "serialize_simple",
+]
+
+
+def scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def percent(text: str) -> str:
+    return quote(text, safe="")
+
+
+def serialize_path(param: ParamSpec, value: Any) -> str:
+    """A path value (simple, label or matrix style), percent-encoded as one segment."""
+    style = param.style or "simple"
+    explode = param.explode is True
+
+    def enc(item: Any) -> str:
+        encoded = percent(scalar(item))
+        # "." and ".." are dot-segments even when alone: encode them so the path can't move.
+        return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
+
+    if isinstance(value, list):
+        items = [enc(v) for v in value]
+        if style == "label":
+            return "." + ("." if explode else ",").join(items)
+        if style == "matrix":
+            name = percent(param.api_name)
+            if explode:
+                return "".join(f";{name}={i}" for i in items)
+            return f";{name}=" + ",".join(items)
+        return ",".join(items)
+    if isinstance(value, dict):
+        if explode:
+            pairs = [f"{percent(str(k))}={enc(v)}" for k, v in value.items()]
+        else:
+            pairs = [f"{percent(str(k))},{enc(v)}" for k, v in value.items()]
+        joined = ",".join(pairs)
+        if style == "label":
+            return "." + joined
+        if style == "matrix":
+            return ";" + (
+                joined.replace(",", ";") if explode else f"{percent(param.api_name)}={joined}"
+            )
+        return joined
+    if style == "label":
+        return "." + enc(value)
+    if style == "matrix":
+        return f";{percent(param.api_name)}={enc(value)}"
+    return enc(value)
+
+
+def serialize_query(param: ParamSpec, value: Any) -> list[tuple[str, str]]:
+    """Query pairs for one value, by style (form, spaceDelimited, pipeDelimited, deepObject)."""
+    style = param.style or "form"
+    explode = param.explode if param.explode is not None else style == "form"
+    name = param.api_name
+    if isinstance(value, list):
+        items = [scalar(v) for v in value]
+        if explode:
+            return [(name, item) for item in items]
+        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")
+        return [(name, separator.join(items))]
+    if isinstance(value, dict):
+        if style == "deepObject":
+            return [(f"{name}[{k}]", scalar(v)) for k, v in value.items()]
+        if explode:
+            return [(str(k), scalar(v)) for k, v in value.items()]
+        return [(name, ",".join(f"{k},{scalar(v)}" for k, v in value.items()))]
+    return [(name, scalar(value))]
+
+
+def serialize_simple(value: Any, explode: bool) -> str:
+    """Header values use the simple style."""
+    if isinstance(value, list):
+        return ",".join(scalar(v) for v in value)
+    if isinstance(value, dict):
+        sep = "=" if explode else ","
+        return ",".join(f"{k}{sep}{scalar(v)}" for k, v in value.items())
+    return scalar(value)
+
+
+def cookie_value(value: Any, explode: bool | None) -> str:
+    if isinstance(value, list):
+        return ",".join(percent(scalar(v)) for v in value)
+    return percent(scalar(value))
+
+
+def form_pairs(payload: Any) -> list[tuple[str, str]]:
+    if not isinstance(payload, dict):
+        return [("body", scalar(payload))]
+    pairs: list[tuple[str, str]] = []
+    for key, value in payload.items():
+        if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+            pairs.extend((key, scalar(v)) for v in value)
+        else:
+            pairs.append((key, scalar(value)))
+    return pairs
