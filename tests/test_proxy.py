@@ -15,8 +15,11 @@ import yaml
 from conftest import ROOT, free_port, stop, wait_for_port
 from fastmcp import Client, Context, FastMCP
 from fastmcp.client.transports import StdioTransport
+from mcp import Client as SdkClient
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import LATEST_MODERN_VERSION
 from mcp_upstream import RecordingUpstream
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -321,3 +324,96 @@ def test_proxy_lists_again_when_the_upstream_says_its_tools_changed(tmp_path):
             before, after = asyncio.run(go())
     assert before == ["grow"]
     assert after == ["grow", "grown"]
+
+
+class Address(BaseModel):
+    street: str
+    city: str
+
+
+def schema_server(*, completions: bool) -> FastMCP:
+    """An upstream whose tool schema has $defs (as pydantic writes them: the server does not
+    inline them), a prompt, and argument completions when `completions`."""
+    mcp = FastMCP("schemas", dereference_schemas=False)
+
+    @mcp.tool(annotations={"readOnlyHint": True})
+    def ship(to: Address, back: Address | None = None) -> str:
+        """Ship to an address."""
+        return to.city
+
+    @mcp.prompt
+    def visit(city: str) -> str:
+        """Plan a visit."""
+        return f"Visit {city}"
+
+    if completions:
+
+        @mcp.completion
+        def complete(ref, argument, context):  # noqa: ANN001, ANN202
+            return [c for c in ("Berlin", "Bern", "Oslo") if c.startswith(argument.value)]
+
+    return mcp
+
+
+def direct_and_proxied(tmp_path, server: FastMCP, go) -> tuple:  # noqa: ANN001
+    """`go(url)` against the upstream served on 127.0.0.1, then through the proxy in front."""
+    with serve_app(server.http_app(path="/mcp"), lifespan=True) as upstream:
+        proxy = build_proxy(f"{upstream}/mcp", open_policy(tmp_path))
+        with serve_app(proxy.http_app(path="/mcp"), lifespan=True) as url:
+            return asyncio.run(go(f"{upstream}/mcp")), asyncio.run(go(f"{url}/mcp"))
+
+
+@pytest.mark.parametrize("legacy_only", [False, True], ids=["modern-upstream", "legacy-upstream"])
+def test_an_sdk_client_at_its_default_version_sees_the_upstreams_tools(tmp_path, legacy_only):
+    """The Python `mcp` client negotiates its newest version (2026-07-28) with the proxy,
+    whichever era the proxy speaks upstream."""
+    upstream = RecordingUpstream(legacy_only=legacy_only)
+    with upstream.running():
+        proxy = build_proxy(upstream.url, open_policy(tmp_path))
+        with serve_app(proxy.http_app(path="/mcp"), lifespan=True) as url:
+
+            async def go() -> tuple[str, list[str], str]:
+                async with SdkClient(f"{url}/mcp") as client:
+                    tools = sorted(t.name for t in (await client.list_tools()).tools)
+                    echoed = await client.call_tool("echo", {"value": 7})
+                    return client.protocol_version, tools, echoed.content[0].text
+
+            version, tools, echoed = asyncio.run(go())
+    assert version == LATEST_MODERN_VERSION
+    assert tools == ["echo", "ping_count"]
+    assert '"value":7' in echoed.replace(" ", "")
+
+
+def test_proxy_keeps_tool_schemas_as_the_upstream_wrote_them(tmp_path):
+    async def schema(url: str) -> dict:
+        async with Client(url) as client:
+            (tool,) = await client.list_tools()
+            return tool.input_schema
+
+    direct, proxied = direct_and_proxied(tmp_path, schema_server(completions=False), schema)
+    assert "$defs" in direct and '"$ref"' in json.dumps(direct)
+    assert proxied == direct
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_proxy_relays_argument_completions(tmp_path, mode):
+    async def complete(url: str) -> tuple[bool, list[str]]:
+        async with SdkClient(url, mode=mode) as client:
+            ref = mcp_types.PromptReference(type="ref/prompt", name="visit")
+            done = await client.complete(ref, {"name": "city", "value": "Be"})
+            return client.server_capabilities.completions is not None, done.completion.values
+
+    direct, proxied = direct_and_proxied(tmp_path, schema_server(completions=True), complete)
+    assert direct == (True, ["Berlin", "Bern"])
+    assert proxied == direct
+
+
+def test_proxy_declares_no_completions_the_upstream_lacks(tmp_path):
+    async def declared(url: str) -> bool:
+        async with SdkClient(url, mode="legacy") as client:
+            return client.server_capabilities.completions is not None
+
+    assert direct_and_proxied(tmp_path, schema_server(completions=False), declared) == (
+        False,
+        False,
+    )

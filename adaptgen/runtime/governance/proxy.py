@@ -24,6 +24,7 @@ from fastmcp.server.middleware import Middleware, MiddlewareContext
 from fastmcp.server.providers.proxy import FastMCPProxy, ProxyMetadataMiddleware, ProxyProvider
 
 from adaptgen.runtime.governance.middleware import Governance
+from adaptgen.runtime.governance.passthrough import Passthrough
 from adaptgen.runtime.governance.policy import load_policy, safe_default
 from adaptgen.runtime.governance.upstream_session import UpstreamSessions, UpstreamUnavailable
 
@@ -80,6 +81,7 @@ class GovernedProxy(FastMCPProxy):
         # schema; without this lookup the MCP SDK runs a whole tools/list (middleware and
         # all) per call to find it.
         self._mcp_server.get_tool_input_schema = provider.input_schema
+        Passthrough(sessions).install(self)
 
 
 class CachedProxyProvider(ProxyProvider):
@@ -126,20 +128,28 @@ class UpstreamFailures(Middleware):
 
 class UpstreamMetadata(ProxyMetadataMiddleware):
     """FastMCP's forwarding of the upstream's instructions, optional: a front connection comes
-    up while the upstream is down, and its tools/list then says what is wrong."""
+    up while the upstream is down, and its tools/list then says what is wrong. The upstream is
+    connected before the caller's handshake is answered, so the capabilities declared to the
+    caller follow the upstream's (see `Passthrough.mirrored`)."""
 
     async def on_initialize(self, context: MiddlewareContext, call_next: Any) -> Any:
-        return await self._with_upstream(await call_next(context), context)
+        client = await self._upstream()
+        return await self._with_upstream(await call_next(context), client, context)
 
     async def on_discover(self, context: MiddlewareContext, call_next: Any) -> Any:
-        return await self._with_upstream(await call_next(context), context)
+        client = await self._upstream()
+        return await self._with_upstream(await call_next(context), client, context)
 
-    async def _with_upstream(self, result: Any, context: MiddlewareContext) -> Any:
-        if not isinstance(result, mcp_types.InitializeResult | mcp_types.DiscoverResult):
-            return result
+    async def _upstream(self) -> Any:
         try:
-            client = await self.provider._get_client()
+            return await self.provider._get_client()
         except UpstreamUnavailable:
+            return None
+
+    async def _with_upstream(self, result: Any, client: Any, context: MiddlewareContext) -> Any:
+        if client is None or not isinstance(
+            result, mcp_types.InitializeResult | mcp_types.DiscoverResult
+        ):
             return result
         upstream = await self._read_upstream(client, context.fastmcp_context)
         if upstream is None:

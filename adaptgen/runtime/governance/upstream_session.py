@@ -49,6 +49,7 @@ from fastmcp.server.providers.proxy import ProxyClient
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, INTERNAL_ERROR, INVALID_REQUEST
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from adaptgen.runtime import identity
 from adaptgen.runtime.governance.policy import UpstreamPolicy
@@ -107,6 +108,12 @@ class UpstreamSessions:
         self.auth = upstream_auth(settings.auth, timeout=settings.connect_timeout)
         self.per_caller = settings.auth.token_exchange is not None
         self.list_ttl = LIST_TTL
+        # What the upstream's last session said: its capabilities, and whether it speaks the
+        # modern era (no resources/subscribe there). None until a session has connected.
+        self.capabilities: mcp_types.ServerCapabilities | None = None
+        self.modern = False
+        # Called with each upstream notification (e.g. resource updates to relay).
+        self.notice_handlers: list[Callable[[Any], Awaitable[None]]] = []
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
@@ -237,11 +244,22 @@ class UpstreamSessions:
             elicitation_handler=None,
             log_handler=None,
             progress_handler=None,
-            message_handler=functools.partial(_on_notice, session),
+            message_handler=functools.partial(self._on_notice, session),
         )
         await client.__aenter__()  # held until the session is discarded
         session.client = client
+        self.capabilities = client.server_capabilities
+        self.modern = client.protocol_version in MODERN_PROTOCOL_VERSIONS
         return client
+
+    async def _on_notice(self, session: _Session, message: Any) -> None:
+        """An upstream notification: a change notice makes the session's copy of that list
+        stale; every notification goes to the `notice_handlers`."""
+        notice = getattr(message, "root", message)
+        for kind in STALE_LISTS.get(type(notice), ()):
+            session.lists.pop(kind, None)
+        for handler in self.notice_handlers:
+            await handler(notice)
 
     def _discard(self, session: _Session) -> None:
         client, session.client = session.client, None
@@ -293,13 +311,6 @@ class UpstreamSessions:
             return client
 
         return factory
-
-
-async def _on_notice(session: _Session, message: Any) -> None:
-    """An upstream notification: a change notice makes the session's copy of that list stale."""
-    root = getattr(message, "root", message)
-    for kind in STALE_LISTS.get(type(root), ()):
-        session.lists.pop(kind, None)
 
 
 def _mcp_error(exc: BaseException) -> MCPError | None:
