@@ -150,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         "--policy", type=Path, help="governance policy file (default: $<NAME>_POLICY, or safe)"
     )
     _add_allow_anonymous(serve)
+    _add_allowed_hosts(serve)
     serve.set_defaults(func=_cmd_serve)
 
     proxy = commands.add_parser("proxy", help="run the governance layer in front of any MCP server")
@@ -161,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument("--host", default="127.0.0.1")
     proxy.add_argument("--port", type=int, default=8001)
     _add_allow_anonymous(proxy)
+    _add_allowed_hosts(proxy)
     proxy.set_defaults(func=_cmd_proxy)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
@@ -290,6 +292,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.policy is not None:
         os.environ["ADAPTGEN_POLICY"] = str(args.policy)
     module = load_server_module(args.server)
+    _allow_hosts(args, getattr(getattr(module, "api", None), "upstream", None))
     if args.transport == "stdio":
         module.mcp.run(transport="stdio", show_banner=False)
     else:
@@ -305,6 +308,38 @@ def _add_allow_anonymous(parser: argparse.ArgumentParser) -> None:
         help="serve anonymous callers on a non-loopback --host without a policy file "
         "(default: refuse to start)",
     )
+
+
+def _add_allowed_hosts(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Host header the HTTP endpoint answers (repeatable, * wildcards; default: "
+        "loopback names when bound to loopback, anything otherwise)",
+    )
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser Origin the HTTP endpoint answers (repeatable; default: its own)",
+    )
+
+
+def _allow_hosts(args: argparse.Namespace, upstream: Any = None) -> None:
+    """Hand the allowed hosts and origins to the front door (ADAPTGEN_ALLOWED_HOSTS/_ORIGINS):
+    a generated server's own <PREFIX>_ALLOWED_HOSTS/_ORIGINS, then the flags."""
+    prefix = getattr(upstream, "env_prefix", None)
+    for suffix, flags in (
+        ("ALLOWED_HOSTS", args.allowed_host),
+        ("ALLOWED_ORIGINS", args.allowed_origin),
+    ):
+        named = [os.environ.get(f"{p}_{suffix}", "") for p in (prefix, "ADAPTGEN") if p]
+        joined = ",".join(v for v in [*named, *flags] if v)
+        if joined:
+            os.environ[f"ADAPTGEN_{suffix}"] = joined
 
 
 def _serve_http(server: Any, args: argparse.Namespace) -> None:
@@ -334,6 +369,7 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     from adaptgen.runtime.governance.proxy import build_proxy
     from adaptgen.runtime.governance.upstream_session import UpstreamUnavailable
 
+    _allow_hosts(args)
     try:
         server = build_proxy(args.upstream, args.policy)
         if args.transport == "http":

@@ -21,6 +21,10 @@ A Lambda URL is on the network, so with no policy (the built-in default) anonymo
 refused unless the variable named by `allow_anonymous_env` (`<NAME>_ALLOW_ANONYMOUS=1` in the
 generated handler) says otherwise; a policy file decides for itself (`identity.allow_anonymous`).
 
+Behind a Function URL or API Gateway the `Host` is the endpoint's public name, so the Host/Origin
+guard of the front door checks nothing unless the function's `<NAME>_ALLOWED_HOSTS` (the prefix of
+`allow_anonymous_env`) names that host, e.g. `abc123.lambda-url.eu-west-1.on.aws`.
+
 Stateless mode is what Lambda needs: any instance can answer any request, so there is no
 `Mcp-Session-Id` to route, and `json_response=True` returns each answer as one JSON body (no SSE
 stream, which Function URLs in buffered mode and API Gateway cannot carry).
@@ -92,6 +96,7 @@ class LambdaHandler:
             app = governed_http_app(
                 self.server,
                 path=self.path,
+                env_prefix=self.allow_anonymous_env.removesuffix("_ALLOW_ANONYMOUS"),
                 transport="http",
                 stateless_http=True,
                 json_response=True,

@@ -32,6 +32,7 @@ from mcp.client.auth.utils import (
 from test_governance import ISSUER, governed_crm, load_generated, mint, policy
 
 from adaptgen.runtime.governance.http_auth import (
+    allowed_from_env,
     governance_of,
     governed_http_app,
     resource_metadata,
@@ -248,3 +249,60 @@ def test_the_mcp_inspector_reports_the_auth_requirement(front, tmp_path):
     listed = inspect("--header", f"Authorization: Bearer {mint(['sales'])}")
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert json.loads(listed.stdout)["tools"]
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "rebinding-test", "version": "1"},
+    },
+}
+
+
+def status_for(url: str, **headers: str) -> int:
+    """The status of an initialize sent with `headers` (host, origin) set as given."""
+    return httpx.post(url, json=INITIALIZE, headers=dict(ACCEPT) | headers, timeout=30).status_code
+
+
+def test_a_loopback_server_refuses_rebound_hosts_and_foreign_origins(front):
+    """DNS rebinding: a page on evil.example.com whose name now points at 127.0.0.1 must not
+    reach the server (serve and proxy, behind the same front door)."""
+    url, _, _ = front
+    port = url.split(":")[2].split("/")[0]
+    assert status_for(url, host="evil.example.com") == 421
+    assert status_for(url, host=f"evil.example.com:{port}") == 421
+    assert status_for(url, origin="http://evil.example.com") == 403
+    assert status_for(url, host=f"localhost:{port}", origin=f"http://localhost:{port}") != 421
+    assert status_for(url, host=f"127.0.0.1:{port}") not in (403, 421)
+
+
+def test_named_hosts_and_origins_are_the_only_ones_answered(monkeypatch):
+    """A deployment names its public host (a Lambda Function URL, a load balancer): that host
+    and the loopback names are answered, nothing else, whatever the bind address."""
+    monkeypatch.setenv("ADAPTGEN_ALLOWED_HOSTS", "mcp.example.com")
+    monkeypatch.setenv("ADAPTGEN_ALLOWED_ORIGINS", "https://app.example.com")
+    server = build_proxy(plain_server(), None)
+    with serve_app(governed_http_app(server), lifespan=True) as base:
+        url = f"{base}/mcp"
+        assert status_for(url, host="mcp.example.com") not in (403, 421)
+        assert status_for(url, host="mcp.example.com", origin="https://app.example.com") not in (
+            403,
+            421,
+        )
+        assert status_for(url, host="other.example.com") == 421
+        assert status_for(url, host="mcp.example.com", origin="https://evil.example.com") == 403
+
+
+def test_allowed_hosts_come_from_the_servers_own_variables_too(monkeypatch):
+    monkeypatch.setenv("CRM_ALLOWED_HOSTS", "crm.example.com, *.crm.example.org")
+    monkeypatch.setenv("ADAPTGEN_ALLOWED_HOSTS", "shared.example.com")
+    monkeypatch.delenv("ADAPTGEN_ALLOWED_ORIGINS", raising=False)
+    assert allowed_from_env("CRM") == (
+        ["crm.example.com", "*.crm.example.org", "shared.example.com"],
+        None,
+    )
+    assert allowed_from_env(None) == (["shared.example.com"], None)

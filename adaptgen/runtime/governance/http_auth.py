@@ -21,16 +21,29 @@ base URL when the app is built (behind a Lambda Function URL or a proxy it is on
 the request) and it refuses every request without a token, where a policy may admit anonymous
 callers. `governed_http_app` is the one place that puts this layer in front of FastMCP's HTTP
 app: `adaptgen serve` and `adaptgen proxy` over HTTP and the Lambda handler all use it.
+
+In front of it all, DNS-rebinding protection (FastMCP's Host/Origin guard, which FastMCP leaves
+off by default): a server bound to a loopback address answers only requests whose `Host` is a
+loopback name (421 otherwise) and whose `Origin`, if any, is a loopback origin or its own (403
+otherwise), so a web page in the user's browser cannot reach it under a rebound DNS name.
+A deployment names its public hosts and browser origins in `<PREFIX>_ALLOWED_HOSTS` /
+`<PREFIX>_ALLOWED_ORIGINS` or `ADAPTGEN_ALLOWED_HOSTS` / `ADAPTGEN_ALLOWED_ORIGINS` (comma
+separated, `*` wildcards; `adaptgen serve/proxy --allowed-host/--allowed-origin` set the latter):
+then every request is checked, whatever the bind address. Without them a server bound to a
+non-loopback address (or behind a Lambda Function URL) checks nothing: its public name is not
+known here.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from typing import Any
 
 from fastmcp import FastMCP
+from fastmcp.server.http import HostOriginGuardMiddleware
 from starlette.datastructures import URL, Headers
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -44,24 +57,62 @@ from adaptgen.runtime.governance.middleware import (
 )
 from adaptgen.runtime.identity import Caller
 
-__all__ = ["WELL_KNOWN", "HttpAuth", "governance_of", "governed_http_app", "resource_metadata"]
+__all__ = [
+    "WELL_KNOWN",
+    "HttpAuth",
+    "allowed_from_env",
+    "front_door",
+    "governance_of",
+    "governed_http_app",
+    "resource_metadata",
+]
 
 WELL_KNOWN = "/.well-known/oauth-protected-resource"
 MAX_AUDITED_BODY = 64 * 1024  # bytes of a refused request read to name its tool in the audit
 
 
-def governed_http_app(server: FastMCP, *, path: str = "/mcp", **options: Any) -> Any:
+def governed_http_app(
+    server: FastMCP, *, path: str = "/mcp", env_prefix: str | None = None, **options: Any
+) -> Any:
     """`server.http_app(path=..., **options)` with the front door in front of its endpoint
-    (none when the server runs without governance)."""
-    return server.http_app(path=path, middleware=front_door(server, path), **options)
+    (`env_prefix`: where its allowed hosts and origins are read, see `allowed_from_env`)."""
+    middleware = front_door(server, path, env_prefix=env_prefix)
+    return server.http_app(path=path, middleware=middleware, **options)
 
 
-def front_door(server: FastMCP, path: str = "/mcp") -> list[Middleware]:
-    """The Starlette middleware list that puts `HttpAuth` in front of `server` at `path`."""
+def front_door(
+    server: FastMCP, path: str = "/mcp", *, env_prefix: str | None = None
+) -> list[Middleware]:
+    """The Starlette middleware list in front of `server` at `path`: the Host/Origin guard,
+    then `HttpAuth` (none when the server runs without governance)."""
+    hosts, origins = allowed_from_env(env_prefix)
+    guard = Middleware(
+        HostOriginGuardMiddleware,  # type: ignore[arg-type]
+        allowed_hosts=hosts,
+        allowed_origins=origins,
+        mode="auto",  # loopback binds, or every request once hosts or origins are named
+    )
     governance = governance_of(server)
     if governance is None:
-        return []
-    return [Middleware(HttpAuth, governance=governance, path=path)]  # type: ignore[arg-type]
+        return [guard]
+    return [guard, Middleware(HttpAuth, governance=governance, path=path)]  # type: ignore[arg-type]
+
+
+def allowed_from_env(env_prefix: str | None = None) -> tuple[list[str] | None, list[str] | None]:
+    """The allowed hosts and origins named by `<PREFIX>_ALLOWED_HOSTS` / `_ALLOWED_ORIGINS`
+    and `ADAPTGEN_ALLOWED_HOSTS` / `_ALLOWED_ORIGINS` (None: none named)."""
+    prefixes = [p for p in (env_prefix, "ADAPTGEN") if p]
+
+    def named(suffix: str) -> list[str] | None:
+        values = [
+            item.strip()
+            for prefix in prefixes
+            for item in os.environ.get(f"{prefix}_{suffix}", "").split(",")
+            if item.strip()
+        ]
+        return values or None
+
+    return named("ALLOWED_HOSTS"), named("ALLOWED_ORIGINS")
 
 
 def governance_of(server: FastMCP) -> Governance | None:
