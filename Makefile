@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-dev system-deps bench lint clean
+.PHONY: demo test install install-dev system-deps bench lint clean conformance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: install-dev
 
 bench: install-dev
 	bench/run
+
+# The MCP conformance suite against the generated CRM server, the reference MCP server and
+# `adaptgen proxy` in front of it (all on 127.0.0.1): scripts/conformance.py prints the table.
+conformance: install-dev
+	$(BIN)/python scripts/conformance.py
 
 lint: install-dev
 	$(BIN)/ruff check adaptgen tests bench scripts

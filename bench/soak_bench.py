@@ -55,6 +55,7 @@ TOOL, ARGUMENTS = "get_contact", {"contact_id": 1001}
 CALL_TIMEOUT = 60.0  # a call with no answer by then is lost
 OPEN_LOOP_LOAD = 0.5  # open-loop arrival rate, as a share of the direct closed-loop capacity
 MARKER = "SOAK_RESULT "  # the load generator's result line
+ADAPTGEN = [sys.executable, "-m", "adaptgen"]
 THROUGHPUT_RATIO_TARGET = 0.8
 ADDED_P50_TARGET_MS = 2.0
 
@@ -113,9 +114,9 @@ def wait_for(port: int, process: subprocess.Popen, timeout: float = 60.0) -> Non
 
 @contextlib.contextmanager
 def started(argv: list[str], port: int, env: dict[str, str]) -> Iterator[psutil.Process]:
-    """A child process (`python -m adaptgen ...`) listening on `port`, stopped at the end."""
+    """A child process (`argv`, e.g. `ADAPTGEN + [...]`) listening on `port`, stopped at the end."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "adaptgen", *argv],
+        argv,
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -276,11 +277,12 @@ def measure(callers: int, calls: int) -> list[Side]:
         "ADAPTGEN_GOVERNANCE": "off",
         "SOAK_PII_KEY": base64.b64encode(os.urandom(64)).decode(),
     }
-    serve = ["serve", "generated/crm", "--transport", "http", "--host", HOST]
-    proxy = ["proxy", "--upstream", f"http://{HOST}:{server_port}/mcp", "--transport", "http"]
+    serve = [*ADAPTGEN, "serve", "generated/crm", "--transport", "http", "--host", HOST]
+    proxy = [*ADAPTGEN, "proxy", "--upstream", f"http://{HOST}:{server_port}/mcp"]
+    proxy += ["--transport", "http"]
     proxy += ["--host", HOST, "--port", str(proxy_port), "--policy", str(write_policy(tmp))]
     with (
-        started(["sandbox", "--host", HOST, "--port", str(crm_port)], crm_port, env),
+        started([*ADAPTGEN, "sandbox", "--host", HOST, "--port", str(crm_port)], crm_port, env),
         started([*serve, "--port", str(server_port)], server_port, env) as server,
         started(proxy, proxy_port, env) as proxy_process,
     ):
