@@ -387,7 +387,7 @@ class _Route:
             resource = last if last is not None else self._last_static()
             return "get" if item or not resource or singular(resource) == resource else "list"
         return {
-            "post": "update" if item else "create",
+            "post": "post" if item else "create",  # a POST to one thing: no safe guess
             "put": "update",
             "patch": "update",
             "delete": "delete",

@@ -58,7 +58,7 @@ def test_header_names_that_are_not_tokens_are_skipped_with_a_warning(tmp_path):
         {"/a": operation("a", header("X-Café"), header("X Key"), header("X-Fine"), header("a:b"))}
     )
     report, tools = built(tmp_path, document)
-    names = [p["api_name"] for p in tools["a"]["upstream"]["params"]]
+    names = [p["api_name"] for p in tools["get_a"]["upstream"]["params"]]
     assert names == ["X-Fine"]
     assert "v.yaml:10:9" in warned(report, "'X-Café'", "RFC 9110 token")
     warned(report, "'X Key'", "RFC 9110 token")
@@ -75,7 +75,7 @@ def test_an_api_key_header_that_is_not_a_token_is_ignored(tmp_path):
 def test_a_path_with_control_characters_skips_its_operation(tmp_path):
     paths = {"/a\r\nHost: evil.example": operation("bad"), "/ok": operation("ok")}
     report, tools = built(tmp_path, spec(paths))
-    assert set(tools) == {"ok"}
+    assert set(tools) == {"get_ok"}
     warned(report, "operation skipped", "the path holds '\\r'")
     assert [s.operation_id for s in report.api.skipped] == ["bad"]
 
@@ -83,7 +83,7 @@ def test_a_path_with_control_characters_skips_its_operation(tmp_path):
 def test_a_path_parameter_not_in_the_path_is_skipped(tmp_path):
     param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
     report, tools = built(tmp_path, spec({"/things": operation("a", param)}))
-    assert tools["a"]["upstream"]["params"] == []
+    assert tools["get_a"]["upstream"]["params"] == []
     warned(report, "not in the path '/things'", "['id']")
 
 
