@@ -216,6 +216,12 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
         help="fetch http(s) $refs at build time (default: relax them, with a warning)",
     )
     parser.add_argument(
+        "--ref-root",
+        type=Path,
+        metavar="DIR",
+        help="folder file $refs may read from (default: the spec's folder)",
+    )
+    parser.add_argument(
         "--include-deprecated", action="store_true", help="make tools of deprecated operations too"
     )
 
@@ -244,6 +250,7 @@ def _build_options(args: argparse.Namespace, **extra: Any) -> Any:
         arazzo=tuple(args.arazzo),
         name=args.name,
         allow_remote_refs=args.allow_remote_refs,
+        ref_root=args.ref_root,
         include_deprecated=args.include_deprecated,
         **extra,
     )
