@@ -3,6 +3,10 @@
 Rules grant tool-name globs to groups, scopes or users; a matching `deny` always wins; a tool
 that is not read-only needs a rule granting `writes`, a destructive one a rule granting
 `destructive`. Optional Cedar policies (cedarpy) are checked on top: both must allow.
+
+Resources and prompts are decided by the same rules under the names `resource:<uri>` (a
+resource template: `resource:<uri template>` when listed, the URI read when read) and
+`prompt:<name>`, as read-only: `allow: ["*"]` grants them, `deny: ["resource:*"]` takes them away.
 """
 
 from __future__ import annotations
@@ -44,6 +48,16 @@ class ToolFacts:
         read_only = bool(annotations.get("readOnlyHint"))
         destructive = bool(annotations.get("destructiveHint"))
         return cls(tool["name"], read_only, destructive and not read_only)
+
+    @classmethod
+    def of_resource(cls, uri: object) -> ToolFacts:
+        """A resource (or resource template) as access rules see it: `resource:<uri>`, read-only."""
+        return cls(f"resource:{uri}", True, False)
+
+    @classmethod
+    def of_prompt(cls, name: str) -> ToolFacts:
+        """A prompt as access rules see it: `prompt:<name>`, read-only."""
+        return cls(f"prompt:{name}", True, False)
 
 
 @dataclass(frozen=True)

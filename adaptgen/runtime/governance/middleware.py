@@ -7,6 +7,10 @@
 5. Access: tools/list filtered per caller, calls to tools the caller may not use rejected;
 6. Pii: tokens in arguments turned back into real values, PII in results into tokens.
 
+A resources/read or prompts/get carries data too: it runs the same layers as a call named
+`resource:<uri>` or `prompt:<name>` (audited, rate-limited, decided, its text tokenized), and
+resources/list, resources/templates/list and prompts/list are filtered per caller like tools/list.
+
 Each middleware reads and writes one `CallState` for the call (a context variable), so the
 audit line and the metrics know the caller, the decision and the tokenized count.
 """
@@ -17,7 +21,7 @@ import functools
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -237,9 +241,28 @@ class GovernanceMiddleware(Middleware):
         return await chain(context)
 
     async def on_list_tools(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return await self._chain("on_list_tools", context, call_next)
+
+    async def on_read_resource(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return await self._chain("on_read_resource", context, call_next)
+
+    async def on_get_prompt(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return await self._chain("on_get_prompt", context, call_next)
+
+    async def on_list_resources(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return await self._chain("on_list_resources", context, call_next)
+
+    async def on_list_resource_templates(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return await self._chain("on_list_resource_templates", context, call_next)
+
+    async def on_list_prompts(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return await self._chain("on_list_prompts", context, call_next)
+
+    async def _chain(self, hook: str, context: MiddlewareContext, call_next: Any) -> Any:
+        """Run the layers' `hook` (a FastMCP middleware method name) in order."""
         chain = call_next
         for layer in reversed(self.layers):
-            chain = functools.partial(layer.on_list_tools, call_next=chain)
+            chain = functools.partial(getattr(layer, hook), call_next=chain)
         return await chain(context)
 
 
@@ -252,24 +275,48 @@ class TelemetryMiddleware(_Layer):
     async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
         name = context.message.name
         state = CallState(str(uuid.uuid4()), name, dict(context.message.arguments or {}))
+        return await self._tracked(name, state, self._spanned(name, state, context, call_next))
+
+    async def _spanned(
+        self, name: str, state: CallState, context: MiddlewareContext, call_next: Any
+    ) -> Any:
+        with telemetry.tool_span(name) as span:
+            try:
+                return await call_next(context)
+            finally:
+                caller = state.caller
+                span.set_attributes(
+                    telemetry.call_attributes(
+                        tuple(caller.groups) if caller else (),
+                        caller.subject if caller else None,
+                        state.decision,
+                        state.status,
+                        state.tokenized,
+                    )
+                )
+
+    async def on_read_resource(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return await self._read(f"resource:{context.message.uri}", {}, context, call_next)
+
+    async def on_get_prompt(self, context: MiddlewareContext, call_next: Any) -> Any:
+        arguments = dict(context.message.arguments or {})
+        return await self._read(f"prompt:{context.message.name}", arguments, context, call_next)
+
+    async def _read(
+        self, name: str, arguments: dict[str, Any], context: MiddlewareContext, call_next: Any
+    ) -> Any:
+        """A resources/read or prompts/get through the layers as the call `name`: metrics, but
+        no span (`tool_span` says tools/call; FastMCP's own spans are off, see telemetry)."""
+        state = CallState(str(uuid.uuid4()), name, arguments)
+        return await self._tracked(name, state, call_next(context))
+
+    async def _tracked(self, name: str, state: CallState, work: Awaitable[Any]) -> Any:
+        """`work` awaited with `state` as the call's state, and its metrics recorded."""
         token = _STATE.set(state)
         statuses = UPSTREAM_STATUSES.set(state.upstream)
         started = time.perf_counter()
         try:
-            with telemetry.tool_span(name) as span:
-                try:
-                    return await call_next(context)
-                finally:
-                    caller = state.caller
-                    span.set_attributes(
-                        telemetry.call_attributes(
-                            tuple(caller.groups) if caller else (),
-                            caller.subject if caller else None,
-                            state.decision,
-                            state.status,
-                            state.tokenized,
-                        )
-                    )
+            return await work
         finally:
             groups = tuple(state.caller.groups) if state.caller else ()
             latency = (time.perf_counter() - started) * 1000
@@ -308,6 +355,9 @@ class AuditMiddleware(_Layer):
                 tokenized=state.tokenized,
             )
 
+    # Nothing above depends on the message: a resource read or a prompt is audited alike.
+    on_read_resource = on_get_prompt = on_call_tool
+
 
 class IdentityMiddleware(_Layer):
     async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
@@ -333,6 +383,9 @@ class IdentityMiddleware(_Layer):
             return await call_next(context)
         finally:
             _LIST_CALLER.reset(token)
+
+    on_read_resource = on_get_prompt = on_call_tool
+    on_list_resources = on_list_resource_templates = on_list_prompts = on_list_tools
 
 
 _LIST_CALLER: ContextVar[Caller | None] = ContextVar("adaptgen_list_caller", default=None)
@@ -363,6 +416,9 @@ class RateLimitMiddleware(_Layer):
                     "rate_limited",
                 )
         return await call_next(context)
+
+    # A resource read or a prompt draws on the caller's buckets like a call.
+    on_read_resource = on_get_prompt = on_call_tool
 
 
 class AccessMiddleware(_Layer):
@@ -445,6 +501,35 @@ class AccessMiddleware(_Layer):
             if self.gov.access.decide(caller, ToolFacts.of(t, meta=t.name in meta)).allowed
         ]
 
+    async def on_read_resource(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return await self._decided(ToolFacts.of_resource(context.message.uri), context, call_next)
+
+    async def on_get_prompt(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return await self._decided(ToolFacts.of_prompt(context.message.name), context, call_next)
+
+    async def _decided(self, facts: ToolFacts, context: MiddlewareContext, call_next: Any) -> Any:
+        state = _state()
+        decision = self.gov.access.decide(state.caller or Caller(), facts)
+        state.decision = str(decision)
+        if not decision.allowed:
+            raise Refused(f"not allowed: {decision.reason}", "denied")
+        return await call_next(context)
+
+    async def on_list_resources(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return self._visible(await call_next(context), lambda r: ToolFacts.of_resource(r.uri))
+
+    async def on_list_resource_templates(self, context: MiddlewareContext, call_next: Any) -> Any:
+        found = await call_next(context)
+        return self._visible(found, lambda t: ToolFacts.of_resource(t.uri_template))
+
+    async def on_list_prompts(self, context: MiddlewareContext, call_next: Any) -> Any:
+        return self._visible(await call_next(context), lambda p: ToolFacts.of_prompt(p.name))
+
+    def _visible(self, items: Sequence[Any], facts: Callable[[Any], ToolFacts]) -> list[Any]:
+        """The listed resources, templates or prompts the caller may read or get."""
+        caller = _LIST_CALLER.get() or Caller()
+        return [item for item in items if self.gov.access.decide(caller, facts(item)).allowed]
+
 
 class PiiMiddleware(_Layer):
     async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
@@ -453,18 +538,8 @@ class PiiMiddleware(_Layer):
         if tokenizer is None or state.tool in self.gov.meta_tools:
             # A search tool's results are tool definitions from the spec, not upstream data.
             return await call_next(context)
-        from adaptgen.runtime.governance.pii import PiiError
-
         values: dict[str, str] = {}
-        try:
-            real, restored = tokenizer.detokenize(context.message.arguments or {}, values)
-        except PiiError:
-            raise Refused(
-                "an argument holds a PII token this server did not issue (or one revoked)",
-                "denied",
-            ) from None
-        if restored:
-            context = context.copy(message=replace_arguments(context.message, real))
+        context = self._detokenized(context, values)
         caller = state.caller
         if caller is not None and not self.gov.clear_for_groups.isdisjoint(caller.groups):
             return await call_next(context)
@@ -533,6 +608,84 @@ class PiiMiddleware(_Layer):
         if structured is not None:
             result.structured_content = tokenized
         return result
+
+    async def on_read_resource(self, context: MiddlewareContext, call_next: Any) -> Any:
+        result, protect = await self._protected(context, call_next)
+        if protect and hasattr(result, "contents"):
+            result.contents = [
+                item.model_copy(update={"content": self._text(item.content)})
+                if isinstance(item.content, str)
+                else item  # bytes: no recognizer reads them
+                for item in result.contents
+            ]
+        return result
+
+    async def on_get_prompt(self, context: MiddlewareContext, call_next: Any) -> Any:
+        if self.gov.tokenizer is not None:
+            context = self._detokenized(context, {})
+        result, protect = await self._protected(context, call_next)
+        if protect:
+            for message in getattr(result, "messages", None) or []:
+                message.content = self._block(message.content)
+        return result
+
+    def _detokenized(self, context: MiddlewareContext, values: dict[str, str]) -> Any:
+        """`context` with the tokens in its arguments turned back into the values they stand
+        for (`values` collects them); `Refused` for a token this server did not issue."""
+        from adaptgen.runtime.governance.pii import PiiError
+
+        tokenizer = self.gov.tokenizer
+        assert tokenizer is not None
+        try:
+            real, restored = tokenizer.detokenize(context.message.arguments or {}, values)
+        except PiiError:
+            raise Refused(
+                "an argument holds a PII token this server did not issue (or one revoked)",
+                "denied",
+            ) from None
+        if restored:
+            context = context.copy(message=replace_arguments(context.message, real))
+        return context
+
+    async def _protected(self, context: MiddlewareContext, call_next: Any) -> tuple[Any, bool]:
+        """The answer of a resources/read or prompts/get, and whether it is to be tokenized
+        (not without a tokenizer, nor for a caller cleared to see PII); an error's text leaves
+        as tokens."""
+        caller = _state().caller
+        if self.gov.tokenizer is None or (
+            caller is not None and not self.gov.clear_for_groups.isdisjoint(caller.groups)
+        ):
+            return await call_next(context), False
+        try:
+            return await call_next(context), True
+        except Exception as exc:
+            raise self._protected_error(exc, {}, _state()) from None
+
+    def _block(self, block: Any) -> Any:
+        """A prompt message's content with its text tokenized (an embedded resource's too)."""
+        if isinstance(block, TextContent):
+            return block.model_copy(update={"text": self._text(block.text)})
+        resource = getattr(block, "resource", None)
+        if isinstance(getattr(resource, "text", None), str):
+            text = self._text(resource.text)
+            return block.model_copy(update={"resource": resource.model_copy(update={"text": text})})
+        return block
+
+    def _text(self, text: str) -> str:
+        """`text` with its PII as tokens: JSON text stays JSON (the policy's field paths apply),
+        any other text goes through the recognizers."""
+        tokenizer = self.gov.tokenizer
+        assert tokenizer is not None
+        state = _state()
+        try:
+            data = json.loads(text)
+        except ValueError:
+            text, count = tokenizer.tokenize(text)
+        else:
+            data, count = tokenizer.tokenize(data, fields=self.gov.policy.pii.fields)
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        state.tokenized += count
+        return text
 
 
 def result_protector(

@@ -10,7 +10,8 @@
 
 Who may ask is decided where every request is: the HTTP front door refuses callers the policy
 does not identify (401), whatever the method. A subscription only says that a resource changed;
-its content still comes through `resources/read`.
+its content still comes through `resources/read`, which the governance layers decide, tokenize
+and audit as `resource:<uri>` (prompts/get as `prompt:<name>`; see middleware.py).
 """
 
 from __future__ import annotations
