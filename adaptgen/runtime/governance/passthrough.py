@@ -12,6 +12,20 @@ Who may ask is decided where every request is: the HTTP front door refuses calle
 does not identify (401), whatever the method. A subscription only says that a resource changed;
 its content still comes through `resources/read`, which the governance layers decide, tokenize
 and audit as `resource:<uri>` (prompts/get as `prompt:<name>`; see middleware.py).
+
+Not relayed: MCP tasks (2025-11-25 task-augmented tools/call, tasks/get|result|list|cancel).
+FastMCP 4.1.2's proxy runs every call synchronously: the middleware message drops the call's
+`task` (fastmcp/server/server.py:1433-1445), ProxyTool.run calls the upstream without one
+(fastmcp/server/providers/proxy.py:427-455; mcp/client/session.py:993 has no `task` parameter),
+proxy components are `task_config` "forbidden" (proxy.py:339, 858, 1111) and its upstream client
+negotiates no tasks extension (proxy.py:1704-1708). A caller's task-augmented call is therefore
+answered with the result itself (governed like any call; the spec lets a server that declares
+no `tasks` capability do so) and tasks/* are "method not found". Relaying would mean a relay of
+our own beside FastMCP's: the raw `task` (mcp/server/context.py:44 `params`), the upstream call
+by `session.send_request`, a CreateTaskResult passed through (fastmcp/server/mixins/
+mcp_operations.py:274), tasks/* handlers bound to the caller who made the task, PII on
+tasks/result, and both sessions at 2025-11-25 (a 2026-07-28 upstream offers tasks only as the
+io.modelcontextprotocol/tasks extension).
 """
 
 from __future__ import annotations
