@@ -182,42 +182,6 @@ def _choose(
     return chosen
 
 
-class UpstreamOnly(httpx.Auth):
-    """Credentials that are attached only to requests for the configured upstream.
-
-    Whatever asks for a request (a next-page link, a cursor, a chain step), the credentials of
-    `inner` never leave for another origin or a path outside the upstream's base path: such a
-    request fails before anything is sent. Requests a flow makes itself (a login, a token fetch
-    from the configured token URL) are the flow's own and pass as they are.
-    """
-
-    def __init__(self, inner: httpx.Auth, base_url: str) -> None:
-        self.inner = inner
-        self.base_url = base_url
-        self.requires_request_body = inner.requires_request_body
-        self.requires_response_body = inner.requires_response_body
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if not within_upstream(str(request.url), self.base_url):
-            raise CredentialError(
-                f"refused to send the upstream's credentials to {origin_of(str(request.url))}: "
-                f"only requests under the configured upstream {origin_of(self.base_url)} get them"
-            )
-        flow = self.inner.async_auth_flow(request)
-        outgoing = await flow.__anext__()
-        while True:
-            response = yield outgoing
-            try:
-                outgoing = await flow.asend(response)
-            except StopAsyncIteration:
-                return
-
-    def secrets(self) -> list[str]:
-        return _secrets_of(self.inner)
-
-
 class CombinedAuth(httpx.Auth):
     """Several auth flows on one request, in order (e.g. an API key plus a session token)."""
 
@@ -226,9 +190,13 @@ class CombinedAuth(httpx.Auth):
         self.requires_request_body = any(p.requires_request_body for p in self.parts)
         self.requires_response_body = any(p.requires_response_body for p in self.parts)
 
+    def admit(self, request: httpx.Request) -> None:
+        """Raise `CredentialError` if `request` must not carry these credentials."""
+
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self.admit(request)
         # Each part may send requests of its own first (a login, a token fetch): those go out
         # as they come; a part is done preparing when it hands back the real request. Only the
         # last part sees the real response (and may retry once on a 401).
@@ -250,6 +218,27 @@ class CombinedAuth(httpx.Auth):
 
     def secrets(self) -> list[str]:
         return [s for p in self.parts for s in _secrets_of(p)]
+
+
+class UpstreamOnly(CombinedAuth):
+    """Credentials that are attached only to requests for the configured upstream.
+
+    Whatever asks for a request (a next-page link, a cursor, a chain step), the credentials of
+    `inner` never leave for another origin or a path outside the upstream's base path: such a
+    request fails before anything is sent. Requests a flow makes itself (a login, a token fetch
+    from the configured token URL) are the flow's own and pass as they are.
+    """
+
+    def __init__(self, inner: httpx.Auth, base_url: str) -> None:
+        super().__init__([inner])
+        self.base_url = base_url
+
+    def admit(self, request: httpx.Request) -> None:
+        if not within_upstream(str(request.url), self.base_url):
+            raise CredentialError(
+                f"refused to send the upstream's credentials to {origin_of(str(request.url))}: "
+                f"only requests under the configured upstream {origin_of(self.base_url)} get them"
+            )
 
 
 def build_flows(
