@@ -139,13 +139,18 @@ def load_generated(name: str, file: str = "server.py"):
     return module
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def record_spans(exporter: InMemorySpanExporter) -> None:
+    """Finished spans go to `exporter` too (the process has one tracer provider)."""
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
         provider = TracerProvider()
         trace.set_tracer_provider(provider)
-    provider.add_span_processor(SimpleSpanProcessor(SPANS))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    record_spans(SPANS)
     tmp = tmp_path_factory.mktemp("governance")
     with governed_crm(tmp) as sandbox:
         module = load_generated("http")

@@ -15,10 +15,8 @@ import logging
 import pytest
 from fastmcp import Client
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from test_governance import governed_crm, known_pii, load_generated, mint
+from test_governance import governed_crm, known_pii, load_generated, mint, record_spans
 
 from adaptgen.sandbox.server import serve_app
 
@@ -27,11 +25,7 @@ SPANS = InMemorySpanExporter()
 
 @pytest.fixture(scope="module")
 def crm(tmp_path_factory):
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    provider.add_span_processor(SimpleSpanProcessor(SPANS))
+    record_spans(SPANS)
     tmp = tmp_path_factory.mktemp("pii-errors")
     with governed_crm(tmp) as sandbox:
         module = load_generated("pii_errors")
