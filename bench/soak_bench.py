@@ -35,6 +35,7 @@ import base64
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -113,8 +114,12 @@ def wait_for(port: int, process: subprocess.Popen, timeout: float = 60.0) -> Non
 
 
 @contextlib.contextmanager
-def started(argv: list[str], port: int, env: dict[str, str]) -> Iterator[psutil.Process]:
-    """A child process (`argv`, e.g. `ADAPTGEN + [...]`) listening on `port`, stopped at the end."""
+def started(
+    argv: list[str], port: int, env: dict[str, str], stop: int = signal.SIGTERM
+) -> Iterator[psutil.Process]:
+    """A child process (`argv`, e.g. `ADAPTGEN + [...]`) listening on `port`, sent `stop` at the
+    end (SIGINT for a profiled one: uvicorn re-raises the signal it stopped on, and only a
+    KeyboardInterrupt lets cProfile write its stats)."""
     process = subprocess.Popen(
         argv,
         cwd=REPO,
@@ -126,7 +131,7 @@ def started(argv: list[str], port: int, env: dict[str, str]) -> Iterator[psutil.
         wait_for(port, process)
         yield psutil.Process(process.pid)
     finally:
-        process.terminate()
+        process.send_signal(stop)
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
@@ -264,9 +269,10 @@ def load(url: str, callers: int, calls: int, rate: float | None) -> None:
     print(MARKER + json.dumps(asdict(side)))
 
 
-def measure(callers: int, calls: int) -> list[Side]:
+def measure(callers: int, calls: int, profile: Path | None = None) -> list[Side]:
     """Closed loop direct and via the proxy, then open loop on both at half the direct
-    closed-loop capacity."""
+    closed-loop capacity (`profile`: the proxy runs under cProfile, its stats written there
+    when it stops)."""
     tmp = Path(tempfile.mkdtemp(prefix="adaptgen-soak-"))
     crm_port, server_port, proxy_port = free_port(), free_port(), free_port()
     env = {
@@ -278,13 +284,15 @@ def measure(callers: int, calls: int) -> list[Side]:
         "SOAK_PII_KEY": base64.b64encode(os.urandom(64)).decode(),
     }
     serve = [*ADAPTGEN, "serve", "generated/crm", "--transport", "http", "--host", HOST]
-    proxy = [*ADAPTGEN, "proxy", "--upstream", f"http://{HOST}:{server_port}/mcp"]
+    profiler = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "adaptgen"]
+    proxy = [*(profiler if profile else ADAPTGEN), "proxy"]
+    proxy += ["--upstream", f"http://{HOST}:{server_port}/mcp"]
     proxy += ["--transport", "http"]
     proxy += ["--host", HOST, "--port", str(proxy_port), "--policy", str(write_policy(tmp))]
     with (
         started([*ADAPTGEN, "sandbox", "--host", HOST, "--port", str(crm_port)], crm_port, env),
         started([*serve, "--port", str(server_port)], server_port, env) as server,
-        started(proxy, proxy_port, env) as proxy_process,
+        started(proxy, proxy_port, env, signal.SIGINT) as proxy_process,
     ):
         direct_url = f"http://{HOST}:{server_port}/mcp"
         proxy_url = f"http://{HOST}:{proxy_port}/mcp"
@@ -355,6 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="50 callers, 500 calls per run")
     parser.add_argument("--callers", type=int, help="concurrent callers (default 200)")
     parser.add_argument("--calls", type=int, help="calls per run (default 2,000)")
+    parser.add_argument(
+        "--profile-proxy",
+        type=Path,
+        metavar="FILE",
+        help="run the proxy under cProfile, stats to FILE",
+    )
     parser.add_argument("--load", metavar="URL", help=argparse.SUPPRESS)  # the load generator
     parser.add_argument("--rate", type=float, help=argparse.SUPPRESS)  # open loop: arrivals/s
     args = parser.parse_args(argv)
@@ -363,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.load:
         load(args.load, callers, calls, args.rate)
         return 0
-    print(report(measure(callers, calls), callers))
+    print(report(measure(callers, calls, args.profile_proxy), callers))
     return 0
 
 
