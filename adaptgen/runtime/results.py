@@ -125,11 +125,19 @@ async def _paginated(
     visited = {_position(state)}
     while calls < MAX_PAGES_PER_CALL:
         paging = paginate.request_params(pagination, state, wanted - len(collected))
-        response = await upstream.send(op, arguments, paging=paging, url=state.url)
         calls += 1
+        try:
+            response = await upstream.send(op, arguments, paging=paging, url=state.url)
+            _require_json(op, response)
+        except UpstreamError as exc:
+            if not collected:
+                raise
+            # A later page failed: what came before is real, and the cursor retries from here.
+            notes.append(f"The next upstream page failed ({exc}); pass next_cursor to try again.")
+            next_state = state
+            break
         received_bytes += response.size
         status = response.status
-        _require_json(op, response)
         items = paginate.page_items(pagination, response.data)
         if items is None:
             if calls == 1 and not collected:

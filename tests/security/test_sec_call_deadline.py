@@ -77,6 +77,13 @@ def test_a_tool_call_stops_at_its_call_timeout(tmp_path, monkeypatch):
 
         REQUESTS.clear()
         result = asyncio.run(go())
-    assert result.is_error
-    assert "SLOW_CALL_TIMEOUT" in result.content[0].text
-    assert 2 <= len(REQUESTS) <= 5  # stopped after about a second, not 50 pages later
+    # Usually the pages that came in time are shown, with a note naming the limit and a cursor
+    # to go on; on a machine slow enough to pass the deadline's grace too, the call is an error
+    # naming the limit. Either way it stops after about a second, not 50 pages later.
+    text = result.content[0].text
+    if result.is_error:
+        assert "SLOW_CALL_TIMEOUT" in text
+    else:
+        data = json.loads(text)
+        assert data["items"] and "SLOW_CALL_TIMEOUT" in data["_note"] and data["next_cursor"]
+    assert 2 <= len(REQUESTS) <= 5

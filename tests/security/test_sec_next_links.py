@@ -68,6 +68,12 @@ def api(other: str) -> Starlette:
         nxt = f"?at={start + 3}" if start + 3 < len(ITEMS) else None
         return JSONResponse({"items": items, "next": nxt})
 
+    async def fails_later(request: Request) -> Response:
+        start, items = page(request, "at")
+        if start:
+            return PlainTextResponse("upstream exploded", status_code=500)
+        return JSONResponse({"items": items, "next": "?at=3"})
+
     async def html(request: Request) -> Response:
         return Response("<html><body>Login required</body></html>", media_type="text/html")
 
@@ -89,6 +95,7 @@ def api(other: str) -> Starlette:
             Route("/api/next-offhost", next_offhost),
             Route("/api/next-climbs", next_climbs),
             Route("/api/next-relative", next_relative),
+            Route("/api/fails-later", fails_later),
             Route("/api/html", html),
             Route("/api/garbage", garbage),
             Route("/api/repeating", repeating),
@@ -134,6 +141,7 @@ def spec(base: str) -> dict:
             "/next-offhost": _op("listNextOffhost", [], with_next),
             "/next-climbs": _op("listNextClimbs", [], with_next),
             "/next-relative": _op("listNextRelative", [], with_next),
+            "/fails-later": _op("listFailsLater", [], with_next),
             "/html": _op("listHtml", [], with_next),
             "/garbage": _op("listGarbage", [], with_next),
             "/repeating": _op(
@@ -284,3 +292,14 @@ def test_httpx_client_never_follows_redirects_with_credentials():
     # The upstream client sends with follow_redirects=False: a 30x is the agent's error, and
     # the credential guard is never bypassed by a Location header.
     assert httpx.AsyncClient().follow_redirects is False
+
+
+def test_a_later_page_that_fails_keeps_what_came_before(hostile):
+    module, _, _, _ = hostile
+    is_error, text = call(module, "list_fails_later", {"limit": 10})
+    assert not is_error, text
+    data = json.loads(text)
+    assert [item["id"] for item in data["items"]] == [1, 2, 3]
+    assert "next upstream page failed" in data["_note"] and "500" in data["_note"]
+    is_error, text = call(module, "list_fails_later", {"limit": 10, "cursor": data["next_cursor"]})
+    assert is_error and "500" in text  # the retry starts at the failed page, which fails again
