@@ -89,17 +89,33 @@ def unsigned(groups: list[str]) -> str:
     return f"{header}.{base64.urlsafe_b64encode(body).rstrip(b'=').decode()}."
 
 
+# The test IdP's identity block: JWTs minted by `mint`, groups in `cognito:groups`.
+JWT_IDENTITY = {
+    "jwt": {
+        "issuer": ISSUER,
+        "audience": AUDIENCE,
+        "keys": [PUBLIC],
+        "algorithms": ["RS256"],
+        "groups_claim": "cognito:groups",
+    }
+}
+AUDIT_FIELDS = {
+    "request_id",
+    "timestamp",
+    "caller",
+    "tool",
+    "arguments_hmac",
+    "latency_ms",
+    "upstream_status",
+    "result_status",
+    "policy_decision",
+    "tokenized",
+}
+
+
 def policy(tmp: Path) -> Path:
     document = {
-        "identity": {
-            "jwt": {
-                "issuer": ISSUER,
-                "audience": AUDIENCE,
-                "keys": [PUBLIC],
-                "algorithms": ["RS256"],
-                "groups_claim": "cognito:groups",
-            }
-        },
+        "identity": JWT_IDENTITY,
         "access": {
             "rules": [
                 {
@@ -366,18 +382,7 @@ def test_audit_lines_have_every_field_and_no_arguments(setup):
     email_token_call = ("search_records", {"q": "Pinecrest"})
     session(url, mint(["sales"]), [email_token_call])
     line = json.loads(audit.read_text().splitlines()[-1])
-    assert set(line) == {
-        "request_id",
-        "timestamp",
-        "caller",
-        "tool",
-        "arguments_hmac",
-        "latency_ms",
-        "upstream_status",
-        "result_status",
-        "policy_decision",
-        "tokenized",
-    }
+    assert set(line) == AUDIT_FIELDS
     assert line["caller"] == {"subject": "user-sales", "groups": ["sales"]}
     assert line["upstream_status"] == 200 and line["result_status"] == "ok"
     assert "Pinecrest" not in audit.read_text()

@@ -19,21 +19,9 @@ import yaml
 from conftest import ROOT, free_port, wait_for_port
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
-from test_governance import governed_crm, mint, policy
+from test_governance import AUDIT_FIELDS, governed_crm, mint, policy
 
 CRM = ROOT / "generated" / "crm"
-AUDIT_FIELDS = {
-    "request_id",
-    "timestamp",
-    "caller",
-    "tool",
-    "arguments_hmac",
-    "latency_ms",
-    "upstream_status",
-    "result_status",
-    "policy_decision",
-    "tokenized",
-}
 
 
 def stdout_policy(tmp: Path, **identity: object) -> Path:

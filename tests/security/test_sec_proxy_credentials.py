@@ -18,7 +18,7 @@ from auth_servers import TokenServer
 from fastmcp import Client
 from fastmcp.client.transports import StreamableHttpTransport
 from mcp_upstream import RecordingUpstream
-from test_governance import AUDIENCE, ISSUER, PUBLIC, mint
+from test_governance import JWT_IDENTITY, mint
 
 from adaptgen.runtime.governance.policy import PolicyError, load_policy
 from adaptgen.runtime.governance.proxy import build_proxy
@@ -30,15 +30,7 @@ CLIENT_SECRET = "proxy-client-secret-51d2"
 
 def write_policy(tmp_path: Path, upstream: dict[str, Any]) -> Path:
     document = {
-        "identity": {
-            "jwt": {
-                "issuer": ISSUER,
-                "audience": AUDIENCE,
-                "keys": [PUBLIC],
-                "algorithms": ["RS256"],
-                "groups_claim": "cognito:groups",
-            }
-        },
+        "identity": JWT_IDENTITY,
         "access": {"rules": [{"groups": ["support"], "allow": ["*"]}]},
         "audit": {"sink": "none"},
         "upstream": upstream,
