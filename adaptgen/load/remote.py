@@ -13,11 +13,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
 from adaptgen.load.files import MAX_FILE_BYTES, too_big
+from adaptgen.runtime.origin import origin_of, same_origin
 
 LOOPBACK_ENV = "ADAPTGEN_REMOTE_REFS_ALLOW_LOOPBACK"  # "1": remote refs may be on 127.0.0.1/::1
 MAX_REDIRECTS = 5
@@ -73,7 +74,7 @@ def fetch_remote(url: str, *, allow_loopback: bool | None = None) -> str:
     fails, both with a message fit for the user.
     """
     loopback = loopback_allowed() if allow_loopback is None else allow_loopback
-    origin = _origin(url)
+    first = url
     with httpx.Client(timeout=TIMEOUT, trust_env=False, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
             response = _pinned_request(client, url, loopback)
@@ -84,17 +85,10 @@ def fetch_remote(url: str, *, allow_loopback: bool | None = None) -> str:
             finally:
                 response.close()
             target = urljoin(url, response.headers.get("location", ""))
-            if _origin(target) != origin:
-                raise RemoteRefused(f"redirected to another origin ({_origin(target)}), refused")
+            if not same_origin(target, first):
+                raise RemoteRefused(f"redirected to another origin ({origin_of(target)}), refused")
             url = target
     raise RemoteRefused(f"more than {MAX_REDIRECTS} redirects")
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _pinned_request(client: httpx.Client, url: str, loopback: bool) -> httpx.Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import SplitResult, unquote, urlsplit
 
-__all__ = ["is_loopback_host", "origin_of", "within_upstream"]
+__all__ = ["is_loopback_host", "origin_of", "same_origin", "within_upstream"]
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
@@ -26,17 +26,22 @@ def within_upstream(url: str, base_url: str) -> bool:
     target, base = urlsplit(url), urlsplit(base_url)
     if not target.scheme and not target.netloc:
         return False  # relative links are resolved first (resolve_next)
-    if target.scheme.lower() != base.scheme.lower() or target.username or target.password:
-        return False
-    if (target.hostname or "").lower() != (base.hostname or "").lower():
-        return False
-    if _port(target) != _port(base):
+    if target.username or target.password or _key(target) != _key(base):
         return False
     segments = unquote(target.path).split("/")
     if any(segment in (".", "..") for segment in segments) or "\\" in target.path:
         return False
     prefix = base.path.rstrip("/")
     return not prefix or target.path == prefix or target.path.startswith(prefix + "/")
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Whether two URLs have the same scheme, host and port (default ports filled in)."""
+    return _key(urlsplit(url)) == _key(urlsplit(other))
+
+
+def _key(parts: SplitResult) -> tuple[str, str, int | None]:
+    return parts.scheme.lower(), (parts.hostname or "").lower(), _port(parts)
 
 
 def _port(parts: SplitResult) -> int | None:
