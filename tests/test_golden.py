@@ -12,7 +12,7 @@ The three records cover what generated/crm does not:
   specs past the 40-tool threshold get the same surface, but their output runs to megabytes.
 - petstore_arazzo: composite tools from an Arazzo workflow file (a list -> read chain and a
   create -> read-back chain) on the expanded Petstore, including its `find pet by id`
-  operationId with spaces.
+  operationId with spaces; its chains also run against a Petstore upstream on loopback.
 Every output is stored whole: the largest file is the HubSpot catalog.json (~35 KB).
 
 When a change to the output is intended, rewrite the records and review the diff:
@@ -22,15 +22,25 @@ When a change to the output is intended, rewrite the records and review the diff
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import re
 import shutil
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import ROOT, shared_spec
+from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
+from adaptgen.runtime.loader import load_server_module
 
 GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("ADAPTGEN_UPDATE_GOLDEN") == "1"
@@ -112,3 +122,82 @@ def test_every_record_folder_is_built_by_a_test():
     """A record folder left behind (renamed or dropped from RECORDS) would never be checked."""
     folders = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
     assert folders == sorted(r.name for r in RECORDS)
+
+
+class PetStore(BaseHTTPRequestHandler):
+    """The expanded Petstore's four operations over an in-memory store, logging each request."""
+
+    pets: dict[int, dict[str, Any]]
+    log: list[str]
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        url = urlsplit(self.path)
+        self.log.append(f"GET {self.path}")
+        one = re.fullmatch(r"/pets/(\d+)", url.path)
+        if one:
+            pet = self.pets.get(int(one.group(1)))
+            self.answer(200 if pet else 404, pet or {"code": 404, "message": "no such pet"})
+            return
+        query = parse_qs(url.query)
+        tags = set(query.get("tags", []))
+        found = [p for p in self.pets.values() if not tags or p.get("tag") in tags]
+        self.answer(200, found[: int(query.get("limit", ["100"])[0])])
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.log.append(f"POST {self.path} {json.dumps(body, sort_keys=True)}")
+        pet = {"id": max(self.pets, default=0) + 1, **body}
+        self.pets[pet["id"]] = pet
+        self.answer(200, pet)
+
+    def answer(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def pet_store() -> Iterator[tuple[str, type[PetStore]]]:
+    """A Petstore upstream on 127.0.0.1 holding a cat and a dog; yields its URL and state."""
+    pets = {
+        1: {"id": 1, "name": "Tom", "tag": "cat"},
+        7: {"id": 7, "name": "Rex", "tag": "dog"},
+    }
+    handler = type("Store", (PetStore,), {"log": [], "pets": pets})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_arazzo_record_runs_its_chains(pet_store, monkeypatch):
+    """The committed Arazzo record's composite tools run their steps in order, each step fed by
+    the one before (a list -> read chain and a create -> read-back chain)."""
+    url, store = pet_store
+    monkeypatch.setenv("PETSTORE_EXPANDED_V3_BASE_URL", url)
+    monkeypatch.setenv("ADAPTGEN_GOVERNANCE", "off")
+    module = load_server_module(GOLDEN / "petstore_arazzo" / "generated")
+
+    async def session() -> tuple[Any, Any]:
+        async with Client(module.mcp) as client:
+            first = await client.call_tool("first_pet_with_tag", {"tag": "dog"})
+            added = await client.call_tool("add_pet_and_read_back", {"name": "Kit", "tag": "cat"})
+            return json.loads(first.content[0].text), json.loads(added.content[0].text)
+
+    first, added = asyncio.run(session())
+    assert first["petId"] == 7 and first["pet"]["name"] == "Rex"
+    assert added["pet"] == {"id": 8, "name": "Kit", "tag": "cat"}
+    assert store.log == [
+        "GET /pets?tags=dog&limit=1",
+        "GET /pets/7",
+        'POST /pets {"name": "Kit", "tag": "cat"}',
+        "GET /pets/8",
+    ]
