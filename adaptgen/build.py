@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from adaptgen.errors import BuildError, BuildWarning, InputError
-from adaptgen.hints import default_hints_path, load_hints
+from adaptgen.hints import LoadedHints, default_hints_path, load_hints, search_keywords
 from adaptgen.ir import Api
 from adaptgen.load import load_spec
-from adaptgen.plan import PlanOptions, plan
+from adaptgen.plan import PlanOptions, PlanResult, plan
 from adaptgen.plan.names import snake_case
 from adaptgen.plan.pagination import unknown_paging_warnings
 from adaptgen.render import catalog, format_python, render, write_atomic
+from adaptgen.search import INDEX_FILE
+from adaptgen.search.index import build_index, index_json
 
 
 @dataclass
@@ -82,11 +84,13 @@ def _listed(entry: dict) -> dict:
 
 
 def _search_tools() -> list[dict]:
-    # The two tools FastMCP's search transform lists, exactly as it serializes them.
-    from fastmcp.server.transforms.search import BM25SearchTransform
+    # The tools the search surface lists, exactly as the runtime serializes them.
+    import asyncio
 
-    transform = BM25SearchTransform()
-    made = [transform._make_search_tool(), transform._make_call_tool()]
+    from adaptgen.runtime.search import GovernedSearch
+    from adaptgen.search.rank import SearchEngine
+
+    made = asyncio.run(GovernedSearch(None, SearchEngine({})).transform_tools([]))
     return [t.to_mcp_tool().model_dump(mode="json", by_alias=True, exclude_none=True) for t in made]
 
 
@@ -94,9 +98,8 @@ def _json_size(value: object) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def generate(options: BuildOptions) -> BuildReport:
-    """Everything but the write: the files a build would produce."""
-    name = options.api_name
+def planned(options: BuildOptions) -> tuple[PlanResult, LoadedHints]:
+    """Load and plan: the IR and the hints it was planned with (no files rendered)."""
     spec = load_spec(
         options.spec,
         allow_remote_refs=options.allow_remote_refs,
@@ -106,20 +109,27 @@ def generate(options: BuildOptions) -> BuildReport:
     hints_path = options.hints
     if hints_path is None and not options.no_hints and default_hints_path(options.spec).is_file():
         hints_path = default_hints_path(options.spec)
+    hints = load_hints(hints_path, spec.source)
     chains, arazzo_warnings = _arazzo_chains(options, spec)
     result = plan(
         spec,
-        name,
-        PlanOptions(
-            include_deprecated=options.include_deprecated,
-            hints=load_hints(hints_path, spec.source),
-            chains=chains,
-        ),
+        options.api_name,
+        PlanOptions(include_deprecated=options.include_deprecated, hints=hints, chains=chains),
         progress=options.progress,
     )
     result.warnings.extend(arazzo_warnings)
+    return result, hints
+
+
+def generate(options: BuildOptions) -> BuildReport:
+    """Everything but the write: the files a build would produce."""
+    result, hints = planned(options)
     files = format_python(render(result.api))
-    return BuildReport(result.api, options.out / name, files, sorted(set(result.warnings)))
+    if result.api.surface.mode == "search":
+        files[INDEX_FILE] = index_json(build_index(result.api, search_keywords(hints)))
+    return BuildReport(
+        result.api, options.out / options.api_name, files, sorted(set(result.warnings))
+    )
 
 
 def _arazzo_chains(options: BuildOptions, spec: Any) -> tuple[dict, list[BuildWarning]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from adaptgen import __version__
 from adaptgen.errors import AdaptgenError, InputError
+from adaptgen.evaluate import add_eval_parser
 from adaptgen.runtime.governance.policy import PolicyError
 
 PROGRESS_THRESHOLD = 50  # operations; smaller specs build faster than a progress bar draws
@@ -164,6 +165,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_allow_anonymous(proxy)
     _add_allowed_hosts(proxy)
     proxy.set_defaults(func=_cmd_proxy)
+
+    add_eval_parser(commands)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
     schema.add_argument("which", choices=("hints",))

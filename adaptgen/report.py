@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from types import TracebackType
 from typing import TextIO
@@ -10,6 +11,7 @@ from adaptgen.build import BuildReport, _json_size, _listed
 from adaptgen.ir import Api, SecurityScheme
 from adaptgen.plan.pagination import unknown_paging_warnings
 from adaptgen.render import catalog
+from adaptgen.search import INDEX_FILE
 
 
 class ProgressDisplay:
@@ -125,7 +127,7 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
         print(f"  tools/list size: {report.tools_list_bytes:,} bytes", file=out)
         print(
             f"  search_tools result: {median:,} bytes (median of {searches} searches, each "
-            f"tool's own name as the query, top {api.surface.max_results})",
+            f"tool's own name as the query, {api.surface.max_results} hits)",
             file=out,
         )
         print(
@@ -146,34 +148,27 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
 def search_result_bytes(report: BuildReport) -> tuple[int, int]:
     """The median size of a search_tools result, and how many searches it is the median of.
 
-    The search is the runtime's own: FastMCP's BM25 index over the text it indexes (a tool's
-    name, description, argument names and descriptions), queried with each tool's own name (a
-    stand-in for what an agent asks: words of the operation it wants), keeping the top
-    `max_results`. A result is measured as the JSON of the matched tools' listings, as tools/list
-    would send them.
+    The search is the runtime's own (`adaptgen.search` over the index the build wrote), queried
+    with each tool's own name in words (a stand-in for what an agent asks), at the default number
+    of hits; a result is measured as the compact JSON the runtime sends.
     """
-    from fastmcp.server.transforms.search.bm25 import _BM25Index
+    from adaptgen.search.hits import INLINE_SCHEMA_BYTES, compact
+    from adaptgen.search.rank import SearchEngine
 
-    entries = [_listed(e) for e in catalog(report.api)["tools"] if not e.get("hidden")]
-    if not entries:
+    listed = {e["name"]: _listed(e) for e in catalog(report.api)["tools"] if not e.get("hidden")}
+    if not listed:
         return 0, 0
-    index = _BM25Index()
-    index.build([_searchable(e) for e in entries])
-    sizes = sorted(
-        _json_size([entries[i] for i in index.query(e["name"], report.api.surface.max_results)])
-        for e in entries
-    )
+    engine = SearchEngine(json.loads(report.files[INDEX_FILE]))
+    sizes = []
+    for name in listed:
+        hits = engine.search(name.replace("_", " "), limit=report.api.surface.max_results)
+        found = [
+            compact(listed[h.name], INLINE_SCHEMA_BYTES if i == 0 else 0)
+            for i, h in enumerate(hits)
+        ]
+        sizes.append(_json_size(found))
+    sizes.sort()
     return sizes[len(sizes) // 2], len(sizes)
-
-
-def _searchable(listed: dict) -> str:
-    # What fastmcp's search transform indexes (transforms/search/base.py:_extract_searchable_text)
-    parts = [listed["name"], listed.get("description") or ""]
-    for name, schema in (listed.get("inputSchema") or {}).get("properties", {}).items():
-        parts.append(name)
-        if isinstance(schema, dict) and schema.get("description"):
-            parts.append(schema["description"])
-    return " ".join(parts)
 
 
 def _print_credentials(api: Api, out: TextIO) -> None:

@@ -98,7 +98,8 @@ def test_search_and_proxy_reach_only_the_callers_tools_and_are_audited(search_cr
 
     listed, found, got, refused = asyncio.run(session())
     assert listed[-2:] == ["search_tools", "call_tool"]
-    assert set(listed[:-2]) <= SUPPORT_TOOLS  # pinned tools the caller may use
+    assert listed[-3] == "list_toolsets"
+    assert set(listed[:-3]) <= SUPPORT_TOOLS  # pinned tools the caller may use
     assert "list_contacts" in found["contacts"]
     assert all(set(names) <= SUPPORT_TOOLS for names in found.values()), found
     contact = json.loads(got.content[0].text)["data"]

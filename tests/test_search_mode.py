@@ -36,7 +36,7 @@ def test_github_search_mode_finds_and_calls_a_tool_against_prism(tmp_path, prism
 
     listed, found, called, direct = asyncio.run(session())
     wire = len(listed.model_dump_json(by_alias=True, exclude_none=True).encode())
-    assert [t.name for t in listed.tools] == ["search_tools", "call_tool"]
+    assert [t.name for t in listed.tools] == ["list_toolsets", "search_tools", "call_tool"]
     assert wire <= 20_000
     names = [t["name"] for t in json.loads(found.content[0].text)]
     assert "list_repos_for_org" in names

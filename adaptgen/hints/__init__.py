@@ -13,7 +13,6 @@ the line that has it, with a "did you mean" for unknown keys and operationIds.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +29,7 @@ from adaptgen.errors import InputError, Location
 from adaptgen.hints.chains import ChainSpec
 from adaptgen.load.source import SourceFile, join_pointer, read_source
 from adaptgen.runtime.jsonpath import JsonPathError, compile_path
+from adaptgen.words import did_you_mean
 
 TOOL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 X_AGENT = "x-agent"
@@ -93,6 +93,15 @@ class PaginateHints(_Strict):
     )
 
 
+class ToolSearchHints(_Strict):
+    """How a tool is found in search mode."""
+
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Words users say for this tool that its spec does not (indexed for search).",
+    )
+
+
 class ToolHints(ShapeHints):
     """What to change about the tool of one operation."""
 
@@ -110,6 +119,7 @@ class ToolHints(ShapeHints):
     )
     paginate: PaginateHints | None = None
     pin: bool = Field(default=False, description="Stay listed in search mode.")
+    search: ToolSearchHints | None = None
 
     @field_validator("description")
     @classmethod
@@ -247,7 +257,9 @@ class SearchHints(_Strict):
     toolsets: list[str] = Field(
         default_factory=list, description="toolsets mode: the tags whose tools are built."
     )
-    max_results: int = Field(default=8, ge=1, le=50)
+    max_results: int = Field(
+        default=5, ge=1, le=20, description="Tools one search_tools call returns by default."
+    )
 
 
 class Hints(_Strict):
@@ -449,7 +461,10 @@ def _check_jsonpaths(loaded: LoadedHints) -> None:
             raise InputError(str(exc), where) from None
 
 
-def did_you_mean(word: str, choices: list[str]) -> str:
-    """` (did you mean 'x'?)` when a choice is close, else empty."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def search_keywords(loaded: LoadedHints) -> dict[str, list[str]]:
+    """The hinted search keywords, by operationId."""
+    return {
+        op_id: list(tool.search.keywords)
+        for op_id, tool in loaded.hints.tools.items()
+        if tool.search is not None and tool.search.keywords
+    }

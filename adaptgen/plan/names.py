@@ -5,6 +5,8 @@ from __future__ import annotations
 import keyword
 import re
 
+from adaptgen.words import singular, snake_words
+
 MAX_TOOL_NAME = 64
 
 # Long words that have a well-known short form; used only when a name is over the limit.
@@ -47,20 +49,6 @@ _ABBREVIATIONS = {
     "references": "refs",
     "protection": "prot",
 }
-
-# Before the last capital of a run that starts a word (`HTTPResponse` -> `HTTP_Response`).
-# Lookarounds only: `([A-Z]+)([A-Z][a-z])` said the same but backtracked quadratically on a
-# long run of capitals (a 40 KB operationId took 24 s).
-_CAMEL_1 = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")
-_CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
-_NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
-
-
-def snake_words(text: str) -> list[str]:
-    """Split any identifier-ish text into lower-case words: `getHTTPResponse` -> get, http, ..."""
-    text = _CAMEL_1.sub("_", text)
-    text = _CAMEL_2.sub(r"\1_\2", text)
-    return [w for w in _NON_WORD.split(text.lower()) if w]
 
 
 def snake_case(text: str) -> str:
@@ -327,17 +315,6 @@ def _summary_words(summary: str) -> list[str] | None:
     if not words or len(words) > MAX_SUMMARY_WORDS or words[0] not in VERBS:
         return None
     return words
-
-
-def singular(word: str) -> str:
-    """An English plural made singular, for resource names (`aliases` -> `alias`)."""
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes", "uses", "iases")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")) and len(word) > 3:
-        return word[:-1]
-    return word
 
 
 class _Route:

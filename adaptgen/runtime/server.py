@@ -6,12 +6,11 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastmcp import Context, FastMCP
+from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_context
-from fastmcp.server.transforms.search import BM25SearchTransform
 from fastmcp.tools.base import ToolResult
 from fastmcp.tools.function_tool import FunctionTool
 from mcp.types import TextContent, ToolAnnotations
@@ -23,9 +22,12 @@ from adaptgen.runtime.chain import ChainError, run_chain
 from adaptgen.runtime.governance.middleware import Governance, result_protector
 from adaptgen.runtime.paginate import PaginationSpec, share_cursor_key
 from adaptgen.runtime.results import InvalidCursor, Outcome, Protect, run_operation
+from adaptgen.runtime.search import DEFAULT_HITS, GovernedSearch
 from adaptgen.runtime.served_schema import marked_names, served_output_schema
 from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
 from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
+from adaptgen.search import INDEX_FILE
+from adaptgen.search.rank import SearchEngine
 
 F = TypeVar("F", bound=Callable[..., Any])
 CATALOG_FILE = "catalog.json"
@@ -35,7 +37,7 @@ STRUCTURED_CONTENT_SINCE = "2025-06-18"  # the MCP version that added structured
 class GeneratedApi:
     """One generated API: its FastMCP server, its upstream client and its catalog."""
 
-    def __init__(self, catalog: dict[str, Any]) -> None:
+    def __init__(self, catalog: dict[str, Any], search_index: dict[str, Any] | None = None) -> None:
         api = catalog["api"]
         self.catalog = catalog
         self.name: str = api["name"]
@@ -79,11 +81,16 @@ class GeneratedApi:
                 share_cursor_key(api["env_prefix"], self.governance.shared_key)
         surface = api.get("surface") or {}
         if surface.get("mode") == "search":
-            # Huge APIs: tools/list shows a BM25 search tool and a call proxy (plus pinned
-            # tools); every tool stays callable by name.
+            # Huge APIs: tools/list shows search_tools, call_tool and list_toolsets (plus
+            # pinned tools); every tool stays callable by name.
+            if search_index is None:
+                raise RuntimeError(f"search mode needs {INDEX_FILE}: rebuild with adaptgen build")
             pinned = [t["name"] for t in catalog["tools"] if t.get("pinned")]
             search = GovernedSearch(
-                self.governance, max_results=surface.get("max_results", 8), always_visible=pinned
+                self.governance,
+                SearchEngine(search_index),
+                max_results=surface.get("max_results", DEFAULT_HITS),
+                always_visible=pinned,
             )
             if self.governance is not None:
                 self.governance.meta_tools = search.meta_tools
@@ -91,9 +98,13 @@ class GeneratedApi:
 
     @classmethod
     def from_catalog(cls, module_file: str | Path) -> GeneratedApi:
-        """Load the catalog that sits beside a generated `server.py`."""
+        """Load the catalog (and search index, if any) that sit beside a generated `server.py`."""
         path = Path(module_file).with_name(CATALOG_FILE)
-        return cls(json.loads(path.read_text(encoding="utf-8")))
+        index = path.with_name(INDEX_FILE)
+        return cls(
+            json.loads(path.read_text(encoding="utf-8")),
+            json.loads(index.read_text(encoding="utf-8")) if index.is_file() else None,
+        )
 
     def tool(self, name: str) -> Callable[[F], F]:
         """Register a generated function as the catalog's tool `name`.
@@ -219,57 +230,6 @@ class RefusedCursor(ToolError):
 
     audit_status = "denied"
     audit_decision = "deny: invalid cursor"
-
-
-class GovernedSearch(BM25SearchTransform):
-    """FastMCP's BM25 search transform with the governance layer in the loop.
-
-    The search tool is a read-only tool like the others: the caller is identified, rate limited
-    and audited, and it finds only the tools that caller may see (FastMCP runs the tools/list
-    filter for it). The call proxy hands each call to the tool it names, whose own governance
-    decides, tokenizes and audits it as that tool, so a call to a tool the caller may not use is
-    refused and audited rather than answered as an unknown name.
-    """
-
-    def __init__(self, governance: Governance | None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._governance = governance
-        self._search_tool: FunctionTool | None = None
-        self.meta_tools = frozenset({self._search_tool_name, self._call_tool_name})
-
-    def _make_search_tool(self) -> FunctionTool:
-        if self._governance is None:
-            return super()._make_search_tool()
-        if self._search_tool is None:  # made per tools/list otherwise
-            plain = super()._make_search_tool()
-            self._search_tool = GeneratedTool.from_function(
-                fn=plain.fn,
-                name=plain.name,
-                description=plain.description,
-                annotations=ToolAnnotations(readOnlyHint=True, openWorldHint=False),
-            )
-            self._search_tool.governance = self._governance
-        return self._search_tool
-
-    def _make_call_tool(self) -> FunctionTool:
-        if self._governance is None:
-            return super()._make_call_tool()
-        meta = self.meta_tools
-
-        async def call_tool(
-            name: Annotated[str, "The name of the tool to call"],
-            arguments: Annotated[dict[str, Any] | None, "Arguments to pass to the tool"] = None,
-            ctx: Context = None,  # type: ignore[assignment]
-        ) -> ToolResult:
-            """Call a tool by name with the given arguments.
-
-            Use this to execute tools discovered via search_tools.
-            """
-            if name in meta:
-                raise ToolError(f"{name!r} cannot be called through call_tool")
-            return await ctx.fastmcp.call_tool(name, arguments)
-
-        return FunctionTool.from_function(fn=call_tool, name=self._call_tool_name)
 
 
 class GeneratedTool(FunctionTool):

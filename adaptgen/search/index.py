@@ -1,0 +1,166 @@
+"""The search index, made at build time from the IR and written beside the server.
+
+One entry per tool, in the catalog's order, holding the words each field contributes (not
+stems: a reviewer reads `create issue bug`, and the stemmer may improve without a rebuild
+changing meaning) and the operation's intent. `search_index.json` is deterministic: the same
+spec and hints give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from adaptgen.ir import Api, Chain, Tool
+from adaptgen.plan.names import ACTION_VERBS, REST_VERBS, VERBS
+from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, READS, OperationIntent
+from adaptgen.search.text import STOP_WORDS, content_words, stem, words
+from adaptgen.words import singular
+
+INDEX_FORMAT = 1
+
+# A path segment that is only a version or a common prefix (`v3`, `api`, `2010-04-01`).
+_VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
+_FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
+
+
+def build_index(api: Api, keywords: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+    """The index of every tool an agent can reach (`keywords`: hint words by operationId)."""
+    keywords = keywords or {}
+    entries = [
+        _tool_entry(tool, keywords.get(tool.operation_id, ()))
+        for tool in api.tools
+        if not tool.hidden
+    ]
+    entries += [_chain_entry(chain) for chain in api.chains]
+    return {"format": INDEX_FORMAT, "tools": entries}
+
+
+def index_json(index: dict[str, Any]) -> str:
+    """The index as written: one tool per line, so a PR diff shows which tools changed."""
+    lines = [json.dumps(entry, ensure_ascii=False, sort_keys=False) for entry in index["tools"]]
+    body = ",\n".join(f"  {line}" for line in lines)
+    return f'{{"format": {index["format"]}, "tools": [\n{body}\n]}}\n'
+
+
+def _tool_entry(tool: Tool, keywords: Sequence[str]) -> dict[str, Any]:
+    intent = operation_intent(tool.method, tool.path, tool.name)
+    nouns = [n for n in (_resource_words(s) for s in _static_segments(tool.path)) if n]
+    # The last segment with nouns is what the operation acts on (`/invoices/{id}/send`).
+    resource = nouns[-1] if nouns else []
+    parents = _unique(w for segment in nouns[:-1] for w in segment)
+    fields = {
+        "name": _unique([*words(tool.name), *words(tool.operation_id)]),
+        "summary": content_words(tool.title or ""),
+        "description": content_words(tool.description),
+        "resource": resource,
+        "path": parents,
+        "tags": _unique(w for tag in tool.tags for w in content_words(tag)),
+        "params": _unique(
+            w for p in tool.params if p.location != "paging" for w in _param_words(p.name)
+        ),
+        "intent": list(INTENT_WORDS.get(intent.act, ())),
+        "keywords": _unique(w for k in keywords for w in content_words(k)),
+    }
+    return {
+        "name": tool.name,
+        "act": intent.act,
+        "verb": intent.verb,
+        "kind": _kind(tool.path),
+        "toolset": _toolset(tool.tags, nouns),
+        "fields": {k: " ".join(v) for k, v in fields.items() if v},
+    }
+
+
+def _chain_entry(chain: Chain) -> dict[str, Any]:
+    intent = operation_intent("POST", "", chain.name)
+    fields = {
+        "name": words(chain.name),
+        "description": content_words(chain.description),
+        "params": _unique(w for p in chain.input_schema.get("properties", {}) for w in words(p)),
+        "intent": list(INTENT_WORDS.get(intent.act, ())),
+    }
+    return {
+        "name": chain.name,
+        "act": intent.act,
+        "verb": intent.verb,
+        "kind": "action",
+        "toolset": "workflows",
+        "fields": {k: " ".join(v) for k, v in fields.items() if v},
+    }
+
+
+def operation_intent(method: str, path: str, name: str) -> OperationIntent:
+    """From the tool name's leading verb (the planner puts one first), else method and path."""
+    first = words(name)[:1]
+    verb = first[0] if first and first[0] in REST_VERBS | ACTION_VERBS else ""
+    if "search" in words(path) or verb in ("search", "find", "query"):
+        return OperationIntent("list", "search")
+    by_method = _method_act(method, path)
+    act = _name_act(verb) or by_method
+    if act in READS and by_method in READS:
+        act = by_method  # `getTasksForProject` on a collection lists
+    return OperationIntent(act, stem(verb) if verb else act)
+
+
+def _name_act(verb: str) -> str | None:
+    return ACT_OF_WORD.get(stem(verb)) if verb else None
+
+
+def _method_act(method: str, path: str) -> str:
+    segments = [s for s in path.strip("/").split("/") if s]
+    item = bool(segments) and segments[-1].startswith("{")
+    method = method.upper()
+    if method in ("GET", "HEAD"):
+        last = words(segments[-1])[-1:] if segments and not item else []
+        return "list" if last and singular(last[0]) != last[0] else "get"
+    if method == "POST":
+        return "update" if item else "create"
+    if method in ("PUT", "PATCH"):
+        return "update"
+    if method == "DELETE":
+        return "delete"
+    return "get"
+
+
+def _static_segments(path: str) -> list[str]:
+    """The path's literal segments, versions and format suffixes left out."""
+    out = []
+    for segment in path.strip("/").split("/"):
+        segment = _FORMAT_SUFFIX.sub("", segment)
+        if segment and not segment.startswith("{") and not _VERSION_SEGMENT.match(segment):
+            out.append(segment)
+    return out
+
+
+def _resource_words(segment: str) -> list[str]:
+    """The nouns of a path segment (`chat.postMessage` -> chat, message; `merge` -> none)."""
+    return [w for w in words(segment) if w not in VERBS and w not in STOP_WORDS]
+
+
+def _param_words(name: str) -> list[str]:
+    return [w for w in words(name) if w not in ("id", "ids") and w not in STOP_WORDS]
+
+
+def _kind(path: str) -> str:
+    """`item` (ends in a parameter), `action` (ends in a verb), else `collection`."""
+    segments = [s for s in path.strip("/").split("/") if s]
+    if not segments:
+        return "collection"
+    if segments[-1].startswith("{"):
+        return "item"
+    last = words(_FORMAT_SUFFIX.sub("", segments[-1]))
+    return "action" if last and last[0] in VERBS else "collection"
+
+
+def _toolset(tags: Sequence[str], nouns: Sequence[Sequence[str]]) -> str:
+    """The first tag, else the first path noun (`/contacts/{id}/notes` -> contacts)."""
+    if tags:
+        return tags[0]
+    return nouns[0][0] if nouns else "other"
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

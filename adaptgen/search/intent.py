@@ -1,0 +1,131 @@
+"""Intent: what an operation does (from its method, path and name) and what a query asks for.
+
+Most wrong answers of plain word matching are right resource, wrong act ("create a customer"
+answered by the customer's list) or right act, neighbouring resource. The act is explicit on
+both sides: an operation's HTTP method on its kind of path, its name's verb; a query's verb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from adaptgen.search.synonyms import alternatives
+from adaptgen.search.text import stem, words
+from adaptgen.words import singular
+
+# The five acts, and the words that say each (query side; the first word is the act's name).
+_ACT_WORDS = {
+    "list": "list all browse enumerate every index search find query filter",
+    "get": "get fetch retrieve view see read look lookup detail details info information inspect "
+    "describe display check show",
+    "create": "create add new make open post submit register start write insert raise log "
+    "generate upload send",
+    "update": "update edit change modify set rename move assign replace patch mark toggle "
+    "adjust reassign correct configure put enable disable",
+    "delete": "delete remove cancel drop erase destroy trash discard revoke unset kill purge clear",
+}
+ACT_OF_WORD = {
+    stem(word): act for act, spoken in reversed(list(_ACT_WORDS.items())) for word in spoken.split()
+}
+# Reads: a query's list/get/search are all looking, never changing.
+READS = frozenset({"list", "get"})
+# The words an operation is indexed under for its act (what users say for it).
+INTENT_WORDS = {
+    "list": ("list", "find", "show", "search", "all"),
+    "get": ("get", "details", "show", "look", "fetch"),
+    "create": ("create", "add", "new", "open", "send"),
+    "update": ("update", "change", "set", "edit", "move", "assign"),
+    "delete": ("delete", "remove", "cancel"),
+}
+# Action verbs whose act is clear when no operation has the verb itself ("publish a release"
+# is its create, "stop the run" its cancel).
+_ACTION_ACTS = {
+    "publish": "create",
+    "leave": "create",
+    "give": "create",
+    "grant": "create",
+    "invite": "create",
+    "copy": "create",
+    "duplicate": "create",
+    "clone": "create",
+    "schedule": "create",
+    "text": "create",
+    "stop": "delete",
+    "archive": "update",
+    "close": "update",
+    "reopen": "update",
+    "rename": "update",
+    "lock": "update",
+    "unlock": "update",
+}
+# Words that ask to look, at one thing or at many: the number of the noun decides.
+_LOOK_WORDS = frozenset({"show", "see", "view", "display", "look", "check", "get", "fetch"})
+
+
+@dataclass(frozen=True)
+class OperationIntent:
+    """The act of an operation and its own verb (`merge`, `send`), stems."""
+
+    act: str
+    verb: str
+
+
+@dataclass(frozen=True)
+class QueryIntent:
+    """What a query asks to do: an act (or None) and the verb that said it (a stem)."""
+
+    act: str | None
+    verb: str | None
+    plural: bool  # the query names things in the plural ("show open issues"): a list
+
+
+def query_intent(text: str, verbs: Collection[str] = ()) -> QueryIntent:
+    """The first verb of the query that says an act, or an action the API's operations have
+    (`verbs`: their verbs, stemmed: "merge", "refund")."""
+    spoken = words(text)
+    plural = any(_is_plural(w) for w in spoken)
+    for index, word in enumerate(spoken):
+        following = spoken[index + 1 : index + 3]
+        if word == "get" and following == ["rid", "of"]:
+            return QueryIntent("delete", "delet", plural)
+        if word in ("look", "search") and following[:1] == ["for"]:
+            return QueryIntent("list", "search", plural)
+        if word in ("how", "count") and "many" in spoken[index : index + 2]:
+            return QueryIntent("list", "list", True)
+        term = stem(word)
+        if term in ACT_OF_WORD:
+            act = ACT_OF_WORD[term]
+            if word in _LOOK_WORDS and (plural or "all" in spoken):
+                act = "list"
+            elif act == "list" and not plural and "id" in spoken:
+                act = "get"  # "find the contact by its id" looks one thing up
+            return QueryIntent(act, term, plural)
+        if term in verbs or word in _ACTION_ACTS:
+            return QueryIntent(_ACTION_ACTS.get(word), term, plural)
+    return QueryIntent(None, None, plural)
+
+
+def _is_plural(word: str) -> bool:
+    return len(word) > 3 and stem(word) not in ACT_OF_WORD and singular(word) != word
+
+
+def compatibility(query: QueryIntent, operation: OperationIntent) -> float:
+    """How well an operation's act fits the query's: 1 exact, 0 unknown, below 0 opposite."""
+    if query.verb is not None:
+        if query.verb == operation.verb:
+            return 1.0
+        if operation.verb in alternatives(query.verb):
+            return 0.9
+    act = query.act
+    if act is None:
+        return 0.0
+    if act == operation.act or (act == "get" and query.plural and operation.act == "list"):
+        return 0.8
+    if act in READS and operation.act in READS:
+        return 0.25
+    if (act in READS) != (operation.act in READS):
+        return -0.6
+    if {act, operation.act} == {"create", "update"}:
+        return 0.1
+    return -0.3

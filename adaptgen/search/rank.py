@@ -1,0 +1,207 @@
+"""Ranking: BM25F over the index's fields, then the query's intent and resource weigh in.
+
+1. Every query term (stemmed; its reviewed synonyms at a discount) scores each tool by BM25F:
+   a term in the tool's name or summary counts more than one in a parameter name.
+2. The act the query asks for ("create", "delete", "merge") against the tool's own act: the
+   right resource's list must not beat its create when the user said "create".
+3. A tool whose own resource the query names is preferred, and every path noun the query did
+   not mention counts against it a little: "create a customer" is the customers' create, not the
+   customer's cards'.
+Ties are broken by fewer path nouns, then by name, so the same query always ranks the same.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adaptgen.search.intent import OperationIntent, compatibility, query_intent
+from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
+from adaptgen.search.text import stem, terms
+
+# Field weight and length normalisation (BM25F). Names and summaries say what a tool does;
+# descriptions and parameter names mostly say how. The index's `intent` words are matched as
+# intent (`intent.compatibility`), not as text: as text they would count the act twice.
+FIELDS: Mapping[str, tuple[float, float]] = {
+    "name": (3.0, 0.5),
+    "summary": (2.5, 0.5),
+    "keywords": (3.0, 0.3),
+    "resource": (2.0, 0.3),
+    "tags": (1.0, 0.3),
+    "path": (0.6, 0.3),
+    "description": (1.0, 0.75),
+    "params": (0.3, 0.5),
+}
+K1 = 1.2
+INTENT_WEIGHT = 0.45
+RESOURCE_BONUS = 0.35
+UNMENTIONED_NOUN_PENALTY = 0.15
+VERB_TERM_WEIGHT = 0.15
+PREFIX_WEIGHT = 0.5
+MIN_PREFIX = 4
+MAX_EXTENSION = 5
+COVERAGE_FLOOR = 0.5
+
+
+@dataclass(frozen=True)
+class _Tool:
+    name: str
+    intent: OperationIntent
+    nouns: frozenset[str]  # stems of its resource and parent path nouns
+    resource: frozenset[str]
+    toolset: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked tool."""
+
+    name: str
+    score: float
+
+
+class SearchEngine:
+    """An index loaded for querying: postings per stem, BM25F weights precomputed."""
+
+    def __init__(self, index: Mapping[str, Any]) -> None:
+        entries = list(index.get("tools", []))
+        self.tools = [_tool(entry) for entry in entries]
+        self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
+        self._verbs = frozenset(tool.intent.verb for tool in self.tools)
+        self._postings = _postings(entries)
+        count = len(entries)
+        self._vocabulary = sorted(self._postings)
+        self._idf = {
+            term: math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
+            for term, docs in self._postings.items()
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return [tool.name for tool in self.tools]
+
+    def search(
+        self, query: str, limit: int = 5, allowed: Collection[str] | None = None
+    ) -> list[Hit]:
+        """The best `limit` tools for `query`, among `allowed` names when given."""
+        intent = query_intent(query, self._verbs)
+        groups = self._query_groups(query, intent.verb)
+        if not groups:
+            return []
+        mentioned = {term for group in groups for term, _ in group}
+        relevance: dict[int, float] = {}
+        matched: dict[int, int] = {}
+        # The act's verb is matched by intent: coverage counts the other words.
+        counted = [g for g in groups if g[0][0] != intent.verb] or groups
+        for group in groups:
+            best: dict[int, float] = {}
+            for term, weight in group:
+                idf = self._idf.get(term)
+                if idf is None:
+                    continue
+                for doc, tf in self._postings[term].items():
+                    value = weight * idf * tf / (K1 + tf)
+                    if value > best.get(doc, 0.0):
+                        best[doc] = value
+            for doc, value in best.items():
+                relevance[doc] = relevance.get(doc, 0.0) + value
+                if group in counted:
+                    matched[doc] = matched.get(doc, 0) + 1
+        hits = []
+        for doc, value in relevance.items():
+            tool = self.tools[doc]
+            if allowed is not None and tool.name not in allowed:
+                continue
+            coverage = matched.get(doc, 0) / len(counted)
+            score = value * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * coverage)
+            score *= 1 + INTENT_WEIGHT * compatibility(intent, tool.intent)
+            if tool.resource & mentioned:
+                score *= 1 + RESOURCE_BONUS
+            score /= 1 + UNMENTIONED_NOUN_PENALTY * len(tool.nouns - mentioned)
+            hits.append((-round(score, 9), len(tool.nouns), tool.name, score))
+        hits.sort()
+        return [Hit(name, score) for _, _, name, score in hits[:limit]]
+
+    def _query_groups(self, query: str, verb: str | None) -> list[list[tuple[str, float]]]:
+        """One group per distinct query term: the term, its synonyms and longer forms.
+
+        The verb that said the query's act weighs little here: intent matches it already.
+        """
+        groups = []
+        for term in dict.fromkeys(terms(query)):
+            own = VERB_TERM_WEIGHT if term == verb else 1.0
+            group = [(term, own)]
+            group += [(alt, own * SYNONYM_WEIGHT) for alt in alternatives(term)]
+            group += [(alt, own * PREFIX_WEIGHT) for alt in self._longer(term)]
+            groups.append(group)
+        return groups
+
+    def _longer(self, term: str) -> list[str]:
+        """Indexed stems that extend `term` a little (`react` -> `reaction`)."""
+        if len(term) < MIN_PREFIX:
+            return []
+        found = []
+        at = bisect.bisect_right(self._vocabulary, term)
+        while at < len(self._vocabulary) and self._vocabulary[at].startswith(term):
+            if len(self._vocabulary[at]) - len(term) <= MAX_EXTENSION:
+                found.append(self._vocabulary[at])
+            at += 1
+        return found
+
+    def nearest(self, name: str, allowed: Collection[str] | None = None, n: int = 3) -> list[str]:
+        """Names close to a misspelt or guessed one: by spelling, then by its words."""
+        names = [t.name for t in self.tools if allowed is None or t.name in allowed]
+        close = difflib.get_close_matches(name, names, n=n, cutoff=0.6)
+        for hit in self.search(name.replace("_", " "), limit=n, allowed=allowed):
+            if hit.name not in close:
+                close.append(hit.name)
+        return close[:n]
+
+    def toolsets(self, allowed: Collection[str] | None = None) -> dict[str, list[str]]:
+        """Toolset -> its tools, in catalog order (only `allowed` ones when given)."""
+        sets: dict[str, list[str]] = {}
+        for tool in self.tools:
+            if allowed is None or tool.name in allowed:
+                sets.setdefault(tool.toolset, []).append(tool.name)
+        return sets
+
+
+def _tool(entry: Mapping[str, Any]) -> _Tool:
+    fields = entry.get("fields", {})
+    resource = frozenset(stem(w) for w in fields.get("resource", "").split())
+    parents = frozenset(stem(w) for w in fields.get("path", "").split())
+    return _Tool(
+        name=entry["name"],
+        intent=OperationIntent(entry.get("act", "get"), entry.get("verb", "")),
+        nouns=resource | parents,
+        resource=resource,
+        toolset=entry.get("toolset", "other"),
+    )
+
+
+def _postings(entries: list[Mapping[str, Any]]) -> dict[str, dict[int, float]]:
+    """stem -> {tool index: BM25F pseudo term frequency}."""
+    lengths: dict[str, list[int]] = {f: [] for f in FIELDS}
+    stemmed: list[dict[str, list[str]]] = []
+    for entry in entries:
+        fields = entry.get("fields", {})
+        doc = {f: [stem(w) for w in fields.get(f, "").split()] for f in FIELDS}
+        stemmed.append(doc)
+        for f in FIELDS:
+            lengths[f].append(len(doc[f]))
+    average = {f: (sum(v) / len(v) if v and sum(v) else 1.0) for f, v in lengths.items()}
+    postings: dict[str, dict[int, float]] = {}
+    for index, doc in enumerate(stemmed):
+        for f, found in doc.items():
+            if not found:
+                continue
+            weight, b = FIELDS[f]
+            norm = 1 - b + b * len(found) / average[f]
+            for term in found:
+                docs = postings.setdefault(term, {})
+                docs[index] = docs.get(index, 0.0) + weight / norm
+    return postings

@@ -1,0 +1,99 @@
+"""The reviewed synonym table: words users say for what APIs name otherwise.
+
+Each group is words that mean the same thing *to someone looking for an operation* in business
+APIs in general. Nothing here is about one spec: a group earns its place when users and APIs
+commonly disagree on the word (a user's "bug" is an API's "issue"; "client" is "customer").
+A query word matches its group's other words at `SYNONYM_WEIGHT` of an exact match, so an API
+that uses the user's own word still wins. Review changes like code: a wrong pair costs every
+API. Verbs of intent (create/list/...) live in `intent.py`, not here.
+"""
+
+from __future__ import annotations
+
+from adaptgen.search.text import stem
+
+SYNONYM_WEIGHT = 0.6
+
+_GROUPS = """
+ticket issue bug defect
+customer client buyer
+bill invoice
+note comment remark
+person user member people teammate employee staff colleague coworker who everyone everybody
+page alert incident
+oncall on-call
+repo repository
+org organization organisation company workspace
+pr pull
+folder directory dir
+file document doc
+attachment upload
+email mail e-mail
+phone telephone
+sms text
+call dial
+message msg chat dm
+channel conversation room
+team group squad
+label tag
+star favorite favourite bookmark
+hook webhook callback
+invite invitation
+permission access grant role
+collaborator collaboration share
+cancel abort stop halt
+copy duplicate clone
+balance credit funds
+key secret token credential
+status state
+avatar picture photo image
+meeting event appointment
+emoji reaction
+admin administrator
+subscribe follow watch
+subscription watcher follower
+approve accept
+reject decline deny
+payment charge pay
+refund reimburse
+order purchase
+product item sku
+price cost pricing
+reminder remind
+notification notify
+conference meeting
+version revision history
+thumbnail preview
+metadata property attribute field
+deal opportunity
+task todo
+project board
+milestone sprint
+workflow pipeline
+job run build
+release deployment deploy
+gist snippet
+secret password
+settings preference config configuration
+log audit activity
+trash recycle bin
+link url
+"""
+
+
+def _table() -> dict[str, tuple[str, ...]]:
+    """Stem -> the other stems of its groups."""
+    table: dict[str, set[str]] = {}
+    for line in _GROUPS.strip().splitlines():
+        stems = list(dict.fromkeys(stem(w.replace("-", "")) for w in line.split()))
+        for s in stems:
+            table.setdefault(s, set()).update(x for x in stems if x != s)
+    return {s: tuple(sorted(others)) for s, others in sorted(table.items())}
+
+
+SYNONYMS = _table()
+
+
+def alternatives(term: str) -> tuple[str, ...]:
+    """The other stems a query term also matches (at `SYNONYM_WEIGHT`)."""
+    return SYNONYMS.get(term, ())

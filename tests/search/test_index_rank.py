@@ -1,0 +1,179 @@
+"""The search index and its ranking, on a small helpdesk spec with the traps real APIs have.
+
+The traps: a resource's sub-resource that shares its words (a customer's cards), read and write
+operations of one resource, action paths (`/send`, `/refund`), a synonym the API does not use
+("client" for customer) and an operationId that is the only place a word appears.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adaptgen.build import BuildOptions, planned
+from adaptgen.hints import search_keywords
+from adaptgen.search.index import build_index, index_json, operation_intent
+from adaptgen.search.intent import compatibility, query_intent
+from adaptgen.search.rank import SearchEngine
+from adaptgen.search.text import stem, terms, words
+
+HELPDESK = Path(__file__).parent / "fixtures" / "helpdesk.yaml"
+
+
+def helpdesk_index(hints: Path | None = None) -> dict:
+    result, loaded = planned(BuildOptions(spec=HELPDESK, hints=hints, no_hints=hints is None))
+    return build_index(result.api, search_keywords(loaded))
+
+
+@pytest.fixture(scope="module")
+def engine() -> SearchEngine:
+    return SearchEngine(helpdesk_index())
+
+
+def top(engine: SearchEngine, query: str, n: int = 1) -> list[str]:
+    return [hit.name for hit in engine.search(query, limit=n)]
+
+
+def test_identifiers_paths_and_prose_split_into_the_same_words():
+    assert words("listRepoIssues") == ["list", "repo", "issues"]
+    assert words("/repos/{owner}/pull-requests/{pull_number}") == [
+        "repos", "owner", "pull", "requests", "pull", "number"
+    ]  # fmt: skip
+    assert words("chat.postMessage") == ["chat", "post", "message"]
+    assert terms("Open the bugs on my repos") == ["open", "bug", "repo"]
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("issue", "issues"),
+        ("create", "creates", "created", "creating"),
+        ("reply", "replies"),
+        ("invoice", "invoices", "invoicing"),
+        ("person", "people"),
+        ("branch", "branches"),
+        ("status", "statuses"),
+        ("map", "mapped", "mapping"),
+    ],
+)
+def test_stemming_brings_word_forms_together(forms):
+    assert len({stem(f) for f in forms}) == 1, [stem(f) for f in forms]
+
+
+def test_the_stemmer_keeps_apart_what_apis_keep_apart():
+    assert stem("string") == "string"
+    assert stem("general") != stem("generate")
+    assert stem("status") != stem("state")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name", "act", "verb"),
+    [
+        ("GET", "/customers", "list_customers", "list", "list"),
+        ("GET", "/customers/{id}", "get_customer", "get", "get"),
+        ("GET", "/projects/{id}/tasks", "get_tasks_for_project", "list", "get"),
+        ("POST", "/customers", "create_customer", "create", "creat"),
+        ("POST", "/invoices/{id}/send", "send_invoice", "create", "send"),
+        ("PUT", "/repos/{o}/{r}/pulls/{n}/merge", "merge_pull", "update", "merg"),
+        ("PATCH", "/issues/{id}", "update_issue", "update", "updat"),
+        ("DELETE", "/hooks/{id}", "delete_hook", "delete", "delet"),
+        ("GET", "/search/code", "search_code", "list", "search"),
+    ],
+)
+def test_an_operations_intent_comes_from_its_name_verb_method_and_path(
+    method, path, name, act, verb
+):
+    intent = operation_intent(method, path, name)
+    assert (intent.act, intent.verb) == (act, verb)
+
+
+def test_a_querys_intent_is_its_first_verb_and_opposite_acts_count_against():
+    assert query_intent("get rid of the old webhook").act == "delete"
+    assert query_intent("show the open issues").act == "list"
+    assert query_intent("show me issue 7").act == "get"
+    assert query_intent("please merge the pull request", {"merg"}).verb == "merg"
+    assert query_intent("look for documents about the merger").act == "list"
+    create = query_intent("create a customer")
+    assert compatibility(create, operation_intent("POST", "/customers", "create_customer")) > 0
+    assert compatibility(create, operation_intent("GET", "/customers", "list_customers")) < 0
+    stop = query_intent("stop the run")
+    assert compatibility(stop, operation_intent("POST", "/runs/{id}/cancel", "cancel_run")) > 0.8
+
+
+def test_the_index_holds_each_fields_words_and_the_intent():
+    index = helpdesk_index()
+    entry = next(e for e in index["tools"] if e["name"] == "create_customer_card")
+    assert entry["act"] == "create" and entry["kind"] == "collection"
+    assert entry["fields"]["resource"] == "cards"
+    assert entry["fields"]["path"] == "customers"
+    assert "create customer card" in entry["fields"]["name"]
+    assert entry["fields"]["intent"].startswith("create add new")
+    send = next(e for e in index["tools"] if e["name"] == "send_invoice")
+    assert (send["verb"], send["kind"], send["fields"]["resource"]) == (
+        "send",
+        "action",
+        "invoices",
+    )
+    move = next(e for e in index["tools"] if e["name"] == "move_screen_tab")
+    assert move["fields"]["resource"] == "tabs" and move["fields"]["path"] == "screens"
+    assert {e["toolset"] for e in index["tools"]} == {
+        "Customers", "Issues", "Screens", "Billing", "notes"
+    }  # fmt: skip
+
+
+def test_the_index_file_is_deterministic_and_one_tool_per_line():
+    first, second = index_json(helpdesk_index()), index_json(helpdesk_index())
+    assert first == second
+    assert json.loads(first) == helpdesk_index()
+    assert len(first.splitlines()) == len(helpdesk_index()["tools"]) + 2
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("create a new customer", "create_customer"),  # not the customer's cards
+        ("add a card to the customer's account", "create_customer_card"),
+        ("remove client 42", "delete_customer"),  # client: a reviewed synonym
+        ("show all customers", "list_customers"),
+        ("look up one customer", "get_customer"),
+        ("refund that payment", "refund_charge"),
+        ("email the bill to the customer", "send_invoice"),
+        ("open a new ticket", "create_issue"),  # ticket: issue
+        ("change the ticket's summary", "edit_issue"),
+        ("find tickets assigned to me", "search_issues"),
+        ("leave a comment", "add_note"),  # comment: note
+    ],
+)
+def test_ranking_puts_the_right_tool_first(engine, query, expected):
+    assert top(engine, query) == [expected], engine.search(query, limit=3)
+
+
+def test_ranking_is_deterministic_and_respects_the_allowed_tools(engine):
+    runs = {tuple(top(engine, "customer", 10)) for _ in range(3)}
+    assert len(runs) == 1
+    reads = {"list_customers", "get_customer", "list_customer_cards"}
+    assert set(top(engine, "delete the customer", 5)) & {"delete_customer"}
+    assert set(n.name for n in engine.search("delete the customer", 5, allowed=reads)) <= reads
+
+
+def test_nearest_names_for_a_misspelt_tool(engine):
+    assert engine.nearest("create_custmer")[0] == "create_customer"
+    assert "refund_charge" in engine.nearest("refund")
+    assert engine.nearest("create_custmer", allowed={"get_customer"}) == ["get_customer"]
+
+
+def test_toolsets_are_tags_or_path_groups(engine):
+    sets = engine.toolsets()
+    assert sets["Billing"] == ["send_invoice", "refund_charge"]
+    assert sets["notes"] == ["add_note"]
+    assert "Billing" not in engine.toolsets(allowed={"add_note"})
+
+
+def test_hint_keywords_make_a_tool_findable_by_words_its_spec_lacks(engine, tmp_path):
+    assert "refund_charge" not in top(engine, "chargeback", 5)
+    hints = tmp_path / "helpdesk.hints.yaml"
+    hints.write_text("tools:\n  refundCharge:\n    search: {keywords: [chargeback, dispute]}\n")
+    found = SearchEngine(helpdesk_index(hints))
+    assert top(found, "chargeback") == ["refund_charge"]
