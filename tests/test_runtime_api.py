@@ -106,6 +106,6 @@ def test_committed_generated_server_loads_and_lists_its_tools(folder, monkeypatc
     visible = [t["name"] for t in catalog["tools"] if not t.get("hidden")]
     if (catalog["api"].get("surface") or {}).get("mode") == "search":
         pinned = [t["name"] for t in catalog["tools"] if t.get("pinned")]
-        assert sorted(names) == sorted(["search_tools", "call_tool", *pinned])
+        assert sorted(names) == sorted(["list_toolsets", "search_tools", "call_tool", *pinned])
     else:
         assert sorted(names) == sorted(visible)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from adaptgen.ir import Api, Chain, Tool
+from adaptgen.ir import Api, Tool
 from adaptgen.plan.names import ACTION_VERBS, REST_VERBS, VERBS
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
@@ -26,15 +27,61 @@ _VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGN
 _FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class Operation:
+    """What the index reads of one tool, from the IR or from a catalog entry."""
+
+    name: str
+    operation_id: str
+    method: str
+    path: str
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    params: tuple[str, ...]  # argument names, paging arguments left out
+
+    @classmethod
+    def of_tool(cls, tool: Tool) -> Operation:
+        params = tuple(p.name for p in tool.params if p.location != "paging")
+        return cls(
+            tool.name, tool.operation_id, tool.method, tool.path, tool.title or "",
+            tool.description, tool.tags, params,
+        )  # fmt: skip
+
+    @classmethod
+    def of_entry(cls, entry: Mapping[str, Any]) -> Operation:
+        upstream = entry["upstream"]
+        params = tuple(p["name"] for p in upstream.get("params", []) if p.get("in") != "paging")
+        return cls(
+            entry["name"], upstream.get("operation_id", ""), upstream["method"],
+            upstream["path"], entry.get("title", ""), entry.get("description", ""),
+            tuple(entry.get("tags", ())), params,
+        )  # fmt: skip
+
+
 def build_index(api: Api, keywords: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId)."""
     keywords = keywords or {}
     entries = [
-        _tool_entry(tool, keywords.get(tool.operation_id, ()))
+        _tool_entry(Operation.of_tool(tool), keywords.get(tool.operation_id, ()))
         for tool in api.tools
         if not tool.hidden
     ]
-    entries += [_chain_entry(chain) for chain in api.chains]
+    entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
+    return {"format": INDEX_FORMAT, "tools": entries}
+
+
+def catalog_index(catalog: Mapping[str, Any]) -> dict[str, Any]:
+    """The index of a server built before indexes were written, from its catalog (no hint
+    keywords: the catalog does not keep them)."""
+    entries = []
+    for entry in catalog["tools"]:
+        if entry.get("hidden"):
+            continue
+        if "chain" in entry:
+            entries.append(_chain_entry(entry["name"], entry["description"], entry["input_schema"]))
+        else:
+            entries.append(_tool_entry(Operation.of_entry(entry), ()))
     return {"format": INDEX_FORMAT, "tools": entries}
 
 
@@ -45,7 +92,7 @@ def index_json(index: dict[str, Any]) -> str:
     return f'{{"format": {index["format"]}, "tools": [\n{body}\n]}}\n'
 
 
-def _tool_entry(tool: Tool, keywords: Sequence[str]) -> dict[str, Any]:
+def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
     intent = operation_intent(tool.method, tool.path, tool.name)
     nouns = [n for n in (_resource_words(s) for s in _static_segments(tool.path)) if n]
     # The last segment with nouns is what the operation acts on (`/invoices/{id}/send`).
@@ -53,14 +100,12 @@ def _tool_entry(tool: Tool, keywords: Sequence[str]) -> dict[str, Any]:
     parents = _unique(w for segment in nouns[:-1] for w in segment)
     fields = {
         "name": _unique([*words(tool.name), *words(tool.operation_id)]),
-        "summary": content_words(tool.title or ""),
+        "summary": content_words(tool.title),
         "description": content_words(tool.description),
         "resource": resource,
         "path": parents,
         "tags": _unique(w for tag in tool.tags for w in content_words(tag)),
-        "params": _unique(
-            w for p in tool.params if p.location != "paging" for w in _param_words(p.name)
-        ),
+        "params": _unique(w for p in tool.params for w in _param_words(p)),
         "intent": list(INTENT_WORDS.get(intent.act, ())),
         "keywords": _unique(w for k in keywords for w in content_words(k)),
     }
@@ -74,16 +119,16 @@ def _tool_entry(tool: Tool, keywords: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _chain_entry(chain: Chain) -> dict[str, Any]:
-    intent = operation_intent("POST", "", chain.name)
+def _chain_entry(name: str, description: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+    intent = operation_intent("POST", "", name)
     fields = {
-        "name": words(chain.name),
-        "description": content_words(chain.description),
-        "params": _unique(w for p in chain.input_schema.get("properties", {}) for w in words(p)),
+        "name": words(name),
+        "description": content_words(description),
+        "params": _unique(w for p in schema.get("properties", {}) for w in words(p)),
         "intent": list(INTENT_WORDS.get(intent.act, ())),
     }
     return {
-        "name": chain.name,
+        "name": name,
         "act": intent.act,
         "verb": intent.verb,
         "kind": "action",

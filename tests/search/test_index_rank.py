@@ -177,3 +177,32 @@ def test_hint_keywords_make_a_tool_findable_by_words_its_spec_lacks(engine, tmp_
     hints.write_text("tools:\n  refundCharge:\n    search: {keywords: [chargeback, dispute]}\n")
     found = SearchEngine(helpdesk_index(hints))
     assert top(found, "chargeback") == ["refund_charge"]
+
+
+def test_a_server_built_before_indexes_indexes_its_catalog(tmp_path, monkeypatch):
+    """Committed servers from earlier builds have no search_index.json: same index, from the
+    catalog (hint keywords aside, which catalogs do not keep)."""
+    import asyncio
+
+    from fastmcp import Client
+
+    from adaptgen.build import build
+    from adaptgen.cli import load_server_module
+    from adaptgen.search import INDEX_FILE
+    from adaptgen.search.index import catalog_index
+
+    hints = tmp_path / "helpdesk.hints.yaml"
+    hints.write_text("search: {mode: search}\n")
+    report = build(BuildOptions(spec=HELPDESK, out=tmp_path, hints=hints))
+    written = json.loads((report.out_dir / INDEX_FILE).read_text())
+    catalog = json.loads((report.out_dir / "catalog.json").read_text())
+    assert catalog_index(catalog) == written
+    (report.out_dir / INDEX_FILE).unlink()
+    monkeypatch.setenv("ADAPTGEN_GOVERNANCE", "off")
+    module = load_server_module(report.out_dir)
+
+    async def search():
+        async with Client(module.mcp) as client:
+            return await client.call_tool("search_tools", {"query": "refund that payment"})
+
+    assert json.loads(asyncio.run(search()).content[0].text)[0]["name"] == "refund_charge"
