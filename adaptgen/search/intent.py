@@ -7,7 +7,7 @@ both sides: an operation's HTTP method on its kind of path, its name's verb; a q
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from adaptgen.search.synonyms import alternatives
@@ -18,12 +18,13 @@ from adaptgen.words import singular
 _ACT_WORDS = {
     "list": "list all browse enumerate every index search find query filter",
     "get": "get fetch retrieve view see read look lookup detail details info information inspect "
-    "describe display check show",
+    "describe display check show grab",
     "create": "create add new make open post submit register start write insert raise log "
     "generate upload send",
     "update": "update edit change modify set rename move assign replace patch mark toggle "
-    "adjust reassign correct configure put enable disable",
-    "delete": "delete remove cancel drop erase destroy trash discard revoke unset kill purge clear",
+    "adjust reassign correct configure enable disable fix",
+    "delete": "delete remove cancel drop erase destroy trash discard revoke unset kill purge clear "
+    "wipe",
 }
 ACT_OF_WORD = {
     stem(word): act for act, spoken in reversed(list(_ACT_WORDS.items())) for word in spoken.split()
@@ -41,24 +42,69 @@ INTENT_WORDS = {
 # Action verbs whose act is clear when no operation has the verb itself ("publish a release"
 # is its create, "stop the run" its cancel).
 _ACTION_ACTS = {
-    "publish": "create",
-    "leave": "create",
-    "give": "create",
-    "grant": "create",
-    "invite": "create",
-    "copy": "create",
-    "duplicate": "create",
-    "clone": "create",
-    "schedule": "create",
-    "text": "create",
-    "stop": "delete",
-    "archive": "update",
-    "close": "update",
-    "reopen": "update",
-    "rename": "update",
-    "lock": "update",
-    "unlock": "update",
+    **dict.fromkeys(
+        [
+            "publish",
+            "leave",
+            "give",
+            "grant",
+            "invite",
+            "copy",
+            "duplicate",
+            "clone",
+            "schedule",
+            "text",
+            "share",
+            "attach",
+            "tell",
+            "say",
+            "put",
+            "save",
+            "spin",
+        ],
+        "create",
+    ),
+    **dict.fromkeys(["stop", "kick", "ban", "expel"], "delete"),
+    **dict.fromkeys(
+        ["archive", "close", "reopen", "rename", "lock", "unlock", "fix", "mute", "silence"],
+        "update",
+    ),
 }
+# Phrasal verbs: (verb, particle) -> (act, verb), the particle within the next three words.
+_PHRASES = {
+    ("take", "off"): ("delete", "remove"),
+    ("take", "out"): ("delete", "remove"),
+    ("take", "down"): ("delete", "remove"),
+    ("take", "back"): ("delete", "delete"),
+    ("kick", "out"): ("delete", "remove"),
+    ("kick", "off"): ("create", "start"),
+    ("get", "rid"): ("delete", "delete"),
+    ("get", "out"): (None, "leave"),
+    ("turn", "on"): ("update", "enable"),
+    ("turn", "off"): ("update", "disable"),
+    ("switch", "on"): ("update", "enable"),
+    ("switch", "off"): ("update", "disable"),
+    ("hand", "over"): ("update", "transfer"),
+    ("look", "up"): ("get", "get"),
+    ("look", "for"): ("list", "search"),
+    ("search", "for"): ("list", "search"),
+    ("look", "over"): ("get", "review"),
+    ("look", "at"): ("get", "get"),
+    ("pull", "up"): ("get", "get"),
+    ("bring", "up"): ("get", "get"),
+    ("set", "up"): ("create", "create"),
+    ("spin", "up"): ("create", "create"),
+    ("sign", "up"): ("create", "register"),
+    ("clean", "up"): ("delete", "delete"),
+    ("wipe", "out"): ("delete", "delete"),
+}
+# A verb right after one of these is not the request ("before I merge, show me the reviews").
+_SUBORDINATORS = frozenset(
+    ["before", "after", "when", "once", "if", "because", "since", "while", "until", "unless"]
+)
+_QUESTION_WORDS = frozenset(
+    ["what", "which", "who", "whose", "where", "when", "how", "is", "are", "does", "do", "did"]
+)
 # Words that ask to look, at one thing or at many: the number of the noun decides.
 _LOOK_WORDS = frozenset({"show", "see", "view", "display", "look", "check", "get", "fetch"})
 
@@ -80,17 +126,29 @@ class QueryIntent:
     plural: bool  # the query names things in the plural ("show open issues"): a list
 
 
-def query_intent(text: str, verbs: Collection[str] = ()) -> QueryIntent:
+def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> QueryIntent:
     """The first verb of the query that says an act, or an action the API's operations have
-    (`verbs`: their verbs, stemmed: "merge", "refund")."""
-    spoken = words(text)
+    (`verbs`: their verbs, stemmed: "merge", "refund"). `spoken`: the query or its words."""
+    if isinstance(spoken, str):
+        spoken = words(spoken)
     plural = any(_is_plural(w) for w in spoken)
+    subordinate = False  # the next verb belongs to a "before I ..." clause
     for index, word in enumerate(spoken):
-        following = spoken[index + 1 : index + 3]
-        if word == "get" and following == ["rid", "of"]:
-            return QueryIntent("delete", "delet", plural)
-        if word in ("look", "search") and following[:1] == ["for"]:
-            return QueryIntent("list", "search", plural)
+        if word in _SUBORDINATORS:
+            subordinate = True
+            continue
+        if _is_past(word):
+            continue
+        if subordinate and (stem(word) in ACT_OF_WORD or stem(word) in verbs):
+            subordinate = False
+            continue
+        phrase = next(
+            (_PHRASES[(word, p)] for p in spoken[index + 1 : index + 4] if (word, p) in _PHRASES),
+            None,
+        )
+        if phrase is not None:
+            act, verb = phrase
+            return QueryIntent(act, stem(verb), plural)
         if word in ("how", "count") and "many" in spoken[index : index + 2]:
             return QueryIntent("list", "list", True)
         term = stem(word)
@@ -103,7 +161,15 @@ def query_intent(text: str, verbs: Collection[str] = ()) -> QueryIntent:
             return QueryIntent(act, term, plural)
         if term in verbs or word in _ACTION_ACTS:
             return QueryIntent(_ACTION_ACTS.get(word), term, plural)
+    if spoken and spoken[0] in _QUESTION_WORDS:
+        # "which numbers do we own?": a question asks to look.
+        return QueryIntent("list" if plural else "get", None, plural)
     return QueryIntent(None, None, plural)
+
+
+def _is_past(word: str) -> bool:
+    """`changed`, `created`: describing things ("what changed"), not asking for an act."""
+    return len(word) > 4 and word.endswith("ed") and stem(word) != word
 
 
 def _is_plural(word: str) -> bool:

@@ -19,9 +19,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adaptgen.search.intent import OperationIntent, compatibility, query_intent
+from adaptgen.search.intent import ACT_OF_WORD, OperationIntent, compatibility, query_intent
+from adaptgen.search.query import query_terms, read_query
 from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
-from adaptgen.search.text import stem, terms
+from adaptgen.search.text import stem
 
 # Field weight and length normalisation (BM25F). Names and summaries say what a tool does;
 # descriptions and parameter names mostly say how. The index's `intent` words are matched as
@@ -41,8 +42,10 @@ INTENT_WEIGHT = 0.45
 RESOURCE_BONUS = 0.35
 UNMENTIONED_NOUN_PENALTY = 0.15
 VERB_TERM_WEIGHT = 0.15
-PREFIX_WEIGHT = 0.5
-MIN_PREFIX = 4
+PARTIAL_WEIGHT = 0.5
+MIN_PARTIAL = 4
+ACTION_BONUS = 0.5
+PRIOR = 0.01
 MAX_EXTENSION = 5
 COVERAGE_FLOOR = 0.5
 
@@ -75,6 +78,7 @@ class SearchEngine:
         self._postings = _postings(entries)
         count = len(entries)
         self._vocabulary = sorted(self._postings)
+        self._reversed = sorted(t[::-1] for t in self._postings)
         self._idf = {
             term: math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
             for term, docs in self._postings.items()
@@ -88,11 +92,13 @@ class SearchEngine:
         self, query: str, limit: int = 5, allowed: Collection[str] | None = None
     ) -> list[Hit]:
         """The best `limit` tools for `query`, among `allowed` names when given."""
-        intent = query_intent(query, self._verbs)
-        groups = self._query_groups(query, intent.verb)
+        said = read_query(query)
+        intent = query_intent(said.main, self._verbs)
+        groups = self._query_groups(query_terms(said), intent.verb)
         if not groups:
             return []
         mentioned = {term for group in groups for term, _ in group}
+        action = intent.verb is not None and intent.verb not in ACT_OF_WORD
         relevance: dict[int, float] = {}
         matched: dict[int, int] = {}
         # The act's verb is matched by intent: coverage counts the other words.
@@ -111,6 +117,10 @@ class SearchEngine:
                 relevance[doc] = relevance.get(doc, 0.0) + value
                 if group in counted:
                     matched[doc] = matched.get(doc, 0) + 1
+        if len(relevance) < limit and (intent.act or intent.verb):
+            # Too few tools share a word with the query: the rest compete on intent alone.
+            for doc in range(len(self.tools)):
+                relevance.setdefault(doc, PRIOR)
         hits = []
         for doc, value in relevance.items():
             tool = self.tools[doc]
@@ -119,6 +129,8 @@ class SearchEngine:
             coverage = matched.get(doc, 0) / len(counted)
             score = value * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * coverage)
             score *= 1 + INTENT_WEIGHT * compatibility(intent, tool.intent)
+            if action and tool.intent.verb == intent.verb:
+                score *= 1 + ACTION_BONUS  # "merge", "star", "refund": the verb is the tool
             if tool.resource & mentioned:
                 score *= 1 + RESOURCE_BONUS
             score /= 1 + UNMENTIONED_NOUN_PENALTY * len(tool.nouns - mentioned)
@@ -126,31 +138,32 @@ class SearchEngine:
         hits.sort()
         return [Hit(name, score) for _, _, name, score in hits[:limit]]
 
-    def _query_groups(self, query: str, verb: str | None) -> list[list[tuple[str, float]]]:
-        """One group per distinct query term: the term, its synonyms and longer forms.
+    def _query_groups(
+        self, said: list[tuple[str, float]], verb: str | None
+    ) -> list[list[tuple[str, float]]]:
+        """One group per distinct query term: the term, its synonyms and its longer forms.
 
-        The verb that said the query's act weighs little here: intent matches it already.
+        A verb that says a generic act (create, list, ...) weighs little here: intent matches
+        it already, and every tool of that act has it in its name.
         """
         groups = []
-        for term in dict.fromkeys(terms(query)):
-            own = VERB_TERM_WEIGHT if term == verb else 1.0
-            group = [(term, own)]
-            group += [(alt, own * SYNONYM_WEIGHT) for alt in alternatives(term)]
-            group += [(alt, own * PREFIX_WEIGHT) for alt in self._longer(term)]
+        for term, weight in said:
+            if term == verb and term in ACT_OF_WORD:
+                weight *= VERB_TERM_WEIGHT
+            group = [(term, weight)]
+            group += [(alt, weight * SYNONYM_WEIGHT) for alt in alternatives(term)]
+            group += [(alt, weight * PARTIAL_WEIGHT) for alt in self._partial(term)]
             groups.append(group)
         return groups
 
-    def _longer(self, term: str) -> list[str]:
-        """Indexed stems that extend `term` a little (`react` -> `reaction`)."""
-        if len(term) < MIN_PREFIX:
+    def _partial(self, term: str) -> list[str]:
+        """Indexed stems that extend `term` a little, either way (`react` -> `reaction`,
+        `link` -> `permalink`)."""
+        if len(term) < MIN_PARTIAL:
             return []
-        found = []
-        at = bisect.bisect_right(self._vocabulary, term)
-        while at < len(self._vocabulary) and self._vocabulary[at].startswith(term):
-            if len(self._vocabulary[at]) - len(term) <= MAX_EXTENSION:
-                found.append(self._vocabulary[at])
-            at += 1
-        return found
+        found = _extensions(self._vocabulary, term)
+        found += [t[::-1] for t in _extensions(self._reversed, term[::-1])]
+        return [t for t in dict.fromkeys(found) if t != term]
 
     def nearest(self, name: str, allowed: Collection[str] | None = None, n: int = 3) -> list[str]:
         """Names close to a misspelt or guessed one: by spelling, then by its words."""
@@ -168,6 +181,17 @@ class SearchEngine:
             if allowed is None or tool.name in allowed:
                 sets.setdefault(tool.toolset, []).append(tool.name)
         return sets
+
+
+def _extensions(sorted_terms: list[str], prefix: str) -> list[str]:
+    """The terms of a sorted list that start with `prefix` and are at most a few letters longer."""
+    found = []
+    at = bisect.bisect_left(sorted_terms, prefix)
+    while at < len(sorted_terms) and sorted_terms[at].startswith(prefix):
+        if len(sorted_terms[at]) - len(prefix) <= MAX_EXTENSION:
+            found.append(sorted_terms[at])
+        at += 1
+    return found
 
 
 def _tool(entry: Mapping[str, Any]) -> _Tool:

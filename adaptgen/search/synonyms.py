@@ -18,8 +18,8 @@ _GROUPS = """
 ticket issue bug defect
 customer client buyer
 bill invoice
-note comment remark
-person user member people teammate employee staff colleague coworker who everyone everybody
+note comment remark discussion reply
+person user member people teammate employee staff colleague who everyone contact participant
 page alert incident
 oncall on-call
 repo repository
@@ -32,12 +32,12 @@ email mail e-mail
 phone telephone
 sms text
 call dial
-message msg chat dm
+message msg chat dm say said tell told
 channel conversation room
 team group squad
 label tag
 star favorite favourite bookmark
-hook webhook callback
+hook webhook callback whenever
 invite invitation
 permission access grant role
 collaborator collaboration share
@@ -48,7 +48,7 @@ key secret token credential
 status state
 avatar picture photo image
 meeting event appointment
-emoji reaction
+emoji reaction thumbs upvote
 admin administrator
 subscribe follow watch
 subscription watcher follower
@@ -69,7 +69,7 @@ deal opportunity
 task todo
 project board
 milestone sprint
-workflow pipeline
+workflow pipeline ci
 job run build
 release deployment deploy
 gist snippet
@@ -77,6 +77,15 @@ secret password
 settings preference config configuration
 log audit activity
 trash recycle bin
+recording audio
+lead prospect
+batch bulk mass
+goal objective target okr
+presence online offline away
+mute silence snooze dnd quiet
+hour time duration minute
+column section lane stage
+start trigger dispatch launch
 link url
 """
 

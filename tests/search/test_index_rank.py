@@ -206,3 +206,34 @@ def test_a_server_built_before_indexes_indexes_its_catalog(tmp_path, monkeypatch
             return await client.call_tool("search_tools", {"query": "refund that payment"})
 
     assert json.loads(asyncio.run(search()).content[0].text)[0]["name"] == "refund_charge"
+
+
+def test_values_in_a_query_weigh_little():
+    from adaptgen.search.query import query_terms, read_query
+
+    said = dict(query_terms(read_query("make a channel called #incident-42 in acme/web")))
+    assert said["channel"] == 1.0 and "call" not in said and "incident" not in said
+    assert said["acme"] < 0.5 and said["web"] < 0.5
+    said = dict(query_terms(read_query("post an update: we're on track for 'Launch Day'")))
+    assert said["post"] == 1.0 and said["track"] < 0.5 and "launch" not in said
+    said = dict(query_terms(read_query("show the texts we sent yesterday")))
+    assert said["text"] == 1.0 and said["yesterday"] < 0.5
+    assert "batch" in dict(query_terms(read_query("delete these 20 contacts at once")))
+    assert "todo" in dict(query_terms(read_query("add a to-do")))
+    assert read_query("tell @bob hi").main == ("tell", "user", "hi")
+
+
+@pytest.mark.parametrize(
+    ("query", "act", "verb"),
+    [
+        ("take Alex off the project", "delete", "remov"),
+        ("kick off the deploy workflow", "create", "start"),
+        ("turn off the contractors group", "update", "disabl"),
+        ("what changed in this release?", "get", None),
+        ("which phone numbers do we own?", "list", None),
+        ("before I merge, show me the reviews", "list", "show"),
+    ],
+)
+def test_phrasal_verbs_questions_and_clauses_say_the_act(query, act, verb):
+    intent = query_intent(query, {"merg"})
+    assert (intent.act, intent.verb) == (act, verb)

@@ -1,0 +1,102 @@
+"""Reading a query: which words name what to do, and which are only values for the arguments.
+
+Users mix the two: "make a new channel called #incident-42", "open a bug report about the broken
+build", "read src/app.py on main". Values must not steer the search (`called` is not Twilio's
+calls, `build` is not GitHub Pages' builds), so they weigh little:
+
+- quoted text is a value and is left out;
+- `#name` says a channel, `@name` a user (chat conventions), the name itself is a value;
+- a token holding `/`, `.`, `_` or a digit (`acme/api`, `config.yml`, `PR-12`) is a value;
+- after a marker ("called", "titled", "saying", "about", a colon) comes what the thing says.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from adaptgen.search.text import STOP_WORDS, stem, words
+
+VALUE_WEIGHT = 0.3
+CONTENT_WEIGHT = 0.4
+
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|`[^`]*`|(?<!\w)'[^']+'(?!\w)")
+_HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
+_MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w.-]*")
+# Prefixes written with a hyphen that belong to the word (`re-run`, `to-do`, `e-mail`).
+_JOINED_PREFIX = re.compile(r"(?<![A-Za-z])(re|to|e|on|co|un|pre|non|sub)-(?=[A-Za-z])", re.I)
+_VALUE_TOKEN = re.compile(r"[/._\d]|:\S")
+# When, not what: filters of a list, never the resource ("texts we sent yesterday").
+_TIME = """
+    today yesterday tomorrow tonight morning afternoon evening week weeks month months year years
+    day days hour hours minute minutes ago recent recently last next now am pm monday tuesday
+    wednesday thursday friday saturday sunday weekend
+"""
+_TIME_WORDS = frozenset(_TIME.split())
+# Ways of saying "many at once": APIs call it batch.
+_BATCH = re.compile(
+    r"\b(?:at once|in one go|in one call|in one request|in bulk|all at once)\b", re.I
+)
+_MARKERS = frozenset(
+    [
+        "called",
+        "named",
+        "titled",
+        "saying",
+        "says",
+        "reading",
+        "containing",
+        "about",
+        "labelled",
+        "labeled",
+        "subject",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class QueryWords:
+    """A query's words in order, each with its weight, and the words that may say its act."""
+
+    weighted: tuple[tuple[str, float], ...]
+    main: tuple[str, ...]  # words outside values and content: where the verb is
+
+
+def read_query(text: str) -> QueryWords:
+    """Split `text` into weighted words (see the module docstring)."""
+    text = _BATCH.sub(" batch ", _QUOTED.sub(" ", text))
+    text = _HASHTAG.sub(" channel ", text)
+    text = _MENTION.sub(" user ", text)
+    text = _JOINED_PREFIX.sub(r"\1", text)
+    weighted: list[tuple[str, float]] = []
+    main: list[str] = []
+    content = False
+    for token in text.split():
+        if token.endswith(":"):
+            token, colon = token[:-1], True
+        else:
+            colon = False
+        value = _VALUE_TOKEN.search(token) is not None
+        for word in words(token):
+            if word in _MARKERS:
+                content = True
+                continue
+            weight = CONTENT_WEIGHT if content else 1.0
+            if value or word in _TIME_WORDS:
+                weight *= VALUE_WEIGHT
+            weighted.append((word, weight))
+            if not content and not value:
+                main.append(word)
+        content = content or colon
+    return QueryWords(tuple(weighted), tuple(main))
+
+
+def query_terms(query: QueryWords) -> list[tuple[str, float]]:
+    """Distinct stems of the content words, each at the highest weight it was said with."""
+    best: dict[str, float] = {}
+    for word, weight in query.weighted:
+        if word in STOP_WORDS or word.isdigit():
+            continue
+        term = stem(word)
+        best[term] = max(best.get(term, 0.0), weight)
+    return list(best.items())
