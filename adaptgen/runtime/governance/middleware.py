@@ -155,15 +155,22 @@ class Governance:
         """
         return [GovernanceMiddleware(self.layers(), calls=calls)]
 
-    async def run_call(self, name: str, arguments: dict[str, Any], call: Any) -> Any:
-        """Run a tool call through the layers; `call(arguments)` runs the tool itself."""
+    async def run_call(
+        self, name: str, arguments: dict[str, Any], call: Any, *, fastmcp_context: Any = None
+    ) -> Any:
+        """Run a tool call through the layers; `call(arguments)` runs the tool itself.
+
+        `fastmcp_context`: where the access layer looks the tool up (its `fastmcp` server's
+        `get_tool`), for a call made outside FastMCP's dispatch (the proxy's relay); by
+        default the FastMCP request being served."""
         from fastmcp.server.dependencies import get_context
         from mcp.types import CallToolRequestParams
 
-        try:
-            fastmcp_context = get_context()
-        except RuntimeError:
-            fastmcp_context = None
+        if fastmcp_context is None:
+            try:
+                fastmcp_context = get_context()
+            except RuntimeError:
+                fastmcp_context = None
         context = MiddlewareContext(
             # Built here from validated arguments: no second pydantic validation.
             message=CallToolRequestParams.model_construct(name=name, arguments=arguments),

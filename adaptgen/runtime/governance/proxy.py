@@ -26,6 +26,7 @@ from fastmcp.server.providers.proxy import FastMCPProxy, ProxyMetadataMiddleware
 from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.governance.passthrough import Passthrough
 from adaptgen.runtime.governance.policy import load_policy, safe_default
+from adaptgen.runtime.governance.relay import relay_middleware
 from adaptgen.runtime.governance.upstream_session import UpstreamSessions, UpstreamUnavailable
 
 __all__ = ["build_proxy"]
@@ -82,6 +83,14 @@ class GovernedProxy(FastMCPProxy):
         # all) per call to find it.
         self._mcp_server.get_tool_input_schema = provider.input_schema
         Passthrough(sessions).install(self)
+
+    def http_app(self, path: str | None = None, middleware: Any = None, **options: Any) -> Any:
+        """FastMCP's HTTP app, with the `tools/call` fast path (`relay`) innermost."""
+        import fastmcp
+
+        endpoint = path if path is not None else fastmcp.settings.streamable_http_path
+        middleware = [*(middleware or []), *relay_middleware(self, endpoint)]
+        return super().http_app(path=path, middleware=middleware, **options)
 
 
 class CachedProxyProvider(ProxyProvider):
