@@ -23,10 +23,14 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from adaptgen.errors import InputError, Location
 from adaptgen.load.source import SourceFile, join_pointer, read_source
+from adaptgen.search.rank import SearchEngine
+
+if TYPE_CHECKING:
+    from adaptgen.ir import Api
 
 DEPTH = 10  # ranks looked at for the mean reciprocal rank
 Ranker = Callable[[str], list[str]]  # query -> operationIds, best first
@@ -163,22 +167,31 @@ def check_expected(task_file: TaskFile, operation_ids: Sequence[str]) -> None:
                 )
 
 
-def adaptgen_ranker(spec: Path, hints: Path | None) -> tuple[Ranker, list[str]]:
-    """Our search, over the index `adaptgen build` would write; and the tools' operationIds."""
+def index_for(spec: Path, hints: Path | None) -> tuple[Api, SearchEngine]:
+    """The IR and our search engine over the index `adaptgen build` would write."""
     from adaptgen.build import BuildOptions, planned
     from adaptgen.hints import search_keywords
     from adaptgen.search.index import build_index
-    from adaptgen.search.rank import SearchEngine
 
     result, loaded = planned(BuildOptions(spec=spec, hints=hints, name="evaluated"))
-    api = result.api
-    engine = SearchEngine(build_index(api, search_keywords(loaded)))
+    return result.api, SearchEngine(build_index(result.api, search_keywords(loaded)))
+
+
+def engine_ranker(api: Api, engine: SearchEngine) -> Ranker:
+    """Our search, answering operationIds."""
     operation = {t.name: t.operation_id for t in api.tools if not t.hidden}
 
     def rank(query: str) -> list[str]:
         return [operation.get(h.name, h.name) for h in engine.search(query, limit=DEPTH)]
 
-    return rank, [op for op in operation.values() if op]
+    return rank
+
+
+def adaptgen_ranker(spec: Path, hints: Path | None) -> tuple[Ranker, list[str]]:
+    """Our search over `spec`, and the operationIds of its tools."""
+    api, engine = index_for(spec, hints)
+    operations = [t.operation_id for t in api.tools if not t.hidden and t.operation_id]
+    return engine_ranker(api, engine), operations
 
 
 def fastmcp_ranker(spec: Path) -> Ranker:
@@ -212,13 +225,15 @@ def evaluate(task_file: TaskFile, vs_fastmcp: bool = False) -> list[Scores]:
     rankers: list[tuple[str, Ranker]] = [("adaptgen", ours)]
     if vs_fastmcp:
         rankers.append(("fastmcp-bm25", fastmcp_ranker(task_file.spec)))
-    results = []
-    for name, rank in rankers:
-        scores = Scores(name)
-        for task in task_file.tasks:
-            scores.add(task, rank(task.query))
-        results.append(scores)
-    return results
+    return [score(name, task_file.tasks, rank) for name, rank in rankers]
+
+
+def score(name: str, tasks: Sequence[Task], rank: Ranker) -> Scores:
+    """One ranker's scores over `tasks`."""
+    scores = Scores(name)
+    for task in tasks:
+        scores.add(task, rank(task.query))
+    return scores
 
 
 def add_eval_parser(commands: Any) -> None:

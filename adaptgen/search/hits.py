@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-INLINE_SCHEMA_BYTES = 700  # the top hit's schema comes along when it is at most this big
-DESCRIPTION_CHARS = 160
-MAX_OPTIONAL_NAMES = 12
+INLINE_SCHEMA_BYTES = 450  # the top hit's schema comes along when it is at most this big
+DESCRIPTION_CHARS = 120
+MAX_OPTIONAL_NAMES = 8
 
 
 def compact(listed: Mapping[str, Any], schema_bytes: int | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import heapq
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -43,7 +44,8 @@ RESOURCE_BONUS = 0.35
 UNMENTIONED_NOUN_PENALTY = 0.15
 VERB_TERM_WEIGHT = 0.15
 PARTIAL_WEIGHT = 0.5
-MIN_PARTIAL = 4
+MIN_PREFIX = 5  # `repo` must not find `report`
+MIN_SUFFIX = 4
 ACTION_BONUS = 0.5
 PRIOR = 0.01
 MAX_EXTENSION = 5
@@ -75,14 +77,19 @@ class SearchEngine:
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
         self._verbs = frozenset(tool.intent.verb for tool in self.tools)
+        self._by_act: dict[str | None, list[int]] = {}
+        for index, tool in enumerate(self.tools):
+            self._by_act.setdefault(tool.intent.act, []).append(index)
+            if tool.intent.verb != tool.intent.act:
+                self._by_act.setdefault(tool.intent.verb, []).append(index)
         self._postings = _postings(entries)
         count = len(entries)
         self._vocabulary = sorted(self._postings)
         self._reversed = sorted(t[::-1] for t in self._postings)
-        self._idf = {
-            term: math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
-            for term, docs in self._postings.items()
-        }
+        for docs in self._postings.values():
+            idf = math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
+            for doc, tf in docs.items():
+                docs[doc] = idf * tf / (K1 + tf)  # each term's BM25F share, ready to add
 
     @property
     def names(self) -> list[str]:
@@ -97,46 +104,55 @@ class SearchEngine:
         groups = self._query_groups(query_terms(said), intent.verb)
         if not groups:
             return []
-        mentioned = {term for group in groups for term, _ in group}
-        action = intent.verb is not None and intent.verb not in ACT_OF_WORD
-        relevance: dict[int, float] = {}
-        matched: dict[int, int] = {}
         # The act's verb is matched by intent: coverage counts the other words.
         counted = [g for g in groups if g[0][0] != intent.verb] or groups
-        for group in groups:
-            best: dict[int, float] = {}
-            for term, weight in group:
-                idf = self._idf.get(term)
-                if idf is None:
-                    continue
-                for doc, tf in self._postings[term].items():
-                    value = weight * idf * tf / (K1 + tf)
-                    if value > best.get(doc, 0.0):
-                        best[doc] = value
-            for doc, value in best.items():
-                relevance[doc] = relevance.get(doc, 0.0) + value
-                if group in counted:
-                    matched[doc] = matched.get(doc, 0) + 1
-        if len(relevance) < limit and (intent.act or intent.verb):
-            # Too few tools share a word with the query: the rest compete on intent alone.
-            for doc in range(len(self.tools)):
+        relevance, matched = self._relevance(groups, counted)
+        if len(relevance) < limit:
+            # Too few tools share a word with the query: those of its act compete on intent.
+            for doc in self._by_act.get(intent.verb, []) + self._by_act.get(intent.act, []):
                 relevance.setdefault(doc, PRIOR)
+        mentioned = {term for group in groups for term, _ in group}
+        action = intent.verb is not None and intent.verb not in ACT_OF_WORD
+        fit: dict[OperationIntent, float] = {}
         hits = []
         for doc, value in relevance.items():
             tool = self.tools[doc]
             if allowed is not None and tool.name not in allowed:
                 continue
-            coverage = matched.get(doc, 0) / len(counted)
-            score = value * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * coverage)
-            score *= 1 + INTENT_WEIGHT * compatibility(intent, tool.intent)
-            if action and tool.intent.verb == intent.verb:
-                score *= 1 + ACTION_BONUS  # "merge", "star", "refund": the verb is the tool
-            if tool.resource & mentioned:
+            if tool.intent not in fit:
+                factor = 1 + INTENT_WEIGHT * compatibility(intent, tool.intent)
+                if action and tool.intent.verb == intent.verb:
+                    factor *= 1 + ACTION_BONUS  # "merge", "star", "refund": the verb is the tool
+                fit[tool.intent] = factor
+            score = value * fit[tool.intent]
+            score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched.get(doc, 0) / len(counted)
+            if not tool.resource.isdisjoint(mentioned):
                 score *= 1 + RESOURCE_BONUS
-            score /= 1 + UNMENTIONED_NOUN_PENALTY * len(tool.nouns - mentioned)
-            hits.append((-round(score, 9), len(tool.nouns), tool.name, score))
-        hits.sort()
-        return [Hit(name, score) for _, _, name, score in hits[:limit]]
+            unmentioned = len(tool.nouns) - len(tool.nouns & mentioned)
+            score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
+            hits.append((-score, len(tool.nouns), tool.name))
+        return [Hit(name, -score) for score, _, name in heapq.nsmallest(limit, hits)]
+
+    def _relevance(
+        self, groups: list[list[tuple[str, float]]], counted: list[list[tuple[str, float]]]
+    ) -> tuple[dict[int, float], dict[int, int]]:
+        """BM25F per tool (a group counts its best-matching term), and how many of the
+        `counted` groups matched each tool."""
+        relevance: dict[int, float] = {}
+        matched: dict[int, int] = {}
+        for group in groups:
+            best: dict[int, float] = {}
+            for term, weight in group:
+                for doc, value in self._postings.get(term, {}).items():
+                    value *= weight
+                    if value > best.get(doc, 0.0):
+                        best[doc] = value
+            count = group in counted
+            for doc, value in best.items():
+                relevance[doc] = relevance.get(doc, 0.0) + value
+                if count:
+                    matched[doc] = matched.get(doc, 0) + 1
+        return relevance, matched
 
     def _query_groups(
         self, said: list[tuple[str, float]], verb: str | None
@@ -159,10 +175,9 @@ class SearchEngine:
     def _partial(self, term: str) -> list[str]:
         """Indexed stems that extend `term` a little, either way (`react` -> `reaction`,
         `link` -> `permalink`)."""
-        if len(term) < MIN_PARTIAL:
-            return []
-        found = _extensions(self._vocabulary, term)
-        found += [t[::-1] for t in _extensions(self._reversed, term[::-1])]
+        found = _extensions(self._vocabulary, term) if len(term) >= MIN_PREFIX else []
+        if len(term) >= MIN_SUFFIX:
+            found += [t[::-1] for t in _extensions(self._reversed, term[::-1])]
         return [t for t in dict.fromkeys(found) if t != term]
 
     def nearest(self, name: str, allowed: Collection[str] | None = None, n: int = 3) -> list[str]:

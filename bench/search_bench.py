@@ -1,0 +1,189 @@
+"""Search quality, result size and latency on every shared spec that has a task file.
+
+Run `python -m bench.search_bench [--tasks DIR] [--quick] [--json FILE]` from the repository
+root (or `bench/run`). For each `bench/tasks/search/*.yaml` whose spec is in ../shared/specs:
+
+- top-1, top-3 and MRR of our search (`adaptgen eval`'s ranking) and of FastMCP's
+  BM25SearchTransform over `FastMCP.from_openapi`, on the same tasks;
+- the median size of a `search_tools` result for the file's queries: the compact JSON the
+  runtime sends (5 hits, the top hit's schema when small), in bytes.
+
+Then latency: one engine over the first 1,000 tools of the task files' specs together (every
+query of every file, repeated), p50 and p99 in milliseconds. Targets (issue 15): top-3 >= 90%,
+top-1 >= 75% (the maintainers measure on held-out APIs), median result <= 1.5 KB, p99 <= 5 ms.
+Exit 0 either way: it reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from adaptgen.evaluate import (
+    Scores,
+    TaskFile,
+    engine_ranker,
+    fastmcp_ranker,
+    index_for,
+    read_tasks,
+    score,
+)
+from adaptgen.render import catalog
+from adaptgen.search.hits import INLINE_SCHEMA_BYTES, compact
+from adaptgen.search.index import build_index
+from adaptgen.search.rank import SearchEngine
+
+REPO = Path(__file__).resolve().parents[1]
+TASKS = REPO / "bench" / "tasks" / "search"
+HITS = 5
+LATENCY_TOOLS = 1000
+ROUNDS = 20
+
+
+@dataclass
+class SearchRow:
+    """One task file's measurements."""
+
+    spec: str
+    tools: int
+    tasks: int
+    top1: float
+    top3: float
+    mrr: float
+    fastmcp_top1: float
+    fastmcp_top3: float
+    fastmcp_mrr: float
+    median_result_bytes: int
+
+
+def measure(task_file: TaskFile) -> tuple[SearchRow, list[str], dict[str, Any]]:
+    """Quality of both rankers, our result size; the queries and the index (for latency)."""
+    api, engine = index_for(task_file.spec, task_file.hints)
+    ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
+    theirs = score("fastmcp-bm25", task_file.tasks, fastmcp_ranker(task_file.spec))
+    listed = {e["name"]: _listed(e) for e in catalog(api)["tools"] if not e.get("hidden")}
+    sizes = sorted(
+        len(json.dumps(_result(engine, listed, t.query), separators=(",", ":")).encode())
+        for t in task_file.tasks
+    )
+    row = SearchRow(
+        task_file.spec.name,
+        len(listed),
+        ours.tasks,
+        *_rates(ours),
+        *_rates(theirs),
+        sizes[len(sizes) // 2],
+    )
+    index = build_index(api)
+    return row, [t.query for t in task_file.tasks], index
+
+
+def _rates(scores: Scores) -> tuple[float, float, float]:
+    n = max(scores.tasks, 1)
+    return scores.top1 / n, scores.top3 / n, scores.reciprocal / n
+
+
+def _listed(entry: dict[str, Any]) -> dict[str, Any]:
+    listed = {"name": entry["name"], "description": entry["description"]}
+    listed["inputSchema"] = entry["input_schema"]
+    if entry.get("annotations"):
+        listed["annotations"] = entry["annotations"]
+    return listed
+
+
+def _result(engine: SearchEngine, listed: dict[str, Any], query: str) -> list[dict[str, Any]]:
+    """What search_tools answers (as `adaptgen.runtime.search` makes it)."""
+    hits = engine.search(query, limit=HITS)
+    return [
+        compact(listed[h.name], INLINE_SCHEMA_BYTES if i == 0 else 0) for i, h in enumerate(hits)
+    ]
+
+
+def latency(indexes: list[dict[str, Any]], queries: list[str], rounds: int) -> dict[str, float]:
+    """p50/p99 of one search over the first 1,000 tools of the given indexes, in ms."""
+    tools = []
+    for number, index in enumerate(indexes):
+        tools += [{**t, "name": f"{number}_{t['name']}"} for t in index["tools"]]
+    engine = SearchEngine({"tools": tools[:LATENCY_TOOLS]})
+    times = []
+    for _ in range(rounds):
+        for query in queries:
+            start = time.perf_counter()
+            engine.search(query, limit=HITS)
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {
+        "tools": len(engine.tools),
+        "searches": len(times),
+        "p50_ms": statistics.median(times),
+        "p99_ms": times[int(len(times) * 0.99) - 1],
+    }
+
+
+def print_table(rows: list[SearchRow], timing: dict[str, float], out: Any = sys.stdout) -> None:
+    """The Markdown table, then the latency line."""
+    print(
+        "| spec | tools | tasks | top-1 ours | top-3 ours | MRR ours | top-1 FastMCP | "
+        "top-3 FastMCP | MRR FastMCP | median result B |",
+        file=out,
+    )
+    print("|" + " --- |" * 10, file=out)
+    for r in rows:
+        print(
+            f"| {r.spec} | {r.tools} | {r.tasks} | {r.top1:.0%} | {r.top3:.0%} | {r.mrr:.3f} | "
+            f"{r.fastmcp_top1:.0%} | {r.fastmcp_top3:.0%} | {r.fastmcp_mrr:.3f} | "
+            f"{r.median_result_bytes:,} |",
+            file=out,
+        )
+    if rows:
+        n = sum(r.tasks for r in rows)
+        mean = {k: sum(getattr(r, k) * r.tasks for r in rows) / n for k in ("top1", "top3", "mrr")}
+        theirs = {
+            k: sum(getattr(r, f"fastmcp_{k}") * r.tasks for r in rows) / n
+            for k in ("top1", "top3", "mrr")
+        }
+        print(
+            f"| all (task-weighted) | | {n} | {mean['top1']:.0%} | {mean['top3']:.0%} | "
+            f"{mean['mrr']:.3f} | {theirs['top1']:.0%} | {theirs['top3']:.0%} | "
+            f"{theirs['mrr']:.3f} | |",
+            file=out,
+        )
+    print(
+        f"\nsearch latency, {timing['tools']:.0f} tools, {timing['searches']:.0f} searches: "
+        f"p50 {timing['p50_ms']:.2f} ms, p99 {timing['p99_ms']:.2f} ms",
+        file=out,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=Path, default=TASKS, help="folder of task files")
+    parser.add_argument("--quick", action="store_true", help="fewer latency rounds")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    rows, queries, indexes = [], [], []
+    for path in sorted(args.tasks.glob("*.yaml")):
+        task_file = read_tasks(path)
+        if not task_file.spec.is_file():
+            print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
+            continue
+        row, asked, index = measure(task_file)
+        rows.append(row)
+        queries += asked
+        indexes.append(index)
+    indexes.sort(key=lambda index: -len(index["tools"]))  # the largest APIs fill the 1,000
+    timing = latency(indexes, queries, 3 if args.quick else ROUNDS)
+    print_table(rows, timing)
+    if args.json:
+        args.json.write_text(json.dumps({"rows": [asdict(r) for r in rows], "latency": timing}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
