@@ -137,8 +137,8 @@ class LayerClock:
     def __init__(self, governance: Any) -> None:
         self.samples: dict[str, list[float]] = defaultdict(list)
         self._pii = 0.0  # seconds tokenizing the running call's records so far
-        layers = governance.call_layers
-        governance.call_layers = [self._timed(layer, layer is layers[0]) for layer in layers]
+        self.layers = layers = governance.layers
+        governance.layers = [self._timed(layer, layer is layers[0]) for layer in layers]
         for_result = governance.tokenizer.for_result
         clock = self
 
@@ -160,30 +160,30 @@ class LayerClock:
         governance.tokenizer.for_result = TimedResult
 
     def _timed(self, layer: Any, outermost: bool) -> Any:
-        name = type(layer).__name__.removesuffix("Middleware").lower()
+        name = type(layer).__name__.lower()
         samples = self.samples[name]
 
-        async def on_call_tool(context: Any, call_next: Any) -> Any:
+        async def on_call(call: Any, call_next: Any) -> Any:
             inner = 0.0
 
-            async def timed_next(ctx: Any) -> Any:
+            async def timed_next(governed: Any) -> Any:
                 nonlocal inner
                 started = time.perf_counter()
                 try:
-                    return await call_next(ctx)
+                    return await call_next(governed)
                 finally:
                     inner += time.perf_counter() - started
 
             started = time.perf_counter()
             try:
-                return await layer.on_call_tool(context, timed_next)
+                return await layer.on_call(call, timed_next)
             finally:
                 samples.append((time.perf_counter() - started - inner) * 1000)
                 if outermost:  # the call is over: its records' tokenization, summed
                     self.samples[PII_RESULT].append(self._pii * 1000)
                     self._pii = 0.0
 
-        return SimpleNamespace(on_call_tool=on_call_tool)
+        return SimpleNamespace(on_call=on_call)
 
 
 async def layer_times(full: Any, tool: str, args: dict[str, Any], n: int) -> dict[str, list[float]]:
@@ -196,7 +196,7 @@ async def layer_times(full: Any, tool: str, args: dict[str, Any], n: int) -> dic
         for _ in range(n):
             await client.call_tool(tool, args)
     samples = dict(clock.samples)
-    del full.api.governance.call_layers  # back to the plain layers (a cached property)
+    full.api.governance.layers = clock.layers  # back to the plain layers
     del full.api.governance.tokenizer.for_result
     return samples
 

@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from adaptgen.runtime.governance import telemetry
+from adaptgen.runtime import telemetry
 from adaptgen.runtime.governance.audit import AuditLog
 from adaptgen.runtime.governance.policy import AuditPolicy
 from adaptgen.runtime.identity import Caller

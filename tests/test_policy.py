@@ -18,8 +18,8 @@ from test_governance import load_generated
 
 from adaptgen.runtime.governance.access import AccessControl, ToolFacts
 from adaptgen.runtime.governance.policy import PolicyError, load_policy, safe_default
-from adaptgen.runtime.governance.telemetry import Metrics
 from adaptgen.runtime.identity import Caller
+from adaptgen.runtime.telemetry import Metrics
 from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME, running
 from adaptgen.sandbox.server import serve_app
 
@@ -42,6 +42,8 @@ def test_the_crm_policy_is_valid_and_means_what_it_says():
     assert access.decide(interns, ToolFacts("get_company", True, False)).allowed
     assert access.decide(admin, DELETE).allowed
     assert not access.decide(Caller("x", ("nobody",)), READ).allowed
+    (rule,) = policy.arguments.rules
+    assert rule.groups == ["interns"] and rule.arguments["lifecycle_stage"].values == ["lead"]
 
 
 def test_safe_default_is_read_only():

@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -29,14 +28,12 @@ from adaptgen.errors import InputError, Location
 from adaptgen.hints.chains import ChainSpec
 from adaptgen.load.source import SourceFile, join_pointer, read_source
 from adaptgen.runtime.jsonpath import JsonPathError, compile_path
+from adaptgen.runtime.strict import StrictModel as _Strict
+from adaptgen.runtime.strict import unknown_key_message
 from adaptgen.words import did_you_mean
 
 TOOL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 X_AGENT = "x-agent"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ShapeHints(_Strict):
@@ -406,36 +403,9 @@ def _validate(model: type[BaseModel], data: Any, source: SourceFile, at: str) ->
         loc = [str(p) for p in error["loc"]]
         message = error["msg"]
         if error["type"] == "extra_forbidden":
-            parent = _model_at(model, loc[:-1])
-            message = f"unknown key {loc[-1]!r}{did_you_mean(loc[-1], list(parent.model_fields))}"
+            message = unknown_key_message(model, loc)
         pointer = at + join_pointer(*loc)
         raise InputError(f"invalid hints: {message}", source.location(pointer)) from None
-
-
-def _model_at(model: type[BaseModel], loc: list[str]) -> type[BaseModel]:
-    """The model that owns the key at `loc` (for "did you mean" suggestions)."""
-    current: type[BaseModel] = model
-    i = 0
-    while i < len(loc):
-        field = current.model_fields.get(loc[i])
-        if field is None:
-            break
-        if current is Hints and loc[i] == "tools":
-            current, i = ToolHints, i + 2
-            continue
-        annotation = field.annotation
-        nested = next(
-            (
-                a
-                for a in getattr(annotation, "__args__", (annotation,))
-                if isinstance(a, type) and issubclass(a, BaseModel)
-            ),
-            None,
-        )
-        if nested is None:
-            break
-        current, i = nested, i + 1
-    return current
 
 
 def _check_jsonpaths(loaded: LoadedHints) -> None:

@@ -36,7 +36,6 @@ tools may reject it.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 import warnings
@@ -63,6 +62,7 @@ from jsonpath_ng.ext.filter import And, Expression, Filter, Or
 from adaptgen.errors import BuildError, BuildWarning, InputError, Location
 from adaptgen.load.source import SourceFile, join_pointer, read_source
 from adaptgen.runtime import jsonpath
+from adaptgen.runtime.strict import did_you_mean
 
 Step = jsonpath.Step
 NodePath = jsonpath.NodePath
@@ -343,8 +343,7 @@ def _check_keys(
     for key in mapping:
         if key in known or key.startswith("x-"):
             continue
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(key, known)
         raise InputError(
             f"unknown key {key!r} in {what}{hint}; allowed: {', '.join(known)} and x- extensions",
             source.location(pointer + join_pointer(key)),

@@ -39,9 +39,9 @@ from adaptgen.runtime.secrets import (
     SecretResolver,
     guard_logs,
     quiet_aws,
+    redact,
     register_secret_source,
 )
-from adaptgen.runtime.secrets import redact as _redact
 
 if TYPE_CHECKING:  # boto3 is imported only when a SigV4 flow first needs it (it is slow)
     import boto3
@@ -70,11 +70,6 @@ ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 
 class AuthError(Exception):
     """No usable upstream credential; the message is safe to show (it holds no secret)."""
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret of at least 4 characters replaced by `***`."""
-    return _redact(text, secrets)
 
 
 # --------------------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ def deny_anonymous(governance: Governance) -> None:
     policy = governance.policy
     identity = policy.identity.model_copy(update={"allow_anonymous": False})
     governance.policy = policy.model_copy(update={"identity": identity})
+    governance.identity.allow_anonymous = False
 
 
 def serve_http(server: FastMCP, *, host: str, port: int, path: str = "/mcp") -> None:

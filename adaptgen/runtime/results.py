@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from adaptgen.runtime import paginate, shape
 from adaptgen.runtime.paginate import PageState, PaginationSpec
@@ -13,10 +13,22 @@ from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
 MAX_PAGES_PER_CALL = 50  # a hard stop, whatever an upstream's paging says
 ENVELOPE_TOKENS = 80  # room kept for next_cursor and the note beside the items
 
-# `protect(data, item)`: what the model may see of shaped data (PII as tokens), applied before the
-# token budget so the budget measures what the model reads; `item` is True for one record of a
-# paginated result, False for a whole result, None for the envelope around protected records.
-Protect = Callable[[Any, bool | None], Any]
+
+class Redactor(Protocol):
+    """What the model may see of shaped data (PII as tokens), applied before the token budget
+    so the budget measures what the model reads (the governance layer's `ResultRedactor`)."""
+
+    def record(self, data: Any) -> Any:
+        """One record of a paginated result."""
+        ...
+
+    def whole(self, data: Any) -> Any:
+        """A whole (not paginated) result."""
+        ...
+
+    def envelope(self, data: Any) -> Any:
+        """The envelope around records already redacted."""
+        ...
 
 
 @dataclass
@@ -37,11 +49,11 @@ async def run_operation(
     arguments: Mapping[str, Any],
     spec: shape.ShapeSpec,
     pagination: PaginationSpec | None,
-    protect: Protect | None = None,
+    redactor: Redactor | None = None,
 ) -> Outcome:
     """Call the upstream for one tool call and shape what comes back."""
     if pagination is not None:
-        return await _paginated(upstream, op, dict(arguments), spec, pagination, protect)
+        return await _paginated(upstream, op, dict(arguments), spec, pagination, redactor)
     response = await upstream.send(op, arguments)
     if not response.is_json:
         text = response.data or f"Done (upstream answered {response.status} with no content)."
@@ -52,8 +64,8 @@ async def run_operation(
             response.status,
         )
     selected = shape.select(response.data, spec, whole_response=True)
-    if protect is not None:
-        selected = protect(selected, False)
+    if redactor is not None:
+        selected = redactor.whole(selected)
     fitted = shape.fit(selected, spec.max_tokens, reserve=60)
     data = fitted.data
     if fitted.cuts:
@@ -95,7 +107,7 @@ async def _paginated(
     arguments: dict[str, Any],
     spec: shape.ShapeSpec,
     pagination: PaginationSpec,
-    protect: Protect | None,
+    redactor: Redactor | None,
 ) -> Outcome:
     cursor = arguments.pop("cursor", None)
     wanted = _wanted(arguments.pop("limit", None), pagination)
@@ -142,7 +154,7 @@ async def _paginated(
         if items is None:
             if calls == 1 and not collected:
                 # Not a list after all (a single object, an error envelope): show what came.
-                return _whole_body(response, spec, protect, pagination.items, received_bytes)
+                return _whole_body(response, spec, redactor, pagination.items, received_bytes)
             notes.append(
                 f"A later upstream page had no item list at {pagination.items}; stopped there."
             )
@@ -152,8 +164,8 @@ async def _paginated(
         total = paginate.total_count(pagination, response.data) if total is None else total
         end = min(len(items), state.skip + wanted - len(collected))
         page = [shape.select(items[index], spec) for index in range(state.skip, end)]
-        if protect is not None:  # the page at once: cheaper than interleaved with shaping
-            page = [protect(item, True) for item in page]
+        if redactor is not None:  # the page at once: cheaper than interleaved with shaping
+            page = [redactor.record(item) for item in page]
         next_state = None
         for index, shaped_item in enumerate(page, state.skip):
             if used > full:
@@ -195,8 +207,8 @@ async def _paginated(
         data["next_cursor"] = paginate.encode_cursor(op.name, next_state, key=key, request=request)
     if notes:
         data["_note"] = " ".join(notes)
-    if protect is not None:
-        data = protect(data, None)
+    if redactor is not None:
+        data = redactor.envelope(data)
     return Outcome(data, received_bytes, calls, status, received_items, len(kept))
 
 
@@ -248,14 +260,14 @@ def _require_json(op: Operation, response: Any) -> None:
 def _whole_body(
     response: Any,
     spec: shape.ShapeSpec,
-    protect: Protect | None,
+    redactor: Redactor | None,
     items_path: str | None,
     received_bytes: int,
 ) -> Outcome:
     """A paginated operation whose answer had no item list: the body, shaped, with a note."""
     selected = shape.select(response.data, spec, whole_response=True)
-    if protect is not None:
-        selected = protect(selected, False)
+    if redactor is not None:
+        selected = redactor.whole(selected)
     fitted = shape.fit(selected, spec.max_tokens, reserve=60)
     # Expected: an operation planned as a list may answer with one object (an error envelope,
     # or a record whose list was only one part of it); the agent still gets what was sent.

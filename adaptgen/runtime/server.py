@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,10 +20,11 @@ from pydantic import Field
 
 from adaptgen.runtime.auth import SchemeSpec, build_flows
 from adaptgen.runtime.chain import ChainError, run_chain
-from adaptgen.runtime.governance.middleware import Governance, result_protector
+from adaptgen.runtime.governance.call import Call
+from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.paginate import PaginationSpec, share_cursor_key
-from adaptgen.runtime.results import InvalidCursor, Outcome, Protect, run_operation
-from adaptgen.runtime.search import DEFAULT_HITS, GovernedSearch
+from adaptgen.runtime.results import InvalidCursor, Outcome, Redactor, run_operation
+from adaptgen.runtime.search import DEFAULT_HITS, TOOLSETS_TOOL, GovernedSearch
 from adaptgen.runtime.served_schema import marked_names, served_output_schema
 from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
 from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
@@ -32,6 +34,12 @@ from adaptgen.search.rank import SearchEngine
 F = TypeVar("F", bound=Callable[..., Any])
 CATALOG_FILE = "catalog.json"
 STRUCTURED_CONTENT_SINCE = "2025-06-18"  # the MCP version that added structuredContent
+# A search-mode server's own tools (GovernedSearch.meta_tools), known before it is made: the
+# governance layer is built first and told about them.
+SEARCH_TOOLS = ("search_tools", "call_tool", TOOLSETS_TOOL)
+# The redactor of the tool call running now: the one hop that cannot be an argument, from
+# GeneratedTool.run through the generated function (whose signature is the tool's) to `call`.
+_REDACTOR: ContextVar[Redactor | None] = ContextVar("adaptgen_redactor", default=None)
 
 
 class GeneratedApi:
@@ -68,9 +76,15 @@ class GeneratedApi:
         self.server = FastMCP(name=api["title"], instructions=_instructions(api))
         # The governance stack is on unless the operator turns it off (benchmarks do).
         self.governance: Governance | None = None
+        surface = api.get("surface") or {}
         if os.environ.get("ADAPTGEN_GOVERNANCE", "on").lower() != "off":
             self.governance = Governance.from_env(
-                self.name, api["env_prefix"], pii_fields=_pii_fields(catalog["tools"])
+                self.name,
+                api["env_prefix"],
+                pii_fields=_pii_fields(catalog["tools"]),
+                record_fields=_record_fields(catalog["tools"]),
+                tools_redact=True,  # GeneratedTool shapes with the call's redactor
+                meta_tools=SEARCH_TOOLS if surface.get("mode") == "search" else (),
             )
             # Tools run the call chain themselves (GeneratedTool.run): the middleware only
             # filters tools/list, so a call pays no FastMCP dispatch for governance.
@@ -79,7 +93,6 @@ class GeneratedApi:
             if self.governance.shared_key is not None:
                 # Cursors made by one instance then work on every other (Lambda scales out).
                 share_cursor_key(api["env_prefix"], self.governance.shared_key)
-        surface = api.get("surface") or {}
         if surface.get("mode") == "search":
             # Huge APIs: tools/list shows search_tools, call_tool and list_toolsets (plus
             # pinned tools); every tool stays callable by name.
@@ -94,8 +107,6 @@ class GeneratedApi:
                 max_results=surface.get("max_results", DEFAULT_HITS),
                 always_visible=pinned,
             )
-            if self.governance is not None:
-                self.governance.meta_tools = search.meta_tools
             self.server.add_transform(search)
 
     @classmethod
@@ -146,11 +157,11 @@ class GeneratedApi:
 
     async def call(self, name: str, /, **arguments: Any) -> ToolResult:
         """Run tool `name`: upstream request(s), paging and shaping; the result the agent reads."""
-        protect = result_protector(self.governance, self._tools[name].get("pii") or ())
+        redactor = _REDACTOR.get()
         if "chain" in self._tools[name]:
-            outcome = await self.run_chain(name, arguments, protect)
+            outcome = await self.run_chain(name, arguments, redactor)
         else:
-            outcome = await self.run(name, arguments, protect)
+            outcome = await self.run(name, arguments, redactor)
         data = outcome.data
         if "output_schema" in self._tools[name]:
             return to_structured_result(data, text_too=self._client_needs_text())
@@ -172,9 +183,9 @@ class GeneratedApi:
         return not version or str(version) < STRUCTURED_CONTENT_SINCE
 
     async def run_chain(
-        self, name: str, arguments: dict[str, Any], protect: Protect | None = None
+        self, name: str, arguments: dict[str, Any], redactor: Redactor | None = None
     ) -> Outcome:
-        """A composite tool: its steps, then the shaped output (`protect`: see run_operation)."""
+        """A composite tool: its steps, then the shaped output (`redactor`: see run_operation)."""
         entry = self._tools[name]
         # Declared but not given: None, so the steps leave that argument out.
         declared = entry["input_schema"].get("properties", {})
@@ -188,8 +199,8 @@ class GeneratedApi:
             raise ToolError(str(exc)) from None
         spec = self._shapes[name]
         selected = select(done.data, spec, whole_response=True)
-        if protect is not None:  # the steps used real values; only what the model reads changes
-            selected = protect(selected, False)
+        if redactor is not None:  # the steps used real values; only what the model reads changes
+            selected = redactor.whole(selected)
         fitted = fit(selected, spec.max_tokens, reserve=60)
         data = fitted.data
         if fitted.cuts:
@@ -205,7 +216,7 @@ class GeneratedApi:
         return outcome
 
     async def run(
-        self, name: str, arguments: dict[str, Any], protect: Protect | None = None
+        self, name: str, arguments: dict[str, Any], redactor: Redactor | None = None
     ) -> Outcome:
         """Like `call`, returning the shaped data and upstream figures (for benchmarks, audit)."""
         try:
@@ -216,7 +227,7 @@ class GeneratedApi:
                     arguments,
                     self._shapes[name],
                     self._pagination.get(name),
-                    protect,
+                    redactor,
                 )
         except InvalidCursor as exc:
             raise RefusedCursor(str(exc)) from None
@@ -247,7 +258,15 @@ class GeneratedTool(FunctionTool):
         arguments = _lenient(arguments, self.parameters)
         if self.governance is None:
             return await super().run(arguments)
-        return await self.governance.run_call(self.name, arguments, super().run)
+        return await self.governance.run_call(self.name, arguments, self._governed)
+
+    async def _governed(self, call: Call) -> ToolResult:
+        """The tool on the governed call's arguments, shaping with its redactor (if any)."""
+        token = _REDACTOR.set(call.redactor)
+        try:
+            return await super().run(call.arguments)
+        finally:
+            _REDACTOR.reset(token)
 
     def to_mcp_tool(self, **overrides: Any) -> MCPTool:
         tool = super().to_mcp_tool(**overrides)
@@ -269,6 +288,11 @@ def _pii_fields(tools: list[dict[str, Any]]) -> dict[str, list[str]]:
         if paths:
             fields[tool["name"]] = list(paths)
     return fields
+
+
+def _record_fields(tools: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """PII JSONPaths per paginated tool, relative to one record."""
+    return {t["name"]: list(t["pii"]) for t in tools if t.get("pagination") and t.get("pii")}
 
 
 def _lenient(arguments: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from adaptgen.runtime import telemetry
 from adaptgen.runtime.auth import (
     AUTH_ERRORS,
     MissingCredentials,
@@ -37,9 +38,8 @@ from adaptgen.runtime.auth import (
     choose_credentials,
     secrets_of,
 )
-from adaptgen.runtime.governance import telemetry
-from adaptgen.runtime.governance.state import UPSTREAM_STATUSES
 from adaptgen.runtime.origin import origin_of
+from adaptgen.runtime.secrets import redact
 from adaptgen.runtime.serialize import (
     cookie_value,
     form_pairs,
@@ -564,7 +564,7 @@ class Upstream:
                     )
                     try:
                         span.set_attribute("http.response.status_code", response.status_code)
-                        statuses = UPSTREAM_STATUSES.get()
+                        statuses = telemetry.upstream_statuses.get()
                         if statuses is not None:
                             statuses.append(response.status_code)
                         return await _received(response, where, limits, secrets_of(auth))
@@ -582,7 +582,7 @@ class Upstream:
             except AUTH_ERRORS as exc:
                 # A login/token fetch that failed: its message is already secret-free, and the
                 # redaction is a second guard.
-                raise UpstreamError(_redact(f"{where}: {exc}", secrets_of(auth))) from None
+                raise UpstreamError(redact(f"{where}: {exc}", secrets_of(auth))) from None
             except _BadHeader as exc:
                 raise UpstreamError(self._bad_credential(where, exc, op)) from None
             except httpx.HTTPError as exc:
@@ -619,17 +619,17 @@ async def _received(
     body, _ = await _prefix(response, ERROR_BODY_BYTES)
     head = f"{where}: upstream answered {response.status_code} {response.reason_phrase}".rstrip()
     # Redacted before the cut (a secret cut in two would escape) and after (JSON escapes undone).
-    excerpt = _redact(_excerpt(_redact(_text(response, body), secrets)), secrets)
+    excerpt = redact(_excerpt(redact(_text(response, body), secrets)), secrets)
     tail = f": {excerpt}" if excerpt else ""
     if response.status_code in RETRY_STATUSES:
         raise _RetryableFailure(
-            _redact(head, secrets),
+            redact(head, secrets),
             tail,
             status=response.status_code,
             retriable=_idempotent(response.request),
             retry_after=_retry_after(response.headers.get("retry-after")),
         )
-    raise UpstreamError(_redact(head, secrets) + tail, status=response.status_code)
+    raise UpstreamError(redact(head, secrets) + tail, status=response.status_code)
 
 
 async def _prefix(response: httpx.Response, limit: int) -> tuple[bytearray, bool]:
@@ -831,10 +831,3 @@ def _size(count: int) -> str:
         if count >= scale and count % scale == 0:
             return f"{count // scale} {unit}"
     return f"{count} bytes"
-
-
-def _redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text

@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
 from adaptgen.runtime.auth import SchemeSpec
-from adaptgen.runtime.governance.state import UPSTREAM_STATUSES
+from adaptgen.runtime.telemetry import upstream_statuses
 from adaptgen.runtime.upstream import Operation, ParamSpec, Upstream, UpstreamError
 
 MIB = 1024 * 1024
@@ -340,11 +340,11 @@ def test_each_attempt_is_its_own_upstream_span_and_status(fault):
 
     async def go():
         statuses: list[int] = []
-        token = UPSTREAM_STATUSES.set(statuses)
+        token = upstream_statuses.set(statuses)
         try:
             await up.send(flaky, {"key": "statuses", "fail": 2})
         finally:
-            UPSTREAM_STATUSES.reset(token)
+            upstream_statuses.reset(token)
         return statuses
 
     assert asyncio.run(go()) == [503, 503, 200]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adaptgen.runtime.governance.policy import AccessPolicy, AccessRule
+from adaptgen.runtime.governance.policy import AccessPolicy, AccessRule, ArgumentRule
 from adaptgen.runtime.identity import Caller
 
 
@@ -80,7 +80,7 @@ class AccessControl:
 
     def decide(self, caller: Caller, tool: ToolFacts) -> Decision:
         """Whether `caller` may see and call `tool`."""
-        rules = [r for r in self.policy.rules if _applies(r, caller)]
+        rules = [r for r in self.policy.rules if applies(r, caller)]
         if not rules:
             return Decision(False, "no access rule applies to this caller")
         for rule in rules:
@@ -103,11 +103,12 @@ class AccessControl:
         """Whether any tool could be granted to `caller`: a rule that applies to it allows some
         tool, and none that applies denies every tool. (The HTTP front door answers 403 to a
         verified caller it does not admit, before any MCP message.)"""
-        rules = [r for r in self.policy.rules if _applies(r, caller)]
+        rules = [r for r in self.policy.rules if applies(r, caller)]
         return any(r.allow for r in rules) and not any("*" in r.deny for r in rules)
 
 
-def _applies(rule: AccessRule, caller: Caller) -> bool:
+def applies(rule: AccessRule | ArgumentRule, caller: Caller) -> bool:
+    """Whether `rule` is for `caller`: one of its groups, scopes or users (all, if none)."""
     if not (rule.groups or rule.scopes or rule.users):
         return True
     scopes = set(caller.claims.get("scopes", []) if caller.claims else [])

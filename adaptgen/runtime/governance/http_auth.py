@@ -118,8 +118,8 @@ def allowed_from_env(env_prefix: str | None = None) -> tuple[list[str] | None, l
 def governance_of(server: FastMCP) -> Governance | None:
     """The governance stack mounted on `server`, or None (ADAPTGEN_GOVERNANCE=off)."""
     for middleware in server.middleware:
-        if isinstance(middleware, GovernanceMiddleware) and middleware.layers:
-            return middleware.layers[0].gov  # type: ignore[attr-defined]
+        if isinstance(middleware, GovernanceMiddleware):
+            return middleware.governance
     return None
 
 

@@ -8,7 +8,6 @@ tokenized with a per-process key, a per-caller rate limit, and an audit line per
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from pathlib import Path
@@ -17,24 +16,20 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from adaptgen.runtime.strict import StrictModel, unknown_key_message
+
 
 class PolicyError(Exception):
     """A policy file that cannot be used; the message starts with `file:line:col`."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class JwtPolicy(_Strict):
+class JwtPolicy(StrictModel):
     """Verifying callers' JWTs (see adaptgen.runtime.governance.jwt)."""
 
     issuer: str | None = None
@@ -63,14 +58,14 @@ class JwtPolicy(_Strict):
         return self
 
 
-class LocalIdentity(_Strict):
+class LocalIdentity(StrictModel):
     """The identity of a stdio session (no HTTP headers to carry a token)."""
 
     subject: str = "local"
     groups: list[str] = Field(default_factory=list)
 
 
-class IdentityPolicy(_Strict):
+class IdentityPolicy(StrictModel):
     """Who the caller is."""
 
     jwt: JwtPolicy | None = None
@@ -81,7 +76,7 @@ class IdentityPolicy(_Strict):
     )
 
 
-class AccessRule(_Strict):
+class AccessRule(StrictModel):
     """Grants for callers in some groups/scopes/users (all callers when none are given)."""
 
     groups: list[str] = Field(default_factory=list)
@@ -93,27 +88,83 @@ class AccessRule(_Strict):
     destructive: bool = Field(default=False, description="May call destructive tools")
 
 
-class CedarPolicy(_Strict):
+class CedarPolicy(StrictModel):
     """Attribute-based rules in Cedar (cedarpy), checked on top of the rules."""
 
     policies: str = Field(description="Path of a .cedar file (relative to the policy file)")
 
 
-class AccessPolicy(_Strict):
+class AccessPolicy(StrictModel):
     """What each caller may see and call."""
 
     rules: list[AccessRule] = Field(default_factory=list)
     cedar: CedarPolicy | None = None
 
 
-class Rate(_Strict):
+Scalar = str | int | float | bool | None
+
+
+class ArgumentCheck(StrictModel):
+    """What one argument may hold. A list argument is checked item by item (its length
+    against the length limits); a string or number is matched by `pattern` as text."""
+
+    values: list[Scalar] | None = Field(
+        default=None,
+        description="The only values allowed; leaving the argument out is refused too (a "
+        "missing filter widens the call), unless null is one of them",
+    )
+    pattern: str | None = Field(default=None, description="A regex the whole value must match")
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=0)
+    required: bool = Field(default=False, description="Refuse a call that leaves it out")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regex: {exc}") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _checks_something(self) -> ArgumentCheck:
+        limits = (self.pattern, self.minimum, self.maximum, self.min_length, self.max_length)
+        if self.values is None and all(v is None for v in limits) and not self.required:
+            raise ValueError(
+                "give values, pattern, minimum, maximum, min_length, max_length or required"
+            )
+        return self
+
+
+class ArgumentRule(StrictModel):
+    """Checks on named arguments of some tools, for callers in some groups/scopes/users (all
+    callers when none are given). Every rule that applies to a call must pass."""
+
+    groups: list[str] = Field(default_factory=list)
+    scopes: list[str] = Field(default_factory=list)
+    users: list[str] = Field(default_factory=list)
+    tools: list[str] = Field(min_length=1, description="Tool name globs")
+    arguments: dict[str, ArgumentCheck] = Field(min_length=1)
+
+
+class ArgumentPolicy(StrictModel):
+    """Argument rules: what callers may pass, checked on the real values the upstream gets."""
+
+    rules: list[ArgumentRule] = Field(default_factory=list)
+
+
+class Rate(StrictModel):
     """A token bucket."""
 
     per_minute: int = Field(ge=1)
     burst: int | None = Field(default=None, ge=1)
 
 
-class RateLimitPolicy(_Strict):
+class RateLimitPolicy(StrictModel):
     """Limits per group and per user, shared through a backend across instances."""
 
     backend: Literal["memory", "redis", "dynamodb"] = "memory"
@@ -134,21 +185,21 @@ class RateLimitPolicy(_Strict):
         return self
 
 
-class VaultPolicy(_Strict):
+class VaultPolicy(StrictModel):
     """Revocable tokens: every token must also exist in a DynamoDB table."""
 
     dynamodb_table: str
     region: str | None = None
 
 
-class ComprehendPolicy(_Strict):
+class ComprehendPolicy(StrictModel):
     """Amazon Comprehend DetectPiiEntities as an extra recognizer for free text."""
 
     region: str | None = None
     min_score: float = Field(default=0.9, ge=0, le=1)
 
 
-class PiiPolicy(_Strict):
+class PiiPolicy(StrictModel):
     """Reversible tokenization of personal data in results."""
 
     enabled: bool = True
@@ -166,7 +217,7 @@ class PiiPolicy(_Strict):
     comprehend: ComprehendPolicy | None = None
 
 
-class AuditPolicy(_Strict):
+class AuditPolicy(StrictModel):
     """One JSON line per call."""
 
     sink: Literal["stdout", "stderr", "file", "none"] = "stdout"
@@ -179,7 +230,7 @@ class AuditPolicy(_Strict):
         return self
 
 
-class TracingPolicy(_Strict):
+class TracingPolicy(StrictModel):
     """OpenTelemetry traces (spans per MCP call and per upstream request)."""
 
     exporter: Literal["none", "otlp", "console"] = "none"
@@ -187,7 +238,7 @@ class TracingPolicy(_Strict):
     service_name: str | None = None
 
 
-class MetricsPolicy(_Strict):
+class MetricsPolicy(StrictModel):
     """Per-tool, per-caller metrics."""
 
     emf: Literal["auto", "on", "off"] = Field(
@@ -210,7 +261,7 @@ def _reference(value: str) -> str:
 SecretReference = Annotated[str, AfterValidator(_reference)]
 
 
-class UpstreamHeader(_Strict):
+class UpstreamHeader(StrictModel):
     """A static header the proxy sends with every upstream request (e.g. an API key)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9-]+$")
@@ -224,7 +275,7 @@ class UpstreamHeader(_Strict):
         return name
 
 
-class UpstreamClientCredentials(_Strict):
+class UpstreamClientCredentials(StrictModel):
     """OAuth2 client credentials (RFC 6749 4.4): the proxy's own token for the upstream."""
 
     token_url: str
@@ -235,14 +286,14 @@ class UpstreamClientCredentials(_Strict):
     auth_method: Literal["basic", "body"] = "basic"
 
 
-class UpstreamSigV4(_Strict):
+class UpstreamSigV4(StrictModel):
     """AWS Signature V4 with the proxy's AWS credentials (an MCP server behind IAM auth)."""
 
     service: str
     region: str
 
 
-class UpstreamTokenExchange(_Strict):
+class UpstreamTokenExchange(StrictModel):
     """RFC 8693: the caller's token exchanged for one issued to the upstream (never sent as is)."""
 
     token_url: str
@@ -258,7 +309,7 @@ class UpstreamTokenExchange(_Strict):
 UPSTREAM_AUTH_KINDS = ("bearer", "header", "oauth2_client_credentials", "sigv4", "token_exchange")
 
 
-class UpstreamAuth(_Strict):
+class UpstreamAuth(StrictModel):
     """The proxy's credentials for the upstream MCP server; at most one kind."""
 
     bearer: SecretReference | None = Field(
@@ -277,7 +328,7 @@ class UpstreamAuth(_Strict):
         return self
 
 
-class UpstreamPolicy(_Strict):
+class UpstreamPolicy(StrictModel):
     """How `adaptgen proxy` talks to the MCP server it fronts.
 
     The caller's own Authorization header and cookies never reach the upstream: the proxy
@@ -291,11 +342,12 @@ class UpstreamPolicy(_Strict):
     )
 
 
-class Policy(_Strict):
+class Policy(StrictModel):
     """The whole governance policy."""
 
     identity: IdentityPolicy = Field(default_factory=IdentityPolicy)
     access: AccessPolicy = Field(default_factory=AccessPolicy)
+    arguments: ArgumentPolicy = Field(default_factory=ArgumentPolicy)
     rate_limits: RateLimitPolicy = Field(default_factory=RateLimitPolicy)
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
@@ -347,28 +399,13 @@ def load_policy(path: str | Path) -> Policy:
         loc = [str(p) for p in error["loc"]]
         message = error["msg"]
         if error["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(loc[-1], _known_keys(loc[:-1]), n=1)
-            message = f"unknown key {loc[-1]!r}" + (
-                f" (did you mean {close[0]!r}?)" if close else ""
-            )
+            message = unknown_key_message(Policy, loc)
         line, col = _position(text, loc)
         raise PolicyError(
             f"{path}:{line}:{col}: invalid policy at {'.'.join(loc)}: {message}"
         ) from None
     policy.base_dir = path.resolve().parent
     return policy
-
-
-def _known_keys(loc: list[str]) -> list[str]:
-    model: type[BaseModel] = Policy
-    for part in loc:
-        field = model.model_fields.get(part)
-        nested = getattr(field.annotation, "__args__", (field.annotation,)) if field else ()
-        found = next((a for a in nested if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        if found is None:
-            break
-        model = found
-    return list(model.model_fields)
 
 
 def _position(text: str, loc: list[str]) -> tuple[int, int]:

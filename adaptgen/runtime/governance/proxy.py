@@ -50,12 +50,15 @@ def build_proxy(
     # dereference_schemas=False: tool schemas reach callers as the upstream wrote them ($defs
     # and $ref kept), not inlined.
     proxy = GovernedProxy(sessions, name=name, lifespan=close_sessions, dereference_schemas=False)
-    governance = Governance(settings, name=name)
     # A search-mode upstream (FastMCP's search transforms) lists `search_tools` and `call_tool`
     # and hides the rest: its search results are filtered per caller here, and a call through
     # its call proxy is decided and audited as the tool it names.
-    governance.meta_tools = frozenset({"search_tools", "call_tool"})
-    governance.dispatch_tools = frozenset({"call_tool"})
+    governance = Governance(
+        settings,
+        name=name,
+        meta_tools=("search_tools", "call_tool"),
+        dispatch_tools=("call_tool",),
+    )
     for middleware in governance.middleware():
         proxy.add_middleware(middleware)
     proxy.add_middleware(UpstreamFailures(sessions))  # innermost: governance runs once

@@ -60,6 +60,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adaptgen import __version__
+from adaptgen.runtime.governance.call import Call
 
 __all__ = ["ProxyRelay", "RelayedResult", "relay_enabled"]
 
@@ -256,8 +257,8 @@ class ProxyRelay:
     async def _relayed(self, call: _Call) -> tuple[int, dict[str, Any]]:
         """The governed call's JSON-RPC response (HTTP status, body)."""
 
-        async def upstream(arguments: dict[str, Any]) -> RelayedResult:
-            return await self._post(call, arguments)
+        async def upstream(governed: Call) -> RelayedResult:
+            return await self._post(call, governed.arguments)
 
         try:
             result = await self.gov.run_call(

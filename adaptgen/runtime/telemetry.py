@@ -2,6 +2,9 @@
 
 Spans and metrics never carry payloads or PII: tool names, path templates, status codes,
 decisions and counts only. The caller appears as its groups; its subject only as a hash.
+Telemetry is not a governance layer: `CallTelemetry.observed` wraps the governance stack, so it
+sees every call and its outcome however a layer ended it; the upstream client reports its
+requests here (`upstream_span`, `upstream_statuses`), never to governance.
 """
 
 from __future__ import annotations
@@ -11,14 +14,17 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, propagate, trace
 
-from adaptgen.runtime.governance.policy import MetricsPolicy, TracingPolicy
+if TYPE_CHECKING:
+    from adaptgen.runtime.governance.call import Call
+    from adaptgen.runtime.governance.policy import MetricsPolicy, TracingPolicy
 
 TRACER = trace.get_tracer("adaptgen")
 METER = metrics.get_meter("adaptgen")
@@ -32,6 +38,10 @@ TOKENIZED = METER.create_counter(
 )
 
 _configured = False
+
+# Upstream statuses seen during the current call (the list `CallTelemetry.observed` sets up):
+# the upstream client appends to whatever list it finds, the audit line reports the last one.
+upstream_statuses: ContextVar[list[int] | None] = ContextVar("adaptgen_upstream", default=None)
 
 
 def configure(policy: TracingPolicy, service_name: str) -> None:
@@ -219,3 +229,44 @@ class Metrics:
 @lru_cache(maxsize=1024)
 def _group_label(groups: tuple[str, ...]) -> str:
     return ",".join(sorted(groups)) or "none"
+
+
+class CallTelemetry:
+    """A server's telemetry around its governed calls: a span per tool call, metrics for every
+    call (resources and prompts too), configured from the policy's `tracing` and `metrics`."""
+
+    def __init__(self, tracing: TracingPolicy, metrics_: MetricsPolicy, name: str) -> None:
+        self.metrics = Metrics(metrics_, namespace=f"adaptgen/{name}")
+        configure(tracing, service_name=name)
+        replace_native_spans()
+
+    @asynccontextmanager
+    async def observed(self, call: Call) -> AsyncIterator[None]:
+        """The body runs `call`; its span and metrics are recorded from `call` once it ends."""
+        statuses = upstream_statuses.set(call.upstream)
+        started = time.perf_counter()
+        try:
+            if call.kind == "tool":  # `tool_span` says tools/call; FastMCP's spans are off
+                with tool_span(call.tool) as span:
+                    try:
+                        yield
+                    finally:
+                        span.set_attributes(_outcome(call))
+            else:
+                yield
+        finally:
+            groups = tuple(call.caller.groups) if call.caller else ()
+            latency = (time.perf_counter() - started) * 1000
+            self.metrics.record(call.tool, groups, call.status, latency, call.tokenized)
+            upstream_statuses.reset(statuses)
+
+
+def _outcome(call: Call) -> dict[str, Any]:
+    caller = call.caller
+    return call_attributes(
+        tuple(caller.groups) if caller else (),
+        caller.subject if caller else None,
+        call.decision,
+        call.status,
+        call.tokenized,
+    )
