@@ -175,8 +175,9 @@ def setup(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def governed_crm(tmp: Path) -> Iterator[RunningSandbox]:
-    """The sandbox CRM (session login) and the env a governed CRM server reads, for the block."""
+def governed_crm(tmp: Path, policy_file: Path | None = None) -> Iterator[RunningSandbox]:
+    """The sandbox CRM (session login) and the env a governed CRM server reads, for the block
+    (`policy_file`: another policy than `policy`; its PII key is `${env:GOV_PII_KEY}`)."""
     saved = dict(os.environ)
     try:
         with running(require_session=True) as sandbox:
@@ -186,7 +187,7 @@ def governed_crm(tmp: Path) -> Iterator[RunningSandbox]:
                 CRM_BASE_URL=sandbox.url,
                 CRM_USERNAME=SANDBOX_USERNAME,
                 CRM_PASSWORD=SANDBOX_PASSWORD,
-                CRM_POLICY=str(policy(tmp)),
+                CRM_POLICY=str(policy_file or policy(tmp)),
                 GOV_PII_KEY=base64.b64encode(os.urandom(64)).decode(),
             )
             yield sandbox

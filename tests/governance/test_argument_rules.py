@@ -22,13 +22,12 @@ import yaml
 from conftest import ROOT
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
-from test_governance import JWT_IDENTITY, load_generated, mint
+from test_governance import JWT_IDENTITY, governed_crm, load_generated, mint
 
 from adaptgen.runtime.governance.call import Call, Refused
 from adaptgen.runtime.governance.layers.arguments import ArgumentRules
 from adaptgen.runtime.governance.policy import ArgumentPolicy, PolicyError, load_policy
 from adaptgen.runtime.identity import Caller
-from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME, running
 from adaptgen.sandbox.server import serve_app
 
 PLAIN = ROOT / "tests" / "fixtures" / "plain_server.py"
@@ -180,28 +179,14 @@ def crm_with_rules(tmp: Path) -> Iterator[tuple[Any, str, Path]]:
             ]
         },
         "arguments": {"rules": [INTERNS, EXAMPLE_EMAIL]},
-        "pii": {"key": "${env:ARGS_PII_KEY}"},
+        "pii": {"key": "${env:GOV_PII_KEY}"},
         "audit": {"sink": "file", "path": str(tmp / "audit.jsonl")},
     }
     (tmp / "policy.yaml").write_text(yaml.safe_dump(policy))
-    saved = dict(os.environ)
-    try:
-        with running(require_session=True) as sandbox:
-            for key in [k for k in os.environ if k.startswith("CRM_")]:
-                os.environ.pop(key)
-            os.environ.update(
-                CRM_BASE_URL=sandbox.url,
-                CRM_USERNAME=SANDBOX_USERNAME,
-                CRM_PASSWORD=SANDBOX_PASSWORD,
-                CRM_POLICY=str(tmp / "policy.yaml"),
-                ARGS_PII_KEY=base64.b64encode(os.urandom(64)).decode(),
-            )
-            module = load_generated("arguments")
-            with serve_app(module.mcp.http_app(path="/mcp"), lifespan=True) as url:
-                yield sandbox, f"{url}/mcp", tmp / "audit.jsonl"
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with governed_crm(tmp, tmp / "policy.yaml") as sandbox:
+        module = load_generated("arguments")
+        with serve_app(module.mcp.http_app(path="/mcp"), lifespan=True) as url:
+            yield sandbox, f"{url}/mcp", tmp / "audit.jsonl"
 
 
 def calls(url: str, groups: list[str], steps: list[tuple[str, Any]]) -> list[Any]:

@@ -1,0 +1,92 @@
+"""The stack's shape: one order, layers built from their own policy sections, the redactor
+handed to shaping, and per-call state carried by the Call alone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from adaptgen.runtime.governance.access import ToolFacts
+from adaptgen.runtime.governance.call import Call
+from adaptgen.runtime.governance.layers import ORDER, RateLimit, ServerFacts, build_layers
+from adaptgen.runtime.governance.middleware import Governance
+from adaptgen.runtime.governance.pii import PiiTokenizer
+from adaptgen.runtime.governance.policy import Policy, safe_default
+from adaptgen.runtime.governance.redaction import ResultRedactor
+from adaptgen.runtime.identity import Caller
+
+KEY = bytes(range(64))
+
+
+def test_the_layers_run_in_the_one_documented_order():
+    policy = Policy.model_validate(
+        {
+            "rate_limits": {"per_user": {"per_minute": 10}},
+            "arguments": {"rules": [{"tools": ["*"], "arguments": {"q": {"max_length": 3}}}]},
+        }
+    )
+    layers = build_layers(policy, ServerFacts(), tokenizer=PiiTokenizer(KEY), audit_key=None)
+    assert tuple(type(layer) for layer in layers) == ORDER
+
+
+def test_a_layer_whose_section_sets_nothing_is_not_built():
+    policy = Policy.model_validate({"pii": {"enabled": False}})
+    layers = build_layers(policy, ServerFacts(), tokenizer=None, audit_key=None)
+    names = [type(layer).__name__ for layer in layers]
+    assert names == ["Audit", "Identity", "Access"]
+    assert RateLimit.from_policy(policy.rate_limits) is None
+
+
+def test_what_the_server_says_is_given_at_construction():
+    governance = Governance(safe_default(), name="t", meta_tools=("search_tools",))
+
+    class Listed:
+        name = "search_tools"
+        annotations = None
+
+    assert governance.tool_facts(Listed()).meta
+    assert governance.access_layer.meta_tools == {"search_tools"}
+
+
+def test_the_redactor_tokenizes_records_wholes_and_envelopes_and_counts_into_the_call():
+    tokenizer = PiiTokenizer(KEY)
+    call = Call("list_contacts", {})
+    redactor = ResultRedactor(
+        tokenizer,
+        call,
+        fields=["$.items[*].name"],
+        record_fields=["$.name"],
+        policy_fields=["$.owner"],
+    )
+    record = redactor.record({"name": "Ada", "note": "mail ada@example.com"})
+    assert record["name"].startswith("<pii:") and "ada@example.com" not in record["note"]
+    envelope = redactor.envelope({"items": [record], "owner": "Bob", "note": "bob@example.org"})
+    assert envelope["owner"].startswith("<pii:field:")
+    assert envelope["note"] == "bob@example.org"  # records were redacted; the envelope by paths
+    whole = redactor.whole({"items": [{"name": "Cy"}]})
+    assert whole["items"][0]["name"].startswith("<pii:")
+    assert call.tokenized == 4
+
+
+def test_run_call_hands_the_tool_the_governed_call():
+    governance = Governance(safe_default(), name="t", tools_redact=True)
+    seen: list[Call] = []
+
+    async def tool(call: Call) -> Any:
+        seen.append(call)
+        return "done"
+
+    caller = Caller(subject="local", groups=("local",))
+    answer = asyncio.run(
+        governance.run_call(
+            "t",
+            {"q": "x"},
+            tool,
+            caller=caller,
+            facts=ToolFacts("t", read_only=True, destructive=False),
+            context=None,
+        )
+    )
+    (call,) = seen
+    assert answer == "done" and call.caller is caller and call.redactor is not None
+    assert call.decision == "allow"
