@@ -62,7 +62,7 @@ from jsonpath_ng.ext.filter import And, Expression, Filter, Or
 from adaptgen.errors import BuildError, BuildWarning, InputError, Location
 from adaptgen.load.source import SourceFile, join_pointer, read_source
 from adaptgen.runtime import jsonpath
-from adaptgen.runtime.strict import did_you_mean
+from adaptgen.words import did_you_mean
 
 Step = jsonpath.Step
 NodePath = jsonpath.NodePath

@@ -7,26 +7,21 @@ the Lambda package without the build), so it lives in the runtime.
 
 from __future__ import annotations
 
-import difflib
 import types
 from collections.abc import Sequence
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["StrictModel", "did_you_mean", "unknown_key_message"]
+from adaptgen.words import did_you_mean
+
+__all__ = ["StrictModel", "unknown_key_message"]
 
 
 class StrictModel(BaseModel):
     """A model that refuses keys it does not declare."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    """` (did you mean 'x'?)` when a choice is close, else empty."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def unknown_key_message(model: type[BaseModel], loc: Sequence[str | int]) -> str:
