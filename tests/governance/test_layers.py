@@ -84,7 +84,7 @@ def test_run_call_hands_the_tool_the_governed_call():
             tool,
             caller=caller,
             facts=ToolFacts("t", read_only=True, destructive=False),
-            context=None,
+            fastmcp_context=None,
         )
     )
     (call,) = seen
