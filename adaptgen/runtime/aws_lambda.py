@@ -44,7 +44,7 @@ from mangum.protocols.http import HTTPCycle
 from mangum.protocols.lifespan import LifespanCycle
 
 from adaptgen.runtime.governance.http_auth import governance_of, governed_http_app
-from adaptgen.runtime.network import anonymous_exposure, deny_anonymous
+from adaptgen.runtime.network import anonymous_exposure
 
 __all__ = ["MCP_PATH", "LambdaHandler"]
 
@@ -92,11 +92,12 @@ class LambdaHandler:
         with self._lock:
             if self._adapter is not None:
                 return self._adapter
-            self._guard_anonymous()
+            anonymous = None if self._anonymous_allowed() else False
             app = governed_http_app(
                 self.server,
                 path=self.path,
                 env_prefix=self.allow_anonymous_env.removesuffix("_ALLOW_ANONYMOUS"),
+                allow_anonymous=anonymous,
                 transport="http",
                 stateless_http=True,
                 json_response=True,
@@ -116,18 +117,19 @@ class LambdaHandler:
             )
             return self._adapter
 
-    def _guard_anonymous(self) -> None:
-        """No anonymous callers on a Lambda URL unless a policy file or the variable says so."""
+    def _anonymous_allowed(self) -> bool:
+        """No anonymous callers on a Lambda URL unless a policy file or the variable says so
+        (False: the front door refuses them, whatever the built-in default policy allows)."""
         allowed = os.environ.get(self.allow_anonymous_env, "").strip().lower() in TRUE_VALUES
         governance = governance_of(self.server)
         reason = anonymous_exposure(governance)
         if reason is None or allowed:
-            return
+            return True
         fix = f"set a policy ({self.allow_anonymous_env}=1 to allow anonymous callers)"
         if governance is None:
             raise RuntimeError(f"refusing to serve: {reason}; {fix}")
-        deny_anonymous(governance)
         logger.warning("anonymous callers are refused: %s; %s", reason, fix)
+        return False
 
 
 class _WarmMangum(Mangum):

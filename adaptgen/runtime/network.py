@@ -30,7 +30,6 @@ from adaptgen.runtime.origin import is_loopback_host
 __all__ = [
     "LOG_CONFIG",
     "anonymous_exposure",
-    "deny_anonymous",
     "exposure_problem",
     "is_loopback_host",
     "serve_http",
@@ -70,14 +69,6 @@ def exposure_problem(
         f"refusing to listen on {host}: {reason}; pass --policy FILE (callers then need a "
         "JWT), or --allow-anonymous if anonymous callers are really meant to be served"
     )
-
-
-def deny_anonymous(governance: Governance) -> None:
-    """Refuse anonymous callers from now on, whatever the policy said."""
-    policy = governance.policy
-    identity = policy.identity.model_copy(update={"allow_anonymous": False})
-    governance.policy = policy.model_copy(update={"identity": identity})
-    governance.identity.allow_anonymous = False
 
 
 def serve_http(server: FastMCP, *, host: str, port: int, path: str = "/mcp") -> None:

@@ -72,16 +72,26 @@ MAX_AUDITED_BODY = 64 * 1024  # bytes of a refused request read to name its tool
 
 
 def governed_http_app(
-    server: FastMCP, *, path: str = "/mcp", env_prefix: str | None = None, **options: Any
+    server: FastMCP,
+    *,
+    path: str = "/mcp",
+    env_prefix: str | None = None,
+    allow_anonymous: bool | None = None,
+    **options: Any,
 ) -> Any:
     """`server.http_app(path=..., **options)` with the front door in front of its endpoint
-    (`env_prefix`: where its allowed hosts and origins are read, see `allowed_from_env`)."""
-    middleware = front_door(server, path, env_prefix=env_prefix)
+    (`env_prefix`: where its allowed hosts and origins are read, see `allowed_from_env`;
+    `allow_anonymous`: False refuses anonymous callers whatever the policy says)."""
+    middleware = front_door(server, path, env_prefix=env_prefix, allow_anonymous=allow_anonymous)
     return server.http_app(path=path, middleware=middleware, **options)
 
 
 def front_door(
-    server: FastMCP, path: str = "/mcp", *, env_prefix: str | None = None
+    server: FastMCP,
+    path: str = "/mcp",
+    *,
+    env_prefix: str | None = None,
+    allow_anonymous: bool | None = None,
 ) -> list[Middleware]:
     """The Starlette middleware list in front of `server` at `path`: the Host/Origin guard,
     then `HttpAuth` (none when the server runs without governance)."""
@@ -95,7 +105,13 @@ def front_door(
     governance = governance_of(server)
     if governance is None:
         return [guard]
-    return [guard, Middleware(HttpAuth, governance=governance, path=path)]  # type: ignore[arg-type]
+    door = Middleware(
+        HttpAuth,  # type: ignore[arg-type]
+        governance=governance,
+        path=path,
+        allow_anonymous=allow_anonymous,
+    )
+    return [guard, door]
 
 
 def allowed_from_env(env_prefix: str | None = None) -> tuple[list[str] | None, list[str] | None]:
@@ -142,9 +158,17 @@ class HttpAuth:
     """ASGI middleware: answers 401/403 for callers the policy refuses outright, serves the
     protected resource metadata, and hands the identified caller to the governance layers."""
 
-    def __init__(self, app: ASGIApp, *, governance: Governance, path: str = "/mcp") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        governance: Governance,
+        path: str = "/mcp",
+        allow_anonymous: bool | None = None,
+    ) -> None:
         self.app = app
         self.gov = governance
+        self.allow_anonymous = allow_anonymous  # None: as the policy says
         self.path = "/" + path.strip("/")
         self.metadata_paths = {WELL_KNOWN, WELL_KNOWN + self.path}
 
@@ -162,7 +186,9 @@ class HttpAuth:
         headers = Headers(scope=scope)
         token = bearer_token(headers.get("authorization"))
         try:
-            caller = await self.gov.identify(headers.get("authorization"))
+            caller = await self.gov.identify(
+                headers.get("authorization"), anonymous=self.allow_anonymous
+            )
         except Refused as exc:
             reason = str(exc).removeprefix("unauthenticated: ")
             await self._audit(receive, None, "unauthenticated", "deny: unauthenticated")

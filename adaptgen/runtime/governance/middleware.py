@@ -140,9 +140,11 @@ class Governance:
         """Who is calling (see `Identity.resolve_caller`)."""
         return await self.identity.resolve_caller()
 
-    async def identify(self, authorization: str | None, *, local: bool = False) -> Caller:
+    async def identify(
+        self, authorization: str | None, *, local: bool = False, anonymous: bool | None = None
+    ) -> Caller:
         """The caller an `Authorization` header value identifies (see `Identity.identify`)."""
-        return await self.identity.identify(authorization, local=local)
+        return await self.identity.identify(authorization, local=local, anonymous=anonymous)
 
     async def list_caller(self) -> Caller:
         """The caller of a list request; refused as a JSON-RPC error: any other exception the

@@ -30,8 +30,6 @@ class Identity:
         self.verifier = _verifier(policy)
         local = policy.local
         self._local = Caller(subject=local.subject, groups=tuple(local.groups)) if local else None
-        # The Lambda guard may refuse anonymous callers the policy allowed (see network).
-        self.allow_anonymous = policy.allow_anonymous
 
     async def on_call(self, call: Call, call_next: CallNext) -> Any:
         if call.caller is None:
@@ -56,11 +54,14 @@ class Identity:
             header = get_http_headers(include={"authorization"}).get("authorization")
         return await self.identify(header, local=request is None)
 
-    async def identify(self, authorization: str | None, *, local: bool = False) -> Caller:
+    async def identify(
+        self, authorization: str | None, *, local: bool = False, anonymous: bool | None = None
+    ) -> Caller:
         """The caller an `Authorization` header value identifies; `Refused` if none may call.
 
         `local`: no HTTP request carries the call (stdio), so the policy's local identity
-        stands in for a missing token.
+        stands in for a missing token. `anonymous`: whether anonymous callers are served, when
+        the front door decides it instead of the policy (a Lambda URL without a policy file).
         """
         token = _bearer(authorization)
         if token is not None and self.verifier is not None:
@@ -72,7 +73,7 @@ class Identity:
                 raise Refused(f"unauthenticated: {exc.reason}", "unauthenticated") from None
         if token is None and self._local is not None and local:
             return self._local
-        if self.allow_anonymous:
+        if self.policy.allow_anonymous if anonymous is None else anonymous:
             groups = tuple(self.policy.anonymous_groups)
             return Caller(subject="anonymous", groups=groups, token=token)
         raise Refused("unauthenticated: a bearer token is required", "unauthenticated")
