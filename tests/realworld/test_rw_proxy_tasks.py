@@ -1,4 +1,4 @@
-"""MCP tasks through `adaptgen proxy`: not relayed (see passthrough.py for why). A caller's
+"""2025-11-25-era MCP tasks through `adaptgen proxy`: not relayed (see passthrough.py). A caller's
 task-augmented tools/call is answered with the result itself, governed like any call, as the
 2025-11-25 spec lets a server that declares no `tasks` capability do; tasks/* are unknown."""
 

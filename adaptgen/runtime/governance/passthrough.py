@@ -13,19 +13,16 @@ does not identify (401), whatever the method. A subscription only says that a re
 its content still comes through `resources/read`, which the governance layers decide, tokenize
 and audit as `resource:<uri>` (prompts/get as `prompt:<name>`; see middleware.py).
 
-Not relayed: MCP tasks (2025-11-25 task-augmented tools/call, tasks/get|result|list|cancel).
-FastMCP 4.1.2's proxy runs every call synchronously: the middleware message drops the call's
-`task` (fastmcp/server/server.py:1433-1445), ProxyTool.run calls the upstream without one
-(fastmcp/server/providers/proxy.py:427-455; mcp/client/session.py:993 has no `task` parameter),
-proxy components are `task_config` "forbidden" (proxy.py:339, 858, 1111) and its upstream client
-negotiates no tasks extension (proxy.py:1704-1708). A caller's task-augmented call is therefore
-answered with the result itself (governed like any call; the spec lets a server that declares
-no `tasks` capability do so) and tasks/* are "method not found". Relaying would mean a relay of
-our own beside FastMCP's: the raw `task` (mcp/server/context.py:44 `params`), the upstream call
-by `session.send_request`, a CreateTaskResult passed through (fastmcp/server/mixins/
-mcp_operations.py:274), tasks/* handlers bound to the caller who made the task, PII on
-tasks/result, and both sessions at 2025-11-25 (a 2026-07-28 upstream offers tasks only as the
-io.modelcontextprotocol/tasks extension).
+Background tasks: a modern-era (2026-07-28) upstream that offers the tasks extension
+(io.modelcontextprotocol/tasks, SEP-2663) has it declared here too, and `relay.py` serves it:
+the task is created upstream once the governance layers allow the call, the caller gets a task
+id bound to it (tasks/get, tasks/update and tasks/cancel work for that caller only), and the
+finished result is delivered through the layers like a call's (PII tokenized, audited). The
+2025-11-25 era's tasks (a task-augmented tools/call, tasks/get|result|list|cancel) are not
+relayed: FastMCP 4.1.2's proxy runs those calls synchronously (fastmcp/server/server.py:
+1433-1445 drops `task`; proxy components are `task_config` "forbidden"), so a caller gets the
+result itself, governed like any call (the spec lets a server that declares no `tasks`
+capability answer so), and tasks/* are "method not found".
 """
 
 from __future__ import annotations
@@ -40,6 +37,7 @@ from fastmcp import FastMCP
 from mcp.shared.exceptions import MCPError
 from mcp_types import METHOD_NOT_FOUND
 
+from adaptgen.runtime.governance.relay import TASKS_EXTENSION, relays_for
 from adaptgen.runtime.governance.upstream_session import UpstreamSessions
 
 __all__ = ["Passthrough"]
@@ -79,6 +77,10 @@ class Passthrough:
             updates["completions"] = None
         if mine.resources is not None and not self._subscribable():
             updates["resources"] = mine.resources.model_copy(update={"subscribe": False})
+        tasks = (getattr(upstream, "extensions", None) or {}).get(TASKS_EXTENSION)
+        if tasks is not None and relays_for(self.sessions):
+            # Background tasks (SEP-2663), created, polled and delivered through `relay`.
+            updates["extensions"] = {**(mine.extensions or {}), TASKS_EXTENSION: tasks}
         return mine.model_copy(update=updates) if updates else mine
 
     async def complete(

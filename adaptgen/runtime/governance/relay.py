@@ -17,6 +17,11 @@ answer, JSON or an event stream, goes back to the caller as JSON. Upstream notif
 that stream (progress, logs) are not relayed, as FastMCP's proxy path relays none either: on a
 shared upstream session there is no telling which caller they were meant for.
 
+Background tasks (the modern era's tasks extension, SEP-2663) go the same way: a call the
+upstream runs as a task returns a task id bound to the caller (`TaskIds`); tasks/get,
+tasks/update and tasks/cancel are relayed for that caller only, and a finished task's result
+is delivered through the governance layers like a call's.
+
 Anything else goes to FastMCP untouched (the request body is replayed), so behaviour there is
 unchanged: other methods; the legacy (session) era; a protocol version other than the one the
 upstream speaks; calls that carry a task, multi-round-trip input or `Mcp-Param-*` headers;
@@ -28,6 +33,9 @@ upstream sessions (token exchange). `ADAPTGEN_PROXY_RELAY=off` turns the fast pa
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import itertools
 import json
 import logging
@@ -45,12 +53,15 @@ from mcp.shared.inbound import (
     ERROR_CODE_HTTP_STATUS,
     InboundModernRoute,
     classify_inbound_request,
+    decode_header_value,
     encode_header_value,
 )
 from mcp_types import (
     CLIENT_CAPABILITIES_META_KEY,
     CLIENT_INFO_META_KEY,
     INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
     PROTOCOL_VERSION_META_KEY,
     SERVER_INFO_META_KEY,
     TextContent,
@@ -60,7 +71,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adaptgen import __version__
+from adaptgen.runtime.governance.access import ToolFacts
 from adaptgen.runtime.governance.call import Call
+from adaptgen.runtime.governance.layers.identity import CALLER_STATE
 
 __all__ = ["ProxyRelay", "RelayedResult", "relay_enabled"]
 
@@ -72,6 +85,8 @@ CONNECTION_META = frozenset(
     {PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLIENT_CAPABILITIES_META_KEY}
 )
 CALL_PARAMS = frozenset({"name", "arguments", "_meta"})  # anything else: FastMCP's path
+TASKS_EXTENSION = "io.modelcontextprotocol/tasks"  # SEP-2663 background tasks
+RELAYED_METHODS = frozenset({"tools/call", "tasks/get", "tasks/update", "tasks/cancel"})
 OK_STATUS = 200
 
 
@@ -112,8 +127,10 @@ class RelayedResult:
         )
 
     def wire(self) -> dict[str, Any]:
-        """The result as the caller receives it."""
+        """The result as the caller receives it (a task's creation result as sent)."""
         result = dict(self.rest)
+        if result.get("resultType") == "task":
+            return result
         result["content"] = [
             {"type": "text", "text": block.text} if isinstance(block, TextContent) else block
             for block in self.content
@@ -140,6 +157,65 @@ class _Call:
     arguments: dict[str, Any]
     meta: dict[str, Any]  # the caller's `_meta`, minus its connection keys
     version: str
+    tasks: bool = False  # the caller declared the tasks extension
+
+
+@dataclass(frozen=True)
+class _TaskRequest:
+    """A `tasks/get`, `tasks/update` or `tasks/cancel` for a task the relay created."""
+
+    id: str | int
+    method: str
+    task_id: str  # as the caller holds it (`TaskIds`)
+    params: dict[str, Any]  # the caller's, minus taskId and `_meta`
+    meta: dict[str, Any]
+    version: str
+
+
+class TaskIds:
+    """Task ids as the proxy hands them out: the upstream's id, the tool and a digest of the
+    caller bound under an HMAC. A caller can poll, update or cancel only its own tasks (any
+    other id is "not found", as for a task that does not exist), on every instance that shares
+    the policy's key, and the upstream's own ids never reach callers."""
+
+    PREFIX = "agt1."
+
+    def __init__(self, key: bytes) -> None:
+        self.key = hmac.new(key, b"adaptgen task ids", hashlib.sha256).digest()
+
+    def wrap(self, upstream_id: str, tool: str, subject: str | None) -> str:
+        payload = _b64(json.dumps([upstream_id, tool, self._who(subject)]).encode())
+        return f"{self.PREFIX}{payload}.{self._mac(payload)}"
+
+    def unwrap(self, task_id: str, subject: str | None) -> tuple[str, str] | None:
+        """(upstream id, tool) of a task this caller holds, else None."""
+        if not task_id.startswith(self.PREFIX):
+            return None
+        payload, _, mac = task_id[len(self.PREFIX) :].partition(".")
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            return None
+        try:
+            upstream_id, tool, who = json.loads(base64.urlsafe_b64decode(payload + "=="))
+        except (ValueError, TypeError):
+            return None
+        if not hmac.compare_digest(str(who), self._who(subject)):
+            return None
+        return str(upstream_id), str(tool)
+
+    def _mac(self, payload: str) -> str:
+        return _b64(hmac.new(self.key, payload.encode(), hashlib.sha256).digest()[:18])
+
+    def _who(self, subject: str | None) -> str:
+        digest = hmac.new(self.key, (subject or "").encode(), hashlib.sha256).digest()
+        return _b64(digest[:12])
+
+
+def relays_for(sessions: Any) -> bool:
+    """Whether the relay can serve calls to this upstream (an HTTP URL, one shared session)."""
+    upstream = sessions.upstream
+    if sessions.per_caller or not isinstance(upstream, str):
+        return False
+    return relay_enabled() and upstream.startswith(("http://", "https://"))
 
 
 class ProxyRelay:
@@ -162,6 +238,9 @@ class ProxyRelay:
         self._http: httpx2.AsyncClient | None = None
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._listed: tuple[int, dict[str, Any]] = (0, {})
+        # Keyed by the policy's shared key when it names one (ids then survive a restart and
+        # work on every instance), else by a key of this process.
+        self.task_ids = TaskIds(self.gov.shared_key or os.urandom(32))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -180,6 +259,9 @@ class ProxyRelay:
         if call is None:
             await self.app(scope, replay, send)
             return
+        if isinstance(call, _TaskRequest):
+            await _send_json(send, *await self._task(call, scope))
+            return
         await _send_json(send, *await self._relayed(call))
 
     # -- deciding ----------------------------------------------------------------------------
@@ -197,17 +279,19 @@ class ProxyRelay:
             return False  # FastMCP answers 406
         return not any(key.startswith("mcp-param-") for key in headers)
 
-    async def _planned(self, body: bytes, headers: Headers) -> _Call | None:
+    async def _planned(self, body: bytes, headers: Headers) -> _Call | _TaskRequest | None:
         """The call to relay, or None when FastMCP's path must serve the request."""
         message = json.loads(body)
         if not (
             isinstance(message, dict)
             and message.get("jsonrpc") == "2.0"
-            and message.get("method") == "tools/call"
+            and message.get("method") in RELAYED_METHODS
             and isinstance(message.get("id"), str | int)
             and not isinstance(message.get("id"), bool)
         ):
             return None
+        if message["method"] != "tools/call":
+            return await self._task_request(message, headers)
         params = message.get("params")
         if not isinstance(params, dict) or not params.keys() <= CALL_PARAMS:
             return None  # a task, multi-round-trip input, ...
@@ -222,14 +306,44 @@ class ProxyRelay:
         if not await self._relayable(name, route.protocol_version):
             return None
         forwarded = {k: v for k, v in meta.items() if k not in CONNECTION_META}
-        return _Call(message["id"], name, dict(arguments or {}), forwarded, route.protocol_version)
+        tasks = _declares_tasks(meta)
+        return _Call(
+            message["id"], name, dict(arguments or {}), forwarded, route.protocol_version, tasks
+        )
+
+    async def _task_request(self, message: dict[str, Any], headers: Headers) -> _TaskRequest | None:
+        """A tasks/* request for a task id this relay issued (None: not one of ours)."""
+        params = message.get("params")
+        if not isinstance(params, dict) or not isinstance(params.get("taskId"), str):
+            return None
+        task_id = params["taskId"]
+        if not task_id.startswith(TaskIds.PREFIX) or not self._upstream_tasks():
+            return None
+        route = classify_inbound_request(message, headers=dict(headers.items()))
+        if not isinstance(route, InboundModernRoute):
+            return None
+        name = headers.get("mcp-name")
+        if name is not None and decode_header_value(name) != task_id:
+            return None  # FastMCP's path answers the mismatch
+        client = await self.sessions()
+        if client.protocol_version != route.protocol_version:
+            return None
+        meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
+        rest = {k: v for k, v in params.items() if k not in ("taskId", "_meta")}
+        forwarded = {k: v for k, v in meta.items() if k not in CONNECTION_META}
+        return _TaskRequest(
+            message["id"], message["method"], task_id, rest, forwarded, route.protocol_version
+        )
+
+    def _upstream_tasks(self) -> bool:
+        """Whether the upstream declared the tasks extension."""
+        capabilities = self.sessions.capabilities
+        extensions = getattr(capabilities, "extensions", None) or {}
+        return TASKS_EXTENSION in extensions
 
     async def _relayable(self, name: str, version: str) -> bool:
         sessions = self.sessions
-        upstream = sessions.upstream
-        if sessions.per_caller or not isinstance(upstream, str):
-            return False
-        if not upstream.startswith(("http://", "https://")):
+        if not relays_for(sessions):
             return False
         if name in self.gov.meta_tools or name in self.gov.dispatch_tools:
             return False
@@ -258,7 +372,7 @@ class ProxyRelay:
         """The governed call's JSON-RPC response (HTTP status, body)."""
 
         async def upstream(governed: Call) -> RelayedResult:
-            return await self._post(call, governed.arguments)
+            return await self._post(call, governed.arguments, governed.caller)
 
         try:
             result = await self.gov.run_call(
@@ -289,24 +403,46 @@ class ProxyRelay:
             result["_meta"] = {**meta, SERVER_INFO_META_KEY: stamp}
         return result
 
-    async def _post(self, call: _Call, arguments: dict[str, Any]) -> RelayedResult:
+    async def _post(self, call: _Call, arguments: dict[str, Any], caller: Any) -> RelayedResult:
+        params = {"name": call.name, "arguments": arguments, "_meta": call.meta}
+        answer = await self._send("tools/call", params, call.version, call.name, call.tasks)
+        result = answer.get("result")
+        if not isinstance(result, dict):
+            raise _unavailable(f"the upstream at {self.sessions.where} sent a malformed answer")
+        if result.get("resultType") == "task" and isinstance(result.get("taskId"), str):
+            # Run as a task upstream: the caller gets an id bound to it (`TaskIds`).
+            subject = caller.subject if caller is not None else None
+            result["taskId"] = self.task_ids.wrap(result["taskId"], call.name, subject)
+        return RelayedResult.of(result)
+
+    async def _send(
+        self, method: str, params: dict[str, Any], version: str, name: str, tasks: bool
+    ) -> dict[str, Any]:
+        """The upstream's JSON-RPC answer to one request (`UpstreamCallError` for an error),
+        sent with the proxy's own envelope (and the tasks extension if the caller declared it
+        and the upstream offers it)."""
         request_id = next(self._ids)
+        capabilities: dict[str, Any] = {}
+        if tasks and self._upstream_tasks():
+            capabilities = {"extensions": {TASKS_EXTENSION: {}}}
+        meta = {
+            **params.get("_meta", {}),
+            PROTOCOL_VERSION_META_KEY: version,
+            **self.envelope,
+            CLIENT_CAPABILITIES_META_KEY: capabilities,
+        }
         message = {
             "jsonrpc": "2.0",
             "id": request_id,
-            "method": "tools/call",
-            "params": {
-                "name": call.name,
-                "arguments": arguments,
-                "_meta": {**call.meta, PROTOCOL_VERSION_META_KEY: call.version, **self.envelope},
-            },
+            "method": method,
+            "params": {**params, "_meta": meta},
         }
         headers = {
             "content-type": "application/json",
             "accept": "application/json, text/event-stream",
-            "mcp-protocol-version": call.version,
-            "mcp-method": "tools/call",
-            "mcp-name": encode_header_value(call.name),
+            "mcp-protocol-version": version,
+            "mcp-method": method,
+            "mcp-name": encode_header_value(name),
         }
         where = self.sessions.where
         try:
@@ -315,23 +451,80 @@ class ProxyRelay:
             ) as response:
                 answer = await _answer(response, request_id)
         except httpx2.HTTPError as exc:
-            from adaptgen.runtime.governance.upstream_session import UpstreamUnavailable
-
-            raise UpstreamUnavailable(
+            raise _unavailable(
                 f"the connection to the upstream at {where} failed: {type(exc).__name__}"
             ) from None
         if answer is None:
-            from adaptgen.runtime.governance.upstream_session import UpstreamUnavailable
-
-            raise UpstreamUnavailable(f"the upstream at {where} sent no answer to the call")
+            raise _unavailable(f"the upstream at {where} sent no answer to the request")
         if "error" in answer:
             raise UpstreamCallError(answer["error"])
+        return answer
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    async def _task(self, request: _TaskRequest, scope: Scope) -> tuple[int, dict[str, Any]]:
+        """A tasks/* request: the caller's own task only, access decided again on the task's
+        tool, and a finished task's result delivered through the governance layers like a
+        call's (PII tokenized, audited as a call of that tool)."""
+        headers = Headers(scope=scope)
+        try:
+            caller = await self._caller(scope, headers)
+        except FastMCPError as exc:
+            return _error(request.id, {"code": INVALID_REQUEST, "message": str(exc)})
+        bound = self.task_ids.unwrap(request.task_id, caller.subject)
+        tool = (await self._tools()).get(bound[1]) if bound is not None else None
+        if bound is None or tool is None:
+            message = f"Task {request.task_id} not found"
+            return _error(request.id, {"code": INVALID_PARAMS, "message": message})
+        facts = ToolFacts.of(tool)
+        decision = self.gov.access.decide(caller, facts)
+        if not decision.allowed:
+            message = f"not allowed: {decision.reason}"
+            return _error(request.id, {"code": INVALID_REQUEST, "message": message})
+        upstream_id, name = bound
+        params = {**request.params, "taskId": upstream_id, "_meta": request.meta}
+        try:
+            answer = await self._send(request.method, params, request.version, upstream_id, True)
+        except UpstreamCallError as exc:
+            return _error(request.id, _protected_error(exc.error, upstream_id, request.task_id))
+        except MCPError as exc:
+            return _error(request.id, exc.error.model_dump(mode="json", exclude_none=True))
         result = answer.get("result")
         if not isinstance(result, dict):
-            from adaptgen.runtime.governance.upstream_session import UpstreamUnavailable
+            return _error(request.id, {"code": INTERNAL_ERROR, "message": "malformed answer"})
+        if "taskId" in result:
+            result["taskId"] = request.task_id
+        if isinstance(result.get("result"), dict):
+            result["result"] = await self._delivered(name, result["result"], caller, facts)
+        return OK_STATUS, _response(request.id, self._stamped(result))
 
-            raise UpstreamUnavailable(f"the upstream at {where} sent a malformed answer")
-        return RelayedResult.of(result)
+    async def _delivered(
+        self, name: str, inline: dict[str, Any], caller: Any, facts: ToolFacts
+    ) -> dict[str, Any]:
+        """A finished task's tool result, through the governance layers as a call of `name`."""
+
+        async def finished(_: Call) -> RelayedResult:
+            return RelayedResult.of(inline)
+
+        try:
+            result = await self.gov.run_call(
+                name, {}, finished, caller=caller, facts=facts, fastmcp_context=self.lookup
+            )
+        except FastMCPError as exc:
+            text = TextContent(type="text", text=str(exc))
+            return RelayedResult([text], is_error=True, rest={"resultType": "complete"}).wire()
+        except Exception:  # noqa: BLE001 - never a traceback on the wire
+            logger.exception("relay: delivering a task result of %r failed", name)
+            text = TextContent(type="text", text="Internal error")
+            return RelayedResult([text], is_error=True, rest={"resultType": "complete"}).wire()
+        return result.wire()  # type: ignore[no-any-return]
+
+    async def _caller(self, scope: Scope, headers: Headers) -> Any:
+        """The caller the front door identified, else the one its token names."""
+        known = scope.get("state", {}).get(CALLER_STATE)
+        if known is not None:
+            return known
+        return await self.gov.identify(headers.get("authorization"))
 
     def _client(self) -> httpx2.AsyncClient:
         """The relay's HTTP client (one per event loop): the upstream session's credentials,
@@ -369,6 +562,30 @@ def relay_middleware(server: Any, path: str) -> list[Any]:
     if getattr(server, "governance", None) is None:
         return []
     return [Middleware(ProxyRelay, proxy=server, path=path)]  # type: ignore[arg-type]
+
+
+def _declares_tasks(meta: Mapping[str, Any]) -> bool:
+    capabilities = meta.get(CLIENT_CAPABILITIES_META_KEY)
+    extensions = capabilities.get("extensions") if isinstance(capabilities, dict) else None
+    return isinstance(extensions, dict) and TASKS_EXTENSION in extensions
+
+
+def _protected_error(error: Mapping[str, Any], upstream_id: str, task_id: str) -> dict[str, Any]:
+    """An upstream error about a task, naming the task as the caller knows it."""
+    protected = dict(error)
+    if isinstance(protected.get("message"), str):
+        protected["message"] = protected["message"].replace(upstream_id, task_id)
+    return protected
+
+
+def _unavailable(message: str) -> Exception:
+    from adaptgen.runtime.governance.upstream_session import UpstreamUnavailable
+
+    return UpstreamUnavailable(message)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _mirrors_headers(schema: Any) -> bool:
