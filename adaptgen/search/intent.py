@@ -61,6 +61,8 @@ _ACTION_ACTS = {
             "put",
             "save",
             "spin",
+            "tag",
+            "label",
         ],
         "create",
     ),
@@ -96,6 +98,9 @@ _PHRASES = {
     ("spin", "up"): ("create", "create"),
     ("sign", "up"): ("create", "register"),
     ("clean", "up"): ("delete", "delete"),
+    ("hang", "up"): ("update", "end"),
+    ("call", "off"): ("delete", "cancel"),
+    ("roll", "back"): ("update", "restore"),
     ("wipe", "out"): ("delete", "delete"),
 }
 # A verb right after one of these is not the request ("before I merge, show me the reviews").

@@ -29,7 +29,7 @@ _VALUE_TOKEN = re.compile(r"[/._\d]|:\S")
 # When, not what: filters of a list, never the resource ("texts we sent yesterday").
 _TIME = """
     today yesterday tomorrow tonight morning afternoon evening week weeks month months year years
-    day days hour hours minute minutes ago recent recently last next now am pm monday tuesday
+    day days hour hours minute minutes ago last next now am pm monday tuesday
     wednesday thursday friday saturday sunday weekend
 """
 _TIME_WORDS = frozenset(_TIME.split())
@@ -54,29 +54,45 @@ _MARKERS = frozenset(
 )
 
 
+# "who am I signed in as": the caller's own user, which APIs call me, current, authenticated.
+_SELF = re.compile(r"\b(?:who am i|(?:signed|logged) in as|currently (?:signed|logged) in)\b", re.I)
+SELF_TERMS = ("me", "authenticated", "current")
+# The noun after one of these holds what is asked about ("what's inside the Marketing folder").
+_CONTAINER_WORDS = frozenset(["in", "inside", "within", "under", "on", "into", "from"])
+_SENTENCE_END = re.compile(r"[.!?:;]$")
+
+
 @dataclass(frozen=True)
 class QueryWords:
     """A query's words in order, each with its weight, and the words that may say its act."""
 
     weighted: tuple[tuple[str, float], ...]
     main: tuple[str, ...]  # words outside values and content: where the verb is
+    containers: tuple[str, ...] = ()  # nouns said as where, not what
+    self_user: bool = False  # the query asks about the caller's own user
 
 
 def read_query(text: str) -> QueryWords:
     """Split `text` into weighted words (see the module docstring)."""
+    self_user = _SELF.search(text) is not None
     text = _BATCH.sub(" batch ", _QUOTED.sub(" ", text))
     text = _HASHTAG.sub(" channel ", text)
     text = _MENTION.sub(" user ", text)
     text = _JOINED_PREFIX.sub(r"\1", text)
     weighted: list[tuple[str, float]] = []
     main: list[str] = []
+    containers: list[str] = []
     content = False
+    after_container = False
+    starts_sentence = True
     for token in text.split():
-        if token.endswith(":"):
-            token, colon = token[:-1], True
-        else:
-            colon = False
-        value = _VALUE_TOKEN.search(token) is not None
+        colon = token.endswith(":")
+        token = token.rstrip(":")
+        # A value: a path, file name or id; a capitalised name inside a sentence.
+        value = _VALUE_TOKEN.search(token) is not None or (
+            not starts_sentence and token[:1].isupper() and not token.isupper()
+        )
+        starts_sentence = _SENTENCE_END.search(token) is not None or colon
         for word in words(token):
             if word in _MARKERS:
                 content = True
@@ -87,8 +103,13 @@ def read_query(text: str) -> QueryWords:
             weighted.append((word, weight))
             if not content and not value:
                 main.append(word)
+            if word in _CONTAINER_WORDS:
+                after_container = True
+            elif after_container and weight == 1.0 and word not in STOP_WORDS:
+                containers.append(word)
+                after_container = False
         content = content or colon
-    return QueryWords(tuple(weighted), tuple(main))
+    return QueryWords(tuple(weighted), tuple(main), tuple(containers), self_user)
 
 
 def query_terms(query: QueryWords) -> list[tuple[str, float]]:
@@ -99,4 +120,6 @@ def query_terms(query: QueryWords) -> list[tuple[str, float]]:
             continue
         term = stem(word)
         best[term] = max(best.get(term, 0.0), weight)
+    if query.self_user:
+        best.update(dict.fromkeys(SELF_TERMS, 1.0))
     return list(best.items())

@@ -16,7 +16,7 @@ import bisect
 import difflib
 import heapq
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +39,10 @@ FIELDS: Mapping[str, tuple[float, float]] = {
     "params": (0.3, 0.5),
 }
 K1 = 1.2
-INTENT_WEIGHT = 0.45
+INTENT_WEIGHT = 1.0
 RESOURCE_BONUS = 0.35
+PARENT_BONUS = 0.2
+MIN_FIT = 0.15
 UNMENTIONED_NOUN_PENALTY = 0.15
 VERB_TERM_WEIGHT = 0.15
 PARTIAL_WEIGHT = 0.5
@@ -58,6 +60,8 @@ class _Tool:
     intent: OperationIntent
     nouns: frozenset[str]  # stems of its resource and parent path nouns
     resource: frozenset[str]
+    parents: frozenset[str]
+    named: frozenset[str]  # stems of its name's words
     toolset: str
 
 
@@ -112,6 +116,12 @@ class SearchEngine:
             for doc in self._by_act.get(intent.verb, []) + self._by_act.get(intent.act, []):
                 relevance.setdefault(doc, PRIOR)
         mentioned = {term for group in groups for term, _ in group}
+        # Nouns said only as where ("in the folder") are no tool's own resource here.
+        where = _expanded(stem(w) for w in said.containers)
+        said_as_what = _expanded(
+            stem(w) for w, weight in said.weighted if weight == 1.0 and w not in said.containers
+        )
+        objects = mentioned - (where - said_as_what)
         action = intent.verb is not None and intent.verb not in ACT_OF_WORD
         fit: dict[OperationIntent, float] = {}
         hits = []
@@ -121,13 +131,15 @@ class SearchEngine:
                 continue
             if tool.intent not in fit:
                 factor = 1 + INTENT_WEIGHT * compatibility(intent, tool.intent)
-                if action and tool.intent.verb == intent.verb:
-                    factor *= 1 + ACTION_BONUS  # "merge", "star", "refund": the verb is the tool
-                fit[tool.intent] = factor
+                fit[tool.intent] = max(MIN_FIT, factor)
             score = value * fit[tool.intent]
+            if action and (tool.intent.verb == intent.verb or intent.verb in tool.named):
+                score *= 1 + ACTION_BONUS  # "merge", "star", "fork": the verb names the tool
             score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched.get(doc, 0) / len(counted)
-            if not tool.resource.isdisjoint(mentioned):
+            if not tool.resource.isdisjoint(objects):
                 score *= 1 + RESOURCE_BONUS
+            if not tool.parents.isdisjoint(where):
+                score *= 1 + PARENT_BONUS
             unmentioned = len(tool.nouns) - len(tool.nouns & mentioned)
             score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
             hits.append((-score, len(tool.nouns), tool.name))
@@ -198,6 +210,15 @@ class SearchEngine:
         return sets
 
 
+def _expanded(terms: Iterable[str]) -> set[str]:
+    """Terms with their synonyms."""
+    found = set()
+    for term in terms:
+        found.add(term)
+        found.update(alternatives(term))
+    return found
+
+
 def _extensions(sorted_terms: list[str], prefix: str) -> list[str]:
     """The terms of a sorted list that start with `prefix` and are at most a few letters longer."""
     found = []
@@ -218,6 +239,8 @@ def _tool(entry: Mapping[str, Any]) -> _Tool:
         intent=OperationIntent(entry.get("act", "get"), entry.get("verb", "")),
         nouns=resource | parents,
         resource=resource,
+        parents=parents,
+        named=frozenset(stem(w) for w in fields.get("name", "").split()),
         toolset=entry.get("toolset", "other"),
     )
 

@@ -18,7 +18,7 @@ _GROUPS = """
 ticket issue bug defect
 customer client buyer
 bill invoice
-note comment remark discussion reply
+note comment remark discussion reply feedback
 person user member people teammate employee staff colleague who everyone contact participant
 page alert incident
 oncall on-call
@@ -39,8 +39,7 @@ label tag
 star favorite favourite bookmark
 hook webhook callback whenever
 invite invitation
-permission access grant role
-collaborator collaboration share
+permission access grant role collaborator collaboration share
 cancel abort stop halt
 copy duplicate clone
 balance credit funds
@@ -77,6 +76,9 @@ secret password
 settings preference config configuration
 log audit activity
 trash recycle bin
+search find
+recent lately latest newest
+restore revert rollback
 recording audio
 lead prospect
 batch bulk mass
@@ -86,7 +88,7 @@ mute silence snooze dnd quiet
 hour time duration minute
 column section lane stage
 start trigger dispatch launch
-link url
+link url bookmark
 """
 
 

@@ -237,3 +237,12 @@ def test_values_in_a_query_weigh_little():
 def test_phrasal_verbs_questions_and_clauses_say_the_act(query, act, verb):
     intent = query_intent(query, {"merg"})
     assert (intent.act, intent.verb) == (act, verb)
+
+
+def test_a_noun_said_as_where_is_not_what_is_asked_for():
+    from adaptgen.search.query import read_query
+
+    said = read_query("what's inside the Marketing folder?")
+    assert said.containers == ("folder",)
+    assert ("marketing", 0.3) in said.weighted  # a capitalised name is a value
+    assert read_query("who am I signed in as?").self_user
