@@ -36,7 +36,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 MIB = 1024 * 1024
@@ -44,6 +50,8 @@ MIB = 1024 * 1024
 RECORD = b'{"id":0,"name":"' + b"x" * 82 + b'"},'
 RECORDS_PER_WRITE = 640  # 64 KB
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+NOTE_EMAIL = "ada.lovelace@example.com"
+NOTE_PHONE = "+1 415 555 0134"
 
 
 class DeliberateReset(Exception):
@@ -64,6 +72,7 @@ class FaultUpstream:
                 Route("/drip", self.drip, methods=METHODS),
                 Route("/garbage", self.garbage, methods=METHODS),
                 Route("/html", self.html, methods=METHODS),
+                Route("/note", self.note, methods=METHODS),
                 Route("/huge", self.huge, methods=METHODS),
                 Route("/reset/{key}", self.reset, methods=METHODS),
                 Route("/nested", self.nested, methods=METHODS),
@@ -126,6 +135,11 @@ class FaultUpstream:
     async def html(self, request: Request) -> Response:
         self._seen(request)
         return HTMLResponse("<html><body><h1>Down for maintenance</h1><p>Back soon.</p></body>")
+
+    async def note(self, request: Request) -> Response:
+        """Plain text holding personal data (the governance layer must tokenize it too)."""
+        self._seen(request)
+        return PlainTextResponse(f"Call {NOTE_EMAIL} or {NOTE_PHONE} about the renewal.")
 
     async def huge(self, request: Request) -> Response:
         self._seen(request)
@@ -204,6 +218,7 @@ def spec(base_url: str) -> dict[str, Any]:
             "/drip": {"get": operation("getDrip", query("bytes"), query("ms"))},
             "/garbage": {"get": operation("getGarbage")},
             "/html": {"get": operation("getHtml")},
+            "/note": {"get": operation("getNote")},
             "/huge": {
                 "get": operation(
                     "getHuge", query("mb"), query("length"), query("status"), query("key", "string")

@@ -30,6 +30,10 @@ class Redactor(Protocol):
         """The envelope around records already redacted."""
         ...
 
+    def text(self, text: str) -> str:
+        """An answer that is not JSON (plain text, CSV, HTML)."""
+        ...
+
 
 @dataclass
 class Outcome:
@@ -57,6 +61,8 @@ async def run_operation(
     response = await upstream.send(op, arguments)
     if not response.is_json:
         text = response.data or f"Done (upstream answered {response.status} with no content)."
+        if redactor is not None:  # before the cut: a value cut in two escapes the recognizers
+            text = redactor.text(text)
         return Outcome(
             shape.denoise(text, spec.max_tokens * 4, spec.list_cap),
             response.size,

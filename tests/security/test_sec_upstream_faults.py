@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import fault_upstream
@@ -220,6 +221,23 @@ def test_invalid_json_is_an_error_and_html_is_text(fault):
     failed, text = call(fault, "get_html")
     assert not failed
     assert "Down for maintenance" in text and "<h1>" not in text
+
+
+def test_personal_data_in_a_text_answer_reaches_the_agent_as_tokens(fault, tmp_path, monkeypatch):
+    """A text answer is not shaped as JSON, but it leaves with its PII as tokens all the same
+    (found by the recognizers)."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "identity: {local: {subject: ops, groups: [ops]}}\n"
+        "access: {rules: [{allow: ['*']}]}\n"
+        "audit: {sink: none}\n"
+    )
+    monkeypatch.setenv("FAULT_POLICY", str(policy))  # PII on: the operator policy turns it off
+    governed = SimpleNamespace(module=load_server_module(Path(fault.module.__file__).parent))
+    failed, text = call(governed, "get_note")
+    assert not failed and text.startswith("Call <pii:email:")
+    assert fault_upstream.NOTE_EMAIL not in text and fault_upstream.NOTE_PHONE not in text
+    assert "<pii:phone:" in text and text.endswith("about the renewal.")
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,12 @@ class ResultRedactor:
         self._call.tokenized += count
         return data
 
+    def text(self, text: str) -> str:
+        """An answer that is not JSON: what the recognizers find."""
+        text, count = self._tokenizer.tokenize(text)
+        self._call.tokenized += count
+        return text
+
     def _walked(self, data: Any, fields: Sequence[str]) -> Any:
         before = self._walk.count
         data = self._walk.tokenize(data, fields=fields)
