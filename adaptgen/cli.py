@@ -16,6 +16,7 @@ from typing import Any
 from adaptgen import __version__
 from adaptgen.errors import AdaptgenError, InputError
 from adaptgen.evaluate import add_eval_parser
+from adaptgen.readiness.commands import add_readiness_parsers
 from adaptgen.runtime.governance.policy import PolicyError
 
 PROGRESS_THRESHOLD = 50  # operations; smaller specs build faster than a progress bar draws
@@ -167,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     proxy.set_defaults(func=_cmd_proxy)
 
     add_eval_parser(commands)
+    add_readiness_parsers(commands)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
     schema.add_argument("which", choices=("hints",))

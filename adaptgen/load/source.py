@@ -98,6 +98,10 @@ class SourceFile:
     url: str | None = None  # where a remote document was fetched from
     _line_starts: list[int] = field(default_factory=list, repr=False)
     _offsets: dict[str, int] = field(default_factory=dict, repr=False)
+    # Per JSON container: where its scan stopped (offset of the next member, its index), so a
+    # later sibling is found by resuming there: locating every operation of a 3 MB spec is
+    # then one pass, not one pass per operation.
+    _resume: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
     _yaml_marks: dict[str, tuple[int, int]] | None = field(default=None, repr=False)
 
     @property
@@ -151,7 +155,9 @@ class SourceFile:
         else:
             offset = self._offsets[join_pointer(*tokens[:depth])]
         for i in range(depth, len(tokens)):
-            offset = _json_child_offset(self.text, offset, tokens[: i + 1], self._offsets)
+            offset = _json_child_offset(
+                self.text, offset, tokens[: i + 1], self._offsets, self._resume
+            )
             if offset is None:
                 return None
         return offset
@@ -166,41 +172,39 @@ def _skip_ws(text: str, idx: int) -> int:
 
 
 def _json_child_offset(
-    text: str, offset: int, tokens: list[str], cache: dict[str, int]
+    text: str,
+    offset: int,
+    tokens: list[str],
+    cache: dict[str, int],
+    resume: dict[str, tuple[int, int]],
 ) -> int | None:
     parent = join_pointer(*tokens[:-1])
     target = tokens[-1]
-    if offset >= len(text):
+    if offset >= len(text) or text[offset] not in "{[":
         return None
-    if text[offset] == "{":
-        idx = _skip_ws(text, offset + 1)
-        while idx < len(text) and text[idx] != "}":
+    is_object = text[offset] == "{"
+    if not is_object and not target.isdigit():
+        return None
+    # Members before the resume point are all in `cache` already: the target is not among them.
+    idx, n = resume.get(parent, (_skip_ws(text, offset + 1), 0))
+    close = "}" if is_object else "]"
+    while idx < len(text) and text[idx] != close:
+        if is_object:
             key, idx = json.decoder.scanstring(text, idx + 1)  # type: ignore[attr-defined]
             idx = _skip_ws(text, idx)
             idx = _skip_ws(text, idx + 1)  # the ':'
-            cache[parent + "/" + escape_pointer_token(key)] = idx
-            if key == target:
-                return idx
-            _, idx = _decoder.raw_decode(text, idx)
-            idx = _skip_ws(text, idx)
-            if idx < len(text) and text[idx] == ",":
-                idx = _skip_ws(text, idx + 1)
-        return None
-    if text[offset] == "[":
-        if not target.isdigit():
-            return None
-        idx = _skip_ws(text, offset + 1)
-        n = 0
-        while idx < len(text) and text[idx] != "]":
-            cache[f"{parent}/{n}"] = idx
-            if str(n) == target:
-                return idx
-            _, idx = _decoder.raw_decode(text, idx)
-            idx = _skip_ws(text, idx)
-            if idx < len(text) and text[idx] == ",":
-                idx = _skip_ws(text, idx + 1)
-            n += 1
-        return None
+            name = escape_pointer_token(key)
+        else:
+            key = name = str(n)
+        cache[parent + "/" + name] = idx
+        _, end = _decoder.raw_decode(text, idx)
+        end = _skip_ws(text, end)
+        if end < len(text) and text[end] == ",":
+            end = _skip_ws(text, end + 1)
+        resume[parent] = (end, n + 1)
+        if key == target:
+            return idx
+        idx, n = end, n + 1
     return None
 
 
