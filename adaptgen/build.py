@@ -10,12 +10,12 @@ from typing import Any
 
 from adaptgen.errors import BuildError, BuildWarning, InputError
 from adaptgen.hints import LoadedHints, default_hints_path, load_hints, search_keywords
-from adaptgen.ir import Api
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, PlanResult, plan
 from adaptgen.plan.names import snake_case
 from adaptgen.plan.pagination import unknown_paging_warnings
-from adaptgen.render import catalog, format_python, render, write_atomic
+from adaptgen.render import format_python, render, write_atomic
+from adaptgen.runtime.catalog import Catalog
 from adaptgen.search import INDEX_FILE
 from adaptgen.search.index import build_index, index_json
 
@@ -51,7 +51,7 @@ class BuildOptions:
 class BuildReport:
     """What a build produced, for the CLI report and for tests."""
 
-    api: Api
+    api: Catalog
     out_dir: Path
     files: dict[str, str]
     warnings: list[BuildWarning] = field(default_factory=list)
@@ -59,8 +59,8 @@ class BuildReport:
     @property
     def tools_list_bytes(self) -> int:
         """Size of the tools/list result the generated server sends, in bytes (UTF-8 JSON)."""
-        entries = [e for e in catalog(self.api)["tools"] if not e.get("hidden")]
-        if self.api.surface.mode == "search":
+        entries = self.listed_entries()
+        if self.api.info.surface.mode == "search":
             return _json_size(
                 {"tools": [_listed(e) for e in entries if e.get("pinned")] + _search_tools()}
             )
@@ -69,8 +69,11 @@ class BuildReport:
     @property
     def catalog_bytes(self) -> int:
         """Size of every tool's listing: what tools/list would be without search mode."""
-        entries = [e for e in catalog(self.api)["tools"] if not e.get("hidden")]
-        return _json_size({"tools": [_listed(e) for e in entries]})
+        return _json_size({"tools": [_listed(e) for e in self.listed_entries()]})
+
+    def listed_entries(self) -> list[dict[str, Any]]:
+        """The catalog entries of the MCP tools (hidden operations left out), as in the file."""
+        return [t.model_dump(mode="json", by_alias=True) for t in self.api.listed]
 
 
 def _listed(entry: dict) -> dict:
@@ -125,7 +128,7 @@ def generate(options: BuildOptions) -> BuildReport:
     """Everything but the write: the files a build would produce."""
     result, hints = planned(options)
     files = format_python(render(result.api))
-    if result.api.surface.mode == "search":
+    if result.api.info.surface.mode == "search":
         files[INDEX_FILE] = index_json(build_index(result.api, search_keywords(hints)))
     return BuildReport(
         result.api, options.out / options.api_name, files, sorted(set(result.warnings))

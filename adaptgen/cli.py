@@ -171,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     add_readiness_parsers(commands)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
-    schema.add_argument("which", choices=("hints",))
+    schema.add_argument("which", choices=("hints", "catalog"))
     schema.set_defaults(func=_cmd_schema)
 
     sandbox = commands.add_parser("sandbox", help="run the sandbox CRM on 127.0.0.1")
@@ -402,6 +402,11 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
 def _cmd_schema(args: argparse.Namespace) -> int:
     import json
 
+    if args.which == "catalog":
+        from adaptgen.runtime.catalog import json_schema
+
+        print(json.dumps(json_schema(), indent=2))
+        return 0
     from adaptgen.hints import hints_schema
 
     print(json.dumps(hints_schema(), indent=2))

@@ -118,7 +118,8 @@ def load_surface(path: Path, *, no_hints: bool = False) -> Surface:
 
 def catalog_surface(label: str, catalog: dict[str, Any]) -> Surface:
     """What a catalog (catalog.json's shape) lists to agents: every tool not hidden."""
-    tools = {e["name"]: e for e in catalog["tools"] if not e.get("hidden")}
+    entries = [*catalog["tools"], *catalog.get("chains", [])]
+    tools = {e["name"]: e for e in entries if not e.get("hidden")}
     surface = (catalog.get("api") or {}).get("surface") or {}
     return Surface(label, tools, surface.get("mode") == "search")
 

@@ -30,7 +30,7 @@ from adaptgen.load.source import SourceFile, join_pointer, read_source
 from adaptgen.search.rank import SearchEngine
 
 if TYPE_CHECKING:
-    from adaptgen.ir import Api
+    from adaptgen.runtime.catalog import Catalog as Api
 
 DEPTH = 10  # ranks looked at for the mean reciprocal rank
 Ranker = Callable[[str], list[str]]  # query -> operationIds, best first

@@ -8,9 +8,8 @@ from types import TracebackType
 from typing import TextIO
 
 from adaptgen.build import BuildReport, _json_size, _listed
-from adaptgen.ir import Api, SecurityScheme
 from adaptgen.plan.pagination import unknown_paging_warnings
-from adaptgen.render import catalog
+from adaptgen.runtime.catalog import ApiInfo, SecurityScheme
 from adaptgen.search import INDEX_FILE
 
 
@@ -53,59 +52,42 @@ class ProgressDisplay:
 def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None = None) -> None:
     """Print what was built: tools, skipped operations, warnings, env vars, tools/list size."""
     out = out or sys.stdout
-    api = report.api
+    catalog = report.api
+    api = catalog.info
     if quiet:
         for warning in report.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         return
     print(f"built {report.out_dir}/ from {api.spec_file} (OpenAPI {api.spec_version})", file=out)
-    visible = [t for t in api.tools if not t.hidden]
-    print(f"  tools: {len(visible) + len(api.chains)}", file=out)
+    visible = [t for t in catalog.tools if not t.hidden]
+    print(f"  tools: {len(visible) + len(catalog.chains)}", file=out)
     for tool in visible[:40]:
         print(f"    {tool.name:<40} {tool.method} {tool.path}", file=out)
     if len(visible) > 40:
         print(f"    ... and {len(visible) - 40} more (see {report.out_dir}/README.md)", file=out)
-    for chain in api.chains:
+    for tool in catalog.chains:
+        chain = tool.chain
         path = " -> ".join(f"{s.operation}{'[foreach]' if s.foreach else ''}" for s in chain.steps)
         extra = ", idempotent" if chain.idempotent else ""
-        print(f"    {chain.name:<40} chain ({chain.source}{extra}): {path}", file=out)
-    hidden = [t for t in api.tools if t.hidden]
+        print(f"    {tool.name:<40} chain ({chain.source}{extra}): {path}", file=out)
+    hidden = [t for t in catalog.tools if t.hidden]
     if hidden:
         names = ", ".join(t.name for t in hidden)
         print(f"  hidden operations (called by chains or auth flows only): {names}", file=out)
-    for flow in api.auth_flows:
-        detail = {
-            "login": lambda c: (
-                f"session login via {c['operation']}, token -> "
-                f"{c['apply']['in']} {c['apply']['name']}"
-            ),
-            "oauth2_client_credentials": lambda c: f"OAuth2 client credentials at {c['token_url']}",
-            "sigv4": lambda c: (
-                f"AWS SigV4 ({c['service']}, {c['region']})"
-                + (", AssumeRole per caller" if c.get("assume_role") else "")
-            ),
-            "passthrough": lambda c: (
-                "caller's token "
-                + ("exchanged (RFC 8693)" if c.get("exchange") else "passed through")
-            ),
-        }[flow.kind](flow.config)
-        print(f"  auth flow for {flow.scheme}: {detail}", file=out)
-    if api.skipped:
-        print(f"  skipped operations: {len(api.skipped)}", file=out)
-        for op in api.skipped[:20]:
+    for flow in api.auth:
+        print(f"  auth flow for {flow.scheme}: {flow.describe()}", file=out)
+    skipped = catalog.skipped
+    if skipped:
+        print(f"  skipped operations: {len(skipped)}", file=out)
+        for op in skipped[:20]:
             print(f"    {op.operation_id} ({op.method} {op.path}): {op.reason}", file=out)
-        if len(api.skipped) > 20:
-            print(f"    ... and {len(api.skipped) - 20} more", file=out)
-    paged = [t for t in api.tools if t.pagination is not None]
+        if len(skipped) > 20:
+            print(f"    ... and {len(skipped) - 20} more", file=out)
+    paged = [t for t in catalog.tools if t.pagination is not None]
     if paged:
         print(f"  paginated tools: {len(paged)}", file=out)
         for tool in paged[:20]:
-            p = tool.pagination
-            print(
-                f"    {tool.name:<40} {p.style}, items {p.items}, page size {p.page_size}, "
-                f"up to {p.max_items} per call",
-                file=out,
-            )
+            print(f"    {tool.name:<40} {tool.pagination.describe()}", file=out)
     unknown = unknown_paging_warnings(report.warnings)
     if unknown:
         print(
@@ -113,10 +95,10 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
             "see the warnings; `build --strict` fails on them)",
             file=out,
         )
-    print(f"  env vars the server reads: {', '.join(api.env_vars())}", file=out)
+    print(f"  env vars the server reads: {', '.join(api.env)}", file=out)
     _print_credentials(api, out)
     if api.surface.mode == "search":
-        pinned = [t.name for t in api.tools if t.pinned]
+        pinned = [t.name for t in catalog.tools if t.pinned]
         print(
             f"  surface: search mode ({api.surface.reason}): tools/list shows search_tools and "
             f"call_tool{' plus ' + ', '.join(pinned) if pinned else ''}",
@@ -155,13 +137,13 @@ def search_result_bytes(report: BuildReport) -> tuple[int, int]:
     from adaptgen.search.hits import INLINE_SCHEMA_BYTES, compact
     from adaptgen.search.rank import SearchEngine
 
-    listed = {e["name"]: _listed(e) for e in catalog(report.api)["tools"] if not e.get("hidden")}
+    listed = {e["name"]: _listed(e) for e in report.listed_entries()}
     if not listed:
         return 0, 0
     engine = SearchEngine(json.loads(report.files[INDEX_FILE]))
     sizes = []
     for name in listed:
-        hits = engine.search(name.replace("_", " "), limit=report.api.surface.max_results)
+        hits = engine.search(name.replace("_", " "), limit=report.api.info.surface.max_results)
         found = [
             compact(listed[h.name], INLINE_SCHEMA_BYTES if i == 0 else 0)
             for i, h in enumerate(hits)
@@ -171,11 +153,11 @@ def search_result_bytes(report: BuildReport) -> tuple[int, int]:
     return sizes[len(sizes) // 2], len(sizes)
 
 
-def _print_credentials(api: Api, out: TextIO) -> None:
+def _print_credentials(api: ApiInfo, out: TextIO) -> None:
     """How the server gets each security scheme's credential (env vars, or a hints flow)."""
     if not api.security_schemes:
         return
-    flows = {flow.scheme for flow in api.auth_flows}
+    flows = {flow.scheme for flow in api.auth}
     print("  credentials, per security scheme:", file=out)
     for scheme in api.security_schemes:
         how = "the hints' auth flow" if scheme.name in flows else credential_source(scheme)

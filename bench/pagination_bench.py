@@ -38,11 +38,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adaptgen.ir import Tool
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
 from adaptgen.plan.pagination import items_path, paging_signals, unknown_paging_warnings
 from adaptgen.plan.schemas import SchemaInliner
+from adaptgen.runtime.catalog import Tool
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SPECS = REPO.parent / "shared" / "specs"

@@ -736,7 +736,7 @@ def server_env(api: Any, base_url: str) -> dict[str, str]:
         f"{api.env_prefix}_RETRIES": "0",
         "ADAPTGEN_POLICY": str(OPERATOR_POLICY),
     }
-    for name in api.env_vars():
+    for name in api.env:
         if name in (api.base_url_env, api.timeout_env):
             continue
         env[name] = "pass" if name.endswith("_PASSWORD") else "dummy-" + name.lower()[-12:]
@@ -858,11 +858,12 @@ def run_spec(spec: Path, *, quick: bool = False, log: Callable[[str], None] = pr
         except Exception as exc:  # noqa: BLE001 - a build failure is a finding, not a crash
             result.error = f"build failed: {type(exc).__name__}: {exc}"[:500]
             return result
-        api = report.api
-        tools = get_tools(api, quick)
-        result.tools = sum(1 for t in api.tools if not t.hidden) + len(api.chains)
+        catalog = report.api
+        api = catalog.info
+        tools = get_tools(catalog, quick)
+        result.tools = len(catalog.listed)
         result.get_tools = len(tools)
-        result.get_not_built = sum(1 for op in api.skipped if op.method.upper() == "GET")
+        result.get_not_built = sum(1 for op in catalog.skipped if op.method.upper() == "GET")
         result.surface = api.surface.mode
         mocked, result.remote_refs_cut = offline_spec(spec, Path(tmp))
         prism_started = time.monotonic()

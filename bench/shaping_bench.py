@@ -427,12 +427,9 @@ async def hubspot_rows(tmp: Path, out: dict[str, Any]) -> list[Row]:
         fastmcp = FastMCP.from_openapi(
             doc, client=httpx2.AsyncClient(base_url=url, headers=headers)
         )
-        list_tool = next(
-            t for t in reports[0].api.tools if t.path.endswith("/contacts") and t.method == "GET"
-        )
-        get_tool = next(
-            t for t in reports[0].api.tools if t.path.endswith("{contactId}") and t.method == "GET"
-        )
+        tools = reports[0].api.tools
+        list_tool = next(t for t in tools if t.path.endswith("/contacts") and t.method == "GET")
+        get_tool = next(t for t in tools if t.path.endswith("{contactId}") and t.method == "GET")
         fastmcp_tools = {t.name: t for t in await _list(fastmcp)}
         fm_list = next(n for n in fastmcp_tools if "getPage" in n or "get_page" in n.lower())
         fm_get = next(n for n in fastmcp_tools if "getById" in n or "get_by_id" in n.lower())

@@ -66,9 +66,9 @@ def test_oauth2_client_credentials_through_the_generated_server(tmp_path, monkey
             )
         )
         report = build(BuildOptions(spec=spec_file, out=tmp_path / "g"))
-        (flow,) = report.api.auth_flows
-        assert flow.config["token_url"] == f"{url}/token"  # from the spec's flows
-        assert report.api.env_vars() == ["DATA_BASE_URL", "DATA_TIMEOUT", "DATA_CLIENT_SECRET"]
+        (flow,) = report.api.info.auth
+        assert flow.config.token_url == f"{url}/token"  # from the spec's flows
+        assert list(report.api.info.env) == ["DATA_BASE_URL", "DATA_TIMEOUT", "DATA_CLIENT_SECRET"]
         catalog = (report.out_dir / "catalog.json").read_text()
         assert CLIENT_SECRET not in catalog and "${env:DATA_CLIENT_SECRET}" in catalog
 

@@ -163,7 +163,7 @@ def test_hide_and_fix_parameters(tmp_path):
     }
     names = [p.name for p in tools["listDeals"].params]
     assert "owner_id" not in names and "status" not in names
-    assert [(f.location, f.api_name, f.value) for f in tools["listDeals"].fixed] == [
+    assert [(f.location, f.api_name, f.value) for f in tools["listDeals"].upstream.fixed] == [
         ("query", "status", "open")
     ]
 

@@ -12,8 +12,8 @@ from fastmcp.exceptions import ToolError
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module, main
-from adaptgen.ir import Param
 from adaptgen.plan.pagination import detect, items_path, undetected_paging
+from adaptgen.runtime.catalog import Param
 from adaptgen.runtime.paginate import (
     CursorError,
     CursorKey,
@@ -77,7 +77,8 @@ def test_each_style_is_detected_and_its_paging_params_hidden(zoo):
         assert visible == (["q"] if name.startswith("search") else []) + ["cursor", "limit"], name
     for name, planned in PLANNED.items():
         pagination = tools[name].pagination
-        assert (pagination.cursor_param, pagination.next, pagination.has_more) == planned, name
+        found = tuple(getattr(pagination, k, None) for k in ("cursor_param", "next", "has_more"))
+        assert found == planned, name
     assert tools["list_like_stripe"].pagination.id_field == "id"
     jira = tools["list_like_jira"].pagination
     assert (jira.offset_param, jira.limit_param, jira.total) == ("startAt", "maxResults", "$.total")
@@ -170,7 +171,7 @@ def test_limit_argument_schema_is_bounded(zoo):
 
 
 def _param(name: str, kind: str | None) -> Param:
-    return Param(name, name, "query", {"type": kind} if kind else {}, False)
+    return Param(name=name, api_name=name, location="query", schema={"type": kind} if kind else {})
 
 
 def _obj(**props) -> dict:

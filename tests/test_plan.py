@@ -131,8 +131,8 @@ def test_parameters_are_typed_merged_and_flattened(api):
         "anyOf": [{"type": "integer"}, {"type": "string", "enum": ["S", "M", "L"]}]
     }
     assert by_name["note"].schema == {"type": "string"}
-    assert put.body.media_type == "application/json" and put.body.flattened
-    schema = put.input_schema()
+    assert put.upstream.body.media_type == "application/json" and put.upstream.body.flattened
+    schema = put.input_schema
     assert schema["type"] == "object" and "anyOf" not in schema
     assert schema["required"] == ["id", "name"]
 
@@ -148,13 +148,13 @@ def test_annotations_follow_http_semantics(api):
 
 
 def test_security_and_servers(api):
-    assert api.base_url == "https://eu.example.com/v1"
-    schemes = {s.name: s for s in api.security_schemes}
+    assert api.info.base_url == "https://eu.example.com/v1"
+    schemes = {s.name: s for s in api.info.security_schemes}
     assert schemes["key"].env == ("PLAN_KEY",) and schemes["key"].location == "query"
     assert schemes["basicAuth"].env == ("PLAN_BASIC_AUTH_USERNAME", "PLAN_BASIC_AUTH_PASSWORD")
-    assert api.security == (("key",),)
-    assert tool(api, "delete_widget").security == (("basicAuth",), ())
-    assert api.env_vars() == [
+    assert api.info.security == (("key",),)
+    assert tool(api, "delete_widget").upstream.security == (("basicAuth",), ())
+    assert list(api.info.env) == [
         "PLAN_BASE_URL",
         "PLAN_TIMEOUT",
         "PLAN_KEY",
@@ -167,7 +167,7 @@ def test_non_json_body_is_one_argument(api):
     upload = tool(api, "upload_widget_csv")
     (body,) = upload.params
     assert body.name == "body" and body.schema["type"] == "string"
-    assert upload.body.media_type == "text/csv" and not upload.body.flattened
+    assert upload.upstream.body.media_type == "text/csv" and not upload.upstream.body.flattened
 
 
 def test_long_names_are_shortened_readably():
@@ -225,7 +225,7 @@ def test_swagger2_petstore_matches_openapi3_petstore():
         ("limit", "paging", False, "integer"),
     }
     assert typed2["show_pet_by_id"] == {("pet_id", "path", True, "string")}
-    assert v2.base_url == "http://petstore.swagger.io/v1" == v3.base_url
+    assert v2.info.base_url == "http://petstore.swagger.io/v1" == v3.info.base_url
 
 
 SWAGGER2 = """\
@@ -330,13 +330,17 @@ def test_swagger2_and_its_openapi3_twin_plan_identically(tmp_path):
     v2 = plan(load_spec(tmp_path / "twin.yaml"), "twin").api
     v3 = plan(load_spec(tmp_path / "twin3.yaml"), "twin").api
     assert v2.tools == v3.tools
-    assert v2.security_schemes == v3.security_schemes and v2.base_url == v3.base_url
+    assert v2.info.security_schemes == v3.info.security_schemes
+    assert v2.info.base_url == v3.info.base_url
 
 
 def test_slack_form_parameters_are_typed():
     api = plan(load_spec(shared_spec("slack_web_v2_swagger.json")), "slack").api
     post = next(t for t in api.tools if t.path == "/chat.postMessage")
-    assert post.body.media_type == "application/x-www-form-urlencoded" and post.body.flattened
+    assert (
+        post.upstream.body.media_type == "application/x-www-form-urlencoded"
+        and post.upstream.body.flattened
+    )
     params = {p.name: p for p in post.params}
     assert params["channel"].required and params["channel"].schema["type"] == "string"
     assert params["as_user"].location == "body"
@@ -350,8 +354,9 @@ def test_plan_is_deterministic(tmp_path: Path):
 
 
 def test_output_schema_applies_drop_and_keep_to_the_response_schema():
-    from adaptgen.ir import Pagination, Shape
     from adaptgen.plan.output import output_schema
+    from adaptgen.runtime.catalog import Shape
+    from adaptgen.runtime.paging.page import PagePaging
 
     record = {
         "type": "object",
@@ -370,7 +375,7 @@ def test_output_schema_applies_drop_and_keep_to_the_response_schema():
     shaped = output_schema(
         page,
         Shape(keep=("$.id", "$.required", "$.address.city"), drop=("$..audit",)),
-        Pagination(style="page", items="$.data"),
+        PagePaging(items="$.data"),
     )
     item = shaped["properties"]["items"]["items"]
     assert item == {

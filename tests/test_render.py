@@ -123,7 +123,7 @@ def test_hostile_server_calls_with_aliased_arguments(hostile_build):
     module = load_server_module(report.out_dir)
     api = module.api
     request = api.upstream.build_request(
-        api._operations[module.api.catalog["tools"][0]["name"]],
+        api.catalog.tools[0],
         {"it_em_id": EVIL_LINES, "class_": 3, "api_": "h", "from_": "a"},
     )
     assert request.url.path.startswith("/api/items/")

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from adaptgen.runtime.auth import SchemeSpec
-from adaptgen.runtime.upstream import Operation, ParamSpec, Upstream, UpstreamError
+from adaptgen.runtime.catalog import Body, Operation, Param, SecurityScheme, Tool
+from adaptgen.runtime.upstream import Upstream, UpstreamError
 from adaptgen.sandbox.server import serve_app
 
 SECRET = "s3cr3t-api-key-value"
@@ -66,15 +66,26 @@ def upstream(url: str, schemes=(), security=(), monkeypatch=None) -> Upstream:
 
 
 def op(path="/things/{id}", method="GET", params=(), media=None, flattened=True, security=None):
-    return Operation("t", method, path, tuple(params), media, flattened, security)
+    body = Body(media_type=media, required=False, flattened=flattened) if media else None
+    upstream = Operation(
+        operation_id="t",
+        method=method,
+        path=path,
+        params=tuple(params),
+        body=body,
+        security=security,
+    )
+    return Tool(name="t", description="", input_schema={}, upstream=upstream)
 
 
-def send(up: Upstream, operation: Operation, **arguments):
+def send(up: Upstream, operation: Tool, **arguments):
     return asyncio.run(up.send(operation, arguments))
 
 
 def P(name, location, api_name=None, style=None, explode=None):  # noqa: N802 - reads like a row
-    return ParamSpec(name, location, api_name or name, style, explode, name)
+    return Param(
+        name=name, location=location, api_name=api_name or name, style=style, explode=explode
+    )
 
 
 def test_path_values_cannot_escape_their_segment(echo_url):
@@ -171,11 +182,17 @@ def test_json_form_multipart_and_raw_bodies(echo_url):
 
 
 SCHEMES = [
-    SchemeSpec("hdr", "api_key", ("ECHO_HDR",), "header", "X-API-Key"),
-    SchemeSpec("qry", "api_key", ("ECHO_QRY",), "query", "api_key"),
-    SchemeSpec("cki", "api_key", ("ECHO_CKI",), "cookie", "key"),
-    SchemeSpec("bearer", "bearer", ("ECHO_BEARER_TOKEN",)),
-    SchemeSpec("basic", "basic", ("ECHO_BASIC_USERNAME", "ECHO_BASIC_PASSWORD")),
+    SecurityScheme(
+        name="hdr", kind="api_key", env=("ECHO_HDR",), location="header", param_name="X-API-Key"
+    ),
+    SecurityScheme(
+        name="qry", kind="api_key", env=("ECHO_QRY",), location="query", param_name="api_key"
+    ),
+    SecurityScheme(
+        name="cki", kind="api_key", env=("ECHO_CKI",), location="cookie", param_name="key"
+    ),
+    SecurityScheme(name="bearer", kind="bearer", env=("ECHO_BEARER_TOKEN",)),
+    SecurityScheme(name="basic", kind="basic", env=("ECHO_BASIC_USERNAME", "ECHO_BASIC_PASSWORD")),
 ]
 
 

@@ -36,7 +36,7 @@ def search_crm(tmp_path_factory):
     report = build(
         BuildOptions(spec=ROOT / "specs" / "crm.yaml", out=tmp / "crm", hints=hints_path)
     )
-    assert report.api.surface.mode == "search"
+    assert report.api.info.surface.mode == "search"
     with running(require_session=True) as sandbox:
         yield report.out_dir, sandbox, tmp
 

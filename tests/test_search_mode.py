@@ -15,7 +15,7 @@ from adaptgen.cli import load_server_module
 def test_github_search_mode_finds_and_calls_a_tool_against_prism(tmp_path, prism_for, monkeypatch):
     spec = shared_spec("github_api_2020.json")
     report = build(BuildOptions(spec=spec, out=tmp_path, name="github"))
-    assert report.api.surface.mode == "search"
+    assert report.api.info.surface.mode == "search"
     assert report.tools_list_bytes <= 20_000
     monkeypatch.setenv("GITHUB_BASE_URL", prism_for(spec))
     monkeypatch.setenv("GITHUB_OAUTH2_TOKEN", "test-token")
@@ -50,7 +50,7 @@ def test_toolsets_mode_builds_only_the_chosen_tags(tmp_path):
     hints = tmp_path / "gh.hints.yaml"
     hints.write_text("search: {mode: toolsets, toolsets: [gists]}\n")
     report = build(BuildOptions(spec=spec, out=tmp_path, name="gh", hints=hints))
-    assert report.api.surface.mode == "all"
+    assert report.api.info.surface.mode == "all"
     assert report.api.tools and all("gists" in t.tags for t in report.api.tools)
     assert any("not in the selected toolsets" in s.reason for s in report.api.skipped)
-    assert report.api.surface.reason == "toolsets mode: only tools tagged gists were built"
+    assert report.api.info.surface.reason == "toolsets mode: only tools tagged gists were built"

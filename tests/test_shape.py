@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from adaptgen.runtime import jsonpath
-from adaptgen.runtime.shape import ShapeSpec, denoise, estimate_tokens, fit, fit_items, select
+from adaptgen.runtime.catalog import Shape
+from adaptgen.runtime.shape import denoise, estimate_tokens, fit, fit_items, select
 
 RECORD = {
     "id": 7,
@@ -120,7 +121,7 @@ def test_list_cap_marks_what_it_cut():
 
 
 def test_select_applies_drop_then_keep_then_denoise():
-    spec = ShapeSpec(keep=("$.name", "$.notes_html", "$.email"), drop=("$.email",))
+    spec = Shape(keep=("$.name", "$.notes_html", "$.email"), drop=("$.email",))
     assert select(RECORD, spec) == {
         "name": "Ada",
         "notes_html": denoise(RECORD["notes_html"], 400, 50),

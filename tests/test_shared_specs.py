@@ -32,7 +32,7 @@ def test_shared_spec_builds_imports_and_lists_valid_tools(name, tmp_path):
     module = load_server_module(report.out_dir)
     listed = asyncio.run(_list_tools(module))
     catalog = json.loads(report.files["catalog.json"])["tools"]
-    if report.api.surface.mode == "search":
+    if report.api.info.surface.mode == "search":
         # Huge APIs list a search tool and a call proxy; the catalog is reached through them.
         assert {"search_tools", "call_tool"} <= {t.name for t in listed}
         assert len(listed) <= 2 + sum(1 for t in catalog if t.get("pinned"))

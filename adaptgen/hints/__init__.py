@@ -14,12 +14,13 @@ the line that has it, with a "did you mean" for unknown keys and operationIds.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
     Field,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -27,7 +28,9 @@ from pydantic import (
 from adaptgen.errors import InputError, Location
 from adaptgen.hints.chains import ChainSpec
 from adaptgen.load.source import SourceFile, join_pointer, read_source
+from adaptgen.runtime.flows import KINDS as FLOW_KINDS
 from adaptgen.runtime.jsonpath import JsonPathError, compile_path
+from adaptgen.runtime.paging import STYLES as PAGING_STYLES
 from adaptgen.runtime.strict import StrictModel as _Strict
 from adaptgen.runtime.strict import unknown_key_message
 from adaptgen.words import did_you_mean
@@ -58,36 +61,22 @@ class ShapeHints(_Strict):
     )
 
 
-class PaginateHints(_Strict):
-    """How an operation pages, when detection from the spec is not enough."""
+def _paginate_hints() -> Any:
+    """One `paginate` model per paging style (`adaptgen.runtime.paging`), told apart by style."""
+    models = [
+        create_model(
+            f"Paginate{name.title().replace('_', '')}Hints",
+            __base__=style.hints,
+            style=(Literal[name], ...),  # type: ignore[valid-type]
+        )
+        for name, style in PAGING_STYLES.items()
+    ]
+    none = create_model("PaginateNoneHints", __base__=_Strict, style=(Literal["none"], ...))
+    return Annotated[Union[(*models, none)], Field(discriminator="style")]  # noqa: UP007
 
-    style: Literal["page", "offset", "cursor", "last_id", "link", "next_url", "none"]
-    items: str | None = Field(default=None, description="JSONPath of the item list.")
-    page: str | None = Field(default=None, description="Page-number parameter (page style).")
-    size: str | None = Field(default=None, description="Page-size parameter.")
-    offset: str | None = Field(default=None, description="Offset parameter (offset style).")
-    limit: str | None = Field(default=None, description="Limit parameter (offset style).")
-    cursor: str | None = Field(
-        default=None,
-        description="Cursor parameter (cursor style), or the one taking the last item's id "
-        "(last_id style, e.g. starting_after).",
-    )
-    next: str | None = Field(
-        default=None,
-        description="JSONPath of the next cursor, next URL or next page number; for link "
-        "style, the response header holding the next URL (default: Link).",
-    )
-    total: str | None = Field(default=None, description="JSONPath of the total item count.")
-    has_more: str | None = Field(
-        default=None, description="JSONPath of a boolean: paging stops when it is false."
-    )
-    id_field: str | None = Field(
-        default=None, description="Item field whose value resumes after it (last_id style; id)."
-    )
-    page_size: int | None = Field(default=None, ge=1, description="Items per upstream page.")
-    max_items: int | None = Field(
-        default=None, ge=1, description="Most items one call may collect across pages."
-    )
+
+# How an operation pages, when detection from the spec is not enough (style "none": it does not).
+PaginateHints: Any = _paginate_hints()
 
 
 class ToolSearchHints(_Strict):
@@ -126,114 +115,34 @@ class ToolHints(ShapeHints):
         return value
 
 
-AUTH_KINDS = ("login", "oauth2_client_credentials", "sigv4", "passthrough")
-_SECRET_REF = r"^\$\{(env|aws-sm):[^}]+\}$"
-
-
-class LoginApply(_Strict):
-    """Where the session token goes on every call."""
-
-    in_: Literal["header", "query", "cookie"] = Field(default="header", alias="in")
-    name: str
-    format: str = Field(default="{token}", description='e.g. "Session {token}"')
-
-
-class LoginHints(_Strict):
-    """Session login: a login operation of the spec, called by the runtime, never the agent."""
-
-    operation: str = Field(description="operationId of the login operation")
-    body: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Login body; secrets as references: ${env:NAME} or ${aws-sm:ID#key}",
-    )
-    token: str = Field(description="JSONPath of the token in the login response")
-    expires_in: str | None = Field(default=None, description="JSONPath of its lifetime (s)")
-    ttl: int = Field(default=3600, ge=1, description="Lifetime when the response has none")
-    apply: LoginApply | None = Field(
-        default=None, description="Default: where the security scheme says the token goes."
-    )
-
-    @field_validator("body")
-    @classmethod
-    def _secrets_are_references(cls, body: dict[str, Any]) -> dict[str, Any]:
-        import re
-
-        for key, value in body.items():
-            secret = any(w in key.lower() for w in ("password", "secret", "token", "key"))
-            if secret and not (isinstance(value, str) and re.match(_SECRET_REF, value)):
-                raise ValueError(
-                    f"{key!r} must be a secret reference (${{env:NAME}} or ${{aws-sm:ID}}), "
-                    "never a literal: hints are committed and end up in the catalog"
-                )
-        return body
-
-
-class OAuth2ClientCredentialsHints(_Strict):
-    """OAuth2 client credentials (RFC 6749 4.4)."""
-
-    token_url: str | None = Field(default=None, description="Default: the scheme's tokenUrl")
-    client_id: str
-    client_secret: str = Field(pattern=_SECRET_REF)
-    scopes: list[str] = Field(default_factory=list)
-    audience: str | None = None
-    auth_method: Literal["basic", "body"] = "basic"
-
-
-class AssumeRoleHints(_Strict):
-    """STS AssumeRole per caller, with session tags from the caller's identity (ABAC)."""
-
-    role_arn: str
-    session_name_claim: str = "sub"
-    tags: dict[str, str] = Field(default_factory=dict, description="session tag -> claim")
-    duration: int = Field(default=900, ge=900, le=43200)
-
-
-class SigV4Hints(_Strict):
-    """AWS Signature V4 with the runtime's AWS credentials."""
-
-    service: str
-    region: str
-    assume_role: AssumeRoleHints | None = None
-
-
-class TokenExchangeHints(_Strict):
-    """RFC 8693 token exchange of the caller's token."""
-
-    token_url: str
-    client_id: str
-    client_secret: str = Field(pattern=_SECRET_REF)
-    audience: str | None = None
-    scope: str | None = None
-    requested_token_type: str | None = None
-
-
-class PassThroughHints(_Strict):
-    """Forward the MCP caller's own token (or exchange it) for APIs that must see the user."""
-
-    header: str = "Authorization"
-    scheme: str = "Bearer"
-    exchange: TokenExchangeHints | None = None
-
-
-class AuthHints(_Strict):
+class _AuthHintsBase(_Strict):
     """How one security scheme is satisfied; exactly one kind."""
 
-    login: LoginHints | None = None
-    oauth2_client_credentials: OAuth2ClientCredentialsHints | None = None
-    sigv4: SigV4Hints | None = None
-    passthrough: PassThroughHints | None = None
-
     @model_validator(mode="after")
-    def _exactly_one(self) -> AuthHints:
-        kinds = [k for k in AUTH_KINDS if getattr(self, k) is not None]
-        if len(kinds) != 1:
-            raise ValueError(f"give exactly one of {', '.join(AUTH_KINDS)}")
+    def _exactly_one(self) -> _AuthHintsBase:
+        given = [k for k in FLOW_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(FLOW_KINDS)}")
         return self
 
     @property
     def kind(self) -> str:
         """Which kind of flow this is."""
-        return next(k for k in AUTH_KINDS if getattr(self, k) is not None)
+        return next(k for k in FLOW_KINDS if getattr(self, k) is not None)
+
+    @property
+    def block(self) -> BaseModel:
+        """The hints block of that kind."""
+        return getattr(self, self.kind)
+
+
+# One optional block per flow kind (`adaptgen.runtime.flows`): a new kind needs no edit here.
+AuthHints: type[_AuthHintsBase] = create_model(
+    "AuthHints",
+    __base__=_AuthHintsBase,
+    __doc__=_AuthHintsBase.__doc__,
+    **{kind: (flow.hints | None, None) for kind, flow in FLOW_KINDS.items()},  # type: ignore[call-overload]
+)
 
 
 class Selector(_Strict):
@@ -266,7 +175,7 @@ class Hints(_Strict):
     include: Selector | None = None
     exclude: Selector | None = None
     search: SearchHints = Field(default_factory=SearchHints)
-    auth: dict[str, AuthHints] = Field(
+    auth: dict[str, AuthHints] = Field(  # type: ignore[valid-type]
         default_factory=dict,
         description="By security scheme name ('*': every operation, e.g. SigV4 on a spec that "
         "declares no security).",

@@ -1,4 +1,4 @@
-"""Planning: from a loaded spec to the IR (`adaptgen.ir.Api`).
+"""Planning: from a loaded spec to the catalog (`adaptgen.runtime.catalog.Catalog`).
 
 One tool per operation. All spec understanding happens here: parameters merged and typed, bodies
 flattened, schemas made client-safe, names chosen, auth schemes mapped to env vars. A problem in
@@ -10,13 +10,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from adaptgen.errors import BuildWarning, InputError, Location
 from adaptgen.hints import (
-    AuthHints,
     LoadedHints,
     Selector,
     ToolHints,
@@ -24,23 +23,9 @@ from adaptgen.hints import (
     load_hints,
 )
 from adaptgen.hints.chains import ChainSpec
-from adaptgen.ir import (
-    Api,
-    AuthFlow,
-    Body,
-    Chain,
-    ChainStep,
-    FixedValue,
-    Pagination,
-    Param,
-    SecurityScheme,
-    Shape,
-    SkippedOperation,
-    Surface,
-    Tool,
-)
 from adaptgen.load import HTTP_METHODS, Spec
 from adaptgen.load.source import SourceFile, join_pointer
+from adaptgen.plan.auth import FlowContext, plan_flow
 from adaptgen.plan.describe import (
     ARGUMENT_DESCRIPTION_CHARS,
     brief,
@@ -52,7 +37,7 @@ from adaptgen.plan.names import (
     argument_name,
     common_path_prefix,
     env_word,
-    is_env_name,
+    python_name,
     selector_words,
     snake_case,
     tool_names,
@@ -61,8 +46,27 @@ from adaptgen.plan.names import (
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import Conventions, Example, detect, undetected_paging
 from adaptgen.plan.schemas import SchemaInliner, clean_text
+from adaptgen.runtime.catalog import (
+    ApiInfo,
+    Body,
+    Catalog,
+    Chain,
+    ChainStep,
+    ChainTool,
+    FixedValue,
+    Operation,
+    Param,
+    SecurityScheme,
+    Shape,
+    SkippedOperation,
+    SuccessCriterion,
+    Surface,
+    Tool,
+    env_vars,
+    input_schema,
+)
 from adaptgen.runtime.expressions import references
-from adaptgen.runtime.jsonpath import JsonPathError, compile_path
+from adaptgen.runtime.paging import PagingStyle
 
 # A parameter by these names carries the bearer token of the scheme that secures the operation.
 _TOKEN_PARAMETERS = {"token", "access_token", "auth_token"}
@@ -98,9 +102,9 @@ class OperationProblem(Exception):
 
 @dataclass
 class PlanResult:
-    """The IR plus what the build report needs to tell."""
+    """The catalog plus what the build report needs to tell."""
 
-    api: Api
+    api: Catalog
     warnings: list[BuildWarning] = field(default_factory=list)
 
 
@@ -145,7 +149,7 @@ class _Planner:
     def warn(self, pointer: str, message: str) -> None:
         self.warnings.append(BuildWarning(self.spec.location(pointer), message))
 
-    def run(self) -> Api:
+    def run(self) -> Catalog:
         schemes = self._security_schemes()
         tools: list[Tool] = []
         skipped: list[SkippedOperation] = []
@@ -177,16 +181,16 @@ class _Planner:
                 reason = "called by the session-login flow, never by the agent"
             hidden = bool(reason) and op_id in wanted
             if reason:
-                skipped.append(SkippedOperation(label, method.upper(), path, reason))
+                skipped.append(_skipped(label, method, path, reason))
                 if not hidden:
                     continue
             try:
                 tool = self._tool(path, method, op, op_pointer, path_item, schemes, taken, hint)
                 if hidden:
-                    tool = replace(tool, hidden=True)
+                    tool = tool.model_copy(update={"hidden": True})
             except OperationProblem as problem:
                 self.warn(problem.pointer, f"operation skipped: {problem}")
-                skipped.append(SkippedOperation(label, method.upper(), path, str(problem)))
+                skipped.append(_skipped(label, method, path, str(problem)))
                 continue
             tools.append(tool)
         info = self.doc.get("info") or {}
@@ -196,26 +200,26 @@ class _Planner:
             for name, (spec, where) in chain_specs.items()
         )
         auth_flows = tuple(
-            self._auth_flow(k, v, schemes, by_op) for k, v in hints.hints.auth.items()
+            plan_flow(hint, self._flow_context(scheme, schemes, by_op), schemes)
+            for scheme, hint in hints.hints.auth.items()
         )
         surface = self._surface(len([t for t in tools if not t.hidden]) + len(chains))
-        return Api(
+        api = ApiInfo(
             name=self.name,
             title=str(info.get("title") or self.name),
             version=str(info.get("version") or ""),
             spec_file=self.source.path.name,
             spec_version=self.spec.original_version,
-            env_prefix=self.env_prefix,
-            base_url=self._base_url(),
             description=clean_text(str(info.get("description") or "")),
-            tools=tuple(tools),
+            base_url=self._base_url(),
+            env_prefix=self.env_prefix,
+            env=env_vars(self.env_prefix, tuple(schemes.values()), auth_flows),
             security_schemes=tuple(schemes.values()),
             security=self._requirements(self.doc.get("security"), schemes, "/security") or (),
-            skipped=tuple(skipped),
             surface=surface,
-            chains=chains,
-            auth_flows=auth_flows,
+            auth=auth_flows,
         )
+        return Catalog(api=api, tools=tuple(tools), chains=chains, skipped=tuple(skipped))
 
     # -- chains and auth flows ----------------------------------------------------------------
 
@@ -240,13 +244,13 @@ class _Planner:
         where: Location | None,
         by_op: dict[str, Tool],
         taken: set[str],
-    ) -> Chain:
+    ) -> ChainTool:
         tool_name = snake_case(spec.name or name)
         if tool_name in taken:
             raise InputError(f"chain name {tool_name!r} is already a tool's name", where)
         taken.add(tool_name)
-        input_schema = _chain_inputs(spec.inputs)
-        declared = set(input_schema["properties"])
+        inputs = _chain_inputs(spec.inputs)
+        declared = set(inputs["properties"])
         steps: list[ChainStep] = []
         for index, step in enumerate(spec.steps):
             tool = by_op[step.call]
@@ -269,7 +273,7 @@ class _Planner:
                     arguments=arguments,
                     paging=paging,
                     outputs=dict(step.outputs),
-                    success=tuple(c.model_dump(exclude_none=True) for c in step.success),
+                    success=tuple(SuccessCriterion(**c.model_dump()) for c in step.success),
                     foreach=step.foreach,
                     concurrency=step.concurrency,
                     write=tool.method not in _READ_METHODS,
@@ -287,87 +291,34 @@ class _Planner:
                 annotations["destructiveHint"] = True
             if spec.idempotent:
                 annotations["idempotentHint"] = True
-        return Chain(
+        return ChainTool(
             name=tool_name,
             description=clean_text(spec.description),
-            input_schema=input_schema,
-            steps=tuple(steps),
-            output=spec.output,
-            idempotent=spec.idempotent,
             annotations=annotations,
+            input_schema=inputs,
+            chain=Chain(
+                source=spec.source,
+                idempotent=spec.idempotent,
+                steps=tuple(steps),
+                output=spec.output,
+            ),
             shape=self._shape(
                 ToolHints(
                     keep=spec.keep, drop=spec.drop, max_response_tokens=spec.max_response_tokens
                 ),
                 None,
             ),
-            source=spec.source,
         )
 
-    def _auth_flow(
-        self,
-        scheme_name: str,
-        hint: AuthHints,
-        schemes: dict[str, SecurityScheme],
-        by_op: dict[str, Tool],
-    ) -> AuthFlow:
-        where = self._hints_location(("auth", scheme_name))
-        raw_schemes = (self.doc.get("components") or {}).get("securitySchemes") or {}
-        if scheme_name != "*" and scheme_name not in schemes:
-            raise InputError(
-                f"auth: no security scheme {scheme_name!r} in the spec"
-                f"{did_you_mean(scheme_name, sorted(schemes))} (use '*' for every operation)",
-                where,
-            )
-        kind = hint.kind
-        config: dict[str, Any]
-        if hint.login is not None:
-            login = hint.login
-            apply = login.apply.model_dump(by_alias=True) if login.apply else None
-            if apply is None:
-                apply = _default_apply(schemes.get(scheme_name))
-            if apply is None:
-                raise InputError(
-                    "auth login: say where the token goes (apply: {in: header, name: ...})", where
-                )
-            config = {
-                "operation": by_op[login.operation].name,
-                "body": login.body,
-                "token": login.token,
-                "expires_in": login.expires_in,
-                "ttl": login.ttl,
-                "apply": apply,
-            }
-        elif hint.oauth2_client_credentials is not None:
-            oauth = hint.oauth2_client_credentials
-            token_url = oauth.token_url or _token_url(raw_schemes.get(scheme_name))
-            if not token_url:
-                raise InputError(
-                    "auth oauth2_client_credentials: no token_url in hints or spec", where
-                )
-            config = {**oauth.model_dump(), "token_url": token_url}
-        elif hint.sigv4 is not None:
-            config = hint.sigv4.model_dump()
-        else:
-            config = hint.passthrough.model_dump()  # type: ignore[union-attr]
-        for key in ("login", "oauth2_client_credentials", "sigv4", "passthrough"):
-            if getattr(hint, key) is not None:
-                for path in ("token", "expires_in"):
-                    expr = config.get(path) if key == "login" else None
-                    if expr:
-                        try:
-                            compile_path(expr)
-                        except JsonPathError as exc:
-                            raise InputError(str(exc), where) from None
-        env = _env_refs(config)
-        for name in env:
-            if not is_env_name(name):
-                raise InputError(
-                    f"auth: ${{env:{name!r}}} does not name an environment variable "
-                    "(letters, digits and _, at most 128)",
-                    where or self.spec.location(join_pointer("x-agent", "auth", scheme_name)),
-                )
-        return AuthFlow(scheme_name, kind, config, tuple(env))
+    def _flow_context(
+        self, scheme: str, schemes: dict[str, SecurityScheme], by_op: dict[str, Tool]
+    ) -> FlowContext:
+        raw = (self.doc.get("components") or {}).get("securitySchemes") or {}
+        where = self._hints_location(("auth", scheme)) or self.spec.location(
+            join_pointer("x-agent", "auth", scheme)
+        )
+        raw_scheme = raw.get(scheme) if isinstance(raw.get(scheme), dict) else {}
+        return FlowContext(scheme, schemes.get(scheme), raw_scheme, by_op, where)
 
     def _selection(self, op_id: str | None, path: str, op: dict[str, Any]) -> str | None:
         """Why hints leave this operation out (include/exclude/toolsets), or None."""
@@ -390,11 +341,11 @@ class _Planner:
                 if search.mode == "search"
                 else f"{count} tools is above the threshold of {search.threshold}"
             )
-            return Surface("search", search.max_results, reason)
+            return Surface(mode="search", max_results=search.max_results, reason=reason)
         if search.mode == "toolsets" and search.toolsets:
             reason = f"toolsets mode: only tools tagged {', '.join(search.toolsets)} were built"
-            return Surface("all", search.max_results, reason)
-        return Surface("all", search.max_results, "")
+            return Surface(mode="all", max_results=search.max_results, reason=reason)
+        return Surface(mode="all", max_results=search.max_results)
 
     # -- operations ------------------------------------------------------------------------
 
@@ -473,7 +424,16 @@ class _Planner:
         ]
         if missing:
             # The upstream needs these to build the URL: make them plain required strings.
-            extra = [Param(argument_name(m), m, "path", {"type": "string"}, True) for m in missing]
+            extra = [
+                Param(
+                    name=argument_name(m),
+                    api_name=m,
+                    location="path",
+                    schema={"type": "string"},
+                    required=True,
+                )
+                for m in missing
+            ]
             self.warn(op_pointer, f"path parameter(s) not declared, added as strings: {missing}")
             params = _assign_names(params + extra)
         params, fixed = self._hide_and_fix(params, hint, op_id, op_pointer)
@@ -513,26 +473,29 @@ class _Planner:
         if "security" in op:
             security = self._requirements(op["security"], schemes, op_pointer + "/security")
         params, security = self._without_credentials(params, body, security, schemes)
+        params = [_with_py_name(p) for p in params]
         return Tool(
             name=name,
-            operation_id=op_id or "",
-            method=upper,
-            path=path,
+            title=summary.split("\n")[0] if summary else None,
             description=clean_text(hint.description)
             if hint.description
             else tool_description(summary, str(op.get("description") or ""))
             or self._described(method, path, name, params, op, op_pointer),
-            params=tuple(params),
             annotations=annotations,
-            pointer=op_pointer,
-            title=summary.split("\n")[0] if summary else None,
             tags=tuple(str(t) for t in op.get("tags") or [] if isinstance(t, str)),
-            body=body,
-            security=security,
-            shape=shape,
+            input_schema=input_schema(params),
             output_schema=output,
+            upstream=Operation(
+                operation_id=op_id or "",
+                method=upper,
+                path=path,
+                params=tuple(params),
+                body=body,
+                security=security,
+                fixed=tuple(fixed),
+            ),
+            shape=shape,
             pagination=pagination,
-            fixed=tuple(fixed),
             pii=tuple(_relative(p, pagination) for p in hint.pii or []),
             pinned=hint.pin,
         )
@@ -569,7 +532,11 @@ class _Planner:
         for param in params:
             value_key = param.api_name if param.api_name in fixes else param.name
             if value_key in fixes:
-                fixed.append(FixedValue(param.location, param.api_name, fixes[value_key]))
+                fixed.append(
+                    FixedValue(
+                        location=param.location, api_name=param.api_name, value=fixes[value_key]
+                    )
+                )
             elif param.api_name in hidden or param.name in hidden:
                 if param.required:
                     where = self.options.hints.location(op_id or "", "hide")
@@ -581,7 +548,7 @@ class _Planner:
                 kept.append(param)
         return kept, fixed
 
-    def _shape(self, hint: ToolHints, pagination: Pagination | None) -> Shape:
+    def _shape(self, hint: ToolHints, pagination: PagingStyle | None) -> Shape:
         defaults = self.options.hints.hints.defaults
 
         def pick(key: str, fallback: Any) -> Any:
@@ -611,7 +578,7 @@ class _Planner:
         return bool(self.options.hints.hints.defaults.output_schema)
 
     def _output(
-        self, op: dict[str, Any], op_pointer: str, shape: Shape, pagination: Pagination | None
+        self, op: dict[str, Any], op_pointer: str, shape: Shape, pagination: PagingStyle | None
     ) -> tuple[dict[str, Any] | None, Shape]:
         response, _ = self._response(op, op_pointer, depth=8)
         try:
@@ -624,7 +591,7 @@ class _Planner:
             return None, shape
         # Capped lists end in a text marker, which an item schema would reject: with a declared
         # schema only the token budget cuts lists (at item boundaries, with a note).
-        return schema, replace(shape, list_cap=1_000_000)
+        return schema, shape.model_copy(update={"list_cap": 1_000_000})
 
     def _paging_examples(self) -> Iterator[Example]:
         """(query parameters, response, headers) of every GET operation, for `Conventions`."""
@@ -638,7 +605,8 @@ class _Planner:
                     raw = resolved.value if resolved else None
                 if isinstance(raw, dict) and raw.get("in") == "query" and raw.get("name"):
                     schema = raw.get("schema") if isinstance(raw.get("schema"), dict) else {}
-                    params.append(Param(str(raw["name"]), str(raw["name"]), "query", schema, False))
+                    name = str(raw["name"])
+                    params.append(Param(name=name, api_name=name, location="query", schema=schema))
             yield (params, *self._response(op, op_pointer))
 
     def _response(
@@ -794,11 +762,11 @@ class _Planner:
         if key not in schemes:
             self.also_sent.add(key)
             schemes[key] = SecurityScheme(
-                key,
-                "api_key",
-                bearer.env,
-                location,
-                name,
+                name=key,
+                kind="api_key",
+                env=bearer.env,
+                location=location,
+                param_name=name,
                 credential=f"the {bearer.name} token ({bearer.env[0]}), also sent as {location} "
                 f"`{name}` where the spec requires it",
             )
@@ -862,10 +830,16 @@ class _Planner:
         if structured and isinstance(props, dict) and props and "anyOf" not in schema:
             needed = set(schema.get("required") or [])
             params = [
-                Param(argument_name(name), name, "body", sub, required and name in needed)
+                Param(
+                    name=argument_name(name),
+                    api_name=name,
+                    location="body",
+                    schema=sub,
+                    required=required and name in needed,
+                )
                 for name, sub in props.items()
             ]
-            return Body(media, required, flattened=True), params
+            return Body(media_type=media, required=required, flattened=True), params
         if structured and not required and not {k for k in schema if k != "description"}:
             # An empty schema gives the agent nothing to fill and the upstream nothing it asked
             # for: no argument.
@@ -876,7 +850,8 @@ class _Planner:
             schema = {"description": description, **rest}
         if not structured and not schema:
             schema = {"type": "string", "description": description or f"Request body ({media})."}
-        return Body(media, required, flattened=False), [Param("body", "", "body", schema, required)]
+        whole = Param(name="body", location="body", schema=schema, required=required)
+        return Body(media_type=media, required=required, flattened=False), [whole]
 
     # -- security and servers -----------------------------------------------------------------
 
@@ -911,16 +886,24 @@ class _Planner:
                 self.warn(pointer, f"apiKey {location} name is not an RFC 9110 token: ignored")
                 return None
             return SecurityScheme(
-                key, "api_key", (base,), str(location), str(value["name"]), description
+                name=key,
+                kind="api_key",
+                env=(base,),
+                location=str(location),
+                param_name=str(value["name"]),
+                description=description,
             )
         if kind == "http":
             http_scheme = str(value.get("scheme") or "").lower()
             if http_scheme == "bearer":
                 env = base if base.endswith("TOKEN") else base + "_TOKEN"
-                return SecurityScheme(key, "bearer", (env,), description=description)
+                return SecurityScheme(name=key, kind="bearer", env=(env,), description=description)
             if http_scheme == "basic":
                 return SecurityScheme(
-                    key, "basic", (base + "_USERNAME", base + "_PASSWORD"), description=description
+                    name=key,
+                    kind="basic",
+                    env=(base + "_USERNAME", base + "_PASSWORD"),
+                    description=description,
                 )
             self.warn(pointer, f"HTTP auth scheme {http_scheme!r} is not supported: ignored")
             return None
@@ -930,7 +913,7 @@ class _Planner:
             env = base if base.endswith("TOKEN") else base + "_TOKEN"
             credential = _token_source(key, value, env)
             return SecurityScheme(
-                key, "bearer", (env,), description=description, credential=credential
+                name=key, kind="bearer", env=(env,), description=description, credential=credential
             )
         self.warn(pointer, f"security scheme type {kind!r} is not supported: ignored")
         return None
@@ -949,7 +932,7 @@ class _Planner:
             f"as a bearer token from {env}",
         )
         credential = f"bearer token in {env} (the scheme is {ref}, not read at build time)"
-        return SecurityScheme(key, "bearer", (env,), credential=credential)
+        return SecurityScheme(name=key, kind="bearer", env=(env,), credential=credential)
 
     def _requirements(
         self, raw: Any, schemes: dict[str, SecurityScheme], pointer: str
@@ -1004,7 +987,7 @@ def _split_path_key(key: str) -> tuple[str, list[FixedValue], tuple[str, ...]]:
     rest, _, fragment = key.partition("#")
     path, _, query = rest.partition("?")
     pairs = parse_qsl(query, keep_blank_values=True)
-    fixed = [FixedValue("query", name, value) for name, value in pairs]
+    fixed = [FixedValue(location="query", api_name=name, value=value) for name, value in pairs]
     return path, fixed, selector_words(pairs, fragment)
 
 
@@ -1028,14 +1011,20 @@ def _assign_names(params: list[Param]) -> list[Param]:
         if name in taken:
             name = f"{param.location}_{param.name}"
         name = unique_name(name, taken)
-        renamed[index] = param if name == param.name else _replace(param, name=name)
+        renamed[index] = param if name == param.name else param.model_copy(update={"name": name})
     # Required arguments first keeps generated signatures valid Python; spec order otherwise.
     ordered = [renamed[i] for i in range(len(params))]
     return [p for p in ordered if p.required] + [p for p in ordered if not p.required]
 
 
-def _replace(param: Param, **changes: Any) -> Param:
-    return replace(param, **changes)
+def _skipped(label: str, method: str, path: str, reason: str) -> SkippedOperation:
+    return SkippedOperation(operation_id=label, method=method.upper(), path=path, reason=reason)
+
+
+def _with_py_name(param: Param) -> Param:
+    """`param` with the generated function's argument name, where it differs from its name."""
+    py_name = python_name(param.name)
+    return param if py_name == param.name else param.model_copy(update={"py_name": py_name})
 
 
 def _selected(selector: Selector, op_id: str | None, path: str, tags: list[str]) -> bool:
@@ -1046,7 +1035,7 @@ def _selected(selector: Selector, op_id: str | None, path: str, tags: list[str])
     )
 
 
-def _paging_params(pagination: Pagination) -> list[Param]:
+def _paging_params(pagination: PagingStyle) -> list[Param]:
     limit = {
         "description": (
             f"How many items to return (default {pagination.default_limit}, at most "
@@ -1061,12 +1050,12 @@ def _paging_params(pagination: Pagination) -> list[Param]:
         "type": "string",
     }
     return [
-        Param("cursor", "", "paging", cursor, False),
-        Param("limit", "", "paging", limit, False),
+        Param(name="cursor", location="paging", schema=cursor),
+        Param(name="limit", location="paging", schema=limit),
     ]
 
 
-def _relative(expression: str, pagination: Pagination | None) -> str:
+def _relative(expression: str, pagination: PagingStyle | None) -> str:
     """A body JSONPath made relative to one item of a paginated list (`$.data[*].x` -> `$.x`)."""
     if pagination is None or not pagination.items:
         return expression
@@ -1125,14 +1114,7 @@ def _step_arguments(step: Any, tool: Tool, where: Location | None) -> tuple[dict
     """A step's values keyed by the tool's argument names; paging parameters apart."""
     arguments: dict[str, Any] = {}
     paging: dict[str, Any] = {}
-    paging_names = set()
-    if tool.pagination is not None:
-        p = tool.pagination
-        paging_names = {
-            n
-            for n in (p.page_param, p.size_param, p.offset_param, p.limit_param, p.cursor_param)
-            if n
-        }
+    paging_names = set(tool.pagination.params()) if tool.pagination is not None else set()
     for key, value in step.with_.items():
         param = next((p for p in tool.params if key in (p.name, p.api_name)), None)
         if param is not None and param.location != "paging":
@@ -1165,7 +1147,8 @@ def _step_arguments(step: Any, tool: Tool, where: Location | None) -> tuple[dict
                 where,
             )
     if step.body is not None:
-        if tool.body is not None and tool.body.flattened and isinstance(step.body, dict):
+        body = tool.upstream.body
+        if body is not None and body.flattened and isinstance(step.body, dict):
             for key, value in step.body.items():
                 param = next(
                     (p for p in tool.params if p.location == "body" and p.api_name == key), None
@@ -1178,16 +1161,6 @@ def _step_arguments(step: Any, tool: Tool, where: Location | None) -> tuple[dict
         else:
             arguments["body"] = step.body
     return arguments, paging
-
-
-def _default_apply(scheme: SecurityScheme | None) -> dict[str, Any] | None:
-    if scheme is None:
-        return None
-    if scheme.kind == "api_key":
-        return {"in": scheme.location, "name": scheme.param_name, "format": "{token}"}
-    if scheme.kind == "bearer":
-        return {"in": "header", "name": "Authorization", "format": "Bearer {token}"}
-    return None
 
 
 def _token_source(key: str, value: dict[str, Any], env: str) -> str:
@@ -1205,27 +1178,3 @@ def _token_source(key: str, value: dict[str, Any], env: str) -> str:
         )
     names = ", ".join(sorted(flows)) or "OAuth2"
     return f"access token in {env}, obtained out of band ({names} flow)"
-
-
-def _token_url(raw: Any) -> str | None:
-    if isinstance(raw, dict):
-        flows = raw.get("flows") or {}
-        flow = flows.get("clientCredentials") or {}
-        url = flow.get("tokenUrl")
-        return str(url) if url else None
-    return None
-
-
-def _env_refs(value: Any) -> list[str]:
-    found: list[str] = []
-    if isinstance(value, dict):
-        for item in value.values():
-            found.extend(n for n in _env_refs(item) if n not in found)
-    elif isinstance(value, list):
-        for item in value:
-            found.extend(n for n in _env_refs(item) if n not in found)
-    elif isinstance(value, str):
-        import re
-
-        found.extend(re.findall(r"\$\{env:([^}#]+)\}", value))
-    return found

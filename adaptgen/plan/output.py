@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adaptgen.ir import Pagination, Shape
+from adaptgen.runtime.catalog import Shape
+from adaptgen.runtime.paging import PagingStyle
 
 _STEP = re.compile(
     r"\.\.(?P<deep>[A-Za-z_][\w-]*)|\.(?P<name>[A-Za-z_@][\w@-]*)|\['(?P<quoted>[^']+)'\]|\[\*\]"
@@ -23,7 +24,7 @@ class UnsupportedPath(ValueError):
 
 
 def output_schema(
-    response: dict[str, Any] | None, shape: Shape, pagination: Pagination | None
+    response: dict[str, Any] | None, shape: Shape, pagination: PagingStyle | None
 ) -> dict[str, Any] | None:
     """The schema of what the tool returns, or None when it cannot be described as an object."""
     if not isinstance(response, dict):

@@ -6,7 +6,8 @@ First, whether the operation is a list at all: its response's main content must 
 carries a record of its own (Slack's `files.info`: `{file: {...}, comments: [...]}`) is not a list:
 paging its array would lose the record.
 
-Then the style, most explicit first, every parameter type-checked (a page number, offset or page
+Then the style (one class per style, `adaptgen.runtime.paging`, each detecting itself from a
+`Listing`), most explicit first, every parameter type-checked (a page number, offset or page
 size must be an integer or untyped parameter; a string `page` or `offset` is an opaque token):
 
 - `cursor`: a token parameter (`cursor`, `pageToken`, `marker`, `after`, a string `offset`...)
@@ -30,11 +31,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from adaptgen.hints import PaginateHints
-from adaptgen.ir import Pagination, Param
+from adaptgen.runtime.catalog import Param
+from adaptgen.runtime.paging import STYLES, PagingHints, PagingStyle, style_class
+from adaptgen.runtime.paging.base import DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE
+from adaptgen.runtime.paging.cursor import CURSOR_FIELDS, CURSOR_PARAMS, CursorPaging
+from adaptgen.runtime.paging.last_id import LAST_ID_PARAMS
+from adaptgen.runtime.paging.link import NEXT_URL_HEADERS
+from adaptgen.runtime.paging.next_url import NEXT_URL_FIELDS
+from adaptgen.runtime.paging.offset import OFFSET_PARAMS
+from adaptgen.runtime.paging.page import NEXT_PAGE_FIELDS, PAGE_PARAMS
 
 # Parameter and field names are compared normalized: lower case, no `_`, `-`, `.` or `$`.
-PAGE_PARAMS = ("page", "pagenumber", "pageno", "pageindex", "pagenum", "currentpage")
 SIZE_PARAMS = (
     "perpage",
     "pagesize",
@@ -48,33 +55,6 @@ SIZE_PARAMS = (
     "maxitems",
     "first",
 )
-OFFSET_PARAMS = ("offset", "skip", "start", "startindex", "startat", "from")
-LIMIT_PARAMS = (
-    "limit",
-    "count",
-    "size",
-    "maxresults",
-    "top",
-    "rows",
-    "perpage",
-    "pagesize",
-    "maxitems",
-)
-CURSOR_PARAMS = (
-    "cursor",
-    "pagetoken",
-    "nexttoken",
-    "continuationtoken",
-    "continuation",
-    "marker",
-    "nextcursor",
-    "pagecursor",
-    "skiptoken",
-    "after",
-    "startingafter",
-)
-# The last item's id, sent back to get the items after it (Stripe, OpenAI, GitHub's `since`).
-LAST_ID_PARAMS = ("startingafter", "after", "afterid", "sinceid", "since")
 ITEM_FIELDS = (
     "data",
     "items",
@@ -92,26 +72,6 @@ ITEM_FIELDS = (
     "resources",
     "nodes",
 )
-CURSOR_FIELDS = (
-    "nextcursor",
-    "nextpagetoken",
-    "nexttoken",
-    "nextmarker",
-    "continuationtoken",
-    "cursor",
-    "after",
-)
-NEXT_URL_FIELDS = (
-    "next",
-    "nexturl",
-    "nextlink",
-    "nexthref",
-    "nextpageurl",
-    "nextpageuri",
-    "nextpagelink",
-    "odatanextlink",
-)
-NEXT_PAGE_FIELDS = ("nextpage",)
 HAS_MORE_FIELDS = (
     "hasmore",
     "hasnext",
@@ -130,9 +90,6 @@ TOTAL_FIELDS = (
     "totalrecords",
     "count",
 )
-# Evidence that a string-typed `page` parameter still takes page numbers (Slack's `files.list`).
-PAGE_NUMBER_FIELDS = ("page", "pages", "totalpages", "pagecount", "numpages", "lastpage")
-NEXT_URL_HEADERS = ("xnext", "next", "xnextpage", "xnexturl", "nextpage")
 # Fields that describe a list response rather than being content of their own.
 META_FIELDS = frozenset(
     {
@@ -191,8 +148,6 @@ _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # Offset names that never mean anything else (`start` and `from` are often dates or senders).
 _OFFSET_ONLY = ("offset", "skip", "startindex", "startat")
 _DATES = ("date", "date-time", "time")
-DEFAULT_PAGE_SIZE = 25
-DEFAULT_MAX_ITEMS = 200
 UNKNOWN_PAGING = "list operation pages in a way adaptgen does not recognise"
 
 
@@ -204,7 +159,7 @@ def _norm(name: str) -> str:
 class Detected:
     """A pagination plan plus the params it hides."""
 
-    pagination: Pagination
+    pagination: PagingStyle
     hidden: tuple[str, ...]  # upstream names of the paging parameters
 
 
@@ -238,11 +193,106 @@ class _Query:
         return None
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a paging style may look at to detect itself: one list operation's evidence."""
+
+    query: _Query
+    items: str | None  # JSONPath of the item list
+    found: list[_Field]  # the response's fields, four levels down
+    headers: list[str]  # response header names
+    body: dict[str, Any] | None  # the object schema around the items (None: from a hint)
+
+    def param(self, norm: str) -> str | None:
+        """The query parameter whose normalized name is `norm`."""
+        return self.query.by_norm.get(norm)
+
+    def pick(self, names: Iterable[str], numeric: bool | None = None) -> str | None:
+        """The first parameter named one of `names` (numeric: only integer/untyped ones)."""
+        return self.query.pick(names, numeric)
+
+    def pick_size(self) -> str | None:
+        """The page-size parameter, if any."""
+        return self.query.pick(SIZE_PARAMS, numeric=True)
+
+    def is_numeric(self, api_name: str) -> bool:
+        return _is_numeric(self.schema(api_name))
+
+    def is_date(self, api_name: str) -> bool:
+        """A parameter that takes a date or a timestamp."""
+        return self.schema(api_name).get("format") in _DATES
+
+    def token_param(self, norm: str) -> str | None:
+        """The parameter named `norm` when it takes opaque text (a numeric one is no token)."""
+        param = self.param(norm)
+        return None if param is None or self.is_numeric(param) else param
+
+    def schema(self, api_name: str) -> dict[str, Any]:
+        param = self.query.params.get(api_name)
+        return param.schema if param is not None else {}
+
+    def field(
+        self, names: tuple[str, ...], kinds: tuple[str, ...], *, strict: bool = False
+    ) -> str | None:
+        """The first response field named one of `names` of one of `kinds` (JSONPath)."""
+        return _first(self.found, names, kinds, strict=strict)
+
+    def header(self, norms: tuple[str, ...]) -> str | None:
+        """The first response header whose normalized name is one of `norms`."""
+        return next((h for h in self.headers if _norm(h) in norms), None)
+
+    def ends(self) -> dict[str, str | None]:
+        """The fields that tell where the list ends: its total and its has_more flag."""
+        return _ends(self.found)
+
+    def echoed(self, cursor_params: tuple[str, ...]) -> dict[str, str]:
+        return _echoed(self.query, self.found, cursor_params)
+
+    def token_field(self, norm: str, cursor_fields: tuple[str, ...]) -> str | None:
+        return _token_field(norm, self.found, cursor_fields)
+
+    def item_id(self) -> str | None:
+        """The items' id field, when their schema declares one."""
+        return _item_id(self.body, self.items) if self.body is not None and self.items else None
+
+    def item_fields(self) -> dict[str, dict[str, Any]]:
+        """The items' fields and their schemas (empty when the schema says nothing)."""
+        return _item_fields(self.body, self.items) if self.items else {}
+
+    def hinted(self, hint: PagingHints) -> dict[str, Any]:
+        """What every style takes from a hint as is."""
+        return {
+            "total": hint.total,
+            "has_more": hint.has_more,
+            "page_size": hint.page_size,
+            "max_items": hint.max_items,
+        }
+
+    def make(self, style: type[PagingStyle], size: str | None, **fields: Any) -> Any:
+        """A plan of `style`, its page size from the size parameter's default and maximum."""
+        page_size, max_items = fields.pop("page_size", None), fields.pop("max_items", None)
+        size_schema = self.schema(size) if size else {}
+        maximum = size_schema.get("maximum")
+        default = size_schema.get("default")
+        chosen = page_size or (default if isinstance(default, int) and default > 0 else None)
+        chosen = chosen or DEFAULT_PAGE_SIZE
+        if isinstance(maximum, int) and maximum > 0:
+            chosen = min(chosen, maximum)
+        fields.setdefault("size_param", size)
+        return style(
+            items=self.items,
+            page_size=chosen,
+            default_limit=chosen,
+            max_items=max(max_items or DEFAULT_MAX_ITEMS, chosen),
+            **fields,
+        )
+
+
 def detect(
     params: list[Param],
     response: dict[str, Any] | None,
     response_headers: list[str],
-    hint: PaginateHints | None,
+    hint: PagingHints | None,
     conventions: Conventions | None = None,
 ) -> Detected | None:
     """How the operation pages, or None.
@@ -253,17 +303,28 @@ def detect(
     """
     query = _query(params)
     if hint is not None:
-        return None if hint.style == "none" else _from_hint(hint, query.params, response)
+        if hint.style == "none":
+            return None
+        items = hint.items if hint.items is not None else items_path(response)
+        listing = Listing(query, items, [], response_headers, None)
+        return _detected(style_class(hint.style).from_hint(hint, listing), query)
     listed = _list_body(response)
     if listed is None:
         return None
     items, body = listed
-    found = _fields(body)
-    for style in (_cursor, _last_id, _next_url, _page, _offset, _link):
-        detected = style(query, items, found, response_headers, body)
-        if detected is not None:
-            return detected
-    return conventions.detect(query, items, found) if conventions is not None else None
+    listing = Listing(query, items, _fields(body), response_headers, body)
+    for style in STYLES.values():
+        found = style.detect(listing)
+        if found is not None:
+            return _detected(found, query)
+    found = conventions.detect(listing) if conventions is not None else None
+    return _detected(found, query) if found is not None else None
+
+
+def _detected(pagination: PagingStyle, query: _Query) -> Detected:
+    """The plan and the parameters it hides: its own, and those its cursor supersedes."""
+    named = [*pagination.params(), *_superseded(query)]
+    return Detected(pagination, tuple(n for n in dict.fromkeys(named) if n in query.params))
 
 
 class Conventions:
@@ -284,17 +345,18 @@ class Conventions:
             self._learned = self._learn()
         return self._learned.get(param)
 
-    def detect(self, query: _Query, items: str, found: list[_Field]) -> Detected | None:
+    def detect(self, listing: Listing) -> PagingStyle | None:
         """A cursor plan from the API's habit, for an operation no style explained."""
         for norm in (*CURSOR_PARAMS, "page", "offset"):
-            param = query.by_norm.get(norm)
-            if param is None or _is_numeric(query.params[param].schema):
-                continue
-            next_path = self.next_token(norm)
+            param = listing.token_param(norm)
+            next_path = self.next_token(norm) if param is not None else None
             if next_path is not None:
-                size = query.pick(SIZE_PARAMS, numeric=True)
-                return _make(
-                    "cursor", items, query, size, cursor=param, next=next_path, **_ends(found)
+                return listing.make(
+                    CursorPaging,
+                    listing.pick_size(),
+                    cursor_param=param,
+                    next=next_path,
+                    **listing.ends(),
                 )
         return None
 
@@ -303,7 +365,7 @@ class Conventions:
         for params, response, headers in self._examples():
             detected = detect(params, response, headers, None)
             plan = detected.pagination if detected is not None else None
-            if plan is None or plan.style != "cursor" or not plan.cursor_param or not plan.next:
+            if not isinstance(plan, CursorPaging) or not plan.next:
                 continue
             paths.setdefault(_norm(plan.cursor_param), Counter())[plan.next] += 1
         learned = {}
@@ -372,174 +434,6 @@ def paging_signals(
 def unknown_paging_warnings(warnings: Iterable[Any]) -> list[Any]:
     """The build warnings `undetected_paging` made (for `adaptgen build --strict`)."""
     return [w for w in warnings if UNKNOWN_PAGING in str(getattr(w, "message", w))]
-
-
-# -- styles, most explicit first ------------------------------------------------------------
-
-
-def _cursor(
-    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
-) -> Detected | None:
-    """A token parameter and the response field carrying the next token."""
-    echoed = _echoed(query, found)
-    for norm in (*CURSOR_PARAMS, "page", "offset", *echoed):
-        param = query.by_norm.get(norm)
-        if param is None or _is_numeric(query.params[param].schema):
-            continue  # a numeric page/offset is not a token
-        next_path = echoed.get(norm) or _token_field(norm, found)
-        if next_path is not None:
-            size = query.pick(SIZE_PARAMS, numeric=True)
-            return _make("cursor", items, query, size, cursor=param, next=next_path, **_ends(found))
-    return None
-
-
-def _last_id(
-    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
-) -> Detected | None:
-    """`starting_after=<last id>`: Stripe and OpenAI (with `has_more`), GitHub's `since`."""
-    id_field = _item_id(body, items)
-    if id_field is None:
-        return None
-    has_more = _has_more(found)
-    for norm in LAST_ID_PARAMS:
-        param = query.by_norm.get(norm)
-        if param is None:
-            continue
-        numeric = _is_numeric(query.params[param].schema)
-        if norm == "since" and not numeric:
-            continue  # `since` is usually a timestamp; an integer `since` is an id
-        if norm == "after" and has_more is None:
-            continue  # a bare `after` may be a date or a filter: only with a has_more flag
-        size = query.pick(SIZE_PARAMS, numeric=True)
-        return _make(
-            "last_id", items, query, size, cursor=param, has_more=has_more, id_field=id_field
-        )
-    return None
-
-
-def _next_url(
-    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
-) -> Detected | None:
-    """A next-page URL in the body: the upstream says where to go, whatever its parameters."""
-    next_url = _first(found, NEXT_URL_FIELDS, kinds=("string",), strict=True)
-    if next_url is None:
-        return None
-    size = query.pick(SIZE_PARAMS, numeric=True)
-    return _make("next_url", items, query, size, next=next_url, **_ends(found))
-
-
-def _page(
-    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
-) -> Detected | None:
-    """A page-number parameter: an integer, or text when the response counts pages."""
-    page = query.pick(PAGE_PARAMS, numeric=True)
-    if page is None and _first(found, PAGE_NUMBER_FIELDS, kinds=("integer",), strict=True):
-        page = query.pick(PAGE_PARAMS)
-    if page is None:
-        return None
-    size = query.pick(SIZE_PARAMS, numeric=True)
-    next_page = _first(found, NEXT_PAGE_FIELDS, kinds=("integer", "boolean"))
-    return _make("page", items, query, size, page=page, next=next_page, **_ends(found))
-
-
-def _offset(
-    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
-) -> Detected | None:
-    """A numeric offset parameter (offset, skip, startAt...) with a limit beside it."""
-    offset = query.pick(OFFSET_PARAMS, numeric=True)
-    if offset is None:
-        return None
-    limit = query.pick(LIMIT_PARAMS, numeric=True)
-    return _make("offset", items, query, limit, offset=offset, **_ends(found))
-
-
-def _link(
-    query: _Query, items: str, found: list[_Field], headers: list[str], body: Any
-) -> Detected | None:
-    """An RFC 8288 `Link` header, or a header holding the next URL (`x-next`)."""
-    size = query.pick(SIZE_PARAMS, numeric=True)
-    if any(_norm(h) == "link" for h in headers):
-        return _make("link", items, query, size, total=_total(found))
-    named = next((h for h in headers if _norm(h) in NEXT_URL_HEADERS), None)
-    if named is not None:
-        return _make("link", items, query, size, next=named, total=_total(found))
-    return None
-
-
-# -- building the plan ----------------------------------------------------------------------
-
-
-def _from_hint(
-    hint: PaginateHints, query: dict[str, Param], response: dict[str, Any] | None
-) -> Detected:
-    items = hint.items if hint.items is not None else items_path(response)
-    size = hint.size if hint.style != "offset" else hint.limit
-    cursor_styles = ("cursor", "last_id")
-    return _make(
-        hint.style,
-        items,
-        _Query(query, {}),
-        size,
-        total=hint.total,
-        page=hint.page or ("page" if hint.style == "page" else None),
-        offset=hint.offset or ("offset" if hint.style == "offset" else None),
-        cursor=hint.cursor or ("cursor" if hint.style in cursor_styles else None),
-        next=hint.next,
-        has_more=hint.has_more,
-        id_field=hint.id_field or ("id" if hint.style == "last_id" else None),
-        page_size=hint.page_size,
-        max_items=hint.max_items,
-    )
-
-
-def _make(
-    style: str,
-    items: str | None,
-    query: _Query,
-    size: str | None,
-    *,
-    total: str | None = None,
-    page: str | None = None,
-    offset: str | None = None,
-    cursor: str | None = None,
-    next: str | None = None,
-    has_more: str | None = None,
-    id_field: str | None = None,
-    page_size: int | None = None,
-    max_items: int | None = None,
-) -> Detected:
-    params = query.params
-    size_schema = params[size].schema if size in params else {}
-    maximum = size_schema.get("maximum")
-    default = size_schema.get("default")
-    chosen = page_size or (default if isinstance(default, int) and default > 0 else None)
-    chosen = chosen or DEFAULT_PAGE_SIZE
-    if isinstance(maximum, int) and maximum > 0:
-        chosen = min(chosen, maximum)
-    first_page = 1
-    if page and page in params:
-        minimum = params[page].schema.get("minimum")
-        first_page = 0 if minimum == 0 else 1
-    pagination = Pagination(
-        style=style,
-        items=items,
-        page_param=page if style == "page" else None,
-        size_param=size if style != "offset" else None,
-        offset_param=offset if style == "offset" else None,
-        limit_param=size if style == "offset" else None,
-        cursor_param=cursor if style in ("cursor", "last_id") else None,
-        next=next,
-        total=total,
-        page_size=chosen,
-        first_page=first_page,
-        default_limit=chosen,
-        max_items=max(max_items or DEFAULT_MAX_ITEMS, chosen),
-        has_more=has_more,
-        id_field=id_field if style == "last_id" else None,
-    )
-    named = [n for n in (page, size, offset, cursor) if n is not None]
-    hidden = tuple(n for n in dict.fromkeys(named + _superseded(query)) if n in params)
-    return Detected(pagination, hidden)
 
 
 def _superseded(query: _Query) -> list[str]:
@@ -638,12 +532,20 @@ def _is_meta(name: str, schema: Any) -> bool:
 
 def _item_id(body: dict[str, Any], items: str) -> str | None:
     """The id field of one item (for last_id paging), when the item schema declares one."""
+    props = _item_fields(body, items)
+    return next((k for k in ("id", "gid", "uuid", "key") if k in props), None)
+
+
+def _item_fields(body: dict[str, Any] | None, items: str) -> dict[str, dict[str, Any]]:
+    """The fields of one item of the list at `items`, with their schemas."""
+    if not isinstance(body, dict):
+        return {}
     array = body if items == "$" else (body.get("properties") or {}).get(items[2:].strip("[]'"))
     item = array.get("items") if isinstance(array, dict) else None
     props = item.get("properties") if isinstance(item, dict) else None
-    if not isinstance(props, dict):
-        return None
-    return next((k for k in ("id", "gid", "uuid", "key") if k in props), None)
+    return (
+        {k: v for k, v in props.items() if isinstance(v, dict)} if isinstance(props, dict) else {}
+    )
 
 
 def _fields(schema: dict[str, Any] | None, at: str = "$", depth: int = 0) -> list[_Field]:
@@ -686,7 +588,7 @@ def _has_more(found: list[_Field]) -> str | None:
     return _first(found, HAS_MORE_FIELDS, kinds=("boolean",), strict=True)
 
 
-def _token_field(param: str, found: list[_Field]) -> str | None:
+def _token_field(param: str, found: list[_Field], cursor_fields: tuple[str, ...]) -> str | None:
     """Where the response carries the next value of token parameter `param` (normalized)."""
     tokens = ("string", "integer")
     # `next_<param>` anywhere: next_marker, nextPageToken, next_stream_position...
@@ -704,13 +606,13 @@ def _token_field(param: str, found: list[_Field]) -> str | None:
             return last
     if param in ("page", "offset", "after"):
         return None  # only the specific names above prove these are tokens
-    return _first(found, CURSOR_FIELDS, kinds=tokens, strict=True)
+    return _first(found, cursor_fields, kinds=tokens, strict=True)
 
 
-def _echoed(query: _Query, found: list[_Field]) -> dict[str, str]:
+def _echoed(query: _Query, found: list[_Field], cursor_params: tuple[str, ...]) -> dict[str, str]:
     """Token parameters the response hands back under the same name beside a has_more flag
     (Asana's events `sync`), with where: the value to send next."""
     if _has_more(found) is None:
         return {}
     top = {f.norm: f.path for f in found if f.path.count(".") == 1 and f.kind == "string"}
-    return {n: top[n] for n in query.by_norm if n in top and n not in CURSOR_PARAMS}
+    return {n: top[n] for n in query.by_norm if n in top and n not in cursor_params}

@@ -1,6 +1,6 @@
-"""Rendering: the IR printed into `generated/<name>/` with Jinja2, formatted, written atomically.
+"""Rendering: the catalog printed into `generated/<name>/` with Jinja2, formatted, atomically.
 
-The output is a pure function of the IR: no timestamps, no absolute paths, no set or hash order,
+The output is a pure function of the catalog: no timestamps, no absolute paths, no hash order,
 so it is byte-identical across runs, machines and hash seeds, and a PR diff shows exactly what
 agents will see change.
 """
@@ -14,15 +14,13 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
 from adaptgen.errors import BuildError
-from adaptgen.ir import Api, Chain, Param, Tool
 from adaptgen.render import pycode
+from adaptgen.runtime.catalog import CATALOG_FILE, Catalog
 
-CATALOG_FILE = "catalog.json"
 MCP_PATH = "/mcp"  # where generated servers serve MCP over HTTP (serve --transport http, Lambda)
 GENERATED_FILES = ("server.py", CATALOG_FILE, "README.md", "handler.py", "template.yaml")
 
@@ -59,132 +57,19 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def catalog(api: Api) -> dict[str, Any]:
-    """The agent-facing surface plus how each tool reaches the upstream (catalog.json)."""
-    return {
-        "api": {
-            "name": api.name,
-            "title": api.title,
-            "version": api.version,
-            "spec_file": api.spec_file,
-            "spec_version": api.spec_version,
-            "description": api.description,
-            "base_url": api.base_url,
-            "env_prefix": api.env_prefix,
-            "env": api.env_vars(),
-            "security_schemes": [
-                {k: v for k, v in vars(s).items() if v is not None} for s in api.security_schemes
-            ],
-            "security": [list(alt) for alt in api.security],
-            "surface": vars(api.surface),
-            "auth": [
-                {"scheme": f.scheme, "kind": f.kind, "config": f.config, "env": list(f.env)}
-                for f in api.auth_flows
-            ],
-        },
-        "tools": [_tool_entry(tool) for tool in api.tools]
-        + [_chain_entry(chain) for chain in api.chains],
-        "skipped": [vars(s) for s in api.skipped],
-    }
-
-
-def chain_params(chain: Chain) -> list[Param]:
-    """A chain's inputs as parameters (for its generated function's signature)."""
-    required = set(chain.input_schema.get("required", []))
-    params = [
-        Param(name, name, "body", schema, name in required)
-        for name, schema in chain.input_schema["properties"].items()
-    ]
-    # Python wants parameters without defaults first.
-    return [p for p in params if p.required] + [p for p in params if not p.required]
-
-
-def _chain_entry(chain: Chain) -> dict[str, Any]:
-    return {
-        "name": chain.name,
-        "description": chain.description,
-        "annotations": chain.annotations,
-        "input_schema": chain.input_schema,
-        "chain": {
-            "source": chain.source,
-            "idempotent": chain.idempotent,
-            "steps": [
-                {
-                    k: list(v) if isinstance(v, tuple) else v
-                    for k, v in vars(step).items()
-                    if v not in (None, {}, ())
-                }
-                for step in chain.steps
-            ],
-            "output": chain.output,
-        },
-        "shape": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(chain.shape).items()},
-    }
-
-
-def _tool_entry(tool: Tool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": tool.name}
-    if tool.hidden:
-        entry["hidden"] = True
-    if tool.title:
-        entry["title"] = tool.title
-    entry["description"] = tool.description
-    entry["annotations"] = tool.annotations
-    if tool.tags:
-        entry["tags"] = list(tool.tags)
-    entry["input_schema"] = tool.input_schema()
-    if tool.output_schema is not None:
-        entry["output_schema"] = tool.output_schema
-    params = []
-    for p in tool.params:
-        spec: dict[str, Any] = {"name": p.name, "in": p.location, "api_name": p.api_name}
-        if pycode.python_name(p.name) != p.name:
-            spec["py_name"] = pycode.python_name(p.name)
-        if p.style is not None:
-            spec["style"] = p.style
-        if p.explode is not None:
-            spec["explode"] = p.explode
-        params.append(spec)
-    upstream: dict[str, Any] = {
-        "operation_id": tool.operation_id,
-        "method": tool.method,
-        "path": tool.path,
-        "params": params,
-    }
-    if tool.body is not None:
-        upstream["body"] = {
-            "media_type": tool.body.media_type,
-            "required": tool.body.required,
-            "flattened": tool.body.flattened,
-        }
-    if tool.security is not None:
-        upstream["security"] = [list(alt) for alt in tool.security]
-    if tool.fixed:
-        upstream["fixed"] = [
-            {"in": f.location, "api_name": f.api_name, "value": f.value} for f in tool.fixed
-        ]
-    entry["upstream"] = upstream
-    entry["shape"] = {
-        k: list(v) if isinstance(v, tuple) else v for k, v in vars(tool.shape).items()
-    }
-    if tool.pagination is not None:
-        entry["pagination"] = {k: v for k, v in vars(tool.pagination).items() if v is not None}
-    if tool.pii:
-        entry["pii"] = list(tool.pii)
-    if tool.pinned:
-        entry["pinned"] = True
-    return entry
-
-
-def render(api: Api) -> dict[str, str]:
+def render(catalog: Catalog) -> dict[str, str]:
     """File name -> text for everything in `generated/<name>/` (Python not yet formatted)."""
     env = _environment()
-    visible = [t for t in api.tools if not t.hidden]
-    chains = [(chain, chain_params(chain)) for chain in api.chains]
-    context = {"api": api, "tools": visible, "chains": chains, "mcp_path": MCP_PATH}
+    context = {
+        "api": catalog.info,
+        "tools": [t for t in catalog.tools if not t.hidden],
+        "chains": catalog.chains,
+        "skipped": catalog.skipped,
+        "mcp_path": MCP_PATH,
+    }
     return {
         "server.py": env.get_template("server.py.j2").render(context),
-        CATALOG_FILE: json.dumps(catalog(api), indent=2, ensure_ascii=False) + "\n",
+        CATALOG_FILE: catalog.to_json(),
         "README.md": env.get_template("README.md.j2").render(context),
         "handler.py": env.get_template("handler.py.j2").render(context),
         "template.yaml": env.get_template("template.yaml.j2").render(context),

@@ -14,34 +14,16 @@ import base64
 import os
 import threading
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from adaptgen.runtime.origin import origin_of, within_upstream
 from adaptgen.runtime.secrets import is_aws_reference
 
-
-@dataclass(frozen=True)
-class SchemeSpec:
-    """A security scheme from the catalog."""
-
-    name: str
-    kind: str  # api_key | bearer | basic
-    env: tuple[str, ...]
-    location: str | None = None
-    param_name: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SchemeSpec:
-        return cls(
-            name=data["name"],
-            kind=data["kind"],
-            env=tuple(data["env"]),
-            location=data.get("location"),
-            param_name=data.get("param_name"),
-        )
+if TYPE_CHECKING:
+    from adaptgen.runtime.catalog import SecurityScheme, Tool
+    from adaptgen.runtime.flows import UpstreamAuthFlow
 
 
 class CredentialError(Exception):
@@ -62,7 +44,7 @@ class MissingCredentials(Exception):
 class StaticCredentials(httpx.Auth):
     """Applies one alternative of a security requirement: API keys, bearer tokens, basic auth."""
 
-    def __init__(self, schemes: Sequence[SchemeSpec], env: Mapping[str, str]) -> None:
+    def __init__(self, schemes: Sequence[SecurityScheme], env: Mapping[str, str]) -> None:
         self._schemes = list(schemes)
         self._names = [name for scheme in self._schemes for name in scheme.env]
         self._env = env
@@ -111,7 +93,7 @@ def _env_secrets() -> Any:
         return _resolver
 
 
-def _apply(scheme: SchemeSpec, request: httpx.Request, env: Mapping[str, str]) -> None:
+def _apply(scheme: SecurityScheme, request: httpx.Request, env: Mapping[str, str]) -> None:
     if scheme.kind == "bearer":
         request.headers["Authorization"] = f"Bearer {env[scheme.env[0]]}"
     elif scheme.kind == "basic":
@@ -132,7 +114,7 @@ def _apply(scheme: SchemeSpec, request: httpx.Request, env: Mapping[str, str]) -
 
 def choose_credentials(
     requirement: Sequence[Sequence[str]],
-    schemes: Mapping[str, SchemeSpec],
+    schemes: Mapping[str, SecurityScheme],
     env: Mapping[str, str] | None = None,
     flows: Mapping[str, httpx.Auth] | None = None,
     upstream: str | None = None,
@@ -153,7 +135,7 @@ def choose_credentials(
 
 def _choose(
     requirement: Sequence[Sequence[str]],
-    schemes: Mapping[str, SchemeSpec],
+    schemes: Mapping[str, SecurityScheme],
     env: Mapping[str, str],
     flows: Mapping[str, httpx.Auth],
 ) -> httpx.Auth | None:
@@ -242,7 +224,7 @@ class UpstreamOnly(CombinedAuth):
 
 
 def build_flows(
-    entries: Sequence[Mapping[str, Any]], upstream: Any, operations: Mapping[str, Any]
+    entries: Sequence[UpstreamAuthFlow], upstream: Any, operations: Mapping[str, Tool]
 ) -> dict[str, httpx.Auth]:
     """The catalog's auth flows as httpx.Auth objects, by security scheme name ("*": all).
 
@@ -250,57 +232,11 @@ def build_flows(
     """
     if not entries:
         return {}
-    from adaptgen.runtime import flows as kinds
+    from adaptgen.runtime.flows import FlowRuntime
     from adaptgen.runtime.secrets import SecretResolver
 
-    secrets = SecretResolver()
-    built: dict[str, httpx.Auth] = {}
-    for entry in entries:
-        config = entry["config"]
-        kind = entry["kind"]
-        if kind == "login":
-            built[entry["scheme"]] = kinds.SessionLoginAuth(
-                _login_request(config, upstream, operations[config["operation"]], secrets),
-                config["token"],
-                config["apply"],
-                expires_path=config.get("expires_in"),
-                ttl=float(config.get("ttl") or 3600),
-                secrets=secrets,
-            )
-        elif kind == "oauth2_client_credentials":
-            built[entry["scheme"]] = kinds.OAuth2ClientCredentialsAuth(
-                config["token_url"],
-                config["client_id"],
-                config["client_secret"],
-                scopes=config.get("scopes") or (),
-                audience=config.get("audience"),
-                auth_method=config.get("auth_method", "basic"),
-                secrets=secrets,
-            )
-        elif kind == "sigv4":
-            built[entry["scheme"]] = kinds.SigV4Auth(
-                config["service"], config["region"], assume_role=config.get("assume_role")
-            )
-        elif kind == "passthrough":
-            built[entry["scheme"]] = kinds.PassThroughAuth(
-                header=config.get("header", "Authorization"),
-                scheme=config.get("scheme", "Bearer"),
-                exchange=config.get("exchange"),
-                secrets=secrets,
-            )
-    return built
-
-
-def _login_request(config: Mapping[str, Any], upstream: Any, operation: Any, secrets: Any) -> Any:
-    """A closure building the login request from the spec's login operation."""
-    by_api_name = {p.api_name: (p.arg or p.name) for p in operation.params}
-
-    def login() -> httpx.Request:
-        body = secrets.render(config.get("body") or {})
-        arguments = {by_api_name.get(k, k): v for k, v in body.items()}
-        return upstream.build_request(operation, arguments)
-
-    return login
+    runtime = FlowRuntime(upstream, operations, SecretResolver())
+    return {entry.scheme: entry.build(runtime) for entry in entries}
 
 
 def _auth_errors() -> tuple[type[Exception], ...]:

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adaptgen.runtime.catalog import Chain, ChainStep, Tool
 from adaptgen.runtime.expressions import ExpressionError, Response, Scope, evaluate, holds
-from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
+from adaptgen.runtime.upstream import Upstream, UpstreamError
 
 
 class ChainError(Exception):
@@ -35,10 +36,10 @@ class ChainRun:
 
 async def run_chain(
     name: str,
-    chain: Mapping[str, Any],
+    chain: Chain,
     inputs: Mapping[str, Any],
     upstream: Upstream,
-    operations: Mapping[str, Operation],
+    operations: Mapping[str, Tool],
 ) -> ChainRun:
     """Run every step in order; the result is the chain's `output` (default: the last body)."""
     runner = _Runner(name, chain, dict(inputs), upstream, operations)
@@ -49,10 +50,10 @@ class _Runner:
     def __init__(
         self,
         name: str,
-        chain: Mapping[str, Any],
+        chain: Chain,
         inputs: dict[str, Any],
         upstream: Upstream,
-        operations: Mapping[str, Operation],
+        operations: Mapping[str, Tool],
     ) -> None:
         self.name = name
         self.chain = chain
@@ -66,31 +67,31 @@ class _Runner:
         self.last_body: Any = None
 
     async def run(self) -> ChainRun:
-        for step in self.chain["steps"]:
-            if step.get("foreach"):
+        for step in self.chain.steps:
+            if step.foreach:
                 await self._fan_out(step)
             else:
                 outputs, body = await self._call(step, Scope(self.inputs, self.steps))
-                self.steps[step["id"]] = {"outputs": outputs}
+                self.steps[step.id] = {"outputs": outputs}
                 self.last_body = body
             self.completed.append(self._label(step))
-        output = self.chain.get("output")
+        output = self.chain.output
         try:
             data = self.last_body if output is None else evaluate(output, self._scope())
         except ExpressionError as exc:
             raise ChainError(f"chain output: {exc}") from None
         return ChainRun(data, self.calls, self.bytes)
 
-    async def _fan_out(self, step: Mapping[str, Any]) -> None:
+    async def _fan_out(self, step: ChainStep) -> None:
         try:
-            items = evaluate(step["foreach"], self._scope())
+            items = evaluate(step.foreach, self._scope())
         except ExpressionError as exc:
             raise self._failure(step, str(exc)) from None
         if items is None:
             items = []
         if not isinstance(items, list):
-            raise self._failure(step, f"foreach {step['foreach']} is not a list")
-        gate = asyncio.Semaphore(int(step.get("concurrency", 4)))
+            raise self._failure(step, f"foreach {step.foreach} is not a list")
+        gate = asyncio.Semaphore(step.concurrency)
 
         async def one(item: Any) -> tuple[dict[str, Any], Any]:
             async with gate:
@@ -105,21 +106,21 @@ class _Runner:
             done = len(items) - len(failed)
             reason = str(error).split(": ", 1)[-1] if isinstance(error, ChainError) else str(error)
             raise self._failure(step, f"item {index}: {reason} ({done} of {len(items)} items done)")
-        names = step.get("outputs") or {}
-        self.steps[step["id"]] = {
+        names = step.outputs
+        self.steps[step.id] = {
             "outputs": {n: [r[0].get(n) for r in results] for n in names} if names else {}
         }
         self.last_body = [r[1] for r in results]
 
-    async def _call(self, step: Mapping[str, Any], scope: Scope) -> tuple[dict[str, Any], Any]:
-        op = self.operations[step["operation"]]
+    async def _call(self, step: ChainStep, scope: Scope) -> tuple[dict[str, Any], Any]:
+        op = self.operations[step.operation]
         try:
-            arguments = evaluate(step.get("arguments") or {}, scope)
-            paging = evaluate(step.get("paging") or {}, scope)
+            arguments = evaluate(step.arguments, scope)
+            paging = evaluate(step.paging, scope)
         except ExpressionError as exc:
             raise self._failure(step, str(exc)) from None
         headers = {}
-        if self.chain.get("idempotent") and step.get("write"):
+        if self.chain.idempotent and step.write:
             headers["Idempotency-Key"] = self._idempotency_key(step, scope)
         try:
             response = await self.upstream.send(op, arguments, paging=paging, headers=headers)
@@ -128,16 +129,16 @@ class _Runner:
         self.calls += 1
         self.bytes += response.size
         scope.response = Response(response.status, response.data, response.headers)
-        for criterion in step.get("success") or []:
+        for criterion in step.success:
             if not holds(
-                criterion["condition"],
+                criterion.condition,
                 scope,
-                context=criterion.get("context"),
-                kind=criterion.get("type", "simple"),
+                context=criterion.context,
+                kind=criterion.type,
             ):
-                raise self._failure(step, f"success criterion not met: {criterion['condition']}")
+                raise self._failure(step, f"success criterion not met: {criterion.condition}")
         try:
-            outputs = {k: evaluate(v, scope) for k, v in (step.get("outputs") or {}).items()}
+            outputs = {k: evaluate(v, scope) for k, v in step.outputs.items()}
         except ExpressionError as exc:
             raise self._failure(step, str(exc)) from None
         return outputs, response.data
@@ -145,21 +146,21 @@ class _Runner:
     def _scope(self) -> Scope:
         return Scope(self.inputs, self.steps)
 
-    def _label(self, step: Mapping[str, Any]) -> str:
-        return f"{step['id']} ({step['operation']}{', a write' if step.get('write') else ''})"
+    def _label(self, step: ChainStep) -> str:
+        return f"{step.id} ({step.operation}{', a write' if step.write else ''})"
 
-    def _failure(self, step: Mapping[str, Any], reason: str) -> ChainError:
+    def _failure(self, step: ChainStep, reason: str) -> ChainError:
         done = ", ".join(self.completed) if self.completed else "nothing"
         return ChainError(
-            f"{self.name}: step {step['id']} ({step['operation']}) failed: {reason}. "
+            f"{self.name}: step {step.id} ({step.operation}) failed: {reason}. "
             f"Completed before it: {done}; no later step ran."
         )
 
-    def _idempotency_key(self, step: Mapping[str, Any], scope: Scope) -> str:
+    def _idempotency_key(self, step: ChainStep, scope: Scope) -> str:
         # Same chain, same inputs, same step (and fan-out item): the same key, on any server
         # instance, so a retry after a timeout cannot write twice.
         basis = json.dumps(
-            [self.name, step["id"], self.inputs, scope.item if scope.has_item else None],
+            [self.name, step.id, self.inputs, scope.item if scope.has_item else None],
             sort_keys=True,
             ensure_ascii=False,
             default=str,

@@ -1,11 +1,9 @@
-"""Pagination: one cursor the agent passes back, whatever the upstream's paging style.
+"""Pagination cursors: one cursor the agent passes back, whatever the upstream's paging style.
 
-Styles: `page` (page number + page size), `offset` (offset + limit), `cursor` (a token from the
-body sent back as a parameter), `last_id` (the last item's id sent back as a parameter, e.g.
-Stripe's `starting_after`), `link` (RFC 8288 `Link: <...>; rel="next"` header, or a header that
-holds the next URL) and `next_url` (a URL in the body). Any style may also name a `has_more` flag:
-paging stops when the upstream says false. The agent sees `cursor` and `limit`; the upstream's own
-paging parameters are hidden. A cursor holds where to resume, down to an item inside an upstream
+The styles themselves (page, offset, cursor, last_id, keyset, link, next_url) are classes in
+`adaptgen.runtime.paging`; any of them may also name a `has_more` flag: paging stops when the
+upstream says false. The agent sees `cursor` and `limit`; the upstream's own paging parameters
+are hidden. A cursor holds where to resume, down to an item inside an upstream
 page, so a result cut by the token budget resumes exactly where it stopped.
 
 A cursor travels through the model, so it is signed: HMAC-SHA256 with the deployment's cursor key
@@ -22,21 +20,15 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin
 
-from adaptgen.runtime import jsonpath
 from adaptgen.runtime.origin import within_upstream
-
-STYLES = ("page", "offset", "cursor", "last_id", "link", "next_url")
-_LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
-
+from adaptgen.runtime.paging import PageState
 
 CURSOR_TTL = 24 * 3600.0  # seconds a cursor stays valid: long enough for a paused agent
 _MAC_BYTES = 16  # 128-bit tags: forging one is out of reach, and cursors stay short
@@ -44,164 +36,6 @@ _MAC_BYTES = 16  # 128-bit tags: forging one is out of reach, and cursors stay s
 
 class CursorError(ValueError):
     """A cursor that this tool did not make for this call (altered, foreign or expired)."""
-
-
-@dataclass(frozen=True)
-class PaginationSpec:
-    """How one operation pages (from the catalog)."""
-
-    style: str
-    items: str | None = None  # JSONPath of the item list in the body; None: the body is the list
-    page_param: str | None = None
-    size_param: str | None = None
-    offset_param: str | None = None
-    limit_param: str | None = None
-    cursor_param: str | None = None  # cursor and last_id styles
-    # JSONPath of the next cursor (cursor), next URL (next_url) or next page number (page); for
-    # `link`, the response header holding the next URL (default: the RFC 8288 `Link` header).
-    next: str | None = None
-    total: str | None = None  # JSONPath of the total count, when the upstream says it
-    has_more: str | None = None  # JSONPath of a "more pages" flag: false ends paging
-    id_field: str | None = None  # last_id: the item field whose value resumes after that item
-    page_size: int = 25
-    first_page: int = 1
-    default_limit: int = 25
-    max_items: int = 200
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PaginationSpec:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-
-@dataclass(frozen=True)
-class PageState:
-    """Where one upstream request starts, and how many of its items were already returned."""
-
-    page: int | None = None
-    offset: int | None = None
-    cursor: str | None = None
-    url: str | None = None
-    skip: int = 0
-
-    def at(self, spec: PaginationSpec, index: int) -> PageState:
-        """The state that resumes at item `index` of this request's page."""
-        if spec.style == "offset":
-            return replace(self, offset=(self.offset or 0) + index, skip=0)
-        return replace(self, skip=index)
-
-
-def initial_state(spec: PaginationSpec) -> PageState:
-    """The first page."""
-    if spec.style == "page":
-        return PageState(page=spec.first_page)
-    if spec.style == "offset":
-        return PageState(offset=0)
-    return PageState()
-
-
-def request_params(spec: PaginationSpec, state: PageState, wanted: int) -> dict[str, Any]:
-    """Upstream query parameters (by their upstream names) for the request at `state`."""
-    params: dict[str, Any] = {}
-    if spec.style == "page":
-        params[spec.page_param or "page"] = state.page
-        if spec.size_param:
-            params[spec.size_param] = spec.page_size
-    elif spec.style == "offset":
-        params[spec.offset_param or "offset"] = state.offset or 0
-        if spec.limit_param:
-            params[spec.limit_param] = min(max(wanted, 1), spec.page_size)
-    else:
-        if spec.size_param:
-            params[spec.size_param] = spec.page_size
-        if spec.style in ("cursor", "last_id") and state.cursor is not None:
-            params[spec.cursor_param or "cursor"] = state.cursor
-    return params
-
-
-def page_items(spec: PaginationSpec, body: Any) -> list[Any] | None:
-    """The items of one upstream page; None when the body has no item list where planned."""
-    found = jsonpath.first(spec.items, body) if spec.items else body
-    if isinstance(found, list):
-        return found
-    return [] if found is None and body in (None, "", {}) else None
-
-
-def total_count(spec: PaginationSpec, body: Any) -> int | None:
-    """The total the upstream reports, if any."""
-    if not spec.total:
-        return None
-    value = jsonpath.first(spec.total, body)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def advance(
-    spec: PaginationSpec,
-    state: PageState,
-    body: Any,
-    headers: Mapping[str, str],
-    received: int,
-) -> PageState | None:
-    """The state after a page with `received` items, or None at the end."""
-    if received == 0 or (spec.has_more and jsonpath.first(spec.has_more, body) is False):
-        return None
-    # Upstreams often cap page sizes silently, so a short page does not prove the end: only
-    # an explicit "no next page", the reported total, or an empty page does.
-    if spec.style == "page":
-        if spec.next is not None:
-            return (
-                PageState(page=(state.page or spec.first_page) + 1)
-                if jsonpath.first(spec.next, body)
-                else None
-            )
-        total = total_count(spec, body)
-        page = state.page or spec.first_page
-        if total is not None and (page - spec.first_page + 1) * received >= total:
-            return None
-        return PageState(page=page + 1)
-    if spec.style == "offset":
-        offset = (state.offset or 0) + received
-        total = total_count(spec, body)
-        if total is not None and offset >= total:
-            return None
-        return PageState(offset=offset)
-    if spec.style == "cursor":
-        token = jsonpath.first(spec.next, body) if spec.next else None
-        return PageState(cursor=str(token)) if token not in (None, "", False) else None
-    if spec.style == "last_id":
-        return _after_last_item(spec, body)
-    if spec.style == "link":
-        return _next_link(spec, headers)
-    if spec.style == "next_url":
-        url = jsonpath.first(spec.next, body) if spec.next else None
-        return PageState(url=url) if _is_link(url) else None
-    return None
-
-
-def _is_link(value: Any) -> bool:
-    """A next-page link: an http(s) URL or an absolute path/query, not a placeholder word (mocks
-    fill a `format: uri` field with "string") that would resolve to a page that is not there."""
-    if not isinstance(value, str) or not value.strip():
-        return False
-    return value.startswith(("/", "?")) or value.lower().startswith(("http://", "https://"))
-
-
-def _after_last_item(spec: PaginationSpec, body: Any) -> PageState | None:
-    """last_id: resume after the page's last item, by its id (None when it has none)."""
-    items = page_items(spec, body) or []
-    last = items[-1] if items else None
-    value = last.get(spec.id_field or "id") if isinstance(last, dict) else None
-    if value is None or isinstance(value, (bool, dict, list)):
-        return None
-    return PageState(cursor=str(value))
-
-
-def _next_link(spec: PaginationSpec, headers: Mapping[str, str]) -> PageState | None:
-    """link: the next URL from the `Link` header (rel="next") or the header the spec names."""
-    value = headers.get((spec.next or "link").lower(), "").strip()
-    if spec.next is None or value.startswith("<"):
-        match = _LINK_NEXT.search(value)
-        value = match.group(1) if match else ""
-    return PageState(url=value) if _is_link(value) else None
 
 
 class CursorKey:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from adaptgen.runtime import paginate, shape
-from adaptgen.runtime.paginate import PageState, PaginationSpec
-from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
+from adaptgen.runtime.catalog import Shape, Tool
+from adaptgen.runtime.paging import PageState, PagingStyle
+from adaptgen.runtime.upstream import Upstream, UpstreamError
 
 MAX_PAGES_PER_CALL = 50  # a hard stop, whatever an upstream's paging says
 ENVELOPE_TOKENS = 80  # room kept for next_cursor and the note beside the items
@@ -49,10 +50,10 @@ class Outcome:
 
 async def run_operation(
     upstream: Upstream,
-    op: Operation,
+    op: Tool,
     arguments: Mapping[str, Any],
-    spec: shape.ShapeSpec,
-    pagination: PaginationSpec | None,
+    spec: Shape,
+    pagination: PagingStyle | None,
     redactor: Redactor | None = None,
 ) -> Outcome:
     """Call the upstream for one tool call and shape what comes back."""
@@ -88,7 +89,7 @@ class InvalidLimit(UpstreamError):
     """A `limit` outside 1..max_items: refused before any upstream request, never clamped."""
 
 
-def _wanted(limit: Any, pagination: PaginationSpec) -> int:
+def _wanted(limit: Any, pagination: PagingStyle) -> int:
     """How many items the call asks for: `limit`, else the tool's default."""
     if limit is None:
         return pagination.default_limit
@@ -109,10 +110,10 @@ def _wanted(limit: Any, pagination: PaginationSpec) -> int:
 
 async def _paginated(
     upstream: Upstream,
-    op: Operation,
+    op: Tool,
     arguments: dict[str, Any],
-    spec: shape.ShapeSpec,
-    pagination: PaginationSpec,
+    spec: Shape,
+    pagination: PagingStyle,
     redactor: Redactor | None,
 ) -> Outcome:
     cursor = arguments.pop("cursor", None)
@@ -123,7 +124,7 @@ async def _paginated(
         state = (
             paginate.decode_cursor(op.name, cursor, upstream.base_url, key=key, request=request)
             if cursor
-            else paginate.initial_state(pagination)
+            else pagination.initial_state()
         )
     except paginate.CursorError as exc:
         raise InvalidCursor(
@@ -142,7 +143,7 @@ async def _paginated(
     notes: list[str] = []
     visited = {_position(state)}
     while calls < MAX_PAGES_PER_CALL:
-        paging = paginate.request_params(pagination, state, wanted - len(collected))
+        paging = pagination.request_params(state, wanted - len(collected))
         calls += 1
         try:
             response = await upstream.send(op, arguments, paging=paging, url=state.url)
@@ -156,7 +157,7 @@ async def _paginated(
             break
         received_bytes += response.size
         status = response.status
-        items = paginate.page_items(pagination, response.data)
+        items = pagination.page_items(response.data)
         if items is None:
             if calls == 1 and not collected:
                 # Not a list after all (a single object, an error envelope): show what came.
@@ -167,7 +168,7 @@ async def _paginated(
             next_state = None
             break
         received_items += len(items)
-        total = paginate.total_count(pagination, response.data) if total is None else total
+        total = pagination.total_count(response.data) if total is None else total
         end = min(len(items), state.skip + wanted - len(collected))
         page = [shape.select(items[index], spec) for index in range(state.skip, end)]
         if redactor is not None:  # the page at once: cheaper than interleaved with shaping
@@ -175,17 +176,15 @@ async def _paginated(
         next_state = None
         for index, shaped_item in enumerate(page, state.skip):
             if used > full:
-                next_state = state.at(pagination, index)
+                next_state = pagination.at(state, index)
                 break
             used += shape.estimate_tokens(shaped_item) + 1
-            collected.append((shaped_item, state.at(pagination, index)))
+            collected.append((shaped_item, pagination.at(state, index)))
         else:
             if end < len(items):  # `wanted` reached inside this page
-                next_state = state.at(pagination, end)
+                next_state = pagination.at(state, end)
             else:
-                next_state = paginate.advance(
-                    pagination, state, response.data, response.headers, len(items)
-                )
+                next_state = pagination.advance(state, response.data, response.headers, len(items))
                 next_state = _checked_next(
                     upstream, op, arguments, paging, state, next_state, notes
                 )
@@ -225,7 +224,7 @@ def _position(state: PageState) -> tuple[Any, ...]:
 
 def _checked_next(
     upstream: Upstream,
-    op: Operation,
+    op: Tool,
     arguments: Mapping[str, Any],
     paging: Mapping[str, Any],
     state: PageState,
@@ -250,7 +249,7 @@ def _checked_next(
     return PageState(url=url)
 
 
-def _require_json(op: Operation, response: Any) -> None:
+def _require_json(op: Tool, response: Any) -> None:
     """A page that is not JSON (an HTML error page, garbage) is an error, never an empty page."""
     if response.is_json or not str(response.data or "").strip():
         return
@@ -265,7 +264,7 @@ def _require_json(op: Operation, response: Any) -> None:
 
 def _whole_body(
     response: Any,
-    spec: shape.ShapeSpec,
+    spec: Shape,
     redactor: Redactor | None,
     items_path: str | None,
     received_bytes: int,

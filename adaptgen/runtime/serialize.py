@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from adaptgen.runtime.upstream import ParamSpec
+    from adaptgen.runtime.catalog import Param
 
 __all__ = [
     "cookie_value",
@@ -36,7 +36,7 @@ def percent(text: str) -> str:
     return quote(text, safe="")
 
 
-def serialize_path(param: ParamSpec, value: Any) -> str:
+def serialize_path(param: Param, value: Any) -> str:
     """A path value (simple, label or matrix style), percent-encoded as one segment."""
     style = param.style or "simple"
     explode = param.explode is True
@@ -76,7 +76,7 @@ def serialize_path(param: ParamSpec, value: Any) -> str:
     return enc(value)
 
 
-def serialize_query(param: ParamSpec, value: Any) -> list[tuple[str, str]]:
+def serialize_query(param: Param, value: Any) -> list[tuple[str, str]]:
     """Query pairs for one value, by style (form, spaceDelimited, pipeDelimited, deepObject)."""
     style = param.style or "form"
     explode = param.explode if param.explode is not None else style == "form"

@@ -18,21 +18,21 @@ from mcp.types import TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from pydantic import Field
 
-from adaptgen.runtime.auth import SchemeSpec, build_flows
+from adaptgen.runtime.auth import build_flows
+from adaptgen.runtime.catalog import CATALOG_FILE, ApiInfo, Catalog, ChainTool, Tool
 from adaptgen.runtime.chain import ChainError, run_chain
 from adaptgen.runtime.governance.call import Call
 from adaptgen.runtime.governance.middleware import Governance
-from adaptgen.runtime.paginate import PaginationSpec, share_cursor_key
+from adaptgen.runtime.paginate import share_cursor_key
 from adaptgen.runtime.results import InvalidCursor, Outcome, Redactor, run_operation
-from adaptgen.runtime.search import DEFAULT_HITS, TOOLSETS_TOOL, GovernedSearch
+from adaptgen.runtime.search import TOOLSETS_TOOL, GovernedSearch
 from adaptgen.runtime.served_schema import marked_names, served_output_schema
-from adaptgen.runtime.shape import ShapeSpec, fit, select, to_json
-from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
+from adaptgen.runtime.shape import fit, select, to_json
+from adaptgen.runtime.upstream import Upstream, UpstreamError
 from adaptgen.search import INDEX_FILE
 from adaptgen.search.rank import SearchEngine
 
 F = TypeVar("F", bound=Callable[..., Any])
-CATALOG_FILE = "catalog.json"
 STRUCTURED_CONTENT_SINCE = "2025-06-18"  # the MCP version that added structuredContent
 # A search-mode server's own tools (GovernedSearch.meta_tools), known before it is made: the
 # governance layer is built first and told about them.
@@ -45,46 +45,35 @@ _REDACTOR: ContextVar[Redactor | None] = ContextVar("adaptgen_redactor", default
 class GeneratedApi:
     """One generated API: its FastMCP server, its upstream client and its catalog."""
 
-    def __init__(self, catalog: dict[str, Any], search_index: dict[str, Any] | None = None) -> None:
-        api = catalog["api"]
+    def __init__(self, catalog: Catalog, search_index: dict[str, Any] | None = None) -> None:
+        api = catalog.info
         self.catalog = catalog
-        self.name: str = api["name"]
-        self._tools = {tool["name"]: tool for tool in catalog["tools"]}
-        self._operations = {
-            name: Operation.from_dict(tool)
-            for name, tool in self._tools.items()
-            if "upstream" in tool
+        self.name: str = api.name
+        self._tools: dict[str, Tool | ChainTool] = {
+            tool.name: tool for tool in (*catalog.tools, *catalog.chains)
         }
-        self._shapes = {
-            name: ShapeSpec.from_dict(tool.get("shape")) for name, tool in self._tools.items()
-        }
-        self._pagination = {
-            name: PaginationSpec.from_dict(tool["pagination"])
-            for name, tool in self._tools.items()
-            if tool.get("pagination")
-        }
-        schemes = {s["name"]: SchemeSpec.from_dict(s) for s in api.get("security_schemes", [])}
+        self._operations = {tool.name: tool for tool in catalog.tools}
         self.upstream = Upstream(
-            base_url=api.get("base_url", ""),
-            env_prefix=api["env_prefix"],
-            schemes=schemes,
-            security=api.get("security", []),
+            base_url=api.base_url,
+            env_prefix=api.env_prefix,
+            schemes={s.name: s for s in api.security_schemes},
+            security=api.security,
         )
-        self.upstream.flows = build_flows(api.get("auth", []), self.upstream, self._operations)
+        self.upstream.flows = build_flows(api.auth, self.upstream, self._operations)
         # Called with (tool name, Outcome) after every successful call: audit, benchmarks.
         self.observers: list[Callable[[str, Outcome], None]] = []
-        self.server = FastMCP(name=api["title"], instructions=_instructions(api))
+        self.server = FastMCP(name=api.title, instructions=_instructions(api))
         # The governance stack is on unless the operator turns it off (benchmarks do).
         self.governance: Governance | None = None
-        surface = api.get("surface") or {}
+        search_mode = api.surface.mode == "search"
         if os.environ.get("ADAPTGEN_GOVERNANCE", "on").lower() != "off":
             self.governance = Governance.from_env(
                 self.name,
-                api["env_prefix"],
-                pii_fields=_pii_fields(catalog["tools"]),
-                record_fields=_record_fields(catalog["tools"]),
+                api.env_prefix,
+                pii_fields=_pii_fields(catalog.tools),
+                record_fields=_record_fields(catalog.tools),
                 tools_redact=True,  # GeneratedTool shapes with the call's redactor
-                meta_tools=SEARCH_TOOLS if surface.get("mode") == "search" else (),
+                meta_tools=SEARCH_TOOLS if search_mode else (),
             )
             # Tools run the call chain themselves (GeneratedTool.run): the middleware only
             # filters tools/list, so a call pays no FastMCP dispatch for governance.
@@ -92,19 +81,19 @@ class GeneratedApi:
                 self.server.add_middleware(middleware)
             if self.governance.shared_key is not None:
                 # Cursors made by one instance then work on every other (Lambda scales out).
-                share_cursor_key(api["env_prefix"], self.governance.shared_key)
-        if surface.get("mode") == "search":
+                share_cursor_key(api.env_prefix, self.governance.shared_key)
+        if search_mode:
             # Huge APIs: tools/list shows search_tools, call_tool and list_toolsets (plus
             # pinned tools); every tool stays callable by name.
-            if search_index is None:  # built before indexes were written beside servers
-                from adaptgen.search.index import catalog_index
+            if search_index is None:  # a catalog written without its index beside it
+                from adaptgen.search.index import build_index
 
-                search_index = catalog_index(catalog)
-            pinned = [t["name"] for t in catalog["tools"] if t.get("pinned")]
+                search_index = build_index(catalog)
+            pinned = [t.name for t in catalog.tools if t.pinned]
             search = GovernedSearch(
                 self.governance,
                 SearchEngine(search_index),
-                max_results=surface.get("max_results", DEFAULT_HITS),
+                max_results=api.surface.max_results,
                 always_visible=pinned,
             )
             self.server.add_transform(search)
@@ -115,7 +104,7 @@ class GeneratedApi:
         path = Path(module_file).with_name(CATALOG_FILE)
         index = path.with_name(INDEX_FILE)
         return cls(
-            json.loads(path.read_text(encoding="utf-8")),
+            Catalog.read(path),
             json.loads(index.read_text(encoding="utf-8")) if index.is_file() else None,
         )
 
@@ -128,18 +117,16 @@ class GeneratedApi:
         entry = self._tools[name]
 
         def register(fn: F) -> F:
-            annotations = (
-                ToolAnnotations(**entry["annotations"]) if entry.get("annotations") else None
-            )
-            output_schema = entry.get("output_schema")
-            if output_schema is not None:
+            annotations = ToolAnnotations(**entry.annotations) if entry.annotations else None
+            output_schema = entry.output_schema if isinstance(entry, Tool) else None
+            if output_schema is not None and isinstance(entry, Tool):
                 output_schema = served_output_schema(output_schema, self._pii_marked(entry))
             tool = GeneratedTool(
                 governance=self.governance,
                 fn=fn,
                 name=name,
-                description=entry["description"],
-                parameters=entry["input_schema"],
+                description=entry.description,
+                parameters=entry.input_schema,
                 output_schema=output_schema,
                 annotations=annotations,
             )
@@ -148,22 +135,23 @@ class GeneratedApi:
 
         return register
 
-    def _pii_marked(self, entry: dict[str, Any]) -> frozenset[str]:
+    def _pii_marked(self, entry: Tool) -> frozenset[str]:
         """The field names whose values come back as PII tokens, whatever their type."""
         governance = self.governance
         if governance is None or governance.tokenizer is None:
             return frozenset()
-        return marked_names([*(entry.get("pii") or ()), *governance.policy.pii.fields])
+        return marked_names([*entry.pii, *governance.policy.pii.fields])
 
     async def call(self, name: str, /, **arguments: Any) -> ToolResult:
         """Run tool `name`: upstream request(s), paging and shaping; the result the agent reads."""
         redactor = _REDACTOR.get()
-        if "chain" in self._tools[name]:
+        entry = self._tools[name]
+        if isinstance(entry, ChainTool):
             outcome = await self.run_chain(name, arguments, redactor)
         else:
             outcome = await self.run(name, arguments, redactor)
         data = outcome.data
-        if "output_schema" in self._tools[name]:
+        if isinstance(entry, Tool) and entry.output_schema is not None:
             return to_structured_result(data, text_too=self._client_needs_text())
         return to_result(data)
 
@@ -187,17 +175,16 @@ class GeneratedApi:
     ) -> Outcome:
         """A composite tool: its steps, then the shaped output (`redactor`: see run_operation)."""
         entry = self._tools[name]
+        assert isinstance(entry, ChainTool)
         # Declared but not given: None, so the steps leave that argument out.
-        declared = entry["input_schema"].get("properties", {})
+        declared = entry.input_schema.get("properties", {})
         inputs = {k: arguments.get(k, declared[k].get("default")) for k in declared}
         try:
             async with self.upstream.deadline():  # one limit for every step of the chain
-                done = await run_chain(
-                    name, entry["chain"], inputs, self.upstream, self._operations
-                )
+                done = await run_chain(name, entry.chain, inputs, self.upstream, self._operations)
         except (ChainError, UpstreamError) as exc:
             raise ToolError(str(exc)) from None
-        spec = self._shapes[name]
+        spec = entry.shape
         selected = select(done.data, spec, whole_response=True)
         if redactor is not None:  # the steps used real values; only what the model reads changes
             selected = redactor.whole(selected)
@@ -220,14 +207,10 @@ class GeneratedApi:
     ) -> Outcome:
         """Like `call`, returning the shaped data and upstream figures (for benchmarks, audit)."""
         try:
+            tool = self._operations[name]
             async with self.upstream.deadline():  # one limit for every page of the call
                 outcome = await run_operation(
-                    self.upstream,
-                    self._operations[name],
-                    arguments,
-                    self._shapes[name],
-                    self._pagination.get(name),
-                    redactor,
+                    self.upstream, tool, arguments, tool.shape, tool.pagination, redactor
                 )
         except InvalidCursor as exc:
             raise RefusedCursor(str(exc)) from None
@@ -277,22 +260,22 @@ class GeneratedTool(FunctionTool):
         return tool
 
 
-def _pii_fields(tools: list[dict[str, Any]]) -> dict[str, list[str]]:
+def _pii_fields(tools: tuple[Tool, ...]) -> dict[str, list[str]]:
     """PII JSONPaths per tool, in terms of the result the agent gets."""
     fields: dict[str, list[str]] = {}
     for tool in tools:
-        paths = tool.get("pii") or []
-        if tool.get("pagination"):
+        paths = list(tool.pii)
+        if tool.pagination is not None:
             # Item-relative (`$.email`) inside the paginated envelope's items.
             paths = ["$.items[*]" + p[1:] for p in paths]
         if paths:
-            fields[tool["name"]] = list(paths)
+            fields[tool.name] = paths
     return fields
 
 
-def _record_fields(tools: list[dict[str, Any]]) -> dict[str, list[str]]:
+def _record_fields(tools: tuple[Tool, ...]) -> dict[str, list[str]]:
     """PII JSONPaths per paginated tool, relative to one record."""
-    return {t["name"]: list(t["pii"]) for t in tools if t.get("pagination") and t.get("pii")}
+    return {t.name: list(t.pii) for t in tools if t.pagination is not None and t.pii}
 
 
 def _lenient(arguments: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -318,8 +301,8 @@ def to_result(data: Any) -> ToolResult:
     return ToolResult(content=[TextContent(type="text", text=text)])
 
 
-def _instructions(api: dict[str, Any]) -> str | None:
-    description = (api.get("description") or "").strip()
+def _instructions(api: ApiInfo) -> str | None:
+    description = api.description.strip()
     if not description:
         return None
     # The first paragraph is what an agent needs; the spec's full prose stays in the catalog.

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adaptgen.runtime import jsonpath
+from adaptgen.runtime.catalog import Shape
 
-DEFAULT_MAX_TOKENS = 4000
-DEFAULT_MAX_STRING_CHARS = 400
-DEFAULT_LIST_CAP = 50
+_DEFAULT = Shape()
 BYTES_PER_TOKEN = 4  # a deliberate, conservative estimate: JSON with short words runs ~3.5-4.5
 
 _HYPERMEDIA_KEYS = {"_links", "links", "link", "_link"}
@@ -53,30 +52,6 @@ _PAGING_FIELDS = {"next", "prev", "previous", "first", "last", "cursors", "after
 _TAG = re.compile(r"<[^<>]+>")
 
 
-@dataclass(frozen=True)
-class ShapeSpec:
-    """How one tool's results are shaped (from the catalog)."""
-
-    keep: tuple[str, ...] = ()
-    drop: tuple[str, ...] = ()
-    denoise: bool = True
-    max_tokens: int = DEFAULT_MAX_TOKENS
-    max_string_chars: int = DEFAULT_MAX_STRING_CHARS
-    list_cap: int = DEFAULT_LIST_CAP
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> ShapeSpec:
-        data = data or {}
-        return cls(
-            keep=tuple(data.get("keep", ())),
-            drop=tuple(data.get("drop", ())),
-            denoise=data.get("denoise", True),
-            max_tokens=data.get("max_tokens", DEFAULT_MAX_TOKENS),
-            max_string_chars=data.get("max_string_chars", DEFAULT_MAX_STRING_CHARS),
-            list_cap=data.get("list_cap", DEFAULT_LIST_CAP),
-        )
-
-
 @dataclass
 class Cut:
     """What the budget left out of one list."""
@@ -105,7 +80,7 @@ def estimate_tokens(value: Any) -> int:
     return math.ceil(len(text.encode("utf-8")) / BYTES_PER_TOKEN)
 
 
-def select(data: Any, spec: ShapeSpec, *, whole_response: bool = False) -> Any:
+def select(data: Any, spec: Shape, *, whole_response: bool = False) -> Any:
     """The hint rules: `drop` first, then `keep` (a projection), then the default denoise.
 
     `whole_response`: `data` is an upstream answer (not one item of a page), so its own lists
@@ -312,9 +287,9 @@ def _set(node: Any, steps: tuple[Any, ...], value: Any) -> Any:
 
 def _truncate_strings(data: Any, budget: int) -> Any:
     # No list left to cut: shorten strings, halving the allowance until the budget holds.
-    limit = DEFAULT_MAX_STRING_CHARS
+    limit = _DEFAULT.max_string_chars
     while limit > 8:
-        shorter = denoise(data, limit, DEFAULT_LIST_CAP)
+        shorter = denoise(data, limit, _DEFAULT.list_cap)
         if estimate_tokens(shorter) <= budget:
             return shorter
         limit //= 2

@@ -34,10 +34,10 @@ from adaptgen.runtime import telemetry
 from adaptgen.runtime.auth import (
     AUTH_ERRORS,
     MissingCredentials,
-    SchemeSpec,
     choose_credentials,
     secrets_of,
 )
+from adaptgen.runtime.catalog import Param, SecurityScheme, Tool
 from adaptgen.runtime.origin import origin_of
 from adaptgen.runtime.secrets import redact
 from adaptgen.runtime.serialize import (
@@ -72,64 +72,6 @@ MAX_RETRY_WAIT = 10.0  # a longer Retry-After goes to the agent rather than bein
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # CTLs but HTAB (RFC 9110 §5.5)
 _NON_ASCII = "non-ASCII text"
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """Where one tool argument goes in the request."""
-
-    name: str
-    location: str  # path | query | header | cookie | body
-    api_name: str
-    style: str | None = None
-    explode: bool | None = None
-    arg: str = ""  # the Python argument name, when it differs from the agent-facing name
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ParamSpec:
-        return cls(
-            name=data["name"],
-            arg=data.get("py_name", data["name"]),
-            location=data["in"],
-            api_name=data.get("api_name", ""),
-            style=data.get("style"),
-            explode=data.get("explode"),
-        )
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One upstream operation, as the catalog describes it."""
-
-    name: str
-    method: str
-    path: str
-    params: tuple[ParamSpec, ...]
-    body_media_type: str | None = None
-    body_flattened: bool = True
-    security: tuple[tuple[str, ...], ...] | None = None
-    fixed: tuple[tuple[str, str, Any], ...] = ()  # (location, api name, value) always sent
-
-    @classmethod
-    def from_dict(cls, tool: Mapping[str, Any]) -> Operation:
-        upstream = tool["upstream"]
-        body = upstream.get("body") or {}
-        security = upstream.get("security")
-        return cls(
-            name=tool["name"],
-            method=upstream["method"],
-            path=upstream["path"],
-            params=tuple(ParamSpec.from_dict(p) for p in upstream.get("params", [])),
-            body_media_type=body.get("media_type"),
-            body_flattened=body.get("flattened", True),
-            security=None if security is None else tuple(tuple(a) for a in security),
-            fixed=tuple((f["in"], f["api_name"], f["value"]) for f in upstream.get("fixed", [])),
-        )
-
-    @property
-    def where(self) -> str:
-        """`METHOD /path/{template}`: how messages name the operation (never real values)."""
-        return f"{self.method} {self.path}"
 
 
 class UpstreamError(Exception):
@@ -280,7 +222,7 @@ class Upstream:
         *,
         base_url: str,
         env_prefix: str,
-        schemes: Mapping[str, SchemeSpec],
+        schemes: Mapping[str, SecurityScheme],
         security: Sequence[Sequence[str]],
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -358,7 +300,7 @@ class Upstream:
 
     def build_request(
         self,
-        op: Operation,
+        op: Tool,
         arguments: Mapping[str, Any],
         *,
         paging: Mapping[str, Any] | None = None,
@@ -385,7 +327,7 @@ class Upstream:
 
     def _request(
         self,
-        op: Operation,
+        op: Tool,
         arguments: Mapping[str, Any],
         paging: Mapping[str, Any] | None,
         url: str | None,
@@ -403,9 +345,10 @@ class Upstream:
         cookies: list[str] = []
         body_fields: dict[str, Any] = {}
         whole_body: Any = None
-        for location, api_name, value in op.fixed:
+        for fixed in op.upstream.fixed:
+            location, api_name, value = fixed.location, fixed.api_name, fixed.value
             if location == "path":
-                param = ParamSpec(api_name, "path", api_name)
+                param = Param(name=api_name, location="path", api_name=api_name)
                 path = path.replace("{" + api_name + "}", serialize_path(param, value))
             elif location == "query":
                 query.append((api_name, scalar(value)))
@@ -414,7 +357,7 @@ class Upstream:
             elif location == "body":
                 body_fields[api_name] = value
         for param in op.params:
-            value = arguments.get(param.arg or param.name)
+            value = arguments.get(param.arg)
             if value is None:
                 continue
             if param.location == "path":
@@ -429,7 +372,7 @@ class Upstream:
             elif param.location == "cookie":
                 cookies.append(f"{param.api_name}={cookie_value(value, param.explode)}")
             elif param.location == "body":
-                if op.body_flattened:
+                if op.upstream.body is None or op.upstream.body.flattened:
                     body_fields[param.api_name] = value
                 else:
                     whole_body = value
@@ -468,12 +411,13 @@ class Upstream:
 
     @staticmethod
     def _body(
-        op: Operation, fields: dict[str, Any], whole: Any
+        op: Tool, fields: dict[str, Any], whole: Any
     ) -> tuple[bytes | None, list[tuple[str, tuple[None, str]]] | None, str | None]:
-        media = op.body_media_type
-        if media is None or (not fields and whole is None):
+        body = op.upstream.body
+        if body is None or (not fields and whole is None):
             return None, None, None
-        payload = fields if op.body_flattened else whole
+        media = body.media_type
+        payload = fields if body.flattened else whole
         if media == "application/json" or media.endswith("+json"):
             return json.dumps(payload, ensure_ascii=False).encode(), None, media
         if media == "application/x-www-form-urlencoded":
@@ -493,7 +437,7 @@ class Upstream:
 
     async def send(
         self,
-        op: Operation,
+        op: Tool,
         arguments: Mapping[str, Any],
         *,
         paging: Mapping[str, Any] | None = None,
@@ -511,7 +455,8 @@ class Upstream:
         when no connection could be made (nothing was sent).
         """
         request = self.build_request(op, arguments, paging=paging, url=url, headers=headers)
-        requirement = op.security if op.security is not None else self.security
+        security = op.upstream.security
+        requirement = security if security is not None else self.security
         try:
             auth = choose_credentials(
                 requirement, self.schemes, flows=self.flows, upstream=self.base_url
@@ -540,7 +485,7 @@ class Upstream:
     async def _attempt(
         self,
         request: httpx.Request,
-        op: Operation,
+        op: Tool,
         auth: httpx.Auth | None,
         limits: Limits,
         deadline: Deadline,
@@ -588,8 +533,9 @@ class Upstream:
             except httpx.HTTPError as exc:
                 raise _transport_failure(exc, where, origin_of(self.base_url), request) from None
 
-    def _bad_credential(self, where: str, exc: _BadHeader, op: Operation) -> str:
-        requirement = op.security if op.security is not None else self.security
+    def _bad_credential(self, where: str, exc: _BadHeader, op: Tool) -> str:
+        security = op.upstream.security
+        requirement = security if security is not None else self.security
         names = [
             v for alt in requirement for s in alt if s in self.schemes for v in self.schemes[s].env
         ]
@@ -748,7 +694,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _header(op: Operation, name: str, value: str, source: str) -> str:
+def _header(op: Tool, name: str, value: str, source: str) -> str:
     """`value` if HTTP can carry it in header `name`, else an error naming where it came from.
 
     Non-ASCII text is refused, not encoded: RFC 9110 §5.5 keeps field values to US-ASCII (other
@@ -784,10 +730,10 @@ def _header_problem(value: str) -> str | None:
     return f"a control character (U+{ord(control.group()):04X})"
 
 
-def _url_too_long(op: Operation, arguments: Mapping[str, Any], length: int) -> str:
+def _url_too_long(op: Tool, arguments: Mapping[str, Any], length: int) -> str:
     sizes: dict[str, int] = {}
     for param in op.params:
-        value = arguments.get(param.arg or param.name)
+        value = arguments.get(param.arg)
         if value is None:
             continue
         if param.location == "path":

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from adaptgen.ir import Api, Tool
 from adaptgen.plan.names import ACTION_VERBS, REST_VERBS, VERBS
+from adaptgen.runtime.catalog import Catalog as Api
+from adaptgen.runtime.catalog import Tool
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import singular

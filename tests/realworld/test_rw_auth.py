@@ -53,13 +53,13 @@ def test_slack_token_is_sent_by_the_server_never_passed_by_the_agent(tmp_path, m
     )
     tools = {t.name: t for t in report.api.tools}
     assert not [t.name for t in tools.values() for p in t.params if p.api_name == "token"]
-    assert report.api.env_vars().count("SLACK_SLACK_AUTH_TOKEN") == 1
+    assert list(report.api.info.env).count("SLACK_SLACK_AUTH_TOKEN") == 1
     post = tools["post_chat_message"]
     by_query = next(
         t
         for t in tools.values()
         if t.method == "GET"
-        and any("slackAuth.query.token" in alt for alt in t.security or ())
+        and any("slackAuth.query.token" in alt for alt in t.upstream.security or ())
         and not any(p.required for p in t.params)
     )
     seen: list[Request] = []
@@ -95,7 +95,7 @@ def test_zoho_oauth2_only_spec_gets_a_documented_token_variable(tmp_path):
         BuildOptions(spec=shared_spec("zoho_crm_record_v8.json"), out=tmp_path, name="zoho")
     )
     env = "ZOHO_IAM_OAUTH2_SCHEMA_TOKEN"
-    assert env in report.api.env_vars()
+    assert env in list(report.api.info.env)
     assert any(env in w.message and w.location.line for w in report.warnings)
     out = io.StringIO()
     print_report(report, out=out)
@@ -108,9 +108,9 @@ def test_zoho_oauth2_only_spec_gets_a_documented_token_variable(tmp_path):
 @pytest.mark.parametrize("name", SPECS)
 def test_every_security_scheme_has_a_credential_path(name):
     api = plan(load_spec(shared_spec(name)), "api").api
-    used = {s for t in api.tools for alt in t.security or () for s in alt}
-    used |= {s for alt in api.security for s in alt}
-    schemes = {s.name: s for s in api.security_schemes}
+    used = {s for t in api.operations for alt in t.upstream.security or () for s in alt}
+    used |= {s for alt in api.info.security for s in alt}
+    schemes = {s.name: s for s in api.info.security_schemes}
     assert used <= schemes.keys()
     for scheme in schemes.values():
         source = credential_source(scheme)

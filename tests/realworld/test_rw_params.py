@@ -30,7 +30,7 @@ def test_swagger2_body_and_form_parameters_on_a_get_are_not_arguments(tmp_path):
     )
     report = _build(tmp_path, "pets.json", document)
     tool = next(t for t in report.api.tools if t.operation_id == "listPets")
-    assert tool.body is None
+    assert tool.upstream.body is None
     assert not [p for p in tool.params if p.location == "body"]
     warning = next(w for w in report.warnings if "carries no request body" in w.message)
     assert warning.location.line and warning.location.pointer == "/paths/~1pets/get"
@@ -41,7 +41,7 @@ def test_a_body_with_an_empty_schema_is_not_an_argument(tmp_path):
     document["paths"]["/pets"]["post"]["requestBody"] = {"content": {"application/json": {}}}
     report = _build(tmp_path, "pets.json", document)
     tool = next(t for t in report.api.tools if t.operation_id == "createPets")
-    assert tool.body is None and not tool.params
+    assert tool.upstream.body is None and not tool.params
     assert any("empty schema" in w.message and w.location.line for w in report.warnings)
 
 
@@ -51,5 +51,5 @@ def test_bodies_that_reach_the_upstream_stay():
     assert {"message", "sha"} <= {p.name for p in delete_file.params if p.location == "body"}
     gets = [t for t in api.tools if t.method in ("GET", "HEAD")]
     assert gets and not [
-        t.name for t in gets if t.body or any(p.location == "body" for p in t.params)
+        t.name for t in gets if t.upstream.body or any(p.location == "body" for p in t.params)
     ]

@@ -27,7 +27,7 @@ def _bytes(line: str) -> int:
 
 def test_search_mode_report_leads_with_what_the_agent_sees(tmp_path, monkeypatch):
     report = build(BuildOptions(spec=shared_spec("github_api_2020.json"), out=tmp_path))
-    assert report.api.surface.mode == "search"
+    assert report.api.info.surface.mode == "search"
     out = io.StringIO()
     print_report(report, out=out)
     lines = out.getvalue().splitlines()

@@ -69,7 +69,7 @@ def test_an_api_key_header_that_is_not_a_token_is_ignored(tmp_path):
     schemes = {"key": {"type": "apiKey", "in": "header", "name": "X-Key\r\nX-Injected: 1"}}
     report, _ = built(tmp_path, spec({"/a": operation("a")}, schemes))
     warned(report, "apiKey header name is not an RFC 9110 token")
-    assert report.api.security_schemes == ()
+    assert report.api.info.security_schemes == ()
 
 
 def test_a_path_with_control_characters_skips_its_operation(tmp_path):

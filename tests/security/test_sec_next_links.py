@@ -22,7 +22,7 @@ from starlette.routing import Route
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
 from adaptgen.runtime.origin import within_upstream
-from adaptgen.runtime.upstream import Operation, Upstream, UpstreamError
+from adaptgen.runtime.upstream import Upstream, UpstreamError
 from adaptgen.sandbox.server import serve_app
 
 API_KEY = "zoo-secret-api-key-4242"
@@ -257,9 +257,7 @@ def test_an_object_with_no_item_list_comes_back_whole(hostile):
 def test_credentials_are_attached_only_to_requests_under_the_upstream(hostile):
     module, recorder, _, origin = hostile
     upstream: Upstream = module.api.upstream
-    op = Operation.from_dict(
-        next(t for t in module.api.catalog["tools"] if t["name"] == "list_html")
-    )
+    op = module.api.catalog.tool("list_html")
     recorder.requests.clear()
     for candidate in (f"{origin}/admin/keys", f"{origin}/api/../admin/keys"):
         with pytest.raises(UpstreamError, match="refused to send the upstream's credentials"):

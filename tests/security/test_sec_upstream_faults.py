@@ -25,9 +25,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
-from adaptgen.runtime.auth import SchemeSpec
+from adaptgen.runtime.catalog import Body, Operation, Param, SecurityScheme, Tool
 from adaptgen.runtime.telemetry import upstream_statuses
-from adaptgen.runtime.upstream import Operation, ParamSpec, Upstream, UpstreamError
+from adaptgen.runtime.upstream import Upstream, UpstreamError
 
 MIB = 1024 * 1024
 SECRET = "s3cr3t-value-123"
@@ -71,12 +71,14 @@ def direct(fault, schemes=(), security=(), transport=None) -> Upstream:
     )
 
 
-def op(path: str, method: str = "GET", *params: ParamSpec, media: str | None = None):
-    return Operation("t", method, path, params, media)
+def op(path: str, method: str = "GET", *params: Param, media: str | None = None) -> Tool:
+    body = Body(media_type=media, required=False, flattened=True) if media else None
+    upstream = Operation(operation_id="t", method=method, path=path, params=params, body=body)
+    return Tool(name="t", description="", input_schema={}, upstream=upstream)
 
 
-def P(name: str, location: str, api_name: str | None = None) -> ParamSpec:  # noqa: N802
-    return ParamSpec(name, location, api_name or name, arg=name)
+def P(name: str, location: str, api_name: str | None = None) -> Param:  # noqa: N802
+    return Param(name=name, location=location, api_name=api_name or name)
 
 
 # Item 7: one deadline per request, one per tool call.
@@ -245,7 +247,9 @@ def test_personal_data_in_a_text_answer_reaches_the_agent_as_tokens(fault, tmp_p
     [(f"{SECRET}\r\nX-Evil: 1", "a line break"), (f"{SECRET}é", "non-ASCII text")],
 )
 def test_a_bad_credential_is_named_by_its_env_var_never_shown(fault, monkeypatch, value, what):
-    scheme = SchemeSpec("key", "api_key", ("FAULT_KEY",), "header", "X-Api-Key")
+    scheme = SecurityScheme(
+        name="key", kind="api_key", env=("FAULT_KEY",), location="header", param_name="X-Api-Key"
+    )
     monkeypatch.setenv("FAULT_KEY", value)
     up = direct(fault, schemes=[scheme], security=[["key"]])
     echo = op("/echo/{key}", "GET", P("key", "path"))

@@ -1,0 +1,407 @@
+"""The catalog: what the planner understood of a spec, as one typed model.
+
+`plan` produces a `Catalog`, `render` writes it as `catalog.json` beside the generated server and
+prints `server.py` from it, and the runtime loads that file back into the same model: there is
+no second set of types and no field mapping between build and runtime. Everything spec-specific
+is resolved before this point (refs inlined, names chosen, schemas made client-safe).
+
+The file is also what `adaptgen diff` compares and what a reviewer reads, so it leaves out what
+is empty or unset. `CATALOG_VERSION` changes when a catalog of the previous version would be
+read wrongly; the runtime refuses a version it does not know (`adaptgen schema catalog` prints
+the JSON Schema).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from adaptgen.runtime.flows import UpstreamAuthFlow, UpstreamAuthFlowEntry
+from adaptgen.runtime.paging import Pagination
+
+CATALOG_VERSION = 1
+CATALOG_FILE = "catalog.json"
+
+ParamLocation = Literal["path", "query", "header", "cookie", "body", "paging"]
+
+
+def _empty(value: Any) -> bool:
+    return not value
+
+
+def _unset(value: Any) -> bool:
+    return value is None
+
+
+class CatalogError(Exception):
+    """A catalog.json the runtime cannot serve (another version, or not a catalog)."""
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
+
+
+class Param(_Entry):
+    """One tool argument and where it goes in the upstream request.
+
+    Its schema and whether it is required are the tool's `input_schema` (what the agent reads);
+    they are not written twice, and are filled back in from it when a catalog is loaded.
+    """
+
+    name: str  # agent-facing argument name (snake_case)
+    location: ParamLocation = Field(alias="in")
+    api_name: str = ""  # the upstream's own name ("" for a whole body or a paging argument)
+    py_name: str | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="The generated function's argument name, when not `name`.",
+    )
+    style: str | None = Field(
+        default=None, exclude_if=_unset, description="OpenAPI style, when not the default."
+    )
+    explode: bool | None = Field(
+        default=None, exclude_if=_unset, description="OpenAPI explode, when not the default."
+    )
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema", exclude=True)
+    required: bool = Field(default=False, exclude=True)
+
+    @property
+    def schema(self) -> dict[str, Any]:  # type: ignore[override]
+        """The argument's client-safe JSON Schema, description included."""
+        return self.schema_
+
+    @property
+    def arg(self) -> str:
+        """The generated function's argument name."""
+        return self.py_name or self.name
+
+
+class Body(_Entry):
+    """How the request body is sent."""
+
+    media_type: str  # e.g. application/json, application/x-www-form-urlencoded
+    required: bool
+    flattened: bool  # object properties became params; else one param holds the whole body
+
+
+class FixedValue(_Entry):
+    """A parameter the agent never sees, always sent with this value."""
+
+    location: str = Field(alias="in")
+    api_name: str
+    value: Any
+
+
+class Operation(_Entry):
+    """The upstream request of one tool."""
+
+    operation_id: str
+    method: str  # upper case
+    path: str  # path template, relative to the base URL
+    params: tuple[Param, ...] = ()
+    body: Body | None = Field(default=None, exclude_if=_unset)
+    security: tuple[tuple[str, ...], ...] | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="Requirement alternatives; absent: the API's default.",
+    )
+    fixed: tuple[FixedValue, ...] = Field(default=(), exclude_if=_empty)
+
+
+class Shape(_Entry):
+    """How a tool's results are trimmed (adaptgen.runtime.shape)."""
+
+    keep: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+    denoise: bool = True
+    max_tokens: int = 4000
+    max_string_chars: int = 400
+    list_cap: int = 50
+
+
+class Tool(_Entry):
+    """One MCP tool for one upstream operation (or a hidden operation only flows call)."""
+
+    name: str
+    hidden: bool = Field(
+        default=False,
+        exclude_if=_empty,
+        description="Not an MCP tool: an operation only chains or auth flows call.",
+    )
+    title: str | None = Field(default=None, exclude_if=_unset)
+    description: str
+    annotations: dict[str, bool] = Field(default_factory=dict)
+    tags: tuple[str, ...] = Field(default=(), exclude_if=_empty)
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None = Field(default=None, exclude_if=_unset)
+    upstream: Operation
+    shape: Shape = Field(default_factory=Shape)
+    pagination: Pagination | None = Field(default=None, exclude_if=_unset)
+    pii: tuple[str, ...] = Field(
+        default=(), exclude_if=_empty, description="JSONPaths of personal data in results."
+    )
+    pinned: bool = Field(default=False, exclude_if=_empty, description="Listed in search mode.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _params_from_schema(cls, data: Any) -> Any:
+        """Give each loaded parameter its schema and requiredness back from `input_schema`."""
+        if not isinstance(data, dict) or not isinstance(data.get("upstream"), dict):
+            return data
+        schema = data.get("input_schema") or {}
+        properties = schema.get("properties") or {}
+        required = set(schema.get("required") or ())
+        params = [
+            _with_schema(p, properties, required)
+            if isinstance(p, dict) and "schema" not in p
+            else p
+            for p in data["upstream"].get("params") or ()
+        ]
+        return {**data, "upstream": {**data["upstream"], "params": params}}
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        """The tool's arguments (required first: the generated function's signature)."""
+        return self.upstream.params
+
+    @property
+    def method(self) -> str:
+        return self.upstream.method
+
+    @property
+    def path(self) -> str:
+        return self.upstream.path
+
+    @property
+    def operation_id(self) -> str:
+        return self.upstream.operation_id
+
+    @property
+    def where(self) -> str:
+        """`METHOD /path/{template}`: how messages name the operation (never real values)."""
+        return f"{self.upstream.method} {self.upstream.path}"
+
+
+def _with_schema(param: dict[str, Any], properties: dict[str, Any], required: set[str]) -> dict:
+    name = param.get("name")
+    return {**param, "schema": properties.get(name, {}), "required": name in required}
+
+
+def input_schema(params: tuple[Param, ...] | list[Param]) -> dict[str, Any]:
+    """The JSON Schema the agent sees for `params` (an object, never a top-level anyOf)."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {p.name: p.schema for p in params},
+    }
+    required = [p.name for p in params if p.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+class SuccessCriterion(_Entry):
+    """An Arazzo `successCriteria` entry: a simple condition, or a JSONPath/regex on a context."""
+
+    condition: str
+    context: str | None = Field(default=None, exclude_if=_unset)
+    type: Literal["simple", "jsonpath", "regex"] = "simple"
+
+
+class ChainStep(_Entry):
+    """One upstream call of a composite tool."""
+
+    id: str
+    operation: str  # the catalog name of the operation it calls (a tool, or a hidden one)
+    arguments: dict[str, Any] = Field(default_factory=dict)  # literals or runtime expressions
+    paging: dict[str, Any] = Field(default_factory=dict, exclude_if=_empty)
+    outputs: dict[str, str] = Field(default_factory=dict, exclude_if=_empty)
+    success: tuple[SuccessCriterion, ...] = Field(default=(), exclude_if=_empty)
+    foreach: str | None = Field(default=None, exclude_if=_unset)
+    concurrency: int = 4
+    write: bool = False
+
+
+class Chain(_Entry):
+    """The steps of a composite tool and what it returns."""
+
+    source: str = "hints"  # hints, or the Arazzo document's name
+    idempotent: bool = False
+    steps: tuple[ChainStep, ...]
+    output: Any = None  # default: the last step's body
+
+
+class ChainTool(_Entry):
+    """A composite tool: one MCP call, several upstream calls."""
+
+    name: str
+    description: str
+    annotations: dict[str, bool] = Field(default_factory=dict)
+    input_schema: dict[str, Any]
+    chain: Chain
+    shape: Shape = Field(default_factory=Shape)
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        """The chain's inputs as parameters, required first (its function's signature)."""
+        needed = set(self.input_schema.get("required", []))
+        params = [
+            Param(name=name, api_name=name, location="body", schema=schema, required=name in needed)
+            for name, schema in self.input_schema["properties"].items()
+        ]
+        return tuple([p for p in params if p.required] + [p for p in params if not p.required])
+
+
+class SecurityScheme(_Entry):
+    """A way the upstream authenticates us, with the env vars its secrets come from."""
+
+    name: str  # the key in components.securitySchemes
+    kind: Literal["api_key", "bearer", "basic"]
+    env: tuple[str, ...]  # api_key/bearer: (value,); basic: (username, password)
+    location: str | None = Field(default=None, exclude_if=_unset)
+    param_name: str | None = Field(default=None, exclude_if=_unset)
+    description: str | None = Field(default=None, exclude_if=_unset)
+    # How to get the credential, when the env var alone does not say (OAuth2, OpenID Connect,
+    # a scheme the spec only references, a credential the spec also wants in a parameter).
+    credential: str | None = Field(default=None, exclude_if=_unset)
+
+
+class SkippedOperation(_Entry):
+    """An operation that did not become a tool, and why."""
+
+    operation_id: str
+    method: str
+    path: str
+    reason: str
+
+
+class Surface(_Entry):
+    """What tools/list shows: every tool, or a search tool (huge APIs)."""
+
+    mode: Literal["all", "search"] = "all"
+    max_results: int  # search_tools hits by default (hints: search.max_results)
+    reason: str = ""
+
+
+class ApiInfo(_Entry):
+    """The API as a whole: names, where it is, how it authenticates."""
+
+    name: str  # the generated package name, e.g. "crm"
+    title: str
+    version: str  # the API's own version
+    spec_file: str  # as given on the command line, for the header comment
+    spec_version: str  # the spec's own OpenAPI/Swagger version
+    description: str = ""
+    base_url: str
+    env_prefix: str  # e.g. "CRM" -> CRM_BASE_URL, CRM_API_KEY
+    env: tuple[str, ...] = Field(default=(), description="Every env var the server reads.")
+    security_schemes: tuple[SecurityScheme, ...] = ()
+    security: tuple[tuple[str, ...], ...] = ()  # default requirement alternatives
+    surface: Surface = Field(default_factory=Surface)
+    auth: tuple[UpstreamAuthFlowEntry, ...] = Field(
+        default=(), description="Flows that satisfy security schemes, by scheme ('*': all)."
+    )
+
+    @property
+    def base_url_env(self) -> str:
+        """The env var that overrides the spec's server URL."""
+        return f"{self.env_prefix}_BASE_URL"
+
+    @property
+    def timeout_env(self) -> str:
+        """The env var that sets the upstream timeout in seconds."""
+        return f"{self.env_prefix}_TIMEOUT"
+
+
+def env_vars(
+    env_prefix: str,
+    schemes: tuple[SecurityScheme, ...] | list[SecurityScheme],
+    flows: tuple[UpstreamAuthFlow, ...] | list[UpstreamAuthFlow],
+) -> tuple[str, ...]:
+    """Every env var a generated server reads, in a stable order."""
+    names = [f"{env_prefix}_BASE_URL", f"{env_prefix}_TIMEOUT"]
+    replaced = {flow.scheme for flow in flows}
+    for scheme in schemes:
+        if scheme.name not in replaced:  # a flow replaces the scheme's static secret
+            names.extend(n for n in scheme.env if n not in names)  # one token, two places
+    for flow in flows:
+        names.extend(n for n in flow.env if n not in names)
+    return tuple(names)
+
+
+class Catalog(_Entry):
+    """Everything a generated server needs, in one value (catalog.json)."""
+
+    version: int = Field(default=CATALOG_VERSION, description="The catalog format's version.")
+    info: ApiInfo = Field(alias="api")
+    tools: tuple[Tool, ...] = Field(
+        default=(), description="One per upstream operation (hidden ones: called by flows only)."
+    )
+    chains: tuple[ChainTool, ...] = Field(default=(), exclude_if=_empty)
+    skipped: tuple[SkippedOperation, ...] = ()
+
+    @property
+    def listed(self) -> tuple[Tool | ChainTool, ...]:
+        """The MCP tools: every tool but the hidden operations, then the chains."""
+        return (*(t for t in self.tools if not t.hidden), *self.chains)
+
+    def tool(self, name: str) -> Tool | ChainTool:
+        """The tool or chain called `name` (KeyError when there is none)."""
+        for tool in (*self.tools, *self.chains):
+            if tool.name == name:
+                return tool
+        raise KeyError(name)
+
+    def to_json(self) -> str:
+        """catalog.json's text: indented, key order as declared, non-ASCII as is."""
+        data = self.model_dump(mode="json", by_alias=True)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes, where: str = CATALOG_FILE) -> Catalog:
+        """A catalog read back; CatalogError for another version or a broken file."""
+        try:
+            head = json.loads(text)
+        except ValueError as exc:
+            raise CatalogError(f"{where} is not JSON: {exc}") from None
+        version = head.get("version") if isinstance(head, dict) else None
+        if version != CATALOG_VERSION:
+            raise CatalogError(
+                f"{where} is catalog version {version!r}, but this adaptgen runtime reads "
+                f"version {CATALOG_VERSION}: rebuild the server with this adaptgen "
+                "(`adaptgen build`), or install the adaptgen that built it"
+            )
+        try:
+            return cls.model_validate(head)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                for error in exc.errors()[:3]
+            )
+            raise CatalogError(f"{where} is not a valid catalog: {problems}") from None
+
+    @classmethod
+    def read(cls, path: str | Path) -> Catalog:
+        """The catalog in file `path`."""
+        path = Path(path)
+        return cls.from_json(path.read_bytes(), str(path))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of catalog.json (what `adaptgen schema catalog` prints)."""
+    schema = Catalog.model_json_schema(mode="serialization")
+    return schema

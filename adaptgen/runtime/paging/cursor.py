@@ -1,0 +1,86 @@
+"""`cursor`: a token parameter, and the response field that carries the next token."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from adaptgen.runtime import jsonpath
+from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle, unset
+
+if TYPE_CHECKING:
+    from adaptgen.plan.pagination import Listing
+
+CURSOR_PARAMS = (
+    "cursor",
+    "pagetoken",
+    "nexttoken",
+    "continuationtoken",
+    "continuation",
+    "marker",
+    "nextcursor",
+    "pagecursor",
+    "skiptoken",
+    "after",
+    "startingafter",
+)
+CURSOR_FIELDS = (
+    "nextcursor",
+    "nextpagetoken",
+    "nexttoken",
+    "nextmarker",
+    "continuationtoken",
+    "cursor",
+    "after",
+)
+
+
+class CursorPaging(PagingStyle):
+    """An opaque token from the body, sent back as a parameter."""
+
+    style: Literal["cursor"] = "cursor"
+    cursor_param: str = "cursor"
+    next: str | None = Field(default=None, exclude_if=unset)  # JSONPath of the next token
+
+    priority: ClassVar[int] = 10
+
+    @classmethod
+    def detect(cls, listing: Listing) -> CursorPaging | None:
+        echoed = listing.echoed(CURSOR_PARAMS)
+        for norm in (*CURSOR_PARAMS, "page", "offset", *echoed):
+            param = listing.token_param(norm)
+            if param is None:
+                continue  # absent, or a numeric page/offset: not a token
+            next_path = echoed.get(norm) or listing.token_field(norm, CURSOR_FIELDS)
+            if next_path is not None:
+                return listing.make(
+                    cls, listing.pick_size(), cursor_param=param, next=next_path, **listing.ends()
+                )
+        return None
+
+    @classmethod
+    def from_hint(cls, hint: PagingHints, listing: Listing) -> CursorPaging:
+        return listing.make(
+            cls,
+            hint.size,
+            cursor_param=hint.cursor or "cursor",
+            next=hint.next,
+            **listing.hinted(hint),
+        )
+
+    def params(self) -> tuple[str, ...]:
+        return (self.cursor_param, *super().params())
+
+    def request_params(self, state: PageState, wanted: int) -> dict[str, Any]:
+        params = super().request_params(state, wanted)
+        if state.cursor is not None:
+            params[self.cursor_param] = state.cursor
+        return params
+
+    def next_state(
+        self, state: PageState, body: Any, headers: Mapping[str, str], received: int
+    ) -> PageState | None:
+        token = jsonpath.first(self.next, body) if self.next else None
+        return PageState(cursor=str(token)) if token not in (None, "", False) else None

@@ -1,0 +1,51 @@
+"""`next_url`: the upstream says where the next page is, as a URL in the body."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from adaptgen.runtime import jsonpath
+from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle, is_link, unset
+
+if TYPE_CHECKING:
+    from adaptgen.plan.pagination import Listing
+
+NEXT_URL_FIELDS = (
+    "next",
+    "nexturl",
+    "nextlink",
+    "nexthref",
+    "nextpageurl",
+    "nextpageuri",
+    "nextpagelink",
+    "odatanextlink",
+)
+
+
+class NextUrlPaging(PagingStyle):
+    """A next-page URL in the body, followed on the upstream's own origin only."""
+
+    style: Literal["next_url"] = "next_url"
+    next: str | None = Field(default=None, exclude_if=unset)  # JSONPath of the next URL
+
+    priority: ClassVar[int] = 30
+
+    @classmethod
+    def detect(cls, listing: Listing) -> NextUrlPaging | None:
+        next_url = listing.field(NEXT_URL_FIELDS, ("string",), strict=True)
+        if next_url is None:
+            return None
+        return listing.make(cls, listing.pick_size(), next=next_url, **listing.ends())
+
+    @classmethod
+    def from_hint(cls, hint: PagingHints, listing: Listing) -> NextUrlPaging:
+        return listing.make(cls, hint.size, next=hint.next, **listing.hinted(hint))
+
+    def next_state(
+        self, state: PageState, body: Any, headers: Mapping[str, str], received: int
+    ) -> PageState | None:
+        url = jsonpath.first(self.next, body) if self.next else None
+        return PageState(url=url) if is_link(url) else None
