@@ -791,7 +791,7 @@ class SpecRun:
         """Call `tool` once (again on dynamic Prism if static's answer is no use) and judge it."""
         call = Call(tool.name, tool.method, tool.path, UNSYNTH)
         try:
-            call.arguments = arguments_for(tool.input_schema())
+            call.arguments = arguments_for(tool.input_schema)
         except NotSynthesizable as exc:
             call.reason = str(exc)
             return call

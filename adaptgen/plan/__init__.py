@@ -498,6 +498,7 @@ class _Planner:
             pagination=pagination,
             pii=tuple(_relative(p, pagination) for p in hint.pii or []),
             pinned=hint.pin,
+            pointer=op_pointer,
         )
 
     def _described(

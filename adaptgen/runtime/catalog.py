@@ -156,6 +156,9 @@ class Tool(_Entry):
         default=(), exclude_if=_empty, description="JSONPaths of personal data in results."
     )
     pinned: bool = Field(default=False, exclude_if=_empty, description="Listed in search mode.")
+    pointer: str = Field(
+        default="", exclude_if=_empty, description="Where the operation is in the spec."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -108,7 +108,7 @@ def test_zoho_oauth2_only_spec_gets_a_documented_token_variable(tmp_path):
 @pytest.mark.parametrize("name", SPECS)
 def test_every_security_scheme_has_a_credential_path(name):
     api = plan(load_spec(shared_spec(name)), "api").api
-    used = {s for t in api.operations for alt in t.upstream.security or () for s in alt}
+    used = {s for t in api.tools for alt in t.upstream.security or () for s in alt}
     used |= {s for alt in api.info.security for s in alt}
     schemes = {s.name: s for s in api.info.security_schemes}
     assert used <= schemes.keys()

@@ -247,6 +247,24 @@ class CachedTokenFlow(Flow):
         return [t.value for t in dict(self._tokens).values()]
 
 
+class OAuthTokenFlow(CachedTokenFlow):
+    """A token from an OAuth 2.0 token endpoint (RFC 6749 5.1), sent as `Authorization: Bearer`.
+
+    Renewed when fewer than 60 s remain (or half its lifetime, for very short-lived tokens).
+    """
+
+    token_url: str
+    request_name = "token request"  # how failure messages name the request
+
+    async def _read_token(self, response: httpx.Response) -> tuple[str, float]:
+        what = f"{self.request_name} to {endpoint(self.token_url)} failed"
+        token, lifetime = oauth_token(what, response, self.secrets())
+        return token, lifetime - min(OAUTH_REFRESH_MARGIN, lifetime / 2)
+
+    def _apply(self, request: httpx.Request, token: str) -> None:
+        request.headers["Authorization"] = f"Bearer {token}"
+
+
 async def resolved(secrets: SecretResolver, refs: Sequence[str]) -> list[str]:
     """Resolve references off the event loop (an AWS call may block), as AuthError on failure."""
     try:

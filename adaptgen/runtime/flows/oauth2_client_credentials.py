@@ -10,17 +10,15 @@ import httpx
 from pydantic import Field
 
 from adaptgen.runtime.flows.base import (
-    OAUTH_REFRESH_MARGIN,
     SECRET_REFERENCE,
-    CachedTokenFlow,
     Clock,
     FlowPlanning,
     FlowRuntime,
+    OAuthTokenFlow,
     Strict,
     UpstreamAuthFlow,
     basic_auth,
     endpoint,
-    oauth_token,
     resolved,
 )
 from adaptgen.runtime.secrets import SecretResolver
@@ -84,7 +82,7 @@ def client_credentials_url(raw_scheme: Mapping[str, Any]) -> str | None:
     return str(url) if url else None
 
 
-class OAuth2ClientCredentialsAuth(CachedTokenFlow):
+class OAuth2ClientCredentialsAuth(OAuthTokenFlow):
     """RFC 6749 section 4.4: a token for the client itself, sent as `Authorization: Bearer`.
 
     `client_id`/`client_secret` are secret references. The client authenticates with HTTP Basic
@@ -139,11 +137,3 @@ class OAuth2ClientCredentialsAuth(CachedTokenFlow):
         else:
             form.update(client_id=client_id, client_secret=client_secret)
         return httpx.Request("POST", self.token_url, data=form, headers=headers)
-
-    async def _read_token(self, response: httpx.Response) -> tuple[str, float]:
-        what = f"token request to {endpoint(self.token_url)} failed"
-        token, lifetime = oauth_token(what, response, self.secrets())
-        return token, lifetime - min(OAUTH_REFRESH_MARGIN, lifetime / 2)
-
-    def _apply(self, request: httpx.Request, token: str) -> None:
-        request.headers["Authorization"] = f"Bearer {token}"

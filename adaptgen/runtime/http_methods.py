@@ -1,0 +1,13 @@
+"""HTTP methods in one place: which ones a spec can declare, and what RFC 9110 says about them."""
+
+from __future__ import annotations
+
+# The operations of an OpenAPI 3 path item, in the order the specification lists them.
+OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SWAGGER2_METHODS = tuple(m for m in OPENAPI_METHODS if m != "trace")  # 2.0 has no trace
+# Methods that only read (RFC 9110 9.2.1 calls TRACE safe too; it never becomes a read tool).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Methods a retry cannot turn into a second effect (RFC 9110 9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Methods whose request body has no defined meaning (RFC 9110 9.3.1, 9.3.2, 9.3.8).
+BODILESS_METHODS = frozenset({"get", "head", "trace"})
