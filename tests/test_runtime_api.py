@@ -103,7 +103,8 @@ def test_committed_generated_server_loads_and_lists_its_tools(folder, monkeypatc
             return [t.name for t in await client.list_tools()]
 
     names = asyncio.run(listed())
-    visible = [t["name"] for t in catalog["tools"] if not t.get("hidden")]
+    entries = [*catalog["tools"], *catalog.get("chains", [])]
+    visible = [t["name"] for t in entries if not t.get("hidden")]
     if (catalog["api"].get("surface") or {}).get("mode") == "search":
         pinned = [t["name"] for t in catalog["tools"] if t.get("pinned")]
         assert sorted(names) == sorted(["list_toolsets", "search_tools", "call_tool", *pinned])
