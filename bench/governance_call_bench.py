@@ -1,9 +1,10 @@
 """What the governance stack itself costs per call: `Governance.run_call` around a tool that
 does nothing, so the number is the layers' own work (no upstream, no MCP transport).
 
-Run `python -m bench.governance_call_bench [--calls N]` from the repository root. The policy
-turns every layer on (local identity, an access rule, a rate limit that never refuses, PII
-with the recognizers on a small JSON result, audit lines to a file); telemetry has no exporter.
+Run `python -m bench.governance_call_bench [--quick] [--calls N]` from the repository root.
+The policy turns every layer on (local identity, an access rule, a rate limit that never
+refuses, PII with the recognizers on a small JSON result, audit lines to a file); telemetry
+has no exporter.
 The first 2,000 calls warm up and are not counted. `bench/governance_bench.py` measures the
 stack inside a real server against the sandbox; this one isolates it, so a refactor of the
 layers shows up here first.
@@ -64,9 +65,11 @@ async def timed(gov: Governance, calls: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--quick", action="store_true", help="5,000 calls")
     args = parser.parse_args()
+    calls = 5_000 if args.quick else args.calls
     with tempfile.TemporaryDirectory() as tmp:
-        samples = asyncio.run(timed(governance(Path(tmp) / "audit.jsonl"), args.calls))
+        samples = asyncio.run(timed(governance(Path(tmp) / "audit.jsonl"), calls))
     ordered = sorted(samples)
     print("| calls | median us | p90 us | p99 us |\n|--:|--:|--:|--:|")
     print(
