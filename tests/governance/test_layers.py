@@ -4,14 +4,30 @@ handed to shaping, and per-call state carried by the Call alone."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from adaptgen.runtime.governance.access import ToolFacts
-from adaptgen.runtime.governance.call import Call
-from adaptgen.runtime.governance.layers import ORDER, RateLimit, ServerFacts, build_layers
+from adaptgen.runtime.governance.call import Call, Refused
+from adaptgen.runtime.governance.layers import (
+    ORDER,
+    Access,
+    Audit,
+    Identity,
+    RateLimit,
+    ServerFacts,
+    build_layers,
+)
 from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.governance.pii import PiiTokenizer
-from adaptgen.runtime.governance.policy import Policy, safe_default
+from adaptgen.runtime.governance.policy import (
+    AccessPolicy,
+    AuditPolicy,
+    IdentityPolicy,
+    Policy,
+    RateLimitPolicy,
+    safe_default,
+)
 from adaptgen.runtime.governance.redaction import ResultRedactor
 from adaptgen.runtime.identity import Caller
 
@@ -90,3 +106,58 @@ def test_run_call_hands_the_tool_the_governed_call():
     (call,) = seen
     assert answer == "done" and call.caller is caller and call.redactor is not None
     assert call.decision == "allow"
+
+
+async def _refused_by(layer: Any, call: Call, inner: Any = None) -> Refused:
+    async def tool(governed: Call) -> str:
+        return "ran"
+
+    try:
+        await layer.on_call(call, inner or tool)
+    except Refused as refused:
+        return refused
+    raise AssertionError("not refused")
+
+
+def test_access_alone_refuses_what_no_rule_grants():
+    layer = Access(AccessPolicy.model_validate({"rules": [{"allow": ["get_*"]}]}))
+    call = Call(
+        "delete_contact", {}, caller=Caller(), facts=ToolFacts("delete_contact", False, True)
+    )
+    refused = asyncio.run(_refused_by(layer, call))
+    assert refused.status == "denied" and call.decision.startswith("deny: delete_contact")
+
+
+def test_rate_limit_alone_refuses_the_call_over_the_burst():
+    layer = RateLimit(RateLimitPolicy.model_validate({"per_user": {"per_minute": 1, "burst": 1}}))
+
+    async def twice() -> Refused:
+        async def tool(governed: Call) -> str:
+            return "ran"
+
+        assert await layer.on_call(Call("t", {}, caller=Caller(subject="ivy")), tool) == "ran"
+        return await _refused_by(layer, Call("t", {}, caller=Caller(subject="ivy")))
+
+    refused = asyncio.run(twice())
+    assert refused.status == "rate_limited" and "retry after" in str(refused)
+
+
+def test_identity_alone_refuses_a_caller_without_a_token_when_anonymous_is_not_allowed():
+    call = Call("t", {})
+    refused = asyncio.run(_refused_by(Identity(IdentityPolicy()), call))
+    assert refused.status == "unauthenticated" and call.decision == "deny: unauthenticated"
+
+
+def test_audit_alone_logs_the_agents_arguments_and_the_inner_refusal(tmp_path):
+    audit = Audit(AuditPolicy(sink="file", path=str(tmp_path / "audit.jsonl")), key=KEY)
+    call = Call("t", {"email": "<pii:email:abc>"}, caller=Caller(subject="ivy"))
+
+    async def inner(governed: Call) -> Any:
+        governed.arguments = {"email": "ada@example.com"}  # as the PII layer replaces them
+        governed.decision = "deny: arguments.rules[0] email: must match"
+        raise Refused("not allowed", "denied")
+
+    asyncio.run(_refused_by(audit, call, inner))
+    (line,) = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert line["result_status"] == "denied" and line["policy_decision"].startswith("deny: arg")
+    assert line["arguments_hmac"] == audit.log.arguments_hmac({"email": "<pii:email:abc>"})
