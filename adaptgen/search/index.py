@@ -22,6 +22,9 @@ from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import singular
 
 INDEX_FORMAT = 1
+MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does
+MAX_VALUE_WORDS = 30
+MAX_NOTE_WORDS = 60
 
 # A path segment that is only a version or a common prefix (`v3`, `api`, `2010-04-01`).
 _VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
@@ -40,23 +43,28 @@ class Operation:
     description: str
     tags: tuple[str, ...]
     params: tuple[str, ...]  # argument names, paging arguments left out
+    values: tuple[str, ...] = ()  # the arguments' enum values (`closed`, `private`)
+    notes: str = ""  # the arguments' descriptions
 
     @classmethod
     def of_tool(cls, tool: Tool) -> Operation:
         params = tuple(p.name for p in tool.params if p.location != "paging")
+        schemas = [p.schema for p in tool.params if p.location != "paging"]
         return cls(
             tool.name, tool.operation_id, tool.method, tool.path, tool.title or "",
-            tool.description, tool.tags, params,
+            tool.description, tool.tags, params, _enum_values(schemas), _notes(schemas),
         )  # fmt: skip
 
     @classmethod
     def of_entry(cls, entry: Mapping[str, Any]) -> Operation:
         upstream = entry["upstream"]
         params = tuple(p["name"] for p in upstream.get("params", []) if p.get("in") != "paging")
+        properties = entry.get("input_schema", {}).get("properties", {})
+        schemas = [properties[p] for p in params if p in properties]
         return cls(
             entry["name"], upstream.get("operation_id", ""), upstream["method"],
             upstream["path"], entry.get("title", ""), entry.get("description", ""),
-            tuple(entry.get("tags", ())), params,
+            tuple(entry.get("tags", ())), params, _enum_values(schemas), _notes(schemas),
         )  # fmt: skip
 
 
@@ -107,6 +115,8 @@ def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
         "path": parents,
         "tags": _unique(w for tag in tool.tags for w in content_words(tag)),
         "params": _unique(w for p in tool.params for w in _param_words(p)),
+        "values": _unique(w for v in tool.values for w in content_words(v))[:MAX_VALUE_WORDS],
+        "notes": _unique(content_words(tool.notes))[:MAX_NOTE_WORDS],
         "intent": list(INTENT_WORDS.get(intent.act, ())),
         "keywords": _unique(w for k in keywords for w in content_words(k)),
     }
@@ -184,6 +194,25 @@ def _static_segments(path: str) -> list[str]:
 def _resource_words(segment: str) -> list[str]:
     """The nouns of a path segment (`chat.postMessage` -> chat, message; `merge` -> none)."""
     return [w for w in words(segment) if w not in VERBS and w not in STOP_WORDS]
+
+
+def _enum_values(schemas: Iterable[Any]) -> tuple[str, ...]:
+    """The string enum values of argument schemas (one level: arrays' items too)."""
+    found: list[str] = []
+    for schema in schemas:
+        if isinstance(schema, dict) and isinstance(schema.get("items"), dict):
+            schema = schema["items"]
+        enum = schema.get("enum") if isinstance(schema, dict) else None
+        if isinstance(enum, list) and len(enum) <= MAX_ENUM:
+            found += [v for v in enum if isinstance(v, str)]
+    return tuple(dict.fromkeys(found))
+
+
+def _notes(schemas: Iterable[Any]) -> str:
+    """The arguments' descriptions, as one text."""
+    return " ".join(
+        s["description"] for s in schemas if isinstance(s, dict) and s.get("description")
+    )
 
 
 def _param_words(name: str) -> list[str]:

@@ -63,6 +63,7 @@ _ACTION_ACTS = {
             "spin",
             "tag",
             "label",
+            "import",
         ],
         "create",
     ),

@@ -109,6 +109,8 @@ def read_query(text: str) -> QueryWords:
                 containers.append(word)
                 after_container = False
         content = content or colon
+        if token.endswith((",", ".", ";", "?", "!")):
+            after_container = False  # "in acme/api, it's resolved": the place was a value
     return QueryWords(tuple(weighted), tuple(main), tuple(containers), self_user)
 
 

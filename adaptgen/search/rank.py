@@ -37,6 +37,8 @@ FIELDS: Mapping[str, tuple[float, float]] = {
     "path": (0.6, 0.3),
     "description": (1.0, 0.75),
     "params": (0.3, 0.5),
+    "values": (0.3, 0.5),
+    "notes": (0.2, 0.75),
 }
 K1 = 1.2
 INTENT_WEIGHT = 1.0
