@@ -98,10 +98,17 @@ def change_spec(repo: Path, old: str, new: str) -> None:
 
 def test_workflow_is_valid_and_complete():
     document = yaml.safe_load(WORKFLOW.read_text())
-    assert document["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert document["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+        "security-events": "write",  # the lint step's SARIF upload (issue 16)
+    }
     assert set(document[True]["pull_request"]["paths"]) >= {"specs/**", "generated/**"}  # on:
     found = steps()
-    assert {"install", "check", "diff"} <= set(found)
+    assert {"install", "check", "diff", "lint"} <= set(found)
+    upload = found["Show readiness findings on the spec's lines"]
+    assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
+    assert upload["with"]["sarif_file"] == "adaptgen-lint.sarif"
     assert "gh pr comment" in found["Post the diff on the pull request"]["run"]
     assert document["env"]["ADAPTGEN"].startswith("adaptgen==")  # pinned: byte-identical builds
 
@@ -147,3 +154,20 @@ def test_compatible_change_is_not_flagged(pull_request):
     done = run_step(steps()["diff"], repo, runner, {"BASE_REF": "main"})
     assert done.returncode == 0, done.stderr
     assert outputs(runner)["breaking"] == "0"
+
+
+def test_lint_step_writes_sarif_and_fails_under_the_minimum(pull_request):
+    repo, runner = pull_request
+    done = run_step(steps()["lint"], repo, runner, {})
+    assert done.returncode == 0, done.stderr
+    sarif = json.loads((repo / "adaptgen-lint.sarif").read_text())
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in sarif["runs"][0]["results"]
+    }
+    assert uris == {"specs/crm.yaml"}  # relative to the repository, as code scanning wants
+    assert "## Agent readiness:" in (runner / "summary.md").read_text()
+    (repo / "adaptgen-lint.sarif").unlink()
+    done = run_step(steps()["lint"], repo, runner, {"READINESS_MIN": "100"})
+    assert done.returncode == 1 and "under --fail-under 100" in done.stderr
+    assert (repo / "adaptgen-lint.sarif").is_file()  # still uploaded when the gate fails
