@@ -14,13 +14,13 @@ from typing import Any
 
 from adaptgen.errors import BuildWarning, Location
 from adaptgen.hints import LoadedHints, ToolHints, default_hints_path, load_hints
-from adaptgen.ir import Api, Tool
 from adaptgen.load import HTTP_METHODS, Spec, load_spec
 from adaptgen.load.source import join_pointer
 from adaptgen.plan import PlanOptions, plan
 from adaptgen.plan.names import snake_case
 from adaptgen.readiness.coverage import Coverage
 from adaptgen.readiness.fields import Field, FieldWalker, records, success_response
+from adaptgen.runtime.catalog import Catalog, Tool
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Context:
 
     spec: Spec
     hints: LoadedHints
-    api: Api
+    api: Catalog
     warnings: list[BuildWarning]
     operations: list[Operation]
 

@@ -115,7 +115,7 @@ def size(ctx: Context, op: Operation) -> Iterator[Finding]:
 
 def enums(ctx: Context, op: Operation) -> Iterator[Finding]:
     """AR016: enums too long to weigh, in arguments or in results."""
-    params = [p for p in op.tool.params if is_huge_enum(p.schema)]
+    params = [p for p in op.tool.upstream.params if is_huge_enum(p.schema_)]
     fields = [f for f in op.fields if op.survives(f) and is_huge_enum(f.schema)]
     if params:
         names = ", ".join(p.name for p in params)
@@ -173,9 +173,9 @@ def idempotency(ctx: Context, op: Operation) -> Iterator[Finding]:
     words = set(snake_words(op.op_id or "")) | set(snake_words(op.path.rsplit("/", 1)[-1]))
     if words & (_READ_BY_POST | _LOGIN_WORDS):
         return
-    if any(_IDEMPOTENCY.search(p.api_name or p.name) for p in op.tool.params):
+    if any(_IDEMPOTENCY.search(p.api_name or p.name) for p in op.tool.upstream.params):
         return
-    if any(_IDEMPOTENCY.search(f.api_name) for f in op.tool.fixed):
+    if any(_IDEMPOTENCY.search(f.api_name) for f in op.tool.upstream.fixed):
         return
     yield _finding("AR060", "POST without an idempotency key", op, None, ctx)
 
@@ -204,7 +204,7 @@ OPERATION_CHECKS: tuple[OperationCheck, ...] = (
 
 def auth_hop(ctx: Context) -> Iterator[Finding]:
     """AR020: a login operation agents would have to call before anything else."""
-    if any(flow.kind == "login" for flow in ctx.api.auth_flows):
+    if any(flow.kind == "login" for flow in ctx.api.info.auth):
         return
     for path, item in (ctx.spec.document.get("paths") or {}).items():
         post = item.get("post") if isinstance(item, dict) else None
