@@ -34,7 +34,6 @@ from adaptgen.evaluate import (
     read_tasks,
     score,
 )
-from adaptgen.render import catalog
 from adaptgen.search.hits import INLINE_SCHEMA_BYTES, compact
 from adaptgen.search.index import build_index
 from adaptgen.search.rank import SearchEngine
@@ -67,7 +66,7 @@ def measure(task_file: TaskFile) -> tuple[SearchRow, list[str], dict[str, Any]]:
     api, engine = index_for(task_file.spec, task_file.hints)
     ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
     theirs = score("fastmcp-bm25", task_file.tasks, fastmcp_ranker(task_file.spec))
-    listed = {e["name"]: _listed(e) for e in catalog(api)["tools"] if not e.get("hidden")}
+    listed = {t.name: _listed(t.model_dump(mode="json", by_alias=True)) for t in api.listed}
     sizes = sorted(
         len(json.dumps(_result(engine, listed, t.query), separators=(",", ":")).encode())
         for t in task_file.tasks
