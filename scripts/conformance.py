@@ -5,9 +5,10 @@ own process on 127.0.0.1:
 
 * the sandbox CRM and the generated CRM server over streamable HTTP (`adaptgen serve
   generated/crm --transport http`, with the tests' operator policy);
-* the MCP reference server, npm's `@modelcontextprotocol/server-everything` (streamable HTTP;
-  `loopback.mjs` beside this file makes it listen on 127.0.0.1 only), direct;
-* `adaptgen proxy --transport http` in front of the reference server (every caller admitted),
+* the MCP reference server, adaptgen's own (`tests/conformance_server.py`: every demo tool,
+  resource and prompt the suite's server scenarios call, on FastMCP), direct;
+* `adaptgen proxy --transport http` in front of the reference server (every caller admitted;
+  it relays the reference's logs, progress, sampling and elicitation to the calling session),
 
 runs `conformance server --suite all` (npm's `@modelcontextprotocol/conformance`, on Node 22
 from npm's `node` package) against each, and prints one table: scenario x target, pass / FAIL /
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +45,7 @@ from bench.soak_bench import ADAPTGEN, HOST, free_port, started  # noqa: E402
 
 NODE = REPO / "node_modules" / ".bin" / "node"
 SUITE = REPO / "node_modules" / ".bin" / "conformance"
-REFERENCE = REPO / "node_modules" / ".bin" / "mcp-server-everything"
-LOOPBACK = Path(__file__).with_name("loopback.mjs")
+REFERENCE = REPO / "tests" / "conformance_server.py"
 NOT_APPLICABLE = Path(__file__).with_name("conformance-not-applicable.yaml")
 OPERATOR_POLICY = REPO / "tests" / "fixtures" / "policies" / "operator.yaml"
 TARGETS = ("generated CRM", "reference direct", "reference via proxy")
@@ -128,7 +129,7 @@ def servers(tmp: Path) -> Iterator[dict[str, str]]:
     )
     serve = [*ADAPTGEN, "serve", "generated/crm", "--transport", "http", "--host", HOST]
     serve += ["--port", str(served), "--policy", str(OPERATOR_POLICY)]
-    everything = [str(NODE), "--import", str(LOOPBACK), str(REFERENCE), "streamableHttp"]
+    ours = [sys.executable, str(REFERENCE), "http", str(reference)]
     proxy = [*ADAPTGEN, "proxy", "--upstream", f"http://{HOST}:{reference}/mcp"]
     proxy += [
         "--transport",
@@ -143,7 +144,7 @@ def servers(tmp: Path) -> Iterator[dict[str, str]]:
     with (
         started([*ADAPTGEN, "sandbox", "--host", HOST, "--port", str(crm)], crm, env),
         started(serve, served, env),
-        started(everything, reference, {**env, "PORT": str(reference)}),
+        started(ours, reference, env),
         started(proxy, proxied, env),
     ):
         yield {
@@ -155,15 +156,17 @@ def servers(tmp: Path) -> Iterator[dict[str, str]]:
 
 def measure(scenarios: list[str], targets: tuple[str, ...] = TARGETS) -> Results:
     """Start the servers and run the suite against each of `targets`."""
-    for tool in (NODE, SUITE, REFERENCE):
+    for tool in (NODE, SUITE):
         if not tool.exists():
             raise SystemExit(f"{tool} is missing: run `npm ci` in {REPO}")
     tmp = Path(tempfile.mkdtemp(prefix="adaptgen-conformance-"))
-    with servers(tmp) as urls:
-        by_target = {
-            target: run_suite(urls[target], tmp / f"results-{i}", scenarios)
+    with servers(tmp) as urls, ThreadPoolExecutor(len(targets)) as pool:
+        # The targets are independent servers: their runs overlap (mostly Node start-ups).
+        runs = {
+            target: pool.submit(run_suite, urls[target], tmp / f"results-{i}", scenarios)
             for i, target in enumerate(targets)
         }
+        by_target = {target: run.result() for target, run in runs.items()}
     return Results(by_target, not_applicable())
 
 

@@ -6,7 +6,9 @@ caller), rate limits, PII tokenization (recognizers and the policy's field paths
 arbitrary server has no adaptgen catalog), audit and tracing.
 
 Toward the upstream the proxy is a client in its own right (`upstream_session`): one shared
-MCP session, its own credentials from the policy's `upstream:` section (`upstream_auth`), never
+MCP session, and one per handshake-era caller session (so what the upstream sends toward a
+caller during a call reaches that caller, governed: `passthrough.CallerMessages`), its own
+credentials from the policy's `upstream:` section (`upstream_auth`), never
 the caller's token or cookies. An upstream that is down or not an MCP server is an MCP error
 for the caller, never an empty tool list.
 """
@@ -24,7 +26,7 @@ from fastmcp.server.middleware import Middleware, MiddlewareContext
 from fastmcp.server.providers.proxy import FastMCPProxy, ProxyMetadataMiddleware, ProxyProvider
 
 from adaptgen.runtime.governance.middleware import Governance
-from adaptgen.runtime.governance.passthrough import Passthrough
+from adaptgen.runtime.governance.passthrough import CallerMessages, Passthrough
 from adaptgen.runtime.governance.policy import load_policy, safe_default
 from adaptgen.runtime.governance.relay import relay_middleware
 from adaptgen.runtime.governance.upstream_session import UpstreamSessions, UpstreamUnavailable
@@ -62,6 +64,9 @@ def build_proxy(
     for middleware in governance.middleware():
         proxy.add_middleware(middleware)
     proxy.add_middleware(UpstreamFailures(sessions))  # innermost: governance runs once
+    # Logs, progress, sampling, elicitation and roots/list reach the caller they are for, on
+    # its own upstream session, through the PII layer (passthrough.CallerMessages).
+    sessions.relay = CallerMessages(governance.tokenizer, frozenset(settings.pii.clear_for_groups))
     proxy.governance = governance  # type: ignore[attr-defined] - for tests and introspection
     proxy.upstream = sessions  # type: ignore[attr-defined]
     return proxy

@@ -18,10 +18,17 @@ when the upstream answers 404 to a request carrying the session id (it restarted
 the session; the MCP spec says to start a new one). A call that failed on a forgotten session
 was never run by the upstream, so `UpstreamSessions.run` runs it once more on a new session.
 
+A caller on a handshake-era (2025-11-25 and older) MCP session of its own gets an upstream
+session of its own, in that era, for as long as its session lasts (bounded, least recently used
+first, like the per-token ones): what the upstream sends toward a caller during a call (logs,
+progress, sampling and elicitation requests, roots/list) then has exactly one caller it can be
+for, and `relay` (see passthrough.CallerMessages) delivers it there, governed. A session per
+caller session, never per call: a modern-era or stateless caller, and the `tools/call` fast path
+(relay.py), share one session, and nothing server-initiated is relayed on a shared session
+(there is no telling which caller it was meant for).
+
 The proxy's clients never forward the caller's HTTP headers (FastMCP's `ProxyClient` copies the
-caller's Authorization and other headers by default), and never relay server-initiated requests
-(sampling, elicitation, roots) to a caller: on a shared session there is no telling which
-caller they were meant for.
+caller's Authorization and other headers by default).
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx2
 import mcp_types
@@ -45,6 +52,7 @@ from fastmcp import FastMCP
 from fastmcp.client import Client
 from fastmcp.client.transports import ClientTransport, StdioTransport, StreamableHttpTransport
 from fastmcp.exceptions import ToolError
+from fastmcp.server.dependencies import get_context
 from fastmcp.server.providers.proxy import ProxyClient
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
@@ -58,7 +66,7 @@ from adaptgen.runtime.origin import origin_of
 
 __all__ = ["UpstreamSessions", "UpstreamUnavailable"]
 
-MAX_SESSIONS = 64  # per-caller sessions (token exchange) kept open at most
+MAX_SESSIONS = 64  # per-caller sessions (token exchange, caller sessions) kept open at most
 SSE_READ_TIMEOUT = 300.0  # an idle event stream may stay open this long (MCP's default)
 LOST_SESSION = ("Session not found", "Session terminated")  # a 404 for a known session id
 LIST_TTL = 30.0  # seconds an upstream list is trusted when no change notice came
@@ -83,14 +91,23 @@ class UpstreamUnavailable(MCPError):
         return cls(f"the upstream at {where} did not answer as an MCP server: {reason}")
 
 
+class CallerRelay(Protocol):
+    """Delivers what the upstream sends toward a caller on that caller's own upstream session."""
+
+    def install(self, client: ProxyClient, owner: Any, caller: identity.Caller | None) -> None:
+        """Route `client`'s server-initiated messages to `owner` (the caller's MCP session)."""
+
+
 @dataclass(eq=False)
 class _Session:
     """One connected client, whether the upstream has forgotten its session, and the upstream's
-    lists as this session last fetched them (kind -> (monotonic time, items))."""
+    lists as this session last fetched them (kind -> (monotonic time, items)). `owner`: the
+    caller's MCP session when this upstream session is that caller's alone."""
 
     client: Client | None = None
     lost: bool = False
     lists: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    owner: Any = None
 
     def usable(self) -> bool:
         return self.client is not None and self.client.is_connected() and not self.lost
@@ -112,8 +129,11 @@ class UpstreamSessions:
         # modern era (no resources/subscribe there). None until a session has connected.
         self.capabilities: mcp_types.ServerCapabilities | None = None
         self.modern = False
-        # Called with each upstream notification (e.g. resource updates to relay).
-        self.notice_handlers: list[Callable[[Any], Awaitable[None]]] = []
+        # Called with each upstream notification (e.g. resource updates to relay) and the
+        # caller session it is for (None: the session is shared).
+        self.notice_handlers: list[Callable[[Any, Any], Awaitable[None]]] = []
+        # Routes server-initiated messages on a caller's own session (None: none relayed).
+        self.relay: CallerRelay | None = None
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
@@ -142,16 +162,25 @@ class UpstreamSessions:
 
     async def _session(self) -> _Session:
         self._same_loop()
-        key = self._caller_key()
+        owner = _caller_session() if self.relay is not None else None
+        key = self._caller_key(owner)
         session = self._sessions.get(key)
         if session is None or not session.usable():
             lock = self._locks.setdefault(key, asyncio.Lock())
             async with lock:
                 session = self._sessions.get(key)
                 if session is None or not session.usable():
-                    session = await self._replace(key, session)
+                    session = await self._replace(key, session, owner)
         self._sessions.move_to_end(key)
         return session
+
+    def relays_to_callers(self) -> bool:
+        """Whether handshake-era callers get upstream sessions of their own (a `relay`)."""
+        return self.relay is not None
+
+    def owned(self) -> bool:
+        """Whether the request being served has an upstream session of its own."""
+        return self.relay is not None and _caller_session() is not None
 
     async def run(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run one proxied request (`call`) and make upstream failures plain.
@@ -205,16 +234,19 @@ class UpstreamSessions:
 
     # -- opening and closing ---------------------------------------------------------------
 
-    async def _replace(self, key: str, old: _Session | None) -> _Session:
+    async def _replace(self, key: str, old: _Session | None, owner: Any = None) -> _Session:
         if old is not None:
             self._sessions.pop(key, None)
             self._discard(old)
-        session = _Session()
+        elif owner is not None:
+            # The caller's session ended: so does its upstream session.
+            owner._connection.exit_stack.push_async_callback(self._forget, key)
+        session = _Session(owner=owner)
         # The session's background tasks start in a context of their own: they must not keep
         # the request context of whichever caller happened to open the session. With token
         # exchange the session is that caller's, and its initialize is made as that caller.
         context = contextvars.Context()
-        if self.per_caller:
+        if self.per_caller or owner is not None:
             context.run(identity.current_caller.set, identity.caller())
         try:
             await asyncio.create_task(self._connected(session), context=context)
@@ -229,16 +261,25 @@ class UpstreamSessions:
             self._discard(oldest)
         return session
 
+    async def _forget(self, key: str) -> None:
+        session = self._sessions.pop(key, None)
+        self._locks.pop(key, None)
+        if session is not None:
+            self._discard(session)
+
     async def _connected(self, session: _Session) -> Client:
         client = ProxyClient(
             self._transport(session),
             # "auto": the newest era both sides speak. Negotiating takes a round trip, which
             # also shows an MCP server is there (not a web page, not nothing); once per session.
-            mode="auto",
+            # A caller's own session speaks the caller's (handshake) era: the era in which an
+            # upstream may send requests toward the caller during a call.
+            mode="auto" if session.owner is None else "legacy",
             forward_incoming_headers=False,
             timeout=self.settings.timeout,
             init_timeout=self.settings.connect_timeout,
-            # None: not relayed (see the module docstring); FastMCP's defaults relay them.
+            # None: not relayed on a shared session (see the module docstring); on a caller's
+            # own, `relay` installs its handlers. FastMCP's defaults relay them ungoverned.
             roots=None,
             sampling_handler=None,
             elicitation_handler=None,
@@ -246,10 +287,13 @@ class UpstreamSessions:
             progress_handler=None,
             message_handler=functools.partial(self._on_notice, session),
         )
+        if session.owner is not None and self.relay is not None:
+            self.relay.install(client, session.owner, identity.caller())
         await client.__aenter__()  # held until the session is discarded
         session.client = client
         self.capabilities = client.server_capabilities
-        self.modern = client.protocol_version in MODERN_PROTOCOL_VERSIONS
+        if session.owner is None:
+            self.modern = client.protocol_version in MODERN_PROTOCOL_VERSIONS
         return client
 
     async def _on_notice(self, session: _Session, message: Any) -> None:
@@ -259,7 +303,7 @@ class UpstreamSessions:
         for kind in STALE_LISTS.get(type(notice), ()):
             session.lists.pop(kind, None)
         for handler in self.notice_handlers:
-            await handler(notice)
+            await handler(notice, session.owner)
 
     def _discard(self, session: _Session) -> None:
         client, session.client = session.client, None
@@ -275,12 +319,17 @@ class UpstreamSessions:
         if self._loop is None or self._loop() is not loop:
             self._loop, self._sessions, self._locks = weakref.ref(loop), OrderedDict(), {}
 
-    def _caller_key(self) -> str:
-        if not self.per_caller:
-            return ""
-        who = identity.caller()
-        token = who.token if who is not None else None
-        return hashlib.sha256(token.encode()).hexdigest() if token else ""
+    def _caller_key(self, owner: Any) -> str:
+        key = ""
+        if self.per_caller:
+            who = identity.caller()
+            token = who.token if who is not None else None
+            key = hashlib.sha256(token.encode()).hexdigest() if token else ""
+        if owner is not None:
+            # The connection object lives as long as the caller's session (and its key is
+            # forgotten when that ends, before the id can be reused).
+            key += f"/session-{id(owner._connection)}"
+        return key
 
     # -- transports ------------------------------------------------------------------------
 
@@ -311,6 +360,21 @@ class UpstreamSessions:
             return client
 
         return factory
+
+
+def _caller_session() -> Any:
+    """The MCP session of the request being served when it is a handshake-era session of its
+    own (an `Mcp-Session-Id`, so it outlives the request), else None."""
+    try:
+        session = get_context().session
+    except RuntimeError:
+        return None  # no MCP request (the fast path, a probe)
+    connection = getattr(session, "_connection", None)
+    if connection is None or connection.session_id is None:
+        return None
+    if connection.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return None
+    return session
 
 
 def _mcp_error(exc: BaseException) -> MCPError | None:
