@@ -16,6 +16,7 @@ from typing import Any
 from adaptgen import __version__
 from adaptgen.errors import AdaptgenError, InputError
 from adaptgen.evaluate import add_eval_parser
+from adaptgen.evaluation import commands as scenario_eval
 from adaptgen.readiness.commands import add_readiness_parsers
 from adaptgen.runtime.governance.policy import PolicyError
 
@@ -24,9 +25,12 @@ PROGRESS_THRESHOLD = 50  # operations; smaller specs build faster than a progres
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `adaptgen` console script."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if scenario_eval.wants_scenarios(given):  # a scenario file or `eval score`
+        args = scenario_eval.parse(given[1:])
+    else:
+        args = _parser().parse_args(given)
+    args.argv = given
     try:
         return int(args.func(args) or 0)
     except AdaptgenError as exc:
@@ -171,7 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     add_readiness_parsers(commands)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")
-    schema.add_argument("which", choices=("hints", "catalog"))
+    schema.add_argument("which", choices=("hints", "catalog", "eval"))
     schema.set_defaults(func=_cmd_schema)
 
     sandbox = commands.add_parser("sandbox", help="run the sandbox CRM on 127.0.0.1")
@@ -407,9 +411,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
         print(json.dumps(json_schema(), indent=2))
         return 0
+    from adaptgen.evaluation.scenarios import eval_schema
     from adaptgen.hints import hints_schema
 
-    print(json.dumps(hints_schema(), indent=2))
+    print(json.dumps(eval_schema() if args.which == "eval" else hints_schema(), indent=2))
     return 0
 
 

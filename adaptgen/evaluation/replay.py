@@ -1,0 +1,273 @@
+"""Replay mode: each scenario's expected calls, made for real, on both surfaces; no model.
+
+On the generated server the calls are made as written (search mode: through `call_tool`). On
+FastMCP's plain conversion they are the scenario's `baseline` calls, or derived from the
+expected ones (tool -> its operationId, argument -> the API's parameter name); a scenario that
+uses a composite tool must list its baseline calls (there is no single operation to map to).
+When the file gives a `baseline.login`, FastMCP's side makes that call first in every scenario
+and the token goes into its HTTP client (FastMCP cannot log in by itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastmcp import Client
+
+from adaptgen.errors import InputError
+from adaptgen.evaluation.facts import describe, found
+from adaptgen.evaluation.matchers import MatcherError, replay_value
+from adaptgen.evaluation.scenarios import Call, Scenario, ScenarioFile
+from adaptgen.evaluation.surfaces import (
+    Catalog,
+    Recorder,
+    ToolCall,
+    fastmcp_server,
+    generated_server,
+    operation_names,
+    server_folder,
+)
+from adaptgen.evaluation.upstreams import RunningUpstream, started
+from adaptgen.runtime import jsonpath
+
+OURS = "adaptgen"
+THEIRS = "fastmcp"
+
+
+@dataclass
+class SideResult:
+    """One scenario on one surface."""
+
+    surface: str
+    calls: list[ToolCall] = field(default_factory=list)
+    upstream_calls: int = 0
+    facts: list[tuple[str, bool]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(ok for _, ok in self.facts)
+
+    @property
+    def bytes(self) -> int:
+        return sum(c.bytes for c in self.calls)
+
+    @property
+    def tokens(self) -> int:
+        return sum(c.tokens for c in self.calls)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "surface": self.surface,
+            "ok": self.ok,
+            "calls": len(self.calls),
+            "upstream_calls": self.upstream_calls,
+            "bytes": self.bytes,
+            "tokens": self.tokens,
+            "facts": [{"fact": f, "found": ok} for f, ok in self.facts],
+            "problems": self.problems,
+            "trace": [{"tool": c.tool, "ok": c.ok, "bytes": c.bytes} for c in self.calls],
+        }
+
+
+@dataclass
+class ScenarioResult:
+    """A scenario replayed on the generated server and (when possible) on FastMCP's."""
+
+    scenario: Scenario
+    where: str
+    ours: SideResult
+    theirs: SideResult | None
+
+    @property
+    def ok(self) -> bool:
+        return self.ours.ok
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.scenario.id,
+            "where": self.where,
+            "prompt": self.scenario.prompt,
+            "ok": self.ok,
+            "expected_calls": len(self.scenario.calls),
+            OURS: self.ours.as_dict(),
+            THEIRS: None if self.theirs is None else self.theirs.as_dict(),
+        }
+
+
+def replay(scenarios: ScenarioFile, *, baseline: bool = True) -> list[ScenarioResult]:
+    """Replay every scenario of the file (upstream, servers and proxy started and stopped)."""
+    with server_folder(scenarios) as folder:
+        catalog = Catalog.read(folder)
+        _check_tools(scenarios, catalog)
+        with (
+            started(scenarios, catalog.env_prefix) as upstream,
+            generated_server(folder, upstream.env, scenarios.policy) as url,
+        ):
+            spec = scenarios.spec if baseline else None
+            return asyncio.run(_replay_all(scenarios, catalog, upstream, url, spec))
+
+
+def _check_tools(scenarios: ScenarioFile, catalog: Catalog) -> None:
+    """Every expected tool/operation exists: a typo must not pass as a failed call."""
+    from adaptgen.words import did_you_mean
+
+    tools = sorted(set(catalog.operations) | catalog.chains)
+    for index, scenario in enumerate(scenarios.scenarios):
+        for number, call in enumerate(scenario.calls):
+            at = scenarios.location("scenarios", index, "calls", number)
+            if call.operation is not None and catalog.tool_of(call.operation) is None:
+                known = sorted(catalog.operations.values())
+                message = f"operationId {call.operation!r} is no tool of the server"
+                raise InputError(message + did_you_mean(call.operation, known), at)
+            if call.tool is not None and call.tool not in tools:
+                message = f"tool {call.tool!r} is not on the server"
+                raise InputError(message + did_you_mean(call.tool, tools), at)
+
+
+@dataclass
+class Baseline:
+    """FastMCP's side: its client session, its HTTP client (for the login token), its names."""
+
+    recorder: Recorder
+    http: Any
+    names: dict[str, str]  # operationId -> tool name
+
+
+async def _replay_all(
+    scenarios: ScenarioFile, catalog: Catalog, upstream: RunningUpstream, url: str, spec: Any
+) -> list[ScenarioResult]:
+    results: list[ScenarioResult] = []
+    async with AsyncExitStack() as stack:
+        ours_client = await stack.enter_async_context(Client(url))
+        recorder = Recorder(ours_client, {t.name for t in await ours_client.list_tools()})
+        baseline = None
+        if spec is not None:
+            server, http = fastmcp_server(spec, upstream.url)
+            client = await stack.enter_async_context(Client(server))
+            listed = {t.name for t in await client.list_tools()}
+            baseline = Baseline(Recorder(client, listed), http, await operation_names(server))
+        for scenario in scenarios.scenarios:
+            before = upstream.calls
+            ours = SideResult(OURS)
+            await _play(recorder, _ours_calls(scenario, catalog), ours, _env(upstream))
+            ours.upstream_calls = upstream.calls - before
+            _finish(scenario, ours)
+            _check_limits(scenario, ours)
+            theirs = None
+            if baseline is not None:
+                theirs = await _play_theirs(scenarios, scenario, catalog, baseline, upstream)
+            results.append(ScenarioResult(scenario, str(scenarios.where(scenario)), ours, theirs))
+    return results
+
+
+def _env(upstream: RunningUpstream) -> dict[str, str]:
+    """What `$env` reads: the process environment, then the upstream's (sandbox credentials)."""
+    return {**os.environ, **upstream.env}
+
+
+def _ours_calls(scenario: Scenario, catalog: Catalog) -> list[tuple[str, dict[str, Any]]]:
+    return [(_tool(call, catalog), call.arguments) for call in scenario.calls]
+
+
+def _tool(call: Call, catalog: Catalog) -> str:
+    if call.tool is not None:
+        return call.tool
+    assert call.operation is not None
+    return catalog.tool_of(call.operation) or call.operation
+
+
+async def _play(
+    recorder: Recorder,
+    calls: list[tuple[str, dict[str, Any]]],
+    side: SideResult,
+    env: dict[str, str],
+) -> None:
+    """Make the calls in order; the first that fails (or cannot be replayed) stops the scenario."""
+    for number, (tool, arguments) in enumerate(calls, 1):
+        try:
+            values = {k: replay_value(v, env) for k, v in arguments.items()}
+        except MatcherError as exc:
+            side.problems.append(f"call {number} ({tool}): {exc}")
+            break
+        call = await recorder.call(tool, values)
+        side.calls.append(call)
+        if not call.ok:
+            side.problems.append(f"call {number} ({tool}) failed: {call.text[:300]}")
+            break
+
+
+def _finish(scenario: Scenario, side: SideResult) -> None:
+    side.facts = [(describe(f), found(f, side.calls)) for f in scenario.facts]
+    for fact, ok in side.facts:
+        if not ok:
+            side.problems.append(f"fact not found in the results: {fact}")
+
+
+def _check_limits(scenario: Scenario, side: SideResult) -> None:
+    limits = scenario.limits
+    for name, limit, used in (
+        ("calls", limits.calls, len(side.calls)),
+        ("bytes", limits.bytes, side.bytes),
+        ("tokens", limits.tokens, side.tokens),
+    ):
+        if limit is not None and used > limit:
+            side.problems.append(f"{name}: {used:,} over the limit of {limit:,}")
+
+
+def baseline_calls(scenario: Scenario, catalog: Catalog) -> list[tuple[str, dict[str, Any]]] | None:
+    """The calls on FastMCP's side as (operationId, arguments); None when they cannot be derived."""
+    if scenario.baseline is not None:
+        return [(_operation(c, catalog), c.arguments) for c in scenario.baseline]
+    calls = []
+    for call in scenario.calls:
+        tool = _tool(call, catalog)
+        if tool not in catalog.operations:
+            return None
+        rename = catalog.params[tool]
+        arguments = {rename[k]: v for k, v in call.arguments.items() if k in rename}
+        calls.append((catalog.operations[tool], arguments))
+    return calls
+
+
+def _operation(call: Call, catalog: Catalog) -> str:
+    if call.operation is not None:
+        return call.operation
+    assert call.tool is not None
+    return catalog.operations.get(call.tool, call.tool)
+
+
+async def _play_theirs(
+    scenarios: ScenarioFile,
+    scenario: Scenario,
+    catalog: Catalog,
+    baseline: Baseline,
+    upstream: RunningUpstream,
+) -> SideResult:
+    side = SideResult(THEIRS)
+    planned = baseline_calls(scenario, catalog)
+    if planned is None:
+        side.problems.append("uses a composite tool: list its `baseline` calls to compare")
+        return side
+    names, env = baseline.names, _env(upstream)
+    login = scenarios.model.baseline.login
+    before = upstream.calls
+    if login is not None:  # a fresh agent: it logs in first
+        baseline.http.headers.pop(login.header, None)
+        operation = _operation(login.call, catalog)
+        await _play(
+            baseline.recorder, [(names.get(operation, operation), login.call.arguments)], side, env
+        )
+        token = jsonpath.first(login.token, side.calls[-1].data) if side.calls else None
+        if token is None:
+            side.problems.append(f"login: no token at {login.token}")
+            return side
+        baseline.http.headers[login.header] = login.format.format(token=token)
+    await _play(baseline.recorder, [(names.get(op, op), args) for op, args in planned], side, env)
+    side.upstream_calls = upstream.calls - before
+    _finish(scenario, side)
+    return side

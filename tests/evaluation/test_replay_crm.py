@@ -1,0 +1,101 @@
+"""Replay mode end to end: the CRM scenarios through `adaptgen serve` (HTTP, its own process)
+and FastMCP.from_openapi, both against the sandbox CRM, each call counted at the upstream."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT
+
+from adaptgen.cli import main
+
+SCENARIOS = ROOT / "specs" / "crm.scenarios.yaml"
+
+
+@pytest.fixture(scope="module")
+def crm_report(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("eval")
+    code = main(
+        [
+            "eval",
+            str(SCENARIOS),
+            "--json",
+            str(out / "r.json"),
+            "--html",
+            str(out / "r.html"),
+            "--markdown",
+            str(out / "r.md"),
+            "--min-success",
+            "1",
+        ]
+    )
+    assert code == 0
+    report = json.loads((out / "r.json").read_text())
+    report["html"] = (out / "r.html").read_text()
+    report["markdown"] = (out / "r.md").read_text()
+    return report
+
+
+def test_every_crm_scenario_passes_on_the_generated_server(crm_report):
+    failed = {s["id"]: s["adaptgen"]["problems"] for s in crm_report["scenarios"] if not s["ok"]}
+    assert failed == {}
+    assert crm_report["summary"]["passed"] == crm_report["summary"]["scenarios"] == 22
+
+
+def test_chains_are_one_call_for_the_agent_and_several_upstream(crm_report):
+    by_id = {s["id"]: s for s in crm_report["scenarios"]}
+    overview = by_id["company-overview"]
+    assert overview["adaptgen"]["calls"] == 1
+    assert overview["adaptgen"]["upstream_calls"] >= 7  # company, contacts, 6 x activities
+    # FastMCP's agent logs in, then makes the eight calls itself.
+    assert overview["fastmcp"]["ok"] and overview["fastmcp"]["calls"] == 9
+    assert overview["fastmcp"]["upstream_calls"] == 9
+
+
+def test_the_same_tasks_pass_on_fastmcp_and_cost_more_there(crm_report):
+    theirs = [s["fastmcp"] for s in crm_report["scenarios"]]
+    assert [t["problems"] for t in theirs if not t["ok"]] == []
+    total = crm_report["summary"]
+    assert total["fastmcp"]["bytes"] > total["adaptgen"]["bytes"]
+    assert total["fastmcp"]["calls"] > total["adaptgen"]["calls"]
+
+
+def test_reports_show_each_scenario(crm_report):
+    assert "| phone-by-name | 2 | pass | 2 |" in crm_report["markdown"]
+    assert "**22/22 scenarios pass**" in crm_report["markdown"]
+    assert crm_report["html"].count("<tr><td>") == 22 and "<svg" in crm_report["html"]
+
+
+def test_a_wrong_expectation_fails_with_a_clear_message(tmp_path, capsys):
+    wrong = tmp_path / "wrong.scenarios.yaml"
+    wrong.write_text(
+        f"""server: {ROOT / "generated" / "crm"}
+policy: {ROOT / "specs" / "crm.eval-policy.yaml"}
+upstream: {{sandbox: crm}}
+scenarios:
+  - id: wrong-phone
+    prompt: What is Lisa Patel's phone number?
+    calls: [{{tool: get_contact, arguments: {{contact_id: 1001}}}}]
+    facts: [{{text: "(303) 555-9999"}}]
+  - id: missing-contact
+    prompt: Show contact 999999.
+    calls: [{{tool: get_contact, arguments: {{contact_id: 999999}}}}]
+  - id: over-budget
+    prompt: Who works at company 201?
+    calls: [{{tool: list_company_contacts, arguments: {{company_id: 201}}}}]
+    limits: {{bytes: 100}}
+"""
+    )
+    assert main(["eval", str(wrong), "--no-baseline", "--min-success", "0.5"]) == 1
+    out = capsys.readouterr()
+    assert "FAIL wrong-phone" in out.out
+    assert (
+        "wrong.scenarios.yaml:5:5 (#/scenarios/0): fact not found in the results: "
+        "text '(303) 555-9999'" in out.out
+    )
+    assert (
+        "call 1 (get_contact) failed: GET /contacts/{contactId}: upstream answered 404" in out.out
+    )
+    assert "bytes: 5,432 over the limit of 100" in out.out
+    assert "0/3 scenarios pass" in out.out and "under --min-success 50.0%" in out.err

@@ -1,0 +1,142 @@
+"""Scenario files: schema-checked, every problem at its file:line with exit code 2; matchers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from adaptgen.cli import main
+from adaptgen.evaluation.matchers import MatcherError, matches, replay_value
+from adaptgen.evaluation.scenarios import is_scenario_file, read_scenarios
+
+CRM = ROOT / "generated" / "crm"
+
+HEAD = f"""server: {CRM}
+upstream: {{sandbox: crm}}
+scenarios:
+"""
+
+
+def scenario_file(tmp_path: Path, body: str, head: str = HEAD) -> Path:
+    path = tmp_path / "x.scenarios.yaml"
+    path.write_text(head + body)
+    return path
+
+
+def error_of(capsys, path: Path) -> str:
+    assert main(["eval", str(path)]) == 2
+    return capsys.readouterr().err
+
+
+def test_the_crm_scenario_file_reads_and_covers_every_tool():
+    scenarios = read_scenarios(ROOT / "specs" / "crm.scenarios.yaml")
+    catalog = json.loads((CRM / "catalog.json").read_text())
+    tools = {t["name"] for t in catalog["tools"] if t["name"] != "login"}  # the runtime logs in
+    called = {c.tool for s in scenarios.scenarios for c in s.calls}
+    assert tools - called == set()
+
+
+def test_an_unknown_key_is_located_with_a_suggestion(tmp_path, capsys):
+    path = scenario_file(
+        tmp_path,
+        """  - id: a
+    prompt: p
+    calls: [{tool: get_contact, arguments: {contact_id: 1}}]
+    fatcs: []
+""",
+    )
+    err = error_of(capsys, path)
+    assert "x.scenarios.yaml:7:5" in err and "unknown key 'fatcs'" in err and "'facts'" in err
+
+
+def test_a_regex_that_does_not_compile_is_located(tmp_path, capsys):
+    path = scenario_file(
+        tmp_path,
+        """  - id: a
+    prompt: p
+    calls:
+      - tool: search_records
+        arguments: {q: {$regex: "(unclosed"}}
+""",
+    )
+    err = error_of(capsys, path)
+    assert "x.scenarios.yaml:8:21" in err and "argument 'q': $regex does not compile" in err
+
+
+def test_a_call_names_a_tool_or_an_operation_not_both(tmp_path, capsys):
+    path = scenario_file(
+        tmp_path,
+        """  - id: a
+    prompt: p
+    calls: [{tool: get_contact, operation: getContact}]
+""",
+    )
+    err = error_of(capsys, path)
+    assert "x.scenarios.yaml:6:13" in err and "exactly one of `tool` or `operation`" in err
+
+
+def test_duplicate_ids_and_missing_folders_are_located(tmp_path, capsys):
+    body = """  - {id: a, prompt: p, calls: [{tool: get_contact}]}
+  - {id: a, prompt: q, calls: [{tool: get_contact}]}
+"""
+    err = error_of(capsys, scenario_file(tmp_path, body))
+    assert "x.scenarios.yaml:5:6" in err and "duplicate scenario id 'a'" in err
+    head = "server: nowhere\nupstream: {sandbox: crm}\nscenarios:\n"
+    err = error_of(capsys, scenario_file(tmp_path, body.splitlines()[0] + "\n", head))
+    assert "x.scenarios.yaml:1:1" in err and "server not found" in err
+
+
+def test_an_unknown_tool_is_an_input_error_with_the_nearest_name(tmp_path, capsys):
+    path = scenario_file(tmp_path, "  - {id: a, prompt: p, calls: [{tool: get_contacts}]}\n")
+    err = error_of(capsys, path)
+    assert "x.scenarios.yaml:4:32" in err and "'get_contacts' is not on the server" in err
+    assert "get_contact" in err
+
+
+def test_search_task_files_still_go_to_the_search_evaluation(tmp_path):
+    tasks = tmp_path / "tasks.yaml"
+    tasks.write_text("spec: s.yaml\ntasks: []\n")
+    assert not is_scenario_file(tasks)
+    assert is_scenario_file(ROOT / "specs" / "crm.scenarios.yaml")
+
+
+def test_schema_eval_prints_the_published_schema(capsys):
+    assert main(["schema", "eval"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert set(schema["required"]) == {"upstream", "scenarios"}
+    assert "Scenario" in schema["$defs"] and "Fact" in schema["$defs"]
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "ok"),
+    [
+        (5, "5", True),
+        (5, 6, False),
+        ("won", "won", True),
+        ({"$regex": "(?i)patel"}, "Lisa Patel", True),
+        ({"$regex": "^x"}, "Lisa", False),
+        ({"$one_of": ["open", "won"]}, "won", True),
+        ({"$one_of": ["open", "won"]}, "lost", False),
+        ({"$any": True}, "anything", True),
+        ({"$any": True}, None, False),
+        ({"city": "Denver"}, {"city": "Denver", "zip": "80202"}, True),
+        ([1, 2], [1, 2, 3], False),
+        (True, "true", True),
+        (True, 1, False),
+    ],
+)
+def test_matchers(expected, actual, ok):
+    assert matches(expected, actual) is ok
+
+
+def test_replay_values():
+    assert replay_value({"$regex": "x", "$replay": "xy"}) == "xy"
+    assert replay_value({"$one_of": ["a", "b"]}) == "a"
+    assert replay_value({"$env": "USER_NAME"}, {"USER_NAME": "ada"}) == "ada"
+    with pytest.raises(MatcherError, match=r"needs a `\$replay` value"):
+        replay_value({"$any": True})
+    with pytest.raises(MatcherError, match="MISSING_X is not set"):
+        replay_value({"$env": "MISSING_X"}, {})
