@@ -56,16 +56,16 @@ class ToolCall:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-def _api_names(tool: dict[str, Any]) -> dict[str, str]:
+def _api_names(tool: Any) -> dict[str, str]:
     """argument -> the API's parameter; the runtime's paging arguments (`limit`, `cursor`)
     become the page size parameter, or nothing (FastMCP's agent pages by hand)."""
-    paging = tool.get("pagination") or {}
-    size = paging.get("size_param") or paging.get("limit_param")
+    paging = tool.pagination
+    size = paging and (paging.size_param or getattr(paging, "limit_param", None))
     names = {}
-    for param in tool["upstream"]["params"]:
-        if param["in"] != "paging":
-            names[param["name"]] = param["api_name"]
-        elif param["name"] == "limit" and size:
+    for param in tool.upstream.params:
+        if param.location != "paging":
+            names[param.name] = param.api_name
+        elif param.name == "limit" and size:
             names["limit"] = size
     return names
 
@@ -81,18 +81,13 @@ class Catalog:
 
     @classmethod
     def read(cls, folder: Path) -> Catalog:
-        data = json.loads((folder / "catalog.json").read_text(encoding="utf-8"))
-        operations: dict[str, str] = {}
-        params: dict[str, dict[str, str]] = {}
-        chains = set()
-        for tool in data["tools"]:
-            upstream = tool.get("upstream") or {}
-            if tool.get("chain"):
-                chains.add(tool["name"])
-            elif upstream.get("operation_id"):
-                operations[tool["name"]] = upstream["operation_id"]
-                params[tool["name"]] = _api_names(tool)
-        return cls(data["api"]["env_prefix"], operations, params, frozenset(chains))
+        from adaptgen.runtime.catalog import Catalog as Model
+
+        model = Model.read(folder / "catalog.json")
+        operations = {t.name: t.upstream.operation_id for t in model.tools}
+        params = {t.name: _api_names(t) for t in model.tools}
+        chains = frozenset(t.name for t in model.chains)
+        return cls(model.info.env_prefix, operations, params, chains)
 
     def tool_of(self, operation: str) -> str | None:
         return next((t for t, op in self.operations.items() if op == operation), None)

@@ -11,6 +11,7 @@ from conftest import ROOT
 from adaptgen.cli import main
 from adaptgen.evaluation.matchers import MatcherError, matches, replay_value
 from adaptgen.evaluation.scenarios import is_scenario_file, read_scenarios
+from adaptgen.runtime.catalog import Catalog
 
 CRM = ROOT / "generated" / "crm"
 
@@ -33,10 +34,10 @@ def error_of(capsys, path: Path) -> str:
 
 def test_the_crm_scenario_file_reads_and_covers_every_tool():
     scenarios = read_scenarios(ROOT / "specs" / "crm.scenarios.yaml")
-    catalog = json.loads((CRM / "catalog.json").read_text())
-    tools = {t["name"] for t in catalog["tools"] if t["name"] != "login"}  # the runtime logs in
+    tools = {t.name for t in Catalog.read(CRM / "catalog.json").listed}
     called = {c.tool for s in scenarios.scenarios for c in s.calls}
-    assert tools - called == set()
+    assert len(tools) == 23 and tools - called == set()
+    assert {"company_overview", "deal_context", "open_deals_for_email"} <= called
 
 
 def test_an_unknown_key_is_located_with_a_suggestion(tmp_path, capsys):
