@@ -55,18 +55,6 @@ class Operation:
             tool.description, tool.tags, params, _enum_values(schemas), _notes(schemas),
         )  # fmt: skip
 
-    @classmethod
-    def of_entry(cls, entry: Mapping[str, Any]) -> Operation:
-        upstream = entry["upstream"]
-        params = tuple(p["name"] for p in upstream.get("params", []) if p.get("in") != "paging")
-        properties = entry.get("input_schema", {}).get("properties", {})
-        schemas = [properties[p] for p in params if p in properties]
-        return cls(
-            entry["name"], upstream.get("operation_id", ""), upstream["method"],
-            upstream["path"], entry.get("title", ""), entry.get("description", ""),
-            tuple(entry.get("tags", ())), params, _enum_values(schemas), _notes(schemas),
-        )  # fmt: skip
-
 
 def build_index(api: Api, keywords: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId)."""
@@ -77,20 +65,6 @@ def build_index(api: Api, keywords: Mapping[str, Sequence[str]] | None = None) -
         if not tool.hidden
     ]
     entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
-    return {"format": INDEX_FORMAT, "tools": entries}
-
-
-def catalog_index(catalog: Mapping[str, Any]) -> dict[str, Any]:
-    """The index of a server built before indexes were written, from its catalog (no hint
-    keywords: the catalog does not keep them)."""
-    entries = []
-    for entry in catalog["tools"]:
-        if entry.get("hidden"):
-            continue
-        if "chain" in entry:
-            entries.append(_chain_entry(entry["name"], entry["description"], entry["input_schema"]))
-        else:
-            entries.append(_tool_entry(Operation.of_entry(entry), ()))
     return {"format": INDEX_FORMAT, "tools": entries}
 
 

@@ -180,23 +180,22 @@ def test_hint_keywords_make_a_tool_findable_by_words_its_spec_lacks(engine, tmp_
 
 
 def test_a_server_built_before_indexes_indexes_its_catalog(tmp_path, monkeypatch):
-    """Committed servers from earlier builds have no search_index.json: same index, from the
-    catalog (hint keywords aside, which catalogs do not keep)."""
+    """Committed servers from earlier builds have no search_index.json: the same index, made
+    from the catalog (hint keywords aside, which catalogs do not keep)."""
     import asyncio
 
     from fastmcp import Client
 
     from adaptgen.build import build
     from adaptgen.cli import load_server_module
+    from adaptgen.runtime.catalog import Catalog
     from adaptgen.search import INDEX_FILE
-    from adaptgen.search.index import catalog_index
 
     hints = tmp_path / "helpdesk.hints.yaml"
     hints.write_text("search: {mode: search}\n")
     report = build(BuildOptions(spec=HELPDESK, out=tmp_path, hints=hints))
     written = json.loads((report.out_dir / INDEX_FILE).read_text())
-    catalog = json.loads((report.out_dir / "catalog.json").read_text())
-    assert catalog_index(catalog) == written
+    assert build_index(Catalog.read(report.out_dir / "catalog.json")) == written
     (report.out_dir / INDEX_FILE).unlink()
     monkeypatch.setenv("ADAPTGEN_GOVERNANCE", "off")
     module = load_server_module(report.out_dir)
