@@ -9,8 +9,10 @@ root (or `bench/run`). For each `bench/tasks/search/*.yaml` whose spec is in ../
   runtime sends (5 hits, the top hit's schema when small), in bytes.
 
 Then latency: one engine over the first 1,000 tools of the task files' specs together (every
-query of every file, repeated), p50 and p99 in milliseconds. Targets (issue 15): top-3 >= 90%,
-top-1 >= 75% (the maintainers measure on held-out APIs), median result <= 1.5 KB, p99 <= 5 ms.
+query of every file, repeated), p50 and p99 in milliseconds, wall clock and CPU time of the
+searching thread (on a shared machine the wall clock also counts waiting for a core).
+Targets (issue 15): top-3 >= 90%, top-1 >= 75% (the maintainers measure on held-out APIs),
+median result <= 1.5 KB, p99 <= 5 ms.
 Exit 0 either way: it reports.
 """
 
@@ -25,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from adaptgen.build import _listed
 from adaptgen.evaluate import (
     Scores,
     TaskFile,
@@ -88,14 +91,6 @@ def _rates(scores: Scores) -> tuple[float, float, float]:
     return scores.top1 / n, scores.top3 / n, scores.reciprocal / n
 
 
-def _listed(entry: dict[str, Any]) -> dict[str, Any]:
-    listed = {"name": entry["name"], "description": entry["description"]}
-    listed["inputSchema"] = entry["input_schema"]
-    if entry.get("annotations"):
-        listed["annotations"] = entry["annotations"]
-    return listed
-
-
 def _result(engine: SearchEngine, listed: dict[str, Any], query: str) -> list[dict[str, Any]]:
     """What search_tools answers (as `adaptgen.runtime.search` makes it)."""
     hits = engine.search(query, limit=HITS)
@@ -110,18 +105,22 @@ def latency(indexes: list[dict[str, Any]], queries: list[str], rounds: int) -> d
     for number, index in enumerate(indexes):
         tools += [{**t, "name": f"{number}_{t['name']}"} for t in index["tools"]]
     engine = SearchEngine({"tools": tools[:LATENCY_TOOLS]})
-    times = []
+    wall, cpu = [], []
     for _ in range(rounds):
         for query in queries:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             engine.search(query, limit=HITS)
-            times.append((time.perf_counter() - start) * 1000)
-    times.sort()
+            cpu.append((time.thread_time() - start_cpu) * 1000)
+            wall.append((time.perf_counter() - start) * 1000)
+    wall.sort()
+    cpu.sort()
     return {
         "tools": len(engine.tools),
-        "searches": len(times),
-        "p50_ms": statistics.median(times),
-        "p99_ms": times[int(len(times) * 0.99) - 1],
+        "searches": len(wall),
+        "p50_ms": statistics.median(wall),
+        "p99_ms": wall[int(len(wall) * 0.99) - 1],
+        "cpu_p50_ms": statistics.median(cpu),
+        "cpu_p99_ms": cpu[int(len(cpu) * 0.99) - 1],
     }
 
 
@@ -155,7 +154,9 @@ def print_table(rows: list[SearchRow], timing: dict[str, float], out: Any = sys.
         )
     print(
         f"\nsearch latency, {timing['tools']:.0f} tools, {timing['searches']:.0f} searches: "
-        f"p50 {timing['p50_ms']:.2f} ms, p99 {timing['p99_ms']:.2f} ms",
+        f"wall p50 {timing['p50_ms']:.2f} ms, p99 {timing['p99_ms']:.2f} ms; "
+        f"CPU p50 {timing['cpu_p50_ms']:.2f} ms, p99 {timing['cpu_p99_ms']:.2f} ms "
+        "(wall includes waiting for a core on a busy machine)",
         file=out,
     )
 

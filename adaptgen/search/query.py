@@ -57,6 +57,8 @@ _MARKERS = frozenset(
 # "who am I signed in as": the caller's own user, which APIs call me, current, authenticated.
 _SELF = re.compile(r"\b(?:who am i|(?:signed|logged) in as|currently (?:signed|logged) in)\b", re.I)
 SELF_TERMS = ("me", "authenticated", "current")
+SELF_WEIGHT = 0.6
+_FIRST_PERSON = frozenset(["my", "me", "mine", "myself"])
 # The noun after one of these holds what is asked about ("what's inside the Marketing folder").
 _CONTAINER_WORDS = frozenset(["in", "inside", "within", "under", "on", "into", "from"])
 _SENTENCE_END = re.compile(r"[.!?:;]$")
@@ -123,5 +125,8 @@ def query_terms(query: QueryWords) -> list[tuple[str, float]]:
         term = stem(word)
         best[term] = max(best.get(term, 0.0), weight)
     if query.self_user:
-        best.update(dict.fromkeys(SELF_TERMS, 1.0))
+        best.update(dict.fromkeys(map(stem, SELF_TERMS), 1.0))
+    elif any(word in _FIRST_PERSON for word, _ in query.weighted):
+        for term in map(stem, SELF_TERMS):  # "my repos": the caller's own, a hint only
+            best.setdefault(term, SELF_WEIGHT)
     return list(best.items())

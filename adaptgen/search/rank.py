@@ -45,6 +45,8 @@ INTENT_WEIGHT = 1.0
 RESOURCE_BONUS = 0.35
 PARENT_BONUS = 0.2
 MIN_FIT = 0.15
+PRUNE = 0.1
+MAX_CANDIDATES = 200
 UNMENTIONED_NOUN_PENALTY = 0.15
 VERB_TERM_WEIGHT = 0.15
 PARTIAL_WEIGHT = 0.5
@@ -83,6 +85,10 @@ class SearchEngine:
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
         self._verbs = frozenset(tool.intent.verb for tool in self.tools)
+        # Tools share a few intents: their fit is computed once per query.
+        self._intents = list(dict.fromkeys(tool.intent for tool in self.tools))
+        position = {kind: i for i, kind in enumerate(self._intents)}
+        self._intent_of = [position[tool.intent] for tool in self.tools]
         self._by_act: dict[str | None, list[int]] = {}
         for index, tool in enumerate(self.tools):
             self._by_act.setdefault(tool.intent.act, []).append(index)
@@ -117,6 +123,12 @@ class SearchEngine:
             # Too few tools share a word with the query: those of its act compete on intent.
             for doc in self._by_act.get(intent.verb, []) + self._by_act.get(intent.act, []):
                 relevance.setdefault(doc, PRIOR)
+        # A tool far below the best by words cannot climb back by intent and resource.
+        floor = max(relevance.values(), default=0.0) * PRUNE
+        candidates = heapq.nlargest(
+            MAX_CANDIDATES,
+            ((value, doc) for doc, value in relevance.items() if value >= floor),
+        )
         mentioned = {term for group in groups for term, _ in group}
         # Nouns said only as where ("in the folder") are no tool's own resource here.
         where = _expanded(stem(w) for w in said.containers)
@@ -125,16 +137,15 @@ class SearchEngine:
         )
         objects = mentioned - (where - said_as_what)
         action = intent.verb is not None and intent.verb not in ACT_OF_WORD
-        fit: dict[OperationIntent, float] = {}
+        fit = [
+            max(MIN_FIT, 1 + INTENT_WEIGHT * compatibility(intent, kind)) for kind in self._intents
+        ]
         hits = []
-        for doc, value in relevance.items():
+        for value, doc in candidates:
             tool = self.tools[doc]
             if allowed is not None and tool.name not in allowed:
                 continue
-            if tool.intent not in fit:
-                factor = 1 + INTENT_WEIGHT * compatibility(intent, tool.intent)
-                fit[tool.intent] = max(MIN_FIT, factor)
-            score = value * fit[tool.intent]
+            score = value * fit[self._intent_of[doc]]
             if action and (tool.intent.verb == intent.verb or intent.verb in tool.named):
                 score *= 1 + ACTION_BONUS  # "merge", "star", "fork": the verb names the tool
             score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched.get(doc, 0) / len(counted)
