@@ -18,6 +18,7 @@ from adaptgen.load import HTTP_METHODS, Spec, load_spec
 from adaptgen.load.source import join_pointer
 from adaptgen.plan import PlanOptions, plan
 from adaptgen.plan.names import snake_case
+from adaptgen.plan.pagination import UNKNOWN_PAGING
 from adaptgen.readiness.coverage import Coverage
 from adaptgen.readiness.fields import Field, FieldWalker, records, success_response
 from adaptgen.runtime.catalog import Catalog, Tool
@@ -62,6 +63,13 @@ class Context:
     def location(self, pointer: str) -> Location:
         """Where `pointer` is in the spec file."""
         return self.spec.location(pointer)
+
+    def unknown_paging(self, op: Operation) -> BuildWarning | None:
+        """The build's warning that `op` lists in pages no style explains, if there is one."""
+        for warning in self.warnings:
+            if UNKNOWN_PAGING in warning.message and warning.location.pointer == op.pointer:
+                return warning
+        return None
 
     def hint_location(self, *keys: str) -> Location | None:
         """Where a top-level key of the hints file is written (None without a hints file)."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from adaptgen.plan.names import MAX_TOOL_NAME, name_flags
 from adaptgen.plan.pagination import UNKNOWN_PAGING
 from adaptgen.readiness.context import Context, Operation
-from adaptgen.readiness.fields import ITEMS, Field
+from adaptgen.readiness.fields import ITEMS, Field, FieldWalker, success_response
 from adaptgen.readiness.findings import Finding
 from adaptgen.readiness.vocabulary import (
     DEEP_RECORD,
@@ -142,10 +142,9 @@ def personal_data(ctx: Context, op: Operation) -> Iterator[Finding]:
 
 def paging(ctx: Context, op: Operation) -> Iterator[Finding]:
     """AR030: the planner could not tell how the list pages."""
-    for warning in ctx.warnings:
-        if UNKNOWN_PAGING in warning.message and warning.location.pointer == op.pointer:
-            yield Finding("AR030", warning.message, warning.location, op.label)
-            return
+    warning = ctx.unknown_paging(op)
+    if warning is not None:
+        yield Finding("AR030", warning.message, warning.location, op.label)
 
 
 def names(ctx: Context, op: Operation) -> Iterator[Finding]:
@@ -224,8 +223,6 @@ def auth_hop(ctx: Context) -> Iterator[Finding]:
 
 
 def _answers_token(ctx: Context, op: dict) -> bool:
-    from adaptgen.readiness.fields import FieldWalker, success_response
-
     schema, source, at = success_response(ctx.spec, op, "")
     if schema is None:
         return False
@@ -236,11 +233,9 @@ def _answers_token(ctx: Context, op: dict) -> bool:
 def tool_count(ctx: Context) -> Iterator[Finding]:
     """AR070: a plain list too long to choose from."""
     count = len([t for t in ctx.api.tools if not t.hidden]) + len(ctx.api.chains)
-    hints = ctx.hints.hints
-    curated = hints.include is not None or hints.exclude is not None
-    if count <= SEARCH_THRESHOLD or curated or hints.search.mode == "toolsets":
+    if count <= SEARCH_THRESHOLD or ctx.hints.hints.search.mode == "toolsets":
         return
-    message = f"{count} tools: more than {SEARCH_THRESHOLD} in one list"
+    message = f"{count} tools: more than {SEARCH_THRESHOLD} in one list (served through search)"
     yield Finding("AR070", message, ctx.location("/paths"))
 
 

@@ -21,7 +21,12 @@ from adaptgen.readiness.rules import outermost
 from adaptgen.readiness.samples import FieldStats, Samples, read_samples
 from adaptgen.readiness.vocabulary import (
     KEEP_ORDER,
+    is_blob,
+    is_history,
+    is_html,
+    is_hypermedia,
     is_identifier,
+    is_internal,
     is_noise,
     is_payload,
     looks_personal,
@@ -228,14 +233,12 @@ def _keep_reason(f: Field, op: Operation, stats: dict[tuple[str, ...], FieldStat
 
 
 def _noise_reason(f: Field) -> str:
-    from adaptgen.readiness import vocabulary as v
-
     for test, what in (
-        (v.is_hypermedia, "hypermedia links"),
-        (v.is_history, "audit/history/version block"),
-        (v.is_html, "HTML for a browser"),
-        (v.is_blob, "base64/binary content"),
-        (v.is_internal, "the upstream's bookkeeping"),
+        (is_hypermedia, "hypermedia links"),
+        (is_history, "audit/history/version block"),
+        (is_html, "HTML for a browser"),
+        (is_blob, "base64/binary content"),
+        (is_internal, "the upstream's bookkeeping"),
     ):
         if test(f):
             return what
@@ -270,16 +273,21 @@ def parse_item(item: Item) -> tuple[str, ...]:
 
 def _paging(ctx: Context, op: Operation) -> list[str]:
     """A commented paginate template for lists whose paging the planner could not detect."""
-    from adaptgen.plan.pagination import UNKNOWN_PAGING
-
-    for warning in ctx.warnings:
-        if UNKNOWN_PAGING in warning.message and warning.location.pointer == op.pointer:
-            signals = warning.message.split("(paging parameters/fields: ", 1)[-1].split(")")[0]
-            return [
-                f"why: detection needs help (paging parameters/fields: {signals})",
-                "paginate: {style: cursor, cursor: PARAM, next: $.NEXT_TOKEN, items: $.ITEMS}",
-            ]
-    return []
+    warning = ctx.unknown_paging(op)
+    if warning is None:
+        return []
+    signals = warning.message.split("(paging parameters/fields: ", 1)[-1].split(")")[0]
+    names = [s.strip() for s in signals.split(",")]
+    params = [n for n in names if not n.startswith("$")]
+    fields = [n for n in names if n.startswith("$")]
+    record, _ = _record(op)
+    items = jsonpath(record[:-1]) if record[-1:] == (ITEMS,) else "$.ITEMS"
+    cursor = params[0] if params else "PARAM"
+    next_field = fields[0] if fields else "$.NEXT"
+    return [
+        f"why: paging detection needs help (it saw {signals}); check the style before use",
+        f"paginate: {{style: cursor, cursor: {cursor}, next: {next_field}, items: {items}}}",
+    ]
 
 
 def _chains(operations: list[Operation]) -> list[tuple[str, Operation, Operation]]:
