@@ -165,6 +165,13 @@ def pii_upstream(received: list[Any]) -> FastMCP:
         received.append(sampled.content.text)
         return "done"
 
+    @mcp.tool
+    async def progress_after(seconds: float, ctx: Context) -> str:
+        await asyncio.sleep(seconds)
+        await ctx.report_progress(1, 1, f"after {seconds}")
+        await ctx.info(f"logged after {seconds}")
+        return "done"
+
     return mcp
 
 
@@ -205,4 +212,36 @@ def test_a_forged_token_in_an_answer_is_refused(tmp_path, monkeypatch):
         assert received == []  # the upstream never got the forged token's "value"
 
     with proxied(pii_upstream(received), policy(tmp_path, monkeypatch)) as url:
+        asyncio.run(scenario(url))
+
+
+def test_each_call_gets_its_own_progress_even_after_a_later_call_ended(tmp_path, monkeypatch):
+    """One caller, two calls at once: the first reports after the second has finished; its
+    progress and log still reach it (not the finished call, not nowhere)."""
+
+    async def scenario(url: str) -> None:
+        caller = Caller(url, "alice")
+        seen: dict[str, list[str | None]] = {"slow": [], "quick": []}
+
+        def recorder(name: str) -> Any:
+            async def record(progress: float, total: float | None, message: str | None) -> None:
+                seen[name].append(message)
+
+            return record
+
+        async with caller.client:
+            slow = asyncio.create_task(
+                caller.client.call_tool(
+                    "progress_after", {"seconds": 1.0}, progress_handler=recorder("slow")
+                )
+            )
+            await asyncio.sleep(0.3)
+            await caller.client.call_tool(
+                "progress_after", {"seconds": 0.0}, progress_handler=recorder("quick")
+            )
+            await slow
+        assert seen == {"slow": ["after 1.0"], "quick": ["after 0.0"]}
+        assert sorted(log_texts(caller)) == ["logged after 0.0", "logged after 1.0"]
+
+    with proxied(pii_upstream([]), policy(tmp_path, monkeypatch)) as url:
         asyncio.run(scenario(url))

@@ -39,10 +39,12 @@ from __future__ import annotations
 import contextlib
 import warnings
 import weakref
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import mcp_types
 from fastmcp import FastMCP
+from fastmcp.server.dependencies import get_context
 from fastmcp.server.providers.proxy import ProxyClient
 from mcp.shared.exceptions import MCPError
 from mcp.shared.message import ServerMessageMetadata
@@ -202,13 +204,19 @@ class CallerMessages:
         self.tokenizer = tokenizer
         self.clear_for_groups = clear_for_groups
 
-    def install(self, client: ProxyClient, owner: Any, caller: Caller | None) -> None:
+    @property
+    def client_type(self) -> type[ProxyClient]:
+        """The client a caller's own upstream session uses."""
+        return RoutedProxyClient
+
+    def install(self, client: ProxyClient, owner: Any, caller: Caller | None) -> _Route:
         """Route `client`'s server-initiated messages to `owner`, offering the upstream only
         what the caller itself declared (sampling, elicitation, roots)."""
-        route = _Route(self, client, owner, caller)
+        route = _Route(self, owner, caller)
+        if isinstance(client, RoutedProxyClient):
+            client.route = route
         kwargs: Any = client._session_kwargs
         kwargs["logging_callback"] = route.log
-        client._progress_handler = route.progress
         declared = getattr(owner._connection, "client_capabilities", None)
         if declared is None or declared.sampling is not None:
             kwargs["sampling_callback"] = route.sample
@@ -234,26 +242,66 @@ class CallerMessages:
         return self.tokenizer.detokenize(data)[0]
 
 
-class _Route:
-    """One caller's upstream session's handlers: each message goes to the caller's request
-    being relayed when there is one (the call that caused it), else to its session."""
+class RoutedProxyClient(ProxyClient):
+    """A caller's own upstream client: its progress handler is read as each call starts (in
+    the caller's request), so each call's progress goes to that call and no other."""
 
-    def __init__(
-        self, messages: CallerMessages, client: ProxyClient, owner: Any, caller: Caller | None
-    ) -> None:
+    route: _Route | None = None
+
+    @property  # type: ignore[override]
+    def _progress_handler(self) -> Any:
+        if self.route is not None:
+            return self.route.progress_handler()
+        return self.__dict__.get("_own_progress_handler")
+
+    @_progress_handler.setter
+    def _progress_handler(self, handler: Any) -> None:
+        self.__dict__["_own_progress_handler"] = handler
+
+
+class _Route:
+    """One caller's upstream session's handlers. A message goes to the caller's tools/call it
+    belongs to: progress to the exact call (its handler is bound when the call starts), the
+    others to the most recent call still running (the upstream does not say which call a log
+    or a request is for); between calls, to the caller's session."""
+
+    def __init__(self, messages: CallerMessages, owner: Any, caller: Caller | None) -> None:
         self.messages = messages
-        self.client = client
         self.owner = owner
         self.caller = caller
+        self.calls: list[Any] = []  # request contexts of the caller's calls now running
 
-    def _request(self) -> tuple[Any, Any, Any]:
-        """(session, request id, request meta) of the caller's request being relayed."""
-        stashed = self.client._proxy_rc_ref[0]
-        context = stashed[0] if stashed is not None else None
-        session = getattr(context, "session", None)
-        if context is None or getattr(session, "_connection", None) is not self.owner._connection:
+    @contextlib.contextmanager
+    def calling(self, request: Any) -> Iterator[None]:
+        if request is None:
+            yield
+            return
+        self.calls.append(request)
+        try:
+            yield
+        finally:
+            self.calls.remove(request)
+
+    def _request(self, request: Any = None) -> tuple[Any, Any, Any]:
+        """(session, request id, request meta) to send on: `request`'s, else the latest call's,
+        else the caller's session (not within a request)."""
+        if request is None and self.calls:
+            request = self.calls[-1]
+        if request is None:
             return self.owner, None, None
-        return session, context.request_id, context.meta
+        return request.session, request.request_id, request.meta
+
+    def progress_handler(self) -> Callable[[float, float | None, str | None], Awaitable[None]]:
+        """The progress handler of the call starting now (in the caller's request)."""
+        try:
+            request = get_context().request_context
+        except RuntimeError:
+            request = None
+
+        async def progress(progress: float, total: float | None, message: str | None) -> None:
+            await self.progress(request, progress, total, message)
+
+        return progress
 
     async def log(self, params: mcp_types.LoggingMessageNotificationParams) -> None:
         session, request_id, _ = self._request()
@@ -264,8 +312,10 @@ class _Route:
                 params.level, data, params.logger, related_request_id=request_id
             )
 
-    async def progress(self, progress: float, total: float | None, message: str | None) -> None:
-        session, request_id, meta = self._request()
+    async def progress(
+        self, request: Any, progress: float, total: float | None, message: str | None
+    ) -> None:
+        session, request_id, meta = self._request(request)
         token = _progress_token(meta)
         if token is None:
             return  # the caller asked for no progress

@@ -131,13 +131,15 @@ class CachedProxyProvider(ProxyProvider):
 
 class UpstreamFailures(Middleware):
     """Requests that reach the upstream run through `UpstreamSessions.run`: a request the
-    upstream refused for a forgotten session runs once more; a dropped connection is plain."""
+    upstream refused for a forgotten session runs once more; a dropped connection is plain.
+    A call runs `in_call`: what the upstream sends toward the caller meanwhile is for it."""
 
     def __init__(self, sessions: UpstreamSessions) -> None:
         self.sessions = sessions
 
     async def on_call_tool(self, context: MiddlewareContext, call_next: Any) -> Any:
-        return await self.sessions.run(lambda: call_next(context))
+        with self.sessions.in_call():
+            return await self.sessions.run(lambda: call_next(context))
 
     async def on_list_tools(self, context: MiddlewareContext, call_next: Any) -> Any:
         return await self.sessions.run(lambda: call_next(context))

@@ -34,6 +34,7 @@ caller's Authorization and other headers by default).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import hashlib
@@ -91,10 +92,21 @@ class UpstreamUnavailable(MCPError):
         return cls(f"the upstream at {where} did not answer as an MCP server: {reason}")
 
 
+class CallerRoute(Protocol):
+    """One caller's upstream session's way back to that caller."""
+
+    def calling(self, request: Any) -> contextlib.AbstractContextManager[None]:
+        """While the caller's `request` (a tools/call) runs upstream: what arrives is for it."""
+
+
 class CallerRelay(Protocol):
     """Delivers what the upstream sends toward a caller on that caller's own upstream session."""
 
-    def install(self, client: ProxyClient, owner: Any, caller: identity.Caller | None) -> None:
+    client_type: type[ProxyClient]
+
+    def install(
+        self, client: ProxyClient, owner: Any, caller: identity.Caller | None
+    ) -> CallerRoute:
         """Route `client`'s server-initiated messages to `owner` (the caller's MCP session)."""
 
 
@@ -108,6 +120,7 @@ class _Session:
     lost: bool = False
     lists: dict[str, tuple[float, Any]] = field(default_factory=dict)
     owner: Any = None
+    route: CallerRoute | None = None
 
     def usable(self) -> bool:
         return self.client is not None and self.client.is_connected() and not self.lost
@@ -181,6 +194,15 @@ class UpstreamSessions:
     def owned(self) -> bool:
         """Whether the request being served has an upstream session of its own."""
         return self.relay is not None and _caller_session() is not None
+
+    def in_call(self) -> contextlib.AbstractContextManager[None]:
+        """Around a caller's tools/call: what the caller's own upstream session sends toward
+        the caller meanwhile is for this call (the most recent one still running, if several)."""
+        owner = _caller_session() if self.relay is not None else None
+        session = self._sessions.get(self._caller_key(owner)) if owner is not None else None
+        if session is None or session.route is None:
+            return contextlib.nullcontext()
+        return session.route.calling(get_context().request_context)
 
     async def run(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run one proxied request (`call`) and make upstream failures plain.
@@ -268,7 +290,9 @@ class UpstreamSessions:
             self._discard(session)
 
     async def _connected(self, session: _Session) -> Client:
-        client = ProxyClient(
+        routed = session.owner is not None and self.relay is not None
+        client_type = self.relay.client_type if routed and self.relay else ProxyClient
+        client = client_type(
             self._transport(session),
             # "auto": the newest era both sides speak. Negotiating takes a round trip, which
             # also shows an MCP server is there (not a web page, not nothing); once per session.
@@ -287,8 +311,8 @@ class UpstreamSessions:
             progress_handler=None,
             message_handler=functools.partial(self._on_notice, session),
         )
-        if session.owner is not None and self.relay is not None:
-            self.relay.install(client, session.owner, identity.caller())
+        if routed and self.relay is not None:
+            session.route = self.relay.install(client, session.owner, identity.caller())
         await client.__aenter__()  # held until the session is discarded
         session.client = client
         self.capabilities = client.server_capabilities
