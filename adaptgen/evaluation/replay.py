@@ -148,6 +148,10 @@ async def _replay_all(
         baseline = None
         if spec is not None:
             server, http = fastmcp_server(spec, upstream.url)
+            headers = scenarios.model.baseline.headers
+            http.headers.update(
+                {k: str(replay_value(v, _env(upstream))) for k, v in headers.items()}
+            )
             client = await stack.enter_async_context(Client(server))
             listed = {t.name for t in await client.list_tools()}
             baseline = Baseline(Recorder(client, listed), http, await operation_names(server))

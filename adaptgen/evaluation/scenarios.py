@@ -5,7 +5,7 @@ file:line (exit 2)::
 
     server: ../generated/crm          # a generated server folder, relative to this file
     spec: crm.yaml                    # or only the spec: the server is built into a temp folder
-    policy: crm.eval-policy.yaml      # governance policy the server runs under (optional)
+    policy: eval.policy.yaml      # governance policy the server runs under (optional)
     upstream: {sandbox: crm}          # or {prism: spec.json} or {url: https://api.example.com}
     baseline:                         # FastMCP.from_openapi on the same upstream (optional)
       login: {call: {tool: login, arguments: {...}}, token: $.session.token,
@@ -127,6 +127,10 @@ class Baseline(_Strict):
     """FastMCP.from_openapi on the same spec and upstream."""
 
     login: Login | None = None
+    headers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="headers FastMCP's HTTP client sends (values or {$env: NAME}): credentials",
+    )
 
 
 class ScenarioFileModel(_Strict):

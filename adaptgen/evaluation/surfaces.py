@@ -105,7 +105,12 @@ class Recorder:
         name, args, via = tool, arguments, None
         if tool not in self.listed and CALL_TOOL in self.listed:
             name, args, via = CALL_TOOL, {"name": tool, "arguments": arguments}, CALL_TOOL
-        result = await self.client.call_tool_mcp(name, args)
+        try:
+            result = await self.client.call_tool_mcp(name, args)
+        except Exception as exc:  # noqa: BLE001 - the client refused the answer: a failed call
+            call = ToolCall(tool, arguments, False, f"{type(exc).__name__}: {exc}", via=via)
+            self.calls.append(call)
+            return call
         text = "".join(c.text for c in result.content if getattr(c, "text", None))
         size = len(text.encode())
         if result.structured_content is not None:

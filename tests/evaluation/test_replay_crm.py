@@ -71,7 +71,7 @@ def test_a_wrong_expectation_fails_with_a_clear_message(tmp_path, capsys):
     wrong = tmp_path / "wrong.scenarios.yaml"
     wrong.write_text(
         f"""server: {ROOT / "generated" / "crm"}
-policy: {ROOT / "specs" / "crm.eval-policy.yaml"}
+policy: {ROOT / "specs" / "eval.policy.yaml"}
 upstream: {{sandbox: crm}}
 scenarios:
   - id: wrong-phone
