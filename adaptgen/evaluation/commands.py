@@ -53,7 +53,9 @@ def scenario_parser() -> argparse.ArgumentParser:
         "(ADAPTGEN_EVAL_BASE_URL, ADAPTGEN_EVAL_API_KEY) or Amazon Bedrock Converse",
     )
     agent.add_argument("--model", help="the model id (agent mode)")
-    agent.add_argument("--repeat", type=int, default=1, help="plays per scenario (default 1)")
+    agent.add_argument(
+        "--repeat", type=_positive, default=1, help="plays per scenario, for the spread (default 1)"
+    )
     agent.add_argument("--max-turns", type=int, default=8, help="model turns per play (default 8)")
     agent.add_argument(
         "--max-tokens", type=int, default=20000, help="tokens per play, in and out (default 20000)"
@@ -64,6 +66,13 @@ def scenario_parser() -> argparse.ArgumentParser:
     _add_output(parser)
     parser.set_defaults(func=_cmd_scenarios)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _add_output(parser: argparse.ArgumentParser) -> None:
@@ -98,7 +107,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     for path in args.files:
         results += replay(read_scenarios(path), baseline=not args.no_baseline)
     title = "Replay: " + ", ".join(p.name for p in args.files)
-    _write(
+    write(
         args,
         title,
         {
@@ -109,10 +118,11 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         },
         results,
     )
-    return _verdict(args, sum(r.ok for r in results), len(results))
+    return verdict(args, sum(r.ok for r in results), len(results))
 
 
-def _write(args: argparse.Namespace, title: str, render: dict, results: list) -> None:
+def write(args: argparse.Namespace, title: str, render: dict, results: list) -> None:
+    """Print the report in `--format`; write the `--html`/`--markdown`/`--json` files asked for."""
     sys.stdout.write(render[args.format](title, results))
     for kind in ("html", "markdown", "json"):
         target = getattr(args, kind, None)
@@ -121,7 +131,8 @@ def _write(args: argparse.Namespace, title: str, render: dict, results: list) ->
             target.write_text(render[kind](title, results), encoding="utf-8")
 
 
-def _verdict(args: argparse.Namespace, passed: int, total: int) -> int:
+def verdict(args: argparse.Namespace, passed: int, total: int) -> int:
+    """The exit code: 1 when the share of passing scenarios is under `--min-success`."""
     share = passed / max(total, 1)
     if args.min_success is not None and share < args.min_success:
         print(f"success {share:.1%} is under --min-success {args.min_success:.1%}", file=sys.stderr)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from contextlib import AsyncExitStack
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,8 +100,18 @@ class ScenarioResult:
         }
 
 
-def replay(scenarios: ScenarioFile, *, baseline: bool = True) -> list[ScenarioResult]:
-    """Replay every scenario of the file (upstream, servers and proxy started and stopped)."""
+@dataclass
+class Running:
+    """A scenario file's generated server, serving, with its upstream behind the proxy."""
+
+    catalog: Catalog
+    upstream: RunningUpstream
+    url: str  # the generated server's MCP endpoint
+
+
+@contextmanager
+def serving(scenarios: ScenarioFile) -> Iterator[Running]:
+    """Build (if needed) and serve the file's server against its upstream for the block."""
     with server_folder(scenarios) as folder:
         catalog = Catalog.read(folder)
         _check_tools(scenarios, catalog)
@@ -108,8 +119,14 @@ def replay(scenarios: ScenarioFile, *, baseline: bool = True) -> list[ScenarioRe
             started(scenarios, catalog.env_prefix) as upstream,
             generated_server(folder, upstream.env, scenarios.policy) as url,
         ):
-            spec = scenarios.spec if baseline else None
-            return asyncio.run(_replay_all(scenarios, catalog, upstream, url, spec))
+            yield Running(catalog, upstream, url)
+
+
+def replay(scenarios: ScenarioFile, *, baseline: bool = True) -> list[ScenarioResult]:
+    """Replay every scenario of the file (upstream, servers and proxy started and stopped)."""
+    with serving(scenarios) as run:
+        spec = scenarios.spec if baseline else None
+        return asyncio.run(_replay_all(scenarios, run.catalog, run.upstream, run.url, spec))
 
 
 def _check_tools(scenarios: ScenarioFile, catalog: Catalog) -> None:
@@ -175,10 +192,11 @@ def _env(upstream: RunningUpstream) -> dict[str, str]:
 
 
 def _ours_calls(scenario: Scenario, catalog: Catalog) -> list[tuple[str, dict[str, Any]]]:
-    return [(_tool(call, catalog), call.arguments) for call in scenario.calls]
+    return [(tool_name(call, catalog), call.arguments) for call in scenario.calls]
 
 
-def _tool(call: Call, catalog: Catalog) -> str:
+def tool_name(call: Call, catalog: Catalog) -> str:
+    """The generated server's tool for an expected call (by tool, or by operationId)."""
     if call.tool is not None:
         return call.tool
     assert call.operation is not None
@@ -229,7 +247,7 @@ def baseline_calls(scenario: Scenario, catalog: Catalog) -> list[tuple[str, dict
         return [(_operation(c, catalog), c.arguments) for c in scenario.baseline]
     calls = []
     for call in scenario.calls:
-        tool = _tool(call, catalog)
+        tool = tool_name(call, catalog)
         if tool not in catalog.operations:
             return None
         rename = catalog.params[tool]
