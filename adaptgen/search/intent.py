@@ -19,8 +19,7 @@ _ACT_WORDS = {
     "list": "list all browse enumerate every index search find query filter",
     "get": "get fetch retrieve view see read look lookup detail details info information inspect "
     "describe display check show grab",
-    "create": "create add new make open post submit register start write insert raise log "
-    "generate upload send",
+    "create": "create add new make open post submit start write insert",
     "update": "update edit change modify set rename move assign replace patch mark toggle "
     "adjust reassign correct configure enable disable fix",
     "delete": "delete remove cancel drop erase destroy trash discard revoke unset kill purge clear "
@@ -29,6 +28,7 @@ _ACT_WORDS = {
 ACT_OF_WORD = {
     stem(word): act for act, spoken in reversed(list(_ACT_WORDS.items())) for word in spoken.split()
 }
+GENERIC_VERB_MATCH = 0.85
 # Reads: a query's list/get/search are all looking, never changing.
 READS = frozenset({"list", "get"})
 # The words an operation is indexed under for its act (what users say for it).
@@ -45,6 +45,12 @@ _ACTION_ACTS = {
     **dict.fromkeys(
         [
             "publish",
+            "upload",
+            "send",
+            "generate",
+            "register",
+            "raise",
+            "log",
             "leave",
             "give",
             "grant",
@@ -68,6 +74,11 @@ _ACTION_ACTS = {
         "create",
     ),
     **dict.fromkeys(["stop", "kick", "ban", "expel"], "delete"),
+    **dict.fromkeys(["buy", "purchase", "order", "dial", "call", "phone", "email"], "create"),
+    **dict.fromkeys(
+        ["end", "finish", "suspend", "pause", "resume", "point", "route", "redirect", "forward"],
+        "update",
+    ),
     **dict.fromkeys(
         ["archive", "close", "reopen", "rename", "lock", "unlock", "fix", "mute", "silence"],
         "update",
@@ -111,6 +122,7 @@ _SUBORDINATORS = frozenset(
 _QUESTION_WORDS = frozenset(
     ["what", "which", "who", "whose", "where", "when", "how", "is", "are", "does", "do", "did"]
 )
+_ALL = frozenset(["all", "every", "everything", "everyone"])
 # Words that ask to look, at one thing or at many: the number of the noun decides.
 _LOOK_WORDS = frozenset({"show", "see", "view", "display", "look", "check", "get", "fetch"})
 
@@ -138,6 +150,11 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
     if isinstance(spoken, str):
         spoken = words(spoken)
     plural = any(_is_plural(w) for w in spoken)
+    if list(spoken[1:3]) in (["s", "in"], ["is", "in"], ["s", "inside"], ["is", "inside"]):
+        return QueryIntent("list", None, True)  # "what's in the project?": its contents
+    if spoken and spoken[0] in _QUESTION_WORDS and spoken[:2] != ["how", "many"]:
+        # "which numbers do we own?", "how long did call CA5 last?": a question asks to look.
+        return QueryIntent("list" if plural else "get", None, plural)
     subordinate = False  # the next verb belongs to a "before I ..." clause
     for index, word in enumerate(spoken):
         if word in _SUBORDINATORS:
@@ -160,16 +177,13 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
         term = stem(word)
         if term in ACT_OF_WORD:
             act = ACT_OF_WORD[term]
-            if word in _LOOK_WORDS and (plural or "all" in spoken):
+            if word in _LOOK_WORDS and (plural or not _ALL.isdisjoint(spoken)):
                 act = "list"
             elif act == "list" and not plural and "id" in spoken:
                 act = "get"  # "find the contact by its id" looks one thing up
             return QueryIntent(act, term, plural)
         if term in verbs or word in _ACTION_ACTS:
             return QueryIntent(_ACTION_ACTS.get(word), term, plural)
-    if spoken and spoken[0] in _QUESTION_WORDS:
-        # "which numbers do we own?": a question asks to look.
-        return QueryIntent("list" if plural else "get", None, plural)
     return QueryIntent(None, None, plural)
 
 
@@ -186,7 +200,8 @@ def compatibility(query: QueryIntent, operation: OperationIntent) -> float:
     """How well an operation's act fits the query's: 1 exact, 0 unknown, below 0 opposite."""
     if query.verb is not None:
         if query.verb == operation.verb:
-            return 1.0
+            # "add" on an add_* tool is its act, said the same way; "merge" is the tool.
+            return GENERIC_VERB_MATCH if query.verb in ACT_OF_WORD else 1.0
         if operation.verb in alternatives(query.verb):
             return 0.9
     act = query.act

@@ -20,19 +20,21 @@ customer client buyer
 bill invoice
 note comment remark discussion reply feedback
 person user member people teammate employee staff colleague who everyone contact participant
+caller participant attendee
+queue hold waiting
 page alert incident
 oncall on-call
 repo repository
 org organization organisation company workspace
 pr pull
 folder directory dir
-file document doc
+file document doc spreadsheet pdf
 attachment upload
 email mail e-mail
-phone telephone
+phone telephone line
 sms text
 call dial
-message msg chat dm say said tell told
+message msg chat dm say said tell told text sms
 channel conversation room
 team group squad
 label tag
