@@ -117,6 +117,9 @@ def as_text(title: str, results: Sequence[ScenarioResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_SIDE_HEADERS = "".join(
+    f"<th>{h}</th>" for h in ("result", "calls", "upstream", "bytes", "bytes/call", "tokens")
+)
 _STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d2330}
 h1{font-size:1.4rem}table{border-collapse:collapse;margin:1rem 0}
@@ -139,7 +142,7 @@ def as_html(title: str, results: Sequence[ScenarioResult]) -> str:
             css = {"pass": "pass", "FAIL": "fail"}.get(mark, "")
             cells.append(
                 f'<td class="{css}">{mark}</td><td>{calls}</td><td>{upstream}</td>'
-                f"<td>{size}</td><td>{tokens}</td>"
+                f"<td>{size}</td><td>{_per_call(side)}</td><td>{tokens}</td>"
             )
         rows.append(
             f"<tr><td>{html.escape(r.scenario.id)}</td><td>{len(r.scenario.calls)}</td>"
@@ -160,12 +163,18 @@ def as_html(title: str, results: Sequence[ScenarioResult]) -> str:
 <span style="background:#c9a227"></span>FastMCP.from_openapi</p>
 {_chart(results)}
 <table id="scenarios"><thead><tr><th rowspan="2">scenario</th><th rowspan="2">expected calls</th>
-<th colspan="5">adaptgen</th><th colspan="5">FastMCP.from_openapi</th></tr><tr>
-{"<th>result</th><th>calls</th><th>upstream</th><th>bytes</th><th>tokens</th>" * 2}</tr></thead>
+<th colspan="6">adaptgen</th><th colspan="6">FastMCP.from_openapi</th></tr><tr>
+{_SIDE_HEADERS * 2}</tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 {f'<h2>Failures</h2><ul class="problems">{"".join(problems)}</ul>' if problems else ""}
 </body></html>
 """
+
+
+def _per_call(side: SideResult | None) -> str:
+    if side is None or not side.calls:
+        return "–"
+    return f"{side.bytes // len(side.calls):,}"
 
 
 def _chart(results: Sequence[ScenarioResult]) -> str:

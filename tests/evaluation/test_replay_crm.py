@@ -4,6 +4,9 @@ and FastMCP.from_openapi, both against the sandbox CRM, each call counted at the
 from __future__ import annotations
 
 import json
+import shutil
+import struct
+import subprocess
 
 import pytest
 from conftest import ROOT
@@ -99,3 +102,29 @@ scenarios:
     )
     assert "bytes: 5,432 over the limit of 100" in out.out
     assert "0/3 scenarios pass" in out.out and "under --min-success 50.0%" in out.err
+
+
+def test_the_html_report_renders_in_headless_chromium(crm_report, tmp_path):
+    """A real browser parses the page (DOM dumped) and paints it (screenshot of the chart)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("headless Chromium not installed (Debian: apt-get install chromium)")
+    page = tmp_path / "report.html"
+    page.write_text(crm_report["html"])
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    dom = subprocess.run(
+        [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    ).stdout
+    assert dom.count('<rect class="ours"') == 22 and dom.count('<rect class="theirs"') == 22
+    assert "22/22 scenarios pass" in dom and dom.count("<tr><td>") == 22
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [*flags, "--window-size=1000,800", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (1000, 800)
+    assert len(png) > 20_000  # a painted chart and table, not a blank page (~3 KB)
