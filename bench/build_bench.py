@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from adaptgen.runtime.http_methods import OPENAPI_METHODS
 from bench._worker import MARKER
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ class SideResult:
         return statistics.median(self.times_s) if self.times_s else None
 
 
-HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+HTTP_METHODS = frozenset(OPENAPI_METHODS)
 
 
 @dataclass

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
+from adaptgen.runtime.http_methods import OPENAPI_METHODS
 from adaptgen.sandbox import (
     SANDBOX_API_KEY,
     SANDBOX_PASSWORD,
@@ -39,7 +40,6 @@ from adaptgen.sandbox.data import (
 )
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "specs" / "crm.yaml"
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         (method.upper(), path, op)
         for path, item in spec["paths"].items()
         for method, op in item.items()
-        if method in HTTP_METHODS
+        if method in OPENAPI_METHODS
     ]
 
 

@@ -15,8 +15,7 @@ from pydantic import ValidationError
 from adaptgen.errors import BuildWarning, InputError, Location
 from adaptgen.load.refs import RefResolver
 from adaptgen.load.source import SourceFile, join_pointer, read_source, split_pointer
-
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+from adaptgen.runtime.http_methods import OPENAPI_METHODS as HTTP_METHODS
 
 # Where Swagger 2.0 kept what 3.0 keeps under components: used to point messages at the
 # user's own file after conversion.

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from adaptgen.runtime.http_methods import SWAGGER2_METHODS
+
 __all__ = ["OPENAPI_VERSION", "ConversionWarning", "convert_swagger2"]
 
 OPENAPI_VERSION = "3.0.3"
@@ -28,7 +30,6 @@ _URLENCODED = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 _FORM_MEDIA_TYPES = (_URLENCODED, _MULTIPART)
 
-_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _PARAM_LOCATIONS = ("query", "header", "path", "cookie")
 # 3.0 says header parameters with these names SHALL be ignored (they are modelled elsewhere).
 _IGNORED_HEADERS = ("accept", "authorization", "content-type")
@@ -688,7 +689,7 @@ class _Converter:
                 out[key] = copy.deepcopy(value)
                 continue
             method = key.lower()
-            if method not in _HTTP_METHODS:
+            if method not in SWAGGER2_METHODS:
                 self._warn(_join(pointer, key), f"unknown path item field {key!r} dropped")
                 continue
             if method != key:

@@ -23,7 +23,7 @@ from adaptgen.hints import (
     load_hints,
 )
 from adaptgen.hints.chains import ChainSpec
-from adaptgen.load import HTTP_METHODS, Spec
+from adaptgen.load import Spec
 from adaptgen.load.source import SourceFile, join_pointer
 from adaptgen.plan.auth import FlowContext, plan_flow
 from adaptgen.plan.describe import (
@@ -66,15 +66,14 @@ from adaptgen.runtime.catalog import (
     input_schema,
 )
 from adaptgen.runtime.expressions import references
+from adaptgen.runtime.http_methods import BODILESS_METHODS, OPENAPI_METHODS, READ_METHODS
 from adaptgen.runtime.paging import PagingStyle
 
 # A parameter by these names carries the bearer token of the scheme that secures the operation.
 _TOKEN_PARAMETERS = {"token", "access_token", "auth_token"}
 _FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
-_BODILESS_METHODS = {"get", "head", "trace"}  # a request body has no meaning (RFC 9110 9.3)
 # OpenAPI says these header parameters are ignored: the transport sets them.
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}
-_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 # An HTTP field name is a token (RFC 9110 5.1, 5.6.2); a cookie name too (RFC 6265 4.1.1).
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -276,7 +275,7 @@ class _Planner:
                     success=tuple(SuccessCriterion(**c.model_dump()) for c in step.success),
                     foreach=step.foreach,
                     concurrency=step.concurrency,
-                    write=tool.method not in _READ_METHODS,
+                    write=tool.method not in READ_METHODS,
                 )
             )
         all_ids = {s.id for s in spec.steps}
@@ -284,7 +283,7 @@ class _Planner:
             _check_reference(expr, declared, all_ids, "output", where, allow_item=False)
         methods = {by_op[s.call].method for s in spec.steps}
         annotations: dict[str, bool] = {}
-        if methods <= _READ_METHODS:
+        if methods <= READ_METHODS:
             annotations["readOnlyHint"] = True
         else:
             if "DELETE" in methods:
@@ -358,7 +357,7 @@ class _Planner:
                 item = resolved.value if resolved else {}
             if not isinstance(item, dict):
                 continue
-            for method in HTTP_METHODS:
+            for method in OPENAPI_METHODS:
                 op = item.get(method)
                 if not isinstance(op, dict):
                     continue
@@ -409,7 +408,7 @@ class _Planner:
             path, self._parameters(path_item, op, op_pointer, schemes), op_pointer
         )
         body, body_params = self._body(op, op_pointer)
-        if body is not None and method in _BODILESS_METHODS:
+        if body is not None and method in BODILESS_METHODS:
             # A GET body never reaches the upstream (Swagger 2.0 `in: body`/formData on a GET).
             self.warn(
                 op_pointer,
@@ -464,7 +463,7 @@ class _Planner:
             output, shape = self._output(op, op_pointer, shape, pagination)
         upper = method.upper()
         # Only what differs from MCP's defaults (readOnlyHint false, idempotentHint false).
-        annotations: dict[str, bool] = {"readOnlyHint": True} if upper in _READ_METHODS else {}
+        annotations: dict[str, bool] = {"readOnlyHint": True} if upper in READ_METHODS else {}
         if upper == "DELETE":
             annotations["destructiveHint"] = True
         if upper in ("PUT", "DELETE"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 import re
 
+from adaptgen.runtime.http_methods import OPENAPI_METHODS
 from adaptgen.words import singular, snake_words
 
 MAX_TOOL_NAME = 64
@@ -105,7 +106,7 @@ REST_VERBS = frozenset(_REST_VERB_WORDS.split())
 ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())
 VERBS = REST_VERBS | ACTION_VERBS
 # HTTP methods as a name's first word: a name made of the method and the path (`put_files_id`).
-_METHOD_WORDS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+_METHOD_WORDS = frozenset(OPENAPI_METHODS)
 # Words of auto-generated operationIds that stand for a verb (`getPage`, `getById`, `doSearch`).
 _GENERIC_OPERATIONS = {
     ("get", "page"): "list",

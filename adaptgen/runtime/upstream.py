@@ -38,6 +38,7 @@ from adaptgen.runtime.auth import (
     secrets_of,
 )
 from adaptgen.runtime.catalog import Param, SecurityScheme, Tool
+from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS
 from adaptgen.runtime.origin import origin_of
 from adaptgen.runtime.secrets import redact
 from adaptgen.runtime.serialize import (
@@ -49,6 +50,7 @@ from adaptgen.runtime.serialize import (
     serialize_query,
     serialize_simple,
 )
+from adaptgen.runtime.upstream_errors import error_message
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one request, body included (<NAME>_TIMEOUT)
 DEFAULT_CALL_TIMEOUT = (
@@ -57,14 +59,11 @@ DEFAULT_CALL_TIMEOUT = (
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024  # <NAME>_MAX_RESPONSE_BYTES
 DEFAULT_RETRIES = 2  # <NAME>_RETRIES
 MAX_RETRIES = 10  # whatever the env says: more would only hammer a struggling upstream
-ERROR_EXCERPT_CHARS = 300
 ERROR_BODY_BYTES = 16 * 1024  # of an error answer only this much is read, for its excerpt
 MAX_URL_BYTES = 8192  # RFC 9112 §3: 8000 octets is the least a server is expected to take
 MAX_HEADER_BYTES = 8192  # one header value from the arguments
 MAX_JSON_DEPTH = 100  # deeper upstream JSON is refused: shaping walks it recursively
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-# Methods a retry cannot turn into a second effect (RFC 9110 §9.2.2).
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 BACKOFF_BASE = 0.5  # seconds; the n-th retry waits a random time in [0, base * 2**n]
 BACKOFF_CAP = 8.0
 DEADLINE_GRACE = 0.05  # seconds; see Upstream.deadline
@@ -563,13 +562,12 @@ async def _received(
             raise limits.too_large(where)
         return _decoded(response, body, where)
     body, _ = await _prefix(response, ERROR_BODY_BYTES)
-    head = f"{where}: upstream answered {response.status_code} {response.reason_phrase}".rstrip()
-    # Redacted before the cut (a secret cut in two would escape) and after (JSON escapes undone).
-    excerpt = redact(_excerpt(redact(_text(response, body), secrets)), secrets)
-    tail = f": {excerpt}" if excerpt else ""
+    head, tail = error_message(
+        where, response.status_code, response.reason_phrase, _text(response, body), secrets
+    )
     if response.status_code in RETRY_STATUSES:
         raise _RetryableFailure(
-            redact(head, secrets),
+            head,
             tail,
             status=response.status_code,
             retriable=_idempotent(response.request),
@@ -642,15 +640,6 @@ def _deeper_than(data: Any, limit: int) -> bool:
             below.extend(c for c in children if isinstance(c, dict | list))
         level = below
     return bool(level)
-
-
-def _excerpt(text: str) -> str:
-    """An error body in short: JSON compacted, whitespace folded, cut at ERROR_EXCERPT_CHARS."""
-    data, problem = _parse_json(text) if text.lstrip()[:1] in ("{", "[") else (None, "text")
-    if problem is None:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    text = " ".join(text.split())
-    return text[:ERROR_EXCERPT_CHARS] + "…" if len(text) > ERROR_EXCERPT_CHARS else text
 
 
 def _transport_failure(

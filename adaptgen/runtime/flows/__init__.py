@@ -23,8 +23,8 @@ from adaptgen.runtime.flows.base import (
     FlowPlanning,
     FlowRuntime,
     UpstreamAuthFlow,
-    redact,
 )
+from adaptgen.runtime.secrets import redact
 
 __all__ = [
     "KINDS",

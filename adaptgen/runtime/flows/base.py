@@ -30,10 +30,10 @@ from adaptgen.runtime.secrets import (
     SecretError,
     SecretResolver,
     guard_logs,
-    redact,
     register_secret_source,
 )
 from adaptgen.runtime.strict import StrictModel
+from adaptgen.runtime.upstream_errors import REASON_CHARS, error_message
 
 if TYPE_CHECKING:
     from adaptgen.runtime.catalog import SecurityScheme, Tool
@@ -45,7 +45,6 @@ MIN_LIFETIME = 1.0
 OAUTH_REFRESH_MARGIN = 60.0  # renew a client-credentials token when fewer seconds remain
 DEFAULT_TOKEN_LIFETIME = 300.0  # a token response without expires_in is trusted this long
 MAX_CACHED = 1024  # per-caller caches keep at most this many entries
-EXCERPT_CHARS = 120
 SECRET_REFERENCE = r"^\$\{(env|aws-sm):[^}]+\}$"  # ${env:NAME} or ${aws-sm:ID[#key]}
 
 
@@ -289,13 +288,11 @@ def endpoint(url: str | httpx.URL) -> str:
 
 def failure(what: str, response: httpx.Response, secrets: Iterable[str]) -> AuthError:
     """`{what}: upstream answered 401 Unauthorized: <short, redacted reason>`."""
-    message = f"{what}: upstream answered {response.status_code} {response.reason_phrase}".rstrip()
     reason = _reason(json_body(response), response.text)
-    if reason:
-        if len(reason) > EXCERPT_CHARS:
-            reason = reason[:EXCERPT_CHARS] + "…"
-        message += f": {reason}"
-    return AuthError(redact(message, secrets))
+    head, tail = error_message(
+        what, response.status_code, response.reason_phrase, reason, secrets, REASON_CHARS
+    )
+    return AuthError(head + tail)
 
 
 def _reason(data: Any, text: str) -> str:
