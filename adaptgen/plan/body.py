@@ -1,0 +1,87 @@
+"""Planning request bodies: one media type chosen, object bodies flattened into arguments.
+
+A body whose schema is not an object (or not JSON or a form) is one `body` argument.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
+from adaptgen.plan.names import argument_name
+from adaptgen.plan.state import OperationProblem, PlannerState
+from adaptgen.runtime.catalog import Body, Param
+
+FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class BodyPlanning(PlannerState):
+    """The body part of the planner (a mixin of `adaptgen.plan._Planner`)."""
+
+    def _body(self, op: dict[str, Any], op_pointer: str) -> tuple[Body | None, list[Param]]:
+        raw = op.get("requestBody")
+        if raw is None:
+            return None, []
+        at = op_pointer + "/requestBody"
+        source = self.source
+        if isinstance(raw, dict) and "$ref" in raw:
+            resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
+            if resolved is None:
+                raise OperationProblem(f"remote requestBody {raw['$ref']} not fetched", at)
+            raw, source, at = resolved.value, resolved.source, resolved.pointer
+        content = raw.get("content") if isinstance(raw, dict) else None
+        if not isinstance(content, dict) or not content:
+            return None, []
+        media = _choose_media_type(list(content))
+        media_obj = content.get(media) or {}
+        schema_pointer = f"{at}/content/{media.replace('~', '~0').replace('/', '~1')}/schema"
+        schema = self.inliner.inline(media_obj.get("schema"), source, schema_pointer)
+        required = raw.get("required") is True
+        description = brief(str(raw.get("description") or ""), ARGUMENT_DESCRIPTION_CHARS)
+        structured = (
+            media == "application/json"
+            or media.endswith("+json")
+            or media
+            in (
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            )
+        )
+        props = schema.get("properties")
+        if structured and isinstance(props, dict) and props and "anyOf" not in schema:
+            needed = set(schema.get("required") or [])
+            params = [
+                Param(
+                    name=argument_name(name),
+                    api_name=name,
+                    location="body",
+                    schema=sub,
+                    required=required and name in needed,
+                )
+                for name, sub in props.items()
+            ]
+            return Body(media_type=media, required=required, flattened=True), params
+        if structured and not required and not {k for k in schema if k != "description"}:
+            # An empty schema gives the agent nothing to fill and the upstream nothing it asked
+            # for: no argument.
+            self.warn(at, "request body with an empty schema: not a tool argument")
+            return None, []
+        if description:
+            rest = {k: v for k, v in schema.items() if k != "description"}
+            schema = {"description": description, **rest}
+        if not structured and not schema:
+            schema = {"type": "string", "description": description or f"Request body ({media})."}
+        whole = Param(name="body", location="body", schema=schema, required=required)
+        return Body(media_type=media, required=required, flattened=False), [whole]
+
+
+def _choose_media_type(media_types: list[str]) -> str:
+    """JSON first, then form posts, then multipart, then whatever the spec lists first."""
+    lowered = {m.split(";")[0].strip().lower(): m for m in media_types}
+    for wanted in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
+        if wanted in lowered:
+            return wanted
+    for media in lowered:
+        if media.endswith("+json"):
+            return media
+    return next(iter(lowered))

@@ -1,0 +1,341 @@
+"""Planning one operation's tool: name, arguments, paging, shaping, annotations.
+
+The parts of an operation that need more than its own object (parameters, body, security)
+are planned by their own mixins; this one puts the tool together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from adaptgen.errors import InputError
+from adaptgen.hints import ToolHints, did_you_mean
+from adaptgen.load.source import join_pointer
+from adaptgen.plan.describe import describe_operation, plain, tool_description
+from adaptgen.plan.names import argument_name, python_name, tool_names, unique_name
+from adaptgen.plan.output import UnsupportedPath, output_schema
+from adaptgen.plan.pagination import Example, detect, undetected_paging
+from adaptgen.plan.parameters import assign_names, path_params, split_path_key
+from adaptgen.plan.schemas import SchemaInliner, clean_text
+from adaptgen.plan.state import OperationProblem, PlannerState
+from adaptgen.runtime.catalog import (
+    FixedValue,
+    Operation,
+    Param,
+    SecurityScheme,
+    Shape,
+    Tool,
+    input_schema,
+)
+from adaptgen.runtime.http_methods import BODILESS_METHODS, READ_METHODS
+from adaptgen.runtime.paging import PagingStyle
+
+# A path is sent as the request target: no whitespace or control characters (RFC 9112 3.2).
+_BAD_PATH_CHARACTER = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
+
+
+class OperationPlanning(PlannerState):
+    """The operations part of the planner (a mixin of `adaptgen.plan._Planner`)."""
+
+    def _tool(
+        self,
+        path: str,
+        method: str,
+        op: dict[str, Any],
+        op_pointer: str,
+        path_item: dict[str, Any],
+        schemes: dict[str, SecurityScheme],
+        taken: set[str],
+        hint: ToolHints,
+    ) -> Tool:
+        op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
+        path, key_fixed, selector = split_path_key(path)
+        summary = plain(str(op.get("summary") or ""))
+        bad = _BAD_PATH_CHARACTER.search(path)
+        if bad is not None:
+            raise OperationProblem(
+                f"the path holds {bad.group()!r}: no request can be sent to it", op_pointer
+            )
+        if hint.name is not None:
+            if hint.name in taken:
+                raise InputError(
+                    f"hinted tool name {hint.name!r} is already taken by another operation",
+                    self.options.hints.source.location(join_pointer("tools", op_id, "name")),
+                )
+            name = hint.name
+            taken.add(name)
+        else:
+            names = tool_names(op_id, method, path, self.common_prefix, summary, selector)
+            name = next((n for n in names if n not in taken), None) or names[0]
+            name = unique_name(name, taken)
+        params = self._usable_path_params(
+            path, self._parameters(path_item, op, op_pointer, schemes), op_pointer
+        )
+        body, body_params = self._body(op, op_pointer)
+        if body is not None and method in BODILESS_METHODS:
+            # A GET body never reaches the upstream (Swagger 2.0 `in: body`/formData on a GET).
+            self.warn(
+                op_pointer,
+                f"{method.upper()} carries no request body: its body is not a tool argument",
+            )
+            body, body_params = None, []
+        params = assign_names(params + body_params)
+        missing = [
+            seg[1:-1]
+            for seg in path_params(path)
+            if not any(p.location == "path" and p.api_name == seg[1:-1] for p in params)
+        ]
+        if missing:
+            # The upstream needs these to build the URL: make them plain required strings.
+            extra = [
+                Param(
+                    name=argument_name(m),
+                    api_name=m,
+                    location="path",
+                    schema={"type": "string"},
+                    required=True,
+                )
+                for m in missing
+            ]
+            self.warn(op_pointer, f"path parameter(s) not declared, added as strings: {missing}")
+            params = assign_names(params + extra)
+        params, fixed = self._hide_and_fix(params, hint, op_id, op_pointer)
+        if key_fixed:
+            # The path key's own query (`/messages?action=send`) is always sent: not an argument.
+            keyed = {f.api_name for f in key_fixed}
+            params = [p for p in params if not (p.location == "query" and p.api_name in keyed)]
+            fixed = [*key_fixed, *fixed]
+        pagination = None
+        if method in ("get", "head") or hint.paginate is not None:
+            response, headers = self._response(op, op_pointer)
+            detected = detect(params, response, headers, hint.paginate, self.paging)
+            if detected is not None:
+                pagination = detected.pagination
+                params = [
+                    p
+                    for p in params
+                    if not (p.location == "query" and p.api_name in detected.hidden)
+                ]
+                params = assign_names(params + _paging_params(pagination))
+            elif hint.paginate is None and (
+                problem := undetected_paging(params, response, headers, op_id or path)
+            ):
+                self.warn(op_pointer, problem)
+        shape = self._shape(hint, pagination)
+        output = None
+        if self._wants_output_schema(hint):
+            output, shape = self._output(op, op_pointer, shape, pagination)
+        upper = method.upper()
+        # Only what differs from MCP's defaults (readOnlyHint false, idempotentHint false).
+        annotations: dict[str, bool] = {"readOnlyHint": True} if upper in READ_METHODS else {}
+        if upper == "DELETE":
+            annotations["destructiveHint"] = True
+        if upper in ("PUT", "DELETE"):
+            annotations["idempotentHint"] = True
+        security = None
+        if "security" in op:
+            security = self._requirements(op["security"], schemes, op_pointer + "/security")
+        params, security = self._without_credentials(params, body, security, schemes)
+        params = [_with_py_name(p) for p in params]
+        return Tool(
+            name=name,
+            title=summary.split("\n")[0] if summary else None,
+            description=clean_text(hint.description)
+            if hint.description
+            else tool_description(summary, str(op.get("description") or ""))
+            or self._described(method, path, name, params, op, op_pointer),
+            annotations=annotations,
+            tags=tuple(str(t) for t in op.get("tags") or [] if isinstance(t, str)),
+            input_schema=input_schema(params),
+            output_schema=output,
+            upstream=Operation(
+                operation_id=op_id or "",
+                method=upper,
+                path=path,
+                params=tuple(params),
+                body=body,
+                security=security,
+                fixed=tuple(fixed),
+            ),
+            shape=shape,
+            pagination=pagination,
+            pii=tuple(_relative(p, pagination) for p in hint.pii or []),
+            pinned=hint.pin,
+            pointer=op_pointer,
+        )
+
+    def _described(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        params: list[Param],
+        op: dict[str, Any],
+        op_pointer: str,
+    ) -> str:
+        """A sentence for an operation with no summary or description (Twilio has 44)."""
+        arguments = [p.name for p in params if p.location != "paging"]
+        response, _ = self._response(op, op_pointer)
+        return describe_operation(method, path, name, arguments, response)
+
+    def _hide_and_fix(
+        self, params: list[Param], hint: ToolHints, op_id: str | None, op_pointer: str
+    ) -> tuple[list[Param], list[FixedValue]]:
+        hidden = set(hint.hide or [])
+        fixes = dict(hint.fix or {})
+        known = {p.api_name for p in params} | {p.name for p in params}
+        for key, name in [("hide", n) for n in hidden] + [("fix", n) for n in fixes]:
+            if name not in known:
+                where = self.options.hints.location(op_id or "", key)
+                raise InputError(
+                    f"{key}: {op_id} has no parameter {name!r}{did_you_mean(name, sorted(known))}",
+                    where or self.spec.location(op_pointer),
+                )
+        kept: list[Param] = []
+        fixed: list[FixedValue] = []
+        for param in params:
+            value_key = param.api_name if param.api_name in fixes else param.name
+            if value_key in fixes:
+                fixed.append(
+                    FixedValue(
+                        location=param.location, api_name=param.api_name, value=fixes[value_key]
+                    )
+                )
+            elif param.api_name in hidden or param.name in hidden:
+                if param.required:
+                    where = self.options.hints.location(op_id or "", "hide")
+                    raise InputError(
+                        f"hide: {param.api_name!r} is required by {op_id}; use fix to send a value",
+                        where or self.spec.location(op_pointer),
+                    )
+            else:
+                kept.append(param)
+        return kept, fixed
+
+    def _shape(self, hint: ToolHints, pagination: PagingStyle | None) -> Shape:
+        defaults = self.options.hints.hints.defaults
+
+        def pick(key: str, fallback: Any) -> Any:
+            own = getattr(hint, key)
+            if own is not None:
+                return own
+            inherited = getattr(defaults, key)
+            return inherited if inherited is not None else fallback
+
+        keep = [_relative(p, pagination) for p in pick("keep", [])]
+        # Drops add up: what `defaults` drops everywhere, plus this tool's own.
+        drops = list(dict.fromkeys([*(defaults.drop or []), *(hint.drop or [])]))
+        drop = [_relative(p, pagination) for p in drops]
+        base = Shape()
+        return Shape(
+            keep=tuple(keep),
+            drop=tuple(drop),
+            denoise=pick("denoise", base.denoise),
+            max_tokens=pick("max_response_tokens", base.max_tokens),
+            max_string_chars=pick("max_string_chars", base.max_string_chars),
+            list_cap=pick("list_cap", base.list_cap),
+        )
+
+    def _wants_output_schema(self, hint: ToolHints) -> bool:
+        if hint.output_schema is not None:
+            return hint.output_schema
+        return bool(self.options.hints.hints.defaults.output_schema)
+
+    def _output(
+        self, op: dict[str, Any], op_pointer: str, shape: Shape, pagination: PagingStyle | None
+    ) -> tuple[dict[str, Any] | None, Shape]:
+        response, _ = self._response(op, op_pointer, depth=8)
+        try:
+            schema = output_schema(response, shape, pagination)
+        except UnsupportedPath as exc:
+            self.warn(op_pointer, f"output schema not declared: cannot apply JSONPath {exc}")
+            return None, shape
+        if schema is None:
+            self.warn(op_pointer, "output schema not declared: the result is not a JSON object")
+            return None, shape
+        # Capped lists end in a text marker, which an item schema would reject: with a declared
+        # schema only the token budget cuts lists (at item boundaries, with a note).
+        return schema, shape.model_copy(update={"list_cap": 1_000_000})
+
+    def _paging_examples(self) -> Iterator[Example]:
+        """(query parameters, response, headers) of every GET operation, for `Conventions`."""
+        for _, method, op, op_pointer, path_item in self._operations():
+            if method != "get":
+                continue
+            params = []
+            for raw in [*(path_item.get("parameters") or []), *(op.get("parameters") or [])]:
+                if isinstance(raw, dict) and "$ref" in raw:
+                    resolved = self.spec.resolver.resolve(raw["$ref"], self.source, op_pointer)
+                    raw = resolved.value if resolved else None
+                if isinstance(raw, dict) and raw.get("in") == "query" and raw.get("name"):
+                    schema = raw.get("schema") if isinstance(raw.get("schema"), dict) else {}
+                    name = str(raw["name"])
+                    params.append(Param(name=name, api_name=name, location="query", schema=schema))
+            yield (params, *self._response(op, op_pointer))
+
+    def _response(
+        self, op: dict[str, Any], op_pointer: str, depth: int = 5
+    ) -> tuple[dict[str, Any] | None, list[str]]:
+        """The success response's JSON schema (shallow, output flavour) and header names."""
+        responses = op.get("responses") or {}
+        for code in sorted(str(c) for c in responses):
+            if not (code.startswith("2") or code == "default"):
+                continue
+            raw = responses[code] if code in responses else responses.get(int(code))
+            at = f"{op_pointer}/responses/{code}"
+            source = self.source
+            if isinstance(raw, dict) and "$ref" in raw:
+                resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
+                if resolved is None:
+                    return None, []
+                raw, source, at = resolved.value, resolved.source, resolved.pointer
+            if not isinstance(raw, dict):
+                continue
+            headers = [str(h) for h in raw.get("headers") or {}]
+            for media, media_obj in (raw.get("content") or {}).items():
+                if "json" in media and isinstance(media_obj, dict) and "schema" in media_obj:
+                    inliner = SchemaInliner(self.spec.resolver, for_input=False, max_depth=depth)
+                    pointer = f"{at}/content/{media.replace('/', '~1')}/schema"
+                    return inliner.inline(media_obj["schema"], source, pointer), headers
+            return None, headers
+        return None, []
+
+
+def _paging_params(pagination: PagingStyle) -> list[Param]:
+    limit = {
+        "description": (
+            f"How many items to return (default {pagination.default_limit}, at most "
+            f"{pagination.max_items}); they are collected across upstream pages."
+        ),
+        "type": "integer",
+        "minimum": 1,
+        "maximum": pagination.max_items,
+    }
+    cursor = {
+        "description": "next_cursor from this tool's previous result, to continue; omit to start.",
+        "type": "string",
+    }
+    return [
+        Param(name="cursor", location="paging", schema=cursor),
+        Param(name="limit", location="paging", schema=limit),
+    ]
+
+
+def _relative(expression: str, pagination: PagingStyle | None) -> str:
+    """A body JSONPath made relative to one item of a paginated list (`$.data[*].x` -> `$.x`)."""
+    if pagination is None or not pagination.items:
+        return expression
+    for prefix in (pagination.items + "[*]", pagination.items + "[:]"):
+        if expression.startswith(prefix):
+            return "$" + expression[len(prefix) :]
+    if pagination.items == "$" and expression.startswith("$[*]"):
+        return "$" + expression[len("$[*]") :]
+    return expression
+
+
+def _with_py_name(param: Param) -> Param:
+    """`param` with the generated function's argument name, where it differs from its name."""
+    py_name = python_name(param.name)
+    return param if py_name == param.name else param.model_copy(update={"py_name": py_name})

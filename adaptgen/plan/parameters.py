@@ -1,0 +1,157 @@
+"""Planning parameters: path-item and operation parameters merged, typed and named.
+
+Also the path key itself: a query or fragment in it (`/messages?action=send`) becomes fixed
+values and name words.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from adaptgen.load.source import SourceFile, join_pointer
+from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
+from adaptgen.plan.names import argument_name, selector_words, unique_name
+from adaptgen.plan.state import OperationProblem, PlannerState
+from adaptgen.runtime.catalog import FixedValue, Param, SecurityScheme
+
+# OpenAPI says these header parameters are ignored: the transport sets them.
+_IGNORED_HEADERS = {"accept", "content-type", "authorization"}
+_DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
+# An HTTP field name is a token (RFC 9110 5.1, 5.6.2); a cookie name too (RFC 6265 4.1.1).
+HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+class ParameterPlanning(PlannerState):
+    """The parameters part of the planner (a mixin of `adaptgen.plan._Planner`)."""
+
+    def _parameters(
+        self,
+        path_item: dict[str, Any],
+        op: dict[str, Any],
+        op_pointer: str,
+        schemes: dict[str, SecurityScheme],
+    ) -> list[Param]:
+        merged: dict[tuple[str, str], tuple[dict[str, Any], SourceFile, str]] = {}
+        item_pointer = op_pointer.rsplit("/", 1)[0]
+        for owner, pointer in ((path_item, item_pointer), (op, op_pointer)):
+            for i, raw in enumerate(owner.get("parameters") or []):
+                at = f"{pointer}/parameters/{i}"
+                value, source, value_pointer = raw, self.source, at
+                if isinstance(raw, dict) and "$ref" in raw:
+                    resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
+                    if resolved is None:
+                        raise OperationProblem(f"remote parameter {raw['$ref']} not fetched", at)
+                    value, source, value_pointer = (
+                        resolved.value,
+                        resolved.source,
+                        resolved.pointer,
+                    )
+                if not isinstance(value, dict) or "name" not in value or "in" not in value:
+                    raise OperationProblem("parameter without name or in", at)
+                merged[(str(value["in"]), str(value["name"]))] = (value, source, value_pointer)
+        supplied = {
+            (s.location, (s.param_name or "").lower())
+            for s in schemes.values()
+            if s.location and s.name not in self.also_sent
+        }
+        params: list[Param] = []
+        for (location, api_name), (value, source, pointer) in merged.items():
+            if location == "header" and api_name.lower() in _IGNORED_HEADERS:
+                continue
+            if (location, api_name.lower()) in supplied:
+                continue  # a credential: the runtime adds it, the agent never sees it
+            if location not in _DEFAULT_STYLE:
+                raise OperationProblem(f"parameter location {location!r} unknown", pointer)
+            if location in ("header", "cookie") and not HTTP_TOKEN.fullmatch(api_name):
+                self.warn(
+                    pointer,
+                    f"{location} parameter {api_name!r} skipped: not a valid {location} name "
+                    "(an RFC 9110 token: ASCII letters, digits and !#$%&'*+-.^_`|~)",
+                )
+                continue
+            schema = self._param_schema(value, source, pointer)
+            style = value.get("style")
+            explode = value.get("explode")
+            default_style = _DEFAULT_STYLE[location]
+            style = style if isinstance(style, str) and style != default_style else None
+            if not isinstance(explode, bool) or explode == ((style or default_style) == "form"):
+                explode = None
+            params.append(
+                Param(
+                    name=argument_name(api_name),
+                    api_name=api_name,
+                    location=location,  # type: ignore[arg-type]
+                    schema=schema,
+                    required=location == "path" or value.get("required") is True,
+                    style=style,
+                    explode=explode,
+                )
+            )
+        return params
+
+    def _usable_path_params(self, path: str, params: list[Param], op_pointer: str) -> list[Param]:
+        """`params` without path parameters the path has no `{name}` for (never sent)."""
+        in_path = {segment[1:-1] for segment in path_params(path)}
+        unused = [p.api_name for p in params if p.location == "path" and p.api_name not in in_path]
+        if unused:
+            self.warn(op_pointer, f"path parameter(s) not in the path {path!r}, skipped: {unused}")
+        return [p for p in params if p.location != "path" or p.api_name in in_path]
+
+    def _param_schema(self, value: dict[str, Any], source: SourceFile, pointer: str) -> dict:
+        if "schema" in value:
+            schema = self.inliner.inline(value["schema"], source, pointer + "/schema")
+        elif isinstance(value.get("content"), dict) and value["content"]:
+            media = next(iter(value["content"]))
+            media_obj = value["content"][media] or {}
+            schema = self.inliner.inline(
+                media_obj.get("schema"), source, join_pointer(pointer[1:], "content", media)
+            )
+        else:
+            schema = {}
+        description = value.get("description")
+        if isinstance(description, str) and description.strip():
+            rest = {k: v for k, v in schema.items() if k != "description"}
+            schema = {"description": brief(description, ARGUMENT_DESCRIPTION_CHARS), **rest}
+        return schema
+
+
+def split_path_key(key: str) -> tuple[str, list[FixedValue], tuple[str, ...]]:
+    """A path key's path, its query as fixed query values, and the words that name them.
+
+    Real specs split one path into several operations by a query (`/messages?action=send`) or a
+    fragment (Box's `/files/{file_id}#add_shared_link`): the query is sent with every call, a
+    fragment never leaves the client. Either one names the operation apart from its siblings.
+    """
+    rest, _, fragment = key.partition("#")
+    path, _, query = rest.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    fixed = [FixedValue(location="query", api_name=name, value=value) for name, value in pairs]
+    return path, fixed, selector_words(pairs, fragment)
+
+
+def path_params(path: str) -> list[str]:
+    return [seg for seg in _segments(path) if seg.startswith("{") and seg.endswith("}")]
+
+
+def _segments(path: str) -> list[str]:
+    import re
+
+    return re.findall(r"\{[^}]+\}", path)
+
+
+def assign_names(params: list[Param]) -> list[Param]:
+    """Make argument names unique: path and query names win, body fields yield (`body_id`)."""
+    order = {"path": 0, "query": 1, "header": 2, "cookie": 3, "body": 4, "paging": 5}
+    taken: set[str] = set()
+    renamed: dict[int, Param] = {}
+    for index, param in sorted(enumerate(params), key=lambda ip: (order[ip[1].location], ip[0])):
+        name = param.name
+        if name in taken:
+            name = f"{param.location}_{param.name}"
+        name = unique_name(name, taken)
+        renamed[index] = param if name == param.name else param.model_copy(update={"name": name})
+    # Required arguments first keeps generated signatures valid Python; spec order otherwise.
+    ordered = [renamed[i] for i in range(len(params))]
+    return [p for p in ordered if p.required] + [p for p in ordered if not p.required]

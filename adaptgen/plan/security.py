@@ -1,0 +1,210 @@
+"""Planning security: schemes mapped to env vars, requirements, credentials kept out of arguments.
+
+OAuth2 and OpenID Connect schemes take a bearer token from an env var unless an auth flow
+(`adaptgen.runtime.flows`) fetches one; see `adaptgen.plan.auth`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adaptgen.load.source import join_pointer
+from adaptgen.plan.body import FORM_MEDIA
+from adaptgen.plan.names import env_word
+from adaptgen.plan.parameters import HTTP_TOKEN
+from adaptgen.plan.schemas import clean_text
+from adaptgen.plan.state import PlannerState
+from adaptgen.runtime.catalog import Body, Param, SecurityScheme
+
+# A parameter by these names carries the bearer token of the scheme that secures the operation.
+_TOKEN_PARAMETERS = {"token", "access_token", "auth_token"}
+
+
+class SecurityPlanning(PlannerState):
+    """The security part of the planner (a mixin of `adaptgen.plan._Planner`)."""
+
+    def _without_credentials(
+        self,
+        params: list[Param],
+        body: Body | None,
+        security: tuple[tuple[str, ...], ...] | None,
+        schemes: dict[str, SecurityScheme],
+    ) -> tuple[list[Param], tuple[tuple[str, ...], ...] | None]:
+        """`params` without the credentials a security scheme supplies; the requirement to use.
+
+        An API key the spec also declares as a parameter (in any place, a form field too) is
+        the scheme's; so is a `token` or `access_token` parameter of an operation a bearer
+        scheme (OAuth2, OpenID Connect, HTTP bearer) secures, like Slack's `token`. The value
+        comes from the server's environment. Where the spec requires it in that parameter, it
+        is sent there too, by a scheme derived from the bearer one (same env var).
+        """
+        requirement = security if security is not None else self._default_requirement(schemes)
+        applying = {name for alternative in requirement for name in alternative}
+        keys = {
+            (s.param_name or "").lower()
+            for s in schemes.values()
+            if s.kind == "api_key" and s.name not in self.also_sent
+        }
+        bearers = [schemes[n] for n in sorted(applying) if schemes[n].kind == "bearer"]
+        form = body is not None and body.flattened and body.media_type in FORM_MEDIA
+        kept: list[Param] = []
+        derived: list[SecurityScheme] = []
+        for param in params:
+            name = param.api_name.lower()
+            if param.location == "body" and not form:
+                kept.append(param)
+            elif name in keys and param.location != "paging":
+                continue  # the API key itself: the runtime adds it
+            elif bearers and name in _TOKEN_PARAMETERS and param.location != "paging":
+                if param.required:
+                    where = "header" if param.location == "header" else "query"
+                    derived.append(self._also_sent(bearers[0], where, param.api_name, schemes))
+            else:
+                kept.append(param)
+        if not derived:
+            return kept, security
+        extra = tuple(dict.fromkeys(s.name for s in derived))
+        owner = bearers[0].name
+        return kept, tuple(a + extra if owner in a else a for a in requirement)
+
+    def _default_requirement(
+        self, schemes: dict[str, SecurityScheme]
+    ) -> tuple[tuple[str, ...], ...]:
+        raw = self.doc.get("security")
+        alternatives = (
+            [tuple(r) for r in raw if isinstance(r, dict)] if isinstance(raw, list) else []
+        )
+        return tuple(a for a in alternatives if all(n in schemes for n in a))
+
+    def _also_sent(
+        self, bearer: SecurityScheme, location: str, name: str, schemes: dict[str, SecurityScheme]
+    ) -> SecurityScheme:
+        """The bearer scheme's token sent in a parameter as well (registered in `schemes`)."""
+        key = f"{bearer.name}.{location}.{name}"
+        if key not in schemes:
+            self.also_sent.add(key)
+            schemes[key] = SecurityScheme(
+                name=key,
+                kind="api_key",
+                env=bearer.env,
+                location=location,
+                param_name=name,
+                credential=f"the {bearer.name} token ({bearer.env[0]}), also sent as {location} "
+                f"`{name}` where the spec requires it",
+            )
+        return schemes[key]
+
+    def _security_schemes(self) -> dict[str, SecurityScheme]:
+        raw = (self.doc.get("components") or {}).get("securitySchemes") or {}
+        schemes: dict[str, SecurityScheme] = {}
+        for key, value in raw.items():
+            pointer = join_pointer("components", "securitySchemes", key)
+            if isinstance(value, dict) and "$ref" in value:
+                resolved = self.spec.resolver.resolve(value["$ref"], self.source, pointer)
+                if resolved is None:
+                    schemes[key] = self._unread_scheme(key, str(value["$ref"]), pointer)
+                    continue
+                value = resolved.value
+            if not isinstance(value, dict):
+                continue
+            scheme = self._scheme(key, value, pointer)
+            if scheme is not None:
+                schemes[key] = scheme
+        return schemes
+
+    def _scheme(self, key: str, value: dict[str, Any], pointer: str) -> SecurityScheme | None:
+        base = f"{self.env_prefix}_{env_word(key) or 'AUTH'}"
+        kind = value.get("type")
+        description = clean_text(str(value.get("description") or "")) or None
+        if kind == "apiKey":
+            location = value.get("in")
+            if location not in ("header", "query", "cookie") or not value.get("name"):
+                self.warn(pointer, "apiKey scheme without a valid 'in' and 'name': ignored")
+                return None
+            if location != "query" and not HTTP_TOKEN.fullmatch(str(value["name"])):
+                self.warn(pointer, f"apiKey {location} name is not an RFC 9110 token: ignored")
+                return None
+            return SecurityScheme(
+                name=key,
+                kind="api_key",
+                env=(base,),
+                location=str(location),
+                param_name=str(value["name"]),
+                description=description,
+            )
+        if kind == "http":
+            http_scheme = str(value.get("scheme") or "").lower()
+            if http_scheme == "bearer":
+                env = base if base.endswith("TOKEN") else base + "_TOKEN"
+                return SecurityScheme(name=key, kind="bearer", env=(env,), description=description)
+            if http_scheme == "basic":
+                return SecurityScheme(
+                    name=key,
+                    kind="basic",
+                    env=(base + "_USERNAME", base + "_PASSWORD"),
+                    description=description,
+                )
+            self.warn(pointer, f"HTTP auth scheme {http_scheme!r} is not supported: ignored")
+            return None
+        if kind in ("oauth2", "openIdConnect"):
+            # The access token is obtained out of band and given in the env var; OAuth2 client
+            # credentials can instead be fetched by the server (hints `auth:`, runtime/flows.py).
+            env = base if base.endswith("TOKEN") else base + "_TOKEN"
+            credential = _token_source(key, value, env)
+            return SecurityScheme(
+                name=key, kind="bearer", env=(env,), description=description, credential=credential
+            )
+        self.warn(pointer, f"security scheme type {kind!r} is not supported: ignored")
+        return None
+
+    def _unread_scheme(self, key: str, ref: str, pointer: str) -> SecurityScheme:
+        """A scheme the spec only references (a remote `$ref` not fetched): a bearer token.
+
+        Leaving it out left such an API (Zoho's OAuth2) with no credential at all; a bearer
+        token is what OAuth2 and OpenID Connect schemes, the usual remote ones, take.
+        """
+        env = f"{self.env_prefix}_{env_word(key) or 'AUTH'}"
+        env = env if env.endswith("TOKEN") else env + "_TOKEN"
+        self.warn(
+            pointer,
+            f"security scheme {key!r} is {ref}, not read (--allow-remote-refs reads it): taken "
+            f"as a bearer token from {env}",
+        )
+        credential = f"bearer token in {env} (the scheme is {ref}, not read at build time)"
+        return SecurityScheme(name=key, kind="bearer", env=(env,), credential=credential)
+
+    def _requirements(
+        self, raw: Any, schemes: dict[str, SecurityScheme], pointer: str
+    ) -> tuple[tuple[str, ...], ...] | None:
+        if not isinstance(raw, list):
+            return None
+        alternatives: list[tuple[str, ...]] = []
+        for i, requirement in enumerate(raw):
+            if not isinstance(requirement, dict):
+                continue
+            names = tuple(requirement)
+            unknown = [n for n in names if n not in schemes]
+            if unknown:
+                self.warn(
+                    f"{pointer}/{i}", f"security requirement names unusable scheme(s) {unknown}"
+                )
+                continue
+            alternatives.append(names)
+        return tuple(alternatives)
+
+
+def _token_source(key: str, value: dict[str, Any], env: str) -> str:
+    """Where an OAuth2 / OpenID Connect access token comes from, for the README and report."""
+    if value.get("type") == "openIdConnect":
+        where = value.get("openIdConnectUrl") or "the provider"
+        return f"access token in {env}, obtained out of band (OpenID Connect: {where})"
+    flows = value.get("flows") if isinstance(value.get("flows"), dict) else {}
+    if isinstance(flows.get("clientCredentials"), dict):
+        url = flows["clientCredentials"].get("tokenUrl") or "the token URL"
+        return (
+            f"access token in {env}; or client credentials fetched at {url}: hints "
+            f"`auth: {{{key}: {{oauth2_client_credentials: {{client_id: ..., client_secret: "
+            "${env:...}}}}}`"
+        )
+    names = ", ".join(sorted(flows)) or "OAuth2"
+    return f"access token in {env}, obtained out of band ({names} flow)"

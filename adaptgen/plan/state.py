@@ -1,0 +1,51 @@
+"""What every part of the planner shares: the spec being planned and where warnings go.
+
+The planner is one object made of one mixin per concern (operations, parameters, body,
+security, chains); this base declares the state they all read, set up by `_Planner.__init__`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from adaptgen.errors import BuildWarning, Location
+from adaptgen.load.source import join_pointer
+
+if TYPE_CHECKING:
+    from adaptgen.load import Spec
+    from adaptgen.load.source import SourceFile
+    from adaptgen.plan import PlanOptions
+    from adaptgen.plan.pagination import Conventions
+    from adaptgen.plan.schemas import SchemaInliner
+
+
+class OperationProblem(Exception):
+    """Raised while planning one operation; the operation is skipped with a warning."""
+
+    def __init__(self, message: str, pointer: str) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+
+
+class PlannerState:
+    """The state of one planning run (see `adaptgen.plan._Planner`)."""
+
+    spec: Spec
+    name: str
+    options: PlanOptions
+    doc: dict[str, Any]
+    source: SourceFile
+    inliner: SchemaInliner
+    warnings: list[BuildWarning]
+    env_prefix: str
+    also_sent: set[str]  # scheme keys made by SecurityPlanning._also_sent
+    paging: Conventions
+    common_prefix: str
+
+    def warn(self, pointer: str, message: str) -> None:
+        """A located build warning."""
+        self.warnings.append(BuildWarning(self.spec.location(pointer), message))
+
+    def _hints_location(self, keys: tuple[str, ...]) -> Location | None:
+        source = self.options.hints.source
+        return source.location(join_pointer(*keys)) if source is not None else None
