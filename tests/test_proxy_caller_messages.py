@@ -19,6 +19,7 @@ from fastmcp import Client, Context, FastMCP
 from fastmcp.client.transports import StreamableHttpTransport
 from mcp_types import SamplingMessage, TextContent
 
+from adaptgen.runtime.governance import upstream_session
 from adaptgen.runtime.governance.proxy import build_proxy
 from adaptgen.sandbox.server import serve_app
 
@@ -242,6 +243,25 @@ def test_each_call_gets_its_own_progress_even_after_a_later_call_ended(tmp_path,
             await slow
         assert seen == {"slow": ["after 1.0"], "quick": ["after 0.0"]}
         assert sorted(log_texts(caller)) == ["logged after 0.0", "logged after 1.0"]
+
+    with proxied(pii_upstream([]), policy(tmp_path, monkeypatch)) as url:
+        asyncio.run(scenario(url))
+
+
+def test_a_session_with_a_call_running_is_not_evicted(tmp_path, monkeypatch):
+    """More caller sessions than the bound: the least recently used idle one closes, never one
+    whose call is still running (that call would fail)."""
+    monkeypatch.setattr(upstream_session, "MAX_SESSIONS", 1)
+
+    async def scenario(url: str) -> None:
+        alice, bob = Caller(url, "alice"), Caller(url, "bob")
+        async with alice.client:
+            slow = asyncio.create_task(alice.call("progress_after", {"seconds": 1.0}))
+            await asyncio.sleep(0.3)
+            async with bob.client:  # a second caller session, while alice's call runs
+                assert await bob.call("progress_after", {"seconds": 0.0}) == "done"
+            assert await slow == "done"
+            assert await alice.call("progress_after", {"seconds": 0.0}) == "done"
 
     with proxied(pii_upstream([]), policy(tmp_path, monkeypatch)) as url:
         asyncio.run(scenario(url))

@@ -225,6 +225,7 @@ class CallerMessages:
             kwargs["elicitation_callback"] = route.elicit
         if declared is None or declared.roots is not None:
             kwargs["list_roots_callback"] = route.roots
+        return route
 
     def outgoing(self, data: Any, caller: Caller | None) -> Any:
         """`data` as the caller may see it: its PII as tokens."""
@@ -281,6 +282,9 @@ class _Route:
             yield
         finally:
             self.calls.remove(request)
+
+    def busy(self) -> bool:
+        return bool(self.calls)
 
     def _request(self, request: Any = None) -> tuple[Any, Any, Any]:
         """(session, request id, request meta) to send on: `request`'s, else the latest call's,

@@ -98,6 +98,9 @@ class CallerRoute(Protocol):
     def calling(self, request: Any) -> contextlib.AbstractContextManager[None]:
         """While the caller's `request` (a tools/call) runs upstream: what arrives is for it."""
 
+    def busy(self) -> bool:
+        """Whether a call of the caller's is running on the session."""
+
 
 class CallerRelay(Protocol):
     """Delivers what the upstream sends toward a caller on that caller's own upstream session."""
@@ -277,11 +280,23 @@ class UpstreamSessions:
         except Exception as exc:  # noqa: BLE001 - reported to the caller as an MCP error
             raise UpstreamUnavailable.not_mcp(self.where, _reason(exc)) from None
         self._sessions[key] = session
-        while len(self._sessions) > MAX_SESSIONS:
-            evicted, oldest = self._sessions.popitem(last=False)
-            self._locks.pop(evicted, None)
-            self._discard(oldest)
+        self._evict(keep=key)
         return session
+
+    def _evict(self, keep: str) -> None:
+        """Close the least recently used sessions beyond `MAX_SESSIONS` (not `keep`, just
+        opened); a caller's own session with a call running stays (closing it would fail the
+        call)."""
+        while len(self._sessions) > MAX_SESSIONS:
+            idle = [
+                k
+                for k, s in self._sessions.items()
+                if k != keep and (s.route is None or not s.route.busy())
+            ]
+            if not idle:
+                return
+            self._locks.pop(idle[0], None)
+            self._discard(self._sessions.pop(idle[0]))
 
     async def _forget(self, key: str) -> None:
         session = self._sessions.pop(key, None)
