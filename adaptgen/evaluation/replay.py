@@ -71,7 +71,9 @@ class SideResult:
             "tokens": self.tokens,
             "facts": [{"fact": f, "found": ok} for f, ok in self.facts],
             "problems": self.problems,
-            "trace": [{"tool": c.tool, "ok": c.ok, "bytes": c.bytes} for c in self.calls],
+            "trace": [
+                {"tool": c.tool, "via": c.via, "ok": c.ok, "bytes": c.bytes} for c in self.calls
+            ],
         }
 
 

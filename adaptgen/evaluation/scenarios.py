@@ -206,6 +206,7 @@ def read_scenarios(path: Path) -> ScenarioFile:
         ) from None
     _check_ids(model, source)
     _check_matchers(model, source)
+    _check_jsonpaths(model, source)
     if model.server is None and model.spec is None:
         raise InputError("a scenario file names a `server` folder or a `spec`", source.location(""))
 
@@ -245,6 +246,21 @@ def _check_ids(model: ScenarioFileModel, source: SourceFile) -> None:
                 f"duplicate scenario id {scenario.id!r}", source.location(f"/scenarios/{index}/id")
             )
         seen.add(scenario.id)
+
+
+def _check_jsonpaths(model: ScenarioFileModel, source: SourceFile) -> None:
+    """Every fact's JSONPath parses: a typo must not pass as a fact not found."""
+    from adaptgen.runtime.jsonpath import JsonPathError, compile_path
+
+    for index, scenario in enumerate(model.scenarios):
+        for number, fact in enumerate(scenario.facts):
+            if fact.jsonpath is None:
+                continue
+            try:
+                compile_path(fact.jsonpath)
+            except JsonPathError as exc:
+                at = join_pointer("scenarios", index, "facts", number, "jsonpath")
+                raise InputError(str(exc), source.location(at)) from None
 
 
 def _check_matchers(model: ScenarioFileModel, source: SourceFile) -> None:

@@ -31,3 +31,31 @@ def test_shared_spec_scenarios_replay_under_prism(file, spec, scenarios, tmp_pat
     for scenario in data["scenarios"]:
         assert scenario["adaptgen"]["upstream_calls"] >= 1, scenario["id"]
         assert scenario["fastmcp"]["calls"] == scenario["expected_calls"], scenario["id"]
+
+
+def test_search_mode_server_is_replayed_through_call_tool(tmp_path):
+    """The golden search-mode HubSpot server lists search_tools/call_tool; replay calls the
+    expected tool through call_tool, as an agent must."""
+    spec = shared_spec("hubspot_contacts_v3.json")
+    node_tool("prism")
+    scenarios = tmp_path / "search.scenarios.yaml"
+    scenarios.write_text(
+        f"""server: {ROOT / "tests" / "golden" / "hubspot_search" / "generated"}
+policy: {ROOT / "specs" / "eval.policy.yaml"}
+upstream:
+  prism: {spec}
+  dynamic: true
+  env: {{HUBSPOT_OAUTH2_TOKEN: mock-token}}
+scenarios:
+  - id: get-contact
+    prompt: Show HubSpot contact 512.
+    calls: [{{tool: get_contact, arguments: {{contact_id: "512"}}}}]
+    facts: [{{jsonpath: "$..properties"}}]
+"""
+    )
+    report = tmp_path / "r.json"
+    assert main(["eval", str(scenarios), "--no-baseline", "--json", str(report)]) == 0
+    ours = json.loads(report.read_text())["scenarios"][0]["adaptgen"]
+    assert ours["ok"] and ours["trace"] == [
+        {"tool": "get_contact", "via": "call_tool", "ok": True, "bytes": ours["bytes"]}
+    ]

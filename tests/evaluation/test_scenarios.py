@@ -141,3 +141,16 @@ def test_replay_values():
         replay_value({"$any": True})
     with pytest.raises(MatcherError, match="MISSING_X is not set"):
         replay_value({"$env": "MISSING_X"}, {})
+
+
+def test_a_broken_jsonpath_is_located(tmp_path, capsys):
+    path = scenario_file(
+        tmp_path,
+        """  - id: a
+    prompt: p
+    calls: [{tool: get_contact, arguments: {contact_id: 1}}]
+    facts: [{jsonpath: "$..[phone"}]
+""",
+    )
+    err = error_of(capsys, path)
+    assert "x.scenarios.yaml:7:" in err and "invalid JSONPath" in err
