@@ -53,6 +53,7 @@ from fastmcp import FastMCP
 from fastmcp.client import Client
 from fastmcp.client.transports import ClientTransport, StdioTransport, StreamableHttpTransport
 from fastmcp.exceptions import ToolError
+from fastmcp.server.context import _current_context as current_context
 from fastmcp.server.dependencies import get_context
 from fastmcp.server.providers.proxy import ProxyClient
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -404,10 +405,13 @@ class UpstreamSessions:
 def _caller_session() -> Any:
     """The MCP session of the request being served when it is a handshake-era session of its
     own (an `Mcp-Session-Id`, so it outlives the request), else None."""
-    try:
-        session = get_context().session
-    except RuntimeError:
+    context = current_context.get()  # get_context() without its exception: the fast path
+    if context is None:
         return None  # no MCP request (the fast path, a probe)
+    try:
+        session = context.session
+    except RuntimeError:
+        return None
     connection = getattr(session, "_connection", None)
     if connection is None or connection.session_id is None:
         return None
