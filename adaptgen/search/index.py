@@ -28,6 +28,8 @@ MAX_NOTE_WORDS = 60
 
 # A path segment that is only a version or a common prefix (`v3`, `api`, `2010-04-01`).
 _VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
+# Words of operationIds that say nothing of the operation: versions and numbers.
+_NOISE = re.compile(r"v\d+|\d+")
 _FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 
 
@@ -82,7 +84,9 @@ def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
     resource = nouns[-1] if nouns else []
     parents = _unique(w for segment in nouns[:-1] for w in segment)
     fields = {
-        "name": _unique([*words(tool.name), *words(tool.operation_id)]),
+        "name": _unique(
+            w for w in [*words(tool.name), *words(tool.operation_id)] if not _NOISE.fullmatch(w)
+        ),
         "summary": content_words(tool.title),
         "description": content_words(tool.description),
         "resource": resource,
