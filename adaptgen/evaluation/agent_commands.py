@@ -8,6 +8,7 @@ from typing import Any
 
 from adaptgen.evaluation import score_reports
 from adaptgen.evaluation.agent import Bounds, play, save
+from adaptgen.evaluation.cassettes import taped
 from adaptgen.evaluation.models import ModelClient, model_client
 from adaptgen.evaluation.replay import serving, tool_name
 from adaptgen.evaluation.scenarios import ScenarioFile, read_scenarios
@@ -21,18 +22,21 @@ RENDER = {
 }
 
 
-def run_agent(args: argparse.Namespace, model: ModelClient | None = None) -> int:
+def run_agent(args: argparse.Namespace) -> int:
     """Play every scenario `--repeat` times, save each transcript, score and report them."""
     from adaptgen.evaluation.commands import verdict, write
 
-    model = model or model_client(args.agent, args.model)
+    model = model_client(args.agent, args.model)
     bounds = Bounds(max_turns=args.max_turns, max_tokens=args.max_tokens)
     scores: list[Score] = []
-    for path in args.files:
-        scenarios = read_scenarios(path)
-        for transcript in play_file(scenarios, model, bounds, args.repeat):
-            number = transcript["repeat"]
-            name = f"{transcript['scenario']['id']}-{number}.json"
+    with taped(args.cassette, model.host):  # one tape for the whole run
+        played = [
+            (path, play_file(read_scenarios(path), model, bounds, args.repeat))
+            for path in args.files
+        ]
+    for path, transcripts in played:
+        for transcript in transcripts:
+            name = f"{transcript['scenario']['id']}-{transcript['repeat']}.json"
             save(transcript, args.transcripts / path.name.split(".")[0] / name)
             scores.append(score(transcript))
     write(args, f"Agent mode: {model.name}", RENDER, scores)

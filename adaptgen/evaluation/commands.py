@@ -61,6 +61,11 @@ def scenario_parser() -> argparse.ArgumentParser:
         "--max-tokens", type=int, default=20000, help="tokens per play, in and out (default 20000)"
     )
     agent.add_argument(
+        "--cassette",
+        type=Path,
+        help="record the model's HTTP traffic here (vcrpy), or replay it when the file exists",
+    )
+    agent.add_argument(
         "--transcripts", type=Path, default=Path("eval-transcripts"), help="where transcripts go"
     )
     _add_output(parser)

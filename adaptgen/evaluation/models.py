@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,6 +37,7 @@ class ModelClient(Protocol):
     """What the agent loop needs from a model."""
 
     name: str
+    host: str  # where its requests go (what a cassette tapes)
 
     async def complete(
         self,
@@ -54,6 +56,7 @@ class OpenAICompatible:
         self.model = model
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
+        self.host = urlsplit(self.base_url).netloc
 
     @classmethod
     def from_env(cls, model: str | None) -> OpenAICompatible:
@@ -157,6 +160,7 @@ class BedrockConverse:
 
             client = boto3.client("bedrock-runtime")
         self.client = client
+        self.host = urlsplit(client.meta.endpoint_url).netloc
 
     async def complete(
         self,

@@ -200,3 +200,35 @@ def test_agent_mode_needs_its_settings(agent, tmp_path, monkeypatch, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert ("ADAPTGEN_EVAL_BASE_URL" if agent == "openai" else "--model") in err
+
+
+def test_a_cassette_replays_a_run_without_the_model(tmp_path, monkeypatch, capsys):
+    """First run: the scripted model's traffic is taped. Second run: the model is gone (its
+    port closed) and the tape answers; the MCP and upstream traffic stays live both times."""
+    path = scenario_file(tmp_path)
+    tape = tmp_path / "model.yaml"
+    model = ScriptedModel(SCRIPT)
+    monkeypatch.setenv("ADAPTGEN_EVAL_API_KEY", "secret-test-key")
+    args = [
+        "eval",
+        str(path),
+        "--agent",
+        "openai",
+        "--model",
+        "scripted-test-double",
+        "--cassette",
+        str(tape),
+        "--format",
+        "json",
+    ]
+    with serve_app(model.app) as url:
+        monkeypatch.setenv("ADAPTGEN_EVAL_BASE_URL", f"{url}/v1")
+        assert main([*args, "--transcripts", str(tmp_path / "a")]) == 0
+    first = json.loads(capsys.readouterr().out)["plays"][0]
+    taped = tape.read_text()
+    assert taped.count("/v1/chat/completions") == 3 and "secret-test-key" not in taped
+    assert "/contacts" not in taped  # the server's own upstream calls were not taped
+    assert main([*args, "--transcripts", str(tmp_path / "b")]) == 0
+    again = json.loads(capsys.readouterr().out)["plays"][0]
+    assert len(model.requests) == 3  # the model was not asked again
+    assert again == first and again["success"]
