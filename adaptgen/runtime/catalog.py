@@ -13,6 +13,7 @@ the JSON Schema).
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -377,6 +378,17 @@ class Catalog(_Entry):
     @classmethod
     def from_json(cls, text: str | bytes, where: str = CATALOG_FILE) -> Catalog:
         """A catalog read back; CatalogError for another version or a broken file."""
+        collecting = gc.isenabled()
+        gc.disable()  # thousands of new objects, none garbage: a collection would only scan
+        try:
+            return cls._parsed(text, where)
+        finally:
+            if collecting:
+                gc.enable()
+
+    @classmethod
+    def _parsed(cls, text: str | bytes, where: str) -> Catalog:
+        """`from_json` without the collector: the version checked first, then the model."""
         try:
             head = json.loads(text)
         except ValueError as exc:
