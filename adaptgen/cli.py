@@ -106,6 +106,22 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument(
         "--policy", type=Path, help="governance policy to ship as the server's default (validated)"
     )
+    package.add_argument(
+        "--explain", action="store_true", help="list what went into the zip and why, with sizes"
+    )
+    package.add_argument(
+        "--bundle-boto3",
+        action="store_true",
+        help="ship boto3/botocore (default: use the Lambda runtime's own)",
+    )
+    package.add_argument(
+        "--with",
+        dest="with_features",
+        action="append",
+        choices=("cedar", "redis", "otel"),
+        help="ship an optional feature's dependency although the shipped policy does not use "
+        "it (for a policy named at deploy time); repeatable",
+    )
     package.set_defaults(func=_cmd_package)
 
     deploy = commands.add_parser("deploy", help="create or update a Lambda function (boto3)")

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import adaptgen
 from adaptgen.errors import BuildError, InputError
+from adaptgen.ship.contents import Contents, needed_features, select
 
 __all__ = [
     "LAMBDA_UNZIPPED_LIMIT",
@@ -120,6 +121,23 @@ class LambdaTarget:
         tags = [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 16, -1)]
         return [*tags, f"manylinux2014_{machine}"]
 
+    @property
+    def markers(self) -> dict[str, str]:
+        """Environment marker values of the target (to read requirements as pip did)."""
+        return {
+            "python_version": self.python_version,
+            "python_full_version": f"{self.python_version}.0",
+            "implementation_name": "cpython",
+            "implementation_version": f"{self.python_version}.0",
+            "platform_python_implementation": "CPython",
+            "platform_system": "Linux",
+            "sys_platform": "linux",
+            "os_name": "posix",
+            "platform_machine": ARCHITECTURES[self.arch],
+            "platform_release": "",
+            "platform_version": "",
+        }
+
     def pip_options(self) -> list[str]:
         """`pip install` options that select wheels for this target instead of this machine."""
         options = ["--implementation", "cp", "--python-version", self.python_version]
@@ -140,9 +158,11 @@ class LambdaPackage:
     unpacked_bytes: int
     files: int
     bytecode_by: str | None  # the interpreter that compiled the .pyc files, if one was found
+    contents: Contents | None = None  # what went in and what stayed out, and why
 
-    def summary(self) -> str:
-        """What `adaptgen package` prints: path, target, sizes, bytecode and digest."""
+    def summary(self, *, explain: bool = False) -> str:
+        """What `adaptgen package` prints: path, target, sizes, bytecode and digest (and with
+        `explain`, every distribution in or out of the zip, with its size and why)."""
         if self.bytecode_by:
             bytecode = f"compiled for Python {self.target.python_version} ({self.bytecode_by})"
         else:
@@ -158,6 +178,7 @@ class LambdaPackage:
                 f"unpacked (Lambda allows {LAMBDA_UNZIPPED_LIMIT // MB} MB), {self.files} files",
                 f"  bytecode: {bytecode}",
                 f"  sha256: {self.sha256}",
+                *([self.contents.explain()] if explain and self.contents else []),
             ]
         )
 
@@ -170,10 +191,18 @@ def run_package(args: argparse.Namespace) -> int:
     target = LambdaTarget.resolve(args.runtime, args.arch)
     folder = check_server_folder(args.server)
     out = args.out or default_zip_path(folder, target)
+    policy = check_policy(args.policy)
+    features = policy_features(policy) | set(getattr(args, "with_features", None) or ())
     package = build_package(
-        folder, target, out, policy=check_policy(args.policy), progress=show_progress
+        folder,
+        target,
+        out,
+        policy=policy,
+        progress=show_progress,
+        features=features,
+        bundle_boto3=getattr(args, "bundle_boto3", False),
     )
-    print(package.summary())
+    print(package.summary(explain=getattr(args, "explain", False)))
     return 0
 
 
@@ -185,6 +214,15 @@ def check_policy(policy: Path | None) -> Path | None:
 
         load_policy(policy)  # a PolicyError is exit 2 with file:line, as for `serve --policy`
     return policy
+
+
+def policy_features(policy: Path | None) -> set[str]:
+    """The optional runtime features (Cedar, Redis, trace export) the shipped policy uses."""
+    if policy is None:
+        return set()
+    from adaptgen.runtime.governance.policy import load_policy
+
+    return needed_features(load_policy(policy))
 
 
 def default_zip_path(folder: Path, target: LambdaTarget) -> Path:
@@ -214,6 +252,8 @@ def build_package(
     *,
     policy: Path | None = None,
     progress: Progress | None = None,
+    features: set[str] | None = None,
+    bundle_boto3: bool = False,
 ) -> LambdaPackage:
     """Write the deployment zip for the server in `folder` to `out` and describe it.
 
@@ -225,7 +265,15 @@ def build_package(
         work = Path(tmp)
         staging = work / "staging"
         say(f"installing adaptgen and its dependencies for {target}")
-        _pip_install(_adaptgen_wheel(work / "wheel"), staging, target)
+        wheel = _adaptgen_wheel(work / "wheel")
+        _pip_install(wheel, staging, target)
+        contents = select(
+            staging,
+            runtime_requirements(wheel),
+            target.markers,
+            features=features or set(),
+            bundle_boto3=bundle_boto3,
+        )
         _drop_machine_files(staging)
         _refuse_build_tools(staging)
         _copy_server(folder, staging)
@@ -248,6 +296,7 @@ def build_package(
         unpacked_bytes=unpacked,
         files=files,
         bytecode_by=python,
+        contents=contents,
     )
 
 
