@@ -55,6 +55,7 @@ import adaptgen, pydantic_core
 print(json.dumps({
     "sys_path": sys.path,
     "modules": {"adaptgen": adaptgen.__file__, "pydantic_core": pydantic_core.__file__},
+    "loaded": sorted(name for name in sys.modules if not name.startswith("_")),
     "answers": answers,
 }))
 """
@@ -84,11 +85,16 @@ def shipped_policy(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def crm_zip(crm_server, shipped_policy, tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("dist") / "crm.zip"
-    return out, package(crm_server, out, "--policy", str(shipped_policy))
+    return out, package(crm_server, out, "--policy", str(shipped_policy), "--explain")
 
 
 def test_report_names_the_zip_sizes_and_target(crm_zip):
     path, stdout = crm_zip
+    # --explain: each distribution in or out, with its size and why.
+    assert "  in the zip:" in stdout and "  left out:" in stdout
+    assert "fastmcp: adaptgen's requirement" in stdout
+    assert "botocore: provided by the Lambda runtime" in stdout
+    assert "cedarpy: only for Cedar access policies" in stdout
     assert stdout.splitlines()[0] == str(path)
     assert f"runtime {THIS.runtime}, arch {THIS.arch}" in stdout
     assert " MB zipped, " in stdout and " MB unpacked (Lambda allows 250 MB)" in stdout
@@ -137,6 +143,11 @@ def test_zip_serves_mcp_from_a_clean_interpreter(crm_zip, shipped_policy, tmp_pa
     for module in report["modules"].values():
         assert Path(module).resolve().is_relative_to(task.resolve()), module
 
+    # Serving imports nothing of the builder (the import graph the zip was cut by).
+    loaded = report["loaded"]
+    print("LOADED-TOPS", sorted({name.split(".")[0] for name in loaded}))
+    for builder in ("adaptgen.plan", "adaptgen.load", "adaptgen.render", "jinja2", "cyclopts"):
+        assert builder not in loaded, builder
     statuses = [answer["statusCode"] for answer in report["answers"]]
     assert statuses == [200, 200, 200], report["answers"]
     initialize, listed, called = (json.loads(answer["body"]) for answer in report["answers"])
@@ -164,8 +175,14 @@ def test_zip_holds_the_server_and_runtime_and_no_build_tools(crm_zip):
         names = archive.namelist()
     tops = {name.split("/", 1)[0] for name in names}
     assert {"server.py", "catalog.json", "handler.py", "policy.yaml"} <= set(names)
-    assert {"adaptgen", "fastmcp", "mangum", "pydantic_core", "boto3", "botocore"} <= tops
+    assert {"adaptgen", "fastmcp", "mangum", "pydantic_core"} <= tops
     assert "adaptgen/runtime/aws_lambda.py" in names
+    # Runtime only: what the Lambda runtime has (boto3), what this policy does not use (Cedar,
+    # Redis, trace export) and what only builds or serves locally stay out.
+    for absent in ("boto3", "botocore", "cedarpy", "redis", "jinja2", "cyclopts", "uvloop"):
+        assert absent not in tops, absent
+    for builder in ("cli.py", "render/", "ship/", "sandbox/", "readiness/"):
+        assert not [name for name in names if name.startswith(f"adaptgen/{builder}")], builder
     for tool in ("pip", "setuptools", "wheel", "ruff", "_distutils_hack", "bin"):
         assert tool not in tops, tool
     assert not [name for name in tops if name.startswith(("ruff-", "pip-", "setuptools-"))]

@@ -43,6 +43,10 @@ NEVER_AT_RUNTIME: dict[str, str] = {
     "uvloop": "`adaptgen serve` over HTTP (Lambda runs no event-loop server)",
     "httptools": "`adaptgen serve` over HTTP (Lambda runs no HTTP parser)",
     "ruff": "formats generated code (build time)",
+    "authlib": "FastMCP's OAuth proxy providers (a generated server verifies JWTs itself)",
+    "pycparser": "builds cffi bindings (build time; cryptography's come compiled)",
+    "email-validator": "EmailStr in FastMCP's client-side types (a generated server runs no "
+    "MCP client)",
 }
 
 BOTO = ("boto3", "botocore")
@@ -172,12 +176,13 @@ class _Dist:
         return total
 
     def remove(self) -> None:
-        for path in self.files():
+        files = self.files()
+        for path in files:
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             elif path.exists():
                 path.unlink()
-        for parent in sorted({p.parent for p in self.files()}, reverse=True):
+        for parent in sorted({p.parent for p in files}, reverse=True):
             while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
                 parent.rmdir()
                 parent = parent.parent
@@ -325,7 +330,12 @@ def _files_run_by(package: Path, name: str) -> list[Path]:
 
 
 def _imports(source: Path) -> set[str]:
+    """The modules `source` imports anywhere (in functions too: they may run), except under
+    `if TYPE_CHECKING:`, which never runs."""
     tree = ast.parse(source.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _type_checking(node.test):
+            node.body = []
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -335,3 +345,9 @@ def _imports(source: Path) -> set[str]:
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
     return found
+
+
+def _type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )

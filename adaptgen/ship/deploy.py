@@ -39,6 +39,7 @@ from adaptgen.ship.package import (
     LambdaTarget,
     build_package,
     check_policy,
+    policy_features,
     check_server_folder,
     code_sha256,
     default_zip_path,
@@ -137,12 +138,14 @@ def run_deploy(args: argparse.Namespace) -> int:
     if args.zip is not None:
         zip_path = check_zip(args.zip, target)
     else:
+        policy = check_policy(args.policy)
         package = build_package(
             folder,
             target,
             default_zip_path(folder, target),
-            policy=check_policy(args.policy),
+            policy=policy,
             progress=show_progress,
+            features=policy_features(policy),
         )
         print(package.summary())
         zip_path, sha256 = package.path, package.sha256

@@ -1,4 +1,4 @@
-"""Lambda deployment zips: a generated server, adaptgen's runtime and every dependency in one zip.
+"""Lambda deployment zips: a generated server and the runtime it imports, in one zip.
 
 The zip holds the server folder's files at its root (so the Lambda handler setting is
 `handler.handler`) beside the packages pip installs for the *target* runtime and architecture,
@@ -7,22 +7,23 @@ whatever this machine is: `pip install --target --platform manylinux_2_X_<machin
 checkout as a freshly built wheel (or, for an installed adaptgen, the same version from the
 package index), so the zip runs the code that generated the server.
 
-What is in it, and why:
+What is in it, and why (`adaptgen package --explain` prints it, with sizes):
 
-- botocore and boto3 are bundled although the Lambda runtime has its own: that copy is older
-  than ours and changes under the function with runtime updates, and the bundled one comes first
-  on `sys.path`. It costs about 25 MB unpacked (16 MB zipped), well inside Lambda's limit.
+- Only what a running server imports (`contents.select`): adaptgen's runtime modules (the
+  import closure of `adaptgen.runtime`, not the loader, planner, renderer, packager, CLI or
+  sandbox), and the distributions adaptgen's requirements pull in, less those a server never
+  imports (build-time tools, FastMCP's command line, uvloop/httptools for `serve`) and the
+  optional ones the shipped policy does not use (Cedar, Redis, trace export; `--with` adds one
+  for a policy named only at deploy time).
+- boto3 and botocore are the Lambda runtime's own (it puts them on `sys.path`); `--bundle-boto3`
+  ships a pinned copy instead, which then comes first.
 - Bytecode is compiled ahead for the target Python when an interpreter of that version is on
   PATH: `/var/task` is read-only, so otherwise every cold start compiles every import (the CRM
   handler imports in half the time). The `.pyc` files are hash-based and never checked against
-  their sources (nothing on Lambda can change them), so they carry no timestamps. They take the
-  CRM zip from about 41 to 59 MB, over the 50 MB Lambda takes inline: `deploy` goes through S3.
-- Left out: console scripts (`bin/`, with this machine's shebangs), `__pycache__` of this
-  machine, `direct_url.json` (names a temporary wheel path), and build tools: adaptgen's own
-  requirement on ruff (the generated code's formatter) is dropped, and if pip, setuptools, wheel
-  or ruff ever come in through another package, packaging fails rather than ship them or silently
-  break that package. Test folders inside packages stay: they weigh well under 1 MB together,
-  and some packages import their own.
+  their sources (nothing on Lambda can change them), so they carry no timestamps.
+- Left out too: console scripts (`bin/`, with this machine's shebangs), `__pycache__` of this
+  machine, `direct_url.json` (names a temporary wheel path); if pip, setuptools, wheel or ruff
+  ever come in through another package, packaging fails rather than ship them.
 
 The zip is deterministic: entries sorted, one fixed timestamp, one file mode (0644: Lambda runs
 the code as another user, and nothing needs the execute bit), fixed compression. The same
@@ -63,6 +64,7 @@ __all__ = [
     "check_unpacked_size",
     "code_sha256",
     "find_interpreter",
+    "policy_features",
     "run_package",
     "runtime_requirements",
     "show_progress",

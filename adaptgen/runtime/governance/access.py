@@ -127,7 +127,10 @@ def _load_cedar(policy: AccessPolicy, base_dir: Path | None) -> Any:
     try:
         import cedarpy
     except ImportError as exc:  # pragma: no cover - cedarpy is a declared dependency
-        raise RuntimeError("access.cedar needs the cedarpy package") from exc
+        raise RuntimeError(
+            "access.cedar needs the cedarpy package (a Lambda zip has it when packaged with "
+            "this policy, or with `adaptgen package --with cedar`)"
+        ) from exc
     assert policy.cedar is not None
     path = Path(policy.cedar.policies)
     if base_dir is not None and not path.is_absolute():
