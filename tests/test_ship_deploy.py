@@ -270,11 +270,16 @@ def test_bad_zip_role_or_folder_exits_2(role, capsys, tmp_path):
 
 
 def test_deploys_a_real_package_through_s3(role, capsys, tmp_path, monkeypatch):
-    """No --zip: deploy packages generated/crm itself; the zip is over 50 MB, so S3 carries it."""
+    """No --zip: deploy packages generated/crm itself; a zip over the direct-upload limit
+    (Lambda's is 50 MB; the runtime-only CRM zip is about 27 MB, so the limit is lowered here)
+    goes through S3."""
+    import adaptgen.ship.deploy as deploy_module
+
+    monkeypatch.setattr(deploy_module, "DIRECT_UPLOAD_LIMIT", 10 * 1000 * 1000)
     monkeypatch.chdir(tmp_path)
     out = deploy(capsys, role, "--policy", str(ROOT / "specs" / "crm.governance.yaml"))
     built = tmp_path / "dist" / f"crm-{THIS.runtime}-{THIS.arch}.zip"
-    assert built.is_file() and built.stat().st_size > 50 * 1000 * 1000
+    assert built.is_file() and built.stat().st_size > 10 * 1000 * 1000
     with zipfile.ZipFile(built) as archive:
         shipped = archive.read("policy.yaml")
     assert shipped == (ROOT / "specs" / "crm.governance.yaml").read_bytes()

@@ -39,10 +39,10 @@ from adaptgen.ship.package import (
     LambdaTarget,
     build_package,
     check_policy,
-    policy_features,
     check_server_folder,
     code_sha256,
     default_zip_path,
+    policy_features,
     show_progress,
 )
 
