@@ -147,6 +147,9 @@ def _tool(ctx: Context, op: Operation, common: set[str], stats: dict) -> ToolSug
         tool.description = Item(op.tool.description, why)
     if op.method == "get":
         _shape(op, common, stats, tool)
+    else:  # a write's answer is often the whole record: its personal data too
+        fields = [f for f in op.record_fields if f.plain]
+        tool.pii = _pii(op, op.record, fields, fields)
     tool.paginate = _paging(ctx, op)
     return tool
 

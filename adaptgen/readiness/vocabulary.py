@@ -50,7 +50,7 @@ _NOT_VALUE_WORDS = {"id", "ids", "count", "type", "verified", "enabled", "url", 
 _NOT_VALUE_WORDS |= {"in", "out", "opt", "flag", "consent", "preference", "format", "ext"}
 _PII_FORMATS = {"email", "idn-email", "ipv4", "ipv6"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
-_PHONE = re.compile(r"^\+?[\d ().-]{9,}$")
+_PHONE = re.compile(r"^(?!\d{4}-\d\d-\d\d)\+?[\d ().-]{9,}$")  # digits, but not a date
 
 
 def snake(field: Field) -> str:
@@ -121,6 +121,8 @@ def looks_personal(field: Field) -> bool:
         return False
     words = field.words
     if not words or is_hypermedia(field):
+        return False
+    if schema.get("format") in ("date", "date-time", "uri", "url"):
         return False
     if schema.get("format") in _PII_FORMATS or snake(field) in _PII_NAMES:
         return True
