@@ -38,3 +38,28 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     """` (did you mean 'x'?)` when a choice is close, else empty."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# Verbs that start an operation's name: REST's own, and the actions APIs name (shared by the
+# planner's naming and the search index, which must not import the planner at run time).
+_REST_VERB_WORDS = (
+    "list get create update delete replace patch set add remove search find fetch read "
+    "upsert query count show check describe"
+)
+_ACTION_VERB_WORDS = """
+    send resend post put cancel merge archive unarchive approve reject deny dismiss accept
+    decline restrict unrestrict assign unassign invite join leave kick open close reopen
+    rename move copy clone duplicate upload download import export sync publish unpublish push
+    test verify validate confirm enable disable start stop end pause resume restart reset
+    restore revoke refresh renew rotate generate regenerate lock unlock pin unpin star unstar
+    follow unfollow block unblock mute unmute subscribe unsubscribe request render compare
+    convert transfer preview run rerun retry rerequest redeliver ping trigger dispatch execute
+    apply complete purge mark submit resolve schedule unschedule unfurl install uninstall
+    connect disconnect exchange invalidate provision deprovision instantiate insert lookup
+    share unshare log login logout register unregister authorize authenticate sign attach
+    detach link unlink notify deliver acknowledge activate deactivate suspend unsuspend replay
+    calculate estimate evaluate translate refund capture charge void save store clear modify
+    edit change destroy erase increment decrement reorder"""
+REST_VERBS = frozenset(_REST_VERB_WORDS.split())
+ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())
+VERBS = REST_VERBS | ACTION_VERBS

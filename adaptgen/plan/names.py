@@ -6,7 +6,7 @@ import keyword
 import re
 
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
-from adaptgen.words import singular, snake_words
+from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular, snake_words  # noqa: F401 - re-exported
 
 MAX_TOOL_NAME = 64
 
@@ -82,29 +82,8 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 _PATH_PARAMETER = re.compile(r"\{[^}]*\}")
 
-# The first word of every tool name says what it does: the REST verbs, then the action verbs
-# real APIs use (Slack's `chat.postMessage`, GitHub's `pulls/merge`, Box's `/files/{id}/copy`).
-_REST_VERB_WORDS = (
-    "list get create update delete replace patch set add remove search find fetch read "
-    "upsert query count show check describe"
-)
-_ACTION_VERB_WORDS = """
-    send resend post put cancel merge archive unarchive approve reject deny dismiss accept
-    decline restrict unrestrict assign unassign invite join leave kick open close reopen
-    rename move copy clone duplicate upload download import export sync publish unpublish push
-    test verify validate confirm enable disable start stop end pause resume restart reset
-    restore revoke refresh renew rotate generate regenerate lock unlock pin unpin star unstar
-    follow unfollow block unblock mute unmute subscribe unsubscribe request render compare
-    convert transfer preview run rerun retry rerequest redeliver ping trigger dispatch execute
-    apply complete purge mark submit resolve schedule unschedule unfurl install uninstall
-    connect disconnect exchange invalidate provision deprovision instantiate insert lookup
-    share unshare log login logout register unregister authorize authenticate sign attach
-    detach link unlink notify deliver acknowledge activate deactivate suspend unsuspend replay
-    calculate estimate evaluate translate refund capture charge void save store clear modify
-    edit change destroy erase increment decrement reorder"""
-REST_VERBS = frozenset(_REST_VERB_WORDS.split())
-ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())
-VERBS = REST_VERBS | ACTION_VERBS
+# The first word of every tool name says what it does (`VERBS`, in adaptgen.words): the REST
+# verbs, then the action verbs real APIs use (Slack's `chat.postMessage`, GitHub's `pulls/merge`).
 # HTTP methods as a name's first word: a name made of the method and the path (`put_files_id`).
 _METHOD_WORDS = frozenset(OPENAPI_METHODS)
 # Words of auto-generated operationIds that stand for a verb (`getPage`, `getById`, `doSearch`).

@@ -14,12 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from adaptgen.plan.names import ACTION_VERBS, REST_VERBS, VERBS
 from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
-from adaptgen.words import singular
+from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular
 
 INDEX_FORMAT = 1
 MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does

@@ -161,3 +161,34 @@ def test_audit_alone_logs_the_agents_arguments_and_the_inner_refusal(tmp_path):
     (line,) = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert line["result_status"] == "denied" and line["policy_decision"].startswith("deny: arg")
     assert line["arguments_hmac"] == audit.log.arguments_hmac({"email": "<pii:email:abc>"})
+
+
+class _Listed:
+    """A tool result whose one text block is JSON (as a search tool answers)."""
+
+    def __init__(self, data: Any) -> None:
+        from mcp_types import TextContent
+
+        self.content = [TextContent(type="text", text=json.dumps(data))]
+        self.structured_content = None
+
+
+def test_a_proxied_toolset_listing_shows_only_the_callers_tools_and_keeps_what_search_said():
+    policy = AccessPolicy.model_validate({"rules": [{"groups": ["support"], "allow": ["*"]}]})
+    layer = Access(policy, meta_tools=("search_tools", "list_toolsets"), dispatch_tools=("x",))
+    support = Caller(subject="s", groups=("support",))
+    read = {"readOnlyHint": True}
+
+    async def answer(data: Any) -> Any:
+        return _Listed(data)
+
+    def run(tool: str, data: Any) -> list[str]:
+        call = Call(tool, {}, caller=support, facts=ToolFacts(tool, True, False, meta=True))
+        result = asyncio.run(layer.on_call(call, lambda _: answer(data)))
+        return [t["name"] for t in json.loads(result.content[0].text)]
+
+    # search_tools said get_deal only reads; delete_deal is never described: a write.
+    assert run("search_tools", [{"name": "get_deal", "annotations": read}]) == ["get_deal"]
+    toolset = [{"name": "get_deal", "description": "A deal"}, {"name": "delete_deal"}]
+    assert run("list_toolsets", toolset) == ["get_deal"]
+    assert layer.searched_facts["get_deal"].read_only  # not overwritten by the bare listing

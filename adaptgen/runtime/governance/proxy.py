@@ -52,13 +52,14 @@ def build_proxy(
     # dereference_schemas=False: tool schemas reach callers as the upstream wrote them ($defs
     # and $ref kept), not inlined.
     proxy = GovernedProxy(sessions, name=name, lifespan=close_sessions, dereference_schemas=False)
-    # A search-mode upstream (FastMCP's search transforms) lists `search_tools` and `call_tool`
+    # A search-mode upstream (FastMCP's search transforms, or adaptgen's with `list_toolsets`)
+    # lists `search_tools` and `call_tool`
     # and hides the rest: its search results are filtered per caller here, and a call through
     # its call proxy is decided and audited as the tool it names.
     governance = Governance(
         settings,
         name=name,
-        meta_tools=("search_tools", "call_tool"),
+        meta_tools=("search_tools", "call_tool", "list_toolsets"),
         dispatch_tools=("call_tool",),
     )
     for middleware in governance.middleware():

@@ -95,7 +95,13 @@ class Access:
             return result
         allowed = []
         for tool in found:
-            facts = self.searched_facts[tool["name"]] = ToolFacts.of_listing(tool)
+            facts = self.searched_facts.get(tool["name"])
+            if facts is None or "annotations" in tool:
+                # A listing without annotations (a toolset's names and descriptions) does not
+                # replace what a search result said; on its own it reads as a destructive write.
+                facts = ToolFacts.of_listing(tool)
+                if "annotations" in tool or tool["name"] not in self.searched_facts:
+                    self.searched_facts[tool["name"]] = facts
             if self.control.decide(caller, facts).allowed:
                 allowed.append(tool)
         result.content = [TextContent(type="text", text=json.dumps(allowed))]
