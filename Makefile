@@ -18,12 +18,16 @@ install-dev: $(BIN)/python system-deps
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	npm ci --no-audit --no-fund --loglevel=error
 
-# Real servers some tests start on 127.0.0.1 (Redis, for rate limits shared by instances), from
+# Real servers and tools some tests use on 127.0.0.1 (Redis, for rate limits shared by instances;
+# Chromium, for the eval HTML report in a real browser), from
 # Debian's packages. Without root, the install is skipped and those tests say why they skip.
 system-deps:
 	@command -v redis-server >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; } || \
 	  echo "note: redis-server not installed (needs root: apt-get install redis-server)"
+	@command -v chromium >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "note: chromium not installed (needs root: apt-get install chromium)"
 
 demo: install
 	$(BIN)/python scripts/demo.py
