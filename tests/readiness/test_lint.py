@@ -17,6 +17,9 @@ from adaptgen.readiness.sarif import as_sarif
 CRM = ROOT / "specs" / "crm.yaml"
 CRM_HINTS = ROOT / "specs" / "crm.hints.yaml"
 SARIF_SHAPE = ROOT / "tests" / "fixtures" / "readiness" / "sarif-github-shape.schema.json"
+# The official SARIF 2.1.0 schema (rtm.5, the one GitHub code scanning names), as shipped by the
+# npm package @microsoft/jest-sarif that `make install-dev` installs (package.json).
+SARIF_SCHEMA = ROOT / "node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +119,20 @@ def test_text_markdown_and_json_carry_the_same_findings(hinted):
     assert f"## Agent readiness: {hinted.score}/100" in markdown(hinted)
 
 
-def test_sarif_has_the_shape_github_code_scanning_accepts(bare):
+def test_sarif_is_valid_sarif_2_1_0_with_what_github_code_scanning_requires(bare):
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip("the official SARIF schema is missing: run `make install-dev` (npm ci)")
     document = json.loads(as_sarif(bare, root=ROOT))
+    official = json.loads(SARIF_SCHEMA.read_text())
+    jsonschema.Draft4Validator.check_schema(official)
+    validator = jsonschema.Draft4Validator(official, format_checker=jsonschema.FormatChecker())
+    validator.validate(document)
+    misplaced = json.loads(json.dumps(document))
+    misplaced["runs"][0]["results"][0]["line"] = 3  # the subset alone lets this through
+    jsonschema.validate(misplaced, json.loads(SARIF_SHAPE.read_text()))
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(misplaced)
+    # GitHub asks for more than the standard does (rules with help, results with locations).
     jsonschema.validate(document, json.loads(SARIF_SHAPE.read_text()))
     run = document["runs"][0]
     ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
