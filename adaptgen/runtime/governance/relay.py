@@ -44,7 +44,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 from fastmcp.exceptions import FastMCPError
@@ -75,7 +75,10 @@ from adaptgen.runtime.governance.access import ToolFacts
 from adaptgen.runtime.governance.call import Call
 from adaptgen.runtime.governance.layers.identity import CALLER_STATE
 
-__all__ = ["ProxyRelay", "RelayedResult", "relay_enabled"]
+if TYPE_CHECKING:
+    from adaptgen.runtime.governance.middleware import Governance
+
+__all__ = ["ProxyRelay", "RelayedResult", "TaskIds", "deliver", "relay_enabled"]
 
 logger = logging.getLogger(__name__)
 
@@ -495,29 +498,9 @@ class ProxyRelay:
         if "taskId" in result:
             result["taskId"] = request.task_id
         if isinstance(result.get("result"), dict):
-            result["result"] = await self._delivered(name, result["result"], caller, facts)
+            inline = result["result"]
+            result["result"] = await deliver(self.gov, name, inline, caller, facts, self.lookup)
         return OK_STATUS, _response(request.id, self._stamped(result))
-
-    async def _delivered(
-        self, name: str, inline: dict[str, Any], caller: Any, facts: ToolFacts
-    ) -> dict[str, Any]:
-        """A finished task's tool result, through the governance layers as a call of `name`."""
-
-        async def finished(_: Call) -> RelayedResult:
-            return RelayedResult.of(inline)
-
-        try:
-            result = await self.gov.run_call(
-                name, {}, finished, caller=caller, facts=facts, fastmcp_context=self.lookup
-            )
-        except FastMCPError as exc:
-            text = TextContent(type="text", text=str(exc))
-            return RelayedResult([text], is_error=True, rest={"resultType": "complete"}).wire()
-        except Exception:  # noqa: BLE001 - never a traceback on the wire
-            logger.exception("relay: delivering a task result of %r failed", name)
-            text = TextContent(type="text", text="Internal error")
-            return RelayedResult([text], is_error=True, rest={"resultType": "complete"}).wire()
-        return result.wire()  # type: ignore[no-any-return]
 
     async def _caller(self, scope: Scope, headers: Headers) -> Any:
         """The caller the front door identified, else the one its token names."""
@@ -550,6 +533,35 @@ class ProxyRelay:
             return message
 
         return wrapped
+
+
+async def deliver(
+    gov: Governance,
+    name: str,
+    inline: Mapping[str, Any],
+    caller: Any,
+    facts: ToolFacts,
+    lookup: Any,
+) -> dict[str, Any]:
+    """A finished task's tool result (`inline`, as the upstream sent it), through the
+    governance layers `gov` as a call of `name` by `caller`, as the caller receives it. Shared
+    by both eras' tasks (SEP-2663 here, 2025-11-25's tasks/result in handshake_tasks)."""
+
+    async def finished(_: Call) -> RelayedResult:
+        return RelayedResult.of(inline)
+
+    try:
+        result = await gov.run_call(
+            name, {}, finished, caller=caller, facts=facts, fastmcp_context=lookup
+        )
+    except FastMCPError as exc:
+        text = TextContent(type="text", text=str(exc))
+        return RelayedResult([text], is_error=True, rest={"resultType": "complete"}).wire()
+    except Exception:  # noqa: BLE001 - never a traceback on the wire
+        logger.exception("relay: delivering a task result of %r failed", name)
+        text = TextContent(type="text", text="Internal error")
+        return RelayedResult([text], is_error=True, rest={"resultType": "complete"}).wire()
+    return result.wire()  # type: ignore[no-any-return]
 
 
 def relay_middleware(server: Any, path: str) -> list[Any]:
