@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,13 +26,12 @@ import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adaptgen.evaluation import upstreams
 from adaptgen.sandbox.server import serve_app
 
 REPO = Path(__file__).resolve().parents[1]
 PRISM = REPO / "node_modules" / ".bin" / "prism"
 PRISM_ERRORS = "https://stoplight.io/prism/errors#"
-START_TIMEOUT_S = 120.0  # a 3 MB spec starts in ~5 s on 2 cores; this is a safety guard
-DYNAMIC_SEED = "adaptgen"  # dynamic bodies are the same on every run
 MAX_RECORDED_BODY = 4 * 1024 * 1024
 # Hop-by-hop headers, and those httpx's decoding makes wrong for the bytes we pass on.
 _DROP_REQUEST = frozenset({"host", "content-length", "connection", "transfer-encoding"})
@@ -126,53 +121,15 @@ def _drop_schemes(document: dict[str, Any], names: set[str]) -> None:
             del holder["security"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = " ".join(log.read_text(errors="replace").split()[-40:])
-            raise RuntimeError(f"prism exited with status {process.returncode}: {tail}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"prism not listening on 127.0.0.1:{port} after {START_TIMEOUT_S:g}s")
-
-
-@contextmanager
-def prism(spec: Path, *, dynamic: bool = False) -> Iterator[str]:
+def prism(spec: Path, *, dynamic: bool = False) -> AbstractContextManager[str]:
     """Prism mocking `spec` on 127.0.0.1 for the block; yields its origin (no trailing slash).
 
-    Static mode answers with the spec's examples (or a value Prism derives from the schema);
-    `dynamic` generates bodies from the schemas with a fixed seed.
+    The eval's own launcher (adaptgen/evaluation/upstreams.py), so benches, tests and
+    `adaptgen eval` run Prism one way; this checks first that `npm ci` installed it here.
     """
     if not PRISM.exists():
         raise FileNotFoundError(f"{PRISM} is missing: run `npm ci` in {REPO}")
-    port = _free_port()
-    mode = ["-d", "--seed", DYNAMIC_SEED] if dynamic else []
-    with tempfile.NamedTemporaryFile("w+b", prefix="prism-", suffix=".log") as log:
-        process = subprocess.Popen(
-            [str(PRISM), "mock", *mode, "-h", "127.0.0.1", "-p", str(port), str(spec)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_for_port(port, process, Path(log.name))
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+    return upstreams.prism(spec, dynamic=dynamic)
 
 
 @dataclass

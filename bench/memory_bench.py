@@ -42,6 +42,7 @@ import psutil
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
+from adaptgen.evaluation.processes import free_port, stop, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
@@ -71,8 +72,7 @@ class Row:
 
 
 def _tests_module(name: str) -> ModuleType:
-    # tests/ is not a package: its helpers (the fault upstream and its spec, the loopback
-    # server helpers of conftest) are loaded by path.
+    # tests/ is not a package: the fault upstream (and its spec) is loaded by path.
     spec = importlib.util.spec_from_file_location(name, REPO / "tests" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -155,15 +155,15 @@ def scenario(
 
 
 def run(quick: bool) -> list[Row]:
-    fault, helpers = _tests_module("fault_upstream"), _tests_module("conftest")
-    upstream_port, server_port = helpers.free_port(), helpers.free_port()
+    fault = _tests_module("fault_upstream")
+    upstream_port, server_port = free_port(), free_port()
     upstream = subprocess.Popen(
         [sys.executable, str(REPO / "tests" / "fault_upstream.py"), "--port", str(upstream_port)],
         cwd=REPO,
     )
     server = None
     try:
-        helpers.wait_for_port(upstream_port, upstream)
+        wait_for_port(upstream_port, upstream)
         base_url = f"http://127.0.0.1:{upstream_port}"
         with tempfile.TemporaryDirectory() as tmp:
             spec = Path(tmp) / "fault.json"
@@ -182,7 +182,7 @@ def run(quick: bool) -> list[Row]:
             server = subprocess.Popen(
                 command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
             )
-            helpers.wait_for_port(server_port, server)
+            wait_for_port(server_port, server)
             mcp_url = f"http://127.0.0.1:{server_port}/mcp"
             rows = []
             for index, (name, mb, length, target) in enumerate(SCENARIOS):
@@ -193,8 +193,8 @@ def run(quick: bool) -> list[Row]:
             return rows
     finally:
         if server is not None:
-            helpers.stop(server)
-        helpers.stop(upstream)
+            stop(server)
+        stop(upstream)
 
 
 def markdown(rows: list[Row]) -> str:

@@ -26,14 +26,10 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -47,10 +43,10 @@ from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
 from adaptgen.runtime.shape import estimate_tokens
 from adaptgen.sandbox import SANDBOX_API_KEY, running
+from bench._prism import PRISM, prism
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "specs"
-PRISM = REPO / "node_modules" / ".bin" / "prism"
 HUBSPOT_HINTS = Path(__file__).with_name("hubspot.hints.yaml")
 DEFAULT_RATIO_TARGET = 1 / 2
 HINTS_RATIO_TARGET = 1 / 5
@@ -145,41 +141,6 @@ def build_variants(spec: Path, out: Path, hints: Path | None, name: str) -> tupl
 
 def budgets(report: Any, tool: str) -> int:
     return next(t.shape.max_tokens for t in report.api.tools if t.name == tool)
-
-
-@contextmanager
-def prism(spec: Path) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            str(PRISM),
-            "mock",
-            "-d",
-            "--seed",
-            "adaptgen",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            str(spec),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 async def measure_case(
@@ -414,7 +375,7 @@ async def hubspot_rows(tmp: Path, out: dict[str, Any]) -> list[Row]:
         print("HubSpot rows skipped: ../shared/specs or Prism (npm ci) missing", file=sys.stderr)
         return []
     rows: list[Row] = []
-    with prism(spec) as url:
+    with prism(spec, dynamic=True) as url:
         for name in ("HUBSPOT", "HUBSPOT_H"):
             os.environ[f"{name}_BASE_URL"] = url
             os.environ[f"{name}_OAUTH2_TOKEN"] = "bench-token"

@@ -48,6 +48,7 @@ import psutil
 import yaml
 from fastmcp import Client
 
+from adaptgen.evaluation.processes import free_port, wait_for_port
 from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,27 +93,6 @@ class Side:
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {HOST}:{port} after {timeout:g} s")
-
-
 @contextlib.contextmanager
 def started(
     argv: list[str], port: int, env: dict[str, str], stop: int = signal.SIGTERM
@@ -128,7 +108,7 @@ def started(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(port, process)
+        wait_for_port(port, process, what=argv[-1])
         yield psutil.Process(process.pid)
     finally:
         process.send_signal(stop)

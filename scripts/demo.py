@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,28 +21,10 @@ from pathlib import Path
 
 from fastmcp import Client
 
+from adaptgen.evaluation.processes import free_port, wait_for_port
 from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{what} did not start listening on port {port}")
 
 
 async def agent(url: str) -> None:
@@ -94,7 +75,7 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         processes.append(sandbox)
-        wait_for(sandbox_port, sandbox, "the sandbox CRM")
+        wait_for_port(sandbox_port, sandbox, 30, "the sandbox CRM")
         server = subprocess.Popen(
             [*adaptgen, "serve", "generated/crm", "--transport", "http", "--port", str(mcp_port)],
             cwd=ROOT,
@@ -103,7 +84,7 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         processes.append(server)
-        wait_for(mcp_port, server, "the generated MCP server")
+        wait_for_port(mcp_port, server, 30, "the generated MCP server")
         url = f"http://127.0.0.1:{mcp_port}/mcp"
         asyncio.run(agent(url))
         if args.keep_running:

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from adaptgen.evaluation.processes import free_port
+
 
 def redis_server_binary() -> str:
     """Path of `redis-server`, or skip/fail the test with the reason."""
@@ -28,12 +30,6 @@ def redis_server_binary() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _ping(port: int) -> bool:
@@ -50,7 +46,7 @@ def _ping(port: int) -> bool:
 def redis_server(timeout: float = 10) -> Iterator[str]:
     """Run redis-server on 127.0.0.1 and a free port; yields its `redis://` URL."""
     binary = redis_server_binary()
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="adaptgen-redis-") as workdir:
         log = os.path.join(workdir, "redis.log")
         options = {

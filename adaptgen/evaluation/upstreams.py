@@ -113,16 +113,20 @@ def prism_command() -> Path:
 
 @contextmanager
 def prism(spec: Path, *, dynamic: bool = False) -> Iterator[str]:
-    """Prism mocking `spec` on 127.0.0.1 for the block; yields its origin."""
+    """Prism mocking `spec` on 127.0.0.1 for the block; yields its origin (no trailing slash).
+
+    Static mode answers with the spec's examples (or a value Prism derives from the schema);
+    `dynamic` generates bodies from the schemas with a fixed seed, the same on every run.
+    """
     from adaptgen.evaluation.processes import free_port, stop, wait_for_port
 
     port = free_port()
     mode = ["-d", "--seed", "adaptgen"] if dynamic else []
     command = [str(prism_command()), "mock", *mode, "-h", "127.0.0.1", "-p", str(port), str(spec)]
-    with tempfile.TemporaryFile() as log:
+    with tempfile.NamedTemporaryFile("w+b", prefix="prism-", suffix=".log") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_for_port(port, process, PRISM_START_S, "prism")
+            wait_for_port(port, process, PRISM_START_S, "prism", Path(log.name))
             yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)
