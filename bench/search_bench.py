@@ -1,7 +1,10 @@
 """Search quality, result size and latency on every shared spec that has a task file.
 
-Run `python -m bench.search_bench [--tasks DIR] [--quick] [--json FILE]` from the repository
-root (or `bench/run`). For each `bench/tasks/search/*.yaml` whose spec is in ../shared/specs:
+Run `python -m bench.search_bench [--set tuned|heldout|all] [--tasks DIR] [--quick] [--json FILE]`
+from the repository root (or `bench/run`). Two sets of task files, one table each: `tuned`
+(`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
+(`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on); `--set` picks
+one or both (default: tuned). For each task file whose spec is in ../shared/specs:
 
 - top-1, top-3 and MRR of our search (`adaptgen eval`'s ranking) and of FastMCP's
   BM25SearchTransform over `FastMCP.from_openapi`, on the same tasks;
@@ -42,7 +45,10 @@ from adaptgen.search.index import build_index
 from adaptgen.search.rank import SearchEngine
 
 REPO = Path(__file__).resolve().parents[1]
-TASKS = REPO / "bench" / "tasks" / "search"
+SETS = {
+    "tuned": REPO / "bench" / "tasks" / "search",
+    "heldout": REPO / "bench" / "tasks" / "search-heldout",
+}
 HITS = 5
 LATENCY_TOOLS = 1000
 ROUNDS = 20
@@ -124,8 +130,8 @@ def latency(indexes: list[dict[str, Any]], queries: list[str], rounds: int) -> d
     }
 
 
-def print_table(rows: list[SearchRow], timing: dict[str, float], out: Any = sys.stdout) -> None:
-    """The Markdown table, then the latency line."""
+def print_table(rows: list[SearchRow], out: Any = sys.stdout) -> None:
+    """One set's Markdown table, a task-weighted row last."""
     print(
         "| spec | tools | tasks | top-1 ours | top-3 ours | MRR ours | top-1 FastMCP | "
         "top-3 FastMCP | MRR FastMCP | median result B |",
@@ -152,6 +158,10 @@ def print_table(rows: list[SearchRow], timing: dict[str, float], out: Any = sys.
             f"{theirs['mrr']:.3f} | |",
             file=out,
         )
+
+
+def print_latency(timing: dict[str, float], out: Any = sys.stdout) -> None:
+    """The latency line."""
     print(
         f"\nsearch latency, {timing['tools']:.0f} tools, {timing['searches']:.0f} searches: "
         f"wall p50 {timing['p50_ms']:.2f} ms, p99 {timing['p99_ms']:.2f} ms; "
@@ -163,25 +173,44 @@ def print_table(rows: list[SearchRow], timing: dict[str, float], out: Any = sys.
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=Path, default=TASKS, help="folder of task files")
+    parser.add_argument(
+        "--set", choices=[*SETS, "all"], default="tuned", help="which task files (default: tuned)"
+    )
+    parser.add_argument("--tasks", type=Path, help="a folder of task files instead of a set")
     parser.add_argument("--quick", action="store_true", help="fewer latency rounds")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
-    rows, queries, indexes = [], [], []
-    for path in sorted(args.tasks.glob("*.yaml")):
-        task_file = read_tasks(path)
-        if not task_file.spec.is_file():
-            print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
-            continue
-        row, asked, index = measure(task_file)
-        rows.append(row)
-        queries += asked
-        indexes.append(index)
+    if args.tasks:
+        folders = {args.tasks.name: args.tasks}
+    else:
+        folders = SETS if args.set == "all" else {args.set: SETS[args.set]}
+    tables, queries, indexes = {}, [], []
+    for label, folder in folders.items():
+        rows = []
+        for path in sorted(folder.glob("*.yaml")):
+            task_file = read_tasks(path)
+            if not task_file.spec.is_file():
+                print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
+                continue
+            row, asked, index = measure(task_file)
+            rows.append(row)
+            queries += asked
+            indexes.append(index)
+        if not rows:
+            print(f"no task files with their spec in {folder}", file=sys.stderr)
+        tables[label] = rows
     indexes.sort(key=lambda index: -len(index["tools"]))  # the largest APIs fill the 1,000
-    timing = latency(indexes, queries, 3 if args.quick else ROUNDS)
-    print_table(rows, timing)
+    for label, rows in tables.items():
+        folder = folders[label]
+        shown = folder.relative_to(REPO) if folder.is_relative_to(REPO) else folder
+        print(f"\n### {label}: {shown}\n")
+        print_table(rows)
+    timing = latency(indexes, queries, 3 if args.quick else ROUNDS) if indexes else {}
+    if timing:
+        print_latency(timing)
     if args.json:
-        args.json.write_text(json.dumps({"rows": [asdict(r) for r in rows], "latency": timing}))
+        figures = {label: [asdict(r) for r in rows] for label, rows in tables.items()}
+        args.json.write_text(json.dumps({"sets": figures, "latency": timing}))
     return 0
 
 

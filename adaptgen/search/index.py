@@ -16,7 +16,7 @@ from typing import Any
 
 from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
-from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, READS, OperationIntent
+from adaptgen.search.intent import ACT_OF_WORD, ACTION_ACTS, INTENT_WORDS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular
 
@@ -133,9 +133,20 @@ def operation_intent(method: str, path: str, name: str) -> OperationIntent:
         return OperationIntent("list", "search")
     by_method = _method_act(method, path)
     act = _name_act(verb) or by_method
+    if verb and _name_act(verb) is None and by_method == "create":
+        # POSTed but no create: `archive` is an update, `join` an action of its own.
+        act = ACTION_ACTS.get(verb, "action")
     if act in READS and by_method in READS:
         act = by_method  # `getTasksForProject` on a collection lists
+    if act == "get" and _names_many(name):
+        act = "list"  # `get_records` on `/{module}`: the parameter names a collection
     return OperationIntent(act, stem(verb) if verb else act)
+
+
+def _names_many(name: str) -> bool:
+    """The name ends in a plural noun (`get_records`, not `get_record` or `get_users_me`)."""
+    last = words(name)[-1:]
+    return bool(last) and len(last[0]) > 3 and singular(last[0]) != last[0]
 
 
 def _name_act(verb: str) -> str | None:

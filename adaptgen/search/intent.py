@@ -31,6 +31,9 @@ ACT_OF_WORD = {
 GENERIC_VERB_MATCH = 0.85
 # Reads: a query's list/get/search are all looking, never changing.
 READS = frozenset({"list", "get"})
+# Acts of a POST or PUT: an operation named by another verb (`archive`, `merge`) is an `action`.
+CHANGES = frozenset({"create", "update"})
+ACTION_FIT = 0.1
 # The words an operation is indexed under for its act (what users say for it).
 INTENT_WORDS = {
     "list": ("list", "find", "show", "search", "all"),
@@ -41,7 +44,7 @@ INTENT_WORDS = {
 }
 # Action verbs whose act is clear when no operation has the verb itself ("publish a release"
 # is its create, "stop the run" its cancel).
-_ACTION_ACTS = {
+ACTION_ACTS = {
     **dict.fromkeys(
         [
             "publish",
@@ -182,8 +185,8 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
             elif act == "list" and not plural and "id" in spoken:
                 act = "get"  # "find the contact by its id" looks one thing up
             return QueryIntent(act, term, plural)
-        if term in verbs or word in _ACTION_ACTS:
-            return QueryIntent(_ACTION_ACTS.get(word), term, plural)
+        if term in verbs or word in ACTION_ACTS:
+            return QueryIntent(ACTION_ACTS.get(word), term, plural)
     return QueryIntent(None, None, plural)
 
 
@@ -209,6 +212,8 @@ def compatibility(query: QueryIntent, operation: OperationIntent) -> float:
         return 0.0
     if act == operation.act or (act == "get" and query.plural and operation.act == "list"):
         return 0.8
+    if operation.act == "action" and act in CHANGES:
+        return ACTION_FIT  # "add" may be a `join`, but a create or an update says it better
     if act in READS and operation.act in READS:
         return 0.25
     if (act in READS) != (operation.act in READS):

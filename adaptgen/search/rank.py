@@ -119,16 +119,18 @@ class SearchEngine:
         # The act's verb is matched by intent: coverage counts the other words.
         counted = [g for g in groups if g[0][0] != intent.verb] or groups
         relevance, matched = self._relevance(groups, counted)
+        # A tool far below the best by words cannot climb back by intent and resource.
+        floor = max(relevance.values(), default=0.0) * PRUNE
+        relevance = {doc: value for doc, value in relevance.items() if value >= floor}
         if len(relevance) < limit:
             # Too few tools share a word with the query: those of its act compete on intent.
             for doc in self._by_act.get(intent.verb, []) + self._by_act.get(intent.act, []):
                 relevance.setdefault(doc, PRIOR)
-        # A tool far below the best by words cannot climb back by intent and resource.
-        floor = max(relevance.values(), default=0.0) * PRUNE
-        candidates = heapq.nlargest(
-            MAX_CANDIDATES,
-            ((value, doc) for doc, value in relevance.items() if value >= floor),
-        )
+        if relevance and len(relevance) < limit:
+            # Some tool has the query's words, too few: every tool, ranked by intent.
+            for doc in range(len(self.tools)):
+                relevance.setdefault(doc, PRIOR / 2)
+        candidates = heapq.nlargest(MAX_CANDIDATES, ((v, doc) for doc, v in relevance.items()))
         mentioned = {term for group in groups for term, _ in group}
         # Nouns said only as where ("in the folder") are no tool's own resource here.
         where = _expanded(stem(w) for w in said.containers)

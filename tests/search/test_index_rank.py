@@ -245,3 +245,35 @@ def test_a_noun_said_as_where_is_not_what_is_asked_for():
     assert said.containers == ("folder",)
     assert ("marketing", 0.3) in said.weighted  # a capitalised name is a value
     assert read_query("who am I signed in as?").self_user
+
+
+def test_an_operation_named_by_another_verb_is_no_create():
+    """Slack POSTs everything: `join` and `archive` are not how a channel is made."""
+    join = operation_intent("POST", "/conversations.join", "join_conversations")
+    archive = operation_intent("POST", "/conversations.archive", "archive_conversations")
+    create = operation_intent("POST", "/conversations.create", "create_conversations")
+    assert (join.act, archive.act, create.act) == ("action", "update", "create")
+    make = query_intent("make a new channel")
+    assert compatibility(make, create) > compatibility(make, join) + 0.5
+    assert operation_intent("POST", "/messages/send", "send_message").act == "create"
+
+
+def test_a_name_ending_in_a_plural_lists_whatever_the_path():
+    assert operation_intent("GET", "/crm/v8/{module}", "get_records").act == "list"
+    assert operation_intent("GET", "/crm/v8/{module}/{id}", "get_record").act == "get"
+    assert operation_intent("GET", "/users/me", "get_users_me").act == "get"
+
+
+def test_a_search_answers_as_many_hits_as_asked_when_the_api_has_them():
+    """One tool shares a word with the query: the others still come, ranked by intent."""
+    tools = [
+        {"name": name, "act": act, "verb": act, "fields": {"name": name.replace("_", " ")}}
+        for name, act in [
+            ("list_records", "list"),
+            ("get_record", "get"),
+            ("delete_record", "delete"),
+        ]
+    ]
+    tools[1]["fields"]["params"] = "leads"
+    hits = SearchEngine({"tools": tools}).search("show me all our leads", limit=3)
+    assert [hit.name for hit in hits] == ["get_record", "list_records", "delete_record"]
