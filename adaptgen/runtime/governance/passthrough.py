@@ -27,11 +27,10 @@ Background tasks: a modern-era (2026-07-28) upstream that offers the tasks exten
 the task is created upstream once the governance layers allow the call, the caller gets a task
 id bound to it (tasks/get, tasks/update and tasks/cancel work for that caller only), and the
 finished result is delivered through the layers like a call's (PII tokenized, audited). The
-2025-11-25 era's tasks (a task-augmented tools/call, tasks/get|result|list|cancel) are not
-relayed: FastMCP 4.1.2's proxy runs those calls synchronously (fastmcp/server/server.py:
-1433-1445 drops `task`; proxy components are `task_config` "forbidden"), so a caller gets the
-result itself, governed like any call (the spec lets a server that declares no `tasks`
-capability answer so), and tasks/* are "method not found".
+2025-11-25 era's tasks (a task-augmented tools/call, tasks/get|result|list|cancel, status
+notifications) are served by `handshake_tasks` for a caller on a session of its own whose
+upstream session declares `tasks`; anyone else gets the call's result itself, governed like any
+call (the spec lets a server that declares no `tasks` capability answer so).
 """
 
 from __future__ import annotations

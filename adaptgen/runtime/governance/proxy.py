@@ -25,6 +25,7 @@ from fastmcp import FastMCP
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 from fastmcp.server.providers.proxy import FastMCPProxy, ProxyMetadataMiddleware, ProxyProvider
 
+from adaptgen.runtime.governance.handshake_tasks import HandshakeTasks
 from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.governance.passthrough import CallerMessages, Passthrough
 from adaptgen.runtime.governance.policy import load_policy, safe_default
@@ -67,7 +68,10 @@ def build_proxy(
     proxy.add_middleware(UpstreamFailures(sessions))  # innermost: governance runs once
     # Logs, progress, sampling, elicitation and roots/list reach the caller they are for, on
     # its own upstream session, through the PII layer (passthrough.CallerMessages).
-    sessions.relay = CallerMessages(governance.tokenizer, frozenset(settings.pii.clear_for_groups))
+    messages = CallerMessages(governance.tokenizer, frozenset(settings.pii.clear_for_groups))
+    sessions.relay = messages
+    # 2025-11-25-era tasks, for callers on a session of their own (handshake_tasks).
+    HandshakeTasks(proxy, sessions, governance, messages).install()
     proxy.governance = governance  # type: ignore[attr-defined] - for tests and introspection
     proxy.upstream = sessions  # type: ignore[attr-defined]
     return proxy

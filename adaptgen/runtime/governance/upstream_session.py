@@ -45,7 +45,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import httpx2
 import mcp_types
@@ -56,6 +56,7 @@ from fastmcp.exceptions import ToolError
 from fastmcp.server.context import _current_context as current_context
 from fastmcp.server.dependencies import get_context
 from fastmcp.server.providers.proxy import ProxyClient
+from mcp.client.extension import NotificationBinding
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, INTERNAL_ERROR, INVALID_REQUEST
@@ -106,7 +107,9 @@ class CallerRoute(Protocol):
 class CallerRelay(Protocol):
     """Delivers what the upstream sends toward a caller on that caller's own upstream session."""
 
-    client_type: type[ProxyClient]
+    @property
+    def client_type(self) -> type[ProxyClient]:
+        """The client a caller's own upstream session uses."""
 
     def install(
         self, client: ProxyClient, owner: Any, caller: identity.Caller | None
@@ -151,6 +154,9 @@ class UpstreamSessions:
         self.notice_handlers: list[Callable[[Any, Any], Awaitable[None]]] = []
         # Routes server-initiated messages on a caller's own session (None: none relayed).
         self.relay: CallerRelay | None = None
+        # Notifications the negotiated era's core protocol does not define (the SDK drops
+        # them), by method, that go to the notice handlers too: 2025-11-25's task statuses.
+        self.extra_notices: dict[str, type[mcp_types.Notification[Any, Any]]] = {}
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
@@ -198,6 +204,13 @@ class UpstreamSessions:
     def owned(self) -> bool:
         """Whether the request being served has an upstream session of its own."""
         return self.relay is not None and _caller_session() is not None
+
+    def own_client(self) -> Client | None:
+        """The connected client of the request's own upstream session, if one is open (never
+        connects: for what must answer at once, such as the capabilities declared)."""
+        owner = _caller_session() if self.relay is not None else None
+        session = self._sessions.get(self._caller_key(owner)) if owner is not None else None
+        return session.client if session is not None and session.usable() else None
 
     def in_call(self) -> contextlib.AbstractContextManager[None]:
         """Around a caller's tools/call: what the caller's own upstream session sends toward
@@ -329,6 +342,7 @@ class UpstreamSessions:
         )
         if routed and self.relay is not None:
             session.route = self.relay.install(client, session.owner, identity.caller())
+        self._bind_notices(client, session)
         await client.__aenter__()  # held until the session is discarded
         session.client = client
         self.capabilities = client.server_capabilities
@@ -344,6 +358,25 @@ class UpstreamSessions:
             session.lists.pop(kind, None)
         for handler in self.notice_handlers:
             await handler(notice, session.owner)
+
+    def _bind_notices(self, client: Client, session: _Session) -> None:
+        """Have `client`'s session deliver the `extra_notices` to `_on_notice` (a method some
+        client extension already observes is left to it)."""
+        kwargs: Any = client._session_kwargs
+        bindings = list(kwargs.get("notification_bindings") or ())
+        bound = {binding.method for binding in bindings}
+        for method, kind in self.extra_notices.items():
+            if method in bound:
+                continue
+
+            async def deliver(params: Any, kind: Any = kind) -> None:
+                await self._on_notice(session, kind(params=params))
+
+            params_type = cast("type[Any]", kind.model_fields["params"].annotation)
+            bindings.append(
+                NotificationBinding(method=method, params_type=params_type, handler=deliver)
+            )
+        kwargs["notification_bindings"] = bindings
 
     def _discard(self, session: _Session) -> None:
         client, session.client = session.client, None
