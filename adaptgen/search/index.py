@@ -16,7 +16,7 @@ from typing import Any
 
 from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
-from adaptgen.search.intent import ACT_OF_WORD, ACTION_ACTS, INTENT_WORDS, READS, OperationIntent
+from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular
 
@@ -135,7 +135,7 @@ def operation_intent(method: str, path: str, name: str) -> OperationIntent:
     act = _name_act(verb) or by_method
     if verb and _name_act(verb) is None and by_method == "create":
         # POSTed but no create: `archive` is an update, `join` an action of its own.
-        act = ACTION_ACTS.get(verb, "action")
+        act = OPERATION_ACTS.get(verb, "action")
     if act in READS and by_method in READS:
         act = by_method  # `getTasksForProject` on a collection lists
     if act == "get" and _names_many(name):

@@ -87,6 +87,13 @@ ACTION_ACTS = {
         "update",
     ),
 }
+# As an operation's name, some of those verbs mean another thing: `leave_conversation` exits a
+# channel ("leave a comment" creates one), `put_object` is an HTTP method.
+OPERATION_ACTS = {
+    verb: act
+    for verb, act in ACTION_ACTS.items()
+    if verb not in ("leave", "give", "put", "say", "tell", "raise", "spin", "text")
+}
 # Phrasal verbs: (verb, particle) -> (act, verb), the particle within the next three words.
 _PHRASES = {
     ("take", "off"): ("delete", "remove"),
@@ -117,14 +124,25 @@ _PHRASES = {
     ("call", "off"): ("delete", "cancel"),
     ("roll", "back"): ("update", "restore"),
     ("wipe", "out"): ("delete", "delete"),
+    ("throw", "away"): ("delete", "delete"),
+    ("throw", "out"): ("delete", "delete"),
+    ("bring", "back"): ("update", "restore"),
+    ("put", "back"): ("update", "restore"),
+    ("tick", "off"): ("update", "complete"),
+    ("check", "off"): ("update", "complete"),
+    ("hand", "off"): ("update", "transfer"),
+    ("sign", "off"): ("update", "approve"),
+    ("shut", "down"): ("update", "disable"),
+    ("dig", "up"): ("get", "get"),
+    ("fill", "in"): ("update", "update"),
+    ("write", "down"): ("create", "create"),
 }
 # A verb right after one of these is not the request ("before I merge, show me the reviews").
 _SUBORDINATORS = frozenset(
     ["before", "after", "when", "once", "if", "because", "since", "while", "until", "unless"]
 )
-_QUESTION_WORDS = frozenset(
-    ["what", "which", "who", "whose", "where", "when", "how", "is", "are", "does", "do", "did"]
-)
+_QUESTIONS = "what which who whose where when how is are was were has have does do did"
+_QUESTION_WORDS = frozenset(_QUESTIONS.split())
 _ALL = frozenset(["all", "every", "everything", "everyone"])
 # Words that ask to look, at one thing or at many: the number of the noun decides.
 _LOOK_WORDS = frozenset({"show", "see", "view", "display", "look", "check", "get", "fetch"})

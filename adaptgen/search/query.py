@@ -37,6 +37,8 @@ _TIME_WORDS = frozenset(_TIME.split())
 _BATCH = re.compile(
     r"\b(?:at once|in one go|in one call|in one request|in bulk|all at once)\b", re.I
 )
+# Ways of asking for a number of things: APIs call it count ("how many open tasks?").
+_COUNT = re.compile(r"\b(?:how many|number of)\b", re.I)
 _MARKERS = frozenset(
     [
         "called",
@@ -78,6 +80,7 @@ def read_query(text: str) -> QueryWords:
     """Split `text` into weighted words (see the module docstring)."""
     self_user = _SELF.search(text) is not None
     text = _BATCH.sub(" batch ", _QUOTED.sub(" ", text))
+    text = _COUNT.sub(r"\g<0> count ", text)
     text = _HASHTAG.sub(" channel ", text)
     text = _MENTION.sub(" user ", text)
     text = _JOINED_PREFIX.sub(r"\1", text)

@@ -253,6 +253,8 @@ def test_an_operation_named_by_another_verb_is_no_create():
     archive = operation_intent("POST", "/conversations.archive", "archive_conversations")
     create = operation_intent("POST", "/conversations.create", "create_conversations")
     assert (join.act, archive.act, create.act) == ("action", "update", "create")
+    leave = operation_intent("POST", "/conversations.leave", "leave_conversations")
+    assert leave.act == "action"  # "leave a comment" creates; leaving a channel does not
     make = query_intent("make a new channel")
     assert compatibility(make, create) > compatibility(make, join) + 0.5
     assert operation_intent("POST", "/messages/send", "send_message").act == "create"
@@ -277,3 +279,26 @@ def test_a_search_answers_as_many_hits_as_asked_when_the_api_has_them():
     tools[1]["fields"]["params"] = "leads"
     hits = SearchEngine({"tools": tools}).search("show me all our leads", limit=3)
     assert [hit.name for hit in hits] == ["get_record", "list_records", "delete_record"]
+
+
+@pytest.mark.parametrize(
+    ("query", "act", "verb"),
+    [
+        ("was message SM987 delivered?", "get", None),
+        ("have we sent the invoices?", "list", None),
+        ("bring back the document I deleted", "update", "restor"),
+        ("tick off that reminder", "update", "complet"),
+        ("throw away the old drafts", "delete", "delet"),
+    ],
+)
+def test_past_questions_and_more_phrasal_verbs_say_the_act(query, act, verb):
+    intent = query_intent(query)
+    assert (intent.act, intent.verb) == (act, verb)
+
+
+def test_how_many_asks_for_a_count():
+    from adaptgen.search.query import query_terms, read_query
+
+    assert "count" in dict(query_terms(read_query("how many accounts do we have?")))
+    assert "count" in dict(query_terms(read_query("the number of open tasks")))
+    assert "count" not in dict(query_terms(read_query("show the open tasks")))
