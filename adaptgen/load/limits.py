@@ -2,18 +2,17 @@
 
 Parsers recurse (Python's `json` raises RecursionError near 1,000 levels; the YAML composer
 crashes the interpreter near 50,000) and YAML aliases share nodes that any later copy expands
-(a "billion laughs" document is a few hundred bytes). So the text is pre-scanned, linearly and
-without recursion, for nesting depth and for the node count aliases expand to, before the real
-parser sees it; and strings that no output file could hold (lone UTF-16 surrogates) are found
-right after.
+(a "billion laughs" document is a few hundred bytes). So JSON text is pre-scanned, linearly and
+without recursion, for nesting depth before the real parser sees it; YAML is checked for depth
+and for the node count aliases expand to while its events are read (`yaml_events`), before
+anything recurses; and strings that no output file could hold (lone UTF-16 surrogates) are
+found right after parsing.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-
-import yaml
 
 MAX_DEPTH = 256  # real specs nest < 40 levels
 MAX_ALIAS_NODES = 1_000_000  # nodes YAML aliases may add once expanded; a 3 MB spec has ~100k
@@ -49,7 +48,7 @@ def check_json_depth(text: str, limit: int = MAX_DEPTH) -> None:
         if token in ("[", "{"):
             depth += 1
             if depth > limit:
-                raise LimitExceeded(_too_deep(limit), *_line_col(text, match.start()))
+                raise LimitExceeded(too_deep(limit), *_line_col(text, match.start()))
         elif token in ("]", "}"):
             depth -= 1
 
@@ -63,60 +62,6 @@ def _max_depth(brackets: str) -> int:
         else:
             depth -= 1
     return deepest
-
-
-def check_yaml_events(text: str, loader: type, limit: int = MAX_DEPTH) -> None:
-    """Refuse YAML nesting deeper than `limit` or aliases expanding past `MAX_ALIAS_NODES`.
-
-    Walks the parser's events (libyaml's parser is iterative, unlike the composer), keeping for
-    every anchor the number of nodes and levels it stands for, so an alias counts as what it
-    will expand to. Syntax errors are left to the real parse, which reports them as usual.
-    """
-    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, levels) of its node
-    # Per open collection: its anchor, the node count when it started, its levels so far.
-    open_nodes: list[tuple[str | None, int, int]] = []
-    count = 0
-    added = 0
-    try:
-        for event in yaml.parse(text, Loader=loader):
-            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
-                if isinstance(event, yaml.AliasEvent):
-                    nodes, levels = anchors.get(event.anchor, (1, 0))
-                    added += nodes
-                    if added > MAX_ALIAS_NODES:
-                        raise LimitExceeded(
-                            f"YAML aliases expand to more than {MAX_ALIAS_NODES:,} nodes "
-                            "(an alias bomb?); write the repeated parts out or use $ref",
-                            *_mark(event),
-                        )
-                else:
-                    nodes, levels = 1, 0
-                    if event.anchor is not None:
-                        anchors[event.anchor] = (1, 0)
-                count += nodes
-                _reach(open_nodes, levels, limit, event)
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                count += 1
-                open_nodes.append((event.anchor, count, 1))
-                _reach(open_nodes, 0, limit, event)
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                anchor, started, levels = open_nodes.pop()
-                if anchor is not None:
-                    anchors[anchor] = (count - started + 1, levels)
-                if open_nodes:
-                    parent = open_nodes[-1]
-                    open_nodes[-1] = (parent[0], parent[1], max(parent[2], levels + 1))
-    except yaml.YAMLError:
-        return
-
-
-def _reach(open_nodes: list[tuple[str | None, int, int]], levels: int, limit: int, event) -> None:
-    """Record that the innermost open collection holds a node `levels` deep; check the limit."""
-    if open_nodes and levels:
-        anchor, started, own = open_nodes[-1]
-        open_nodes[-1] = (anchor, started, max(own, levels + 1))
-    if len(open_nodes) + levels > limit:
-        raise LimitExceeded(_too_deep(limit), *_mark(event))
 
 
 def check_text(data: Any) -> tuple[str, ...] | None:
@@ -166,12 +111,9 @@ def _is_text(value: str) -> bool:
     return True
 
 
-def _too_deep(limit: int) -> str:
+def too_deep(limit: int) -> str:
+    """The message for a document nested deeper than `limit`."""
     return f"nested deeper than {limit} levels (the limit for spec files)"
-
-
-def _mark(event: yaml.Event) -> tuple[int, int]:
-    return event.start_mark.line + 1, event.start_mark.column + 1
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:

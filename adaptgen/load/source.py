@@ -1,7 +1,8 @@
 """Reading YAML/JSON files and mapping JSON pointers back to `line:col` in the text.
 
-Parsing is done with the fast loaders; positions are only worked out when a message needs
-one, so a 3 MB spec with no problems pays nothing for them.
+Parsing is done with the fast loaders. A YAML file is read in one pass that also keeps every
+value's position (`yaml_events`); a JSON file's positions are only worked out when a message
+needs one, so a 3 MB spec with no problems pays nothing for them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import yaml
 from adaptgen.errors import InputError, Location
 from adaptgen.load import limits
 from adaptgen.load.files import FileRefused, read_bounded
+from adaptgen.load.yaml_events import YamlMarks, read_marks, read_yaml
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -78,15 +80,6 @@ def join_pointer(*tokens: str | int) -> str:
     return "".join("/" + escape_pointer_token(str(t)) for t in tokens)
 
 
-def _string_keys(value: Any) -> Any:
-    # YAML turns `200:` into an int key; OpenAPI means the string "200".
-    if isinstance(value, dict):
-        return {str(k): _string_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_string_keys(v) for v in value]
-    return value
-
-
 @dataclass
 class SourceFile:
     """One parsed spec or hints file: its data plus a lazy pointer -> position index."""
@@ -102,7 +95,8 @@ class SourceFile:
     # later sibling is found by resuming there: locating every operation of a 3 MB spec is
     # then one pass, not one pass per operation.
     _resume: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
-    _yaml_marks: dict[str, tuple[int, int]] | None = field(default=None, repr=False)
+    # A YAML file's positions, kept by the pass that parsed it (read again only if missing).
+    yaml_marks: YamlMarks | None = field(default=None, repr=False)
 
     @property
     def display(self) -> str:
@@ -132,9 +126,9 @@ class SourceFile:
 
     def _locate_exact(self, tokens: list[str]) -> tuple[int, int] | None:
         if self.kind == "yaml":
-            if self._yaml_marks is None:
-                self._yaml_marks = _index_yaml_marks(self.text)
-            return self._yaml_marks.get(join_pointer(*tokens))
+            if self.yaml_marks is None:
+                self.yaml_marks = _marks_of(self.text)
+            return self.yaml_marks.find(tokens)
         offset = self._json_offset(tokens)
         return None if offset is None else self._line_col(offset)
 
@@ -208,26 +202,11 @@ def _json_child_offset(
     return None
 
 
-def _index_yaml_marks(text: str) -> dict[str, tuple[int, int]]:
-    marks: dict[str, tuple[int, int]] = {}
+def _marks_of(text: str) -> YamlMarks:
     try:
-        root = yaml.compose(text, Loader=SpecLoader)
-    except yaml.YAMLError:
-        return marks
-    stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
-    while stack:
-        node, pointer = stack.pop()
-        marks.setdefault(pointer, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                child = pointer + "/" + escape_pointer_token(str(key.value))
-                # A key's own line is where a reader looks for it.
-                marks.setdefault(child, (key.start_mark.line + 1, key.start_mark.column + 1))
-                stack.append((value, child))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, value in enumerate(node.value):
-                stack.append((value, f"{pointer}/{i}"))
-    return marks
+        return read_marks(text, SpecLoader)
+    except (yaml.YAMLError, limits.LimitExceeded):
+        return YamlMarks()
 
 
 def _display_path(path: Path) -> str:
@@ -250,8 +229,12 @@ def parse_text(text: str, path: Path, kind: str | None = None) -> SourceFile:
         else:
             kind = "json" if text.lstrip().startswith("{") else "yaml"
     display = _display_path(path)
+    marks = None
     try:
-        data = _parse_json(text, path) if kind == "json" else _parse_yaml(text, display)
+        if kind == "json":
+            data = _parse_json(text, path)
+        else:
+            data, marks = _parse_yaml(text, display)
     except limits.LimitExceeded as exc:
         raise InputError(exc.message, Location(display, exc.line, exc.col)) from None
     except ValueError as exc:  # Python's own limits, e.g. int digits
@@ -262,7 +245,7 @@ def parse_text(text: str, path: Path, kind: str | None = None) -> SourceFile:
             f"a number has more than {limits.MAX_INT_DIGITS} digits (the limit Python converts)",
             Location(display, *where),
         ) from None
-    return SourceFile(path=path, text=text, data=data, kind=kind)
+    return SourceFile(path=path, text=text, data=data, kind=kind, yaml_marks=marks)
 
 
 def _parse_json(text: str, path: Path) -> Any:
@@ -284,10 +267,9 @@ def _parse_json(text: str, path: Path) -> Any:
     return data
 
 
-def _parse_yaml(text: str, display: str) -> Any:
+def _parse_yaml(text: str, display: str) -> tuple[Any, YamlMarks]:
     try:
-        limits.check_yaml_events(text, SpecLoader)
-        return _string_keys(yaml.load(text, Loader=SpecLoader))  # noqa: S506 - safe loader
+        return read_yaml(text, SpecLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
