@@ -29,6 +29,12 @@ ACT_OF_WORD = {
     stem(word): act for act, spoken in reversed(list(_ACT_WORDS.items())) for word in spoken.split()
 }
 GENERIC_VERB_MATCH = 0.85
+# The verbs that say only an act: every tool of that act may be named by them. Any other verb
+# ("disable", "rename", "revoke") said by the query and naming a tool picks that tool out.
+GENERIC_VERBS = frozenset(
+    stem(w) for w in "list get fetch show find create add new make update edit change set "
+    "patch modify delete remove".split()
+)
 # Reads: a query's list/get/search are all looking, never changing.
 READS = frozenset({"list", "get"})
 # Acts of a POST or PUT: an operation named by another verb (`archive`, `merge`) is an `action`.
@@ -222,7 +228,7 @@ def compatibility(query: QueryIntent, operation: OperationIntent) -> float:
     if query.verb is not None:
         if query.verb == operation.verb:
             # "add" on an add_* tool is its act, said the same way; "merge" is the tool.
-            return GENERIC_VERB_MATCH if query.verb in ACT_OF_WORD else 1.0
+            return GENERIC_VERB_MATCH if query.verb in GENERIC_VERBS else 1.0
         if operation.verb in alternatives(query.verb):
             return 0.9
     act = query.act

@@ -20,7 +20,13 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adaptgen.search.intent import ACT_OF_WORD, OperationIntent, compatibility, query_intent
+from adaptgen.search.intent import (
+    ACT_OF_WORD,
+    GENERIC_VERBS,
+    OperationIntent,
+    compatibility,
+    query_intent,
+)
 from adaptgen.search.query import query_terms, read_query
 from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
 from adaptgen.search.text import stem
@@ -138,7 +144,7 @@ class SearchEngine:
             stem(w) for w, weight in said.weighted if weight == 1.0 and w not in said.containers
         )
         objects = mentioned - (where - said_as_what)
-        action = intent.verb is not None and intent.verb not in ACT_OF_WORD
+        action = intent.verb is not None and intent.verb not in GENERIC_VERBS
         fit = [
             max(MIN_FIT, 1 + INTENT_WEIGHT * compatibility(intent, kind)) for kind in self._intents
         ]

@@ -302,3 +302,14 @@ def test_how_many_asks_for_a_count():
     assert "count" in dict(query_terms(read_query("how many accounts do we have?")))
     assert "count" in dict(query_terms(read_query("the number of open tasks")))
     assert "count" not in dict(query_terms(read_query("show the open tasks")))
+
+
+def test_a_specific_verb_that_names_a_tool_picks_it_out():
+    """ "disable" is an update, but a tool named by it is what the user asked for."""
+    turn_off = query_intent("turn off the contractors group")
+    disable = operation_intent("POST", "/usergroups.disable", "disable_usergroups")
+    update = operation_intent("POST", "/usergroups.update", "update_usergroups")
+    assert compatibility(turn_off, disable) == 1.0
+    assert compatibility(turn_off, update) < 0.85
+    create = query_intent("add a customer")
+    assert compatibility(create, operation_intent("POST", "/customers", "add_customer")) < 1.0
