@@ -19,7 +19,7 @@ ticket issue bug defect
 customer client buyer
 bill invoice
 note comment remark discussion reply feedback
-person user member people teammate employee staff colleague who everyone contact participant
+person user member people teammate employee staff colleague who everyone contact participant hire
 caller participant attendee
 queue hold waiting
 page alert incident
@@ -35,7 +35,7 @@ phone telephone line
 sms text
 call dial
 message msg chat dm say said tell told text sms
-channel conversation room
+channel conversation room dm
 team group squad
 label tag
 star favorite favourite bookmark
@@ -47,7 +47,7 @@ copy duplicate clone
 balance credit funds
 key secret token credential
 status state
-avatar picture photo image
+avatar picture photo image media
 meeting event appointment
 emoji reaction thumbs upvote
 admin administrator
@@ -91,6 +91,7 @@ hour time duration minute
 column section lane stage
 start trigger dispatch launch
 link url bookmark
+profile user
 """
 
 

@@ -313,3 +313,12 @@ def test_a_specific_verb_that_names_a_tool_picks_it_out():
     assert compatibility(turn_off, update) < 0.85
     create = query_intent("add a customer")
     assert compatibility(create, operation_intent("POST", "/customers", "add_customer")) < 1.0
+
+
+def test_general_nouns_users_say_for_api_words():
+    from adaptgen.search.synonyms import alternatives
+
+    assert stem("user") in alternatives(stem("profile"))
+    assert stem("media") in alternatives(stem("pictures"))
+    assert stem("conversation") in alternatives(stem("dm"))
+    assert stem("employee") in alternatives(stem("hire"))
