@@ -31,10 +31,10 @@ ACT_OF_WORD = {
 GENERIC_VERB_MATCH = 0.85
 # The verbs that say only an act: every tool of that act may be named by them. Any other verb
 # ("disable", "rename", "revoke") said by the query and naming a tool picks that tool out.
-GENERIC_VERBS = frozenset(
-    stem(w) for w in "list get fetch show find create add new make update edit change set "
-    "patch modify delete remove".split()
+_GENERIC = (
+    "list get fetch show find create add new make update edit change set patch modify delete remove"
 )
+GENERIC_VERBS = frozenset(stem(w) for w in _GENERIC.split())
 # Reads: a query's list/get/search are all looking, never changing.
 READS = frozenset({"list", "get"})
 # Acts of a POST or PUT: an operation named by another verb (`archive`, `merge`) is an `action`.
