@@ -71,9 +71,11 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adaptgen import __version__
+from adaptgen.runtime.governance import upstream_http
 from adaptgen.runtime.governance.access import ToolFacts
 from adaptgen.runtime.governance.call import Call
 from adaptgen.runtime.governance.layers.identity import CALLER_STATE
+from adaptgen.runtime.governance.upstream_http import UpstreamHTTP
 
 if TYPE_CHECKING:
     from adaptgen.runtime.governance.middleware import Governance
@@ -238,7 +240,7 @@ class ProxyRelay:
             CLIENT_CAPABILITIES_META_KEY: {},
         }
         self._ids = itertools.count(1)
-        self._http: httpx2.AsyncClient | None = None
+        self._http: UpstreamHTTP | httpx2.AsyncClient | None = None
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._listed: tuple[int, dict[str, Any]] = (0, {})
         # Keyed by the policy's shared key when it names one (ids then survive a restart and
@@ -449,9 +451,7 @@ class ProxyRelay:
         }
         where = self.sessions.where
         try:
-            async with self._client().stream(
-                "POST", self.sessions.upstream, content=_dumps(message), headers=headers
-            ) as response:
+            async with self._post_upstream(headers, _dumps(message)) as response:
                 answer = await _answer(response, request_id)
         except httpx2.HTTPError as exc:
             raise _unavailable(
@@ -509,18 +509,36 @@ class ProxyRelay:
             return known
         return await self.gov.identify(headers.get("authorization"))
 
-    def _client(self) -> httpx2.AsyncClient:
+    def _post_upstream(self, headers: dict[str, str], content: bytes) -> Any:
+        """The upstream's answer to one POST (an async context manager over a response with
+        `headers`, `aread` and `aiter_lines`)."""
+        client = self._client()
+        if isinstance(client, UpstreamHTTP):
+            return client.post(headers, content)
+        return client.stream("POST", self.sessions.upstream, content=content, headers=headers)
+
+    def _client(self) -> UpstreamHTTP | httpx2.AsyncClient:
         """The relay's HTTP client (one per event loop): the upstream session's credentials,
-        no redirects followed (a redirect is not the configured upstream)."""
+        no redirects followed (a redirect is not the configured upstream). The lean client
+        (`upstream_http`) unless the environment routes the upstream through an HTTP proxy."""
         loop = asyncio.get_running_loop()
         if self._http is None or self._loop is None or self._loop() is not loop:
             settings = self.sessions.settings
-            self._http = httpx2.AsyncClient(
-                auth=self.sessions.auth,
-                timeout=httpx2.Timeout(settings.connect_timeout, read=settings.timeout),
-                follow_redirects=False,
-                limits=httpx2.Limits(max_connections=256, max_keepalive_connections=64),
-            )
+            url = self.sessions.upstream
+            if upstream_http.usable_for(url):
+                self._http = UpstreamHTTP(
+                    url,
+                    auth=self.sessions.auth,
+                    connect_timeout=settings.connect_timeout,
+                    read_timeout=settings.timeout,
+                )
+            else:
+                self._http = httpx2.AsyncClient(
+                    auth=self.sessions.auth,
+                    timeout=httpx2.Timeout(settings.connect_timeout, read=settings.timeout),
+                    follow_redirects=False,
+                    limits=httpx2.Limits(max_connections=256, max_keepalive_connections=64),
+                )
             self._loop = weakref.ref(loop)
         return self._http
 
@@ -609,7 +627,7 @@ def _mirrors_headers(schema: Any) -> bool:
     return False
 
 
-async def _answer(response: httpx2.Response, request_id: int) -> dict[str, Any] | None:
+async def _answer(response: Any, request_id: int) -> dict[str, Any] | None:
     """The JSON-RPC answer to `request_id` in an upstream response (JSON or event stream)."""
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "text/event-stream":

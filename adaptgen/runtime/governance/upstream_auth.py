@@ -44,6 +44,13 @@ class StaticHeaderAuth(httpx2.Auth):
     async def async_auth_flow(
         self, request: httpx2.Request
     ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        name, value = await self.header()
+        request.headers[name] = value
+        yield request
+
+    async def header(self) -> tuple[str, str]:
+        """The header's name and value, resolved now (the proxy's lean client sets it
+        without building an `httpx2` request)."""
         try:
             if is_aws_reference(self.reference):  # Secrets Manager: a blocking call, off the loop
                 value = await asyncio.to_thread(self._secrets.resolve, self.reference)
@@ -51,8 +58,7 @@ class StaticHeaderAuth(httpx2.Auth):
                 value = self._secrets.resolve(self.reference)
         except SecretError as exc:
             raise flows.AuthError(f"upstream credentials: {exc}") from None
-        request.headers[self.name] = self.prefix + value
-        yield request
+        return self.name, self.prefix + value
 
     def secrets(self) -> list[str]:
         """The resolved values (for redaction)."""
