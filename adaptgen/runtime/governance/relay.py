@@ -243,6 +243,7 @@ class ProxyRelay:
         self._http: UpstreamHTTP | httpx2.AsyncClient | None = None
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._listed: tuple[int, dict[str, Any]] = (0, {})
+        self._relayable_in: tuple[dict[str, Any] | None, dict[str, bool]] = (None, {})
         # Keyed by the policy's shared key when it names one (ids then survive a restart and
         # work on every instance), else by a key of this process.
         self.task_ids = TaskIds(self.gov.shared_key or os.urandom(32))
@@ -355,13 +356,17 @@ class ProxyRelay:
         client = await sessions()
         if client.protocol_version != version:
             return False  # the caller and the upstream speak different versions
-        tool = (await self._tools()).get(name)
-        if tool is None:
-            return False  # unknown to the listing: FastMCP's path says so
-        execution = getattr(tool, "execution", None)
-        if getattr(execution, "task_support", None) == "required":
-            return False
-        return not _mirrors_headers(getattr(tool, "parameters", None))
+        # Unknown to the listing: FastMCP's path says so.
+        return (await self._relayable_tools()).get(name, False)
+
+    async def _relayable_tools(self) -> dict[str, bool]:
+        """Whether each upstream tool can take the fast path: not one that requires a task,
+        nor one mirroring arguments into `Mcp-Param-*` headers. Decided once per listing,
+        not per call."""
+        tools = await self._tools()
+        if self._relayable_in[0] is not tools:
+            self._relayable_in = (tools, {n: _relayable_tool(t) for n, t in tools.items()})
+        return self._relayable_in[1]
 
     async def _tools(self) -> dict[str, Any]:
         """The upstream's tools by name, as the proxy lists them (its cached listing)."""
@@ -616,6 +621,13 @@ def _unavailable(message: str) -> Exception:
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _relayable_tool(tool: Any) -> bool:
+    execution = getattr(tool, "execution", None)
+    if getattr(execution, "task_support", None) == "required":
+        return False
+    return not _mirrors_headers(getattr(tool, "parameters", None))
 
 
 def _mirrors_headers(schema: Any) -> bool:
