@@ -159,8 +159,13 @@ def measure(scenarios: list[str], targets: tuple[str, ...] = TARGETS) -> Results
     for tool in (NODE, SUITE):
         if not tool.exists():
             raise SystemExit(f"{tool} is missing: run `npm ci` in {REPO}")
-    tmp = Path(tempfile.mkdtemp(prefix="adaptgen-conformance-"))
-    with servers(tmp) as urls, ThreadPoolExecutor(len(targets)) as pool:
+    # The policy and the suite's checks.json files are read before the folder goes.
+    with (
+        tempfile.TemporaryDirectory(prefix="adaptgen-conformance-") as folder,
+        servers(Path(folder)) as urls,
+        ThreadPoolExecutor(len(targets)) as pool,
+    ):
+        tmp = Path(folder)
         # The targets are independent servers: their runs overlap (mostly Node start-ups).
         runs = {
             target: pool.submit(run_suite, urls[target], tmp / f"results-{i}", scenarios)
