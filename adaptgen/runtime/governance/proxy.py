@@ -18,12 +18,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import fastmcp
 import mcp_types
 from fastmcp import FastMCP
+from fastmcp.server.http import HostOriginProtection, StarletteWithLifespan
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 from fastmcp.server.providers.proxy import FastMCPProxy, ProxyMetadataMiddleware, ProxyProvider
+from mcp.server.streamable_http import EventStore
+from starlette.middleware import Middleware as ASGIMiddleware
 
 from adaptgen.runtime.governance.handshake_tasks import HandshakeTasks
 from adaptgen.runtime.governance.middleware import Governance
@@ -37,7 +41,7 @@ __all__ = ["build_proxy"]
 
 def build_proxy(
     upstream: str | FastMCP, policy: Path | None, *, name: str = "adaptgen-proxy"
-) -> FastMCP:
+) -> GovernedProxy:
     """A FastMCP proxy of `upstream` (a URL, a command, or a server in this process) with the
     governance stack mounted. `proxy.upstream` is its `UpstreamSessions` (e.g. to `probe()`)."""
     settings = load_policy(policy) if policy else safe_default()
@@ -72,8 +76,7 @@ def build_proxy(
     sessions.relay = messages
     # 2025-11-25-era tasks, for callers on a session of their own (handshake_tasks).
     HandshakeTasks(proxy, sessions, governance, messages).install()
-    proxy.governance = governance  # type: ignore[attr-defined] - for tests and introspection
-    proxy.upstream = sessions  # type: ignore[attr-defined]
+    proxy.governance = governance
     return proxy
 
 
@@ -84,6 +87,9 @@ class GovernedProxy(FastMCPProxy):
     def __init__(self, sessions: UpstreamSessions, **settings: Any) -> None:
         # FastMCPProxy.__init__ would add a plain ProxyProvider: this is its body, with ours.
         FastMCP.__init__(self, **settings)
+        self.upstream = sessions
+        # The governance stack, once `build_proxy` has built it (the relay serves it).
+        self.governance: Governance | None = None
         # An unreachable upstream is an error for tools/list, not "no tools".
         self.provider_error_strategy = "raise"
         self.client_factory = sessions
@@ -97,13 +103,36 @@ class GovernedProxy(FastMCPProxy):
         self._mcp_server.get_tool_input_schema = provider.input_schema
         Passthrough(sessions).install(self)
 
-    def http_app(self, path: str | None = None, middleware: Any = None, **options: Any) -> Any:
-        """FastMCP's HTTP app, with the `tools/call` fast path (`relay`) innermost."""
-        import fastmcp
-
+    def http_app(
+        self,
+        path: str | None = None,
+        middleware: list[ASGIMiddleware] | None = None,
+        json_response: bool | None = None,
+        stateless_http: bool | None = None,
+        transport: Literal["http", "streamable-http", "sse"] = "http",
+        event_store: EventStore | None = None,
+        retry_interval: int | None = None,
+        host_origin_protection: HostOriginProtection | None = None,
+        allowed_hosts: list[str] | None = None,
+        allowed_origins: list[str] | None = None,
+        session_idle_timeout: float | Literal["auto"] | None = None,
+    ) -> StarletteWithLifespan:
+        """FastMCP's HTTP app (same parameters), with the `tools/call` fast path (`relay`)
+        innermost."""
         endpoint = path if path is not None else fastmcp.settings.streamable_http_path
-        middleware = [*(middleware or []), *relay_middleware(self, endpoint)]
-        return super().http_app(path=path, middleware=middleware, **options)
+        return super().http_app(
+            path=path,
+            middleware=[*(middleware or []), *relay_middleware(self, endpoint)],
+            json_response=json_response,
+            stateless_http=stateless_http,
+            transport=transport,
+            event_store=event_store,
+            retry_interval=retry_interval,
+            host_origin_protection=host_origin_protection,
+            allowed_hosts=allowed_hosts,
+            allowed_origins=allowed_origins,
+            session_idle_timeout=session_idle_timeout,
+        )
 
 
 class CachedProxyProvider(ProxyProvider):
