@@ -61,6 +61,7 @@ MIN_SUFFIX = 4
 ACTION_BONUS = 0.5
 PRIOR = 0.01
 MAX_EXTENSION = 5
+MIN_COMPOUND = 3  # letters a word ahead of a query term adds, at least
 COVERAGE_FLOOR = 0.5
 
 
@@ -210,7 +211,9 @@ class SearchEngine:
         `link` -> `permalink`)."""
         found = _extensions(self._vocabulary, term) if len(term) >= MIN_PREFIX else []
         if len(term) >= MIN_SUFFIX:
-            found += [t[::-1] for t in _extensions(self._reversed, term[::-1])]
+            # A word before it makes a compound (`permalink`); a letter or two another word
+            # (`hang` is no `change`).
+            found += [t[::-1] for t in _extensions(self._reversed, term[::-1], MIN_COMPOUND)]
         return [t for t in dict.fromkeys(found) if t != term]
 
     def nearest(self, name: str, allowed: Collection[str] | None = None, n: int = 3) -> list[str]:
@@ -240,12 +243,13 @@ def _expanded(terms: Iterable[str]) -> set[str]:
     return found
 
 
-def _extensions(sorted_terms: list[str], prefix: str) -> list[str]:
-    """The terms of a sorted list that start with `prefix` and are at most a few letters longer."""
+def _extensions(sorted_terms: list[str], prefix: str, least: int = 1) -> list[str]:
+    """The terms of a sorted list that start with `prefix` and are `least` to a few letters
+    longer."""
     found = []
     at = bisect.bisect_left(sorted_terms, prefix)
     while at < len(sorted_terms) and sorted_terms[at].startswith(prefix):
-        if len(sorted_terms[at]) - len(prefix) <= MAX_EXTENSION:
+        if least <= len(sorted_terms[at]) - len(prefix) <= MAX_EXTENSION:
             found.append(sorted_terms[at])
         at += 1
     return found

@@ -322,3 +322,14 @@ def test_general_nouns_users_say_for_api_words():
     assert stem("media") in alternatives(stem("pictures"))
     assert stem("conversation") in alternatives(stem("dm"))
     assert stem("employee") in alternatives(stem("hire"))
+
+
+def test_a_longer_form_is_a_compound_not_a_word_a_letter_longer():
+    """`link` finds `permalink`; `hang` must not find `change` ("hang up the call")."""
+    tools = [
+        {"name": "get_permalink", "act": "get", "verb": "get", "fields": {"name": "get permalink"}},
+        {"name": "change_status", "act": "update", "verb": "chang", "fields": {"name": "change"}},
+    ]
+    engine = SearchEngine({"tools": tools})
+    assert "permalink" in engine._partial("link")
+    assert stem("change") not in engine._partial("hang")
