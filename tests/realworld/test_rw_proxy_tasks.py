@@ -3,11 +3,12 @@
 The upstream is a FastMCP server on 127.0.0.1 whose tools declare `taskSupport: optional` and
 which serves the era's tasks (`HandshakeTaskStore`: neither FastMCP 4.1.2 nor the `mcp` SDK
 serves them, so the store does the protocol work on FastMCP's low-level server). Callers are
-FastMCP clients on 2025-11-25 sessions; a task-augmented tools/call and tasks/* go on their
+FastMCP clients on 2025-11-25 sessions (a task-augmented tools/call and tasks/* go on their
 MCP session's raw channel, since the SDK's typed one validates a tools/call result as a
-CallToolResult. The proxy governs the call before a task exists upstream, hands out task ids
-bound to the caller, delivers the result through the governance layers and relays status
-notifications to the caller that owns the task.
+CallToolResult), and the TypeScript SDK's client, which has these tasks of its own
+(tests/fixtures/ts_task_client.mjs). The proxy governs the call before a task exists
+upstream, hands out task ids bound to the caller, delivers the result through the governance
+layers and relays status notifications to the caller that owns the task.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import base64
 import json
 import os
+import subprocess
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 import mcp_types
 import pytest
 import yaml
+from conftest import ROOT, node_tool
 from fastmcp import Client, FastMCP
 from fastmcp.tools import Tool
 from mcp.client.extension import ClientExtension, NotificationBinding
@@ -35,6 +38,7 @@ from adaptgen.sandbox.server import serve_app
 EMAIL = "ada@example.com"
 RELATED_TASK = "io.modelcontextprotocol/related-task"
 OPTIONAL = mcp_types.ToolExecution(task_support="optional")
+TS_CLIENT = ROOT / "tests" / "fixtures" / "ts_task_client.mjs"
 
 
 class HandshakeTaskStore:
@@ -336,3 +340,36 @@ def test_without_upstream_tasks_a_task_augmented_call_is_answered_at_once(tmp_pa
     assert EMAIL not in json.dumps(result)
     (line,) = [json.loads(x) for x in audit.read_text().splitlines()]
     assert (line["tool"], line["result_status"]) == ("owner", "ok")
+
+
+def test_the_typescript_sdk_runs_a_task_through_the_proxy(tmp_path, monkeypatch):
+    """A client with 2025-11-25 tasks of its own (the TypeScript SDK's): the task it creates
+    through the proxy is polled and delivered by the ids the proxy hands out, PII as tokens."""
+    node = node_tool("node")
+    monkeypatch.setenv("PROXY_PII_KEY", base64.b64encode(os.urandom(64)).decode())
+    server, store = tasks_upstream()
+    arguments = json.dumps({"customer_id": 7, "email": "x"})
+    with serve_app(server.http_app(path="/mcp"), lifespan=True) as up:
+        proxy = build_proxy(f"{up}/mcp", policy(tmp_path))
+        with serve_app(proxy.http_app(path="/mcp"), lifespan=True) as url:
+            argv = [str(node), str(TS_CLIENT), f"{url}/mcp", mint(["support"], sub="carol")]
+            run = subprocess.run(
+                [*argv, "build_report", arguments],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["version"] == "2025-11-25" and seen["tasks"]["requests"]["tools"]["call"] == {}
+    kinds = [message["type"] for message in seen["messages"]]
+    assert kinds[0] == "taskCreated" and kinds[-1] == "result", seen["messages"]
+    task_id = seen["messages"][0]["task"]["taskId"]
+    assert task_id.startswith("agt1.") and task_id not in store.tasks
+    result = seen["messages"][-1]["result"]
+    assert result["structuredContent"]["owner"].startswith("<pii:email:")
+    assert EMAIL not in json.dumps(seen)
+    assert (seen["got"]["taskId"], seen["got"]["status"]) == (task_id, "completed")
+    assert [task["taskId"] for task in seen["listed"]["tasks"]] == [task_id]
+    assert store.calls == [("build_report", {"customer_id": 7, "email": "x"})]
