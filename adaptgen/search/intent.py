@@ -21,7 +21,7 @@ _ACT_WORDS = {
     "describe display check show grab",
     "create": "create add new make open post submit start write insert",
     "update": "update edit change modify set rename move assign replace patch mark toggle "
-    "adjust reassign correct configure enable disable fix",
+    "adjust reassign correct configure enable disable fix refresh",
     "delete": "delete remove cancel drop erase destroy trash discard revoke unset kill purge clear "
     "wipe",
 }

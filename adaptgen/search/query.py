@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from adaptgen.search.intent import ACT_OF_WORD
 from adaptgen.search.text import STOP_WORDS, stem, words
 
 VALUE_WEIGHT = 0.3
@@ -60,6 +61,7 @@ _MARKERS = frozenset(
 _SELF = re.compile(r"\b(?:who am i|(?:signed|logged) in as|currently (?:signed|logged) in)\b", re.I)
 SELF_TERMS = ("me", "authenticated", "current")
 SELF_WEIGHT = 0.6
+UPSERT = stem("upsert")
 _FIRST_PERSON = frozenset(["my", "me", "mine", "myself"])
 # The noun after one of these holds what is asked about ("what's inside the Marketing folder").
 _CONTAINER_WORDS = frozenset(["in", "inside", "within", "under", "on", "into", "from"])
@@ -127,6 +129,9 @@ def query_terms(query: QueryWords) -> list[tuple[str, float]]:
             continue
         term = stem(word)
         best[term] = max(best.get(term, 0.0), weight)
+    acts = {ACT_OF_WORD.get(stem(word)) for word in query.main}
+    if {"create", "update"} <= acts:
+        best[UPSERT] = 1.0  # "insert or refresh", "add the new ones, update the rest"
     if query.self_user:
         best.update(dict.fromkeys(map(stem, SELF_TERMS), 1.0))
     elif any(word in _FIRST_PERSON for word, _ in query.weighted):

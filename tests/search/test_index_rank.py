@@ -333,3 +333,11 @@ def test_a_longer_form_is_a_compound_not_a_word_a_letter_longer():
     engine = SearchEngine({"tools": tools})
     assert "permalink" in engine._partial("link")
     assert stem("change") not in engine._partial("hang")
+
+
+def test_create_and_update_in_one_request_is_an_upsert():
+    from adaptgen.search.query import query_terms, read_query
+
+    assert stem("upsert") in dict(query_terms(read_query("insert or refresh customers by email")))
+    assert stem("upsert") in dict(query_terms(read_query("add new contacts, update the others")))
+    assert stem("upsert") not in dict(query_terms(read_query("add a customer")))
