@@ -62,6 +62,9 @@ _SELF = re.compile(r"\b(?:who am i|(?:signed|logged) in as|currently (?:signed|l
 SELF_TERMS = ("me", "authenticated", "current")
 SELF_WEIGHT = 0.6
 UPSERT = stem("upsert")
+# What an API calls things an act was done to: deleted, created, updated records.
+_DONE = {act: stem(act) for act in ("create", "update", "delete")}
+DONE_WEIGHT = 0.6
 _FIRST_PERSON = frozenset(["my", "me", "mine", "myself"])
 # The noun after one of these holds what is asked about ("what's inside the Marketing folder").
 _CONTAINER_WORDS = frozenset(["in", "inside", "within", "under", "on", "into", "from"])
@@ -129,6 +132,11 @@ def query_terms(query: QueryWords) -> list[tuple[str, float]]:
             continue
         term = stem(word)
         best[term] = max(best.get(term, 0.0), weight)
+    for word, weight in query.weighted:
+        act = ACT_OF_WORD.get(stem(word))
+        if act in _DONE and word.endswith("ed") and stem(word) != _DONE[act]:
+            # "what was removed": things whose record says deleted
+            best.setdefault(_DONE[act], weight * DONE_WEIGHT)
     acts = {ACT_OF_WORD.get(stem(word)) for word in query.main}
     if {"create", "update"} <= acts:
         best[UPSERT] = 1.0  # "insert or refresh", "add the new ones, update the rest"

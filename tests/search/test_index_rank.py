@@ -341,3 +341,12 @@ def test_create_and_update_in_one_request_is_an_upsert():
     assert stem("upsert") in dict(query_terms(read_query("insert or refresh customers by email")))
     assert stem("upsert") in dict(query_terms(read_query("add new contacts, update the others")))
     assert stem("upsert") not in dict(query_terms(read_query("add a customer")))
+
+
+def test_a_past_act_describes_what_was_done_in_the_apis_word():
+    """ "what was removed" asks for what an API calls deleted."""
+    from adaptgen.search.query import query_terms, read_query
+
+    said = dict(query_terms(read_query("what was removed from the leads last week?")))
+    assert 0 < said[stem("deleted")] < 1
+    assert stem("deleted") not in dict(query_terms(read_query("remove the lead")))
