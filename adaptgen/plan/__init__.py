@@ -90,6 +90,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.doc = spec.document
         self.source: SourceFile = spec.source
         self.inliner = SchemaInliner(spec.resolver)
+        self.output_inliners: dict[int, SchemaInliner] = {}  # by depth, reused: they memoize
         self.warnings: list[BuildWarning] = []
         self.env_prefix = (snake_case(name) or "api").upper()
         self.also_sent: set[str] = set()  # schemes made by `_also_sent`

@@ -296,11 +296,19 @@ class OperationPlanning(PlannerState):
             headers = [str(h) for h in raw.get("headers") or {}]
             for media, media_obj in (raw.get("content") or {}).items():
                 if "json" in media and isinstance(media_obj, dict) and "schema" in media_obj:
-                    inliner = SchemaInliner(self.spec.resolver, for_input=False, max_depth=depth)
                     pointer = f"{at}/content/{media.replace('/', '~1')}/schema"
+                    inliner = self._output_inliner(depth)
                     return inliner.inline(media_obj["schema"], source, pointer), headers
             return None, headers
         return None, []
+
+    def _output_inliner(self, depth: int) -> SchemaInliner:
+        """One inliner per depth for every response: what one walked, the next reuses."""
+        inliner = self.output_inliners.get(depth)
+        if inliner is None:
+            inliner = SchemaInliner(self.spec.resolver, for_input=False, max_depth=depth)
+            self.output_inliners[depth] = inliner
+        return inliner
 
 
 def _paging_params(pagination: PagingStyle) -> list[Param]:

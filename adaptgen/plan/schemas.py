@@ -10,10 +10,11 @@ read-only properties left out of what the agent sends.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adaptgen.load.refs import RefResolver, is_remote
+from adaptgen.load.refs import RefResolver, Resolved, is_remote
 from adaptgen.load.source import SourceFile
 from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, NESTED_DESCRIPTION_CHARS, brief
 
@@ -49,19 +50,55 @@ _TOO_LARGE = {"description": "Not described: the schema is too large to inline."
 
 
 @dataclass
+class _Walked:
+    """A `$ref` target's walk, kept to be reused wherever the same walk would happen again.
+
+    The walk of a target at a depth depends on the stack of refs it was reached through only by
+    the answers to "is this ref on the stack?" it asked (`hits`: yes, `misses`: no, for refs
+    pushed before it), on how close the stack came to `MAX_REF_DEPTH` (`reach`: stack length
+    at its deepest check, relative to the target) and on the node budget (`cost`). Where all
+    of those would come out the same, the walk would too, byte for byte.
+    """
+
+    result: dict[str, Any]
+    cost: int
+    hits: frozenset[str]
+    misses: frozenset[str]
+    reach: int
+
+
+@dataclass
+class _Frame:
+    """A `$ref` target being walked: what its walk asked of the stack so far."""
+
+    base: int  # the target's index on the stack
+    budget: int  # nodes left when it started
+    hits: set[str] = field(default_factory=set)
+    misses: set[str] = field(default_factory=set)
+    deepest: int = 0  # the longest stack seen at a MAX_REF_DEPTH check
+
+
+@dataclass
 class SchemaInliner:
-    """Turns a schema found at (source, pointer) into a standalone client-safe schema."""
+    """Turns a schema found at (source, pointer) into a standalone client-safe schema.
+
+    Each `$ref` target's walk is memoized per depth and stack context (see `_Walked`), so specs
+    whose responses share deep component graphs walk each shared subtree once, not once per
+    place it appears.
+    """
 
     resolver: RefResolver
     for_input: bool = True
     max_depth: int = MAX_DEPTH
-    notes: list[tuple[SourceFile, str, str]] = field(default_factory=list)
     _nodes_left: int = field(default=MAX_SCHEMA_NODES, init=False, repr=False)
+    _walked: dict[tuple[str, int], list[_Walked]] = field(default_factory=dict, init=False)
+    _frames: list[_Frame] = field(default_factory=list, init=False, repr=False)
+    _on_stack: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def inline(self, schema: Any, source: SourceFile, pointer: str) -> dict[str, Any]:
-        """The client-safe form of `schema`; notes collects (source, pointer, message)."""
+        """The client-safe form of `schema`, a new dict (its nested parts may be shared)."""
         self._nodes_left = MAX_SCHEMA_NODES
-        return self._walk(schema, source, pointer, (), 0)
+        return dict(self._walk(schema, source, pointer, (), 0))
 
     def _walk(
         self, schema: Any, source: SourceFile, pointer: str, stack: tuple[str, ...], depth: int
@@ -149,16 +186,17 @@ class SchemaInliner:
             # Remote and not fetched: relaxed to "anything", and said so to the agent.
             note = f"Defined by {ref} (not fetched at build time)."
             return _with_description({}, schema.get("description") or note, depth)
+        if self._frames:
+            frame = self._frames[-1]
+            frame.deepest = max(frame.deepest, len(stack))
         if len(stack) >= MAX_REF_DEPTH:
             return {"description": f"A nested {name} (its $refs nest too deep to inline)."}
-        if target.key in stack:
+        if self._asked(target.key):
             relaxed: dict[str, Any] = {"description": f"A nested {name} (recursive structure)."}
             if isinstance(target.value, dict) and target.value.get("type") == "object":
                 relaxed["type"] = "object"
             return relaxed
-        result = self._walk(
-            target.value, target.source, target.pointer, (*stack, target.key), depth
-        )
+        result = self._walk_target(target, stack, depth)
         # OAS 3.1 lets a $ref carry its own description, which wins over the target's.
         own = schema.get("description")
         if isinstance(own, str) and own.strip() and depth <= NESTED_DEPTH:
@@ -166,6 +204,73 @@ class SchemaInliner:
             limit = _description_limit(depth)
             result = {"description": brief(schema["description"], limit), **rest}
         return result
+
+    def _asked(self, key: str) -> bool:
+        """Whether `key` is on the stack, noted in the walk being recorded."""
+        at = self._on_stack.get(key)
+        if self._frames:
+            frame = self._frames[-1]
+            if at is None:
+                frame.misses.add(key)
+            elif at < frame.base:
+                frame.hits.add(key)
+        return at is not None
+
+    def _walk_target(self, target: Resolved, stack: tuple[str, ...], depth: int) -> dict[str, Any]:
+        """The walk of a ref's target: reused when an earlier one still holds, else made."""
+        base = len(stack)
+        for walked in self._walked.get((target.key, depth), ()):
+            if self._holds(walked, base):
+                self._nodes_left -= walked.cost
+                self._note(walked.hits, walked.misses, base + walked.reach)
+                return walked.result
+        frame = _Frame(base, self._nodes_left)
+        self._frames.append(frame)
+        self._on_stack[target.key] = base
+        try:
+            result = self._walk(
+                target.value, target.source, target.pointer, (*stack, target.key), depth
+            )
+        finally:
+            del self._on_stack[target.key]
+            self._frames.pop()
+        reach = max(frame.deepest - base, 0)
+        if self._nodes_left >= 0 and base + reach < MAX_REF_DEPTH:
+            walked = _Walked(
+                result,
+                frame.budget - self._nodes_left,
+                frozenset(frame.hits),
+                frozenset(frame.misses),
+                reach,
+            )
+            self._walked.setdefault((target.key, depth), []).append(walked)
+        self._note(frame.hits, frame.misses, frame.deepest)
+        return result
+
+    def _holds(self, walked: _Walked, base: int) -> bool:
+        """Whether a recorded walk is what walking again here would give."""
+        on_stack = self._on_stack
+        return (
+            walked.cost <= self._nodes_left
+            and base + walked.reach < MAX_REF_DEPTH
+            and all(key in on_stack for key in walked.hits)
+            and (
+                walked.misses.isdisjoint(on_stack)
+                if len(on_stack) < len(walked.misses)
+                else not any(key in on_stack for key in walked.misses)
+            )
+        )
+
+    def _note(self, hits: Iterable[str], misses: Iterable[str], deepest: int) -> None:
+        """Pass what an inner walk asked of the stack on to the walk around it."""
+        if not self._frames:
+            return
+        frame = self._frames[-1]
+        frame.deepest = max(frame.deepest, deepest)
+        frame.misses.update(misses)
+        for key in hits:
+            if self._on_stack[key] < frame.base:
+                frame.hits.add(key)
 
     def _union(
         self,

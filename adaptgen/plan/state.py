@@ -36,6 +36,7 @@ class PlannerState:
     doc: dict[str, Any]
     source: SourceFile
     inliner: SchemaInliner
+    output_inliners: dict[int, SchemaInliner]  # response schemas' inliners, by max depth
     warnings: list[BuildWarning]
     env_prefix: str
     also_sent: set[str]  # scheme keys made by SecurityPlanning._also_sent
