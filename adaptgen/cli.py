@@ -90,8 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--new-label", help="how to name NEW in the report (default: its path)")
     diff.set_defaults(func=_cmd_diff)
 
-    package = commands.add_parser("package", help="zip a generated server for AWS Lambda")
-    package.add_argument("server", type=Path, help="a generated server folder, e.g. generated/crm")
+    package = commands.add_parser(
+        "package", help="zip a generated server for AWS Lambda or AgentCore Runtime"
+    )
+    package.add_argument(
+        "server", type=Path, nargs="?", help="a generated server folder, e.g. generated/crm"
+    )
+    _add_target(package)
     package.add_argument(
         "--runtime",
         choices=("python3.11", "python3.12", "python3.13"),
@@ -124,9 +129,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     package.set_defaults(func=_cmd_package)
 
-    deploy = commands.add_parser("deploy", help="create or update a Lambda function (boto3)")
-    deploy.add_argument("server", type=Path, help="a generated server folder, e.g. generated/crm")
-    deploy.add_argument("--function-name", required=True)
+    deploy = commands.add_parser(
+        "deploy", help="create or update a Lambda function or an AgentCore Runtime (boto3)"
+    )
+    deploy.add_argument(
+        "server", type=Path, nargs="?", help="a generated server folder, e.g. generated/crm"
+    )
+    _add_target(deploy)
+    deploy.add_argument("--function-name", help="the Lambda function (--target lambda)")
+    deploy.add_argument(
+        "--runtime-name", help="the AgentCore Runtime: a letter, letters, digits, _ (agentcore)"
+    )
     deploy.add_argument("--role", required=True, help="the execution role's ARN")
     deploy.add_argument(
         "--zip", type=Path, help="a zip from `adaptgen package` (default: build one)"
@@ -161,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--memory", type=int, default=512, help="MB (default 512)")
     deploy.add_argument("--timeout", type=int, default=30, help="seconds (default 30)")
+    _add_agentcore_deploy_options(deploy)
     deploy.set_defaults(func=_cmd_deploy)
 
     serve = commands.add_parser("serve", help="run a generated server")
@@ -298,16 +312,98 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return run_diff(args)
 
 
+def _add_target(parser: argparse.ArgumentParser) -> None:
+    """Where `package` and `deploy` ship to, and what (a generated server or the proxy)."""
+    parser.add_argument(
+        "--target",
+        choices=("lambda", "agentcore"),
+        default="lambda",
+        help="AWS Lambda (default) or Amazon Bedrock AgentCore Runtime (direct code deployment)",
+    )
+    parser.add_argument(
+        "--upstream",
+        metavar="URL",
+        help="with --target agentcore and no SERVER: ship `adaptgen proxy` in front of this MCP "
+        "server",
+    )
+
+
+def _add_agentcore_deploy_options(deploy: argparse.ArgumentParser) -> None:
+    deploy.add_argument(
+        "--authorizer",
+        choices=("iam", "policy"),
+        default="iam",
+        help="agentcore inbound auth: IAM SigV4 (default), or a JWT authorizer set from the "
+        "policy's identity.jwt issuer and audience",
+    )
+    deploy.add_argument(
+        "--discovery-url", help="the IdP's OpenID discovery URL (default: the policy's issuer's)"
+    )
+    deploy.add_argument(
+        "--allowed-client",
+        action="append",
+        default=[],
+        metavar="CLIENT_ID",
+        help="a client id the JWT authorizer accepts (repeatable; for tokens with no `aud`)",
+    )
+    deploy.add_argument(
+        "--gateway-target",
+        metavar="GATEWAY_ID",
+        help="also register the runtime as an MCP server target of this AgentCore Gateway",
+    )
+    deploy.add_argument(
+        "--gateway-oauth-provider",
+        metavar="ARN",
+        help="the OAuth2 credential provider the gateway gets the runtime's JWTs from",
+    )
+    deploy.add_argument(
+        "--gateway-scope",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="a scope the gateway asks that provider for (repeatable)",
+    )
+    deploy.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="agentcore: build and print the requests, send nothing to AWS",
+    )
+
+
 def _cmd_package(args: argparse.Namespace) -> int:
+    if args.target == "agentcore":
+        from adaptgen.ship.agentcore_package import run_agentcore_package
+
+        return run_agentcore_package(args)
     from adaptgen.ship.package import run_package
 
+    _check_lambda_args(args)
     return run_package(args)
 
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
+    if args.target == "agentcore":
+        from adaptgen.ship.agentcore import run_agentcore_deploy
+
+        return run_agentcore_deploy(args)
     from adaptgen.ship.deploy import run_deploy
 
+    _check_lambda_args(args)
+    if args.function_name is None:
+        raise InputError("--target lambda needs --function-name NAME")
     return run_deploy(args)
+
+
+def _check_lambda_args(args: argparse.Namespace) -> None:
+    if args.upstream is not None:
+        raise InputError("--upstream: the proxy ships to --target agentcore only")
+    if args.server is None:
+        raise InputError("give a generated server folder, e.g. generated/crm")
+    agentcore_only = ("runtime_name", "gateway_target", "discovery_url", "dry_run")
+    given = [name for name in agentcore_only if getattr(args, name, None)]
+    if given or getattr(args, "authorizer", "iam") != "iam":
+        options = ", ".join("--" + name.replace("_", "-") for name in given) or "--authorizer"
+        raise InputError(f"{options}: for --target agentcore")
 
 
 def load_server_module(folder: Path) -> ModuleType:

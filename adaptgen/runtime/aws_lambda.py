@@ -33,8 +33,6 @@ stream, which Function URLs in buffered mode and API Gateway cannot carry).
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
 import threading
 from typing import Any
 
@@ -43,14 +41,12 @@ from mangum import Mangum
 from mangum.protocols.http import HTTPCycle
 from mangum.protocols.lifespan import LifespanCycle
 
-from adaptgen.runtime.governance.http_auth import governance_of, governed_http_app
-from adaptgen.runtime.network import anonymous_exposure
+from adaptgen.runtime.governance.http_auth import governed_http_app
+from adaptgen.runtime.network import anonymous_override
 
 __all__ = ["MCP_PATH", "LambdaHandler"]
 
 MCP_PATH = "/mcp"
-TRUE_VALUES = ("1", "true", "yes")
-logger = logging.getLogger(__name__)
 
 
 class LambdaHandler:
@@ -92,7 +88,8 @@ class LambdaHandler:
         with self._lock:
             if self._adapter is not None:
                 return self._adapter
-            anonymous = None if self._anonymous_allowed() else False
+            # No anonymous callers on a Lambda URL unless a policy file or the variable says so.
+            anonymous = anonymous_override(self.server, self.allow_anonymous_env)
             app = governed_http_app(
                 self.server,
                 path=self.path,
@@ -116,20 +113,6 @@ class LambdaHandler:
                 state=lifespan.lifespan_state,
             )
             return self._adapter
-
-    def _anonymous_allowed(self) -> bool:
-        """No anonymous callers on a Lambda URL unless a policy file or the variable says so
-        (False: the front door refuses them, whatever the built-in default policy allows)."""
-        allowed = os.environ.get(self.allow_anonymous_env, "").strip().lower() in TRUE_VALUES
-        governance = governance_of(self.server)
-        reason = anonymous_exposure(governance)
-        if reason is None or allowed:
-            return True
-        fix = f"set a policy ({self.allow_anonymous_env}=1 to allow anonymous callers)"
-        if governance is None:
-            raise RuntimeError(f"refusing to serve: {reason}; {fix}")
-        logger.warning("anonymous callers are refused: %s; %s", reason, fix)
-        return False
 
 
 class _WarmMangum(Mangum):

@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
+import os
 from typing import Any
 
 import anyio
 import uvicorn.config
 from fastmcp import FastMCP
 
-from adaptgen.runtime.governance.http_auth import front_door
+from adaptgen.runtime.governance.http_auth import front_door, governance_of
 from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.origin import is_loopback_host
 
 __all__ = [
     "LOG_CONFIG",
     "anonymous_exposure",
+    "anonymous_override",
     "exposure_problem",
     "is_loopback_host",
     "serve_http",
@@ -38,6 +41,8 @@ __all__ = [
 # Uvicorn's logging with its access log moved from stdout to stderr.
 LOG_CONFIG: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
 LOG_CONFIG["handlers"]["access"]["stream"] = "ext://sys.stderr"
+TRUE_VALUES = ("1", "true", "yes")
+logger = logging.getLogger(__name__)
 
 
 def anonymous_exposure(governance: Governance | None) -> str | None:
@@ -54,6 +59,25 @@ def anonymous_exposure(governance: Governance | None) -> str | None:
     if policy.base_dir is None and policy.identity.allow_anonymous:
         return "no policy: anonymous callers could use the read-only tools"
     return None
+
+
+def anonymous_override(server: FastMCP, allow_anonymous_env: str) -> bool | None:
+    """For a server that cannot refuse to start (Lambda, AgentCore Runtime): None when its
+    policy decides about anonymous callers, False when the front door must refuse them because
+    nobody chose to serve them (no policy file, and the variable `allow_anonymous_env` not 1).
+
+    With governance off and nothing chosen, `RuntimeError`: every tool would be open.
+    """
+    allowed = os.environ.get(allow_anonymous_env, "").strip().lower() in TRUE_VALUES
+    governance = governance_of(server)
+    reason = anonymous_exposure(governance)
+    if reason is None or allowed:
+        return None
+    fix = f"set a policy ({allow_anonymous_env}=1 to allow anonymous callers)"
+    if governance is None:
+        raise RuntimeError(f"refusing to serve: {reason}; {fix}")
+    logger.warning("anonymous callers are refused: %s; %s", reason, fix)
+    return False
 
 
 def exposure_problem(

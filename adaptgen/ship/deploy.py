@@ -6,10 +6,8 @@ changes nothing. Code is uploaded only when the zip's SHA-256 differs from the f
 `CodeSha256`; configuration only when a field differs. Every Lambda update is followed by the
 boto3 waiter for it, because Lambda refuses a second update while one is in progress.
 
-Secrets never reach the function's configuration: `--secret NAME=ARN[#KEY]` sets the variable
-`NAME` to the reference `${aws-sm:ARN[#KEY]}`, which adaptgen's runtime resolves at call time
-(`adaptgen.runtime.secrets`); the execution role needs `secretsmanager:GetSecretValue` on it.
-Nothing here prints a variable's value, only names.
+Secrets never reach the function's configuration, only references (`adaptgen.ship.aws`, which
+holds what every deploy target shares). Nothing here prints a variable's value, only names.
 
 A zip over Lambda's direct-upload limit (50 MB) goes through S3: a private bucket
 `adaptgen-deploy-<account>-<region>` is made on first use, the zip is put there (checked to be
@@ -31,8 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adaptgen.errors import BuildError, InputError
-from adaptgen.runtime.secrets import is_aws_reference
+from adaptgen.errors import InputError
+from adaptgen.ship.aws import (
+    aws_errors,
+    checked_role,
+    deploy_bucket,
+    environment_report,
+    parse_environment,
+    session,
+)
 from adaptgen.ship.endpoints import Endpoint, ensure_endpoint, leftover_endpoints
 from adaptgen.ship.package import (
     MB,
@@ -49,14 +54,12 @@ from adaptgen.ship.package import (
 __all__ = [
     "HANDLER",
     "FunctionSpec",
-    "parse_environment",
+    "check_zip",
     "run_deploy",
 ]
 
 HANDLER = "handler.handler"  # handler.py at the zip root, `handler(event, context)`
 DIRECT_UPLOAD_LIMIT = 50 * 1000 * 1000  # bytes of zip Lambda accepts in the request itself
-ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Set by Lambda itself; a function may not define them.
 RESERVED_ENV = frozenset(
@@ -122,18 +125,20 @@ def run_deploy(args: argparse.Namespace) -> int:
     target = LambdaTarget.resolve(args.runtime, args.arch)
     spec = FunctionSpec(
         name=_checked_function_name(args.function_name),
-        role=_checked_role(args.role),
+        role=checked_role(args.role),
         target=target,
         memory=_checked_range("--memory", args.memory, 128, 10240),
         timeout=_checked_range("--timeout", args.timeout, 1, 900),
-        environment=parse_environment(args.env, args.secret),
+        environment=parse_environment(
+            args.env, args.secret, reserved=RESERVED_ENV, service="Lambda"
+        ),
         description=f"MCP server {folder.name} (adaptgen)",
     )
     endpoint: Endpoint = args.endpoint
     if args.zip is not None and args.policy is not None:
         raise InputError("--policy goes into a zip deploy builds: with --zip, package it first")
-    with _aws_errors():  # a bad region or profile is bad input, not a traceback
-        session = _session(args.region)  # before packaging: a missing region should fail fast
+    with aws_errors():  # a bad region or profile is bad input, not a traceback
+        aws = session(args.region)  # before packaging: a missing region should fail fast
     sha256 = None
     if args.zip is not None:
         zip_path = check_zip(args.zip, target)
@@ -151,8 +156,8 @@ def run_deploy(args: argparse.Namespace) -> int:
         zip_path, sha256 = package.path, package.sha256
     report: list[str] = []
     try:
-        with _aws_errors():
-            deploy(session, spec, zip_path, endpoint, report, sha256)
+        with aws_errors():
+            deploy(aws, spec, zip_path, endpoint, report, sha256)
     finally:
         if report:
             print("\n".join(report))  # what was done, also when a later step failed
@@ -179,31 +184,11 @@ def deploy(
         arn = _create_function(client, spec, stage, report)
     else:
         arn = _update_function(client, spec, current, stage, report)
-    _report_environment(spec, report)
+    report.extend(environment_report(spec.environment))
     if endpoint != "none":
         report.append(ensure_endpoint(session, endpoint, arn, spec.timeout))
     for note in leftover_endpoints(session, endpoint, arn):
         report.append(note)
-
-
-def parse_environment(env: list[str], secrets: list[str]) -> dict[str, str]:
-    """`--env NAME=VALUE` and `--secret NAME=ARN[#KEY]` as the function's variables.
-
-    A secret becomes the reference `${aws-sm:ARN[#KEY]}`; the value stays in Secrets Manager.
-    """
-    variables: dict[str, str] = {}
-    for option, items in (("--env", env), ("--secret", secrets)):
-        for item in items:
-            name, sep, value = item.partition("=")
-            if not sep or not ENV_NAME.fullmatch(name):
-                form = "NAME=SECRET_ARN[#KEY]" if option == "--secret" else "NAME=VALUE"
-                raise InputError(f"{option} {_shown(item)}: expected {form}")
-            if name in RESERVED_ENV:
-                raise InputError(f"{option} {name}: reserved by Lambda, choose another name")
-            if name in variables:
-                raise InputError(f"{option} {name}: given twice")
-            variables[name] = _secret_reference(name, value) if option == "--secret" else value
-    return variables
 
 
 def check_zip(path: Path, target: LambdaTarget) -> Path:
@@ -308,21 +293,6 @@ def _wait_until_idle(client: Any, current: dict[str, Any]) -> None:
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
 
 
-def _report_environment(spec: FunctionSpec, report: list[str]) -> None:
-    if not spec.environment:
-        report.append("  environment: none")
-        return
-    names = [
-        f"{name} (Secrets Manager reference)" if is_aws_reference(value) else name
-        for name, value in sorted(spec.environment.items())
-    ]
-    report.append(f"  environment: {', '.join(names)}")
-    secrets = sorted({_secret_id(v) for v in spec.environment.values() if is_aws_reference(v)})
-    if secrets:
-        allow = "  the role must allow secretsmanager:GetSecretValue on: "
-        report.append(allow + ", ".join(secrets))
-
-
 # -- code upload -----------------------------------------------------------------------------
 
 
@@ -356,7 +326,7 @@ class _CodeStaging:
             return
         s3 = self.session.client("s3")
         account = self.session.client("sts").get_caller_identity()["Account"]
-        bucket = _deploy_bucket(s3, account, self.session.region_name)
+        bucket = deploy_bucket(s3, account, self.session.region_name)
         key = f"{self.function_name}/{self.hexdigest}.zip"
         s3.upload_file(str(self.zip_path), bucket, key, ExtraArgs={"ExpectedBucketOwner": account})
         self._via = f"s3://{bucket}/{key}"
@@ -367,54 +337,7 @@ class _CodeStaging:
             s3.delete_object(Bucket=bucket, Key=key, ExpectedBucketOwner=account)
 
 
-def _deploy_bucket(s3: Any, account: str, region: str) -> str:
-    """`adaptgen-deploy-<account>-<region>`, made private on first use; must be this account's."""
-    bucket = f"adaptgen-deploy-{account}-{region}"
-    try:
-        s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
-        return bucket
-    except s3.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
-        if code == "403":
-            raise BuildError(f"S3 bucket {bucket} exists but this account may not use it") from None
-        if code not in ("404", "NoSuchBucket"):
-            raise
-    options = (
-        {}
-        if region == "us-east-1"
-        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    )
-    s3.create_bucket(Bucket=bucket, **options)
-    s3.put_public_access_block(
-        Bucket=bucket,
-        ExpectedBucketOwner=account,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    return bucket
-
-
-# -- inputs and AWS plumbing -----------------------------------------------------------------
-
-
-def _secret_reference(name: str, value: str) -> str:
-    secret_id, _, key = value.partition("#")
-    if not secret_id or any(c in value for c in "${}") or (value.endswith("#")):
-        raise InputError(f"--secret {name}: expected NAME=SECRET_ARN or NAME=SECRET_ARN#KEY")
-    return f"${{aws-sm:{secret_id}#{key}}}" if key else f"${{aws-sm:{secret_id}}}"
-
-
-def _secret_id(reference: str) -> str:
-    return reference.removeprefix("${aws-sm:").removesuffix("}").partition("#")[0]
-
-
-def _shown(item: str) -> str:
-    """An argument as safe to echo: only the name part of what might be NAME=secret."""
-    return repr(item.partition("=")[0]) + ("=..." if "=" in item else "")
+# -- inputs ----------------------------------------------------------------------------------
 
 
 def _checked_function_name(name: str) -> str:
@@ -425,57 +348,7 @@ def _checked_function_name(name: str) -> str:
     return name
 
 
-def _checked_role(role: str) -> str:
-    if not ROLE_ARN.fullmatch(role):
-        raise InputError(
-            f"--role {role!r}: expected an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
-        )
-    return role
-
-
 def _checked_range(option: str, value: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise InputError(f"{option} {value}: Lambda allows {low} to {high}")
     return value
-
-
-def _session(region: str | None) -> Any:
-    import boto3
-
-    session = boto3.session.Session(region_name=region)
-    if not session.region_name:
-        raise InputError("no AWS region: pass --region or set AWS_REGION")
-    return session
-
-
-@contextlib.contextmanager
-def _aws_errors() -> Iterator[None]:
-    """AWS failures as one line (the operation, code and message), never a traceback."""
-    from boto3.exceptions import S3UploadFailedError
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        InvalidRegionError,
-        NoCredentialsError,
-        ProfileNotFound,
-        WaiterError,
-    )
-
-    try:
-        yield
-    except NoCredentialsError:
-        raise InputError("no AWS credentials (the usual boto3 chain found none)") from None
-    except (ProfileNotFound, InvalidRegionError) as exc:
-        raise InputError(f"AWS: {exc}") from None
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise BuildError(
-            f"AWS {exc.operation_name}: {error.get('Code', 'error')}: {error.get('Message', '')}"
-        ) from None
-    except WaiterError as exc:
-        answer = exc.last_response or {}
-        config = answer.get("Configuration", answer)
-        reason = config.get("LastUpdateStatusReason") or config.get("StateReason") or exc
-        raise BuildError(f"AWS: the function did not become ready: {reason}") from None
-    except (BotoCoreError, S3UploadFailedError) as exc:  # no connection, bad endpoint, ...
-        raise BuildError(f"AWS: {exc}") from None

@@ -47,16 +47,19 @@ import sys
 import tempfile
 import tomllib
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import adaptgen
 from adaptgen.errors import BuildError, InputError
 from adaptgen.ship.contents import Contents, needed_features, select
 
 __all__ = [
+    "AGENTCORE_UNZIPPED_LIMIT",
     "LAMBDA_UNZIPPED_LIMIT",
+    "AgentCoreTarget",
     "LambdaPackage",
     "LambdaTarget",
     "build_package",
@@ -75,6 +78,7 @@ ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda's name -> whe
 # glibc of the Lambda base image: python3.11 runs on Amazon Linux 2, 3.12 and later on AL2023.
 RUNTIME_GLIBC_MINOR = {"python3.11": 26, "python3.12": 34, "python3.13": 34}
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # bytes, code and layers together
+AGENTCORE_UNZIPPED_LIMIT = 750 * 1024 * 1024  # bytes, a direct code deployment unpacked
 LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the zip; tracebacks name files there
 SERVER_REQUIRED = ("server.py", "catalog.json", "handler.py")
 BUILD_TOOLS = frozenset({"pip", "setuptools", "wheel", "ruff"})
@@ -91,6 +95,8 @@ class LambdaTarget:
 
     runtime: str
     arch: str
+    service: ClassVar[str] = "Lambda"
+    unzipped_limit: ClassVar[int] = LAMBDA_UNZIPPED_LIMIT
 
     @classmethod
     def resolve(cls, runtime: str | None, arch: str | None) -> LambdaTarget:
@@ -150,6 +156,36 @@ class LambdaTarget:
 
 
 @dataclass(frozen=True)
+class AgentCoreTarget(LambdaTarget):
+    """A managed Python of AgentCore Runtime's direct code deployment, e.g. PYTHON_3_13.
+
+    AgentCore runs arm64 (Graviton) only; `arch` is open for tests that run the package on
+    this machine. Wheels are manylinux2014 (glibc 2.17), as AWS's guide installs them: the
+    runtime's glibc is not published, and every dependency has such wheels.
+    """
+
+    service: ClassVar[str] = "AgentCore Runtime"
+    unzipped_limit: ClassVar[int] = AGENTCORE_UNZIPPED_LIMIT
+
+    @classmethod
+    def resolve(cls, runtime: str | None, arch: str | None) -> AgentCoreTarget:
+        """The target asked for: this interpreter's Python unless given, arm64."""
+        if arch not in (None, "arm64"):
+            raise InputError(f"--arch {arch}: AgentCore Runtime runs arm64 only")
+        return cls(runtime or _this_runtime(), "arm64")
+
+    @property
+    def platform_tags(self) -> list[str]:
+        machine = ARCHITECTURES[self.arch]
+        return [f"manylinux2014_{machine}", f"manylinux_2_17_{machine}"]
+
+    @property
+    def managed_runtime(self) -> str:
+        """AgentCore's name of the Python, e.g. `PYTHON_3_13` for python3.13."""
+        return "PYTHON_" + self.python_version.replace(".", "_")
+
+
+@dataclass(frozen=True)
 class LambdaPackage:
     """A written deployment zip and what it holds."""
 
@@ -177,7 +213,8 @@ class LambdaPackage:
                 f"{self.path}",
                 f"  runtime {self.target.runtime}, arch {self.target.arch}",
                 f"  {self.zipped_bytes / MB:.1f} MB zipped, {self.unpacked_bytes / MB:.1f} MB "
-                f"unpacked (Lambda allows {LAMBDA_UNZIPPED_LIMIT // MB} MB), {self.files} files",
+                f"unpacked ({self.target.service} allows {self.target.unzipped_limit // MB} MB), "
+                f"{self.files} files",
                 f"  bytecode: {bytecode}",
                 f"  sha256: {self.sha256}",
                 *([self.contents.explain()] if explain and self.contents else []),
@@ -185,7 +222,7 @@ class LambdaPackage:
         )
 
 
-PACKAGED_POLICY = "policy.yaml"  # handler.py's default policy when the zip has one
+PACKAGED_POLICY = "policy.yaml"  # the entry point's default policy when the zip has one
 
 
 def run_package(args: argparse.Namespace) -> int:
@@ -248,7 +285,7 @@ def check_server_folder(folder: Path) -> Path:
 
 
 def build_package(
-    folder: Path,
+    folder: Path | None,
     target: LambdaTarget,
     out: Path,
     *,
@@ -256,11 +293,14 @@ def build_package(
     progress: Progress | None = None,
     features: set[str] | None = None,
     bundle_boto3: bool = False,
+    entry: Mapping[str, str] | None = None,
 ) -> LambdaPackage:
     """Write the deployment zip for the server in `folder` to `out` and describe it.
 
     `policy` is shipped as `policy.yaml` beside `handler.py`, which uses it unless the function's
-    environment names another (`<PREFIX>_POLICY` / `ADAPTGEN_POLICY`).
+    environment names another (`<PREFIX>_POLICY` / `ADAPTGEN_POLICY`). `entry`: more files for
+    the zip's root (name -> text), e.g. AgentCore's `main.py`; with no `folder` (the proxy),
+    they are all the zip holds besides the runtime.
     """
     say = progress or (lambda message: None)
     with tempfile.TemporaryDirectory(prefix="adaptgen-package-") as tmp:
@@ -278,7 +318,9 @@ def build_package(
         )
         _drop_machine_files(staging)
         _refuse_build_tools(staging)
-        _copy_server(folder, staging)
+        if folder is not None:
+            _copy_server(folder, staging)
+        _write_entry(entry or {}, staging)
         if policy is not None:
             shutil.copyfile(policy, staging / PACKAGED_POLICY)
         _rewrite_records(staging)
@@ -286,7 +328,7 @@ def build_package(
         if python:
             say(f"compiling bytecode with {python}")
             _compile(staging, python)
-        unpacked, files = check_unpacked_size(staging)
+        unpacked, files = check_unpacked_size(staging, target.unzipped_limit, target.service)
         say(f"writing {out}")
         _write_zip(staging, out)
     data = out.read_bytes()
@@ -451,6 +493,13 @@ def _copy_server(folder: Path, staging: Path) -> None:
         shutil.copyfile(source, dest)
 
 
+def _write_entry(entry: Mapping[str, str], staging: Path) -> None:
+    for name, text in entry.items():
+        if (staging / name).exists():
+            raise InputError(f"{name}: the zip has one already (the server's or a package's)")
+        (staging / name).write_text(text, encoding="utf-8")
+
+
 def _server_files(folder: Path) -> Iterator[Path]:
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
@@ -492,14 +541,16 @@ def _files(staging: Path) -> list[tuple[str, Path]]:
     return sorted(found)
 
 
-def check_unpacked_size(staging: Path, limit: int = LAMBDA_UNZIPPED_LIMIT) -> tuple[int, int]:
+def check_unpacked_size(
+    staging: Path, limit: int = LAMBDA_UNZIPPED_LIMIT, service: str = "Lambda"
+) -> tuple[int, int]:
     """(bytes, files) below `staging`; `BuildError` naming the largest parts if over `limit`."""
     files = _files(staging)
     unpacked = sum(path.stat().st_size for _, path in files)
     if unpacked > limit:
         raise BuildError(
-            f"the package is {unpacked / MB:.1f} MB unpacked, over Lambda's {limit / MB:.0f} MB "
-            f"limit; largest: {_largest(staging)}"
+            f"the package is {unpacked / MB:.1f} MB unpacked, over {service}'s "
+            f"{limit / MB:.0f} MB limit; largest: {_largest(staging)}"
         )
     return unpacked, len(files)
 
