@@ -278,7 +278,19 @@ class OperationPlanning(PlannerState):
     def _response(
         self, op: dict[str, Any], op_pointer: str, depth: int = 5
     ) -> tuple[dict[str, Any] | None, list[str]]:
-        """The success response's JSON schema (shallow, output flavour) and header names."""
+        """The success response's JSON schema (shallow, output flavour) and header names.
+
+        Made once per operation and depth: paging, the description and paging conventions all
+        read it (none of them changes it).
+        """
+        key = (op_pointer, depth)
+        if key not in self.responses:
+            self.responses[key] = self._inline_response(op, op_pointer, depth)
+        return self.responses[key]
+
+    def _inline_response(
+        self, op: dict[str, Any], op_pointer: str, depth: int
+    ) -> tuple[dict[str, Any] | None, list[str]]:
         responses = op.get("responses") or {}
         for code in sorted(str(c) for c in responses):
             if not (code.startswith("2") or code == "default"):

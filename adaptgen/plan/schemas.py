@@ -46,6 +46,8 @@ NESTED_DEPTH = 2
 # specs nest refs < 15 deep and visit < 1,300 schema nodes to inline their largest schema.
 MAX_REF_DEPTH = 64
 MAX_SCHEMA_NODES = 20_000
+# Values json.dumps always encodes (floats may be NaN or infinite, which JSON has no words for).
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
 _TOO_LARGE = {"description": "Not described: the schema is too large to inline."}
 
 
@@ -384,6 +386,10 @@ def _is_read_only(schema: Any, source: SourceFile, resolver: RefResolver, pointe
 
 
 def _is_json(value: Any) -> bool:
+    if type(value) in _JSON_SCALARS or (
+        type(value) is list and all(type(v) in _JSON_SCALARS for v in value)
+    ):
+        return True  # the common case (a format, a bound, an enum of strings), without encoding
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
