@@ -35,7 +35,13 @@ class BuildOptions:
     ref_root: Path | None = None  # where file $refs may read; None: the spec's folder
     include_deprecated: bool = False
     strict: bool = False  # fail (exit 1, nothing written) on list operations of unknown paging
-    progress: Callable[[int, int], None] | None = None
+    progress: Callable[[int, int], None] | None = None  # tools planned, of all
+    step: Callable[[str], None] | None = None  # told the name of each long step as it starts
+
+    def say(self, message: str) -> None:
+        """Tell `step` (a display on a terminal) that a long step starts."""
+        if self.step is not None:
+            self.step(message)
 
     @property
     def api_name(self) -> str:
@@ -103,6 +109,7 @@ def _json_size(value: object) -> int:
 
 def planned(options: BuildOptions) -> tuple[PlanResult, LoadedHints]:
     """Load and plan: the IR and the hints it was planned with (no files rendered)."""
+    options.say(f"reading {options.spec.name}")
     spec = load_spec(
         options.spec,
         allow_remote_refs=options.allow_remote_refs,
@@ -114,6 +121,7 @@ def planned(options: BuildOptions) -> tuple[PlanResult, LoadedHints]:
         hints_path = default_hints_path(options.spec)
     hints = load_hints(hints_path, spec.source)
     chains, arazzo_warnings = _arazzo_chains(options, spec)
+    options.say("planning tools")
     result = plan(
         spec,
         options.api_name,
@@ -127,8 +135,12 @@ def planned(options: BuildOptions) -> tuple[PlanResult, LoadedHints]:
 def generate(options: BuildOptions) -> BuildReport:
     """Everything but the write: the files a build would produce."""
     result, hints = planned(options)
-    files = format_python(render(result.api))
+    options.say("rendering the server")
+    rendered = render(result.api)
+    options.say("formatting it (ruff)")
+    files = format_python(rendered)
     if result.api.info.surface.mode == "search":
+        options.say("indexing tools for search")
         files[INDEX_FILE] = index_json(build_index(result.api, search_keywords(hints)))
     return BuildReport(
         result.api, options.out / options.api_name, files, sorted(set(result.warnings))
@@ -174,5 +186,6 @@ def build(options: BuildOptions) -> BuildReport:
                 f"--strict: {len(unknown)} list operation(s) page in a way adaptgen does not "
                 f"recognise; add paginate hints (nothing was written):{lines}"
             )
+    options.say(f"writing {report.out_dir}")
     write_atomic(report.out_dir, report.files)
     return report

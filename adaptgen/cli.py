@@ -266,12 +266,14 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from adaptgen.report import ProgressDisplay, print_report
+    from adaptgen.report import ProgressDisplay, print_report, watched
 
-    with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+    with ProgressDisplay(enabled=not args.quiet and watched(sys.stderr)) as progress:
         from adaptgen.build import build
 
-        report = build(_build_options(args, progress=progress.update, strict=args.strict))
+        report = build(
+            _build_options(args, progress=progress.update, step=progress.step, strict=args.strict)
+        )
     print_report(report, quiet=args.quiet)
     return 0
 

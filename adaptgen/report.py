@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from types import TracebackType
 from typing import TextIO
@@ -13,8 +14,18 @@ from adaptgen.runtime.catalog import ApiInfo, SecurityScheme
 from adaptgen.search import INDEX_FILE
 
 
+def watched(stream: TextIO) -> bool:
+    """Whether a person watches `stream`: a terminal, and not a CI job's log."""
+    return stream.isatty() and not os.environ.get("CI")
+
+
 class ProgressDisplay:
-    """A progress bar on stderr for specs large enough to make the user wait."""
+    """What a long command is doing, on stderr: its steps with a spinner, and a bar while it
+    plans the tools of a spec large enough to make the user wait.
+
+    Drawn only when `enabled` (the CLI passes `watched(sys.stderr)`): pipes and CI logs get
+    nothing, and the display is transient, so the terminal keeps only the report.
+    """
 
     def __init__(self, enabled: bool, threshold: int = 50, file: TextIO | None = None) -> None:
         self.enabled = enabled
@@ -22,22 +33,44 @@ class ProgressDisplay:
         self._file = file
         self._progress = None
         self._task = None
+        self._total: int | None = None
 
     def __enter__(self) -> ProgressDisplay:
         return self
 
+    def step(self, message: str) -> None:
+        """Say which step runs now (the spinner turns until the next one)."""
+        if not self.enabled:
+            return
+        self._show(message, total=None)
+
     def update(self, done: int, total: int) -> None:
+        """`done` of `total` tools planned."""
         if not self.enabled or total < self.threshold:
             return
+        if self._total != total:
+            self._show("planning tools", total=total)
+        self._progress.update(self._task, completed=done)
+
+    def _show(self, message: str, total: int | None) -> None:
         if self._progress is None:
             from rich.console import Console
-            from rich.progress import Progress
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
-            console = Console(file=self._file, force_terminal=True) if self._file else None
-            self._progress = Progress(transient=True, console=console)
+            console = Console(file=self._file or sys.stderr, force_terminal=True)
+            self._progress = Progress(
+                SpinnerColumn(),
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                transient=True,
+                console=console,
+            )
             self._progress.start()
-            self._task = self._progress.add_task("planning tools", total=total)
-        self._progress.update(self._task, completed=done)
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(message, total=total)
+        self._total = total
 
     def __exit__(
         self,

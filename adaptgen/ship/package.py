@@ -377,8 +377,12 @@ def find_interpreter(python_version: str) -> str | None:
 
 
 def show_progress(message: str) -> None:
-    """A packaging step, on stderr (stdout is for the report)."""
-    print(f"adaptgen: {message} ...", file=sys.stderr, flush=True)
+    """A packaging step, on stderr (stdout is for the report) when a person watches it: CI
+    logs and pipes get only the report."""
+    from adaptgen.report import watched
+
+    if watched(sys.stderr):
+        print(f"adaptgen: {message} ...", file=sys.stderr, flush=True)
 
 
 def _adaptgen_wheel(wheel_dir: Path) -> Path:
