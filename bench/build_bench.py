@@ -1,9 +1,10 @@
 """Build benchmark: adaptgen vs FastMCP.from_openapi on every spec in ../shared/specs.
 
-Run `python -m bench.build_bench [--quick] [--json FILE]` from the repository root. It prints a
-Markdown report on stdout (progress goes to stderr): build time, peak RSS, tool count and
-tools/list size for both converters side by side, then the performance targets and whether the
-measured numbers meet them.
+Run `python -m bench.build_bench [--quick] [--adaptgen-only] [--json FILE]` from the repository
+root. It prints a Markdown report on stdout (progress goes to stderr): build time (wall and CPU,
+the CPU of `ruff format` children included), peak RSS, tool count and tools/list size for both
+converters side by side, then the performance targets and whether the measured numbers meet
+them. `--adaptgen-only` leaves FastMCP out (its conversion of GitHub alone takes ~30 s).
 
 Every measurement runs in its own fresh `python -m bench._worker` subprocess, so one spec's
 memory or warm caches never leak into another's numbers.
@@ -34,10 +35,10 @@ SPEC_SUFFIXES = (".json", ".yaml", ".yml")
 DEFAULT_REPS = 3
 DEFAULT_TIMEOUT_S = 300.0
 
-# The issue's targets.
-BUILD_TIME_LIMIT_S = 2.0
+# The issues' targets (issue 18: specs of 4 MB and 400+ operations build in <= 1.5 s).
+BUILD_TIME_LIMIT_S = 1.5
 # Spec-file-name substring -> display name.
-BUILD_TIME_SPECS = {"github": "GitHub", "twilio": "Twilio"}
+BUILD_TIME_SPECS = {"github": "GitHub", "asana": "Asana", "box": "Box", "twilio": "Twilio"}
 PEAK_RSS_LIMIT_MB = 400.0
 TOOLS_LIST_SPEC = "hubspot_contacts_v3"
 TOOLS_LIST_MAX_RATIO = 1 / 5
@@ -48,6 +49,7 @@ class SideResult:
     """One converter's numbers on one spec; `None` where a measurement failed."""
 
     times_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
     peak_rss_mb: float | None = None
     import_baseline_mb: float | None = None
     children_peak_rss_mb: float | None = None
@@ -62,6 +64,11 @@ class SideResult:
     def median_s(self) -> float | None:
         """Median build time over the repetitions."""
         return statistics.median(self.times_s) if self.times_s else None
+
+    @property
+    def median_cpu_s(self) -> float | None:
+        """Median CPU time over the repetitions (the process and its finished children)."""
+        return statistics.median(self.cpu_s) if self.cpu_s else None
 
 
 HTTP_METHODS = frozenset(OPENAPI_METHODS)
@@ -173,14 +180,21 @@ def _merge(side: SideResult, result: dict[str, Any], label: str) -> None:
             side.extra[key] = value
 
 
-def measure_spec(spec: Path, reps: int, timeout_s: float, log: Callable[[str], None]) -> SpecResult:
-    """All four measurements (time and RSS, for both converters) of one spec, sequentially.
+def measure_spec(
+    spec: Path,
+    reps: int,
+    timeout_s: float,
+    log: Callable[[str], None],
+    impls: Sequence[str] = ("adaptgen", "fastmcp"),
+) -> SpecResult:
+    """The measurements (time and RSS) of one spec for each of `impls`, sequentially.
 
     Sequential on purpose: running workers side by side would make them compete for the CPU
     and skew the timings.
     """
     sides = {"adaptgen": SideResult(), "fastmcp": SideResult()}
-    for impl, side in sides.items():
+    for impl in impls:
+        side = sides[impl]
         for mode in ("time", "rss"):
             log(f"  {impl:<8} {mode}")
             _merge(side, run_worker(mode, impl, spec, reps, timeout_s), mode)
@@ -209,7 +223,8 @@ def evaluate_targets(results: Sequence[SpecResult]) -> list[Target]:
         elif median is None:
             targets.append(Target(description, None, f"build failed ({found.file}, see Errors)"))
         else:
-            detail = f"{median:.3f} s median ({found.file})"
+            cpu = found.adaptgen.median_cpu_s
+            detail = f"{median:.3f} s median, {_fmt(cpu, '.3f')} s CPU ({found.file})"
             targets.append(Target(description, median <= BUILD_TIME_LIMIT_S, detail))
 
     description = f"No spec above {PEAK_RSS_LIMIT_MB:g} MB peak RSS (adaptgen)"
@@ -301,10 +316,10 @@ def render_markdown(
         f"({info['usable_cpus']} usable) · {info['platform']} · adaptgen {info['adaptgen']} · "
         f"fastmcp {info['fastmcp']} · time = median of {reps} · specs: `{specs_dir}`",
         "",
-        "| Spec | Version | Size | adaptgen time (s) | adaptgen peak RSS (MB) | adaptgen tools "
-        "| adaptgen tools/list (B) | FastMCP time (s) | FastMCP peak RSS (MB) | FastMCP tools "
-        "| FastMCP tools/list (B) | tools/list ratio a/F |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| Spec | Version | Size | adaptgen time (s) | adaptgen CPU (s) | adaptgen peak RSS (MB) "
+        "| adaptgen tools | adaptgen tools/list (B) | FastMCP time (s) | FastMCP CPU (s) "
+        "| FastMCP peak RSS (MB) | FastMCP tools | FastMCP tools/list (B) | tools/list ratio a/F |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     errors: list[str] = []  # referenced from the table as [n]
     for r in results:
@@ -314,10 +329,11 @@ def render_markdown(
                 errors.append(f"`{r.file}` ({label}): {_join_errors(side.errors)}")
             if side.errors and side.tools is None and side.peak_rss_mb is None:
                 # Nothing measured at all: one explanatory cell, the rest blank.
-                cells += [_failure_cell(r, side, len(errors)), "—", "—", "—"]
+                cells += [_failure_cell(r, side, len(errors)), "—", "—", "—", "—"]
                 continue
             cells += [
                 _fmt(side.median_s, ".3f"),
+                _fmt(side.median_cpu_s, ".3f"),
                 _fmt(side.peak_rss_mb, ".1f"),
                 _fmt(side.tools, "d"),
                 _fmt(side.tools_list_bytes, ",d"),
@@ -431,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.build_bench", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--quick", action="store_true", help="1 repetition instead of 3")
+    parser.add_argument(
+        "--adaptgen-only", action="store_true", help="measure adaptgen only, not FastMCP"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write raw numbers here")
     parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS, help="folder of specs")
     parser.add_argument(
@@ -452,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[SpecResult] = []
     for i, spec in enumerate(specs, 1):
         log(f"[{i}/{len(specs)}] {spec.name}")
-        results.append(measure_spec(spec, reps, args.timeout, log))
+        impls = ("adaptgen",) if args.adaptgen_only else ("adaptgen", "fastmcp")
+        results.append(measure_spec(spec, reps, args.timeout, log, impls))
     elapsed = time.perf_counter() - started
 
     info = machine_info()
