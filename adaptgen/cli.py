@@ -368,7 +368,7 @@ def _add_agentcore_deploy_options(deploy: argparse.ArgumentParser) -> None:
     deploy.add_argument(
         "--dry-run",
         action="store_true",
-        help="agentcore: build and print the requests, send nothing to AWS",
+        help="build the zip and print the requests, send nothing to AWS",
     )
 
 
@@ -401,7 +401,7 @@ def _check_lambda_args(args: argparse.Namespace) -> None:
         raise InputError("--upstream: the proxy ships to --target agentcore only")
     if args.server is None:
         raise InputError("give a generated server folder, e.g. generated/crm")
-    agentcore_only = ("runtime_name", "gateway_target", "discovery_url", "dry_run")
+    agentcore_only = ("runtime_name", "gateway_target", "discovery_url")
     given = [name for name in agentcore_only if getattr(args, name, None)]
     if given or getattr(args, "authorizer", "iam") != "iam":
         options = ", ".join("--" + name.replace("_", "-") for name in given) or "--authorizer"

@@ -425,8 +425,17 @@ def test_gateway_target_is_made_once(stub, capsys, tmp_path):
         (["package", "--upstream", "https://h/mcp"], "--target agentcore only"),
         (["deploy", "generated/crm", "--role", ROLE], "needs --function-name"),
         (
-            ["deploy", "generated/crm", "--role", ROLE, "--function-name", "f", "--dry-run"],
-            "--dry-run: for --target agentcore",
+            [
+                "deploy",
+                "generated/crm",
+                "--role",
+                ROLE,
+                "--function-name",
+                "f",
+                "--runtime-name",
+                "r",
+            ],
+            "--runtime-name: for --target agentcore",
         ),
     ],
 )

@@ -170,6 +170,33 @@ def test_environment_and_secret_references_never_values(role, capsys, tmp_path):
     assert config["Environment"]["Variables"] == {"CRM_PASSWORD": f"${{aws-sm:{password}}}"}
 
 
+def test_dry_run_prints_the_requests_and_sends_nothing(role, capsys, tmp_path):
+    code = tiny_zip(tmp_path / "code.zip")
+    out = deploy(
+        capsys,
+        role,
+        "--zip",
+        str(code),
+        "--dry-run",
+        "--env",
+        f"NOT_SHOWN={SECRET_VALUE}",
+        "--secret",
+        "CRM_PASSWORD=arn:aws:secretsmanager:us-east-1:123456789012:secret:crm",
+    )
+    assert out.startswith("dry run: nothing was sent to AWS")
+    assert f"would upload {code} " in out and "in the request" in out
+    request = json.loads(out[out.index("{") : out.rindex("}") + 1])
+    assert request["FunctionName"] == FUNCTION and request["Handler"] == "handler.handler"
+    assert request["Environment"]["Variables"] == {
+        "CRM_PASSWORD": "${aws-sm:arn:aws:secretsmanager:us-east-1:123456789012:secret:crm}",
+        "NOT_SHOWN": "<value given>",
+    }
+    assert "would make sure a function-url serves it" in out
+    assert SECRET_VALUE not in out
+    assert boto3.client("lambda").list_functions()["Functions"] == []
+    assert boto3.client("s3").list_buckets()["Buckets"] == []
+
+
 def test_http_api_endpoint_is_made_once(role, capsys, tmp_path):
     code = str(tiny_zip(tmp_path / "code.zip"))
     out = deploy(capsys, role, "--zip", code, "--endpoint", "http-api", "--timeout", "60")

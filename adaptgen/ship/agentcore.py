@@ -50,10 +50,12 @@ from adaptgen.ship.agentcore_package import (
     env_prefix,
 )
 from adaptgen.ship.aws import (
+    DRY_RUN,
     aws_errors,
     bucket_name,
     checked_role,
     deploy_bucket,
+    dry_run_environment,
     environment_report,
     parse_environment,
     session,
@@ -239,12 +241,9 @@ def dry_run_report(
     bucket = bucket_name("<account>", region)
     key = staged.key(spec.name)
     request = spec.request(bucket, key)
-    request["environmentVariables"] = {
-        name: value if is_aws_reference(value) else "<value given>"
-        for name, value in sorted(spec.environment.items())
-    }
+    request["environmentVariables"] = dry_run_environment(spec.environment)
     lines = [
-        "dry run: nothing was sent to AWS",
+        DRY_RUN,
         f"would upload {staged.describe()} to s3://{bucket}/{key} (unless it is there)",
         f"would create agent runtime {spec.name}, or update it where it differs "
         "(CreateAgentRuntime / UpdateAgentRuntime):",

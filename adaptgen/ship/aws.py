@@ -8,6 +8,9 @@ One place for the rules both targets (Lambda, AgentCore Runtime) keep:
   `secretsmanager:GetSecretValue` on it. Reports name variables, never their values.
 * **AWS failures are one line** (the operation, code and message), never a traceback; a missing
   region, profile or credentials is bad input (exit 2) and is found before packaging.
+* **Dry runs** (`--dry-run`) send nothing to AWS: the report shows the requests a deploy would
+  make, with placeholders for what only AWS knows and variable values left out (Secrets Manager
+  references are shown: they are not secrets).
 * **The deploy bucket** `adaptgen-deploy-<account>-<region>` is private, made on first use, and
   must belong to this account (every request says so with `ExpectedBucketOwner`).
 """
@@ -27,12 +30,15 @@ __all__ = [
     "bucket_name",
     "checked_role",
     "deploy_bucket",
+    "DRY_RUN",
+    "dry_run_environment",
     "environment_report",
     "parse_environment",
     "secret_ids",
     "session",
 ]
 
+DRY_RUN = "dry run: nothing was sent to AWS"
 ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 
@@ -75,6 +81,14 @@ def environment_report(environment: dict[str, str]) -> list[str]:
         allow = "  the role must allow secretsmanager:GetSecretValue on: "
         lines.append(allow + ", ".join(secrets))
     return lines
+
+
+def dry_run_environment(environment: dict[str, str]) -> dict[str, str]:
+    """The variables as a dry run shows them: references as they are, values left out."""
+    return {
+        name: value if is_aws_reference(value) else "<value given>"
+        for name, value in sorted(environment.items())
+    }
 
 
 def secret_ids(environment: dict[str, str]) -> list[str]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -31,9 +32,12 @@ from typing import Any
 
 from adaptgen.errors import InputError
 from adaptgen.ship.aws import (
+    DRY_RUN,
     aws_errors,
+    bucket_name,
     checked_role,
     deploy_bucket,
+    dry_run_environment,
     environment_report,
     parse_environment,
     session,
@@ -154,6 +158,10 @@ def run_deploy(args: argparse.Namespace) -> int:
         )
         print(package.summary())
         zip_path, sha256 = package.path, package.sha256
+    if getattr(args, "dry_run", False):
+        stage = _CodeStaging(aws, zip_path, spec.name, sha256)
+        print("\n".join(dry_run_report(spec, stage, endpoint, aws.region_name)))
+        return 0
     report: list[str] = []
     try:
         with aws_errors():
@@ -189,6 +197,38 @@ def deploy(
         report.append(ensure_endpoint(session, endpoint, arn, spec.timeout))
     for note in leftover_endpoints(session, endpoint, arn):
         report.append(note)
+
+
+def dry_run_report(
+    spec: FunctionSpec, stage: _CodeStaging, endpoint: Endpoint, region: str
+) -> list[str]:
+    """What a deploy would send: the function's fields (variable values left out), how the code
+    would travel, and the endpoint it would make sure of."""
+    if stage.size <= DIRECT_UPLOAD_LIMIT:
+        via = "in the request"
+    else:
+        key = f"{spec.name}/{stage.hexdigest}.zip"
+        via = f"through s3://{bucket_name('<account>', region)}/{key}"
+    request = {
+        "FunctionName": spec.name,
+        "Architectures": [spec.target.arch],
+        "PackageType": "Zip",
+        **spec.configuration(),
+    }
+    request["Environment"] = {"Variables": dry_run_environment(spec.environment)}
+    lines = [
+        DRY_RUN,
+        f"would upload {stage.describe()} {via} (unless the function has this code)",
+        f"would create function {spec.name}, or update it where it differs "
+        "(CreateFunction / UpdateFunctionConfiguration / UpdateFunctionCode):",
+        json.dumps(request, indent=2),
+    ]
+    if endpoint != "none":
+        lines.append(
+            f"would make sure a {endpoint} serves it, auth NONE (the governance layer "
+            "verifies callers' JWTs)"
+        )
+    return lines
 
 
 def check_zip(path: Path, target: LambdaTarget) -> Path:
