@@ -19,6 +19,7 @@ import boto3
 import pytest
 import yaml
 from botocore.stub import ANY, Stubber
+from conftest import ROOT
 from moto import mock_aws
 
 import adaptgen.ship.agentcore as agentcore
@@ -445,3 +446,33 @@ def test_what_to_ship_is_checked_first(capsys, argv, message, tmp_path, monkeypa
     err = capsys.readouterr().err
     assert message in err and SECRET_VALUE not in err
     assert not (tmp_path / "dist").exists()
+
+
+def test_generated_server_dry_run_packages_and_takes_the_authorizer_from_policy(
+    stub, capsys, tmp_path, monkeypatch
+):
+    """No --zip: the CRM server is packaged for AgentCore, and the authorizer comes from the
+    policy file given (its issuer from the runtime's --env), checked before packaging."""
+    monkeypatch.chdir(tmp_path)
+    crm = str(ROOT / "generated" / "crm")
+    options = ["--policy", str(ROOT / "specs" / "crm.governance.yaml"), "--authorizer", "policy"]
+    err = deploy(capsys, crm, *options, "--dry-run", expect=2)
+    assert "pass --env CRM_JWT_ISSUER=..." in err and not (tmp_path / "dist").exists()
+
+    issuer = ["--env", "CRM_JWT_ISSUER=https://cognito-idp.us-east-1.amazonaws.com/pool1"]
+    out = deploy(capsys, crm, *options, *issuer, "--dry-run")
+    request = json.loads(out[out.index("{\n") : out.rindex("}") + 1])
+    assert request["authorizerConfiguration"]["customJWTAuthorizer"] == {
+        "discoveryUrl": "https://cognito-idp.us-east-1.amazonaws.com/pool1/.well-known/"
+        "openid-configuration",
+        "allowedAudience": ["crm-mcp"],
+    }
+    assert request["description"] == "MCP server crm (adaptgen)"
+    (built,) = (tmp_path / "dist").glob("crm-agentcore-*-arm64.zip")
+    with zipfile.ZipFile(built) as archive:
+        entry = archive.read("main.py").decode()
+        assert archive.read("policy.yaml") == (ROOT / "specs" / "crm.governance.yaml").read_bytes()
+    assert 'serve_generated(Path(__file__).parent, env_prefix="CRM")' in entry
+    assert request["agentRuntimeArtifact"]["codeConfiguration"]["code"]["s3"]["prefix"] == (
+        key_of(built)
+    )
