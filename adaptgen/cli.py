@@ -15,7 +15,6 @@ from typing import Any
 
 from adaptgen import __version__
 from adaptgen.errors import AdaptgenError, InputError
-from adaptgen.evaluate import add_eval_parser
 from adaptgen.evaluation import commands as scenario_eval
 from adaptgen.readiness.commands import add_readiness_parsers
 from adaptgen.runtime.governance.policy import PolicyError
@@ -26,10 +25,9 @@ PROGRESS_THRESHOLD = 50  # operations; smaller specs build faster than a progres
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `adaptgen` console script."""
     given = list(sys.argv[1:] if argv is None else argv)
-    if scenario_eval.wants_scenarios(given):  # a scenario file or `eval score`
-        args = scenario_eval.parse(given[1:])
-    else:
-        args = _parser().parse_args(given)
+    # `eval` has its own parser: its modes' options, and the `score`/`convert` subcommands.
+    eval_given = given[:1] == ["eval"]
+    args = scenario_eval.parse(given[1:]) if eval_given else _parser().parse_args(given)
     args.argv = given
     try:
         return int(args.func(args) or 0)
@@ -201,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_allowed_hosts(proxy)
     proxy.set_defaults(func=_cmd_proxy)
 
-    add_eval_parser(commands)
+    scenario_eval.add_eval_parser(commands)
     add_readiness_parsers(commands)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema")

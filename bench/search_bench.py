@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from adaptgen.build import _listed
-from adaptgen.evaluate import (
+from adaptgen.evaluation.search import (
     Scores,
     TaskFile,
     engine_ranker,

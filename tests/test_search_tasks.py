@@ -1,6 +1,8 @@
 """The search task files (bench/tasks/search/*.yaml) are sound: real ids, user phrasing.
 
-A task file says which operations a user's request should find on one shared spec. A task
+They are search-only scenario files (`adaptgen eval`'s one format): each scenario's prompt is a
+task's query, the operationId(s) of its one call what the query must find. A task file says
+which operations a user's request should find on one shared spec. A task
 whose expected operationId is not in the spec can never be a hit, so every id is checked
 against the spec, read in place (skipped when ../shared/specs is absent). A query that repeats
 the expected operation's summary measures nothing (any word-matching search finds it), so a
@@ -80,13 +82,22 @@ def shared_share(query: str, summary: str) -> float:
     return len(asked & words(summary)) / len(asked) if asked else 0.0
 
 
+def tasks_of(path: Path) -> list[dict[str, Any]]:
+    """The file's tasks as {query, expect}: each scenario's prompt and its call's operationIds."""
+    tasks = []
+    for scenario in read_yaml(path)["scenarios"]:
+        operation = scenario["calls"][0]["operation"]
+        expect = [operation] if isinstance(operation, str) else operation
+        tasks.append({"query": scenario["prompt"], "expect": expect})
+    return tasks
+
+
 def task_file(path: Path) -> tuple[Path, list[dict[str, Any]]]:
     """The spec a task file names (resolved beside the file) and its tasks; skip if absent."""
-    data = read_yaml(path)
-    spec = (path.parent / data["spec"]).resolve()
+    spec = (path.parent / read_yaml(path)["spec"]).resolve()
     if not spec.is_file():
         pytest.skip(f"{spec} not found: the shared specs live in ../shared/specs beside the repo")
-    return spec, data["tasks"]
+    return spec, tasks_of(path)
 
 
 def test_every_api_has_its_task_file():
@@ -96,11 +107,13 @@ def test_every_api_has_its_task_file():
 @pytest.mark.parametrize("path", TASK_FILES, ids=lambda p: p.stem)
 def test_task_file_is_well_formed(path: Path):
     data = read_yaml(path)
-    assert set(data) == {"spec", "tasks"}, f"{path.name}: keys are spec and tasks"
-    tasks = data["tasks"]
+    assert set(data) == {"spec", "scenarios"}, f"{path.name}: keys are spec and scenarios"
+    for scenario in data["scenarios"]:  # search only: a prompt and the operation(s) it finds
+        assert set(scenario) == {"prompt", "calls"}, scenario
+        assert len(scenario["calls"]) == 1 and set(scenario["calls"][0]) == {"operation"}, scenario
+    tasks = tasks_of(path)
     assert len(tasks) >= MINIMUM[path.stem], f"{path.name}: too few tasks"
     for task in tasks:
-        assert set(task) == {"query", "expect"}, task
         assert isinstance(task["query"], str) and task["query"].strip(), task
         assert task["expect"] and all(isinstance(i, str) for i in task["expect"]), task
     queries = [t["query"].lower() for t in tasks]

@@ -20,6 +20,7 @@ from typing import Any
 from fastmcp import Client
 
 from adaptgen.errors import InputError
+from adaptgen.evaluation.captures import CaptureError, capture
 from adaptgen.evaluation.facts import describe, found
 from adaptgen.evaluation.matchers import MatcherError, replay_value
 from adaptgen.evaluation.scenarios import Call, Scenario, ScenarioFile
@@ -114,6 +115,12 @@ class Running:
 @contextmanager
 def serving(scenarios: ScenarioFile) -> Iterator[Running]:
     """Build (if needed) and serve the file's server against its upstream for the block."""
+    if scenarios.model.upstream is None:
+        raise InputError(
+            "replay and agent mode call an upstream: this file has no `upstream` "
+            "(its scenarios are scored for search only)",
+            scenarios.location(),
+        )
     with server_folder(scenarios) as folder:
         catalog = Catalog.read(folder)
         _check_tools(scenarios, catalog)
@@ -139,13 +146,15 @@ def _check_tools(scenarios: ScenarioFile, catalog: Catalog) -> None:
     for index, scenario in enumerate(scenarios.scenarios):
         for number, call in enumerate(scenario.calls):
             at = scenarios.location("scenarios", index, "calls", number)
-            if call.operation is not None and catalog.tool_of(call.operation) is None:
-                known = sorted(catalog.operations.values())
-                message = f"operationId {call.operation!r} is no tool of the server"
-                raise InputError(message + did_you_mean(call.operation, known), at)
-            if call.tool is not None and call.tool not in tools:
-                message = f"tool {call.tool!r} is not on the server"
-                raise InputError(message + did_you_mean(call.tool, tools), at)
+            for operation in call.operations:
+                if catalog.tool_of(operation) is None:
+                    known = sorted(catalog.operations.values())
+                    message = f"operationId {operation!r} is no tool of the server"
+                    raise InputError(message + did_you_mean(operation, known), at)
+            for tool in call.tools:
+                if tool not in tools:
+                    message = f"tool {tool!r} is not on the server"
+                    raise InputError(message + did_you_mean(tool, tools), at)
 
 
 @dataclass
@@ -193,28 +202,39 @@ def _env(upstream: RunningUpstream) -> dict[str, str]:
     return {**os.environ, **upstream.env}
 
 
-def _ours_calls(scenario: Scenario, catalog: Catalog) -> list[tuple[str, dict[str, Any]]]:
-    return [(tool_name(call, catalog), call.arguments) for call in scenario.calls]
+@dataclass(frozen=True)
+class Planned:
+    """A call replay makes: the tool, its arguments (matchers), what it captures."""
+
+    tool: str
+    arguments: dict[str, Any]
+    capture: dict[str, str] = field(default_factory=dict)
+
+
+def _ours_calls(scenario: Scenario, catalog: Catalog) -> list[Planned]:
+    return [Planned(tool_name(c, catalog), c.arguments, c.capture) for c in scenario.calls]
+
+
+def tool_names(call: Call, catalog: Catalog) -> list[str]:
+    """The generated server's tools for an expected call (any one is right), in its order."""
+    return list(call.tools) or [catalog.tool_of(op) or op for op in call.operations]
 
 
 def tool_name(call: Call, catalog: Catalog) -> str:
-    """The generated server's tool for an expected call (by tool, or by operationId)."""
-    if call.tool is not None:
-        return call.tool
-    assert call.operation is not None
-    return catalog.tool_of(call.operation) or call.operation
+    """The tool replay calls for an expected call: the first it names."""
+    return tool_names(call, catalog)[0]
 
 
 async def _play(
-    recorder: Recorder,
-    calls: list[tuple[str, dict[str, Any]]],
-    side: SideResult,
-    env: dict[str, str],
+    recorder: Recorder, calls: list[Planned], side: SideResult, env: dict[str, str]
 ) -> None:
-    """Make the calls in order; the first that fails (or cannot be replayed) stops the scenario."""
-    for number, (tool, arguments) in enumerate(calls, 1):
+    """Make the calls in order, each capture read from its result for the calls after it; the
+    first call that fails (or cannot be replayed, or captures nothing) stops the scenario."""
+    captured: dict[str, Any] = {}
+    for number, planned in enumerate(calls, 1):
+        tool = planned.tool
         try:
-            values = {k: replay_value(v, env) for k, v in arguments.items()}
+            values = {k: replay_value(v, env, captured) for k, v in planned.arguments.items()}
         except MatcherError as exc:
             side.problems.append(f"call {number} ({tool}): {exc}")
             break
@@ -222,6 +242,11 @@ async def _play(
         side.calls.append(call)
         if not call.ok:
             side.problems.append(f"call {number} ({tool}) failed: {call.text[:300]}")
+            break
+        try:
+            captured |= capture(planned.capture, call.data)
+        except CaptureError as exc:
+            side.problems.append(f"call {number} ({tool}): {exc}")
             break
 
 
@@ -243,10 +268,15 @@ def _check_limits(scenario: Scenario, side: SideResult) -> None:
             side.problems.append(f"{name}: {used:,} over the limit of {limit:,}")
 
 
-def baseline_calls(scenario: Scenario, catalog: Catalog) -> list[tuple[str, dict[str, Any]]] | None:
-    """The calls on FastMCP's side as (operationId, arguments); None when they cannot be derived."""
+def baseline_calls(scenario: Scenario, catalog: Catalog) -> list[Planned] | None:
+    """The calls on FastMCP's side, by operationId; None when they cannot be derived.
+
+    Derived calls keep the expected calls' captures: they hold when FastMCP's answer has the
+    value where the generated server's has it; where the shapes differ, list `baseline` calls
+    with their own captures.
+    """
     if scenario.baseline is not None:
-        return [(_operation(c, catalog), c.arguments) for c in scenario.baseline]
+        return [Planned(_operation(c, catalog), c.arguments, c.capture) for c in scenario.baseline]
     calls = []
     for call in scenario.calls:
         tool = tool_name(call, catalog)
@@ -254,15 +284,14 @@ def baseline_calls(scenario: Scenario, catalog: Catalog) -> list[tuple[str, dict
             return None
         rename = catalog.params[tool]
         arguments = {rename[k]: v for k, v in call.arguments.items() if k in rename}
-        calls.append((catalog.operations[tool], arguments))
+        calls.append(Planned(catalog.operations[tool], arguments, call.capture))
     return calls
 
 
 def _operation(call: Call, catalog: Catalog) -> str:
-    if call.operation is not None:
-        return call.operation
-    assert call.tool is not None
-    return catalog.operations.get(call.tool, call.tool)
+    if call.operations:
+        return call.operations[0]
+    return catalog.operations.get(call.tools[0], call.tools[0])
 
 
 async def _play_theirs(
@@ -283,15 +312,15 @@ async def _play_theirs(
     if login is not None:  # a fresh agent: it logs in first
         baseline.http.headers.pop(login.header, None)
         operation = _operation(login.call, catalog)
-        await _play(
-            baseline.recorder, [(names.get(operation, operation), login.call.arguments)], side, env
-        )
+        login_call = Planned(names.get(operation, operation), login.call.arguments)
+        await _play(baseline.recorder, [login_call], side, env)
         token = jsonpath.first(login.token, side.calls[-1].data) if side.calls else None
         if token is None:
             side.problems.append(f"login: no token at {login.token}")
             return side
         baseline.http.headers[login.header] = login.format.format(token=token)
-    await _play(baseline.recorder, [(names.get(op, op), args) for op, args in planned], side, env)
+    renamed = [Planned(names.get(p.tool, p.tool), p.arguments, p.capture) for p in planned]
+    await _play(baseline.recorder, renamed, side, env)
     side.upstream_calls = upstream.calls - before
     _finish(scenario, side)
     return side

@@ -1,34 +1,43 @@
 """Scenario files: what a user asks, which calls answer it, what the answer must contain.
 
-A scenario file is YAML (schema: `adaptgen schema eval`), every problem an InputError at its
-file:line (exit 2)::
+One format for every mode of `adaptgen eval`: search scoring (does `search_tools` rank the
+first expected tool first, or in the top 3), replay (the calls made for real, no model) and
+agent mode (a model plays the prompt). A scenario file is YAML (schema: `adaptgen schema eval`),
+every problem an InputError at its file:line (exit 2)::
 
     server: ../generated/crm          # a generated server folder, relative to this file
     spec: crm.yaml                    # or only the spec: the server is built into a temp folder
-    policy: eval.policy.yaml      # governance policy the server runs under (optional)
-    upstream: {sandbox: crm}          # or {prism: spec.json} or {url: https://api.example.com}
+    policy: eval.policy.yaml          # governance policy the server runs under (optional)
+    upstream: {sandbox: crm}          # or {prism: spec.json} or {url: ...}; none: search only
     baseline:                         # FastMCP.from_openapi on the same upstream (optional)
       login: {call: {tool: login, arguments: {...}}, token: $.session.token,
               header: X-Session-Token}
     scenarios:
-      - id: phone-of-contact
+      - id: phone-of-contact          # optional: the scenario's number by default
         prompt: What is Ada Lovelace's phone number?
         calls:                        # the expected calls; `ordered: false` for any order
-          - tool: search_records      # or `operation: searchRecords`
+          - tool: search_records      # or `operation: searchRecords`; a list: any one of them
             arguments: {q: {$regex: "(?i)lovelace", $replay: Lovelace}, type: contact}
+            capture: {contact: "$.items[0].id"}   # a value of this call's result, named
+          - tool: get_contact
+            arguments: {contact_id: {$from: contact}}   # the value captured above
         facts: [{text: "+1-555"}, {jsonpath: "$.data.phone"}]
         limits: {calls: 2, bytes: 4000, tokens: 1000}
 
 Argument values are matched exactly unless they are a matcher: `{$regex: ...}`,
 `{$one_of: [...]}`, `{$any: true}`; `$replay` gives the value replay mode sends for a regex or
-"any", `{$env: NAME}` a value read from the environment at replay time (credentials).
+"any", `{$env: NAME}` a value read from the environment at replay time (credentials),
+`{$from: NAME}` the value an earlier call's `capture` took from its result. A file without an
+`upstream` holds search-only scenarios: a prompt and its first call's name are all they need.
+The search task files of earlier versions (`spec` + `tasks: [{query, expect}]`) are refused
+with the command that converts them (`adaptgen eval convert`, adaptgen/evaluation/convert.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -36,28 +45,58 @@ from adaptgen.errors import InputError, Location
 from adaptgen.load.source import SourceFile, join_pointer, read_source
 from adaptgen.runtime.strict import unknown_key_message
 
-SCENARIO_KEYS = ("scenarios",)  # a YAML file with this top-level key is a scenario file
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class Call(_Strict):
-    """One tool call: by tool name or by the operationId it was made from."""
+Names = str | list[Annotated[str, Field(min_length=1)]]
+CAPTURE_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
-    tool: str | None = Field(None, description="tool name on the generated server")
-    operation: str | None = Field(None, description="operationId (mapped to its tool)")
+
+class Call(_Strict):
+    """One tool call: by tool name or by the operationId it was made from.
+
+    A list of names means any one of them is right (search scoring and agent mode accept each;
+    replay makes the first): several operations often answer one request.
+    """
+
+    tool: Names | None = Field(None, description="tool name(s) on the generated server")
+    operation: Names | None = Field(None, description="operationId(s) (mapped to their tools)")
     arguments: dict[str, Any] = Field(
         default_factory=dict,
-        description="argument -> exact value, or a matcher {$regex|$one_of|$any, $replay}",
+        description="argument -> exact value, or a matcher "
+        "{$regex|$one_of|$any|$env|$from, $replay}",
+    )
+    capture: dict[Annotated[str, Field(pattern=CAPTURE_NAME)], str] = Field(
+        default_factory=dict,
+        description="name -> JSONPath in this call's result; a later argument {$from: name} "
+        "is the value found there",
     )
 
     @model_validator(mode="after")
     def _one_name(self) -> Call:
         if (self.tool is None) == (self.operation is None):
             raise ValueError("a call names exactly one of `tool` or `operation`")
+        if isinstance(self.tool or self.operation, list) and not (self.tool or self.operation):
+            raise ValueError("a list of names holds at least one")
         return self
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """The tool names given (any one of them is right); empty when named by operationId."""
+        return _names(self.tool)
+
+    @property
+    def operations(self) -> tuple[str, ...]:
+        """The operationIds given (any one of them is right); empty when named by tool."""
+        return _names(self.operation)
+
+
+def _names(value: Names | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 class Fact(_Strict):
@@ -85,7 +124,11 @@ class Limits(_Strict):
 class Scenario(_Strict):
     """One task: a prompt, the calls that do it, the facts its answer holds, its limits."""
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    id: str = Field(
+        "",
+        pattern=r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$",
+        description="unique in the file (default: the scenario's number, from 1)",
+    )
     prompt: str = Field(min_length=1)
     calls: list[Call] = Field(min_length=1)
     ordered: bool = True
@@ -142,9 +185,17 @@ class ScenarioFileModel(_Strict):
     )
     hints: str | None = None
     policy: str | None = None
-    upstream: Upstream
+    upstream: Upstream | None = Field(
+        None, description="where calls go (replay, agent mode); none: search scoring only"
+    )
     baseline: Baseline = Field(default_factory=Baseline)
     scenarios: list[Scenario] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _numbered(self) -> ScenarioFileModel:
+        for number, scenario in enumerate(self.scenarios, 1):
+            scenario.id = scenario.id or str(number)
+        return self
 
 
 @dataclass(frozen=True)
@@ -177,21 +228,16 @@ def eval_schema() -> dict[str, Any]:
     return ScenarioFileModel.model_json_schema()
 
 
-def is_scenario_file(path: Path) -> bool:
-    """Whether `path` is a scenario file (not a search task file): a `scenarios` mapping key."""
-    try:
-        data = read_source(path).data
-    except (InputError, OSError):
-        return False
-    return isinstance(data, dict) and any(key in data for key in SCENARIO_KEYS)
-
-
 def read_scenarios(path: Path) -> ScenarioFile:
     """Parse and check a scenario file; every problem is an InputError at its file:line."""
     source = read_source(path)
     if not isinstance(source.data, dict):
+        raise InputError("a scenario file is a mapping with `scenarios`", source.location(""))
+    if "tasks" in source.data and "scenarios" not in source.data:
         raise InputError(
-            "a scenario file is a mapping with `upstream` and `scenarios`", source.location("")
+            "this is the search task format of earlier versions (`tasks:`); convert it to "
+            f"scenarios with `adaptgen eval convert {path}` (rewrites the file in place)",
+            source.location("/tasks"),
         )
     try:
         model = ScenarioFileModel.model_validate(source.data)
@@ -201,12 +247,16 @@ def read_scenarios(path: Path) -> ScenarioFile:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = unknown_key_message(ScenarioFileModel, loc)
+        elif error["type"] == "missing":  # pydantic's words name no field; the pointer is its
+            message = f"`{loc[-1]}` is required"
+            loc = loc[:-1]
         raise InputError(
             f"invalid scenario file: {message}", source.location(join_pointer(*loc))
         ) from None
     _check_ids(model, source)
     _check_matchers(model, source)
     _check_jsonpaths(model, source)
+    _check_captures(model, source)
     if model.server is None and model.spec is None:
         raise InputError("a scenario file names a `server` folder or a `spec`", source.location(""))
 
@@ -218,7 +268,7 @@ def read_scenarios(path: Path) -> ScenarioFile:
             raise InputError(f"{key} not found: {resolved}", source.location(f"/{key}"))
         return resolved
 
-    prism = model.upstream.prism
+    prism = None if model.upstream is None else model.upstream.prism
     return ScenarioFile(
         path=path,
         model=model,
@@ -261,6 +311,34 @@ def _check_jsonpaths(model: ScenarioFileModel, source: SourceFile) -> None:
             except JsonPathError as exc:
                 at = join_pointer("scenarios", index, "facts", number, "jsonpath")
                 raise InputError(str(exc), source.location(at)) from None
+
+
+def _check_captures(model: ScenarioFileModel, source: SourceFile) -> None:
+    """Captures' JSONPaths parse, and every `$from` names a capture of an earlier call."""
+    from adaptgen.evaluation.matchers import from_names
+    from adaptgen.runtime.jsonpath import JsonPathError, compile_path
+
+    for index, scenario in enumerate(model.scenarios):
+        for kind, calls in (("calls", scenario.calls), ("baseline", scenario.baseline or [])):
+            captured: list[str] = []
+            for number, call in enumerate(calls):
+                at = ("scenarios", index, kind, number)
+                for name in call.arguments:
+                    for used in from_names(call.arguments[name]):
+                        if used not in captured:
+                            known = f" (captured before: {', '.join(captured)})" if captured else ""
+                            raise InputError(
+                                f"argument {name!r}: $from {used!r} is no capture of an earlier "
+                                f"call{known}",
+                                source.location(join_pointer(*at, "arguments", name)),
+                            )
+                for name, expression in call.capture.items():
+                    try:
+                        compile_path(expression)
+                    except JsonPathError as exc:
+                        at_capture = join_pointer(*at, "capture", name)
+                        raise InputError(str(exc), source.location(at_capture)) from None
+                    captured.append(name)
 
 
 def _check_matchers(model: ScenarioFileModel, source: SourceFile) -> None:

@@ -5,14 +5,18 @@ Per transcript:
   mode, `search_tools` and `list_toolsets`, are not task calls; `call_tool` counts as the tool
   it calls);
 - recall: expected calls matched / expected calls. An expected call matches a call of the same
-  tool (in order when the scenario is ordered), the one whose arguments match best;
-- argument accuracy: expected arguments matched / expected arguments, over the matched calls;
+  tool (any of its tools when it names several; in order when the scenario is ordered), the one
+  whose arguments match best;
+- argument accuracy: expected arguments matched / expected arguments, over the matched calls.
+  A `{$from: name}` argument must equal what the matched earlier call's result held at its
+  capture's JSONPath (the value the model read, not the one replay read);
 - task success: every fact found in the tool results or the final answer (no facts: recall 1);
 - calls, result bytes and tokens, and the model's own tokens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from adaptgen.errors import InputError
+from adaptgen.evaluation.captures import CaptureError, capture
 from adaptgen.evaluation.facts import describe, found
 from adaptgen.evaluation.matchers import matches
 from adaptgen.evaluation.scenarios import Scenario
@@ -73,31 +78,45 @@ def task_calls(calls: Sequence[ToolCall]) -> list[ToolCall]:
     return out
 
 
-def _hits(expected: dict[str, Any], call: ToolCall) -> int:
-    return sum(matches(v, call.arguments.get(k)) for k, v in expected["arguments"].items())
+def _hits(expected: dict[str, Any], call: ToolCall, captured: dict[str, Any]) -> int:
+    return sum(
+        matches(v, call.arguments.get(k), captured) for k, v in expected["arguments"].items()
+    )
 
 
-def match(
-    expected: Sequence[dict[str, Any]], made: Sequence[ToolCall], ordered: bool
-) -> list[tuple[int, int]]:
-    """Pairs (expected index, made index): each expected call to its best unused call."""
-    pairs: list[tuple[int, int]] = []
+@dataclass
+class Matching:
+    """Expected calls paired with made ones, and the argument hits of each pair."""
+
+    pairs: list[tuple[int, int]] = field(default_factory=list)  # (expected, made)
+    hits: list[int] = field(default_factory=list)
+
+
+def match(expected: Sequence[dict[str, Any]], made: Sequence[ToolCall], ordered: bool) -> Matching:
+    """Each expected call to its best unused made call, in the expected calls' order; a matched
+    call's captures are read from its own result, for the `$from` arguments after it."""
+    found = Matching()
     used: set[int] = set()
+    captured: dict[str, Any] = {}
     start = 0
     for i, want in enumerate(expected):
+        tools = want.get("tools") or [want["tool"]]
         candidates = [
             j
             for j, call in enumerate(made)
-            if j not in used and call.tool == want["tool"] and (not ordered or j >= start)
+            if j not in used and call.tool in tools and (not ordered or j >= start)
         ]
         if not candidates:
             continue
-        best = max(candidates, key=lambda j: (_hits(want, made[j]), -j))
+        best = max(candidates, key=lambda j: (_hits(want, made[j], captured), -j))
         used.add(best)
-        pairs.append((i, best))
+        found.pairs.append((i, best))
+        found.hits.append(_hits(want, made[best], captured))
+        with contextlib.suppress(CaptureError, ValueError):  # not captured: its $from misses
+            captured |= capture(want.get("capture") or {}, made[best].data)
         if ordered:
             start = best + 1
-    return pairs
+    return found
 
 
 def score(transcript: dict[str, Any]) -> Score:
@@ -106,9 +125,10 @@ def score(transcript: dict[str, Any]) -> Score:
     expected = transcript["expected"]
     calls = [ToolCall.from_dict(c) for c in transcript["calls"]]
     made = task_calls(calls)
-    pairs = match(expected, made, scenario.ordered)
+    matching = match(expected, made, scenario.ordered)
+    pairs = matching.pairs
     wanted_args = sum(len(expected[i]["arguments"]) for i, _ in pairs)
-    hit_args = sum(_hits(expected[i], made[j]) for i, j in pairs)
+    hit_args = sum(matching.hits)
     missing = [describe(f) for f in scenario.facts if not found(f, calls, transcript["answer"])]
     recall = len(pairs) / len(expected)
     success = not missing if scenario.facts else recall == 1

@@ -43,7 +43,7 @@ def crm_report(tmp_path_factory) -> dict:
 def test_every_crm_scenario_passes_on_the_generated_server(crm_report):
     failed = {s["id"]: s["adaptgen"]["problems"] for s in crm_report["scenarios"] if not s["ok"]}
     assert failed == {}
-    assert crm_report["summary"]["passed"] == crm_report["summary"]["scenarios"] == 22
+    assert crm_report["summary"]["passed"] == crm_report["summary"]["scenarios"] == 23
 
 
 def test_chains_are_one_call_for_the_agent_and_several_upstream(crm_report):
@@ -66,8 +66,25 @@ def test_the_same_tasks_pass_on_fastmcp_and_cost_more_there(crm_report):
 
 def test_reports_show_each_scenario(crm_report):
     assert "| phone-by-name | 2 | pass | 2 |" in crm_report["markdown"]
-    assert "**22/22 scenarios pass**" in crm_report["markdown"]
-    assert crm_report["html"].count("<tr><td>") == 22 and "<svg" in crm_report["html"]
+    assert "**23/23 scenarios pass**" in crm_report["markdown"]
+    assert crm_report["html"].count("<tr><td>") == 23 and "<svg" in crm_report["html"]
+
+
+def test_a_value_passes_from_one_call_into_the_next_on_both_surfaces(crm_report):
+    """open-deals-of-named-contact: the contact id search_records answered is the argument of
+    list_contact_deals (`capture` + `$from`), on the generated server and on FastMCP's."""
+    passed = next(s for s in crm_report["scenarios"] if s["id"] == "open-deals-of-named-contact")
+    assert passed["ok"] and passed["fastmcp"]["ok"], passed
+    assert [c["tool"] for c in passed["adaptgen"]["trace"]] == [
+        "search_records",
+        "list_contact_deals",
+    ]
+
+
+def test_the_default_run_scores_search_on_the_prompts_too(crm_report):
+    files = crm_report["search"]["files"]
+    assert [f["spec"] for f in files] == ["crm.yaml"]
+    assert files[0]["results"][0]["tasks"] == 23
 
 
 def test_a_wrong_expectation_fails_with_a_clear_message(tmp_path, capsys):
@@ -88,6 +105,14 @@ scenarios:
     prompt: Who works at company 201?
     calls: [{{tool: list_company_contacts, arguments: {{company_id: 201}}}}]
     limits: {{bytes: 100}}
+  - id: capture-nothing
+    prompt: Which deals does Lisa Patel have open?
+    calls:
+      - tool: search_records
+        arguments: {{q: Lisa Patel, type: contact}}
+        capture: {{contact: "$.results[0].id"}}
+      - tool: list_contact_deals
+        arguments: {{contact_id: {{$from: contact}}}}
 """
     )
     assert main(["eval", str(wrong), "--no-baseline", "--min-success", "0.5"]) == 1
@@ -101,7 +126,11 @@ scenarios:
         "call 1 (get_contact) failed: GET /contacts/{contactId}: upstream answered 404" in out.out
     )
     assert "bytes: 5,432 over the limit of 100" in out.out
-    assert "0/3 scenarios pass" in out.out and "under --min-success 50.0%" in out.err
+    assert (
+        "call 1 (search_records): capture 'contact': $.results[0].id found nothing in the "
+        "result (its keys: ids, total)" in out.out
+    )
+    assert "0/4 scenarios pass" in out.out and "under --min-success 50.0%" in out.err
 
 
 def test_the_html_report_renders_in_headless_chromium(crm_report, tmp_path):
@@ -115,8 +144,8 @@ def test_the_html_report_renders_in_headless_chromium(crm_report, tmp_path):
     dom = subprocess.run(
         [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
     ).stdout
-    assert dom.count('<rect class="ours"') == 22 and dom.count('<rect class="theirs"') == 22
-    assert "22/22 scenarios pass" in dom and dom.count("<tr><td>") == 22
+    assert dom.count('<rect class="ours"') == 23 and dom.count('<rect class="theirs"') == 23
+    assert "23/23 scenarios pass" in dom and dom.count("<tr><td>") == 23
     shot = tmp_path / "report.png"
     subprocess.run(
         [*flags, "--window-size=1000,800", f"--screenshot={shot}", page.as_uri()],

@@ -10,7 +10,7 @@ from conftest import ROOT
 
 from adaptgen.cli import main
 from adaptgen.evaluation.matchers import MatcherError, matches, replay_value
-from adaptgen.evaluation.scenarios import is_scenario_file, read_scenarios
+from adaptgen.evaluation.scenarios import read_scenarios
 from adaptgen.runtime.catalog import Catalog
 
 CRM = ROOT / "generated" / "crm"
@@ -97,17 +97,64 @@ def test_an_unknown_tool_is_an_input_error_with_the_nearest_name(tmp_path, capsy
     assert "get_contact" in err
 
 
-def test_search_task_files_still_go_to_the_search_evaluation(tmp_path):
+def test_the_old_task_format_is_refused_with_the_command_that_converts_it(tmp_path, capsys):
     tasks = tmp_path / "tasks.yaml"
-    tasks.write_text("spec: s.yaml\ntasks: []\n")
-    assert not is_scenario_file(tasks)
-    assert is_scenario_file(ROOT / "specs" / "crm.scenarios.yaml")
+    tasks.write_text("spec: s.yaml\ntasks:\n  - {query: a, expect: [b]}\n")
+    err = error_of(capsys, tasks)
+    assert "tasks.yaml:2:1" in err and f"adaptgen eval convert {tasks}" in err
+
+
+def test_a_from_must_name_a_capture_of_an_earlier_call(tmp_path, capsys):
+    path = scenario_file(
+        tmp_path,
+        """  - prompt: p
+    calls:
+      - tool: search_records
+        arguments: {q: Patel}
+        capture: {contact: "$.items[0].id"}
+      - tool: get_contact
+        arguments: {contact_id: {$from: contcat}}
+""",
+    )
+    err = error_of(capsys, path)
+    assert "x.scenarios.yaml:10:" in err and "$from 'contcat' is no capture" in err
+    assert "captured before: contact" in err
+
+
+def test_a_capture_path_that_does_not_parse_is_located(tmp_path, capsys):
+    path = scenario_file(
+        tmp_path,
+        """  - prompt: p
+    calls:
+      - tool: search_records
+        capture: {contact: "$.items[0"}
+""",
+    )
+    err = error_of(capsys, path)
+    assert "x.scenarios.yaml:7:" in err and "invalid JSONPath" in err
+
+
+def test_ids_default_to_the_scenario_number_and_names_may_be_alternatives():
+    from adaptgen.evaluation.scenarios import ScenarioFileModel
+
+    model = ScenarioFileModel.model_validate(
+        {
+            "spec": "s.yaml",
+            "scenarios": [
+                {"prompt": "a", "calls": [{"operation": ["createTask", "createSubtask"]}]},
+                {"id": "b", "prompt": "b", "calls": [{"tool": "get_task"}]},
+            ],
+        }
+    )
+    assert [s.id for s in model.scenarios] == ["1", "b"]
+    assert model.scenarios[0].calls[0].operations == ("createTask", "createSubtask")
+    assert model.scenarios[1].calls[0].tools == ("get_task",) and model.upstream is None
 
 
 def test_schema_eval_prints_the_published_schema(capsys):
     assert main(["schema", "eval"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    assert set(schema["required"]) == {"upstream", "scenarios"}
+    assert set(schema["required"]) == {"scenarios"}  # no upstream: search scoring only
     assert "Scenario" in schema["$defs"] and "Fact" in schema["$defs"]
 
 
@@ -131,6 +178,16 @@ def test_schema_eval_prints_the_published_schema(capsys):
 )
 def test_matchers(expected, actual, ok):
     assert matches(expected, actual) is ok
+
+
+def test_from_reads_what_an_earlier_call_captured():
+    assert matches({"$from": "contact"}, "1001", {"contact": 1001})
+    assert not matches({"$from": "contact"}, 1002, {"contact": 1001})
+    assert not matches({"$from": "contact"}, 1001, {})  # not captured: nothing matches
+    assert matches({"ids": [{"$from": "c"}]}, {"ids": [7]}, {"c": 7})
+    assert replay_value({"body": {"id": {"$from": "c"}}}, {}, {"c": 7}) == {"body": {"id": 7}}
+    with pytest.raises(MatcherError, match="no earlier call captured it"):
+        replay_value({"$from": "c"}, {}, {})
 
 
 def test_replay_values():

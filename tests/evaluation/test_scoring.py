@@ -148,3 +148,53 @@ def test_eval_score_refuses_what_is_not_a_transcript(tmp_path, capsys):
     bad.write_text('{"scenario": {}}')
     assert main(["eval", "score", str(bad)]) == 2
     assert "not an adaptgen eval transcript" in capsys.readouterr().err
+
+
+PASSED = {
+    "id": "deals",
+    "prompt": "Which deals does Lisa Patel have open?",
+    "calls": [
+        {
+            "tool": "search_records",
+            "arguments": {"q": "Lisa Patel"},
+            "capture": {"contact": "$.ids[0]"},
+        },
+        {"tool": "list_contact_deals", "arguments": {"contact_id": {"$from": "contact"}}},
+    ],
+}
+PASSED_EXPECTED = [
+    {**call, "tools": [call["tool"]], "capture": call.get("capture", {})}
+    for call in PASSED["calls"]
+]
+
+
+def with_data(tool, arguments, data):
+    return {**call(tool, arguments, json.dumps(data)), "data": data}
+
+
+@pytest.mark.parametrize(("sent", "accuracy"), [(1007, 1.0), ("1007", 1.0), (1001, 0.5)])
+def test_a_passed_value_is_compared_with_what_the_earlier_result_held(sent, accuracy):
+    """The search answered 1007 to the model (not the 1001 of replay's sandbox): the model's
+    contact_id is right when it is the value it read."""
+    calls = [
+        with_data("search_records", {"q": "Lisa Patel"}, {"ids": [1007, 1001], "total": 2}),
+        with_data("list_contact_deals", {"contact_id": sent}, {"items": []}),
+    ]
+    s = score(transcript(calls, scenario=PASSED, expected=PASSED_EXPECTED))
+    assert (s.recall, s.argument_accuracy) == (1.0, accuracy)
+
+
+def test_a_passed_value_whose_capture_found_nothing_matches_nothing():
+    calls = [
+        with_data("search_records", {"q": "Lisa Patel"}, {"total": 0}),
+        with_data("list_contact_deals", {"contact_id": 1007}, {"items": []}),
+    ]
+    s = score(transcript(calls, scenario=PASSED, expected=PASSED_EXPECTED))
+    assert (s.recall, s.argument_accuracy) == (1.0, 0.5)
+
+
+def test_any_tool_of_a_list_is_the_expected_call():
+    scenario = {"id": "a", "prompt": "p", "calls": [{"tool": ["get_contact", "list_contacts"]}]}
+    expected = [{"tool": "get_contact", "tools": ["get_contact", "list_contacts"], "arguments": {}}]
+    s = score(transcript([call("list_contacts", {})], scenario=scenario, expected=expected))
+    assert (s.precision, s.recall) == (1.0, 1.0)

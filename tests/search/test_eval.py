@@ -1,4 +1,5 @@
-"""`adaptgen eval`: task files in, top-1/top-3/MRR and the misses out; bad files at file:line."""
+"""`adaptgen eval --mode search`: scenario files in, top-1/top-3/MRR and the misses out; bad
+files at file:line (exit 2); the old task format refused with its conversion, which is exact."""
 
 from __future__ import annotations
 
@@ -21,13 +22,22 @@ def task_file(tmp_path: Path, body: str, spec: Path = HELPDESK) -> Path:
     return path
 
 
-GOOD = """tasks:
+GOOD = """scenarios:
+  - prompt: "create a new customer"
+    calls: [{operation: createCustomer}]
+  - prompt: "refund that payment"
+    calls: [{operation: refundCharge}]
+  - prompt: "zebra"
+    calls: [{operation: addNote}]
+"""
+OLD = """tasks:
   - query: "create a new customer"
     expect: [createCustomer]
   - query: "refund that payment"
-    expect: [refundCharge]
+    expect: [refundCharge, createCustomer]
+  # a query no search can place
   - query: "zebra"
-    expect: [addNote]
+    expect: addNote
 """
 
 
@@ -45,7 +55,7 @@ def test_eval_fails_under_min_top3_and_speaks_json(tmp_path, capsys):
     capsys.readouterr()
     assert main(["eval", str(path), "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    ours = payload["results"][0]
+    ours = payload["search"]["files"][0]["results"][0]
     assert (ours["ranker"], ours["tasks"], ours["top1"], ours["top3"]) == (
         "adaptgen",
         3,
@@ -58,12 +68,25 @@ def test_eval_fails_under_min_top3_and_speaks_json(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("body", "where", "message"),
     [
-        ("tasks:\n  - query: create\n", "tasks.yaml:3:5", "`expect` must be"),
-        ("tasks:\n  - query: ''\n    expect: [addNote]\n", "tasks.yaml:3:5", "`query` must be"),
-        ("tasks: []\n", "tasks.yaml:2:1", "non-empty list"),
-        ("tasks:\n  - query: a\n    expect: [createCustomr]\n", "tasks.yaml:3:5", "did you mean"),
+        ("scenarios:\n  - prompt: create\n", "tasks.yaml:3:5", "`calls` is required"),
         (
-            "tasks:\n  - {query: a, expect: [addNote], why: x}\n",
+            "scenarios:\n  - prompt: ''\n    calls: [{operation: addNote}]\n",
+            "tasks.yaml:3:",
+            "at least 1 character",
+        ),
+        ("scenarios: []\n", "tasks.yaml:2:1", "at least 1 item"),
+        (
+            "scenarios:\n  - prompt: a\n    calls: [{operation: createCustomr}]\n",
+            "tasks.yaml:3:5",
+            "did you mean",
+        ),
+        (
+            "scenarios:\n  - {prompt: a, calls: [{tool: add_nte}]}\n",
+            "tasks.yaml:3:5",
+            "tool 'add_nte' is not a tool",
+        ),
+        (
+            "scenarios:\n  - {prompt: a, calls: [{operation: addNote}], why: x}\n",
             "tasks.yaml:3",
             "unknown key 'why'",
         ),
@@ -75,29 +98,77 @@ def test_bad_task_files_are_located_errors_with_exit_2(tmp_path, capsys, body, w
     assert where in err and message in err, err
 
 
+def test_tools_and_alternatives_count_like_operations(tmp_path):
+    from adaptgen.evaluation.search import evaluate, read_tasks
+
+    def top(body: str) -> tuple[int, int]:
+        scores = evaluate(read_tasks(task_file(tmp_path, body)))[0]
+        return scores.top1, scores.top3
+
+    assert top(GOOD) == (2, 2)
+    assert top(GOOD.replace("{operation: createCustomer}", "{tool: create_customer}")) == (2, 2)
+    wrong = GOOD.replace("{operation: refundCharge}", "{operation: addNote}")
+    assert top(wrong) == (1, 2)  # addNote is not first for "refund that payment"
+    either = GOOD.replace("{operation: refundCharge}", "{operation: [addNote, refundCharge]}")
+    assert top(either) == (2, 2)  # any one of a list counts
+
+
+def test_search_only_files_cannot_be_replayed(tmp_path, capsys):
+    assert main(["eval", str(task_file(tmp_path, GOOD)), "--mode", "replay"]) == 2
+    err = capsys.readouterr().err
+    assert "tasks.yaml:1:1" in err and "--mode replay needs an `upstream`" in err
+
+
+def test_the_conversion_is_exact_and_scores_the_same(tmp_path, capsys):
+    old = task_file(tmp_path, OLD)
+    assert main(["eval", str(old)]) == 2
+    assert f"adaptgen eval convert {old}" in capsys.readouterr().err
+    assert main(["eval", "convert", str(old)]) == 0
+    converted = old.read_text()
+    from adaptgen.evaluation.convert import NOTE
+
+    assert (
+        converted
+        == NOTE
+        + f"""spec: {HELPDESK}
+scenarios:
+  - prompt: "create a new customer"
+    calls: [{{operation: createCustomer}}]
+  - prompt: "refund that payment"
+    calls: [{{operation: [refundCharge, createCustomer]}}]
+  # a query no search can place
+  - prompt: "zebra"
+    calls: [{{operation: addNote}}]
+"""
+    )
+    assert main(["eval", "convert", str(old)]) == 0  # a scenario file already: left alone
+    assert old.read_text() == converted
+    capsys.readouterr()
+    assert main(["eval", str(old), "--format", "json"]) == 0
+    ours = json.loads(capsys.readouterr().out)["search"]["files"][0]["results"][0]
+    assert (ours["tasks"], ours["top1"], ours["top3"]) == (3, 0.6667, 0.6667)
+
+
 def test_a_missing_spec_is_exit_2(tmp_path, capsys):
     path = tmp_path / "tasks.yaml"
-    path.write_text("spec: nowhere.json\ntasks:\n  - {query: a, expect: [b]}\n")
+    path.write_text("spec: nowhere.json\nscenarios:\n  - {prompt: a, calls: [{operation: b}]}\n")
     assert main(["eval", str(path)]) == 2
     assert "tasks.yaml:1:1" in capsys.readouterr().err
 
 
 def test_vs_fastmcp_scores_both_on_the_same_tasks(tmp_path, capsys):
     spec = shared_spec("petstore_expanded_v3.0.json")
-    body = """tasks:
-  - query: "add a new pet to the store"
-    expect: [addPet]
-  - query: "remove a pet"
-    expect: [deletePet]
-  - query: "which pets are there"
-    expect: [findPets]
+    body = """scenarios:
+  - {prompt: "add a new pet to the store", calls: [{operation: addPet}]}
+  - {prompt: "remove a pet", calls: [{operation: deletePet}]}
+  - {prompt: "which pets are there", calls: [{operation: findPets}]}
 """
     assert main(["eval", str(task_file(tmp_path, body, spec)), "--vs", "fastmcp"]) == 0
     out = capsys.readouterr().out
     assert "adaptgen " in out and "fastmcp-bm25" in out
     capsys.readouterr()
     main(["eval", str(task_file(tmp_path, body, spec)), "--vs", "fastmcp", "--format", "json"])
-    results = json.loads(capsys.readouterr().out)["results"]
+    results = json.loads(capsys.readouterr().out)["search"]["files"][0]["results"]
     assert [r["ranker"] for r in results] == ["adaptgen", "fastmcp-bm25"]
     assert all(r["tasks"] == 3 for r in results)
 
@@ -105,7 +176,7 @@ def test_vs_fastmcp_scores_both_on_the_same_tasks(tmp_path, capsys):
 @pytest.mark.parametrize("name", sorted(p.name for p in TASKS.glob("*.yaml")))
 def test_development_task_files_stay_findable(name, capsys):
     """Our own held-out-style tasks on the shared specs: a floor that catches regressions."""
-    from adaptgen.evaluate import evaluate, read_tasks
+    from adaptgen.evaluation.search import evaluate, read_tasks
 
     task_file = read_tasks(TASKS / name)
     shared_spec(task_file.spec.name)

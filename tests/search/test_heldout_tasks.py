@@ -23,6 +23,7 @@ from test_search_tasks import (
     read_yaml,
     summaries,
     task_file,
+    tasks_of,
     words,
 )
 from test_search_tasks import test_expected_operations_exist_in_the_spec as check_ids_exist
@@ -76,10 +77,10 @@ def test_no_heldout_query_is_a_tuning_task(path: Path):
     tuning = TUNING / path.name
     if not tuning.is_file():
         pytest.skip(f"no tuning file {tuning.name} to compare with")
-    tuned = [t["query"] for t in read_yaml(tuning)["tasks"]]
+    tuned = [t["query"] for t in tasks_of(tuning)]
     near = [
         t["query"]
-        for t in read_yaml(path)["tasks"]
+        for t in tasks_of(path)
         if any(jaccard(t["query"], q) >= MAX_JACCARD for q in tuned)
     ]
     assert not near, f"{path.name}: queries (nearly) also in the tuning set: {near}"
