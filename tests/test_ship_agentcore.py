@@ -476,3 +476,10 @@ def test_generated_server_dry_run_packages_and_takes_the_authorizer_from_policy(
     assert request["agentRuntimeArtifact"]["codeConfiguration"]["code"]["s3"]["prefix"] == (
         key_of(built)
     )
+
+
+def test_a_botocore_without_direct_code_deployment_is_named(stub):
+    control = boto3.client("bedrock-agentcore-control", region_name="us-east-1")
+    assert agentcore.supports_code_deployment(control)
+    # A model without AgentCore's code artifact, as an older botocore's is, says so.
+    assert not agentcore.supports_code_deployment(boto3.client("lambda", region_name="us-east-1"))

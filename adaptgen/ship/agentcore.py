@@ -70,7 +70,13 @@ from adaptgen.ship.package import (
     show_progress,
 )
 
-__all__ = ["RuntimeSpec", "deploy_runtime", "invoke_url", "run_agentcore_deploy"]
+__all__ = [
+    "RuntimeSpec",
+    "deploy_runtime",
+    "invoke_url",
+    "run_agentcore_deploy",
+    "supports_code_deployment",
+]
 
 RUNTIME_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]{0,47}")
 DISCOVERY_URL = re.compile(
@@ -164,6 +170,11 @@ def run_agentcore_deploy(args: argparse.Namespace) -> int:
     target = AgentCoreTarget.resolve(args.runtime, args.arch)
     with aws_errors():  # a bad region or profile is bad input, not a traceback
         aws = session(args.region)  # before packaging: a missing region should fail fast
+        if not supports_code_deployment(aws.client("bedrock-agentcore-control")):
+            raise InputError(
+                "this boto3 cannot deploy code to AgentCore Runtime (no codeConfiguration, "
+                "added in November 2025): upgrade boto3"
+            )
     shipped, policy = None, None
     if args.zip is not None:
         facts = ZipFacts.read(check_agentcore_zip(args.zip))
@@ -222,6 +233,15 @@ def deploy_runtime(aws: Any, spec: RuntimeSpec, staged: StagedZip, report: list[
     report.extend(environment_report(spec.environment))
     report.append(f"  MCP endpoint: {invoke_url(ready['agentRuntimeArn'], aws.region_name)}")
     return ready["agentRuntimeArn"]
+
+
+def supports_code_deployment(client: Any) -> bool:
+    """Whether the client's service model has direct code deployment (an older botocore's
+    AgentCore model knows containers only, and would refuse the request's shape)."""
+    model = client.meta.service_model
+    if "AgentRuntimeArtifact" not in model.shape_names:
+        return False
+    return "codeConfiguration" in model.shape_for("AgentRuntimeArtifact").members
 
 
 def invoke_url(runtime_arn: str, region: str) -> str:
