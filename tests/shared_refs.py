@@ -7,10 +7,16 @@ same component subtrees again and again. `shared_refs_spec` makes that shape at 
 no copied spec: `resources` objects, each embedding `links` others (a ring, so there are
 cycles), every object built on a shared base with nested metadata, and a list and a get
 operation per resource.
+
+`python tests/shared_refs.py DIR [RESOURCES...]` writes `shared_refs_<N>.json` specs into DIR
+for `python -m bench.build_bench --specs DIR --adaptgen-only` (the scaling table).
 """
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -112,3 +118,17 @@ def _operation(operation_id: str, schema: str, *, cursor: bool = False) -> dict[
             }
         },
     }
+
+
+def main(argv: list[str]) -> int:
+    """Write one spec per resource count into the folder `argv[0]` (default: 20 40 80 200)."""
+    folder = Path(argv[0])
+    folder.mkdir(parents=True, exist_ok=True)
+    for resources in [int(n) for n in argv[1:]] or [20, 40, 80, 200]:
+        document = shared_refs_spec(resources=resources, links=4)
+        (folder / f"shared_refs_{resources:04d}.json").write_text(json.dumps(document, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
