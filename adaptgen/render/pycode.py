@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -89,8 +90,24 @@ def docstring(text: str) -> str:
     Backslashes and quote runs are escaped and invisible or line-breaking characters become
     escapes, so no spec text can close the string or change what follows it.
     """
+    text = text.replace("\\", "\\\\")
+    if text.isascii() and not _ASCII_CONTROL.search(text):
+        escaped = text  # nothing to escape character by character (most spec text)
+    else:
+        escaped = _escape_characters(text)
+    escaped = escaped.replace('"""', '\\"\\"\\"')
+    if escaped.endswith('"'):
+        escaped = escaped[:-1] + '\\"'
+    return escaped
+
+
+# The only ASCII characters of Unicode category C (control); none is Zl or Zp.
+_ASCII_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def _escape_characters(text: str) -> str:
     out: list[str] = []
-    for char in text.replace("\\", "\\\\"):
+    for char in text:
         category = unicodedata.category(char)
         if char != "\n" and (category.startswith("C") or category in ("Zl", "Zp")):
             code = ord(char)
@@ -103,10 +120,7 @@ def docstring(text: str) -> str:
             )
         else:
             out.append(char)
-    escaped = "".join(out).replace('"""', '\\"\\"\\"')
-    if escaped.endswith('"'):
-        escaped = escaped[:-1] + '\\"'
-    return escaped
+    return "".join(out)
 
 
 def signature_param(param: Any) -> str:
