@@ -211,3 +211,20 @@ def test_a_broken_jsonpath_is_located(tmp_path, capsys):
     )
     err = error_of(capsys, path)
     assert "x.scenarios.yaml:7:" in err and "invalid JSONPath" in err
+
+
+def test_eval_help_shows_every_mode_and_the_subcommands(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["eval", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--mode", "--vs", "--min-top3", "--no-baseline", "--agent", "--repeat"):
+        assert option in out, option
+    for group in ("search scoring:", "replay:", "agent mode:", "reports:"):
+        assert group in out, group
+    assert "adaptgen eval score" in out and "adaptgen eval convert" in out
+
+
+def test_agent_mode_without_a_model_api_is_exit_2(capsys):
+    assert main(["eval", str(ROOT / "specs" / "crm.scenarios.yaml"), "--mode", "agent"]) == 2
+    assert "--agent openai|bedrock" in capsys.readouterr().err
