@@ -72,6 +72,9 @@ def plan(
     planner = _Planner(spec, name, options, progress)
     api = planner.run()
     warnings = [*spec.warnings, *planner.warnings, *spec.resolver.warnings]
+    # The paging conventions call back into the planner, a cycle only the collector would free:
+    # broken here, the planner and its memoized schemas go now, before rendering needs memory.
+    del planner.paging
     return PlanResult(api, warnings)
 
 
