@@ -93,6 +93,9 @@ def main() -> int:
                 time.sleep(3600)
     except KeyboardInterrupt:
         pass
+    except (RuntimeError, TimeoutError) as exc:  # a server that did not start: one line
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
     finally:
         for process in reversed(processes):
             process.terminate()
