@@ -16,6 +16,7 @@ from typing import Any
 
 from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
+from adaptgen.search.embedding import TABLE, load, pack
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular
@@ -24,6 +25,8 @@ INDEX_FORMAT = 1
 MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does
 MAX_VALUE_WORDS = 30
 MAX_NOTE_WORDS = 60
+# The fields a tool's meaning vector is made of: what it does, not how it is called.
+VECTOR_FIELDS = ("name", "summary", "resource", "keywords")
 
 # A path segment that is only a version or a common prefix (`v3`, `api`, `2010-04-01`).
 _VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
@@ -57,8 +60,11 @@ class Operation:
         )  # fmt: skip
 
 
-def build_index(api: Api, keywords: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
-    """The index of every tool an agent can reach (`keywords`: hint words by operationId)."""
+def build_index(
+    api: Api, keywords: Mapping[str, Sequence[str]] | None = None, *, vectors: bool = True
+) -> dict[str, Any]:
+    """The index of every tool an agent can reach (`keywords`: hint words by operationId;
+    `vectors`: each tool's meaning vector, for `rank`'s embedding signal)."""
     keywords = keywords or {}
     entries = [
         _tool_entry(Operation.of_tool(tool), keywords.get(tool.operation_id, ()))
@@ -66,7 +72,16 @@ def build_index(api: Api, keywords: Mapping[str, Sequence[str]] | None = None) -
         if not tool.hidden
     ]
     entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
+    if vectors and TABLE.is_file():
+        entries = [_with_vector(entry) for entry in entries]
     return {"format": INDEX_FORMAT, "tools": entries}
+
+
+def _with_vector(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with its meaning vector (`embedding`), when any of its words is known."""
+    text = " ".join(entry["fields"].get(f, "") for f in VECTOR_FIELDS)
+    packed = pack(load().vector(text))
+    return {**entry, "vector": packed} if packed else entry
 
 
 def index_json(index: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adaptgen.search.embedding import VectorMatrix, WordVectors, load, quantized, unpack
 from adaptgen.search.intent import (
     ACT_OF_WORD,
     GENERIC_VERBS,
@@ -63,6 +64,9 @@ PRIOR = 0.01
 MAX_EXTENSION = 5
 MIN_COMPOUND = 3  # letters a word ahead of a query term adds, at least
 COVERAGE_FLOOR = 0.5
+EMBED_WEIGHT = 2.0  # score *= exp(weight * cosine(query, tool))
+EMBED_CANDIDATES = 5  # the tools nearest the query in meaning compete even without its words
+EMBED_SEED = 0.3  # ... from this share of the best lexical relevance, times their cosine
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,9 @@ class Hit:
 class SearchEngine:
     """An index loaded for querying: postings per stem, BM25F weights precomputed."""
 
-    def __init__(self, index: Mapping[str, Any]) -> None:
+    def __init__(self, index: Mapping[str, Any], table: WordVectors | None = None) -> None:
+        """`table`: the word vectors for queries (default: the shipped table, when the index
+        has tool vectors)."""
         entries = list(index.get("tools", []))
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
@@ -102,6 +108,10 @@ class SearchEngine:
             if tool.intent.verb != tool.intent.act:
                 self._by_act.setdefault(tool.intent.verb, []).append(index)
         self._postings = _postings(entries)
+        self._vectors = VectorMatrix([unpack(entry.get("vector", "")) for entry in entries])
+        if table is None and any(self._vectors.present):
+            table = load()
+        self._table = table
         count = len(entries)
         self._vocabulary = sorted(self._postings)
         self._reversed = sorted(t[::-1] for t in self._postings)
@@ -129,6 +139,10 @@ class SearchEngine:
         # A tool far below the best by words cannot climb back by intent and resource.
         floor = max(relevance.values(), default=0.0) * PRUNE
         relevance = {doc: value for doc, value in relevance.items() if value >= floor}
+        similar = self._similarity(query)
+        seed = max(relevance.values(), default=PRIOR) * EMBED_SEED
+        for cosine, doc in heapq.nlargest(EMBED_CANDIDATES, ((c, d) for d, c in similar.items())):
+            relevance[doc] = max(relevance.get(doc, 0.0), seed * max(cosine, 0.0))
         if len(relevance) < limit:
             # Too few tools share a word with the query: those of its act compete on intent.
             for doc in self._by_act.get(intent.verb, []) + self._by_act.get(intent.act, []):
@@ -158,6 +172,7 @@ class SearchEngine:
             if action and (tool.intent.verb == intent.verb or intent.verb in tool.named):
                 score *= 1 + ACTION_BONUS  # "merge", "star", "fork": the verb names the tool
             score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched.get(doc, 0) / len(counted)
+            score *= math.exp(EMBED_WEIGHT * similar.get(doc, 0.0))
             if not tool.resource.isdisjoint(objects):
                 score *= 1 + RESOURCE_BONUS
             if not tool.parents.isdisjoint(where):
@@ -166,6 +181,16 @@ class SearchEngine:
             score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
             hits.append((-score, len(tool.nouns), tool.name))
         return [Hit(name, -score) for score, _, name in heapq.nsmallest(limit, hits)]
+
+    def _similarity(self, query: str) -> dict[int, float]:
+        """Cosine of the query's meaning vector with each tool's (none without vectors)."""
+        if self._table is None:
+            return {}
+        asked = quantized(self._table.vector(query))
+        if not any(asked):
+            return {}
+        cosines = self._vectors.cosines(asked)
+        return {doc: c for doc, c in enumerate(cosines) if self._vectors.present[doc]}
 
     def _relevance(
         self, groups: list[list[tuple[str, float]]], counted: list[list[tuple[str, float]]]
