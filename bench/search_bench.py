@@ -1,8 +1,8 @@
 """Search quality, result size and latency on every shared spec that has a task file.
 
-Run `python -m bench.search_bench [--set tuned|heldout|all] [--tasks DIR] [--quick] [--json FILE]`
-from the repository root (or `bench/run`). Two sets of task files, one table each: `tuned`
-(`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
+Run `python -m bench.search_bench [--set tuned|heldout|all] [--tasks DIR] [--quick] [--json FILE]
+[--embeddings]` from the repository root (or `bench/run`). Two sets of task files, one table
+each: `tuned` (`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
 (`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on); `--set` picks
 one or both (default: tuned). For each task file whose spec is in ../shared/specs:
 
@@ -70,9 +70,11 @@ class SearchRow:
     median_result_bytes: int
 
 
-def measure(task_file: TaskFile) -> tuple[SearchRow, list[str], dict[str, Any]]:
+def measure(
+    task_file: TaskFile, vectors: bool = False
+) -> tuple[SearchRow, list[str], dict[str, Any]]:
     """Quality of both rankers, our result size; the queries and the index (for latency)."""
-    api, engine = index_for(task_file.spec, task_file.hints)
+    api, engine = index_for(task_file.spec, task_file.hints, vectors=vectors)
     ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
     theirs = score("fastmcp-bm25", task_file.tasks, fastmcp_ranker(task_file.spec))
     listed = {t.name: _listed(t.model_dump(mode="json", by_alias=True)) for t in api.listed}
@@ -88,7 +90,7 @@ def measure(task_file: TaskFile) -> tuple[SearchRow, list[str], dict[str, Any]]:
         *_rates(theirs),
         sizes[len(sizes) // 2],
     )
-    index = build_index(api)
+    index = build_index(api, vectors=vectors)
     return row, [t.query for t in task_file.tasks], index
 
 
@@ -179,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=Path, help="a folder of task files instead of a set")
     parser.add_argument("--quick", action="store_true", help="fewer latency rounds")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--embeddings", action="store_true", help="with the opt-in word-vector signal"
+    )
     args = parser.parse_args(argv)
     if args.tasks:
         folders = {args.tasks.name: args.tasks}
@@ -192,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             if not task_file.spec.is_file():
                 print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
                 continue
-            row, asked, index = measure(task_file)
+            row, asked, index = measure(task_file, args.embeddings)
             rows.append(row)
             queries += asked
             indexes.append(index)

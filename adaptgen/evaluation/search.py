@@ -143,14 +143,17 @@ def check_expected(task_file: TaskFile, api: Api) -> TaskFile:
     return replace(task_file, tasks=tuple(tasks))
 
 
-def index_for(spec: Path, hints: Path | None) -> tuple[Api, SearchEngine]:
-    """The IR and our search engine over the index `adaptgen build` would write."""
+def index_for(spec: Path, hints: Path | None, *, vectors: bool = False) -> tuple[Api, SearchEngine]:
+    """The IR and our search engine over the index `adaptgen build` would write (`vectors`:
+    with the tools' meaning vectors, the opt-in embedding signal)."""
     from adaptgen.build import BuildOptions, planned
     from adaptgen.hints import search_keywords
     from adaptgen.search.index import build_index
 
     result, loaded = planned(BuildOptions(spec=spec, hints=hints, name="evaluated"))
-    return result.api, SearchEngine(build_index(result.api, search_keywords(loaded)))
+    return result.api, SearchEngine(
+        build_index(result.api, search_keywords(loaded), vectors=vectors)
+    )
 
 
 def engine_ranker(api: Api, engine: SearchEngine) -> Ranker:

@@ -61,10 +61,11 @@ class Operation:
 
 
 def build_index(
-    api: Api, keywords: Mapping[str, Sequence[str]] | None = None, *, vectors: bool = True
+    api: Api, keywords: Mapping[str, Sequence[str]] | None = None, *, vectors: bool = False
 ) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId;
-    `vectors`: each tool's meaning vector, for `rank`'s embedding signal)."""
+    `vectors`: each tool's meaning vector, for `rank`'s embedding signal; opt-in, see
+    docs/DESIGN.md for why it is not on by default)."""
     keywords = keywords or {}
     entries = [
         _tool_entry(Operation.of_tool(tool), keywords.get(tool.operation_id, ()))
