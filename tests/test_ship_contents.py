@@ -64,8 +64,8 @@ def staging_with_adaptgen(tmp_path: Path) -> Path:
         'cyclopts>=4; extra == "server"',
         'httpx2; extra == "server"',
     )
-    dist(staging, "rich", "pygments")
-    dist(staging, "pygments")
+    dist(staging, "rich", "typing-extensions")
+    dist(staging, "typing-extensions")
     dist(staging, "httpx2", 'uvloop; sys_platform == "win32"')
     dist(staging, "cyclopts", "rich-rst", "rich")
     dist(staging, "rich-rst", "docstring-parser")
@@ -95,7 +95,7 @@ def test_the_runtime_closure_stays_and_the_rest_goes(tmp_path):
         "fastmcp",
         "fastmcp_slim",
         "rich",
-        "pygments",
+        "typing_extensions",
         "httpx2",
     }
     # The dropped ones are gone from disk, and each says why.
@@ -104,7 +104,7 @@ def test_the_runtime_closure_stays_and_the_rest_goes(tmp_path):
     assert "only needed by what is left out (cyclopts)" in contents.dropped["rich-rst"][1]
     assert "Lambda runtime" in contents.dropped["boto3"][1]
     assert "Cedar" in contents.dropped["cedarpy"][1]
-    assert contents.kept["pygments"][1] == "required by rich"
+    assert contents.kept["typing-extensions"][1] == "required by rich"
     # A marker for another platform (uvloop on win32) is not followed; nothing installed it.
     assert "uvloop" not in contents.kept
     # adaptgen: what the runtime imports (in functions too), not TYPE_CHECKING-only imports.
@@ -140,3 +140,20 @@ def test_a_policy_names_the_features_it_uses(tmp_path):
     path.write_text(yaml.safe_dump(document))
     assert needed_features(load_policy(path)) == {"cedar", "redis", "otel"}
     assert needed_features(None) == set()
+
+
+def test_parts_a_server_never_imports_leave_kept_distributions(tmp_path):
+    staging = staging_with_adaptgen(tmp_path)
+    yaml_files = {
+        "yaml/__init__.py": "",
+        "yaml/cyaml.py": "from yaml._yaml import CParser\n",
+        "yaml/_yaml.cpython-312-x86_64-linux-gnu.so": "ELF",
+        "_yaml/__init__.py": "",
+    }
+    dist(staging, "PyYAML", files=yaml_files)
+    contents = select(staging, [*ROOTS, "pyyaml>=6"], LINUX)
+    assert (staging / "yaml" / "cyaml.py").is_file()  # yaml itself stays, its C loader goes
+    assert not list((staging / "yaml").glob("_yaml.*")) and not (staging / "_yaml").exists()
+    size, why = contents.parts_dropped["pyyaml: yaml/_yaml.*, _yaml"]
+    assert size == 3 and "yaml.safe_load" in why
+    assert "pyyaml: yaml/_yaml.*, _yaml: PyYAML's C loader" in contents.explain()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import io
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -39,7 +41,7 @@ OTHER_ARCH = "arm64" if THIS.arch == "x86_64" else "x86_64"
 ELF_MACHINE = {"x86_64": 62, "arm64": 183}  # e_machine: EM_X86_64, EM_AARCH64
 # Run by the unpacked zip's interpreter: events on stdin, answers on stdout.
 LAMBDA_RUNNER = """
-import json, sys
+import json, logging, sys
 
 class Context:
     function_name = "crm-mcp"
@@ -47,18 +49,35 @@ class Context:
     def get_remaining_time_in_millis(self):
         return 30_000
 
+class Missing:
+    # Last on sys.meta_path: asked only for what no other finder found.
+    names = []
+    def find_spec(self, name, path=None, target=None):
+        self.names.append(name)
+
+sys.meta_path.append(Missing())
 import handler
 
 events = json.load(sys.stdin)
 answers = [handler.handler(event, Context()) for event in events]
+try:
+    raise ValueError("logged on purpose")
+except ValueError:
+    logging.getLogger("fastmcp.test").exception("an exception FastMCP logs")
 import adaptgen, pydantic_core
 print(json.dumps({
     "sys_path": sys.path,
     "modules": {"adaptgen": adaptgen.__file__, "pydantic_core": pydantic_core.__file__},
     "loaded": sorted(name for name in sys.modules if not name.startswith("_")),
+    "missing": sorted(set(Missing.names)),
     "answers": answers,
 }))
 """
+# Imports the code in the zip tries and survives without, that the zip leaves out on purpose
+# (adaptgen.ship.contents); any other import that finds nothing is a cut too many.
+# `backports` is a namespace here (backports.tarfile, for keyring) in which httpx2 looks for
+# backports.zstd, which nothing installs.
+CUT_ON_PURPOSE = {"pygments", "watchfiles", "yaml._yaml", "backports"}
 
 
 def package(server: Path, out: Path, *options: str) -> str:
@@ -143,9 +162,16 @@ def test_zip_serves_mcp_from_a_clean_interpreter(crm_zip, shipped_policy, tmp_pa
     for module in report["modules"].values():
         assert Path(module).resolve().is_relative_to(task.resolve()), module
 
-    # Serving imports nothing of the builder (the import graph the zip was cut by).
+    # Serving imports nothing of the builder (the import graph the zip was cut by), and nothing
+    # it looks for is missing from the zip that this (complete) environment has.
     loaded = report["loaded"]
     print("LOADED-TOPS", sorted({name.split(".")[0] for name in loaded}))
+    print("MISSING", report["missing"])
+    cut = {name for name in report["missing"] if importlib.util.find_spec(name) is not None}
+    assert cut <= CUT_ON_PURPOSE, cut - CUT_ON_PURPOSE
+    # FastMCP logs exceptions as plain tracebacks there (rich's need pygments).
+    assert "ValueError: logged on purpose" in result.stderr
+    assert "Logging error" not in result.stderr, result.stderr[-3000:]
     for builder in ("adaptgen.plan", "adaptgen.load", "adaptgen.render", "jinja2", "cyclopts"):
         assert builder not in loaded, builder
     statuses = [answer["statusCode"] for answer in report["answers"]]
@@ -187,14 +213,24 @@ def test_zip_holds_the_server_and_runtime_and_no_build_tools(crm_zip):
         assert tool not in tops, tool
     assert not [name for name in tops if name.startswith(("ruff-", "pip-", "setuptools-"))]
     assert not [name for name in names if name.endswith("/direct_url.json")]
-    # Bytecode for the target Python only, named for /var/task (not this machine's folders).
+    # Bytecode for the target Python only, named for /var/task (not this machine's folders):
+    # adaptgen and the server beside their sources, the dependencies sourceless.
     tag = f"cpython-{THIS.python_version.replace('.', '')}"
-    pycs = [name for name in names if name.endswith(".pyc")]
-    assert pycs and all(f".{tag}." in name for name in pycs)
+    cached = [name for name in names if "__pycache__/" in name]
+    assert cached and all(f".{tag}." in name for name in cached)
+    assert {name.split("/", 1)[0] for name in cached} == {"adaptgen", "__pycache__"}
+    assert {"handler.py", f"__pycache__/handler.{tag}.pyc", "fastmcp/__init__.pyc"} <= set(names)
+    sources = [n for n in names if n.endswith(".py") and "/" in n and n[:9] != "adaptgen/"]
+    assert not sources, sources[:5]
     with zipfile.ZipFile(path) as archive:
         compiled = archive.read(f"adaptgen/__pycache__/__init__.{tag}.pyc")
+        sourceless = archive.read("mangum/adapter.pyc")
         record = archive.read("adaptgen-0.1.0.dist-info/RECORD").decode()
     assert f"{LAMBDA_TASK_ROOT}/adaptgen/__init__.py".encode() in compiled
+    assert f"{LAMBDA_TASK_ROOT}/mangum/adapter.py".encode() in sourceless
+    # No column tables (-X no_debug_ranges): they were a fifth of the zip.
+    code = marshal.loads(sourceless[16:])
+    assert all(column is None for _, _, column, _ in code.co_positions())
     assert all(line.split(",")[0] in names for line in record.splitlines())
 
 

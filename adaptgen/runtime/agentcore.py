@@ -30,7 +30,11 @@ from fastmcp import FastMCP
 from adaptgen.runtime.governance.http_auth import governed_http_app
 from adaptgen.runtime.governance.policy import policy_path
 from adaptgen.runtime.loader import load_server_module
-from adaptgen.runtime.network import LOG_CONFIG, anonymous_override
+from adaptgen.runtime.network import (
+    LOG_CONFIG,
+    anonymous_override,
+    plain_tracebacks_without_pygments,
+)
 
 __all__ = [
     "AGENTCORE_HOST",
@@ -73,6 +77,7 @@ def serve_proxy(folder: Path, *, upstream: str) -> None:
 
 def serve(server: FastMCP, *, allow_anonymous_env: str) -> None:
     """Serve `server` at 0.0.0.0:8000/mcp, stateless, behind the front door (blocks)."""
+    plain_tracebacks_without_pygments()
     app = governed_http_app(
         server,
         path=MCP_PATH,

@@ -42,7 +42,7 @@ from mangum.protocols.http import HTTPCycle
 from mangum.protocols.lifespan import LifespanCycle
 
 from adaptgen.runtime.governance.http_auth import governed_http_app
-from adaptgen.runtime.network import anonymous_override
+from adaptgen.runtime.network import anonymous_override, plain_tracebacks_without_pygments
 
 __all__ = ["MCP_PATH", "LambdaHandler"]
 
@@ -75,6 +75,7 @@ class LambdaHandler:
         self._lock = threading.Lock()
         self._adapter: _WarmMangum | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        plain_tracebacks_without_pygments()
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         adapter = self._adapter or self._start()

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib.util
 import logging
 import os
 from typing import Any
 
 import anyio
+import fastmcp
 import uvicorn.config
 from fastmcp import FastMCP
 
@@ -35,6 +37,7 @@ __all__ = [
     "anonymous_override",
     "exposure_problem",
     "is_loopback_host",
+    "plain_tracebacks_without_pygments",
     "serve_http",
 ]
 
@@ -117,3 +120,15 @@ def _has_uvloop() -> bool:
     except ImportError:
         return False
     return True
+
+
+def plain_tracebacks_without_pygments() -> None:
+    """FastMCP logs exceptions as rich tracebacks, which need pygments; the Lambda and AgentCore
+    zips leave pygments out (adaptgen.ship.contents), so there they are logged as plain
+    tracebacks (rich would fail to log them at all). Plain text also reads better in CloudWatch."""
+    settings = fastmcp.settings
+    if settings.enable_rich_tracebacks and importlib.util.find_spec("pygments") is None:
+        from fastmcp.utilities.logging import configure_logging
+
+        settings.enable_rich_tracebacks = False
+        configure_logging(level=settings.log_level)

@@ -13,6 +13,8 @@ pip installs adaptgen's whole requirement set for the target (one consistent res
   Redis, OpenTelemetry export). A leaf is not followed, so what only it required leaves too.
   boto3 and botocore are left to the Lambda runtime, which has its own, unless the zip is made
   with `--bundle-boto3`.
+* **parts of distributions** (`NEVER_IMPORTED`) that a kept distribution ships but a server
+  never imports: PyYAML's C loader, FastMCP's command line, cffi's compiler.
 
 The clean-interpreter tests (tests/test_ship_package.py) run the unpacked zip with nothing but
 the standard library (and, for boto3, what the Lambda runtime provides), so a distribution
@@ -29,7 +31,16 @@ from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
 
-__all__ = ["Contents", "Feature", "NEVER_AT_RUNTIME", "OPTIONAL", "needed_features", "select"]
+__all__ = [
+    "NEVER_AT_RUNTIME",
+    "NEVER_IMPORTED",
+    "OPTIONAL",
+    "Contents",
+    "Feature",
+    "Part",
+    "needed_features",
+    "select",
+]
 
 # Installed with adaptgen, never imported by a generated server on Lambda: name -> why.
 NEVER_AT_RUNTIME: dict[str, str] = {
@@ -47,7 +58,32 @@ NEVER_AT_RUNTIME: dict[str, str] = {
     "pycparser": "builds cffi bindings (build time; cryptography's come compiled)",
     "email-validator": "EmailStr in FastMCP's client-side types (a generated server runs no "
     "MCP client)",
+    "pygments": "syntax colours for rich tracebacks and httpx's command line (on Lambda the "
+    "handler logs plain tracebacks; httpx imports its command line only if it can)",
+    "markdown-it-py": "rich's Markdown rendering (FastMCP's command line)",
+    "watchfiles": "uvicorn's --reload file watcher (uvicorn falls back to its own when absent)",
 }
+
+
+@dataclass(frozen=True)
+class Part:
+    """Files of a kept distribution that a running server never imports."""
+
+    distribution: str
+    patterns: tuple[str, ...]  # globs below the --target folder
+    why: str
+
+
+# Parts of kept distributions left out; the clean-interpreter tests serve without them.
+NEVER_IMPORTED = (
+    Part(
+        "pyyaml",
+        ("yaml/_yaml.*", "_yaml"),
+        "PyYAML's C loader: policies are read by yaml.safe_load, the pure-Python loader",
+    ),
+    Part("fastmcp-slim", ("fastmcp/cli",), "FastMCP's command line (needs cyclopts)"),
+    Part("cffi", ("cffi",), "cffi's binding compiler (cryptography loads only _cffi_backend)"),
+)
 
 BOTO = ("boto3", "botocore")
 
@@ -78,6 +114,7 @@ class Contents:
 
     kept: dict[str, tuple[int, str]] = field(default_factory=dict)
     dropped: dict[str, tuple[int, str]] = field(default_factory=dict)
+    parts_dropped: dict[str, tuple[int, str]] = field(default_factory=dict)  # "dist: globs"
     modules_kept: list[str] = field(default_factory=list)
     modules_dropped: list[str] = field(default_factory=list)
 
@@ -88,6 +125,8 @@ class Contents:
             lines.append(f"    {size / 1024 / 1024:7.2f} MB  {name}: {why}")
         lines.append("  left out:")
         for name, (size, why) in sorted(self.dropped.items(), key=lambda kv: -kv[1][0]):
+            lines.append(f"    {size / 1024 / 1024:7.2f} MB  {name}: {why}")
+        for name, (size, why) in sorted(self.parts_dropped.items(), key=lambda kv: -kv[1][0]):
             lines.append(f"    {size / 1024 / 1024:7.2f} MB  {name}: {why}")
         dropped = ", ".join(self.modules_dropped) or "none"
         lines.append(f"  adaptgen modules left out (the runtime never imports them): {dropped}")
@@ -141,6 +180,13 @@ def select(
             )
             contents.dropped[name] = (size, why)
             dist.remove()
+    for part in NEVER_IMPORTED:
+        if part.distribution in contents.kept:
+            size = _remove_part(staging, part.patterns)
+            kept, why = contents.kept[part.distribution]
+            contents.kept[part.distribution] = (kept - size, why)
+            name = f"{part.distribution}: {', '.join(part.patterns)}"
+            contents.parts_dropped[name] = (size, part.why)
     contents.modules_dropped = removed_modules(staging / "adaptgen")
     contents.modules_kept, _ = _prune_adaptgen(staging)
     return contents
@@ -194,6 +240,19 @@ class _Dist:
             if any(_requirement_name(r) == self.name for r in other.requires)
         )
         return ", ".join(names) or "nothing"
+
+
+def _remove_part(staging: Path, patterns: tuple[str, ...]) -> int:
+    """Remove what `patterns` match below `staging`; the bytes removed."""
+    size = 0
+    for path in sorted({p for pattern in patterns for p in staging.glob(pattern)}):
+        if path.is_dir():
+            size += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            shutil.rmtree(path)
+        elif path.is_file():
+            size += path.stat().st_size
+            path.unlink()
+    return size
 
 
 def _installed(staging: Path) -> dict[str, _Dist]:

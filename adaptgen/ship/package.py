@@ -20,7 +20,13 @@ What is in it, and why (`adaptgen package --explain` prints it, with sizes):
 - Bytecode is compiled ahead for the target Python when an interpreter of that version is on
   PATH: `/var/task` is read-only, so otherwise every cold start compiles every import (the CRM
   handler imports in half the time). The `.pyc` files are hash-based and never checked against
-  their sources (nothing on Lambda can change them), so they carry no timestamps.
+  their sources (nothing on Lambda can change them), so they carry no timestamps. They are
+  compiled with `-X no_debug_ranges` (no column tables: a traceback keeps its file and line but
+  loses the `^^^` markers; the tables do not compress and were a fifth of the zip). The
+  dependencies ship *sourceless* (`module.pyc` in place of `module.py`: the source is never read
+  on Lambda, and shipping both doubled the code in the zip); adaptgen and the server keep their
+  sources beside the bytecode, so their tracebacks show the failing line. A file the target
+  Python cannot compile keeps its source.
 - Left out too: console scripts (`bin/`, with this machine's shebangs), `__pycache__` of this
   machine, `direct_url.json` (names a temporary wheel path); if pip, setuptools, wheel or ruff
   ever come in through another package, packaging fails rather than ship them.
@@ -323,11 +329,11 @@ def build_package(
         _write_entry(entry or {}, staging)
         if policy is not None:
             shutil.copyfile(policy, staging / PACKAGED_POLICY)
-        _rewrite_records(staging)
         python = find_interpreter(target.python_version)
         if python:
             say(f"compiling bytecode with {python}")
-            _compile(staging, python)
+            _compile(staging, python, with_sources={"adaptgen", *_own_tops(folder, entry)})
+        _rewrite_records(staging)
         unpacked, files = check_unpacked_size(staging, target.unzipped_limit, target.service)
         say(f"writing {out}")
         _write_zip(staging, out)
@@ -504,6 +510,13 @@ def _write_entry(entry: Mapping[str, str], staging: Path) -> None:
         (staging / name).write_text(text, encoding="utf-8")
 
 
+def _own_tops(folder: Path | None, entry: Mapping[str, str] | None) -> set[str]:
+    """The top-level names (`.py` dropped) of what the zip's root holds besides the installed
+    packages: the server's files and the entry point's."""
+    names = [path.relative_to(folder).parts[0] for path in _server_files(folder)] if folder else []
+    return {_top_name(name) for name in [*names, *(entry or {})]}
+
+
 def _server_files(folder: Path) -> Iterator[Path]:
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
@@ -527,16 +540,48 @@ def _inside(staging: Path, relative: str) -> bool:
     return path.is_relative_to(staging.resolve()) and path.is_file()
 
 
-def _compile(staging: Path, python: str) -> None:
+def _compile(staging: Path, python: str, *, with_sources: set[str]) -> None:
+    """Compile every module for the target Python: the top-level names in `with_sources` into
+    `__pycache__` beside their sources, the rest sourceless (see the module docstring)."""
+    tops = sorted(path.name for path in staging.iterdir() if _python_code(path))
+    sourced = [name for name in tops if _top_name(name) in with_sources]
+    sourceless = [name for name in tops if _top_name(name) not in with_sources]
+    _compileall(staging, python, sourced, legacy=False)
+    _compileall(staging, python, sourceless, legacy=True)
+    for compiled in sorted(p for name in sourceless for p in _legacy_bytecode(staging / name)):
+        compiled.with_suffix(".py").unlink(missing_ok=True)
+
+
+def _legacy_bytecode(path: Path) -> list[Path]:
+    """The `module.pyc` files `compileall -b` wrote for the file or folder at `path`."""
+    if path.is_dir():
+        return list(path.rglob("*.pyc"))
+    compiled = path.with_suffix(".pyc")
+    return [compiled] if compiled.is_file() else []
+
+
+def _python_code(path: Path) -> bool:
+    return path.suffix == ".py" or (path.is_dir() and not path.name.endswith(".dist-info"))
+
+
+def _top_name(name: str) -> str:
+    return name.removesuffix(".py")
+
+
+def _compileall(staging: Path, python: str, names: list[str], *, legacy: bool) -> None:
+    if not names:
+        return
     # PYTHONHASHSEED fixes the order of set constants, so the same source gives the same bytes;
-    # -s/-p make the recorded file names /var/task/... instead of this temporary folder.
+    # -s/-p make the recorded file names /var/task/... instead of this temporary folder; -b
+    # writes `module.pyc` beside `module.py`, where an import finds it without the source.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PYTHONHASHSEED"] = "0"
-    command = [python, "-S", "-m", "compileall", "-qq", "-j", "0"]
-    command += ["--invalidation-mode", "unchecked-hash"]
-    command += ["-s", str(staging), "-p", LAMBDA_TASK_ROOT, str(staging)]
+    command = [python, "-S", "-X", "no_debug_ranges", "-m", "compileall", "-qq", "-j", "0"]
+    command += ["--invalidation-mode", "unchecked-hash", *(["-b"] if legacy else [])]
+    command += ["-s", str(staging), "-p", LAMBDA_TASK_ROOT]
+    command += [str(staging / name) for name in names]
     # A failure leaves that one file uncompiled (some packages ship sources for other Pythons).
-    subprocess.run(command, env=env, capture_output=True, check=False)
+    subprocess.run(command, env=env, capture_output=True, check=False, cwd=staging)
 
 
 def _files(staging: Path) -> list[tuple[str, Path]]:
