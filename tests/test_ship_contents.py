@@ -157,3 +157,12 @@ def test_parts_a_server_never_imports_leave_kept_distributions(tmp_path):
     size, why = contents.parts_dropped["pyyaml: yaml/_yaml.*, _yaml"]
     assert size == 3 and "yaml.safe_load" in why
     assert "pyyaml: yaml/_yaml.*, _yaml: PyYAML's C loader" in contents.explain()
+
+
+def test_the_proxys_upstream_client_ships_only_with_the_proxy(tmp_path):
+    for features, shipped in (((), False), (("proxy",), True)):
+        staging = staging_with_adaptgen(tmp_path / str(shipped))
+        dist(staging, "httptools")
+        contents = select(staging, [*ROOTS, "httptools>=0.6"], LINUX, features=features)
+        assert ("httptools" in installed(staging)) is shipped
+        assert shipped or "adaptgen proxy" in contents.dropped["httptools"][1]

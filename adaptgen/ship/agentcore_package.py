@@ -98,13 +98,14 @@ def build_agentcore_package(
     features: set[str] | None = None,
 ) -> LambdaPackage:
     """Write the AgentCore zip of `shipped` to `out` and describe it."""
+    proxy = {"proxy"} if shipped.upstream else set()  # its upstream client needs httptools
     return build_package(
         shipped.folder,
         target,
         out,
         policy=policy,
         progress=progress,
-        features=features,
+        features={*(features or ()), *proxy},
         bundle_boto3=True,
         entry={ENTRY_POINT: shipped.entry_point()},
     )

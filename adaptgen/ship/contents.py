@@ -10,9 +10,9 @@ pip installs adaptgen's whole requirement set for the target (one consistent res
   own `Requires-Dist` (markers evaluated for the target), minus *leaves* that a running server
   never imports (`NEVER_AT_RUNTIME`: build-time tools, FastMCP's command line and dev server,
   client-side key stores) and the optional ones its policy does not use (`OPTIONAL`: Cedar,
-  Redis, OpenTelemetry export). A leaf is not followed, so what only it required leaves too.
-  boto3 and botocore are left to the Lambda runtime, which has its own, unless the zip is made
-  with `--bundle-boto3`.
+  Redis, OpenTelemetry export; httptools only in the proxy's zip). A leaf is not followed, so
+  what only it required leaves too. boto3 and botocore are left to the Lambda runtime, which
+  has its own, unless the zip is made with `--bundle-boto3`.
 * **parts of distributions** (`NEVER_IMPORTED`) that a kept distribution ships but a server
   never imports: PyYAML's C loader, FastMCP's command line, cffi's compiler.
 
@@ -52,7 +52,6 @@ NEVER_AT_RUNTIME: dict[str, str] = {
     "keyring": "client-side token storage (FastMCP clients)",
     "websockets": "uvicorn's WebSocket protocol (MCP over HTTP does not use it)",
     "uvloop": "`adaptgen serve` over HTTP (Lambda runs no event-loop server)",
-    "httptools": "`adaptgen serve` over HTTP (Lambda runs no HTTP parser)",
     "ruff": "formats generated code (build time)",
     "authlib": "FastMCP's OAuth proxy providers (a generated server verifies JWTs itself)",
     "pycparser": "builds cffi bindings (build time; cryptography's come compiled)",
@@ -100,6 +99,11 @@ class Feature:
 OPTIONAL = (
     Feature("cedar", ("cedarpy",), "Cedar access policies (`access.cedar`)"),
     Feature("redis", ("redis",), "a Redis rate-limit backend (`rate_limits.backend: redis`)"),
+    Feature(
+        "proxy",
+        ("httptools",),
+        "the proxy's upstream client (`adaptgen proxy`; a generated server never imports it)",
+    ),
     Feature(
         "otel",
         ("opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http"),
