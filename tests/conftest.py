@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from adaptgen.evaluation.processes import free_port, stop, wait_for_port
+from adaptgen.runtime.lean import expand
 
-__all__ = ["ROOT", "free_port", "node_tool", "shared_spec", "stop", "wait_for_port"]
+__all__ = [
+    "ROOT",
+    "free_port",
+    "node_tool",
+    "result_data",
+    "shared_spec",
+    "stop",
+    "wait_for_port",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SPECS = ROOT.parent / "shared" / "specs"
@@ -108,3 +119,8 @@ def project_root() -> Path:
 def tmp_out(tmp_path: Path) -> Iterator[Path]:
     out = tmp_path / "generated"
     yield out
+
+
+def result_data(text: str) -> Any:
+    """A tool result's JSON text as records: lean text's `_columns`/`_rows` read back."""
+    return expand(json.loads(text))

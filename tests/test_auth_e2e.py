@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 import yaml
 from auth_servers import TokenServer
+from conftest import result_data
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
@@ -85,7 +85,7 @@ def test_oauth2_client_credentials_through_the_generated_server(tmp_path, monkey
 
         results = asyncio.run(session(5))
         assert server.issued == 1  # one token fetch for ten calls
-        assert all(json.loads(r.content[0].text)["kind"] == "client" for r in results)
+        assert all(result_data(r.content[0].text)["kind"] == "client" for r in results)
         asyncio.run(_revoke(url))
         results += asyncio.run(session(1))
         assert server.issued == 2  # a 401 after revocation: exactly one re-fetch

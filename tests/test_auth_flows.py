@@ -24,6 +24,7 @@ import boto3
 import httpx
 import pytest
 from auth_servers import ACCESS_TOKEN_TYPE, SigV4Server, TokenServer
+from conftest import result_data
 
 from adaptgen.runtime.flows import (
     AuthError,
@@ -825,7 +826,7 @@ def test_pass_through_takes_the_token_of_the_incoming_mcp_request(idp: IdP, leak
         async def session() -> Any:
             async with Client(f"{base}/mcp", auth=ALICE_TOKEN) as mcp_client:
                 result = await mcp_client.call_tool("whoami", {})
-                return json.loads(result.content[0].text)
+                return result_data(result.content[0].text)
 
         assert run(session()) == {"kind": "caller", "subject": "alice", "via": "bearer"}
 

@@ -9,7 +9,6 @@ the access tokens it issued. The flow runs through the generated server and an M
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
@@ -20,6 +19,7 @@ import httpx
 import jwt
 import pytest
 import yaml
+from conftest import result_data
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastmcp import Client
@@ -195,7 +195,7 @@ def test_through_the_generated_server(tmp_path, monkeypatch, caplog):
         asyncio.run(_post(f"{url}/revoke"))
         results += asyncio.run(session(1))  # 401: a new assertion (new jti), then the call
         assert len(server.assertions) == 2 and not server.refused
-        assert all(json.loads(r.content[0].text)["items"] for r in results)
+        assert all(result_data(r.content[0].text)["items"] for r in results)
     everything = "\n".join([r.content[0].text for r in results] + [caplog.text])
     catalog = (report.out_dir / "catalog.json").read_text()
     assert "PRIVATE KEY" not in everything + catalog and "${env:EVENTS_JWT_KEY}" in catalog

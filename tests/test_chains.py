@@ -9,7 +9,7 @@ import os
 import httpx
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, result_data
 from fastmcp import Client
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -47,7 +47,7 @@ def call(module, tool, arguments, *, ok=True):
 
     result = asyncio.run(go())
     assert result.is_error is not ok, result.content[0].text
-    return json.loads(result.content[0].text) if ok else result.content[0].text
+    return result_data(result.content[0].text) if ok else result.content[0].text
 
 
 def direct(sandbox, path, **params):

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, node_tool, stop, wait_for_port
+from conftest import ROOT, free_port, node_tool, result_data, stop, wait_for_port
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
@@ -84,7 +84,7 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
         async with Client(crm_mcp_url) as client:
             tools = {t.name: t for t in await client.list_tools()}
             listed = await client.call_tool("list_contacts", {"limit": 3})
-            page = json.loads(listed.content[0].text)
+            page = result_data(listed.content[0].text)
             first = page["items"][0]["id"]
             got = await client.call_tool("get_contact", {"contact_id": first})
             found = await client.call_tool(
@@ -96,8 +96,8 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
             return (
                 tools,
                 page,
-                json.loads(got.content[0].text),
-                json.loads(found.content[0].text),
+                result_data(got.content[0].text),
+                result_data(found.content[0].text),
                 missing,
             )
 
@@ -125,7 +125,7 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
 def test_body_and_array_query_reach_the_sandbox_as_the_spec_says(crm_mcp_url, sandbox):
     async def session():
         async with Client(crm_mcp_url) as client:
-            contacts = json.loads(
+            contacts = result_data(
                 (await client.call_tool("list_contacts", {"limit": 1})).content[0].text
             )
             contact_id = contacts["items"][0]["id"]
@@ -134,7 +134,8 @@ def test_body_and_array_query_reach_the_sandbox_as_the_spec_says(crm_mcp_url, sa
                 {"type": "call", "contact_id": contact_id, "subject": "Renewal & pricing?"},
             )
             deals = await client.call_tool("list_deals", {"stage": ["won", "lost"], "limit": 5})
-            return contact_id, json.loads(logged.content[0].text), json.loads(deals.content[0].text)
+            logged_data = result_data(logged.content[0].text)
+            return contact_id, logged_data, result_data(deals.content[0].text)
 
     contact_id, logged, deals = run(session())
     posts = [
@@ -188,7 +189,7 @@ def test_mcp_inspector_cli_over_stdio(sandbox):
         env_args=env_args,
     )
     assert called.get("isError") is not True
-    assert len(json.loads(called["content"][0]["text"])["items"]) == 2
+    assert len(result_data(called["content"][0]["text"])["items"]) == 2
 
 
 def test_mcp_inspector_cli_over_http(crm_mcp_url):
@@ -205,4 +206,4 @@ def test_mcp_inspector_cli_over_http(crm_mcp_url):
         "--tool-arg",
         "q=a",
     )
-    assert "ids" in json.loads(called["content"][0]["text"])
+    assert "ids" in result_data(called["content"][0]["text"])

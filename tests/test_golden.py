@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import ROOT, shared_spec
+from conftest import ROOT, result_data, shared_spec
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
@@ -190,7 +190,7 @@ def test_arazzo_record_runs_its_chains(pet_store, monkeypatch):
         async with Client(module.mcp) as client:
             first = await client.call_tool("first_pet_with_tag", {"tag": "dog"})
             added = await client.call_tool("add_pet_and_read_back", {"name": "Kit", "tag": "cat"})
-            return json.loads(first.content[0].text), json.loads(added.content[0].text)
+            return result_data(first.content[0].text), result_data(added.content[0].text)
 
     first, added = asyncio.run(session())
     assert first["petId"] == 7 and first["pet"]["name"] == "Rex"

@@ -21,7 +21,7 @@ from pathlib import Path
 import jwt
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, result_data
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastmcp import Client
@@ -313,15 +313,15 @@ def test_the_budget_holds_with_pii_tokens_and_the_cursor_loses_nothing(setup):
                 arguments = {"limit": 100} | ({"cursor": cursor} if cursor else {})
                 result = await client.call_tool("list_contacts", arguments)
                 texts.append(result.content[0].text)
-                cursor = json.loads(texts[-1]).get("next_cursor")
+                cursor = result_data(texts[-1]).get("next_cursor")
         return texts
 
     texts = asyncio.run(pages())
-    shown = [json.loads(text)["items"] for text in texts]
+    shown = [result_data(text)["items"] for text in texts]
     assert all(estimate_tokens(text) <= budget for text in texts), [
         estimate_tokens(t) for t in texts
     ]
-    assert 0 < len(shown[0]) < 100 and "budget" in json.loads(texts[0])["_note"]
+    assert 0 < len(shown[0]) < 100 and "budget" in result_data(texts[0])["_note"]
     assert all(item["email"].startswith("<pii:email:") for page in shown for item in page)
     ids = [item["id"] for page in shown for item in page]
     assert ids == sorted(sandbox.app.state.store.tables["contact"])[: len(ids)]
@@ -330,13 +330,13 @@ def test_the_budget_holds_with_pii_tokens_and_the_cursor_loses_nothing(setup):
 def test_a_token_in_arguments_reaches_the_upstream_as_the_real_value(setup):
     sandbox, url, _ = setup
     _, (listed,) = session(url, mint(["sales"]), [("list_contacts", {"limit": 1})])
-    contact = json.loads(listed.content[0].text)["items"][0]
+    contact = result_data(listed.content[0].text)["items"][0]
     assert contact["email"].startswith("<pii:")
     _, (found,) = session(url, mint(["sales"]), [("search_records", {"q": contact["email"]})])
     real = sandbox.app.state.store.tables["contact"][contact["id"]]["email"]
     searches = [r for r in sandbox.request_log if r["path"].endswith("/search")]
     assert real.replace("@", "%40") in searches[-1]["query"]
-    assert contact["id"] in json.loads(found.content[0].text)["ids"]
+    assert contact["id"] in result_data(found.content[0].text)["ids"]
     _, (forged,) = session(url, mint(["sales"]), [("search_records", {"q": "<pii:email:AAAA>"})])
     assert forged.is_error and "token" in forged.content[0].text
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, result_data
 from test_governance import governed_crm, load_generated, mint
 
 from adaptgen.sandbox import running
@@ -214,7 +214,7 @@ def test_handler_serves_each_event_kind_over_warm_invocations(lambda_env, kind):
             sales,
         )
         assert status == 200 and not answer["result"].get("isError"), answer
-        listed = json.loads(answer["result"]["content"][0]["text"])
+        listed = result_data(answer["result"]["content"][0]["text"])
         assert len(listed["items"]) == 2
     logins = sum(1 for r in sandbox.request_log if r["path"].endswith("/auth/login"))
     assert logins - logins_before == 1  # the session token was cached across invocations

@@ -7,6 +7,7 @@ import json
 
 import paging_zoo
 import pytest
+from conftest import result_data
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
@@ -62,7 +63,7 @@ def call(module, tool, arguments):
     async def go():
         async with Client(module.mcp) as client:
             result = await client.call_tool(tool, arguments)
-            return json.loads(result.content[0].text)
+            return result_data(result.content[0].text)
 
     return asyncio.run(go())
 

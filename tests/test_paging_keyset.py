@@ -14,6 +14,7 @@ import json
 from collections import Counter
 
 import pytest
+from conftest import result_data
 from fastmcp import Client
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -131,7 +132,7 @@ def call(module, tool: str, arguments: dict) -> dict:
     async def go():
         async with Client(module.mcp) as client:
             result = await client.call_tool(tool, arguments)
-            return json.loads(result.content[0].text)
+            return result_data(result.content[0].text)
 
     return asyncio.run(go())
 

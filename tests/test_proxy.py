@@ -12,7 +12,7 @@ import sys
 import mcp_types
 import pytest
 import yaml
-from conftest import ROOT, free_port, stop, wait_for_port
+from conftest import ROOT, free_port, result_data, stop, wait_for_port
 from fastmcp import Client, Context, FastMCP
 from fastmcp.client.transports import StdioTransport
 from mcp import Client as SdkClient
@@ -75,7 +75,7 @@ def test_proxy_over_http_in_front_of_a_separate_server(tmp_path, monkeypatch):
                 async with Client(f"{url}/mcp", auth=token) as client:
                     names = sorted(t.name for t in await client.list_tools())
                     record = await client.call_tool("get_customer", {"customer_id": 1})
-                    email = json.loads(record.content[0].text)["email"]
+                    email = result_data(record.content[0].text)["email"]
                     known = await client.call_tool("is_known_email", {"email": email})
                     deleted = await client.call_tool(
                         "delete_customer", {"customer_id": 2}, raise_on_error=False
@@ -88,7 +88,7 @@ def test_proxy_over_http_in_front_of_a_separate_server(tmp_path, monkeypatch):
     assert names == ["get_customer", "is_known_email"]
     assert email.startswith("<pii:") and "ada@example.com" not in record.content[0].text
     assert "555" not in record.content[0].text
-    assert json.loads(known.content[0].text) == {"known": True}  # the real email arrived
+    assert result_data(known.content[0].text) == {"known": True}  # the real email arrived
     assert deleted.is_error and "not allowed" in deleted.content[0].text
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [a["result_status"] for a in audit] == ["ok", "ok", "denied"]
@@ -132,7 +132,7 @@ def test_proxy_decides_calls_through_a_search_mode_servers_call_proxy(tmp_path, 
             found = []
             if search_first:
                 result = await client.call_tool("search_tools", {"query": "customer email"})
-                found = [t["name"] for t in json.loads(result.content[0].text)]
+                found = [t["name"] for t in result_data(result.content[0].text)]
             calls = [
                 ("get_customer", {"customer_id": 1}),
                 ("delete_customer", {"customer_id": 2}),

@@ -15,7 +15,7 @@ import os
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, result_data
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
@@ -85,7 +85,7 @@ def test_search_and_proxy_reach_only_the_callers_tools_and_are_audited(search_cr
             found = {}
             for query in ("delete a contact", "contacts", "update a deal stage", "company"):
                 result = await client.call_tool("search_tools", {"query": query})
-                found[query] = [t["name"] for t in json.loads(result.content[0].text)]
+                found[query] = [t["name"] for t in result_data(result.content[0].text)]
             got = await client.call_tool(
                 "call_tool", {"name": "get_contact", "arguments": {"contact_id": 1001}}
             )
@@ -102,7 +102,7 @@ def test_search_and_proxy_reach_only_the_callers_tools_and_are_audited(search_cr
     assert set(listed[:-3]) <= SUPPORT_TOOLS  # pinned tools the caller may use
     assert "list_contacts" in found["contacts"]
     assert all(set(names) <= SUPPORT_TOOLS for names in found.values()), found
-    contact = json.loads(got.content[0].text)["data"]
+    contact = result_data(got.content[0].text)["data"]
     assert contact["id"] == 1001 and contact["email"].startswith("<pii:email:")
     assert refused.is_error and "not allowed" in refused.content[0].text
     assert not any(r["method"] == "DELETE" for r in sandbox.request_log)
@@ -143,7 +143,7 @@ def test_the_safe_default_keeps_search_mode_usable_and_read_only(search_crm, mon
             # Every contact tool matches; the write ones are not the caller's to find.
             result = await client.call_tool("search_tools", {"query": "contact contacts"})
             annotations = {
-                t["name"]: t.get("annotations") or {} for t in json.loads(result.content[0].text)
+                t["name"]: t.get("annotations") or {} for t in result_data(result.content[0].text)
             }
             return listed, annotations
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
-from conftest import shared_spec
+from conftest import result_data, shared_spec
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
@@ -38,11 +37,11 @@ def test_github_search_mode_finds_and_calls_a_tool_against_prism(tmp_path, prism
     wire = len(listed.model_dump_json(by_alias=True, exclude_none=True).encode())
     assert [t.name for t in listed.tools] == ["list_toolsets", "search_tools", "call_tool"]
     assert wire <= 20_000
-    names = [t["name"] for t in json.loads(found.content[0].text)]
+    names = [t["name"] for t in result_data(found.content[0].text)]
     assert "list_repos_for_org" in names
-    page = json.loads(called.content[0].text)
+    page = result_data(called.content[0].text)
     assert 1 <= len(page["items"]) <= 3 and "name" in page["items"][0]
-    assert json.loads(direct.content[0].text)["name"]
+    assert result_data(direct.content[0].text)["name"]
 
 
 def test_toolsets_mode_builds_only_the_chosen_tags(tmp_path):

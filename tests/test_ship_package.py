@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, result_data
 from test_governance import governed_crm, mint, policy
 from test_lambda_handler import INITIALIZE, function_url_event, rpc
 
@@ -181,7 +181,7 @@ def test_zip_serves_mcp_from_a_clean_interpreter(crm_zip, shipped_policy, tmp_pa
     names = {tool["name"] for tool in listed["result"]["tools"]}
     assert {"list_contacts", "get_contact"} <= names
     assert not called["result"].get("isError"), called
-    assert len(json.loads(called["result"]["content"][0]["text"])["items"]) == 2
+    assert len(result_data(called["result"]["content"][0]["text"])["items"]) == 2
     assert len(logins) == 1  # the zip's code logged in to the upstream CRM itself
     audited = (shipped_policy.parent / "audit.jsonl").read_text().splitlines()
     assert json.loads(audited[-1])["tool"] == "list_contacts"  # the packaged policy's sink

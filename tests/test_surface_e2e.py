@@ -7,11 +7,10 @@ specs/crm.hints.yaml, and the default denoise when there are no hints.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, result_data
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
@@ -81,7 +80,7 @@ def call(module, tool: str, arguments: dict) -> tuple[dict, str]:
             return result.content[0].text
 
     text = asyncio.run(go())
-    return json.loads(text), text
+    return result_data(text), text
 
 
 def test_a_list_spans_upstream_pages_within_the_budget(crm, sandbox):
@@ -195,4 +194,4 @@ def test_output_schema_describes_the_shaped_result_sent_once(crm_structured, mon
     )
     monkeypatch.setenv("CRM_STRUCTURED_STRUCTURED_TEXT", "always")
     _, again, _ = asyncio.run(session())
-    assert json.loads(again.content[0].text) == again.structured_content
+    assert result_data(again.content[0].text) == again.structured_content

@@ -26,6 +26,7 @@ from fastmcp import Client
 from adaptgen.errors import InputError
 from adaptgen.evaluation.processes import free_port, stop, wait_for_port
 from adaptgen.evaluation.scenarios import ScenarioFile
+from adaptgen.runtime.lean import expand
 from adaptgen.runtime.shape import BYTES_PER_TOKEN
 
 SERVER_START_S = 60.0
@@ -124,7 +125,8 @@ def _data(result: Any) -> Any:
     data = result.structured_content
     if data is None:
         try:
-            data = json.loads("".join(c.text for c in result.content if getattr(c, "text", None)))
+            text = "".join(c.text for c in result.content if getattr(c, "text", None))
+            data = expand(json.loads(text))  # facts' JSONPaths address records, not columns
         except ValueError:
             return None
     # FastMCP wraps a body its output schema does not describe as an object in "result".

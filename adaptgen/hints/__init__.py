@@ -59,6 +59,11 @@ class ShapeHints(_Strict):
         default=None,
         description="Declare an output schema of the shaped result and send structured content.",
     )
+    compact: bool | None = Field(
+        default=None,
+        description="Text results in the lean form: records as columns and rows, latest history "
+        "entry, short timestamps (default on).",
+    )
 
 
 def _paginate_hints() -> Any:

@@ -236,6 +236,7 @@ class OperationPlanning(PlannerState):
             max_tokens=pick("max_response_tokens", base.max_tokens),
             max_string_chars=pick("max_string_chars", base.max_string_chars),
             list_cap=pick("list_cap", base.list_cap),
+            compact=pick("compact", base.compact),
         )
 
     def _wants_output_schema(self, hint: ToolHints) -> bool:

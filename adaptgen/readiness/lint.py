@@ -47,10 +47,10 @@ def lint(
     name = api_name(spec_path)
     hints = hints_for(spec, spec_path, hints_path, use_default=use_default_hints)
     ctx = analyse(spec, hints, name)
-    report = _report(ctx, str(spec_path), hints.source.display if hints.source else None)
+    report = lint_context(ctx, str(spec_path), hints.source.display if hints.source else None)
     if _has_hints(hints):
         bare = analyse(spec, load_hints(None), name)
-        baseline = _report(bare, str(spec_path), None)
+        baseline = lint_context(bare, str(spec_path), None)
         report.baseline_score = baseline.score
         open_keys = {f.key for f in report.findings}
         report.resolved = [
@@ -63,7 +63,8 @@ def _has_hints(hints: LoadedHints) -> bool:
     return hints.source is not None or bool(hints.hints.model_dump(exclude_defaults=True))
 
 
-def _report(ctx: Context, spec: str, hints: str | None) -> LintReport:
+def lint_context(ctx: Context, spec: str, hints: str | None) -> LintReport:
+    """The rules and scores of one analysed spec (`lint` runs it once per hints variant)."""
     per_operation, api_findings = run(ctx)
     scores = []
     findings: list[Finding] = list(api_findings)

@@ -133,6 +133,11 @@ class Shape(_Entry):
     max_tokens: int = 4000
     max_string_chars: int = 400
     list_cap: int = 50
+    compact: bool = Field(
+        default=True,
+        exclude_if=lambda on: on,  # written only when turned off: catalogs stay as they were
+        description="Text results in their lean form (adaptgen.runtime.lean).",
+    )
 
 
 class Tool(_Entry):

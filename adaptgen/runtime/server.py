@@ -19,10 +19,11 @@ from mcp.types import Tool as MCPTool
 from pydantic import Field
 
 from adaptgen.runtime.auth import build_flows
-from adaptgen.runtime.catalog import CATALOG_FILE, ApiInfo, Catalog, ChainTool, Tool
+from adaptgen.runtime.catalog import CATALOG_FILE, Catalog, ChainTool, Tool
 from adaptgen.runtime.chain import ChainError, run_chain
 from adaptgen.runtime.governance.call import Call
 from adaptgen.runtime.governance.middleware import Governance
+from adaptgen.runtime.lean import READING_NOTE, lean
 from adaptgen.runtime.paginate import share_cursor_key
 from adaptgen.runtime.results import InvalidCursor, Outcome, Redactor, run_operation
 from adaptgen.runtime.search import TOOLSETS_TOOL, GovernedSearch
@@ -62,7 +63,7 @@ class GeneratedApi:
         self.upstream.flows = build_flows(api.auth, self.upstream, self._operations)
         # Called with (tool name, Outcome) after every successful call: audit, benchmarks.
         self.observers: list[Callable[[str, Outcome], None]] = []
-        self.server = FastMCP(name=api.title, instructions=_instructions(api))
+        self.server = FastMCP(name=api.title, instructions=_instructions(catalog))
         # The governance stack is on unless the operator turns it off (benchmarks do).
         self.governance: Governance | None = None
         search_mode = api.surface.mode == "search"
@@ -153,7 +154,7 @@ class GeneratedApi:
         data = outcome.data
         if isinstance(entry, Tool) and entry.output_schema is not None:
             return to_structured_result(data, text_too=self._client_needs_text())
-        return to_result(data)
+        return to_result(lean(data) if entry.shape.compact else data)
 
     def _client_needs_text(self) -> bool:
         """Whether a structured result must also go out as text.
@@ -301,9 +302,11 @@ def to_result(data: Any) -> ToolResult:
     return ToolResult(content=[TextContent(type="text", text=text)])
 
 
-def _instructions(api: ApiInfo) -> str | None:
-    description = api.description.strip()
-    if not description:
-        return None
-    # The first paragraph is what an agent needs; the spec's full prose stays in the catalog.
-    return description.split("\n\n", 1)[0]
+def _instructions(catalog: Catalog) -> str | None:
+    """The API's first paragraph (the spec's full prose stays in the catalog), then how to read
+    lean results when a tool sends them: said once here, not in every tool's description."""
+    description = catalog.info.description.strip()
+    parts = [description.split("\n\n", 1)[0]] if description else []
+    if any(t.shape.compact and t.output_schema is None for t in catalog.tools):
+        parts.append(READING_NOTE)
+    return "\n\n".join(parts) or None

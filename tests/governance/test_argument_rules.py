@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, result_data
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 from test_governance import JWT_IDENTITY, governed_crm, load_generated, mint
@@ -204,7 +204,7 @@ def calls(url: str, groups: list[str], steps: list[tuple[str, Any]]) -> list[Any
 
 
 def email_token(results: list[Any]) -> dict[str, str]:
-    return {"email": json.loads(results[-1].content[0].text)["data"]["email"]}
+    return {"email": result_data(results[-1].content[0].text)["data"]["email"]}
 
 
 def test_interns_list_only_leads_on_the_generated_server(tmp_path):
@@ -234,7 +234,7 @@ def test_interns_list_only_leads_on_the_generated_server(tmp_path):
         )
         (sales,) = calls(url, ["sales"], [("list_contacts", {"lifecycle_stage": "customer"})])
         lines = [json.loads(line) for line in audit.read_text().splitlines()]
-    items = json.loads(leads.content[0].text)["items"]
+    items = result_data(leads.content[0].text)["items"]
     assert items and {i["lifecycle_stage"] for i in items} == {"lead"}
     assert customers.is_error and unfiltered.is_error
     text = customers.content[0].text
@@ -281,7 +281,7 @@ def test_adaptgen_proxy_checks_the_real_value_behind_a_token(tmp_path):
         async with Client(transport) as client:
             for customer in (1, 2):  # ada@example.com, bob@example.org
                 record = await client.call_tool("get_customer", {"customer_id": customer})
-                email = json.loads(record.content[0].text)["email"]
+                email = result_data(record.content[0].text)["email"]
                 assert email.startswith("<pii:email:")
                 results.append(
                     await client.call_tool("is_known_email", {"email": email}, raise_on_error=False)
@@ -289,7 +289,7 @@ def test_adaptgen_proxy_checks_the_real_value_behind_a_token(tmp_path):
         return results
 
     ada, bob = asyncio.run(go())
-    assert json.loads(ada.content[0].text) == {"known": True}
+    assert result_data(ada.content[0].text) == {"known": True}
     assert bob.is_error and "bob@example.org" not in bob.content[0].text
     assert bob.content[0].text.startswith("not allowed: argument 'email' of is_known_email")
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, free_port, node_tool, shared_spec, stop, wait_for_port
+from conftest import ROOT, free_port, node_tool, result_data, shared_spec, stop, wait_for_port
 from fastmcp import Client
 
 if str(ROOT) not in sys.path:  # `bench` is a folder of the repository, not an installed package
@@ -56,7 +56,7 @@ async def _calls(url: str) -> dict[str, tuple[int, object]]:
             result = await client.call_tool_mcp(name, args)
             assert not result.is_error, result.content[0].text
             text = result.content[0].text
-            out["list" if name == listed else "get"] = (len(text.encode()), json.loads(text))
+            out["list" if name == listed else "get"] = (len(text.encode()), result_data(text))
         return out
 
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import result_data
 
 from adaptgen.build import BuildOptions, planned
 from adaptgen.hints import search_keywords
@@ -204,7 +205,7 @@ def test_a_server_built_before_indexes_indexes_its_catalog(tmp_path, monkeypatch
         async with Client(module.mcp) as client:
             return await client.call_tool("search_tools", {"query": "refund that payment"})
 
-    assert json.loads(asyncio.run(search()).content[0].text)[0]["name"] == "refund_charge"
+    assert result_data(asyncio.run(search()).content[0].text)[0]["name"] == "refund_charge"
 
 
 def test_values_in_a_query_weigh_little():

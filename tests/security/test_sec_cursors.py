@@ -13,6 +13,7 @@ import base64
 import json
 
 import pytest
+from conftest import result_data
 from fastmcp import Client
 from test_governance import governed_crm, load_generated, mint
 
@@ -80,7 +81,7 @@ def test_a_real_cursor_is_bound_to_its_tool_and_arguments(crm):
     _, url, _ = crm
     token = mint(["sales"])
     (first,) = _calls(url, token, [("list_contacts", {"limit": 2})])
-    cursor = json.loads(first.content[0].text)["next_cursor"]
+    cursor = result_data(first.content[0].text)["next_cursor"]
     payload, _, mac = cursor.partition(".")
     tampered = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     tampered["t"] = "list_deals"
@@ -95,7 +96,7 @@ def test_a_real_cursor_is_bound_to_its_tool_and_arguments(crm):
             ("list_deals", {"limit": 2, "cursor": relabeled}),
         ],
     )
-    assert not follow.is_error and json.loads(follow.content[0].text)["items"]
+    assert not follow.is_error and result_data(follow.content[0].text)["items"]
     assert "another tool" in other_tool.content[0].text
     assert "other arguments" in with_other_args.content[0].text
     assert "not a cursor made by this server" in altered.content[0].text
@@ -130,7 +131,7 @@ def test_instances_that_share_the_policy_key_accept_each_others_cursors(crm):
     _, url, _ = crm
     token = mint(["sales"])
     (first,) = _calls(url, token, [("list_contacts", {"limit": 2})])
-    cursor = json.loads(first.content[0].text)["next_cursor"]
+    cursor = result_data(first.content[0].text)["next_cursor"]
     paginate._KEYS.clear()  # what a fresh process starts with
     fresh = load_generated("cursors_fresh")  # its key derives from the policy's PII key again
     with serve_app(fresh.mcp.http_app(path="/mcp"), lifespan=True) as other:

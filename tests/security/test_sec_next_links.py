@@ -13,6 +13,7 @@ import json
 
 import httpx
 import pytest
+from conftest import result_data
 from fastmcp import Client
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -205,7 +206,7 @@ def test_a_next_link_to_another_host_is_not_followed(hostile, tool):
     recorder.requests.clear()
     is_error, text = call(module, tool, {"limit": 10})
     assert not is_error, text
-    data = json.loads(text)
+    data = result_data(text)
     assert [item["id"] for item in data["items"]] == [1, 2, 3]  # nothing merged from elsewhere
     assert "not followed" in data["_note"] and "next_cursor" not in data
     assert recorder.requests == []  # and above all, no API key went there
@@ -215,14 +216,14 @@ def test_a_next_link_that_climbs_out_of_the_base_path_is_not_followed(hostile):
     module, _, _, _ = hostile
     is_error, text = call(module, "list_next_climbs", {"limit": 10})
     assert not is_error, text
-    assert "not followed" in json.loads(text)["_note"]
+    assert "not followed" in result_data(text)["_note"]
 
 
 def test_a_relative_next_link_resolves_against_the_request(hostile):
     module, _, _, _ = hostile
     is_error, text = call(module, "list_next_relative", {"limit": 10})
     assert not is_error, text
-    assert [item["id"] for item in json.loads(text)["items"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert [item["id"] for item in result_data(text)["items"]] == [1, 2, 3, 4, 5, 6, 7]
 
 
 @pytest.mark.parametrize(
@@ -239,7 +240,7 @@ def test_a_repeated_cursor_stops_paging(hostile):
     module, _, _, origin = hostile
     is_error, text = call(module, "list_repeating", {"limit": 50})
     assert not is_error, text
-    data = json.loads(text)
+    data = result_data(text)
     assert [item["id"] for item in data["items"]] == [1, 2, 3, 1, 2, 3]
     assert "sent before" in data["_note"] and "next_cursor" not in data
 
@@ -248,7 +249,7 @@ def test_an_object_with_no_item_list_comes_back_whole(hostile):
     module, _, report, _ = hostile
     is_error, text = call(module, "get_files_info", {})
     assert not is_error, text
-    data = json.loads(text)
+    data = result_data(text)
     assert data["file"] == {"id": "F1", "name": "report.pdf", "size": 9}
     if {t.name: t for t in report.api.tools}["get_files_info"].pagination:
         assert "no item list" in data["_note"]
@@ -296,7 +297,7 @@ def test_a_later_page_that_fails_keeps_what_came_before(hostile):
     module, _, _, _ = hostile
     is_error, text = call(module, "list_fails_later", {"limit": 10})
     assert not is_error, text
-    data = json.loads(text)
+    data = result_data(text)
     assert [item["id"] for item in data["items"]] == [1, 2, 3]
     assert "next upstream page failed" in data["_note"] and "500" in data["_note"]
     is_error, text = call(module, "list_fails_later", {"limit": 10, "cursor": data["next_cursor"]})

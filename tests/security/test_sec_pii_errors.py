@@ -13,6 +13,7 @@ import json
 import logging
 
 import pytest
+from conftest import result_data
 from fastmcp import Client
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -54,7 +55,7 @@ def _span_text(spans) -> str:
 def test_an_upstream_error_echoing_a_detokenized_argument_shows_the_token(crm, caplog):
     sandbox, url = crm
     (contact,) = _run(url, [("get_contact", {"contact_id": 1001})])
-    email_token = json.loads(contact.content[0].text)["data"]["email"]
+    email_token = result_data(contact.content[0].text)["data"]["email"]
     assert email_token.startswith("<pii:email:")
     real_email = sandbox.app.state.store.tables["contact"][1001]["email"]
     SPANS.clear()

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from fastmcp.exceptions import ToolError
 from mcp.types import TextContent
 
+from adaptgen.runtime.lean import expand
+
 if TYPE_CHECKING:
     from adaptgen.runtime.governance.call import Call
     from adaptgen.runtime.governance.pii import PiiTokenizer
@@ -127,7 +129,9 @@ def _tool_result(tokenizer: PiiTokenizer, call: Call, result: Any, fields: Seque
             content.append(block)
             continue
         try:
-            data = json.loads(block.text)
+            # Lean text (an adaptgen server behind the proxy) back to records: the PII paths
+            # address records, not columns.
+            data = expand(json.loads(block.text))
         except ValueError:
             text, count = tokenizer.tokenize(block.text)
         else:
