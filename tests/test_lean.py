@@ -18,6 +18,8 @@ import httpx
 import pytest
 from conftest import ROOT, node_tool, shared_spec
 
+from adaptgen.errors import InputError
+from adaptgen.hints import load_hints
 from adaptgen.load import load_spec
 from adaptgen.runtime.catalog import Shape
 from adaptgen.runtime.lean import expand, lean, short_timestamp
@@ -193,3 +195,13 @@ def test_lean_results_keep_every_value_of_real_responses(tmp_path):
     # The lean form is shorter, and the cases the property covers did occur.
     assert lean_bytes < default_bytes
     assert columns > 0 and collapsed > 0
+
+
+def test_the_compact_hint_is_validated_with_its_line(tmp_path):
+    hints = tmp_path / "h.yaml"
+    hints.write_text("defaults:\n  compact: sometimes\n")
+    with pytest.raises(InputError, match=r"h\.yaml:2"):
+        load_hints(hints)
+    hints.write_text("tools:\n  listContacts:\n    compactt: false\n")
+    with pytest.raises(InputError, match=r"h\.yaml:3.*compact"):
+        load_hints(hints)

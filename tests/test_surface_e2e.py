@@ -195,3 +195,32 @@ def test_output_schema_describes_the_shaped_result_sent_once(crm_structured, mon
     monkeypatch.setenv("CRM_STRUCTURED_STRUCTURED_TEXT", "always")
     _, again, _ = asyncio.run(session())
     assert result_data(again.content[0].text) == again.structured_content
+
+
+@pytest.fixture(scope="module")
+def crm_not_lean(sandbox, tmp_path_factory):
+    import yaml
+
+    out = tmp_path_factory.mktemp("not_lean")
+    hints = yaml.safe_load((ROOT / "specs" / "crm.hints.yaml").read_text())
+    hints["tools"]["listContacts"]["compact"] = False
+    path = out / "crm.hints.yaml"
+    path.write_text(yaml.safe_dump(hints))
+    spec = ROOT / "specs" / "crm.yaml"
+    report = build(BuildOptions(spec=spec, out=out, hints=path, name="crm_not_lean"))
+    os.environ["CRM_NOT_LEAN_BASE_URL"] = sandbox.url
+    os.environ["CRM_NOT_LEAN_USERNAME"] = SANDBOX_USERNAME
+    os.environ["CRM_NOT_LEAN_PASSWORD"] = SANDBOX_PASSWORD
+    return load_server_module(report.out_dir)
+
+
+def test_lean_text_by_default_plain_records_where_hints_say_compact_false(crm, crm_not_lean):
+    arguments = {"limit": 5}
+    lean_page, lean_text = call(crm, "list_contacts", arguments)
+    plain_page, plain_text = call(crm_not_lean, "list_contacts", arguments)
+    assert '"_columns":' in lean_text and '"items":[{' in plain_text
+    # The same records and values, read back (cursors are signed per server).
+    assert lean_page["items"] == plain_page["items"] and lean_page["total"] == plain_page["total"]
+    assert len(lean_text) < len(plain_text)
+    # The agent is told how to read it, once, in the server's instructions.
+    assert "_columns" in (crm.mcp.instructions or "")
