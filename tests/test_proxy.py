@@ -52,6 +52,9 @@ def policy(tmp, **identity) -> str:
         },
         "pii": {"key": "${env:PROXY_PII_KEY}"},
         "audit": {"sink": "file", "path": str(tmp / "audit.jsonl")},
+        # A command upstream is a Python process importing FastMCP: on a loaded CI machine its
+        # start-up can pass the 10 s default.
+        "upstream": {"connect_timeout": 60},
     }
     path = tmp / "proxy-policy.yaml"
     path.write_text(yaml.safe_dump(document))

@@ -265,6 +265,7 @@ def test_adaptgen_proxy_checks_the_real_value_behind_a_token(tmp_path):
         "arguments": {"rules": [EXAMPLE_EMAIL]},
         "pii": {"key": "${env:PROXY_PII_KEY}"},
         "audit": {"sink": "file", "path": str(tmp_path / "audit.jsonl")},
+        "upstream": {"connect_timeout": 60},  # a command upstream starting on a loaded machine
     }
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
     env = {**os.environ, "PROXY_PII_KEY": base64.b64encode(os.urandom(64)).decode()}
