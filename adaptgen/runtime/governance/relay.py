@@ -334,7 +334,8 @@ class ProxyRelay:
         client = await self.sessions()
         if client.protocol_version != route.protocol_version:
             return None
-        meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
+        given = params.get("_meta")
+        meta: dict[str, Any] = given if isinstance(given, dict) else {}
         rest = {k: v for k, v in params.items() if k not in ("taskId", "_meta")}
         forwarded = {k: v for k, v in meta.items() if k not in CONNECTION_META}
         return _TaskRequest(
