@@ -36,7 +36,11 @@ OUT = Path(__file__).resolve().parents[1] / "adaptgen" / "search" / "embeddings.
 MAGIC = b"ADAPTGEN-EMBEDDINGS 1\n"
 BATCH = 2048
 MODEL = "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)"
-CHECKS = (("remove", "eliminate", "music"), ("buy", "purchase", "tree"), ("customer", "client", "song"))
+CHECKS = (
+    ("remove", "eliminate", "music"),
+    ("buy", "purchase", "tree"),
+    ("customer", "client", "song"),
+)
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
