@@ -64,9 +64,8 @@ PRIOR = 0.01
 MAX_EXTENSION = 5
 MIN_COMPOUND = 3  # letters a word ahead of a query term adds, at least
 COVERAGE_FLOOR = 0.5
-EMBED_WEIGHT = 2.0  # score *= exp(weight * cosine(query, tool))
 EMBED_CANDIDATES = 5  # the tools nearest the query in meaning compete even without its words
-EMBED_SEED = 0.3  # ... from this share of the best lexical relevance, times their cosine
+EMBED_SEED = 0.6  # ... from this share of the best lexical relevance, times their cosine
 
 
 @dataclass(frozen=True)
@@ -139,10 +138,6 @@ class SearchEngine:
         # A tool far below the best by words cannot climb back by intent and resource.
         floor = max(relevance.values(), default=0.0) * PRUNE
         relevance = {doc: value for doc, value in relevance.items() if value >= floor}
-        similar = self._similarity(query)
-        seed = max(relevance.values(), default=PRIOR) * EMBED_SEED
-        for cosine, doc in heapq.nlargest(EMBED_CANDIDATES, ((c, d) for d, c in similar.items())):
-            relevance[doc] = max(relevance.get(doc, 0.0), seed * max(cosine, 0.0))
         if len(relevance) < limit:
             # Too few tools share a word with the query: those of its act compete on intent.
             for doc in self._by_act.get(intent.verb, []) + self._by_act.get(intent.act, []):
@@ -151,6 +146,11 @@ class SearchEngine:
             # Some tool has the query's words, too few: every tool, ranked by intent.
             for doc in range(len(self.tools)):
                 relevance.setdefault(doc, PRIOR / 2)
+        # After the fallbacks: a tool near in meaning is no reason to skip them.
+        similar = self._similarity(query)
+        seed = max(relevance.values(), default=PRIOR) * EMBED_SEED
+        for cosine, doc in heapq.nlargest(EMBED_CANDIDATES, ((c, d) for d, c in similar.items())):
+            relevance[doc] = max(relevance.get(doc, 0.0), seed * max(cosine, 0.0))
         candidates = heapq.nlargest(MAX_CANDIDATES, ((v, doc) for doc, v in relevance.items()))
         mentioned = {term for group in groups for term, _ in group}
         # Nouns said only as where ("in the folder") are no tool's own resource here.
@@ -172,7 +172,6 @@ class SearchEngine:
             if action and (tool.intent.verb == intent.verb or intent.verb in tool.named):
                 score *= 1 + ACTION_BONUS  # "merge", "star", "fork": the verb names the tool
             score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched.get(doc, 0) / len(counted)
-            score *= math.exp(EMBED_WEIGHT * similar.get(doc, 0.0))
             if not tool.resource.isdisjoint(objects):
                 score *= 1 + RESOURCE_BONUS
             if not tool.parents.isdisjoint(where):

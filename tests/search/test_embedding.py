@@ -101,20 +101,19 @@ def entry(name: str, words: str, vector: list[float] | None) -> dict:
     return {**found, "vector": pack(vector)} if vector else found
 
 
-def test_a_tool_near_the_query_in_meaning_ranks_without_sharing_its_words():
+def test_a_tool_near_the_query_in_meaning_is_found_without_sharing_its_words():
     table = WordVectors.parse(
         table_bytes({"[UNK]": [0, 0], "purge": [127, 0], "archive": [0, 127], "records": [0, 0]})
     )
     tools = [
-        entry("get_archive", "get archive records", [0.0, 1.0]),
-        entry("wipe_records", "wipe records", [1.0, 0.1]),
         entry("get_records", "get records", [0.0, 1.0]),
+        entry("wipe_all", "wipe all", [1.0, 0.1]),
+        entry("list_records", "list records", [-1.0, 0.2]),
     ]
     plain = [{k: v for k, v in t.items() if k != "vector"} for t in tools]
-    without = SearchEngine({"tools": plain})
-    assert without.search("purge records", limit=1)[0].name != "wipe_records"
-    ranked = SearchEngine({"tools": tools}, table=table).search("purge records", limit=3)
-    assert ranked[0].name == "wipe_records"
-    # The lexical match still leads when meaning agrees with it.
-    archive = SearchEngine({"tools": tools}, table=table).search("archive records", limit=1)
-    assert archive[0].name == "get_archive"
+    assert SearchEngine({"tools": plain}).search("purge", limit=3) == []
+    ranked = SearchEngine({"tools": tools}, table=table).search("purge", limit=3)
+    assert ranked[0].name == "wipe_all"
+    # Words still decide when the query has them: meaning only adds candidates.
+    records = SearchEngine({"tools": tools}, table=table).search("purge records", limit=3)
+    assert [h.name for h in records][:2] == ["get_records", "list_records"]
