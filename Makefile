@@ -32,8 +32,10 @@ system-deps:
 demo: install
 	$(BIN)/python scripts/demo.py
 
+# Two workers: most tests wait on servers they start (each on its own free port, in its own
+# tmp_path), so two share a 2-core machine well.
 test: install-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 bench: install-dev
 	bench/run
