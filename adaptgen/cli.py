@@ -440,6 +440,12 @@ def _add_allow_anonymous(parser: argparse.ArgumentParser) -> None:
 
 def _add_allowed_hosts(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every HTTP request on stderr (default: only when governance is off; the "
+        "audit log has a line per call)",
+    )
+    parser.add_argument(
         "--allowed-host",
         action="append",
         default=[],
@@ -474,7 +480,7 @@ def _serve_http(server: Any, args: argparse.Namespace) -> None:
     """Serve over streamable HTTP at /mcp behind the front door (logs on stderr)."""
     from adaptgen.runtime.network import serve_http
 
-    serve_http(server, host=args.host, port=args.port)
+    serve_http(server, host=args.host, port=args.port, access_log=args.access_log or None)
 
 
 def _check_exposure(server: Any, args: argparse.Namespace) -> None:

@@ -11,6 +11,10 @@
   loop and h11 (interleaved A/B, same machine state; see bench/soak_bench.py).
 * Uvicorn's own logs (startup, access log) go to stderr, so stdout carries only the audit lines
   (the default audit sink): a JSON-lines shipper reading stdout gets nothing else.
+* Uvicorn's access log is off while governance audits every call (refused ones included, by the
+  front door): it would add a second, less informative line per request, and its formatting was
+  about a twentieth of the proxy's CPU per relayed call. `--access-log` turns it on; with
+  governance off or the audit sink `none` it is on.
 """
 
 from __future__ import annotations
@@ -98,8 +102,16 @@ def exposure_problem(
     )
 
 
-def serve_http(server: FastMCP, *, host: str, port: int, path: str = "/mcp") -> None:
-    """Serve `server` over streamable HTTP behind the front door, logs on stderr (blocks)."""
+def serve_http(
+    server: FastMCP, *, host: str, port: int, path: str = "/mcp", access_log: bool | None = None
+) -> None:
+    """Serve `server` over streamable HTTP behind the front door, logs on stderr (blocks).
+    `access_log`: uvicorn's access log (None: only when nothing audits the calls)."""
+    from adaptgen.runtime.governance.http_auth import governance_of
+
+    if access_log is None:
+        governance = governance_of(server)
+        access_log = governance is None or governance.policy.audit.sink == "none"
     run = functools.partial(
         server.run_async,
         transport="http",
@@ -108,7 +120,7 @@ def serve_http(server: FastMCP, *, host: str, port: int, path: str = "/mcp") -> 
         path=path,
         show_banner=False,
         middleware=front_door(server, path),
-        uvicorn_config={"log_config": LOG_CONFIG},
+        uvicorn_config={"log_config": LOG_CONFIG, "access_log": access_log},
     )
     # FastMCP's `run` starts a plain asyncio loop; uvicorn's own loop choice comes too late.
     anyio.run(run, backend_options={"use_uvloop": _has_uvloop()})

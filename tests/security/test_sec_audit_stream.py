@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 from conftest import ROOT, free_port, wait_for_port
 from fastmcp import Client
@@ -54,13 +55,16 @@ def calls(url: str) -> None:
     assert httpx.post(url, json=message, headers=headers, timeout=30).status_code == 401
 
 
-def test_served_over_http_stdout_holds_only_audit_lines(tmp_path):
+@pytest.mark.parametrize("access_log", [False, True])
+def test_served_over_http_stdout_holds_only_audit_lines(tmp_path, access_log):
+    """The audit lines alone on stdout; uvicorn's access log, when asked for (the audit has a
+    line per call, refused ones too), on stderr."""
     with governed_crm(tmp_path):
         env = dict(os.environ, CRM_POLICY=str(stdout_policy(tmp_path)))
         port = free_port()
         command = [sys.executable, "-m", "adaptgen", "serve", str(CRM), "--transport", "http"]
         process = subprocess.Popen(
-            [*command, "--port", str(port)],
+            [*command, "--port", str(port), *(["--access-log"] if access_log else [])],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -77,7 +81,7 @@ def test_served_over_http_stdout_holds_only_audit_lines(tmp_path):
     audited = [json.loads(line) for line in lines]  # every line is JSON...
     assert all(set(line) == AUDIT_FIELDS for line in audited)  # ...and an audit line
     assert [a["result_status"] for a in audited] == ["ok", "denied", "unauthenticated"]
-    assert '"POST /mcp HTTP/1.1" 401' in stderr  # the access log is kept, on stderr
+    assert ('"POST /mcp HTTP/1.1" 401' in stderr) is access_log
 
 
 def test_served_over_stdio_a_stdout_sink_writes_to_stderr(tmp_path):
