@@ -138,8 +138,8 @@ def listed(stub: Stubber, present: bool) -> None:
     stub.add_response("list_agent_runtimes", {"agentRuntimes": runtimes}, {})
 
 
-def expect_create(stub: Stubber, request: dict, *, polls: int = 1) -> None:
-    listed(stub, present=False)
+def created(stub: Stubber, request: dict) -> None:
+    """CreateAgentRuntime with `request`, answered as AgentCore does (version 1, CREATING)."""
     answer = {
         "agentRuntimeArn": ARN,
         "agentRuntimeId": RUNTIME_ID,
@@ -148,6 +148,11 @@ def expect_create(stub: Stubber, request: dict, *, polls: int = 1) -> None:
         "status": "CREATING",
     }
     stub.add_response("create_agent_runtime", answer, {"agentRuntimeName": NAME, **request})
+
+
+def expect_create(stub: Stubber, request: dict, *, polls: int = 1) -> None:
+    listed(stub, present=False)
+    created(stub, request)
     for _ in range(polls):
         get = {"agentRuntimeId": RUNTIME_ID}
         stub.add_response("get_agent_runtime", described(request, "CREATING"), get)
@@ -330,14 +335,7 @@ def test_aws_refusals_are_one_line_without_secrets(stub, capsys, tmp_path):
     # A version that fails to start names AgentCore's reason.
     request = wanted(key_of(code), {"ADAPTGEN_ALLOW_ANONYMOUS": "1"})
     listed(stub, present=False)
-    answer = {
-        "agentRuntimeArn": ARN,
-        "agentRuntimeId": RUNTIME_ID,
-        "agentRuntimeVersion": "1",
-        "createdAt": NOW,
-        "status": "CREATING",
-    }
-    stub.add_response("create_agent_runtime", answer, {"agentRuntimeName": NAME, **request})
+    created(stub, request)
     failed = described(request, "CREATE_FAILED")
     failed["failureReason"] = "entry point main.py exited with code 1"
     stub.add_response("get_agent_runtime", failed, {"agentRuntimeId": RUNTIME_ID})
