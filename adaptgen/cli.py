@@ -185,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_allow_anonymous(serve)
     _add_allowed_hosts(serve)
+    _add_access_log(serve)
     serve.set_defaults(func=_cmd_serve)
 
     proxy = commands.add_parser("proxy", help="run the governance layer in front of any MCP server")
@@ -197,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument("--port", type=int, default=8001)
     _add_allow_anonymous(proxy)
     _add_allowed_hosts(proxy)
+    _add_access_log(proxy)
     proxy.set_defaults(func=_cmd_proxy)
 
     scenario_eval.add_eval_parser(commands)
@@ -438,13 +440,16 @@ def _add_allow_anonymous(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_allowed_hosts(parser: argparse.ArgumentParser) -> None:
+def _add_access_log(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--access-log",
         action="store_true",
         help="log every HTTP request on stderr (default: only when governance is off; the "
         "audit log has a line per call)",
     )
+
+
+def _add_allowed_hosts(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allowed-host",
         action="append",
