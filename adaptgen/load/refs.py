@@ -15,7 +15,6 @@ from urllib.parse import unquote, urljoin
 
 from adaptgen.errors import BuildWarning, InputError
 from adaptgen.load.files import FileRefused, confined
-from adaptgen.load.remote import fetch_remote
 from adaptgen.load.source import SourceFile, join_pointer, parse_text, read_source, split_pointer
 
 
@@ -58,7 +57,7 @@ class RefResolver:
         self.root = root
         self.allow_remote = allow_remote
         self.ref_root = ref_root if ref_root is not None else root.path.parent
-        self._fetch = fetch or fetch_remote
+        self._fetch = fetch or _fetch_remote
         self._files: dict[str, SourceFile] = {str(root.path.resolve()): root}
         self._remote_warned: set[str] = set()
         self.warnings: list[BuildWarning] = []
@@ -152,3 +151,11 @@ class RefResolver:
             parsed.url = url
             self._files[url] = parsed
         return self._files[url]
+
+
+def _fetch_remote(url: str) -> str:
+    """`fetch_remote`, imported on first use: its HTTP client costs every load that fetches
+    nothing (most of them) a fifth of a second of imports."""
+    from adaptgen.load.remote import fetch_remote
+
+    return fetch_remote(url)

@@ -10,8 +10,8 @@ import pytest
 from conftest import ROOT
 
 from adaptgen.cli import main
-from adaptgen.readiness import lint
 from adaptgen.readiness.formats import as_json, markdown, text
+from adaptgen.readiness.lint import lint
 from adaptgen.readiness.sarif import as_sarif
 
 CRM = ROOT / "specs" / "crm.yaml"

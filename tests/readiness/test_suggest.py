@@ -12,9 +12,9 @@ from conftest import ROOT, shared_spec, shared_spec_names
 from adaptgen.build import BuildOptions, generate
 from adaptgen.cli import main
 from adaptgen.hints import load_hints
-from adaptgen.readiness import lint
 from adaptgen.readiness.context import analyse, api_name, load
 from adaptgen.readiness.coverage import matches, parse
+from adaptgen.readiness.lint import lint
 from adaptgen.readiness.suggest import suggest
 
 CRM = ROOT / "specs" / "crm.yaml"
