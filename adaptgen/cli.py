@@ -17,7 +17,6 @@ from adaptgen import __version__
 from adaptgen.errors import AdaptgenError, InputError
 from adaptgen.evaluation import commands as scenario_eval
 from adaptgen.readiness.commands import add_readiness_parsers
-from adaptgen.runtime.governance.policy import PolicyError
 
 PROGRESS_THRESHOLD = 50  # operations; smaller specs build faster than a progress bar draws
 
@@ -34,11 +33,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AdaptgenError as exc:
         print(f"adaptgen: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except PolicyError as exc:
-        print(f"adaptgen: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not _is_policy_error(exc):
+            raise
+        print(f"adaptgen: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _is_policy_error(exc: Exception) -> bool:
+    """A bad governance policy (exit 2, like any bad input), told without importing the policy
+    module: its pydantic models cost commands that read no policy (lint, build) ~50 ms, and a
+    `PolicyError` can only come from a command that imported it."""
+    policy = sys.modules.get("adaptgen.runtime.governance.policy")
+    return policy is not None and isinstance(exc, policy.PolicyError)
 
 
 def _parser() -> argparse.ArgumentParser:

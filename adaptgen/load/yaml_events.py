@@ -49,6 +49,7 @@ class YamlMarks:
     sizes: array = field(default_factory=lambda: array("I"))
     keys: list[str | None] = field(default_factory=list)
     aliases: dict[int, int] = field(default_factory=dict)
+    _children: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
 
     def find(self, tokens: list[str]) -> tuple[int, int] | None:
         """Line and column (1-based) of the value at pointer `tokens`, or None if absent."""
@@ -64,15 +65,24 @@ class YamlMarks:
         return self.lines[node], self.cols[node]
 
     def _child(self, node: int, token: str) -> int | None:
+        children = self._children.get(node)
+        if children is None:
+            children = self._children[node] = self._index(node)
+        return children.get(token)
+
+    def _index(self, node: int) -> dict[str, int]:
+        """A collection's children by key (a sequence's by position): messages about many
+        members of one big mapping (`/components/schemas`) then cost one walk of it, not one
+        each. The first of duplicate keys wins, as the walk found it before."""
         end = node + self.sizes[node]
+        children: dict[str, int] = {}
         child, n = node + 1, 0
         while child < end:
             key = self.keys[child]
-            if (key is not None and key == token) or (key is None and str(n) == token):
-                return child
+            children.setdefault(str(n) if key is None else key, child)
             child += self.sizes[child]
             n += 1
-        return None
+        return children
 
 
 @dataclass
