@@ -18,6 +18,7 @@ from adaptgen.render import format_python, render, write_atomic
 from adaptgen.runtime.catalog import Catalog
 from adaptgen.search import INDEX_FILE
 from adaptgen.search.index import build_index, index_json
+from adaptgen.search.prose import spec_prose
 
 
 @dataclass
@@ -141,10 +142,19 @@ def generate(options: BuildOptions) -> BuildReport:
     files = format_python(rendered)
     if result.api.info.surface.mode == "search":
         options.say("indexing tools for search")
-        files[INDEX_FILE] = index_json(build_index(result.api, search_keywords(hints)))
+        files[INDEX_FILE] = index_json(search_index(result, hints))
     return BuildReport(
         result.api, options.out / options.api_name, files, sorted(set(result.warnings))
     )
+
+
+def search_index(
+    result: PlanResult, hints: LoadedHints, *, vectors: bool = False
+) -> dict[str, Any]:
+    """The search index of a planned API: its catalog, hint keywords and the spec's prose
+    (`vectors`: see `build_index`)."""
+    prose = spec_prose(result.document, result.api.tools)
+    return build_index(result.api, search_keywords(hints), prose=prose, vectors=vectors)
 
 
 def _arazzo_chains(options: BuildOptions, spec: Any) -> tuple[dict, list[BuildWarning]]:

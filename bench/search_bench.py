@@ -41,7 +41,6 @@ from adaptgen.evaluation.search import (
     score,
 )
 from adaptgen.search.hits import INLINE_SCHEMA_BYTES, compact
-from adaptgen.search.index import build_index
 from adaptgen.search.rank import SearchEngine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,7 +73,8 @@ def measure(
     task_file: TaskFile, vectors: bool = False
 ) -> tuple[SearchRow, list[str], dict[str, Any]]:
     """Quality of both rankers, our result size; the queries and the index (for latency)."""
-    api, engine = index_for(task_file.spec, task_file.hints, vectors=vectors)
+    api, index = index_for(task_file.spec, task_file.hints, vectors=vectors)
+    engine = SearchEngine(index)
     ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
     theirs = score("fastmcp-bm25", task_file.tasks, fastmcp_ranker(task_file.spec))
     listed = {t.name: _listed(t.model_dump(mode="json", by_alias=True)) for t in api.listed}
@@ -90,7 +90,6 @@ def measure(
         *_rates(theirs),
         sizes[len(sizes) // 2],
     )
-    index = build_index(api, vectors=vectors)
     return row, [t.query for t in task_file.tasks], index
 
 

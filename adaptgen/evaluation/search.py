@@ -143,17 +143,15 @@ def check_expected(task_file: TaskFile, api: Api) -> TaskFile:
     return replace(task_file, tasks=tuple(tasks))
 
 
-def index_for(spec: Path, hints: Path | None, *, vectors: bool = False) -> tuple[Api, SearchEngine]:
-    """The IR and our search engine over the index `adaptgen build` would write (`vectors`:
+def index_for(
+    spec: Path, hints: Path | None, *, vectors: bool = False
+) -> tuple[Api, dict[str, Any]]:
+    """The IR and the search index `adaptgen build` would write for it (`vectors`:
     with the tools' meaning vectors, the opt-in embedding signal)."""
-    from adaptgen.build import BuildOptions, planned
-    from adaptgen.hints import search_keywords
-    from adaptgen.search.index import build_index
+    from adaptgen.build import BuildOptions, planned, search_index
 
     result, loaded = planned(BuildOptions(spec=spec, hints=hints, name="evaluated"))
-    return result.api, SearchEngine(
-        build_index(result.api, search_keywords(loaded), vectors=vectors)
-    )
+    return result.api, search_index(result, loaded, vectors=vectors)
 
 
 def engine_ranker(api: Api, engine: SearchEngine) -> Ranker:
@@ -192,7 +190,8 @@ def fastmcp_ranker(spec: Path) -> Ranker:
 
 def evaluate(task_file: TaskFile, vs_fastmcp: bool = False) -> list[Scores]:
     """Score our search (and FastMCP's, when asked) over every task of the file."""
-    api, engine = index_for(task_file.spec, task_file.hints)
+    api, index = index_for(task_file.spec, task_file.hints)
+    engine = SearchEngine(index)
     task_file = check_expected(task_file, api)
     rankers: list[tuple[str, Ranker]] = [("adaptgen", engine_ranker(api, engine))]
     if vs_fastmcp:

@@ -55,6 +55,9 @@ class PlanResult:
 
     api: Catalog
     warnings: list[BuildWarning] = field(default_factory=list)
+    # The 3.x document planned from, for build-time readers that need more than the catalog
+    # keeps (the search index reads operations' whole descriptions).
+    document: dict[str, Any] = field(default_factory=dict)
 
 
 def plan(
@@ -75,7 +78,7 @@ def plan(
     # The paging conventions call back into the planner, a cycle only the collector would free:
     # broken here, the planner and its memoized schemas go now, before rendering needs memory.
     del planner.paging
-    return PlanResult(api, warnings)
+    return PlanResult(api, warnings, spec.document)
 
 
 class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning, SecurityPlanning):

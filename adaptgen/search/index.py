@@ -16,10 +16,11 @@ from typing import Any
 
 from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
+from adaptgen.search.associations import associations
 from adaptgen.search.embedding import TABLE, load, pack
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
-from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular
+from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular, snake_words
 
 INDEX_FORMAT = 1
 MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does
@@ -61,21 +62,29 @@ class Operation:
 
 
 def build_index(
-    api: Api, keywords: Mapping[str, Sequence[str]] | None = None, *, vectors: bool = False
+    api: Api,
+    keywords: Mapping[str, Sequence[str]] | None = None,
+    *,
+    prose: Mapping[str, str] | None = None,
+    vectors: bool = False,
 ) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId;
-    `vectors`: each tool's meaning vector, for `rank`'s embedding signal; opt-in, see
-    docs/DESIGN.md for why it is not on by default)."""
+    `prose`: the spec's whole text about each tool, by name (`prose.spec_prose`), read for the
+    word associations; `vectors`: each tool's meaning vector, for `rank`'s embedding signal;
+    opt-in, see docs/DESIGN.md for why it is not on by default)."""
     keywords = keywords or {}
-    entries = [
-        _tool_entry(Operation.of_tool(tool), keywords.get(tool.operation_id, ()))
-        for tool in api.tools
-        if not tool.hidden
-    ]
+    prose = prose or {}
+    tools = [tool for tool in api.tools if not tool.hidden]
+    entries = [_tool_entry(Operation.of_tool(t), keywords.get(t.operation_id, ())) for t in tools]
+    around = [_prose_words(prose.get(tool.name, "")) for tool in tools]
     entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
     if vectors and TABLE.is_file():
         entries = [_with_vector(entry) for entry in entries]
-    return {"format": INDEX_FORMAT, "tools": entries}
+    return {
+        "format": INDEX_FORMAT,
+        "tools": entries,
+        "associations": associations(entries, around),
+    }
 
 
 def _with_vector(entry: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +98,8 @@ def index_json(index: dict[str, Any]) -> str:
     """The index as written: one tool per line, so a PR diff shows which tools changed."""
     lines = [json.dumps(entry, ensure_ascii=False, sort_keys=False) for entry in index["tools"]]
     body = ",\n".join(f"  {line}" for line in lines)
-    return f'{{"format": {index["format"]}, "tools": [\n{body}\n]}}\n'
+    links = json.dumps(index.get("associations", {}), ensure_ascii=False)
+    return f'{{"format": {index["format"]}, "tools": [\n{body}\n],\n"associations": {links}}}\n'
 
 
 def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
@@ -121,6 +131,12 @@ def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
         "toolset": _toolset(tool.tags, nouns),
         "fields": {k: " ".join(v) for k, v in fields.items() if v},
     }
+
+
+def _prose_words(text: str) -> list[str]:
+    """The distinct content words of long prose (`content_words` without its order and
+    repeats, which associations do not read: a set is much faster on whole descriptions)."""
+    return sorted({w for w in snake_words(text) if w not in STOP_WORDS and not w.isdigit()})
 
 
 def _chain_entry(name: str, description: str, schema: Mapping[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,7 @@ MAX_CANDIDATES = 200
 UNMENTIONED_NOUN_PENALTY = 0.3
 VERB_TERM_WEIGHT = 0.15
 PARTIAL_WEIGHT = 0.5
+ASSOCIATION_WEIGHT = 0.6  # a word of the spec's prose, for the name words it goes with
 MIN_PREFIX = 5  # `repo` must not find `report`
 MIN_SUFFIX = 4
 ACTION_BONUS = 0.5
@@ -94,6 +95,10 @@ class SearchEngine:
         """`table`: the word vectors for queries (default: the shipped table, when the index
         has tool vectors)."""
         entries = list(index.get("tools", []))
+        self._associated = {
+            stem(word): [(stem(target), strength) for target, strength in targets]
+            for word, targets in index.get("associations", {}).items()
+        }
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
         self._verbs = frozenset(tool.intent.verb for tool in self.tools)
@@ -227,6 +232,10 @@ class SearchEngine:
             group = [(term, weight)]
             group += [(alt, weight * SYNONYM_WEIGHT) for alt in alternatives(term)]
             group += [(alt, weight * PARTIAL_WEIGHT) for alt in self._partial(term)]
+            group += [
+                (alt, weight * ASSOCIATION_WEIGHT * strength)
+                for alt, strength in self._associated.get(term, ())
+            ]
             groups.append(group)
         return groups
 

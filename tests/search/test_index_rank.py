@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import result_data
 
-from adaptgen.build import BuildOptions, planned
-from adaptgen.hints import search_keywords
+from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.search.index import build_index, index_json, operation_intent
 from adaptgen.search.intent import compatibility, query_intent
 from adaptgen.search.rank import SearchEngine
@@ -25,7 +24,7 @@ HELPDESK = Path(__file__).parent / "fixtures" / "helpdesk.yaml"
 
 def helpdesk_index(hints: Path | None = None) -> dict:
     result, loaded = planned(BuildOptions(spec=HELPDESK, hints=hints, no_hints=hints is None))
-    return build_index(result.api, search_keywords(loaded))
+    return search_index(result, loaded)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +127,7 @@ def test_the_index_file_is_deterministic_and_one_tool_per_line():
     first, second = index_json(helpdesk_index()), index_json(helpdesk_index())
     assert first == second
     assert json.loads(first) == helpdesk_index()
-    assert len(first.splitlines()) == len(helpdesk_index()["tools"]) + 2
+    assert len(first.splitlines()) == len(helpdesk_index()["tools"]) + 3  # + associations
 
 
 @pytest.mark.parametrize(
@@ -181,8 +180,9 @@ def test_hint_keywords_make_a_tool_findable_by_words_its_spec_lacks(engine, tmp_
 
 
 def test_a_server_built_before_indexes_indexes_its_catalog(tmp_path, monkeypatch):
-    """Committed servers from earlier builds have no search_index.json: the same index, made
-    from the catalog (hint keywords aside, which catalogs do not keep)."""
+    """Committed servers from earlier builds have no search_index.json: the same tools, indexed
+    from the catalog (hint keywords aside, which catalogs do not keep, and the associations,
+    which read the spec's whole descriptions)."""
     import asyncio
 
     from fastmcp import Client
@@ -196,7 +196,7 @@ def test_a_server_built_before_indexes_indexes_its_catalog(tmp_path, monkeypatch
     hints.write_text("search: {mode: search}\n")
     report = build(BuildOptions(spec=HELPDESK, out=tmp_path, hints=hints))
     written = json.loads((report.out_dir / INDEX_FILE).read_text())
-    assert build_index(Catalog.read(report.out_dir / "catalog.json")) == written
+    assert build_index(Catalog.read(report.out_dir / "catalog.json"))["tools"] == written["tools"]
     (report.out_dir / INDEX_FILE).unlink()
     monkeypatch.setenv("ADAPTGEN_GOVERNANCE", "off")
     module = load_server_module(report.out_dir)
