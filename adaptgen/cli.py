@@ -160,9 +160,8 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument(
         "--endpoint",
         choices=("function-url", "http-api", "none"),
-        default="function-url",
-        help="how callers reach it (default: a Function URL, auth type NONE: the governance layer "
-        "verifies callers' JWTs itself)",
+        help="lambda: how callers reach it (default: a Function URL, auth type NONE: the "
+        "governance layer verifies callers' JWTs itself)",
     )
     deploy.add_argument(
         "--env",
@@ -179,8 +178,8 @@ def _parser() -> argparse.ArgumentParser:
         help="an env var read from Secrets Manager at call time (repeatable; never stored in "
         "the function's configuration)",
     )
-    deploy.add_argument("--memory", type=int, default=512, help="MB (default 512)")
-    deploy.add_argument("--timeout", type=int, default=30, help="seconds (default 30)")
+    deploy.add_argument("--memory", type=int, help="lambda: MB (default 512)")
+    deploy.add_argument("--timeout", type=int, help="lambda: seconds (default 30)")
     _add_agentcore_deploy_options(deploy)
     deploy.set_defaults(func=_cmd_deploy)
 
@@ -392,17 +391,51 @@ def _cmd_package(args: argparse.Namespace) -> int:
     return run_package(args)
 
 
+# Lambda's function settings, with their defaults; AgentCore Runtime has none of them.
+LAMBDA_SETTINGS = {
+    "memory": (
+        512,
+        "AgentCore Runtime sizes its sessions itself and takes no memory setting",
+    ),
+    "timeout": (
+        30,
+        "AgentCore Runtime takes no per-call timeout (its sessions end when idle or at their "
+        "maximum lifetime)",
+    ),
+    "endpoint": (
+        "function-url",
+        "AgentCore Runtime serves MCP at its own endpoint, printed after the deploy",
+    ),
+}
+
+
 def _cmd_deploy(args: argparse.Namespace) -> int:
     if args.target == "agentcore":
         from adaptgen.ship.agentcore import run_agentcore_deploy
 
+        _refuse_lambda_settings(args)
         return run_agentcore_deploy(args)
     from adaptgen.ship.deploy import run_deploy
 
     _check_lambda_args(args)
     if args.function_name is None:
         raise InputError("--target lambda needs --function-name NAME")
+    for name, (default, _) in LAMBDA_SETTINGS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
     return run_deploy(args)
+
+
+def _refuse_lambda_settings(args: argparse.Namespace) -> None:
+    """A Lambda setting given to an AgentCore deploy is an error, not silently dropped: the
+    user asked for something the runtime would not have."""
+    given = [
+        f"--{name}: {why}; it is for --target lambda"
+        for name, (_, why) in LAMBDA_SETTINGS.items()
+        if getattr(args, name) is not None
+    ]
+    if given:
+        raise InputError("; ".join(given))
 
 
 def _check_lambda_args(args: argparse.Namespace) -> None:

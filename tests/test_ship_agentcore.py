@@ -308,6 +308,9 @@ def test_authorizer_from_the_policy(stub, capsys, tmp_path):
             None,
             "expected a gateway id",
         ),
+        (["--memory", "1024"], None, "--memory: AgentCore Runtime sizes its sessions itself"),
+        (["--timeout", "60"], None, "--timeout: AgentCore Runtime takes no per-call timeout"),
+        (["--endpoint", "function-url"], None, "--endpoint: AgentCore Runtime serves MCP at"),
     ],
 )
 def test_bad_input_exits_2_before_any_aws_call(stub, capsys, tmp_path, options, policy, message):
