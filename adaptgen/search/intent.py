@@ -100,7 +100,8 @@ OPERATION_ACTS = {
     for verb, act in ACTION_ACTS.items()
     if verb not in ("leave", "give", "put", "say", "tell", "raise", "spin", "text")
 }
-# Phrasal verbs: (verb, particle) -> (act, verb), the particle within the next three words.
+# Phrasal verbs: (verb, particle) -> (act, verb), the particle within the next `PARTICLE_REACH`
+# words ("throw the spam bot out").
 _PHRASES = {
     ("take", "off"): ("delete", "remove"),
     ("take", "out"): ("delete", "remove"),
@@ -144,6 +145,14 @@ _PHRASES = {
     ("write", "down"): ("create", "create"),
 }
 # A verb right after one of these is not the request ("before I merge, show me the reviews").
+PARTICLE_REACH = 4
+_NEGATIONS = (
+    ["don", "t"],
+    ["do", "not"],
+    ["never"],
+    ["please", "don", "t"],
+    ["please", "do", "not"],
+)
 _SUBORDINATORS = frozenset(
     ["before", "after", "when", "once", "if", "because", "since", "while", "until", "unless"]
 )
@@ -182,6 +191,8 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
     if spoken and spoken[0] in _QUESTION_WORDS and spoken[:2] != ["how", "many"]:
         # "which numbers do we own?", "how long did call CA5 last?": a question asks to look.
         return QueryIntent("list" if plural else "get", None, plural)
+    if _forbids(spoken, verbs):
+        return QueryIntent("delete", stem("cancel"), plural)
     subordinate = False  # the next verb belongs to a "before I ..." clause
     for index, word in enumerate(spoken):
         if word in _SUBORDINATORS:
@@ -193,7 +204,11 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
             subordinate = False
             continue
         phrase = next(
-            (_PHRASES[(word, p)] for p in spoken[index + 1 : index + 4] if (word, p) in _PHRASES),
+            (
+                _PHRASES[(word, p)]
+                for p in spoken[index + 1 : index + 1 + PARTICLE_REACH]
+                if (word, p) in _PHRASES
+            ),
             None,
         )
         if phrase is not None:
@@ -212,6 +227,17 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
         if term in verbs or word in ACTION_ACTS:
             return QueryIntent(ACTION_ACTS.get(word), term, plural)
     return QueryIntent(None, None, plural)
+
+
+def _forbids(spoken: Sequence[str], verbs: Collection[str]) -> bool:
+    """The request is "don't <act>" ("don't send the message I queued"): what was set to
+    happen must be cancelled. Not "do not disturb": a negation names an act only before a verb
+    that says one."""
+    for negation in _NEGATIONS:
+        if list(spoken[: len(negation)]) == negation and len(spoken) > len(negation):
+            verb = spoken[len(negation)]
+            return stem(verb) in ACT_OF_WORD or stem(verb) in verbs or verb in ACTION_ACTS
+    return False
 
 
 def _is_past(word: str) -> bool:

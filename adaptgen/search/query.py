@@ -66,6 +66,27 @@ UPSERT = stem("upsert")
 _DONE = {act: stem(act) for act in ("create", "update", "delete")}
 DONE_WEIGHT = 0.6
 _FIRST_PERSON = frozenset(["my", "me", "mine", "myself"])
+# "add Ana to the team", "take Alex off the project": a named person put in or out of a place
+# is a membership, whatever the API calls the place.
+_PLACING = frozenset(
+    [
+        "add",
+        "put",
+        "take",
+        "kick",
+        "throw",
+        "remove",
+        "invite",
+        "bring",
+        "move",
+        "drop",
+        "get",
+        "pull",
+    ]
+)
+_MOVED_WORDS = frozenset(["to", "on", "onto", "into", "off", "from", "out"])
+MEMBER_TERMS = ("member", "membership")
+MEMBER_WEIGHT = 0.6
 # The noun after one of these holds what is asked about ("what's inside the Marketing folder").
 _CONTAINER_WORDS = frozenset(["in", "inside", "within", "under", "on", "into", "from"])
 _SENTENCE_END = re.compile(r"[.!?:;]$")
@@ -79,6 +100,7 @@ class QueryWords:
     main: tuple[str, ...]  # words outside values and content: where the verb is
     containers: tuple[str, ...] = ()  # nouns said as where, not what
     self_user: bool = False  # the query asks about the caller's own user
+    member: bool = False  # a person is put in or taken out of something: a membership
 
 
 def read_query(text: str) -> QueryWords:
@@ -95,13 +117,14 @@ def read_query(text: str) -> QueryWords:
     content = False
     after_container = False
     starts_sentence = True
+    named_object = False
     for token in text.split():
         colon = token.endswith(":")
         token = token.rstrip(":")
         # A value: a path, file name or id; a capitalised name inside a sentence.
-        value = _VALUE_TOKEN.search(token) is not None or (
-            not starts_sentence and token[:1].isupper() and not token.isupper()
-        )
+        name = not starts_sentence and token[:1].isupper() and not token.isupper()
+        value = _VALUE_TOKEN.search(token) is not None or name
+        named_object = named_object or (name and main[-1:] != [] and main[-1] in _PLACING)
         starts_sentence = _SENTENCE_END.search(token) is not None or colon
         for word in words(token):
             if word in _MARKERS:
@@ -121,7 +144,8 @@ def read_query(text: str) -> QueryWords:
         content = content or colon
         if token.endswith((",", ".", ";", "?", "!")):
             after_container = False  # "in acme/api, it's resolved": the place was a value
-    return QueryWords(tuple(weighted), tuple(main), tuple(containers), self_user)
+    member = named_object and not _MOVED_WORDS.isdisjoint(main)
+    return QueryWords(tuple(weighted), tuple(main), tuple(containers), self_user, member)
 
 
 def query_terms(query: QueryWords) -> list[tuple[str, float]]:
@@ -140,6 +164,9 @@ def query_terms(query: QueryWords) -> list[tuple[str, float]]:
     acts = {ACT_OF_WORD.get(stem(word)) for word in query.main}
     if {"create", "update"} <= acts:
         best[UPSERT] = 1.0  # "insert or refresh", "add the new ones, update the rest"
+    if query.member:
+        for term in map(stem, MEMBER_TERMS):
+            best.setdefault(term, MEMBER_WEIGHT)
     if query.self_user:
         best.update(dict.fromkeys(map(stem, SELF_TERMS), 1.0))
     elif any(word in _FIRST_PERSON for word, _ in query.weighted):

@@ -16,6 +16,7 @@ import bisect
 import difflib
 import heapq
 import math
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,12 @@ MIN_COMPOUND = 3  # letters a word ahead of a query term adds, at least
 COVERAGE_FLOOR = 0.5
 EMBED_CANDIDATES = 5  # the tools nearest the query in meaning compete even without its words
 EMBED_SEED = 0.6  # ... from this share of the best lexical relevance, times their cosine
+
+
+# A request's first word undoing an act: `unpin`, `unstar` (after "please" or "can you").
+_UNDO = re.compile(
+    r"^\s*(?:(?:please|can you|could you)\s+)?(?P<word>un(?P<rest>[a-z]{3,}))\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,7 @@ class SearchEngine:
         self, query: str, limit: int = 5, allowed: Collection[str] | None = None
     ) -> list[Hit]:
         """The best `limit` tools for `query`, among `allowed` names when given."""
-        said = read_query(query)
+        said = read_query(self._undone(query))
         intent = query_intent(said.main, self._verbs)
         groups = self._query_groups(query_terms(said), intent.verb)
         if not groups:
@@ -165,6 +172,7 @@ class SearchEngine:
         )
         objects = mentioned - (where - said_as_what)
         action = intent.verb is not None and intent.verb not in GENERIC_VERBS
+        said_verbs = {intent.verb, *alternatives(intent.verb or "")}
         fit = [
             max(MIN_FIT, 1 + INTENT_WEIGHT * compatibility(intent, kind)) for kind in self._intents
         ]
@@ -174,7 +182,7 @@ class SearchEngine:
             if allowed is not None and tool.name not in allowed:
                 continue
             score = value * fit[self._intent_of[doc]]
-            if action and (tool.intent.verb == intent.verb or intent.verb in tool.named):
+            if action and (tool.intent.verb in said_verbs or intent.verb in tool.named):
                 score *= 1 + ACTION_BONUS  # "merge", "star", "fork": the verb names the tool
             score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched.get(doc, 0) / len(counted)
             if not tool.resource.isdisjoint(objects):
@@ -185,6 +193,18 @@ class SearchEngine:
             score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
             hits.append((-score, len(tool.nouns), tool.name))
         return [Hit(name, -score) for score, _, name in heapq.nsmallest(limit, hits)]
+
+    def _undone(self, query: str) -> str:
+        """ "unpin the rules" as "remove pin the rules" when no tool is named by `unpin` but
+        some by `pin` (an API that has `unstar` keeps it). Only the request's first word: an
+        adjective later on (`unread`) undoes nothing."""
+        match = _UNDO.match(query)
+        if match is None:
+            return query
+        whole, rest = stem(match["word"].lower()), stem(match["rest"].lower())
+        if whole in self._postings or rest not in self._postings:
+            return query
+        return f"{query[: match.start('word')]}remove {match['rest']}{query[match.end('word') :]}"
 
     def _similarity(self, query: str) -> dict[int, float]:
         """Cosine of the query's meaning vector with each tool's (none without vectors)."""

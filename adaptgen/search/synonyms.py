@@ -81,6 +81,7 @@ trash recycle bin
 search find
 recent lately latest newest
 restore revert rollback
+restore unarchive undelete
 recording audio
 lead prospect
 batch bulk mass
