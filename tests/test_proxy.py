@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import subprocess
@@ -293,6 +294,31 @@ def test_proxy_answers_repeated_tools_lists_from_its_copy(tmp_path):
     assert listings == [["echo", "ping_count"]] * 10
     assert len(answers) == 5
     assert upstream.count()["POST tools/list"] == 1
+
+
+def test_callers_waiting_for_a_stale_list_share_one_upstream_request(tmp_path):
+    """When the proxy's copy goes stale under load, the tools/lists that need it wait on one
+    upstream request, not one each."""
+    upstream = RecordingUpstream()
+    with upstream.running():
+        proxy = build_proxy(upstream.url, open_policy(tmp_path))
+        with serve_app(proxy.http_app(path="/mcp"), lifespan=True) as url:
+
+            async def go() -> list[list[str]]:
+                clients = [Client(f"{url}/mcp") for _ in range(12)]
+                async with contextlib.AsyncExitStack() as stack:
+                    for client in clients:
+                        await stack.enter_async_context(client)
+                    await clients[0].list_tools()
+                    proxy.upstream.list_ttl = 3600.0
+                    for session in proxy.upstream._sessions.values():
+                        session.lists.clear()  # stale, as after a change notice
+                    listings = await asyncio.gather(*(c.list_tools() for c in clients))
+                    return [sorted(t.name for t in listing) for listing in listings]
+
+            listings = asyncio.run(go())
+    assert listings == [["echo", "ping_count"]] * 12
+    assert upstream.count()["POST tools/list"] == 2
 
 
 def growing_server() -> FastMCP:

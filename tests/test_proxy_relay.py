@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -242,3 +243,85 @@ def test_an_upstream_that_goes_away_is_a_readable_error(tmp_path, monkeypatch):
     assert not first.is_error
     assert failure is not None and "upstream" in failure
     assert "Traceback" not in failure
+
+
+def two_group_policy(tmp_path) -> str:
+    """`governed_policy` plus an "auditor" group that may only use `describe`."""
+    path = Path(governed_policy(tmp_path))
+    document = yaml.safe_load(path.read_text())
+    document["access"]["rules"].append({"groups": ["auditor"], "allow": ["describe"]})
+    document["rate_limits"] = {"per_user": {"per_minute": 1000, "burst": 1000}}
+    path.write_text(yaml.safe_dump(document))
+    return str(path)
+
+
+def listed(tmp_path, monkeypatch, *, relay: bool, rounds: int = 3) -> tuple[list, list, dict]:
+    """Each caller's tools/list `rounds` times (support, auditor, support again with a new
+    token, support after a tool appeared upstream, and once more with the proxy's listing
+    stale at every list): the answers, how many FastMCP's path made in the measured stages,
+    and what reached the upstream before the last stage."""
+    monkeypatch.setenv("PROXY_PII_KEY", PII_KEY)
+    monkeypatch.setenv("ADAPTGEN_PROXY_RELAY", "on" if relay else "off")
+    made, stages = [], []
+    fetched: dict = {}  # upstream requests before the last stage
+    original = relay_module.ListAnswers.capture
+
+    async def counted(self, *args):  # noqa: ANN001, ANN002, ANN202
+        made.append(args)
+        return await original(self, *args)
+
+    monkeypatch.setattr(relay_module.ListAnswers, "capture", counted)
+    server = crm_upstream()
+    upstream = RecordingUpstream(server=lambda: server)
+    with upstream.running():
+        proxy = build_proxy(upstream.url, two_group_policy(tmp_path))
+        with serve_app(proxy.http_app(path="/mcp"), lifespan=True) as url:
+
+            async def names(token: str) -> list:
+                async with Client(f"{url}/mcp", auth=token, mode=LATEST_MODERN_VERSION) as c:
+                    return [
+                        sorted(t.name for t in (await c.list_tools_mcp(cache_mode="bypass")).tools)
+                        for _ in range(rounds)
+                    ]
+
+            async def staged(token: str) -> list:
+                before = len(made)
+                answer = await names(token)
+                stages.append(len(made) - before)
+                return answer
+
+            async def go() -> list:
+                answers = [await names(mint(["support"]))]  # the proxy's first listing settles
+                answers.append(await staged(mint(["auditor"])))
+                answers.append(await staged(mint(["support"], jti="another-token")))
+
+                @server.tool(annotations={"readOnlyHint": True})
+                def nope() -> str:  # granted to "support" by the policy, now it exists
+                    """A tool added while the proxy runs."""
+                    return "here"
+
+                answers.append(await names(mint(["support"])))
+                fetched.update(upstream.count())
+                proxy.upstream.list_ttl = 0.0  # the proxy's listing is stale at every list
+                answers.append(await staged(mint(["support"])))
+                return answers
+
+            answers = asyncio.run(go())
+    return answers, stages, fetched
+
+
+def test_a_kept_tools_list_answers_as_fastmcps_path_does(tmp_path, monkeypatch):
+    fast, made, fast_upstream = listed(tmp_path, monkeypatch, relay=True)
+    slow, none, slow_upstream = listed(tmp_path, monkeypatch, relay=False)
+    assert fast == slow
+    assert none == [0, 0, 0]
+    support = ["describe", "get_customer", "is_known_email"]
+    assert fast[0] == [support] * 3
+    assert fast[1] == [["describe"]] * 3  # another caller never gets a kept answer of others
+    assert fast[2] == [support] * 3
+    assert fast[4] == [sorted([*support, "nope"])] * 3
+    # FastMCP's path made one answer per caller token while the listing held; with the
+    # listing stale at every list, each is made afresh (nothing kept is served).
+    assert made == [1, 1, 3]
+    # Kept answers cost the upstream nothing more: it was listed as often as without them.
+    assert fast_upstream.get("POST tools/list") == slow_upstream.get("POST tools/list")

@@ -1,4 +1,5 @@
-"""The proxy's fast path for `tools/call`: governed, then relayed to the upstream as JSON.
+"""The proxy's fast path for `tools/call` (governed, then relayed to the upstream as JSON) and
+repeated `tools/list`.
 
 Through FastMCP's proxy a call is parsed and validated into models, dispatched through the
 server's handler chain, run by a proxy tool on an MCP client session (models again, memory
@@ -21,6 +22,9 @@ Background tasks (the modern era's tasks extension, SEP-2663) go the same way: a
 upstream runs as a task returns a task id bound to the caller (`TaskIds`); tasks/get,
 tasks/update and tasks/cancel are relayed for that caller only, and a finished task's result
 is delivered through the governance layers like a call's.
+
+A modern-era tools/list is answered from `ListAnswers` when this caller asked the same before
+and the upstream listing has not changed since (FastMCP's answer, kept; see list_answers.py).
 
 Anything else goes to FastMCP untouched (the request body is replayed), so behaviour there is
 unchanged: other methods; the legacy (session) era; a protocol version other than the one the
@@ -75,6 +79,7 @@ from adaptgen.runtime.governance import upstream_http
 from adaptgen.runtime.governance.access import ToolFacts
 from adaptgen.runtime.governance.call import Call
 from adaptgen.runtime.governance.layers.identity import CALLER_STATE
+from adaptgen.runtime.governance.list_answers import ListAnswers
 from adaptgen.runtime.governance.upstream_http import UpstreamHTTP
 
 if TYPE_CHECKING:
@@ -91,7 +96,9 @@ CONNECTION_META = frozenset(
 )
 CALL_PARAMS = frozenset({"name", "arguments", "_meta"})  # anything else: FastMCP's path
 TASKS_EXTENSION = "io.modelcontextprotocol/tasks"  # SEP-2663 background tasks
-RELAYED_METHODS = frozenset({"tools/call", "tasks/get", "tasks/update", "tasks/cancel"})
+RELAYED_METHODS = frozenset(
+    {"tools/call", "tools/list", "tasks/get", "tasks/update", "tasks/cancel"}
+)
 OK_STATUS = 200
 
 
@@ -163,6 +170,15 @@ class _Call:
     meta: dict[str, Any]  # the caller's `_meta`, minus its connection keys
     version: str
     tasks: bool = False  # the caller declared the tasks extension
+
+
+@dataclass(frozen=True)
+class _ListRequest:
+    """A modern-era `tools/list`: answered from `ListAnswers` when it was answered before."""
+
+    id: str | int
+    version: str
+    params: Any
 
 
 @dataclass(frozen=True)
@@ -244,6 +260,7 @@ class ProxyRelay:
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._listed: tuple[int, dict[str, Any]] = (0, {})
         self._relayable_in: tuple[dict[str, Any] | None, dict[str, bool]] = (None, {})
+        self.answers = ListAnswers()
         # Keyed by the policy's shared key when it names one (ids then survive a restart and
         # work on every instance), else by a key of this process.
         self.task_ids = TaskIds(self.gov.shared_key or os.urandom(32))
@@ -267,6 +284,9 @@ class ProxyRelay:
             return
         if isinstance(call, _TaskRequest):
             await _send_json(send, *await self._task(call, scope))
+            return
+        if isinstance(call, _ListRequest):
+            await self._list(call, scope, replay, send)
             return
         await _send_json(send, *await self._relayed(call))
 
@@ -296,6 +316,8 @@ class ProxyRelay:
             and not isinstance(message.get("id"), bool)
         ):
             return None
+        if message["method"] == "tools/list":
+            return self._list_request(message, headers)
         if message["method"] != "tools/call":
             return await self._task_request(message, headers)
         params = message.get("params")
@@ -316,6 +338,15 @@ class ProxyRelay:
         return _Call(
             message["id"], name, dict(arguments or {}), forwarded, route.protocol_version, tasks
         )
+
+    def _list_request(self, message: dict[str, Any], headers: Headers) -> _ListRequest | None:
+        """A tools/list the kept answers can serve (None: FastMCP's path, as it was)."""
+        if not relays_for(self.sessions):
+            return None  # per-caller upstream sessions: each has a listing of its own
+        route = classify_inbound_request(message, headers=dict(headers.items()))
+        if not isinstance(route, InboundModernRoute):
+            return None  # FastMCP answers the rejection
+        return _ListRequest(message["id"], route.protocol_version, message.get("params"))
 
     async def _task_request(self, message: dict[str, Any], headers: Headers) -> _TaskRequest | None:
         """A tasks/* request for a task id this relay issued (None: not one of ours)."""
@@ -371,13 +402,42 @@ class ProxyRelay:
 
     async def _tools(self) -> dict[str, Any]:
         """The upstream's tools by name, as the proxy lists them (its cached listing)."""
-        provider = next(p for p in self.proxy.providers if hasattr(p, "input_schema"))
-        listing = await provider._list_tools()
+        listing = await self._listing()
         if self._listed[0] != id(listing):
             self._listed = (id(listing), {tool.name: tool for tool in listing})
         return self._listed[1]
 
+    async def _listing(self) -> Any:
+        """The upstream's tool listing the proxy holds (fetched when stale or changed)."""
+        provider = next(p for p in self.proxy.providers if hasattr(p, "input_schema"))
+        return await provider._list_tools()
+
     # -- relaying ----------------------------------------------------------------------------
+
+    async def _list(self, request: _ListRequest, scope: Scope, replay: Receive, send: Send) -> None:
+        """A tools/list: the answer FastMCP gave this caller for this request before, while
+        the listing it was made from is current; else FastMCP's answer, kept."""
+        try:
+            caller = await self._caller(scope, Headers(scope=scope))
+            listing = await self._listing()
+        except Exception:  # noqa: BLE001 - refused, upstream down: FastMCP's path says so
+            await self.app(scope, replay, send)
+            return
+        key = ListAnswers.key(caller, request.version, request.params)
+        kept = self.answers.kept(listing, key, request.id)
+        if kept is not None:
+            headers, body = kept
+            await send({"type": "http.response.start", "status": OK_STATUS, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        await self.answers.capture(
+            lambda tap: self.app(scope, replay, tap),
+            send,
+            request.id,
+            listing,
+            lambda: self.sessions.held("tools"),
+            key,
+        )
 
     async def _relayed(self, call: _Call) -> tuple[int, dict[str, Any]]:
         """The governed call's JSON-RPC response (HTTP status, body)."""

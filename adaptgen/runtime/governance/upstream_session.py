@@ -126,6 +126,7 @@ class _Session:
     client: Client | None = None
     lost: bool = False
     lists: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    fetching: dict[str, asyncio.Future[Any]] = field(default_factory=dict)  # kind -> fetch
     owner: Any = None
     route: CallerRoute | None = None
 
@@ -176,12 +177,24 @@ class UpstreamSessions:
         caller's session's copy while fresh, else `fetch()`ed and kept."""
         session = await self._session()
         cached = session.lists.get(kind)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < self.list_ttl:
+        if cached is not None and time.monotonic() - cached[0] < self.list_ttl:
             return cached[1]  # type: ignore[no-any-return]
-        items = await fetch()
-        session.lists[kind] = (now, items)
-        return items
+        # One fetch per session and kind at a time: when a list goes stale under load, the
+        # requests that need it share one upstream request instead of each making its own.
+        pending = session.fetching.get(kind)
+        if pending is None:
+            pending = asyncio.ensure_future(_fetched(session, kind, fetch))
+            pending.add_done_callback(_retrieved)
+            session.fetching[kind] = pending
+        return await asyncio.shield(pending)  # type: ignore[no-any-return]
+
+    def held(self, kind: str) -> Any:
+        """The `kind` list the request's session holds now, fresh or stale (None: none yet;
+        never fetches)."""
+        owner = _caller_session() if self.relay is not None else None
+        session = self._sessions.get(self._caller_key(owner))
+        cached = session.lists.get(kind) if session is not None else None
+        return cached[1] if cached is not None else None
 
     async def _session(self) -> _Session:
         self._same_loop()
@@ -433,6 +446,23 @@ class UpstreamSessions:
             return client
 
         return factory
+
+
+async def _fetched(session: _Session, kind: str, fetch: Callable[[], Awaitable[T]]) -> T:
+    """`fetch()`ed and kept as the session's `kind` list (the one fetch others wait on)."""
+    try:
+        items = await fetch()
+        session.lists[kind] = (time.monotonic(), items)
+        return items
+    finally:
+        session.fetching.pop(kind, None)
+
+
+def _retrieved(fetch: asyncio.Future[Any]) -> None:
+    """A shared fetch's failure reaches whoever waits on it; with nobody left waiting it is
+    not logged as "never retrieved" either."""
+    if not fetch.cancelled():
+        fetch.exception()
 
 
 def _caller_session() -> Any:
