@@ -205,3 +205,24 @@ def test_the_compact_hint_is_validated_with_its_line(tmp_path):
     hints.write_text("tools:\n  listContacts:\n    compactt: false\n")
     with pytest.raises(InputError, match=r"h\.yaml:3.*compact"):
         load_hints(hints)
+
+
+def test_the_lean_bench_splits_every_byte_and_counts_only_declared_defaults():
+    """bench/lean_bench's categories add up to the compact JSON's size (the breakdown in
+    DESIGN.md accounts for every byte), and a value counts as default-valued only where the
+    schema declares that default for that path, with the same JSON type (0 is not false)."""
+    from bench.lean_bench import categorize, default_valued, size
+
+    body = {
+        "items": [
+            {"id": "7", "open": False, "count": 0, "at": "2024-05-01", "tags": {"x-1": None}},
+            {"id": "8", "open": True, "count": False, "at": "2024-05-02T10:00:00Z"},
+        ],
+        "next": None,
+    }
+    split = categorize(body, frozenset({"items", "id", "open", "count", "at", "tags", "next"}))
+    assert sum(split.values()) == size(body)
+    assert split["map keys"] == size("x-1")
+    assert split["timestamps"] == size("2024-05-01") + size("2024-05-02T10:00:00Z")
+    defaults = {("items", "[*]", "open"): False, ("items", "[*]", "count"): 0}
+    assert default_valued(body, defaults) == len('"open":false,') + len('"count":0,')
