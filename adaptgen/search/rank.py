@@ -65,6 +65,20 @@ ACTION_BONUS = 0.5
 PRIOR = 0.01
 MAX_EXTENSION = 5
 MIN_COMPOUND = 3  # letters a word ahead of a query term adds, at least
+MIN_VERB_STEM = 3  # `payment` -> `pay`
+# Noun endings over verb stems, most specific first (`cancellation`: `cancel`, `cancell`).
+_NOUN_SUFFIXES = (
+    ("ification", "ify"),
+    ("llation", "l"),
+    ("ation", ""),
+    ("ition", ""),
+    ("sion", "d"),
+    ("ion", ""),
+    ("ment", ""),
+    ("al", ""),
+    ("ance", ""),
+    ("ence", ""),
+)
 COVERAGE_FLOOR = 0.5
 EMBED_CANDIDATES = 5  # the tools nearest the query in meaning compete even without its words
 EMBED_SEED = 0.6  # ... from this share of the best lexical relevance, times their cosine
@@ -267,6 +281,7 @@ class SearchEngine:
             # A word before it makes a compound (`permalink`); a letter or two another word
             # (`hang` is no `change`).
             found += [t[::-1] for t in _extensions(self._reversed, term[::-1], MIN_COMPOUND)]
+        found += [base for base in _verb_forms(term) if base in self._postings]
         return [t for t in dict.fromkeys(found) if t != term]
 
     def nearest(self, name: str, allowed: Collection[str] | None = None, n: int = 3) -> list[str]:
@@ -293,6 +308,18 @@ def _expanded(terms: Iterable[str]) -> set[str]:
     for term in terms:
         found.add(term)
         found.update(alternatives(term))
+    return found
+
+
+def _verb_forms(term: str) -> list[str]:
+    """The verb stems a noun may be made from (`deletion` -> `delet`, `approval` -> `approv`,
+    `verification` -> `verify`, `cancellation` -> `cancel`): users name the act, APIs the verb,
+    or the other way round (a verb finds its noun by `_extensions`)."""
+    found = []
+    for suffix, replacement in _NOUN_SUFFIXES:
+        base = term[: -len(suffix)] + replacement
+        if term.endswith(suffix) and len(base) >= MIN_VERB_STEM:
+            found.append(base)
     return found
 
 

@@ -2,7 +2,7 @@
 
 A chat API in the style of Slack's (methods named `area.action`): "unpin" when the API only
 has `pins.remove`, a phrasal verb whose particle comes after a long object ("throw the spam
-bot out"), a named person put into a team (a membership, not a
+bot out"), the act said as a noun ("deletion"), a named person put into a team (a membership, not a
 new team), and "don't send" (cancel what was scheduled).
 """
 
@@ -59,6 +59,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
         ("throw the spam bot out of #general", "kick_conversations"),
         ("add Ana to the backend team", "add_teams_members"),
         ("don't send the message I queued for tomorrow", "delete_chat_scheduled_message"),
+        ("the backend team needs a deletion", "delete_teams"),  # the act said as a noun
     ],
 )
 def test_the_request_finds_its_tool(engine, query, expected):
