@@ -186,7 +186,7 @@ def _name_act(verb: str) -> str | None:
 
 
 def _method_act(method: str, path: str) -> str:
-    segments = [s for s in path.strip("/").split("/") if s]
+    segments = [_FORMAT_SUFFIX.sub("", s) for s in path.strip("/").split("/") if s]
     item = bool(segments) and segments[-1].startswith("{")
     method = method.upper()
     if method in ("GET", "HEAD"):

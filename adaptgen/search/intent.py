@@ -143,6 +143,10 @@ _PHRASES = {
     ("dig", "up"): ("get", "get"),
     ("fill", "in"): ("update", "update"),
     ("write", "down"): ("create", "create"),
+    ("give", "me"): ("get", "get"),  # "give me the recordings": a read, not a grant
+    ("give", "us"): ("get", "get"),
+    ("log", "out"): ("delete", "terminate"),
+    ("sign", "out"): ("delete", "terminate"),
 }
 # A verb right after one of these is not the request ("before I merge, show me the reviews").
 PARTICLE_REACH = 4

@@ -40,6 +40,8 @@ _BATCH = re.compile(
 )
 # Ways of asking for a number of things: APIs call it count ("how many open tasks?").
 _COUNT = re.compile(r"\b(?:how many|number of)\b", re.I)
+# Asking what happened is asking for the record of events ("what happened in the org today?").
+_HAPPENED = re.compile(r"\bwhat(?:'s| has)? happened\b", re.I)
 _MARKERS = frozenset(
     [
         "called",
@@ -108,6 +110,7 @@ def read_query(text: str) -> QueryWords:
     self_user = _SELF.search(text) is not None
     text = _BATCH.sub(" batch ", _QUOTED.sub(" ", text))
     text = _COUNT.sub(r"\g<0> count ", text)
+    text = _HAPPENED.sub(r"\g<0> events ", text)
     text = _HASHTAG.sub(" channel ", text)
     text = _MENTION.sub(" user ", text)
     text = _JOINED_PREFIX.sub(r"\1", text)

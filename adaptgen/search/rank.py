@@ -123,6 +123,7 @@ class SearchEngine:
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
         self._verbs = frozenset(tool.intent.verb for tool in self.tools)
+        self._named = frozenset().union(*(tool.named | tool.resource for tool in self.tools))
         # Tools share a few intents: their fit is computed once per query.
         self._intents = list(dict.fromkeys(tool.intent for tool in self.tools))
         position = {kind: i for i, kind in enumerate(self._intents)}
@@ -282,7 +283,17 @@ class SearchEngine:
             # (`hang` is no `change`).
             found += [t[::-1] for t in _extensions(self._reversed, term[::-1], MIN_COMPOUND)]
         found += [base for base in _verb_forms(term) if base in self._postings]
+        if term not in self._named:
+            found += self._compound_head(term)
         return [t for t in dict.fromkeys(found) if t != term]
+
+    def _compound_head(self, term: str) -> list[str]:
+        """The longest word tools are named by that a compound ends in (`subaccount` ->
+        `account`), when no tool is named by the compound itself."""
+        for start in range(MIN_COMPOUND, len(term) - MIN_SUFFIX + 1):
+            if term[start:] in self._named:
+                return [term[start:]]
+        return []
 
     def nearest(self, name: str, allowed: Collection[str] | None = None, n: int = 3) -> list[str]:
         """Names close to a misspelt or guessed one: by spelling, then by its words."""

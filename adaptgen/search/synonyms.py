@@ -93,6 +93,8 @@ column section lane stage
 start trigger dispatch launch
 link url bookmark
 profile user
+app application
+choice option
 """
 
 

@@ -80,6 +80,7 @@ def test_the_stemmer_keeps_apart_what_apis_keep_apart():
         ("PATCH", "/issues/{id}", "update_issue", "update", "updat"),
         ("DELETE", "/hooks/{id}", "delete_hook", "delete", "delet"),
         ("GET", "/search/code", "search_code", "list", "search"),
+        ("GET", "/2010-04-01/Accounts/{Sid}/Calls.json", "list_call", "list", "list"),
     ],
 )
 def test_an_operations_intent_comes_from_its_name_verb_method_and_path(

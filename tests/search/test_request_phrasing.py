@@ -13,6 +13,7 @@ import pytest
 from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.hints import load_hints
 from adaptgen.search.intent import query_intent
+from adaptgen.search.query import query_terms, read_query
 from adaptgen.search.rank import SearchEngine
 
 _METHODS = {
@@ -76,11 +77,29 @@ def test_a_word_the_api_has_is_not_undone(engine):
         ("don't send the reminder", "delete"),
         ("please do not publish the draft", "delete"),
         ("throw the spam bot out", "delete"),
+        ("give me the recordings of last week's calls", "get"),  # not a grant
     ],
 )
 def test_negations_and_far_particles_say_the_act(query, act):
     assert query_intent(query).act == act
 
 
+def test_asking_what_happened_asks_for_events():
+    said = dict(query_terms(read_query("what happened in the org today?")))
+    assert said.get("event") == 1.0
+
+
 def test_a_negation_before_a_name_cancels_nothing():
     assert query_intent("do not disturb me for an hour").verb != "cancel"
+
+
+def test_a_compound_finds_the_word_tools_are_named_by():
+    engine = SearchEngine(
+        {"tools": [
+            {"name": "list_accounts", "act": "list", "verb": "list",
+             "fields": {"name": "list accounts", "resource": "accounts"}},
+            {"name": "list_calls", "act": "list", "verb": "list",
+             "fields": {"name": "list calls", "resource": "calls", "notes": "subaccount sid"}},
+        ]}
+    )  # fmt: skip
+    assert engine.search("show all our subaccounts", limit=1)[0].name == "list_accounts"
