@@ -37,14 +37,13 @@ def associations(
     `around`: more of the spec's words about each entry, in the same order (its whole
     description and its tags' descriptions), beyond the entry's own description.
     """
-    named: list[set[str]] = []
-    prose: list[set[str]] = []
-    surface: dict[str, str] = {}
-    for index, entry in enumerate(entries):
-        fields = entry.get("fields", {})
-        named.append(_stems(fields, NAMED, surface))
-        more = {"said": " ".join(around[index])} if index < len(around) else {}
-        prose.append(_stems({**fields, **more}, ("description", "said"), surface))
+    said: set[str] = set()  # every word read, for the surface forms of the chosen stems
+    named = [_stems(entry.get("fields", {}), NAMED, said) for entry in entries]
+    prose = [
+        _stems(entry.get("fields", {}), ("description",), said)
+        | _stems({"said": " ".join(around[index]) if index < len(around) else ""}, ("said",), said)
+        for index, entry in enumerate(entries)
+    ]
     everywhere_named = set().union(*named) if named else set()
     count = len(entries)
     named_df = Counter(term for terms in named for term in terms)
@@ -52,13 +51,18 @@ def associations(
     for index, terms in enumerate(prose):
         for term in terms - everywhere_named:
             holders.setdefault(term, []).append(index)
-    found: dict[str, list[list[Any]]] = {}
+    chosen: dict[str, list[tuple[str, float]]] = {}
     for term, tools in holders.items():
         if not MIN_TOOLS <= len(tools) <= MAX_SHARE_OF_TOOLS * count or not _is_candidate(term):
             continue
         targets = _targets(tools, named, named_df, count)
         if targets:
-            found[surface[term]] = [[surface[t], round(s, 2)] for t, s in targets]
+            chosen[term] = targets
+    surface = _surface(said, {*chosen, *(t for targets in chosen.values() for t, _ in targets)})
+    found = {
+        surface[term]: [[surface[t], round(share, 2)] for t, share in targets]
+        for term, targets in chosen.items()
+    }
     return dict(sorted(found.items()))
 
 
@@ -88,14 +92,21 @@ def _is_candidate(term: str) -> bool:
     )
 
 
-def _stems(fields: Mapping[str, str], names: Sequence[str], surface: dict[str, str]) -> set[str]:
-    """The stems of the named fields' words; `surface` keeps each stem's shortest word, which
-    the index shows (`story`, not `stories`)."""
-    found = set()
+def _stems(fields: Mapping[str, str], names: Sequence[str], said: set[str]) -> set[str]:
+    """The stems of the named fields' words (each word also added to `said`)."""
+    found: set[str] = set()
     for name in names:
-        for word in fields.get(name, "").split():
-            term = stem(word)
-            found.add(term)
-            if term not in surface or (len(word), word) < (len(surface[term]), surface[term]):
-                surface[term] = word
+        words = fields.get(name, "").split()
+        said.update(words)
+        found.update(map(stem, words))
     return found
+
+
+def _surface(said: set[str], stems: set[str]) -> dict[str, str]:
+    """Each stem's shortest word, which the index shows (`story`, not `stories`)."""
+    surface: dict[str, str] = {}
+    for word in sorted(said, key=lambda w: (len(w), w)):
+        term = stem(word)
+        if term in stems and term not in surface:
+            surface[term] = word
+    return surface
