@@ -102,6 +102,12 @@ def exposure_problem(
     )
 
 
+# Seconds an idle HTTP connection stays open. uvicorn's default (5 s) equals the pool expiry of
+# httpx and the MCP SDKs' clients, so a client could send on a connection the server was closing
+# at that moment and lose the call; longer than any client keeps one (load balancers use 60 s).
+KEEP_ALIVE_SECONDS = 65
+
+
 def serve_http(
     server: FastMCP, *, host: str, port: int, path: str = "/mcp", access_log: bool | None = None
 ) -> None:
@@ -120,7 +126,11 @@ def serve_http(
         path=path,
         show_banner=False,
         middleware=front_door(server, path),
-        uvicorn_config={"log_config": LOG_CONFIG, "access_log": access_log},
+        uvicorn_config={
+            "log_config": LOG_CONFIG,
+            "access_log": access_log,
+            "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        },
     )
     # FastMCP's `run` starts a plain asyncio loop; uvicorn's own loop choice comes too late.
     anyio.run(run, backend_options={"use_uvloop": _has_uvloop()})
