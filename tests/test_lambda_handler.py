@@ -312,3 +312,48 @@ def test_a_packaged_policy_applies_when_the_policy_variable_is_empty(tmp_path, m
     spec.loader.exec_module(module)
     assert os.environ["CRM_POLICY"] == str(folder / "policy.yaml")
     assert module.mcp is not None
+
+
+# Run in a fresh interpreter: the first invocations of a cold execution environment (events
+# on stdin; nothing of the tests imported, so what is loaded is what serving loaded).
+COLD_RUNNER = """
+import importlib.util, json, sys
+
+spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+answers = [module.handler(event, None) for event in json.load(sys.stdin)]
+print(json.dumps({
+    "statuses": [a["statusCode"] for a in answers],
+    "called": json.loads(answers[-1]["body"]),
+    "loaded": sorted({name.split(".")[0] for name in sys.modules}),
+}))
+"""
+
+
+def test_a_cold_start_imports_only_what_the_first_answers_need(tmp_path):
+    """initialize, tools/list and a governed call in a fresh interpreter leave py-key-value
+    and beartype unimported: FastMCP's session-state store (only read, and empty, on a stateless
+    server) is made on its first write (adaptgen.runtime.session_state)."""
+    import subprocess
+    import sys
+
+    call = {"name": "get_contact", "arguments": {"contact_id": 1001}}
+    bodies = [INITIALIZE, rpc("tools/list", ident=2), rpc("tools/call", call, 3)]
+    with governed_crm(tmp_path):
+        headers = {"authorization": f"Bearer {mint(['sales'])}"}
+        headers["mcp-protocol-version"] = "2025-06-18"
+        done = subprocess.run(
+            [sys.executable, "-c", COLD_RUNNER, str(ROOT / "generated/crm/handler.py")],
+            input=json.dumps([function_url_event(body, headers) for body in bodies]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["statuses"] == [200, 200, 200]
+    assert not report["called"]["result"].get("isError"), report["called"]
+    loaded = set(report["loaded"])
+    assert {"fastmcp", "pydantic", "adaptgen"} <= loaded
+    assert not loaded & {"key_value", "beartype"}

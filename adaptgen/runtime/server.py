@@ -9,7 +9,6 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_context
 from fastmcp.tools.base import ToolResult
@@ -28,6 +27,7 @@ from adaptgen.runtime.paginate import share_cursor_key
 from adaptgen.runtime.results import InvalidCursor, Outcome, Redactor, run_operation
 from adaptgen.runtime.search import TOOLSETS_TOOL, GovernedSearch
 from adaptgen.runtime.served_schema import marked_names, served_output_schema
+from adaptgen.runtime.session_state import GeneratedServer
 from adaptgen.runtime.shape import fit, select, to_json
 from adaptgen.runtime.upstream import Upstream, UpstreamError
 from adaptgen.search import INDEX_FILE
@@ -63,7 +63,7 @@ class GeneratedApi:
         self.upstream.flows = build_flows(api.auth, self.upstream, self._operations)
         # Called with (tool name, Outcome) after every successful call: audit, benchmarks.
         self.observers: list[Callable[[str, Outcome], None]] = []
-        self.server = FastMCP(name=api.title, instructions=_instructions(catalog))
+        self.server = GeneratedServer(name=api.title, instructions=_instructions(catalog))
         # The governance stack is on unless the operator turns it off (benchmarks do).
         self.governance: Governance | None = None
         search_mode = api.surface.mode == "search"
