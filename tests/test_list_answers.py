@@ -93,14 +93,24 @@ def test_answers_are_per_caller_and_request_and_end_with_the_listing():
     assert answers.kept(listing, key, 2) is None  # ... nor after, for the old one
 
 
-def test_the_least_recently_used_answer_goes_first():
-    answers, listing = ListAnswers(limit=2), object()
-    keys = [ListAnswers.key(Caller(subject=s), "2026-07-28", PARAMS) for s in "abc"]
+def test_the_least_recently_used_answer_goes_first_past_the_byte_limit():
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"tools": ["x" * 90]}}).encode()
+    size = len(json.dumps({"tools": ["x" * 90]}, separators=(",", ":")))
+    answers, listing = ListAnswers(limit=4 * size + size // 2), object()  # four fit
+    keys = [ListAnswers.key(Caller(subject=s), "2026-07-28", PARAMS) for s in "abcde"]
     answers.kept(listing, keys[0], 0)
-    served(answers, listing, keys[0], 1)
-    served(answers, listing, keys[1], 1)
+    for key in keys[:4]:
+        served(answers, listing, key, 1, body=body)
     assert answers.kept(listing, keys[0], 2) is not None  # a is now the most recent
-    served(answers, listing, keys[2], 1)
+    served(answers, listing, keys[4], 1, body=body)
     assert answers.kept(listing, keys[1], 3) is None
-    assert answers.kept(listing, keys[0], 3) is not None
-    assert answers.kept(listing, keys[2], 3) is not None
+    assert all(answers.kept(listing, k, 3) is not None for k in (keys[0], *keys[2:]))
+
+
+def test_an_answer_over_a_quarter_of_the_limit_is_not_kept():
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"tools": ["x" * 400]}}).encode()
+    answers, listing = ListAnswers(limit=1000), object()
+    key = ListAnswers.key(Caller(subject="a"), "2026-07-28", PARAMS)
+    answers.kept(listing, key, 0)
+    served(answers, listing, key, 1, body=body)
+    assert answers.kept(listing, key, 2) is None

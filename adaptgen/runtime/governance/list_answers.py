@@ -27,14 +27,17 @@ from starlette.types import Message, Send
 
 __all__ = ["ListAnswers"]
 
-MAX_ANSWERS = 1024  # (caller, request) pairs kept per listing, least recently used dropped
+# What is kept per listing, least recently used dropped first: a list of 600 tools is about a
+# megabyte, and callers with short-lived tokens each make a key of their own.
+MAX_BYTES = 32 * 1024 * 1024
 
 
 class ListAnswers:
     """Captured `tools/list` answers for one upstream listing (see the module docstring)."""
 
-    def __init__(self, limit: int = MAX_ANSWERS) -> None:
-        self.limit = limit
+    def __init__(self, limit: int = MAX_BYTES) -> None:
+        self.limit = limit  # bytes of kept results; an answer over a quarter of it is not kept
+        self._size = 0
         self._listing: object | None = None
         self._answers: OrderedDict[bytes, tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
 
@@ -56,7 +59,7 @@ class ListAnswers:
     ) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
         """The kept answer for `key` (headers and body) under `request_id`, or None."""
         if listing is not self._listing:
-            self._listing, self._answers = listing, OrderedDict()
+            self._forget(listing)
             return None
         kept = self._answers.get(key)
         if kept is None:
@@ -107,17 +110,25 @@ class ListAnswers:
         result = _result(start, body, request_id)
         if result is None or held() is not listing:
             return  # FastMCP's path fetched a newer listing meanwhile: its answer is for that
+        if len(result) > self.limit // 4:
+            return
         if listing is not self._listing:
-            self._listing, self._answers = listing, OrderedDict()
+            self._forget(listing)
         headers = [
             (name, value)
             for name, value in start.get("headers", [])
             if name.lower() != b"content-length"
         ]
+        previous = self._answers.pop(key, None)
+        self._size -= len(previous[1]) if previous is not None else 0
         self._answers[key] = (headers, result)
-        self._answers.move_to_end(key)
-        while len(self._answers) > self.limit:
-            self._answers.popitem(last=False)
+        self._size += len(result)
+        while self._size > self.limit:
+            self._size -= len(self._answers.popitem(last=False)[1][1])
+
+    def _forget(self, listing: object) -> None:
+        """Every kept answer goes: they were made from another listing than `listing`."""
+        self._listing, self._answers, self._size = listing, OrderedDict(), 0
 
 
 def _result(start: Message, body: bytes, request_id: str | int) -> bytes | None:
