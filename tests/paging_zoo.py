@@ -109,6 +109,13 @@ async def by_page(request: Request) -> JSONResponse:
     return JSONResponse({"results": chunk, "total_count": len(ITEMS)})
 
 
+async def ignores_page(request: Request) -> JSONResponse:
+    """Declares `page` and `per_page` but sends the first page whatever `page` says."""
+    REQUESTS[request.url.path] += 1
+    size = min(_int(request, "per_page", 10), PAGE_CAP)
+    return JSONResponse({"results": ITEMS[:size], "total_count": len(ITEMS)})
+
+
 async def by_offset(request: Request) -> JSONResponse:
     offset, limit = _int(request, "offset", 0), min(_int(request, "limit", 10), 20)
     return JSONResponse({"items": ITEMS[offset : offset + limit]})
@@ -154,6 +161,7 @@ APP = Starlette(
         Route("/search", search_by_page_token),
         Route("/x-next", by_x_next),
         Route("/placeholder-next", placeholder_next),
+        Route("/ignores-page", ignores_page),
     ]
 )
 
@@ -302,6 +310,11 @@ def _real_world_paths(array: dict) -> dict:
         ),
         "/placeholder-next": _get(
             "listWithPlaceholderNext", [], _list(_object(entries=array, next=_STRING))
+        ),
+        "/ignores-page": _get(
+            "listIgnoringPage",
+            [_q("page"), _q("per_page")],
+            _list(_object(results=array, total_count=_INT)),
         ),
         "/x-next": _get(
             "listByXNext",

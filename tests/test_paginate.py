@@ -275,3 +275,15 @@ def test_a_placeholder_next_link_is_not_followed(zoo):
     page = call(module, "list_with_placeholder_next", {"limit": 50})
     assert [item["id"] for item in page["items"]] == list(range(1, 13))
     assert "next_cursor" not in page and "_note" not in page
+
+
+def test_an_upstream_that_ignores_the_page_parameter_is_not_read_twice(zoo):
+    # The spec says `page`; the upstream sends its first page whatever page is asked for.
+    _, module = zoo
+    before = paging_zoo.REQUESTS["/ignores-page"]
+    page = call(module, "list_ignoring_page", {"limit": 50})
+    ids = [item["id"] for item in page["items"]]
+    assert ids == list(range(1, 21))  # each record once
+    assert "next_cursor" not in page
+    assert "same items again" in page["_note"]
+    assert paging_zoo.REQUESTS["/ignores-page"] - before == 2

@@ -142,6 +142,7 @@ async def _paginated(
     status = None
     notes: list[str] = []
     visited = {_position(state)}
+    previous: list[Any] | None = None  # the last page's items, as the upstream sent them
     while calls < MAX_PAGES_PER_CALL:
         paging = pagination.request_params(state, wanted - len(collected))
         calls += 1
@@ -167,6 +168,16 @@ async def _paginated(
             )
             next_state = None
             break
+        if items and items == previous:
+            # An upstream that ignores the paging parameter sends the first page again and
+            # again: the same records, each time at a new position.
+            notes.append(
+                "The upstream sent the same items again for the next page (it may not page "
+                "this way); stopped there."
+            )
+            next_state = None
+            break
+        previous = items
         received_items += len(items)
         total = pagination.total_count(response.data) if total is None else total
         end = min(len(items), state.skip + wanted - len(collected))
