@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import httpx
+import httpx2
 import pytest
 from auth_servers import ACCESS_TOKEN_TYPE, SigV4Server, TokenServer
 from conftest import result_data
@@ -56,8 +56,8 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def client(flow: httpx.Auth, **kwargs: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(auth=flow, trust_env=False, timeout=10, **kwargs)
+def client(flow: httpx2.Auth, **kwargs: Any) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(auth=flow, trust_env=False, timeout=10, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ class Leaks:
         self.sources: list[Callable[[], Iterable[str | None]]] = []
         self.objects: list[object] = []
         self.errors: list[BaseException] = []
-        self.http = True  # the test makes HTTP calls, so httpx/httpcore records must exist
+        self.http = True  # the test makes HTTP calls, so httpx2/httpcore2 records must exist
         self._skipped: list[tuple[int, int]] = []
 
     def watch(self, *values: str) -> None:
@@ -108,7 +108,7 @@ class Leaks:
         offset = len(self.caplog.get_records("setup"))
         skipped = {offset + i for start, end in self._skipped for i in range(start, end)}
         if self.http:
-            assert any(r.name.startswith(("httpx", "httpcore")) for r in records), "no logs?"
+            assert any(r.name.startswith(("httpx2", "httpcore2")) for r in records), "no logs?"
         for index, record in enumerate(records):
             if index in skipped:
                 continue
@@ -128,7 +128,7 @@ class Leaks:
 @pytest.fixture
 def leaks(caplog: pytest.LogCaptureFixture) -> Iterator[Leaks]:
     caplog.set_level(logging.DEBUG)
-    for name in ("httpx", "httpcore", "botocore", "boto3", "urllib3", "adaptgen"):
+    for name in ("httpx2", "httpcore2", "botocore", "boto3", "urllib3", "adaptgen"):
         caplog.set_level(logging.DEBUG, logger=name)
     check = Leaks(caplog)
     yield check
@@ -160,7 +160,7 @@ class IdP:
     clock: FakeClock
 
     def revoke(self) -> None:
-        httpx.post(f"{self.url}/revoke", trust_env=False).raise_for_status()
+        httpx2.post(f"{self.url}/revoke", trust_env=False).raise_for_status()
 
 
 @pytest.fixture
@@ -285,9 +285,9 @@ def crm_session(crm: Any, password: str = SANDBOX_PASSWORD, **kwargs: Any) -> Se
     """The flow as the planner will build it: a login closure rendering the spec's body."""
     secrets = SecretResolver(env={"CRM_USER": SANDBOX_USERNAME, "CRM_PASSWORD": password})
 
-    def login() -> httpx.Request:
+    def login() -> httpx2.Request:
         body = secrets.render({"username": "${env:CRM_USER}", "password": "${env:CRM_PASSWORD}"})
-        return httpx.Request("POST", f"{crm.url}/auth/login", json=body)
+        return httpx2.Request("POST", f"{crm.url}/auth/login", json=body)
 
     return SessionLoginAuth(
         login,
@@ -312,7 +312,7 @@ def test_session_login_happens_once_for_many_calls(crm: Any, leaks: Leaks) -> No
     flow, fresh = crm_session(crm), crm_session(crm)
     leaks.watch_repr(flow, fresh)
 
-    async def calls() -> list[httpx.Response]:
+    async def calls() -> list[httpx2.Response]:
         async with client(flow) as http, client(fresh) as other:
             one_by_one = [await http.get(f"{crm.url}/contacts?per_page=1") for _ in range(10)]
             assert len(logins(crm)) == 1
@@ -407,9 +407,9 @@ def test_wrong_password_is_an_auth_error_without_the_password(crm: Any, leaks: L
 def token_server_session(idp: IdP, apply: dict[str, str]) -> SessionLoginAuth:
     secrets = SecretResolver(env={"USER_PASSWORD": USER_PASSWORD})
 
-    def login() -> httpx.Request:
+    def login() -> httpx2.Request:
         body = secrets.render({"username": "agent", "password": "${env:USER_PASSWORD}"})
-        return httpx.Request("POST", f"{idp.url}/login", json=body)
+        return httpx2.Request("POST", f"{idp.url}/login", json=body)
 
     return SessionLoginAuth(login, "$.result.sid", apply, ttl=60, secrets=secrets, clock=idp.clock)
 
@@ -427,7 +427,7 @@ def test_session_token_goes_where_apply_says(
 ) -> None:
     flow = token_server_session(idp, apply)
 
-    async def calls() -> list[httpx.Response]:
+    async def calls() -> list[httpx2.Response]:
         async with client(flow) as http:
             answers = [await http.get(f"{idp.url}/data?page=2") for _ in range(3)]
             idp.clock.advance(61)  # no expiry in the login response: ttl=60 applies
@@ -440,8 +440,8 @@ def test_session_token_goes_where_apply_says(
     ] * 4
     assert idp.server.logins == 2
     if via == "query":
-        # httpx logs request URLs at INFO; the log guard masks the token in them.
-        lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+        # httpx2 logs request URLs at INFO; the log guard masks the token in them.
+        lines = [r.getMessage() for r in caplog.records if r.name == "httpx2"]
         assert any("/data?page=2&sid=***" in line for line in lines), lines
     leaks.watch_repr(flow)
 
@@ -450,7 +450,7 @@ def test_a_second_401_is_returned_as_is(idp: IdP, leaks: Leaks) -> None:
     # The token goes in a header the server ignores, so every call is refused.
     flow = token_server_session(idp, {"in": "header", "name": "X-Ignored"})
 
-    async def call() -> httpx.Response:
+    async def call() -> httpx2.Response:
         async with client(flow) as http:
             return await http.get(f"{idp.url}/data")
 
@@ -481,7 +481,7 @@ def client_credentials(
     )
 
 
-async def get_data(flow: httpx.Auth, idp: IdP, times: int = 1, together: bool = False) -> list:
+async def get_data(flow: httpx2.Auth, idp: IdP, times: int = 1, together: bool = False) -> list:
     async with client(flow) as http:
         if together:
             answers = await asyncio.gather(*(http.get(f"{idp.url}/data") for _ in range(times)))
@@ -604,7 +604,7 @@ def static_session(secret: str = AWS_SECRET) -> boto3.Session:
     )
 
 
-async def signed_calls(flow: SigV4Auth, url: str, **kwargs: Any) -> list[httpx.Response]:
+async def signed_calls(flow: SigV4Auth, url: str, **kwargs: Any) -> list[httpx2.Response]:
     async with client(flow, **kwargs) as http:
         return [
             await http.get(
@@ -644,14 +644,14 @@ def test_sigv4_uses_the_default_credential_chain(
     assert AWS_SECRET in flow.secrets()
 
 
-class Tamper(httpx.AsyncBaseTransport):
+class Tamper(httpx2.AsyncBaseTransport):
     """A hop that changes the body after signing (same length, so only the signature differs)."""
 
     def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
+        self.inner = httpx2.AsyncHTTPTransport()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        forged = httpx.Request(
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        forged = httpx2.Request(
             request.method,
             request.url,
             headers=request.headers,
@@ -913,8 +913,8 @@ def test_token_exchange_errors(idp: IdP, leaks: Leaks) -> None:
 
 def test_flows_refuse_a_sync_client(idp: IdP, leaks: Leaks) -> None:
     leaks.http = False
-    with pytest.raises(TypeError, match="needs an httpx.AsyncClient"):
-        httpx.Client(auth=client_credentials(idp), trust_env=False).get(f"{idp.url}/data")
+    with pytest.raises(TypeError, match="needs an httpx2.AsyncClient"):
+        httpx2.Client(auth=client_credentials(idp), trust_env=False).get(f"{idp.url}/data")
     assert idp.server.data_requests == []  # nothing was sent unauthenticated
 
 

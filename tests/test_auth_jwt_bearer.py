@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-import httpx
+import httpx2
 import jwt
 import pytest
 import yaml
@@ -215,8 +215,8 @@ def test_an_ec_key_with_a_key_id_and_a_subject():
         )
         flow = JwtBearerAuth(config, secrets=SecretResolver(env={"KEY": _pem(EC_KEY)}))
 
-        async def fetch() -> httpx.Response:
-            async with httpx.AsyncClient(auth=flow) as client:
+        async def fetch() -> httpx2.Response:
+            async with httpx2.AsyncClient(auth=flow) as client:
                 return await client.get(f"{url}/items")
 
         assert asyncio.run(fetch()).status_code == 200
@@ -235,7 +235,7 @@ def test_a_key_the_server_does_not_know_is_a_clear_secret_free_error():
         flow = JwtBearerAuth(config, secrets=SecretResolver(env={"KEY": _pem(other)}))
 
         async def fetch() -> None:
-            async with httpx.AsyncClient(auth=flow) as client:
+            async with httpx2.AsyncClient(auth=flow) as client:
                 await client.get(f"{url}/items")
 
         with pytest.raises(AuthError) as failed:
@@ -251,7 +251,7 @@ def test_a_value_that_is_no_private_key_is_named_without_showing_it():
     flow = JwtBearerAuth(config, secrets=SecretResolver(env={"K": "not-a-key-123"}))
 
     async def fetch() -> None:
-        async with httpx.AsyncClient(auth=flow) as client:
+        async with httpx2.AsyncClient(auth=flow) as client:
             await client.get("http://127.0.0.1:9/items")
 
     with pytest.raises(AuthError, match="not an unencrypted PEM private key") as failed:
@@ -265,5 +265,5 @@ def test_a_literal_private_key_in_hints_is_refused(tmp_path):
 
 
 async def _post(url: str) -> None:
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         await client.post(url)

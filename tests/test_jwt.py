@@ -22,7 +22,7 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -261,7 +261,7 @@ def _exception_texts(error: BaseException) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def leaks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.DEBUG)
-    for name in ("adaptgen", "httpx", "httpcore", "joserfc"):
+    for name in ("adaptgen", "httpx2", "httpcore2", "joserfc"):
         caplog.set_level(logging.DEBUG, logger=name)
     _minted.clear()
     _errors.clear()
@@ -407,13 +407,13 @@ def test_valid_tokens_via_jwks_url_with_two_keys(jwks: Jwks) -> None:
 
 
 def test_injected_http_client_is_used(jwks: Jwks) -> None:
-    requests: list[httpx.Request] = []
+    requests: list[httpx2.Request] = []
 
-    async def record(request: httpx.Request) -> None:
+    async def record(request: httpx2.Request) -> None:
         requests.append(request)
 
     async def scenario() -> Caller:
-        async with httpx.AsyncClient(trust_env=False, event_hooks={"request": [record]}) as http:
+        async with httpx2.AsyncClient(trust_env=False, event_hooks={"request": [record]}) as http:
             settings = JwtSettings(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks.url)
             verifier = JwtVerifier(settings, http=http, clock=Clock())
             return await verifier.verify(mint(RSA_A, kid="rsa-1"))

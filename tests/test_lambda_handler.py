@@ -333,8 +333,9 @@ print(json.dumps({
 
 def test_a_cold_start_imports_only_what_the_first_answers_need(tmp_path):
     """initialize, tools/list and a governed call in a fresh interpreter leave py-key-value
-    and beartype unimported: FastMCP's session-state store (only read, and empty, on a stateless
-    server) is made on its first write (adaptgen.runtime.session_state)."""
+    and beartype unimported (FastMCP's session-state store, only read and empty on a stateless
+    server, is made on its first write: adaptgen.runtime.session_state), and load one HTTP
+    stack: the runtime's clients are on httpx2, as FastMCP's are."""
     import subprocess
     import sys
 
@@ -356,4 +357,4 @@ def test_a_cold_start_imports_only_what_the_first_answers_need(tmp_path):
     assert not report["called"]["result"].get("isError"), report["called"]
     loaded = set(report["loaded"])
     assert {"fastmcp", "pydantic", "adaptgen"} <= loaded
-    assert not loaded & {"key_value", "beartype"}
+    assert not loaded & {"key_value", "beartype", "httpx", "httpcore"}

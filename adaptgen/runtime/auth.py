@@ -1,4 +1,4 @@
-"""Upstream credentials as `httpx.Auth` flows: the rest of the runtime never touches secrets.
+"""Upstream credentials as `httpx2.Auth` flows: the rest of the runtime never touches secrets.
 
 Secrets are read from env vars named in the catalog (and the build report) at call time, so a
 rotated secret is picked up without a restart and no secret is ever written to disk by adaptgen.
@@ -16,7 +16,7 @@ import threading
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import httpx2
 
 from adaptgen.runtime.origin import origin_of, within_upstream
 from adaptgen.runtime.secrets import is_aws_reference
@@ -41,7 +41,7 @@ class MissingCredentials(Exception):
         super().__init__(f"missing upstream credentials: set {choices}")
 
 
-class StaticCredentials(httpx.Auth):
+class StaticCredentials(httpx2.Auth):
     """Applies one alternative of a security requirement: API keys, bearer tokens, basic auth."""
 
     def __init__(self, schemes: Sequence[SecurityScheme], env: Mapping[str, str]) -> None:
@@ -49,15 +49,17 @@ class StaticCredentials(httpx.Auth):
         self._names = [name for scheme in self._schemes for name in scheme.env]
         self._env = env
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(
+        self, request: httpx2.Request
+    ) -> Generator[httpx2.Request, httpx2.Response, None]:
         values = self._values()
         for scheme in self._schemes:
             _apply(scheme, request, values)
         yield request
 
     async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self, request: httpx2.Request
+    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         if any(is_aws_reference(self._env.get(name, "")) for name in self._names):
             values = await asyncio.to_thread(self._values)  # Secrets Manager: a blocking call
         else:
@@ -93,7 +95,7 @@ def _env_secrets() -> Any:
         return _resolver
 
 
-def _apply(scheme: SecurityScheme, request: httpx.Request, env: Mapping[str, str]) -> None:
+def _apply(scheme: SecurityScheme, request: httpx2.Request, env: Mapping[str, str]) -> None:
     if scheme.kind == "bearer":
         request.headers["Authorization"] = f"Bearer {env[scheme.env[0]]}"
     elif scheme.kind == "basic":
@@ -116,9 +118,9 @@ def choose_credentials(
     requirement: Sequence[Sequence[str]],
     schemes: Mapping[str, SecurityScheme],
     env: Mapping[str, str] | None = None,
-    flows: Mapping[str, httpx.Auth] | None = None,
+    flows: Mapping[str, httpx2.Auth] | None = None,
     upstream: str | None = None,
-) -> httpx.Auth | None:
+) -> httpx2.Auth | None:
     """Credentials for the first alternative that can be satisfied.
 
     A scheme is satisfied by a configured flow (login, OAuth2, SigV4, pass-through: they fetch
@@ -137,10 +139,10 @@ def _choose(
     requirement: Sequence[Sequence[str]],
     schemes: Mapping[str, SecurityScheme],
     env: Mapping[str, str],
-    flows: Mapping[str, httpx.Auth],
-) -> httpx.Auth | None:
+    flows: Mapping[str, httpx2.Auth],
+) -> httpx2.Auth | None:
     everywhere = flows.get("*")
-    chosen: httpx.Auth | None = None
+    chosen: httpx2.Auth | None = None
     if requirement:
         for alternative in requirement:
             picked = [schemes[name] for name in alternative if name in schemes]
@@ -148,7 +150,7 @@ def _choose(
                 continue
             static = [s for s in picked if s.name not in flows]
             if all(env.get(var) for scheme in static for var in scheme.env):
-                parts: list[httpx.Auth] = []
+                parts: list[httpx2.Auth] = []
                 if static:
                     parts.append(StaticCredentials(static, env))
                 parts.extend(flows[s.name] for s in picked if s.name in flows)
@@ -164,20 +166,20 @@ def _choose(
     return chosen
 
 
-class CombinedAuth(httpx.Auth):
+class CombinedAuth(httpx2.Auth):
     """Several auth flows on one request, in order (e.g. an API key plus a session token)."""
 
-    def __init__(self, parts: Sequence[httpx.Auth]) -> None:
+    def __init__(self, parts: Sequence[httpx2.Auth]) -> None:
         self.parts = list(parts)
         self.requires_request_body = any(p.requires_request_body for p in self.parts)
         self.requires_response_body = any(p.requires_response_body for p in self.parts)
 
-    def admit(self, request: httpx.Request) -> None:
+    def admit(self, request: httpx2.Request) -> None:
         """Raise `CredentialError` if `request` must not carry these credentials."""
 
     async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self, request: httpx2.Request
+    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         self.admit(request)
         # Each part may send requests of its own first (a login, a token fetch): those go out
         # as they come; a part is done preparing when it hands back the real request. Only the
@@ -211,11 +213,11 @@ class UpstreamOnly(CombinedAuth):
     from the configured token URL) are the flow's own and pass as they are.
     """
 
-    def __init__(self, inner: httpx.Auth, base_url: str) -> None:
+    def __init__(self, inner: httpx2.Auth, base_url: str) -> None:
         super().__init__([inner])
         self.base_url = base_url
 
-    def admit(self, request: httpx.Request) -> None:
+    def admit(self, request: httpx2.Request) -> None:
         if not within_upstream(str(request.url), self.base_url):
             raise CredentialError(
                 f"refused to send the upstream's credentials to {origin_of(str(request.url))}: "
@@ -225,8 +227,8 @@ class UpstreamOnly(CombinedAuth):
 
 def build_flows(
     entries: Sequence[UpstreamAuthFlow], upstream: Any, operations: Mapping[str, Tool]
-) -> dict[str, httpx.Auth]:
-    """The catalog's auth flows as httpx.Auth objects, by security scheme name ("*": all).
+) -> dict[str, httpx2.Auth]:
+    """The catalog's auth flows as httpx2.Auth objects, by security scheme name ("*": all).
 
     Flows are long-lived: they cache tokens across calls (and warm Lambda invocations).
     """
@@ -251,12 +253,12 @@ def _auth_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
-def secrets_of(auth: httpx.Auth | None) -> list[str]:
+def secrets_of(auth: httpx2.Auth | None) -> list[str]:
     """Secret values an auth flow holds (for redaction)."""
     return [] if auth is None else _secrets_of(auth)
 
 
-def _secrets_of(auth: httpx.Auth) -> list[str]:
+def _secrets_of(auth: httpx2.Auth) -> list[str]:
     getter = getattr(auth, "secrets", None)
     return list(getter()) if callable(getter) else []
 

@@ -6,7 +6,7 @@ receives: Function URL and API Gateway HTTP API (payload v2.0), and API Gateway 
 Mangum turns each into an ASGI request and the answer back into the shape the event's source
 expects.
 
-Warm invocations must reuse what is expensive and safe to keep: the upstream `httpx` client and
+Warm invocations must reuse what is expensive and safe to keep: the upstream `httpx2` client and
 its connection pool, cached upstream tokens (session logins, OAuth2, STS), rate-limit buckets,
 the governance layer's keys and JWKS. All of those are tied to the event loop they were made on,
 so the handler owns one event loop for the life of the execution environment and runs every

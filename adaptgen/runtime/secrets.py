@@ -4,11 +4,11 @@ The catalog and the generated server only ever hold *references*; values are rea
 needs them (so a rotated secret is picked up without a restart), cached briefly, and never
 logged. Every error names the reference, never the value or an AWS error body.
 
-This module also guards third-party logging: httpx logs request URLs (a query-string token would
-be in them) and botocore at DEBUG logs whole responses (an AssumeRole or GetSecretValue answer
-is nothing but secrets). `guard_logs()` puts a filter on exactly those loggers that redacts every
-secret a live resolver or auth flow holds, and drops botocore's DEBUG chatter while *we* are the
-ones calling AWS (see `quiet_aws`).
+This module also guards third-party logging: httpx and httpx2 log request URLs (a query-string
+token would be in them) and botocore at DEBUG logs whole responses (an AssumeRole or
+GetSecretValue answer is nothing but secrets). `guard_logs()` puts a filter on exactly those
+loggers that redacts every secret a live resolver or auth flow holds, and drops botocore's DEBUG
+chatter while *we* are the ones calling AWS (see `quiet_aws`).
 """
 
 from __future__ import annotations
@@ -221,13 +221,28 @@ _sources: list[weakref.WeakMethod[Callable[[], list[str]]]] = []
 _sources_lock = threading.Lock()
 _scanned_loggers = -1  # size of the logger registry at the last scan
 # Loggers known to write request URLs, response headers/bodies or signed canonical requests.
-GUARDED_NAMESPACES = ("httpx", "httpcore", "botocore", "boto3", "urllib3", "s3transfer")
+GUARDED_NAMESPACES = (
+    "httpx",
+    "httpcore",
+    "httpx2",
+    "httpcore2",
+    "botocore",
+    "boto3",
+    "urllib3",
+    "s3transfer",
+)
 GUARDED_LOGGERS = (
     "httpx",
     "httpcore.connection",
     "httpcore.http11",
     "httpcore.http2",
     "httpcore.proxy",
+    "httpx2",
+    "httpcore2.connection",
+    "httpcore2.http11",
+    "httpcore2.http2",
+    "httpcore2.proxy",
+    "httpcore2.socks",
     "botocore.auth",
     "botocore.credentials",
     "botocore.endpoint",

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 
 from adaptgen.runtime import telemetry
 from adaptgen.runtime.auth import (
@@ -50,6 +50,7 @@ from adaptgen.runtime.serialize import (
     serialize_query,
     serialize_simple,
 )
+from adaptgen.runtime.tls import verify_context
 from adaptgen.runtime.upstream_errors import error_message
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one request, body included (<NAME>_TIMEOUT)
@@ -192,17 +193,17 @@ class _BadHeader(Exception):
         self.name, self.problem = name, problem
 
 
-class _HeaderGuard(httpx.AsyncBaseTransport):
+class _HeaderGuard(httpx2.AsyncBaseTransport):
     """Checks the final headers, credentials included, before anything is sent.
 
     Argument headers are checked (and named) when the request is built; what reaches this
     guard is a credential or an auth flow's header, so it is named but never shown.
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
         self._inner = inner
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         for name, value in request.headers.raw:
             problem = _header_problem(value.decode("latin-1"))
             if problem:
@@ -214,7 +215,7 @@ class _HeaderGuard(httpx.AsyncBaseTransport):
 
 
 class Upstream:
-    """Sends operations to the upstream API with one pooled httpx client per event loop."""
+    """Sends operations to the upstream API with one pooled httpx2 client per event loop."""
 
     def __init__(
         self,
@@ -223,16 +224,16 @@ class Upstream:
         env_prefix: str,
         schemes: Mapping[str, SecurityScheme],
         security: Sequence[Sequence[str]],
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         # Auth flows by security scheme name ("*": every call); set by the server wiring.
-        self.flows: dict[str, httpx.Auth] = {}
+        self.flows: dict[str, httpx2.Auth] = {}
         self.spec_base_url = base_url
         self.env_prefix = env_prefix
         self.schemes = dict(schemes)
         self.security = tuple(tuple(a) for a in security)
         self._transport = transport
-        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._clients: dict[int, httpx2.AsyncClient] = {}
 
     @property
     def base_url(self) -> str:
@@ -278,14 +279,16 @@ class Upstream:
         finally:
             _CALL_DEADLINE.reset(token)
 
-    def _client(self) -> httpx.AsyncClient:
+    def _client(self) -> httpx2.AsyncClient:
         # An AsyncClient's pool belongs to the loop that opened it; tests and Lambda may
         # run several loops in one process over time.
         loop_id = id(asyncio.get_running_loop())
         client = self._clients.get(loop_id)
         if client is None or client.is_closed:
-            inner = self._transport or httpx.AsyncHTTPTransport(trust_env=False)
-            client = httpx.AsyncClient(
+            inner = self._transport or httpx2.AsyncHTTPTransport(
+                verify=verify_context(trust_env=False), trust_env=False
+            )
+            client = httpx2.AsyncClient(
                 transport=_HeaderGuard(inner), follow_redirects=False, trust_env=False
             )
             self._clients[loop_id] = client
@@ -305,7 +308,7 @@ class Upstream:
         paging: Mapping[str, Any] | None = None,
         url: str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> httpx.Request:
+    ) -> httpx2.Request:
         """The HTTP request for `op` with these arguments (None means: not sent).
 
         `paging` adds query parameters by their upstream names; `url` (a next-page link the
@@ -321,7 +324,7 @@ class Upstream:
                 f"{op.where}: argument {name} holds text that is not valid Unicode "
                 "(an unpaired surrogate): pass valid UTF-8 text"
             ) from None
-        except httpx.InvalidURL as exc:
+        except httpx2.InvalidURL as exc:
             raise UpstreamError(f"{op.where}: the request URL is invalid: {exc}") from None
 
     def _request(
@@ -331,7 +334,7 @@ class Upstream:
         paging: Mapping[str, Any] | None,
         url: str | None,
         extra_headers: Mapping[str, str] | None,
-    ) -> httpx.Request:
+    ) -> httpx2.Request:
         base = self.base_url
         if not urlsplit(base).scheme:
             raise UpstreamError(
@@ -399,13 +402,13 @@ class Upstream:
         content, files, media = self._body(op, body_fields, whole_body)
         if media:
             headers["Content-Type"] = media
-        return httpx.Request(
+        return httpx2.Request(
             op.method,
             url,
             headers=headers,
             content=content,
             files=files,
-            extensions={"timeout": httpx.Timeout(self.timeout()).as_dict()},
+            extensions={"timeout": httpx2.Timeout(self.timeout()).as_dict()},
         )
 
     @staticmethod
@@ -427,7 +430,7 @@ class Upstream:
                 media,
             )
         if media == "multipart/form-data":
-            # (None, value) parts are plain fields: httpx then sends multipart with a boundary.
+            # (None, value) parts are plain fields: httpx2 then sends multipart with a boundary.
             return None, [(k, (None, v)) for k, v in form_pairs(payload)], None
         if isinstance(payload, bytes):
             return payload, None, media
@@ -483,9 +486,9 @@ class Upstream:
 
     async def _attempt(
         self,
-        request: httpx.Request,
+        request: httpx2.Request,
         op: Tool,
-        auth: httpx.Auth | None,
+        auth: httpx2.Auth | None,
         limits: Limits,
         deadline: Deadline,
         attempt: int,
@@ -504,7 +507,7 @@ class Upstream:
             try:
                 async with asyncio.timeout(min(limits.timeout, left)):
                     response = await self._client().send(
-                        request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
+                        request, auth=auth or httpx2.USE_CLIENT_DEFAULT, stream=True
                     )
                     try:
                         span.set_attribute("http.response.status_code", response.status_code)
@@ -514,7 +517,7 @@ class Upstream:
                         return await _received(response, where, limits, secrets_of(auth))
                     finally:
                         await response.aclose()
-            except (TimeoutError, httpx.TimeoutException):
+            except (TimeoutError, httpx2.TimeoutException):
                 if limits.timeout < left:
                     raise UpstreamError(
                         f"{where}: upstream timed out after {limits.timeout:g}s "
@@ -529,7 +532,7 @@ class Upstream:
                 raise UpstreamError(redact(f"{where}: {exc}", secrets_of(auth))) from None
             except _BadHeader as exc:
                 raise UpstreamError(self._bad_credential(where, exc, op)) from None
-            except httpx.HTTPError as exc:
+            except httpx2.HTTPError as exc:
                 raise _transport_failure(exc, where, origin_of(self.base_url), request) from None
 
     def _bad_credential(self, where: str, exc: _BadHeader, op: Tool) -> str:
@@ -550,7 +553,7 @@ class Upstream:
 
 
 async def _received(
-    response: httpx.Response, where: str, limits: Limits, secrets: list[str]
+    response: httpx2.Response, where: str, limits: Limits, secrets: list[str]
 ) -> UpstreamResponse:
     """The answer, read within the size limit; an error status raises."""
     if response.is_success:
@@ -576,7 +579,7 @@ async def _received(
     raise UpstreamError(redact(head, secrets) + tail, status=response.status_code)
 
 
-async def _prefix(response: httpx.Response, limit: int) -> tuple[bytearray, bool]:
+async def _prefix(response: httpx2.Response, limit: int) -> tuple[bytearray, bool]:
     """Up to `limit` bytes of the (decoded) body, and whether there was more (then unread)."""
     body = bytearray()
     async for chunk in response.aiter_bytes():
@@ -587,7 +590,7 @@ async def _prefix(response: httpx.Response, limit: int) -> tuple[bytearray, bool
     return body, False
 
 
-def _decoded(response: httpx.Response, body: bytearray, where: str) -> UpstreamResponse:
+def _decoded(response: httpx2.Response, body: bytearray, where: str) -> UpstreamResponse:
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     text = _text(response, body)
     data: Any = text
@@ -610,8 +613,8 @@ def _decoded(response: httpx.Response, body: bytearray, where: str) -> UpstreamR
     )
 
 
-def _text(response: httpx.Response, body: bytearray) -> str:
-    # As httpx's `response.text`: the declared charset, else UTF-8; undecodable bytes replaced.
+def _text(response: httpx2.Response, body: bytearray) -> str:
+    # As httpx2's `response.text`: the declared charset, else UTF-8; undecodable bytes replaced.
     return body.decode(response.encoding or "utf-8", errors="replace")
 
 
@@ -643,23 +646,23 @@ def _deeper_than(data: Any, limit: int) -> bool:
 
 
 def _transport_failure(
-    exc: httpx.HTTPError, where: str, origin: str, request: httpx.Request
+    exc: httpx2.HTTPError, where: str, origin: str, request: httpx2.Request
 ) -> Exception:
     """What the agent reads when no answer came; a retry-worthy failure says if it may retry."""
     kind = type(exc).__name__
-    if isinstance(exc, httpx.ConnectError):  # no connection: nothing was sent
+    if isinstance(exc, httpx2.ConnectError):  # no connection: nothing was sent
         return _RetryableFailure(f"{where}: cannot reach {origin} ({kind})", retriable=True)
-    if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError):
+    if isinstance(exc, httpx2.ReadError | httpx2.WriteError | httpx2.RemoteProtocolError):
         return _RetryableFailure(
             f"{where}: the connection to {origin} broke mid-request ({kind})",
             retriable=_idempotent(request),
         )
-    if isinstance(exc, httpx.LocalProtocolError):
+    if isinstance(exc, httpx2.LocalProtocolError):
         return UpstreamError(f"{where}: the request could not be sent ({kind})")
     return UpstreamError(f"{where}: cannot reach {origin} ({kind})")
 
 
-def _idempotent(request: httpx.Request) -> bool:
+def _idempotent(request: httpx2.Request) -> bool:
     """Whether sending `request` twice has the effect of sending it once."""
     return request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
 

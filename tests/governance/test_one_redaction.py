@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
+import httpx2
 import pytest
 
 from adaptgen.runtime import flows, secrets, upstream
@@ -30,8 +30,8 @@ def test_every_message_builder_uses_the_one_redaction():
 
 
 def test_an_upstream_error_that_echoes_a_long_secret_shows_none_of_it():
-    request = httpx.Request("GET", "https://api.test/contacts")
-    response = httpx.Response(401, text=f"token {LONG} is not valid", request=request)
+    request = httpx2.Request("GET", "https://api.test/contacts")
+    response = httpx2.Response(401, text=f"token {LONG} is not valid", request=request)
     with pytest.raises(UpstreamError) as error:
         asyncio.run(upstream._received(response, "GET /contacts", Limits("T"), [SHORT, LONG]))
     message = str(error.value)

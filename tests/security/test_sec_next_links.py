@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
+import httpx2
 import pytest
 from conftest import result_data
 from fastmcp import Client
@@ -290,7 +290,7 @@ def test_within_upstream(url, inside):
 def test_httpx_client_never_follows_redirects_with_credentials():
     # The upstream client sends with follow_redirects=False: a 30x is the agent's error, and
     # the credential guard is never bypassed by a Location header.
-    assert httpx.AsyncClient().follow_redirects is False
+    assert httpx2.AsyncClient().follow_redirects is False
 
 
 def test_a_later_page_that_fails_keeps_what_came_before(hostile):

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import fault_upstream
-import httpx
+import httpx2
 import pytest
 from conftest import free_port
 from fastmcp import Client
@@ -328,14 +328,14 @@ def test_a_reset_connection_is_retried_for_reads_only(fault):
     assert fault.seen.count("reset", "reset-post") == 1
 
 
-class CountingTransport(httpx.AsyncHTTPTransport):
+class CountingTransport(httpx2.AsyncHTTPTransport):
     """A real transport that counts the requests it is asked to send."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sent = 0
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.sent += 1
         return await super().handle_async_request(request)
 

@@ -7,7 +7,7 @@
 * `passthrough`: forward the caller's token, optionally via RFC 8693 token exchange.
 
 A new kind is a new module here with one `UpstreamAuthFlow` subclass (its `kind` literal,
-hints block, planning, `httpx.Auth` and report line) plus its tests.
+hints block, planning, `httpx2.Auth` and report line) plus its tests.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What every upstream auth flow shares: the catalog entry, token caching, failure messages.
 
 A flow kind is one module in this package: its hints block, how the planner turns that block
-into the catalog entry's `config`, the `httpx.Auth` object the runtime builds from it, and the
+into the catalog entry's `config`, the `httpx2.Auth` object the runtime builds from it, and the
 build report's line. `UpstreamAuthFlow` (below) is the catalog entry every kind subclasses.
 
 Each flow runs inside the one tool call that needs it: it obtains (or reuses) a credential,
@@ -10,7 +10,7 @@ new one and retries once. The agent never sees or handles a token. Credentials a
 flow instance (and per caller where they belong to a caller); an `asyncio.Lock` makes
 concurrent calls on one instance fetch one credential. Secrets are never logged, never in
 `repr()` and never in error messages; `secrets()` lists the ones a flow holds so callers can
-redact upstream messages too. Flows are async-only (`httpx.AsyncClient`).
+redact upstream messages too. Flows are async-only (`httpx2.AsyncClient`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import quote_plus, urlsplit
 
-import httpx
+import httpx2
 from pydantic import BaseModel, ConfigDict, Field
 
 from adaptgen.runtime.secrets import (
@@ -98,8 +98,8 @@ class UpstreamAuthFlow(Strict):
         """The catalog `config` for hints block `hint` (raise `planning.error(...)` if wrong)."""
         return hint
 
-    def build(self, runtime: FlowRuntime) -> httpx.Auth:
-        """The long-lived `httpx.Auth` that runs this flow."""
+    def build(self, runtime: FlowRuntime) -> httpx2.Auth:
+        """The long-lived `httpx2.Auth` that runs this flow."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -140,7 +140,7 @@ class Locks:
         return lock
 
 
-class Flow(httpx.Auth):
+class Flow(httpx2.Auth):
     """Base: async-only, registers with the log guard, holds a clock and locks."""
 
     # The request body is read first so the request can be re-sent after a 401 (and signed).
@@ -154,11 +154,11 @@ class Flow(httpx.Auth):
         register_secret_source(self.secrets)
 
     def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
+        self, request: httpx2.Request
+    ) -> Generator[httpx2.Request, httpx2.Response, None]:
         # The default would send the request unauthenticated; fail loudly instead.
-        raise TypeError(f"{type(self).__name__} needs an httpx.AsyncClient")
-        yield request  # pragma: no cover - makes this a generator like httpx expects
+        raise TypeError(f"{type(self).__name__} needs an httpx2.AsyncClient")
+        yield request  # pragma: no cover - makes this a generator like httpx2 expects
 
     def secrets(self) -> list[str]:
         """Secret values this flow currently holds (for redaction by callers)."""
@@ -176,14 +176,14 @@ class CachedTokenFlow(Flow):
     async def _key(self) -> tuple[str, Any]:
         return "", None
 
-    async def _token_request(self, context: Any) -> httpx.Request:
+    async def _token_request(self, context: Any) -> httpx2.Request:
         raise NotImplementedError
 
-    async def _read_token(self, response: httpx.Response) -> tuple[str, float]:
+    async def _read_token(self, response: httpx2.Response) -> tuple[str, float]:
         """(token, seconds until the flow should stop using it)."""
         raise NotImplementedError
 
-    def _apply(self, request: httpx.Request, token: str) -> None:
+    def _apply(self, request: httpx2.Request, token: str) -> None:
         raise NotImplementedError
 
     def _direct(self, context: Any) -> str | None:
@@ -194,7 +194,7 @@ class CachedTokenFlow(Flow):
         token = self._tokens.get(key)
         return token if token is not None and self._clock() < token.refresh_at else None
 
-    async def _fetched(self, key: str, response: httpx.Response) -> Token:
+    async def _fetched(self, key: str, response: httpx2.Response) -> Token:
         await response.aread()
         value, lifetime = await self._read_token(response)
         token = Token(value, self._clock() + max(lifetime, MIN_LIFETIME))
@@ -211,8 +211,8 @@ class CachedTokenFlow(Flow):
         self._tokens[key] = token
 
     async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self, request: httpx2.Request
+    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         await request.aread()
         key, context = await self._key()
         direct = self._direct(context)
@@ -255,12 +255,12 @@ class OAuthTokenFlow(CachedTokenFlow):
     token_url: str
     request_name = "token request"  # how failure messages name the request
 
-    async def _read_token(self, response: httpx.Response) -> tuple[str, float]:
+    async def _read_token(self, response: httpx2.Response) -> tuple[str, float]:
         what = f"{self.request_name} to {endpoint(self.token_url)} failed"
         token, lifetime = oauth_token(what, response, self.secrets())
         return token, lifetime - min(OAUTH_REFRESH_MARGIN, lifetime / 2)
 
-    def _apply(self, request: httpx.Request, token: str) -> None:
+    def _apply(self, request: httpx2.Request, token: str) -> None:
         request.headers["Authorization"] = f"Bearer {token}"
 
 
@@ -272,21 +272,21 @@ async def resolved(secrets: SecretResolver, refs: Sequence[str]) -> list[str]:
         raise AuthError(str(exc)) from None
 
 
-def json_body(response: httpx.Response) -> Any:
+def json_body(response: httpx2.Response) -> Any:
     try:
         return response.json()
     except ValueError:
         return None
 
 
-def endpoint(url: str | httpx.URL) -> str:
+def endpoint(url: str | httpx2.URL) -> str:
     # Origin and path only: a query or userinfo could hold a credential.
     parts = urlsplit(str(url))
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
 
 
-def failure(what: str, response: httpx.Response, secrets: Iterable[str]) -> AuthError:
+def failure(what: str, response: httpx2.Response, secrets: Iterable[str]) -> AuthError:
     """`{what}: upstream answered 401 Unauthorized: <short, redacted reason>`."""
     reason = _reason(json_body(response), response.text)
     head, tail = error_message(
@@ -325,7 +325,7 @@ def basic_auth(client_id: str, client_secret: str) -> str:
     return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
 
 
-def set_cookie(request: httpx.Request, name: str, value: str) -> None:
+def set_cookie(request: httpx2.Request, name: str, value: str) -> None:
     kept = [
         part.strip()
         for part in request.headers.get("Cookie", "").split(";")
@@ -334,7 +334,7 @@ def set_cookie(request: httpx.Request, name: str, value: str) -> None:
     request.headers["Cookie"] = "; ".join([*kept, f"{name}={value}"])
 
 
-def oauth_token(what: str, response: httpx.Response, secrets: list[str]) -> tuple[str, float]:
+def oauth_token(what: str, response: httpx2.Response, secrets: list[str]) -> tuple[str, float]:
     """(access_token, expires_in) from an RFC 6749 section 5.1 response, else AuthError."""
     if not response.is_success:
         raise failure(what, response, secrets)

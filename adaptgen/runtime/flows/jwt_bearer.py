@@ -16,7 +16,7 @@ import secrets
 import time
 from typing import Any, ClassVar, Literal
 
-import httpx
+import httpx2
 from pydantic import Field
 
 from adaptgen.runtime.flows.base import (
@@ -74,7 +74,7 @@ class JwtBearerFlow(UpstreamAuthFlow):
             raise planning.error("auth jwt_bearer: no token_url in hints or spec")
         return JwtBearerConfig(**{**hint.model_dump(), "token_url": token_url})
 
-    def build(self, runtime: FlowRuntime) -> httpx.Auth:
+    def build(self, runtime: FlowRuntime) -> httpx2.Auth:
         return JwtBearerAuth(self.config, secrets=runtime.secrets)
 
     def describe(self) -> str:
@@ -105,7 +105,7 @@ class JwtBearerAuth(OAuthTokenFlow):
         """The current access token (the key never leaves the signer)."""
         return self._cached_values()
 
-    async def _token_request(self, context: Any) -> httpx.Request:
+    async def _token_request(self, context: Any) -> httpx2.Request:
         config = self.config
         refs = [config.private_key, config.issuer, config.subject or config.issuer]
         pem, issuer, subject = await resolved(self._secrets, refs)
@@ -122,7 +122,7 @@ class JwtBearerAuth(OAuthTokenFlow):
         if config.scopes:
             form["scope"] = " ".join(config.scopes)
         headers = {"Accept": "application/json"}
-        return httpx.Request("POST", config.token_url, data=form, headers=headers)
+        return httpx2.Request("POST", config.token_url, data=form, headers=headers)
 
 
 def sign(claims: dict[str, Any], pem: str, config: JwtBearerHints) -> str:

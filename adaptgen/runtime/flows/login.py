@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
-import httpx
+import httpx2
 from pydantic import Field, field_validator
 
 from adaptgen.runtime.flows.base import (
@@ -99,7 +99,7 @@ class LoginFlow(UpstreamAuthFlow):
         operation = planning.operation(hint.operation).name
         return LoginConfig(**{**hint.model_dump(), "operation": operation, "apply": apply})
 
-    def build(self, runtime: FlowRuntime) -> httpx.Auth:
+    def build(self, runtime: FlowRuntime) -> httpx2.Auth:
         config = self.config
         operation = runtime.operations[config.operation]
         return SessionLoginAuth(
@@ -132,7 +132,7 @@ def _login_request(config: LoginConfig, runtime: FlowRuntime, operation: Any) ->
     """A closure building the login request from the spec's login operation."""
     by_api_name = {p.api_name: p.arg for p in operation.params}
 
-    def login() -> httpx.Request:
+    def login() -> httpx2.Request:
         body = runtime.secrets.render(config.body)
         arguments = {by_api_name.get(k, k): v for k, v in body.items()}
         return runtime.upstream.build_request(operation, arguments)
@@ -152,7 +152,7 @@ class SessionLoginAuth(CachedTokenFlow):
 
     def __init__(
         self,
-        login: Callable[[], httpx.Request],
+        login: Callable[[], httpx2.Request],
         token_path: str,
         apply: Mapping[str, str],
         *,
@@ -184,13 +184,13 @@ class SessionLoginAuth(CachedTokenFlow):
         """The session token and every secret resolved for the login (e.g. the password)."""
         return [*self._cached_values(), *self._secrets.known_secrets()]
 
-    async def _token_request(self, context: Any) -> httpx.Request:
+    async def _token_request(self, context: Any) -> httpx2.Request:
         try:
             return await asyncio.to_thread(self._login)
         except SecretError as exc:
             raise AuthError(f"login failed: {exc}") from None
 
-    async def _read_token(self, response: httpx.Response) -> tuple[str, float]:
+    async def _read_token(self, response: httpx2.Response) -> tuple[str, float]:
         if not response.is_success:
             raise failure("login failed", response, self.secrets())
         data = json_body(response)
@@ -204,7 +204,7 @@ class SessionLoginAuth(CachedTokenFlow):
             return token, self.ttl
         return token, expires - SESSION_EXPIRY_SKEW
 
-    def _apply(self, request: httpx.Request, token: str) -> None:
+    def _apply(self, request: httpx2.Request, token: str) -> None:
         value = self.apply_format.replace("{token}", token)
         if self.apply_in == "header":
             request.headers[self.apply_name] = value

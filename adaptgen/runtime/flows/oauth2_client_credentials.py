@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-import httpx
+import httpx2
 from pydantic import Field
 
 from adaptgen.runtime.flows.base import (
@@ -58,7 +58,7 @@ class OAuth2ClientCredentialsFlow(UpstreamAuthFlow):
             raise planning.error("auth oauth2_client_credentials: no token_url in hints or spec")
         return OAuth2ClientCredentialsConfig(**{**hint.model_dump(), "token_url": token_url})
 
-    def build(self, runtime: FlowRuntime) -> httpx.Auth:
+    def build(self, runtime: FlowRuntime) -> httpx2.Auth:
         config = self.config
         return OAuth2ClientCredentialsAuth(
             config.token_url,
@@ -123,7 +123,7 @@ class OAuth2ClientCredentialsAuth(OAuthTokenFlow):
         """The current token and the resolved client secret."""
         return [*self._cached_values(), *([self._client_secret] if self._client_secret else [])]
 
-    async def _token_request(self, context: Any) -> httpx.Request:
+    async def _token_request(self, context: Any) -> httpx2.Request:
         client_id, client_secret = await resolved(self._secrets, self._client_refs)
         self._client_secret = client_secret
         form = {"grant_type": "client_credentials"}
@@ -136,4 +136,4 @@ class OAuth2ClientCredentialsAuth(OAuthTokenFlow):
             headers["Authorization"] = basic_auth(client_id, client_secret)
         else:
             form.update(client_id=client_id, client_secret=client_secret)
-        return httpx.Request("POST", self.token_url, data=form, headers=headers)
+        return httpx2.Request("POST", self.token_url, data=form, headers=headers)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-import httpx
+import httpx2
 from pydantic import Field
 
 from adaptgen.runtime import identity
@@ -62,7 +62,7 @@ class PassThroughFlow(UpstreamAuthFlow):
 
     hints: ClassVar[type[PassThroughHints]] = PassThroughHints
 
-    def build(self, runtime: FlowRuntime) -> httpx.Auth:
+    def build(self, runtime: FlowRuntime) -> httpx2.Auth:
         exchange = self.config.exchange
         return PassThroughAuth(
             header=self.config.header,
@@ -130,7 +130,7 @@ class PassThroughAuth(CachedTokenFlow):
             raise AuthError("no caller token to pass through")
         return hashlib.sha256(token.encode()).hexdigest(), token
 
-    async def _token_request(self, context: Any) -> httpx.Request:
+    async def _token_request(self, context: Any) -> httpx2.Request:
         assert self.exchange is not None
         spec = self.exchange
         names = [k for k in ("client_id", "client_secret") if spec.get(k)]
@@ -151,13 +151,13 @@ class PassThroughAuth(CachedTokenFlow):
             headers["Authorization"] = basic_auth(values["client_id"], values["client_secret"])
         else:
             form.update(values)  # body auth, or a public client sending only its client_id
-        return httpx.Request("POST", spec["token_url"], data=form, headers=headers)
+        return httpx2.Request("POST", spec["token_url"], data=form, headers=headers)
 
-    async def _read_token(self, response: httpx.Response) -> tuple[str, float]:
+    async def _read_token(self, response: httpx2.Response) -> tuple[str, float]:
         assert self.exchange is not None
         what = f"token exchange at {endpoint(self.exchange['token_url'])} failed"
         token, lifetime = oauth_token(what, response, self.secrets())
         return token, lifetime - SESSION_EXPIRY_SKEW
 
-    def _apply(self, request: httpx.Request, token: str) -> None:
+    def _apply(self, request: httpx2.Request, token: str) -> None:
         request.headers[self.header] = f"{self.scheme} {token}" if self.scheme else token

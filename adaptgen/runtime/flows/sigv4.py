@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import quote, unquote_plus
 
-import httpx
+import httpx2
 from pydantic import Field
 
 from adaptgen.runtime import identity
@@ -64,7 +64,7 @@ class SigV4Flow(UpstreamAuthFlow):
 
     hints: ClassVar[type[SigV4Hints]] = SigV4Hints
 
-    def build(self, runtime: FlowRuntime) -> httpx.Auth:
+    def build(self, runtime: FlowRuntime) -> httpx2.Auth:
         role = self.config.assume_role
         return SigV4Auth(
             self.config.service,
@@ -143,8 +143,8 @@ class SigV4Auth(Flow):
         return values
 
     async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self, request: httpx2.Request
+    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         await request.aread()  # the payload hash is part of the signature
         keys = await (self._assumed_keys() if self.assume_role else self._base_keys())
         self._sign(request, keys)
@@ -258,7 +258,7 @@ class SigV4Auth(Flow):
 
     # -- signing -----------------------------------------------------------------------------
 
-    def _sign(self, request: httpx.Request, keys: _AwsKeys) -> None:
+    def _sign(self, request: httpx2.Request, keys: _AwsKeys) -> None:
         from botocore.auth import S3SigV4Auth
         from botocore.auth import SigV4Auth as BotoSigV4
         from botocore.awsrequest import AWSRequest
@@ -287,11 +287,11 @@ class SigV4Auth(Flow):
                 request.headers[name] = value
 
 
-def _canonicalize_query(request: httpx.Request) -> None:
+def _canonicalize_query(request: httpx2.Request) -> None:
     """Re-encode the query the way SigV4 canonicalizes it, so what is sent is what was signed.
 
     botocore signs the query string as given; AWS decodes and re-encodes it (RFC 3986, space as
-    %20). httpx writes spaces as "+", which would then not match.
+    %20). httpx2 writes spaces as "+", which would then not match.
     """
     raw = request.url.query.decode("ascii")
     if not raw:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
@@ -49,6 +49,7 @@ from joserfc.jws import JWSAlgModel, JWSRegistry
 
 from ..identity import Caller
 from ..origin import is_loopback_host
+from ..tls import verify_context
 
 __all__ = [
     "IdentityError",
@@ -146,7 +147,7 @@ class JwtVerifier:
         self,
         settings: JwtSettings,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: httpx2.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
@@ -270,8 +271,11 @@ class JwtVerifier:
             if self._http is not None:
                 body, cache_control, problem = await _get(self._http, url)
             else:
-                async with httpx.AsyncClient(
-                    timeout=JWKS_TIMEOUT, follow_redirects=False, trust_env=False
+                async with httpx2.AsyncClient(
+                    timeout=JWKS_TIMEOUT,
+                    follow_redirects=False,
+                    trust_env=False,
+                    verify=verify_context(trust_env=False),
                 ) as client:
                     body, cache_control, problem = await _get(client, url)
         except Exception as err:  # noqa: BLE001 - any transport failure means: no keys
@@ -659,7 +663,7 @@ def _signature_ok(model: JWSAlgModel, parsed: _Parsed, key: Key) -> bool:
 # -- JWKS over HTTP ---------------------------------------------------------------------------
 
 
-async def _get(client: httpx.AsyncClient, url: str) -> tuple[bytes, str, str | None]:
+async def _get(client: httpx2.AsyncClient, url: str) -> tuple[bytes, str, str | None]:
     """(body, Cache-Control, problem) of a GET, reading at most JWKS_MAX_BYTES."""
     headers = {"Accept": "application/json, application/jwk-set+json"}
     # No redirects, even on a caller's client: one could lead to a plain-http key source.

@@ -10,8 +10,8 @@ what the policy's `upstream.auth` names:
 * `token_exchange`: RFC 8693, the caller's token exchanged at the policy's token endpoint for a
   token issued to the upstream; the only way anything of the caller's reaches the upstream.
 
-The MCP client transport runs on `httpx2`, the flows on `httpx`: `FlowAuth` runs a flow for an
-`httpx2` request.
+The MCP client transport and the flows both run on `httpx2`: `FlowAuth` runs a flow for a
+request of the transport's, showing it a copy.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 
-import httpx
 import httpx2
 
 from adaptgen.runtime import flows
 from adaptgen.runtime.governance.policy import UpstreamAuth
 from adaptgen.runtime.secrets import SecretError, SecretResolver, is_aws_reference
+from adaptgen.runtime.tls import verify_context
 
 __all__ = ["FlowAuth", "StaticHeaderAuth", "upstream_auth"]
 
@@ -66,21 +66,21 @@ class StaticHeaderAuth(httpx2.Auth):
 
 
 class FlowAuth(httpx2.Auth):
-    """An `adaptgen.runtime.flows` flow (an `httpx.Auth`) applied to `httpx2` requests.
+    """An `adaptgen.runtime.flows` flow applied to the MCP client transport's requests.
 
-    The flow sees an `httpx` copy of each request; what it sets (headers, a canonical query) is
+    The flow sees a copy of each request; what it sets (headers, a canonical query) is
     copied back before the request is sent. Requests the flow makes itself (a token endpoint)
-    go out on a separate `httpx` client. Only the status and headers of the upstream's answer
+    go out on a separate client. Only the status and headers of the upstream's answer
     reach the flow (enough for its retry on a 401): the answer may be a long-lived event stream.
     """
 
     requires_request_body = True  # signing and re-sending need the body
     requires_response_body = False
 
-    def __init__(self, flow: httpx.Auth, *, timeout: float) -> None:
+    def __init__(self, flow: httpx2.Auth, *, timeout: float) -> None:
         self.flow = flow
         self.timeout = timeout
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx2.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"FlowAuth({self.flow!r})"
@@ -88,7 +88,7 @@ class FlowAuth(httpx2.Auth):
     async def async_auth_flow(
         self, request: httpx2.Request
     ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        mirror = httpx.Request(
+        mirror = httpx2.Request(
             request.method,
             str(request.url),
             headers=list(request.headers.multi_items()),
@@ -101,7 +101,7 @@ class FlowAuth(httpx2.Auth):
                 request.url = httpx2.URL(str(mirror.url))
                 request.headers = httpx2.Headers(list(mirror.headers.multi_items()))
                 answer = yield request
-                reply = httpx.Response(
+                reply = httpx2.Response(
                     answer.status_code, headers=list(answer.headers.multi_items()), request=mirror
                 )
             else:
@@ -111,9 +111,11 @@ class FlowAuth(httpx2.Auth):
             except StopAsyncIteration:
                 return
 
-    def _own_client(self) -> httpx.AsyncClient:
+    def _own_client(self) -> httpx2.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout)
+            self._client = httpx2.AsyncClient(
+                timeout=self.timeout, verify=verify_context(trust_env=True)
+            )
         return self._client
 
     def secrets(self) -> list[str]:
@@ -130,7 +132,7 @@ def upstream_auth(policy: UpstreamAuth, *, timeout: float) -> httpx2.Auth | None
         return StaticHeaderAuth(policy.header.name, policy.header.value)
     if policy.oauth2_client_credentials is not None:
         oauth = policy.oauth2_client_credentials
-        flow: httpx.Auth = flows.OAuth2ClientCredentialsAuth(
+        flow: httpx2.Auth = flows.OAuth2ClientCredentialsAuth(
             oauth.token_url,
             oauth.client_id,
             oauth.client_secret,
