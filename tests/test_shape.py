@@ -65,6 +65,31 @@ def test_walked_paths_match_jsonpath_ng_exactly(seed):
             assert walked == jsonpath._matched_paths(expression, document), (expression, document)
 
 
+NAME_EXPRESSIONS = ["$", "$.a", "$.a.b", "$.a1.audit.a", "$.b.a.b.a", "$._links"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_find_and_first_of_plain_names_match_jsonpath_ng_exactly(seed):
+    """`$.a.b` is walked without jsonpath-ng (login tokens, paging totals on every cold start);
+    values, missing names, nulls and lists in the way must be as jsonpath-ng finds them."""
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(300):
+        document = {"a": _random_document(rng), "b": _random_document(rng)}
+        for expression in NAME_EXPRESSIONS:
+            assert jsonpath._field_names(expression) is not None
+            general = [m.value for m in jsonpath.compile_path(expression).find(document)]
+            assert jsonpath.find(expression, document) == general, (expression, document)
+            expected = general[0] if general else "missing"
+            assert jsonpath.first(expression, document, "missing") == expected
+
+
+def test_names_jsonpath_ng_reads_as_more_than_a_name_go_to_it():
+    for expression in ["$.a.where", "$.true", "$.null", "$.a[*]", "$.a[0]", "$..a"]:
+        assert jsonpath._field_names(expression) is None
+
+
 def test_richer_expressions_still_use_the_general_matcher():
     for expression in ["$..*", "$..a[?@.b == 1]", "$..['a','b']", "$.a[-1]", "$..a[0:2]"]:
         assert jsonpath._fast_steps(expression) is None

@@ -4,16 +4,21 @@ Hints, overlays and the runtime all write JSONPath; this module is where it is u
 Expressions are read by jsonpath-ng's extended parser (>= 1.16), which takes RFC 9535 filters
 (`[?@.x == 'y']`) as well as its older `[?(@.x == 'y')]` form. Overlays add their own RFC
 checks on top (adaptgen.load.overlay); the node addressing below is shared.
+
+Simple expressions (names, `[*]`, `[n]`, `..name`) are walked here without jsonpath-ng, in its
+order; `find` and `first` of plain names (`$.session.token`, what login flows and paging read)
+never reach it, so a server whose paths are all simple does not import jsonpath-ng (its parser
+tables cost a cold start about 1% of its instructions).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonpath_ng import DatumInContext, Fields, Index, Root, This
-from jsonpath_ng.ext import parse as _parse
+if TYPE_CHECKING:
+    from jsonpath_ng import DatumInContext
 
 Step = str | int
 NodePath = tuple[Step, ...]
@@ -26,8 +31,10 @@ class JsonPathError(ValueError):
 @lru_cache(maxsize=1024)
 def compile_path(expression: str) -> Any:
     """Parse an expression once (cached); raises `JsonPathError` with the parser's words."""
+    from jsonpath_ng.ext import parse
+
     try:
-        return _parse(expression.strip())
+        return parse(expression.strip())
     except Exception as exc:  # noqa: BLE001 - jsonpath-ng raises several unrelated types
         raise JsonPathError(f"invalid JSONPath {expression!r}: {exc}") from None
 
@@ -38,13 +45,43 @@ def _query(expression: str | Any) -> Any:
 
 def find(expression: str, data: Any) -> list[Any]:
     """The values an expression selects, in document order."""
+    names = _field_names(expression)
+    if names is not None:
+        return list(_field(names, data))
     return [m.value for m in compile_path(expression).find(data)]
 
 
 def first(expression: str, data: Any, default: Any = None) -> Any:
     """The first value an expression selects, or `default`."""
+    names = _field_names(expression)
+    if names is not None:
+        return next(iter(_field(names, data)), default)
     matches = compile_path(expression).find(data)
     return matches[0].value if matches else default
+
+
+# Words jsonpath-ng's extended lexer reads as more than a field name.
+_KEYWORDS = frozenset({"where", "wherenot", "true", "false", "null"})
+
+
+@lru_cache(maxsize=1024)
+def _field_names(expression: str) -> tuple[str, ...] | None:
+    """`$.a.b` as ("a", "b"); None for anything but plain field names."""
+    steps = _simple_steps(expression.strip())
+    if steps is None or any(type(s) is not str or s == "*" or s in _KEYWORDS for s in steps):
+        return None
+    return steps  # type: ignore[return-value]
+
+
+def _field(names: tuple[str, ...], data: Any) -> tuple[Any, ...]:
+    """The node at `names` (a tuple of one) or nothing, as jsonpath-ng's field steps go: into
+    objects only, a missing name selecting nothing."""
+    node = data
+    for name in names:
+        if not isinstance(node, dict) or name not in node:
+            return ()
+        node = node[name]
+    return (node,)
 
 
 _STEP = re.compile(r"(\.\.|\.)([A-Za-z_][A-Za-z0-9_]*)|\[(\*|\d+)\]")
@@ -164,6 +201,8 @@ def _matched_paths(expression: str | Any, data: Any) -> list[NodePath]:
 
 def node_path(document: Any, match: DatumInContext) -> NodePath:
     """The key/index path of one jsonpath-ng match, checked against the document."""
+    from jsonpath_ng import Fields, Index, Root, This
+
     chain: list[Any] = []
     datum: DatumInContext | None = match
     while datum is not None:

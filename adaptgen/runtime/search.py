@@ -29,6 +29,9 @@ from adaptgen.words import did_you_mean
 DEFAULT_HITS = 5
 MAX_HITS = 20
 TOOLSETS_TOOL = "list_toolsets"
+# A search-mode server's own tools (GovernedSearch.meta_tools), known before it is made: the
+# governance layer is built first and told about them.
+SEARCH_TOOLS = ("search_tools", "call_tool", TOOLSETS_TOOL)
 READ_ONLY = ToolAnnotations(readOnlyHint=True)
 
 

@@ -25,19 +25,14 @@ from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.lean import READING_NOTE, lean
 from adaptgen.runtime.paginate import share_cursor_key
 from adaptgen.runtime.results import InvalidCursor, Outcome, Redactor, run_operation
-from adaptgen.runtime.search import TOOLSETS_TOOL, GovernedSearch
 from adaptgen.runtime.served_schema import marked_names, served_output_schema
 from adaptgen.runtime.session_state import GeneratedServer
 from adaptgen.runtime.shape import fit, select, to_json
 from adaptgen.runtime.upstream import Upstream, UpstreamError
 from adaptgen.search import INDEX_FILE
-from adaptgen.search.rank import SearchEngine
 
 F = TypeVar("F", bound=Callable[..., Any])
 STRUCTURED_CONTENT_SINCE = "2025-06-18"  # the MCP version that added structuredContent
-# A search-mode server's own tools (GovernedSearch.meta_tools), known before it is made: the
-# governance layer is built first and told about them.
-SEARCH_TOOLS = ("search_tools", "call_tool", TOOLSETS_TOOL)
 # The redactor of the tool call running now: the one hop that cannot be an argument, from
 # GeneratedTool.run through the generated function (whose signature is the tool's) to `call`.
 _REDACTOR: ContextVar[Redactor | None] = ContextVar("adaptgen_redactor", default=None)
@@ -67,6 +62,9 @@ class GeneratedApi:
         # The governance stack is on unless the operator turns it off (benchmarks do).
         self.governance: Governance | None = None
         search_mode = api.surface.mode == "search"
+        meta_tools: tuple[str, ...] = ()
+        if search_mode:  # search is imported only by the servers that search (cold starts)
+            from adaptgen.runtime.search import SEARCH_TOOLS as meta_tools
         if os.environ.get("ADAPTGEN_GOVERNANCE", "on").lower() != "off":
             self.governance = Governance.from_env(
                 self.name,
@@ -74,7 +72,7 @@ class GeneratedApi:
                 pii_fields=_pii_fields(catalog.tools),
                 record_fields=_record_fields(catalog.tools),
                 tools_redact=True,  # GeneratedTool shapes with the call's redactor
-                meta_tools=SEARCH_TOOLS if search_mode else (),
+                meta_tools=meta_tools,
             )
             # Tools run the call chain themselves (GeneratedTool.run): the middleware only
             # filters tools/list, so a call pays no FastMCP dispatch for governance.
@@ -90,6 +88,9 @@ class GeneratedApi:
                 from adaptgen.search.index import build_index
 
                 search_index = build_index(catalog)
+            from adaptgen.runtime.search import GovernedSearch
+            from adaptgen.search.rank import SearchEngine
+
             pinned = [t.name for t in catalog.tools if t.pinned]
             search = GovernedSearch(
                 self.governance,
