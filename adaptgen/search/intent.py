@@ -165,6 +165,8 @@ _QUESTION_WORDS = frozenset(_QUESTIONS.split())
 _ALL = frozenset(["all", "every", "everything", "everyone"])
 # Words that ask to look, at one thing or at many: the number of the noun decides.
 _LOOK_WORDS = frozenset({"show", "see", "view", "display", "look", "check", "get", "fetch"})
+# Verbs that begin a request said as an imperative, besides those of `ACT_OF_WORD`.
+REQUEST_VERBS = frozenset(ACTION_ACTS) | {verb for verb, _ in _PHRASES} | _LOOK_WORDS
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,11 @@ calls, `build` is not GitHub Pages' builds), so they weigh little:
 - `#name` says a channel, `@name` a user (chat conventions), the name itself is a value;
 - a token holding `/`, `.`, `_` or a digit (`acme/api`, `config.yml`, `PR-12`) is a value;
 - after a marker ("called", "titled", "saying", "about", a colon) comes what the thing says.
+
+Users also say why and for whom ("merge PR 301, CI is green", "Sarah asked me to rename the
+repo", "I was away for two weeks, please clear my notifications"). When some clause of the query
+asks for something (a question, "can you", "please", an imperative verb), the other clauses are
+context: their words weigh little and never say the act.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from adaptgen.search.intent import ACT_OF_WORD
+from adaptgen.search.intent import ACT_OF_WORD, REQUEST_VERBS
 from adaptgen.search.text import STOP_WORDS, stem, words
 
 VALUE_WEIGHT = 0.3
 CONTENT_WEIGHT = 0.4
+CONTEXT_WEIGHT = 0.3
 
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|`[^`]*`|(?<!\w)'[^']+'(?!\w)")
 _HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
@@ -92,6 +98,38 @@ MEMBER_WEIGHT = 0.6
 # The noun after one of these holds what is asked about ("what's inside the Marketing folder").
 _CONTAINER_WORDS = frozenset(["in", "inside", "within", "under", "on", "into", "from"])
 _SENTENCE_END = re.compile(r"[.!?:;]$")
+# Where one clause ends and the next begins: punctuation after a token, brackets, a dash, and
+# a joining word before one ("..., so delete the file", "it's stuck because ...").
+_CLAUSE_END = re.compile(r"[,.!?;)]$")
+_CLAUSE_WORDS = frozenset(["so", "because", "but", "-", "--", "—"])
+# Someone else's wish, reported: what follows is the request ("Sarah asked me to rename ...",
+# "the security team wants to know who ...").
+_REPORTED = re.compile(
+    r"\b(?:asked|asks|wants|wanted|needs|told|would like)(?: me| us)? to(?: know| see)?\b", re.I
+)
+# How a clause that asks for something begins (after fillers such as "hey", "ok", "and").
+_FILLERS = frozenset(["hey", "hi", "hello", "ok", "okay", "so", "and", "also", "then", "just"])
+_ASKING = frozenset(["please", "pls", "let", "lets", "help"])
+_ASKING_PAIRS = frozenset(
+    [
+        ("can", "you"),
+        ("could", "you"),
+        ("would", "you"),
+        ("will", "you"),
+        ("can", "we"),
+        ("i", "need"),
+        ("i", "want"),
+        ("i", "d"),
+        ("i", "would"),
+        ("we", "need"),
+        ("i", "have"),
+        ("go", "ahead"),
+    ]
+)
+_QUESTIONS = "what whats which who whos whose where when how is are does do did any"
+_QUESTION_STARTS = frozenset(_QUESTIONS.split())
+# A request that points back ("..., please reopen it") names its object in the context.
+_POINTING = frozenset(["it", "them", "its", "their", "this", "that", "those", "these"])
 
 
 @dataclass(frozen=True)
@@ -105,9 +143,65 @@ class QueryWords:
     member: bool = False  # a person is put in or taken out of something: a membership
 
 
+def _clauses(tokens: list[str]) -> list[int]:
+    """The clause number of each token."""
+    numbers = []
+    clause = 0
+    for token in tokens:
+        if token.startswith("(") or token.lower() in _CLAUSE_WORDS:
+            clause += 1
+        numbers.append(clause)
+        if _CLAUSE_END.search(token):
+            clause += 1
+    return numbers
+
+
+def _asks(clause: list[str]) -> bool:
+    """Whether a clause's words ask for something: a question, a request, an imperative."""
+    spoken = [w for w in clause if w not in _FILLERS]
+    if not spoken:
+        return False
+    first = spoken[0]
+    return (
+        first in _ASKING
+        or first in _QUESTION_STARTS
+        or tuple(spoken[:2]) in _ASKING_PAIRS
+        or first in REQUEST_VERBS
+        or (stem(first) in ACT_OF_WORD and not first.endswith("ed"))
+    )
+
+
+def _context_tokens(tokens: list[str]) -> tuple[set[int], bool]:
+    """Positions of the tokens in clauses that only give context, when another clause asks;
+    and whether the asking clauses point back at something the context names."""
+    numbers = _clauses(tokens)
+    spoken: dict[int, list[str]] = {}
+    for token, clause in zip(tokens, numbers, strict=True):
+        spoken.setdefault(clause, []).extend(words(token))
+    asking = {clause for clause, said in spoken.items() if _asks(said)}
+    if not asking:
+        return set(), False
+    pointing = any(not _POINTING.isdisjoint(spoken[clause]) for clause in asking)
+    return {i for i, clause in enumerate(numbers) if clause not in asking}, pointing
+
+
+def _questions_after_colons(tokens: list[str]) -> list[str]:
+    """A colon before a question ends a sentence ("my inbox is a mess: which repos do I
+    watch?"); before anything else it says what a thing says (see `_MARKERS`)."""
+    return [
+        f"{token[:-1]}." if token.endswith(":") and _starts_question(tokens[i + 1 :]) else token
+        for i, token in enumerate(tokens)
+    ]
+
+
+def _starts_question(tokens: list[str]) -> bool:
+    return bool(tokens) and any(w in _QUESTION_STARTS for w in words(tokens[0])[:1])
+
+
 def read_query(text: str) -> QueryWords:
     """Split `text` into weighted words (see the module docstring)."""
     self_user = _SELF.search(text) is not None
+    text = _REPORTED.sub(r"\g<0> ;", text)
     text = _BATCH.sub(" batch ", _QUOTED.sub(" ", text))
     text = _COUNT.sub(r"\g<0> count ", text)
     text = _HAPPENED.sub(r"\g<0> events ", text)
@@ -121,7 +215,10 @@ def read_query(text: str) -> QueryWords:
     after_container = False
     starts_sentence = True
     named_object = False
-    for token in text.split():
+    tokens = _questions_after_colons(text.split())
+    context, pointing = _context_tokens(tokens)
+    for position, token in enumerate(tokens):
+        aside = position in context
         colon = token.endswith(":")
         token = token.rstrip(":")
         # A value: a path, file name or id; a capitalised name inside a sentence.
@@ -136,8 +233,10 @@ def read_query(text: str) -> QueryWords:
             weight = CONTENT_WEIGHT if content else 1.0
             if value or word in _TIME_WORDS:
                 weight *= VALUE_WEIGHT
+            if aside and not pointing:
+                weight *= CONTEXT_WEIGHT
             weighted.append((word, weight))
-            if not content and not value:
+            if not content and not value and not aside:
                 main.append(word)
             if word in _CONTAINER_WORDS:
                 after_container = True
@@ -172,7 +271,7 @@ def query_terms(query: QueryWords) -> list[tuple[str, float]]:
             best.setdefault(term, MEMBER_WEIGHT)
     if query.self_user:
         best.update(dict.fromkeys(map(stem, SELF_TERMS), 1.0))
-    elif any(word in _FIRST_PERSON for word, _ in query.weighted):
+    elif any(word in _FIRST_PERSON for word in query.main):
         for term in map(stem, SELF_TERMS):  # "my repos": the caller's own, a hint only
             best.setdefault(term, SELF_WEIGHT)
     return list(best.items())

@@ -1,0 +1,63 @@
+"""Requests as busy users type them: the ask wrapped in context.
+
+"merge PR 301, CI is green", "Sarah asked me to rename the repo", "I was away two weeks, please
+clear my notifications": only one clause asks; the others say why or for whom, and their words
+must neither say the act nor outweigh the asking clause's words.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from adaptgen.search.query import query_terms, read_query
+
+
+def _weight(query: str, word: str) -> float:
+    return max(w for said, w in read_query(query).weighted if said == word)
+
+
+@pytest.mark.parametrize(
+    ("query", "asked", "aside"),
+    [
+        ("can you tell me which teams exist? I'm onboarding a new hire", "teams", "onboarding"),
+        ("I was on vacation, please clear all my notifications", "notifications", "vacation"),
+        ("Sarah from marketing asked me to rename the repo", "repo", "marketing"),
+        ("our security team wants to know who can push to the repo", "push", "security"),
+        ("tag the task with urgent, the customer escalated it", "tag", "customer"),
+        ("my inbox is out of control: which repos am I watching?", "watching", "inbox"),
+    ],
+)
+def test_context_clauses_weigh_less_than_the_ask(query: str, asked: str, aside: str):
+    said = read_query(query)
+    assert _weight(query, aside) < _weight(query, asked) == 1.0
+    assert aside not in said.main and asked in said.main
+
+
+def test_a_context_clause_never_says_the_act():
+    said = read_query("which projects live in the Engineering team? I'm trying to clean up")
+    assert "clean" not in said.main
+
+
+def test_someone_elses_me_is_not_the_callers_own_user():
+    """ "asked me to" is no request about the caller's own account."""
+    terms = dict(query_terms(read_query("Sarah asked me to rename the billing repo")))
+    assert "authenticated" not in terms
+
+
+def test_a_request_pointing_back_keeps_what_the_context_names():
+    """ "this token leaked, make it stop working": the token is the object."""
+    assert _weight("this token leaked, make it stop working", "token") == 1.0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "leave a note on the file: please review section 3",
+        "break the launch task down: add a child item under it",
+        "merge the branch",  # one clause: nothing is context
+    ],
+)
+def test_a_colon_before_a_message_is_no_clause(query: str):
+    said = read_query(query)
+    head = said.weighted[1][0]
+    assert _weight(query, head) == 1.0
