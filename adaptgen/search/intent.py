@@ -145,6 +145,10 @@ _PHRASES = {
     ("write", "down"): ("create", "create"),
     ("give", "me"): ("get", "get"),  # "give me the recordings": a read, not a grant
     ("give", "us"): ("get", "get"),
+    ("tell", "me"): ("get", "get"),  # "tell me which teams exist": a read, not a message
+    ("tell", "us"): ("get", "get"),
+    ("drop", "into"): ("update", "add"),  # "drop the task into Done": put, not delete
+    ("drop", "onto"): ("update", "add"),
     ("log", "out"): ("delete", "terminate"),
     ("sign", "out"): ("delete", "terminate"),
 }

@@ -30,6 +30,11 @@ CONTEXT_WEIGHT = 0.3
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|`[^`]*`|(?<!\w)'[^']+'(?!\w)")
 _HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
 _MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w.-]*")
+# A file name or path (`config/prod.env`, `setup.sh`) says a file; a domain does not.
+_FILE_NAME = re.compile(
+    r"(?<![\w@/.:-])(?:[\w-]+/)*[\w-]+\.(?!(?:com|io|org|net|dev|co|ai)\b)[a-z][a-z0-9]{0,4}(?![\w.@/])",
+    re.I,
+)
 # Prefixes written with a hyphen that belong to the word (`re-run`, `to-do`, `e-mail`).
 _JOINED_PREFIX = re.compile(r"(?<![A-Za-z])(re|to|e|on|co|un|pre|non|sub)-(?=[A-Za-z])", re.I)
 _VALUE_TOKEN = re.compile(r"[/._\d]|:\S")
@@ -207,6 +212,7 @@ def read_query(text: str) -> QueryWords:
     text = _HAPPENED.sub(r"\g<0> events ", text)
     text = _HASHTAG.sub(" channel ", text)
     text = _MENTION.sub(" user ", text)
+    text = _FILE_NAME.sub(r"\g<0> file", text)
     text = _JOINED_PREFIX.sub(r"\1", text)
     weighted: list[tuple[str, float]] = []
     main: list[str] = []
@@ -224,7 +230,8 @@ def read_query(text: str) -> QueryWords:
         # A value: a path, file name or id; a capitalised name inside a sentence.
         name = not starts_sentence and token[:1].isupper() and not token.isupper()
         value = _VALUE_TOKEN.search(token) is not None or name
-        named_object = named_object or (name and main[-1:] != [] and main[-1] in _PLACING)
+        slug = "-" in token.strip(",.;:!?") and token.islower()  # `tom-h`, `jsmith-ext`
+        named_object = named_object or ((name or slug) and main[-1:] != [] and main[-1] in _PLACING)
         starts_sentence = _SENTENCE_END.search(token) is not None or colon
         for word in words(token):
             if word in _MARKERS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from adaptgen.search.intent import query_intent
 from adaptgen.search.query import query_terms, read_query
 
 
@@ -61,3 +62,34 @@ def test_a_colon_before_a_message_is_no_clause(query: str):
     said = read_query(query)
     head = said.weighted[1][0]
     assert _weight(query, head) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("query", "act"),
+    [
+        ("can you tell me which teams exist in the org", "get"),
+        ("drop task 3021 into the Done section", "update"),
+        ("drop the old webhook", "delete"),
+    ],
+)
+def test_phrases_of_busy_users_say_their_act(query: str, act: str):
+    said = read_query(query)
+    assert query_intent(said.main).act == act
+
+
+@pytest.mark.parametrize(
+    ("query", "file"),
+    [
+        ("delete config/prod.env from the main branch", True),
+        ("save setup.sh as a gist", True),
+        ("email priya@acme.io about https://hooks.acme.io/gh", False),
+        ("publish v2.3.0 now", False),
+    ],
+)
+def test_a_file_name_says_a_file(query: str, file: bool):
+    assert (("file", 1.0) in read_query(query).weighted) == file
+
+
+def test_a_lowercase_handle_put_on_a_team_is_a_membership():
+    assert read_query("put tom-h on the frontend-devs team").member
+    assert not read_query("put the frontend-devs team on hold").member
