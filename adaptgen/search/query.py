@@ -134,7 +134,9 @@ _ASKING_PAIRS = frozenset(
 _QUESTIONS = "what whats which who whos whose where when how is are does do did any"
 _QUESTION_STARTS = frozenset(_QUESTIONS.split())
 # A request that points back ("..., please reopen it") names its object in the context.
-_POINTING = frozenset(["it", "them", "its", "their", "this", "that", "those", "these"])
+_POINTING = frozenset(["it", "them", "its", "their", "those"])
+# An acronym's plural (`PRs`, `URLs`) is its word (`pr`), not a name.
+_ACRONYMS = re.compile(r"\b([A-Z]{2,})s\b")
 
 
 @dataclass(frozen=True)
@@ -171,8 +173,7 @@ def _asks(clause: list[str]) -> bool:
         first in _ASKING
         or first in _QUESTION_STARTS
         or tuple(spoken[:2]) in _ASKING_PAIRS
-        or first in REQUEST_VERBS
-        or (stem(first) in ACT_OF_WORD and not first.endswith("ed"))
+        or _is_verb(first)
     )
 
 
@@ -203,10 +204,25 @@ def _starts_question(tokens: list[str]) -> bool:
     return bool(tokens) and any(w in _QUESTION_STARTS for w in words(tokens[0])[:1])
 
 
+def _is_verb(word: str) -> bool:
+    """Whether `word` is a verb said as a request: its plain form (`looks`, `closed` are not)."""
+    if word.endswith("ed") or (word.endswith("s") and not word.endswith(("ss", "us"))):
+        return False
+    return word in REQUEST_VERBS or stem(word) in ACT_OF_WORD
+
+
+def _purpose(main: list[str], rest: list[str]) -> bool:
+    """ "to <verb>" after the request's own verb says what the thing is for, not the act
+    ("make a task for Maria to update the pricing page", "open an issue to track the bug")."""
+    following = words(rest[0]) if rest else []
+    return bool(following) and _is_verb(following[0]) and any(_is_verb(w) for w in main)
+
+
 def read_query(text: str) -> QueryWords:
     """Split `text` into weighted words (see the module docstring)."""
     self_user = _SELF.search(text) is not None
     text = _REPORTED.sub(r"\g<0> ;", text)
+    text = _ACRONYMS.sub(lambda match: match[1].lower(), text)
     text = _BATCH.sub(" batch ", _QUOTED.sub(" ", text))
     text = _COUNT.sub(r"\g<0> count ", text)
     text = _HAPPENED.sub(r"\g<0> events ", text)
@@ -234,7 +250,7 @@ def read_query(text: str) -> QueryWords:
         named_object = named_object or ((name or slug) and main[-1:] != [] and main[-1] in _PLACING)
         starts_sentence = _SENTENCE_END.search(token) is not None or colon
         for word in words(token):
-            if word in _MARKERS:
+            if word in _MARKERS or (word == "to" and _purpose(main, tokens[position + 1 :])):
                 content = True
                 continue
             weight = CONTENT_WEIGHT if content else 1.0

@@ -93,3 +93,26 @@ def test_a_file_name_says_a_file(query: str, file: bool):
 def test_a_lowercase_handle_put_on_a_team_is_a_membership():
     assert read_query("put tom-h on the frontend-devs team").member
     assert not read_query("put the frontend-devs team on hold").member
+
+
+def test_to_and_a_verb_after_the_request_says_what_the_thing_is_for():
+    query = "make a task in the launch project for Maria to update the pricing page"
+    assert "update" not in read_query(query).main
+    assert _weight(query, "update") < _weight(query, "task") == 1.0
+    assert "update" in read_query("I need to update the pricing page").main
+
+
+def test_a_hedge_is_no_request():
+    """ "looks like ..." reports; "please reopen it" asks (and `it` is the PR)."""
+    said = read_query("looks like PR 77 was closed by mistake, please reopen it")
+    assert said.main[:2] == ("please", "reopen")
+    assert _weight("looks like PR 77 was closed by mistake, please reopen it", "pr") == 1.0
+
+
+def test_a_relative_that_points_at_nothing_before():
+    query = "for the release notes, could you list the PRs that got merged"
+    assert _weight(query, "release") < 1.0
+
+
+def test_an_acronyms_plural_is_its_word():
+    assert ("pr", 1.0) in read_query("list the open PRs on the repo").weighted
