@@ -82,7 +82,9 @@ def api(other: str) -> Starlette:
         return Response('{"items": [1, 2', media_type="application/json")
 
     async def repeating(request: Request) -> Response:
-        return JSONResponse({"data": ITEMS[:3], "next_cursor": "same-cursor-every-time"})
+        # New items once, then the same cursor again: a walk that would never end.
+        chunk = ITEMS[3:6] if request.query_params.get("cursor") else ITEMS[:3]
+        return JSONResponse({"data": chunk, "next_cursor": "same-cursor-every-time"})
 
     async def single(request: Request) -> Response:
         return JSONResponse({"ok": True, "file": {"id": "F1", "name": "report.pdf", "size": 9}})
@@ -241,7 +243,7 @@ def test_a_repeated_cursor_stops_paging(hostile):
     is_error, text = call(module, "list_repeating", {"limit": 50})
     assert not is_error, text
     data = result_data(text)
-    assert [item["id"] for item in data["items"]] == [1, 2, 3, 1, 2, 3]
+    assert [item["id"] for item in data["items"]] == [1, 2, 3, 4, 5, 6]
     assert "sent before" in data["_note"] and "next_cursor" not in data
 
 
