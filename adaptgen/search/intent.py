@@ -161,6 +161,7 @@ _NEGATIONS = (
     ["please", "don", "t"],
     ["please", "do", "not"],
 )
+_WANTING = (["i", "need"], ["i", "want"], ["we", "need"], ["we", "want"], ["i", "d", "like"])
 _SUBORDINATORS = frozenset(
     ["before", "after", "when", "once", "if", "because", "since", "while", "until", "unless"]
 )
@@ -201,6 +202,10 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
     if spoken and spoken[0] in _QUESTION_WORDS and spoken[:2] != ["how", "many"]:
         # "which numbers do we own?", "how long did call CA5 last?": a question asks to look.
         return QueryIntent("list" if plural else "get", None, plural)
+    if _wants_a_thing(spoken):
+        # "I need everything assigned to me": asking to have it is asking to look.
+        many = plural or not _ALL.isdisjoint(spoken)
+        return QueryIntent("list" if many else "get", None, many)
     if _forbids(spoken, verbs):
         return QueryIntent("delete", stem("cancel"), plural)
     subordinate = False  # the next verb belongs to a "before I ..." clause
@@ -237,6 +242,15 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
         if term in verbs or word in ACTION_ACTS:
             return QueryIntent(ACTION_ACTS.get(word), term, plural)
     return QueryIntent(None, None, plural)
+
+
+def _wants_a_thing(spoken: Sequence[str]) -> bool:
+    """ "I need the logs", "we want every open ticket": a want of a thing, not of an act (not
+    "I need to close it")."""
+    for wanting in _WANTING:
+        if list(spoken[: len(wanting)]) == wanting and len(spoken) > len(wanting):
+            return spoken[len(wanting)] != "to"
+    return False
 
 
 def _forbids(spoken: Sequence[str], verbs: Collection[str]) -> bool:

@@ -239,7 +239,10 @@ def read_query(text: str) -> QueryWords:
     named_object = False
     tokens = _questions_after_colons(text.split())
     context, pointing = _context_tokens(tokens)
+    aside = False
     for position, token in enumerate(tokens):
+        if aside and position not in context:
+            content = False  # "a customer says we called; find the calls": the ask is no message
         aside = position in context
         colon = token.endswith(":")
         token = token.rstrip(":")

@@ -116,3 +116,22 @@ def test_a_relative_that_points_at_nothing_before():
 
 def test_an_acronyms_plural_is_its_word():
     assert ("pr", 1.0) in read_query("list the open PRs on the repo").weighted
+
+
+def test_a_marker_in_the_context_does_not_run_into_the_ask():
+    """ "says" marks what a message says, but "a customer says ...; find the calls" asks."""
+    query = "a customer says we called them last night; find the calls to +4477009 from today"
+    assert _weight(query, "calls") == 1.0
+    assert read_query(query).main[:3] == ("find", "the", "calls")
+
+
+@pytest.mark.parametrize(
+    ("query", "act"),
+    [
+        ("I need everything assigned to me across the workspace", "list"),
+        ("I need the readme of the repo", "get"),
+        ("I need to close the issue", "update"),
+    ],
+)
+def test_wanting_a_thing_asks_to_look(query: str, act: str):
+    assert query_intent(read_query(query).main).act == act
