@@ -23,6 +23,10 @@ in an interpreter that sees only that folder and the standard library (`-S -s`, 
   this environment has), as the plain recipe ships it: FastMCP's whole tree, pip's bytecode.
 - `generated CRM, from its zip`: `adaptgen package generated/crm` unpacked (its size is reported).
 
+`--instructions` (with `--package`) also runs each packaged row's cold start once under
+valgrind's callgrind and prints the instructions it executed: a count that does not move with
+the machine's load, for comparing changes on a shared machine (about a minute per row).
+
 Targets: cold start <= 1.2x the bare FastMCP server's in this environment (issue 6), and <= 0.9x
 as packaged for Lambda (issue 18).
 """
@@ -33,6 +37,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -46,6 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 MARKER = "BENCH_RESULT "
 COLD_TARGET = 1.2
 PACKAGED_TARGET = 0.9
+CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 KINDS = {
     "hello": "bare FastMCP hello-world",
     "crm": "generated CRM (governance on)",
@@ -174,13 +180,20 @@ def child(kind: str, warm_calls: int) -> None:
 
 
 def run_child(
-    kind: str, warm_calls: int, env: dict[str, str], task: Path | None = None
+    kind: str,
+    warm_calls: int,
+    env: dict[str, str],
+    task: Path | None = None,
+    *,
+    wrapper: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """One cold start of `kind`; with `task`, from that Lambda task folder alone."""
+    """One cold start of `kind`; with `task`, from that Lambda task folder alone; `wrapper` is
+    a command the interpreter runs under (callgrind)."""
     command = [sys.executable, "-m", "bench.lambda_bench"]
     if task is not None:  # the script by path: the repository must not be on sys.path
         command = [getattr(sys, "_base_executable", sys.executable), "-S", "-s", __file__]
         env = {**env, "PYTHONPATH": str(task), "BENCH_TASK": str(task)}
+    command = [*wrapper, *command]
     spawned = time.time()
     done = subprocess.run(
         [*command, "--child", kind, "--warm", str(warm_calls)],
@@ -188,12 +201,14 @@ def run_child(
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900 if wrapper else 300,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"{kind} child failed ({done.returncode}): {done.stderr[-2000:]}")
     result = json.loads(lines[-1][len(MARKER) :])
+    collected = re.search(r"Collected : (\d+)", done.stderr)
+    result["instructions"] = int(collected.group(1)) if collected else None
     result["import_ms"] = (result["imported"] - spawned) * 1000
     result["cold_ms"] = (result["first_call"] - spawned) * 1000
     return result
@@ -309,6 +324,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also measure both servers as packaged for Lambda (builds the zip)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="with --package: also count each packaged cold start's instructions (callgrind)",
+    )
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     args = parser.parse_args(argv)
     if args.child:
@@ -343,6 +363,11 @@ def main(argv: list[str] | None = None) -> int:
         kinds = [*KINDS, *tasks]
         for kind in kinds:  # one untimed run each: bytecode caches written, as in a package
             run_child(kind, 1, envs[kind], tasks.get(kind))
+        counted = {
+            kind: run_child(kind, 0, envs[kind], tasks[kind], wrapper=CALLGRIND)["instructions"]
+            for kind in tasks
+            if args.instructions
+        }
         results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
         for _ in range(runs):  # interleaved, so drift in machine load hits every row alike
             for kind in kinds:
@@ -375,10 +400,18 @@ def main(argv: list[str] | None = None) -> int:
             "(MiB, as `adaptgen package` prints them).",
         ]
         targets.append(verdict("cold start as packaged", packaged_ratio, PACKAGED_TARGET))
+        if counted:
+            bare = counted["hello-installed"]
+            lines += ["", "Instructions of one packaged cold start (callgrind):", ""]
+            lines += [
+                f"- {PACKAGED[kind]}: {n / 1e6:,.0f} M ({n / bare:.2f}x)"
+                for kind, n in counted.items()
+            ]
     lines += ["", "## Targets", "", *targets]
     print("\n".join(lines))
     if args.json:
         document = {"rows": rows, "packaged": packaged, "package_mb": sizes}
+        document["instructions"] = counted
         args.json.write_text(json.dumps(document, indent=2))
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
