@@ -114,3 +114,14 @@ def test_an_answer_over_a_quarter_of_the_limit_is_not_kept():
     answers.kept(listing, key, 0)
     served(answers, listing, key, 1, body=body)
     assert answers.kept(listing, key, 2) is None
+
+
+def test_trace_context_and_progress_tokens_do_not_split_the_key():
+    caller = Caller(subject="a")
+    plain = ListAnswers.key(caller, "2026-07-28", PARAMS)
+    traced = {"_meta": {**PARAMS["_meta"], "traceparent": "00-4bf92f-00f067aa-01"}}
+    progress = {"_meta": {**PARAMS["_meta"], "progressToken": 7, "tracestate": "x=1"}}
+    assert ListAnswers.key(caller, "2026-07-28", traced) == plain
+    assert ListAnswers.key(caller, "2026-07-28", progress) == plain
+    other = {"_meta": {**PARAMS["_meta"], "io.modelcontextprotocol/clientInfo": {"name": "b"}}}
+    assert ListAnswers.key(caller, "2026-07-28", other) != plain

@@ -30,6 +30,9 @@ __all__ = ["ListAnswers"]
 # What is kept per listing, least recently used dropped first: a list of 600 tools is about a
 # megabyte, and callers with short-lived tokens each make a key of their own.
 MAX_BYTES = 32 * 1024 * 1024
+# `_meta` keys that differ on every request and say nothing about the answer: trace context
+# (a client with OpenTelemetry sends a new traceparent each time) and a progress token.
+PER_REQUEST_META = frozenset({"traceparent", "tracestate", "baggage", "progressToken"})
 
 
 class ListAnswers:
@@ -50,6 +53,9 @@ class ListAnswers:
         else:
             claims = getattr(caller, "claims", None) or {}
             who = [getattr(caller, "subject", None), list(getattr(caller, "groups", ())), claims]
+        if isinstance(params, dict) and isinstance(params.get("_meta"), dict):
+            meta = {k: v for k, v in params["_meta"].items() if k not in PER_REQUEST_META}
+            params = {**params, "_meta": meta}
         asked = [who, version, params]
         encoded = json.dumps(asked, sort_keys=True, separators=(",", ":"), default=repr)
         return hashlib.sha256(encoded.encode()).digest()
