@@ -18,10 +18,11 @@ content keeps its declared shape) unless hints say `compact: false`:
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
+
+from adaptgen.runtime.compact_json import compact_json
 
 COLUMNS = "_columns"
 ROWS = "_rows"
@@ -138,7 +139,7 @@ def _record(columns: list[str], row: list[Any]) -> dict[str, Any]:
 
 
 def _size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    return len(compact_json(value))
 
 
 def _has_columns_key(value: Any) -> bool:

@@ -15,12 +15,17 @@
   front door): it would add a second, less informative line per request, and its formatting was
   about a twentieth of the proxy's CPU per relayed call. `--access-log` turns it on; with
   governance off or the audit sink `none` it is on.
+* Everything made before serving (modules, classes, pydantic and policy models, the catalog) is
+  moved out of the garbage collector's sight (`gc.freeze`) just before the loop starts: it lives
+  as long as the process, yet every full collection walked it again. Under the soak (200
+  callers) that halved the proxy's time in the collector, about 4% of its CPU per call.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import gc
 import importlib.util
 import logging
 import os
@@ -132,6 +137,8 @@ def serve_http(
             "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         },
     )
+    gc.collect()  # garbage of the imports and set-up goes now, not into the frozen set
+    gc.freeze()  # what exists now lives until exit: collections need not walk it again
     # FastMCP's `run` starts a plain asyncio loop; uvicorn's own loop choice comes too late.
     anyio.run(run, backend_options={"use_uvloop": _has_uvloop()})
 

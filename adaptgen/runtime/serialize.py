@@ -6,9 +6,10 @@ argument like `../admin` stays inside its own path segment.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+from adaptgen.runtime.compact_json import compact_json
 
 if TYPE_CHECKING:
     from adaptgen.runtime.catalog import Param
@@ -28,7 +29,7 @@ def scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return compact_json(value)
     return str(value)
 
 

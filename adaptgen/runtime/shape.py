@@ -9,7 +9,6 @@ result says what was cut. Token counts are estimated one way everywhere: `estima
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from adaptgen.runtime import jsonpath
 from adaptgen.runtime.catalog import Shape
+from adaptgen.runtime.compact_json import compact_json
 
 _DEFAULT = Shape()
 BYTES_PER_TOKEN = 4  # a deliberate, conservative estimate: JSON with short words runs ~3.5-4.5
@@ -71,7 +71,7 @@ class Shaped:
 
 def to_json(value: Any) -> str:
     """The compact JSON an agent receives (and the text tokens are estimated on)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(value)
 
 
 def estimate_tokens(value: Any) -> int:

@@ -11,6 +11,7 @@ import contextlib
 import json
 from collections.abc import Iterable
 
+from adaptgen.runtime.compact_json import compact_json
 from adaptgen.runtime.secrets import redact
 
 ERROR_EXCERPT_CHARS = 300  # of a tool call's error body
@@ -29,7 +30,7 @@ def excerpt(text: str, secrets: Iterable[str], limit: int = ERROR_EXCERPT_CHARS)
     if text.lstrip()[:1] in ("{", "["):
         # Not JSON, or nested too deep to compact: kept as it is.
         with contextlib.suppress(ValueError, RecursionError):
-            text = json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
+            text = compact_json(json.loads(text))
     text = " ".join(text.split())
     return redact(text[:limit] + "…" if len(text) > limit else text, secrets)
 

@@ -23,12 +23,13 @@ callers. `governed_http_app` is the one place that puts this layer in front of F
 app: `adaptgen serve` and `adaptgen proxy` over HTTP and the Lambda handler all use it.
 
 In front of it all, DNS-rebinding protection (FastMCP's Host/Origin guard, which FastMCP leaves
-off by default): a server bound to a loopback address answers only requests whose `Host` is a
-loopback name (421 otherwise) and whose `Origin`, if any, is a loopback origin or its own (403
-otherwise), so a web page in the user's browser cannot reach it under a rebound DNS name.
-A deployment names its public hosts and browser origins in `<PREFIX>_ALLOWED_HOSTS` /
-`<PREFIX>_ALLOWED_ORIGINS` or `ADAPTGEN_ALLOWED_HOSTS` / `ADAPTGEN_ALLOWED_ORIGINS` (comma
-separated, `*` wildcards; `adaptgen serve/proxy --allowed-host/--allowed-origin` set the latter):
+off by default; `host_guard` runs it once per distinct Host and Origin): a server bound to a
+loopback address answers only requests whose `Host` is a loopback name (421 otherwise) and whose
+`Origin`, if any, is a loopback origin or its own (403 otherwise), so a web page in the user's
+browser cannot reach it under a rebound DNS name. A deployment names its public hosts and
+browser origins in `<PREFIX>_ALLOWED_HOSTS` / `<PREFIX>_ALLOWED_ORIGINS` or
+`ADAPTGEN_ALLOWED_HOSTS` / `ADAPTGEN_ALLOWED_ORIGINS` (comma separated, `*` wildcards;
+`adaptgen serve/proxy --allowed-host/--allowed-origin` set the latter):
 then every request is checked, whatever the bind address. Without them a server bound to a
 non-loopback address (or behind a Lambda Function URL) checks nothing: its public name is not
 known here.
@@ -43,11 +44,11 @@ import uuid
 from typing import Any
 
 from fastmcp import FastMCP
-from fastmcp.server.http import HostOriginGuardMiddleware
 from starlette.datastructures import URL, Headers
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adaptgen.runtime.governance.host_guard import HostOriginGuard
 from adaptgen.runtime.governance.jwt import bearer_token
 from adaptgen.runtime.governance.middleware import (
     CALLER_STATE,
@@ -97,7 +98,7 @@ def front_door(
     then `HttpAuth` (none when the server runs without governance)."""
     hosts, origins = allowed_from_env(env_prefix)
     guard = Middleware(
-        HostOriginGuardMiddleware,  # type: ignore[arg-type]
+        HostOriginGuard,  # type: ignore[arg-type]
         allowed_hosts=hosts,
         allowed_origins=origins,
         mode="auto",  # loopback binds, or every request once hosts or origins are named

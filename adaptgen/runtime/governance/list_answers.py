@@ -25,6 +25,8 @@ from typing import Any
 
 from starlette.types import Message, Send
 
+from adaptgen.runtime.compact_json import compact_json
+
 __all__ = ["ListAnswers"]
 
 # What is kept per listing, least recently used dropped first: a list of 600 tools is about a
@@ -154,7 +156,7 @@ def _result(start: Message, body: bytes, request_id: str | int) -> bytes | None:
         or not isinstance(message["result"], dict)
     ):
         return None
-    return json.dumps(message["result"], ensure_ascii=False, separators=(",", ":")).encode()
+    return compact_json(message["result"]).encode()
 
 
 def _envelope(request_id: str | int, result: bytes) -> bytes:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from fastmcp.exceptions import ToolError
 from mcp.types import TextContent
 
+from adaptgen.runtime.compact_json import compact_json
 from adaptgen.runtime.lean import expand
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def _tool_result(tokenizer: PiiTokenizer, call: Call, result: Any, fields: Seque
                 data, count = tokenized["result"], 0  # type: ignore[index]
             else:
                 data, count = tokenizer.tokenize(data, fields=fields)
-            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            text = compact_json(data)
         call.tokenized += count
         content.append(TextContent(type="text", text=text))
     result.content = content
@@ -176,6 +177,6 @@ def _text(tokenizer: PiiTokenizer, call: Call, text: str, fields: Sequence[str])
         text, count = tokenizer.tokenize(text)
     else:
         data, count = tokenizer.tokenize(data, fields=fields)
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = compact_json(data)
     call.tokenized += count
     return text

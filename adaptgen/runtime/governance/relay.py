@@ -75,6 +75,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adaptgen import __version__
+from adaptgen.runtime.compact_json import compact_json
 from adaptgen.runtime.governance import upstream_http
 from adaptgen.runtime.governance.access import ToolFacts
 from adaptgen.runtime.governance.call import Call
@@ -773,7 +774,7 @@ def _error(request_id: str | int, error: Mapping[str, Any]) -> tuple[int, dict[s
 
 
 def _dumps(message: Any) -> bytes:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+    return compact_json(message).encode()
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
