@@ -70,9 +70,10 @@ class SearchRow:
 
 
 def measure(
-    task_file: TaskFile, vectors: bool = False
-) -> tuple[SearchRow, list[str], dict[str, Any]]:
-    """Quality of both rankers, our result size; the queries and the index (for latency)."""
+    task_file: TaskFile, vectors: bool = False, semantic: Any = None
+) -> tuple[SearchRow, list[str], dict[str, Any], dict[str, SearchRow]]:
+    """Quality of both rankers, our result size; the queries and the index (for latency);
+    with `semantic` (an encoder, bench/semantic.py) the rows of the dense and fused rankers."""
     api, index = index_for(task_file.spec, task_file.hints, vectors=vectors)
     engine = SearchEngine(index)
     ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
@@ -90,7 +91,19 @@ def measure(
         *_rates(theirs),
         sizes[len(sizes) // 2],
     )
-    return row, [t.query for t in task_file.tasks], index
+    extra = {}
+    if semantic is not None:
+        from bench.semantic import rankers
+
+        for label, ranker in zip(
+            ("dense", "fused"), rankers(semantic, api, index, engine), strict=True
+        ):
+            scored = score(label, task_file.tasks, ranker)
+            extra[label] = SearchRow(
+                row.spec, row.tools, scored.tasks, *_rates(scored), *_rates(theirs),
+                row.median_result_bytes,
+            )  # fmt: skip
+    return row, [t.query for t in task_file.tasks], index, extra
 
 
 def _rates(scores: Scores) -> tuple[float, float, float]:
@@ -183,7 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--embeddings", action="store_true", help="with the opt-in word-vector signal"
     )
+    parser.add_argument(
+        "--semantic",
+        type=Path,
+        metavar="MODEL",
+        help="also the sentence model alone and fused (unzipped all-MiniLM-L6-v2; needs numpy)",
+    )
     args = parser.parse_args(argv)
+    semantic = None
+    if args.semantic:
+        from bench.semantic import Encoder
+
+        semantic = Encoder(args.semantic)
     if args.tasks:
         folders = {args.tasks.name: args.tasks}
     else:
@@ -196,16 +220,21 @@ def main(argv: list[str] | None = None) -> int:
             if not task_file.spec.is_file():
                 print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
                 continue
-            row, asked, index = measure(task_file, args.embeddings)
+            row, asked, index, extra = measure(task_file, args.embeddings, semantic)
             rows.append(row)
+            for variant, extra_row in extra.items():
+                tables.setdefault(f"{label} ({variant})", []).append(extra_row)
             queries += asked
             indexes.append(index)
         if not rows:
             print(f"no task files with their spec in {folder}", file=sys.stderr)
         tables[label] = rows
+    tables = dict(
+        sorted(tables.items(), key=lambda i: (i[0].split(" ")[0] != "tuned", len(i[0]), i[0]))
+    )
     indexes.sort(key=lambda index: -len(index["tools"]))  # the largest APIs fill the 1,000
     for label, rows in tables.items():
-        folder = folders[label]
+        folder = folders[label.split(" ")[0]]
         shown = folder.relative_to(REPO) if folder.is_relative_to(REPO) else folder
         print(f"\n### {label}: {shown}\n")
         print_table(rows)

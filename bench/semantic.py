@@ -14,14 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import struct
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from adaptgen.search.query import read_query
+from adaptgen.search.rank import SearchEngine
+from adaptgen.search.text import words
 from adaptgen.search.wordpiece import basic_words, pieces
 
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
@@ -201,6 +206,107 @@ def check(encoder: Encoder) -> None:
         print(f"cos({a!r}, {b!r}) {got:.4f} (published {expected:.4f})")
         if abs(got - expected) > 1e-3:
             raise SystemExit(f"check failed for {a!r} / {b!r}")
+
+
+# The approach chosen on the tuned set (bench/semantic_experiment.py): each tool rendered three
+# ways, its cosine the mean of the three; the query encoded whole and as its asking clause, the
+# mean of both; fused as lexical score / best lexical score + FUSION_WEIGHT * cosine over the
+# lexical top LEXICAL_K and the dense top DENSE_K.
+RENDERINGS = ("summary", "summary+desc", "sentence")
+FUSION_WEIGHT = 2.0
+LEXICAL_K = 30
+DENSE_K = 10
+DEPTH = 10
+_ACT_PHRASE = {
+    "create": "create a new",
+    "list": "list",
+    "get": "get a",
+    "update": "update a",
+    "delete": "delete a",
+}
+
+
+def _first_sentence(text: str, limit: int = 30) -> str:
+    text = re.sub(r"<[^>]+>|\[([^\]]*)\]\([^)]*\)|[`*_#]", r"\1", text or "").strip()
+    sentence = re.split(r"(?<=[.!?])\s|\n", text, maxsplit=1)[0]
+    return " ".join(sentence.split()[:limit])
+
+
+def render(mode: str, entry: dict[str, Any], tool: Any) -> str:
+    """A tool as a sentence for the model, from its index entry and its IR tool (if any)."""
+    fields = entry["fields"]
+    title = (getattr(tool, "title", "") or "").strip() or " ".join(words(entry["name"]))
+    if mode == "summary":
+        return title
+    if mode == "summary+desc":
+        description = _first_sentence(getattr(tool, "description", "") or "")
+        if description and description.lower().rstrip(".") != title.lower().rstrip("."):
+            return f"{title}. {description}"
+        return title
+    if mode == "sentence":
+        act = entry["act"]
+        verb = _ACT_PHRASE.get(act, entry["verb"] if act == "action" else act)
+        resource = fields.get("resource", "")
+        parents = fields.get("path", "")
+        what = f"{verb} {resource}" + (f" of {parents}" if parents else "")
+        tags = fields.get("tags", "")
+        return f"{title}: {what}" + (f" ({tags})" if tags else "")
+    raise ValueError(mode)
+
+
+def ask(query: str) -> str:
+    """The query's asking clause (`read_query`'s full-weight words), else the query."""
+    kept = [w for w, weight in read_query(query).weighted if weight >= 1.0]
+    return " ".join(kept) if kept else query
+
+
+Ranker = Callable[[str], list[str]]
+
+
+def tool_vectors(encoder: Any, api: Any, index: dict[str, Any]) -> np.ndarray:
+    """Each index entry's vector: the mean of its renderings' unit vectors (a dot product with
+    it is the mean of the renderings' cosines)."""
+    by_name = {t.name: t for t in api.tools}
+    entries = index["tools"]
+    views = [
+        encoder.encode([render(m, e, by_name.get(e["name"])) for e in entries]) for m in RENDERINGS
+    ]
+    return np.mean(views, axis=0)
+
+
+def query_vector(encoder: Any, query: str) -> np.ndarray:
+    return encoder.encode([query, ask(query)]).mean(axis=0)
+
+
+def rankers(
+    encoder: Any, api: Any, index: dict[str, Any], engine: SearchEngine
+) -> tuple[Ranker, Ranker]:
+    """Dense alone and fused, both answering operationIds best first (as `engine_ranker`)."""
+    names = [e["name"] for e in index["tools"]]
+    operation = {t.name: t.operation_id for t in api.tools if not t.hidden}
+    vectors = tool_vectors(encoder, api, index)
+
+    def cosines(query: str) -> np.ndarray:
+        return vectors @ query_vector(encoder, query)
+
+    def dense(query: str) -> list[str]:
+        order = np.argsort(-cosines(query), kind="stable")[:DEPTH]
+        return [operation.get(names[j], names[j]) for j in order]
+
+    def fused(query: str) -> list[str]:
+        cos = cosines(query)
+        lexical = {h.name: h.score for h in engine.search(query, limit=LEXICAL_K)}
+        best = max(lexical.values(), default=1.0) or 1.0
+        position = {n: j for j, n in enumerate(names)}
+        pool = set(lexical) | {names[j] for j in np.argsort(-cos)[:DENSE_K]}
+        score = {
+            n: lexical.get(n, 0.0) / best + FUSION_WEIGHT * max(float(cos[position[n]]), 0.0)
+            for n in pool
+        }
+        ranked = sorted(score, key=lambda n: (-score[n], n))[:DEPTH]
+        return [operation.get(n, n) for n in ranked]
+
+    return dense, fused
 
 
 def main() -> int:
