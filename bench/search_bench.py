@@ -70,11 +70,14 @@ class SearchRow:
 
 
 def measure(
-    task_file: TaskFile, vectors: bool = False, semantic: Any = None
+    task_file: TaskFile, vectors: bool = False, experiment: Any = None, semantic: bool = False
 ) -> tuple[SearchRow, list[str], dict[str, Any], dict[str, SearchRow]]:
     """Quality of both rankers, our result size; the queries and the index (for latency);
-    with `semantic` (an encoder, bench/semantic.py) the rows of the dense and fused rankers."""
-    api, index = index_for(task_file.spec, task_file.hints, vectors=vectors)
+    with `experiment` (an encoder, bench/semantic.py) the rows of its dense and fused rankers;
+    `semantic`: our search with the sentence-model signal (as hints `search.semantic`)."""
+    api, index = index_for(
+        task_file.spec, task_file.hints, vectors=vectors, semantic=semantic or None
+    )
     engine = SearchEngine(index)
     ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
     theirs = score("fastmcp-bm25", task_file.tasks, fastmcp_ranker(task_file.spec))
@@ -92,11 +95,11 @@ def measure(
         sizes[len(sizes) // 2],
     )
     extra = {}
-    if semantic is not None:
+    if experiment is not None:
         from bench.semantic import rankers
 
         for label, ranker in zip(
-            ("dense", "fused"), rankers(semantic, api, index, engine), strict=True
+            ("dense", "fused"), rankers(experiment, api, index, engine), strict=True
         ):
             scored = score(label, task_file.tasks, ranker)
             extra[label] = SearchRow(
@@ -198,16 +201,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--semantic",
+        action="store_true",
+        help="with the sentence-model signal (hints search.semantic; needs adaptgen[semantic])",
+    )
+    parser.add_argument(
+        "--semantic-experiment",
         type=Path,
         metavar="MODEL",
-        help="also the sentence model alone and fused (unzipped all-MiniLM-L6-v2; needs numpy)",
+        help="also tables of bench/semantic.py's sentence model alone and fused (the unzipped "
+        "all-MiniLM-L6-v2; needs numpy)",
     )
     args = parser.parse_args(argv)
-    semantic = None
-    if args.semantic:
+    experiment = None
+    if args.semantic_experiment:
         from bench.semantic import Encoder
 
-        semantic = Encoder(args.semantic)
+        experiment = Encoder(args.semantic_experiment)
     if args.tasks:
         folders = {args.tasks.name: args.tasks}
     else:
@@ -220,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
             if not task_file.spec.is_file():
                 print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
                 continue
-            row, asked, index, extra = measure(task_file, args.embeddings, semantic)
+            row, asked, index, extra = measure(
+                task_file, args.embeddings, experiment, args.semantic
+            )
             rows.append(row)
             for variant, extra_row in extra.items():
                 tables.setdefault(f"{label} ({variant})", []).append(extra_row)
