@@ -334,9 +334,9 @@ def encoder() -> Encoder:
 
 def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
     """Build time: each tool's renderings (`tool_texts`) to its packed mean vector."""
+    model = encoder()  # first: without numpy it says what to install
     import numpy as np
 
-    model = encoder()
     flat = [text for group in texts for text in group]
     vectors = model.encode(flat) if flat else np.zeros((0, model.dim), np.float32)
     out, at = [], 0
