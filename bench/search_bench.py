@@ -1,7 +1,8 @@
 """Search quality, result size and latency on every shared spec that has a task file.
 
 Run `python -m bench.search_bench [--set tuned|heldout|all] [--tasks DIR] [--quick] [--json FILE]
-[--embeddings]` from the repository root (or `bench/run`). Two sets of task files, one table
+[--embeddings] [--semantic] [--semantic-experiment MODEL_DIR]` from the repository root (or
+`bench/run`; `--semantic`: with the opt-in sentence model, as hints `search.semantic`). Two sets of task files, one table
 each: `tuned` (`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
 (`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on); `--set` picks
 one or both (default: tuned). For each task file whose spec is in ../shared/specs:
