@@ -32,7 +32,6 @@ import os
 import re
 import struct
 import threading
-import zipfile
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -204,6 +203,8 @@ class Encoder:
         if source.is_dir():
             files = {n: (source / n).read_bytes() for n in _MODEL_FILES}
         else:
+            import zipfile
+
             with zipfile.ZipFile(source) as archive:
                 files = {n: archive.read(n) for n in _MODEL_FILES}
         config = json.loads(files["config.json"])
