@@ -142,19 +142,30 @@ def generate(options: BuildOptions) -> BuildReport:
     files = format_python(rendered)
     if result.api.info.surface.mode == "search":
         options.say("indexing tools for search")
-        files[INDEX_FILE] = index_json(search_index(result, hints))
+        semantic = hints.hints.search.semantic
+        if semantic:
+            options.say("encoding tools with the sentence model (hints: search.semantic)")
+        files[INDEX_FILE] = index_json(search_index(result, hints, semantic=semantic))
     return BuildReport(
         result.api, options.out / options.api_name, files, sorted(set(result.warnings))
     )
 
 
 def search_index(
-    result: PlanResult, hints: LoadedHints, *, vectors: bool = False
+    result: PlanResult, hints: LoadedHints, *, vectors: bool = False, semantic: bool = False
 ) -> dict[str, Any]:
     """The search index of a planned API: its catalog, hint keywords and the spec's prose
-    (`vectors`: see `build_index`)."""
+    (`vectors`, `semantic`: see `build_index`; `semantic` without numpy or the model is a
+    BuildError saying what to install)."""
+    from adaptgen.search.semantic import Unavailable
+
     prose = spec_prose(result.document, result.api.tools)
-    return build_index(result.api, search_keywords(hints), prose=prose, vectors=vectors)
+    try:
+        return build_index(
+            result.api, search_keywords(hints), prose=prose, vectors=vectors, semantic=semantic
+        )
+    except Unavailable as error:
+        raise BuildError(f"hints ask for semantic search (search.semantic): {error}") from None
 
 
 def _arazzo_chains(options: BuildOptions, spec: Any) -> tuple[dict, list[BuildWarning]]:

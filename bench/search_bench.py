@@ -1,10 +1,12 @@
 """Search quality, result size and latency on every shared spec that has a task file.
 
 Run `python -m bench.search_bench [--set tuned|heldout|all] [--tasks DIR] [--quick] [--json FILE]
-[--embeddings]` from the repository root (or `bench/run`). Two sets of task files, one table
-each: `tuned` (`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
-(`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on); `--set` picks
-one or both (default: tuned). For each task file whose spec is in ../shared/specs:
+[--embeddings] [--semantic] [--semantic-experiment MODEL_DIR]` from the repository root (or
+`bench/run`; `--semantic`: with the opt-in sentence model, as hints `search.semantic`). Two
+sets of task files, one table each: `tuned` (`bench/tasks/search/`, the tasks the ranking was
+tuned on) and `heldout` (`bench/tasks/search-heldout/`, written blind to the ranker and never
+tuned on); `--set` picks one or both (default: tuned). For each task file whose spec is in
+../shared/specs:
 
 - top-1, top-3 and MRR of our search (`adaptgen eval`'s ranking) and of FastMCP's
   BM25SearchTransform over `FastMCP.from_openapi`, on the same tasks;
@@ -70,10 +72,14 @@ class SearchRow:
 
 
 def measure(
-    task_file: TaskFile, vectors: bool = False
-) -> tuple[SearchRow, list[str], dict[str, Any]]:
-    """Quality of both rankers, our result size; the queries and the index (for latency)."""
-    api, index = index_for(task_file.spec, task_file.hints, vectors=vectors)
+    task_file: TaskFile, vectors: bool = False, experiment: Any = None, semantic: bool = False
+) -> tuple[SearchRow, list[str], dict[str, Any], dict[str, SearchRow]]:
+    """Quality of both rankers, our result size; the queries and the index (for latency);
+    with `experiment` (an encoder, bench/semantic.py) the rows of its dense and fused rankers;
+    `semantic`: our search with the sentence-model signal (as hints `search.semantic`)."""
+    api, index = index_for(
+        task_file.spec, task_file.hints, vectors=vectors, semantic=semantic or None
+    )
     engine = SearchEngine(index)
     ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
     theirs = score("fastmcp-bm25", task_file.tasks, fastmcp_ranker(task_file.spec))
@@ -90,7 +96,19 @@ def measure(
         *_rates(theirs),
         sizes[len(sizes) // 2],
     )
-    return row, [t.query for t in task_file.tasks], index
+    extra = {}
+    if experiment is not None:
+        from bench.semantic import rankers
+
+        for label, ranker in zip(
+            ("dense", "fused"), rankers(experiment, api, index, engine), strict=True
+        ):
+            scored = score(label, task_file.tasks, ranker)
+            extra[label] = SearchRow(
+                row.spec, row.tools, scored.tasks, *_rates(scored), *_rates(theirs),
+                row.median_result_bytes,
+            )  # fmt: skip
+    return row, [t.query for t in task_file.tasks], index, extra
 
 
 def _rates(scores: Scores) -> tuple[float, float, float]:
@@ -183,7 +201,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--embeddings", action="store_true", help="with the opt-in word-vector signal"
     )
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="with the sentence-model signal (hints search.semantic; needs adaptgen[semantic])",
+    )
+    parser.add_argument(
+        "--semantic-experiment",
+        type=Path,
+        metavar="MODEL",
+        help="also tables of bench/semantic.py's sentence model alone and fused (the unzipped "
+        "all-MiniLM-L6-v2; needs numpy)",
+    )
     args = parser.parse_args(argv)
+    experiment = None
+    if args.semantic_experiment:
+        from bench.semantic import Encoder
+
+        experiment = Encoder(args.semantic_experiment)
     if args.tasks:
         folders = {args.tasks.name: args.tasks}
     else:
@@ -196,16 +231,23 @@ def main(argv: list[str] | None = None) -> int:
             if not task_file.spec.is_file():
                 print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
                 continue
-            row, asked, index = measure(task_file, args.embeddings)
+            row, asked, index, extra = measure(
+                task_file, args.embeddings, experiment, args.semantic
+            )
             rows.append(row)
+            for variant, extra_row in extra.items():
+                tables.setdefault(f"{label} ({variant})", []).append(extra_row)
             queries += asked
             indexes.append(index)
         if not rows:
             print(f"no task files with their spec in {folder}", file=sys.stderr)
         tables[label] = rows
+    tables = dict(
+        sorted(tables.items(), key=lambda i: (i[0].split(" ")[0] != "tuned", len(i[0]), i[0]))
+    )
     indexes.sort(key=lambda index: -len(index["tools"]))  # the largest APIs fill the 1,000
     for label, rows in tables.items():
-        folder = folders[label]
+        folder = folders[label.split(" ")[0]]
         shown = folder.relative_to(REPO) if folder.is_relative_to(REPO) else folder
         print(f"\n### {label}: {shown}\n")
         print_table(rows)

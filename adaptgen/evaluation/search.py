@@ -144,14 +144,17 @@ def check_expected(task_file: TaskFile, api: Api) -> TaskFile:
 
 
 def index_for(
-    spec: Path, hints: Path | None, *, vectors: bool = False
+    spec: Path, hints: Path | None, *, vectors: bool = False, semantic: bool | None = None
 ) -> tuple[Api, dict[str, Any]]:
     """The IR and the search index `adaptgen build` would write for it (`vectors`:
-    with the tools' meaning vectors, the opt-in embedding signal)."""
+    with the tools' meaning vectors, the opt-in embedding signal; `semantic`: with the
+    sentence-model vectors, default as the hints say)."""
     from adaptgen.build import BuildOptions, planned, search_index
 
     result, loaded = planned(BuildOptions(spec=spec, hints=hints, name="evaluated"))
-    return result.api, search_index(result, loaded, vectors=vectors)
+    if semantic is None:
+        semantic = loaded.hints.search.semantic
+    return result.api, search_index(result, loaded, vectors=vectors, semantic=semantic)
 
 
 def engine_ranker(api: Api, engine: SearchEngine) -> Ranker:

@@ -171,6 +171,12 @@ class SearchHints(_Strict):
     max_results: int = Field(
         default=5, ge=1, le=20, description="Tools one search_tools call returns by default."
     )
+    semantic: bool = Field(
+        default=False,
+        description="Also rank by meaning with a sentence model (all-MiniLM-L6-v2): tool "
+        "vectors in the index, the model at query time. Needs `adaptgen[semantic]` to build; a "
+        "server without it searches by words only.",
+    )
 
 
 class Hints(_Strict):

@@ -67,11 +67,14 @@ def build_index(
     *,
     prose: Mapping[str, str] | None = None,
     vectors: bool = False,
+    semantic: bool = False,
 ) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId;
     `prose`: the spec's whole text about each tool, by name (`prose.spec_prose`), read for the
     word associations; `vectors`: each tool's meaning vector, for `rank`'s embedding signal;
-    opt-in, see docs/DESIGN.md for why it is not on by default)."""
+    opt-in, see docs/DESIGN.md for why it is not on by default; `semantic`: each tool's
+    sentence-model vector (`search/semantic.py`; needs numpy and the model, raises
+    `semantic.Unavailable` without them))."""
     keywords = keywords or {}
     prose = prose or {}
     tools = [tool for tool in api.tools if not tool.hidden]
@@ -80,6 +83,19 @@ def build_index(
     entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
     if vectors and TABLE.is_file():
         entries = [_with_vector(entry) for entry in entries]
+    if semantic:
+        from adaptgen.search.semantic import encode_tools, tool_texts
+
+        texts = [
+            tool_texts(e, t.title or "", t.description)
+            for e, t in zip(entries, tools, strict=False)
+        ]
+        texts += [
+            tool_texts(e, "", c.description)
+            for e, c in zip(entries[len(tools) :], api.chains, strict=True)
+        ]
+        packed = encode_tools(texts)
+        entries = [{**entry, "semantic": v} for entry, v in zip(entries, packed, strict=True)]
     return {
         "format": INDEX_FORMAT,
         "tools": entries,

@@ -30,6 +30,7 @@ from adaptgen.search.intent import (
     query_intent,
 )
 from adaptgen.search.query import query_terms, read_query
+from adaptgen.search.semantic import LEXICAL_K, Semantic, fuse
 from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
 from adaptgen.search.text import stem
 
@@ -112,9 +113,12 @@ class Hit:
 class SearchEngine:
     """An index loaded for querying: postings per stem, BM25F weights precomputed."""
 
-    def __init__(self, index: Mapping[str, Any], table: WordVectors | None = None) -> None:
+    def __init__(
+        self, index: Mapping[str, Any], table: WordVectors | None = None, model: Any = None
+    ) -> None:
         """`table`: the word vectors for queries (default: the shipped table, when the index
-        has tool vectors)."""
+        has tool vectors); `model`: the sentence model for queries when the index has
+        semantic vectors (default: all-MiniLM-L6-v2, loaded at the first search)."""
         entries = list(index.get("tools", []))
         self._associated = {
             stem(word): [(stem(target), strength) for target, strength in targets]
@@ -138,6 +142,8 @@ class SearchEngine:
         if table is None and any(self._vectors.present):
             table = load()
         self._table = table
+        packed = [entry.get("semantic") for entry in entries]
+        self.semantic = Semantic(packed, model) if any(packed) else None
         count = len(entries)
         self._vocabulary = sorted(self._postings)
         self._reversed = sorted(t[::-1] for t in self._postings)
@@ -153,7 +159,22 @@ class SearchEngine:
     def search(
         self, query: str, limit: int = 5, allowed: Collection[str] | None = None
     ) -> list[Hit]:
-        """The best `limit` tools for `query`, among `allowed` names when given."""
+        """The best `limit` tools for `query`, among `allowed` names when given: by words, and
+        by meaning too when the index has semantic vectors and the model can run."""
+        cosines = self.semantic.cosines(query) if self.semantic is not None else None
+        if cosines is None:
+            return self._lexical(query, limit, allowed)
+        lexical = self._lexical(query, max(limit, LEXICAL_K), allowed)
+        by_name = {
+            tool.name: cosine
+            for tool, cosine in zip(self.tools, cosines, strict=True)
+            if allowed is None or tool.name in allowed
+        }
+        fused = fuse([(hit.name, hit.score) for hit in lexical], by_name, limit)
+        return [Hit(name, score) for name, score in fused]
+
+    def _lexical(self, query: str, limit: int, allowed: Collection[str] | None = None) -> list[Hit]:
+        """The best `limit` tools by words, intent and resource."""
         said = read_query(self._undone(query))
         intent = query_intent(said.main, self._verbs)
         groups = self._query_groups(query_terms(said), intent.verb)
