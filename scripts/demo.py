@@ -22,6 +22,7 @@ from pathlib import Path
 from fastmcp import Client
 
 from adaptgen.evaluation.processes import free_port, wait_for_port
+from adaptgen.runtime.lean import expand
 from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,21 +36,23 @@ async def agent(url: str) -> None:
             print(f"  {tool.name:<26} {(tool.description or '').splitlines()[0][:70]}")
         print("\ncall list_contacts {'limit': 3}:")
         result = await client.call_tool("list_contacts", {"limit": 3})
-        page = json.loads(result.content[0].text)
-        print(json.dumps(page, indent=2))
+        # What the agent reads: lean text (records as `_columns` + `_rows`, README "What an
+        # agent sees"); `expand` reads the records back as plain objects.
+        print(result.content[0].text)
+        page = expand(json.loads(result.content[0].text))
         print("\ncall list_contacts with that next_cursor:")
         result = await client.call_tool(
             "list_contacts", {"limit": 2, "cursor": page["next_cursor"]}
         )
-        print(json.dumps(json.loads(result.content[0].text), indent=2))
+        print(result.content[0].text)
         contact_id = page["items"][0]["id"]
         print(f"\ncall get_contact {{'contact_id': {contact_id}}}:")
         result = await client.call_tool("get_contact", {"contact_id": contact_id})
-        print(json.dumps(json.loads(result.content[0].text), indent=2))
+        print(result.content[0].text)
         email = page["items"][0]["email"]
         print(f"\ncall open_deals_for_email {{'email': {email!r}}} (search -> get -> deals):")
         result = await client.call_tool("open_deals_for_email", {"email": email})
-        print(json.dumps(json.loads(result.content[0].text), indent=2))
+        print(result.content[0].text)
 
 
 def main() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import subprocess
@@ -120,6 +121,21 @@ def test_agent_session_over_http(crm_mcp_url, sandbox):
     logins = [r for r in sandbox.request_log if r["path"].endswith("/auth/login")]
     assert len(logins) == 1
     assert sandbox.request_log[-1]["headers"]["x-session-token"]
+
+
+def test_the_demo_agent_runs_as_the_readme_says(crm_mcp_url, capsys):
+    """`make demo`'s agent (scripts/demo.py) against the served CRM: it reads what an agent
+    reads (lean text) and every call it makes succeeds."""
+    spec = importlib.util.spec_from_file_location("demo", ROOT / "scripts" / "demo.py")
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    run(demo.agent(crm_mcp_url))
+    out = capsys.readouterr().out
+    assert "23 tools at" in out
+    assert '"_columns"' in out
+    assert "call get_contact {'contact_id': 1001}" in out
+    assert '"open_deals":[' in out
 
 
 def test_body_and_array_query_reach_the_sandbox_as_the_spec_says(crm_mcp_url, sandbox):
