@@ -152,17 +152,27 @@ def generate(options: BuildOptions) -> BuildReport:
 
 
 def search_index(
-    result: PlanResult, hints: LoadedHints, *, vectors: bool = False, semantic: bool = False
+    result: PlanResult,
+    hints: LoadedHints,
+    *,
+    vectors: bool = False,
+    semantic: bool = False,
+    meaning: bool = False,
 ) -> dict[str, Any]:
     """The search index of a planned API: its catalog, hint keywords and the spec's prose
-    (`vectors`, `semantic`: see `build_index`; `semantic` without numpy or the model is a
+    (`vectors`, `semantic`, `meaning`: see `build_index`; `semantic` without numpy or the model is a
     BuildError saying what to install)."""
     from adaptgen.search.semantic import Unavailable
 
     prose = spec_prose(result.document, result.api.tools)
     try:
         return build_index(
-            result.api, search_keywords(hints), prose=prose, vectors=vectors, semantic=semantic
+            result.api,
+            search_keywords(hints),
+            prose=prose,
+            vectors=vectors,
+            semantic=semantic,
+            meaning=meaning,
         )
     except Unavailable as error:
         raise BuildError(f"hints ask for semantic search (search.semantic): {error}") from None

@@ -1,11 +1,16 @@
 """Search quality, result size and latency on every shared spec that has a task file.
 
 Run `python -m bench.search_bench [--set tuned|heldout|all] [--tasks DIR] [--quick] [--json FILE]
-[--embeddings] [--semantic] [--semantic-experiment MODEL_DIR]` from the repository root (or
-`bench/run`; `--semantic`: with the opt-in sentence model, as hints `search.semantic`). Two
-sets of task files, one table each: `tuned` (`bench/tasks/search/`, the tasks the ranking was
-tuned on) and `heldout` (`bench/tasks/search-heldout/`, written blind to the ranker and never
-tuned on); `--set` picks one or both (default: tuned). For each task file whose spec is in
+[--embeddings] [--semantic] [--semantic-experiment MODEL_DIR] [--meaning] [--meaning-v2 CACHE]
+[--meaning-table FILE] [--meaning-weight W]` from the repository root (or `bench/run`;
+`--semantic`: with the opt-in sentence model, as hints `search.semantic`; `--meaning`:
+experiment, the static word-meaning signal (`search/meaning.py`; the table made by
+scripts/distill_words.py); `--meaning-v2`: experiment, static query vectors against the
+sentence model's tool vectors projected with the distiller's PCA, CACHE being its --cache
+file; needs numpy and the model). Two sets of task files, one table each: `tuned`
+(`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
+(`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on); `--set` picks
+one or both (default: tuned). For each task file whose spec is in
 ../shared/specs:
 
 - top-1, top-3 and MRR of our search (`adaptgen eval`'s ranking) and of FastMCP's
@@ -72,14 +77,25 @@ class SearchRow:
 
 
 def measure(
-    task_file: TaskFile, vectors: bool = False, experiment: Any = None, semantic: bool = False
+    task_file: TaskFile,
+    vectors: bool = False,
+    experiment: Any = None,
+    semantic: bool = False,
+    meaning: bool = False,
+    v2: Path | None = None,
 ) -> tuple[SearchRow, list[str], dict[str, Any], dict[str, SearchRow]]:
     """Quality of both rankers, our result size; the queries and the index (for latency);
     with `experiment` (an encoder, bench/semantic.py) the rows of its dense and fused rankers;
     `semantic`: our search with the sentence-model signal (as hints `search.semantic`)."""
     api, index = index_for(
-        task_file.spec, task_file.hints, vectors=vectors, semantic=semantic or None
+        task_file.spec,
+        task_file.hints,
+        vectors=vectors,
+        semantic=semantic or bool(v2) or None,
+        meaning=False if v2 else meaning,
     )
+    if v2:
+        index = _projected(index, v2)
     engine = SearchEngine(index)
     ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
     theirs = score("fastmcp-bm25", task_file.tasks, fastmcp_ranker(task_file.spec))
@@ -109,6 +125,25 @@ def measure(
                 row.median_result_bytes,
             )  # fmt: skip
     return row, [t.query for t in task_file.tasks], index, extra
+
+
+def _projected(index: dict[str, Any], cache: Path) -> dict[str, Any]:
+    """V2 (experiment): each tool's sentence-model vector centred and projected as the word
+    table was (the distiller's mean and PCA basis), stored as its static meaning vector."""
+    import numpy as np
+
+    from adaptgen.search.embedding import pack
+    from adaptgen.search.meaning import load
+    from adaptgen.search.semantic import unpack
+
+    with np.load(cache) as data:
+        mean, basis = data["mean"], data["basis"][: load().dim]
+    tools = []
+    for entry in index["tools"]:
+        entry = dict(entry)
+        vector = (np.asarray(unpack(entry.pop("semantic")), np.float32) - mean) @ basis.T
+        tools.append({**entry, "meaning": pack(vector.tolist())})
+    return {**index, "tools": tools}
 
 
 def _rates(scores: Scores) -> tuple[float, float, float]:
@@ -213,7 +248,34 @@ def main(argv: list[str] | None = None) -> int:
         help="also tables of bench/semantic.py's sentence model alone and fused (the unzipped "
         "all-MiniLM-L6-v2; needs numpy)",
     )
+    parser.add_argument(
+        "--meaning",
+        action="store_true",
+        help="with the static word-meaning signal (experiment; scripts/distill_words.py's table)",
+    )
+    parser.add_argument(
+        "--meaning-v2",
+        type=Path,
+        metavar="CACHE",
+        help="experiment: static query vectors, sentence-model tool vectors (needs numpy)",
+    )
+    parser.add_argument(
+        "--meaning-table", type=Path, metavar="FILE", help="another word table (experiments)"
+    )
+    parser.add_argument(
+        "--meaning-weight", type=float, help="the meaning signal's fusion weight (experiments)"
+    )
     args = parser.parse_args(argv)
+    if args.meaning_table:
+        from adaptgen.search import meaning as static
+
+        table = static.WordTable.parse(args.meaning_table.read_bytes())
+        static.load = lambda path=None: table  # type: ignore[assignment]
+    if args.meaning_weight is not None:
+        from adaptgen.search import rank
+
+        rank.MEANING_WEIGHT = args.meaning_weight
+    meaning = args.meaning
     experiment = None
     if args.semantic_experiment:
         from bench.semantic import Encoder
@@ -232,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
                 continue
             row, asked, index, extra = measure(
-                task_file, args.embeddings, experiment, args.semantic
+                task_file, args.embeddings, experiment, args.semantic, meaning, args.meaning_v2
             )
             rows.append(row)
             for variant, extra_row in extra.items():

@@ -68,13 +68,16 @@ def build_index(
     prose: Mapping[str, str] | None = None,
     vectors: bool = False,
     semantic: bool = False,
+    meaning: bool = False,
 ) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId;
     `prose`: the spec's whole text about each tool, by name (`prose.spec_prose`), read for the
     word associations; `vectors`: each tool's meaning vector, for `rank`'s embedding signal;
     opt-in, see docs/DESIGN.md for why it is not on by default; `semantic`: each tool's
     sentence-model vector (`search/semantic.py`; needs numpy and the model, raises
-    `semantic.Unavailable` without them))."""
+    `semantic.Unavailable` without them); `meaning`: each tool's static word-meaning vector
+    (`search/meaning.py`, pure Python; an experiment, off: the table is not shipped, make it
+    with scripts/distill_words.py; docs/DESIGN.md has the figures))."""
     keywords = keywords or {}
     prose = prose or {}
     tools = [tool for tool in api.tools if not tool.hidden]
@@ -83,7 +86,7 @@ def build_index(
     entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
     if vectors and TABLE.is_file():
         entries = [_with_vector(entry) for entry in entries]
-    if semantic:
+    if semantic or meaning:
         from adaptgen.search.semantic import encode_tools, tool_texts
 
         texts = [
@@ -94,8 +97,14 @@ def build_index(
             tool_texts(e, "", c.description)
             for e, c in zip(entries[len(tools) :], api.chains, strict=True)
         ]
-        packed = encode_tools(texts)
-        entries = [{**entry, "semantic": v} for entry, v in zip(entries, packed, strict=True)]
+        if meaning:
+            from adaptgen.search import meaning as static
+
+            packed = static.encode_tools(texts)
+            entries = [{**entry, "meaning": v} for entry, v in zip(entries, packed, strict=True)]
+        if semantic:
+            packed = encode_tools(texts)
+            entries = [{**entry, "semantic": v} for entry, v in zip(entries, packed, strict=True)]
     return {
         "format": INDEX_FORMAT,
         "tools": entries,

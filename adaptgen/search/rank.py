@@ -30,9 +30,11 @@ from adaptgen.search.intent import (
     query_intent,
 )
 from adaptgen.search.query import query_terms, read_query
-from adaptgen.search.semantic import LEXICAL_K, Semantic, fuse
+from adaptgen.search.semantic import FUSION_WEIGHT, LEXICAL_K, Semantic, fuse
 from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
 from adaptgen.search.text import stem
+
+MEANING_WEIGHT = 1.0  # fusion weight of the static word-meaning cosine (semantic.fuse)
 
 # Field weight and length normalisation (BM25F). Names and summaries say what a tool does;
 # descriptions and parameter names mostly say how. The index's `intent` words are matched as
@@ -114,11 +116,17 @@ class SearchEngine:
     """An index loaded for querying: postings per stem, BM25F weights precomputed."""
 
     def __init__(
-        self, index: Mapping[str, Any], table: WordVectors | None = None, model: Any = None
+        self,
+        index: Mapping[str, Any],
+        table: WordVectors | None = None,
+        model: Any = None,
+        words: Any = None,
     ) -> None:
         """`table`: the word vectors for queries (default: the shipped table, when the index
         has tool vectors); `model`: the sentence model for queries when the index has
-        semantic vectors (default: all-MiniLM-L6-v2, loaded at the first search)."""
+        semantic vectors (default: all-MiniLM-L6-v2, loaded at the first search); `words`:
+        the word-meaning table (`meaning.WordTable`) for queries when the index has static
+        meaning vectors (default: `meaning.load()`, at the first search)."""
         entries = list(index.get("tools", []))
         self._associated = {
             stem(word): [(stem(target), strength) for target, strength in targets]
@@ -144,6 +152,12 @@ class SearchEngine:
         self._table = table
         packed = [entry.get("semantic") for entry in entries]
         self.semantic = Semantic(packed, model) if any(packed) else None
+        meant = [entry.get("meaning") for entry in entries]
+        self.meaning = None
+        if any(meant):
+            from adaptgen.search.meaning import Meaning
+
+            self.meaning = Meaning(meant, words)
         count = len(entries)
         self._vocabulary = sorted(self._postings)
         self._reversed = sorted(t[::-1] for t in self._postings)
@@ -160,8 +174,12 @@ class SearchEngine:
         self, query: str, limit: int = 5, allowed: Collection[str] | None = None
     ) -> list[Hit]:
         """The best `limit` tools for `query`, among `allowed` names when given: by words, and
-        by meaning too when the index has semantic vectors and the model can run."""
+        by meaning too when the index has semantic vectors and the model can run, else when it
+        has static meaning vectors (`search/meaning.py`)."""
         cosines = self.semantic.cosines(query) if self.semantic is not None else None
+        weight = FUSION_WEIGHT
+        if cosines is None and self.meaning is not None:
+            cosines, weight = self.meaning.cosines(query), MEANING_WEIGHT
         if cosines is None:
             return self._lexical(query, limit, allowed)
         lexical = self._lexical(query, max(limit, LEXICAL_K), allowed)
@@ -170,7 +188,7 @@ class SearchEngine:
             for tool, cosine in zip(self.tools, cosines, strict=True)
             if allowed is None or tool.name in allowed
         }
-        fused = fuse([(hit.name, hit.score) for hit in lexical], by_name, limit)
+        fused = fuse([(hit.name, hit.score) for hit in lexical], by_name, limit, weight)
         return [Hit(name, score) for name, score in fused]
 
     def _lexical(self, query: str, limit: int, allowed: Collection[str] | None = None) -> list[Hit]:
