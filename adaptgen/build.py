@@ -155,12 +155,11 @@ def search_index(
     result: PlanResult,
     hints: LoadedHints,
     *,
-    vectors: bool = False,
     semantic: bool = False,
     meaning: bool = False,
 ) -> dict[str, Any]:
     """The search index of a planned API: its catalog, hint keywords and the spec's prose
-    (`vectors`, `semantic`, `meaning`: see `build_index`; `semantic` without numpy or the model is a
+    (`semantic`, `meaning`: see `build_index`; `semantic` without numpy or the model is a
     BuildError saying what to install)."""
     from adaptgen.search.semantic import Unavailable
 
@@ -170,7 +169,6 @@ def search_index(
             result.api,
             search_keywords(hints),
             prose=prose,
-            vectors=vectors,
             semantic=semantic,
             meaning=meaning,
         )

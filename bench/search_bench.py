@@ -1,7 +1,7 @@
 """Search quality, result size and latency on every shared spec that has a task file.
 
 Run `python -m bench.search_bench [--set tuned|heldout|all] [--tasks DIR] [--quick] [--json FILE]
-[--embeddings] [--semantic] [--semantic-experiment MODEL_DIR] [--meaning] [--meaning-v2 CACHE]
+[--semantic] [--semantic-experiment MODEL_DIR] [--meaning] [--meaning-v2 CACHE]
 [--meaning-table FILE] [--meaning-weight W]` from the repository root (or `bench/run`;
 `--semantic`: with the opt-in sentence model, as hints `search.semantic`; `--meaning`:
 experiment, the static word-meaning signal (`search/meaning.py`; the table made by
@@ -78,7 +78,6 @@ class SearchRow:
 
 def measure(
     task_file: TaskFile,
-    vectors: bool = False,
     experiment: Any = None,
     semantic: bool = False,
     meaning: bool = False,
@@ -90,7 +89,6 @@ def measure(
     api, index = index_for(
         task_file.spec,
         task_file.hints,
-        vectors=vectors,
         semantic=semantic or bool(v2) or None,
         meaning=False if v2 else meaning,
     )
@@ -132,9 +130,9 @@ def _projected(index: dict[str, Any], cache: Path) -> dict[str, Any]:
     table was (the distiller's mean and PCA basis), stored as its static meaning vector."""
     import numpy as np
 
-    from adaptgen.search.embedding import pack
     from adaptgen.search.meaning import load
     from adaptgen.search.semantic import unpack
+    from adaptgen.search.vectors import pack
 
     with np.load(cache) as data:
         mean, basis = data["mean"], data["basis"][: load().dim]
@@ -234,9 +232,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer latency rounds")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument(
-        "--embeddings", action="store_true", help="with the opt-in word-vector signal"
-    )
-    parser.add_argument(
         "--semantic",
         action="store_true",
         help="with the sentence-model signal (hints search.semantic; needs adaptgen[semantic])",
@@ -294,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
                 continue
             row, asked, index, extra = measure(
-                task_file, args.embeddings, experiment, args.semantic, meaning, args.meaning_v2
+                task_file, experiment, args.semantic, meaning, args.meaning_v2
             )
             rows.append(row)
             for variant, extra_row in extra.items():

@@ -1,9 +1,9 @@
 """Distil adaptgen/search/meaning.bin: one static vector per English WORD, from a sentence model.
 
 Dev-time only (needs numpy, wordfreq and the model; the runtime reads the table in pure Python,
-`adaptgen/search/meaning.py`). Unlike scripts/distill_embeddings.py (one row per WordPiece
-token, whose lone pieces like `del ##ete` say little), every row here is a whole word passed
-through the model with all its pieces in context:
+`adaptgen/search/meaning.py`). Unlike the per-token table tried before it (one row per
+WordPiece token, whose lone pieces like `del ##ete` say little; removed), every row here is a
+whole word passed through the model with all its pieces in context:
 
 1. vocabulary: wordfreq's top `--top` English words, plus every whole-word token of the model's
    WordPiece vocabulary (letters only, 2+ characters); nothing taken from task files or specs;

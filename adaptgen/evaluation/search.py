@@ -147,12 +147,10 @@ def index_for(
     spec: Path,
     hints: Path | None,
     *,
-    vectors: bool = False,
     semantic: bool | None = None,
     meaning: bool = False,
 ) -> tuple[Api, dict[str, Any]]:
-    """The IR and the search index `adaptgen build` would write for it (`vectors`:
-    with the tools' meaning vectors, the opt-in embedding signal; `semantic`: with the
+    """The IR and the search index `adaptgen build` would write for it (`semantic`: with the
     sentence-model vectors, default as the hints say; `meaning`: with the static word-meaning
     vectors, an experiment, see `build_index`)."""
     from adaptgen.build import BuildOptions, planned, search_index
@@ -160,9 +158,7 @@ def index_for(
     result, loaded = planned(BuildOptions(spec=spec, hints=hints, name="evaluated"))
     if semantic is None:
         semantic = loaded.hints.search.semantic
-    return result.api, search_index(
-        result, loaded, vectors=vectors, semantic=semantic, meaning=meaning
-    )
+    return result.api, search_index(result, loaded, semantic=semantic, meaning=meaning)
 
 
 def engine_ranker(api: Api, engine: SearchEngine) -> Ranker:

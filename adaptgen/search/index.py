@@ -17,7 +17,6 @@ from typing import Any
 from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
 from adaptgen.search.associations import associations
-from adaptgen.search.embedding import TABLE, load, pack
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular, snake_words
@@ -26,8 +25,6 @@ INDEX_FORMAT = 1
 MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does
 MAX_VALUE_WORDS = 30
 MAX_NOTE_WORDS = 60
-# The fields a tool's meaning vector is made of: what it does, not how it is called.
-VECTOR_FIELDS = ("name", "summary", "resource", "keywords")
 
 # A path segment that is only a version or a common prefix (`v3`, `api`, `2010-04-01`).
 _VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
@@ -66,14 +63,12 @@ def build_index(
     keywords: Mapping[str, Sequence[str]] | None = None,
     *,
     prose: Mapping[str, str] | None = None,
-    vectors: bool = False,
     semantic: bool = False,
     meaning: bool = False,
 ) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId;
     `prose`: the spec's whole text about each tool, by name (`prose.spec_prose`), read for the
-    word associations; `vectors`: each tool's meaning vector, for `rank`'s embedding signal;
-    opt-in, see docs/DESIGN.md for why it is not on by default; `semantic`: each tool's
+    word associations; `semantic`: each tool's
     sentence-model vector (`search/semantic.py`; needs numpy and the model, raises
     `semantic.Unavailable` without them); `meaning`: each tool's static word-meaning vector
     (`search/meaning.py`, pure Python; an experiment, off: the table is not shipped, make it
@@ -84,8 +79,6 @@ def build_index(
     entries = [_tool_entry(Operation.of_tool(t), keywords.get(t.operation_id, ())) for t in tools]
     around = [_prose_words(prose.get(tool.name, "")) for tool in tools]
     entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
-    if vectors and TABLE.is_file():
-        entries = [_with_vector(entry) for entry in entries]
     if semantic or meaning:
         from adaptgen.search.semantic import encode_tools, tool_texts
 
@@ -110,13 +103,6 @@ def build_index(
         "tools": entries,
         "associations": associations(entries, around),
     }
-
-
-def _with_vector(entry: dict[str, Any]) -> dict[str, Any]:
-    """The entry with its meaning vector (`embedding`), when any of its words is known."""
-    text = " ".join(entry["fields"].get(f, "") for f in VECTOR_FIELDS)
-    packed = pack(load().vector(text))
-    return {**entry, "vector": packed} if packed else entry
 
 
 def index_json(index: dict[str, Any]) -> str:

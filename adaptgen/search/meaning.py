@@ -133,9 +133,9 @@ def tool_texts(entry: Mapping[str, Any], title: str, description: str) -> tuple[
 
 def encode_tools(texts: Sequence[Sequence[str]], table: WordTable | None = None) -> list[str]:
     """Build time: each tool's renderings (`tool_texts`) to its packed vector (base64 int8,
-    `embedding.pack`; empty when none of its words is known). Pure Python: the same bytes on
+    `vectors.pack`; empty when none of its words is known). Pure Python: the same bytes on
     every machine."""
-    from adaptgen.search.embedding import pack
+    from adaptgen.search.vectors import pack
 
     table = table or load()
     return [pack(table.tool_vector(group)) for group in texts]
@@ -143,10 +143,10 @@ def encode_tools(texts: Sequence[Sequence[str]], table: WordTable | None = None)
 
 class Meaning:
     """The index's tool vectors and the word table for queries (loaded at the first search):
-    every tool's cosine with a query, in pure Python (`embedding.VectorMatrix`)."""
+    every tool's cosine with a query, in pure Python (`vectors.VectorMatrix`)."""
 
     def __init__(self, packed: Sequence[str | None], table: WordTable | None = None) -> None:
-        from adaptgen.search.embedding import VectorMatrix, unpack
+        from adaptgen.search.vectors import VectorMatrix, unpack
 
         self._matrix = VectorMatrix([unpack(p or "") for p in packed])
         self._table = table
@@ -155,7 +155,7 @@ class Meaning:
     def cosines(self, query: str) -> list[float] | None:
         """Every tool's cosine with the query (0 without a vector), None when the query has no
         known word or the table cannot be read (then said once in the log)."""
-        from adaptgen.search.embedding import quantized
+        from adaptgen.search.vectors import quantized
 
         if self.failed is not None:
             return None

@@ -21,7 +21,6 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adaptgen.search.embedding import VectorMatrix, WordVectors, load, quantized, unpack
 from adaptgen.search.intent import (
     ACT_OF_WORD,
     GENERIC_VERBS,
@@ -83,8 +82,6 @@ _NOUN_SUFFIXES = (
     ("ence", ""),
 )
 COVERAGE_FLOOR = 0.5
-EMBED_CANDIDATES = 5  # the tools nearest the query in meaning compete even without its words
-EMBED_SEED = 0.6  # ... from this share of the best lexical relevance, times their cosine
 
 
 # A request's first word undoing an act: `unpin`, `unstar` (after "please" or "can you").
@@ -118,15 +115,13 @@ class SearchEngine:
     def __init__(
         self,
         index: Mapping[str, Any],
-        table: WordVectors | None = None,
         model: Any = None,
         words: Any = None,
     ) -> None:
-        """`table`: the word vectors for queries (default: the shipped table, when the index
-        has tool vectors); `model`: the sentence model for queries when the index has
-        semantic vectors (default: all-MiniLM-L6-v2, loaded at the first search); `words`:
-        the word-meaning table (`meaning.WordTable`) for queries when the index has static
-        meaning vectors (default: `meaning.load()`, at the first search)."""
+        """`model`: the sentence model for queries when the index has semantic vectors
+        (default: all-MiniLM-L6-v2, loaded at the first search); `words`: the word-meaning
+        table (`meaning.WordTable`) for queries when the index has static meaning vectors
+        (default: `meaning.load()`, at the first search)."""
         entries = list(index.get("tools", []))
         self._associated = {
             stem(word): [(stem(target), strength) for target, strength in targets]
@@ -146,10 +141,6 @@ class SearchEngine:
             if tool.intent.verb != tool.intent.act:
                 self._by_act.setdefault(tool.intent.verb, []).append(index)
         self._postings = _postings(entries)
-        self._vectors = VectorMatrix([unpack(entry.get("vector", "")) for entry in entries])
-        if table is None and any(self._vectors.present):
-            table = load()
-        self._table = table
         packed = [entry.get("semantic") for entry in entries]
         self.semantic = Semantic(packed, model) if any(packed) else None
         meant = [entry.get("meaning") for entry in entries]
@@ -212,11 +203,6 @@ class SearchEngine:
             # Some tool has the query's words, too few: every tool, ranked by intent.
             for doc in range(len(self.tools)):
                 relevance.setdefault(doc, PRIOR / 2)
-        # After the fallbacks: a tool near in meaning is no reason to skip them.
-        similar = self._similarity(query)
-        seed = max(relevance.values(), default=PRIOR) * EMBED_SEED
-        for cosine, doc in heapq.nlargest(EMBED_CANDIDATES, ((c, d) for d, c in similar.items())):
-            relevance[doc] = max(relevance.get(doc, 0.0), seed * max(cosine, 0.0))
         candidates = heapq.nlargest(MAX_CANDIDATES, ((v, doc) for doc, v in relevance.items()))
         mentioned = {term for group in groups for term, _ in group}
         # Nouns said only as where ("in the folder") are no tool's own resource here.
@@ -259,16 +245,6 @@ class SearchEngine:
         if whole in self._postings or rest not in self._postings:
             return query
         return f"{query[: match.start('word')]}remove {match['rest']}{query[match.end('word') :]}"
-
-    def _similarity(self, query: str) -> dict[int, float]:
-        """Cosine of the query's meaning vector with each tool's (none without vectors)."""
-        if self._table is None:
-            return {}
-        asked = quantized(self._table.vector(query))
-        if not any(asked):
-            return {}
-        cosines = self._vectors.cosines(asked)
-        return {doc: c for doc, c in enumerate(cosines) if self._vectors.present[doc]}
 
     def _relevance(
         self, groups: list[list[tuple[str, float]]], counted: list[list[tuple[str, float]]]

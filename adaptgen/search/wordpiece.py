@@ -1,4 +1,4 @@
-"""BERT's WordPiece tokenizer, in pure Python: text to the token ids of `embeddings.bin`.
+"""BERT's WordPiece tokenizer, in pure Python: text to the sentence model's token ids.
 
 The same steps as BERT's uncased tokenizer (the table was distilled over its vocabulary):
 lower-case, strip accents, split on whitespace and punctuation, then each word into the

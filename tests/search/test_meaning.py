@@ -15,10 +15,10 @@ from array import array
 import pytest
 
 from adaptgen.search import meaning, rank
-from adaptgen.search.embedding import unpack
 from adaptgen.search.meaning import MAGIC, TableError, WordTable, encode_tools, unit
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import fuse
+from adaptgen.search.vectors import unpack
 
 # Made-up words, so no synonym rule or stemmer accident can find them: `zap` means `delete`,
 # `quux` means `invoice`, `weather` means nothing near either.
@@ -100,7 +100,7 @@ def test_tool_vectors_are_the_mean_of_their_renderings_and_stored_the_same_every
     assert packed == encode_tools(
         [["Delete an invoice", "delete"], ["List invoices"], ["???"]], table
     )
-    # Pinned bytes: int8 of the unit direction, largest value at 127 (`embedding.pack`).
+    # Pinned bytes: int8 of the unit direction, largest value at 127 (`vectors.pack`).
     assert list(array("b", unpack(packed[0]))) == [127, 53, 0, 0]
     assert list(array("b", unpack(packed[1]))) == [0, 127, 127, 0]
     assert packed[2] == ""  # no known word: no vector

@@ -1,84 +1,20 @@
-"""Static word vectors: the meaning of a query and of a tool as one small vector each.
+"""Meaning vectors as the index stores them, and their cosines in pure Python (no numpy).
 
-`embeddings.bin` is distilled from a sentence model (all-MiniLM-L6-v2, Apache-2.0) by
-`scripts/distill_embeddings.py`: one int8 row (and a float16 scale) per WordPiece token. A text's
-vector is the sum of its tokens' rows (the rows carry a frequency weight, so frequent tokens weigh
-less); "remove" lands near "delete" without a synonym rule. Pure Python: the runtime has no numpy.
-Tool vectors are made at build time and stored in the index, unit length, int8, base64.
+A vector is kept as its unit direction in int8, base64 (`pack`): the sentence-model vectors
+(`semantic.py`) and the static word-meaning vectors (`meaning.py`) of an index's tools alike.
+`VectorMatrix` dots a query with every stored vector at once.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import math
-import struct
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from adaptgen.search.text import STOP_WORDS
-from adaptgen.search.wordpiece import basic_words, pieces
+__all__ = ["QUANT", "VectorMatrix", "pack", "quantized", "unpack"]
 
-TABLE = Path(__file__).with_name("embeddings.bin")
-MAGIC = b"ADAPTGEN-EMBEDDINGS 1\n"
 QUANT = 127
-
-
-class TableError(ValueError):
-    """The table file is not one `scripts/distill_embeddings.py` writes."""
-
-
-@dataclass(frozen=True)
-class WordVectors:
-    """The token table: vocabulary, per-row scales and int8 rows."""
-
-    vocab: dict[str, int]
-    dim: int
-    scales: tuple[float, ...]
-    rows: array  # int8, `dim` per token
-
-    @classmethod
-    def parse(cls, data: bytes) -> WordVectors:
-        """Read the format `scripts/distill_embeddings.py` writes (header, tokens, scales, rows)."""
-        if not data.startswith(MAGIC):
-            raise TableError("not an adaptgen embeddings table")
-        at = data.index(b"\n", len(MAGIC))
-        header = json.loads(data[len(MAGIC) : at])
-        count, dim = int(header["count"]), int(header["dim"])
-        start = at + 1
-        tokens: list[str] = []
-        for _ in range(count):
-            end = data.index(b"\n", start)
-            tokens.append(data[start:end].decode())
-            start = end + 1
-        scales = struct.unpack_from(f"<{count}e", data, start)
-        start += 2 * count
-        rows = array("b", data[start : start + count * dim])
-        if len(rows) != count * dim:
-            raise TableError(f"table truncated: {len(rows)} of {count * dim} values")
-        return cls({t: i for i, t in enumerate(tokens)}, dim, scales, rows)
-
-    def vector(self, text: str) -> list[float]:
-        """The sum of the rows of `text`'s tokens, stop words and unknown words left out."""
-        total = [0.0] * self.dim
-        for word in basic_words(text):
-            if word in STOP_WORDS or not word.isalnum():
-                continue
-            for piece in pieces(word, self.vocab) or ():
-                row = self.vocab[piece] * self.dim
-                scale = self.scales[self.vocab[piece]]
-                values = self.rows[row : row + self.dim]
-                total = [t + scale * v for t, v in zip(total, values, strict=True)]
-        return total
-
-
-@lru_cache(maxsize=1)
-def load(path: Path = TABLE) -> WordVectors:
-    """The shipped table, read once per process."""
-    return WordVectors.parse(path.read_bytes())
 
 
 def pack(vector: Sequence[float]) -> str:
