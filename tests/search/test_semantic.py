@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from pathlib import Path
 
 import pytest
+from conftest import needs_semantic_model
 
 from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.errors import BuildError
@@ -22,16 +22,10 @@ from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import fuse, pack, query_texts, tool_texts, unpack
 
 FIXTURES = Path(__file__).parent / "fixtures"
-REQUIRE_TOOLS = os.environ.get("ADAPTGEN_REQUIRE_TOOLS") == "1"  # .ci/run: no skipping
 
 
 def needs_model():
-    missing = semantic.missing()
-    if missing:
-        message = f"{missing} is not installed ({semantic.INSTALL}; `make install-dev` does)"
-        if REQUIRE_TOOLS:
-            pytest.fail(message)
-        pytest.skip(message)
+    needs_semantic_model()
 
 
 def entry(name: str, act: str, summary: str, vector: list[float] | None = None) -> dict:
