@@ -1,7 +1,7 @@
 """Lean results benchmark: where the bytes of a no-hints result go, and what is left to cut.
 
 Run `python -m bench.lean_bench [--spec NAME]... [--json FILE]` from the repository root (or
-`bench/run`). Two tables:
+`bench/run`). Three tables:
 
 1. HubSpot contacts v3 mocked by Prism (dynamic bodies, fixed seed, as readiness_bench): the
    list and get calls through a real MCP client with no hints, the upstream bodies beside the
@@ -9,7 +9,9 @@ Run `python -m bench.lean_bench [--spec NAME]... [--json FILE]` from the reposit
 2. every shared spec, every GET operation whose path Prism answers with a JSON 2xx body (static
    Prism, then dynamic), called directly (no MCP server: Prism's bodies are the input); each body
    put through the default shaping (`shape.select` with no hints, no token budget) and `lean`,
-   the same functions a no-hints server runs, and split into the same categories.
+   the same functions a no-hints server runs, and split into the same categories;
+3. the sandbox CRM's own records (`adaptgen sandbox`: realistic legacy data, not generated
+   from a schema), each list and get body through the same default shaping and `lean`.
 
 Categories: values (strings, timestamps, numbers, booleans), keys the spec declares as
 properties, keys it does not (map keys: `additionalProperties`, which Prism fills with invented
@@ -196,6 +198,31 @@ def spec_row(spec: Path, dynamic: bool, tmp: Path) -> dict[str, Any]:
     }
 
 
+SANDBOX_CALLS = (
+    "/contacts?per_page=25",
+    "/companies?per_page=25",
+    "/deals?per_page=25",
+    "/activities?per_page=25",
+    "/contacts/1001",
+    "/deals/5001",
+)
+
+
+def sandbox_rows() -> list[dict[str, Any]]:
+    """The sandbox CRM's own records (a legacy API's noise: nested owners and addresses, audit
+    blocks, links, histories), not Prism's: each list and get body, raw and as the no-hints
+    default shapes it."""
+    from adaptgen.sandbox import SANDBOX_API_KEY, running
+
+    rows = []
+    with running() as crm, httpx.Client(base_url=crm.url, timeout=30) as client:
+        for call in SANDBOX_CALLS:
+            body = client.get(call, headers={"X-API-Key": SANDBOX_API_KEY}).json()
+            shaped = lean(select(body, Shape(), whole_response=True))
+            rows.append({"call": f"GET {call}", "raw": size(body), "lean": size(shaped)})
+    return rows
+
+
 async def hubspot_rows(tmp: Path) -> list[dict[str, Any]]:
     """HubSpot's list and get through a real MCP client, no hints, by byte category."""
     spec = SHARED / "hubspot_contacts_v3.json"
@@ -243,7 +270,9 @@ def _share(part: int, whole: int) -> str:
     return f"{part:,} ({part / whole:.2f}x)" if whole else "0"
 
 
-def report(hubspot: list[dict[str, Any]], specs: list[dict[str, Any]]) -> str:
+def report(
+    hubspot: list[dict[str, Any]], specs: list[dict[str, Any]], sandbox: list[dict[str, Any]]
+) -> str:
     out: list[str] = []
     if hubspot:
         out += [
@@ -292,6 +321,15 @@ def report(hubspot: list[dict[str, Any]], specs: list[dict[str, Any]]) -> str:
                 f"{_share(lean_c.get('map keys', 0), r['raw'])} | {_share(overhead, r['raw'])} | "
                 f"{_share(r['default_valued'], r['raw'])} |"
             )
+    if sandbox:
+        out += [
+            "",
+            "## The sandbox CRM's own records (no Prism), default shaping + lean (no budget)",
+            "",
+            "| call | raw B | lean B (x raw) |",
+            "| --- | ---: | ---: |",
+        ]
+        out += [f"| {r['call']} | {r['raw']:,} | {_share(r['lean'], r['raw'])} |" for r in sandbox]
     return "\n".join(out) + "\n"
 
 
@@ -320,9 +358,11 @@ def main(argv: list[str] | None = None) -> int:
                 specs.append(spec_row(SHARED / name, dynamic, tmp))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(report(hubspot, specs))
+    sandbox = sandbox_rows()
+    print(report(hubspot, specs, sandbox))
     if args.json:
-        args.json.write_text(json.dumps({"hubspot": hubspot, "specs": specs}, indent=2))
+        payload = {"hubspot": hubspot, "specs": specs, "sandbox": sandbox}
+        args.json.write_text(json.dumps(payload, indent=2))
     return 0
 
 

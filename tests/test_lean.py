@@ -66,6 +66,52 @@ def test_records_are_written_as_columns_and_rows_and_read_back():
     assert expand(json.loads(to_json(leaned))) == data
 
 
+def test_objects_of_one_shape_inside_records_become_path_columns():
+    """An owner object in every record, with the same fields: its keys are written once, as
+    path columns, and read back as the objects they were."""
+    owner = {"login": "octo", "id": 1, "type": "User", "site_admin": False}
+    records = [
+        {"id": i, "owner": dict(owner, id=i), "permissions": {"admin": i == 0, "push": True}}
+        for i in range(3)
+    ]
+    leaned = lean(records)
+    assert leaned["_columns"] == [
+        "id", ["owner", "login"], ["owner", "id"], ["owner", "type"], ["owner", "site_admin"],
+        ["permissions", "admin"], ["permissions", "push"],
+    ]  # fmt: skip
+    assert leaned["_rows"][1] == [1, "octo", 1, "User", False, False, True]
+    assert expand(json.loads(to_json(leaned))) == records
+    assert len(to_json(leaned)) < len(to_json(lean_without_paths(records)))
+
+
+def lean_without_paths(records):
+    """The plain-columns table of the same records (what lean wrote before path columns)."""
+    shared = [k for k in records[0] if all(k in r for r in records)]
+    return {"_columns": shared, "_rows": [[r[k] for k in shared] for r in records]}
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        # Objects of different shapes, a missing object, an empty one: plain columns.
+        [{"id": 1, "o": {"x": 1}}, {"id": 2, "o": {"x": 2, "y": 3}}],
+        [{"id": 1, "o": {"x": 1}}, {"id": 2, "o": None}],
+        [{"id": 1, "o": {}}, {"id": 2, "o": {}}],
+        # A key with a dot is one key, never a path.
+        [{"a.b": 1, "o": {"x": 1, "y": 2}}, {"a.b": 2, "o": {"x": 3, "y": 4}}],
+        # Deeper objects of one shape, and lists inside them.
+        [{"id": i, "o": {"p": {"q": i, "r": [1, 2]}, "s": "t"}} for i in range(3)],
+    ],
+)
+def test_path_columns_read_back_exactly(records):
+    leaned = json.loads(to_json(lean(records)))
+    assert expand(leaned) == records
+    for column in leaned.get("_columns", []) if isinstance(leaned, dict) else []:
+        assert isinstance(column, str) or (
+            len(column) > 1 and all(isinstance(k, str) for k in column)
+        )
+
+
 def test_a_list_stays_records_when_columns_would_not_be_shorter():
     data = [{"a": 1}, {"b": 2}]  # no key in common
     assert lean(data) == data

@@ -5,8 +5,12 @@ content keeps its declared shape) unless hints say `compact: false`:
 
 - a list of two or more objects is written once per list as
   `{"_columns": [keys every object has], "_rows": [[values in that order], ...]}`; a row one
-  longer than the columns ends with an object of that record's other keys. Chosen per list, and
-  only where it is shorter than the plain records;
+  longer than the columns ends with an object of that record's other keys. A key whose value is
+  an object in every record (an owner, an address) becomes one column per field all of those
+  objects have, named by its path as a list (`["owner", "login"]`), so those keys are written
+  once too; a field only some have stays in the row's object of other keys, inside its object
+  (`{"address": {"street2": ...}}`). A plain string column never holds a path (a key with a dot
+  stays one key). Chosen per list, and only where it is shorter than the plain records;
 - a history (the value of a key naming a history, versions or revisions, or each list in such a
   map) whose entries all carry a timestamp in one key keeps only its latest entry (a list of
   one, so each item still has the type the spec declares);
@@ -29,8 +33,9 @@ ROWS = "_rows"
 # What a client shows the agent once (the server's instructions), not in every tool description.
 READING_NOTE = (
     'Results: a list of records may come as {"_columns":[...],"_rows":[[...]]}, each row in '
-    "column order (a row with one extra object holds that record's other fields); a history "
-    "shows only its latest entry; a date alone is midnight UTC."
+    'column order (a column written as a list, ["owner","login"], is a field inside an object; '
+    "a row with one extra object holds that record's other fields, inside their objects too); "
+    "a history shows only its latest entry; a date alone is midnight UTC."
 )
 
 _TIMESTAMP = re.compile(
@@ -116,26 +121,87 @@ def _moment(value: Any) -> datetime | None:
 
 
 def _columns(items: list[Any]) -> Any:
-    """`items` as columns and rows, when they are objects sharing keys and that is shorter."""
+    """`items` as columns and rows, when they are objects sharing keys and that is shorter
+    (objects inside them flattened into path columns when that is shorter still)."""
     if len(items) < 2 or not all(isinstance(item, dict) and item for item in items):
         return items
     shared = [key for key in items[0] if all(key in item for item in items[1:])]
     if not shared:
         return items
-    rows = []
-    for item in items:
-        row = [item[key] for key in shared]
-        rest = {key: value for key, value in item.items() if key not in shared}
-        rows.append([*row, rest] if rest else row)
-    table = {COLUMNS: shared, ROWS: rows}
-    return table if _size(table) < _size(items) else items
+    plain = [(key,) for key in shared]
+    flat = [path for key in shared for path in _flattened((key,), [item[key] for item in items])]
+    best: Any = items
+    for columns in [plain, flat] if flat != plain else [plain]:
+        covered = set(columns)
+        table = {COLUMNS: [list(c) if len(c) > 1 else c[0] for c in columns], ROWS: []}
+        for item in items:
+            row = [_at(item, path) for path in columns]
+            rest = _rest(item, (), covered)
+            table[ROWS].append([*row, rest] if rest else row)
+        if _size(table) < _size(best):
+            best = table
+    return best
 
 
-def _record(columns: list[str], row: list[Any]) -> dict[str, Any]:
-    record = dict(zip(columns, row, strict=False))
+Path = tuple[str, ...]
+
+
+def _flattened(path: Path, values: list[Any]) -> list[Path]:
+    """`path`, or a path per key that every value has, when every value is a non-empty object
+    (recursively; keys only some values have stay in each row's object of other fields)."""
+    if not all(isinstance(v, dict) and v and COLUMNS not in v for v in values):
+        return [path]
+    keys = [key for key in values[0] if all(key in v for v in values[1:])]
+    if not keys:
+        return [path]
+    return [p for key in keys for p in _flattened((*path, key), [v[key] for v in values])]
+
+
+def _at(item: dict[str, Any], path: Path) -> Any:
+    value: Any = item
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _rest(value: dict[str, Any], path: Path, covered: set[Path]) -> dict[str, Any]:
+    """What of `value` (at `path`) no column holds, keeping the objects it sits in."""
+    rest: dict[str, Any] = {}
+    for key, item in value.items():
+        inner = (*path, key)
+        if inner in covered:
+            continue
+        if isinstance(item, dict) and any(c[: len(inner)] == inner for c in covered):
+            left = _rest(item, inner, covered)
+            if left:
+                rest[key] = left
+        else:
+            rest[key] = item
+    return rest
+
+
+def _record(columns: list[Any], row: list[Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for column, value in zip(columns, row, strict=False):
+        if isinstance(column, list):  # a path: the field of an object inside the record
+            inner = record
+            for key in column[:-1]:
+                inner = inner.setdefault(key, {})
+            inner[column[-1]] = value
+        else:
+            record[column] = value
     if len(row) > len(columns):
-        record.update(row[-1])
+        _merge(record, row[-1])
     return record
+
+
+def _merge(record: dict[str, Any], rest: dict[str, Any]) -> None:
+    """The row's other fields into the record, inside the objects its path columns made."""
+    for key, value in rest.items():
+        if isinstance(value, dict) and isinstance(record.get(key), dict):
+            _merge(record[key], value)
+        else:
+            record[key] = value
 
 
 def _size(value: Any) -> int:

@@ -125,7 +125,7 @@ scenarios:
     assert (
         "call 1 (get_contact) failed: GET /contacts/{contactId}: upstream answered 404" in out.out
     )
-    assert "bytes: 4,377 over the limit of 100" in out.out
+    assert "bytes: 4,109 over the limit of 100" in out.out
     assert (
         "call 1 (search_records): capture 'contact': $.results[0].id found nothing in the "
         "result (its keys: ids, total)" in out.out
