@@ -30,6 +30,7 @@ from adaptgen.hints.chains import ChainSpec
 from adaptgen.load.source import SourceFile, join_pointer, read_source
 from adaptgen.runtime.flows import KINDS as FLOW_KINDS
 from adaptgen.runtime.jsonpath import JsonPathError, compile_path
+from adaptgen.runtime.merge import deep_merge
 from adaptgen.runtime.paging import STYLES as PAGING_STYLES
 from adaptgen.runtime.strict import StrictModel as _Strict
 from adaptgen.runtime.strict import unknown_key_message
@@ -254,7 +255,7 @@ def load_hints(path: Path | None, spec_source: SourceFile | None = None) -> Load
         if not isinstance(data, dict):
             raise InputError("hints must be a mapping", source.location(""))
         _validate(Hints, data, source, "")
-        _merge(merged, data)
+        deep_merge(merged, data)
         for op_id in data.get("tools") or {}:
             pointers[op_id] = (source, join_pointer("tools", op_id))
     try:
@@ -304,15 +305,6 @@ def _from_spec(spec: SourceFile) -> tuple[dict[str, Any], dict[str, tuple[Source
     if tools:
         merged["tools"] = tools
     return merged, pointers
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> None:
-    """Field by field: mappings merge, anything else is replaced."""
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
 
 
 def _validate(model: type[BaseModel], data: Any, source: SourceFile, at: str) -> None:

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from adaptgen.runtime.compact_json import compact_json
+from adaptgen.runtime.merge import deep_merge
 
 COLUMNS = "_columns"
 ROWS = "_rows"
@@ -191,17 +192,8 @@ def _record(columns: list[Any], row: list[Any]) -> dict[str, Any]:
         else:
             record[column] = value
     if len(row) > len(columns):
-        _merge(record, row[-1])
+        deep_merge(record, row[-1])  # other fields, inside the objects columns made
     return record
-
-
-def _merge(record: dict[str, Any], rest: dict[str, Any]) -> None:
-    """The row's other fields into the record, inside the objects its path columns made."""
-    for key, value in rest.items():
-        if isinstance(value, dict) and isinstance(record.get(key), dict):
-            _merge(record[key], value)
-        else:
-            record[key] = value
 
 
 def _size(value: Any) -> int:
