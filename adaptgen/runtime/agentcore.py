@@ -33,6 +33,7 @@ from adaptgen.runtime.loader import load_server_module
 from adaptgen.runtime.network import (
     LOG_CONFIG,
     anonymous_override,
+    freeze_startup_objects,
     plain_tracebacks_without_pygments,
 )
 
@@ -87,4 +88,5 @@ def serve(server: FastMCP, *, allow_anonymous_env: str) -> None:
         stateless_http=True,
     )
     port = int(os.environ.get(PORT_ENV) or AGENTCORE_PORT)
+    freeze_startup_objects()
     uvicorn.run(app, host=AGENTCORE_HOST, port=port, log_config=LOG_CONFIG, lifespan="on")

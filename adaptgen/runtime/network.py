@@ -45,6 +45,7 @@ __all__ = [
     "anonymous_exposure",
     "anonymous_override",
     "exposure_problem",
+    "freeze_startup_objects",
     "is_loopback_host",
     "plain_tracebacks_without_pygments",
     "serve_http",
@@ -137,10 +138,18 @@ def serve_http(
             "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         },
     )
-    gc.collect()  # garbage of the imports and set-up goes now, not into the frozen set
-    gc.freeze()  # what exists now lives until exit: collections need not walk it again
+    freeze_startup_objects()
     # FastMCP's `run` starts a plain asyncio loop; uvicorn's own loop choice comes too late.
     anyio.run(run, backend_options={"use_uvloop": _has_uvloop()})
+
+
+def freeze_startup_objects() -> None:
+    """Move everything made so far (modules, classes, models, the catalog) out of the garbage
+    collector's sight, just before a long-running server starts serving: it lives until exit,
+    and every full collection walked it again. Garbage made by the set-up is collected first,
+    so none of it stays frozen."""
+    gc.collect()
+    gc.freeze()
 
 
 def _has_uvloop() -> bool:
