@@ -54,6 +54,11 @@ def lean(data: Any) -> Any:
     return _lean(data, in_history=False)
 
 
+def is_lean(data: Any) -> bool:
+    """Whether `data` holds lean tables (`_columns`/`_rows`): text a lean server wrote."""
+    return _has_columns_key(data)
+
+
 def expand(data: Any) -> Any:
     """The records back from `_columns`/`_rows` (everything else is as `lean` wrote it)."""
     if isinstance(data, dict):

@@ -17,7 +17,7 @@ from fastmcp.exceptions import ToolError
 from mcp.types import TextContent
 
 from adaptgen.runtime.compact_json import compact_json
-from adaptgen.runtime.lean import expand
+from adaptgen.runtime.lean import expand, is_lean, lean
 
 if TYPE_CHECKING:
     from adaptgen.runtime.governance.call import Call
@@ -131,8 +131,10 @@ def _tool_result(tokenizer: PiiTokenizer, call: Call, result: Any, fields: Seque
             continue
         try:
             # Lean text (an adaptgen server behind the proxy) back to records: the PII paths
-            # address records, not columns.
-            data = expand(json.loads(block.text))
+            # address records, not columns. It leaves lean again, as the server wrote it.
+            parsed = json.loads(block.text)
+            was_lean = is_lean(parsed)
+            data = expand(parsed) if was_lean else parsed
         except ValueError:
             text, count = tokenizer.tokenize(block.text)
         else:
@@ -148,7 +150,7 @@ def _tool_result(tokenizer: PiiTokenizer, call: Call, result: Any, fields: Seque
                 data, count = tokenized["result"], 0  # type: ignore[index]
             else:
                 data, count = tokenizer.tokenize(data, fields=fields)
-            text = compact_json(data)
+            text = compact_json(lean(data) if was_lean else data)
         call.tokenized += count
         content.append(TextContent(type="text", text=text))
     result.content = content
