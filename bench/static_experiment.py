@@ -64,7 +64,7 @@ def prepare(path: Path, cache: Path) -> Spec:
         return pickle.loads(stored.read_bytes())
     from adaptgen.evaluation.search import index_for
     from adaptgen.search.rank import SearchEngine
-    from adaptgen.search.semantic import encoder
+    from adaptgen.search.sentence_model import encoder
 
     task_file = read_tasks(path)
     api, index = index_for(task_file.spec, task_file.hints, semantic=True)

