@@ -90,3 +90,27 @@ def test_bad_input_is_exit_2(project, capsys):
     (project / "specs/crm.hints.yaml").write_text("tools:\n  nope: [\n")
     assert check(project) == 2
     assert "crm.hints.yaml:" in capsys.readouterr().err
+
+
+def test_a_search_index_whose_model_vectors_moved_by_a_rounding_step_is_fresh(tmp_path):
+    """Opt-in sentence-model vectors come from floating point that another CPU may round one
+    int8 step apart: `check` takes that index as fresh; any other change is drift."""
+    from adaptgen.check import find_drift
+    from adaptgen.search.index import index_json
+    from adaptgen.search.semantic import pack
+
+    def index(vector: list[float], name: str = "list_invoices") -> str:
+        entry = {"name": name, "semantic": pack(vector)}
+        return index_json({"format": 1, "tools": [entry]})
+
+    built = index([0.5, 0.25, -0.125])
+    step = pack([0.5, 0.25, -0.125])[0]
+    (tmp_path / "search_index.json").write_text(index([0.5, 0.25 + step, -0.125]))
+    assert find_drift(tmp_path, {"search_index.json": built}) == []
+    (tmp_path / "search_index.json").write_text(index([0.5, 0.25, -0.125], "get_invoice"))
+    assert [d.name for d in find_drift(tmp_path, {"search_index.json": built})] == [
+        "search_index.json"
+    ]
+    (tmp_path / "other.json").write_text(index([0.5, 0.25 + step, -0.125]))
+    drift = find_drift(tmp_path, {"search_index.json": built, "other.json": built})
+    assert [d.name for d in drift] == ["other.json", "search_index.json"]  # only the index

@@ -3,7 +3,9 @@
 One entry per tool, in the catalog's order, holding the words each field contributes (not
 stems: a reviewer reads `create issue bug`, and the stemmer may improve without a rebuild
 changing meaning) and the operation's intent. `search_index.json` is deterministic: the same
-spec and hints give the same bytes.
+spec and hints give the same bytes. The one exception is opt-in sentence-model vectors
+(`semantic`): numpy's sums may round differently on another CPU, so `same_index` (what `adaptgen
+check` asks) takes two indexes whose vectors differ by at most one quantization step as equal.
 """
 
 from __future__ import annotations
@@ -111,6 +113,41 @@ def index_json(index: dict[str, Any]) -> str:
     body = ",\n".join(f"  {line}" for line in lines)
     links = json.dumps(index.get("associations", {}), ensure_ascii=False)
     return f'{{"format": {index["format"]}, "tools": [\n{body}\n],\n"associations": {links}}}\n'
+
+
+def same_index(committed: str, built: str) -> bool:
+    """Whether two `search_index.json` texts are the same index: equal but for sentence-model
+    vectors (`semantic`) that differ by at most one int8 step per value (another machine's
+    floating point), never in which tools have one."""
+    try:
+        old, new = json.loads(committed), json.loads(built)
+        old_tools, new_tools = old.pop("tools"), new.pop("tools")
+    except (ValueError, AttributeError, KeyError):
+        return False
+    if old != new or len(old_tools) != len(new_tools):
+        return False
+    for a, b in zip(old_tools, new_tools, strict=True):
+        if not isinstance(a, dict) or not isinstance(b, dict):
+            return False
+        va, vb = a.pop("semantic", None), b.pop("semantic", None)
+        if a != b or not _near_vectors(va, vb):
+            return False
+    return True
+
+
+def _near_vectors(a: Any, b: Any) -> bool:
+    from adaptgen.search.semantic import unpack
+
+    if a == b:
+        return True
+    try:
+        left, right = unpack(a), unpack(b)
+        step = max(float(a[0]), float(b[0]))
+    except (TypeError, ValueError, IndexError):
+        return False
+    if left is None or right is None or len(left) != len(right):
+        return False
+    return all(abs(x - y) <= 1.5 * step for x, y in zip(left, right, strict=True))
 
 
 def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:

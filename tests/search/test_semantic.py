@@ -18,6 +18,7 @@ from conftest import needs_semantic_model
 from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.errors import BuildError
 from adaptgen.search import sentence_model
+from adaptgen.search.index import index_json, same_index
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import fuse, pack, query_texts, tool_texts, unpack
 
@@ -203,3 +204,22 @@ def test_a_semantic_index_is_deterministic_and_ranks_by_meaning():
     assert engine.search("jot something down", limit=1)[0].name == "add_note"
     assert "refund_charge" not in [h.name for h in words_only.search("give the money back", 3)]
     assert "refund_charge" in [h.name for h in engine.search("give the money back", 3)]
+
+
+def _index_text(vector: list[float] | None, summary: str = "Delete an invoice") -> str:
+    entry = {"name": "delete_invoice", "fields": {"summary": summary}}
+    if vector is not None:
+        entry["semantic"] = pack(vector)
+    return index_json({"format": 1, "tools": [entry]})
+
+
+def test_indexes_differing_only_by_a_rounding_step_of_their_vectors_are_the_same():
+    vector = [0.5, -0.25, 0.125, 0.0]
+    step = pack(vector)[0]
+    committed = _index_text(vector)
+    assert same_index(committed, committed)
+    assert same_index(committed, _index_text([0.5, -0.25 + step, 0.125, 0.0]))  # one step
+    assert not same_index(committed, _index_text([0.5, -0.25 + 3 * step, 0.125, 0.0]))
+    assert not same_index(committed, _index_text(vector, summary="Remove an invoice"))
+    assert not same_index(committed, _index_text(None))  # a vector lost is a change
+    assert not same_index(committed, "not json")
