@@ -113,6 +113,65 @@ def test_invalid_operation_is_a_warning_not_a_failure(tmp_path):
     assert warning.location.line == 13
 
 
+def test_an_invalid_example_is_left_out_with_a_warning_not_a_refusal(tmp_path):
+    """Samples and links for people (`examples`, `externalDocs`, ...) never change a call: an
+    invalid one (a 3.1 schema's `examples` written as a map, seen in a real spec) is ignored
+    with its location, and the operation that uses the schema stays."""
+    text = """\
+    openapi: 3.1.0
+    info: {title: Mini, version: "1", contact: {email: 7}}
+    paths:
+      /things/{id}:
+        get:
+          operationId: getThing
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: integer}}
+          responses:
+            "200":
+              description: ok
+              content:
+                application/json: {schema: {$ref: "#/components/schemas/Thing"}}
+    components:
+      schemas:
+        Thing:
+          examples: {First: {value: {name: a}}}
+          properties:
+            examples: {type: array, items: {type: string}}
+            name: {type: string, externalDocs: "see the wiki"}
+    """
+    spec = load_spec(write(tmp_path, "s.yaml", text))
+    assert "getThing" in [
+        op["operationId"] for op in [spec.document["paths"]["/things/{id}"]["get"]]
+    ]
+    thing = spec.document["components"]["schemas"]["Thing"]
+    assert "examples" not in thing and "externalDocs" not in thing["properties"]["name"]
+    assert "examples" in thing["properties"]  # a property named `examples` is a name, not kept out
+    pointers = sorted(w.location.pointer for w in spec.warnings)
+    assert pointers == [
+        "/components/schemas/Thing/examples",
+        "/components/schemas/Thing/properties/name/externalDocs",
+        "/info/contact",
+    ]
+    assert all(w.message.startswith("ignored ") for w in spec.warnings)
+    assert spec.warnings[0].location.line > 1
+
+
+def test_a_property_named_like_an_annotation_is_not_mistaken_for_one(tmp_path):
+    text = MINIMAL + textwrap.dedent(
+        """\
+        components:
+          schemas:
+            Thing:
+              properties:
+                example: {type: 7}
+        """
+    )
+    with pytest.raises(InputError) as err:
+        load_spec(write(tmp_path, "s.yaml", text))
+    assert err.value.location.pointer.startswith("/components/schemas/Thing")
+    assert "ignored" not in str(err.value)
+
+
 def test_missing_ref_target_points_at_the_ref(tmp_path):
     text = MINIMAL.replace("schema: {type: integer}", "schema: {$ref: '#/components/schemas/Nope'}")
     spec = load_spec(write(tmp_path, "s.yaml", text))

@@ -138,15 +138,35 @@ def _validate(
 ) -> tuple[dict[str, Any], Any, list[BuildWarning]]:
     """Check the document with openapi-pydantic.
 
-    An invalid operation is dropped with a warning (one bad operation must not fail a build of
-    hundreds); anything invalid outside operations is an `InputError`.
+    An invalid documentation keyword (`example`, `examples`, `externalDocs`, ... : text and
+    samples for people, nothing a call depends on) is left out with a warning, and so is an
+    invalid operation (one bad operation must not fail a build of hundreds); anything else
+    invalid is an `InputError`.
     """
     warnings: list[BuildWarning] = []
-    for _ in range(len(doc.get("paths") or {}) * len(HTTP_METHODS) + 1):
+    operations = len(doc.get("paths") or {}) * len(HTTP_METHODS)
+    for _ in range(operations + MAX_IGNORED_ANNOTATIONS + 1):
         try:
             return doc, parse_obj(doc), warnings
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
+        # A value checked against a union (a schema or a reference) fails once per branch: an
+        # annotation error in any branch is the one to act on.
+        found = ((e, _annotation(_real_tokens(doc, e["loc"]))) for e in errors)
+        annotated = next(((e, a) for e, a in found if a is not None), None)
+        ignored = sum(w.message.startswith("ignored") for w in warnings)
+        if annotated is not None and ignored < MAX_IGNORED_ANNOTATIONS:
+            error, annotation = annotated
+            warnings.append(
+                BuildWarning(
+                    source.location(join_pointer(*annotation)),
+                    f"ignored {annotation[-1]!r}, it is not valid OpenAPI: {_describe(error)}",
+                )
+            )
+            if doc is source.data:
+                doc = copy.deepcopy(doc)
+            _delete(doc, annotation)
+            continue
         first = errors[0]
         tokens = _real_tokens(doc, first["loc"])
         pointer = join_pointer(*tokens)
@@ -166,6 +186,37 @@ def _validate(
         path_key, method = split_pointer(op_pointer)[1:]
         del doc["paths"][path_key][method]
     raise InputError("invalid OpenAPI document", source.location(""))  # pragma: no cover
+
+
+# Keywords that describe for people and never change a call or a result (OpenAPI 3.0/3.1).
+ANNOTATIONS = frozenset({"example", "examples", "externalDocs", "xml", "contact", "license"})
+# Past this many ignored annotations the document is refused as it is (each costs a re-check).
+MAX_IGNORED_ANNOTATIONS = 200
+# Mappings whose keys are names the spec chose (a property called `example`), not keywords.
+_NAMED = frozenset(
+    {
+        "properties", "patternProperties", "$defs", "definitions", "components", "schemas",
+        "responses", "parameters", "headers", "requestBodies", "securitySchemes", "links",
+        "callbacks", "encoding", "variables", "mapping", "scopes", "webhooks", "pathItems",
+    }
+)  # fmt: skip
+
+
+def _annotation(tokens: list[Any]) -> list[Any] | None:
+    """The tokens of the innermost documentation keyword an error lies in, if any."""
+    for end in range(len(tokens), 0, -1):
+        key = tokens[end - 1]
+        parent = tokens[end - 2] if end >= 2 else None
+        if key in ANNOTATIONS and parent not in _NAMED:
+            return tokens[:end]
+    return None
+
+
+def _delete(doc: dict[str, Any], tokens: list[Any]) -> None:
+    node: Any = doc
+    for token in tokens[:-1]:
+        node = node[token]
+    del node[tokens[-1]]
 
 
 def _is_operation(tokens: list[Any]) -> bool:
