@@ -1,10 +1,10 @@
 """Corpus benchmark: `adaptgen build` over a folder of real specs nobody tuned adaptgen for.
 
 Run `python -m bench.corpus_bench --specs DIR [--sample N] [--workers 2] [--timeout 120]
-[--json FILE]`. Every `*.json`, `*.yaml` and `*.yml` file under DIR is a spec (`--sample N`: N of
-them, evenly spread over the sorted list, so the same N are picked every time). Each is built by
-`adaptgen build` in a process of its own (a crash or a hang costs that spec only), into a
-temporary folder, and sorted into:
+[--json FILE]` (`bench/run`, which passes no folder, skips it). Every `*.json`, `*.yaml` and
+`*.yml` file under DIR is a spec (`--sample N`: N of them, evenly spread over the sorted list,
+so the same N are picked every time). Each is built by `adaptgen build` in a process of its own
+(a crash or a hang costs that spec only), into a temporary folder, and sorted into:
 
 - built: exit 0 (with the count of tools, whether the server is in search mode, warnings);
 - refused: exit 2 with a located message (bad input, said as adaptgen says it: not a defect);
@@ -128,12 +128,15 @@ def _at(values: list[float], q: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--specs", type=Path, required=True, help="a folder of specs")
+    parser.add_argument("--specs", type=Path, help="a folder of specs (none: nothing to do)")
     parser.add_argument("--sample", type=int, help="build N specs spread over the folder")
     parser.add_argument("--workers", type=int, default=2, help="builds at once (default 2)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per build")
     parser.add_argument("--json", type=Path, help="also write every outcome as JSON")
     args = parser.parse_args(argv)
+    if args.specs is None or not args.specs.is_dir():
+        print("no --specs folder given: nothing to measure (see the docstring)", file=sys.stderr)
+        return 0
     specs = specs_in(args.specs, args.sample)
     with ThreadPoolExecutor(args.workers) as pool:
         outcomes = list(pool.map(lambda s: build_one(s, args.specs, args.timeout), specs))
