@@ -390,3 +390,57 @@ def test_output_schema_applies_drop_and_keep_to_the_response_schema():
     whole = output_schema(record, Shape(drop=("$.audit", "$.address.geo")), None)
     assert set(whole["properties"]) == {"id", "required", "address", "_note"}
     assert "required" not in whole and "geo" not in whole["properties"]["address"]["properties"]
+
+
+def test_a_body_schema_too_large_for_an_agent_is_listed_less_deep_with_a_warning(tmp_path):
+    """A real API's request bodies inlined to 640 KB per tool (a 588 MB catalog): past
+    MAX_BODY_SCHEMA_BYTES the body is inlined less deep until it fits, deeper fields accept any
+    JSON, and a located warning says so. Small bodies are untouched."""
+    import json
+
+    from adaptgen.plan.body import MAX_BODY_SCHEMA_BYTES
+
+    leaf = {"type": "object", "properties": {f"field_{i}": {"type": "string"} for i in range(30)}}
+    middle = {"type": "object", "properties": {f"part_{i}": leaf for i in range(30)}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Big", "version": "1"},
+        "paths": {
+            "/things": {
+                "post": {
+                    "operationId": "createThing",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}
+                        }
+                    },
+                    "responses": {"201": {"description": "ok"}},
+                },
+                "put": {
+                    "operationId": "replaceThing",
+                    "requestBody": {"content": {"application/json": {"schema": leaf}}},
+                    "responses": {"200": {"description": "ok"}},
+                },
+            }
+        },
+        "components": {
+            "schemas": {
+                "Thing": {"type": "object", "properties": {f"group_{i}": middle for i in range(20)}}
+            }
+        },
+    }
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(spec))
+    result = plan(load_spec(path), "big", PlanOptions())
+    tools = {t.upstream.operation_id: t for t in result.api.tools}
+    big = json.dumps(tools["createThing"].input_schema, separators=(",", ":"))
+    assert len(big) <= MAX_BODY_SCHEMA_BYTES
+    group = tools["createThing"].input_schema["properties"]["group_0"]
+    assert group["type"] == "object" and "part_0" in group["properties"]  # shallower, not gone
+    assert tools["replaceThing"].input_schema["properties"]["field_0"] == {"type": "string"}
+    (warning,) = [w for w in result.warnings if "request body schema" in w.message]
+    assert (
+        warning.location.pointer
+        == "/paths/~1things/post/requestBody/content/application~1json/schema"
+    )
+    assert "deeper fields accept any JSON" in warning.message

@@ -97,6 +97,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.source: SourceFile = spec.source
         self.inliner = SchemaInliner(spec.resolver)
         self.output_inliners: dict[int, SchemaInliner] = {}  # by depth, reused: they memoize
+        self.body_inliners: dict[int, SchemaInliner] = {}  # likewise, for oversized bodies
         self.responses: dict[tuple[str, int], tuple[dict[str, Any] | None, list[str]]] = {}
         self.warnings: list[BuildWarning] = []
         self.env_prefix = (snake_case(name) or "api").upper()

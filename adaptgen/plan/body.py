@@ -9,10 +9,17 @@ from typing import Any
 
 from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
 from adaptgen.plan.names import argument_name
+from adaptgen.plan.schemas import SchemaInliner
 from adaptgen.plan.state import OperationProblem, PlannerState
 from adaptgen.runtime.catalog import Body, Param
+from adaptgen.runtime.compact_json import compact_json
 
 FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
+# A body schema an agent can read: past this (compact JSON), fields nested deeper than the depth
+# that fits accept any JSON. The largest in the shared specs is 21 KB; one real API's reached
+# 640 KB per tool (a 588 MB catalog from a 20 MB spec).
+MAX_BODY_SCHEMA_BYTES = 32 * 1024
+_SHALLOWER = (8, 6, 5, 4, 3, 2, 1)
 
 
 class BodyPlanning(PlannerState):
@@ -36,6 +43,7 @@ class BodyPlanning(PlannerState):
         media_obj = content.get(media) or {}
         schema_pointer = f"{at}/content/{media.replace('~', '~0').replace('/', '~1')}/schema"
         schema = self.inliner.inline(media_obj.get("schema"), source, schema_pointer)
+        schema = self._within_budget(schema, media_obj.get("schema"), source, schema_pointer)
         required = raw.get("required") is True
         description = brief(str(raw.get("description") or ""), ARGUMENT_DESCRIPTION_CHARS)
         structured = (
@@ -73,6 +81,30 @@ class BodyPlanning(PlannerState):
             schema = {"type": "string", "description": description or f"Request body ({media})."}
         whole = Param(name="body", location="body", schema=schema, required=required)
         return Body(media_type=media, required=required, flattened=False), [whole]
+
+    def _within_budget(
+        self, schema: dict[str, Any], raw: Any, source: Any, pointer: str
+    ) -> dict[str, Any]:
+        """`schema`, or the same schema inlined less deep until it fits the budget (said in a
+        located warning)."""
+        size = len(compact_json(schema))
+        if size <= MAX_BODY_SCHEMA_BYTES:
+            return schema
+        for depth in _SHALLOWER:
+            inliner = self.body_inliners.get(depth)
+            if inliner is None:
+                inliner = self.body_inliners[depth] = SchemaInliner(
+                    self.spec.resolver, max_depth=depth
+                )
+            shallower = inliner.inline(raw, source, pointer)
+            if len(compact_json(shallower)) <= MAX_BODY_SCHEMA_BYTES or depth == _SHALLOWER[-1]:
+                break
+        self.warn(
+            pointer,
+            f"request body schema is {size // 1024} KB inlined: listed {depth} levels deep, "
+            "deeper fields accept any JSON (an agent cannot use a larger schema)",
+        )
+        return shallower
 
 
 def _choose_media_type(media_types: list[str]) -> str:

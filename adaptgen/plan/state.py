@@ -37,6 +37,7 @@ class PlannerState:
     source: SourceFile
     inliner: SchemaInliner
     output_inliners: dict[int, SchemaInliner]  # response schemas' inliners, by max depth
+    body_inliners: dict[int, SchemaInliner]  # shallower inliners for bodies too large to list
     responses: dict[tuple[str, int], tuple[dict[str, Any] | None, list[str]]]  # by op, depth
     warnings: list[BuildWarning]
     env_prefix: str
