@@ -156,6 +156,41 @@ def test_an_invalid_example_is_left_out_with_a_warning_not_a_refusal(tmp_path):
     assert spec.warnings[0].location.line > 1
 
 
+def test_openapi_31_boolean_schemas_load_and_an_invalid_constraint_is_left_out(tmp_path):
+    """Valid 3.1 the validator does not take (`false` as a property's schema, `true` as items)
+    loads as the objects that mean the same; a constraint of the wrong type (`pattern: 0`, seen
+    in a real spec) is left out with a warning: the schema accepts more, the upstream checks."""
+    text = """\
+    openapi: 3.1.0
+    info: {title: Mini, version: "1"}
+    paths:
+      /things:
+        post:
+          operationId: createThing
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    additionalProperties: false
+                    tags: {type: array, items: true}
+                    code: {type: string, pattern: 0}
+                    uniqueItems: {type: boolean, default: true}
+          responses: {"200": {description: ok}}
+    """
+    spec = load_spec(write(tmp_path, "s.yaml", text))
+    body = spec.document["paths"]["/things"]["post"]["requestBody"]["content"]
+    props = body["application/json"]["schema"]["properties"]
+    assert props["additionalProperties"] == {"not": {}}
+    assert props["tags"]["items"] == {}
+    assert "pattern" not in props["code"]
+    assert props["uniqueItems"] == {"type": "boolean", "default": True}  # a name, and data
+    (warning,) = spec.warnings
+    assert warning.location.pointer.endswith("/properties/code/pattern")
+    assert warning.message.startswith("ignored 'pattern'")
+
+
 def test_a_property_named_like_an_annotation_is_not_mistaken_for_one(tmp_path):
     text = MINIMAL + textwrap.dedent(
         """\

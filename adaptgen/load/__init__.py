@@ -138,11 +138,14 @@ def _validate(
 ) -> tuple[dict[str, Any], Any, list[BuildWarning]]:
     """Check the document with openapi-pydantic.
 
-    An invalid documentation keyword (`example`, `examples`, `externalDocs`, ... : text and
-    samples for people, nothing a call depends on) is left out with a warning, and so is an
-    invalid operation (one bad operation must not fail a build of hundreds); anything else
-    invalid is an `InputError`.
+    An invalid documentation or constraint keyword (`examples`, `pattern`, ...: see
+    ANNOTATIONS) is left out with a warning, and so is an invalid operation (one bad operation
+    must not fail a build of hundreds); anything else invalid is an `InputError`. OpenAPI
+    3.1's boolean schemas, which openapi-pydantic does not take, are read as `{}` (true) and
+    `{"not": {}}` (false) first.
     """
+    if str(doc.get("openapi", "")).startswith("3.1"):
+        doc = _without_boolean_schemas(doc)
     warnings: list[BuildWarning] = []
     operations = len(doc.get("paths") or {}) * len(HTTP_METHODS)
     for _ in range(operations + MAX_IGNORED_ANNOTATIONS + 1):
@@ -188,8 +191,17 @@ def _validate(
     raise InputError("invalid OpenAPI document", source.location(""))  # pragma: no cover
 
 
-# Keywords that describe for people and never change a call or a result (OpenAPI 3.0/3.1).
-ANNOTATIONS = frozenset({"example", "examples", "externalDocs", "xml", "contact", "license"})
+# Keywords that can be left out when invalid: they describe for people (`example`, ...), or
+# constrain a value the upstream checks again (`pattern`, `minimum`, ...): without them a
+# schema accepts more, never less, and no call or result changes shape.
+ANNOTATIONS = frozenset(
+    {
+        "example", "examples", "externalDocs", "xml", "contact", "license", "title",
+        "description", "summary", "default", "deprecated", "nullable", "pattern", "format",
+        "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+        "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties",
+    }
+)  # fmt: skip
 # Past this many ignored annotations the document is refused as it is (each costs a re-check).
 MAX_IGNORED_ANNOTATIONS = 200
 # Mappings whose keys are names the spec chose (a property called `example`), not keywords.
@@ -200,6 +212,55 @@ _NAMED = frozenset(
         "callbacks", "encoding", "variables", "mapping", "scopes", "webhooks", "pathItems",
     }
 )  # fmt: skip
+
+
+# Where a JSON Schema (2020-12, OpenAPI 3.1) may be `true` or `false` instead of an object.
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
+_SCHEMA_KEYS = frozenset(
+    {"items", "not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
+     "unevaluatedProperties", "additionalItems", "schema"}
+)  # fmt: skip
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_DATA = frozenset({"example", "examples", "default", "enum", "const"})  # values, not schemas
+
+
+def _without_boolean_schemas(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc`, or a copy with every boolean schema as the object that means the same."""
+    copied = False
+
+    def schema(value: Any) -> Any:
+        return {} if value is True else {"not": {}} if value is False else value
+
+    def walk(node: Any) -> Any:
+        nonlocal copied
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key in _DATA:
+                out[key] = value
+                continue
+            if key in _SCHEMA_KEYS and isinstance(value, bool):
+                value = schema(value)
+                copied = True
+            elif key in _SCHEMA_MAPS and _holds_bool(value, dict):
+                value = {k: schema(v) for k, v in value.items()}
+                copied = True
+            elif key in _SCHEMA_LISTS and _holds_bool(value, list):
+                value = [schema(v) for v in value]
+                copied = True
+            out[key] = walk(value)
+        return out
+
+    normalized = walk(doc)
+    return normalized if copied else doc
+
+
+def _holds_bool(value: Any, kind: type) -> bool:
+    items = value.values() if isinstance(value, dict) else value
+    return isinstance(value, kind) and any(isinstance(v, bool) for v in items)
 
 
 def _annotation(tokens: list[Any]) -> list[Any] | None:
