@@ -191,6 +191,15 @@ def test_openapi_31_boolean_schemas_load_and_an_invalid_constraint_is_left_out(t
     assert warning.message.startswith("ignored 'pattern'")
 
 
+def test_an_extension_of_the_paths_object_is_not_a_path(tmp_path):
+    """`x-` keys are allowed in the Paths object (a real spec has `x-codegen-contextRoot`):
+    they are not path items, and the document loads."""
+    text = MINIMAL.replace("paths:\n", "paths:\n  x-codegen-contextRoot: /api\n")
+    spec = load_spec(write(tmp_path, "s.yaml", text))
+    assert list(spec.document["paths"]) == ["/things/{id}"]
+    assert not spec.warnings
+
+
 def test_a_property_named_like_an_annotation_is_not_mistaken_for_one(tmp_path):
     text = MINIMAL + textwrap.dedent(
         """\

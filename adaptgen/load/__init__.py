@@ -120,6 +120,11 @@ def load_spec(
         )
     if not isinstance(doc.get("paths", {}), dict):
         raise InputError("'paths' must be a mapping", source.location("/paths"))
+    if any(str(key).startswith("x-") for key in doc.get("paths") or {}):
+        # Extensions of the Paths object (`x-codegen-contextRoot`) are not paths; openapi-pydantic
+        # would read them as path items and refuse the document.
+        paths = {k: v for k, v in doc["paths"].items() if not str(k).startswith("x-")}
+        doc = {**doc, "paths": paths}
 
     doc, model, dropped = _validate(doc, source)
     warnings.extend(dropped)
