@@ -14,7 +14,6 @@ Needs numpy.
 from __future__ import annotations
 
 import hashlib
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,9 +23,8 @@ from typing import Any
 import numpy as np
 
 from adaptgen.search import sentence_model
-from adaptgen.search.query import read_query
 from adaptgen.search.rank import SearchEngine
-from adaptgen.search.text import words
+from adaptgen.search.semantic import query_texts, tool_texts
 
 
 def Encoder(folder: Path) -> sentence_model.Encoder:  # noqa: N802 - the experiments' constructor
@@ -90,50 +88,22 @@ FUSION_WEIGHT = 2.0
 LEXICAL_K = 30
 DENSE_K = 10
 DEPTH = 10
-_ACT_PHRASE = {
-    "create": "create a new",
-    "list": "list",
-    "get": "get a",
-    "update": "update a",
-    "delete": "delete a",
-}
 
 
-def _first_sentence(text: str, limit: int = 30) -> str:
-    text = re.sub(r"<[^>]+>|\[([^\]]*)\]\([^)]*\)|[`*_#]", r"\1", text or "").strip()
-    sentence = re.split(r"(?<=[.!?])\s|\n", text, maxsplit=1)[0]
-    return " ".join(sentence.split()[:limit])
+Ranker = Callable[[str], list[str]]
 
 
 def render(mode: str, entry: dict[str, Any], tool: Any) -> str:
-    """A tool as a sentence for the model, from its index entry and its IR tool (if any)."""
-    fields = entry["fields"]
-    title = (getattr(tool, "title", "") or "").strip() or " ".join(words(entry["name"]))
-    if mode == "summary":
-        return title
-    if mode == "summary+desc":
-        description = _first_sentence(getattr(tool, "description", "") or "")
-        if description and description.lower().rstrip(".") != title.lower().rstrip("."):
-            return f"{title}. {description}"
-        return title
-    if mode == "sentence":
-        act = entry["act"]
-        verb = _ACT_PHRASE.get(act, entry["verb"] if act == "action" else act)
-        resource = fields.get("resource", "")
-        parents = fields.get("path", "")
-        what = f"{verb} {resource}" + (f" of {parents}" if parents else "")
-        tags = fields.get("tags", "")
-        return f"{title}: {what}" + (f" ({tags})" if tags else "")
-    raise ValueError(mode)
+    """A tool as a sentence for the model: one of the runtime's three renderings
+    (`semantic.tool_texts`), by name."""
+    title = getattr(tool, "title", "") or ""
+    texts = tool_texts(entry, title, getattr(tool, "description", "") or "")
+    return texts[RENDERINGS.index(mode)]
 
 
 def ask(query: str) -> str:
     """The query's asking clause (`read_query`'s full-weight words), else the query."""
-    kept = [w for w, weight in read_query(query).weighted if weight >= 1.0]
-    return " ".join(kept) if kept else query
-
-
-Ranker = Callable[[str], list[str]]
+    return query_texts(query)[1]
 
 
 def tool_vectors(encoder: Any, api: Any, index: dict[str, Any]) -> np.ndarray:

@@ -11,66 +11,19 @@ top-1/top-3/MRR per spec and in all. Needs numpy.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from adaptgen.evaluation.search import DEPTH, Task, index_for, read_tasks
-from adaptgen.search.query import read_query
 from adaptgen.search.rank import SearchEngine
-from adaptgen.search.text import words
-from bench.semantic import CachedEncoder, Encoder
+from bench.semantic import CachedEncoder, Encoder, ask, render
 
 TUNED = Path(__file__).resolve().parent / "tasks" / "search"
 LEX_K = 30
-
-_ACT_PHRASE = {
-    "create": "create a new",
-    "list": "list",
-    "get": "get a",
-    "update": "update a",
-    "delete": "delete a",
-}
-
-
-def _first_sentence(text: str, limit: int = 30) -> str:
-    text = re.sub(r"<[^>]+>|\[([^\]]*)\]\([^)]*\)|[`*_#]", r"\1", text or "").strip()
-    sentence = re.split(r"(?<=[.!?])\s|\n", text, maxsplit=1)[0]
-    return " ".join(sentence.split()[:limit])
-
-
-def ask(query: str) -> str:
-    """The query's asking clause (`read_query`'s full-weight words), else the query."""
-    said = read_query(query)
-    kept = [w for w, weight in said.weighted if weight >= 1.0]
-    return " ".join(kept) if kept else query
-
-
-def render(mode: str, entry: dict[str, Any], tool: Any) -> str:
-    """A tool as a sentence for the model."""
-    fields = entry["fields"]
-    title = (getattr(tool, "title", "") or "").strip() or " ".join(words(entry["name"]))
-    if mode == "summary":
-        return title
-    if mode == "summary+desc":
-        description = _first_sentence(getattr(tool, "description", "") or "")
-        if description and description.lower().rstrip(".") != title.lower().rstrip("."):
-            return f"{title}. {description}"
-        return title
-    if mode == "sentence":
-        act = entry["act"]
-        verb = _ACT_PHRASE.get(act, entry["verb"] if act == "action" else act)
-        resource = fields.get("resource", "")
-        parents = fields.get("path", "")
-        what = f"{verb} {resource}" + (f" of {parents}" if parents else "")
-        tags = fields.get("tags", "")
-        return f"{title}: {what}" + (f" ({tags})" if tags else "")
-    raise ValueError(mode)
 
 
 @dataclass
