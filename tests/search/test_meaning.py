@@ -13,6 +13,7 @@ import struct
 from array import array
 
 import pytest
+from conftest import index_entry
 
 from adaptgen.search import meaning, rank
 from adaptgen.search.meaning import MAGIC, TableError, WordTable, encode_tools, unit
@@ -49,17 +50,6 @@ def table_bytes(rows: dict[str, tuple[list[int], float]] = ROWS, dim: int = 4) -
 @pytest.fixture
 def table() -> WordTable:
     return WordTable.parse(table_bytes())
-
-
-def entry(name: str, act: str, summary: str) -> dict:
-    return {
-        "name": name,
-        "act": act,
-        "verb": act,
-        "kind": "collection",
-        "toolset": "t",
-        "fields": {"name": name.replace("_", " "), "summary": summary},
-    }
 
 
 def test_the_table_is_read_row_by_row_and_a_broken_one_is_refused(table):
@@ -108,9 +98,9 @@ def test_tool_vectors_are_the_mean_of_their_renderings_and_stored_the_same_every
 
 def test_a_tool_the_query_means_but_does_not_say_is_found_by_fusion(table):
     tools = [
-        entry("delete_invoice", "delete", "Delete an invoice"),
-        entry("list_invoices", "list", "List invoices"),
-        entry("get_weather", "get", "Current weather"),
+        index_entry("delete_invoice", "delete", "Delete an invoice"),
+        index_entry("list_invoices", "list", "List invoices"),
+        index_entry("get_weather", "get", "Current weather"),
     ]
     plain = SearchEngine({"tools": tools})
     assert plain.search("zap the quux") == []  # no tool has either word
@@ -136,7 +126,7 @@ def test_without_the_table_search_is_by_words_and_says_why_once(monkeypatch, cap
         raise TableError("meaning.bin is missing")
 
     monkeypatch.setattr(meaning, "load", missing)
-    tools = [entry("delete_invoice", "delete", "Delete an invoice")]
+    tools = [index_entry("delete_invoice", "delete", "Delete an invoice")]
     engine = SearchEngine({"tools": [{**tools[0], "meaning": "fwAAAA=="}]})
     with caplog.at_level(logging.WARNING, logger="adaptgen.search"):
         first = engine.search("delete the invoice")

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import needs_semantic_model
+from conftest import index_entry, needs_semantic_model
 
 from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.errors import BuildError
@@ -25,19 +25,8 @@ from adaptgen.search.semantic import fuse, pack, query_texts, tool_texts, unpack
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def needs_model():
-    needs_semantic_model()
-
-
 def entry(name: str, act: str, summary: str, vector: list[float] | None = None) -> dict:
-    made = {
-        "name": name,
-        "act": act,
-        "verb": act,
-        "kind": "collection",
-        "toolset": "t",
-        "fields": {"name": name.replace("_", " "), "summary": summary},
-    }
+    made = index_entry(name, act, summary)
     return {**made, "semantic": pack(vector)} if vector is not None else made
 
 
@@ -158,27 +147,15 @@ def test_building_a_semantic_index_without_the_model_says_what_to_install(monkey
     sentence_model.encoder.cache_clear()
 
 
-# Cosines sentence-transformers publishes for all-MiniLM-L6-v2 (its README's quickstart and
-# its "Semantic Textual Similarity" page), 4 decimals.
-PUBLISHED = [
-    ("The weather is lovely today.", "It's so sunny outside!", 0.6660),
-    ("The weather is lovely today.", "He drove to the stadium.", 0.1046),
-    ("It's so sunny outside!", "He drove to the stadium.", 0.1411),
-    ("The cat sits outside", "The cat plays in the garden", 0.6788),
-    ("A man is playing guitar", "A woman watches TV", -0.0327),
-    ("The new movie is awesome", "The new movie is so great", 0.8939),
-]
-
-
-@pytest.mark.parametrize(("a", "b", "expected"), PUBLISHED)
+@pytest.mark.parametrize(("a", "b", "expected"), sentence_model.PUBLISHED_COSINES)
 def test_the_forward_pass_gives_the_published_cosines(a, b, expected):
-    needs_model()
+    needs_semantic_model()
     x, y = sentence_model.encoder().encode([a, b])
     assert float(x @ y) == pytest.approx(expected, abs=1e-3)
 
 
 def test_the_forward_pass_matches_the_stored_vector_of_a_fixed_input():
-    needs_model()
+    needs_semantic_model()
     stored = json.loads((FIXTURES / "minilm_vector.json").read_text())
     model = sentence_model.encoder()
     assert model.tokens(stored["text"]) == [101, 3443, 2019, 3277, 1999, 1037, 22409, 102]
@@ -191,7 +168,7 @@ def test_the_forward_pass_matches_the_stored_vector_of_a_fixed_input():
 
 
 def test_a_semantic_index_is_deterministic_and_ranks_by_meaning():
-    needs_model()
+    needs_semantic_model()
     result, loaded = planned(
         BuildOptions(spec=FIXTURES / "helpdesk.yaml", hints=None, name="helpdesk")
     )
