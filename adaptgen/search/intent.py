@@ -165,7 +165,7 @@ _WANTING = (["i", "need"], ["i", "want"], ["we", "need"], ["we", "want"], ["i", 
 _SUBORDINATORS = frozenset(
     ["before", "after", "when", "once", "if", "because", "since", "while", "until", "unless"]
 )
-_QUESTIONS = "what which who whose where when how is are was were has have does do did"
+_QUESTIONS = "what which who whose where when how is are was were has have does do did any"
 _QUESTION_WORDS = frozenset(_QUESTIONS.split())
 _ALL = frozenset(["all", "every", "everything", "everyone"])
 # Words that ask to look, at one thing or at many: the number of the noun decides.
