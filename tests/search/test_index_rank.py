@@ -291,6 +291,8 @@ def test_a_search_answers_as_many_hits_as_asked_when_the_api_has_them():
         ("bring back the document I deleted", "update", "restor"),
         ("tick off that reminder", "update", "complet"),
         ("throw away the old drafts", "delete", "delet"),
+        ("any new voicemails for me?", "list", None),  # "new" is no create in a question
+        ("any update on ticket 12?", "get", None),
     ],
 )
 def test_past_questions_and_more_phrasal_verbs_say_the_act(query, act, verb):
