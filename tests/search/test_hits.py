@@ -1,0 +1,39 @@
+"""A search hit's one line: the description's leading sentence, not its repetition."""
+
+from __future__ import annotations
+
+import pytest
+
+from adaptgen.search.hits import DESCRIPTION_CHARS, line
+
+
+@pytest.mark.parametrize(
+    ("description", "one_line"),
+    [
+        (
+            "Gets information about a signing group. Retrieves information, including group "
+            "member information, for the specified signing group.",
+            "Gets information about a signing group.",
+        ),
+        # A short first sentence takes the next one along; an abbreviation ends none.
+        (
+            "Gets a user. Returns the user with its id, e.g. Bob. More.",
+            "Gets a user. Returns the user with its id, e.g. Bob.",
+        ),
+        (
+            "Send an SMS to a U.S. number now. Then more words follow here.",
+            "Send an SMS to a U.S. number now.",
+        ),
+        ("Create a meeting", "Create a meeting"),
+        ("First paragraph only.\n\nSecond paragraph.", "First paragraph only."),
+    ],
+)
+def test_a_hit_keeps_whole_leading_sentences(description, one_line):
+    assert line({"name": "tool", "description": description})["description"] == one_line
+
+
+def test_a_long_first_sentence_is_cut_at_a_word():
+    text = " ".join(["word"] * 60) + ". Next."
+    said = line({"name": "tool", "description": text})["description"]
+    assert said.endswith("…") and len(said) <= DESCRIPTION_CHARS
+    assert said[:-1].split(" ") == ["word"] * len(said[:-1].split(" "))
