@@ -195,6 +195,16 @@ def test_operation_ids_that_embed_the_path():
     assert tool_name(None, "get", "/crm/v3/objects/contacts/{contactId}", prefix) == "get_contact"
 
 
+def test_a_light_verb_gives_way_to_the_act_it_names():
+    """`doTransition` is no create: it transitions, and POSTed to a collection named after the
+    act (`/issue/{id}/transitions`) it is done to the thing above it."""
+    prefix = ["rest", "api", "3"]
+    path = "/rest/api/3/issue/{issueIdOrKey}/transitions"
+    assert tool_name("doTransition", "post", path, prefix) == "transition_issue"
+    assert tool_name("performUploadFile", "post", "/files", []) == "upload_file"
+    assert tool_name("doTransition", "post", "/transitions", []) == "transition"
+
+
 def test_names_are_unique_and_short_on_github():
     api = plan(load_spec(shared_spec("github_api_2020.json")), "github").api
     names = [t.name for t in api.tools]

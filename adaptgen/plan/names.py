@@ -100,6 +100,8 @@ _ACTION_KEYS = frozenset({"action", "op", "operation", "method", "cmd", "command
 # Marks a selector word that an action key gave: a verb whatever `VERBS` says (`adopt`).
 _ACTION_MARK = "!"
 _ARTICLES = frozenset({"a", "an", "the"})
+# Verbs that only say "the act the next word names": `doTransition`, `performSearch`.
+_LIGHT_VERBS = frozenset({"do", "perform"})
 _PREPOSITIONS = frozenset({"for", "in", "on", "by", "of", "from", "to", "with", "at", "as"})
 MAX_SUMMARY_WORDS = 8
 
@@ -252,6 +254,8 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         return []
     if tuple(words) in _GENERIC_OPERATIONS:  # `getPage`: the verb, and the path's resource
         return [route.name(_GENERIC_OPERATIONS[tuple(words)])]
+    if words[0] in _LIGHT_VERBS and len(words) > 1:
+        return [_light_verb_name(words[1:], route)]
     namespace, _, phrase = operation_id.rpartition("/")
     phrase_words = _clean(snake_words(phrase))
     if namespace and phrase_words and phrase_words[0] in VERBS:
@@ -265,6 +269,20 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
             group = [*group[:-1], singular(group[-1])]
         return [_dedupe_adjacent([*phrase_words[:span], *group, *rest])]
     return [_verb_first(words, route)]
+
+
+def _light_verb_name(words: list[str], route: _Route) -> list[str]:
+    """`doTransition` names the act `transition`; POSTed to `/issue/{id}/transitions`, a
+    collection named after the act, it is done to the thing above it: `transition_issue`."""
+    statics = [part for part, is_param in route.parts if not is_param]
+    if (
+        len(words) == 1
+        and len(statics) > 1
+        and singular(statics[-1][-1]) == singular(words[0])
+        and route.parts[-1][0] == statics[-1]
+    ):
+        return _dedupe_adjacent([*words, *statics[-2][:-1], singular(statics[-2][-1])])
+    return words
 
 
 def _verb_span(words: list[str], index: int) -> int:

@@ -89,7 +89,8 @@ ACTION_ACTS = {
         "update",
     ),
     **dict.fromkeys(
-        ["archive", "close", "reopen", "rename", "lock", "unlock", "fix", "mute", "silence"],
+        ["archive", "close", "reopen", "rename", "lock", "unlock", "fix", "mute", "silence"]
+        + ["transition"],
         "update",
     ),
 }

@@ -49,6 +49,20 @@ _TIME_WORDS = frozenset(_TIME.split())
 _BATCH = re.compile(
     r"\b(?:at once|in one go|in one call|in one request|in bulk|all at once)\b", re.I
 )
+# Putting a thing into a workflow state ("move PROJ-9 to Done", "mark it as in review"): APIs
+# call that its status, state or a transition.
+_STATES = (
+    "done|complete|completed|closed|open|resolved|in progress|to do|todo|backlog|review|"
+    "in review|approved|rejected|blocked|pending|active|inactive|finished|started|ready|"
+    "testing|qa|won|lost|paid|shipped|cancelled|canceled"
+)
+_STATE_CHANGE = re.compile(
+    rf"\b(?:move|moving|mark|set|put|change|switch|flip|push|drag|bump)\b.*?"
+    rf"\b(?:to|as|into|in)\s+(?:the\s+)?['\"]?(?:{_STATES})\b",
+    re.I,
+)
+STATE_TERMS = ("transition",)
+STATE_WEIGHT = 0.6
 # Ways of asking for a number of things: APIs call it count ("how many open tasks?").
 _COUNT = re.compile(r"\b(?:how many|number of)\b", re.I)
 # Asking what happened is asking for the record of events ("what happened in the org today?").
@@ -148,6 +162,7 @@ class QueryWords:
     containers: tuple[str, ...] = ()  # nouns said as where, not what
     self_user: bool = False  # the query asks about the caller's own user
     member: bool = False  # a person is put in or taken out of something: a membership
+    state: bool = False  # a thing is put into a workflow state ("move it to Done")
 
 
 def _clauses(tokens: list[str]) -> list[int]:
@@ -221,6 +236,7 @@ def _purpose(main: list[str], rest: list[str]) -> bool:
 def read_query(text: str) -> QueryWords:
     """Split `text` into weighted words (see the module docstring)."""
     self_user = _SELF.search(text) is not None
+    state = _STATE_CHANGE.search(text) is not None
     text = _REPORTED.sub(r"\g<0> ;", text)
     text = _ACRONYMS.sub(lambda match: match[1].lower(), text)
     text = _BATCH.sub(" batch ", _QUOTED.sub(" ", text))
@@ -273,7 +289,7 @@ def read_query(text: str) -> QueryWords:
         if token.endswith((",", ".", ";", "?", "!")):
             after_container = False  # "in acme/api, it's resolved": the place was a value
     member = named_object and not _MOVED_WORDS.isdisjoint(main)
-    return QueryWords(tuple(weighted), tuple(main), tuple(containers), self_user, member)
+    return QueryWords(tuple(weighted), tuple(main), tuple(containers), self_user, member, state)
 
 
 def query_terms(query: QueryWords) -> list[tuple[str, float]]:
@@ -292,6 +308,9 @@ def query_terms(query: QueryWords) -> list[tuple[str, float]]:
     acts = {ACT_OF_WORD.get(stem(word)) for word in query.main}
     if {"create", "update"} <= acts:
         best[UPSERT] = 1.0  # "insert or refresh", "add the new ones, update the rest"
+    if query.state:
+        for term in map(stem, STATE_TERMS):
+            best.setdefault(term, STATE_WEIGHT)
     if query.member:
         for term in map(stem, MEMBER_TERMS):
             best.setdefault(term, MEMBER_WEIGHT)

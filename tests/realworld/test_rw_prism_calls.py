@@ -27,6 +27,7 @@ from bench.realworld_bench import (  # noqa: E402
     OK,
     Declared,
     SpecResult,
+    _path_key,
     arguments_for,
     classify,
     malformed_request,
@@ -162,3 +163,14 @@ def test_requests_checked_against_the_spec_where_prism_does_not():
     cursor = malformed_request(sent("/items/7?fields=a&offset=1"), tool, declared)
     assert "offset=1, a number" in cursor
     assert "not the operation's" in malformed_request(sent("/items/7/x"), tool, declared)
+    # An ARN is one path value: its `/` goes as `%2F` (RFC 6570), no extra segment.
+    arn = "/items/arn%3Aaws%3Ascans%2Fa?fields=a"
+    assert malformed_request(sent(arn), tool, declared) is None
+
+
+def test_the_path_key_keeps_the_fragment_prism_routes_by():
+    """`/v1/domain#domain` (APIs.guru's AWS specs): the request is `/v1/domain?domain=...`,
+    which Prism cannot route to that key, so its 404 there is the mock's, not adaptgen's."""
+    tool = SimpleNamespace(pointer="/paths/~1v1~1domain#domain/get", path="/v1/domain")
+    assert _path_key(tool) == "/v1/domain#domain"
+    assert _path_key(SimpleNamespace(pointer="", path="/items")) == "/items"

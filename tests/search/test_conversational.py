@@ -11,6 +11,7 @@ import pytest
 
 from adaptgen.search.intent import query_intent
 from adaptgen.search.query import query_terms, read_query
+from adaptgen.search.rank import SearchEngine
 
 
 def _weight(query: str, word: str) -> float:
@@ -93,6 +94,40 @@ def test_a_file_name_says_a_file(query: str, file: bool):
 def test_a_lowercase_handle_put_on_a_team_is_a_membership():
     assert read_query("put tom-h on the frontend-devs team").member
     assert not read_query("put the frontend-devs team on hold").member
+
+
+@pytest.mark.parametrize(
+    ("query", "state"),
+    [
+        ("move PROJ-12 to Done", True),
+        ("mark the bug as in progress", True),
+        ("drag the card into review", True),
+        ("move the file to the archive folder", False),
+        ("set the due date to Friday", False),
+    ],
+)
+def test_putting_a_thing_into_a_workflow_state_is_a_transition(query: str, state: bool):
+    assert read_query(query).state == state
+
+
+def test_a_ticket_moved_to_done_finds_the_transition_not_a_move():
+    """The issue's own example: "move a ticket to Done" is Jira's `doTransition`, not one of the
+    operations that reorder priorities or resolutions (`move_priorities`)."""
+    entries = [
+        {
+            "name": name,
+            "act": "update",
+            "verb": verb,
+            "fields": {"name": name.replace("_", " "), "summary": summary, "resource": resource},
+        }
+        for name, verb, summary, resource in [
+            ("transition_issue", "transition", "transition issue", "transitions"),
+            ("move_priorities", "move", "move priorities", "priorities"),
+            ("edit_issue", "edit", "edit issue", "issue"),
+        ]
+    ]
+    hits = SearchEngine({"tools": entries}).search("move a ticket to Done", limit=3)
+    assert hits[0].name == "transition_issue"
 
 
 def test_to_and_a_verb_after_the_request_says_what_the_thing_is_for():
