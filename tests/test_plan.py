@@ -11,7 +11,7 @@ from conftest import shared_spec
 
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
-from adaptgen.plan.names import shorten, tool_name
+from adaptgen.plan.names import shorten, tool_name, tool_names
 
 SPEC = textwrap.dedent(
     """\
@@ -203,6 +203,16 @@ def test_a_light_verb_gives_way_to_the_act_it_names():
     assert tool_name("doTransition", "post", path, prefix) == "transition_issue"
     assert tool_name("performUploadFile", "post", "/files", []) == "upload_file"
     assert tool_name("doTransition", "post", "/transitions", []) == "transition"
+
+
+def test_an_action_callable_by_two_methods_is_named_by_the_action():
+    """AWS query APIs: `GET_AddTagsToResource` and `POST_AddTagsToResource` on
+    `/#Action=AddTagsToResource` are one action; not `get_add_tags...`, not `create_action_...`."""
+    get = tool_names("GET_AddTagsToResource", "get", "/", selector=("!add_tags_to_resource",))
+    post = tool_names("POST_AddTagsToResource", "post", "/", selector=("!add_tags_to_resource",))
+    assert get[0] == post[0] == "add_tags_to_resource"
+    assert post[1] == "add_tags_to_resource_post"
+    assert tool_name("GET_users", "get", "/users", []) == "get_users"  # a method, no action
 
 
 def test_names_are_unique_and_short_on_github():

@@ -100,6 +100,8 @@ _ACTION_KEYS = frozenset({"action", "op", "operation", "method", "cmd", "command
 # Marks a selector word that an action key gave: a verb whatever `VERBS` says (`adopt`).
 _ACTION_MARK = "!"
 _ARTICLES = frozenset({"a", "an", "the"})
+# An operationId that is a method then an action (`GET_AddTagsToResource`).
+_METHOD_VARIANT = re.compile(r"^(GET|POST|PUT|PATCH|DELETE)_(?=[A-Z])")
 # Verbs that only say "the act the next word names": `doTransition`, `performSearch`.
 _LIGHT_VERBS = frozenset({"do", "perform"})
 _PREPOSITIONS = frozenset({"for", "in", "on", "by", "of", "from", "to", "with", "at", "as"})
@@ -162,6 +164,13 @@ def tool_names(
     apart operations on one path.
     """
     route = _Route(method, path, common_prefix or [], selector)
+    variant = _METHOD_VARIANT.match(operation_id or "")
+    if variant is not None:
+        # `GET_AddTagsToResource` and `POST_AddTagsToResource` (AWS query APIs): one action
+        # callable by two methods; the action names it, the method tells the second apart.
+        words = _clean(snake_words(operation_id[variant.end() :]))
+        if words:
+            return list(dict.fromkeys([_finish(words), _finish([*words, variant[1].lower()])]))
     candidates = _operation_id_names(operation_id, route) if operation_id else []
     if not candidates and summary and (words := _summary_words(summary)):
         candidates.append(words)
