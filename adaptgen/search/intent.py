@@ -151,6 +151,8 @@ _PHRASES = {
     ("drop", "into"): ("update", "add"),  # "drop the task into Done": put, not delete
     ("drop", "onto"): ("update", "add"),
     ("log", "out"): ("delete", "terminate"),
+    ("get", "back"): ("update", "restore"),  # "get the recordings back out of the trash"
+    ("fire", "off"): ("create", "send"),
     ("sign", "out"): ("delete", "terminate"),
 }
 # A verb right after one of these is not the request ("before I merge, show me the reviews").

@@ -60,7 +60,7 @@ refund reimburse
 order purchase
 product item sku
 price cost pricing
-reminder remind
+reminder remind nag chase
 notification notify
 conference meeting
 version revision history
@@ -81,7 +81,7 @@ trash recycle bin
 search find
 recent lately latest newest
 restore revert rollback
-restore unarchive undelete
+restore unarchive undelete recover
 recording audio
 lead prospect
 batch bulk mass

@@ -292,6 +292,8 @@ def test_a_search_answers_as_many_hits_as_asked_when_the_api_has_them():
         ("tick off that reminder", "update", "complet"),
         ("throw away the old drafts", "delete", "delet"),
         ("any new voicemails for me?", "list", None),  # "new" is no create in a question
+        ("can you get them back out of the trash", "update", "restor"),
+        ("fire off the packet to the new hires", "create", "send"),
         ("any update on ticket 12?", "get", None),
     ],
 )
@@ -326,6 +328,8 @@ def test_general_nouns_users_say_for_api_words():
     assert stem("media") in alternatives(stem("pictures"))
     assert stem("conversation") in alternatives(stem("dm"))
     assert stem("employee") in alternatives(stem("hire"))
+    assert stem("reminder") in alternatives(stem("nag"))  # "nag the signers every 2 days"
+    assert stem("restore") in alternatives(stem("recover"))
 
 
 def test_a_longer_form_is_a_compound_not_a_word_a_letter_longer():
