@@ -287,3 +287,20 @@ def test_an_upstream_that_ignores_the_page_parameter_is_not_read_twice(zoo):
     assert "next_cursor" not in page
     assert "same items again" in page["_note"]
     assert paging_zoo.REQUESTS["/ignores-page"] - before == 2
+
+
+@pytest.mark.parametrize(
+    ("schema", "size"),
+    [
+        ({"type": "integer", "enum": [10, 20, 50]}, 20),  # the largest allowed under ours (25)
+        ({"type": "integer", "enum": [50, 100]}, 50),  # none under ours: the least allowed
+        ({"type": "integer", "maximum": 10}, 10),
+        ({"type": "integer"}, 25),
+    ],
+)
+def test_the_page_size_is_one_the_spec_allows(schema, size):
+    response = _obj(results=ARRAY, total={"type": "integer"})
+    limit = Param(name="limit", api_name="limit", location="query", schema=schema)
+    detected = detect([_param("page", "integer"), limit], response, [], None)
+    assert detected.pagination.size_param == "limit"
+    assert detected.pagination.page_size == size

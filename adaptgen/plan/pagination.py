@@ -278,6 +278,11 @@ class Listing:
         chosen = chosen or DEFAULT_PAGE_SIZE
         if isinstance(maximum, int) and maximum > 0:
             chosen = min(chosen, maximum)
+        allowed = size_schema.get("enum") or []
+        sizes = sorted(v for v in allowed if isinstance(v, int) and not isinstance(v, bool))
+        if sizes and chosen not in sizes:
+            # `enum: [10, 50, 100]`: the largest allowed size not above the choice, else the least.
+            chosen = max((v for v in sizes if v <= chosen), default=sizes[0])
         fields.setdefault("size_param", size)
         return style(
             items=self.items,
