@@ -215,6 +215,45 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
     assert tool_name("GET_users", "get", "/users", []) == "get_users"  # a method, no action
 
 
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "name"),
+    [
+        # Springfox: the Java method's name, not `using_get`; `_1` is Springfox's numbering.
+        ("getChartInfoUsingGET_1", "get", "/phenotype/chart/{term}", "get_chart_info"),
+        ("createOrderUsingPOST", "post", "/orders", "create_order"),
+        # A group prefix the phrase says again (Azure, DocuSign) is said once.
+        ("Outlets_GetAllOutlets", "get", "/v3/outlets", "get_all_outlets"),
+        (
+            "CloudStorage_GetCloudStorage",
+            "get",
+            "/users/{u}/cloud_storage/{s}",
+            "get_cloud_storage",
+        ),
+        (
+            "Recipients_GetRecipientSignature",
+            "get",
+            "/recipients/{r}/sig",
+            "get_recipient_signature",
+        ),
+        # ... and kept when the phrase does not say it.
+        (
+            "PersonGroupPerson_Get",
+            "get",
+            "/persongroups/{g}/persons/{p}",
+            "get_person_group_person",
+        ),
+        (
+            "repos/get-release-asset",
+            "get",
+            "/repos/{o}/{r}/releases/assets/{id}",
+            "get_repo_release_asset",
+        ),
+    ],
+)
+def test_names_drop_generator_noise(operation_id, method, path, name):
+    assert tool_name(operation_id, method, path, []) == name
+
+
 def test_names_are_unique_and_short_on_github():
     api = plan(load_spec(shared_spec("github_api_2020.json")), "github").api
     names = [t.name for t in api.tools]

@@ -100,6 +100,9 @@ _ACTION_KEYS = frozenset({"action", "op", "operation", "method", "cmd", "command
 # Marks a selector word that an action key gave: a verb whatever `VERBS` says (`adopt`).
 _ACTION_MARK = "!"
 _ARTICLES = frozenset({"a", "an", "the"})
+# Springfox (Java Spring) writes every operationId as the method's name, `Using` and the HTTP
+# method, numbered when taken: `getChartInfoUsingGET_1`. Only the method's name says anything.
+_SPRINGFOX = re.compile(r"Using(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:_\d+)?$")
 # An operationId that is a method then an action (`GET_AddTagsToResource`).
 _METHOD_VARIANT = re.compile(r"^(GET|POST|PUT|PATCH|DELETE)_(?=[A-Z])")
 # Verbs that only say "the act the next word names": `doTransition`, `performSearch`.
@@ -164,6 +167,8 @@ def tool_names(
     apart operations on one path.
     """
     route = _Route(method, path, common_prefix or [], selector)
+    if operation_id and _SPRINGFOX.search(operation_id) and _SPRINGFOX.sub("", operation_id):
+        operation_id = _SPRINGFOX.sub("", operation_id)
     variant = _METHOD_VARIANT.match(operation_id or "")
     if variant is not None:
         # `GET_AddTagsToResource` and `POST_AddTagsToResource` (AWS query APIs): one action
@@ -276,6 +281,8 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         rest = phrase_words[span:]
         if group and rest and rest[0] not in _PREPOSITIONS:
             group = [*group[:-1], singular(group[-1])]
+        if _said_again(group, rest):
+            group = []  # `orgs/list-org-members`: the phrase names the family itself
         return [_dedupe_adjacent([*phrase_words[:span], *group, *rest])]
     return [_verb_first(words, route)]
 
@@ -294,6 +301,13 @@ def _light_verb_name(words: list[str], route: _Route) -> list[str]:
     return words
 
 
+def _said_again(group: list[str], rest: list[str]) -> bool:
+    """Whether every word of a name's group prefix is said again after its verb (Azure's and
+    DocuSign's `CloudStorage_GetCloudStorage`, `Outlets_GetAllOutlets`): then it is noise."""
+    again = {singular(w) for w in rest}
+    return bool(group) and all(singular(w) in again for w in group)
+
+
 def _verb_span(words: list[str], index: int) -> int:
     """How many words the verb at `index` takes: 3 for `create_or_update`, else 1."""
     joined = words[index + 1 : index + 2] in (["or"], ["and"])
@@ -309,7 +323,8 @@ def _verb_first(words: list[str], route: _Route) -> list[str]:
         if words[index] in VERBS:
             start = index - 2 if index >= 2 and _verb_span(words, index - 2) == 3 else index
             end = start + _verb_span(words, start)
-            return _dedupe_adjacent([*words[start:end], *words[:start], *words[end:]])
+            before = [] if _said_again(words[:start], words[end:]) else words[:start]
+            return _dedupe_adjacent([*words[start:end], *before, *words[end:]])
     return [route.verb(last=words[-1]), *words]
 
 
