@@ -20,7 +20,9 @@ containers: specs whose examples are literally `null`) or Prism cannot produce a
 (`-d`, fixed seed), started on first need, and that answer is the one classified.
 
 It prints one Markdown table (a row per spec) and a line per adaptgen-caused error and per empty
-result. `--quick` calls at most QUICK_CALLS GET tools per spec (spread over the catalog). The
+result. `--quick` calls at most QUICK_CALLS GET tools per spec (spread over the catalog).
+`--writes` calls the POST, PUT, PATCH and DELETE tools instead (required arguments only, the
+request body built by the runtime as the spec's media type says; Prism validates it). The
 command exits 0 either way: it reports, it doesn't gate (tests/realworld/test_rw_prism_calls.py
 gates the small specs).
 """
@@ -755,9 +757,10 @@ def server_env(api: Any, base_url: str) -> dict[str, str]:
     return env
 
 
-def get_tools(api: Any, quick: bool) -> list[Any]:
-    """The GET tools an agent can call, every one (or QUICK_CALLS spread over the catalog)."""
-    tools = [t for t in api.tools if t.method == "GET" and not t.hidden]
+def get_tools(api: Any, quick: bool, writes: bool = False) -> list[Any]:
+    """The GET tools an agent can call (`writes`: the others), every one (or QUICK_CALLS
+    spread over the catalog)."""
+    tools = [t for t in api.tools if (t.method == "GET") != writes and not t.hidden]
     if quick and len(tools) > QUICK_CALLS:
         step = len(tools) / QUICK_CALLS
         tools = [tools[int(i * step)] for i in range(QUICK_CALLS)]
@@ -865,8 +868,11 @@ class SpecRun:
         return self.dynamic_url
 
 
-def run_spec(spec: Path, *, quick: bool = False, log: Callable[[str], None] = print) -> SpecResult:
-    """Build, mock, serve and call every GET tool of one spec (see the module docstring)."""
+def run_spec(
+    spec: Path, *, quick: bool = False, writes: bool = False, log: Callable[[str], None] = print
+) -> SpecResult:
+    """Build, mock, serve and call every GET (`writes`: write) tool of one spec (see the module
+    docstring)."""
     started = time.monotonic()
     document = SpecDocument(read_document(spec))
     result = SpecResult(spec.name, operations=document.operations())
@@ -878,7 +884,7 @@ def run_spec(spec: Path, *, quick: bool = False, log: Callable[[str], None] = pr
             return result
         catalog = report.api
         api = catalog.info
-        tools = get_tools(catalog, quick)
+        tools = get_tools(catalog, quick, writes)
         result.tools = len(catalog.listed)
         result.get_tools = len(tools)
         result.get_not_built = sum(1 for op in catalog.skipped if op.method.upper() == "GET")
@@ -893,7 +899,8 @@ def run_spec(spec: Path, *, quick: bool = False, log: Callable[[str], None] = pr
         )
         module = load_server_module(report.out_dir)
         run = SpecRun(mocked, document, module, proxy, stack, api.surface.mode == "search")
-        log(f"  {spec.name}: {len(tools)} GET tools ({api.surface.mode} mode)")
+        kind = "write" if writes else "GET"
+        log(f"  {spec.name}: {len(tools)} {kind} tools ({api.surface.mode} mode)")
         result.calls = asyncio.run(_call_all(run, tools))
     result.seconds = round(time.monotonic() - started, 2)
     return result
@@ -957,6 +964,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help=f"at most {QUICK_CALLS} per spec")
     parser.add_argument("--json", type=Path, help="write every call and its verdict here")
+    parser.add_argument("--writes", action="store_true", help="call the write tools instead")
     parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS, help="folder of specs")
     args = parser.parse_args(argv)
 
@@ -975,7 +983,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for spec in specs:
         log(f">>> {spec.name}")
         try:
-            results.append(run_spec(spec, quick=args.quick, log=log))
+            results.append(run_spec(spec, quick=args.quick, writes=args.writes, log=log))
         except Exception as exc:  # noqa: BLE001 - one broken spec must not hide the others
             results.append(SpecResult(spec.name, error=f"{type(exc).__name__}: {exc}"[:500]))
     elapsed = time.monotonic() - started

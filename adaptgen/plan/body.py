@@ -58,6 +58,10 @@ class BodyPlanning(PlannerState):
         props = schema.get("properties")
         if structured and isinstance(props, dict) and props and "anyOf" not in schema:
             needed = set(schema.get("required") or [])
+            if required and len(props) == 1:
+                # A required body of one field is that field (Asana's `{"data": {...}}` names
+                # none required): without it the body would be empty.
+                needed = set(props)
             params = [
                 Param(
                     name=argument_name(name),

@@ -123,6 +123,12 @@ class SchemaInliner:
                 parts.append(self._walk(sub, source, f"{pointer}/allOf/{i}", stack, depth))
             for part in parts:
                 out = merge_schemas(out, part)
+            if isinstance(out.get("properties"), dict) and "required" in out:
+                # A member may require what another declares (Asana: `allOf: [Request,
+                # {required: [assignee, ...]}]`); what no member declares cannot be sent.
+                out["required"] = [r for r in out["required"] if r in out["properties"]]
+                if not out["required"]:
+                    del out["required"]
             return out
         description = schema.get("description")
         if isinstance(description, str) and description.strip() and depth <= NESTED_DEPTH:
@@ -159,6 +165,9 @@ class SchemaInliner:
             if required:
                 out["required"] = required
             out.setdefault("type", "object")
+        elif isinstance(schema.get("required"), list) and schema["required"]:
+            # Required names without properties: they constrain an `allOf` sibling's.
+            out["required"] = [r for r in schema["required"] if isinstance(r, str)]
         additional = schema.get("additionalProperties")
         if isinstance(additional, bool):
             out["additionalProperties"] = additional

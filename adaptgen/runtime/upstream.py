@@ -416,8 +416,10 @@ class Upstream:
         op: Tool, fields: dict[str, Any], whole: Any
     ) -> tuple[bytes | None, list[tuple[str, tuple[None, str]]] | None, str | None]:
         body = op.upstream.body
-        if body is None or (not fields and whole is None):
-            return None, None, None
+        if body is None or (
+            not fields and whole is None and not (body.required and body.flattened)
+        ):
+            return None, None, None  # a required body of optional fields goes, empty
         media = body.media_type
         payload = fields if body.flattened else whole
         if media == "application/json" or media.endswith("+json"):
