@@ -61,6 +61,7 @@ order purchase
 product item sku
 price cost pricing
 reminder remind nag chase
+signer recipient
 notification notify
 conference meeting
 version revision history
