@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 PRISM = REPO / "node_modules" / ".bin" / "prism"
 PRISM_ERRORS = "https://stoplight.io/prism/errors#"
 MAX_RECORDED_BODY = 4 * 1024 * 1024
+MOCK_UNREACHABLE = "prism did not answer"
 # Hop-by-hop headers, and those httpx's decoding makes wrong for the bytes we pass on.
 _DROP_REQUEST = frozenset({"host", "content-length", "connection", "transfer-encoding"})
 _DROP_RESPONSE = frozenset(
@@ -226,10 +227,20 @@ class RecordingProxy:
         body = await request.body()
         # A client per request: the proxy's loop lives in uvicorn's thread, and a pooled client
         # would outlive it. Loopback connections cost well under a millisecond.
-        async with httpx.AsyncClient(timeout=60, trust_env=False) as client:
-            upstream = await client.request(
-                request.method, self.target + target, headers=headers, content=body
-            )
+        try:
+            async with httpx.AsyncClient(timeout=60, trust_env=False) as client:
+                upstream = await client.request(
+                    request.method, self.target + target, headers=headers, content=body
+                )
+        except httpx.HTTPError as exc:
+            # Prism itself failed (it exits on some generated answers, e.g. a PDF example):
+            # recorded, so the harness blames the mock, not the request.
+            said = f"{MOCK_UNREACHABLE}: {type(exc).__name__}".encode()
+            self.exchanges.append(
+                Exchange(request.method, target, sorted({k.lower() for k, _ in headers}), 502,
+                         "text/plain", said)
+            )  # fmt: skip
+            return Response(said, status_code=502, media_type="text/plain")
         self.exchanges.append(
             Exchange(
                 method=request.method,

@@ -51,6 +51,7 @@ from fastmcp import Client
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
 from bench._prism import (
+    MOCK_UNREACHABLE,
     PRISM_ERRORS,
     Exchange,
     RecordingProxy,
@@ -139,7 +140,10 @@ def synthesize(schema: dict[str, Any]) -> Any:
         if key in schema:
             candidates.append(schema[key])
     if isinstance(schema.get("enum"), list) and schema["enum"]:
-        candidates.append(schema["enum"][0])
+        # The first value that says something (brex's path enum starts with "").
+        candidates.append(
+            next((v for v in schema["enum"] if v not in ("", None)), schema["enum"][0])
+        )
     for candidate in candidates:
         if _valid(candidate, schema):
             return candidate
@@ -482,6 +486,8 @@ def _classify_error(error: str, exchanges: Sequence[Exchange]) -> tuple[str, str
         if _PYTHON_ERROR.search(error):
             return ADAPTGEN, f"raw Python error after {last.status}"
         return ADAPTGEN, f"error after a {last.status} answer"
+    if last.status == 502 and last.body.startswith(MOCK_UNREACHABLE.encode()):
+        return MOCK, last.body.decode()
     kind = _problem_kind(last)
     page = f" (request {len(exchanges)} of the call)" if len(exchanges) > 1 else ""
     if len(exchanges) > 1 and exchanges[-2].supplied(last) and last.status != 401:
@@ -492,6 +498,10 @@ def _classify_error(error: str, exchanges: Sequence[Exchange]) -> tuple[str, str
     if kind in ("NO_PATH_MATCHED_ERROR", "NO_METHOD_MATCHED_ERROR"):
         return ADAPTGEN, f"{last.status} {kind}: path or method not in the spec{page}"
     violations = _violations(last)
+    if violations and all(_ignored_header(v) for v in violations):
+        # OpenAPI: a header parameter named Accept, Content-Type or Authorization "SHALL be
+        # ignored"; Prism validates it anyway.
+        return MOCK, _violation_reason(violations) + " (a header OpenAPI says to ignore)"
     if violations:
         return ADAPTGEN, _violation_reason(violations) + page
     if kind == "UNAUTHORIZED" or last.status == 401:
@@ -503,6 +513,17 @@ def _classify_error(error: str, exchanges: Sequence[Exchange]) -> tuple[str, str
     if 300 <= last.status < 400:  # download operations: the spec's only answer is a redirect
         return MOCK, f"{last.status} redirect, the spec's only answer (not followed, by design)"
     return MOCK, f"{last.status} {kind or 'the spec’s own error response'}"
+
+
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+
+
+def _ignored_header(violation: dict[str, Any]) -> bool:
+    location = [str(p).lower() for p in violation.get("location", []) if p != "request"]
+    missing = re.search(r"property '([^']+)'", str(violation.get("message", "")))
+    if len(location) == 1 and missing:  # a required one: named in the message
+        location.append(missing.group(1).lower())
+    return location[:1] == ["header"] and location[1:2] != [] and location[1] in _IGNORED_HEADERS
 
 
 def _violation_reason(violations: Sequence[dict[str, Any]]) -> str:
@@ -590,7 +611,7 @@ class SpecDocument:
                 continue
             name, required = str(param.get("name")), param.get("required") is True
             if param["in"] == "header":
-                if required:
+                if required and name.lower() not in _IGNORED_HEADERS:  # OpenAPI ignores those
                     declared.required_headers.add(name.lower())
                 continue
             schema = self.resolve(param.get("schema")) or {}
@@ -660,7 +681,9 @@ def malformed_request(
         return f"required parameter(s) not sent: {', '.join(missing)}"
     for exchange, previous in built:
         sent = parse_qsl(exchange.target.partition("?")[2], keep_blank_values=True)
-        unknown = {n.split("[")[0] for n, _ in sent} - declared.query.keys() - in_key.keys()
+        known = declared.query.keys() | in_key.keys()
+        # `page[size]` is declared either so, whole, or as a deepObject `page`.
+        unknown = {n.split("[")[0] for n, _ in sent if n not in known} - known
         if unknown and not declared.open_query:
             return (
                 f"sent query parameter(s) the spec does not declare: {', '.join(sorted(unknown))}"

@@ -583,3 +583,67 @@ def test_a_required_body_is_sent_and_what_it_requires_is_required(tmp_path):
     note = next(t for t in api.catalog.tools if t.upstream.operation_id == "createNote")
     sent = api.upstream.build_request(note, {})
     assert sent.content == b"{}" and sent.headers["content-type"] == "application/json"
+
+
+def test_an_api_key_declared_as_a_parameter_is_sent_even_where_security_forgot_it(tmp_path):
+    """VTEX: `security: []` on an operation that declares the API key headers as required
+    parameters. They are never arguments (an agent must not hold a secret); the operation's
+    requirement gets their schemes, so the runtime sends them. FEC: two schemes of one
+    requirement name the same query parameter; it goes once."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    key = {"in": "header", "name": "X-App-Key", "required": True, "schema": {"type": "string"}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Cards", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "security": [{"appKey": []}],
+        "paths": {
+            "/cards": {
+                "get": {
+                    "operationId": "listCards",
+                    "security": [],
+                    "parameters": [key],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/audits": {
+                "get": {
+                    "operationId": "listAudits",
+                    "security": [{"queryKey": [], "legacyKey": []}],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "appKey": {"type": "apiKey", "in": "header", "name": "X-App-Key"},
+                "queryKey": {"type": "apiKey", "in": "query", "name": "api_key"},
+                "legacyKey": {"type": "apiKey", "in": "query", "name": "api_key"},
+            }
+        },
+    }
+    path = tmp_path / "cards.json"
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="cards"))
+    cards = next(t for t in report.api.tools if t.upstream.operation_id == "listCards")
+    assert cards.input_schema.get("properties", {}) == {}
+    assert cards.upstream.security == (("appKey",),)
+
+    env = {"CARDS_APP_KEY": "k-1", "CARDS_QUERY_KEY": "q-1", "CARDS_LEGACY_KEY": "q-2"}
+    api = load_server_module(report.out_dir).api
+    audits = next(t for t in api.catalog.tools if t.upstream.operation_id == "listAudits")
+    from adaptgen.runtime.auth import choose_credentials
+
+    schemes = {s.name: s for s in api.catalog.info.security_schemes}
+    for tool, check in [(cards, "header"), (audits, "query")]:
+        request = api.upstream.build_request(tool, {})
+        auth = choose_credentials(tool.upstream.security, schemes, env)
+        request = next(auth.auth_flow(request))
+        if check == "header":
+            assert request.headers["X-App-Key"] == "k-1"
+        else:
+            assert request.url.params.get_list("api_key") == ["q-2"]

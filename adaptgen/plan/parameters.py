@@ -60,8 +60,10 @@ class ParameterPlanning(PlannerState):
         for (location, api_name), (value, source, pointer) in merged.items():
             if location == "header" and api_name.lower() in _IGNORED_HEADERS:
                 continue
-            if (location, api_name.lower()) in supplied:
+            if (location, api_name.lower()) in supplied and value.get("required") is not True:
                 continue  # a credential: the runtime adds it, the agent never sees it
+            # A required one goes on to `_without_credentials`, which drops it too and makes
+            # sure the operation's requirement sends it.
             if location not in _DEFAULT_STYLE:
                 raise OperationProblem(f"parameter location {location!r} unknown", pointer)
             if location in ("header", "cookie") and not HTTP_TOKEN.fullmatch(api_name):

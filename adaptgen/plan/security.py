@@ -49,18 +49,35 @@ class SecurityPlanning(PlannerState):
         form = body is not None and body.flattened and body.media_type in FORM_MEDIA
         kept: list[Param] = []
         derived: list[SecurityScheme] = []
+        implied: list[str] = []
         for param in params:
             name = param.api_name.lower()
             if param.location == "body" and not form:
                 kept.append(param)
             elif name in keys and param.location != "paging":
-                continue  # the API key itself: the runtime adds it
+                # The API key itself: the runtime adds it, also where the operation's
+                # requirement forgot its scheme (VTEX: `security: []` beside a required
+                # `X-VTEX-API-AppKey` header) — never an argument an agent fills with a secret.
+                if param.required:
+                    implied += [
+                        n
+                        for n, sc in sorted(schemes.items())
+                        if sc.kind == "api_key"
+                        and (sc.param_name or "").lower() == name
+                        and n not in self.also_sent
+                        and not any(n in alternative for alternative in requirement)
+                    ][:1]
+                continue
             elif bearers and name in _TOKEN_PARAMETERS and param.location != "paging":
                 if param.required:
                     where = "header" if param.location == "header" else "query"
                     derived.append(self._also_sent(bearers[0], where, param.api_name, schemes))
             else:
                 kept.append(param)
+        if implied:
+            extra_keys = tuple(dict.fromkeys(implied))
+            requirement = tuple(a + extra_keys for a in requirement) or (extra_keys,)
+            security = requirement
         if not derived:
             return kept, security
         extra = tuple(dict.fromkeys(s.name for s in derived))

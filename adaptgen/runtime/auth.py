@@ -107,7 +107,9 @@ def _apply(scheme: SecurityScheme, request: httpx2.Request, env: Mapping[str, st
         if scheme.location == "header":
             request.headers[scheme.param_name or ""] = value
         elif scheme.location == "query":
-            request.url = request.url.copy_add_param(scheme.param_name or "", value)
+            # Set, not added: two schemes of one requirement may name the same parameter
+            # (FEC requires `ApiKeyQueryAuth` and `apiKey`, both `?api_key=`): one value goes.
+            request.url = request.url.copy_set_param(scheme.param_name or "", value)
         elif scheme.location == "cookie":
             cookie = f"{scheme.param_name}={value}"
             existing = request.headers.get("Cookie")
