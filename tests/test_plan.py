@@ -647,3 +647,29 @@ def test_an_api_key_declared_as_a_parameter_is_sent_even_where_security_forgot_i
             assert request.headers["X-App-Key"] == "k-1"
         else:
             assert request.url.params.get_list("api_key") == ["q-2"]
+
+
+def test_an_authorization_header_parameter_without_a_scheme_is_said_once(tmp_path):
+    """payrun.io declares `Authorization` as a required header parameter of every operation
+    and no security scheme: OpenAPI says to ignore it, so nothing would send the credential.
+    The build says so once (lint reports it as AR080), not once per operation."""
+    import json
+
+    auth = {"in": "header", "name": "Authorization", "required": True, "schema": {"type": "string"}}
+    operation = {"parameters": [auth], "responses": {"200": {"description": "ok"}}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Pay", "version": "1"},
+        "paths": {
+            "/employers": {"get": {"operationId": "listEmployers", **operation}},
+            "/payruns": {"get": {"operationId": "listPayRuns", **operation}},
+        },
+    }
+    path = tmp_path / "pay.json"
+    path.write_text(json.dumps(spec))
+    result = plan(load_spec(path), "pay", PlanOptions())
+    said = [w for w in result.warnings if "'Authorization' is ignored" in w.message]
+    assert len(said) == 1 and said[0].location.line is not None
+    assert all(
+        "authorization" not in t.input_schema.get("properties", {}) for t in result.api.tools
+    )

@@ -102,6 +102,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.warnings: list[BuildWarning] = []
         self.env_prefix = (snake_case(name) or "api").upper()
         self.also_sent: set[str] = set()  # schemes made by `_also_sent`
+        self.said_once: set[str] = set()
         self.paging = Conventions(self._paging_examples)  # learned only if an operation needs it
 
     def run(self) -> Catalog:

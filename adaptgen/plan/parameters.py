@@ -26,6 +26,19 @@ HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 class ParameterPlanning(PlannerState):
     """The parameters part of the planner (a mixin of `adaptgen.plan._Planner`)."""
 
+    def _unsupplied_authorization(self, pointer: str) -> None:
+        """Said once, at its first place: an `Authorization` header parameter is ignored as
+        OpenAPI says, and with no security scheme nothing sends the credential (lint too)."""
+        if "authorization" in self.said_once:
+            return
+        self.said_once.add("authorization")
+        self.warn(
+            pointer,
+            "header parameter 'Authorization' is ignored (OpenAPI: the transport sets it; the "
+            "same for every operation declaring it) and no security scheme supplies it: declare "
+            "one (an overlay can) so the server sends the credential",
+        )
+
     def _parameters(
         self,
         path_item: dict[str, Any],
@@ -59,6 +72,8 @@ class ParameterPlanning(PlannerState):
         params: list[Param] = []
         for (location, api_name), (value, source, pointer) in merged.items():
             if location == "header" and api_name.lower() in _IGNORED_HEADERS:
+                if api_name.lower() == "authorization" and not schemes:
+                    self._unsupplied_authorization(pointer)
                 continue
             if (location, api_name.lower()) in supplied and value.get("required") is not True:
                 continue  # a credential: the runtime adds it, the agent never sees it

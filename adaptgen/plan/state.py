@@ -42,6 +42,7 @@ class PlannerState:
     warnings: list[BuildWarning]
     env_prefix: str
     also_sent: set[str]  # scheme keys made by SecurityPlanning._also_sent
+    said_once: set[str]  # warnings an API gets once, however many operations earn them
     paging: Conventions
     common_prefix: str
 
