@@ -673,3 +673,36 @@ def test_an_authorization_header_parameter_without_a_scheme_is_said_once(tmp_pat
     assert all(
         "authorization" not in t.input_schema.get("properties", {}) for t in result.api.tools
     )
+
+
+def test_a_required_field_the_spec_never_describes_is_still_asked_for(tmp_path):
+    """vestorly: `NewsletterInput` requires `name` and declares no `name` property. The upstream
+    refuses a body without it, so the tool asks for it (any JSON, said so), required."""
+    import json
+
+    body = {
+        "type": "object",
+        "properties": {"is_default": {"type": "boolean"}},
+        "required": ["name"],
+    }
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "News", "version": "1"},
+        "paths": {
+            "/newsletters": {
+                "post": {
+                    "operationId": "createNewsletter",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": body}},
+                    },
+                    "responses": {"201": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    path = tmp_path / "news.json"
+    path.write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(path), "news", PlanOptions()).api.tools
+    assert tool.input_schema["required"] == ["name"]
+    assert "does not describe" in tool.input_schema["properties"]["name"]["description"]

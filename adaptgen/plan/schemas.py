@@ -160,6 +160,12 @@ class SchemaInliner:
                 props[name] = self._walk(
                     sub, source, f"{pointer}/properties/{_esc(name)}", stack, depth + 1
                 )
+            declared = schema["properties"]
+            for name in schema.get("required") or []:
+                if self.for_input and isinstance(name, str) and name and name not in declared:
+                    # Required but never described (a slip common in old specs): the upstream
+                    # still refuses a body without it, so the agent is asked for it.
+                    props[name] = {"description": _UNDESCRIBED}
             out["properties"] = props
             required = [r for r in schema.get("required") or [] if r in props]
             if required:
@@ -312,6 +318,9 @@ class SchemaInliner:
         merged = dict(out)
         merged["anyOf"] = merged.get("anyOf", []) + unique
         return merged
+
+
+_UNDESCRIBED = "Required by the API; the spec does not describe it."
 
 
 def merge_schemas(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
