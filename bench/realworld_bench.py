@@ -50,6 +50,7 @@ from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
+from adaptgen.runtime.http_methods import IGNORED_HEADERS
 from bench._prism import (
     MOCK_UNREACHABLE,
     PRISM_ERRORS,
@@ -515,15 +516,12 @@ def _classify_error(error: str, exchanges: Sequence[Exchange]) -> tuple[str, str
     return MOCK, f"{last.status} {kind or 'the spec’s own error response'}"
 
 
-_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
-
-
 def _ignored_header(violation: dict[str, Any]) -> bool:
     location = [str(p).lower() for p in violation.get("location", []) if p != "request"]
     missing = re.search(r"property '([^']+)'", str(violation.get("message", "")))
     if len(location) == 1 and missing:  # a required one: named in the message
         location.append(missing.group(1).lower())
-    return location[:1] == ["header"] and location[1:2] != [] and location[1] in _IGNORED_HEADERS
+    return location[:1] == ["header"] and location[1:2] != [] and location[1] in IGNORED_HEADERS
 
 
 def _violation_reason(violations: Sequence[dict[str, Any]]) -> str:
@@ -611,7 +609,7 @@ class SpecDocument:
                 continue
             name, required = str(param.get("name")), param.get("required") is True
             if param["in"] == "header":
-                if required and name.lower() not in _IGNORED_HEADERS:  # OpenAPI ignores those
+                if required and name.lower() not in IGNORED_HEADERS:  # OpenAPI ignores those
                     declared.required_headers.add(name.lower())
                 continue
             schema = self.resolve(param.get("schema")) or {}

@@ -505,6 +505,18 @@ def test_a_body_schema_too_large_for_an_agent_is_listed_less_deep_with_a_warning
     assert "deeper fields accept any JSON" in warning.message
 
 
+def _posted(operation_id: str, body: dict) -> dict:
+    """A path item: one POST whose required JSON body is an object `body` describes."""
+    schema = {"type": "object", **body}
+    return {
+        "post": {
+            "operationId": operation_id,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+            "responses": {"201": {"description": "ok"}},
+        }
+    }
+
+
 def test_a_required_body_is_sent_and_what_it_requires_is_required(tmp_path):
     """Asana's writes: the body is required, its one field (`data`) is declared optional, and
     what `data` requires is said in an `allOf` member without properties. Before, the tool asked
@@ -520,45 +532,14 @@ def test_a_required_body_is_sent_and_what_it_requires_is_required(tmp_path):
         "info": {"title": "Tags", "version": "1"},
         "servers": [{"url": "https://api.example.com"}],
         "paths": {
-            "/tags": {
-                "post": {
-                    "operationId": "createTag",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "data": {"allOf": [request, {"required": ["name"]}]}
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {"201": {"description": "ok"}},
-                }
-            },
-            "/notes": {
-                "post": {
-                    "operationId": "createNote",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "text": {"type": "string"},
-                                        "color": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {"201": {"description": "ok"}},
-                }
-            },
+            "/tags": _posted(
+                "createTag",
+                {"properties": {"data": {"allOf": [request, {"required": ["name"]}]}}},
+            ),
+            "/notes": _posted(
+                "createNote",
+                {"properties": {"text": {"type": "string"}, "color": {"type": "string"}}},
+            ),
         },
         "components": {
             "schemas": {
@@ -688,18 +669,7 @@ def test_a_required_field_the_spec_never_describes_is_still_asked_for(tmp_path):
     spec = {
         "openapi": "3.0.3",
         "info": {"title": "News", "version": "1"},
-        "paths": {
-            "/newsletters": {
-                "post": {
-                    "operationId": "createNewsletter",
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": body}},
-                    },
-                    "responses": {"201": {"description": "ok"}},
-                }
-            }
-        },
+        "paths": {"/newsletters": _posted("createNewsletter", body)},
     }
     path = tmp_path / "news.json"
     path.write_text(json.dumps(spec))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from adaptgen.runtime.http_methods import SWAGGER2_METHODS
+from adaptgen.runtime.http_methods import IGNORED_HEADERS, SWAGGER2_METHODS
 
 __all__ = ["OPENAPI_VERSION", "ConversionWarning", "convert_swagger2"]
 
@@ -32,7 +32,6 @@ _FORM_MEDIA_TYPES = (_URLENCODED, _MULTIPART)
 
 _PARAM_LOCATIONS = ("query", "header", "path", "cookie")
 # 3.0 says header parameters with these names SHALL be ignored (they are modelled elsewhere).
-_IGNORED_HEADERS = ("accept", "authorization", "content-type")
 
 # Component names in 3.0 must match this; 2.0 allowed anything (springfox emits "Foo«Bar»").
 _VALID_COMPONENT_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -880,7 +879,7 @@ class _Converter:
                     _join(pointer, "allowEmptyValue"),
                     f"allowEmptyValue only applies to query parameters in 3.0; dropped for {loc}",
                 )
-        if loc == "header" and name.lower() in _IGNORED_HEADERS:
+        if loc == "header" and name.lower() in IGNORED_HEADERS:
             self._warn(pointer, f"OpenAPI 3.0 tooling ignores a header parameter named {name!r}")
 
         schema = self._param_schema(param, pointer)

@@ -15,9 +15,8 @@ from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
 from adaptgen.plan.names import argument_name, selector_words, unique_name
 from adaptgen.plan.state import OperationProblem, PlannerState
 from adaptgen.runtime.catalog import FixedValue, Param, SecurityScheme
+from adaptgen.runtime.http_methods import IGNORED_HEADERS
 
-# OpenAPI says these header parameters are ignored: the transport sets them.
-_IGNORED_HEADERS = {"accept", "content-type", "authorization"}
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 # An HTTP field name is a token (RFC 9110 5.1, 5.6.2); a cookie name too (RFC 6265 4.1.1).
 HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -71,7 +70,7 @@ class ParameterPlanning(PlannerState):
         }
         params: list[Param] = []
         for (location, api_name), (value, source, pointer) in merged.items():
-            if location == "header" and api_name.lower() in _IGNORED_HEADERS:
+            if location == "header" and api_name.lower() in IGNORED_HEADERS:
                 if api_name.lower() == "authorization" and not schemes:
                     self._unsupplied_authorization(pointer)
                 continue

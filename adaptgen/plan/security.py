@@ -40,9 +40,10 @@ class SecurityPlanning(PlannerState):
         """
         requirement = security if security is not None else self._default_requirement(schemes)
         applying = {name for alternative in requirement for name in alternative}
+        # API key parameter name -> its scheme (the first by name when two share one).
         keys = {
-            (s.param_name or "").lower()
-            for s in schemes.values()
+            (s.param_name or "").lower(): s.name
+            for s in sorted(schemes.values(), key=lambda s: s.name, reverse=True)
             if s.kind == "api_key" and s.name not in self.also_sent
         }
         bearers = [schemes[n] for n in sorted(applying) if schemes[n].kind == "bearer"]
@@ -58,15 +59,8 @@ class SecurityPlanning(PlannerState):
                 # The API key itself: the runtime adds it, also where the operation's
                 # requirement forgot its scheme (VTEX: `security: []` beside a required
                 # `X-VTEX-API-AppKey` header) — never an argument an agent fills with a secret.
-                if param.required:
-                    implied += [
-                        n
-                        for n, sc in sorted(schemes.items())
-                        if sc.kind == "api_key"
-                        and (sc.param_name or "").lower() == name
-                        and n not in self.also_sent
-                        and not any(n in alternative for alternative in requirement)
-                    ][:1]
+                if param.required and keys[name] not in applying:
+                    implied.append(keys[name])
                 continue
             elif bearers and name in _TOKEN_PARAMETERS and param.location != "paging":
                 if param.required:

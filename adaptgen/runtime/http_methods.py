@@ -1,4 +1,5 @@
-"""HTTP methods in one place: which ones a spec can declare, and what RFC 9110 says about them."""
+"""HTTP methods in one place: which ones a spec can declare, and what RFC 9110 says about them;
+and the header parameters OpenAPI says to ignore."""
 
 from __future__ import annotations
 
@@ -11,3 +12,6 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # Methods whose request body has no defined meaning (RFC 9110 9.3.1, 9.3.2, 9.3.8).
 BODILESS_METHODS = frozenset({"get", "head", "trace"})
+# Header parameters a spec may declare that "SHALL be ignored" (OpenAPI 3, Parameter Object;
+# lower case): the transport sets them, as Swagger 2.0 meant too.
+IGNORED_HEADERS = frozenset({"accept", "authorization", "content-type"})
