@@ -142,10 +142,11 @@ def generate(options: BuildOptions) -> BuildReport:
     files = format_python(rendered)
     if result.api.info.surface.mode == "search":
         options.say("indexing tools for search")
-        semantic = hints.hints.search.semantic
-        if semantic:
+        search = hints.hints.search
+        if search.semantic:
             options.say("encoding tools with the sentence model (hints: search.semantic)")
-        files[INDEX_FILE] = index_json(search_index(result, hints, semantic=semantic))
+        index = search_index(result, hints, semantic=search.semantic, meaning=search.meaning)
+        files[INDEX_FILE] = index_json(index)
     return BuildReport(
         result.api, options.out / options.api_name, files, sorted(set(result.warnings))
     )

@@ -1,11 +1,11 @@
 """Search quality, result size and latency on every shared spec that has a task file.
 
-Run `python -m bench.search_bench [--set tuned|heldout|all] [--tasks DIR] [--quick] [--json FILE]
-[--semantic] [--semantic-experiment MODEL_DIR] [--meaning] [--meaning-v2 CACHE]
+Run `python -m bench.search_bench [--set tuned|heldout|blind|all] [--tasks DIR] [--quick]
+[--json FILE] [--words-only] [--semantic] [--semantic-experiment MODEL_DIR] [--meaning-v2 CACHE]
 [--meaning-table FILE] [--meaning-weight W]` from the repository root (or `bench/run`;
-`--semantic`: with the opt-in sentence model, as hints `search.semantic`; `--meaning`:
-experiment, the static word-meaning signal (`search/meaning.py`; the table made by
-scripts/distill_words.py); `--meaning-v2`: experiment, static query vectors against the
+`--words-only`: without the static word-meaning signal a build adds by default (hints
+`search.meaning: false`); `--semantic`: with the opt-in sentence model, as hints
+`search.semantic`; `--meaning-v2`: experiment, static query vectors against the
 sentence model's tool vectors projected with the distiller's PCA, CACHE being its --cache
 file; needs numpy and the model). Two sets of task files, one table each: `tuned`
 (`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
@@ -82,12 +82,13 @@ def measure(
     task_file: TaskFile,
     experiment: Any = None,
     semantic: bool = False,
-    meaning: bool = False,
+    meaning: bool | None = None,
     v2: Path | None = None,
 ) -> tuple[SearchRow, list[str], dict[str, Any], dict[str, SearchRow]]:
     """Quality of both rankers, our result size; the queries and the index (for latency);
     with `experiment` (an encoder, bench/semantic.py) the rows of its dense and fused rankers;
-    `semantic`: our search with the sentence-model signal (as hints `search.semantic`)."""
+    `semantic`: our search with the sentence-model signal (as hints `search.semantic`);
+    `meaning`: with the static word-meaning signal or not (default: as the hints say, on)."""
     api, index = index_for(
         task_file.spec,
         task_file.hints,
@@ -246,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         "all-MiniLM-L6-v2; needs numpy)",
     )
     parser.add_argument(
-        "--meaning",
+        "--words-only",
         action="store_true",
-        help="with the static word-meaning signal (experiment; scripts/distill_words.py's table)",
+        help="without the static word-meaning signal (as hints search.meaning: false)",
     )
     parser.add_argument(
         "--meaning-v2",
@@ -272,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         from adaptgen.search import rank
 
         rank.MEANING_WEIGHT = args.meaning_weight
-    meaning = args.meaning
+    meaning = False if args.words_only else None
     experiment = None
     if args.semantic_experiment:
         from bench.semantic import Encoder

@@ -19,6 +19,8 @@ def test_wheel_ships_templates_and_builds_from_a_clean_venv(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "adaptgen/templates/server.py.j2" in names
     assert "adaptgen/templates/README.md.j2" in names
+    # Search ranks by meaning with the shipped word table, and its licence goes with it.
+    assert {"adaptgen/search/meaning.bin", "adaptgen/search/MEANING-LICENSE.md"} <= set(names)
     # Unpacked by pip into its own folder that shadows the editable checkout, and run from a
     # folder without the checkout: the templates must come from the wheel.
     site = tmp_path / "site"

@@ -166,3 +166,31 @@ def test_the_proxys_upstream_client_ships_only_with_the_proxy(tmp_path):
         contents = select(staging, [*ROOTS, "httptools>=0.6"], LINUX, features=features)
         assert ("httptools" in installed(staging)) is shipped
         assert shipped or "adaptgen proxy" in contents.dropped["httptools"][1]
+
+
+def test_the_word_table_ships_only_with_a_server_whose_index_uses_it(tmp_path):
+    from adaptgen.ship.contents import Contents, drop_word_table
+
+    def shipped(index: str | None, server: bool = True) -> tuple[bool, Contents]:
+        staging = tmp_path / "staging"
+        table = staging / "adaptgen" / "search" / "meaning.bin"
+        table.parent.mkdir(parents=True, exist_ok=True)
+        table.write_bytes(b"x" * 1000)
+        folder = tmp_path / "server"
+        folder.mkdir(exist_ok=True)
+        (folder / "search_index.json").unlink(missing_ok=True)
+        if index is not None:
+            (folder / "search_index.json").write_text(index)
+        contents = Contents(kept={"adaptgen": (5000, "the server's runtime")})
+        drop_word_table(staging, folder if server else None, contents)
+        return table.is_file(), contents
+
+    with_meaning = '{"format": 1, "tools": [\n  {"name": "a", "meaning": "QH8="}\n]}\n'
+    words_only = '{"format": 1, "tools": [\n  {"name": "a"}\n]}\n'
+    assert shipped(with_meaning)[0]
+    for index, server in ((words_only, True), (None, True), (with_meaning, False)):
+        kept, contents = shipped(index, server)
+        assert not kept
+        assert contents.parts_dropped["adaptgen: search/meaning.bin"][0] == 1000
+        assert contents.kept["adaptgen"][0] == 4000
+        assert "search/meaning.bin" in contents.explain()

@@ -209,6 +209,8 @@ def test_zip_holds_the_server_and_runtime_and_no_build_tools(crm_zip):
         assert absent not in tops, absent
     for builder in ("cli.py", "render/", "ship/", "sandbox/", "readiness/"):
         assert not [name for name in names if name.startswith(f"adaptgen/{builder}")], builder
+    # The CRM lists its tools (no search index): the search word table stays out.
+    assert "adaptgen/search/rank.py" in names and "adaptgen/search/meaning.bin" not in names
     for tool in ("pip", "setuptools", "wheel", "ruff", "_distutils_hack", "bin"):
         assert tool not in tops, tool
     assert not [name for name in tops if name.startswith(("ruff-", "pip-", "setuptools-"))]

@@ -148,16 +148,18 @@ def index_for(
     hints: Path | None,
     *,
     semantic: bool | None = None,
-    meaning: bool = False,
+    meaning: bool | None = None,
 ) -> tuple[Api, dict[str, Any]]:
     """The IR and the search index `adaptgen build` would write for it (`semantic`: with the
-    sentence-model vectors, default as the hints say; `meaning`: with the static word-meaning
-    vectors, an experiment, see `build_index`)."""
+    sentence-model vectors; `meaning`: with the static word-meaning vectors; each as the hints
+    say unless given, see `build_index`)."""
     from adaptgen.build import BuildOptions, planned, search_index
 
     result, loaded = planned(BuildOptions(spec=spec, hints=hints, name="evaluated"))
     if semantic is None:
         semantic = loaded.hints.search.semantic
+    if meaning is None:
+        meaning = loaded.hints.search.meaning
     return result.api, search_index(result, loaded, semantic=semantic, meaning=meaning)
 
 

@@ -172,6 +172,13 @@ class SearchHints(_Strict):
     max_results: int = Field(
         default=5, ge=1, le=20, description="Tools one search_tools call returns by default."
     )
+    meaning: bool = Field(
+        default=True,
+        description="Also rank by word meaning: each tool's vector from the static English "
+        "word table adaptgen ships (adaptgen/search/meaning.bin, pure Python, no model), fused "
+        "with the word match, so a request finds a tool in words its text does not use. "
+        "false: words only.",
+    )
     semantic: bool = Field(
         default=False,
         description="Also rank by meaning with a sentence model (all-MiniLM-L6-v2): tool "

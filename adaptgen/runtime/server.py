@@ -87,6 +87,7 @@ class GeneratedApi:
             if search_index is None:  # a catalog written without its index beside it
                 from adaptgen.search.index import build_index
 
+                # By words only: such a server's package may not have the word-meaning table.
                 search_index = build_index(catalog)
             from adaptgen.runtime.search import GovernedSearch
             from adaptgen.search.rank import SearchEngine

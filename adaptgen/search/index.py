@@ -73,8 +73,8 @@ def build_index(
     word associations; `semantic`: each tool's
     sentence-model vector (`search/semantic.py`; needs numpy and the model, raises
     `semantic.Unavailable` without them); `meaning`: each tool's static word-meaning vector
-    (`search/meaning.py`, pure Python; an experiment, off: the table is not shipped, make it
-    with scripts/distill_words.py; docs/DESIGN.md has the figures))."""
+    (`search/meaning.py`, pure Python, the table adaptgen ships; on unless the hints say
+    `search: {meaning: false}`; docs/DESIGN.md has the figures))."""
     keywords = keywords or {}
     prose = prose or {}
     tools = [tool for tool in api.tools if not tool.hidden]

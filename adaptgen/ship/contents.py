@@ -196,6 +196,34 @@ def select(
     return contents
 
 
+WORD_TABLE = "adaptgen/search/meaning.bin"
+
+
+def drop_word_table(staging: Path, server: Path | None, contents: Contents) -> None:
+    """Leave the word-meaning table out unless the server's search index uses it (a server
+    under its tool-count threshold has no index; hints `search: {meaning: false}` write none of
+    its vectors; the proxy ranks nothing)."""
+    table = staging / WORD_TABLE
+    if not table.is_file() or (server is not None and _index_uses_meaning(server)):
+        return
+    size = table.stat().st_size
+    table.unlink()
+    contents.parts_dropped[f"adaptgen: {WORD_TABLE.removeprefix('adaptgen/')}"] = (
+        size,
+        "the search word-meaning table: this server's search index does not use it",
+    )
+    kept, why = contents.kept.get("adaptgen", (size, ""))
+    contents.kept["adaptgen"] = (kept - size, why)
+
+
+def _index_uses_meaning(server: Path) -> bool:
+    from adaptgen.search import INDEX_FILE
+
+    index = server / INDEX_FILE
+    # Each tool is one line of the index (`index_json`): a quick look, not a parse.
+    return index.is_file() and '"meaning": "' in index.read_text(encoding="utf-8")
+
+
 # -- distributions ---------------------------------------------------------------------------
 
 

@@ -60,7 +60,7 @@ from typing import ClassVar
 
 import adaptgen
 from adaptgen.errors import BuildError, InputError
-from adaptgen.ship.contents import Contents, needed_features, select
+from adaptgen.ship.contents import Contents, drop_word_table, needed_features, select
 
 __all__ = [
     "AGENTCORE_UNZIPPED_LIMIT",
@@ -324,6 +324,7 @@ def build_package(
         )
         _drop_machine_files(staging)
         _refuse_build_tools(staging)
+        drop_word_table(staging, folder, contents)
         if folder is not None:
             _copy_server(folder, staging)
         _write_entry(entry or {}, staging)

@@ -11,6 +11,7 @@ import json
 import logging
 import struct
 from array import array
+from pathlib import Path
 
 import pytest
 from conftest import index_entry
@@ -134,3 +135,34 @@ def test_without_the_table_search_is_by_words_and_says_why_once(monkeypatch, cap
     assert [h.name for h in first] == [h.name for h in second] == ["delete_invoice"]
     assert first == SearchEngine({"tools": tools}).search("delete the invoice")
     assert sum("no word table" in r.message for r in caplog.records) == 1
+
+
+def test_the_shipped_table_reads_and_knows_what_words_mean():
+    """The real table (adaptgen/search/meaning.bin): words that mean the same are nearer than
+    words that do not, including pairs no synonym rule joins."""
+    shipped = meaning.load()
+    assert shipped.dim == 64 and len(shipped.index) > 30_000
+
+    def cos(a: str, b: str) -> float:
+        va, vb = shipped.text_vector(a), shipped.text_vector(b)
+        return sum(x * y for x, y in zip(va, vb, strict=True))
+
+    assert cos("purchase", "buy") > cos("purchase", "folder")
+    assert cos("absent", "attendance") > cos("absent", "refund")
+    assert cos("remove", "eliminate") > cos("remove", "music")
+    assert cos("signup", "registration") > cos("signup", "refund")
+
+
+def test_a_build_ranks_by_meaning_unless_the_hints_say_words_only(tmp_path):
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.search import INDEX_FILE
+
+    helpdesk = Path(__file__).parent / "fixtures" / "helpdesk.yaml"
+    for setting, expected in (("", True), (", meaning: false", False)):
+        hints = tmp_path / "hints.yaml"
+        hints.write_text(f"search: {{mode: search{setting}}}\n")
+        report = build(BuildOptions(spec=helpdesk, out=tmp_path / "out", hints=hints))
+        tools = json.loads((report.out_dir / INDEX_FILE).read_text())["tools"]
+        assert all(("meaning" in tool) is expected for tool in tools)
+        engine = SearchEngine(json.loads((report.out_dir / INDEX_FILE).read_text()))
+        assert (engine.meaning is not None) is expected
