@@ -580,7 +580,10 @@ class SpecDocument:
             node = self.document
             for part in ref[2:].split("/"):
                 part = unquote(part).replace("~1", "/").replace("~0", "~")
-                node = node.get(part) if isinstance(node, dict) else None
+                if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                    node = node[int(part)]  # `#/paths/~1keys/get/parameters/0`
+                else:
+                    node = node.get(part) if isinstance(node, dict) else None
         return node
 
     def declared(self, path: str, method: str, operation_id: str = "") -> Declared | None:
@@ -603,6 +606,9 @@ class SpecDocument:
         if not isinstance(op, dict):
             return None
         declared = Declared(query=dict.fromkeys(self._credential_names(), {}))
+        # A path key's own query (`/rest?method=flickr.people.getInfo`) is sent as it is.
+        for name, _value in parse_qsl(path.partition("?")[2].partition("#")[0]):
+            declared.query[name] = {}
         for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
             param = self.resolve(raw)
             if not isinstance(param, dict) or param.get("in") not in ("query", "header"):
