@@ -67,7 +67,7 @@ def prepare(path: Path, cache: Path) -> Spec:
     from adaptgen.search.sentence_model import encoder
 
     task_file = read_tasks(path)
-    api, index = index_for(task_file.spec, task_file.hints, semantic=True)
+    api, index = index_for(task_file.spec, task_file.hints, semantic=True, meaning=False)
     entries = index["tools"]
     lexical_index = {
         **index,
