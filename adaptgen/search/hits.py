@@ -9,17 +9,15 @@ it only knows from search results.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from adaptgen.words import sentences
 
 INLINE_SCHEMA_BYTES = 450  # the top hit's schema comes along when it is at most this big
 DESCRIPTION_CHARS = 120
 MAX_OPTIONAL_NAMES = 8
 MIN_SENTENCE_CHARS = 24  # a first sentence shorter than this ("Gets a user.") takes the next
-# Where a sentence ends: its stop, then a space and a capital (not `v1.2`, not `e.g. Bob`).
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]\"'][.!?])\s+(?=[A-Z])")
-_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|incl|approx|no|Mr|Mrs|Ms|Dr|St)|\b[A-Z])\.$")
 
 
 def compact(listed: Mapping[str, Any], schema_bytes: int | None) -> dict[str, Any]:
@@ -51,7 +49,7 @@ def line(listed: Mapping[str, Any]) -> dict[str, Any]:
     Retrieves information, including ..."), else cut at a word."""
     text = " ".join((listed.get("description") or "").split("\n\n", 1)[0].split())
     kept = ""
-    for sentence in _sentences(text):
+    for sentence in sentences(text):
         if len(kept) >= MIN_SENTENCE_CHARS or len(f"{kept} {sentence}") > DESCRIPTION_CHARS:
             break
         kept = f"{kept} {sentence}".strip()
@@ -60,15 +58,6 @@ def line(listed: Mapping[str, Any]) -> dict[str, Any]:
     elif len(text) > DESCRIPTION_CHARS:
         text = text[: DESCRIPTION_CHARS - 1].rsplit(" ", 1)[0] + "…"
     return {"name": listed["name"], "description": text}
-
-
-def _sentences(text: str) -> list[str]:
-    sentences, start = [], 0
-    for end in _SENTENCE_END.finditer(text):
-        if not _ABBREVIATION.search(text[start : end.start()]):
-            sentences.append(text[start : end.start()])
-            start = end.end()
-    return [*sentences, text[start:]]
 
 
 def type_label(schema: Any) -> str:

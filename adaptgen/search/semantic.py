@@ -29,6 +29,7 @@ from typing import Any
 from adaptgen.search.query import read_query
 from adaptgen.search.sentence_model import Unavailable, encoder
 from adaptgen.search.text import words
+from adaptgen.words import sentences
 
 log = logging.getLogger("adaptgen.search")
 
@@ -44,14 +45,13 @@ _ACT_PHRASE = {
     "delete": "delete a",
 }
 _MARKUP = re.compile(r"<[^>]+>|\[([^\]]*)\]\([^)]*\)|[`*_#]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s|\n")
 FIRST_SENTENCE_WORDS = 30
 
 
 def first_sentence(text: str, limit: int = FIRST_SENTENCE_WORDS) -> str:
     """A description's first sentence, markup removed, at most `limit` words."""
     text = _MARKUP.sub(r"\1", text or "").strip()
-    return " ".join(_SENTENCE_END.split(text, maxsplit=1)[0].split()[:limit])
+    return " ".join(sentences(text.split("\n", 1)[0])[0].split()[:limit])
 
 
 def tool_texts(entry: Mapping[str, Any], title: str, description: str) -> tuple[str, str, str]:

@@ -118,6 +118,15 @@ def test_classification_rules():
     )
     verdict, reason = classify(True, "upstream answered 422", None, [missing])
     assert (verdict, reason) == (ADAPTGEN, "422 required query.q not sent")
+    # Prism reports a bracketed name missing however it is sent (its own percent-encoding):
+    # sent, so the mock's; not sent, ours.
+    bracketed = {**missing.json()["validation"][0]}
+    bracketed["message"] = "Request query must have required property 'filter%5bbuild%5d'"
+    misread = _prism_problem(422, "UNPROCESSABLE_ENTITY", [bracketed])
+    misread.target = "/x?filter%5Bbuild%5D=test&limit=25"
+    assert classify(True, "upstream answered 422", None, [misread])[0] == MOCK
+    misread.target = "/x?limit=25"
+    assert classify(True, "upstream answered 422", None, [misread])[0] == ADAPTGEN
     no_example = _prism_problem(500, "NO_COMPLEX_OBJECT_TEXT")
     assert classify(True, "upstream answered 500", None, [no_example])[0] == MOCK
     assert classify(True, "KeyError: 'items'", None, [])[0] == ADAPTGEN

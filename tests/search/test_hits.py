@@ -37,3 +37,31 @@ def test_a_long_first_sentence_is_cut_at_a_word():
     said = line({"name": "tool", "description": text})["description"]
     assert said.endswith("…") and len(said) <= DESCRIPTION_CHARS
     assert said[:-1].split(" ") == ["word"] * len(said[:-1].split(" "))
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        (
+            "Gets a user. Returns it, e.g. Bob. More.",
+            ["Gets a user.", "Returns it, e.g. Bob.", "More."],
+        ),
+        ('He said "go." Then left.', ['He said "go."', "Then left."]),  # the quote stays
+        ("Use No. 5 here. Next.", ["Use No. 5 here.", "Next."]),
+        ("Answer yes or no. The end.", ["Answer yes or no.", "The end."]),
+        ("Returns an ID. Then more.", ["Returns an ID.", "Then more."]),
+        (
+            "Version v1.2 is out. Ship to the U.S. today.",
+            ["Version v1.2 is out.", "Ship to the U.S. today."],
+        ),
+        ("One sentence", ["One sentence"]),
+    ],
+)
+def test_one_sentence_splitter_for_hits_descriptions_and_suggestions(text, cut):
+    """`words.sentences` is the one place sentences end, for search hits, generated tool
+    descriptions (`plan.describe.brief`) and `adaptgen suggest`'s description comments."""
+    from adaptgen.plan.describe import brief
+    from adaptgen.words import sentences
+
+    assert sentences(text) == cut
+    assert brief(text, len(cut[0]) + 1) == cut[0]
