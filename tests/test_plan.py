@@ -505,13 +505,13 @@ def test_a_body_schema_too_large_for_an_agent_is_listed_less_deep_with_a_warning
     assert "deeper fields accept any JSON" in warning.message
 
 
-def _posted(operation_id: str, body: dict) -> dict:
+def _posted(operation_id: str, body: dict, media: str = "application/json") -> dict:
     """A path item: one POST whose required JSON body is an object `body` describes."""
     schema = {"type": "object", **body}
     return {
         "post": {
             "operationId": operation_id,
-            "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+            "requestBody": {"required": True, "content": {media: {"schema": schema}}},
             "responses": {"201": {"description": "ok"}},
         }
     }
@@ -540,6 +540,11 @@ def test_a_required_body_is_sent_and_what_it_requires_is_required(tmp_path):
                 "createNote",
                 {"properties": {"text": {"type": "string"}, "color": {"type": "string"}}},
             ),
+            "/charset-tags": _posted(
+                "createCharsetTag",
+                {"properties": {"name": {"type": "string"}}, "required": ["name"]},
+                "application/json; charset=utf-8",
+            ),
         },
         "components": {
             "schemas": {
@@ -558,6 +563,11 @@ def test_a_required_body_is_sent_and_what_it_requires_is_required(tmp_path):
     tag = tools["createTag"].input_schema
     assert tag["required"] == ["data"] and tag["properties"]["data"]["required"] == ["name"]
     assert "required" not in tools["createNote"].input_schema  # two optional fields stay so
+    # Zuora: `application/json; charset=utf-8`, the same JSON body (before: one untyped `body`).
+    charset = tools["createCharsetTag"]
+    assert list(charset.input_schema["properties"]) == ["name"]
+    assert charset.input_schema["required"] == ["name"]
+    assert charset.upstream.body.media_type == "application/json"
 
     report = build(BuildOptions(spec=path, out=tmp_path / "out", name="tags"))
     api = load_server_module(report.out_dir).api

@@ -39,9 +39,9 @@ class BodyPlanning(PlannerState):
         content = raw.get("content") if isinstance(raw, dict) else None
         if not isinstance(content, dict) or not content:
             return None, []
-        media = _choose_media_type(list(content))
-        media_obj = content.get(media) or {}
-        schema_pointer = f"{at}/content/{media.replace('~', '~0').replace('/', '~1')}/schema"
+        media, key = _choose_media_type(list(content))
+        media_obj = content.get(key) or {}
+        schema_pointer = f"{at}/content/{key.replace('~', '~0').replace('/', '~1')}/schema"
         schema = self.inliner.inline(media_obj.get("schema"), source, schema_pointer)
         schema = self._within_budget(schema, media_obj.get("schema"), source, schema_pointer)
         required = raw.get("required") is True
@@ -111,13 +111,17 @@ class BodyPlanning(PlannerState):
         return shallower
 
 
-def _choose_media_type(media_types: list[str]) -> str:
-    """JSON first, then form posts, then multipart, then whatever the spec lists first."""
-    lowered = {m.split(";")[0].strip().lower(): m for m in media_types}
+def _choose_media_type(media_types: list[str]) -> tuple[str, str]:
+    """JSON first, then form posts, then multipart, then whatever the spec lists first: the
+    media type without its parameters, and the spec's key for it (Zuora writes
+    `application/json; charset=utf-8`)."""
+    lowered: dict[str, str] = {}
+    for written in media_types:
+        lowered.setdefault(written.split(";")[0].strip().lower(), written)
     for wanted in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
         if wanted in lowered:
-            return wanted
-    for media in lowered:
+            return wanted, lowered[wanted]
+    for media, written in lowered.items():
         if media.endswith("+json"):
-            return media
-    return next(iter(lowered))
+            return media, written
+    return next(iter(lowered.items()))
