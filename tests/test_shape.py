@@ -162,6 +162,23 @@ def test_budget_cuts_a_500_item_list_at_item_boundaries():
     assert shaped.cuts[0].path == "$.items" and shaped.cuts[0].total == 500
 
 
+def test_a_budget_never_empties_a_list():
+    """Jellyfin's latest media: a list of one 150-field record over the budget came back `[]`
+    (the list was cut to no item). Now the record stays, its own lists cut and its strings
+    shortened; a longer list keeps its first records."""
+    record = {"id": "a1", "name": "Film", "tags": [f"tag-{i}" for i in range(400)]}
+    record.update({f"field_{i}": "v" * 60 for i in range(60)})
+    for data in ([record], [record, dict(record, id="a2")], {"items": [record]}):
+        shaped = fit(data, max_tokens=1000)
+        items = shaped.data if isinstance(shaped.data, list) else shaped.data["items"]
+        assert len(items) == 1 and items[0]["id"] == "a1"
+        assert estimate_tokens(shaped.data) <= 1000
+    # A record no cut brings under the budget still comes back, as small as cuts make it.
+    record.update({f"field_{i}": "v" * 60 for i in range(400)})
+    shaped = fit([record], max_tokens=1000)
+    assert len(shaped.data) == 1 and estimate_tokens(shaped.data) < estimate_tokens(record) / 2
+
+
 def test_fit_items_never_returns_nothing():
     huge = [{"text": "y " * 5000}, {"text": "z"}]
     kept, count = fit_items(huge, max_tokens=200, envelope_tokens=20)

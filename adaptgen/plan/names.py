@@ -81,6 +81,7 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 # A representation suffix on the last path segment (`/Accounts.json`): not a resource word.
 _FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 _PATH_PARAMETER = re.compile(r"\{[^}]*\}")
+_TRAILING_PARAMETER = re.compile(r"\{([^}]*)\}/?$")
 
 # The first word of every tool name says what it does (`VERBS`, in adaptgen.words): the REST
 # verbs, then the action verbs real APIs use (Slack's `chat.postMessage`, GitHub's `pulls/merge`).
@@ -217,6 +218,12 @@ def tool_names(
     if not candidates:
         candidates.append(route.name())
     candidates.append(_with_context(candidates[0], route))
+    if trailing := _TRAILING_PARAMETER.search(path):
+        # Told apart by what the path ends with: `/aliases/{trackingId}/{type}` beside
+        # `/aliases/{trackingId}` is `delete_alias_by_type` (not `delete_alias_2`).
+        by = [w for w in _clean(snake_words(trailing[1])) if w not in candidates[0]]
+        if by:
+            candidates.append([*candidates[0], "by", *by])
     embedded = path.strip("/") and path.lower() in (operation_id or "").lower()
     if operation_id and not embedded and (glued := _glue_versions(snake_words(operation_id))):
         # Two operations told apart only by a version (Slack's `oauth.access`, `oauth.v2.access`)
@@ -459,6 +466,8 @@ class _Route:
             one = not last and parts[index + 1][1]
             if verb == "list" and last:
                 one = False  # `list_object_associations`, even on `.../associations/{type}`
+            elif last and self.method == "delete" and not parts[-1][1]:
+                one = False  # `DELETE /rules` deletes the rules: `delete_rules`, not `delete_rule`
             elif last and self.method != "get" and one_thing:
                 one = True  # `create_folder`, `send_message`: one thing is acted on
             elif last and parts[-1][1]:

@@ -223,9 +223,13 @@ class Listing:
         return self.schema(api_name).get("format") in _DATES
 
     def token_param(self, norm: str) -> str | None:
-        """The parameter named `norm` when it takes opaque text (a numeric one is no token)."""
+        """The parameter named `norm` when it takes opaque text (a numeric one is no token), and
+        is optional: a required one is the caller's to give (OSIsoft's `streamsets/updates`
+        requires the `marker` a registration returned; no first page is asked without it)."""
         param = self.param(norm)
-        return None if param is None or self.is_numeric(param) else param
+        if param is None or self.is_numeric(param) or self.query.params[param].required:
+            return None
+        return param
 
     def schema(self, api_name: str) -> dict[str, Any]:
         param = self.query.params.get(api_name)

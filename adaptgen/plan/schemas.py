@@ -125,7 +125,17 @@ class SchemaInliner:
                 out = merge_schemas(out, part)
             if isinstance(out.get("properties"), dict) and "required" in out:
                 # A member may require what another declares (Asana: `allOf: [Request,
-                # {required: [assignee, ...]}]`); what no member declares cannot be sent.
+                # {required: [assignee, ...]}]`). An input name that no member declares at
+                # all (not one dropped as read-only) is asked for, as for a plain object
+                # (gerermesaffaires' social regimes require `Name` and describe no `Name`).
+                if self.for_input:
+                    declared = _declared_names(schema, source, self.resolver, pointer)
+                    undeclared = {
+                        r: {"description": _UNDESCRIBED}
+                        for r in out["required"]
+                        if isinstance(r, str) and r and r not in declared
+                    }
+                    out["properties"] = {**out["properties"], **undeclared}
                 out["required"] = [r for r in out["required"] if r in out["properties"]]
                 if not out["required"]:
                     del out["required"]
@@ -389,6 +399,25 @@ def _is_null_schema(schema: Any) -> bool:
     return isinstance(schema, dict) and (
         schema.get("type") == "null" or (schema.get("enum") == [None])
     )
+
+
+def _declared_names(
+    schema: Any, source: SourceFile, resolver: RefResolver, pointer: str, depth: int = 0
+) -> set[str]:
+    """Every property name `schema` and its `allOf` members declare (local `$ref`s followed,
+    a few levels deep), read-only ones too."""
+    if not isinstance(schema, dict) or depth > MAX_REF_DEPTH:
+        return set()
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        target = None if is_remote(ref) else resolver.resolve(ref, source, pointer)
+        if target is None:
+            return set()
+        return _declared_names(target.value, target.source, resolver, target.pointer, depth + 1)
+    names = set(schema["properties"]) if isinstance(schema.get("properties"), dict) else set()
+    for i, member in enumerate(schema.get("allOf") or []):
+        names |= _declared_names(member, source, resolver, f"{pointer}/allOf/{i}", depth + 1)
+    return names
 
 
 def _is_read_only(schema: Any, source: SourceFile, resolver: RefResolver, pointer: str) -> bool:

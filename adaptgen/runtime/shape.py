@@ -135,6 +135,9 @@ def denoise(
 def fit(data: Any, max_tokens: int, reserve: int = 0) -> Shaped:
     """Cut the largest lists at item boundaries until `data` fits the budget.
 
+    A list keeps at least its first item: one record too big for the budget has its own lists
+    cut, then its strings shortened, but never leaves an empty list behind (Jellyfin's
+    `/Users/{id}/Items/Latest` answers one 150-field record: before, the agent got `[]`).
     `reserve` tokens are kept free for what the caller adds (a cursor, a note).
     """
     budget = max_tokens - reserve
@@ -150,8 +153,6 @@ def fit(data: Any, max_tokens: int, reserve: int = 0) -> Shaped:
         keep_count = _items_that_fit(data, path, items, budget)
         data = _replace(data, path, items[:keep_count])
         cuts.append(Cut(path, keep_count, len(items)))
-        if keep_count > 0:
-            continue
     return Shaped(data, cuts)
 
 
@@ -240,9 +241,9 @@ def _largest_list(data: Any, path: str) -> tuple[str, list[Any]] | None:
     stack: list[tuple[Any, str]] = [(data, path)]
     while stack:
         node, at = stack.pop()
-        if isinstance(node, list) and len(node) > 0:
+        if isinstance(node, list) and node:
             size = estimate_tokens(node)
-            if best is None or size > best[0]:
+            if len(node) > 1 and (best is None or size > best[0]):  # one item is never cut
                 best = (size, at, node)
             stack.extend((v, f"{at}[{i}]") for i, v in enumerate(node))
         elif isinstance(node, dict):
@@ -255,7 +256,8 @@ def _child(at: str, key: str) -> str:
 
 
 def _items_that_fit(data: Any, path: str, items: list[Any], budget: int) -> int:
-    low, high = 0, len(items) - 1  # at least one item goes, else the list can't shrink
+    # At least one stays (then reduced within), at least one goes, else the list can't shrink.
+    low, high = 1, len(items) - 1
     while low < high:
         mid = (low + high + 1) // 2
         if estimate_tokens(_replace(data, path, items[:mid])) <= budget:
