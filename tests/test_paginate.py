@@ -234,6 +234,10 @@ def test_a_required_token_is_the_callers_not_a_page_cursor():
         name="marker", api_name="marker", location="query", schema={"type": "string"}, required=True
     )
     assert detect([required], response, [], None) is None
+    # Paged by a next link instead (as OSIsoft is): the required marker is still not hidden.
+    linked = _obj(Items=ARRAY, Links=_obj(Next={"type": "string"}))
+    detected = detect([required], linked, [], None)
+    assert detected.pagination.style == "next_url" and detected.hidden == ()
 
 
 _BOOL = {"type": "boolean"}

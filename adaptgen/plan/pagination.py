@@ -452,7 +452,9 @@ def _superseded(query: _Query) -> list[str]:
     tokens += ("endingbefore",)  # Stripe's reverse cursor: refused beside starting_after
     out = [query.by_norm[n] for n in PAGE_PARAMS + tokens if n in query.by_norm]
     out += [name for name in (query.pick((n,), numeric=True) for n in _OFFSET_ONLY) if name]
-    return out
+    # A required one stays the agent's: the first page is asked with it (OSIsoft's `marker`
+    # beside a `Links.Next` URL).
+    return [name for name in out if not query.params[name].required]
 
 
 # -- reading the spec -----------------------------------------------------------------------
