@@ -810,6 +810,47 @@ def test_an_authorization_header_parameter_without_a_scheme_is_said_once(tmp_pat
     )
 
 
+def test_headers_the_http_client_frames_are_never_arguments(tmp_path):
+    """PeerTube's resumable upload declares `Content-Length` (and a `Content-Range`) as
+    header parameters: given by an agent, a length that is not the body's made the client
+    refuse to send the request. The client frames it; `Content-Range` stays an argument."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    def header(name):
+        return {"in": "header", "name": name, "required": True, "schema": {"type": "string"}}
+
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Videos", "version": "1"},
+        "servers": [{"url": "https://videos.example.com"}],
+        "paths": {
+            "/uploads": {
+                "put": {
+                    "operationId": "uploadResumable",
+                    "parameters": [header("Content-Length"), header("Content-Range")],
+                    "requestBody": {
+                        "content": {"application/octet-stream": {"schema": {"type": "string"}}}
+                    },
+                    "responses": {"204": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    path = tmp_path / "videos.json"
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="videos"))
+    (tool,) = report.api.tools
+    assert sorted(tool.input_schema["properties"]) == ["body", "content_range"]
+    api = load_server_module(report.out_dir).api
+    request = api.upstream.build_request(
+        api.catalog.tools[0], {"body": "chunk", "content_range": "bytes 0-4/10"}
+    )
+    assert request.headers["content-length"] == "5"
+
+
 def test_a_required_field_the_spec_never_describes_is_still_asked_for(tmp_path):
     """vestorly: `NewsletterInput` requires `name` and declares no `name` property. The upstream
     refuses a body without it, so the tool asks for it (any JSON, said so), required."""

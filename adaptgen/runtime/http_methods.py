@@ -15,3 +15,9 @@ BODILESS_METHODS = frozenset({"get", "head", "trace"})
 # Header parameters a spec may declare that "SHALL be ignored" (OpenAPI 3, Parameter Object;
 # lower case): the transport sets them, as Swagger 2.0 meant too.
 IGNORED_HEADERS = frozenset({"accept", "authorization", "content-type"})
+# Header parameters the HTTP client frames itself (RFC 9112, RFC 9110 7.6.1): as arguments they
+# either break the request (PeerTube's `Content-Length` beside a body of another size: the
+# client refuses to send it) or change nothing. Never tool arguments.
+TRANSPORT_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "host", "connection", "keep-alive", "te", "upgrade"}
+)
