@@ -50,7 +50,7 @@ from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
-from adaptgen.runtime.http_methods import IGNORED_HEADERS
+from adaptgen.runtime.http_methods import IGNORED_HEADERS, TRANSPORT_HEADERS
 from bench._prism import (
     MOCK_UNREACHABLE,
     PRISM_ERRORS,
@@ -631,7 +631,8 @@ class SpecDocument:
                 continue
             name, required = str(param.get("name")), param.get("required") is True
             if param["in"] == "header":
-                if required and name.lower() not in IGNORED_HEADERS:  # OpenAPI ignores those
+                framed = IGNORED_HEADERS | TRANSPORT_HEADERS  # OpenAPI ignores, the client sets
+                if required and name.lower() not in framed:
                     declared.required_headers.add(name.lower())
                 continue
             schema = self.resolve(param.get("schema")) or {}

@@ -239,6 +239,8 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
         # An acronym's plural is one word (`list_hi_ts` before).
         ("ListHITs", "get", "/", "list_hits"),
         ("listAPIs", "get", "/apis", "list_apis"),
+        # A verb written short (PeerTube's `delVideo` was `delete_del_video`).
+        ("delVideo", "delete", "/api/v1/videos/{id}", "delete_video"),
     ],
 )
 def test_a_method_prefix_says_the_verb_and_acronyms_stay_whole(operation_id, method, path, name):

@@ -126,6 +126,8 @@ _REMOVING_VERBS = frozenset(
         *("close", "terminate", "stop", "unregister", "leave", "reject", "dismiss", "decline"),
     }
 )
+# A verb written short at the start of an operationId.
+_VERB_SHORTHANDS = {"del": "delete", "rm": "remove", "upd": "update"}
 # Verbs that only say "the act the next word names": `doTransition`, `performSearch`.
 _LIGHT_VERBS = frozenset({"do", "perform"})
 _PREPOSITIONS = frozenset({"for", "in", "on", "by", "of", "from", "to", "with", "at", "as"})
@@ -306,6 +308,8 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         rest = [] if tuple(own) in _GENERIC_OPERATIONS else own[1:]
         return [_clean(route.name(verb) + [w for w in rest if w not in route.static_words()])]
     words = _clean(snake_words(operation_id))
+    if words and words[0] in _VERB_SHORTHANDS:  # PeerTube's `delVideo`: not `delete_del_video`
+        words = [_VERB_SHORTHANDS[words[0]], *words[1:]]
     if not words or route.echoed_by(words):
         return []
     if tuple(words) in _GENERIC_OPERATIONS:  # `getPage`: the verb, and the path's resource
