@@ -89,7 +89,8 @@ _ACTION_VERB_WORDS = """
     share unshare log login logout register unregister authorize authenticate sign attach
     detach link unlink notify deliver acknowledge activate deactivate suspend unsuspend replay
     calculate estimate evaluate translate refund capture charge void save store clear modify
-    edit change destroy erase increment decrement reorder transition"""
+    edit change destroy erase increment decrement reorder transition reverse reconcile amend
+    settle retrieve"""
 REST_VERBS = frozenset(_REST_VERB_WORDS.split())
 ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())
 VERBS = REST_VERBS | ACTION_VERBS

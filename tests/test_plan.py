@@ -226,6 +226,7 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
         ("DELETE_Refund", "delete", "/v1/refunds/{id}", "delete_refund"),
         ("PUT_CancelCreditMemo", "put", "/v1/creditmemos/{id}/cancel", "cancel_credit_memo"),
         ("PUT_PostCreditMemo", "put", "/v1/creditmemos/{id}/post", "post_credit_memo"),
+        ("PUT_ReverseInvoice", "put", "/v1/invoices/{id}/reverse", "reverse_invoice"),
         ("Object_GETPayment", "get", "/v1/object/payment/{id}", "get_object_payment"),
         ("Action_POSTdelete", "post", "/v1/action/delete", "delete_action"),
         ("GET_RSbyInvoiceItem", "get", "/v1/rs/invoice-items/{id}", "get_rs_by_invoice_item"),
