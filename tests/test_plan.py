@@ -242,6 +242,9 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
         ("listAPIs", "get", "/apis", "list_apis"),
         # A verb written short (PeerTube's `delVideo` was `delete_del_video`).
         ("delVideo", "delete", "/api/v1/videos/{id}", "delete_video"),
+        # An operationId that is a lone verb takes the path's resource (Jira's `notify`).
+        ("notify", "post", "/rest/api/3/issue/{issueIdOrKey}/notify", "notify_issue"),
+        ("create_6", "post", "/v2/projects", "create_project"),
     ],
 )
 def test_a_method_prefix_says_the_verb_and_acronyms_stay_whole(operation_id, method, path, name):

@@ -126,6 +126,8 @@ _REMOVING_VERBS = frozenset(
         *("close", "terminate", "stop", "unregister", "leave", "reject", "dismiss", "decline"),
     }
 )
+# Verbs that need no object: `login` says it all (not `login_auth`).
+_OBJECTLESS_VERBS = frozenset({"login", "logout", "ping"})
 # A verb written short at the start of an operationId.
 _VERB_SHORTHANDS = {"del": "delete", "rm": "remove", "upd": "update"}
 # Verbs that only say "the act the next word names": `doTransition`, `performSearch`.
@@ -215,6 +217,13 @@ def tool_names(
             candidates = [[*words, *group], [route.verb(last=group[-1]), *words, *group]]
         else:  # the group first: Zuora's `Object_GETPayment` beside its REST `GET_Payment`
             candidates = [_dedupe_adjacent([words[0], *group, *words[1:]]), words]
+    lone = candidates[0][0] if candidates and len(candidates[0]) == 1 else None
+    if lone in VERBS and lone not in _OBJECTLESS_VERBS:
+        # An operationId that is a lone verb (Jira's `notify`, `assign`; Jellyfin's `Get`) says
+        # what, not to what: the path adds it (`notify_issue`), when it names more than the act.
+        named = route.name(lone)
+        if any(singular(w) != singular(lone) for w in named[1:]):
+            candidates[0] = named
     if not candidates and summary and (words := _summary_words(summary)):
         candidates.append(words)
     if not candidates:
