@@ -195,28 +195,15 @@ def tool_names(
     if operation_id and _SPRINGFOX.search(operation_id) and _SPRINGFOX.sub("", operation_id):
         operation_id = _SPRINGFOX.sub("", operation_id)
     variant = _METHOD_VARIANT.match(operation_id or "")
-    words = _clean(snake_words(operation_id[variant.end() :])) if variant else []
-    if variant is not None and words and route.selector and not variant[1]:
+    action = _clean(snake_words(operation_id[variant.end() :])) if variant else []
+    if variant is not None and action and route.selector and not variant[1]:
         # `GET_AddTagsToResource` and `POST_AddTagsToResource` on `/#Action=AddTagsToResource`
         # (AWS query APIs): one action callable by two methods; the action names it, the method
         # tells the second apart.
-        return list(dict.fromkeys([_finish(words), _finish([*words, variant[2].lower()])]))
+        return list(dict.fromkeys([_finish(action), _finish([*action, variant[2].lower()])]))
     candidates = _operation_id_names(operation_id, route) if operation_id else []
-    if variant is not None and words and not route.echoed_by([variant[2].lower(), *words]):
-        # Zuora's `GET_ChargeMetrics`, `PUT_AccountingCode`, `Object_GETPayment`: the method is
-        # the verb unless what follows starts with one it can do (`PUT_CancelCreditMemo`, not
-        # a GET's `charge` or a DELETE's `refund`).
-        allowed = {"get": _READING_VERBS, "delete": _REMOVING_VERBS}.get(route.method, VERBS)
-        if words[0] not in allowed:
-            words = [route.verb(last=words[-1]), *words]
-        group = _clean(snake_words(variant[1] or ""))
-        if not group:
-            candidates = [words]
-        elif len(words) == 1:  # `Action_POSTdelete`: a lone verb takes its group (and the
-            # method's when two methods do it: `Object_GETExport`, `Object_POSTExport`)
-            candidates = [[*words, *group], [route.verb(last=group[-1]), *words, *group]]
-        else:  # the group first: Zuora's `Object_GETPayment` beside its REST `GET_Payment`
-            candidates = [_dedupe_adjacent([words[0], *group, *words[1:]]), words]
+    if variant is not None and action and not route.echoed_by([variant[2].lower(), *action]):
+        candidates = _method_prefixed_names(action, _clean(snake_words(variant[1] or "")), route)
     lone = candidates[0][0] if candidates and len(candidates[0]) == 1 else None
     if lone in VERBS and lone not in _OBJECTLESS_VERBS:
         # An operationId that is a lone verb (Jira's `notify`, `assign`; Jellyfin's `Get`) says
@@ -240,6 +227,25 @@ def tool_names(
         # Two operations told apart only by a version (Slack's `oauth.access`, `oauth.v2.access`)
         candidates.append(_verb_first(_clean(glued), route))
     return list(dict.fromkeys(_finish(words) for words in candidates))
+
+
+def _method_prefixed_names(words: list[str], group: list[str], route: _Route) -> list[list[str]]:
+    """Names of an operationId that starts with its HTTP method (Zuora's `GET_ChargeMetrics`,
+    `PUT_AccountingCode`, `Object_GETPayment`): `words` follow the method, `group` precedes it.
+
+    The method is the verb unless what follows starts with one it can do (`PUT_CancelCreditMemo`,
+    not a GET's `charge` or a DELETE's `refund`).
+    """
+    allowed = {"get": _READING_VERBS, "delete": _REMOVING_VERBS}.get(route.method, VERBS)
+    if words[0] not in allowed:
+        words = [route.verb(last=words[-1]), *words]
+    if not group:
+        return [words]
+    if len(words) == 1:  # `Action_POSTdelete`: a lone verb takes its group (and the method's
+        # verb when two methods do it: `Object_GETExport`, `Object_POSTExport`)
+        return [[*words, *group], [route.verb(last=group[-1]), *words, *group]]
+    # The group first: Zuora's `Object_GETPayment` beside its REST `GET_Payment`.
+    return [_dedupe_adjacent([words[0], *group, *words[1:]]), words]
 
 
 def _glue_versions(words: list[str]) -> list[str] | None:

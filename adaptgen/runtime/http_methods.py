@@ -1,5 +1,6 @@
 """HTTP methods in one place: which ones a spec can declare, and what RFC 9110 says about them;
-and the header parameters OpenAPI says to ignore."""
+and the header parameters that are never tool arguments (OpenAPI ignores them, or the HTTP
+client frames them)."""
 
 from __future__ import annotations
 
