@@ -21,6 +21,7 @@ containers: specs whose examples are literally `null`) or Prism cannot produce a
 
 It prints one Markdown table (a row per spec) and a line per adaptgen-caused error and per empty
 result. `--quick` calls at most QUICK_CALLS GET tools per spec (spread over the catalog).
+`--paged` calls only the GET tools that page (the planner found a paging style).
 `--writes` calls the POST, PUT, PATCH and DELETE tools instead (required arguments only, the
 request body built by the runtime as the spec's media type says; Prism validates it). The
 command exits 0 either way: it reports, it doesn't gate (tests/realworld/test_rw_prism_calls.py
@@ -35,6 +36,7 @@ import json
 import os
 import re
 import re._parser as regex_parser  # the stdlib's own regex parser, to write a matching string
+import statistics
 import sys
 import tempfile
 import time
@@ -61,6 +63,7 @@ from bench._prism import (
     read_document,
 )
 from bench.build_bench import DEFAULT_SPECS, HTTP_METHODS, find_specs
+from bench.shaping_bench import agent_bytes, raw_for_shown
 
 REPO = Path(__file__).resolve().parents[1]
 OPERATOR_POLICY = REPO / "tests" / "fixtures" / "policies" / "operator.yaml"
@@ -319,6 +322,8 @@ class Call:
     sent: list[str] = field(default_factory=list)  # request lines the upstream received
     answered: list[int] = field(default_factory=list)  # their statuses
     prism_said: str = ""  # the failing answer's problem detail and violations, or its body
+    agent_bytes: int | None = None  # an ok call: what the agent read (shaping_bench's measure)
+    raw_bytes: int | None = None  # and the upstream bytes of the records it shows
 
 
 def has_data(value: Any) -> bool:
@@ -801,10 +806,12 @@ def server_env(api: Any, base_url: str) -> dict[str, str]:
     return env
 
 
-def get_tools(api: Any, quick: bool, writes: bool = False) -> list[Any]:
-    """The GET tools an agent can call (`writes`: the others), every one (or QUICK_CALLS
-    spread over the catalog)."""
+def get_tools(api: Any, quick: bool, writes: bool = False, paged: bool = False) -> list[Any]:
+    """The GET tools an agent can call (`writes`: the others; `paged`: the GET tools that page),
+    every one (or QUICK_CALLS spread over the catalog)."""
     tools = [t for t in api.tools if (t.method == "GET") != writes and not t.hidden]
+    if paged:
+        tools = [t for t in tools if t.pagination is not None]
     if quick and len(tools) > QUICK_CALLS:
         step = len(tools) / QUICK_CALLS
         tools = [tools[int(i * step)] for i in range(QUICK_CALLS)]
@@ -871,6 +878,8 @@ class SpecRun:
             call.verdict, call.reason = classify(
                 bool(result.is_error), call.error, data, exchanges, outcome
             )
+            if call.verdict == OK and outcome is not None and outcome.upstream_bytes:
+                call.agent_bytes, call.raw_bytes = agent_bytes(result), raw_for_shown(outcome)
             key = _path_key(tool)
             unroutable = _SELECTOR.search(key) and "_MATCHED_ERROR" in call.reason
             if call.verdict == ADAPTGEN and unroutable:
@@ -913,7 +922,12 @@ class SpecRun:
 
 
 def run_spec(
-    spec: Path, *, quick: bool = False, writes: bool = False, log: Callable[[str], None] = print
+    spec: Path,
+    *,
+    quick: bool = False,
+    writes: bool = False,
+    paged: bool = False,
+    log: Callable[[str], None] = print,
 ) -> SpecResult:
     """Build, mock, serve and call every GET (`writes`: write) tool of one spec (see the module
     docstring)."""
@@ -928,7 +942,7 @@ def run_spec(
             return result
         catalog = report.api
         api = catalog.info
-        tools = get_tools(catalog, quick, writes)
+        tools = get_tools(catalog, quick, writes, paged)
         result.tools = len(catalog.listed)
         result.get_tools = len(tools)
         result.get_not_built = sum(1 for op in catalog.skipped if op.method.upper() == "GET")
@@ -961,23 +975,34 @@ async def _call_all(run: SpecRun, tools: Sequence[Any]) -> list[Call]:
 # --------------------------------------------------------------------------- report
 
 
+def read_ratio(calls: Sequence[Call]) -> str:
+    """Agent-read bytes over upstream bytes for the ok calls: in all, and the median call's."""
+    measured = [c for c in calls if c.agent_bytes is not None and c.raw_bytes]
+    if not measured:
+        return ""
+    total = sum(c.agent_bytes or 0 for c in measured) / sum(c.raw_bytes or 0 for c in measured)
+    median = statistics.median((c.agent_bytes or 0) / (c.raw_bytes or 1) for c in measured)
+    return f"{total:.2f}x ({median:.2f}x)"
+
+
 def markdown(results: Sequence[SpecResult], elapsed: float) -> str:
     """The table per spec, then one line per adaptgen-caused error and per empty result."""
     lines = [
         "# Real-world calls: every GET tool against Prism",
         "",
         "| Spec | Operations | Tools | Mode | GET tools called | ok | mock-caused | "
-        "adaptgen-caused | empty-from-nonempty | not synthesizable | dynamic | time (s) |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "adaptgen-caused | empty-from-nonempty | not synthesizable | dynamic | read/raw | "
+        "time (s) |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if r.error:
-            lines.append(f"| {r.spec} | {r.operations} | {r.error} |" + " |" * 10)
+            lines.append(f"| {r.spec} | {r.operations} | {r.error} |" + " |" * 11)
             continue
         lines.append(
             f"| {r.spec} | {r.operations} | {r.tools} | {r.surface} | {r.called} | {r.count(OK)} "
             f"| {r.count(MOCK)} | {r.count(ADAPTGEN)} | {r.count(EMPTY)} | {r.count(UNSYNTH)} "
-            f"| {r.dynamic} | {r.seconds:.1f} |"
+            f"| {r.dynamic} | {read_ratio(r.calls)} | {r.seconds:.1f} |"
         )
     totals = {v: sum(r.count(v) for r in results) for v in VERDICTS}
     lines += [
@@ -985,6 +1010,9 @@ def markdown(results: Sequence[SpecResult], elapsed: float) -> str:
         f"Total: {sum(r.called for r in results)} calls, {totals[OK]} ok, {totals[MOCK]} "
         f"mock-caused, {totals[ADAPTGEN]} adaptgen-caused, {totals[EMPTY]} empty-from-nonempty, "
         f"{totals[UNSYNTH]} not synthesizable; {elapsed:.0f} s.",
+        "",
+        f"Bytes an agent read of what the upstream sent, ok calls (all bytes; the median call): "
+        f"{read_ratio([c for r in results for c in r.calls])}.",
         "",
     ]
     findings = [(r, c) for r in results for c in r.calls if c.verdict in (ADAPTGEN, EMPTY)]
@@ -1009,6 +1037,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"at most {QUICK_CALLS} per spec")
     parser.add_argument("--json", type=Path, help="write every call and its verdict here")
     parser.add_argument("--writes", action="store_true", help="call the write tools instead")
+    parser.add_argument("--paged", action="store_true", help="only the GET tools that page")
     parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS, help="folder of specs")
     args = parser.parse_args(argv)
 
@@ -1027,7 +1056,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for spec in specs:
         log(f">>> {spec.name}")
         try:
-            results.append(run_spec(spec, quick=args.quick, writes=args.writes, log=log))
+            results.append(
+                run_spec(spec, quick=args.quick, writes=args.writes, paged=args.paged, log=log)
+            )
         except Exception as exc:  # noqa: BLE001 - one broken spec must not hide the others
             results.append(SpecResult(spec.name, error=f"{type(exc).__name__}: {exc}"[:500]))
     elapsed = time.monotonic() - started

@@ -146,8 +146,56 @@ async def by_next_url(request: Request) -> JSONResponse:
     return JSONResponse({"entries": ITEMS[start:end], "next": nxt})
 
 
+async def apideck_like(request: Request) -> JSONResponse:
+    """Scalars of the call beside the list, the next cursor in `meta.cursors.next`."""
+    start = _start(request.query_params.get("cursor"))
+    end = start + min(_int(request, "limit", 20), PAGE_CAP)
+    cursors = {"current": _token(start), "next": _token(end) if end < len(ITEMS) else None}
+    body = {
+        "status_code": 200,
+        "status": "OK",
+        "service": "zoo-crm",
+        "resource": "items",
+        "operation": "all",
+        "data": ITEMS[start:end],
+        "meta": {"items_on_page": len(ITEMS[start:end]), "cursors": cursors},
+    }
+    return JSONResponse(body)
+
+
+async def wrapped(request: Request) -> JSONResponse:
+    """api2cart: the list inside `result`, beside return codes; a text-typed `count`."""
+    start, count = _int(request, "start", 0), min(_int(request, "count", 10), PAGE_CAP)
+    result = {"items_count": len(ITEMS), "item": ITEMS[start : start + count]}
+    return JSONResponse({"return_code": 0, "return_message": "", "result": result})
+
+
+async def hal_like(request: Request) -> JSONResponse:
+    """Akeneo and Spring Data REST: `_embedded.items`, the next page at `_links.next.href`."""
+    after = int(request.query_params.get("search_after") or 0)
+    end = after + min(_int(request, "limit", 10), PAGE_CAP)
+    links = {"self": {"href": str(request.url)}}
+    if end < len(ITEMS):
+        links["next"] = {"href": f"{request.base_url}hal?search_after={end}"}
+    return JSONResponse({"_links": links, "_embedded": {"items": ITEMS[after:end]}})
+
+
+NEWEST_FIRST = ITEMS[::-1]
+
+
+async def mastodon_like(request: Request) -> JSONResponse:
+    """A bare array, newest first: `max_id` asks for the items older than that id."""
+    below = int(request.query_params.get("max_id") or len(ITEMS) + 1)
+    older = [item for item in NEWEST_FIRST if item["id"] < below]
+    return JSONResponse(older[: min(_int(request, "limit", 10), PAGE_CAP)])
+
+
 APP = Starlette(
     routes=[
+        Route("/apideck", apideck_like),
+        Route("/wrapped", wrapped),
+        Route("/hal", hal_like),
+        Route("/mastodon", mastodon_like),
         Route("/page", by_page),
         Route("/offset", by_offset),
         Route("/cursor", by_cursor),
@@ -315,6 +363,50 @@ def _real_world_paths(array: dict) -> dict:
             "listIgnoringPage",
             [_q("page"), _q("per_page")],
             _list(_object(results=array, total_count=_INT)),
+        ),
+        "/apideck": _get(
+            "listLikeApideck",
+            [_q("cursor", "string"), _q("limit")],
+            _list(
+                _object(
+                    status_code=_INT,
+                    status=_STRING,
+                    service=_STRING,
+                    resource=_STRING,
+                    operation=_STRING,
+                    data=array,
+                    meta=_object(
+                        items_on_page=_INT,
+                        cursors=_object(current=_STRING, next=nullable),
+                    ),
+                )
+            ),
+        ),
+        "/wrapped": _get(
+            "listWrapped",
+            [_q("start"), _q("count", "string")],
+            _list(
+                _object(
+                    return_code=_INT,
+                    return_message=_STRING,
+                    result=_object(items_count=_INT, item=array),
+                )
+            ),
+        ),
+        "/hal": _get(
+            "listLikeHal",
+            [_q("search_after", "string"), _q("limit")],
+            _list(
+                _object(
+                    _links=_object(self=_object(href=_STRING), next=_object(href=_STRING)),
+                    _embedded=_object(items=array),
+                )
+            ),
+        ),
+        "/mastodon": _get(
+            "listLikeMastodon",
+            [_q("max_id", "string"), _q("since_id", "string"), _q("limit")],
+            _list(array),
         ),
         "/x-next": _get(
             "listByXNext",

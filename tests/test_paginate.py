@@ -37,6 +37,9 @@ EXPECTED = {
     "list_like_google": ("cursor", "$.items"),
     "search_by_page_token": ("cursor", "$.results"),
     "list_by_x_next": ("link", "$"),
+    "list_like_apideck": ("cursor", "$.data"),
+    "list_wrapped": ("offset", "$.result.item"),
+    "list_like_hal": ("next_url", "$._embedded.items"),
 }
 # How each real-world style was read from the spec: (paging parameter, where the next one is).
 PLANNED = {
@@ -46,6 +49,9 @@ PLANNED = {
     "list_like_google": ("pageToken", "$.nextPageToken", None),
     "search_by_page_token": ("page", "$.next_page", None),
     "list_by_x_next": (None, "x-next", None),
+    "list_like_apideck": ("cursor", "$.meta.cursors.next", None),
+    "list_like_hal": (None, "$._links.next.href", None),
+    "list_like_mastodon": ("max_id", None, None),
 }
 
 
@@ -99,6 +105,23 @@ def test_cursor_round_trips_visit_every_item_once(zoo, tool, limit):
             break
         arguments = {"limit": limit, "cursor": page["next_cursor"]}
     assert seen == list(range(1, 138))
+
+
+def test_a_newest_first_timeline_pages_below_the_last_id(zoo):
+    """Mastodon: a bare array, newest first; `max_id` (not `since_id`) goes on to older items."""
+    report, module = zoo
+    tool = next(t for t in report.api.tools if t.name == "list_like_mastodon")
+    assert (tool.pagination.style, tool.pagination.items) == ("last_id", "$")
+    assert [p.name for p in tool.params] == ["since_id", "cursor", "limit"]
+    seen: list[int] = []
+    arguments: dict = {"limit": 30}
+    for _ in range(20):
+        page = call(module, "list_like_mastodon", arguments)
+        seen += [item["id"] for item in page["items"]]
+        if "next_cursor" not in page:
+            break
+        arguments = {"limit": 30, "cursor": page["next_cursor"]}
+    assert seen == list(range(137, 0, -1))
 
 
 def test_default_denoise_applies_to_items(zoo):
@@ -205,22 +228,107 @@ def test_a_single_object_holding_an_array_is_not_a_list():
     assert items_path(zoho_like) == "$.data"
 
 
-def test_a_text_page_parameter_is_a_token_not_a_page_number():
+def test_what_sits_beside_the_array_says_list_or_record():
+    text, number = {"type": "string"}, {"type": "integer"}
+    # Scalars that name nothing are the answer's envelope (Apideck, Bitbucket, Shutterstock).
+    envelope = _obj(status_code=number, service=text, operation=text, data=ARRAY)
+    assert items_path(envelope) == "$.data"
+    assert items_path(_obj(message=text, search_id=text, data=ARRAY)) == "$.data"
+    # Scalars that name a record make the array part of it (a volume's tags, a block's txs).
+    assert items_path(_obj(id=number, label=text, region=text, tags=ARRAY)) is None
+    assert items_path(_obj(hash=text, height=number, txs=ARRAY)) is None
+    # An errors array or error object beside the list is the envelope's (Square, Sakari).
+    square = _obj(errors=ARRAY, customers=ARRAY, cursor=text)
+    assert items_path(square) == "$.customers"
+    assert items_path(_obj(data=ARRAY, error=_obj(code=text))) == "$.data"
+    # The list inside the answer's one wrapper object, two deep at most (api2cart, musixmatch).
+    wrapped = _obj(return_code=number, result=_obj(orders=ARRAY, orders_count=number))
+    assert items_path(wrapped) == "$.result.orders"
+    musix = _obj(message=_obj(header=_obj(status_code=number), body=_obj(track_list=ARRAY)))
+    assert items_path(musix) == "$.message.body.track_list"
+    assert items_path(_obj(a=_obj(b=_obj(c=_obj(items=ARRAY))))) is None
+    # A wrapper holding a named record is the record (Asana's `{data: {gid, name, followers}}`).
+    record = _obj(data=_obj(gid=text, followers=ARRAY))
+    assert items_path(record) is None
+    assert items_path(_obj(id=number, data=_obj(items=ARRAY))) is None
+
+
+def test_a_numeric_cursor_is_still_a_token():
+    """Square's ListMerchants: an integer `cursor`, the next one in the answer's `cursor`."""
+    response = _obj(merchant=ARRAY, cursor={"type": "integer"})
+    detected = detect([_param("cursor", "integer")], response, [], None)
+    assert (detected.pagination.style, detected.pagination.next) == ("cursor", "$.cursor")
+    # A numeric page, offset or `after` is a position, never a token.
+    for name in ("page", "offset"):
+        assert detect([_param(name, "integer")], response, [], None).pagination.style != "cursor"
+
+
+def test_a_key_filter_is_no_paging_beside_a_position_parameter():
+    """gsmtasks: `created_at__gt` filters, `cursor` pages (by a header the spec leaves out)."""
+    item = _obj(id={"type": "string"}, created_at={"type": "string", "format": "date-time"})
+    bare = {"type": "array", "items": item}
+    key = _param("created_at__gt", "string")
+    keyed = detect([key, _param("page_size", "integer")], bare, [], None)
+    assert keyed.pagination.style == "keyset"
+    params = [key, _param("cursor", "integer"), _param("page_size", "integer")]
+    assert detect(params, bare, [], None) is None
+    assert undetected_paging(params, bare, [], "list_tasks") is not None
+
+
+def _text(name: str, **schema) -> Param:
+    return Param(name=name, api_name=name, location="query", schema={"type": "string", **schema})
+
+
+def test_a_text_page_parameter_is_a_page_number_unless_its_spec_says_token():
     response = _obj(results=ARRAY, total={"type": "integer"})
-    text_page = [_param("q", "string"), _param("page", "string")]
-    assert detect(text_page, response, [], None) is None  # never sent page=1
-    warning = undetected_paging(text_page, response, [], "search")
-    assert warning is not None and "search:" in warning and "page" in warning
+    # Swagger 2.0 specs often type numbers as text (isbndb's `page`, taxamo's `offset`).
+    for page in (_text("page"), _text("page", description="The number of page to retrieve")):
+        detected = detect([_param("q", "string"), page], response, [], None)
+        assert detected.pagination.style == "page" and detected.pagination.page_param == "page"
+    # One its spec calls a token, or shows as one, is never sent as page=1.
+    for token in (
+        _text("page", description="Page token from the previous response."),
+        _text("page", example="eyJvZmZzZXQiOjIwfQ"),
+        _text("page", format="byte"),
+    ):
+        params = [_param("q", "string"), token]
+        assert detect(params, response, [], None) is None, token.schema
+        warning = undetected_paging(params, response, [], "search")
+        assert warning is not None and "search:" in warning and "page" in warning
     # A numeric (or untyped) page parameter is a page number.
     for kind in ("integer", None):
         detected = detect([_param("page", kind)], response, [], None)
         assert detected.pagination.style == "page" and detected.pagination.page_param == "page"
     # Text pages that the response counts in numbers (Slack's files.list) are page numbers too.
     counted = _obj(files=ARRAY, paging=_obj(page={"type": "integer"}, pages={"type": "integer"}))
-    assert detect(text_page, counted, [], None).pagination.style == "page"
-    # Only integer page sizes are set: a text `count` stays the agent's.
-    detected = detect([_param("page", "integer"), _param("count", "string")], response, [], None)
-    assert detected.pagination.size_param is None and detected.hidden == ("page",)
+    token = _text("page", description="An opaque page marker.")
+    assert detect([token], counted, [], None).pagination.style == "page"
+    # A text page size is set when nothing says it is other than a number (Slack's `count`).
+    count = _text("count", description="Number of items to return per page.")
+    detected = detect([_param("page", "integer"), count], response, [], None)
+    assert detected.pagination.size_param == "count" and detected.hidden == ("page", "count")
+    cursor_count = _text("count", description="A cursor.")
+    detected = detect([_param("page", "integer"), cursor_count], response, [], None)
+    assert detected.pagination.size_param is None
+
+
+def test_a_text_offset_is_a_number_but_an_offset_token_is_a_cursor():
+    # taxamo: text offset and limit that skip records.
+    offset = _text("offset", description="How many records need to be skipped, defaults to 0.")
+    limit = _text("limit", description="Max record count (no more than 100, defaults to 10).")
+    detected = detect([offset, limit], _obj(payments=ARRAY), [], None)
+    plan = detected.pagination
+    assert (plan.style, plan.offset_param, plan.limit_param) == ("offset", "offset", "limit")
+    # Asana: "Offset token", and the next one in `next_page.offset`: a cursor.
+    token = _text("offset", description="Offset token. An offset to the next page.")
+    asana = _obj(data=ARRAY, next_page=_obj(offset={"type": "string"}))
+    detected = detect([token, _param("limit", "integer")], asana, [], None)
+    assert (detected.pagination.style, detected.pagination.next) == (
+        "cursor",
+        "$.next_page.offset",
+    )
+    # The same token with nothing in the answer that carries it: unknown, never sent as a number.
+    assert detect([token], _obj(data=ARRAY), [], None) is None
 
 
 def test_a_required_token_is_the_callers_not_a_page_cursor():

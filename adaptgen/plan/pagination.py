@@ -38,7 +38,7 @@ from adaptgen.runtime.paging.cursor import CURSOR_FIELDS, CURSOR_PARAMS, CursorP
 from adaptgen.runtime.paging.last_id import LAST_ID_PARAMS
 from adaptgen.runtime.paging.link import NEXT_URL_HEADERS
 from adaptgen.runtime.paging.next_url import NEXT_URL_FIELDS
-from adaptgen.runtime.paging.offset import OFFSET_PARAMS
+from adaptgen.runtime.paging.offset import OFFSET_ONLY, OFFSET_PARAMS
 from adaptgen.runtime.paging.page import NEXT_PAGE_FIELDS, PAGE_PARAMS
 
 # Parameter and field names are compared normalized: lower case, no `_`, `-`, `.` or `$`.
@@ -139,15 +139,27 @@ META_FIELDS = frozenset(
         "timedout",
         "apiversion",
         "requestid",
+        "error",
+        "errors",
+        "header",
+        "headers",
     }
 )
-_META_WORDS = frozenset({"page", "pages", "cursor", "token", "marker", "total", "count"})
+_META_WORDS = frozenset({"page", "pages", "cursor", "cursors", "token", "marker", "total", "count"})
+# Fields that say which record an object is: beside an array, they make it that record's part.
+IDENTITY_FIELDS = frozenset(
+    {"id", "uuid", "guid", "gid", "key", "name", "title", "label", "hash", "slug", "number"}
+)
 _META_FIRST_WORDS = frozenset({"next", "prev", "previous", "has", "num"})
 _FIRST_LAST = re.compile(r"^(first|last)(id|uri|url|link|cursor|key)$")
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-# Offset names that never mean anything else (`start` and `from` are often dates or senders).
-_OFFSET_ONLY = ("offset", "skip", "startindex", "startat")
 _DATES = ("date", "date-time", "time")
+_HREFS = ("href", "url", "uri", "link")
+_TOKEN_TEXT = re.compile(r"token|cursor|opaque|marker|returned by|from the previous", re.I)
+# Token names that, given a number, mean a position, not an opaque token: any other cursor name
+# is a token whatever its type (Square's ListMerchants `cursor` is an integer).
+_NUMBER_FIRST = frozenset({"page", "offset", "after", "startingafter"})
+_PATH_KEY = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^']*)'\]")  # the keys `_path` writes
 UNKNOWN_PAGING = "list operation pages in a way adaptgen does not recognise"
 
 
@@ -213,7 +225,18 @@ class Listing:
 
     def pick_size(self) -> str | None:
         """The page-size parameter, if any."""
-        return self.query.pick(SIZE_PARAMS, numeric=True)
+        return self.pick_number(SIZE_PARAMS)
+
+    def pick_number(self, names: Iterable[str]) -> str | None:
+        """The first parameter named one of `names` that takes a number: typed so, or typed as
+        text that its spec never calls a token (Swagger 2.0 specs often type `offset`, `limit`
+        and `page` as strings: taxamo, Oxford Dictionaries, isbndb)."""
+        names = tuple(names)
+        typed = self.query.pick(names, numeric=True)
+        if typed is not None:
+            return typed
+        texts = (self.query.pick((name,)) for name in names)
+        return next((p for p in texts if p is not None and _number_as_text(self.schema(p))), None)
 
     def is_numeric(self, api_name: str) -> bool:
         return _is_numeric(self.schema(api_name))
@@ -223,12 +246,15 @@ class Listing:
         return self.schema(api_name).get("format") in _DATES
 
     def token_param(self, norm: str) -> str | None:
-        """The parameter named `norm` when it takes opaque text (a numeric one is no token), and
-        is optional: a required one is the caller's to give (OSIsoft's `streamsets/updates`
-        requires the `marker` a registration returned; no first page is asked without it)."""
+        """The parameter named `norm` when it takes a token (a numeric page, offset or `after`
+        is none; a numeric `cursor` is one), and is optional: a required one is the caller's to
+        give (OSIsoft's `streamsets/updates` requires the `marker` a registration returned; no
+        first page is asked without it)."""
         param = self.param(norm)
-        if param is None or self.is_numeric(param) or self.query.params[param].required:
+        if param is None or self.query.params[param].required:
             return None
+        if self.is_numeric(param) and (norm in _NUMBER_FIRST or norm not in CURSOR_PARAMS):
+            return None  # a numeric page, offset or id: the page, offset and last_id styles'
         return param
 
     def schema(self, api_name: str) -> dict[str, Any]:
@@ -240,6 +266,15 @@ class Listing:
     ) -> str | None:
         """The first response field named one of `names` of one of `kinds` (JSONPath)."""
         return _first(self.found, names, kinds, strict=strict)
+
+    def href_in(self, names: tuple[str, ...]) -> str | None:
+        """A link object's URL, when the object is named one of `names` (HAL's
+        `_links.next.href`, JSON:API's `links.next.href`): JSONPath of the string."""
+        for found in self.found:
+            parent = found.path.rsplit(".", 2)[-2] if found.path.count(".") >= 2 else ""
+            if found.norm in _HREFS and found.kind == "string" and _norm(parent) in names:
+                return found.path
+        return None
 
     def header(self, norms: tuple[str, ...]) -> str | None:
         """The first response header whose normalized name is one of `norms`."""
@@ -450,8 +485,9 @@ def _superseded(query: _Query) -> list[str]:
     when paging by next_page_uri): an agent setting one would fight the paginator."""
     tokens = tuple(n for n in CURSOR_PARAMS if n not in ("after", "startingafter"))
     tokens += ("endingbefore",)  # Stripe's reverse cursor: refused beside starting_after
+    tokens += ("searchafter",)  # Akeneo's position, which its `_links.next.href` carries
     out = [query.by_norm[n] for n in PAGE_PARAMS + tokens if n in query.by_norm]
-    out += [name for name in (query.pick((n,), numeric=True) for n in _OFFSET_ONLY) if name]
+    out += [name for name in (query.pick((n,), numeric=True) for n in OFFSET_ONLY) if name]
     # A required one stays the agent's: the first page is asked with it (OSIsoft's `marker`
     # beside a `Links.Next` URL).
     return [name for name in out if not query.params[name].required]
@@ -471,6 +507,18 @@ def _is_numeric(schema: dict[str, Any]) -> bool:
     if kind in ("integer", "number") or kind is None:
         return True
     return kind == "string" and schema.get("format") in ("int32", "int64", "integer")
+
+
+def _number_as_text(schema: dict[str, Any]) -> bool:
+    """A string parameter that still holds a number: no format, enum or pattern says what else
+    it is, its example and default (when given) are digits, and its description does not call it
+    a token or cursor (Asana's string `offset` is "an offset token")."""
+    if _kind(schema) != "string" or {"format", "enum", "pattern"} & schema.keys():
+        return False
+    samples = [schema[k] for k in ("example", "default") if schema.get(k) is not None]
+    if not all(re.fullmatch(r"\d+", str(sample)) for sample in samples):
+        return False
+    return _TOKEN_TEXT.search(str(schema.get("description") or "")) is None
 
 
 def _kind(schema: Any) -> str | None:
@@ -495,31 +543,63 @@ def _list_body(response: dict[str, Any] | None) -> tuple[str, dict[str, Any]] | 
     if not isinstance(response, dict):
         return None
     if _kind(response) == "array":
-        return "$", {}
+        return "$", response  # its items' schema says which field is their id
     for key in ("anyOf", "oneOf"):
         for branch in response.get(key) or []:
             listed = _list_body(branch)
             if listed is not None:
                 return listed
-    props = response.get("properties")
+    found = _list_key(response)
+    return (_nested(found), response) if found else None
+
+
+def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
+    """The keys down to the array that is this object's main content, or [] when it has none.
+
+    The array may sit inside the answer's one wrapper object, two deep at most: api2cart's
+    `{result: {orders: [...], orders_count}, pagination: {...}, return_code}`, musixmatch's
+    `{message: {header: {...}, body: {track_list: [...]}}}`.
+    """
+    props = schema.get("properties")
     if not isinstance(props, dict):
-        return None
+        return []
     arrays = [k for k, v in props.items() if _kind(v) == "array" and not _is_meta(k, v)]
     if len(arrays) > 1:
         known = [k for k in arrays if _norm(k) in ITEM_FIELDS]
         if len(known) != 1:
-            return None  # several lists side by side ({users: [], teams: []}): a record
+            return []  # several lists side by side ({users: [], teams: []}): a record
         arrays = known
-    if not arrays:
-        return None
-    others = [(k, v) for k, v in props.items() if k != arrays[0] and not _is_meta(k, v)]
+    content = arrays or [k for k, v in props.items() if _is_object(v) and not _is_meta(k, v)]
+    if len(content) != 1:
+        return []
+    others = [(k, v) for k, v in props.items() if k != content[0] and not _is_meta(k, v)]
     # A record of its own beside the array (Slack files.info's `file`) means the array is only
-    # part of the answer; one stray scalar (GitHub's `repository_selection`) does not.
-    if any(_kind(v) == "object" or "properties" in v for _, v in others if isinstance(v, dict)):
-        return None
-    if len(others) > 1:
-        return None
-    return _path("$", arrays[0]), response
+    # part of the answer; so do scalars that name one (a block's `hash`, a volume's `id` and
+    # `label` beside its `tags`). Scalars that name nothing are the answer's envelope: GitHub's
+    # `repository_selection`, Apideck's `status_code`/`service`/`operation`, Bitbucket's
+    # `pagelen`/`query_substituted`, Shutterstock's `message`/`search_id`.
+    if any(_is_object(v) for _, v in others):
+        return []
+    named = any(_norm(k) in IDENTITY_FIELDS for k, _ in others)
+    if named and (len(others) > 1 or depth > 0 or not arrays):
+        return []  # inside a wrapper, or beside one, a name is always the record's
+    if arrays:
+        return arrays
+    if depth > 1:
+        return []
+    inner = _list_key(props[content[0]], depth + 1)
+    return [content[0], *inner] if inner else []
+
+
+def _is_object(schema: Any) -> bool:
+    return isinstance(schema, dict) and (_kind(schema) == "object" or "properties" in schema)
+
+
+def _nested(keys: list[str]) -> str:
+    path = "$"
+    for key in keys:
+        path = _path(path, key)
+    return path
 
 
 def _is_meta(name: str, schema: Any) -> bool:
@@ -551,7 +631,10 @@ def _item_fields(body: dict[str, Any] | None, items: str) -> dict[str, dict[str,
     """The fields of one item of the list at `items`, with their schemas."""
     if not isinstance(body, dict):
         return {}
-    array = body if items == "$" else (body.get("properties") or {}).get(items[2:].strip("[]'"))
+    array: Any = body
+    for key in _PATH_KEY.findall(items) if items != "$" else ():
+        name = key[0] or key[1]
+        array = (array.get("properties") or {}).get(name) if isinstance(array, dict) else None
     item = array.get("items") if isinstance(array, dict) else None
     props = item.get("properties") if isinstance(item, dict) else None
     return (
@@ -610,6 +693,11 @@ def _token_field(param: str, found: list[_Field], cursor_fields: tuple[str, ...]
     for field in found:
         parent = field.path.rsplit(".", 2)[-2] if field.path.count(".") >= 2 else ""
         if field.norm == param and _norm(parent).startswith("next") and field.kind in tokens:
+            return field.path
+    # `next` inside a `<param>s` object: Apideck's meta.cursors.next for `cursor`.
+    for field in found:
+        parent = field.path.rsplit(".", 2)[-2] if field.path.count(".") >= 2 else ""
+        if field.norm == "next" and _norm(parent) in (param, param + "s") and field.kind in tokens:
             return field.path
     if param in ("after", "startingafter"):
         last = _first(found, ("lastid",), kinds=tokens, strict=True)  # OpenAI's lists

@@ -44,9 +44,10 @@ def test_slack_cursor_lists_and_single_records():
     # files.info is one file (with its comments): paging the comments would lose the file.
     assert tools["files_info"].pagination is None
     assert tools["files_info"].pointer not in unknown
-    # files.list's text `page` counts pages (paging.page/pages are integers): page numbers.
+    # files.list's text `page` counts pages (paging.page/pages are integers): page numbers; its
+    # text `count` is "Number of items to return per page": the page size.
     files = tools["files_list"].pagination
-    assert (files.style, files.page_param, files.size_param) == ("page", "page", None)
+    assert (files.style, files.page_param, files.size_param) == ("page", "page", "count")
     # conversations.history declares cursor and has_more but not where the next cursor is:
     # Slack's other cursor lists all say response_metadata.next_cursor, so it is planned so.
     history = tools["conversations_history"].pagination

@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle
+from adaptgen.runtime.paging.cursor import CURSOR_PARAMS
+from adaptgen.runtime.paging.offset import OFFSET_ONLY
+from adaptgen.runtime.paging.page import PAGE_PARAMS
 
 if TYPE_CHECKING:
     from adaptgen.plan.pagination import Listing
@@ -31,6 +34,8 @@ _SUFFIXES = {"after": False, "gt": False, "since": True, "gte": True, "from": Tr
 # Item fields a bare date-time `since`/`after` usually filters on, most likely first.
 _TIME_FIELDS = ("updatedat", "modifiedat", "updated", "modified", "lastmodified", "createdat")
 _KEY_KINDS = ("string", "integer", "number")
+# Parameters that say where a page starts: an operation with one pages by it, not by a key filter.
+_POSITION_PARAMS = (*CURSOR_PARAMS, *PAGE_PARAMS, *OFFSET_ONLY)
 
 
 class KeysetHints(PagingHints):
@@ -62,6 +67,8 @@ class KeysetPaging(PagingStyle):
         ends = listing.ends()
         if size is None and ends["has_more"] is None:
             return None  # nothing shows the list comes in pages: the parameter only filters
+        if listing.pick(_POSITION_PARAMS) is not None:
+            return None  # it pages some other way the spec leaves unsaid (gsmtasks' `cursor`)
         fields = {
             _norm(name): name
             for name, schema in listing.item_fields().items()

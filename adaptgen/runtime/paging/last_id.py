@@ -11,7 +11,9 @@ from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle
 if TYPE_CHECKING:
     from adaptgen.plan.pagination import Listing
 
-LAST_ID_PARAMS = ("startingafter", "after", "afterid", "sinceid", "since")
+# `max_id` first: a newest-first timeline (Mastodon's, Twitter's) goes on below the last id it
+# showed, where `since_id` would come back to the newest.
+LAST_ID_PARAMS = ("startingafter", "after", "afterid", "maxid", "sinceid", "since")
 
 
 class LastIdPaging(PagingStyle):

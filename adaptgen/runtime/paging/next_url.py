@@ -9,6 +9,8 @@ from pydantic import Field
 
 from adaptgen.runtime import jsonpath
 from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle, is_link, unset
+from adaptgen.runtime.paging.offset import OFFSET_ONLY
+from adaptgen.runtime.paging.page import PAGE_PARAMS
 
 if TYPE_CHECKING:
     from adaptgen.plan.pagination import Listing
@@ -36,6 +38,10 @@ class NextUrlPaging(PagingStyle):
     @classmethod
     def detect(cls, listing: Listing) -> NextUrlPaging | None:
         next_url = listing.field(NEXT_URL_FIELDS, ("string",), strict=True)
+        if next_url is None and listing.pick_number((*PAGE_PARAMS, *OFFSET_ONLY)) is None:
+            # A link object (HAL's `_links.next.href`), when no page number or offset is the
+            # simpler way (the page and offset styles count those themselves).
+            next_url = listing.href_in(NEXT_URL_FIELDS)
         if next_url is None:
             return None
         return listing.make(cls, listing.pick_size(), next=next_url, **listing.ends())

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from adaptgen.plan.pagination import Listing
 
 OFFSET_PARAMS = ("offset", "skip", "start", "startindex", "startat", "from")
+# Offset names that never mean anything else (`start` and `from` are often dates or senders).
+OFFSET_ONLY = ("offset", "skip", "startindex", "startat")
 LIMIT_PARAMS = (
     "limit",
     "count",
@@ -39,10 +41,10 @@ class OffsetPaging(PagingStyle):
 
     @classmethod
     def detect(cls, listing: Listing) -> OffsetPaging | None:
-        offset = listing.pick(OFFSET_PARAMS, numeric=True)
+        offset = listing.pick(OFFSET_PARAMS, numeric=True) or listing.pick_number(OFFSET_ONLY)
         if offset is None:
             return None
-        limit = listing.pick(LIMIT_PARAMS, numeric=True)
+        limit = listing.pick_number(LIMIT_PARAMS)
         return listing.make(
             cls, limit, size_param=None, offset_param=offset, limit_param=limit, **listing.ends()
         )

@@ -33,7 +33,7 @@ class PagePaging(PagingStyle):
 
     @classmethod
     def detect(cls, listing: Listing) -> PagePaging | None:
-        page = listing.pick(PAGE_PARAMS, numeric=True)
+        page = listing.pick_number(PAGE_PARAMS)
         if page is None and listing.field(PAGE_NUMBER_FIELDS, ("integer",), strict=True):
             page = listing.pick(PAGE_PARAMS)
         if page is None:
