@@ -241,6 +241,11 @@ def test_what_sits_beside_the_array_says_list_or_record():
     square = _obj(errors=ARRAY, customers=ARRAY, cursor=text)
     assert items_path(square) == "$.customers"
     assert items_path(_obj(data=ARRAY, error=_obj(code=text))) == "$.data"
+    assert items_path(_obj(errors=ARRAY, nextLink=text)) == "$.errors"  # App Center's crashes
+    # An envelope says a few things; six fields of its own describe a record (Rubrik's export).
+    many = {f"field{i}": text for i in range(6)}
+    assert items_path(_obj(events=ARRAY, **dict(list(many.items())[:5]))) == "$.events"
+    assert items_path(_obj(events=ARRAY, **many)) is None
     # The list inside the answer's one wrapper object, two deep at most (api2cart, musixmatch).
     wrapped = _obj(return_code=number, result=_obj(orders=ARRAY, orders_count=number))
     assert items_path(wrapped) == "$.result.orders"
@@ -310,6 +315,18 @@ def test_a_text_page_parameter_is_a_page_number_unless_its_spec_says_token():
     cursor_count = _text("count", description="A cursor.")
     detected = detect([_param("page", "integer"), cursor_count], response, [], None)
     assert detected.pagination.size_param is None
+
+
+def test_a_time_window_is_no_paging():
+    """DigitalOcean's metrics: text `start` and `end` are "Timestamp to start metric window"."""
+    series = _obj(status={"type": "string"}, data=_obj(result=ARRAY))
+    window = [_text("start", description="Timestamp to start metric window.")]
+    assert items_path(series) == "$.data.result"
+    assert undetected_paging(window, series, [], "metrics") is None
+    skip = [_text("offset", description="Records to skip.")]
+    assert detect(skip, series, [], None).pagination.style == "offset"
+    dated = [_text("offset", description="The date to start from.")]
+    assert detect(dated, series, [], None) is None
 
 
 def test_a_text_offset_is_a_number_but_an_offset_token_is_a_cursor():

@@ -139,13 +139,14 @@ META_FIELDS = frozenset(
         "timedout",
         "apiversion",
         "requestid",
-        "error",
-        "errors",
         "header",
         "headers",
     }
 )
 _META_WORDS = frozenset({"page", "pages", "cursor", "cursors", "token", "marker", "total", "count"})
+# The most fields of its own an envelope holds beside its list (WinSMS: resultsLimit,
+# resultsOffset, statusCode, timeStamp, version); more describe a record (Rubrik's CSV export).
+MAX_ENVELOPE_SCALARS = 5
 # Fields that say which record an object is: beside an array, they make it that record's part.
 IDENTITY_FIELDS = frozenset(
     {"id", "uuid", "guid", "gid", "key", "name", "title", "label", "hash", "slug", "number"}
@@ -155,6 +156,7 @@ _FIRST_LAST = re.compile(r"^(first|last)(id|uri|url|link|cursor|key)$")
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _DATES = ("date", "date-time", "time")
 _HREFS = ("href", "url", "uri", "link")
+_DATE_TEXT = re.compile(r"\b(date|dates|timestamp|datetime|time stamp|iso ?8601)\b", re.I)
 _TOKEN_TEXT = re.compile(r"token|cursor|opaque|marker|returned by|from the previous", re.I)
 # Token names that, given a number, mean a position, not an opaque token: any other cursor name
 # is a token whatever its type (Square's ListMerchants `cursor` is an integer).
@@ -462,6 +464,7 @@ def paging_signals(
         name
         for name in found
         if query.params[name].schema.get("format") not in _DATES
+        and not _DATE_TEXT.search(str(query.params[name].schema.get("description") or ""))
         and (name != since or _is_numeric(query.params[name].schema))
     ]
     # A next token or has_more flag with no parameter to send anything back cannot move the
@@ -518,7 +521,8 @@ def _number_as_text(schema: dict[str, Any]) -> bool:
     samples = [schema[k] for k in ("example", "default") if schema.get(k) is not None]
     if not all(re.fullmatch(r"\d+", str(sample)) for sample in samples):
         return False
-    return _TOKEN_TEXT.search(str(schema.get("description") or "")) is None
+    description = str(schema.get("description") or "")
+    return _TOKEN_TEXT.search(description) is None and _DATE_TEXT.search(description) is None
 
 
 def _kind(schema: Any) -> str | None:
@@ -563,16 +567,27 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
     props = schema.get("properties")
     if not isinstance(props, dict):
         return []
+    # Errors beside the content are the envelope's (Square's `errors` array, Sakari's `error`
+    # object); alone, they are the content (App Center's crash `errors`).
+    errors = [k for k in props if _norm(k) in ("error", "errors")]
     arrays = [k for k, v in props.items() if _kind(v) == "array" and not _is_meta(k, v)]
+    if len(arrays) > 1:
+        arrays = [k for k in arrays if k not in errors]
     if len(arrays) > 1:
         known = [k for k in arrays if _norm(k) in ITEM_FIELDS]
         if len(known) != 1:
             return []  # several lists side by side ({users: [], teams: []}): a record
         arrays = known
     content = arrays or [k for k, v in props.items() if _is_object(v) and not _is_meta(k, v)]
+    if len(content) > 1:
+        content = [k for k in content if k not in errors]
     if len(content) != 1:
         return []
-    others = [(k, v) for k, v in props.items() if k != content[0] and not _is_meta(k, v)]
+    others = [
+        (k, v)
+        for k, v in props.items()
+        if k != content[0] and not _is_meta(k, v) and k not in errors
+    ]
     # A record of its own beside the array (Slack files.info's `file`) means the array is only
     # part of the answer; so do scalars that name one (a block's `hash`, a volume's `id` and
     # `label` beside its `tags`). Scalars that name nothing are the answer's envelope: GitHub's
@@ -583,6 +598,8 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
     named = any(_norm(k) in IDENTITY_FIELDS for k, _ in others)
     if named and (len(others) > 1 or depth > 0 or not arrays):
         return []  # inside a wrapper, or beside one, a name is always the record's
+    if len(others) > MAX_ENVELOPE_SCALARS:
+        return []  # an envelope says a few things; this many fields describe a record
     if arrays:
         return arrays
     if depth > 1:
