@@ -781,30 +781,63 @@ def test_api_keys_the_parameters_require_are_all_sent_and_a_path_token_is_an_arg
     assert transfer.headers["Authorization"] == "Bearer b-1"
 
 
-def test_an_authorization_header_parameter_without_a_scheme_is_said_once(tmp_path):
-    """payrun.io declares `Authorization` as a required header parameter of every operation
-    and no security scheme: OpenAPI says to ignore it, so nothing would send the credential.
-    The build says so once (lint reports it as AR080), not once per operation."""
+def test_an_authorization_header_parameter_without_a_scheme_is_the_credential(tmp_path):
+    """payrun.io and BBC's `/my/...` declare `Authorization` as a required header parameter and
+    no security scheme. OpenAPI says to ignore such a header, and ignored, nothing sent the
+    credential: every call was refused. The server now sends an env var as the whole header
+    (said once, located; lint reports it as AR080), never an argument an agent fills."""
     import json
 
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+    from adaptgen.runtime.auth import choose_credentials
+
     auth = {"in": "header", "name": "Authorization", "required": True, "schema": {"type": "string"}}
+    optional = {**auth, "required": False}
     operation = {"parameters": [auth], "responses": {"200": {"description": "ok"}}}
     spec = {
         "openapi": "3.0.3",
         "info": {"title": "Pay", "version": "1"},
+        "servers": [{"url": "https://pay.example.com"}],
         "paths": {
             "/employers": {"get": {"operationId": "listEmployers", **operation}},
             "/payruns": {"get": {"operationId": "listPayRuns", **operation}},
+            "/status": {
+                "get": {
+                    "operationId": "getStatus",
+                    "parameters": [optional],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
         },
     }
     path = tmp_path / "pay.json"
     path.write_text(json.dumps(spec))
     result = plan(load_spec(path), "pay", PlanOptions())
-    said = [w for w in result.warnings if "'Authorization' is ignored" in w.message]
+    said = [w for w in result.warnings if "header parameter 'Authorization'" in w.message]
     assert len(said) == 1 and said[0].location.line is not None
+    assert "PAY_AUTHORIZATION" in said[0].message
     assert all(
         "authorization" not in t.input_schema.get("properties", {}) for t in result.api.tools
     )
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", no_hints=True))
+    api = load_server_module(report.out_dir).api
+    schemes = {s.name: s for s in api.catalog.info.security_schemes}
+    assert "PAY_AUTHORIZATION" in api.catalog.info.env
+    tools = {t.upstream.operation_id: t for t in api.catalog.tools}
+    env = {"PAY_AUTHORIZATION": "Bearer s3cret"}
+    tool = tools["listPayRuns"]
+    request = api.upstream.build_request(tool, {})
+    sent = next(choose_credentials(tool.upstream.security, schemes, env).auth_flow(request))
+    assert sent.headers["Authorization"] == "Bearer s3cret"
+    assert choose_credentials(tools["getStatus"].upstream.security, schemes, env) is None
+    # A spec with a scheme of its own: the parameter is ignored, as OpenAPI says.
+    key = {"type": "apiKey", "in": "query", "name": "k"}
+    spec["components"] = {"securitySchemes": {"key": key}}
+    path.write_text(json.dumps(spec))
+    result = plan(load_spec(path), "pay", PlanOptions())
+    assert {s.name for s in result.api.info.security_schemes} == {"key"}
+    assert not [w for w in result.warnings if "'Authorization'" in w.message]
 
 
 def test_headers_the_http_client_frames_are_never_arguments(tmp_path):

@@ -20,23 +20,51 @@ from adaptgen.runtime.http_methods import IGNORED_HEADERS, TRANSPORT_HEADERS
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 # An HTTP field name is a token (RFC 9110 5.1, 5.6.2); a cookie name too (RFC 6265 4.1.1).
 HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# The scheme made for an `Authorization` header parameter no security scheme supplies.
+DECLARED_AUTHORIZATION = "declared_authorization"
 
 
 class ParameterPlanning(PlannerState):
     """The parameters part of the planner (a mixin of `adaptgen.plan._Planner`)."""
 
-    def _unsupplied_authorization(self, pointer: str) -> None:
-        """Said once, at its first place: an `Authorization` header parameter is ignored as
-        OpenAPI says, and with no security scheme nothing sends the credential (lint too)."""
-        if "authorization" in self.said_once:
-            return
-        self.said_once.add("authorization")
-        self.warn(
-            pointer,
-            "header parameter 'Authorization' is ignored (OpenAPI: the transport sets it; the "
-            "same for every operation declaring it) and no security scheme supplies it: declare "
-            "one (an overlay can) so the server sends the credential",
-        )
+    def _declared_authorization(
+        self, value: dict[str, Any], pointer: str, schemes: dict[str, SecurityScheme]
+    ) -> bool:
+        """Whether an `Authorization` header parameter is the operation's credential.
+
+        OpenAPI says to ignore it (security schemes set that header). With no scheme at all,
+        ignoring it left the API without its credential (payrun.io, BBC's `/my/...`): a required
+        one is instead sent from an env var as the whole header value (a scheme registered in
+        `schemes`, taken up by `_without_credentials`), never an argument. Said once, located.
+        """
+        if any(name != DECLARED_AUTHORIZATION for name in schemes):
+            return False  # the spec's own schemes say how to authorize
+        required = value.get("required") is True
+        env = f"{self.env_prefix}_AUTHORIZATION"
+        if required and DECLARED_AUTHORIZATION not in schemes:
+            schemes[DECLARED_AUTHORIZATION] = SecurityScheme(
+                name=DECLARED_AUTHORIZATION,
+                kind="api_key",
+                env=(env,),
+                location="header",
+                param_name="Authorization",
+                credential=f"the whole `Authorization` header value in {env} (e.g. "
+                "`Bearer <token>`): the spec declares the header and no security scheme",
+            )
+        if "authorization" not in self.said_once:
+            self.said_once.add("authorization")
+            done = (
+                f"the server sends {env} as the whole header value (e.g. 'Bearer <token>')"
+                if required
+                else "an optional one is not sent"
+            )
+            self.warn(
+                pointer,
+                "header parameter 'Authorization' is declared and no security scheme supplies "
+                f"it (OpenAPI says to ignore it): {done}; declaring a scheme (an overlay can) "
+                "says more",
+            )
+        return required
 
     def _parameters(
         self,
@@ -71,9 +99,9 @@ class ParameterPlanning(PlannerState):
         params: list[Param] = []
         for (location, api_name), (value, source, pointer) in merged.items():
             if location == "header" and api_name.lower() in IGNORED_HEADERS:
-                if api_name.lower() == "authorization" and not schemes:
-                    self._unsupplied_authorization(pointer)
-                continue
+                authorization = api_name.lower() == "authorization"
+                if not authorization or not self._declared_authorization(value, pointer, schemes):
+                    continue
             if location == "header" and api_name.lower() in TRANSPORT_HEADERS:
                 continue  # the HTTP client frames the request itself
             if (location, api_name.lower()) in supplied and value.get("required") is not True:
