@@ -802,7 +802,10 @@ def server_env(api: Any, base_url: str) -> dict[str, str]:
     for name in api.env:
         if name in (api.base_url_env, api.timeout_env):
             continue
-        env[name] = "pass" if name.endswith("_PASSWORD") else "dummy-" + name.lower()[-12:]
+        if name.endswith("_AUTHORIZATION"):  # a whole header value: specs pattern it so
+            env[name] = "Bearer dummy-token"
+        else:
+            env[name] = "pass" if name.endswith("_PASSWORD") else "dummy-" + name.lower()[-12:]
     return env
 
 
