@@ -180,6 +180,24 @@ async def hal_like(request: Request) -> JSONResponse:
     return JSONResponse({"_links": links, "_embedded": {"items": ITEMS[after:end]}})
 
 
+async def token_in_header(request: Request) -> JSONResponse:
+    """Visma: a bare array; the next `pageToken` in a header the spec never declares."""
+    start = _start(request.query_params.get("pageToken"))
+    end = start + min(_int(request, "pageSize", 10), PAGE_CAP)
+    headers = {"NextPageToken": _token(end)} if end < len(ITEMS) else {}
+    return JSONResponse(ITEMS[start:end], headers=headers)
+
+
+async def link_undeclared(request: Request) -> JSONResponse:
+    """gsmtasks: a bare array, an integer `cursor`, the next page in an undeclared `Link`."""
+    start = _int(request, "cursor", 0)
+    end = start + min(_int(request, "page_size", 10), PAGE_CAP)
+    headers = {}
+    if end < len(ITEMS):
+        headers["Link"] = f'<{request.base_url}link-undeclared?cursor={end}>; rel="next"'
+    return JSONResponse(ITEMS[start:end], headers=headers)
+
+
 NEWEST_FIRST = ITEMS[::-1]
 
 
@@ -196,6 +214,8 @@ APP = Starlette(
         Route("/wrapped", wrapped),
         Route("/hal", hal_like),
         Route("/mastodon", mastodon_like),
+        Route("/token-in-header", token_in_header),
+        Route("/link-undeclared", link_undeclared),
         Route("/page", by_page),
         Route("/offset", by_offset),
         Route("/cursor", by_cursor),
@@ -407,6 +427,12 @@ def _real_world_paths(array: dict) -> dict:
             "listLikeMastodon",
             [_q("max_id", "string"), _q("since_id", "string"), _q("limit")],
             _list(array),
+        ),
+        "/token-in-header": _get(
+            "listTokenInHeader", [_q("pageToken", "string"), _q("pageSize")], _list(array)
+        ),
+        "/link-undeclared": _get(
+            "listLinkUndeclared", [_q("cursor"), _q("page_size")], _list(array)
         ),
         "/x-next": _get(
             "listByXNext",

@@ -13,7 +13,12 @@ from fastmcp.exceptions import ToolError
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module, main
-from adaptgen.plan.pagination import detect, items_path, undetected_paging
+from adaptgen.plan.pagination import (
+    detect,
+    items_path,
+    undetected_paging,
+    unknown_paging_warnings,
+)
 from adaptgen.runtime.catalog import Param
 from adaptgen.runtime.paginate import (
     CursorError,
@@ -40,6 +45,8 @@ EXPECTED = {
     "list_like_apideck": ("cursor", "$.data"),
     "list_wrapped": ("offset", "$.result.item"),
     "list_like_hal": ("next_url", "$._embedded.items"),
+    "list_token_in_header": ("cursor", "$"),
+    "list_link_undeclared": ("cursor", "$"),
 }
 # How each real-world style was read from the spec: (paging parameter, where the next one is).
 PLANNED = {
@@ -105,6 +112,22 @@ def test_cursor_round_trips_visit_every_item_once(zoo, tool, limit):
             break
         arguments = {"limit": limit, "cursor": page["next_cursor"]}
     assert seen == list(range(1, 138))
+
+
+def test_a_token_no_spec_places_is_read_from_the_response_headers(zoo):
+    """A bare array cannot carry the next token, so it comes in a header the spec leaves out:
+    read at run time (a token header, or a Link URL), and the build says it is a guess."""
+    report, _ = zoo
+    tools = {t.name: t for t in report.api.tools}
+    for name, param in [("list_token_in_header", "pageToken"), ("list_link_undeclared", "cursor")]:
+        pagination = tools[name].pagination
+        assert pagination.cursor_param == param and pagination.next is None
+        assert "nextpagetoken" in pagination.next_headers or "x-next-cursor" in (
+            pagination.next_headers
+        )
+    said = [str(w.message) for w in report.warnings if "never says where the next" in str(w)]
+    assert len(said) == 2 and all("paginate hint" in m for m in said)
+    assert not unknown_paging_warnings(report.warnings)
 
 
 def test_a_newest_first_timeline_pages_below_the_last_id(zoo):
@@ -276,8 +299,9 @@ def test_a_key_filter_is_no_paging_beside_a_position_parameter():
     keyed = detect([key, _param("page_size", "integer")], bare, [], None)
     assert keyed.pagination.style == "keyset"
     params = [key, _param("cursor", "integer"), _param("page_size", "integer")]
-    assert detect(params, bare, [], None) is None
-    assert undetected_paging(params, bare, [], "list_tasks") is not None
+    detected = detect(params, bare, [], None).pagination
+    assert (detected.style, detected.cursor_param) == ("cursor", "cursor")
+    assert detected.next_headers  # from a response header, at run time: not the key filter
 
 
 def _text(name: str, **schema) -> Param:

@@ -16,7 +16,7 @@ from adaptgen.load.source import join_pointer
 from adaptgen.plan.describe import describe_operation, plain, tool_description
 from adaptgen.plan.names import argument_name, python_name, tool_names, unique_name
 from adaptgen.plan.output import UnsupportedPath, output_schema
-from adaptgen.plan.pagination import Example, detect, undetected_paging
+from adaptgen.plan.pagination import Example, detect, header_guess, undetected_paging
 from adaptgen.plan.parameters import assign_names, path_params, split_path_key
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.plan.state import OperationProblem, PlannerState
@@ -31,6 +31,7 @@ from adaptgen.runtime.catalog import (
 )
 from adaptgen.runtime.http_methods import BODILESS_METHODS, READ_METHODS
 from adaptgen.runtime.paging import PagingStyle
+from adaptgen.runtime.paging.cursor import CursorPaging
 
 # A path is sent as the request target: no whitespace or control characters (RFC 9112 3.2).
 _BAD_PATH_CHARACTER = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
@@ -119,6 +120,8 @@ class OperationPlanning(PlannerState):
                     if not (p.location == "query" and p.api_name in detected.hidden)
                 ]
                 params = assign_names(params + _paging_params(pagination))
+                if isinstance(pagination, CursorPaging) and pagination.next_headers:
+                    self.warn(op_pointer, header_guess(pagination, op_id or path))
             elif hint.paginate is None and (
                 problem := undetected_paging(params, response, headers, op_id or path)
             ):

@@ -163,6 +163,17 @@ _TOKEN_TEXT = re.compile(r"token|cursor|opaque|marker|returned by|from the previ
 _NUMBER_FIRST = frozenset({"page", "offset", "after", "startingafter"})
 _PATH_KEY = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^']*)'\]")  # the keys `_path` writes
 UNKNOWN_PAGING = "list operation pages in a way adaptgen does not recognise"
+HEADER_GUESS = "its spec never says where the next one is"
+# Response headers that carry a next-page token, whatever the parameter is called.
+_NEXT_TOKEN_HEADERS = (
+    "x-next-page-token",
+    "next-page-token",
+    "x-next-cursor",
+    "next-cursor",
+    "x-next-token",
+    "x-continuation-token",
+    "x-ms-continuation",
+)
 
 
 def _norm(name: str) -> str:
@@ -364,7 +375,35 @@ def detect(
         if found is not None:
             return _detected(found, query)
     found = conventions.detect(listing) if conventions is not None else None
+    found = found or _header_cursor(listing)
     return _detected(found, query) if found is not None else None
+
+
+def _header_cursor(listing: Listing) -> PagingStyle | None:
+    """A bare array that takes a token its spec never says where to find the next value of
+    (Visma's `pageToken`, gsmtasks' `cursor`): nothing in an array can carry it, so it comes in
+    a response header. Read at run time from a `Link` rel="next" URL or a header named for it
+    (`X-Next-Page-Token`, `NextPageToken`, `X-Next-Cursor`...); without one, paging stops
+    after the first page, as it did before. The build says so (`HEADER_GUESS`)."""
+    if listing.items != "$":
+        return None
+    for norm in CURSOR_PARAMS:
+        param = None if norm in ("after", "startingafter") else listing.token_param(norm)
+        if param is None:
+            continue  # an `after` takes an id: the last_id style's, with the items' ids
+        words = [w.lower() for w in _WORD.findall(param)]
+        names = (
+            *(f"{prefix}{'-'.join(words)}" for prefix in ("x-next-", "next-", "x-")),
+            f"next{''.join(words)}",
+            *_NEXT_TOKEN_HEADERS,
+        )
+        return listing.make(
+            CursorPaging,
+            listing.pick_size(),
+            cursor_param=param,
+            next_headers=tuple(dict.fromkeys(names)),
+        )
+    return None
 
 
 def _detected(pagination: PagingStyle, query: _Query) -> Detected:
@@ -448,6 +487,15 @@ def undetected_paging(
     return (
         f"{operation}: {UNKNOWN_PAGING} (paging parameters/fields: {', '.join(signals)}): it "
         "returns the first upstream page only; add a paginate hint (style, cursor, next, has_more)"
+    )
+
+
+def header_guess(pagination: CursorPaging, operation: str) -> str:
+    """The build warning for a list paged by `_header_cursor`."""
+    return (
+        f"{operation}: pages by `{pagination.cursor_param}` and {HEADER_GUESS}: adaptgen reads "
+        "it from a response header (a Link rel=next URL, or one such as X-Next-Page-Token) when "
+        "the upstream sends one, else stops after the first page; a paginate hint says for sure"
     )
 
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from adaptgen.runtime import jsonpath
-from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle, unset
+from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle, is_link, unset
+from adaptgen.runtime.paging.link import LINK_NEXT
 
 if TYPE_CHECKING:
     from adaptgen.plan.pagination import Listing
@@ -43,6 +44,9 @@ class CursorPaging(PagingStyle):
     style: Literal["cursor"] = "cursor"
     cursor_param: str = "cursor"
     next: str | None = Field(default=None, exclude_if=unset)  # JSONPath of the next token
+    # A bare array's spec that never says where its next token is: the response headers that
+    # may carry it (lower case), read at run time; a `Link: <...>; rel="next"` URL is followed.
+    next_headers: tuple[str, ...] | None = Field(default=None, exclude_if=unset)
 
     priority: ClassVar[int] = 10
 
@@ -83,4 +87,20 @@ class CursorPaging(PagingStyle):
         self, state: PageState, body: Any, headers: Mapping[str, str], received: int
     ) -> PageState | None:
         token = jsonpath.first(self.next, body) if self.next else None
+        if token in (None, "", False) and self.next_headers:
+            return _from_headers(headers, self.next_headers)
         return PageState(cursor=str(token)) if token not in (None, "", False) else None
+
+    def describe(self) -> str:
+        if not self.next_headers:
+            return super().describe()
+        return f"{super().describe()}, next {self.cursor_param} from a response header"
+
+
+def _from_headers(headers: Mapping[str, str], names: tuple[str, ...]) -> PageState | None:
+    """The next page from response headers: a `Link` rel="next" URL, else a token header."""
+    match = LINK_NEXT.search(headers.get("link", ""))
+    if match and is_link(match.group(1)):
+        return PageState(url=match.group(1))
+    token = next((headers[name].strip() for name in names if headers.get(name, "").strip()), "")
+    return PageState(cursor=token) if token else None

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from adaptgen.plan.pagination import Listing
 
 NEXT_URL_HEADERS = ("xnext", "next", "xnextpage", "xnexturl", "nextpage")
-_LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
+LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
 
 
 class LinkPaging(PagingStyle):
@@ -46,6 +46,6 @@ class LinkPaging(PagingStyle):
     ) -> PageState | None:
         value = headers.get((self.next or "link").lower(), "").strip()
         if self.next is None or value.startswith("<"):
-            match = _LINK_NEXT.search(value)
+            match = LINK_NEXT.search(value)
             value = match.group(1) if match else ""
         return PageState(url=value) if is_link(value) else None
