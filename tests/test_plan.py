@@ -275,6 +275,24 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
         # An operationId that is a lone verb takes the path's resource (Jira's `notify`).
         ("notify", "post", "/rest/api/3/issue/{issueIdOrKey}/notify", "notify_issue"),
         ("create_6", "post", "/v2/projects", "create_project"),
+        # Visma.net pastes the parameter in raw (`get_account_byaccount_cd` before); the "by" a
+        # spec writes itself stays (Discourse's `getTopic` beside `getTopicByExternalId`).
+        ("Account_GetByaccountCd", "get", "/v1/account/{accountCd}", "get_account"),
+        ("getTopicByExternalId", "get", "/t/{external_id}", "get_topic_by_external_id"),
+        # ASP.NET's controller and method (`post_customers`, `put_customers` before), Django
+        # REST's app, model and action (`delete_dcim_racks`); the controller where the path
+        # glues its words; Slack's own `reactions_get` as it was.
+        ("Customers_Post", "post", "/v1/customers", "create_customer"),
+        ("Customers_Put", "put", "/v1/customers/{id}", "update_customer"),
+        ("Customers_GetAll", "get", "/v1/customers", "list_customers"),
+        ("dcim_racks_delete", "delete", "/dcim/racks/{id}/", "delete_dcim_rack"),
+        (
+            "ProjectMemberCostExceptions_Post",
+            "post",
+            "/v1/projectmembercostexceptions",
+            "create_project_member_cost_exception",
+        ),
+        ("reactions_get", "get", "/reactions.get", "get_reactions"),
     ],
 )
 def test_names_drop_generator_noise(operation_id, method, path, name):

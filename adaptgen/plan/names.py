@@ -72,7 +72,7 @@ def is_env_name(name: str) -> bool:
 
 
 # A path segment that is only an API version or a prefix every API has (`v3`, `api`, `rest`).
-_VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest)$", re.IGNORECASE)
+_VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|v\{[^}]*\}|api|rest)$", re.IGNORECASE)
 # A name word that is a version (`v2`, `v1beta1`) or a number (`2026`, `03`, `0`): it tells an
 # agent nothing about what the tool does, so names never carry one.
 _VERSION_WORD = re.compile(r"v\d+(?:[a-z]+\d*)?|\d+")
@@ -82,6 +82,7 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 _PATH_PARAMETER = re.compile(r"\{[^}]*\}")
 _TRAILING_PARAMETER = re.compile(r"\{([^}]*)\}/?$")
+_PARAMETER_NAME = re.compile(r"\{([^}]+)\}")
 
 # The first word of every tool name says what it does (`VERBS`, in adaptgen.words): the REST
 # verbs, then the action verbs real APIs use (Slack's `chat.postMessage`, GitHub's `pulls/merge`).
@@ -194,6 +195,12 @@ def tool_names(
     route = _Route(method, path, common_prefix or [], selector)
     if operation_id and _SPRINGFOX.search(operation_id) and _SPRINGFOX.sub("", operation_id):
         operation_id = _SPRINGFOX.sub("", operation_id)
+    by_parameter = False
+    if operation_id and (unglued := _unglued(operation_id, path)) != operation_id:
+        # A generator pasted the parameter's name in raw (`GetByaccountCd`): its "by <name>"
+        # is boilerplate of every such operation, and the name says what without it.
+        operation_id = _without_by_parameter(unglued, path)
+        by_parameter = operation_id != unglued
     variant = _METHOD_VARIANT.match(operation_id or "")
     action = _clean(snake_words(operation_id[variant.end() :])) if variant else []
     if variant is not None and action and route.selector and not variant[1]:
@@ -215,18 +222,56 @@ def tool_names(
         candidates.append(words)
     if not candidates:
         candidates.append(route.name())
-    candidates.append(_with_context(candidates[0], route))
+    context = _with_context(candidates[0], route)
     if trailing := _TRAILING_PARAMETER.search(path):
         # Told apart by what the path ends with: `/aliases/{trackingId}/{type}` beside
-        # `/aliases/{trackingId}` is `delete_alias_by_type` (not `delete_alias_2`).
+        # `/aliases/{trackingId}` is `delete_alias_by_type` (not `delete_alias_2`); first
+        # when the operationId said it (`Customer_GetBycustomerCd` beside `GetByinternalID`).
         by = [w for w in _clean(snake_words(trailing[1])) if w not in candidates[0]]
         if by:
             candidates.append([*candidates[0], "by", *by])
+    candidates.insert(len(candidates) if by_parameter else 1, context)
     embedded = path.strip("/") and path.lower() in (operation_id or "").lower()
     if operation_id and not embedded and (glued := _glue_versions(snake_words(operation_id))):
         # Two operations told apart only by a version (Slack's `oauth.access`, `oauth.v2.access`)
         candidates.append(_verb_first(_clean(glued), route))
     return list(dict.fromkeys(_finish(words) for words in candidates))
+
+
+def _unglued(operation_id: str, path: str) -> str:
+    """The operationId with the path's parameter names set apart where it glues one to the word
+    before it in lower case (Visma's `GetByaccountCd` for `{accountCd}`,
+    `GetBykitInventoryIDrevisionID`): camel case cannot see that boundary."""
+    for name in sorted(set(_PARAMETER_NAME.findall(path)), key=len, reverse=True):
+        if len(name) < 4 or not name[0].isalpha():
+            continue
+        found = [m for m in re.finditer(re.escape(name), operation_id, re.IGNORECASE)]
+        for match in reversed(found):
+            start, end = match.span()
+            glued = (
+                start > 0 and operation_id[start - 1].isalpha() and operation_id[start].islower()
+            )
+            after = operation_id[end : end + 1]
+            whole = not after.islower() or name[-1].isupper()  # not the start of a longer word
+            if glued and whole:
+                operation_id = (
+                    f"{operation_id[:start]}_{operation_id[start:end]}_{operation_id[end:]}"
+                )
+    return operation_id
+
+
+def _without_by_parameter(operation_id: str, path: str) -> str:
+    """The operationId without a trailing "by <path parameter>": the parameter is a required
+    argument already (Visma's `Account_GetByaccountCd` is `get_account`; another operation of
+    the same name gets the "by" back from the path). Only where `_unglued` found the generator's
+    raw paste: elsewhere the "by" tells apart operations a spec wrote by hand (Discourse's
+    `getTopic` and `getTopicByExternalId`)."""
+    words = snake_words(operation_id)
+    for name in _PARAMETER_NAME.findall(path):
+        tail = ["by", *snake_words(name)]
+        if len(words) > len(tail) + 1 and words[-len(tail) :] == tail:
+            return "_".join(words[: -len(tail)])
+    return operation_id
 
 
 def _method_prefixed_names(words: list[str], group: list[str], route: _Route) -> list[list[str]]:
@@ -331,6 +376,27 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         return [route.name(_GENERIC_OPERATIONS[tuple(words)])]
     if words[0] in _LIGHT_VERBS and len(words) > 1:
         return [_light_verb_name(words[1:], route)]
+    controller, _, method_name = operation_id.rpartition("_")
+    action = snake_words(method_name)
+    statics = set(route.static_words())
+    group = _clean(snake_words(controller))
+    if (
+        group
+        and (tuple(action) in _GENERIC_OPERATIONS or action == [route.method])
+        and group[0] not in VERBS  # FastAPI's `search_horses_v1_horses_search_get`
+        and not _alnum(controller).endswith(_alnum(path))  # FastAPI's `<name>_<path>_<method>`
+        and not statics & set(action)  # not Slack's `reactions_get` on `/reactions.get`
+    ):
+        # ASP.NET's `Customers_Put`, `Customers_GetAll`, Django REST's `dcim_racks_delete`: the
+        # controller, then its method's name, which only repeats the HTTP method: the path says
+        # the rest (`update_customer`), or the controller where the path glues its words
+        # (`/projectmembercostexceptions`).
+        last = group[-1]
+        verb = _GENERIC_OPERATIONS.get(tuple(action)) or route.verb(last=last)
+        if {singular(w) for w in group} <= {singular(w) for w in statics}:
+            return [route.name(verb)]
+        one = verb == "create" or (bool(route.parts) and route.parts[-1][1])  # `/{id}` last
+        return [[verb, *group[:-1], singular(last) if one else last]]
     namespace, _, phrase = operation_id.rpartition("/")
     phrase_words = _clean(snake_words(phrase))
     if namespace and phrase_words and phrase_words[0] in VERBS:
@@ -346,6 +412,10 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
             group = []  # `orgs/list-org-members`: the phrase names the family itself
         return [_dedupe_adjacent([*phrase_words[:span], *group, *rest])]
     return [_verb_first(words, route)]
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
 
 
 def _light_verb_name(words: list[str], route: _Route) -> list[str]:
