@@ -293,6 +293,14 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
             "create_project_member_cost_exception",
         ),
         ("reactions_get", "get", "/reactions.get", "get_reactions"),
+        # FastAPI's function name, path and method (`search_horses_search_get` before).
+        ("search_horses_v1_horses_search_get", "get", "/v1/horses/search", "search_horses"),
+        (
+            "delete_designer_templates__id__delete",
+            "delete",
+            "/designer/templates/{id}",
+            "delete_designer_template",
+        ),
     ],
 )
 def test_names_drop_generator_noise(operation_id, method, path, name):

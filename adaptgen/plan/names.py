@@ -83,6 +83,7 @@ _FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 _PATH_PARAMETER = re.compile(r"\{[^}]*\}")
 _TRAILING_PARAMETER = re.compile(r"\{([^}]*)\}/?$")
 _PARAMETER_NAME = re.compile(r"\{([^}]+)\}")
+_NON_WORD_CHAR = re.compile(r"\W")
 
 # The first word of every tool name says what it does (`VERBS`, in adaptgen.words): the REST
 # verbs, then the action verbs real APIs use (Slack's `chat.postMessage`, GitHub's `pulls/merge`).
@@ -195,6 +196,11 @@ def tool_names(
     route = _Route(method, path, common_prefix or [], selector)
     if operation_id and _SPRINGFOX.search(operation_id) and _SPRINGFOX.sub("", operation_id):
         operation_id = _SPRINGFOX.sub("", operation_id)
+    fastapi = _NON_WORD_CHAR.sub("_", path) + "_" + method.lower()
+    if operation_id and operation_id.endswith(fastapi) and len(operation_id) > len(fastapi):
+        # FastAPI writes every operationId as the function's name, the path and the method
+        # (`search_horses_v1_horses_search_get`): the function's name says it.
+        operation_id = operation_id[: -len(fastapi)]
     by_parameter = False
     if operation_id and (unglued := _unglued(operation_id, path)) != operation_id:
         # A generator pasted the parameter's name in raw (`GetByaccountCd`): its "by <name>"
