@@ -394,13 +394,12 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         and not statics & set(action)  # not Slack's `reactions_get` on `/reactions.get`
     ):
         # ASP.NET's `Customers_Put`, `Customers_GetAll`, Django REST's `dcim_racks_delete`: the
-        # controller, then its method's name, which only repeats the HTTP method: the path says
-        # the rest (`update_customer`), or the controller where the path glues its words
-        # (`/projectmembercostexceptions`).
+        # controller, then its method's name, which only repeats the HTTP method: what the
+        # method does, to the controller's thing (`update_customer`, `list_customers`).
         last = group[-1]
         verb = _GENERIC_OPERATIONS.get(tuple(action)) or route.verb(last=last)
-        if {singular(w) for w in group} <= {singular(w) for w in statics}:
-            return [route.name(verb)]
+        if verb == "list":
+            return [[verb, *group[:-1], _plural(last)]]
         one = verb == "create" or (bool(route.parts) and route.parts[-1][1])  # `/{id}` last
         return [[verb, *group[:-1], singular(last) if one else last]]
     namespace, _, phrase = operation_id.rpartition("/")
@@ -418,6 +417,15 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
             group = []  # `orgs/list-org-members`: the phrase names the family itself
         return [_dedupe_adjacent([*phrase_words[:span], *group, *rest])]
     return [_verb_first(words, route)]
+
+
+def _plural(word: str) -> str:
+    """`customer` -> customers, `category` -> categories; a plural stays as it is."""
+    if singular(word) != word:
+        return word
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return word[:-1] + "ies"
+    return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def _alnum(text: str) -> str:
