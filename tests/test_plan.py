@@ -278,6 +278,12 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
         # Visma.net pastes the parameter in raw (`get_account_byaccount_cd` before); the "by" a
         # spec writes itself stays (Discourse's `getTopic` beside `getTopicByExternalId`).
         ("Account_GetByaccountCd", "get", "/v1/account/{accountCd}", "get_account"),
+        (
+            "Location_GetLocationBybAccountIdlocationId",
+            "get",
+            "/v1/location/{bAccountId}/{locationId}",
+            "get_location",
+        ),
         ("getTopicByExternalId", "get", "/t/{external_id}", "get_topic_by_external_id"),
         # ASP.NET's controller and method (`post_customers`, `put_customers` before), Django
         # REST's app, model and action (`delete_dcim_racks`); the controller where the path

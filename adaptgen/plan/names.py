@@ -248,21 +248,24 @@ def _unglued(operation_id: str, path: str) -> str:
     """The operationId with the path's parameter names set apart where it glues one to the word
     before it in lower case (Visma's `GetByaccountCd` for `{accountCd}`,
     `GetBykitInventoryIDrevisionID`): camel case cannot see that boundary."""
-    for name in sorted(set(_PARAMETER_NAME.findall(path)), key=len, reverse=True):
-        if len(name) < 4 or not name[0].isalpha():
-            continue
-        found = [m for m in re.finditer(re.escape(name), operation_id, re.IGNORECASE)]
-        for match in reversed(found):
-            start, end = match.span()
-            glued = (
-                start > 0 and operation_id[start - 1].isalpha() and operation_id[start].islower()
-            )
-            after = operation_id[end : end + 1]
-            whole = not after.islower() or name[-1].isupper()  # not the start of a longer word
-            if glued and whole:
-                operation_id = (
-                    f"{operation_id[:start]}_{operation_id[start:end]}_{operation_id[end:]}"
-                )
+    names = [n for n in dict.fromkeys(_PARAMETER_NAME.findall(path)) if len(n) >= 4]
+    spans = [
+        (match.start(), match.end(), name)
+        for name in names
+        if name[0].isalpha()
+        for match in re.finditer(re.escape(name), operation_id, re.IGNORECASE)
+    ]
+    starts = {start for start, _, _ in spans}
+    cuts: set[int] = set()
+    for start, end, name in spans:
+        glued = start > 0 and operation_id[start - 1].isalpha() and operation_id[start].islower()
+        after = operation_id[end : end + 1]
+        # Not the start of a longer word: the text goes on in another word or parameter.
+        whole = not after.islower() or end in starts or name[-1].isupper()
+        if glued and whole:
+            cuts.update((start, end))
+    for cut in sorted(cuts, reverse=True):
+        operation_id = f"{operation_id[:cut]}_{operation_id[cut:]}"
     return operation_id
 
 
@@ -273,8 +276,9 @@ def _without_by_parameter(operation_id: str, path: str) -> str:
     raw paste: elsewhere the "by" tells apart operations a spec wrote by hand (Discourse's
     `getTopic` and `getTopicByExternalId`)."""
     words = snake_words(operation_id)
-    for name in _PARAMETER_NAME.findall(path):
-        tail = ["by", *snake_words(name)]
+    names = _PARAMETER_NAME.findall(path)
+    for first in range(len(names)):  # the path's last parameters, the most of them first
+        tail = ["by", *(w for name in names[first:] for w in snake_words(name))]
         if len(words) > len(tail) + 1 and words[-len(tail) :] == tail:
             return "_".join(words[: -len(tail)])
     return operation_id
@@ -389,8 +393,7 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
     if (
         group
         and (tuple(action) in _GENERIC_OPERATIONS or action == [route.method])
-        and group[0] not in VERBS  # FastAPI's `search_horses_v1_horses_search_get`
-        and not _alnum(controller).endswith(_alnum(path))  # FastAPI's `<name>_<path>_<method>`
+        and group[0] not in VERBS  # a function's name (`get_dealers_get`), no controller
         and not statics & set(action)  # not Slack's `reactions_get` on `/reactions.get`
     ):
         # ASP.NET's `Customers_Put`, `Customers_GetAll`, Django REST's `dcim_racks_delete`: the
@@ -426,10 +429,6 @@ def _plural(word: str) -> str:
     if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
         return word[:-1] + "ies"
     return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
-
-
-def _alnum(text: str) -> str:
-    return "".join(c for c in text.lower() if c.isalnum())
 
 
 def _light_verb_name(words: list[str], route: _Route) -> list[str]:

@@ -24,6 +24,7 @@ from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular, snake_words
 
 INDEX_FORMAT = 1
+MIN_GLUED = 3  # the shortest word `_unglued` reads inside a glued path word
 MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does
 MAX_VALUE_WORDS = 30
 MAX_NOTE_WORDS = 60
@@ -153,6 +154,12 @@ def _near_vectors(a: Any, b: Any) -> bool:
 def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
     intent = operation_intent(tool.method, tool.path, tool.name)
     nouns = [n for n in (_resource_words(s) for s in _static_segments(tool.path)) if n]
+    known = {
+        *words(tool.name),
+        *words(tool.operation_id),
+        *(w for t in tool.tags for w in words(t)),
+    }
+    nouns = [[part for w in segment for part in _unglued(w, known)] for segment in nouns]
     # The last segment with nouns is what the operation acts on (`/invoices/{id}/send`).
     resource = nouns[-1] if nouns else []
     parents = _unique(w for segment in nouns[:-1] for w in segment)
@@ -257,6 +264,24 @@ def _static_segments(path: str) -> list[str]:
         if segment and not segment.startswith("{") and not _VERSION_SEGMENT.match(segment):
             out.append(segment)
     return out
+
+
+def _unglued(word: str, known: set[str]) -> list[str]:
+    """A path word that glues words the operation's name or tags say apart, as those words
+    (Visma's `/customerinvoice` for `create_customer_invoice`); else the word."""
+    if word in known or len(word) < 2 * MIN_GLUED:
+        return [word]
+    best: dict[int, list[str]] = {0: []}  # the fewest known words spelling word[:i]
+    for end in range(MIN_GLUED, len(word) + 1):
+        options = [
+            best[start] + [word[start:end]]
+            for start in range(0, end - MIN_GLUED + 1)
+            if start in best and word[start:end] in known
+        ]
+        if options:
+            best[end] = min(options, key=len)
+    split = best.get(len(word))
+    return split if split is not None and len(split) > 1 else [word]
 
 
 def _resource_words(segment: str) -> list[str]:

@@ -360,3 +360,30 @@ def test_a_past_act_describes_what_was_done_in_the_apis_word():
     said = dict(query_terms(read_query("what was removed from the leads last week?")))
     assert 0 < said[stem("deleted")] < 1
     assert stem("deleted") not in dict(query_terms(read_query("remove the lead")))
+
+
+def test_a_path_word_that_glues_the_names_words_is_those_words(tmp_path):
+    """Visma.net's `/customerinvoice`: the resource is "customer invoice", as the operation's
+    name says, so "create a customer invoice" is no longer out-ranked by `create_customer`."""
+
+    def post(operation_id: str) -> dict:
+        return {"post": {"operationId": operation_id, "responses": {"201": {"description": "ok"}}}}
+
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Ledger", "version": "1"},
+        "paths": {
+            "/customer": post("Customer_Post"),
+            "/customerinvoice": post("CustomerInvoice_Post"),
+            "/supplierinvoice": post("SupplierInvoice_Post"),
+            "/customerinvoicex": post("Reminder_Post"),  # no name says its words: kept
+        },
+    }
+    path = tmp_path / "ledger.json"
+    path.write_text(json.dumps(spec))
+    result, loaded = planned(BuildOptions(spec=path, no_hints=True))
+    index = search_index(result, loaded)
+    resources = {e["name"]: e["fields"]["resource"] for e in index["tools"]}
+    assert resources["create_customer_invoice"] == "customer invoice"
+    assert resources["create_reminder"] == "customerinvoicex"
+    assert top(SearchEngine(index), "create a customer invoice") == ["create_customer_invoice"]
