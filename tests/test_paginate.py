@@ -291,6 +291,21 @@ def test_a_numeric_cursor_is_still_a_token():
         assert detect([_param(name, "integer")], response, [], None).pagination.style != "cursor"
 
 
+def test_a_newest_first_list_goes_back_with_until():
+    """Vercel: `pagination.next` is "Timestamp that must be used to request the next page",
+    sent back as `until`; `since` stays the agent's filter."""
+    number = {"type": "number"}
+    response = _obj(teams=ARRAY, pagination=_obj(count=number, next=number, prev=number))
+    params = [_param("limit", "number"), _param("since", "number"), _param("until", "number")]
+    detected = detect(params, response, [], None)
+    plan = detected.pagination
+    assert (plan.style, plan.cursor_param, plan.next) == ("cursor", "until", "$.pagination.next")
+    assert "since" not in detected.hidden
+    # A `next` outside a paging object is not it (a record's `next` step, say).
+    other = detect(params, _obj(teams=ARRAY, next=number), [], None).pagination
+    assert other.cursor_param != "until"  # (the integer `since` of items with ids: last_id)
+
+
 def test_a_key_filter_is_no_paging_beside_a_position_parameter():
     """gsmtasks: `created_at__gt` filters, `cursor` pages (by a header the spec leaves out)."""
     item = _obj(id={"type": "string"}, created_at={"type": "string", "format": "date-time"})

@@ -156,6 +156,7 @@ _FIRST_LAST = re.compile(r"^(first|last)(id|uri|url|link|cursor|key)$")
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _DATES = ("date", "date-time", "time")
 _HREFS = ("href", "url", "uri", "link")
+_PAGING_OBJECTS = ("pagination", "paging", "pageinfo", "meta")
 _DATE_TEXT = re.compile(r"\b(date|dates|timestamp|datetime|time stamp|iso ?8601)\b", re.I)
 _TOKEN_TEXT = re.compile(r"token|cursor|opaque|marker|returned by|from the previous", re.I)
 # Token names that, given a number, mean a position, not an opaque token: any other cursor name
@@ -279,6 +280,16 @@ class Listing:
     ) -> str | None:
         """The first response field named one of `names` of one of `kinds` (JSONPath)."""
         return _first(self.found, names, kinds, strict=strict)
+
+    def next_in_paging(self) -> str | None:
+        """A `next` token (number or text) inside the answer's paging object (`pagination`,
+        `paging`, `meta`...): JSONPath of it."""
+        for found in self.found:
+            parent = found.path.rsplit(".", 2)[-2] if found.path.count(".") >= 2 else ""
+            paging = _norm(parent) in _PAGING_OBJECTS and found.path.count(".") == 2
+            if found.norm == "next" and found.kind in ("integer", "number", "string") and paging:
+                return found.path
+        return None
 
     def href_in(self, names: tuple[str, ...]) -> str | None:
         """A link object's URL, when the object is named one of `names` (HAL's

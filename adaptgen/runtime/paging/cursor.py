@@ -27,6 +27,8 @@ CURSOR_PARAMS = (
     "after",
     "startingafter",
 )
+# Parameters that bound a newest-first list from above: where its next page starts.
+_UNTIL_PARAMS = ("until", "before")
 CURSOR_FIELDS = (
     "nextcursor",
     "nextpagetoken",
@@ -62,7 +64,19 @@ class CursorPaging(PagingStyle):
                 return listing.make(
                     cls, listing.pick_size(), cursor_param=param, next=next_path, **listing.ends()
                 )
-        return None
+        return cls._going_back(listing)
+
+    @classmethod
+    def _going_back(cls, listing: Listing) -> CursorPaging | None:
+        """A newest-first list whose paging object's `next` goes back as `until` (Vercel:
+        `pagination.next`, "Timestamp that must be used to request the next page")."""
+        param = next((p for p in (listing.param(n) for n in _UNTIL_PARAMS) if p), None)
+        next_path = listing.next_in_paging() if param is not None else None
+        if param is None or next_path is None or listing.query.params[param].required:
+            return None
+        return listing.make(
+            cls, listing.pick_size(), cursor_param=param, next=next_path, **listing.ends()
+        )
 
     @classmethod
     def from_hint(cls, hint: PagingHints, listing: Listing) -> CursorPaging:
