@@ -80,9 +80,8 @@ _VERSION_WORD = re.compile(r"v\d+(?:[a-z]+\d*)?|\d+")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # A representation suffix on the last path segment (`/Accounts.json`): not a resource word.
 _FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
-_PATH_PARAMETER = re.compile(r"\{[^}]*\}")
+_PATH_PARAMETER = re.compile(r"\{([^}]*)\}")
 _TRAILING_PARAMETER = re.compile(r"\{([^}]*)\}/?$")
-_PARAMETER_NAME = re.compile(r"\{([^}]+)\}")
 _NON_WORD_CHAR = re.compile(r"\W")
 
 # The first word of every tool name says what it does (`VERBS`, in adaptgen.words): the REST
@@ -248,7 +247,7 @@ def _unglued(operation_id: str, path: str) -> str:
     """The operationId with the path's parameter names set apart where it glues one to the word
     before it in lower case (Visma's `GetByaccountCd` for `{accountCd}`,
     `GetBykitInventoryIDrevisionID`): camel case cannot see that boundary."""
-    names = [n for n in dict.fromkeys(_PARAMETER_NAME.findall(path)) if len(n) >= 4]
+    names = [n for n in dict.fromkeys(_PATH_PARAMETER.findall(path)) if len(n) >= 4]
     spans = [
         (match.start(), match.end(), name)
         for name in names
@@ -276,7 +275,7 @@ def _without_by_parameter(operation_id: str, path: str) -> str:
     raw paste: elsewhere the "by" tells apart operations a spec wrote by hand (Discourse's
     `getTopic` and `getTopicByExternalId`)."""
     words = snake_words(operation_id)
-    names = _PARAMETER_NAME.findall(path)
+    names = [name for name in _PATH_PARAMETER.findall(path) if name]
     for first in range(len(names)):  # the path's last parameters, the most of them first
         tail = ["by", *(w for name in names[first:] for w in snake_words(name))]
         if len(words) > len(tail) + 1 and words[-len(tail) :] == tail:

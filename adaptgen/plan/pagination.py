@@ -285,7 +285,7 @@ class Listing:
         """A `next` token (number or text) inside the answer's paging object (`pagination`,
         `paging`, `meta`...): JSONPath of it."""
         for found in self.found:
-            parent = found.path.rsplit(".", 2)[-2] if found.path.count(".") >= 2 else ""
+            parent = _parent(found.path)
             paging = _norm(parent) in _PAGING_OBJECTS and found.path.count(".") == 2
             if found.norm == "next" and found.kind in ("integer", "number", "string") and paging:
                 return found.path
@@ -295,7 +295,7 @@ class Listing:
         """A link object's URL, when the object is named one of `names` (HAL's
         `_links.next.href`, JSON:API's `links.next.href`): JSONPath of the string."""
         for found in self.found:
-            parent = found.path.rsplit(".", 2)[-2] if found.path.count(".") >= 2 else ""
+            parent = _parent(found.path)
             if found.norm in _HREFS and found.kind == "string" and _norm(parent) in names:
                 return found.path
         return None
@@ -734,6 +734,11 @@ def _fields(schema: dict[str, Any] | None, at: str = "$", depth: int = 0) -> lis
     return out
 
 
+def _parent(path: str) -> str:
+    """The key of the object a field path ends in (`$.meta.cursors.next` -> `cursors`)."""
+    return path.rsplit(".", 2)[-2] if path.count(".") >= 2 else ""
+
+
 def _first(
     found: list[_Field], names: tuple[str, ...], kinds: tuple[str, ...], *, strict: bool = False
 ) -> str | None:
@@ -767,12 +772,12 @@ def _token_field(param: str, found: list[_Field], cursor_fields: tuple[str, ...]
         return named
     # `<param>` inside a `next*` object: Asana's next_page.offset, HubSpot's paging.next.after.
     for field in found:
-        parent = field.path.rsplit(".", 2)[-2] if field.path.count(".") >= 2 else ""
+        parent = _parent(field.path)
         if field.norm == param and _norm(parent).startswith("next") and field.kind in tokens:
             return field.path
     # `next` inside a `<param>s` object: Apideck's meta.cursors.next for `cursor`.
     for field in found:
-        parent = field.path.rsplit(".", 2)[-2] if field.path.count(".") >= 2 else ""
+        parent = _parent(field.path)
         if field.norm == "next" and _norm(parent) in (param, param + "s") and field.kind in tokens:
             return field.path
     if param in ("after", "startingafter"):

@@ -24,7 +24,7 @@ from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular, snake_words
 
 INDEX_FORMAT = 1
-MIN_GLUED = 3  # the shortest word `_unglued` reads inside a glued path word
+MIN_GLUED = 3  # the shortest word `_split_glued` reads inside a glued path word
 MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does
 MAX_VALUE_WORDS = 30
 MAX_NOTE_WORDS = 60
@@ -159,7 +159,7 @@ def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
         *words(tool.operation_id),
         *(w for t in tool.tags for w in words(t)),
     }
-    nouns = [[part for w in segment for part in _unglued(w, known)] for segment in nouns]
+    nouns = [[part for w in segment for part in _split_glued(w, known)] for segment in nouns]
     # The last segment with nouns is what the operation acts on (`/invoices/{id}/send`).
     resource = nouns[-1] if nouns else []
     parents = _unique(w for segment in nouns[:-1] for w in segment)
@@ -266,7 +266,7 @@ def _static_segments(path: str) -> list[str]:
     return out
 
 
-def _unglued(word: str, known: set[str]) -> list[str]:
+def _split_glued(word: str, known: set[str]) -> list[str]:
     """A path word that glues words the operation's name or tags say apart, as those words
     (Visma's `/customerinvoice` for `create_customer_invoice`); else the word."""
     if word in known or len(word) < 2 * MIN_GLUED:
