@@ -299,6 +299,39 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
             "create_project_member_cost_exception",
         ),
         ("reactions_get", "get", "/reactions.get", "get_reactions"),
+        # A controller, then a method whose name holds a second verb-like noun: the method's
+        # first word is the verb (DocuSign's `send_bulk_send_crud_get_bulk_lists` before).
+        ("BulkSendV2CRUD_GetBulkSendLists", "get", "/a/{a}/bulk_send_lists", "get_bulk_send_lists"),
+        ("JobRuns_DeleteJobRun", "delete", "/api/v2/jobRuns/{id}", "delete_job_run"),
+        (
+            "StringDefinitions_GetDefinitions",
+            "get",
+            "/v2/StringDefinitions",
+            "get_string_definitions",
+        ),
+        (
+            "SourceMaps_CreateOrUpdate",
+            "post",
+            "/v3/sourcemaps/{id}",
+            "create_or_update_source_maps",
+        ),
+        # ... the controller stays when the method's name is shorter than it, or does not
+        # begin with its family; a GET's noun-first name is no verb (`update` of updateCheck).
+        ("SecurityMapping_GetSecurity", "get", "/m/{w}/security", "get_security_mapping_security"),
+        (
+            "AnalysisTemplate_CreateFromAnalysis",
+            "post",
+            "/t",
+            "create_analysis_template_from_analysis",
+        ),
+        ("admin_users_setAdmin", "post", "/admin.users.setAdmin", "set_admin_users_admin"),
+        ("legacyCode_updateCheck", "get", "/legacy/updateCheck", "check_legacy_code_update"),
+        # The HTTP method pasted where the verb goes (Akeneo's `patch_assets`, ASP.NET's
+        # `Bundles_PutBundle`): what the method does; a verb of the API's own stays.
+        ("patch_assets", "patch", "/v1/families/{c}/assets", "update_assets"),
+        ("Bundles_PutBundle", "put", "/api/v2/Bundles/{ID}", "update_bundle"),
+        ("Bundles_PostBundle", "post", "/api/v2/Bundles", "create_bundle"),
+        ("chat.postMessage", "post", "/chat.postMessage", "post_chat_message"),
         # FastAPI's function name, path and method (`search_horses_search_get` before).
         ("search_horses_v1_horses_search_get", "get", "/v1/horses/search", "search_horses"),
         (
@@ -311,6 +344,46 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
 )
 def test_names_drop_generator_noise(operation_id, method, path, name):
     assert tool_name(operation_id, method, path, []) == name
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "summary", "name"),
+    [
+        # A pasted method gives way to the summary's verb, in its plain form ...
+        (
+            "Groups_PutGroupUsers",
+            "put",
+            "/groups/{g}/users",
+            "Adds users to a group.",
+            "add_group_users",
+        ),
+        (
+            "Envelopes_PostEnvelopes",
+            "post",
+            "/envelopes",
+            "Creates an envelope.",
+            "create_envelopes",
+        ),
+        (
+            "PostUserImage",
+            "post",
+            "/Users/{u}/Images/{t}",
+            "Sets the user image.",
+            "set_user_image",
+        ),
+        ("Post", "post", "/Items/{i}/Refresh", "Refreshes metadata for an item.", "refresh_item"),
+        # ... unless it names several acts: then what the method does.
+        (
+            "Envelopes_PutEnvelope",
+            "put",
+            "/envelopes/{e}",
+            "Send, void, or modify a draft envelope.",
+            "update_envelope",
+        ),
+    ],
+)
+def test_a_pasted_method_gives_way_to_the_summarys_verb(operation_id, method, path, summary, name):
+    assert tool_names(operation_id, method, path, [], summary)[0] == name
 
 
 def test_names_told_apart_by_the_path_not_by_a_number(tmp_path):

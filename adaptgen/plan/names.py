@@ -133,6 +133,8 @@ _OBJECTLESS_VERBS = frozenset({"login", "logout", "ping"})
 _VERB_SHORTHANDS = {"del": "delete", "rm": "remove", "upd": "update"}
 # Verbs that only say "the act the next word names": `doTransition`, `performSearch`.
 _LIGHT_VERBS = frozenset({"do", "perform"})
+# HTTP methods a generator writes where a name's verb goes (`Groups_PutGroupUsers`).
+_PASTED_METHODS = frozenset({"put", "post", "patch"})
 _PREPOSITIONS = frozenset({"for", "in", "on", "by", "of", "from", "to", "with", "at", "as"})
 MAX_SUMMARY_WORDS = 8
 
@@ -225,6 +227,12 @@ def tool_names(
             candidates[0] = named
     if not candidates and summary and (words := _summary_words(summary)):
         candidates.append(words)
+    if candidates and _method_as_verb(candidates[0], operation_id, route):
+        # ASP.NET's `Groups_PutGroupUsers`, Akeneo's `patch_assets`: the generator wrote the
+        # HTTP method where the verb goes. What the summary says it does names it ("Adds
+        # users to a group": `add_group_users`), else what the method does to the path.
+        verb = _summary_verb(summary) or route.verb()
+        candidates[0] = [verb, *(w for w in candidates[0][1:] if w != verb)]
     if not candidates:
         candidates.append(route.name())
     context = _with_context(candidates[0], route)
@@ -404,6 +412,28 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
             return [[verb, *group[:-1], _plural(last)]]
         one = verb == "create" or (bool(route.parts) and route.parts[-1][1])  # `/{id}` last
         return [[verb, *group[:-1], singular(last) if one else last]]
+    if (
+        group
+        and group[0] not in VERBS
+        and len(action) > 1
+        and action[0] in ({"get": _READING_VERBS}.get(route.method) or VERBS)
+        and not method_name.islower()
+        and "/" not in operation_id
+    ):
+        # `Controller_MethodName` (ASP.NET, DocuSign's `BulkSendV2CRUD_GetBulkSendLists`): the
+        # method's name says what, and its verb is the first word, not one of the nouns
+        # (`send` of "bulk send lists"); the controller's words come after the verb unless
+        # the method's name begins the same family again (`BulkSend...`, `Recipients_
+        # GetRecipientTabs`). A snake namespace (Slack's `admin_users_setAdmin`) goes only
+        # when the name says all of it.
+        span = _verb_span(action, 0)
+        rest = _clean(action[span:])
+        family = "_" not in controller and len(rest) >= len(group)
+        if _said_again(group, rest) or (
+            family and rest and singular(rest[0]) == singular(group[0])
+        ):
+            group = []
+        return [_dedupe_adjacent([*action[:span], *group, *rest])]
     namespace, _, phrase = operation_id.rpartition("/")
     phrase_words = _clean(snake_words(phrase))
     if namespace and phrase_words and phrase_words[0] in VERBS:
@@ -469,6 +499,35 @@ def _verb_first(words: list[str], route: _Route) -> list[str]:
             before = [] if _said_again(words[:start], words[end:]) else words[:start]
             return _dedupe_adjacent([*words[start:end], *before, *words[end:]])
     return [route.verb(last=words[-1]), *words]
+
+
+def _method_as_verb(words: list[str], operation_id: str | None, route: _Route) -> bool:
+    """Whether a name's verb is the HTTP method pasted in by a generator: `put`, `post` or
+    `patch`, the operation's own method, taken from the operationId, and no word of the path
+    (Slack's `chat.postMessage` posts: there `post` is the API's word)."""
+    verb = words[0] if words else ""
+    return (
+        verb == route.method
+        and verb in _PASTED_METHODS
+        and verb in snake_words(operation_id or "")
+        and verb not in route.all_words
+    )
+
+
+def _summary_verb(summary: str) -> str | None:
+    """The verb a summary starts with, in its plain form ("Adds users to a group" -> add),
+    when it says one act (not "Send, void, or modify a draft envelope")."""
+    said = summary.strip().split("\n")[0].split()
+    if not said or not said[0].isalpha():
+        return None
+    word = said[0].lower()
+    following = said[1].lower() if len(said) > 1 else ""
+    if following in ("or", "and", "and/or"):
+        return None
+    for plain in (word, word[:-3] + "y" if word.endswith("ies") else "", word[:-2], word[:-1]):
+        if plain in VERBS and plain not in _PASTED_METHODS and (plain == word or word[-1] == "s"):
+            return plain
+    return None
 
 
 def _summary_words(summary: str) -> list[str] | None:

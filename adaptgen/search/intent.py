@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from adaptgen.search.synonyms import alternatives
 from adaptgen.search.text import stem, words
-from adaptgen.words import singular
+from adaptgen.words import VERBS, singular
 
 # The five acts, and the words that say each (query side; the first word is the act's name).
 _ACT_WORDS = {
@@ -40,6 +40,9 @@ READS = frozenset({"list", "get"})
 # Acts of a POST or PUT: an operation named by another verb (`archive`, `merge`) is an `action`.
 CHANGES = frozenset({"create", "update"})
 ACTION_FIT = 0.1
+# The act of a request whose verb says a change but not which ("block", "push").
+CHANGE = "change"
+CHANGE_FIT = 0.4
 # The words an operation is indexed under for its act (what users say for it).
 INTENT_WORDS = {
     "list": ("list", "find", "show", "search", "all"),
@@ -216,7 +219,7 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
         if word in _SUBORDINATORS:
             subordinate = True
             continue
-        if _is_past(word):
+        if _is_past(word) or _is_progressive(word):
             continue
         if subordinate and (stem(word) in ACT_OF_WORD or stem(word) in verbs):
             subordinate = False
@@ -244,6 +247,10 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
             return QueryIntent(act, term, plural)
         if term in verbs or word in ACTION_ACTS:
             return QueryIntent(ACTION_ACTS.get(word), term, plural)
+        if index == 0 and word in VERBS:
+            # "Block that number", "push it again": an imperative verb no tool is named by
+            # still asks for a change, not a read.
+            return QueryIntent(CHANGE, term, plural)
     return QueryIntent(None, None, plural)
 
 
@@ -272,6 +279,11 @@ def _is_past(word: str) -> bool:
     return len(word) > 4 and word.endswith("ed") and stem(word) != word
 
 
+def _is_progressive(word: str) -> bool:
+    """`getting`, `joining`: what goes on ("we keep getting spam calls"), not a request."""
+    return len(word) > 5 and word.endswith("ing") and stem(word) != word
+
+
 def _is_plural(word: str) -> bool:
     return len(word) > 3 and stem(word) not in ACT_OF_WORD and singular(word) != word
 
@@ -287,6 +299,8 @@ def compatibility(query: QueryIntent, operation: OperationIntent) -> float:
     act = query.act
     if act is None:
         return 0.0
+    if act == CHANGE:
+        return -0.6 if operation.act in READS else CHANGE_FIT
     if act == operation.act or (act == "get" and query.plural and operation.act == "list"):
         return 0.8
     if operation.act == "action" and act in CHANGES:

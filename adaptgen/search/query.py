@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from adaptgen.search.intent import ACT_OF_WORD, REQUEST_VERBS
 from adaptgen.search.text import STOP_WORDS, stem, words
+from adaptgen.words import VERBS
 
 VALUE_WEIGHT = 0.3
 CONTENT_WEIGHT = 0.4
@@ -178,15 +179,17 @@ def _clauses(tokens: list[str]) -> list[int]:
     return numbers
 
 
-def _asks(clause: list[str]) -> bool:
-    """Whether a clause's words ask for something: a question, a request, an imperative."""
+def _asks(clause: list[str], opens_sentence: bool = True) -> bool:
+    """Whether a clause's words ask for something: a question, a request, an imperative. A
+    question word asks only where a sentence begins ("Jordan (jordan@acme.com) is joining
+    support" says what happens, its `is` after a bracket)."""
     spoken = [w for w in clause if w not in _FILLERS]
     if not spoken:
         return False
     first = spoken[0]
     return (
         first in _ASKING
-        or first in _QUESTION_STARTS
+        or (first in _QUESTION_STARTS and opens_sentence)
         or tuple(spoken[:2]) in _ASKING_PAIRS
         or _is_verb(first)
     )
@@ -197,9 +200,12 @@ def _context_tokens(tokens: list[str]) -> tuple[set[int], bool]:
     and whether the asking clauses point back at something the context names."""
     numbers = _clauses(tokens)
     spoken: dict[int, list[str]] = {}
-    for token, clause in zip(tokens, numbers, strict=True):
+    opens: dict[int, bool] = {}
+    for position, (token, clause) in enumerate(zip(tokens, numbers, strict=True)):
+        if clause not in opens:
+            opens[clause] = position == 0 or _SENTENCE_END.search(tokens[position - 1]) is not None
         spoken.setdefault(clause, []).extend(words(token))
-    asking = {clause for clause, said in spoken.items() if _asks(said)}
+    asking = {clause for clause, said in spoken.items() if _asks(said, opens[clause])}
     if not asking:
         return set(), False
     pointing = any(not _POINTING.isdisjoint(spoken[clause]) for clause in asking)
@@ -223,7 +229,7 @@ def _is_verb(word: str) -> bool:
     """Whether `word` is a verb said as a request: its plain form (`looks`, `closed` are not)."""
     if word.endswith("ed") or (word.endswith("s") and not word.endswith(("ss", "us"))):
         return False
-    return word in REQUEST_VERBS or stem(word) in ACT_OF_WORD
+    return word in REQUEST_VERBS or word in VERBS or stem(word) in ACT_OF_WORD
 
 
 def _purpose(main: list[str], rest: list[str]) -> bool:

@@ -170,3 +170,30 @@ def test_a_marker_in_the_context_does_not_run_into_the_ask():
 )
 def test_wanting_a_thing_asks_to_look(query: str, act: str):
     assert query_intent(read_query(query).main).act == act
+
+
+@pytest.mark.parametrize(
+    ("query", "act"),
+    [
+        # What goes on is no request: "getting" does not ask to read.
+        ("We keep getting spam calls. Block that number", "change"),
+        # An imperative verb no tool is named by still asks for a change, never a read.
+        ("push the notification for that envelope again", "change"),
+        ("block that number from calling our office phones", "change"),
+        # A question word asks only where a sentence begins, not after a bracket.
+        ("Jordan (jordan@acme.com) is joining support, put him on the hotline queue", "create"),
+        ("is the build on main green?", "get"),
+    ],
+)
+def test_what_goes_on_is_context_and_an_unknown_imperative_asks_for_a_change(query, act):
+    said = read_query(query)
+    assert query_intent(said.main).act == act
+
+
+def test_a_change_never_fits_a_read():
+    from adaptgen.search.intent import CHANGE, OperationIntent, QueryIntent, compatibility
+
+    change = QueryIntent(CHANGE, "block", False)
+    assert compatibility(change, OperationIntent("list", "list")) < 0
+    assert compatibility(change, OperationIntent("create", "add")) > 0
+    assert compatibility(change, OperationIntent("block", "block")) == 1.0
