@@ -225,6 +225,8 @@ def operation_intent(method: str, path: str, name: str) -> OperationIntent:
         act = OPERATION_ACTS.get(verb, "action")
     if act in READS and by_method in READS:
         act = by_method  # `getTasksForProject` on a collection lists
+    elif act in READS and method.upper() in ("PUT", "PATCH", "DELETE"):
+        act = by_method  # a PATCHed `check_in_rooms` changes the room, it reads nothing
     if act == "get" and _names_many(name):
         act = "list"  # `get_records` on `/{module}`: the parameter names a collection
     return OperationIntent(act, stem(verb) if verb else act)

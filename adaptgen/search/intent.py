@@ -43,6 +43,11 @@ ACTION_FIT = 0.1
 # The act of a request whose verb says a change but not which ("block", "push").
 CHANGE = "change"
 CHANGE_FIT = 0.4
+# Verbs of operations that answer without changing anything ("export the form data").
+_LOOKING_VERBS = frozenset(
+    "lookup read retrieve describe count check query download export preview render compare "
+    "calculate estimate evaluate validate verify translate convert".split()
+)
 # The words an operation is indexed under for its act (what users say for it).
 INTENT_WORDS = {
     "list": ("list", "find", "show", "search", "all"),
@@ -157,6 +162,7 @@ _PHRASES = {
     ("get", "back"): ("update", "restore"),  # "get the recordings back out of the trash"
     ("fire", "off"): ("create", "send"),
     ("sign", "out"): ("delete", "terminate"),
+    ("turn", "into"): ("create", "create"),  # "turn this PDF into a template": a new one
 }
 # A verb right after one of these is not the request ("before I merge, show me the reviews").
 PARTICLE_REACH = 4
@@ -247,7 +253,7 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
             return QueryIntent(act, term, plural)
         if term in verbs or word in ACTION_ACTS:
             return QueryIntent(ACTION_ACTS.get(word), term, plural)
-        if index == 0 and word in VERBS:
+        if index == 0 and word in VERBS and word not in _LOOKING_VERBS:
             # "Block that number", "push it again": an imperative verb no tool is named by
             # still asks for a change, not a read.
             return QueryIntent(CHANGE, term, plural)

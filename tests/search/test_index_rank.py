@@ -81,6 +81,8 @@ def test_the_stemmer_keeps_apart_what_apis_keep_apart():
         ("DELETE", "/hooks/{id}", "delete_hook", "delete", "delet"),
         ("GET", "/search/code", "search_code", "list", "search"),
         ("GET", "/2010-04-01/Accounts/{Sid}/Calls.json", "list_call", "list", "list"),
+        # A PUT, PATCH or DELETE changes, whatever reading verb its name starts with.
+        ("PATCH", "/rooms/{id}/events", "check_in_rooms", "update", "check"),
     ],
 )
 def test_an_operations_intent_comes_from_its_name_verb_method_and_path(
@@ -296,6 +298,9 @@ def test_a_search_answers_as_many_hits_as_asked_when_the_api_has_them():
         ("can you get them back out of the trash", "update", "restor"),
         ("fire off the packet to the new hires", "create", "send"),
         ("any update on ticket 12?", "get", None),
+        ("turn this offer letter into a template", "create", "creat"),
+        # A looking verb no tool is named by is no change ("export the form data").
+        ("export what people filled in on the form", None, None),
     ],
 )
 def test_past_questions_and_more_phrasal_verbs_say_the_act(query, act, verb):
