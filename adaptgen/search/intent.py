@@ -44,10 +44,11 @@ ACTION_FIT = 0.1
 CHANGE = "change"
 CHANGE_FIT = 0.4
 # Verbs of operations that answer without changing anything ("export the form data").
-_LOOKING_VERBS = frozenset(
-    "lookup read retrieve describe count check query download export preview render compare "
-    "calculate estimate evaluate validate verify translate convert".split()
-)
+_LOOKING = """
+    lookup read retrieve describe count check query download export preview render compare
+    calculate estimate evaluate validate verify translate convert
+"""
+_LOOKING_VERBS = frozenset(_LOOKING.split())
 # The words an operation is indexed under for its act (what users say for it).
 INTENT_WORDS = {
     "list": ("list", "find", "show", "search", "all"),
