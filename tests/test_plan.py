@@ -332,6 +332,7 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
         ("Bundles_PutBundle", "put", "/api/v2/Bundles/{ID}", "update_bundle"),
         ("Bundles_PostBundle", "post", "/api/v2/Bundles", "create_bundle"),
         ("chat.postMessage", "post", "/chat.postMessage", "post_chat_message"),
+        ("patchContact", "patch", "/contacts/{id}", "patch_contact"),  # beside updateContact
         # FastAPI's function name, path and method (`search_horses_search_get` before).
         ("search_horses_v1_horses_search_get", "get", "/v1/horses/search", "search_horses"),
         (
@@ -365,7 +366,7 @@ def test_names_drop_generator_noise(operation_id, method, path, name):
             "create_envelopes",
         ),
         (
-            "PostUserImage",
+            "Users_PostUserImage",
             "post",
             "/Users/{u}/Images/{t}",
             "Sets the user image.",

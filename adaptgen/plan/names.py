@@ -503,13 +503,17 @@ def _verb_first(words: list[str], route: _Route) -> list[str]:
 
 def _method_as_verb(words: list[str], operation_id: str | None, route: _Route) -> bool:
     """Whether a name's verb is the HTTP method pasted in by a generator: `put`, `post` or
-    `patch`, the operation's own method, taken from the operationId, and no word of the path
-    (Slack's `chat.postMessage` posts: there `post` is the API's word)."""
+    `patch`, the operation's own method, from an operationId a generator wrote (a controller's
+    `Groups_PutGroupUsers`, a snake `patch_assets`, a lone `Post`), and no word of the path
+    (Slack's `chat.postMessage` posts: there `post` is the API's word). A person's camelCase
+    `patchContact` beside `updateContact` keeps its verb: it tells the two apart."""
     verb = words[0] if words else ""
+    said = snake_words(operation_id or "")
     return (
         verb == route.method
         and verb in _PASTED_METHODS
-        and verb in snake_words(operation_id or "")
+        and verb in said
+        and ("_" in (operation_id or "") or said == [verb])
         and verb not in route.all_words
     )
 
