@@ -121,6 +121,7 @@ _SENTENCE_END = re.compile(r"[.!?:;]$")
 # Where one clause ends and the next begins: punctuation after a token, brackets, a dash, and
 # a joining word before one ("..., so delete the file", "it's stuck because ...").
 _CLAUSE_END = re.compile(r"[,.!?;)]$")
+_CLOSING = ",.!?;)\"'”’"
 _CLAUSE_WORDS = frozenset(["so", "because", "but", "-", "--", "—"])
 # Someone else's wish, reported: what follows is the request ("Sarah asked me to rename ...",
 # "the security team wants to know who ...").
@@ -270,7 +271,8 @@ def read_query(text: str) -> QueryWords:
         token = token.rstrip(":")
         # A value: a path, file name or id; a capitalised name inside a sentence.
         name = not starts_sentence and token[:1].isupper() and not token.isupper()
-        value = _VALUE_TOKEN.search(token) is not None or name
+        # A sentence's stop is no part of its last word ("delete the old webhook.").
+        value = _VALUE_TOKEN.search(token.rstrip(_CLOSING)) is not None or name
         slug = "-" in token.strip(",.;:!?") and token.islower()  # `tom-h`, `jsmith-ext`
         named_object = named_object or ((name or slug) and main[-1:] != [] and main[-1] in _PLACING)
         starts_sentence = _SENTENCE_END.search(token) is not None or colon

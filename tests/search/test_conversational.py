@@ -197,3 +197,14 @@ def test_a_change_never_fits_a_read():
     assert compatibility(change, OperationIntent("list", "list")) < 0
     assert compatibility(change, OperationIntent("create", "add")) > 0
     assert compatibility(change, OperationIntent("block", "block")) == 1.0
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["please delete the old webhook", "Shut it down", "move this document into the Archive folder"],
+)
+def test_a_sentences_stop_changes_nothing(query):
+    """The last word before a period is a word, not a value (`webhook.` weighed 0.3)."""
+    plain, stopped = read_query(query), read_query(query + ".")
+    assert query_terms(stopped) == query_terms(plain)
+    assert stopped.main == plain.main
