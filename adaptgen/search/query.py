@@ -131,6 +131,9 @@ _REPORTED = re.compile(
 # How a clause that asks for something begins (after fillers such as "hey", "ok", "and").
 _FILLERS = frozenset(["hey", "hi", "hello", "ok", "okay", "so", "and", "also", "then", "just"])
 _ASKING = frozenset(["please", "pls", "let", "lets", "help"])
+# Greetings and thanks around a request: never part of what it asks.
+_GREETINGS = frozenset(["hey", "hi", "hello"])  # only where a sentence begins ("tell @bob hi")
+_COURTESY = _GREETINGS | frozenset(["please", "pls", "kindly", "thanks", "thank", "thx"])
 _ASKING_PAIRS = frozenset(
     [
         ("can", "you"),
@@ -202,10 +205,15 @@ def _context_tokens(tokens: list[str]) -> tuple[set[int], bool]:
     numbers = _clauses(tokens)
     spoken: dict[int, list[str]] = {}
     opens: dict[int, bool] = {}
-    for position, (token, clause) in enumerate(zip(tokens, numbers, strict=True)):
-        if clause not in opens:
-            opens[clause] = position == 0 or _SENTENCE_END.search(tokens[position - 1]) is not None
-        spoken.setdefault(clause, []).extend(words(token))
+    opening = True  # the next token begins a sentence (a greeting before it does not count)
+    for token, clause in zip(tokens, numbers, strict=True):
+        said = words(token)
+        opens.setdefault(clause, opening)
+        spoken.setdefault(clause, []).extend(said)
+        if _SENTENCE_END.search(token):
+            opening = True
+        elif not said or not all(w in _FILLERS or w in _COURTESY for w in said):
+            opening = False
     asking = {clause for clause, said in spoken.items() if _asks(said, opens[clause])}
     if not asking:
         return set(), False
@@ -275,8 +283,14 @@ def read_query(text: str) -> QueryWords:
         value = _VALUE_TOKEN.search(token.rstrip(_CLOSING)) is not None or name
         slug = "-" in token.strip(",.;:!?") and token.islower()  # `tom-h`, `jsmith-ext`
         named_object = named_object or ((name or slug) and main[-1:] != [] and main[-1] in _PLACING)
-        starts_sentence = _SENTENCE_END.search(token) is not None or colon
+        opens = starts_sentence
+        greeting = all(w in _FILLERS or w in _COURTESY for w in words(token))
+        starts_sentence = (
+            _SENTENCE_END.search(token) is not None or colon or (starts_sentence and greeting)
+        )
         for word in words(token):
+            if word in _COURTESY and (word not in _GREETINGS or opens):
+                continue  # "Hey, ...", "please ...", "... Thanks!": no word of the request
             if word in _MARKERS or (word == "to" and _purpose(main, tokens[position + 1 :])):
                 content = True
                 continue

@@ -86,7 +86,9 @@ COVERAGE_FLOOR = 0.5
 
 # A request's first word undoing an act: `unpin`, `unstar` (after "please" or "can you").
 _UNDO = re.compile(
-    r"^\s*(?:(?:please|can you|could you)\s+)?(?P<word>un(?P<rest>[a-z]{3,}))\b", re.I
+    r"^\s*(?:(?:hey|hi|hello|ok|okay)\W+)?(?:(?:please|can you|could you)\s+)?"
+    r"(?P<word>un(?P<rest>[a-z]{3,}))\b",
+    re.I,
 )
 
 

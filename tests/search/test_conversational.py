@@ -140,7 +140,7 @@ def test_to_and_a_verb_after_the_request_says_what_the_thing_is_for():
 def test_a_hedge_is_no_request():
     """ "looks like ..." reports; "please reopen it" asks (and `it` is the PR)."""
     said = read_query("looks like PR 77 was closed by mistake, please reopen it")
-    assert said.main[:2] == ("please", "reopen")
+    assert said.main[:2] == ("reopen", "it")  # "please" is courtesy, no word of the request
     assert _weight("looks like PR 77 was closed by mistake, please reopen it", "pr") == 1.0
 
 
@@ -208,3 +208,20 @@ def test_a_sentences_stop_changes_nothing(query):
     plain, stopped = read_query(query), read_query(query + ".")
     assert query_terms(stopped) == query_terms(plain)
     assert stopped.main == plain.main
+
+
+@pytest.mark.parametrize(
+    ("plain", "polite"),
+    [
+        ("what's in the Marketing project?", "Hey, what's in the Marketing project?"),
+        ("store the deploy token as a secret", "Please store the deploy token as a secret"),
+        ("look up torvalds' profile", "look up torvalds' profile Thanks!"),
+        ("sign tom@acme.com up for the webinar", "Hi, Sign tom@acme.com up for the webinar"),
+    ],
+)
+def test_greetings_and_thanks_change_nothing(plain, polite):
+    """A greeting neither asks nor says a word of the request, and the sentence still begins
+    after it (its question asks, its capital is no name)."""
+    a, b = read_query(plain), read_query(polite)
+    assert query_terms(b) == query_terms(a)
+    assert query_intent(b.main) == query_intent(a.main)
