@@ -2,7 +2,7 @@
 
 Run `python -m bench.search_bench [--set tuned|heldout|blind|all] [--tasks DIR] [--quick]
 [--json FILE] [--words-only] [--semantic] [--semantic-experiment MODEL_DIR] [--meaning-v2 CACHE]
-[--meaning-table FILE] [--meaning-weight W]` from the repository root (or `bench/run`;
+[--meaning-table FILE] [--meaning-weight W] [--variants]` from the repository root (or `bench/run`;
 `--words-only`: without the static word-meaning signal a build adds by default (hints
 `search.meaning: false`); `--semantic`: with the opt-in sentence model, as hints
 `search.semantic`; `--meaning-v2`: experiment, static query vectors against the
@@ -34,7 +34,8 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,14 @@ SETS = {
 }
 HITS = 5
 LATENCY_TOOLS = 1000
+# The same tasks as users also type them (`--variants`): a stop at the end, a greeting first,
+# thanks last. A request means the same either way, so the figures should not move.
+VARIANTS: dict[str, Callable[[str], str]] = {
+    "as written": lambda q: q,
+    "with a stop": lambda q: q if q.rstrip()[-1:] in (".", "?", "!") else f"{q.rstrip()}.",
+    '"Hey, " first': lambda q: f"Hey, {q[:1].lower()}{q[1:]}",
+    '" Thanks!" last': lambda q: f"{q.rstrip()} Thanks!",
+}
 ROUNDS = 20
 
 
@@ -84,11 +93,14 @@ def measure(
     semantic: bool = False,
     meaning: bool | None = None,
     v2: Path | None = None,
+    variants: bool = False,
 ) -> tuple[SearchRow, list[str], dict[str, Any], dict[str, SearchRow]]:
     """Quality of both rankers, our result size; the queries and the index (for latency);
     with `experiment` (an encoder, bench/semantic.py) the rows of its dense and fused rankers;
     `semantic`: our search with the sentence-model signal (as hints `search.semantic`);
-    `meaning`: with the static word-meaning signal or not (default: as the hints say, on)."""
+    `meaning`: with the static word-meaning signal or not (default: as the hints say, on);
+    `variants`: also our figures on the tasks as `VARIANTS` rewrite them (rows keyed
+    "variant: <name>", FastMCP's columns not run: zero)."""
     api, index = index_for(
         task_file.spec,
         task_file.hints,
@@ -125,7 +137,29 @@ def measure(
                 row.spec, row.tools, scored.tasks, *_rates(scored), *_rates(theirs),
                 row.median_result_bytes,
             )  # fmt: skip
+    if variants:
+        ranker = engine_ranker(api, engine)
+        for name, rewrite in VARIANTS.items():
+            tasks = [replace(t, query=rewrite(t.query)) for t in task_file.tasks]
+            scored = score(name, tasks, ranker)
+            extra[f"variant: {name}"] = SearchRow(
+                row.spec, row.tools, scored.tasks, *_rates(scored), 0.0, 0.0, 0.0, 0
+            )
     return row, [t.query for t in task_file.tasks], index, extra
+
+
+def print_variants(label: str, rows: dict[str, list[SearchRow]], out: Any = sys.stdout) -> None:
+    """One set's figures per way of typing its tasks, task-weighted over its specs."""
+    print(f"\n### {label}: the same tasks typed otherwise (ours)\n", file=out)
+    print(
+        "| tasks typed | tasks | top-1 | top-3 | MRR |\n| --- | --- | --- | --- | --- |", file=out
+    )
+    for name, variant_rows in rows.items():
+        n = sum(r.tasks for r in variant_rows) or 1
+        top1, top3, mrr = (
+            sum(getattr(r, k) * r.tasks for r in variant_rows) / n for k in ("top1", "top3", "mrr")
+        )
+        print(f"| {name} | {n} | {top1:.1%} | {top3:.1%} | {mrr:.3f} |", file=out)
 
 
 def _projected(index: dict[str, Any], cache: Path) -> dict[str, Any]:
@@ -263,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--meaning-weight", type=float, help="the meaning signal's fusion weight (experiments)"
     )
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="also our figures with a stop, a greeting, thanks added to every task",
+    )
     args = parser.parse_args(argv)
     if args.meaning_table:
         from adaptgen.search import meaning as static
@@ -284,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         folders = SETS if args.set == "all" else {args.set: SETS[args.set]}
     tables, queries, indexes = {}, [], []
+    typed: dict[str, dict[str, list[SearchRow]]] = {}
     for label, folder in folders.items():
         rows = []
         for path in sorted(folder.glob("*.yaml")):
@@ -292,11 +332,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
                 continue
             row, asked, index, extra = measure(
-                task_file, experiment, args.semantic, meaning, args.meaning_v2
+                task_file, experiment, args.semantic, meaning, args.meaning_v2, args.variants
             )
             rows.append(row)
             for variant, extra_row in extra.items():
-                tables.setdefault(f"{label} ({variant})", []).append(extra_row)
+                if variant.startswith("variant: "):
+                    typed.setdefault(label, {}).setdefault(variant[9:], []).append(extra_row)
+                else:
+                    tables.setdefault(f"{label} ({variant})", []).append(extra_row)
             queries += asked
             indexes.append(index)
         if not rows:
@@ -311,11 +354,16 @@ def main(argv: list[str] | None = None) -> int:
         shown = folder.relative_to(REPO) if folder.is_relative_to(REPO) else folder
         print(f"\n### {label}: {shown}\n")
         print_table(rows)
+        if label in typed:
+            print_variants(label, typed[label])
     timing = latency(indexes, queries, 3 if args.quick else ROUNDS) if indexes else {}
     if timing:
         print_latency(timing)
     if args.json:
         figures = {label: [asdict(r) for r in rows] for label, rows in tables.items()}
+        for label, variants in typed.items():
+            for name, variant_rows in variants.items():
+                figures[f"{label} (typed {name})"] = [asdict(r) for r in variant_rows]
         args.json.write_text(json.dumps({"sets": figures, "latency": timing}))
     return 0
 
