@@ -50,7 +50,10 @@ from adaptgen.evaluation.search import (
     score,
 )
 from adaptgen.search.hits import INLINE_SCHEMA_BYTES, compact
+from adaptgen.search.intent import ACT_OF_WORD, REQUEST_VERBS
 from adaptgen.search.rank import SearchEngine
+from adaptgen.search.text import stem
+from adaptgen.words import VERBS
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = {
@@ -61,13 +64,26 @@ SETS = {
 HITS = 5
 LATENCY_TOOLS = 1000
 # The same tasks as users also type them (`--variants`): a stop at the end, a greeting first,
-# thanks last. A request means the same either way, so the figures should not move.
+# thanks last; a request that starts with its verb framed ("I need you to ...", "Quick one:
+# ..."). A request means the same either way, so the figures should not move.
 VARIANTS: dict[str, Callable[[str], str]] = {
     "as written": lambda q: q,
     "with a stop": lambda q: q if q.rstrip()[-1:] in (".", "?", "!") else f"{q.rstrip()}.",
     '"Hey, " first': lambda q: f"Hey, {q[:1].lower()}{q[1:]}",
     '" Thanks!" last': lambda q: f"{q.rstrip()} Thanks!",
+    '"I need you to " first (requests)': lambda q: _framed("I need you to ", q),
+    '"Quick one: " first (requests)': lambda q: _framed("Quick one: ", q),
 }
+
+
+def _framed(frame: str, query: str) -> str:
+    """`query` after `frame` when it is a request that starts with its verb, else as it is."""
+    first = query.split()[0].lower().strip(",") if query.split() else ""
+    if first in VERBS or first in REQUEST_VERBS or stem(first) in ACT_OF_WORD:
+        return f"{frame}{query[:1].lower()}{query[1:]}"
+    return query
+
+
 ROUNDS = 20
 
 

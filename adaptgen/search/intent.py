@@ -174,6 +174,23 @@ _NEGATIONS = (
     ["please", "don", "t"],
     ["please", "do", "not"],
 )
+# Words before a request that only ask for it to be done.
+_FRAMES = [
+    frame.split()
+    for frame in (
+        "can you",
+        "could you",
+        "would you",
+        "will you",
+        "can we",
+        "i need you to",
+        "we need you to",
+        "i want you to",
+        "i d like you to",
+        "i would like you to",
+        "go ahead and",
+    )
+]
 _WANTING = (["i", "need"], ["i", "want"], ["we", "need"], ["we", "want"], ["i", "d", "like"])
 _SUBORDINATORS = frozenset(
     ["before", "after", "when", "once", "if", "because", "since", "while", "until", "unless"]
@@ -209,6 +226,7 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
     (`verbs`: their verbs, stemmed: "merge", "refund"). `spoken`: the query or its words."""
     if isinstance(spoken, str):
         spoken = words(spoken)
+    spoken = without_frame(list(spoken))
     plural = any(_is_plural(w) for w in spoken)
     if list(spoken[1:3]) in (["s", "in"], ["is", "in"], ["s", "inside"], ["is", "inside"]):
         return QueryIntent("list", None, True)  # "what's in the project?": its contents
@@ -259,6 +277,18 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
             # still asks for a change, not a read.
             return QueryIntent(CHANGE, term, plural)
     return QueryIntent(None, None, plural)
+
+
+def without_frame(spoken: list[str]) -> list[str]:
+    """The request without the words that only frame it ("can you", "I need you to", "go
+    ahead and"): the verb after them begins it, as an imperative does."""
+    framed = True
+    while framed:
+        framed = False
+        for frame in _FRAMES:
+            if spoken[: len(frame)] == frame and len(spoken) > len(frame):
+                spoken, framed = spoken[len(frame) :], True
+    return spoken
 
 
 def _wants_a_thing(spoken: Sequence[str]) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from adaptgen.search.intent import ACT_OF_WORD, REQUEST_VERBS
+from adaptgen.search.intent import ACT_OF_WORD, REQUEST_VERBS, without_frame
 from adaptgen.search.text import STOP_WORDS, stem, words
 from adaptgen.words import VERBS
 
@@ -223,11 +223,30 @@ def _context_tokens(tokens: list[str]) -> tuple[set[int], bool]:
 
 def _questions_after_colons(tokens: list[str]) -> list[str]:
     """A colon before a question ends a sentence ("my inbox is a mess: which repos do I
-    watch?"); before anything else it says what a thing says (see `_MARKERS`)."""
-    return [
-        f"{token[:-1]}." if token.endswith(":") and _starts_question(tokens[i + 1 :]) else token
-        for i, token in enumerate(tokens)
-    ]
+    watch?"), as does one after a preamble with no verb before a request ("Quick one: archive
+    the project", "Urgent: ..."); after a request it says what a thing says ("post an update:
+    we're on track", see `_MARKERS`)."""
+    out, start = [], 0
+    for i, token in enumerate(tokens):
+        rest = tokens[i + 1 :]
+        if token.endswith(":") and (
+            _starts_question(rest)
+            or (_starts_request(rest) and not _has_verb(tokens[start : i + 1]))
+        ):
+            token = f"{token[:-1]}."
+        out.append(token)
+        if _SENTENCE_END.search(token) and not token.endswith(":"):
+            start = i + 1
+    return out
+
+
+def _starts_request(tokens: list[str]) -> bool:
+    first = [w for w in words(tokens[0]) if w not in _COURTESY][:1] if tokens else []
+    return bool(first) and (_is_verb(first[0]) or first[0] in _ASKING)
+
+
+def _has_verb(tokens: list[str]) -> bool:
+    return any(_is_verb(w) for token in tokens for w in words(token))
 
 
 def _starts_question(tokens: list[str]) -> bool:
@@ -310,6 +329,7 @@ def read_query(text: str) -> QueryWords:
         content = content or colon
         if token.endswith((",", ".", ";", "?", "!")):
             after_container = False  # "in acme/api, it's resolved": the place was a value
+    main = without_frame(main)  # "I need you to add Ana ...": its `to` moves no one
     member = named_object and not _MOVED_WORDS.isdisjoint(main)
     return QueryWords(tuple(weighted), tuple(main), tuple(containers), self_user, member, state)
 

@@ -86,7 +86,8 @@ COVERAGE_FLOOR = 0.5
 
 # A request's first word undoing an act: `unpin`, `unstar` (after "please" or "can you").
 _UNDO = re.compile(
-    r"^\s*(?:(?:hey|hi|hello|ok|okay)\W+)?(?:(?:please|can you|could you)\s+)?"
+    r"^\s*(?:(?:hey|hi|hello|ok|okay)\W+|(?:\w+\s+){0,2}\w+:\s+)?"
+    r"(?:(?:please|can you|could you|(?:i|we) (?:need|want) you to)\s+)?"
     r"(?P<word>un(?P<rest>[a-z]{3,}))\b",
     re.I,
 )

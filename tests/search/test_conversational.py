@@ -225,3 +225,25 @@ def test_greetings_and_thanks_change_nothing(plain, polite):
     a, b = read_query(plain), read_query(polite)
     assert query_terms(b) == query_terms(a)
     assert query_intent(b.main) == query_intent(a.main)
+
+
+@pytest.mark.parametrize(
+    ("plain", "framed"),
+    [
+        ("archive the old onboarding project", "I need you to archive the old onboarding project"),
+        ("ping my server on uploads", "Can you ping my server on uploads"),
+        ("mark task 1201 as done", "Quick one: mark task 1201 as done"),
+        ("unpin the old rules from #general", "Quick one: unpin the old rules from #general"),
+    ],
+)
+def test_words_that_only_frame_a_request_change_nothing(plain, framed):
+    """ "I need you to ..." asks for an act, not for a thing; a preamble with no verb before a
+    colon ends there (after a request, a colon starts what a thing says)."""
+    a, b = read_query(plain), read_query(framed)
+    assert query_intent(b.main) == query_intent(a.main)
+    assert dict(query_terms(b)).get(query_terms(a)[0][0]) == query_terms(a)[0][1]
+
+
+def test_a_colon_after_a_request_still_starts_what_a_thing_says():
+    said = read_query("post an update on the project: we're on track for launch")
+    assert "track" not in said.main
