@@ -73,6 +73,7 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     '" Thanks!" last': lambda q: f"{q.rstrip()} Thanks!",
     '"I need you to " first (requests)': lambda q: _framed("I need you to ", q),
     '"Quick one: " first (requests)': lambda q: _framed("Quick one: ", q),
+    '"How do I " first (requests)': lambda q: _framed("How do I ", q),
 }
 
 

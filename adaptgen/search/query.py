@@ -148,6 +148,10 @@ _ASKING_PAIRS = frozenset(
         ("we", "need"),
         ("i", "have"),
         ("go", "ahead"),
+        ("can", "i"),
+        ("could", "i"),
+        ("may", "i"),
+        ("try", "to"),
     ]
 )
 _QUESTIONS = "what whats which who whos whose where when how is are does do did any"
@@ -217,7 +221,11 @@ def _context_tokens(tokens: list[str]) -> tuple[set[int], bool]:
     asking = {clause for clause, said in spoken.items() if _asks(said, opens[clause])}
     if not asking:
         return set(), False
-    pointing = any(not _POINTING.isdisjoint(spoken[clause]) for clause in asking)
+    # ("Is it possible to ..." points at nothing: its `it` only frames the request.)
+    pointing = any(
+        not _POINTING.isdisjoint(without_frame([w for w in spoken[c] if w not in _COURTESY]))
+        for c in asking
+    )
     return {i for i, clause in enumerate(numbers) if clause not in asking}, pointing
 
 
@@ -282,6 +290,7 @@ def read_query(text: str) -> QueryWords:
     text = _JOINED_PREFIX.sub(r"\1", text)
     weighted: list[tuple[str, float]] = []
     main: list[str] = []
+    main_at: list[int] = []  # where each word of `main` is in `weighted`
     containers: list[str] = []
     content = False
     after_container = False
@@ -321,6 +330,7 @@ def read_query(text: str) -> QueryWords:
             weighted.append((word, weight))
             if not content and not value and not aside:
                 main.append(word)
+                main_at.append(len(weighted) - 1)
             if word in _CONTAINER_WORDS:
                 after_container = True
             elif after_container and weight == 1.0 and word not in STOP_WORDS:
@@ -329,7 +339,11 @@ def read_query(text: str) -> QueryWords:
         content = content or colon
         if token.endswith((",", ".", ";", "?", "!")):
             after_container = False  # "in acme/api, it's resolved": the place was a value
-    main = without_frame(main)  # "I need you to add Ana ...": its `to` moves no one
+    framed = len(main) - len(without_frame(main))
+    if framed:  # "I need you to add Ana ...": its `to` moves no one, `need` is no term
+        dropped = set(main_at[:framed])
+        weighted = [pair for i, pair in enumerate(weighted) if i not in dropped]
+        main = main[framed:]
     member = named_object and not _MOVED_WORDS.isdisjoint(main)
     return QueryWords(tuple(weighted), tuple(main), tuple(containers), self_user, member, state)
 

@@ -85,12 +85,7 @@ COVERAGE_FLOOR = 0.5
 
 
 # A request's first word undoing an act: `unpin`, `unstar` (after "please" or "can you").
-_UNDO = re.compile(
-    r"^\s*(?:(?:hey|hi|hello|ok|okay)\W+|(?:\w+\s+){0,2}\w+:\s+)?"
-    r"(?:(?:please|can you|could you|(?:i|we) (?:need|want) you to)\s+)?"
-    r"(?P<word>un(?P<rest>[a-z]{3,}))\b",
-    re.I,
-)
+_UNDO = re.compile(r"un(?P<rest>[a-z]{3,})")
 
 
 @dataclass(frozen=True)
@@ -239,15 +234,16 @@ class SearchEngine:
 
     def _undone(self, query: str) -> str:
         """ "unpin the rules" as "remove pin the rules" when no tool is named by `unpin` but
-        some by `pin` (an API that has `unstar` keeps it). Only the request's first word: an
-        adjective later on (`unread`) undoes nothing."""
-        match = _UNDO.match(query)
+        some by `pin` (an API that has `unstar` keeps it). Only the request's first word (after
+        a greeting or "can you"): an adjective later on (`unread`) undoes nothing."""
+        said = read_query(query).main
+        match = _UNDO.fullmatch(said[0]) if said else None
         if match is None:
             return query
-        whole, rest = stem(match["word"].lower()), stem(match["rest"].lower())
+        whole, rest = stem(match[0]), stem(match["rest"])
         if whole in self._postings or rest not in self._postings:
             return query
-        return f"{query[: match.start('word')]}remove {match['rest']}{query[match.end('word') :]}"
+        return re.sub(rf"\b{match[0]}\b", f"remove {match['rest']}", query, count=1, flags=re.I)
 
     def _relevance(
         self, groups: list[list[tuple[str, float]]], counted: list[list[tuple[str, float]]]

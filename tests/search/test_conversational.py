@@ -247,3 +247,30 @@ def test_words_that_only_frame_a_request_change_nothing(plain, framed):
 def test_a_colon_after_a_request_still_starts_what_a_thing_says():
     said = read_query("post an update on the project: we're on track for launch")
     assert "track" not in said.main
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["How do I ", "Is it possible to ", "Can I ", "Help me ", "Let's ", "I'd like to ", "Try to "],
+)
+def test_asking_how_or_whether_to_do_it_asks_for_the_act(frame):
+    """ "How do I suspend subaccount AC42?" asks for the suspend, not for a read; the frame's
+    words are no terms, and a request's `un-` verb still undoes."""
+    plain = "suspend subaccount AC42, they stopped paying"
+    a, b = read_query(plain), read_query(frame + plain)
+    assert query_intent(b.main) == query_intent(a.main)
+    assert query_terms(b) == query_terms(a)
+
+
+def test_a_framed_un_verb_is_undone():
+    tools = [
+        {"name": "add_pin", "act": "create", "verb": "add", "fields": {"name": "add pin"}},
+        {"name": "remove_pin", "act": "delete", "verb": "remov", "fields": {"name": "remove pin"}},
+    ]
+    engine = SearchEngine({"tools": tools})
+    for query in (
+        "unpin the old rules",
+        "Can you unpin the old rules",
+        "Quick one: unpin the rules",
+    ):
+        assert engine.search(query, limit=1)[0].name == "remove_pin"
