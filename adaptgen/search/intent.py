@@ -178,6 +178,13 @@ _NEGATIONS = (
 _FRAMES = [
     frame.split()
     for frame in (
+        "so",
+        "and",
+        "also",
+        "then",
+        "just",
+        "ok",
+        "okay",
         "can you",
         "could you",
         "would you",

@@ -132,7 +132,16 @@ _REPORTED = re.compile(
 _FILLERS = frozenset(["hey", "hi", "hello", "ok", "okay", "so", "and", "also", "then", "just"])
 _ASKING = frozenset(["please", "pls", "let", "lets", "help"])
 # Greetings and thanks around a request: never part of what it asks.
-_GREETINGS = frozenset(["hey", "hi", "hello"])  # only where a sentence begins ("tell @bob hi")
+_GREETINGS = frozenset(["hey", "hi", "hello", "yo", "ok", "okay"])  # where a sentence begins
+# The agent addressed by name first ("@bot archive the project"): no user of the request.
+_ADDRESSEE = re.compile(r"^\s*@[\w.-]+[,:]?\s+")
+# How soon or for whom, said last in a clause ("... asap", "... for me", "... when you get a
+# chance"): no word of what is asked (`me` there is no request about the caller's own user).
+_ASIDES = re.compile(
+    r"\s*\b(?:asap|right away|right now|real quick|quickly|when you (?:get a chance|can|have a "
+    r"(?:sec|second|minute|moment))|if (?:you can|possible)|for (?:me|us))\s*(?=[.!?,;]|$)",
+    re.I,
+)
 _COURTESY = _GREETINGS | frozenset(["please", "pls", "kindly", "thanks", "thank", "thx"])
 _ASKING_PAIRS = frozenset(
     [
@@ -191,7 +200,7 @@ def _asks(clause: list[str], opens_sentence: bool = True) -> bool:
     """Whether a clause's words ask for something: a question, a request, an imperative. A
     question word asks only where a sentence begins ("Jordan (jordan@acme.com) is joining
     support" says what happens, its `is` after a bracket)."""
-    spoken = [w for w in clause if w not in _FILLERS]
+    spoken = [w for w in clause if w not in _FILLERS and w not in _COURTESY]
     if not spoken:
         return False
     first = spoken[0]
@@ -277,6 +286,7 @@ def _purpose(main: list[str], rest: list[str]) -> bool:
 
 def read_query(text: str) -> QueryWords:
     """Split `text` into weighted words (see the module docstring)."""
+    text = _ASIDES.sub("", _ADDRESSEE.sub("", text))
     self_user = _SELF.search(text) is not None
     state = _STATE_CHANGE.search(text) is not None
     text = _REPORTED.sub(r"\g<0> ;", text)

@@ -274,3 +274,26 @@ def test_a_framed_un_verb_is_undone():
         "Quick one: unpin the rules",
     ):
         assert engine.search(query, limit=1)[0].name == "remove_pin"
+
+
+@pytest.mark.parametrize(
+    ("plain", "typed"),
+    [
+        ("archive the old project", "@bot archive the old project"),
+        ("archive the old project", "archive the old project asap"),
+        ("archive the old project", "archive the old project for me, when you get a chance"),
+        ("archive the old project", "Yo archive the old project"),
+        ("archive the old project", "Ok so archive the old project"),
+    ],
+)
+def test_who_is_addressed_how_soon_and_for_whom_are_no_words_of_the_request(plain, typed):
+    """`@bot` first names the agent, not a user; "for me" last is no request about the
+    caller's own account; "asap" says when, not what."""
+    a, b = read_query(plain), read_query(typed)
+    assert query_terms(b) == query_terms(a)
+    assert query_intent(b.main) == query_intent(a.main)
+
+
+def test_my_own_things_still_say_the_callers_user():
+    terms = dict(query_terms(read_query("show my open issues")))
+    assert terms.get("authenticat") == 0.6
