@@ -122,7 +122,7 @@ _SENTENCE_END = re.compile(r"[.!?:;]$")
 # a joining word before one ("..., so delete the file", "it's stuck because ...").
 _CLAUSE_END = re.compile(r"[,.!?;)]$")
 _CLOSING = ",.!?;)\"'”’"
-_CLAUSE_WORDS = frozenset(["so", "because", "but", "-", "--", "—"])
+_CLAUSE_WORDS = frozenset(["so", "because", "but", "-", "--", "—", "please", "pls", "kindly"])
 # Someone else's wish, reported: what follows is the request ("Sarah asked me to rename ...",
 # "the security team wants to know who ...").
 _REPORTED = re.compile(

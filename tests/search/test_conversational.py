@@ -297,3 +297,10 @@ def test_who_is_addressed_how_soon_and_for_whom_are_no_words_of_the_request(plai
 def test_my_own_things_still_say_the_callers_user():
     terms = dict(query_terms(read_query("show my open issues")))
     assert terms.get("authenticat") == 0.6
+
+
+def test_please_in_the_middle_begins_the_request():
+    """With no comma before it ("... by the bot please reopen it"), `please` still starts the
+    asking clause."""
+    said = read_query("looks like PR 77 was closed by mistake by the bot please reopen it")
+    assert said.main[:1] == ("reopen",)
