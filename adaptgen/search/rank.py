@@ -86,6 +86,7 @@ COVERAGE_FLOOR = 0.5
 
 # A request's first word undoing an act: `unpin`, `unstar` (after "please" or "can you").
 _UNDO = re.compile(r"un(?P<rest>[a-z]{3,})")
+_UNDO_ANYWHERE = re.compile(r"\bun[a-z]{3,}", re.I)
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,8 @@ class SearchEngine:
         """ "unpin the rules" as "remove pin the rules" when no tool is named by `unpin` but
         some by `pin` (an API that has `unstar` keeps it). Only the request's first word (after
         a greeting or "can you"): an adjective later on (`unread`) undoes nothing."""
+        if _UNDO_ANYWHERE.search(query) is None:
+            return query  # the common case: no `un-` word at all, nothing to read twice
         said = read_query(query).main
         match = _UNDO.fullmatch(said[0]) if said else None
         if match is None:
