@@ -227,6 +227,12 @@ _FRAMES = [
         "what is the best way to",
     )
 ]
+# Saying what one is doing ("I'm trying to archive it"): a request when nothing else asks,
+# a reason beside a question ("which projects are there? I'm trying to clean up").
+_DOING_FRAMES = [
+    frame.split()
+    for frame in ("trying to", "i m", "i am", "we re", "we are", "looking for a way to")
+]
 _WANTING = (["i", "need"], ["i", "want"], ["we", "need"], ["we", "want"], ["i", "d", "like"])
 _SUBORDINATORS = frozenset(
     ["before", "after", "when", "once", "if", "because", "since", "while", "until", "unless"]
@@ -280,8 +286,10 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
         if word in _SUBORDINATORS:
             subordinate = True
             continue
-        if _is_past(word) or _is_progressive(word):
+        if _is_past(word) or (_is_progressive(word) and index > 0):
             continue
+        if _is_progressive(word):
+            word = stem(word)  # "Looking for the March invoices": the request's own verb
         if subordinate and (stem(word) in ACT_OF_WORD or stem(word) in verbs):
             subordinate = False
             continue
@@ -315,13 +323,15 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
     return QueryIntent(None, None, plural)
 
 
-def without_frame(spoken: list[str]) -> list[str]:
+def without_frame(spoken: list[str], doing: bool = True) -> list[str]:
     """The request without the words that only frame it ("can you", "I need you to", "go
-    ahead and"): the verb after them begins it, as an imperative does."""
+    ahead and"; with `doing`, also "I'm trying to"): the verb after them begins it, as an
+    imperative does."""
+    frames = _FRAMES + _DOING_FRAMES if doing else _FRAMES
     framed = True
     while framed:
         framed = False
-        for frame in _FRAMES:
+        for frame in frames:
             if spoken[: len(frame)] == frame and len(spoken) > len(frame):
                 spoken, framed = spoken[len(frame) :], True
     return spoken

@@ -196,11 +196,12 @@ def _clauses(tokens: list[str]) -> list[int]:
     return numbers
 
 
-def _asks(clause: list[str], opens_sentence: bool = True) -> bool:
+def _asks(clause: list[str], opens_sentence: bool = True, doing: bool = True) -> bool:
     """Whether a clause's words ask for something: a question, a request, an imperative. A
     question word asks only where a sentence begins ("Jordan (jordan@acme.com) is joining
     support" says what happens, its `is` after a bracket)."""
-    spoken = [w for w in clause if w not in _FILLERS and w not in _COURTESY]
+    said = [w for w in clause if w not in _FILLERS and w not in _COURTESY]
+    spoken = without_frame(said, doing)
     if not spoken:
         return False
     first = spoken[0]
@@ -227,7 +228,9 @@ def _context_tokens(tokens: list[str]) -> tuple[set[int], bool]:
             opening = True
         elif not said or not all(w in _FILLERS or w in _COURTESY for w in said):
             opening = False
-    asking = {clause for clause, said in spoken.items() if _asks(said, opens[clause])}
+    asking = {c for c, said in spoken.items() if _asks(said, opens[c], doing=False)}
+    if not asking:  # "I'm trying to archive it" asks when nothing else does
+        asking = {c for c, said in spoken.items() if _asks(said, opens[c])}
     if not asking:
         return set(), False
     # ("Is it possible to ..." points at nothing: its `it` only frames the request.)
@@ -281,6 +284,8 @@ def _purpose(main: list[str], rest: list[str]) -> bool:
     """ "to <verb>" after the request's own verb says what the thing is for, not the act
     ("make a task for Maria to update the pricing page", "open an issue to track the bug")."""
     following = words(rest[0]) if rest else []
+    if main[-1:] == ["way"]:
+        return False  # "looking for a way to archive it": the archive is the request
     return bool(following) and _is_verb(following[0]) and any(_is_verb(w) for w in main)
 
 

@@ -304,3 +304,17 @@ def test_please_in_the_middle_begins_the_request():
     asking clause."""
     said = read_query("looks like PR 77 was closed by mistake by the bot please reopen it")
     assert said.main[:1] == ("reopen",)
+
+
+@pytest.mark.parametrize(
+    ("query", "act", "verb"),
+    [
+        # A request that begins with its verb's -ing form still says it.
+        ("Looking for the invoices from March", "list", "search"),
+        ("I'm looking for a way to archive the old project", "update", "archiv"),
+        ("I'm trying to archive the old project", "update", "archiv"),
+    ],
+)
+def test_a_request_said_as_what_i_am_doing_asks_for_it(query, act, verb):
+    intent = query_intent(read_query(query).main)
+    assert (intent.act, intent.verb) == (act, verb)
