@@ -333,6 +333,17 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
         ("Bundles_PostBundle", "post", "/api/v2/Bundles", "create_bundle"),
         ("chat.postMessage", "post", "/chat.postMessage", "post_chat_message"),
         ("patchContact", "patch", "/contacts/{id}", "patch_contact"),  # beside updateContact
+        # A verb undone in camel case is one verb (`assign_un_phone_num_call_queue` before).
+        (
+            "unAssignPhoneNumCallQueue",
+            "delete",
+            "/q/{id}/numbers/{n}",
+            "unassign_phone_num_call_queue",
+        ),
+        ("unPinAConversation", "post", "/conversations/{id}/unpin", "unpin_conversation"),
+        # Articles say nothing (`get_a_blocked_list` before); a letter before `to` stays.
+        ("getABlockedList", "get", "/phone/blocked_list/{id}", "get_blocked_list"),
+        ("A_to_Z_Letter_Feed", "get", "/a-z/{letter}", "get_a_to_z_letter_feed"),
         # FastAPI's function name, path and method (`search_horses_search_get` before).
         ("search_horses_v1_horses_search_get", "get", "/v1/horses/search", "search_horses"),
         (

@@ -357,12 +357,15 @@ def _with_context(words: list[str], route: _Route) -> list[str]:
 
 
 def _clean(words: list[str]) -> list[str]:
-    """Without version and number words, and without a word repeated right after itself."""
+    """Without version and number words, articles, and a word repeated right after itself."""
     kept: list[str] = []
-    for word in words:
-        if _VERSION_WORD.fullmatch(word):
-            continue
+    for index, word in enumerate(words):
+        article = word in _ARTICLES and len(words) > 2 and words[index + 1 : index + 2] != ["to"]
+        if _VERSION_WORD.fullmatch(word) or article:
+            continue  # `getABlockedList`: `get_blocked_list` (but `A_to_Z` keeps its letter)
         if kept and kept[-1] == "re":  # `re-run` -> rerun, one verb
+            kept[-1] += word
+        elif kept and kept[-1] == "un" and word in VERBS:  # `unAssign` -> unassign
             kept[-1] += word
         else:
             kept.append(word)
