@@ -363,9 +363,8 @@ def _clean(words: list[str]) -> list[str]:
         article = word in _ARTICLES and len(words) > 2 and words[index + 1 : index + 2] != ["to"]
         if _VERSION_WORD.fullmatch(word) or article:
             continue  # `getABlockedList`: `get_blocked_list` (but `A_to_Z` keeps its letter)
-        if kept and kept[-1] == "re":  # `re-run` -> rerun, one verb
-            kept[-1] += word
-        elif kept and kept[-1] == "un" and word in VERBS:  # `unAssign` -> unassign
+        # `re-run` -> rerun, `unAssign` -> unassign: one verb
+        if kept and (kept[-1] == "re" or (kept[-1] == "un" and word in VERBS)):
             kept[-1] += word
         else:
             kept.append(word)
