@@ -30,7 +30,9 @@ Exit 0 either way: it reports.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
 import statistics
 import sys
 import time
@@ -65,7 +67,8 @@ HITS = 5
 LATENCY_TOOLS = 1000
 # The same tasks as users also type them (`--variants`): a stop at the end, a greeting first,
 # thanks last; a request that starts with its verb framed ("I need you to ...", "Quick one:
-# ..."). A request means the same either way, so the figures should not move.
+# ..."); one word misspelt. A request means the same either way, so the figures should not
+# move.
 VARIANTS: dict[str, Callable[[str], str]] = {
     "as written": lambda q: q,
     "with a stop": lambda q: q if q.rstrip()[-1:] in (".", "?", "!") else f"{q.rstrip()}.",
@@ -74,7 +77,26 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     '"I need you to " first (requests)': lambda q: _framed("I need you to ", q),
     '"Quick one: " first (requests)': lambda q: _framed("Quick one: ", q),
     '"How do I " first (requests)': lambda q: _framed("How do I ", q),
+    "a typo: two letters swapped": lambda q: _typo(q, "swapped"),
+    "a typo: a letter left out": lambda q: _typo(q, "left out"),
 }
+_LONG_WORD = re.compile(r"\b[a-z]{6,}\b")
+
+
+def _typo(query: str, kind: str) -> str:
+    """`query` with one typo in one of its lower-case words of six letters or more (the same
+    word every run, picked by the query's hash): the middle two letters swapped, or the middle
+    one left out."""
+    found = list(_LONG_WORD.finditer(query))
+    if not found:
+        return query
+    word = found[int(hashlib.sha256(query.encode()).hexdigest(), 16) % len(found)]
+    text, middle = word[0], len(word[0]) // 2
+    if kind == "swapped":
+        typed = text[: middle - 1] + text[middle] + text[middle - 1] + text[middle + 1 :]
+    else:
+        typed = text[:middle] + text[middle + 1 :]
+    return query[: word.start()] + typed + query[word.end() :]
 
 
 def _framed(frame: str, query: str) -> str:

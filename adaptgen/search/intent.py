@@ -25,6 +25,7 @@ _ACT_WORDS = {
     "delete": "delete remove cancel drop erase destroy trash discard revoke unset kill purge clear "
     "wipe",
 }
+SPOKEN_ACTS = frozenset(word for spoken in _ACT_WORDS.values() for word in spoken.split())
 ACT_OF_WORD = {
     stem(word): act for act, spoken in reversed(list(_ACT_WORDS.items())) for word in spoken.split()
 }

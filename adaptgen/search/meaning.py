@@ -158,11 +158,9 @@ class Meaning:
         self._table = table
         self.failed: str | None = None
 
-    def cosines(self, query: str) -> list[float] | None:
-        """Every tool's cosine with the query (0 without a vector), None when the query has no
-        known word or the table cannot be read (then said once in the log)."""
-        from adaptgen.search.vectors import quantized
-
+    def table(self) -> WordTable | None:
+        """The word table, read at the first call; None when it cannot be read (said once in
+        the log)."""
         if self.failed is not None:
             return None
         if self._table is None:
@@ -172,7 +170,17 @@ class Meaning:
                 self.failed = str(error)
                 log.warning("search: no word table (%s); searching by words only", error)
                 return None
-        asked = quantized(self._table.query_vector(query))
+        return self._table
+
+    def cosines(self, query: str) -> list[float] | None:
+        """Every tool's cosine with the query (0 without a vector), None when the query has no
+        known word or the table cannot be read (then said once in the log)."""
+        from adaptgen.search.vectors import quantized
+
+        table = self.table()
+        if table is None:
+            return None
+        asked = quantized(table.query_vector(query))
         if not any(asked):
             return None
         return self._matrix.cosines(asked)

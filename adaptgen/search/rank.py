@@ -24,14 +24,17 @@ from typing import Any
 from adaptgen.search.intent import (
     ACT_OF_WORD,
     GENERIC_VERBS,
+    SPOKEN_ACTS,
     OperationIntent,
     compatibility,
     query_intent,
 )
 from adaptgen.search.query import query_terms, read_query
 from adaptgen.search.semantic import FUSION_WEIGHT, LEXICAL_K, Semantic, fuse
+from adaptgen.search.spelling import Speller
 from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
 from adaptgen.search.text import stem
+from adaptgen.words import VERBS
 
 MEANING_WEIGHT = 1.0  # fusion weight of the static word-meaning cosine (semantic.fuse)
 
@@ -140,6 +143,8 @@ class SearchEngine:
             if tool.intent.verb != tool.intent.act:
                 self._by_act.setdefault(tool.intent.verb, []).append(index)
         self._postings = _postings(entries)
+        self._api_words = _api_words(entries)
+        self._speller: Speller | None = None
         packed = [entry.get("semantic") for entry in entries]
         self.semantic = Semantic(packed, model) if any(packed) else None
         meant = [entry.get("meaning") for entry in entries]
@@ -165,7 +170,9 @@ class SearchEngine:
     ) -> list[Hit]:
         """The best `limit` tools for `query`, among `allowed` names when given: by words, and
         by meaning too when the index has semantic vectors and the model can run, else when it
-        has static meaning vectors (`search/meaning.py`)."""
+        has static meaning vectors (`search/meaning.py`). Misspelt words are read as the words
+        meant first (`search/spelling.py`)."""
+        query = self._spelled(query)
         cosines = self.semantic.cosines(query) if self.semantic is not None else None
         weight = FUSION_WEIGHT
         if cosines is None and self.meaning is not None:
@@ -232,6 +239,16 @@ class SearchEngine:
             score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
             hits.append((-score, len(tool.nouns), tool.name))
         return [Hit(name, -score) for score, _, name in heapq.nsmallest(limit, hits)]
+
+    def _spelled(self, query: str) -> str:
+        """The query with its typos corrected, when the index uses the word table (which says
+        what is English); as it is otherwise."""
+        if self._speller is None:
+            table = self.meaning.table() if self.meaning is not None else None
+            if table is None:
+                return query
+            self._speller = Speller(self._api_words, VERBS | SPOKEN_ACTS, table.index)
+        return self._speller.correct(query)
 
     def _undone(self, query: str) -> str:
         """ "unpin the rules" as "remove pin the rules" when no tool is named by `unpin` but
@@ -400,3 +417,12 @@ def _postings(entries: list[Mapping[str, Any]]) -> dict[str, dict[int, float]]:
                 docs = postings.setdefault(term, {})
                 docs[index] = docs.get(index, 0.0) + weight / norm
     return postings
+
+
+def _api_words(entries: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Every word of the index's fields, and how many tools have it (spelling's candidates)."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        for word in {w for text in entry.get("fields", {}).values() for w in text.split()}:
+            counts[word] = counts.get(word, 0) + 1
+    return counts

@@ -1,8 +1,8 @@
-"""The static word-meaning signal (`search/meaning.py`, an experiment, off by default): the
-table format, word lookup, query and tool vectors, their stored bytes, and fusion in the engine.
+"""The static word-meaning signal (`search/meaning.py`, on by default): the table format, word
+lookup, query and tool vectors, their stored bytes, and fusion in the engine.
 
-A small table is written here in the format scripts/distill_words.py writes, so the tests need
-neither the real table (not shipped) nor numpy nor the model.
+A small table is written here in the format scripts/distill_words.py writes, so most tests need
+neither the shipped table nor numpy nor the model; one reads the shipped table itself.
 """
 
 from __future__ import annotations

@@ -86,7 +86,12 @@ def test_search_browse_and_call_through_a_real_client(served):
     async def steps(client):
         listed = [t.name for t in await client.list_tools()]
         searches = {}
-        for query in ("find a contact by their id", "show me the deals", "remove a contact"):
+        for query in (
+            "find a contact by their id",
+            "show me the deals",
+            "remove a contact",
+            "show me the daels",  # typed fast: read as "deals"
+        ):
             searches[query] = await client.call_tool("search_tools", {"query": query})
         full = await client.call_tool("search_tools", {"query": "deals", "schema": True})
         sets = await client.call_tool("list_toolsets", {})
@@ -106,6 +111,7 @@ def test_search_browse_and_call_through_a_real_client(served):
     hits = {q: json.loads(text(r)) for q, r in searches.items()}
     assert hits["find a contact by their id"][0]["name"] == "get_contact"
     assert hits["show me the deals"][0]["name"] == "list_deals"
+    assert hits["show me the daels"] == hits["show me the deals"]
     # Only the caller's tools are found: never delete_contact, whatever the query.
     assert all(h["name"] in ALLOWED for found in hits.values() for h in found)
     # Compact hits: one line, the required arguments; the top hit's schema as it is small.
