@@ -112,6 +112,7 @@ _PLACING = frozenset(
         "pull",
     ]
 )
+_PERSONAL = frozenset(["him", "her"])  # a person, where a name would be
 _MOVED_WORDS = frozenset(["to", "on", "onto", "into", "off", "from", "out"])
 MEMBER_TERMS = ("member", "membership")
 MEMBER_WEIGHT = 0.6
@@ -209,6 +210,7 @@ def _asks(clause: list[str], opens_sentence: bool = True, doing: bool = True) ->
         first in _ASKING
         or (first in _QUESTION_STARTS and opens_sentence)
         or tuple(spoken[:2]) in _ASKING_PAIRS
+        or tuple(said[:2]) in _ASKING_PAIRS  # "can you hard reboot it": asked, verb or not
         or _is_verb(first)
     )
 
@@ -324,8 +326,10 @@ def read_query(text: str) -> QueryWords:
         name = not starts_sentence and token[:1].isupper() and not token.isupper()
         # A sentence's stop is no part of its last word ("delete the old webhook.").
         value = _VALUE_TOKEN.search(token.rstrip(_CLOSING)) is not None or name
-        slug = "-" in token.strip(",.;:!?") and token.islower()  # `tom-h`, `jsmith-ext`
-        named_object = named_object or ((name or slug) and main[-1:] != [] and main[-1] in _PLACING)
+        bare = token.strip(",.;:!?")
+        slug = ("-" in bare or "_" in bare) and token.islower()  # `tom-h`, `jsmith-ext`, `lena_w`
+        person = name or slug or bare.lower() in _PERSONAL  # "take him off the board"
+        named_object = named_object or (person and main[-1:] != [] and main[-1] in _PLACING)
         opens = starts_sentence
         greeting = all(w in _FILLERS or w in _COURTESY for w in words(token))
         starts_sentence = (

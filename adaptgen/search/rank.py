@@ -23,6 +23,7 @@ from typing import Any
 
 from adaptgen.search.intent import (
     ACT_OF_WORD,
+    ACTION_ACTS,
     GENERIC_VERBS,
     SPOKEN_ACTS,
     OperationIntent,
@@ -85,6 +86,13 @@ _NOUN_SUFFIXES = (
     ("ence", ""),
 )
 COVERAGE_FLOOR = 0.5
+_VERB_STEMS = frozenset(stem(v) for v in VERBS | ACTION_ACTS.keys()) | ACT_OF_WORD.keys()
+# Verbs in re- that are no other verb done again (`remove` is no move, `review` no view).
+_NOT_AGAIN = """
+    recall recount remark renew research resign restore review reset repute record report
+    react reply
+"""
+NOT_AGAIN = frozenset(stem(w) for w in _NOT_AGAIN.split())
 
 
 # A request's first word undoing an act: `unpin`, `unstar` (after "please" or "can you").
@@ -317,6 +325,9 @@ class SearchEngine:
             # (`hang` is no `change`).
             found += [t[::-1] for t in _extensions(self._reversed, term[::-1], MIN_COMPOUND)]
         found += [base for base in _verb_forms(term) if base in self._postings]
+        again = term.removeprefix("re")  # `resend`, `reschedule`: the act done again
+        if again != term and again in _VERB_STEMS and _said_again(term, self._postings):
+            found.append(again)
         if term not in self._named:
             found += self._compound_head(term)
         return [t for t in dict.fromkeys(found) if t != term]
@@ -354,6 +365,12 @@ def _expanded(terms: Iterable[str]) -> set[str]:
         found.add(term)
         found.update(alternatives(term))
     return found
+
+
+def _said_again(term: str, postings: Collection[str]) -> bool:
+    """`resend` is `send` again when no tool says `resend` itself and it is no verb of its own
+    (`remove`, `review`, `reset`)."""
+    return term not in postings and term not in ACT_OF_WORD and term not in NOT_AGAIN
 
 
 def _verb_forms(term: str) -> list[str]:

@@ -96,6 +96,9 @@ link url bookmark
 profile user
 app application
 choice option
+recurring repeating recurrent
+survey questionnaire
+history trail
 """
 
 

