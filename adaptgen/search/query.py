@@ -28,7 +28,7 @@ VALUE_WEIGHT = 0.3
 CONTENT_WEIGHT = 0.4
 CONTEXT_WEIGHT = 0.3
 
-_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|`[^`]*`|(?<!\w)'[^']+'(?!\w)")
+QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|`[^`]*`|(?<!\w)'[^']+'(?!\w)")  # values as typed
 _HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
 _MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w.-]*")
 # A file name or path (`config/prod.env`, `setup.sh`) says a file; a domain does not.
@@ -298,7 +298,7 @@ def read_query(text: str) -> QueryWords:
     state = _STATE_CHANGE.search(text) is not None
     text = _REPORTED.sub(r"\g<0> ;", text)
     text = _ACRONYMS.sub(lambda match: match[1].lower(), text)
-    text = _BATCH.sub(" batch ", _QUOTED.sub(" ", text))
+    text = _BATCH.sub(" batch ", QUOTED.sub(" ", text))
     text = _COUNT.sub(r"\g<0> count ", text)
     text = _HAPPENED.sub(r"\g<0> events ", text)
     text = _HASHTAG.sub(" channel ", text)

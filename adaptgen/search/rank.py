@@ -151,7 +151,7 @@ class SearchEngine:
             if tool.intent.verb != tool.intent.act:
                 self._by_act.setdefault(tool.intent.verb, []).append(index)
         self._postings = _postings(entries)
-        self._api_words = _api_words(entries)
+        self._entries = entries  # their words are spelling's, read at the first search
         self._speller: Speller | None = None
         packed = [entry.get("semantic") for entry in entries]
         self.semantic = Semantic(packed, model) if any(packed) else None
@@ -255,7 +255,7 @@ class SearchEngine:
             table = self.meaning.table() if self.meaning is not None else None
             if table is None:
                 return query
-            self._speller = Speller(self._api_words, VERBS | SPOKEN_ACTS, table.index)
+            self._speller = Speller(_api_words(self._entries), VERBS | SPOKEN_ACTS, table.index)
         return self._speller.correct(query)
 
     def _undone(self, query: str) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 
+from adaptgen.search.query import QUOTED
 from adaptgen.words import singular
 
 MIN_LENGTH = 5
@@ -40,7 +41,7 @@ _VOWELS = "aeiou"
 # Letters only, not touching what makes a token a value (`a.b`, `@x`, `x_y`, `/x`, `x-1`);
 # a stop after a word ends its sentence.
 _WORD = re.compile(r"(?<![\w@#./\\'’-])[A-Za-z]+(?![\w@/\\'’]|[.-]\w)")
-_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|`[^`]*`|(?<!\w)'[^']+'(?!\w)")
+_QUOTED = re.compile(f"{QUOTED.pattern}|‘[^’]*’")  # what a query quotes, smart single quotes too
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|^\W+)$")
 
 
