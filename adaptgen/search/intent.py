@@ -77,6 +77,7 @@ ACTION_ACTS = {
             "copy",
             "duplicate",
             "clone",
+            "replicate",
             "schedule",
             "text",
             "share",
@@ -163,6 +164,7 @@ _PHRASES = {
     ("log", "out"): ("delete", "terminate"),
     ("get", "back"): ("update", "restore"),  # "get the recordings back out of the trash"
     ("fire", "off"): ("create", "send"),
+    ("hold", "off"): ("update", "pause"),
     ("sign", "out"): ("delete", "terminate"),
     ("turn", "into"): ("create", "create"),  # "turn this PDF into a template": a new one
 }

@@ -29,6 +29,14 @@ CONTENT_WEIGHT = 0.4
 CONTEXT_WEIGHT = 0.3
 
 QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|`[^`]*`|(?<!\w)'[^']+'(?!\w)")  # values as typed
+# What is said, quoted after a verb of saying ("post 'deploy done' in ..."): a message, unless
+# a noun after it says what the quote names ("send the 'NDA' template").
+_SAID_QUOTE = re.compile(
+    r"\b(?:post|send|say|write|reply|text|dm|tweet)\s+(?=(?:"
+    + QUOTED.pattern
+    + r")(?:\s+(?:in|to|on|into|at|for)\b|\s*[,.!?;]|\s*$))",
+    re.I,
+)
 _HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
 _MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w.-]*")
 # A file name or path (`config/prod.env`, `setup.sh`) says a file; a domain does not.
@@ -67,6 +75,11 @@ STATE_WEIGHT = 0.6
 # Ways of asking for a number of things: APIs call it count ("how many open tasks?").
 _COUNT = re.compile(r"\b(?:how many|number of)\b", re.I)
 # Asking what happened is asking for the record of events ("what happened in the org today?").
+# When a request is about what is over ("yesterday's meeting", "the call last week"): APIs
+# keep the record of a finished thing apart (`past_meetings`, `/calls/completed`).
+_PAST = re.compile(r"\b(?:yesterday|last (?:week|month|year|night|quarter|time)|ago)\b", re.I)
+PAST_TERMS = ("past",)
+PAST_WEIGHT = 0.3  # a hint that breaks ties, like a time word
 _HAPPENED = re.compile(r"\bwhat(?:'s| has)? happened\b", re.I)
 _MARKERS = frozenset(
     [
@@ -122,8 +135,11 @@ _SENTENCE_END = re.compile(r"[.!?:;]$")
 # Where one clause ends and the next begins: punctuation after a token, brackets, a dash, and
 # a joining word before one ("..., so delete the file", "it's stuck because ...").
 _CLAUSE_END = re.compile(r"[,.!?;)]$")
+_CLAUSE_END_CHARS = ",.!?;"
 _CLOSING = ",.!?;)\"'”’"
-_CLAUSE_WORDS = frozenset(["so", "because", "but", "-", "--", "—", "please", "pls", "kindly"])
+_CLAUSE_WORDS = frozenset(
+    ["so", "because", "but", "while", "until", "unless", "-", "--", "—", "please", "pls", "kindly"]
+)
 # Someone else's wish, reported: what follows is the request ("Sarah asked me to rename ...",
 # "the security team wants to know who ...").
 _REPORTED = re.compile(
@@ -182,19 +198,41 @@ class QueryWords:
     self_user: bool = False  # the query asks about the caller's own user
     member: bool = False  # a person is put in or taken out of something: a membership
     state: bool = False  # a thing is put into a workflow state ("move it to Done")
+    past: bool = False  # said of what is over ("yesterday's meeting")
 
 
 def _clauses(tokens: list[str]) -> list[int]:
     """The clause number of each token."""
     numbers = []
     clause = 0
-    for token in tokens:
-        if token.startswith("(") or token.lower() in _CLAUSE_WORDS:
+    naming = False  # inside "(envelope 7d2e9b14)": what the thing before is, not an aside
+    for i, token in enumerate(tokens):
+        if token.startswith("(") and _names_id(tokens[i : i + 3]):
+            naming = True
+        elif token.startswith("(") or token.lower() in _CLAUSE_WORDS:
             clause += 1
         numbers.append(clause)
+        if naming and token.rstrip(_CLAUSE_END_CHARS).endswith(")"):
+            naming = False
+            if not token.endswith(tuple(_CLAUSE_END_CHARS)):
+                continue
         if _CLAUSE_END.search(token):
             clause += 1
     return numbers
+
+
+def _names_id(tokens: list[str]) -> bool:
+    """`(meeting 93847561234)`, `(list id 9a3f...)`: a bracket that names a thing's id."""
+    end = next((i for i, t in enumerate(tokens) if t.rstrip(_CLAUSE_END_CHARS).endswith(")")), None)
+    if end is None or end == 0:
+        return False
+    *kind, value = tokens[: end + 1]
+    noun = [w for t in kind for w in words(t)]
+    return (
+        0 < len(noun) <= 2
+        and all(w.isalpha() and w not in STOP_WORDS for w in noun)
+        and _VALUE_TOKEN.search(value.rstrip(_CLAUSE_END_CHARS).rstrip(")")) is not None
+    )
 
 
 def _asks(clause: list[str], opens_sentence: bool = True, doing: bool = True) -> bool:
@@ -296,9 +334,10 @@ def read_query(text: str) -> QueryWords:
     text = _ASIDES.sub("", _ADDRESSEE.sub("", text))
     self_user = _SELF.search(text) is not None
     state = _STATE_CHANGE.search(text) is not None
+    past = _PAST.search(text) is not None
     text = _REPORTED.sub(r"\g<0> ;", text)
     text = _ACRONYMS.sub(lambda match: match[1].lower(), text)
-    text = _BATCH.sub(" batch ", QUOTED.sub(" ", text))
+    text = _BATCH.sub(" batch ", QUOTED.sub(" ", _SAID_QUOTE.sub(r"\g<0>message ", text)))
     text = _COUNT.sub(r"\g<0> count ", text)
     text = _HAPPENED.sub(r"\g<0> events ", text)
     text = _HASHTAG.sub(" channel ", text)
@@ -328,7 +367,8 @@ def read_query(text: str) -> QueryWords:
         value = _VALUE_TOKEN.search(token.rstrip(_CLOSING)) is not None or name
         bare = token.strip(",.;:!?")
         slug = ("-" in bare or "_" in bare) and token.islower()  # `tom-h`, `jsmith-ext`, `lena_w`
-        person = name or slug or bare.lower() in _PERSONAL  # "take him off the board"
+        email = "@" in bare and not bare.startswith("@")
+        person = name or slug or email or bare.lower() in _PERSONAL  # "take him off the board"
         named_object = named_object or (person and main[-1:] != [] and main[-1] in _PLACING)
         opens = starts_sentence
         greeting = all(w in _FILLERS or w in _COURTESY for w in words(token))
@@ -364,7 +404,9 @@ def read_query(text: str) -> QueryWords:
         weighted = [pair for i, pair in enumerate(weighted) if i not in dropped]
         main = main[framed:]
     member = named_object and not _MOVED_WORDS.isdisjoint(main)
-    return QueryWords(tuple(weighted), tuple(main), tuple(containers), self_user, member, state)
+    return QueryWords(
+        tuple(weighted), tuple(main), tuple(containers), self_user, member, state, past
+    )
 
 
 def query_terms(query: QueryWords) -> list[tuple[str, float]]:
@@ -386,6 +428,9 @@ def query_terms(query: QueryWords) -> list[tuple[str, float]]:
     if query.state:
         for term in map(stem, STATE_TERMS):
             best.setdefault(term, STATE_WEIGHT)
+    if query.past:
+        for term in map(stem, PAST_TERMS):
+            best.setdefault(term, PAST_WEIGHT)
     if query.member:
         for term in map(stem, MEMBER_TERMS):
             best.setdefault(term, MEMBER_WEIGHT)

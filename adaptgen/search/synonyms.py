@@ -43,7 +43,7 @@ hook webhook callback whenever
 invite invitation
 permission access grant role collaborator collaboration share
 cancel abort stop halt
-copy duplicate clone
+copy duplicate clone replicate
 balance credit funds
 key secret token credential
 status state

@@ -12,6 +12,7 @@ import pytest
 from adaptgen.search.intent import query_intent
 from adaptgen.search.query import query_terms, read_query
 from adaptgen.search.rank import SearchEngine
+from adaptgen.search.synonyms import alternatives
 from adaptgen.search.text import stem
 
 
@@ -352,3 +353,85 @@ def test_please_in_the_middle_begins_the_request():
 def test_a_request_said_as_what_i_am_doing_asks_for_it(query, act, verb):
     intent = query_intent(read_query(query).main)
     assert (intent.act, intent.verb) == (act, verb)
+
+
+def test_an_email_put_on_a_group_is_a_membership():
+    said = read_query("add sam.ortiz@ourco.com and rita.gomez@ourco.com to the Sales East group")
+    assert said.member
+    assert not read_query("email sam.ortiz@ourco.com the report").member
+
+
+@pytest.mark.parametrize(
+    ("query", "past"),
+    [
+        ("who showed up to yesterday's board meeting?", True),
+        ("what did people ask in the webinar last week", True),
+        ("the call two days ago", True),
+        ("who is coming to tomorrow's meeting?", False),
+        ("show the last invoice", False),
+    ],
+)
+def test_what_is_over_hints_at_past_records(query: str, past: bool):
+    """APIs keep finished things apart (`/past_meetings`): a hint, at a time word's weight."""
+    terms = dict(query_terms(read_query(query)))
+    assert (terms.get("past") == 0.3) is past
+
+
+def test_a_past_record_wins_a_tie_for_what_is_over():
+    tools = [
+        {"name": "list_webinar_questions", "act": "list", "verb": "list",
+         "fields": {"name": "list webinar questions"}},
+        {"name": "list_past_webinar_questions", "act": "list", "verb": "list",
+         "fields": {"name": "list past webinar questions"}},
+    ]  # fmt: skip
+    engine = SearchEngine({"tools": tools})
+    hits = engine.search("what questions were asked in the webinar last week", limit=1)
+    assert hits[0].name == "list_past_webinar_questions"
+    assert engine.search("what questions can people ask in the webinar", limit=1)[0].name == (
+        "list_webinar_questions"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("Post 'Standup moved to 10:15 today' in the engineering channel", True),
+        ("post 'deploy finished' in #releases", True),
+        ("say 'hi'", True),
+        ("send the 'Mutual NDA' template to jane@acme.com", False),
+        ("send 'Mutual NDA' template to jane@acme.com", False),
+    ],
+)
+def test_a_quote_said_is_a_message(query: str, message: bool):
+    assert ("messag" in dict(query_terms(read_query(query)))) is message
+
+
+@pytest.mark.parametrize(
+    ("query", "noun"),
+    [
+        ("Grab the signed PDF of the lease (envelope 2e8b0f4d-6c91), plus the certificate",
+         "envelop"),
+        ("Hold off the welcome series (workflow 4f7d1e2a9c) while legal reviews it", "workflow"),
+        ("Send the packet to the bulk list (list id 9a3f6c21) now", "list"),
+    ],
+)  # fmt: skip
+def test_a_bracket_that_names_an_id_is_no_aside(query: str, noun: str):
+    """`(envelope 2e8b...)` says what the thing before it is; `(we moved it last week)` is an
+    aside."""
+    assert dict(query_terms(read_query(query)))[noun] == 1.0
+    aside = dict(query_terms(read_query("Archive the lease (legal asked us to) today")))
+    assert aside["legal"] < 1.0
+
+
+def test_while_until_and_unless_begin_an_aside():
+    said = read_query("Hold off the welcome series while legal reviews the copy")
+    terms = dict(query_terms(said))
+    assert terms["copy"] < 1.0 and terms["welcom"] == 1.0
+    intent = query_intent(said.main)
+    assert (intent.act, intent.verb) == ("update", "paus")
+
+
+def test_replicate_is_a_copy():
+    intent = query_intent(read_query("replicate last month's newsletter").main)
+    assert intent.act == "create"
+    assert stem("duplicate") in alternatives(stem("replicate"))
