@@ -27,6 +27,9 @@ INDEX_FORMAT = 1
 MIN_GLUED = 3  # the shortest word `_split_glued` reads inside a glued path word
 MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does
 MAX_VALUE_WORDS = 30
+MAX_ACTION_DEPTH = 3
+_ACTION_SEGMENTS = frozenset(["actions", "action"])  # POST /volumes/{id}/actions {type: attach}
+_ACTION_FIELDS = ("type", "action")
 MAX_NOTE_WORDS = 60
 
 # A path segment that is only a version or a common prefix (`v3`, `api`, `2010-04-01`).
@@ -50,6 +53,7 @@ class Operation:
     params: tuple[str, ...]  # argument names, paging arguments left out
     values: tuple[str, ...] = ()  # the arguments' enum values (`closed`, `private`)
     notes: str = ""  # the arguments' descriptions
+    actions: tuple[str, ...] = ()  # what a generic action endpoint does (`reboot`, `attach`)
 
     @classmethod
     def of_tool(cls, tool: Tool) -> Operation:
@@ -58,6 +62,7 @@ class Operation:
         return cls(
             tool.name, tool.operation_id, tool.method, tool.path, tool.title or "",
             tool.description, tool.tags, params, _enum_values(schemas), _notes(schemas),
+            _action_types(tool.method, tool.path, schemas),
         )  # fmt: skip
 
 
@@ -153,6 +158,8 @@ def _near_vectors(a: Any, b: Any) -> bool:
 
 def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
     intent = operation_intent(tool.method, tool.path, tool.name)
+    if tool.actions and intent.act == "create":
+        intent = OperationIntent("action", intent.verb)  # `POST .../actions {type: reboot}`
     nouns = [n for n in (_resource_words(s) for s in _static_segments(tool.path)) if n]
     known = {
         *words(tool.name),
@@ -177,6 +184,7 @@ def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
         "notes": _unique(content_words(tool.notes))[:MAX_NOTE_WORDS],
         "intent": list(INTENT_WORDS.get(intent.act, ())),
         "keywords": _unique(w for k in keywords for w in content_words(k)),
+        "actions": _unique(w for a in tool.actions for w in content_words(a)),
     }
     return {
         "name": tool.name,
@@ -300,6 +308,38 @@ def _enum_values(schemas: Iterable[Any]) -> tuple[str, ...]:
         enum = schema.get("enum") if isinstance(schema, dict) else None
         if isinstance(enum, list) and len(enum) <= MAX_ENUM:
             found += [v for v in enum if isinstance(v, str)]
+    return tuple(dict.fromkeys(found))
+
+
+def _action_types(method: str, path: str, schemas: Iterable[Any]) -> tuple[str, ...]:
+    """What a generic action endpoint can do: `POST /droplets/{id}/actions` with a body whose
+    `type` (or `action`) says which (`reboot`, `power_cycle`, `snapshot`), also inside
+    oneOf/anyOf/allOf alternatives. Only there: elsewhere a `type` is a kind of thing, not a
+    thing to do."""
+    segments = [s for s in path.lower().split("/") if s and not s.startswith("{")]
+    if method.upper() != "POST" or not segments or segments[-1] not in _ACTION_SEGMENTS:
+        return ()
+    found: list[str] = []
+
+    def visit(schema: Any, depth: int) -> None:
+        if not isinstance(schema, dict) or depth > MAX_ACTION_DEPTH:
+            return
+        for key in ("oneOf", "anyOf", "allOf"):
+            for alternative in schema.get(key) or ():
+                visit(alternative, depth + 1)
+        properties = schema.get("properties")
+        if isinstance(properties, dict):
+            for name in _ACTION_FIELDS:
+                enum = (
+                    properties.get(name, {}).get("enum")
+                    if isinstance(properties.get(name), dict)
+                    else None
+                )
+                if isinstance(enum, list) and len(enum) <= MAX_ENUM:
+                    found.extend(v for v in enum if isinstance(v, str))
+
+    for schema in schemas:
+        visit(schema, 0)
     return tuple(dict.fromkeys(found))
 
 

@@ -46,6 +46,7 @@ FIELDS: Mapping[str, tuple[float, float]] = {
     "name": (3.0, 0.5),
     "summary": (2.5, 0.5),
     "keywords": (3.0, 0.3),
+    "actions": (2.0, 0.3),  # what a generic action endpoint does, said in its body
     "resource": (2.0, 0.3),
     "tags": (1.0, 0.3),
     "path": (0.6, 0.3),
@@ -109,6 +110,7 @@ class _Tool:
     parents: frozenset[str]
     named: frozenset[str]  # stems of its name's words
     toolset: str
+    actions: frozenset[str] = frozenset()  # what a generic action endpoint does (`reboot`)
 
 
 @dataclass(frozen=True)
@@ -235,8 +237,9 @@ class SearchEngine:
             tool = self.tools[doc]
             if allowed is not None and tool.name not in allowed:
                 continue
-            score = value * fit[self._intent_of[doc]]
-            if action and (tool.intent.verb in said_verbs or intent.verb in tool.named):
+            does = action and intent.verb in tool.actions  # "reboot" on `.../actions`
+            score = value * (1 + INTENT_WEIGHT if does else fit[self._intent_of[doc]])
+            if action and (tool.intent.verb in said_verbs or intent.verb in tool.named or does):
                 score *= 1 + ACTION_BONUS  # "merge", "star", "fork": the verb names the tool
             score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched.get(doc, 0) / len(counted)
             if not tool.resource.isdisjoint(objects):
@@ -409,6 +412,7 @@ def _tool(entry: Mapping[str, Any]) -> _Tool:
         parents=parents,
         named=frozenset(stem(w) for w in fields.get("name", "").split()),
         toolset=entry.get("toolset", "other"),
+        actions=frozenset(stem(w) for w in fields.get("actions", "").split()),
     )
 
 

@@ -392,3 +392,61 @@ def test_a_path_word_that_glues_the_names_words_is_those_words(tmp_path):
     assert resources["create_customer_invoice"] == "customer invoice"
     assert resources["create_reminder"] == "customerinvoicex"
     assert top(SearchEngine(index), "create a customer invoice") == ["create_customer_invoice"]
+
+
+def test_a_generic_action_endpoint_is_found_by_the_actions_its_body_names(tmp_path):
+    """DigitalOcean's `POST /volumes/{id}/actions {type: attach|detach|resize}`: the action
+    types are what the tool does, so "attach volume 77 to droplet 31" finds it, not
+    `create_volume`; a `type` anywhere else is a kind of thing and says nothing."""
+
+    def body(*alternatives: dict) -> dict:
+        schema = {"oneOf": list(alternatives)} if len(alternatives) > 1 else alternatives[0]
+        return {"content": {"application/json": {"schema": schema}}}
+
+    def typed(*values: str, **extra: dict) -> dict:
+        properties = {"type": {"type": "string", "enum": list(values)}, **extra}
+        return {"type": "object", "properties": properties}
+
+    ok = {"200": {"description": "ok"}}
+    volume_id = [
+        {"name": "volume_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Cloud", "version": "1"},
+        "paths": {
+            "/volumes": {
+                "post": {
+                    "operationId": "volumes_create",
+                    "summary": "Create a new block storage volume",
+                    "requestBody": body(typed("ext4", "xfs")),
+                    "responses": ok,
+                }
+            },
+            "/volumes/{volume_id}/actions": {
+                "parameters": volume_id,
+                "post": {
+                    "operationId": "volumeActions_post_byId",
+                    "summary": "Initiate a block storage action by volume id",
+                    "requestBody": body(
+                        typed("attach", "detach", droplet_id={"type": "integer"}),
+                        typed("resize", size_gigabytes={"type": "integer"}),
+                    ),
+                    "responses": ok,
+                },
+            },
+        },
+    }
+    path = tmp_path / "cloud.json"
+    path.write_text(json.dumps(spec))
+    result, loaded = planned(BuildOptions(spec=path, no_hints=True))
+    index = search_index(result, loaded)
+    entries = {e["name"]: e for e in index["tools"]}
+    action = next(e for e in index["tools"] if "actions" in e["fields"])
+    assert action["fields"]["actions"] == "attach detach resize"
+    assert action["act"] == "action"
+    assert sum("actions" in e["fields"] for e in entries.values()) == 1  # not `ext4 xfs`
+    engine = SearchEngine(index)
+    assert top(engine, "attach volume 7724db7c to droplet 3164494") == [action["name"]]
+    assert top(engine, "resize the volume to 100 GB") == [action["name"]]
+    assert top(engine, "create a 100 GB volume") != [action["name"]]
