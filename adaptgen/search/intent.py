@@ -78,6 +78,10 @@ ACTION_ACTS = {
             "duplicate",
             "clone",
             "replicate",
+            "enter",
+            "favourite",
+            "favorite",
+            "bookmark",
             "schedule",
             "text",
             "share",
@@ -165,6 +169,7 @@ _PHRASES = {
     ("get", "back"): ("update", "restore"),  # "get the recordings back out of the trash"
     ("fire", "off"): ("create", "send"),
     ("hold", "off"): ("update", "pause"),
+    ("key", "in"): ("create", "create"),  # "the entries our accountant keyed in"
     ("sign", "out"): ("delete", "terminate"),
     ("turn", "into"): ("create", "create"),  # "turn this PDF into a template": a new one
 }
@@ -370,7 +375,12 @@ def _is_progressive(word: str) -> bool:
     return len(word) > 5 and word.endswith("ing") and stem(word) != word
 
 
+_IRREGULAR_PLURALS = frozenset(["people", "children", "men", "women", "folks"])
+
+
 def _is_plural(word: str) -> bool:
+    if word in _IRREGULAR_PLURALS:
+        return True
     return len(word) > 3 and stem(word) not in ACT_OF_WORD and singular(word) != word
 
 

@@ -58,6 +58,7 @@ _TIME_WORDS = frozenset(_TIME.split())
 _BATCH = re.compile(
     r"\b(?:at once|in one go|in one call|in one request|in bulk|all at once)\b", re.I
 )
+_BY_HAND = re.compile(r"\b(?:by hand|manually)\b", re.I)  # APIs say manual ("manual journals")
 # Putting a thing into a workflow state ("move PROJ-9 to Done", "mark it as in review"): APIs
 # call that its status, state or a transition.
 _STATES = (
@@ -338,6 +339,7 @@ def read_query(text: str) -> QueryWords:
     text = _REPORTED.sub(r"\g<0> ;", text)
     text = _ACRONYMS.sub(lambda match: match[1].lower(), text)
     text = _BATCH.sub(" batch ", QUOTED.sub(" ", _SAID_QUOTE.sub(r"\g<0>message ", text)))
+    text = _BY_HAND.sub(" manual ", text)
     text = _COUNT.sub(r"\g<0> count ", text)
     text = _HAPPENED.sub(r"\g<0> events ", text)
     text = _HASHTAG.sub(" channel ", text)

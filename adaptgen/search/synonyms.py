@@ -54,6 +54,7 @@ admin administrator
 subscribe follow watch
 subscription watcher follower
 approve accept
+verify confirm
 reject decline deny
 payment charge pay
 refund reimburse

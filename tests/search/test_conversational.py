@@ -435,3 +435,23 @@ def test_replicate_is_a_copy():
     intent = query_intent(read_query("replicate last month's newsletter").main)
     assert intent.act == "create"
     assert stem("duplicate") in alternatives(stem("replicate"))
+
+
+@pytest.mark.parametrize(
+    ("query", "act", "plural"),
+    [
+        ("Enter a bill from Metro Plumbing for $842.50", "create", False),
+        ("Favourite the Q4 Planning board for me", "create", False),
+        ("bookmark this board", "create", False),
+        ("Which people clicked the link in campaign 44ac9e01f3?", "list", True),
+        ("who are the children of this task", "list", True),
+    ],
+)
+def test_more_verbs_and_irregular_plurals(query: str, act: str, plural: bool):
+    intent = query_intent(read_query(query).main)
+    assert (intent.act, intent.plural) == (act, plural)
+
+
+def test_by_hand_is_manual_and_confirming_verifies():
+    assert "manual" in dict(query_terms(read_query("the entries our accountant keyed in by hand")))
+    assert stem("verify") in alternatives(stem("confirm"))
