@@ -329,14 +329,7 @@ def _action_types(method: str, path: str, schemas: Iterable[Any]) -> tuple[str, 
                 visit(alternative, depth + 1)
         properties = schema.get("properties")
         if isinstance(properties, dict):
-            for name in _ACTION_FIELDS:
-                enum = (
-                    properties.get(name, {}).get("enum")
-                    if isinstance(properties.get(name), dict)
-                    else None
-                )
-                if isinstance(enum, list) and len(enum) <= MAX_ENUM:
-                    found.extend(v for v in enum if isinstance(v, str))
+            found.extend(_enum_values(properties.get(name) for name in _ACTION_FIELDS))
 
     for schema in schemas:
         visit(schema, 0)

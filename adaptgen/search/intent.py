@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from adaptgen.search.synonyms import alternatives
-from adaptgen.search.text import stem, words
+from adaptgen.search.text import IRREGULAR_PLURALS, stem, words
 from adaptgen.words import VERBS, singular
 
 # The five acts, and the words that say each (query side; the first word is the act's name).
@@ -375,11 +375,8 @@ def _is_progressive(word: str) -> bool:
     return len(word) > 5 and word.endswith("ing") and stem(word) != word
 
 
-_IRREGULAR_PLURALS = frozenset(["people", "children", "men", "women", "folks"])
-
-
 def _is_plural(word: str) -> bool:
-    if word in _IRREGULAR_PLURALS:
+    if word in IRREGULAR_PLURALS:  # "which people clicked"
         return True
     return len(word) > 3 and stem(word) not in ACT_OF_WORD and singular(word) != word
 

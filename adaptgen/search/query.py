@@ -75,12 +75,12 @@ STATE_TERMS = ("transition",)
 STATE_WEIGHT = 0.6
 # Ways of asking for a number of things: APIs call it count ("how many open tasks?").
 _COUNT = re.compile(r"\b(?:how many|number of)\b", re.I)
-# Asking what happened is asking for the record of events ("what happened in the org today?").
 # When a request is about what is over ("yesterday's meeting", "the call last week"): APIs
 # keep the record of a finished thing apart (`past_meetings`, `/calls/completed`).
 _PAST = re.compile(r"\b(?:yesterday|last (?:week|month|year|night|quarter|time)|ago)\b", re.I)
 PAST_TERMS = ("past",)
 PAST_WEIGHT = 0.3  # a hint that breaks ties, like a time word
+# Asking what happened is asking for the record of events ("what happened in the org today?").
 _HAPPENED = re.compile(r"\bwhat(?:'s| has)? happened\b", re.I)
 _MARKERS = frozenset(
     [
@@ -213,10 +213,10 @@ def _clauses(tokens: list[str]) -> list[int]:
         elif token.startswith("(") or token.lower() in _CLAUSE_WORDS:
             clause += 1
         numbers.append(clause)
-        if naming and token.rstrip(_CLAUSE_END_CHARS).endswith(")"):
+        if naming and _closes(token):
             naming = False
-            if not token.endswith(tuple(_CLAUSE_END_CHARS)):
-                continue
+            if token[-1] not in _CLAUSE_END_CHARS:
+                continue  # "(envelope 7d2e)" ends no clause; "(envelope 7d2e)," does
         if _CLAUSE_END.search(token):
             clause += 1
     return numbers
@@ -224,16 +224,18 @@ def _clauses(tokens: list[str]) -> list[int]:
 
 def _names_id(tokens: list[str]) -> bool:
     """`(meeting 93847561234)`, `(list id 9a3f...)`: a bracket that names a thing's id."""
-    end = next((i for i, t in enumerate(tokens) if t.rstrip(_CLAUSE_END_CHARS).endswith(")")), None)
-    if end is None or end == 0:
-        return False
+    end = next((i for i, t in enumerate(tokens) if _closes(t)), 0)
     *kind, value = tokens[: end + 1]
     noun = [w for t in kind for w in words(t)]
     return (
         0 < len(noun) <= 2
         and all(w.isalpha() and w not in STOP_WORDS for w in noun)
-        and _VALUE_TOKEN.search(value.rstrip(_CLAUSE_END_CHARS).rstrip(")")) is not None
+        and _VALUE_TOKEN.search(value.rstrip(_CLOSING)) is not None
     )
+
+
+def _closes(token: str) -> bool:
+    return token.rstrip(_CLAUSE_END_CHARS).endswith(")")
 
 
 def _asks(clause: list[str], opens_sentence: bool = True, doing: bool = True) -> bool:

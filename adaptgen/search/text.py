@@ -41,6 +41,7 @@ _IRREGULAR = {
     "series": "series",
     "metadata": "metadata",
 }
+IRREGULAR_PLURALS = frozenset(word for word, one in _IRREGULAR.items() if word != one)
 _VOWEL = re.compile(r"[aeiouy]")
 _DOUBLE = re.compile(r"([bdfgmnprt])\1$")
 _WORD = re.compile(r"[0-9a-z]+")
