@@ -282,7 +282,10 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
         return QueryIntent("list", None, True)  # "what's in the project?": its contents
     if spoken and spoken[0] in _QUESTION_WORDS and spoken[:2] != ["how", "many"]:
         # "which numbers do we own?", "how long did call CA5 last?": a question asks to look.
-        return QueryIntent("list" if plural else "get", None, plural)
+        # "who" asks about people, any number of them ("who reviewed PR 14?"), unless it asks
+        # who one is ("who is U024BE7LH?", "who am I signed in as?").
+        people = spoken[0] == "who" and spoken[1:2] not in (["is"], ["am"])
+        return QueryIntent("list" if plural or people else "get", None, plural or people)
     if _wants_a_thing(spoken):
         # "I need everything assigned to me": asking to have it is asking to look.
         many = plural or not _ALL.isdisjoint(spoken)

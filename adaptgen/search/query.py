@@ -187,6 +187,11 @@ _QUESTION_STARTS = frozenset(_QUESTIONS.split())
 _POINTING = frozenset(["it", "them", "its", "their", "those"])
 # An acronym's plural (`PRs`, `URLs`) is its word (`pr`), not a name.
 _ACRONYMS = re.compile(r"\b([A-Z]{2,})s\b")
+# An id that says what it is by its first letters: `cus_NffrFeUfNV2Hib`, `in_1O2Zxy`,
+# `INV-0744`, `PO-0057` (letters, an underscore or a hyphen, then a number or a token).
+_KIND_ID = re.compile(
+    r"(?<![\w/.-])(?:([a-z]{2,5})_(?=[A-Za-z0-9]*\d)|([A-Z]{2,5})-(?=\d))[A-Za-z0-9]+(?![\w/-])"
+)
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,7 @@ class QueryWords:
     member: bool = False  # a person is put in or taken out of something: a membership
     state: bool = False  # a thing is put into a workflow state ("move it to Done")
     past: bool = False  # said of what is over ("yesterday's meeting")
+    kinds: tuple[str, ...] = ()  # the letters an id begins with (`cus_9s2`, `INV-0744`)
 
 
 def _clauses(tokens: list[str]) -> list[int]:
@@ -338,6 +344,7 @@ def read_query(text: str) -> QueryWords:
     self_user = _SELF.search(text) is not None
     state = _STATE_CHANGE.search(text) is not None
     past = _PAST.search(text) is not None
+    kinds = tuple((m[1] or m[2]).lower() for m in _KIND_ID.finditer(text))
     text = _REPORTED.sub(r"\g<0> ;", text)
     text = _ACRONYMS.sub(lambda match: match[1].lower(), text)
     text = _BATCH.sub(" batch ", QUOTED.sub(" ", _SAID_QUOTE.sub(r"\g<0>message ", text)))
@@ -409,7 +416,7 @@ def read_query(text: str) -> QueryWords:
         main = main[framed:]
     member = named_object and not _MOVED_WORDS.isdisjoint(main)
     return QueryWords(
-        tuple(weighted), tuple(main), tuple(containers), self_user, member, state, past
+        tuple(weighted), tuple(main), tuple(containers), self_user, member, state, past, kinds
     )
 
 

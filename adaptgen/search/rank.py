@@ -69,6 +69,8 @@ ASSOCIATION_WEIGHT = 0.6  # a word of the spec's prose, for the name words it go
 MIN_PREFIX = 5  # `repo` must not find `report`
 MIN_SUFFIX = 4
 ACTION_BONUS = 0.5
+KIND_WEIGHT = 0.6  # what an id's letters say it is (`INV-0744`)
+MIN_KIND_PREFIX = 3
 PRIOR = 0.01
 MAX_EXTENSION = 5
 MIN_COMPOUND = 3  # letters a word ahead of a query term adds, at least
@@ -155,6 +157,7 @@ class SearchEngine:
         self._postings = _postings(entries)
         self._entries = entries  # their words are spelling's, read at the first search
         self._speller: Speller | None = None
+        self._resources: list[tuple[str, ...]] | None = None  # for ids' kinds, at first use
         packed = [entry.get("semantic") for entry in entries]
         self.semantic = Semantic(packed, model) if any(packed) else None
         meant = [entry.get("meaning") for entry in entries]
@@ -202,7 +205,10 @@ class SearchEngine:
         """The best `limit` tools by words, intent and resource."""
         said = read_query(self._undone(query))
         intent = query_intent(said.main, self._verbs)
-        groups = self._query_groups(query_terms(said), intent.verb)
+        terms = query_terms(said)
+        for letters in said.kinds:
+            terms += [(t, KIND_WEIGHT) for t in self._kind(letters) if t not in dict(terms)]
+        groups = self._query_groups(terms, intent.verb)
         if not groups:
             return []
         # The act's verb is matched by intent: coverage counts the other words.
@@ -250,6 +256,29 @@ class SearchEngine:
             score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
             hits.append((-score, len(tool.nouns), tool.name))
         return [Hit(name, -score) for score, _, name in heapq.nsmallest(limit, hits)]
+
+    def _kind(self, letters: str) -> list[str]:
+        """The resource an id's first letters abbreviate, when one does: its initials (`PO`:
+        purchase orders, `pi`: payment intents) or the start of its one word (`INV`: invoices,
+        `cus`: customers, three letters at least). Nothing when two resources could be meant."""
+        if self._resources is None:
+            self._resources = sorted(
+                {tuple(e.get("fields", {}).get("resource", "").split()) for e in self._entries}
+                - {()}
+            )
+        found = {
+            tuple(stem(w) for w in words)
+            for words in self._resources
+            if len(words) > 1 and "".join(w[0] for w in words) == letters
+        }
+        if not found and len(letters) >= MIN_KIND_PREFIX:
+            found = {
+                (stem(w),)
+                for words in self._resources
+                for w in words
+                if w.startswith(letters) and w != letters
+            }
+        return list(found.pop()) if len(found) == 1 else []
 
     def _spelled(self, query: str) -> str:
         """The query with its typos corrected, when the index uses the word table (which says

@@ -455,3 +455,20 @@ def test_more_verbs_and_irregular_plurals(query: str, act: str, plural: bool):
 def test_by_hand_is_manual_and_confirming_verifies():
     assert "manual" in dict(query_terms(read_query("the entries our accountant keyed in by hand")))
     assert stem("verify") in alternatives(stem("confirm"))
+
+
+@pytest.mark.parametrize(
+    ("query", "act"),
+    [
+        ("who reviewed PR 14?", "list"),
+        ("Who has login access to our Xero file right now?", "list"),
+        ("who's been starring our project?", "list"),
+        ("who is U024BE7LH?", "get"),
+        ("who am I signed in as?", "get"),
+        ("what plan is our account on?", "get"),
+    ],
+)
+def test_who_asks_about_people_any_number_of_them(query: str, act: str):
+    """ "who reviewed PR 14?" asks for the reviews, however many; "who is U024BE7LH?" for
+    one user."""
+    assert query_intent(read_query(query).main).act == act

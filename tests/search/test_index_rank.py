@@ -450,3 +450,42 @@ def test_a_generic_action_endpoint_is_found_by_the_actions_its_body_names(tmp_pa
     assert top(engine, "attach volume 7724db7c to droplet 3164494") == [action["name"]]
     assert top(engine, "resize the volume to 100 GB") == [action["name"]]
     assert top(engine, "create a 100 GB volume") != [action["name"]]
+
+
+def test_an_ids_first_letters_say_what_it_is(tmp_path):
+    """Document numbers and typed ids say their kind in their first letters (`INV-0744`,
+    `PO-0057`, Stripe's `cus_...`): the resource they abbreviate is what the request is about,
+    by initials or by the start of its one word; letters two resources could stand for say
+    nothing."""
+    ok = {"200": {"description": "ok"}}
+
+    def item(name: str, *methods: str) -> dict:
+        verbs = {"get": "Get", "put": "Update", "delete": "Delete"}
+        return {
+            "parameters": [{"name": "id", "in": "path", "required": True, "type": "string"}],
+            **{m: {"operationId": f"{verbs[m]}{name}", "responses": ok} for m in methods},
+        }
+
+    spec = {
+        "swagger": "2.0",
+        "info": {"title": "Books", "version": "1"},
+        "paths": {
+            "/invoices/{id}": item("Invoice", "get", "put"),
+            "/purchase_orders/{id}": item("PurchaseOrder", "get"),
+            "/customers/{id}": item("Customer", "get"),
+            "/security_levels/{id}": item("SecurityLevel", "get"),
+            "/secrets/{id}": item("Secret", "get"),
+            "/payments/{id}": item("Payment", "get"),
+        },
+    }
+    path = tmp_path / "books.json"
+    path.write_text(json.dumps(spec))
+    result, loaded = planned(BuildOptions(spec=path, no_hints=True))
+    engine = SearchEngine(search_index(result, loaded))
+    name = {t.operation_id: t.name for t in result.api.tools}
+    assert top(engine, "pull up PO-0057") == [name["GetPurchaseOrder"]]
+    assert top(engine, "look at INV-0744 for me") == [name["GetInvoice"]]
+    assert top(engine, "fix the total on INV-0744") == [name["UpdateInvoice"]]
+    assert top(engine, "show me cus_NffrFeUfNV2Hib") == [name["GetCustomer"]]
+    assert engine._kind("sec") == []  # security levels or secrets: no one kind
+    assert engine._kind("inv") == ["invoic"]
