@@ -58,6 +58,9 @@ _TIME_WORDS = frozenset(_TIME.split())
 _BATCH = re.compile(
     r"\b(?:at once|in one go|in one call|in one request|in bulk|all at once)\b", re.I
 )
+# Messaging APIs say (un)subscribe for what users call opting out or in ("who opted out?").
+_OPTED = re.compile(r"\bopt(ed|s|ing)?[- ]?(out|in)(s?)\b", re.I)
+_OPT_FORMS = {"": "", "ed": "d", "s": "s", "ing": "ing"}
 _BY_HAND = re.compile(r"\b(?:by hand|manually)\b", re.I)  # APIs say manual ("manual journals")
 # Putting a thing into a workflow state ("move PROJ-9 to Done", "mark it as in review"): APIs
 # call that its status, state or a transition.
@@ -349,6 +352,7 @@ def read_query(text: str) -> QueryWords:
     text = _ACRONYMS.sub(lambda match: match[1].lower(), text)
     text = _BATCH.sub(" batch ", QUOTED.sub(" ", _SAID_QUOTE.sub(r"\g<0>message ", text)))
     text = _BY_HAND.sub(" manual ", text)
+    text = _OPTED.sub(_subscribed, text)
     text = _COUNT.sub(r"\g<0> count ", text)
     text = _HAPPENED.sub(r"\g<0> events ", text)
     text = _HASHTAG.sub(" channel ", text)
@@ -418,6 +422,11 @@ def read_query(text: str) -> QueryWords:
     return QueryWords(
         tuple(weighted), tuple(main), tuple(containers), self_user, member, state, past, kinds
     )
+
+
+def _subscribed(match: re.Match[str]) -> str:
+    prefix = "un" if match[2].lower() == "out" else ""
+    return f"{prefix}subscribe{_OPT_FORMS[(match[1] or '').lower()]}{match[3]}"
 
 
 def query_terms(query: QueryWords) -> list[tuple[str, float]]:

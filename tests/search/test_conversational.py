@@ -472,3 +472,10 @@ def test_who_asks_about_people_any_number_of_them(query: str, act: str):
     """ "who reviewed PR 14?" asks for the reviews, however many; "who is U024BE7LH?" for
     one user."""
     assert query_intent(read_query(query).main).act == act
+
+
+def test_opting_out_or_in_is_what_messaging_apis_call_unsubscribing_or_subscribing():
+    assert "unsubscrib" in dict(query_terms(read_query("who opted out after the last email?")))
+    assert "unsubscrib" in dict(query_terms(read_query("list the opt-outs from campaign 7")))
+    assert "subscrib" in dict(query_terms(read_query("how many people opted in this week?")))
+    assert "unsubscrib" not in dict(query_terms(read_query("the option to export")))
