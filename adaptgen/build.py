@@ -18,7 +18,7 @@ from adaptgen.render import format_python, render, write_atomic
 from adaptgen.runtime.catalog import Catalog
 from adaptgen.search import INDEX_FILE
 from adaptgen.search.index import build_index, index_json
-from adaptgen.search.prose import spec_prose
+from adaptgen.search.prose import spec_answers, spec_prose
 
 
 @dataclass
@@ -170,6 +170,7 @@ def search_index(
             result.api,
             search_keywords(hints),
             prose=prose,
+            answers=spec_answers(result.document, result.api.tools),
             semantic=semantic,
             meaning=meaning,
         )

@@ -71,20 +71,26 @@ def build_index(
     keywords: Mapping[str, Sequence[str]] | None = None,
     *,
     prose: Mapping[str, str] | None = None,
+    answers: Mapping[str, Sequence[str]] | None = None,
     semantic: bool = False,
     meaning: bool = False,
 ) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId;
     `prose`: the spec's whole text about each tool, by name (`prose.spec_prose`), read for the
-    word associations; `semantic`: each tool's
+    word associations; `answers`: the words of the field names each read answers, by name
+    (`prose.spec_answers`), matched for questions only; `semantic`: each tool's
     sentence-model vector (`search/semantic.py`; needs numpy and the model, raises
     `semantic.Unavailable` without them); `meaning`: each tool's static word-meaning vector
     (`search/meaning.py`, pure Python, the table adaptgen ships; on unless the hints say
     `search: {meaning: false}`; docs/DESIGN.md has the figures))."""
     keywords = keywords or {}
     prose = prose or {}
+    answers = answers or {}
     tools = [tool for tool in api.tools if not tool.hidden]
-    entries = [_tool_entry(Operation.of_tool(t), keywords.get(t.operation_id, ())) for t in tools]
+    entries = [
+        _tool_entry(Operation.of_tool(t), keywords.get(t.operation_id, ()), answers.get(t.name, ()))
+        for t in tools
+    ]
     around = [_prose_words(prose.get(tool.name, "")) for tool in tools]
     entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
     if semantic or meaning:
@@ -156,7 +162,9 @@ def _near_vectors(a: Any, b: Any) -> bool:
     return all(abs(x - y) <= 1.5 * step for x, y in zip(left, right, strict=True))
 
 
-def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
+def _tool_entry(
+    tool: Operation, keywords: Sequence[str], answers: Sequence[str] = ()
+) -> dict[str, Any]:
     intent = operation_intent(tool.method, tool.path, tool.name)
     if tool.actions and intent.act == "create":
         intent = OperationIntent("action", intent.verb)  # `POST .../actions {type: reboot}`
@@ -185,6 +193,7 @@ def _tool_entry(tool: Operation, keywords: Sequence[str]) -> dict[str, Any]:
         "intent": list(INTENT_WORDS.get(intent.act, ())),
         "keywords": _unique(w for k in keywords for w in content_words(k)),
         "actions": _unique(w for a in tool.actions for w in content_words(a)),
+        "returns": _unique(answers),
     }
     return {
         "name": tool.name,

@@ -25,6 +25,7 @@ from adaptgen.search.intent import (
     ACT_OF_WORD,
     ACTION_ACTS,
     GENERIC_VERBS,
+    READS,
     SPOKEN_ACTS,
     OperationIntent,
     compatibility,
@@ -55,6 +56,10 @@ FIELDS: Mapping[str, tuple[float, float]] = {
     "values": (0.3, 0.5),
     "notes": (0.2, 0.75),
 }
+# A read's answer fields (`base_currency`, `month_to_date_usage`) are words of the tool only for
+# a request that reads: a question about an attribute asks for the read that answers it, but
+# every create and update of a resource answers the same fields.
+READ_FIELDS: Mapping[str, tuple[float, float]] = {**FIELDS, "returns": (1.0, 0.5)}
 K1 = 1.2
 INTENT_WEIGHT = 2.0
 RESOURCE_BONUS = 0.7
@@ -154,7 +159,9 @@ class SearchEngine:
             self._by_act.setdefault(tool.intent.act, []).append(index)
             if tool.intent.verb != tool.intent.act:
                 self._by_act.setdefault(tool.intent.verb, []).append(index)
-        self._postings = _postings(entries)
+        self._postings = _postings(entries, FIELDS)
+        answering = any("returns" in entry.get("fields", {}) for entry in entries)
+        self._read_postings = _postings(entries, READ_FIELDS) if answering else self._postings
         self._entries = entries  # their words are spelling's, read at the first search
         self._speller: Speller | None = None
         self._resources: list[tuple[str, ...]] | None = None  # for ids' kinds, at first use
@@ -169,10 +176,11 @@ class SearchEngine:
         count = len(entries)
         self._vocabulary = sorted(self._postings)
         self._reversed = sorted(t[::-1] for t in self._postings)
-        for docs in self._postings.values():
-            idf = math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
-            for doc, tf in docs.items():
-                docs[doc] = idf * tf / (K1 + tf)  # each term's BM25F share, ready to add
+        for postings in {id(p): p for p in (self._postings, self._read_postings)}.values():
+            for docs in postings.values():
+                idf = math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
+                for doc, tf in docs.items():
+                    docs[doc] = idf * tf / (K1 + tf)  # each term's BM25F share, ready to add
 
     @property
     def names(self) -> list[str]:
@@ -213,7 +221,8 @@ class SearchEngine:
             return []
         # The act's verb is matched by intent: coverage counts the other words.
         counted = [g for g in groups if g[0][0] != intent.verb] or groups
-        relevance, matched = self._relevance(groups, counted)
+        postings = self._read_postings if intent.act in READS else self._postings
+        relevance, matched = self._relevance(groups, counted, postings)
         # A tool far below the best by words cannot climb back by intent and resource.
         floor = max(relevance.values(), default=0.0) * PRUNE
         relevance = {doc: value for doc, value in relevance.items() if value >= floor}
@@ -306,16 +315,19 @@ class SearchEngine:
         return re.sub(rf"\b{match[0]}\b", f"remove {match['rest']}", query, count=1, flags=re.I)
 
     def _relevance(
-        self, groups: list[list[tuple[str, float]]], counted: list[list[tuple[str, float]]]
+        self,
+        groups: list[list[tuple[str, float]]],
+        counted: list[list[tuple[str, float]]],
+        postings: Mapping[str, Mapping[int, float]],
     ) -> tuple[dict[int, float], dict[int, int]]:
-        """BM25F per tool (a group counts its best-matching term), and how many of the
-        `counted` groups matched each tool."""
+        """BM25F per tool over `postings` (a group counts its best-matching term), and how
+        many of the `counted` groups matched each tool."""
         relevance: dict[int, float] = {}
         matched: dict[int, int] = {}
         for group in groups:
             best: dict[int, float] = {}
             for term, weight in group:
-                for doc, value in self._postings.get(term, {}).items():
+                for doc, value in postings.get(term, {}).items():
                     value *= weight
                     if value > best.get(doc, 0.0):
                         best[doc] = value
@@ -445,15 +457,17 @@ def _tool(entry: Mapping[str, Any]) -> _Tool:
     )
 
 
-def _postings(entries: list[Mapping[str, Any]]) -> dict[str, dict[int, float]]:
-    """stem -> {tool index: BM25F pseudo term frequency}."""
-    lengths: dict[str, list[int]] = {f: [] for f in FIELDS}
+def _postings(
+    entries: list[Mapping[str, Any]], weights: Mapping[str, tuple[float, float]]
+) -> dict[str, dict[int, float]]:
+    """stem -> {tool index: BM25F pseudo term frequency} over the fields `weights` names."""
+    lengths: dict[str, list[int]] = {f: [] for f in weights}
     stemmed: list[dict[str, list[str]]] = []
     for entry in entries:
         fields = entry.get("fields", {})
-        doc = {f: [stem(w) for w in fields.get(f, "").split()] for f in FIELDS}
+        doc = {f: [stem(w) for w in fields.get(f, "").split()] for f in weights}
         stemmed.append(doc)
-        for f in FIELDS:
+        for f in weights:
             lengths[f].append(len(doc[f]))
     average = {f: (sum(v) / len(v) if v and sum(v) else 1.0) for f, v in lengths.items()}
     postings: dict[str, dict[int, float]] = {}
@@ -461,7 +475,7 @@ def _postings(entries: list[Mapping[str, Any]]) -> dict[str, dict[int, float]]:
         for f, found in doc.items():
             if not found:
                 continue
-            weight, b = FIELDS[f]
+            weight, b = weights[f]
             norm = 1 - b + b * len(found) / average[f]
             for term in found:
                 docs = postings.setdefault(term, {})

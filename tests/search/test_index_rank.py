@@ -489,3 +489,127 @@ def test_an_ids_first_letters_say_what_it_is(tmp_path):
     assert top(engine, "show me cus_NffrFeUfNV2Hib") == [name["GetCustomer"]]
     assert engine._kind("sec") == []  # security levels or secrets: no one kind
     assert engine._kind("inv") == ["invoic"]
+
+
+def test_a_question_about_an_attribute_finds_the_read_that_answers_it(tmp_path):
+    """ "What base currency are we set up in?" is the organisation's read, whose answer has
+    `base_currency`, not the list of currencies; the answer's fields are words of the reads
+    only and count only for requests that read (every write answers the same fields)."""
+    ok = {"description": "ok"}
+
+    def answer(ref: str) -> dict:
+        return {"200": {**ok, "content": {"application/json": {"schema": {"$ref": ref}}}}}
+
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Books", "version": "1"},
+        "paths": {
+            "/organisation": {
+                "get": {
+                    "operationId": "getOrganisation",
+                    "summary": "Retrieves the organisation",
+                    "responses": answer("#/components/schemas/Organisation"),
+                },
+                "put": {
+                    "operationId": "updateOrganisation",
+                    "summary": "Updates the organisation",
+                    "responses": answer("#/components/schemas/Organisation"),
+                },
+            },
+            "/currencies": {
+                "get": {
+                    "operationId": "getCurrencies",
+                    "summary": "Retrieves currencies",
+                    "responses": answer("#/components/schemas/Currencies"),
+                },
+                "post": {
+                    "operationId": "createCurrency",
+                    "summary": "Adds a currency",
+                    "responses": answer("#/components/schemas/Currencies"),
+                },
+            },
+        },
+        "components": {
+            "schemas": {
+                "Organisation": {
+                    "type": "object",
+                    "properties": {
+                        "Name": {"type": "string"},
+                        "BaseCurrency": {"type": "string"},
+                        "FinancialYearEndDay": {"type": "integer"},
+                        "Parent": {"$ref": "#/components/schemas/Organisation"},
+                    },
+                },
+                "Currencies": {
+                    "type": "object",
+                    "properties": {
+                        "Currencies": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"Code": {}, "Description": {}},
+                            },
+                        }
+                    },
+                },
+            }
+        },
+    }
+    path = tmp_path / "books.json"
+    path.write_text(json.dumps(spec))
+    result, loaded = planned(BuildOptions(spec=path, no_hints=True))
+    index = search_index(result, loaded)
+    name = {t.operation_id: t.name for t in result.api.tools}
+    answers = {e["name"]: e["fields"].get("returns") for e in index["tools"]}
+    assert answers[name["getOrganisation"]].split() == [
+        "name",
+        "base",
+        "currency",
+        "financial",
+        "year",
+        "end",
+        "day",
+        "parent",
+    ]  # fmt: skip  (the self-reference followed once: a cycle ends)
+    assert answers[name["getCurrencies"]] == "currencies code description"
+    assert answers[name["updateOrganisation"]] is None  # a write's answer says no more
+    engine = SearchEngine(index)
+    question = "What base currency is our account set up in, and when does the year end?"
+    assert top(engine, question) == [name["getOrganisation"]]
+    assert top(engine, "add the Swiss franc as a currency") == [name["createCurrency"]]
+    # Only reads hear the answer: a write's ranking is the same without it.
+    plain = json.loads(json.dumps(index))
+    for entry in plain["tools"]:
+        entry["fields"].pop("returns", None)
+    without = SearchEngine(plain)
+    change = "change the base currency to EUR"
+    assert engine.search(change, limit=4) == without.search(change, limit=4)
+    assert engine.search(question, limit=4) != without.search(question, limit=4)
+
+
+def test_a_swagger_2_answer_and_a_reference_elsewhere():
+    from types import SimpleNamespace
+
+    from adaptgen.search.prose import spec_answers
+
+    document = {
+        "paths": {
+            "/users/{id}": {
+                "get": {
+                    "responses": {
+                        "200": {"schema": {"$ref": "#/definitions/User"}},
+                        "404": {"schema": {"properties": {"error_code": {}}}},
+                    }
+                }
+            },
+            "/teams": {"get": {"responses": {"default": {"schema": {"$ref": "other.yaml#/T"}}}}},
+        },
+        "definitions": {"User": {"properties": {"presence": {}, "tz_label": {}}}},
+    }
+
+    def tool(name: str, path: str) -> SimpleNamespace:
+        pointer = "/paths/" + path.replace("/", "~1") + "/get"
+        return SimpleNamespace(name=name, method="GET", pointer=pointer)
+
+    tools = [tool("get_user", "/users/{id}"), tool("list_teams", "/teams")]
+    assert spec_answers(document, tools) == {"get_user": ["presence", "tz", "label"]}
