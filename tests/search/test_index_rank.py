@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import result_data
@@ -34,6 +35,15 @@ def engine() -> SearchEngine:
 
 def top(engine: SearchEngine, query: str, n: int = 1) -> list[str]:
     return [hit.name for hit in engine.search(query, limit=n)]
+
+
+def built(tmp_path: Path, paths: dict, **extra: dict) -> tuple[Any, dict]:
+    """The plan and search index of an OpenAPI 3 document with these paths."""
+    spec = {"openapi": "3.0.3", "info": {"title": "Test", "version": "1"}, "paths": paths}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({**spec, **extra}))
+    result, loaded = planned(BuildOptions(spec=path, no_hints=True))
+    return result, search_index(result, loaded)
 
 
 def test_identifiers_paths_and_prose_split_into_the_same_words():
@@ -374,20 +384,13 @@ def test_a_path_word_that_glues_the_names_words_is_those_words(tmp_path):
     def post(operation_id: str) -> dict:
         return {"post": {"operationId": operation_id, "responses": {"201": {"description": "ok"}}}}
 
-    spec = {
-        "openapi": "3.0.3",
-        "info": {"title": "Ledger", "version": "1"},
-        "paths": {
-            "/customer": post("Customer_Post"),
-            "/customerinvoice": post("CustomerInvoice_Post"),
-            "/supplierinvoice": post("SupplierInvoice_Post"),
-            "/customerinvoicex": post("Reminder_Post"),  # no name says its words: kept
-        },
+    paths = {
+        "/customer": post("Customer_Post"),
+        "/customerinvoice": post("CustomerInvoice_Post"),
+        "/supplierinvoice": post("SupplierInvoice_Post"),
+        "/customerinvoicex": post("Reminder_Post"),  # no name says its words: kept
     }
-    path = tmp_path / "ledger.json"
-    path.write_text(json.dumps(spec))
-    result, loaded = planned(BuildOptions(spec=path, no_hints=True))
-    index = search_index(result, loaded)
+    _, index = built(tmp_path, paths)
     resources = {e["name"]: e["fields"]["resource"] for e in index["tools"]}
     assert resources["create_customer_invoice"] == "customer invoice"
     assert resources["create_reminder"] == "customerinvoicex"
@@ -411,36 +414,29 @@ def test_a_generic_action_endpoint_is_found_by_the_actions_its_body_names(tmp_pa
     volume_id = [
         {"name": "volume_id", "in": "path", "required": True, "schema": {"type": "string"}}
     ]
-    spec = {
-        "openapi": "3.0.3",
-        "info": {"title": "Cloud", "version": "1"},
-        "paths": {
-            "/volumes": {
-                "post": {
-                    "operationId": "volumes_create",
-                    "summary": "Create a new block storage volume",
-                    "requestBody": body(typed("ext4", "xfs")),
-                    "responses": ok,
-                }
-            },
-            "/volumes/{volume_id}/actions": {
-                "parameters": volume_id,
-                "post": {
-                    "operationId": "volumeActions_post_byId",
-                    "summary": "Initiate a block storage action by volume id",
-                    "requestBody": body(
-                        typed("attach", "detach", droplet_id={"type": "integer"}),
-                        typed("resize", size_gigabytes={"type": "integer"}),
-                    ),
-                    "responses": ok,
-                },
+    paths = {
+        "/volumes": {
+            "post": {
+                "operationId": "volumes_create",
+                "summary": "Create a new block storage volume",
+                "requestBody": body(typed("ext4", "xfs")),
+                "responses": ok,
+            }
+        },
+        "/volumes/{volume_id}/actions": {
+            "parameters": volume_id,
+            "post": {
+                "operationId": "volumeActions_post_byId",
+                "summary": "Initiate a block storage action by volume id",
+                "requestBody": body(
+                    typed("attach", "detach", droplet_id={"type": "integer"}),
+                    typed("resize", size_gigabytes={"type": "integer"}),
+                ),
+                "responses": ok,
             },
         },
     }
-    path = tmp_path / "cloud.json"
-    path.write_text(json.dumps(spec))
-    result, loaded = planned(BuildOptions(spec=path, no_hints=True))
-    index = search_index(result, loaded)
+    _, index = built(tmp_path, paths)
     entries = {e["name"]: e for e in index["tools"]}
     action = next(e for e in index["tools"] if "actions" in e["fields"])
     assert action["fields"]["actions"] == "attach detach resize"
@@ -462,26 +458,22 @@ def test_an_ids_first_letters_say_what_it_is(tmp_path):
     def item(name: str, *methods: str) -> dict:
         verbs = {"get": "Get", "put": "Update", "delete": "Delete"}
         return {
-            "parameters": [{"name": "id", "in": "path", "required": True, "type": "string"}],
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
             **{m: {"operationId": f"{verbs[m]}{name}", "responses": ok} for m in methods},
         }
 
-    spec = {
-        "swagger": "2.0",
-        "info": {"title": "Books", "version": "1"},
-        "paths": {
-            "/invoices/{id}": item("Invoice", "get", "put"),
-            "/purchase_orders/{id}": item("PurchaseOrder", "get"),
-            "/customers/{id}": item("Customer", "get"),
-            "/security_levels/{id}": item("SecurityLevel", "get"),
-            "/secrets/{id}": item("Secret", "get"),
-            "/payments/{id}": item("Payment", "get"),
-        },
+    paths = {
+        "/invoices/{id}": item("Invoice", "get", "put"),
+        "/purchase_orders/{id}": item("PurchaseOrder", "get"),
+        "/customers/{id}": item("Customer", "get"),
+        "/security_levels/{id}": item("SecurityLevel", "get"),
+        "/secrets/{id}": item("Secret", "get"),
+        "/payments/{id}": item("Payment", "get"),
     }
-    path = tmp_path / "books.json"
-    path.write_text(json.dumps(spec))
-    result, loaded = planned(BuildOptions(spec=path, no_hints=True))
-    engine = SearchEngine(search_index(result, loaded))
+    result, index = built(tmp_path, paths)
+    engine = SearchEngine(index)
     name = {t.operation_id: t.name for t in result.api.tools}
     assert top(engine, "pull up PO-0057") == [name["GetPurchaseOrder"]]
     assert top(engine, "look at INV-0744 for me") == [name["GetInvoice"]]
@@ -500,65 +492,58 @@ def test_a_question_about_an_attribute_finds_the_read_that_answers_it(tmp_path):
     def answer(ref: str) -> dict:
         return {"200": {**ok, "content": {"application/json": {"schema": {"$ref": ref}}}}}
 
-    spec = {
-        "openapi": "3.0.3",
-        "info": {"title": "Books", "version": "1"},
-        "paths": {
-            "/organisation": {
-                "get": {
-                    "operationId": "getOrganisation",
-                    "summary": "Retrieves the organisation",
-                    "responses": answer("#/components/schemas/Organisation"),
-                },
-                "put": {
-                    "operationId": "updateOrganisation",
-                    "summary": "Updates the organisation",
-                    "responses": answer("#/components/schemas/Organisation"),
-                },
+    paths = {
+        "/organisation": {
+            "get": {
+                "operationId": "getOrganisation",
+                "summary": "Retrieves the organisation",
+                "responses": answer("#/components/schemas/Organisation"),
             },
-            "/currencies": {
-                "get": {
-                    "operationId": "getCurrencies",
-                    "summary": "Retrieves currencies",
-                    "responses": answer("#/components/schemas/Currencies"),
-                },
-                "post": {
-                    "operationId": "createCurrency",
-                    "summary": "Adds a currency",
-                    "responses": answer("#/components/schemas/Currencies"),
-                },
+            "put": {
+                "operationId": "updateOrganisation",
+                "summary": "Updates the organisation",
+                "responses": answer("#/components/schemas/Organisation"),
             },
         },
-        "components": {
-            "schemas": {
-                "Organisation": {
-                    "type": "object",
-                    "properties": {
-                        "Name": {"type": "string"},
-                        "BaseCurrency": {"type": "string"},
-                        "FinancialYearEndDay": {"type": "integer"},
-                        "Parent": {"$ref": "#/components/schemas/Organisation"},
-                    },
-                },
-                "Currencies": {
-                    "type": "object",
-                    "properties": {
-                        "Currencies": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {"Code": {}, "Description": {}},
-                            },
-                        }
-                    },
-                },
-            }
+        "/currencies": {
+            "get": {
+                "operationId": "getCurrencies",
+                "summary": "Retrieves currencies",
+                "responses": answer("#/components/schemas/Currencies"),
+            },
+            "post": {
+                "operationId": "createCurrency",
+                "summary": "Adds a currency",
+                "responses": answer("#/components/schemas/Currencies"),
+            },
         },
     }
-    path = tmp_path / "books.json"
-    path.write_text(json.dumps(spec))
-    result, loaded = planned(BuildOptions(spec=path, no_hints=True))
-    index = search_index(result, loaded)
+    components = {
+        "schemas": {
+            "Organisation": {
+                "type": "object",
+                "properties": {
+                    "Name": {"type": "string"},
+                    "BaseCurrency": {"type": "string"},
+                    "FinancialYearEndDay": {"type": "integer"},
+                    "Parent": {"$ref": "#/components/schemas/Organisation"},
+                },
+            },
+            "Currencies": {
+                "type": "object",
+                "properties": {
+                    "Currencies": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"Code": {}, "Description": {}},
+                        },
+                    }
+                },
+            },
+        }
+    }
+    result, index = built(tmp_path, paths, components=components)
     name = {t.operation_id: t.name for t in result.api.tools}
     answers = {e["name"]: e["fields"].get("returns") for e in index["tools"]}
     assert answers[name["getOrganisation"]].split() == [
