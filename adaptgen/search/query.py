@@ -17,6 +17,7 @@ context: their words weigh little and never say the act.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -111,6 +112,9 @@ UPSERT = stem("upsert")
 _DONE = {act: stem(act) for act in ("create", "update", "delete")}
 DONE_WEIGHT = 0.6
 _FIRST_PERSON = frozenset(["my", "me", "mine", "myself"])
+# Words before a number that say when or how much, not which thing ("since 2024-03-01").
+_NOT_NAMING_WORDS = "since before after until till between through than about around over under"
+_NOT_NAMING = frozenset(_NOT_NAMING_WORDS.split())
 # "add Ana to the team", "take Alex off the project": a named person put in or out of a place
 # is a membership, whatever the API calls the place.
 _PLACING = frozenset(
@@ -209,6 +213,7 @@ class QueryWords:
     state: bool = False  # a thing is put into a workflow state ("move it to Done")
     past: bool = False  # said of what is over ("yesterday's meeting")
     kinds: tuple[str, ...] = ()  # the letters an id begins with (`cus_9s2`, `INV-0744`)
+    identified: tuple[str, ...] = ()  # nouns said with an id ("droplet 3164494")
 
 
 def _clauses(tokens: list[str]) -> list[int]:
@@ -420,8 +425,37 @@ def read_query(text: str) -> QueryWords:
         main = main[framed:]
     member = named_object and not _MOVED_WORDS.isdisjoint(main)
     return QueryWords(
-        tuple(weighted), tuple(main), tuple(containers), self_user, member, state, past, kinds
+        tuple(weighted),
+        tuple(main),
+        tuple(containers),
+        self_user,
+        member,
+        state,
+        past,
+        kinds,
+        _identified(tokens),
     )
+
+
+def _identified(tokens: list[str]) -> tuple[str, ...]:
+    """The nouns said with an id right after them ("droplet 3164494", "(envelope 2e8b...)"),
+    not a verb's number ("add 5 seats") nor a time's ("since 2024-03-01")."""
+    found = []
+    for before, token in itertools.pairwise(tokens):
+        said = words(before)
+        if (
+            said
+            and any(c.isdigit() for c in token)
+            and _VALUE_TOKEN.search(token.rstrip(_CLOSING))
+            and before[-1:] not in _CLAUSE_END_CHARS
+            and said[-1].isalpha()
+            and said[-1] not in STOP_WORDS
+            and said[-1] not in _TIME_WORDS
+            and said[-1] not in _NOT_NAMING
+            and not _is_verb(said[-1])
+        ):
+            found.append(said[-1])
+    return tuple(found)
 
 
 def _subscribed(match: re.Match[str]) -> str:

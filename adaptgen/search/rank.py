@@ -64,6 +64,7 @@ K1 = 1.2
 INTENT_WEIGHT = 2.0
 RESOURCE_BONUS = 0.7
 PARENT_BONUS = 0.2
+IDENTIFIED_BONUS = 0.3  # a tool about a thing the request gives the id of
 MIN_FIT = 0.15
 PRUNE = 0.1
 MAX_CANDIDATES = 200
@@ -242,6 +243,7 @@ class SearchEngine:
             stem(w) for w, weight in said.weighted if weight == 1.0 and w not in said.containers
         )
         objects = mentioned - (where - said_as_what)
+        identified = _expanded(stem(w) for w in said.identified)
         action = intent.verb is not None and intent.verb not in GENERIC_VERBS
         said_verbs = {intent.verb, *alternatives(intent.verb or "")}
         fit = [
@@ -261,6 +263,8 @@ class SearchEngine:
                 score *= 1 + RESOURCE_BONUS
             if not tool.parents.isdisjoint(where):
                 score *= 1 + PARENT_BONUS
+            if identified and not tool.nouns.isdisjoint(identified):
+                score *= 1 + IDENTIFIED_BONUS
             unmentioned = len(tool.nouns) - len(tool.nouns & mentioned)
             score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
             hits.append((-score, len(tool.nouns), tool.name))

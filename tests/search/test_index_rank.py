@@ -17,6 +17,7 @@ from conftest import result_data
 from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.search.index import build_index, index_json, operation_intent
 from adaptgen.search.intent import compatibility, query_intent
+from adaptgen.search.query import read_query
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.text import stem, terms, words
 
@@ -598,3 +599,31 @@ def test_a_swagger_2_answer_and_a_reference_elsewhere():
 
     tools = [tool("get_user", "/users/{id}"), tool("list_teams", "/teams")]
     assert spec_answers(document, tools) == {"get_user": ["presence", "tz", "label"]}
+
+
+def test_a_thing_given_with_its_id_is_what_the_request_is_about(tmp_path):
+    """ "the signed PDF of the lease (envelope 2e8b0f4d)": the request names an envelope by
+    its id, so an envelope's document is meant, not a template's, whose summary says PDF."""
+    ok = {"200": {"description": "ok"}}
+
+    def read(parent: str, summary: str) -> dict:
+        ids = [f"{parent}Id", "documentId"]
+        parameters = [
+            {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in ids
+        ]
+        return {"get": {"summary": summary, "parameters": parameters, "responses": ok}}
+
+    paths = {
+        "/envelopes/{envelopeId}/documents/{documentId}": read("envelope", "Gets a document"),
+        "/templates/{templateId}/documents/{documentId}": read(
+            "template", "Gets the signed PDF of a template document"
+        ),
+    }
+    result, index = built(tmp_path, paths)
+    engine = SearchEngine(index)
+    envelope = next(t.name for t in result.api.tools if "envelopes" in t.path)
+    assert read_query("Grab the signed PDF (envelope 2e8b0f4d-6c91)").identified == ("envelope",)
+    assert read_query("texts since 2024-03-01, and add 5 seats").identified == ()
+    assert top(engine, "Grab me the signed PDF of the lease (envelope 2e8b0f4d-6c91).") == [
+        envelope
+    ]
