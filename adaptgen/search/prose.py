@@ -39,7 +39,7 @@ def spec_prose(document: Mapping[str, Any], tools: Iterable[Tool]) -> dict[str, 
 
 ANSWER_DEPTH = 3  # field names of the answer and of the objects two levels inside it
 MAX_ANSWER_WORDS = 80
-_SUCCESS = ("200", "201", "2XX", "2xx", "default")
+_SUCCESS = ("200", "201", "2XX")  # then any other 2xx, then the default
 
 
 def spec_answers(document: Mapping[str, Any], tools: Iterable[Tool]) -> dict[str, list[str]]:
@@ -73,14 +73,17 @@ def _answer_schema(document: Mapping[str, Any], operation: Mapping[str, Any]) ->
     responses = operation.get("responses")
     if not isinstance(responses, dict):
         return None
-    response = next((responses[c] for c in _SUCCESS if c in responses), None)
+    by_code = {str(code).upper(): answer for code, answer in responses.items()}  # YAML: 200
+    codes = [*_SUCCESS, *sorted(c for c in by_code if c.startswith("2"))]
+    response = next((by_code[c] for c in [*codes, "DEFAULT"] if c in by_code), None)
     response = _resolved(document, response)
     if not isinstance(response, dict):
         return None
     schema = response.get("schema")
     content = response.get("content")
     if schema is None and isinstance(content, dict) and content:
-        media = content.get("application/json") or next(iter(content.values()))
+        media = next((m for kind, m in content.items() if "json" in str(kind)), None)
+        media = media or next(iter(content.values()))
         schema = media.get("schema") if isinstance(media, dict) else None
     return schema
 

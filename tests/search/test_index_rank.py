@@ -583,7 +583,7 @@ def test_a_swagger_2_answer_and_a_reference_elsewhere():
             "/users/{id}": {
                 "get": {
                     "responses": {
-                        "200": {"schema": {"$ref": "#/definitions/User"}},
+                        200: {"schema": {"$ref": "#/definitions/User"}},  # YAML's int
                         "404": {"schema": {"properties": {"error_code": {}}}},
                     }
                 }
