@@ -39,6 +39,7 @@ def spec_prose(document: Mapping[str, Any], tools: Iterable[Tool]) -> dict[str, 
 
 ANSWER_DEPTH = 3  # field names of the answer and of the objects two levels inside it
 MAX_ANSWER_WORDS = 80
+MAX_FIELD_NAMES = 400
 _SUCCESS = ("200", "201", "2XX")  # then any other 2xx, then the default
 
 
@@ -94,6 +95,8 @@ def _field_names(
     """The property names of `schema` down to `depth` objects (arrays' items and
     allOf/oneOf/anyOf alternatives at the same depth); a reference already followed on the
     way down is a cycle and is not followed again."""
+    if len(out) >= MAX_FIELD_NAMES:
+        return  # enough to say what it answers, however wide the schema fans out
     reference = schema.get("$ref") if isinstance(schema, dict) else None
     if isinstance(reference, str):
         if reference in seen:
@@ -110,6 +113,8 @@ def _field_names(
     properties = schema.get("properties")
     if isinstance(properties, dict):
         for name, value in properties.items():
+            if len(out) >= MAX_FIELD_NAMES:
+                return
             out.append(str(name))
             _field_names(document, value, depth - 1, seen, out)
 

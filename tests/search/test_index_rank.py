@@ -627,3 +627,32 @@ def test_a_thing_given_with_its_id_is_what_the_request_is_about(tmp_path):
     assert top(engine, "Grab me the signed PDF of the lease (envelope 2e8b0f4d-6c91).") == [
         envelope
     ]
+
+
+def test_an_answer_schema_that_fans_out_is_read_only_so_far():
+    """Schemas that all refer to each other through `oneOf` (real specs have such webs) are
+    read until enough field names are found, not along every path through the web."""
+    from types import SimpleNamespace
+
+    from adaptgen.search.prose import (
+        ANSWER_DEPTH,
+        MAX_ANSWER_WORDS,
+        MAX_FIELD_NAMES,
+        _field_names,
+        spec_answers,
+    )
+
+    def schema(i: int) -> dict:
+        others = [{"$ref": f"#/definitions/S{j}"} for j in range(30)]
+        return {"oneOf": others, "properties": {f"field{i}": {"$ref": f"#/definitions/S{i + 1}"}}}
+
+    document = {
+        "paths": {"/things": {"get": {"responses": {"200": {"schema": schema(0)}}}}},
+        "definitions": {f"S{i}": schema(i) for i in range(31)},
+    }
+    tool = SimpleNamespace(name="list_things", method="GET", pointer="/paths/~1things/get")
+    found = spec_answers(document, [tool])["list_things"]
+    assert 0 < len(found) <= MAX_ANSWER_WORDS
+    names: list[str] = []
+    _field_names(document, schema(0), ANSWER_DEPTH, frozenset(), names)
+    assert len(names) == MAX_FIELD_NAMES
