@@ -77,12 +77,12 @@ def build_index(
 ) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId;
     `prose`: the spec's whole text about each tool, by name (`prose.spec_prose`), read for the
-    word associations; `answers`: the words of the field names each read answers, by name
-    (`prose.spec_answers`), matched for questions only; `semantic`: each tool's
-    sentence-model vector (`search/semantic.py`; needs numpy and the model, raises
-    `semantic.Unavailable` without them); `meaning`: each tool's static word-meaning vector
-    (`search/meaning.py`, pure Python, the table adaptgen ships; on unless the hints say
-    `search: {meaning: false}`; docs/DESIGN.md has the figures))."""
+    word associations; `answers`: the words of the field names each tool answers, by name
+    (`prose.spec_answers`), kept for the reads and matched for requests that read only;
+    `semantic`: each tool's sentence-model vector (`search/semantic.py`; needs numpy and the
+    model, raises `semantic.Unavailable` without them); `meaning`: each tool's static
+    word-meaning vector (`search/meaning.py`, pure Python, the table adaptgen ships; on unless
+    the hints say `search: {meaning: false}`; docs/DESIGN.md has the figures))."""
     keywords = keywords or {}
     prose = prose or {}
     answers = answers or {}
@@ -193,7 +193,7 @@ def _tool_entry(
         "intent": list(INTENT_WORDS.get(intent.act, ())),
         "keywords": _unique(w for k in keywords for w in content_words(k)),
         "actions": _unique(w for a in tool.actions for w in content_words(a)),
-        "returns": _unique(answers),
+        "returns": _unique(answers) if intent.act in READS else [],  # a POSTed search too
     }
     return {
         "name": tool.name,

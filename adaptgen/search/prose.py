@@ -7,7 +7,7 @@ operation's whole summary and description and the descriptions of its tags. Fiel
 descriptions of bodies and answers are left out on purpose: an answer's schema is shared by
 every operation of a resource, so its words (`old_name`, `created_by`) would say "this
 resource" for any word at all (measured: they made the tuned set worse). What a read answers
-is kept apart instead (`spec_answers`): the field names of a GET's answer, which the ranker
+is kept apart instead (`spec_answers`): the field names of a read's answer, which the ranker
 reads only for questions ("what base currency are we in?" is the organisation's read).
 """
 
@@ -44,14 +44,15 @@ _SUCCESS = ("200", "201", "2XX")  # then any other 2xx, then the default
 
 
 def spec_answers(document: Mapping[str, Any], tools: Iterable[Tool]) -> dict[str, list[str]]:
-    """Tool name -> the words of the field names its answer holds, for the reads (GET) only:
-    what a question about a thing's attribute asks for ("how much have I spent this month?"
-    is the read whose answer has `month_to_date_usage`)."""
+    """Tool name -> the words of the field names its answer holds: what a question about a
+    thing's attribute asks for ("how much have I spent this month?" is the read whose answer
+    has `month_to_date_usage`). Every operation's; the index keeps the reads' (a POSTed search
+    is one), as a write answers what it changed, which says no more than its resource."""
     from adaptgen.search.text import STOP_WORDS, words
 
     found = {}
     for tool in tools:
-        if tool.method.upper() != "GET" or not tool.pointer:
+        if not tool.pointer:
             continue
         operation = _at(document, tool.pointer)
         schema = _answer_schema(document, operation) if isinstance(operation, dict) else None

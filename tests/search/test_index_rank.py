@@ -518,6 +518,13 @@ def test_a_question_about_an_attribute_finds_the_read_that_answers_it(tmp_path):
                 "responses": answer("#/components/schemas/Currencies"),
             },
         },
+        "/currencies/search": {
+            "post": {
+                "operationId": "searchCurrencies",
+                "summary": "Searches currencies",
+                "responses": answer("#/components/schemas/Currencies"),
+            }
+        },
     }
     components = {
         "schemas": {
@@ -559,6 +566,8 @@ def test_a_question_about_an_attribute_finds_the_read_that_answers_it(tmp_path):
     ]  # fmt: skip  (the self-reference followed once: a cycle ends)
     assert answers[name["getCurrencies"]] == "currencies code description"
     assert answers[name["updateOrganisation"]] is None  # a write's answer says no more
+    assert answers[name["createCurrency"]] is None
+    assert answers[name["searchCurrencies"]] == "currencies code description"  # a POSTed read
     engine = SearchEngine(index)
     question = "What base currency is our account set up in, and when does the year end?"
     assert top(engine, question) == [name["getOrganisation"]]
