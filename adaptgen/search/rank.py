@@ -215,8 +215,8 @@ class SearchEngine:
         said = read_query(self._undone(query))
         intent = query_intent(said.main, self._verbs)
         terms = query_terms(said)
-        for letters in said.kinds:
-            terms += [(t, KIND_WEIGHT) for t in self._kind(letters) if t not in dict(terms)]
+        kinds = [t for letters in said.kinds for t in self._kind(letters)]  # `INV-0744`
+        terms += [(t, KIND_WEIGHT) for t in dict.fromkeys(kinds) if t not in dict(terms)]
         groups = self._query_groups(terms, intent.verb)
         if not groups:
             return []
@@ -243,7 +243,8 @@ class SearchEngine:
             stem(w) for w, weight in said.weighted if weight == 1.0 and w not in said.containers
         )
         objects = mentioned - (where - said_as_what)
-        identified = _expanded(stem(w) for w in said.identified)
+        # Things given with their id: "droplet 3164494", and an id that says its kind.
+        identified = _expanded([*(stem(w) for w in said.identified), *kinds])
         action = intent.verb is not None and intent.verb not in GENERIC_VERBS
         said_verbs = {intent.verb, *alternatives(intent.verb or "")}
         fit = [

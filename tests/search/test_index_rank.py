@@ -472,6 +472,8 @@ def test_an_ids_first_letters_say_what_it_is(tmp_path):
         "/security_levels/{id}": item("SecurityLevel", "get"),
         "/secrets/{id}": item("Secret", "get"),
         "/payments/{id}": item("Payment", "get"),
+        "/payments": {"get": {"operationId": "GetPayments", "responses": ok}},
+        "/invoices/{id}/payments": item("InvoicePayments", "get"),
     }
     result, index = built(tmp_path, paths)
     engine = SearchEngine(index)
@@ -480,6 +482,8 @@ def test_an_ids_first_letters_say_what_it_is(tmp_path):
     assert top(engine, "look at INV-0744 for me") == [name["GetInvoice"]]
     assert top(engine, "fix the total on INV-0744") == [name["UpdateInvoice"]]
     assert top(engine, "show me cus_NffrFeUfNV2Hib") == [name["GetCustomer"]]
+    # the id's kind is the thing it names: a payment of the invoice, not the list of payments
+    assert top(engine, "list the payments made on INV-0744") == [name["GetInvoicePayments"]]
     assert engine._kind("sec") == []  # security levels or secrets: no one kind
     assert engine._kind("inv") == ["invoic"]
 
