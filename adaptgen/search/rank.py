@@ -161,8 +161,12 @@ class SearchEngine:
             if tool.intent.verb != tool.intent.act:
                 self._by_act.setdefault(tool.intent.verb, []).append(index)
         self._postings = _postings(entries, FIELDS)
-        answering = any("returns" in entry.get("fields", {}) for entry in entries)
-        self._read_postings = _postings(entries, READ_FIELDS) if answering else self._postings
+        # What reads answer only changes the terms it holds: their postings are made twice.
+        answered = _postings(entries, {"returns": READ_FIELDS["returns"]})
+        read = {term: dict(self._postings.get(term, {})) for term in answered}
+        for term, docs in answered.items():
+            for doc, tf in docs.items():
+                read[term][doc] = read[term].get(doc, 0.0) + tf
         self._entries = entries  # their words are spelling's, read at the first search
         self._speller: Speller | None = None
         self._resources: list[tuple[str, ...]] | None = None  # for ids' kinds, at first use
@@ -177,11 +181,11 @@ class SearchEngine:
         count = len(entries)
         self._vocabulary = sorted(self._postings)
         self._reversed = sorted(t[::-1] for t in self._postings)
-        for postings in {id(p): p for p in (self._postings, self._read_postings)}.values():
-            for docs in postings.values():
-                idf = math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
-                for doc, tf in docs.items():
-                    docs[doc] = idf * tf / (K1 + tf)  # each term's BM25F share, ready to add
+        for docs in [*self._postings.values(), *read.values()]:
+            idf = math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
+            for doc, tf in docs.items():
+                docs[doc] = idf * tf / (K1 + tf)  # each term's BM25F share, ready to add
+        self._read_postings = {**self._postings, **read} if read else self._postings
 
     @property
     def names(self) -> list[str]:
