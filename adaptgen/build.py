@@ -11,6 +11,7 @@ from typing import Any
 from adaptgen.errors import BuildError, BuildWarning, InputError
 from adaptgen.hints import LoadedHints, default_hints_path, load_hints, search_keywords
 from adaptgen.load import load_spec
+from adaptgen.load.source import SourceFile
 from adaptgen.plan import PlanOptions, PlanResult, plan
 from adaptgen.plan.names import snake_case
 from adaptgen.plan.pagination import unknown_paging_warnings
@@ -170,12 +171,21 @@ def search_index(
             result.api,
             search_keywords(hints),
             prose=prose,
-            answers=spec_answers(result.document, result.api.tools),
+            answers=spec_answers(_planned_source(result, hints), result.api.tools),
             semantic=semantic,
             meaning=meaning,
         )
     except Unavailable as error:
         raise BuildError(f"hints ask for semantic search (search.semantic): {error}") from None
+
+
+def _planned_source(result: PlanResult, hints: LoadedHints) -> SourceFile:
+    """The file the planned document was read from (its other files are read beside it); a
+    document planned from no file stands alone."""
+    source = hints.spec_source
+    if source is not None and source.data is result.document:
+        return source
+    return SourceFile(Path("openapi.json"), "", result.document, "json")
 
 
 def _arazzo_chains(options: BuildOptions, spec: Any) -> tuple[dict, list[BuildWarning]]:

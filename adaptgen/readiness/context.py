@@ -104,7 +104,7 @@ def analyse(spec: Spec, hints: LoadedHints, name: str) -> Context:
             continue
         op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
         hint = hints.hints.tools.get(op_id) if op_id else None
-        schema, source, at = success_response(spec, op, pointer)
+        schema, source, at = success_response(spec.resolver, op, pointer)
         fields = walker.fields(schema, source, at) if schema is not None else []
         record, record_fields = records(fields)
         coverage = Coverage(

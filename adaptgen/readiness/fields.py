@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Any
 
 from adaptgen.errors import AdaptgenError
-from adaptgen.load import Spec
 from adaptgen.load.refs import RefResolver
 from adaptgen.load.source import SourceFile, join_pointer
 from adaptgen.words import snake_words
@@ -83,8 +82,11 @@ def jsonpath(path: tuple[str, ...]) -> str:
     return "$" + "".join(p if p == ITEMS else f".{p}" for p in path)
 
 
-def success_response(spec: Spec, op: dict[str, Any], pointer: str) -> tuple[Any, SourceFile, str]:
-    """The JSON schema of the operation's first 2xx (else default) response, where it is written.
+def success_response(
+    resolver: RefResolver, op: dict[str, Any], pointer: str
+) -> tuple[Any, SourceFile, str]:
+    """The JSON schema of the operation's first 2xx (else default) response, where it is written
+    (`pointer`: the operation's, in the spec `resolver` reads from: its root).
 
     (None, ...) when the operation answers no JSON body.
     """
@@ -93,27 +95,35 @@ def success_response(spec: Spec, op: dict[str, Any], pointer: str) -> tuple[Any,
     codes += [c for c in ("default",) if c in responses]
     for code in codes:
         raw = responses.get(code, responses.get(int(code)) if code.isdigit() else None)
-        source, at = spec.source, _under(pointer, "responses", code)
-        resolved = _follow(spec.resolver, raw, source, at)
+        source, at = resolver.root, _under(pointer, "responses", code)
+        resolved = _follow(resolver, raw, source, at)
         if resolved is None:
             continue
         raw, source, at = resolved
         for media, body in (raw.get("content") or {}).items():
-            if "json" in str(media) and isinstance(body, dict) and "schema" in body:
+            if _json_media(media) and isinstance(body, dict) and "schema" in body:
                 return (
                     body["schema"],
                     source,
                     _under(at, "content", media, "schema"),
                 )
         return None, source, at
-    return None, spec.source, pointer
+    return None, resolver.root, pointer
+
+
+def _json_media(media: Any) -> bool:
+    """A JSON media type, or one that admits JSON (`*/*`: what a Swagger 2 spec that names no
+    `produces` answers)."""
+    return "json" in str(media) or str(media) in ("*/*", "application/*")
 
 
 class FieldWalker:
     """Walks response schemas into `Field`s, following `$ref`s across files."""
 
-    def __init__(self, resolver: RefResolver) -> None:
+    def __init__(self, resolver: RefResolver, max_depth: int = MAX_DEPTH) -> None:
+        """`max_depth`: the deepest nesting walked (0: the body's own properties only)."""
         self.resolver = resolver
+        self.max_depth = max_depth
         self._cache: dict[tuple[str, int], list[Field]] = {}
 
     def fields(self, schema: Any, source: SourceFile, pointer: str) -> list[Field]:
@@ -132,7 +142,7 @@ class FieldWalker:
         seen: frozenset[str],
         out: list[Field],
     ) -> None:
-        if len(out) >= MAX_FIELDS or depth > MAX_DEPTH or not isinstance(node, dict):
+        if len(out) >= MAX_FIELDS or depth > self.max_depth or not isinstance(node, dict):
             return
         if isinstance(node.get("$ref"), str):
             target = self._target(node["$ref"], source, pointer)

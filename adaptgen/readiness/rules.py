@@ -223,7 +223,7 @@ def auth_hop(ctx: Context) -> Iterator[Finding]:
 
 
 def _answers_token(ctx: Context, op: dict) -> bool:
-    schema, source, at = success_response(ctx.spec, op, "")
+    schema, source, at = success_response(ctx.spec.resolver, op, "")
     if schema is None:
         return False
     fields = FieldWalker(ctx.spec.resolver).fields(schema, source, at)

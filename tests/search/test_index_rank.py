@@ -586,32 +586,35 @@ def test_a_question_about_an_attribute_finds_the_read_that_answers_it(tmp_path):
     assert engine.search(question, limit=4) != without.search(question, limit=4)
 
 
-def test_a_swagger_2_answer_and_a_reference_elsewhere():
-    from types import SimpleNamespace
-
-    from adaptgen.search.prose import spec_answers
-
-    document = {
-        "paths": {
-            "/users/{id}": {
-                "get": {
-                    "responses": {
-                        200: {"schema": {"$ref": "#/definitions/User"}},  # YAML's int
-                        "404": {"schema": {"properties": {"error_code": {}}}},
-                    }
-                }
-            },
-            "/teams": {"get": {"responses": {"default": {"schema": {"$ref": "other.yaml#/T"}}}}},
-        },
-        "definitions": {"User": {"properties": {"presence": {}, "tz_label": {}}}},
-    }
-
-    def tool(name: str, path: str) -> SimpleNamespace:
-        pointer = "/paths/" + path.replace("/", "~1") + "/get"
-        return SimpleNamespace(name=name, method="GET", pointer=pointer)
-
-    tools = [tool("get_user", "/users/{id}"), tool("list_teams", "/teams")]
-    assert spec_answers(document, tools) == {"get_user": ["presence", "tz", "label"]}
+def test_a_swagger_2_answer_and_a_reference_elsewhere(tmp_path):
+    """A Swagger 2 answer (YAML's int `200`), and one written in another file of the spec:
+    the answer is walked as lint walks it, across files."""
+    (tmp_path / "other.yaml").write_text("Team:\n  properties:\n    members: {}\n")
+    (tmp_path / "spec.yaml").write_text(
+        """swagger: "2.0"
+info: {title: Team, version: "1"}
+paths:
+  /users/{id}:
+    get:
+      operationId: getUser
+      parameters: [{name: id, in: path, required: true, type: string}]
+      responses:
+        200: {description: ok, schema: {$ref: "#/definitions/User"}}
+        404: {description: no, schema: {properties: {error_code: {}}}}
+  /teams:
+    get:
+      operationId: listTeams
+      responses:
+        default: {description: ok, schema: {$ref: "other.yaml#/Team"}}
+definitions:
+  User: {properties: {presence: {}, tz_label: {}}}
+"""
+    )
+    result, loaded = planned(BuildOptions(spec=tmp_path / "spec.yaml", no_hints=True))
+    answers = {e["name"]: e["fields"].get("returns") for e in search_index(result, loaded)["tools"]}
+    name = {t.operation_id: t.name for t in result.api.tools}
+    assert answers[name["getUser"]] == "presence tz label"
+    assert answers[name["listTeams"]] == "members"
 
 
 def test_a_thing_given_with_its_id_is_what_the_request_is_about(tmp_path):
@@ -642,30 +645,24 @@ def test_a_thing_given_with_its_id_is_what_the_request_is_about(tmp_path):
     ]
 
 
-def test_an_answer_schema_that_fans_out_is_read_only_so_far():
+def test_an_answer_schema_that_fans_out_is_read_only_so_far(tmp_path):
     """Schemas that all refer to each other through `oneOf` (real specs have such webs) are
-    read until enough field names are found, not along every path through the web."""
-    from types import SimpleNamespace
+    read only so far (`readiness.fields.FieldWalker`: a shared schema once per depth, at most
+    MAX_FIELDS fields), not along every path through the web, which would never end."""
+    from adaptgen.search.prose import MAX_ANSWER_WORDS
 
-    from adaptgen.search.prose import (
-        ANSWER_DEPTH,
-        MAX_ANSWER_WORDS,
-        MAX_FIELD_NAMES,
-        _field_names,
-        spec_answers,
-    )
+    def field(i: int) -> str:
+        return "x" + "".join(chr(ord("a") + int(d)) for d in str(i))  # 12 -> xbc: one word
 
     def schema(i: int) -> dict:
-        others = [{"$ref": f"#/definitions/S{j}"} for j in range(30)]
-        return {"oneOf": others, "properties": {f"field{i}": {"$ref": f"#/definitions/S{i + 1}"}}}
+        others = [{"$ref": f"#/components/schemas/S{j}"} for j in range(31)]
+        inner = {"$ref": f"#/components/schemas/S{(i + 1) % 31}"}
+        return {"oneOf": others, "properties": {field(i): inner}}
 
-    document = {
-        "paths": {"/things": {"get": {"responses": {"200": {"schema": schema(0)}}}}},
-        "definitions": {f"S{i}": schema(i) for i in range(31)},
-    }
-    tool = SimpleNamespace(name="list_things", method="GET", pointer="/paths/~1things/get")
-    found = spec_answers(document, [tool])["list_things"]
+    answer = {"content": {"application/json": {"schema": schema(0)}}, "description": "ok"}
+    paths = {"/things": {"get": {"operationId": "listThings", "responses": {"200": answer}}}}
+    components = {"schemas": {f"S{i}": schema(i) for i in range(31)}}
+    result, index = built(tmp_path, paths, components=components)
+    found = index["tools"][0]["fields"]["returns"].split()
     assert 0 < len(found) <= MAX_ANSWER_WORDS
-    names: list[str] = []
-    _field_names(document, schema(0), ANSWER_DEPTH, frozenset(), names)
-    assert len(names) == MAX_FIELD_NAMES
+    assert set(found) <= {field(i) for i in range(31)}
