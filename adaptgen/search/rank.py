@@ -149,8 +149,12 @@ class SearchEngine:
         }
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
-        self._verbs = frozenset(tool.intent.verb for tool in self.tools)
         self._named = frozenset().union(*(tool.named | tool.resource for tool in self.tools))
+        # The API's verbs: those its tools are named by, and what its generic action endpoints
+        # do ("power cycle" a droplet) save the words that are also its nouns (`snapshot`).
+        said_by_actions = frozenset().union(*(tool.actions for tool in self.tools))
+        nouns = self._named.union(*(tool.nouns for tool in self.tools))
+        self._verbs = frozenset(tool.intent.verb for tool in self.tools) | (said_by_actions - nouns)
         # Tools share a few intents: their fit is computed once per query.
         self._intents = list(dict.fromkeys(tool.intent for tool in self.tools))
         position = {kind: i for i, kind in enumerate(self._intents)}

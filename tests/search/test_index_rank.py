@@ -401,7 +401,8 @@ def test_a_path_word_that_glues_the_names_words_is_those_words(tmp_path):
 def test_a_generic_action_endpoint_is_found_by_the_actions_its_body_names(tmp_path):
     """DigitalOcean's `POST /volumes/{id}/actions {type: attach|detach|resize}`: the action
     types are what the tool does, so "attach volume 77 to droplet 31" finds it, not
-    `create_volume`; a `type` anywhere else is a kind of thing and says nothing."""
+    `create_volume`, and they are verbs of the API wherever the request says them ("hard
+    power cycle it"); a `type` anywhere else is a kind of thing and says nothing."""
 
     def body(*alternatives: dict) -> dict:
         schema = {"oneOf": list(alternatives)} if len(alternatives) > 1 else alternatives[0]
@@ -424,6 +425,23 @@ def test_a_generic_action_endpoint_is_found_by_the_actions_its_body_names(tmp_pa
                 "responses": ok,
             }
         },
+        "/volumes/{volume_id}": {
+            "parameters": volume_id,
+            "get": {
+                "operationId": "volumes_get",
+                "summary": "Retrieve an existing block storage volume",
+                "responses": ok,
+            },
+            "delete": {
+                "operationId": "volumes_delete",
+                "summary": "Delete a block storage volume",
+                "responses": ok,
+            },
+        },
+        **{
+            f"/{other}": {"get": {"operationId": f"{other}_list", "responses": ok}}
+            for other in ("droplets", "images", "snapshots", "regions", "sizes", "domains")
+        },
         "/volumes/{volume_id}/actions": {
             "parameters": volume_id,
             "post": {
@@ -432,6 +450,7 @@ def test_a_generic_action_endpoint_is_found_by_the_actions_its_body_names(tmp_pa
                 "requestBody": body(
                     typed("attach", "detach", droplet_id={"type": "integer"}),
                     typed("resize", size_gigabytes={"type": "integer"}),
+                    typed("power_cycle"),
                 ),
                 "responses": ok,
             },
@@ -440,13 +459,15 @@ def test_a_generic_action_endpoint_is_found_by_the_actions_its_body_names(tmp_pa
     _, index = built(tmp_path, paths)
     entries = {e["name"]: e for e in index["tools"]}
     action = next(e for e in index["tools"] if "actions" in e["fields"])
-    assert action["fields"]["actions"] == "attach detach resize"
+    assert action["fields"]["actions"] == "attach detach resize power cycle"
     assert action["act"] == "action"
     assert sum("actions" in e["fields"] for e in entries.values()) == 1  # not `ext4 xfs`
     engine = SearchEngine(index)
     assert top(engine, "attach volume 7724db7c to droplet 3164494") == [action["name"]]
     assert top(engine, "resize the volume to 100 GB") == [action["name"]]
     assert top(engine, "create a 100 GB volume") != [action["name"]]
+    # An action said later in the sentence, in words no tool is named by, is the request's act.
+    assert top(engine, "Volume 7724db7c hangs. Can you hard power cycle it?") == [action["name"]]
 
 
 def test_an_ids_first_letters_say_what_it_is(tmp_path):
