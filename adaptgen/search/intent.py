@@ -173,6 +173,10 @@ _PHRASES = {
     ("sign", "out"): ("delete", "terminate"),
     ("turn", "into"): ("create", "create"),  # "turn this PDF into a template": a new one
 }
+# Words that are mostly an API's nouns ("DNS records") but a request's verb before a pronoun:
+# "Bayside paid INV-1023 yesterday, record it".
+_NOUN_VERBS = {"record": ("create", "record")}
+_OBJECTS = frozenset(["it", "that", "this", "them", "these", "those"])
 # A verb right after one of these is not the request ("before I merge, show me the reviews").
 PARTICLE_REACH = 4
 _NEGATIONS = (
@@ -315,6 +319,8 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
         if phrase is not None:
             act, verb = phrase
             return QueryIntent(act, stem(verb), plural)
+        if word in _NOUN_VERBS and spoken[index + 1 : index + 2] and spoken[index + 1] in _OBJECTS:
+            return QueryIntent(*_NOUN_VERBS[word], plural)  # "record it": enter it, as new
         if word in ("how", "count") and "many" in spoken[index : index + 2]:
             return QueryIntent("list", "list", True)
         term = stem(word)

@@ -291,9 +291,10 @@ def _context_tokens(tokens: list[str]) -> tuple[set[int], bool]:
     if not asking:
         return set(), False
     # ("Is it possible to ..." points at nothing: its `it` only frames the request.)
+    asked = [without_frame([w for w in spoken[c] if w not in _COURTESY]) for c in asking]
+    # ... or at the end of a clause "that" and "this" do too ("... can you record that?").
     pointing = any(
-        not _POINTING.isdisjoint(without_frame([w for w in spoken[c] if w not in _COURTESY]))
-        for c in asking
+        not _POINTING.isdisjoint(said) or said[-1:] in (["that"], ["this"]) for said in asked
     )
     return {i for i, clause in enumerate(numbers) if clause not in asking}, pointing
 

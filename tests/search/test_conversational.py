@@ -51,6 +51,9 @@ def test_someone_elses_me_is_not_the_callers_own_user():
 def test_a_request_pointing_back_keeps_what_the_context_names():
     """ "this token leaked, make it stop working": the token is the object."""
     assert _weight("this token leaked, make it stop working", "token") == 1.0
+    # A clause that ends in "that" points back too; a "that" before a noun does not.
+    assert _weight("I moved $500 into savings today, can you record that?", "savings") == 1.0
+    assert _weight("I moved $500 into savings today, delete that transfer", "savings") < 1.0
 
 
 @pytest.mark.parametrize(

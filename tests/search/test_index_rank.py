@@ -310,6 +310,9 @@ def test_a_search_answers_as_many_hits_as_asked_when_the_api_has_them():
         ("fire off the packet to the new hires", "create", "send"),
         ("any update on ticket 12?", "get", None),
         ("turn this offer letter into a template", "create", "creat"),
+        # A word APIs use as a noun is a verb before a pronoun ("DNS records" are not).
+        ("Acme paid INV-1023 yesterday, record it please", "create", "record"),
+        ("DNS record 3352896 still has the old TTL", None, None),
         # A looking verb no tool is named by is no change ("export the form data").
         ("export what people filled in on the form", None, None),
     ],
