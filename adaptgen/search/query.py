@@ -134,6 +134,7 @@ _PLACING = frozenset(
     ]
 )
 _PERSONAL = frozenset(["him", "her"])  # a person, where a name would be
+_TOWARD = frozenset(["to", "for", "from", "with"])  # before a person the act is not done to
 _MOVED_WORDS = frozenset(["to", "on", "onto", "into", "off", "from", "out"])
 MEMBER_TERMS = ("member", "membership")
 MEMBER_WEIGHT = 0.6
@@ -214,6 +215,7 @@ class QueryWords:
     past: bool = False  # said of what is over ("yesterday's meeting")
     kinds: tuple[str, ...] = ()  # the letters an id begins with (`cus_9s2`, `INV-0744`)
     identified: tuple[str, ...] = ()  # nouns said with an id ("droplet 3164494")
+    person: bool = False  # a person is what the request acts on ("add her", "invite ana@x.io")
 
 
 def _clauses(tokens: list[str]) -> list[int]:
@@ -373,6 +375,7 @@ def read_query(text: str) -> QueryWords:
     after_container = False
     starts_sentence = True
     named_object = False
+    person_object = False
     tokens = _questions_after_colons(text.split())
     context, pointing = _context_tokens(tokens)
     aside = False
@@ -390,6 +393,10 @@ def read_query(text: str) -> QueryWords:
         slug = ("-" in bare or "_" in bare) and token.islower()  # `tom-h`, `jsmith-ext`, `lena_w`
         email = "@" in bare and not bare.startswith("@")
         person = name or slug or email or bare.lower() in _PERSONAL  # "take him off the board"
+        # An address or "her" acted on; "send it to ana@x.io", "add it to her account" are not.
+        acted_on = (email or bare.lower() in _PERSONAL) and not aside
+        acted_on = acted_on and (position == 0 or tokens[position - 1].lower() not in _TOWARD)
+        person_object = person_object or acted_on
         named_object = named_object or (person and main[-1:] != [] and main[-1] in _PLACING)
         opens = starts_sentence
         greeting = all(w in _FILLERS or w in _COURTESY for w in words(token))
@@ -435,6 +442,7 @@ def read_query(text: str) -> QueryWords:
         past,
         kinds,
         _identified(tokens),
+        person_object,
     )
 
 

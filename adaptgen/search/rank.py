@@ -65,6 +65,12 @@ INTENT_WEIGHT = 2.0
 RESOURCE_BONUS = 0.7
 PARENT_BONUS = 0.2
 IDENTIFIED_BONUS = 0.3  # a tool about a thing the request gives the id of
+PERSON_BONUS = 0.4  # a tool about people, for a change done to a person ("add her to the team")
+# What APIs call a person in a place or a role: a change done to a person is one of these.
+_PEOPLE = """user member membership registrant collaborator collaboration participant attendee
+assignee follower invitee invitation recipient subscriber panelist guest teammate people person
+contact"""
+PEOPLE = frozenset(stem(word) for word in _PEOPLE.split())
 MIN_FIT = 0.15
 PRUNE = 0.1
 MAX_CANDIDATES = 200
@@ -258,6 +264,7 @@ class SearchEngine:
         fit = [
             max(MIN_FIT, 1 + INTENT_WEIGHT * compatibility(intent, kind)) for kind in self._intents
         ]
+        people = said.person and intent.act in ("create", "update", "delete")
         hits = []
         for value, doc in candidates:
             tool = self.tools[doc]
@@ -274,6 +281,8 @@ class SearchEngine:
                 score *= 1 + PARENT_BONUS
             if identified and not tool.nouns.isdisjoint(identified):
                 score *= 1 + IDENTIFIED_BONUS
+            if people and not tool.resource.isdisjoint(PEOPLE):
+                score *= 1 + PERSON_BONUS
             unmentioned = len(tool.nouns) - len(tool.nouns & mentioned)
             score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
             hits.append((-score, len(tool.nouns), tool.name))

@@ -690,3 +690,55 @@ def test_an_answer_schema_that_fans_out_is_read_only_so_far(tmp_path):
     found = index["tools"][0]["fields"]["returns"].split()
     assert 0 < len(found) <= MAX_ANSWER_WORDS
     assert set(found) <= {field(i) for i in range(31)}
+
+
+def test_a_change_done_to_a_person_is_about_people(tmp_path):
+    """ "add her to the team", "invite ana@x.io to the board": what is made or changed is a
+    person's place (members, users, collaborations), not the place itself; an address the act
+    is done for ("send it to qa@x.io") says no such thing."""
+    ok = {"200": {"description": "ok"}}
+    team_id = [{"name": "team_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    body = {
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"name": {"type": "string"}}}
+            }
+        }
+    }
+    paths = {
+        "/teams": {
+            "post": {
+                "operationId": "createTeam",
+                "summary": "Create a team",
+                "requestBody": body,
+                "responses": ok,
+            },
+            "get": {"operationId": "getTeams", "summary": "Get teams", "responses": ok},
+        },
+        "/teams/{team_id}": {
+            "parameters": team_id,
+            "put": {"operationId": "updateTeam", "summary": "Update a team", "responses": ok},
+        },
+        "/teams/{team_id}/addUser": {
+            "parameters": team_id,
+            "post": {
+                "operationId": "addUserForTeam",
+                "summary": "Add a user to a team",
+                "responses": ok,
+            },
+        },
+        **{
+            f"/{other}": {"get": {"operationId": f"{other}_list", "responses": ok}}
+            for other in ("projects", "tags", "goals", "portfolios", "workspaces", "webhooks")
+        },
+    }
+    _, index = built(tmp_path, paths)
+    engine = SearchEngine(index)
+    said = read_query("Priya needs to be in the Design team, can you add her (priya@acme.io)")
+    assert said.person
+    assert not read_query("send the team's report to qa@acme.io").person
+    assert not read_query("Dana uses dana@acme.io too, add that address to her account").person
+    assert top(engine, "Priya needs to be in the Design team, can you add her (priya@acme.io)") == [
+        "add_user_for_team"
+    ]
+    assert top(engine, "set up a new team called Design") == ["create_team"]
