@@ -47,6 +47,12 @@ def built(tmp_path: Path, paths: dict, **extra: dict) -> tuple[Any, dict]:
     return result, search_index(result, loaded)
 
 
+def other_lists(*names: str) -> dict:
+    """Paths that list unrelated things, so a word of the tools under test is a rare word."""
+    ok = {"200": {"description": "ok"}}
+    return {f"/{name}": {"get": {"operationId": f"{name}_list", "responses": ok}} for name in names}
+
+
 def test_identifiers_paths_and_prose_split_into_the_same_words():
     assert words("listRepoIssues") == ["list", "repo", "issues"]
     assert words("/repos/{owner}/pull-requests/{pull_number}") == [
@@ -441,10 +447,7 @@ def test_a_generic_action_endpoint_is_found_by_the_actions_its_body_names(tmp_pa
                 "responses": ok,
             },
         },
-        **{
-            f"/{other}": {"get": {"operationId": f"{other}_list", "responses": ok}}
-            for other in ("droplets", "images", "snapshots", "regions", "sizes", "domains")
-        },
+        **other_lists("droplets", "images", "snapshots", "regions", "sizes", "domains"),
         "/volumes/{volume_id}/actions": {
             "parameters": volume_id,
             "post": {
@@ -727,10 +730,7 @@ def test_a_change_done_to_a_person_is_about_people(tmp_path):
                 "responses": ok,
             },
         },
-        **{
-            f"/{other}": {"get": {"operationId": f"{other}_list", "responses": ok}}
-            for other in ("projects", "tags", "goals", "portfolios", "workspaces", "webhooks")
-        },
+        **other_lists("projects", "tags", "goals", "portfolios", "workspaces", "webhooks"),
     }
     _, index = built(tmp_path, paths)
     engine = SearchEngine(index)
