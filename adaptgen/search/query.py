@@ -86,6 +86,15 @@ PAST_TERMS = ("past",)
 PAST_WEIGHT = 0.3  # a hint that breaks ties, like a time word
 # Asking what happened is asking for the record of events ("what happened in the org today?").
 _HAPPENED = re.compile(r"\bwhat(?:'s| has)? happened\b", re.I)
+# Sending at a time to come ("have it go out tomorrow at 9:55", "post it at 9am Monday"): APIs
+# call that scheduling (`chat.scheduleMessage`, `/actions/schedule`).
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_LATER = re.compile(
+    r"\b(?:go(?:es)? out|send|post|publish|deliver)\b(?:\W+\w+){0,8}?\W+"
+    rf"(?:tomorrow\b(?!')|tonight\b|next (?:week|{_DAY})\b|on {_DAY}\b"
+    r"|at \d{1,2}(?::\d\d)?\s*(?:am|pm)?\b)",
+    re.I,
+)
 _MARKERS = frozenset(
     [
         "called",
@@ -362,6 +371,7 @@ def read_query(text: str) -> QueryWords:
     text = _BY_HAND.sub(" manual ", text)
     text = _OPTED.sub(_subscribed, text)
     text = _COUNT.sub(r"\g<0> count ", text)
+    text = _LATER.sub(r"\g<0> schedule ", text)
     text = _HAPPENED.sub(r"\g<0> events ", text)
     text = _HASHTAG.sub(" channel ", text)
     text = _MENTION.sub(" user ", text)

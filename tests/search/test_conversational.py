@@ -482,3 +482,20 @@ def test_opting_out_or_in_is_what_messaging_apis_call_unsubscribing_or_subscribi
     assert "unsubscrib" in dict(query_terms(read_query("list the opt-outs from campaign 7")))
     assert "subscrib" in dict(query_terms(read_query("how many people opted in this week?")))
     assert "unsubscrib" not in dict(query_terms(read_query("the option to export")))
+
+
+@pytest.mark.parametrize(
+    ("query", "later"),
+    [
+        ("Can you set campaign 9d4f2a7e1b to go out on Tuesday, March 12 at 9:00 AM UTC?", True),
+        ("have 'standup in 5' go out in #standup tomorrow at 9:55", True),
+        ("post the release notes in #eng at 4pm", True),
+        ("send an SMS reminder about tomorrow's dentist appointment", False),
+        ("set up a call for next Tuesday at 3pm and send me the join link", False),
+        ("send the invoice now", False),
+    ],
+)
+def test_sending_at_a_time_to_come_is_scheduling(query: str, later: bool):
+    """APIs call sending later scheduling (`chat.scheduleMessage`, `/actions/schedule`); a time
+    that is what the message is about, or a time before the sending, says no such thing."""
+    assert ("schedule" in dict(read_query(query).weighted)) == later
