@@ -252,6 +252,7 @@ _SUBORDINATORS = frozenset(
 _QUESTIONS = "what which who whose where when how is are was were has have does do did any"
 _QUESTION_WORDS = frozenset(_QUESTIONS.split())
 _ALL = frozenset(["all", "every", "everything", "everyone"])
+_ANYONE = frozenset(["anyone", "anybody", "anything"])
 # Words that ask to look, at one thing or at many: the number of the noun decides.
 _LOOK_WORDS = frozenset({"show", "see", "view", "display", "look", "check", "get", "fetch"})
 # Verbs that begin a request said as an imperative, besides those of `ACT_OF_WORD`.
@@ -289,6 +290,9 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
         # "who" asks about people, any number of them ("who reviewed PR 14?"), unless it asks
         # who one is ("who is U024BE7LH?", "who am I signed in as?").
         people = spoken[0] == "who" and spoken[1:2] not in (["is"], ["am"])
+        # "is there a receipt on it?", "did anyone flag it?": whether any exist is a search.
+        people = people or spoken[:2] in (["is", "there"], ["are", "there"])
+        people = people or not _ANYONE.isdisjoint(spoken[:4])
         return QueryIntent("list" if plural or people else "get", None, plural or people)
     if _wants_a_thing(spoken):
         # "I need everything assigned to me": asking to have it is asking to look.

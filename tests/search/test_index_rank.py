@@ -315,6 +315,10 @@ def test_a_search_answers_as_many_hits_as_asked_when_the_api_has_them():
         ("can you get them back out of the trash", "update", "restor"),
         ("fire off the packet to the new hires", "create", "send"),
         ("any update on ticket 12?", "get", None),
+        # Whether any exist is a search, whoever asks it.
+        ("is there a scanned receipt on that $89.95 spend?", "list", None),
+        ("did anyone flag the holiday email as spam?", "list", None),
+        ("is the import job finished yet?", "get", None),
         ("turn this offer letter into a template", "create", "creat"),
         # A word APIs use as a noun is a verb before a pronoun ("DNS records" are not).
         ("Acme paid INV-1023 yesterday, record it please", "create", "record"),
