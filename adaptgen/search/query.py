@@ -386,6 +386,7 @@ def read_query(text: str) -> QueryWords:
     starts_sentence = True
     named_object = False
     person_object = False
+    asked_after: int | None = None  # where the words of a sentence after a question begin
     tokens = _questions_after_colons(text.split())
     context, pointing = _context_tokens(tokens)
     aside = False
@@ -426,6 +427,8 @@ def read_query(text: str) -> QueryWords:
                 weight *= CONTEXT_WEIGHT
             weighted.append((word, weight))
             if not content and not value and not aside:
+                if opens and position and tokens[position - 1].endswith("?"):
+                    asked_after = asked_after if asked_after is not None else len(main)
                 main.append(word)
                 main_at.append(len(weighted) - 1)
             if word in _CONTAINER_WORDS:
@@ -436,6 +439,8 @@ def read_query(text: str) -> QueryWords:
         content = content or colon
         if token.endswith((",", ".", ";", "?", "!")):
             after_container = False  # "in acme/api, it's resolved": the place was a value
+    if asked_after is not None:
+        main, main_at = _request_first(main, main_at, asked_after)
     framed = len(main) - len(without_frame(main))
     if framed:  # "I need you to add Ana ...": its `to` moves no one, `need` is no term
         dropped = set(main_at[:framed])
@@ -454,6 +459,18 @@ def read_query(text: str) -> QueryWords:
         _identified(tokens),
         person_object,
     )
+
+
+def _request_first(main: list[str], main_at: list[int], start: int) -> tuple[list[str], list[int]]:
+    """ "Do we have a template for NDAs? Find it for me.": a question followed by a request says
+    its act in the request (`start`: where the sentence after the question begins in `main`),
+    so the request's words come first."""
+    if not 0 < start < len(main) or main[0] not in _QUESTION_STARTS:
+        return main, main_at
+    if not _starts_request(main[start : start + 1]):
+        return main, main_at
+    order = list(range(start, len(main))) + list(range(start))
+    return [main[i] for i in order], [main_at[i] for i in order]
 
 
 def _identified(tokens: list[str]) -> tuple[str, ...]:

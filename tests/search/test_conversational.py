@@ -499,3 +499,26 @@ def test_sending_at_a_time_to_come_is_scheduling(query: str, later: bool):
     """APIs call sending later scheduling (`chat.scheduleMessage`, `/actions/schedule`); a time
     that is what the message is about, or a time before the sending, says no such thing."""
     assert ("schedule" in dict(read_query(query).weighted)) == later
+
+
+@pytest.mark.parametrize(
+    ("query", "act", "verb"),
+    [
+        (
+            "Do we already have a template for mutual NDAs somewhere? Find it for me.",
+            "list",
+            "find",
+        ),
+        (
+            "Did the snapshot on droplet 3164494 finish yet? The action id was 36804758.",
+            "get",
+            None,
+        ),
+        ("Which people clicked the link in campaign 44ac? Sales wants to call them.", "list", None),
+    ],
+)
+def test_a_request_after_a_question_says_the_act(query: str, act: str, verb: str | None):
+    """A question followed by a request ("...? Find it for me.") asks what the request says; a
+    sentence after it that asks nothing, or says what someone else wants, leaves the question."""
+    intent = query_intent(read_query(query).main)
+    assert (intent.act, intent.verb) == (act, verb)
