@@ -51,8 +51,9 @@ def measure(spec: Path) -> NamingRow:
     names = [t.name for t in tools]
     repeated = {n for n, count in Counter(names).items() if count > 1}
     row = NamingRow(spec.name, len(tools), dict.fromkeys(KINDS, 0))
-    for name in names:
-        kinds = name_flags(name)
+    for tool in tools:
+        name = tool.name
+        kinds = name_flags(name, tool.method, tool.path)
         if len(name) > MAX_TOOL_NAME:
             kinds.append("long")
         if name in repeated:

@@ -205,6 +205,34 @@ def test_a_light_verb_gives_way_to_the_act_it_names():
     assert tool_name("doTransition", "post", "/transitions", []) == "transition"
 
 
+def test_a_verb_the_path_ends_in_names_the_operation():
+    """Meraki's `rebootNetworkDevice` on `POST .../devices/{serial}/reboot`, Linode's
+    `bootLinodeInstance` on `.../boot`: a verb no word list has, but the action segment says it,
+    so the tool reboots (not `create_reboot_network_device`); and search reads it as that act."""
+    from adaptgen.search.index import operation_intent
+
+    path = "/networks/{networkId}/devices/{serial}/reboot"
+    assert tool_name("rebootNetworkDevice", "post", path, []) == "reboot_network_device"
+    cycle = "/devices/{serial}/switch/ports/cycle"
+    assert tool_name("cycleDeviceSwitchPorts", "post", cycle, []) == ("cycle_device_switch_ports")
+    assert tool_name("bootLinodeInstance", "post", "/linode/instances/{id}/boot", []) == (
+        "boot_linode_instance"
+    )
+    # Only a POST whose path ends in that one word: elsewhere it is a noun the method acts on.
+    assert tool_name("eventSeen", "post", "/events/{id}/seen", []) == "create_event_seen"
+    assert tool_name("tokenCreate", "post", "/token", []) == "create_token"  # a verb it has
+    assert tool_name("sentimentAnalysis", "post", "/sentiment", []) == "create_sentiment_analysis"
+    assert tool_name("widgetReport", "get", "/widgets/report", []) == "get_widget_report"
+    intent = operation_intent("post", path, "reboot_network_device")
+    assert (intent.act, intent.verb) == ("action", "reboot")
+    assert operation_intent("post", "/events/{id}/seen", "create_event_seen").act == "create"
+    # Lint's name check (AR052) takes the path's word for a verb as well.
+    from adaptgen.plan.names import name_flags
+
+    assert name_flags("reboot_network_device", "post", path) == []
+    assert name_flags("reboot_network_device") == ["verbless"]
+
+
 def test_an_action_callable_by_two_methods_is_named_by_the_action():
     """AWS query APIs: `GET_AddTagsToResource` and `POST_AddTagsToResource` on
     `/#Action=AddTagsToResource` are one action; not `get_add_tags...`, not `create_action_...`."""

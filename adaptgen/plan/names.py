@@ -6,7 +6,14 @@ import keyword
 import re
 
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
-from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular, snake_words  # noqa: F401 - re-exported
+from adaptgen.words import (  # noqa: F401 - re-exported
+    ACTION_VERBS,
+    REST_VERBS,
+    VERBS,
+    acts_by_path,
+    singular,
+    snake_words,
+)
 
 MAX_TOOL_NAME = 64
 
@@ -139,16 +146,17 @@ _PREPOSITIONS = frozenset({"for", "in", "on", "by", "of", "from", "to", "with", 
 MAX_SUMMARY_WORDS = 8
 
 
-def name_flags(name: str) -> list[str]:
+def name_flags(name: str, method: str = "", path: str = "") -> list[str]:
     """What makes a tool name bad for an agent, by kind (empty: a good name).
 
-    - `verbless`: the first word is not in `VERBS` (a name is a verb and its resource);
+    - `verbless`: the first word is not in `VERBS` (a name is a verb and its resource), nor
+      the action a POSTed `path` ends in (`reboot_device` on `/devices/{id}/reboot`);
     - `numbered`: a word is all digits or a version (`get_page_2`, `list_v2_users`);
     - `versioned`: a word is a version (`v1`, `v1beta1`) or date-like (a year: `2026_03`).
     """
     words = name.split("_")
     flags = []
-    if words[0] not in VERBS:
+    if words[0] not in VERBS and not acts_by_path(method, path, words):
         flags.append("verbless")
     if any(_VERSION_WORD.fullmatch(w) for w in words):
         flags.append("numbered")
@@ -500,6 +508,8 @@ def _verb_first(words: list[str], route: _Route) -> list[str]:
             end = start + _verb_span(words, start)
             before = [] if _said_again(words[:start], words[end:]) else words[:start]
             return _dedupe_adjacent([*words[start:end], *before, *words[end:]])
+    if acts_by_path(route.method, route.path, words):
+        return words  # `rebootNetworkDevice` on `POST .../reboot`: the path says it is a verb
     return [route.verb(last=words[-1]), *words]
 
 

@@ -159,7 +159,7 @@ def names(ctx: Context, op: Operation) -> Iterator[Finding]:
     if base != op.tool.name and any(t.name == base for t in ctx.api.tools):
         message = f"tool name {base!r} is taken by another operation; this one is {op.tool.name!r}"
         yield Finding("AR051", f"{op.label}: {message}", where, op.label)
-    flags = name_flags(op.tool.name)
+    flags = name_flags(op.tool.name, op.method, op.path)
     if flags:
         message = f"tool name {op.tool.name!r} is {' and '.join(flags)}"
         yield Finding("AR052", f"{op.label}: {message}", where, op.label)

@@ -21,7 +21,7 @@ from adaptgen.runtime.catalog import Tool
 from adaptgen.search.associations import associations
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
-from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, singular, snake_words
+from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, acts_by_path, singular, snake_words
 
 INDEX_FORMAT = 1
 MIN_GLUED = 3  # the shortest word `_split_glued` reads inside a glued path word
@@ -233,6 +233,8 @@ def operation_intent(method: str, path: str, name: str) -> OperationIntent:
     """From the tool name's leading verb (the planner puts one first), else method and path."""
     first = words(name)[:1]
     verb = first[0] if first and first[0] in REST_VERBS | ACTION_VERBS else ""
+    if first and not verb and acts_by_path(method, path, words(name)):
+        verb = first[0]  # `reboot_network_device` on `POST .../reboot`: the path's own verb
     if "search" in words(path) or verb in ("search", "find", "query"):
         return OperationIntent("list", "search")
     by_method = _method_act(method, path)
