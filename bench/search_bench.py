@@ -10,7 +10,7 @@ sentence model's tool vectors projected with the distiller's PCA, CACHE being it
 file; needs numpy and the model). Two sets of task files, one table each: `tuned`
 (`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
 (`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on) and `blind`
-(`bench/tasks/search-blind/`: blind tasks on ten real APIs of 200-500 operations that are not
+(`bench/tasks/search-blind/`: blind tasks on sixteen real APIs of 200-500 operations that are not
 shared specs, from `make corpus`); `--set` picks one or all
 (default: tuned). For each task file whose spec is present (../shared/specs, .corpus/):
 
