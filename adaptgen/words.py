@@ -92,26 +92,21 @@ _ACTION_VERB_WORDS = """
     edit change destroy erase increment decrement reorder transition reverse reconcile amend
     settle retrieve"""
 
+REST_VERBS = frozenset(_REST_VERB_WORDS.split())
+ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())
+VERBS = REST_VERBS | ACTION_VERBS
+
 
 def acts_by_path(method: str, path: str, name: list[str]) -> bool:
     """Whether a name's first word is a verb because the path says so: a POST whose last
     segment is that one word, the rest of the name being things the path names (Meraki's
     `rebootNetworkDevice` on `/networks/{id}/devices/{serial}/reboot`). Not `sentimentAnalysis`
     on `/sentiment`: `analysis` is no thing of the path, so `sentiment` is its noun."""
-    segments = [s for s in path.strip("/").split("/") if s and not s.startswith("{")]
-    if (
-        method.lower() != "post"
-        or len(name) < 2
-        or not path.rstrip("/").endswith(f"/{segments[-1]}" if segments else "/")
-    ):
+    parts = [s for s in path.strip("/").split("/") if s]
+    if method.lower() != "post" or len(name) < 2 or not parts or parts[-1].startswith("{"):
         return False
     verb = name[0]
-    if snake_words(segments[-1]) != [verb] or singular(verb) != verb or verb.endswith("ing"):
+    if snake_words(parts[-1]) != [verb] or singular(verb) != verb or verb.endswith("ing"):
         return False  # `/messages`, `/shipping`: a plural or a gerund names a thing
-    named = {singular(w) for segment in segments[:-1] for w in snake_words(segment)}
+    named = {singular(w) for s in parts[:-1] if not s.startswith("{") for w in snake_words(s)}
     return all(singular(w) in named for w in name[1:])
-
-
-REST_VERBS = frozenset(_REST_VERB_WORDS.split())
-ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())
-VERBS = REST_VERBS | ACTION_VERBS

@@ -231,9 +231,10 @@ def _chain_entry(name: str, description: str, schema: Mapping[str, Any]) -> dict
 
 def operation_intent(method: str, path: str, name: str) -> OperationIntent:
     """From the tool name's leading verb (the planner puts one first), else method and path."""
-    first = words(name)[:1]
+    said = words(name)
+    first = said[:1]
     verb = first[0] if first and first[0] in REST_VERBS | ACTION_VERBS else ""
-    if first and not verb and acts_by_path(method, path, words(name)):
+    if first and not verb and acts_by_path(method, path, said):
         verb = first[0]  # `reboot_network_device` on `POST .../reboot`: the path's own verb
     if "search" in words(path) or verb in ("search", "find", "query"):
         return OperationIntent("list", "search")

@@ -289,11 +289,14 @@ def query_intent(spoken: Sequence[str] | str, verbs: Collection[str] = ()) -> Qu
         # "which numbers do we own?", "how long did call CA5 last?": a question asks to look.
         # "who" asks about people, any number of them ("who reviewed PR 14?"), unless it asks
         # who one is ("who is U024BE7LH?", "who am I signed in as?").
-        people = spoken[0] == "who" and spoken[1:2] not in (["is"], ["am"])
         # "is there a receipt on it?", "did anyone flag it?": whether any exist is a search.
-        people = people or spoken[:2] in (["is", "there"], ["are", "there"])
-        people = people or not _ANYONE.isdisjoint(spoken[:4])
-        return QueryIntent("list" if plural or people else "get", None, plural or people)
+        any_number = (
+            (spoken[0] == "who" and spoken[1:2] not in (["is"], ["am"]))
+            or spoken[:2] in (["is", "there"], ["are", "there"])
+            or not _ANYONE.isdisjoint(spoken[:4])
+        )
+        many = plural or any_number
+        return QueryIntent("list" if many else "get", None, many)
     if _wants_a_thing(spoken):
         # "I need everything assigned to me": asking to have it is asking to look.
         many = plural or not _ALL.isdisjoint(spoken)
