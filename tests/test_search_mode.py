@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from conftest import needs_semantic_model, result_data, shared_spec
+from conftest import result_data, shared_spec
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
@@ -59,17 +59,13 @@ def test_toolsets_mode_builds_only_the_chosen_tags(tmp_path):
 def test_semantic_search_mode_ranks_by_meaning_through_a_client_and_calls_the_tool(
     tmp_path, prism_for, monkeypatch
 ):
-    """Hints `search: {semantic: true}` (adaptgen[semantic] and the model, which `make
-    install-dev` installs): the built index holds sentence-model vectors, the served
-    `search_tools` answers with the fused ranking (not the words-only one) through a real
-    client under the governance layer, and the tool it finds is called against Prism."""
+    """By default (no hints) the built index holds the shipped sentence encoder's vectors, the
+    served `search_tools` answers with the fused ranking (not the words-only one) through a
+    real client under the governance layer, and the tool it finds is called against Prism."""
     from adaptgen.search.rank import SearchEngine
 
-    needs_semantic_model()
     spec = shared_spec("slack_web_v2_swagger.json")
-    hints = tmp_path / "slack.hints.yaml"
-    hints.write_text("search: {semantic: true}\n")
-    report = build(BuildOptions(spec=spec, out=tmp_path, name="slack", hints=hints))
+    report = build(BuildOptions(spec=spec, out=tmp_path, name="slack"))
     assert report.api.info.surface.mode == "search"
     index = json.loads((report.out_dir / "search_index.json").read_text())
     assert all(entry.get("semantic") for entry in index["tools"])

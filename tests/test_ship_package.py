@@ -80,6 +80,29 @@ print(json.dumps({
 CUT_ON_PURPOSE = {"pygments", "watchfiles", "yaml._yaml", "backports"}
 
 
+def run_unpacked(task: Path, events: list[dict]) -> subprocess.CompletedProcess[str]:
+    """The unpacked zip in `task` answers `events` through handler.py, run by an interpreter
+    that sees only that folder and the standard library (LAMBDA_RUNNER); it must exit 0."""
+    # Only what the function needs: the server's settings, nothing naming the venv, and no
+    # CRM_POLICY: the policy packaged as policy.yaml applies.
+    env = {k: v for k, v in os.environ.items() if k.startswith(("CRM_", "GOV_"))}
+    env.pop("CRM_POLICY", None)
+    home = task.parent
+    env.update(PYTHONPATH=str(task), HOME=str(home), PATH="/usr/bin:/bin", LANG="C.UTF-8")
+    python = getattr(sys, "_base_executable", sys.executable)  # not the venv's
+    result = subprocess.run(
+        [python, "-S", "-s", "-c", LAMBDA_RUNNER],  # -S: no site, so no site-packages
+        input=json.dumps(events),
+        env=env,
+        cwd=task,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
 def package(server: Path, out: Path, *options: str) -> str:
     """`adaptgen package` through the CLI; its stdout."""
     stdout = io.StringIO()
@@ -134,23 +157,7 @@ def test_zip_serves_mcp_from_a_clean_interpreter(crm_zip, shipped_policy, tmp_pa
             rpc("tools/list", ident=2),
             rpc("tools/call", {"name": "list_contacts", "arguments": {"limit": 2}}, 3),
         ]
-        events = [function_url_event(body, headers) for body in calls]
-        # Only what the function needs: the server's settings, nothing naming the venv, and no
-        # CRM_POLICY: the policy packaged as policy.yaml applies.
-        env = {k: v for k, v in os.environ.items() if k.startswith(("CRM_", "GOV_"))}
-        del env["CRM_POLICY"]
-        env.update(PYTHONPATH=str(task), HOME=str(tmp_path), PATH="/usr/bin:/bin", LANG="C.UTF-8")
-        python = getattr(sys, "_base_executable", sys.executable)  # not the venv's
-        result = subprocess.run(
-            [python, "-S", "-s", "-c", LAMBDA_RUNNER],  # -S: no site, so no site-packages
-            input=json.dumps(events),
-            env=env,
-            cwd=task,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
+        result = run_unpacked(task, [function_url_event(body, headers) for body in calls])
         logins = [r for r in sandbox.request_log if r["path"].endswith("/auth/login")]
     report = json.loads(result.stdout)
 
@@ -209,8 +216,9 @@ def test_zip_holds_the_server_and_runtime_and_no_build_tools(crm_zip):
         assert absent not in tops, absent
     for builder in ("cli.py", "render/", "ship/", "sandbox/", "readiness/"):
         assert not [name for name in names if name.startswith(f"adaptgen/{builder}")], builder
-    # The CRM lists its tools (no search index): the search word table stays out.
+    # The CRM lists its tools (no search index): the search models and numpy stay out.
     assert "adaptgen/search/rank.py" in names and "adaptgen/search/meaning.bin" not in names
+    assert "adaptgen/search/sentence-encoder.safetensors" not in names and "numpy" not in tops
     for tool in ("pip", "setuptools", "wheel", "ruff", "_distutils_hack", "bin"):
         assert tool not in tops, tool
     assert not [name for name in tops if name.startswith(("ruff-", "pip-", "setuptools-"))]
@@ -302,3 +310,38 @@ def test_over_lambdas_unpacked_limit_fails_naming_the_largest(tmp_path):
         check_unpacked_size(tmp_path, limit=2 * 1024 * 1024)
     with pytest.raises(BuildError, match=r"largest: botocore 3\.0 MB, handler\.py 0\.0 MB"):
         check_unpacked_size(tmp_path, limit=2 * 1024 * 1024)
+
+
+def test_a_search_mode_zip_ships_the_encoder_and_numpy_and_searches_by_meaning(
+    shipped_policy, tmp_path
+):
+    """A server in search mode (its index holds the sentence encoder's vectors, the default)
+    ships numpy, the encoder and the word table (its English words correct typos), and its
+    `search_tools` runs the encoder from the unpacked zip in a clean interpreter."""
+    hints = tmp_path / "crm.hints.yaml"
+    hints.write_text("search: {mode: search}\n")
+    built = tmp_path / "build"
+    spec = str(ROOT / "specs" / "crm.yaml")
+    assert main(["build", spec, "--hints", str(hints), "--out", str(built), "-q"]) == 0
+    assert '"semantic": ' in (built / "crm" / "search_index.json").read_text()
+    out = tmp_path / "crm-search.zip"
+    stdout = package(built / "crm", out, "--policy", str(shipped_policy), "--explain")
+    assert "numpy: adaptgen's requirement" in stdout
+    task = tmp_path / "task"
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        archive.extractall(task)
+    assert {"adaptgen/search/sentence-encoder.safetensors", "adaptgen/search/meaning.bin"} <= names
+    assert "search_index.json" in names
+    with governed_crm(tmp_path) as _:
+        token = mint(["sales"])
+        headers = {"authorization": f"Bearer {token}", "mcp-protocol-version": "2025-06-18"}
+        query = {"query": "push the Acme deal forward to the next stage of the pipeline"}
+        calls = [INITIALIZE, rpc("tools/call", {"name": "search_tools", "arguments": query}, 2)]
+        result = run_unpacked(task, [function_url_event(body, headers) for body in calls])
+    report = json.loads(result.stdout)
+    assert "numpy" in report["loaded"] and "adaptgen.search.sentence_model" in report["loaded"]
+    assert "searching by words only" not in result.stderr
+    _, found = (json.loads(answer["body"]) for answer in report["answers"])
+    hits = result_data(found["result"]["content"][0]["text"])
+    assert hits[0]["name"] == "update_deal_stage"

@@ -151,15 +151,15 @@ def index_for(
     meaning: bool | None = None,
 ) -> tuple[Api, dict[str, Any]]:
     """The IR and the search index `adaptgen build` would write for it (`semantic`: with the
-    sentence-model vectors; `meaning`: with the static word-meaning vectors; each as the hints
-    say unless given, see `build_index`)."""
+    sentence encoder's vectors; `meaning`: with the static word-meaning vectors, by default only
+    without the encoder's; each as the hints say unless given, see `build_index`)."""
     from adaptgen.build import BuildOptions, planned, search_index
 
     result, loaded = planned(BuildOptions(spec=spec, hints=hints, name="evaluated"))
     if semantic is None:
         semantic = loaded.hints.search.semantic
     if meaning is None:
-        meaning = loaded.hints.search.meaning
+        meaning = loaded.hints.search.meaning and not semantic
     return result.api, search_index(result, loaded, semantic=semantic, meaning=meaning)
 
 

@@ -174,16 +174,17 @@ class SearchHints(_Strict):
     )
     meaning: bool = Field(
         default=True,
-        description="Also rank by word meaning: each tool's vector from the static English "
-        "word table adaptgen ships (adaptgen/search/meaning.bin, pure Python, no model), fused "
-        "with the word match, so a request finds a tool in words its text does not use. "
-        "false: words only.",
+        description="When `semantic` is false: rank by word meaning from the static English "
+        "word table adaptgen ships (adaptgen/search/meaning.bin, pure Python, no numpy), fused "
+        "with the word match. false (with `semantic: false`): words only.",
     )
     semantic: bool = Field(
-        default=False,
-        description="Also rank by meaning with a sentence model (all-MiniLM-L6-v2): tool "
-        "vectors in the index, the model at query time. Needs `adaptgen[semantic]` to build; a "
-        "server without it searches by words only.",
+        default=True,
+        description="Also rank by meaning with the sentence encoder adaptgen ships (three "
+        "layers distilled from all-MiniLM-L6-v2, numpy, nothing downloaded): each tool's "
+        "vector in the index, the request encoded at query time and fused with the word match, "
+        "so a request finds a tool in words its text does not use. false: the word table "
+        "(`meaning`) instead.",
     )
 
 

@@ -110,7 +110,10 @@ def build_index(
             packed = static.encode_tools(texts)
             entries = [{**entry, "meaning": v} for entry, v in zip(entries, packed, strict=True)]
         if semantic:
-            packed = encode_tools(texts)
+            # The encoder reads one rendering, "<summary>: <act> <resource> of <path> (<tags>)":
+            # each of the three alone ranked as well as their mean on every task set, at a
+            # third of the build's forward passes (docs/DESIGN.md, "Search mode").
+            packed = encode_tools([(rendered[2],) for rendered in texts])
             entries = [{**entry, "semantic": v} for entry, v in zip(entries, packed, strict=True)]
     return {
         "format": INDEX_FORMAT,

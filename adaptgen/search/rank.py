@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import heapq
+import logging
 import math
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -37,6 +38,8 @@ from adaptgen.search.spelling import Speller
 from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
 from adaptgen.search.text import stem
 from adaptgen.words import VERBS
+
+log = logging.getLogger("adaptgen.search")
 
 MEANING_WEIGHT = 1.0  # fusion weight of the static word-meaning cosine (semantic.fuse)
 
@@ -144,10 +147,11 @@ class SearchEngine:
         model: Any = None,
         words: Any = None,
     ) -> None:
-        """`model`: the sentence model for queries when the index has semantic vectors
-        (default: all-MiniLM-L6-v2, loaded at the first search); `words`: the word-meaning
-        table (`meaning.WordTable`) for queries when the index has static meaning vectors
-        (default: `meaning.load()`, at the first search)."""
+        """`model`: the sentence encoder for queries when the index has semantic vectors
+        (default: the shipped one, loaded at the first search); `words`: the word-meaning
+        table (`meaning.WordTable`) for queries when the index has static meaning vectors, and
+        the English words of spelling either way (default: `meaning.load()`, at the first
+        search)."""
         entries = list(index.get("tools", []))
         self._associated = {
             stem(word): [(stem(target), strength) for target, strength in targets]
@@ -179,6 +183,7 @@ class SearchEngine:
                 read[term][doc] = read[term].get(doc, 0.0) + tf
         self._entries = entries  # their words are spelling's, read at the first search
         self._speller: Speller | None = None
+        self._words = words
         self._resources: list[tuple[str, ...]] | None = None  # for ids' kinds, at first use
         packed = [entry.get("semantic") for entry in entries]
         self.semantic = Semantic(packed, model) if any(packed) else None
@@ -312,14 +317,31 @@ class SearchEngine:
         return list(found.pop()) if len(found) == 1 else []
 
     def _spelled(self, query: str) -> str:
-        """The query with its typos corrected, when the index uses the word table (which says
-        what is English); as it is otherwise."""
+        """The query with its typos corrected, when the index ranks by meaning (the word table
+        says what is English); as it is otherwise."""
         if self._speller is None:
-            table = self.meaning.table() if self.meaning is not None else None
+            table = self._word_table()
             if table is None:
                 return query
             self._speller = Speller(_api_words(self._entries), VERBS | SPOKEN_ACTS, table.index)
         return self._speller.correct(query)
+
+    def _word_table(self) -> Any:
+        """The word table of the index's static meaning, else (an index with the sentence
+        encoder's vectors) the shipped table for its English words; None without either."""
+        if self.meaning is not None:
+            return self.meaning.table()
+        if self.semantic is None:
+            return None
+        if self._words is None:
+            from adaptgen.search.meaning import TableError, load
+
+            try:
+                self._words = load()
+            except (TableError, OSError, ValueError) as error:
+                log.warning("search: no word table for spelling (%s)", error)
+                self._words = False
+        return self._words or None
 
     def _undone(self, query: str) -> str:
         """ "unpin the rules" as "remove pin the rules" when no tool is named by `unpin` but

@@ -1,19 +1,21 @@
-"""Opt-in semantic signal: a contextual sentence model fused with the lexical ranking.
+"""Search by meaning: a contextual sentence encoder fused with the lexical ranking (the default).
 
-The model is `sentence_model.py` (all-MiniLM-L6-v2 in numpy). Here is what search does with it:
+The encoder is `sentence_model.py` (adaptgen's three-layer student of all-MiniLM-L6-v2, in
+numpy). Here is what search does with it:
 
-- Build time (`build_index(..., semantic=True)`, hints `search: {semantic: true}`): each tool is
-  rendered three ways (`tool_texts`: its summary; summary and the description's first sentence;
-  summary, act, resource and tags), and the mean of the three unit vectors is stored in the
-  index as `"semantic": [scale, base64 int8]` (a dot product with the mean is the mean of the
-  three cosines).
+- Build time (`build_index(..., semantic=True)`, on unless hints say `search: {semantic:
+  false}`): each tool's third rendering (`tool_texts`: "<summary>: <act> <resource> of <path>
+  (<tags>)"; the static word table reads all three) is encoded in float64 and stored in the
+  index as `"semantic": [scale, base64 int8]`.
 - Query time (`Semantic.cosines`): the query is encoded whole and as its asking clause
-  (`read_query`'s full-weight words), the mean of both dotted with every tool's vector.
+  (`read_query`'s full-weight words; once when they are the same), the mean of both dotted
+  with every tool's vector.
 - Fusion (`fuse`): the lexical top LEXICAL_K and the dense top DENSE_K compete on lexical score
   / the best lexical score + FUSION_WEIGHT * cosine.
 
-Chosen on the tuned task set only (bench/semantic_experiment.py); docs/DESIGN.md, "Search mode",
-has the figures. Without numpy or the model a server searches by words only and says so once.
+Chosen on the tuned task set with the teacher (bench/semantic_experiment.py) and kept for the
+student; docs/DESIGN.md, "Search mode", has the figures. Without numpy a server searches by
+words only and says so once.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def fuse(
 
 def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
     """Build time: each tool's renderings (`tool_texts`) to its packed mean vector."""
-    model = encoder()  # first: without numpy it says what to install
+    model = encoder().precise()  # first: without numpy it says what to install
     import numpy as np
 
     flat = [text for group in texts for text in group]
@@ -155,7 +157,8 @@ class Semantic:
             return None
         import numpy as np
 
-        asked = np.asarray(self._model.encode(list(query_texts(query))), np.float32).mean(axis=0)
+        texts = list(dict.fromkeys(query_texts(query)))  # one pass when the ask is the query
+        asked = np.asarray(self._model.encode(texts), np.float32).mean(axis=0)
         return (self._matrix @ asked).tolist()
 
     def _ready(self) -> bool:

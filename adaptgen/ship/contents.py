@@ -9,10 +9,11 @@ pip installs adaptgen's whole requirement set for the target (one consistent res
 * **distributions**: the closure of adaptgen's requirements over each installed distribution's
   own `Requires-Dist` (markers evaluated for the target), minus *leaves* that a running server
   never imports (`NEVER_AT_RUNTIME`: build-time tools, FastMCP's command line and dev server,
-  client-side key stores) and the optional ones its policy does not use (`OPTIONAL`: Cedar,
-  Redis, OpenTelemetry export; httptools only in the proxy's zip). A leaf is not followed, so
-  what only it required leaves too. boto3 and botocore are left to the Lambda runtime, which
-  has its own, unless the zip is made with `--bundle-boto3`.
+  client-side key stores) and the optional ones its policy or server does not use (`OPTIONAL`:
+  Cedar, Redis, OpenTelemetry export; httptools only in the proxy's zip; griffe only for a
+  search-mode server, numpy only for one whose index has the sentence encoder's vectors). A
+  leaf is not followed, so what only it required leaves too. boto3 and botocore are left to
+  the Lambda runtime, which has its own, unless the zip is made with `--bundle-boto3`.
 * **parts of distributions** (`NEVER_IMPORTED`) that a kept distribution ships but a server
   never imports: PyYAML's C loader, FastMCP's command line, cffi's compiler.
 
@@ -24,6 +25,7 @@ dropped by mistake fails there, not on a customer's cold start.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
 from collections.abc import Iterable
@@ -39,6 +41,7 @@ __all__ = [
     "Feature",
     "Part",
     "needed_features",
+    "search_features",
     "select",
 ]
 
@@ -47,7 +50,6 @@ NEVER_AT_RUNTIME: dict[str, str] = {
     "jinja2": "renders generated code (build time)",
     "openapi-pydantic": "reads OpenAPI specs (build time)",
     "cyclopts": "FastMCP's command line",
-    "griffelib": "FastMCP's docstring parsing for decorated functions (generated tools have none)",
     "pyperclip": "FastMCP's command line (clipboard)",
     "keyring": "client-side token storage (FastMCP clients)",
     "websockets": "uvicorn's WebSocket protocol (MCP over HTTP does not use it)",
@@ -103,6 +105,16 @@ OPTIONAL = (
         "proxy",
         ("httptools",),
         "the proxy's upstream client (`adaptgen proxy`; a generated server never imports it)",
+    ),
+    Feature(
+        "search",
+        ("griffelib",),
+        "search mode's own tools (FastMCP reads their docstrings with griffe)",
+    ),
+    Feature(
+        "semantic",
+        ("numpy",),
+        "search by meaning (a search index with the sentence encoder's vectors)",
     ),
     Feature(
         "otel",
@@ -168,7 +180,7 @@ def select(
     for feature in OPTIONAL:
         if feature.name not in wanted:
             for name in feature.distributions:
-                leaves[name] = f"only for {feature.why}; this policy does not use it"
+                leaves[name] = f"only for {feature.why}; this server and policy do not use it"
     if not bundle_boto3:
         for name in BOTO:
             leaves[name] = "provided by the Lambda runtime (`--bundle-boto3` to ship a copy)"
@@ -197,31 +209,57 @@ def select(
 
 
 WORD_TABLE = "adaptgen/search/meaning.bin"
+ENCODER = "adaptgen/search/sentence-encoder.safetensors"
+
+
+def search_features(server: Path | None) -> set[str]:
+    """The optional features a server's search surface uses: `search` in search mode
+    (`search_tools`, `call_tool` and `list_toolsets` are functions FastMCP describes from their
+    docstrings), and `semantic` when its index holds the sentence encoder's vectors (numpy
+    runs the encoder)."""
+    if server is None:
+        return set()
+    features = set()
+    catalog = server / "catalog.json"
+    if catalog.is_file():
+        api = json.loads(catalog.read_text(encoding="utf-8")).get("api", {})
+        if (api.get("surface") or {}).get("mode") == "search":
+            features.add("search")
+    if _index_uses(server, "semantic"):
+        features.add("semantic")
+    return features
 
 
 def drop_word_table(staging: Path, server: Path | None, contents: Contents) -> None:
-    """Leave the word-meaning table out unless the server's search index uses it (a server
-    under its tool-count threshold has no index; hints `search: {meaning: false}` write none of
-    its vectors; the proxy ranks nothing)."""
-    table = staging / WORD_TABLE
-    if not table.is_file() or (server is not None and _index_uses_meaning(server)):
-        return
-    size = table.stat().st_size
-    table.unlink()
-    contents.parts_dropped[f"adaptgen: {WORD_TABLE.removeprefix('adaptgen/')}"] = (
-        size,
-        "the search word-meaning table: this server's search index does not use it",
-    )
-    kept, why = contents.kept.get("adaptgen", (size, ""))
-    contents.kept["adaptgen"] = (kept - size, why)
+    """Leave the search models out unless the server's search index uses them: the sentence
+    encoder (the default) and the word-meaning table (hints `search: {semantic: false}` write
+    its vectors; an encoder's index reads its English words to correct typos); a server under
+    its tool-count threshold has no index, and the proxy ranks nothing."""
+    for part, keys, what in (
+        # The table's English words correct typos for the encoder's index too.
+        (WORD_TABLE, ("meaning", "semantic"), "the search word-meaning table"),
+        (ENCODER, ("semantic",), "the search sentence encoder"),
+    ):
+        file = staging / part
+        used = server is not None and any(_index_uses(server, key) for key in keys)
+        if not file.is_file() or used:
+            continue
+        size = file.stat().st_size
+        file.unlink()
+        contents.parts_dropped[f"adaptgen: {part.removeprefix('adaptgen/')}"] = (
+            size,
+            f"{what}: this server's search index does not use it",
+        )
+        kept, why = contents.kept.get("adaptgen", (size, ""))
+        contents.kept["adaptgen"] = (kept - size, why)
 
 
-def _index_uses_meaning(server: Path) -> bool:
+def _index_uses(server: Path, key: str) -> bool:
     from adaptgen.search import INDEX_FILE
 
     index = server / INDEX_FILE
     # Each tool is one line of the index (`index_json`): a quick look, not a parse.
-    return index.is_file() and '"meaning": "' in index.read_text(encoding="utf-8")
+    return index.is_file() and f'"{key}": ' in index.read_text(encoding="utf-8")
 
 
 # -- distributions ---------------------------------------------------------------------------

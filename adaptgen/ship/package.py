@@ -60,7 +60,13 @@ from typing import ClassVar
 
 import adaptgen
 from adaptgen.errors import BuildError, InputError
-from adaptgen.ship.contents import Contents, drop_word_table, needed_features, select
+from adaptgen.ship.contents import (
+    Contents,
+    drop_word_table,
+    needed_features,
+    search_features,
+    select,
+)
 
 __all__ = [
     "AGENTCORE_UNZIPPED_LIMIT",
@@ -319,7 +325,7 @@ def build_package(
             staging,
             runtime_requirements(wheel),
             target.markers,
-            features=features or set(),
+            features=set(features or ()) | search_features(folder),
             bundle_boto3=bundle_boto3,
         )
         _drop_machine_files(staging)

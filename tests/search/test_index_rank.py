@@ -216,7 +216,7 @@ def test_a_server_built_before_indexes_indexes_its_catalog(tmp_path, monkeypatch
     hints.write_text("search: {mode: search}\n")
     report = build(BuildOptions(spec=HELPDESK, out=tmp_path, hints=hints))
     written = json.loads((report.out_dir / INDEX_FILE).read_text())
-    rebuilt = build_index(Catalog.read(report.out_dir / "catalog.json"), meaning=True)
+    rebuilt = build_index(Catalog.read(report.out_dir / "catalog.json"), semantic=True)
     assert rebuilt["tools"] == written["tools"]
     (report.out_dir / INDEX_FILE).unlink()
     monkeypatch.setenv("ADAPTGEN_GOVERNANCE", "off")

@@ -153,16 +153,22 @@ def test_the_shipped_table_reads_and_knows_what_words_mean():
     assert cos("signup", "registration") > cos("signup", "refund")
 
 
-def test_a_build_ranks_by_meaning_unless_the_hints_say_words_only(tmp_path):
+def test_a_build_ranks_by_the_encoder_or_the_table_or_words_as_the_hints_say(tmp_path):
     from adaptgen.build import BuildOptions, build
     from adaptgen.search import INDEX_FILE
 
     helpdesk = Path(__file__).parent / "fixtures" / "helpdesk.yaml"
-    for setting, expected in (("", True), (", meaning: false", False)):
+    for setting, stored in (
+        ("", "semantic"),  # the default: the shipped sentence encoder
+        (", semantic: false", "meaning"),  # the word table, pure Python
+        (", semantic: false, meaning: false", None),  # words only
+    ):
         hints = tmp_path / "hints.yaml"
         hints.write_text(f"search: {{mode: search{setting}}}\n")
         report = build(BuildOptions(spec=helpdesk, out=tmp_path / "out", hints=hints))
         tools = json.loads((report.out_dir / INDEX_FILE).read_text())["tools"]
-        assert all(("meaning" in tool) is expected for tool in tools)
+        for key in ("semantic", "meaning"):
+            assert all((key in tool) is (key == stored) for tool in tools), (setting, key)
         engine = SearchEngine(json.loads((report.out_dir / INDEX_FILE).read_text()))
-        assert (engine.meaning is not None) is expected
+        assert (engine.meaning is not None) is (stored == "meaning")
+        assert (engine.semantic is not None) is (stored == "semantic")
