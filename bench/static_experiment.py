@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import pickle
 import sys
 from collections.abc import Callable
@@ -165,6 +166,11 @@ def report(specs: list[Spec], rows: dict[str, list[list[list[str]]]], per_spec: 
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The experiment compares with all-MiniLM-L6-v2 itself (V2, V3), not the shipped student.
+    from adaptgen.search import sentence_model
+
+    os.environ.setdefault(sentence_model.MODEL_ENV, str(sentence_model.teacher_source()))
+    sentence_model.encoder.cache_clear()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=Path("/tmp/static"))
     parser.add_argument("--sweep", action="store_true")

@@ -47,7 +47,7 @@ def vocabulary(pool: int) -> tuple[list[str], list[float]]:
     """Words (sorted) and their Zipf frequencies: wordfreq's top `pool` plus BERT's words."""
     import wordfreq
 
-    from adaptgen.search.sentence_model import encoder
+    from adaptgen.search.sentence_model import teacher as encoder
 
     chosen = {w for w in wordfreq.top_n_list("en", pool) if WORD.fullmatch(w)}
     chosen |= {t for t in encoder().vocab if WORD.fullmatch(t)}
@@ -58,7 +58,7 @@ def vocabulary(pool: int) -> tuple[list[str], list[float]]:
 def encode(words: list[str], pieces_only: bool = True) -> np.ndarray:
     """Each word's unit vector: the mean of the model's outputs over `[CLS] pieces [SEP]` (as
     sentence-transformers pools), or over the word's pieces only (`pieces_only`)."""
-    from adaptgen.search.sentence_model import encoder
+    from adaptgen.search.sentence_model import teacher as encoder
 
     model = encoder()
     if not pieces_only:
@@ -109,7 +109,7 @@ def cached(path: Path, pieces_only: bool = True) -> dict[str, np.ndarray]:
 
 def chosen_rows(data: dict[str, np.ndarray], top: int) -> np.ndarray:
     """Indexes of the words kept: the `top` most frequent, and every model whole word."""
-    from adaptgen.search.sentence_model import encoder
+    from adaptgen.search.sentence_model import teacher as encoder
 
     words = [str(w) for w in data["words"]]
     by_freq = sorted(range(len(words)), key=lambda i: (-float(data["zipf"][i]), words[i]))

@@ -1,6 +1,6 @@
 """Search by meaning: a contextual sentence encoder fused with the lexical ranking (the default).
 
-The encoder is `sentence_model.py` (adaptgen's three-layer student of all-MiniLM-L6-v2, in
+The encoder is `sentence_model.py` (adaptgen's two-layer student of all-MiniLM-L6-v2, in
 numpy). Here is what search does with it:
 
 - Build time (`build_index(..., semantic=True)`, on unless hints say `search: {semantic:
@@ -48,6 +48,7 @@ _ACT_PHRASE = {
 }
 _MARKUP = re.compile(r"<[^>]+>|\[([^\]]*)\]\([^)]*\)|[`*_#]")
 FIRST_SENTENCE_WORDS = 30
+MEMO_TEXTS = 20_000  # texts whose float64 vectors a build process remembers (~60 MB)
 
 
 def first_sentence(text: str, limit: int = FIRST_SENTENCE_WORDS) -> str:
@@ -120,15 +121,25 @@ def fuse(
 
 
 def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
-    """Build time: each tool's renderings (`tool_texts`) to its packed mean vector."""
+    """Build time: each tool's renderings (`tool_texts`) to its packed mean vector. Each
+    distinct text is encoded once per process (`MEMO_TEXTS` at most are remembered): a
+    process that builds a spec again (`adaptgen check`, lint after build, the tests) pays
+    only for what changed."""
     model = encoder().precise()  # first: without numpy it says what to install
     import numpy as np
 
+    memo: dict[str, Any] = model.__dict__.setdefault("memo", {})
     flat = [text for group in texts for text in group]
-    vectors = model.encode(flat) if flat else np.zeros((0, model.dim), np.float32)
+    new = [text for text in dict.fromkeys(flat) if text not in memo]
+    if len(memo) + len(new) > MEMO_TEXTS:
+        memo.clear()
+        new = list(dict.fromkeys(flat))
+    if new:
+        memo.update(zip(new, model.encode(new), strict=True))
     out, at = [], 0
     for group in texts:
-        out.append(pack(vectors[at : at + len(group)].mean(axis=0)))
+        rows = np.array([memo[text] for text in flat[at : at + len(group)]])
+        out.append(pack(rows.mean(axis=0)))
         at += len(group)
     return out
 
