@@ -146,9 +146,16 @@ class Encoder:
                 )
         words = tensors.get("embeddings.word_embeddings.scale")
         self.word_scale = None if words is None else np.asarray(words, dtype=np.float32)
-        # Dense weights as transposed views (no copy): every projection is one 2-D product.
+        # Dense weights as transposed views (no copy): every projection is one 2-D product; a
+        # layer's query, key and value projections as one (`...attention.self.qkv`).
         for name in [n for n, v in self.t.items() if v.ndim == 2 and "embeddings" not in n]:
             self.t[name] = self.t[name].T
+        for i in range(self.layers):
+            own = [f"encoder.layer.{i}.attention.self.{part}" for part in ("query", "key", "value")]
+            for kind in ("weight", "bias"):
+                parts = [self.t.pop(f"{name}.{kind}") for name in own]
+                fused = np.concatenate(parts, axis=-1)
+                self.t[f"encoder.layer.{i}.attention.self.qkv.{kind}"] = fused
         self.dim = self.t["embeddings.word_embeddings.weight"].shape[1]
         self._precise: Encoder | None = None
 
@@ -268,9 +275,7 @@ class Encoder:
             def heads(v: np.ndarray) -> np.ndarray:
                 return v.reshape(n, length, self.heads, size).transpose(0, 2, 1, 3)
 
-            q = heads(dense(x, "attention.self.query"))
-            k = heads(dense(x, "attention.self.key"))
-            v = heads(dense(x, "attention.self.value"))
+            q, k, v = (heads(part) for part in np.split(dense(x, "attention.self.qkv"), 3, axis=-1))
             scores = q @ k.transpose(0, 1, 3, 2) / root + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
