@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from adaptgen.search.intent import ACT_OF_WORD, REQUEST_VERBS, without_frame
 from adaptgen.search.text import STOP_WORDS, stem, words
@@ -358,8 +359,11 @@ def _purpose(main: list[str], rest: list[str]) -> bool:
     return bool(following) and _is_verb(following[0]) and any(_is_verb(w) for w in main)
 
 
+@lru_cache(maxsize=256)
 def read_query(text: str) -> QueryWords:
-    """Split `text` into weighted words (see the module docstring)."""
+    """Split `text` into weighted words (see the module docstring). Remembered for the last
+    256 texts: a search reads its request twice (the words, and the encoder's asking clause),
+    and the result is immutable."""
     text = _ASIDES.sub("", _ADDRESSEE.sub("", text))
     self_user = _SELF.search(text) is not None
     state = _STATE_CHANGE.search(text) is not None
