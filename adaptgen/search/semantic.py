@@ -24,6 +24,7 @@ import base64
 import logging
 import re
 import threading
+import weakref
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -49,6 +50,8 @@ _ACT_PHRASE = {
 _MARKUP = re.compile(r"<[^>]+>|\[([^\]]*)\]\([^)]*\)|[`*_#]")
 FIRST_SENTENCE_WORDS = 30
 MEMO_TEXTS = 20_000  # texts whose float64 vectors a build process remembers (~60 MB)
+# Each model's remembered vectors (text -> row), gone with the model (`encoder.cache_clear()`).
+_MEMO: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def first_sentence(text: str, limit: int = FIRST_SENTENCE_WORDS) -> str:
@@ -128,7 +131,7 @@ def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
     model = encoder().precise()  # first: without numpy it says what to install
     import numpy as np
 
-    memo: dict[str, Any] = model.__dict__.setdefault("memo", {})
+    memo = _MEMO.setdefault(model, {})
     flat = [text for group in texts for text in group]
     new = [text for text in dict.fromkeys(flat) if text not in memo]
     if len(memo) + len(new) > MEMO_TEXTS:
