@@ -33,7 +33,7 @@ from adaptgen.search.intent import (
     query_intent,
 )
 from adaptgen.search.query import query_terms, read_query
-from adaptgen.search.semantic import FUSION_WEIGHT, LEXICAL_K, Semantic, fuse
+from adaptgen.search.semantic import DENSE_K, FUSION_WEIGHT, LEXICAL_K, Semantic, fuse
 from adaptgen.search.spelling import Speller
 from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
 from adaptgen.search.text import stem
@@ -221,13 +221,25 @@ class SearchEngine:
         if cosines is None:
             return self._lexical(query, limit, allowed)
         lexical = self._lexical(query, max(limit, LEXICAL_K), allowed)
-        by_name = {
-            tool.name: cosine
-            for tool, cosine in zip(self.tools, cosines, strict=True)
-            if allowed is None or tool.name in allowed
-        }
+        by_name = self._cosines_for_fusion(list(cosines), {hit.name for hit in lexical}, allowed)
         fused = fuse([(hit.name, hit.score) for hit in lexical], by_name, limit, weight)
         return [Hit(name, score) for name, score in fused]
+
+    def _cosines_for_fusion(
+        self, cosines: list[float], named: set[str], allowed: Collection[str] | None
+    ) -> dict[str, float]:
+        """The cosines `fuse` reads, by name: the `named` (lexical) hits' and those of the
+        allowed tools at or above the DENSE_K-th highest cosine (ties included, so `fuse`
+        breaks them by name as over every tool). A search reads ~40 of 1,000, not all."""
+        if allowed is not None:
+            cosines = [
+                c if tool.name in allowed else -math.inf
+                for tool, c in zip(self.tools, cosines, strict=True)
+            ]
+        floor = min(heapq.nlargest(DENSE_K, cosines), default=math.inf)
+        chosen = {i for i, cosine in enumerate(cosines) if cosine >= floor and cosine > -math.inf}
+        chosen.update(self._by_name[name] for name in named)
+        return {self.tools[i].name: cosines[i] for i in chosen}
 
     def _lexical(self, query: str, limit: int, allowed: Collection[str] | None = None) -> list[Hit]:
         """The best `limit` tools by words, intent and resource."""

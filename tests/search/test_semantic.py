@@ -67,6 +67,44 @@ def test_fusion_adds_the_scaled_cosine_to_the_normalised_lexical_score():
     assert fuse([], {"a": 0.2, "b": 0.4}, 1, 2.0, 2) == [("b", pytest.approx(0.8))]
 
 
+class FixedModel:
+    """Every query means the same vector."""
+
+    def __init__(self, vector: list[float]) -> None:
+        self.vector = vector
+
+    def encode(self, texts):
+        return [self.vector for _ in texts]
+
+
+def test_search_fuses_as_over_every_tool_with_ties_and_allowed_sets():
+    """The engine hands `fuse` only the lexical hits and the tools at or above the DENSE_K-th
+    cosine: the ranking must be what fusing every allowed tool's cosine gives, ties (tools of
+    the same vector) broken by name as there."""
+    pytest.importorskip("numpy")
+    import random
+
+    rng = random.Random(7)
+    directions = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]]
+    tools = [
+        entry(f"tool_{i:02d}", rng.choice(["list", "get", "create"]),
+              rng.choice(["list invoices", "get a customer", "send a note"]),
+              rng.choice(directions))
+        for i in range(40)
+    ]  # fmt: skip
+    engine = SearchEngine({"tools": tools}, model=FixedModel([0.6, 0.8, 0.0]))
+    names = [t["name"] for t in tools]
+    for query in ("list invoices", "customer", "eliminate everything"):
+        for allowed in (None, set(names[::3]), set(names[:2]), set()):
+            cosines = engine.semantic.cosines(query)
+            every = {
+                n: c for n, c in zip(names, cosines, strict=True) if allowed is None or n in allowed
+            }
+            lexical = engine._lexical(query, 30, allowed)
+            expected = fuse([(h.name, h.score) for h in lexical], every, 5)
+            assert [(h.name, h.score) for h in engine.search(query, 5, allowed)] == expected
+
+
 def test_a_tool_the_query_means_but_does_not_say_wins_on_a_tiny_index():
     pytest.importorskip("numpy")
     index = {"tools": TOOLS}

@@ -21,6 +21,18 @@ def test_basic_words_lower_case_strip_accents_and_split_punctuation():
     assert basic_words("a\tb\nc$d") == ["a", "b", "c", "$", "d"]
 
 
+def test_basic_words_of_ascii_text_are_the_general_loops():
+    """ASCII text takes a faster path: every ASCII character, alone and in words, must split
+    as the general (Unicode) loop splits it."""
+    import random
+
+    rng = random.Random(3)
+    alphabet = [chr(code) for code in range(128)]
+    texts = ["".join(alphabet), *("".join(rng.choices(alphabet, k=40)) for _ in range(300))]
+    for text in texts:  # " é" sends the text down the general loop and adds one word, "e"
+        assert basic_words(text) == basic_words(text + " \u00e9")[:-1]
+
+
 def test_pieces_take_the_longest_match_first_with_continuations():
     assert pieces("unaffable", VOCAB) == ["un", "##aff", "##able"]
     assert pieces("aff", VOCAB) == ["aff"]
