@@ -225,7 +225,7 @@ def search_features(server: Path | None) -> set[str]:
         api = json.loads(catalog.read_text(encoding="utf-8")).get("api", {})
         if (api.get("surface") or {}).get("mode") == "search":
             features.add("search")
-    if _index_uses(server, "semantic"):
+    if "semantic" in _index_uses(server):
         features.add("semantic")
     return features
 
@@ -235,14 +235,14 @@ def drop_word_table(staging: Path, server: Path | None, contents: Contents) -> N
     encoder (the default) and the word-meaning table (hints `search: {semantic: false}` write
     its vectors; an encoder's index reads its English words to correct typos); a server under
     its tool-count threshold has no index, and the proxy ranks nothing."""
+    uses = _index_uses(server) if server is not None else set()
     for part, keys, what in (
         # The table's English words correct typos for the encoder's index too.
         (WORD_TABLE, ("meaning", "semantic"), "the search word-meaning table"),
         (ENCODER, ("semantic",), "the search sentence encoder"),
     ):
         file = staging / part
-        used = server is not None and any(_index_uses(server, key) for key in keys)
-        if not file.is_file() or used:
+        if not file.is_file() or uses.intersection(keys):
             continue
         size = file.stat().st_size
         file.unlink()
@@ -254,12 +254,15 @@ def drop_word_table(staging: Path, server: Path | None, contents: Contents) -> N
         contents.kept["adaptgen"] = (kept - size, why)
 
 
-def _index_uses(server: Path, key: str) -> bool:
+def _index_uses(server: Path) -> set[str]:
+    """Which model vectors the server's search index holds: `semantic` (the encoder's),
+    `meaning` (the word table's); read once, looked at, not parsed (each tool is one line of
+    the index, `index_json`)."""
     from adaptgen.search import INDEX_FILE
 
     index = server / INDEX_FILE
-    # Each tool is one line of the index (`index_json`): a quick look, not a parse.
-    return index.is_file() and f'"{key}": ' in index.read_text(encoding="utf-8")
+    text = index.read_text(encoding="utf-8") if index.is_file() else ""
+    return {key for key in ("semantic", "meaning") if f'"{key}": ' in text}
 
 
 # -- distributions ---------------------------------------------------------------------------
