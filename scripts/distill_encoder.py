@@ -349,8 +349,8 @@ def prune(model, ids: list[list[int]], target: np.ndarray, inner: int, epochs: i
         hook.remove()
     with torch.no_grad():
         for layer, total in zip(model.layers, totals, strict=True):
-            keep = (total * layer.out.weight.norm(dim=0)).argsort(descending=True)[:inner].sort()
-            kept = keep.values
+            useful = (total * layer.out.weight.norm(dim=0)).argsort(descending=True)
+            kept = useful[:inner].sort().values  # in their original order
             into, out = (
                 nn.Linear(layer.i.in_features, inner),
                 nn.Linear(inner, layer.out.out_features),

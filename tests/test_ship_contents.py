@@ -169,7 +169,7 @@ def test_the_proxys_upstream_client_ships_only_with_the_proxy(tmp_path):
 
 
 def test_the_word_table_ships_only_with_a_server_whose_index_uses_it(tmp_path):
-    from adaptgen.ship.contents import Contents, drop_word_table
+    from adaptgen.ship.contents import Contents, drop_search_models
 
     def shipped(index: str | None, server: bool = True) -> tuple[bool, Contents]:
         staging = tmp_path / "staging"
@@ -182,7 +182,7 @@ def test_the_word_table_ships_only_with_a_server_whose_index_uses_it(tmp_path):
         if index is not None:
             (folder / "search_index.json").write_text(index)
         contents = Contents(kept={"adaptgen": (5000, "the server's runtime")})
-        drop_word_table(staging, folder if server else None, contents)
+        drop_search_models(staging, folder if server else None, contents)
         return table.is_file(), contents
 
     with_meaning = '{"format": 1, "tools": [\n  {"name": "a", "meaning": "QH8="}\n]}\n'

@@ -18,7 +18,7 @@ import heapq
 import logging
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,12 +221,12 @@ class SearchEngine:
         if cosines is None:
             return self._lexical(query, limit, allowed)
         lexical = self._lexical(query, max(limit, LEXICAL_K), allowed)
-        by_name = self._cosines_for_fusion(list(cosines), {hit.name for hit in lexical}, allowed)
+        by_name = self._cosines_for_fusion(cosines, {hit.name for hit in lexical}, allowed)
         fused = fuse([(hit.name, hit.score) for hit in lexical], by_name, limit, weight)
         return [Hit(name, score) for name, score in fused]
 
     def _cosines_for_fusion(
-        self, cosines: list[float], named: set[str], allowed: Collection[str] | None
+        self, cosines: Sequence[float], named: set[str], allowed: Collection[str] | None
     ) -> dict[str, float]:
         """The cosines `fuse` reads, by name: the `named` (lexical) hits' and those of the
         allowed tools at or above the DENSE_K-th highest cosine (ties included, so `fuse`

@@ -230,7 +230,7 @@ def search_features(server: Path | None) -> set[str]:
     return features
 
 
-def drop_word_table(staging: Path, server: Path | None, contents: Contents) -> None:
+def drop_search_models(staging: Path, server: Path | None, contents: Contents) -> None:
     """Leave the search models out unless the server's search index uses them: the sentence
     encoder (the default) and the word-meaning table (hints `search: {semantic: false}` write
     its vectors; an encoder's index reads its English words to correct typos); a server under
@@ -262,7 +262,10 @@ def _index_uses(server: Path) -> set[str]:
 
     index = server / INDEX_FILE
     text = index.read_text(encoding="utf-8") if index.is_file() else ""
-    return {key for key in ("semantic", "meaning") if f'"{key}": ' in text}
+    # The encoder's vector is `[scale, "base64"]`, the word table's a base64 string.
+    return {
+        key for key, value in (("semantic", "["), ("meaning", '"')) if f'"{key}": {value}' in text
+    }
 
 
 # -- distributions ---------------------------------------------------------------------------

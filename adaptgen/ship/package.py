@@ -62,7 +62,7 @@ import adaptgen
 from adaptgen.errors import BuildError, InputError
 from adaptgen.ship.contents import (
     Contents,
-    drop_word_table,
+    drop_search_models,
     needed_features,
     search_features,
     select,
@@ -330,7 +330,7 @@ def build_package(
         )
         _drop_machine_files(staging)
         _refuse_build_tools(staging)
-        drop_word_table(staging, folder, contents)
+        drop_search_models(staging, folder, contents)
         if folder is not None:
             _copy_server(folder, staging)
         _write_entry(entry or {}, staging)
