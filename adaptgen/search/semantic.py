@@ -27,12 +27,15 @@ import threading
 import weakref
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adaptgen.search.query import read_query
 from adaptgen.search.sentence_model import Unavailable, encoder
 from adaptgen.search.text import words
 from adaptgen.words import sentences
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger("adaptgen.search")
 
@@ -96,6 +99,20 @@ def pack(vector: Iterable[float]) -> list[Any]:
     return [scale, base64.b64encode(ints.tobytes()).decode()]
 
 
+def pack_rows(rows: np.ndarray) -> list[list[Any]]:
+    """`pack` of each row of a float matrix, at numpy's speed (a build packs ~1,000 rows of
+    384): the same scale and the same half-to-even rounding, so the same bytes."""
+    import numpy as np
+
+    peaks = np.abs(rows).max(axis=1) if len(rows) else np.zeros(0)
+    scales = np.array([float(f"{peak / QUANT:.6g}") if peak else 1.0 for peak in peaks.tolist()])
+    ints = np.clip(np.rint(rows / scales[:, None]), -QUANT, QUANT).astype(np.int8)
+    return [
+        [scale, base64.b64encode(row.tobytes()).decode()] if peak else [0.0, ""]
+        for scale, row, peak in zip(scales.tolist(), ints, peaks.tolist(), strict=True)
+    ]
+
+
 def unpack(packed: Sequence[Any] | None) -> list[float] | None:
     """A stored vector's values (None when absent)."""
     if not packed or not packed[1]:
@@ -139,12 +156,12 @@ def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
         new = list(dict.fromkeys(flat))
     if new:
         memo.update(zip(new, model.encode(new), strict=True))
-    out, at = [], 0
-    for group in texts:
-        rows = np.array([memo[text] for text in flat[at : at + len(group)]])
-        out.append(pack(rows.mean(axis=0)))
+    means = np.zeros((len(texts), model.dim))
+    at = 0
+    for i, group in enumerate(texts):
+        means[i] = np.mean([memo[text] for text in flat[at : at + len(group)]], axis=0)
         at += len(group)
-    return out
+    return pack_rows(means)
 
 
 class Semantic:

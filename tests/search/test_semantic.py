@@ -21,7 +21,7 @@ from adaptgen.errors import BuildError
 from adaptgen.search import sentence_model
 from adaptgen.search.index import index_json, same_index
 from adaptgen.search.rank import SearchEngine
-from adaptgen.search.semantic import fuse, pack, query_texts, tool_texts, unpack
+from adaptgen.search.semantic import fuse, pack, pack_rows, query_texts, tool_texts, unpack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -134,6 +134,19 @@ def test_vectors_are_stored_as_a_scale_and_int8_and_come_back_within_a_step():
     back = unpack(packed)
     assert back == pytest.approx(vector, abs=packed[0] / 2 + 1e-12)
     assert pack([0.0, 0.0]) == [0.0, ""] and unpack([0.0, ""]) is None and unpack(None) is None
+
+
+def test_a_build_packs_rows_as_pack_packs_each_vector():
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(7)
+    rows = rng.standard_normal((200, 384))
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    # Values exactly half a step apart (half-to-even rounding either way), clipped peaks and a
+    # zero row (no vector) beside ordinary ones.
+    edges = np.array([[0.5, -0.5, 1.5, 2.5, -2.5, 127.0], [0.0] * 6, [1e-9, 0, 0, 0, 0, -1e-9]])
+    for matrix in (rows, edges):
+        assert pack_rows(matrix) == [pack(row) for row in matrix]
+    assert pack_rows(np.zeros((0, 4))) == []
 
 
 def test_a_tool_is_rendered_three_ways_and_a_query_whole_and_as_its_ask():
