@@ -37,6 +37,18 @@ def plain(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def restates_identifier(text: str, identifier: str | None) -> bool:
+    """Whether a summary or description is only the operationId again, as one identifier
+    (Trello's `getCardsChecklistsByIdCard()`, Square's `RenewToken`): it says nothing to an
+    agent. A sentence that spells the same words ("Get all dashboards" for `getAllDashboards`)
+    is English, and kept."""
+    text = text.strip()
+    return bool(
+        identifier and text and not any(c.isspace() for c in text)
+        and snake_words(text) == snake_words(identifier)
+    )  # fmt: skip
+
+
 _DOC_POINTER = re.compile(
     r"^(?:learn more|read more|see (?:the|our|also|more|https?:)|for more (?:information|details)"
     r"|refer to|check out|more info)\b",

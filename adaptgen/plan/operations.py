@@ -13,7 +13,12 @@ from typing import Any
 from adaptgen.errors import InputError
 from adaptgen.hints import ToolHints, did_you_mean
 from adaptgen.load.source import join_pointer
-from adaptgen.plan.describe import describe_operation, plain, tool_description
+from adaptgen.plan.describe import (
+    describe_operation,
+    plain,
+    restates_identifier,
+    tool_description,
+)
 from adaptgen.plan.names import argument_name, python_name, tool_names, unique_name
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import Example, detect, header_guess, undetected_paging
@@ -142,12 +147,17 @@ class OperationPlanning(PlannerState):
             security = self._requirements(op["security"], schemes, op_pointer + "/security")
         params, security = self._without_credentials(params, body, security, schemes)
         params = [_with_py_name(p) for p in params]
+        # What the spec says the tool does (a summary that only spells the operationId is not)
+        said, detail = (
+            "" if restates_identifier(text, op_id) else text
+            for text in (summary, str(op.get("description") or ""))
+        )
         return Tool(
             name=name,
-            title=summary.split("\n")[0] if summary else None,
+            title=said.split("\n")[0] if said else None,
             description=clean_text(hint.description)
             if hint.description
-            else tool_description(summary, str(op.get("description") or ""))
+            else tool_description(said, detail)
             or self._described(method, path, name, params, op, op_pointer),
             annotations=annotations,
             tags=tuple(str(t) for t in op.get("tags") or [] if isinstance(t, str)),

@@ -7,6 +7,7 @@ method does to the path's resource, the main arguments and the response's main f
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -44,3 +45,42 @@ def test_twilio_sentences_from_the_method_and_the_path():
 def test_zoho_names_say_what_the_path_does_not():
     zoho = _described("zoho_crm_record_v8.json")
     assert zoho["get_record"].startswith("Get record. Arguments: module_api_name, id")
+
+
+def test_a_summary_that_only_spells_the_operation_id_says_nothing(tmp_path):
+    # Trello's 324 summaries are `getCardsChecklistsByIdCard()`; Square's are `RenewToken`
+    # beside a real description. Neither is a title; a sentence with the same words is one.
+    def op(op_id: str, summary: str, description: str = "") -> dict:
+        found = {"operationId": op_id, "summary": summary, "responses": {"200": {"description": "OK"}}}
+        return {**found, "description": description} if description else found
+
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/cards/{idCard}/checklists": {
+                "parameters": [
+                    {"name": "idCard", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "get": op("getCardsChecklistsByIdCard", "getCardsChecklistsByIdCard()"),
+            },
+            "/oauth2/revoke": {
+                "post": op("RevokeToken", "RevokeToken", "Revokes an access token."),
+            },
+            "/dashboards": {"get": op("getAllDashboards", "Get all dashboards")},
+        },
+    }
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    tools = {
+        t.upstream.operation_id: t for t in plan(load_spec(tmp_path / "spec.json"), "t").api.tools
+    }
+    checklists = tools["getCardsChecklistsByIdCard"]
+    assert checklists.title is None
+    assert checklists.description.startswith("List the checklists of a card.")
+    revoke = tools["RevokeToken"]
+    assert (revoke.title, revoke.description) == (None, "Revokes an access token.")
+    dashboards = tools["getAllDashboards"]
+    assert (dashboards.title, dashboards.description) == (
+        "Get all dashboards",
+        "Get all dashboards",
+    )
