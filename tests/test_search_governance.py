@@ -152,3 +152,35 @@ def test_the_safe_default_keeps_search_mode_usable_and_read_only(search_crm, mon
     assert listed[-2].annotations.read_only_hint is True
     assert all(t.annotations.read_only_hint for t in listed[:-2])  # pinned, read-only ones
     assert annotations and all(a.get("readOnlyHint") for a in annotations.values()), annotations
+
+
+def test_a_change_asked_of_a_caller_who_may_only_read_says_why_nothing_fits(
+    search_crm, monkeypatch
+):
+    # With no policy (the read-only default), "delete a contact" finds reads only: a second
+    # block says so. A read asked for, or the same change asked by a caller allowed to write,
+    # gets the hits alone.
+    asked = ("delete the contact 1001", "create a new deal for Acme", "show me contact 1001")
+
+    async def searches(module):
+        async with Client(module.mcp) as client:
+            return [
+                [c.text for c in (await client.call_tool("search_tools", {"query": q})).content]
+                for q in asked
+            ]
+
+    module, _ = serve(search_crm, monkeypatch, None)
+    delete, create, show = asyncio.run(searches(module))
+    assert len(delete) == len(create) == 2 and delete[1] == create[1]
+    assert "only read" in delete[1] and "policy" in delete[1]
+    assert len(show) == 1
+    writer = {
+        "identity": {"local": {"subject": "agent-7", "groups": ["sales"]}},
+        "access": {
+            "rules": [{"groups": ["sales"], "allow": ["*"], "writes": True, "destructive": True}]
+        },
+    }
+    module, _ = serve(search_crm, monkeypatch, writer)
+    delete, create, show = asyncio.run(searches(module))
+    assert len(delete) == len(create) == len(show) == 1
+    assert json.loads(delete[0])[0]["name"] == "delete_contact"

@@ -13,7 +13,7 @@ call to the tool it names, whose own governance decides, tokenizes and audits it
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 from fastmcp import Context
@@ -33,6 +33,12 @@ TOOLSETS_TOOL = "list_toolsets"
 # governance layer is built first and told about them.
 SEARCH_TOOLS = ("search_tools", "call_tool", TOOLSETS_TOOL)
 READ_ONLY = ToolAnnotations(readOnlyHint=True)
+# Beside the hits when a caller asks for a change but may only read: say why nothing fits.
+READ_ONLY_NOTE = (
+    "Note: the tools you may use only read (this server's governance policy, or its read-only "
+    "default when it has none), so none of these can make a change. Writes are allowed per "
+    "caller in the policy."
+)
 
 
 class GovernedSearch(BaseSearchTransform):
@@ -93,9 +99,25 @@ class GovernedSearch(BaseSearchTransform):
                 )
                 for i, h in enumerate(hits)
             ]
-            return _json_result(found)
+            result = _json_result(found)
+            if transform._cannot_change(visible.values(), query):
+                result.content.append(TextContent(type="text", text=READ_ONLY_NOTE))
+            return result
 
         return self._governed(search_tools, self._search_tool_name)
+
+    def _cannot_change(self, visible: Iterable[Tool], query: str) -> bool:
+        """Whether a query asks for a change the caller has no tool for: every tool it may use
+        only reads (the policy; with none, the safe default), while the API has writes."""
+        return (
+            self._engine.changes
+            and all(
+                t.annotations is not None and t.annotations.readOnlyHint
+                for t in visible
+                if t.name in self._known
+            )
+            and self._engine.asks_to_change(query)
+        )
 
     def _make_call_tool(self) -> Tool:
         transform = self

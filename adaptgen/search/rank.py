@@ -159,6 +159,7 @@ class SearchEngine:
         }
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
+        self.changes = any(tool.intent.act not in READS for tool in self.tools)  # any not a read
         self._named = frozenset().union(*(tool.named | tool.resource for tool in self.tools))
         # The API's verbs: those its tools are named by, and what its generic action endpoints
         # do ("power cycle" a droplet) save the words that are also its nouns (`snapshot`).
@@ -224,6 +225,13 @@ class SearchEngine:
         by_name = self._cosines_for_fusion(cosines, {hit.name for hit in lexical}, allowed)
         fused = fuse([(hit.name, hit.score) for hit in lexical], by_name, limit, weight)
         return [Hit(name, score) for name, score in fused]
+
+    def asks_to_change(self, query: str) -> bool:
+        """Whether `query` asks to change something (create, update, delete, an action) rather
+        than to look (the act the ranking reads from it)."""
+        said = read_query(self._undone(self._spelled(query)))
+        act = query_intent(said.main, self._verbs).act
+        return act is not None and act not in READS
 
     def _cosines_for_fusion(
         self, cosines: Sequence[float], named: set[str], allowed: Collection[str] | None

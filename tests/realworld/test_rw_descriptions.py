@@ -51,7 +51,11 @@ def test_a_summary_that_only_spells_the_operation_id_says_nothing(tmp_path):
     # Trello's 324 summaries are `getCardsChecklistsByIdCard()`; Square's are `RenewToken`
     # beside a real description. Neither is a title; a sentence with the same words is one.
     def op(op_id: str, summary: str, description: str = "") -> dict:
-        found = {"operationId": op_id, "summary": summary, "responses": {"200": {"description": "OK"}}}
+        found = {
+            "operationId": op_id,
+            "summary": summary,
+            "responses": {"200": {"description": "OK"}},
+        }
         return {**found, "description": description} if description else found
 
     spec = {
