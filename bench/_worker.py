@@ -4,7 +4,8 @@
 line `BENCH_RESULT {json}` on stdout (anything else on stdout/stderr is ignored by the parent).
 
 - MODE `time`: one untimed warm-up conversion of a tiny inline spec, then REPS timed builds
-  (wall and CPU time), then list the tools of the last server through a real MCP client.
+  (wall and CPU time), each as a first build of the spec (adaptgen's memos of earlier builds
+  emptied), then list the tools of the last server through a real MCP client.
 - MODE `rss`: build exactly once (no warm-up) and report the process's peak resident set size.
 - IMPL `adaptgen`: the full `adaptgen.build.build()` (load, plan, render, format, write files).
 - IMPL `fastmcp`: read + JSON parse + `FastMCP.from_openapi()`; the httpx2 client it requires
@@ -153,6 +154,23 @@ class _WarningCounter(logging.Handler):
             self.first = record.getMessage()
 
 
+def _forget_builds() -> None:
+    """Empty adaptgen's in-process memos of what it has built (each text's sentence vector, the
+    words of each name, ...), so that every repetition costs what a first `adaptgen build` of
+    the spec costs, not a rebuild in the same process (`adaptgen check` after a build, which
+    finds its encodings remembered). The models stay loaded: their caches hold one entry."""
+    from adaptgen.search import semantic
+
+    semantic._MEMO.clear()
+    for name, module in list(sys.modules.items()):
+        if name == "adaptgen" or name.startswith("adaptgen."):
+            for value in list(vars(module).values()):
+                info = getattr(value, "cache_info", None)
+                own = getattr(value, "__module__", None) == name
+                if info is not None and own and info().maxsize != 1:
+                    value.cache_clear()
+
+
 def _time_adaptgen(spec: Path, reps: int) -> dict[str, Any]:
     from adaptgen.build import BuildOptions, build
     from adaptgen.cli import load_server_module
@@ -165,6 +183,7 @@ def _time_adaptgen(spec: Path, reps: int) -> dict[str, Any]:
         for rep in range(reps):
             # A fresh output dir per repetition: every run writes a new tree, none replaces one.
             out = Path(tmp) / f"rep{rep}"
+            _forget_builds()
             started, cpu_started = time.perf_counter(), cpu_seconds()
             report = build(BuildOptions(spec=spec, out=out, name=SERVER_NAME))
             times.append(time.perf_counter() - started)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sec_build import run_adaptgen, spec_text, write
 
 from adaptgen.plan.names import MAX_TOOL_NAME, shorten, snake_words
+from adaptgen.words import MEMO_CHARS
 
 # The definitions before the fix: the reference every name must still match.
 _OLD_CAMEL_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
@@ -39,6 +40,16 @@ IDENTIFIERS = st.lists(PIECES, max_size=30).map("".join)
 @given(IDENTIFIERS)
 def test_words_are_what_they_were(text):
     assert snake_words(text) == old_snake_words(text)
+
+
+def test_remembered_words_are_a_new_list_each_time():
+    # Short texts (names) are split once and remembered: a caller changing its list must not
+    # change what the next caller gets. Long ones (30 pieces reach past MEMO_CHARS) are not.
+    for text in ("getHTTPResponseID", "getHTTPResponse" * 8):
+        first = snake_words(text)
+        first.append("changed")
+        assert snake_words(text) == old_snake_words(text)
+    assert len("getHTTPResponse" * 8) > MEMO_CHARS
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)
