@@ -155,14 +155,14 @@ def _path_phrase(method: str, path: str, verb: str, name: str) -> str | None:
     if parent is not None and (owner_words := snake_words(parts[parent][0])):
         owner_noun = " ".join([*owner_words[:-1], singular(owner_words[-1])])
         owner = f" of {_article(owner_noun)} {owner_noun}"
-    intent = _intent(method, verb, " ".join(words), by)
+    intent = _intent(method, verb, " ".join(words), by, owned=bool(owner))
     return intent + owner + (f" by its {by}" if by else "") + "."
 
 
 _FORMAT = re.compile(r"\.(?:json|xml|csv|yaml)$", re.IGNORECASE)
 
 
-def _intent(method: str, verb: str, noun: str, by: str | None) -> str:
+def _intent(method: str, verb: str, noun: str, by: str | None, *, owned: bool = False) -> str:
     words = noun.split(" ")
     one = " ".join([*words[:-1], singular(words[-1])])
     method = method.lower()
@@ -174,6 +174,8 @@ def _intent(method: str, verb: str, noun: str, by: str | None) -> str:
         )
     if method == "delete":
         return f"Delete {_article(one)} {one}"
+    if method in ("put", "patch") and owned and not by and one == noun:
+        return f"Set the {noun}"  # one field of its owner (`PUT /boards/{id}/closed`)
     if method in ("put", "patch") or (method == "post" and by):
         return f"Update {_article(one)} {one}"
     if method == "post":

@@ -72,6 +72,17 @@ def test_a_summary_that_only_spells_the_operation_id_says_nothing(tmp_path):
                 "post": op("RevokeToken", "RevokeToken", "Revokes an access token."),
             },
             "/dashboards": {"get": op("getAllDashboards", "Get all dashboards")},
+            "/boards/{idBoard}/closed": {
+                "parameters": [
+                    {
+                        "name": "idBoard",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "put": op("updateBoardsClosedByIdBoard", "updateBoardsClosedByIdBoard()"),
+            },
         },
     }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
@@ -83,6 +94,8 @@ def test_a_summary_that_only_spells_the_operation_id_says_nothing(tmp_path):
     assert checklists.description.startswith("List the checklists of a card.")
     revoke = tools["RevokeToken"]
     assert (revoke.title, revoke.description) == (None, "Revokes an access token.")
+    # One field of a thing, PUT on its own path: set, not "update a closed".
+    assert tools["updateBoardsClosedByIdBoard"].description.startswith("Set the closed of a board.")
     dashboards = tools["getAllDashboards"]
     assert (dashboards.title, dashboards.description) == (
         "Get all dashboards",
