@@ -19,6 +19,7 @@ _CAMEL_1 = re.compile(r"(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))[a-z])")
 _ACRONYM_THEN_WORD = re.compile(r"(?<=[A-Z]{2})(?=(?:by|for|of|to|from|with|and|or)(?![a-z]))")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
+MEMO_CHARS = 64  # texts this short are split once per process (`snake_words`)
 
 
 def snake_words(text: str) -> list[str]:
@@ -27,9 +28,6 @@ def snake_words(text: str) -> list[str]:
     if len(text) <= MEMO_CHARS:
         return list(_short_words(text))
     return _snake_words(text)
-
-
-MEMO_CHARS = 64
 
 
 @lru_cache(maxsize=16384)

@@ -109,14 +109,16 @@ class GovernedSearch(BaseSearchTransform):
     def _cannot_change(self, visible: Iterable[Tool], query: str) -> bool:
         """Whether a query asks for a change the caller has no tool for: every tool it may use
         only reads (the policy; with none, the safe default), while the API has writes."""
+        reads = [
+            bool(t.annotations is not None and t.annotations.readOnlyHint)
+            for t in visible
+            if t.name in self._known
+        ]
         return (
-            self._engine.changes
-            and all(
-                t.annotations is not None and t.annotations.readOnlyHint
-                for t in visible
-                if t.name in self._known
-            )
-            and self._engine.asks_to_change(query)
+            bool(reads)
+            and all(reads)
+            and self._engine.changes
+            and (self._engine.asks_to_change(query))
         )
 
     def _make_call_tool(self) -> Tool:
