@@ -110,7 +110,7 @@ class GovernedSearch(BaseSearchTransform):
         """Whether a query asks for a change the caller has no tool for: every tool it may use
         only reads (the policy; with none, the safe default), while the API has writes."""
         reads = [
-            bool(t.annotations is not None and t.annotations.readOnlyHint)
+            bool(t.annotations is not None and t.annotations.read_only_hint)
             for t in visible
             if t.name in self._known
         ]
