@@ -109,17 +109,13 @@ class GovernedSearch(BaseSearchTransform):
     def _cannot_change(self, visible: Iterable[Tool], query: str) -> bool:
         """Whether a query asks for a change the caller has no tool for: every tool it may use
         only reads (the policy; with none, the safe default), while the API has writes."""
-        reads = [
-            bool(t.annotations is not None and t.annotations.read_only_hint)
-            for t in visible
-            if t.name in self._known
-        ]
-        return (
-            bool(reads)
-            and all(reads)
-            and self._engine.changes
-            and (self._engine.asks_to_change(query))
-        )
+        seen = False
+        for tool in visible:
+            if tool.name in self._known:
+                if tool.annotations is None or not tool.annotations.read_only_hint:
+                    return False  # the caller has a tool that writes: the common case, at once
+                seen = True
+        return seen and self._engine.changes and self._engine.asks_to_change(query)
 
     def _make_call_tool(self) -> Tool:
         transform = self
