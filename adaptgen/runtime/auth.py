@@ -37,8 +37,15 @@ class MissingCredentials(Exception):
     """No alternative of a security requirement has all its env vars set."""
 
     def __init__(self, needed: list[list[str]]) -> None:
-        choices = " or ".join(" and ".join(group) for group in needed)
-        super().__init__(f"missing upstream credentials: set {choices}")
+        # Each variable once (two schemes of one requirement may read the same one: Slack's
+        # token as a header and as a query parameter), and each alternative once.
+        alternatives = dict.fromkeys(" and ".join(dict.fromkeys(group)) for group in needed)
+        choices = " or ".join(alternatives)
+        super().__init__(
+            f"missing upstream credentials: set {choices} in the server's environment (a "
+            "client that starts it over stdio passes only the variables it is given, e.g. "
+            "the MCP Inspector's `-e NAME=value`)"
+        )
 
 
 class StaticCredentials(httpx2.Auth):

@@ -82,6 +82,19 @@ def test_slack_token_is_sent_by_the_server_never_passed_by_the_agent(tmp_path, m
                 return sent, read
 
         sent, read = asyncio.run(calls())
+        # Without the token the agent is told which variable the server lacks, and that a
+        # stdio client (the Inspector) passes only the variables it is given.
+        monkeypatch.delenv("SLACK_SLACK_AUTH_TOKEN")
+
+        async def without():
+            async with Client(module.mcp) as client:
+                return await client.call_tool(by_query.name, {}, raise_on_error=False)
+
+        missing = asyncio.run(without())
+    assert missing.is_error and len(seen) == 2  # never sent
+    said = missing.content[0].text
+    assert "set SLACK_SLACK_AUTH_TOKEN in the server's environment" in said
+    assert "`-e NAME=value`" in said
     assert not sent.is_error and not read.is_error
     posted, listed = seen
     assert posted.headers["authorization"] == f"Bearer {TOKEN}"
