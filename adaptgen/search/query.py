@@ -41,6 +41,12 @@ _SAID_QUOTE = re.compile(
 )
 _HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
 _MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w.-]*")
+# An emoji, as a picture (its joiners, variation selectors and skin tones with it) or as a
+# chat shortcode (`:tada:`, not the `:30:` of a time): what APIs call an emoji or a reaction.
+_EMOJI = re.compile(
+    "(?:[\U0001f000-\U0001faff\u2600-\u27bf\u2b50\u2b55][\ufe0f\u200d]*)+"
+    r"|(?<![\w:]):(?:(?=[a-z0-9_+-]*[a-z])[a-z0-9_+-]+|[+-]1):(?![\w:])"
+)
 # A file name or path (`config/prod.env`, `setup.sh`) says a file; a domain does not.
 _FILE_NAME = re.compile(
     r"(?<![\w@/.:-])(?:[\w-]+/)*[\w-]+\.(?!(?:com|io|org|net|dev|co|ai)\b)[a-z][a-z0-9]{0,4}(?![\w.@/])",
@@ -379,6 +385,7 @@ def read_query(text: str) -> QueryWords:
     text = _HAPPENED.sub(r"\g<0> events ", text)
     text = _HASHTAG.sub(" channel ", text)
     text = _MENTION.sub(" user ", text)
+    text = _EMOJI.sub(" emoji ", text)
     text = _FILE_NAME.sub(r"\g<0> file", text)
     text = _JOINED_PREFIX.sub(r"\1", text)
     weighted: list[tuple[str, float]] = []

@@ -245,6 +245,23 @@ def test_values_in_a_query_weigh_little():
 
 
 @pytest.mark.parametrize(
+    ("query", "main"),
+    [
+        ("put a 🚀 on PR 88", ("put", "emoji", "on", "pr")),
+        ("leave a ❤️ on it", ("leave", "emoji", "on", "it")),  # with its variation selector
+        ("👍🏽 that", ("emoji", "that")),  # with its skin tone
+        ("react with :tada: to it", ("react", "with", "emoji", "to", "it")),
+        (":+1: the plan", ("emoji", "the", "plan")),
+        ("meet at 10:30:00 by the lift → left", ("meet", "at", "by", "the", "lift", "left")),
+    ],
+)
+def test_an_emoji_is_read_as_the_word_emoji(query, main):
+    # APIs call it an emoji or a reaction (the synonyms join the two); a time is no shortcode
+    # and an arrow no emoji.
+    assert tuple(w for w in read_query(query).main if w != "a") == main
+
+
+@pytest.mark.parametrize(
     ("query", "act", "verb"),
     [
         ("take Alex off the project", "delete", "remov"),
