@@ -90,6 +90,21 @@ def node_tool(name: str) -> Path:
     return path
 
 
+def inspector_cli(*args: str, env: dict[str, str] | None = None) -> dict:
+    """The MCP Inspector CLI's JSON answer (`--cli ARGS`): a real client of a stdio server
+    (its command in ARGS) or an HTTP one. A stdio server gets only the variables in `env`
+    (`-e NAME=value`), as the Inspector hands it no others."""
+    pairs = [part for name, value in (env or {}).items() for part in ("-e", f"{name}={value}")]
+    result = subprocess.run(
+        [str(node_tool("mcp-inspector")), "--cli", *pairs, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def operator_policy():
     """Functional tests run generated servers under a trusted operator's policy.

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, node_tool, result_data, stop, wait_for_port
+from conftest import ROOT, free_port, inspector_cli, result_data, stop, wait_for_port
 from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
@@ -168,33 +168,17 @@ def test_body_and_array_query_reach_the_sandbox_as_the_spec_says(crm_mcp_url, sa
     assert {d["stage"] for d in deals["items"]} <= {"won", "lost"}
 
 
-def _inspector(*args: str, env_args: list[str] | None = None) -> dict:
-    inspector = node_tool("mcp-inspector")
-    result = subprocess.run(
-        [str(inspector), "--cli", *(env_args or []), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout)
-
-
 def test_mcp_inspector_cli_over_stdio(sandbox):
-    env_args = [
-        "-e",
-        f"CRM_BASE_URL={sandbox.url}",
-        "-e",
-        f"CRM_USERNAME={SANDBOX_USERNAME}",
-        "-e",
-        f"CRM_PASSWORD={SANDBOX_PASSWORD}",
-        "-e",
-        f"ADAPTGEN_POLICY={os.environ['ADAPTGEN_POLICY']}",
-    ]
+    env = {
+        "CRM_BASE_URL": sandbox.url,
+        "CRM_USERNAME": SANDBOX_USERNAME,
+        "CRM_PASSWORD": SANDBOX_PASSWORD,
+        "ADAPTGEN_POLICY": os.environ["ADAPTGEN_POLICY"],
+    }
     server = [sys.executable, "-m", "adaptgen", "serve", str(GOLDEN)]
-    listed = _inspector(*server, "--method", "tools/list", env_args=env_args)
+    listed = inspector_cli(*server, "--method", "tools/list", env=env)
     assert len(listed["tools"]) == 23
-    called = _inspector(
+    called = inspector_cli(
         *server,
         "--method",
         "tools/call",
@@ -202,16 +186,16 @@ def test_mcp_inspector_cli_over_stdio(sandbox):
         "list_companies",
         "--tool-arg",
         "limit=2",
-        env_args=env_args,
+        env=env,
     )
     assert called.get("isError") is not True
     assert len(result_data(called["content"][0]["text"])["items"]) == 2
 
 
 def test_mcp_inspector_cli_over_http(crm_mcp_url):
-    listed = _inspector(crm_mcp_url, "--transport", "http", "--method", "tools/list")
+    listed = inspector_cli(crm_mcp_url, "--transport", "http", "--method", "tools/list")
     assert "log_activity" in {t["name"] for t in listed["tools"]}
-    called = _inspector(
+    called = inspector_cli(
         crm_mcp_url,
         "--transport",
         "http",

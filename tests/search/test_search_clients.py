@@ -14,7 +14,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT, node_tool, result_data, shared_spec
+from conftest import ROOT, inspector_cli, node_tool, result_data, shared_spec
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
@@ -88,18 +88,6 @@ def test_the_typescript_sdk_searches_browses_and_calls_over_http(github, prism_f
     )
 
 
-def _inspector(server: list[str], env: dict[str, str], *args: str) -> dict:
-    env_args = [part for key, value in env.items() for part in ("-e", f"{key}={value}")]
-    run = subprocess.run(
-        [str(node_tool("mcp-inspector")), "--cli", *env_args, *server, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    return json.loads(run.stdout)
-
-
 def test_the_inspector_cli_searches_and_calls_over_stdio_under_the_read_only_default(
     github, prism_for
 ):
@@ -107,13 +95,13 @@ def test_the_inspector_cli_searches_and_calls_over_stdio_under_the_read_only_def
     # The Inspector hands a stdio server only the variables given (-e): no policy reaches it.
     env = {"GITHUB_BASE_URL": prism_for(spec), "GITHUB_OAUTH2_TOKEN": "test-token"}
     server = [sys.executable, "-m", "adaptgen", "serve", str(out_dir)]
-    listed = _inspector(server, env, "--method", "tools/list")
+    listed = inspector_cli(*server, "--method", "tools/list", env=env)
     assert [t["name"] for t in listed["tools"]] == ["list_toolsets", "search_tools", "call_tool"]
 
     def search(query: str) -> list[str]:
-        answer = _inspector(
-            server, env, "--method", "tools/call", "--tool-name", "search_tools",
-            "--tool-arg", f"query={query}",
+        answer = inspector_cli(
+            *server, "--method", "tools/call", "--tool-name", "search_tools",
+            "--tool-arg", f"query={query}", env=env,
         )  # fmt: skip
         assert answer.get("isError") is not True
         return [block["text"] for block in answer["content"]]
@@ -123,10 +111,10 @@ def test_the_inspector_cli_searches_and_calls_over_stdio_under_the_read_only_def
     reads, note = search(CHANGE)
     assert note == READ_ONLY_NOTE
     assert all(h["annotations"]["readOnlyHint"] for h in json.loads(reads))
-    called = _inspector(
-        server, env, "--method", "tools/call", "--tool-name", "call_tool",
+    called = inspector_cli(
+        *server, "--method", "tools/call", "--tool-name", "call_tool",
         "--tool-arg", "name=list_repos_for_org",
-        "--tool-arg", f"arguments={json.dumps({'org': 'acme', 'limit': 2})}",
+        "--tool-arg", f"arguments={json.dumps({'org': 'acme', 'limit': 2})}", env=env,
     )  # fmt: skip
     assert called.get("isError") is not True, called
     assert 1 <= len(result_data(called["content"][0]["text"])["items"]) <= 2
