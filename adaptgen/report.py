@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from types import TracebackType
@@ -180,7 +181,7 @@ def search_result_bytes(report: BuildReport) -> tuple[int, int]:
         return 0, 0
     engine = SearchEngine(json.loads(report.files[INDEX_FILE]))
     sizes = []
-    for name in list(listed)[:: -(-len(listed) // REPORT_SEARCHES)]:
+    for name in list(listed)[:: math.ceil(len(listed) / REPORT_SEARCHES)]:
         hits = engine.search(name.replace("_", " "), limit=report.api.info.surface.max_results)
         found = [
             compact(listed[h.name], INLINE_SCHEMA_BYTES if i == 0 else 0)

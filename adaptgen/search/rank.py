@@ -29,10 +29,11 @@ from adaptgen.search.intent import (
     READS,
     SPOKEN_ACTS,
     OperationIntent,
+    QueryIntent,
     compatibility,
     query_intent,
 )
-from adaptgen.search.query import query_terms, read_query
+from adaptgen.search.query import QueryWords, query_terms, read_query
 from adaptgen.search.semantic import DENSE_K, FUSION_WEIGHT, LEXICAL_K, Semantic, fuse
 from adaptgen.search.spelling import Speller
 from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
@@ -232,9 +233,13 @@ class SearchEngine:
     def asks_to_change(self, query: str) -> bool:
         """Whether `query` asks to change something (create, update, delete, an action) rather
         than to look (the act the ranking reads from it)."""
-        said = read_query(self._undone(self._spelled(query[:MAX_QUERY_CHARS])))
-        act = query_intent(said.main, self._verbs).act
+        act = self._read(self._spelled(query[:MAX_QUERY_CHARS]))[1].act
         return act is not None and act not in READS
+
+    def _read(self, query: str) -> tuple[QueryWords, QueryIntent]:
+        """The query's weighted words and the act they ask for (an `un-` verb undone first)."""
+        said = read_query(self._undone(query))
+        return said, query_intent(said.main, self._verbs)
 
     def _cosines_for_fusion(
         self, cosines: Sequence[float], named: set[str], allowed: Collection[str] | None
@@ -254,8 +259,7 @@ class SearchEngine:
 
     def _lexical(self, query: str, limit: int, allowed: Collection[str] | None = None) -> list[Hit]:
         """The best `limit` tools by words, intent and resource."""
-        said = read_query(self._undone(query))
-        intent = query_intent(said.main, self._verbs)
+        said, intent = self._read(query)
         terms = query_terms(said)
         kinds = [t for letters in said.kinds for t in self._kind(letters)]  # `INV-0744`
         terms += [(t, KIND_WEIGHT) for t in dict.fromkeys(kinds) if t not in dict(terms)]

@@ -121,6 +121,20 @@ def unpack(packed: Sequence[Any] | None) -> list[float] | None:
     return [v * scale for v in array("b", base64.b64decode(packed[1]))]
 
 
+def unpack_rows(packed: Sequence[Sequence[Any] | None]) -> np.ndarray:
+    """`unpack` of many vectors as one float32 matrix, a zero row where one is absent: the same
+    values (int8 * scale in float64, then float32), 20x faster (Microsoft Graph's 21,807
+    vectors: 0.7 s of a first search)."""
+    import numpy as np
+
+    present = [(i, p) for i, p in enumerate(packed) if p and p[1]]
+    rows = [np.frombuffer(base64.b64decode(p[1]), np.int8) for _, p in present]
+    matrix = np.zeros((len(packed), len(rows[0]) if rows else 0), np.float32)
+    for (i, p), ints in zip(present, rows, strict=True):
+        matrix[i] = ints * float(p[0])
+    return matrix
+
+
 def fuse(
     lexical: Sequence[tuple[str, float]],
     cosines: Mapping[str, float],
@@ -201,21 +215,7 @@ class Semantic:
             try:
                 if self._model is None:
                     self._model = encoder()
-                import numpy as np
-
-                # `unpack` by numpy: the same values (int8 * scale in float64, then float32),
-                # 20x faster (Microsoft Graph's 21,807 vectors: 0.7 s of a first search).
-                rows = [
-                    (np.frombuffer(base64.b64decode(p[1]), np.int8), float(p[0]))
-                    for p in self._packed
-                    if p and p[1]
-                ]
-                dim = len(rows[0][0]) if rows else 0
-                matrix = np.zeros((len(self._packed), dim), np.float32)
-                at = [i for i, p in enumerate(self._packed) if p and p[1]]
-                for i, (ints, scale) in zip(at, rows, strict=True):
-                    matrix[i] = ints * scale
-                self._matrix = matrix
+                self._matrix = unpack_rows(self._packed)
             except (Unavailable, ImportError, OSError, KeyError, ValueError) as error:
                 self._failed = str(error)
                 log.warning(

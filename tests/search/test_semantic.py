@@ -21,7 +21,15 @@ from adaptgen.errors import BuildError
 from adaptgen.search import sentence_model
 from adaptgen.search.index import index_json, same_index
 from adaptgen.search.rank import SearchEngine
-from adaptgen.search.semantic import fuse, pack, pack_rows, query_texts, tool_texts, unpack
+from adaptgen.search.semantic import (
+    fuse,
+    pack,
+    pack_rows,
+    query_texts,
+    tool_texts,
+    unpack,
+    unpack_rows,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -147,6 +155,12 @@ def test_a_build_packs_rows_as_pack_packs_each_vector():
     for matrix in (rows, edges):
         assert pack_rows(matrix) == [pack(row) for row in matrix]
     assert pack_rows(np.zeros((0, 4))) == []
+    # And back: a first search's matrix holds what `unpack` reads, a zero row for no vector.
+    packed = [*pack_rows(rows[:20]), None, [0.0, ""]]
+    matrix = unpack_rows(packed)
+    assert matrix.dtype == np.float32 and matrix.shape == (22, 384)
+    assert matrix[:20].tolist() == [np.float32(unpack(p)).tolist() for p in packed[:20]]
+    assert not matrix[20:].any()
 
 
 def test_a_tool_is_rendered_three_ways_and_a_query_whole_and_as_its_ask():
