@@ -43,9 +43,10 @@ def _snake_words(text: str) -> list[str]:
 
 
 # Where a sentence ends: its stop (a closing quote or bracket may follow), spaces, then a capital,
-# a digit or an opening quote or bracket. Not inside `v1.2` (no space), not after an
+# a digit or an opening quote or bracket, markdown's emphasis first or not (`**Note:** ...`).
+# Not inside `v1.2` (no space), not after an
 # abbreviation (`e.g. Bob`, `a U.S. number`), not after `No.` before a number (`No. 5`).
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[A-Z0-9`\"'(])")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[*_]{0,2}[A-Z0-9`\"'(\[])")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:e\.g|i\.e|etc|vs|incl|approx|Mr|Mrs|Ms|Dr|St)|\b[A-Z])\.[\"')\]]?$"
 )

@@ -55,6 +55,11 @@ def test_a_long_first_sentence_is_cut_at_a_word():
             ["Version v1.2 is out.", "Ship to the U.S. today."],
         ),
         ("One sentence", ["One sentence"]),
+        (  # markdown's emphasis or link before the capital (242 in Zuora's spec)
+            "Create a credit memo. **Note:** Only with Settlement. [See](x) more.",
+            ["Create a credit memo.", "**Note:** Only with Settlement.", "[See](x) more."],
+        ),
+        ("Lists items. *not* a sentence", ["Lists items. *not* a sentence"]),
     ],
 )
 def test_one_sentence_splitter_for_hits_descriptions_and_suggestions(text, cut):
