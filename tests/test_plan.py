@@ -243,6 +243,80 @@ def test_an_action_callable_by_two_methods_is_named_by_the_action():
     assert tool_name("GET_users", "get", "/users", []) == "list_users"  # a method, no action
 
 
+AWS_JSON = textwrap.dedent(
+    """\
+    openapi: 3.0.0
+    info: {title: CodeCommit-like, version: "2015-04-13"}
+    servers: [{url: "https://codecommit.example.com"}]
+    paths:
+      /#X-Amz-Target=CodeCommit_20150413.PostCommentForPullRequest:
+        post:
+          operationId: PostCommentForPullRequest
+          parameters:
+            - {name: X-Amz-Target, in: header, required: true,
+               schema: {type: string, enum: [CodeCommit_20150413.PostCommentForPullRequest]}}
+            - {name: api-version, in: query, required: true, schema: {const: "2015-04-13"}}
+            - {name: X-Trace, in: header, schema: {type: string, enum: [on]}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [pullRequestId, kind]
+                  properties:
+                    pullRequestId: {type: string}
+                    kind: {type: string, enum: [comment]}
+          responses: {"200": {description: ok}}
+      /#X-Amz-Target=CodeCommit_20150413.PutFile:
+        post:
+          operationId: PutFile
+          responses: {"200": {description: ok}}
+      /#X-Amz-Target=CodeCommit_20150413.CreateBranch:
+        post:
+          operationId: CreateBranch
+          responses: {"200": {description: ok}}
+    """
+)
+
+
+def test_an_operation_its_path_key_names_keeps_its_own_name(tmp_path):
+    """AWS JSON APIs name each operation in the path key's fragment
+    (`/#X-Amz-Target=CodeCommit_20150413.PutFile`): that name is the operation's own
+    (`put_file`), not a route spelled out (`create_x_amz_target_code_commit_put_file`)."""
+    (tmp_path / "aws.yaml").write_text(AWS_JSON)
+    names = {
+        t.upstream.operation_id: t.name
+        for t in plan(load_spec(tmp_path / "aws.yaml"), "aws").api.tools
+    }
+    assert names == {
+        "PostCommentForPullRequest": "post_comment_for_pull_request",
+        "PutFile": "put_file",
+        "CreateBranch": "create_branch",
+    }
+    # A route-spelling operationId on a keyed path still gives way (`?action=send`).
+    assert tool_names("post_messages_send", "post", "/messages", selector=("!send",))[0] == (
+        "send_message"
+    )
+
+
+def test_a_required_parameter_with_one_allowed_value_is_sent_not_asked(tmp_path):
+    """A required parameter whose schema allows one value (an enum of one, a `const`) can only
+    be that value: the call always sends it and the agent never has to copy it. An optional
+    one stays an argument (leaving it out is a choice)."""
+    (tmp_path / "aws.yaml").write_text(AWS_JSON)
+    api = plan(load_spec(tmp_path / "aws.yaml"), "aws").api
+    post = next(t for t in api.tools if t.name == "post_comment_for_pull_request")
+    fixed = {(f.location, f.api_name): f.value for f in post.upstream.fixed}
+    assert fixed == {
+        ("header", "X-Amz-Target"): "CodeCommit_20150413.PostCommentForPullRequest",
+        ("query", "api-version"): "2015-04-13",
+        ("body", "kind"): "comment",
+    }
+    assert post.input_schema["required"] == ["pull_request_id"]
+    assert set(post.input_schema["properties"]) == {"pull_request_id", "x_trace"}
+
+
 @pytest.mark.parametrize(
     ("operation_id", "method", "path", "name"),
     [

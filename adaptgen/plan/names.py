@@ -591,6 +591,11 @@ class _Route:
     def echoed_by(self, words: list[str]) -> bool:
         """True when operationId words only spell the method and path (`get_files_id`)."""
         spelled = set(words[1:])
+        if len(words) > 1 and self.selector[-len(words) :] == words:
+            # The path key's fragment ends with the whole operationId: that is the API's own
+            # name for the operation (AWS's `/#X-Amz-Target=CodeCommit_20150413.PutFile`, where
+            # `PutFile` is `put_file`), not a name spelled out of the route.
+            return False
         if words[0] not in _METHOD_WORDS or not spelled <= self.all_words:
             return False
         if not set(self.static_words()) <= spelled:

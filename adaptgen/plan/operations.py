@@ -223,6 +223,13 @@ class OperationPlanning(PlannerState):
                         f"hide: {param.api_name!r} is required by {op_id}; use fix to send a value",
                         where or self.spec.location(op_pointer),
                     )
+            elif param.required and (only := _only_value(param)) is not None:
+                # A required parameter the spec allows one value for (an enum of one, a
+                # `const`: AWS's `X-Amz-Target`, a pinned `api-version`) can only be sent as
+                # that value: sent always, never asked of the agent.
+                fixed.append(
+                    FixedValue(location=param.location, api_name=param.api_name, value=only)
+                )
             else:
                 kept.append(param)
         return kept, fixed
@@ -373,3 +380,15 @@ def _with_py_name(param: Param) -> Param:
     """`param` with the generated function's argument name, where it differs from its name."""
     py_name = python_name(param.name)
     return param if py_name == param.name else param.model_copy(update={"py_name": py_name})
+
+
+def _only_value(param: Param) -> str | int | float | bool | None:
+    """The one value a path, query, header or named body parameter's schema allows, if so."""
+    schema = param.schema
+    if param.location not in ("path", "query", "header", "body") or not param.api_name:
+        return None
+    values = [schema["const"]] if "const" in schema else schema.get("enum")
+    if not isinstance(values, list) or len(values) != 1:
+        return None
+    value = values[0]
+    return value if isinstance(value, str | int | float | bool) else None
