@@ -45,15 +45,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import distill_encoder as distill  # noqa: E402
 
-from adaptgen.search.sentence_model import SHIPPED, read_encoder  # noqa: E402
+from adaptgen.search.sentence_model import SHIPPED, dequantized, read_encoder  # noqa: E402
 
 REQUESTS = ROOT / "scripts" / "data" / "tool-requests.jsonl"
 BATCH = 24  # requests a step, all of one API
@@ -88,13 +86,7 @@ def _student(source: Path):  # noqa: ANN202 (torch is a dev-time import)
     from torch import nn
 
     config, _, tensors = read_encoder(source.read_bytes())
-    weights = {}
-    for name, value in tensors.items():
-        scale = tensors.get(name.removesuffix(".weight") + ".scale")
-        if name.endswith(".scale"):
-            continue
-        value = value.astype(np.float32)
-        weights[name] = value * scale[:, None] if value.ndim == 2 and scale is not None else value
+    weights = dequantized(tensors)
     model = distill._torch_model(config["num_hidden_layers"])
     for layer in model.layers:
         layer.i = nn.Linear(config["hidden_size"], config["intermediate_size"])

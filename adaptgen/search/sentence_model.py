@@ -136,19 +136,7 @@ class Encoder:
         self.vocab = dict(vocab)
         self.layers = int(config["num_hidden_layers"])
         self.heads = int(config["num_attention_heads"])
-        self.t: dict[str, np.ndarray] = {}
-        scales = {n for n in tensors if n.endswith(".scale")}
-        for name, value in tensors.items():
-            scale = name.removesuffix(".weight") + ".scale"
-            if name in scales:
-                continue
-            if scale in scales and name != "embeddings.word_embeddings.weight":
-                rows = np.asarray(tensors[scale], dtype=np.float32)[:, None]
-                self.t[name] = np.asarray(value, dtype=np.float32) * rows
-            else:
-                self.t[name] = np.asarray(
-                    value, dtype=np.float32 if value.dtype.kind == "f" else value.dtype
-                )
+        self.t = dequantized(tensors, keep=("embeddings.word_embeddings.weight",))
         words = tensors.get("embeddings.word_embeddings.scale")
         self.word_scale = None if words is None else np.asarray(words, dtype=np.float32)
         # Dense weights as transposed views (no copy): every projection is one 2-D product; a
@@ -328,6 +316,26 @@ def read_safetensors(raw: bytes) -> dict[str, np.ndarray]:
         data = np.frombuffer(raw, dtype=kind, offset=base + start, count=count)
         tensors[name] = data.reshape(info["shape"])
     return tensors
+
+
+def dequantized(tensors: Mapping[str, Any], keep: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """`tensors` by their BERT names without the `.scale`s: each int8 row times its scale in
+    float32 (but the `keep` ones, left as stored), the rest as float32 or their own integers."""
+    import numpy as np
+
+    out: dict[str, np.ndarray] = {}
+    for name, value in tensors.items():
+        scale = name.removesuffix(".weight") + ".scale"
+        if name.endswith(".scale"):
+            continue
+        if scale in tensors and name not in keep:
+            rows = np.asarray(tensors[scale], dtype=np.float32)[:, None]
+            out[name] = np.asarray(value, dtype=np.float32) * rows
+        else:
+            out[name] = np.asarray(
+                value, dtype=np.float32 if value.dtype.kind == "f" else value.dtype
+            )
+    return out
 
 
 def read_encoder(raw: bytes) -> tuple[dict[str, Any], dict[str, int], dict[str, np.ndarray]]:
