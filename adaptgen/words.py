@@ -105,7 +105,11 @@ _ACTION_VERB_WORDS = """
     detach link unlink notify deliver acknowledge activate deactivate suspend unsuspend replay
     calculate estimate evaluate translate refund capture charge void save store clear modify
     edit change destroy erase increment decrement reorder transition reverse reconcile amend
-    settle retrieve"""
+    settle retrieve terminate reactivate reboot reimage redeploy resize kill abort ban unban
+    deauthorize shutdown promote demote downgrade unpause unmap reassign resubmit reindex
+    rollback migrate classify predict analyze hide unhide unflag encrypt decrypt evict cordon
+    uncordon escalate snooze undismiss upvote downvote retweet reinstall recalculate reprocess
+    rebuild relaunch wait"""
 
 REST_VERBS = frozenset(_REST_VERB_WORDS.split())
 ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())
