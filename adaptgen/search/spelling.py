@@ -17,6 +17,10 @@ adaptgen's verbs hold, else an English word; among equals, a swap before a lette
 typed twice or one mistyped, the order typos are most often made in. No candidate: it stays.
 Without the word table (hints `search: {meaning: false}`) nothing is corrected: which words are
 English is what keeps a rare real word from being "corrected" into an API's word.
+
+A short form people type for an API's thing ("restart the svc", "the prod DB") is read as the
+whole word (`_SHORT_FORMS`), which is what APIs and the sentence encoder say, unless the API
+uses the short form itself.
 """
 
 from __future__ import annotations
@@ -39,6 +43,54 @@ _PREFIXES = ("un", "re", "pre", "non", "sub", "dis", "mis", "over", "under", "ou
 # abbreviations (`ect`, `lte`), which would make a typo a compound (`proect`, `delte`).
 _SHORT = "off end out web log set top pay day way add key run app bot box dev ops job"
 _SHORT_PARTS = frozenset(_SHORT.split())
+# Short forms people type for an API's things ("restart the svc", "rotate the prod db certs"):
+# read as the whole word when the API does not use the short form itself (then it is the API's
+# own word, and matches as typed). Only forms with one meaning in requests to APIs: not `sub`
+# (subscription, subject, subaccount), `auth` (authentication, authorization) nor `inv`; not
+# those the synonym table matches already (`pr` with `pull`, `repo`, `msg`, `dm`): spelt out,
+# "pull request" also matched every tool about requests (GitHub's tuned tasks: -3 top-1).
+_SHORT_FORMS = {
+    "svc": "service",
+    "svcs": "services",
+    "env": "environment",
+    "envs": "environments",
+    "db": "database",
+    "dbs": "databases",
+    "vm": "virtual machine",
+    "vms": "virtual machines",
+    "cert": "certificate",
+    "certs": "certificates",
+    "acct": "account",
+    "accts": "accounts",
+    "cfg": "configuration",
+    "cred": "credential",
+    "creds": "credentials",
+    "vol": "volume",
+    "vols": "volumes",
+    "usr": "user",
+    "grp": "group",
+    "grps": "groups",
+    "dept": "department",
+    "depts": "departments",
+    "txn": "transaction",
+    "txns": "transactions",
+    "ns": "namespace",
+    "pw": "password",
+    "pwd": "password",
+    "perm": "permission",
+    "perms": "permissions",
+    "qty": "quantity",
+    "addr": "address",
+    "desc": "description",
+    "img": "image",
+    "imgs": "images",
+    "pkg": "package",
+    "pkgs": "packages",
+    "tmpl": "template",
+    "vnet": "virtual network",
+    "lb": "load balancer",
+    "stats": "statistics",
+}
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _VOWELS = "aeiou"
 # Letters only, not touching what makes a token a value (`a.b`, `@x`, `x_y`, `/x`, `x-1`);
@@ -147,6 +199,13 @@ class Speller:
             if any(a <= start < b for a, b in quoted):
                 continue
             typed = match[0]
+            if (short := typed.lower()) in _SHORT_FORMS and (typed.islower() or typed.isupper()):
+                if short in self._api:
+                    continue  # the API's own word
+                meant = _SHORT_FORMS[short]
+                pieces += [query[last:start], meant]
+                last = end
+                continue
             if typed.islower():
                 meant = self.word(typed)
             elif (

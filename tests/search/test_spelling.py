@@ -120,6 +120,23 @@ def test_a_query_is_corrected_word_by_word_and_values_names_and_quotes_are_not(s
         assert speller.correct(query) == query
 
 
+def test_a_short_form_is_read_as_the_whole_word_unless_the_api_says_it(speller):
+    """ "restart the svc", "the prod DB": the whole word is the API's word (and the encoder's),
+    unless the API uses the short form itself, when it matches as typed."""
+    said = "restart the svc, rotate the prod DB certs and reboot the vm"
+    meant = (
+        "restart the service, rotate the prod database certificates and reboot the virtual machine"
+    )
+    assert speller.correct(said) == meant
+    own = Speller({**API, "svc": 3, "db": 2}, VERBS, ENGLISH)
+    assert own.correct(said) == (
+        "restart the svc, rotate the prod DB certificates and reboot the virtual machine"
+    )
+    # A value, a quoted word, a word inside an identifier, a Name: as typed.
+    for query in ("show svc-12", "set the name to 'db'", "show my_db", "ask Db"):
+        assert speller.correct(query) == query
+
+
 def test_the_engine_reads_a_typo_as_the_word_meant_when_it_has_the_word_table():
     tools = [
         index_entry("delete_webhook", "delete", "Delete a webhook"),
