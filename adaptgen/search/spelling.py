@@ -46,9 +46,10 @@ _SHORT_PARTS = frozenset(_SHORT.split())
 # Short forms people type for an API's things ("restart the svc", "rotate the prod db certs"):
 # read as the whole word when the API does not use the short form itself (then it is the API's
 # own word, and matches as typed). Only forms with one meaning in requests to APIs: not `sub`
-# (subscription, subject, subaccount), `auth` (authentication, authorization) nor `inv`; not
-# those the synonym table matches already (`pr` with `pull`, `repo`, `msg`, `dm`): spelt out,
-# "pull request" also matched every tool about requests (GitHub's tuned tasks: -3 top-1).
+# (subscription, subject, subaccount), `auth` (authentication, authorization), `inv`, `lb` ("a
+# 3 lb box"), `desc` ("sort by date desc") nor `perm`; not those the synonym table matches
+# already (`pr` with `pull`, `repo`, `msg`, `dm`): spelt out, "pull request" also matched every
+# tool about requests (GitHub's tuned tasks: -3 top-1).
 _SHORT_FORMS = {
     "svc": "service",
     "svcs": "services",
@@ -77,18 +78,15 @@ _SHORT_FORMS = {
     "ns": "namespace",
     "pw": "password",
     "pwd": "password",
-    "perm": "permission",
     "perms": "permissions",
     "qty": "quantity",
     "addr": "address",
-    "desc": "description",
     "img": "image",
     "imgs": "images",
     "pkg": "package",
     "pkgs": "packages",
     "tmpl": "template",
     "vnet": "virtual network",
-    "lb": "load balancer",
     "stats": "statistics",
 }
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
