@@ -85,16 +85,21 @@ def pairs(path: Path) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, s
     return found, texts
 
 
+def _frozen_embeddings(model):  # noqa: ANN001, ANN202 (torch is a dev-time import)
+    """`model` with its embeddings frozen, as distilled: tuning moves only the layers."""
+    for frozen in (model.we.weight, model.pe.weight, model.te.weight, model.eln.weight,
+                   model.eln.bias):  # fmt: skip
+        frozen.requires_grad_(False)
+    return model
+
+
 def _teacher(files: dict[str, bytes]):  # noqa: ANN202 (torch is a dev-time import)
     """All six layers of all-MiniLM-L6-v2 itself as a torch model, embeddings frozen."""
     from adaptgen.search.sentence_model import read_safetensors
 
     model = distill._torch_model(6)
     distill._load(model, read_safetensors(files["model.safetensors"]), list(range(6)))
-    for frozen in (model.we.weight, model.pe.weight, model.te.weight, model.eln.weight,
-                   model.eln.bias):  # fmt: skip
-        frozen.requires_grad_(False)
-    return model
+    return _frozen_embeddings(model)
 
 
 def _student(source: Path):  # noqa: ANN202 (torch is a dev-time import)
@@ -108,10 +113,7 @@ def _student(source: Path):  # noqa: ANN202 (torch is a dev-time import)
         layer.i = nn.Linear(config["hidden_size"], config["intermediate_size"])
         layer.out = nn.Linear(config["intermediate_size"], config["hidden_size"])
     distill._load(model, weights, list(range(config["num_hidden_layers"])))
-    for frozen in (model.we.weight, model.pe.weight, model.te.weight, model.eln.weight,
-                   model.eln.bias):  # fmt: skip
-        frozen.requires_grad_(False)
-    return model
+    return _frozen_embeddings(model)
 
 
 def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, hold: set[str],  # noqa: ANN001, ANN201, PLR0913

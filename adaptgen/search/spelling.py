@@ -188,7 +188,8 @@ class Speller:
         return meant
 
     def correct(self, query: str) -> str:
-        """The query with its misspelt words corrected; the same string when none is."""
+        """The query with its misspelt words corrected and its short forms spelt out; the same
+        string when none is."""
         quoted = [m.span() for m in _QUOTED.finditer(query)]
         pieces: list[str] = []
         last = 0
@@ -196,28 +197,22 @@ class Speller:
             start, end = match.span()
             if any(a <= start < b for a, b in quoted):
                 continue
-            typed = match[0]
-            if (short := typed.lower()) in _SHORT_FORMS and (typed.islower() or typed.isupper()):
-                if short in self._api:
-                    continue  # the API's own word
-                meant = _SHORT_FORMS[short]
+            meant = self._meant(match[0], query[:start])
+            if meant is not None:
                 pieces += [query[last:start], meant]
                 last = end
-                continue
-            if typed.islower():
-                meant = self.word(typed)
-            elif (
-                typed[0].isupper() and typed[1:].islower() and _SENTENCE_START.search(query[:start])
-            ):
-                meant = self.word(typed.lower(), verbs_only=True)
-            else:
-                continue  # a name, an acronym, CamelCase: as typed
-            if meant is None:
-                continue
-            if typed[0].isupper():
-                meant = meant[0].upper() + meant[1:]
-            pieces += [query[last:start], meant]
-            last = end
         if not pieces:
             return query
         return "".join(pieces) + query[last:]
+
+    def _meant(self, typed: str, before: str) -> str | None:
+        """What a word as typed after `before` stands for (a short form's whole word, a typo's
+        word), or None to leave it."""
+        if (short := typed.lower()) in _SHORT_FORMS and (typed.islower() or typed.isupper()):
+            return None if short in self._api else _SHORT_FORMS[short]  # the API's own word
+        if typed.islower():
+            return self.word(typed)
+        if typed[0].isupper() and typed[1:].islower() and _SENTENCE_START.search(before):
+            meant = self.word(typed.lower(), verbs_only=True)
+            return None if meant is None else meant[0].upper() + meant[1:]
+        return None  # a name, an acronym, CamelCase: as typed
