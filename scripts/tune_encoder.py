@@ -32,6 +32,16 @@ misses left on APIs nobody tuned for are requests that name an act in the user's
 frozen; 23 MB; docs/DESIGN.md, "The tuned teacher"): `--teacher --epochs 1 --rate 5e-5
 --distilled 32 --out /tmp/teacher.safetensors`, 48 minutes on two cores.
 
+`--taught-by FILE` (a tuned teacher, as `--teacher` writes it) makes the student say what that
+teacher says while it learns the requests (docs/DESIGN.md, "The student taught by the tuned
+teacher"): each step adds the teacher's ranking of the same candidates (KL divergence of the
+two softmaxes at the same temperature), the cosine of the student's request and tool vectors
+with the teacher's, and the distiller's sentences take the tuned teacher's vectors as their
+targets (`--taught-sentences` of them, the teacher's vectors cached in `--work`):
+
+    python scripts/tune_encoder.py --start /tmp/student.safetensors \
+        --taught-by /tmp/teacher.safetensors [--taught-sentences 40000]
+
 The shipped file was tuned from the distilled student that shipped before it
 (`git show 7385f2b:adaptgen/search/sentence-encoder.safetensors`), not from itself: `--start`
 is always a student that was only distilled.
@@ -48,6 +58,8 @@ import random
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -116,17 +128,9 @@ def _student(source: Path):  # noqa: ANN202 (torch is a dev-time import)
     return _frozen_embeddings(model)
 
 
-def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, hold: set[str],  # noqa: ANN001, ANN201, PLR0913
-         distilled_count: int = DISTILLED):  # fmt: skip
-    """`epochs` over the requests of every API but the `hold` ones (step 2 above), with
-    `distilled_count` of the distiller's sentences a step."""
+def _encoding(model, tokenizer):  # noqa: ANN001, ANN202 (torch is a dev-time import)
+    """texts -> `model`'s vectors (each cut to 64 tokens, padded to the longest)."""
     import torch
-    from torch.nn import functional
-
-    torch.manual_seed(0)
-    rng = random.Random(0)
-    sentences, target = distilled
-    goal = torch.from_numpy(target)
 
     def encode(items: list[str]):  # noqa: ANN202
         ids = [tokenizer.tokens(text)[:64] for text in items]
@@ -136,6 +140,46 @@ def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, ho
             batch[row, : len(tokens)] = torch.tensor(tokens)
             mask[row, : len(tokens)] = 1
         return model(batch, mask)
+
+    return encode
+
+
+def taught(teacher, found, texts, tokenizer) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """The tuned teacher's vector of every request and every tool text (by the text itself)."""
+    import torch
+
+    encode = _encoding(teacher.eval(), tokenizer)
+    wanted = sorted(
+        {r for _, r, _ in found} | {t for tools in texts.values() for t in tools.values()}
+    )
+    wanted.sort(key=len)  # batches of like length pad little
+    out = {}
+    began = time.time()
+    with torch.inference_mode():
+        for i in range(0, len(wanted), 128):
+            chunk = wanted[i : i + 128]
+            out.update(zip(chunk, encode(chunk).numpy(), strict=True))
+    print(f"the tuned teacher's vectors of {len(out):,} texts ({time.time() - began:.0f} s)",
+          flush=True)  # fmt: skip
+    return out
+
+
+def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, hold: set[str],  # noqa: ANN001, ANN201, PLR0913
+         distilled_count: int = DISTILLED, teacher: dict | None = None):  # fmt: skip
+    """`epochs` over the requests of every API but the `hold` ones (step 2 above), with
+    `distilled_count` of the distiller's sentences a step; with `teacher` (`taught`'s vectors),
+    the tuned teacher's ranking and vectors of each step's requests and tools too."""
+    import torch
+    from torch.nn import functional
+
+    torch.manual_seed(0)
+    rng = random.Random(0)
+    sentences, target = distilled
+    goal = torch.from_numpy(target)
+    encode = _encoding(model, tokenizer)
+
+    def said_by_teacher(items: list[str]):  # noqa: ANN202
+        return torch.from_numpy(np.stack([teacher[text] for text in items]))
 
     def held_score() -> str:
         model.eval()
@@ -179,9 +223,18 @@ def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, ho
             names = list(dict.fromkeys(tool for _, tool in chunk))
             others = [n for n in sorted(texts[spec]) if n not in names]
             names += rng.sample(others, min(NEIGHBOURS, len(others)))
-            scores = encode([r for r, _ in chunk]) @ encode([texts[spec][n] for n in names]).T
+            requests, tools = [r for r, _ in chunk], [texts[spec][n] for n in names]
+            asked, offered = encode(requests), encode(tools)
+            scores = asked @ offered.T
             wanted = torch.tensor([names.index(tool) for _, tool in chunk])
             loss = functional.cross_entropy(scores / TEMPERATURE, wanted)
+            if teacher is not None:
+                their_asked, their_offered = said_by_teacher(requests), said_by_teacher(tools)
+                theirs = (their_asked @ their_offered.T / TEMPERATURE).softmax(1)
+                mine = functional.log_softmax(scores / TEMPERATURE, 1)
+                loss = loss + functional.kl_div(mine, theirs, reduction="batchmean")
+                loss = loss + (1 - (asked * their_asked).sum(1)).mean()
+                loss = loss + (1 - (offered * their_offered).sum(1)).mean()
             picked = rng.sample(range(len(sentences)), distilled_count)
             said = encode([sentences[i] for i in picked])
             loss = loss + (1 - (said * goal[picked]).sum(1)).mean()
@@ -207,20 +260,49 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rate", type=float, default=1e-4)
     parser.add_argument("--hold", default="", help="specs (as in the requests) left out, scored")
+    parser.add_argument("--taught-by", type=Path, help="a tuned teacher the student follows")
+    parser.add_argument("--taught-sentences", type=int, default=40000,
+                        help="the distiller's sentences the tuned teacher encodes")  # fmt: skip
     parser.add_argument("--out", type=Path, default=SHIPPED)
     args = parser.parse_args()
     files = distill._teacher_files()
     tokenizer = distill._numpy_teacher(files)
     args.work.mkdir(parents=True, exist_ok=True)
     sentences = distill.corpus(args.work)
-    ids = [tokenizer.tokens(s)[:64] for s in sentences]
-    target = distill.teach(args.work, sentences, files, ids)
     found, texts = pairs(args.requests)
+    teacher = None
+    if args.taught_by:
+        tuned = _student(args.taught_by)  # an encoder file, whatever its layers
+        sentences = sentences[: args.taught_sentences]  # shuffled when the distiller made them
+        target = _tuned_targets(args.work, args.taught_by, tuned, sentences, tokenizer)
+        teacher = taught(tuned, found, texts, tokenizer)
+    else:
+        ids = [tokenizer.tokens(s)[:64] for s in sentences]
+        target = distill.teach(args.work, sentences, files, ids)
     hold = {spec for spec in args.hold.split(",") if spec}
     model = _teacher(files) if args.teacher else _student(args.start)
     model = tune(model, found, texts, tokenizer, (sentences, target), args.epochs, args.rate, hold,
-                 args.distilled)  # fmt: skip
+                 args.distilled, teacher)  # fmt: skip
     distill.write(model, files, args.out)
+
+
+def _tuned_targets(work: Path, source: Path, tuned, sentences: list[str], tokenizer):  # noqa: ANN001, ANN202
+    """The tuned teacher's vectors of the distiller's first sentences (cached in `work` by the
+    teacher file's size and the count)."""
+    import torch
+
+    cached = work / f"tuned-{source.stat().st_size}-{len(sentences)}.npy"
+    if cached.is_file():
+        return np.load(cached)
+    encode = _encoding(tuned.eval(), tokenizer)
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    out = np.zeros((len(sentences), 384), np.float32)
+    with torch.inference_mode():
+        for i in range(0, len(order), 128):
+            chunk = order[i : i + 128]
+            out[chunk] = encode([sentences[j] for j in chunk]).numpy()
+    np.save(cached, out)
+    return out
 
 
 if __name__ == "__main__":

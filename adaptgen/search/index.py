@@ -108,11 +108,14 @@ def build_index(
             # third of the build's forward passes (docs/DESIGN.md, "Search mode").
             packed = encode_tools([(rendered[2],) for rendered in texts])
             entries = [{**entry, "semantic": v} for entry, v in zip(entries, packed, strict=True)]
-    return {
-        "format": INDEX_FORMAT,
-        "tools": entries,
-        "associations": associations(entries, around),
-    }
+    index: dict[str, Any] = {"format": INDEX_FORMAT}
+    if semantic:
+        from adaptgen.search.sentence_model import encoder
+
+        # The vectors are that model's: a server whose adaptgen runs another searches by words
+        # until it is rebuilt (`semantic.Semantic`), and `adaptgen check` calls the index stale.
+        index["encoder"] = encoder().identity
+    return {**index, "tools": entries, "associations": associations(entries, around)}
 
 
 def renderings(api: Api, entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
@@ -137,7 +140,11 @@ def index_json(index: dict[str, Any]) -> str:
     lines = [json.dumps(entry, ensure_ascii=False, sort_keys=False) for entry in index["tools"]]
     body = ",\n".join(f"  {line}" for line in lines)
     links = json.dumps(index.get("associations", {}), ensure_ascii=False)
-    return f'{{"format": {index["format"]}, "tools": [\n{body}\n],\n"associations": {links}}}\n'
+    made_by = f', "encoder": {json.dumps(index["encoder"])}' if index.get("encoder") else ""
+    return (
+        f'{{"format": {index["format"]}{made_by}, "tools": [\n{body}\n],\n'
+        f'"associations": {links}}}\n'
+    )
 
 
 def same_index(committed: str, built: str) -> bool:

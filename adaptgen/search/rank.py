@@ -157,6 +157,7 @@ class SearchEngine:
         the English words of spelling either way (default: `meaning.load()`, at the first
         search)."""
         entries = list(index.get("tools", []))
+        made_by = index.get("encoder")  # the model that made the semantic vectors
         self._associated = {
             stem(word): [(stem(target), strength) for target, strength in targets]
             for word, targets in index.get("associations", {}).items()
@@ -191,7 +192,7 @@ class SearchEngine:
         self._words = words
         self._resources: list[tuple[str, ...]] | None = None  # for ids' kinds, at first use
         packed = [entry.get("semantic") for entry in entries]
-        self.semantic = Semantic(packed, model) if any(packed) else None
+        self.semantic = Semantic(packed, model, made_by) if any(packed) else None
         meant = [entry.get("meaning") for entry in entries]
         self.meaning = None
         if any(meant):

@@ -186,11 +186,16 @@ class Semantic:
     """The index's tool vectors, and the model for queries, both loaded on first use; when
     numpy or the model is missing, `cosines` answers None (and the reason is logged once)."""
 
-    def __init__(self, vectors: Sequence[Sequence[Any] | None], model: Any = None) -> None:
+    def __init__(
+        self, vectors: Sequence[Sequence[Any] | None], model: Any = None, made_by: str | None = None
+    ) -> None:
         """`vectors`: each tool's packed vector, in index order; `model`: an object with
-        `encode(texts) -> rows` (default: the model, loaded at the first query)."""
+        `encode(texts) -> rows` (default: the model, loaded at the first query); `made_by`: the
+        identity of the model that made the vectors (the index's `encoder`), when known: a model
+        of another identity is not used (another model's vectors are in another space)."""
         self._packed = list(vectors)
         self._model = model
+        self._made_by = made_by
         self._matrix: Any = None
         self._failed: str | None = None
         self._lock = threading.Lock()
@@ -219,6 +224,12 @@ class Semantic:
             try:
                 if self._model is None:
                     self._model = encoder()
+                running = getattr(self._model, "identity", None)
+                if self._made_by and running and running != self._made_by:
+                    raise Unavailable(
+                        f"the index's vectors were made by the sentence encoder {self._made_by}"
+                        f" and this adaptgen runs {running}: build the server again with it"
+                    )
                 self._matrix = unpack_rows(self._packed)
             except (Unavailable, ImportError, OSError, KeyError, ValueError) as error:
                 self._failed = str(error)

@@ -48,6 +48,7 @@ __all__ = [
     "Encoder",
     "Unavailable",
     "encoder",
+    "identity",
     "missing",
     "model_source",
     "teacher_missing",
@@ -151,23 +152,31 @@ class Encoder:
                 self.t[f"encoder.layer.{i}.attention.self.qkv.{kind}"] = fused
         self.dim = self.t["embeddings.word_embeddings.weight"].shape[1]
         self._precise: Encoder | None = None
+        # Which weights these are (`read` sets it from their bytes): a search index records its
+        # encoder's, so vectors are never compared with another model's (`semantic.Semantic`).
+        self.identity: str | None = None
 
     @classmethod
     def read(cls, source: Path) -> Encoder:
         """From an encoder file (`read_encoder`), a model.zip or its unzipped folder
         (config.json, tokenizer.json, model.safetensors)."""
         if source.is_file() and source.suffix == ".safetensors":
-            return cls(*read_encoder(source.read_bytes()))
-        if source.is_dir():
-            files = {n: (source / n).read_bytes() for n in _MODEL_FILES}
+            raw = source.read_bytes()
+            model = cls(*read_encoder(raw))
         else:
-            import zipfile
+            if source.is_dir():
+                files = {n: (source / n).read_bytes() for n in _MODEL_FILES}
+            else:
+                import zipfile
 
-            with zipfile.ZipFile(source) as archive:
-                files = {n: archive.read(n) for n in _MODEL_FILES}
-        config = json.loads(files["config.json"])
-        vocab = json.loads(files["tokenizer.json"])["model"]["vocab"]
-        return cls(config, vocab, read_safetensors(files["model.safetensors"]))
+                with zipfile.ZipFile(source) as archive:
+                    files = {n: archive.read(n) for n in _MODEL_FILES}
+            config = json.loads(files["config.json"])
+            vocab = json.loads(files["tokenizer.json"])["model"]["vocab"]
+            raw = files["model.safetensors"]
+            model = cls(config, vocab, read_safetensors(raw))
+        model.identity = identity(raw)
+        return model
 
     def precise(self) -> Encoder:
         """The same model in float64: what a build encodes tools with, so that another CPU's
@@ -336,6 +345,13 @@ def dequantized(tensors: Mapping[str, Any], keep: tuple[str, ...] = ()) -> dict[
                 value, dtype=np.float32 if value.dtype.kind == "f" else value.dtype
             )
     return out
+
+
+def identity(raw: bytes) -> str:
+    """A model's identity: "sha256:" and the first 16 hex digits of its weights file's hash."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
 
 
 def read_encoder(raw: bytes) -> tuple[dict[str, Any], dict[str, int], dict[str, np.ndarray]]:

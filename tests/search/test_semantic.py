@@ -318,6 +318,41 @@ def test_indexes_differing_only_by_a_rounding_step_of_their_vectors_are_the_same
     assert not same_index(committed, "not json")
 
 
+def test_an_index_records_its_encoder_and_another_encoder_never_reads_its_vectors(caplog):
+    """A semantic index says which encoder made its vectors (a hash of its weights); an
+    adaptgen that runs another encoder (upgraded, or ADAPTGEN_SEMANTIC_MODEL) searches such an
+    index by words, says why once, and `adaptgen check` calls the index stale."""
+    sentence_model.encoder.cache_clear()
+    model = sentence_model.encoder()
+    raw = sentence_model.model_source().read_bytes()
+    assert model.identity == sentence_model.identity(raw) and model.identity.startswith("sha256:")
+    assert model.precise().identity == model.identity
+    result, loaded = planned(
+        BuildOptions(spec=FIXTURES / "helpdesk.yaml", hints=None, name="helpdesk")
+    )
+    index = search_index(result, loaded, semantic=True)
+    assert index["encoder"] == model.identity
+    assert json.loads(index_json(index))["encoder"] == model.identity
+    assert "encoder" not in search_index(result, loaded)  # no vectors, no encoder
+    assert SearchEngine(index).search("return the cash", limit=1)[0].name == "refund_charge"
+
+    class Other:
+        identity = "sha256:0123456789abcdef"
+
+        def encode(self, texts):
+            raise AssertionError("another model's query vector is never compared")
+
+    other = SearchEngine(index, model=Other())
+    with caplog.at_level(logging.WARNING, logger="adaptgen.search"):
+        assert other.search("return the cash") == []  # no word of it: nothing, not noise
+        assert other.search("refund a charge", limit=1)[0].name == "refund_charge"
+    assert other.semantic.failed.startswith("the index's vectors were made by the sentence")
+    assert "build the server again" in caplog.text and caplog.text.count("WARNING") == 1
+    stale = index_json({**index, "encoder": Other.identity})
+    assert same_index(index_json(index), index_json(index))
+    assert not same_index(index_json(index), stale)
+
+
 def test_batches_are_cut_by_padded_tokens_and_give_the_same_vectors(monkeypatch):
     """A build's texts go through in batches of at most BATCH_TOKENS padded tokens (a long
     summary cannot blow up the attention's memory): cut small, the vectors are the same."""
