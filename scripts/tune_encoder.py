@@ -151,21 +151,27 @@ def _encoding(model, tokenizer):  # noqa: ANN001, ANN202 (torch is a dev-time im
 
 def taught(teacher, found, texts, tokenizer) -> dict[str, np.ndarray]:  # noqa: ANN001
     """The tuned teacher's vector of every request and every tool text (by the text itself)."""
-    import torch
-
-    encode = _encoding(teacher.eval(), tokenizer)
     wanted = sorted(
         {r for _, r, _ in found} | {t for tools in texts.values() for t in tools.values()}
     )
-    wanted.sort(key=len)  # batches of like length pad little
-    out = {}
     began = time.time()
-    with torch.inference_mode():
-        for i in range(0, len(wanted), 128):
-            chunk = wanted[i : i + 128]
-            out.update(zip(chunk, encode(chunk).numpy(), strict=True))
+    out = dict(zip(wanted, _vectors(teacher, wanted, tokenizer), strict=True))
     print(f"the tuned teacher's vectors of {len(out):,} texts ({time.time() - began:.0f} s)",
           flush=True)  # fmt: skip
+    return out
+
+
+def _vectors(model, texts: list[str], tokenizer) -> np.ndarray:  # noqa: ANN001
+    """`model`'s vectors of `texts`, in their order (encoded in batches of like length)."""
+    import torch
+
+    encode = _encoding(model.eval(), tokenizer)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), 384), np.float32)
+    with torch.inference_mode():
+        for i in range(0, len(order), 128):
+            chunk = order[i : i + 128]
+            out[chunk] = encode([texts[j] for j in chunk]).numpy()
     return out
 
 
@@ -323,19 +329,14 @@ def _cut(tuned, layers: list[int], sentences: list[str], target, teacher, tokeni
 
 def _tuned_targets(work: Path, source: Path, tuned, sentences: list[str], tokenizer):  # noqa: ANN001, ANN202
     """The tuned teacher's vectors of the distiller's first sentences (cached in `work` by the
-    teacher file's size and the count)."""
-    import torch
+    teacher file's identity and the count)."""
+    from adaptgen.search.sentence_model import identity
 
-    cached = work / f"tuned-{source.stat().st_size}-{len(sentences)}.npy"
+    made_by = identity(source.read_bytes()).removeprefix("sha256:")
+    cached = work / f"tuned-{made_by}-{len(sentences)}.npy"
     if cached.is_file():
         return np.load(cached)
-    encode = _encoding(tuned.eval(), tokenizer)
-    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-    out = np.zeros((len(sentences), 384), np.float32)
-    with torch.inference_mode():
-        for i in range(0, len(order), 128):
-            chunk = order[i : i + 128]
-            out[chunk] = encode([sentences[j] for j in chunk]).numpy()
+    out = _vectors(tuned, sentences, tokenizer)
     np.save(cached, out)
     return out
 
