@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from adaptgen.search import sentence_model
+from adaptgen.search.query import read_query
 from adaptgen.search.rank import SearchEngine
-from adaptgen.search.semantic import query_texts, tool_texts
+from adaptgen.search.semantic import tool_texts
 
 
 def Encoder(folder: Path) -> sentence_model.Encoder:  # noqa: N802 - the experiments' constructor
@@ -91,7 +92,8 @@ def render(mode: str, entry: dict[str, Any], tool: Any) -> str:
 
 def ask(query: str) -> str:
     """The query's asking clause (`read_query`'s full-weight words), else the query."""
-    return query_texts(query)[1]
+    asked = [w for w, weight in read_query(query).weighted if weight >= 1.0]
+    return " ".join(asked) if asked else query
 
 
 def tool_vectors(encoder: Any, api: Any, index: dict[str, Any]) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 
 from adaptgen.evaluation.search import DEPTH, read_tasks
 from adaptgen.search.meaning import WordTable
-from adaptgen.search.semantic import LEXICAL_K, fuse, query_texts, tool_texts, unpack
+from adaptgen.search.semantic import LEXICAL_K, fuse, tool_texts, unpack
 
 REPO = Path(__file__).resolve().parents[1]
 TUNED = REPO / "bench" / "tasks" / "search"
@@ -87,7 +87,7 @@ def prepare(path: Path, cache: Path) -> Spec:
         texts.append(tool_texts(e, title, description))
     queries = [t.query for t in task_file.tasks]
     model = encoder()
-    query_ctx = np.stack([model.encode(list(query_texts(q))).mean(axis=0) for q in queries])
+    query_ctx = np.asarray(model.encode(queries))  # each query as written, as search does
     spec = Spec(
         task_file.spec.name,
         queries,

@@ -1,15 +1,14 @@
 """Search by meaning: a contextual sentence encoder fused with the lexical ranking (the default).
 
-The encoder is `sentence_model.py` (adaptgen's two-layer student of all-MiniLM-L6-v2, in
+The encoder is `sentence_model.py` (adaptgen's three-layer student of all-MiniLM-L6-v2, in
 numpy). Here is what search does with it:
 
 - Build time (`build_index(..., semantic=True)`, on unless hints say `search: {semantic:
   false}`): each tool's third rendering (`tool_texts`: "<summary>: <act> <resource> of <path>
   (<tags>)"; the static word table reads all three) is encoded in float64 and stored in the
   index as `"semantic": [scale, base64 int8]`.
-- Query time (`Semantic.cosines`): the query is encoded whole and as its asking clause
-  (`read_query`'s full-weight words; once when they are the same), the mean of both dotted
-  with every tool's vector.
+- Query time (`Semantic.cosines`): the query is encoded as the agent wrote it (as the encoder
+  was tuned on requests, `scripts/tune_encoder.py`) and dotted with every tool's vector.
 - Fusion (`fuse`): the lexical top LEXICAL_K and the dense top DENSE_K compete on lexical score
   / the best lexical score + FUSION_WEIGHT * cosine.
 
@@ -18,7 +17,8 @@ The renderings and the fusion were chosen on the tuned task set with the teacher
 tuned on requests (`scripts/tune_encoder.py`): its cosine is worth more than the teacher's;
 and to 5 when 840 requests on 28 APIs neither the rules nor the encoder had seen
 (`bench.request_bench --unseen`) showed the rules, read off the task sets' APIs, weigh too
-much on APIs nobody read. docs/DESIGN.md, "Search mode", has the figures. Without numpy a
+much on APIs nobody read; to 7 with the three-layer student, whose cosine is worth more
+again. docs/DESIGN.md, "Search mode", has the figures. Without numpy a
 server searches by words only and says so once.
 """
 
@@ -33,7 +33,6 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from adaptgen.search.query import read_query
 from adaptgen.search.sentence_model import Unavailable, encoder
 from adaptgen.search.text import words
 from adaptgen.words import sentences
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("adaptgen.search")
 
 QUANT = 127
-FUSION_WEIGHT = 5.0  # chosen on the tuned set, the development halves and unseen corpus APIs
+FUSION_WEIGHT = 7.0  # chosen on the tuned set, the development halves and unseen corpus APIs
 LEXICAL_K = 30
 DENSE_K = 10
 _ACT_PHRASE = {
@@ -84,12 +83,6 @@ def tool_texts(entry: Mapping[str, Any], title: str, description: str) -> tuple[
         what += f" of {fields['path']}"
     tags = fields.get("tags", "")
     return title, described, f"{title}: {what}" + (f" ({tags})" if tags else "")
-
-
-def query_texts(query: str) -> tuple[str, str]:
-    """The query whole, and its asking clause (its full-weight words; the query if none)."""
-    asked = [w for w, weight in read_query(query).weighted if weight >= 1.0]
-    return query, " ".join(asked) if asked else query
 
 
 def pack(vector: Iterable[float]) -> list[Any]:
@@ -211,8 +204,7 @@ class Semantic:
             return None
         import numpy as np
 
-        texts = list(dict.fromkeys(query_texts(query)))  # one pass when the ask is the query
-        asked = np.asarray(self._model.encode(texts), np.float32).mean(axis=0)
+        (asked,) = np.asarray(self._model.encode([query]), np.float32)
         return (self._matrix @ asked).tolist()
 
     def _ready(self) -> bool:

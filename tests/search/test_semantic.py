@@ -25,7 +25,6 @@ from adaptgen.search.semantic import (
     fuse,
     pack,
     pack_rows,
-    query_texts,
     tool_texts,
     unpack,
     unpack_rows,
@@ -163,7 +162,7 @@ def test_a_build_packs_rows_as_pack_packs_each_vector():
     assert not matrix[20:].any()
 
 
-def test_a_tool_is_rendered_three_ways_and_a_query_whole_and_as_its_ask():
+def test_a_tool_is_rendered_three_ways():
     tool = {
         "name": "create_issue",
         "act": "create",
@@ -176,9 +175,6 @@ def test_a_tool_is_rendered_three_ways_and_a_query_whole_and_as_its_ask():
         "Create an issue: create a new issues of repos (issues)",
     )
     assert tool_texts(tool, "", "Create an issue.")[0] == "create issue"  # no summary: name
-    whole, ask = query_texts("the build broke again, please reopen issue 5")
-    assert whole == "the build broke again, please reopen issue 5"
-    assert "reopen" in ask and "broke" not in ask
 
 
 def test_without_numpy_or_the_model_search_is_by_words_and_says_why_once(monkeypatch, caplog):
@@ -243,12 +239,12 @@ def test_the_teachers_forward_pass_matches_the_stored_vector_of_a_fixed_input():
 
 
 def test_the_shipped_encoder_reads_and_matches_the_stored_vector_of_a_fixed_input():
-    """The shipped file (int8 rows, two layers) gives the vector recorded when it was made,
+    """The shipped file (int8 rows, three layers) gives the vector recorded when it was made,
     alone, packed or padded, and its float64 twin (what a build encodes with) the same to
     1e-6."""
     sentence_model.encoder.cache_clear()
     model = sentence_model.encoder()
-    assert model.layers == 2 and model.dim == 384 and len(model.vocab) == 30522
+    assert model.layers == 3 and model.dim == 384 and len(model.vocab) == 30522
     got = _matches_stored(model, "encoder_vector.json")
     text = json.loads((FIXTURES / "encoder_vector.json").read_text())["text"]
     (exact,) = model.precise().encode([text])
@@ -261,8 +257,9 @@ def test_the_shipped_encoder_says_what_its_teacher_says_of_api_sentences():
     the student's vectors are near the teacher's, far nearer than the teacher's own first
     layers', and its cosines between sentences follow the teacher's published ones. (Tuned on
     requests after distilling, `scripts/tune_encoder.py`, it moved away from the teacher on
-    purpose: mean agreement 0.885 before that tuning, 0.78 after; its related pairs a little lower
-    and its unrelated ones a little higher than the teacher's.)"""
+    purpose: mean agreement 0.885 before that tuning, 0.78 after; the three-layer student, cut
+    from a teacher tuned on requests, 0.775; its related pairs a little lower and its unrelated
+    ones a little higher than the teacher's.)"""
     needs_teacher()
     result, _ = planned(BuildOptions(spec=FIXTURES / "helpdesk.yaml", hints=None, name="h"))
     texts = [f"{t.title}. {t.description}" for t in result.api.tools]
