@@ -181,7 +181,7 @@ class SearchHints(_Strict):
     semantic: bool = Field(
         default=True,
         description="Also rank by meaning with the sentence encoder adaptgen ships (a small "
-        "two-layer student of all-MiniLM-L6-v2, numpy, nothing downloaded): each tool's "
+        "three-layer student of all-MiniLM-L6-v2, numpy, nothing downloaded): each tool's "
         "vector in the index, the request encoded at query time and fused with the word match, "
         "so a request finds a tool in words its text does not use. false: the word table "
         "(`meaning`) instead.",

@@ -8,7 +8,8 @@ numpy). Here is what search does with it:
   (<tags>)"; the static word table reads all three) is encoded in float64 and stored in the
   index as `"semantic": [scale, base64 int8]`.
 - Query time (`Semantic.cosines`): the query is encoded as the agent wrote it (as the encoder
-  was tuned on requests, `scripts/tune_encoder.py`) and dotted with every tool's vector.
+  was tuned on requests, `scripts/tune_encoder.py`), less its opaque ids (`encoded_text`), and
+  dotted with every tool's vector.
 - Fusion (`fuse`): the lexical top LEXICAL_K and the dense top DENSE_K compete on lexical score
   / the best lexical score + FUSION_WEIGHT * cosine.
 
@@ -55,6 +56,10 @@ _ACT_PHRASE = {
 }
 _MARKUP = re.compile(r"<[^>]+>|\[([^\]]*)\]\([^)]*\)|[`*_#]")
 FIRST_SENTENCE_WORDS = 30
+# An opaque id in a request (a UUID, a long number, "79b807d", "R2B3Z8WMVt3EAmzYWLZ15"): to
+# the encoder 5-30 WordPiece tokens that mean nothing; `encoded_text` leaves it out.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
+_ID_EDGES = ".,;:!?'\"()[]{}<>"
 MEMO_TEXTS = 20_000  # texts whose float64 vectors a build process remembers (~60 MB)
 # Each model's remembered vectors (text -> row), gone with the model (`encoder.cache_clear()`).
 _MEMO: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
@@ -83,6 +88,27 @@ def tool_texts(entry: Mapping[str, Any], title: str, description: str) -> tuple[
         what += f" of {fields['path']}"
     tags = fields.get("tags", "")
     return title, described, f"{title}: {what}" + (f" ({tags})" if tags else "")
+
+
+def opaque(word: str) -> bool:
+    """An id nobody reads as words: a UUID, five digits or more, or eight characters or more
+    with two digits and two capitals after the first (not an amount, not `sha256` or
+    `ISO8601`)."""
+    word = word.strip(_ID_EDGES)
+    if word.startswith("$") or len(word) < 6:
+        return False
+    digits = sum(c.isdigit() for c in word)
+    capitals = sum(c.isupper() for c in word[1:])
+    return (
+        bool(_UUID.match(word)) or digits >= 5 or (digits >= 2 and capitals >= 2 and len(word) >= 8)
+    )
+
+
+def encoded_text(query: str) -> str:
+    """What the encoder reads of a request: the request without its opaque ids (the lexical
+    ranking still reads them: a thing given with its id)."""
+    kept = [word for word in query.split() if not opaque(word)]
+    return " ".join(kept) if kept else query
 
 
 def pack(vector: Iterable[float]) -> list[Any]:
@@ -204,7 +230,7 @@ class Semantic:
             return None
         import numpy as np
 
-        (asked,) = np.asarray(self._model.encode([query]), np.float32)
+        (asked,) = np.asarray(self._model.encode([encoded_text(query)]), np.float32)
         return (self._matrix @ asked).tolist()
 
     def _ready(self) -> bool:

@@ -22,6 +22,8 @@ from adaptgen.search import sentence_model
 from adaptgen.search.index import index_json, same_index
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import (
+    Semantic,
+    encoded_text,
     fuse,
     pack,
     pack_rows,
@@ -175,6 +177,31 @@ def test_a_tool_is_rendered_three_ways():
         "Create an issue: create a new issues of repos (issues)",
     )
     assert tool_texts(tool, "", "Create an issue.")[0] == "create issue"  # no summary: name
+
+
+@pytest.mark.parametrize(
+    ("request_", "read"),
+    [
+        (
+            "Grab the PDF of invoice 22737513-0ea7-4206-8ceb-98a575af7681, our accountant wants it",
+            "Grab the PDF of invoice our accountant wants it",
+        ),
+        ("Refund $12.50 on payment R2B3Z8WMVt3EAmzYWLZ15 now", "Refund $12.50 on payment now"),
+        ("Knock 50 points off account id 79b807d", "Knock 50 points off account id"),
+        ("resize droplet 3164494 (it's slow)", "resize droplet (it's slow)"),
+        # words with digits in them are words: kept
+        ("sha256 of config.yml for PR-12 in ISO8601 via oauth2", None),
+        ("take a card payment during CA44 for 2FA users", None),
+        ("12345678", None),  # nothing but an id: the request as written
+    ],
+)
+def test_the_encoder_reads_a_request_without_its_opaque_ids(request_, read):
+    assert encoded_text(request_) == (read or request_)
+    model = FakeModel()
+    seen = []
+    model.encode = lambda texts: seen.extend(texts) or [[1.0, 0.0, 0.0] for _ in texts]
+    Semantic([pack([1.0, 0.0, 0.0])], model).cosines(request_)
+    assert seen == [read or request_]
 
 
 def test_without_numpy_or_the_model_search_is_by_words_and_says_why_once(monkeypatch, caplog):
