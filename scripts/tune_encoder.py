@@ -85,6 +85,7 @@ def pairs(path: Path) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, s
     """(spec, request, tool) triples, and each spec's tools' encoded texts by name."""
     from adaptgen.build import BuildOptions, planned, search_index
     from adaptgen.search.index import renderings
+    from adaptgen.search.semantic import encoded_text
 
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     texts: dict[str, dict[str, str]] = {}
@@ -97,7 +98,12 @@ def pairs(path: Path) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, s
             entry["name"]: rendered[2]
             for entry, rendered in zip(entries, renderings(result.api, entries), strict=True)
         }
-    found = [(r["spec"], r["request"], r["tool"]) for r in rows if r["tool"] in texts[r["spec"]]]
+    # Each request as search encodes it: without its opaque ids (`semantic.encoded_text`).
+    found = [
+        (r["spec"], encoded_text(r["request"]), r["tool"])
+        for r in rows
+        if r["tool"] in texts[r["spec"]]
+    ]
     print(f"{len(found)} of {len(rows)} requests name a tool the build makes", flush=True)
     return found, texts
 
