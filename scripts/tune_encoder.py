@@ -45,7 +45,7 @@ targets (`--taught-sentences` of them, the teacher's vectors cached in `--work`)
 `--cut 1,3,5` (with `--taught-by`) starts instead from a student cut from the tuned teacher
 itself: its embeddings and those layers, trained to give its vectors of the distiller's
 sentences and of every request and tool text (2 epochs), each layer's feed-forward part pruned
-to 512 units (1 epoch), then tuned as above (about 45 minutes on two cores).
+to 512 units (`--units`; 1 epoch), then tuned as above (about 45 minutes on two cores).
 
 The shipped file was tuned from the distilled student that shipped before it
 (`git show 7385f2b:adaptgen/search/sentence-encoder.safetensors`), not from itself: `--start`
@@ -279,6 +279,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1e-4)
     parser.add_argument("--hold", default="", help="specs (as in the requests) left out, scored")
     parser.add_argument("--taught-by", type=Path, help="a tuned teacher the student follows")
+    parser.add_argument(
+        "--units", type=int, default=512, help="with --cut: feed-forward units kept"
+    )
     parser.add_argument("--taught-sentences", type=int, default=40000,
                         help="the distiller's sentences the tuned teacher encodes")  # fmt: skip
     parser.add_argument("--out", type=Path, default=SHIPPED)
@@ -300,7 +303,7 @@ def main() -> None:
     hold = {spec for spec in args.hold.split(",") if spec}
     if args.cut and teacher is not None:
         model = _cut(tuned, [int(i) for i in args.cut.split(",")], sentences, target, teacher,
-                     tokenizer)  # fmt: skip
+                     tokenizer, args.units)  # fmt: skip
     elif args.cut:
         sys.exit("--cut needs --taught-by: the tuned teacher it is cut from")
     else:
@@ -310,10 +313,10 @@ def main() -> None:
     distill.write(model, files, args.out)
 
 
-def _cut(tuned, layers: list[int], sentences: list[str], target, teacher, tokenizer):  # noqa: ANN001, ANN202, PLR0913
+def _cut(tuned, layers: list[int], sentences: list[str], target, teacher, tokenizer, units=512):  # noqa: ANN001, ANN202, PLR0913
     """A student of the tuned teacher's embeddings (frozen) and `layers`, trained to give its
     vectors of the distiller's sentences and of every request and tool text (2 epochs), each
-    layer's feed-forward part then pruned to 512 units (1 epoch): `distill_encoder`'s recipe
+    layer's feed-forward part then pruned to `units` (1 epoch): `distill_encoder`'s recipe
     with the tuned teacher as the teacher."""
     import torch
 
@@ -329,7 +332,7 @@ def _cut(tuned, layers: list[int], sentences: list[str], target, teacher, tokeni
     _frozen_embeddings(model)
     torch.manual_seed(0)
     distill._fit(model, ids, wanted, 2, 2e-4, random.Random(0))
-    distill.prune(model, ids, wanted, 512, 1)
+    distill.prune(model, ids, wanted, units, 1)
     return model
 
 
