@@ -12,7 +12,9 @@ misses left on APIs nobody tuned for are requests that name an act in the user's
    distiller's UNSEEN list), three a tool (short, conversational, paraphrase), written by
    helpers who saw only each tool's name, method, path and one-line description (never
    adaptgen's code nor any task file). Each request is matched to the text the build encodes
-   for its tool (`index.renderings`' third: "<summary>: <act> <resource> of <path> (<tags>)"),
+   for its tool (`semantic.encoded_tool` of `index.renderings`: "<summary>: <act> <resource>
+   of <path> (<tags>). <the description's first sentence>"; the shipped file was tuned on that
+   text without its description's sentence, what builds encoded then),
    made by adaptgen's own build of the spec, so the text is the one a server's index holds.
 2. train (`tune`): from a distilled student (int8 rows scaled back to float32; embeddings
    frozen, as distilled), `--epochs` epochs (AdamW, one-cycle learning rate peaking at
@@ -85,7 +87,7 @@ def pairs(path: Path) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, s
     """(spec, request, tool) triples, and each spec's tools' encoded texts by name."""
     from adaptgen.build import BuildOptions, planned, search_index
     from adaptgen.search.index import renderings
-    from adaptgen.search.semantic import encoded_text
+    from adaptgen.search.semantic import encoded_text, encoded_tool
 
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     texts: dict[str, dict[str, str]] = {}
@@ -95,7 +97,7 @@ def pairs(path: Path) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, s
         result, loaded = planned(BuildOptions(spec=distill.CORPUS / spec, hints=None, name="tuned"))
         entries = search_index(result, loaded)["tools"]
         texts[spec] = {
-            entry["name"]: rendered[2]
+            entry["name"]: encoded_tool(rendered)
             for entry, rendered in zip(entries, renderings(result.api, entries), strict=True)
         }
     # Each request as search encodes it: without its opaque ids (`semantic.encoded_text`).

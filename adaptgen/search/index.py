@@ -94,7 +94,7 @@ def build_index(
     around = [_prose_words(prose.get(tool.name, "")) for tool in tools]
     entries += [_chain_entry(c.name, c.description, c.input_schema) for c in api.chains]
     if semantic or meaning:
-        from adaptgen.search.semantic import encode_tools
+        from adaptgen.search.semantic import encode_tools, encoded_tool
 
         texts = renderings(api, entries)
         if meaning:
@@ -103,10 +103,10 @@ def build_index(
             packed = static.encode_tools(texts)
             entries = [{**entry, "meaning": v} for entry, v in zip(entries, packed, strict=True)]
         if semantic:
-            # The encoder reads one rendering, "<summary>: <act> <resource> of <path> (<tags>)":
-            # each of the three alone ranked as well as their mean on every task set, at a
-            # third of the build's forward passes (docs/DESIGN.md, "Search mode").
-            packed = encode_tools([(rendered[2],) for rendered in texts])
+            # The encoder reads one text a tool, "<summary>: <act> <resource> of <path>
+            # (<tags>). <the description's first sentence>" (`encoded_tool`): it ranked better
+            # than any rendering alone or their mean (docs/DESIGN.md, "Search mode").
+            packed = encode_tools([(encoded_tool(rendered),) for rendered in texts])
             entries = [{**entry, "semantic": v} for entry, v in zip(entries, packed, strict=True)]
     index: dict[str, Any] = {"format": INDEX_FORMAT}
     if semantic:

@@ -4,9 +4,10 @@ The encoder is `sentence_model.py` (adaptgen's three-layer student of all-MiniLM
 numpy). Here is what search does with it:
 
 - Build time (`build_index(..., semantic=True)`, on unless hints say `search: {semantic:
-  false}`): each tool's third rendering (`tool_texts`: "<summary>: <act> <resource> of <path>
-  (<tags>)"; the static word table reads all three) is encoded in float64 and stored in the
-  index as `"semantic": [scale, base64 int8]`.
+  false}`): each tool as one text (`encoded_tool`: "<summary>: <act> <resource> of <path>
+  (<tags>). <the description's first sentence>", the third rendering of `tool_texts` and what
+  the second adds; the static word table reads the three) is encoded in float64 and stored in
+  the index as `"semantic": [scale, base64 int8]`.
 - Query time (`Semantic.cosines`): the query is encoded as the agent wrote it (as the encoder
   was tuned on requests, `scripts/tune_encoder.py`), less its opaque ids (`encoded_text`), and
   dotted with every tool's vector.
@@ -76,7 +77,7 @@ def tool_texts(entry: Mapping[str, Any], title: str, description: str) -> tuple[
     summary; summary and the description's first sentence; summary, act, resource and tags."""
     fields = entry.get("fields", {})
     title = title.strip() or " ".join(words(entry["name"]))
-    sentence = first_sentence(description)
+    sentence = first_sentence(_after_title(description, title))
     if sentence and sentence.lower().rstrip(".") != title.lower().rstrip("."):
         described = f"{title}. {sentence}"
     else:
@@ -88,6 +89,29 @@ def tool_texts(entry: Mapping[str, Any], title: str, description: str) -> tuple[
         what += f" of {fields['path']}"
     tags = fields.get("tags", "")
     return title, described, f"{title}: {what}" + (f" ({tags})" if tags else "")
+
+
+def _after_title(description: str, title: str) -> str:
+    """A tool's description without the summary it starts with (a tool's description is its
+    summary, then what the spec's description adds: `plan.describe.tool_description`)."""
+    text = (description or "").strip()
+    lead = title.rstrip(".")
+    if lead and text.lower().startswith(lead.lower()):
+        rest = text[len(lead) :]
+        if not rest[:1].isalnum():
+            return rest.lstrip(".:;,- \n")
+    return text
+
+
+def encoded_tool(rendered: Sequence[str]) -> str:
+    """What the encoder reads of a tool, from its `tool_texts`: the third ("<summary>: <act>
+    <resource> of <path> (<tags>)", the text the encoder was tuned on, kept as its start), then
+    the description's first sentence when the second has one. A description's first sentence
+    often says what the summary leaves out; read this way the tools ranked better than by the
+    third alone on every task set (docs/DESIGN.md, "Search mode")."""
+    title, described, shaped = rendered[:3]
+    sentence = described[len(title) :].lstrip(". ")
+    return f"{shaped}. {sentence}" if sentence else shaped
 
 
 def opaque(word: str) -> bool:

@@ -24,6 +24,7 @@ from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import (
     Semantic,
     encoded_text,
+    encoded_tool,
     fuse,
     pack,
     pack_rows,
@@ -177,6 +178,55 @@ def test_a_tool_is_rendered_three_ways():
         "Create an issue: create a new issues of repos (issues)",
     )
     assert tool_texts(tool, "", "Create an issue.")[0] == "create issue"  # no summary: name
+
+
+def test_the_encoder_reads_a_tool_as_its_shape_then_its_description():
+    tool = {
+        "name": "update_card",
+        "act": "update",
+        "fields": {"resource": "cards", "path": "cards", "tags": "cards"},
+    }
+    rendered = tool_texts(tool, "Update a card", "Moves the card to another list. Or renames it.")
+    # A tool's IR description starts with its summary (`plan.describe.tool_description`): the
+    # sentence read is the first one after it.
+    assert rendered == tool_texts(
+        tool, "Update a card", "Update a card. Moves the card to another list. Or renames it."
+    )
+    assert encoded_tool(rendered) == (
+        "Update a card: update a cards of cards (cards). Moves the card to another list."
+    )
+    # a summary that is only the start of a word is no summary repeated
+    assert tool_texts(tool, "Update", "Updates the card.")[1] == "Update. Updates the card."
+    # no description (or one that repeats the summary): the summary and the shape
+    bare = tool_texts(tool, "Update a card", "Update a card.")
+    assert encoded_tool(bare) == "Update a card: update a cards of cards (cards)" == bare[2]
+    assert encoded_tool(tool_texts(tool, "", "")) == "update card: update a cards of cards (cards)"
+
+
+def test_a_build_encodes_each_tool_as_that_one_sentence(monkeypatch, tmp_path):
+    from adaptgen.search import index, semantic
+
+    spec = tmp_path / "cards.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: Cards, version: '1'}\npaths:\n"
+        "  /cards/{id}:\n    patch:\n      operationId: updateCard\n"
+        "      summary: Update a card\n"
+        "      description: Moves the card to another list. Or renames it.\n"
+        "      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    result, loaded = planned(BuildOptions(spec=spec, hints=None, name="cards"))
+    read: list[list[tuple[str, ...]]] = []
+
+    def encode_tools(texts):
+        read.append(texts)
+        return [[0.0, ""] for _ in texts]
+
+    monkeypatch.setattr(semantic, "encode_tools", encode_tools)
+    built = search_index(result, loaded, semantic=True)
+    entries = [{k: v for k, v in t.items() if k != "semantic"} for t in built["tools"]]
+    assert read == [[(encoded_tool(r),) for r in index.renderings(result.api, entries)]]
+    assert read[0][0][0] == "Update a card: update a cards. Moves the card to another list."
 
 
 @pytest.mark.parametrize(
