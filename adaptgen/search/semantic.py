@@ -108,7 +108,8 @@ def encoded_tool(rendered: Sequence[str]) -> str:
     <resource> of <path> (<tags>)", the text the encoder was tuned on, kept as its start), then
     the description's first sentence when the second has one. A description's first sentence
     often says what the summary leaves out; read this way the tools ranked better than by the
-    third alone on every task set (docs/DESIGN.md, "Search mode")."""
+    third alone over every task set (1,879 tasks: 924 -> 957 first, 1,327 -> 1,355 in the top
+    3; docs/DESIGN.md, "Search mode")."""
     title, described, shaped = rendered[:3]
     sentence = described[len(title) :].lstrip(". ")
     return f"{shaped}. {sentence}" if sentence else shaped
