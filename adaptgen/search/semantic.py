@@ -111,8 +111,9 @@ def encoded_tool(rendered: Sequence[str]) -> str:
     third alone over every task set (1,879 tasks: 924 -> 957 first, 1,327 -> 1,355 in the top
     3; docs/DESIGN.md, "Search mode")."""
     title, described, shaped = rendered[:3]
-    sentence = described[len(title) :].lstrip(". ")
-    return f"{shaped}. {sentence}" if sentence else shaped
+    if described == title:  # no sentence beyond the summary
+        return shaped
+    return f"{shaped}. {described[len(title) + 2 :]}"  # described: "<title>. <sentence>"
 
 
 def opaque(word: str) -> bool:
