@@ -32,7 +32,7 @@ misses left on APIs nobody tuned for are requests that name an act in the user's
 
 `--teacher` tunes all-MiniLM-L6-v2 itself, all six layers, instead of a student (embeddings
 frozen; 23 MB; docs/DESIGN.md, "The tuned teacher"): `--teacher --epochs 1 --rate 5e-5
---distilled 32 --out /tmp/teacher.safetensors`, 48 minutes on two cores.
+--distilled 32 --out /tmp/teacher.safetensors`, 30-48 minutes on two cores.
 
 `--taught-by FILE` (a tuned teacher, as `--teacher` writes it) makes the student say what that
 teacher says while it learns the requests (docs/DESIGN.md, "The student taught by the tuned
@@ -47,7 +47,7 @@ targets (`--taught-sentences` of them, the teacher's vectors cached in `--work`)
 `--cut 1,3,5` (with `--taught-by`) starts instead from a student cut from the tuned teacher
 itself: its embeddings and those layers, trained to give its vectors of the distiller's
 sentences and of every request and tool text (2 epochs), each layer's feed-forward part pruned
-to 512 units (`--units`; 1 epoch), then tuned as above (about 45 minutes on two cores).
+to 512 units (`--units`; 1 epoch), then tuned as above (45-60 minutes on two cores).
 
 The shipped file was tuned from the distilled student that shipped before it
 (`git show 7385f2b:adaptgen/search/sentence-encoder.safetensors`), not from itself: `--start`
