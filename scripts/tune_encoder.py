@@ -49,9 +49,9 @@ itself: its embeddings and those layers, trained to give its vectors of the dist
 sentences and of every request and tool text (2 epochs), each layer's feed-forward part pruned
 to 512 units (`--units`; 1 epoch), then tuned as above (45-60 minutes on two cores).
 
-The shipped file was tuned from the distilled student that shipped before it
-(`git show 7385f2b:adaptgen/search/sentence-encoder.safetensors`), not from itself: `--start`
-is always a student that was only distilled.
+The shipped file (27f1314) is a `--cut 1,3,5 --taught-by` student of a tuned teacher, not a
+retuning of an earlier shipped file: `--start`, when used, is always a student that was only
+distilled (`git show 7385f2b:adaptgen/search/sentence-encoder.safetensors` is one).
 
 torch's training is not bit-reproducible across machines, so a rerun gives an equivalent
 encoder, not the same bytes: `tests/search/fixtures/encoder_vector.json` pins the shipped one.
