@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from adaptgen.search.sentence_model import Unavailable, encoder
 from adaptgen.search.text import words
-from adaptgen.words import sentences
+from adaptgen.words import sentences, singular
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,6 +55,7 @@ _ACT_PHRASE = {
     "update": "update a",
     "delete": "delete a",
 }
+_ON_ONE = frozenset({"create", "get", "update", "delete"})  # acts on one thing of the resource
 _MARKUP = re.compile(r"<[^>]+>|\[([^\]]*)\]\([^)]*\)|[`*_#]")
 FIRST_SENTENCE_WORDS = 30
 # An opaque id in a request (a UUID, a long number, "79b807d", "R2B3Z8WMVt3EAmzYWLZ15"): to
@@ -82,13 +83,27 @@ def tool_texts(entry: Mapping[str, Any], title: str, description: str) -> tuple[
         described = f"{title}. {sentence}"
     else:
         described = title
-    act = entry.get("act", "")
-    verb = _ACT_PHRASE.get(act, entry.get("verb", "") if act == "action" else act)
-    what = f"{verb} {fields.get('resource', '')}"
-    if fields.get("path"):
-        what += f" of {fields['path']}"
     tags = fields.get("tags", "")
-    return title, described, f"{title}: {what}" + (f" ({tags})" if tags else "")
+    what = _act_phrase(entry)
+    shaped = f"{title}: {what}" if what else title
+    return title, described, shaped + (f" ({tags})" if tags else "")
+
+
+def _act_phrase(entry: Mapping[str, Any]) -> str:
+    """The phrase "<act> <resource> of <path>", the resource's noun singular where the act is on one
+    ("get a deal", not "get a deals": an encoder reads the number, and "show me the deals"
+    should find the list); nothing for a tool without a resource (a chain), where the phrase
+    would say only "create a new"."""
+    fields = entry.get("fields", {})
+    resource = fields.get("resource", "").split()
+    if not resource:
+        return ""
+    act = entry.get("act", "")
+    if act in _ON_ONE:
+        resource[-1] = singular(resource[-1])
+    verb = _ACT_PHRASE.get(act, entry.get("verb", "") if act == "action" else act)
+    what = f"{verb} {' '.join(resource)}"
+    return f"{what} of {fields['path']}" if fields.get("path") else what
 
 
 def _after_title(description: str, title: str) -> str:
