@@ -13,13 +13,14 @@ misses left on APIs nobody tuned for are requests that name an act in the user's
    helpers who saw only each tool's name, method, path and one-line description (never
    adaptgen's code nor any task file). Each request is matched to the text the build encodes
    for its tool (`semantic.encoded_tool` of `index.renderings`: "<summary>: <act> <resource>
-   of <path> (<tags>). <the description's first sentence>"; the shipped file was tuned on that
-   text without its description's sentence, what builds encoded then),
+   of <path> (<tags>). <the description's first sentence>", the resource singular for an act
+   on one: "get a deal"; the shipped file was tuned on exactly that text),
    made by adaptgen's own build of the spec, so the text is the one a server's index holds.
 2. train (`tune`): from a distilled student (int8 rows scaled back to float32; embeddings
    frozen, as distilled), `--epochs` epochs (AdamW, one-cycle learning rate peaking at
    `--rate`). A step takes up to 24 requests of one API and scores each against their tools
-   and 48 other tools of the same API (the neighbours search must tell apart): softmax
+   and 48 other tools of the same API (the neighbours search must tell apart; no API of the
+   requests has more than 60 tools, so that is nearly always all of them): softmax
    cross-entropy of the cosines at temperature 0.05; plus the distiller's loss on 64 of its
    sentences (1 - cosine with the teacher's vector), so the student keeps what it was
    distilled to say. `--hold` APIs are left out and scored (by cosine alone) every epoch.
@@ -49,7 +50,7 @@ itself: its embeddings and those layers, trained to give its vectors of the dist
 sentences and of every request and tool text (2 epochs), each layer's feed-forward part pruned
 to 512 units (`--units`; 1 epoch), then tuned as above (45-60 minutes on two cores).
 
-The shipped file (27f1314) is a `--cut 1,3,5 --taught-by` student of a tuned teacher, not a
+The shipped file (d1bcadd) is a `--cut 1,3,5 --taught-by` student of a tuned teacher, not a
 retuning of an earlier shipped file: `--start`, when used, is always a student that was only
 distilled (`git show 7385f2b:adaptgen/search/sentence-encoder.safetensors` is one).
 
