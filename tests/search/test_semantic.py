@@ -186,7 +186,7 @@ def test_the_act_phrase_keeps_the_number_of_what_a_tool_acts_on():
     shapes = {
         act: tool_texts(
             {"name": f"{act}_deal", "act": act, "fields": {"resource": "deals"}}, "Deals", ""
-        )[2]  # fmt: skip
+        )[2]
         for act in ("list", "get", "update", "delete", "create")
     }
     assert shapes == {
