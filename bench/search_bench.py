@@ -317,7 +317,7 @@ def print_latency(timing: dict[str, float], out: Any = sys.stdout) -> None:
     )
     if "encoding_p50_ms" in timing:
         print(
-            f"of which the request's encoding (timed apart): p50 {timing['encoding_p50_ms']:.2f} "
+            f"the request's encoding alone (timed apart): p50 {timing['encoding_p50_ms']:.2f} "
             f"ms, p99 {timing['encoding_p99_ms']:.2f} ms",
             file=out,
         )

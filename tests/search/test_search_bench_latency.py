@@ -49,4 +49,4 @@ def test_the_encoding_share_is_reported_when_the_index_has_vectors():
     assert {"encoding_p50_ms", "encoding_p99_ms"} <= timing.keys()
     out = io.StringIO()
     print_latency(timing, out)
-    assert "of which the request's encoding" in out.getvalue()
+    assert "the request's encoding alone" in out.getvalue()
