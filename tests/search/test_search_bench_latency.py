@@ -32,7 +32,7 @@ def test_percentiles_are_the_median_and_a_value_of_the_list():
     assert _percentile([7.0], 99) == 7.0
 
 
-def test_an_index_without_vectors_reports_no_encoding_share():
+def test_an_index_without_vectors_reports_no_encoding_time():
     timing = latency([_index(False)], ["show me the deals", "deal 7"], rounds=2)
     assert timing["searches"] == 4
     assert timing["tools"] == 2
@@ -43,7 +43,7 @@ def test_an_index_without_vectors_reports_no_encoding_share():
     assert "encoding" not in out.getvalue()
 
 
-def test_the_encoding_share_is_reported_when_the_index_has_vectors():
+def test_the_encoding_time_is_reported_alone_when_the_index_has_vectors():
     pytest.importorskip("numpy")
     timing = latency([_index(True)], ["show me the deals", "close the ticket"], rounds=1)
     assert {"encoding_p50_ms", "encoding_p99_ms"} <= timing.keys()
