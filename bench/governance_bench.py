@@ -35,7 +35,6 @@ import base64
 import importlib.util
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from adaptgen.runtime.governance.proxy import build_proxy
 from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME, running
+from bench._stats import median, percentile
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIAN_TARGET_MS = 1.0
@@ -73,11 +73,6 @@ def load(tag: str) -> Any:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def write_policy(tmp: Path) -> Path:
@@ -263,8 +258,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         full_ms = [x for run in runs for x in run["tools"][tool]["full_ms"]]
         paired = [f - b for f, b in zip(full_ms, none_ms, strict=True)]
         per_process = [
-            statistics.median(run["tools"][tool]["full_ms"])
-            - statistics.median(run["tools"][tool]["none_ms"])
+            median(run["tools"][tool]["full_ms"]) - median(run["tools"][tool]["none_ms"])
             for run in runs
         ]
         layers: dict[str, list[float]] = defaultdict(list)
@@ -275,13 +269,13 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
             {
                 "tool": tool,
                 "calls": len(none_ms),
-                "paired_median": statistics.median(paired),
-                "none_median": statistics.median(none_ms),
-                "full_median": statistics.median(full_ms),
+                "paired_median": median(paired),
+                "none_median": median(none_ms),
+                "full_median": median(full_ms),
                 "none_p99": percentile(none_ms, 0.99),
                 "full_p99": percentile(full_ms, 0.99),
                 "per_process_added_median": per_process,
-                "layers_median_ms": {k: statistics.median(v) for k, v in layers.items()},
+                "layers_median_ms": {k: median(v) for k, v in layers.items()},
             }
         )
     concurrency = next(run["concurrent"] for run in runs if "concurrent" in run)

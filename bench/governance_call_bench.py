@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from mcp.types import TextContent
 
 from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.governance.policy import Policy
+from bench._stats import median, percentile
 
 WARM_UP = 2_000
 RESULT = '{"id":1001,"name":"Ada Lovelace","email":"ada@example.com","stage":"lead"}'
@@ -70,11 +70,10 @@ def main() -> None:
     calls = 5_000 if args.quick else args.calls
     with tempfile.TemporaryDirectory() as tmp:
         samples = asyncio.run(timed(governance(Path(tmp) / "audit.jsonl"), calls))
-    ordered = sorted(samples)
     print("| calls | median us | p90 us | p99 us |\n|--:|--:|--:|--:|")
     print(
-        f"| {len(samples)} | {statistics.median(samples):.1f} "
-        f"| {ordered[int(0.9 * len(ordered))]:.1f} | {ordered[int(0.99 * len(ordered))]:.1f} |"
+        f"| {len(samples)} | {median(samples):.1f} "
+        f"| {percentile(samples, 0.9):.1f} | {percentile(samples, 0.99):.1f} |"
     )
 
 

@@ -39,13 +39,14 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench._stats import median, percentile
 
 REPO = Path(__file__).resolve().parents[1]
 MARKER = "BENCH_RESULT "
@@ -249,11 +250,6 @@ def jwt_policy(tmp: Path) -> tuple[str, str]:
     return str(path), token
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def task_folders(tmp: Path) -> tuple[dict[str, Path], tuple[float, float]]:
     """Lambda task folders for the packaged rows, and the CRM zip's (zipped, unpacked) MiB."""
     import zipfile
@@ -282,12 +278,12 @@ def summarize(measured: list[dict[str, Any]]) -> dict[str, float]:
     """Medians of the cold starts; warm figures from the first run (the one with warm calls)."""
     warm = measured[0]["warm_ms"]
     return {
-        "cold_ms": statistics.median(r["cold_ms"] for r in measured),
-        "import_ms": statistics.median(r["import_ms"] for r in measured),
-        "first_ms": statistics.median(r["cold_ms"] - r["import_ms"] for r in measured),
-        "warm_median_ms": statistics.median(warm),
+        "cold_ms": median(r["cold_ms"] for r in measured),
+        "import_ms": median(r["import_ms"] for r in measured),
+        "first_ms": median(r["cold_ms"] - r["import_ms"] for r in measured),
+        "warm_median_ms": median(warm),
         "warm_p99_ms": percentile(warm, 0.99),
-        "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in measured),
+        "peak_rss_mb": median(r["peak_rss_mb"] for r in measured),
     }
 
 

@@ -38,6 +38,7 @@ from adaptgen.readiness import context
 from adaptgen.readiness.formats import as_json
 from adaptgen.readiness.lint import lint, lint_context
 from adaptgen.readiness.suggest import suggest
+from bench._stats import median
 from bench.shaping_bench import (
     HUBSPOT_HINTS,
     PRISM,
@@ -83,7 +84,7 @@ def lint_seconds(spec: Path, runs: int) -> tuple[float, float]:
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return sorted(walls)[len(walls) // 2], sorted(cpus)[len(cpus) // 2]
+    return median(walls), median(cpus)
 
 
 def lint_stages(spec: Path) -> dict[str, float]:

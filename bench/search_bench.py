@@ -35,7 +35,6 @@ import argparse
 import hashlib
 import json
 import re
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -58,6 +57,7 @@ from adaptgen.search.intent import ACT_OF_WORD, REQUEST_VERBS
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.text import stem
 from adaptgen.words import VERBS
+from bench._stats import median, percentile
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = {
@@ -154,17 +154,17 @@ def measure(
     ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
     theirs = score("fastmcp-bm25", task_file.tasks, fastmcp_ranker(task_file.spec))
     listed = {t.name: _listed(t.model_dump(mode="json", by_alias=True)) for t in api.listed}
-    sizes = sorted(
+    sizes = [
         len(json.dumps(_result(engine, listed, t.query), separators=(",", ":")).encode())
         for t in task_file.tasks
-    )
+    ]
     row = SearchRow(
         task_file.spec.name,
         len(listed),
         ours.tasks,
         *_rates(ours),
         *_rates(theirs),
-        sizes[len(sizes) // 2],
+        round(median(sizes)),
     )
     extra = {}
     if experiment is not None:
@@ -255,25 +255,17 @@ def latency(indexes: list[dict[str, Any]], queries: list[str], rounds: int) -> d
     timing = {
         "tools": len(engine.tools),
         "searches": len(wall),
-        "p50_ms": _percentile(wall, 50),
-        "p99_ms": _percentile(wall, 99),
-        "cpu_p50_ms": _percentile(cpu, 50),
-        "cpu_p99_ms": _percentile(cpu, 99),
+        "p50_ms": median(wall),
+        "p99_ms": percentile(wall, 0.99),
+        "cpu_p50_ms": median(cpu),
+        "cpu_p99_ms": percentile(cpu, 0.99),
     }
     if encoding:
         timing |= {
-            "encoding_p50_ms": _percentile(encoding, 50),
-            "encoding_p99_ms": _percentile(encoding, 99),
+            "encoding_p50_ms": median(encoding),
+            "encoding_p99_ms": percentile(encoding, 0.99),
         }
     return timing
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    """The median for 50, else the value `percent`% of `values` are at or below."""
-    ordered = sorted(values)
-    if percent == 50:
-        return statistics.median(ordered)
-    return ordered[max(int(len(ordered) * percent / 100) - 1, 0)]
 
 
 def print_table(rows: list[SearchRow], out: Any = sys.stdout) -> None:

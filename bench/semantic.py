@@ -26,6 +26,7 @@ from adaptgen.search import sentence_model
 from adaptgen.search.query import read_query
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import tool_texts
+from bench._stats import median, percentile
 
 
 def Encoder(folder: Path) -> sentence_model.Encoder:  # noqa: N802 - the experiments' constructor
@@ -152,8 +153,7 @@ def main() -> int:
             start = time.thread_time()
             encoder.encode([q])
             times.append((time.thread_time() - start) * 1000)
-    times.sort()
-    print(f"one query: CPU p50 {times[len(times) // 2]:.1f} ms, p99 {times[-2]:.1f} ms")
+    print(f"one query: CPU p50 {median(times):.1f} ms, p99 {percentile(times, 0.99):.1f} ms")
     return 0
 
 

@@ -50,6 +50,7 @@ from fastmcp import Client
 
 from adaptgen.evaluation.processes import free_port, wait_for_port
 from adaptgen.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from bench._stats import median, percentile
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # the soak never targets anything else
@@ -87,10 +88,10 @@ class Side:
         return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        if not ordered:
+        """The median for 0.5, else the nearest-rank `q` quantile; NaN with no calls."""
+        if not self.latencies_ms:
             return float("nan")
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+        return median(self.latencies_ms) if q == 0.5 else percentile(self.latencies_ms, q)
 
 
 @contextlib.contextmanager

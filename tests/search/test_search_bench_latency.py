@@ -9,7 +9,7 @@ import pytest
 from conftest import index_entry
 
 from adaptgen.search.semantic import pack
-from bench.search_bench import _percentile, latency, print_latency
+from bench.search_bench import latency, print_latency
 
 
 def _index(semantic: bool) -> dict:
@@ -23,13 +23,6 @@ def _index(semantic: bool) -> dict:
         for number, tool in enumerate(tools):
             tool["semantic"] = pack([math.cos(number + i) / math.sqrt(dim / 2) for i in range(dim)])
     return {"tools": tools}
-
-
-def test_percentiles_are_the_median_and_a_value_of_the_list():
-    values = [5.0, 1.0, 3.0, 2.0, 4.0]
-    assert _percentile(values, 50) == 3.0
-    assert _percentile(values, 99) == 4.0  # int(5 * 0.99) = 4th value: at or below 99%
-    assert _percentile([7.0], 99) == 7.0
 
 
 def test_an_index_without_vectors_reports_no_encoding_time():

@@ -1,0 +1,56 @@
+"""The benches' one rule for medians and tail percentiles (bench/_stats.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench._stats import median, percentile
+
+
+def test_a_median_is_the_middle_or_the_mean_of_the_two_middles():
+    assert median([5.0, 1.0, 3.0]) == 3.0
+    assert median([4.0, 1.0, 3.0, 2.0]) == 2.5
+
+
+@pytest.mark.parametrize(
+    ("count", "q", "expected"),
+    [
+        (100, 0.99, 99.0),  # 99 of 100 values are at or below the 99th
+        (1000, 0.99, 990.0),
+        (3117, 0.99, 3086.0),  # ceil(3085.83): never a rank better than 99% of the samples
+        (5, 0.99, 5.0),  # fewer than 100 samples: the largest
+        (10, 0.9, 9.0),
+        (10, 1.0, 10.0),
+        (1, 0.99, 1.0),
+    ],
+)
+def test_a_tail_percentile_is_the_nearest_rank(count, q, expected):
+    values = [float(v) for v in range(count, 0, -1)]  # any order
+    assert percentile(values, q) == expected
+    share = sum(v <= expected for v in values) / count
+    assert share >= q  # at least q of the values are at or below it...
+    assert sum(v < expected for v in values) / count < q  # ...and it is the smallest such value
+
+
+def test_no_values_have_no_percentile_and_q_is_a_share():
+    assert math.isnan(percentile([], 0.99))
+    for q in (0, 99, -0.5):
+        with pytest.raises(ValueError, match="q is in"):
+            percentile([1.0], q)
+
+
+def test_every_bench_takes_its_tails_from_the_one_rule():
+    """No bench keeps its own index arithmetic for a percentile (the rule moved p99s by a rank)."""
+    import re
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "bench"
+    own_rule = re.compile(r"(?m)^def \w*percentile|\[int\([\d.]+ \* len\(|// 2\]|times\[-2\]")
+    own = {
+        path.name
+        for path in bench.glob("*.py")
+        if path.name != "_stats.py" and own_rule.search(path.read_text())
+    }
+    assert not own
