@@ -46,8 +46,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._stats import median, percentile
-
 REPO = Path(__file__).resolve().parents[1]
 MARKER = "BENCH_RESULT "
 COLD_TARGET = 1.2
@@ -276,6 +274,10 @@ def _quietly(command: list[str]) -> None:
 
 def summarize(measured: list[dict[str, Any]]) -> dict[str, float]:
     """Medians of the cold starts; warm figures from the first run (the one with warm calls)."""
+    # Here, not at the top: a packaged child runs this file with only its task folder and the
+    # standard library on its path (`-S -s`), where `bench` is no package.
+    from bench._stats import median, percentile
+
     warm = measured[0]["warm_ms"]
     return {
         "cold_ms": median(r["cold_ms"] for r in measured),

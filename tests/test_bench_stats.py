@@ -54,3 +54,23 @@ def test_every_bench_takes_its_tails_from_the_one_rule():
         if path.name != "_stats.py" and own_rule.search(path.read_text())
     }
     assert not own
+
+
+def test_a_packaged_lambda_child_still_starts_without_the_bench_package(tmp_path):
+    """`lambda_bench` runs its packaged children as a file with only their task folder and the
+    standard library on the path (`-S -s`): the shared rule must not be imported there."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "lambda_bench.py"
+    python = getattr(sys, "_base_executable", sys.executable)
+    done = subprocess.run(
+        [python, "-S", "-s", str(script), "--help"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
