@@ -25,4 +25,5 @@ def percentile(values: Iterable[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return math.nan
-    return ordered[max(math.ceil(q * len(ordered)), 1) - 1]
+    rank = math.ceil(round(q * len(ordered), 9))  # 0.28 * 25 is 7.000000000000001: rank 7
+    return ordered[rank - 1]

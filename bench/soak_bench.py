@@ -87,11 +87,13 @@ class Side:
     def throughput(self) -> float:
         return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
 
+    def median(self) -> float:
+        """The median latency; NaN with no calls."""
+        return median(self.latencies_ms) if self.latencies_ms else float("nan")
+
     def percentile(self, q: float) -> float:
-        """The median for 0.5, else the nearest-rank `q` quantile; NaN with no calls."""
-        if not self.latencies_ms:
-            return float("nan")
-        return median(self.latencies_ms) if q == 0.5 else percentile(self.latencies_ms, q)
+        """The nearest-rank `q` quantile of the latencies; NaN with no calls."""
+        return percentile(self.latencies_ms, q)
 
 
 @contextlib.contextmanager
@@ -302,13 +304,13 @@ def report(sides: list[Side], callers: int) -> str:
         server_cpu, proxy_cpu = (f"{c:.1f}" if c is not None else "-" for c in cpu)
         return (
             f"| {side.name} | {side.calls} | {side.lost} | {len(side.errors)} | "
-            f"{side.throughput:.1f} | {side.percentile(0.5):.1f} | {side.percentile(0.99):.1f} "
+            f"{side.throughput:.1f} | {side.median():.1f} | {side.percentile(0.99):.1f} "
             f"| {server_cpu} | {proxy_cpu} |"
         )
 
     ratio = proxied.throughput / direct.throughput if direct.throughput else 0.0
-    added = open_proxied.percentile(0.5) - open_direct.percentile(0.5)
-    queueing = proxied.percentile(0.5) - direct.percentile(0.5)
+    added = open_proxied.median() - open_direct.median()
+    queueing = proxied.median() - direct.median()
     clean = not any(side.lost or side.errors for side in sides)
     rate = open_direct.calls / open_direct.seconds if open_direct.seconds else 0.0
     lines = [

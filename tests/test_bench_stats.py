@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +28,7 @@ def test_a_median_is_the_middle_or_the_mean_of_the_two_middles():
         (10, 0.9, 9.0),
         (10, 1.0, 10.0),
         (1, 0.99, 1.0),
+        (25, 0.28, 7.0),  # 0.28 * 25 is 7.000000000000001 in floating point, still rank 7
     ],
 )
 def test_a_tail_percentile_is_the_nearest_rank(count, q, expected):
@@ -43,9 +48,6 @@ def test_no_values_have_no_percentile_and_q_is_a_share():
 
 def test_every_bench_takes_its_tails_from_the_one_rule():
     """No bench keeps its own index arithmetic for a percentile (the rule moved p99s by a rank)."""
-    import re
-    from pathlib import Path
-
     bench = Path(__file__).resolve().parents[1] / "bench"
     own_rule = re.compile(r"(?m)^def \w*percentile|\[int\([\d.]+ \* len\(|// 2\]|times\[-2\]")
     own = {
@@ -59,10 +61,6 @@ def test_every_bench_takes_its_tails_from_the_one_rule():
 def test_a_packaged_lambda_child_still_starts_without_the_bench_package(tmp_path):
     """`lambda_bench` runs its packaged children as a file with only their task folder and the
     standard library on the path (`-S -s`): the shared rule must not be imported there."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     script = Path(__file__).resolve().parents[1] / "bench" / "lambda_bench.py"
     python = getattr(sys, "_base_executable", sys.executable)
     done = subprocess.run(
