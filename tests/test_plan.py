@@ -234,6 +234,47 @@ def test_a_verb_the_path_ends_in_names_the_operation():
     assert name_flags("cycle_device_switch_ports") == ["verbless"]
 
 
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "name"),
+    [
+        # RPC APIs name the method in the path and nothing else (Telegram's Bot API, Clubhouse,
+        # Wikipathways): the path is the name, as written, plurals and a repeated word kept.
+        (None, "post", "/sendMessage", "send_message"),
+        (None, "post", "/getUpdates", "get_updates"),
+        (None, "post", "/getChatAdministrators", "get_chat_administrators"),
+        (None, "post", "/setChatStickerSet", "set_chat_sticker_set"),
+        (None, "post", "/forwardMessage", "forward_message"),
+        (None, "post", "/answerCallbackQuery", "answer_callback_query"),
+        (None, "post", "/get_club", "get_club"),
+        (None, "get", "/get_all_topics", "get_all_topics"),
+        (None, "get", "/findPathwaysByText", "find_pathways_by_text"),
+        (None, "post", "/v0.1/CancelScheduledHangup/", "cancel_scheduled_hangup"),
+        ("post-checkBalance", "post", "/checkBalance", "check_balance"),  # method + path
+        # Not a method: a GET that changes, a thing named by a noun-like verb and a plural, one
+        # word alone, a deeper path.
+        (None, "get", "/change-log", "get_change_log"),
+        (None, "post", "/post-logs", "create_post_log"),
+        (None, "get", "/search_suggestions", "list_search_suggestions"),
+        (
+            "PostLinkAccountSessions",
+            "post",
+            "/v1/link_account_sessions",
+            ("create_link_account_session"),
+        ),
+        (None, "post", "/transfer", "create_transfer"),
+        (None, "post", "/close", "create_close"),
+        (None, "post", "/messages", "create_message"),
+        (None, "post", "/files/{id}/copy", "copy_file"),
+        (None, "post", "/{id}/sendMessage", "send_message"),
+    ],
+)
+def test_a_path_that_is_a_method_name_names_the_tool(operation_id, method, path, name):
+    from adaptgen.plan.names import name_flags
+
+    assert tool_name(operation_id, method, path, []) == name
+    assert name_flags(name, method, path) == []
+
+
 def test_action_verbs_of_real_apis_lead_the_name():
     """Verbs the word list lacked named these tools `create_job_terminate`,
     `create_container_kill`, `create_reboot_instance`: the POST's "create" said the wrong act

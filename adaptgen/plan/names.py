@@ -137,6 +137,22 @@ _REMOVING_VERBS = frozenset(
         *("close", "terminate", "stop", "unregister", "leave", "reject", "dismiss", "decline"),
     }
 )
+# Verbs a method's name in a path starts with that `VERBS` leaves out, as names of things start
+# with them elsewhere (Graph's `createForward`, Spoonacular's `quickAnswer`): Telegram's
+# `/forwardMessage`, `/answerCallbackQuery`.
+_METHOD_PATH_VERBS = frozenset({"forward", "answer"})
+# Verbs that also name things, first in a compound noun: a path of such a word and a plural
+# is a collection (Stripe's `/link_account_sessions`, `/search_suggestions`, `/post-logs`), of
+# such a word and a singular an act (`/checkBalance`, `/post-review`, `/transferCall`).
+_NOUNS_TOO = frozenset(
+    {
+        *("link", "search", "post", "push", "import", "export", "upload", "download", "test"),
+        *("log", "change", "check", "share", "request", "transfer", "copy", "schedule", "run"),
+        *("report", "charge", "refund", "review", "alert", "reset", "sync", "lock", "pin"),
+        *("block", "query", "count", "store", "capture", "estimate", "preview", "exchange"),
+        *("trigger", "patch", "replace", "move", "merge", "release", "backup", "snapshot"),
+    }
+)
 # Verbs that need no object: `login` says it all (not `login_auth`).
 _OBJECTLESS_VERBS = frozenset({"login", "logout", "ping"})
 # A verb written short at the start of an operationId.
@@ -159,7 +175,8 @@ def name_flags(name: str, method: str = "", path: str = "") -> list[str]:
     """
     words = name.split("_")
     flags = []
-    if words[0] not in VERBS and not acts_by_path(method, path, words):
+    said_by_path = words[0] in _METHOD_PATH_VERBS and _Route(method, path, [], ()).method_path()
+    if words[0] not in VERBS and not acts_by_path(method, path, words) and not said_by_path:
         flags.append("verbless")
     if any(_VERSION_WORD.fullmatch(w) for w in words):
         flags.append("numbered")
@@ -622,6 +639,22 @@ class _Route:
             "options": "describe",
         }.get(self.method, self.method)
 
+    def method_path(self) -> bool:
+        """Whether the path is one segment naming a method, a verb and what it acts on, as RPC
+        APIs write them (Telegram's `POST /sendMessage`, `/getChatAdministrators`; a GET's
+        verb a reading one: `/validateEmail`, not `GET /change-log`). One word alone
+        (`/transfer`, `/request`) may as well be a thing."""
+        if len(self.parts) != 1:
+            return False
+        ((words, is_param),) = self.parts
+        return (
+            not is_param
+            and len(words) > 1
+            and words[0] in VERBS | _METHOD_PATH_VERBS
+            and (self.method == "post" or (self.method == "get" and words[0] in _READING_VERBS))
+            and (words[0] not in _NOUNS_TOO or singular(words[-1]) == words[-1])
+        )
+
     def _last_static(self) -> str | None:
         statics = [words for words, is_param in self.parts if not is_param]
         return statics[-1][-1] if statics else None
@@ -635,11 +668,22 @@ class _Route:
         if verb is None and selector and (self.action or selector[0] in VERBS):
             verb, selector = selector[0], selector[1:]
             one_thing = True  # `POST /messages?action=send` sends a message
-        if parts and not parts[-1][1] and parts[-1][0][0] in VERBS and len(parts) > 1:
-            # An action segment (`/files/{id}/copy`): its verb names the operation.
+        if (
+            parts
+            and not parts[-1][1]
+            and (
+                (parts[-1][0][0] in VERBS and len(parts) > 1)
+                or (verb is None and self.method_path())
+            )
+        ):
+            # An action segment (`/files/{id}/copy`), or a path that is a method's name
+            # (`/sendMessage`): its verb names the operation, said once (the second `set` of
+            # `/setChatStickerSet` is the sticker set's).
             words = parts.pop()[0]
             verb = verb or words[0]
-            rest = [w for w in words if w != verb]
+            rest = list(words)
+            if verb in rest:
+                rest.remove(verb)
         if verb is None:
             verb = self.verb()
             one_thing = verb in ("create", "update", "delete")
