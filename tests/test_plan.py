@@ -578,6 +578,53 @@ def test_signature_v4_headers_are_the_signers_not_arguments(tmp_path):
             "/designer/templates/{id}",
             "delete_designer_template",
         ),
+        # Magento's service class, version, method name and HTTP method
+        # (`post_quote_guest_cart_item_repository_save`, `store_website_repository_get_list_get`
+        # before): the method, to the service's thing; "save" is what the method does.
+        (
+            "quoteGuestCartItemRepositoryV1SavePost",
+            "post",
+            "/V1/guest-carts/{cartId}/items",
+            "create_quote_guest_cart_item",
+        ),
+        ("taxTaxRateRepositoryV1SavePut", "put", "/V1/taxRates", "update_tax_rate"),
+        ("customerCustomerRepositoryV1GetByIdGet", "get", "/V1/customers/me", "get_customer"),
+        ("storeWebsiteRepositoryV1GetListGet", "get", "/V1/store/websites", "list_store_websites"),
+        (
+            "requisitionListRequisitionListRepositoryV1SavePost",
+            "post",
+            "/V1/requisition_lists",
+            "create_requisition_list",
+        ),
+        (
+            "checkoutPaymentInformationManagementV1SavePaymentInformationPost",
+            "post",
+            "/V1/carts/mine/set-payment-information",
+            "save_checkout_payment_information",
+        ),
+        (
+            "companyAclV1AssignRolesPut",
+            "put",
+            "/V1/company/assignRoles",
+            "assign_company_acl_roles",
+        ),
+        # A class that starts with a verb is still a thing (`query_packs_get` before) ...
+        ("QueryPacks_Get", "get", "/queryPacks/{name}", "get_query_pack"),
+        (
+            "OpenIdConnectProvider_Delete",
+            "delete",
+            "/providers/{id}",
+            "delete_open_id_connect_provider",
+        ),
+        (
+            "SyncGroups_TriggerSync",
+            "post",
+            "/syncGroups/{n}/triggerSync",
+            "trigger_sync_groups_sync",
+        ),
+        # ... but not a function's name, nor the method the path names.
+        ("get_dealers_get", "get", "/dealers", "get_dealers"),
+        ("AddActor_Post", "post", "/AddActor", "add_actor_post"),
     ],
 )
 def test_names_drop_generator_noise(operation_id, method, path, name):

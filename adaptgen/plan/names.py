@@ -115,6 +115,13 @@ _ARTICLES = frozenset({"a", "an", "the"})
 # Springfox (Java Spring) writes every operationId as the method's name, `Using` and the HTTP
 # method, numbered when taken: `getChartInfoUsingGET_1`. Only the method's name says anything.
 _SPRINGFOX = re.compile(r"Using(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:_\d+)?$")
+# Magento's generator writes the service class, its version, the method's name and the HTTP
+# method (`quoteGuestCartItemRepositoryV1SavePost`, `customerCustomerRepositoryV1GetByIdGet`):
+# read as `<service>_<method>`, the class's kind (repository, management) left out.
+_SERVICE_METHOD = re.compile(
+    r"^([a-z][A-Za-z0-9]*?)V\d+([A-Z][A-Za-z0-9]*?)(Get|Post|Put|Patch|Delete)$"
+)
+_SERVICE_KIND = re.compile(r"(?:Repository|Management|Interface)(?=[A-Z]|$)")
 # An operationId that is the HTTP method then what it does (`GET_AddTagsToResource`,
 # `GET_ChargeMetrics`, `PUT_AccountingCode`), maybe after a group (`Object_GETPayment`,
 # `Action_POSTamend`: the method glued to what follows).
@@ -225,6 +232,13 @@ def tool_names(
     route = _Route(method, path, common_prefix or [], selector)
     if operation_id and _SPRINGFOX.search(operation_id) and _SPRINGFOX.sub("", operation_id):
         operation_id = _SPRINGFOX.sub("", operation_id)
+    service = _SERVICE_METHOD.match(operation_id or "")
+    if service and service[3].lower() == method.lower():
+        # `<Service>_<Method>`, the service a class's name (so a controller, whatever its first
+        # word), its module said once (`customerCustomer`, `requisitionListRequisitionList`)
+        words = snake_words(_SERVICE_KIND.sub("", service[1]) or service[1])
+        half = next((k for k in range(len(words) // 2, 0, -1) if words[:k] == words[k : 2 * k]), 0)
+        operation_id = "".join(w.capitalize() for w in words[half:]) + f"_{service[2]}"
     fastapi = _NON_WORD_CHAR.sub("_", path) + "_" + method.lower()
     if operation_id and operation_id.endswith(fastapi) and len(operation_id) > len(fastapi):
         # FastAPI writes every operationId as the function's name, the path and the method
@@ -429,15 +443,27 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
     action = snake_words(method_name)
     statics = set(route.static_words())
     group = _clean(snake_words(controller))
+    # A controller names a thing: not a function's name (`get_dealers_get`), unless a class's
+    # (`QueryPacks_Get`, `OpenIdConnectProvider_Delete`: a verb may start a thing's name) that
+    # is not the method a path names (`AddActor_Post` on `POST /AddActor`).
+    controls = bool(group) and (
+        group[0] not in VERBS
+        or (
+            controller[:1].isupper()
+            and len(group) > 1
+            and "_" not in controller
+            and not route.method_path()
+        )
+    )
     if (
-        group
-        and (tuple(action) in _GENERIC_OPERATIONS or action == [route.method])
-        and group[0] not in VERBS  # a function's name (`get_dealers_get`), no controller
+        controls
+        and (tuple(action) in _GENERIC_OPERATIONS or action in ([route.method], ["save"]))
         and not statics & set(action)  # not Slack's `reactions_get` on `/reactions.get`
     ):
         # ASP.NET's `Customers_Put`, `Customers_GetAll`, Django REST's `dcim_racks_delete`: the
-        # controller, then its method's name, which only repeats the HTTP method: what the
-        # method does, to the controller's thing (`update_customer`, `list_customers`).
+        # controller, then its method's name, which only repeats the HTTP method (or says
+        # "save", Magento's for create and update alike): what the method does, to the
+        # controller's thing (`update_customer`, `list_customers`).
         last = group[-1]
         verb = _GENERIC_OPERATIONS.get(tuple(action)) or route.verb(last=last)
         if verb == "list":
@@ -445,8 +471,7 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         one = verb == "create" or (bool(route.parts) and route.parts[-1][1])  # `/{id}` last
         return [[verb, *group[:-1], singular(last) if one else last]]
     if (
-        group
-        and group[0] not in VERBS
+        controls
         and len(action) > 1
         and action[0] in ({"get": _READING_VERBS}.get(route.method) or VERBS)
         and not method_name.islower()
@@ -460,6 +485,8 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         # when the name says all of it.
         span = _verb_span(action, 0)
         rest = _clean(action[span:])
+        if rest and group[-len(rest) :] == rest:
+            rest = []  # `CheckoutPaymentInformation_SavePaymentInformation` saves it once
         family = "_" not in controller and len(rest) >= len(group)
         if _said_again(group, rest) or (
             family and rest and singular(rest[0]) == singular(group[0])
