@@ -112,7 +112,8 @@ _ACTION_VERB_WORDS = """
     deauthorize shutdown promote demote downgrade unpause unmap reassign resubmit reindex
     rollback migrate classify predict analyze hide unhide unflag encrypt decrypt evict cordon
     uncordon escalate snooze undismiss upvote downvote retweet reinstall recalculate reprocess
-    rebuild relaunch wait untag associate disassociate deregister detect configure"""
+    rebuild relaunch wait untag associate disassociate deregister detect configure withdraw
+    assume advertise increase decrease"""
 
 REST_VERBS = frozenset(_REST_VERB_WORDS.split())
 ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())

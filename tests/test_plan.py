@@ -287,8 +287,24 @@ def test_action_verbs_of_real_apis_lead_the_name():
     assert tool_name("RebootInstance", "post", "/#X-Amz-Target=RebootInstance", []) == (
         "reboot_instance"
     )
-    # A noun that is also a verb is not one of them: it stays the thing acted on.
+    # AWS's, Google's, Velo's (`create_increase_stream_retention_period`,
+    # `create_compute_public_advertised_prefixes_withdraw`, `delete_withdraw_payout` before).
+    target = "/#X-Amz-Target=Kinesis_20131202.IncreaseStreamRetentionPeriod"
+    assert tool_name("IncreaseStreamRetentionPeriod", "post", target, []) == (
+        "increase_stream_retention_period"
+    )
+    withdraw = "/projects/{project}/global/publicAdvertisedPrefixes/{prefix}/withdraw"
+    assert tool_name("compute.publicAdvertisedPrefixes.withdraw", "post", withdraw, []) == (
+        "withdraw_compute_public_advertised_prefixes"
+    )
+    assert tool_name("withdrawPayoutV3", "delete", "/v3/payouts/{payoutId}", []) == (
+        "withdraw_payout"
+    )
+    assert tool_name("AssumeImpersonationRole", "post", "/", []) == "assume_impersonation_role"
+    # A noun that is also a verb is not one of them: it stays the thing acted on (and Plaid's
+    # Signal, Azure's SignalR are things: `signal` is no verb).
     assert tool_name("releaseNotes", "get", "/releases/{id}/notes", []) == "list_release_notes"
+    assert tool_name("signalEvaluate", "post", "/signal/evaluate", []) == "evaluate_signal"
 
 
 def test_association_and_registration_verbs_lead_the_name():
