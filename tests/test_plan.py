@@ -269,7 +269,10 @@ def test_a_verb_the_path_ends_in_names_the_operation():
     ],
 )
 def test_a_path_that_is_a_method_name_names_the_tool(operation_id, method, path, name):
-    from adaptgen.plan.names import name_flags
+    from adaptgen.plan.names import _NOUNS_TOO, name_flags
+    from adaptgen.words import VERBS
+
+    assert _NOUNS_TOO <= VERBS  # the nouns that are verbs too are verbs of the list
 
     assert tool_name(operation_id, method, path, []) == name
     assert name_flags(name, method, path) == []

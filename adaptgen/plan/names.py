@@ -148,16 +148,16 @@ _REMOVING_VERBS = frozenset(
 # with them elsewhere (Graph's `createForward`, Spoonacular's `quickAnswer`): Telegram's
 # `/forwardMessage`, `/answerCallbackQuery`.
 _METHOD_PATH_VERBS = frozenset({"forward", "answer"})
-# Verbs that also name things, first in a compound noun: a path of such a word and a plural
-# is a collection (Stripe's `/link_account_sessions`, `/search_suggestions`, `/post-logs`), of
-# such a word and a singular an act (`/checkBalance`, `/post-review`, `/transferCall`).
+# Verbs of `VERBS` that also name things, first in a compound noun: a path of such a word and
+# a plural is a collection (Stripe's `/link_account_sessions`, `/search_suggestions`,
+# `/post-logs`), of such a word and a singular an act (`/checkBalance`, `/post-review`).
 _NOUNS_TOO = frozenset(
     {
         *("link", "search", "post", "push", "import", "export", "upload", "download", "test"),
         *("log", "change", "check", "share", "request", "transfer", "copy", "schedule", "run"),
-        *("report", "charge", "refund", "review", "alert", "reset", "sync", "lock", "pin"),
-        *("block", "query", "count", "store", "capture", "estimate", "preview", "exchange"),
-        *("trigger", "patch", "replace", "move", "merge", "release", "backup", "snapshot"),
+        *("charge", "refund", "reset", "sync", "lock", "pin", "block", "query", "count"),
+        *("store", "capture", "estimate", "preview", "exchange", "trigger", "patch", "replace"),
+        *("move", "merge", "increase", "decrease"),
     }
 )
 # Verbs that need no object: `login` says it all (not `login_auth`).
