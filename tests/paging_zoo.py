@@ -163,6 +163,18 @@ async def apideck_like(request: Request) -> JSONResponse:
     return JSONResponse(body)
 
 
+async def facebook_like(request: Request) -> JSONResponse:
+    """Facebook's Graph API (and Just Eat's): the next token in `paging.cursors.after`, sent on
+    the last page too; the page after the last is empty and carries no paging object."""
+    start = _start(request.query_params.get("after"))
+    end = start + min(_int(request, "limit", 25), PAGE_CAP)
+    chunk = ITEMS[start:end]
+    body: dict = {"data": chunk}
+    if chunk:
+        body["paging"] = {"cursors": {"before": _token(start), "after": _token(end)}}
+    return JSONResponse(body)
+
+
 async def wrapped(request: Request) -> JSONResponse:
     """api2cart: the list inside `result`, beside return codes; a text-typed `count`."""
     start, count = _int(request, "start", 0), min(_int(request, "count", 10), PAGE_CAP)
@@ -213,6 +225,7 @@ APP = Starlette(
         Route("/apideck", apideck_like),
         Route("/wrapped", wrapped),
         Route("/hal", hal_like),
+        Route("/facebook", facebook_like),
         Route("/mastodon", mastodon_like),
         Route("/token-in-header", token_in_header),
         Route("/link-undeclared", link_undeclared),
@@ -400,6 +413,13 @@ def _real_world_paths(array: dict) -> dict:
                         cursors=_object(current=_STRING, next=nullable),
                     ),
                 )
+            ),
+        ),
+        "/facebook": _get(
+            "listLikeFacebook",
+            [_q("after", "string"), _q("before", "string"), _q("limit")],
+            _list(
+                _object(data=array, paging=_object(cursors=_object(before=_STRING, after=_STRING)))
             ),
         ),
         "/wrapped": _get(

@@ -43,6 +43,7 @@ EXPECTED = {
     "search_by_page_token": ("cursor", "$.results"),
     "list_by_x_next": ("link", "$"),
     "list_like_apideck": ("cursor", "$.data"),
+    "list_like_facebook": ("cursor", "$.data"),
     "list_wrapped": ("offset", "$.result.item"),
     "list_like_hal": ("next_url", "$._embedded.items"),
     "list_token_in_header": ("cursor", "$"),
@@ -57,6 +58,7 @@ PLANNED = {
     "search_by_page_token": ("page", "$.next_page", None),
     "list_by_x_next": (None, "x-next", None),
     "list_like_apideck": ("cursor", "$.meta.cursors.next", None),
+    "list_like_facebook": ("after", "$.paging.cursors.after", None),
     "list_like_hal": (None, "$._links.next.href", None),
     "list_like_mastodon": ("max_id", None, None),
 }

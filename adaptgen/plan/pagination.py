@@ -420,6 +420,15 @@ def _header_cursor(listing: Listing) -> PagingStyle | None:
 def _detected(pagination: PagingStyle, query: _Query) -> Detected:
     """The plan and the parameters it hides: its own, and those its cursor supersedes."""
     named = [*pagination.params(), *_superseded(query)]
+    after = getattr(pagination, "cursor_param", None)
+    if (
+        after is not None
+        and _norm(after) == "after"
+        and "cursors" in str(getattr(pagination, "next", ""))
+    ):
+        # Facebook's `before` beside `after`, both read from `paging.cursors`: the way back,
+        # which would fight the paginator (as Stripe's ending_before).
+        named += [name for norm, name in query.by_norm.items() if norm == "before"]
     return Detected(pagination, tuple(n for n in dict.fromkeys(named) if n in query.params))
 
 
@@ -779,6 +788,11 @@ def _token_field(param: str, found: list[_Field], cursor_fields: tuple[str, ...]
     for field in found:
         parent = _parent(field.path)
         if field.norm == "next" and _norm(parent) in (param, param + "s") and field.kind in tokens:
+            return field.path
+    # `<param>` inside a `cursors` object: Facebook's Graph API paging.cursors.after for
+    # `after` (Instagram's, Just Eat's too).
+    for field in found:
+        if field.norm == param and _norm(_parent(field.path)) == "cursors" and field.kind in tokens:
             return field.path
     if param in ("after", "startingafter"):
         last = _first(found, ("lastid",), kinds=tokens, strict=True)  # OpenAI's lists
