@@ -148,6 +148,7 @@ _REMOVING_VERBS = frozenset(
 # with them elsewhere (Graph's `createForward`, Spoonacular's `quickAnswer`): Telegram's
 # `/forwardMessage`, `/answerCallbackQuery`.
 _METHOD_PATH_VERBS = frozenset({"forward", "answer"})
+_METHOD_PATH_STARTS = VERBS | _METHOD_PATH_VERBS
 # Verbs of `VERBS` that also name things, first in a compound noun: a path of such a word and
 # a plural is a collection (Stripe's `/link_account_sessions`, `/search_suggestions`,
 # `/post-logs`), of such a word and a singular an act (`/checkBalance`, `/post-review`).
@@ -677,7 +678,7 @@ class _Route:
         return (
             not is_param
             and len(words) > 1
-            and words[0] in VERBS | _METHOD_PATH_VERBS
+            and words[0] in _METHOD_PATH_STARTS
             and (self.method == "post" or (self.method == "get" and words[0] in _READING_VERBS))
             and (words[0] not in _NOUNS_TOO or singular(words[-1]) == words[-1])
         )

@@ -419,16 +419,7 @@ def _header_cursor(listing: Listing) -> PagingStyle | None:
 
 def _detected(pagination: PagingStyle, query: _Query) -> Detected:
     """The plan and the parameters it hides: its own, and those its cursor supersedes."""
-    named = [*pagination.params(), *_superseded(query)]
-    after = getattr(pagination, "cursor_param", None)
-    if (
-        after is not None
-        and _norm(after) == "after"
-        and "cursors" in str(getattr(pagination, "next", ""))
-    ):
-        # Facebook's `before` beside `after`, both read from `paging.cursors`: the way back,
-        # which would fight the paginator (as Stripe's ending_before).
-        named += [name for norm, name in query.by_norm.items() if norm == "before"]
+    named = [*pagination.params(), *_superseded(query, pagination)]
     return Detected(pagination, tuple(n for n in dict.fromkeys(named) if n in query.params))
 
 
@@ -551,11 +542,16 @@ def unknown_paging_warnings(warnings: Iterable[Any]) -> list[Any]:
     return [w for w in warnings if UNKNOWN_PAGING in str(getattr(w, "message", w))]
 
 
-def _superseded(query: _Query) -> list[str]:
+def _superseded(query: _Query, pagination: PagingStyle) -> list[str]:
     """Position parameters the tool's cursor replaces, used or not (Twilio's Page and PageToken
     when paging by next_page_uri): an agent setting one would fight the paginator."""
     tokens = tuple(n for n in CURSOR_PARAMS if n not in ("after", "startingafter"))
     tokens += ("endingbefore",)  # Stripe's reverse cursor: refused beside starting_after
+    if (
+        "cursors" in str(getattr(pagination, "next", ""))
+        and _norm(getattr(pagination, "cursor_param", "")) == "after"
+    ):
+        tokens += ("before",)  # Facebook's way back, beside `after` in `paging.cursors`
     tokens += ("searchafter",)  # Akeneo's position, which its `_links.next.href` carries
     out = [query.by_norm[n] for n in PAGE_PARAMS + tokens if n in query.by_norm]
     out += [name for name in (query.pick((n,), numeric=True) for n in OFFSET_ONLY) if name]
