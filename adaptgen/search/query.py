@@ -232,6 +232,7 @@ class QueryWords:
     kinds: tuple[str, ...] = ()  # the letters an id begins with (`cus_9s2`, `INV-0744`)
     identified: tuple[str, ...] = ()  # nouns said with an id ("droplet 3164494")
     person: bool = False  # a person is what the request acts on ("add her", "invite ana@x.io")
+    keyed: tuple[str, ...] = ()  # those of them written LETTERS-number (`INV-0744`, `PROJ-31`)
 
 
 def _clauses(tokens: list[str]) -> list[int]:
@@ -375,6 +376,7 @@ def read_query(text: str) -> QueryWords:
     state = _STATE_CHANGE.search(text) is not None
     past = _PAST.search(text) is not None
     kinds = tuple((m[1] or m[2]).lower() for m in _KIND_ID.finditer(text))
+    keyed = tuple(m[2].lower() for m in _KIND_ID.finditer(text) if m[2])
     text = _REPORTED.sub(r"\g<0> ;", text)
     text = _ACRONYMS.sub(lambda match: match[1].lower(), text)
     text = _BATCH.sub(" batch ", QUOTED.sub(" ", _SAID_QUOTE.sub(r"\g<0>message ", text)))
@@ -469,6 +471,7 @@ def read_query(text: str) -> QueryWords:
         kinds,
         _identified(tokens),
         person_object,
+        keyed,
     )
 
 

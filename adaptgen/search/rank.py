@@ -90,6 +90,7 @@ MIN_SUFFIX = 4
 ACTION_BONUS = 0.5
 KIND_WEIGHT = 0.6  # what an id's letters say it is (`INV-0744`)
 MIN_KIND_PREFIX = 3
+ISSUE = stem("issue")  # what a tracker's `KEY-123` names (`_kind`)
 PRIOR = 0.01
 MAX_EXTENSION = 5
 MIN_COMPOUND = 3  # letters a word ahead of a query term adds, at least
@@ -262,7 +263,9 @@ class SearchEngine:
         """The best `limit` tools by words, intent and resource."""
         said, intent = self._read(query)
         terms = query_terms(said)
-        kinds = [t for letters in said.kinds for t in self._kind(letters)]  # `INV-0744`
+        kinds = [  # `INV-0744`, `cus_NffrFeUfNV2Hib`
+            t for letters in said.kinds for t in self._kind(letters, letters in said.keyed)
+        ]
         terms += [(t, KIND_WEIGHT) for t in dict.fromkeys(kinds) if t not in dict(terms)]
         groups = self._query_groups(terms, intent.verb)
         if not groups:
@@ -321,10 +324,13 @@ class SearchEngine:
             hits.append((-score, len(tool.nouns), tool.name))
         return [Hit(name, -score) for score, _, name in heapq.nsmallest(limit, hits)]
 
-    def _kind(self, letters: str) -> list[str]:
+    def _kind(self, letters: str, key: bool = False) -> list[str]:
         """The resource an id's first letters abbreviate, when one does: its initials (`PO`:
         purchase orders, `pi`: payment intents) or the start of its one word (`INV`: invoices,
-        `cus`: customers, three letters at least). Nothing when two resources could be meant."""
+        `cus`: customers, three letters at least). Nothing when two resources could be meant.
+
+        A `key` (LETTERS-number) in an API of issues is an issue's key, whatever its letters
+        (Jira's `PROJ-31`, `WEB-7`: the project's key, not a project or a webhook)."""
         if self._resources is None:
             self._resources = sorted(
                 {tuple(e.get("fields", {}).get("resource", "").split()) for e in self._entries}
@@ -335,6 +341,8 @@ class SearchEngine:
             for words in self._resources
             if len(words) > 1 and "".join(w[0] for w in words) == letters
         }
+        if not found and key and any(stem(w) == ISSUE for r in self._resources for w in r):
+            return [ISSUE]
         if not found and len(letters) >= MIN_KIND_PREFIX:
             found = {
                 (stem(w),)

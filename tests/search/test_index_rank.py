@@ -536,6 +536,44 @@ def test_an_ids_first_letters_say_what_it_is(tmp_path):
     assert engine._kind("inv") == ["invoic"]
 
 
+def test_a_trackers_key_names_an_issue(tmp_path):
+    """In an API of issues, `PROJ-31` is an issue's key (Jira's, YouTrack's, Linear's): its
+    letters are a project's key, not an abbreviation (`PROJ` is no project, `WEB` no webhook).
+    Initials still say their resource; an API without issues reads the letters as before."""
+    ok = {"200": {"description": "ok"}}
+
+    def item(name: str, *methods: str) -> dict:
+        verbs = {"get": "Get", "put": "Update"}
+        return {
+            "parameters": [
+                {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            **{m: {"operationId": f"{verbs[m]}{name}", "responses": ok} for m in methods},
+        }
+
+    tracker = {
+        "/issue/{key}": item("Issue", "get", "put"),
+        "/project/{key}": item("Project", "get", "put"),
+        "/webhook/{key}": item("Webhook", "get"),
+        "/code_reviews/{key}": item("CodeReview", "get"),
+    }
+    (tmp_path / "tracker").mkdir()
+    (tmp_path / "plain").mkdir()
+    result, index = built(tmp_path / "tracker", tracker)
+    engine = SearchEngine(index)
+    name = {t.operation_id: t.name for t in result.api.tools}
+    assert top(engine, "change the summary of PROJ-31 to 'Checkout fails'") == [name["UpdateIssue"]]
+    assert top(engine, "pull up WEB-7 for me") == [name["GetIssue"]]
+    assert top(engine, "pull up CR-221 for me") == [name["GetCodeReview"]]  # initials first
+    assert engine._kind("proj") == ["project"]  # `proj_...` is no key
+    without = {path: methods for path, methods in tracker.items() if "issue" not in path}
+    result, index = built(tmp_path / "plain", without)
+    name = {t.operation_id: t.name for t in result.api.tools}
+    assert top(SearchEngine(index), "change the name of PROJ-31 to Checkout") == [
+        name["UpdateProject"]
+    ]
+
+
 def test_a_question_about_an_attribute_finds_the_read_that_answers_it(tmp_path):
     """ "What base currency are we set up in?" is the organisation's read, whose answer has
     `base_currency`, not the list of currencies; the answer's fields are words of the reads
