@@ -25,6 +25,7 @@ queue hold waiting
 page alert incident
 oncall on-call
 repo repository
+database db
 org organization organisation company workspace
 pr pull
 folder directory dir

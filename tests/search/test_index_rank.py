@@ -378,6 +378,7 @@ def test_general_nouns_users_say_for_api_words():
     assert stem("reminder") in alternatives(stem("nag"))  # "nag the signers every 2 days"
     assert stem("restore") in alternatives(stem("recover"))
     assert stem("recipient") in alternatives(stem("signer"))  # e-signature APIs' word
+    assert stem("db") in alternatives(stem("databases"))  # "stop the dev database": StopDBInstance
 
 
 def test_a_longer_form_is_a_compound_not_a_word_a_letter_longer():
