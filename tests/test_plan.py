@@ -1343,3 +1343,99 @@ def test_a_required_field_no_allof_member_describes_is_asked_for_but_not_a_read_
     assert "does not describe" in regime["properties"]["name"]["description"]
     created = tools["create_record"].input_schema
     assert "id" not in created["properties"] and "id" not in created.get("required", [])
+
+
+AWS_QUERY = textwrap.dedent(
+    """\
+    openapi: 3.0.0
+    info: {title: RDS-like, version: "2014-10-31"}
+    paths:
+      /#Action=DeleteDBInstance:
+        get:
+          operationId: GET_DeleteDBInstance
+          parameters:
+            - {name: DBInstanceIdentifier, in: query, required: true, schema: {type: string}}
+          responses: {"200": {description: ok}}
+        post:
+          operationId: POST_DeleteDBInstance
+          responses: {"200": {description: ok}}
+      /#Action=RebootDBInstance:
+        get:
+          operationId: GET_RebootDBInstance
+          responses: {"200": {description: ok}}
+      /#Action=DescribeDBInstances:
+        get:
+          operationId: GET_DescribeDBInstances
+          responses: {"200": {description: ok}}
+      /deleteGroup:
+        get:
+          operationId: deleteGroupUsingGET
+          responses: {"200": {description: ok}}
+      /trainings/{key}/start:
+        get:
+          operationId: startTraining
+          parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+          responses: {"200": {description: ok}}
+      /upload-sessions/{id}:
+        get:
+          operationId: uploadSessionsOne
+          parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+          responses: {"200": {description: ok}}
+      /repos/{basehead}/compare:
+        get:
+          operationId: compareCommits
+          parameters: [{name: basehead, in: path, required: true, schema: {type: string}}]
+          responses: {"200": {description: ok}}
+      /envelopes/{id}/lock:
+        get:
+          operationId: Lock_GetEnvelopeLock
+          parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+          responses: {"200": {description: ok}}
+      /files.delete:
+        post:
+          operationId: files_delete
+          responses: {"200": {description: ok}}
+      /files.upload:
+        post:
+          operationId: files_upload
+          responses: {"200": {description: ok}}
+    """
+)
+
+
+def test_a_get_whose_name_and_path_say_a_change_is_no_read(tmp_path):
+    """AWS query APIs declare every action as a GET too (`GET_DeleteDBInstance`), and old RPC
+    APIs act on GET (Etherpad's `/deleteGroup`): such a tool is not read-only, so a caller
+    granted reads (the safe default's anonymous caller) cannot delete a database with it. A
+    GET the path does not say acts on (`/upload-sessions/{id}`, DocuSign's lock read) reads.
+    What deletes is destructive whatever its method, so a grant of writes alone cannot."""
+    from adaptgen.runtime.governance.access import AccessControl, ToolFacts
+    from adaptgen.runtime.governance.policy import safe_default
+    from adaptgen.runtime.identity import Caller
+
+    (tmp_path / "aws.yaml").write_text(AWS_QUERY)
+    tools = {t.name: t for t in plan(load_spec(tmp_path / "aws.yaml"), "aws").api.tools}
+    acting = {
+        n for n, t in tools.items() if t.method == "GET" and "readOnlyHint" not in t.annotations
+    }
+    assert acting == {"delete_db_instance", "reboot_db_instance", "delete_group", "start_training"}
+    assert tools["delete_db_instance"].annotations == {"destructiveHint": True}
+    assert tools["reboot_db_instance"].annotations == {}  # writes, destroys nothing
+    for read in ("describe_db_instances", "upload_sessions_one", "compare_commits"):
+        assert tools[read].annotations == {"readOnlyHint": True}, read
+    lock = next(t for n, t in tools.items() if "lock" in n)
+    assert lock.annotations == {"readOnlyHint": True}
+    # Deleting is destructive whatever the method: AWS's POST twin, Slack's `files.delete`.
+    assert tools["delete_db_instance_post"].annotations == {"destructiveHint": True}
+    assert tools["delete_files"].annotations == {"destructiveHint": True}
+    assert tools["upload_files"].annotations == {}
+    access = AccessControl(safe_default().access)
+    anonymous = Caller("anonymous", ("anonymous",))
+
+    def facts(name: str) -> ToolFacts:
+        a = tools[name].annotations
+        return ToolFacts(name, bool(a.get("readOnlyHint")), bool(a.get("destructiveHint")))
+
+    assert access.decide(anonymous, facts("describe_db_instances")).allowed
+    denied = access.decide(anonymous, facts("delete_db_instance"))
+    assert not denied.allowed and "writes" in denied.reason

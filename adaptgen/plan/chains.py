@@ -16,7 +16,6 @@ from adaptgen.plan.schemas import clean_text
 from adaptgen.plan.state import PlannerState
 from adaptgen.runtime.catalog import Chain, ChainStep, ChainTool, SuccessCriterion, Tool
 from adaptgen.runtime.expressions import references
-from adaptgen.runtime.http_methods import READ_METHODS
 
 
 class ChainPlanning(PlannerState):
@@ -71,18 +70,19 @@ class ChainPlanning(PlannerState):
                     success=tuple(SuccessCriterion(**c.model_dump()) for c in step.success),
                     foreach=step.foreach,
                     concurrency=step.concurrency,
-                    write=tool.method not in READ_METHODS,
+                    write=not tool.annotations.get("readOnlyHint"),
                 )
             )
         all_ids = {s.id for s in spec.steps}
         for expr in references(spec.output):
             _check_reference(expr, declared, all_ids, "output", where, allow_item=False)
-        methods = {by_op[s.call].method for s in spec.steps}
+        # A chain reads when every step reads: a GET that writes (`changes_on_read`) writes.
+        called = [by_op[s.call].annotations for s in spec.steps]
         annotations: dict[str, bool] = {}
-        if methods <= READ_METHODS:
+        if all(a.get("readOnlyHint") for a in called):
             annotations["readOnlyHint"] = True
         else:
-            if "DELETE" in methods:
+            if any(a.get("destructiveHint") for a in called):
                 annotations["destructiveHint"] = True
             if spec.idempotent:
                 annotations["idempotentHint"] = True

@@ -161,6 +161,40 @@ _NOUNS_TOO = frozenset(
         *("move", "merge", "increase", "decrease"),
     }
 )
+# Verbs that change what they act on (not `compare`, `ping`, `convert`, `login`, `test`): a GET
+# named by one that its path says as an act writes (`changes_on_read`).
+_CHANGING_VERBS = frozenset(
+    {
+        *("create", "add", "insert", "post", "put", "set", "update", "modify", "edit", "change"),
+        *("replace", "patch", "rename", "move", "copy", "clone", "duplicate", "delete", "remove"),
+        *("destroy", "erase", "purge", "clear", "void", "cancel", "abort", "terminate", "kill"),
+        *("revoke", "deauthorize", "disable", "enable", "activate", "deactivate", "reactivate"),
+        *("suspend", "unsuspend", "start", "stop", "restart", "reboot", "pause", "resume"),
+        *("shutdown", "run", "rerun", "retry", "execute", "trigger", "dispatch", "apply"),
+        *("complete", "submit", "approve", "reject", "accept", "decline", "deny", "dismiss"),
+        *("archive", "unarchive", "restore", "reset", "rollback", "promote", "demote", "attach"),
+        *("detach", "associate", "disassociate", "assign", "unassign", "reassign", "register"),
+        *("unregister", "deregister", "subscribe", "unsubscribe", "invite", "join", "leave"),
+        *("kick", "ban", "unban", "block", "unblock", "mute", "unmute", "pin", "unpin", "star"),
+        *("unstar", "lock", "unlock", "send", "resend", "publish", "unpublish", "import"),
+        *("upload", "install", "uninstall", "provision", "deprovision", "authorize", "grant"),
+        *("tag", "untag", "mark", "merge", "close", "reopen", "sync", "refresh", "renew"),
+        *("rotate", "regenerate", "request", "increase", "decrease", "withdraw"),
+        *("advertise", "resize", "rebuild", "reimage", "redeploy", "migrate", "reorder"),
+        *("transition", "refund", "capture", "charge", "save", "follow", "unfollow", "share"),
+        *("unshare", "link", "unlink"),
+    }
+)
+# Acts that name things too, first in a compound noun (`StopPoint`, `follow-ups`), beside
+# `_NOUNS_TOO`: an act only as a whole path segment (`says_act`).
+_NOUN_LIKE_ACTS = frozenset({"stop", "follow", "start", "complete"})
+# Verbs that destroy what they act on, whatever the method (`destroys`).
+_DESTROYING_VERBS = frozenset(
+    {
+        *("delete", "remove", "destroy", "erase", "purge", "terminate", "void", "discard"),
+        *("clear", "revoke", "uninstall", "deregister", "unregister", "deprovision", "kill"),
+    }
+)
 # Verbs that need no object: `login` says it all (not `login_auth`).
 _OBJECTLESS_VERBS = frozenset({"login", "logout", "ping"})
 # A verb written short at the start of an operationId.
@@ -366,6 +400,47 @@ def _glue_versions(words: list[str]) -> list[str] | None:
         else:
             glued.append(word)
     return glued
+
+
+def says_act(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
+    """Whether the path says the name's verb as an act: the path key's words begin with it
+    (AWS query's `/#Action=DeleteDBInstance`), or the path's last literal segment does
+    (Etherpad's `/deleteGroup`, `/trainings/{key}/start`, `/stop/{scan_id}`) or ends with it
+    after a dot (Slack's `/files.delete`). A verb that names things too is an act only as the
+    whole segment (`/link-tracking`, TfL's `/Line/{id}/StopPoints`, `/follow-ups` are things),
+    and a segment more literal segments follow is a thing (TfL's `/StopPoint/{id}/Arrivals`,
+    `/sync/edge/status`)."""
+    verb = name.split("_")[0]
+    act = [w.lstrip(_ACTION_MARK) for w in selector]
+    if (act[1:] if act[:1] == ["action"] else act)[:1] == [verb]:
+        return True
+    literal = [s for s in path.split("/") if s and not s.startswith("{")]
+    if not literal:
+        return False
+    said = snake_words(literal[-1])
+    if verb in _NOUNS_TOO or verb in _NOUN_LIKE_ACTS:
+        return said == [verb] or ("." in literal[-1] and said[-1:] == [verb])
+    return said[:1] == [verb] or ("." in literal[-1] and said[-1:] == [verb])
+
+
+def changes_on_read(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
+    """Whether a GET changes things, as its name and its path both say: the name's verb
+    changes (`delete`, `start`, not `compare` or `ping`), no reading verb follows it, and the
+    path says it as an act (`says_act`). Such a GET is no read: it is not annotated
+    read-only, and a caller granted only reads cannot call it."""
+    words = name.split("_")
+    return (
+        words[0] in _CHANGING_VERBS
+        and _READING_VERBS.isdisjoint(words[1:])
+        and says_act(name, path, selector)
+    )
+
+
+def destroys(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
+    """Whether an operation of any method deletes, as its name and its path both say (AWS's
+    `GET_DeleteDBInstance` and `POST_DeleteDBInstance`, Slack's `POST /files.delete`): it is
+    annotated destructive, as a DELETE is."""
+    return name.split("_")[0] in _DESTROYING_VERBS and says_act(name, path, selector)
 
 
 def selector_words(pairs: list[tuple[str, str]], fragment: str) -> tuple[str, ...]:

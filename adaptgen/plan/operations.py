@@ -19,7 +19,14 @@ from adaptgen.plan.describe import (
     restates_identifier,
     tool_description,
 )
-from adaptgen.plan.names import argument_name, python_name, tool_names, unique_name
+from adaptgen.plan.names import (
+    argument_name,
+    changes_on_read,
+    destroys,
+    python_name,
+    tool_names,
+    unique_name,
+)
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import Example, detect, header_guess, undetected_paging
 from adaptgen.plan.parameters import assign_names, path_params, split_path_key
@@ -137,9 +144,11 @@ class OperationPlanning(PlannerState):
             output, shape = self._output(op, op_pointer, shape, pagination)
         upper = method.upper()
         # Only what differs from MCP's defaults (readOnlyHint false, idempotentHint false).
-        annotations: dict[str, bool] = {"readOnlyHint": True} if upper in READ_METHODS else {}
-        if upper == "DELETE":
-            annotations["destructiveHint"] = True
+        annotations: dict[str, bool] = {}
+        if upper in READ_METHODS and not changes_on_read(name, path, selector):
+            annotations["readOnlyHint"] = True
+        elif upper == "DELETE" or destroys(name, path, selector):
+            annotations["destructiveHint"] = True  # AWS's `GET_DeleteDBInstance` too
         if upper in ("PUT", "DELETE"):
             annotations["idempotentHint"] = True
         security = None
