@@ -212,6 +212,8 @@ def spec(base_url: str) -> dict[str, Any]:
                 "get": operation("getFlaky", *flaky_params),
                 "post": operation("postFlaky", *flaky_params, idempotency, body=True),
             },
+            # A GET that writes, as AWS query APIs declare every action (`/#Action=...`).
+            "/flaky/{key}#CancelFlaky": {"get": operation("GET_CancelFlaky", *flaky_params)},
             "/throttled/{key}": {
                 "get": operation("getThrottled", key, query("fail"), query("after", "string"))
             },

@@ -38,7 +38,7 @@ from adaptgen.runtime.auth import (
     secrets_of,
 )
 from adaptgen.runtime.catalog import Param, SecurityScheme, Tool
-from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS
+from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
 from adaptgen.runtime.origin import origin_of
 from adaptgen.runtime.secrets import redact
 from adaptgen.runtime.serialize import (
@@ -516,7 +516,8 @@ class Upstream:
                         statuses = telemetry.upstream_statuses.get()
                         if statuses is not None:
                             statuses.append(response.status_code)
-                        return await _received(response, where, limits, secrets_of(auth))
+                        resend = _resendable(request, op)
+                        return await _received(response, where, limits, secrets_of(auth), resend)
                     finally:
                         await response.aclose()
             except (TimeoutError, httpx2.TimeoutException):
@@ -535,7 +536,8 @@ class Upstream:
             except _BadHeader as exc:
                 raise UpstreamError(self._bad_credential(where, exc, op)) from None
             except httpx2.HTTPError as exc:
-                raise _transport_failure(exc, where, origin_of(self.base_url), request) from None
+                origin = origin_of(self.base_url)
+                raise _transport_failure(exc, where, origin, _resendable(request, op)) from None
 
     def _bad_credential(self, where: str, exc: _BadHeader, op: Tool) -> str:
         security = op.upstream.security
@@ -555,9 +557,10 @@ class Upstream:
 
 
 async def _received(
-    response: httpx2.Response, where: str, limits: Limits, secrets: list[str]
+    response: httpx2.Response, where: str, limits: Limits, secrets: list[str], resend: bool
 ) -> UpstreamResponse:
-    """The answer, read within the size limit; an error status raises."""
+    """The answer, read within the size limit; an error status raises (`resend`: whether a
+    retry-worthy one may be sent again)."""
     if response.is_success:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limits.max_response_bytes:
@@ -575,7 +578,7 @@ async def _received(
             head,
             tail,
             status=response.status_code,
-            retriable=_idempotent(response.request),
+            retriable=resend,
             retry_after=_retry_after(response.headers.get("retry-after")),
         )
     raise UpstreamError(redact(head, secrets) + tail, status=response.status_code)
@@ -647,9 +650,7 @@ def _deeper_than(data: Any, limit: int) -> bool:
     return bool(level)
 
 
-def _transport_failure(
-    exc: httpx2.HTTPError, where: str, origin: str, request: httpx2.Request
-) -> Exception:
+def _transport_failure(exc: httpx2.HTTPError, where: str, origin: str, resend: bool) -> Exception:
     """What the agent reads when no answer came; a retry-worthy failure says if it may retry."""
     kind = type(exc).__name__
     if isinstance(exc, httpx2.ConnectError):  # no connection: nothing was sent
@@ -657,16 +658,21 @@ def _transport_failure(
     if isinstance(exc, httpx2.ReadError | httpx2.WriteError | httpx2.RemoteProtocolError):
         return _RetryableFailure(
             f"{where}: the connection to {origin} broke mid-request ({kind})",
-            retriable=_idempotent(request),
+            retriable=resend,
         )
     if isinstance(exc, httpx2.LocalProtocolError):
         return UpstreamError(f"{where}: the request could not be sent ({kind})")
     return UpstreamError(f"{where}: cannot reach {origin} ({kind})")
 
 
-def _idempotent(request: httpx2.Request) -> bool:
-    """Whether sending `request` twice has the effect of sending it once."""
-    return request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+def _resendable(request: httpx2.Request, op: Tool) -> bool:
+    """Whether sending `request` twice has the effect of sending it once: an idempotent
+    method, unless the tool is a GET the catalog says writes (not annotated read-only: AWS's
+    `GET_CreateDBSnapshot`), or an `Idempotency-Key` header."""
+    writes_on_read = request.method in READ_METHODS and not op.annotations.get("readOnlyHint")
+    return (
+        request.method in IDEMPOTENT_METHODS and not writes_on_read
+    ) or "idempotency-key" in request.headers
 
 
 def _backoff(attempt: int) -> float:

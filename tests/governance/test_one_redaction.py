@@ -33,6 +33,8 @@ def test_an_upstream_error_that_echoes_a_long_secret_shows_none_of_it():
     request = httpx2.Request("GET", "https://api.test/contacts")
     response = httpx2.Response(401, text=f"token {LONG} is not valid", request=request)
     with pytest.raises(UpstreamError) as error:
-        asyncio.run(upstream._received(response, "GET /contacts", Limits("T"), [SHORT, LONG]))
+        asyncio.run(
+            upstream._received(response, "GET /contacts", Limits("T"), [SHORT, LONG], resend=True)
+        )
     message = str(error.value)
     assert "session-42" not in message and "***" in message, message

@@ -74,7 +74,8 @@ def direct(fault, schemes=(), security=(), transport=None) -> Upstream:
 def op(path: str, method: str = "GET", *params: Param, media: str | None = None) -> Tool:
     body = Body(media_type=media, required=False, flattened=True) if media else None
     upstream = Operation(operation_id="t", method=method, path=path, params=params, body=body)
-    return Tool(name="t", description="", input_schema={}, upstream=upstream)
+    reads = {"readOnlyHint": True} if method == "GET" else {}  # as the planner annotates
+    return Tool(name="t", description="", annotations=reads, input_schema={}, upstream=upstream)
 
 
 def P(name: str, location: str, api_name: str | None = None) -> Param:  # noqa: N802
@@ -280,6 +281,17 @@ def test_exhausted_retries_say_when_to_retry(fault, monkeypatch):
     monkeypatch.setenv("FAULT_RETRIES", "0")
     call(fault, "get_flaky", key="retry-none", fail=9, status=504)
     assert fault.seen.count("flaky", "retry-none") == 1
+
+
+def test_a_get_that_writes_is_not_sent_twice(fault):
+    """A GET the catalog says writes (AWS's `GET_CancelSpotFleetRequests`) is not resent after
+    an answer that may follow its effect; a read of the same route is."""
+    assert "readOnlyHint" not in fault.module.api.catalog.tool("cancel_flaky").annotations
+    failed, text = call(fault, "cancel_flaky", key="get-writes", fail=1, status=503)
+    assert failed and "503 Service Unavailable; retry after" in text
+    assert fault.seen.count("flaky", "get-writes") == 1
+    failed, text = call(fault, "get_flaky", key="get-reads", fail=1, status=503)
+    assert not failed and fault.seen.count("flaky", "get-reads") == 2
 
 
 def test_a_post_is_retried_only_with_an_idempotency_key(fault):
