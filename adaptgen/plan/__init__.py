@@ -133,6 +133,8 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
             reason = "excluded by hints" if hint.exclude else self._selection(op_id, path, op)
             if not reason and op.get("deprecated") is True and not self.options.include_deprecated:
                 reason = "deprecated"
+            if not reason and (twin := _query_twin(method, op_id, path, path_item)):
+                reason = f"the action of {twin}, declared again for POST (AWS query APIs)"
             if op_id in login_ops:
                 reason = "called by the session-login flow, never by the agent"
             hidden = bool(reason) and op_id in wanted
@@ -249,6 +251,19 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
             if isinstance(spec, dict) and "default" in spec:
                 url = url.replace("{" + var + "}", str(spec["default"]))
         return url.rstrip("/")
+
+
+def _query_twin(method: str, op_id: str | None, path: str, path_item: Any) -> str | None:
+    """The GET an operation repeats, when it is an AWS query action's POST form
+    (`POST_DeleteDBInstance` beside `GET_DeleteDBInstance` on `/#Action=DeleteDBInstance`):
+    one action, and the GET is the form that works (its arguments go in the query, as AWS
+    reads them; the POST's body is declared `text/xml`, which AWS does not take). Its own
+    tool would take a second search result for every action."""
+    if method != "post" or not op_id or not op_id.startswith("POST_") or "Action=" not in path:
+        return None
+    sibling = path_item.get("get") if isinstance(path_item, dict) else None
+    twin = sibling.get("operationId") if isinstance(sibling, dict) else None
+    return twin if twin == "GET_" + op_id.removeprefix("POST_") else None
 
 
 def _skipped(label: str, method: str, path: str, reason: str) -> SkippedOperation:
