@@ -1367,6 +1367,14 @@ AWS_QUERY = textwrap.dedent(
         get:
           operationId: GET_DescribeDBInstances
           responses: {"200": {description: ok}}
+      /#Action=SwitchoverReadReplica:
+        get:
+          operationId: GET_SwitchoverReadReplica
+          responses: {"200": {description: ok}}
+      /#Action=CreateDBInstanceReadReplica:
+        get:
+          operationId: GET_CreateDBInstanceReadReplica
+          responses: {"200": {description: ok}}
       /deleteGroup:
         get:
           operationId: deleteGroupUsingGET
@@ -1419,7 +1427,13 @@ def test_a_get_whose_name_and_path_say_a_change_is_no_read(tmp_path):
     acting = {
         n for n, t in tools.items() if t.method == "GET" and "readOnlyHint" not in t.annotations
     }
-    assert acting == {"delete_db_instance", "reboot_db_instance", "delete_group", "start_training"}
+    # An action the path key names writes unless its verb reads (`switchover` is in no list
+    # of verbs; the `read` of a read replica is no reading verb).
+    aws = {"switchover_read_replica", "create_db_instance_read_replica"}
+    assert (
+        acting
+        == {"delete_db_instance", "reboot_db_instance", "delete_group", "start_training"} | aws
+    )
     assert tools["delete_db_instance"].annotations == {"destructiveHint": True}
     assert tools["reboot_db_instance"].annotations == {}  # writes, destroys nothing
     for read in ("describe_db_instances", "upload_sessions_one", "compare_commits"):

@@ -185,6 +185,18 @@ _CHANGING_VERBS = frozenset(
         *("unshare", "link", "unlink"),
     }
 )
+# The verbs an action a path key names may read by (AWS query APIs' `Describe...`,
+# `Simulate...`, SimpleDB's `Select`); any other such action writes (`changes_on_read`).
+_READING_ACTIONS = frozenset(
+    {
+        *("describe", "get", "list", "search", "select", "simulate", "decode", "estimate"),
+        *("validate", "check", "retrieve", "download", "lookup", "query", "count", "preview"),
+        *("calculate", "show", "find", "fetch", "view", "read"),
+    }
+)
+# Reading verbs generators put after a group (`Lock_GetEnvelopeLock`, `Schedule_ListBy...`);
+# not `read`, which names things too (a read replica).
+_GENERATED_READS = _READING_VERBS - {"read"}
 # Acts that name things too, first in a compound noun (`StopPoint`, `follow-ups`), beside
 # `_NOUNS_TOO`: an act only as a whole path segment (`says_act`).
 _NOUN_LIKE_ACTS = frozenset({"stop", "follow", "start", "complete"})
@@ -402,6 +414,12 @@ def _glue_versions(words: list[str]) -> list[str] | None:
     return glued
 
 
+def _selector_act(selector: tuple[str, ...]) -> list[str]:
+    """The act a path key's words name (`#Action=DeleteDBInstance`: delete db instance)."""
+    act = [w.lstrip(_ACTION_MARK) for w in selector]
+    return act[1:] if act[:1] == ["action"] else act
+
+
 def says_act(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
     """Whether the path says the name's verb as an act: the path key's words begin with it
     (AWS query's `/#Action=DeleteDBInstance`), or the path's last literal segment does
@@ -411,8 +429,7 @@ def says_act(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
     and a segment more literal segments follow is a thing (TfL's `/StopPoint/{id}/Arrivals`,
     `/sync/edge/status`)."""
     verb = name.split("_")[0]
-    act = [w.lstrip(_ACTION_MARK) for w in selector]
-    if (act[1:] if act[:1] == ["action"] else act)[:1] == [verb]:
+    if _selector_act(selector)[:1] == [verb]:
         return True
     literal = [s for s in path.split("/") if s and not s.startswith("{")]
     if not literal:
@@ -424,14 +441,24 @@ def says_act(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
 
 
 def changes_on_read(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
-    """Whether a GET changes things, as its name and its path both say: the name's verb
-    changes (`delete`, `start`, not `compare` or `ping`), no reading verb follows it, and the
-    path says it as an act (`says_act`). Such a GET is no read: it is not annotated
-    read-only, and a caller granted only reads cannot call it."""
+    """Whether a GET changes things, as its name and its path both say. An action the path
+    key names (AWS query's `#Action=SwitchoverReadReplica`) reads only when its verb does
+    (`_READING_ACTIONS`: describe, get, list, ...): such APIs name every action by a verb.
+    Elsewhere the name's verb changes things (`delete`, `start`, not `compare` or `ping`),
+    no generator's reading verb follows it (Azure's `Lock_GetEnvelopeLock`), and the path
+    says it as an act (`says_act`). Such a GET is no read: it is not annotated read-only,
+    and a caller granted only reads cannot call it."""
     words = name.split("_")
+    act = _selector_act(selector)
+    # AWS's `#Action=...` names a verb, even one no list has (`Switchover`); another action
+    # key's value only when it starts with a verb (Flickr's `?method=flickr.groups.getInfo`).
+    aws = selector[:1] == ("action",)
+    named = aws or (selector[:1] != () and selector[0].startswith(_ACTION_MARK) and act[0] in VERBS)
+    if named and act[:1] == words[:1]:
+        return act[0] not in _READING_ACTIONS
     return (
         words[0] in _CHANGING_VERBS
-        and _READING_VERBS.isdisjoint(words[1:])
+        and _GENERATED_READS.isdisjoint(words[1:])
         and says_act(name, path, selector)
     )
 
