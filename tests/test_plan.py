@@ -1403,6 +1403,18 @@ AWS_QUERY = textwrap.dedent(
         post:
           operationId: files_delete
           responses: {"200": {description: ok}}
+      /#X-Amz-Target=AmazonSSM.DescribeParameters:
+        post:
+          operationId: DescribeParameters
+          responses: {"200": {description: ok}}
+      /#X-Amz-Target=AmazonSSM.DeleteParameter:
+        post:
+          operationId: DeleteParameter
+          responses: {"200": {description: ok}}
+      /#X-Amz-Target=DynamoDB_20120810.BatchGetItem:
+        post:
+          operationId: BatchGetItem
+          responses: {"200": {description: ok}}
       /files.upload:
         post:
           operationId: files_upload
@@ -1449,6 +1461,11 @@ def test_a_get_whose_name_and_path_say_a_change_is_no_read(tmp_path):
     )
     assert tools["delete_files"].annotations == {"destructiveHint": True}
     assert tools["upload_files"].annotations == {}
+    # AWS's JSON APIs POST every action: a `Describe`, `Get`, `List` one reads, as AWS's own
+    # ReadOnlyAccess policy has it, so a caller granted reads can use them.
+    assert tools["describe_parameters"].annotations == {"readOnlyHint": True}
+    assert tools["get_batch_item"].annotations == {"readOnlyHint": True}  # BatchGetItem
+    assert tools["delete_parameter"].annotations == {"destructiveHint": True}
     access = AccessControl(safe_default().access)
     anonymous = Caller("anonymous", ("anonymous",))
 

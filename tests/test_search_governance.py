@@ -184,3 +184,25 @@ def test_a_change_asked_of_a_caller_who_may_only_read_says_why_nothing_fits(
     delete, create, show = asyncio.run(searches(module))
     assert len(delete) == len(create) == len(show) == 1
     assert json.loads(delete[0])[0]["name"] == "delete_contact"
+
+
+def test_a_caller_who_may_use_no_tool_is_told_so_not_handed_an_empty_list(search_crm, monkeypatch):
+    # An API whose every tool writes (AWS's JSON APIs were, before their reads were known) or a
+    # rule that grants a caller nothing of it: search finds none, and says why.
+    from adaptgen.runtime.search import NO_TOOLS_NOTE
+
+    nothing = {
+        "identity": {"local": {"subject": "agent-7", "groups": ["guests"]}},
+        "access": {"rules": [{"groups": ["guests"], "allow": ["search_tools"]}]},
+    }
+    module, _ = serve(search_crm, monkeypatch, nothing)
+
+    async def session():
+        async with Client(module.mcp) as client:
+            return (await client.call_tool("search_tools", {"query": "show contact 1001"})).content
+
+    hits, note = asyncio.run(session())
+    assert json.loads(hits.text) == [] and note.text == NO_TOOLS_NOTE
+    module, _ = serve(search_crm, monkeypatch, support_policy())
+    (hits,) = asyncio.run(session())
+    assert json.loads(hits.text)

@@ -191,9 +191,11 @@ _READING_ACTIONS = frozenset(
     {
         *("describe", "get", "list", "search", "select", "simulate", "decode", "estimate"),
         *("validate", "check", "retrieve", "download", "lookup", "query", "count", "preview"),
-        *("calculate", "show", "find", "fetch", "view", "read"),
+        *("calculate", "show", "find", "fetch", "view", "read", "scan"),
     }
 )
+# An AWS action in a path key: the query API's `#Action=X`, the JSON API's `#X-Amz-Target=S.X`.
+_AWS_ACTION = re.compile(r"#(?:Action=|X-Amz-Target=[\w-]+\.)([A-Za-z0-9]+)$")
 # Reading verbs generators put after a group (`Lock_GetEnvelopeLock`, `Schedule_ListBy...`);
 # not `read`, which names things too (a read replica).
 _GENERATED_READS = _READING_VERBS - {"read"}
@@ -463,10 +465,33 @@ def changes_on_read(name: str, path: str, selector: tuple[str, ...] = ()) -> boo
     )
 
 
-def destroys(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
-    """Whether an operation of any method deletes, as its name and its path both say (AWS's
-    `GET_DeleteDBInstance` and `POST_DeleteDBInstance`, Slack's `POST /files.delete`): it is
-    annotated destructive, as a DELETE is."""
+def aws_action_verb(key: str) -> str | None:
+    """The verb of the AWS action a path key names (a query API's `/#Action=DeleteDBInstance`,
+    a JSON API's `/#X-Amz-Target=AmazonSSM.GetParameters`; `BatchGetItem`'s is `get`), or
+    None for another key."""
+    found = _AWS_ACTION.search(key)
+    if found is None:
+        return None
+    words = snake_words(found[1])
+    return words[1] if words[:1] == ["batch"] and len(words) > 1 else words[0]
+
+
+def aws_action_reads(key: str) -> bool | None:
+    """Whether the AWS action a path key names reads, by its verb (`_READING_ACTIONS`), None
+    for another key. AWS names every action so, and its own ReadOnlyAccess policy grants
+    `Describe*`, `Get*`, `List*`: a caller granted reads may call them, whatever the method
+    (a JSON API POSTs them all)."""
+    verb = aws_action_verb(key)
+    return None if verb is None else verb in _READING_ACTIONS
+
+
+def destroys(name: str, path: str, selector: tuple[str, ...] = (), key: str = "") -> bool:
+    """Whether an operation of any method deletes, as its name and its path both say (Slack's
+    `POST /files.delete`) or the AWS action its path `key` names (`GET_DeleteDBInstance`,
+    SSM's `DeleteParameter`): it is annotated destructive, as a DELETE is."""
+    verb = aws_action_verb(key)
+    if verb is not None:
+        return verb in _DESTROYING_VERBS
     return name.split("_")[0] in _DESTROYING_VERBS and says_act(name, path, selector)
 
 

@@ -21,6 +21,7 @@ from adaptgen.plan.describe import (
 )
 from adaptgen.plan.names import (
     argument_name,
+    aws_action_reads,
     changes_on_read,
     destroys,
     python_name,
@@ -64,6 +65,7 @@ class OperationPlanning(PlannerState):
         hint: ToolHints,
     ) -> Tool:
         op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
+        key = path
         path, key_fixed, selector = split_path_key(path)
         summary = plain(str(op.get("summary") or ""))
         bad = _BAD_PATH_CHARACTER.search(path)
@@ -145,9 +147,12 @@ class OperationPlanning(PlannerState):
         upper = method.upper()
         # Only what differs from MCP's defaults (readOnlyHint false, idempotentHint false).
         annotations: dict[str, bool] = {}
-        if upper in READ_METHODS and not changes_on_read(name, path, selector):
+        reads = aws_action_reads(key)  # AWS names each action by its verb, whatever the method
+        if reads or (
+            reads is None and upper in READ_METHODS and not changes_on_read(name, path, selector)
+        ):
             annotations["readOnlyHint"] = True
-        elif upper == "DELETE" or destroys(name, path, selector):
+        elif upper == "DELETE" or destroys(name, path, selector, key):
             annotations["destructiveHint"] = True  # AWS's `GET_DeleteDBInstance` too
         if upper in ("PUT", "DELETE"):
             annotations["idempotentHint"] = True

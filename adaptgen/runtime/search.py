@@ -40,6 +40,14 @@ READ_ONLY_NOTE = (
     "caller in the policy."
 )
 
+# In place of the hits when the caller may use none of the API's tools: an empty list alone
+# reads as "nothing matches".
+NO_TOOLS_NOTE = (
+    "Note: you may use none of this server's tools (its governance policy, or its read-only "
+    "default when it has none, grants you none), so no search finds any. Access is granted per "
+    "caller in the policy."
+)
+
 
 class GovernedSearch(BaseSearchTransform):
     """The search surface of a generated server, with the governance layer in the loop.
@@ -60,7 +68,8 @@ class GovernedSearch(BaseSearchTransform):
         super().__init__(max_results=max_results, always_visible=list(always_visible))
         self._governance = governance
         self._engine = engine
-        self._known = frozenset(engine.names) | frozenset(always_visible)
+        self._api_names = frozenset(engine.names)
+        self._known = self._api_names | frozenset(always_visible)
         self._made: dict[str, Tool] = {}
         self.meta_tools = frozenset({self._search_tool_name, self._call_tool_name, TOOLSETS_TOOL})
 
@@ -100,7 +109,9 @@ class GovernedSearch(BaseSearchTransform):
                 for i, h in enumerate(hits)
             ]
             result = _json_result(found)
-            if transform._cannot_change(visible.values(), query):
+            if transform._api_names.isdisjoint(visible):
+                result.content.append(TextContent(type="text", text=NO_TOOLS_NOTE))
+            elif transform._cannot_change(visible.values(), query):
                 result.content.append(TextContent(type="text", text=READ_ONLY_NOTE))
             return result
 
