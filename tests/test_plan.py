@@ -1403,6 +1403,19 @@ AWS_QUERY = textwrap.dedent(
         post:
           operationId: files_delete
           responses: {"200": {description: ok}}
+      /crm/v3/objects/contacts/search:
+        post:
+          operationId: searchContacts
+          responses: {"200": {description: ok}}
+      /v1/{parent}/things:search:
+        post:
+          operationId: searchThings
+          parameters: [{name: parent, in: path, required: true, schema: {type: string}}]
+          responses: {"200": {description: ok}}
+      /saved_searches:
+        post:
+          operationId: createSavedSearch
+          responses: {"200": {description: ok}}
       /#X-Amz-Target=AmazonSSM.DescribeParameters:
         post:
           operationId: DescribeParameters
@@ -1466,6 +1479,10 @@ def test_a_get_whose_name_and_path_say_a_change_is_no_read(tmp_path):
     assert tools["describe_parameters"].annotations == {"readOnlyHint": True}
     assert tools["get_batch_item"].annotations == {"readOnlyHint": True}  # BatchGetItem
     assert tools["delete_parameter"].annotations == {"destructiveHint": True}
+    # A POST that searches, as its name and path say, reads (HubSpot's, Google's `:search`).
+    assert tools["search_contacts"].annotations == {"readOnlyHint": True}
+    assert tools["search_things"].annotations == {"readOnlyHint": True}
+    assert tools["create_saved_search"].annotations == {}
     access = AccessControl(safe_default().access)
     anonymous = Caller("anonymous", ("anonymous",))
 

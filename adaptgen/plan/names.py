@@ -426,10 +426,10 @@ def says_act(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
     """Whether the path says the name's verb as an act: the path key's words begin with it
     (AWS query's `/#Action=DeleteDBInstance`), or the path's last literal segment does
     (Etherpad's `/deleteGroup`, `/trainings/{key}/start`, `/stop/{scan_id}`) or ends with it
-    after a dot (Slack's `/files.delete`). A verb that names things too is an act only as the
-    whole segment (`/link-tracking`, TfL's `/Line/{id}/StopPoints`, `/follow-ups` are things),
-    and a segment more literal segments follow is a thing (TfL's `/StopPoint/{id}/Arrivals`,
-    `/sync/edge/status`)."""
+    after a dot or a colon (Slack's `/files.delete`, Google's `/{parent}/things:search`). A
+    verb that names things too is an act only as the whole segment (`/link-tracking`, TfL's
+    `/Line/{id}/StopPoints`, `/follow-ups` are things), and a segment more literal segments
+    follow is a thing (TfL's `/StopPoint/{id}/Arrivals`, `/sync/edge/status`)."""
     verb = name.split("_")[0]
     if _selector_act(selector)[:1] == [verb]:
         return True
@@ -437,9 +437,11 @@ def says_act(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
     if not literal:
         return False
     said = snake_words(literal[-1])
+    # After a dot or a colon the method comes last (Slack's `files.delete`, Google's `:search`).
+    last = said[-1:] == [verb] and ("." in literal[-1] or ":" in literal[-1])
     if verb in _NOUNS_TOO or verb in _NOUN_LIKE_ACTS:
-        return said == [verb] or ("." in literal[-1] and said[-1:] == [verb])
-    return said[:1] == [verb] or ("." in literal[-1] and said[-1:] == [verb])
+        return said == [verb] or last
+    return said[:1] == [verb] or last
 
 
 def changes_on_read(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
@@ -483,6 +485,14 @@ def aws_action_reads(key: str) -> bool | None:
     (a JSON API POSTs them all)."""
     verb = aws_action_verb(key)
     return None if verb is None else verb in _READING_ACTIONS
+
+
+def searches(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
+    """Whether a POST is a search, as its name and its path both say (HubSpot's
+    `POST /crm/v3/objects/contacts/search`, Jira's `POST /rest/api/2/search`, Google's
+    `:search`): a read sent as a POST for its long filters, annotated read-only, so a caller
+    granted reads can search."""
+    return name.split("_")[0] == "search" and says_act(name, path, selector)
 
 
 def destroys(name: str, path: str, selector: tuple[str, ...] = (), key: str = "") -> bool:

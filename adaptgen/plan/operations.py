@@ -25,6 +25,7 @@ from adaptgen.plan.names import (
     changes_on_read,
     destroys,
     python_name,
+    searches,
     tool_names,
     unique_name,
 )
@@ -148,9 +149,13 @@ class OperationPlanning(PlannerState):
         # Only what differs from MCP's defaults (readOnlyHint false, idempotentHint false).
         annotations: dict[str, bool] = {}
         reads = aws_action_reads(key)  # AWS names each action by its verb, whatever the method
-        if reads or (
-            reads is None and upper in READ_METHODS and not changes_on_read(name, path, selector)
-        ):
+        if reads is None:
+            reads = (
+                not changes_on_read(name, path, selector)
+                if upper in READ_METHODS
+                else upper == "POST" and searches(name, path, selector)
+            )
+        if reads:
             annotations["readOnlyHint"] = True
         elif upper == "DELETE" or destroys(name, path, selector, key):
             annotations["destructiveHint"] = True  # AWS's `GET_DeleteDBInstance` too
