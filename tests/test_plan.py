@@ -1493,3 +1493,14 @@ def test_a_get_whose_name_and_path_say_a_change_is_no_read(tmp_path):
     assert access.decide(anonymous, facts("describe_db_instances")).allowed
     denied = access.decide(anonymous, facts("delete_db_instance"))
     assert not denied.allowed and "writes" in denied.reason
+
+
+def test_an_aws_action_is_read_from_its_path_key():
+    from adaptgen.plan.names import aws_action_reads, aws_action_verb
+
+    assert aws_action_verb("/#Action=DeleteDBInstance") == "delete"
+    assert aws_action_verb("/?Action=SwitchoverReadReplica&Version=2014-10-31") == "switchover"
+    assert aws_action_verb("/#X-Amz-Target=DynamoDB_20120810.BatchGetItem") == "get"
+    assert aws_action_verb("/messages?action=send") is None  # no AWS key: method and path say
+    assert aws_action_reads("/#X-Amz-Target=DynamoDB_20120810.Scan") is True
+    assert aws_action_reads("/#X-Amz-Target=DynamoDB_20120810.BatchWriteItem") is False

@@ -194,8 +194,9 @@ _READING_ACTIONS = frozenset(
         *("calculate", "show", "find", "fetch", "view", "read", "scan"),
     }
 )
-# An AWS action in a path key: the query API's `#Action=X`, the JSON API's `#X-Amz-Target=S.X`.
-_AWS_ACTION = re.compile(r"#(?:Action=|X-Amz-Target=[\w-]+\.)([A-Za-z0-9]+)$")
+# An AWS action in a path key: the query API's `#Action=X` (or `?Action=X&...`), the JSON
+# API's `#X-Amz-Target=S.X`.
+_AWS_ACTION = re.compile(r"(?:[#?&]Action=|#X-Amz-Target=[\w-]+\.)([A-Za-z0-9]+)(?:&|$)")
 # Reading verbs generators put after a group (`Lock_GetEnvelopeLock`, `Schedule_ListBy...`);
 # not `read`, which names things too (a read replica).
 _GENERATED_READS = _READING_VERBS - {"read"}
@@ -445,19 +446,17 @@ def says_act(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
 
 
 def changes_on_read(name: str, path: str, selector: tuple[str, ...] = ()) -> bool:
-    """Whether a GET changes things, as its name and its path both say. An action the path
-    key names (AWS query's `#Action=SwitchoverReadReplica`) reads only when its verb does
-    (`_READING_ACTIONS`: describe, get, list, ...): such APIs name every action by a verb.
-    Elsewhere the name's verb changes things (`delete`, `start`, not `compare` or `ping`),
-    no generator's reading verb follows it (Azure's `Lock_GetEnvelopeLock`), and the path
-    says it as an act (`says_act`). Such a GET is no read: it is not annotated read-only,
-    and a caller granted only reads cannot call it."""
+    """Whether a GET changes things, as its name and its path both say (AWS's actions are
+    `aws_action_reads`'). An action key's value that starts with a verb (`?action=delete`;
+    not Flickr's `?method=flickr.groups.getInfo`) reads only when that verb does
+    (`_READING_ACTIONS`: describe, get, list, ...). Elsewhere the name's verb changes things
+    (`delete`, `start`, not `compare` or `ping`), no generator's reading verb follows it
+    (Azure's `Lock_GetEnvelopeLock`), and the path says it as an act (`says_act`). Such a GET
+    is no read: it is not annotated read-only, and a caller granted only reads cannot call
+    it."""
     words = name.split("_")
     act = _selector_act(selector)
-    # AWS's `#Action=...` names a verb, even one no list has (`Switchover`); another action
-    # key's value only when it starts with a verb (Flickr's `?method=flickr.groups.getInfo`).
-    aws = selector[:1] == ("action",)
-    named = aws or (selector[:1] != () and selector[0].startswith(_ACTION_MARK) and act[0] in VERBS)
+    named = selector[:1] != () and selector[0].startswith(_ACTION_MARK) and act[0] in VERBS
     if named and act[:1] == words[:1]:
         return act[0] not in _READING_ACTIONS
     return (
@@ -468,9 +467,10 @@ def changes_on_read(name: str, path: str, selector: tuple[str, ...] = ()) -> boo
 
 
 def aws_action_verb(key: str) -> str | None:
-    """The verb of the AWS action a path key names (a query API's `/#Action=DeleteDBInstance`,
-    a JSON API's `/#X-Amz-Target=AmazonSSM.GetParameters`; `BatchGetItem`'s is `get`), or
-    None for another key."""
+    """The verb of the AWS action a path key names (a query API's `/#Action=DeleteDBInstance`
+    or `/?Action=DeleteDBInstance&Version=...`, a JSON API's
+    `/#X-Amz-Target=AmazonSSM.GetParameters`; `BatchGetItem`'s is `get`), or None for another
+    key."""
     found = _AWS_ACTION.search(key)
     if found is None:
         return None
