@@ -214,6 +214,10 @@ def spec(base_url: str) -> dict[str, Any]:
             },
             # A GET that writes, as AWS query APIs declare every action (`/#Action=...`).
             "/flaky/{key}#CancelFlaky": {"get": operation("GET_CancelFlaky", *flaky_params)},
+            # A read POSTed, as AWS's JSON APIs send every action.
+            "/flaky/{key}#X-Amz-Target=Fault.DescribeFlaky": {
+                "post": operation("DescribeFlaky", *flaky_params)
+            },
             "/throttled/{key}": {
                 "get": operation("getThrottled", key, query("fail"), query("after", "string"))
             },

@@ -668,11 +668,12 @@ def _transport_failure(exc: httpx2.HTTPError, where: str, origin: str, resend: b
 def _resendable(request: httpx2.Request, op: Tool) -> bool:
     """Whether sending `request` twice has the effect of sending it once: an idempotent
     method, unless the tool is a GET the catalog says writes (not annotated read-only: AWS's
-    `GET_CreateDBSnapshot`), or an `Idempotency-Key` header."""
-    writes_on_read = request.method in READ_METHODS and not op.annotations.get("readOnlyHint")
-    return (
-        request.method in IDEMPOTENT_METHODS and not writes_on_read
-    ) or "idempotency-key" in request.headers
+    `GET_CreateDBSnapshot`); a tool the catalog says reads, whatever its method (AWS's POSTed
+    `DescribeParameters`, a `POST .../search`); or an `Idempotency-Key` header."""
+    reads = bool(op.annotations.get("readOnlyHint"))
+    if request.method in READ_METHODS:
+        return reads or "idempotency-key" in request.headers
+    return reads or request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
 
 
 def _backoff(attempt: int) -> float:

@@ -285,13 +285,17 @@ def test_exhausted_retries_say_when_to_retry(fault, monkeypatch):
 
 def test_a_get_that_writes_is_not_sent_twice(fault):
     """A GET the catalog says writes (AWS's `GET_CancelSpotFleetRequests`) is not resent after
-    an answer that may follow its effect; a read of the same route is."""
+    an answer that may follow its effect; a read of the same route is, whatever its method."""
     assert "readOnlyHint" not in fault.module.api.catalog.tool("cancel_flaky").annotations
     failed, text = call(fault, "cancel_flaky", key="get-writes", fail=1, status=503)
     assert failed and "503 Service Unavailable; retry after" in text
     assert fault.seen.count("flaky", "get-writes") == 1
     failed, text = call(fault, "get_flaky", key="get-reads", fail=1, status=503)
     assert not failed and fault.seen.count("flaky", "get-reads") == 2
+    # and a read POSTed (AWS's JSON APIs) is tried again as a GET read is
+    assert fault.module.api.catalog.tool("describe_flaky").annotations == {"readOnlyHint": True}
+    failed, text = call(fault, "describe_flaky", key="post-reads", fail=1, status=503)
+    assert not failed and fault.seen.count("flaky", "post-reads") == 2
 
 
 def test_a_post_is_retried_only_with_an_idempotency_key(fault):
