@@ -1496,7 +1496,7 @@ def test_a_get_whose_name_and_path_say_a_change_is_no_read(tmp_path):
 
 
 def test_an_aws_action_is_read_from_its_path_key():
-    from adaptgen.plan.names import aws_action_reads, aws_action_verb
+    from adaptgen.plan.effects import aws_action_reads, aws_action_verb
 
     assert aws_action_verb("/#Action=DeleteDBInstance") == "delete"
     assert aws_action_verb("/?Action=SwitchoverReadReplica&Version=2014-10-31") == "switchover"

@@ -19,16 +19,8 @@ from adaptgen.plan.describe import (
     restates_identifier,
     tool_description,
 )
-from adaptgen.plan.names import (
-    argument_name,
-    aws_action_reads,
-    changes_on_read,
-    destroys,
-    python_name,
-    searches,
-    tool_names,
-    unique_name,
-)
+from adaptgen.plan.effects import annotations as tool_annotations
+from adaptgen.plan.names import argument_name, python_name, tool_names, unique_name
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import Example, detect, header_guess, undetected_paging
 from adaptgen.plan.parameters import assign_names, path_params, split_path_key
@@ -43,7 +35,7 @@ from adaptgen.runtime.catalog import (
     Tool,
     input_schema,
 )
-from adaptgen.runtime.http_methods import BODILESS_METHODS, READ_METHODS
+from adaptgen.runtime.http_methods import BODILESS_METHODS
 from adaptgen.runtime.paging import PagingStyle
 from adaptgen.runtime.paging.cursor import CursorPaging
 
@@ -146,21 +138,7 @@ class OperationPlanning(PlannerState):
         if self._wants_output_schema(hint):
             output, shape = self._output(op, op_pointer, shape, pagination)
         upper = method.upper()
-        # Only what differs from MCP's defaults (readOnlyHint false, idempotentHint false).
-        annotations: dict[str, bool] = {}
-        reads = aws_action_reads(key)  # AWS names each action by its verb, whatever the method
-        if reads is None:
-            reads = (
-                not changes_on_read(name, path, selector)
-                if upper in READ_METHODS
-                else upper == "POST" and searches(name, path, selector)
-            )
-        if reads:
-            annotations["readOnlyHint"] = True
-        elif upper == "DELETE" or destroys(name, path, selector, key):
-            annotations["destructiveHint"] = True  # AWS's `GET_DeleteDBInstance` too
-        if upper in ("PUT", "DELETE"):
-            annotations["idempotentHint"] = True
+        annotations = tool_annotations(method, name, path, selector, key)
         security = None
         if "security" in op:
             security = self._requirements(op["security"], schemes, op_pointer + "/security")

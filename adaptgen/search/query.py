@@ -375,8 +375,9 @@ def read_query(text: str) -> QueryWords:
     self_user = _SELF.search(text) is not None
     state = _STATE_CHANGE.search(text) is not None
     past = _PAST.search(text) is not None
-    kinds = tuple((m[1] or m[2]).lower() for m in _KIND_ID.finditer(text))
-    keyed = tuple(m[2].lower() for m in _KIND_ID.finditer(text) if m[2])
+    ids = list(_KIND_ID.finditer(text))
+    kinds = tuple((m[1] or m[2]).lower() for m in ids)
+    keyed = tuple(m[2].lower() for m in ids if m[2])
     text = _REPORTED.sub(r"\g<0> ;", text)
     text = _ACRONYMS.sub(lambda match: match[1].lower(), text)
     text = _BATCH.sub(" batch ", QUOTED.sub(" ", _SAID_QUOTE.sub(r"\g<0>message ", text)))

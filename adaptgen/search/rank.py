@@ -192,6 +192,7 @@ class SearchEngine:
         self._speller: Speller | None = None
         self._words = words
         self._resources: list[tuple[str, ...]] | None = None  # for ids' kinds, at first use
+        self._tracks_issues = False  # an issue is one of `_resources` (set with them)
         packed = [entry.get("semantic") for entry in entries]
         self.semantic = Semantic(packed, model, made_by) if any(packed) else None
         meant = [entry.get("meaning") for entry in entries]
@@ -336,12 +337,13 @@ class SearchEngine:
                 {tuple(e.get("fields", {}).get("resource", "").split()) for e in self._entries}
                 - {()}
             )
+            self._tracks_issues = any(stem(w) == ISSUE for r in self._resources for w in r)
         found = {
             tuple(stem(w) for w in words)
             for words in self._resources
             if len(words) > 1 and "".join(w[0] for w in words) == letters
         }
-        if not found and key and any(stem(w) == ISSUE for r in self._resources for w in r):
+        if not found and key and self._tracks_issues:
             return [ISSUE]
         if not found and len(letters) >= MIN_KIND_PREFIX:
             found = {
