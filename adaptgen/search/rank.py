@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import heapq
 import logging
 import math
 import re
@@ -135,6 +134,57 @@ class _Tool:
     actions: frozenset[str] = frozenset()  # what a generic action endpoint does (`reboot`)
 
 
+class _Features:
+    """The tools' words of each kind as arrays, for ranking them all at once: which tools
+    have any of some words (`having`), how many of them (`counted`)."""
+
+    def __init__(self, tools: Sequence[_Tool], intent_of: Sequence[int]) -> None:
+        import numpy as np
+
+        self.names = [tool.name for tool in tools]
+        self.intent_of = np.array(intent_of, np.int64)
+        self.nouns = np.array([len(tool.nouns) for tool in tools], np.int64)
+        self.people = np.array([not tool.resource.isdisjoint(PEOPLE) for tool in tools], bool)
+        rank = {name: i for i, name in enumerate(sorted(set(self.names)))}
+        self.name_order = np.array([rank[name] for name in self.names], np.int64)
+        self._words: dict[str, dict[str, Any]] = {}
+        for kind in ("actions", "named", "resource", "parents", "nouns", "verb"):
+            owners: dict[str, list[int]] = {}
+            for i, tool in enumerate(tools):
+                words = [tool.intent.verb] if kind == "verb" else getattr(tool, kind)
+                for word in words:
+                    owners.setdefault(word, []).append(i)
+            self._words[kind] = {w: np.array(docs, np.int64) for w, docs in owners.items()}
+
+    def having(self, kind: str, words: Iterable[str | None]) -> Any:
+        """Which tools have any of `words` among their words of `kind`: booleans."""
+        import numpy as np
+
+        found = np.zeros(len(self.names), bool)
+        for word in words:
+            docs = self._words[kind].get(word)  # type: ignore[arg-type]
+            if docs is not None:
+                found[docs] = True
+        return found
+
+    def counted(self, kind: str, words: Iterable[str]) -> Any:
+        """How many of `words` each tool has among its words of `kind`."""
+        import numpy as np
+
+        count = np.zeros(len(self.names), np.int64)
+        for word in words:
+            docs = self._words[kind].get(word)
+            if docs is not None:
+                count[docs] += 1
+        return count
+
+    def allowed(self, names: Collection[str]) -> Any:
+        """Which tools are among `names`: booleans."""
+        import numpy as np
+
+        return np.fromiter((name in names for name in self.names), bool, len(self.names))
+
+
 @dataclass(frozen=True)
 class Hit:
     """One ranked tool."""
@@ -209,6 +259,8 @@ class SearchEngine:
             for doc, tf in docs.items():
                 docs[doc] = idf * tf / (K1 + tf)  # each term's BM25F share, ready to add
         self._read_postings = {**self._postings, **read} if read else self._postings
+        self._columns: dict[tuple[bool, str], tuple[Any, Any]] = {}  # `_column`'s
+        self._arrays: _Features | None = None
 
     @property
     def names(self) -> list[str]:
@@ -250,18 +302,22 @@ class SearchEngine:
         """The cosines `fuse` reads, by name: the `named` (lexical) hits' and those of the
         allowed tools at or above the DENSE_K-th highest cosine (ties included, so `fuse`
         breaks them by name as over every tool). A search reads ~40 of 1,000, not all."""
+        import numpy as np
+
+        values = np.asarray(cosines, np.float64)
         if allowed is not None:
-            cosines = [
-                c if tool.name in allowed else -math.inf
-                for tool, c in zip(self.tools, cosines, strict=True)
-            ]
-        floor = min(heapq.nlargest(DENSE_K, cosines), default=math.inf)
-        chosen = {i for i, cosine in enumerate(cosines) if cosine >= floor and cosine > -math.inf}
-        chosen.update(self._by_name[name] for name in named)
-        return {self.tools[i].name: cosines[i] for i in chosen}
+            values = np.where(self._features().allowed(allowed), values, -np.inf)
+        chosen = set(self._by_name[name] for name in named)
+        if len(values) and values.max() > -np.inf:
+            cut = max(len(values) - DENSE_K, 0)
+            floor = np.partition(values, cut)[cut]
+            chosen.update(np.flatnonzero((values >= floor) & (values > -np.inf)).tolist())
+        return {self.tools[i].name: float(values[i]) for i in chosen}
 
     def _lexical(self, query: str, limit: int, allowed: Collection[str] | None = None) -> list[Hit]:
         """The best `limit` tools by words, intent and resource."""
+        import numpy as np
+
         said, intent = self._read(query)
         terms = query_terms(said)
         kinds = [  # `INV-0744`, `cus_NffrFeUfNV2Hib`
@@ -276,17 +332,23 @@ class SearchEngine:
         postings = self._read_postings if intent.act in READS else self._postings
         relevance, matched = self._relevance(groups, counted, postings)
         # A tool far below the best by words cannot climb back by intent and resource.
-        floor = max(relevance.values(), default=0.0) * PRUNE
-        relevance = {doc: value for doc, value in relevance.items() if value >= floor}
-        if len(relevance) < limit:
+        chosen = relevance >= relevance.max(initial=0.0) * PRUNE
+        chosen &= relevance > 0.0
+        relevance[~chosen] = 0.0
+        if chosen.sum() < limit:
             # Too few tools share a word with the query: those of its act compete on intent.
             for doc in self._by_act.get(intent.verb, []) + self._by_act.get(intent.act, []):
-                relevance.setdefault(doc, PRIOR)
-        if relevance and len(relevance) < limit:
+                if not chosen[doc]:
+                    chosen[doc], relevance[doc] = True, PRIOR
+        if 0 < chosen.sum() < limit:
             # Some tool has the query's words, too few: every tool, ranked by intent.
-            for doc in range(len(self.tools)):
-                relevance.setdefault(doc, PRIOR / 2)
-        candidates = heapq.nlargest(MAX_CANDIDATES, ((v, doc) for doc, v in relevance.items()))
+            relevance[~chosen] = PRIOR / 2
+            chosen[:] = True
+        if allowed is not None:
+            chosen &= self._features().allowed(allowed)
+        docs = np.flatnonzero(chosen)
+        if len(docs) > MAX_CANDIDATES:  # the highest, of equals the last tools
+            docs = docs[np.lexsort((docs, relevance[docs]))[-MAX_CANDIDATES:]]
         mentioned = {term for group in groups for term, _ in group}
         # Nouns said only as where ("in the folder") are no tool's own resource here.
         where = _expanded(stem(w) for w in said.containers)
@@ -297,33 +359,40 @@ class SearchEngine:
         # Things given with their id: "droplet 3164494", and an id that says its kind.
         identified = _expanded([*(stem(w) for w in said.identified), *kinds])
         action = intent.verb is not None and intent.verb not in GENERIC_VERBS
-        said_verbs = {intent.verb, *alternatives(intent.verb or "")}
-        fit = [
-            max(MIN_FIT, 1 + INTENT_WEIGHT * compatibility(intent, kind)) for kind in self._intents
-        ]
         people = said.person and intent.act in ("create", "update", "delete")
-        hits = []
-        for value, doc in candidates:
-            tool = self.tools[doc]
-            if allowed is not None and tool.name not in allowed:
-                continue
-            does = action and intent.verb in tool.actions  # "reboot" on `.../actions`
-            score = value * (1 + INTENT_WEIGHT if does else fit[self._intent_of[doc]])
-            if action and (tool.intent.verb in said_verbs or intent.verb in tool.named or does):
-                score *= 1 + ACTION_BONUS  # "merge", "star", "fork": the verb names the tool
-            score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched.get(doc, 0) / len(counted)
-            if not tool.resource.isdisjoint(objects):
-                score *= 1 + RESOURCE_BONUS
-            if not tool.parents.isdisjoint(where):
-                score *= 1 + PARENT_BONUS
-            if identified and not tool.nouns.isdisjoint(identified):
-                score *= 1 + IDENTIFIED_BONUS
-            if people and not tool.resource.isdisjoint(PEOPLE):
-                score *= 1 + PERSON_BONUS
-            unmentioned = len(tool.nouns) - len(tool.nouns & mentioned)
-            score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
-            hits.append((-score, len(tool.nouns), tool.name))
-        return [Hit(name, -score) for score, _, name in heapq.nsmallest(limit, hits)]
+        tools = self._features()
+        kind_of = tools.intent_of[docs]
+        fit = np.zeros(len(self._intents))
+        for kind in set(kind_of.tolist()):
+            intended = compatibility(intent, self._intents[kind])
+            fit[kind] = max(MIN_FIT, 1 + INTENT_WEIGHT * intended)
+        # "reboot" on `.../actions`
+        does = tools.having("actions", [intent.verb] if action else [])[docs]
+        score = relevance[docs] * np.where(does, 1 + INTENT_WEIGHT, fit[kind_of])
+        if action:  # "merge", "star", "fork": the verb names the tool
+            said_verbs = {intent.verb, *alternatives(intent.verb or "")}
+            named = tools.having("verb", said_verbs) | tools.having("named", [intent.verb])
+            score[named[docs] | does] *= 1 + ACTION_BONUS
+        score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched[docs] / len(counted)
+        score[tools.having("resource", objects)[docs]] *= 1 + RESOURCE_BONUS
+        score[tools.having("parents", where)[docs]] *= 1 + PARENT_BONUS
+        score[tools.having("nouns", identified)[docs]] *= 1 + IDENTIFIED_BONUS
+        if people:
+            score[tools.people[docs]] *= 1 + PERSON_BONUS
+        unmentioned = tools.nouns[docs] - tools.counted("nouns", mentioned)[docs]
+        score /= 1 + UNMENTIONED_NOUN_PENALTY * unmentioned
+        # Best first; of equals, the one of fewer nouns, then by name.
+        order = np.lexsort((tools.name_order[docs], tools.nouns[docs], -score))[:limit]
+        return [
+            Hit(self.tools[doc].name, value)
+            for doc, value in zip(docs[order].tolist(), score[order].tolist(), strict=True)
+        ]
+
+    def _features(self) -> _Features:
+        """What the ranking reads of every tool, as arrays (made at the first search)."""
+        if self._arrays is None:
+            self._arrays = _Features(self.tools, self._intent_of)
+        return self._arrays
 
     def _kind(self, letters: str, key: bool = False) -> list[str]:
         """The resource an id's first letters abbreviate, when one does: its initials (`PO`:
@@ -401,24 +470,35 @@ class SearchEngine:
         groups: list[list[tuple[str, float]]],
         counted: list[list[tuple[str, float]]],
         postings: Mapping[str, Mapping[int, float]],
-    ) -> tuple[dict[int, float], dict[int, int]]:
+    ) -> tuple[Any, Any]:
         """BM25F per tool over `postings` (a group counts its best-matching term), and how
-        many of the `counted` groups matched each tool."""
-        relevance: dict[int, float] = {}
-        matched: dict[int, int] = {}
+        many of the `counted` groups matched each tool: two arrays, 0 where none matched."""
+        import numpy as np
+
+        relevance = np.zeros(len(self.tools))
+        matched = np.zeros(len(self.tools), np.int64)
         for group in groups:
-            best: dict[int, float] = {}
+            best = np.zeros(len(self.tools))
             for term, weight in group:
-                for doc, value in postings.get(term, {}).items():
-                    value *= weight
-                    if value > best.get(doc, 0.0):
-                        best[doc] = value
-            count = group in counted
-            for doc, value in best.items():
-                relevance[doc] = relevance.get(doc, 0.0) + value
-                if count:
-                    matched[doc] = matched.get(doc, 0) + 1
+                docs, values = self._column(postings, term)
+                if len(docs):
+                    best[docs] = np.maximum(best[docs], values * weight)
+            relevance += best
+            if group in counted:
+                matched += best > 0.0
         return relevance, matched
+
+    def _column(self, postings: Mapping[str, Mapping[int, float]], term: str) -> tuple[Any, Any]:
+        """A term's postings as two arrays, tools and values (made at the term's first use)."""
+        key = (postings is self._postings, term)
+        column = self._columns.get(key)
+        if column is None:
+            import numpy as np
+
+            docs = postings.get(term, {})
+            column = (np.fromiter(docs, np.int64, len(docs)), np.fromiter(docs.values(), float))
+            self._columns[key] = column
+        return column
 
     def _query_groups(
         self, said: list[tuple[str, float]], verb: str | None

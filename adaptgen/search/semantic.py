@@ -265,14 +265,15 @@ class Semantic:
         """Why the signal is off (None while it works or was not needed yet)."""
         return self._failed
 
-    def cosines(self, query: str) -> list[float] | None:
-        """Every tool's cosine with the query (0 for a tool without a vector), or None."""
+    def cosines(self, query: str) -> np.ndarray | None:
+        """Every tool's cosine with the query (0 for a tool without a vector), or None: an
+        array of float64 (whose items are floats)."""
         if self._failed is not None or not self._ready():
             return None
         import numpy as np
 
         (asked,) = np.asarray(self._model.encode([encoded_text(query)]), np.float32)
-        return (self._matrix @ asked).tolist()
+        return (self._matrix @ asked).astype(np.float64)
 
     def _ready(self) -> bool:
         if self._matrix is not None:

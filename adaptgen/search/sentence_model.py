@@ -328,9 +328,10 @@ class Encoder:
         words = t["embeddings.word_embeddings.weight"][flat]
         if self.word_scale is not None:
             words = words * self.word_scale[flat][:, None]
-        rows = words.reshape(n, length, self.dim) + t["embeddings.position_embeddings.weight"][
-            positions
-        ]
+        rows = (
+            words.reshape(n, length, self.dim)
+            + t["embeddings.position_embeddings.weight"][positions]
+        )
         x = np.ascontiguousarray(rows.reshape(-1, self.dim).T)
         x += t["embeddings.token_type_embeddings.weight"][0][:, None]
         x = _layer_norm(x, t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"])

@@ -18,7 +18,7 @@ from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.search.index import build_index, index_json, operation_intent
 from adaptgen.search.intent import compatibility, query_intent
 from adaptgen.search.query import read_query
-from adaptgen.search.rank import SearchEngine
+from adaptgen.search.rank import MAX_CANDIDATES, SearchEngine
 from adaptgen.search.text import stem, terms, words
 
 HELPDESK = Path(__file__).parent / "fixtures" / "helpdesk.yaml"
@@ -34,8 +34,8 @@ def engine() -> SearchEngine:
     return SearchEngine(helpdesk_index())
 
 
-def top(engine: SearchEngine, query: str, n: int = 1) -> list[str]:
-    return [hit.name for hit in engine.search(query, limit=n)]
+def top(engine: SearchEngine, query: str, n: int = 1, allowed: set[str] | None = None) -> list[str]:
+    return [hit.name for hit in engine.search(query, limit=n, allowed=allowed)]
 
 
 def built(tmp_path: Path, paths: dict, **extra: dict) -> tuple[Any, dict]:
@@ -176,6 +176,25 @@ def test_ranking_is_deterministic_and_respects_the_allowed_tools(engine):
     reads = {"list_customers", "get_customer", "list_customer_cards"}
     assert set(top(engine, "delete the customer", 5)) & {"delete_customer"}
     assert set(n.name for n in engine.search("delete the customer", 5, allowed=reads)) <= reads
+
+
+def test_a_callers_tools_are_ranked_among_themselves_not_cut_by_the_tools_it_cannot_see():
+    """Only the best MAX_CANDIDATES tools by words are scored; for a caller, of ITS tools: a
+    caller with one invoice tool finds it however many invoice tools rank above it."""
+    loud = {
+        "name": "invoice invoices",
+        "summary": "invoice invoices invoice",
+        "resource": "invoices",
+    }
+    quiet = {"name": "archive record", "summary": "keeps an invoice", "resource": "records"}
+    tools = [
+        {"name": f"get_invoice_{i:03d}", "act": "get", "fields": loud}
+        for i in range(MAX_CANDIDATES + 10)
+    ]
+    tools.append({"name": "archive_record", "act": "update", "fields": quiet})
+    engine = SearchEngine({"tools": tools})
+    assert "archive_record" not in top(engine, "invoice", len(tools))  # below the cut
+    assert top(engine, "invoice", 5, allowed={"archive_record"}) == ["archive_record"]
 
 
 def test_nearest_names_for_a_misspelt_tool(engine):
