@@ -141,13 +141,14 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+def _layer_norm(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, average: np.ndarray, eps: float = 1e-12
+) -> np.ndarray:
     """Each column of `x` (a token) normalised, times `w`, plus `b` (columns too), in place.
-    The means are products by a row of 1/dim (numpy's reductions down a column of a few
-    tokens cost 5-7x more)."""
+    The means are products by `average`, a row of 1/dim (numpy's reductions down a column of
+    a few tokens cost 5-7x more)."""
     import numpy as np
 
-    average = np.full(x.shape[0], 1.0 / x.shape[0], x.dtype)
     x -= average @ x
     spread = average @ (x * x)
     spread += eps
@@ -155,6 +156,14 @@ def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12)
     x *= w
     x += b
     return x
+
+
+def _unit(columns: np.ndarray) -> np.ndarray:
+    """Each column as a unit row."""
+    import numpy as np
+
+    rows = columns.T
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -289,9 +298,12 @@ class Encoder:
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1.0
         bias = ((1.0 - mask) * -1e9)[:, None, None, :]  # padding gets no attention
-        hidden = self._hidden(ids, np.arange(length), bias)
-        pooled = (hidden * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        # Each text's mean over its own tokens, as one product: (tokens of all, texts).
+        pool = np.zeros((mask.size, len(batch)), mask.dtype)
+        pool[np.arange(mask.size), np.repeat(np.arange(len(batch)), length)] = (
+            mask / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        ).reshape(-1)
+        return _unit(self._hidden(ids, np.arange(length), bias) @ pool)
 
     def _packed(self, texts: list[list[int]]) -> np.ndarray:
         """A few texts as ONE sequence, each attending only to itself and counting its
@@ -308,18 +320,17 @@ class Encoder:
         bias = None  # one text: every token sees every other
         if len(texts) > 1:
             bias = np.where(owner[:, None] == owner[None, :], 0.0, -1e9).astype(kind)[None, None]
-        hidden = self._hidden(ids, positions, bias)[0]
-        pooled = np.stack([hidden[owner == i].mean(axis=0) for i in range(len(texts))])
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        pool = np.zeros((len(owner), len(texts)), kind)  # each text's mean, as one product
+        pool[np.arange(len(owner)), owner] = 1.0 / np.array([len(seq) for seq in texts])[owner]
+        return _unit(self._hidden(ids, positions, bias) @ pool)
 
     def _hidden(
         self, ids: np.ndarray, positions: np.ndarray, bias: np.ndarray | None
     ) -> np.ndarray:
-        """The last layer's outputs, (texts, tokens, dim), of `ids` (texts, tokens); `bias`
-        is added to every attention score (-1e9: none; None: every token sees every other).
-
-        Inside, the hidden state is one matrix of every text's tokens by column, (dim, texts
-        times tokens): each projection is one product by a weight as stored."""
+        """The last layer's outputs of `ids` (texts, tokens), as one matrix of every text's
+        tokens by column, (dim, texts times tokens): each projection is one product by a
+        weight as stored. `bias` is added to every attention score (-1e9: none; None: every
+        token sees every other)."""
         import numpy as np
 
         t = self.t
@@ -334,7 +345,10 @@ class Encoder:
         )
         x = np.ascontiguousarray(rows.reshape(-1, self.dim).T)
         x += t["embeddings.token_type_embeddings.weight"][0][:, None]
-        x = _layer_norm(x, t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"])
+        average = np.full(self.dim, 1.0 / self.dim, x.dtype)
+        x = _layer_norm(
+            x, t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"], average
+        )
         heads = self.heads
         size = self.dim // heads
         root = math.sqrt(size)
@@ -357,18 +371,20 @@ class Encoder:
             scores = _softmax(scores)
             context = (v @ scores.transpose(0, 1, 3, 2)).transpose(1, 2, 0, 3)
             x = _layer_norm(
-                x + dense(context.reshape(self.dim, -1), "attention.output.dense"),
+                dense(context.reshape(self.dim, -1), "attention.output.dense") + x,
                 t[p + "attention.output.LayerNorm.weight"],
                 t[p + "attention.output.LayerNorm.bias"],
+                average,
             )
             inner = dense(x, "intermediate.dense")
             inner = _gelu(inner)
             x = _layer_norm(
-                x + dense(inner, "output.dense"),
+                dense(inner, "output.dense") + x,
                 t[p + "output.LayerNorm.weight"],
                 t[p + "output.LayerNorm.bias"],
+                average,
             )
-        return x.T.reshape(n, length, self.dim)
+        return x
 
 
 _MODEL_FILES = ("config.json", "tokenizer.json", "model.safetensors")
