@@ -480,22 +480,28 @@ class SearchEngine:
         for group in groups:
             best = np.zeros(len(self.tools))
             for term, weight in group:
-                docs, values = self._column(postings, term)
-                if len(docs):
+                column = self._column(postings, term)
+                if column is not None:
+                    docs, values = column
                     best[docs] = np.maximum(best[docs], values * weight)
             relevance += best
             if group in counted:
                 matched += best > 0.0
         return relevance, matched
 
-    def _column(self, postings: Mapping[str, Mapping[int, float]], term: str) -> tuple[Any, Any]:
-        """A term's postings as two arrays, tools and values (made at the term's first use)."""
+    def _column(
+        self, postings: Mapping[str, Mapping[int, float]], term: str
+    ) -> tuple[Any, Any] | None:
+        """A term's postings as two arrays, tools and values (made at the term's first use;
+        kept for the index's own terms only, so requests cannot grow the memory), or None."""
+        docs = postings.get(term)
+        if not docs:
+            return None
         key = (postings is self._postings, term)
         column = self._columns.get(key)
         if column is None:
             import numpy as np
 
-            docs = postings.get(term, {})
             column = (np.fromiter(docs, np.int64, len(docs)), np.fromiter(docs.values(), float))
             self._columns[key] = column
         return column

@@ -197,6 +197,16 @@ def test_a_callers_tools_are_ranked_among_themselves_not_cut_by_the_tools_it_can
     assert top(engine, "invoice", 5, allowed={"archive_record"}) == ["archive_record"]
 
 
+def test_what_a_search_keeps_is_the_indexs_own_terms_whatever_is_asked(engine):
+    """The postings made into arrays at a term's first use are kept for the index's terms
+    only: requests full of words no tool has cannot grow a long-running server's memory."""
+    engine.search("list the customers", 5)
+    kept = len(engine._columns)  # noqa: SLF001
+    for i in range(200):
+        engine.search(f"zqx{i:03d} wibble{i:03d} customers", 5)
+    assert len(engine._columns) == kept  # noqa: SLF001
+
+
 def test_nearest_names_for_a_misspelt_tool(engine):
     assert engine.nearest("create_custmer")[0] == "create_customer"
     assert "refund_charge" in engine.nearest("refund")
