@@ -466,3 +466,25 @@ def test_batches_are_cut_by_padded_tokens_and_give_the_same_vectors(monkeypatch)
     for got, batched, single in zip(cut, whole, alone, strict=True):
         assert [float(v) for v in got] == pytest.approx([float(v) for v in batched], abs=1e-5)
         assert [float(v) for v in got] == pytest.approx([float(v) for v in single], abs=1e-5)
+
+
+def test_the_encoders_gelu_is_the_exact_one():
+    np = pytest.importorskip("numpy")
+    x = np.linspace(-8.0, 8.0, 4001)
+    exact = np.array([v * 0.5 * (1.0 + math.erf(v / math.sqrt(2.0))) for v in x])
+    assert np.abs(sentence_model._gelu(x.copy()) - exact).max() < 1e-6  # noqa: SLF001
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_encoders_softmax_keeps_a_row_far_below_the_others(dtype):
+    """Every row is shifted by the highest score of all; a row whose own scores are far below
+    that (here by 200, where exp underflows) is still its own softmax."""
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(7)
+    scores = rng.normal(0.0, 4.0, (2, 3, 5, 5)).astype(dtype)
+    scores[1, 2, 3] -= 200.0
+    shifted = scores - scores.max(-1, keepdims=True)
+    expected = np.exp(shifted) / np.exp(shifted).sum(-1, keepdims=True)
+    got = sentence_model._softmax(scores.copy())  # noqa: SLF001
+    assert np.allclose(got, expected, rtol=1e-5, atol=1e-7)
+    assert np.allclose(got.sum(-1), 1.0)
