@@ -165,7 +165,9 @@ def index_for(
 
 def engine_ranker(api: Api, engine: SearchEngine) -> Ranker:
     """Our search, answering operationIds."""
-    operation = {t.name: t.operation_id for t in api.tools if not t.hidden}
+    # A tool of an operation without an operationId answers as itself, as `check_expected`
+    # names it (a task names such a tool by its name).
+    operation = {t.name: t.operation_id or t.name for t in api.tools if not t.hidden}
 
     def rank(query: str) -> list[str]:
         return [operation.get(h.name, h.name) for h in engine.search(query, limit=DEPTH)]

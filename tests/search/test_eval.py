@@ -118,6 +118,24 @@ def test_tools_and_alternatives_count_like_operations(tmp_path):
     assert top(either) == (2, 2)  # any one of a list counts
 
 
+def test_a_tool_of_an_operation_without_an_operation_id_is_found_by_its_name(tmp_path, capsys):
+    ok = {"200": {"description": "ok"}}
+    spec = tmp_path / "spec.json"
+    paths = {
+        "/employees": {"get": {"summary": "List employees", "responses": ok}},
+        "/orders": {
+            "get": {"operationId": "listOrders", "summary": "List orders", "responses": ok}
+        },
+    }
+    spec.write_text(
+        json.dumps({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": paths})
+    )
+    body = "scenarios:\n  - prompt: list the employees\n    calls: [{tool: list_employees}]\n"
+    assert main(["eval", str(task_file(tmp_path, body, spec))]) == 0
+    out = capsys.readouterr().out
+    assert "adaptgen" in out and "100.0%" in out, out
+
+
 def test_search_only_files_cannot_be_replayed(tmp_path, capsys):
     assert main(["eval", str(task_file(tmp_path, GOOD)), "--mode", "replay"]) == 2
     err = capsys.readouterr().err
