@@ -19,7 +19,7 @@ from conftest import index_entry
 from adaptgen.search import meaning, rank
 from adaptgen.search.meaning import MAGIC, TableError, WordTable, encode_tools, unit
 from adaptgen.search.rank import SearchEngine
-from adaptgen.search.semantic import fuse
+from adaptgen.search.semantic import LEXICAL_K, fuse
 from adaptgen.search.vectors import unpack
 
 # Made-up words, so no synonym rule or stemmer accident can find them: `zap` means `delete`,
@@ -116,7 +116,7 @@ def test_a_tool_the_query_means_but_does_not_say_is_found_by_fusion(table):
     # With words in common, the order is `semantic.fuse` of the lexical ranking and the cosines.
     query = "list the invoices to zap"
     cosines = engine.meaning.cosines(query)
-    lexical = [(h.name, h.score) for h in engine._lexical(query, 30)]
+    lexical = [(h.name, h.score) for h in engine._lexical(query, LEXICAL_K)]
     by_name = dict(zip(engine.names, cosines, strict=True))
     expected = fuse(lexical, by_name, 5, rank.MEANING_WEIGHT)
     assert [(h.name, h.score) for h in engine.search(query)] == expected

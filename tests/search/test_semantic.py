@@ -22,6 +22,7 @@ from adaptgen.search import sentence_model
 from adaptgen.search.index import index_json, same_index
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import (
+    LEXICAL_K,
     Semantic,
     encoded_text,
     encoded_tool,
@@ -110,7 +111,7 @@ def test_search_fuses_as_over_every_tool_with_ties_and_allowed_sets():
             every = {
                 n: c for n, c in zip(names, cosines, strict=True) if allowed is None or n in allowed
             }
-            lexical = engine._lexical(query, 30, allowed)
+            lexical = engine._lexical(query, LEXICAL_K, allowed)
             expected = fuse([(h.name, h.score) for h in lexical], every, 5)
             assert [(h.name, h.score) for h in engine.search(query, 5, allowed)] == expected
 
