@@ -58,6 +58,7 @@ def vocabulary(pool: int) -> tuple[list[str], list[float]]:
 def encode(words: list[str], pieces_only: bool = True) -> np.ndarray:
     """Each word's unit vector: the mean of the model's outputs over `[CLS] pieces [SEP]` (as
     sentence-transformers pools), or over the word's pieces only (`pieces_only`)."""
+    from adaptgen.search.sentence_model import padding_bias
     from adaptgen.search.sentence_model import teacher as encoder
 
     model = encoder()
@@ -78,7 +79,7 @@ def encode(words: list[str], pieces_only: bool = True) -> np.ndarray:
         for row, i in enumerate(chosen):
             batch[row, : len(ids[i])] = ids[i]
             mask[row, : len(ids[i])] = 1.0
-        bias = ((1.0 - mask) * -1e9)[:, None, None, :]  # padding gets no attention
+        bias = padding_bias(mask)
         hidden = model._hidden(batch, np.arange(length), bias).T.reshape(len(chosen), length, -1)
         pool = mask.copy()
         pool[:, 0] = 0.0  # [CLS]

@@ -51,6 +51,7 @@ __all__ = [
     "encoder",
     "identity",
     "missing",
+    "padding_bias",
     "model_source",
     "teacher_missing",
     "teacher_source",
@@ -156,6 +157,12 @@ def _layer_norm(
     x *= w
     x += b
     return x
+
+
+def padding_bias(mask: np.ndarray) -> np.ndarray:
+    """What a padded batch adds to its attention scores: -1e9 at padding (`mask` 0), which
+    then gets no attention; `mask` is (texts, tokens)."""
+    return ((1.0 - mask) * -1e9)[:, None, None, :]
 
 
 def _unit(columns: np.ndarray) -> np.ndarray:
@@ -297,7 +304,7 @@ class Encoder:
         for row, seq in enumerate(batch):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1.0
-        bias = ((1.0 - mask) * -1e9)[:, None, None, :]  # padding gets no attention
+        bias = padding_bias(mask)
         # Each text's mean over its own tokens, as one product: (tokens of all, texts).
         pool = np.zeros((mask.size, len(batch)), mask.dtype)
         pool[np.arange(mask.size), np.repeat(np.arange(len(batch)), length)] = (
