@@ -23,7 +23,7 @@ _ACT_WORDS = {
     "update": "update edit change modify set rename move assign replace patch mark toggle "
     "adjust reassign correct configure enable disable fix refresh",
     "delete": "delete remove cancel drop erase destroy trash discard revoke unset kill purge clear "
-    "wipe",
+    "wipe scrap nuke ditch axe zap",
 }
 SPOKEN_ACTS = frozenset(word for spoken in _ACT_WORDS.values() for word in spoken.split())
 ACT_OF_WORD = {

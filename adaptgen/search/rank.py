@@ -33,7 +33,14 @@ from adaptgen.search.intent import (
     query_intent,
 )
 from adaptgen.search.query import QueryWords, query_terms, read_query
-from adaptgen.search.semantic import DENSE_K, FUSION_WEIGHT, LEXICAL_K, Semantic, fuse
+from adaptgen.search.semantic import (
+    DENSE_K,
+    FUSION_WEIGHT,
+    LEXICAL_K,
+    Semantic,
+    fuse,
+    sure_weight,
+)
 from adaptgen.search.spelling import Speller
 from adaptgen.search.synonyms import SYNONYM_WEIGHT, alternatives
 from adaptgen.search.text import stem
@@ -276,12 +283,16 @@ class SearchEngine:
         query = self._spelled(query[:MAX_QUERY_CHARS])
         cosines = self.semantic.cosines(query) if self.semantic is not None else None
         weight = FUSION_WEIGHT
+        encoded = cosines is not None  # the encoder's cosines, not the static table's
         if cosines is None and self.meaning is not None:
             cosines, weight = self.meaning.cosines(query), MEANING_WEIGHT
         if cosines is None:
             return self._lexical(query, limit, allowed)
         lexical = self._lexical(query, max(limit, LEXICAL_K), allowed)
-        by_name = self._cosines_for_fusion(cosines, {hit.name for hit in lexical}, allowed)
+        values = self._visible(cosines, allowed)
+        if encoded:
+            weight = sure_weight(values, weight)
+        by_name = self._cosines_for_fusion(values, {hit.name for hit in lexical})
         fused = fuse([(hit.name, hit.score) for hit in lexical], by_name, limit, weight)
         return [Hit(name, score) for name, score in fused]
 
@@ -296,17 +307,22 @@ class SearchEngine:
         said = read_query(self._undone(query))
         return said, query_intent(said.main, self._verbs)
 
-    def _cosines_for_fusion(
-        self, cosines: Sequence[float], named: set[str], allowed: Collection[str] | None
-    ) -> dict[str, float]:
-        """The cosines `fuse` reads, by name: the `named` (lexical) hits' and those of the
-        allowed tools at or above the DENSE_K-th highest cosine (ties included, so `fuse`
-        breaks them by name as over every tool). A search reads ~40 of 1,000, not all."""
+    def _visible(self, cosines: Sequence[float], allowed: Collection[str] | None) -> Any:
+        """Every tool's cosine as an array, -inf for a tool outside `allowed` (when given)."""
         import numpy as np
 
         values = np.asarray(cosines, np.float64)
         if allowed is not None:
             values = np.where(self._features().allowed(allowed), values, -np.inf)
+        return values
+
+    def _cosines_for_fusion(self, values: Any, named: set[str]) -> dict[str, float]:
+        """The cosines `fuse` reads, by name: the `named` (lexical) hits' and those of the
+        visible tools (`_visible`'s `values`) at or above the DENSE_K-th highest cosine (ties
+        included, so `fuse` breaks them by name as over every tool). A search reads ~40 of
+        1,000, not all."""
+        import numpy as np
+
         chosen = set(self._by_name[name] for name in named)
         if len(values) and values.max() > -np.inf:
             cut = max(len(values) - DENSE_K, 0)

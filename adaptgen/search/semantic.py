@@ -12,7 +12,8 @@ numpy). Here is what search does with it:
   was tuned on requests, `scripts/tune_encoder.py`), less its opaque ids (`encoded_text`), and
   dotted with every tool's vector.
 - Fusion (`fuse`): the lexical top LEXICAL_K and the dense top DENSE_K compete on lexical score
-  / the best lexical score + FUSION_WEIGHT * cosine.
+  / the best lexical score + weight * cosine, the weight FUSION_WEIGHT, raised when the
+  encoder's best tool stands clear of its second (`sure_weight`).
 
 The renderings and the fusion were chosen on the tuned task set with the teacher
 (bench/semantic_experiment.py); FUSION_WEIGHT was raised from 2 to 3.5 when the student was
@@ -48,6 +49,11 @@ QUANT = 127
 FUSION_WEIGHT = 7.0  # chosen on the tuned set, the development halves and unseen corpus APIs
 LEXICAL_K = 50  # the lexical hits fusion reads (30 -> 50 lifted every task set by 0-2 tasks)
 DENSE_K = 10
+# When the encoder is sure, its cosine weighs more: the fusion weight grows by SURE_GAIN for
+# each unit its best tool's cosine stands above the second's, past SURE_MARGIN. Where the two
+# are close, the words decide as before (chosen on the tuned set and unseen corpus APIs).
+SURE_MARGIN = 0.05
+SURE_GAIN = 40.0
 _ACT_PHRASE = {
     "create": "create a new",
     "list": "list",
@@ -216,6 +222,19 @@ def fuse(
         scores.setdefault(name, 0.0)
     fused = {name: s + weight * max(cosines.get(name, 0.0), 0.0) for name, s in scores.items()}
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+def sure_weight(cosines: np.ndarray, weight: float = FUSION_WEIGHT) -> float:
+    """The fusion weight for a search whose tools have these `cosines` (-inf for a tool the
+    caller may not see): `weight`, raised as the best stands above the second (`SURE_GAIN`)."""
+    import numpy as np
+
+    if len(cosines) < 2:
+        return weight
+    second, best = np.partition(cosines, len(cosines) - 2)[-2:]
+    if not np.isfinite(second):
+        return weight  # one tool (or none) to choose from: no margin to read
+    return weight + SURE_GAIN * max(0.0, float(best - second) - SURE_MARGIN)
 
 
 def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:

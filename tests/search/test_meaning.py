@@ -22,14 +22,14 @@ from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import LEXICAL_K, fuse
 from adaptgen.search.vectors import unpack
 
-# Made-up words, so no synonym rule or stemmer accident can find them: `zap` means `delete`,
+# Made-up words, so no synonym rule or stemmer accident can find them: `zorp` means `delete`,
 # `quux` means `invoice`, `weather` means nothing near either.
 ROWS = {
     "delete": ([127, 0, 0, 0], 0.5),
     "invoice": ([0, 127, 0, 0], 0.5),
     "list": ([0, 0, 127, 0], 0.5),
     "weather": ([0, 0, 0, 127], 0.5),
-    "zap": ([120, 10, 0, 0], 0.5),
+    "zorp": ([120, 10, 0, 0], 0.5),
     "quux": ([10, 120, 0, 0], 0.25),
 }
 
@@ -66,7 +66,7 @@ def test_the_table_is_read_row_by_row_and_a_broken_one_is_refused(table):
 
 def test_a_plural_finds_its_singular_and_a_stop_word_finds_nothing(table):
     assert table.row("invoices") == table.index["invoice"]
-    assert table.row("zap") == table.index["zap"]
+    assert table.row("zorp") == table.index["zorp"]
     assert table.row("unknownword") is None
     assert table.row("its") is None  # a stop word is not made singular (`it`)
 
@@ -104,17 +104,17 @@ def test_a_tool_the_query_means_but_does_not_say_is_found_by_fusion(table):
         index_entry("get_weather", "get", "Current weather"),
     ]
     plain = SearchEngine({"tools": tools})
-    assert plain.search("zap the quux") == []  # no tool has either word
+    assert plain.search("zorp the quux") == []  # no tool has either word
     texts = [[t["fields"]["summary"]] for t in tools]
     packed = encode_tools(texts, table)
     index = {"tools": [{**t, "meaning": v} for t, v in zip(tools, packed, strict=True)]}
     engine = SearchEngine(index, words=table)
-    assert [h.name for h in engine.search("zap the quux")][:2] == [
+    assert [h.name for h in engine.search("zorp the quux")][:2] == [
         "delete_invoice",
         "list_invoices",
     ]
     # With words in common, the order is `semantic.fuse` of the lexical ranking and the cosines.
-    query = "list the invoices to zap"
+    query = "list the invoices to zorp"
     cosines = engine.meaning.cosines(query)
     lexical = [(h.name, h.score) for h in engine._lexical(query, LEXICAL_K)]
     by_name = dict(zip(engine.names, cosines, strict=True))

@@ -78,6 +78,9 @@ def test_a_word_the_api_has_is_not_undone(engine):
         ("please do not publish the draft", "delete"),
         ("throw the spam bot out", "delete"),
         ("give me the recordings of last week's calls", "get"),  # not a grant
+        ("nuke environment 8812, I don't need it", "delete"),  # how people say delete
+        ("scrap the draft I started yesterday", "delete"),
+        ("ditch the old webhook", "delete"),
     ],
 )
 def test_negations_and_far_particles_say_the_act(query, act):

@@ -22,13 +22,17 @@ from adaptgen.search import sentence_model
 from adaptgen.search.index import index_json, same_index
 from adaptgen.search.rank import SearchEngine
 from adaptgen.search.semantic import (
+    FUSION_WEIGHT,
     LEXICAL_K,
+    SURE_GAIN,
+    SURE_MARGIN,
     Semantic,
     encoded_text,
     encoded_tool,
     fuse,
     pack,
     pack_rows,
+    sure_weight,
     tool_texts,
     unpack,
     unpack_rows,
@@ -78,6 +82,22 @@ def test_fusion_adds_the_scaled_cosine_to_the_normalised_lexical_score():
     assert fuse([], {"a": 0.2, "b": 0.4}, 1, 2.0, 2) == [("b", pytest.approx(0.8))]
 
 
+def test_the_encoders_weight_grows_with_how_far_its_best_tool_stands_above_the_second():
+    np = pytest.importorskip("numpy")
+    inf = float("inf")
+    close = np.array([0.50, 0.48, 0.1])  # within SURE_MARGIN: the words decide as ever
+    assert sure_weight(close) == FUSION_WEIGHT
+    clear = np.array([0.2, 0.70, 0.45])  # 0.25 above the second, wherever it stands
+    assert sure_weight(clear) == pytest.approx(FUSION_WEIGHT + SURE_GAIN * (0.25 - SURE_MARGIN))
+    assert sure_weight(clear, 2.0) == pytest.approx(2.0 + SURE_GAIN * (0.25 - SURE_MARGIN))
+    # Only the tools a caller may see (the others are -inf) count, and a margin needs two.
+    hidden = np.array([0.9, 0.3, -inf, 0.28])
+    assert sure_weight(np.where([False, True, True, True], hidden, -inf)) == FUSION_WEIGHT
+    assert sure_weight(np.array([0.9, -inf, -inf])) == FUSION_WEIGHT
+    assert sure_weight(np.array([0.9])) == FUSION_WEIGHT
+    assert sure_weight(np.array([])) == FUSION_WEIGHT
+
+
 class FixedModel:
     """Every query means the same vector."""
 
@@ -112,8 +132,32 @@ def test_search_fuses_as_over_every_tool_with_ties_and_allowed_sets():
                 n: c for n, c in zip(names, cosines, strict=True) if allowed is None or n in allowed
             }
             lexical = engine._lexical(query, LEXICAL_K, allowed)
-            expected = fuse([(h.name, h.score) for h in lexical], every, 5)
+            best, second = ([*sorted(every.values(), reverse=True), -1.0, -1.0])[:2]
+            sure = max(0.0, best - second - SURE_MARGIN) if len(every) > 1 else 0.0
+            weight = FUSION_WEIGHT + SURE_GAIN * sure
+            expected = fuse([(h.name, h.score) for h in lexical], every, 5, weight)
             assert [(h.name, h.score) for h in engine.search(query, 5, allowed)] == expected
+
+
+def test_an_encoder_sure_of_one_tool_outweighs_the_words_and_a_hesitant_one_does_not():
+    """The words say `list_invoices` ("list" and "invoices"), the encoder `archive_invoices`
+    (cosine 1.0, `list_invoices` 0.88): standing clear of every other tool, the encoder wins;
+    with a third tool close behind it (0.99), the words do, as at the plain weight."""
+    pytest.importorskip("numpy")
+
+    def engine(rival: list[float]) -> SearchEngine:
+        tools = [
+            entry("list_invoices", "list", "list invoices", [0.88, math.sqrt(1 - 0.88**2), 0.0]),
+            entry("archive_invoices", "update", "archive old invoices", [1.0, 0.0, 0.0]),
+            entry("get_weather", "get", "current weather", rival),
+        ]
+        return SearchEngine({"tools": tools}, model=FixedModel([1.0, 0.0, 0.0]))
+
+    query = "list the invoices to tidy"
+    sure = engine([0.0, 0.0, 1.0])  # best 1.0, second 0.88
+    hesitant = engine([0.99, math.sqrt(1 - 0.99**2), 0.0])  # best 1.0, second 0.99
+    assert [h.name for h in sure.search(query, 2)] == ["archive_invoices", "list_invoices"]
+    assert [h.name for h in hesitant.search(query, 2)][0] == "list_invoices"
 
 
 def test_a_tool_the_query_means_but_does_not_say_wins_on_a_tiny_index():
