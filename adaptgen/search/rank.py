@@ -288,8 +288,10 @@ class SearchEngine:
             cosines, weight = self.meaning.cosines(query), MEANING_WEIGHT
         if cosines is None:
             return self._lexical(query, limit, allowed)
-        lexical = self._lexical(query, max(limit, LEXICAL_K), allowed)
-        values = self._visible(cosines, allowed)
+        # Which tools the caller may see, worked out once for the words and the cosines.
+        visible = self._features().allowed(allowed) if allowed is not None else None
+        lexical = self._lexical(query, max(limit, LEXICAL_K), allowed, visible=visible)
+        values = self._visible(cosines, visible)
         if encoded:
             weight = sure_weight(values, weight)
         by_name = self._cosines_for_fusion(values, {hit.name for hit in lexical})
@@ -307,13 +309,14 @@ class SearchEngine:
         said = read_query(self._undone(query))
         return said, query_intent(said.main, self._verbs)
 
-    def _visible(self, cosines: Sequence[float], allowed: Collection[str] | None) -> Any:
-        """Every tool's cosine as an array, -inf for a tool outside `allowed` (when given)."""
+    def _visible(self, cosines: Sequence[float], visible: Any) -> Any:
+        """Every tool's cosine as an array, -inf for a tool the caller may not see (`visible`:
+        `_Features.allowed`'s booleans, or None: every tool)."""
         import numpy as np
 
         values = np.asarray(cosines, np.float64)
-        if allowed is not None:
-            values = np.where(self._features().allowed(allowed), values, -np.inf)
+        if visible is not None:
+            values = np.where(visible, values, -np.inf)
         return values
 
     def _cosines_for_fusion(self, values: Any, named: set[str]) -> dict[str, float]:
@@ -330,8 +333,16 @@ class SearchEngine:
             chosen.update(np.flatnonzero((values >= floor) & (values > -np.inf)).tolist())
         return {self.tools[i].name: float(values[i]) for i in chosen}
 
-    def _lexical(self, query: str, limit: int, allowed: Collection[str] | None = None) -> list[Hit]:
-        """The best `limit` tools by words, intent and resource."""
+    def _lexical(
+        self,
+        query: str,
+        limit: int,
+        allowed: Collection[str] | None = None,
+        *,
+        visible: Any = None,
+    ) -> list[Hit]:
+        """The best `limit` tools by words, intent and resource, among `allowed` names when
+        given (`visible`: the same as `_Features.allowed`'s booleans, when already known)."""
         import numpy as np
 
         said, intent = self._read(query)
@@ -361,7 +372,7 @@ class SearchEngine:
             relevance[~chosen] = PRIOR / 2
             chosen[:] = True
         if allowed is not None:
-            chosen &= self._features().allowed(allowed)
+            chosen &= visible if visible is not None else self._features().allowed(allowed)
         docs = np.flatnonzero(chosen)
         if len(docs) > MAX_CANDIDATES:  # the highest, of equals the last tools
             docs = docs[np.lexsort((docs, relevance[docs]))[-MAX_CANDIDATES:]]
