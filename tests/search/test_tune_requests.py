@@ -93,3 +93,33 @@ def test_no_spec_trained_on_is_an_api_a_task_set_measures():
 
 def test_no_request_is_a_tasks_query():
     assert untuned_queries_among([row["request"] for row in rows()]) == []
+
+
+def test_the_measuring_requests_trained_on_are_only_those_of_apis_already_trained_on(
+    tmp_path: Path,
+):
+    """`tune_encoder.py --also scripts/data/tool-tasks.jsonl` (how sentence encoder 6 was made)
+    adds only the requests of APIs the training requests have: the other APIs' requests are
+    what `bench.request_bench --unseen` measures, and must stay unseen."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import tune_encoder
+
+    tasks = ROOT / "scripts" / "data" / "tool-tasks.jsonl"
+    trained = tune_encoder.training_rows(REQUESTS, (tasks,))
+    measured = [json.loads(line) for line in tasks.read_text().splitlines() if line.strip()]
+    tuned_on = {row["spec"] for row in rows()}
+    unseen = [row for row in measured if row["spec"] not in tuned_on]
+    assert len(unseen) == 840  # the 28 APIs `--unseen` measures
+    assert len(trained) == len(rows()) + len(measured) - len(unseen)
+    assert not {row["spec"] for row in unseen} & {row["spec"] for row in trained}
+    # the filter is by API, whatever the file: a made-up API's requests are left out
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(
+        json.dumps({"spec": "nobody.example/1.json", "tool": "t", "request": "r"}) + "\n"
+        + json.dumps({"spec": rows()[0]["spec"], "tool": "t", "request": "r"}) + "\n"
+    )  # fmt: skip
+    assert tune_encoder.training_rows(REQUESTS, (extra,))[len(rows()) :] == [
+        {"spec": rows()[0]["spec"], "tool": "t", "request": "r"}
+    ]
