@@ -13,9 +13,9 @@ tool's name, path or description.
 tuned on) has no request of: on the others the encoder has learnt the API's tools, and since
 sentence encoder 6 these very requests too (`scripts/tune_encoder.py --also`), so only the 840
 requests of the other 28 APIs measure it (`--quick`, as `bench/run --quick` passes it, is
-`--unseen`). `--weight` sets the
-fusion weight of the encoder's cosine (`semantic.FUSION_WEIGHT`); `--rankers` also prints the
-lexical ranking alone and the encoder's cosine alone. Prints top-1/top-3/MRR per API and in all
+`--unseen`). `--weight` sets the fusion weight of the encoder's cosine
+(`semantic.FUSION_WEIGHT`); `--rankers` also prints the lexical ranking alone and the encoder's
+cosine alone. Prints top-1/top-3/MRR per API and in all
 (MRR over the top 10). Exit 0 either way: it reports.
 """
 

@@ -107,19 +107,19 @@ def test_the_measuring_requests_trained_on_are_only_those_of_apis_already_traine
     import tune_encoder
 
     tasks = ROOT / "scripts" / "data" / "tool-tasks.jsonl"
+    requests = rows()
     trained = tune_encoder.training_rows(REQUESTS, (tasks,))
-    measured = [json.loads(line) for line in tasks.read_text().splitlines() if line.strip()]
-    tuned_on = {row["spec"] for row in rows()}
+    measured = tune_encoder.training_rows(tasks)
+    tuned_on = {row["spec"] for row in requests}
     unseen = [row for row in measured if row["spec"] not in tuned_on]
     assert len(unseen) == 840  # the 28 APIs `--unseen` measures
-    assert len(trained) == len(rows()) + len(measured) - len(unseen)
+    assert len(trained) == len(requests) + len(measured) - len(unseen)
     assert not {row["spec"] for row in unseen} & {row["spec"] for row in trained}
     # the filter is by API, whatever the file: a made-up API's requests are left out
+    known = {"spec": requests[0]["spec"], "tool": "t", "request": "r"}
     extra = tmp_path / "extra.jsonl"
     extra.write_text(
         json.dumps({"spec": "nobody.example/1.json", "tool": "t", "request": "r"}) + "\n"
-        + json.dumps({"spec": rows()[0]["spec"], "tool": "t", "request": "r"}) + "\n"
+        + json.dumps(known) + "\n"
     )  # fmt: skip
-    assert tune_encoder.training_rows(REQUESTS, (extra,))[len(rows()) :] == [
-        {"spec": rows()[0]["spec"], "tool": "t", "request": "r"}
-    ]
+    assert tune_encoder.training_rows(REQUESTS, (extra,))[len(requests) :] == [known]
