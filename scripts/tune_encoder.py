@@ -93,16 +93,16 @@ DISTILLED = 64  # distiller's sentences a step
 
 
 def pairs(
-    path: Path, also: tuple[Path, ...] = ()
+    path: Path, also: tuple[Path, ...] = (), more: tuple[Path, ...] = ()
 ) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, str]]]:
     """(spec, request, tool) triples, and each spec's tools' encoded texts by name: the
-    requests of `path`, and those of `also` on the same APIs only (an API only `also` has
-    stays unseen: `bench.request_bench --unseen` measures on those)."""
+    requests of `path`, those of `also` on the same APIs only (an API only `also` has
+    stays unseen: `bench.request_bench --unseen` measures on those), and all of `more`'s."""
     from adaptgen.build import BuildOptions, planned, search_index
     from adaptgen.search.index import renderings
     from adaptgen.search.semantic import encoded_text, encoded_tool
 
-    rows = training_rows(path, also)
+    rows = training_rows(path, also, more)
     texts: dict[str, dict[str, str]] = {}
     for spec in sorted({row["spec"] for row in rows}):
         if any(name in spec.lower() for name in distill.UNSEEN):
@@ -123,11 +123,15 @@ def pairs(
     return found, texts
 
 
-def training_rows(path: Path, also: tuple[Path, ...] = ()) -> list[dict[str, str]]:
-    """The rows of `path`, then those of `also` whose API `path` has."""
+def training_rows(
+    path: Path, also: tuple[Path, ...] = (), more: tuple[Path, ...] = ()
+) -> list[dict[str, str]]:
+    """The rows of `path`, then those of `also` whose API `path` has, then all of `more`'s
+    (files written to train on, whose APIs no measuring file has: a test keeps them apart)."""
     rows = _rows(path)
     specs = {row["spec"] for row in rows}
-    return rows + [row for extra in also for row in _rows(extra) if row["spec"] in specs]
+    kept = [row for extra in also for row in _rows(extra) if row["spec"] in specs]
+    return rows + kept + [row for extra in more for row in _rows(extra)]
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -303,6 +307,9 @@ def main() -> None:
     parser.add_argument("--also", type=Path, action="append", default=[],
                         help="more requests, only those of APIs --requests has (the shipped "
                              "encoder: scripts/data/tool-tasks.jsonl)")  # fmt: skip
+    parser.add_argument("--more", type=Path, action="append", default=[],
+                        help="more requests, all of them (the shipped encoder: "
+                             "scripts/data/tool-tasks-more.jsonl)")  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path("/tmp/distill"), help="distiller's")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rate", type=float, default=1e-4)
@@ -319,7 +326,7 @@ def main() -> None:
     tokenizer = distill._numpy_teacher(files)
     args.work.mkdir(parents=True, exist_ok=True)
     sentences = distill.corpus(args.work)
-    found, texts = pairs(args.requests, tuple(args.also))
+    found, texts = pairs(args.requests, tuple(args.also), tuple(args.more))
     teacher = None
     if args.taught_by:
         tuned = _student(args.taught_by)  # an encoder file, whatever its layers

@@ -98,22 +98,26 @@ def test_no_request_is_a_tasks_query():
 def test_the_measuring_requests_trained_on_are_only_those_of_apis_already_trained_on(
     tmp_path: Path,
 ):
-    """`tune_encoder.py --also scripts/data/tool-tasks.jsonl` (how sentence encoder 6 was made)
-    adds only the requests of APIs the training requests have: the other APIs' requests are
-    what `bench.request_bench --unseen` measures, and must stay unseen."""
+    """`tune_encoder.py --also scripts/data/tool-tasks.jsonl --more
+    scripts/data/tool-tasks-more.jsonl` (how sentence encoder 7 was made) adds the first file's
+    requests of APIs the training requests have, and all of the second's: the first file's
+    other APIs' requests are what `bench.request_bench --unseen` measures, and must stay unseen."""
     import sys
 
     sys.path.insert(0, str(ROOT / "scripts"))
     import tune_encoder
 
     tasks = ROOT / "scripts" / "data" / "tool-tasks.jsonl"
+    more = ROOT / "scripts" / "data" / "tool-tasks-more.jsonl"
     requests = rows()
-    trained = tune_encoder.training_rows(REQUESTS, (tasks,))
+    trained = tune_encoder.training_rows(REQUESTS, (tasks,), (more,))
     measured = tune_encoder.training_rows(tasks)
+    to_train = tune_encoder.training_rows(more)
     tuned_on = {row["spec"] for row in requests}
     unseen = [row for row in measured if row["spec"] not in tuned_on]
-    assert len(unseen) == 840  # the 28 APIs `--unseen` measures
-    assert len(trained) == len(requests) + len(measured) - len(unseen)
+    assert len(unseen) == 2_490  # the 83 APIs `--unseen` measures
+    assert len(trained) == len(requests) + len(measured) - len(unseen) + len(to_train)
+    assert trained[-len(to_train) :] == to_train
     assert not {row["spec"] for row in unseen} & {row["spec"] for row in trained}
     # the filter is by API, whatever the file: a made-up API's requests are left out
     known = {"spec": requests[0]["spec"], "tool": "t", "request": "r"}
@@ -123,3 +127,5 @@ def test_the_measuring_requests_trained_on_are_only_those_of_apis_already_traine
         + json.dumps(known) + "\n"
     )  # fmt: skip
     assert tune_encoder.training_rows(REQUESTS, (extra,))[len(requests) :] == [known]
+    # ... unless the file is one to train on
+    assert len(tune_encoder.training_rows(REQUESTS, (), (extra,))) == len(requests) + 2
