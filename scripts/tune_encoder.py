@@ -130,7 +130,7 @@ def training_rows(
     path: Path, also: tuple[Path, ...] = (), more: tuple[Path, ...] = ()
 ) -> list[dict[str, str]]:
     """The rows of `path`, then those of `also` whose API `path` has, then all of `more`'s
-    (files written to train on, whose APIs no measuring file has: a test keeps them apart)."""
+    (files written to train on: a test keeps the unseen APIs out of them)."""
     rows = _rows(path)
     specs = {row["spec"] for row in rows}
     kept = [row for extra in also for row in _rows(extra) if row["spec"] in specs]
