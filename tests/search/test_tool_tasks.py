@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REQUIRE_TOOLS, ROOT
-from test_tune_requests import REQUESTS, measured_among, untuned_queries_among
+from test_tune_requests import measured_among, untuned_queries_among
+from test_tune_requests import rows as encoder_rows
 
 TASKS = ROOT / "scripts" / "data" / "tool-tasks.jsonl"
 MORE = ROOT / "scripts" / "data" / "tool-tasks-more.jsonl"
@@ -77,7 +78,7 @@ def test_no_request_is_a_held_out_or_blind_query(path: Path):
 
 def test_no_request_to_train_on_is_of_an_api_the_unseen_requests_measure():
     """The APIs of tool-tasks.jsonl that the encoder's requests lack are `--unseen`'s."""
-    tuned_on = {json.loads(line)["spec"] for line in REQUESTS.read_text().splitlines()}
+    tuned_on = {row["spec"] for row in encoder_rows()}
     unseen = {row["spec"] for row in rows(TASKS)} - tuned_on
     assert len(unseen) == 81
     assert not {row["spec"] for row in rows(MORE)} & unseen
