@@ -99,7 +99,7 @@ def test_the_measuring_requests_trained_on_are_only_those_of_apis_already_traine
     tmp_path: Path,
 ):
     """`tune_encoder.py --also scripts/data/tool-tasks.jsonl --more
-    scripts/data/tool-tasks-more.jsonl` (how sentence encoder 7 was made) adds the first file's
+    scripts/data/tool-tasks-more.jsonl` (how the shipped encoder was made) adds the first file's
     requests of APIs the training requests have, and all of the second's: the first file's
     other APIs' requests are what `bench.request_bench --unseen` measures, and must stay unseen."""
     import sys
