@@ -141,20 +141,21 @@ def test_search_fuses_as_over_every_tool_with_ties_and_allowed_sets():
 
 def test_an_encoder_sure_of_one_tool_outweighs_the_words_and_a_hesitant_one_does_not():
     """The words say `list_invoices` ("list" and "invoices"), the encoder `archive_invoices`
-    (cosine 1.0, `list_invoices` 0.88): standing clear of every other tool, the encoder wins;
+    (cosine 1.0, `list_invoices` 0.9; at the plain weight the words' lead is the larger):
+    standing clear of every other tool, the encoder wins;
     with a third tool close behind it (0.99), the words do, as at the plain weight."""
     pytest.importorskip("numpy")
 
     def engine(rival: list[float]) -> SearchEngine:
         tools = [
-            entry("list_invoices", "list", "list invoices", [0.88, math.sqrt(1 - 0.88**2), 0.0]),
+            entry("list_invoices", "list", "list invoices", [0.9, math.sqrt(1 - 0.9**2), 0.0]),
             entry("archive_invoices", "update", "archive old invoices", [1.0, 0.0, 0.0]),
             entry("get_weather", "get", "current weather", rival),
         ]
         return SearchEngine({"tools": tools}, model=FixedModel([1.0, 0.0, 0.0]))
 
     query = "list the invoices to tidy"
-    sure = engine([0.0, 0.0, 1.0])  # best 1.0, second 0.88
+    sure = engine([0.0, 0.0, 1.0])  # best 1.0, second 0.9
     hesitant = engine([0.99, math.sqrt(1 - 0.99**2), 0.0])  # best 1.0, second 0.99
     assert [h.name for h in sure.search(query, 2)] == ["archive_invoices", "list_invoices"]
     assert [h.name for h in hesitant.search(query, 2)][0] == "list_invoices"
