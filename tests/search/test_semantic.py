@@ -142,8 +142,8 @@ def test_search_fuses_as_over_every_tool_with_ties_and_allowed_sets():
 def test_an_encoder_sure_of_one_tool_outweighs_the_words_and_a_hesitant_one_does_not():
     """The words say `list_invoices` ("list" and "invoices"), the encoder `archive_invoices`
     (cosine 1.0, `list_invoices` 0.9; at the plain weight the words' lead is the larger):
-    standing clear of every other tool, the encoder wins;
-    with a third tool close behind it (0.99), the words do, as at the plain weight."""
+    standing clear of every other tool, the encoder wins; with a third tool close behind it
+    (0.99), the words do, as at the plain weight."""
     pytest.importorskip("numpy")
 
     def engine(rival: list[float]) -> SearchEngine:
