@@ -50,11 +50,11 @@ itself: its embeddings and those layers, trained to give its vectors of the dist
 sentences and of every request and tool text (2 epochs), each layer's feed-forward part pruned
 to 512 units (`--units`; 1 epoch), then tuned as above (45-60 minutes on two cores).
 
-The shipped file (sentence encoder 8) is a `--cut 1,3,5 --taught-by` student of a tuned
+The shipped file (sentence encoder 9) is a `--cut 1,3,5 --taught-by` student of a tuned
 teacher, both trained with `--also scripts/data/tool-tasks.jsonl` (the 4,110 requests of those
 APIs written to measure; the 2,430 of the other 81 APIs stay unseen) and `--more
-scripts/data/tool-tasks-more.jsonl` (12,810 written the same way to train on): 34,188 requests,
-the teacher 35 minutes on two cores, the student 63.
+scripts/data/tool-tasks-more.jsonl` (15,030 written the same way to train on): 36,408 requests,
+the teacher 49 minutes on two cores (beside another job), the student 65.
 
     python scripts/tune_encoder.py --teacher --epochs 1 --rate 5e-5 --distilled 32 \
         --also scripts/data/tool-tasks.jsonl --more scripts/data/tool-tasks-more.jsonl \

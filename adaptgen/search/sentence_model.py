@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 MODEL = (
-    "adaptgen sentence encoder 8 (3 layers of 512 feed-forward units, distilled from "
+    "adaptgen sentence encoder 9 (3 layers of 512 feed-forward units, distilled from "
     "all-MiniLM-L6-v2 tuned on requests, Apache-2.0)"
 )
 SHIPPED = Path(__file__).with_name("sentence-encoder.safetensors")
