@@ -79,13 +79,14 @@ def dense(engine: SearchEngine, query: str) -> list[str]:
 
 def tasks(path: Path, unseen: bool) -> dict[str, list[Task]]:
     """Each spec's requests as search tasks (by tool name, at their file:line); with `unseen`,
-    only the APIs the encoder was not tuned on."""
+    only the APIs the encoder was not tuned on (nor on another file of)."""
     tuned = {json.loads(line)["spec"] for line in TUNED_ON.read_text().splitlines() if line}
+    seen = tuned | SAME_AS_TUNED.keys() if unseen else set()
     found: dict[str, list[Task]] = {}
     for number, line in enumerate(path.read_text().splitlines(), 1):
         if line.strip():
             row = json.loads(line)
-            if not (unseen and (row["spec"] in tuned or row["spec"] in SAME_AS_TUNED)):
+            if row["spec"] not in seen:
                 task = Task(row["request"], (row["tool"],), Location(str(path), number), True)
                 found.setdefault(row["spec"], []).append(task)
     return dict(sorted(found.items()))
