@@ -50,6 +50,11 @@ itself: its embeddings and those layers, trained to give its vectors of the dist
 sentences and of every request and tool text (2 epochs), each layer's feed-forward part pruned
 to 512 units (`--units`; 1 epoch), then tuned as above (45-60 minutes on two cores).
 
+`--hard N` (with `--taught-by`) makes up to N of a step's 48 other tools the ones the teacher
+ranks among its first 8 for the step's requests (never a tool whose text is a wanted tool's),
+the rest drawn at random as before: on an API of hundreds of tools, 48 drawn at random mostly
+miss the neighbours a search must tell apart (docs/DESIGN.md, "Hard neighbours").
+
 The shipped file (sentence encoder 9) is a `--cut 1,3,5 --taught-by` student of a tuned
 teacher, both trained with `--also scripts/data/tool-tasks.jsonl` (the 4,110 requests of those
 APIs written to measure; the 2,430 of the other 81 APIs stay unseen) and `--more
@@ -214,8 +219,27 @@ def _vectors(model, texts: list[str], tokenizer) -> np.ndarray:  # noqa: ANN001
     return out
 
 
+def _confused(spec, chunk, names, texts, teacher, hard: int, rng) -> list[str]:  # noqa: ANN001, PLR0913
+    """Up to `hard` tools of `spec` the teacher ranks among the first 8 for a request of
+    `chunk` (not its own tool, nor a tool whose text is one of `names`'): the confusable
+    neighbours a search of hundreds of tools must tell apart, which 48 drawn at random from them
+    mostly miss."""
+    tools = sorted(texts[spec])
+    offered = np.stack([teacher[texts[spec][n]] for n in tools])
+    asked = np.stack([teacher[request] for request, _ in chunk])
+    taken = {texts[spec][n] for n in names}
+    confused = dict.fromkeys(
+        tools[i]
+        for row in np.argsort(-(asked @ offered.T), axis=1)[:, :8]
+        for i in row
+        if texts[spec][tools[i]] not in taken
+    )
+    picked = list(confused)
+    return rng.sample(picked, hard) if len(picked) > hard else picked
+
+
 def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, hold: set[str],  # noqa: ANN001, ANN201, PLR0913
-         distilled_count: int = DISTILLED, teacher: dict | None = None):  # fmt: skip
+         distilled_count: int = DISTILLED, teacher: dict | None = None, hard: int = 0):  # fmt: skip
     """`epochs` over the requests of every API but the `hold` ones (step 2 above), with
     `distilled_count` of the distiller's sentences a step; with `teacher` (`taught`'s vectors),
     the tuned teacher's ranking and vectors of each step's requests and tools too."""
@@ -271,8 +295,12 @@ def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, ho
         rng.shuffle(chunks)
         for spec, chunk in chunks[:steps]:
             names = list(dict.fromkeys(tool for _, tool in chunk))
+            own = len(names)
+            if hard and teacher is not None:
+                names += _confused(spec, chunk, names, texts, teacher, hard, rng)
             others = [n for n in sorted(texts[spec]) if n not in names]
-            names += rng.sample(others, min(NEIGHBOURS, len(others)))
+            drawn = NEIGHBOURS - (len(names) - own)
+            names += rng.sample(others, min(drawn, len(others)))
             requests, tools = [r for r, _ in chunk], [texts[spec][n] for n in names]
             asked, offered = encode(requests), encode(tools)
             scores = asked @ offered.T
@@ -323,6 +351,9 @@ def main() -> None:
     )
     parser.add_argument("--taught-sentences", type=int, default=40000,
                         help="the distiller's sentences the tuned teacher encodes")  # fmt: skip
+    parser.add_argument("--hard", type=int, default=0,
+                        help="with --taught-by: of a step's 48 other tools, up to this many the "
+                             "teacher confuses with the requests (the rest at random)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=SHIPPED)
     args = parser.parse_args()
     files = distill._teacher_files()
@@ -348,7 +379,7 @@ def main() -> None:
     else:
         model = _teacher(files) if args.teacher else _student(args.start)
     model = tune(model, found, texts, tokenizer, (sentences, target), args.epochs, args.rate, hold,
-                 args.distilled, teacher)  # fmt: skip
+                 args.distilled, teacher, args.hard)  # fmt: skip
     distill.write(model, files, args.out)
 
 

@@ -129,3 +129,35 @@ def test_the_measuring_requests_trained_on_are_only_those_of_apis_already_traine
     assert tune_encoder.training_rows(REQUESTS, (extra,))[len(requests) :] == [known]
     # ... unless the file is one to train on
     assert len(tune_encoder.training_rows(REQUESTS, (), (extra,))) == len(requests) + 2
+
+
+def test_the_hard_neighbours_are_the_tools_the_teacher_ranks_first_for_the_requests():
+    """`tune_encoder.py --hard N` scores a step's requests against the tools the teacher ranks
+    among its first 8 for them, never one with the same text as a tool the step asks for (a
+    copy of the wanted tool is not a wrong answer), at most N of them."""
+    import random
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import tune_encoder
+
+    texts = {"api": {f"tool{i}": f"text {i}" for i in range(40)} | {"copy": "text 0"}}
+    # the tools' vectors on an arc; a request a little past its tool: 10.1 ranks 10, 11, 9, 12 ...
+    teacher = {f"text {i}": np.array([np.cos(i / 20), np.sin(i / 20)]) for i in range(40)}
+    for at in (0.1, 10.1, 30.1):
+        teacher[f"near {at}"] = np.array([np.cos(at / 20), np.sin(at / 20)])
+    chunk = [("near 10.1", "tool10"), ("near 30.1", "tool30")]
+    names = ["tool10", "tool30"]
+    found = tune_encoder._confused("api", chunk, names, texts, teacher, 24, random.Random(0))
+    assert set(found) == {f"tool{i}" for i in (*range(7, 15), *range(27, 35))} - set(names)
+    assert len(found) == 14  # 7 others a request: its own tool is the eighth
+    assert (
+        len(tune_encoder._confused("api", chunk, names, texts, teacher, 5, random.Random(0))) == 5
+    )
+    near_0 = [("near 0.1", "tool1")]
+    found = tune_encoder._confused("api", near_0, ["tool1"], texts, teacher, 24, random.Random(0))
+    assert "copy" in found and "tool0" in found  # neither is the text of tool1
+    found = tune_encoder._confused("api", near_0, ["tool0"], texts, teacher, 24, random.Random(0))
+    assert "copy" not in found and "tool0" not in found
