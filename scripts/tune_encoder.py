@@ -239,7 +239,8 @@ def _confused(spec, chunk, names, texts, teacher, hard: int, rng) -> list[str]: 
 
 
 def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, hold: set[str],  # noqa: ANN001, ANN201, PLR0913
-         distilled_count: int = DISTILLED, teacher: dict | None = None, hard: int = 0):  # fmt: skip
+         distilled_count: int = DISTILLED, teacher: dict | None = None, hard: int = 0,
+         confuser: dict | None = None):  # fmt: skip
     """`epochs` over the requests of every API but the `hold` ones (step 2 above), with
     `distilled_count` of the distiller's sentences a step; with `teacher` (`taught`'s vectors),
     the tuned teacher's ranking and vectors of each step's requests and tools too."""
@@ -296,8 +297,8 @@ def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, ho
         for spec, chunk in chunks[:steps]:
             names = list(dict.fromkeys(tool for _, tool in chunk))
             own = len(names)
-            if hard and teacher is not None:
-                names += _confused(spec, chunk, names, texts, teacher, hard, rng)
+            if hard:
+                names += _confused(spec, chunk, names, texts, confuser or teacher, hard, rng)
             others = [n for n in sorted(texts[spec]) if n not in names]
             drawn = NEIGHBOURS - (len(names) - own)
             names += rng.sample(others, min(drawn, len(others)))
@@ -354,6 +355,9 @@ def main() -> None:
     parser.add_argument("--hard", type=int, default=0,
                         help="with --taught-by: of a step's 48 other tools, up to this many the "
                              "teacher confuses with the requests (the rest at random)")  # fmt: skip
+    parser.add_argument("--hard-by", type=Path,
+                        help="with --hard: the encoder whose ranking picks them "
+                             "(else the teacher)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=SHIPPED)
     args = parser.parse_args()
     files = distill._teacher_files()
@@ -371,6 +375,11 @@ def main() -> None:
         ids = [tokenizer.tokens(s)[:64] for s in sentences]
         target = distill.teach(args.work, sentences, files, ids)
     hold = {spec for spec in args.hold.split(",") if spec}
+    confuser = None
+    if args.hard and args.hard_by:
+        confuser = taught(_student(args.hard_by), found, texts, tokenizer)
+    elif args.hard and teacher is None:
+        sys.exit("--hard needs --taught-by or --hard-by: the encoder whose ranking picks them")
     if args.cut and teacher is not None:
         model = _cut(tuned, [int(i) for i in args.cut.split(",")], sentences, target, teacher,
                      tokenizer, args.units)  # fmt: skip
@@ -379,7 +388,7 @@ def main() -> None:
     else:
         model = _teacher(files) if args.teacher else _student(args.start)
     model = tune(model, found, texts, tokenizer, (sentences, target), args.epochs, args.rate, hold,
-                 args.distilled, teacher, args.hard)  # fmt: skip
+                 args.distilled, teacher, args.hard, confuser)  # fmt: skip
     distill.write(model, files, args.out)
 
 
