@@ -53,7 +53,9 @@ to 512 units (`--units`; 1 epoch), then tuned as above (45-60 minutes on two cor
 `--hard N` (with `--taught-by`) makes up to N of a step's 48 other tools the ones the teacher
 ranks among its first 8 for the step's requests (never a tool whose text is a wanted tool's),
 the rest drawn at random as before: on an API of hundreds of tools, 48 drawn at random mostly
-miss the neighbours a search must tell apart (docs/DESIGN.md, "Hard neighbours").
+miss the neighbours a search must tell apart (docs/DESIGN.md, "Hard neighbours"). `--hard-by
+FILE` picks them by that encoder's ranking instead (a `--teacher` run has no teacher to ask:
+`--teacher ... --hard 24 --hard-by /tmp/teacher.safetensors`, an earlier tuned teacher).
 
 The shipped file (sentence encoder 9) is a `--cut 1,3,5 --taught-by` student of a tuned
 teacher, both trained with `--also scripts/data/tool-tasks.jsonl` (the 4,110 requests of those
