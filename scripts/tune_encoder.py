@@ -50,12 +50,13 @@ itself: its embeddings and those layers, trained to give its vectors of the dist
 sentences and of every request and tool text (2 epochs), each layer's feed-forward part pruned
 to 512 units (`--units`; 1 epoch), then tuned as above (45-60 minutes on two cores).
 
-`--hard N` (with `--taught-by`) makes up to N of a step's 48 other tools the ones the teacher
-ranks among its first 8 for the step's requests (never a tool whose text is a wanted tool's),
-the rest drawn at random as before: on an API of hundreds of tools, 48 drawn at random mostly
-miss the neighbours a search must tell apart (docs/DESIGN.md, "Hard neighbours"). `--hard-by
-FILE` picks them by that encoder's ranking instead (a `--teacher` run has no teacher to ask:
-`--teacher ... --hard 24 --hard-by /tmp/teacher.safetensors`, an earlier tuned teacher).
+`--hard N` (with `--taught-by` or `--hard-by`) makes up to N of a step's 48 other tools the
+ones the teacher ranks among its first 8 for the step's requests (never a tool whose text is a
+wanted tool's), the rest drawn at random as before: on an API of hundreds of tools, 48 drawn
+at random mostly miss the neighbours a search must tell apart (docs/DESIGN.md, "Hard
+neighbours"). `--hard-by FILE` picks them by that encoder's ranking instead (a `--teacher` run
+has no teacher to ask: `--teacher ... --hard 24 --hard-by /tmp/teacher.safetensors`, an
+earlier tuned teacher).
 
 The shipped file (sentence encoder 9) is a `--cut 1,3,5 --taught-by` student of a tuned
 teacher, both trained with `--also scripts/data/tool-tasks.jsonl` (the 4,110 requests of those
@@ -221,13 +222,16 @@ def _vectors(model, texts: list[str], tokenizer) -> np.ndarray:  # noqa: ANN001
     return out
 
 
-def _confused(spec, chunk, names, texts, teacher, hard: int, rng) -> list[str]:  # noqa: ANN001, PLR0913
+def _confused(spec, chunk, names, texts, teacher, hard: int, rng, made=None) -> list[str]:  # noqa: ANN001, PLR0913
     """Up to `hard` tools of `spec` the teacher ranks among the first 8 for a request of
     `chunk` (not its own tool, nor a tool whose text is one of `names`'): the confusable
     neighbours a search of hundreds of tools must tell apart, which 48 drawn at random from them
-    mostly miss."""
+    mostly miss. `made` (a dict) keeps each API's matrix of tool vectors from step to step."""
     tools = sorted(texts[spec])
-    offered = np.stack([teacher[texts[spec][n]] for n in tools])
+    made = {} if made is None else made
+    if spec not in made:
+        made[spec] = np.stack([teacher[texts[spec][n]] for n in tools])
+    offered = made[spec]
     asked = np.stack([teacher[request] for request, _ in chunk])
     taken = {texts[spec][n] for n in names}
     confused = dict.fromkeys(
@@ -277,6 +281,7 @@ def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, ho
         return f"held-out APIs by cosine, top-1/top-3 {first:.1f}/{three:.1f}"
 
     trained: dict[str, list[tuple[str, str]]] = {}
+    matrices: dict[str, np.ndarray] = {}  # `_confused`'s, an API's tool vectors
     for spec, request, tool in found:
         if spec not in hold:
             trained.setdefault(spec, []).append((request, tool))
@@ -300,7 +305,8 @@ def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, ho
             names = list(dict.fromkeys(tool for _, tool in chunk))
             own = len(names)
             if hard:
-                names += _confused(spec, chunk, names, texts, confuser or teacher, hard, rng)
+                picker = confuser or teacher
+                names += _confused(spec, chunk, names, texts, picker, hard, rng, matrices)
             others = [n for n in sorted(texts[spec]) if n not in names]
             drawn = NEIGHBOURS - (len(names) - own)
             names += rng.sample(others, min(drawn, len(others)))
@@ -355,8 +361,8 @@ def main() -> None:
     parser.add_argument("--taught-sentences", type=int, default=40000,
                         help="the distiller's sentences the tuned teacher encodes")  # fmt: skip
     parser.add_argument("--hard", type=int, default=0,
-                        help="with --taught-by: of a step's 48 other tools, up to this many the "
-                             "teacher confuses with the requests (the rest at random)")  # fmt: skip
+                        help="of a step's 48 other tools, up to this many the teacher "
+                             "(or --hard-by) ranks first (the rest at random)")  # fmt: skip
     parser.add_argument("--hard-by", type=Path,
                         help="with --hard: the encoder whose ranking picks them "
                              "(else the teacher)")  # fmt: skip
