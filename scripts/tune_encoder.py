@@ -282,6 +282,7 @@ def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, ho
 
     trained: dict[str, list[tuple[str, str]]] = {}
     matrices: dict[str, np.ndarray] = {}  # `_confused`'s, an API's tool vectors
+    picker = confuser or teacher  # the ranking `--hard` takes its neighbours from
     for spec, request, tool in found:
         if spec not in hold:
             trained.setdefault(spec, []).append((request, tool))
@@ -305,7 +306,6 @@ def tune(model, found, texts, tokenizer, distilled, epochs: int, rate: float, ho
             names = list(dict.fromkeys(tool for _, tool in chunk))
             own = len(names)
             if hard:
-                picker = confuser or teacher
                 names += _confused(spec, chunk, names, texts, picker, hard, rng, matrices)
             others = [n for n in sorted(texts[spec]) if n not in names]
             drawn = NEIGHBOURS - (len(names) - own)
