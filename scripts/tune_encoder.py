@@ -368,6 +368,13 @@ def main() -> None:
                              "(else the teacher)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=SHIPPED)
     args = parser.parse_args()
+    # Checked before the minutes of loading below, not after them.
+    if args.hard_by and not args.hard:
+        parser.error("--hard-by needs --hard N: how many of a step's 48 other tools it picks")
+    if args.hard and not (args.taught_by or args.hard_by):
+        parser.error("--hard needs --taught-by or --hard-by: the encoder whose ranking picks them")
+    if args.cut and not args.taught_by:
+        parser.error("--cut needs --taught-by: the tuned teacher it is cut from")
     files = distill._teacher_files()
     tokenizer = distill._numpy_teacher(files)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -386,13 +393,9 @@ def main() -> None:
     confuser = None
     if args.hard and args.hard_by:
         confuser = taught(_student(args.hard_by), found, texts, tokenizer)
-    elif args.hard and teacher is None:
-        sys.exit("--hard needs --taught-by or --hard-by: the encoder whose ranking picks them")
-    if args.cut and teacher is not None:
+    if args.cut:
         model = _cut(tuned, [int(i) for i in args.cut.split(",")], sentences, target, teacher,
                      tokenizer, args.units)  # fmt: skip
-    elif args.cut:
-        sys.exit("--cut needs --taught-by: the tuned teacher it is cut from")
     else:
         model = _teacher(files) if args.teacher else _student(args.start)
     model = tune(model, found, texts, tokenizer, (sentences, target), args.epochs, args.rate, hold,

@@ -161,3 +161,30 @@ def test_the_hard_neighbours_are_the_tools_the_teacher_ranks_first_for_the_reque
     assert "copy" in found and "tool0" in found  # neither is the text of tool1
     found = tune_encoder._confused("api", near_0, ["tool0"], texts, teacher, 24, random.Random(0))
     assert "copy" not in found and "tool0" not in found
+
+
+def test_options_that_cannot_work_together_are_refused_before_anything_loads(tmp_path: Path):
+    """`--hard-by` without `--hard` used to be ignored without a word (a run of the shipped
+    recipe, an hour long, while the user thought it had hard neighbours), and `--hard` or `--cut`
+    without the encoder they need was refused only after minutes of loading: each is refused at
+    once, exit 2, with what it needs."""
+    import subprocess
+    import sys
+
+    script = str(ROOT / "scripts" / "tune_encoder.py")
+    missing = str(tmp_path / "none.safetensors")  # never opened: refused before any loading
+    cases = {
+        ("--start", missing, "--hard-by", missing): "--hard-by needs --hard N",
+        ("--start", missing, "--hard", "24"): "--hard needs --taught-by or --hard-by",
+        ("--cut", "1,3,5"): "--cut needs --taught-by",
+    }
+    for argv, said in cases.items():
+        done = subprocess.run(
+            [sys.executable, script, *argv, "--out", str(tmp_path / "out.safetensors")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, (argv, done.stderr)
+        assert said in done.stderr, (argv, done.stderr)
+    assert not (tmp_path / "out.safetensors").exists()
