@@ -34,6 +34,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
+import platform
 import re
 import sys
 import time
@@ -67,6 +69,9 @@ SETS = {
 }
 HITS = 5
 LATENCY_TOOLS = 1000
+# The sentence encoder's largest product for a twelve-token request, (out, in, tokens): timed
+# alone, it says how fast a machine is at what most of a search's time is (`machine`).
+YARDSTICK = (1152, 384, 12)
 # The same tasks as users also type them (`--variants`): a stop at the end, a greeting first,
 # thanks last; a request that starts with its verb framed ("I need you to ...", "Quick one:
 # ..."); one word misspelt. A request means the same either way, so the figures should not
@@ -268,6 +273,49 @@ def latency(indexes: list[dict[str, Any]], queries: list[str], rounds: int) -> d
     return timing
 
 
+def machine(repetitions: int = 2000) -> dict[str, Any]:
+    """What a latency figure was measured on: the CPU and its clock as the kernel reports them,
+    the cores this process may use, numpy and its BLAS, and a yardstick: the p50 of the
+    encoder's largest product for a twelve-token request (`YARDSTICK`, float32, in us). The
+    same search is about twice as slow on some two-core machines as on others (docs/DESIGN.md,
+    "The same search on a slower machine"): with the yardstick beside it, two machines'
+    figures can be set side by side."""
+    import numpy as np
+
+    info: dict[str, Any] = {"cpu": platform.processor() or platform.machine(), "mhz": None}
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and info["cpu"] in ("", platform.machine()):
+            info["cpu"] = value.strip()
+        elif key.strip() == "cpu MHz" and info["mhz"] is None:
+            info["mhz"] = round(float(value))
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    info["cpus"] = len(usable) if usable else os.cpu_count()
+    info["numpy"] = np.__version__
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info["blas"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # noqa: BLE001 - numpy before 1.26 has no dicts mode; the figure is optional
+        info["blas"] = "?"
+    rows, inner, tokens = YARDSTICK
+    generator = np.random.default_rng(0)
+    weight = generator.standard_normal((rows, inner)).astype(np.float32)
+    hidden = generator.standard_normal((inner, tokens)).astype(np.float32)
+    for _ in range(repetitions // 10):  # warm-up: the BLAS's threads and caches
+        weight @ hidden
+    times = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        weight @ hidden
+        times.append((time.perf_counter() - start) * 1e6)
+    info["yardstick_us"] = median(times)
+    return info
+
+
 def print_table(rows: list[SearchRow], out: Any = sys.stdout) -> None:
     """One set's Markdown table, a task-weighted row last."""
     print(
@@ -298,7 +346,7 @@ def print_table(rows: list[SearchRow], out: Any = sys.stdout) -> None:
         )
 
 
-def print_latency(timing: dict[str, float], out: Any = sys.stdout) -> None:
+def print_latency(timing: dict[str, Any], out: Any = sys.stdout) -> None:
     """The latency line."""
     print(
         f"\nsearch latency, {timing['tools']:.0f} tools, {timing['searches']:.0f} searches: "
@@ -311,6 +359,16 @@ def print_latency(timing: dict[str, float], out: Any = sys.stdout) -> None:
         print(
             f"the request's encoding alone (timed apart): p50 {timing['encoding_p50_ms']:.2f} "
             f"ms, p99 {timing['encoding_p99_ms']:.2f} ms",
+            file=out,
+        )
+    if "machine" in timing:
+        box = timing["machine"]
+        clock = f" at {box['mhz']:,} MHz" if box.get("mhz") else ""
+        rows, inner, tokens = YARDSTICK
+        print(
+            f"measured on: {box['cpu']}, {box['cpus']} usable cores{clock}; numpy "
+            f"{box['numpy']}, {box['blas']}; yardstick ({rows:,} x {inner} by {inner} x "
+            f"{tokens}, float32) p50 {box['yardstick_us']:.0f} us",
             file=out,
         )
 
@@ -412,7 +470,11 @@ def main(argv: list[str] | None = None) -> int:
         print_table(rows)
         if label in typed:
             print_variants(label, typed[label])
-    timing = latency(indexes, queries, 3 if args.quick else ROUNDS) if indexes else {}
+    timing: dict[str, Any] = (
+        latency(indexes, queries, 3 if args.quick else ROUNDS) if indexes else {}
+    )
+    if timing:
+        timing["machine"] = machine()
     if timing:
         print_latency(timing)
     if args.json:

@@ -43,3 +43,30 @@ def test_the_encoding_time_is_reported_alone_when_the_index_has_vectors():
     out = io.StringIO()
     print_latency(timing, out)
     assert "the request's encoding alone" in out.getvalue()
+
+
+def test_the_figure_says_what_machine_it_was_measured_on():
+    """The same search is about twice as slow on some two-core machines as on others, so a
+    latency figure carries the machine: its CPU, usable cores, numpy and BLAS, and the time of
+    the encoder's largest product alone (a yardstick to set two machines side by side)."""
+    pytest.importorskip("numpy")
+    from bench.search_bench import YARDSTICK, machine
+
+    box = machine(repetitions=50)
+    assert box["cpus"] >= 1
+    assert box["cpu"]
+    assert box["numpy"][0].isdigit()
+    assert box["yardstick_us"] > 0
+    timing = latency([_index(False)], ["show me the deals"], rounds=1) | {"machine": box}
+    out = io.StringIO()
+    print_latency(timing, out)
+    line = out.getvalue().splitlines()[-1]
+    assert line.startswith(f"measured on: {box['cpu']}, {box['cpus']} usable cores")
+    assert (
+        f"({YARDSTICK[0]:,} x {YARDSTICK[1]} by {YARDSTICK[1]} x {YARDSTICK[2]}, float32)" in line
+    )
+    # without it (an older JSON, a caller of its own), the figure prints as before
+    del timing["machine"]
+    out = io.StringIO()
+    print_latency(timing, out)
+    assert "measured on" not in out.getvalue()
