@@ -282,17 +282,18 @@ def machine(repetitions: int = 2000) -> dict[str, Any]:
     figures can be set side by side."""
     import numpy as np
 
-    info: dict[str, Any] = {"cpu": platform.processor() or platform.machine(), "mhz": None}
-    try:
+    try:  # Linux says the CPU's model and clock here; elsewhere the platform's name will do
         lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
         lines = []
+    said = {}
     for line in lines:
         key, _, value = line.partition(":")
-        if key.strip() == "model name" and info["cpu"] in ("", platform.machine()):
-            info["cpu"] = value.strip()
-        elif key.strip() == "cpu MHz" and info["mhz"] is None:
-            info["mhz"] = round(float(value))
+        said.setdefault(key.strip(), value.strip())  # the first CPU's
+    info: dict[str, Any] = {
+        "cpu": said.get("model name") or platform.processor() or platform.machine(),
+        "mhz": round(float(said["cpu MHz"])) if said.get("cpu MHz") else None,
+    }
     usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     info["cpus"] = len(usable) if usable else os.cpu_count()
     info["numpy"] = np.__version__
@@ -475,7 +476,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     if timing:
         timing["machine"] = machine()
-    if timing:
         print_latency(timing)
     if args.json:
         figures = {label: [asdict(r) for r in rows] for label, rows in tables.items()}
