@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import platform
 import re
 import sys
@@ -60,6 +59,7 @@ from adaptgen.search.rank import SearchEngine
 from adaptgen.search.text import stem
 from adaptgen.words import VERBS
 from bench._stats import median, percentile
+from bench.build_bench import machine_info
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = {
@@ -274,8 +274,9 @@ def latency(indexes: list[dict[str, Any]], queries: list[str], rounds: int) -> d
 
 
 def machine(repetitions: int = 2000) -> dict[str, Any]:
-    """What a latency figure was measured on: the CPU and its clock as the kernel reports them,
-    the cores this process may use, numpy and its BLAS, and a yardstick: the p50 of the
+    """What a latency figure was measured on: `build_bench.machine_info` (Python, the cores this
+    process may use, the platform, versions), the CPU and its clock as the kernel reports them,
+    numpy and its BLAS, and a yardstick: the p50 of the
     encoder's largest product for a twelve-token request (`YARDSTICK`, float32, in us). The
     same search is about twice as slow on some two-core machines as on others (docs/DESIGN.md,
     "The same search on a slower machine"): with the yardstick beside it, two machines'
@@ -290,13 +291,13 @@ def machine(repetitions: int = 2000) -> dict[str, Any]:
     for line in lines:
         key, _, value = line.partition(":")
         said.setdefault(key.strip(), value.strip())  # the first CPU's
-    info: dict[str, Any] = {
+    info = machine_info()
+    info |= {
         "cpu": said.get("model name") or platform.processor() or platform.machine(),
         "mhz": round(float(said["cpu MHz"])) if said.get("cpu MHz") else None,
+        "cpus": info["usable_cpus"],
+        "numpy": np.__version__,
     }
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    info["cpus"] = len(usable) if usable else os.cpu_count()
-    info["numpy"] = np.__version__
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         info["blas"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()

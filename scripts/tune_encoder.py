@@ -391,7 +391,7 @@ def main() -> None:
         target = distill.teach(args.work, sentences, files, ids)
     hold = {spec for spec in args.hold.split(",") if spec}
     confuser = None
-    if args.hard and args.hard_by:
+    if args.hard_by:  # with --hard, checked above
         confuser = taught(_student(args.hard_by), found, texts, tokenizer)
     if args.cut:
         model = _cut(tuned, [int(i) for i in args.cut.split(",")], sentences, target, teacher,
