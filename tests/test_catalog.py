@@ -29,6 +29,57 @@ def test_the_written_catalog_reads_back_as_the_planned_one():
     assert loaded.tool("list_contacts").pagination.style == "page"
 
 
+def _with_examples(examples: list) -> Catalog:
+    catalog = Catalog.from_json((CRM / "catalog.json").read_text())
+    first, *rest = catalog.tools
+    schema = {**first.input_schema, "examples": examples}
+    return catalog.model_copy(
+        update={"tools": (first.model_copy(update={"input_schema": schema}), *rest)}
+    )
+
+
+def _as_json_writes(catalog: Catalog) -> str:
+    data = catalog.model_dump(mode="json", by_alias=True)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_catalog_text_is_jsons_whichever_way_it_was_written(seed):
+    """`to_json` writes with pydantic (fast) unless its text has a float that json writes
+    otherwise: numbers of every size, and strings that look like those floats, come out as
+    `json.dumps` of the dumped model writes them, byte for byte."""
+    import random
+
+    rng = random.Random(seed)
+    floats = [rng.random() * 10 ** rng.randint(-30, 30) * rng.choice((1, -1)) for _ in range(400)]
+    floats += [1e-05, 2.5e-06, 1e-09, 1e-10, 0.0001, 1e16, 1e22, 0.1, -0.0, 5e-324]
+    values = [*floats, "0.00001", "1e-5", "é \u2028 \x1f \x7f /", 10**30, True, None, []]
+    catalog = _with_examples(rng.sample(values, 40))
+    assert catalog.to_json() == _as_json_writes(catalog)
+
+
+@pytest.mark.parametrize("small", [1e-05, 2.5e-05, 9.99e-05, 1e-06, 3.25e-07, 1e-09])
+def test_a_float_under_one_ten_thousandth_alone_is_written_as_json_writes_it(small):
+    catalog = _with_examples([small, 0.5])
+    assert catalog.to_json() == _as_json_writes(catalog)
+
+
+def test_a_catalog_without_such_floats_is_written_by_pydantic(monkeypatch):
+    import adaptgen.runtime.catalog as module
+
+    values = [0.1, 0.0001, 1e-10, 1e16, 1e22, 123.456, "é \u2028 \x1f \x7f /", 10**30, None]
+    catalog = _with_examples(values)
+    expected = _as_json_writes(catalog)
+
+    class NoJson:
+        @staticmethod
+        def dumps(*args, **kwargs):
+            raise AssertionError("written the slow way")
+
+    monkeypatch.setattr(module, "json", NoJson)
+    assert catalog.to_json() == expected
+
+
 def test_a_catalog_of_another_version_is_refused_with_what_to_do(tmp_path: Path):
     server = tmp_path / "crm"
     shutil.copytree(CRM, server)

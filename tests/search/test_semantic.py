@@ -522,6 +522,21 @@ def test_the_encoders_gelu_is_the_exact_one():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("tokens", [2048, 999])
+def test_the_encoders_gelu_gives_a_build_batch_the_same_floats_block_by_block(dtype, tokens):
+    """A build's batch (512 units by up to 2,048 tokens) goes through GELU a few rows at a
+    time: every value is the one the whole array at once gives, to the bit (a stored vector
+    must not depend on how a batch was cut)."""
+    np = pytest.importorskip("numpy")
+    x = np.random.default_rng(3).normal(0.0, 3.0, (512, tokens)).astype(dtype)
+    assert sentence_model.GELU_BLOCK // tokens < 512  # so the rows are done in blocks
+    blocks = sentence_model._gelu(x.copy())  # noqa: SLF001
+    whole = sentence_model._gelu_block(x.copy())  # noqa: SLF001
+    assert blocks.dtype == whole.dtype
+    assert np.array_equal(blocks, whole)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_the_encoders_softmax_keeps_a_row_far_below_the_others(dtype):
     """Every row is shifted by the highest score of all; a row whose own scores are far below
     that (here by 200, where exp underflows) is still its own softmax."""
