@@ -392,7 +392,7 @@ class Catalog(_Entry):
         taken."""
         try:
             text = self.model_dump_json(indent=2, by_alias=True)
-        except ValueError:  # pydantic's serialisation error (a lone surrogate): json says why
+        except ValueError:  # pydantic refuses what json writes as is (a lone surrogate)
             text = ""
         if not text or _SMALL_DECIMAL in text or _SMALL_EXPONENT.search(text):
             data = self.model_dump(mode="json", by_alias=True)
