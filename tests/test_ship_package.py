@@ -219,6 +219,7 @@ def test_zip_holds_the_server_and_runtime_and_no_build_tools(crm_zip):
     # The CRM lists its tools (no search index): the search models and numpy stay out.
     assert "adaptgen/search/rank.py" in names and "adaptgen/search/meaning.bin" not in names
     assert "adaptgen/search/sentence-encoder.safetensors" not in names and "numpy" not in tops
+    assert "adaptgen/search/request-memory.safetensors" not in names
     for tool in ("pip", "setuptools", "wheel", "ruff", "_distutils_hack", "bin"):
         assert tool not in tops, tool
     assert not [name for name in tops if name.startswith(("ruff-", "pip-", "setuptools-"))]
@@ -332,6 +333,7 @@ def test_a_search_mode_zip_ships_the_encoder_and_numpy_and_searches_by_meaning(
         names = set(archive.namelist())
         archive.extractall(task)
     assert {"adaptgen/search/sentence-encoder.safetensors", "adaptgen/search/meaning.bin"} <= names
+    assert "adaptgen/search/request-memory.safetensors" not in names  # read by builds only
     assert "search_index.json" in names
     with governed_crm(tmp_path) as _:
         token = mint(["sales"])

@@ -7,7 +7,8 @@ numpy). Here is what search does with it:
   false}`): each tool as one text (`encoded_tool`: "<summary>: <act> <resource> of <path>
   (<tags>). <the description's first sentence>", the third rendering of `tool_texts` and what
   the second adds; the static word table reads the three) is encoded in float64 and stored in
-  the index as `"semantic": [scale, base64 int8]`.
+  the index as `"semantic": [scale, base64 int8]`, after it is moved a fifth of the way
+  toward the requests that tools like it were asked by on other APIs (`request_memory.py`).
 - Query time (`Semantic.cosines`): the query is encoded as the agent wrote it (as the encoder
   was tuned on requests, `scripts/tune_encoder.py`), less its opaque ids (`encoded_text`), and
   dotted with every tool's vector.
@@ -37,6 +38,7 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from adaptgen.search.request_memory import memory_for
 from adaptgen.search.sentence_model import Unavailable, encoder
 from adaptgen.search.text import words
 from adaptgen.words import sentences, singular
@@ -239,7 +241,8 @@ def sure_weight(cosines: np.ndarray, weight: float = FUSION_WEIGHT) -> float:
 
 
 def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
-    """Build time: each tool's renderings (`tool_texts`) to its packed mean vector. Each
+    """Build time: each tool's renderings (`tool_texts`) to its packed mean vector, read
+    against the requests of other APIs (`request_memory.Memory.blended`). Each
     distinct text is encoded once per process (`MEMO_TEXTS` at most are remembered): a
     process that builds a spec again (`adaptgen check`, lint after build, the tests) pays
     only for what changed."""
@@ -259,7 +262,8 @@ def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
     for i, group in enumerate(texts):
         means[i] = np.mean([memo[text] for text in flat[at : at + len(group)]], axis=0)
         at += len(group)
-    return pack_rows(means)
+    memory = memory_for(model)
+    return pack_rows(means if memory is None else memory.blended(means))
 
 
 class Semantic:

@@ -210,6 +210,7 @@ def select(
 
 WORD_TABLE = "adaptgen/search/meaning.bin"
 ENCODER = "adaptgen/search/sentence-encoder.safetensors"
+REQUEST_MEMORY = "adaptgen/search/request-memory.safetensors"
 
 
 def search_features(server: Path | None) -> set[str]:
@@ -234,12 +235,15 @@ def drop_search_models(staging: Path, server: Path | None, contents: Contents) -
     """Leave the search models out unless the server's search index uses them: the sentence
     encoder (the default) and the word-meaning table (hints `search: {semantic: false}` write
     its vectors; an encoder's index reads its English words to correct typos); a server under
-    its tool-count threshold has no index, and the proxy ranks nothing."""
+    its tool-count threshold has no index, and the proxy ranks nothing. The request memory is
+    always left out: only a build reads it."""
     uses = _index_uses(server) if server is not None else set()
     for part, keys, what in (
         # The table's English words correct typos for the encoder's index too.
         (WORD_TABLE, ("meaning", "semantic"), "the search word-meaning table"),
         (ENCODER, ("semantic",), "the search sentence encoder"),
+        # A build reads it into the index's vectors; a server never opens it.
+        (REQUEST_MEMORY, (), "the search request memory: only `adaptgen build` reads it"),
     ):
         file = staging / part
         if not file.is_file() or uses.intersection(keys):
