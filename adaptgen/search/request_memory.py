@@ -58,6 +58,7 @@ MEMORY_FORMAT = "adaptgen-request-memory 1"
 MEMORY_K = 20  # tools of other APIs read for each tool
 MEMORY_TEMPERATURE = 0.05  # of the softmax of their cosines
 MEMORY_WEIGHT = 0.2  # of their requests' mean in a tool's stored vector
+BLOCK = 32  # a build's tools read against the memory at once (6 MB of cosines)
 
 
 class Memory:
@@ -68,8 +69,9 @@ class Memory:
         import numpy as np
 
         def rows(name: str) -> np.ndarray:
-            scale = np.asarray(tensors[f"{name}.scale"], np.float64)[:, None]
-            return np.asarray(tensors[name], np.float64) * scale
+            scaled = np.asarray(tensors[name], np.float64)
+            scaled *= np.asarray(tensors[f"{name}.scale"], np.float64)[:, None]
+            return scaled
 
         self.keys = rows("keys")  # (tools, dims): each tool's components
         self.key_basis = np.asarray(tensors["keys.basis"], np.float64)  # (dims, 384)
@@ -96,14 +98,20 @@ class Memory:
         import numpy as np
 
         vectors = np.asarray(vectors, np.float64)
-        near = (vectors @ self.key_basis.T) @ self.keys.T  # cosines, less a constant a row
-        k = min(k, near.shape[1])
-        top = np.argpartition(-near, k - 1, axis=1)[:, :k]
-        close = np.take_along_axis(near, top, axis=1)
-        weights = np.exp((close - close.max(axis=1, keepdims=True)) / temperature)
-        weights /= weights.sum(axis=1, keepdims=True)
-        centred = np.einsum("tk,tkd->td", weights, self.values[top])
-        recalled = self.value_mean + centred @ self.value_basis
+        k = min(k, len(self.keys))
+        recalled = np.empty_like(vectors)
+        # A block of rows at a time: a row's cosines with every key are 180 KB of float64,
+        # and its order as many of int64.
+        for at in range(0, len(vectors), BLOCK):
+            block = vectors[at : at + BLOCK]
+            far = (block @ self.key_basis.T) @ self.keys.T  # cosines, less a constant a row
+            np.negative(far, out=far)
+            top = np.argpartition(far, k - 1, axis=1)[:, :k]
+            close = -np.take_along_axis(far, top, axis=1)
+            weights = np.exp((close - close.max(axis=1, keepdims=True)) / temperature)
+            weights /= weights.sum(axis=1, keepdims=True)
+            centred = np.einsum("tk,tkd->td", weights, self.values[top])
+            recalled[at : at + BLOCK] = self.value_mean + centred @ self.value_basis
         norms = np.linalg.norm(recalled, axis=1, keepdims=True)
         return recalled / np.where(norms > 0, norms, 1)
 

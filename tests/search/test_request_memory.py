@@ -174,3 +174,13 @@ def test_a_build_stores_its_vectors_blended_the_same_bytes_each_time(monkeypatch
     # without the memory (another encoder, a missing file) a build stores the encoder's own
     monkeypatch.setattr(semantic, "memory_for", lambda _model: None)
     assert semantic.encode_tools(texts) == semantic.pack_rows(plain)
+
+
+def test_a_build_reads_its_tools_a_block_at_a_time_to_the_same_vectors(monkeypatch, tmp_path):
+    rng = np.random.default_rng(13)
+    memory = _memory(tmp_path, _units(rng, 60), _units(rng, 60), dims=32)
+    tools = _units(rng, 30)
+    whole = memory.recalled(tools)
+    monkeypatch.setattr(request_memory, "BLOCK", 7)
+    # the same to float64's last bits (a product of fewer rows may sum in another order)
+    assert np.abs(memory.recalled(tools) - whole).max() < 1e-12
