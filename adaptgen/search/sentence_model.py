@@ -416,7 +416,7 @@ def read_safetensors(raw: bytes) -> dict[str, np.ndarray]:
     (length,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8 : 8 + length])
     base = 8 + length
-    kinds = {"F32": np.float32, "F16": np.float16, "I8": np.int8, "I32": np.int32}
+    kinds = {"F32": np.float32, "F16": np.float16, "I8": np.int8}
     tensors = {}
     for name, info in header.items():
         if name == "__metadata__" or info["dtype"] not in kinds:
