@@ -2,7 +2,7 @@
 the tools they were written for, as the shipped encoder reads them
 (`adaptgen/search/request_memory.py`).
 
-Dev-time only (needs numpy and `make corpus`; about 8 minutes on two cores). The rows are
+Dev-time only (needs numpy and `make corpus`; about 5 minutes on two cores). The rows are
 exactly those `scripts/tune_encoder.py` trains on (`training_rows` of
 `scripts/data/tool-requests.jsonl`, the rows of `tool-tasks.jsonl` on the same APIs, and all of
 `tool-tasks-more.jsonl`): no API of a task set nor of `bench.request_bench --unseen` (a test
