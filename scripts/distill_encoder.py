@@ -45,7 +45,6 @@ import json
 import math
 import random
 import re
-import struct
 import sys
 import time
 import zipfile
@@ -60,6 +59,7 @@ from adaptgen.search.sentence_model import (  # noqa: E402
     ENCODER_FORMAT,
     Encoder,
     read_safetensors,
+    safetensors_bytes,
     teacher_source,
 )
 
@@ -421,30 +421,17 @@ def write(model, files: dict, out: Path) -> None:  # noqa: ANN001
             module = getattr(layer, part)
             named[f"encoder.layer.{i}.{name}.weight"] = module.weight
             named[f"encoder.layer.{i}.{name}.bias"] = module.bias
-    header: dict = {}
-    blobs: list[bytes] = []
-    at = 0
-
-    def add(name: str, array: np.ndarray, dtype: str) -> None:
-        nonlocal at
-        raw = array.tobytes()
-        header[name] = {
-            "dtype": dtype,
-            "shape": list(array.shape),
-            "data_offsets": [at, at + len(raw)],
-        }
-        blobs.append(raw)
-        at += len(raw)
-
+    tensors: dict[str, tuple[np.ndarray, str]] = {}  # in the order the file lays them out
     for name in sorted(named):
         value = named[name].detach().numpy().astype(np.float32)
         if value.ndim == 2:
             peak = np.abs(value).max(axis=1)
             scale = np.where(peak > 0, peak / 127, 1).astype(np.float32)
-            add(name, np.clip(np.rint(value / scale[:, None]), -127, 127).astype(np.int8), "I8")
-            add(name.removesuffix(".weight") + ".scale", scale, "F32")
+            ints = np.clip(np.rint(value / scale[:, None]), -127, 127).astype(np.int8)
+            tensors[name] = (ints, "I8")
+            tensors[name.removesuffix(".weight") + ".scale"] = (scale, "F32")
         else:
-            add(name, value, "F32")
+            tensors[name] = (value, "F32")
     config = json.loads(files["config.json"])
     kept = ("hidden_size", "num_attention_heads", "intermediate_size", "max_position_embeddings",
             "layer_norm_eps")  # fmt: skip
@@ -454,14 +441,12 @@ def write(model, files: dict, out: Path) -> None:  # noqa: ANN001
         "intermediate_size": model.layers[0].i.out_features,
     }
     vocab = json.loads(files["tokenizer.json"])["model"]["vocab"]
-    header["__metadata__"] = {
+    metadata = {
         "format": ENCODER_FORMAT,
         "config": json.dumps(config, sort_keys=True),
         "vocab": "\n".join(sorted(vocab, key=vocab.__getitem__)),
     }
-    text = json.dumps(header, sort_keys=True).encode()
-    text += b" " * (-len(text) % 8)
-    out.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    out.write_bytes(safetensors_bytes(tensors, metadata))
     print(f"wrote {out} ({out.stat().st_size:,} bytes)")
 
 

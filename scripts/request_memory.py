@@ -19,8 +19,6 @@ encoder changes: the memory names the encoder it was made with and is not used b
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import sys
 import time
@@ -34,10 +32,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import tune_encoder  # noqa: E402
 
-from adaptgen.build import BuildOptions, planned, search_index  # noqa: E402
-from adaptgen.search.index import renderings  # noqa: E402
 from adaptgen.search.request_memory import MEMORY, write  # noqa: E402
-from adaptgen.search.semantic import encoded_text, encoded_tool  # noqa: E402
 from adaptgen.search.sentence_model import encoder  # noqa: E402
 
 DATA = REPO / "scripts" / "data"
@@ -49,32 +44,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=MEMORY)
     args = parser.parse_args()
     began = time.time()
-    rows = tune_encoder.training_rows(
+    # The encoder's own pairs: (spec, request as search encodes it, tool), and each spec's
+    # tools' encoded texts by name, those of requests whose tool the build makes.
+    kept, texts = tune_encoder.pairs(
         DATA / "tool-requests.jsonl",
         (DATA / "tool-tasks.jsonl",),
         (DATA / "tool-tasks-more.jsonl",),
     )
-    texts: dict[str, dict[str, str]] = {}
-    for spec in sorted({row["spec"] for row in rows}):
-        if any(name in spec.lower() for name in tune_encoder.distill.UNSEEN):
-            sys.exit(f"{spec} is an API the task sets measure: never remember it")
-        with contextlib.redirect_stderr(io.StringIO()):
-            options = BuildOptions(spec=tune_encoder.distill.CORPUS / spec, hints=None, name="m")
-            result, loaded = planned(options)
-            entries = search_index(result, loaded, semantic=False, meaning=False)["tools"]
-        texts[spec] = {
-            entry["name"]: encoded_tool(rendered)
-            for entry, rendered in zip(entries, renderings(result.api, entries), strict=True)
-        }
-    kept = [row for row in rows if row["tool"] in texts[row["spec"]]]
-    print(f"{len(kept)} of {len(rows)} requests name a tool the build makes", flush=True)
-    tools = sorted({(row["spec"], row["tool"]) for row in kept})
+    tools = sorted({(spec, tool) for spec, _, tool in kept})
     number = {tool: i for i, tool in enumerate(tools)}
     model = encoder().precise()
     keys = model.encode([texts[spec][tool] for spec, tool in tools])
-    asked = model.encode([encoded_text(row["request"]) for row in kept])
+    asked = model.encode([request for _, request, _ in kept])
     values = np.zeros_like(keys)
-    np.add.at(values, [number[(row["spec"], row["tool"])] for row in kept], asked)
+    np.add.at(values, [number[(spec, tool)] for spec, _, tool in kept], asked)
     values /= np.linalg.norm(values, axis=1, keepdims=True)  # the mean's direction
     apis = sorted(texts)
     meta = {

@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adaptgen.search.sentence_model import read_safetensors
+from adaptgen.search.sentence_model import read_safetensors, safetensors_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -179,17 +179,5 @@ def write(out: Path, keys: np.ndarray, values: np.ndarray, dims: int, meta: dict
         tensors[f"{name}.basis"] = (basis.astype(np.float32), "F32")
         if name == "values":
             tensors["values.mean"] = (mean.astype(np.float32), "F32")
-    header: dict[str, Any] = {}
-    blobs: list[bytes] = []
-    at = 0
-    for name in sorted(tensors):
-        array, dtype = tensors[name]
-        raw = np.ascontiguousarray(array).tobytes()
-        span = [at, at + len(raw)]
-        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": span}
-        blobs.append(raw)
-        at += len(raw)
-    header["__metadata__"] = {"format": MEMORY_FORMAT, **meta}
-    text = json.dumps(header, sort_keys=True).encode()
-    text += b" " * (-len(text) % 8)
-    out.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    tensors = dict(sorted(tensors.items()))
+    out.write_bytes(safetensors_bytes(tensors, {"format": MEMORY_FORMAT, **meta}))

@@ -57,6 +57,7 @@ __all__ = [
     "teacher_source",
     "read_encoder",
     "read_safetensors",
+    "safetensors_bytes",
     "teacher",
 ]
 
@@ -427,6 +428,29 @@ def read_safetensors(raw: bytes) -> dict[str, np.ndarray]:
         data = np.frombuffer(raw, dtype=kind, offset=base + start, count=count)
         tensors[name] = data.reshape(info["shape"])
     return tensors
+
+
+def safetensors_bytes(tensors: Mapping[str, tuple[Any, str]], metadata: Mapping[str, str]) -> bytes:
+    """`read_safetensors`' input: `tensors` (name -> (array, dtype name: "F32", "I8", ...)),
+    their data laid out in the order given, and `metadata` as the header's `__metadata__`."""
+    import numpy as np
+
+    header: dict[str, Any] = {}
+    blobs: list[bytes] = []
+    at = 0
+    for name, (array, dtype) in tensors.items():
+        raw = np.ascontiguousarray(array).tobytes()
+        header[name] = {
+            "dtype": dtype,
+            "shape": list(array.shape),
+            "data_offsets": [at, at + len(raw)],
+        }
+        blobs.append(raw)
+        at += len(raw)
+    header["__metadata__"] = dict(metadata)
+    text = json.dumps(header, sort_keys=True).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
 def dequantized(tensors: Mapping[str, Any], keep: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
