@@ -19,6 +19,7 @@ from typing import Any
 from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
 from adaptgen.search.associations import associations
+from adaptgen.search.identifiers import operation_of
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, acts_by_path, singular, snake_words
@@ -217,6 +218,9 @@ def _tool_entry(
     }
     return {
         "name": tool.name,
+        # What a request may name the tool by besides its name (`search/identifiers.py`).
+        **({"id": tool.operation_id} if tool.operation_id not in ("", tool.name) else {}),
+        **({"operation": operation_of(tool.method, tool.path)} if tool.path else {}),
         "act": intent.act,
         "verb": intent.verb,
         "kind": _kind(tool.path),

@@ -21,6 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adaptgen.search.identifiers import Identifiers
 from adaptgen.search.intent import (
     ACT_OF_WORD,
     ACTION_ACTS,
@@ -222,6 +223,7 @@ class SearchEngine:
         }
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
+        self._identifiers = Identifiers(entries)
         self.changes = any(tool.intent.act not in READS for tool in self.tools)  # any not a read
         self._named = frozenset().union(*(tool.named | tool.resource for tool in self.tools))
         # The API's verbs: those its tools are named by, and what its generic action endpoints
@@ -276,11 +278,30 @@ class SearchEngine:
     def search(
         self, query: str, limit: int = 5, allowed: Collection[str] | None = None
     ) -> list[Hit]:
-        """The best `limit` tools for `query`, among `allowed` names when given: by words, and
-        by meaning too when the index has semantic vectors and the model can run, else when it
-        has static meaning vectors (`search/meaning.py`). Misspelt words are read as the words
-        meant first (`search/spelling.py`); only the first MAX_QUERY_CHARS are read."""
-        query = self._spelled(query[:MAX_QUERY_CHARS])
+        """The best `limit` tools for `query`, among `allowed` names when given: first those
+        it names (a tool name, an operationId, a method and path: `search/identifiers.py`),
+        then by words, and by meaning too when the index has semantic vectors and the model can
+        run, else when it has static meaning vectors (`search/meaning.py`). Misspelt words are
+        read as the words meant first (`search/spelling.py`); only the first MAX_QUERY_CHARS
+        are read."""
+        query = query[:MAX_QUERY_CHARS]
+        named = {
+            self.tools[index].name: quality
+            for index, quality in self._identifiers.named(query).items()
+            if allowed is None or self.tools[index].name in allowed
+        }
+        if not named:
+            return self._ranked(query, limit, allowed)
+        ranked = self._ranked(query, limit + len(named), allowed)
+        position = {hit.name: i for i, hit in enumerate(ranked)}
+        first = sorted(named, key=lambda n: (-named[n], position.get(n, len(ranked)), n))
+        top = max((hit.score for hit in ranked), default=0.0)
+        hits = [Hit(name, top + len(first) - i) for i, name in enumerate(first)]
+        return [*hits, *(hit for hit in ranked if hit.name not in named)][:limit]
+
+    def _ranked(self, query: str, limit: int, allowed: Collection[str] | None) -> list[Hit]:
+        """`search` by words and meaning."""
+        query = self._spelled(query)
         cosines = self.semantic.cosines(query) if self.semantic is not None else None
         weight = FUSION_WEIGHT
         encoded = cosines is not None  # the encoder's cosines, not the static table's
@@ -582,7 +603,11 @@ class SearchEngine:
     def nearest(self, name: str, allowed: Collection[str] | None = None, n: int = 3) -> list[str]:
         """Names close to a misspelt or guessed one: by spelling, then by its words."""
         names = [t.name for t in self.tools if allowed is None or t.name in allowed]
-        close = difflib.get_close_matches(name, names, n=n, cutoff=0.6)
+        named = self._identifiers.named(name)  # an operationId, a method and path
+        close = [self.tools[i].name for i in named if self.tools[i].name in names]
+        for found in difflib.get_close_matches(name, names, n=n, cutoff=0.6):
+            if found not in close:
+                close.append(found)
         for hit in self.search(name.replace("_", " "), limit=n, allowed=allowed):
             if hit.name not in close:
                 close.append(hit.name)

@@ -91,6 +91,9 @@ def test_search_browse_and_call_through_a_real_client(served):
             "show me the deals",
             "remove a contact",
             "show me the daels",  # typed fast: read as "deals"
+            "GET /contacts/1001",  # the endpoint, as the API's docs say it
+            "DELETE /contacts/1001",  # one the caller may not use: never found
+            "listDeals",  # the operationId
         ):
             searches[query] = await client.call_tool("search_tools", {"query": query})
         full = await client.call_tool("search_tools", {"query": "deals", "schema": True})
@@ -104,9 +107,12 @@ def test_search_browse_and_call_through_a_real_client(served):
             {"name": "get_contcat", "arguments": {"contact_id": 1001}},
             raise_on_error=False,
         )
-        return listed, searches, full, sets, deals, got, misspelt
+        by_operation_id = await client.call_tool(
+            "call_tool", {"name": "getContact", "arguments": {}}, raise_on_error=False
+        )
+        return listed, searches, full, sets, deals, got, misspelt, by_operation_id
 
-    listed, searches, full, sets, deals, got, misspelt = session(served, steps)
+    listed, searches, full, sets, deals, got, misspelt, by_operation_id = session(served, steps)
     assert listed[-3:] == ["list_toolsets", "search_tools", "call_tool"]
     hits = {q: json.loads(text(r)) for q, r in searches.items()}
     assert hits["find a contact by their id"][0]["name"] == "get_contact"
@@ -115,6 +121,9 @@ def test_search_browse_and_call_through_a_real_client(served):
     # "Requests on 149 more APIs"), the list second.
     assert {h["name"] for h in hits["show me the deals"][:2]} == {"get_deal", "list_deals"}
     assert hits["show me the daels"] == hits["show me the deals"]
+    # A request that names its tool (endpoint, operationId) finds it first.
+    assert hits["GET /contacts/1001"][0]["name"] == "get_contact"
+    assert hits["listDeals"][0]["name"] == "list_deals"
     # Only the caller's tools are found: never delete_contact, whatever the query.
     assert all(h["name"] in ALLOWED for found in hits.values() for h in found)
     # Compact hits: one line, the required arguments; the top hit's schema as it is small.
@@ -128,6 +137,7 @@ def test_search_browse_and_call_through_a_real_client(served):
     assert [t["name"] for t in json.loads(text(deals))] == ["list_deals", "get_deal"]
     assert json.loads(text(got))["data"]["id"] == 1001
     assert misspelt.is_error and "did you mean get_contact" in text(misspelt)
+    assert by_operation_id.is_error and "did you mean get_contact" in text(by_operation_id)
 
 
 def test_a_call_to_a_hidden_tool_is_refused_and_audited_as_that_tool(served):

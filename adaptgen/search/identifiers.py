@@ -1,0 +1,157 @@
+"""Requests that name their tool: by its name, its operationId, or its method and path.
+
+An agent or a developer often knows what they want by the API's own name for it: the API's
+docs say `POST /2010-04-01/Accounts/{AccountSid}/Calls.json`, a runbook says `issues/create`
+or `chat.postMessage`, an earlier session returned `create_issue`, a log line holds
+`GET https://api.example.com/v2/invoices/INV-0744?expand=lines`. Ranked by words, such a
+request is a bag of path nouns and finds the parent resource or a sibling as often as the tool
+(on GitHub, a tool's `METHOD /path` found it first for 276 of 572 tools, its operationId for
+465). A tool a request names is what it asks for, so `Identifiers.named` finds those tools and
+the search puts them first, in the order of how exactly they are named, then as ranked.
+
+What counts as naming a tool, never a word of plain prose:
+- A token equal to a tool's name or operationId, compared without case or separators
+  (`createIssue`, `issues/create`, `create_issue` and `Create-Issue` are one identifier), when
+  it looks like an identifier (two words glued by `_ / . -` or camelCase) or is the whole
+  request: "pages" alone may name a tool `pages`; "list the pages of a book" names none.
+- A path (`/repos/{owner}/{repo}/issues`, or one with values in it, `/repos/acme/api/issues/42`,
+  or a URL): the operations whose path template it fits, the most literal segments first.
+  Leading versions and prefixes (`/v3`, `/api`, `/2010-04-01`) and format suffixes (`.json`)
+  are left out on both sides, a query string or fragment is dropped, and a path under a base
+  the spec leaves out (`/api/crm/contacts/7`) still fits by its last segments. A method just
+  before the path (`POST /issues`, `delete /users/42`) puts that method's operations first.
+
+Pure Python (a server without numpy searches by names as well), and cheap: a dictionary
+look-up per token, and the templates of one path length compared for a path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["HTTP_METHODS", "Identifiers", "fold", "operation_of"]
+
+HTTP_METHODS = frozenset(["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"])
+# Characters around a token that are quoting or punctuation, not part of the identifier.
+_AROUND = "`'\"“”‘’()[]<>,;:!?*"
+_GLUED = re.compile(r"[a-z0-9][_./-]+[a-z0-9]", re.IGNORECASE)  # snake, kebab, dotted, slashed
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_FOLD = re.compile(r"[^0-9a-z]+")
+# A path segment that is a version or a common prefix, as `index._VERSION_SEGMENT` reads them.
+_VERSION = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
+_FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
+# A placeholder as docs write one: `{id}`, `:id`, `<id>`.
+_PLACEHOLDER = re.compile(r"^(?:\{[^}]*\}|:\w+|<[^>]*>)$")
+_ANY = None  # a template's parameter segment: fits any segment of a request's path
+_NAME_QUALITY = 1_000  # a name or operationId names a tool more exactly than any path
+
+
+def fold(identifier: str) -> str:
+    """An identifier without case or separators: `issues/create-in-org` -> issuescreateinorg."""
+    return _FOLD.sub("", identifier.lower())
+
+
+def operation_of(method: str, path: str) -> str:
+    """How the index writes an operation: `GET /repos/{owner}/{repo}`."""
+    return f"{method.upper()} {path}"
+
+
+class Identifiers:
+    """The names, operationIds and method-path templates of an index's tools."""
+
+    def __init__(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """`entries`: the index's, in order (`name`; `id`, the operationId when it is not the
+        name; `operation`, `METHOD /path` for a tool of an operation)."""
+        self._by_identifier: dict[str, list[int]] = {}
+        self._templates: dict[int, list[tuple[int, str, tuple[str | None, ...]]]] = {}
+        for index, entry in enumerate(entries):
+            for identifier in (entry.get("name"), entry.get("id")):
+                folded = fold(identifier or "")
+                if folded and index not in self._by_identifier.get(folded, ()):
+                    self._by_identifier.setdefault(folded, []).append(index)
+            method, _, path = str(entry.get("operation") or "").partition(" ")
+            if path.startswith("/"):
+                segments = _template(path)
+                self._templates.setdefault(len(segments), []).append(
+                    (index, method.upper(), segments)
+                )
+
+    def named(self, query: str) -> dict[int, int]:
+        """The tools `query` names, each with how exactly (higher: a name or operationId, then
+        a path fitting more literal segments, then the method said), the most exactly named
+        first; empty for prose."""
+        tokens = query.split()
+        quality: dict[int, int] = {}
+        for position, raw in enumerate(tokens):
+            token = raw.strip(_AROUND).rstrip(".")
+            if not token:
+                continue
+            if token.startswith("/") or token.lower().startswith(("http://", "https://")):
+                said = tokens[position - 1].strip(_AROUND).upper() if position else ""
+                method = said if said in HTTP_METHODS else ""
+                for index, fit in self._fitting(token, method):
+                    quality[index] = max(quality.get(index, 0), fit)
+            elif len(tokens) == 1 or _looks_like_identifier(token):
+                for index in self._by_identifier.get(fold(token), ()):
+                    quality[index] = _NAME_QUALITY
+        return {i: quality[i] for i in sorted(quality, key=lambda i: (-quality[i], i))}
+
+    def _fitting(self, token: str, method: str) -> Iterable[tuple[int, int]]:
+        """(tool, how well) for each template the path in `token` fits: its literal segments
+        matched, times two, plus one when the method is the one said."""
+        segments = _asked(token)
+        for skip in range(len(segments)):  # a base path the spec leaves out: fit the tail
+            tail = segments[skip:]
+            found = []
+            for index, operation, template in self._templates.get(len(tail), ()):
+                literal = _fit(tail, template)
+                if literal:
+                    found.append((index, 2 * literal + (operation == method)))
+            if found:
+                return found
+        return []
+
+
+def _looks_like_identifier(token: str) -> bool:
+    """Words glued as identifiers glue them (`create_issue`, `chat.postMessage`, `getUser`)."""
+    return bool(_GLUED.search(token) or _CAMEL.search(token))
+
+
+def _template(path: str) -> tuple[str | None, ...]:
+    """A spec's path as segments to fit: parameters fit anything, leading versions are left
+    out."""
+    return tuple(_ANY if "{" in s else s.lower() for s in _segments(path.split("?")[0]))
+
+
+def _asked(token: str) -> tuple[str, ...]:
+    """A request's path as segments: a URL's path, no query string nor fragment, versions left
+    out, a placeholder as the empty string (which fits only a parameter)."""
+    path = urlsplit(token).path if "://" in token else token.split("?")[0].split("#")[0]
+    return tuple("" if _PLACEHOLDER.match(s) else s.lower() for s in _segments(path))
+
+
+def _segments(path: str) -> list[str]:
+    """A path's segments without format suffixes, those before the first that is no version
+    or prefix (`/api/v2/...`, `/2010-04-01/...`) left out: a repository named `api` further on
+    is a segment like any other."""
+    segments = [_FORMAT_SUFFIX.sub("", s) for s in path.split("/")]
+    segments = [s for s in segments if s]
+    while segments and _VERSION.match(segments[0]):
+        segments.pop(0)
+    return segments
+
+
+def _fit(asked: Sequence[str], template: Sequence[str | None]) -> int:
+    """How many literal segments of `template` the request's path matches, 0 when it does not
+    fit (a literal differs, or the template has no literal segment to match)."""
+    literal = 0
+    for said, expected in zip(asked, template, strict=True):
+        if expected is _ANY:
+            continue
+        if said != expected:
+            return 0
+        literal += 1
+    return literal

@@ -1,0 +1,163 @@
+"""Requests that name their tool (`adaptgen/search/identifiers.py`): a tool name, an
+operationId, a method and path, found first, and prose left to the ranking."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import shared_spec
+from test_index_rank import built, other_lists
+
+from adaptgen.build import BuildOptions, planned, search_index
+from adaptgen.search.identifiers import Identifiers, fold
+from adaptgen.search.rank import SearchEngine
+
+ENTRIES = [
+    {"name": name, **({"id": id_} if id_ else {}), **({"operation": op} if op else {})}
+    for name, id_, op in [
+        ("create_issue", "issues/create", "POST /repos/{owner}/{repo}/issues"),
+        ("list_issues", "issues/list-for-repo", "GET /repos/{owner}/{repo}/issues"),
+        ("get_issue", "issues/get", "GET /repos/{owner}/{repo}/issues/{issue_number}"),
+        ("get_repo", "repos/get", "GET /repos/{owner}/{repo}"),
+        ("create_call", "CreateCall", "POST /2010-04-01/Accounts/{AccountSid}/Calls.json"),
+        ("pages", "", "GET /pages"),
+        ("post_message", "chat.postMessage", "POST /chat.postMessage"),
+        ("workflow_run", "", ""),  # a chain: no operation
+    ]
+]
+
+
+def named(query: str) -> list[str]:
+    return [ENTRIES[i]["name"] for i in Identifiers(ENTRIES).named(query)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["create_issue", "issues/create", "call `issues/create` please", "createIssue()",
+     "Create-Issue", "use CREATE_ISSUE for this", "run the issues/create operation."],
+)  # fmt: skip
+def test_a_name_or_operation_id_in_any_case_or_separators_names_its_tool(query):
+    assert named(query) == ["create_issue"]
+
+
+def test_identifiers_fold_case_and_separators_only():
+    assert fold("issues/create-in-org") == fold("IssuesCreateInOrg") == "issuescreateinorg"
+    assert fold("chat.postMessage") == "chatpostmessage"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("POST /repos/{owner}/{repo}/issues", ["create_issue", "list_issues"]),
+        ("GET /repos/{owner}/{repo}/issues", ["list_issues", "create_issue"]),
+        ("delete /repos/:owner/:repo/issues/<n>", ["get_issue"]),  # no DELETE: still the path
+        ("what does GET /repos/acme/api/issues/42 return?", ["get_issue"]),  # values, a repo `api`
+        ("https://api.github.com/repos/acme/web/issues/7?per_page=5#top", ["get_issue"]),
+        ("/api/gh/repos/acme/web", ["get_repo"]),  # under a base path the spec leaves out
+        ("POST /Accounts/AC123/Calls.json", ["create_call"]),  # the spec's version left out
+        ("POST /2010-04-01/Accounts/AC123/Calls", ["create_call"]),
+        ("send it with POST /chat.postMessage", ["post_message"]),
+    ],
+)
+def test_a_method_and_path_names_the_operations_it_fits_the_method_said_first(query, expected):
+    assert named(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["list the pages of a book", "create an issue", "e.g. the issues of a repo", "GET /", "/{id}",
+     "POST /repos/{owner}/{repo}/pulls", "call get issue"],
+)  # fmt: skip
+def test_prose_and_paths_that_fit_nothing_name_no_tool(query):
+    assert named(query) == []
+
+
+def test_a_plain_word_names_a_tool_only_as_the_whole_request():
+    assert named("pages") == ["pages"]
+    assert named("show the pages") == []
+
+
+def test_the_index_says_each_tools_operation_and_its_operation_id_when_not_its_name(tmp_path):
+    ok = {"200": {"description": "ok"}}
+    _, index = built(
+        tmp_path,
+        {
+            "/v2/invoices/{id}": {"get": {"operationId": "Invoices_Get", "responses": ok}},
+            "/v2/invoices": {"post": {"operationId": "create_invoice", "responses": ok}},
+        },
+    )
+    entries = {entry["name"]: entry for entry in index["tools"]}
+    by_operation = {entry["operation"]: entry for entry in entries.values()}
+    assert by_operation["GET /v2/invoices/{id}"]["id"] == "Invoices_Get"
+    assert "id" not in by_operation["POST /v2/invoices"]  # its operationId is its name
+    assert list(by_operation["POST /v2/invoices"])[:3] == ["name", "operation", "act"]
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    """Tools whose words crowd the one a request names: the words alone rank it lower."""
+    ok = {"200": {"description": "ok"}}
+
+    def op(operation_id: str, summary: str) -> dict:
+        return {"operationId": operation_id, "summary": summary, "responses": ok}
+
+    paths = {
+        "/repos/{owner}/{repo}": {"get": op("repos/get", "Get a repository")},
+        "/repos/{owner}/{repo}/topics": {
+            "get": op("repos/get-all-topics", "Get all repository topics"),
+            "put": op("repos/replace-all-topics", "Replace all repository topics"),
+        },
+        "/repos/{owner}/{repo}/forks": {"post": op("repos/create-fork", "Create a fork")},
+        **other_lists("gists", "users", "teams", "orgs"),
+    }
+    _, index = built(tmp_path_factory.mktemp("crowded"), paths)
+    return SearchEngine(index)
+
+
+def test_the_tool_a_request_names_comes_first_then_the_ranking(crowded):
+    names = {t.name for t in crowded.tools}
+    topics = next(n for n in names if "replace" in n)
+    hits = [h.name for h in crowded.search("PUT /repos/acme/web/topics", limit=3)]
+    assert hits[0] == topics and len(hits) == 3 and len(set(hits)) == 3
+    assert [h.name for h in crowded.search("repos/replace-all-topics", limit=1)] == [topics]
+    scores = [h.score for h in crowded.search("PUT /repos/acme/web/topics", limit=3)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_named_tool_the_caller_may_not_see_is_never_found(crowded):
+    names = {t.name for t in crowded.tools}
+    topics = next(n for n in names if "replace" in n)
+    allowed = names - {topics}
+    hits = [h.name for h in crowded.search("repos/replace-all-topics", limit=5, allowed=allowed)]
+    assert topics not in hits and set(hits) <= allowed
+
+
+def test_a_call_by_operation_id_or_path_suggests_that_tool_first(crowded):
+    topics = next(t.name for t in crowded.tools if "replace" in t.name)
+    assert crowded.nearest("repos/replace-all-topics")[0] == topics
+    assert crowded.nearest("PUT /repos/acme/web/topics")[0] == topics
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "github_api_2020.json",
+        "slack_web_v2_swagger.json",
+        "twilio_api_v2010.json",
+        "asana_oas.yaml",
+    ],
+)
+def test_every_tool_of_a_real_api_is_found_first_by_its_name_operation_id_and_endpoint(spec):
+    """On real specs, whatever their style (GitHub's `repos/get`, Slack's `chat.postMessage`
+    paths, Twilio's versioned `.json` paths, Asana's camelCase): each tool's name, operationId
+    and `METHOD /path` find it first; GitHub's `GET /` (no literal segment) is left to the
+    ranking. (Box is not here: some of its operations share a method and path, told apart by
+    a `#fragment` of the spec's path key, so the path alone names both.)"""
+    result, loaded = planned(BuildOptions(spec=shared_spec(spec), no_hints=True))
+    engine = SearchEngine(search_index(result, loaded))
+    missed = []
+    for tool in (t for t in result.api.tools if not t.hidden):
+        for query in (tool.name, tool.operation_id, f"{tool.method.upper()} {tool.path}"):
+            hits = engine.search(query, limit=1)
+            if query and (not hits or hits[0].name != tool.name):
+                missed.append(query)
+    assert set(missed) <= {"GET /"}
