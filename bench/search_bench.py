@@ -2,22 +2,26 @@
 
 Run `python -m bench.search_bench [--set tuned|heldout|blind|all] [--tasks DIR] [--quick]
 [--json FILE] [--table | --words-only] [--semantic-experiment MODEL_DIR] [--meaning-v2 CACHE]
-[--meaning-table FILE] [--meaning-weight W] [--variants]` from the repository root (or `bench/run`;
-by default the shipped sentence encoder ranks by meaning, as a build does; `--table`: the static
-word table instead (hints `search.semantic: false`); `--words-only`: neither (hints
-`search: {semantic: false, meaning: false}`); `--meaning-v2`: experiment, static query vectors
-against the sentence model's tool vectors projected with the distiller's PCA, CACHE being its
---cache file; needs the teacher model). Two sets of task files, one table each: `tuned`
-(`bench/tasks/search/`, the tasks the ranking was tuned on) and `heldout`
-(`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on) and `blind`
-(`bench/tasks/search-blind/`: blind tasks on sixteen real APIs of 200-500 operations that are not
-shared specs, from `make corpus`); `--set` picks one or all
-(default: tuned). For each task file whose spec is present (../shared/specs, .corpus/):
+[--meaning-table FILE] [--meaning-weight W] [--variants] [--no-named]` from the repository
+root (or `bench/run`; by default the shipped sentence encoder ranks by meaning, as a build
+does; `--table`: the static word table instead (hints `search.semantic: false`);
+`--words-only`: neither (hints `search: {semantic: false, meaning: false}`); `--meaning-v2`:
+experiment, static query vectors against the sentence model's tool vectors projected with the
+distiller's PCA, CACHE being its --cache file; needs the teacher model). Two sets of task files,
+one table each: `tuned` (`bench/tasks/search/`, the tasks the ranking was tuned on) and
+`heldout` (`bench/tasks/search-heldout/`, written blind to the ranker and never tuned on) and
+`blind` (`bench/tasks/search-blind/`: blind tasks on sixteen real APIs of 200-500 operations
+that are not shared specs, from `make corpus`); `--set` picks one or all (default: tuned). For
+each task file whose spec is present (../shared/specs, .corpus/):
 
 - top-1, top-3 and MRR of our search (`adaptgen eval`'s ranking) and of FastMCP's
   BM25SearchTransform over `FastMCP.from_openapi`, on the same tasks;
 - the median size of a `search_tools` result for the file's queries: the compact JSON the
   runtime sends (5 hits, the top hit's schema when small), in bytes.
+
+Then requests that name their tool (unless `--no-named`): every tool of each of those specs
+asked for by its name, its operationId, `METHOD /path` and its path alone, top-1 of ours and
+FastMCP's side by side (`search/identifiers.py`).
 
 Then latency: one engine over the first 1,000 tools of the task files' specs together (every
 query of every file, repeated), p50 and p99 in milliseconds, wall clock and CPU time of the
@@ -40,6 +44,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +162,7 @@ def measure(
         index = _projected(index, v2)
     engine = SearchEngine(index)
     ours = score("adaptgen", task_file.tasks, engine_ranker(api, engine))
-    theirs = score("fastmcp-bm25", task_file.tasks, fastmcp_ranker(task_file.spec))
+    theirs = score("fastmcp-bm25", task_file.tasks, _fastmcp(task_file.spec))
     listed = {t.name: _listed(t.model_dump(mode="json", by_alias=True)) for t in api.listed}
     sizes = [
         len(json.dumps(_result(engine, listed, t.query), separators=(",", ":")).encode())
@@ -192,6 +197,62 @@ def measure(
                 row.spec, row.tools, scored.tasks, *_rates(scored), 0.0, 0.0, 0.0, 0
             )
     return row, [t.query for t in task_file.tasks], index, extra
+
+
+@cache
+def _fastmcp(spec: Path) -> Callable[[str], list[str]]:
+    """FastMCP's ranker of a spec, made once a run (GitHub's conversion takes ~30 s): the
+    tuned and held-out tasks are of the same specs, and `named` asks them again."""
+    return fastmcp_ranker(spec)
+
+
+NAMED_FORMS: dict[str, Callable[[Any], str]] = {
+    "tool name": lambda tool: tool.name,
+    "operationId": lambda tool: tool.operation_id,
+    "METHOD /path": lambda tool: f"{tool.method.upper()} {tool.path}",
+    "/path alone": lambda tool: tool.path,
+}
+
+
+def named(spec: Path, hints: Path | None) -> dict[str, tuple[float, float | None]]:
+    """Requests that name their tool: every tool of the spec asked for by each of
+    `NAMED_FORMS` (its operationId only where it has one), top-1 (ours, FastMCP's; None for
+    our tool names, which are not FastMCP's). A path alone names every operation on it, so
+    its top-1 is one of them by the ranking."""
+    api, index = index_for(spec, hints)
+    ours, theirs = engine_ranker(api, SearchEngine(index)), _fastmcp(spec)
+    rates: dict[str, tuple[float, float | None]] = {}
+    for form, said in NAMED_FORMS.items():
+        tools = [t for t in api.tools if not t.hidden and said(t)]
+        # FastMCP names its tools by their operationIds: ours are not names of its tools.
+        rankers = (ours,) if form == "tool name" else (ours, theirs)
+        found = [0, 0]
+        for tool in tools:
+            wanted = tool.operation_id or tool.name
+            for side, ranker in enumerate(rankers):
+                found[side] += ranker(said(tool))[:1] == [wanted]
+        n = max(len(tools), 1)
+        rates[form] = (found[0] / n, found[1] / n if len(rankers) == 2 else None)
+    return rates
+
+
+def print_named(
+    rows: dict[str, dict[str, tuple[float, float | None]]], out: Any = sys.stdout
+) -> None:
+    """The named-tool table: top-1 per form, ours / FastMCP's."""
+    print(
+        "\n### requests that name their tool: each tool asked for by its name, operationId, "
+        "method and path (top-1, ours / FastMCP; its tool names are the operationIds)\n",
+        file=out,
+    )
+    print(f"| spec | {' | '.join(NAMED_FORMS)} |", file=out)
+    print("|" + " --- |" * (len(NAMED_FORMS) + 1), file=out)
+    for spec, rates in rows.items():
+        cells = [
+            f"{ours:.0%} / " + ("-" if theirs is None else f"{theirs:.0%}")
+            for ours, theirs in rates.values()
+        ]
+        print(f"| {spec} | {' | '.join(cells)} |", file=out)
 
 
 def print_variants(label: str, rows: dict[str, list[SearchRow]], out: Any = sys.stdout) -> None:
@@ -417,6 +478,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also our figures with a stop, a greeting, thanks added to every task",
     )
+    parser.add_argument(
+        "--no-named",
+        dest="named",
+        action="store_false",
+        help="leave out the table of requests that name their tool (name, operationId, path)",
+    )
     args = parser.parse_args(argv)
     if args.meaning_table:
         from adaptgen.search import meaning as static
@@ -439,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         folders = SETS if args.set == "all" else {args.set: SETS[args.set]}
     tables, queries, indexes = {}, [], []
+    named_specs: list[tuple[Path, Path | None]] = []
     typed: dict[str, dict[str, list[SearchRow]]] = {}
     for label, folder in folders.items():
         rows = []
@@ -451,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
                 task_file, experiment, semantic, meaning, args.meaning_v2, args.variants
             )
             rows.append(row)
+            named_specs.append((task_file.spec, task_file.hints))
             for variant, extra_row in extra.items():
                 if variant.startswith("variant: "):
                     typed.setdefault(label, {}).setdefault(variant[9:], []).append(extra_row)
@@ -472,6 +541,11 @@ def main(argv: list[str] | None = None) -> int:
         print_table(rows)
         if label in typed:
             print_variants(label, typed[label])
+    named_rows = {
+        spec.name: named(spec, hints) for spec, hints in dict.fromkeys(named_specs) if args.named
+    }
+    if named_rows:
+        print_named(named_rows)
     timing: dict[str, Any] = (
         latency(indexes, queries, 3 if args.quick else ROUNDS) if indexes else {}
     )
@@ -483,7 +557,12 @@ def main(argv: list[str] | None = None) -> int:
         for label, variants in typed.items():
             for name, variant_rows in variants.items():
                 figures[f"{label} (typed {name})"] = [asdict(r) for r in variant_rows]
-        args.json.write_text(json.dumps({"sets": figures, "latency": timing}))
+        named_figures = {
+            spec: {f: list(r) for f, r in rates.items()} for spec, rates in named_rows.items()
+        }
+        args.json.write_text(
+            json.dumps({"sets": figures, "named": named_figures, "latency": timing})
+        )
     return 0
 
 

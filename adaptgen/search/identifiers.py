@@ -45,8 +45,8 @@ _VERSION = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
 _FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 # A placeholder as docs write one: `{id}`, `:id`, `<id>`.
 _PLACEHOLDER = re.compile(r"^(?:\{[^}]*\}|:\w+|<[^>]*>)$")
-_ANY = None  # a template's parameter segment: fits any segment of a request's path
-_NAME_QUALITY = 1_000  # a name or operationId names a tool more exactly than any path
+_NAMES_SAID = 8  # a path's fit, then up to 7 of its parameters called by their names
+_NAME_QUALITY = 1_000_000  # a name or operationId names a tool more exactly than any path
 
 
 def fold(identifier: str) -> str:
@@ -66,7 +66,7 @@ class Identifiers:
         """`entries`: the index's, in order (`name`; `id`, the operationId when it is not the
         name; `operation`, `METHOD /path` for a tool of an operation)."""
         self._by_identifier: dict[str, list[int]] = {}
-        self._templates: dict[int, list[tuple[int, str, tuple[str | None, ...]]]] = {}
+        self._templates: dict[int, list[tuple[int, str, tuple[str, ...]]]] = {}
         for index, entry in enumerate(entries):
             for identifier in (entry.get("name"), entry.get("id")):
                 folded = fold(identifier or "")
@@ -101,15 +101,18 @@ class Identifiers:
 
     def _fitting(self, token: str, method: str) -> Iterable[tuple[int, int]]:
         """(tool, how well) for each template the path in `token` fits: its literal segments
-        matched, times two, plus one when the method is the one said."""
+        matched, times two, plus one when the method is the one said; then, between paths that
+        differ only in a parameter's name (`/attachments/{AttachmentID}` and `{FileName}`), the
+        one whose names the request says."""
         segments = _asked(token)
         for skip in range(len(segments)):  # a base path the spec leaves out: fit the tail
             tail = segments[skip:]
             found = []
             for index, operation, template in self._templates.get(len(tail), ()):
-                literal = _fit(tail, template)
+                literal, names = _fit(tail, template)
                 if literal:
-                    found.append((index, 2 * literal + (operation == method)))
+                    fit = 2 * literal + (operation == method)
+                    found.append((index, _NAMES_SAID * fit + min(names, _NAMES_SAID - 1)))
             if found:
                 return found
         return []
@@ -120,17 +123,21 @@ def _looks_like_identifier(token: str) -> bool:
     return bool(_GLUED.search(token) or _CAMEL.search(token))
 
 
-def _template(path: str) -> tuple[str | None, ...]:
-    """A spec's path as segments to fit: parameters fit anything, leading versions are left
-    out."""
-    return tuple(_ANY if "{" in s else s.lower() for s in _segments(path.split("?")[0]))
+def _template(path: str) -> tuple[str, ...]:
+    """A spec's path as segments to fit: a parameter as `{name}` (folded), which fits any
+    segment; leading versions left out."""
+    return tuple(
+        "{" + fold(s) + "}" if "{" in s else s.lower() for s in _segments(path.split("?")[0])
+    )
 
 
 def _asked(token: str) -> tuple[str, ...]:
-    """A request's path as segments: a URL's path, no query string nor fragment, versions left
-    out, a placeholder as the empty string (which fits only a parameter)."""
+    """A request's path as segments: a URL's path, no query string nor fragment, leading
+    versions left out, a placeholder as `{name}` (folded), which fits only a parameter."""
     path = urlsplit(token).path if "://" in token else token.split("?")[0].split("#")[0]
-    return tuple("" if _PLACEHOLDER.match(s) else s.lower() for s in _segments(path))
+    return tuple(
+        "{" + fold(s) + "}" if _PLACEHOLDER.match(s) else s.lower() for s in _segments(path)
+    )
 
 
 def _segments(path: str) -> list[str]:
@@ -144,14 +151,16 @@ def _segments(path: str) -> list[str]:
     return segments
 
 
-def _fit(asked: Sequence[str], template: Sequence[str | None]) -> int:
-    """How many literal segments of `template` the request's path matches, 0 when it does not
-    fit (a literal differs, or the template has no literal segment to match)."""
-    literal = 0
+def _fit(asked: Sequence[str], template: Sequence[str]) -> tuple[int, int]:
+    """How many literal segments of `template` the request's path matches, and how many of its
+    parameters the request calls by their names ((0, 0) when it does not fit: a literal
+    differs, or the template has no literal segment to match)."""
+    literal = names = 0
     for said, expected in zip(asked, template, strict=True):
-        if expected is _ANY:
-            continue
-        if said != expected:
-            return 0
-        literal += 1
-    return literal
+        if expected.startswith("{"):
+            names += said == expected
+        elif said != expected:
+            return 0, 0
+        else:
+            literal += 1
+    return literal, names if literal else 0

@@ -3,13 +3,16 @@ operationId, a method and path, found first, and prose left to the ranking."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from conftest import shared_spec
-from test_index_rank import built, other_lists
+from test_index_rank import HELPDESK, built, other_lists
 
 from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.search.identifiers import Identifiers, fold
 from adaptgen.search.rank import SearchEngine
+from bench.search_bench import NAMED_FORMS, named, print_named
 
 ENTRIES = [
     {"name": name, **({"id": id_} if id_ else {}), **({"operation": op} if op else {})}
@@ -21,12 +24,14 @@ ENTRIES = [
         ("create_call", "CreateCall", "POST /2010-04-01/Accounts/{AccountSid}/Calls.json"),
         ("pages", "", "GET /pages"),
         ("post_message", "chat.postMessage", "POST /chat.postMessage"),
+        ("get_attachment_by_id", "", "GET /Accounts/{AccountID}/Attachments/{AttachmentID}"),
+        ("get_attachment_by_file_name", "", "GET /Accounts/{AccountID}/Attachments/{FileName}"),
         ("workflow_run", "", ""),  # a chain: no operation
     ]
 ]
 
 
-def named(query: str) -> list[str]:
+def named_by(query: str) -> list[str]:
     return [ENTRIES[i]["name"] for i in Identifiers(ENTRIES).named(query)]
 
 
@@ -36,7 +41,7 @@ def named(query: str) -> list[str]:
      "Create-Issue", "use CREATE_ISSUE for this", "run the issues/create operation."],
 )  # fmt: skip
 def test_a_name_or_operation_id_in_any_case_or_separators_names_its_tool(query):
-    assert named(query) == ["create_issue"]
+    assert named_by(query) == ["create_issue"]
 
 
 def test_identifiers_fold_case_and_separators_only():
@@ -56,10 +61,19 @@ def test_identifiers_fold_case_and_separators_only():
         ("POST /Accounts/AC123/Calls.json", ["create_call"]),  # the spec's version left out
         ("POST /2010-04-01/Accounts/AC123/Calls", ["create_call"]),
         ("send it with POST /chat.postMessage", ["post_message"]),
+        # Paths that differ only in a parameter's name: the one whose names are said first.
+        (
+            "GET /Accounts/{AccountID}/Attachments/{FileName}",
+            ["get_attachment_by_file_name", "get_attachment_by_id"],
+        ),
+        (
+            "GET /accounts/:account_id/attachments/:attachmentId",
+            ["get_attachment_by_id", "get_attachment_by_file_name"],
+        ),
     ],
 )
 def test_a_method_and_path_names_the_operations_it_fits_the_method_said_first(query, expected):
-    assert named(query) == expected
+    assert named_by(query) == expected
 
 
 @pytest.mark.parametrize(
@@ -68,12 +82,12 @@ def test_a_method_and_path_names_the_operations_it_fits_the_method_said_first(qu
      "POST /repos/{owner}/{repo}/pulls", "call get issue"],
 )  # fmt: skip
 def test_prose_and_paths_that_fit_nothing_name_no_tool(query):
-    assert named(query) == []
+    assert named_by(query) == []
 
 
 def test_a_plain_word_names_a_tool_only_as_the_whole_request():
-    assert named("pages") == ["pages"]
-    assert named("show the pages") == []
+    assert named_by("pages") == ["pages"]
+    assert named_by("show the pages") == []
 
 
 def test_the_index_says_each_tools_operation_and_its_operation_id_when_not_its_name(tmp_path):
@@ -161,3 +175,15 @@ def test_every_tool_of_a_real_api_is_found_first_by_its_name_operation_id_and_en
             if query and (not hits or hits[0].name != tool.name):
                 missed.append(query)
     assert set(missed) <= {"GET /"}
+
+
+def test_the_bench_scores_requests_that_name_their_tool_beside_fastmcp():
+    rates = named(HELPDESK, None)
+    assert list(rates) == list(NAMED_FORMS)
+    for form in ("tool name", "operationId", "METHOD /path"):
+        assert rates[form][0] == 1.0
+    assert rates["tool name"][1] is None  # our names are not FastMCP's tools'
+    assert all(0.0 <= theirs <= 1.0 for _, theirs in list(rates.values())[1:])
+    out = io.StringIO()
+    print_named({"helpdesk.yaml": rates}, out)
+    assert "| helpdesk.yaml | 100% / - | 100% / " in out.getvalue()
