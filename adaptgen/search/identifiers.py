@@ -20,6 +20,11 @@ What counts as naming a tool, never a word of plain prose:
   are left out on both sides, a query string or fragment is dropped, and a path under a base
   the spec leaves out (`/api/crm/contacts/7`) still fits by its last segments. A method just
   before the path (`POST /issues`, `delete /users/42`) puts that method's operations first.
+- Not in prose, where both are as often values or context (an event `order.add`, a permission
+  `dns.changes.create`, a file `/projects/specs.docx`, a webhook's URL on another host): in a
+  request of more than `SHORT_REQUEST` words an identifier counts only quoted as code
+  (a backtick), a path only as an endpoint (a method before it, placeholders in it) or fitting
+  whole by two literal segments or more.
 
 Pure Python (a server without numpy searches by names as well), and cheap: a dictionary
 look-up per token, and the templates of one path length compared for a path.
@@ -45,6 +50,11 @@ _VERSION = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
 _FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 # A placeholder as docs write one: `{id}`, `:id`, `<id>`.
 _PLACEHOLDER = re.compile(r"^(?:\{[^}]*\}|:\w+|<[^>]*>)$")
+# A request of at most this many words that holds an identifier names a tool by it ("call
+# issues/create", "use `createIssue` please"); in a longer one, an identifier is as often a
+# value or context (an event `order.add`, a permission `dns.changes.create`), unless quoted as
+# code (`issues/create`).
+SHORT_REQUEST = 4
 _NAMES_SAID = 8  # a path's fit, then up to 7 of its parameters called by their names
 _NAME_QUALITY = 1_000_000  # a name or operationId names a tool more exactly than any path
 
@@ -84,6 +94,7 @@ class Identifiers:
         a path fitting more literal segments, then the method said), the most exactly named
         first; empty for prose."""
         tokens = query.split()
+        short = len(tokens) <= SHORT_REQUEST
         quality: dict[int, int] = {}
         for position, raw in enumerate(tokens):
             token = raw.strip(_AROUND).rstrip(".")
@@ -92,30 +103,40 @@ class Identifiers:
             if token.startswith("/") or token.lower().startswith(("http://", "https://")):
                 said = tokens[position - 1].strip(_AROUND).upper() if position else ""
                 method = said if said in HTTP_METHODS else ""
-                for index, fit in self._fitting(token, method):
+                # Said as an endpoint (a method before it, alone, with placeholders), or a path
+                # in prose, which is as often a value: a file, a webhook's URL on another host.
+                endpoint = bool(method) or len(tokens) == 1 or _has_placeholder(token)
+                for index, fit in self._fitting(token, method, endpoint):
                     quality[index] = max(quality.get(index, 0), fit)
-            elif len(tokens) == 1 or _looks_like_identifier(token):
+            elif len(tokens) == 1 or (
+                _looks_like_identifier(token) and (short or raw.startswith("`"))
+            ):
                 for index in self._by_identifier.get(fold(token), ()):
                     quality[index] = _NAME_QUALITY
         return {i: quality[i] for i in sorted(quality, key=lambda i: (-quality[i], i))}
 
-    def _fitting(self, token: str, method: str) -> Iterable[tuple[int, int]]:
+    def _fitting(self, token: str, method: str, endpoint: bool) -> Iterable[tuple[int, int]]:
         """(tool, how well) for each template the path in `token` fits: its literal segments
         matched, times two, plus one when the method is the one said; then, between paths that
         differ only in a parameter's name (`/attachments/{AttachmentID}` and `{FileName}`), the
-        one whose names the request says."""
+        one whose names the request says. A path in prose (not `endpoint`) must fit whole, by
+        two literal segments or more."""
         segments = _asked(token)
-        for skip in range(len(segments)):  # a base path the spec leaves out: fit the tail
-            tail = segments[skip:]
+        for skip in range(len(segments) if endpoint else min(len(segments), 1)):
+            tail = segments[skip:]  # a base path the spec leaves out: fit the tail
             found = []
             for index, operation, template in self._templates.get(len(tail), ()):
                 literal, names = _fit(tail, template)
-                if literal:
+                if literal >= (1 if endpoint else 2):
                     fit = 2 * literal + (operation == method)
                     found.append((index, _NAMES_SAID * fit + min(names, _NAMES_SAID - 1)))
             if found:
                 return found
         return []
+
+
+def _has_placeholder(token: str) -> bool:
+    return any(_PLACEHOLDER.match(s) for s in token.split("?")[0].split("/"))
 
 
 def _looks_like_identifier(token: str) -> bool:

@@ -26,6 +26,9 @@ ENTRIES = [
         ("post_message", "chat.postMessage", "POST /chat.postMessage"),
         ("get_attachment_by_id", "", "GET /Accounts/{AccountID}/Attachments/{AttachmentID}"),
         ("get_attachment_by_file_name", "", "GET /Accounts/{AccountID}/Attachments/{FileName}"),
+        ("add_order", "order.add", "POST /order.add.json"),
+        ("get_events", "", "GET /events"),
+        ("get_project", "", "GET /projects/{id}"),
         ("workflow_run", "", ""),  # a chain: no operation
     ]
 ]
@@ -83,6 +86,31 @@ def test_a_method_and_path_names_the_operations_it_fits_the_method_said_first(qu
 )  # fmt: skip
 def test_prose_and_paths_that_fit_nothing_name_no_tool(query):
     assert named_by(query) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # Identifiers and paths in prose are as often values or context (from requests of the
+        # corpus APIs that named a wrong tool before these rules: none of 38,838 does now).
+        "Unsubscribe callback 45; we don't need order.add notifications anymore.",
+        "Subscription 63c2 should now post to https://api.newhost.io/rfid/events instead.",
+        "what's locked in /projects/specs.docx?",
+        "Lock down the vault so no principal can run createIssue on it, attach a deny statement.",
+    ],
+)
+def test_an_identifier_or_path_in_a_long_request_is_a_value_not_a_tool(query):
+    assert named_by(query) == []
+
+
+def test_in_a_long_request_a_tool_is_named_by_code_quotes_or_a_path_said_whole():
+    assert named_by("use `issues/create` to open a bug about the crash in the login page") == [
+        "create_issue"
+    ]
+    assert named_by("what does /repos/acme/web/issues/7 return, and is it paginated?") == [
+        "get_issue"
+    ]
+    assert named_by("is GET /events paginated, and how many does it return?") == ["get_events"]
 
 
 def test_a_plain_word_names_a_tool_only_as_the_whole_request():
