@@ -23,8 +23,8 @@ What counts as naming a tool, never a word of plain prose:
 - Not in prose, where both are as often values or context (an event `order.add`, a permission
   `dns.changes.create`, a file `/projects/specs.docx`, a webhook's URL on another host): in a
   request of more than `SHORT_REQUEST` words an identifier counts only quoted as code
-  (a backtick), a path only as an endpoint (a method before it, placeholders in it) or fitting
-  whole by two literal segments or more.
+  (a backtick), a path only as an endpoint (a method before it, in capitals, or placeholders
+  in it) or fitting whole by two literal segments or more.
 
 Pure Python (a server without numpy searches by names as well), and cheap: a dictionary
 look-up per token, and the templates of one path length compared for a path.
@@ -101,8 +101,10 @@ class Identifiers:
             if not token:
                 continue
             if token.startswith("/") or token.lower().startswith(("http://", "https://")):
-                said = tokens[position - 1].strip(_AROUND).upper() if position else ""
-                method = said if said in HTTP_METHODS else ""
+                said = tokens[position - 1].strip(_AROUND) if position else ""
+                # "GET /x", or "get /x" as a whole short request: in prose, "get" is English.
+                method = said.upper() if said.upper() in HTTP_METHODS else ""
+                method = method if short or said.isupper() else ""
                 # Said as an endpoint (a method before it, alone, with placeholders), or a path
                 # in prose, which is as often a value: a file, a webhook's URL on another host.
                 endpoint = bool(method) or len(tokens) == 1 or _has_placeholder(token)

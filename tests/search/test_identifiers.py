@@ -97,6 +97,7 @@ def test_prose_and_paths_that_fit_nothing_name_no_tool(query):
         "Subscription 63c2 should now post to https://api.newhost.io/rfid/events instead.",
         "what's locked in /projects/specs.docx?",
         "Lock down the vault so no principal can run createIssue on it, attach a deny statement.",
+        "can you get /projects/specs.docx for me please",  # "get" in prose is English
     ],
 )
 def test_an_identifier_or_path_in_a_long_request_is_a_value_not_a_tool(query):
@@ -111,6 +112,7 @@ def test_in_a_long_request_a_tool_is_named_by_code_quotes_or_a_path_said_whole()
         "get_issue"
     ]
     assert named_by("is GET /events paginated, and how many does it return?") == ["get_events"]
+    assert named_by("what does GET /projects/specs.docx answer for a file?") == ["get_project"]
 
 
 def test_a_plain_word_names_a_tool_only_as_the_whole_request():
