@@ -21,6 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adaptgen.search.extent import PART, WHOLE, extent
 from adaptgen.search.identifiers import Identifiers
 from adaptgen.search.intent import (
     ACT_OF_WORD,
@@ -224,6 +225,20 @@ class SearchEngine:
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
         self._identifiers = Identifiers(entries)
+        # The PUT and the PATCH of one path, each by the other's name (`extent`).
+        self._method: dict[str, str] = {}
+        on_path: dict[str, dict[str, str]] = {}
+        for entry in entries:
+            verb, _, path = str(entry.get("operation") or "").partition(" ")
+            if verb in (PART, WHOLE):
+                self._method[entry["name"]] = verb
+                on_path.setdefault(path, {})[verb] = entry["name"]
+        self._sibling = {
+            name: methods[WHOLE if verb == PART else PART]
+            for methods in on_path.values()
+            if len(methods) == 2
+            for verb, name in methods.items()
+        }
         self.changes = any(tool.intent.act not in READS for tool in self.tools)  # any not a read
         self._named = frozenset().union(*(tool.named | tool.resource for tool in self.tools))
         # The API's verbs: those its tools are named by, and what its generic action endpoints
@@ -290,14 +305,32 @@ class SearchEngine:
             for index, quality in self._identifiers.named(query).items()
             if allowed is None or self.tools[index].name in allowed
         }
+        # PUT or PATCH, when the API has both on a path and the request says which (a sibling
+        # just below the cut can still move up).
+        method = extent(query) if self._sibling else None
+        more = 1 if method else 0
         if not named:
-            return self._ranked(query, limit, allowed)
-        ranked = self._ranked(query, limit + len(named), allowed)
+            return self._in_extent_order(self._ranked(query, limit + more, allowed), method)[:limit]
+        ranked = self._ranked(query, limit + len(named) + more, allowed)
         position = {hit.name: i for i, hit in enumerate(ranked)}
         first = sorted(named, key=lambda n: (-named[n], position.get(n, len(ranked)), n))
         top = max((hit.score for hit in ranked), default=0.0)
         hits = [Hit(name, top + len(first) - i) for i, name in enumerate(first)]
-        return [*hits, *(hit for hit in ranked if hit.name not in named)][:limit]
+        rest = self._in_extent_order([hit for hit in ranked if hit.name not in named], method)
+        return [*hits, *rest][:limit]
+
+    def _in_extent_order(self, hits: list[Hit], method: str | None) -> list[Hit]:
+        """`hits` with each PUT/PATCH pair of one path in the order `method` (`extent`) wants,
+        each keeping the other's place and score; unchanged without a method."""
+        if method is None:
+            return hits
+        names = [hit.name for hit in hits]
+        for i, name in enumerate(names):
+            other = self._sibling.get(name)
+            if other in names[i + 1 :] and self._method[name] != method:
+                j = names.index(other)
+                names[i], names[j] = other, name
+        return [Hit(name, hit.score) for name, hit in zip(names, hits, strict=True)]
 
     def _ranked(self, query: str, limit: int, allowed: Collection[str] | None) -> list[Hit]:
         """`search` by words and meaning."""
