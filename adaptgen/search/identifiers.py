@@ -37,7 +37,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["HTTP_METHODS", "Identifiers", "fold", "operation_of"]
+__all__ = [
+    "FORMAT_SUFFIX",
+    "HTTP_METHODS",
+    "VERSION_SEGMENT",
+    "Identifiers",
+    "fold",
+    "operation_of",
+]
 
 HTTP_METHODS = frozenset(["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"])
 # Characters around a token that are quoting or punctuation, not part of the identifier.
@@ -45,9 +52,10 @@ _AROUND = "`'\"“”‘’()[]<>,;:!?*"
 _GLUED = re.compile(r"[a-z0-9][_./-]+[a-z0-9]", re.IGNORECASE)  # snake, kebab, dotted, slashed
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _FOLD = re.compile(r"[^0-9a-z]+")
-# A path segment that is a version or a common prefix, as `index._VERSION_SEGMENT` reads them.
-_VERSION = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
-_FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
+# A path segment that is only a version or a common prefix (`v3`, `api`, `2010-04-01`; the index
+# leaves them out of a tool's words too), and a format suffix.
+VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
+FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 # A placeholder as docs write one: `{id}`, `:id`, `<id>`.
 _PLACEHOLDER = re.compile(r"^(?:\{[^}]*\}|:\w+|<[^>]*>)$")
 # A request of at most this many words that holds an identifier names a tool by it ("call
@@ -167,9 +175,9 @@ def _segments(path: str) -> list[str]:
     """A path's segments without format suffixes, those before the first that is no version
     or prefix (`/api/v2/...`, `/2010-04-01/...`) left out: a repository named `api` further on
     is a segment like any other."""
-    segments = [_FORMAT_SUFFIX.sub("", s) for s in path.split("/")]
+    segments = [FORMAT_SUFFIX.sub("", s) for s in path.split("/")]
     segments = [s for s in segments if s]
-    while segments and _VERSION.match(segments[0]):
+    while segments and VERSION_SEGMENT.match(segments[0]):
         segments.pop(0)
     return segments
 

@@ -19,6 +19,8 @@ from typing import Any
 from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
 from adaptgen.search.associations import associations
+from adaptgen.search.identifiers import FORMAT_SUFFIX as _FORMAT_SUFFIX
+from adaptgen.search.identifiers import VERSION_SEGMENT as _VERSION_SEGMENT
 from adaptgen.search.identifiers import operation_of
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
@@ -33,11 +35,8 @@ _ACTION_SEGMENTS = frozenset(["actions", "action"])  # POST /volumes/{id}/action
 _ACTION_FIELDS = ("type", "action")
 MAX_NOTE_WORDS = 60
 
-# A path segment that is only a version or a common prefix (`v3`, `api`, `2010-04-01`).
-_VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
 # Words of operationIds that say nothing of the operation: versions and numbers.
 _NOISE = re.compile(r"v\d+|\d+")
-_FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
