@@ -14,8 +14,10 @@ else moves.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-__all__ = ["PART", "WHOLE", "extent"]
+__all__ = ["PART", "WHOLE", "Siblings", "extent"]
 
 PART = "PATCH"  # the method that changes a part
 WHOLE = "PUT"  # the method that replaces the whole
@@ -45,3 +47,39 @@ def extent(query: str) -> str | None:
     when it says neither (or both)."""
     part, whole = bool(_PART.search(query)), bool(_WHOLE.search(query))
     return PART if part and not whole else WHOLE if whole and not part else None
+
+
+class Siblings:
+    """The PUT and the PATCH of each path that has both, among an index's entries (by their
+    `operation`, `METHOD /path`)."""
+
+    def __init__(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        self.method: dict[str, str] = {}
+        on_path: dict[str, dict[str, str]] = {}
+        for entry in entries:
+            verb, _, path = str(entry.get("operation") or "").partition(" ")
+            if verb in (PART, WHOLE):
+                self.method[entry["name"]] = verb
+                on_path.setdefault(path, {})[verb] = entry["name"]
+        self.sibling = {  # each by the other's name
+            name: methods[WHOLE if verb == PART else PART]
+            for methods in on_path.values()
+            if len(methods) == 2
+            for verb, name in methods.items()
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.sibling)
+
+    def ordered(self, names: Sequence[str], method: str | None) -> list[str]:
+        """`names` with each pair in the order `method` (`extent`) wants: the one of that
+        method first, in the place of whichever came first; unchanged without a method."""
+        names = list(names)
+        if method is None:
+            return names
+        for i, name in enumerate(names):
+            other = self.sibling.get(name)
+            if other in names[i + 1 :] and self.method[name] != method:
+                j = names.index(other)
+                names[i], names[j] = other, name
+        return names

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from adaptgen.search.extent import PART, WHOLE, extent
+from adaptgen.search.extent import Siblings, extent
 from adaptgen.search.identifiers import Identifiers
 from adaptgen.search.intent import (
     ACT_OF_WORD,
@@ -225,20 +225,7 @@ class SearchEngine:
         self.tools = [_tool(entry) for entry in entries]
         self._by_name = {tool.name: i for i, tool in enumerate(self.tools)}
         self._identifiers = Identifiers(entries)
-        # The PUT and the PATCH of one path, each by the other's name (`extent`).
-        self._method: dict[str, str] = {}
-        on_path: dict[str, dict[str, str]] = {}
-        for entry in entries:
-            verb, _, path = str(entry.get("operation") or "").partition(" ")
-            if verb in (PART, WHOLE):
-                self._method[entry["name"]] = verb
-                on_path.setdefault(path, {})[verb] = entry["name"]
-        self._sibling = {
-            name: methods[WHOLE if verb == PART else PART]
-            for methods in on_path.values()
-            if len(methods) == 2
-            for verb, name in methods.items()
-        }
+        self._siblings = Siblings(entries)  # the PUT and the PATCH of one path (`extent`)
         self.changes = any(tool.intent.act not in READS for tool in self.tools)  # any not a read
         self._named = frozenset().union(*(tool.named | tool.resource for tool in self.tools))
         # The API's verbs: those its tools are named by, and what its generic action endpoints
@@ -307,7 +294,7 @@ class SearchEngine:
         }
         # PUT or PATCH, when the API has both on a path and the request says which (a sibling
         # just below the cut can still move up).
-        method = extent(query) if self._sibling else None
+        method = extent(query) if self._siblings else None
         more = 1 if method else 0
         if not named:
             return self._in_extent_order(self._ranked(query, limit + more, allowed), method)[:limit]
@@ -320,16 +307,9 @@ class SearchEngine:
         return [*hits, *rest][:limit]
 
     def _in_extent_order(self, hits: list[Hit], method: str | None) -> list[Hit]:
-        """`hits` with each PUT/PATCH pair of one path in the order `method` (`extent`) wants,
-        each keeping the other's place and score; unchanged without a method."""
-        if method is None:
-            return hits
-        names = [hit.name for hit in hits]
-        for i, name in enumerate(names):
-            other = self._sibling.get(name)
-            if other in names[i + 1 :] and self._method[name] != method:
-                j = names.index(other)
-                names[i], names[j] = other, name
+        """`hits` with each PUT/PATCH pair in the order `method` wants (`Siblings.ordered`),
+        each keeping the other's place and score."""
+        names = self._siblings.ordered([hit.name for hit in hits], method)
         return [Hit(name, hit.score) for name, hit in zip(names, hits, strict=True)]
 
     def _ranked(self, query: str, limit: int, allowed: Collection[str] | None) -> list[Hit]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from test_index_rank import built, other_lists
+from test_index_rank import built, operation, other_lists
 
 from adaptgen.search.extent import PART, WHOLE, extent
 from adaptgen.search.rank import SearchEngine
@@ -34,18 +34,13 @@ def test_a_request_says_whether_it_keeps_the_rest_or_replaces_it_all(query, expe
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     """A path with PUT (replace) and PATCH (change some fields), named as APIs name them."""
-    ok = {"200": {"description": "ok"}}
-
-    def op(operation_id: str, summary: str) -> dict:
-        return {"operationId": operation_id, "summary": summary, "responses": ok}
-
     paths = {
         "/courses/{id}": {
-            "put": op("update_course", "Update a course"),
-            "patch": op("patch_course", "Update a course"),
-            "get": op("get_course", "Get a course"),
+            "put": operation("update_course", "Update a course"),
+            "patch": operation("patch_course", "Update a course"),
+            "get": operation("get_course", "Get a course"),
         },
-        "/rooms/{id}": {"put": op("update_room", "Update a room")},
+        "/rooms/{id}": {"put": operation("update_room", "Update a room")},
         **other_lists("teachers", "students", "terms"),
     }
     _, index = built(tmp_path_factory.mktemp("extent"), paths)
@@ -59,8 +54,8 @@ def names(engine: SearchEngine, query: str, n: int = 3) -> list[str]:
 def pair(engine: SearchEngine) -> tuple[str, str]:
     """The course's PUT and PATCH tools, as the planner named them."""
     put = next(t.name for t in engine.tools if t.name.startswith("update_course") and
-               engine._method.get(t.name) == WHOLE)  # fmt: skip
-    return put, engine._sibling[put]
+               engine._siblings.method.get(t.name) == WHOLE)  # fmt: skip
+    return put, engine._siblings.sibling[put]
 
 
 def test_the_sibling_the_request_asks_for_comes_first_and_nothing_else_moves(both):
@@ -85,4 +80,4 @@ def test_a_sibling_just_below_the_cut_moves_up(both):
 
 def test_a_put_without_a_patch_beside_it_is_never_moved(both):
     put, patch = pair(both)
-    assert both._sibling == {put: patch, patch: put}  # not the room's PUT
+    assert both._siblings.sibling == {put: patch, patch: put}  # not the room's PUT

@@ -7,7 +7,7 @@ import io
 
 import pytest
 from conftest import shared_spec
-from test_index_rank import HELPDESK, built, other_lists
+from test_index_rank import HELPDESK, built, operation, other_lists
 
 from adaptgen.build import BuildOptions, planned, search_index
 from adaptgen.search.identifiers import Identifiers, fold
@@ -139,18 +139,13 @@ def test_the_index_says_each_tools_operation_and_its_operation_id_when_not_its_n
 @pytest.fixture(scope="module")
 def crowded(tmp_path_factory):
     """Tools whose words crowd the one a request names: the words alone rank it lower."""
-    ok = {"200": {"description": "ok"}}
-
-    def op(operation_id: str, summary: str) -> dict:
-        return {"operationId": operation_id, "summary": summary, "responses": ok}
-
     paths = {
-        "/repos/{owner}/{repo}": {"get": op("repos/get", "Get a repository")},
+        "/repos/{owner}/{repo}": {"get": operation("repos/get", "Get a repository")},
         "/repos/{owner}/{repo}/topics": {
-            "get": op("repos/get-all-topics", "Get all repository topics"),
-            "put": op("repos/replace-all-topics", "Replace all repository topics"),
+            "get": operation("repos/get-all-topics", "Get all repository topics"),
+            "put": operation("repos/replace-all-topics", "Replace all repository topics"),
         },
-        "/repos/{owner}/{repo}/forks": {"post": op("repos/create-fork", "Create a fork")},
+        "/repos/{owner}/{repo}/forks": {"post": operation("repos/create-fork", "Create a fork")},
         **other_lists("gists", "users", "teams", "orgs"),
     }
     _, index = built(tmp_path_factory.mktemp("crowded"), paths)

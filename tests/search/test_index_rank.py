@@ -47,6 +47,15 @@ def built(tmp_path: Path, paths: dict, **extra: dict) -> tuple[Any, dict]:
     return result, search_index(result, loaded)
 
 
+def operation(operation_id: str, summary: str) -> dict:
+    """An OpenAPI operation with this operationId and summary, answering 200."""
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "responses": {"200": {"description": "ok"}},
+    }
+
+
 def other_lists(*names: str) -> dict:
     """Paths that list unrelated things, so a word of the tools under test is a rare word."""
     ok = {"200": {"description": "ok"}}
