@@ -17,7 +17,7 @@ from adaptgen.plan.names import snake_case
 from adaptgen.plan.pagination import unknown_paging_warnings
 from adaptgen.render import format_python, render, write_atomic
 from adaptgen.runtime.catalog import Catalog
-from adaptgen.search import INDEX_FILE
+from adaptgen.search import INDEX_FILE, SURFACE_TOOLS
 from adaptgen.search.index import build_index, index_json
 from adaptgen.search.prose import spec_answers, spec_prose
 
@@ -95,14 +95,10 @@ def _listed(entry: dict) -> dict:
 
 
 def _search_tools() -> list[dict]:
-    # The tools the search surface lists, exactly as the runtime serializes them.
-    import asyncio
-
-    from adaptgen.runtime.search import GovernedSearch
-    from adaptgen.search.rank import SearchEngine
-
-    made = asyncio.run(GovernedSearch(None, SearchEngine({})).transform_tools([]))
-    return [t.to_mcp_tool().model_dump(mode="json", by_alias=True, exclude_none=True) for t in made]
+    # The tools the search surface lists, as the runtime serializes them: read from the file a
+    # test keeps equal to FastMCP's serialization (`search.SURFACE_TOOLS`), so that a build's
+    # report does not import FastMCP (a second of a search-mode build, most of a small one's).
+    return json.loads(SURFACE_TOOLS.read_text(encoding="utf-8"))
 
 
 def _json_size(value: object) -> int:

@@ -5,7 +5,9 @@ line `BENCH_RESULT {json}` on stdout (anything else on stdout/stderr is ignored 
 
 - MODE `time`: one untimed warm-up conversion of a tiny inline spec, then REPS timed builds
   (wall and CPU time), each as a first build of the spec (adaptgen's memos of earlier builds
-  emptied), then list the tools of the last server through a real MCP client.
+  emptied), then list the tools of the last server through a real MCP client; for adaptgen
+  also REPS runs of the command as a user types it, `python -m adaptgen build SPEC --out DIR`,
+  each a fresh process (its imports and the report it prints included).
 - MODE `rss`: build exactly once (no warm-up) and report the process's peak resident set size.
 - IMPL `adaptgen`: the full `adaptgen.build.build()` (load, plan, render, format, write files).
 - IMPL `fastmcp`: read + JSON parse + `FastMCP.from_openapi()`; the httpx2 client it requires
@@ -23,6 +25,7 @@ import json
 import logging
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -194,6 +197,7 @@ def _time_adaptgen(spec: Path, reps: int) -> dict[str, Any]:
         os.environ["ADAPTGEN_GOVERNANCE"] = "off"
         module = load_server_module(report.out_dir)
         tools, tools_list_bytes = asyncio.run(_list_tools(module.mcp))
+        command_s, command_cpu_s = _time_command(spec, Path(tmp), reps)
         return {
             "times_s": times,
             "cpu_s": cpu,
@@ -202,7 +206,25 @@ def _time_adaptgen(spec: Path, reps: int) -> dict[str, Any]:
             "ir_tools": len(report.api.tools),
             "report_tools_list_bytes": report.tools_list_bytes,
             "warnings": len(report.warnings),
+            "command_s": command_s,
+            "command_cpu_s": command_cpu_s,
         }
+
+
+def _time_command(spec: Path, tmp: Path, reps: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of `python -m adaptgen build SPEC` as a user runs it: a fresh
+    process each time, its imports, the build and the report it prints (CPU: the process and
+    the `ruff format` it waits for)."""
+    wall, cpu = [], []
+    for rep in range(reps):
+        command = [sys.executable, "-m", "adaptgen", "build", str(spec)]
+        command += ["--out", str(tmp / f"command{rep}"), "--name", SERVER_NAME]
+        before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        wall.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall, cpu
 
 
 def _time_fastmcp(spec: Path, reps: int) -> dict[str, Any]:

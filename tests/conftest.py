@@ -167,3 +167,22 @@ def tmp_out(tmp_path: Path) -> Iterator[Path]:
 def result_data(text: str) -> Any:
     """A tool result's JSON text as records: lean text's `_columns`/`_rows` read back."""
     return expand(json.loads(text))
+
+
+def wire_tools_list_bytes(mcp: Any) -> int:
+    """The size of the tools a real MCP client receives from `mcp` in tools/list, as
+    `BuildReport.tools_list_bytes` counts them (the envelope, `_meta` and the like, is the same
+    for any server and left out)."""
+    import asyncio
+
+    from fastmcp import Client
+
+    async def listed() -> int:
+        async with Client(mcp) as client:
+            result = await client.session.list_tools()
+            tools = ",".join(
+                t.model_dump_json(by_alias=True, exclude_none=True) for t in result.tools
+            )
+            return len(('{"tools":[' + tools + "]}").encode())
+
+    return asyncio.run(listed())

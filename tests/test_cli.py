@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 
-from conftest import ROOT, shared_spec
-from fastmcp import Client
+from conftest import ROOT, shared_spec, wire_tools_list_bytes
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module, main
@@ -47,17 +45,7 @@ def test_build_report_warnings_have_locations(tmp_path, capsys):
 def test_reported_tools_list_size_matches_the_wire(tmp_path):
     report = build(BuildOptions(spec=ROOT / "specs" / "crm.yaml", out=tmp_path))
     module = load_server_module(report.out_dir)
-
-    async def wire_bytes():
-        async with Client(module.mcp) as client:
-            result = await client.session.list_tools()
-            # The tools themselves; the envelope (`_meta`, `ttlMs`...) is the same for any server.
-            tools = ",".join(
-                t.model_dump_json(by_alias=True, exclude_none=True) for t in result.tools
-            )
-            return len(('{"tools":[' + tools + "]}").encode())
-
-    assert report.tools_list_bytes == asyncio.run(wire_bytes())
+    assert report.tools_list_bytes == wire_tools_list_bytes(module.mcp)
 
 
 def test_progress_display_draws_only_for_large_specs():

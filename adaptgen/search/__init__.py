@@ -6,4 +6,11 @@ results. `text`, `synonyms` and `intent` are what both sides share, so an operat
 meet on the same words. Nothing imported at run time reaches the planner.
 """
 
+from pathlib import Path
+
 INDEX_FILE = "search_index.json"  # written beside the generated server
+# The search surface's own tools (`list_toolsets`, `search_tools`, `call_tool`) as a server's
+# tools/list lists them, for the build's report of its size without importing FastMCP;
+# `tests/search/test_surface_tools.py` keeps it equal to what `runtime.search` serves
+# (`ADAPTGEN_UPDATE_GOLDEN=1` rewrites it).
+SURFACE_TOOLS = Path(__file__).with_name("surface-tools.json")
