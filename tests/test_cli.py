@@ -77,6 +77,29 @@ def test_building_does_not_import_the_serving_stack():
     assert json.loads(out.stdout) == []
 
 
+def test_a_search_mode_build_and_its_report_do_not_import_fastmcp(tmp_path):
+    """The report of a search-mode build says its tools/list size, the search surface's own
+    tools included, from `search.SURFACE_TOOLS`: importing FastMCP to make them was 1.4-2.5 s
+    of every such `adaptgen build`."""
+    import json
+    import subprocess
+    import sys
+
+    hints = tmp_path / "search.hints.yaml"
+    hints.write_text("search: {mode: search}\n")
+    command = ["build", "specs/crm.yaml", "--out", str(tmp_path / "out"), "--hints", str(hints)]
+    code = (
+        "import json, sys; from adaptgen.cli import main; "
+        f"code = main({command!r}); "
+        "print(json.dumps([code, 'fastmcp' in sys.modules, 'mcp' in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert "search_tools result" in out.stdout  # the report of a search-mode server
+    assert json.loads(out.stdout.splitlines()[-1]) == [0, False, False]
+
+
 def test_the_cli_imports_what_its_command_needs():
     """Parsing the command line loads no spec machinery (lint's `adaptgen.readiness` package is
     imported for its parsers) and no governance policy models, and loading a spec without
