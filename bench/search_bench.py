@@ -541,9 +541,11 @@ def main(argv: list[str] | None = None) -> int:
         print_table(rows)
         if label in typed:
             print_variants(label, typed[label])
-    named_rows = {
-        spec.name: named(spec, hints) for spec, hints in dict.fromkeys(named_specs) if args.named
-    }
+    named_rows = (
+        {spec.name: named(spec, hints) for spec, hints in dict.fromkeys(named_specs)}
+        if args.named
+        else {}
+    )
     if named_rows:
         print_named(named_rows)
     timing: dict[str, Any] = (

@@ -19,9 +19,7 @@ from typing import Any
 from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
 from adaptgen.search.associations import associations
-from adaptgen.search.identifiers import FORMAT_SUFFIX as _FORMAT_SUFFIX
-from adaptgen.search.identifiers import VERSION_SEGMENT as _VERSION_SEGMENT
-from adaptgen.search.identifiers import operation_of
+from adaptgen.search.identifiers import FORMAT_SUFFIX, VERSION_SEGMENT, operation_of
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, acts_by_path, singular, snake_words
@@ -286,7 +284,7 @@ def _name_act(verb: str) -> str | None:
 
 
 def _method_act(method: str, path: str) -> str:
-    segments = [_FORMAT_SUFFIX.sub("", s) for s in path.strip("/").split("/") if s]
+    segments = [FORMAT_SUFFIX.sub("", s) for s in path.strip("/").split("/") if s]
     item = bool(segments) and segments[-1].startswith("{")
     method = method.upper()
     if method in ("GET", "HEAD"):
@@ -305,8 +303,8 @@ def _static_segments(path: str) -> list[str]:
     """The path's literal segments, versions and format suffixes left out."""
     out = []
     for segment in path.strip("/").split("/"):
-        segment = _FORMAT_SUFFIX.sub("", segment)
-        if segment and not segment.startswith("{") and not _VERSION_SEGMENT.match(segment):
+        segment = FORMAT_SUFFIX.sub("", segment)
+        if segment and not segment.startswith("{") and not VERSION_SEGMENT.match(segment):
             out.append(segment)
     return out
 
@@ -389,7 +387,7 @@ def _kind(path: str) -> str:
         return "collection"
     if segments[-1].startswith("{"):
         return "item"
-    last = words(_FORMAT_SUFFIX.sub("", segments[-1]))
+    last = words(FORMAT_SUFFIX.sub("", segments[-1]))
     return "action" if last and last[0] in VERBS else "collection"
 
 

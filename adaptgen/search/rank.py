@@ -308,7 +308,9 @@ class SearchEngine:
 
     def _in_extent_order(self, hits: list[Hit], method: str | None) -> list[Hit]:
         """`hits` with each PUT/PATCH pair in the order `method` wants (`Siblings.ordered`),
-        each keeping the other's place and score."""
+        each keeping the other's place and score; `hits` themselves when no method is said."""
+        if method is None:
+            return hits
         names = self._siblings.ordered([hit.name for hit in hits], method)
         return [Hit(name, hit.score) for name, hit in zip(names, hits, strict=True)]
 
