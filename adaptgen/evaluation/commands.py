@@ -78,6 +78,12 @@ def scenario_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--min-top3", type=float, help="exit 1 when a file's top-3 share is below this (0-1)"
     )
+    search.add_argument(
+        "--suggest-keywords",
+        action="store_true",
+        help="find hinted keywords (words of the missed requests) that would put each missed "
+        "tool first without ranking any task lower, and print them as hints",
+    )
     replay = parser.add_argument_group("replay")
     replay.add_argument(
         "--no-baseline", action="store_true", help="skip FastMCP's plain conversion"
@@ -194,7 +200,7 @@ def _search(files: list, args: argparse.Namespace) -> Section:
     results = []
     for scenarios in files:
         tasks = search.search_tasks(scenarios)
-        results.append(search.SearchResult(tasks, search.evaluate(tasks, args.vs == "fastmcp")))
+        results.append(search.evaluate(tasks, args.vs == "fastmcp", args.suggest_keywords))
     title = "Search: " + ", ".join(f.path.name for f in files)
     render = {"text": search.as_text, "markdown": search.as_markdown}
     render["json"] = lambda title, results: json.dumps(search.as_dict(title, results))

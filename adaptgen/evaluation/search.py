@@ -29,6 +29,7 @@ from adaptgen.errors import InputError, Location
 from adaptgen.search.rank import SearchEngine
 
 if TYPE_CHECKING:
+    from adaptgen.evaluation.keywords import Advice
     from adaptgen.evaluation.scenarios import ScenarioFile
     from adaptgen.runtime.catalog import Catalog as Api
 
@@ -163,6 +164,14 @@ def index_for(
     return result.api, search_index(result, loaded, semantic=semantic, meaning=meaning)
 
 
+def hints_file(task_file: TaskFile) -> Path:
+    """The hints file a build of the task file's spec reads: the file's `hints`, else
+    `<spec stem>.hints.yaml` beside the spec (which may not exist yet)."""
+    from adaptgen.hints import default_hints_path
+
+    return task_file.hints or default_hints_path(task_file.spec)
+
+
 def engine_ranker(api: Api, engine: SearchEngine) -> Ranker:
     """Our search, answering operationIds."""
     # A tool of an operation without an operationId answers as itself, as `check_expected`
@@ -199,15 +208,22 @@ def fastmcp_ranker(spec: Path) -> Ranker:
     return rank
 
 
-def evaluate(task_file: TaskFile, vs_fastmcp: bool = False) -> list[Scores]:
-    """Score our search (and FastMCP's, when asked) over every task of the file."""
+def evaluate(task_file: TaskFile, vs_fastmcp: bool = False, suggest: bool = False) -> SearchResult:
+    """Score our search (and FastMCP's, when asked) over every task of the file; `suggest`:
+    also find the hinted keywords that would fix our misses (`evaluation/keywords.py`)."""
     api, index = index_for(task_file.spec, task_file.hints)
     engine = SearchEngine(index)
     task_file = check_expected(task_file, api)
     rankers: list[tuple[str, Ranker]] = [("adaptgen", engine_ranker(api, engine))]
     if vs_fastmcp:
         rankers.append(("fastmcp-bm25", fastmcp_ranker(task_file.spec)))
-    return [score(name, task_file.tasks, rank) for name, rank in rankers]
+    scores = [score(name, task_file.tasks, rank) for name, rank in rankers]
+    advice = None
+    if suggest:
+        from adaptgen.evaluation.keywords import suggest as suggested
+
+        advice = suggested(api, index, engine, task_file.tasks)
+    return SearchResult(task_file, scores, advice)
 
 
 def score(name: str, tasks: Sequence[Task], rank: Ranker) -> Scores:
@@ -224,12 +240,15 @@ class SearchResult:
 
     task_file: TaskFile
     scores: list[Scores]
+    advice: Advice | None = None  # the keywords that would fix our misses, when asked
 
     def as_dict(self) -> dict[str, Any]:
+        found = {"keywords": self.advice.as_dict()} if self.advice is not None else {}
         return {
             "file": str(self.task_file.path),
             "spec": self.task_file.spec.name,
             "results": [s.as_dict() for s in self.scores],
+            **found,
         }
 
 
@@ -239,6 +258,8 @@ def as_text(title: str, results: Sequence[SearchResult]) -> str:
     print(title, file=out)
     for result in results:
         print_scores(result.task_file, result.scores, out)
+        if result.advice is not None:
+            print(result.advice.as_text(hints_file(result.task_file)), end="", file=out)
     return out.getvalue()
 
 
@@ -257,6 +278,9 @@ def as_markdown(title: str, results: Sequence[SearchResult]) -> str:
                 f"| {result.task_file.path.name} | {scores.ranker} | {scores.tasks} | "
                 f"{scores.top1 / n:.1%} | {scores.top3 / n:.1%} | {scores.reciprocal / n:.3f} |"
             )
+    for result in results:
+        if result.advice is not None:
+            lines += ["", result.advice.as_markdown(result.task_file.path.name)]
     return "\n".join(lines) + "\n"
 
 

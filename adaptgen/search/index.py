@@ -223,7 +223,15 @@ def _tool_entry(
         "kind": _kind(tool.path),
         "toolset": _toolset(tool.tags, nouns),
         "fields": {k: " ".join(v) for k, v in fields.items() if v},
+        # The hinted keywords whole: a request that says every word of one lifts the tool
+        # (`rank.KEYWORD_BONUS`); "direct message" is not said by "message" alone.
+        **({"keywords": phrases} if (phrases := keyword_phrases(keywords)) else {}),
     }
+
+
+def keyword_phrases(keywords: Sequence[str]) -> list[str]:
+    """Hinted keywords as the index keeps them whole: each one's content words, distinct."""
+    return _unique(" ".join(said) for k in keywords if (said := content_words(k)))
 
 
 def _prose_words(text: str) -> list[str]:

@@ -96,6 +96,11 @@ ASSOCIATION_WEIGHT = 0.6  # a word of the spec's prose, for the name words it go
 MIN_PREFIX = 5  # `repo` must not find `report`
 MIN_SUFFIX = 4
 ACTION_BONUS = 0.5
+# A request that says a tool's hinted keyword (`search: {keywords: [...]}`, every word of one)
+# lifts the tool by twice what the best word match adds to a fused score: without it the
+# encoder, which does not read the hints, outweighed them (docs/DESIGN.md, "Hinted keywords
+# that work").
+KEYWORD_BONUS = 2.0
 KIND_WEIGHT = 0.6  # what an id's letters say it is (`INV-0744`)
 MIN_KIND_PREFIX = 3
 ISSUE = stem("issue")  # what a tracker's `KEY-123` names (`_kind`)
@@ -141,6 +146,8 @@ class _Tool:
     named: frozenset[str]  # stems of its name's words
     toolset: str
     actions: frozenset[str] = frozenset()  # what a generic action endpoint does (`reboot`)
+    keywords: frozenset[str] = frozenset()  # the words of what the hints say users call it
+    phrases: tuple[frozenset[str], ...] = ()  # ... each hinted keyword whole, as stems
 
 
 class _Features:
@@ -157,7 +164,7 @@ class _Features:
         rank = {name: i for i, name in enumerate(sorted(set(self.names)))}
         self.name_order = np.array([rank[name] for name in self.names], np.int64)
         self._words: dict[str, dict[str, Any]] = {}
-        for kind in ("actions", "named", "resource", "parents", "nouns", "verb"):
+        for kind in ("actions", "named", "resource", "parents", "nouns", "verb", "keywords"):
             owners: dict[str, list[int]] = {}
             for i, tool in enumerate(tools):
                 words = [tool.intent.verb] if kind == "verb" else getattr(tool, kind)
@@ -272,6 +279,7 @@ class SearchEngine:
         self._read_postings = {**self._postings, **read} if read else self._postings
         self._columns: dict[tuple[bool, str], tuple[Any, Any]] = {}  # `_column`'s
         self._arrays: _Features | None = None
+        self._keyworded = any(tool.phrases for tool in self.tools)
 
     @property
     def names(self) -> list[str]:
@@ -330,9 +338,25 @@ class SearchEngine:
         values = self._visible(cosines, visible)
         if encoded:
             weight = sure_weight(values, weight)
-        by_name = self._cosines_for_fusion(values, {hit.name for hit in lexical})
-        fused = fuse([(hit.name, hit.score) for hit in lexical], by_name, limit, weight)
+        bonus = self._keyword_bonus(query, visible)
+        by_name = self._cosines_for_fusion(values, {hit.name for hit in lexical} | bonus.keys())
+        fused = fuse(
+            [(hit.name, hit.score) for hit in lexical], by_name, limit, weight, bonus=bonus
+        )
         return [Hit(name, score) for name, score in fused]
+
+    def _keyword_bonus(self, query: str, visible: Any) -> dict[str, float]:
+        """What a request that says a tool's hinted keyword (every word of one) adds to the
+        tool's fused score, by name."""
+        if not self._keyworded:
+            return {}
+        said, _ = self._read(query)
+        terms = {term for term, _ in query_terms(said)}
+        return {
+            tool.name: KEYWORD_BONUS
+            for i, tool in enumerate(self.tools)
+            if any(phrase <= terms for phrase in tool.phrases) and (visible is None or visible[i])
+        }
 
     def asks_to_change(self, query: str) -> bool:
         """Whether `query` asks to change something (create, update, delete, an action) rather
@@ -435,9 +459,12 @@ class SearchEngine:
         if action:  # "merge", "star", "fork": the verb names the tool
             said_verbs = {intent.verb, *alternatives(intent.verb or "")}
             named = tools.having("verb", said_verbs) | tools.having("named", [intent.verb])
+            named |= tools.having("keywords", said_verbs)  # what users call it, in the hints
             score[named[docs] | does] *= 1 + ACTION_BONUS
         score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched[docs] / len(counted)
-        score[tools.having("resource", objects)[docs]] *= 1 + RESOURCE_BONUS
+        # A thing the request names, as the tool's resource or as a hinted keyword.
+        named_thing = tools.having("resource", objects) | tools.having("keywords", objects)
+        score[named_thing[docs]] *= 1 + RESOURCE_BONUS
         score[tools.having("parents", where)[docs]] *= 1 + PARENT_BONUS
         score[tools.having("nouns", identified)[docs]] *= 1 + IDENTIFIED_BONUS
         if people:
@@ -689,6 +716,8 @@ def _tool(entry: Mapping[str, Any]) -> _Tool:
         named=frozenset(stem(w) for w in fields.get("name", "").split()),
         toolset=entry.get("toolset", "other"),
         actions=frozenset(stem(w) for w in fields.get("actions", "").split()),
+        keywords=frozenset(stem(w) for w in fields.get("keywords", "").split()),
+        phrases=tuple(frozenset(map(stem, k.split())) for k in entry.get("keywords", ())),
     )
 
 

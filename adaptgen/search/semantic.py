@@ -214,16 +214,22 @@ def fuse(
     limit: int,
     weight: float = FUSION_WEIGHT,
     dense_k: int = DENSE_K,
+    bonus: Mapping[str, float] | None = None,
 ) -> list[tuple[str, float]]:
     """The lexical hits (name, score; best first) and every tool's cosine (by name) as one
-    ranking: lexical score / best lexical score + weight * max(cosine, 0), over the lexical
-    hits and the `dense_k` tools of highest cosine. Ties go by name."""
+    ranking: lexical score / best lexical score + weight * max(cosine, 0), plus the tool's
+    `bonus` (a hinted keyword said), over the lexical hits, the `dense_k` tools of highest
+    cosine and those of a bonus. Ties go by name."""
     best = max((score for _, score in lexical), default=0.0) or 1.0
     scores = {name: score / best for name, score in lexical}
     nearest = sorted(cosines, key=lambda name: (-cosines[name], name))[:dense_k]
     for name in nearest:
         scores.setdefault(name, 0.0)
+    for name in bonus or {}:
+        scores.setdefault(name, 0.0)
     fused = {name: s + weight * max(cosines.get(name, 0.0), 0.0) for name, s in scores.items()}
+    for name, extra in (bonus or {}).items():
+        fused[name] += extra
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 

@@ -103,7 +103,7 @@ def test_tools_and_alternatives_count_like_operations(tmp_path):
     from adaptgen.search.rank import SearchEngine
 
     def top(body: str) -> tuple[int, int]:
-        scores = evaluate(read_tasks(task_file(tmp_path, body)))[0]
+        scores = evaluate(read_tasks(task_file(tmp_path, body))).scores[0]
         return scores.top1, scores.top3
 
     assert top(GOOD) == (2, 2)
@@ -203,5 +203,72 @@ def test_development_task_files_stay_findable(name, capsys):
 
     task_file = read_tasks(TASKS / name)
     shared_spec(task_file.spec.name)
-    ours = evaluate(task_file)[0]
+    ours = evaluate(task_file).scores[0]
     assert ours.top3 / ours.tasks >= 0.5, [(t.query, got) for t, got in ours.misses]
+
+
+MISSED = """scenarios:
+  - prompt: "close the ticket HELP-12, it's done"
+    calls: [{operation: doTransition}]
+  - prompt: "create a new customer"
+    calls: [{operation: createCustomer}]
+"""
+
+
+def test_suggested_keywords_fix_a_miss_and_build_as_printed(tmp_path, capsys):
+    """`--suggest-keywords`: a word of the missed request, put in hints as printed, makes a
+    build that ranks the tool first, as the suggestion said."""
+    path = task_file(tmp_path, MISSED)
+    assert main(["eval", str(path), "--suggest-keywords"]) == 0
+    out = capsys.readouterr().out
+    assert "50.0%" in out  # doTransition is not first without the word
+    assert "doTransition  + close: line 3" in out and "2nd -> 1st" in out, out
+    assert "top-1 50.0% -> 100.0%" in out
+    hints = out[out.index("    tools:") :]
+    (tmp_path / "tasks.hints.yaml").write_text(
+        "\n".join(line[4:] for line in hints.splitlines()) + "\n"
+    )
+    path.write_text(f"hints: tasks.hints.yaml\n{path.read_text()}")
+    assert main(["eval", str(path), "--format", "json", "--suggest-keywords"]) == 0
+    found = json.loads(capsys.readouterr().out)["search"]["files"][0]
+    assert found["results"][0]["top1"] == 1.0
+    assert found["keywords"]["suggestions"] == [] and found["keywords"]["hints"] == {}
+
+
+def test_suggested_keywords_never_rank_another_task_lower(tmp_path, capsys):
+    """Two tasks that say the same and want different tools: a word that lifts one tool sinks
+    the other task's, so nothing is suggested."""
+    body = """scenarios:
+  - prompt: "close the ticket HELP-12, it's done"
+    calls: [{operation: doTransition}]
+  - prompt: "close the ticket HELP-13, it's done"
+    calls: [{operation: editIssue}]
+"""
+    path = task_file(tmp_path, body)
+    assert main(["eval", str(path), "--format", "json", "--suggest-keywords"]) == 0
+    found = json.loads(capsys.readouterr().out)["search"]["files"][0]
+    ours = found["results"][0]
+    assert ours["top1"] == 0.5
+    assert found["keywords"]["suggestions"] == []
+    assert found["keywords"]["unfixed"] == [f"{path}:3:5 (#/scenarios/0)"]
+    assert found["keywords"]["top1"] == [0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("request_", "words"),
+    [
+        ("add Priya and Tom to #design", ["add"]),  # names, a channel
+        ("start a DM with Alex", ["start", "dm"]),  # an acronym kept, a name not
+        ("Remove the contractor from #finance.", ["remove", "contractor"]),
+        ("give anna@acme.com access to src/app.py in acme/web", ["give", "access"]),
+        ("set my status to 'on vacation'", ["set", "status"]),  # a quoted value
+        ("who reacted to my announcement? Archive it", ["reacted", "announcement", "archive"]),
+        ("refund ch_1Nx2 and INV-0744 for 25 dollars", ["refund", "dollars"]),
+    ],
+)
+def test_the_words_a_keyword_may_be(request_, words):
+    """Never a name, an id, a number, an address or a quoted value; nor a word as common as
+    "who" or "get"; a sentence's first word may be capitalized."""
+    from adaptgen.evaluation.keywords import candidate_words
+
+    assert candidate_words(request_) == words

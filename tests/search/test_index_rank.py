@@ -237,6 +237,41 @@ def test_hint_keywords_make_a_tool_findable_by_words_its_spec_lacks(engine, tmp_
     assert top(found, "chargeback") == ["refund_charge"]
 
 
+def test_hinted_keywords_outweigh_the_encoder_and_count_whole(tmp_path):
+    """On a real API the encoder decides most searches and never reads the hints: a request
+    that says a hinted keyword still finds its tool first (`KEYWORD_BONUS`). A keyword of two
+    words counts only when both are said: "message" alone lifts nothing."""
+    from conftest import shared_spec
+
+    from adaptgen.evaluation.search import index_for
+
+    spec = shared_spec("slack_web_v2_swagger.json")
+    hints = tmp_path / "slack.hints.yaml"
+    hints.write_text(
+        "tools:\n"
+        "  stars_add:\n    search: {keywords: [save, bookmark]}\n"
+        "  conversations_open:\n    search: {keywords: [DM, direct message]}\n"
+    )
+    plain = SearchEngine(index_for(spec, None)[1])
+    hinted_index = index_for(spec, hints)[1]
+    hinted = SearchEngine(hinted_index)
+    entry = next(e for e in hinted_index["tools"] if e["name"] == "open_conversations")
+    assert entry["keywords"] == ["dm", "direct message"]
+    for request, tool in [
+        ("bookmark this message", "add_stars"),
+        ("start a DM with Alex", "open_conversations"),
+    ]:
+        assert top(hinted, request) == [tool], request
+        assert top(plain, request) != [tool], request  # the encoder alone finds another
+    # Where the encoder is surest of another tool the keyword lifts its tool, not above all.
+    request = "save that message for later"
+    assert "add_stars" in top(hinted, request, 5)
+    assert "add_stars" not in top(plain, request, 5)
+    assert "open_conversations" in top(plain, request, 5)
+    place = top(hinted, request, 10).index("open_conversations")
+    assert place >= top(plain, request, 10).index("open_conversations")  # not lifted
+
+
 def test_a_server_built_before_indexes_indexes_its_catalog(tmp_path, monkeypatch):
     """Committed servers from earlier builds have no search_index.json: the same tools, indexed
     from the catalog (hint keywords aside, which catalogs do not keep, and the associations,
