@@ -84,7 +84,7 @@ class Advice:
         width = max((len(s.operation) for s in self.suggestions), default=0)
         for s in self.suggestions:
             lines.append(
-                f"    {s.operation:<{width}}  + {' '.join(s.words)}: line {s.task.location.line} "
+                f"    {s.operation:<{width}}  + {', '.join(s.words)}: line {s.task.location.line} "
                 f"{s.task.query!r}, {_place(s.before)} -> {_place(s.after)}"
                 + (f"; helps {s.helps} more" if s.helps else "")
             )

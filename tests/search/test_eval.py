@@ -272,3 +272,14 @@ def test_the_words_a_keyword_may_be(request_, words):
     from adaptgen.evaluation.keywords import candidate_words
 
     assert candidate_words(request_) == words
+
+
+def test_the_keywords_bench_scores_a_spec_without_and_with_the_words():
+    from bench import keywords_bench
+
+    shared_spec("zoho_crm_record_v8.json")
+    row = keywords_bench.measure("zoho.yaml")
+    assert row is not None and row.tasks == 15 and row.others == 12
+    assert row.fit_top1[1] >= row.fit_top1[0] and row.fit_top3[1] >= row.fit_top3[0]
+    assert row.words >= row.tools
+    assert "| zoho_crm_record_v8.json | 15 |" in keywords_bench.table([row])

@@ -1,0 +1,188 @@
+"""Hinted keywords: how many misses `adaptgen eval --suggest-keywords` fixes, and whether the
+words it finds help requests that other people wrote.
+
+Run `python -m bench.keywords_bench [--json FILE]` from the repository root (or `bench/run`).
+For every shared spec with a task file in both `bench/tasks/search/` (tuned: ours) and
+`bench/tasks/search-heldout/` (written by others, blind to the ranker):
+
+- **fit**: the keywords suggested from the tuned tasks, and the tuned tasks' top-1 and top-3
+  without and with them (what `--suggest-keywords` prints; by construction no task ranks its
+  tool lower);
+- **others' requests**: the held-out tasks of the same API scored without and with those same
+  words, as a platform team's users would meet them (the words were chosen on the tuned tasks
+  alone);
+- **half and half**: the tuned tasks split in two (odd and even lines), keywords suggested on
+  one half and the other half scored with them, both ways round: the same check within one
+  author's tasks, where the two halves mostly want different tools, so it shows harm more
+  than help.
+
+Exit 0 either way: it reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from adaptgen.evaluation.keywords import suggest
+from adaptgen.evaluation.search import (
+    Task,
+    check_expected,
+    engine_ranker,
+    index_for,
+    read_tasks,
+    score,
+)
+from adaptgen.search.rank import SearchEngine
+
+REPO = Path(__file__).resolve().parents[1]
+TUNED = REPO / "bench" / "tasks" / "search"
+HELDOUT = REPO / "bench" / "tasks" / "search-heldout"
+
+
+@dataclass
+class Row:
+    spec: str
+    tasks: int
+    not_first: int
+    words: int
+    tools: int
+    fit_top1: tuple[int, int]
+    fit_top3: tuple[int, int]
+    others: int
+    others_top1: tuple[int, int]
+    others_top3: tuple[int, int]
+    halves_top1: tuple[int, int]
+    halves_top3: tuple[int, int]
+    seconds: float  # of the suggestion on the tuned tasks
+
+
+def measure(name: str) -> Row | None:
+    """One spec's row, or None when its spec is absent."""
+    tuned = read_tasks(TUNED / name)
+    heldout = read_tasks(HELDOUT / name)
+    if not tuned.spec.is_file():
+        print(f"{name}: {tuned.spec} not found, skipped", file=sys.stderr)
+        return None
+    api, index = index_for(tuned.spec, tuned.hints)
+    engine = SearchEngine(index)
+    tasks = check_expected(tuned, api).tasks
+    others = check_expected(heldout, api).tasks
+    start = time.perf_counter()
+    advice = suggest(api, index, engine, tasks)
+    seconds = time.perf_counter() - start
+    with_words = _engine(api, index, engine, advice.keywords)
+    before, after = _scores(api, engine, others), _scores(api, with_words, others)
+    halves = [(0, 0), (0, 0)]
+    for fit, check in ((tasks[0::2], tasks[1::2]), (tasks[1::2], tasks[0::2])):
+        found = suggest(api, index, engine, fit).keywords
+        plain, hinted = (
+            _scores(api, engine, check),
+            _scores(api, _engine(api, index, engine, found), check),
+        )
+        halves = [
+            (halves[0][0] + plain[0], halves[0][1] + hinted[0]),
+            (halves[1][0] + plain[1], halves[1][1] + hinted[1]),
+        ]
+    return Row(
+        spec=tuned.spec.name,
+        tasks=len(tasks),
+        not_first=len(tasks) - advice.before.top1,
+        words=sum(len(s.words) for s in advice.suggestions),
+        tools=len(advice.keywords),
+        fit_top1=(advice.before.top1, advice.after.top1),
+        fit_top3=(advice.before.top3, advice.after.top3),
+        others=len(others),
+        others_top1=(before[0], after[0]),
+        others_top3=(before[1], after[1]),
+        halves_top1=halves[0],
+        halves_top3=halves[1],
+        seconds=seconds,
+    )
+
+
+def _engine(api, index, engine: SearchEngine, keywords: dict[str, list[str]]) -> SearchEngine:
+    """A build's engine with `keywords` (by operationId) hinted, as `adaptgen build` makes it."""
+    from adaptgen.evaluation.keywords import with_keywords
+
+    tool_of = {t.operation_id: t.name for t in api.tools if not t.hidden and t.operation_id}
+    words = {tool_of[op]: w for op, w in keywords.items()}
+    entries = [
+        with_keywords(e, words[e["name"]]) if e["name"] in words else e for e in index["tools"]
+    ]
+    return SearchEngine({**index, "tools": entries})
+
+
+def _scores(api, engine: SearchEngine, tasks: Sequence[Task]) -> tuple[int, int]:
+    scores = score("adaptgen", tasks, engine_ranker(api, engine))
+    return scores.top1, scores.top3
+
+
+def table(rows: list[Row]) -> str:
+    def moved(pair: tuple[int, int], n: int) -> str:
+        return f"{pair[0] / max(n, 1):.1%} -> {pair[1] / max(n, 1):.1%}"
+
+    lines = [
+        "## Hinted keywords (`adaptgen eval --suggest-keywords`)",
+        "",
+        "| spec | tuned tasks | not first | words (tools) | tuned top-1 | tuned top-3 | "
+        "others' tasks | others' top-1 | others' top-3 | halves top-1 | halves top-3 | s |",
+        "| --- | --: | --: | --: | --- | --- | --: | --- | --- | --- | --- | --: |",
+    ]
+    total = Row("all", 0, 0, 0, 0, (0, 0), (0, 0), 0, (0, 0), (0, 0), (0, 0), (0, 0), 0.0)
+    for row in rows:
+        lines.append(_line(row, moved))
+        for name, value in asdict(row).items():
+            if name == "spec":
+                continue
+            old = getattr(total, name)
+            added = (
+                tuple(a + b for a, b in zip(old, value, strict=True))
+                if isinstance(value, tuple)
+                else old + value
+            )
+            setattr(total, name, added)
+    if len(rows) > 1:
+        lines.append(_line(total, moved))
+    lines += [
+        "",
+        "Tuned: the tasks the words were found on. Others': the held-out tasks of the same API",
+        "(written by others), scored without and with the same words. Halves: words found on",
+        "half the tuned tasks, the other half scored (both ways round).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _line(row: Row, moved) -> str:
+    return (
+        f"| {row.spec} | {row.tasks} | {row.not_first} | {row.words} ({row.tools}) | "
+        f"{moved(row.fit_top1, row.tasks)} | {moved(row.fit_top3, row.tasks)} | {row.others} | "
+        f"{moved(row.others_top1, row.others)} | {moved(row.others_top3, row.others)} | "
+        f"{moved(row.halves_top1, row.tasks)} | {moved(row.halves_top3, row.tasks)} | "
+        f"{row.seconds:.1f} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="accepted for bench/run; no effect")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    names = sorted(p.name for p in TUNED.glob("*.yaml") if (HELDOUT / p.name).is_file())
+    rows = [row for name in names if (row := measure(name)) is not None]
+    if not rows:
+        print("no shared specs found: nothing to measure", file=sys.stderr)
+        return 0
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
