@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from adaptgen.errors import BuildError, BuildWarning, InputError
-from adaptgen.hints import LoadedHints, default_hints_path, load_hints, search_keywords
+from adaptgen.hints import (
+    LoadedHints,
+    default_hints_path,
+    load_hints,
+    search_examples,
+    search_keywords,
+)
 from adaptgen.load import load_spec
 from adaptgen.load.source import SourceFile
 from adaptgen.plan import PlanOptions, PlanResult, plan
@@ -161,7 +167,8 @@ def search_index(
     semantic: bool = False,
     meaning: bool = False,
 ) -> dict[str, Any]:
-    """The search index of a planned API: its catalog, hint keywords and the spec's prose
+    """The search index of a planned API: its catalog, hint keywords and examples and the
+    spec's prose
     (`semantic`, `meaning`: see `build_index`; `semantic` without numpy or the encoder is a
     BuildError saying what is missing)."""
     from adaptgen.search.sentence_model import Unavailable
@@ -175,6 +182,7 @@ def search_index(
             answers=spec_answers(_planned_source(result, hints), result.api.tools),
             semantic=semantic,
             meaning=meaning,
+            examples=search_examples(hints),
         )
     except Unavailable as error:
         raise BuildError(f"hints ask for semantic search (search.semantic): {error}") from None

@@ -16,6 +16,11 @@ For every shared spec with a task file in both `bench/tasks/search/` (tuned: our
   author's tasks, where the two halves mostly want different tools, so it shows harm more
   than help.
 
+Then the same for example requests (hints `search: {examples: [...]}`): every tuned request
+given as an example of the tool it wants, built as `adaptgen build` would with such a hints
+file, the held-out tasks scored without and with them, and half against half (the examples of
+one half, the other half scored).
+
 Exit 0 either way: it reports.
 """
 
@@ -24,10 +29,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from adaptgen.evaluation.keywords import suggest
 from adaptgen.evaluation.search import (
@@ -106,6 +113,88 @@ def measure(name: str) -> Row | None:
     )
 
 
+@dataclass
+class ExampleRow:
+    spec: str
+    examples: int
+    tools: int
+    others: int
+    others_top1: tuple[int, int]
+    others_top3: tuple[int, int]
+    halves: int
+    halves_top1: tuple[int, int]
+    halves_top3: tuple[int, int]
+
+
+def measure_examples(name: str) -> ExampleRow | None:
+    """One spec's example-request row, or None when its spec is absent."""
+    tuned = read_tasks(TUNED / name)
+    if not tuned.spec.is_file():
+        return None
+    api, index = index_for(tuned.spec, tuned.hints)
+    plain = SearchEngine(index)
+    tasks = check_expected(tuned, api).tasks
+    others = check_expected(read_tasks(HELDOUT / name), api).tasks
+    with tempfile.TemporaryDirectory() as folder:
+        hints = Path(folder) / "examples.hints.yaml"
+
+        def built(asked: Sequence[Task]) -> tuple[SearchEngine, int]:
+            examples: dict[str, list[str]] = {}
+            for task in asked:
+                examples.setdefault(task.expect[0], []).append(task.query)
+            tools = {op: {"search": {"examples": said}} for op, said in examples.items()}
+            hints.write_text(json.dumps({"tools": tools}, ensure_ascii=False))
+            return SearchEngine(index_for(tuned.spec, hints)[1]), len(examples)
+
+        hinted, tools = built(tasks)
+        before, after = _scores(api, plain, others), _scores(api, hinted, others)
+        halves = [(0, 0), (0, 0)]
+        for fit, check in ((tasks[0::2], tasks[1::2]), (tasks[1::2], tasks[0::2])):
+            a, b = _scores(api, plain, check), _scores(api, built(fit)[0], check)
+            halves = [
+                (halves[0][0] + a[0], halves[0][1] + b[0]),
+                (halves[1][0] + a[1], halves[1][1] + b[1]),
+            ]
+    return ExampleRow(
+        spec=tuned.spec.name,
+        examples=len(tasks),
+        tools=tools,
+        others=len(others),
+        others_top1=(before[0], after[0]),
+        others_top3=(before[1], after[1]),
+        halves=len(tasks),
+        halves_top1=halves[0],
+        halves_top3=halves[1],
+    )
+
+
+def example_table(rows: list[ExampleRow]) -> str:
+    def moved(pair: tuple[int, int], n: int) -> str:
+        return f"{pair[0] / max(n, 1):.1%} -> {pair[1] / max(n, 1):.1%}"
+
+    lines = [
+        "## Example requests (hints `search: {examples: [...]}`)",
+        "",
+        "| spec | examples (tools) | others' tasks | others' top-1 | others' top-3 | "
+        "halves top-1 | halves top-3 |",
+        "| --- | --: | --: | --- | --- | --- | --- |",
+    ]
+    total = _summed(ExampleRow("all", 0, 0, 0, (0, 0), (0, 0), 0, (0, 0), (0, 0)), rows)
+    for row in [*rows, *([total] if len(rows) > 1 else [])]:
+        lines.append(
+            f"| {row.spec} | {row.examples} ({row.tools}) | {row.others} | "
+            f"{moved(row.others_top1, row.others)} | {moved(row.others_top3, row.others)} | "
+            f"{moved(row.halves_top1, row.halves)} | {moved(row.halves_top3, row.halves)} |"
+        )
+    lines += [
+        "",
+        "Examples: every tuned request, as an example of the tool it wants. Others': the held-out",
+        "tasks of the same API scored without and with them. Halves: one half's requests as",
+        "examples, the other half scored (both ways round).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _engine(api, index, engine: SearchEngine, keywords: dict[str, list[str]]) -> SearchEngine:
     """A build's engine with `keywords` (by operationId) hinted, as `adaptgen build` makes it."""
     from adaptgen.evaluation.keywords import with_keywords
@@ -134,19 +223,11 @@ def table(rows: list[Row]) -> str:
         "others' tasks | others' top-1 | others' top-3 | halves top-1 | halves top-3 | s |",
         "| --- | --: | --: | --: | --- | --- | --: | --- | --- | --- | --- | --: |",
     ]
-    total = Row("all", 0, 0, 0, 0, (0, 0), (0, 0), 0, (0, 0), (0, 0), (0, 0), (0, 0), 0.0)
+    total = _summed(
+        Row("all", 0, 0, 0, 0, (0, 0), (0, 0), 0, (0, 0), (0, 0), (0, 0), (0, 0), 0.0), rows
+    )
     for row in rows:
         lines.append(_line(row, moved))
-        for name, value in asdict(row).items():
-            if name == "spec":
-                continue
-            old = getattr(total, name)
-            added = (
-                tuple(a + b for a, b in zip(old, value, strict=True))
-                if isinstance(value, tuple)
-                else old + value
-            )
-            setattr(total, name, added)
     if len(rows) > 1:
         lines.append(_line(total, moved))
     lines += [
@@ -156,6 +237,21 @@ def table(rows: list[Row]) -> str:
         "half the tuned tasks, the other half scored (both ways round).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _summed(total, rows: Sequence) -> Any:
+    """`total` with every row's numbers added in (pairs pairwise)."""
+    for row in rows:
+        for key, value in asdict(row).items():
+            if key == "spec":
+                continue
+            old = getattr(total, key)
+            if isinstance(value, tuple):
+                value = tuple(a + b for a, b in zip(old, value, strict=True))
+            else:
+                value = old + value
+            setattr(total, key, value)
+    return total
 
 
 def _line(row: Row, moved) -> str:
@@ -179,8 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         print("no shared specs found: nothing to measure", file=sys.stderr)
         return 0
     print(table(rows))
+    examples = [row for name in names if (row := measure_examples(name)) is not None]
+    print(example_table(examples))
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+        found = {"keywords": [asdict(r) for r in rows], "examples": [asdict(r) for r in examples]}
+        args.json.write_text(json.dumps(found, indent=2) + "\n")
     return 0
 
 

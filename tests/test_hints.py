@@ -68,6 +68,12 @@ def test_hints_beside_the_spec_are_picked_up(tmp_path):
         ("tools:\n  getContact:\n    name: Not Snake\n", 3, "String should match pattern"),
         ("tools:\n  getContact:\n    name: list_contacts\n", 3, "already taken"),
         ("tools: [\n", 2, "invalid YAML"),
+        (
+            "tools:\n  getContact:\n    search:\n      examples: ['look up Ann', '']\n",
+            4,
+            "at least 1 character",
+        ),
+        ("tools:\n  getContact:\n    search: {examples: look up Ann}\n", 3, "valid list"),
     ],
 )
 def test_errors_carry_file_line_and_a_suggestion(tmp_path, text, line, message):

@@ -265,6 +265,12 @@ class _Cached:
             self._seen[key] = self._source.cosines(query)
         return self._seen[key]
 
+    def scores(self, query: str) -> Any:
+        key = (f"{self._kind} scores", query)
+        if key not in self._seen:
+            self._seen[key] = self._source.scores(query)
+        return self._seen[key]
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._source, name)
 

@@ -92,6 +92,11 @@ class ToolSearchHints(_Strict):
         default_factory=list,
         description="Words users say for this tool that its spec does not (indexed for search).",
     )
+    examples: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="Requests users make of this tool, as they type them: a request like one "
+        "lifts the tool (needs the sentence encoder, search mode's default).",
+    )
 
 
 class ToolHints(ShapeHints):
@@ -357,4 +362,13 @@ def search_keywords(loaded: LoadedHints) -> dict[str, list[str]]:
         op_id: list(tool.search.keywords)
         for op_id, tool in loaded.hints.tools.items()
         if tool.search is not None and tool.search.keywords
+    }
+
+
+def search_examples(loaded: LoadedHints) -> dict[str, list[str]]:
+    """The hinted example requests, by operationId."""
+    return {
+        op_id: list(tool.search.examples)
+        for op_id, tool in loaded.hints.tools.items()
+        if tool.search is not None and tool.search.examples
     }

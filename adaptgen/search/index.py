@@ -72,8 +72,10 @@ def build_index(
     answers: Mapping[str, Sequence[str]] | None = None,
     semantic: bool = False,
     meaning: bool = False,
+    examples: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId;
+    `examples`: hinted requests by operationId, encoded with `semantic` only;
     `prose`: the spec's whole text about each tool, by name (`prose.spec_prose`), read for the
     word associations; `answers`: the words of the field names each tool answers, by name
     (`prose.spec_answers`), kept for the reads and matched for requests that read only;
@@ -106,6 +108,14 @@ def build_index(
             # than any rendering alone or their mean (docs/DESIGN.md, "Search mode").
             packed = encode_tools([(encoded_tool(rendered),) for rendered in texts])
             entries = [{**entry, "semantic": v} for entry, v in zip(entries, packed, strict=True)]
+            # Requests users make of a tool, as a request is encoded (`rank.EXAMPLE_FLOOR`).
+            asked = [list((examples or {}).get(t.operation_id, ())) for t in tools]
+            if any(asked):
+                from adaptgen.search.semantic import encode_requests
+
+                for at, said in enumerate(asked):
+                    if said:
+                        entries[at] = {**entries[at], "examples": encode_requests(said)}
     index: dict[str, Any] = {"format": INDEX_FORMAT}
     if semantic:
         from adaptgen.search.sentence_model import encoder
@@ -147,8 +157,8 @@ def index_json(index: dict[str, Any]) -> str:
 
 def same_index(committed: str, built: str) -> bool:
     """Whether two `search_index.json` texts are the same index: equal but for sentence-model
-    vectors (`semantic`) that differ by at most one int8 step per value (another machine's
-    floating point), never in which tools have one."""
+    vectors (a tool's `semantic`, its hinted `examples`) that differ by at most one int8 step
+    per value (another machine's floating point), never in which tools have one."""
     try:
         old, new = json.loads(committed), json.loads(built)
         old_tools, new_tools = old.pop("tools"), new.pop("tools")
@@ -160,7 +170,10 @@ def same_index(committed: str, built: str) -> bool:
         if not isinstance(a, dict) or not isinstance(b, dict):
             return False
         va, vb = a.pop("semantic", None), b.pop("semantic", None)
-        if a != b or not _near_vectors(va, vb):
+        ea, eb = a.pop("examples", []), b.pop("examples", [])  # hinted requests' vectors
+        if a != b or not _near_vectors(va, vb) or len(ea) != len(eb):
+            return False
+        if not all(_near_vectors(x, y) for x, y in zip(ea, eb, strict=True)):
             return False
     return True
 

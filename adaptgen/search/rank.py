@@ -101,6 +101,12 @@ ACTION_BONUS = 0.5
 # encoder, which does not read the hints, outweighed them (docs/DESIGN.md, "Hinted keywords
 # that work").
 KEYWORD_BONUS = 2.0
+# A request a tool's hints give as an example (`search: {examples: [...]}`) lifts the tool by
+# EXAMPLE_BONUS said word for word (a whole request is surer than a keyword), a request like it
+# by the square of how far its cosine stands above EXAMPLE_FLOOR toward 1, nothing below
+# (docs/DESIGN.md, "Example requests in hints").
+EXAMPLE_BONUS = 4.0
+EXAMPLE_FLOOR = 0.6
 KIND_WEIGHT = 0.6  # what an id's letters say it is (`INV-0744`)
 MIN_KIND_PREFIX = 3
 ISSUE = stem("issue")  # what a tracker's `KEY-123` names (`_kind`)
@@ -262,7 +268,10 @@ class SearchEngine:
         self._resources: list[tuple[str, ...]] | None = None  # for ids' kinds, at first use
         self._tracks_issues = False  # an issue is one of `_resources` (set with them)
         packed = [entry.get("semantic") for entry in entries]
-        self.semantic = Semantic(packed, model, made_by) if any(packed) else None
+        # Example requests (hints), read with the tools' vectors: their owners, in order.
+        self._asked_of = [i for i, entry in enumerate(entries) for _ in entry.get("examples", ())]
+        asked = [vector for entry in entries for vector in entry.get("examples", ())]
+        self.semantic = Semantic(packed, model, made_by, asked) if any(packed) else None
         meant = [entry.get("meaning") for entry in entries]
         self.meaning = None
         if any(meant):
@@ -325,7 +334,7 @@ class SearchEngine:
     def _ranked(self, query: str, limit: int, allowed: Collection[str] | None) -> list[Hit]:
         """`search` by words and meaning."""
         query = self._spelled(query)
-        cosines = self.semantic.cosines(query) if self.semantic is not None else None
+        cosines, asked = (None, None) if self.semantic is None else self.semantic.scores(query)
         weight = FUSION_WEIGHT
         encoded = cosines is not None  # the encoder's cosines, not the static table's
         if cosines is None and self.meaning is not None:
@@ -339,6 +348,9 @@ class SearchEngine:
         if encoded:
             weight = sure_weight(values, weight)
         bonus = self._keyword_bonus(query, visible)
+        if asked is not None:
+            for name, lift in self._example_bonus(asked, visible).items():
+                bonus[name] = max(bonus.get(name, 0.0), lift)
         by_name = self._cosines_for_fusion(values, {hit.name for hit in lexical} | bonus.keys())
         fused = fuse(
             [(hit.name, hit.score) for hit in lexical], by_name, limit, weight, bonus=bonus
@@ -357,6 +369,18 @@ class SearchEngine:
             for i, tool in enumerate(self.tools)
             if any(phrase <= terms for phrase in tool.phrases) and (visible is None or visible[i])
         }
+
+    def _example_bonus(self, asked: Any, visible: Any) -> dict[str, float]:
+        """What a request like a tool's hinted example adds to the tool's fused score, by name:
+        EXAMPLE_BONUS for the example itself, falling with the square of the cosine's distance
+        from it, none at or below EXAMPLE_FLOOR (the best of the tool's examples counts)."""
+        bonus: dict[str, float] = {}
+        for owner, cosine in zip(self._asked_of, asked.tolist(), strict=True):
+            if cosine > EXAMPLE_FLOOR and (visible is None or visible[owner]):
+                lift = EXAMPLE_BONUS * ((cosine - EXAMPLE_FLOOR) / (1 - EXAMPLE_FLOOR)) ** 2
+                name = self.tools[owner].name
+                bonus[name] = max(bonus.get(name, 0.0), lift)
+        return bonus
 
     def asks_to_change(self, query: str) -> bool:
         """Whether `query` asks to change something (create, update, delete, an action) rather

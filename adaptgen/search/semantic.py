@@ -272,18 +272,32 @@ def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
     return pack_rows(means if memory is None else memory.blended(means))
 
 
+def encode_requests(texts: Sequence[str]) -> list[list[Any]]:
+    """Build time: example requests (hints `search: {examples: [...]}`) to packed vectors, each
+    read as a request is at query time (`encoded_text`), in float64 like the tools' vectors
+    (the same bytes on every machine, but for `check`'s one int8 step)."""
+    model = encoder().precise()
+    return pack_rows(model.encode([encoded_text(text) for text in texts]))
+
+
 class Semantic:
     """The index's tool vectors, and the model for queries, both loaded on first use; when
     numpy or the model is missing, `cosines` answers None (and the reason is logged once)."""
 
     def __init__(
-        self, vectors: Sequence[Sequence[Any] | None], model: Any = None, made_by: str | None = None
+        self,
+        vectors: Sequence[Sequence[Any] | None],
+        model: Any = None,
+        made_by: str | None = None,
+        examples: Sequence[Sequence[Any]] = (),
     ) -> None:
-        """`vectors`: each tool's packed vector, in index order; `model`: an object with
+        """`vectors`: each tool's packed vector, in index order; `examples`: packed vectors of
+        example requests (hints), read against each query with the tools; `model`: an object with
         `encode(texts) -> rows` (default: the model, loaded at the first query); `made_by`: the
         identity of the model that made the vectors (the index's `encoder`), when known: a model
         of another identity is not used (another model's vectors are in another space)."""
         self._packed = list(vectors)
+        self._examples = list(examples)
         self._model = model
         self._made_by = made_by
         self._matrix: Any = None
@@ -298,12 +312,19 @@ class Semantic:
     def cosines(self, query: str) -> np.ndarray | None:
         """Every tool's cosine with the query (0 for a tool without a vector), or None: an
         array of float64 (whose items are floats)."""
+        return self.scores(query)[0]
+
+    def scores(self, query: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """`cosines`, and the query's cosine with each example request (the `examples` given,
+        in their order; None when there are none), from one product."""
         if self._failed is not None or not self._ready():
-            return None
+            return None, None
         import numpy as np
 
         (asked,) = np.asarray(self._model.encode([encoded_text(query)]), np.float32)
-        return (self._matrix @ asked).astype(np.float64)
+        both = (self._matrix @ asked).astype(np.float64)
+        tools = len(self._packed)
+        return both[:tools], (both[tools:] if self._examples else None)
 
     def _ready(self) -> bool:
         if self._matrix is not None:
@@ -320,7 +341,7 @@ class Semantic:
                         f"the index's vectors were made by the sentence encoder {self._made_by}"
                         f" and this adaptgen runs {running}: build the server again with it"
                     )
-                self._matrix = unpack_rows(self._packed)
+                self._matrix = unpack_rows([*self._packed, *self._examples])
             except (Unavailable, ImportError, OSError, KeyError, ValueError) as error:
                 self._failed = str(error)
                 log.warning(

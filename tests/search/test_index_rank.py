@@ -272,6 +272,53 @@ def test_hinted_keywords_outweigh_the_encoder_and_count_whole(tmp_path):
     assert place >= top(plain, request, 10).index("open_conversations")  # not lifted
 
 
+def test_a_request_given_as_an_example_finds_its_tool_and_lifts_only_its_likes(tmp_path):
+    """Hinted example requests (`search: {examples: [...]}`) are encoded at build time as a
+    request is at query time: the example itself finds its tool first, a request like it lifts
+    the tool, an unrelated one is ranked as without them. Only the hinted tool's entry changes."""
+    from conftest import shared_spec
+
+    from adaptgen.evaluation.search import index_for
+
+    spec = shared_spec("slack_web_v2_swagger.json")
+    hints = tmp_path / "slack.hints.yaml"
+    hints.write_text(
+        "tools:\n  stars_add:\n    search:\n"
+        "      examples: ['save that message for later', 'keep this thread where I can find it']\n"
+    )
+    plain_index, hinted_index = index_for(spec, None)[1], index_for(spec, hints)[1]
+    plain, hinted = SearchEngine(plain_index), SearchEngine(hinted_index)
+    changed = [
+        a["name"]
+        for a, b in zip(plain_index["tools"], hinted_index["tools"], strict=True)
+        if a != b
+    ]
+    assert changed == ["add_stars"]
+    entry = next(e for e in hinted_index["tools"] if e["name"] == "add_stars")
+    assert len(entry["examples"]) == 2 and "keywords" not in entry
+    request = "save that message for later"
+    assert top(hinted, request) == ["add_stars"]
+    assert "add_stars" not in top(plain, request, 5)  # the encoder alone finds posting
+    like = "bookmark that message for later"
+    assert "add_stars" in top(hinted, like, 3)
+    assert "add_stars" not in top(plain, like, 5)
+    for unrelated in ("post hello in #general", "archive the #old-project channel"):
+        assert top(hinted, unrelated, 5) == top(plain, unrelated, 5), unrelated
+
+
+def test_examples_need_the_encoder(tmp_path):
+    """Without the sentence encoder (hints `search: {semantic: false}`) the examples have
+    nothing to be read by: the index is the one without them."""
+    hints = tmp_path / "helpdesk.hints.yaml"
+    hints.write_text(
+        "search: {semantic: false}\n"
+        "tools:\n  refundCharge:\n    search: {examples: [give the money back]}\n"
+    )
+    bare = tmp_path / "bare.hints.yaml"
+    bare.write_text("search: {semantic: false}\n")
+    assert helpdesk_index(hints) == helpdesk_index(bare)
+
+
 def test_a_server_built_before_indexes_indexes_its_catalog(tmp_path, monkeypatch):
     """Committed servers from earlier builds have no search_index.json: the same tools, indexed
     from the catalog (hint keywords aside, which catalogs do not keep, and the associations,

@@ -463,6 +463,22 @@ def test_indexes_differing_only_by_a_rounding_step_of_their_vectors_are_the_same
     assert not same_index(committed, "not json")
 
 
+def test_hinted_examples_vectors_are_compared_as_the_tools_are():
+    vector = [0.5, -0.25, 0.125, 0.0]
+    step = pack(vector)[0]
+
+    def with_examples(*examples: list[float]) -> str:
+        entry = {"name": "delete_invoice", "semantic": pack(vector)}
+        return index_json(
+            {"format": 1, "tools": [{**entry, "examples": list(map(pack, examples))}]}
+        )
+
+    committed = with_examples(vector, [0.0, 1.0, 0.0, 0.0])
+    assert same_index(committed, with_examples([0.5, -0.25 + step, 0.125, 0.0], [0.0, 1.0, 0, 0]))
+    assert not same_index(committed, with_examples(vector, [0.0, 0.5, 0.5, 0.0]))
+    assert not same_index(committed, with_examples(vector))  # an example lost is a change
+
+
 def test_an_index_records_its_encoder_and_another_encoder_never_reads_its_vectors(caplog):
     """A semantic index says which encoder made its vectors (a hash of its weights); an
     adaptgen that runs another encoder (upgraded, or ADAPTGEN_SEMANTIC_MODEL) searches such an
