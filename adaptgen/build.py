@@ -167,10 +167,9 @@ def search_index(
     semantic: bool = False,
     meaning: bool = False,
 ) -> dict[str, Any]:
-    """The search index of a planned API: its catalog, hint keywords and examples and the
-    spec's prose
-    (`semantic`, `meaning`: see `build_index`; `semantic` without numpy or the encoder is a
-    BuildError saying what is missing)."""
+    """The search index of a planned API: its catalog, hinted keywords and example requests
+    and the spec's prose (`semantic`, `meaning`: see `build_index`; `semantic` without numpy or
+    the encoder is a BuildError saying what is missing)."""
     from adaptgen.search.sentence_model import Unavailable
 
     prose = spec_prose(result.document, result.api.tools)

@@ -347,7 +347,9 @@ class SearchEngine:
         values = self._visible(cosines, visible)
         if encoded:
             weight = sure_weight(values, weight)
-        bonus = self._keyword_bonus(query, visible)
+        # Hinted words and requests, which the encoder does not read, against its weight (with
+        # the static table, whose weight is the words', the words ranking reads the keywords).
+        bonus = self._keyword_bonus(query, visible) if encoded else {}
         if asked is not None:
             for name, lift in self._example_bonus(asked, visible).items():
                 bonus[name] = max(bonus.get(name, 0.0), lift)

@@ -218,8 +218,8 @@ def fuse(
 ) -> list[tuple[str, float]]:
     """The lexical hits (name, score; best first) and every tool's cosine (by name) as one
     ranking: lexical score / best lexical score + weight * max(cosine, 0), plus the tool's
-    `bonus` (a hinted keyword said), over the lexical hits, the `dense_k` tools of highest
-    cosine and those of a bonus. Ties go by name."""
+    `bonus` (a hinted keyword said, a request like a hinted example), over the lexical hits,
+    the `dense_k` tools of highest cosine and those with a bonus. Ties go by name."""
     best = max((score for _, score in lexical), default=0.0) or 1.0
     scores = {name: score / best for name, score in lexical}
     nearest = sorted(cosines, key=lambda name: (-cosines[name], name))[:dense_k]
