@@ -97,7 +97,11 @@ class Advice:
             )
         if self.unfixed:
             where = ", ".join(str(t.location.line) for t in self.unfixed)
-            lines.append(f"  no word of the request fixes: {len(self.unfixed)} (lines {where})")
+            lines.append(f"  no word of the request fixes: {len(self.unfixed)} (lines {where});")
+            lines.append(
+                "  a request itself can be given as an example of its tool "
+                "(`search: {examples: [...]}`)"
+            )
         if self.keywords:
             lines += [
                 "  Review them: a word that fixes only its own task may fit that request more than",

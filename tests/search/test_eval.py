@@ -252,6 +252,10 @@ def test_suggested_keywords_never_rank_another_task_lower(tmp_path, capsys):
     assert found["keywords"]["suggestions"] == []
     assert found["keywords"]["unfixed"] == [f"{path}:3:5 (#/scenarios/0)"]
     assert found["keywords"]["top1"] == [0.5, 0.5]
+    assert main(["eval", str(path), "--suggest-keywords"]) == 0
+    out = capsys.readouterr().out
+    assert "no word of the request fixes: 1 (lines 3)" in out and "examples" in out
+    assert "    tools:" not in out  # no hints to paste
 
 
 @pytest.mark.parametrize(
