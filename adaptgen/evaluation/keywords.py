@@ -7,12 +7,14 @@ Slack's `conversations_invite`). Hints can add such words to a tool (`search: {k
 1. For each task whose tool is not first, the request's plain words that the tool's index does
    not have yet are tried as its keywords, one at a time (then the best two together), each
    trial a fresh `SearchEngine` over the index with the words added exactly as a build adds a
-   hinted keyword (the encoder's cosines are reused: keywords change only the word ranking).
+   hinted keyword (the encoder's cosines are reused: keywords change only the words ranking
+   and the keyword bonus in the fusion).
 2. A word is kept when it puts the tool first (or into the top 3 from below it) and no task of
    the file ranks its tool lower than before. Later tasks are tried with the earlier words in.
 
-Proper nouns, ids, numbers, `#channels`, `@handles` and quoted values are never suggested: they
-name one thing, not what a tool does. What is printed is advice for a reviewer, with the task
+Names, ids, numbers, addresses, `#channels`, `@handles`, quoted values and the commonest English
+words are never suggested (`candidate_words`): they name one thing, or nothing, not what a tool
+does. What is printed is advice for a reviewer, with the task
 each word was found for and how many other tasks it helps: words that fix only the task they
 came from fit those tasks, so keep some tasks aside and score them after adding the words.
 """
