@@ -224,6 +224,9 @@ def test_suggested_keywords_fix_a_miss_and_build_as_printed(tmp_path, capsys):
     assert "50.0%" in out  # doTransition is not first without the word
     assert "doTransition  + close: line 3" in out and "2nd -> 1st" in out, out
     assert "top-1 50.0% -> 100.0%" in out
+    assert main(["eval", str(path), "--suggest-keywords", "--format", "markdown"]) == 0
+    table = capsys.readouterr().out
+    assert "| `doTransition` | close | close the ticket HELP-12, it's done | 2nd | 1st |" in table
     hints = out[out.index("    tools:") :]
     (tmp_path / "tasks.hints.yaml").write_text(
         "\n".join(line[4:] for line in hints.splitlines()) + "\n"
