@@ -376,9 +376,12 @@ class SearchEngine:
         """What a request like a tool's hinted example adds to the tool's fused score, by name:
         EXAMPLE_BONUS for the example itself, falling with the square of the cosine's distance
         from it, none at or below EXAMPLE_FLOOR (the best of the tool's examples counts)."""
+        import numpy as np
+
         bonus: dict[str, float] = {}
-        for owner, cosine in zip(self._asked_of, asked.tolist(), strict=True):
-            if cosine > EXAMPLE_FLOOR and (visible is None or visible[owner]):
+        for at in np.flatnonzero(asked > EXAMPLE_FLOOR).tolist():  # most requests: none
+            owner, cosine = self._asked_of[at], float(asked[at])
+            if visible is None or visible[owner]:
                 lift = EXAMPLE_BONUS * ((cosine - EXAMPLE_FLOOR) / (1 - EXAMPLE_FLOOR)) ** 2
                 name = self.tools[owner].name
                 bonus[name] = max(bonus.get(name, 0.0), lift)
