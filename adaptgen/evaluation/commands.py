@@ -81,8 +81,16 @@ def scenario_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--suggest-keywords",
         action="store_true",
-        help="find hinted keywords (words of the missed requests) that would put each missed "
-        "tool first without ranking any task lower, and print them as hints",
+        help="find hinted keywords (words of the missed requests), else the requests as "
+        "examples, that would put each missed tool first without ranking any task lower, and "
+        "print them as hints",
+    )
+    search.add_argument(
+        "--write-hints",
+        action="store_true",
+        help="with --suggest-keywords (implied): add what it finds to the hints file the build "
+        "reads (the file's `hints`, else <spec stem>.hints.yaml beside the spec), keeping its "
+        "comments; review the diff",
     )
     replay = parser.add_argument_group("replay")
     replay.add_argument(
@@ -200,7 +208,11 @@ def _search(files: list, args: argparse.Namespace) -> Section:
     results = []
     for scenarios in files:
         tasks = search.search_tasks(scenarios)
-        results.append(search.evaluate(tasks, args.vs == "fastmcp", args.suggest_keywords))
+        suggest = args.suggest_keywords or args.write_hints
+        result = search.evaluate(tasks, args.vs == "fastmcp", suggest)
+        if args.write_hints and result.advice is not None:
+            result.advice.write(search.hints_file(tasks))
+        results.append(result)
     title = "Search: " + ", ".join(f.path.name for f in files)
     render = {"text": search.as_text, "markdown": search.as_markdown}
     render["json"] = lambda title, results: json.dumps(search.as_dict(title, results))

@@ -11,6 +11,9 @@ Slack's `conversations_invite`). Hints can add such words to a tool (`search: {k
    and the keyword bonus in the fusion).
 2. A word is kept when it puts the tool first (or into the top 3 from below it) and no task of
    the file ranks its tool lower than before. Later tasks are tried with the earlier words in.
+3. A miss no word fixes is tried with its request as an example of its tool (`search:
+   {examples: [...]}`, encoded as a build encodes it; only where the encoder runs), kept by the
+   same rule: a request like it elsewhere in the file must not lose its own tool.
 
 Names, ids, numbers, addresses, `#channels`, `@handles`, quoted values and the commonest English
 words are never suggested (`candidate_words`): they name one thing, or nothing, not what a tool
@@ -21,6 +24,7 @@ came from fit those tasks, so keep some tasks aside and score them after adding 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -59,6 +63,7 @@ class Suggestion:
     before: int | None  # the task's rank of its tool (0 first), None below DEPTH
     after: int
     helps: int  # other tasks of the file whose tool ranks higher with the words
+    example: bool = False  # the task's request as an example of the tool (`words` is empty)
 
 
 @dataclass
@@ -71,13 +76,41 @@ class Advice:
     after: Scores
     unfixed: list[Task] = field(default_factory=list)
     keywords: dict[str, list[str]] = field(default_factory=dict)  # operationId -> all its words
+    # operationId -> its example requests: those the hints give, then the ones found
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    written: Path | None = None  # the hints file `write` added them to
+
+    def write(self, hints: Path) -> None:
+        """Add the suggestions to the hints file `hints` (made when missing), keeping what it
+        says as it says it (`hints.edit`); nothing when there are none."""
+        from adaptgen.hints.edit import write_search_hints
+
+        if self.suggestions:
+            write_search_hints(hints, self.additions())
+            self.written = hints
+
+    def additions(self) -> dict[str, dict[str, list[str]]]:
+        """What the suggestions add to the hints, by operationId: `keywords` and `examples`
+        not given yet (`hints_edit.add_search_hints` writes them into a hints file)."""
+        added: dict[str, dict[str, list[str]]] = {}
+        for s in self.suggestions:
+            kind, values = ("examples", [s.task.query]) if s.example else ("keywords", s.words)
+            listed = added.setdefault(s.operation, {}).setdefault(kind, [])
+            listed += [v for v in values if v not in listed]
+        return {op: added[op] for op in sorted(added)}
 
     def hints_yaml(self) -> str:
-        """The hints to paste (`tools:` by operationId; a tool's hinted words kept first)."""
+        """The hints to paste (`tools:` by operationId; a tool's hinted words and examples
+        kept first)."""
         lines = ["tools:"]
-        for operation in sorted(self.keywords):
-            listed = ", ".join(self.keywords[operation])
-            lines += [f"  {_key(operation)}:", "    search:", f"      keywords: [{listed}]"]
+        for operation in sorted({*self.keywords, *self.examples}):
+            lines += [f"  {_key(operation)}:", "    search:"]
+            if operation in self.keywords:
+                listed = ", ".join(self.keywords[operation])
+                lines.append(f"      keywords: [{listed}]")
+            if operation in self.examples:
+                lines.append("      examples:")
+                lines += [f"        - {_quoted(e)}" for e in self.examples[operation]]
         return "\n".join(lines) + "\n"
 
     def as_text(self, hints: Path) -> str:
@@ -85,8 +118,9 @@ class Advice:
         lines = [f"  keywords that would help (--suggest-keywords): {self._counted()}"]
         width = max((len(s.operation) for s in self.suggestions), default=0)
         for s in self.suggestions:
+            added = "its example" if s.example else ", ".join(s.words)
             lines.append(
-                f"    {s.operation:<{width}}  + {', '.join(s.words)}: line {s.task.location.line} "
+                f"    {s.operation:<{width}}  + {added}: line {s.task.location.line} "
                 f"{s.task.query!r}, {_place(s.before)} -> {_place(s.after)}"
                 + (f"; helps {s.helps} more" if s.helps else "")
             )
@@ -99,16 +133,21 @@ class Advice:
             )
         if self.unfixed:
             where = ", ".join(str(t.location.line) for t in self.unfixed)
-            lines.append(f"  no word of the request fixes: {len(self.unfixed)} (lines {where});")
             lines.append(
-                "  a request itself can be given as an example of its tool "
-                "(`search: {examples: [...]}`)"
+                f"  nothing fixes without ranking another task lower: {len(self.unfixed)} "
+                f"(lines {where})"
             )
-        if self.keywords:
+        review = [
+            "  Review them: a word that fixes only its own task may fit that request more than",
+            "  your users; score tasks you kept aside after adding them.",
+        ]
+        if self.written is not None:
+            lines += [*review, f"  Added to {self.written} (--write-hints): review the diff."]
+        elif self.keywords or self.examples:
             lines += [
-                "  Review them: a word that fixes only its own task may fit that request more than",
-                "  your users; score tasks you kept aside after adding them. As hints "
-                f"({hints}{'' if hints.is_file() else ', a new file'}):",
+                *review,
+                f"  As hints ({hints}{'' if hints.is_file() else ', a new file'}; "
+                "--write-hints adds them):",
                 *(f"    {line}" for line in self.hints_yaml().splitlines()),
             ]
         return "\n".join(lines) + "\n"
@@ -123,17 +162,21 @@ class Advice:
         ]
         for s in self.suggestions:
             query = s.task.query.replace("|", "\\|")
+            added = "*the task, as an example*" if s.example else ", ".join(s.words)
             lines.append(
-                f"| `{s.operation}` | {', '.join(s.words)} | {query} | {_place(s.before)} | "
-                f"{_place(s.after)} |"
+                f"| `{s.operation}` | {added} | {query} | {_place(s.before)} | {_place(s.after)} |"
             )
         return "\n".join(lines)
 
     def _counted(self) -> str:
-        tools = len(self.keywords)
+        tools = len({s.operation for s in self.suggestions})
         words = sum(len(s.words) for s in self.suggestions)
+        examples = sum(s.example for s in self.suggestions)
+        said = f"{words} word{'s' * (words != 1)}" + (
+            f" and {examples} example{'s' * (examples != 1)}" if examples else ""
+        )
         return (
-            f"{words} word{'s' * (words != 1)} for {tools} tool{'s' * (tools != 1)}, "
+            f"{said} for {tools} tool{'s' * (tools != 1)}, "
             f"{len(self.suggestions)} of {len(self.suggestions) + len(self.unfixed)} tasks "
             "not first"
         )
@@ -148,6 +191,7 @@ class Advice:
                     "operation": s.operation,
                     "tool": s.tool,
                     "keywords": list(s.words),
+                    "example": s.example,
                     "where": str(s.task.location),
                     "query": s.task.query,
                     "before": None if s.before is None else s.before + 1,
@@ -159,15 +203,30 @@ class Advice:
             "top1": [share(self.before, self.before.top1), share(self.after, self.after.top1)],
             "top3": [share(self.before, self.before.top3), share(self.after, self.after.top3)],
             "unfixed": [str(t.location) for t in self.unfixed],
-            "hints": {op: {"search": {"keywords": w}} for op, w in sorted(self.keywords.items())},
+            "written": None if self.written is None else str(self.written),
+            "hints": {
+                op: {
+                    "search": {
+                        **({"keywords": self.keywords[op]} if op in self.keywords else {}),
+                        **({"examples": self.examples[op]} if op in self.examples else {}),
+                    }
+                }
+                for op in sorted({*self.keywords, *self.examples})
+            },
         }
 
 
 def suggest(
-    api: Api, index: Mapping[str, Any], engine: SearchEngine, tasks: Sequence[Task]
+    api: Api,
+    index: Mapping[str, Any],
+    engine: SearchEngine,
+    tasks: Sequence[Task],
+    hinted_examples: Mapping[str, Sequence[str]] | None = None,
 ) -> Advice:
-    """The keywords that fix `tasks`' misses without ranking any task lower (module doc).
-    `engine` is the one over `index`; `tasks` name operationIds (`check_expected`)."""
+    """The keywords (then example requests) that fix `tasks`' misses without ranking any task
+    lower (module doc). `engine` is the one over `index`; `tasks` name operationIds
+    (`check_expected`); `hinted_examples`: the examples the hints already give, by
+    operationId (printed first in the hints to paste)."""
     entries = [dict(entry) for entry in index.get("tools", [])]
     tool_of = {t.operation_id: t.name for t in api.tools if not t.hidden and t.operation_id}
     operation_of = {name: operation for operation, name in tool_of.items()}
@@ -176,38 +235,52 @@ def suggest(
     before = score("adaptgen", tasks, engine_ranker(api, engine))
     added: dict[str, list[str]] = {}  # tool name -> the words found for it
     suggestions: list[Suggestion] = []
-    unfixed: list[Task] = []
-    for number, task in enumerate(tasks):
+    missed: list[int] = []  # the tasks no word fixes
+    for number in range(len(tasks)):
         if ranks[number] == 0:
             continue
         found = _best(trial, tasks, ranks, number, tool_of, added)
         if found is None:
-            unfixed.append(task)
+            missed.append(number)
             continue
         name, words, new_ranks = found
-        helps = sum(
-            1
-            for other, (old, new) in enumerate(zip(ranks, new_ranks, strict=True))
-            if other != number and _above(new, old)
-        )
-        now = new_ranks[number]
-        assert now is not None  # `_best` returns only words that fix the task
-        suggestions.append(
-            Suggestion(operation_of[name], name, words, task, ranks[number], now, helps)
-        )
+        suggestions.append(_made(operation_of[name], name, words, tasks, number, ranks, new_ranks))
         added.setdefault(name, []).extend(words)
         ranks = new_ranks
-    after = score("adaptgen", tasks, engine_ranker(api, trial.engine(added)))
+    asked: dict[str, list[tuple[str, list[Any]]]] = {}  # tool name -> (request, its vector)
+    unfixed: list[Task] = []
+    for number in missed:
+        found_example = (
+            _best_example(trial, tasks, ranks, number, tool_of, added, asked)
+            if trial.reads_examples()
+            else None
+        )
+        if found_example is None:
+            unfixed.append(tasks[number])
+            continue
+        name, example, new_ranks = found_example
+        suggestions.append(_made(operation_of[name], name, (), tasks, number, ranks, new_ranks))
+        asked.setdefault(name, []).append(example)
+        ranks = new_ranks
+    after = score("adaptgen", tasks, engine_ranker(api, trial.engine(added, asked)))
     keywords = {
         operation_of[name]: [*trial.hinted(name), *words] for name, words in sorted(added.items())
     }
-    return Advice(suggestions, before, after, unfixed, keywords)
+    examples = {
+        operation_of[name]: [
+            *(hinted_examples or {}).get(operation_of[name], ()),
+            *(request for request, _ in said),
+        ]
+        for name, said in sorted(asked.items())
+    }
+    return Advice(suggestions, before, after, unfixed, keywords, examples)
 
 
 def candidate_words(query: str) -> list[str]:
     """The words of a request a tool could be known by, in the order said: its content words
     of three letters or more (or an acronym: "DM", "PR"), less quoted values, ids, numbers,
-    `#channels`, `@handles`, capitalized words inside a sentence (names: "Priya", "Acme") and
+    `#channels`, `@handles`, capitalized words inside a sentence (names: "Priya", "Acme") or
+    opening one but no English word ("Priya sorted it"), and
     the commonest English words ("get", "people", "sure": `rarity` under COMMON)."""
     text = _ADDRESS.sub(" ", _QUOTED.sub(" ", query))
     kept: list[str] = []
@@ -218,10 +291,20 @@ def candidate_words(query: str) -> list[str]:
         acronym = token.isupper() and 2 <= len(token) <= 5
         if token[0] in "#@$" or opaque(token) or any(c.isdigit() for c in token):
             continue
-        if not first and not acronym and token[:1].isupper():
-            continue
+        if token[:1].isupper() and not acronym and (not first or not _english(token.lower())):
+            continue  # a name: capitalized inside a sentence, or first and no English word
         kept += [w for w in content_words(token) if len(w) >= 3 or acronym]
     return [w for w in dict.fromkeys(kept) if rarity(w) >= COMMON]
+
+
+def _english(word: str) -> bool:
+    """Whether the static word table (English) has `word` (True when it cannot be read)."""
+    from adaptgen.search.meaning import TableError, load
+
+    try:
+        return load().row(word) is not None
+    except (OSError, TableError):
+        return True
 
 
 def rarity(word: str) -> float:
@@ -251,12 +334,42 @@ class _Remembered:
         self._meaning = engine.meaning
         self._seen: dict[tuple[str, str], Any] = {}
 
+    def encodes(self) -> bool:
+        """Whether searches read the encoder's cosines (not the static table's, not none)."""
+        return self._semantic is not None and self._semantic.failed is None
+
     def install(self, engine: SearchEngine) -> SearchEngine:
         if engine.semantic is not None and self._semantic is not None:
             engine.semantic = _Cached(self._semantic, "semantic", self._seen)  # type: ignore[assignment]
         if engine.meaning is not None and self._meaning is not None:
             engine.meaning = _Cached(self._meaning, "meaning", self._seen)  # type: ignore[assignment]
         return engine
+
+
+class _Examples:
+    """A trial's `Semantic`: the tools' cosines as remembered, the example requests' from the
+    request's remembered vector and the trial's examples (in the engine's order: by entry)."""
+
+    def __init__(self, cached: Any, entries: Sequence[Mapping[str, Any]]) -> None:
+        from adaptgen.search.semantic import unpack_rows
+
+        self._cached = cached
+        self._matrix = unpack_rows([v for entry in entries for v in entry.get("examples", ())])
+
+    def scores(self, query: str) -> Any:
+        import numpy as np
+
+        tools, _ = self._cached.scores(query)
+        asked = self._cached.vector(query)
+        if tools is None or asked is None:
+            return None, None
+        return tools, (self._matrix @ asked).astype(np.float64)
+
+    def cosines(self, query: str) -> Any:
+        return self.scores(query)[0]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cached, name)
 
 
 class _Cached:
@@ -277,6 +390,12 @@ class _Cached:
             self._seen[key] = self._source.scores(query)
         return self._seen[key]
 
+    def vector(self, query: str) -> Any:
+        key = (f"{self._kind} vector", query)
+        if key not in self._seen:
+            self._seen[key] = self._source.vector(query)
+        return self._seen[key]
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._source, name)
 
@@ -293,13 +412,39 @@ class _Trial:
     ) -> None:
         self._api, self._index, self._entries, self._cosines = api, index, entries, cosines
         self._position = {entry["name"]: i for i, entry in enumerate(entries)}
+        self._asked: dict[str, list[Any]] = {}
 
-    def engine(self, added: Mapping[str, Sequence[str]]) -> SearchEngine:
+    def engine(
+        self,
+        added: Mapping[str, Sequence[str]],
+        asked: Mapping[str, Sequence[tuple[str, list[Any]]]] | None = None,
+    ) -> SearchEngine:
+        """An engine with `added` keywords and `asked` example requests (with their packed
+        vectors) by tool name."""
         entries = list(self._entries)
         for name, words in added.items():
             at = self._position[name]
             entries[at] = with_keywords(entries[at], words)
-        return self._cosines.install(SearchEngine({**self._index, "tools": entries}))
+        for name, said in (asked or {}).items():
+            at = self._position[name]
+            vectors = [*entries[at].get("examples", ()), *(vector for _, vector in said)]
+            entries[at] = {**entries[at], "examples": vectors}
+        engine = self._cosines.install(SearchEngine({**self._index, "tools": entries}))
+        if asked and engine.semantic is not None:
+            engine.semantic = _Examples(engine.semantic, entries)  # type: ignore[assignment]
+        return engine
+
+    def reads_examples(self) -> bool:
+        """Whether the index's searches run the encoder (examples need it)."""
+        return self._cosines.encodes()
+
+    def example(self, request: str) -> list[Any]:
+        """`request`'s packed vector, as a build encodes a hinted example (remembered)."""
+        if request not in self._asked:
+            from adaptgen.search.semantic import encode_requests
+
+            (self._asked[request],) = encode_requests([request])
+        return self._asked[request]
 
     def hinted(self, name: str) -> list[str]:
         """The keywords the hints already give the tool."""
@@ -372,6 +517,52 @@ def _best(
     return None
 
 
+def _made(
+    operation: str,
+    name: str,
+    words: tuple[str, ...],
+    tasks: Sequence[Task],
+    number: int,
+    ranks: Sequence[int | None],
+    new_ranks: Sequence[int | None],
+) -> Suggestion:
+    """The suggestion of `words` (none: task `number`'s request as an example) for tool
+    `name`, which moved every task from `ranks` to `new_ranks`."""
+    helps = sum(
+        1
+        for other, (old, new) in enumerate(zip(ranks, new_ranks, strict=True))
+        if other != number and _above(new, old)
+    )
+    now = new_ranks[number]
+    assert now is not None  # only what fixes the task is suggested
+    return Suggestion(
+        operation, name, words, tasks[number], ranks[number], now, helps, example=not words
+    )
+
+
+def _best_example(
+    trial: _Trial,
+    tasks: Sequence[Task],
+    ranks: list[int | None],
+    number: int,
+    tool_of: Mapping[str, str],
+    added: Mapping[str, Sequence[str]],
+    asked: Mapping[str, Sequence[tuple[str, list[Any]]]],
+) -> tuple[str, tuple[str, list[Any]], list[int | None]] | None:
+    """Task `number`'s request as an example of its tool (the first expected tool it fixes
+    without ranking any task lower): the tool, the example and every task's rank with it."""
+    task, rank = tasks[number], ranks[number]
+    example = (task.query, trial.example(task.query))
+    for name in [tool_of[op] for op in task.expect if op in tool_of]:
+        more = {**{k: list(v) for k, v in asked.items()}, name: [*asked.get(name, ()), example]}
+        new_ranks = trial.ranks(trial.engine(added, more), tasks)
+        if _fixes(rank, new_ranks[number]) and not any(
+            _above(old, new) for old, new in zip(ranks, new_ranks, strict=True)
+        ):
+            return name, example, new_ranks
+    return None
+
+
 def _plus(
     added: Mapping[str, Sequence[str]], name: str, words: Iterable[str]
 ) -> dict[str, list[str]]:
@@ -410,6 +601,16 @@ def _place(rank: int | None) -> str:
 
 def _share(count: int, scores: Scores) -> str:
     return f"{count / max(scores.tasks, 1):.1%}"
+
+
+def _quoted(text: str) -> str:
+    """A string as a YAML double-quoted scalar (JSON's, with the two Unicode line breaks that
+    YAML would read as breaks escaped)."""
+    return (
+        json.dumps(text, ensure_ascii=False)
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _key(operation: str) -> str:

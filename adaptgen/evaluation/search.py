@@ -172,6 +172,14 @@ def hints_file(task_file: TaskFile) -> Path:
     return task_file.hints or default_hints_path(task_file.spec)
 
 
+def hinted_examples(task_file: TaskFile) -> dict[str, list[str]]:
+    """The example requests the hints file gives, by operationId (none without the file)."""
+    from adaptgen.hints import load_hints, search_examples
+
+    path = hints_file(task_file)
+    return search_examples(load_hints(path)) if path.is_file() else {}
+
+
 def engine_ranker(api: Api, engine: SearchEngine) -> Ranker:
     """Our search, answering operationIds."""
     # A tool of an operation without an operationId answers as itself, as `check_expected`
@@ -222,7 +230,7 @@ def evaluate(task_file: TaskFile, vs_fastmcp: bool = False, suggest: bool = Fals
     if suggest:
         from adaptgen.evaluation.keywords import suggest as suggested
 
-        advice = suggested(api, index, engine, task_file.tasks)
+        advice = suggested(api, index, engine, task_file.tasks, hinted_examples(task_file))
     return SearchResult(task_file, scores, advice)
 
 

@@ -317,14 +317,23 @@ class Semantic:
     def scores(self, query: str) -> tuple[np.ndarray | None, np.ndarray | None]:
         """`cosines`, and the query's cosine with each example request (the `examples` given,
         in their order; None when there are none), from one product."""
-        if self._failed is not None or not self._ready():
+        asked = self.vector(query)
+        if asked is None:
             return None, None
         import numpy as np
 
-        (asked,) = np.asarray(self._model.encode([encoded_text(query)]), np.float32)
         both = (self._matrix @ asked).astype(np.float64)
         tools = len(self._packed)
         return both[:tools], (both[tools:] if self._examples else None)
+
+    def vector(self, query: str) -> np.ndarray | None:
+        """The query's unit vector (float32) as `scores` reads it, or None (`failed`)."""
+        if self._failed is not None or not self._ready():
+            return None
+        import numpy as np
+
+        (asked,) = np.asarray(self._model.encode([encoded_text(query)]), np.float32)
+        return asked
 
     def _ready(self) -> bool:
         if self._matrix is not None:

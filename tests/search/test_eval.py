@@ -257,8 +257,77 @@ def test_suggested_keywords_never_rank_another_task_lower(tmp_path, capsys):
     assert found["keywords"]["top1"] == [0.5, 0.5]
     assert main(["eval", str(path), "--suggest-keywords"]) == 0
     out = capsys.readouterr().out
-    assert "no word of the request fixes: 1 (lines 3)" in out and "examples" in out
+    assert "nothing fixes without ranking another task lower: 1 (lines 3)" in out
     assert "    tools:" not in out  # no hints to paste
+
+
+# The first task wants doTransition and a request a word away wants editIssue: no word and no
+# example of the first can lift it without sinking the second. The third says no word the
+# helpdesk's tools lack that would do; its request as an example does.
+NO_WORD = """scenarios:
+  - prompt: "close the ticket HELP-12, it's done"
+    calls: [{operation: doTransition}]
+  - prompt: "close the ticket HELP-13, it's done"
+    calls: [{operation: editIssue}]
+  - prompt: "we're good with HELP-9 now, it can go"
+    calls: [{operation: doTransition}]
+  - prompt: "Priya sorted HELP-4 out"
+    calls: [{operation: doTransition}]
+  - prompt: "create a new customer"
+    calls: [{operation: createCustomer}]
+"""
+
+
+def test_a_request_no_word_fixes_is_suggested_as_an_example_and_written(tmp_path, capsys):
+    """`--suggest-keywords` tries a miss that no word fixes as an example of its tool, kept by
+    the same no-worse rule; `--write-hints` adds the words and examples to the hints file,
+    keeping its comments, and the next eval scores as the suggestion said."""
+    hints = tmp_path / "ours.hints.yaml"
+    hints.write_text(
+        "# reviewed by the platform team\ntools:\n  doTransition:\n    pin: true  # listed\n"
+    )
+    path = task_file(tmp_path, "hints: ours.hints.yaml\n" + NO_WORD)
+    assert main(["eval", str(path), "--format", "json", "--suggest-keywords"]) == 0
+    found = json.loads(capsys.readouterr().out)["search"]["files"][0]["keywords"]
+    assert [
+        (s["operation"], s["keywords"], s["example"], s["before"], s["after"])
+        for s in found["suggestions"]
+    ] == [
+        ("doTransition", ["sorted"], False, 3, 1),
+        ("doTransition", [], True, 2, 1),
+    ]
+    assert found["hints"] == {
+        "doTransition": {
+            "search": {
+                "keywords": ["sorted"],
+                "examples": ["we're good with HELP-9 now, it can go"],
+            }
+        }
+    }
+    assert found["top1"] == [0.4, 0.8] and found["unfixed"] == [f"{path}:4:5 (#/scenarios/0)"]
+    assert hints.read_text().count("\n") == 4  # suggesting writes nothing
+    assert main(["eval", str(path), "--write-hints"]) == 0
+    out = capsys.readouterr().out
+    assert "doTransition  + its example: line 8" in out and f"Added to {hints}" in out
+    assert hints.read_text() == (
+        "# reviewed by the platform team\ntools:\n  doTransition:\n    pin: true  # listed\n"
+        "    search:\n      keywords:\n        - sorted\n      examples:\n"
+        '        - "we\'re good with HELP-9 now, it can go"\n'
+    )
+    assert main(["eval", str(path), "--format", "json", "--write-hints"]) == 0
+    again = json.loads(capsys.readouterr().out)["search"]["files"][0]
+    assert again["results"][0]["top1"] == 0.8  # as suggested
+    assert again["keywords"]["suggestions"] == [] and again["keywords"]["written"] is None
+
+
+def test_write_hints_refuses_a_hints_file_it_cannot_edit_and_leaves_it(tmp_path, capsys):
+    hints = tmp_path / "ours.hints.yaml"
+    hints.write_text("tools:\n  doTransition:\n    search: [close]\n")
+    path = task_file(tmp_path, "hints: ours.hints.yaml\n" + NO_WORD)
+    before = hints.read_bytes()
+    assert main(["eval", str(path), "--write-hints"]) == 2
+    assert "search" in capsys.readouterr().err
+    assert hints.read_bytes() == before
 
 
 @pytest.mark.parametrize(
@@ -271,6 +340,7 @@ def test_suggested_keywords_never_rank_another_task_lower(tmp_path, capsys):
         ("set my status to 'on vacation'", ["set", "status"]),  # a quoted value
         ("who reacted to my announcement? Archive it", ["reacted", "announcement", "archive"]),
         ("refund ch_1Nx2 and INV-0744 for 25 dollars", ["refund", "dollars"]),
+        ("Priya sorted HELP-4 out", ["sorted"]),  # a name opening the sentence
     ],
 )
 def test_the_words_a_keyword_may_be(request_, words):
