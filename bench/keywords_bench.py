@@ -5,12 +5,12 @@ Run `python -m bench.keywords_bench [--json FILE]` from the repository root (or 
 For every shared spec with a task file in both `bench/tasks/search/` (tuned: ours) and
 `bench/tasks/search-heldout/` (written by others, blind to the ranker):
 
-- **fit**: the keywords suggested from the tuned tasks, and the tuned tasks' top-1 and top-3
-  without and with them (what `--suggest-keywords` prints; by construction no task ranks its
-  tool lower);
+- **fit**: the keywords (and, for misses no word fixes, example requests) suggested from the
+  tuned tasks, written into a hints file by `--write-hints`' writer and built as `adaptgen
+  build` builds it, and the tuned tasks' top-1 and top-3 without and with them (by
+  construction no task ranks its tool lower);
 - **others' requests**: the held-out tasks of the same API scored without and with those same
-  words, as a platform team's users would meet them (the words were chosen on the tuned tasks
-  alone);
+  hints, as a platform team's users would meet them (chosen on the tuned tasks alone);
 - **half and half**: the tuned tasks split in two (odd and even lines), keywords suggested on
   one half and the other half scored with them, both ways round: the same check within one
   author's tasks, where the two halves mostly want different tools, so it shows harm more
@@ -58,6 +58,7 @@ class Row:
     tasks: int
     not_first: int
     words: int
+    examples: int  # requests no word fixed, given as examples of their tools
     tools: int
     fit_top1: tuple[int, int]
     fit_top3: tuple[int, int]
@@ -83,27 +84,26 @@ def measure(name: str) -> Row | None:
     start = time.perf_counter()
     advice = suggest(api, index, engine, tasks)
     seconds = time.perf_counter() - start
-    with_words = _engine(api, index, engine, advice.keywords)
-    before, after = _scores(api, engine, others), _scores(api, with_words, others)
+    with_them = _written(tuned, advice)
+    fit = _scores(api, with_them, tasks)
+    before, after = _scores(api, engine, others), _scores(api, with_them, others)
     halves = [(0, 0), (0, 0)]
-    for fit, check in ((tasks[0::2], tasks[1::2]), (tasks[1::2], tasks[0::2])):
-        found = suggest(api, index, engine, fit).keywords
-        plain, hinted = (
-            _scores(api, engine, check),
-            _scores(api, _engine(api, index, engine, found), check),
-        )
+    for found_on, check in ((tasks[0::2], tasks[1::2]), (tasks[1::2], tasks[0::2])):
+        hinted = _written(tuned, suggest(api, index, engine, found_on))
+        plain, scored = _scores(api, engine, check), _scores(api, hinted, check)
         halves = [
-            (halves[0][0] + plain[0], halves[0][1] + hinted[0]),
-            (halves[1][0] + plain[1], halves[1][1] + hinted[1]),
+            (halves[0][0] + plain[0], halves[0][1] + scored[0]),
+            (halves[1][0] + plain[1], halves[1][1] + scored[1]),
         ]
     return Row(
         spec=tuned.spec.name,
         tasks=len(tasks),
         not_first=len(tasks) - advice.before.top1,
         words=sum(len(s.words) for s in advice.suggestions),
-        tools=len(advice.keywords),
-        fit_top1=(advice.before.top1, advice.after.top1),
-        fit_top3=(advice.before.top3, advice.after.top3),
+        examples=sum(s.example for s in advice.suggestions),
+        tools=len({s.operation for s in advice.suggestions}),
+        fit_top1=(advice.before.top1, fit[0]),
+        fit_top3=(advice.before.top3, fit[1]),
         others=len(others),
         others_top1=(before[0], after[0]),
         others_top3=(before[1], after[1]),
@@ -111,6 +111,17 @@ def measure(name: str) -> Row | None:
         halves_top3=halves[1],
         seconds=seconds,
     )
+
+
+def _written(tuned: Any, advice: Any) -> SearchEngine:
+    """The engine of a build whose hints file (a copy of the task file's, if it names one) has
+    `advice` added by `--write-hints`' writer: what a team gets from the command."""
+    with tempfile.TemporaryDirectory() as folder:
+        hints = Path(folder) / "suggested.hints.yaml"
+        if tuned.hints is not None:
+            hints.write_bytes(tuned.hints.read_bytes())
+        advice.write(hints)
+        return SearchEngine(index_for(tuned.spec, hints if hints.is_file() else None)[1])
 
 
 @dataclass
@@ -195,18 +206,6 @@ def example_table(rows: list[ExampleRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _engine(api, index, engine: SearchEngine, keywords: dict[str, list[str]]) -> SearchEngine:
-    """A build's engine with `keywords` (by operationId) hinted, as `adaptgen build` makes it."""
-    from adaptgen.evaluation.keywords import with_keywords
-
-    tool_of = {t.operation_id: t.name for t in api.tools if not t.hidden and t.operation_id}
-    words = {tool_of[op]: w for op, w in keywords.items()}
-    entries = [
-        with_keywords(e, words[e["name"]]) if e["name"] in words else e for e in index["tools"]
-    ]
-    return SearchEngine({**index, "tools": entries})
-
-
 def _scores(api, engine: SearchEngine, tasks: Sequence[Task]) -> tuple[int, int]:
     scores = score("adaptgen", tasks, engine_ranker(api, engine))
     return scores.top1, scores.top3
@@ -217,14 +216,14 @@ def table(rows: list[Row]) -> str:
         return f"{pair[0] / max(n, 1):.1%} -> {pair[1] / max(n, 1):.1%}"
 
     lines = [
-        "## Hinted keywords (`adaptgen eval --suggest-keywords`)",
+        "## Hinted keywords and examples (`adaptgen eval --suggest-keywords --write-hints`)",
         "",
-        "| spec | tuned tasks | not first | words (tools) | tuned top-1 | tuned top-3 | "
+        "| spec | tuned tasks | not first | words, examples (tools) | tuned top-1 | tuned top-3 | "
         "others' tasks | others' top-1 | others' top-3 | halves top-1 | halves top-3 | s |",
         "| --- | --: | --: | --: | --- | --- | --: | --- | --- | --- | --- | --: |",
     ]
     total = _summed(
-        Row("all", 0, 0, 0, 0, (0, 0), (0, 0), 0, (0, 0), (0, 0), (0, 0), (0, 0), 0.0), rows
+        Row("all", 0, 0, 0, 0, 0, (0, 0), (0, 0), 0, (0, 0), (0, 0), (0, 0), (0, 0), 0.0), rows
     )
     for row in rows:
         lines.append(_line(row, moved))
@@ -232,9 +231,10 @@ def table(rows: list[Row]) -> str:
         lines.append(_line(total, moved))
     lines += [
         "",
-        "Tuned: the tasks the words were found on. Others': the held-out tasks of the same API",
-        "(written by others), scored without and with the same words. Halves: words found on",
-        "half the tuned tasks, the other half scored (both ways round).",
+        "Words and examples: what `--suggest-keywords` finds on the tuned tasks, written into a",
+        "hints file by `--write-hints`' writer and built. Tuned: the tasks they were found on.",
+        "Others': the held-out tasks of the same API (written by others), scored without and",
+        "with them. Halves: found on half the tuned tasks, the other half scored (both ways).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -256,7 +256,8 @@ def _summed(total, rows: Sequence) -> Any:
 
 def _line(row: Row, moved) -> str:
     return (
-        f"| {row.spec} | {row.tasks} | {row.not_first} | {row.words} ({row.tools}) | "
+        f"| {row.spec} | {row.tasks} | {row.not_first} | "
+        f"{row.words}, {row.examples} ({row.tools}) | "
         f"{moved(row.fit_top1, row.tasks)} | {moved(row.fit_top3, row.tasks)} | {row.others} | "
         f"{moved(row.others_top1, row.others)} | {moved(row.others_top3, row.others)} | "
         f"{moved(row.halves_top1, row.tasks)} | {moved(row.halves_top3, row.tasks)} | "
