@@ -79,6 +79,7 @@ class Advice:
     # operationId -> its example requests: those the hints give, then the ones found
     examples: dict[str, list[str]] = field(default_factory=dict)
     written: Path | None = None  # the hints file `write` added them to
+    examples_tried: bool = True  # False: the encoder does not run, so examples cannot help
 
     def write(self, hints: Path) -> None:
         """Add the suggestions to the hints file `hints` (made when missing), keeping what it
@@ -136,6 +137,12 @@ class Advice:
             lines.append(
                 f"  nothing fixes without ranking another task lower: {len(self.unfixed)} "
                 f"(lines {where})"
+                + (
+                    ""
+                    if self.examples_tried
+                    else "; examples were not tried: they need the sentence encoder "
+                    "(hints `search.semantic`)"
+                )
             )
         review = [
             "  Review them: a word that fixes only its own task may fit that request more than",
@@ -273,7 +280,15 @@ def suggest(
         ]
         for name, said in sorted(asked.items())
     }
-    return Advice(suggestions, before, after, unfixed, keywords, examples)
+    return Advice(
+        suggestions,
+        before,
+        after,
+        unfixed,
+        keywords,
+        examples,
+        examples_tried=trial.reads_examples(),
+    )
 
 
 def candidate_words(query: str) -> list[str]:

@@ -320,6 +320,15 @@ def test_a_request_no_word_fixes_is_suggested_as_an_example_and_written(tmp_path
     assert again["keywords"]["suggestions"] == [] and again["keywords"]["written"] is None
 
 
+def test_without_the_encoder_examples_are_not_tried_and_the_output_says_so(tmp_path, capsys):
+    (tmp_path / "words.hints.yaml").write_text("search: {semantic: false, meaning: false}\n")
+    path = task_file(tmp_path, "hints: words.hints.yaml\n" + NO_WORD)
+    assert main(["eval", str(path), "--suggest-keywords"]) == 0
+    out = capsys.readouterr().out
+    assert "its example" not in out
+    assert "examples were not tried: they need the sentence encoder" in out
+
+
 def test_write_hints_refuses_a_hints_file_it_cannot_edit_and_leaves_it(tmp_path, capsys):
     hints = tmp_path / "ours.hints.yaml"
     hints.write_text("tools:\n  doTransition:\n    search: [close]\n")
