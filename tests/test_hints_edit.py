@@ -157,3 +157,18 @@ def test_writing_is_atomic_keeps_the_mode_and_makes_a_missing_file(tmp_path):
     write_search_hints(path, ADD)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["api.hints.yaml"]  # nothing staged left
+
+
+def test_a_file_with_crlf_line_ends_keeps_them():
+    old = "# ours\r\ntools:\r\n  doTransition:\r\n    pin: true\r\n"
+    new = add_search_hints(old, ADD)
+    assert new.startswith(old) and "\n" not in new.replace("\r\n", "")
+    _reads_as_added(old, new)
+
+
+def test_writing_a_crlf_file_keeps_its_line_ends(tmp_path):
+    path = tmp_path / "api.hints.yaml"
+    path.write_bytes(b"# ours\r\ntools:\r\n  doTransition:\r\n    pin: true\r\n")
+    write_search_hints(path, ADD)
+    raw = path.read_bytes()
+    assert raw.startswith(b"# ours\r\ntools:\r\n") and b"\n" not in raw.replace(b"\r\n", b"")

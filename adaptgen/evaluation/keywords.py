@@ -92,7 +92,7 @@ class Advice:
 
     def additions(self) -> dict[str, dict[str, list[str]]]:
         """What the suggestions add to the hints, by operationId: `keywords` and `examples`
-        not given yet (`hints_edit.add_search_hints` writes them into a hints file)."""
+        not given yet (`hints.edit.add_search_hints` writes them into a hints file)."""
         added: dict[str, dict[str, list[str]]] = {}
         for s in self.suggestions:
             kind, values = ("examples", [s.task.query]) if s.example else ("keywords", s.words)
@@ -116,6 +116,8 @@ class Advice:
 
     def as_text(self, hints: Path) -> str:
         """What `adaptgen eval --suggest-keywords` prints after a file's misses."""
+        if not self.suggestions and not self.unfixed:
+            return "  keywords that would help (--suggest-keywords): none, every tool is first\n"
         lines = [f"  keywords that would help (--suggest-keywords): {self._counted()}"]
         width = max((len(s.operation) for s in self.suggestions), default=0)
         for s in self.suggestions:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from adaptgen.errors import InputError, Location
 
@@ -48,7 +49,10 @@ Additions = Mapping[str, Mapping[str, Sequence[str]]]  # operationId -> kind -> 
 def write_search_hints(path: Path, additions: Additions) -> str:
     """Add `additions` (`{operationId: {"keywords": [...], "examples": [...]}}`) to the hints
     file at `path` (made when missing), atomically; the new text."""
-    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    old = ""
+    if path.is_file():
+        with path.open(encoding="utf-8", newline="") as file:  # its line ends as they are
+            old = file.read()
     new = add_search_hints(old, additions, str(path))
     if new != old:
         handle, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -82,7 +86,9 @@ def add_search_hints(text: str, additions: Additions, where: str = "<hints>") ->
     if not new_tools:
         return text
     wanted = _deep(data, {"tools": new_tools})
-    edit = _Editor(text if not text or text.endswith("\n") else text + "\n", _step(root), where)
+    if text and not text.endswith("\n"):
+        text += "\r\n" if "\r\n" in text else "\n"
+    edit = _Editor(text, _step(root), where)
     if root is None:
         edit.append(_block({"tools": new_tools}, 0))
     else:
@@ -135,7 +141,13 @@ def _check(text: str, wanted: dict[str, Any], where: str) -> None:
             "them by hand (`--suggest-keywords` prints them)",
             Location(where, 1, 1),
         )
-    Hints.model_validate(got)
+    try:
+        Hints.model_validate(got)
+    except ValidationError as error:
+        raise HintsEditError(
+            f"the hints would not be valid with the additions ({error.errors()[0]['msg']})",
+            Location(where, 1, 1),
+        ) from None
 
 
 def _scalar(value: Any) -> str:
@@ -189,10 +201,15 @@ class _Editor:
         self.where = where
 
     def append(self, lines: list[str]) -> None:
-        self.text += "\n".join(lines) + "\n"
+        self.text += self._lines(lines)
 
     def insert(self, at: int, lines: list[str]) -> None:
-        self.text = self.text[:at] + "\n".join(lines) + "\n" + self.text[at:]
+        self.text = self.text[:at] + self._lines(lines) + self.text[at:]
+
+    def _lines(self, lines: list[str]) -> str:
+        """`lines` with the file's own line ends (CRLF when it has them)."""
+        end = "\r\n" if "\r\n" in self.text else "\n"
+        return end.join(lines) + end
 
     def replace(self, start: int, end: int, new: str) -> None:
         self.text = self.text[:start] + new + self.text[end:]

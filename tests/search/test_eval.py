@@ -278,6 +278,12 @@ NO_WORD = """scenarios:
 """
 
 
+GOOD_FOR_HINTS = """scenarios:
+  - prompt: "create a new customer"
+    calls: [{operation: createCustomer}]
+"""
+
+
 def test_a_request_no_word_fixes_is_suggested_as_an_example_and_written(tmp_path, capsys):
     """`--suggest-keywords` tries a miss that no word fixes as an example of its tool, kept by
     the same no-worse rule; `--write-hints` adds the words and examples to the hints file,
@@ -317,6 +323,8 @@ def test_a_request_no_word_fixes_is_suggested_as_an_example_and_written(tmp_path
     assert main(["eval", str(path), "--format", "json", "--write-hints"]) == 0
     again = json.loads(capsys.readouterr().out)["search"]["files"][0]
     assert again["results"][0]["top1"] == 0.8  # as suggested
+    assert main(["eval", str(task_file(tmp_path, GOOD_FOR_HINTS)), "--suggest-keywords"]) == 0
+    assert "(--suggest-keywords): none, every tool is first\n" in capsys.readouterr().out
     assert again["keywords"]["suggestions"] == [] and again["keywords"]["written"] is None
 
 
