@@ -87,14 +87,13 @@ def measure(name: str) -> Row | None:
     with_them = _written(tuned, advice)
     fit = _scores(api, with_them, tasks)
     before, after = _scores(api, engine, others), _scores(api, with_them, others)
-    halves = [(0, 0), (0, 0)]
-    for found_on, check in ((tasks[0::2], tasks[1::2]), (tasks[1::2], tasks[0::2])):
-        hinted = _written(tuned, suggest(api, index, engine, found_on))
-        plain, scored = _scores(api, engine, check), _scores(api, hinted, check)
-        halves = [
-            (halves[0][0] + plain[0], halves[0][1] + scored[0]),
-            (halves[1][0] + plain[1], halves[1][1] + scored[1]),
-        ]
+    halves = _halves(
+        tasks,
+        lambda found_on, check: (
+            _scores(api, engine, check),
+            _scores(api, _written(tuned, suggest(api, index, engine, found_on)), check),
+        ),
+    )
     return Row(
         spec=tuned.spec.name,
         tasks=len(tasks),
@@ -159,13 +158,10 @@ def measure_examples(name: str) -> ExampleRow | None:
 
         hinted, tools = built(tasks)
         before, after = _scores(api, plain, others), _scores(api, hinted, others)
-        halves = [(0, 0), (0, 0)]
-        for fit, check in ((tasks[0::2], tasks[1::2]), (tasks[1::2], tasks[0::2])):
-            a, b = _scores(api, plain, check), _scores(api, built(fit)[0], check)
-            halves = [
-                (halves[0][0] + a[0], halves[0][1] + b[0]),
-                (halves[1][0] + a[1], halves[1][1] + b[1]),
-            ]
+        halves = _halves(
+            tasks,
+            lambda fit, check: (_scores(api, plain, check), _scores(api, built(fit)[0], check)),
+        )
     return ExampleRow(
         spec=tuned.spec.name,
         examples=len(tasks),
@@ -180,9 +176,6 @@ def measure_examples(name: str) -> ExampleRow | None:
 
 
 def example_table(rows: list[ExampleRow]) -> str:
-    def moved(pair: tuple[int, int], n: int) -> str:
-        return f"{pair[0] / max(n, 1):.1%} -> {pair[1] / max(n, 1):.1%}"
-
     lines = [
         "## Example requests (hints `search: {examples: [...]}`)",
         "",
@@ -194,8 +187,8 @@ def example_table(rows: list[ExampleRow]) -> str:
     for row in [*rows, *([total] if len(rows) > 1 else [])]:
         lines.append(
             f"| {row.spec} | {row.examples} ({row.tools}) | {row.others} | "
-            f"{moved(row.others_top1, row.others)} | {moved(row.others_top3, row.others)} | "
-            f"{moved(row.halves_top1, row.halves)} | {moved(row.halves_top3, row.halves)} |"
+            f"{_moved(row.others_top1, row.others)} | {_moved(row.others_top3, row.others)} | "
+            f"{_moved(row.halves_top1, row.halves)} | {_moved(row.halves_top3, row.halves)} |"
         )
     lines += [
         "",
@@ -206,15 +199,31 @@ def example_table(rows: list[ExampleRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _moved(pair: tuple[int, int], n: int) -> str:
+    """A count before and after, as shares of `n`."""
+    return f"{pair[0] / max(n, 1):.1%} -> {pair[1] / max(n, 1):.1%}"
+
+
+def _halves(tasks: Sequence[Task], scored: Any) -> list[tuple[int, int]]:
+    """Top-1 and top-3 (each without and with) of the tuned tasks split in two, odd and even,
+    both ways round: `scored(found_on, check)` scores `check` plainly and with what was found
+    on `found_on`, as two (top-1, top-3) pairs."""
+    halves = [(0, 0), (0, 0)]
+    for found_on, check in ((tasks[0::2], tasks[1::2]), (tasks[1::2], tasks[0::2])):
+        plain, hinted = scored(found_on, check)
+        halves = [
+            (halves[0][0] + plain[0], halves[0][1] + hinted[0]),
+            (halves[1][0] + plain[1], halves[1][1] + hinted[1]),
+        ]
+    return halves
+
+
 def _scores(api, engine: SearchEngine, tasks: Sequence[Task]) -> tuple[int, int]:
     scores = score("adaptgen", tasks, engine_ranker(api, engine))
     return scores.top1, scores.top3
 
 
 def table(rows: list[Row]) -> str:
-    def moved(pair: tuple[int, int], n: int) -> str:
-        return f"{pair[0] / max(n, 1):.1%} -> {pair[1] / max(n, 1):.1%}"
-
     lines = [
         "## Hinted keywords and examples (`adaptgen eval --suggest-keywords --write-hints`)",
         "",
@@ -226,9 +235,9 @@ def table(rows: list[Row]) -> str:
         Row("all", 0, 0, 0, 0, 0, (0, 0), (0, 0), 0, (0, 0), (0, 0), (0, 0), (0, 0), 0.0), rows
     )
     for row in rows:
-        lines.append(_line(row, moved))
+        lines.append(_line(row))
     if len(rows) > 1:
-        lines.append(_line(total, moved))
+        lines.append(_line(total))
     lines += [
         "",
         "Words and examples: what `--suggest-keywords` finds on the tuned tasks, written into a",
@@ -254,13 +263,13 @@ def _summed(total, rows: Sequence) -> Any:
     return total
 
 
-def _line(row: Row, moved) -> str:
+def _line(row: Row) -> str:
     return (
         f"| {row.spec} | {row.tasks} | {row.not_first} | "
         f"{row.words}, {row.examples} ({row.tools}) | "
-        f"{moved(row.fit_top1, row.tasks)} | {moved(row.fit_top3, row.tasks)} | {row.others} | "
-        f"{moved(row.others_top1, row.others)} | {moved(row.others_top3, row.others)} | "
-        f"{moved(row.halves_top1, row.tasks)} | {moved(row.halves_top3, row.tasks)} | "
+        f"{_moved(row.fit_top1, row.tasks)} | {_moved(row.fit_top3, row.tasks)} | {row.others} | "
+        f"{_moved(row.others_top1, row.others)} | {_moved(row.others_top3, row.others)} | "
+        f"{_moved(row.halves_top1, row.tasks)} | {_moved(row.halves_top3, row.tasks)} | "
         f"{row.seconds:.1f} |"
     )
 

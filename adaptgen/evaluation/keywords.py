@@ -527,9 +527,7 @@ def _best(
                     fixing.append(((new or 0, order, said), name, pair))
     for _, name, chosen in sorted(fixing, key=lambda found: found[0]):
         new_ranks = trial.ranks(trial.engine(_plus(added, name, chosen)), tasks)
-        if _fixes(rank, new_ranks[number]) and not any(
-            _above(old, new) for old, new in zip(ranks, new_ranks, strict=True)
-        ):
+        if _kept(ranks, new_ranks, number):
             return name, chosen, new_ranks
     return None
 
@@ -568,16 +566,22 @@ def _best_example(
 ) -> tuple[str, tuple[str, list[Any]], list[int | None]] | None:
     """Task `number`'s request as an example of its tool (the first expected tool it fixes
     without ranking any task lower): the tool, the example and every task's rank with it."""
-    task, rank = tasks[number], ranks[number]
+    task = tasks[number]
     example = (task.query, trial.example(task.query))
     for name in [tool_of[op] for op in task.expect if op in tool_of]:
         more = {**{k: list(v) for k, v in asked.items()}, name: [*asked.get(name, ()), example]}
         new_ranks = trial.ranks(trial.engine(added, more), tasks)
-        if _fixes(rank, new_ranks[number]) and not any(
-            _above(old, new) for old, new in zip(ranks, new_ranks, strict=True)
-        ):
+        if _kept(ranks, new_ranks, number):
             return name, example, new_ranks
     return None
+
+
+def _kept(ranks: Sequence[int | None], new_ranks: Sequence[int | None], number: int) -> bool:
+    """The rule a suggestion is kept by: task `number` is fixed (`_fixes`) and no task of the
+    file ranks its tool lower than before."""
+    return _fixes(ranks[number], new_ranks[number]) and not any(
+        _above(old, new) for old, new in zip(ranks, new_ranks, strict=True)
+    )
 
 
 def _plus(
