@@ -289,9 +289,44 @@ def operation_intent(method: str, path: str, name: str) -> OperationIntent:
         act = by_method  # `getTasksForProject` on a collection lists
     elif act in READS and method.upper() in ("PUT", "PATCH", "DELETE"):
         act = by_method  # a PATCHed `check_in_rooms` changes the room, it reads nothing
-    if act == "get" and _names_many(name):
-        act = "list"  # `get_records` on `/{module}`: the parameter names a collection
+    if (
+        act == "get"
+        and _names_many(name)
+        and (_name_act(verb) == "list" or not _names_one(path, name))
+    ):
+        # `get_records` on `/{module}`: the parameter names a collection. Not a name that
+        # ends in a plural on one thing's id (`get_payment_details` on `/payments/{id}`).
+        act = "list"
     return OperationIntent(act, stem(verb) if verb else act)
+
+
+def _names_one(path: str, name: str) -> bool:
+    """The path ends in the id of one of the things the segment before it holds, and the
+    name's last word says those things or their details: `retrieve_details_for_upcoming_
+    system_maintenances` on `/maintenances/{maintenanceId}`, `get_payment_details` on
+    `/payments/{paymentUuid}`, `fetch_policies` on `/Policies/{Sid}`. Not another thing's id
+    (`list_users` on `/users-summary/{InstanceId}`), another thing than the path's
+    (`get_user_endpoints` on `/users/{user-id}`), nor `/categories/{category}` or
+    `/{Bucket}/{Key}`."""
+    segments = [FORMAT_SUFFIX.sub("", s) for s in path.strip("/").split("/") if s]
+    if len(segments) < 2 or not segments[-1].startswith("{") or segments[-2].startswith("{"):
+        return False
+    said = snake_words(segments[-1].strip("{}"))
+    held = snake_words(segments[-2])[-1:]
+    if not said or not held or singular(held[0]) == held[0]:
+        return False  # the segment before names no collection
+    thing = singular(held[0])
+    if said[-1] not in _ONE_THING or (len(said) > 1 and thing not in said):
+        return False
+    last = words(name)[-1:]
+    return bool(last) and (singular(last[0]) == thing or last[0] in _DETAILS)
+
+
+# The last word of a placeholder that is one thing's id (not `ids`, `filter`, `year`).
+_ONE_THING = frozenset(
+    ("id", "uuid", "guid", "gid", "sid", "key", "number", "name", "slug", "code")
+)
+_DETAILS = frozenset({"details"})  # `get_payment_details`: one payment
 
 
 def _names_many(name: str) -> bool:

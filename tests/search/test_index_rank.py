@@ -109,6 +109,17 @@ def test_the_stemmer_keeps_apart_what_apis_keep_apart():
         ("GET", "/2010-04-01/Accounts/{Sid}/Calls.json", "list_call", "list", "list"),
         # A PUT, PATCH or DELETE changes, whatever reading verb its name starts with.
         ("PATCH", "/rooms/{id}/events", "check_in_rooms", "update", "check"),
+        # A name ending in a plural reads many where the parameter names a collection...
+        ("GET", "/crm/v2/{module}", "get_records", "list", "get"),
+        ("GET", "/users/{user-id}", "get_user_endpoints", "list", "get"),
+        ("GET", "/categories/{category}", "get_sub_categories", "list", "get"),
+        ("GET", "/routing-profiles-summary/{InstanceId}", "list_routing_profiles", "list", "list"),
+        ("GET", "/posts/{ids}", "get_posts", "list", "get"),
+        # ... not on the id of one of the things it names, nor of their details.
+        ("GET", "/maintenances/{maintenanceId}", "retrieve_system_maintenances", "get", "retriev"),
+        ("GET", "/v1/payments/{paymentUuid}", "get_payment_details", "get", "get"),
+        ("GET", "/v1/Policies/{Sid}", "fetch_policies", "get", "fetch"),
+        ("GET", "/deviceCategories/{deviceCategory-id}", "get_device_categories", "get", "get"),
     ],
 )
 def test_an_operations_intent_comes_from_its_name_verb_method_and_path(
