@@ -71,8 +71,26 @@ def sentences(text: str) -> list[str]:
     return [*found, text[start:]]
 
 
+# Nouns that end in -s in the singular, or are the same in both (`/series/{id}` is one series:
+# `get_series`, not `get_sery`); and nouns in -ie, whose plural is no -y word's (`movies`).
+_SINGULAR_IN_S = frozenset(
+    ("series", "species", "news", "alias", "bias", "canvas", "atlas", "lens", "chaos", "kudos")
+)
+_BOTH_NUMBERS = frozenset(("series", "species", "news"))  # one series, many series
+_IE_NOUNS = frozenset(
+    ("movie", "cookie", "calorie", "zombie", "rookie", "selfie", "goalie", "freebie", "newbie")
+    + ("hoodie", "smoothie", "brownie", "sortie", "genie", "prairie", "pixie", "birdie")
+)
+
+
 def singular(word: str) -> str:
     """An English plural made singular, for resource names (`aliases` -> `alias`)."""
+    if word in _SINGULAR_IN_S:
+        return word
+    if word.endswith("es") and word[:-2] in _SINGULAR_IN_S:
+        return word[:-2]  # `canvases`, `lenses`
+    if word.endswith("ies") and word[:-1] in _IE_NOUNS:
+        return word[:-1]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("sses", "xes", "ches", "shes", "uses", "iases")):
@@ -80,6 +98,11 @@ def singular(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")) and len(word) > 3:
         return word[:-1]
     return word
+
+
+def plural(word: str) -> bool:
+    """Whether a noun can be a plural (`users`, `categories`, `series`; not `alias`)."""
+    return singular(word) != word or word in _BOTH_NUMBERS
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -129,7 +152,7 @@ def acts_by_path(method: str, path: str, name: list[str]) -> bool:
     if method.lower() != "post" or len(name) < 2 or not parts or parts[-1].startswith("{"):
         return False
     verb = name[0]
-    if snake_words(parts[-1]) != [verb] or singular(verb) != verb or verb.endswith("ing"):
+    if snake_words(parts[-1]) != [verb] or plural(verb) or verb.endswith("ing"):
         return False  # `/messages`, `/shipping`: a plural or a gerund names a thing
     named = {singular(w) for s in parts[:-1] if not s.startswith("{") for w in snake_words(s)}
     return all(singular(w) in named for w in name[1:])

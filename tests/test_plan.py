@@ -12,7 +12,7 @@ from conftest import shared_spec
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
 from adaptgen.plan.names import shorten, tool_name, tool_names
-from adaptgen.words import snake_words
+from adaptgen.words import plural, singular, snake_words
 
 SPEC = textwrap.dedent(
     """\
@@ -648,6 +648,43 @@ def test_signature_v4_headers_are_the_signers_not_arguments(tmp_path):
 )
 def test_names_drop_generator_noise(operation_id, method, path, name):
     assert tool_name(operation_id, method, path, []) == name
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name"),
+    [
+        # Nouns the same in both numbers, or singular in -s, and nouns in -ie (TheTVDB, TMDB,
+        # Orthanc, Mandrill): never `get_sery`, `get_movy`, `get_alia`.
+        ("get", "/series/{id}", "get_series"),
+        ("get", "/series", "list_series"),
+        ("get", "/series/{id}/episodes", "list_series_episodes"),
+        ("get", "/news", "list_news"),
+        ("get", "/movies/{id}", "get_movie"),
+        ("get", "/movies", "list_movies"),
+        ("get", "/aliases/{name}", "get_alias"),
+        ("post", "/canvases", "create_canvas"),
+    ],
+)
+def test_nouns_whose_plural_is_no_rule_are_named_whole(method, path, name):
+    assert tool_name("", method, path, []) == name
+
+
+def test_singular_and_plural_know_the_nouns_no_rule_fits():
+    assert [singular(w) for w in ("series", "news", "alias", "canvases", "lenses")] == [
+        "series",
+        "news",
+        "alias",
+        "canvas",
+        "lens",
+    ]
+    assert [singular(w) for w in ("movies", "cookies", "categories", "statuses")] == [
+        "movie",
+        "cookie",
+        "category",
+        "status",
+    ]
+    assert plural("series") and plural("users") and plural("movies")
+    assert not plural("alias") and not plural("canvas") and not plural("status")
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from adaptgen.plan.names import REST_VERBS, singular, snake_words
-from adaptgen.words import sentences
+from adaptgen.words import plural, sentences
 
 TOOL_DESCRIPTION_CHARS = 180
 ARGUMENT_DESCRIPTION_CHARS = 110
@@ -147,7 +147,7 @@ def _path_phrase(method: str, path: str, verb: str, name: str) -> str | None:
     words = snake_words(parts[last][0])
     if not words or singular(words[-1]) not in {singular(w) for w in name.split("_")}:
         return None  # the path's last word is not the name's resource
-    if words[0] == verb or (verb == "list" and singular(words[-1]) == words[-1]):
+    if words[0] == verb or (verb == "list" and not plural(words[-1])):
         return None  # an action segment (`/actions/clone`), a qualifier (`/National.json`)
     by = parts[last + 1][0] if last + 1 < len(parts) else None
     owner = ""

@@ -11,6 +11,7 @@ from adaptgen.words import (  # noqa: F401 - re-exported
     REST_VERBS,
     VERBS,
     acts_by_path,
+    plural,
     singular,
     snake_words,
 )
@@ -513,7 +514,7 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
 
 def _plural(word: str) -> str:
     """`customer` -> customers, `category` -> categories; a plural stays as it is."""
-    if singular(word) != word:
+    if plural(word):
         return word
     if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
         return word[:-1] + "ies"
@@ -657,7 +658,7 @@ class _Route:
         item = bool(self.parts) and self.parts[-1][1]
         if self.method == "get":
             resource = last if last is not None else self._last_static()
-            return "get" if item or not resource or singular(resource) == resource else "list"
+            return "get" if item or not resource or not plural(resource) else "list"
         return {
             "post": "post" if item else "create",  # a POST to one thing: no safe guess
             "put": "update",
@@ -680,7 +681,7 @@ class _Route:
             and len(words) > 1
             and words[0] in _METHOD_PATH_STARTS
             and (self.method == "post" or (self.method == "get" and words[0] in _READING_VERBS))
-            and (words[0] not in _NOUNS_TOO or singular(words[-1]) == words[-1])
+            and (words[0] not in _NOUNS_TOO or not plural(words[-1]))
         )
 
     def _last_static(self) -> str | None:

@@ -22,7 +22,15 @@ from adaptgen.search.associations import associations
 from adaptgen.search.identifiers import FORMAT_SUFFIX, VERSION_SEGMENT, operation_of
 from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
-from adaptgen.words import ACTION_VERBS, REST_VERBS, VERBS, acts_by_path, singular, snake_words
+from adaptgen.words import (
+    ACTION_VERBS,
+    REST_VERBS,
+    VERBS,
+    acts_by_path,
+    plural,
+    singular,
+    snake_words,
+)
 
 INDEX_FORMAT = 1
 MIN_GLUED = 3  # the shortest word `_split_glued` reads inside a glued path word
@@ -313,7 +321,7 @@ def _names_one(path: str, name: str) -> bool:
         return False
     said = snake_words(segments[-1].strip("{}"))
     held = snake_words(segments[-2])[-1:]
-    if not said or not held or singular(held[0]) == held[0]:
+    if not said or not held or not plural(held[0]):
         return False  # the segment before names no collection
     thing = singular(held[0])
     if said[-1] not in _ONE_THING or (len(said) > 1 and thing not in said):
@@ -332,7 +340,7 @@ _DETAILS = frozenset({"details"})  # `get_payment_details`: one payment
 def _names_many(name: str) -> bool:
     """The name ends in a plural noun (`get_records`, not `get_record` or `get_users_me`)."""
     last = words(name)[-1:]
-    return bool(last) and len(last[0]) > 3 and singular(last[0]) != last[0]
+    return bool(last) and len(last[0]) > 3 and plural(last[0])
 
 
 def _name_act(verb: str) -> str | None:
@@ -345,7 +353,7 @@ def _method_act(method: str, path: str) -> str:
     method = method.upper()
     if method in ("GET", "HEAD"):
         last = words(segments[-1])[-1:] if segments and not item else []
-        return "list" if last and singular(last[0]) != last[0] else "get"
+        return "list" if last and plural(last[0]) else "get"
     if method == "POST":
         return "update" if item else "create"
     if method in ("PUT", "PATCH"):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from adaptgen.search.synonyms import alternatives
 from adaptgen.search.text import IRREGULAR_PLURALS, stem, words
-from adaptgen.words import VERBS, singular
+from adaptgen.words import VERBS, plural
 
 # The five acts, and the words that say each (query side; the first word is the act's name).
 _ACT_WORDS = {
@@ -394,7 +394,7 @@ def _is_progressive(word: str) -> bool:
 def _is_plural(word: str) -> bool:
     if word in IRREGULAR_PLURALS:  # "which people clicked"
         return True
-    return len(word) > 3 and stem(word) not in ACT_OF_WORD and singular(word) != word
+    return len(word) > 3 and stem(word) not in ACT_OF_WORD and plural(word)
 
 
 def compatibility(query: QueryIntent, operation: OperationIntent) -> float:
