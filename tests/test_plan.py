@@ -669,6 +669,48 @@ def test_nouns_whose_plural_is_no_rule_are_named_whole(method, path, name):
     assert tool_name("", method, path, []) == name
 
 
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "name"),
+    [
+        # A verb the method says wins over a noun that is also a verb (Microsoft Graph,
+        # gitea, Google Drive): never `open_teams_schedule_delete_shifts`.
+        (
+            "teams.schedule.DeleteOpenShifts",
+            "delete",
+            "/teams/{team-id}/schedule/openShifts/{openShift-id}",
+            "delete_teams_schedule_open_shifts",
+        ),
+        (
+            "auditLogs.UpdateSignIns",
+            "patch",
+            "/auditLogs/signIns/{id}",
+            "update_audit_logs_sign_ins",
+        ),
+        ("repoListPushMirrors", "get", "/repos/{o}/{r}/push_mirrors", "list_repo_push_mirrors"),
+        (
+            "changes.getStartPageToken",
+            "get",
+            "/changes/startPageToken",
+            "get_changes_start_page_token",
+        ),
+        # ... but a read's last word may be its action, a PUT does what it names, and a POST
+        # may do anything: the last verb, as before.
+        ("operations.list.wait", "get", "/v1/{name}:wait", "wait_operations_list"),
+        ("userCurrentPutFollow", "put", "/user/following/{username}", "follow_user_current_put"),
+        (
+            "admin.inviteRequests.approve",
+            "post",
+            "/admin.inviteRequests.approve",
+            "approve_admin_invite_requests",
+        ),
+    ],
+)
+def test_the_methods_own_verb_leads_a_name_of_nouns_that_are_verbs_too(
+    operation_id, method, path, name
+):
+    assert tool_name(operation_id, method, path, []) == name
+
+
 def test_singular_and_plural_know_the_nouns_no_rule_fits():
     assert [singular(w) for w in ("series", "news", "alias", "canvases", "lenses")] == [
         "series",

@@ -170,6 +170,15 @@ _VERB_SHORTHANDS = {"del": "delete", "rm": "remove", "upd": "update"}
 _LIGHT_VERBS = frozenset({"do", "perform"})
 # HTTP methods a generator writes where a name's verb goes (`Groups_PutGroupUsers`).
 _PASTED_METHODS = frozenset({"put", "post", "patch"})
+# The verbs a method says itself, where it says one act (a POST may do anything; a PUT also
+# does what its path names: gitea's `PUT /user/starred/...` stars).
+_METHOD_VERBS = {
+    "get": frozenset(
+        {"get", "list", "read", "fetch", "show", "describe", "find", "search", "query", "count"}
+    ),
+    "delete": frozenset({"delete", "remove"}),
+    "patch": frozenset({"update", "patch", "set", "modify"}),
+}
 _PREPOSITIONS = frozenset({"for", "in", "on", "by", "of", "from", "to", "with", "at", "as"})
 MAX_SUMMARY_WORDS = 8
 
@@ -552,13 +561,20 @@ def _verb_first(words: list[str], route: _Route) -> list[str]:
     if words[0] in VERBS:
         return words
     # The last verb: nouns come first in such names, and some are verbs too (Slack's
-    # `admin.inviteRequests.approve` approves invite requests).
-    for index in range(len(words) - 1, -1, -1):
-        if words[index] in VERBS:
-            start = index - 2 if index >= 2 and _verb_span(words, index - 2) == 3 else index
-            end = start + _verb_span(words, start)
-            before = [] if _said_again(words[:start], words[end:]) else words[:start]
-            return _dedupe_adjacent([*words[start:end], *before, *words[end:]])
+    # `admin.inviteRequests.approve` approves invite requests). A verb the method says wins
+    # over a noun that is also a verb: Graph's `teams.schedule.DeleteOpenShifts` deletes.
+    # A read's last word may be its action (`:wait`, `$translate`): it keeps it.
+    found = [i for i, word in enumerate(words) if word in VERBS]
+    said = _METHOD_VERBS.get(route.method, frozenset())
+    if found and route.method == "get" and found[-1] == len(words) - 1:
+        said = frozenset()
+    agreeing = [i for i in found if words[i] in said]
+    if found:
+        index = (agreeing or found)[-1]
+        start = index - 2 if index >= 2 and _verb_span(words, index - 2) == 3 else index
+        end = start + _verb_span(words, start)
+        before = [] if _said_again(words[:start], words[end:]) else words[:start]
+        return _dedupe_adjacent([*words[start:end], *before, *words[end:]])
     if acts_by_path(route.method, route.path, words):
         return words  # `rebootNetworkDevice` on `POST .../reboot`: the path says it is a verb
     return [route.verb(last=words[-1]), *words]
