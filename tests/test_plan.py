@@ -693,9 +693,39 @@ def test_nouns_whose_plural_is_no_rule_are_named_whole(method, path, name):
             "/changes/startPageToken",
             "get_changes_start_page_token",
         ),
+        # A read whose last word is the thing its path ends in gets that thing (Graph's
+        # navigation properties, gitea, Android Enterprise): never `schedule_teams_get`.
+        ("teams.GetSchedule", "get", "/teams/{team-id}/schedule", "get_teams_schedule"),
+        (
+            "print.taskDefinitions.tasks.GetTrigger",
+            "get",
+            "/print/taskDefinitions/{d}/tasks/{t}/trigger",
+            "get_print_task_definitions_tasks_trigger",
+        ),
+        ("repoGetArchive", "get", "/repos/{o}/{r}/archive/{archive}", "get_repo_archive"),
+        # A first word the path names as a thing is a noun before the method's verb (Twitter,
+        # App Center, Jellyfin).
+        ("listIdDelete", "delete", "/2/lists/{id}", "delete_list_id"),
+        ("listRemoveMember", "delete", "/2/lists/{id}/members/{user_id}", "remove_list_member"),
+        ("push_notifications_list", "get", "/push_notifications/", "list_push_notifications"),
+        ("SyncPlayGetGroups", "get", "/SyncPlay/List", "get_sync_play_groups"),
         # ... but a read's last word may be its action, a PUT does what it names, and a POST
-        # may do anything: the last verb, as before.
+        # may do anything: the last verb, as before. So may a path's final word, or a first
+        # word the path does not name.
         ("operations.list.wait", "get", "/v1/{name}:wait", "wait_operations_list"),
+        (
+            "ConceptMap-search-translate",
+            "get",
+            "/fhir/ConceptMap/$translate",
+            "translate_concept_map_search",
+        ),
+        ("exportContactsList", "get", "/lists/{list_id}/export", "export_contacts_list"),
+        (
+            "retrieveListOfNameDirections",
+            "get",
+            "/classifications/name-directions",
+            "retrieve_list_of_name_directions",
+        ),
         ("userCurrentPutFollow", "put", "/user/following/{username}", "follow_user_current_put"),
         (
             "admin.inviteRequests.approve",

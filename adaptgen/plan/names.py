@@ -558,15 +558,27 @@ def _verb_span(words: list[str], index: int) -> int:
 
 
 def _verb_first(words: list[str], route: _Route) -> list[str]:
-    if words[0] in VERBS:
+    said = _METHOD_VERBS.get(route.method, frozenset())
+    if words[0] in VERBS and not (
+        # A first word the path names as a thing, before a verb the method says, is a noun:
+        # Twitter's `listIdDelete` on `DELETE /2/lists/{id}` deletes a list.
+        words[0] not in said
+        and route.names_thing(words[0])
+        and any(word in said for word in words[1:])
+    ):
         return words
     # The last verb: nouns come first in such names, and some are verbs too (Slack's
     # `admin.inviteRequests.approve` approves invite requests). A verb the method says wins
     # over a noun that is also a verb: Graph's `teams.schedule.DeleteOpenShifts` deletes.
-    # A read's last word may be its action (`:wait`, `$translate`): it keeps it.
+    # A read's last word may be its action (`:wait`, `$translate`): it keeps it, unless the
+    # path ends in that word as a thing (Graph's `GetSchedule` on `.../schedule` gets it).
     found = [i for i, word in enumerate(words) if word in VERBS]
-    said = _METHOD_VERBS.get(route.method, frozenset())
-    if found and route.method == "get" and found[-1] == len(words) - 1:
+    if (
+        found
+        and route.method == "get"
+        and found[-1] == len(words) - 1
+        and not route.names_thing(words[-1], last=True)
+    ):
         said = frozenset()
     agreeing = [i for i in found if words[i] in said]
     if found:
@@ -651,6 +663,27 @@ class _Route:
             elif not _VERSION_SEGMENT.match(segment) and _clean(words):
                 self.parts.append((_clean(words), False))
         self.all_words = all_words | set(self.selector) | {"id", "ids"}
+
+    def names_thing(self, word: str, last: bool = False) -> bool:
+        """Whether the path names `word` (in either number) as a thing, in a segment that is
+        not a parameter nor an action marked in the path (`:wait`, `$translate`).
+        `last`: as the head noun of its last such segment (Graph's `.../schedule`). Else as a
+        thing the path goes on from, or a word before its segment's head noun
+        (`/lists/{id}`, `/push_notifications`): a path's final word may be its action
+        (`GET /api/user/login`, `/lists/{id}/export`)."""
+        segments = self.path.strip("/").split("/")
+        for index in range(len(segments) - 1, -1, -1):
+            bare = _FORMAT_SUFFIX.sub("", _PATH_PARAMETER.sub("", segments[index]))
+            if not bare:
+                continue  # a parameter: the segment before it is the thing's
+            words = [singular(w) for w in snake_words(bare)]
+            plain = ":" not in bare and "$" not in bare
+            if last:
+                return plain and words[-1:] == [singular(word)]
+            final = index == len(segments) - 1
+            if plain and singular(word) in (words[:-1] if final else words):
+                return True
+        return False
 
     def static_words(self) -> list[str]:
         return [w for words, is_param in self.parts for w in words]
