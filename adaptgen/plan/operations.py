@@ -46,6 +46,24 @@ _BAD_PATH_CHARACTER = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
 class OperationPlanning(PlannerState):
     """The operations part of the planner (a mixin of `adaptgen.plan._Planner`)."""
 
+    def _replace_name(
+        self, name: str, path: str, path_item: dict[str, Any], selector: tuple[str, ...]
+    ) -> str | None:
+        """A PUT's name when the PATCH of its path would be named as it is (`update_...`):
+        `replace_...`, what a PUT does to the whole thing, so the PATCH keeps `update_...`
+        (Autotask's `UpdateEntity` beside `PatchEntity`), not `update_..._2` beside it."""
+        patch = path_item.get("patch")
+        verb, _, rest = name.partition("_")
+        if verb != "update" or not rest or not isinstance(patch, dict):
+            return None
+        if patch.get("deprecated") is True and not self.options.include_deprecated:
+            return None
+        patch_id = patch.get("operationId")
+        patch_id = patch_id if isinstance(patch_id, str) else None
+        summary = plain(str(patch.get("summary") or ""))
+        said = tool_names(patch_id, "patch", path, self.common_prefix, summary, selector)
+        return f"replace_{rest}" if said[0] == name else None
+
     def _tool(
         self,
         path: str,
@@ -76,6 +94,10 @@ class OperationPlanning(PlannerState):
             taken.add(name)
         else:
             names = tool_names(op_id, method, path, self.common_prefix, summary, selector)
+            if method == "put" and (
+                replace := self._replace_name(names[0], path, path_item, selector)
+            ):
+                names = [replace, *names]
             name = next((n for n in names if n not in taken), None) or names[0]
             name = unique_name(name, taken)
         params = self._usable_path_params(
