@@ -1399,6 +1399,110 @@ def test_an_authorization_header_parameter_without_a_scheme_is_the_credential(tm
     assert not [w for w in result.warnings if "'Authorization'" in w.message]
 
 
+def test_a_credential_declared_as_a_parameter_is_never_an_argument(tmp_path):
+    """VictorOps' `X-VO-Api-Key`, Autotask's `Secret`, Google's `key`, Slack's `client_secret`
+    and 12,600 more parameters of 81 of the 452 specs were arguments: an agent had to put an
+    API key through the model, the audit log and traces. A header, query or cookie parameter
+    named as a credential, that no security scheme supplies, is sent from an env var: always
+    when required, when its env var is set when optional (each on its own). Ids that are keys,
+    paging and idempotency tokens and flags stay arguments. Said once per parameter, located."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+    from adaptgen.runtime.auth import MissingCredentials, choose_credentials
+
+    def string(name, where, required=False, **more):
+        return {
+            "in": where,
+            "name": name,
+            "required": required,
+            "schema": {"type": "string"},
+            **more,
+        }
+
+    ok = {"200": {"description": "ok"}}
+    described = string("key", "query", description="API key. Your API key identifies you.")
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Ops", "version": "1"},
+        "servers": [{"url": "https://ops.example.com"}],
+        "paths": {
+            "/incidents": {
+                "get": {
+                    "operationId": "listIncidents",
+                    "parameters": [
+                        string("X-VO-Api-Key", "header", required=True),
+                        string("Secret", "header", required=True),
+                        string("projectKey", "query"),
+                        string("nextToken", "query"),
+                        string("Idempotency-Key", "header"),
+                        {"in": "query", "name": "append_api_key", "schema": {"type": "boolean"}},
+                    ],
+                    "responses": ok,
+                }
+            },
+            "/teams": {
+                "get": {
+                    "operationId": "listTeams",
+                    "parameters": [
+                        string("X-VO-Api-Key", "header", required=True),
+                        described,
+                        string("trakt-api-key", "header"),
+                        string("token", "query"),
+                    ],
+                    "responses": ok,
+                }
+            },
+        },
+    }
+    path = tmp_path / "ops.json"
+    path.write_text(json.dumps(spec))
+    result = plan(load_spec(path), "ops", PlanOptions())
+    tools = {t.upstream.operation_id: t for t in result.api.tools}
+    assert [p.api_name for p in tools["listIncidents"].params] == [
+        "projectKey",
+        "nextToken",
+        "Idempotency-Key",
+        "append_api_key",
+    ]
+    assert [p.api_name for p in tools["listTeams"].params] == ["token"]  # a page's, no bearer
+    said = [w for w in result.warnings if "carries a credential" in w.message]
+    assert sorted(w.message.split("'")[1] for w in said) == [
+        "Secret",
+        "X-VO-Api-Key",
+        "key",
+        "trakt-api-key",
+    ]
+    assert all(w.location.line is not None for w in said)
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", no_hints=True))
+    api = load_server_module(report.out_dir).api
+    schemes = {s.name: s for s in api.catalog.info.security_schemes}
+    assert {"OPS_X_VO_API_KEY", "OPS_SECRET", "OPS_KEY", "OPS_TRAKT_API_KEY"} <= set(
+        api.catalog.info.env
+    )
+    built = {t.upstream.operation_id: t for t in api.catalog.tools}
+
+    def sent(operation_id, env, arguments=None):
+        tool = built[operation_id]
+        request = api.upstream.build_request(tool, arguments or {})
+        auth = choose_credentials(tool.upstream.security, schemes, env)
+        return request if auth is None else next(auth.auth_flow(request))
+
+    with pytest.raises(MissingCredentials, match="OPS_SECRET"):
+        sent("listIncidents", {"OPS_X_VO_API_KEY": "k1"})
+    both = sent("listIncidents", {"OPS_X_VO_API_KEY": "k1", "OPS_SECRET": "s1"})
+    assert (both.headers["X-VO-Api-Key"], both.headers["Secret"]) == ("k1", "s1")
+    # The optional ones: each sent when its own env var is set, none needed.
+    alone = sent("listTeams", {"OPS_X_VO_API_KEY": "k1", "OPS_KEY": "g1"}, {"token": "p2"})
+    assert alone.url.params["key"] == "g1" and alone.url.params["token"] == "p2"
+    assert "trakt-api-key" not in alone.headers
+    every = sent("listTeams", {"OPS_X_VO_API_KEY": "k1", "OPS_KEY": "g1", "OPS_TRAKT_API_KEY": "t"})
+    assert every.headers["trakt-api-key"] == "t" and every.url.params["key"] == "g1"
+    bare = sent("listTeams", {"OPS_X_VO_API_KEY": "k1"})
+    assert "key" not in bare.url.params and "trakt-api-key" not in bare.headers
+
+
 def test_headers_the_http_client_frames_are_never_arguments(tmp_path):
     """PeerTube's resumable upload declares `Content-Length` (and a `Content-Range`) as
     header parameters: given by an agent, a length that is not the body's made the client

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from adaptgen.load.source import SourceFile, join_pointer
 from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
-from adaptgen.plan.names import argument_name, selector_words, unique_name
+from adaptgen.plan.names import argument_name, env_word, selector_words, unique_name
 from adaptgen.plan.state import OperationProblem, PlannerState
 from adaptgen.runtime.catalog import FixedValue, Param, SecurityScheme
 from adaptgen.runtime.http_methods import IGNORED_HEADERS, SIGNING_HEADERS, TRANSPORT_HEADERS
@@ -22,6 +22,57 @@ _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie
 HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # The scheme made for an `Authorization` header parameter no security scheme supplies.
 DECLARED_AUTHORIZATION = "declared_authorization"
+# A parameter by these names carries the bearer token of the scheme that secures the operation.
+TOKEN_PARAMETERS = frozenset({"token", "access_token", "auth_token", "oauth_token"})
+# The schemes made for other credentials declared as parameters: `declared.<in>.<name>`.
+DECLARED = "declared."
+# A header, query or cookie parameter whose name (letters only, lower case) ends so carries a
+# credential: `X-VO-Api-Key`, `trakt-api-key`, `ev-access-token`, `X-Sds-Auth-Token`,
+# `api_secret`, `Ocp-Apim-Subscription-Key`. Not an id that is a key (`projectKey`,
+# `userKey`), nor a paging or idempotency token (`nextToken`, `clientToken`).
+_CREDENTIAL_ENDS = (
+    "apikey",
+    "apitoken",
+    "apisecret",
+    "accesstoken",
+    "authtoken",
+    "oauthtoken",
+    "authkey",
+    "authsecret",
+    "authorization",
+    "clientsecret",
+    "secretkey",
+    "consumerkey",
+    "consumersecret",
+    "subscriptionkey",
+    "applicationkey",
+    "appkey",
+    "apptoken",
+    "devtoken",
+    "usertoken",
+    "servertoken",
+    "accounttoken",
+    "servicetoken",
+)
+# A header or cookie by one of these names alone is one too (Autotask's `Secret`, `X-Token`).
+_CREDENTIAL_FIELDS = frozenset({"secret", "token", "xsecret", "xtoken"})
+_SAYS_API_KEY = re.compile(r"\bapi[ _-]?key\b", re.IGNORECASE)
+
+
+def credential_parameter(location: str, api_name: str, value: dict[str, Any]) -> bool:
+    """Whether a header, query or cookie parameter carries a credential, by its name (and a
+    bare `key` by its description: Google's "API key. Your API key identifies your
+    project"): a string, never a flag like `append_api_key`."""
+    schema = value.get("schema") if isinstance(value.get("schema"), dict) else value
+    kind = schema.get("type")
+    if location not in ("header", "query", "cookie") or kind not in (None, "string"):
+        return False
+    word = re.sub(r"[^a-z]", "", api_name.lower())
+    if word.endswith(_CREDENTIAL_ENDS):
+        return True
+    if location != "query" and word in _CREDENTIAL_FIELDS:
+        return True
+    return word == "key" and bool(_SAYS_API_KEY.search(str(value.get("description") or "")))
 
 
 class ParameterPlanning(PlannerState):
@@ -37,7 +88,9 @@ class ParameterPlanning(PlannerState):
         one is instead sent from an env var as the whole header value (a scheme registered in
         `schemes`, taken up by `_without_credentials`), never an argument. Said once, located.
         """
-        if any(name != DECLARED_AUTHORIZATION for name in schemes):
+        if any(
+            name != DECLARED_AUTHORIZATION and not name.startswith(DECLARED) for name in schemes
+        ):
             return False  # the spec's own schemes say how to authorize
         required = value.get("required") is True
         env = f"{self.env_prefix}_AUTHORIZATION"
@@ -65,6 +118,43 @@ class ParameterPlanning(PlannerState):
                 "says more",
             )
         return required
+
+    def _declared_credential(
+        self,
+        location: str,
+        api_name: str,
+        value: dict[str, Any],
+        pointer: str,
+        schemes: dict[str, SecurityScheme],
+    ) -> None:
+        """A credential declared as a parameter that no security scheme supplies (VictorOps'
+        `X-VO-Api-Key` header, Autotask's `Secret`, Google's `key`): a scheme sending it from an
+        env var (registered in `schemes`), never an argument an agent fills with a secret (it
+        would pass through the model, the audit log and traces). `_without_credentials`
+        drops the parameter: a required one is always sent, an optional one when its env var
+        is set. Said once per parameter, located."""
+        key = f"{DECLARED}{location}.{api_name}"
+        env = f"{self.env_prefix}_{env_word(api_name) or 'CREDENTIAL'}"
+        if key not in schemes:
+            schemes[key] = SecurityScheme(
+                name=key,
+                kind="api_key",
+                env=(env,),
+                location=location,  # type: ignore[arg-type]
+                param_name=api_name,
+                credential=f"the {location} `{api_name}` in {env}: the spec declares it as a "
+                "parameter and no security scheme",
+            )
+        if key not in self.said_once:
+            self.said_once.add(key)
+            self.warn(
+                pointer,
+                f"{location} parameter {api_name!r} carries a credential and no security scheme "
+                f"supplies it: the server sends {schemes[key].env[0]} "
+                + ("" if value.get("required") is True else "when it is set ")
+                + "and it is never a tool argument; declaring a scheme (an overlay can) says "
+                "more",
+            )
 
     def _parameters(
         self,
@@ -94,7 +184,7 @@ class ParameterPlanning(PlannerState):
         supplied = {
             (s.location, (s.param_name or "").lower())
             for s in schemes.values()
-            if s.location and s.name not in self.also_sent
+            if s.location and s.name not in self.also_sent and not s.name.startswith(DECLARED)
         }
         params: list[Param] = []
         for (location, api_name), (value, source, pointer) in merged.items():
@@ -114,6 +204,12 @@ class ParameterPlanning(PlannerState):
                 continue  # a credential: the runtime adds it, the agent never sees it
             # A required one goes on to `_without_credentials`, which drops it too and makes
             # sure the operation's requirement sends it.
+            bearer = api_name.lower() in TOKEN_PARAMETERS and any(
+                s.kind == "bearer" for s in schemes.values()
+            )  # the bearer scheme's token (`_without_credentials`): Slack's `token`
+            declared = location == "header" and api_name.lower() in IGNORED_HEADERS  # above
+            if not (bearer or declared) and credential_parameter(location, api_name, value):
+                self._declared_credential(location, api_name, value, pointer, schemes)
             if location not in _DEFAULT_STYLE:
                 raise OperationProblem(f"parameter location {location!r} unknown", pointer)
             if location in ("header", "cookie") and not HTTP_TOKEN.fullmatch(api_name):

@@ -11,13 +11,14 @@ from typing import Any
 from adaptgen.load.source import join_pointer
 from adaptgen.plan.body import FORM_MEDIA
 from adaptgen.plan.names import env_word
-from adaptgen.plan.parameters import HTTP_TOKEN
+from adaptgen.plan.parameters import DECLARED, HTTP_TOKEN, TOKEN_PARAMETERS
 from adaptgen.plan.schemas import clean_text
 from adaptgen.plan.state import PlannerState
 from adaptgen.runtime.catalog import Body, Param, SecurityScheme
 
-# A parameter by these names carries the bearer token of the scheme that secures the operation.
-_TOKEN_PARAMETERS = {"token", "access_token", "auth_token"}
+# Optional credentials declared as parameters that one operation sends each when its env var is
+# set (each subset is an alternative: 2^n of them); past this many, all of them or none.
+MAX_OPTIONAL_CREDENTIALS = 3
 
 
 class SecurityPlanning(PlannerState):
@@ -55,6 +56,7 @@ class SecurityPlanning(PlannerState):
         kept: list[Param] = []
         derived: list[SecurityScheme] = []
         needed: list[str] = []  # schemes whose API key a required parameter names
+        optional: list[str] = []  # declared credentials an optional parameter names
         for param in params:
             name = param.api_name.lower()
             credential = param.location not in ("paging", "path")
@@ -66,8 +68,10 @@ class SecurityPlanning(PlannerState):
                 # `X-VTEX-API-AppKey` header) — never an argument an agent fills with a secret.
                 if param.required:
                     needed.append(keys[name])
+                elif keys[name].startswith(DECLARED):
+                    optional.append(keys[name])  # sent when its env var is set
                 continue
-            elif bearers and name in _TOKEN_PARAMETERS and credential:
+            elif bearers and name in TOKEN_PARAMETERS and credential:
                 if param.required:
                     where = "header" if param.location == "header" else "query"
                     derived.append(self._also_sent(bearers[0], where, param.api_name, schemes))
@@ -81,6 +85,26 @@ class SecurityPlanning(PlannerState):
                 merged.setdefault(frozenset(full), full)
             requirement = tuple(merged.values()) or (extra_keys,)
             security = requirement
+        if optional:
+            # Each alternative with every subset of them, the largest first, then as it was:
+            # the runtime takes the first alternative whose env vars are all set (an empty
+            # one: none needed), so each is sent when its own env var is.
+            # Past MAX_OPTIONAL_CREDENTIALS, all of them or none.
+            extra_keys = tuple(dict.fromkeys(optional))
+            if len(extra_keys) > MAX_OPTIONAL_CREDENTIALS:
+                subsets = [extra_keys, ()]
+            else:
+                subsets = [
+                    tuple(k for i, k in enumerate(extra_keys) if mask >> i & 1)
+                    for mask in range(2 ** len(extra_keys) - 1, -1, -1)
+                ]
+                subsets.sort(key=len, reverse=True)
+            found: dict[frozenset[str], tuple[str, ...]] = {}
+            for alternative in requirement or ((),):
+                for subset in subsets:
+                    full = alternative + tuple(k for k in subset if k not in alternative)
+                    found.setdefault(frozenset(full), full)
+            requirement = security = tuple(found.values())
         if not derived:
             return kept, security
         extra = tuple(dict.fromkeys(s.name for s in derived))
