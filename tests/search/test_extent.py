@@ -53,7 +53,7 @@ def names(engine: SearchEngine, query: str, n: int = 3) -> list[str]:
 
 def pair(engine: SearchEngine) -> tuple[str, str]:
     """The course's PUT and PATCH tools, as the planner named them."""
-    put = next(t.name for t in engine.tools if t.name.startswith("update_course") and
+    put = next(t.name for t in engine.tools if t.name.endswith("_course") and
                engine._siblings.method.get(t.name) == WHOLE)  # fmt: skip
     return put, engine._siblings.sibling[put]
 
