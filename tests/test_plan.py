@@ -1501,6 +1501,15 @@ def test_a_credential_declared_as_a_parameter_is_never_an_argument(tmp_path):
     assert every.headers["trakt-api-key"] == "t" and every.url.params["key"] == "g1"
     bare = sent("listTeams", {"OPS_X_VO_API_KEY": "k1"})
     assert "key" not in bare.url.params and "trakt-api-key" not in bare.headers
+    # A scheme of the spec's that sends it is the one, whatever its name: no other is made.
+    spec["components"] = {
+        "securitySchemes": {"vo": {"type": "apiKey", "in": "header", "name": "X-VO-Api-Key"}}
+    }
+    path.write_text(json.dumps(spec))
+    result = plan(load_spec(path), "ops", PlanOptions())
+    tools = {t.upstream.operation_id: t for t in result.api.tools}
+    assert tools["listIncidents"].upstream.security == (("vo", "declared.header.Secret"),)
+    assert not [w for w in result.warnings if "'X-VO-Api-Key' carries" in w.message]
 
 
 def test_headers_the_http_client_frames_are_never_arguments(tmp_path):

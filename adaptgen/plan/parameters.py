@@ -207,7 +207,9 @@ class ParameterPlanning(PlannerState):
             bearer = api_name.lower() in TOKEN_PARAMETERS and any(
                 s.kind == "bearer" for s in schemes.values()
             )  # the bearer scheme's token (`_without_credentials`): Slack's `token`
-            declared = location == "header" and api_name.lower() in IGNORED_HEADERS  # above
+            declared = (location, api_name.lower()) in supplied or (
+                location == "header" and api_name.lower() in IGNORED_HEADERS
+            )  # a scheme of the spec's sends it, or `Authorization` (above)
             if not (bearer or declared) and credential_parameter(location, api_name, value):
                 self._declared_credential(location, api_name, value, pointer, schemes)
             if location not in _DEFAULT_STYLE:
