@@ -110,3 +110,70 @@ async def _revoke(url: str) -> None:
 
     async with httpx.AsyncClient() as client:
         await client.post(f"{url}/revoke")
+
+
+def test_a_credential_declared_as_a_parameter_through_the_generated_server(
+    tmp_path, monkeypatch, caplog
+):
+    """VictorOps and Google declare their API keys as parameters and no security scheme: the
+    generated server sends them from env vars, the agent never sees them as arguments, and no
+    key reaches a result or a log. The optional one goes only when its env var is set."""
+    caplog.set_level(logging.DEBUG)
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    seen: list[dict] = []
+
+    async def incidents(request: Request) -> JSONResponse:
+        seen.append({"header": request.headers.get("x-vo-api-key"), **request.query_params})
+        if request.headers.get("x-vo-api-key") != "vo-s3cret":
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        return JSONResponse({"incidents": [{"id": 7, "team": request.query_params.get("team")}]})
+
+    app = Starlette(routes=[Route("/incidents", incidents)])
+    with serve_app(app) as url:
+        header = {"in": "header", "name": "X-VO-Api-Key", "required": True}
+        key = {"in": "query", "name": "key", "description": "API key. Your API key."}
+        team = {"in": "query", "name": "team"}
+        params = [{**p, "schema": {"type": "string"}} for p in (header, key, team)]
+        document = {
+            "openapi": "3.0.3",
+            "info": {"title": "Ops", "version": "1"},
+            "servers": [{"url": url}],
+            "paths": {
+                "/incidents": {
+                    "get": {
+                        "operationId": "listIncidents",
+                        "parameters": params,
+                        "responses": {"200": {"description": "ok"}},
+                    }
+                }
+            },
+        }
+        spec_file = tmp_path / "ops.yaml"
+        spec_file.write_text(yaml.safe_dump(document))
+        report = build(BuildOptions(spec=spec_file, out=tmp_path / "g", no_hints=True))
+        assert {"OPS_X_VO_API_KEY", "OPS_KEY"} <= set(report.api.info.env)
+        monkeypatch.setenv("OPS_X_VO_API_KEY", "vo-s3cret")
+        monkeypatch.delenv("OPS_KEY", raising=False)
+
+        async def session(module) -> tuple[dict, str]:
+            async with Client(module.mcp) as client:
+                (tool,) = [t for t in await client.list_tools() if t.name == "list_incidents"]
+                result = await client.call_tool("list_incidents", {"team": "ops"})
+                return tool.inputSchema, result.content[0].text
+
+        schema, text = asyncio.run(session(load_server_module(report.out_dir)))
+        monkeypatch.setenv("OPS_KEY", "g-s3cret")
+        _, again = asyncio.run(session(load_server_module(report.out_dir)))
+    assert set(schema["properties"]) == {"team"}
+    assert result_data(text)["incidents"] == [{"id": 7, "team": "ops"}]
+    assert seen == [
+        {"header": "vo-s3cret", "team": "ops"},  # the optional key: its env var is not set
+        {"header": "vo-s3cret", "team": "ops", "key": "g-s3cret"},
+    ]
+    everything = "\n".join([text, again, caplog.text])
+    for secret in ("vo-s3cret", "g-s3cret"):
+        assert secret not in everything

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from adaptgen.runtime.origin import origin_of, within_upstream
-from adaptgen.runtime.secrets import is_aws_reference
+from adaptgen.runtime.secrets import guard_logs, is_aws_reference, register_secret_source
 
 if TYPE_CHECKING:
     from adaptgen.runtime.catalog import SecurityScheme, Tool
@@ -55,6 +55,15 @@ class StaticCredentials(httpx2.Auth):
         self._schemes = list(schemes)
         self._names = [name for scheme in self._schemes for name in scheme.env]
         self._env = env
+        # httpx logs each request's URL, an API key in the query with it: the log guard
+        # redacts these values while this auth lives (a Secrets Manager value: its resolver's).
+        guard_logs()
+        register_secret_source(self._plain_secrets)
+
+    def _plain_secrets(self) -> list[str]:
+        """The env values this auth sends as they are (not Secrets Manager references)."""
+        values = (self._env.get(name, "") for name in self._names)
+        return [value for value in values if value and not is_aws_reference(value)]
 
     def auth_flow(
         self, request: httpx2.Request
