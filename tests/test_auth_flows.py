@@ -921,3 +921,28 @@ def test_flows_refuse_a_sync_client(idp: IdP, leaks: Leaks) -> None:
 def test_redact() -> None:
     assert redact("token abcd1234 and abc", ["abcd1234", "abc", ""]) == "token *** and abc"
     assert redact("pw=secret-long", ["secret", "secret-long"]) == "pw=***"
+
+
+def test_static_credentials_are_redacted_from_httpx_logs_while_they_live(caplog):
+    """httpx logs each request's URL at INFO: an API key in the query was in that line. A
+    static credential's values are redacted from the guarded loggers while its auth lives; a
+    basic scheme's user name is not a secret and stays readable."""
+    from adaptgen.runtime.auth import StaticCredentials
+    from adaptgen.runtime.catalog import SecurityScheme
+
+    caplog.set_level(logging.INFO)
+    key = SecurityScheme(
+        name="k", kind="api_key", env=("K",), location="query", param_name="api_key"
+    )
+    basic = SecurityScheme(name="b", kind="basic", env=("U", "P"))
+    env = {"K": "key-s3cret", "U": "operator", "P": "pass-s3cret"}
+    auth = StaticCredentials([key, basic], env)
+    logger = logging.getLogger("httpx2")
+    logger.info("HTTP Request: GET https://x.example/a?api_key=key-s3cret user operator")
+    logger.info("Basic %s", "pass-s3cret")
+    assert "key-s3cret" not in caplog.text and "pass-s3cret" not in caplog.text
+    assert "operator" in caplog.text and caplog.text.count("***") == 2
+    del auth
+    caplog.clear()
+    logger.info("after: key-s3cret")  # gone with the auth: nothing left to redact
+    assert "key-s3cret" in caplog.text

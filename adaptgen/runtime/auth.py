@@ -61,8 +61,14 @@ class StaticCredentials(httpx2.Auth):
         register_secret_source(self._plain_secrets)
 
     def _plain_secrets(self) -> list[str]:
-        """The env values this auth sends as they are (not Secrets Manager references)."""
-        values = (self._env.get(name, "") for name in self._names)
+        """The secret env values this auth sends as they are (not Secrets Manager references;
+        a basic scheme's password, not its user name)."""
+        names = [
+            name
+            for scheme in self._schemes
+            for name in (scheme.env[1:] if scheme.kind == "basic" else scheme.env)
+        ]
+        values = (self._env.get(name, "") for name in names)
         return [value for value in values if value and not is_aws_reference(value)]
 
     def auth_flow(
