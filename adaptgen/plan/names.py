@@ -116,6 +116,10 @@ _ARTICLES = frozenset({"a", "an", "the"})
 # Springfox (Java Spring) writes every operationId as the method's name, `Using` and the HTTP
 # method, numbered when taken: `getChartInfoUsingGET_1`. Only the method's name says anything.
 _SPRINGFOX = re.compile(r"Using(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:_\d+)?$")
+# OpenAPI.NET (Microsoft Graph's generator) makes a repeated operationId unique with four hex
+# digits of a hash: `Get.Count.attachments-e572`, `users.GetCount-d4ef`. They say nothing (the
+# path tells such operations apart); a hyphenated word (`create-bank-feed`) is not one.
+_GENERATED_HASH = re.compile(r"(?<=[A-Za-z])-([0-9a-f]{4})$")
 # Magento's generator writes the service class, its version, the method's name and the HTTP
 # method (`quoteGuestCartItemRepositoryV1SavePost`, `customerCustomerRepositoryV1GetByIdGet`):
 # read as `<service>_<method>`, the class's kind (repository, management) left out.
@@ -241,6 +245,9 @@ def tool_names(
     apart operations on one path.
     """
     route = _Route(method, path, common_prefix or [], selector)
+    hashed = _GENERATED_HASH.search(operation_id or "")
+    if operation_id and hashed and ("." in operation_id or not hashed[1].isalpha()):
+        operation_id = operation_id[: hashed.start()]
     if operation_id and _SPRINGFOX.search(operation_id) and _SPRINGFOX.sub("", operation_id):
         operation_id = _SPRINGFOX.sub("", operation_id)
     service = _SERVICE_METHOD.match(operation_id or "")
@@ -291,6 +298,7 @@ def tool_names(
     if not candidates:
         candidates.append(route.name())
     context = _with_context(candidates[0], route)
+    by: list[str] = []
     if trailing := _TRAILING_PARAMETER.search(path):
         # Told apart by what the path ends with: `/aliases/{trackingId}/{type}` beside
         # `/aliases/{trackingId}` is `delete_alias_by_type` (not `delete_alias_2`); first
@@ -298,9 +306,29 @@ def tool_names(
         by = [w for w in _clean(snake_words(trailing[1])) if w not in candidates[0]]
         if by:
             candidates.append([*candidates[0], "by", *by])
-    candidates.insert(len(candidates) if by_parameter else 1, context)
+    at = len(candidates) if by_parameter else 1
+    candidates.insert(at, context)
     embedded = path.strip("/") and path.lower() in (operation_id or "").lower()
-    if operation_id and not embedded and (glued := _glue_versions(snake_words(operation_id))):
+    glued = None if embedded or not operation_id else _glue_versions(snake_words(operation_id))
+    routed = route.name(candidates[0][0])
+    if any(w != singular(w) == singular(routed[-1]) for w in candidates[0]):
+        routed[-1] = _plural(routed[-1])  # a PUT of `/customFields` said so: `update_..._fields`
+    said = [singular(w) for w in routed]
+    if (
+        not route.selector
+        and not by  # a `by` name is next: what the path ends with tells it apart
+        and not glued  # or a version (`get_metric_data2`)
+        and set(map(singular, candidates[0])) <= set(said)
+        and said[0] not in said[1:]
+        and len(set(zip(said, said[1:], strict=False))) == len(said) - 1
+    ):
+        # Taken: the path's own name says all the operationId's did, in the path's order
+        # (`get_group_calendar_events_count`, `get_merchant_api_credential`, not
+        # `get_count_events_groups_calendar`, `get_api_credential_merchants`), unless it says
+        # its verb or two words again (`/ContentDirectory/ContentDirectory`); the
+        # operationId's words with the path's after them are next.
+        candidates.insert(at, routed)
+    if glued:
         # Two operations told apart only by a version (Slack's `oauth.access`, `oauth.v2.access`)
         candidates.append(_verb_first(_clean(glued), route))
     return list(dict.fromkeys(_finish(words) for words in candidates))
