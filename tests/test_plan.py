@@ -1466,6 +1466,32 @@ def test_an_authorization_header_parameter_without_a_scheme_is_the_credential(tm
     assert not [w for w in result.warnings if "'Authorization'" in w.message]
 
 
+@pytest.mark.parametrize(
+    ("name", "header", "query"),
+    [
+        ("X-VO-Api-Key", True, True),
+        ("X-Bunq-Client-Authentication", True, False),  # bunq's session token
+        ("Authentication", True, False),  # WorkDocs' token
+        ("X-API2CRM-USER-KEY", True, False),
+        ("X-VO-Api-Id", True, False),  # the other half of VictorOps' key
+        ("x-apideck-app-id", True, False),
+        ("Api-Username", True, False),  # Discourse's key is for one user
+        ("userKey", True, False),  # in a query, the user asked about
+        ("appId", True, False),
+        ("X-Authentication-Provider", False, False),
+        ("projectKey", False, False),
+        ("Idempotency-Key", False, False),
+    ],
+)
+def test_which_headers_and_query_parameters_carry_a_credential(name, header, query):
+    from adaptgen.plan.parameters import credential_parameter
+
+    string = {"schema": {"type": "string"}}
+    assert credential_parameter("header", name, string) is header
+    assert credential_parameter("query", name, string) is query
+    assert not credential_parameter("header", name, {"schema": {"type": "boolean"}})
+
+
 def test_a_credential_declared_as_a_parameter_is_never_an_argument(tmp_path):
     """VictorOps' `X-VO-Api-Key`, Autotask's `Secret`, Google's `key`, Slack's `client_secret`
     and 12,600 more parameters of 81 of the 452 specs were arguments: an agent had to put an

@@ -56,6 +56,11 @@ _CREDENTIAL_ENDS = (
 )
 # A header or cookie by one of these names alone is one too (Autotask's `Secret`, `X-Token`).
 _CREDENTIAL_FIELDS = frozenset({"secret", "token", "xsecret", "xtoken"})
+# A header or cookie whose name ends so is one too (bunq's `X-Bunq-Client-Authentication`,
+# WorkDocs' `Authentication`, data2crm's `X-API2CRM-USER-KEY`, VictorOps' `X-VO-Api-Id`,
+# Apideck's `x-apideck-app-id`, Discourse's `Api-Username`); in a query such a name is as often
+# the thing asked about (`userKey`, `appId`).
+_HEADER_CREDENTIAL_ENDS = ("authentication", "userkey", "apiid", "appid", "apiusername")
 _SAYS_API_KEY = re.compile(r"\bapi[ _-]?key\b", re.IGNORECASE)
 
 
@@ -70,7 +75,9 @@ def credential_parameter(location: str, api_name: str, value: dict[str, Any]) ->
     word = re.sub(r"[^a-z]", "", api_name.lower())
     if word.endswith(_CREDENTIAL_ENDS):
         return True
-    if location != "query" and word in _CREDENTIAL_FIELDS:
+    if location != "query" and (
+        word in _CREDENTIAL_FIELDS or word.endswith(_HEADER_CREDENTIAL_ENDS)
+    ):
         return True
     return word == "key" and bool(_SAYS_API_KEY.search(str(value.get("description") or "")))
 
