@@ -851,6 +851,37 @@ def test_a_generators_hash_is_no_word_of_a_name(operation_id, path, names):
     assert tool_names(operation_id, "get", path, [])[: len(names)] == names
 
 
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "name"),
+    [
+        # API Platform 2.x: the method, the resource class, and the collection's or an item's
+        # (redirection.io's 72 operations were `post_crawl_collection`, `put_marker_item`).
+        ("getCrawlUrlCollection", "get", "/crawl-urls", "list_crawl_urls"),
+        ("postCrawlCollection", "post", "/crawls", "create_crawl"),
+        ("getCrawlItem", "get", "/crawls/{id}", "get_crawl"),
+        ("putMarkerItem", "put", "/markers/{id}", "update_marker"),
+        ("patchMarkerItem", "patch", "/markers/{id}", "update_marker"),
+        ("deleteUserProjectItem", "delete", "/user-projects/{id}", "delete_user_project"),
+        # 3.x: the route's name (alertersystem's `get_api_monitor_collection`, `..._id`)
+        ("api_monitor_get_collection", "get", "/api/monitor", "list_monitors"),
+        ("api_monitor_post", "post", "/api/monitor", "create_monitor"),
+        ("api_monitor_id_get", "get", "/api/monitor/{id}", "get_monitor"),
+        ("api_books_id_delete", "delete", "/api/books/{id}", "delete_book"),
+        (
+            "api_books_reviews_get_subresource",
+            "get",
+            "/api/books/{id}/reviews",
+            "list_book_reviews",
+        ),
+        # a collection or an item that is the thing itself keeps its name
+        ("getTrackCollection", "get", "/v2/audio/collections/{id}", "get_track_collection"),
+        ("getReviewItem", "get", "/reviews-v1/{id}/reviewitems/{riId}", "get_review_item"),
+    ],
+)
+def test_api_platforms_operation_ids_name_the_verb_and_the_thing(operation_id, method, path, name):
+    assert tool_name(operation_id, method, path, []) == name
+
+
 def test_a_taken_name_gives_way_to_the_paths_own_name(tmp_path):
     """Adyen's management API named `getTerminalLogo` on three paths, xtrf `getCustomFields` on
     six, Graph `Get.Count.events` on dozens: the first kept the name, the next ones were

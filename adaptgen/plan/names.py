@@ -120,6 +120,21 @@ _SPRINGFOX = re.compile(r"Using(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:_\d+
 # digits of a hash: `Get.Count.attachments-e572`, `users.GetCount-d4ef`. They say nothing (the
 # path tells such operations apart); a hyphenated word (`create-bank-feed`) is not one.
 _GENERATED_HASH = re.compile(r"(?<=[A-Za-z])-([0-9a-f]{4})$")
+# API Platform (PHP, Symfony) names every operation by its HTTP method, its resource class and
+# whether it is the collection's or an item's: `getBookCollection`, `postBookCollection`,
+# `putBookItem` (2.x); `api_books_get_collection`, `api_books_id_put` (3.x, the route's name).
+_PLATFORM_CLASS = re.compile(r"(get|post|put|patch|delete)([A-Z][A-Za-z0-9]*?)(Item|Collection)")
+_PLATFORM_ROUTE = re.compile(
+    r"api_([a-z0-9_]+?)_(?:(get|post)_collection|get_subresource|(get|post|put|patch|delete))"
+)
+_PLATFORM_VERBS = {
+    ("get", "Collection"): "list",
+    ("post", "Collection"): "create",
+    ("get", "Item"): "get",
+    ("put", "Item"): "update",
+    ("patch", "Item"): "update",
+    ("delete", "Item"): "delete",
+}
 # Magento's generator writes the service class, its version, the method's name and the HTTP
 # method (`quoteGuestCartItemRepositoryV1SavePost`, `customerCustomerRepositoryV1GetByIdGet`):
 # read as `<service>_<method>`, the class's kind (repository, management) left out.
@@ -250,6 +265,8 @@ def tool_names(
         operation_id = operation_id[: hashed.start()]
     if operation_id and _SPRINGFOX.search(operation_id) and _SPRINGFOX.sub("", operation_id):
         operation_id = _SPRINGFOX.sub("", operation_id)
+    if operation_id:
+        operation_id = _platform_operation(operation_id, route)
     service = _SERVICE_METHOD.match(operation_id or "")
     if service and service[3].lower() == method.lower():
         # `<Service>_<Method>`, the service a class's name (so a controller, whatever its first
@@ -332,6 +349,36 @@ def tool_names(
         # Two operations told apart only by a version (Slack's `oauth.access`, `oauth.v2.access`)
         candidates.append(_verb_first(_clean(glued), route))
     return list(dict.fromkeys(_finish(words) for words in candidates))
+
+
+def _platform_operation(operation_id: str, route: _Route) -> str:
+    """API Platform's operationId as a verb and its thing (`putBookItem` -> `updateBook`,
+    `getBookCollection` -> `listBooks`); a 3.x route's name only spells the method and the
+    path (`api_books_id_get`), so the path names it with the verb it says (`getBook`). Any
+    other operationId as it is."""
+    item = bool(route.parts) and route.parts[-1][1]  # the path ends in a parameter
+    named = _PLATFORM_CLASS.fullmatch(operation_id)
+    if named and named[1] == route.method and (named[3] == "Item") == item:
+        verb = _PLATFORM_VERBS.get((named[1], named[3]))
+        words = snake_words(named[2])
+        statics = route.static_words()
+        # the class is the path's thing (`/books`, not Crucible's `/reviewitems/{id}`)
+        if verb and words and statics and singular(statics[-1]) == singular(words[-1]):
+            last = _plural(words[-1]) if verb == "list" else singular(words[-1])
+            return verb + "".join(w.capitalize() for w in [*words[:-1], last])
+    routed = _PLATFORM_ROUTE.fullmatch(operation_id)
+    if routed and (routed[2] or routed[3] or route.method) == route.method:
+        words = [w for w in routed[1].split("_") if w and w != "id"]
+        if words and set(words) <= set(route.all_words) and not (item and route.method == "post"):
+            many = route.method == "get" and not item and "_collection" in operation_id
+            verb = "list" if many else _PLATFORM_VERBS.get((route.method, "Item"), "create")
+            if operation_id.endswith("_subresource"):
+                verb = route.verb()
+            named = route.name(verb)
+            if verb == "list":
+                named[-1] = _plural(named[-1])
+            return named[0] + "".join(w.capitalize() for w in named[1:])
+    return operation_id
 
 
 def _unglued(operation_id: str, path: str) -> str:
