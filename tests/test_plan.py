@@ -1523,6 +1523,37 @@ def test_which_headers_and_query_parameters_carry_a_credential(name, header, que
     assert not credential_parameter("header", name, {"schema": {"type": "boolean"}})
 
 
+@pytest.mark.parametrize(
+    ("api_name", "name"),
+    [
+        ("StartTime<", "start_time_before"),
+        ("StartTime>", "start_time_after"),
+        ("created_at>=", "created_at_on_or_after"),
+        ("Price<=", "price_at_most"),
+        ("Amount>", "amount_above"),
+        ("Status!=", "status_not"),
+        ("StartTime", "start_time"),
+        ("<", "value"),
+    ],
+)
+def test_a_comparison_a_parameter_name_ends_in_is_said_in_words(api_name, name):
+    from adaptgen.plan.names import argument_name
+
+    assert argument_name(api_name) == name
+
+
+def test_twilios_date_filters_say_which_side_they_filter():
+    """Twilio's `StartTime<` and `StartTime>` (and five more such pairs) were
+    `query_start_time` and `query_start_time_2`: an agent could not tell which is which."""
+    api = plan(load_spec(shared_spec("twilio_api_v2010.json")), "twilio").api
+    calls = next(t for t in api.tools if t.path.endswith("/Calls.json") and t.method.lower() == "get")
+    sent = {p.name: p.api_name for p in calls.params if p.location == "query"}
+    assert sent["start_time_before"] == "StartTime<"
+    assert sent["start_time_after"] == "StartTime>"
+    assert sent["start_time"] == "StartTime"
+    assert not [p.name for t in api.tools for p in t.params if p.name.endswith("_2")]
+
+
 def test_a_credential_declared_as_a_parameter_is_never_an_argument(tmp_path):
     """VictorOps' `X-VO-Api-Key`, Autotask's `Secret`, Google's `key`, Slack's `client_secret`
     and 12,600 more parameters of 81 of the 452 specs were arguments: an agent had to put an

@@ -911,8 +911,30 @@ def unique_name(base: str, taken: set[str], limit: int = MAX_TOOL_NAME) -> str:
     return name
 
 
+# A comparison a query parameter's name ends in (Twilio's `DateCreated<`, `StartTime>`): what it
+# filters by, said in words, for a time and for anything else.
+_COMPARISONS = re.compile(r"\s*(<=|>=|!=|<|>|=)\s*$")
+_COMPARISON_WORDS = {
+    "<": ("before", "below"),
+    ">": ("after", "above"),
+    "<=": ("on_or_before", "at_most"),
+    ">=": ("on_or_after", "at_least"),
+    "!=": ("not", "not"),
+    "=": ("", ""),
+}
+_TIME_WORDS = frozenset({"date", "time", "datetime", "timestamp", "day", "since", "until"})
+
+
 def argument_name(api_name: str) -> str:
-    """The agent-facing name of a parameter: snake_case, starting with a letter."""
+    """The agent-facing name of a parameter: snake_case, starting with a letter; a comparison
+    it ends in said in words (`DateCreated<` -> `date_created_before`, not a second
+    `date_created` that only a number tells apart)."""
+    compared = _COMPARISONS.search(api_name)
+    if compared and compared.start() > 0:
+        words = snake_words(api_name[: compared.start()])
+        timed = bool(_TIME_WORDS & set(words)) or words[-1:] in (["at"], ["on"])
+        said = _COMPARISON_WORDS[compared[1]][0 if timed else 1]
+        api_name = "_".join([*words, said]) if said else api_name[: compared.start()]
     name = snake_case(api_name) or "value"
     if name[0].isdigit():
         name = "n_" + name
