@@ -371,11 +371,8 @@ def _platform_operation(operation_id: str, route: _Route) -> str:
         words = [w for w in routed[1].split("_") if w and w != "id"]
         if words and set(words) <= set(route.all_words) and not (item and route.method == "post"):
             many = route.method == "get" and not item and "_collection" in operation_id
-            verb = "list" if many else _PLATFORM_VERBS.get((route.method, "Item"), "create")
-            if operation_id.endswith("_subresource"):
-                verb = route.verb()
-            named = route.name(verb)
-            if verb == "list":
+            named = route.name("list" if many else route.verb())
+            if many:
                 named[-1] = _plural(named[-1])
             return named[0] + "".join(w.capitalize() for w in named[1:])
     return operation_id
