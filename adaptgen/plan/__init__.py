@@ -104,11 +104,13 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.also_sent: set[str] = set()  # schemes made by `_also_sent`
         self.said_once: set[str] = set()
         self.paging = Conventions(self._paging_examples)  # learned only if an operation needs it
+        self.planned_names: dict[str, list[str]] = {}
+        self.kept_names: dict[str, tuple[str, frozenset[str]]] = {}
 
     def run(self) -> Catalog:
         schemes = self._security_schemes()
         tools: list[Tool] = []
-        skipped: list[SkippedOperation] = []
+        skipped: list[tuple[int, SkippedOperation]] = []  # by the operation's place
         taken: set[str] = set()
         operations = list(self._operations())
         self.common_prefix = common_path_prefix([path for path, *_ in operations])
@@ -124,9 +126,8 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 f"{did_you_mean(op_id, op_ids)}",
                 self._hints_location(("auth",) if op_id in login_ops else ("chains",)),
             )
-        for done, (path, method, op, op_pointer, path_item) in enumerate(operations, 1):
-            if self.progress is not None:
-                self.progress(done, len(operations))
+        chosen = []  # (its place, the operation, its hints, hidden)
+        for place, (path, method, op, op_pointer, path_item) in enumerate(operations):
             op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
             label = op_id or f"{method.upper()} {path}"
             hint = hints.hints.tools.get(op_id or "", ToolHints())
@@ -139,18 +140,27 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 reason = "called by the session-login flow, never by the agent"
             hidden = bool(reason) and op_id in wanted
             if reason:
-                skipped.append(_skipped(label, method, path, reason))
+                skipped.append((place, _skipped(label, method, path, reason)))
                 if not hidden:
                     continue
+            chosen.append((place, (path, method, op, op_pointer, path_item), hint, hidden))
+        self.keep_names([operation for _, operation, hint, _ in chosen if hint.name is None])
+        for place, (path, method, op, op_pointer, path_item), hint, hidden in chosen:
+            if self.progress is not None:
+                self.progress(place + 1, len(operations))
             try:
                 tool = self._tool(path, method, op, op_pointer, path_item, schemes, taken, hint)
                 if hidden:
                     tool = tool.model_copy(update={"hidden": True})
             except OperationProblem as problem:
                 self.warn(problem.pointer, f"operation skipped: {problem}")
-                skipped.append(_skipped(label, method, path, str(problem)))
+                op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
+                label = op_id or f"{method.upper()} {path}"
+                skipped.append((place, _skipped(label, method, path, str(problem))))
                 continue
             tools.append(tool)
+        if self.progress is not None and operations:
+            self.progress(len(operations), len(operations))  # the last ones may be skipped
         info = self.doc.get("info") or {}
         by_op = {t.operation_id: t for t in tools if t.operation_id}
         chains = tuple(
@@ -177,7 +187,12 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
             surface=surface,
             auth=auth_flows,
         )
-        return Catalog(api=api, tools=tuple(tools), chains=chains, skipped=tuple(skipped))
+        return Catalog(
+            api=api,
+            tools=tuple(tools),
+            chains=chains,
+            skipped=tuple(entry for _, entry in sorted(skipped, key=lambda s: s[0])),
+        )
 
     def _flow_context(
         self, scheme: str, schemes: dict[str, SecurityScheme], by_op: dict[str, Tool]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Callable
 
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
 from adaptgen.words import (  # noqa: F401 - re-exported
@@ -220,6 +221,19 @@ def name_flags(name: str, method: str = "", path: str = "") -> list[str]:
     if any(_VERSION_WORD.fullmatch(w) and not w.isdigit() or _YEAR.fullmatch(w) for w in words):
         flags.append("versioned")
     return flags
+
+
+def resource_words(path: str) -> tuple[str, ...]:
+    """What a path holds, in words: its literal segments less versions, API prefixes and
+    dates, singular and lower case (`/v3/merchants/{id}/stores` -> merchant, store)."""
+    return tuple(
+        singular(segment.lower())
+        for segment in path.split("/")
+        if segment
+        and "{" not in segment
+        and not _VERSION_SEGMENT.match(segment)
+        and not segment[0].isdigit()
+    )
 
 
 def common_path_prefix(paths: list[str]) -> list[str]:
@@ -896,11 +910,17 @@ def _drop_middle(words: list[str], limit: int) -> list[str]:
     return words[:head] + words[len(words) - tail :]
 
 
-def unique_name(base: str, taken: set[str], limit: int = MAX_TOOL_NAME) -> str:
-    """`base`, or `base_2`, `base_3`... (shortened to fit) when taken; records the result."""
+def unique_name(
+    base: str,
+    taken: set[str],
+    limit: int = MAX_TOOL_NAME,
+    free: Callable[[str], bool] | None = None,
+) -> str:
+    """`base`, or `base_2`, `base_3`... (shortened to fit) when taken (or not `free`: kept for
+    another); records the result."""
     name = base
     n = 2
-    while name in taken:
+    while name in taken or (free is not None and not free(name)):
         suffix = f"_{n}"
         name = shorten(base.split("_"), limit - len(suffix)) + suffix
         n += 1

@@ -20,7 +20,13 @@ from adaptgen.plan.describe import (
     tool_description,
 )
 from adaptgen.plan.effects import annotations as tool_annotations
-from adaptgen.plan.names import argument_name, python_name, tool_names, unique_name
+from adaptgen.plan.names import (
+    argument_name,
+    python_name,
+    resource_words,
+    tool_names,
+    unique_name,
+)
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import Example, detect, header_guess, undetected_paging
 from adaptgen.plan.parameters import assign_names, path_params, split_path_key
@@ -64,6 +70,47 @@ class OperationPlanning(PlannerState):
         said = tool_names(patch_id, "patch", path, self.common_prefix, summary, selector)
         return f"replace_{rest}" if said[0] == name else None
 
+    def names_of(
+        self, key: str, method: str, op: dict[str, Any], path_item: dict[str, Any]
+    ) -> list[str]:
+        """An operation's names, best first (`names.tool_names`; a PUT beside a PATCH of the
+        same name first says `replace_...`)."""
+        op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
+        path, _, selector = split_path_key(key)
+        summary = plain(str(op.get("summary") or ""))
+        names = tool_names(op_id, method, path, self.common_prefix, summary, selector)
+        if method == "put" and (replace := self._replace_name(names[0], path, path_item, selector)):
+            names = [replace, *names]
+        return names
+
+    def keep_names(
+        self, operations: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]]
+    ) -> None:
+        """Which operation a name that two or more want first is kept for (`kept_names`): a
+        top-level resource's, not the same resource's under a parent, whichever the spec lists
+        first. `POST /stores` is `create_store` and `POST /merchants/{merchantId}/stores` gives
+        way to its own name (`create_merchant_store`); before, the first listed took the name and
+        the top-level one was `create_store_2`. The one kept for is the operation whose path's
+        words (less its parameters and versions) are fewest and end every other's; where none
+        does (`/companies/{id}/terminalSettings` beside `/terminals/{id}/terminalSettings`), the
+        first listed takes it, as before. `operations`: (path key, method, operation, its
+        pointer, path item), those that get a tool without a hinted name."""
+        wanted: dict[str, list[tuple[tuple[str, ...], int, str]]] = {}
+        for order, (key, method, op, pointer, path_item) in enumerate(operations):
+            names = self.names_of(key, method, op, path_item)
+            self.planned_names[pointer] = names
+            path = split_path_key(key)[0]
+            wanted.setdefault(names[0], []).append((resource_words(path), order, pointer))
+        self.kept_names = {}
+        for name, ops in wanted.items():
+            if len(ops) < 2:
+                continue
+            words, _, pointer = min(ops, key=lambda o: (len(o[0]), o[1]))
+            others = [other for other, _, at in ops if at != pointer]
+            nested = all(len(o) > len(words) and o[len(o) - len(words) :] == words for o in others)
+            if words and nested and pointer != ops[0][2]:  # else the first listed takes it
+                self.kept_names[name] = (pointer, frozenset(at for _, _, at in ops))
+
     def _tool(
         self,
         path: str,
@@ -93,13 +140,16 @@ class OperationPlanning(PlannerState):
             name = hint.name
             taken.add(name)
         else:
-            names = tool_names(op_id, method, path, self.common_prefix, summary, selector)
-            if method == "put" and (
-                replace := self._replace_name(names[0], path, path_item, selector)
-            ):
-                names = [replace, *names]
-            name = next((n for n in names if n not in taken), None) or names[0]
-            name = unique_name(name, taken)
+            names = self.planned_names.get(op_pointer) or self.names_of(key, method, op, path_item)
+
+            def free(name: str) -> bool:  # neither taken nor kept for another operation
+                kept = self.kept_names.get(name)
+                return name not in taken and (
+                    kept is None or kept[0] == op_pointer or op_pointer not in kept[1]
+                )
+
+            name = next((n for n in names if free(n)), None) or names[0]
+            name = unique_name(name, taken, free=free)
         params = self._usable_path_params(
             path, self._parameters(path_item, op, op_pointer, schemes), op_pointer
         )

@@ -45,6 +45,9 @@ class PlannerState:
     said_once: set[str]  # warnings an API gets once, however many operations earn them
     paging: Conventions
     common_prefix: str
+    planned_names: dict[str, list[str]]  # an operation's names, best first, by its pointer
+    # a name two operations or more want first -> (the one it is kept for, all that want it)
+    kept_names: dict[str, tuple[str, frozenset[str]]]
 
     def warn(self, pointer: str, message: str) -> None:
         """A located build warning."""
