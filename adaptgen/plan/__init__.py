@@ -106,6 +106,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.paging = Conventions(self._paging_examples)  # learned only if an operation needs it
         self.planned_names: dict[str, list[str]] = {}
         self.kept_names: dict[str, tuple[str, frozenset[str]]] = {}
+        self.named_paths: dict[str, str] = {}
 
     def run(self) -> Catalog:
         schemes = self._security_schemes()

@@ -910,6 +910,24 @@ def _drop_middle(words: list[str], limit: int) -> list[str]:
     return words[:head] + words[len(words) - tail :]
 
 
+# A path segment that is an API version (`v2`, `v1beta3`, `v0.1`): see `version_apart`.
+_PATH_VERSION = re.compile(r"v\d+(?:\.\d+)*(?:(?:alpha|beta|preview)\d*)?", re.IGNORECASE)
+
+
+def version_apart(path: str, other: str) -> str | None:
+    """The version `path` is at, as a name's word, when `other` is the same path at another
+    version (`/v2/latest` beside `/v1/latest`: `v2`; `/apis/flowcontrol/v1beta3/...` beside
+    `.../v1beta2/...`: `v1beta3`); parameters compare by place, not by name. Else None."""
+    mine = [_PATH_PARAMETER.sub("{}", s) for s in path.strip("/").split("/")]
+    theirs = [_PATH_PARAMETER.sub("{}", s) for s in other.strip("/").split("/")]
+    if len(mine) != len(theirs):
+        return None
+    differ = [(a, b) for a, b in zip(mine, theirs, strict=True) if a != b]
+    if len(differ) == 1 and all(_PATH_VERSION.fullmatch(v) for v in differ[0]):
+        return differ[0][0].lower().replace(".", "_")
+    return None
+
+
 def unique_name(
     base: str,
     taken: set[str],

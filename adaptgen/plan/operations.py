@@ -21,11 +21,14 @@ from adaptgen.plan.describe import (
 )
 from adaptgen.plan.effects import annotations as tool_annotations
 from adaptgen.plan.names import (
+    MAX_TOOL_NAME,
     argument_name,
     python_name,
     resource_words,
+    shorten,
     tool_names,
     unique_name,
+    version_apart,
 )
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import Example, detect, header_guess, undetected_paging
@@ -148,8 +151,15 @@ class OperationPlanning(PlannerState):
                     kept is None or kept[0] == op_pointer or op_pointer not in kept[1]
                 )
 
-            name = next((n for n in names if free(n)), None) or names[0]
-            name = unique_name(name, taken, free=free)
+            name = next((n for n in names if free(n)), None)
+            holder = self.named_paths.get(names[0])
+            if name is None and holder and (version := version_apart(path, holder)):
+                # the same operation at another version (`/v2/latest` beside `/v1/latest`):
+                # `get_latest_v2` says which, where `get_latest_2` said nothing
+                versioned = shorten([*names[0].split("_"), version], MAX_TOOL_NAME)
+                name = versioned if free(versioned) else None
+            name = unique_name(name or names[0], taken, free=free)
+        self.named_paths.setdefault(name, path)
         params = self._usable_path_params(
             path, self._parameters(path_item, op, op_pointer, schemes), op_pointer
         )

@@ -48,6 +48,7 @@ class PlannerState:
     planned_names: dict[str, list[str]]  # an operation's names, best first, by its pointer
     # a name two operations or more want first -> (the one it is kept for, all that want it)
     kept_names: dict[str, tuple[str, frozenset[str]]]
+    named_paths: dict[str, str]  # a tool's name -> its operation's path
 
     def warn(self, pointer: str, message: str) -> None:
         """A located build warning."""
