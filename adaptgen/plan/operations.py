@@ -26,9 +26,9 @@ from adaptgen.plan.names import (
     python_name,
     resource_words,
     shorten,
+    told_apart,
     tool_names,
     unique_name,
-    version_apart,
 )
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import Example, detect, header_guess, undetected_paging
@@ -153,11 +153,12 @@ class OperationPlanning(PlannerState):
 
             name = next((n for n in names if free(n)), None)
             holder = self.named_paths.get(names[0])
-            if name is None and holder and (version := version_apart(path, holder)):
-                # the same operation at another version (`/v2/latest` beside `/v1/latest`):
-                # `get_latest_v2` says which, where `get_latest_2` said nothing
-                versioned = shorten([*names[0].split("_"), version], MAX_TOOL_NAME)
-                name = versioned if free(versioned) else None
+            if name is None and holder and (words := told_apart(path, holder)):
+                # the same operation at another version (`/v2/latest` beside `/v1/latest`),
+                # or on one of what the other lists: `get_latest_v2`, `get_nh_fish_by_fish`
+                # say which, where `get_latest_2` said nothing
+                apart = shorten([*names[0].split("_"), *words], MAX_TOOL_NAME)
+                name = apart if free(apart) else None
             name = unique_name(name or names[0], taken, free=free)
         self.named_paths.setdefault(name, path)
         params = self._usable_path_params(
