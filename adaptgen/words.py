@@ -136,7 +136,7 @@ _ACTION_VERB_WORDS = """
     rollback migrate classify predict analyze hide unhide unflag encrypt decrypt evict cordon
     uncordon escalate snooze undismiss upvote downvote retweet reinstall recalculate reprocess
     rebuild relaunch wait untag associate disassociate deregister detect configure withdraw
-    assume advertise increase decrease"""
+    assume advertise increase decrease append prepend"""
 
 REST_VERBS = frozenset(_REST_VERB_WORDS.split())
 ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())

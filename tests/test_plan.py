@@ -1937,6 +1937,61 @@ AWS_QUERY = textwrap.dedent(
 )
 
 
+def test_a_springfox_handler_documented_once_per_method_is_one_tool(tmp_path):
+    """Springfox documents a Java handler mapped to no one method once per method, each with
+    the same parameters (`appendTextUsingGET`, `appendTextUsingPOST`): Etherpad's whole API,
+    96 tools for 48 operations, and every search answer held each one twice (`append_text`,
+    `append_text_2`). The GET is the tool (else the first of get, put, post, ...); the
+    others are skipped as its twins. A method whose parameters differ is another operation
+    and stays. `append` is a verb: the GET appends, so it is no read."""
+    import json
+
+    def op(operation_id, *names):
+        parameters = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
+        return {
+            "operationId": operation_id,
+            "parameters": parameters,
+            "responses": {"200": {"description": "ok"}},
+        }
+
+    spec = {
+        "openapi": "3.0.2",
+        "info": {"title": "Pads", "version": "1"},
+        "paths": {
+            "/appendText": {
+                "get": op("appendTextUsingGET", "padID", "text"),
+                "post": op("appendTextUsingPOST", "padID", "text"),
+            },
+            "/checkToken": {"post": op("checkTokenUsingPOST"), "put": op("checkTokenUsingPUT")},
+            "/getText": {
+                "post": op("getTextUsingPOST", "padID", "rev"),
+                "get": op("getTextUsingGET", "padID"),
+            },
+        },
+    }
+    (tmp_path / "pads.json").write_text(json.dumps(spec))
+    api = plan(load_spec(tmp_path / "pads.json"), "pads").api
+    tools = {t.name: t for t in api.tools}
+    assert [(t.method, t.path) for t in tools.values()] == [
+        ("GET", "/appendText"),
+        ("PUT", "/checkToken"),
+        ("GET", "/getText"),
+        ("POST", "/getText"),
+    ]
+    assert list(tools) == ["append_text", "check_token", "get_text", "get_text_2"]  # get's first
+    assert [(s.operation_id, s.reason) for s in api.skipped] == [
+        (
+            "appendTextUsingPOST",
+            "the operation of appendTextUsingGET, declared again for POST (Springfox)",
+        ),
+        (
+            "checkTokenUsingPOST",
+            "the operation of checkTokenUsingPUT, declared again for POST (Springfox)",
+        ),
+    ]
+    assert "readOnlyHint" not in tools["append_text"].annotations
+
+
 def test_a_get_whose_name_and_path_say_a_change_is_no_read(tmp_path):
     """AWS query APIs declare every action as a GET too (`GET_DeleteDBInstance`), and old RPC
     APIs act on GET (Etherpad's `/deleteGroup`): such a tool is not read-only, so a caller

@@ -20,7 +20,7 @@ from adaptgen.load.source import SourceFile, join_pointer
 from adaptgen.plan.auth import FlowContext, plan_flow
 from adaptgen.plan.body import BodyPlanning
 from adaptgen.plan.chains import ChainPlanning
-from adaptgen.plan.names import common_path_prefix, snake_case
+from adaptgen.plan.names import SPRINGFOX, common_path_prefix, snake_case
 from adaptgen.plan.operations import OperationPlanning
 from adaptgen.plan.pagination import Conventions
 from adaptgen.plan.parameters import ParameterPlanning
@@ -137,6 +137,8 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 reason = "deprecated"
             if not reason and (twin := _query_twin(method, op_id, path, path_item)):
                 reason = f"the action of {twin}, declared again for POST (AWS query APIs)"
+            if not reason and (twin := _method_twin(method, op_id, path_item)):
+                reason = f"the operation of {twin}, declared again for {method.upper()} (Springfox)"
             if op_id in login_ops:
                 reason = "called by the session-login flow, never by the agent"
             hidden = bool(reason) and op_id in wanted
@@ -280,6 +282,35 @@ def _query_twin(method: str, op_id: str | None, path: str, path_item: Any) -> st
     sibling = path_item.get("get") if isinstance(path_item, dict) else None
     twin = sibling.get("operationId") if isinstance(sibling, dict) else None
     return twin if twin == "GET_" + op_id.removeprefix("POST_") else None
+
+
+def _method_twin(method: str, op_id: str | None, path_item: Any) -> str | None:
+    """The operation an operation repeats under another method, when Springfox documented one
+    handler mapped to no one method once per method (`createPadUsingGET`,
+    `createPadUsingPOST`, ... with the same parameters and body: Etherpad's whole API): the
+    GET's operationId where there is one, else the first in the order operations are read
+    (`OPENAPI_METHODS`: get, put, post, ...); None for that one itself and for any operation
+    not such a twin. One tool does what the handler does; seven would take seven search
+    results for every operation."""
+    found = SPRINGFOX.search(op_id or "")
+    if found is None or not isinstance(path_item, dict):
+        return None
+    own = path_item.get(method)
+    twins = [
+        (other, sibling)
+        for other in OPENAPI_METHODS
+        if isinstance(sibling := path_item.get(other), dict)
+        and isinstance(sibling_id := sibling.get("operationId"), str)
+        and (match := SPRINGFOX.search(sibling_id)) is not None
+        and sibling_id[: match.start()] == op_id[: found.start()]
+        and all(
+            sibling.get(key) == own.get(key) for key in ("parameters", "requestBody", "deprecated")
+        )
+    ]
+    kept = next((t for t in twins if t[0] == "get"), twins[0] if twins else None)
+    if kept is None or kept[0] == method:
+        return None
+    return str(kept[1]["operationId"])
 
 
 def _skipped(label: str, method: str, path: str, reason: str) -> SkippedOperation:

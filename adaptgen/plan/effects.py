@@ -36,7 +36,7 @@ _CHANGING_VERBS = frozenset(
         *("rotate", "regenerate", "request", "increase", "decrease", "withdraw"),
         *("advertise", "resize", "rebuild", "reimage", "redeploy", "migrate", "reorder"),
         *("transition", "refund", "capture", "charge", "save", "follow", "unfollow", "share"),
-        *("unshare", "link", "unlink"),
+        *("unshare", "link", "unlink", "append", "prepend"),
     }
 )
 # The verbs an action a path key names may read by (AWS query APIs' `Describe...`,

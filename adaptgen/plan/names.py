@@ -116,7 +116,7 @@ _ACTION_MARK = "!"
 _ARTICLES = frozenset({"a", "an", "the"})
 # Springfox (Java Spring) writes every operationId as the method's name, `Using` and the HTTP
 # method, numbered when taken: `getChartInfoUsingGET_1`. Only the method's name says anything.
-_SPRINGFOX = re.compile(r"Using(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:_\d+)?$")
+SPRINGFOX = re.compile(r"Using(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:_\d+)?$")
 # OpenAPI.NET (Microsoft Graph's generator) makes a repeated operationId unique with four hex
 # digits of a hash: `Get.Count.attachments-e572`, `users.GetCount-d4ef`. They say nothing (the
 # path tells such operations apart); a hyphenated word (`create-bank-feed`) is not one.
@@ -277,8 +277,8 @@ def tool_names(
     hashed = _GENERATED_HASH.search(operation_id or "")
     if operation_id and hashed and ("." in operation_id or not hashed[1].isalpha()):
         operation_id = operation_id[: hashed.start()]
-    if operation_id and _SPRINGFOX.search(operation_id) and _SPRINGFOX.sub("", operation_id):
-        operation_id = _SPRINGFOX.sub("", operation_id)
+    if operation_id and SPRINGFOX.search(operation_id) and SPRINGFOX.sub("", operation_id):
+        operation_id = SPRINGFOX.sub("", operation_id)
     if operation_id:
         operation_id = _platform_operation(operation_id, route)
     service = _SERVICE_METHOD.match(operation_id or "")
