@@ -13,7 +13,9 @@ What counts as naming a tool, never a word of plain prose:
 - A token equal to a tool's name or operationId, compared without case or separators
   (`createIssue`, `issues/create`, `create_issue` and `Create-Issue` are one identifier), when
   it looks like an identifier (two words glued by `_ / . -` or camelCase) or is the whole
-  request: "pages" alone may name a tool `pages`; "list the pages of a book" names none.
+  request: "pages" alone may name a tool `pages`; "list the pages of a book" names none. Where
+  two tools fit, the one spelt exactly as the token comes first (Square's v1 operationId
+  `RetrieveEmployee` before the v2 tool named `retrieve_employee`).
 - A path (`/repos/{owner}/{repo}/issues`, or one with values in it, `/repos/acme/api/issues/42`,
   or a URL): the operations whose path template it fits, the most literal segments first.
   Leading versions and prefixes (`/v3`, `/api`, `/2010-04-01`) and format suffixes (`.json`)
@@ -84,12 +86,15 @@ class Identifiers:
         """`entries`: the index's, in order (`name`; `id`, the operationId when it is not the
         name; `operation`, `METHOD /path` for a tool of an operation)."""
         self._by_identifier: dict[str, list[int]] = {}
+        self._spelt: dict[str, set[int]] = {}  # as written, case and separators and all
         self._templates: dict[int, list[tuple[int, str, tuple[str, ...]]]] = {}
         for index, entry in enumerate(entries):
             for identifier in (entry.get("name"), entry.get("id")):
                 folded = fold(identifier or "")
                 if folded and index not in self._by_identifier.get(folded, ()):
                     self._by_identifier.setdefault(folded, []).append(index)
+                if folded:
+                    self._spelt.setdefault(str(identifier), set()).add(index)
             method, _, path = str(entry.get("operation") or "").partition(" ")
             if path.startswith("/"):
                 segments = _template(path)
@@ -121,8 +126,11 @@ class Identifiers:
             elif len(tokens) == 1 or (
                 _looks_like_identifier(token) and (short or raw.startswith("`"))
             ):
+                spelt = self._spelt.get(token, set())
                 for index in self._by_identifier.get(fold(token), ()):
-                    quality[index] = _NAME_QUALITY
+                    # spelt as written first: `RetrieveEmployee` is that operationId, before
+                    # another tool named `retrieve_employee` (Square's v1 and v2)
+                    quality[index] = _NAME_QUALITY + (index in spelt)
         return {i: quality[i] for i in sorted(quality, key=lambda i: (-quality[i], i))}
 
     def _fitting(self, token: str, method: str, endpoint: bool) -> Iterable[tuple[int, int]]:

@@ -47,6 +47,22 @@ def test_a_name_or_operation_id_in_any_case_or_separators_names_its_tool(query):
     assert named_by(query) == ["create_issue"]
 
 
+def test_of_two_tools_an_identifier_fits_the_one_spelt_as_written_comes_first():
+    """Square has `ListEmployees` and `RetrieveEmployee` at v1 (`/v1/me/employees`) and the
+    same operations at v2, whose tools are the plain `list_employees` and `retrieve_employee`:
+    "RetrieveEmployee" folds to both, and the v1 tool, the operation so spelt, comes first
+    (either way round in the catalog); "retrieve_employee" names the v2 tool first."""
+    entries = [
+        {"name": "retrieve_employee", "operation": "GET /v2/employees/{id}"},
+        {"name": "retrieve_employee_me", "id": "RetrieveEmployee", "operation": "GET /v1/x"},
+    ]
+    for order in (entries, entries[::-1]):
+        names = [order[i]["name"] for i in Identifiers(order).named("RetrieveEmployee")]
+        assert names == ["retrieve_employee_me", "retrieve_employee"]
+        names = [order[i]["name"] for i in Identifiers(order).named("retrieve_employee")]
+        assert names == ["retrieve_employee", "retrieve_employee_me"]
+
+
 def test_identifiers_fold_case_and_separators_only():
     assert fold("issues/create-in-org") == fold("IssuesCreateInOrg") == "issuescreateinorg"
     assert fold("chat.postMessage") == "chatpostmessage"
