@@ -591,6 +591,26 @@ class SpecDocument:
             if method in HTTP_METHODS and isinstance(op, dict)
         )
 
+    def credential_formats(self) -> dict[tuple[str, str], str]:
+        """(where, name lower-cased) -> the `format` a parameter's schema gives it, for every
+        header, query and cookie parameter of every operation: a credential the spec declares
+        as a parameter (dodo.ac's `X-API-KEY`, `format: uuid`) is checked by Prism against it."""
+        formats: dict[tuple[str, str], str] = {}
+        for item in self.paths.values():
+            if not isinstance(item, dict):
+                continue
+            operations = [op for method, op in item.items() if method in HTTP_METHODS]
+            for holder in [item, *operations]:
+                for parameter in self.resolve(holder).get("parameters") or []:
+                    parameter = self.resolve(parameter)
+                    if not isinstance(parameter, dict):
+                        continue
+                    schema = self.resolve(parameter.get("schema") or parameter)
+                    kind = schema.get("format") if isinstance(schema, dict) else None
+                    if isinstance(kind, str) and isinstance(parameter.get("name"), str):
+                        formats[(str(parameter.get("in")), parameter["name"].lower())] = kind
+        return formats
+
     def resolve(self, node: Any) -> Any:
         """`node` with local `$ref`s followed (at most 20 deep); a remote one stays as it is."""
         for _ in range(20):
@@ -787,8 +807,16 @@ def environment(values: dict[str, str], remove: Sequence[str] = ()) -> Iterator[
                 os.environ[name] = value
 
 
-def server_env(api: Any, base_url: str) -> dict[str, str]:
+# A dummy credential for a scheme whose parameter the spec says is a UUID.
+DUMMY_UUID = "4f8c2a9e-1b7d-4e3a-9c6f-2d5e8b1a7c40"
+
+
+def server_env(
+    api: Any, base_url: str, formats: dict[tuple[str, str], str] | None = None
+) -> dict[str, str]:
     """Base URL, dummy credentials for every secret the build lists, and short limits.
+    `formats` (`SpecDocument.credential_formats`): a credential the spec declares as a UUID
+    parameter gets a UUID, as a real one would be.
 
     Retries are off: a mock's error answers the same every time, and backoff only costs time.
     """
@@ -806,6 +834,10 @@ def server_env(api: Any, base_url: str) -> dict[str, str]:
             env[name] = "Bearer dummy-token"
         else:
             env[name] = "pass" if name.endswith("_PASSWORD") else "dummy-" + name.lower()[-12:]
+    for scheme in api.security_schemes:
+        where, named = scheme.location, (scheme.param_name or "").lower()
+        if scheme.kind == "api_key" and (formats or {}).get((str(where), named)) == "uuid":
+            env[scheme.env[0]] = DUMMY_UUID
     return env
 
 
@@ -956,7 +988,10 @@ def run_spec(
         result.prism_start_s = round(time.monotonic() - prism_started, 2)
         proxy_url = stack.enter_context(proxy.serving())
         stack.enter_context(
-            environment(server_env(api, proxy_url), remove=[f"{api.env_prefix}_POLICY"])
+            environment(
+                server_env(api, proxy_url, document.credential_formats()),
+                remove=[f"{api.env_prefix}_POLICY"],
+            )
         )
         module = load_server_module(report.out_dir)
         run = SpecRun(mocked, document, module, proxy, stack, api.surface.mode == "search")

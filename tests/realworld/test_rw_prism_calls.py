@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -26,12 +27,14 @@ from bench.realworld_bench import (  # noqa: E402
     MOCK,
     OK,
     Declared,
+    SpecDocument,
     SpecResult,
     _path_key,
     arguments_for,
     classify,
     malformed_request,
     run_spec,
+    server_env,
 )
 
 pytestmark = [pytest.mark.npm, pytest.mark.shared]
@@ -161,6 +164,25 @@ def test_arguments_follow_the_input_schema():
         "n": 5,
         "kind": "b",
     }
+
+
+def test_a_credential_the_spec_declares_a_uuid_gets_a_uuid():
+    """dodo.ac declares its key as a header parameter, `X-API-KEY`, `format: uuid`: Prism
+    answered all 25 calls 422 while the bench's dummy was `dummy-...`. A real key is a UUID,
+    so the dummy is one too; another scheme's stays as it was."""
+    key = {"name": "X-API-KEY", "in": "header", "schema": {"type": "string", "format": "uuid"}}
+    document = SpecDocument({"paths": {"/nh/fish": {"get": {"parameters": [key]}}}})
+    schemes = [
+        SimpleNamespace(kind="api_key", location="header", param_name="x-api-key", env=("K",)),
+        SimpleNamespace(kind="api_key", location="query", param_name="token", env=("T",)),
+    ]
+    api = SimpleNamespace(
+        base_url_env="B", timeout_env="O", env_prefix="P", env=("K", "T"), security_schemes=schemes
+    )
+    env = server_env(api, "http://127.0.0.1:1", document.credential_formats())
+    assert str(uuid.UUID(env["K"])) == env["K"]
+    assert env["T"].startswith("dummy-")
+    assert server_env(api, "http://127.0.0.1:1")["K"].startswith("dummy-")
 
 
 def test_requests_checked_against_the_spec_where_prism_does_not():
