@@ -420,14 +420,35 @@ def _path_key(tool: Any) -> str:
     return key.replace("~1", "/").replace("~0", "~")
 
 
+def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocument) -> str | None:
+    """Why Prism could not judge a request to the operation at path key `key` (with a `?query`
+    or `#fragment`), when it could not; `reason` is what the call's failure was classified as.
+
+    - `/#Action=AddTagsToResource`, `/v1/domain#domain`: Prism routes by the key as written, so
+      no request (ours is `/?Action=...`) matches it (a `..._MATCHED_ERROR`).
+    - FormAPI's `/templates?desc=html` beside `/templates`: Prism reads no query in a path key,
+      so it checks our request against the other operation's parameters and body.
+    """
+    if not _SELECTOR.search(key):
+        return None
+    if "_MATCHED_ERROR" in reason:
+        return f"Prism cannot route the path key {key}"
+    bare = _SELECTOR.split(key)[0]
+    if document.declared(bare, method) is not None:
+        return f"{reason} (Prism judged it as the operation of {bare}, not {key})"
+    return None
+
+
 def classify(
     is_error: bool,
     error: str,
     data: Any,
     exchanges: Sequence[Exchange],
     outcome: Any = None,
+    path: str | None = None,
 ) -> tuple[str, str]:
-    """(verdict, reason) for one call; `exchanges` are the requests it made, in order.
+    """(verdict, reason) for one call; `exchanges` are the requests it made, in order, to the
+    operation at `path` (its template as the spec writes it, when known).
 
     Errors: see `_classify_error`. A successful call is EMPTY when its result is empty (no data,
     or `{"items": []}`) while the upstream's last 2xx body held data (a non-empty list for the
@@ -435,7 +456,7 @@ def classify(
     it received items and showed none.
     """
     if is_error:
-        return _classify_error(error, exchanges)
+        return _classify_error(error, exchanges, path)
     if outcome is not None and outcome.upstream_items and outcome.shown_items == 0:
         return EMPTY, f"upstream sent {outcome.upstream_items} items, the result shows none"
     if not empty_result(data):
@@ -453,7 +474,9 @@ def classify(
     return OK, ""
 
 
-def _classify_error(error: str, exchanges: Sequence[Exchange]) -> tuple[str, str]:
+def _classify_error(
+    error: str, exchanges: Sequence[Exchange], path: str | None = None
+) -> tuple[str, str]:
     """Errors are the adaptgen's unless the mock could not have answered well whatever we sent.
 
     - Nothing sent: a timeout, an invalid cursor, raw Python error text, arguments (valid per
@@ -464,7 +487,10 @@ def _classify_error(error: str, exchanges: Sequence[Exchange]) -> tuple[str, str
       the spec does not have), UNPROCESSABLE_ENTITY or any `sl-violations` (a parameter sent
       with the wrong name, type, style or location, or a required one not sent), UNAUTHORIZED
       (the spec's security not satisfied although every credential env var is set),
-      INVALID_CONTENT_TYPE (a body media type refused): adaptgen. But a failing request whose
+      INVALID_CONTENT_TYPE (a body media type refused): adaptgen. But violations only of path
+      parameters the called operation's `path` has not are the mock's: Prism routed the request
+      to another operation (hhs.gov's `/tags/tagLanguages.{format}` read as `/tags/{id}.{format}`,
+      whose `id` must be an integer). And a failing request whose
       URL the previous answer supplied (a next link followed verbatim) is the mock's: Prism's
       examples hold placeholder links (`x-next: string`) and links the spec itself refuses.
       Prism failing to make an answer (5xx problems, NOT_ACCEPTABLE, see MOCK_PROBLEMS): mock.
@@ -508,6 +534,10 @@ def _classify_error(error: str, exchanges: Sequence[Exchange]) -> tuple[str, str
         # OpenAPI: a header parameter named Accept, Content-Type or Authorization "SHALL be
         # ignored"; Prism validates it anyway.
         return MOCK, _violation_reason(violations) + " (a header OpenAPI says to ignore)"
+    if violations and path and all(_other_operations(v, path) for v in violations):
+        return MOCK, _violation_reason(
+            violations
+        ) + f" (Prism routed it to another operation than {path})"
     if violations and all(_sent_yet_missing(v, last) for v in violations):
         # Prism percent-encodes a name with brackets (`filter[build]` -> `filter%5bbuild%5d`)
         # and then finds it in no request, whichever way the name is sent.
@@ -531,6 +561,13 @@ def _ignored_header(violation: dict[str, Any]) -> bool:
     if len(location) == 1 and missing:  # a required one: named in the message
         location.append(missing.group(1).lower())
     return location[:1] == ["header"] and location[1:2] != [] and location[1] in IGNORED_HEADERS
+
+
+def _other_operations(violation: dict[str, Any], path: str) -> bool:
+    """A violation of a path parameter that the operation at `path` does not have."""
+    location = [str(p) for p in violation.get("location", []) if p != "request"]
+    own = set(re.findall(r"\{([^{}]+)\}", path))
+    return len(location) == 2 and location[0] == "path" and location[1] not in own
 
 
 def _sent_yet_missing(violation: dict[str, Any], last: Exchange) -> bool:
@@ -911,16 +948,13 @@ class SpecRun:
             call.error = error_text(result) if result.is_error else ""
             data = None if result.is_error else result_data(result)
             call.verdict, call.reason = classify(
-                bool(result.is_error), call.error, data, exchanges, outcome
+                bool(result.is_error), call.error, data, exchanges, outcome, tool.path
             )
             if call.verdict == OK and outcome is not None and outcome.upstream_bytes:
                 call.agent_bytes, call.raw_bytes = agent_bytes(result), raw_for_shown(outcome)
-            key = _path_key(tool)
-            unroutable = _SELECTOR.search(key) and "_MATCHED_ERROR" in call.reason
-            if call.verdict == ADAPTGEN and unroutable:
-                # `/#Action=AddTagsToResource`, `/v1/domain#domain`: Prism routes by the key as
-                # written, so no request (ours is `/?Action=...`) can match it.
-                call.verdict, call.reason = MOCK, f"Prism cannot route the path key {key}"
+            misrouted = misrouted_by_prism(_path_key(tool), tool.method, call.reason, self.document)
+            if call.verdict == ADAPTGEN and misrouted:
+                call.verdict, call.reason = MOCK, misrouted
             declared = self.document.declared(tool.path, tool.method, tool.operation_id)
             malformed = malformed_request(exchanges, tool, declared)
             if malformed and call.verdict in (OK, MOCK):

@@ -1374,6 +1374,47 @@ def test_a_required_body_is_sent_and_what_it_requires_is_required(tmp_path):
     assert sent.content == b"{}" and sent.headers["content-type"] == "application/json"
 
 
+def test_an_array_body_that_lists_properties_too_is_one_argument(tmp_path):
+    """VTEX's additional data, XTRF's `CategoriesDTO` (a Java list, with its `empty` getter as a
+    property), FormAPI's batch: `type: array` with `items` and `properties` beside them. The
+    properties were made arguments, so the tool sent an object (`{"empty": true}`) where the API
+    takes a list, and Prism refused every call (`body: type: Request body must be array`)."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    pair = {"type": "object", "properties": {"name": {"type": "string"}}}
+    body = {"items": pair, "properties": {"empty": {"type": "boolean"}}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Data", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/data": _posted("sendData", {**body, "type": "array"}),
+            "/notes": _posted("createNote", body),  # an object: its fields are the arguments
+        },
+    }
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(spec))
+    tools = {
+        t.upstream.operation_id: t for t in plan(load_spec(path), "d", PlanOptions()).api.tools
+    }
+    data = tools["sendData"]
+    assert data.input_schema["required"] == ["body"]
+    assert data.input_schema["properties"]["body"]["type"] == "array"
+    assert not data.upstream.body.flattened
+    assert list(tools["createNote"].input_schema["properties"]) == ["empty"]
+
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="data"))
+    api = load_server_module(report.out_dir).api
+    sent = api.upstream.build_request(
+        next(t for t in api.catalog.tools if t.upstream.operation_id == "sendData"),
+        {"body": [{"name": "shipping"}]},
+    )
+    assert json.loads(sent.content) == [{"name": "shipping"}]
+
+
 def test_an_api_key_declared_as_a_parameter_is_sent_even_where_security_forgot_it(tmp_path):
     """VTEX: `security: []` on an operation that declares the API key headers as required
     parameters. They are never arguments (an agent must not hold a secret); the operation's

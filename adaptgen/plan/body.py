@@ -1,6 +1,7 @@
 """Planning request bodies: one media type chosen, object bodies flattened into arguments.
 
-A body whose schema is not an object (or not JSON or a form) is one `body` argument.
+A body whose schema is not an object (or not JSON or a form) is one `body` argument, even when
+its schema lists properties too.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class BodyPlanning(PlannerState):
             )
         )
         props = schema.get("properties")
-        if structured and isinstance(props, dict) and props and "anyOf" not in schema:
+        if structured and isinstance(props, dict) and props and _object(schema):
             needed = set(schema.get("required") or [])
             if required and len(props) == 1:
                 # A required body of one field is that field (Asana's `{"data": {...}}` names
@@ -109,6 +110,16 @@ class BodyPlanning(PlannerState):
             "deeper fields accept any JSON (an agent cannot use a larger schema)",
         )
         return shallower
+
+
+def _object(schema: dict[str, Any]) -> bool:
+    """Whether a body of `schema` is one object, whose fields can be arguments: not one of
+    several forms (`anyOf`), nor another type that also lists properties (VTEX's and XTRF's
+    array bodies with their items' properties beside them, which only an object would have)."""
+    kind = schema.get("type", "object")
+    return "anyOf" not in schema and (
+        kind == "object" or isinstance(kind, list) and "object" in kind
+    )
 
 
 def _choose_media_type(media_types: list[str]) -> tuple[str, str]:

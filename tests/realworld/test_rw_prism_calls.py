@@ -33,6 +33,7 @@ from bench.realworld_bench import (  # noqa: E402
     arguments_for,
     classify,
     malformed_request,
+    misrouted_by_prism,
     run_spec,
     server_env,
 )
@@ -130,6 +131,26 @@ def test_classification_rules():
     assert classify(True, "upstream answered 422", None, [misread])[0] == MOCK
     misread.target = "/x?limit=25"
     assert classify(True, "upstream answered 422", None, [misread])[0] == ADAPTGEN
+    # A path parameter the called operation has not: Prism routed the request elsewhere
+    # (hhs.gov's `/tags/tagLanguages.json` read as `/tags/{id}.{format}`).
+    routed = _prism_problem(
+        400,
+        "UNPROCESSABLE_ENTITY",
+        [
+            {
+                "location": ["request", "path", "id"],
+                "severity": "Error",
+                "code": "type",
+                "message": "Request path parameter id must be integer",
+            }
+        ],
+    )
+    verdict, reason = classify(
+        True, "upstream answered 400", None, [routed], path="/tags/tagLanguages.{format}"
+    )
+    assert verdict == MOCK
+    assert "another operation" in reason
+    assert classify(True, "", None, [routed], path="/tags/{id}.{format}")[0] == ADAPTGEN
     no_example = _prism_problem(500, "NO_COMPLEX_OBJECT_TEXT")
     assert classify(True, "upstream answered 500", None, [no_example])[0] == MOCK
     assert classify(True, "KeyError: 'items'", None, [])[0] == ADAPTGEN
@@ -218,3 +239,18 @@ def test_the_path_key_keeps_the_fragment_prism_routes_by():
     tool = SimpleNamespace(pointer="/paths/~1v1~1domain#domain/get", path="/v1/domain")
     assert _path_key(tool) == "/v1/domain#domain"
     assert _path_key(SimpleNamespace(pointer="", path="/items")) == "/items"
+
+
+def test_a_path_key_prism_cannot_route_or_judges_as_another_operation():
+    """`/v1/domain#domain` Prism cannot route at all; FormAPI's `/templates?desc=html` (JSON)
+    Prism routes to `/templates` (multipart) and refuses the JSON body: both the mock's."""
+    post = {"post": {"responses": {"201": {"description": "ok"}}}}
+    document = SpecDocument({"paths": {"/templates": post, "/templates?desc=html": post}})
+    refused = "415 INVALID_CONTENT_TYPE without details"
+    judged = misrouted_by_prism("/templates?desc=html", "POST", refused, document)
+    assert judged is not None and "operation of /templates, not /templates?desc=html" in judged
+    assert misrouted_by_prism("/templates", "POST", refused, document) is None
+    assert misrouted_by_prism("/other?desc=html", "POST", refused, document) is None
+    assert misrouted_by_prism("/templates?desc=html", "GET", refused, document) is None
+    unmatched = "404 NO_PATH_MATCHED_ERROR: path or method not in the spec"
+    assert "cannot route" in misrouted_by_prism("/v1/domain#domain", "GET", unmatched, document)
