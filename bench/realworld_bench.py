@@ -420,6 +420,41 @@ def _path_key(tool: Any) -> str:
     return key.replace("~1", "/").replace("~0", "~")
 
 
+# What a validator does not check by default (`format`) or reads as no constraint at all.
+_UNCHECKED = frozenset({"format", "description", "title", "example", "examples", "deprecated"})
+
+
+def one_of_nothing_passes(exchanges: Sequence[Exchange], declared: Declared | None) -> str | None:
+    """Why no value of a query parameter could pass Prism, when Prism refused only `oneOf`s
+    whose alternatives differ by nothing it checks: Shutterstock's `asset_id` is one of two
+    strings told apart only by their `format`s (`asset-id`, `asset-upload-id`), so every string
+    matches both, and "exactly one" fails whatever is sent."""
+    if not exchanges or declared is None:
+        return None
+    violations = _violations(exchanges[-1])
+    names = []
+    for violation in violations:
+        location = [str(p) for p in violation.get("location", []) if p != "request"]
+        if violation.get("code") != "oneOf" or len(location) != 2 or location[0] != "query":
+            return None
+        schema = (declared.query.get(location[1]) or {}).get("schema") or {}
+        forms = schema.get("oneOf") if isinstance(schema, dict) else None
+        if not isinstance(forms, list):
+            return None
+        checked = [
+            json.dumps({k: v for k, v in f.items() if k not in _UNCHECKED}, sort_keys=True)
+            for f in forms
+            if isinstance(f, dict)
+        ]
+        if len(set(checked)) == len(checked):
+            return None
+        names.append(location[1])
+    if not names:
+        return None
+    listed = ", ".join(f"query.{n}" for n in names)
+    return f"422 {listed}: the spec's oneOf forms differ only by format, so no value passes Prism"
+
+
 def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocument) -> str | None:
     """Why Prism could not judge a request to the operation at path key `key` (with a `?query`
     or `#fragment`), when it could not; `reason` is what the call's failure was classified as.
@@ -956,6 +991,9 @@ class SpecRun:
             if call.verdict == ADAPTGEN and misrouted:
                 call.verdict, call.reason = MOCK, misrouted
             declared = self.document.declared(tool.path, tool.method, tool.operation_id)
+            unsatisfiable = one_of_nothing_passes(exchanges, declared)
+            if call.verdict == ADAPTGEN and unsatisfiable:
+                call.verdict, call.reason = MOCK, unsatisfiable
             malformed = malformed_request(exchanges, tool, declared)
             if malformed and call.verdict in (OK, MOCK):
                 call.verdict, call.reason = ADAPTGEN, malformed

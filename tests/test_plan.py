@@ -1415,6 +1415,67 @@ def test_an_array_body_that_lists_properties_too_is_one_argument(tmp_path):
     assert json.loads(sent.content) == [{"name": "shipping"}]
 
 
+def test_a_body_declared_under_a_media_range_goes_as_a_media_type(tmp_path):
+    """Kubernetes declares its 292 object bodies under `*/*`: they went with `Content-Type:
+    */*`, which no server can read as JSON (Prism refused all 10 of 25 writes it was sent;
+    the API server answers 415). A JSON schema's body goes as JSON, and so is flattened as any
+    JSON object is; a string (GitHub's raw release asset) or an untyped body (Jira's avatar,
+    `{}`) as raw bytes, one `body` argument as before."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    def posted(operation_id: str, schema: dict, media: str = "*/*") -> dict:
+        content = {media: {"schema": schema}}
+        return {
+            "post": {
+                "operationId": operation_id,
+                "requestBody": {"required": True, "content": content},
+                "responses": {"201": {"description": "ok"}},
+            }
+        }
+
+    namespace = {"type": "object", "properties": {"kind": {"type": "string"}}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Ranges", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/namespaces": posted("createNamespace", namespace),
+            "/assets": posted("uploadAsset", {"type": "string", "description": "The raw data"}),
+            "/avatars": posted("uploadAvatar", {}),
+            "/notes": posted("createNote", {"type": "string"}, "text/*"),
+        },
+    }
+    path = tmp_path / "ranges.json"
+    path.write_text(json.dumps(spec))
+    tools = {
+        t.upstream.operation_id: t for t in plan(load_spec(path), "r", PlanOptions()).api.tools
+    }
+    created = tools["createNamespace"]
+    assert created.upstream.body.media_type == "application/json"
+    assert created.upstream.body.flattened and list(created.input_schema["properties"]) == ["kind"]
+    for operation_id, media in [
+        ("uploadAsset", "application/octet-stream"),
+        ("uploadAvatar", "application/octet-stream"),
+        ("createNote", "text/plain"),
+    ]:
+        upload = tools[operation_id]
+        assert upload.upstream.body.media_type == media
+        assert list(upload.input_schema["properties"]) == ["body"]
+
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="ranges"))
+    api = load_server_module(report.out_dir).api
+    by_id = {t.upstream.operation_id: t for t in api.catalog.tools}
+    sent = api.upstream.build_request(by_id["createNamespace"], {"kind": "Namespace"})
+    assert sent.headers["content-type"] == "application/json"
+    assert json.loads(sent.content) == {"kind": "Namespace"}
+    sent = api.upstream.build_request(by_id["uploadAsset"], {"body": "PK..."})
+    assert sent.headers["content-type"] == "application/octet-stream"
+    assert sent.content == b"PK..."
+
+
 def test_an_api_key_declared_as_a_parameter_is_sent_even_where_security_forgot_it(tmp_path):
     """VTEX: `security: []` on an operation that declares the API key headers as required
     parameters. They are never arguments (an agent must not hold a secret); the operation's

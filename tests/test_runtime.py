@@ -65,8 +65,16 @@ def upstream(url: str, schemes=(), security=(), monkeypatch=None) -> Upstream:
     )
 
 
-def op(path="/things/{id}", method="GET", params=(), media=None, flattened=True, security=None):
-    body = Body(media_type=media, required=False, flattened=flattened) if media else None
+def op(
+    path="/things/{id}",
+    method="GET",
+    params=(),
+    media=None,
+    flattened=True,
+    security=None,
+    required=False,
+):
+    body = Body(media_type=media, required=required, flattened=flattened) if media else None
     upstream = Operation(
         operation_id="t",
         method=method,
@@ -169,6 +177,10 @@ def test_json_form_multipart_and_raw_bodies(echo_url):
     got = send(up, op("/b", "POST", params, "multipart/form-data"), **args).data
     assert got["headers"]["content-type"].startswith("multipart/form-data; boundary=")
     assert 'name="name"\r\n\r\nAda\r\n' in got["body"] and got["body"].count('name="tags"') == 2
+    # A required form of optional fields, none given: an empty form, not no body at all.
+    got = send(up, op("/b", "POST", params, "multipart/form-data", required=True)).data
+    boundary = got["headers"]["content-type"].removeprefix("multipart/form-data; boundary=")
+    assert boundary and got["body"] == f"--{boundary}--\r\n"
     got = send(
         up, op("/b", "POST", [P("body", "body", "")], "text/csv", flattened=False), body="a,b\n1,2"
     ).data

@@ -45,6 +45,8 @@ class BodyPlanning(PlannerState):
         schema_pointer = f"{at}/content/{key.replace('~', '~0').replace('/', '~1')}/schema"
         schema = self.inliner.inline(media_obj.get("schema"), source, schema_pointer)
         schema = self._within_budget(schema, media_obj.get("schema"), source, schema_pointer)
+        if "*" in media:  # a range (Kubernetes' `*/*`) is no Content-Type a request can carry
+            media = _concrete(media, schema)
         required = raw.get("required") is True
         description = brief(str(raw.get("description") or ""), ARGUMENT_DESCRIPTION_CHARS)
         structured = (
@@ -120,6 +122,18 @@ def _object(schema: dict[str, Any]) -> bool:
     return "anyOf" not in schema and (
         kind == "object" or isinstance(kind, list) and "object" in kind
     )
+
+
+def _concrete(media_range: str, schema: dict[str, Any]) -> str:
+    """The media type a body declared under a range (`*/*`, `application/*`, `text/*`) goes as:
+    JSON for what a JSON schema gives a structure or a JSON type (Kubernetes' 292 object bodies
+    under `*/*`, which the API server refuses as `*/*`: 415), else raw bytes (GitHub's release
+    asset, "the raw file data"; Jira's avatar, whose schema is `{}`), or plain text under
+    `text/*`."""
+    structure = ("properties", "items", "allOf", "anyOf", "oneOf", "additionalProperties")
+    if schema.get("type") not in (None, "string") or any(k in schema for k in structure):
+        return "application/json"
+    return "text/plain" if media_range.startswith("text/") else "application/octet-stream"
 
 
 def _choose_media_type(media_types: list[str]) -> tuple[str, str]:

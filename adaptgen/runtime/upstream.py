@@ -432,8 +432,15 @@ class Upstream:
                 media,
             )
         if media == "multipart/form-data":
+            parts = [(k, (None, v)) for k, v in form_pairs(payload)]
+            if not parts:
+                # A required form of optional fields, none given (Asana's attachment): an empty
+                # form (its closing boundary alone), as JSON's is `{}`; httpx2 would send no
+                # body at all, and the API could only say a body is missing.
+                boundary = os.urandom(16).hex()
+                return f"--{boundary}--\r\n".encode(), None, f"{media}; boundary={boundary}"
             # (None, value) parts are plain fields: httpx2 then sends multipart with a boundary.
-            return None, [(k, (None, v)) for k, v in form_pairs(payload)], None
+            return None, parts, None
         if isinstance(payload, bytes):
             return payload, None, media
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)

@@ -34,6 +34,7 @@ from bench.realworld_bench import (  # noqa: E402
     classify,
     malformed_request,
     misrouted_by_prism,
+    one_of_nothing_passes,
     run_spec,
     server_env,
 )
@@ -254,3 +255,26 @@ def test_a_path_key_prism_cannot_route_or_judges_as_another_operation():
     assert misrouted_by_prism("/templates?desc=html", "GET", refused, document) is None
     unmatched = "404 NO_PATH_MATCHED_ERROR: path or method not in the spec"
     assert "cannot route" in misrouted_by_prism("/v1/domain#domain", "GET", unmatched, document)
+
+
+def test_a_one_of_told_apart_only_by_format_is_the_mocks_to_refuse():
+    """Shutterstock's `asset_id`: one of two strings that differ only by `format`. Every string
+    matches both, so Prism refuses any value ("must match exactly one schema in oneOf")."""
+    forms = [{"type": "string", "format": "asset-id"}, {"type": "string", "format": "upload-id"}]
+    declared = Declared(query={"asset_id": {"schema": {"oneOf": forms}}})
+    refused = {
+        "location": ["request", "query", "asset_id"],
+        "severity": "Error",
+        "code": "oneOf",
+        "message": "Request query parameter asset_id must match exactly one schema in oneOf",
+    }
+    answer = _prism_problem(400, "UNPROCESSABLE_ENTITY", [refused])
+    assert "no value passes Prism" in one_of_nothing_passes([answer], declared)
+    # Forms a value can tell apart: what we sent matched neither or both, ours to answer for.
+    typed = [{"type": "string"}, {"type": "integer"}]
+    assert (
+        one_of_nothing_passes([answer], Declared(query={"asset_id": {"schema": {"oneOf": typed}}}))
+        is None
+    )
+    other = {**refused, "code": "type"}
+    assert one_of_nothing_passes([_prism_problem(400, "X", [other])], declared) is None
