@@ -455,6 +455,21 @@ def one_of_nothing_passes(exchanges: Sequence[Exchange], declared: Declared | No
     return f"422 {listed}: the spec's oneOf forms differ only by format, so no value passes Prism"
 
 
+def xml_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
+    """Why Prism's verdict on an XML body says nothing, when it does not: Prism parses no XML
+    request body, and judges the document as a string against the body's object schema
+    ("Request body must be object"), whatever the document says."""
+    body = getattr(getattr(tool, "upstream", None), "body", None)
+    media = getattr(body, "media_type", "") or ""
+    if not exchanges or not (media in ("application/xml", "text/xml") or media.endswith("+xml")):
+        return None
+    violations = _violations(exchanges[-1])
+    located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]
+    if violations and all(where[:1] == ["body"] for where in located):
+        return f"{_violation_reason(violations)} (Prism reads no XML body: {media})"
+    return None
+
+
 def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocument) -> str | None:
     """Why Prism could not judge a request to the operation at path key `key` (with a `?query`
     or `#fragment`), when it could not; `reason` is what the call's failure was classified as.
@@ -697,6 +712,12 @@ class SpecDocument:
                 else:
                     node = node.get(part) if isinstance(node, dict) else None
         return node
+
+    def declared_for(self, tool: Any) -> Declared | None:
+        """What `tool`'s operation declares, found by its path key as the spec writes it: an
+        operation without an operationId at `/published/{p}/{r}?view=status` is not the one at
+        `/published/{p}/{r}` (openSUSE's build service), and only its key says `view`."""
+        return self.declared(_path_key(tool), tool.method, tool.operation_id)
 
     def declared(self, path: str, method: str, operation_id: str = "") -> Declared | None:
         """The operation's query and header parameters, or None for an unknown operation.
@@ -990,10 +1011,13 @@ class SpecRun:
             misrouted = misrouted_by_prism(_path_key(tool), tool.method, call.reason, self.document)
             if call.verdict == ADAPTGEN and misrouted:
                 call.verdict, call.reason = MOCK, misrouted
-            declared = self.document.declared(tool.path, tool.method, tool.operation_id)
+            declared = self.document.declared_for(tool)
             unsatisfiable = one_of_nothing_passes(exchanges, declared)
             if call.verdict == ADAPTGEN and unsatisfiable:
                 call.verdict, call.reason = MOCK, unsatisfiable
+            unread = xml_unread_by_prism(tool, exchanges)
+            if call.verdict == ADAPTGEN and unread:
+                call.verdict, call.reason = MOCK, unread
             malformed = malformed_request(exchanges, tool, declared)
             if malformed and call.verdict in (OK, MOCK):
                 call.verdict, call.reason = ADAPTGEN, malformed

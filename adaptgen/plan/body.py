@@ -12,6 +12,7 @@ from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
 from adaptgen.plan.names import argument_name
 from adaptgen.plan.schemas import SchemaInliner
 from adaptgen.plan.state import OperationProblem, PlannerState
+from adaptgen.plan.xml_body import XmlForms, is_xml, says_unwrapped
 from adaptgen.runtime.catalog import Body, Param
 from adaptgen.runtime.compact_json import compact_json
 
@@ -87,7 +88,24 @@ class BodyPlanning(PlannerState):
         if not structured and not schema:
             schema = {"type": "string", "description": description or f"Request body ({media})."}
         whole = Param(name="body", location="body", schema=schema, required=required)
-        return Body(media_type=media, required=required, flattened=False), [whole]
+        xml = None
+        if is_xml(media) and (schema.get("type") == "object" or "properties" in schema):
+            xml = self._xml_form(media_obj.get("schema"), source, schema_pointer)
+        return Body(media_type=media, required=required, flattened=False, xml=xml), [whole]
+
+    def _xml_form(self, schema: Any, source: Any, pointer: str) -> dict[str, Any] | None:
+        """How a body of `schema` is written as XML (`plan.xml_body`); None, said in a warning,
+        when its root element is unknown."""
+        if self.xml_forms is None:
+            self.xml_forms = XmlForms(self.spec.resolver, says_unwrapped(self.doc))
+        form = self.xml_forms.form(schema, source, pointer)
+        if form is None:
+            self.warn(
+                pointer,
+                "XML request body whose root element the spec does not name (no `xml.name`, no"
+                " component, more than one field): sent as the agent gives it",
+            )
+        return form
 
     def _within_budget(
         self, schema: dict[str, Any], raw: Any, source: Any, pointer: str

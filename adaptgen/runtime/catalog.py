@@ -106,6 +106,12 @@ class Body(_Entry):
     media_type: str  # e.g. application/json, application/x-www-form-urlencoded
     required: bool
     flattened: bool  # object properties became params; else one param holds the whole body
+    xml: dict[str, Any] | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="How an XML body is written: its root element and what differs from the "
+        "field names (`adaptgen.plan.xml_body`).",
+    )
 
 
 class FixedValue(_Entry):

@@ -52,6 +52,7 @@ from adaptgen.runtime.serialize import (
 )
 from adaptgen.runtime.tls import verify_context
 from adaptgen.runtime.upstream_errors import error_message
+from adaptgen.runtime.xml_body import XmlBodyError, xml_body
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one request, body included (<NAME>_TIMEOUT)
 DEFAULT_CALL_TIMEOUT = (
@@ -443,6 +444,11 @@ class Upstream:
             return None, parts, None
         if isinstance(payload, bytes):
             return payload, None, media
+        if body.xml is not None and not isinstance(payload, str):
+            try:
+                return xml_body(payload, body.xml), None, media
+            except XmlBodyError as exc:
+                raise UpstreamError(f"{op.where}: {exc}") from None
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
         return text.encode(), None, media
 

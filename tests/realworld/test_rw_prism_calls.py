@@ -37,6 +37,7 @@ from bench.realworld_bench import (  # noqa: E402
     one_of_nothing_passes,
     run_spec,
     server_env,
+    xml_unread_by_prism,
 )
 
 pytestmark = [pytest.mark.npm, pytest.mark.shared]
@@ -278,3 +279,41 @@ def test_a_one_of_told_apart_only_by_format_is_the_mocks_to_refuse():
     )
     other = {**refused, "code": "type"}
     assert one_of_nothing_passes([_prism_problem(400, "X", [other])], declared) is None
+
+
+def test_an_operation_is_found_by_its_path_key_when_it_has_no_operation_id():
+    """openSUSE's build service: two GETs without operationIds, at `/published/{p}` and at
+    `/published/{p}?view=status`. The second's `view=status` is its own, not undeclared."""
+    get = {"get": {"responses": {"200": {"description": "ok"}}}}
+    document = SpecDocument({"paths": {"/published/{p}": get, "/published/{p}?view=status": get}})
+    pointer = "/paths/~1published~1{p}?view=status/get"
+    status = SimpleNamespace(pointer=pointer, path="/published/{p}", method="GET", operation_id="")
+    assert "view" in document.declared_for(status).query
+    plain = SimpleNamespace(pointer="/paths/~1published~1{p}/get", path="/published/{p}")
+    assert (
+        "view"
+        not in document.declared_for(
+            SimpleNamespace(**vars(plain), method="GET", operation_id="")
+        ).query
+    )
+
+
+def test_prism_reads_no_xml_body():
+    """Prism parses no XML request body: it judges the document as a string ("Request body
+    must be object"), so its verdict on an XML body is the mock's, on a JSON one ours."""
+    unread = {
+        "location": ["request", "body"],
+        "severity": "Error",
+        "code": "type",
+        "message": "Request body must be object",
+    }
+    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread])
+
+    def tool(media: str) -> SimpleNamespace:
+        return SimpleNamespace(upstream=SimpleNamespace(body=SimpleNamespace(media_type=media)))
+
+    assert "reads no XML body" in xml_unread_by_prism(tool("text/xml"), [answer])
+    assert xml_unread_by_prism(tool("application/json"), [answer]) is None
+    query = {**unread, "location": ["request", "query", "q"]}
+    other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [query])
+    assert xml_unread_by_prism(tool("text/xml"), [other]) is None

@@ -1,0 +1,153 @@
+"""How an XML request body is written: the spec's `xml` objects, read into the catalog.
+
+An agent gives an XML body as JSON (the tool's input schema, which drops OpenAPI's `xml`
+keyword); the runtime writes it as XML (`adaptgen.runtime.xml_body`) from the form made here:
+one node per schema, holding only what differs from the field names (OpenAPI's XML Object):
+
+- `name`: the element's (or attribute's) name, when not the field's; for an array, the name of
+  its wrapping element (wrapped) or of each item (not wrapped);
+- `attribute: true`, `wrapped: true`, `namespace`, `prefix`, as the spec says;
+- `properties` (field -> node) and `items` (a node), where something below differs.
+
+The root element is the body schema's `xml.name`, else the name of the component it refers to
+(as Swagger's tools name it). A body of one field with neither (AWS's REST-XML specs:
+`{"Tagging": {...}}`) has that field as its root: the form is then that field's node, and
+`field` names it. With none of these the root is unknown, and no form is made (the build says
+so). A form always has a `name`: the root element's.
+
+Arrays: `wrapped` as the spec says. Unsaid, OpenAPI's default is not wrapped, unless the spec
+says `wrapped: false` itself somewhere: then it is one that writes out the lists it does not
+wrap (AWS's REST-XML specs: `<TagSet><Tag>...</Tag></TagSet>` is said as nothing, S3's
+flattened `<Object>` list as `wrapped: false`), and unsaid is wrapped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adaptgen.load.refs import RefResolver
+from adaptgen.load.source import SourceFile
+
+XML_MEDIA = ("application/xml", "text/xml")
+MAX_DEPTH = 16
+_SAID = ("namespace", "prefix")
+
+
+def is_xml(media: str) -> bool:
+    """Whether a body of `media` is XML."""
+    return media in XML_MEDIA or media.endswith("+xml")
+
+
+def says_unwrapped(document: Any) -> bool:
+    """Whether the spec writes `wrapped: false` in some `xml` object."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            xml = node.get("xml")
+            if isinstance(xml, dict) and xml.get("wrapped") is False:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+class XmlForms:
+    """Reads the XML form of body schemas (raw, `$ref`s and `allOf`s followed)."""
+
+    def __init__(self, resolver: RefResolver, wrapped_unless_said: bool) -> None:
+        self.resolver = resolver
+        self.wrapped_unless_said = wrapped_unless_said
+
+    def form(self, schema: Any, source: SourceFile, pointer: str) -> dict[str, Any] | None:
+        """The body's XML form, or None when its root element is unknown."""
+        component = None
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            component = _component_name(schema["$ref"])
+        node = self._node(schema, source, pointer, (), 0)
+        name = node.get("name") or component
+        if name:
+            return _named(node, name)
+        merged = self._merged(schema, source, pointer, (), 0)
+        props = merged.get("properties") if merged else None
+        if isinstance(props, dict) and len(props) == 1:
+            (field,) = props  # its one field is the root: `field` says which
+            child = node.get("properties", {}).get(str(field), {})
+            return {"field": str(field), **_named(child, child.get("name") or str(field))}
+        return None
+
+    def _merged(
+        self, schema: Any, source: SourceFile, pointer: str, stack: tuple[str, ...], depth: int
+    ) -> dict[str, Any] | None:
+        """`schema` with its `$ref`s followed and its `allOf` members' keywords merged (the
+        first member's own win; `properties` and `xml` merged key by key), or None."""
+        if not isinstance(schema, dict) or depth > MAX_DEPTH:
+            return None
+        if isinstance(schema.get("$ref"), str):
+            target = self.resolver.resolve(schema["$ref"], source, pointer + "/$ref")
+            if target is None or target.key in stack:
+                return None
+            return self._merged(
+                target.value, target.source, target.pointer, (*stack, target.key), depth + 1
+            )
+        out = {k: v for k, v in schema.items() if k != "allOf"}
+        members = schema.get("allOf")
+        for i, member in enumerate(members if isinstance(members, list) else []):
+            part = self._merged(member, source, f"{pointer}/allOf/{i}", stack, depth + 1)
+            for key, value in (part or {}).items():
+                if key in ("properties", "xml") and isinstance(value, dict):
+                    out[key] = {**value, **(out.get(key) or {})}
+                else:
+                    out.setdefault(key, value)
+        out["__where"] = (source, pointer, stack)
+        return out
+
+    def _node(
+        self, schema: Any, source: SourceFile, pointer: str, stack: tuple[str, ...], depth: int
+    ) -> dict[str, Any]:
+        merged = self._merged(schema, source, pointer, stack, depth)
+        if merged is None:
+            return {}
+        source, pointer, stack = merged.pop("__where")
+        node: dict[str, Any] = {}
+        xml = merged.get("xml") if isinstance(merged.get("xml"), dict) else {}
+        if isinstance(xml.get("name"), str) and xml["name"]:
+            node["name"] = xml["name"]
+        if xml.get("attribute") is True:
+            node["attribute"] = True
+        for key in _SAID:
+            if isinstance(xml.get(key), str) and xml[key]:
+                node[key] = xml[key]
+        items = merged.get("items")
+        if merged.get("type") == "array" or isinstance(items, dict):
+            if xml.get("wrapped", self.wrapped_unless_said) is True:
+                node["wrapped"] = True
+            inner = self._node(items, source, f"{pointer}/items", stack, depth + 1)
+            if inner:
+                node["items"] = inner
+        props = merged.get("properties")
+        if isinstance(props, dict):
+            below = {}
+            for field, sub in props.items():
+                at = f"{pointer}/properties/{str(field).replace('~', '~0').replace('/', '~1')}"
+                child = self._node(sub, source, at, stack, depth + 1)
+                if child:
+                    below[str(field)] = child
+            if below:
+                node["properties"] = below
+        return node
+
+
+def _named(node: dict[str, Any], name: str) -> dict[str, Any]:
+    """`node` with `name` first."""
+    return {"name": name, **{k: v for k, v in node.items() if k != "name"}}
+
+
+def _component_name(ref: str) -> str | None:
+    """`Pet` of `#/components/schemas/Pet` or `#/definitions/Pet`."""
+    fragment = ref.partition("#")[2]
+    for prefix in ("/components/schemas/", "/definitions/"):
+        if fragment.startswith(prefix) and "/" not in fragment[len(prefix) :]:
+            return fragment[len(prefix) :].replace("~1", "/").replace("~0", "~") or None
+    return None
