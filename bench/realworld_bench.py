@@ -52,6 +52,7 @@ from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
+from adaptgen.plan.xml_body import is_xml
 from adaptgen.runtime.http_methods import IGNORED_HEADERS, TRANSPORT_HEADERS
 from bench._prism import (
     MOCK_UNREACHABLE,
@@ -461,7 +462,7 @@ def xml_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
     ("Request body must be object"), whatever the document says."""
     body = getattr(getattr(tool, "upstream", None), "body", None)
     media = getattr(body, "media_type", "") or ""
-    if not exchanges or not (media in ("application/xml", "text/xml") or media.endswith("+xml")):
+    if not exchanges or not is_xml(media):
         return None
     violations = _violations(exchanges[-1])
     located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]
@@ -585,9 +586,8 @@ def _classify_error(
         # ignored"; Prism validates it anyway.
         return MOCK, _violation_reason(violations) + " (a header OpenAPI says to ignore)"
     if violations and path and all(_other_operations(v, path) for v in violations):
-        return MOCK, _violation_reason(
-            violations
-        ) + f" (Prism routed it to another operation than {path})"
+        reason = _violation_reason(violations)
+        return MOCK, f"{reason} (Prism routed it to another operation than {path})"
     if violations and all(_sent_yet_missing(v, last) for v in violations):
         # Prism percent-encodes a name with brackets (`filter[build]` -> `filter%5bbuild%5d`)
         # and then finds it in no request, whichever way the name is sent.
