@@ -23,6 +23,7 @@ flattened `<Object>` list as `wrapped: false`), and unsaid is wrapped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from adaptgen.load.refs import RefResolver
@@ -65,53 +66,47 @@ class XmlForms:
         component = None
         if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
             component = _component_name(schema["$ref"])
-        node = self._node(schema, source, pointer, (), 0)
+        merged = self._merged(schema, _Where(source, pointer, ()), 0)
+        node = self._node_of(merged, 0)
         name = node.get("name") or component
         if name:
             return _named(node, name)
-        merged = self._merged(schema, source, pointer, (), 0)
-        props = merged.get("properties") if merged else None
+        props = merged.schema.get("properties") if merged else None
         if isinstance(props, dict) and len(props) == 1:
             (field,) = props  # its one field is the root: `field` says which
             child = node.get("properties", {}).get(str(field), {})
             return {"field": str(field), **_named(child, child.get("name") or str(field))}
         return None
 
-    def _merged(
-        self, schema: Any, source: SourceFile, pointer: str, stack: tuple[str, ...], depth: int
-    ) -> dict[str, Any] | None:
+    def _merged(self, schema: Any, where: _Where, depth: int) -> _Merged | None:
         """`schema` with its `$ref`s followed and its `allOf` members' keywords merged (the
         first member's own win; `properties` and `xml` merged key by key), or None."""
         if not isinstance(schema, dict) or depth > MAX_DEPTH:
             return None
         if isinstance(schema.get("$ref"), str):
-            target = self.resolver.resolve(schema["$ref"], source, pointer + "/$ref")
-            if target is None or target.key in stack:
+            target = self.resolver.resolve(schema["$ref"], where.source, where.pointer + "/$ref")
+            if target is None or target.key in where.stack:
                 return None
-            return self._merged(
-                target.value, target.source, target.pointer, (*stack, target.key), depth + 1
-            )
+            inside = _Where(target.source, target.pointer, (*where.stack, target.key))
+            return self._merged(target.value, inside, depth + 1)
         out = {k: v for k, v in schema.items() if k != "allOf"}
         members = schema.get("allOf")
         for i, member in enumerate(members if isinstance(members, list) else []):
-            part = self._merged(member, source, f"{pointer}/allOf/{i}", stack, depth + 1)
-            for key, value in (part or {}).items():
+            part = self._merged(member, where.at(f"/allOf/{i}"), depth + 1)
+            for key, value in (part.schema if part else {}).items():
                 if key in ("properties", "xml") and isinstance(value, dict):
                     out[key] = {**value, **(out.get(key) or {})}
                 else:
                     out.setdefault(key, value)
-        out["__where"] = (source, pointer, stack)
-        return out
+        return _Merged(out, where)
 
-    def _node(
-        self, schema: Any, source: SourceFile, pointer: str, stack: tuple[str, ...], depth: int
-    ) -> dict[str, Any]:
-        merged = self._merged(schema, source, pointer, stack, depth)
+    def _node_of(self, merged: _Merged | None, depth: int) -> dict[str, Any]:
+        """What a merged schema's `xml` objects say, itself and below (empty: nothing)."""
         if merged is None:
             return {}
-        source, pointer, stack = merged.pop("__where")
+        schema, where = merged.schema, merged.where
         node: dict[str, Any] = {}
-        xml = merged.get("xml") if isinstance(merged.get("xml"), dict) else {}
+        xml = schema.get("xml") if isinstance(schema.get("xml"), dict) else {}
         if isinstance(xml.get("name"), str) and xml["name"]:
             node["name"] = xml["name"]
         if xml.get("attribute") is True:
@@ -119,24 +114,44 @@ class XmlForms:
         for key in _SAID:
             if isinstance(xml.get(key), str) and xml[key]:
                 node[key] = xml[key]
-        items = merged.get("items")
-        if merged.get("type") == "array" or isinstance(items, dict):
+        items = schema.get("items")
+        if schema.get("type") == "array" or isinstance(items, dict):
             if xml.get("wrapped", self.wrapped_unless_said) is True:
                 node["wrapped"] = True
-            inner = self._node(items, source, f"{pointer}/items", stack, depth + 1)
+            inner = self._node_of(self._merged(items, where.at("/items"), depth + 1), depth + 1)
             if inner:
                 node["items"] = inner
-        props = merged.get("properties")
+        props = schema.get("properties")
         if isinstance(props, dict):
             below = {}
             for field, sub in props.items():
-                at = f"{pointer}/properties/{str(field).replace('~', '~0').replace('/', '~1')}"
-                child = self._node(sub, source, at, stack, depth + 1)
+                at = where.at(f"/properties/{str(field).replace('~', '~0').replace('/', '~1')}")
+                child = self._node_of(self._merged(sub, at, depth + 1), depth + 1)
                 if child:
                     below[str(field)] = child
             if below:
                 node["properties"] = below
         return node
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a schema is: its file, its pointer, and the `$ref`s followed to it (for cycles)."""
+
+    source: SourceFile
+    pointer: str
+    stack: tuple[str, ...]
+
+    def at(self, suffix: str) -> _Where:
+        return _Where(self.source, self.pointer + suffix, self.stack)
+
+
+@dataclass(frozen=True)
+class _Merged:
+    """A schema with its `$ref`s followed and its `allOf` merged, and where it was read."""
+
+    schema: dict[str, Any]
+    where: _Where
 
 
 def _named(node: dict[str, Any], name: str) -> dict[str, Any]:
@@ -145,9 +160,9 @@ def _named(node: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _component_name(ref: str) -> str | None:
-    """`Pet` of `#/components/schemas/Pet` or `#/definitions/Pet`."""
+    """`Pet` of `#/components/schemas/Pet` (a Swagger 2.0 spec's refs are rewritten so)."""
     fragment = ref.partition("#")[2]
-    for prefix in ("/components/schemas/", "/definitions/"):
-        if fragment.startswith(prefix) and "/" not in fragment[len(prefix) :]:
-            return fragment[len(prefix) :].replace("~1", "/").replace("~0", "~") or None
+    prefix = "/components/schemas/"
+    if fragment.startswith(prefix) and "/" not in fragment[len(prefix) :]:
+        return fragment[len(prefix) :].replace("~1", "/").replace("~0", "~") or None
     return None
