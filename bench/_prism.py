@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adaptgen.evaluation import upstreams
+from adaptgen.runtime.xml_answer import XmlAnswerError, is_xml, read_answer
 from adaptgen.sandbox.server import serve_app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,6 +158,17 @@ class Exchange:
             return json.loads(self.body) if self.body.strip() else None
         except ValueError:
             return None
+
+    def data(self) -> Any:
+        """The body as data: JSON, or an XML document read by itself (no form: every element
+        by its own name, as text), else None (empty, or neither)."""
+        found = self.json()
+        if found is None and is_xml(self.content_type) and self.body.strip():
+            try:
+                return read_answer(self.body.decode("utf-8", errors="replace"), None)
+            except XmlAnswerError:
+                return None
+        return found
 
     def problem(self) -> dict[str, Any] | None:
         """Prism's own problem document (`type` under PRISM_ERRORS), if this is one."""

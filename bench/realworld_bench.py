@@ -52,8 +52,8 @@ from fastmcp import Client
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
-from adaptgen.plan.xml_body import is_xml
 from adaptgen.runtime.http_methods import IGNORED_HEADERS, TRANSPORT_HEADERS
+from adaptgen.runtime.xml_answer import is_xml
 from bench._prism import (
     MOCK_UNREACHABLE,
     PRISM_ERRORS,
@@ -363,7 +363,7 @@ def needs_dynamic(exchanges: Sequence[Exchange]) -> bool:
     """Whether static Prism's answer is no use to judge a call: a 2xx with no data in it, or a
     5xx problem of Prism's own (it could not make a static example)."""
     for exchange in exchanges:
-        data = exchange.json()  # None for `null`, an empty body and a body that is not JSON
+        data = exchange.data()  # None for `null`, an empty body and one neither JSON nor XML
         if exchange.ok and (
             exchange.body.strip() == b"null" or (data is not None and not has_data(data))
         ):
@@ -513,14 +513,17 @@ def classify(
     if not empty_result(data):
         return OK, ""
     bodies = [e for e in exchanges if e.ok]  # every page: an empty last page hides nothing
-    if any(e.json() is None and e.body.strip() not in (b"", b"null") for e in bodies):
-        return EMPTY, "the upstream sent a non-empty, non-JSON body; the result is empty"
-    lists = [path for e in bodies for path in non_empty_lists(e.json())]
+    if any(e.data() is None and e.body.strip() not in (b"", b"null") for e in bodies):
+        return (
+            EMPTY,
+            "the upstream sent a non-empty body, neither JSON nor XML; the result is empty",
+        )
+    lists = [path for e in bodies for path in non_empty_lists(e.data())]
     if isinstance(data, dict) and "items" in data:
         if lists:
             return EMPTY, f"items [] while the upstream body has items at {', '.join(lists[:3])}"
         return OK, ""
-    if any(has_data(e.json()) for e in bodies):
+    if any(has_data(e.data()) for e in bodies):
         return EMPTY, "an empty result from an upstream body with data"
     return OK, ""
 

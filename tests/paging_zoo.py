@@ -16,7 +16,7 @@ from collections import Counter
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 ITEMS = [{"id": i, "name": f"item {i}", "note": None, "tags": []} for i in range(1, 138)]
@@ -220,8 +220,61 @@ async def mastodon_like(request: Request) -> JSONResponse:
     return JSONResponse(older[: min(_int(request, "limit", 10), PAGE_CAP)])
 
 
+def _xml_items(chunk: list[dict], tag: str) -> str:
+    return "".join(f"<{tag}><id>{i['id']}</id><name>{i['name']}</name></{tag}>" for i in chunk)
+
+
+def _xml(text: str) -> Response:
+    return Response('<?xml version="1.0" encoding="UTF-8"?>\n' + text, media_type="text/xml")
+
+
+async def aws_query_like(request: Request) -> Response:
+    """IAM and the other AWS query APIs: XML only, the result inside an envelope, the list
+    wrapped in `<member>`s, `Marker` back while `IsTruncated` (and left out at the end)."""
+    start = _start(request.query_params.get("Marker"))
+    end = start + min(_int(request, "MaxItems", 10), PAGE_CAP)
+    more = end < len(ITEMS)
+    marker = f"<Marker>{_token(end)}</Marker>" if more else ""
+    return _xml(
+        '<ListItemsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListItemsResult>'
+        f"<Items>{_xml_items(ITEMS[start:end], 'member')}</Items>"
+        f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>{marker}</ListItemsResult>"
+        "<ResponseMetadata><RequestId>7a62c49f-347e-4fc4</RequestId></ResponseMetadata>"
+        "</ListItemsResponse>"
+    )
+
+
+async def s3_like(request: Request) -> Response:
+    """S3's ListObjectsV2: one `<Contents>` per object, not wrapped (a page of one object is
+    one element, still a list), `NextContinuationToken` while `IsTruncated`."""
+    start = _start(request.query_params.get("continuation-token"))
+    end = start + min(_int(request, "max-keys", 10), 1 if start == 0 else PAGE_CAP)
+    more = end < len(ITEMS)
+    token = f"<NextContinuationToken>{_token(end)}</NextContinuationToken>" if more else ""
+    return _xml(
+        '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<KeyCount>{end - start}</KeyCount><IsTruncated>{str(more).lower()}</IsTruncated>"
+        f"{_xml_items(ITEMS[start:end], 'Contents')}{token}</ListBucketResult>"
+    )
+
+
+async def ec2_like(request: Request) -> Response:
+    """EC2: elements named otherwise than the fields (`itemSet` of `<item>`s, `nextToken`)."""
+    start = _start(request.query_params.get("NextToken"))
+    end = start + min(_int(request, "MaxResults", 10), PAGE_CAP)
+    token = f"<nextToken>{_token(end)}</nextToken>" if end < len(ITEMS) else ""
+    return _xml(
+        '<DescribeItemsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+        f"<requestId>59dbff89-35bd</requestId><itemSet>{_xml_items(ITEMS[start:end], 'item')}"
+        f"</itemSet>{token}</DescribeItemsResponse>"
+    )
+
+
 APP = Starlette(
     routes=[
+        Route("/aws-query", aws_query_like),
+        Route("/s3", s3_like),
+        Route("/ec2", ec2_like),
         Route("/apideck", apideck_like),
         Route("/wrapped", wrapped),
         Route("/hal", hal_like),
@@ -252,8 +305,8 @@ _ITEM = {
 }
 
 
-def _list(props: dict, headers: dict | None = None) -> dict:
-    response = {"description": "ok", "content": {"application/json": {"schema": props}}}
+def _list(props: dict, headers: dict | None = None, media: str = "application/json") -> dict:
+    response = {"description": "ok", "content": {media: {"schema": props}}}
     if headers:
         response["headers"] = headers
     return {"200": response}
@@ -355,6 +408,7 @@ def _real_world_paths(array: dict) -> dict:
     """The operations paging the way popular APIs do."""
     nullable = {"type": "string", "nullable": True}
     return {
+        **_xml_paths(),
         "/stripe": _get(
             "listLikeStripe",
             [_q("starting_after", "string"), _q("ending_before", "string"), _q("limit")],
@@ -458,5 +512,50 @@ def _real_world_paths(array: dict) -> dict:
             "listByXNext",
             [_q("limit")],
             _list(array, headers={"x-next": {"schema": _STRING}}),
+        ),
+    }
+
+
+def _xml_paths() -> dict:
+    """The operations that answer only in XML, as AWS's specs declare them."""
+    member = {**_ITEM, "xml": {"name": "member"}}
+    return {
+        "/aws-query": _get(
+            "listLikeAwsQuery",
+            [_q("Marker", "string"), _q("MaxItems")],
+            _list(
+                _object(
+                    Items={"type": "array", "items": member}, IsTruncated=_BOOL, Marker=_STRING
+                ),
+                media="text/xml",
+            ),
+        ),
+        "/s3": _get(
+            "listLikeS3",
+            [_q("continuation-token", "string"), _q("max-keys")],
+            _list(
+                _object(
+                    KeyCount=_INT,
+                    IsTruncated=_BOOL,
+                    Contents={"type": "array", "items": _ITEM, "xml": {"wrapped": False}},
+                    NextContinuationToken=_STRING,
+                ),
+                media="application/xml",
+            ),
+        ),
+        "/ec2": _get(
+            "listLikeEc2",
+            [_q("NextToken", "string"), _q("MaxResults")],
+            _list(
+                _object(
+                    Items={
+                        "type": "array",
+                        "items": {**_ITEM, "xml": {"name": "item"}},
+                        "xml": {"name": "itemSet", "wrapped": True},
+                    },
+                    NextToken={"type": "string", "xml": {"name": "nextToken"}},
+                ),
+                media="text/xml",
+            ),
         ),
     }

@@ -48,6 +48,9 @@ EXPECTED = {
     "list_like_hal": ("next_url", "$._embedded.items"),
     "list_token_in_header": ("cursor", "$"),
     "list_link_undeclared": ("cursor", "$"),
+    "list_like_aws_query": ("cursor", "$.Items"),
+    "list_like_s3": ("cursor", "$.Contents"),
+    "list_like_ec2": ("cursor", "$.Items"),
 }
 # How each real-world style was read from the spec: (paging parameter, where the next one is).
 PLANNED = {
@@ -58,6 +61,9 @@ PLANNED = {
     "search_by_page_token": ("page", "$.next_page", None),
     "list_by_x_next": (None, "x-next", None),
     "list_like_apideck": ("cursor", "$.meta.cursors.next", None),
+    "list_like_aws_query": ("Marker", "$.Marker", "$.IsTruncated"),
+    "list_like_s3": ("continuation-token", "$.NextContinuationToken", "$.IsTruncated"),
+    "list_like_ec2": ("NextToken", "$.NextToken", None),
     "list_like_facebook": ("after", "$.paging.cursors.after", None),
     "list_like_hal": (None, "$._links.next.href", None),
     "list_like_mastodon": ("max_id", None, None),

@@ -99,7 +99,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.inliner = SchemaInliner(spec.resolver)
         self.output_inliners: dict[int, SchemaInliner] = {}  # by depth, reused: they memoize
         self.body_inliners: dict[int, SchemaInliner] = {}  # likewise, for oversized bodies
-        self.xml_forms: XmlForms | None = None  # made at the first XML body
+        self.xml_forms: XmlForms | None = None  # made at the first XML body or answer
         self.responses: dict[tuple[str, int], tuple[dict[str, Any] | None, list[str]]] = {}
         self.warnings: list[BuildWarning] = []
         self.env_prefix = (snake_case(name) or "api").upper()

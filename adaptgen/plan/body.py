@@ -12,9 +12,10 @@ from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
 from adaptgen.plan.names import argument_name
 from adaptgen.plan.schemas import SchemaInliner
 from adaptgen.plan.state import OperationProblem, PlannerState
-from adaptgen.plan.xml_body import XmlForms, is_xml, says_unwrapped
+from adaptgen.plan.xml_body import XmlForms, says_unwrapped
 from adaptgen.runtime.catalog import Body, Param
 from adaptgen.runtime.compact_json import compact_json
+from adaptgen.runtime.xml_answer import is_xml
 
 FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
 # A body schema an agent can read: past this (compact JSON), fields nested deeper than the depth

@@ -35,6 +35,7 @@ from adaptgen.plan.pagination import Example, detect, header_guess, undetected_p
 from adaptgen.plan.parameters import assign_names, path_params, split_path_key
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.plan.state import OperationProblem, PlannerState
+from adaptgen.plan.xml_body import XmlForms, says_unwrapped
 from adaptgen.runtime.catalog import (
     FixedValue,
     Operation,
@@ -47,6 +48,7 @@ from adaptgen.runtime.catalog import (
 from adaptgen.runtime.http_methods import BODILESS_METHODS
 from adaptgen.runtime.paging import PagingStyle
 from adaptgen.runtime.paging.cursor import CursorPaging
+from adaptgen.runtime.xml_answer import is_xml
 
 # A path is sent as the request target: no whitespace or control characters (RFC 9112 3.2).
 _BAD_PATH_CHARACTER = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
@@ -251,6 +253,7 @@ class OperationPlanning(PlannerState):
                 body=body,
                 security=security,
                 fixed=tuple(fixed),
+                answer_xml=self._answer_xml(op, op_pointer),
             ),
             shape=shape,
             pagination=pagination,
@@ -392,6 +395,23 @@ class OperationPlanning(PlannerState):
     def _inline_response(
         self, op: dict[str, Any], op_pointer: str, depth: int
     ) -> tuple[dict[str, Any] | None, list[str]]:
+        found = self._success(op, op_pointer)
+        if found is None:
+            return None, []
+        raw, source, at, headers = found
+        chosen = _answer_media(raw)
+        if chosen is None:
+            return None, headers
+        media, media_obj = chosen
+        pointer = f"{at}/content/{media.replace('~', '~0').replace('/', '~1')}/schema"
+        inliner = self._output_inliner(depth)
+        return inliner.inline(media_obj["schema"], source, pointer), headers
+
+    def _success(
+        self, op: dict[str, Any], op_pointer: str
+    ) -> tuple[dict[str, Any], Any, str, list[str]] | None:
+        """The first success (or default) response, resolved: (response, its file, its
+        pointer, its header names); None when there is none or its `$ref` is broken."""
         responses = op.get("responses") or {}
         for code in sorted(str(c) for c in responses):
             if not (code.startswith("2") or code == "default"):
@@ -402,18 +422,25 @@ class OperationPlanning(PlannerState):
             if isinstance(raw, dict) and "$ref" in raw:
                 resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
                 if resolved is None:
-                    return None, []
+                    return None
                 raw, source, at = resolved.value, resolved.source, resolved.pointer
             if not isinstance(raw, dict):
                 continue
-            headers = [str(h) for h in raw.get("headers") or {}]
-            for media, media_obj in (raw.get("content") or {}).items():
-                if "json" in media and isinstance(media_obj, dict) and "schema" in media_obj:
-                    pointer = f"{at}/content/{media.replace('/', '~1')}/schema"
-                    inliner = self._output_inliner(depth)
-                    return inliner.inline(media_obj["schema"], source, pointer), headers
-            return None, headers
-        return None, []
+            return raw, source, at, [str(h) for h in raw.get("headers") or {}]
+        return None
+
+    def _answer_xml(self, op: dict[str, Any], op_pointer: str) -> dict[str, Any] | None:
+        """How the operation's XML answer is read (`plan.xml_body`), when it has no JSON one."""
+        found = self._success(op, op_pointer)
+        chosen = _answer_media(found[0]) if found else None
+        if found is None or chosen is None or not is_xml(chosen[0]):
+            return None
+        if self.xml_forms is None:
+            self.xml_forms = XmlForms(self.spec.resolver, says_unwrapped(self.doc))
+        media = chosen[0].replace("~", "~0").replace("/", "~1")
+        return self.xml_forms.answer(
+            chosen[1]["schema"], found[1], f"{found[2]}/content/{media}/schema"
+        )
 
     def _output_inliner(self, depth: int) -> SchemaInliner:
         """One inliner per depth for every response: what one walked, the next reuses."""
@@ -422,6 +449,21 @@ class OperationPlanning(PlannerState):
             inliner = SchemaInliner(self.spec.resolver, for_input=False, max_depth=depth)
             self.output_inliners[depth] = inliner
         return inliner
+
+
+def _answer_media(response: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The media type whose schema says what the answer is: JSON's (the runtime asks for
+    it), else XML's (read as data: `runtime.xml_answer`); None when neither has a schema."""
+    content = response.get("content") or {}
+    typed = [
+        (str(media), obj)
+        for media, obj in content.items()
+        if isinstance(obj, dict) and isinstance(obj.get("schema"), dict)
+    ]
+    for media, obj in typed:
+        if "json" in media:
+            return media, obj
+    return next(((m, o) for m, o in typed if is_xml(m)), None)
 
 
 def _paging_params(pagination: PagingStyle) -> list[Param]:

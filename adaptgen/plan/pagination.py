@@ -53,6 +53,8 @@ SIZE_PARAMS = (
     "top",
     "rows",
     "maxitems",
+    "maxrecords",  # AWS's RDS, Redshift, ElastiCache
+    "maxkeys",  # S3 and the stores that speak its API
     "first",
 )
 ITEM_FIELDS = (
@@ -80,6 +82,8 @@ HAS_MORE_FIELDS = (
     "moreresults",
     "moreitems",
     "more",
+    "istruncated",  # AWS: true while there are more pages
+    "truncated",
 )
 TOTAL_FIELDS = (
     "total",

@@ -39,7 +39,7 @@ class PlannerState:
     inliner: SchemaInliner
     output_inliners: dict[int, SchemaInliner]  # response schemas' inliners, by max depth
     body_inliners: dict[int, SchemaInliner]  # shallower inliners for bodies too large to list
-    xml_forms: XmlForms | None  # how XML bodies are written (`plan.xml_body`)
+    xml_forms: XmlForms | None  # how XML bodies are written and answers read (`plan.xml_body`)
     responses: dict[tuple[str, int], tuple[dict[str, Any] | None, list[str]]]  # by op, depth
     warnings: list[BuildWarning]
     env_prefix: str

@@ -19,6 +19,14 @@ Arrays: `wrapped` as the spec says. Unsaid, OpenAPI's default is not wrapped, un
 says `wrapped: false` itself somewhere: then it is one that writes out the lists it does not
 wrap (AWS's REST-XML specs: `<TagSet><Tag>...</Tag></TagSet>` is said as nothing, S3's
 flattened `<Object>` list as `wrapped: false`), and unsaid is wrapped.
+
+An XML answer is read (`adaptgen.runtime.xml_answer`) by a form of the same kind (`answer`),
+which also says what a document cannot: `list: true` for an array (one item is still a list),
+`type` for an integer, number or boolean, `wrapped: false` where the spec says it, and every
+field of the answer's own object, so the reader can find that object inside an envelope
+(AWS's `<ListUsersResponse><ListUsersResult>`). A name that differs from its field's only in
+the case of its first letter (EC2's `ownerId` for `OwnerId`: 88% of its renames) is left out:
+the reader matches names so.
 """
 
 from __future__ import annotations
@@ -28,15 +36,15 @@ from typing import Any
 
 from adaptgen.load.refs import RefResolver
 from adaptgen.load.source import SourceFile
+from adaptgen.runtime.xml_answer import fold
 
-XML_MEDIA = ("application/xml", "text/xml")
 MAX_DEPTH = 16
+# How deep an answer's form goes (a list and its items are two levels): below, the reader takes
+# the document as it is, text and repeated elements, so that a catalog stays one a person reads
+# (CloudFront's distribution config goes eleven levels deep, in every tool that answers one).
+READ_DEPTH = 6
 _SAID = ("namespace", "prefix")
-
-
-def is_xml(media: str) -> bool:
-    """Whether a body of `media` is XML."""
-    return media in XML_MEDIA or media.endswith("+xml")
+_TYPED = ("integer", "number", "boolean")
 
 
 def says_unwrapped(document: Any) -> bool:
@@ -78,6 +86,12 @@ class XmlForms:
             return {"field": str(field), **_named(child, child.get("name") or str(field))}
         return None
 
+    def answer(self, schema: Any, source: SourceFile, pointer: str) -> dict[str, Any] | None:
+        """How an XML answer of `schema` is read, or None when there is nothing to say."""
+        node = self._node_of(self._merged(schema, _Where(source, pointer, ()), 0), 0, True)
+        node.pop("name", None)  # the reader finds the answer by its fields, not its root's name
+        return node or None
+
     def _merged(self, schema: Any, where: _Where, depth: int) -> _Merged | None:
         """`schema` with its `$ref`s followed and its `allOf` members' keywords merged (the
         first member's own win; `properties` and `xml` merged key by key), or None."""
@@ -100,9 +114,10 @@ class XmlForms:
                     out.setdefault(key, value)
         return _Merged(out, where)
 
-    def _node_of(self, merged: _Merged | None, depth: int) -> dict[str, Any]:
-        """What a merged schema's `xml` objects say, itself and below (empty: nothing)."""
-        if merged is None:
+    def _node_of(self, merged: _Merged | None, depth: int, reading: bool = False) -> dict[str, Any]:
+        """What a merged schema's `xml` objects say, itself and below (empty: nothing); with
+        `reading`, also its lists and scalar types, and all the top object's fields."""
+        if merged is None or (reading and depth > READ_DEPTH):
             return {}
         schema, where = merged.schema, merged.where
         node: dict[str, Any] = {}
@@ -115,19 +130,30 @@ class XmlForms:
             if isinstance(xml.get(key), str) and xml[key]:
                 node[key] = xml[key]
         items = schema.get("items")
-        if schema.get("type") == "array" or isinstance(items, dict):
+        kind = _kind(schema)
+        if kind == "array" or isinstance(items, dict):
+            if reading:
+                node["list"] = True
             if xml.get("wrapped", self.wrapped_unless_said) is True:
                 node["wrapped"] = True
-            inner = self._node_of(self._merged(items, where.at("/items"), depth + 1), depth + 1)
+            elif reading and xml.get("wrapped") is False:
+                node["wrapped"] = False
+            inner = self._node_of(
+                self._merged(items, where.at("/items"), depth + 1), depth + 1, reading
+            )
             if inner:
                 node["items"] = inner
+        elif reading and kind in _TYPED:
+            node["type"] = kind
         props = schema.get("properties")
         if isinstance(props, dict):
             below = {}
             for field, sub in props.items():
                 at = where.at(f"/properties/{str(field).replace('~', '~0').replace('/', '~1')}")
-                child = self._node_of(self._merged(sub, at, depth + 1), depth + 1)
-                if child:
+                child = self._node_of(self._merged(sub, at, depth + 1), depth + 1, reading)
+                if reading and fold(child.get("name", "")) == fold(str(field)):
+                    child.pop("name", None)  # the reader matches `ownerId` to `OwnerId` itself
+                if child or (reading and depth == 0):
                     below[str(field)] = child
             if below:
                 node["properties"] = below
@@ -152,6 +178,15 @@ class _Merged:
 
     schema: dict[str, Any]
     where: _Where
+
+
+def _kind(schema: dict[str, Any]) -> str | None:
+    """A schema's type (3.1's `["integer", "null"]` is an integer), or None."""
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kinds = [k for k in kind if k != "null"]
+        kind = kinds[0] if len(kinds) == 1 else None
+    return kind if isinstance(kind, str) else None
 
 
 def _named(node: dict[str, Any], name: str) -> dict[str, Any]:

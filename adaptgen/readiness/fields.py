@@ -16,6 +16,7 @@ from typing import Any
 from adaptgen.errors import AdaptgenError
 from adaptgen.load.refs import RefResolver
 from adaptgen.load.source import SourceFile, join_pointer
+from adaptgen.runtime.xml_answer import is_xml
 from adaptgen.words import snake_words
 
 MAX_DEPTH = 6  # objects below this are not walked: no agent reads that deep
@@ -88,7 +89,7 @@ def success_response(
     """The JSON schema of the operation's first 2xx (else default) response, where it is written
     (`pointer`: the operation's, in the spec `resolver` reads from: its root).
 
-    (None, ...) when the operation answers no JSON body.
+    (None, ...) when the operation answers no JSON or XML body.
     """
     responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
     codes = sorted(str(c) for c in responses if str(c).startswith("2"))
@@ -100,13 +101,16 @@ def success_response(
         if resolved is None:
             continue
         raw, source, at = resolved
-        for media, body in (raw.get("content") or {}).items():
-            if _json_media(media) and isinstance(body, dict) and "schema" in body:
-                return (
-                    body["schema"],
-                    source,
-                    _under(at, "content", media, "schema"),
-                )
+        typed = [
+            (media, body)
+            for media, body in (raw.get("content") or {}).items()
+            if isinstance(body, dict) and "schema" in body
+        ]
+        # JSON's, else XML's: an XML answer is read as data by the same fields (`xml_answer`).
+        for wanted in (_json_media, _xml_media):
+            for media, body in typed:
+                if wanted(media):
+                    return body["schema"], source, _under(at, "content", media, "schema")
         return None, source, at
     return None, resolver.root, pointer
 
@@ -115,6 +119,10 @@ def _json_media(media: Any) -> bool:
     """A JSON media type, or one that admits JSON (`*/*`: what a Swagger 2 spec that names no
     `produces` answers)."""
     return "json" in str(media) or str(media) in ("*/*", "application/*")
+
+
+def _xml_media(media: Any) -> bool:
+    return is_xml(str(media))
 
 
 class FieldWalker:

@@ -136,6 +136,12 @@ class Operation(_Entry):
         description="Requirement alternatives; absent: the API's default.",
     )
     fixed: tuple[FixedValue, ...] = Field(default=(), exclude_if=_empty)
+    answer_xml: dict[str, Any] | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="How an XML answer is read as data: its lists, scalar types and the names "
+        "that differ from the fields' (`adaptgen.runtime.xml_answer`).",
+    )
 
 
 class Shape(_Entry):

@@ -6,7 +6,8 @@ own path segment. Failures come back as `UpstreamError` with a readable, secret-
 
 What an upstream can cost is bounded: each request (connect, send, answer, whole body) within
 `<NAME>_TIMEOUT`, a tool call within `<NAME>_CALL_TIMEOUT` (`Upstream.deadline`), a body within
-`<NAME>_MAX_RESPONSE_BYTES`, JSON within `MAX_JSON_DEPTH` levels. What is sent is checked first:
+`<NAME>_MAX_RESPONSE_BYTES`, JSON within `MAX_JSON_DEPTH` levels (an XML answer is read as data by
+`xml_answer`, within as many). What is sent is checked first:
 header values HTTP can carry, a URL of at most `MAX_URL_BYTES`. Requests that cannot write twice
 are retried, a bounded number of times, when the upstream is briefly unavailable.
 """
@@ -14,6 +15,7 @@ are retried, a bounded number of times, when the upstream is briefly unavailable
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import math
@@ -52,6 +54,7 @@ from adaptgen.runtime.serialize import (
 )
 from adaptgen.runtime.tls import verify_context
 from adaptgen.runtime.upstream_errors import error_message
+from adaptgen.runtime.xml_answer import XmlAnswerError, is_xml, read_answer
 from adaptgen.runtime.xml_body import XmlBodyError, xml_body
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one request, body included (<NAME>_TIMEOUT)
@@ -530,7 +533,14 @@ class Upstream:
                         if statuses is not None:
                             statuses.append(response.status_code)
                         resend = _resendable(request, op)
-                        return await _received(response, where, limits, secrets_of(auth), resend)
+                        return await _received(
+                            response,
+                            where,
+                            limits,
+                            secrets_of(auth),
+                            resend,
+                            answer_xml=op.upstream.answer_xml,
+                        )
                     finally:
                         await response.aclose()
             except (TimeoutError, httpx2.TimeoutException):
@@ -570,10 +580,15 @@ class Upstream:
 
 
 async def _received(
-    response: httpx2.Response, where: str, limits: Limits, secrets: list[str], resend: bool
+    response: httpx2.Response,
+    where: str,
+    limits: Limits,
+    secrets: list[str],
+    resend: bool,
+    answer_xml: dict[str, Any] | None = None,
 ) -> UpstreamResponse:
     """The answer, read within the size limit; an error status raises (`resend`: whether a
-    retry-worthy one may be sent again)."""
+    retry-worthy one may be sent again; `answer_xml`: how an XML answer is read)."""
     if response.is_success:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limits.max_response_bytes:
@@ -581,7 +596,7 @@ async def _received(
         body, cut = await _prefix(response, limits.max_response_bytes)
         if cut:
             raise limits.too_large(where)
-        return _decoded(response, body, where)
+        return _decoded(response, body, where, answer_xml)
     body, _ = await _prefix(response, ERROR_BODY_BYTES)
     head, tail = error_message(
         where, response.status_code, response.reason_phrase, _text(response, body), secrets
@@ -608,13 +623,20 @@ async def _prefix(response: httpx2.Response, limit: int) -> tuple[bytearray, boo
     return body, False
 
 
-def _decoded(response: httpx2.Response, body: bytearray, where: str) -> UpstreamResponse:
+def _decoded(
+    response: httpx2.Response, body: bytearray, where: str, answer_xml: dict[str, Any] | None
+) -> UpstreamResponse:
+    """The body as data: JSON parsed; XML read as data (`xml_answer`), or else left as text."""
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     text = _text(response, body)
     data: Any = text
     is_json = False
     declared = content_type.endswith("json")
-    if text and (declared or text.lstrip()[:1] in ("{", "[")):
+    if text.strip() and is_xml(content_type):
+        # Malformed, declaring entities, or too deep: passed on as text.
+        with contextlib.suppress(XmlAnswerError):
+            data, is_json = read_answer(text, answer_xml), True
+    elif text and (declared or text.lstrip()[:1] in ("{", "[")):
         parsed, problem = _parse_json(text)
         if problem is None:
             data, is_json = parsed, True

@@ -34,6 +34,7 @@ from bench.realworld_bench import (  # noqa: E402
     classify,
     malformed_request,
     misrouted_by_prism,
+    needs_dynamic,
     one_of_nothing_passes,
     run_spec,
     server_env,
@@ -317,3 +318,20 @@ def test_prism_reads_no_xml_body():
     query = {**unread, "location": ["request", "query", "q"]}
     other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [query])
     assert xml_unread_by_prism(tool("text/xml"), [other]) is None
+
+
+def test_an_xml_answer_is_judged_by_its_data():
+    """An XML body holds data or not as a JSON one does: Prism's `<xml></xml>` (an object
+    schema with no fields) holds none, so an empty result from it is right, and a static one
+    sends the call to dynamic Prism; a document with values is data an empty result lost."""
+    bare = Exchange("GET", "/x", [], 200, "application/xml", b"<xml></xml>")
+    assert classify(False, "", {}, [bare])[0] == OK
+    assert needs_dynamic([bare])
+    held = Exchange("GET", "/x", [], 200, "text/xml; charset=utf-8", b"<r><a>1</a></r>")
+    assert classify(False, "", {}, [held]) == (
+        EMPTY,
+        "an empty result from an upstream body with data",
+    )
+    assert not needs_dynamic([held])
+    text = Exchange("GET", "/x", [], 200, "text/plain", b"hello")
+    assert "neither JSON nor XML" in classify(False, "", "", [text])[1]

@@ -37,6 +37,7 @@ CURSOR_FIELDS = (
     "continuationtoken",
     "cursor",
     "after",
+    "marker",  # AWS: `Marker` back, "present when IsTruncated is true" (after `NextMarker`)
 )
 
 
