@@ -544,7 +544,8 @@ def _classify_error(
       INVALID_CONTENT_TYPE (a body media type refused): adaptgen. But violations only of path
       parameters the called operation's `path` has not are the mock's: Prism routed the request
       to another operation (hhs.gov's `/tags/tagLanguages.{format}` read as `/tags/{id}.{format}`,
-      whose `id` must be an integer). And a failing request whose
+      whose `id` must be an integer), and so are those of a path whose parameters are adjacent
+      (`{pageName}{mediaTypeExtension}`: Prism cannot split them). And a failing request whose
       URL the previous answer supplied (a next link followed verbatim) is the mock's: Prism's
       examples hold placeholder links (`x-next: string`) and links the spec itself refuses.
       Prism failing to make an answer (5xx problems, NOT_ACCEPTABLE, see MOCK_PROBLEMS): mock.
@@ -591,6 +592,11 @@ def _classify_error(
     if violations and path and all(_other_operations(v, path) for v in violations):
         reason = _violation_reason(violations)
         return MOCK, f"{reason} (Prism routed it to another operation than {path})"
+    if violations and path and "}{" in path and all(_of_path(v) for v in violations):
+        # `/blog/{pageName}{mediaTypeExtension}`: nothing says where one value ends, and
+        # Prism reads the whole segment as the last parameter (healthcare.gov's 10 pages).
+        reason = _violation_reason(violations)
+        return MOCK, f"{reason} (Prism cannot split the adjacent parameters of {path})"
     if violations and all(_sent_yet_missing(v, last) for v in violations):
         # Prism percent-encodes a name with brackets (`filter[build]` -> `filter%5bbuild%5d`)
         # and then finds it in no request, whichever way the name is sent.
@@ -621,6 +627,11 @@ def _other_operations(violation: dict[str, Any], path: str) -> bool:
     location = [str(p) for p in violation.get("location", []) if p != "request"]
     own = set(re.findall(r"\{([^{}]+)\}", path))
     return len(location) == 2 and location[0] == "path" and location[1] not in own
+
+
+def _of_path(violation: dict[str, Any]) -> bool:
+    """A violation of the request's path parameters."""
+    return [str(p) for p in violation.get("location", []) if p != "request"][:1] == ["path"]
 
 
 def _sent_yet_missing(violation: dict[str, Any], last: Exchange) -> bool:

@@ -1476,6 +1476,58 @@ def test_a_body_declared_under_a_media_range_goes_as_a_media_type(tmp_path):
     assert sent.content == b"PK..."
 
 
+def test_an_answer_declared_under_a_media_range_is_read_as_json(tmp_path):
+    """Stack Exchange, DocuSign, Salesloft and 59 more corpus specs declare their answers
+    under `*/*` (1,569 operations): the planner read an answer's schema only under a JSON
+    media type, so none of their lists paged (Stack Exchange: 0 of 124 tools). A range
+    admits the JSON the runtime asks for first, so its schema is the answer's; a JSON one
+    beside it still wins, and XML's only where nothing admits JSON."""
+    import json
+
+    def listed(schema: dict, media: str = "*/*", more: dict | None = None) -> dict:
+        content = {media: {"schema": schema}, **(more or {})}
+        return {
+            "get": {
+                "parameters": [
+                    {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "pagesize", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {"200": {"description": "ok", "content": content}},
+            }
+        }
+
+    page = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object"}},
+            "has_more": {"type": "boolean"},
+        },
+    }
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Ranges", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/questions": listed(page),
+            "/answers": listed(page, "application/*"),
+            "/both": listed({"type": "string"}, more={"application/json": {"schema": page}}),
+            "/feed": listed(page, "application/xml", {"*/*": {"schema": {"type": "string"}}}),
+        },
+    }
+    path = tmp_path / "ranges.json"
+    path.write_text(json.dumps(spec))
+    tools = {t.upstream.path: t for t in plan(load_spec(path), "r", PlanOptions()).api.tools}
+    for where in ("/questions", "/answers", "/both"):
+        pagination = tools[where].pagination
+        assert (pagination.style, pagination.items, pagination.has_more) == (
+            "page",
+            "$.items",
+            "$.has_more",
+        ), where
+    # `*/*` beside XML admits JSON: a string answer there, so nothing to page nor read as XML.
+    assert tools["/feed"].pagination is None and tools["/feed"].upstream.answer_xml is None
+
+
 def test_an_api_key_declared_as_a_parameter_is_sent_even_where_security_forgot_it(tmp_path):
     """VTEX: `security: []` on an operation that declares the API key headers as required
     parameters. They are never arguments (an agent must not hold a secret); the operation's

@@ -154,6 +154,23 @@ def test_classification_rules():
     assert verdict == MOCK
     assert "another operation" in reason
     assert classify(True, "", None, [routed], path="/tags/{id}.{format}")[0] == ADAPTGEN
+    # Adjacent path parameters (healthcare.gov's `/blog/{pageName}{mediaTypeExtension}`, sent
+    # as `/blog/test.json`): Prism reads the whole segment as the last one.
+    unsplit = _prism_problem(
+        422,
+        "UNPROCESSABLE_ENTITY",
+        [
+            {
+                "location": ["request", "path"],
+                "severity": "Error",
+                "code": "required",
+                "message": "Request path must have required property 'pagename'",
+            }
+        ],
+    )
+    adjacent = "/blog/{pageName}{mediaTypeExtension}"
+    assert classify(True, "upstream answered 422", None, [unsplit], path=adjacent)[0] == MOCK
+    assert classify(True, "", None, [unsplit], path="/blog/{pageName}.{ext}")[0] == ADAPTGEN
     no_example = _prism_problem(500, "NO_COMPLEX_OBJECT_TEXT")
     assert classify(True, "upstream answered 500", None, [no_example])[0] == MOCK
     assert classify(True, "KeyError: 'items'", None, [])[0] == ADAPTGEN
