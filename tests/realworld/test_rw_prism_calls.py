@@ -108,21 +108,21 @@ def _prism_problem(status: int, kind: str, validation: list | None = None) -> Ex
     return Exchange("GET", "/x", [], status, "application/problem+json", json.dumps(body).encode())
 
 
+def _invalid(code: str, message: str, *location: str) -> Exchange:
+    """Prism's 422 for one request that breaks one rule at `location` (under `request`)."""
+    violation = {
+        "location": ["request", *location],
+        "severity": "Error",
+        "code": code,
+        "message": message,
+    }
+    return _prism_problem(422, "UNPROCESSABLE_ENTITY", [violation])
+
+
 def test_classification_rules():
     wrong_path = _prism_problem(404, "NO_PATH_MATCHED_ERROR")
     assert classify(True, "upstream answered 404", None, [wrong_path])[0] == ADAPTGEN
-    missing = _prism_problem(
-        422,
-        "UNPROCESSABLE_ENTITY",
-        [
-            {
-                "location": ["request", "query"],
-                "severity": "Error",
-                "code": "required",
-                "message": "Request query must have required property 'q'",
-            }
-        ],
-    )
+    missing = _invalid("required", "Request query must have required property 'q'", "query")
     verdict, reason = classify(True, "upstream answered 422", None, [missing])
     assert (verdict, reason) == (ADAPTGEN, "422 required query.q not sent")
     # Prism reports a bracketed name missing however it is sent (its own percent-encoding):
@@ -156,18 +156,7 @@ def test_classification_rules():
     assert classify(True, "", None, [routed], path="/tags/{id}.{format}")[0] == ADAPTGEN
     # Adjacent path parameters (healthcare.gov's `/blog/{pageName}{mediaTypeExtension}`, sent
     # as `/blog/test.json`): Prism reads the whole segment as the last one.
-    unsplit = _prism_problem(
-        422,
-        "UNPROCESSABLE_ENTITY",
-        [
-            {
-                "location": ["request", "path"],
-                "severity": "Error",
-                "code": "required",
-                "message": "Request path must have required property 'pagename'",
-            }
-        ],
-    )
+    unsplit = _invalid("required", "Request path must have required property 'pagename'", "path")
     adjacent = "/blog/{pageName}{mediaTypeExtension}"
     assert classify(True, "upstream answered 422", None, [unsplit], path=adjacent)[0] == MOCK
     assert classify(True, "", None, [unsplit], path="/blog/{pageName}.{ext}")[0] == ADAPTGEN
