@@ -574,7 +574,7 @@ def _query(params: list[Param]) -> _Query:
 
 def _is_numeric(schema: dict[str, Any]) -> bool:
     """An integer/number parameter, or one with no type (its values are not known to be text)."""
-    kind = _kind(schema)
+    kind = schema_type(schema)
     if kind in ("integer", "number") or kind is None:
         return True
     return kind == "string" and schema.get("format") in ("int32", "int64", "integer")
@@ -584,7 +584,7 @@ def _number_as_text(schema: dict[str, Any]) -> bool:
     """A string parameter that still holds a number: no format, enum or pattern says what else
     it is, its example and default (when given) are digits, and its description does not call it
     a token or cursor (Asana's string `offset` is "an offset token")."""
-    if _kind(schema) != "string" or {"format", "enum", "pattern"} & schema.keys():
+    if schema_type(schema) != "string" or {"format", "enum", "pattern"} & schema.keys():
         return False
     samples = [schema[k] for k in ("example", "default") if schema.get(k) is not None]
     if not all(re.fullmatch(r"\d+", str(sample)) for sample in samples):
@@ -593,7 +593,8 @@ def _number_as_text(schema: dict[str, Any]) -> bool:
     return _TOKEN_TEXT.search(description) is None and _DATE_TEXT.search(description) is None
 
 
-def _kind(schema: Any) -> str | None:
+def schema_type(schema: Any) -> str | None:
+    """A schema's type (3.1's `["integer", "null"]` is an integer), or None."""
     if not isinstance(schema, dict):
         return None
     kind = schema.get("type")
@@ -614,7 +615,7 @@ def _list_body(response: dict[str, Any] | None) -> tuple[str, dict[str, Any]] | 
     """
     if not isinstance(response, dict):
         return None
-    if _kind(response) == "array":
+    if schema_type(response) == "array":
         return "$", response  # its items' schema says which field is their id
     for key in ("anyOf", "oneOf"):
         for branch in response.get(key) or []:
@@ -638,7 +639,7 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
     # Errors beside the content are the envelope's (Square's `errors` array, Sakari's `error`
     # object); alone, they are the content (App Center's crash `errors`).
     errors = [k for k in props if _norm(k) in ("error", "errors")]
-    arrays = [k for k, v in props.items() if _kind(v) == "array" and not _is_meta(k, v)]
+    arrays = [k for k, v in props.items() if schema_type(v) == "array" and not _is_meta(k, v)]
     if len(arrays) > 1:
         arrays = [k for k in arrays if k not in errors]
     if len(arrays) > 1:
@@ -677,7 +678,7 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
 
 
 def _is_object(schema: Any) -> bool:
-    return isinstance(schema, dict) and (_kind(schema) == "object" or "properties" in schema)
+    return isinstance(schema, dict) and (schema_type(schema) == "object" or "properties" in schema)
 
 
 def _nested(keys: list[str]) -> str:
@@ -736,7 +737,7 @@ def _fields(schema: dict[str, Any] | None, at: str = "$", depth: int = 0) -> lis
         if not isinstance(sub, dict):
             continue
         path = _path(at, key)
-        kind = _kind(sub)
+        kind = schema_type(sub)
         out.append(_Field(_norm(key), path, kind))
         if kind == "object" or "properties" in sub:
             out.extend(_fields(sub, path, depth + 1))

@@ -36,6 +36,7 @@ from typing import Any
 
 from adaptgen.load.refs import RefResolver
 from adaptgen.load.source import SourceFile
+from adaptgen.plan.pagination import schema_type
 from adaptgen.runtime.xml_answer import fold
 
 MAX_DEPTH = 16
@@ -130,7 +131,7 @@ class XmlForms:
             if isinstance(xml.get(key), str) and xml[key]:
                 node[key] = xml[key]
         items = schema.get("items")
-        kind = _kind(schema)
+        kind = schema_type(schema)
         if kind == "array" or isinstance(items, dict):
             if reading:
                 node["list"] = True
@@ -178,15 +179,6 @@ class _Merged:
 
     schema: dict[str, Any]
     where: _Where
-
-
-def _kind(schema: dict[str, Any]) -> str | None:
-    """A schema's type (3.1's `["integer", "null"]` is an integer), or None."""
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kinds = [k for k in kind if k != "null"]
-        kind = kinds[0] if len(kinds) == 1 else None
-    return kind if isinstance(kind, str) else None
 
 
 def _named(node: dict[str, Any], name: str) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def success_response(
             if isinstance(body, dict) and "schema" in body
         ]
         # JSON's, else XML's: an XML answer is read as data by the same fields (`xml_answer`).
-        for wanted in (_json_media, _xml_media):
+        for wanted in (_json_media, is_xml):
             for media, body in typed:
                 if wanted(media):
                     return body["schema"], source, _under(at, "content", media, "schema")
@@ -119,10 +119,6 @@ def _json_media(media: Any) -> bool:
     """A JSON media type, or one that admits JSON (`*/*`: what a Swagger 2 spec that names no
     `produces` answers)."""
     return "json" in str(media) or str(media) in ("*/*", "application/*")
-
-
-def _xml_media(media: Any) -> bool:
-    return is_xml(str(media))
 
 
 class FieldWalker:
