@@ -623,10 +623,14 @@ def _ignored_header(violation: dict[str, Any]) -> bool:
 
 
 def _other_operations(violation: dict[str, Any], path: str) -> bool:
-    """A violation of a path parameter that the operation at `path` does not have."""
+    """A violation of a path parameter that the operation at `path` does not have (invalid,
+    or required: Vertex AI's `/v1/{entityType}:importFeatureValues` routed to `{name}`'s)."""
     location = [str(p) for p in violation.get("location", []) if p != "request"]
-    own = set(re.findall(r"\{([^{}]+)\}", path))
-    return len(location) == 2 and location[0] == "path" and location[1] not in own
+    own = {name.lower() for name in re.findall(r"\{([^{}]+)\}", path)}
+    if location == ["path"] and violation.get("code") == "required":
+        missing = re.search(r"property '([^']+)'", str(violation.get("message", "")))
+        return missing is not None and missing.group(1).lower() not in own
+    return len(location) == 2 and location[0] == "path" and location[1].lower() not in own
 
 
 def _of_path(violation: dict[str, Any]) -> bool:

@@ -154,6 +154,11 @@ def test_classification_rules():
     assert verdict == MOCK
     assert "another operation" in reason
     assert classify(True, "", None, [routed], path="/tags/{id}.{format}")[0] == ADAPTGEN
+    # Required there (Vertex AI's `/v1/test:importFeatureValues` routed to `/v1/{name}:...`).
+    elsewhere = _invalid("required", "Request path must have required property 'name'", "path")
+    feature_values = "/v1/{entityType}:importFeatureValues"
+    assert classify(True, "", None, [elsewhere], path=feature_values)[0] == MOCK
+    assert classify(True, "", None, [elsewhere], path="/v1/{name}:cancel")[0] == ADAPTGEN
     # Adjacent path parameters (healthcare.gov's `/blog/{pageName}{mediaTypeExtension}`, sent
     # as `/blog/test.json`): Prism reads the whole segment as the last one.
     unsplit = _invalid("required", "Request path must have required property 'pagename'", "path")
