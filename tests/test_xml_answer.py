@@ -24,6 +24,7 @@ from adaptgen.cli import load_server_module
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
 from adaptgen.plan.xml_body import READ_DEPTH
+from adaptgen.runtime.upstream_errors import excerpt
 from adaptgen.runtime.xml_answer import MAX_DEPTH, XmlAnswerError, read_answer
 from adaptgen.sandbox.server import serve_app
 
@@ -275,8 +276,17 @@ LAUGHS = (
 )
 
 
+MISSING = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="urn:widgets">\n  <Error>\n'
+    "    <Code>NoSuchWidget</Code>\n    <Message>No widget 7 here.</Message>\n  </Error>\n"
+    "  <RequestId>4442587f-EXAMPLE</RequestId>\n</ErrorResponse>"
+)
+
+
 def _upstream() -> Starlette:
     async def widget(request):
+        if request.path_params["id"] == "7":
+            return Response(MISSING, status_code=404, media_type="text/xml")
         body = LAUGHS if request.path_params["id"] == "laughs" else WIDGET
         return Response(body, media_type="application/xml")
 
@@ -334,7 +344,8 @@ def test_an_xml_answer_reaches_the_agent_as_data(tmp_path):
 
         async def call(widget_id: str) -> str:
             async with Client(module.mcp) as client:
-                result = await client.call_tool("get_widget", {"id": widget_id})
+                arguments = {"id": widget_id}
+                result = await client.call_tool("get_widget", arguments, raise_on_error=False)
                 return result.content[0].text
 
         got = result_data(asyncio.run(call("42")))
@@ -349,3 +360,16 @@ def test_an_xml_answer_reaches_the_agent_as_data(tmp_path):
         # A document that declares entities is never expanded: it goes on as the text it is.
         text = asyncio.run(call("laughs"))
         assert "&b;" in text and "haha" not in text
+        # An XML error reads as its code and message, without the declaration and namespaces.
+        error = asyncio.run(call("7"))
+        assert "upstream answered 404 Not Found" in error
+        assert '"Code":"NoSuchWidget","Message":"No widget 7 here."' in error
+        assert "<?xml" not in error and "urn:widgets" not in error
+
+
+def test_an_xml_error_is_excerpted_as_data_and_html_as_text():
+    s3 = "<Error><Code>AccessDenied</Code><Message>key sk_live_123 is denied</Message></Error>"
+    assert excerpt(s3, ["sk_live_123"]) == '{"Code":"AccessDenied","Message":"key *** is denied"}'
+    page = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1><br></body></html>"
+    assert excerpt(page, []) == page
+    assert excerpt("<broken><xml>", []) == "<broken><xml>"
