@@ -12,7 +12,6 @@ from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
 from adaptgen.plan.names import argument_name
 from adaptgen.plan.schemas import SchemaInliner
 from adaptgen.plan.state import OperationProblem, PlannerState
-from adaptgen.plan.xml_body import XmlForms, says_unwrapped
 from adaptgen.runtime.catalog import Body, Param
 from adaptgen.runtime.compact_json import compact_json
 from adaptgen.runtime.xml_answer import is_xml
@@ -97,9 +96,7 @@ class BodyPlanning(PlannerState):
     def _xml_form(self, schema: Any, source: Any, pointer: str) -> dict[str, Any] | None:
         """How a body of `schema` is written as XML (`plan.xml_body`); None, said in a warning,
         when its root element is unknown."""
-        if self.xml_forms is None:
-            self.xml_forms = XmlForms(self.spec.resolver, says_unwrapped(self.doc))
-        form = self.xml_forms.form(schema, source, pointer)
+        form = self.xml().form(schema, source, pointer)
         if form is None:
             self.warn(
                 pointer,

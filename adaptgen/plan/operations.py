@@ -35,7 +35,6 @@ from adaptgen.plan.pagination import Example, detect, header_guess, undetected_p
 from adaptgen.plan.parameters import assign_names, path_params, split_path_key
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.plan.state import OperationProblem, PlannerState
-from adaptgen.plan.xml_body import XmlForms, says_unwrapped
 from adaptgen.runtime.catalog import (
     FixedValue,
     Operation,
@@ -435,10 +434,8 @@ class OperationPlanning(PlannerState):
         chosen = _answer_media(found[0]) if found else None
         if found is None or chosen is None or not is_xml(chosen[0]):
             return None
-        if self.xml_forms is None:
-            self.xml_forms = XmlForms(self.spec.resolver, says_unwrapped(self.doc))
         media = chosen[0].replace("~", "~0").replace("/", "~1")
-        return self.xml_forms.answer(
+        return self.xml().answer(
             chosen[1]["schema"], found[1], f"{found[2]}/content/{media}/schema"
         )
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from adaptgen.errors import BuildWarning, Location
 from adaptgen.load.source import join_pointer
+from adaptgen.plan.xml_body import XmlForms, says_unwrapped
 
 if TYPE_CHECKING:
     from adaptgen.load import Spec
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from adaptgen.plan import PlanOptions
     from adaptgen.plan.pagination import Conventions
     from adaptgen.plan.schemas import SchemaInliner
-    from adaptgen.plan.xml_body import XmlForms
 
 
 class OperationProblem(Exception):
@@ -55,6 +55,12 @@ class PlannerState:
     def warn(self, pointer: str, message: str) -> None:
         """A located build warning."""
         self.warnings.append(BuildWarning(self.spec.location(pointer), message))
+
+    def xml(self) -> XmlForms:
+        """The XML forms of this spec's bodies and answers, made at the first one."""
+        if self.xml_forms is None:
+            self.xml_forms = XmlForms(self.spec.resolver, says_unwrapped(self.doc))
+        return self.xml_forms
 
     def _hints_location(self, keys: tuple[str, ...]) -> Location | None:
         source = self.options.hints.source
