@@ -2000,6 +2000,52 @@ def test_a_required_field_no_allof_member_describes_is_asked_for_but_not_a_read_
     assert "id" not in created["properties"] and "id" not in created.get("required", [])
 
 
+def test_an_allof_member_that_says_what_a_list_holds_refines_the_list(tmp_path):
+    """NPR's sponsorship tracking: `allOf: [CollectionDocument, {items: {items: Tracking}}]`,
+    where the base says only that `items` is a list of objects. The merge kept the base's
+    `{type: object}`, so the tool never said what each item requires, and every call without
+    them was refused (Prism: `items.0.version` and 6 more not sent). A map's values too."""
+    import json
+
+    base = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object"}},
+            "labels": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+        "required": ["items"],
+    }
+    tracking = {
+        "type": "object",
+        "properties": {"adId": {"type": "string"}, "event": {"type": "string"}},
+        "required": ["adId", "event"],
+    }
+    document = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Base"},
+            {
+                "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/T"}},
+                    "labels": {"additionalProperties": {"properties": {"text": {}}}},
+                }
+            },
+        ]
+    }
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Ads", "version": "1"},
+        "paths": {"/ads": _posted("trackAds", document)},
+        "components": {"schemas": {"Base": base, "T": tracking}},
+    }
+    path = tmp_path / "ads.json"
+    path.write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(path), "ads", PlanOptions()).api.tools
+    fields = tool.input_schema["properties"]
+    assert fields["items"]["items"]["required"] == ["adId", "event"]
+    assert set(fields["items"]["items"]["properties"]) == {"adId", "event"}
+    assert set(fields["labels"]["additionalProperties"]["properties"]) == {"text"}
+
+
 AWS_QUERY = textwrap.dedent(
     """\
     openapi: 3.0.0

@@ -348,6 +348,11 @@ def merge_schemas(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             for name, sub in value.items():
                 props[name] = merge_schemas(props[name], sub) if name in props else sub
             out["properties"] = props
+        elif key in ("items", "additionalProperties") and _both_dicts(out[key], value):
+            # A member that says what a list holds refines one that says only that it is a
+            # list (NPR's `allOf: [CollectionDocument, {items: {items: AdTrackingDocument}}]`,
+            # a base page's `data` of objects and a subtype's `data` of its own records).
+            out[key] = merge_schemas(out[key], value)
         elif key == "required":
             out["required"] = list(dict.fromkeys([*out["required"], *value]))
         elif key == "enum" and isinstance(out["enum"], list):
@@ -356,6 +361,10 @@ def merge_schemas(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     if "properties" in out:
         out.setdefault("type", "object")
     return out
+
+
+def _both_dicts(a: Any, b: Any) -> bool:
+    return isinstance(a, dict) and isinstance(b, dict)
 
 
 def clean_text(text: str) -> str:
