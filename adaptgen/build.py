@@ -19,7 +19,7 @@ from adaptgen.hints import (
 from adaptgen.load import load_spec
 from adaptgen.load.source import SourceFile
 from adaptgen.plan import PlanOptions, PlanResult, plan
-from adaptgen.plan.names import snake_case
+from adaptgen.plan.names import file_name_server, snake_case
 from adaptgen.plan.pagination import unknown_paging_warnings
 from adaptgen.render import format_python, render, write_atomic
 from adaptgen.runtime.catalog import Catalog
@@ -53,11 +53,15 @@ class BuildOptions:
 
     @property
     def api_name(self) -> str:
-        """The package name: `--name`, else the spec's file stem, snake_cased."""
-        raw = self.name if self.name is not None else self.spec.name.split(".")[0]
-        name = snake_case(raw)
+        """The package name: `--name`, snake_cased, else the spec's file stem's
+        (`file_name_server`)."""
+        if self.name is None:
+            return file_name_server(self.spec.name.split(".")[0])
+        name = snake_case(self.name)
         if not name or not name[0].isalpha():
-            raise InputError(f"cannot make a server name from {raw!r}: pass --name")
+            raise InputError(
+                f"--name {self.name!r} makes no server name: it must start with a letter"
+            )
         return name
 
 

@@ -140,11 +140,7 @@ def _read_catalog(path: Path) -> dict[str, Any]:
 
 
 def _build_catalog(spec: Path, *, no_hints: bool) -> dict[str, Any]:
-    try:
-        name = BuildOptions(spec=spec).api_name
-    except InputError:
-        name = "api"  # diff has no --name, and the server's name is not agent-facing
-    report = generate(BuildOptions(spec=spec, no_hints=no_hints, name=name))
+    report = generate(BuildOptions(spec=spec, no_hints=no_hints))
     return json.loads(report.files[CATALOG_FILE])
 
 

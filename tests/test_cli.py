@@ -42,6 +42,26 @@ def test_build_report_warnings_have_locations(tmp_path, capsys):
     assert "zoho_crm_record_v8.json:" in warning and "(#/components/" in warning
 
 
+def test_a_spec_file_named_with_a_leading_digit_still_builds(tmp_path, capsys):
+    """`6-dot-authentiqio.appspot.com.json` (APIs.guru's name for Authentiq's spec): the build
+    refused it ("pass --name"), though nothing in the name is wrong but its first character.
+    Its name is the stem's with `api_` before it, for its folder and every env var; a name
+    the user gives with `--name` is still theirs to fix."""
+    spec = tmp_path / "6-dot-authentiqio.appspot.com.yaml"
+    spec.write_text((ROOT / "specs" / "crm.yaml").read_text())
+    out = tmp_path / "out"
+    assert main(["build", str(spec), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert (out / "api_6_dot_authentiqio" / "server.py").is_file()
+    assert "API_6_DOT_AUTHENTIQIO_BASE_URL" in said
+    assert main(["build", str(spec), "--out", str(out), "--name", "2fa"]) == 2
+    assert "--name '2fa' makes no server name: it must start with a letter" in (
+        capsys.readouterr().err
+    )
+    assert BuildOptions(spec=tmp_path / "2.0.json").api_name == "api_2"
+    assert BuildOptions(spec=tmp_path / "中文.json").api_name == "api"
+
+
 def test_reported_tools_list_size_matches_the_wire(tmp_path):
     report = build(BuildOptions(spec=ROOT / "specs" / "crm.yaml", out=tmp_path))
     module = load_server_module(report.out_dir)

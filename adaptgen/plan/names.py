@@ -66,6 +66,15 @@ def snake_case(text: str) -> str:
     return "_".join(snake_words(text))
 
 
+def file_name_server(stem: str) -> str:
+    """The server name a spec's file stem makes when no name is given: snake_cased, and
+    `api_` before one that does not start with a letter (`6-dot-authentiqio.json`, `2.0.yaml`:
+    the name starts every env var the server reads, which cannot start with a digit); `api`
+    for a stem with no letters or digits."""
+    name = snake_case(stem)
+    return name if name[:1].isalpha() else f"api_{name}" if name else "api"
+
+
 MAX_ENV_WORD = 48  # Lambda holds 4 KB of env vars in all; CloudFormation names stop at 255
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 

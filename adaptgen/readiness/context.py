@@ -17,7 +17,7 @@ from adaptgen.hints import LoadedHints, ToolHints, default_hints_path, load_hint
 from adaptgen.load import HTTP_METHODS, Spec, load_spec
 from adaptgen.load.source import join_pointer
 from adaptgen.plan import PlanOptions, plan
-from adaptgen.plan.names import snake_case
+from adaptgen.plan.names import file_name_server
 from adaptgen.plan.pagination import UNKNOWN_PAGING
 from adaptgen.readiness.coverage import Coverage
 from adaptgen.readiness.fields import Field, FieldWalker, records, success_response
@@ -131,8 +131,8 @@ def analyse(spec: Spec, hints: LoadedHints, name: str) -> Context:
 
 
 def api_name(spec_path: Path) -> str:
-    """The server name a build would use (the file stem, snake_cased)."""
-    return snake_case(spec_path.name.split(".")[0]) or "api"
+    """The server name a build would use (`file_name_server`)."""
+    return file_name_server(spec_path.name.split(".")[0])
 
 
 def _spec_operations(spec: Spec) -> list[tuple[str, str, dict[str, Any], str]]:
