@@ -20,6 +20,7 @@ from adaptgen.plan.describe import (
     tool_description,
 )
 from adaptgen.plan.effects import annotations as tool_annotations
+from adaptgen.plan.media import answer_media
 from adaptgen.plan.names import (
     MAX_TOOL_NAME,
     argument_name,
@@ -398,7 +399,7 @@ class OperationPlanning(PlannerState):
         if found is None:
             return None, []
         raw, source, at, headers = found
-        chosen = _answer_media(raw)
+        chosen = answer_media(raw.get("content"))
         if chosen is None:
             return None, headers
         media, media_obj = chosen
@@ -431,7 +432,7 @@ class OperationPlanning(PlannerState):
     def _answer_xml(self, op: dict[str, Any], op_pointer: str) -> dict[str, Any] | None:
         """How the operation's XML answer is read (`plan.xml_body`), when it has no JSON one."""
         found = self._success(op, op_pointer)
-        chosen = _answer_media(found[0]) if found else None
+        chosen = answer_media(found[0].get("content")) if found else None
         if found is None or chosen is None or not is_xml(chosen[0]):
             return None
         media = chosen[0].replace("~", "~0").replace("/", "~1")
@@ -446,32 +447,6 @@ class OperationPlanning(PlannerState):
             inliner = SchemaInliner(self.spec.resolver, for_input=False, max_depth=depth)
             self.output_inliners[depth] = inliner
         return inliner
-
-
-def _answer_media(response: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """The media type whose schema says what the answer is: JSON's (the runtime asks for
-    it first), else a range that admits JSON (`*/*`: Stack Exchange, DocuSign and 60 more
-    corpus specs declare every answer so), else XML's (read as data: `runtime.xml_answer`);
-    None when none of them has a schema."""
-    content = response.get("content") or {}
-    typed = [
-        (str(media), obj)
-        for media, obj in content.items()
-        if isinstance(obj, dict) and isinstance(obj.get("schema"), dict)
-    ]
-    for wanted in (_is_json, _admits_json, is_xml):
-        found = next(((m, o) for m, o in typed if wanted(m)), None)
-        if found is not None:
-            return found
-    return None
-
-
-def _is_json(media: str) -> bool:
-    return "json" in media
-
-
-def _admits_json(media: str) -> bool:
-    return media.split(";")[0].strip() in ("*/*", "application/*")
 
 
 def _paging_params(pagination: PagingStyle) -> list[Param]:

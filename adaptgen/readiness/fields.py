@@ -16,7 +16,7 @@ from typing import Any
 from adaptgen.errors import AdaptgenError
 from adaptgen.load.refs import RefResolver
 from adaptgen.load.source import SourceFile, join_pointer
-from adaptgen.runtime.xml_answer import is_xml
+from adaptgen.plan.media import answer_media
 from adaptgen.words import snake_words
 
 MAX_DEPTH = 6  # objects below this are not walked: no agent reads that deep
@@ -101,24 +101,12 @@ def success_response(
         if resolved is None:
             continue
         raw, source, at = resolved
-        typed = [
-            (media, body)
-            for media, body in (raw.get("content") or {}).items()
-            if isinstance(body, dict) and "schema" in body
-        ]
         # JSON's, else XML's: an XML answer is read as data by the same fields (`xml_answer`).
-        for wanted in (_json_media, is_xml):
-            for media, body in typed:
-                if wanted(media):
-                    return body["schema"], source, _under(at, "content", media, "schema")
+        chosen = answer_media(raw.get("content"))
+        if chosen is not None:
+            return chosen[1]["schema"], source, _under(at, "content", chosen[0], "schema")
         return None, source, at
     return None, resolver.root, pointer
-
-
-def _json_media(media: Any) -> bool:
-    """A JSON media type, or one that admits JSON (`*/*`: what a Swagger 2 spec that names no
-    `produces` answers)."""
-    return "json" in str(media) or str(media) in ("*/*", "application/*")
 
 
 class FieldWalker:
