@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,7 +186,13 @@ async def _replay_all(
         for scenario in scenarios.scenarios:
             before = upstream.calls
             ours = SideResult(OURS)
-            await _play(recorder, _ours_calls(scenario, catalog), ours, _env(upstream))
+            await _play(
+                recorder,
+                _ours_calls(scenario, catalog),
+                ours,
+                _env(upstream),
+                lambda text: _explained(text, scenarios, _env(upstream), catalog.env_prefix),
+            )
             ours.upstream_calls = upstream.calls - before
             _finish(scenario, ours)
             _check_limits(scenario, ours)
@@ -225,11 +231,44 @@ def tool_name(call: Call, catalog: Catalog) -> str:
     return tool_names(call, catalog)[0]
 
 
+# What a scenario file's own lines can do about a failed call of the generated server (the
+# governance layer's and the runtime's words, `access.AccessControl` and `auth.MissingCredentials`).
+_NOT_GRANTED = ("writes are not granted", "is destructive, which is not granted")
+_NO_CREDENTIALS = "missing upstream credentials"
+
+
+def _explained(text: str, scenarios: ScenarioFile, env: Mapping[str, str], env_prefix: str) -> str:
+    """A failed call's text as the report says it, with what to change in the scenario file
+    when the file can fix it (`env`: the server's environment)."""
+    said = text[:300]
+    policies = (env.get(name) for name in ("ADAPTGEN_POLICY", f"{env_prefix}_POLICY"))
+    unset = scenarios.policy is None and not any(policies)
+    if any(words in text for words in _NOT_GRANTED) and unset:
+        return (
+            f"{said} [neither this file nor the environment names a policy, so the server "
+            "grants reads only: name one in the file's `policy:` that grants this caller "
+            "writes (README: Governance)]"
+        )
+    if text.startswith(_NO_CREDENTIALS):
+        prism = " (Prism takes any value)" if scenarios.prism_spec is not None else ""
+        return (
+            f"{text.split(' (a client that starts it over stdio')[0]} [the file's `upstream: "
+            f"{{env: {{NAME: value}}}}` gives the server its credentials{prism}; "
+            "`{$env: NAME}` reads one from your shell]"
+        )
+    return said
+
+
 async def _play(
-    recorder: Recorder, calls: list[Planned], side: SideResult, env: dict[str, str]
+    recorder: Recorder,
+    calls: list[Planned],
+    side: SideResult,
+    env: dict[str, str],
+    explained: Callable[[str], str] = lambda text: text[:300],
 ) -> None:
     """Make the calls in order, each capture read from its result for the calls after it; the
-    first call that fails (or cannot be replayed, or captures nothing) stops the scenario."""
+    first call that fails (or cannot be replayed, or captures nothing) stops the scenario.
+    `explained` says a failed call's text in the report (and what the file can do about it)."""
     captured: dict[str, Any] = {}
     for number, planned in enumerate(calls, 1):
         tool = planned.tool
@@ -241,7 +280,7 @@ async def _play(
         call = await recorder.call(tool, values)
         side.calls.append(call)
         if not call.ok:
-            side.problems.append(f"call {number} ({tool}) failed: {call.text[:300]}")
+            side.problems.append(f"call {number} ({tool}) failed: {explained(call.text)}")
             break
         try:
             captured |= capture(planned.capture, call.data)

@@ -59,3 +59,41 @@ scenarios:
     assert ours["ok"] and ours["trace"] == [
         {"tool": "get_contact", "via": "call_tool", "ok": True, "bytes": ours["bytes"]}
     ]
+
+
+def test_a_call_the_scenario_file_can_fix_says_how(tmp_path, monkeypatch):
+    """A first scenario file for a new API, as users write it: no credentials for the server
+    and no policy. Replay's report says which of the file's lines to add, not only what the
+    server refused (a new user's Gitea file failed every call with the server's advice for a
+    stdio client, cut mid-sentence)."""
+    spec = shared_spec("hubspot_contacts_v3.json")
+    node_tool("prism")
+    monkeypatch.delenv("ADAPTGEN_POLICY")  # the tests' operator policy (conftest)
+    scenarios = tmp_path / "first.scenarios.yaml"
+    scenarios.write_text(
+        f"""server: {ROOT / "tests" / "golden" / "hubspot_search" / "generated"}
+upstream: {{prism: {spec}}}
+scenarios:
+  - id: read
+    prompt: Show HubSpot contact 512.
+    calls: [{{tool: get_contact, arguments: {{contact_id: "512"}}}}]
+  - id: write
+    prompt: Merge contact 7 into 512.
+    calls: [{{tool: merge_contacts, arguments: {{object_id_to_merge: "7",
+             primary_object_id: "512"}}}}]
+"""
+    )
+    report = tmp_path / "r.json"
+    assert main(["eval", str(scenarios), "--no-baseline", "--json", str(report)]) == 0
+    read, write = (s["adaptgen"]["problems"] for s in json.loads(report.read_text())["scenarios"])
+    assert read == [
+        "call 1 (get_contact) failed: missing upstream credentials: set HUBSPOT_OAUTH2_TOKEN in "
+        "the server's environment [the file's `upstream: {env: {NAME: value}}` gives the server "
+        "its credentials (Prism takes any value); `{$env: NAME}` reads one from your shell]"
+    ]
+    assert write == [
+        "call 1 (merge_contacts) failed: not allowed: merge_contacts writes, and writes are not "
+        "granted [neither this file nor the environment names a policy, so the server grants "
+        "reads only: name one in the file's `policy:` that grants this caller writes (README: "
+        "Governance)]"
+    ]
