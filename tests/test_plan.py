@@ -1204,6 +1204,67 @@ def test_slack_form_parameters_are_typed():
     assert params["text"].schema["type"] == "string"
 
 
+def test_a_form_body_the_spec_calls_a_string_and_a_body_under_no_media_type(tmp_path):
+    """Spoonacular: a form whose schema is a string is the whole form, and the tool says how
+    one is written, with the spec's example; a body under the key `""` over an object schema
+    is JSON's (it went with an empty Content-Type, as one `body` argument)."""
+    import json
+
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Food", "version": "1"},
+        "paths": {
+            "/food/detect": {
+                "post": {
+                    "operationId": "detectFoodInText",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {"type": "string"},
+                                "examples": {"one": {"value": "text=I like tacos"}},
+                            }
+                        },
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/plans/{day}": {
+                "delete": {
+                    "operationId": "clearMealPlanDay",
+                    "parameters": [{"name": "day", "in": "path", "required": True, "schema": {}}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"hash": {"type": "string"}},
+                                    "required": ["hash"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+    }
+    path = tmp_path / "food.json"
+    path.write_text(json.dumps(spec))
+    tools = {t.name: t for t in plan(load_spec(path), "food", PlanOptions()).api.tools}
+    form = tools["detect_food_in_text"]
+    assert form.upstream.body.media_type == "application/x-www-form-urlencoded"
+    assert form.input_schema["properties"]["body"] == {
+        "type": "string",
+        "description": "The whole form, URL-encoded: `name=value&other=value`. For example: "
+        "`text=I like tacos`",
+    }
+    cleared = tools["clear_meal_plan_day"]
+    assert cleared.upstream.body.media_type == "application/json"
+    assert cleared.upstream.body.flattened and cleared.input_schema["required"] == ["day", "hash"]
+
+
 def test_plan_is_deterministic(tmp_path: Path):
     path = tmp_path / "plan.yaml"
     path.write_text(SPEC)

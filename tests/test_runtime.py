@@ -193,6 +193,16 @@ def test_json_form_multipart_and_raw_bodies(echo_url):
     assert json.loads(got["body"]) == [1, 2]
 
 
+def test_a_form_given_as_one_string_is_sent_as_it_is(echo_url):
+    """Spoonacular's `POST /food/detect`: a form body whose schema is a string, the whole form
+    (`text=I like tacos`). It went as a form of one field the API never named (`body=text%3DI
+    ...`); it goes as given."""
+    form = op("/b", "POST", [P("body", "body", "")], "application/x-www-form-urlencoded", False)
+    got = send(upstream(echo_url), form, body="text=I like tacos&servings=2").data
+    assert got["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    assert got["body"] == "text=I like tacos&servings=2"
+
+
 SCHEMES = [
     SecurityScheme(
         name="hdr", kind="api_key", env=("ECHO_HDR",), location="header", param_name="X-API-Key"

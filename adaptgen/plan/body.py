@@ -87,6 +87,11 @@ class BodyPlanning(PlannerState):
             schema = {"description": description, **rest}
         if not structured and not schema:
             schema = {"type": "string", "description": description or f"Request body ({media})."}
+        if media == FORM_MEDIA[0] and schema.get("type", "string") == "string":
+            # A form the spec calls a string (Spoonacular's text analysis, Conjur's login) is
+            # the form itself, sent as given (`Upstream._body`): say how it is written.
+            said = schema.get("description")
+            schema = {**schema, "type": "string", "description": _form_text(said, media_obj)}
         whole = Param(name="body", location="body", schema=schema, required=required)
         xml = None
         if is_xml(media) and (schema.get("type") == "object" or "properties" in schema):
@@ -130,6 +135,21 @@ class BodyPlanning(PlannerState):
         return shallower
 
 
+def _form_text(description: Any, media_obj: dict[str, Any]) -> str:
+    """What a form body given as one string says: `description`, how a form is written, and
+    the spec's example of it, when it has one that is a form."""
+    text = f"{description} " if isinstance(description, str) and description else ""
+    text += "The whole form, URL-encoded: `name=value&other=value`."
+    examples = [media_obj.get("example")]
+    named = media_obj.get("examples")
+    if isinstance(named, dict):
+        examples += [e.get("value") for e in named.values() if isinstance(e, dict)]
+    example = next((e for e in examples if isinstance(e, str) and "=" in e), None)
+    if example is not None:
+        text += f" For example: `{brief(example, 80)}`"
+    return text
+
+
 def _object(schema: dict[str, Any]) -> bool:
     """Whether a body of `schema` is one object, whose fields can be arguments: not one of
     several forms (`anyOf`), nor another type that also lists properties (VTEX's and XTRF's
@@ -158,7 +178,10 @@ def _choose_media_type(media_types: list[str]) -> tuple[str, str]:
     `application/json; charset=utf-8`)."""
     lowered: dict[str, str] = {}
     for written in media_types:
-        lowered.setdefault(written.split(";")[0].strip().lower(), written)
+        media = written.split(";")[0].strip().lower()
+        # A key that names no media type (Spoonacular's `""` over an object schema) says no
+        # more than a range would: what the schema is decides (`_concrete`).
+        lowered.setdefault(media if "/" in media else "*/*", written)
     for wanted in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
         if wanted in lowered:
             return wanted, lowered[wanted]

@@ -429,6 +429,8 @@ class Upstream:
         if media == "application/json" or media.endswith("+json"):
             return json.dumps(payload, ensure_ascii=False).encode(), None, media
         if media == "application/x-www-form-urlencoded":
+            if isinstance(payload, str):  # the whole form, as the spec's string schema says
+                return payload.encode(), None, media
             pairs = form_pairs(payload)
             return (
                 "&".join(f"{percent(k)}={percent(v)}" for k, v in pairs).encode(),
