@@ -471,6 +471,27 @@ def xml_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
     return None
 
 
+def form_string_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
+    """Why Prism's verdict on a form given as one string says nothing, when it does not: the
+    spec calls the form a string (Spoonacular's `text=...`), Prism parses every form body into
+    an object of its fields, and an object is no string ("Request body must be string"),
+    whatever the form says. A violation of a header OpenAPI says to ignore may come with it."""
+    body = getattr(getattr(tool, "upstream", None), "body", None)
+    media = getattr(body, "media_type", "") or ""
+    if not exchanges or media != "application/x-www-form-urlencoded" or body.flattened:
+        return None
+    violations = _violations(exchanges[-1])
+    located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]
+    unread = [
+        v
+        for v, where in zip(violations, located, strict=True)
+        if where == ["body"] and v.get("code") == "type" and "string" in str(v.get("message"))
+    ]
+    if unread and all(v in unread or _ignored_header(v) for v in violations):
+        return f"{_violation_reason(violations)} (Prism reads a form as an object, never a string)"
+    return None
+
+
 def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocument) -> str | None:
     """Why Prism could not judge a request to the operation at path key `key` (with a `?query`
     or `#fragment`), when it could not; `reason` is what the call's failure was classified as.
@@ -1033,7 +1054,9 @@ class SpecRun:
             unsatisfiable = one_of_nothing_passes(exchanges, declared)
             if call.verdict == ADAPTGEN and unsatisfiable:
                 call.verdict, call.reason = MOCK, unsatisfiable
-            unread = xml_unread_by_prism(tool, exchanges)
+            unread = xml_unread_by_prism(tool, exchanges) or form_string_unread_by_prism(
+                tool, exchanges
+            )
             if call.verdict == ADAPTGEN and unread:
                 call.verdict, call.reason = MOCK, unread
             malformed = malformed_request(exchanges, tool, declared)

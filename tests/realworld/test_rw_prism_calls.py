@@ -32,6 +32,7 @@ from bench.realworld_bench import (  # noqa: E402
     _path_key,
     arguments_for,
     classify,
+    form_string_unread_by_prism,
     malformed_request,
     misrouted_by_prism,
     needs_dynamic,
@@ -329,6 +330,37 @@ def test_prism_reads_no_xml_body():
     query = {**unread, "location": ["request", "query", "q"]}
     other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [query])
     assert xml_unread_by_prism(tool("text/xml"), [other]) is None
+
+
+def test_prism_reads_no_form_as_a_string():
+    """Spoonacular's forms are strings in its spec (`text=I like tacos`): Prism parses the form
+    into an object and finds it no string, whatever is sent; beside an Accept header's, the
+    verdict is the mock's. On a form of fields, or on any other violation, it is ours."""
+    unread = {
+        "location": ["request", "body"],
+        "severity": "Error",
+        "code": "type",
+        "message": "Request body must be string",
+    }
+    accept = {
+        "location": ["request", "header", "accept"],
+        "severity": "Error",
+        "code": "enum",
+        "message": "Request header parameter accept must be equal to one of the allowed values",
+    }
+    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, accept])
+
+    def tool(media: str, flattened: bool = False) -> SimpleNamespace:
+        body = SimpleNamespace(media_type=media, flattened=flattened)
+        return SimpleNamespace(upstream=SimpleNamespace(body=body))
+
+    form = "application/x-www-form-urlencoded"
+    assert "never a string" in form_string_unread_by_prism(tool(form), [answer])
+    assert form_string_unread_by_prism(tool(form, flattened=True), [answer]) is None
+    assert form_string_unread_by_prism(tool("application/json"), [answer]) is None
+    required = {**unread, "code": "required", "message": "must have required property 'q'"}
+    other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, required])
+    assert form_string_unread_by_prism(tool(form), [other]) is None
 
 
 def test_an_xml_answer_is_judged_by_its_data():
