@@ -473,12 +473,13 @@ def xml_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
 
 def form_string_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
     """Why Prism's verdict on a form given as one string says nothing, when it does not: the
-    spec calls the form a string (Spoonacular's `text=...`), Prism parses every form body into
-    an object of its fields, and an object is no string ("Request body must be string"),
-    whatever the form says. A violation of a header OpenAPI says to ignore may come with it."""
+    spec calls the form a string (Spoonacular's `text=...`), Prism parses every form body, URL-
+    encoded or multipart, into an object of its fields, and an object is no string ("Request
+    body must be string"), whatever the form says. A violation of a header OpenAPI says to ignore may come with it."""
     body = getattr(getattr(tool, "upstream", None), "body", None)
     media = getattr(body, "media_type", "") or ""
-    if not exchanges or media != "application/x-www-form-urlencoded" or body.flattened:
+    forms = ("application/x-www-form-urlencoded", "multipart/form-data")
+    if not exchanges or media not in forms or body.flattened:
         return None
     violations = _violations(exchanges[-1])
     located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]

@@ -356,6 +356,7 @@ def test_prism_reads_no_form_as_a_string():
 
     form = "application/x-www-form-urlencoded"
     assert "never a string" in form_string_unread_by_prism(tool(form), [answer])
+    assert "never a string" in form_string_unread_by_prism(tool("multipart/form-data"), [answer])
     assert form_string_unread_by_prism(tool(form, flattened=True), [answer]) is None
     assert form_string_unread_by_prism(tool("application/json"), [answer]) is None
     required = {**unread, "code": "required", "message": "must have required property 'q'"}
