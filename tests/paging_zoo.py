@@ -121,6 +121,25 @@ async def by_offset(request: Request) -> JSONResponse:
     return JSONResponse({"items": ITEMS[offset : offset + limit]})
 
 
+async def opensearch_like(request: Request) -> JSONResponse:
+    """OpenSearch's `startIndex`, counted from 1 (weber-gesamtausgabe's `offset`, Europeana's
+    `start`, GitHub's SCIM): 0 is refused, as its spec's `minimum: 1` says."""
+    start, count = _int(request, "startIndex", 1), min(_int(request, "count", 10), PAGE_CAP)
+    if start < 1:
+        return JSONResponse({"message": "startIndex must be >= 1"}, status_code=400)
+    chunk = ITEMS[start - 1 : start - 1 + count]
+    return JSONResponse({"totalResults": len(ITEMS), "startIndex": start, "items": chunk})
+
+
+async def azure_skip(request: Request) -> JSONResponse:
+    """Azure Data Lake's `$skip`, a count of items to skip whose spec says `minimum: 1`: a
+    request that skips none leaves it out (0 is refused)."""
+    if "$skip" in request.query_params and _int(request, "$skip", 0) < 1:
+        return JSONResponse({"message": "$skip must be >= 1"}, status_code=400)
+    skip, top = _int(request, "$skip", 0), min(_int(request, "$top", 10), PAGE_CAP)
+    return JSONResponse({"count": len(ITEMS), "items": ITEMS[skip : skip + top]})
+
+
 async def by_cursor(request: Request) -> JSONResponse:
     raw = request.query_params.get("cursor")
     start = int(base64.b64decode(raw).decode()) if raw else 0
@@ -284,6 +303,8 @@ APP = Starlette(
         Route("/link-undeclared", link_undeclared),
         Route("/page", by_page),
         Route("/offset", by_offset),
+        Route("/opensearch", opensearch_like),
+        Route("/azure-skip", azure_skip),
         Route("/cursor", by_cursor),
         Route("/link", by_link),
         Route("/next-url", by_next_url),
@@ -422,6 +443,19 @@ def _real_world_paths(array: dict) -> dict:
                     object=_STRING, data=array, first_id=nullable, last_id=nullable, has_more=_BOOL
                 )
             ),
+        ),
+        "/opensearch": _get(
+            "listLikeOpenSearch",
+            [
+                {**_q("startIndex"), "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                _q("count"),
+            ],
+            _list(_object(totalResults=_INT, startIndex=_INT, items=array)),
+        ),
+        "/azure-skip": _get(
+            "listSkippingLikeAzure",
+            [{**_q("$skip"), "schema": {"type": "integer", "minimum": 1}}, _q("$top")],
+            _list(_object(count=_INT, items=array)),
         ),
         "/jira": _get(
             "listLikeJira",

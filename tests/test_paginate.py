@@ -38,6 +38,8 @@ EXPECTED = {
     "list_like_stripe": ("last_id", "$.data"),
     "list_like_openai": ("cursor", "$.data"),
     "list_like_jira": ("offset", "$.values"),
+    "list_like_open_search": ("offset", "$.items"),
+    "list_skipping_like_azure": ("offset", "$.items"),
     "list_like_slack": ("cursor", "$.members"),
     "list_like_google": ("cursor", "$.items"),
     "search_by_page_token": ("cursor", "$.results"),
@@ -104,6 +106,15 @@ def test_each_style_is_detected_and_its_paging_params_hidden(zoo):
     assert tools["list_like_stripe"].pagination.id_field == "id"
     jira = tools["list_like_jira"].pagination
     assert (jira.offset_param, jira.limit_param, jira.total) == ("startAt", "maxResults", "$.total")
+    assert (jira.first_offset, jira.min_skip) == (0, None)
+    opensearch = tools["list_like_open_search"].pagination  # counts from 1
+    assert (opensearch.offset_param, opensearch.first_offset, opensearch.min_skip) == (
+        "startIndex",
+        1,
+        None,
+    )
+    azure = tools["list_skipping_like_azure"].pagination  # skips none on the first page
+    assert (azure.offset_param, azure.first_offset, azure.min_skip) == ("$skip", 0, 1)
 
 
 @pytest.mark.parametrize("tool", sorted(EXPECTED))

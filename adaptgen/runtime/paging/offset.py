@@ -30,12 +30,23 @@ LIMIT_PARAMS = (
 )
 
 
+def _zero(value: Any) -> bool:
+    """Left out of catalog.json: an offset counted from 0, as most are."""
+    return value == 0
+
+
 class OffsetPaging(PagingStyle):
     """Offset + limit: the limit asks for just the items still wanted."""
 
     style: Literal["offset"] = "offset"
     offset_param: str = "offset"
     limit_param: str | None = Field(default=None, exclude_if=unset)
+    # The first item's offset: 1 where the API counts from 1 (weber-gesamtausgabe's `offset`
+    # "starting from 1", OpenSearch's `startIndex`, Zuora's `start`).
+    first_offset: int = Field(default=0, exclude_if=_zero)
+    # The least count of items to skip the API takes (Azure's `$skip`, minimum 1): the first
+    # page, which skips none, does not send it.
+    min_skip: int | None = Field(default=None, exclude_if=unset)
 
     priority: ClassVar[int] = 50
 
@@ -45,8 +56,15 @@ class OffsetPaging(PagingStyle):
         if offset is None:
             return None
         limit = listing.pick_number(LIMIT_PARAMS)
+        numbering = _numbering(offset, listing.schema(offset))
         return listing.make(
-            cls, limit, size_param=None, offset_param=offset, limit_param=limit, **listing.ends()
+            cls,
+            limit,
+            size_param=None,
+            offset_param=offset,
+            limit_param=limit,
+            **numbering,
+            **listing.ends(),
         )
 
     @classmethod
@@ -64,20 +82,40 @@ class OffsetPaging(PagingStyle):
         return tuple(p for p in (self.offset_param, self.limit_param) if p)
 
     def initial_state(self) -> PageState:
-        return PageState(offset=0)
+        return PageState(offset=self.first_offset)
+
+    def _offset(self, state: PageState) -> int:
+        return self.first_offset if state.offset is None else state.offset
 
     def request_params(self, state: PageState, wanted: int) -> dict[str, Any]:
-        params: dict[str, Any] = {self.offset_param: state.offset or 0}
+        offset = self._offset(state)
+        params: dict[str, Any] = {}
+        if self.min_skip is None or offset >= self.min_skip:
+            params[self.offset_param] = offset
         if self.limit_param:
             params[self.limit_param] = min(max(wanted, 1), self.page_size)
         return params
 
     def at(self, state: PageState, index: int) -> PageState:
-        return replace(state, offset=(state.offset or 0) + index, skip=0)
+        return replace(state, offset=self._offset(state) + index, skip=0)
 
     def next_state(
         self, state: PageState, body: Any, headers: Mapping[str, str], received: int
     ) -> PageState | None:
-        offset = (state.offset or 0) + received
+        offset = self._offset(state) + received
         total = self.total_count(body)
-        return None if total is not None and offset >= total else PageState(offset=offset)
+        done = total is not None and offset - self.first_offset >= total
+        return None if done else PageState(offset=offset)
+
+
+def _numbering(name: str, schema: Mapping[str, Any]) -> dict[str, int]:
+    """How an offset parameter counts, from its schema: an index from 1 when its least or its
+    default value is 1 (`first_offset`); but a count of items to skip (`skip`, `$skip`) is a
+    count whatever its least value, which is then only the least it takes (`min_skip`)."""
+    least, default = schema.get("minimum"), schema.get("default")
+    least = least if isinstance(least, int) and not isinstance(least, bool) else None
+    if "skip" in name.lower():
+        return {"min_skip": least} if least is not None and least > 0 else {}
+    if least == 1 or (least is None and default == 1 and not isinstance(default, bool)):
+        return {"first_offset": 1}
+    return {}
