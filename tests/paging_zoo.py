@@ -131,6 +131,14 @@ async def opensearch_like(request: Request) -> JSONResponse:
     return JSONResponse({"totalResults": len(ITEMS), "startIndex": start, "items": chunk})
 
 
+async def zero_based_page(request: Request) -> JSONResponse:
+    """SwaggerHub's and Nexmo's pages, numbered from 0 (`default: 0`, no least value said):
+    page 1 is the second page."""
+    page, size = _int(request, "pageIndex", 0), min(_int(request, "pageSize", 10), PAGE_CAP)
+    chunk = ITEMS[page * size : (page + 1) * size]
+    return JSONResponse({"totalCount": len(ITEMS), "items": chunk})
+
+
 async def azure_skip(request: Request) -> JSONResponse:
     """Azure Data Lake's `$skip`, a count of items to skip whose spec says `minimum: 1`: a
     request that skips none leaves it out (0 is refused)."""
@@ -305,6 +313,7 @@ APP = Starlette(
         Route("/offset", by_offset),
         Route("/opensearch", opensearch_like),
         Route("/azure-skip", azure_skip),
+        Route("/zero-based-page", zero_based_page),
         Route("/cursor", by_cursor),
         Route("/link", by_link),
         Route("/next-url", by_next_url),
@@ -451,6 +460,11 @@ def _real_world_paths(array: dict) -> dict:
                 _q("count"),
             ],
             _list(_object(totalResults=_INT, startIndex=_INT, items=array)),
+        ),
+        "/zero-based-page": _get(
+            "listPagesFromZero",
+            [{**_q("pageIndex"), "schema": {"type": "integer", "default": 0}}, _q("pageSize")],
+            _list(_object(totalCount=_INT, items=array)),
         ),
         "/azure-skip": _get(
             "listSkippingLikeAzure",

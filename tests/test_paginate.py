@@ -40,6 +40,7 @@ EXPECTED = {
     "list_like_jira": ("offset", "$.values"),
     "list_like_open_search": ("offset", "$.items"),
     "list_skipping_like_azure": ("offset", "$.items"),
+    "list_pages_from_zero": ("page", "$.items"),
     "list_like_slack": ("cursor", "$.members"),
     "list_like_google": ("cursor", "$.items"),
     "search_by_page_token": ("cursor", "$.results"),
@@ -113,6 +114,8 @@ def test_each_style_is_detected_and_its_paging_params_hidden(zoo):
         1,
         None,
     )
+    assert tools["list_pages_from_zero"].pagination.first_page == 0  # its default page
+    assert tools["list_by_page"].pagination.first_page == 1
     azure = tools["list_skipping_like_azure"].pagination  # skips none on the first page
     assert (azure.offset_param, azure.first_offset, azure.min_skip) == ("$skip", 0, 1)
 

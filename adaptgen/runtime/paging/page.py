@@ -50,10 +50,8 @@ class PagePaging(PagingStyle):
     def _planned(
         cls, listing: Listing, size: str | None, page: str, next: str | None, **common: Any
     ) -> PagePaging:
-        minimum = listing.schema(page).get("minimum")
-        return listing.make(
-            cls, size, page_param=page, first_page=0 if minimum == 0 else 1, next=next, **common
-        )
+        first = _first_page(listing.schema(page))
+        return listing.make(cls, size, page_param=page, first_page=first, next=next, **common)
 
     def params(self) -> tuple[str, ...]:
         return (self.page_param, *super().params())
@@ -74,3 +72,13 @@ class PagePaging(PagingStyle):
         if total is not None and (page - self.first_page + 1) * received >= total:
             return None
         return PageState(page=page + 1)
+
+
+def _first_page(schema: dict[str, Any]) -> int:
+    """The first page's number: the parameter's default where it is 0 or 1 (what the API sends
+    when asked for no page: SwaggerHub's, Nexmo's and XTRF's `page` default to 0, Codat's to 1
+    though its least value is 0), else 0 where that is its least value, else 1."""
+    default = schema.get("default")
+    if default in (0, 1) and not isinstance(default, bool):
+        return int(default)
+    return 0 if schema.get("minimum") == 0 else 1
