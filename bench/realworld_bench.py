@@ -475,7 +475,8 @@ def form_string_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str
     """Why Prism's verdict on a form given as one string says nothing, when it does not: the
     spec calls the form a string (Spoonacular's `text=...`), Prism parses every form body, URL-
     encoded or multipart, into an object of its fields, and an object is no string ("Request
-    body must be string"), whatever the form says. A violation of a header OpenAPI says to ignore may come with it."""
+    body must be string"), whatever the form says. A violation of a header OpenAPI says to
+    ignore may come with it."""
     body = getattr(getattr(tool, "upstream", None), "body", None)
     media = getattr(body, "media_type", "") or ""
     forms = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -101,7 +101,8 @@ def success_response(
         if resolved is None:
             continue
         raw, source, at = resolved
-        # JSON's, else XML's: an XML answer is read as data by the same fields (`xml_answer`).
+        # JSON's, else a range's that admits it, else XML's (`plan.media`): an XML answer is
+        # read as data by the same fields (`xml_answer`).
         chosen = answer_media(raw.get("content"))
         if chosen is not None:
             return chosen[1]["schema"], source, _under(at, "content", chosen[0], "schema")

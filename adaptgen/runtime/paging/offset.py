@@ -42,7 +42,7 @@ class OffsetPaging(PagingStyle):
     offset_param: str = "offset"
     limit_param: str | None = Field(default=None, exclude_if=unset)
     # The first item's offset: 1 where the API counts from 1 (weber-gesamtausgabe's `offset`
-    # "starting from 1", OpenSearch's `startIndex`, Zuora's `start`).
+    # "starting from 1", OpenSearch's and SCIM's `startIndex`, gisgraphy's `from`).
     first_offset: int = Field(default=0, exclude_if=_zero)
     # The least count of items to skip the API takes (Azure's `$skip`, minimum 1): the first
     # page, which skips none, does not send it.
