@@ -1204,6 +1204,28 @@ def test_slack_form_parameters_are_typed():
     assert params["text"].schema["type"] == "string"
 
 
+def test_slacks_token_goes_where_each_operation_requires_it():
+    """The OAuth token is the bearer's, and also sent where an operation's spec requires a
+    `token` of its own: a header, the query, or (11 writes, `admin.emoji.addAlias` among them)
+    a field of the form body, which it was not."""
+    api = plan(load_spec(shared_spec("slack_web_v2_swagger.json")), "slack").api
+    schemes = {s.name: s for s in api.info.security_schemes}
+    tools = {t.path: t for t in api.tools}
+
+    def where(path):
+        named = {n for alternative in tools[path].upstream.security for n in alternative}
+        return sorted((schemes[n].location, schemes[n].param_name) for n in named if "." in n)
+
+    assert where("/admin.emoji.addAlias") == [("form", "token")]
+    assert where("/users.setPhoto") == [("form", "token")]
+    assert where("/pins.add") == [("header", "token")]
+    assert where("/api.test") == [] and where("/admin.apps.approved.list") == [("query", "token")]
+    form = sorted(p for p, t in tools.items() if ("form", "token") in where(p))
+    assert len(form) == 11
+    assert all("token" not in tools[p].input_schema["properties"] for p in form)
+    assert schemes["slackAuth.form.token"].env == schemes["slackAuth"].env
+
+
 def test_a_form_body_the_spec_calls_a_string_and_a_body_under_no_media_type(tmp_path):
     """Spoonacular: a form whose schema is a string is the whole form, and the tool says how
     one is written, with the spec's example; a body under the key `""` over an object schema

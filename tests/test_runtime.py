@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import email
+import email.policy
 import json
 
 import pytest
@@ -201,6 +203,42 @@ def test_a_form_given_as_one_string_is_sent_as_it_is(echo_url):
     got = send(upstream(echo_url), form, body="text=I like tacos&servings=2").data
     assert got["headers"]["content-type"] == "application/x-www-form-urlencoded"
     assert got["body"] == "text=I like tacos&servings=2"
+
+
+def test_a_token_the_spec_requires_in_the_form_goes_in_the_form(echo_url, monkeypatch):
+    """Slack's `token`, required in the form body of 11 writes (`admin.emoji.addAlias`, and
+    `users.setPhoto`'s multipart form): it went in the query, and the form lacked it."""
+    monkeypatch.setenv("ECHO_TOKEN", SECRET)
+    form = SecurityScheme(
+        name="auth.form.token",
+        kind="api_key",
+        env=("ECHO_TOKEN",),
+        location="form",
+        param_name="token",
+    )
+    bearer = SecurityScheme(name="auth", kind="bearer", env=("ECHO_TOKEN",))
+    up = upstream(echo_url, [bearer, form], security=(("auth", "auth.form.token"),))
+    params = [P("name", "body"), P("alias_for", "body")]
+    args = {"name": "party parrot", "alias_for": "parrot"}
+    got = send(up, op("/b", "POST", params, "application/x-www-form-urlencoded"), **args).data
+    assert got["query"] == "" and got["headers"]["authorization"] == f"Bearer {SECRET}"
+    assert got["body"] == f"token={SECRET}&name=party%20parrot&alias_for=parrot"
+    assert int(got["headers"]["content-length"]) == len(got["body"])
+    # A required form of optional fields, none given: the token alone.
+    got = send(up, op("/b", "POST", params, "application/x-www-form-urlencoded", required=True))
+    assert got.data["body"] == f"token={SECRET}"
+    # Multipart: a part of its own, before the others, and the whole still one valid form.
+    got = send(up, op("/b", "POST", params, "multipart/form-data"), **args).data
+    kind = got["headers"]["content-type"]
+    message = email.message_from_bytes(
+        f"Content-Type: {kind}\r\n\r\n{got['body']}".encode(), policy=email.policy.HTTP
+    )
+    fields = {
+        part.get_param("name", header="content-disposition"): part.get_content()
+        for part in message.iter_parts()
+    }
+    assert fields == {"token": SECRET, **args}
+    assert int(got["headers"]["content-length"]) == len(got["body"].encode())
 
 
 SCHEMES = [

@@ -73,7 +73,9 @@ class SecurityPlanning(PlannerState):
                 continue
             elif bearers and name in TOKEN_PARAMETERS and credential:
                 if param.required:
-                    where = "header" if param.location == "header" else "query"
+                    # Where the spec wants it: a header, else a form body's field (Slack's
+                    # `token`, required in the form of 11 writes), else the query.
+                    where = {"header": "header", "body": "form"}.get(param.location, "query")
                     derived.append(self._also_sent(bearers[0], where, param.api_name, schemes))
             else:
                 kept.append(param)
@@ -133,8 +135,9 @@ class SecurityPlanning(PlannerState):
                 env=bearer.env,
                 location=location,
                 param_name=name,
-                credential=f"the {bearer.name} token ({bearer.env[0]}), also sent as {location} "
-                f"`{name}` where the spec requires it",
+                credential=f"the {bearer.name} token ({bearer.env[0]}), also sent as "
+                f"{'form field' if location == 'form' else location} `{name}` where the spec "
+                "requires it",
             )
         return schemes[key]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import threading
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ import httpx2
 
 from adaptgen.runtime.origin import origin_of, within_upstream
 from adaptgen.runtime.secrets import guard_logs, is_aws_reference, register_secret_source
+from adaptgen.runtime.serialize import percent
 
 if TYPE_CHECKING:
     from adaptgen.runtime.catalog import SecurityScheme, Tool
@@ -55,6 +57,8 @@ class StaticCredentials(httpx2.Auth):
         self._schemes = list(schemes)
         self._names = [name for scheme in self._schemes for name in scheme.env]
         self._env = env
+        # A credential sent in the form body: the body is read before the flow runs.
+        self.requires_request_body = any(s.location == "form" for s in self._schemes)
         # httpx logs each request's URL, an API key in the query with it: the log guard
         # redacts these values while this auth lives (a Secrets Manager value: its resolver's).
         guard_logs()
@@ -74,6 +78,8 @@ class StaticCredentials(httpx2.Auth):
     def auth_flow(
         self, request: httpx2.Request
     ) -> Generator[httpx2.Request, httpx2.Response, None]:
+        if self.requires_request_body:
+            request.read()
         values = self._values()
         for scheme in self._schemes:
             _apply(scheme, request, values)
@@ -86,6 +92,8 @@ class StaticCredentials(httpx2.Auth):
             values = await asyncio.to_thread(self._values)  # Secrets Manager: a blocking call
         else:
             values = self._values()
+        if self.requires_request_body:
+            await request.aread()
         for scheme in self._schemes:
             _apply(scheme, request, values)
         yield request
@@ -136,6 +144,26 @@ def _apply(scheme: SecurityScheme, request: httpx2.Request, env: Mapping[str, st
             cookie = f"{scheme.param_name}={value}"
             existing = request.headers.get("Cookie")
             request.headers["Cookie"] = f"{existing}; {cookie}" if existing else cookie
+        elif scheme.location == "form":
+            _add_form_field(request, scheme.param_name or "", value)
+
+
+def _add_form_field(request: httpx2.Request, name: str, value: str) -> None:
+    """`name=value` added to the request's form, first: Slack's `token`, which its spec
+    requires in the form body of 11 writes (the other fields are as the runtime wrote them)."""
+    kind = request.headers.get("Content-Type", "")
+    content = request.content  # read: an auth with a form scheme reads the body first
+    boundary = re.search(r'boundary="?([^";]+)"?', kind) if kind.startswith("multipart/") else None
+    if boundary is not None:
+        field = f'--{boundary[1]}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        content = field.encode() + value.encode() + b"\r\n" + content
+    else:
+        pair = f"{percent(name)}={percent(value)}".encode()
+        content = pair + (b"&" + content if content else b"")
+        request.headers["Content-Type"] = kind or "application/x-www-form-urlencoded"
+    request.stream = httpx2.ByteStream(content)
+    request._content = content
+    request.headers["Content-Length"] = str(len(content))
 
 
 def choose_credentials(
