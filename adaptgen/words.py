@@ -77,6 +77,9 @@ _SINGULAR_IN_S = frozenset(
     ("series", "species", "news", "alias", "bias", "canvas", "atlas", "lens", "chaos", "kudos")
 )
 _BOTH_NUMBERS = frozenset(("series", "species", "news"))  # one series, many series
+_CHE_NOUNS = frozenset(
+    ("cache", "niche", "headache", "avalanche", "moustache", "mustache", "quiche", "cliche")
+)
 _IE_NOUNS = frozenset(
     ("movie", "cookie", "calorie", "zombie", "rookie", "selfie", "goalie", "freebie", "newbie")
     + ("hoodie", "smoothie", "brownie", "sortie", "genie", "prairie", "pixie", "birdie")
@@ -93,6 +96,8 @@ def singular(word: str) -> str:
         return word[:-1]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
+    if word.endswith("ches") and word[:-1] in _CHE_NOUNS:
+        return word[:-1]  # `caches` (not `cach`)
     if word.endswith(("sses", "xes", "ches", "shes", "uses", "iases")):
         return word[:-2]
     if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")) and len(word) > 3:

@@ -644,6 +644,33 @@ def test_signature_v4_headers_are_the_signers_not_arguments(tmp_path):
         # ... but not a function's name, nor the method the path names.
         ("get_dealers_get", "get", "/dealers", "get_dealers"),
         ("AddActor_Post", "post", "/AddActor", "add_actor_post"),
+        # The controller's verb for one of its things, as the generator wrote it: one thing
+        # (Django REST's `read`, `update`, `partial_update`; DigitalOcean's `destroy`, Azure's
+        # `Accounts_Update`), not `read_circuits`, `update_dcim_racks`, `destroy_droplets`.
+        ("circuits_circuits_read", "get", "/circuits/circuits/{id}/", "read_circuit"),
+        ("circuits_circuits_create", "post", "/circuits/circuits/", "create_circuit"),
+        ("dcim_racks_update", "put", "/dcim/racks/{id}/", "update_dcim_rack"),
+        (
+            "dcim_racks_partial_update",
+            "patch",
+            "/dcim/racks/{id}/",
+            "update_dcim_rack_partial",
+        ),
+        ("droplets_destroy", "delete", "/v2/droplets/{droplet_id}", "destroy_droplet"),
+        ("sshKeys_create", "post", "/v2/account/keys", "create_ssh_key"),
+        ("payments_creditors_retrieve", "get", "/creditors/{id}/", "retrieve_payments_creditor"),
+        ("Accounts_Update", "patch", "/accounts/{accountName}", "update_account"),
+        ("Caches_Update", "patch", "/caches/{cacheName}", "update_cache"),
+        # ... and a collection's stays many: a bulk update, a list, a create by PUT of them all.
+        ("dcim_racks_bulk_update", "put", "/dcim/racks/", "update_dcim_racks_bulk"),
+        ("Deployments_Update", "put", "/deployments", "update_deployments"),
+        # No verb in the name and a POST's path ending in one: that verb (`create_...` before).
+        (
+            "orgInvitations_",
+            "post",
+            "/orgs/{org_name}/invitations/{email}/revoke",
+            "revoke_org_invitations",
+        ),
     ],
 )
 def test_names_drop_generator_noise(operation_id, method, path, name):

@@ -191,6 +191,17 @@ _NOUNS_TOO = frozenset(
         *("move", "merge", "increase", "decrease"),
     }
 )
+# The verbs a `Controller_Verb` operationId ends with that act on one thing of the controller's,
+# per method: a POST creates one (on a collection) or acts on the one its path ends with.
+_ONE_THING_VERBS = {
+    "get": frozenset({"read", "retrieve", "fetch", "show"}),
+    "put": frozenset({"update", "replace", "create", "add", "set"}),
+    "patch": frozenset({"update", "patch", "modify"}),
+    "delete": frozenset({"destroy", "remove"}),
+    "post": frozenset({"create", "add"}),
+}
+# Words after a controller's thing that say how the verb acts (Django REST's `partial_update`).
+_MODIFIERS = frozenset({"partial"})
 # Verbs that need no object: `login` says it all (not `login_auth`).
 _OBJECTLESS_VERBS = frozenset({"login", "logout", "ping"})
 # A verb written short at the start of an operationId.
@@ -578,6 +589,24 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         return [[verb, *group[:-1], singular(last) if one else last]]
     if (
         controls
+        and len(action) == 1
+        and action[0] in _ONE_THING_VERBS.get(route.method, ())
+        and not statics & set(action)
+        and (route.method == "post" or (bool(route.parts) and route.parts[-1][1]))
+    ):
+        # `Controller_Verb` where the verb is one the method does to one thing: Django REST's
+        # `circuits_circuits_read` and `_update` on `/circuits/{id}/`, DigitalOcean's
+        # `droplets_destroy`, `sshKeys_create`, Azure's `Accounts_Update`: it acts on one of
+        # the controller's things (`read_circuit`, `create_ssh_key`), the verb as written. A
+        # modifier after the thing stays after it (`circuits_circuits_partial_update`:
+        # `update_circuit_partial`).
+        *thing, last = group
+        modifier = [last] if last in _MODIFIERS and thing else []
+        if modifier:
+            *thing, last = thing
+        return [_dedupe_adjacent([*action, *thing, singular(last), *modifier])]
+    if (
+        controls
         and len(action) > 1
         and action[0] in ({"get": _READING_VERBS}.get(route.method) or VERBS)
         and not method_name.islower()
@@ -684,6 +713,11 @@ def _verb_first(words: list[str], route: _Route) -> list[str]:
         return _dedupe_adjacent([*words[start:end], *before, *words[end:]])
     if acts_by_path(route.method, route.path, words):
         return words  # `rebootNetworkDevice` on `POST .../reboot`: the path says it is a verb
+    acted = route.parts[-1][0] if route.parts and not route.parts[-1][1] else []
+    if route.method == "post" and len(acted) == 1 and acted[0] in VERBS and not plural(acted[0]):
+        # No verb in the name, and the POST's path ends in one: AppCenter's `orgInvitations_`
+        # on `.../invitations/{email}/revoke` revokes (not `create_org_invitations`).
+        return [acted[0], *words]
     return [route.verb(last=words[-1]), *words]
 
 
