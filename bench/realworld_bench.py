@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -433,27 +434,50 @@ def one_of_nothing_passes(exchanges: Sequence[Exchange], declared: Declared | No
     if not exchanges or declared is None:
         return None
     violations = _violations(exchanges[-1])
-    names = []
+    names, numbers = [], []
     for violation in violations:
         location = [str(p) for p in violation.get("location", []) if p != "request"]
-        if violation.get("code") != "oneOf" or len(location) != 2 or location[0] != "query":
+        if violation.get("code") != "oneOf" or len(location) != 2:
             return None
-        schema = (declared.query.get(location[1]) or {}).get("schema") or {}
+        where = {"query": declared.query, "path": declared.path}.get(location[0])
+        schema = ((where or {}).get(location[1]) or {}).get("schema") or {}
         forms = schema.get("oneOf") if isinstance(schema, dict) else None
         if not isinstance(forms, list):
             return None
+        forms = [f for f in forms if isinstance(f, dict)]
         checked = [
             json.dumps({k: v for k, v in f.items() if k not in _UNCHECKED}, sort_keys=True)
             for f in forms
-            if isinstance(f, dict)
         ]
-        if len(set(checked)) == len(checked):
+        if len(set(checked)) < len(checked):
+            names.append(".".join(location))
+        elif _number_is_both(forms):
+            numbers.append(".".join(location))
+        else:
             return None
-        names.append(location[1])
-    if not names:
-        return None
-    listed = ", ".join(f"query.{n}" for n in names)
-    return f"422 {listed}: the spec's oneOf forms differ only by format, so no value passes Prism"
+    if names:
+        listed = ", ".join(names)
+        return (
+            f"422 {listed}: the spec's oneOf forms differ only by format, so no value passes Prism"
+        )
+    if numbers:
+        listed = ", ".join(numbers)
+        return (
+            f"422 {listed}: the spec's oneOf is a number or any string, and Prism reads a "
+            "number in a URL as both"
+        )
+    return None
+
+
+def _number_is_both(forms: list[dict[str, Any]]) -> bool:
+    """Whether a number sent in a URL matches two of `forms` to Prism, which reads the text
+    `1` as an integer and as a string: GitHub's `workflow_id`, `oneOf: [integer, string]`
+    ("the ID of the workflow, or its file name"), refused as matching both."""
+    kinds = [f.get("type") for f in forms]
+    free = {"pattern", "enum", "format", "const", "maxLength"}
+    return any(k in ("integer", "number") for k in kinds) and any(
+        f.get("type") == "string" and not free & f.keys() for f in forms
+    )
 
 
 def xml_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
@@ -695,6 +719,7 @@ class Declared:
     """What the spec declares an operation's requests carry, beyond the path."""
 
     query: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> parameter
+    path: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> parameter
     open_query: bool = False  # an exploded object parameter: any name may be one of its keys
     required_query: set[str] = field(default_factory=set)
     required_headers: set[str] = field(default_factory=set)  # lower case
@@ -719,11 +744,12 @@ class SpecDocument:
             if method in HTTP_METHODS and isinstance(op, dict)
         )
 
-    def credential_formats(self) -> dict[tuple[str, str], str]:
-        """(where, name lower-cased) -> the `format` a parameter's schema gives it, for every
-        header, query and cookie parameter of every operation: a credential the spec declares
-        as a parameter (dodo.ac's `X-API-KEY`, `format: uuid`) is checked by Prism against it."""
-        formats: dict[tuple[str, str], str] = {}
+    def credential_schemas(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(where, name lower-cased) -> the schema of every header, query and cookie parameter
+        of every operation: a credential the spec declares as a parameter is checked by Prism
+        against its `format` (dodo.ac's `X-API-KEY`, `format: uuid`) or its `pattern`
+        (whapi's `apiKey`, `^[a-zA-Z0-9]{19,50}$`)."""
+        schemas: dict[tuple[str, str], dict[str, Any]] = {}
         for item in self.paths.values():
             if not isinstance(item, dict):
                 continue
@@ -734,10 +760,10 @@ class SpecDocument:
                     if not isinstance(parameter, dict):
                         continue
                     schema = self.resolve(parameter.get("schema") or parameter)
-                    kind = schema.get("format") if isinstance(schema, dict) else None
-                    if isinstance(kind, str) and isinstance(parameter.get("name"), str):
-                        formats[(str(parameter.get("in")), parameter["name"].lower())] = kind
-        return formats
+                    if isinstance(schema, dict) and isinstance(parameter.get("name"), str):
+                        where = (str(parameter.get("in")), parameter["name"].lower())
+                        schemas[where] = schema
+        return schemas
 
     def resolve(self, node: Any) -> Any:
         """`node` with local `$ref`s followed (at most 20 deep); a remote one stays as it is."""
@@ -786,6 +812,9 @@ class SpecDocument:
             declared.query[name] = {}
         for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
             param = self.resolve(raw)
+            if isinstance(param, dict) and param.get("in") == "path":
+                schema = self.resolve(param.get("schema")) or {}
+                declared.path[str(param.get("name"))] = {**param, "schema": schema}
             if not isinstance(param, dict) or param.get("in") not in ("query", "header"):
                 continue
             name, required = str(param.get("name")), param.get("required") is True
@@ -946,11 +975,12 @@ DUMMY_UUID = "4f8c2a9e-1b7d-4e3a-9c6f-2d5e8b1a7c40"
 
 
 def server_env(
-    api: Any, base_url: str, formats: dict[tuple[str, str], str] | None = None
+    api: Any, base_url: str, schemas: dict[tuple[str, str], dict[str, Any]] | None = None
 ) -> dict[str, str]:
     """Base URL, dummy credentials for every secret the build lists, and short limits.
-    `formats` (`SpecDocument.credential_formats`): a credential the spec declares as a UUID
-    parameter gets a UUID, as a real one would be.
+    `schemas` (`SpecDocument.credential_schemas`): a credential the spec declares as a UUID
+    parameter gets a UUID, and one it gives a pattern a value of that pattern, as a real one
+    would be.
 
     Retries are off: a mock's error answers the same every time, and backoff only costs time.
     """
@@ -970,8 +1000,14 @@ def server_env(
             env[name] = "pass" if name.endswith("_PASSWORD") else "dummy-" + name.lower()[-12:]
     for scheme in api.security_schemes:
         where, named = scheme.location, (scheme.param_name or "").lower()
-        if scheme.kind == "api_key" and (formats or {}).get((str(where), named)) == "uuid":
+        schema = (schemas or {}).get((str(where), named)) or {}
+        if scheme.kind != "api_key":
+            continue
+        if schema.get("format") == "uuid":
             env[scheme.env[0]] = DUMMY_UUID
+        elif isinstance(schema.get("pattern"), str):
+            with contextlib.suppress(NotSynthesizable):
+                env[scheme.env[0]] = _matching(schema["pattern"])
     return env
 
 
@@ -1128,7 +1164,7 @@ def run_spec(
         proxy_url = stack.enter_context(proxy.serving())
         stack.enter_context(
             environment(
-                server_env(api, proxy_url, document.credential_formats()),
+                server_env(api, proxy_url, document.credential_schemas()),
                 remove=[f"{api.env_prefix}_POLICY"],
             )
         )

@@ -10,6 +10,7 @@ when the upstream's body was not.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from types import SimpleNamespace
@@ -215,10 +216,26 @@ def test_a_credential_the_spec_declares_a_uuid_gets_a_uuid():
     api = SimpleNamespace(
         base_url_env="B", timeout_env="O", env_prefix="P", env=("K", "T"), security_schemes=schemes
     )
-    env = server_env(api, "http://127.0.0.1:1", document.credential_formats())
+    env = server_env(api, "http://127.0.0.1:1", document.credential_schemas())
     assert str(uuid.UUID(env["K"])) == env["K"]
     assert env["T"].startswith("dummy-")
     assert server_env(api, "http://127.0.0.1:1")["K"].startswith("dummy-")
+
+
+def test_a_credential_the_spec_gives_a_pattern_gets_one_of_that_pattern():
+    """whapi declares its `apiKey` header as `^[a-zA-Z0-9]{19,50}$`: Prism answered all 9
+    calls 422 while the bench's dummy was `dummy-...` (a `-`, and too short)."""
+    pattern = "^[a-zA-Z0-9]{19,50}$"
+    key = {"name": "apiKey", "in": "header", "schema": {"type": "string", "pattern": pattern}}
+    document = SpecDocument({"paths": {"/account": {"get": {"parameters": [key]}}}})
+    schemes = [
+        SimpleNamespace(kind="api_key", location="header", param_name="apiKey", env=("K",)),
+    ]
+    api = SimpleNamespace(
+        base_url_env="B", timeout_env="O", env_prefix="P", env=("K",), security_schemes=schemes
+    )
+    env = server_env(api, "http://127.0.0.1:1", document.credential_schemas())
+    assert re.fullmatch(pattern, env["K"])
 
 
 def test_requests_checked_against_the_spec_where_prism_does_not():
@@ -285,13 +302,30 @@ def test_a_one_of_told_apart_only_by_format_is_the_mocks_to_refuse():
     answer = _prism_problem(400, "UNPROCESSABLE_ENTITY", [refused])
     assert "no value passes Prism" in one_of_nothing_passes([answer], declared)
     # Forms a value can tell apart: what we sent matched neither or both, ours to answer for.
-    typed = [{"type": "string"}, {"type": "integer"}]
+    typed = [{"type": "string", "pattern": "^[a-z]+$"}, {"type": "integer"}]
     assert (
         one_of_nothing_passes([answer], Declared(query={"asset_id": {"schema": {"oneOf": typed}}}))
         is None
     )
     other = {**refused, "code": "type"}
     assert one_of_nothing_passes([_prism_problem(400, "X", [other])], declared) is None
+
+
+def test_a_number_in_a_url_that_is_one_of_a_number_or_any_string_is_the_mocks_to_refuse():
+    """GitHub's `workflow_id`: `oneOf: [integer, string]`, "the ID of the workflow, or its file
+    name". Any text matches the string, so a refusal means the value (a number: all an agent
+    has for an id) matched both, as Prism reads the URL's `5` as an integer too."""
+    forms = [{"type": "integer"}, {"type": "string"}]
+    refused = {
+        "location": ["request", "path", "workflow_id"],
+        "severity": "Error",
+        "code": "oneOf",
+        "message": "Request path parameter workflow_id must match exactly one schema in oneOf",
+    }
+    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [refused])
+    declared = Declared(path={"workflow_id": {"schema": {"oneOf": forms}}})
+    assert "reads a number in a URL as both" in one_of_nothing_passes([answer], declared)
+    assert one_of_nothing_passes([answer], Declared()) is None  # a path it does not know
 
 
 def test_an_operation_is_found_by_its_path_key_when_it_has_no_operation_id():
