@@ -14,6 +14,7 @@ import re
 import sys
 import uuid
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from conftest import ROOT, node_tool, shared_spec
@@ -288,17 +289,22 @@ def test_a_path_key_prism_cannot_route_or_judges_as_another_operation():
     assert "cannot route" in misrouted_by_prism("/v1/domain#domain", "GET", unmatched, document)
 
 
+def _one_of_refused(where: str, name: str) -> dict[str, Any]:
+    """Prism's finding on a parameter that matched no or several of its `oneOf` forms."""
+    return {
+        "location": ["request", where, name],
+        "severity": "Error",
+        "code": "oneOf",
+        "message": f"Request {where} parameter {name} must match exactly one schema in oneOf",
+    }
+
+
 def test_a_one_of_told_apart_only_by_format_is_the_mocks_to_refuse():
     """Shutterstock's `asset_id`: one of two strings that differ only by `format`. Every string
     matches both, so Prism refuses any value ("must match exactly one schema in oneOf")."""
     forms = [{"type": "string", "format": "asset-id"}, {"type": "string", "format": "upload-id"}]
     declared = Declared(query={"asset_id": {"schema": {"oneOf": forms}}})
-    refused = {
-        "location": ["request", "query", "asset_id"],
-        "severity": "Error",
-        "code": "oneOf",
-        "message": "Request query parameter asset_id must match exactly one schema in oneOf",
-    }
+    refused = _one_of_refused("query", "asset_id")
     answer = _prism_problem(400, "UNPROCESSABLE_ENTITY", [refused])
     assert "no value passes Prism" in one_of_nothing_passes([answer], declared)
     # Forms a value can tell apart: what we sent matched neither or both, ours to answer for.
@@ -316,13 +322,7 @@ def test_a_number_in_a_url_that_is_one_of_a_number_or_any_string_is_the_mocks_to
     name". Any text matches the string, so a refusal means the value (a number: all an agent
     has for an id) matched both, as Prism reads the URL's `5` as an integer too."""
     forms = [{"type": "integer"}, {"type": "string"}]
-    refused = {
-        "location": ["request", "path", "workflow_id"],
-        "severity": "Error",
-        "code": "oneOf",
-        "message": "Request path parameter workflow_id must match exactly one schema in oneOf",
-    }
-    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [refused])
+    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [_one_of_refused("path", "workflow_id")])
     declared = Declared(path={"workflow_id": {"schema": {"oneOf": forms}}})
     assert "reads a number in a URL as both" in one_of_nothing_passes([answer], declared)
     assert one_of_nothing_passes([answer], Declared()) is None  # a path it does not know
