@@ -101,20 +101,31 @@ def as_text(title: str, results: Sequence[ScenarioResult]) -> str:
     """The terminal's view: one line per scenario, problems under it."""
     lines = [title]
     for r in results:
-        ours = r.ours
-        theirs = (
-            ""
-            if r.theirs is None or not r.theirs.calls
-            else (f"  | fastmcp {len(r.theirs.calls)} calls, {r.theirs.bytes:,} B")
-        )
+        ours, theirs = r.ours, _side(r, "fastmcp")
+        beside = ""
+        if theirs is not None:
+            # Their bytes are an error's when their side failed: said, so no one compares them.
+            verdict = "" if theirs.ok else "FAIL, "
+            beside = f"  | fastmcp {verdict}{len(theirs.calls)} calls, {theirs.bytes:,} B"
         lines.append(
             f"  {'PASS' if r.ok else 'FAIL'} {r.scenario.id}: {len(ours.calls)} calls, "
-            f"{ours.upstream_calls} upstream, {ours.bytes:,} B, {ours.tokens:,} tokens{theirs}"
+            f"{ours.upstream_calls} upstream, {ours.bytes:,} B, {ours.tokens:,} tokens{beside}"
         )
         lines += [f"       {r.where}: {p}" for p in ours.problems]
+        if theirs is not None and theirs.problems:
+            lines.append(f"       fastmcp: {_clip(theirs.problems[0])}")
     total = summary(results)
-    lines.append(f"{total['passed']}/{total['scenarios']} scenarios pass")
+    line = f"{total['passed']}/{total['scenarios']} scenarios pass"
+    if (theirs_total := total["fastmcp"])["scenarios"]:
+        line += f" (FastMCP.from_openapi: {theirs_total['passed']}/{theirs_total['scenarios']})"
+    lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _clip(problem: str, limit: int = 240) -> str:
+    """One line of a problem: its first line, at most `limit` characters."""
+    first = problem.strip().splitlines()[0] if problem.strip() else ""
+    return first if len(first) <= limit else first[: limit - 1] + "\u2026"
 
 
 _SIDE_HEADERS = "".join(

@@ -97,3 +97,30 @@ scenarios:
         "reads only: name one in the file's `policy:` that grants this caller writes (README: "
         "Governance)]"
     ]
+
+
+def test_the_report_says_when_fastmcps_side_failed(tmp_path, capsys):
+    """Side by side, FastMCP's bytes are an error's when its call failed (DigitalOcean's tools
+    lost every parameter FastMCP could not resolve, and 5 of its 6 calls failed): the text
+    report said only "fastmcp 1 calls, 192 B", beside our answer's bytes."""
+    spec = shared_spec("hubspot_contacts_v3.json")
+    node_tool("prism")
+    scenarios = tmp_path / "theirs.scenarios.yaml"
+    scenarios.write_text(  # no `baseline: {headers: ...}`: FastMCP's agent sends no token
+        f"""server: {ROOT / "tests" / "golden" / "hubspot_search" / "generated"}
+spec: {spec}
+policy: {ROOT / "specs" / "eval.policy.yaml"}
+upstream:
+  prism: {spec}
+  env: {{HUBSPOT_OAUTH2_TOKEN: mock-token}}
+scenarios:
+  - id: get-contact
+    prompt: Show HubSpot contact 512.
+    calls: [{{tool: get_contact, arguments: {{contact_id: "512"}}}}]
+"""
+    )
+    assert main(["eval", str(scenarios), "--mode", "replay", "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS get-contact: 1 calls" in out and "| fastmcp FAIL, 1 calls" in out
+    assert "       fastmcp: call 1 (get_crmv3objectscontactscontactId_getById) failed: " in out
+    assert "1/1 scenarios pass (FastMCP.from_openapi: 0/1)" in out
