@@ -526,7 +526,13 @@ def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocumen
       no request (ours is `/?Action=...`) matches it (a `..._MATCHED_ERROR`).
     - FormAPI's `/templates?desc=html` beside `/templates`: Prism reads no query in a path key,
       so it checks our request against the other operation's parameters and body.
+    - VTEX's `/{fulfillmentEndpoint}/pvt/orders/{orderId}/cancel` beside
+      `/{marketplaceServicesEndpoint}/pvt/orders/{marketplaceOrderId}/cancel`: two templates of
+      one shape match the same requests, and Prism judges ours as the other's.
     """
+    twin = _twin_template(key, method, document)
+    if twin is not None:
+        return f"{reason} (Prism cannot tell {key} from {twin}: both match every such path)"
     if not _SELECTOR.search(key):
         return None
     if "_MATCHED_ERROR" in reason:
@@ -534,6 +540,21 @@ def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocumen
     bare = _SELECTOR.split(key)[0]
     if document.declared(bare, method) is not None:
         return f"{reason} (Prism judged it as the operation of {bare}, not {key})"
+    return None
+
+
+def _twin_template(key: str, method: str, document: SpecDocument) -> str | None:
+    """Another path of the spec with `method` whose template differs from `key`'s only by its
+    parameters' names, so that every request to one is a request to the other."""
+    shape = re.sub(r"\{[^}]*\}", "{}", key)
+    for other, item in document.paths.items():
+        if (
+            other != key
+            and re.sub(r"\{[^}]*\}", "{}", other) == shape
+            and isinstance(item, dict)
+            and method.lower() in item
+        ):
+            return other
     return None
 
 

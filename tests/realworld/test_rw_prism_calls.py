@@ -289,6 +289,20 @@ def test_a_path_key_prism_cannot_route_or_judges_as_another_operation():
     assert "cannot route" in misrouted_by_prism("/v1/domain#domain", "GET", unmatched, document)
 
 
+def test_two_templates_of_one_shape_are_the_mocks_to_tell_apart():
+    """VTEX's marketplace protocol: `/{fulfillmentEndpoint}/pvt/orders/{orderId}/cancel` and
+    `/{marketplaceServicesEndpoint}/pvt/orders/{marketplaceOrderId}/cancel` match the same
+    requests; Prism checked our body against the other's (`reason` required)."""
+    post = {"post": {"responses": {"200": {"description": "ok"}}}}
+    first, second = "/{a}/pvt/orders/{id}/cancel", "/{b}/pvt/orders/{order}/cancel"
+    document = SpecDocument({"paths": {first: post, second: post, "/{a}/pvt/orders": post}})
+    refused = "422 required body.reason not sent"
+    judged = misrouted_by_prism(first, "POST", refused, document)
+    assert judged is not None and f"cannot tell {first} from {second}" in judged
+    assert misrouted_by_prism(first, "GET", refused, document) is None
+    assert misrouted_by_prism("/{a}/pvt/orders", "POST", refused, document) is None
+
+
 def _one_of_refused(where: str, name: str) -> dict[str, Any]:
     """Prism's finding on a parameter that matched no or several of its `oneOf` forms."""
     return {
