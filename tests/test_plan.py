@@ -1231,6 +1231,49 @@ def test_slack_form_parameters_are_typed():
     assert params["text"].schema["type"] == "string"
 
 
+def test_a_required_query_object_that_an_empty_one_would_drop_needs_a_field(tmp_path):
+    """Sinao's `movements`, Seldon's `json`: a required object in the query, exploded, none of
+    its fields required. `{}` sends nothing, so the upstream finds the parameter missing; the
+    tool asks for at least one field. Not where an empty object is still sent or says more."""
+    import json
+
+    def query(name, schema, **more):
+        return {"name": name, "in": "query", "required": True, "schema": schema, **more}
+
+    free = {"type": "object", "properties": {"type": {"type": "string"}, "id": {"type": "integer"}}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Books", "version": "1"},
+        "paths": {
+            "/reconcile": {
+                "post": {
+                    "operationId": "reconcile",
+                    "parameters": [
+                        query("movements", free),
+                        query("rule", {"properties": {"on": {"type": "string"}}}),
+                        query("deep", free, style="deepObject"),
+                        query("flat", free, explode=False),
+                        query("typed", {**free, "required": ["type"]}),
+                        {**query("optional", free), "required": False},
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    (tmp_path / "books.json").write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(tmp_path / "books.json"), "books").api.tools
+    least = {k: v.get("minProperties") for k, v in tool.input_schema["properties"].items()}
+    assert least == {
+        "movements": 1,
+        "rule": 1,
+        "deep": 1,
+        "flat": None,
+        "typed": None,
+        "optional": None,
+    }
+
+
 def test_slacks_token_goes_where_each_operation_requires_it():
     """The OAuth token is the bearer's, and also sent where an operation's spec requires a
     `token` of its own: a header, the query, or (11 writes, `admin.emoji.addAlias` among them)

@@ -235,13 +235,18 @@ class ParameterPlanning(PlannerState):
             style = style if isinstance(style, str) and style != default_style else None
             if not isinstance(explode, bool) or explode == ((style or default_style) == "form"):
                 explode = None
+            required = location == "path" or value.get("required") is True
+            if required and location == "query" and _vanishes_when_empty(schema, style, explode):
+                # `{}` would send nothing, and the upstream find the parameter missing
+                # (Sinao's `movements`, Seldon's object filters): at least one field.
+                schema = {**schema, "minProperties": 1}
             params.append(
                 Param(
                     name=argument_name(api_name),
                     api_name=api_name,
                     location=location,  # type: ignore[arg-type]
                     schema=schema,
-                    required=location == "path" or value.get("required") is True,
+                    required=required,
                     style=style,
                     explode=explode,
                 )
@@ -272,6 +277,23 @@ class ParameterPlanning(PlannerState):
             rest = {k: v for k, v in schema.items() if k != "description"}
             schema = {"description": brief(description, ARGUMENT_DESCRIPTION_CHARS), **rest}
         return schema
+
+
+def _vanishes_when_empty(schema: dict[str, Any], style: str | None, explode: bool | None) -> bool:
+    """Whether an empty object in this query parameter is sent as nothing at all: exploded as a
+    form (each field its own `name=value`) or as a deep object (`name[field]=value`), an object
+    that requires none of its fields and may have none."""
+    exploded = (style is None and explode is None) or style == "deepObject"
+    is_object = schema.get("type") == "object" or (
+        "type" not in schema and isinstance(schema.get("properties"), dict)
+    )
+    return (
+        exploded
+        and is_object
+        and not schema.get("required")
+        and "minProperties" not in schema
+        and not any(k in schema for k in ("anyOf", "oneOf", "allOf"))
+    )
 
 
 def split_path_key(key: str) -> tuple[str, list[FixedValue], tuple[str, ...]]:
