@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from adaptgen.runtime import paginate, shape
+from adaptgen.runtime.binary import BinaryAnswer
 from adaptgen.runtime.catalog import Shape, Tool
 from adaptgen.runtime.paging import PageState, PagingStyle
 from adaptgen.runtime.upstream import Upstream, UpstreamError
@@ -60,6 +61,8 @@ async def run_operation(
     if pagination is not None:
         return await _paginated(upstream, op, dict(arguments), spec, pagination, redactor)
     response = await upstream.send(op, arguments)
+    if isinstance(response.data, BinaryAnswer):  # a file: what it is, never its bytes as text
+        return Outcome(response.data, response.size, 1, response.status)
     if not response.is_json:
         text = response.data or f"Done (upstream answered {response.status} with no content)."
         if redactor is not None:  # before the cut: a value cut in two escapes the recognizers

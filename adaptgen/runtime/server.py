@@ -13,11 +13,12 @@ from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_context
 from fastmcp.tools.base import ToolResult
 from fastmcp.tools.function_tool import FunctionTool
-from mcp.types import TextContent, ToolAnnotations
+from mcp.types import ImageContent, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from pydantic import Field
 
 from adaptgen.runtime.auth import build_flows
+from adaptgen.runtime.binary import BinaryAnswer
 from adaptgen.runtime.catalog import CATALOG_FILE, Catalog, ChainTool, Tool
 from adaptgen.runtime.chain import ChainError, run_chain
 from adaptgen.runtime.governance.call import Call
@@ -154,6 +155,8 @@ class GeneratedApi:
         else:
             outcome = await self.run(name, arguments, redactor)
         data = outcome.data
+        if isinstance(data, BinaryAnswer):
+            return binary_result(data)
         if isinstance(entry, Tool) and entry.output_schema is not None:
             return to_structured_result(data, text_too=self._client_needs_text())
         return to_result(lean(data) if entry.shape.compact else data)
@@ -296,6 +299,16 @@ def to_structured_result(data: Any, *, text_too: bool) -> ToolResult:
     """Shaped data as structured content, with the same JSON as text only when asked to."""
     content = [TextContent(type="text", text=to_json(data))] if text_too else []
     return ToolResult(content=content, structured_content=data)
+
+
+def binary_result(answer: BinaryAnswer) -> ToolResult:
+    """An answer that is not text: what it is, and the image itself when a client shows it."""
+    content: list[Any] = [TextContent(type="text", text=answer.summary())]
+    if answer.shown:
+        content.append(
+            ImageContent(type="image", data=answer.image(), mimeType=answer.content_type)
+        )
+    return ToolResult(content=content)
 
 
 def to_result(data: Any) -> ToolResult:

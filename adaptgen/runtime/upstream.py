@@ -39,6 +39,7 @@ from adaptgen.runtime.auth import (
     choose_credentials,
     secrets_of,
 )
+from adaptgen.runtime.binary import binary_answer
 from adaptgen.runtime.catalog import Param, SecurityScheme, Tool
 from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
 from adaptgen.runtime.origin import origin_of
@@ -629,7 +630,15 @@ def _decoded(
     response: httpx2.Response, body: bytearray, where: str, answer_xml: dict[str, Any] | None
 ) -> UpstreamResponse:
     """The body as data: JSON parsed; XML read as data (`xml_answer`), or else left as text."""
-    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    declared_type = response.headers.get("content-type", "")
+    content_type = declared_type.split(";")[0].strip().lower()
+    disposition = response.headers.get("content-disposition")
+    binary = binary_answer(content_type, declared_type, bytes(body), disposition)
+    if binary is not None:
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        return UpstreamResponse(
+            response.status_code, content_type, binary, False, headers=headers, size=len(body)
+        )
     text = _text(response, body)
     data: Any = text
     is_json = False

@@ -1,0 +1,106 @@
+"""Answers that are not text: a PDF invoice, a user's avatar, a zip export.
+
+Decoded as text they were mojibake (`%PDF-1.4\\n6f\\ufffd$\\ufffd...`), thousands of tokens an
+agent can do nothing with. Now an answer that is not text says what it is instead
+(`{"content_type": "application/pdf", "bytes": 48213, "filename": "INV-7.pdf", ...}`), and an
+image small enough is shown as one (an MCP image block beside that summary), which a model that
+sees images can read.
+
+What is text: a declared `text/*`, JSON, XML, YAML, CSV, form or JavaScript type, or a charset;
+anything else is text when its bytes are UTF-8 with no NUL (many APIs label CSV or JSON
+`application/octet-stream`). An image, audio, video or font type is never text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# Images an MCP client shows (the types the MCP specification's examples and clients use).
+SHOWN_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+# The largest image shown inline (base64 makes it a third larger on the wire).
+MAX_IMAGE_BYTES = 1_048_576
+_TEXT_WORDS = ("json", "xml", "yaml", "csv", "javascript", "x-www-form-urlencoded", "graphql")
+_NEVER_TEXT = ("image/", "audio/", "video/", "font/")
+_SNIFFED = 8192  # bytes read to tell text from binary
+_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'[^']*')?"?([^";]+)"?""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class BinaryAnswer:
+    """An upstream answer that is not text: what it is, and its bytes."""
+
+    content_type: str
+    body: bytes
+    filename: str | None = None
+
+    @property
+    def shown(self) -> bool:
+        """Whether the image itself goes to the agent (one a client shows, not too large)."""
+        return self.content_type in SHOWN_IMAGES and len(self.body) <= MAX_IMAGE_BYTES
+
+    def summary(self) -> str:
+        """What the answer is, as compact JSON: its type, size, file name."""
+        said: dict[str, Any] = {"content_type": self.content_type, "bytes": len(self.body)}
+        if self.filename:
+            said["filename"] = self.filename
+        said["note"] = (
+            "An image: shown below."
+            if self.shown
+            else "Not text: not shown (a model cannot read these bytes)."
+        )
+        return json.dumps(said, ensure_ascii=False, separators=(",", ":"))
+
+    def image(self) -> str:
+        """The image's bytes in base64, as an MCP image block carries them."""
+        return base64.b64encode(self.body).decode("ascii")
+
+
+def binary_answer(
+    content_type: str, declared: str, body: bytes, disposition: str | None
+) -> BinaryAnswer | None:
+    """The answer as a `BinaryAnswer` when it is not text, else None.
+
+    `content_type`: the media type alone, lower-cased; `declared`: the whole header (a
+    `charset` says text); `disposition`: the Content-Disposition header, for a file name.
+    """
+    if not body or _declared_text(content_type, declared):
+        return None
+    if not content_type.startswith(_NEVER_TEXT) and _reads_as_text(body):
+        return None
+    return BinaryAnswer(content_type or "application/octet-stream", body, _filename(disposition))
+
+
+def _declared_text(content_type: str, declared: str) -> bool:
+    if content_type.startswith(_NEVER_TEXT) and not content_type.endswith("+xml"):
+        return False
+    return (
+        content_type.startswith("text/")
+        or any(word in content_type for word in _TEXT_WORDS)
+        or ("charset=" in declared.lower() and "charset=binary" not in declared.lower())
+    )
+
+
+def _reads_as_text(body: bytes) -> bool:
+    head = body[:_SNIFFED]
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A character cut at the sniffed length is still text.
+        return exc.start >= len(head) - 3 and len(body) > _SNIFFED
+    return True
+
+
+def _filename(disposition: str | None) -> str | None:
+    """The file name a Content-Disposition gives, its last path segment, printable only."""
+    found = _FILENAME.search(disposition or "")
+    if found is None:
+        return None
+    name = re.split(r"[\\/]", found[1].strip())[-1]
+    name = "".join(ch for ch in name if ch.isprintable())[:200]
+    return name or None
