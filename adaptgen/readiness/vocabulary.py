@@ -50,7 +50,10 @@ _NOT_VALUE_WORDS = {"id", "ids", "count", "type", "verified", "enabled", "url", 
 _NOT_VALUE_WORDS |= {"in", "out", "opt", "flag", "consent", "preference", "format", "ext"}
 _PII_FORMATS = {"email", "idn-email", "ipv4", "ipv6"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
-_PHONE = re.compile(r"^(?!\d{4}-\d\d-\d\d)\+?[\d ().-]{9,}$")  # digits, but not a date
+# Digits with a leading `+` or a space, dash or parenthesis between them, but not a date: a
+# number written as text (DigitalOcean's `usd_per_second` "0.000002066799", `memory_bytes`
+# "1073741824") is no phone number.
+_PHONE = re.compile(r"^(?!\d{4}-\d\d-\d\d)(?=.*[-+ ()])\+?[\d ().-]{9,}$")
 
 
 def snake(field: Field) -> str:

@@ -186,3 +186,27 @@ paths:
     )
     report = lint(Path(spec))
     assert report.score == 100 and report.findings == []
+
+
+@pytest.mark.parametrize(
+    ("name", "example", "personal"),
+    [
+        ("contact", "+1 415 555 2671", True),
+        ("contact", "(415) 555-2671", True),
+        ("contact", "ada@example.com", True),
+        # Numbers written as text are no phone numbers: DigitalOcean's prices and sizes, Box's
+        # event stream position (all were suggested as PII, to be tokenized).
+        ("usd_per_second", "0.000002066799", False),
+        ("memory_bytes", "1073741824", False),
+        ("next_stream_position", "1152922976252290886", False),
+        ("created", "2024-01-15", False),
+    ],
+)
+def test_an_example_says_personal_data_when_it_is_a_phone_or_an_email(name, example, personal):
+    from adaptgen.load.source import SourceFile
+    from adaptgen.readiness.fields import Field
+    from adaptgen.readiness.vocabulary import looks_personal
+
+    schema = {"type": "string", "example": example}
+    field = Field((name,), schema, SourceFile(Path("x.json"), "{}", {}, "json"), "/x")
+    assert looks_personal(field) == personal
