@@ -280,8 +280,11 @@ async def s3_like(request: Request) -> Response:
     token = f"<NextContinuationToken>{_token(end)}</NextContinuationToken>" if more else ""
     return _xml(
         '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<Name>zoo</Name><Prefix></Prefix><MaxKeys>{end - start}</MaxKeys>"
         f"<KeyCount>{end - start}</KeyCount><IsTruncated>{str(more).lower()}</IsTruncated>"
-        f"{_xml_items(ITEMS[start:end], 'Contents')}{token}</ListBucketResult>"
+        f"{_xml_items(ITEMS[start:end], 'Contents')}"
+        "<CommonPrefixes><Prefix>photos/</Prefix></CommonPrefixes>"
+        f"{token}</ListBucketResult>"
     )
 
 
@@ -580,13 +583,34 @@ def _xml_paths() -> dict:
         ),
         "/s3": _get(
             "listLikeS3",
-            [_q("continuation-token", "string"), _q("max-keys")],
+            [
+                _q("continuation-token", "string"),
+                _q("max-keys"),
+                # aws2openapi adds the SDK paginator's names as query parameters of their own,
+                # twins of S3's: S3 reads neither.
+                {**_q("MaxKeys", "string"), "description": "Pagination limit"},
+                {**_q("ContinuationToken", "string"), "description": "Pagination token"},
+            ],
             _list(
                 _object(
+                    # What the bucket's listing says of itself beside its objects (the name,
+                    # the folders under the prefix): it is still a page of a list.
+                    Name=_STRING,
+                    Prefix=_STRING,
+                    Delimiter=_STRING,
+                    MaxKeys=_INT,
+                    EncodingType=_STRING,
                     KeyCount=_INT,
                     IsTruncated=_BOOL,
                     Contents={"type": "array", "items": _ITEM, "xml": {"wrapped": False}},
+                    CommonPrefixes={
+                        "type": "array",
+                        "items": _object(Prefix=_STRING),
+                        "xml": {"wrapped": False},
+                    },
+                    ContinuationToken=_STRING,
                     NextContinuationToken=_STRING,
+                    StartAfter=_STRING,
                 ),
                 media="application/xml",
             ),

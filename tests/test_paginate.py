@@ -301,6 +301,12 @@ def test_what_sits_beside_the_array_says_list_or_record():
     record = _obj(data=_obj(gid=text, followers=ARRAY))
     assert items_path(record) is None
     assert items_path(_obj(id=number, data=_obj(items=ARRAY))) is None
+    # An answer that says it is cut short is a page, whatever else it says of itself: S3's
+    # `Contents` beside the bucket's `Name`, `Prefix`, `Delimiter` and `CommonPrefixes`.
+    s3 = dict(Name=text, Prefix=text, Delimiter=text, MaxKeys=number, EncodingType=text)
+    page = _obj(IsTruncated={"type": "boolean"}, Contents=ARRAY, CommonPrefixes=ARRAY, **s3)
+    assert items_path(page) == "$.Contents"
+    assert items_path(_obj(Contents=ARRAY, CommonPrefixes=ARRAY, **s3)) is None
 
 
 def test_a_numeric_cursor_is_still_a_token():

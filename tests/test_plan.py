@@ -1274,6 +1274,56 @@ def test_a_required_query_object_that_an_empty_one_would_drop_needs_a_field(tmp_
     }
 
 
+def test_an_aws_paginators_twin_of_a_parameter_is_no_argument(tmp_path):
+    """aws2openapi adds each AWS paginator's names as query parameters ("Pagination limit",
+    "Pagination token"). Beside the operation's own (DynamoDB's body `Limit`), the twin took the
+    better name (`limit`, sent in the query, which DynamoDB never reads) and the real one was
+    `body_limit`. A paginator parameter with no twin stays, and so does a service's own that
+    says the same words."""
+    import json
+
+    def paginator(name, said):
+        return {"name": name, "in": "query", "schema": {"type": "string"}, "description": said}
+
+    body = {
+        "type": "object",
+        "properties": {"Limit": {"type": "integer"}, "ExclusiveStartTableName": {"type": "string"}},
+    }
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Tables", "version": "1"},
+        "paths": {
+            "/#X-Amz-Target=DynamoDB_20120810.ListTables": {
+                "post": {
+                    "operationId": "ListTables",
+                    "parameters": [
+                        paginator("Limit", "Pagination limit"),
+                        paginator("ExclusiveStartTableName", "Pagination token"),
+                        paginator("NextToken", "Pagination token"),
+                        # Backup Storage: its own `max-results` says so too; the twin goes.
+                        paginator("max-results", "Pagination limit"),
+                        paginator("MaxResults", "Pagination limit"),
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": body}},
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    (tmp_path / "tables.json").write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(tmp_path / "tables.json"), "tables").api.tools
+    sent = sorted((p.name, p.location, p.api_name) for p in tool.params)
+    assert sent == [
+        ("exclusive_start_table_name", "body", "ExclusiveStartTableName"),
+        ("limit", "body", "Limit"),
+        ("max_results", "query", "max-results"),
+        ("next_token", "query", "NextToken"),
+    ]
+
+
 def test_slacks_token_goes_where_each_operation_requires_it():
     """The OAuth token is the bearer's, and also sent where an operation's spec requires a
     `token` of its own: a header, the query, or (11 writes, `admin.emoji.addAlias` among them)

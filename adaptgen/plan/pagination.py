@@ -73,6 +73,7 @@ ITEM_FIELDS = (
     "content",
     "resources",
     "nodes",
+    "contents",  # S3's listings
 )
 HAS_MORE_FIELDS = (
     "hasmore",
@@ -662,6 +663,15 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
     # `label` beside its `tags`). Scalars that name nothing are the answer's envelope: GitHub's
     # `repository_selection`, Apideck's `status_code`/`service`/`operation`, Bitbucket's
     # `pagelen`/`query_substituted`, Shutterstock's `message`/`search_id`.
+    if (
+        arrays
+        and _norm(arrays[0]) in ITEM_FIELDS
+        and any(_norm(k) in HAS_MORE_FIELDS for k in props)
+    ):
+        # An answer that says whether it is cut short is a page of a list, whatever else it
+        # says of itself: S3's `Contents` beside `IsTruncated` and the bucket's `Name`,
+        # `Prefix`, `Delimiter`, `CommonPrefixes`.
+        return arrays
     if any(_is_object(v) for _, v in others):
         return []
     named = any(_norm(k) in IDENTITY_FIELDS for k, _ in others)
