@@ -171,7 +171,7 @@ def test_a_generated_server_says_what_a_file_is_and_shows_an_image(tmp_path, mon
     }
     summary, image = got["get_avatar"]
     assert json.loads(summary.text)["note"] == "An image: shown below."
-    assert image.type == "image" and image.mimeType == "image/png"
+    assert image.type == "image" and image.mime_type == "image/png"
     assert base64.b64decode(image.data) == png()
     (poster,) = got["get_poster"]
     assert json.loads(poster.text)["bytes"] > MAX_IMAGE_BYTES

@@ -306,7 +306,7 @@ def binary_result(answer: BinaryAnswer) -> ToolResult:
     content: list[Any] = [TextContent(type="text", text=answer.summary())]
     if answer.shown:
         content.append(
-            ImageContent(type="image", data=answer.image(), mimeType=answer.content_type)
+            ImageContent(type="image", data=answer.image(), mime_type=answer.content_type)
         )
     return ToolResult(content=content)
 
