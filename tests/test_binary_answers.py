@@ -15,6 +15,7 @@ import struct
 import zlib
 
 import pytest
+from conftest import ROOT
 from fastmcp import Client
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -177,3 +178,25 @@ def test_a_generated_server_says_what_a_file_is_and_shows_an_image(tmp_path, mon
     assert json.loads(poster.text)["bytes"] > MAX_IMAGE_BYTES
     (export,) = got["export"]
     assert export.text == CSV.decode()
+
+    # A caller whose personal data is tokenized gets no image: a face is personal data that no
+    # recognizer reads in pixels. The summary says why.
+    policy = tmp_path / "pii.yaml"
+    policy.write_text(
+        (ROOT / "tests" / "fixtures" / "policies" / "operator.yaml")
+        .read_text()
+        .replace("enabled: false", "enabled: true")
+    )
+    monkeypatch.setenv("ADAPTGEN_POLICY", str(policy))
+    with serve_app(APP) as url:
+        monkeypatch.setenv("FILES_BASE_URL", url)
+        module = load_server_module(tmp_path / "out" / "files")
+
+        async def avatar() -> list:
+            async with Client(module.mcp) as client:
+                return (await client.call_tool_mcp("get_avatar", {})).content
+
+        (withheld,) = asyncio.run(avatar())
+    assert json.loads(withheld.text)["note"] == (
+        "An image: not shown, as this caller's personal data is tokenized."
+    )

@@ -4,11 +4,13 @@ Decoded as text they were mojibake (`%PDF-1.4\\n6f\\ufffd$\\ufffd...`), thousand
 agent can do nothing with. Now an answer that is not text says what it is instead
 (`{"content_type": "application/pdf", "bytes": 48213, "filename": "INV-7.pdf", ...}`), and an
 image small enough is shown as one (an MCP image block beside that summary), which a model that
-sees images can read.
+sees images can read, unless the caller's personal data is tokenized (a policy's `pii`): no
+recognizer reads a face or a signed scan in an image, so it is withheld.
 
-What is text: a declared `text/*`, JSON, XML, YAML, CSV, form or JavaScript type, or a charset;
-anything else is text when its bytes are UTF-8 with no NUL (many APIs label CSV or JSON
-`application/octet-stream`). An image, audio, video or font type is never text.
+What is text: a declared `text/*`, JSON, XML, YAML, CSV, form or JavaScript type, or a charset
+other than `binary`; anything else is text when its bytes are UTF-8 with no NUL (many APIs
+label CSV or JSON `application/octet-stream`). An image, audio, video or font type is never
+text.
 """
 
 from __future__ import annotations
@@ -38,20 +40,23 @@ class BinaryAnswer:
     filename: str | None = None
 
     @property
-    def shown(self) -> bool:
-        """Whether the image itself goes to the agent (one a client shows, not too large)."""
+    def showable(self) -> bool:
+        """Whether the image itself may go to the agent: one a client shows, not too large."""
         return self.content_type in SHOWN_IMAGES and len(self.body) <= MAX_IMAGE_BYTES
 
-    def summary(self) -> str:
-        """What the answer is, as compact JSON: its type, size, file name."""
+    def summary(self, withheld: bool = False) -> str:
+        """What the answer is, as compact JSON: its type, size, file name, and whether the
+        image follows (`withheld`: not for this caller, whose personal data is tokenized: a
+        face or a signed scan is personal data no recognizer reads in an image)."""
         said: dict[str, Any] = {"content_type": self.content_type, "bytes": len(self.body)}
         if self.filename:
             said["filename"] = self.filename
-        said["note"] = (
-            "An image: shown below."
-            if self.shown
-            else "Not text: not shown (a model cannot read these bytes)."
-        )
+        if self.showable and withheld:
+            said["note"] = "An image: not shown, as this caller's personal data is tokenized."
+        elif self.showable:
+            said["note"] = "An image: shown below."
+        else:
+            said["note"] = "Not text: not shown (a model cannot read these bytes)."
         return json.dumps(said, ensure_ascii=False, separators=(",", ":"))
 
     def image(self) -> str:

@@ -156,7 +156,7 @@ class GeneratedApi:
             outcome = await self.run(name, arguments, redactor)
         data = outcome.data
         if isinstance(data, BinaryAnswer):
-            return binary_result(data)
+            return binary_result(data, withheld=redactor is not None)
         if isinstance(entry, Tool) and entry.output_schema is not None:
             return to_structured_result(data, text_too=self._client_needs_text())
         return to_result(lean(data) if entry.shape.compact else data)
@@ -301,10 +301,11 @@ def to_structured_result(data: Any, *, text_too: bool) -> ToolResult:
     return ToolResult(content=content, structured_content=data)
 
 
-def binary_result(answer: BinaryAnswer) -> ToolResult:
-    """An answer that is not text: what it is, and the image itself when a client shows it."""
-    content: list[Any] = [TextContent(type="text", text=answer.summary())]
-    if answer.shown:
+def binary_result(answer: BinaryAnswer, *, withheld: bool = False) -> ToolResult:
+    """An answer that is not text: what it is, and the image itself when a client shows it
+    and the caller's personal data is not tokenized (`withheld`)."""
+    content: list[Any] = [TextContent(type="text", text=answer.summary(withheld))]
+    if answer.showable and not withheld:
         content.append(
             ImageContent(type="image", data=answer.image(), mime_type=answer.content_type)
         )

@@ -629,7 +629,8 @@ async def _prefix(response: httpx2.Response, limit: int) -> tuple[bytearray, boo
 def _decoded(
     response: httpx2.Response, body: bytearray, where: str, answer_xml: dict[str, Any] | None
 ) -> UpstreamResponse:
-    """The body as data: JSON parsed; XML read as data (`xml_answer`), or else left as text."""
+    """The body as data: JSON parsed; XML read as data (`xml_answer`); a file as what it is
+    (`binary.BinaryAnswer`), or else left as text."""
     declared_type = response.headers.get("content-type", "")
     content_type = declared_type.split(";")[0].strip().lower()
     disposition = response.headers.get("content-disposition")
