@@ -1324,6 +1324,73 @@ def test_an_aws_paginators_twin_of_a_parameter_is_no_argument(tmp_path):
     ]
 
 
+def test_a_key_the_spec_wants_in_a_form_goes_in_the_form(tmp_path):
+    """VisageCloud declares `accessKey` and `secretKey` as query parameters of its reads and as
+    form fields of its writes, with no security scheme. The writes sent the secret in the query
+    (and asked the agent for the access key); a form field is sent in the form. An access key is
+    a credential too, in a header as well (Zuora's `apiSecretAccessKey`)."""
+    import json
+
+    def key(name, where="query"):
+        return {"name": name, "in": where, "required": True, "schema": {"type": "string"}}
+
+    form = {
+        "type": "object",
+        "properties": {n: {"type": "string"} for n in ("accessKey", "secretKey", "name")},
+        "required": ["accessKey", "secretKey", "name"],
+    }
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Faces", "version": "1"},
+        "paths": {
+            "/collection": {
+                "get": {
+                    "operationId": "getCollections",
+                    "parameters": [key("accessKey"), key("secretKey")],
+                    "responses": {"200": {"description": "ok"}},
+                },
+                "post": {
+                    "operationId": "addCollection",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/x-www-form-urlencoded": {"schema": form}},
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                },
+            },
+            "/settings": {
+                "get": {
+                    "operationId": "getSettings",
+                    "parameters": [
+                        key("apiAccessKeyId", "header"),
+                        key("apiSecretAccessKey", "header"),
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+    }
+    (tmp_path / "faces.json").write_text(json.dumps(spec))
+    api = plan(load_spec(tmp_path / "faces.json"), "faces").api
+    tools = {t.name: t for t in api.tools}
+    schemes = {s.name: s for s in api.info.security_schemes}
+
+    def sent(tool):
+        (alternative,) = tools[tool].upstream.security
+        return sorted(
+            (schemes[n].location, schemes[n].param_name, schemes[n].env) for n in alternative
+        )
+
+    env = ("FACES_ACCESS_KEY",), ("FACES_SECRET_KEY",)
+    assert sent("get_collections") == [
+        ("query", "accessKey", env[0]),
+        ("query", "secretKey", env[1]),
+    ]
+    assert sent("add_collection") == [("form", "accessKey", env[0]), ("form", "secretKey", env[1])]
+    assert list(tools["add_collection"].input_schema["properties"]) == ["name"]
+    assert tools["get_settings"].input_schema.get("properties") == {}
+
+
 def test_slacks_token_goes_where_each_operation_requires_it():
     """The OAuth token is the bearer's, and also sent where an operation's spec requires a
     `token` of its own: a header, the query, or (11 writes, `admin.emoji.addAlias` among them)

@@ -42,6 +42,7 @@ _CREDENTIAL_ENDS = (
     "authorization",
     "clientsecret",
     "secretkey",
+    "accesskey",  # VisageCloud's `accessKey` beside its `secretKey`, Zuora's `apiSecretAccessKey`
     "consumerkey",
     "consumersecret",
     "subscriptionkey",
@@ -60,7 +61,10 @@ _CREDENTIAL_FIELDS = frozenset({"secret", "token", "xsecret", "xtoken"})
 # WorkDocs' `Authentication`, data2crm's `X-API2CRM-USER-KEY`, VictorOps' `X-VO-Api-Id`,
 # Apideck's `x-apideck-app-id`, Discourse's `Api-Username`); in a query such a name is as often
 # the thing asked about (`userKey`, `appId`).
-_HEADER_CREDENTIAL_ENDS = ("authentication", "userkey", "apiid", "appid", "apiusername")
+_HEADER_CREDENTIAL_ENDS = (
+    *("authentication", "userkey", "apiid", "appid", "apiusername"),
+    "accesskeyid",  # Zuora's `apiAccessKeyId`, beside its `apiSecretAccessKey`
+)
 _SAYS_API_KEY = re.compile(r"\bapi[ _-]?key\b", re.IGNORECASE)
 
 

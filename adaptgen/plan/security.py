@@ -66,10 +66,15 @@ class SecurityPlanning(PlannerState):
                 # The API key itself: the runtime adds it, also where the operation's
                 # requirement forgot its scheme (VTEX: `security: []` beside a required
                 # `X-VTEX-API-AppKey` header) — never an argument an agent fills with a secret.
+                key = keys[name]
+                if param.location == "body":
+                    # A field of the form, where the spec wants it (VisageCloud's `secretKey`
+                    # is a query parameter of its reads and a form field of its writes).
+                    key = self._also_sent(schemes[key], "form", param.api_name, schemes).name
                 if param.required:
-                    needed.append(keys[name])
+                    needed.append(key)
                 elif keys[name].startswith(DECLARED):
-                    optional.append(keys[name])  # sent when its env var is set
+                    optional.append(key)  # sent when its env var is set
                 continue
             elif bearers and name in TOKEN_PARAMETERS and credential:
                 if param.required:
@@ -123,19 +128,21 @@ class SecurityPlanning(PlannerState):
         return tuple(a for a in alternatives if all(n in schemes for n in a))
 
     def _also_sent(
-        self, bearer: SecurityScheme, location: str, name: str, schemes: dict[str, SecurityScheme]
+        self, source: SecurityScheme, location: str, name: str, schemes: dict[str, SecurityScheme]
     ) -> SecurityScheme:
-        """The bearer scheme's token sent in a parameter as well (registered in `schemes`)."""
-        key = f"{bearer.name}.{location}.{name}"
+        """A scheme's credential (a bearer's token, an API key) sent in a parameter as well, or
+        in a form where its own scheme puts it in the query (registered in `schemes`)."""
+        key = f"{source.name}.{location}.{name}"
         if key not in schemes:
             self.also_sent.add(key)
+            what = "token" if source.kind == "bearer" else "key"
             schemes[key] = SecurityScheme(
                 name=key,
                 kind="api_key",
-                env=bearer.env,
+                env=source.env,
                 location=location,
                 param_name=name,
-                credential=f"the {bearer.name} token ({bearer.env[0]}), also sent as "
+                credential=f"the {source.name} {what} ({source.env[0]}), also sent as "
                 f"{'form field' if location == 'form' else location} `{name}` where the spec "
                 "requires it",
             )
