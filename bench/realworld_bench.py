@@ -543,14 +543,17 @@ def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocumen
     return None
 
 
+_TEMPLATED = re.compile(r"\{[^}]*\}")  # a path template's parameter
+
+
 def _twin_template(key: str, method: str, document: SpecDocument) -> str | None:
     """Another path of the spec with `method` whose template differs from `key`'s only by its
     parameters' names, so that every request to one is a request to the other."""
-    shape = re.sub(r"\{[^}]*\}", "{}", key)
+    shape = _TEMPLATED.sub("{}", key)
     for other, item in document.paths.items():
         if (
             other != key
-            and re.sub(r"\{[^}]*\}", "{}", other) == shape
+            and _TEMPLATED.sub("{}", other) == shape
             and isinstance(item, dict)
             and method.lower() in item
         ):

@@ -32,7 +32,13 @@ from adaptgen.plan.names import (
     unique_name,
 )
 from adaptgen.plan.output import UnsupportedPath, output_schema
-from adaptgen.plan.pagination import Example, detect, header_guess, undetected_paging
+from adaptgen.plan.pagination import (
+    Example,
+    detect,
+    header_guess,
+    undetected_paging,
+    without_paginator_twins,
+)
 from adaptgen.plan.parameters import assign_names, path_params, split_path_key
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.plan.state import OperationProblem, PlannerState
@@ -174,7 +180,7 @@ class OperationPlanning(PlannerState):
                 f"{method.upper()} carries no request body: its body is not a tool argument",
             )
             body, body_params = None, []
-        params = _without_paginator_twins(params, body_params)
+        params = without_paginator_twins(params, body_params)
         params = assign_names(params + body_params)
         missing = [
             seg[1:-1]
@@ -498,37 +504,3 @@ def _only_value(param: Param) -> str | int | float | bool | None:
         return None
     value = values[0]
     return value if isinstance(value, str | int | float | bool) else None
-
-
-# What aws2openapi writes for the query parameters it adds from an AWS SDK paginator.
-_PAGINATOR_SAYS = frozenset({"Pagination limit", "Pagination token"})
-
-
-def _without_paginator_twins(params: list[Param], body_params: list[Param]) -> list[Param]:
-    """`params` without the query parameters aws2openapi adds from each AWS paginator where the
-    operation already takes the same one: S3's `MaxKeys` and `Marker` beside its own `max-keys`
-    and `marker`, DynamoDB's `Limit` beside the body's `Limit`. The service reads only its own,
-    so the twin was a second argument that did nothing (DynamoDB's nicer-named `limit` went to
-    the query, the real one was `body_limit`), and two candidates kept S3's listings unpaged.
-    3,984 such parameters in 235 AWS specs; a paginator parameter with no twin stays."""
-
-    def word(name: str) -> str:
-        return re.sub(r"[^a-z0-9]", "", name.lower())
-
-    def added(param: Param) -> bool:
-        # The paginator's member name (`NextToken`), said as aws2openapi says it; a service's
-        # own parameter may say "Pagination token" too, but is named as its API sends it
-        # (Backup Storage's `next-token`).
-        said = str(param.schema.get("description") or "").strip()
-        return (
-            param.location == "query" and said in _PAGINATOR_SAYS and param.api_name[:1].isupper()
-        )
-
-    def twin(param: Param) -> bool:
-        own = word(param.api_name)
-        return added(param) and any(
-            o is not param and not added(o) and word(o.api_name) == own
-            for o in [*params, *body_params]
-        )
-
-    return [p for p in params if not twin(p)]

@@ -821,3 +821,34 @@ def _echoed(query: _Query, found: list[_Field], cursor_params: tuple[str, ...]) 
         return {}
     top = {f.norm: f.path for f in found if f.path.count(".") == 1 and f.kind == "string"}
     return {n: top[n] for n in query.by_norm if n in top and n not in cursor_params}
+
+
+# What aws2openapi writes for the query parameters it adds from an AWS SDK paginator.
+_PAGINATOR_SAYS = frozenset({"Pagination limit", "Pagination token"})
+
+
+def without_paginator_twins(params: list[Param], body_params: list[Param]) -> list[Param]:
+    """`params` without the query parameters aws2openapi adds from each AWS paginator where the
+    operation already takes the same one: S3's `MaxKeys` and `Marker` beside its own `max-keys`
+    and `marker`, DynamoDB's `Limit` beside the body's `Limit`. The service reads only its own,
+    so the twin was a second argument that did nothing (DynamoDB's nicer-named `limit` went to
+    the query, the real one was `body_limit`), and two candidates kept S3's listings unpaged.
+    3,984 such parameters in 235 AWS specs; a paginator parameter with no twin stays."""
+
+    def added(param: Param) -> bool:
+        # The paginator's member name (`NextToken`), said as aws2openapi says it; a service's
+        # own parameter may say "Pagination token" too, but is named as its API sends it
+        # (Backup Storage's `next-token`).
+        said = str(param.schema.get("description") or "").strip()
+        return (
+            param.location == "query" and said in _PAGINATOR_SAYS and param.api_name[:1].isupper()
+        )
+
+    def twin(param: Param) -> bool:
+        own = _norm(param.api_name)
+        return added(param) and any(
+            o is not param and not added(o) and _norm(o.api_name) == own
+            for o in [*params, *body_params]
+        )
+
+    return [p for p in params if not twin(p)]

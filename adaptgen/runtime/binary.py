@@ -65,18 +65,20 @@ class BinaryAnswer:
 
 
 def binary_answer(
-    content_type: str, declared: str, body: bytes, disposition: str | None
+    content_type: str, declared: str, body: bytes | bytearray, disposition: str | None
 ) -> BinaryAnswer | None:
     """The answer as a `BinaryAnswer` when it is not text, else None.
 
     `content_type`: the media type alone, lower-cased; `declared`: the whole header (a
-    `charset` says text); `disposition`: the Content-Disposition header, for a file name.
+    `charset` says text); `disposition`: the Content-Disposition header, for a file name. The
+    body is copied only when it is a file: a JSON answer costs a look at its type.
     """
     if not body or _declared_text(content_type, declared):
         return None
     if not content_type.startswith(_NEVER_TEXT) and _reads_as_text(body):
         return None
-    return BinaryAnswer(content_type or "application/octet-stream", body, _filename(disposition))
+    kind = content_type or "application/octet-stream"
+    return BinaryAnswer(kind, bytes(body), _filename(disposition))
 
 
 def _declared_text(content_type: str, declared: str) -> bool:
@@ -89,7 +91,7 @@ def _declared_text(content_type: str, declared: str) -> bool:
     )
 
 
-def _reads_as_text(body: bytes) -> bool:
+def _reads_as_text(body: bytes | bytearray) -> bool:
     head = body[:_SNIFFED]
     if b"\x00" in head:
         return False

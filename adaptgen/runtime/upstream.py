@@ -633,10 +633,10 @@ def _decoded(
     (`binary.BinaryAnswer`), or else left as text."""
     declared_type = response.headers.get("content-type", "")
     content_type = declared_type.split(";")[0].strip().lower()
-    disposition = response.headers.get("content-disposition")
-    binary = binary_answer(content_type, declared_type, bytes(body), disposition)
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    disposition = headers.get("content-disposition")
+    binary = binary_answer(content_type, declared_type, body, disposition)
     if binary is not None:
-        headers = {k.lower(): v for k, v in response.headers.items()}
         return UpstreamResponse(
             response.status_code, content_type, binary, False, headers=headers, size=len(body)
         )
@@ -660,7 +660,7 @@ def _decoded(
         content_type,
         data,
         is_json,
-        headers={k.lower(): v for k, v in response.headers.items()},
+        headers=headers,
         size=len(body),
     )
 
