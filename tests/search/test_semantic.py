@@ -54,7 +54,7 @@ class FakeModel:
     def __init__(self) -> None:
         self.calls = 0
 
-    def encode(self, texts):
+    def encode(self, texts, longest=None):
         self.calls += 1
         return [self.MEANING.get(t.split()[0], [0.0, 0.0, 1.0]) for t in texts]
 
@@ -104,7 +104,7 @@ class FixedModel:
     def __init__(self, vector: list[float]) -> None:
         self.vector = vector
 
-    def encode(self, texts):
+    def encode(self, texts, longest=None):
         return [self.vector for _ in texts]
 
 
@@ -317,9 +317,37 @@ def test_the_encoder_reads_a_request_without_its_opaque_ids(request_, read):
     assert encoded_text(request_) == (read or request_)
     model = FakeModel()
     seen = []
-    model.encode = lambda texts: seen.extend(texts) or [[1.0, 0.0, 0.0] for _ in texts]
+    model.encode = lambda texts, longest: seen.extend(texts) or [[1.0, 0.0, 0.0] for _ in texts]
     Semantic([pack([1.0, 0.0, 0.0])], model).cosines(request_)
     assert seen == [read or request_]
+
+
+def test_the_encoder_reads_a_request_to_its_first_request_tokens():
+    """A long request's vector is its first REQUEST_TOKENS tokens' (a request says what it
+    asks early; the encoding's cost grows with its tokens), and so is a hinted example's, which
+    is compared with requests; a tool is read to MAX_TOKENS."""
+    np = pytest.importorskip("numpy")
+    from adaptgen.search.semantic import encode_requests
+
+    model = sentence_model.encoder()
+    limit = sentence_model.REQUEST_TOKENS
+    request = (
+        "Maria's blender showed up cracked, so give her back twenty five dollars of the eighty "
+        "she paid on her last order from our downtown shop last Tuesday, but not the whole "
+        "amount, since the motor works"
+    )
+    more = request + ", and tell her we are sorry about the trouble with the delivery"
+    whole = model.tokens(more)
+    assert len(model.tokens(request)) > limit and len(whole) > len(model.tokens(request))
+    cut = model.tokens(more, limit)
+    assert cut == [*whole[: limit - 1], model.vocab["[SEP]"]]
+    semantic = Semantic([pack([1.0] * model.dim)], model)
+    asked = semantic.vector(more)
+    (expected,) = model._packed([cut])  # noqa: SLF001
+    assert np.allclose(asked, expected, atol=1e-6)
+    assert np.array_equal(semantic.vector(request), asked)  # the words past it change nothing
+    assert not np.allclose(model.encode([more])[0], asked, atol=1e-3)  # read whole, it differs
+    assert encode_requests([request]) == encode_requests([more])
 
 
 def test_without_numpy_or_the_model_search_is_by_words_and_says_why_once(monkeypatch, caplog):
@@ -500,7 +528,7 @@ def test_an_index_records_its_encoder_and_another_encoder_never_reads_its_vector
     class Other:
         identity = "sha256:0123456789abcdef"
 
-        def encode(self, texts):
+        def encode(self, texts, longest=None):
             raise AssertionError("another model's query vector is never compared")
 
     other = SearchEngine(index, model=Other())
