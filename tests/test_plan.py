@@ -342,7 +342,7 @@ def test_create_update_glued_is_create_or_update():
         "create_or_update_sql_container"
     )
     assert tool_name("ActionRules_CreateUpdate", "put", "/actionRules/{name}", []) == (
-        "create_or_update_action_rules"
+        "create_or_update_action_rule"  # one, the path's item (stop 72)
     )
     assert tool_name("CreateUpdatedImage", "post", "/#X-Amz-Target=CreateUpdatedImage", []) == (
         "create_updated_image"
@@ -670,6 +670,38 @@ def test_signature_v4_headers_are_the_signers_not_arguments(tmp_path):
             "post",
             "/orgs/{org_name}/invitations/{email}/revoke",
             "revoke_org_invitations",
+        ),
+        # The same for a family and its verb written `family/verb` (GitHub), `a.b.family.verb`
+        # (Google) or `Family_VerbOrVerb` (Azure): `update_issue`, not `update_issues`.
+        ("issues/update", "patch", "/repos/{owner}/{repo}/issues/{issue_number}", "update_issue"),
+        ("licenses/get", "get", "/licenses/{license}", "get_license"),
+        ("gists/create", "post", "/gists", "create_gist"),
+        ("issues/list-for-repo", "get", "/repos/{owner}/{repo}/issues", "list_issues_for_repo"),
+        ("gists/fork", "post", "/gists/{gist_id}/forks", "create_gists_fork"),
+        ("drive.permissions.get", "get", "/files/{f}/permissions/{p}", "get_drive_permission"),
+        ("drive.permissions.list", "get", "/files/{f}/permissions", "list_drive_permissions"),
+        (
+            "gmail.users.drafts.create",
+            "post",
+            "/gmail/v1/users/{u}/drafts",
+            "create_gmail_users_draft",
+        ),
+        ("Disks_CreateOrUpdate", "put", "/disks/{diskName}", "create_or_update_disk"),
+        ("Disks_CreateOrUpdate", "put", "/disks", "create_or_update_disks"),
+        # ... but a plural that names one group of values, glued on, stays (not `bankdetail`).
+        (
+            "app.sales.bankdetails.get",
+            "get",
+            "/apps/{a}/bankdetails/{id}",
+            "get_app_sales_bankdetails",
+        ),
+        # A name cut to the limit keeps its object when an earlier word is the same (Google's
+        # `...annotationStores.annotations.create` lost `annotation` to `annotation_stores`).
+        (
+            "healthcare.projects.locations.datasets.annotationStores.annotations.create",
+            "post",
+            "/v1beta1/{parent}/annotations",
+            "create_healthcare_projects_annotation_stores_annotation",
         ),
     ],
 )

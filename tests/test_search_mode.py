@@ -31,7 +31,7 @@ def test_github_search_mode_finds_and_calls_a_tool_against_prism(tmp_path, prism
                 "call_tool",
                 {"name": "list_repos_for_org", "arguments": {"org": "acme", "limit": 3}},
             )
-            direct = await client.call_tool("get_repos", {"owner": "octocat", "repo": "hello"})
+            direct = await client.call_tool("get_repo", {"owner": "octocat", "repo": "hello"})
             return listed, found, called, direct
 
     listed, found, called, direct = asyncio.run(session())

@@ -200,6 +200,8 @@ _ONE_THING_VERBS = {
     "delete": frozenset({"destroy", "remove"}),
     "post": frozenset({"create", "add"}),
 }
+# Plurals that name one group of values (`/bankdetails/{id}` is one thing's bank details).
+_GROUP_PLURALS = ("settings", "details", "preferences")
 # Words after a controller's thing that say how the verb acts (Django REST's `partial_update`).
 _MODIFIERS = frozenset({"partial"})
 # Verbs that need no object: `login` says it all (not `login_auth`).
@@ -622,6 +624,8 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         rest = _clean(action[span:])
         if rest and group[-len(rest) :] == rest:
             rest = []  # `CheckoutPaymentInformation_SavePaymentInformation` saves it once
+        if not rest and _acts_on_one(action[:span], route):
+            group = [*group[:-1], _one(group[-1])]  # Azure's `Disks_CreateOrUpdate`
         family = "_" not in controller and len(rest) >= len(group)
         if _said_again(group, rest) or (
             family and rest and singular(rest[0]) == singular(group[0])
@@ -641,8 +645,38 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
             group = [*group[:-1], singular(group[-1])]
         if _said_again(group, rest):
             group = []  # `orgs/list-org-members`: the phrase names the family itself
+        elif group and not rest and _acts_on_one(phrase_words[:span], route):
+            group = [*group[:-1], _one(group[-1])]  # `issues/update` on one: `update_issue`
         return [_dedupe_adjacent([*phrase_words[:span], *group, *rest])]
-    return [_verb_first(words, route)]
+    named = _verb_first(words, route)
+    family, _, verb = operation_id.rpartition(".")
+    thing = _clean(snake_words(family))[-1:]
+    if thing and named[-1:] == thing and _acts_on_one(_clean(snake_words(verb)), route):
+        # Google's `gmail.users.messages.get` on `.../messages/{id}`: `get_gmail_users_message`
+        named = [*named[:-1], _one(named[-1])]
+    return [named]
+
+
+def _one(word: str) -> str:
+    """`word` for one thing: singular, but a word glued onto a plural that names one group of
+    values stays (`bankdetails`, `shippingsettings`: not `bankdetail`)."""
+    if word.endswith(_GROUP_PLURALS) and word not in _GROUP_PLURALS:
+        return word
+    return singular(word)
+
+
+def _acts_on_one(verbs: list[str], route: _Route) -> bool:
+    """Whether an operationId's verb (`update`, `create or update`) is one its method does to
+    one thing: on a path that ends in an item, or a POST's (it creates one)."""
+    verbs = [v for v in verbs if v != "or"]
+    own = _ONE_THING_VERBS.get(route.method, frozenset())
+    if route.method != "post":
+        own |= {route.method}  # `licenses/get`, `sql.databases.delete`
+    return (
+        bool(verbs)
+        and all(v in own for v in verbs)
+        and (route.method == "post" or (bool(route.parts) and route.parts[-1][1]))
+    )
 
 
 def _plural(word: str) -> str:
@@ -918,8 +952,9 @@ class _Route:
 def shorten(words: list[str], limit: int) -> str:
     """Join words with `_`, shortening readably (never cutting mid-word) to fit `limit`.
 
-    First well-known abbreviations, then repeated words dropped, then words dropped from the
-    middle: the verb at the start and the object at the end say the most.
+    First well-known abbreviations, then repeated words dropped (never the last: the object,
+    `create_..._annotation_stores_annotation`), then words dropped from the middle: the verb at
+    the start and the object at the end say the most.
     """
     name = "_".join(words)
     if len(name) <= limit:
@@ -928,7 +963,7 @@ def shorten(words: list[str], limit: int) -> str:
     name = "_".join(words)
     if len(name) <= limit:
         return name
-    name = "_".join(_drop_middle(list(dict.fromkeys(words)), limit))
+    name = "_".join(_drop_middle([*dict.fromkeys(words[:-1]), words[-1]], limit))
     if len(name) > limit:  # two giant words: cut at the limit as a last resort
         name = name[:limit].rstrip("_")
     return name

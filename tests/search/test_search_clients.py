@@ -78,7 +78,7 @@ def test_the_typescript_sdk_searches_browses_and_calls_over_http(github, prism_f
     assert "list_repos_for_org" in [h["name"] for h in json.loads(found["content"][0]["text"])[:3]]
     # A caller allowed to write gets the hits alone, the delete among them.
     assert len(change["content"]) == 1
-    assert "delete_repos" in [h["name"] for h in json.loads(change["content"][0]["text"])[:3]]
+    assert "delete_repo" in [h["name"] for h in json.loads(change["content"][0]["text"])[:3]]
     assert any(s["toolset"] == "repos" for s in json.loads(toolsets["content"][0]["text"]))
     assert not called.get("isError"), called
     assert 1 <= len(result_data(called["content"][0]["text"])["items"]) <= 2
