@@ -294,7 +294,8 @@ class Semantic:
     ) -> None:
         """`vectors`: each tool's packed vector, in index order; `examples`: packed vectors of
         example requests (hints), read against each query with the tools; `model`: an object with
-        `encode(texts) -> rows` (default: the model, loaded at the first query); `made_by`: the
+        `encode(texts, longest=...) -> rows`, each text read to its first `longest` tokens
+        (default: the model, loaded at the first query); `made_by`: the
         identity of the model that made the vectors (the index's `encoder`), when known: a model
         of another identity is not used (another model's vectors are in another space)."""
         self._packed = list(vectors)
