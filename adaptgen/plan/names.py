@@ -384,7 +384,19 @@ def tool_names(
     if glued:
         # Two operations told apart only by a version (Slack's `oauth.access`, `oauth.v2.access`)
         candidates.append(_verb_first(_clean(glued), route))
+    parents = route.parents()
+    if parents and (one := _one_parent(candidates[0], parents)) != candidates[0]:
+        candidates.insert(0, one)  # the plural stays next: a name already taken is not numbered
     return list(dict.fromkeys(_finish(words) for words in candidates))
+
+
+def _one_parent(words: list[str], parents: set[str]) -> list[str]:
+    """`words` with a parent's plural singular: the path goes into one of them
+    (`/v2/domains/{domain}/records`: `create_domain_record`, not `create_domains_record`;
+    Graph's `users_user_...` once). The name's last word is what it acts on, and stays."""
+    return _dedupe_adjacent(
+        [_one(w) if w in parents and i < len(words) - 1 else w for i, w in enumerate(words)]
+    )
 
 
 def _platform_operation(operation_id: str, route: _Route) -> str:
@@ -850,6 +862,19 @@ class _Route:
 
     def static_words(self) -> list[str]:
         return [w for words, is_param in self.parts for w in words]
+
+    def parents(self) -> set[str]:
+        """The plural head nouns of the segments the path goes into one of, on to another
+        segment (`domains` of `/domains/{domain}/records`; not `records`)."""
+        found = set()
+        for at in range(len(self.parts) - 2):
+            (words, is_param), (_, next_param) = self.parts[at], self.parts[at + 1]
+            rest = self.parts[at + 2 :]
+            into = not is_param and next_param and any(not p for _, p in rest)
+            if into and plural(words[-1]) and singular(words[-1]) != words[-1]:
+                found.add(words[-1])
+        last = next((words for words, is_param in reversed(self.parts) if not is_param), [])
+        return found - set(last)  # Asana's `/goals/{goal_gid}/parentGoals`: goals it lists
 
     def echoed_by(self, words: list[str]) -> bool:
         """True when operationId words only spell the method and path (`get_files_id`)."""
