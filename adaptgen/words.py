@@ -72,11 +72,13 @@ def sentences(text: str) -> list[str]:
 
 
 # Nouns that end in -s in the singular, or are the same in both (`/series/{id}` is one series:
-# `get_series`, not `get_sery`); and nouns in -ie, whose plural is no -y word's (`movies`).
+# `get_series`, not `get_sery`; `/hdfs/{id}` is one HDFS, not an `hdf`); and nouns in -ie,
+# whose plural is no -y word's (`movies`).
 _SINGULAR_IN_S = frozenset(
     ("series", "species", "news", "alias", "bias", "canvas", "atlas", "lens", "chaos", "kudos")
+    + ("hdfs", "cors")
 )
-_BOTH_NUMBERS = frozenset(("series", "species", "news"))  # one series, many series
+_BOTH_NUMBERS = frozenset(("series", "species", "news", "hdfs"))  # one series, many series
 _CHE_NOUNS = frozenset(
     ("cache", "niche", "headache", "avalanche", "moustache", "mustache", "quiche", "cliche")
 )
@@ -84,6 +86,10 @@ _IE_NOUNS = frozenset(
     ("movie", "cookie", "calorie", "zombie", "rookie", "selfie", "goalie", "freebie", "newbie")
     + ("hoodie", "smoothie", "brownie", "sortie", "genie", "prairie", "pixie", "birdie")
 )
+
+
+# The last word of a path placeholder that is one thing's id (not `ids`, `filter`, `year`).
+ID_WORDS = frozenset(("id", "uuid", "guid", "gid", "sid", "key", "number", "name", "slug", "code"))
 
 
 def singular(word: str) -> str:

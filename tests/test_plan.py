@@ -717,6 +717,19 @@ def test_signature_v4_headers_are_the_signers_not_arguments(tmp_path):
             "/users/{user-id}/calendars/{calendar-id}/events/{event-id}/microsoft.graph.tentativelyAccept",
             "accept_user_calendar_event_tentatively",
         ),
+        # A read or write of one thing by its id whose name ends in the things: singular
+        # (Graph's `DeleteTasks` on `.../tasks/{plannerTask-id}`); not by another word
+        # (`/Standings/{season}`), nor a list's.
+        (
+            "users.planner.DeleteTasks",
+            "delete",
+            "/users/{user-id}/planner/tasks/{plannerTask-id}",
+            "delete_user_planner_task",
+        ),
+        ("fetchPolicies", "get", "/Policies/{Sid}", "fetch_policy"),
+        ("Standings", "get", "/{format}/Standings/{season}", "get_standings"),
+        ("list_things", "get", "/things/{id}", "list_things"),
+        ("getHdfs", "get", "/hdfs/{id}", "get_hdfs"),  # one HDFS, not an `hdf`
         # A name cut to the limit keeps its object when an earlier word is the same (Google's
         # `...annotationStores.annotations.create` lost `annotation` to `annotation_stores`).
         (
@@ -759,7 +772,7 @@ def test_nouns_whose_plural_is_no_rule_are_named_whole(method, path, name):
             "teams.schedule.DeleteOpenShifts",
             "delete",
             "/teams/{team-id}/schedule/openShifts/{openShift-id}",
-            "delete_team_schedule_open_shifts",
+            "delete_team_schedule_open_shift",
         ),
         (
             "auditLogs.UpdateSignIns",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
 from adaptgen.words import (  # noqa: F401 - re-exported
     ACTION_VERBS,
+    ID_WORDS,
     REST_VERBS,
     VERBS,
     acts_by_path,
@@ -200,6 +201,8 @@ _ONE_THING_VERBS = {
     "delete": frozenset({"destroy", "remove"}),
     "post": frozenset({"create", "add"}),
 }
+# A name's first words that act on many things, whatever the path ends in.
+_MANY_VERBS = frozenset({"list", "batch", "bulk", "search", "query", "count", "find"})
 # Plurals that name one group of values (`/bankdetails/{id}` is one thing's bank details).
 _GROUP_PLURALS = ("settings", "details", "preferences")
 # Words after a controller's thing that say how the verb acts (Django REST's `partial_update`).
@@ -387,7 +390,15 @@ def tool_names(
     parents = route.parents()
     if parents and (one := _one_parent(candidates[0], parents)) != candidates[0]:
         candidates.insert(0, one)  # the plural stays next: a name already taken is not numbered
+    if (item := route.item_of()) and candidates[0][-1] == item and _reads_one(candidates[0][0]):
+        # Graph's `users.planner.DeleteTasks` on `.../tasks/{plannerTask-id}`: one task
+        candidates.insert(0, [*candidates[0][:-1], _one(item)])
     return list(dict.fromkeys(_finish(words) for words in candidates))
+
+
+def _reads_one(verb: str) -> bool:
+    """Whether a name's first word may act on one thing (not `list`, `batch`, `search`)."""
+    return verb not in _MANY_VERBS
 
 
 def _one_parent(words: list[str], parents: set[str]) -> list[str]:
@@ -862,6 +873,24 @@ class _Route:
 
     def static_words(self) -> list[str]:
         return [w for words, is_param in self.parts for w in words]
+
+    def item_of(self) -> str | None:
+        """The plural the path's last segment is one of, by its id (`tasks` of
+        `/tasks/{plannerTask-id}` or `/tasks/{id}`; none for `/{format}/Standings/{season}`
+        nor for another method than GET, PUT, PATCH and DELETE)."""
+        segments = [s for s in self.path.strip("/").split("/") if s]
+        if self.method not in ("get", "put", "patch", "delete") or len(segments) < 2:
+            return None
+        if not segments[-1].startswith("{") or segments[-2].startswith("{"):
+            return None
+        said = snake_words(segments[-1].strip("{}"))
+        held = snake_words(_FORMAT_SUFFIX.sub("", segments[-2]))[-1:]
+        if not said or not held or not plural(held[0]) or singular(held[0]) == held[0]:
+            return None
+        thing = singular(held[0])
+        if said[-1] not in ID_WORDS or (len(said) > 1 and thing not in said):
+            return None
+        return held[0]
 
     def parents(self) -> set[str]:
         """The plural head nouns of the segments the path goes into one of, on to another

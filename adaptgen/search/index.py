@@ -24,6 +24,7 @@ from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, RE
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import (
     ACTION_VERBS,
+    ID_WORDS,
     REST_VERBS,
     VERBS,
     acts_by_path,
@@ -324,16 +325,12 @@ def _names_one(path: str, name: str) -> bool:
     if not said or not held or not plural(held[0]):
         return False  # the segment before names no collection
     thing = singular(held[0])
-    if said[-1] not in _ONE_THING or (len(said) > 1 and thing not in said):
+    if said[-1] not in ID_WORDS or (len(said) > 1 and thing not in said):
         return False
     last = words(name)[-1:]
     return bool(last) and (singular(last[0]) == thing or last[0] in _DETAILS)
 
 
-# The last word of a placeholder that is one thing's id (not `ids`, `filter`, `year`).
-_ONE_THING = frozenset(
-    ("id", "uuid", "guid", "gid", "sid", "key", "number", "name", "slug", "code")
-)
 _DETAILS = frozenset({"details"})  # `get_payment_details`: one payment
 
 
