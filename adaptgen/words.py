@@ -90,6 +90,8 @@ _IE_NOUNS = frozenset(
 
 # The last word of a path placeholder that is one thing's id (not `ids`, `filter`, `year`).
 ID_WORDS = frozenset(("id", "uuid", "guid", "gid", "sid", "key", "number", "name", "slug", "code"))
+# A format suffix a path segment may carry (`/users.json`).
+FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 
 
 def singular(word: str) -> str:
@@ -167,3 +169,20 @@ def acts_by_path(method: str, path: str, name: list[str]) -> bool:
         return False  # `/messages`, `/shipping`: a plural or a gerund names a thing
     named = {singular(w) for s in parts[:-1] if not s.startswith("{") for w in snake_words(s)}
     return all(singular(w) in named for w in name[1:])
+
+
+def item_collection(path: str) -> str | None:
+    """The collection whose one thing a path ends in, by its id: `maintenances` of
+    `/maintenances/{maintenanceId}`, `Policies` of `/Policies/{Sid}` (as written, lower case);
+    None for another thing's id (`/users-summary/{InstanceId}`), `/categories/{category}`,
+    `/{Bucket}/{Key}` and `/Standings/{season}`."""
+    segments = [FORMAT_SUFFIX.sub("", s) for s in path.strip("/").split("/") if s]
+    if len(segments) < 2 or not segments[-1].startswith("{") or segments[-2].startswith("{"):
+        return None
+    said = snake_words(segments[-1].strip("{}"))
+    held = snake_words(segments[-2])[-1:]
+    if not said or not held or not plural(held[0]):
+        return None  # the segment before names no collection
+    if said[-1] not in ID_WORDS or (len(said) > 1 and singular(held[0]) not in said):
+        return None
+    return held[0]

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
 from adaptgen.words import (  # noqa: F401 - re-exported
     ACTION_VERBS,
-    ID_WORDS,
+    FORMAT_SUFFIX,
     REST_VERBS,
     VERBS,
     acts_by_path,
+    item_collection,
     plural,
     singular,
     snake_words,
@@ -98,7 +99,7 @@ _VERSION_WORD = re.compile(r"v\d+(?:[a-z]+\d*)?|\d+")
 # A year at the start of a word: the first part of a dated version (`2026-03`, `2010-04-01`).
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # A representation suffix on the last path segment (`/Accounts.json`): not a resource word.
-_FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
+_FORMAT_SUFFIX = FORMAT_SUFFIX
 _PATH_PARAMETER = re.compile(r"\{([^}]*)\}")
 _TRAILING_PARAMETER = re.compile(r"\{([^}]*)\}/?$")
 _NON_WORD_CHAR = re.compile(r"\W")
@@ -201,6 +202,8 @@ _ONE_THING_VERBS = {
     "delete": frozenset({"destroy", "remove"}),
     "post": frozenset({"create", "add"}),
 }
+# The methods that read or change the one thing a path ends in.
+_ONE_THING_METHODS = frozenset({"get", "put", "patch", "delete"})
 # A name's first words that act on many things, whatever the path ends in.
 _MANY_VERBS = frozenset({"list", "batch", "bulk", "search", "query", "count", "find"})
 # Plurals that name one group of values (`/bankdetails/{id}` is one thing's bank details).
@@ -875,22 +878,10 @@ class _Route:
         return [w for words, is_param in self.parts for w in words]
 
     def item_of(self) -> str | None:
-        """The plural the path's last segment is one of, by its id (`tasks` of
-        `/tasks/{plannerTask-id}` or `/tasks/{id}`; none for `/{format}/Standings/{season}`
-        nor for another method than GET, PUT, PATCH and DELETE)."""
-        segments = [s for s in self.path.strip("/").split("/") if s]
-        if self.method not in ("get", "put", "patch", "delete") or len(segments) < 2:
-            return None
-        if not segments[-1].startswith("{") or segments[-2].startswith("{"):
-            return None
-        said = snake_words(segments[-1].strip("{}"))
-        held = snake_words(_FORMAT_SUFFIX.sub("", segments[-2]))[-1:]
-        if not said or not held or not plural(held[0]) or singular(held[0]) == held[0]:
-            return None
-        thing = singular(held[0])
-        if said[-1] not in ID_WORDS or (len(said) > 1 and thing not in said):
-            return None
-        return held[0]
+        """The plural the path's last segment is one of, by its id, for GET, PUT, PATCH and
+        DELETE (`words.item_collection`; a noun the same in both numbers is none)."""
+        held = None if self.method not in _ONE_THING_METHODS else item_collection(self.path)
+        return held if held is not None and singular(held) != held else None
 
     def parents(self) -> set[str]:
         """The plural head nouns of the segments the path goes into one of, on to another

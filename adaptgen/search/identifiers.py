@@ -39,6 +39,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from adaptgen.words import FORMAT_SUFFIX
+
 __all__ = [
     "FORMAT_SUFFIX",
     "HTTP_METHODS",
@@ -57,7 +59,6 @@ _FOLD = re.compile(r"[^0-9a-z]+")
 # A path segment that is only a version or a common prefix (`v3`, `api`, `2010-04-01`; the index
 # leaves them out of a tool's words too), and a format suffix.
 VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:\.\d+)*|api|rest|\d[\d.-]*)$", re.IGNORECASE)
-FORMAT_SUFFIX = re.compile(r"\.(?:json|xml|csv|yaml|txt)$", re.IGNORECASE)
 # A placeholder as docs write one: `{id}`, `:id`, `<id>`.
 _PLACEHOLDER = re.compile(r"^(?:\{[^}]*\}|:\w+|<[^>]*>)$")
 # A request of at most this many words that holds an identifier names a tool by it ("call

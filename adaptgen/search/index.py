@@ -24,10 +24,10 @@ from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, RE
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import (
     ACTION_VERBS,
-    ID_WORDS,
     REST_VERBS,
     VERBS,
     acts_by_path,
+    item_collection,
     plural,
     singular,
     snake_words,
@@ -317,16 +317,10 @@ def _names_one(path: str, name: str) -> bool:
     (`list_users` on `/users-summary/{InstanceId}`), another thing than the path's
     (`get_user_endpoints` on `/users/{user-id}`), nor `/categories/{category}` or
     `/{Bucket}/{Key}`."""
-    segments = [FORMAT_SUFFIX.sub("", s) for s in path.strip("/").split("/") if s]
-    if len(segments) < 2 or not segments[-1].startswith("{") or segments[-2].startswith("{"):
+    held = item_collection(path)
+    if held is None:
         return False
-    said = snake_words(segments[-1].strip("{}"))
-    held = snake_words(segments[-2])[-1:]
-    if not said or not held or not plural(held[0]):
-        return False  # the segment before names no collection
-    thing = singular(held[0])
-    if said[-1] not in ID_WORDS or (len(said) > 1 and thing not in said):
-        return False
+    thing = singular(held)
     last = words(name)[-1:]
     return bool(last) and (singular(last[0]) == thing or last[0] in _DETAILS)
 
