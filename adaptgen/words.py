@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 # Before the last capital of a run that starts a word (`HTTPResponse` -> `HTTP_Response`), but
@@ -169,6 +170,59 @@ def acts_by_path(method: str, path: str, name: list[str]) -> bool:
         return False  # `/messages`, `/shipping`: a plural or a gerund names a thing
     named = {singular(w) for s in parts[:-1] if not s.startswith("{") for w in snake_words(s)}
     return all(singular(w) in named for w in name[1:])
+
+
+# OData's key predicate: one entity of a set by its key, written in the set's own segment
+# (`/A_BusinessPartner('{BusinessPartner}')`, `/Products({ID})`, a composite key
+# `/A_SalesOrderItem(SalesOrder='{SalesOrder}',SalesOrderItem='{SalesOrderItem}')`).
+_KEY_VALUE = r"(?:\w+=)?'?\{[^{}/]+\}'?"
+# A name with a dot is a namespace's function and its arguments, not a set and its key
+# (Graph's `/reports/microsoft.graph.getEmailActivityUserDetail(period='{period}')`).
+_KEY_PREDICATE = re.compile(
+    rf"(?P<set>[^/(){{}}=,'.]+)\((?P<keys>{_KEY_VALUE}(?:,{_KEY_VALUE})*)\)"
+)
+_PLACEHOLDER = re.compile(r"\{[^{}/]+\}")
+# SAP's navigation properties: `to_BusinessPartnerAddress` after a key predicate
+_NAVIGATION = re.compile(r"to_(?=[A-Z])")
+# A one-letter namespace before a CamelCase name: SAP's `A_` (released APIs), `I_`, `C_` views.
+_NAMESPACE_LETTER = re.compile(r"[A-Z]_(?=[A-Z][a-z])")
+
+
+def plain_path(path: str) -> str:
+    """`path` as names and search read it: each OData key predicate written as REST writes one
+    thing of a collection, and SAP's namespace letter and `to_` of a navigation property left
+    out: `/A_BusinessPartner('{BusinessPartner}')/to_BusinessPartnerAddress` is read as
+    `/BusinessPartner/{BusinessPartner}/BusinessPartnerAddress` (a composite key by its last
+    part). The request is sent to the path as written. Any other path is as it is."""
+    if "(" not in path and "_" not in path:
+        return path
+    out: list[str] = []
+    for name, key in _plain_segments(path):
+        out += [name, key] if key else [name]
+    return "/".join(out)
+
+
+def keyed_sets(paths: Iterable[str]) -> frozenset[str]:
+    """The OData entity sets `paths` read one entity of by a key predicate, as `plain_path`
+    writes them (`BusinessPartner`): collections, whatever the number of their names."""
+    return frozenset(
+        name for path in paths if "(" in path for name, key in _plain_segments(path) if key
+    )
+
+
+def _plain_segments(path: str) -> Iterable[tuple[str, str | None]]:
+    """Each segment of `path` as `plain_path` reads it, with the placeholder of its key
+    predicate (None: no key predicate)."""
+    keyed = False
+    for segment in path.split("/"):
+        match = _KEY_PREDICATE.fullmatch(segment)
+        name = match["set"] if match else segment
+        if keyed and _NAVIGATION.match(name):
+            name = name[3:]
+        if _NAMESPACE_LETTER.match(name):
+            name = name[2:]
+        yield name, _PLACEHOLDER.findall(match["keys"])[-1] if match else None
+        keyed = match is not None
 
 
 def item_collection(path: str) -> str | None:

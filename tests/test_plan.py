@@ -12,7 +12,7 @@ from conftest import shared_spec
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
 from adaptgen.plan.names import shorten, tool_name, tool_names
-from adaptgen.words import plural, singular, snake_words
+from adaptgen.words import keyed_sets, plain_path, plural, singular, snake_words
 
 SPEC = textwrap.dedent(
     """\
@@ -987,9 +987,10 @@ def test_a_taken_name_gives_way_to_the_paths_own_name(tmp_path):
     `get_terminal_logo_merchants`, `get_count_events_groups_calendar` (the path's words after
     the operationId's) or numbered. A taken name now gives way to the path's own name when it
     says every word the operationId did, in the path's order: `get_merchant_terminal_logos`.
-    Not when the path says its verb or two words again (the operationId's words with the
-    path's after them are next), nor when what the path ends with or a version tells the two
-    apart. 720 numbered names of the 452 specs and Graph -> 631."""
+    Not when the path says its verb again (the operationId's words with the path's after them
+    are next), nor when what the path ends with or a version tells the two apart; words the
+    path says twice in a row (Jellyfin's `/ContentDirectory/ContentDirectory`) are said once.
+    720 numbered names of the 452 specs and Graph -> 631."""
 
     def get(operation_id):  # told apart by case: one name, as a spec's generator may write it
         return _operation("get", operation_id)
@@ -1021,7 +1022,7 @@ def test_a_taken_name_gives_way_to_the_paths_own_name(tmp_path):
         "update_custom_fields",
         "update_quote_custom_fields",  # the operationId's plural kept: a PUT of all of them
         "get_content_directory",
-        "get_content_directory_dlna",
+        "get_dlna_content_directory",  # the path's words said twice, said once (stop 73)
         "get_annotations",
         "get_annotations_by_include_children",
         "get_metric_data",
@@ -2597,3 +2598,144 @@ def test_an_aws_action_is_read_from_its_path_key():
     assert aws_action_verb("/messages?action=send") is None  # no AWS key: method and path say
     assert aws_action_reads("/#X-Amz-Target=DynamoDB_20120810.Scan") is True
     assert aws_action_reads("/#X-Amz-Target=DynamoDB_20120810.BatchWriteItem") is False
+
+
+ODATA_SPEC = Path(__file__).parent / "fixtures" / "odata" / "business_partner.json"
+
+
+@pytest.mark.parametrize(
+    ("path", "read"),
+    [
+        ("/A_BusinessPartner('{BusinessPartner}')", "/BusinessPartner/{BusinessPartner}"),
+        (
+            "/A_BusinessPartner('{BusinessPartner}')/to_BusinessPartnerAddress",
+            "/BusinessPartner/{BusinessPartner}/BusinessPartnerAddress",
+        ),
+        ("/Products({ID})", "/Products/{ID}"),  # OData v4, a number
+        (  # a composite key, by its last part
+            "/A_SalesOrderItem(SalesOrder='{SalesOrder}',SalesOrderItem='{SalesOrderItem}')",
+            "/SalesOrderItem/{SalesOrderItem}",
+        ),
+        (  # Azure Batch
+            "/certificates(thumbprintAlgorithm={thumbprintAlgorithm},thumbprint={thumbprint})/x",
+            "/certificates/{thumbprint}/x",
+        ),
+        ("/indexes('{indexName}')/search.stats", "/indexes/{indexName}/search.stats"),
+        ("/A_Customer", "/Customer"),  # SAP's namespace letter
+        ("/users/{id}/to_do", "/users/{id}/to_do"),  # no key predicate: `to_` is a word
+        ("/my_things/x_y", "/my_things/x_y"),
+        ("/foo(bar)", "/foo(bar)"),  # no placeholder: no key
+        ("/$batch", "/$batch"),
+    ],
+)
+def test_plain_path_reads_odata_key_predicates_as_one_of_a_collection(path, read):
+    assert plain_path(path) == read
+
+
+def test_keyed_sets_are_the_sets_read_by_a_key():
+    paths = [
+        "/A_BusinessPartner",
+        "/A_BusinessPartner('{BusinessPartner}')/to_BusinessPartnerAddress",
+        "/A_SalesOrderItem(SalesOrder='{SalesOrder}',SalesOrderItem='{SalesOrderItem}')",
+        "/users/{id}",
+    ]
+    assert keyed_sets(paths) == {"BusinessPartner", "SalesOrderItem"}
+
+
+def test_odata_key_predicates_name_one_of_the_set():
+    """An OData v2 service as SAP's API Business Hub publishes it (no operationIds; entity sets
+    named in the singular, `A_` before each; one entity by a key predicate, some of several
+    parts; `to_` navigation). Its names were `get_business_partner` for the list beside
+    `get_business_partner_2` for one, `get_a_customer`, and
+    `get_business_partner_address_business_partner_address_id`: an agent could not tell a
+    list from a read, nor read the names. The set is a collection whatever the number of its
+    name; the key predicate is one of it; a navigation that repeats its owner's name says it
+    once, and `for` its owner where the set's own tool has the name."""
+    names = [t.name for t in plan(load_spec(ODATA_SPEC), "t", PlanOptions()).api.tools]
+    assert names == [
+        "list_business_partners",
+        "create_business_partner",
+        "get_business_partner",
+        "delete_business_partner",
+        "update_business_partner",
+        "list_business_partner_addresses_for_business_partner",
+        "create_business_partner_address_for_business_partner",
+        "list_business_partner_addresses",
+        "create_business_partner_address",
+        "get_business_partner_address",
+        "delete_business_partner_address",
+        "update_business_partner_address",
+        "list_customers",
+        "create_customer",
+        "get_customer",
+        "delete_customer",
+        "update_customer",
+        "list_customer_sales_areas_for_customer",
+        "create_customer_sales_area_for_customer",
+        "list_customer_sales_areas",
+        "create_customer_sales_area",
+        "get_customer_sales_area",
+        "delete_customer_sales_area",
+        "update_customer_sales_area",
+        "send_group_of_requests",
+    ]
+
+
+def test_odata_v2_lists_page_by_skip(tmp_path):
+    """SAP's `{d: {results: [...], __count, __next}}`: the lone `d` wrapper, mostly paging
+    fields beside the list, was read as paging metadata and the list as no list (no paging,
+    no items path). The client's `$top` ends an OData v2 server's paging, so `__next` never
+    comes after a page asked for with it: the list pages by `$skip`. `@odata.nextLink` (OData
+    v4, Microsoft Graph, which pages by it whatever `$top` says) is followed as before."""
+    import json
+
+    tools = {t.name: t for t in plan(load_spec(ODATA_SPEC), "t", PlanOptions()).api.tools}
+    for name in ("list_business_partners", "list_customer_sales_areas_for_customer"):
+        paging = tools[name].pagination
+        assert paging is not None and paging.style == "offset", name
+        assert (paging.items, paging.offset_param, paging.limit_param) == (
+            "$.d.results",
+            "$skip",
+            "$top",
+        )
+    assert tools["get_business_partner"].pagination is None
+    v4 = json.loads(ODATA_SPEC.read_text())
+    for item in v4["paths"].values():
+        answer = item.get("get", {}).get("responses", {}).get("200", {})
+        wrapper = answer.get("content", {}).get("application/json", {}).get("schema", {})
+        if "results" in wrapper.get("properties", {}).get("d", {}).get("properties", {}):
+            listed = wrapper["properties"]["d"]["properties"]
+            wrapper["properties"] = {
+                "value": listed["results"],
+                "@odata.nextLink": {"type": "string"},
+            }
+    (tmp_path / "v4.json").write_text(json.dumps(v4))
+    tools = {t.name: t for t in plan(load_spec(tmp_path / "v4.json"), "t", PlanOptions()).api.tools}
+    paging = tools["list_business_partners"].pagination
+    assert paging is not None and paging.style == "next_url"
+    assert (paging.items, paging.next) == ("$.value", "$['@odata.nextLink']")
+
+
+def test_a_key_in_quotes_is_sent_as_an_odata_string_literal(tmp_path):
+    """OData writes a string key between quotes (`/A_BusinessPartner('{BusinessPartner}')`),
+    and a quote inside it twice: `O'Brien` sent as is (`('O%27Brien')`, which the server reads
+    back as `'O'Brien'`) ended the literal at its quote. A number key (`Products({ID})`) and
+    any other path value are sent as before."""
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    report = build(BuildOptions(spec=ODATA_SPEC, out=tmp_path / "out", name="bp"))
+    api = load_server_module(report.out_dir).api
+    tools = {t.name: t for t in api.catalog.tools}
+    sent = api.upstream.build_request(
+        tools["get_business_partner"], {"business_partner": "O'Brien & Co"}
+    )
+    assert (
+        sent.url.raw_path.decode()
+        == "/sap/opu/odata/sap/API_BUSINESS_PARTNER/A_BusinessPartner('O%27%27Brien%20%26%20Co')"
+    )
+    address = {"business_partner": "1'2", "address_id": "77"}
+    sent = api.upstream.build_request(tools["delete_business_partner_address"], address)
+    assert sent.url.raw_path.decode().endswith(
+        "/A_BusinessPartnerAddress(BusinessPartner='1%27%272',AddressID='77')"
+    )

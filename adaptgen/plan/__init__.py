@@ -23,7 +23,7 @@ from adaptgen.plan.chains import ChainPlanning
 from adaptgen.plan.names import SPRINGFOX, common_path_prefix, snake_case
 from adaptgen.plan.operations import OperationPlanning
 from adaptgen.plan.pagination import Conventions
-from adaptgen.plan.parameters import ParameterPlanning
+from adaptgen.plan.parameters import ParameterPlanning, split_path_key
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.plan.security import SecurityPlanning
 from adaptgen.plan.state import OperationProblem
@@ -38,6 +38,7 @@ from adaptgen.runtime.catalog import (
     env_vars,
 )
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
+from adaptgen.words import keyed_sets
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.planned_names: dict[str, list[str]] = {}
         self.kept_names: dict[str, tuple[str, frozenset[str]]] = {}
         self.named_paths: dict[str, str] = {}
+        self.collections: frozenset[str] = frozenset()
 
     def run(self) -> Catalog:
         schemes = self._security_schemes()
@@ -117,6 +119,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         taken: set[str] = set()
         operations = list(self._operations())
         self.common_prefix = common_path_prefix([path for path, *_ in operations])
+        self.collections = keyed_sets(split_path_key(path)[0] for path, *_ in operations)
         hints = self.options.hints
         op_ids = [op["operationId"] for _, _, op, _, _ in operations if "operationId" in op]
         hints.check_operations(op_ids)

@@ -14,6 +14,8 @@ from adaptgen.words import (  # noqa: F401 - re-exported
     VERBS,
     acts_by_path,
     item_collection,
+    keyed_sets,
+    plain_path,
     plural,
     singular,
     snake_words,
@@ -253,10 +255,11 @@ def name_flags(name: str, method: str = "", path: str = "") -> list[str]:
 
 def resource_words(path: str) -> tuple[str, ...]:
     """What a path holds, in words: its literal segments less versions, API prefixes and
-    dates, singular and lower case (`/v3/merchants/{id}/stores` -> merchant, store)."""
+    dates, singular and lower case (`/v3/merchants/{id}/stores` -> merchant, store; OData's
+    as `plain_path` reads it)."""
     return tuple(
         singular(segment.lower())
-        for segment in path.split("/")
+        for segment in plain_path(path).split("/")
         if segment
         and "{" not in segment
         and not _VERSION_SEGMENT.match(segment)
@@ -288,6 +291,7 @@ def tool_names(
     common_prefix: list[str] | None = None,
     summary: str = "",
     selector: tuple[str, ...] = (),
+    collections: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Names for one operation, best first: the later ones say more, for when one is taken.
 
@@ -299,9 +303,11 @@ def tool_names(
     whole path into every operationId (`get-/crm/v3/objects/contacts_getPage`): the words after
     the path say the verb (`list_contacts`). Versions, numbers and path noise are never kept.
     `selector` holds the words of a path key's query or fragment (`?action=send`), which tell
-    apart operations on one path.
+    apart operations on one path. `collections`: the API's OData entity sets (`words.keyed_sets`),
+    collections whatever the number of their names (SAP's `GET /A_BusinessPartner` lists).
     """
-    route = _Route(method, path, common_prefix or [], selector)
+    path = plain_path(path)  # OData's `/A_Things('{key}')` is one of `/Things`
+    route = _Route(method, path, common_prefix or [], selector, collections)
     hashed = _GENERATED_HASH.search(operation_id or "")
     if operation_id and hashed and ("." in operation_id or not hashed[1].isalpha()):
         operation_id = operation_id[: hashed.start()]
@@ -558,6 +564,22 @@ def _clean(words: list[str]) -> list[str]:
         else:
             kept.append(word)
     return _dedupe_adjacent(kept)
+
+
+def _said_once(words: list[str]) -> list[str]:
+    """`words` without a run of one to three words said again right after itself: OData's
+    navigation `/BusinessPartner/{id}/BusinessPartnerAddress` lists the business partner's
+    addresses, not its `business_partner_business_partner_addresses`."""
+    kept: list[str] = []
+    at = 0
+    while at < len(words):
+        run = next((n for n in (3, 2, 1) if len(kept) >= n and kept[-n:] == words[at : at + n]), 0)
+        if run:
+            at += run
+        else:
+            kept.append(words[at])
+            at += 1
+    return kept
 
 
 def _dedupe_adjacent(words: list[str]) -> list[str]:
@@ -829,7 +851,12 @@ class _Route:
     """An operation's method and path, read for the words a name is made of."""
 
     def __init__(
-        self, method: str, path: str, common_prefix: list[str], selector: tuple[str, ...]
+        self,
+        method: str,
+        path: str,
+        common_prefix: list[str],
+        selector: tuple[str, ...],
+        collections: frozenset[str] = frozenset(),
     ) -> None:
         self.method = method.lower()
         self.path = path
@@ -844,6 +871,8 @@ class _Route:
         for index, segment in enumerate(segments):
             is_param = segment.startswith("{") and segment.endswith("}")
             words = snake_words(_FORMAT_SUFFIX.sub("", _PATH_PARAMETER.sub("", segment)))
+            if segment in collections and words:
+                words[-1] = _plural(words[-1])  # an entity set named in the singular
             all_words.update(snake_words(segment))
             if index < max(len(common_prefix) - 1, 0):
                 continue
@@ -991,7 +1020,7 @@ class _Route:
             if one:
                 words = [*words[:-1], singular(words[-1])]
             resource += words
-        return _dedupe_adjacent([verb, *resource, *rest, *selector])
+        return _said_once([verb, *resource, *rest, *selector])
 
 
 def shorten(words: list[str], limit: int) -> str:
@@ -1045,13 +1074,18 @@ def told_apart(path: str, other: str) -> list[str]:
       (`/v2/latest` beside `/v1/latest`: `v2`; `.../v1beta3/...` beside `.../v1beta2/...`:
       `v1beta3`; `/v3/logs` beside `/logs`: `v3`);
     - the parameter `path` ends with, where `other` is the same path without it (`/nh/fish/{fish}`
-      beside `/nh/fish`, both `getNhFish`: `by`, `fish`), even if the name says its words.
+      beside `/nh/fish`, both `getNhFish`: `by`, `fish`), even if the name says its words;
+    - the one thing `path` goes into, where `other` is what follows it at the top (OData's
+      navigation `/A_Customer('{Customer}')/to_CustomerSalesArea` beside the entity set
+      `/A_CustomerSalesArea`, both `list_customer_sales_areas`: `for`, `customer`).
 
-    Parameters compare by place, not by name."""
-    mine = [_PATH_PARAMETER.sub("{}", s) for s in path.strip("/").split("/")]
-    theirs = [_PATH_PARAMETER.sub("{}", s) for s in other.strip("/").split("/")]
+    Parameters compare by place, not by name; OData's paths as `plain_path` reads them."""
+    mine = [_PATH_PARAMETER.sub("{}", s) for s in plain_path(path).strip("/").split("/")]
+    theirs = [_PATH_PARAMETER.sub("{}", s) for s in plain_path(other).strip("/").split("/")]
+    if len(mine) == 3 and theirs[-1:] == mine[-1:] and mine[1] == "{}" and mine[0] != "{}":
+        return ["for", *_clean([*snake_words(mine[0])[:-1], singular(snake_words(mine[0])[-1])])]
     if len(mine) == len(theirs) + 1 and mine[:-1] == theirs and mine[-1] == "{}":
-        return ["by", *_clean(snake_words(path.strip("/").split("/")[-1][1:-1]))]
+        return ["by", *_clean(snake_words(plain_path(path).strip("/").split("/")[-1][1:-1]))]
     if len(mine) == len(theirs) + 1:  # a version where the other has none
         added = [i for i, s in enumerate(mine) if _PATH_VERSION.fullmatch(s)]
         if len(added) == 1 and mine[: added[0]] + mine[added[0] + 1 :] == theirs:

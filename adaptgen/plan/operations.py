@@ -78,7 +78,9 @@ class OperationPlanning(PlannerState):
         patch_id = patch.get("operationId")
         patch_id = patch_id if isinstance(patch_id, str) else None
         summary = plain(str(patch.get("summary") or ""))
-        said = tool_names(patch_id, "patch", path, self.common_prefix, summary, selector)
+        said = tool_names(
+            patch_id, "patch", path, self.common_prefix, summary, selector, self.collections
+        )
         return f"replace_{rest}" if said[0] == name else None
 
     def names_of(
@@ -89,7 +91,9 @@ class OperationPlanning(PlannerState):
         op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
         path, _, selector = split_path_key(key)
         summary = plain(str(op.get("summary") or ""))
-        names = tool_names(op_id, method, path, self.common_prefix, summary, selector)
+        names = tool_names(
+            op_id, method, path, self.common_prefix, summary, selector, self.collections
+        )
         if method == "put" and (replace := self._replace_name(names[0], path, path_item, selector)):
             names = [replace, *names]
         return names
@@ -111,16 +115,17 @@ class OperationPlanning(PlannerState):
             names = self.names_of(key, method, op, path_item)
             self.planned_names[pointer] = names
             path = split_path_key(key)[0]
-            wanted.setdefault(names[0], []).append((resource_words(path), order, pointer))
+            wanted.setdefault(names[0], []).append((resource_words(path), order, pointer, path))
         self.kept_names = {}
         for name, ops in wanted.items():
             if len(ops) < 2:
                 continue
-            words, _, pointer = min(ops, key=lambda o: (len(o[0]), o[1]))
-            others = [other for other, _, at in ops if at != pointer]
+            words, _, pointer, path = min(ops, key=lambda o: (len(o[0]), o[1]))
+            others = [other for other, _, at, _ in ops if at != pointer]
             nested = all(len(o) > len(words) and o[len(o) - len(words) :] == words for o in others)
             if words and nested and pointer != ops[0][2]:  # else the first listed takes it
-                self.kept_names[name] = (pointer, frozenset(at for _, _, at in ops))
+                self.kept_names[name] = (pointer, frozenset(at for _, _, at, _ in ops))
+                self.named_paths.setdefault(name, path)  # what `told_apart` reads
 
     def _tool(
         self,

@@ -649,6 +649,10 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
             return []  # several lists side by side ({users: [], teams: []}): a record
         arrays = known
     content = arrays or [k for k, v in props.items() if _is_object(v) and not _is_meta(k, v)]
+    if not content and len(props) == 1 and _is_object(wrapper := next(iter(props.values()))):
+        # The answer's lone wrapper is its content, however many paging fields it holds beside
+        # the list (OData v2's `{d: {results: [...], __count, __next}}`).
+        content = [next(iter(props))] if wrapper.get("properties") else []
     if len(content) > 1:
         content = [k for k in content if k not in errors]
     if len(content) != 1:

@@ -47,6 +47,7 @@ class PlannerState:
     said_once: set[str]  # warnings an API gets once, however many operations earn them
     paging: Conventions
     common_prefix: str
+    collections: frozenset[str]  # the OData entity sets of the spec (`words.keyed_sets`)
     planned_names: dict[str, list[str]]  # an operation's names, best first, by its pointer
     # a name two operations or more want first -> (the one it is kept for, all that want it)
     kept_names: dict[str, tuple[str, frozenset[str]]]

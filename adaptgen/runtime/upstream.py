@@ -356,6 +356,7 @@ class Upstream:
             location, api_name, value = fixed.location, fixed.api_name, fixed.value
             if location == "path":
                 param = Param(name=api_name, location="path", api_name=api_name)
+                value = _literal(op.path, api_name, value)
                 path = path.replace("{" + api_name + "}", serialize_path(param, value))
             elif location == "query":
                 query.append((api_name, scalar(value)))
@@ -368,6 +369,7 @@ class Upstream:
             if value is None:
                 continue
             if param.location == "path":
+                value = _literal(op.path, param.api_name, value)
                 path = path.replace("{" + param.api_name + "}", serialize_path(param, value))
             elif param.location == "query":
                 query.extend(serialize_query(param, value))
@@ -740,6 +742,15 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _literal(path: str, api_name: str, value: Any) -> Any:
+    """A path value as the path's quotes need it: inside OData's string literal
+    (`/A_BusinessPartner('{BusinessPartner}')`), a quote is written twice (`O''Brien`), or the
+    server would read the literal as ended there."""
+    if isinstance(value, str) and f"'{{{api_name}}}'" in path:
+        return value.replace("'", "''")
+    return value
 
 
 def _header(op: Tool, name: str, value: str, source: str) -> str:

@@ -28,6 +28,7 @@ from adaptgen.words import (
     VERBS,
     acts_by_path,
     item_collection,
+    plain_path,
     plural,
     singular,
     snake_words,
@@ -205,10 +206,11 @@ def _near_vectors(a: Any, b: Any) -> bool:
 def _tool_entry(
     tool: Operation, keywords: Sequence[str], answers: Sequence[str] = ()
 ) -> dict[str, Any]:
-    intent = operation_intent(tool.method, tool.path, tool.name)
+    path = plain_path(tool.path)  # OData's `/A_Things('{key}')` is one of `/Things`
+    intent = operation_intent(tool.method, path, tool.name)
     if tool.actions and intent.act == "create":
         intent = OperationIntent("action", intent.verb)  # `POST .../actions {type: reboot}`
-    nouns = [n for n in (_resource_words(s) for s in _static_segments(tool.path)) if n]
+    nouns = [n for n in (_resource_words(s) for s in _static_segments(path)) if n]
     known = {
         *words(tool.name),
         *words(tool.operation_id),
@@ -242,7 +244,7 @@ def _tool_entry(
         **({"operation": operation_of(tool.method, tool.path)} if tool.path else {}),
         "act": intent.act,
         "verb": intent.verb,
-        "kind": _kind(tool.path),
+        "kind": _kind(path),
         "toolset": _toolset(tool.tags, nouns),
         "fields": {k: " ".join(v) for k, v in fields.items() if v},
         # The hinted keywords whole: a request that says every word of one lifts the tool

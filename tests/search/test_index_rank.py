@@ -933,3 +933,34 @@ def test_a_change_done_to_a_person_is_about_people(tmp_path):
         "add_user_for_team"
     ]
     assert top(engine, "set up a new team called Design") == ["create_team"]
+
+
+ODATA = Path(__file__).parents[1] / "fixtures" / "odata" / "business_partner.json"
+
+
+def test_odata_key_predicates_index_one_of_a_collection():
+    """SAP's OData: one entity by its key predicate (`/A_BusinessPartner('{BusinessPartner}')`)
+    is an item of the set, its nouns the set's (`business partner`, not `a business partner`);
+    a navigation's parent is its owner. Search then tells the list from the read."""
+    result, loaded = planned(BuildOptions(spec=ODATA, no_hints=True))
+    index = search_index(result, loaded)
+    entries = {e["name"]: e for e in index["tools"]}
+    one = entries["get_business_partner"]
+    assert (one["act"], one["kind"], one["fields"]["resource"]) == (
+        "get",
+        "item",
+        "business partner",
+    )
+    many = entries["list_business_partners"]
+    assert (many["act"], many["kind"]) == ("list", "collection")
+    owned = entries["list_customer_sales_areas_for_customer"]
+    assert (owned["fields"]["resource"], owned["fields"]["path"]) == (
+        "customer sales area",
+        "customer",
+    )
+    composite = entries["update_customer_sales_area"]
+    assert (composite["act"], composite["kind"]) == ("update", "item")
+    engine = SearchEngine(index)
+    assert top(engine, "show me business partner 1000042") == ["get_business_partner"]
+    assert top(engine, "every business partner we have") == ["list_business_partners"]
+    assert top(engine, "remove customer 17") == ["delete_customer"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -26,6 +27,9 @@ NEXT_URL_FIELDS = (
     "odatanextlink",
 )
 
+# OData v2's next link (`{d: {results: [...], __next}}`), as a JSONPath's last key
+_ODATA_V2_NEXT = re.compile(r"(?:\.|\[')__next(?:'\])?$")
+
 
 class NextUrlPaging(PagingStyle):
     """A next-page URL in the body, followed on the upstream's own origin only."""
@@ -43,6 +47,10 @@ class NextUrlPaging(PagingStyle):
             # simpler way (the page and offset styles count those themselves).
             next_url = listing.href_in(NEXT_URL_FIELDS)
         if next_url is None:
+            return None
+        if _ODATA_V2_NEXT.search(next_url) and listing.param("skip") and listing.param("top"):
+            # OData v2 (SAP's): the client's `$top` ends its server's paging, so `__next` never
+            # comes after a page asked for with it: `$skip` pages (the offset style).
             return None
         return listing.make(cls, listing.pick_size(), next=next_url, **listing.ends())
 
