@@ -2739,3 +2739,46 @@ def test_a_key_in_quotes_is_sent_as_an_odata_string_literal(tmp_path):
     assert sent.url.raw_path.decode().endswith(
         "/A_BusinessPartnerAddress(BusinessPartner='1%27%272',AddressID='77')"
     )
+
+
+def test_an_express_style_segment_is_a_path_parameter(tmp_path):
+    """Clever Cloud's `/logs/{appId}/drains/:idOrUrl`, Vercel's `/v1/integrations/webhooks/:id`,
+    Adafruit's `/webhooks/feed/:token` (12 operations of 4 corpus specs): the colon segment
+    was sent as written, so no drain could be named, and the name said `id_or_url`. It is the
+    parameter `{idOrUrl}`: declared or not (a string then, with the usual warning), the agent
+    gives it and it is sent in its place. A colon inside a segment (Google's `{name}:cancel`)
+    is no parameter."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    ok = {"200": {"description": "ok"}}
+    declared = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Drains", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/logs/{appId}/drains/:idOrUrl": {"get": {"responses": ok}},
+            "/webhooks/:id": {"delete": {"parameters": [declared], "responses": ok}},
+            "/v1/{name}:cancel": {"post": {"responses": ok}},
+        },
+    }
+    path = tmp_path / "drains.json"
+    path.write_text(json.dumps(spec))
+    result = plan(load_spec(path), "t", PlanOptions())
+    tools = {t.name: t for t in result.api.tools}
+    assert [t.path for t in tools.values()] == [
+        "/logs/{appId}/drains/{idOrUrl}",
+        "/webhooks/{id}",
+        "/v1/{name}:cancel",
+    ]
+    assert list(tools)[:2] == ["get_log_drain", "delete_webhook"]
+    assert tools["delete_webhook"].input_schema["properties"]["id"]["type"] == "integer"
+    assert any("idOrUrl" in w.message for w in result.warnings)
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="drains"))
+    api = load_server_module(report.out_dir).api
+    drain = next(t for t in api.catalog.tools if t.name == "get_log_drain")
+    sent = api.upstream.build_request(drain, {"app_id": "app 1", "id_or_url": "d/1"})
+    assert sent.url.raw_path.decode() == "/logs/app%201/drains/d%2F1"

@@ -66,6 +66,9 @@ _HEADER_CREDENTIAL_ENDS = (
     "accesskeyid",  # Zuora's `apiAccessKeyId`, beside its `apiSecretAccessKey`
 )
 _SAYS_API_KEY = re.compile(r"\bapi[ _-]?key\b", re.IGNORECASE)
+# An Express-style path parameter, a whole segment (Clever Cloud's `/logs/{appId}/drains/:idOrUrl`,
+# Vercel's `/v1/integrations/webhooks/:id`): the template's `{idOrUrl}`.
+_COLON_PARAMETER = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)(?=/|$)")
 
 
 def credential_parameter(location: str, api_name: str, value: dict[str, Any]) -> bool:
@@ -306,9 +309,11 @@ def split_path_key(key: str) -> tuple[str, list[FixedValue], tuple[str, ...]]:
     Real specs split one path into several operations by a query (`/messages?action=send`) or a
     fragment (Box's `/files/{file_id}#add_shared_link`): the query is sent with every call, a
     fragment never leaves the client. Either one names the operation apart from its siblings.
+    A segment written `:name` (Express's way) is the parameter `{name}`.
     """
     rest, _, fragment = key.partition("#")
     path, _, query = rest.partition("?")
+    path = _COLON_PARAMETER.sub(r"{\1}", path)
     pairs = parse_qsl(query, keep_blank_values=True)
     fixed = [FixedValue(location="query", api_name=name, value=value) for name, value in pairs]
     return path, fixed, selector_words(pairs, fragment)
