@@ -30,7 +30,7 @@ from adaptgen.runtime.governance.pii import (
     key_from_text,
 )
 from adaptgen.runtime.jsonpath import JsonPathError, paths
-from adaptgen.runtime.secrets import SecretResolver, quiet_aws
+from adaptgen.runtime.secrets import SecretResolver, quiet_debug
 from adaptgen.sandbox import create_app
 from adaptgen.sandbox.data import TEST_CARDS
 
@@ -768,7 +768,7 @@ def test_dynamodb_vault_shared_by_two_tokenizers(
     assert count == 2
     assert reader.detokenize(tokenized) == (data, 2)
 
-    with quiet_aws():  # this test's own read would otherwise log the item at DEBUG
+    with quiet_debug():  # this test's own read would otherwise log the item at DEBUG
         item = client.get_item(TableName="pii-tokens", Key={"token": {"S": tokenized["email"]}})
     assert {k: next(iter(v.values())) for k, v in item["Item"].items() if k != "created_at"} == {
         "token": tokenized["email"],
@@ -785,7 +785,7 @@ def test_dynamodb_vault_shared_by_two_tokenizers(
     )
     with pytest.raises(PiiError, match="revoked"):
         reader.detokenize({"to": tokenized["email"]})
-    with quiet_aws():
+    with quiet_debug():
         item = client.get_item(TableName="pii-tokens", Key={"token": {"S": tokenized["email"]}})
     assert "value" not in item["Item"] and "revoked_at" in item["Item"]
     phone = tokenized["note"].split()[1]

@@ -8,7 +8,7 @@ This module also guards third-party logging: httpx and httpx2 log request URLs (
 token would be in them) and botocore at DEBUG logs whole responses (an AssumeRole or
 GetSecretValue answer is nothing but secrets). `guard_logs()` puts a filter on exactly those
 loggers that redacts every secret a live resolver or auth flow holds, and drops botocore's DEBUG
-chatter while *we* are the ones calling AWS (see `quiet_aws`).
+chatter while *we* are the ones calling AWS, or fetching a CSRF token (see `quiet_debug`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ __all__ = [
     "SecretError",
     "SecretResolver",
     "guard_logs",
-    "quiet_aws",
+    "quiet_debug",
     "redact",
     "register_secret_source",
 ]
@@ -187,7 +187,7 @@ class SecretResolver:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            with quiet_aws():
+            with quiet_debug():
                 answer = self._secretsmanager().get_secret_value(SecretId=secret_id)
         except ClientError as exc:
             # Only the error code: AWS messages can echo ARNs, policies or request details.
@@ -207,7 +207,7 @@ class SecretResolver:
             if self._client is None:
                 import boto3
 
-                with quiet_aws():
+                with quiet_debug():
                     self._client = boto3.session.Session().client("secretsmanager")
             return self._client
 
@@ -216,7 +216,7 @@ class SecretResolver:
 # Log guards
 # --------------------------------------------------------------------------------------------
 
-_quiet: ContextVar[bool] = ContextVar("adaptgen_quiet_aws", default=False)
+_quiet: ContextVar[bool] = ContextVar("adaptgen_quiet_debug", default=False)
 _sources: list[weakref.WeakMethod[Callable[[], list[str]]]] = []
 _sources_lock = threading.Lock()
 _scanned_loggers = -1  # size of the logger registry at the last scan
@@ -272,11 +272,12 @@ def _live_secrets() -> list[str]:
 
 
 @contextlib.contextmanager
-def quiet_aws() -> Iterator[None]:
+def quiet_debug() -> Iterator[None]:
     """Within this block (this thread/task), guarded loggers drop their DEBUG records.
 
     botocore logs an AssumeRole/GetSecretValue response body and the signed canonical request
-    (with the session token) at DEBUG, before we even know those values to redact them.
+    (with the session token) at DEBUG, before we even know those values to redact them; so
+    does httpcore2 a response's headers (SAP Gateway's CSRF token and its session cookie).
     """
     guard_logs()  # botocore may have created loggers since the last scan
     token = _quiet.set(True)
@@ -287,7 +288,7 @@ def quiet_aws() -> Iterator[None]:
 
 
 class _LogGuard(logging.Filter):
-    """Redacts live secrets from a record; drops DEBUG records inside `quiet_aws()`."""
+    """Redacts live secrets from a record; drops DEBUG records inside `quiet_debug()`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if _quiet.get() and record.levelno <= logging.DEBUG:

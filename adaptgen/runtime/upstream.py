@@ -43,7 +43,7 @@ from adaptgen.runtime.binary import binary_answer
 from adaptgen.runtime.catalog import Param, SecurityScheme, Tool
 from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
 from adaptgen.runtime.origin import origin_of
-from adaptgen.runtime.secrets import redact
+from adaptgen.runtime.secrets import quiet_debug, redact
 from adaptgen.runtime.serialize import (
     cookie_value,
     form_pairs,
@@ -85,6 +85,11 @@ class UpstreamError(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class _CsrfRequired(UpstreamError):
+    """A write refused until it carries the CSRF token its upstream hands out: SAP Gateway's
+    OData services answer 403 with `x-csrf-token: Required` (`Upstream._csrf`)."""
 
 
 @dataclass(frozen=True)
@@ -388,6 +393,8 @@ class Upstream:
         if cookies:
             headers["Cookie"] = "; ".join(cookies)
         for name, value in (extra_headers or {}).items():
+            if name.lower() == "cookie" and "Cookie" in headers:  # a session's, beside the call's
+                value = f"{headers['Cookie']}; {value}"
             headers[name] = _header(op, name, value, "")
         for name, value in (paging or {}).items():
             query = [(k, v) for k, v in query if k != name]
@@ -495,9 +502,17 @@ class Upstream:
             f"{self.env_prefix}_CALL_TIMEOUT",
         )
         attempt = 0
+        fetched = False  # a CSRF token asked for this send (once)
         while True:
             try:
                 return await self._attempt(request, op, auth, limits, deadline, attempt)
+            except _CsrfRequired:
+                token = None if fetched else await self._csrf(auth, limits, deadline)
+                if token is None:
+                    raise
+                fetched, headers = True, {**(headers or {}), **token}
+                request = self.build_request(op, arguments, paging=paging, url=url, headers=headers)
+                continue
             except _RetryableFailure as failure:
                 wait = failure.wait(attempt)
                 if attempt >= limits.retries or wait is None or wait >= deadline.left():
@@ -506,6 +521,41 @@ class Upstream:
             attempt += 1
             # A fresh request: auth flows sign and stamp it (SigV4, tokens) as for a first send.
             request = self.build_request(op, arguments, paging=paging, url=url, headers=headers)
+
+    async def _csrf(
+        self, auth: httpx2.Auth | None, limits: Limits, deadline: Deadline
+    ) -> dict[str, str] | None:
+        """The headers a write refused for want of a CSRF token is sent again with (None when
+        none is given): SAP Gateway hands the token out on a GET of the service root that asks
+        for it (`X-CSRF-Token: Fetch`), made with the caller's own credentials, and binds it to
+        the session that GET opened (its cookies). Fetched for the one write and kept nowhere:
+        a token is one caller's session's, never another caller's."""
+        left = deadline.left()
+        if left <= 0:
+            return None
+        request = httpx2.Request(
+            "GET",
+            self.base_url.rstrip("/") + "/",
+            headers={"X-CSRF-Token": "Fetch", "Accept": "application/json"},
+            extensions={"timeout": httpx2.Timeout(self.timeout()).as_dict()},
+        )
+        target = request.url
+        # The answer's headers are the token and the session: no DEBUG trace may log them.
+        with telemetry.upstream_span("GET", "/", target.host, target.port), quiet_debug():
+            try:
+                async with asyncio.timeout(min(limits.timeout, left)):
+                    response = await self._client().send(
+                        request, auth=auth or httpx2.USE_CLIENT_DEFAULT, stream=True
+                    )
+                    await response.aclose()
+            except (TimeoutError, httpx2.HTTPError, *AUTH_ERRORS):
+                return None  # the write's own 403 says what went wrong
+        token = response.headers.get("x-csrf-token", "")
+        if not response.is_success or not token or token.lower() in ("required", "fetch"):
+            return None
+        session = [c.split(";", 1)[0].strip() for c in response.headers.get_list("set-cookie")]
+        cookies = "; ".join(c for c in session if "=" in c)
+        return {"X-CSRF-Token": token, **({"Cookie": cookies} if cookies else {})}
 
     async def _attempt(
         self,
@@ -606,6 +656,11 @@ async def _received(
     head, tail = error_message(
         where, response.status_code, response.reason_phrase, _text(response, body), secrets
     )
+    if (
+        response.status_code == 403
+        and response.headers.get("x-csrf-token", "").lower() == "required"
+    ):
+        raise _CsrfRequired(redact(head, secrets) + tail, status=403)
     if response.status_code in RETRY_STATUSES:
         raise _RetryableFailure(
             head,

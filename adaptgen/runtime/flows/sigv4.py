@@ -31,7 +31,7 @@ from adaptgen.runtime.flows.base import (
     Strict,
     UpstreamAuthFlow,
 )
-from adaptgen.runtime.secrets import quiet_aws
+from adaptgen.runtime.secrets import quiet_debug
 
 if TYPE_CHECKING:  # boto3 is imported only when a SigV4 flow first needs it (it is slow)
     import boto3
@@ -172,7 +172,7 @@ class SigV4Auth(Flow):
         return keys
 
     def _resolve_chain(self) -> Any:
-        with quiet_aws():
+        with quiet_debug():
             credentials = self._boto_session().get_credentials()
         if credentials is None:
             raise AuthError(
@@ -232,7 +232,7 @@ class SigV4Auth(Flow):
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            with quiet_aws():
+            with quiet_debug():
                 if self._sts is None:
                     self._sts = self._boto_session().client("sts", region_name=self.region)
                 answer = self._sts.assume_role(**params)
@@ -280,7 +280,7 @@ class SigV4Auth(Flow):
         signer = signer_class(
             Credentials(keys.access_key, keys.secret_key, keys.token), self.service, self.region
         )
-        with quiet_aws():  # botocore logs the canonical request (with the session token)
+        with quiet_debug():  # botocore logs the canonical request (with the session token)
             signer.add_auth(aws)
         for name, value in aws.headers.items():
             if name.lower() == "authorization" or name.lower().startswith("x-amz-"):

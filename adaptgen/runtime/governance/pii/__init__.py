@@ -31,7 +31,7 @@ Vault mode (`TokenVault`)
     at once. Revocation is a tombstone, so re-tokenizing the same value does not revive it.
 
 No raw value is ever put in an exception message, a log line or a ``repr()``; AWS calls run
-inside `quiet_aws()` because botocore at DEBUG logs request bodies (which would hold the text).
+inside `quiet_debug()` because botocore at DEBUG logs request bodies (which would hold the text).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from adaptgen.runtime.governance.pii.recognizers import (
 )
 from adaptgen.runtime.governance.pii.vaults import TokenVault
 from adaptgen.runtime.jsonpath import JsonPathError, NodePath, _simple_steps, paths
-from adaptgen.runtime.secrets import SecretResolver, quiet_aws
+from adaptgen.runtime.secrets import SecretResolver, quiet_debug
 
 FIELD_KIND = "field"
 
@@ -330,7 +330,7 @@ class PiiTokenizer:
         findings: list[PiiFinding] = []
         for offset, chunk in _chunks(text, _COMPREHEND_CHUNK):
             try:
-                with quiet_aws():  # botocore DEBUG would log the request text
+                with quiet_debug():  # botocore DEBUG would log the request text
                     answer = self.comprehend.detect_pii_entities(Text=chunk, LanguageCode="en")
             except Exception as exc:  # noqa: BLE001 - any failure: refuse, never pass PII on
                 response = getattr(exc, "response", None)

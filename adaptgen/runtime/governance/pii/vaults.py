@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from adaptgen.runtime.governance.pii.errors import PiiError
-from adaptgen.runtime.secrets import quiet_aws
+from adaptgen.runtime.secrets import quiet_debug
 
 
 class TokenVault(Protocol):
@@ -89,7 +89,7 @@ class DynamoDbVault:
             AttributeDefinitions=[{"AttributeName": "token", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        with quiet_aws():
+        with quiet_debug():
             client.get_waiter("table_exists").wait(TableName=self.table_name)
 
     def put(self, token: str, value: str, kind: str) -> None:
@@ -137,7 +137,7 @@ class DynamoDbVault:
             if self._client is None:
                 import boto3
 
-                with quiet_aws():
+                with quiet_debug():
                     self._client = boto3.session.Session().client(
                         "dynamodb", region_name=self._region
                     )
@@ -147,7 +147,7 @@ class DynamoDbVault:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            with quiet_aws():  # botocore DEBUG would log the item, value included
+            with quiet_debug():  # botocore DEBUG would log the item, value included
                 return method(**kwargs)
         except ClientError as exc:
             # Only the code: AWS messages can echo request details.
