@@ -223,3 +223,64 @@ def test_html_tables_keep_cell_boundaries_and_nested_paging_goes():
     assert out["notes_html"] == "Imported | 10/29/2014"
     assert out["associations"] == {"deals": {"results": [1]}}
     assert out["paging"] == {"next": {"after": "y"}}  # the response's own paging stays
+
+
+def test_odata_bookkeeping_is_noise():
+    """SAP's OData v2 answers every record with its `__metadata` (uri, type, etag) and each
+    navigation not expanded as `{"__deferred": {"uri": ...}}`; OData v4 with `@odata.context`,
+    `@odata.id`, `@odata.editLink` and a property's `@odata.mediaReadLink`. None of it is data
+    to an agent (it calls the tools, not the links). The paging's `@odata.nextLink` and
+    `@odata.count`, and every value, stay."""
+    base = "https://s4.example.com/sap/opu/odata/sap/API_BUSINESS_PARTNER"
+    v2 = {
+        "d": {
+            "results": [
+                {
+                    "__metadata": {
+                        "id": f"{base}/A_BusinessPartner('1000042')",
+                        "uri": f"{base}/A_BusinessPartner('1000042')",
+                        "type": "API_BUSINESS_PARTNER.A_BusinessPartnerType",
+                        "etag": "W/\"datetimeoffset'2026-11-30T01%3A02%3A03Z'\"",
+                    },
+                    "BusinessPartner": "1000042",
+                    "BusinessPartnerFullName": "Ada Lovelace",
+                    "to_BusinessPartnerAddress": {
+                        "__deferred": {"uri": f"{base}/A_BusinessPartner('1000042')/to_Address"}
+                    },
+                    "to_Customer": {"BusinessPartner": "1000042", "Customer": "17"},
+                }
+            ],
+            "__count": "1",
+        }
+    }
+    assert denoise(v2, 400, 50) == {
+        "d": {
+            "results": [
+                {
+                    "BusinessPartner": "1000042",
+                    "BusinessPartnerFullName": "Ada Lovelace",
+                    "to_Customer": {"BusinessPartner": "1000042", "Customer": "17"},
+                }
+            ],
+            "__count": "1",
+        }
+    }
+    v4 = {
+        "@odata.context": "https://org.example.com/api/data/v9.2/$metadata#accounts",
+        "@odata.count": 2,
+        "value": [
+            {
+                "@odata.etag": 'W/"1234"',
+                "@odata.id": "accounts(8f2c)",
+                "@odata.editLink": "accounts(8f2c)",
+                "name": "Contoso",
+                "logo@odata.mediaReadLink": "accounts(8f2c)/logo",
+            }
+        ],
+        "@odata.nextLink": "https://org.example.com/api/data/v9.2/accounts?$skiptoken=2",
+    }
+    assert denoise(v4, 400, 50) == {
+        "@odata.count": 2,
+        "value": [{"name": "Contoso"}],
+        "@odata.nextLink": "https://org.example.com/api/data/v9.2/accounts?$skiptoken=2",
+    }

@@ -26,6 +26,14 @@ _HYPERMEDIA_KEYS = {"_links", "links", "link", "_link"}
 _AUDIT_KEYS = {"audit", "_audit", "audit_info", "audit_trail", "auditinfo"}
 _LOCKING_KEYS = {"etag", "_etag", "@odata.etag", "__v", "_rev", "row_version", "rowversion"}
 _TYPE_MARKERS = {"object_type", "_type", "__typename", "@odata.type", "odata.type", "object"}
+# OData's annotations of where a thing is and how it is described (v4 and v3's JSON light), on
+# a record or on one of its properties (`Photo@odata.mediaReadLink`); `@odata.nextLink` and
+# `@odata.count` are the paging's.
+_ODATA_LINKS = (
+    "@odata.context", "@odata.id", "@odata.editlink", "@odata.readlink",
+    "@odata.navigationlink", "@odata.associationlink", "@odata.mediareadlink",
+    "@odata.mediaeditlink", "@odata.mediacontenttype", "@odata.mediaetag", "odata.metadata",
+)  # fmt: skip
 _SOFT_DELETE_FLAGS = {"is_deleted", "isdeleted", "deleted", "_deleted", "is_removed"}
 _SYNC_PREFIXES = ("sync_", "_sync", "last_synced")
 _REQUEST_META_FIELDS = {
@@ -178,6 +186,12 @@ def _is_noise(key: str, item: Any, parent: dict[str, Any]) -> bool:
     lowered = key.lower()
     if lowered in _HYPERMEDIA_KEYS:
         return _is_hypermedia(item)
+    if lowered == "__metadata" and isinstance(item, dict):
+        return True  # OData v2 (SAP): each record's uri, type and etag
+    if isinstance(item, dict) and list(item) == ["__deferred"]:
+        return True  # OData v2: a navigation not expanded, only its link
+    if lowered.endswith(_ODATA_LINKS):
+        return True
     if lowered in _AUDIT_KEYS or lowered in _LOCKING_KEYS or lowered.startswith(_SYNC_PREFIXES):
         return True
     if lowered in _TYPE_MARKERS:
