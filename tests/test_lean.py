@@ -46,6 +46,19 @@ def test_timestamps_lose_only_what_carries_no_information():
     assert short_timestamp("version 2024-05-01T00:00:00Z") == "version 2024-05-01T00:00:00Z"
 
 
+def test_odata_v2_dates_are_written_as_timestamps():
+    """SAP's OData v2 JSON writes an instant as `/Date(<ms since 1970>)/`, an offset in minutes
+    after it for a DateTimeOffset: an agent cannot read it, and it is the instant in UTC."""
+    assert short_timestamp("/Date(1714521600000)/") == "2024-05-01"
+    assert short_timestamp("/Date(1714521600000+0120)/") == "2024-05-01"  # the same instant
+    assert short_timestamp("/Date(1714525261500)/") == "2024-05-01T01:01:01.5Z"
+    assert short_timestamp("/Date(-86400000)/") == "1969-12-31"
+    for text in ("/Date(99999999999999999)/", "/Date(x)/", "see /Date(1714521600000)/"):
+        assert short_timestamp(text) == text
+    record = {"CreationDate": "/Date(1714521600000)/", "Name": "Ada"}
+    assert lean(record) == {"CreationDate": "2024-05-01", "Name": "Ada"}
+
+
 def test_records_are_written_as_columns_and_rows_and_read_back():
     records = [
         {"id": "1", "full_name": "Ada", "status": "active", "owner": {"id": "7"}},

@@ -15,7 +15,8 @@ content keeps its declared shape) unless hints say `compact: false`:
   map) whose entries all carry a timestamp in one key keeps only its latest entry (a list of
   one, so each item still has the type the spec declares);
 - a timestamp loses what carries no information: a zero fraction (`.000`), `+00:00` (as `Z`),
-  and the time of midnight UTC (`2024-05-01T00:00:00Z` is `2024-05-01`).
+  and the time of midnight UTC (`2024-05-01T00:00:00Z` is `2024-05-01`); OData v2's JSON date
+  (SAP's `/Date(1714521600000)/`, milliseconds since 1970) is written so too.
 
 `expand` turns the columns back into records (the evaluation reads results with JSONPaths).
 """
@@ -23,7 +24,7 @@ content keeps its declared shape) unless hints say `compact: false`:
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from adaptgen.runtime.compact_json import compact_json
@@ -44,6 +45,10 @@ _TIMESTAMP = re.compile(
     r"(?P<zone>Z|[+-]\d\d:?\d\d)?"
 )
 _UTC = ("Z", "+00:00", "+0000", "-00:00", "-0000")
+# OData v2's JSON date: the instant in milliseconds since 1970 (UTC), then the offset of the
+# local time it was given in, in minutes (`/Date(1714521600000+0120)/`), which the instant does
+# not need.
+_ODATA_DATE = re.compile(r"/Date\((?P<ms>-?\d{1,15})(?:[+-]\d{4})?\)/")
 _HISTORY_KEY = re.compile(r"histor(y|ies)|versions$|revisions$", re.I)
 
 
@@ -72,6 +77,12 @@ def expand(data: Any) -> Any:
 
 def short_timestamp(text: str) -> str:
     """An ISO 8601 timestamp without the parts that carry no information (other text as is)."""
+    if text.startswith("/Date(") and (odata := _ODATA_DATE.fullmatch(text)):
+        try:
+            moment = datetime.fromtimestamp(int(odata["ms"]) / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            return text
+        text = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     match = _TIMESTAMP.fullmatch(text)
     if match is None:
         return text
