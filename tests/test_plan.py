@@ -11,7 +11,7 @@ from conftest import shared_spec
 
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
-from adaptgen.plan.names import shorten, tool_name, tool_names
+from adaptgen.plan.names import shorten, told_apart, tool_name, tool_names
 from adaptgen.words import keyed_sets, plain_path, plural, singular, snake_words
 
 SPEC = textwrap.dedent(
@@ -2782,3 +2782,26 @@ def test_an_express_style_segment_is_a_path_parameter(tmp_path):
     drain = next(t for t in api.catalog.tools if t.name == "get_log_drain")
     sent = api.upstream.build_request(drain, {"app_id": "app 1", "id_or_url": "d/1"})
     assert sent.url.raw_path.decode() == "/logs/app%201/drains/d%2F1"
+
+
+@pytest.mark.parametrize(
+    ("path", "other", "words"),
+    [
+        (
+            "/A_Customer('{Customer}')/to_CustomerSalesArea",
+            "/A_CustomerSalesArea",
+            ["for", "customer"],
+        ),
+        (  # a prefix both paths share
+            "/sap/API_BP/A_Customer('{Customer}')/to_CustomerSalesArea",
+            "/sap/API_BP/A_CustomerSalesArea",
+            ["for", "customer"],
+        ),
+        ("/series/{id}/archive", "/patients/{id}/archive", ["for", "series"]),  # Orthanc
+        ("/v3/logs/{appId}/drains", "/logs/{appId}/drains", ["v3"]),  # a version says it
+        ("/logs/{appId}/drains", "/v3/logs/{appId}/drains", []),  # the same owner tells nothing
+        ("/nh/fish/{fish}", "/nh/fish", ["by", "fish"]),
+    ],
+)
+def test_told_apart_by_the_one_thing_a_path_goes_into(path, other, words):
+    assert told_apart(path, other) == words

@@ -1075,26 +1075,30 @@ def told_apart(path: str, other: str) -> list[str]:
       `v1beta3`; `/v3/logs` beside `/logs`: `v3`);
     - the parameter `path` ends with, where `other` is the same path without it (`/nh/fish/{fish}`
       beside `/nh/fish`, both `getNhFish`: `by`, `fish`), even if the name says its words;
-    - the one thing `path` goes into, where `other` is what follows it at the top (OData's
-      navigation `/A_Customer('{Customer}')/to_CustomerSalesArea` beside the entity set
-      `/A_CustomerSalesArea`, both `list_customer_sales_areas`: `for`, `customer`).
+    - the one thing `path` goes into, where `other` ends the same without it or in another
+      (OData's navigation `/A_Customer('{Customer}')/to_CustomerSalesArea` beside the entity set
+      `/A_CustomerSalesArea`, both `list_customer_sales_areas`: `for`, `customer`; Orthanc's
+      `/series/{id}/archive` beside `/patients/{id}/archive`: `for`, `series`).
 
     Parameters compare by place, not by name; OData's paths as `plain_path` reads them."""
     mine = [_PATH_PARAMETER.sub("{}", s) for s in plain_path(path).strip("/").split("/")]
     theirs = [_PATH_PARAMETER.sub("{}", s) for s in plain_path(other).strip("/").split("/")]
-    if len(mine) == 3 and theirs[-1:] == mine[-1:] and mine[1] == "{}" and mine[0] != "{}":
-        return ["for", *_clean([*snake_words(mine[0])[:-1], singular(snake_words(mine[0])[-1])])]
     if len(mine) == len(theirs) + 1 and mine[:-1] == theirs and mine[-1] == "{}":
         return ["by", *_clean(snake_words(plain_path(path).strip("/").split("/")[-1][1:-1]))]
     if len(mine) == len(theirs) + 1:  # a version where the other has none
         added = [i for i, s in enumerate(mine) if _PATH_VERSION.fullmatch(s)]
         if len(added) == 1 and mine[: added[0]] + mine[added[0] + 1 :] == theirs:
             return [mine[added[0]].lower().replace(".", "_")]
-    if len(mine) != len(theirs):
-        return []
-    differ = [(a, b) for a, b in zip(mine, theirs, strict=True) if a != b]
-    if len(differ) == 1 and all(_PATH_VERSION.fullmatch(v) for v in differ[0]):
-        return [differ[0][0].lower().replace(".", "_")]
+    if len(mine) == len(theirs):
+        differ = [(a, b) for a, b in zip(mine, theirs, strict=True) if a != b]
+        if len(differ) == 1 and all(_PATH_VERSION.fullmatch(v) for v in differ[0]):
+            return [differ[0][0].lower().replace(".", "_")]
+    owner = mine[-3] if len(mine) >= 3 and mine[-2] == "{}" != mine[-1] else "{}"
+    head = mine[:-3]  # what both paths start with, before the one `path` goes into
+    apart = theirs[-3:] != mine[-3:]  # the other goes into no such thing
+    if owner != "{}" and apart and theirs[-1:] == mine[-1:] and theirs[: len(head)] == head:
+        *words, last = snake_words(owner)
+        return ["for", *_clean([*words, singular(last)])]
     return []
 
 

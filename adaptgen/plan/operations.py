@@ -166,10 +166,15 @@ class OperationPlanning(PlannerState):
 
             name = next((n for n in names if free(n)), None)
             holder = self.named_paths.get(names[0])
-            if name is None and holder and (words := told_apart(path, holder)):
+            words = told_apart(path, holder) if name is None and holder else []
+            owner = words[:1] == ["for"]  # whose: only where the name says it whole
+            if owner and len("_".join([names[0], *words])) > MAX_TOOL_NAME:
+                words = []
+            if words and not names[0].endswith("_".join(words[owner:])):
                 # the same operation at another version (`/v2/latest` beside `/v1/latest`),
-                # or on one of what the other lists: `get_latest_v2`, `get_nh_fish_by_fish`
-                # say which, where `get_latest_2` said nothing
+                # on one of what the other lists, or in another thing: `get_latest_v2`,
+                # `get_nh_fish_by_fish`, `list_customer_sales_areas_for_customer` say which,
+                # where `get_latest_2` said nothing (a name that ends so already is numbered)
                 apart = shorten([*names[0].split("_"), *words], MAX_TOOL_NAME)
                 name = apart if free(apart) else None
             name = unique_name(name or names[0], taken, free=free)
