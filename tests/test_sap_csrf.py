@@ -36,6 +36,7 @@ class Gateway:
         self.sessions: dict[str, tuple[str, str]] = {}  # session cookie -> (user, token)
         self.seen: list[str] = []
         self.issue = True  # whether a fetch gets a token
+        self.at_root = True  # whether the service root hands it out (else only the set's GET)
 
     def user(self, request: Request) -> str | None:
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
@@ -45,22 +46,28 @@ class Gateway:
         return name if USERS.get(name) == password else None
 
     async def root(self, request: Request) -> Response:
+        return self.read(request, "GET /", {"d": {"EntitySets": ["A_BusinessPartner"]}})
+
+    def read(self, request: Request, seen: str, body: dict) -> Response:
         user = self.user(request)
         if user is None:
             return JSONResponse({"error": "unauthorized"}, status_code=401)
         headers = {}
-        if self.issue and request.headers.get("x-csrf-token", "").lower() == "fetch":
+        asked = request.headers.get("x-csrf-token", "").lower() == "fetch"
+        if self.issue and asked and (self.at_root or seen != "GET /"):
             session, token = secrets.token_hex(8), secrets.token_urlsafe(16)
             self.sessions[session] = (user, token)
             headers["x-csrf-token"] = token
-        self.seen.append(f"GET / {'fetch' if headers else ''}".strip())
-        response = JSONResponse({"d": {"EntitySets": ["A_BusinessPartner"]}}, headers=headers)
+        self.seen.append(f"{seen} {'fetch' if headers else ''}".strip())
+        response = JSONResponse(body, headers=headers)
         if headers:
             response.set_cookie("SAP_SESSIONID_S4H_100", session, httponly=True)
             response.set_cookie("sap-usercontext", "sap-client=100")
         return response
 
     async def partners(self, request: Request) -> Response:
+        if request.method == "GET":
+            return self.read(request, "GET /A_BusinessPartner", {"d": {"results": []}})
         user = self.user(request)
         if user is None:
             return JSONResponse({"error": "unauthorized"}, status_code=401)
@@ -81,7 +88,7 @@ class Gateway:
         return Starlette(
             routes=[
                 Route(f"{ROOT}/", self.root),
-                Route(f"{ROOT}/A_BusinessPartner", self.partners, methods=["POST"]),
+                Route(f"{ROOT}/A_BusinessPartner", self.partners, methods=["GET", "POST"]),
             ]
         )
 
@@ -121,9 +128,37 @@ def test_a_write_fetches_the_csrf_token_sap_gateway_asks_for(tmp_path, monkeypat
     assert gateway.seen == [
         "POST 403", "GET / fetch", "POST 201",  # ALICE
         "POST 403", "GET / fetch", "POST 201",  # BOB: a session of his own
-        "POST 403", "GET /",  # no token given: the write's own refusal is the answer
+        "POST 403", "GET /", "GET /A_BusinessPartner",  # no token: the write's own 403
     ]  # fmt: skip
     everything = "\n".join([first[1], second[1], denied[1], caplog.text])
     for session, (_, token) in gateway.sessions.items():
         assert session not in everything and token not in everything
     assert json.dumps(USERS["ALICE"]) not in everything
+
+
+def test_the_token_comes_from_the_writes_own_url_where_the_root_gives_none(tmp_path, monkeypatch):
+    """A spec whose server is the host and whose paths carry the service's path: the server
+    URL's root is no service and hands out no token. The write's own URL is the service's, and
+    its GET does (its answer's body is not read)."""
+    gateway = Gateway()
+    gateway.at_root = False
+    with serve_app(gateway.app()) as url:
+        report = build(BuildOptions(spec=ODATA, out=tmp_path / "g", name="bp", no_hints=True))
+        user, password = (v for v in report.api.info.env if v.endswith(("_USERNAME", "_PASSWORD")))
+        monkeypatch.setenv("BP_BASE_URL", url + ROOT)
+        monkeypatch.setenv(user, "ALICE")
+        monkeypatch.setenv(password, USERS["ALICE"])
+        module = load_server_module(report.out_dir)
+
+        async def create() -> tuple[bool, str]:
+            async with Client(module.mcp) as client:
+                result = await client.call_tool(
+                    "create_business_partner",
+                    {"business_partner_full_name": "Ada Lovelace"},
+                    raise_on_error=False,
+                )
+                return result.is_error, result.content[0].text
+
+        failed, text = asyncio.run(create())
+    assert failed is False and result_data(text)["d"]["CreatedByUser"] == "ALICE"
+    assert gateway.seen == ["POST 403", "GET /", "GET /A_BusinessPartner fetch", "POST 201"]

@@ -507,7 +507,9 @@ class Upstream:
             try:
                 return await self._attempt(request, op, auth, limits, deadline, attempt)
             except _CsrfRequired:
-                token = None if fetched else await self._csrf(auth, limits, deadline)
+                token = (
+                    None if fetched else await self._csrf(op, request.url, auth, limits, deadline)
+                )
                 if token is None:
                     raise
                 fetched, headers = True, {**(headers or {}), **token}
@@ -523,25 +525,49 @@ class Upstream:
             request = self.build_request(op, arguments, paging=paging, url=url, headers=headers)
 
     async def _csrf(
-        self, auth: httpx2.Auth | None, limits: Limits, deadline: Deadline
+        self,
+        op: Tool,
+        written: httpx2.URL,
+        auth: httpx2.Auth | None,
+        limits: Limits,
+        deadline: Deadline,
     ) -> dict[str, str] | None:
         """The headers a write refused for want of a CSRF token is sent again with (None when
-        none is given): SAP Gateway hands the token out on a GET of the service root that asks
-        for it (`X-CSRF-Token: Fetch`), made with the caller's own credentials, and binds it to
-        the session that GET opened (its cookies). Fetched for the one write and kept nowhere:
-        a token is one caller's session's, never another caller's."""
+        none is given): SAP Gateway hands the token out on a GET that asks for it
+        (`X-CSRF-Token: Fetch`) of the service root (the server URL), or of the write's own URL
+        where the paths carry the service's path (its answer's body is never read), made with
+        the caller's own credentials, and binds it to the session that GET opened (its
+        cookies). Fetched for the one write and kept nowhere: a token is one caller's
+        session's, never another caller's."""
+        root = self.base_url.rstrip("/") + "/"
+        for url, template in dict.fromkeys(
+            [(root, "/"), (str(written.copy_with(query=None)), op.path)]
+        ):
+            if found := await self._fetch_csrf(url, template, auth, limits, deadline):
+                return found
+        return None
+
+    async def _fetch_csrf(
+        self,
+        url: str,
+        template: str,
+        auth: httpx2.Auth | None,
+        limits: Limits,
+        deadline: Deadline,
+    ) -> dict[str, str] | None:
+        """`_csrf`'s one GET of `url`, or None when it hands out no token."""
         left = deadline.left()
         if left <= 0:
             return None
         request = httpx2.Request(
             "GET",
-            self.base_url.rstrip("/") + "/",
+            url,
             headers={"X-CSRF-Token": "Fetch", "Accept": "application/json"},
             extensions={"timeout": httpx2.Timeout(self.timeout()).as_dict()},
         )
         target = request.url
         # The answer's headers are the token and the session: no DEBUG trace may log them.
-        with telemetry.upstream_span("GET", "/", target.host, target.port), quiet_debug():
+        with telemetry.upstream_span("GET", template, target.host, target.port), quiet_debug():
             try:
                 async with asyncio.timeout(min(limits.timeout, left)):
                     response = await self._client().send(
