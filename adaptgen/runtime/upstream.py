@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from adaptgen.runtime import telemetry
+from adaptgen.runtime import csrf, telemetry
 from adaptgen.runtime.auth import (
     AUTH_ERRORS,
     MissingCredentials,
@@ -43,7 +43,7 @@ from adaptgen.runtime.binary import binary_answer
 from adaptgen.runtime.catalog import Param, SecurityScheme, Tool
 from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
 from adaptgen.runtime.origin import origin_of
-from adaptgen.runtime.secrets import quiet_debug, redact
+from adaptgen.runtime.secrets import redact
 from adaptgen.runtime.serialize import (
     cookie_value,
     form_pairs,
@@ -89,7 +89,7 @@ class UpstreamError(Exception):
 
 class _CsrfRequired(UpstreamError):
     """A write refused until it carries the CSRF token its upstream hands out: SAP Gateway's
-    OData services answer 403 with `x-csrf-token: Required` (`Upstream._csrf`)."""
+    OData services answer 403 with `x-csrf-token: Required` (`runtime.csrf`)."""
 
 
 @dataclass(frozen=True)
@@ -532,56 +532,17 @@ class Upstream:
         limits: Limits,
         deadline: Deadline,
     ) -> dict[str, str] | None:
-        """The headers a write refused for want of a CSRF token is sent again with (None when
-        none is given): SAP Gateway hands the token out on a GET that asks for it
-        (`X-CSRF-Token: Fetch`) of the service root (the server URL), or of the write's own URL
-        where the paths carry the service's path (its answer's body is never read), made with
-        the caller's own credentials, and binds it to the session that GET opened (its
-        cookies). Fetched for the one write and kept nowhere: a token is one caller's
-        session's, never another caller's."""
-        root = self.base_url.rstrip("/") + "/"
-        for url, template in dict.fromkeys(
-            [(root, "/"), (str(written.copy_with(query=None)), op.path)]
-        ):
-            if found := await self._fetch_csrf(url, template, auth, limits, deadline):
+        """The headers a write refused for want of a CSRF token is sent again with, asked as
+        the caller (`auth`) within the call's deadline; None when none is given (`csrf`)."""
+        for url, template in csrf.sources(self.base_url, written, op.path):
+            left = deadline.left()
+            if left <= 0:
+                return None
+            seconds = min(limits.timeout, left)
+            timeout = httpx2.Timeout(self.timeout())
+            if found := await csrf.fetch(self._client(), url, template, auth, seconds, timeout):
                 return found
         return None
-
-    async def _fetch_csrf(
-        self,
-        url: str,
-        template: str,
-        auth: httpx2.Auth | None,
-        limits: Limits,
-        deadline: Deadline,
-    ) -> dict[str, str] | None:
-        """`_csrf`'s one GET of `url`, or None when it hands out no token."""
-        left = deadline.left()
-        if left <= 0:
-            return None
-        request = httpx2.Request(
-            "GET",
-            url,
-            headers={"X-CSRF-Token": "Fetch", "Accept": "application/json"},
-            extensions={"timeout": httpx2.Timeout(self.timeout()).as_dict()},
-        )
-        target = request.url
-        # The answer's headers are the token and the session: no DEBUG trace may log them.
-        with telemetry.upstream_span("GET", template, target.host, target.port), quiet_debug():
-            try:
-                async with asyncio.timeout(min(limits.timeout, left)):
-                    response = await self._client().send(
-                        request, auth=auth or httpx2.USE_CLIENT_DEFAULT, stream=True
-                    )
-                    await response.aclose()
-            except (TimeoutError, httpx2.HTTPError, *AUTH_ERRORS):
-                return None  # the write's own 403 says what went wrong
-        token = response.headers.get("x-csrf-token", "")
-        if not response.is_success or not token or token.lower() in ("required", "fetch"):
-            return None
-        session = [c.split(";", 1)[0].strip() for c in response.headers.get_list("set-cookie")]
-        cookies = "; ".join(c for c in session if "=" in c)
-        return {"X-CSRF-Token": token, **({"Cookie": cookies} if cookies else {})}
 
     async def _attempt(
         self,
@@ -682,10 +643,7 @@ async def _received(
     head, tail = error_message(
         where, response.status_code, response.reason_phrase, _text(response, body), secrets
     )
-    if (
-        response.status_code == 403
-        and response.headers.get("x-csrf-token", "").lower() == "required"
-    ):
+    if csrf.required(response):
         raise _CsrfRequired(redact(head, secrets) + tail, status=403)
     if response.status_code in RETRY_STATUSES:
         raise _RetryableFailure(
