@@ -466,6 +466,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     module = load_server_module(args.server)
     _allow_hosts(args, getattr(getattr(module, "api", None), "upstream", None))
     if args.transport == "stdio":
+        from adaptgen.runtime.network import ready_to_serve
+
+        ready_to_serve(module.mcp)
         module.mcp.run(transport="stdio", show_banner=False)
     else:
         _check_exposure(module.mcp, args)
@@ -562,6 +565,9 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     except UpstreamUnavailable as exc:
         raise InputError(exc.error.message) from None
     if args.transport == "stdio":
+        from adaptgen.runtime.network import ready_to_serve
+
+        ready_to_serve(server)
         server.run(transport="stdio", show_banner=False)
     else:
         _serve_http(server, args)

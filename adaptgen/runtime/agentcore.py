@@ -33,8 +33,8 @@ from adaptgen.runtime.loader import load_server_module
 from adaptgen.runtime.network import (
     LOG_CONFIG,
     anonymous_override,
-    freeze_startup_objects,
     plain_tracebacks_without_pygments,
+    ready_to_serve,
 )
 
 __all__ = [
@@ -88,5 +88,5 @@ def serve(server: FastMCP, *, allow_anonymous_env: str) -> None:
         stateless_http=True,
     )
     port = int(os.environ.get(PORT_ENV) or AGENTCORE_PORT)
-    freeze_startup_objects()
+    ready_to_serve(server)
     uvicorn.run(app, host=AGENTCORE_HOST, port=port, log_config=LOG_CONFIG, lifespan="on")

@@ -48,6 +48,7 @@ __all__ = [
     "freeze_startup_objects",
     "is_loopback_host",
     "plain_tracebacks_without_pygments",
+    "ready_to_serve",
     "serve_http",
 ]
 
@@ -138,9 +139,22 @@ def serve_http(
             "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         },
     )
-    freeze_startup_objects()
+    ready_to_serve(server)
     # FastMCP's `run` starts a plain asyncio loop; uvicorn's own loop choice comes too late.
     anyio.run(run, backend_options={"use_uvloop": _has_uvloop()})
+
+
+def ready_to_serve(server: FastMCP) -> None:
+    """Just before a long-running server serves: what its first requests would make is made now
+    (a search-mode server's tool search: the sentence encoder and the index's arrays, 0.1-0.25
+    s that the first caller to search would otherwise wait; `SearchEngine.warm`), then
+    everything made so far is frozen (`freeze_startup_objects`). A transform with a `warm()`
+    (`GovernedSearch`) is warmed; a server without one is only frozen."""
+    for transform in server.transforms:
+        warm = getattr(transform, "warm", None)
+        if callable(warm):
+            warm()
+    freeze_startup_objects()
 
 
 def freeze_startup_objects() -> None:

@@ -73,6 +73,10 @@ class GovernedSearch(BaseSearchTransform):
         self._made: dict[str, Tool] = {}
         self.meta_tools = frozenset({self._search_tool_name, self._call_tool_name, TOOLSETS_TOOL})
 
+    def warm(self) -> None:
+        """Load what the first search would (`SearchEngine.warm`): no caller's search pays it."""
+        self._engine.warm()
+
     async def transform_tools(self, tools: Sequence[Tool]) -> Sequence[Tool]:
         """Pinned tools, then list_toolsets, search_tools and call_tool."""
         listed = list(await super().transform_tools(tools))

@@ -77,6 +77,7 @@ K1 = 1.2
 # 0.25 s a search) costs no more than a long request.
 MAX_QUERY_CHARS = 2000
 INTENT_WEIGHT = 2.0
+WARM_REQUEST = "find the latest items"  # what `SearchEngine.warm` searches for, then forgets
 RESOURCE_BONUS = 0.7
 PARENT_BONUS = 0.2
 IDENTIFIED_BONUS = 0.3  # a tool about a thing the request gives the id of
@@ -293,6 +294,18 @@ class SearchEngine:
     @property
     def names(self) -> list[str]:
         return [tool.name for tool in self.tools]
+
+    def warm(self) -> None:
+        """Make now what the first search would make: the sentence encoder loaded and the
+        tools' vectors unpacked, the word table and the speller, the tools' arrays (0.1-0.25
+        s on a big API, paid by whichever caller searched first). A long-running server calls
+        it before it serves (`runtime.network.ready_to_serve`); one search of a request then
+        starts what is left (BLAS's threads)."""
+        self._features()
+        self._spelled("")
+        if self.semantic is not None:
+            self.semantic.vector("")
+        self.search(WARM_REQUEST, limit=1)
 
     def search(
         self, query: str, limit: int = 5, allowed: Collection[str] | None = None
