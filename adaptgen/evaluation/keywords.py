@@ -458,9 +458,10 @@ class _Trial:
     def example(self, request: str) -> list[Any]:
         """`request`'s packed vector, as a build encodes a hinted example (remembered)."""
         if request not in self._asked:
-            from adaptgen.search.semantic import encode_requests
+            from adaptgen.search.semantic import encode_requests, says_channels
 
-            (self._asked[request],) = encode_requests([request])
+            channels = says_channels(self._entries)
+            (self._asked[request],) = encode_requests([request], channels)
         return self._asked[request]
 
     def hinted(self, name: str) -> list[str]:

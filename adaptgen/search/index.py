@@ -121,11 +121,12 @@ def build_index(
             # Requests users make of a tool, as a request is encoded (`rank.EXAMPLE_FLOOR`).
             asked = [list((examples or {}).get(t.operation_id, ())) for t in tools]
             if any(asked):
-                from adaptgen.search.semantic import encode_requests
+                from adaptgen.search.semantic import encode_requests, says_channels
 
+                channels = says_channels(entries)
                 for at, said in enumerate(asked):
                     if said:
-                        entries[at] = {**entries[at], "examples": encode_requests(said)}
+                        entries[at] = {**entries[at], "examples": encode_requests(said, channels)}
     index: dict[str, Any] = {"format": INDEX_FORMAT}
     if semantic:
         from adaptgen.search.sentence_model import encoder

@@ -39,7 +39,11 @@ _SAID_QUOTE = re.compile(
     + r")(?:\s+(?:in|to|on|into|at|for)\b|\s*[,.!?;]|\s*$))",
     re.I,
 )
-_HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
+# A chat channel as chat apps write it (`#design`, `#proj-falcon`), not a colour (`#FF5500`,
+# `#1a2b3c`, `#FFF`: three to eight hex digits with a digit among them, or in capitals).
+HASHTAG = re.compile(
+    r"(?<![\w&])#(?!(?:(?=[0-9A-Fa-f]*\d)[0-9A-Fa-f]{3,8}|[A-F]{3,8})(?![\w-]))([A-Za-z][\w-]*)"
+)
 _MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w.-]*")
 # An emoji, as a picture (its joiners, variation selectors and skin tones with it) or as a
 # chat shortcode (`:tada:`, not the `:30:` of a time): what APIs call an emoji or a reaction.
@@ -386,7 +390,7 @@ def read_query(text: str) -> QueryWords:
     text = _COUNT.sub(r"\g<0> count ", text)
     text = _LATER.sub(r"\g<0> schedule ", text)
     text = _HAPPENED.sub(r"\g<0> events ", text)
-    text = _HASHTAG.sub(" channel ", text)
+    text = HASHTAG.sub(" channel ", text)
     text = _MENTION.sub(" user ", text)
     text = _EMOJI.sub(" emoji ", text)
     text = _FILE_NAME.sub(r"\g<0> file", text)

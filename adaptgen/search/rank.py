@@ -41,6 +41,7 @@ from adaptgen.search.semantic import (
     LEXICAL_K,
     Semantic,
     fuse,
+    says_channels,
     sure_weight,
 )
 from adaptgen.search.spelling import Speller
@@ -272,7 +273,11 @@ class SearchEngine:
         # Example requests (hints), read with the tools' vectors: their owners, in order.
         self._asked_of = [i for i, entry in enumerate(entries) for _ in entry.get("examples", ())]
         asked = [vector for entry in entries for vector in entry.get("examples", ())]
-        self.semantic = Semantic(packed, model, made_by, asked) if any(packed) else None
+        self.semantic = (
+            Semantic(packed, model, made_by, asked, channels=says_channels(entries))
+            if any(packed)
+            else None
+        )
         meant = [entry.get("meaning") for entry in entries]
         self.meaning = None
         if any(meant):

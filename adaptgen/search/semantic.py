@@ -38,9 +38,10 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from adaptgen.search.query import HASHTAG
 from adaptgen.search.request_memory import memory_for
 from adaptgen.search.sentence_model import REQUEST_TOKENS, Unavailable, encoder
-from adaptgen.search.text import words
+from adaptgen.search.text import stem, words
 from adaptgen.words import sentences, singular
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ FIRST_SENTENCE_WORDS = 30
 # the encoder 5-30 WordPiece tokens that mean nothing; `encoded_text` leaves it out.
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
 _ID_EDGES = ".,;:!?'\"()[]{}<>"
+CHANNEL = stem("channel")
 MEMO_TEXTS = 20_000  # texts whose float64 vectors a build process remembers (~60 MB)
 # Each model's remembered vectors (text -> row), gone with the model (`encoder.cache_clear()`).
 _MEMO: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
@@ -154,12 +156,28 @@ def opaque(word: str) -> bool:
     )
 
 
-def encoded_text(query: str) -> str:
+def encoded_text(query: str, channels: bool = False) -> str:
     """What the encoder reads of a request: the request without its opaque ids (the lexical
     ranking still reads them: a thing given with its id), of which it reads the first
-    REQUEST_TOKENS tokens."""
+    REQUEST_TOKENS tokens. For an API of chat `channels` (`says_channels`), a channel written
+    as chat apps write it is said in words: "let #releases know" is "let the releases channel
+    know" (the words ranking reads `#releases` as `channel` too; docs/DESIGN.md, "A channel
+    said as a channel")."""
+    if channels:
+        query = HASHTAG.sub(lambda found: f"the {found[1]} channel", query)
     kept = [word for word in query.split() if not opaque(word)]
     return " ".join(kept) if kept else query
+
+
+def says_channels(entries: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether an API has chat channels: a tool whose name, resource or path says `channel`
+    (Slack's `conversations_invite` does not, its `admin_usergroups_addChannels` does)."""
+    return any(
+        stem(word) == CHANNEL
+        for entry in entries
+        for field in ("name", "resource", "path")
+        for word in entry.get("fields", {}).get(field, "").split()
+    )
 
 
 def pack(vector: Iterable[float]) -> list[Any]:
@@ -273,12 +291,13 @@ def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
     return pack_rows(means if memory is None else memory.blended(means))
 
 
-def encode_requests(texts: Sequence[str]) -> list[list[Any]]:
+def encode_requests(texts: Sequence[str], channels: bool = False) -> list[list[Any]]:
     """Build time: example requests (hints `search: {examples: [...]}`) to packed vectors, each
-    read as a request is at query time (`encoded_text`), in float64 like the tools' vectors
-    (the same bytes on every machine, but for `check`'s one int8 step)."""
+    read as a request is at query time (`encoded_text`, `channels` as the API's), in float64
+    like the tools' vectors (the same bytes on every machine, but for `check`'s one int8 step)."""
     model = encoder().precise()
-    return pack_rows(model.encode([encoded_text(text) for text in texts], longest=REQUEST_TOKENS))
+    said = [encoded_text(text, channels) for text in texts]
+    return pack_rows(model.encode(said, longest=REQUEST_TOKENS))
 
 
 class Semantic:
@@ -291,14 +310,17 @@ class Semantic:
         model: Any = None,
         made_by: str | None = None,
         examples: Sequence[Sequence[Any]] = (),
+        channels: bool = False,
     ) -> None:
         """`vectors`: each tool's packed vector, in index order; `examples`: packed vectors of
         example requests (hints), read against each query with the tools; `model`: an object with
         `encode(texts, longest=...) -> rows`, each text read to its first `longest` tokens
         (default: the model, loaded at the first query); `made_by`: the
         identity of the model that made the vectors (the index's `encoder`), when known: a model
-        of another identity is not used (another model's vectors are in another space)."""
+        of another identity is not used (another model's vectors are in another space);
+        `channels`: the API has chat channels (`encoded_text`)."""
         self._packed = list(vectors)
+        self._channels = channels
         self._examples = list(examples)
         self._model = model
         self._made_by = made_by
@@ -334,7 +356,7 @@ class Semantic:
             return None
         import numpy as np
 
-        text = encoded_text(query)
+        text = encoded_text(query, self._channels)
         (asked,) = np.asarray(self._model.encode([text], longest=REQUEST_TOKENS), np.float32)
         return asked
 

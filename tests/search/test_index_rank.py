@@ -373,6 +373,9 @@ def test_values_in_a_query_weigh_little():
     assert "batch" in dict(query_terms(read_query("delete these 20 contacts at once")))
     assert "todo" in dict(query_terms(read_query("add a to-do")))
     assert read_query("tell @bob hi").main == ("tell", "user", "hi")
+    assert "channel" in read_query("post it in #design").main
+    assert "channel" not in read_query("paint the button #FF5500").main  # a colour
+    assert "channel" not in read_query("make the links #ABCDEF and #1a2b3c").main
 
 
 @pytest.mark.parametrize(

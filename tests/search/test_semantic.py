@@ -27,11 +27,13 @@ from adaptgen.search.semantic import (
     SURE_GAIN,
     SURE_MARGIN,
     Semantic,
+    encode_requests,
     encoded_text,
     encoded_tool,
     fuse,
     pack,
     pack_rows,
+    says_channels,
     sure_weight,
     tool_texts,
     unpack,
@@ -320,6 +322,53 @@ def test_the_encoder_reads_a_request_without_its_opaque_ids(request_, read):
     model.encode = lambda texts, longest: seen.extend(texts) or [[1.0, 0.0, 0.0] for _ in texts]
     Semantic([pack([1.0, 0.0, 0.0])], model).cosines(request_)
     assert seen == [read or request_]
+
+
+@pytest.mark.parametrize(
+    ("request_", "read"),
+    [
+        ("let #releases know v2.3 is live", "let the releases channel know v2.3 is live"),
+        ("pull maya and raj into #proj-falcon", "pull maya and raj into the proj-falcon channel"),
+        ("who's in #design?", "who's in the design channel?"),
+        # a colour is no channel, nor an issue's number
+        ("paint the button #FF5500 and the header #1a2b3c", None),
+        ("make the links #ABCDEF", None),
+        ("close #412, it is fixed", None),
+    ],
+)
+def test_an_api_of_chat_channels_hears_a_hashtag_as_a_channel(request_, read):
+    assert encoded_text(request_, channels=True) == (read or request_)
+    assert encoded_text(request_) == request_  # an API without channels reads it as written
+
+
+def chat_entry(name: str, resource: str) -> dict:
+    entry = index_entry(name, "create", name.replace("_", " "))
+    entry["fields"]["resource"] = resource
+    return {**entry, "semantic": pack([1.0, 0.0, 0.0])}
+
+
+def test_the_engine_reads_hashtags_as_channels_only_where_the_api_has_channels():
+    chat = [chat_entry("post_message", "messages"), chat_entry("archive_channel", "channels")]
+    tweets = [chat_entry("post_tweet", "tweets"), chat_entry("follow_user", "users")]
+    assert says_channels(chat) and not says_channels(tweets)
+    for entries, read in [
+        (chat, "let the releases channel know v2.3 is live"),
+        (tweets, "let #releases know v2.3 is live"),
+    ]:
+        seen: list[str] = []
+        model = FakeModel()
+        model.encode = lambda texts, longest, seen=seen: (
+            seen.extend(texts) or [[1.0, 0.0, 0.0] for _ in texts]
+        )
+        SearchEngine({"tools": entries}, model=model).search("let #releases know v2.3 is live")
+        assert seen == [read]
+
+
+def test_an_example_request_is_encoded_as_a_request_to_the_api_is():
+    said, words = encode_requests(["post it in #general", "post it in the general channel"], True)
+    assert said == words  # the same text to the encoder: the same bytes
+    plain, _ = encode_requests(["post it in #general", "x"])
+    assert plain != said
 
 
 def test_the_encoder_reads_a_request_to_its_first_request_tokens():
