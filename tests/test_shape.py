@@ -139,6 +139,20 @@ def test_real_fields_named_links_survive():
     assert denoise(record, 100, 50) == record
 
 
+def test_an_answer_of_nothing_but_links_is_its_own_content():
+    # An API's root (Siren, HAL): the links are all it says, so they are what the agent reads.
+    root = {"links": {"self": "https://api.example/", "v2": "https://api.example/v2"}}
+    assert denoise(root, 100, 50) == root
+    hal = {"_links": {"self": {"href": "/"}, "contacts": {"href": "/contacts"}}, "etag": "W/1"}
+    assert denoise(hal, 100, 50) == hal
+    assert select(root, Shape(), whole_response=True) == root
+    # Beside data, or below the answer's top, links stay noise.
+    assert denoise({**root, "name": "Ada"}, 100, 50) == {"name": "Ada"}
+    assert denoise({**root, "items": []}, 100, 50) == {}
+    nested = {"id": 7, "author": {"links": {"related": "https://api.example/people/9"}}}
+    assert denoise(nested, 100, 50) == {"id": 7}
+
+
 def test_list_cap_marks_what_it_cut():
     out = denoise({"ids": list(range(120))}, 100, 50)
     assert out["ids"][:50] == list(range(50))

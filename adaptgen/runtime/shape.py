@@ -117,14 +117,23 @@ def denoise(
     """
     if isinstance(value, dict):
         out = {}
+        noise = []
         for key, item in value.items():
             if _is_noise(key, item, value):
+                noise.append(key)
                 continue
             if _depth > free_depth and _is_nested_paging(key, item):
                 continue  # a cursor for a nested list: the agent has no tool to follow it
             cleaned = denoise(item, max_string_chars, list_cap, free_depth, _depth + 1)
             if not _is_empty(cleaned):
                 out[key] = cleaned
+        if _depth == 0 and noise and len(noise) == len(value):
+            # An answer that is nothing but links or bookkeeping (an API's root document,
+            # `{"links": {"v2": "https://..."}}`) is its own content: kept, not answered as {}.
+            for key in noise:
+                cleaned = denoise(value[key], max_string_chars, list_cap, free_depth, 1)
+                if not _is_empty(cleaned):
+                    out[key] = cleaned
         return out
     if isinstance(value, list):
         items = [
