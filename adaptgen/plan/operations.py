@@ -39,7 +39,12 @@ from adaptgen.plan.pagination import (
     undetected_paging,
     without_paginator_twins,
 )
-from adaptgen.plan.parameters import assign_names, path_params, split_path_key
+from adaptgen.plan.parameters import (
+    assign_names,
+    path_params,
+    query_placeholders,
+    split_path_key,
+)
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.plan.state import OperationProblem, PlannerState
 from adaptgen.runtime.catalog import (
@@ -179,9 +184,10 @@ class OperationPlanning(PlannerState):
                 name = apart if free(apart) else None
             name = unique_name(name or names[0], taken, free=free)
         self.named_paths.setdefault(name, path)
-        params = self._usable_path_params(
-            path, self._parameters(path_item, op, op_pointer, schemes), op_pointer
-        )
+        params = self._parameters(path_item, op, op_pointer, schemes)
+        if placeholders := query_placeholders(key):
+            params = self._query_placeholders(params, placeholders, op_pointer)
+        params = self._usable_path_params(path, params, op_pointer)
         body, body_params = self._body(op, op_pointer)
         if body is not None and method in BODILESS_METHODS:
             # A GET body never reaches the upstream (Swagger 2.0 `in: body`/formData on a GET).

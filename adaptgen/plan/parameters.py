@@ -260,6 +260,35 @@ class ParameterPlanning(PlannerState):
             )
         return params
 
+    def _query_placeholders(
+        self, params: list[Param], placeholders: dict[str, str], op_pointer: str
+    ) -> list[Param]:
+        """`params` with those the path key's query takes (`query_placeholders`: parameter
+        name -> query name) sent in the query under that name, whatever location the spec
+        declared (weatherbit's `lat` `in: path` for `/alerts?lat={lat}`); one it does not
+        declare is added as a required string, as a path's own are."""
+        out = []
+        for param in params:
+            query_name = placeholders.get(param.api_name)
+            if query_name is not None and param.location in ("path", "query"):
+                param = param.model_copy(update={"location": "query", "api_name": query_name})
+            out.append(param)
+        declared = {p.api_name for p in out if p.location == "query"}
+        missing = [q for q in placeholders.values() if q not in declared]
+        if missing:
+            self.warn(op_pointer, f"query parameter(s) not declared, added as strings: {missing}")
+            out += [
+                Param(
+                    name=argument_name(q),
+                    api_name=q,
+                    location="query",
+                    schema={"type": "string"},
+                    required=True,
+                )
+                for q in missing
+            ]
+        return out
+
     def _usable_path_params(self, path: str, params: list[Param], op_pointer: str) -> list[Param]:
         """`params` without path parameters the path has no `{name}` for (never sent)."""
         in_path = {segment[1:-1] for segment in path_params(path)}
@@ -303,6 +332,9 @@ def _vanishes_when_empty(schema: dict[str, Any], style: str | None, explode: boo
     )
 
 
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
 def split_path_key(key: str) -> tuple[str, list[FixedValue], tuple[str, ...]]:
     """A path key's path, its query as fixed query values, and the words that name them.
 
@@ -315,8 +347,24 @@ def split_path_key(key: str) -> tuple[str, list[FixedValue], tuple[str, ...]]:
     path, _, query = rest.partition("?")
     path = _COLON_PARAMETER.sub(r"{\1}", path)
     pairs = parse_qsl(query, keep_blank_values=True)
-    fixed = [FixedValue(location="query", api_name=name, value=value) for name, value in pairs]
+    fixed = [
+        FixedValue(location="query", api_name=name, value=value)
+        for name, value in pairs
+        if not _PLACEHOLDER.fullmatch(value)
+    ]
     return path, fixed, selector_words(pairs, fragment)
+
+
+def query_placeholders(key: str) -> dict[str, str]:
+    """The arguments a path key's query takes (`/alerts?lat={lat}&lon={lon}`: a spec written
+    from a URL template, whose parameters it declares `in: path`), by parameter name: the
+    query's own name for each. Never fixed values: `{lat}` is what the caller gives."""
+    query = key.partition("#")[0].partition("?")[2]
+    return {
+        found[1]: name
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if (found := _PLACEHOLDER.fullmatch(value))
+    }
 
 
 def path_params(path: str) -> list[str]:

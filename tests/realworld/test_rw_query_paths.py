@@ -98,3 +98,79 @@ def test_query_keys_send_their_query_and_stay_apart(tmp_path, seen, monkeypatch)
     assert seen[0].startswith("GET /pets?view=summary") and "limit=" in seen[0]
     assert seen[0].count("?") == 1
     assert seen[1] == "POST /pets?action=adopt"
+
+
+def test_a_query_written_as_a_url_template_takes_the_callers_values(tmp_path, seen, monkeypatch):
+    # Specs made from URL templates (weatherbit's `/alerts?lat={lat}&lon={lon}`, declared
+    # `in: path`; Medium's `/search/articles?query={query}`, declared `in: query`; icons8's
+    # `term` not declared at all): the caller's values go in the query, never `{lat}` itself.
+    number = {"type": "number"}
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "Weather", "version": "1"},
+        "paths": {
+            "/alerts?lat={lat}&lon={lon}": {
+                "get": {
+                    "summary": "Alerts at a point",
+                    "parameters": [
+                        {"name": "lat", "in": "path", "required": True, "schema": number},
+                        {"name": "lon", "in": "path", "required": True, "schema": number},
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/alerts?city={city}&units=metric": {
+                "get": {
+                    "summary": "Alerts in a city",
+                    "parameters": [{"name": "city", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/stations?term={term}": {
+                "get": {"summary": "Find stations", "responses": {"200": {"description": "ok"}}}
+            },
+        },
+    }
+    spec = tmp_path / "weather.json"
+    spec.write_text(json.dumps(document))
+    report = build(BuildOptions(spec=spec, out=tmp_path / "out", name="weather"))
+    tools = {t.pointer.split("/")[2]: t for t in report.api.tools}
+    point, city, stations = (
+        tools["~1alerts?lat={lat}&lon={lon}"],
+        tools["~1alerts?city={city}&units=metric"],
+        tools["~1stations?term={term}"],
+    )
+    assert [(p.location, p.api_name) for p in point.params] == [("query", "lat"), ("query", "lon")]
+    assert point.input_schema["required"] == ["lat", "lon"] and not point.upstream.fixed
+    assert [(f.api_name, f.value) for f in city.upstream.fixed] == [("units", "metric")]
+    assert [p.api_name for p in city.params] == ["city"]
+    assert [(p.location, p.api_name, p.required) for p in stations.params] == [
+        ("query", "term", True)
+    ]
+    assert any("not declared, added as strings: ['term']" in w.message for w in report.warnings)
+
+    async def answer(request: Request) -> JSONResponse:
+        seen.append(f"{request.url.path}?{request.url.query}")
+        return JSONResponse({"alerts": []})
+
+    routes = [Route("/alerts", answer), Route("/stations", answer)]
+    with serve_app(Starlette(routes=routes)) as url:
+        monkeypatch.setenv("WEATHER_BASE_URL", url)
+        monkeypatch.setenv("WEATHER_POLICY", str(open_policy(tmp_path)))
+        module = load_server_module(report.out_dir)
+
+        async def calls():
+            async with Client(module.mcp) as client:
+                return [
+                    await client.call_tool(point.name, {"lat": 39.5, "lon": -119.8}),
+                    await client.call_tool(city.name, {"city": "Reno"}),
+                    await client.call_tool(stations.name, {"term": "airport"}),
+                ]
+
+        results = asyncio.run(calls())
+    assert not any(r.is_error for r in results)
+    assert seen == [
+        "/alerts?lat=39.5&lon=-119.8",
+        "/alerts?units=metric&city=Reno",
+        "/stations?term=airport",
+    ]
