@@ -23,7 +23,6 @@ from adaptgen.plan.effects import annotations as tool_annotations
 from adaptgen.plan.media import answer_media
 from adaptgen.plan.names import (
     MAX_TOOL_NAME,
-    argument_name,
     python_name,
     resource_words,
     shorten,
@@ -43,6 +42,7 @@ from adaptgen.plan.parameters import (
     assign_names,
     path_params,
     query_placeholders,
+    required_strings,
     split_path_key,
 )
 from adaptgen.plan.schemas import SchemaInliner, clean_text
@@ -205,18 +205,8 @@ class OperationPlanning(PlannerState):
         ]
         if missing:
             # The upstream needs these to build the URL: make them plain required strings.
-            extra = [
-                Param(
-                    name=argument_name(m),
-                    api_name=m,
-                    location="path",
-                    schema={"type": "string"},
-                    required=True,
-                )
-                for m in missing
-            ]
             self.warn(op_pointer, f"path parameter(s) not declared, added as strings: {missing}")
-            params = assign_names(params + extra)
+            params = assign_names(params + required_strings(missing, "path"))
         params, fixed = self._hide_and_fix(params, hint, op_id, op_pointer)
         if key_fixed:
             # The path key's own query (`/messages?action=send`) is always sent: not an argument.

@@ -277,16 +277,7 @@ class ParameterPlanning(PlannerState):
         missing = [q for q in placeholders.values() if q not in declared]
         if missing:
             self.warn(op_pointer, f"query parameter(s) not declared, added as strings: {missing}")
-            out += [
-                Param(
-                    name=argument_name(q),
-                    api_name=q,
-                    location="query",
-                    schema={"type": "string"},
-                    required=True,
-                )
-                for q in missing
-            ]
+            out += required_strings(missing, "query")
         return out
 
     def _usable_path_params(self, path: str, params: list[Param], op_pointer: str) -> list[Param]:
@@ -330,6 +321,21 @@ def _vanishes_when_empty(schema: dict[str, Any], style: str | None, explode: boo
         and "minProperties" not in schema
         and not any(k in schema for k in ("anyOf", "oneOf", "allOf"))
     )
+
+
+def required_strings(names: list[str], location: str) -> list[Param]:
+    """Arguments a request needs that the spec does not declare (a path's `{id}`, a query's
+    `{term}`): plain required strings."""
+    return [
+        Param(
+            name=argument_name(name),
+            api_name=name,
+            location=location,  # type: ignore[arg-type]
+            schema={"type": "string"},
+            required=True,
+        )
+        for name in names
+    ]
 
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
