@@ -149,11 +149,16 @@ def ready_to_serve(server: FastMCP) -> None:
     (a search-mode server's tool search: the sentence encoder and the index's arrays, 0.1-0.25
     s that the first caller to search would otherwise wait; `SearchEngine.warm`), then
     everything made so far is frozen (`freeze_startup_objects`). A transform with a `warm()`
-    (`GovernedSearch`) is warmed; a server without one is only frozen."""
+    (`GovernedSearch`) is warmed; a server without one is only frozen. A warm-up that fails is
+    logged and the server serves anyway: its tools do not need it, and the first search tries
+    again (and answers what went wrong to its caller)."""
     for transform in server.transforms:
         warm = getattr(transform, "warm", None)
         if callable(warm):
-            warm()
+            try:
+                warm()
+            except Exception as error:  # noqa: BLE001 - never a reason not to serve
+                logger.warning("search warm-up failed (%s); the first search will try again", error)
     freeze_startup_objects()
 
 

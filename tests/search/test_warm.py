@@ -89,3 +89,21 @@ def test_serve_warms_a_search_mode_server_before_it_serves(search_mode_crm, monk
     network.serve_http(server, host="127.0.0.1", port=0)
     assert seen == {"encoder": True, "arrays": True, "speller": True, "frozen": seen["frozen"]}
     assert seen["frozen"] > 1000
+
+
+def test_a_warm_up_that_fails_is_logged_and_the_server_serves(monkeypatch, unfrozen, caplog):
+    from fastmcp import FastMCP
+    from fastmcp.server.transforms import Transform
+
+    class Broken(Transform):
+        def warm(self) -> None:
+            raise RuntimeError("no encoder here")
+
+    server = FastMCP("broken")
+    server.add_transform(Broken())
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(network.anyio, "run", lambda *a, **k: seen.update(served=True))
+    with caplog.at_level("WARNING"):
+        network.serve_http(server, host="127.0.0.1", port=0)
+    assert seen == {"served": True}
+    assert "search warm-up failed (no encoder here)" in caplog.text
