@@ -52,10 +52,22 @@ _EMOJI = re.compile(
     r"|(?<![\w:]):(?:(?=[a-z0-9_+-]*[a-z])[a-z0-9_+-]+|[+-]1):(?![\w:])"
 )
 # A file name or path (`config/prod.env`, `setup.sh`) says a file; a domain does not.
-_FILE_NAME = re.compile(
+FILE_NAME = re.compile(
     r"(?<![\w@/.:-])(?:[\w-]+/)*[\w-]+\.(?!(?:com|io|org|net|dev|co|ai)\b)[a-z][a-z0-9]{0,4}(?![\w.@/])",
     re.I,
 )
+# The extensions of files people name in requests: a name with one is a file for certain, where
+# `FILE_NAME` also takes an event (`invoice.paid`), a setting (`user.login`) or a domain
+# (`spammer.biz`) for one (`semantic.spoken`).
+FILE_EXTENSIONS = frozenset({
+    "yml", "yaml", "json", "md", "txt", "csv", "tsv", "xlsx", "xls", "docx", "doc", "pdf", "png",
+    "jpg", "jpeg", "gif", "svg", "webp", "heic", "zip", "gz", "tgz", "tar", "mp4", "mov", "avi",
+    "mkv", "mp3", "wav", "exe", "dmg", "apk", "ipa", "iso", "bin", "jar", "war", "whl", "env",
+    "sh", "py", "js", "ts", "go", "rb", "java", "kt", "swift", "c", "h", "cpp", "cs", "php",
+    "html", "css", "xml", "log", "ini", "cfg", "conf", "toml", "lock", "sql", "bak", "key", "pem",
+    "crt", "cer", "p12", "pfx", "bicep", "tf", "ipynb", "ppt", "pptx", "odt", "rtf", "eml", "msg",
+    "vcf", "ics",
+})  # fmt: skip
 # Prefixes written with a hyphen that belong to the word (`re-run`, `to-do`, `e-mail`).
 _JOINED_PREFIX = re.compile(r"(?<![A-Za-z])(re|to|e|on|co|un|pre|non|sub)-(?=[A-Za-z])", re.I)
 _VALUE_TOKEN = re.compile(r"[/._\d]|:\S")
@@ -393,7 +405,7 @@ def read_query(text: str) -> QueryWords:
     text = HASHTAG.sub(" channel ", text)
     text = _MENTION.sub(" user ", text)
     text = _EMOJI.sub(" emoji ", text)
-    text = _FILE_NAME.sub(r"\g<0> file", text)
+    text = FILE_NAME.sub(r"\g<0> file", text)
     text = _JOINED_PREFIX.sub(r"\1", text)
     weighted: list[tuple[str, float]] = []
     main: list[str] = []

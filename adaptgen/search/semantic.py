@@ -10,7 +10,8 @@ numpy). Here is what search does with it:
   the index as `"semantic": [scale, base64 int8]`, after it is moved a fifth of the way
   toward the requests that tools like it were asked by on other APIs (`request_memory.py`).
 - Query time (`Semantic.cosines`): the query is encoded as the agent wrote it (as the encoder
-  was tuned on requests, `scripts/tune_encoder.py`), less its opaque ids (`encoded_text`), and
+  was tuned on requests, `scripts/tune_encoder.py`), its chat and file notation said in words
+  (`spoken`), less its opaque ids (`encoded_text`), and
   dotted with every tool's vector.
 - Fusion (`fuse`): the lexical top LEXICAL_K and the dense top DENSE_K compete on lexical score
   / the best lexical score + weight * cosine, the weight FUSION_WEIGHT, raised when the
@@ -38,7 +39,7 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from adaptgen.search.query import HASHTAG
+from adaptgen.search.query import FILE_EXTENSIONS, FILE_NAME, HASHTAG
 from adaptgen.search.request_memory import memory_for
 from adaptgen.search.sentence_model import REQUEST_TOKENS, Unavailable, encoder
 from adaptgen.search.text import stem, words
@@ -156,17 +157,31 @@ def opaque(word: str) -> bool:
     )
 
 
-def encoded_text(query: str, channels: bool = False) -> str:
+def encoded_text(query: str) -> str:
     """What the encoder reads of a request: the request without its opaque ids (the lexical
     ranking still reads them: a thing given with its id), of which it reads the first
-    REQUEST_TOKENS tokens. For an API of chat `channels` (`says_channels`), a channel written
-    as chat apps write it is said in words: "let #releases know" is "let the releases channel
-    know" (the words ranking reads `#releases` as `channel` too; docs/DESIGN.md, "A channel
-    said as a channel")."""
-    if channels:
-        query = HASHTAG.sub(lambda found: f"the {found[1]} channel", query)
+    REQUEST_TOKENS tokens. A search gives it the request `spoken` first."""
     kept = [word for word in query.split() if not opaque(word)]
     return " ".join(kept) if kept else query
+
+
+def spoken(query: str, channels: bool = False) -> str:
+    """A request with the notations the words ranking reads also said in words, for the
+    encoder, to which `#` and a name, or a name and `.yml`, mean little (docs/DESIGN.md, "A
+    channel said as a channel", "A file said as a file"):
+    - a file named with a known extension is said to be a file: "commit a CONTRIBUTING.md"
+      is "commit a CONTRIBUTING.md file" (not `invoice.paid`, an event, nor `spammer.biz`);
+    - for an API of chat `channels` (`says_channels`), a channel as chat apps write it is said
+      as one: "let #releases know" is "let the releases channel know"."""
+    query = FILE_NAME.sub(_said_as_file, query)
+    if channels:
+        query = HASHTAG.sub(lambda found: f"the {found[1]} channel", query)
+    return query
+
+
+def _said_as_file(found: re.Match[str]) -> str:
+    extension = found[0].rsplit(".", 1)[1].lower()
+    return f"{found[0]} file" if extension in FILE_EXTENSIONS else found[0]
 
 
 def says_channels(entries: Iterable[Mapping[str, Any]]) -> bool:
@@ -293,10 +308,10 @@ def encode_tools(texts: Sequence[Sequence[str]]) -> list[list[Any]]:
 
 def encode_requests(texts: Sequence[str], channels: bool = False) -> list[list[Any]]:
     """Build time: example requests (hints `search: {examples: [...]}`) to packed vectors, each
-    read as a request is at query time (`encoded_text`, `channels` as the API's), in float64
+    read as a request is at query time (`spoken`, `channels` as the API's), in float64
     like the tools' vectors (the same bytes on every machine, but for `check`'s one int8 step)."""
     model = encoder().precise()
-    said = [encoded_text(text, channels) for text in texts]
+    said = [encoded_text(spoken(text, channels)) for text in texts]
     return pack_rows(model.encode(said, longest=REQUEST_TOKENS))
 
 
@@ -318,7 +333,7 @@ class Semantic:
         (default: the model, loaded at the first query); `made_by`: the
         identity of the model that made the vectors (the index's `encoder`), when known: a model
         of another identity is not used (another model's vectors are in another space);
-        `channels`: the API has chat channels (`encoded_text`)."""
+        `channels`: the API has chat channels (`spoken`)."""
         self._packed = list(vectors)
         self._channels = channels
         self._examples = list(examples)
@@ -356,7 +371,7 @@ class Semantic:
             return None
         import numpy as np
 
-        text = encoded_text(query, self._channels)
+        text = encoded_text(spoken(query, self._channels))
         (asked,) = np.asarray(self._model.encode([text], longest=REQUEST_TOKENS), np.float32)
         return asked
 

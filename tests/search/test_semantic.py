@@ -34,6 +34,7 @@ from adaptgen.search.semantic import (
     pack,
     pack_rows,
     says_channels,
+    spoken,
     sure_weight,
     tool_texts,
     unpack,
@@ -321,7 +322,7 @@ def test_the_encoder_reads_a_request_without_its_opaque_ids(request_, read):
     seen = []
     model.encode = lambda texts, longest: seen.extend(texts) or [[1.0, 0.0, 0.0] for _ in texts]
     Semantic([pack([1.0, 0.0, 0.0])], model).cosines(request_)
-    assert seen == [read or request_]
+    assert seen == [spoken(read or request_)]  # its file said to be one ("config.yml file")
 
 
 @pytest.mark.parametrize(
@@ -337,8 +338,30 @@ def test_the_encoder_reads_a_request_without_its_opaque_ids(request_, read):
     ],
 )
 def test_an_api_of_chat_channels_hears_a_hashtag_as_a_channel(request_, read):
-    assert encoded_text(request_, channels=True) == (read or request_)
-    assert encoded_text(request_) == request_  # an API without channels reads it as written
+    assert spoken(request_, channels=True) == (read or request_)
+    assert spoken(request_) == request_  # an API without channels reads it as written
+
+
+@pytest.mark.parametrize(
+    ("request_", "read"),
+    [
+        ("commit a CONTRIBUTING.md to acme/docs", "commit a CONTRIBUTING.md file to acme/docs"),
+        ("delete config/prod.env from main", "delete config/prod.env file from main"),
+        ("put budget_2025.xlsx in folder 8812", "put budget_2025.xlsx file in folder 8812"),
+        # an event, a setting, a domain, a version: no files
+        ("only send invoice.paid events", None),
+        ("retire the user.login notification kind", None),
+        ("block mail from spammer.biz", None),
+        ("let them know v2.3 is live", None),
+    ],
+)
+def test_a_file_named_by_its_extension_is_said_to_be_a_file(request_, read):
+    assert spoken(request_) == (read or request_)
+    seen: list[str] = []
+    model = FakeModel()
+    model.encode = lambda texts, longest: seen.extend(texts) or [[1.0, 0.0, 0.0] for _ in texts]
+    Semantic([pack([1.0, 0.0, 0.0])], model).cosines(request_)
+    assert seen == [read or request_]
 
 
 def chat_entry(name: str, resource: str) -> dict:
