@@ -301,15 +301,11 @@ class SearchEngine:
         return [tool.name for tool in self.tools]
 
     def warm(self) -> None:
-        """Make now what the first search would make: the sentence encoder loaded and the
-        tools' vectors unpacked, the word table and the speller, the tools' arrays (0.1-0.25
-        s on a big API, paid by whichever caller searched first). A long-running server calls
-        it before it serves (`runtime.network.ready_to_serve`); one search of a request then
-        starts what is left (BLAS's threads)."""
-        self._features()
-        self._spelled("")
-        if self.semantic is not None:
-            self.semantic.vector("")
+        """Make now what the first search would make, by making one (its answer forgotten):
+        the sentence encoder loaded and the tools' vectors unpacked, the word table and the
+        speller, the tools' arrays, BLAS's threads (0.1-0.25 s on a big API, paid by whichever
+        caller searched first). A long-running server calls it before it serves
+        (`runtime.network.ready_to_serve`)."""
         self.search(WARM_REQUEST, limit=1)
 
     def search(
