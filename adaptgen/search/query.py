@@ -93,9 +93,18 @@ _STATES = (
     "in review|approved|rejected|blocked|pending|active|inactive|finished|started|ready|"
     "testing|qa|won|lost|paid|shipped|cancelled|canceled"
 )
+_STATE_VERBS = r"\b(?:move|moving|mark|set|put|change|switch|flip|push|drag|bump)\b"
 _STATE_CHANGE = re.compile(
-    rf"\b(?:move|moving|mark|set|put|change|switch|flip|push|drag|bump)\b.*?"
-    rf"\b(?:to|as|into|in)\s+(?:the\s+)?['\"]?(?:{_STATES})\b",
+    rf"{_STATE_VERBS}.*?\b(?:to|as|into|in)\s+(?:the\s+)?['\"]?(?:{_STATES})\b", re.I
+)
+# The state itself, to say it in words to the encoder (`semantic.spoken`): where it ends what
+# is said of it ("to Done.", "as done, Dave finished it", "to closed and ..."), not where more
+# of a name or a noun follows ("to Closed Won", "to the Done list", "'In Review' column").
+STATE_SAID = re.compile(
+    rf"(?P<before>{_STATE_VERBS}.*?\b(?:to|as|into|in)\s+)(?:the\s+)?"
+    rf"(?P<state>(?P<quote>['\"]?)(?:{_STATES})(?P=quote))"
+    r"(?=\s*$|[.,;:!?)]|\s+(?:and|so|then|now|please|today|too|again|asap|for|since|because"
+    r"|once|when|after|before)\b)",
     re.I,
 )
 STATE_TERMS = ("transition",)

@@ -39,7 +39,7 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from adaptgen.search.query import FILE_EXTENSIONS, FILE_NAME, HASHTAG
+from adaptgen.search.query import FILE_EXTENSIONS, FILE_NAME, HASHTAG, STATE_SAID
 from adaptgen.search.request_memory import memory_for
 from adaptgen.search.sentence_model import REQUEST_TOKENS, Unavailable, encoder
 from adaptgen.search.text import stem, words
@@ -172,8 +172,12 @@ def spoken(query: str, channels: bool = False) -> str:
     - a file named with a known extension is said to be a file: "commit a CONTRIBUTING.md"
       is "commit a CONTRIBUTING.md file" (not `invoice.paid`, an event, nor `spammer.biz`);
     - for an API of chat `channels` (`says_channels`), a channel as chat apps write it is said
-      as one: "let #releases know" is "let the releases channel know"."""
+      as one: "let #releases know" is "let the releases channel know";
+    - a workflow state something is put into is said to be a status, as the words ranking
+      reads it: "move a ticket to Done" is "move a ticket to the Done status" (not "to the
+      Done list", a list; docs/DESIGN.md, "A state said as a status")."""
     query = FILE_NAME.sub(_said_as_file, query)
+    query = STATE_SAID.sub(r"\g<before>the \g<state> status", query, count=1)
     if channels:
         query = HASHTAG.sub(lambda found: f"the {found[1]} channel", query)
     return query

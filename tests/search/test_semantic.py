@@ -357,11 +357,42 @@ def test_an_api_of_chat_channels_hears_a_hashtag_as_a_channel(request_, read):
 )
 def test_a_file_named_by_its_extension_is_said_to_be_a_file(request_, read):
     assert spoken(request_) == (read or request_)
+    assert encoder_reads(request_) == [read or request_]
+
+
+def encoder_reads(request_: str) -> list[str]:
+    """What a search of `request_` gives the encoder."""
     seen: list[str] = []
     model = FakeModel()
     model.encode = lambda texts, longest: seen.extend(texts) or [[1.0, 0.0, 0.0] for _ in texts]
     Semantic([pack([1.0, 0.0, 0.0])], model).cosines(request_)
-    assert seen == [read or request_]
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("request_", "read"),
+    [
+        ("move a ticket to Done", "move a ticket to the Done status"),
+        (
+            "PAY-1290 is finished, move it to Done.",
+            "PAY-1290 is finished, move it to the Done status.",
+        ),
+        ("mark task 1201 as done, Dave did it", "mark task 1201 as the done status, Dave did it"),
+        (
+            "set it to 'In Progress' and tell Dana",
+            "set it to the 'In Progress' status and tell Dana",
+        ),
+        # a noun or more of a name after it says what the state is: a list, a column, a stage
+        ("move card 5f2a to the Done list", None),
+        ("move the card into the 'In Review' column", None),
+        ("move deal 4151 to Closed Won", None),
+        ("change our status line to 'Open 9-5 PT, replies within an hour'", None),
+        ("send the done report to Dana", None),
+    ],
+)
+def test_a_state_a_thing_is_put_into_is_said_to_be_a_status(request_, read):
+    assert spoken(request_) == (read or request_)
+    assert encoder_reads(request_) == [encoded_text(read or request_)]
 
 
 def chat_entry(name: str, resource: str) -> dict:
