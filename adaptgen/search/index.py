@@ -20,7 +20,14 @@ from adaptgen.runtime.catalog import Catalog as Api
 from adaptgen.runtime.catalog import Tool
 from adaptgen.search.associations import associations
 from adaptgen.search.identifiers import FORMAT_SUFFIX, VERSION_SEGMENT, operation_of
-from adaptgen.search.intent import ACT_OF_WORD, INTENT_WORDS, OPERATION_ACTS, READS, OperationIntent
+from adaptgen.search.intent import (
+    ACT_OF_WORD,
+    GENERIC_VERBS,
+    INTENT_WORDS,
+    OPERATION_ACTS,
+    READS,
+    OperationIntent,
+)
 from adaptgen.search.text import STOP_WORDS, content_words, stem, words
 from adaptgen.words import (
     ACTION_VERBS,
@@ -41,6 +48,12 @@ MAX_VALUE_WORDS = 30
 MAX_ACTION_DEPTH = 3
 _ACTION_SEGMENTS = frozenset(["actions", "action"])  # POST /volumes/{id}/actions {type: attach}
 _ACTION_FIELDS = ("type", "action")
+# A change of one thing that sets its state (`_state_changes`).
+_CHANGE_METHODS = frozenset(["PUT", "PATCH", "POST"])
+_STATE_FIELDS = frozenset(["state", "status"])
+_NOT_CHANGES = frozenset(["open", "active", "new", "get", "post", "put", "patch", "delete", "head"])
+_CHANGE_VERBS = frozenset(stem(verb) for verb in VERBS) - GENERIC_VERBS
+_CLOSE = stem("close")
 MAX_NOTE_WORDS = 60
 
 # Words of operationIds that say nothing of the operation: versions and numbers.
@@ -62,6 +75,7 @@ class Operation:
     values: tuple[str, ...] = ()  # the arguments' enum values (`closed`, `private`)
     notes: str = ""  # the arguments' descriptions
     actions: tuple[str, ...] = ()  # what a generic action endpoint does (`reboot`, `attach`)
+    changes: tuple[str, ...] = ()  # the states a change of one thing sets (`closed`, `archived`)
 
     @classmethod
     def of_tool(cls, tool: Tool) -> Operation:
@@ -71,6 +85,7 @@ class Operation:
             tool.name, tool.operation_id, tool.method, tool.path, tool.title or "",
             tool.description, tool.tags, params, _enum_values(schemas), _notes(schemas),
             _action_types(tool.method, tool.path, schemas),
+            _state_changes(tool.method, tool.path, params, schemas),
         )  # fmt: skip
 
 
@@ -235,7 +250,9 @@ def _tool_entry(
         "notes": _unique(content_words(tool.notes))[:MAX_NOTE_WORDS],
         "intent": list(INTENT_WORDS.get(intent.act, ())),
         "keywords": _unique(w for k in keywords for w in content_words(k)),
-        "actions": _unique(w for a in tool.actions for w in content_words(a)),
+        # What it does, as words a request's verb names it by: "close issue 45" is the issue's
+        # update, whose `state` may be `closed` (not its act: the act says how it is called).
+        "actions": _unique(w for a in tool.actions + tool.changes for w in content_words(a)),
         "returns": _unique(answers) if intent.act in READS else [],  # a POSTed search too
     }
     return {
@@ -424,6 +441,33 @@ def _action_types(method: str, path: str, schemas: Iterable[Any]) -> tuple[str, 
 
     for schema in schemas:
         visit(schema, 0)
+    return tuple(dict.fromkeys(found))
+
+
+def _state_changes(
+    method: str, path: str, names: Sequence[str], schemas: Sequence[Any]
+) -> tuple[str, ...]:
+    """What a change of one thing does by the state it sets: the values of its `state` or
+    `status` argument (`state_event`, `status`) that say an act, a verb (`close`, `merge`) or
+    its participle (`closed`, `archived`, `disabled`), not a generic act (`deleted`, `updated`),
+    a state nobody asks for by its verb (`open`, `running`) or a method (`POST`); and `reopen`
+    where `open` is the state beside `closed`. Only a PUT, PATCH or POST on one thing's path:
+    a PUT on a collection creates (Xero's `PUT /Accounts`)."""
+    if method.upper() not in _CHANGE_METHODS or not path.rstrip("/").endswith("}"):
+        return ()
+    found: list[str] = []
+    for name, schema in zip(names, schemas, strict=True):
+        said = words(name)
+        if not said or said[0] not in _STATE_FIELDS:
+            continue
+        values = [value.lower() for value in _enum_values([schema])]
+        for value in values:
+            if value.isalpha() and value not in _NOT_CHANGES and not value.endswith("ing"):
+                verb = stem(value)
+                if verb in _CHANGE_VERBS:
+                    found.append(value)
+        if "open" in values and any(stem(value) == _CLOSE for value in values):
+            found.append("reopen")
     return tuple(dict.fromkeys(found))
 
 

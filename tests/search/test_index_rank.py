@@ -967,3 +967,76 @@ def test_odata_key_predicates_index_one_of_a_collection():
     assert top(engine, "show me business partner 1000042") == ["get_business_partner"]
     assert top(engine, "every business partner we have") == ["list_business_partners"]
     assert top(engine, "remove customer 17") == ["delete_customer"]
+
+
+def test_a_change_is_found_by_the_state_it_sets(tmp_path):
+    """GitHub's `PATCH .../issues/{n} {state: open|closed}` is how an issue is closed and
+    reopened: "close issue 45" finds it, not `PUT .../lock` (a lock is no close). The states
+    said are those of a change of one thing, by verbs that are no generic act."""
+
+    def state(*values: str) -> dict:
+        return {"type": "string", "enum": list(values)}
+
+    def changed(operation_id: str, summary: str, **properties: dict) -> dict:
+        schema = {"type": "object", "properties": properties}
+        return {
+            **operation(operation_id, summary),
+            "requestBody": {"content": {"application/json": {"schema": schema}}},
+        }
+
+    number = [{"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    paths = {
+        "/issues": {
+            "get": operation("issues_list", "List issues"),
+            # a PUT on a collection creates (Xero's `PUT /Accounts`): its states say nothing
+            "put": changed("issues_create", "Create an issue", status=state("archived")),
+        },
+        "/issues/{number}": {
+            "parameters": number,
+            "get": operation("issues_get", "Get an issue"),
+            "patch": changed(
+                "issues_update",
+                "Update an issue",
+                title={"type": "string"},
+                state=state("open", "closed"),
+            ),
+        },  # fmt: skip
+        "/issues/{number}/lock": {
+            "parameters": number,
+            "put": changed("issues_lock", "Lock an issue", lock_reason=state("resolved", "spam")),
+        },
+        "/jobs/{number}": {
+            "parameters": number,
+            "patch": changed(
+                "jobs_update",
+                "Update a job",
+                status=state("running", "deleted", "POST", "paused", "in_progress"),
+            ),
+        },  # fmt: skip
+        **other_lists("repos", "users", "labels", "milestones", "teams", "projects"),
+    }
+    _, index = built(tmp_path, paths)
+    entries = {e["id"] if "id" in e else e["name"]: e for e in index["tools"]}
+    said = {name: e["fields"].get("actions") for name, e in entries.items()}
+    assert said["issues_update"] == "closed reopen"
+    assert said["jobs_update"] == "paused"  # not running, deleted, a method, in_progress
+    assert said["issues_create"] is None and said["issues_lock"] is None
+    assert entries["issues_update"]["act"] == "update"  # how it is called is unchanged
+    engine = SearchEngine(index)
+    close = engine.search("close issue 45", limit=1)[0].name
+    reopen = engine.search("reopen issue 12, it came back", limit=1)[0].name
+    assert close == reopen == entries["issues_update"]["name"]
+
+
+def test_closing_a_github_issue_finds_its_update_not_its_lock():
+    """On GitHub's own spec the encoder put `issues/lock` first for "close issue 45": the
+    update's `state: closed` is what says it closes (the words ranking read it, too weakly)."""
+    from conftest import shared_spec
+
+    from adaptgen.evaluation.search import index_for
+
+    api, index = index_for(shared_spec("github_api_2020.json"), None)  # as `adaptgen build`
+    assert index["encoder"]
+    engine = SearchEngine(index)
+    update = next(t.name for t in api.tools if t.operation_id == "issues/update")
+    assert top(engine, "close issue 45 in acme/api") == [update]
