@@ -97,6 +97,15 @@ _STATE_VERBS = r"\b(?:move|moving|mark|set|put|change|switch|flip|push|drag|bump
 _STATE_CHANGE = re.compile(
     rf"{_STATE_VERBS}.*?\b(?:to|as|into|in)\s+(?:the\s+)?['\"]?(?:{_STATES})\b", re.I
 )
+# A thing said to be otherwise from now on ("send calls on our line to https://... instead",
+# "a different TwiML URL", "should now be just dana and li", "from now on"): a change of what
+# is, whatever the verb says. Not "now instead of waiting", "rather than starting over": doing
+# a thing now or another way, which may be anything.
+_OTHERWISE = re.compile(
+    r"\binstead\b(?!\s+of\s+\w+ing\b)|\brather than\b(?!\s+\w+ing\b)|\ba different\b"
+    r"|\bfrom now on\b|\bshould now\b|\bnow be\b",
+    re.I,
+)
 # The state itself, to say it in words to the encoder (`semantic.spoken`): where it ends what
 # is said of it ("to Done.", "as done, Dave finished it", "to closed and ..."), not where more
 # of a name or a noun follows ("to Closed Won", "to the Done list", "'In Review' column").
@@ -258,6 +267,7 @@ class QueryWords:
     identified: tuple[str, ...] = ()  # nouns said with an id ("droplet 3164494")
     person: bool = False  # a person is what the request acts on ("add her", "invite ana@x.io")
     keyed: tuple[str, ...] = ()  # those of them written LETTERS-number (`INV-0744`, `PROJ-31`)
+    otherwise: bool = False  # a thing is to be otherwise from now ("... to X instead"): a change
 
 
 def _clauses(tokens: list[str]) -> list[int]:
@@ -400,6 +410,7 @@ def read_query(text: str) -> QueryWords:
     self_user = _SELF.search(text) is not None
     state = _STATE_CHANGE.search(text) is not None
     past = _PAST.search(text) is not None
+    otherwise = _OTHERWISE.search(QUOTED.sub(" ", text)) is not None  # not in what is said
     ids = list(_KIND_ID.finditer(text))
     kinds = tuple((m[1] or m[2]).lower() for m in ids)
     keyed = tuple(m[2].lower() for m in ids if m[2])
@@ -498,6 +509,7 @@ def read_query(text: str) -> QueryWords:
         _identified(tokens),
         person_object,
         keyed,
+        otherwise,
     )
 
 

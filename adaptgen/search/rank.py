@@ -18,7 +18,7 @@ import logging
 import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from adaptgen.search.extent import Siblings, extent
@@ -78,6 +78,9 @@ K1 = 1.2
 # 0.25 s a search) costs no more than a long request.
 MAX_QUERY_CHARS = 2000
 INTENT_WEIGHT = 2.0
+# The acts a request that says a thing is to be otherwise (`QueryWords.otherwise`) keeps: a
+# removal, an update or an action it names; a create, a read or no act is an update.
+SAID_CHANGES = frozenset(["update", "delete", "action", "change"])
 WARM_REQUEST = "find the latest items"  # what `SearchEngine.warm` searches for, then forgets
 RESOURCE_BONUS = 0.7
 PARENT_BONUS = 0.2
@@ -410,7 +413,12 @@ class SearchEngine:
     def _read(self, query: str) -> tuple[QueryWords, QueryIntent]:
         """The query's weighted words and the act they ask for (an `un-` verb undone first)."""
         said = read_query(self._undone(query))
-        return said, query_intent(said.main, self._verbs)
+        intent = query_intent(said.main, self._verbs)
+        if said.otherwise and intent.act not in SAID_CHANGES:
+            # "send calls on our line to https://... instead": what is, changed (not a new
+            # call); "the group should now be just dana and li" says no act at all.
+            intent = replace(intent, act="update")
+        return said, intent
 
     def _visible(self, cosines: Sequence[float], visible: Any) -> Any:
         """Every tool's cosine as an array, -inf for a tool the caller may not see (`visible`:

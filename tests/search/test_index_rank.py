@@ -1028,15 +1028,54 @@ def test_a_change_is_found_by_the_state_it_sets(tmp_path):
     assert close == reopen == entries["issues_update"]["name"]
 
 
-def test_closing_a_github_issue_finds_its_update_not_its_lock():
-    """On GitHub's own spec the encoder put `issues/lock` first for "close issue 45": the
-    update's `state: closed` is what says it closes (the words ranking read it, too weakly)."""
+@pytest.fixture(scope="module")
+def github() -> tuple[Any, SearchEngine]:
+    """GitHub's shared spec (572 tools) as `adaptgen build` indexes it, with the encoder."""
     from conftest import shared_spec
 
     from adaptgen.evaluation.search import index_for
 
-    api, index = index_for(shared_spec("github_api_2020.json"), None)  # as `adaptgen build`
+    api, index = index_for(shared_spec("github_api_2020.json"), None)
     assert index["encoder"]
-    engine = SearchEngine(index)
-    update = next(t.name for t in api.tools if t.operation_id == "issues/update")
-    assert top(engine, "close issue 45 in acme/api") == [update]
+    return api, SearchEngine(index)
+
+
+def tool_of(api: Any, operation_id: str) -> str:
+    return next(t.name for t in api.tools if t.operation_id == operation_id)
+
+
+def test_closing_a_github_issue_finds_its_update_not_its_lock(github):
+    """On GitHub's own spec the encoder put `issues/lock` first for "close issue 45": the
+    update's `state: closed` is what says it closes (the words ranking read it, too weakly)."""
+    api, engine = github
+    assert top(engine, "close issue 45 in acme/api") == [tool_of(api, "issues/update")]
+
+
+@pytest.mark.parametrize(
+    ("query", "otherwise"),
+    [
+        ("send calls on our support line to https://example.com/voice instead", True),
+        ("send the live call CA7 to a different TwiML URL", True),
+        ("@oncall-payments should now be just dana and li", True),
+        ("Only allow access from our office range from now on.", True),
+        ("make the add-on cost $1.25 rather than $1", True),
+        # doing a thing now, or another way: not a change of what is
+        ("Fire the trigger right now instead of waiting for midnight.", False),
+        ("rerun it from the failed step rather than starting over", False),
+        ("post 'we use a different vendor instead' in #general", False),  # what is said
+        ("send the invoice to ana@x.io", False),
+    ],
+)
+def test_a_thing_said_to_be_otherwise_is_a_change_of_what_is(query, otherwise, github):
+    """ "send calls on our line to a URL instead" changes the number's settings (its verb says
+    create); "... should now be ..." says no act at all."""
+    assert read_query(query).otherwise is otherwise
+    _, engine = github
+    act = engine._read(query)[1].act
+    assert (act == "update") is otherwise or act in ("delete", "action", "change")
+
+
+def test_a_webhook_to_post_elsewhere_is_its_update(github):
+    api, engine = github
+    found = top(engine, "post the webhook 12 payloads to https://hooks.acme.io/gh instead")
+    assert found == [tool_of(api, "repos/update-webhook")]
