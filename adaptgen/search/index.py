@@ -447,28 +447,46 @@ def _action_types(method: str, path: str, schemas: Iterable[Any]) -> tuple[str, 
 def _state_changes(
     method: str, path: str, names: Sequence[str], schemas: Sequence[Any]
 ) -> tuple[str, ...]:
-    """What a change of one thing does by the state it sets: the values of its `state` or
-    `status` argument (`state_event`, `status`) that say an act, a verb (`close`, `merge`) or
-    its participle (`closed`, `archived`, `disabled`), not a generic act (`deleted`, `updated`),
-    a state nobody asks for by its verb (`open`, `running`) or a method (`POST`); and `reopen`
-    where `open` is the state beside `closed`. Only a PUT, PATCH or POST on one thing's path:
-    a PUT on a collection creates (Xero's `PUT /Accounts`)."""
+    """What a change of one thing does by the state it sets, as its arguments say it (and the
+    fields of an argument that is an object: Asana's `data`):
+    - the values of a `state` or `status` argument (`state_event` too) that are a verb (`close`,
+      `merge`) or its participle (`closed`, `archived`, `disabled`), and `reopen` where `open`
+      stands beside `closed`;
+    - a flag named by such a participle (`archived: true`, `is_locked`).
+    Not a generic act (`deleted`, `updated`), a state nobody asks for by its verb (`open`,
+    `running`) or a method (`POST`). Only a PUT, PATCH or POST on one thing's path: a PUT on a
+    collection creates (Xero's `PUT /Accounts`)."""
     if method.upper() not in _CHANGE_METHODS or not path.rstrip("/").endswith("}"):
         return ()
     found: list[str] = []
-    for name, schema in zip(names, schemas, strict=True):
-        said = words(name)
+    fields = list(zip(names, schemas, strict=True))
+    for _, schema in list(fields):
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if isinstance(properties, dict):
+            fields += [(name, field) for name, field in properties.items() if isinstance(name, str)]
+    for name, schema in fields:
+        said = [w for w in words(name) if w != "is"]
+        if len(said) == 1 and isinstance(schema, dict) and schema.get("type") == "boolean":
+            if said[0].endswith("ed") and _says_change(said[0]):
+                found.append(said[0])  # Asana's `archived: true`, GitHub's `archived`
+            continue
         if not said or said[0] not in _STATE_FIELDS:
             continue
         values = [value.lower() for value in _enum_values([schema])]
-        for value in values:
-            if value.isalpha() and value not in _NOT_CHANGES and not value.endswith("ing"):
-                verb = stem(value)
-                if verb in _CHANGE_VERBS:
-                    found.append(value)
+        found += [value for value in values if _says_change(value)]
         if "open" in values and any(stem(value) == _CLOSE for value in values):
             found.append("reopen")
     return tuple(dict.fromkeys(found))
+
+
+def _says_change(word: str) -> bool:
+    """Whether a state's word says a change that is no generic act (`closed`, `archive`)."""
+    return (
+        word.isalpha()
+        and word not in _NOT_CHANGES
+        and not word.endswith("ing")
+        and stem(word) in _CHANGE_VERBS
+    )
 
 
 def _notes(schemas: Iterable[Any]) -> str:

@@ -106,6 +106,10 @@ ACTION_BONUS = 0.5
 # encoder, which does not read the hints, outweighed them (docs/DESIGN.md, "Hinted keywords
 # that work").
 KEYWORD_BONUS = 2.0
+# What a request whose verb is one of a tool's own action words (`_said_actions`) adds to the
+# tool's fused score: the words ranking's lead for it (`ACTION_BONUS`) is at most 1 there, and
+# the encoder reads "archive the repo" as near a delete (docs/DESIGN.md, "An action said").
+ACTION_SAID_BONUS = 1.0
 # A request a tool's hints give as an example (`search: {examples: [...]}`) lifts the tool by
 # EXAMPLE_BONUS said word for word (a whole request is surer than a keyword), a request like it
 # by the square of how far its cosine stands above EXAMPLE_FLOOR toward 1, nothing below
@@ -367,6 +371,9 @@ class SearchEngine:
         # Hinted words and requests, which the encoder does not read, against its weight (with
         # the static table, whose weight is the words', the words ranking reads the keywords).
         bonus = self._keyword_bonus(query, visible) if encoded else {}
+        if encoded:  # a tool's own action, said: the encoder may not read it so
+            for name in self._said_actions(query, visible):
+                bonus[name] = max(bonus.get(name, 0.0), ACTION_SAID_BONUS)
         if asked is not None:
             for name, lift in self._example_bonus(asked, visible).items():
                 bonus[name] = max(bonus.get(name, 0.0), lift)
@@ -388,6 +395,27 @@ class SearchEngine:
             for i, tool in enumerate(self.tools)
             if any(phrase <= terms for phrase in tool.phrases) and (visible is None or visible[i])
         }
+
+    def _said_actions(self, query: str, visible: Any) -> list[str]:
+        """The tools whose own action words the request's verb says: the actions a generic
+        action endpoint's body names ("hard power cycle it": `POST .../actions {type:
+        power_cycle}`) and the states a change sets ("close issue 45": `PATCH .../issues/{n}
+        {state: closed}`). A verb that says only an act (create, update, ...) names none, nor
+        one a tool is named by: that tool is how the API does it."""
+        import numpy as np
+
+        verb = self._read(query)[1].verb
+        if verb is None or verb in GENERIC_VERBS:
+            return []
+        tools = self._features()
+        if tools.having("verb", [verb]).any():
+            return []  # a tool named for it (Logic Apps' `disable_workflow`) is the API's own way
+        does = tools.having("actions", [verb])
+        return [
+            self.tools[i].name
+            for i in np.flatnonzero(does).tolist()
+            if visible is None or visible[i]
+        ]
 
     def _example_bonus(self, asked: Any, visible: Any) -> dict[str, float]:
         """What a request like a tool's hinted example adds to the tool's fused score, by name:

@@ -1012,7 +1012,25 @@ def test_a_change_is_found_by_the_state_it_sets(tmp_path):
                 "Update a job",
                 status=state("running", "deleted", "POST", "paused", "in_progress"),
             ),
-        },  # fmt: skip
+        },
+        # flags named by the state they set, also inside an envelope (Asana's `data`)
+        "/projects/{number}": {
+            "parameters": number,
+            "put": changed(
+                "projects_update",
+                "Update a project",
+                data={
+                    "type": "object",
+                    "properties": {
+                        "archived": {"type": "boolean"},
+                        "is_locked": {"type": "boolean"},
+                        "deleted": {"type": "boolean"},
+                        "owned": {"type": "string"},
+                    },
+                },
+            ),
+            "post": changed("projects_disable", "Disable a project"),
+        },
         **other_lists("repos", "users", "labels", "milestones", "teams", "projects"),
     }
     _, index = built(tmp_path, paths)
@@ -1021,11 +1039,17 @@ def test_a_change_is_found_by_the_state_it_sets(tmp_path):
     assert said["issues_update"] == "closed reopen"
     assert said["jobs_update"] == "paused"  # not running, deleted, a method, in_progress
     assert said["issues_create"] is None and said["issues_lock"] is None
+    assert said["projects_update"] == "archived locked"  # not a generic act, nor a string
     assert entries["issues_update"]["act"] == "update"  # how it is called is unchanged
     engine = SearchEngine(index)
     close = engine.search("close issue 45", limit=1)[0].name
     reopen = engine.search("reopen issue 12, it came back", limit=1)[0].name
     assert close == reopen == entries["issues_update"]["name"]
+    # Said, a tool's own action lifts it in the fusion with the encoder; not where a tool is
+    # named for the verb (`projects_disable`): that tool is the API's own way to do it.
+    assert engine._said_actions("archive project 7", None) == [entries["projects_update"]["name"]]
+    assert engine._said_actions("update issue 45", None) == []  # a generic act
+    assert engine._said_actions("disable project 7", None) == []
 
 
 @pytest.fixture(scope="module")
@@ -1073,6 +1097,20 @@ def test_a_thing_said_to_be_otherwise_is_a_change_of_what_is(query, otherwise, g
     _, engine = github
     act = engine._read(query)[1].act
     assert (act == "update") is otherwise or act in ("delete", "action", "change")
+
+
+@pytest.mark.parametrize(
+    ("query", "operation_id"),
+    [
+        ("archive the acme/old-site repo", "repos/update"),  # `archived: true`, not the delete
+        ("reopen issue 12 in acme/api, it came back", "issues/update"),  # not the unlock
+    ],
+)
+def test_an_action_a_tool_sets_wins_over_what_the_encoder_reads_near_it(
+    query, operation_id, github
+):
+    api, engine = github
+    assert top(engine, query) == [tool_of(api, operation_id)]
 
 
 def test_a_webhook_to_post_elsewhere_is_its_update(github):
