@@ -301,6 +301,9 @@ class SearchEngine:
         self._read_postings = {**self._postings, **read} if read else self._postings
         self._columns: dict[tuple[bool, str], tuple[Any, Any]] = {}  # `_column`'s
         self._arrays: _Features | None = None
+        # The last request read (`_read`): a search reads it for the words and for the actions
+        # it says; one pair, replaced whole, so a search in another thread reads its own.
+        self._last_read: tuple[str, tuple[QueryWords, QueryIntent]] | None = None
         self._keyworded = any(tool.phrases for tool in self.tools)
 
     @property
@@ -440,12 +443,16 @@ class SearchEngine:
 
     def _read(self, query: str) -> tuple[QueryWords, QueryIntent]:
         """The query's weighted words and the act they ask for (an `un-` verb undone first)."""
+        last = self._last_read
+        if last is not None and last[0] == query:
+            return last[1]
         said = read_query(self._undone(query))
         intent = query_intent(said.main, self._verbs)
         if said.otherwise and intent.act not in SAID_CHANGES:
             # "send calls on our line to https://... instead": what is, changed (not a new
             # call); "the group should now be just dana and li" says no act at all.
             intent = replace(intent, act="update")
+        self._last_read = (query, (said, intent))
         return said, intent
 
     def _visible(self, cosines: Sequence[float], visible: Any) -> Any:
