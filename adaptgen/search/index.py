@@ -54,6 +54,10 @@ _STATE_FIELDS = frozenset(["state", "status"])
 _NOT_CHANGES = frozenset(["open", "active", "new", "get", "post", "put", "patch", "delete", "head"])
 _CHANGE_VERBS = frozenset(stem(verb) for verb in VERBS) - GENERIC_VERBS
 _CLOSE = stem("close")
+# An argument that holds the thing's fields (Asana's `{data: {archived: true}}`), read as they
+# are; another object is a part of the thing (GKE's `networkPolicy: {enabled}`), whose flags
+# are the part's.
+_ENVELOPES = frozenset(["data"])
 MAX_NOTE_WORDS = 60
 
 # Words of operationIds that say nothing of the operation: versions and numbers.
@@ -448,7 +452,7 @@ def _state_changes(
     method: str, path: str, names: Sequence[str], schemas: Sequence[Any]
 ) -> tuple[str, ...]:
     """What a change of one thing does by the state it sets, as its arguments say it (and the
-    fields of an argument that is an object: Asana's `data`):
+    fields of an envelope that holds them: Asana's `data`):
     - the values of a `state` or `status` argument (`state_event` too) that are a verb (`close`,
       `merge`) or its participle (`closed`, `archived`, `disabled`), and `reopen` where `open`
       stands beside `closed`;
@@ -456,14 +460,15 @@ def _state_changes(
     Not a generic act (`deleted`, `updated`), a state nobody asks for by its verb (`open`,
     `running`) or a method (`POST`). Only a PUT, PATCH or POST on one thing's path: a PUT on a
     collection creates (Xero's `PUT /Accounts`)."""
-    if method.upper() not in _CHANGE_METHODS or not path.rstrip("/").endswith("}"):
-        return ()
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if method.upper() not in _CHANGE_METHODS or _kind(path) != "item" or "}:" in last:
+        return ()  # a change of one thing (`{Sid}.json` too), not Google's `{id}:setLegacyAbac`
     found: list[str] = []
     fields = list(zip(names, schemas, strict=True))
-    for _, schema in list(fields):
+    for name, schema in list(fields):
         properties = schema.get("properties") if isinstance(schema, dict) else None
-        if isinstance(properties, dict):
-            fields += [(name, field) for name, field in properties.items() if isinstance(name, str)]
+        if name in _ENVELOPES and isinstance(properties, dict):
+            fields += [(key, field) for key, field in properties.items() if isinstance(key, str)]
     for name, schema in fields:
         said = [w for w in words(name) if w != "is"]
         if len(said) == 1 and isinstance(schema, dict) and schema.get("type") == "boolean":

@@ -1117,3 +1117,22 @@ def test_a_webhook_to_post_elsewhere_is_its_update(github):
     api, engine = github
     found = top(engine, "post the webhook 12 payloads to https://hooks.acme.io/gh instead")
     assert found == [tool_of(api, "repos/update-webhook")]
+
+
+def test_the_states_of_one_things_change_whatever_its_path_looks_like():
+    """Twilio's `POST .../Calls/{Sid}.json {Status: canceled|completed}` is a change of one
+    call; Google's `POST /v1/{name}:setLegacyAbac {enabled}` is an action of its own, and an
+    object argument other than an envelope is a part of the thing (its flags are the part's)."""
+    from adaptgen.search.index import _state_changes
+
+    status = {"type": "string", "enum": ["queued", "canceled", "completed"]}
+    flag = {"type": "boolean"}
+    part = {"type": "object", "properties": {"enabled": flag}}
+    envelope = {"type": "object", "properties": {"archived": flag}}
+    assert _state_changes("POST", "/Accounts/{A}/Calls/{Sid}.json", ["Status"], [status]) == (
+        "canceled",
+        "completed",
+    )
+    assert _state_changes("POST", "/v1/{name}:setLegacyAbac", ["enabled"], [flag]) == ()
+    assert _state_changes("PUT", "/v1/{name}", ["networkPolicy"], [part]) == ()
+    assert _state_changes("PUT", "/projects/{gid}", ["data"], [envelope]) == ("archived",)
