@@ -39,7 +39,13 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from adaptgen.search.query import FILE_EXTENSIONS, FILE_NAME, HASHTAG, STATE_SAID
+from adaptgen.search.query import (
+    FILE_EXTENSIONS,
+    FILE_NAME,
+    HASHTAG,
+    STATE_SAID,
+    said_addresses,
+)
 from adaptgen.search.request_memory import memory_for
 from adaptgen.search.sentence_model import REQUEST_TOKENS, Unavailable, encoder
 from adaptgen.search.text import stem, words
@@ -175,8 +181,9 @@ def spoken(query: str, channels: bool = False) -> str:
       as one: "let #releases know" is "let the releases channel know";
     - a workflow state something is put into is said to be a status, as the words ranking
       reads it: "move a ticket to Done" is "move a ticket to the Done status" (not "to the
-      Done list", a list; docs/DESIGN.md, "A state said as a status")."""
-    query = FILE_NAME.sub(_said_as_file, query)
+      Done list", a list; docs/DESIGN.md, "A state said as a status");
+    - an IP address or range is said to be one (`query.said_addresses`)."""
+    query = FILE_NAME.sub(_said_as_file, said_addresses(query))
     query = STATE_SAID.sub(r"\g<before>the \g<state> status", query, count=1)
     if channels:
         query = HASHTAG.sub(lambda found: f"the {found[1]} channel", query)

@@ -396,6 +396,53 @@ def test_an_emoji_is_read_as_the_word_emoji(query, main):
 
 
 @pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        (
+            "let 203.0.113.10 reach the SIP domain",
+            "let 203.0.113.10 IP address reach the SIP domain",
+        ),
+        ("add backend 192.168.130.14:80 to it", "add backend 192.168.130.14:80 IP address to it"),
+        ("only 10.20.0.0/16 may connect", "only 10.20.0.0/16 IP range may connect"),
+        # a version, a time, a DICOM id and a longer dotted number are no address
+        ("ship 1.4.7 at 10.30", "ship 1.4.7 at 10.30"),
+        ("remove image 1.2.3.4.5.6 now", "remove image 1.2.3.4.5.6 now"),
+        ("roll back to v1.2.3.4-rc1", "roll back to v1.2.3.4-rc1"),
+    ],
+)
+def test_an_ip_address_or_range_is_said_to_be_one(query, said):
+    from adaptgen.search.semantic import spoken
+
+    assert spoken(query) == said
+    ip = "ip" in (main := read_query(query).main)
+    assert ip == (said != query)
+    assert ("range" in main) == ("range" in said) and ("address" in main) == ("address" in said)
+
+
+def test_the_things_of_an_ip_address_are_found_by_the_address(tmp_path):
+    """To the words ranking "149.72.10.5" was only digits: "which pools is 149.72.10.5 in?"
+    found every pool and the domain's pools alike; said to be an IP address, it finds the
+    pools of an IP."""
+    ok = {"200": {"description": "ok"}}
+
+    def listed(operation_id: str, summary: str, name: str) -> dict:
+        parameter = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        return {"get": {**operation(operation_id, summary), "parameters": [parameter]}}
+
+    paths = {
+        "/pools": {"get": {"operationId": "pools_list", "summary": "List pools", "responses": ok}},
+        "/ips/{ip}/pools": listed("ip_pools", "List the pools of an IP", "ip"),
+        "/domains/{domain}/pools": listed("domain_pools", "List the pools of a domain", "domain"),
+        **other_lists("users", "messages", "templates", "webhooks"),
+    }
+    _, index = built(tmp_path, paths)
+    names = {e["name"]: e.get("id", e["name"]) for e in index["tools"]}
+    engine = SearchEngine(index)
+    for query in ("which pools is 149.72.10.5 in?", "pools of 149.72.10.5"):
+        assert names[engine.search(query, limit=1)[0].name] == "ip_pools"
+
+
+@pytest.mark.parametrize(
     ("query", "act", "verb"),
     [
         ("take Alex off the project", "delete", "remov"),
