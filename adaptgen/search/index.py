@@ -452,7 +452,8 @@ def _state_changes(
     method: str, path: str, names: Sequence[str], schemas: Sequence[Any]
 ) -> tuple[str, ...]:
     """What a change of one thing does by the state it sets, as its arguments say it (and the
-    fields of an envelope that holds them: Asana's `data`):
+    fields of an envelope that holds them: Asana's `data`, or an argument named for the thing,
+    an object or a list of them: Rails' `{ticket: {...}}`, Xero's `{Invoices: [{...}]}`):
     - the values of a `state` or `status` argument (`state_event` too) that are a verb (`close`,
       `merge`) or its participle (`closed`, `archived`, `disabled`), and `reopen` where `open`
       stands beside `closed`;
@@ -465,9 +466,13 @@ def _state_changes(
         return ()  # a change of one thing (`{Sid}.json` too), not Google's `{id}:setLegacyAbac`
     found: list[str] = []
     fields = list(zip(names, schemas, strict=True))
+    held = _held_resource(path)
     for name, schema in list(fields):
+        if isinstance(schema, dict) and schema.get("type") == "array":
+            schema = schema.get("items")  # Xero's `{Invoices: [{..., Status}]}`
         properties = schema.get("properties") if isinstance(schema, dict) else None
-        if name in _ENVELOPES and isinstance(properties, dict):
+        envelope = name in _ENVELOPES or (held is not None and singular(name) == held)
+        if envelope and isinstance(properties, dict):
             fields += [(key, field) for key, field in properties.items() if isinstance(key, str)]
     for name, schema in fields:
         said = [w for w in words(name) if w != "is"]
@@ -482,6 +487,17 @@ def _state_changes(
         if "open" in values and any(stem(value) == _CLOSE for value in values):
             found.append("reopen")
     return tuple(dict.fromkeys(found))
+
+
+def _held_resource(path: str) -> str | None:
+    """The thing a one-thing path holds, singular (`invoice` of `/Invoices/{InvoiceID}`,
+    `ticket` of `/tickets/{id}.json`): an argument named for it holds its fields (Rails'
+    `{ticket: {...}}`, Xero's `{Invoices: [...]}`)."""
+    segments = [s for s in path.strip("/").split("/") if s]
+    if len(segments) < 2 or segments[-2].startswith("{"):
+        return None
+    said = words(segments[-2])
+    return singular("_".join(said)) if said else None
 
 
 def _says_change(word: str) -> bool:

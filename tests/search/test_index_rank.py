@@ -1183,3 +1183,24 @@ def test_the_states_of_one_things_change_whatever_its_path_looks_like():
     assert _state_changes("POST", "/v1/{name}:setLegacyAbac", ["enabled"], [flag]) == ()
     assert _state_changes("PUT", "/v1/{name}", ["networkPolicy"], [part]) == ()
     assert _state_changes("PUT", "/projects/{gid}", ["data"], [envelope]) == ("archived",)
+
+
+def test_an_argument_named_for_the_thing_holds_its_states():
+    """Rails' `PUT /tickets/{id}.json {ticket: {status: ...}}` and Xero's `POST
+    /Invoices/{InvoiceID} {Invoices: [{Status: VOIDED, ...}]}` hold the thing's own fields
+    under its name; another thing's object does not (`customer` of an invoice)."""
+    from adaptgen.search.index import _state_changes
+
+    status = {"type": "string", "enum": ["DRAFT", "SUBMITTED", "DELETED", "PAID", "VOIDED"]}
+    held = {"type": "object", "properties": {"Status": status, "Reference": {"type": "string"}}}
+    listed = {"type": "array", "items": held}
+    assert _state_changes("POST", "/Invoices/{InvoiceID}", ["invoices"], [listed]) == (
+        "submitted",
+        "voided",
+    )
+    assert _state_changes("PUT", "/tickets/{id}.json", ["ticket"], [held]) == (
+        "submitted",
+        "voided",
+    )
+    assert _state_changes("PUT", "/invoices/{id}", ["customer"], [held]) == ()
+    assert _state_changes("POST", "/Invoices", ["invoices"], [listed]) == ()  # no one thing
