@@ -518,6 +518,33 @@ def form_string_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str
     return None
 
 
+def form_array_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
+    """Why Prism's verdict on a multipart list says nothing, when it does not: a list field of
+    a multipart form (pdfblocks' `file: [binary]`, Telegram's `media`, a JSON-serialized list)
+    goes as repeated parts or one JSON part, and Prism reads every part as a string ("Request
+    body property file must be array"): one part or several, a file or a text, it refuses them
+    alike (checked against Prism serving pdfblocks' spec). A violation of a header OpenAPI
+    says to ignore may come with it."""
+    body = getattr(getattr(tool, "upstream", None), "body", None)
+    media = getattr(body, "media_type", "") or ""
+    if not exchanges or media != "multipart/form-data":
+        return None
+    violations = _violations(exchanges[-1])
+    located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]
+    unread = [
+        v
+        for v, where in zip(violations, located, strict=True)
+        if len(where) == 2
+        and where[0] == "body"
+        and v.get("code") == "type"
+        and str(v.get("message", "")).endswith("must be array")
+    ]
+    if unread and all(v in unread or _ignored_header(v) for v in violations):
+        reason = _violation_reason(violations)
+        return f"{reason} (Prism reads a multipart part as a string, never a list)"
+    return None
+
+
 def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocument) -> str | None:
     """Why Prism could not judge a request to the operation at path key `key` (with a `?query`
     or `#fragment`), when it could not; `reason` is what the call's failure was classified as.
@@ -1116,8 +1143,10 @@ class SpecRun:
             unsatisfiable = one_of_nothing_passes(exchanges, declared)
             if call.verdict == ADAPTGEN and unsatisfiable:
                 call.verdict, call.reason = MOCK, unsatisfiable
-            unread = xml_unread_by_prism(tool, exchanges) or form_string_unread_by_prism(
-                tool, exchanges
+            unread = (
+                xml_unread_by_prism(tool, exchanges)
+                or form_string_unread_by_prism(tool, exchanges)
+                or form_array_unread_by_prism(tool, exchanges)
             )
             if call.verdict == ADAPTGEN and unread:
                 call.verdict, call.reason = MOCK, unread

@@ -34,6 +34,7 @@ from bench.realworld_bench import (  # noqa: E402
     _path_key,
     arguments_for,
     classify,
+    form_array_unread_by_prism,
     form_string_unread_by_prism,
     malformed_request,
     misrouted_by_prism,
@@ -410,6 +411,32 @@ def test_prism_reads_no_form_as_a_string():
     required = {**unread, "code": "required", "message": "must have required property 'q'"}
     other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, required])
     assert form_string_unread_by_prism(tool(form), [other]) is None
+
+
+def test_prism_reads_no_multipart_field_as_a_list():
+    """pdfblocks' `file: [binary]` goes as one part a file (Telegram's `media`, one JSON part):
+    Prism reads each part as a string and refuses the list, so the verdict is the mock's. On a
+    JSON body, or beside another violation, it is ours."""
+    unread = {
+        "location": ["request", "body", "file"],
+        "severity": "Error",
+        "code": "type",
+        "message": "Request body property file must be array",
+    }
+    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread])
+
+    def tool(media: str) -> SimpleNamespace:
+        return SimpleNamespace(upstream=SimpleNamespace(body=SimpleNamespace(media_type=media)))
+
+    said = form_array_unread_by_prism(tool("multipart/form-data"), [answer])
+    assert said is not None and "never a list" in said
+    assert form_array_unread_by_prism(tool("application/json"), [answer]) is None
+    required = {**unread, "code": "required", "message": "must have required property 'q'"}
+    other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, required])
+    assert form_array_unread_by_prism(tool("multipart/form-data"), [other]) is None
+    wrong = {**unread, "message": "Request body property file must be integer"}
+    mistyped = _prism_problem(422, "UNPROCESSABLE_ENTITY", [wrong])
+    assert form_array_unread_by_prism(tool("multipart/form-data"), [mistyped]) is None
 
 
 def test_an_xml_answer_is_judged_by_its_data():
