@@ -360,6 +360,12 @@ def test_an_operation_is_found_by_its_path_key_when_it_has_no_operation_id():
     )
 
 
+def bodied(media: str, flattened: bool = False) -> SimpleNamespace:
+    """A tool whose upstream body has this media type, as the Prism checks read it."""
+    body = SimpleNamespace(media_type=media, flattened=flattened)
+    return SimpleNamespace(upstream=SimpleNamespace(body=body))
+
+
 def test_prism_reads_no_xml_body():
     """Prism parses no XML request body: it judges the document as a string ("Request body
     must be object"), so its verdict on an XML body is the mock's, on a JSON one ours."""
@@ -371,14 +377,11 @@ def test_prism_reads_no_xml_body():
     }
     answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread])
 
-    def tool(media: str) -> SimpleNamespace:
-        return SimpleNamespace(upstream=SimpleNamespace(body=SimpleNamespace(media_type=media)))
-
-    assert "reads no XML body" in xml_unread_by_prism(tool("text/xml"), [answer])
-    assert xml_unread_by_prism(tool("application/json"), [answer]) is None
+    assert "reads no XML body" in xml_unread_by_prism(bodied("text/xml"), [answer])
+    assert xml_unread_by_prism(bodied("application/json"), [answer]) is None
     query = {**unread, "location": ["request", "query", "q"]}
     other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [query])
-    assert xml_unread_by_prism(tool("text/xml"), [other]) is None
+    assert xml_unread_by_prism(bodied("text/xml"), [other]) is None
 
 
 def test_prism_reads_no_form_as_a_string():
@@ -399,18 +402,14 @@ def test_prism_reads_no_form_as_a_string():
     }
     answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, accept])
 
-    def tool(media: str, flattened: bool = False) -> SimpleNamespace:
-        body = SimpleNamespace(media_type=media, flattened=flattened)
-        return SimpleNamespace(upstream=SimpleNamespace(body=body))
-
     form = "application/x-www-form-urlencoded"
-    assert "never a string" in form_string_unread_by_prism(tool(form), [answer])
-    assert "never a string" in form_string_unread_by_prism(tool("multipart/form-data"), [answer])
-    assert form_string_unread_by_prism(tool(form, flattened=True), [answer]) is None
-    assert form_string_unread_by_prism(tool("application/json"), [answer]) is None
+    assert "never a string" in form_string_unread_by_prism(bodied(form), [answer])
+    assert "never a string" in form_string_unread_by_prism(bodied("multipart/form-data"), [answer])
+    assert form_string_unread_by_prism(bodied(form, flattened=True), [answer]) is None
+    assert form_string_unread_by_prism(bodied("application/json"), [answer]) is None
     required = {**unread, "code": "required", "message": "must have required property 'q'"}
     other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, required])
-    assert form_string_unread_by_prism(tool(form), [other]) is None
+    assert form_string_unread_by_prism(bodied(form), [other]) is None
 
 
 def test_prism_reads_no_multipart_field_as_a_list():
@@ -425,18 +424,15 @@ def test_prism_reads_no_multipart_field_as_a_list():
     }
     answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread])
 
-    def tool(media: str) -> SimpleNamespace:
-        return SimpleNamespace(upstream=SimpleNamespace(body=SimpleNamespace(media_type=media)))
-
-    said = form_array_unread_by_prism(tool("multipart/form-data"), [answer])
+    said = form_array_unread_by_prism(bodied("multipart/form-data"), [answer])
     assert said is not None and "never a list" in said
-    assert form_array_unread_by_prism(tool("application/json"), [answer]) is None
+    assert form_array_unread_by_prism(bodied("application/json"), [answer]) is None
     required = {**unread, "code": "required", "message": "must have required property 'q'"}
     other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, required])
-    assert form_array_unread_by_prism(tool("multipart/form-data"), [other]) is None
+    assert form_array_unread_by_prism(bodied("multipart/form-data"), [other]) is None
     wrong = {**unread, "message": "Request body property file must be integer"}
     mistyped = _prism_problem(422, "UNPROCESSABLE_ENTITY", [wrong])
-    assert form_array_unread_by_prism(tool("multipart/form-data"), [mistyped]) is None
+    assert form_array_unread_by_prism(bodied("multipart/form-data"), [mistyped]) is None
 
 
 def test_an_xml_answer_is_judged_by_its_data():
