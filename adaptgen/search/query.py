@@ -391,9 +391,9 @@ def _starts_question(tokens: list[str]) -> bool:
 
 def said_addresses(text: str) -> str:
     """A request with its IP addresses and ranges also said in words: "let 203.0.113.10 reach
-    our SIP domain" is "let 203.0.113.10 IP address reach ...", "only 10.20.0.0/16 can
-    connect" "only 10.20.0.0/16 IP range can connect" (docs/DESIGN.md, "An address said as an
-    address"). Both rankings read it so (`read_query`, `semantic.spoken`)."""
+    our SIP domain" is "let 203.0.113.10 IP address reach ...", and "only 10.20.0.0/16 can
+    connect" is "only 10.20.0.0/16 IP range can connect" (docs/DESIGN.md, "An address said as
+    an address"). Both rankings read it so (`read_query`, `semantic.spoken`)."""
     text = _IP_RANGE.sub(r"\g<0> IP range", text)
     return _IP_ADDRESS.sub(r"\g<0> IP address", text)
 
