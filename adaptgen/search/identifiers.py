@@ -67,6 +67,9 @@ _PLACEHOLDER = re.compile(r"^(?:\{[^}]*\}|:\w+|<[^>]*>)$")
 # code (`issues/create`).
 SHORT_REQUEST = 4
 _NAMES_SAID = 8  # a path's fit, then up to 7 of its parameters called by their names
+# A resource name as Google's APIs write one, two collection-and-id pairs or more
+# (`projects/acme/locations/us-central1/clusters/web`): no leading slash, no scheme.
+_RESOURCE_NAME = re.compile(r"^[a-z][A-Za-z]*/[^/\s]+(?:/[a-z][A-Za-z]*/[^/\s]+)+/?$")
 _NAME_QUALITY = 1_000_000  # a name or operationId names a tool more exactly than any path
 
 
@@ -134,6 +137,26 @@ class Identifiers:
                     quality[index] = _NAME_QUALITY + (index in spelt)
         return {i: quality[i] for i in sorted(quality, key=lambda i: (-quality[i], i))}
 
+    def elsewhere(self, query: str) -> set[int]:
+        """The tools whose path spells out another resource than a resource name the request
+        gives: for `projects/acme/locations/us-central1/clusters/web`, GKE's
+        `/projects/{projectId}/zones/{zone}/clusters/...` (zones, not locations), while its
+        `/{name}:setMasterAuth`, which takes the name whole, and paths of other collections
+        (`/operations/{id}`) are not. Empty when the request gives none."""
+        given = [
+            [segment.lower() for segment in token.strip("/").split("/")]
+            for token in (raw.strip(_AROUND).rstrip(".") for raw in query.split())
+            if _RESOURCE_NAME.match(token)
+        ]
+        if not given:
+            return set()
+        found: set[int] = set()
+        for templates in self._templates.values():
+            for index, _, template in templates:
+                if any(_spells_other(name, template) for name in given):
+                    found.add(index)
+        return found
+
     def _fitting(self, token: str, method: str, endpoint: bool) -> Iterable[tuple[int, int]]:
         """(tool, how well) for each template the path in `token` fits: its literal segments
         matched, times two, plus one when the method is the one said; then, between paths that
@@ -152,6 +175,20 @@ class Identifiers:
             if found:
                 return found
         return []
+
+
+def _spells_other(name: Sequence[str], template: Sequence[str]) -> bool:
+    """Whether `template`, from where it spells the first collection of a resource `name`
+    (collections at the even places, ids at the odd), spells another collection at a place
+    where the name has one."""
+    if name[0] not in template:
+        return False
+    start = template.index(name[0])
+    return any(
+        not template[start + at].startswith("{") and template[start + at] != collection
+        for at, collection in list(enumerate(name))[2::2]
+        if start + at < len(template)
+    )
 
 
 def _has_placeholder(token: str) -> bool:

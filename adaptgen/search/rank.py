@@ -110,6 +110,9 @@ KEYWORD_BONUS = 2.0
 # tool's fused score: the words ranking's lead for it (`ACTION_BONUS`) is at most 1 there, and
 # the encoder reads "archive the repo" as near a delete (docs/DESIGN.md, "An action said").
 ACTION_SAID_BONUS = 1.0
+# What a tool whose path spells out another resource than a resource name the request gives
+# loses in the fusion (`Identifiers.elsewhere`: GKE's zones twin of a `locations/...` name).
+ELSEWHERE_PENALTY = 1.0
 # A request a tool's hints give as an example (`search: {examples: [...]}`) lifts the tool by
 # EXAMPLE_BONUS said word for word (a whole request is surer than a keyword), a request like it
 # by the square of how far its cosine stands above EXAMPLE_FLOOR toward 1, nothing below
@@ -364,7 +367,7 @@ class SearchEngine:
         if cosines is None and self.meaning is not None:
             cosines, weight = self.meaning.cosines(query), MEANING_WEIGHT
         if cosines is None:
-            return self._lexical(query, limit, allowed)
+            return self._words_only(query, limit, allowed)
         # Which tools the caller may see, worked out once for the words and the cosines.
         visible = self._features().allowed(allowed) if allowed is not None else None
         lexical = self._lexical(query, max(limit, LEXICAL_K), allowed, visible=visible)
@@ -381,10 +384,28 @@ class SearchEngine:
             for name, lift in self._example_bonus(asked, visible).items():
                 bonus[name] = max(bonus.get(name, 0.0), lift)
         by_name = self._cosines_for_fusion(values, {hit.name for hit in lexical} | bonus.keys())
+        for name in self._elsewhere(query):
+            if name in by_name:  # a candidate already: the penalty brings in no other tool
+                bonus[name] = bonus.get(name, 0.0) - ELSEWHERE_PENALTY
         fused = fuse(
             [(hit.name, hit.score) for hit in lexical], by_name, limit, weight, bonus=bonus
         )
         return [Hit(name, score) for name, score in fused]
+
+    def _words_only(self, query: str, limit: int, allowed: Collection[str] | None) -> list[Hit]:
+        """`search` by words alone, a tool whose path spells another resource than a resource
+        name the request gives down by ELSEWHERE_PENALTY of the best score, as in the fusion."""
+        elsewhere = self._elsewhere(query)
+        hits = self._lexical(query, limit + len(elsewhere), allowed)
+        if not elsewhere or not hits:
+            return hits[:limit]
+        lowered = ELSEWHERE_PENALTY * max(hit.score for hit in hits)
+        moved = [Hit(h.name, h.score - lowered if h.name in elsewhere else h.score) for h in hits]
+        return sorted(moved, key=lambda hit: (-hit.score, hit.name))[:limit]
+
+    def _elsewhere(self, query: str) -> set[str]:
+        """The names of `Identifiers.elsewhere`'s tools."""
+        return {self.tools[index].name for index in self._identifiers.elsewhere(query)}
 
     def _keyword_bonus(self, query: str, visible: Any) -> dict[str, float]:
         """What a request that says a tool's hinted keyword (every word of one) adds to the

@@ -263,7 +263,8 @@ def fuse(
 ) -> list[tuple[str, float]]:
     """The lexical hits (name, score; best first) and every tool's cosine (by name) as one
     ranking: lexical score / best lexical score + weight * max(cosine, 0), plus the tool's
-    `bonus` (a hinted keyword said, a request like a hinted example), over the lexical hits,
+    `bonus` (a hinted keyword said, a request like a hinted example; below 0, a penalty: a path
+    that spells another resource than the one named), over the lexical hits,
     the `dense_k` tools of highest cosine and those with a bonus. Ties go by name."""
     best = max((score for _, score in lexical), default=0.0) or 1.0
     scores = {name: score / best for name, score in lexical}

@@ -228,3 +228,41 @@ def test_the_bench_scores_requests_that_name_their_tool_beside_fastmcp():
     out = io.StringIO()
     print_named({"helpdesk.yaml": rates}, out)
     assert "| helpdesk.yaml | 100% / - | 100% / " in out.getvalue()
+
+
+def test_a_resource_name_rules_out_the_paths_that_spell_another_resource(tmp_path):
+    """GKE has each cluster action twice: under `projects/{projectId}/zones/{zone}/...` and
+    as `/{name}:setMasterAuth`, which takes `projects/*/locations/*/clusters/*` whole. A
+    request that gives a `locations` name asks for the second; the zones twin was as near by
+    meaning and nearer by words (its path says projects and clusters)."""
+    ids = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+
+    def acting(operation_id: str, *names: str) -> dict:
+        parameters = [{**ids, "name": name} for name in names]
+        return {"post": {**operation(operation_id, "Sets master auth"), "parameters": parameters}}
+
+    zonal = "/v1/projects/{projectId}/zones/{zone}/clusters/{clusterId}:setMasterAuth"
+    paths = {
+        zonal: acting("zonal_set_master_auth", "projectId", "zone", "clusterId"),
+        "/v1/{name}:setMasterAuth": acting("set_master_auth", "name"),
+        "/v1/operations/{operationId}": acting("operations_get", "operationId"),
+        **other_lists("clusters", "operations", "projects"),
+    }
+    _, index = built(tmp_path, paths)
+    names = {e["name"]: e.get("id", e["name"]) for e in index["tools"]}
+    identifiers = Identifiers(index["tools"])
+    given = "set the master auth of projects/acme/locations/us-central1/clusters/web."
+    assert {names[index["tools"][i]["name"]] for i in identifiers.elsewhere(given)} == {
+        "zonal_set_master_auth"
+    }
+    assert (
+        identifiers.elsewhere("set the master auth of projects/acme/zones/a/clusters/web") == set()
+    )
+    assert identifiers.elsewhere("set the master auth of cluster web in acme/api") == set()
+    from adaptgen.evaluation.search import index_for
+
+    _, encoded = index_for(tmp_path / "spec.json", None)
+    assert all(entry.get("semantic") for entry in encoded["tools"])
+    for searched in (index, encoded):  # by words alone, and fused with the encoder
+        engine = SearchEngine(searched)
+        assert names[engine.search(given, limit=1)[0].name] == "set_master_auth"
