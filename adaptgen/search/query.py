@@ -57,9 +57,12 @@ FILE_NAME = re.compile(
     re.I,
 )
 # An IPv4 address (`203.0.113.10`, `192.168.130.14:80`) or range (`10.0.0.0/8`): to either
-# ranking only digits, a value; APIs call it an IP address or range (`said_addresses`).
+# ranking only digits, a value; APIs call it an IP address or range (`said_values`).
 _IP_RANGE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}(?![\w.])")
 _IP_ADDRESS = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w./])")
+# An amount of money (`$500`, `$5,000`, `€12.50`, `$85k`): an amount to the APIs that take one
+# (`said_values`).
+_AMOUNT = re.compile(r"(?<![\w$€£])[$€£]\s?\d[\d,]*(?:\.\d+)?(?:\s?[kKmM]\b)?")
 # The extensions of files people name in requests: a name with one is a file for certain, where
 # `FILE_NAME` also takes an event (`invoice.paid`), a setting (`user.login`) or a domain
 # (`spammer.biz`) for one (`semantic.spoken`).
@@ -389,13 +392,16 @@ def _starts_question(tokens: list[str]) -> bool:
     return bool(tokens) and any(w in _QUESTION_STARTS for w in words(tokens[0])[:1])
 
 
-def said_addresses(text: str) -> str:
-    """A request with its IP addresses and ranges also said in words: "let 203.0.113.10 reach
-    our SIP domain" is "let 203.0.113.10 IP address reach ...", and "only 10.20.0.0/16 can
-    connect" is "only 10.20.0.0/16 IP range can connect" (docs/DESIGN.md, "An address said as
-    an address"). Both rankings read it so (`read_query`, `semantic.spoken`)."""
+def said_values(text: str) -> str:
+    """A request with its IP addresses and ranges and its amounts of money also said in words:
+    "let 203.0.113.10 reach our SIP domain" is "let 203.0.113.10 IP address reach ...", "only
+    10.20.0.0/16 can connect" is "only 10.20.0.0/16 IP range can connect", "when our spend
+    passes $500" is "when our spend passes $500 amount" (docs/DESIGN.md, "An address said as
+    an address", "An amount said as an amount"). Both rankings read it so (`read_query`,
+    `semantic.spoken`)."""
     text = _IP_RANGE.sub(r"\g<0> IP range", text)
-    return _IP_ADDRESS.sub(r"\g<0> IP address", text)
+    text = _IP_ADDRESS.sub(r"\g<0> IP address", text)
+    return _AMOUNT.sub(r"\g<0> amount", text)
 
 
 def _is_verb(word: str) -> bool:
@@ -419,7 +425,7 @@ def read_query(text: str) -> QueryWords:
     """Split `text` into weighted words (see the module docstring). Remembered for the last
     256 texts: a search reads its request twice (the words, and the encoder's asking clause),
     and the result is immutable."""
-    text = _ASIDES.sub("", _ADDRESSEE.sub("", said_addresses(text)))
+    text = _ASIDES.sub("", _ADDRESSEE.sub("", said_values(text)))
     self_user = _SELF.search(text) is not None
     state = _STATE_CHANGE.search(text) is not None
     past = _PAST.search(text) is not None

@@ -44,7 +44,7 @@ from adaptgen.search.query import (
     FILE_NAME,
     HASHTAG,
     STATE_SAID,
-    said_addresses,
+    said_values,
 )
 from adaptgen.search.request_memory import memory_for
 from adaptgen.search.sentence_model import REQUEST_TOKENS, Unavailable, encoder
@@ -182,8 +182,8 @@ def spoken(query: str, channels: bool = False) -> str:
     - a workflow state something is put into is said to be a status, as the words ranking
       reads it: "move a ticket to Done" is "move a ticket to the Done status" (not "to the
       Done list", a list; docs/DESIGN.md, "A state said as a status");
-    - an IP address or range is said to be one (`query.said_addresses`)."""
-    query = FILE_NAME.sub(_said_as_file, said_addresses(query))
+    - an IP address or range, or an amount of money, is said to be one (`query.said_values`)."""
+    query = FILE_NAME.sub(_said_as_file, said_values(query))
     query = STATE_SAID.sub(r"\g<before>the \g<state> status", query, count=1)
     if channels:
         query = HASHTAG.sub(lambda found: f"the {found[1]} channel", query)

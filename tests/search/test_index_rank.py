@@ -419,6 +419,25 @@ def test_an_ip_address_or_range_is_said_to_be_one(query, said):
     assert ("range" in main) == ("range" in said) and ("address" in main) == ("address" in said)
 
 
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("alert me when our spend passes $500", "alert me when our spend passes $500 amount"),
+        ("withdraw $5,000 to the bank", "withdraw $5,000 amount to the bank"),
+        ("refund €12.50 of it", "refund €12.50 amount of it"),
+        ("a year earlier at $85k", "a year earlier at $85k amount"),
+        # a shell variable or a price id is no amount
+        ("set $HOME to /srv", "set $HOME to /srv"),
+        ("get the price behind price_1Nq8", "get the price behind price_1Nq8"),
+    ],
+)
+def test_an_amount_of_money_is_said_to_be_one(query, said):
+    from adaptgen.search.semantic import spoken
+
+    assert spoken(query) == said
+    assert ("amount" in read_query(query).main) == (said != query)
+
+
 def test_the_things_of_an_ip_address_are_found_by_the_address(tmp_path):
     """To the words ranking "149.72.10.5" was only digits: "which pools is 149.72.10.5 in?"
     found every pool and the domain's pools alike; said to be an IP address, it finds the
@@ -1204,3 +1223,19 @@ def test_an_argument_named_for_the_thing_holds_its_states():
     )
     assert _state_changes("PUT", "/invoices/{id}", ["customer"], [held]) == ()
     assert _state_changes("POST", "/Invoices", ["invoices"], [listed]) == ()  # no one thing
+
+
+def test_an_amount_of_money_brings_the_tools_of_amounts_nearer():
+    """Twilio's usage triggers fire when usage passes an amount: "notify me once we've spent
+    $1,000 on calls" put `CreateUsageTrigger` third, below a recording, while "$1,000" was
+    only digits; said as an amount, it is second (the first, a message subscription, still
+    reads "notify me")."""
+    from conftest import shared_spec
+
+    from adaptgen.evaluation.search import index_for
+
+    api, index = index_for(shared_spec("twilio_api_v2010.json"), None)
+    engine = SearchEngine(index)
+    ranked = [hit.name for hit in engine.search("notify me once we've spent $1,000 on calls", 3)]
+    assert tool_of(api, "CreateUsageTrigger") in ranked[:2]
+    assert tool_of(api, "CreateCallRecording") not in ranked[:2]
