@@ -253,9 +253,11 @@ _POINTING = frozenset(["it", "them", "its", "their", "those"])
 # An acronym's plural (`PRs`, `URLs`) is its word (`pr`), not a name.
 _ACRONYMS = re.compile(r"\b([A-Z]{2,})s\b")
 # An id that says what it is by its first letters: `cus_NffrFeUfNV2Hib`, `in_1O2Zxy`,
-# `INV-0744`, `PO-0057` (letters, an underscore or a hyphen, then a number or a token).
+# `INV-0744`, `PO-0057`, `INV-2024-0312` (letters, an underscore or a hyphen, then a number
+# or a token, of one part or of several).
 _KIND_ID = re.compile(
-    r"(?<![\w/.-])(?:([a-z]{2,5})_(?=[A-Za-z0-9]*\d)|([A-Z]{2,5})-(?=\d))[A-Za-z0-9]+(?![\w/-])"
+    r"(?<![\w/.-])(?:([a-z]{2,5})_(?=[A-Za-z0-9]*\d)|([A-Z]{2,5})-(?=\d))"
+    r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w/-])"
 )
 
 

@@ -719,6 +719,7 @@ def test_an_ids_first_letters_say_what_it_is(tmp_path):
     assert top(engine, "pull up PO-0057") == [name["GetPurchaseOrder"]]
     assert top(engine, "look at INV-0744 for me") == [name["GetInvoice"]]
     assert top(engine, "fix the total on INV-0744") == [name["UpdateInvoice"]]
+    assert top(engine, "what's the total of INV-2024-0312?") == [name["GetInvoice"]]  # a year
     assert top(engine, "show me cus_NffrFeUfNV2Hib") == [name["GetCustomer"]]
     # the id's kind is the thing it names: a payment of the invoice, not the list of payments
     assert top(engine, "list the payments made on INV-0744") == [name["GetInvoicePayments"]]
