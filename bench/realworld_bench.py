@@ -495,6 +495,32 @@ def xml_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
     return None
 
 
+def bytes_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
+    """Why Prism's verdict on a body of raw bytes says nothing, when it does not: a spec that
+    types a file's bytes as an object (Swagger 2's `type: file` converted to `{type: object,
+    format: file}`: Azure Data Lake's appends, under `application/octet-stream`) has Prism
+    judge the bytes as a string against that object ("Request body must be object"), whatever
+    they are. A violation of a header OpenAPI says to ignore, or one the client frames itself
+    (Data Lake's required `Transfer-Encoding: chunked`), may come with it."""
+    body = getattr(getattr(tool, "upstream", None), "body", None)
+    media = getattr(body, "media_type", "") or ""
+    structured = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+    if not exchanges or not media or media in structured or media.endswith("+json"):
+        return None
+    if is_xml(media):
+        return None  # `xml_unread_by_prism`
+    violations = _violations(exchanges[-1])
+    located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]
+    unread = [
+        v
+        for v, where in zip(violations, located, strict=True)
+        if where == ["body"] and v.get("code") == "type" and "object" in str(v.get("message"))
+    ]
+    if unread and all(v in unread or _ignored_header(v) for v in violations):
+        return f"{_violation_reason(violations)} (Prism judges raw {media} bytes as an object)"
+    return None
+
+
 def form_string_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
     """Why Prism's verdict on a form given as one string says nothing, when it does not: the
     spec calls the form a string (Spoonacular's `text=...`), Prism parses every form body, URL-
@@ -685,8 +711,10 @@ def _classify_error(
     violations = _violations(last)
     if violations and all(_ignored_header(v) for v in violations):
         # OpenAPI: a header parameter named Accept, Content-Type or Authorization "SHALL be
-        # ignored"; Prism validates it anyway.
-        return MOCK, _violation_reason(violations) + " (a header OpenAPI says to ignore)"
+        # ignored"; one the HTTP client frames (`Transfer-Encoding`) is the client's to set.
+        # Prism validates them anyway.
+        reason = _violation_reason(violations)
+        return MOCK, reason + " (a header OpenAPI says to ignore, or the client frames)"
     if violations and path and all(_other_operations(v, path) for v in violations):
         reason = _violation_reason(violations)
         return MOCK, f"{reason} (Prism routed it to another operation than {path})"
@@ -717,7 +745,8 @@ def _ignored_header(violation: dict[str, Any]) -> bool:
     missing = re.search(r"property '([^']+)'", str(violation.get("message", "")))
     if len(location) == 1 and missing:  # a required one: named in the message
         location.append(missing.group(1).lower())
-    return location[:1] == ["header"] and location[1:2] != [] and location[1] in IGNORED_HEADERS
+    ignored = IGNORED_HEADERS | TRANSPORT_HEADERS  # OpenAPI ignores them, the client frames them
+    return location[:1] == ["header"] and location[1:2] != [] and location[1] in ignored
 
 
 def _other_operations(violation: dict[str, Any], path: str) -> bool:
@@ -1145,6 +1174,7 @@ class SpecRun:
                 call.verdict, call.reason = MOCK, unsatisfiable
             unread = (
                 xml_unread_by_prism(tool, exchanges)
+                or bytes_unread_by_prism(tool, exchanges)
                 or form_string_unread_by_prism(tool, exchanges)
                 or form_array_unread_by_prism(tool, exchanges)
             )

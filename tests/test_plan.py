@@ -1814,6 +1814,62 @@ def test_a_body_declared_under_a_media_range_goes_as_a_media_type(tmp_path):
     assert sent.content == b"PK..."
 
 
+def test_a_file_a_converter_carried_from_swagger_2_is_a_string_of_its_contents(tmp_path):
+    """Swagger 2's `type: file`, converted to OAS 3 by APIs.guru as `{type: object, format:
+    file}` (Azure Data Lake's appends, Computer Vision's images, 15 corpus specs): the agent was
+    asked for an object, and the upstream sent its JSON (`{}`) as the file. It is the file's
+    contents, as `{type: string, format: binary}` says, in a body or a form field; an object
+    that says `format: file` and has fields stays an object."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    carried = {"type": "object", "format": "file"}
+
+    def posted(operation_id: str, media: str, schema: dict) -> dict:
+        return {
+            "post": {
+                "operationId": operation_id,
+                "requestBody": {"required": True, "content": {media: {"schema": schema}}},
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+
+    form = {"type": "object", "properties": {"image": carried, "note": {"type": "string"}}}
+    fielded = {"type": "object", "format": "file", "properties": {"name": {"type": "string"}}}
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Lake", "version": "1"},
+        "servers": [{"url": "https://lake.example.com"}],
+        "paths": {
+            "/append": posted("append", "application/octet-stream", carried),
+            "/any": posted("anyBody", "*/*", carried),
+            "/analyze": posted("analyze", "multipart/form-data", form),
+            "/named": posted("named", "application/json", fielded),
+        },
+    }
+    path = tmp_path / "lake.json"
+    path.write_text(json.dumps(spec))
+    tools = {
+        t.upstream.operation_id: t for t in plan(load_spec(path), "l", PlanOptions()).api.tools
+    }
+    binary = {"type": "string", "format": "binary"}
+    for operation_id in ("append", "anyBody"):
+        body = tools[operation_id].input_schema["properties"]["body"]
+        assert {k: v for k, v in body.items() if k != "description"} == binary
+        assert tools[operation_id].upstream.body.media_type == "application/octet-stream"
+    assert tools["analyze"].input_schema["properties"]["image"] == binary
+    assert tools["named"].input_schema["properties"]["name"] == {"type": "string"}
+
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="lake"))
+    api = load_server_module(report.out_dir).api
+    by_id = {t.upstream.operation_id: t for t in api.catalog.tools}
+    sent = api.upstream.build_request(by_id["append"], {"body": "line 1\nline 2\n"})
+    assert sent.headers["content-type"] == "application/octet-stream"
+    assert sent.content == b"line 1\nline 2\n"
+
+
 def test_an_answer_declared_under_a_media_range_is_read_as_json(tmp_path):
     """Stack Exchange, DocuSign, Salesloft and 59 more corpus specs declare their answers
     under `*/*` (1,569 operations): the planner read an answer's schema only under a JSON

@@ -144,6 +144,9 @@ class SchemaInliner:
         if isinstance(description, str) and description.strip() and depth <= NESTED_DEPTH:
             out["description"] = brief(description, _description_limit(depth))
         schema_type = _client_type(schema)
+        carried = self.for_input and _carried_file(schema)
+        if carried:
+            schema_type = "string"  # a file's contents: the agent gives its text
         if schema_type is not None:
             if not self.for_input and _allows_null(schema):
                 # Results may carry nulls; inputs never need to send one (omit the argument).
@@ -155,6 +158,9 @@ class SchemaInliner:
         for key in _PLAIN_KEYWORDS:
             if key in schema and _is_json(schema[key]):
                 if key == "format" and schema[key] in _STORAGE_FORMATS:
+                    continue
+                if key == "format" and carried:
+                    out[key] = "binary"
                     continue
                 out[key] = schema[key]
         if "enum" in out and isinstance(out["enum"], list):
@@ -387,6 +393,19 @@ def _client_type(schema: dict[str, Any]) -> Any:
             return "string"
         return schema_type if schema_type != "null" else None
     return None
+
+
+def _carried_file(schema: dict[str, Any]) -> bool:
+    """Whether `schema` is Swagger 2's `type: file` as a converter carried it into OAS 3:
+    `{type: object, format: file}` and nothing an object has (15 Azure and Microsoft specs of
+    APIs.guru's, mostly `application/octet-stream` bodies: Data Lake's appends, Computer
+    Vision's images). It means a file's bytes, as OAS 3's `{type: string, format: binary}` does;
+    read as written, the agent would be asked for an object and the upstream sent its JSON."""
+    return (
+        schema.get("format") == "file"
+        and schema.get("type") in ("object", "file", None)
+        and not any(k in schema for k in ("properties", "additionalProperties", "items"))
+    )
 
 
 def _exclusive_bounds(schema: dict[str, Any], out: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ from bench.realworld_bench import (  # noqa: E402
     SpecResult,
     _path_key,
     arguments_for,
+    bytes_unread_by_prism,
     classify,
     form_array_unread_by_prism,
     form_string_unread_by_prism,
@@ -433,6 +434,38 @@ def test_prism_reads_no_multipart_field_as_a_list():
     wrong = {**unread, "message": "Request body property file must be integer"}
     mistyped = _prism_problem(422, "UNPROCESSABLE_ENTITY", [wrong])
     assert form_array_unread_by_prism(bodied("multipart/form-data"), [mistyped]) is None
+
+
+def test_prism_judges_raw_bytes_typed_as_an_object_as_an_object():
+    """Azure Data Lake's append types its `application/octet-stream` body `{type: object,
+    format: file}` (Swagger 2's file, converted) and requires `Transfer-Encoding: chunked`:
+    Prism refuses any bytes as no object and asks for a header the HTTP client frames, so the
+    verdict is the mock's. On a JSON body, an XML one (`xml_unread_by_prism`), or beside
+    another violation, it is ours."""
+    unread = {
+        "location": ["request", "body"],
+        "severity": "Error",
+        "code": "type",
+        "message": "Request body must be object",
+    }
+    framed = {
+        "location": ["request", "header"],
+        "severity": "Error",
+        "code": "required",
+        "message": "Request header must have required property 'transfer-encoding'",
+    }
+    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, framed])
+
+    said = bytes_unread_by_prism(bodied("application/octet-stream"), [answer])
+    assert said is not None and "raw application/octet-stream bytes" in said
+    assert bytes_unread_by_prism(bodied("image/png"), [answer]) is not None
+    assert bytes_unread_by_prism(bodied("application/json"), [answer]) is None
+    assert bytes_unread_by_prism(bodied("text/xml"), [answer]) is None
+    query = {**framed, "message": "Request header must have required property 'x-tenant'"}
+    other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, query])
+    assert bytes_unread_by_prism(bodied("application/octet-stream"), [other]) is None
+    verdict, reason = classify(True, "422", None, [_prism_problem(422, "X", [framed])])
+    assert verdict == MOCK and "the client frames" in reason
 
 
 def test_an_xml_answer_is_judged_by_its_data():
