@@ -495,6 +495,22 @@ def xml_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
     return None
 
 
+def _unread_body(exchanges: Sequence[Exchange], unread: Callable[[list[str], str], bool]) -> str:
+    """The reason of the last request's violations when each is a `type` violation that
+    `unread(location, message)` says Prism could not have judged, or one of a header OpenAPI
+    says to ignore (or the client frames), at least one of them the former; else ""."""
+    violations = _violations(exchanges[-1])
+    found = False
+    for violation in violations:
+        where = [str(p) for p in violation.get("location", []) if p != "request"]
+        said = str(violation.get("message", ""))
+        if violation.get("code") == "type" and unread(where, said):
+            found = True
+        elif not _ignored_header(violation):
+            return ""
+    return _violation_reason(violations) if found else ""
+
+
 def bytes_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
     """Why Prism's verdict on a body of raw bytes says nothing, when it does not: a spec that
     types a file's bytes as an object (Swagger 2's `type: file` converted to `{type: object,
@@ -509,16 +525,8 @@ def bytes_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | Non
         return None
     if is_xml(media):
         return None  # `xml_unread_by_prism`
-    violations = _violations(exchanges[-1])
-    located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]
-    unread = [
-        v
-        for v, where in zip(violations, located, strict=True)
-        if where == ["body"] and v.get("code") == "type" and "object" in str(v.get("message"))
-    ]
-    if unread and all(v in unread or _ignored_header(v) for v in violations):
-        return f"{_violation_reason(violations)} (Prism judges raw {media} bytes as an object)"
-    return None
+    reason = _unread_body(exchanges, lambda where, said: where == ["body"] and "object" in said)
+    return f"{reason} (Prism judges raw {media} bytes as an object)" if reason else None
 
 
 def form_string_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
@@ -532,16 +540,8 @@ def form_string_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str
     forms = ("application/x-www-form-urlencoded", "multipart/form-data")
     if not exchanges or media not in forms or body.flattened:
         return None
-    violations = _violations(exchanges[-1])
-    located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]
-    unread = [
-        v
-        for v, where in zip(violations, located, strict=True)
-        if where == ["body"] and v.get("code") == "type" and "string" in str(v.get("message"))
-    ]
-    if unread and all(v in unread or _ignored_header(v) for v in violations):
-        return f"{_violation_reason(violations)} (Prism reads a form as an object, never a string)"
-    return None
+    reason = _unread_body(exchanges, lambda where, said: where == ["body"] and "string" in said)
+    return f"{reason} (Prism reads a form as an object, never a string)" if reason else None
 
 
 def form_array_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
@@ -555,18 +555,11 @@ def form_array_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str 
     media = getattr(body, "media_type", "") or ""
     if not exchanges or media != "multipart/form-data":
         return None
-    violations = _violations(exchanges[-1])
-    located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]
-    unread = [
-        v
-        for v, where in zip(violations, located, strict=True)
-        if len(where) == 2
-        and where[0] == "body"
-        and v.get("code") == "type"
-        and str(v.get("message", "")).endswith("must be array")
-    ]
-    if unread and all(v in unread or _ignored_header(v) for v in violations):
-        reason = _violation_reason(violations)
+    reason = _unread_body(
+        exchanges,
+        lambda where, said: len(where) == 2 and where[0] == "body" and said.endswith("be array"),
+    )
+    if reason:
         return f"{reason} (Prism reads a multipart part as a string, never a list)"
     return None
 

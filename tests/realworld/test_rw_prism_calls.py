@@ -361,6 +361,11 @@ def test_an_operation_is_found_by_its_path_key_when_it_has_no_operation_id():
     )
 
 
+def refused(where: list[str], code: str, message: str) -> dict[str, Any]:
+    """One violation as Prism writes it in `sl-violations`."""
+    return {"location": ["request", *where], "severity": "Error", "code": code, "message": message}
+
+
 def bodied(media: str, flattened: bool = False) -> SimpleNamespace:
     """A tool whose upstream body has this media type, as the Prism checks read it."""
     body = SimpleNamespace(media_type=media, flattened=flattened)
@@ -389,18 +394,12 @@ def test_prism_reads_no_form_as_a_string():
     """Spoonacular's forms are strings in its spec (`text=I like tacos`): Prism parses the form
     into an object and finds it no string, whatever is sent; beside an Accept header's, the
     verdict is the mock's. On a form of fields, or on any other violation, it is ours."""
-    unread = {
-        "location": ["request", "body"],
-        "severity": "Error",
-        "code": "type",
-        "message": "Request body must be string",
-    }
-    accept = {
-        "location": ["request", "header", "accept"],
-        "severity": "Error",
-        "code": "enum",
-        "message": "Request header parameter accept must be equal to one of the allowed values",
-    }
+    unread = refused(["body"], "type", "Request body must be string")
+    accept = refused(
+        ["header", "accept"],
+        "enum",
+        "Request header parameter accept must be equal to one of the allowed values",
+    )
     answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, accept])
 
     form = "application/x-www-form-urlencoded"
@@ -442,18 +441,10 @@ def test_prism_judges_raw_bytes_typed_as_an_object_as_an_object():
     Prism refuses any bytes as no object and asks for a header the HTTP client frames, so the
     verdict is the mock's. On a JSON body, an XML one (`xml_unread_by_prism`), or beside
     another violation, it is ours."""
-    unread = {
-        "location": ["request", "body"],
-        "severity": "Error",
-        "code": "type",
-        "message": "Request body must be object",
-    }
-    framed = {
-        "location": ["request", "header"],
-        "severity": "Error",
-        "code": "required",
-        "message": "Request header must have required property 'transfer-encoding'",
-    }
+    unread = refused(["body"], "type", "Request body must be object")
+    framed = refused(
+        ["header"], "required", "Request header must have required property 'transfer-encoding'"
+    )
     answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, framed])
 
     said = bytes_unread_by_prism(bodied("application/octet-stream"), [answer])
