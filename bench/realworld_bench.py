@@ -49,7 +49,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import jsonschema
+import referencing.exceptions
 from fastmcp import Client
+from referencing import Registry
+from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
@@ -422,6 +425,20 @@ def _path_key(tool: Any) -> str:
     return key.replace("~1", "/").replace("~0", "~")
 
 
+_SPEC_URI = "urn:adaptgen:spec"  # the spec document, as a JSON Schema resource
+
+
+def _pointer_token(key: str) -> str:
+    """`key` as one JSON pointer token (RFC 6901)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _flattened(tool: Any) -> bool:
+    """Whether the tool's body fields are arguments of their own (no `body` argument)."""
+    body = getattr(getattr(tool, "upstream", None), "body", None)
+    return bool(getattr(body, "flattened", False))
+
+
 # What a validator does not check by default (`format`) or reads as no constraint at all.
 _UNCHECKED = frozenset({"format", "description", "title", "example", "examples", "deprecated"})
 
@@ -467,6 +484,33 @@ def one_of_nothing_passes(exchanges: Sequence[Exchange], declared: Declared | No
             "number in a URL as both"
         )
     return None
+
+
+def body_forms_matched(
+    exchanges: Sequence[Exchange], declared: Declared | None, body: Any, document: SpecDocument
+) -> str | None:
+    """Why Prism refused a body by its `oneOf`, when the body matches several of its forms and
+    "exactly one" fails whatever the body says: ShipEngine's carrier connection has five
+    identical forms (`nickname`, `username`, `password`: Access Worldwide, APC, IMEX, ...), and
+    its carrier settings five whose every field is optional, which an empty body matches all
+    of. The other violations Prism lists with it are each other form's."""
+    if not exchanges or declared is None or len(declared.body_forms) < 2 or body is None:
+        return None
+    violations = _violations(exchanges[-1])
+    located = [[str(p) for p in v.get("location", []) if p != "request"] for v in violations]
+    read = list(zip(violations, located, strict=True))
+    if not any(w == ["body"] and v.get("code") == "oneOf" for v, w in read):
+        return None
+    if not all(w[:1] == ["body"] or _ignored_header(v) for v, w in read):
+        return None
+    matched = document.forms_matched(body, declared.body_forms)
+    if len(matched) < 2:
+        return None
+    named = ", ".join(p.rsplit("/", 1)[-1] for p in matched[:4])
+    return (
+        f"422 invalid body (oneOf): the body matches {len(matched)} of the spec's "
+        f"{len(declared.body_forms)} oneOf forms (#{named}), so none is the one"
+    )
 
 
 def _number_is_both(forms: list[dict[str, Any]]) -> bool:
@@ -796,6 +840,8 @@ class Declared:
     open_query: bool = False  # an exploded object parameter: any name may be one of its keys
     required_query: set[str] = field(default_factory=set)
     required_headers: set[str] = field(default_factory=set)  # lower case
+    # The JSON body's `oneOf` forms, as JSON pointers into the spec (`body_forms_matched`).
+    body_forms: list[str] = field(default_factory=list)
 
 
 class SpecDocument:
@@ -806,6 +852,8 @@ class SpecDocument:
         paths = self.document.get("paths")
         self.paths: dict[str, Any] = paths if isinstance(paths, dict) else {}
         self._by_id: dict[str, tuple[str, str]] | None = None
+        self._registry: Registry | None = None  # the spec as one JSON Schema resource
+        self._validator: Any = None
 
     def operations(self) -> int:
         """How many operations the spec declares."""
@@ -880,6 +928,7 @@ class SpecDocument:
         if not isinstance(op, dict):
             return None
         declared = Declared(query=dict.fromkeys(self._credential_names(), {}))
+        declared.body_forms = self._body_forms(path, method.lower(), op)
         # A path key's own query (`/rest?method=flickr.people.getInfo`) is sent as it is.
         for name, _value in parse_qsl(path.partition("?")[2].partition("#")[0]):
             declared.query[name] = {}
@@ -904,6 +953,60 @@ class SpecDocument:
             if required:
                 declared.required_query.add(name)
         return declared
+
+    def located(self, node: Any, pointer: str) -> tuple[Any, str]:
+        """`node` at JSON pointer `pointer` with its local `$ref`s followed, and where it is."""
+        for _ in range(20):
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                break
+            pointer, node = ref[1:], self.resolve({"$ref": ref})
+        return node, pointer
+
+    def _body_forms(self, path: str, method: str, op: dict[str, Any]) -> list[str]:
+        """Pointers to the `oneOf` forms of the operation's JSON body schema (OAS 3's
+        `requestBody`, Swagger 2's `in: body` parameter), or none."""
+        at = f"/paths/{_pointer_token(path)}/{method}"
+        schema: Any = None
+        found, where = self.located(op.get("requestBody"), f"{at}/requestBody")
+        content = found.get("content") if isinstance(found, dict) else None
+        if isinstance(content, dict):
+            key = next((k for k in content if k.split(";")[0].strip().endswith("json")), None)
+            if key is not None and isinstance(content[key], dict):
+                where = f"{where}/content/{_pointer_token(key)}/schema"
+                schema, where = self.located(content[key].get("schema"), where)
+        for i, raw in enumerate(op.get("parameters") or []):
+            param, spot = self.located(raw, f"{at}/parameters/{i}")
+            if isinstance(param, dict) and param.get("in") == "body":
+                schema, where = self.located(param.get("schema"), f"{spot}/schema")
+        forms = schema.get("oneOf") if isinstance(schema, dict) else None
+        return [f"{where}/oneOf/{i}" for i in range(len(forms))] if isinstance(forms, list) else []
+
+    def forms_matched(self, body: Any, forms: Sequence[str]) -> list[str]:
+        """Those of `forms` (pointers) that `body` is valid against, by the JSON Schema dialect
+        of the spec's version (OAS 3.0 and Swagger 2: draft 4's, whose `exclusiveMaximum` is a
+        flag; OAS 3.1: 2020-12)."""
+        if self._registry is None:
+            dialect = (
+                DRAFT202012 if str(self.document.get("openapi", "")).startswith("3.1") else DRAFT4
+            )
+            self._validator = (
+                jsonschema.Draft202012Validator
+                if dialect is DRAFT202012
+                else jsonschema.Draft4Validator
+            )
+            self._registry = Registry().with_resource(
+                _SPEC_URI, dialect.create_resource(self.document)
+            )
+        matched = []
+        for pointer in forms:
+            form = {"$ref": f"{_SPEC_URI}#{pointer}"}
+            try:
+                if self._validator(form, registry=self._registry).is_valid(body):
+                    matched.append(pointer)
+            except (jsonschema.exceptions.SchemaError, referencing.exceptions.Unresolvable):
+                return []  # a form no validator can read says nothing
+        return matched
 
     def _credential_names(self) -> Iterator[str]:
         schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
@@ -1162,7 +1265,10 @@ class SpecRun:
             if call.verdict == ADAPTGEN and misrouted:
                 call.verdict, call.reason = MOCK, misrouted
             declared = self.document.declared_for(tool)
-            unsatisfiable = one_of_nothing_passes(exchanges, declared)
+            sent = call.arguments.get("body") if not _flattened(tool) else None
+            unsatisfiable = one_of_nothing_passes(exchanges, declared) or body_forms_matched(
+                exchanges, declared, sent, self.document
+            )
             if call.verdict == ADAPTGEN and unsatisfiable:
                 call.verdict, call.reason = MOCK, unsatisfiable
             unread = (

@@ -33,6 +33,7 @@ from bench.realworld_bench import (  # noqa: E402
     SpecResult,
     _path_key,
     arguments_for,
+    body_forms_matched,
     bytes_unread_by_prism,
     classify,
     form_array_unread_by_prism,
@@ -342,6 +343,84 @@ def test_a_number_in_a_url_that_is_one_of_a_number_or_any_string_is_the_mocks_to
     declared = Declared(path={"workflow_id": {"schema": {"oneOf": forms}}})
     assert "reads a number in a URL as both" in one_of_nothing_passes([answer], declared)
     assert one_of_nothing_passes([answer], Declared()) is None  # a path it does not know
+
+
+def test_a_body_that_matches_several_one_of_forms_is_the_mocks_to_refuse():
+    """ShipEngine's carrier connection: `oneOf` 27 forms, five of them identical (`nickname`,
+    `username`, `password`), and its settings five forms of optional fields only, which an
+    empty body matches all of. Prism refuses such a body (with each other form's findings);
+    a body that matches one form, or none, is ours to answer for. OAS 3's `$ref`s are followed
+    (a request body, its schema, each form), and Swagger 2's `in: body` is read the same."""
+    login = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["nickname", "username", "password"],
+        "properties": {k: {"type": "string"} for k in ("nickname", "username", "password")},
+    }
+    token = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["nickname", "auth_code"],
+        "properties": {"nickname": {"type": "string"}, "auth_code": {"type": "string"}},
+    }
+    optional = {"type": "object", "properties": {"primary": {"type": "boolean"}}}
+    forms = {"refs": [{"$ref": "#/components/schemas/apc"}, {"$ref": "#/components/schemas/imex"}]}
+    connect = {"oneOf": [*forms["refs"], {"$ref": "#/components/schemas/amazon"}]}
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/connect"}}}}
+    document = SpecDocument(
+        {
+            "openapi": "3.0.0",
+            "paths": {
+                "/carriers/{name}": {
+                    "post": {"requestBody": {"$ref": "#/components/requestBodies/c"}}
+                },
+                "/settings": {
+                    "put": {
+                        "requestBody": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {"oneOf": [optional, {**optional, "title": "other"}]}
+                                }
+                            }
+                        }
+                    }
+                },
+            },
+            "components": {
+                "requestBodies": {"c": body},
+                "schemas": {"apc": login, "imex": login, "amazon": token, "connect": connect},
+            },
+        }
+    )
+    oneof = refused(["body"], "oneOf", "Request body must match exactly one schema in oneOf")
+    other = refused(["body"], "required", "Request body must have required property 'auth_code'")
+    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [other, oneof])
+    declared = document.declared("/carriers/{name}", "POST")
+    assert len(declared.body_forms) == 3
+    sent = {"nickname": "a", "username": "b", "password": "c"}
+    said = body_forms_matched([answer], declared, sent, document)
+    assert said is not None and "matches 2 of the spec's 3 oneOf forms" in said
+    alone = {"nickname": "a", "auth_code": "b"}
+    assert body_forms_matched([answer], declared, alone, document) is None
+    assert body_forms_matched([answer], declared, {"nickname": "a"}, document) is None
+    typed = refused(["query", "limit"], "type", "Request query parameter limit must be integer")
+    mixed = _prism_problem(422, "UNPROCESSABLE_ENTITY", [typed, oneof])
+    assert body_forms_matched([mixed], declared, sent, document) is None
+    settings = document.declared("/settings", "PUT")
+    assert body_forms_matched([answer], settings, {}, document) is not None
+    assert body_forms_matched([answer], settings, {"primary": "yes"}, document) is None
+    swagger = SpecDocument(
+        {
+            "swagger": "2.0",
+            "paths": {
+                "/c": {"post": {"parameters": [{"in": "body", "name": "b", "schema": connect}]}}
+            },
+            "definitions": {},
+            "components": {"schemas": {"apc": login, "imex": login, "amazon": token}},
+        }
+    )
+    assert len(swagger.declared("/c", "POST").body_forms) == 3
+    assert body_forms_matched([answer], swagger.declared("/c", "POST"), sent, swagger) is not None
 
 
 def test_an_operation_is_found_by_its_path_key_when_it_has_no_operation_id():
