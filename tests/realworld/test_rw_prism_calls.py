@@ -44,6 +44,7 @@ from bench.realworld_bench import (  # noqa: E402
     one_of_nothing_passes,
     run_spec,
     server_env,
+    unanswered,
     xml_unread_by_prism,
 )
 
@@ -374,6 +375,19 @@ def test_a_body_that_matches_several_one_of_forms_is_the_mocks_to_refuse():
                 "/carriers/{name}": {
                     "post": {"requestBody": {"$ref": "#/components/requestBodies/c"}}
                 },
+                "/spotsets": {
+                    "post": {
+                        "requestBody": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "allOf": [optional, {"$ref": "#/components/schemas/kinds"}]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
                 "/settings": {
                     "put": {
                         "requestBody": {
@@ -388,7 +402,13 @@ def test_a_body_that_matches_several_one_of_forms_is_the_mocks_to_refuse():
             },
             "components": {
                 "requestBodies": {"c": body},
-                "schemas": {"apc": login, "imex": login, "amazon": token, "connect": connect},
+                "schemas": {
+                    "apc": login,
+                    "imex": login,
+                    "amazon": token,
+                    "connect": connect,
+                    "kinds": {"oneOf": [optional, {**optional, "title": "other"}]},
+                },
             },
         }
     )
@@ -408,6 +428,9 @@ def test_a_body_that_matches_several_one_of_forms_is_the_mocks_to_refuse():
     assert body_forms_matched([mixed], declared, sent, document) is None
     settings = document.declared("/settings", "PUT")
     assert body_forms_matched([answer], settings, {}, document) is not None
+    spots = document.declared("/spotsets", "POST")  # intellifi: allOf [base, {oneOf: ...}]
+    assert len(spots.body_forms) == 2
+    assert body_forms_matched([answer], spots, {}, document) is not None
     assert body_forms_matched([answer], settings, {"primary": "yes"}, document) is None
     swagger = SpecDocument(
         {
@@ -536,6 +559,20 @@ def test_prism_judges_raw_bytes_typed_as_an_object_as_an_object():
     assert bytes_unread_by_prism(bodied("application/octet-stream"), [other]) is None
     verdict, reason = classify(True, "422", None, [_prism_problem(422, "X", [framed])])
     assert verdict == MOCK and "the client frames" in reason
+
+
+def test_a_call_dynamic_prism_never_answers_is_judged_by_the_static_answer():
+    """Dynamic Prism hangs generating IoT TwinMaker's answers (curl against it: nothing in 20 s;
+    static Prism: 200 at once), and the server's upstream timeout then ends the call. That is
+    no answer, so the static one stands; an answer of any kind, an error too, is one."""
+
+    def result(text: str, is_error: bool = True) -> SimpleNamespace:
+        return SimpleNamespace(is_error=is_error, content=[SimpleNamespace(text=text)])
+
+    waited = "POST /workspaces/{workspaceId}/entity-properties: upstream timed out after 15s"
+    assert unanswered(None) and unanswered(result(waited))
+    assert not unanswered(result("upstream answered 422 Unprocessable Entity"))
+    assert not unanswered(result("upstream timed out", is_error=False))
 
 
 def test_an_xml_answer_is_judged_by_its_data():
