@@ -1870,6 +1870,42 @@ def test_a_file_a_converter_carried_from_swagger_2_is_a_string_of_its_contents(t
     assert sent.content == b"line 1\nline 2\n"
 
 
+@pytest.mark.parametrize("version", ["3.0", "2.0"])
+def test_a_path_value_azure_says_spans_segments_is_planned_so(tmp_path, version):
+    """AutoRest's `x-ms-skip-url-encoding` on Azure's `scope` (801 path parameters of 48
+    corpus specs): the value keeps its `/` (`Param.reserved`), as Azure reads it; an integer
+    or a parameter without it stays one segment. Read from Swagger 2 specs as from OAS 3."""
+    import json
+
+    def param(name: str, kind: str, skip: bool) -> dict:
+        typed = {"type": kind} if version == "2.0" else {"schema": {"type": kind}}
+        extra = {"x-ms-skip-url-encoding": True} if skip else {}
+        return {"name": name, "in": "path", "required": True, **typed, **extra}
+
+    parameters = [param("scope", "string", True), param("n", "integer", True)]
+    parameters.append(param("name", "string", False))
+    paths = {
+        "/{scope}/things/{n}/{name}": {
+            "get": {
+                "operationId": "Things_Get",
+                "parameters": parameters,
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+    }
+    head = (
+        {"swagger": "2.0", "host": "management.azure.com"}
+        if version == "2.0"
+        else {"openapi": "3.0.0", "servers": [{"url": "https://management.azure.com"}]}
+    )
+    spec = {**head, "info": {"title": "ARM", "version": "1"}, "paths": paths}
+    path = tmp_path / "arm.json"
+    path.write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(path), "arm", PlanOptions()).api.tools
+    reserved = {p.api_name: p.reserved for p in tool.upstream.params}
+    assert reserved == {"scope": True, "n": None, "name": None}
+
+
 def test_an_answer_declared_under_a_media_range_is_read_as_json(tmp_path):
     """Stack Exchange, DocuSign, Salesloft and 59 more corpus specs declare their answers
     under `*/*` (1,569 operations): the planner read an answer's schema only under a JSON

@@ -110,6 +110,32 @@ def test_path_values_cannot_escape_their_segment(echo_url):
         assert got["raw_path"] == expected
 
 
+def test_a_value_the_spec_says_spans_segments_keeps_its_slashes_and_no_more(echo_url):
+    """Azure's `/{scope}/providers/...` (`x-ms-skip-url-encoding`): the scope is a path of
+    its own, and Azure answers 404 to its `/` sent as `%2F`. Its slashes go as they are, each
+    segment encoded as any path value is, a leading `/` dropped (the template has one); a `.`
+    or `..` segment would move the request to another operation's path, and is refused."""
+    up = upstream(echo_url)
+    scoped = op(
+        path="/{scope}/providers/Microsoft.Authorization/roleAssignments",
+        params=[Param(name="scope", location="path", api_name="scope", reserved=True)],
+    )
+    tail = "/providers/Microsoft.Authorization/roleAssignments"
+    for value, expected in [
+        ("subscriptions/1a2b/resourceGroups/rg-web", "/subscriptions/1a2b/resourceGroups/rg-web"),
+        ("/subscriptions/1a2b", "/subscriptions/1a2b"),
+        ("subscriptions/a b?c#d", "/subscriptions/a%20b%3Fc%23d"),
+        ("subscriptions/%2e%2e", "/subscriptions/%252e%252e"),
+    ]:
+        assert send(up, scoped, scope=value).data["raw_path"] == expected + tail
+    for value in ("subscriptions/../../admin", "./x", "subscriptions/1/.."):
+        with pytest.raises(UpstreamError, match=r"argument scope may not have a '\.' or '\.\.'"):
+            send(up, scoped, scope=value)
+    # Not said to span segments: one segment, as before.
+    plain = op(path="/{scope}/x", params=[P("scope", "path")])
+    assert send(up, plain, scope="subscriptions/1").data["raw_path"] == "/subscriptions%2F1/x"
+
+
 @pytest.mark.parametrize(
     ("style", "explode", "value", "path"),
     [

@@ -256,6 +256,8 @@ class ParameterPlanning(PlannerState):
                     required=required,
                     style=style,
                     explode=explode,
+                    # Azure's scopes and resource IDs (`/{scope}/providers/...`): slashes kept
+                    reserved=True if location == "path" and _skips_encoding(value) else None,
                 )
             )
         return params
@@ -304,6 +306,15 @@ class ParameterPlanning(PlannerState):
             rest = {k: v for k, v in schema.items() if k != "description"}
             schema = {"description": brief(description, ARGUMENT_DESCRIPTION_CHARS), **rest}
         return schema
+
+
+def _skips_encoding(param: dict[str, Any]) -> bool:
+    """Whether a path parameter's value spans segments, its `/` sent as they are: AutoRest's
+    `x-ms-skip-url-encoding` (801 path parameters of 48 Azure corpus specs: `scope`,
+    `resourceUri`, `parentResourcePath`, `resourceId`; Azure's answer to an encoded `%2F` there
+    is a 404). Scalar values of the simple style only: a list or object goes as before."""
+    schema = param.get("schema") if isinstance(param.get("schema"), dict) else param
+    return param.get("x-ms-skip-url-encoding") is True and schema.get("type") in (None, "string")
 
 
 def _vanishes_when_empty(schema: dict[str, Any], style: str | None, explode: bool | None) -> bool:

@@ -86,6 +86,14 @@ class Param(_Entry):
     explode: bool | None = Field(
         default=None, exclude_if=_unset, description="OpenAPI explode, when not the default."
     )
+    reserved: bool | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description=(
+            "A path value whose `/` go as they are (`x-ms-skip-url-encoding`: an Azure scope "
+            "or resource ID spans several segments), when true."
+        ),
+    )
     schema_: dict[str, Any] = Field(default_factory=dict, alias="schema", exclude=True)
     required: bool = Field(default=False, exclude=True)
 

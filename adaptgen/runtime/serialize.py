@@ -1,7 +1,9 @@
 """OpenAPI parameter serialization: tool arguments as path, query, header, cookie and form values.
 
-Follows OpenAPI's style/explode rules. Path values are always percent-encoded whole, so an
-argument like `../admin` stays inside its own path segment.
+Follows OpenAPI's style/explode rules. Path values are percent-encoded whole, so an argument
+like `../admin` stays inside its own path segment; a value the spec says spans segments
+(`Param.reserved`: Azure's `x-ms-skip-url-encoding` scopes) keeps its `/`, each segment
+encoded, and may have no `.` or `..` segment (`PathValueError`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from adaptgen.runtime.catalog import Param
 
 __all__ = [
+    "PathValueError",
     "cookie_value",
     "form_pairs",
     "percent",
@@ -37,10 +40,23 @@ def percent(text: str) -> str:
     return quote(text, safe="")
 
 
+class PathValueError(ValueError):
+    """A path value that would move the request to another path."""
+
+
 def serialize_path(param: Param, value: Any) -> str:
-    """A path value (simple, label or matrix style), percent-encoded as one segment."""
+    """A path value (simple, label or matrix style), percent-encoded as one segment; a
+    `reserved` one's text as segments, a leading `/` dropped (the template has its own)."""
     style = param.style or "simple"
     explode = param.explode is True
+    if param.reserved and not isinstance(value, list | dict) and style == "simple":
+        segments = scalar(value).lstrip("/").split("/")
+        if any(segment in (".", "..") for segment in segments):
+            raise PathValueError(
+                f"argument {param.name} may not have a '.' or '..' segment: it is a path "
+                "inside the API, never a way out of the operation's own"
+            )
+        return "/".join(percent(segment) for segment in segments)
 
     def enc(item: Any) -> str:
         encoded = percent(scalar(item))

@@ -45,6 +45,7 @@ from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
 from adaptgen.runtime.origin import origin_of
 from adaptgen.runtime.secrets import redact
 from adaptgen.runtime.serialize import (
+    PathValueError,
     cookie_value,
     form_pairs,
     percent,
@@ -336,6 +337,8 @@ class Upstream:
             ) from None
         except httpx2.InvalidURL as exc:
             raise UpstreamError(f"{op.where}: the request URL is invalid: {exc}") from None
+        except PathValueError as exc:
+            raise UpstreamError(f"{op.where}: {exc}") from None
 
     def _request(
         self,
