@@ -1906,6 +1906,52 @@ def test_a_path_value_azure_says_spans_segments_is_planned_so(tmp_path, version)
     assert reserved == {"scope": True, "n": None, "name": None}
 
 
+def test_an_azure_api_version_is_the_specs_own_and_never_asked(tmp_path):
+    """Azure's every operation requires `api-version`, a string its schema gives no value for
+    ("Client Api Version."): agents were asked for it and could only guess, and Azure refuses
+    a version it does not have. The spec says it: its examples, or its dated `info.version`.
+    It is then sent always and never asked (`FixedValue`), as AutoRest's clients send it. A
+    spec merged from several versions names them in the argument instead; an undated
+    `info.version` with no example says nothing, and the argument stays as it was."""
+    import json
+
+    def api(version: str, examples: list[str]) -> list:
+        param = {"name": "api-version", "in": "query", "required": True}
+        param |= {"schema": {"type": "string"}, "description": "Client Api Version."}
+        if examples:
+            param["examples"] = {f"e{i}": {"value": v} for i, v in enumerate(examples)}
+        spec = {
+            "openapi": "3.0.0",
+            "info": {"title": "ARM", "version": version},
+            "servers": [{"url": "https://management.azure.com"}],
+            "paths": {
+                "/things": {
+                    "get": {
+                        "operationId": "Things_List",
+                        "parameters": [param],
+                        "responses": {"200": {"description": "ok"}},
+                    }
+                }
+            },
+        }
+        path = tmp_path / "arm.json"
+        path.write_text(json.dumps(spec))
+        (tool,) = plan(load_spec(path), "arm", PlanOptions()).api.tools
+        return tool
+
+    for version, examples in [("2016-11-01", ["2016-11-01"] * 2), ("2019-05-01-preview", [])]:
+        tool = api(version, examples)
+        assert [(f.api_name, f.value) for f in tool.upstream.fixed] == [("api-version", version)]
+        assert "api_version" not in tool.input_schema.get("properties", {})
+    assert api("1.0", ["2017-04-01"]).upstream.fixed[0].value == "2017-04-01"  # what it says
+    merged = api("2017-04-01", ["2015-08-01", "2017-04-01"])
+    assert not merged.upstream.fixed
+    said = merged.input_schema["properties"]["api_version"]["description"]
+    assert said == "Client Api Version. Versions this API's examples use: 2015-08-01, 2017-04-01."
+    undated = api("1.0", [])
+    assert not undated.upstream.fixed and "api_version" in undated.input_schema["required"]
+
+
 def test_an_answer_declared_under_a_media_range_is_read_as_json(tmp_path):
     """Stack Exchange, DocuSign, Salesloft and 59 more corpus specs declare their answers
     under `*/*` (1,569 operations): the planner read an answer's schema only under a JSON

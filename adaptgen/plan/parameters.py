@@ -18,6 +18,9 @@ from adaptgen.runtime.catalog import FixedValue, Param, SecurityScheme
 from adaptgen.runtime.http_methods import IGNORED_HEADERS, SIGNING_HEADERS, TRANSPORT_HEADERS
 
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
+# An API version written as Azure's are: a date, perhaps a pre-release (`2019-05-01-preview`).
+MAX_VERSIONS_SAID = 8  # an `api-version` argument names at most this many versions it saw
+_DATED = re.compile(r"\d{4}-\d{2}-\d{2}(?:-[a-z]+(?:\.\d+)?)?")
 # An HTTP field name is a token (RFC 9110 5.1, 5.6.2); a cookie name too (RFC 6265 4.1.1).
 HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # The scheme made for an `Authorization` header parameter no security scheme supplies.
@@ -247,6 +250,8 @@ class ParameterPlanning(PlannerState):
                 # `{}` would send nothing, and the upstream find the parameter missing
                 # (Sinao's `movements`, Seldon's object filters): at least one field.
                 schema = {**schema, "minProperties": 1}
+            if required and location == "query" and api_name.lower() == "api-version":
+                schema = self._api_version(value, schema)
             params.append(
                 Param(
                     name=argument_name(api_name),
@@ -261,6 +266,35 @@ class ParameterPlanning(PlannerState):
                 )
             )
         return params
+
+    def _api_version(self, param: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+        """The schema of a required `api-version` query parameter (Azure's, on every
+        operation) that names no version, with the version it means: the one value its
+        examples, example and default give, or, when they give none, the spec's
+        `info.version` if it is dated as Azure's are (`2016-11-01`, `2019-05-01-preview`), as
+        a `const` (sent always, never asked: `operations._only_value`). AutoRest sends that
+        version as a client constant; asked of the agent ("Client Api Version."), it was a
+        guess every call, and Azure refuses a version it does not have. A spec merged from
+        several versions (Compute, Service Bus) gives several: they are named in the
+        description, and the agent picks."""
+        if schema.get("type") not in (None, "string") or "enum" in schema or "const" in schema:
+            return schema
+        raw = param.get("schema") if isinstance(param.get("schema"), dict) else {}
+        given = [param.get("example"), raw.get("example"), raw.get("default")]
+        examples = param.get("examples")
+        if isinstance(examples, dict):
+            given += [e.get("value") for e in examples.values() if isinstance(e, dict)]
+        said = sorted({v.strip() for v in given if isinstance(v, str) and v.strip()})
+        version = (self.doc.get("info") or {}).get("version")
+        if not said and isinstance(version, str) and _DATED.fullmatch(version):
+            said = [version]
+        if len(said) == 1:
+            return {**schema, "const": said[0]}
+        if not said or len(said) > MAX_VERSIONS_SAID:
+            return schema
+        known = f"Versions this API's examples use: {', '.join(said)}."
+        described = schema.get("description", "").rstrip()
+        return {**schema, "description": f"{described} {known}".strip()}
 
     def _query_placeholders(
         self, params: list[Param], placeholders: dict[str, str], op_pointer: str
