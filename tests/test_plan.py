@@ -1920,22 +1920,10 @@ def test_an_azure_api_version_is_the_specs_own_and_never_asked(tmp_path):
         param |= {"schema": {"type": "string"}, "description": "Client Api Version."}
         if examples:
             param["examples"] = {f"e{i}": {"value": v} for i, v in enumerate(examples)}
-        spec = {
-            "openapi": "3.0.0",
-            "info": {"title": "ARM", "version": version},
-            "servers": [{"url": "https://management.azure.com"}],
-            "paths": {
-                "/things": {
-                    "get": {
-                        "operationId": "Things_List",
-                        "parameters": [param],
-                        "responses": {"200": {"description": "ok"}},
-                    }
-                }
-            },
-        }
+        listed = {**_operation("get", "Things_List"), "parameters": [param]}
+        head = {"openapi": "3.0.0", "info": {"title": "ARM", "version": version}}
         path = tmp_path / "arm.json"
-        path.write_text(json.dumps(spec))
+        path.write_text(json.dumps({**head, "paths": {"/things": listed}}))
         (tool,) = plan(load_spec(path), "arm", PlanOptions()).api.tools
         return tool
 
