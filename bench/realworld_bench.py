@@ -1018,7 +1018,12 @@ class SpecDocument:
             try:
                 if self._validator(form, registry=self._registry).is_valid(body):
                     matched.append(pointer)
-            except (jsonschema.exceptions.SchemaError, referencing.exceptions.Unresolvable):
+            except (
+                jsonschema.exceptions.SchemaError,
+                referencing.exceptions.Unresolvable,
+                re.error,  # a spec's `pattern` Python cannot read
+                RecursionError,
+            ):
                 return []  # a form no validator can read says nothing
         return matched
 

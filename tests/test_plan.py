@@ -1906,6 +1906,41 @@ def test_a_path_value_azure_says_spans_segments_is_planned_so(tmp_path, version)
     assert reserved == {"scope": True, "n": None, "name": None}
 
 
+@pytest.mark.parametrize("google", [True, False])
+def test_a_google_resource_name_keeps_its_slashes(tmp_path, google):
+    """A spec converted from a Google Discovery document lost its `{+name}`: `/v1/{name}`
+    takes `projects/p1/locations/global/tlsRoutes/r1`, and Google's servers leave a `%2F`
+    there undecoded (a 404). The parameter that starts a path after its version is such a
+    name in those specs (`Param.reserved`), and so is one the converter marked
+    `x-reservedExpansion`; a flat path's id (`/v1/projects/{projectsId}`) is one segment, and
+    so is `/v1/{name}` in a spec of another origin."""
+    import json
+
+    def named(path: str, name: str, **extra) -> dict:
+        param = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        operation_id = "op" + str(len(paths))
+        paths[path] = {**_operation("get", operation_id), "parameters": [{**param, **extra}]}
+        return paths[path]
+
+    paths: dict = {}
+    named("/v1beta1/{name}:cancel", "name")
+    named("/v1/{parent}/tlsRoutes", "parent")
+    named("/v1/projects/{projectsId}", "projectsId")
+    named("/v1beta1/catalogs/{resource}", "resource", **{"x-reservedExpansion": True})
+    origin = [{"format": "google", "url": "https://x.googleapis.com/$discovery/rest"}]
+    info = {"title": "G", "version": "v1", **({"x-origin": origin} if google else {})}
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps({"openapi": "3.0.0", "info": info, "paths": paths}))
+    tools = plan(load_spec(path), "g", PlanOptions()).api.tools
+    reserved = {p.api_name: p.reserved for t in tools for p in t.upstream.params}
+    assert reserved == {
+        "name": True if google else None,
+        "parent": True if google else None,
+        "projectsId": None,
+        "resource": True,
+    }
+
+
 def test_an_azure_api_version_is_the_specs_own_and_never_asked(tmp_path):
     """Azure's every operation requires `api-version`, a string its schema gives no value for
     ("Client Api Version."): agents were asked for it and could only guess, and Azure refuses

@@ -187,7 +187,7 @@ class OperationPlanning(PlannerState):
         params = self._parameters(path_item, op, op_pointer, schemes)
         if placeholders := query_placeholders(key):
             params = self._query_placeholders(params, placeholders, op_pointer)
-        params = self._usable_path_params(path, params, op_pointer)
+        params = self._resource_names(path, self._usable_path_params(path, params, op_pointer))
         body, body_params = self._body(op, op_pointer)
         if body is not None and method in BODILESS_METHODS:
             # A GET body never reaches the upstream (Swagger 2.0 `in: body`/formData on a GET).

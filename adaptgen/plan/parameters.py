@@ -18,8 +18,10 @@ from adaptgen.runtime.catalog import FixedValue, Param, SecurityScheme
 from adaptgen.runtime.http_methods import IGNORED_HEADERS, SIGNING_HEADERS, TRANSPORT_HEADERS
 
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
-# An API version written as Azure's are: a date, perhaps a pre-release (`2019-05-01-preview`).
+# A path that starts, after its version, with a parameter: a Google resource name (`/v1/{name}`).
+_LEADING_NAME = re.compile(r"/v\d+(?:[a-z]+\d*)*/\{([^{}/]+)\}")
 MAX_VERSIONS_SAID = 8  # an `api-version` argument names at most this many versions it saw
+# An API version written as Azure's are: a date, perhaps a pre-release (`2019-05-01-preview`).
 _DATED = re.compile(r"\d{4}-\d{2}-\d{2}(?:-[a-z]+(?:\.\d+)?)?")
 # An HTTP field name is a token (RFC 9110 5.1, 5.6.2); a cookie name too (RFC 6265 4.1.1).
 HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -261,7 +263,8 @@ class ParameterPlanning(PlannerState):
                     required=required,
                     style=style,
                     explode=explode,
-                    # Azure's scopes and resource IDs (`/{scope}/providers/...`): slashes kept
+                    # Azure's scopes and resource IDs (`/{scope}/providers/...`), a Google
+                    # name the converter marked: slashes kept (also `_resource_names`)
                     reserved=True if location == "path" and _skips_encoding(value) else None,
                 )
             )
@@ -316,6 +319,33 @@ class ParameterPlanning(PlannerState):
             out += required_strings(missing, "query")
         return out
 
+    def _resource_names(self, path: str, params: list[Param]) -> list[Param]:
+        """`params` with a Google resource name marked `reserved`: in a spec converted from a
+        Google Discovery document (`info.x-origin` format `google`), the parameter that starts
+        a path after its version (`/v1/{name}`, `/v1beta1/{parent}/tlsRoutes`,
+        `/v1/{resource}:getIamPolicy`) is the Discovery document's `{+name}`, a name of several
+        segments (`projects/p1/locations/global/tlsRoutes/r1`). Google's servers do not decode
+        a `%2F` there (google/api/http.proto), so the name's `/` must go as they are; the
+        converter dropped the `+` (2,902 such parameters in 276 corpus specs, 35 kept as
+        `x-reservedExpansion`)."""
+        found = _LEADING_NAME.match(path)
+        if found is None or not self._from_discovery():
+            return params
+        return [
+            p.model_copy(update={"reserved": True})
+            if p.location == "path"
+            and p.api_name == found[1]
+            and p.schema.get("type") in (None, "string")
+            else p
+            for p in params
+        ]
+
+    def _from_discovery(self) -> bool:
+        """Whether the spec was converted from a Google Discovery document."""
+        origins = (self.doc.get("info") or {}).get("x-origin")
+        origins = origins if isinstance(origins, list) else [origins]
+        return any(isinstance(o, dict) and o.get("format") == "google" for o in origins)
+
     def _usable_path_params(self, path: str, params: list[Param], op_pointer: str) -> list[Param]:
         """`params` without path parameters the path has no `{name}` for (never sent)."""
         in_path = {segment[1:-1] for segment in path_params(path)}
@@ -346,9 +376,11 @@ def _skips_encoding(param: dict[str, Any]) -> bool:
     """Whether a path parameter's value spans segments, its `/` sent as they are: AutoRest's
     `x-ms-skip-url-encoding` (801 path parameters of 48 Azure corpus specs: `scope`,
     `resourceUri`, `parentResourcePath`, `resourceId`; Azure's answer to an encoded `%2F` there
-    is a 404). Scalar values of the simple style only: a list or object goes as before."""
+    is a 404), or a Google converter's `x-reservedExpansion` (RFC 6570's `{+name}`). Scalar
+    values of the simple style only: a list or object goes as before."""
     schema = param.get("schema") if isinstance(param.get("schema"), dict) else param
-    return param.get("x-ms-skip-url-encoding") is True and schema.get("type") in (None, "string")
+    marked = any(param.get(k) is True for k in ("x-ms-skip-url-encoding", "x-reservedExpansion"))
+    return marked and schema.get("type") in (None, "string")
 
 
 def _vanishes_when_empty(schema: dict[str, Any], style: str | None, explode: bool | None) -> bool:

@@ -397,10 +397,11 @@ def _client_type(schema: dict[str, Any]) -> Any:
 
 def _carried_file(schema: dict[str, Any]) -> bool:
     """Whether `schema` is Swagger 2's `type: file` as a converter carried it into OAS 3:
-    `{type: object, format: file}` and nothing an object has (15 Azure and Microsoft specs of
-    APIs.guru's, mostly `application/octet-stream` bodies: Data Lake's appends, Computer
-    Vision's images). It means a file's bytes, as OAS 3's `{type: string, format: binary}` does;
-    read as written, the agent would be asked for an object and the upstream sent its JSON."""
+    `{type: object, format: file}` and nothing an object has (in the requests of 11 Azure and
+    Microsoft specs of APIs.guru's, mostly `application/octet-stream` bodies: Data Lake's
+    appends, Computer Vision's images). It means a file's bytes, as OAS 3's `{type: string,
+    format: binary}` does; read as written, the agent would be asked for an object and the
+    upstream sent its JSON."""
     return (
         schema.get("format") == "file"
         and schema.get("type") in ("object", "file", None)
