@@ -1941,6 +1941,38 @@ def test_a_google_resource_name_keeps_its_slashes(tmp_path, google):
     }
 
 
+@pytest.mark.parametrize("google", [True, False])
+def test_googles_system_parameters_are_not_arguments(tmp_path, google):
+    """A spec converted from a Google Discovery document declares Google's system parameters
+    on every operation (`$.xgafv`, `alt`, `callback`, `prettyPrint`, `quotaUser`,
+    `upload_protocol`, `uploadType`): eight arguments of every tool that only bloated
+    tools/list, and `alt=proto` or `callback` made answers no JSON reader reads. They are not
+    arguments there; `fields` (a partial answer) and the operation's own stay, and a spec of
+    another origin keeps a parameter of such a name."""
+    import json
+
+    names = ["$.xgafv", "alt", "callback", "prettyPrint", "quotaUser", "upload_protocol"]
+    system = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
+    system += [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("fields",)]
+    own = {"name": "pageSize", "in": "query", "schema": {"type": "integer"}}
+    paths = {"/v1/projects/{projectsId}/routes": _operation("get", "routes.list")}
+    paths["/v1/projects/{projectsId}/routes"]["get"]["parameters"] = [
+        {"name": "projectsId", "in": "path", "required": True, "schema": {"type": "string"}},
+        own,
+        *system,
+    ]
+    origin = [{"format": "google", "url": "https://x.googleapis.com/$discovery/rest"}]
+    info = {"title": "G", "version": "v1", **({"x-origin": origin} if google else {})}
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps({"openapi": "3.0.0", "info": info, "paths": paths}))
+    (tool,) = plan(load_spec(path), "g", PlanOptions()).api.tools
+    kept = [p.api_name for p in tool.upstream.params]
+    if google:
+        assert kept == ["projectsId", "pageSize", "fields"]
+    else:
+        assert kept == ["projectsId", "pageSize", *names, "fields"]
+
+
 def test_an_azure_api_version_is_the_specs_own_and_never_asked(tmp_path):
     """Azure's every operation requires `api-version`, a string its schema gives no value for
     ("Client Api Version."): agents were asked for it and could only guess, and Azure refuses

@@ -20,6 +20,14 @@ from adaptgen.runtime.http_methods import IGNORED_HEADERS, SIGNING_HEADERS, TRAN
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 # A path that starts, after its version, with a parameter: a Google resource name (`/v1/{name}`).
 _LEADING_NAME = re.compile(r"/v\d+(?:[a-z]+\d*)*/\{([^{}/]+)\}")
+# Google's system parameters (cloud.google.com/apis/docs/system-parameters) that a spec
+# converted from a Discovery document declares on every operation, about the transport, not
+# the call: `alt=proto` or `callback` (JSONP) would make an answer no JSON reader can read, and
+# the rest change nothing an agent wants. Never tool arguments there. (`key`, `access_token`
+# and `oauth_token` are credentials, read as such; `fields`, a partial answer, stays.)
+GOOGLE_SYSTEM_PARAMETERS = frozenset(
+    {"$.xgafv", "alt", "callback", "prettyPrint", "quotaUser", "upload_protocol", "uploadType"}
+)
 MAX_VERSIONS_SAID = 8  # an `api-version` argument names at most this many versions it saw
 # An API version written as Azure's are: a date, perhaps a pre-release (`2019-05-01-preview`).
 _DATED = re.compile(r"\d{4}-\d{2}-\d{2}(?:-[a-z]+(?:\.\d+)?)?")
@@ -219,6 +227,13 @@ class ParameterPlanning(PlannerState):
                 and value.get("required") is not True
             ):
                 continue  # SigV4's: the signer sets them, never the agent
+            if (
+                location == "query"
+                and api_name in GOOGLE_SYSTEM_PARAMETERS
+                and value.get("required") is not True
+                and self._from_discovery()
+            ):
+                continue  # Google's system parameters: the transport's, never the agent's
             if (location, api_name.lower()) in supplied and value.get("required") is not True:
                 continue  # a credential: the runtime adds it, the agent never sees it
             # A required one goes on to `_without_credentials`, which drops it too and makes
