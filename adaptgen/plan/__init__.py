@@ -20,6 +20,7 @@ from adaptgen.load.source import SourceFile, join_pointer
 from adaptgen.plan.auth import FlowContext, plan_flow
 from adaptgen.plan.body import BodyPlanning
 from adaptgen.plan.chains import ChainPlanning
+from adaptgen.plan.long_running import with_checks
 from adaptgen.plan.names import SPRINGFOX, common_path_prefix, snake_case
 from adaptgen.plan.operations import OperationPlanning
 from adaptgen.plan.pagination import Conventions
@@ -169,6 +170,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
             tools.append(tool)
         if self.progress is not None and operations:
             self.progress(len(operations), len(operations))  # the last ones may be skipped
+        tools = with_checks(tools)
         info = self.doc.get("info") or {}
         by_op = {t.operation_id: t for t in tools if t.operation_id}
         chains = tuple(

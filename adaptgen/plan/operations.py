@@ -20,6 +20,7 @@ from adaptgen.plan.describe import (
     tool_description,
 )
 from adaptgen.plan.effects import annotations as tool_annotations
+from adaptgen.plan.long_running import long_running
 from adaptgen.plan.media import answer_media
 from adaptgen.plan.names import (
     MAX_TOOL_NAME,
@@ -267,6 +268,7 @@ class OperationPlanning(PlannerState):
                 security=security,
                 fixed=tuple(fixed),
                 answer_xml=self._answer_xml(op, op_pointer),
+                long_running=long_running(method, op),
             ),
             shape=shape,
             pagination=pagination,

@@ -130,6 +130,28 @@ class FixedValue(_Entry):
     value: Any
 
 
+FinalState = Literal["location", "azure-async-operation", "operation-location", "original-uri"]
+
+
+class LongRunning(_Entry):
+    """A write the upstream may finish after it answers: Azure's
+    `x-ms-long-running-operation`, or one whose spec declares `202 Accepted`. The runtime
+    follows it to its end within the call (`runtime.long_running`); these say how."""
+
+    final: FinalState | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="Where the finished operation's result is read "
+        "(`x-ms-long-running-operation-options.final-state-via`); absent: by the method.",
+    )
+    check: str | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="The tool that reads what it changes: named to the agent when the "
+        "operation has not finished within the wait.",
+    )
+
+
 class Operation(_Entry):
     """The upstream request of one tool."""
 
@@ -150,6 +172,7 @@ class Operation(_Entry):
         description="How an XML answer is read as data: its lists, scalar types and the names "
         "that differ from the fields' (`adaptgen.runtime.xml_answer`).",
     )
+    long_running: LongRunning | None = Field(default=None, exclude_if=_unset)
 
 
 class Shape(_Entry):

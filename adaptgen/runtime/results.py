@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from adaptgen.runtime import paginate, shape
+from adaptgen.runtime import long_running, paginate, shape
 from adaptgen.runtime.binary import BinaryAnswer
 from adaptgen.runtime.catalog import Shape, Tool
 from adaptgen.runtime.paging import PageState, PagingStyle
-from adaptgen.runtime.upstream import Upstream, UpstreamError
+from adaptgen.runtime.upstream import Upstream, UpstreamError, UpstreamResponse
 
 MAX_PAGES_PER_CALL = 50  # a hard stop, whatever an upstream's paging says
 ENVELOPE_TOKENS = 80  # room kept for next_cursor and the note beside the items
@@ -60,19 +60,23 @@ async def run_operation(
     """Call the upstream for one tool call and shape what comes back."""
     if pagination is not None:
         return await _paginated(upstream, op, dict(arguments), spec, pagination, redactor)
-    response = await upstream.send(op, arguments)
+    followed = await long_running.follow(
+        upstream, op, arguments, await upstream.send(op, arguments)
+    )
+    response, size, calls = followed.response, followed.size, followed.calls
+    note = followed.note
+    if redactor is not None and note:  # it may quote the upstream's words
+        note = redactor.text(note)
     if isinstance(response.data, BinaryAnswer):  # a file: what it is, never its bytes as text
-        return Outcome(response.data, response.size, 1, response.status)
+        return Outcome(response.data, size, calls, response.status)
     if not response.is_json:
-        text = response.data or f"Done (upstream answered {response.status} with no content)."
-        if redactor is not None:  # before the cut: a value cut in two escapes the recognizers
+        text = response.data
+        if not text and note is None:
+            text = f"Done (upstream answered {response.status} with no content)."
+        if redactor is not None and text:  # before the cut: a value cut in two escapes them
             text = redactor.text(text)
-        return Outcome(
-            shape.denoise(text, spec.max_tokens * 4, spec.list_cap),
-            response.size,
-            1,
-            response.status,
-        )
+        text = shape.denoise(text, spec.max_tokens * 4, spec.list_cap) if text else text
+        return Outcome(long_running.note_on(text, note), size, calls, response.status)
     selected = shape.select(response.data, spec, whole_response=True)
     if redactor is not None:
         selected = redactor.whole(selected)
@@ -81,7 +85,7 @@ async def run_operation(
     if fitted.cuts:
         note = _cut_note(fitted.cuts, spec.max_tokens)
         data = {**data, "_note": note} if isinstance(data, dict) else {"items": data, "_note": note}
-    return Outcome(data, response.size, 1, response.status)
+    return Outcome(long_running.note_on(data, note), size, calls, response.status)
 
 
 class InvalidCursor(UpstreamError):
@@ -151,6 +155,8 @@ async def _paginated(
         calls += 1
         try:
             response = await upstream.send(op, arguments, paging=paging, url=state.url)
+            if response.status == long_running.ACCEPTED:  # not ready yet: asked again
+                response = await _ready(upstream, op, arguments, response, paging, state)
             _require_json(op, response)
         except UpstreamError as exc:
             if not collected:
@@ -261,6 +267,23 @@ def _checked_next(
         )
         return None
     return PageState(url=url)
+
+
+async def _ready(
+    upstream: Upstream,
+    op: Tool,
+    arguments: Mapping[str, Any],
+    response: UpstreamResponse,
+    paging: Mapping[str, Any],
+    state: PageState,
+) -> UpstreamResponse:
+    """A page the upstream answered 202 (still preparing it), once it is ready; an error
+    saying so when it is not within `<NAME>_OPERATION_WAIT`."""
+    asked = upstream.build_request(op, arguments, paging=paging, url=state.url)
+    followed = await long_running.follow(upstream, op, arguments, response, str(asked.url))
+    if followed.response.status == long_running.ACCEPTED:
+        raise UpstreamError(f"{op.where}: {followed.note}", status=long_running.ACCEPTED)
+    return followed.response
 
 
 def _require_json(op: Tool, response: Any) -> None:

@@ -75,6 +75,9 @@ BACKOFF_BASE = 0.5  # seconds; the n-th retry waits a random time in [0, base * 
 BACKOFF_CAP = 8.0
 DEADLINE_GRACE = 0.05  # seconds; see Upstream.deadline
 MAX_RETRY_WAIT = 10.0  # a longer Retry-After goes to the agent rather than being waited out
+# Seconds a call waits for an operation the upstream accepted to finish (<NAME>_OPERATION_WAIT,
+# `runtime.long_running`): within the 10 s many MCP clients give a tool call by default.
+DEFAULT_OPERATION_WAIT = 8.0
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # CTLs but HTAB (RFC 9110 §5.5)
 _NON_ASCII = "non-ASCII text"
@@ -108,13 +111,15 @@ class UpstreamResponse:
 @dataclass(frozen=True)
 class Limits:
     """What one upstream request may cost, from `<NAME>_TIMEOUT`, `_CALL_TIMEOUT`,
-    `_MAX_RESPONSE_BYTES` and `_RETRIES` (read per call: a changed env applies at once)."""
+    `_MAX_RESPONSE_BYTES`, `_RETRIES` and `_OPERATION_WAIT` (read per call: a changed env
+    applies at once)."""
 
     prefix: str
     timeout: float = DEFAULT_TIMEOUT
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     retries: int = DEFAULT_RETRIES
+    operation_wait: float = DEFAULT_OPERATION_WAIT
 
     @classmethod
     def from_env(cls, prefix: str) -> Limits:
@@ -127,6 +132,9 @@ class Limits:
                 f"{prefix}_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, int
             ),
             retries=min(_env_number(f"{prefix}_RETRIES", DEFAULT_RETRIES, int), MAX_RETRIES),
+            operation_wait=max(
+                _env_number(f"{prefix}_OPERATION_WAIT", DEFAULT_OPERATION_WAIT, float), 0.0
+            ),
         )
 
     def too_large(self, where: str) -> UpstreamError:
@@ -159,6 +167,12 @@ class Deadline:
 
 # The deadline of the tool call running in this context (set by `Upstream.deadline`).
 _CALL_DEADLINE: ContextVar[Deadline | None] = ContextVar("adaptgen_call_deadline", default=None)
+
+
+def call_time_left() -> float | None:
+    """Seconds left of the tool call running in this context (None outside `deadline()`)."""
+    deadline = _CALL_DEADLINE.get()
+    return None if deadline is None else deadline.left()
 
 
 class _RetryableFailure(Exception):
@@ -654,7 +668,7 @@ async def _received(
             tail,
             status=response.status_code,
             retriable=resend,
-            retry_after=_retry_after(response.headers.get("retry-after")),
+            retry_after=retry_after(response.headers.get("retry-after")),
         )
     raise UpstreamError(redact(head, secrets) + tail, status=response.status_code)
 
@@ -772,7 +786,7 @@ def _backoff(attempt: int) -> float:
     return min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after(value: str | None) -> float | None:
     """Seconds a `Retry-After` value (delay-seconds or HTTP-date, RFC 9110 §10.2.3) asks for."""
     value = (value or "").strip()
     if value.isdigit():
