@@ -614,6 +614,37 @@ def form_array_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str 
     return None
 
 
+def wildcard_judged_by_prism(
+    tool: Any, exchanges: Sequence[Exchange], declared: Declared | None
+) -> str | None:
+    """Why Prism's verdict on a body says nothing, when it does not: Prism judges a request
+    body by the first of the operation's media types that matches its Content-Type, and a
+    wildcard (`*/*`) listed first matches every one. Apicurio Registry's artifacts declare
+    `*/*` (the raw file, a string) before `application/create.extended+json` (an object of
+    its content and references): the object adaptgen sends under the second is refused as no
+    string (checked against Prism serving that spec: any object under that type is refused,
+    and a string is taken). A violation of a header OpenAPI says to ignore may come with it."""
+    body = getattr(getattr(tool, "upstream", None), "body", None)
+    media = (getattr(body, "media_type", "") or "").lower()
+    if not exchanges or declared is None or media not in declared.media_types:
+        return None
+    before = declared.media_types[: declared.media_types.index(media)]
+    wildcard = next((m for m in before if "*" in m and _matches(m, media)), None)
+    if wildcard is None:
+        return None
+    reason = _unread_body(exchanges, lambda where, said: where[:1] == ["body"])
+    if not reason:
+        return None
+    return f"{reason} (Prism judges a {media} body by the {wildcard} listed before it)"
+
+
+def _matches(wildcard: str, media: str) -> bool:
+    """Whether a media range (`*/*`, `application/*`) covers a media type."""
+    kind, _, sub = wildcard.partition("/")
+    other_kind, _, other_sub = media.partition("/")
+    return kind in ("*", other_kind) and sub in ("*", other_sub)
+
+
 def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocument) -> str | None:
     """Why Prism could not judge a request to the operation at path key `key` (with a `?query`
     or `#fragment`), when it could not; `reason` is what the call's failure was classified as.
@@ -848,6 +879,8 @@ class Declared:
     required_headers: set[str] = field(default_factory=set)  # lower case
     # The JSON body's `oneOf` forms, as JSON pointers into the spec (`body_forms_matched`).
     body_forms: list[str] = field(default_factory=list)
+    # The request body's media types, in the spec's order (`wildcard_judged_by_prism`).
+    media_types: list[str] = field(default_factory=list)
 
 
 class SpecDocument:
@@ -935,6 +968,10 @@ class SpecDocument:
             return None
         declared = Declared(query=dict.fromkeys(self._credential_names(), {}))
         declared.body_forms = self._body_forms(path, method.lower(), op)
+        body = self.resolve(op.get("requestBody"))
+        content = body.get("content") if isinstance(body, dict) else None
+        if isinstance(content, dict):
+            declared.media_types = [str(k).split(";")[0].strip().lower() for k in content]
         # A path key's own query (`/rest?method=flickr.people.getInfo`) is sent as it is.
         for name, _value in parse_qsl(path.partition("?")[2].partition("#")[0]):
             declared.query[name] = {}
@@ -1304,6 +1341,7 @@ class SpecRun:
                 or bytes_unread_by_prism(tool, exchanges)
                 or form_string_unread_by_prism(tool, exchanges)
                 or form_array_unread_by_prism(tool, exchanges)
+                or wildcard_judged_by_prism(tool, exchanges, declared)
             )
             if call.verdict == ADAPTGEN and unread:
                 call.verdict, call.reason = MOCK, unread

@@ -45,6 +45,7 @@ from bench.realworld_bench import (  # noqa: E402
     run_spec,
     server_env,
     unanswered,
+    wildcard_judged_by_prism,
     xml_unread_by_prism,
 )
 
@@ -590,3 +591,44 @@ def test_an_xml_answer_is_judged_by_its_data():
     assert not needs_dynamic([held])
     text = Exchange("GET", "/x", [], 200, "text/plain", b"hello")
     assert "neither JSON nor XML" in classify(False, "", "", [text])[1]
+
+
+def test_prism_judges_a_body_by_a_wildcard_listed_before_its_type():
+    """Apicurio Registry's artifacts: `*/*` (the raw file, a string) is listed before
+    `application/create.extended+json` (an object): Prism judges the object sent under the
+    second by the first, and refuses it as no string, so the verdict is the mock's. A type
+    listed before the wildcard, a wildcard that does not cover the type, or another
+    violation beside it, and it is ours."""
+    unread = refused(["body"], "type", "Request body must be string")
+    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread])
+    extended = "application/create.extended+json"
+
+    def declared(*media: str) -> Declared:
+        return Declared(media_types=list(media))
+
+    said = wildcard_judged_by_prism(bodied(extended), [answer], declared("*/*", extended))
+    assert said is not None and "by the */* listed before it" in said
+    ranged = declared("application/*", extended)
+    assert wildcard_judged_by_prism(bodied(extended), [answer], ranged) is not None
+    assert wildcard_judged_by_prism(bodied(extended), [answer], declared(extended, "*/*")) is None
+    assert (
+        wildcard_judged_by_prism(bodied(extended), [answer], declared("text/*", extended)) is None
+    )
+    assert wildcard_judged_by_prism(bodied(extended), [answer], None) is None
+    required = refused(["query"], "required", "must have required property 'q'")
+    other = _prism_problem(422, "UNPROCESSABLE_ENTITY", [unread, required])
+    assert wildcard_judged_by_prism(bodied(extended), [other], declared("*/*", extended)) is None
+    spec = SpecDocument(
+        {
+            "paths": {
+                "/a": {
+                    "post": {
+                        "requestBody": {
+                            "content": {"*/*": {}, "Application/JSON; charset=utf-8": {}}
+                        }
+                    }
+                }
+            }
+        }
+    )
+    assert spec.declared("/a", "POST").media_types == ["*/*", "application/json"]
