@@ -46,6 +46,7 @@ class Cloud:
             routes=[
                 Route("/vms/{name}", self.vm, methods=["GET", "PUT", "DELETE"]),
                 Route("/vms/{name}/restart", self.restart, methods=["POST"]),
+                Route("/dbs/{name}", self.db, methods=["GET", "PUT"]),
                 Route("/ops/{name}", self.operation),
                 Route("/results/{name}", self.result),
                 Route("/analyze", self.analyze, methods=["POST"]),
@@ -72,6 +73,15 @@ class Cloud:
         if request.method == "DELETE":
             return Response(status_code=202, headers={"Location": f"/results/{name}", **NOW})
         return JSONResponse({"name": name, "properties": {"provisioningState": "Succeeded"}})
+
+    async def db(self, request: Request) -> Response:
+        asked = self._saw(request)
+        name = request.path_params["name"]
+        if request.method == "PUT":  # no monitor: the resource itself says how far it is
+            state = "Ready" if name == "ready" else "Updating"
+        else:
+            state = "Succeeded" if asked >= self.asks else "Updating"
+        return JSONResponse({"name": name, "properties": {"provisioningState": state}})
 
     async def restart(self, request: Request) -> Response:
         self._saw(request)
@@ -177,6 +187,22 @@ def test_a_put_the_spec_does_not_call_long_running_answers_as_it_was(cloud, monk
     outcome = run(cloud.url, op, monkeypatch, name="web1")
     assert outcome.data["properties"]["provisioningState"] == "Creating"
     assert len(cloud.seen) == 1
+
+
+def test_a_resource_that_says_it_is_still_being_made_is_read_again_until_it_is_not(
+    cloud, monkeypatch
+):
+    op = tool("PUT", "/dbs/{name}", LongRunning(), params=("name",))
+    cloud.asks = 3  # the PUT, one read still "Updating", then "Succeeded"
+    outcome = run(cloud.url, op, monkeypatch, name="orders")
+    assert outcome.data["properties"]["provisioningState"] == "Succeeded"
+    assert [m for m, _, _ in cloud.seen] == ["PUT", "GET", "GET"]
+    # A state that is not one of going (ARM says Succeeded; some resources say Ready) has
+    # ended: nothing is asked.
+    cloud.seen.clear()
+    outcome = run(cloud.url, op, monkeypatch, name="ready")
+    assert outcome.data["properties"]["provisioningState"] == "Ready"
+    assert [m for m, _, _ in cloud.seen] == ["PUT"]
 
 
 def test_a_delete_is_followed_at_its_location_until_it_is_done(cloud, monkeypatch):

@@ -49,9 +49,14 @@ LONGEST_INTERVAL = 4.0  # the interval doubles up to this
 SPARE = 1.0  # seconds of the call's time limit kept for the last answer's shaping
 STATUS_MONITORS = ("azure-asyncoperation", "operation-location")  # a body that says a status
 # An operation's status, as Azure's monitors (`status`) and resources (`provisioningState`)
-# and most job APIs say it: anything else is still under way.
-SUCCEEDED = frozenset({"succeeded", "success", "successful", "completed", "complete", "done"})
+# and most job APIs say it. It is under way while it says so: a word of UNDER_WAY, or one that
+# ends in "ing" (Creating, Updating, Deleting, Running, Approving); a word that says neither
+# that nor failure has ended (ARM's Succeeded, and the Ready, Active or Enabled that some
+# resources keep there).
 FAILED = frozenset({"failed", "failure", "canceled", "cancelled", "aborted", "error"})
+UNDER_WAY = frozenset(
+    {"inprogress", "notstarted", "accepted", "queued", "started", "new", "submitted"}
+)
 STATUS_CHARS = 60  # of a status word shown to the agent
 ERROR_CHARS = 300  # of the failure's message
 
@@ -130,10 +135,10 @@ async def follow(
                     monitor = moved
             continue
         state = _state(answer, kind)
-        if state is None or state.lower() in SUCCEEDED:
-            break
-        if state.lower() in FAILED:
+        if state is not None and _word(state) in FAILED:
             raise UpstreamError(_failed(op, state, answer), status=answer.status)
+        if state is None or not _under_way(state):
+            break
         latest = answer  # a status monitor's "InProgress", a resource's "Updating"
     final = _final_url(op, kind, original, location)
     if final is None or final == monitor:
@@ -176,7 +181,18 @@ def _reader(op: Tool) -> Tool:
 def _provisioning(response: UpstreamResponse) -> bool:
     """Whether a resource just written says it is still being made (Azure's 201 `Creating`)."""
     state = _state(response, "provisioning")
-    return state is not None and state.lower() not in SUCCEEDED | FAILED
+    return state is not None and _under_way(state)
+
+
+def _under_way(state: str) -> bool:
+    """Whether an operation's status says it is still going (`UNDER_WAY`)."""
+    word = _word(state)
+    return word in UNDER_WAY or (word.endswith("ing") and word not in FAILED)
+
+
+def _word(state: str) -> str:
+    """`In Progress`, `in_progress`, `IN-PROGRESS` -> `inprogress`."""
+    return "".join(c for c in state.lower() if c.isalpha())
 
 
 def _state(answer: UpstreamResponse, kind: str) -> str | None:
