@@ -1906,6 +1906,53 @@ def test_a_path_value_azure_says_spans_segments_is_planned_so(tmp_path, version)
     assert reserved == {"scope": True, "n": None, "name": None}
 
 
+def test_a_path_value_github_says_spans_segments_is_planned_so(tmp_path):
+    """GitHub marks a file's path, a ref and a branch name, which hold slashes
+    (`src/app/main.py`, `heads/feature/x`), `x-multi-segment`, and its older specs (the shared
+    one among them) describe them `path+ parameter` (octokit's `{+path}`): GitHub answers a
+    `%2F`-encoded file path 404. Such a parameter keeps its `/` (`Param.reserved`); one
+    described otherwise, or whose description names another parameter, stays one segment."""
+    import json
+
+    def param(name: str, **extra) -> dict:
+        return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, **extra}
+
+    parameters = [
+        param("owner", description="owner parameter"),
+        param("repo", description="repo+ parameters"),
+        param("path", description="path+ parameter"),
+        param("ref", **{"x-multi-segment": True}),
+        param("other", description="path+ parameter"),
+    ]
+    paths = {
+        "/repos/{owner}/{repo}/contents/{path}/{ref}/{other}": {
+            "get": {**_operation("get", "repos/get-content")["get"], "parameters": parameters}
+        }
+    }
+    spec = {"openapi": "3.0.3", "info": {"title": "GitHub", "version": "1"}, "paths": paths}
+    path = tmp_path / "github.json"
+    path.write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(path), "github", PlanOptions()).api.tools
+    reserved = {p.api_name: p.reserved for p in tool.upstream.params}
+    assert reserved == {"owner": None, "repo": None, "path": True, "ref": True, "other": None}
+
+
+def test_githubs_shared_spec_sends_a_files_path_with_its_slashes():
+    """The shared GitHub spec (its `path+ parameter`): `get_repo_content` sends
+    `docs/guide/intro.md` as three segments, and `get_git_ref` a ref of `heads/feature/x`."""
+    spec = shared_spec("github_api_2020.json")
+    api = plan(load_spec(spec), "github", PlanOptions()).api
+    tools = {t.name: t for t in api.tools}
+    from adaptgen.runtime.upstream import Upstream
+
+    up = Upstream(base_url="https://api.github.com", env_prefix="GH", schemes={}, security=())
+    arguments = {"owner": "o", "repo": "r", "path": "docs/guide/intro.md"}
+    sent = up.build_request(tools["get_repo_content"], arguments)
+    assert sent.url.raw_path == b"/repos/o/r/contents/docs/guide/intro.md"
+    sent = up.build_request(tools["get_git_ref"], {"owner": "o", "repo": "r", "ref": "heads/a b"})
+    assert sent.url.raw_path == b"/repos/o/r/git/ref/heads/a%20b"
+
+
 @pytest.mark.parametrize("google", [True, False])
 def test_a_google_resource_name_keeps_its_slashes(tmp_path, google):
     """A spec converted from a Google Discovery document lost its `{+name}`: `/v1/{name}`

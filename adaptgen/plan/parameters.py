@@ -18,6 +18,8 @@ from adaptgen.runtime.catalog import FixedValue, Param, SecurityScheme
 from adaptgen.runtime.http_methods import IGNORED_HEADERS, SIGNING_HEADERS, TRANSPORT_HEADERS
 
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
+# Marks of a path parameter whose value spans segments (`_skips_encoding`).
+RESERVED_MARKS = ("x-ms-skip-url-encoding", "x-reservedExpansion", "x-multi-segment")
 # A path that starts, after its version, with a parameter: a Google resource name (`/v1/{name}`).
 _LEADING_NAME = re.compile(r"/v\d+(?:[a-z]+\d*)*/\{([^{}/]+)\}")
 # Google's system parameters (cloud.google.com/apis/docs/system-parameters) that a spec
@@ -391,10 +393,16 @@ def _skips_encoding(param: dict[str, Any]) -> bool:
     """Whether a path parameter's value spans segments, its `/` sent as they are: AutoRest's
     `x-ms-skip-url-encoding` (801 path parameters of 48 Azure corpus specs: `scope`,
     `resourceUri`, `parentResourcePath`, `resourceId`; Azure's answer to an encoded `%2F` there
-    is a 404), or a Google converter's `x-reservedExpansion` (RFC 6570's `{+name}`). Scalar
-    values of the simple style only: a list or object goes as before."""
+    is a 404), a Google converter's `x-reservedExpansion` (RFC 6570's `{+name}`), or GitHub's
+    mark of a file's path, a ref or a branch name with slashes in it (`x-multi-segment`, and
+    in its older specs, the shared one among them, the description `path+ parameter`:
+    octokit's `{+path}`; GitHub answers a file's `%2F`-encoded path 404). Scalar values of the
+    simple style only: a list or object goes as before."""
     schema = param.get("schema") if isinstance(param.get("schema"), dict) else param
-    marked = any(param.get(k) is True for k in ("x-ms-skip-url-encoding", "x-reservedExpansion"))
+    marked = any(param.get(k) is True for k in RESERVED_MARKS)
+    name, said = param.get("name"), param.get("description")
+    if isinstance(name, str) and isinstance(said, str) and said.strip() == f"{name}+ parameter":
+        marked = True
     return marked and schema.get("type") in (None, "string")
 
 
