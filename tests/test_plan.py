@@ -1953,6 +1953,40 @@ def test_githubs_shared_spec_sends_a_files_path_with_its_slashes():
     assert sent.url.raw_path == b"/repos/o/r/git/ref/heads/a%20b"
 
 
+def test_the_api_previews_github_requires_are_asked_for():
+    """GitHub's `x-github.previews` marked `required` (122 operations of the shared spec: a
+    repository's topics need `mercy`) go as the request's one `Accept`, several with commas;
+    an optional preview, a name that is no media type's part, or none, and the Accept is the
+    runtime's own."""
+
+    from adaptgen.plan.media import required_previews
+
+    def previewed(*previews: dict) -> dict:
+        return {"x-github": {"previews": list(previews)}}
+
+    mercy, squirrel = {"name": "mercy", "required": True}, {"name": "squirrel-girl"}
+    assert required_previews(previewed(mercy)) == "application/vnd.github.mercy-preview+json"
+    both = previewed(mercy, {**squirrel, "required": True}, mercy)
+    assert required_previews(both) == (
+        "application/vnd.github.mercy-preview+json, "
+        "application/vnd.github.squirrel-girl-preview+json"
+    )
+    assert required_previews(previewed(squirrel)) is None
+    assert required_previews(previewed({"name": "x\r\nEvil: 1", "required": True})) is None
+    assert required_previews({}) is None
+
+    from adaptgen.runtime.upstream import Upstream
+
+    api = plan(load_spec(shared_spec("github_api_2020.json")), "github", PlanOptions()).api
+    tools = {t.name: t for t in api.tools}
+    up = Upstream(base_url="https://api.github.com", env_prefix="GH", schemes={}, security=())
+    sent = up.build_request(tools["get_repo_all_topics"], {"owner": "o", "repo": "r"})
+    assert sent.headers["accept"] == "application/vnd.github.mercy-preview+json"
+    sent = up.build_request(tools["get_repo"], {"owner": "o", "repo": "r"})
+    assert sent.headers["accept"] == "application/json, */*;q=0.5"
+    assert sum(any(f.api_name == "Accept" for f in t.upstream.fixed) for t in api.tools) == 114
+
+
 @pytest.mark.parametrize("google", [True, False])
 def test_a_google_resource_name_keeps_its_slashes(tmp_path, google):
     """A spec converted from a Google Discovery document lost its `{+name}`: `/v1/{name}`

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from adaptgen.runtime.xml_answer import is_xml
 
-__all__ = ["admits_json", "answer_media", "is_json"]
+__all__ = ["admits_json", "answer_media", "is_json", "required_previews"]
 
 
 def is_json(media: str) -> bool:
@@ -37,3 +38,26 @@ def answer_media(content: Any) -> tuple[str, dict[str, Any]] | None:
         if found is not None:
             return found
     return None
+
+
+def required_previews(op: Mapping[str, Any]) -> str | None:
+    """The `Accept` an operation needs for the API previews it requires (GitHub's
+    `x-github.previews` marked `required`: `application/vnd.github.mercy-preview+json` for a
+    repository's topics; several are given with commas between them, as GitHub's docs say),
+    or None. Without it GitHub answered 415 or left out what the preview adds; GitHub Enterprise
+    Server still does, and github.com accepts a preview it has since made standard."""
+    extension = op.get("x-github")
+    previews = extension.get("previews") if isinstance(extension, Mapping) else None
+    names = [
+        preview["name"]
+        for preview in previews or ()
+        if isinstance(preview, Mapping)
+        and preview.get("required") is True
+        and isinstance(preview.get("name"), str)
+        and _PREVIEW_NAME.fullmatch(preview["name"])
+    ]
+    types = [f"application/vnd.github.{name}-preview+json" for name in dict.fromkeys(names)]
+    return ", ".join(types) or None
+
+
+_PREVIEW_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")

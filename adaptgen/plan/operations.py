@@ -21,7 +21,7 @@ from adaptgen.plan.describe import (
 )
 from adaptgen.plan.effects import annotations as tool_annotations
 from adaptgen.plan.long_running import long_running
-from adaptgen.plan.media import answer_media
+from adaptgen.plan.media import answer_media, required_previews
 from adaptgen.plan.names import (
     MAX_TOOL_NAME,
     python_name,
@@ -214,6 +214,10 @@ class OperationPlanning(PlannerState):
             keyed = {f.api_name for f in key_fixed}
             params = [p for p in params if not (p.location == "query" and p.api_name in keyed)]
             fixed = [*key_fixed, *fixed]
+        accept = required_previews(op)
+        if accept and not any(f.api_name.lower() == "accept" for f in fixed):
+            # GitHub's API previews an operation needs: the one Accept that asks for them.
+            fixed = [*fixed, FixedValue(location="header", api_name="Accept", value=accept)]
         pagination = None
         if method in ("get", "head") or hint.paginate is not None:
             response, headers = self._response(op, op_pointer)
