@@ -1965,11 +1965,14 @@ def test_the_api_previews_github_requires_are_asked_for():
         return {"x-github": {"previews": list(previews)}}
 
     mercy, squirrel = {"name": "mercy", "required": True}, {"name": "squirrel-girl"}
-    assert required_previews(previewed(mercy)) == "application/vnd.github.mercy-preview+json"
+    json = "application/json;q=0.9"  # after them: what a server that knows no preview answers
+    assert (
+        required_previews(previewed(mercy)) == f"application/vnd.github.mercy-preview+json, {json}"
+    )
     both = previewed(mercy, {**squirrel, "required": True}, mercy)
     assert required_previews(both) == (
         "application/vnd.github.mercy-preview+json, "
-        "application/vnd.github.squirrel-girl-preview+json"
+        f"application/vnd.github.squirrel-girl-preview+json, {json}"
     )
     assert required_previews(previewed(squirrel)) is None
     assert required_previews(previewed({"name": "x\r\nEvil: 1", "required": True})) is None
@@ -1981,7 +1984,7 @@ def test_the_api_previews_github_requires_are_asked_for():
     tools = {t.name: t for t in api.tools}
     up = Upstream(base_url="https://api.github.com", env_prefix="GH", schemes={}, security=())
     sent = up.build_request(tools["get_repo_all_topics"], {"owner": "o", "repo": "r"})
-    assert sent.headers["accept"] == "application/vnd.github.mercy-preview+json"
+    assert sent.headers["accept"] == f"application/vnd.github.mercy-preview+json, {json}"
     sent = up.build_request(tools["get_repo"], {"owner": "o", "repo": "r"})
     assert sent.headers["accept"] == "application/json, */*;q=0.5"
     assert sum(any(f.api_name == "Accept" for f in t.upstream.fixed) for t in api.tools) == 114

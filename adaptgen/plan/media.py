@@ -43,9 +43,10 @@ def answer_media(content: Any) -> tuple[str, dict[str, Any]] | None:
 def required_previews(op: Mapping[str, Any]) -> str | None:
     """The `Accept` an operation needs for the API previews it requires (GitHub's
     `x-github.previews` marked `required`: `application/vnd.github.mercy-preview+json` for a
-    repository's topics; several are given with commas between them, as GitHub's docs say),
-    or None. Without it GitHub answered 415 or left out what the preview adds; GitHub Enterprise
-    Server still does, and github.com accepts a preview it has since made standard."""
+    repository's topics; several are given with commas between them, as GitHub's docs say,
+    then JSON), or None. Without it GitHub answered 415 or left out what the preview adds;
+    GitHub Enterprise Server still does, and github.com accepts a preview it has since made
+    standard."""
     extension = op.get("x-github")
     previews = extension.get("previews") if isinstance(extension, Mapping) else None
     names = [
@@ -57,7 +58,9 @@ def required_previews(op: Mapping[str, Any]) -> str | None:
         and _PREVIEW_NAME.fullmatch(preview["name"])
     ]
     types = [f"application/vnd.github.{name}-preview+json" for name in dict.fromkeys(names)]
-    return ", ".join(types) or None
+    # JSON after them, less preferred: GitHub finds a preview anywhere in the header, and a
+    # server (or mock) that knows only the spec's `application/json` answers that, not a 406.
+    return ", ".join([*types, "application/json;q=0.9"]) if types else None
 
 
 _PREVIEW_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
