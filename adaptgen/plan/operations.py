@@ -273,6 +273,7 @@ class OperationPlanning(PlannerState):
                 fixed=tuple(fixed),
                 answer_xml=self._answer_xml(op, op_pointer),
                 long_running=long_running(method, op),
+                ok_field=ok_field(self._response(op, op_pointer)[0]),
             ),
             shape=shape,
             pagination=pagination,
@@ -516,3 +517,30 @@ def _only_value(param: Param) -> str | int | float | bool | None:
         return None
     value = values[0]
     return value if isinstance(value, str | int | float | bool) else None
+
+
+# A successful answer's field that says whether the call worked, as APIs that answer failures
+# with 200 name it: Slack's and Telegram's `ok`, and `success` (Zuora, Apacta, Sakari, sms77,
+# ...). Not a job's `succeeded` (Airbyte's sync): the call worked, and the job's outcome is
+# the result.
+OK_FIELDS = ("ok", "success", "Success", "isSuccess")
+
+
+def ok_field(response: dict[str, Any] | None) -> str | None:
+    """The field of the success answer's schema (its own properties, or an `allOf` member's)
+    that is a boolean saying whether the call worked, when it declares one (`OK_FIELDS`).
+    Such an API answers a failure 200 with the field false (Slack's `{"ok": false, "error":
+    "channel_not_found"}`): the runtime makes that a tool error, not a result."""
+    if not isinstance(response, dict):
+        return None
+    properties = dict(response.get("properties") or {})
+    for member in response.get("allOf") or ():
+        if isinstance(member, dict):
+            properties.update(member.get("properties") or {})
+    for name in OK_FIELDS:
+        schema = properties.get(name)
+        if isinstance(schema, dict) and (
+            schema.get("type") == "boolean" or schema.get("enum") == [True]
+        ):
+            return name
+    return None

@@ -173,6 +173,12 @@ class Operation(_Entry):
         "that differ from the fields' (`adaptgen.runtime.xml_answer`).",
     )
     long_running: LongRunning | None = Field(default=None, exclude_if=_unset)
+    ok_field: str | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="The boolean field of a successful answer that says whether the call "
+        "worked (Slack's `ok`, `success`): an answer where it is false is a tool error.",
+    )
 
 
 class Shape(_Entry):

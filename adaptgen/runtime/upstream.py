@@ -599,6 +599,7 @@ class Upstream:
                             secrets_of(auth),
                             resend,
                             answer_xml=op.upstream.answer_xml,
+                            ok_field=op.upstream.ok_field,
                         )
                     finally:
                         await response.aclose()
@@ -645,9 +646,11 @@ async def _received(
     secrets: list[str],
     resend: bool,
     answer_xml: dict[str, Any] | None = None,
+    ok_field: str | None = None,
 ) -> UpstreamResponse:
     """The answer, read within the size limit; an error status raises (`resend`: whether a
-    retry-worthy one may be sent again; `answer_xml`: how an XML answer is read)."""
+    retry-worthy one may be sent again; `answer_xml`: how an XML answer is read), and so does
+    a success whose `ok_field` says false (Slack's `{"ok": false, "error": ...}`)."""
     if response.is_success:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limits.max_response_bytes:
@@ -655,7 +658,16 @@ async def _received(
         body, cut = await _prefix(response, limits.max_response_bytes)
         if cut:
             raise limits.too_large(where)
-        return _decoded(response, body, where, answer_xml)
+        answer = _decoded(response, body, where, answer_xml)
+        data = answer.data if answer.is_json else None
+        if ok_field and isinstance(data, dict) and data.get(ok_field) is False:
+            head, tail = error_message(
+                where, response.status_code, response.reason_phrase, _text(response, body), secrets
+            )
+            raise UpstreamError(
+                f"{head}, but its {ok_field} is false{tail}", status=response.status_code
+            )
+        return answer
     body, _ = await _prefix(response, ERROR_BODY_BYTES)
     head, tail = error_message(
         where, response.status_code, response.reason_phrase, _text(response, body), secrets
