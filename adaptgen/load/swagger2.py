@@ -84,6 +84,7 @@ _SIMPLE_SCHEMA_KEYS = (
     "enum",
     "multipleOf",
     "x-nullable",
+    "x-ms-enum",  # AutoRest's enum: whether the API may add values (`plan.schemas._open_enum`)
 )
 _PARAM_OWN_KEYS = (
     "name",
