@@ -1753,6 +1753,50 @@ def test_an_array_body_that_lists_properties_too_is_one_argument(tmp_path):
     assert json.loads(sent.content) == [{"name": "shipping"}]
 
 
+def test_an_object_patch_goes_as_a_merge_patch_not_a_json_patch(tmp_path):
+    """Kubernetes lists `application/json-patch+json` first for its 98 PATCHes, then
+    `merge-patch+json`, `strategic-merge-patch+json` and `apply-patch+yaml`, all over an object
+    schema. A JSON Patch (RFC 6902) is a list of operations: the object the agent gave went
+    under it, and the API server refused every PATCH (400). An object goes as a merge patch
+    (RFC 7396); a JSON Patch is chosen when it is all the spec allows."""
+    import json
+
+    from adaptgen.plan.body import _choose_media_type
+    from adaptgen.runtime.upstream import Upstream
+
+    kinds = ["application/json-patch+json", "application/merge-patch+json"]
+    kinds += ["application/strategic-merge-patch+json", "application/apply-patch+yaml"]
+    assert _choose_media_type(kinds)[0] == "application/merge-patch+json"
+    assert _choose_media_type(kinds[:1])[0] == "application/json-patch+json"
+    assert _choose_media_type([*kinds, "application/json"])[0] == "application/json"
+    patch = {"type": "object", "description": "Patch is provided to give a concrete name"}
+    content = {kind: {"schema": patch} for kind in kinds}
+    scale = {
+        "patch": {
+            "operationId": "patchAppsV1NamespacedDeploymentScale",
+            "parameters": [
+                {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                for n in ("namespace", "name")
+            ],
+            "requestBody": {"required": True, "content": content},
+            "responses": {"200": {"description": "ok"}},
+        }
+    }
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1"},
+        "paths": {"/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale": scale},
+    }
+    path = tmp_path / "k8s.json"
+    path.write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(path), "k8s", PlanOptions()).api.tools
+    up = Upstream(base_url="https://k8s.example", env_prefix="K8S", schemes={}, security=())
+    arguments = {"namespace": "web", "name": "checkout", "body": {"spec": {"replicas": 6}}}
+    sent = up.build_request(tool, arguments)
+    assert sent.headers["content-type"] == "application/merge-patch+json"
+    assert json.loads(sent.content) == {"spec": {"replicas": 6}}
+
+
 def test_a_body_declared_under_a_media_range_goes_as_a_media_type(tmp_path):
     """Kubernetes declares its 292 object bodies under `*/*`: they went with `Content-Type:
     */*`, which no server can read as JSON (Prism refused all 10 of 25 writes it was sent;

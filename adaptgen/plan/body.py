@@ -23,6 +23,8 @@ FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_BODY_SCHEMA_BYTES = 32 * 1024
 _SHALLOWER = (8, 6, 5, 4, 3, 2, 1)
 
+JSON_PATCH = "application/json-patch+json"  # RFC 6902: a list of operations
+
 
 class BodyPlanning(PlannerState):
     """The body part of the planner (a mixin of `adaptgen.plan._Planner`)."""
@@ -173,9 +175,9 @@ def _concrete(media_range: str, schema: dict[str, Any]) -> str:
 
 
 def _choose_media_type(media_types: list[str]) -> tuple[str, str]:
-    """JSON first, then form posts, then multipart, then whatever the spec lists first: the
-    media type without its parameters, and the spec's key for it (Zuora writes
-    `application/json; charset=utf-8`)."""
+    """JSON first, then form posts, then multipart, then a JSON-based type (a JSON Patch
+    last), then whatever the spec lists first: the media type without its parameters, and the
+    spec's key for it (Zuora writes `application/json; charset=utf-8`)."""
     lowered: dict[str, str] = {}
     for written in media_types:
         media = written.split(";")[0].strip().lower()
@@ -185,7 +187,11 @@ def _choose_media_type(media_types: list[str]) -> tuple[str, str]:
     for wanted in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
         if wanted in lowered:
             return wanted, lowered[wanted]
-    for media, written in lowered.items():
-        if media.endswith("+json"):
-            return media, written
+    suffixed = [(media, written) for media, written in lowered.items() if media.endswith("+json")]
+    # A JSON Patch (RFC 6902) is a list of operations: an object body goes as a merge patch
+    # (RFC 7396) where the spec allows one too (Kubernetes lists `json-patch+json` first, its
+    # schema an object: sent so, the API server refused every PATCH, 400).
+    suffixed.sort(key=lambda found: found[0] == JSON_PATCH)
+    if suffixed:
+        return suffixed[0]
     return next(iter(lowered.items()))
