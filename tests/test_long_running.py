@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -230,8 +231,8 @@ def test_an_operation_still_running_says_so_and_which_tool_reads_it(cloud, monke
     outcome = run(cloud.url, op, monkeypatch, wait=0.3, name="slow")
     assert outcome.data["name"] == "slow"
     note = outcome.data["_note"]
-    assert "had not finished it after 0." in note  # 0.3 s, at most 0.1 s before the next ask
-    assert "s (its status: InProgress): it is still running" in note
+    # 0.3 s and a little (a busy machine's last ask may take longer): how long, in tenths
+    assert re.search(r"had not finished it after \d+\.\d s \(its status: InProgress\): it is", note)
     assert "Do not send it again; read its state later with `get_vm`." in note
     assert [m for m, _, _ in cloud.seen].count("PUT") == 1  # nothing was sent again
 
@@ -381,6 +382,5 @@ def test_a_page_still_being_prepared_is_asked_again_or_is_an_error(cloud, monkey
     cloud.asks, cloud.reads["/pages"] = 10**6, 0
     with pytest.raises(UpstreamError) as unready:  # never an empty list
         run(cloud.url, tool("GET", "/pages"), monkeypatch, 0.2, paged=paged)
-    assert str(unready.value).startswith(
-        "GET /pages: The upstream is still preparing this answer (202 Accepted) after 0."
-    )
+    said = r"GET /pages: The upstream is still preparing this answer \(202 Accepted\) after \d"
+    assert re.match(said, str(unready.value))
