@@ -111,6 +111,9 @@ class Cloud:
 
     async def analyze(self, request: Request) -> Response:
         self._saw(request)
+        if request.query_params.get("away"):  # the status here, the result elsewhere
+            where = {"Azure-AsyncOperation": "/ops/a1", "Location": f"{self.elsewhere}/a1"}
+            return Response(status_code=202, headers={**where, **NOW})
         return Response(status_code=202, headers={"Operation-Location": "/analyses/a1", **NOW})
 
     async def analysis(self, request: Request) -> Response:
@@ -264,6 +267,27 @@ def test_a_status_link_off_the_api_is_never_asked(cloud, monkeypatch):
     assert other.seen == []  # neither the credentials nor a request went there
     assert "may still be working on it" in outcome.data
     assert "Its status link leads off the API" in outcome.data
+
+
+def test_a_result_link_off_the_api_is_never_read(cloud, monkeypatch):
+    other = Cloud()
+    with serve_app(other.app) as elsewhere:
+        cloud.elsewhere = elsewhere
+        op = tool("POST", "/analyze", params=())
+        op = op.model_copy(
+            update={
+                "upstream": op.upstream.model_copy(
+                    update={"params": (Param(name="away", location="query", api_name="away"),)}
+                )
+            }
+        )
+        outcome = run(cloud.url, op, monkeypatch, away="1")
+    assert other.seen == []
+    assert outcome.data == {
+        "status": "Succeeded",
+        "_note": "It finished; its result's link leads off the API (another host or path): "
+        "not read.",
+    }
 
 
 def test_a_monitor_that_cannot_be_read_ends_the_following_not_the_call(cloud, monkeypatch):

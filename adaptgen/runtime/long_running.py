@@ -143,6 +143,9 @@ async def follow(
     final = _final_url(op, kind, original, location)
     if final is None or final == monitor:
         return Followed(answer, calls, size)
+    if not within_upstream(final, upstream.base_url):
+        off = "It finished; its result's link leads off the API (another host or path): not read."
+        return Followed(answer, calls, size, off)
     try:
         result = await upstream.send(poll, {}, url=final)
     except UpstreamError:
