@@ -402,6 +402,7 @@ def test_a_page_still_being_prepared_is_asked_again_or_is_an_error(cloud, monkey
     paged = PagePaging(items="$.data")
     outcome = run(cloud.url, tool("GET", "/pages"), monkeypatch, paged=paged)
     assert outcome.data["items"] == [1, 2]
+    assert outcome.upstream_calls == len(cloud.seen)  # the ask again counted
     assert [p for _, p, _ in cloud.seen][:2] == ["/pages", "/pages"]
     cloud.asks, cloud.reads["/pages"] = 10**6, 0
     with pytest.raises(UpstreamError) as unready:  # never an empty list

@@ -156,7 +156,10 @@ async def _paginated(
         try:
             response = await upstream.send(op, arguments, paging=paging, url=state.url)
             if response.status == long_running.ACCEPTED:  # not ready yet: asked again
-                response = await _ready(upstream, op, arguments, response, paging, state)
+                ready = await _ready(upstream, op, arguments, response, paging, state)
+                calls += ready.calls - 1
+                received_bytes += ready.size - ready.response.size  # the page's, below
+                response = ready.response
             _require_json(op, response)
         except UpstreamError as exc:
             if not collected:
@@ -276,14 +279,14 @@ async def _ready(
     response: UpstreamResponse,
     paging: Mapping[str, Any],
     state: PageState,
-) -> UpstreamResponse:
-    """A page the upstream answered 202 (still preparing it), once it is ready; an error
-    saying so when it is not within `<NAME>_OPERATION_WAIT`."""
+) -> long_running.Followed:
+    """A page the upstream answered 202 (still preparing it), once it is ready, and what
+    asking again cost; an error saying so when it is not within `<NAME>_OPERATION_WAIT`."""
     asked = upstream.build_request(op, arguments, paging=paging, url=state.url)
     followed = await long_running.follow(upstream, op, arguments, response, str(asked.url))
     if followed.response.status == long_running.ACCEPTED:
         raise UpstreamError(f"{op.where}: {followed.note}", status=long_running.ACCEPTED)
-    return followed.response
+    return followed
 
 
 def _require_json(op: Tool, response: Any) -> None:
