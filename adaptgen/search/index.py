@@ -412,12 +412,16 @@ def _resource_words(segment: str) -> list[str]:
 
 
 def _enum_values(schemas: Iterable[Any]) -> tuple[str, ...]:
-    """The string enum values of argument schemas (one level: arrays' items too)."""
+    """The string enum values of argument schemas (one level: arrays' items too), and an open
+    enum's, which the planner gives as `examples` (Azure's `modelAsString`)."""
     found: list[str] = []
     for schema in schemas:
         if isinstance(schema, dict) and isinstance(schema.get("items"), dict):
             schema = schema["items"]
-        enum = schema.get("enum") if isinstance(schema, dict) else None
+        enum = None
+        if isinstance(schema, dict):
+            open_enum = schema.get("examples") if schema.get("type") == "string" else None
+            enum = schema.get("enum", open_enum)
         if isinstance(enum, list) and len(enum) <= MAX_ENUM:
             found += [v for v in enum if isinstance(v, str)]
     return tuple(dict.fromkeys(found))

@@ -1229,3 +1229,17 @@ def test_an_amount_of_money_brings_the_tools_of_amounts_nearer():
     ranked = [hit.name for hit in engine.search("notify me once we've spent $1,000 on calls", 3)]
     assert tool_of(api, "CreateUsageTrigger") in ranked[:2]
     assert tool_of(api, "CreateCallRecording") not in ranked[:2]
+
+
+def test_an_open_enums_values_are_read_as_a_closed_ones_are():
+    """Azure's enums it may add to are planned as strings with `examples`
+    (`schemas._open_enum`): search reads those values as it reads an enum's (`standard_lrs`
+    still says what a storage account's SKU tool takes); other examples are not read."""
+    from adaptgen.search.index import _enum_values
+
+    closed = {"type": "string", "enum": ["Standard_LRS", "Premium_LRS"]}
+    opened = {"type": "string", "examples": ["Standard_LRS", "Premium_LRS"]}
+    listed = {"type": "array", "items": opened}
+    assert _enum_values([closed]) == _enum_values([opened]) == _enum_values([listed])
+    assert _enum_values([opened]) == ("Standard_LRS", "Premium_LRS")
+    assert _enum_values([{"type": "integer", "examples": [1, 2]}, {"examples": ["x"]}]) == ()
