@@ -24,6 +24,7 @@ from adaptgen.readiness.vocabulary import (
     is_hypermedia,
     is_internal,
     looks_personal,
+    marked_personal,
 )
 from adaptgen.words import snake_words
 
@@ -131,7 +132,9 @@ def personal_data(ctx: Context, op: Operation) -> Iterator[Finding]:
     found = [
         f
         for f in op.fields
-        if looks_personal(f) and op.survives(f) and not op.coverage.marks_pii(f.path)
+        if (looks_personal(f) or marked_personal(f))
+        and op.survives(f)
+        and not op.coverage.marks_pii(f.path)
     ]
     found = outermost(found)
     if found:

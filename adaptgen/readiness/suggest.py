@@ -30,6 +30,7 @@ from adaptgen.readiness.vocabulary import (
     is_noise,
     is_payload,
     looks_personal,
+    marked_personal,
     primary,
     worth_keeping,
 )
@@ -261,7 +262,9 @@ def _pii(
             continue
         if any(f.path[: len(parse_item(i))] == parse_item(i) for i in found):
             continue
-        if looks_personal(f):
+        if marked := marked_personal(f):
+            found.append(Item(f.jsonpath, f"the API marks it personal data ({marked})"))
+        elif looks_personal(f):
             found.append(Item(f.jsonpath, "looks like personal data (name, format or example)"))
         elif person and is_payload(f):
             found.append(Item(f.jsonpath, "free-form values of a person's record"))

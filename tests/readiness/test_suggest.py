@@ -167,3 +167,40 @@ paths:
     data = yaml.safe_load(suggest(Path(spec)))
     assert data["exclude"]["operations"] == ["purgeWidgets"]
     assert "widget" in data["tools"]["listWidgets"]["description"].lower()
+
+
+def test_personal_data_the_api_marks_is_suggested_and_linted(tmp_path):
+    """Twilio marks its personal fields `x-twilio: {pii: {handling: ...}}` (an account's
+    `auth_token` sensitive, an address's `customer_name` standard), and a field may say
+    `x-pii: true`: suggest proposes them as `pii` paths with the mark as its reason, whatever
+    their names look like, and lint counts them among the personal data without a hint."""
+    data = yaml.safe_load(suggest(shared_spec("twilio_api_v2010.json")))
+    assert "$.auth_token" in data["tools"]["CreateAccount"]["pii"]
+    text = suggest(shared_spec("twilio_api_v2010.json"))
+    assert '"$.auth_token"  # why: the API marks it personal data (x-twilio pii: sensitive)' in text
+    spec = tmp_path / "marked.yaml"
+    spec.write_text(
+        """openapi: 3.0.3
+info: {title: Marked, version: '1'}
+paths:
+  /badges/{id}:
+    get:
+      operationId: getBadge
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  id: {type: string}
+                  holder: {type: string, x-pii: true}
+                  colour: {type: string}
+"""
+    )
+    marked = yaml.safe_load(suggest(Path(spec)))
+    assert marked["tools"]["getBadge"]["pii"] == ["$.holder"]
+    found = [r for r in lint(Path(spec), use_default_hints=False).findings if r.rule == "AR040"]
+    assert found and "holder" in found[0].message
