@@ -132,9 +132,7 @@ class Limits:
                 f"{prefix}_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, int
             ),
             retries=min(_env_number(f"{prefix}_RETRIES", DEFAULT_RETRIES, int), MAX_RETRIES),
-            operation_wait=max(
-                _env_number(f"{prefix}_OPERATION_WAIT", DEFAULT_OPERATION_WAIT, float), 0.0
-            ),
+            operation_wait=_env_number(f"{prefix}_OPERATION_WAIT", DEFAULT_OPERATION_WAIT, float),
         )
 
     def too_large(self, where: str) -> UpstreamError:
