@@ -385,13 +385,23 @@ def test_through_the_generated_server_and_a_real_mcp_client(cloud, tmp_path, mon
     module = load_server_module(report.out_dir)
     monkeypatch.setenv("COMPUTE_OPERATION_WAIT", "5")
 
+    progress: list[tuple[float, float | None, str | None]] = []
+
+    async def report(done: float, total: float | None, message: str | None) -> None:
+        progress.append((done, total, message))
+
     async def call(name: str, arguments: dict) -> str:
         async with Client(module.mcp) as client:
-            result = await client.call_tool(name, arguments, raise_on_error=False)
+            result = await client.call_tool(
+                name, arguments, raise_on_error=False, progress_handler=report
+            )
             return result.content[0].text
 
     made = result_data(asyncio.run(call("create_or_update_virtual_machine", {"name": "web1"})))
     assert made == {"name": "web1", "properties": {"provisioningState": "Succeeded"}}
+    # The client asked for progress: told before each ask of the monitor, and of how long.
+    assert progress and progress[0][1] == 5.0
+    assert progress[0][2] == "The upstream is still working on it."
     cloud.asks = 10**6  # from now on nothing finishes
     monkeypatch.setenv("COMPUTE_OPERATION_WAIT", "0.2")
     text = asyncio.run(call("restart_virtual_machines", {"name": "web2"}))

@@ -16,6 +16,9 @@ than the upstream's `Retry-After`:
   reads it later (`LongRunning.check`); nothing is sent again;
 - a GET answered 202 (GitHub's statistics "being computed") is asked again the same way.
 
+While it waits, a client that asked for progress (an MCP progress token) gets a notification
+before each ask, so a client that resets its time limit on progress waits too.
+
 A monitor is asked only on the upstream's own origin and base path (`origin.within_upstream`),
 with the call's own credentials: a status link that leads elsewhere is not followed, and said
 so. A monitor that cannot be read (a 404 while the resource is made, a refusal) ends the
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +45,8 @@ from adaptgen.runtime.upstream import (
     call_time_left,
     retry_after,
 )
+
+logger = logging.getLogger(__name__)
 
 ACCEPTED = 202
 FIRST_INTERVAL = 0.5  # seconds before the first ask when the upstream gives no Retry-After
@@ -117,6 +123,7 @@ async def follow(
         if waited + pause > wait:  # not asked at all: not said to have been followed
             note = _unfinished(op, latest, waited if calls > 1 else None, kind)
             return Followed(_shown(response, latest), calls, size, note)
+        await _progress(waited, wait, _still(latest, kind))
         await asyncio.sleep(pause)
         interval = min(interval * 2, LONGEST_INTERVAL)
         try:
@@ -151,6 +158,28 @@ async def follow(
     except UpstreamError:
         return Followed(answer, calls + 1, size)  # finished: its status is the news
     return Followed(result, calls + 1, size + result.size)
+
+
+async def _progress(waited: float, wait: float, message: str) -> None:
+    """An MCP progress notification of the wait, to a client that asked for them (a progress
+    token): clients that reset their time limit on progress (the TypeScript SDK's
+    `resetTimeoutOnProgress`) then wait for the operation, and a person sees why the call
+    takes long. Never a reason for the call to fail."""
+    try:
+        from fastmcp.server.dependencies import get_context
+
+        await get_context().report_progress(round(waited, 1), wait, message)
+    except Exception:  # noqa: BLE001 - no MCP request here (a test, a chain), or a gone client
+        logger.debug("no progress notification for a long-running operation", exc_info=True)
+
+
+def _still(latest: UpstreamResponse, kind: str) -> str:
+    """What the progress notification says: still going, with the status where there is one."""
+    if kind == "again":
+        return "The upstream is still preparing the answer."
+    state = _state(latest, kind if kind in ("status", "provisioning") else "status")
+    said = f" (its status: {state[:STATUS_CHARS]})" if state else ""
+    return f"The upstream is still working on it{said}."
 
 
 def note_on(data: Any, note: str | None) -> Any:
