@@ -6,6 +6,7 @@ are planned by their own mixins; this one puts the tool together.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +35,7 @@ from adaptgen.plan.names import (
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import (
     Example,
+    azure_pageable,
     detect,
     header_guess,
     undetected_paging,
@@ -60,6 +62,7 @@ from adaptgen.runtime.catalog import (
 from adaptgen.runtime.http_methods import BODILESS_METHODS
 from adaptgen.runtime.paging import PagingStyle
 from adaptgen.runtime.paging.cursor import CursorPaging
+from adaptgen.runtime.paging.next_url import NextUrlPaging
 from adaptgen.runtime.xml_answer import is_xml
 
 # A path is sent as the request target: no whitespace or control characters (RFC 9112 3.2).
@@ -219,9 +222,19 @@ class OperationPlanning(PlannerState):
             # GitHub's API previews an operation needs: the one Accept that asks for them.
             fixed = [*fixed, FixedValue(location="header", api_name="Accept", value=accept)]
         pagination = None
-        if method in ("get", "head") or hint.paginate is not None:
+        azure = azure_pageable(op) if hint.paginate is None else None
+        if method in ("get", "head") or hint.paginate is not None or azure is not None:
             response, headers = self._response(op, op_pointer)
             detected = detect(params, response, headers, hint.paginate, self.paging)
+            if detected is None and azure is not None:
+                detected = detect(params, response, headers, azure, self.paging)
+            if detected is not None and method not in ("get", "head"):
+                # A POST's next pages are read with GET at the link (Azure's lists of keys,
+                # its queries), never posted again.
+                paged = detected.pagination
+                if isinstance(paged, NextUrlPaging):
+                    read = paged.model_copy(update={"read_next": True})
+                    detected = dataclasses.replace(detected, pagination=read)
             if detected is not None:
                 pagination = detected.pagination
                 params = [

@@ -856,3 +856,26 @@ def without_paginator_twins(params: list[Param], body_params: list[Param]) -> li
         )
 
     return [p for p in params if not twin(p)]
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def azure_pageable(op: dict[str, Any]) -> PagingHints | None:
+    """How an operation Azure marks `x-ms-pageable` pages, as a `next_url` hint: its items at
+    `itemName` (default `value`), its next page at `nextLinkName` (`nextLink`,
+    `@odata.nextLink`). The mark says what the answer's schema may not (Policy Insights'
+    `queryResults` declares no `@odata.nextLink`), and it is how Azure pages a POST (a list of
+    keys, a query's results). None without a next link (`nextLinkName: null`: one page)."""
+    marked = op.get("x-ms-pageable")
+    if not isinstance(marked, dict) or not isinstance(marked.get("nextLinkName"), str):
+        return None
+    item = marked.get("itemName") if isinstance(marked.get("itemName"), str) else "value"
+    return PagingHints(style="next_url", items=_field(item), next=_field(marked["nextLinkName"]))
+
+
+def _field(name: str) -> str:
+    """A top-level field as a JSONPath: `$.value`, `$['@odata.nextLink']`."""
+    if _NAME.fullmatch(name):
+        return f"$.{name}"
+    return "$['" + name.replace("\\", "\\\\").replace("'", "\\'") + "']"

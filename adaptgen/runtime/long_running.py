@@ -111,7 +111,7 @@ async def follow(
     if not within_upstream(monitor, upstream.base_url):
         off = " Its status link leads off the API (another host or path): it was not followed."
         return Followed(response, 1, response.size, _unfinished(op, response, None, kind) + off)
-    poll = _reader(op)
+    poll = reader(op)
     started = asyncio.get_running_loop().time()
     wait = _wait(upstream)
     latest, calls, size = response, 1, response.size
@@ -203,7 +203,7 @@ def _wait(upstream: Upstream) -> float:
     return wait if left is None else max(0.0, min(wait, left - SPARE))
 
 
-def _reader(op: Tool) -> Tool:
+def reader(op: Tool) -> Tool:
     """A GET of a monitor's URL, sent with the operation's own credentials and nothing else
     of it (no arguments, no body, no fixed values: the URL is whole)."""
     read = op.upstream.model_copy(update={"method": "GET", "params": (), "body": None, "fixed": ()})

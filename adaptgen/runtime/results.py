@@ -154,7 +154,10 @@ async def _paginated(
         paging = pagination.request_params(state, wanted - len(collected))
         calls += 1
         try:
-            response = await upstream.send(op, arguments, paging=paging, url=state.url)
+            asked = op
+            if state.url is not None and getattr(pagination, "read_next", None):
+                asked = long_running.reader(op)  # a POST's next page: GET at its link
+            response = await upstream.send(asked, arguments, paging=paging, url=state.url)
             if response.status == long_running.ACCEPTED:  # not ready yet: asked again
                 ready = await _ready(upstream, op, arguments, response, paging, state)
                 calls += ready.calls - 1

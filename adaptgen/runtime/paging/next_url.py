@@ -36,6 +36,12 @@ class NextUrlPaging(PagingStyle):
 
     style: Literal["next_url"] = "next_url"
     next: str | None = Field(default=None, exclude_if=unset)  # JSONPath of the next URL
+    read_next: bool | None = Field(
+        default=None,
+        exclude_if=unset,
+        description="The next pages of a POST are read with GET at the link (Azure's "
+        "`x-ms-pageable` POSTs), not posted again.",
+    )
 
     priority: ClassVar[int] = 30
 

@@ -1,0 +1,107 @@
+"""Azure's `x-ms-pageable`: the mark says where a list's items and next link are when the
+answer's schema does not (Policy Insights' `queryResults` declares no `@odata.nextLink`), and
+how a POST pages: its next pages are read with GET at the link, never posted again."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from conftest import result_data
+from fastmcp import Client
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from adaptgen.build import BuildOptions, build
+from adaptgen.cli import load_server_module
+from adaptgen.load import load_spec
+from adaptgen.plan import PlanOptions, plan
+from adaptgen.plan.pagination import azure_pageable
+from adaptgen.sandbox.server import serve_app
+
+ROW = {"type": "object", "properties": {"resourceId": {"type": "string"}}}
+
+
+def _spec(host: str, **pageable) -> dict:
+    """A POST query whose answer's schema declares its rows (`value`) and no next link."""
+    answer = {"type": "object", "properties": {"value": {"type": "array", "items": ROW}}}
+    query = {
+        "operationId": "PolicyStates_ListQueryResults",
+        "parameters": [{"name": "$top", "in": "query", "type": "integer"}],
+        "responses": {"200": {"description": "rows", "schema": answer}},
+        "x-ms-pageable": pageable or {"nextLinkName": "@odata.nextLink"},
+    }
+    return {
+        "swagger": "2.0",
+        "info": {"title": "PolicyInsights", "version": "2019-10-01"},
+        "host": host,
+        "schemes": ["http"],
+        "paths": {"/policyStates/latest/queryResults": {"post": query}},
+    }
+
+
+def test_the_mark_is_read_as_a_next_link_and_its_items():
+    hinted = azure_pageable({"x-ms-pageable": {"nextLinkName": "@odata.nextLink"}})
+    assert (hinted.style, hinted.items, hinted.next) == (
+        "next_url",
+        "$.value",
+        "$['@odata.nextLink']",
+    )
+    named = azure_pageable({"x-ms-pageable": {"nextLinkName": "nextLink", "itemName": "rows"}})
+    assert (named.items, named.next) == ("$.rows", "$.nextLink")
+    assert azure_pageable({"x-ms-pageable": {"nextLinkName": None}}) is None  # one page
+    assert azure_pageable({}) is None
+
+
+def test_a_post_pages_by_its_mark(tmp_path):
+    path = tmp_path / "insights.json"
+    path.write_text(json.dumps(_spec("management.azure.com")))
+    (tool,) = plan(load_spec(path), "insights", PlanOptions()).api.tools
+    paging = tool.pagination
+    assert (paging.style, paging.items, paging.next) == (
+        "next_url",
+        "$.value",
+        "$['@odata.nextLink']",
+    )
+    assert paging.read_next is True
+    assert {"limit", "cursor"} <= set(tool.input_schema["properties"])
+
+
+def test_a_posts_next_pages_are_read_with_get_through_a_real_client(tmp_path):
+    """Through the generated server and a real MCP client, against an HTTP upstream that
+    answers as Azure does: the first page to the POST, the next ones to GETs of the link."""
+    seen: list[str] = []
+
+    async def rows(request: Request) -> JSONResponse:
+        seen.append(f"{request.method} {request.url.query}")
+        token = request.query_params.get("$skiptoken")
+        if request.method == "POST":
+            base = str(request.base_url).rstrip("/")
+            page = {"value": [{"resourceId": "r1"}, {"resourceId": "r2"}]}
+            return JSONResponse(
+                {**page, "@odata.nextLink": f"{base}{request.url.path}?$skiptoken=2"}
+            )
+        if token == "2":
+            return JSONResponse({"value": [{"resourceId": "r3"}]})
+        return JSONResponse({"error": "posted again?"}, status_code=400)
+
+    app = Starlette(
+        routes=[Route("/policyStates/latest/queryResults", rows, methods=["GET", "POST"])]
+    )
+    with serve_app(app) as url:
+        path = tmp_path / "insights.json"
+        path.write_text(json.dumps(_spec(url.removeprefix("http://"))))
+        report = build(BuildOptions(spec=path, out=tmp_path / "out", name="insights"))
+        module = load_server_module(report.out_dir)
+
+        async def call() -> str:
+            async with Client(module.mcp) as client:
+                (tool,) = [t for t in await client.list_tools() if t.name != "search_tools"]
+                result = await client.call_tool(tool.name, {"limit": 10}, raise_on_error=False)
+                return result.content[0].text
+
+        data = result_data(asyncio.run(call()))
+    assert [row["resourceId"] for row in data["items"]] == ["r1", "r2", "r3"]
+    assert seen[0].startswith("POST") and seen[1] == "GET $skiptoken=2"  # the link as given
