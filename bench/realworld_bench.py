@@ -675,12 +675,14 @@ _TEMPLATED = re.compile(r"\{[^}]*\}")  # a path template's parameter
 
 def _twin_template(key: str, method: str, document: SpecDocument) -> str | None:
     """Another path of the spec with `method` whose template differs from `key`'s only by its
-    parameters' names, so that every request to one is a request to the other."""
-    shape = _TEMPLATED.sub("{}", key)
+    parameters' names, so that every request to one is a request to the other: also where a
+    converter kept the two apart by a fragment no request carries (APIs.guru's
+    `/{applicationDefinitionId}#disambiguation_dummy` beside Azure's `/{applicationId}`)."""
+    shape = _TEMPLATED.sub("{}", key.partition("#")[0])
     for other, item in document.paths.items():
         if (
             other != key
-            and _TEMPLATED.sub("{}", other) == shape
+            and _TEMPLATED.sub("{}", other.partition("#")[0]) == shape
             and isinstance(item, dict)
             and method.lower() in item
         ):

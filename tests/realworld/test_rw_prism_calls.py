@@ -306,6 +306,12 @@ def test_two_templates_of_one_shape_are_the_mocks_to_tell_apart():
     assert judged is not None and f"cannot tell {first} from {second}" in judged
     assert misrouted_by_prism(first, "GET", refused, document) is None
     assert misrouted_by_prism("/{a}/pvt/orders", "POST", refused, document) is None
+    # APIs.guru kept Azure's two templates of one shape apart by a fragment no request has.
+    put = {"put": {"responses": {"200": {"description": "ok"}}}}
+    dummy = "/{applicationDefinitionId}#disambiguation_dummy"
+    azure = SpecDocument({"paths": {"/{applicationId}": put, dummy: put}})
+    judged = misrouted_by_prism(dummy, "PUT", "422 required body.kind not sent", azure)
+    assert judged is not None and "cannot tell" in judged and "/{applicationId}" in judged
 
 
 def _one_of_refused(where: str, name: str) -> dict[str, Any]:
