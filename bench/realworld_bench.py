@@ -1117,13 +1117,20 @@ def malformed_request(
     if declared is None:
         return None
     in_key = dict(parse_qsl(tool.path.split("#")[0].partition("?")[2]))
+    parts = _aws_query_parts(tool)
     sent_first = dict(parse_qsl(first_query, keep_blank_values=True))
+    sent_first |= {
+        parts[n.split(".")[0]]: v
+        for n, v in sent_first.items()
+        if "." in n and n.split(".")[0] in parts
+    }
     missing = sorted((declared.required_query | in_key.keys()) - sent_first.keys())
     missing += sorted(declared.required_headers - set(first.header_names))
     if missing:
         return f"required parameter(s) not sent: {', '.join(missing)}"
     for exchange, previous in built:
         sent = parse_qsl(exchange.target.partition("?")[2], keep_blank_values=True)
+        sent = [(parts.get(n.split(".")[0], n) if "." in n else n, v) for n, v in sent]
         known = declared.query.keys() | in_key.keys()
         # `page[size]` is declared either so, whole, or as a deepObject `page`.
         unknown = {n.split("[")[0] for n, _ in sent if n not in known} - known
@@ -1139,6 +1146,22 @@ def malformed_request(
                     f"token ({example[:24]!r}): a page number or offset where a cursor goes"
                 )
     return None
+
+
+def _aws_query_parts(tool: Any) -> dict[str, str]:
+    """The first name of each part an AWS query argument is sent as, by the parameter it is of:
+    `EventDestination` (`EventDestination.Name=...`), and a flattened list's member name
+    (`AttributeName.1=All` is of `AttributeNames`)."""
+    parts: dict[str, str] = {}
+    for param in getattr(getattr(tool, "upstream", None), "params", ()) or ():
+        shape = getattr(param, "aws_query", None)
+        if not shape:
+            continue
+        parts[param.api_name] = param.api_name
+        listed = shape.get("list") if isinstance(shape, dict) else None
+        if listed and listed.get("flat") and listed.get("member") not in (None, "member"):
+            parts[listed["member"]] = param.api_name
+    return parts
 
 
 def _token_example(param: dict[str, Any]) -> str | None:

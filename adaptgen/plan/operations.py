@@ -14,6 +14,7 @@ from typing import Any
 from adaptgen.errors import InputError
 from adaptgen.hints import ToolHints, did_you_mean
 from adaptgen.load.source import join_pointer
+from adaptgen.plan.aws_query import is_query_operation, query_shape
 from adaptgen.plan.describe import (
     describe_operation,
     plain,
@@ -260,6 +261,8 @@ class OperationPlanning(PlannerState):
             security = self._requirements(op["security"], schemes, op_pointer + "/security")
         params, security = self._without_credentials(params, body, security, schemes)
         params = [_with_py_name(p) for p in params]
+        if is_query_operation(self.doc, op):
+            params = self._aws_query(params, op, path_item)
         # What the spec says the tool does (a summary that only spells the operationId is not)
         said, detail = (
             "" if restates_identifier(text, op_id) else text
@@ -294,6 +297,23 @@ class OperationPlanning(PlannerState):
             pinned=hint.pin,
             pointer=op_pointer,
         )
+
+    def _aws_query(
+        self, params: list[Param], op: dict[str, Any], path_item: dict[str, Any]
+    ) -> list[Param]:
+        """`params` with how AWS's query protocol names the parts of each structure or list
+        in the query (`plan.aws_query`)."""
+        declared = {}
+        for raw in [*(path_item.get("parameters") or ()), *(op.get("parameters") or ())]:
+            if isinstance(raw, dict) and raw.get("in") == "query":
+                declared[raw.get("name")] = raw.get("schema")
+        out = []
+        for param in params:
+            shape = None
+            if param.location == "query" and param.api_name in declared:
+                shape = query_shape(self.doc, declared[param.api_name])
+            out.append(param.model_copy(update={"aws_query": shape}) if shape else param)
+        return out
 
     def _described(
         self,

@@ -86,6 +86,12 @@ class Param(_Entry):
     explode: bool | None = Field(
         default=None, exclude_if=_unset, description="OpenAPI explode, when not the default."
     )
+    aws_query: dict[str, Any] | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="How AWS's query protocol names a structure's fields and a list's items "
+        "(`plan.aws_query`, `serialize.aws_query_pairs`).",
+    )
     reserved: bool | None = Field(
         default=None,
         exclude_if=_unset,

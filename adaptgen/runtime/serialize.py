@@ -94,7 +94,10 @@ def serialize_path(param: Param, value: Any) -> str:
 
 
 def serialize_query(param: Param, value: Any) -> list[tuple[str, str]]:
-    """Query pairs for one value, by style (form, spaceDelimited, pipeDelimited, deepObject)."""
+    """Query pairs for one value, by style (form, spaceDelimited, pipeDelimited, deepObject), or
+    as AWS's query protocol names its parts (`Param.aws_query`)."""
+    if param.aws_query is not None:
+        return aws_query_pairs(param.api_name, value, param.aws_query)
     style = param.style or "form"
     explode = param.explode if param.explode is not None else style == "form"
     name = param.api_name
@@ -139,3 +142,40 @@ def form_pairs(payload: Any) -> list[tuple[str, str]]:
         else:
             pairs.append((key, scalar(value)))
     return pairs
+
+
+def aws_query_pairs(prefix: str, value: Any, shape: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """`value` as AWS's query protocol sends it under `prefix`, as botocore's `QuerySerializer`
+    does: a structure's fields as `Prefix.Field`, a list's items as `Prefix.member.1` (a
+    flattened list's as `Member.1`, the member's name in place of the list's), a map's entries
+    as `Prefix.entry.1.key` and `.value`, an empty list as `Prefix=`; booleans as `true` and
+    `false`. A value that does not match its shape goes as it would have (`scalar`)."""
+    if shape is None or value is None:
+        return [] if value is None else [(prefix, scalar(value))]
+    if "fields" in shape and isinstance(value, dict):
+        pairs: list[tuple[str, str]] = []
+        fields = shape["fields"]
+        for key, item in value.items():
+            field = fields.get(key) or {"as": key, "shape": None}
+            pairs += aws_query_pairs(f"{prefix}.{field['as']}", item, field["shape"])
+        return pairs
+    if "list" in shape and isinstance(value, list):
+        listed = shape["list"]
+        if not value:
+            return [(prefix, "")]
+        if listed["flat"]:
+            head = prefix.rsplit(".", 1)[0] + "." if "." in prefix else ""
+            base = head + listed["member"] if listed["member"] != "member" else prefix
+        else:
+            base = f"{prefix}.{listed['member']}"
+        pairs = []
+        for number, item in enumerate(value, 1):
+            pairs += aws_query_pairs(f"{base}.{number}", item, listed["items"])
+        return pairs
+    if "map" in shape and isinstance(value, dict):
+        pairs = []
+        for number, (key, item) in enumerate(value.items(), 1):
+            pairs.append((f"{prefix}.entry.{number}.key", scalar(key)))
+            pairs += aws_query_pairs(f"{prefix}.entry.{number}.value", item, shape["map"]["items"])
+        return pairs
+    return [(prefix, scalar(value))]

@@ -271,6 +271,35 @@ def test_requests_checked_against_the_spec_where_prism_does_not():
     assert malformed_request(sent(arn), tool, declared) is None
 
 
+def test_an_aws_query_argument_is_sent_as_its_parts():
+    """AWS's query protocol sends a structure as `EventDestination.Name=...` and a flattened
+    list under its member's name (`AttributeName.1`): those are the declared `EventDestination`
+    and `AttributeNames`, sent (`Param.aws_query`), not missing nor undeclared."""
+    flat = {"list": {"member": "AttributeName", "flat": True, "items": None}}
+    params = (
+        SimpleNamespace(api_name="EventDestination", aws_query={"fields": {}}),
+        SimpleNamespace(api_name="AttributeNames", aws_query=flat),
+        SimpleNamespace(api_name="Action", aws_query=None),
+    )
+    upstream = SimpleNamespace(params=params)
+    tool = SimpleNamespace(path="/#Action=Create", pagination=None, upstream=upstream)
+    declared = Declared(
+        query={"Action": {}, "EventDestination": {}, "AttributeNames": {}},
+        required_query={"Action", "EventDestination"},
+    )
+
+    def sent(target: str) -> list[Exchange]:
+        return [Exchange("GET", target, [], 200, "text/xml", b"<r/>")]
+
+    parts = "/?Action=Create&EventDestination.Name=n&EventDestination.Types.member.1=send"
+    assert malformed_request(sent(parts + "&AttributeName.1=All"), tool, declared) is None
+    assert "not sent: EventDestination" in malformed_request(
+        sent("/?Action=Create"), tool, declared
+    )
+    other = malformed_request(sent(parts + "&Other.Name=x"), tool, declared)
+    assert "does not declare: Other.Name" in other
+
+
 def test_the_path_key_keeps_the_fragment_prism_routes_by():
     """`/v1/domain#domain` (APIs.guru's AWS specs): the request is `/v1/domain?domain=...`,
     which Prism cannot route to that key, so its 404 there is the mock's, not adaptgen's."""
