@@ -2,9 +2,10 @@
 (`EventDestination.MatchingEventTypes.member.1=send`), as botocore's `QuerySerializer` sends
 it, where OpenAPI's `form` style sent its fields' names alone and a list as JSON.
 
-botocore (a dependency, with boto3) and its own models of SES, IAM and Redshift are the reference:
-the same input serialized by botocore and by adaptgen's plan of the converted spec in the
-corpus (`.corpus`, read in place; skipped where absent)."""
+botocore (a dependency, with boto3) and its own models of SES, IAM, EC2 and Redshift are the
+reference: the same input serialized by botocore and by adaptgen's plan of the converted spec
+in the corpus (`.corpus`, read in place; skipped where absent). EC2's protocol is its own
+(`Filter.1.Value.1`)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,18 @@ CASES = [
         },
     ),
     (
+        "ec2",
+        "ec2",
+        "DescribeInstances",
+        {
+            "InstanceIds": ["i-0abc", "i-0def"],
+            "Filters": [
+                {"Name": "instance-state-name", "Values": ["running", "pending"]},
+                {"Name": "tag:team", "Values": ["web"]},
+            ],
+        },
+    ),
+    (
         "redshift",
         "redshift",
         "DescribeNodeConfigurationOptions",
@@ -111,7 +124,7 @@ CASES = [
 def test_the_query_is_the_one_botocore_sends(spec, service, operation, given):
     tool = _tools(spec)[f"GET_{operation}"]
     model = botocore.session.get_session().get_service_model(service)
-    serializer = botocore.serialize.create_serializer("query")
+    serializer = botocore.serialize.create_serializer(model.protocol)  # query, or ec2
     body = serializer.serialize_to_request(given, model.operation_model(operation))["body"]
     wanted = {k: str(v) for k, v in body.items() if k not in ("Action", "Version")}
     members = model.operation_model(operation).input_shape.members
@@ -119,5 +132,6 @@ def test_the_query_is_the_one_botocore_sends(spec, service, operation, given):
     sent: dict[str, str] = {}
     for member, value in given.items():
         name = members[member].serialization.get("name", member)  # Filters goes as Filter
+        name = name[:1].upper() + name[1:] if model.protocol == "ec2" else name
         sent.update(serialize_query(params[name], value))
     assert sent == wanted

@@ -12,7 +12,8 @@ fields' names alone, or a list as JSON, and the API refuses.
 The converted specs keep what the names need in their schemas: a list's `xml.wrapped: false`
 (flattened) and its items' `xml.name` (the member's name). `query_shape` reads that into
 `Param.aws_query`, which the runtime sends by (`serialize.aws_query_pairs`). EC2's own query
-protocol (lists as `Filter.1`) is another, and is not planned so.
+protocol names a list's items `Filter.1` (no `member`, never renamed) and a field by its name
+capitalized (`Filter.1.Value.1` for a filter's `Values`): `query_shape(..., ec2=True)`.
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ from typing import Any
 MAX_DEPTH = 12  # a structure nested deeper is sent as its JSON, as before
 
 
-def is_query_operation(doc: Mapping[str, Any], op: Mapping[str, Any]) -> bool:
-    """Whether `op` is an action of an AWS query API, as aws2openapi writes one: required
-    `Action` and `Version` query parameters of one value each, in a spec of AWS's (not EC2's
-    protocol)."""
+def is_ec2(doc: Mapping[str, Any]) -> bool:
+    """Whether the spec is EC2's, whose query protocol is its own."""
     info = doc.get("info") if isinstance(doc.get("info"), Mapping) else {}
-    if info.get("x-providerName") != "amazonaws.com" or info.get("x-serviceName") == "ec2":
+    return info.get("x-serviceName") == "ec2"
+
+
+def is_query_operation(doc: Mapping[str, Any], op: Mapping[str, Any]) -> bool:
+    """Whether `op` is an action of an AWS query API (EC2's too), as aws2openapi writes one:
+    required `Action` and `Version` query parameters of one value each, in a spec of AWS's."""
+    info = doc.get("info") if isinstance(doc.get("info"), Mapping) else {}
+    if info.get("x-providerName") != "amazonaws.com":
         return False
     fixed = set()
     for param in op.get("parameters") or ():
@@ -40,12 +46,14 @@ def is_query_operation(doc: Mapping[str, Any], op: Mapping[str, Any]) -> bool:
     return {"Action", "Version"} <= fixed
 
 
-def query_shape(doc: Mapping[str, Any], schema: Any, depth: int = 0) -> dict[str, Any] | None:
+def query_shape(
+    doc: Mapping[str, Any], schema: Any, depth: int = 0, ec2: bool = False
+) -> dict[str, Any] | None:
     """How a value of `schema` is named part by part; None for a scalar (sent as it is).
 
     `{"fields": {name: shape}}` for a structure, `{"list": {"member": name, "flat": bool,
     "items": shape}}` for a list, `{"map": {"items": shape}}` for a map (its entries' `key`
-    and `value`)."""
+    and `value`). `ec2`: as EC2's protocol names them (botocore's `EC2Serializer`)."""
     schema = _merged(doc, schema)
     if depth > MAX_DEPTH:
         return None
@@ -56,23 +64,24 @@ def query_shape(doc: Mapping[str, Any], schema: Any, depth: int = 0) -> dict[str
         named = _own_name(doc, schema.get("items"))
         return {
             "list": {
-                "member": named if isinstance(named, str) and named else "member",
-                "flat": xml.get("wrapped") is False,
-                "items": query_shape(doc, items, depth + 1),
+                "member": "member" if ec2 or not named else named,
+                "flat": ec2 or xml.get("wrapped") is False,
+                "items": query_shape(doc, items, depth + 1, ec2),
             }
         }
     properties = schema.get("properties")
     if isinstance(properties, Mapping) and properties:
         fields = {}
         for name, sub in properties.items():
+            called = _own_name(doc, sub) or str(name)
             fields[str(name)] = {
-                "as": _own_name(doc, sub) or str(name),
-                "shape": query_shape(doc, _merged(doc, sub), depth + 1),
+                "as": called[:1].upper() + called[1:] if ec2 else called,
+                "shape": query_shape(doc, _merged(doc, sub), depth + 1, ec2),
             }
         return {"fields": fields}
     extra = schema.get("additionalProperties")
     if kind == "object" and isinstance(extra, Mapping):
-        return {"map": {"items": query_shape(doc, extra, depth + 1)}}
+        return {"map": {"items": query_shape(doc, extra, depth + 1, ec2)}}
     return None
 
 

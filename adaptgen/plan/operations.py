@@ -14,7 +14,7 @@ from typing import Any
 from adaptgen.errors import InputError
 from adaptgen.hints import ToolHints, did_you_mean
 from adaptgen.load.source import join_pointer
-from adaptgen.plan.aws_query import is_query_operation, query_shape
+from adaptgen.plan.aws_query import is_ec2, is_query_operation, query_shape
 from adaptgen.plan.describe import (
     describe_operation,
     plain,
@@ -311,7 +311,7 @@ class OperationPlanning(PlannerState):
         for param in params:
             shape = None
             if param.location == "query" and param.api_name in declared:
-                shape = query_shape(self.doc, declared[param.api_name])
+                shape = query_shape(self.doc, declared[param.api_name], ec2=is_ec2(self.doc))
             out.append(param.model_copy(update={"aws_query": shape}) if shape else param)
         return out
 
