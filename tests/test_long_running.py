@@ -66,8 +66,11 @@ class Cloud:
         self._saw(request)
         name = request.path_params["name"]
         if request.method == "PUT":
+            made = {"name": name, "properties": {"provisioningState": "Creating"}}
+            if name.endswith("big"):  # more than a small budget holds
+                made["disks"] = [{"lun": lun, "sizeGb": 128} for lun in range(200)]
             return JSONResponse(
-                {"name": name, "properties": {"provisioningState": "Creating"}},
+                made,
                 status_code=201,
                 headers={"Azure-AsyncOperation": f"/ops/{name}?api-version=1", **NOW},
             )
@@ -98,7 +101,7 @@ class Cloud:
         if name == "doomed" and asked >= self.asks:
             failure = {"code": "QuotaExceeded", "message": "No cores are left in westeurope."}
             return JSONResponse({"status": "Failed", "error": failure})
-        done = asked >= self.asks and name != "slow"
+        done = asked >= self.asks and not name.startswith("slow")
         return JSONResponse({"status": "Succeeded" if done else "InProgress"}, headers=NOW)
 
     async def result(self, request: Request) -> Response:
@@ -184,6 +187,17 @@ def test_a_put_is_followed_by_its_status_monitor_and_answers_the_resource_made(c
     assert outcome.upstream_calls == 4
     # Every ask carries the call's own credentials: the monitor is on the upstream.
     assert {auth for _, _, auth in cloud.seen} == {f"Bearer {TOKEN}"}
+
+
+def test_a_still_running_answer_cut_to_its_budget_says_both(cloud, monkeypatch):
+    """A resource too big for the token budget, still being made: the agent is told both that
+    it was cut and that the operation is still running, each once."""
+    plan = LongRunning(check="get_vm")
+    op = tool("PUT", "/vms/{name}", plan, params=("name",))
+    op = op.model_copy(update={"shape": op.shape.model_copy(update={"max_tokens": 70})})
+    outcome = run(cloud.url, op, monkeypatch, wait=0.2, name="slowbig")
+    note = outcome.data["_note"]
+    assert note.count("Do not send it again") == 1 and note.count("token budget") == 1
 
 
 def test_a_put_the_spec_does_not_call_long_running_answers_as_it_was(cloud, monkeypatch):

@@ -96,8 +96,9 @@ class Param(_Entry):
         default=None,
         exclude_if=_unset,
         description=(
-            "A path value whose `/` go as they are (`x-ms-skip-url-encoding`: an Azure scope "
-            "or resource ID spans several segments), when true."
+            "A path value whose `/` go as they are, when true: an Azure scope or resource ID "
+            "(`x-ms-skip-url-encoding`), a Google resource name, a GitHub file path or ref "
+            "(`x-multi-segment`)."
         ),
     )
     schema_: dict[str, Any] = Field(default_factory=dict, alias="schema", exclude=True)

@@ -177,23 +177,13 @@ def _still(latest: UpstreamResponse, kind: str) -> str:
     """What the progress notification says: still going, with the status where there is one."""
     if kind == "again":
         return "The upstream is still preparing the answer."
+    return f"The upstream is still working on it{_status_said(latest, kind)}."
+
+
+def _status_said(latest: UpstreamResponse, kind: str | None) -> str:
+    """` (its status: InProgress)` where the latest answer says one, else ""."""
     state = _state(latest, kind if kind in ("status", "provisioning") else "status")
-    said = f" (its status: {state[:STATUS_CHARS]})" if state else ""
-    return f"The upstream is still working on it{said}."
-
-
-def note_on(data: Any, note: str | None) -> Any:
-    """The result with `note` said beside it: a `_note` field of an object, the items of a
-    list with it, or a sentence after a text (or in its place)."""
-    if note is None:
-        return data
-    if isinstance(data, dict):
-        return {**data, "_note": " ".join(filter(None, (data.get("_note"), note)))}
-    if isinstance(data, list):
-        return {"items": data, "_note": note}
-    if data in (None, ""):
-        return note
-    return f"{data}\n\n{note}"
+    return f" (its status: {state[:STATUS_CHARS]})" if state else ""
 
 
 def _wait(upstream: Upstream) -> float:
@@ -279,8 +269,7 @@ def _unfinished(op: Tool, latest: UpstreamResponse, waited: float | None, kind: 
             f"The upstream is still preparing this answer (202 Accepted){after}; "
             "ask again in a little while."
         )
-    state = _state(latest, kind if kind in ("status", "provisioning") else "status")
-    said = f" (its status: {state[:STATUS_CHARS]})" if state else ""
+    said = _status_said(latest, kind)
     plan = op.upstream.long_running
     check = (
         f"read its state later with `{plan.check}`"

@@ -76,16 +76,15 @@ async def run_operation(
         if redactor is not None and text:  # before the cut: a value cut in two escapes them
             text = redactor.text(text)
         text = shape.denoise(text, spec.max_tokens * 4, spec.list_cap) if text else text
-        return Outcome(long_running.note_on(text, note), size, calls, response.status)
+        return Outcome(_with_note(text, note), size, calls, response.status)
     selected = shape.select(response.data, spec, whole_response=True)
     if redactor is not None:
         selected = redactor.whole(selected)
     fitted = shape.fit(selected, spec.max_tokens, reserve=60)
     data = fitted.data
     if fitted.cuts:
-        note = _cut_note(fitted.cuts, spec.max_tokens)
-        data = {**data, "_note": note} if isinstance(data, dict) else {"items": data, "_note": note}
-    return Outcome(long_running.note_on(data, note), size, calls, response.status)
+        data = _with_note(data, _cut_note(fitted.cuts, spec.max_tokens))
+    return Outcome(_with_note(data, note), size, calls, response.status)
 
 
 class InvalidCursor(UpstreamError):
@@ -326,6 +325,20 @@ def _whole_body(
     data = fitted.data
     data = {**data, "_note": note} if isinstance(data, dict) else {"result": data, "_note": note}
     return Outcome(data, received_bytes, 1, response.status)
+
+
+def _with_note(data: Any, note: str | None) -> Any:
+    """The result with `note` said beside it: a `_note` field of an object (after one it has),
+    the items of a list with it, or a sentence after a text (or in its place)."""
+    if note is None:
+        return data
+    if isinstance(data, dict):
+        return {**data, "_note": " ".join(filter(None, (data.get("_note"), note)))}
+    if isinstance(data, list):
+        return {"items": data, "_note": note}
+    if data in (None, ""):
+        return note
+    return f"{data}\n\n{note}"
 
 
 def _cut_note(cuts: list[shape.Cut], budget: int) -> str:
