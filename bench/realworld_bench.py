@@ -750,7 +750,8 @@ def _classify_error(
       examples hold placeholder links (`x-next: string`) and links the spec itself refuses.
       Prism failing to make an answer (5xx problems, NOT_ACCEPTABLE, see MOCK_PROBLEMS): mock.
     - Any other status without violations: the mock's (it answered with the spec's own error or
-      redirect; the runtime never follows redirects, so credentials never leave the upstream).
+      redirect: one not followed has no Location, or its Location is the spec's example, a
+      host off this machine that cannot be reached; credentials never leave the upstream).
     """
     if _TIMEOUT.search(error):
         return ADAPTGEN, "timeout"
@@ -812,7 +813,7 @@ def _classify_error(
     if kind in ("UNPROCESSABLE_ENTITY", "INVALID_CONTENT_TYPE"):  # what we sent, refused
         return ADAPTGEN, f"{last.status} {kind} without details{page}"
     if 300 <= last.status < 400:  # download operations: the spec's only answer is a redirect
-        return MOCK, f"{last.status} redirect, the spec's only answer (not followed, by design)"
+        return MOCK, f"{last.status} redirect, the spec's only answer, to an example host or none"
     return MOCK, f"{last.status} {kind or 'the spec’s own error response'}"
 
 

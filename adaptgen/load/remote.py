@@ -18,48 +18,16 @@ from urllib.parse import urljoin
 import httpx
 
 from adaptgen.load.files import MAX_FILE_BYTES, too_big
+from adaptgen.runtime.addresses import IpAddress, blocked_reason
 from adaptgen.runtime.origin import origin_of, same_origin
 
 LOOPBACK_ENV = "ADAPTGEN_REMOTE_REFS_ALLOW_LOOPBACK"  # "1": remote refs may be on 127.0.0.1/::1
 MAX_REDIRECTS = 5
 TIMEOUT = 20.0
 
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Metadata services outside the link-local range (which is refused as a whole).
-_METADATA = (
-    ipaddress.ip_network("fd00:ec2::254/128"),  # AWS IMDS over IPv6
-    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba Cloud
-    ipaddress.ip_network("192.0.0.192/32"),  # Oracle Cloud
-)
-_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
-
 
 class RemoteRefused(Exception):
     """A remote `$ref` that must not be fetched; the message says why."""
-
-
-def blocked_reason(address: IpAddress, *, allow_loopback: bool = False) -> str | None:
-    """Why a remote `$ref` must not be fetched from `address`, or None for a public address."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is not None:
-            return blocked_reason(embedded, allow_loopback=allow_loopback)
-    if address.is_loopback:
-        return None if allow_loopback else "a loopback address"
-    if address.is_unspecified or address in _THIS_NETWORK:
-        return "an unspecified address"
-    if address.is_link_local:
-        return "a link-local address (where cloud metadata services live)"
-    if any(address in network for network in _METADATA):
-        return "a cloud metadata address"
-    if address.is_multicast:
-        return "a multicast address"
-    if address.is_private:
-        return "a private address"
-    if not address.is_global:
-        return "not a public address"
-    return None
 
 
 def loopback_allowed() -> bool:

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from adaptgen.runtime import csrf, telemetry
+from adaptgen.runtime import csrf, redirects, telemetry
 from adaptgen.runtime.auth import (
     AUTH_ERRORS,
     MissingCredentials,
@@ -55,7 +55,7 @@ from adaptgen.runtime.serialize import (
     serialize_simple,
 )
 from adaptgen.runtime.tls import verify_context
-from adaptgen.runtime.upstream_errors import error_message
+from adaptgen.runtime.upstream_errors import error_message, status_line
 from adaptgen.runtime.xml_answer import XmlAnswerError, is_xml, read_answer
 from adaptgen.runtime.xml_body import XmlBodyError, xml_body
 
@@ -79,6 +79,8 @@ MAX_RETRY_WAIT = 10.0  # a longer Retry-After goes to the agent rather than bein
 # `runtime.long_running`): within the 10 s many MCP clients give a tool call by default.
 DEFAULT_OPERATION_WAIT = 8.0
 
+# Headers a redirect within the upstream is not sent again with (httpx2 sets them anew).
+_NOT_RESENT = frozenset({"host", "content-length", "transfer-encoding"})
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # CTLs but HTAB (RFC 9110 §5.5)
 _NON_ASCII = "non-ASCII text"
 
@@ -111,8 +113,8 @@ class UpstreamResponse:
 @dataclass(frozen=True)
 class Limits:
     """What one upstream request may cost, from `<NAME>_TIMEOUT`, `_CALL_TIMEOUT`,
-    `_MAX_RESPONSE_BYTES`, `_RETRIES` and `_OPERATION_WAIT` (read per call: a changed env
-    applies at once)."""
+    `_MAX_RESPONSE_BYTES`, `_RETRIES` and `_OPERATION_WAIT`, and which redirects it follows
+    (`_REDIRECTS`, `runtime/redirects.py`); read per call: a changed env applies at once."""
 
     prefix: str
     timeout: float = DEFAULT_TIMEOUT
@@ -120,6 +122,7 @@ class Limits:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     retries: int = DEFAULT_RETRIES
     operation_wait: float = DEFAULT_OPERATION_WAIT
+    redirects: str = redirects.MODES[0]
 
     @classmethod
     def from_env(cls, prefix: str) -> Limits:
@@ -133,6 +136,8 @@ class Limits:
             ),
             retries=min(_env_number(f"{prefix}_RETRIES", DEFAULT_RETRIES, int), MAX_RETRIES),
             operation_wait=_env_number(f"{prefix}_OPERATION_WAIT", DEFAULT_OPERATION_WAIT, float),
+            redirects=os.environ.get(f"{prefix}_REDIRECTS", "").strip().lower()
+            or redirects.MODES[0],
         )
 
     def too_large(self, where: str) -> UpstreamError:
@@ -257,6 +262,7 @@ class Upstream:
         self.security = tuple(tuple(a) for a in security)
         self._transport = transport
         self._clients: dict[int, httpx2.AsyncClient] = {}
+        self._networks: dict[str, str] = {}  # base URL: where it is, for redirects elsewhere
 
     @property
     def base_url(self) -> str:
@@ -589,6 +595,10 @@ class Upstream:
                         statuses = telemetry.upstream_statuses.get()
                         if statuses is not None:
                             statuses.append(response.status_code)
+                        if response.status_code in redirects.REDIRECTS:
+                            response, where = await self._followed(
+                                request, response, op, auth, limits
+                            )
                         resend = _resendable(request, op)
                         return await _received(
                             response,
@@ -619,6 +629,80 @@ class Upstream:
             except httpx2.HTTPError as exc:
                 origin = origin_of(self.base_url)
                 raise _transport_failure(exc, where, origin, _resendable(request, op)) from None
+
+    async def _followed(
+        self,
+        request: httpx2.Request,
+        response: httpx2.Response,
+        op: Tool,
+        auth: httpx2.Auth | None,
+        limits: Limits,
+    ) -> tuple[httpx2.Response, str]:
+        """The answer at the end of the upstream's redirects (`runtime/redirects.py`), or the
+        redirect itself when it has no `Location` or `<NAME>_REDIRECTS` is `off`, and where it
+        is from for an error's first words (the tool's method and path, and the origin when it
+        is not the API's). Every answer passed over is closed; a redirect not followed raises
+        `UpstreamError` saying why."""
+        mode = limits.redirects
+        if mode not in redirects.MODES:
+            await response.aclose()
+            raise UpstreamError(
+                f"{op.where}: {limits.prefix}_REDIRECTS is {mode!r}; set it to one of "
+                f"{', '.join(redirects.MODES)}"
+            )
+        hops, where = 0, op.where
+        while response.status_code in redirects.REDIRECTS and mode != "off":
+            location = response.headers.get("location")
+            if not location:
+                return response, where
+            status = status_line(op.where, response.status_code, response.reason_phrase)
+            await response.aclose()
+            hop = redirects.next_hop(request, response.status_code, location, self.base_url)
+            problem = redirects.refusal(hop, mode)
+            if hops == redirects.MAX_REDIRECTS:
+                problem = f"more than {redirects.MAX_REDIRECTS} times in a row, not followed"
+            try:
+                if problem is not None:
+                    raise redirects.RedirectRefused(problem)
+                if hop.within:
+                    await request.aread()
+                    headers = {
+                        k: v
+                        for k, v in request.headers.items()
+                        if k.lower() not in _NOT_RESENT
+                        and (hop.keeps_body or not k.lower().startswith("content-"))
+                    }
+                    request = httpx2.Request(
+                        hop.method,
+                        hop.url,
+                        headers=headers,
+                        content=request.content if hop.keeps_body else None,
+                        extensions={
+                            k: v for k, v in request.extensions.items() if k != "sni_hostname"
+                        },
+                    )
+                    sent_auth = auth or httpx2.USE_CLIENT_DEFAULT
+                else:
+                    network = self._networks.get(self.base_url)
+                    if network is None:
+                        network = await redirects.host_network(self.base_url)
+                        self._networks[self.base_url] = network
+                    accept = request.headers.get("accept")
+                    request = await redirects.pinned_request(
+                        hop, accept, network, dict(request.extensions)
+                    )
+                    sent_auth = httpx2.USE_CLIENT_DEFAULT  # the client has none
+                    where = f"{op.where}, redirected to {hop.origin}"
+            except redirects.RedirectRefused as exc:
+                raise UpstreamError(
+                    f"{status}, a redirect {exc}", status=response.status_code
+                ) from None
+            hops += 1
+            response = await self._client().send(request, auth=sent_auth, stream=True)
+            statuses = telemetry.upstream_statuses.get()
+            if statuses is not None:
+                statuses.append(response.status_code)
+        return response, where
 
     def _bad_credential(self, where: str, exc: _BadHeader, op: Tool) -> str:
         security = op.upstream.security

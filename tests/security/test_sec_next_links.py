@@ -290,8 +290,9 @@ def test_within_upstream(url, inside):
 
 
 def test_httpx_client_never_follows_redirects_with_credentials():
-    # The upstream client sends with follow_redirects=False: a 30x is the agent's error, and
-    # the credential guard is never bypassed by a Location header.
+    # The upstream client sends with follow_redirects=False: httpx2 never follows a Location on
+    # its own; `Upstream._followed` does, and sends credentials only within the upstream
+    # (tests/test_redirects.py), so the credential guard is never bypassed by a Location header.
     assert httpx2.AsyncClient().follow_redirects is False
 
 
