@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from adaptgen.runtime import long_running, paginate, shape
 from adaptgen.runtime.binary import BinaryAnswer
 from adaptgen.runtime.catalog import Shape, Tool
+from adaptgen.runtime.locations import Readers, located
 from adaptgen.runtime.paging import PageState, PagingStyle
 from adaptgen.runtime.upstream import Upstream, UpstreamError, UpstreamResponse
 
@@ -56,8 +57,10 @@ async def run_operation(
     spec: Shape,
     pagination: PagingStyle | None,
     redactor: Redactor | None = None,
+    readers: Readers | None = None,
 ) -> Outcome:
-    """Call the upstream for one tool call and shape what comes back."""
+    """Call the upstream for one tool call and shape what comes back (`readers`: the API's
+    GET tools, to say which reads what a write's `Location` names)."""
     if pagination is not None:
         return await _paginated(upstream, op, dict(arguments), spec, pagination, redactor)
     followed = await long_running.follow(
@@ -71,6 +74,13 @@ async def run_operation(
         return Outcome(response.data, size, calls, response.status)
     if not response.is_json:
         text = response.data
+        location = response.headers.get("location") if not text and note is None else None
+        if location and op.method != "GET" and 200 <= response.status < 300:
+            request_url = str(upstream.build_request(op, arguments).url)
+            where = located(response.status, location, request_url, upstream.base_url, readers)
+            if redactor is not None:
+                where = redactor.whole(where)
+            return Outcome(where, size, calls, response.status)
         if not text and note is None:
             text = f"Done (upstream answered {response.status} with no content)."
         if redactor is not None and text:  # before the cut: a value cut in two escapes them

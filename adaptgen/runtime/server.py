@@ -24,6 +24,7 @@ from adaptgen.runtime.chain import ChainError, run_chain
 from adaptgen.runtime.governance.call import Call
 from adaptgen.runtime.governance.middleware import Governance
 from adaptgen.runtime.lean import READING_NOTE, lean
+from adaptgen.runtime.locations import Readers
 from adaptgen.runtime.paginate import share_cursor_key
 from adaptgen.runtime.results import InvalidCursor, Outcome, Redactor, run_operation
 from adaptgen.runtime.served_schema import marked_names, served_output_schema
@@ -50,6 +51,7 @@ class GeneratedApi:
             tool.name: tool for tool in (*catalog.tools, *catalog.chains)
         }
         self._operations = {tool.name: tool for tool in catalog.tools}
+        self._readers = Readers(catalog.tools)  # which tool reads what a `Location` names
         self.upstream = Upstream(
             base_url=api.base_url,
             env_prefix=api.env_prefix,
@@ -216,7 +218,13 @@ class GeneratedApi:
             tool = self._operations[name]
             async with self.upstream.deadline():  # one limit for every page of the call
                 outcome = await run_operation(
-                    self.upstream, tool, arguments, tool.shape, tool.pagination, redactor
+                    self.upstream,
+                    tool,
+                    arguments,
+                    tool.shape,
+                    tool.pagination,
+                    redactor,
+                    self._readers,
                 )
         except InvalidCursor as exc:
             raise RefusedCursor(str(exc)) from None
