@@ -8,6 +8,7 @@ one operation becomes a warning with its spec location and the rest of the build
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from adaptgen.runtime.catalog import (
     ApiInfo,
     Catalog,
     SecurityScheme,
+    ServerVariable,
     SkippedOperation,
     Surface,
     Tool,
@@ -40,6 +42,9 @@ from adaptgen.runtime.catalog import (
 )
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
 from adaptgen.words import keyed_sets
+
+# A server variable that is a credential (Telegram's `bot{token}`, an `{apikey}` path segment).
+_SECRET_VARIABLE = re.compile(r"(^|_)(token|key|api_?key|secret|password|passwd)($|_)")
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
             for scheme, hint in hints.hints.auth.items()
         )
         surface = self._surface(len([t for t in tools if not t.hidden]) + len(chains))
+        base_url, server_url, variables = self._server()
         api = ApiInfo(
             name=self.name,
             title=str(info.get("title") or self.name),
@@ -189,9 +195,12 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
             spec_file=self.source.path.name,
             spec_version=self.spec.original_version,
             description=clean_text(str(info.get("description") or "")),
-            base_url=self._base_url(),
+            base_url=base_url,
             env_prefix=self.env_prefix,
-            env=env_vars(self.env_prefix, tuple(schemes.values()), auth_flows),
+            server_url=server_url,
+            server_variables=variables,
+            env=env_vars(self.env_prefix, tuple(schemes.values()), auth_flows)
+            + tuple(v.env for v in variables if v.secret),
             security_schemes=tuple(schemes.values()),
             security=self._requirements(self.doc.get("security"), schemes, "/security") or (),
             surface=surface,
@@ -266,16 +275,38 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                     operation_ids[op_id] = op_pointer + "/operationId"
                 yield path, method, op, op_pointer, item
 
-    def _base_url(self) -> str:
+    def _server(self) -> tuple[str, str, tuple[ServerVariable, ...]]:
+        """The base URL (the first server's, its variables' defaults put in, but a secret's),
+        and, when it has variables, its template and the variables."""
         servers = self.doc.get("servers") or []
         if not servers or not isinstance(servers[0], dict):
-            return ""
+            return "", "", ()
         server = servers[0]
-        url = str(server.get("url") or "")
-        for var, spec in (server.get("variables") or {}).items():
-            if isinstance(spec, dict) and "default" in spec:
-                url = url.replace("{" + var + "}", str(spec["default"]))
-        return url.rstrip("/")
+        template = str(server.get("url") or "").rstrip("/")
+        url = template
+        variables = []
+        declared = server.get("variables")
+        for var, spec in (declared if isinstance(declared, dict) else {}).items():
+            var = str(var)
+            if "{" + var + "}" not in template or not isinstance(spec, dict):
+                continue
+            secret = bool(_SECRET_VARIABLE.search(snake_case(var) or var))
+            default = str(spec.get("default", ""))
+            if default and not secret:
+                url = url.replace("{" + var + "}", default)
+            enum = spec.get("enum")
+            host = template.split("//", 1)[-1].split("/", 1)[0]
+            variables.append(
+                ServerVariable(
+                    name=var,
+                    env=f"{self.env_prefix}_SERVER_{(snake_case(var) or 'value').upper()}",
+                    default="" if secret else default,
+                    enum=tuple(str(v) for v in enum) if isinstance(enum, list) else (),
+                    in_host="{" + var + "}" in host or "{" + var + "}" in template.split("//")[0],
+                    secret=secret,
+                )
+            )
+        return url, (template if variables else ""), tuple(variables)
 
 
 def _query_twin(method: str, op_id: str | None, path: str, path_item: Any) -> str | None:

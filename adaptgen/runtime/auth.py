@@ -125,6 +125,11 @@ def _env_secrets() -> Any:
         return _resolver
 
 
+def resolve_secret(ref: str) -> str:
+    """The value a `${aws-sm:...}` env reference names (fetched once, then cached)."""
+    return str(_env_secrets().resolve(ref))
+
+
 def _apply(scheme: SecurityScheme, request: httpx2.Request, env: Mapping[str, str]) -> None:
     if scheme.kind == "bearer":
         request.headers["Authorization"] = f"Bearer {env[scheme.env[0]]}"

@@ -370,6 +370,26 @@ class Surface(_Entry):
     reason: str = ""
 
 
+class ServerVariable(_Entry):
+    """A variable of the spec's server URL (`https://{subdomain}.zendesk.com/api/v2`,
+    `{protocol}://{hostname}/api/v3`, `https://api.telegram.org/bot{token}`), set by its own env
+    var (`<NAME>_SERVER_<VARIABLE>`), else its default."""
+
+    name: str
+    env: str
+    default: str = ""
+    enum: tuple[str, ...] = Field(default=(), exclude_if=_empty)
+    in_host: bool = Field(
+        default=False, exclude_if=_empty, description="Part of the host: it may hold no `/`."
+    )
+    secret: bool = Field(
+        default=False,
+        exclude_if=_empty,
+        description="A credential in the URL (a token, a key): its default is the spec's "
+        "example, never used, and its value is redacted as a secret.",
+    )
+
+
 class ApiInfo(_Entry):
     """The API as a whole: names, where it is, how it authenticates."""
 
@@ -381,6 +401,10 @@ class ApiInfo(_Entry):
     description: str = ""
     base_url: str
     env_prefix: str  # e.g. "CRM" -> CRM_BASE_URL, CRM_API_KEY
+    server_url: str = Field(
+        default="", exclude_if=_empty, description="The server URL with its `{variables}`."
+    )
+    server_variables: tuple[ServerVariable, ...] = Field(default=(), exclude_if=_empty)
     env: tuple[str, ...] = Field(default=(), description="Every env var the server reads.")
     security_schemes: tuple[SecurityScheme, ...] = ()
     security: tuple[tuple[str, ...], ...] = ()  # default requirement alternatives

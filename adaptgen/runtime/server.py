@@ -57,6 +57,8 @@ class GeneratedApi:
             env_prefix=api.env_prefix,
             schemes={s.name: s for s in api.security_schemes},
             security=api.security,
+            server_url=api.server_url,
+            server_variables=api.server_variables,
         )
         self.upstream.flows = build_flows(api.auth, self.upstream, self._operations)
         # Called with (tool name, Outcome) after every successful call: audit, benchmarks.

@@ -37,13 +37,14 @@ from adaptgen.runtime.auth import (
     AUTH_ERRORS,
     MissingCredentials,
     choose_credentials,
+    resolve_secret,
     secrets_of,
 )
 from adaptgen.runtime.binary import binary_answer
-from adaptgen.runtime.catalog import Param, SecurityScheme, Tool
+from adaptgen.runtime.catalog import Param, SecurityScheme, ServerVariable, Tool
 from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
 from adaptgen.runtime.origin import origin_of
-from adaptgen.runtime.secrets import redact
+from adaptgen.runtime.secrets import guard_logs, is_aws_reference, redact, register_secret_source
 from adaptgen.runtime.serialize import (
     PathValueError,
     cookie_value,
@@ -79,6 +80,9 @@ MAX_RETRY_WAIT = 10.0  # a longer Retry-After goes to the agent rather than bein
 # `runtime.long_running`): within the 10 s many MCP clients give a tool call by default.
 DEFAULT_OPERATION_WAIT = 8.0
 
+# What a server variable's value may not hold: it would change the URL beyond its own part.
+_SERVER_VALUE_HOST = re.compile(r"[\s/?#@\\]|[\x00-\x1f\x7f]")
+_SERVER_VALUE_PATH = re.compile(r"[\s?#\\]|[\x00-\x1f\x7f]|(^|/)\.\.?(/|$)")
 # Headers a redirect within the upstream is not sent again with (httpx2 sets them anew).
 _NOT_RESENT = frozenset({"host", "content-length", "transfer-encoding"})
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # CTLs but HTAB (RFC 9110 §5.5)
@@ -253,10 +257,17 @@ class Upstream:
         schemes: Mapping[str, SecurityScheme],
         security: Sequence[Sequence[str]],
         transport: httpx2.AsyncBaseTransport | None = None,
+        server_url: str = "",
+        server_variables: Sequence[ServerVariable] = (),
     ) -> None:
         # Auth flows by security scheme name ("*": every call); set by the server wiring.
         self.flows: dict[str, httpx2.Auth] = {}
         self.spec_base_url = base_url
+        self.server_url = server_url
+        self.server_variables = tuple(server_variables)
+        if any(v.secret for v in self.server_variables):
+            guard_logs()
+            register_secret_source(self._secret_variables)
         self.env_prefix = env_prefix
         self.schemes = dict(schemes)
         self.security = tuple(tuple(a) for a in security)
@@ -266,8 +277,31 @@ class Upstream:
 
     @property
     def base_url(self) -> str:
-        """The env override if set, else the spec's first server."""
-        return (os.environ.get(f"{self.env_prefix}_BASE_URL") or self.spec_base_url).rstrip("/")
+        """The env override if set, else the spec's first server; its variables (in either)
+        set by their env vars (`<NAME>_SERVER_<VARIABLE>`) or defaults. A variable that cannot
+        be set so (a secret not given, a value outside its enum or one that would change the
+        URL's host or path) raises `UpstreamError` naming its env var."""
+        override = os.environ.get(f"{self.env_prefix}_BASE_URL")
+        url = override or self.server_url or self.spec_base_url
+        for variable in self.server_variables:  # an override may keep some (the SAM default)
+            placeholder = "{" + variable.name + "}"
+            if placeholder in url:
+                url = url.replace(placeholder, _server_value(variable))
+        return url.rstrip("/")
+
+    def _url_secrets(self) -> list[str]:
+        """The secret server variables' values as sent (for redaction from messages)."""
+        values = []
+        for variable in self.server_variables:
+            if variable.secret:
+                with contextlib.suppress(UpstreamError):
+                    values.append(_server_value(variable))
+        return values
+
+    def _secret_variables(self) -> list[str]:
+        """The secret server variables' values, for the log guard."""
+        values = (os.environ.get(v.env, "") for v in self.server_variables if v.secret)
+        return [value for value in values if value and not is_aws_reference(value)]
 
     def timeout(self) -> float:
         """Seconds one request may take, body included (`<NAME>_TIMEOUT`)."""
@@ -604,7 +638,7 @@ class Upstream:
                             response,
                             where,
                             limits,
-                            secrets_of(auth),
+                            [*secrets_of(auth), *self._url_secrets()],
                             resend,
                             answer_xml=op.upstream.answer_xml,
                             ok_field=op.upstream.ok_field,
@@ -892,6 +926,31 @@ def retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _server_value(variable: ServerVariable) -> str:
+    """A server variable's value: its env var's (a Secrets Manager reference resolved), else
+    its default; refused when it could change more of the URL than its own part."""
+    value = os.environ.get(variable.env, "").strip()
+    if value and is_aws_reference(value):
+        value = resolve_secret(value)
+    if not value and variable.secret:
+        raise UpstreamError(
+            f"the upstream URL needs a secret: set {variable.env} (the server URL's "
+            f"{{{variable.name}}})"
+        )
+    value = value or variable.default
+    if variable.enum and value not in variable.enum:
+        raise UpstreamError(
+            f"{variable.env} is {value!r}, not one of the server's values "
+            f"({', '.join(variable.enum)}); set {variable.env} to one of them, or the whole "
+            "URL in the _BASE_URL variable"
+        )
+    bad = _SERVER_VALUE_HOST if variable.in_host else _SERVER_VALUE_PATH
+    if not value or bad.search(value):
+        said = "is empty" if not value else "holds a character that would change the URL"
+        raise UpstreamError(f"{variable.env} {said}: set the server URL's {{{variable.name}}}")
+    return value
 
 
 def _literal(path: str, api_name: str, value: Any) -> Any:
