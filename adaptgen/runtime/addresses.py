@@ -54,7 +54,7 @@ def blocked_reason(
 
 
 def network_of(addresses: list[IpAddress]) -> str:
-    """ "loopback", "private" or "public": where a host with these addresses is."""
+    """Where a host with these addresses is: "loopback", "private" or "public"."""
     for address in addresses:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
