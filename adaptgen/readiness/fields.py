@@ -34,6 +34,7 @@ class Field:
     schema: dict[str, Any]  # resolved: its own `$ref` followed
     source: SourceFile
     pointer: str  # where the property is declared (its name's line)
+    listed_personal: bool = False  # named in its object's `x-pii` list (Apideck's form)
 
     @property
     def name(self) -> str:
@@ -159,11 +160,13 @@ class FieldWalker:
         properties = node.get("properties")
         if not isinstance(properties, dict):
             return
+        listed = node.get("x-pii")
+        personal = {str(n) for n in listed} if isinstance(listed, list) else set()
         for name, sub in properties.items():
             at = _under(pointer, "properties", str(name))
             resolved = _follow(self.resolver, sub, source, at)
             schema = resolved[0] if resolved is not None else {}
-            out.append(Field((*path, str(name)), schema, source, at))
+            out.append(Field((*path, str(name)), schema, source, at, str(name) in personal))
             self._walk(sub, source, at, (*path, str(name)), depth + 1, seen, out)
 
     def _target(
@@ -181,7 +184,9 @@ class FieldWalker:
 def _prefixed(field: Field, path: tuple[str, ...]) -> Field:
     if not path:
         return field
-    return Field((*path, *field.path), field.schema, field.source, field.pointer)
+    return Field(
+        (*path, *field.path), field.schema, field.source, field.pointer, field.listed_personal
+    )
 
 
 def _follow(

@@ -140,15 +140,16 @@ def looks_personal(field: Field) -> bool:
 def marked_personal(field: Field) -> str | None:
     """The API's own mark that a field is personal data, said for a reason, or None:
     Twilio's `x-twilio: {pii: {handling: standard|sensitive}}` (48 answer fields of the shared
-    Twilio spec, 365 marks in the corpus: names, addresses, phone numbers, auth tokens) or a
-    field's `x-pii: true`."""
+    Twilio spec, 365 marks in the corpus: names, addresses, phone numbers, auth tokens), a
+    field's `x-pii: true`, or its name in its object's `x-pii` list (Apideck's `x-pii: [name,
+    email, first_name, last_name]`)."""
     schema = field.schema
     twilio = schema.get("x-twilio")
     pii = twilio.get("pii") if isinstance(twilio, dict) else None
     if isinstance(pii, dict):
         handling = pii.get("handling")
         return f"x-twilio pii: {handling}" if isinstance(handling, str) else "x-twilio pii"
-    return "x-pii" if schema.get("x-pii") is True else None
+    return "x-pii" if schema.get("x-pii") is True or field.listed_personal else None
 
 
 def is_identifier(field: Field) -> bool:

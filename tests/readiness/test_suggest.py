@@ -204,3 +204,11 @@ paths:
     assert marked["tools"]["getBadge"]["pii"] == ["$.holder"]
     found = [r for r in lint(Path(spec), use_default_hints=False).findings if r.rule == "AR040"]
     assert found and "holder" in found[0].message
+    # Apideck's form: the object lists its personal properties.
+    spec.write_text(
+        spec.read_text()
+        .replace("holder: {type: string, x-pii: true}", "holder: {type: string}")
+        .replace("type: object\n", "type: object\n                x-pii: [holder, nobody]\n")
+    )
+    listed = yaml.safe_load(suggest(Path(spec)))
+    assert listed["tools"]["getBadge"]["pii"] == ["$.holder"]
