@@ -536,6 +536,11 @@ def test_signature_v4_headers_are_the_signers_not_arguments(tmp_path):
         ("Customers_Post", "post", "/v1/customers", "create_customer"),
         ("Customers_Put", "put", "/v1/customers/{id}", "update_customer"),
         ("Customers_GetAll", "get", "/v1/customers", "list_customers"),
+        # A generic operationId whose noun is the path's own thing: a page, a list.
+        ("getPage", "get", "/contacts", "list_contacts"),
+        ("getPage", "get", "/pages/{slug}", "get_page"),
+        ("getList", "get", "/lists/{list_id}", "get_list"),
+        ("getList", "get", "/members", "list_members"),
         ("dcim_racks_delete", "delete", "/dcim/racks/{id}/", "delete_dcim_rack"),
         (
             "ProjectMemberCostExceptions_Post",

@@ -119,6 +119,19 @@ _GENERIC_OPERATIONS = {
     ("get", "one"): "get",
     ("do", "search"): "search",
 }
+_NOUNS = frozenset({"page", "list"})  # of those words, the ones a path may be a thing of
+
+
+def _generic(words: list[str], route: _Route) -> str | None:
+    """The verb a generic operationId stands for (`getPage`: list), unless its noun is the
+    path's own (`getPage` on `/pages/{slug}` reads a page, `getList` on `/lists/{id}` a list)."""
+    verb = _GENERIC_OPERATIONS.get(tuple(words))
+    statics = set(route.static_words())
+    if verb is None or any(w in statics or f"{w}s" in statics for w in words[1:] if w in _NOUNS):
+        return None
+    return verb
+
+
 # Query keys whose value names the operation (`/messages?action=send`).
 _ACTION_KEYS = frozenset({"action", "op", "operation", "method", "cmd", "command", "do"})
 # Azure's `SqlResources_CreateUpdateSqlContainer`, `ActionRules_CreateUpdate`: "create or
@@ -592,18 +605,19 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
     if path.strip("/") and path.lower() in operation_id.lower():
         start = operation_id.lower().index(path.lower())
         own = snake_words(operation_id[start + len(path) :])
-        verb = _GENERIC_OPERATIONS.get(tuple(own)) or (own[0] if own and own[0] in VERBS else None)
+        generic = _generic(own, route)
+        verb = generic or (own[0] if own and own[0] in VERBS else None)
         if verb is None:
             return [_verb_first(_clean(own + route.static_words()), route)] if own else []
-        rest = [] if tuple(own) in _GENERIC_OPERATIONS else own[1:]
+        rest = [] if generic else own[1:]
         return [_clean(route.name(verb) + [w for w in rest if w not in route.static_words()])]
     words = _clean(snake_words(operation_id))
     if words and words[0] in _VERB_SHORTHANDS:  # PeerTube's `delVideo`: not `delete_del_video`
         words = [_VERB_SHORTHANDS[words[0]], *words[1:]]
     if not words or route.echoed_by(words):
         return []
-    if tuple(words) in _GENERIC_OPERATIONS:  # `getPage`: the verb, and the path's resource
-        return [route.name(_GENERIC_OPERATIONS[tuple(words)])]
+    if generic := _generic(words, route):  # `getPage`: the verb, and the path's resource
+        return [route.name(generic)]
     if words[0] in _LIGHT_VERBS and len(words) > 1:
         return [_light_verb_name(words[1:], route)]
     controller, _, method_name = operation_id.rpartition("_")
@@ -624,7 +638,7 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
     )
     if (
         controls
-        and (tuple(action) in _GENERIC_OPERATIONS or action in ([route.method], ["save"]))
+        and (_generic(action, route) or action in ([route.method], ["save"]))
         and not statics & set(action)  # not Slack's `reactions_get` on `/reactions.get`
     ):
         # ASP.NET's `Customers_Put`, `Customers_GetAll`, Django REST's `dcim_racks_delete`: the
@@ -632,7 +646,7 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         # "save", Magento's for create and update alike): what the method does, to the
         # controller's thing (`update_customer`, `list_customers`).
         last = group[-1]
-        verb = _GENERIC_OPERATIONS.get(tuple(action)) or route.verb(last=last)
+        verb = _generic(action, route) or route.verb(last=last)
         if verb == "list":
             return [[verb, *group[:-1], _plural(last)]]
         one = verb == "create" or (bool(route.parts) and route.parts[-1][1])  # `/{id}` last
