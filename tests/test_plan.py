@@ -3131,3 +3131,29 @@ def test_an_express_style_segment_is_a_path_parameter(tmp_path):
 )
 def test_told_apart_by_the_one_thing_a_path_goes_into(path, other, words):
     assert told_apart(path, other) == words
+
+
+def test_the_same_read_in_another_format_is_named_by_its_format(tmp_path):
+    """worldtimeapi serves each read as JSON and, at the same path with `.txt`, as text: the
+    text ones were `get_ip_2`, `get_ip_3`. The format tells them apart; a suffix that every
+    path has (Twilio's `.json`, Channel 4's `.atom`) says nothing and names nothing."""
+
+    def get(summary: str) -> dict:
+        return {"get": {"summary": summary, "responses": {"200": {"description": "ok"}}}}
+
+    def param(name: str) -> dict:
+        return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+    by_ip = {"get": {**get("Time by IP")["get"], "parameters": [param("ipv4")]}}
+    paths = {"/ip": get("Time by IP"), "/ip.txt": get("Time by IP")}
+    paths |= {"/ip/{ipv4}": by_ip, "/ip/{ipv4}.txt": by_ip}
+    paths["/feeds/{feed}.atom"] = {"get": {**get("Get feed")["get"], "parameters": [param("feed")]}}
+    info = {"title": "t", "version": "1"}
+    spec = {"openapi": "3.0.3", "info": info, "paths": paths}
+    assert _planned_names(tmp_path, spec) == [
+        "get_ip",
+        "get_ip_as_text",
+        "get_ip_by_ipv4",
+        "get_ip_by_ipv4_as_text",
+        "get_feed",
+    ]

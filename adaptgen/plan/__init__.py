@@ -22,7 +22,7 @@ from adaptgen.plan.auth import FlowContext, plan_flow
 from adaptgen.plan.body import BodyPlanning
 from adaptgen.plan.chains import ChainPlanning
 from adaptgen.plan.long_running import with_checks
-from adaptgen.plan.names import SPRINGFOX, common_path_prefix, snake_case
+from adaptgen.plan.names import SPRINGFOX, common_path_prefix, format_twins, snake_case
 from adaptgen.plan.operations import OperationPlanning
 from adaptgen.plan.pagination import Conventions
 from adaptgen.plan.parameters import ParameterPlanning, split_path_key
@@ -117,6 +117,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.kept_names: dict[str, tuple[str, frozenset[str]]] = {}
         self.named_paths: dict[str, str] = {}
         self.collections: frozenset[str] = frozenset()
+        self.format_twins: frozenset[str] = frozenset()
 
     def run(self) -> Catalog:
         schemes = self._security_schemes()
@@ -126,6 +127,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         operations = list(self._operations())
         self.common_prefix = common_path_prefix([path for path, *_ in operations])
         self.collections = keyed_sets(split_path_key(path)[0] for path, *_ in operations)
+        self.format_twins = format_twins(split_path_key(path)[0] for path, *_ in operations)
         hints = self.options.hints
         op_ids = [op["operationId"] for _, _, op, _, _ in operations if "operationId" in op]
         hints.check_operations(op_ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
 from adaptgen.words import (  # noqa: F401 - re-exported
@@ -119,7 +119,18 @@ _GENERIC_OPERATIONS = {
     ("get", "one"): "get",
     ("do", "search"): "search",
 }
-_NOUNS = frozenset({"page", "list"})  # of those words, the ones a path may be a thing of
+# A path's format suffix (`/ip.txt`, `/reports/all.csv`) and how a name says it.
+_TWIN_FORMAT = re.compile(r"\.(txt|csv|tsv|xml|html?|css|json|ya?ml|atom|rss|pdf)$", re.IGNORECASE)
+_FORMAT_WORDS = {"txt": "text", "htm": "html", "yml": "yaml"}
+_NOUNS = frozenset({"page", "list"})
+
+
+def format_twins(paths: Iterable[str]) -> frozenset[str]:
+    """The paths that are another of `paths` with a format suffix (`/ip.txt` beside `/ip`)."""
+    every = set(paths)
+    return frozenset(
+        p for p in every if _TWIN_FORMAT.search(p) and _TWIN_FORMAT.sub("", p) in every
+    )  # of those words, the ones a path may be a thing of
 
 
 def _generic(words: list[str], route: _Route) -> str | None:
@@ -305,6 +316,7 @@ def tool_names(
     summary: str = "",
     selector: tuple[str, ...] = (),
     collections: frozenset[str] = frozenset(),
+    format_twin: bool = False,
 ) -> list[str]:
     """Names for one operation, best first: the later ones say more, for when one is taken.
 
@@ -318,6 +330,8 @@ def tool_names(
     `selector` holds the words of a path key's query or fragment (`?action=send`), which tell
     apart operations on one path. `collections`: the API's OData entity sets (`words.keyed_sets`),
     collections whatever the number of their names (SAP's `GET /A_BusinessPartner` lists).
+    `format_twin`: the API has the same path without this one's format suffix (worldtimeapi's
+    `/ip` beside `/ip.txt`): the format tells them apart (`get_ip_as_text`), not a number.
     """
     path = plain_path(path)  # OData's `/A_Things('{key}')` is one of `/Things`
     route = _Route(method, path, common_prefix or [], selector, collections)
@@ -377,7 +391,8 @@ def tool_names(
         candidates.append(route.name())
     context = _with_context(candidates[0], route)
     by: list[str] = []
-    if trailing := _TRAILING_PARAMETER.search(path):
+    bare = _TWIN_FORMAT.sub("", path.rstrip("/")) if format_twin else path
+    if trailing := _TRAILING_PARAMETER.search(bare):
         # Told apart by what the path ends with: `/aliases/{trackingId}/{type}` beside
         # `/aliases/{trackingId}` is `delete_alias_by_type` (not `delete_alias_2`); first
         # when the operationId said it (`Customer_GetBycustomerCd` beside `GetByinternalID`).
@@ -415,6 +430,12 @@ def tool_names(
     if (item := route.item_of()) and candidates[0][-1] == item and _reads_one(candidates[0][0]):
         # Graph's `users.planner.DeleteTasks` on `.../tasks/{plannerTask-id}`: one task
         candidates.insert(0, [*candidates[0][:-1], _one(item)])
+    if format_twin and (fmt := _TWIN_FORMAT.search(path.rstrip("/"))):
+        # The same read in another format beside it (worldtimeapi's `/ip` and `/ip.txt`):
+        # `get_ip_as_text` when `get_ip` is taken, not `get_ip_2`.
+        said = _FORMAT_WORDS.get(fmt[1].lower(), fmt[1].lower())
+        variants = [[*words, "as", said] for words in candidates if said not in words]
+        candidates = [*candidates[:1], *variants[:1], *candidates[1:], *variants[1:]]
     return list(dict.fromkeys(_finish(words) for words in candidates))
 
 

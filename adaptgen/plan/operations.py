@@ -88,10 +88,23 @@ class OperationPlanning(PlannerState):
         patch_id = patch.get("operationId")
         patch_id = patch_id if isinstance(patch_id, str) else None
         summary = plain(str(patch.get("summary") or ""))
-        said = tool_names(
-            patch_id, "patch", path, self.common_prefix, summary, selector, self.collections
-        )
+        said = self._tool_names(patch_id, "patch", path, summary, selector)
         return f"replace_{rest}" if said[0] == name else None
+
+    def _tool_names(
+        self, op_id: str | None, method: str, path: str, summary: str, selector: tuple[str, ...]
+    ) -> list[str]:
+        """`names.tool_names` with what the API as a whole says."""
+        return tool_names(
+            op_id,
+            method,
+            path,
+            self.common_prefix,
+            summary,
+            selector,
+            self.collections,
+            path in self.format_twins,
+        )
 
     def names_of(
         self, key: str, method: str, op: dict[str, Any], path_item: dict[str, Any]
@@ -101,9 +114,7 @@ class OperationPlanning(PlannerState):
         op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
         path, _, selector = split_path_key(key)
         summary = plain(str(op.get("summary") or ""))
-        names = tool_names(
-            op_id, method, path, self.common_prefix, summary, selector, self.collections
-        )
+        names = self._tool_names(op_id, method, path, summary, selector)
         if method == "put" and (replace := self._replace_name(names[0], path, path_item, selector)):
             names = [replace, *names]
         return names
