@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -186,3 +187,42 @@ def wire_tools_list_bytes(mcp: Any) -> int:
             return len(('{"tools":[' + tools + "]}").encode())
 
     return asyncio.run(listed())
+
+
+def built_server(tmp_path: Path, spec: dict[str, Any], name: str) -> tuple[Any, Path]:
+    """`spec` (an OpenAPI document) built into a generated server and loaded: its module (whose
+    `mcp` an in-memory MCP client talks to) and its output folder."""
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name=name))
+    return load_server_module(report.out_dir), report.out_dir
+
+
+def tool_caller(module: Any) -> Any:
+    """`call(name, arguments)`: one tool call through an in-memory MCP client, its result."""
+    import asyncio
+
+    from fastmcp import Client
+
+    def call(name: str, arguments: dict[str, Any]) -> Any:
+        async def go() -> Any:
+            async with Client(module.mcp) as client:
+                return await client.call_tool(name, arguments, raise_on_error=False)
+
+        return asyncio.run(go())
+
+    return call
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, app: Any, spec_of: Any, name: str) -> Iterator[tuple[Any, Path]]:
+    """An ASGI `app` as the upstream on 127.0.0.1, and the server `spec_of(its URL)` builds:
+    (`tool_caller` of it, its output folder), for the `with` block."""
+    from adaptgen.sandbox.server import serve_app
+
+    with serve_app(app) as url:
+        module, out = built_server(tmp_path, spec_of(url), name)
+        yield tool_caller(module), out

@@ -6,22 +6,17 @@ Against a real HTTP upstream on 127.0.0.1, through the generated server and an M
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
-from conftest import result_data
-from fastmcp import Client
+from conftest import result_data, serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adaptgen.build import BuildOptions, build
-from adaptgen.cli import load_server_module
 from adaptgen.runtime.catalog import Catalog
 from adaptgen.runtime.locations import Readers, located
-from adaptgen.sandbox.server import serve_app
 
 BASE = "http://127.0.0.1:9/api/rest/v1"
 
@@ -95,22 +90,14 @@ def _spec(url: str) -> dict:
 
 @pytest.fixture
 def pim(tmp_path):
-    with serve_app(_app()) as url:
-        path = tmp_path / "pim.json"
-        path.write_text(json.dumps(_spec(url)))
-        report = build(BuildOptions(spec=path, out=tmp_path / "out", name="pim"))
-        module = load_server_module(report.out_dir)
-        catalog = Catalog.read(report.out_dir / "catalog.json")
+    with serving(tmp_path, _app(), _spec, "pim") as (caller, out):
 
-        def call(name: str, arguments: dict):
-            async def go():
-                async with Client(module.mcp) as client:
-                    return await client.call_tool(name, arguments, raise_on_error=False)
-
-            answer = asyncio.run(go())
+        def call(name: str, arguments: dict) -> str:
+            answer = caller(name, arguments)
             assert not answer.is_error, answer.content[0].text
             return answer.content[0].text
 
+        catalog = Catalog.read(out / "catalog.json")
         yield call, {t.operation_id: t.name for t in catalog.tools}
 
 

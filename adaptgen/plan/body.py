@@ -14,6 +14,7 @@ from adaptgen.plan.schemas import SchemaInliner
 from adaptgen.plan.state import OperationProblem, PlannerState
 from adaptgen.runtime.catalog import Body, Param
 from adaptgen.runtime.compact_json import compact_json
+from adaptgen.runtime.files import is_file_schema
 from adaptgen.runtime.xml_answer import is_xml
 
 FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -73,7 +74,7 @@ class BodyPlanning(PlannerState):
                     name=argument_name(name),
                     api_name=name,
                     location="body",
-                    schema=sub,
+                    schema=_said_as_file(sub) if media == "multipart/form-data" else sub,
                     required=required and name in needed,
                 )
                 for name, sub in props.items()
@@ -94,7 +95,7 @@ class BodyPlanning(PlannerState):
             # the form itself, sent as given (`Upstream._body`): say how it is written.
             said = schema.get("description")
             schema = {**schema, "type": "string", "description": _form_text(said, media_obj)}
-        whole = Param(name="body", location="body", schema=schema, required=required)
+        whole = Param(name="body", location="body", schema=_said_as_file(schema), required=required)
         xml = None
         if is_xml(media) and (schema.get("type") == "object" or "properties" in schema):
             xml = self._xml_form(media_obj.get("schema"), source, schema_pointer)
@@ -195,3 +196,17 @@ def _choose_media_type(media_types: list[str]) -> tuple[str, str]:
     if suffixed:
         return suffixed[0]
     return next(iter(lowered.items()))
+
+
+# How an agent gives a file (`runtime/files.py`): said on every argument that is one.
+FILE_NOTE = "A file: its text, or any file as a data: URL (data:image/png;base64,...)."
+
+
+def _said_as_file(schema: Any) -> Any:
+    """`schema`, told how a file is given when it is a file's bytes (`format: binary`)."""
+    if not isinstance(schema, dict) or not is_file_schema(schema):
+        return schema
+    said = str(schema.get("description") or "").strip()
+    if FILE_NOTE in said:
+        return schema
+    return {**schema, "description": f"{said} {FILE_NOTE}".strip()}

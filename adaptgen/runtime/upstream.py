@@ -42,6 +42,14 @@ from adaptgen.runtime.auth import (
 )
 from adaptgen.runtime.binary import binary_answer
 from adaptgen.runtime.catalog import Param, SecurityScheme, ServerVariable, Tool
+from adaptgen.runtime.files import (
+    OCTET_STREAM,
+    DataUrlError,
+    file_fields,
+    file_part,
+    from_data_url,
+    is_file_schema,
+)
 from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
 from adaptgen.runtime.origin import origin_of
 from adaptgen.runtime.secrets import guard_logs, is_aws_reference, redact, register_secret_source
@@ -503,7 +511,14 @@ class Upstream:
                 media,
             )
         if media == "multipart/form-data":
-            parts = [(k, (None, v)) for k, v in form_pairs(payload)]
+            files = _form_files(op)
+            form = payload if isinstance(payload, dict) else {}
+            parts: list[tuple[str, Any]] = []
+            for k, v in form_pairs(payload):
+                try:
+                    parts.append((k, file_part(k, v, form) if k in files else (None, v)))
+                except DataUrlError as exc:
+                    raise UpstreamError(f"{op.where}: argument {k} is {exc}") from None
             if not parts:
                 # A required form of optional fields, none given (Asana's attachment): an empty
                 # form (its closing boundary alone), as JSON's is `{}`; httpx2 would send no
@@ -514,6 +529,14 @@ class Upstream:
             return None, parts, None
         if isinstance(payload, bytes):
             return payload, None, media
+        if isinstance(payload, str) and _is_file_body(op):
+            try:
+                decoded = from_data_url(payload)
+            except DataUrlError as exc:
+                raise UpstreamError(f"{op.where}: the body is {exc}") from None
+            if decoded is not None:  # a file's bytes, given as a data URL
+                content, said, _ = decoded
+                return content, None, said if media == OCTET_STREAM else media
         if body.xml is not None and not isinstance(payload, str):
             try:
                 return xml_body(payload, body.xml), None, media
@@ -926,6 +949,32 @@ def retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _body_schemas(op: Tool) -> dict[str, Mapping[str, Any]]:
+    """The body's fields by upstream name, and their schemas."""
+    params = [p for p in op.params if p.location == "body"]
+    if op.upstream.body is not None and op.upstream.body.flattened:
+        return {p.api_name: p.schema for p in params}
+    properties = params[0].schema.get("properties") if params else None
+    return dict(properties) if isinstance(properties, dict) else {}
+
+
+def _form_files(op: Tool) -> frozenset[str]:
+    """The fields of a multipart body that are files (`runtime/files.py`)."""
+    return file_fields(_body_schemas(op))
+
+
+def _is_file_body(op: Tool) -> bool:
+    """Whether the whole body is a file's bytes (`format: binary`)."""
+    params = [p for p in op.params if p.location == "body"]
+    body = op.upstream.body
+    return (
+        body is not None
+        and not body.flattened
+        and len(params) == 1
+        and is_file_schema(params[0].schema)
+    )
 
 
 def _server_value(variable: ServerVariable) -> str:
