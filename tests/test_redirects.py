@@ -61,6 +61,9 @@ def test_where_a_hop_goes():
     write = _hop("DELETE", 307, "https://storage.example/x")
     assert "a write is sent only to the API" in refusal(write, "elsewhere")
     assert "never followed" in refusal(_hop("GET", 302, "ftp://files.example/x"), "elsewhere")
+    downgrade = _hop("GET", 302, "http://storage.example/log")
+    assert refusal(downgrade, "elsewhere", "http://127.0.0.1:9/api") is None
+    assert "plain http from an API on https" in refusal(downgrade, "elsewhere", "https://a.example")
     assert refusal(_hop("DELETE", 307, "/api/things/2"), "upstream") is None
 
 

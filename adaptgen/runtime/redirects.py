@@ -14,10 +14,10 @@ Now, as `<NAME>_REDIRECTS` says (read per call):
   method and body are kept, but a 303 reads with GET, and so does a POST answered 301 or 302
   (as browsers and `fetch` do). A redirect anywhere else is followed only as a GET (after that
   rule: a write is never sent off the API), as a new request: no credentials, no header of the
-  call but `Accept`, no cookie, over http(s) only, and only to an address that is public or on
-  the upstream's own kind of network (a loopback upstream may send to loopback, a private one to
-  private addresses); never link-local, cloud metadata, multicast or unspecified ones, whatever
-  the upstream is. The host is resolved once and the connection goes to the address checked
+  call but `Accept`, no cookie, over http(s) only (never from an API on https to plain http),
+  and only to an address that is public or on the upstream's own kind of network (a loopback
+  upstream may send to loopback, a private one to private addresses); never link-local, cloud
+  metadata, multicast or unspecified ones, whatever the upstream is. The host is resolved once and the connection goes to the address checked
   (`sni_hostname` keeps TLS checking the name), so a second DNS answer cannot rebind it.
 * `upstream`: only redirects within the upstream are followed.
 * `off`: none is (a 3xx is the agent's error, as before).
@@ -88,8 +88,9 @@ def next_hop(request: httpx2.Request, status: int, location: str, base_url: str)
     return Hop(url, method, keeps_body=not changes, within=within_upstream(url, base_url))
 
 
-def refusal(hop: Hop, mode: str) -> str | None:
-    """Why `hop` is not followed under `mode` (before any address is looked up), or None."""
+def refusal(hop: Hop, mode: str, base_url: str = "") -> str | None:
+    """Why `hop` is not followed under `mode` (before any address is looked up), or None. An
+    API on https is never followed to plain http: what comes back could be anything."""
     if hop.within:
         return None
     scheme = httpx2.URL(hop.url).scheme
@@ -97,6 +98,8 @@ def refusal(hop: Hop, mode: str) -> str | None:
         return f"to {hop.origin}, off the API ({_setting_hint(mode)})"
     if scheme not in ("http", "https"):
         return f"to a {scheme or 'relative'} URL, which is never followed"
+    if scheme == "http" and base_url.startswith("https:"):
+        return f"to {hop.origin}, plain http from an API on https: never followed"
     if hop.method not in ("GET", "HEAD"):
         return f"of this {hop.method} to {hop.origin}, off the API: a write is sent only to the API"
     return None

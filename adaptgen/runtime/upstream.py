@@ -715,7 +715,7 @@ class Upstream:
             status = status_line(op.where, response.status_code, response.reason_phrase)
             await response.aclose()
             hop = redirects.next_hop(request, response.status_code, location, self.base_url)
-            problem = redirects.refusal(hop, mode)
+            problem = redirects.refusal(hop, mode, self.base_url)
             if hops == redirects.MAX_REDIRECTS:
                 problem = f"more than {redirects.MAX_REDIRECTS} times in a row, not followed"
             try:
