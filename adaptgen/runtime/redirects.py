@@ -17,8 +17,9 @@ Now, as `<NAME>_REDIRECTS` says (read per call):
   call but `Accept`, no cookie, over http(s) only (never from an API on https to plain http),
   and only to an address that is public or on the upstream's own kind of network (a loopback
   upstream may send to loopback, a private one to private addresses); never link-local, cloud
-  metadata, multicast or unspecified ones, whatever the upstream is. The host is resolved once and the connection goes to the address checked
-  (`sni_hostname` keeps TLS checking the name), so a second DNS answer cannot rebind it.
+  metadata, multicast or unspecified ones, whatever the upstream is. The host is resolved once
+  and the connection goes to the address checked (`sni_hostname` keeps TLS checking the name),
+  so a second DNS answer cannot rebind it.
 * `upstream`: only redirects within the upstream are followed.
 * `off`: none is (a 3xx is the agent's error, as before).
 
