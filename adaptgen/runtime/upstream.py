@@ -15,6 +15,7 @@ are retried, a bounded number of times, when the upstream is briefly unavailable
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import email.utils
 import json
@@ -91,6 +92,11 @@ DEFAULT_OPERATION_WAIT = 8.0
 # What a server variable's value may not hold: it would change the URL beyond its own part.
 _SERVER_VALUE_HOST = re.compile(r"[\s/?#@\\]|[\x00-\x1f\x7f]")
 _SERVER_VALUE_PATH = re.compile(r"[\s?#\\]|[\x00-\x1f\x7f]|(^|/)\.\.?(/|$)")
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 # Headers a redirect within the upstream is not sent again with (httpx2 sets them anew).
 _NOT_RESENT = frozenset({"host", "content-length", "transfer-encoding"})
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # CTLs but HTAB (RFC 9110 §5.5)
@@ -875,7 +881,13 @@ def _decoded(
 
 
 def _text(response: httpx2.Response, body: bytearray) -> str:
-    # As httpx2's `response.text`: the declared charset, else UTF-8; undecodable bytes replaced.
+    """As httpx2's `response.text`: the declared charset, else UTF-8; undecodable bytes
+    replaced. A byte order mark says the encoding instead, and is no part of the text: legacy
+    .NET and IIS APIs start their JSON with one, which JSON readers may ignore (RFC 8259 8.1)
+    and Python's refuses ("Unexpected UTF-8 BOM")."""
+    for mark, codec in _BYTE_ORDER_MARKS:
+        if body.startswith(mark):
+            return bytes(body[len(mark) :]).decode(codec, errors="replace")
     return body.decode(response.encoding or "utf-8", errors="replace")
 
 
