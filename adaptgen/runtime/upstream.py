@@ -92,6 +92,9 @@ DEFAULT_OPERATION_WAIT = 8.0
 # What a server variable's value may not hold: it would change the URL beyond its own part.
 _SERVER_VALUE_HOST = re.compile(r"[\s/?#@\\]|[\x00-\x1f\x7f]")
 _SERVER_VALUE_PATH = re.compile(r"[\s?#\\]|[\x00-\x1f\x7f]|(^|/)\.\.?(/|$)")
+# What an API writes before its JSON so that a page cannot run it as a script (Gerrit's every
+# answer, Angular's convention): no part of the JSON.
+_XSSI_GUARD = ")]}'"
 _BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -856,9 +859,12 @@ def _decoded(
             response.status_code, content_type, binary, False, headers=headers, size=len(body)
         )
     text = _text(response, body)
+    declared = content_type.endswith("json")
+    rest = text[len(_XSSI_GUARD) :].lstrip(", \t\r\n")
+    if text.startswith(_XSSI_GUARD) and (declared or rest[:1] in ("{", "[")):
+        text = rest  # Gerrit's `)]}'` line, before the JSON
     data: Any = text
     is_json = False
-    declared = content_type.endswith("json")
     if text.strip() and is_xml(content_type):
         # Malformed, declaring entities, or too deep: passed on as text.
         with contextlib.suppress(XmlAnswerError):

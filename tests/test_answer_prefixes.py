@@ -1,7 +1,7 @@
-"""Answers that begin with a byte order mark (legacy .NET and IIS APIs write one before their
-JSON): the mark says the encoding and is no part of the text, so the JSON is data, not "a body
-that is not JSON (Unexpected UTF-8 BOM)". Against a real HTTP upstream on 127.0.0.1, through
-the generated server and an MCP client."""
+"""Answers that begin with something before their JSON: a byte order mark (legacy .NET and IIS
+APIs), which says the encoding and is no part of the text; Gerrit's `)]}'` guard against being
+run as a script. The JSON is data, not "a body that is not JSON". Against a real HTTP upstream
+on 127.0.0.1, through the generated server and an MCP client."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ BODIES = {
     "utf16le": (codecs.BOM_UTF16_LE + RECORD.encode("utf-16-le"), "application/json"),
     "utf16be": (codecs.BOM_UTF16_BE + RECORD.encode("utf-16-be"), "application/json"),
     "unlabelled": (codecs.BOM_UTF8 + RECORD.encode("utf-8"), "text/plain"),
+    "gerrit": (b")]}'\n" + RECORD.encode("utf-8"), "application/json"),
+    "guarded": (codecs.BOM_UTF8 + b")]}',\r\n" + RECORD.encode("utf-8"), "text/plain"),
 }
 
 
@@ -45,7 +47,7 @@ def _spec(url: str) -> dict:
 
 
 @pytest.mark.parametrize("kind", sorted(BODIES))
-def test_a_byte_order_mark_is_no_part_of_the_answer(tmp_path, kind):
+def test_what_comes_before_the_json_is_no_part_of_it(tmp_path, kind):
     with serving(tmp_path, _app(), _spec, "legacy") as (call, _):
         answer = call("get_record", {"kind": kind})
     assert not answer.is_error, answer.content[0].text
