@@ -18,7 +18,13 @@ from conftest import result_data
 from fastmcp import Client
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from adaptgen.build import BuildOptions, build
@@ -172,6 +178,20 @@ def _api(seen: Seen, storage: str) -> Starlette:
             return Response(status_code=302)  # no Location: nothing to follow
         return RedirectResponse(target, 302)
 
+    async def report(request: Request) -> Response:
+        await seen.note(request)
+        target = {
+            "1": f"{storage}/logs/report.txt?{SIGNATURE}",
+            "2": "/api/login?next=/api/reports/2",
+            "3": "/api/repositories/42",
+        }[request.path_params["report"]]
+        return RedirectResponse(target, 302)
+
+    async def login(request: Request) -> Response:
+        await seen.note(request)
+        page = "<html><head><title>Sign in</title></head><body><form>...</form></body></html>"
+        return HTMLResponse(page)
+
     async def delete_thing(request: Request) -> Response:
         await seen.note(request)
         return RedirectResponse(f"{storage}/any/thing?{SIGNATURE}", 307)
@@ -185,19 +205,22 @@ def _api(seen: Seen, storage: str) -> Starlette:
             Route("/api/exports/7", export_done, methods=["GET"]),
             Route("/api/jobs/{job}/logs", job_log),
             Route("/api/things/{id}", delete_thing, methods=["DELETE"]),
+            Route("/api/reports/{report}", report),
+            Route("/api/login", login),
         ]
     )
 
 
 def _spec(url: str) -> dict:
-    def op(op_id: str, *params: str, body: bool = False, ok: str = "200") -> dict:
+    def op(op_id: str, *params: str, body: bool = False, ok: str = "200", moves=True) -> dict:
+        moved = {"302": {"description": "elsewhere"}} if moves else {}
         found: dict = {
             "operationId": op_id,
             "parameters": [
                 {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                 for p in params
             ],
-            "responses": {ok: {"description": "ok"}, "302": {"description": "elsewhere"}},
+            "responses": {ok: {"description": "ok"}, **moved},
         }
         if body:
             found["requestBody"] = {
@@ -223,6 +246,7 @@ def _spec(url: str) -> dict:
             "/exports": {"post": op("createExport", body=True, ok="201")},
             "/jobs/{job}/logs": {"get": op("downloadJobLogs", "job")},
             "/things/{id}": {"delete": op("deleteThing", "id", ok="204")},
+            "/reports/{report}": {"get": op("getReport", "report", moves=False)},
         },
     }
 
@@ -350,3 +374,18 @@ def test_the_operator_decides_how_far(forge, monkeypatch):
         wrong.content[0].text
     )
     assert all(not r[1].startswith("/logs") for r in seen.requests)
+
+
+def test_a_redirect_the_operation_does_not_declare_stays_on_the_api(forge):
+    """An operation whose spec declares no redirect (an API behind a sign-in proxy whose session
+    ended): one elsewhere is not followed, one within the API ending at an HTML page is an
+    error, not that page as the answer; one within the API to data is followed."""
+    call, seen, storage = forge
+    text = _error(call, "get_report", {"report": "1"})
+    assert f"a redirect to {storage}, off the API, which this operation does not declare" in text
+    assert [r[1].split("?")[0] for r in seen.requests] == ["/api/reports/1"]
+    text = _error(call, "get_report", {"report": "2"})
+    assert "a redirect this operation does not declare, to an HTML page (a sign-in page?" in text
+    assert "Sign in" not in text
+    moved = call("get_report", {"report": "3"})
+    assert not moved.is_error and result_data(moved.content[0].text)["id"] == 42

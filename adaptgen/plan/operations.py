@@ -300,6 +300,7 @@ class OperationPlanning(PlannerState):
                 fixed=tuple(fixed),
                 answer_xml=self._answer_xml(op, op_pointer),
                 long_running=long_running(method, op),
+                redirects=declares_redirect(op),
                 ok_field=ok_field(self._response(op, op_pointer)[0]),
             ),
             shape=shape,
@@ -568,6 +569,16 @@ def _only_value(param: Param) -> str | int | float | bool | None:
 # ...). Not a job's `succeeded` (Airbyte's sync): the call worked, and the job's outcome is
 # the result.
 OK_FIELDS = ("ok", "success", "Success", "isSuccess")
+
+
+REDIRECT_CODES = frozenset({"301", "302", "303", "307", "308"})
+
+
+def declares_redirect(op: dict[str, Any]) -> bool:
+    """Whether the operation's spec declares a redirect answer (GitHub's logs and archives,
+    Box's file content, a renamed repository's 301)."""
+    responses = op.get("responses")
+    return isinstance(responses, dict) and any(str(k) in REDIRECT_CODES for k in responses)
 
 
 def ok_field(response: dict[str, Any] | None) -> str | None:

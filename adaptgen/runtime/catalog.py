@@ -180,6 +180,12 @@ class Operation(_Entry):
         "that differ from the fields' (`adaptgen.runtime.xml_answer`).",
     )
     long_running: LongRunning | None = Field(default=None, exclude_if=_unset)
+    redirects: bool = Field(
+        default=False,
+        exclude_if=_empty,
+        description="The spec declares a redirect answer (301/302/303/307/308: a download "
+        "handed to storage, a moved thing): one elsewhere is followed (`runtime.redirects`).",
+    )
     ok_field: str | None = Field(
         default=None,
         exclude_if=_unset,

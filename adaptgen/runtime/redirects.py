@@ -12,7 +12,9 @@ Now, as `<NAME>_REDIRECTS` says (read per call):
 * `elsewhere` (the default): a redirect within the upstream (its origin and base path,
   `origin.within_upstream`) is followed as the request it answers, credentials and all; the
   method and body are kept, but a 303 reads with GET, and so does a POST answered 301 or 302
-  (as browsers and `fetch` do). A redirect anywhere else is followed only as a GET (after that
+  (as browsers and `fetch` do); where the operation declares no redirect, an HTML page at its
+  end is no answer (a sign-in page) but an error. A redirect anywhere else is followed only
+  where the operation's spec declares one (`Operation.redirects`), only as a GET (after that
   rule: a write is never sent off the API), as a new request: no credentials, no header of the
   call but `Accept`, no cookie, over http(s) only (never from an API on https to plain http),
   and only to an address that is public or on the upstream's own kind of network (a loopback
@@ -89,14 +91,21 @@ def next_hop(request: httpx2.Request, status: int, location: str, base_url: str)
     return Hop(url, method, keeps_body=not changes, within=within_upstream(url, base_url))
 
 
-def refusal(hop: Hop, mode: str, base_url: str = "") -> str | None:
-    """Why `hop` is not followed under `mode` (before any address is looked up), or None. An
-    API on https is never followed to plain http: what comes back could be anything."""
+def refusal(hop: Hop, mode: str, base_url: str = "", declared: bool = True) -> str | None:
+    """Why `hop` is not followed under `mode` (before any address is looked up), or None. Off
+    the API only where the operation's spec declares a redirect (`declared`): an undeclared one
+    elsewhere is most often a sign-in page (a session that ended, a proxy's SSO), whose HTML is
+    no answer. An API on https is never followed to plain http."""
     if hop.within:
         return None
     scheme = httpx2.URL(hop.url).scheme
     if mode != "elsewhere":
         return f"to {hop.origin}, off the API ({_setting_hint(mode)})"
+    if not declared:
+        return (
+            f"to {hop.origin}, off the API, which this operation does not declare (a sign-in "
+            "page? check the upstream credentials): not followed"
+        )
     if scheme not in ("http", "https"):
         return f"to a {scheme or 'relative'} URL, which is never followed"
     if scheme == "http" and base_url.startswith("https:"):

@@ -724,7 +724,7 @@ class Upstream:
             status = status_line(op.where, response.status_code, response.reason_phrase)
             await response.aclose()
             hop = redirects.next_hop(request, response.status_code, location, self.base_url)
-            problem = redirects.refusal(hop, mode, self.base_url)
+            problem = redirects.refusal(hop, mode, self.base_url, op.upstream.redirects)
             if hops == redirects.MAX_REDIRECTS:
                 problem = f"more than {redirects.MAX_REDIRECTS} times in a row, not followed"
             try:
@@ -768,6 +768,14 @@ class Upstream:
             statuses = telemetry.upstream_statuses.get()
             if statuses is not None:
                 statuses.append(response.status_code)
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if hops and not op.upstream.redirects and media == "text/html":
+            await response.aclose()
+            raise UpstreamError(
+                f"{status}, a redirect this operation does not declare, to an HTML page (a "
+                "sign-in page? check the upstream credentials), not an answer",
+                status=response.status_code,
+            )
         return response, where
 
     def _bad_credential(self, where: str, exc: _BadHeader, op: Tool) -> str:
