@@ -371,5 +371,22 @@ def test_an_xml_error_is_excerpted_as_data_and_html_as_text():
     s3 = "<Error><Code>AccessDenied</Code><Message>key sk_live_123 is denied</Message></Error>"
     assert excerpt(s3, ["sk_live_123"]) == '{"Code":"AccessDenied","Message":"key *** is denied"}'
     page = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1><br></body></html>"
-    assert excerpt(page, []) == page
+    assert excerpt(page, []) == "502 Bad Gateway"
     assert excerpt("<broken><xml>", []) == "<broken><xml>"
+    # Tomcat's error page: what it says, not the styles that fill its first 300 characters.
+    style = "h1 {font-family:Tahoma,Arial,sans-serif;color:white;background-color:#525D76;} " * 6
+    tomcat = (
+        '<!doctype html><html lang="en"><head><title>HTTP Status 500 &ndash; Internal Server '
+        f'Error</title><style type="text/css">{style}</style><script>var x = 1;</script>'
+        '</head><body><h1>HTTP Status 500 &ndash; Internal Server Error</h1><hr class="line" />'
+        "<p><b>Type</b> Exception Report</p><p><b>Message</b> Customer 42 is locked by "
+        "sk_live_123</p></body></html>"
+    )
+    assert excerpt(tomcat, ["sk_live_123"]) == (
+        "HTTP Status 500 – Internal Server Error Type Exception Report Message Customer 42 is "
+        "locked by ***"
+    )
+    iis = (
+        "<html><head><title>Service Unavailable</title></head><body><p>Try later</p></body></html>"
+    )
+    assert excerpt(iis, []) == "Service Unavailable: Try later"

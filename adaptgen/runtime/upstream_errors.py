@@ -1,7 +1,8 @@
 """What an agent reads when an upstream answers with an error, for tool calls and auth flows.
 
 One format: `<what>: upstream answered <status> <reason>: <excerpt>`. The excerpt is short (JSON
-compacted, an XML document read as data and compacted so, whitespace folded, cut with …) and
+compacted, an XML document read as data and compacted so, an HTML page as its title and visible
+text, whitespace folded, cut with …) and
 holds no secret: the text is redacted before the cut (a secret cut in two would escape) and
 after it (JSON escapes undone by compacting).
 """
@@ -9,7 +10,9 @@ after it (JSON escapes undone by compacting).
 from __future__ import annotations
 
 import contextlib
+import html
 import json
+import re
 from collections.abc import Iterable
 
 from adaptgen.runtime.compact_json import compact_json
@@ -17,6 +20,12 @@ from adaptgen.runtime.secrets import redact
 from adaptgen.runtime.xml_answer import XmlAnswerError, read_answer
 
 ERROR_EXCERPT_CHARS = 300  # of a tool call's error body
+_INVISIBLE = re.compile(
+    r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
+)
+_HEAD = re.compile(r"<head\b.*?</head\s*>", re.IGNORECASE | re.DOTALL)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^<>]+>")
 REASON_CHARS = 120  # of an auth endpoint's error reason (an RFC 6749 `error` is short)
 
 
@@ -38,8 +47,20 @@ def excerpt(text: str, secrets: Iterable[str], limit: int = ERROR_EXCERPT_CHARS)
         # the declaration, namespaces and closing tags. Not XML, or refused: kept as it is.
         with contextlib.suppress(XmlAnswerError):
             text = compact_json(read_answer(text, None))
+    elif "<html" in text[:1000].lower():
+        text = page_text(text)
     text = " ".join(text.split())
     return redact(text[:limit] + "…" if len(text) > limit else text, secrets)
+
+
+def page_text(page: str) -> str:
+    """What an HTML error page says (Tomcat's, IIS's, a proxy's): its title, then its visible
+    text, without the head, styles and scripts that fill its first few hundred characters."""
+    title = _TITLE.search(page)
+    said = " ".join(html.unescape(title[1]).split()) if title else ""
+    body = _HEAD.sub(" ", _INVISIBLE.sub(" ", page))
+    text = " ".join(html.unescape(_TAG.sub(" ", body)).split())
+    return f"{said}: {text}" if said and not text.startswith(said) else text or said
 
 
 def error_message(
