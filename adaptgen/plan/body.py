@@ -69,6 +69,7 @@ class BodyPlanning(PlannerState):
                 # A required body of one field is that field (Asana's `{"data": {...}}` names
                 # none required): without it the body would be empty.
                 needed = set(props)
+            deep = _deep_objects(media, media_obj)
             params = [
                 Param(
                     name=argument_name(name),
@@ -76,6 +77,7 @@ class BodyPlanning(PlannerState):
                     location="body",
                     schema=_said_as_file(sub) if media == "multipart/form-data" else sub,
                     required=required and name in needed,
+                    style="deepObject" if name in deep else None,
                 )
                 for name, sub in props.items()
             ]
@@ -210,3 +212,18 @@ def _said_as_file(schema: Any) -> Any:
     if FILE_NOTE in said:
         return schema
     return {**schema, "description": f"{said} {FILE_NOTE}".strip()}
+
+
+def _deep_objects(media: str, media_obj: dict[str, Any]) -> frozenset[str]:
+    """A form's fields its `encoding` says go as `deepObject` (Stripe's every field:
+    `metadata[plan]=pro`, `items[0][price]=price_123`), sent so (`serialize.deep_pairs`)."""
+    encoding = media_obj.get("encoding")
+    if media not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return frozenset()
+    if not isinstance(encoding, dict):
+        return frozenset()
+    return frozenset(
+        str(name)
+        for name, said in encoding.items()
+        if isinstance(said, dict) and said.get("style") == "deepObject"
+    )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PathValueError",
     "cookie_value",
+    "deep_pairs",
     "form_pairs",
     "percent",
     "scalar",
@@ -132,16 +133,35 @@ def cookie_value(value: Any, explode: bool | None) -> str:
     return percent(scalar(value))
 
 
-def form_pairs(payload: Any) -> list[tuple[str, str]]:
+def form_pairs(payload: Any, deep: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """A form's fields as pairs: a list of scalars repeated, anything else nested as JSON, but
+    the fields in `deep` (style `deepObject`) in bracket notation (`deep_pairs`)."""
     if not isinstance(payload, dict):
         return [("body", scalar(payload))]
     pairs: list[tuple[str, str]] = []
     for key, value in payload.items():
-        if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        if key in deep:
+            pairs.extend(deep_pairs(key, value))
+        elif isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
             pairs.extend((key, scalar(v)) for v in value)
         else:
             pairs.append((key, scalar(value)))
     return pairs
+
+
+def deep_pairs(prefix: str, value: Any) -> list[tuple[str, str]]:
+    """`value` as a form field of style `deepObject`, in the bracket notation Rails, PHP and
+    Stripe read: an object's fields as `prefix[field]`, a list's items as `prefix[0]`, at any
+    depth (`items[0][price]=price_123`); an empty object or list as `prefix=` (Stripe: unset)."""
+    if value is None:
+        return []
+    if isinstance(value, dict | list) and not value:
+        return [(prefix, "")]
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in deep_pairs(f"{prefix}[{k}]", v)]
+    if isinstance(value, list):
+        return [pair for i, v in enumerate(value) for pair in deep_pairs(f"{prefix}[{i}]", v)]
+    return [(prefix, scalar(value))]
 
 
 def aws_query_pairs(prefix: str, value: Any, shape: dict[str, Any] | None) -> list[tuple[str, str]]:

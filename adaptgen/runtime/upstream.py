@@ -513,7 +513,7 @@ class Upstream:
         if media == "application/x-www-form-urlencoded":
             if isinstance(payload, str):  # the whole form, as the spec's string schema says
                 return payload.encode(), None, media
-            pairs = form_pairs(payload)
+            pairs = form_pairs(payload, _deep_fields(op))
             return (
                 "&".join(f"{percent(k)}={percent(v)}" for k, v in pairs).encode(),
                 None,
@@ -523,7 +523,7 @@ class Upstream:
             files = _form_files(op)
             form = payload if isinstance(payload, dict) else {}
             parts: list[tuple[str, Any]] = []
-            for k, v in form_pairs(payload):
+            for k, v in form_pairs(payload, _deep_fields(op)):
                 try:
                     parts.append((k, file_part(k, v, form) if k in files else (None, v)))
                 except DataUrlError as exc:
@@ -984,6 +984,13 @@ def _body_schemas(op: Tool) -> dict[str, Mapping[str, Any]]:
         return {p.api_name: p.schema for p in params}
     properties = params[0].schema.get("properties") if params else None
     return dict(properties) if isinstance(properties, dict) else {}
+
+
+def _deep_fields(op: Tool) -> frozenset[str]:
+    """The form fields sent in bracket notation (`deepObject`, Stripe's)."""
+    return frozenset(
+        p.api_name for p in op.params if p.location == "body" and p.style == "deepObject"
+    )
 
 
 def _form_files(op: Tool) -> frozenset[str]:
