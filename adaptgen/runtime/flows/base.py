@@ -34,6 +34,7 @@ from adaptgen.runtime.secrets import (
 )
 from adaptgen.runtime.strict import StrictModel
 from adaptgen.runtime.upstream_errors import REASON_CHARS, error_message
+from adaptgen.runtime.xml_answer import XmlAnswerError, is_xml, read_answer
 
 if TYPE_CHECKING:
     from adaptgen.runtime.catalog import SecurityScheme, Tool
@@ -273,10 +274,20 @@ async def resolved(secrets: SecretResolver, refs: Sequence[str]) -> list[str]:
 
 
 def json_body(response: httpx2.Response) -> Any:
+    """The answer as data: its JSON, or an XML answer read as data (a legacy login's
+    `<LoginResponse><Token>...</Token></LoginResponse>` is `{"Token": "..."}`, so
+    `token_path: $.Token` reads it); None when it is neither."""
     try:
         return response.json()
     except ValueError:
-        return None
+        pass
+    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if is_xml(media) or (not media and response.text.lstrip().startswith("<")):
+        try:
+            return read_answer(response.text, None)
+        except XmlAnswerError:
+            return None
+    return None
 
 
 def endpoint(url: str | httpx2.URL) -> str:
