@@ -66,6 +66,7 @@ from adaptgen.runtime.paging.cursor import CursorPaging
 from adaptgen.runtime.paging.next_url import NextUrlPaging
 from adaptgen.runtime.xml_answer import is_xml
 
+LINK_STYLES = ("next_url", "link")  # styles whose next page is read at a URL
 # A path is sent as the request target: no whitespace or control characters (RFC 9112 3.2).
 _BAD_PATH_CHARACTER = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
 
@@ -90,6 +91,25 @@ class OperationPlanning(PlannerState):
         summary = plain(str(patch.get("summary") or ""))
         said = self._tool_names(patch_id, "patch", path, summary, selector)
         return f"replace_{rest}" if said[0] == name else None
+
+    def _body_paging(
+        self, params: list[Param], op: dict[str, Any], op_pointer: str
+    ) -> tuple[PagingStyle | None, list[Param]]:
+        """How a read POSTed pages in its body, if it does (AWS's JSON-protocol `List*`
+        actions: `nextToken` and `maxResults` in the body, the next token in the answer; a
+        search's `after`), and its parameters with the paging ones hidden and `limit` and
+        `cursor` added: detected as a GET's query would be, the body's fields standing for it."""
+        fields = [
+            p.model_copy(update={"location": "query"}) for p in params if p.location == "body"
+        ]
+        response, headers = self._response(op, op_pointer)
+        # Not by a link: the next page of a search is posted again, not read at a URL.
+        detected = detect(fields, response, headers, None, None, skip=LINK_STYLES)
+        if detected is None:
+            return None, params
+        paged = detected.pagination.model_copy(update={"in_body": True})
+        kept = [p for p in params if not (p.location == "body" and p.api_name in detected.hidden)]
+        return paged, assign_names(kept + _paging_params(paged))
 
     def _tool_names(
         self, op_id: str | None, method: str, path: str, summary: str, selector: tuple[str, ...]
@@ -261,6 +281,15 @@ class OperationPlanning(PlannerState):
                 problem := undetected_paging(params, response, headers, op_id or path)
             ):
                 self.warn(op_pointer, problem)
+        if (
+            pagination is None
+            and hint.paginate is None
+            and method == "post"
+            and body is not None
+            and body.flattened
+            and tool_annotations(method, name, path, selector, key).get("readOnlyHint")
+        ):
+            pagination, params = self._body_paging(params, op, op_pointer)
         shape = self._shape(hint, pagination)
         output = None
         if self._wants_output_schema(hint):

@@ -367,8 +367,9 @@ def detect(
     response_headers: list[str],
     hint: PagingHints | None,
     conventions: Conventions | None = None,
+    skip: tuple[str, ...] = (),
 ) -> Detected | None:
-    """How the operation pages, or None.
+    """How the operation pages, or None (`skip`: styles not to consider).
 
     `conventions`: how the API's other operations page, for one whose response schema leaves
     out where its next token comes from (Slack's `conversations.history` declares `cursor` and
@@ -386,7 +387,9 @@ def detect(
         return None
     items, body = listed
     listing = Listing(query, items, _fields(body), response_headers, body)
-    for style in STYLES.values():
+    for name, style in STYLES.items():
+        if name in skip:
+            continue
         found = style.detect(listing)
         if found is not None:
             return _detected(found, query)
@@ -837,7 +840,9 @@ def without_paginator_twins(params: list[Param], body_params: list[Param]) -> li
     and `marker`, DynamoDB's `Limit` beside the body's `Limit`. The service reads only its own,
     so the twin was a second argument that did nothing (DynamoDB's nicer-named `limit` went to
     the query, the real one was `body_limit`), and two candidates kept S3's listings unpaged.
-    3,984 such parameters in 235 AWS specs; a paginator parameter with no twin stays."""
+    3,984 such parameters in 235 AWS specs; a paginator parameter with no twin stays. A
+    camelCase one (JSON-protocol services: CodeBuild's `nextToken`) is a twin of a body field of
+    exactly its name."""
 
     def added(param: Param) -> bool:
         # The paginator's member name (`NextToken`), said as aws2openapi says it; a service's
@@ -850,7 +855,17 @@ def without_paginator_twins(params: list[Param], body_params: list[Param]) -> li
 
     def twin(param: Param) -> bool:
         own = _norm(param.api_name)
-        return added(param) and any(
+        if not added(param):
+            # A JSON-protocol service's paginator member is camelCase (CodeBuild's
+            # `nextToken`): a twin only of a body field of exactly its name, which is what the
+            # service reads (it reads no query at all).
+            said = str(param.schema.get("description") or "").strip()
+            return (
+                param.location == "query"
+                and said in _PAGINATOR_SAYS
+                and any(b.api_name == param.api_name for b in body_params)
+            )
+        return any(
             o is not param and not added(o) and _norm(o.api_name) == own
             for o in [*params, *body_params]
         )

@@ -468,7 +468,11 @@ class Upstream:
             if name.lower() == "cookie" and "Cookie" in headers:  # a session's, beside the call's
                 value = f"{headers['Cookie']}; {value}"
             headers[name] = _header(op, name, value, "")
+        in_body = op.pagination is not None and op.pagination.in_body and url is None
         for name, value in (paging or {}).items():
+            if in_body:  # a read POSTed that pages in its body
+                body_fields[name] = value
+                continue
             query = [(k, v) for k, v in query if k != name]
             query.append((name, scalar(value)))
         if url is not None:

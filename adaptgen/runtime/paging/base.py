@@ -98,6 +98,12 @@ class PagingStyle(BaseModel):
         description='JSONPath of a "more pages" flag: false ends paging.',
     )
     page_size: int = Field(default=DEFAULT_PAGE_SIZE, description="Items per upstream page.")
+    in_body: bool = Field(
+        default=False,
+        exclude_if=lambda on: not on,
+        description="Its parameters go in the request body: a read POSTed (AWS's JSON-protocol "
+        "`List*` actions' `nextToken`, a search's `after`).",
+    )
     default_limit: int = Field(default=DEFAULT_PAGE_SIZE, description="Items when no limit.")
     max_items: int = Field(default=DEFAULT_MAX_ITEMS, description="Most items one call returns.")
 
