@@ -53,6 +53,7 @@ from adaptgen.runtime.files import (
 )
 from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
 from adaptgen.runtime.origin import origin_of
+from adaptgen.runtime.proxies import proxy_for
 from adaptgen.runtime.secrets import guard_logs, is_aws_reference, redact, register_secret_source
 from adaptgen.runtime.serialize import (
     PathValueError,
@@ -366,7 +367,9 @@ class Upstream:
         client = self._clients.get(loop_id)
         if client is None or client.is_closed:
             inner = self._transport or httpx2.AsyncHTTPTransport(
-                verify=verify_context(trust_env=False), trust_env=False
+                verify=verify_context(trust_env=False),
+                trust_env=False,
+                proxy=proxy_for(self.base_url, self.env_prefix),
             )
             client = httpx2.AsyncClient(
                 transport=_HeaderGuard(inner), follow_redirects=False, trust_env=False
