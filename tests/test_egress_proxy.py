@@ -96,6 +96,7 @@ def test_no_proxy_and_this_machine_go_direct(monkeypatch):
     assert proxy_for("http://api.vendor.example/v1", "X") is None  # HTTP_PROXY is unset
     monkeypatch.setenv("X_PROXY", "http://egress:8080")  # the server's own setting wins
     assert proxy_for("https://billing.internal.corp/api", "X") == "http://egress:8080"
+    assert proxy_for("https://login.idp.example/keys", None) == "http://proxy.corp:3128"
     monkeypatch.setenv("NO_PROXY", "*")
     monkeypatch.delenv("X_PROXY")
     assert proxy_for("https://api.vendor.example/v1", "X") is None

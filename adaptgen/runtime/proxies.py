@@ -25,9 +25,10 @@ from adaptgen.runtime.origin import is_loopback_host
 __all__ = ["proxy_for"]
 
 
-def proxy_for(base_url: str, env_prefix: str) -> str | None:
-    """The proxy URL requests to `base_url` go through, or None for a direct connection."""
-    explicit = os.environ.get(f"{env_prefix}_PROXY", "").strip()
+def proxy_for(base_url: str, env_prefix: str | None) -> str | None:
+    """The proxy URL requests to `base_url` go through, or None for a direct connection
+    (`env_prefix` None: the conventional variables only, as for an identity provider's keys)."""
+    explicit = os.environ.get(f"{env_prefix}_PROXY", "").strip() if env_prefix else ""
     if explicit:
         return explicit
     parts = urlsplit(base_url)

@@ -49,6 +49,7 @@ from joserfc.jws import JWSAlgModel, JWSRegistry
 
 from ..identity import Caller
 from ..origin import is_loopback_host
+from ..proxies import proxy_for
 from ..tls import verify_context
 
 __all__ = [
@@ -276,6 +277,7 @@ class JwtVerifier:
                     follow_redirects=False,
                     trust_env=False,
                     verify=verify_context(trust_env=False),
+                    proxy=proxy_for(url, None),  # an IdP outside, behind an egress proxy
                 ) as client:
                     body, cache_control, problem = await _get(client, url)
         except Exception as err:  # noqa: BLE001 - any transport failure means: no keys
