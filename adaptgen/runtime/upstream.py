@@ -776,7 +776,7 @@ class Upstream:
             if statuses is not None:
                 statuses.append(response.status_code)
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if hops and not op.upstream.redirects and media == "text/html":
+        if hops and response.is_success and not op.upstream.redirects and media == "text/html":
             await response.aclose()
             raise UpstreamError(
                 f"{status}, a redirect this operation does not declare, to an HTML page (a "
