@@ -122,7 +122,7 @@ _GENERIC_OPERATIONS = {
 # A path's format suffix (`/ip.txt`, `/reports/all.csv`) and how a name says it.
 _TWIN_FORMAT = re.compile(r"\.(txt|csv|tsv|xml|html?|css|json|ya?ml|atom|rss|pdf)$", re.IGNORECASE)
 _FORMAT_WORDS = {"txt": "text", "htm": "html", "yml": "yaml"}
-_NOUNS = frozenset({"page", "list"})
+_NOUNS = frozenset({"page", "list"})  # of the generic words, those a path may be a thing of
 
 
 def format_twins(paths: Iterable[str]) -> frozenset[str]:
@@ -130,7 +130,7 @@ def format_twins(paths: Iterable[str]) -> frozenset[str]:
     every = set(paths)
     return frozenset(
         p for p in every if _TWIN_FORMAT.search(p) and _TWIN_FORMAT.sub("", p) in every
-    )  # of those words, the ones a path may be a thing of
+    )
 
 
 def _generic(words: list[str], route: _Route) -> str | None:
