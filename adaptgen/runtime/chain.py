@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adaptgen.runtime import long_running
 from adaptgen.runtime.catalog import Chain, ChainStep, Tool
 from adaptgen.runtime.expressions import ExpressionError, Response, Scope, evaluate, holds
-from adaptgen.runtime.upstream import Upstream, UpstreamError
+from adaptgen.runtime.upstream import Upstream, UpstreamError, UpstreamResponse
 
 
 class ChainError(Exception):
@@ -124,10 +125,17 @@ class _Runner:
             headers["Idempotency-Key"] = self._idempotency_key(step, scope)
         try:
             response = await self.upstream.send(op, arguments, paging=paging, headers=headers)
+            self.calls += 1
+            self.bytes += response.size
+            if _follows(step, op, response):
+                followed = await long_running.follow(self.upstream, op, arguments, response)
+                self.calls += followed.calls - 1
+                self.bytes += followed.size - response.size
+                if not followed.finished:
+                    raise self._failure(step, str(followed.note).rstrip("."))
+                response = followed.response
         except UpstreamError as exc:
             raise self._failure(step, str(exc)) from None
-        self.calls += 1
-        self.bytes += response.size
         scope.response = Response(response.status, response.data, response.headers)
         for criterion in step.success:
             if not holds(
@@ -166,3 +174,13 @@ class _Runner:
             default=str,
         )
         return "adaptgen-" + hashlib.sha256(basis.encode()).hexdigest()[:40]
+
+
+def _follows(step: ChainStep, op: Tool, response: UpstreamResponse) -> bool:
+    """Whether a step's answer is followed to the end of the operation it accepted (a 202, an
+    operation Azure marks long-running: `runtime.long_running`), as a tool's is, so the next
+    step reads what it made. Not when the step's own success criteria read the status code: an
+    Arazzo author who wrote `$statusCode == 202` decides what the step waits for."""
+    if response.status != long_running.ACCEPTED and op.upstream.long_running is None:
+        return False
+    return not any("$statusCode" in c.condition for c in step.success)

@@ -76,6 +76,7 @@ class Followed:
     calls: int
     size: int
     note: str | None = None
+    finished: bool = True  # false: still running when the wait ended (its note says so)
 
 
 async def follow(
@@ -106,11 +107,13 @@ async def follow(
     elif kind is None and response.status != ACCEPTED:
         monitor, kind = original, "provisioning"  # a PUT whose resource says it is not done
     if kind is None:
-        return Followed(response, 1, response.size, _unfinished(op, response, None, None))
+        note = _unfinished(op, response, None, None)
+        return Followed(response, 1, response.size, note, finished=False)
     monitor = resolve_next(monitor, original)
     if not within_upstream(monitor, upstream.base_url):
         off = " Its status link leads off the API (another host or path): it was not followed."
-        return Followed(response, 1, response.size, _unfinished(op, response, None, kind) + off)
+        note = _unfinished(op, response, None, kind) + off
+        return Followed(response, 1, response.size, note, finished=False)
     poll = reader(op)
     started = asyncio.get_running_loop().time()
     wait = _wait(upstream)
@@ -122,7 +125,7 @@ async def follow(
         waited = asyncio.get_running_loop().time() - started
         if waited + pause > wait:  # not asked at all: not said to have been followed
             note = _unfinished(op, latest, waited if calls > 1 else None, kind)
-            return Followed(_shown(response, latest), calls, size, note)
+            return Followed(_shown(response, latest), calls, size, note, finished=False)
         await _progress(waited, wait, _still(latest, kind))
         await asyncio.sleep(pause)
         interval = min(interval * 2, LONGEST_INTERVAL)
@@ -131,7 +134,7 @@ async def follow(
         except UpstreamError as exc:
             waited = asyncio.get_running_loop().time() - started
             note = f"{_unfinished(op, latest, waited, kind)} Its progress could not be read: {exc}"
-            return Followed(_shown(response, latest), calls + 1, size, note)
+            return Followed(_shown(response, latest), calls + 1, size, note, finished=False)
         calls, size = calls + 1, size + answer.size
         asked = retry_after(answer.headers.get("retry-after"))
         if answer.status == ACCEPTED:

@@ -465,6 +465,15 @@ class Upstream:
                     body_fields[param.api_name] = value
                 else:
                     whole_body = value
+        unfilled = [
+            p.name for p in op.params if p.location == "path" and f"{{{p.api_name}}}" in path
+        ]
+        if unfilled and url is None:
+            # A chain step whose expression came out empty: never sent with `{vm}` in its path.
+            raise UpstreamError(
+                f"{op.where}: the path needs {', '.join(unfilled)}, which "
+                f"{'was' if len(unfilled) == 1 else 'were'} not given"
+            )
         if cookies:
             headers["Cookie"] = "; ".join(cookies)
         for name, value in (extra_headers or {}).items():
