@@ -146,3 +146,15 @@ def test_the_base_url_may_keep_a_placeholder(bot):
     env.setenv("BOT_SERVER_TOKEN", TOKEN)
     failed, text = call()
     assert not failed and result_data(text)["version"] == "v2"
+
+
+def test_a_secret_in_the_url_is_kept_out_of_the_logs(bot, caplog):
+    """httpx2 logs each request's URL at DEBUG; the log guard redacts the token in it."""
+    import logging
+
+    call, _, _, env = bot
+    env.setenv("BOT_SERVER_TOKEN", TOKEN)
+    with caplog.at_level(logging.DEBUG):
+        failed, _ = call()
+    assert not failed
+    assert "getMe" in caplog.text and TOKEN not in caplog.text
