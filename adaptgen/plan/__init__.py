@@ -118,6 +118,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.named_paths: dict[str, str] = {}
         self.collections: frozenset[str] = frozenset()
         self.format_twins: frozenset[str] = frozenset()
+        self.api_base = ""
 
     def run(self) -> Catalog:
         schemes = self._security_schemes()
@@ -128,6 +129,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.common_prefix = common_path_prefix([path for path, *_ in operations])
         self.collections = keyed_sets(split_path_key(path)[0] for path, *_ in operations)
         self.format_twins = format_twins(split_path_key(path)[0] for path, *_ in operations)
+        self.api_base = self._server()[0]
         hints = self.options.hints
         op_ids = [op["operationId"] for _, _, op, _, _ in operations if "operationId" in op]
         hints.check_operations(op_ids)

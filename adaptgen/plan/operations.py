@@ -10,6 +10,7 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from adaptgen.errors import InputError
 from adaptgen.hints import ToolHints, did_you_mean
@@ -330,6 +331,7 @@ class OperationPlanning(PlannerState):
                 answer_xml=self._answer_xml(op, op_pointer),
                 long_running=long_running(method, op),
                 redirects=declares_redirect(op),
+                server=own_server(op, path_item, self.api_base),
                 ok_field=ok_field(self._response(op, op_pointer)[0]),
             ),
             shape=shape,
@@ -598,6 +600,33 @@ def _only_value(param: Param) -> str | int | float | bool | None:
 # ...). Not a job's `succeeded` (Airbyte's sync): the call worked, and the job's outcome is
 # the result.
 OK_FIELDS = ("ok", "success", "Success", "isSuccess")
+
+
+def own_server(op: dict[str, Any], path_item: dict[str, Any], api_base: str) -> str | None:
+    """The operation's own server (its `servers`, else its path's), its variables' defaults
+    put in and a relative URL resolved against the API's: Box's uploads at
+    `https://upload.box.com/api/2.0`. None when it has none, or it is the API's."""
+    servers = op.get("servers") or path_item.get("servers")
+    first = servers[0] if isinstance(servers, list) and servers else None
+    if not isinstance(first, dict) or not isinstance(first.get("url"), str):
+        return None
+    url = first["url"]
+    variables = first.get("variables")
+    for name, said in (variables if isinstance(variables, dict) else {}).items():
+        if isinstance(said, dict) and "default" in said:
+            url = url.replace("{" + str(name) + "}", str(said["default"]))
+    if "{" in url:
+        return None  # a variable without a default: the API's own server, as before
+    if not urlsplit(url).scheme:
+        if not urlsplit(api_base).scheme:
+            return None
+        url = (
+            urljoin(api_base.rstrip("/") + "/", url.lstrip("/"))
+            if not url.startswith("/")
+            else urljoin(api_base, url)
+        )
+    url = url.rstrip("/")
+    return None if url == api_base.rstrip("/") else url
 
 
 REDIRECT_CODES = frozenset({"301", "302", "303", "307", "308"})

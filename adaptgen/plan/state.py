@@ -49,6 +49,7 @@ class PlannerState:
     common_prefix: str
     collections: frozenset[str]  # the OData entity sets of the spec (`words.keyed_sets`)
     format_twins: frozenset[str]  # paths the same as another but a format suffix (`/ip.txt`)
+    api_base: str  # the API's base URL (the first server's)
     planned_names: dict[str, list[str]]  # an operation's names, best first, by its pointer
     # a name two operations or more want first -> (the one it is kept for, all that want it)
     kept_names: dict[str, tuple[str, frozenset[str]]]

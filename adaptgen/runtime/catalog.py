@@ -180,6 +180,12 @@ class Operation(_Entry):
         "that differ from the fields' (`adaptgen.runtime.xml_answer`).",
     )
     long_running: LongRunning | None = Field(default=None, exclude_if=_unset)
+    server: str | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="The operation's own server, where the spec gives it one (Box's uploads "
+        "at upload.box.com): its requests go there unless `<NAME>_BASE_URL` is set.",
+    )
     redirects: bool = Field(
         default=False,
         exclude_if=_empty,

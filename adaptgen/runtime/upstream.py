@@ -307,6 +307,15 @@ class Upstream:
                 url = url.replace(placeholder, _server_value(variable))
         return url.rstrip("/")
 
+    def base_for(self, op: Tool) -> str:
+        """Where `op`'s requests go: its own server (Box's uploads at upload.box.com), unless
+        `<NAME>_BASE_URL` sends every operation to one place (a gateway, a mock); else the
+        API's base URL. Credentials go with them: the spec's own servers are the API's."""
+        server = op.upstream.server
+        if server and not os.environ.get(f"{self.env_prefix}_BASE_URL"):
+            return server.rstrip("/")
+        return self.base_url
+
     def _url_secrets(self) -> list[str]:
         """The secret server variables' values as sent (for redaction from messages)."""
         values = []
@@ -420,7 +429,7 @@ class Upstream:
         url: str | None,
         extra_headers: Mapping[str, str] | None,
     ) -> httpx2.Request:
-        base = self.base_url
+        base = self.base_for(op)
         if not urlsplit(base).scheme:
             raise UpstreamError(
                 f"no upstream URL configured: set {self.env_prefix}_BASE_URL "
@@ -594,7 +603,7 @@ class Upstream:
         requirement = security if security is not None else self.security
         try:
             auth = choose_credentials(
-                requirement, self.schemes, flows=self.flows, upstream=self.base_url
+                requirement, self.schemes, flows=self.flows, upstream=self.base_for(op)
             )
         except MissingCredentials as exc:
             raise UpstreamError(str(exc)) from None
@@ -739,8 +748,9 @@ class Upstream:
                 return response, where
             status = status_line(op.where, response.status_code, response.reason_phrase)
             await response.aclose()
-            hop = redirects.next_hop(request, response.status_code, location, self.base_url)
-            problem = redirects.refusal(hop, mode, self.base_url, op.upstream.redirects)
+            base = self.base_for(op)
+            hop = redirects.next_hop(request, response.status_code, location, base)
+            problem = redirects.refusal(hop, mode, base, op.upstream.redirects)
             if hops == redirects.MAX_REDIRECTS:
                 problem = f"more than {redirects.MAX_REDIRECTS} times in a row, not followed"
             try:
@@ -765,10 +775,10 @@ class Upstream:
                     )
                     sent_auth = auth or httpx2.USE_CLIENT_DEFAULT
                 else:
-                    network = self._networks.get(self.base_url)
+                    network = self._networks.get(base)
                     if network is None:
-                        network = await redirects.host_network(self.base_url)
-                        self._networks[self.base_url] = network
+                        network = await redirects.host_network(base)
+                        self._networks[base] = network
                     accept = request.headers.get("accept")
                     request = await redirects.pinned_request(
                         hop, accept, network, dict(request.extensions)
