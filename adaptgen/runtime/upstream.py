@@ -718,7 +718,7 @@ class Upstream:
             except _BadHeader as exc:
                 raise UpstreamError(self._bad_credential(where, exc, op)) from None
             except httpx2.HTTPError as exc:
-                origin = origin_of(self.base_url)
+                origin = origin_of(self.base_for(op))
                 raise _transport_failure(exc, where, origin, _resendable(request, op)) from None
 
     async def _followed(
