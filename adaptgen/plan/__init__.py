@@ -29,6 +29,7 @@ from adaptgen.plan.parameters import ParameterPlanning, split_path_key
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.plan.security import SecurityPlanning
 from adaptgen.plan.state import OperationProblem
+from adaptgen.plan.version_tags import with_version_tags
 from adaptgen.plan.xml_body import XmlForms
 from adaptgen.runtime.catalog import (
     ApiInfo,
@@ -179,7 +180,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
             tools.append(tool)
         if self.progress is not None and operations:
             self.progress(len(operations), len(operations))  # the last ones may be skipped
-        tools = with_checks(tools)
+        tools = with_version_tags(with_checks(tools))
         info = self.doc.get("info") or {}
         by_op = {t.operation_id: t for t in tools if t.operation_id}
         chains = tuple(

@@ -198,6 +198,13 @@ class Operation(_Entry):
         description="The boolean field of a successful answer that says whether the call "
         "worked (Slack's `ok`, `success`): an answer where it is false is a tool error.",
     )
+    etag_header: bool = Field(
+        default=False,
+        exclude_if=_empty,
+        description="A write on this path takes the thing's version tag back (`If-Match`): the "
+        "answer's `ETag` header is added to an object answer as `etag` "
+        "(`plan.version_tags`).",
+    )
 
 
 class Shape(_Entry):
@@ -213,6 +220,12 @@ class Shape(_Entry):
         default=True,
         exclude_if=lambda on: on,  # written only when turned off: catalogs stay as they were
         description="Text results in their lean form (adaptgen.runtime.lean).",
+    )
+    version_tags: bool = Field(
+        default=False,
+        exclude_if=_empty,
+        description="Version tags (`etag`, `_rev`) are kept in results: the API takes them back "
+        "(`If-Match`, a `_rev` field), so they are no bookkeeping here (`plan.version_tags`).",
     )
 
 

@@ -11,8 +11,12 @@ from adaptgen.runtime.binary import BinaryAnswer
 from adaptgen.runtime.catalog import Shape, Tool
 from adaptgen.runtime.locations import Readers, located
 from adaptgen.runtime.paging import PageState, PagingStyle
-from adaptgen.runtime.upstream import Upstream, UpstreamError, UpstreamResponse
+from adaptgen.runtime.upstream import NOT_MODIFIED, Upstream, UpstreamError, UpstreamResponse
 
+NOT_MODIFIED_TEXT = (
+    "Not modified (upstream answered 304): the thing is as it was in the version the "
+    "request's if_none_match names; what was read of that version is current."
+)
 MAX_PAGES_PER_CALL = 50  # a hard stop, whatever an upstream's paging says
 ENVELOPE_TOKENS = 80  # room kept for next_cursor and the note beside the items
 
@@ -81,20 +85,32 @@ async def run_operation(
             if redactor is not None:
                 where = redactor.whole(where)
             return Outcome(where, size, calls, response.status)
-        if not text and note is None:
+        if not text and note is None and response.status == NOT_MODIFIED:
+            text = NOT_MODIFIED_TEXT
+        elif not text and note is None:
             text = f"Done (upstream answered {response.status} with no content)."
         if redactor is not None and text:  # before the cut: a value cut in two escapes them
             text = redactor.text(text)
         text = shape.denoise(text, spec.max_tokens * 4, spec.list_cap) if text else text
         return Outcome(_with_note(text, note), size, calls, response.status)
-    selected = shape.select(response.data, spec, whole_response=True)
+    answer = _with_etag(response) if op.upstream.etag_header else response.data
+    selected = shape.select(answer, spec, whole_response=True)
     if redactor is not None:
         selected = redactor.whole(selected)
-    fitted = shape.fit(selected, spec.max_tokens, reserve=60)
+    fitted = shape.fit(selected, spec.max_tokens, reserve=60, tags=spec.version_tags)
     data = fitted.data
     if fitted.cuts:
         data = _with_note(data, _cut_note(fitted.cuts, spec.max_tokens))
     return Outcome(_with_note(data, note), size, calls, response.status)
+
+
+def _with_etag(response: UpstreamResponse) -> Any:
+    """An object answer with its `ETag` header as `etag`, where it has no version tag of its
+    own (`plan.version_tags`): the tag a write of the thing takes back as `if_match`."""
+    data, tag = response.data, response.headers.get("etag")
+    if not tag or not isinstance(data, dict) or any(k.lower() in shape.LOCKING_KEYS for k in data):
+        return data
+    return {**data, "etag": tag}
 
 
 class InvalidCursor(UpstreamError):
@@ -235,7 +251,9 @@ async def _paginated(
     envelope: dict[str, Any] = {}
     if total is not None:
         envelope["total"] = total
-    kept, count = shape.fit_items(shaped, spec.max_tokens, shape.estimate_tokens(envelope) + 80)
+    kept, count = shape.fit_items(
+        shaped, spec.max_tokens, shape.estimate_tokens(envelope) + 80, tags=spec.version_tags
+    )
     if count < len(collected):
         next_state = collected[count][1]
         notes.append(
@@ -325,7 +343,7 @@ def _whole_body(
     selected = shape.select(response.data, spec, whole_response=True)
     if redactor is not None:
         selected = redactor.whole(selected)
-    fitted = shape.fit(selected, spec.max_tokens, reserve=60)
+    fitted = shape.fit(selected, spec.max_tokens, reserve=60, tags=spec.version_tags)
     # Expected: an operation planned as a list may answer with one object (an error envelope,
     # or a record whose list was only one part of it); the agent still gets what was sent.
     note = (

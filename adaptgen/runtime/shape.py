@@ -24,7 +24,7 @@ BYTES_PER_TOKEN = 4  # a deliberate, conservative estimate: JSON with short word
 _HYPERMEDIA_KEYS = {"_links", "links", "link", "_link"}
 # Bookkeeping an agent never acts on: audit trails, optimistic-locking tags, request metadata.
 _AUDIT_KEYS = {"audit", "_audit", "audit_info", "audit_trail", "auditinfo"}
-_LOCKING_KEYS = {"etag", "_etag", "@odata.etag", "__v", "_rev", "row_version", "rowversion"}
+LOCKING_KEYS = {"etag", "_etag", "@odata.etag", "__v", "_rev", "row_version", "rowversion"}
 _TYPE_MARKERS = {"object_type", "_type", "__typename", "@odata.type", "odata.type", "object"}
 # OData's annotations of where a thing is and how it is described (v4 and v3's JSON light), on
 # a record or on one of its properties (`Photo@odata.mediaReadLink`); `@odata.nextLink` and
@@ -99,12 +99,21 @@ def select(data: Any, spec: Shape, *, whole_response: bool = False) -> Any:
     if spec.keep:
         data = jsonpath.keep(data, spec.keep)
     if spec.denoise:
-        data = denoise(data, spec.max_string_chars, spec.list_cap, 1 if whole_response else -1)
+        free_depth = 1 if whole_response else -1
+        data = denoise(
+            data, spec.max_string_chars, spec.list_cap, free_depth, tags=spec.version_tags
+        )
     return data
 
 
 def denoise(
-    value: Any, max_string_chars: int, list_cap: int, free_depth: int = -1, _depth: int = 0
+    value: Any,
+    max_string_chars: int,
+    list_cap: int,
+    free_depth: int = -1,
+    _depth: int = 0,
+    *,
+    tags: bool = False,
 ) -> Any:
     """Drop nulls, empties, hypermedia and bookkeeping; HTML to text; long strings and lists cut.
 
@@ -113,31 +122,36 @@ def denoise(
     made only of request ids, versions and timings). An HTML field beside a plain-text field of
     the same name (`notes_html` and `notes`) is a copy, so only the text stays. Lists deeper than
     `free_depth` are capped at `list_cap` items: a response's own list (`{"ids": [...]}`) is
-    left to the token budget, which cuts it with a note instead.
+    left to the token budget, which cuts it with a note instead. `tags`: the API takes its
+    version tags back (`If-Match`, CouchDB's `_rev`), so they are kept, and of OData v2's
+    `__metadata` its `etag`.
     """
     if isinstance(value, dict):
         out = {}
         noise = []
         for key, item in value.items():
-            if _is_noise(key, item, value):
+            if tags and key.lower() == "__metadata" and isinstance(item, dict) and "etag" in item:
+                out[key] = {"etag": item["etag"]}  # what SAP's If-Match takes, not its uri
+                continue
+            if _is_noise(key, item, value, tags):
                 noise.append(key)
                 continue
             if _depth > free_depth and _is_nested_paging(key, item):
                 continue  # a cursor for a nested list: the agent has no tool to follow it
-            cleaned = denoise(item, max_string_chars, list_cap, free_depth, _depth + 1)
+            cleaned = denoise(item, max_string_chars, list_cap, free_depth, _depth + 1, tags=tags)
             if not _is_empty(cleaned):
                 out[key] = cleaned
         if _depth == 0 and noise and len(noise) == len(value):
             # An answer that is nothing but links or bookkeeping (an API's root document,
             # `{"links": {"v2": "https://..."}}`) is its own content: kept, not answered as {}.
             for key in noise:
-                cleaned = denoise(value[key], max_string_chars, list_cap, free_depth, 1)
+                cleaned = denoise(value[key], max_string_chars, list_cap, free_depth, 1, tags=tags)
                 if not _is_empty(cleaned):
                     out[key] = cleaned
         return out
     if isinstance(value, list):
         items = [
-            denoise(v, max_string_chars, list_cap, free_depth, _depth + 1)
+            denoise(v, max_string_chars, list_cap, free_depth, _depth + 1, tags=tags)
             for v in value
             if v is not None
         ]
@@ -149,13 +163,14 @@ def denoise(
     return value
 
 
-def fit(data: Any, max_tokens: int, reserve: int = 0) -> Shaped:
+def fit(data: Any, max_tokens: int, reserve: int = 0, *, tags: bool = False) -> Shaped:
     """Cut the largest lists at item boundaries until `data` fits the budget.
 
     A list keeps at least its first item: one record too big for the budget has its own lists
     cut, then its strings shortened, but never leaves an empty list behind (Jellyfin's
     `/Users/{id}/Items/Latest` answers one 150-field record: before, the agent got `[]`).
-    `reserve` tokens are kept free for what the caller adds (a cursor, a note).
+    `reserve` tokens are kept free for what the caller adds (a cursor, a note); `tags`: version
+    tags are kept (`denoise`).
     """
     budget = max_tokens - reserve
     cuts: list[Cut] = []
@@ -164,7 +179,7 @@ def fit(data: Any, max_tokens: int, reserve: int = 0) -> Shaped:
             break
         target = _largest_list(data, "$")
         if target is None:
-            data = _truncate_strings(data, budget)
+            data = _truncate_strings(data, budget, tags)
             break
         path, items = target
         keep_count = _items_that_fit(data, path, items, budget)
@@ -173,7 +188,9 @@ def fit(data: Any, max_tokens: int, reserve: int = 0) -> Shaped:
     return Shaped(data, cuts)
 
 
-def fit_items(items: list[Any], max_tokens: int, envelope_tokens: int) -> tuple[list[Any], int]:
+def fit_items(
+    items: list[Any], max_tokens: int, envelope_tokens: int, *, tags: bool = False
+) -> tuple[list[Any], int]:
     """As many leading `items` as fit beside an envelope of `envelope_tokens`; returns (items, n).
 
     At least one item is returned (reduced to fit if it must) so a huge record never turns into
@@ -185,13 +202,13 @@ def fit_items(items: list[Any], max_tokens: int, envelope_tokens: int) -> tuple[
         cost = estimate_tokens(item) + 1  # the separating comma
         if used + cost > budget:
             if index == 0:
-                return [fit(item, budget).data], 1
+                return [fit(item, budget, tags=tags).data], 1
             return items[:index], index
         used += cost
     return items, len(items)
 
 
-def _is_noise(key: str, item: Any, parent: dict[str, Any]) -> bool:
+def _is_noise(key: str, item: Any, parent: dict[str, Any], tags: bool = False) -> bool:
     lowered = key.lower()
     if lowered in _HYPERMEDIA_KEYS:
         return _is_hypermedia(item)
@@ -201,7 +218,9 @@ def _is_noise(key: str, item: Any, parent: dict[str, Any]) -> bool:
         return True  # OData v2: a navigation not expanded, only its link
     if lowered.endswith(_ODATA_LINKS):
         return True
-    if lowered in _AUDIT_KEYS or lowered in _LOCKING_KEYS or lowered.startswith(_SYNC_PREFIXES):
+    if lowered in LOCKING_KEYS:
+        return not tags
+    if lowered in _AUDIT_KEYS or lowered.startswith(_SYNC_PREFIXES):
         return True
     if lowered in _TYPE_MARKERS:
         return isinstance(item, str)  # "object_type": "contact" in a contact says nothing
@@ -310,12 +329,12 @@ def _set(node: Any, steps: tuple[Any, ...], value: Any) -> Any:
     return copied
 
 
-def _truncate_strings(data: Any, budget: int) -> Any:
+def _truncate_strings(data: Any, budget: int, tags: bool) -> Any:
     # No list left to cut: shorten strings, halving the allowance until the budget holds.
     limit = _DEFAULT.max_string_chars
     while limit > 8:
-        shorter = denoise(data, limit, _DEFAULT.list_cap)
+        shorter = denoise(data, limit, _DEFAULT.list_cap, tags=tags)
         if estimate_tokens(shorter) <= budget:
             return shorter
         limit //= 2
-    return denoise(data, 8, 1)
+    return denoise(data, 8, 1, tags=tags)

@@ -107,6 +107,24 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # CTLs but HTAB (RFC 9110 §
 _NON_ASCII = "non-ASCII text"
 
 
+NOT_MODIFIED = 304
+# What a refused condition tells the agent, for an operation with an `If-Match` argument.
+_PRECONDITIONS = {
+    412: "the thing has changed since the version {if_match} names: read it again, then send "
+    "its current etag as {if_match}",
+    428: "the upstream takes this write only with the thing's current version: read it, then "
+    "send its etag as {if_match}",
+}
+
+
+def _if_match(op: Tool) -> str | None:
+    """The argument that carries an operation's `If-Match` header, if it has one."""
+    for param in op.upstream.params:
+        if param.location == "header" and param.api_name.lower() == "if-match":
+            return param.name
+    return None
+
+
 class UpstreamError(Exception):
     """A failed upstream call, with a message fit to show an agent (no secrets)."""
 
@@ -699,6 +717,7 @@ class Upstream:
                             resend,
                             answer_xml=op.upstream.answer_xml,
                             ok_field=op.upstream.ok_field,
+                            if_match=_if_match(op),
                         )
                     finally:
                         await response.aclose()
@@ -829,11 +848,14 @@ async def _received(
     resend: bool,
     answer_xml: dict[str, Any] | None = None,
     ok_field: str | None = None,
+    if_match: str | None = None,
 ) -> UpstreamResponse:
     """The answer, read within the size limit; an error status raises (`resend`: whether a
     retry-worthy one may be sent again; `answer_xml`: how an XML answer is read), and so does
-    a success whose `ok_field` says false (Slack's `{"ok": false, "error": ...}`)."""
-    if response.is_success:
+    a success whose `ok_field` says false (Slack's `{"ok": false, "error": ...}`). 304 Not
+    Modified is an answer (the request's `If-None-Match` named the current version); 412 and
+    428 say what to do with the operation's `if_match` argument, where it has one."""
+    if response.is_success or response.status_code == NOT_MODIFIED:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limits.max_response_bytes:
             raise limits.too_large(where)  # refused before a byte of the body is read
@@ -856,6 +878,9 @@ async def _received(
     )
     if csrf.required(response):
         raise _CsrfRequired(redact(head, secrets) + tail, status=403)
+    if if_match and response.status_code in _PRECONDITIONS:
+        said = _PRECONDITIONS[response.status_code].format(if_match=if_match)
+        raise UpstreamError(f"{redact(head, secrets)}; {said}{tail}", status=response.status_code)
     if response.status_code in RETRY_STATUSES:
         raise _RetryableFailure(
             head,
