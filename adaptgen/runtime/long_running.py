@@ -38,12 +38,12 @@ from typing import Any
 from adaptgen.runtime.catalog import Tool
 from adaptgen.runtime.origin import within_upstream
 from adaptgen.runtime.paginate import resolve_next
+from adaptgen.runtime.rate_limits import retry_after
 from adaptgen.runtime.upstream import (
     Upstream,
     UpstreamError,
     UpstreamResponse,
     call_time_left,
-    retry_after,
 )
 
 logger = logging.getLogger(__name__)

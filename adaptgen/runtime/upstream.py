@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import email.utils
 import json
 import math
 import os
@@ -27,7 +26,6 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,6 +52,7 @@ from adaptgen.runtime.files import (
 from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
 from adaptgen.runtime.origin import origin_of
 from adaptgen.runtime.proxies import proxy_for
+from adaptgen.runtime.rate_limits import rate_limited, wait_asked
 from adaptgen.runtime.secrets import guard_logs, is_aws_reference, redact, register_secret_source
 from adaptgen.runtime.serialize import (
     PathValueError,
@@ -881,13 +880,14 @@ async def _received(
     if if_match and response.status_code in _PRECONDITIONS:
         said = _PRECONDITIONS[response.status_code].format(if_match=if_match)
         raise UpstreamError(f"{redact(head, secrets)}; {said}{tail}", status=response.status_code)
-    if response.status_code in RETRY_STATUSES:
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    if response.status_code in RETRY_STATUSES or rate_limited(response.status_code, headers):
         raise _RetryableFailure(
             head,
             tail,
             status=response.status_code,
             retriable=resend,
-            retry_after=retry_after(response.headers.get("retry-after")),
+            retry_after=wait_asked(headers),
         )
     raise UpstreamError(redact(head, secrets) + tail, status=response.status_code)
 
@@ -1012,20 +1012,6 @@ def _resendable(request: httpx2.Request, op: Tool) -> bool:
 def _backoff(attempt: int) -> float:
     """The most the retry after attempt `attempt` (0 = the first send) waits."""
     return min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds a `Retry-After` value (delay-seconds or HTTP-date, RFC 9110 §10.2.3) asks for."""
-    value = (value or "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _body_schemas(op: Tool) -> dict[str, Mapping[str, Any]]:
