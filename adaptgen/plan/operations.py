@@ -409,6 +409,13 @@ class OperationPlanning(PlannerState):
                 fixed.append(
                     FixedValue(location=param.location, api_name=param.api_name, value=only)
                 )
+            elif (json := _json_format(param)) is not None:
+                # How the answer is written (SportsData's `/{format}/AllTeams`, XML by
+                # default; `?format=json|xml`): JSON, which is what the runtime reads and
+                # shapes; the same data in XML or JSONP would only cost the agent more.
+                fixed.append(
+                    FixedValue(location=param.location, api_name=param.api_name, value=json)
+                )
             else:
                 kept.append(param)
         return kept, fixed
@@ -593,6 +600,24 @@ def _only_value(param: Param) -> str | int | float | bool | None:
         return None
     value = values[0]
     return value if isinstance(value, str | int | float | bool) else None
+
+
+# What a parameter that picks the answer's format offers besides JSON: the same data written
+# otherwise. A file format (CSV, PDF, XLSX) is another thing to ask for, and is not one.
+SERIALIZATIONS = frozenset(
+    {"json", "xml", "jsonp", "yaml", "yml", "php", "html", "text", "txt", "plain", "js"}
+)
+
+
+def _json_format(param: Param) -> str | None:
+    """The JSON value of a path or query parameter whose values are all ways of writing the
+    answer (`[XML, JSON]`, `[json, xml, jsonp]`), JSON among them; else None."""
+    values = param.schema.get("enum")
+    if param.location not in ("path", "query") or not isinstance(values, list) or len(values) < 2:
+        return None
+    if not all(isinstance(v, str) and v.lower() in SERIALIZATIONS for v in values):
+        return None
+    return next((v for v in values if v.lower() == "json"), None)
 
 
 # A successful answer's field that says whether the call worked, as APIs that answer failures
