@@ -87,6 +87,10 @@ async def run_operation(
             return Outcome(where, size, calls, response.status)
         if not text and note is None and response.status == NOT_MODIFIED:
             text = NOT_MODIFIED_TEXT
+        elif not text and note is None and op.annotations.get("readOnlyHint"):
+            # A read answered 204 (Zoho CRM's, for a record or a search with nothing in it):
+            # nothing to show, which "Done" would not say.
+            text = f"Nothing to return (upstream answered {response.status} with no content)."
         elif not text and note is None:
             text = f"Done (upstream answered {response.status} with no content)."
         if redactor is not None and text:  # before the cut: a value cut in two escapes them

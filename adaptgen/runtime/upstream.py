@@ -65,7 +65,7 @@ from adaptgen.runtime.serialize import (
     serialize_simple,
 )
 from adaptgen.runtime.tls import verify_context
-from adaptgen.runtime.upstream_errors import error_message, status_line
+from adaptgen.runtime.upstream_errors import error_message, header_reason, status_line
 from adaptgen.runtime.xml_answer import XmlAnswerError, is_xml, read_answer
 from adaptgen.runtime.xml_body import XmlBodyError, xml_body
 
@@ -872,15 +872,16 @@ async def _received(
             )
         return answer
     body, _ = await _prefix(response, ERROR_BODY_BYTES)
-    head, tail = error_message(
-        where, response.status_code, response.reason_phrase, _text(response, body), secrets
-    )
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    text = _text(response, body)
+    if not text.strip():  # a HEAD, a bare 401: the reason, if any, is in the headers
+        text = header_reason(headers)
+    head, tail = error_message(where, response.status_code, response.reason_phrase, text, secrets)
     if csrf.required(response):
         raise _CsrfRequired(redact(head, secrets) + tail, status=403)
     if if_match and response.status_code in _PRECONDITIONS:
         said = _PRECONDITIONS[response.status_code].format(if_match=if_match)
         raise UpstreamError(f"{redact(head, secrets)}; {said}{tail}", status=response.status_code)
-    headers = {k.lower(): v for k, v in response.headers.items()}
     if response.status_code in RETRY_STATUSES or rate_limited(response.status_code, headers):
         raise _RetryableFailure(
             head,

@@ -13,7 +13,7 @@ import contextlib
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from adaptgen.runtime.compact_json import compact_json
 from adaptgen.runtime.secrets import redact
@@ -27,6 +27,37 @@ _HEAD = re.compile(r"<head\b.*?</head\s*>", re.IGNORECASE | re.DOTALL)
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^<>]+>")
 REASON_CHARS = 120  # of an auth endpoint's error reason (an RFC 6749 `error` is short)
+
+
+# Headers an upstream says an error's reason in, for an answer with no body (every HEAD, many
+# 401s and 404s): Azure Storage's, S3's, AWS's, and the `X-Error-Message` kind of many.
+REASON_HEADERS = (
+    "x-ms-error-code",
+    "x-amz-error-code",
+    "x-amz-error-message",
+    "x-amzn-errortype",
+    "x-error-code",
+    "x-error-message",
+    "x-error",
+    "x-status-reason",
+    "grpc-message",
+)
+_BEARER_ERROR = re.compile(r'\berror="([^"]*)"')
+_BEARER_DESCRIPTION = re.compile(r'\berror_description="([^"]*)"')
+
+
+def header_reason(headers: Mapping[str, str]) -> str:
+    """What an error answer's headers (lower-case names) say of its reason: RFC 6750's
+    `WWW-Authenticate: Bearer error="invalid_token", error_description="..."` (never its realm
+    or scope), then the reason headers; "" when they say none."""
+    said = []
+    challenge = headers.get("www-authenticate", "")
+    if error := _BEARER_ERROR.search(challenge):
+        said.append(f"error={error[1]}")
+        if description := _BEARER_DESCRIPTION.search(challenge):
+            said.append(description[1])
+    said += [f"{name}: {headers[name]}" for name in REASON_HEADERS if headers.get(name)]
+    return "; ".join(said)
 
 
 def status_line(what: str, status: int, phrase: str) -> str:
