@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -295,14 +296,80 @@ def _record_fields(tools: tuple[Tool, ...]) -> dict[str, list[str]]:
 
 
 def _lenient(arguments: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """Accept a number where the schema wants a string (agents send ids as 7 for "7")."""
+    """What agents often send, taken as they meant it, before the arguments are checked
+    (`_meant`); anything else goes to validation as it came, and is refused there."""
     properties = schema.get("properties", {})
     fixed = dict(arguments)
     for name, value in arguments.items():
-        wanted = properties.get(name, {}).get("type")
-        if wanted == "string" and isinstance(value, int | float) and not isinstance(value, bool):
-            fixed[name] = str(value)
+        wanted = properties.get(name)
+        if isinstance(wanted, dict):
+            fixed[name] = _meant(value, wanted)
     return fixed
+
+
+def _meant(value: Any, schema: dict[str, Any]) -> Any:
+    """`value` as an argument of `schema` meant it:
+
+    - a number where only a string is wanted (ids as 7 for "7");
+    - an array or object sent as its JSON text (`'["a","b"]'`, `'{"team":"ops"}'`), as some
+      clients and models send every structured argument;
+    - one value where only an array of such values is wanted (`"urgent"` for `["urgent"]`; not
+      a text with a comma, which may be one value or several);
+    - an enum's value in another case (`"high"` for `"HIGH"`), where exactly one value matches.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    types = _types(schema)
+    if isinstance(value, int | float) and "string" in types and not types & _NUMBERS:
+        return str(value)
+    if isinstance(value, str) and types & _STRUCTURED and "string" not in types:
+        text = value.strip()
+        if text[:1] in ("[", "{"):
+            with contextlib.suppress(ValueError, RecursionError):
+                parsed = json.loads(text)
+                if ("array" in types and isinstance(parsed, list)) or (
+                    "object" in types and isinstance(parsed, dict)
+                ):
+                    value = parsed
+    items = schema.get("items")
+    if isinstance(value, list) and isinstance(items, dict):
+        return [_meant(item, items) for item in value]
+    if types - {"null"} == {"array"} and isinstance(value, str | int | float):
+        if isinstance(value, str) and "," in value:
+            return value  # "a,b": one value or two? refused, for the agent to say
+        return [_meant(value, items if isinstance(items, dict) else {})]
+    if isinstance(value, str):
+        values = _enum(schema)
+        if values and value not in values:
+            same = [v for v in values if isinstance(v, str) and v.casefold() == value.casefold()]
+            if len(same) == 1:
+                return same[0]
+    return value
+
+
+_NUMBERS = frozenset({"integer", "number"})
+_STRUCTURED = frozenset({"array", "object"})
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    """The JSON types a schema allows, its `anyOf`/`oneOf` members' included."""
+    kind = schema.get("type")
+    types = {kind} if isinstance(kind, str) else {k for k in kind or () if isinstance(k, str)}
+    for key in ("anyOf", "oneOf"):
+        for member in schema.get(key) or ():
+            if isinstance(member, dict):
+                types |= _types(member)
+    return types
+
+
+def _enum(schema: dict[str, Any]) -> list[Any]:
+    """The values a schema (or its `anyOf`/`oneOf` members) lists."""
+    values = list(schema.get("enum") or ())
+    for key in ("anyOf", "oneOf"):
+        for member in schema.get(key) or ():
+            if isinstance(member, dict):
+                values += _enum(member)
+    return values
 
 
 def to_structured_result(data: Any, *, text_too: bool) -> ToolResult:
