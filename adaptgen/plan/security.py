@@ -208,6 +208,18 @@ class SecurityPlanning(PlannerState):
             return SecurityScheme(
                 name=key, kind="bearer", env=(env,), description=description, credential=credential
             )
+        if kind == "mutualTLS":
+            # The certificate is the connection's (`runtime.tls`): required here, so that a
+            # call without one says what to set rather than failing in the handshake.
+            cert = f"{self.env_prefix}_CLIENT_CERT"
+            return SecurityScheme(
+                name=key,
+                kind="mutual_tls",
+                env=(cert,),
+                description=description,
+                credential=f"mutual TLS: client certificate in {cert} (a PEM file, its text or "
+                f"${{aws-sm:...}}), its key in it or in {self.env_prefix}_CLIENT_KEY",
+            )
         self.warn(pointer, f"security scheme type {kind!r} is not supported: ignored")
         return None
 

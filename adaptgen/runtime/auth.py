@@ -70,7 +70,7 @@ class StaticCredentials(httpx2.Auth):
         names = [
             name
             for scheme in self._schemes
-            for name in (scheme.env[1:] if scheme.kind == "basic" else scheme.env)
+            for name in (scheme.env[1:] if scheme.kind in _PUBLIC_FIRST else scheme.env)
         ]
         values = (self._env.get(name, "") for name in names)
         return [value for value in values if value and not is_aws_reference(value)]
@@ -130,7 +130,12 @@ def resolve_secret(ref: str) -> str:
     return str(_env_secrets().resolve(ref))
 
 
+# Schemes whose first env var is no secret: basic's user name, mutual TLS's certificate.
+_PUBLIC_FIRST = ("basic", "mutual_tls")
+
+
 def _apply(scheme: SecurityScheme, request: httpx2.Request, env: Mapping[str, str]) -> None:
+    """A scheme's credential on the request (mutual TLS's is the connection's: `runtime.tls`)."""
     if scheme.kind == "bearer":
         request.headers["Authorization"] = f"Bearer {env[scheme.env[0]]}"
     elif scheme.kind == "basic":

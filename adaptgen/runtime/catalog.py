@@ -368,8 +368,10 @@ class SecurityScheme(_Entry):
     """A way the upstream authenticates us, with the env vars its secrets come from."""
 
     name: str  # the key in components.securitySchemes
-    kind: Literal["api_key", "bearer", "basic"]
-    env: tuple[str, ...]  # api_key/bearer: (value,); basic: (username, password)
+    kind: Literal["api_key", "bearer", "basic", "mutual_tls"]
+    # api_key/bearer: (value,); basic: (username, password); mutual_tls: (client certificate,),
+    # which the transport presents (`runtime.tls`), its key beside it or in `<NAME>_CLIENT_KEY`
+    env: tuple[str, ...]
     location: str | None = Field(default=None, exclude_if=_unset)
     param_name: str | None = Field(default=None, exclude_if=_unset)
     description: str | None = Field(default=None, exclude_if=_unset)

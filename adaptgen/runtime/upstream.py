@@ -22,6 +22,7 @@ import math
 import os
 import random
 import re
+import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -64,7 +65,7 @@ from adaptgen.runtime.serialize import (
     serialize_query,
     serialize_simple,
 )
-from adaptgen.runtime.tls import verify_context
+from adaptgen.runtime.tls import TlsSettingError, upstream_context
 from adaptgen.runtime.upstream_errors import error_message, header_reason, status_line
 from adaptgen.runtime.xml_answer import XmlAnswerError, is_xml, read_answer
 from adaptgen.runtime.xml_body import XmlBodyError, xml_body
@@ -392,11 +393,17 @@ class Upstream:
         loop_id = id(asyncio.get_running_loop())
         client = self._clients.get(loop_id)
         if client is None or client.is_closed:
-            inner = self._transport or httpx2.AsyncHTTPTransport(
-                verify=verify_context(trust_env=False),
-                trust_env=False,
-                proxy=proxy_for(self.base_url, self.env_prefix),
-            )
+            inner = self._transport
+            if inner is None:
+                try:
+                    verify = upstream_context(self.env_prefix)  # read as the client is made
+                except TlsSettingError as exc:
+                    raise UpstreamError(f"the upstream's TLS settings: {exc}") from None
+                inner = httpx2.AsyncHTTPTransport(
+                    verify=verify,
+                    trust_env=False,
+                    proxy=proxy_for(self.base_url, self.env_prefix),
+                )
             client = httpx2.AsyncClient(
                 transport=_HeaderGuard(inner), follow_redirects=False, trust_env=False
             )
@@ -737,7 +744,9 @@ class Upstream:
                 raise UpstreamError(self._bad_credential(where, exc, op)) from None
             except httpx2.HTTPError as exc:
                 origin = origin_of(self.base_for(op))
-                raise _transport_failure(exc, where, origin, _resendable(request, op)) from None
+                raise _transport_failure(
+                    exc, where, origin, _resendable(request, op), self.env_prefix
+                ) from None
 
     async def _followed(
         self,
@@ -984,9 +993,24 @@ def _deeper_than(data: Any, limit: int) -> bool:
     return bool(level)
 
 
-def _transport_failure(exc: httpx2.HTTPError, where: str, origin: str, resend: bool) -> Exception:
-    """What the agent reads when no answer came; a retry-worthy failure says if it may retry."""
+def _transport_failure(
+    exc: httpx2.HTTPError, where: str, origin: str, resend: bool, prefix: str
+) -> Exception:
+    """What the agent reads when no answer came; a retry-worthy failure says if it may retry.
+    A TLS failure is no passing fault: never tried again, and said with the setting that
+    mends it."""
     kind = type(exc).__name__
+    tls = _tls_cause(exc)
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        return UpstreamError(
+            f"{where}: {origin}'s TLS certificate is not trusted ({tls.verify_message}); if "
+            f"your company's CA signed it, set {prefix}_CA_BUNDLE to that CA's certificate"
+        )
+    if tls is not None and any(r in (tls.reason or "") for r in _CLIENT_CERT_REFUSALS):
+        return UpstreamError(
+            f"{where}: {origin} refused the TLS handshake ({tls.reason}): it asks for a client "
+            f"certificate; set {prefix}_CLIENT_CERT and {prefix}_CLIENT_KEY"
+        )
     if isinstance(exc, httpx2.ConnectError):  # no connection: nothing was sent
         return _RetryableFailure(f"{where}: cannot reach {origin} ({kind})", retriable=True)
     if isinstance(exc, httpx2.ReadError | httpx2.WriteError | httpx2.RemoteProtocolError):
@@ -997,6 +1021,23 @@ def _transport_failure(exc: httpx2.HTTPError, where: str, origin: str, resend: b
     if isinstance(exc, httpx2.LocalProtocolError):
         return UpstreamError(f"{where}: the request could not be sent ({kind})")
     return UpstreamError(f"{where}: cannot reach {origin} ({kind})")
+
+
+# What a server that wants a client certificate answers a handshake without one (TLS 1.3's
+# alert, TLS 1.2's), as OpenSSL names it.
+_CLIENT_CERT_REFUSALS = ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "BAD_CERTIFICATE")
+
+
+def _tls_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error under a transport failure, if one is."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ssl.SSLError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _resendable(request: httpx2.Request, op: Tool) -> bool:

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,13 +76,17 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, **create_app_kwarg
 
 
 @contextlib.contextmanager
-def serve_app(app: ASGIApp, port: int = 0, *, lifespan: bool = False) -> Iterator[str]:
+def serve_app(
+    app: ASGIApp, port: int = 0, *, lifespan: bool = False, tls: Mapping[str, Any] | None = None
+) -> Iterator[str]:
     """Serve any ASGI ``app`` on 127.0.0.1 in a background thread for the ``with`` block.
 
     ``port=0`` picks a free port. Blocks until the server accepts connections, yields its base
     URL (``http://127.0.0.1:PORT``, no trailing slash) and shuts the server down on exit. Safe
     to use repeatedly (and concurrently) in one process. ``lifespan=True`` runs the app's
-    startup/shutdown (FastMCP's HTTP app needs it).
+    startup/shutdown (FastMCP's HTTP app needs it). ``tls``: uvicorn's ``ssl_*`` options
+    (``ssl_certfile``, ``ssl_keyfile``, ``ssl_ca_certs``, ``ssl_cert_reqs``): served over
+    HTTPS, the URL ``https://...``.
     """
     # Bind the socket ourselves: we learn the real port for port=0 without racing uvicorn.
     # proto must be IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets
@@ -102,6 +106,7 @@ def serve_app(app: ASGIApp, port: int = 0, *, lifespan: bool = False) -> Iterato
         lifespan="on" if lifespan else "off",
         ws="none",
         timeout_graceful_shutdown=1,
+        **dict(tls or {}),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
@@ -113,7 +118,7 @@ def serve_app(app: ASGIApp, port: int = 0, *, lifespan: bool = False) -> Iterato
     thread.start()
     try:
         _wait_until_ready(server, thread, actual_port)
-        yield f"http://{DEFAULT_HOST}:{actual_port}"
+        yield f"{'https' if tls else 'http'}://{DEFAULT_HOST}:{actual_port}"
     finally:
         server.should_exit = True
         thread.join(SHUTDOWN_TIMEOUT)
