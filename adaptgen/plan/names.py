@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
@@ -1169,17 +1170,36 @@ _COMPARISON_WORDS = {
 _TIME_WORDS = frozenset({"date", "time", "datetime", "timestamp", "day", "since", "until"})
 
 
+# An argument name's most, with room for the location (`header_`) or number (`_2`) that
+# `parameters.assign_names` may add: Anthropic's API refuses a tool whose argument names pass
+# 64 characters (`^[a-zA-Z0-9_.-]{1,64}$`), and with it every tool of the server.
+MAX_ARGUMENT_NAME = 56
+# Letters NFKD does not take apart into an ASCII letter and its marks.
+_FOLDED = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe",
+                         "Œ": "OE", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th"})  # fmt: skip
+
+
+def ascii_folded(text: str) -> str:
+    """`text` with its accented letters as ASCII ones (`Größe` -> `Groesse` is German's own
+    spelling, but `Grosse` is what an agent types; `Résolução` -> `Resolucao`); what has no
+    ASCII form (CJK) is dropped."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLDED))
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
 def argument_name(api_name: str) -> str:
-    """The agent-facing name of a parameter: snake_case, starting with a letter; a comparison
-    it ends in said in words (`DateCreated<` -> `date_created_before`, not a second
-    `date_created` that only a number tells apart)."""
+    """The agent-facing name of a parameter: snake_case of its ASCII letters, starting with a
+    letter, at most `MAX_ARGUMENT_NAME` long; a comparison it ends in said in words
+    (`DateCreated<` -> `date_created_before`, not a second `date_created` that only a number
+    tells apart)."""
+    api_name = ascii_folded(api_name)
     compared = _COMPARISONS.search(api_name)
     if compared and compared.start() > 0:
         words = snake_words(api_name[: compared.start()])
         timed = bool(_TIME_WORDS & set(words)) or words[-1:] in (["at"], ["on"])
         said = _COMPARISON_WORDS[compared[1]][0 if timed else 1]
         api_name = "_".join([*words, said]) if said else api_name[: compared.start()]
-    name = snake_case(api_name) or "value"
+    name = shorten(snake_words(api_name), MAX_ARGUMENT_NAME) or "value"
     if name[0].isdigit():
         name = "n_" + name
     return name
