@@ -255,3 +255,27 @@ def test_odata_v2_metadata_keeps_its_etag():
         "OrderID": "1",
     }
     assert select(record, Shape(version_tags=True)) == denoise(record, 400, 50, tags=True)
+
+
+def test_an_output_schema_says_the_header_tag(tmp_path):
+    """With output schemas asked for, a closed answer schema (`additionalProperties: false`)
+    still takes the header's tag: the client checks structured content against it."""
+
+    def spec(url: str) -> dict:
+        document = _spec(url)
+        closed = {
+            "type": "object",
+            "properties": {"title": {"type": "string"}},
+            "additionalProperties": False,
+        }
+        ok = {"200": {"description": "ok", "content": {"application/json": {"schema": closed}}}}
+        document["paths"]["/docs/{id}"]["get"]["responses"] = ok
+        return document | {"x-agent": {"defaults": {"output_schema": True}}}
+
+    with serving(tmp_path, _app(), spec, "closed") as (caller, out):
+        catalog = Catalog.read(out / "catalog.json")
+        (read,) = [t for t in catalog.tools if t.operation_id == "getDoc"]
+        assert read.output_schema is not None and "etag" in read.output_schema["properties"]
+        answer = caller(read.name, {"id": "d1"})
+        assert not answer.is_error, answer.content
+        assert answer.structured_content == {"title": "Runbook", "etag": 'W/"7"'}

@@ -30,6 +30,7 @@ TAG_FIELDS = frozenset(
     {"etag", "_etag", "@odata.etag", "__v", "_rev", "rev", "row_version", "rowversion"}
 )
 _TEMPLATE = re.compile(r"\{[^}]*\}")
+_ETAG = {"type": "string", "description": "The version tag a write of this takes (If-Match)."}
 
 
 def takes_tags(tool: Tool) -> bool:
@@ -74,6 +75,11 @@ def with_version_tags(tools: list[Tool]) -> list[Tool]:
         path = _unnamed(tool.path)
         if tool.pagination is None and _guards(path, guarded, tool.method == "GET"):
             update["upstream"] = tool.upstream.model_copy(update={"etag_header": True})
+            if tool.output_schema and isinstance(tool.output_schema.get("properties"), dict):
+                # the answer may carry the header's tag: its schema says so (a schema closed
+                # with `additionalProperties: false` would refuse it otherwise)
+                properties = {"etag": _ETAG, **tool.output_schema["properties"]}
+                update["output_schema"] = {**tool.output_schema, "properties": properties}
         told.append(tool.model_copy(update=update))
     return told
 
