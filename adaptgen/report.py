@@ -208,7 +208,10 @@ def credential_source(scheme: SecurityScheme) -> str:
     if scheme.credential:
         return scheme.credential
     if scheme.kind == "basic":
-        return f"HTTP basic, username in {scheme.env[0]} and password in {scheme.env[1]}"
+        return (
+            f"HTTP basic, username in {scheme.env[0]} and password in {scheme.env[1]} (set, "
+            "and empty for an API key given as the user name)"
+        )
     if scheme.kind == "api_key":
         return f"API key in {scheme.env[0]}, sent as {scheme.location} `{scheme.param_name}`"
     return f"bearer token in {scheme.env[0]}"

@@ -211,7 +211,7 @@ def _choose(
             if not picked:
                 continue
             static = [s for s in picked if s.name not in flows]
-            if all(env.get(var) for scheme in static for var in scheme.env):
+            if all(_given(scheme, env) for scheme in static):
                 parts: list[httpx2.Auth] = []
                 if static:
                     parts.append(StaticCredentials(static, env))
@@ -226,6 +226,16 @@ def _choose(
     if everywhere is not None:
         return everywhere if chosen is None else CombinedAuth([chosen, everywhere])
     return chosen
+
+
+def _given(scheme: SecurityScheme, env: Mapping[str, str]) -> bool:
+    """Whether a static scheme's env vars are set: each with a value, but a basic scheme's
+    password, which may be set empty (Chargebee's and Recurly's API key is the user name,
+    with no password)."""
+    if scheme.kind == "basic":
+        user, password = scheme.env
+        return bool(env.get(user)) and password in env
+    return all(env.get(var) for var in scheme.env)
 
 
 class CombinedAuth(httpx2.Auth):
