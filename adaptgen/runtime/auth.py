@@ -137,7 +137,11 @@ _PUBLIC_FIRST = ("basic", "mutual_tls")
 def _apply(scheme: SecurityScheme, request: httpx2.Request, env: Mapping[str, str]) -> None:
     """A scheme's credential on the request (mutual TLS's is the connection's: `runtime.tls`)."""
     if scheme.kind == "bearer":
-        request.headers["Authorization"] = f"Bearer {env[scheme.env[0]]}"
+        token = env[scheme.env[0]].strip()
+        # A token has no space (RFC 6750's b64token): a value with one is the whole header,
+        # for an API that names its scheme otherwise (`Zoho-oauthtoken 1000.x`, Django REST
+        # Framework's `Token abc`, Okta's `SSWS abc`).
+        request.headers["Authorization"] = token if " " in token else f"Bearer {token}"
     elif scheme.kind == "basic":
         user, password = env[scheme.env[0]], env[scheme.env[1]]
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

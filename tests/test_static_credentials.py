@@ -1,8 +1,8 @@
-"""HTTP basic with the API key as the user name and no password (Chargebee, Recurly v2): the
-password variable may be set empty; unset, the call still says what to set.
+"""Static credentials as real APIs take them: HTTP basic with the API key as the user name and
+no password (Chargebee, Recurly v2), whose password variable may be set empty; a bearer value
+that names its own scheme (`Zoho-oauthtoken ...`), sent as the whole header.
 
-Against a loopback API that checks the header, through the generated server and an MCP
-client."""
+Against loopback APIs that check the header, through the generated server and an MCP client."""
 
 from __future__ import annotations
 
@@ -51,3 +51,33 @@ def test_a_key_as_the_user_name_with_no_password(tmp_path, monkeypatch):
         assert "cb_1" in str(result_data(answer.content[0].text))
         monkeypatch.setenv("BILLING_KEY_USERNAME", "")  # a user name is never empty
         assert caller("list_customers", {}).is_error
+
+
+def test_a_bearer_value_with_a_scheme_of_its_own_is_the_whole_header(tmp_path, monkeypatch):
+    """Zoho CRM takes `Authorization: Zoho-oauthtoken 1000.x`, DRF `Token abc`: a token has no
+    space (RFC 6750), so a value with one is sent as the header; a bare token gets `Bearer`."""
+    seen: list[str] = []
+
+    async def records(request: Request) -> JSONResponse:
+        seen.append(request.headers.get("authorization", ""))
+        return JSONResponse({"data": [{"id": "1"}]})
+
+    def spec(url: str) -> dict:
+        ok = {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}
+        scheme = {"type": "http", "scheme": "bearer"}
+        return {
+            "openapi": "3.0.3",
+            "info": {"title": "CRM", "version": "8"},
+            "servers": [{"url": url}],
+            "components": {"securitySchemes": {"oauth": scheme}},
+            "security": [{"oauth": []}],
+            "paths": {"/Leads": {"get": {"operationId": "getRecords", "responses": ok}}},
+        }
+
+    app = Starlette(routes=[Route("/Leads", records)])
+    with serving(tmp_path, app, spec, "zcrm") as (caller, _):
+        monkeypatch.setenv("ZCRM_OAUTH_TOKEN", "Zoho-oauthtoken 1000.8cb9")
+        assert not caller("get_records", {}).is_error
+        monkeypatch.setenv("ZCRM_OAUTH_TOKEN", "1000.8cb9")
+        assert not caller("get_records", {}).is_error
+    assert seen == ["Zoho-oauthtoken 1000.8cb9", "Bearer 1000.8cb9"]
