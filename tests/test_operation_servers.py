@@ -71,3 +71,73 @@ def test_an_operations_server_as_the_spec_writes_it():
     assert own_server({"servers": [{"url": api}]}, {}, api) is None
     assert own_server({"servers": [{"url": "https://{region}.box.com"}]}, {}, api) is None
     assert own_server({}, {}, api) is None
+
+
+def test_its_next_pages_and_status_links_on_its_own_server_are_followed(tmp_path, monkeypatch):
+    """A list on the operation's own server pages by links there, and a write there that
+    answers 202 is followed at its monitor there: both on its server, not off the API."""
+    seen: list = []
+
+    async def reports(request: Request) -> JSONResponse:
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        if request.query_params.get("page") == "2":
+            return JSONResponse({"entries": [{"id": 3}], "next": None})
+        return JSONResponse({"entries": [{"id": 1}, {"id": 2}], "next": f"{origin}/r?page=2"})
+
+    async def export(request: Request) -> JSONResponse:
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        monitor = {"Location": f"{origin}/jobs/7", "Retry-After": "0"}
+        return JSONResponse({"status": "queued"}, status_code=202, headers=monitor)
+
+    async def job(request: Request) -> JSONResponse:
+        seen.append(request.url.path)
+        return JSONResponse({"id": 7, "status": "succeeded"})
+
+    reporting = Starlette(
+        routes=[
+            Route("/r", reports),
+            Route("/exports", export, methods=["POST"]),
+            Route("/jobs/7", job),
+        ]
+    )
+    with serve_app(_app("api", [])) as api, serve_app(reporting) as elsewhere:
+        ok = {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}
+        accepted = {"202": {"description": "accepted"}, **ok}
+        page = {"name": "page", "in": "query", "schema": {"type": "integer"}}
+        spec = _spec(api, elsewhere)
+        spec["paths"]["/r"] = {
+            "get": {
+                "operationId": "listReports",
+                "parameters": [page],
+                "servers": [{"url": elsewhere}],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "entries": {"type": "array", "items": {}},
+                                        "next": {"type": "string", "format": "uri"},
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        }
+        spec["paths"]["/exports"] = {
+            "post": {"operationId": "exportReport", "servers": [{"url": elsewhere}],
+                     "responses": accepted}
+        }  # fmt: skip
+        module, _ = built_server(tmp_path, spec, "box")
+        monkeypatch.setenv("BOX_TOKEN", TOKEN)
+        call = tool_caller(module)
+        listed = call("list_reports", {"limit": 10})
+        exported = call("export_report", {})
+    assert not listed.is_error, listed.content[0].text
+    assert [i["id"] for i in result_data(listed.content[0].text)["items"]] == [1, 2, 3]
+    assert not exported.is_error, exported.content[0].text
+    assert "succeeded" in exported.content[0].text and seen == ["/jobs/7"]

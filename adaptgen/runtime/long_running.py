@@ -110,7 +110,7 @@ async def follow(
         note = _unfinished(op, response, None, None)
         return Followed(response, 1, response.size, note, finished=False)
     monitor = resolve_next(monitor, original)
-    if not within_upstream(monitor, upstream.base_url):
+    if not within_upstream(monitor, upstream.base_for(op)):
         off = " Its status link leads off the API (another host or path): it was not followed."
         note = _unfinished(op, response, None, kind) + off
         return Followed(response, 1, response.size, note, finished=False)
@@ -141,7 +141,7 @@ async def follow(
             latest = answer
             if kind == "location" and (moved := answer.headers.get("location")):
                 moved = resolve_next(moved, monitor)
-                if within_upstream(moved, upstream.base_url):
+                if within_upstream(moved, upstream.base_for(op)):
                     monitor = moved
             continue
         state = _state(answer, kind)
@@ -153,7 +153,7 @@ async def follow(
     final = _final_url(op, kind, original, location)
     if final is None or final == monitor:
         return Followed(answer, calls, size)
-    if not within_upstream(final, upstream.base_url):
+    if not within_upstream(final, upstream.base_for(op)):
         off = "It finished; its result's link leads off the API (another host or path): not read."
         return Followed(answer, calls, size, off)
     try:

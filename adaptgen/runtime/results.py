@@ -158,7 +158,7 @@ async def _paginated(
     request = paginate.request_digest(arguments)
     try:
         state = (
-            paginate.decode_cursor(op.name, cursor, upstream.base_url, key=key, request=request)
+            paginate.decode_cursor(op.name, cursor, upstream.base_for(op), key=key, request=request)
             if cursor
             else pagination.initial_state()
         )
@@ -297,7 +297,7 @@ def _checked_next(
         return next_state
     current = state.url or str(upstream.build_request(op, arguments, paging=paging).url)
     url = paginate.resolve_next(next_state.url, current)
-    if not paginate.within_upstream(url, upstream.base_url):
+    if not paginate.within_upstream(url, upstream.base_for(op)):
         notes.append(
             "The upstream's next-page link leads off its API (another host or path); "
             "it was not followed."
