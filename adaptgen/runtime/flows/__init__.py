@@ -6,6 +6,7 @@
 * `sigv4`: AWS Signature V4, optionally with per-caller `AssumeRole` (ABAC session tags).
 * `passthrough`: forward the caller's token, optionally via RFC 8693 token exchange.
 * `oauth1`: OAuth 1.0a signed requests (RFC 5849): NetSuite, Magento, Jira Server.
+* `ntlm`: Windows authentication for on-premises APIs (SharePoint Server, Dynamics on premises).
 
 A new kind is a new module here with one `UpstreamAuthFlow` subclass (its `kind` literal,
 hints block, planning, `httpx2.Auth` and report line) plus its tests.
