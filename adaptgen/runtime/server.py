@@ -373,9 +373,30 @@ def _enum(schema: dict[str, Any]) -> list[Any]:
 
 
 def to_structured_result(data: Any, *, text_too: bool) -> ToolResult:
-    """Shaped data as structured content, with the same JSON as text only when asked to."""
+    """Shaped data as structured content, with the same JSON as text when asked to, and when
+    it holds an integer a JavaScript client cannot hold exactly: past 2^53 (Twitter's and
+    Discord's ids as numbers, a 19-digit Zoho record id), `JSON.parse` keeps only the first
+    digits, and an agent that reads them back calls with another id. The text keeps them."""
+    text_too = text_too or _past_safe_integers(data)
     content = [TextContent(type="text", text=to_json(data))] if text_too else []
     return ToolResult(content=content, structured_content=data)
+
+
+SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
+
+
+def _past_safe_integers(data: Any) -> bool:
+    """Whether `data` holds an integer JavaScript cannot represent exactly."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > SAFE_INTEGER:
+            return True
+    return False
 
 
 def binary_result(answer: BinaryAnswer, *, withheld: bool = False) -> ToolResult:
