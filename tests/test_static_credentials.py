@@ -81,3 +81,15 @@ def test_a_bearer_value_with_a_scheme_of_its_own_is_the_whole_header(tmp_path, m
         monkeypatch.setenv("ZCRM_OAUTH_TOKEN", "1000.8cb9")
         assert not caller("get_records", {}).is_error
     assert seen == ["Zoho-oauthtoken 1000.8cb9", "Bearer 1000.8cb9"]
+
+
+def test_a_bearer_values_token_is_redacted_alone_too():
+    from adaptgen.runtime.auth import StaticCredentials
+    from adaptgen.runtime.catalog import SecurityScheme
+
+    scheme = SecurityScheme(name="oauth", kind="bearer", env=("T",))
+    held = StaticCredentials([scheme], {"T": "Zoho-oauthtoken 1000.8cb9f3a1"}).secrets()
+    assert "1000.8cb9f3a1" in held and "Zoho-oauthtoken 1000.8cb9f3a1" in held
+    basic = SecurityScheme(name="b", kind="basic", env=("U", "P"))
+    held = StaticCredentials([basic], {"U": "ann", "P": "correct horse battery staple"}).secrets()
+    assert "staple" not in held  # a password's words are not each a secret

@@ -72,7 +72,8 @@ class StaticCredentials(httpx2.Auth):
             for scheme in self._schemes
             for name in (scheme.env[1:] if scheme.kind in _PUBLIC_FIRST else scheme.env)
         ]
-        values = (self._env.get(name, "") for name in names)
+        values = [self._env.get(name, "") for name in names]
+        values += self._tokens({name: self._env.get(name, "") for name in names})
         return [value for value in values if value and not is_aws_reference(value)]
 
     def auth_flow(
@@ -100,7 +101,14 @@ class StaticCredentials(httpx2.Auth):
 
     def secrets(self) -> list[str]:
         """The secret values this auth sends (for redaction from messages)."""
-        return [value for value in self._values().values() if value]
+        values = self._values()
+        return [value for value in [*values.values(), *self._tokens(values)] if value]
+
+    def _tokens(self, values: Mapping[str, str]) -> list[str]:
+        """The token of a bearer value that names its own scheme (`Zoho-oauthtoken 1000.x`):
+        an upstream's error may quote the token without the scheme."""
+        bearers = {s.env[0] for s in self._schemes if s.kind == "bearer"}
+        return [v.split()[-1] for n, v in values.items() if n in bearers and len(v.split()) > 1]
 
     def _values(self) -> dict[str, str]:
         values = {name: self._env.get(name, "") for name in self._names}
