@@ -7,18 +7,13 @@ server and an MCP client."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import ssl
 from pathlib import Path
 
 import httpx2
 import pytest
 from conftest import built_server, result_data, tool_caller
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pki import PASSWORD, make_pki
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -28,88 +23,11 @@ from adaptgen.runtime.tls import TlsSettingError, upstream_context
 from adaptgen.runtime.upstream import UpstreamError, _RetryableFailure, _transport_failure
 from adaptgen.sandbox.server import serve_app
 
-PASSWORD = "correct horse battery staple"
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _issued(subject: str, key, issuer: tuple | None, *, ca: bool, usage=None, ip=None):
-    """A certificate for `key`, signed by `issuer` (its name and key), or by itself."""
-    now = datetime.datetime.now(datetime.UTC)
-    signer_name, signer_key = issuer or (_name(subject), key)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(signer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if usage is not None:
-        builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-    if ip is not None:
-        alt = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))])
-        builder = builder.add_extension(alt, critical=False)
-    return builder.sign(signer_key, hashes.SHA256())
-
-
-def _pem(cert) -> str:
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def _key_pem(key, password: str | None = None) -> str:
-    encryption = (
-        serialization.BestAvailableEncryption(password.encode())
-        if password
-        else serialization.NoEncryption()
-    )
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    ).decode()
-
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory) -> dict[str, Path | str]:
     """A company's CA, the API's certificate it signed, and a client's certificate."""
-    folder = tmp_path_factory.mktemp("pki")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _issued("Acme Internal Root CA", ca_key, None, ca=True)
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server = _issued(
-        "legacy.acme.internal",
-        server_key,
-        (ca.subject, ca_key),
-        ca=False,
-        usage=ExtendedKeyUsageOID.SERVER_AUTH,
-        ip="127.0.0.1",
-    )
-    client_key = ec.generate_private_key(ec.SECP256R1())
-    client = _issued(
-        "agent-gateway",
-        client_key,
-        (ca.subject, ca_key),
-        ca=False,
-        usage=ExtendedKeyUsageOID.CLIENT_AUTH,
-    )
-    files = {
-        "ca": _pem(ca),
-        "server_cert": _pem(server),
-        "server_key": _key_pem(server_key),
-        "client_cert": _pem(client),
-        "client_key": _key_pem(client_key),
-        "client_key_locked": _key_pem(client_key, PASSWORD),
-        "client_both": _pem(client) + _key_pem(client_key),
-    }
-    found: dict[str, Path | str] = {}
-    for name, text in files.items():
-        path = folder / f"{name}.pem"
-        path.write_text(text)
-        found[name], found[f"{name}_text"] = path, text
-    return found
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def _app() -> Starlette:

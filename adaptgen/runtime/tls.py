@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 
 from adaptgen.runtime.secrets import is_aws_reference
 
-__all__ = ["TlsSettingError", "upstream_context", "verify_context"]
+__all__ = ["TlsSettingError", "tls_cause", "trusting", "upstream_context", "verify_context"]
 
 
 def verify_context(*, trust_env: bool) -> ssl.SSLContext:
@@ -49,19 +49,7 @@ def upstream_context(prefix: str, env: Mapping[str, str] | None = None) -> ssl.S
     (a Lambda has no file of its own to point to).
     """
     env = os.environ if env is None else env
-    context = verify_context(trust_env=False)
-    if bundle := _setting(env, f"{prefix}_CA_BUNDLE"):
-        try:
-            if _is_pem(bundle):
-                context.load_verify_locations(cadata=bundle)
-            elif os.path.isdir(bundle):
-                context.load_verify_locations(capath=bundle)
-            else:
-                context.load_verify_locations(cafile=bundle)
-        except (OSError, ssl.SSLError, ValueError) as exc:
-            raise TlsSettingError(
-                f"{prefix}_CA_BUNDLE: no CA certificate could be read from it ({_why(exc)})"
-            ) from None
+    context = trusting(_setting(env, f"{prefix}_CA_BUNDLE"), f"{prefix}_CA_BUNDLE")
     if cert := _setting(env, f"{prefix}_CLIENT_CERT"):
         key = _setting(env, f"{prefix}_CLIENT_KEY")
         password = _setting(env, f"{prefix}_CLIENT_KEY_PASSWORD") or None
@@ -76,6 +64,38 @@ def upstream_context(prefix: str, env: Mapping[str, str] | None = None) -> ssl.S
                     f"the key in {prefix}_CLIENT_KEY) are needed"
                 ) from None
     return context
+
+
+def trusting(bundle: str | None, name: str) -> ssl.SSLContext:
+    """A verifying context of certifi's public roots and, beside them, the CAs of `bundle` (a
+    PEM file, a folder of them, or the PEM text; `name` says where it was set, for errors)."""
+    context = verify_context(trust_env=False)
+    if not bundle:
+        return context
+    try:
+        if _is_pem(bundle):
+            context.load_verify_locations(cadata=bundle)
+        elif os.path.isdir(bundle):
+            context.load_verify_locations(capath=bundle)
+        else:
+            context.load_verify_locations(cafile=bundle)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise TlsSettingError(
+            f"{name}: no CA certificate could be read from it ({_why(exc)})"
+        ) from None
+    return context
+
+
+def tls_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error under a transport failure (httpx2 wraps it), if one is."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ssl.SSLError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _setting(env: Mapping[str, str], name: str) -> str:

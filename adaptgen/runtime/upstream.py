@@ -66,7 +66,7 @@ from adaptgen.runtime.serialize import (
     serialize_query,
     serialize_simple,
 )
-from adaptgen.runtime.tls import TlsSettingError, upstream_context
+from adaptgen.runtime.tls import TlsSettingError, tls_cause, upstream_context
 from adaptgen.runtime.upstream_errors import error_message, header_reason, status_line
 from adaptgen.runtime.xml_answer import XmlAnswerError, is_xml, read_answer
 from adaptgen.runtime.xml_body import XmlBodyError, xml_body
@@ -1011,7 +1011,7 @@ def _transport_failure(
     A TLS failure is no passing fault: never tried again, and said with the setting that
     mends it."""
     kind = type(exc).__name__
-    tls = _tls_cause(exc)
+    tls = tls_cause(exc)
     if isinstance(tls, ssl.SSLCertVerificationError):
         return UpstreamError(
             f"{where}: {origin}'s TLS certificate is not trusted ({tls.verify_message}); if "
@@ -1037,18 +1037,6 @@ def _transport_failure(
 # What a server that wants a client certificate answers a handshake without one (TLS 1.3's
 # alert, TLS 1.2's), as OpenSSL names it.
 _CLIENT_CERT_REFUSALS = ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "BAD_CERTIFICATE")
-
-
-def _tls_cause(exc: BaseException) -> ssl.SSLError | None:
-    """The TLS error under a transport failure, if one is."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, ssl.SSLError):
-            return cause
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return None
 
 
 def _resendable(request: httpx2.Request, op: Tool) -> bool:

@@ -33,6 +33,7 @@ import json
 import logging
 import math
 import re
+import ssl
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -50,7 +51,7 @@ from joserfc.jws import JWSAlgModel, JWSRegistry
 from ..identity import Caller
 from ..origin import is_loopback_host
 from ..proxies import proxy_for
-from ..tls import verify_context
+from ..tls import TlsSettingError, tls_cause, trusting
 
 __all__ = [
     "IdentityError",
@@ -119,6 +120,7 @@ class JwtSettings:
     issuer: str | None = None
     audience: str | Sequence[str] | None = None
     jwks_url: str | None = None
+    ca_bundle: str | None = None  # CAs the JWKS URL may be signed by, beside the public roots
     keys: Sequence[str | Mapping[str, Any]] = ()
     algorithms: Sequence[str] = ("RS256", "ES256")
     leeway: float = 30.0
@@ -276,12 +278,19 @@ class JwtVerifier:
                     timeout=JWKS_TIMEOUT,
                     follow_redirects=False,
                     trust_env=False,
-                    verify=verify_context(trust_env=False),
+                    verify=trusting(self.settings.ca_bundle, "identity.jwt.ca_bundle"),
                     proxy=proxy_for(url, None),  # an IdP outside, behind an egress proxy
                 ) as client:
                     body, cache_control, problem = await _get(client, url)
+        except TlsSettingError as err:  # names the setting, never a certificate's text
+            problem = str(err)
         except Exception as err:  # noqa: BLE001 - any transport failure means: no keys
             problem = type(err).__name__
+            if isinstance(tls_cause(err), ssl.SSLCertVerificationError):
+                problem = (
+                    "its TLS certificate is not trusted; if your company's CA signed it, set "
+                    "identity.jwt.ca_bundle in the policy"
+                )
         if problem is None:
             document = _json(body)
             entries = document.get("keys") if isinstance(document, dict) else None

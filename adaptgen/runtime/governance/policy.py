@@ -35,6 +35,12 @@ class JwtPolicy(StrictModel):
     issuer: str | None = None
     audience: str | list[str] | None = None
     jwks_url: str | None = None
+    ca_bundle: str | None = Field(
+        default=None,
+        description="CA certificates the JWKS URL's certificate may be signed by, beside the "
+        "public roots (an IdP behind your company's CA): a PEM file, its text, or a ${env:...} "
+        "or ${aws-sm:...} reference",
+    )
     keys: list[str | dict[str, Any]] = Field(
         default_factory=list, description="PEM public keys or JWKs; ${env:NAME} references too"
     )

@@ -106,6 +106,7 @@ def _verifier(policy: IdentityPolicy) -> Any:
             issuer=resolver.render(config.issuer),
             audience=resolver.render(config.audience),
             jwks_url=resolver.render(config.jwks_url),
+            ca_bundle=resolver.render(config.ca_bundle),
             keys=[resolver.render(k) for k in config.keys],
             algorithms=tuple(config.algorithms),
             leeway=config.leeway,
