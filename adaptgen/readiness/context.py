@@ -21,6 +21,7 @@ from adaptgen.plan.names import file_name_server
 from adaptgen.plan.pagination import UNKNOWN_PAGING
 from adaptgen.readiness.coverage import Coverage
 from adaptgen.readiness.fields import Field, FieldWalker, records, success_response
+from adaptgen.readiness.vocabulary import is_version_tag
 from adaptgen.runtime.catalog import Catalog, Tool
 
 
@@ -44,6 +45,11 @@ class Operation:
     def label(self) -> str:
         """How findings name the operation: its operationId, else `METHOD /path`."""
         return self.op_id or f"{self.method.upper()} {self.path}"
+
+    def takes_back(self, field: Field) -> bool:
+        """A version tag this API's writes take back (`If-Match`, `_rev`): the agent's to read,
+        never noise to drop (`plan.version_tags`)."""
+        return self.tool.shape.version_tags and is_version_tag(field)
 
     def survives(self, field: Field) -> bool:
         """The field reaches the agent (hints neither drop it nor leave it out of `keep`)."""

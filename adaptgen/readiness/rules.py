@@ -75,7 +75,7 @@ def descriptions(ctx: Context, op: Operation) -> Iterator[Finding]:
 
 def noise(ctx: Context, op: Operation) -> Iterator[Finding]:
     """AR012-AR015, AR017: parts of the response no agent reads."""
-    alive = [f for f in op.fields if op.survives(f)]
+    alive = [f for f in op.fields if op.survives(f) and not op.takes_back(f)]
     checks = (
         ("AR012", is_hypermedia, "hypermedia links"),
         ("AR013", is_history, "audit/history/version blocks"),

@@ -130,10 +130,11 @@ def _common_noise(operations: list[Operation]) -> list[Item]:
     counts: dict[str, int] = {}
     kept_somewhere: set[str] = set()
     for op in operations:
-        names = {f.name for f in outermost([f for f in op.fields if is_noise(f)]) if f.plain}
+        noise = [f for f in op.fields if is_noise(f) and not op.takes_back(f)]
+        names = {f.name for f in outermost(noise) if f.plain}
         for name in names:
             counts[name] = counts.get(name, 0) + 1
-        kept_somewhere |= {f.name for f in op.fields if not is_noise(f)}
+        kept_somewhere |= {f.name for f in op.fields if not is_noise(f) or op.takes_back(f)}
     common = sorted(n for n, c in counts.items() if c >= 2 and n not in kept_somewhere)
     return [Item(f"$..{n}", f"noise in {counts[n]} operations' responses") for n in common]
 
@@ -172,7 +173,9 @@ def _record(op: Operation) -> tuple[tuple[str, ...], list[Field]]:
 def _shape(op: Operation, common: set[str], stats: dict, tool: ToolSuggestion) -> None:
     record, fields = _record(op)
     fields = [f for f in fields if f.plain]
-    noisy = [f for f in fields if is_noise(f) and f"$..{f.name}" not in common]
+    noisy = [
+        f for f in fields if is_noise(f) and not op.takes_back(f) and f"$..{f.name}" not in common
+    ]
     if len(fields) <= KEEP_FROM and not noisy:
         tool.pii = _pii(op, record, fields, fields)
         return

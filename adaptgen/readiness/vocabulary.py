@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from adaptgen.readiness.fields import Field
+from adaptgen.runtime.shape import LOCKING_KEYS
 
 HUGE_ENUM = 50
 WIDE_RECORD = 25  # direct fields of one record
@@ -84,6 +85,12 @@ def is_history(field: Field) -> bool:
 def is_internal(field: Field) -> bool:
     """Bookkeeping of the upstream's own: sync state, legacy ids, soft-delete flags, etags."""
     return snake(field) in _INTERNAL_NAMES or bool(set(field.words) & _INTERNAL_WORDS)
+
+
+def is_version_tag(field: Field) -> bool:
+    """An optimistic-locking tag (`etag`, `@odata.etag`, CouchDB's `_rev`): bookkeeping, except
+    on an API whose writes take it back (`plan.version_tags`), where it is the agent's."""
+    return field.name.lower() in LOCKING_KEYS
 
 
 def is_html(field: Field) -> bool:

@@ -212,3 +212,32 @@ paths:
     )
     listed = yaml.safe_load(suggest(Path(spec)))
     assert listed["tools"]["getBadge"]["pii"] == ["$.holder"]
+
+
+def test_version_tags_the_writes_take_are_never_suggested_away(tmp_path):
+    """Box's writes take the file's `etag` as `if_match`: suggest must not drop it, nor lint
+    call it bookkeeping; on an API that takes no tag it is still noise."""
+    box = suggest(shared_spec("box_openapi.json"))
+    assert "etag" not in box
+    report = lint(shared_spec("box_openapi.json"), use_default_hints=False)
+    assert not [f for f in report.findings if f.rule == "AR017" and "etag" in f.message]
+
+    fields = {"id": {"type": "string"}, "name": {"type": "string"}, "etag": {"type": "string"}}
+    record = {"type": "object", "properties": fields}
+    ok = {"200": {"description": "ok", "content": {"application/json": {"schema": record}}}}
+    path = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Files", "version": "1"},
+        "paths": {
+            "/files/{id}": {
+                "get": {"operationId": "getFile", "parameters": [path], "responses": ok}
+            },
+            "/folders/{id}": {
+                "get": {"operationId": "getFolder", "parameters": [path], "responses": ok}
+            },
+        },
+    }
+    plain = tmp_path / "files.json"
+    plain.write_text(json.dumps(spec))
+    assert '"$..etag"' in suggest(plain)
