@@ -44,12 +44,12 @@ def with_checks(tools: list[Tool]) -> list[Tool]:
     reads = {}
     for tool in tools:
         if tool.method == "GET" and not tool.hidden:
-            reads.setdefault(_shape(tool.path), tool.name)
+            reads.setdefault(unnamed_path(tool.path), tool.name)
     checked = []
     for tool in tools:
         plan = tool.upstream.long_running
         if plan is not None and plan.check is None:
-            path = _shape(tool.path)
+            path = unnamed_path(tool.path)
             parent, _, last = path.rpartition("/")
             check = reads.get(path)
             if check is None and tool.method == "POST" and parent.endswith("/{}") and last != "{}":
@@ -62,6 +62,6 @@ def with_checks(tools: list[Tool]) -> list[Tool]:
     return checked
 
 
-def _shape(path: str) -> str:
+def unnamed_path(path: str) -> str:
     """A path with its parameters unnamed: `/vms/{vmName}` and `/vms/{name}` are one."""
     return _TEMPLATE.sub("{}", path.rstrip("/")).lower()

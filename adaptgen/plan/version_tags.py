@@ -14,11 +14,13 @@ OData v2 services the same, CouchDB's updates the document's `_rev`. So, on such
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
+from adaptgen.plan.long_running import unnamed_path
 from adaptgen.runtime.catalog import Tool
+from adaptgen.runtime.http_methods import if_match_argument
+from adaptgen.runtime.shape import LOCKING_KEYS
 
 __all__ = ["CONDITION_HEADERS", "TAG_FIELDS", "takes_tags", "with_version_tags"]
 
@@ -26,10 +28,7 @@ __all__ = ["CONDITION_HEADERS", "TAG_FIELDS", "takes_tags", "with_version_tags"]
 CONDITION_HEADERS = frozenset({"if-match", "if-none-match"})
 # A field or parameter that carries one: the names `runtime.shape` reads as locking tags, and
 # CouchDB's `rev` query parameter.
-TAG_FIELDS = frozenset(
-    {"etag", "_etag", "@odata.etag", "__v", "_rev", "rev", "row_version", "rowversion"}
-)
-_TEMPLATE = re.compile(r"\{[^}]*\}")
+TAG_FIELDS = frozenset(LOCKING_KEYS | {"rev"})
 _ETAG = {"type": "string", "description": "The version tag a write of this takes (If-Match)."}
 
 
@@ -42,13 +41,6 @@ def takes_tags(tool: Tool) -> bool:
     ) or any(name.lower() in TAG_FIELDS for name in _body_fields(tool))
 
 
-def _takes_if_match(tool: Tool) -> bool:
-    return any(
-        param.location == "header" and param.api_name.lower() == "if-match"
-        for param in tool.upstream.params
-    )
-
-
 def _body_fields(tool: Tool) -> Iterable[str]:
     """The top-level fields of a body sent whole (one argument holds it)."""
     properties = tool.input_schema.get("properties") or {}
@@ -59,20 +51,19 @@ def _body_fields(tool: Tool) -> Iterable[str]:
                 yield from schema["properties"]
 
 
-def _unnamed(path: str) -> str:
-    """A path with its parameters unnamed: `/files/{file_id}` and `/files/{id}` are one."""
-    return _TEMPLATE.sub("{}", path.rstrip("/")).lower()
-
-
 def with_version_tags(tools: list[Tool]) -> list[Tool]:
     """`tools`, told to keep version tags where any of them takes one back."""
     if not any(takes_tags(tool) for tool in tools):
         return tools
-    guarded = {_unnamed(t.path) for t in tools if t.method != "GET" and _takes_if_match(t)}
+    guarded = {
+        unnamed_path(t.path)
+        for t in tools
+        if t.method != "GET" and if_match_argument(t) is not None
+    }
     told = []
     for tool in tools:
         update: dict[str, Any] = {"shape": tool.shape.model_copy(update={"version_tags": True})}
-        path = _unnamed(tool.path)
+        path = unnamed_path(tool.path)
         if tool.pagination is None and _guards(path, guarded, tool.method == "GET"):
             update["upstream"] = tool.upstream.model_copy(update={"etag_header": True})
             if tool.output_schema and isinstance(tool.output_schema.get("properties"), dict):

@@ -4,6 +4,11 @@ frames them, or a request signer sets them)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from adaptgen.runtime.catalog import Tool
+
 # The operations of an OpenAPI 3 path item, in the order the specification lists them.
 OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SWAGGER2_METHODS = tuple(m for m in OPENAPI_METHODS if m != "trace")  # 2.0 has no trace
@@ -38,3 +43,12 @@ SIGNING_HEADERS = frozenset(
         "x-amz-signedheaders",
     }
 )
+
+
+def if_match_argument(tool: Tool) -> str | None:
+    """The argument that carries an operation's `If-Match` header, if it has one (its
+    optimistic lock: `plan.version_tags` plans for it, the runtime explains a 412 with it)."""
+    for param in tool.upstream.params:
+        if param.location == "header" and param.api_name.lower() == "if-match":
+            return param.name
+    return None

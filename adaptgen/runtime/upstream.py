@@ -51,7 +51,7 @@ from adaptgen.runtime.files import (
     from_data_url,
     is_file_schema,
 )
-from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS
+from adaptgen.runtime.http_methods import IDEMPOTENT_METHODS, READ_METHODS, if_match_argument
 from adaptgen.runtime.origin import origin_of
 from adaptgen.runtime.proxies import proxy_for
 from adaptgen.runtime.rate_limits import rate_limited, wait_asked
@@ -116,14 +116,6 @@ _PRECONDITIONS = {
     428: "the upstream takes this write only with the thing's current version: read it, then "
     "send its etag as {if_match}",
 }
-
-
-def _if_match(op: Tool) -> str | None:
-    """The argument that carries an operation's `If-Match` header, if it has one."""
-    for param in op.upstream.params:
-        if param.location == "header" and param.api_name.lower() == "if-match":
-            return param.name
-    return None
 
 
 class UpstreamError(Exception):
@@ -734,7 +726,7 @@ class Upstream:
                             resend,
                             answer_xml=op.upstream.answer_xml,
                             ok_field=op.upstream.ok_field,
-                            if_match=_if_match(op),
+                            if_match=if_match_argument(op),
                         )
                     finally:
                         await response.aclose()
