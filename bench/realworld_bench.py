@@ -806,6 +806,11 @@ def _classify_error(
         return MOCK, _violation_reason(violations) + " (sent: Prism misreads bracketed names)"
     if violations:
         return ADAPTGEN, _violation_reason(violations) + page
+    sent_credentials = "authorization" in {h.lower() for h in last.header_names}
+    if kind != "UNAUTHORIZED" and last.status == 401 and sent_credentials:
+        # Not Prism's refusal (that says UNAUTHORIZED): the spec's own 401, its first answer
+        # where the operation declares no 2xx (Avaza's `GET /api/Bill/{id}`: 401 and 404 only).
+        return MOCK, "401, the spec's own first answer (credentials were sent)"
     if kind == "UNAUTHORIZED" or last.status == 401:
         return ADAPTGEN, f"401 UNAUTHORIZED: credentials not sent as the spec requires{page}"
     if kind in MOCK_PROBLEMS or last.status >= 500 or kind == "NOT_ACCEPTABLE":

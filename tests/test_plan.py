@@ -3158,3 +3158,200 @@ def test_the_same_read_in_another_format_is_named_by_its_format(tmp_path):
         "get_ip_by_ipv4_as_text",
         "get_feed",
     ]
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "summary", "names"),
+    [
+        # Azure API Management's exported ids (WMATA, Transavia): the path names them.
+        ("5476364f031f5909e4fe3314", "get", "/Lines", "XML - Lines", ["list_lines"]),
+        ("58d8bcb8a9e6240e200cff26", "get", "/countrycode/{code}", "", ["get_countrycode"]),
+        ("3f2504e0-4f89-11d3-9a0c-0305e82c3301", "get", "/stations", "", ["list_stations"]),
+        # a summary that says what it does names it
+        ("58acde292109180bdcacc40d", "post", "/variants", "Copy a variant", ["copy_variant"]),
+        # hex letters in a word are no made-up id
+        ("deadbeefCafe", "get", "/beef", "", ["get_deadbeef_cafe"]),
+    ],
+)
+def test_a_made_up_operation_id_is_no_name(operation_id, method, path, summary, names):
+    """WMATA's 52 tools were `get_5476364f031f5909e4fe3314` and the like: an agent reading
+    `tools/list` saw sixteen numbers. An operationId that is only a tool's key (24 or more hex
+    digits, a GUID) says nothing; the summary or the path names the tool."""
+    assert tool_names(operation_id, method, path, [], summary=summary)[: len(names)] == names
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "path", "name"),
+    [
+        # Plaid: the path ends in the act, the operationId with it, after a noun that is a
+        # verb too (`transfer`, `link`) and that starts the path
+        ("transferCreate", "/transfer/create", "create_transfer"),
+        ("transferGet", "/transfer/get", "get_transfer"),
+        ("transferOriginatorList", "/transfer/originator/list", "list_transfer_originators"),
+        ("transferRefundCancel", "/transfer/refund/cancel", "cancel_transfer_refund"),
+        ("linkTokenCreate", "/link/token/create", "create_link_token"),
+        ("linkDeliveryGet", "/link_delivery/get", "get_link_delivery"),
+        ("bankTransferEventList", "/bank_transfer/event/list", "list_bank_transfer_events"),
+        ("sandboxItemResetLogin", "/sandbox/item/reset_login", "reset_sandbox_item_login"),
+        # a pasted method gives way (Linode)
+        (
+            "postLkeClusterRegenerate",
+            "/lke/clusters/{clusterId}/regenerate",
+            "regenerate_lke_cluster",
+        ),
+        # a verb that starts the name and no path segment: it is the verb (Einstein, Wowza)
+        ("uploadDatasetSync", "/v2/language/datasets/upload/sync", "upload_dataset_sync"),
+        ("requestPlayerRebuild", "/players/{id}/rebuild", "request_player_rebuild"),
+        # a verb that is no noun before the act: the act's words are a thing (Graph)
+        (
+            "teams.schedule.CreateOpenShiftChangeRequests",
+            "/teams/{team-id}/schedule/openShiftChangeRequests",
+            "change_team_schedule_create_open_shift_requests",
+        ),
+        # Google's `:execute` says its act
+        ("osconfig.projects.patchJobs.execute", "/v1/{parent}/patchJobs:execute", None),
+    ],
+)
+def test_an_act_a_post_path_ends_in_leads_the_name(operation_id, path, name):
+    """Plaid's 40 transfer tools were `transfer_create`, `transfer_get`, `transfer_list`:
+    every one read as a transfer, none as what it does, and a search for "create a transfer"
+    found its `create` only by its path. An RPC API's POST path that ends in a verb, with
+    the operationId ending in it, names the act first."""
+    names = tool_names(operation_id, "post", path, [])
+    if name is None:
+        assert names[0] == "execute_osconfig_projects_patch_jobs"
+    else:
+        assert names[0] == name
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "names"),
+    [
+        ("apps-get_collection", "get", "/v1/apps", ["list_apps"]),
+        ("apps-get_instance", "get", "/v1/apps/{id}", ["get_app"]),
+        ("appPreOrders-create_instance", "post", "/v1/appPreOrders", ["create_app_pre_order"]),
+        (
+            "appStoreReviewDetails-update_instance",
+            "patch",
+            "/v1/appStoreReviewDetails/{id}",
+            ["update_app_store_review_detail"],
+        ),
+        ("certificates-delete_instance", "delete", "/v1/certificates/{id}", ["delete_certificate"]),
+        (
+            "apps-preReleaseVersions-get_to_many_related",
+            "get",
+            "/v1/apps/{id}/preReleaseVersions",
+            ["list_app_pre_release_versions"],
+        ),
+        (
+            "apps-preOrder-get_to_one_related",
+            "get",
+            "/v1/apps/{id}/preOrder",
+            ["get_app_pre_order", "get_pre_order_of_app"],
+        ),
+        # the linkage: its ids, and the changes of it
+        (
+            "betaGroups-betaTesters-get_to_many_relationship",
+            "get",
+            "/v1/betaGroups/{id}/relationships/betaTesters",
+            ["list_beta_group_beta_tester_ids"],
+        ),
+        (
+            "betaGroups-builds-create_to_many_relationship",
+            "post",
+            "/v1/betaGroups/{id}/relationships/builds",
+            ["add_beta_group_builds"],
+        ),
+        (
+            "builds-individualTesters-delete_to_many_relationship",
+            "delete",
+            "/v1/builds/{id}/relationships/individualTesters",
+            ["remove_build_individual_testers"],
+        ),
+        (
+            "appScreenshotSets-appScreenshots-replace_to_many_relationship",
+            "patch",
+            "/v1/appScreenshotSets/{id}/relationships/appScreenshots",
+            ["replace_app_screenshot_set_app_screenshots"],
+        ),
+        (
+            "builds-app-update_to_one_relationship",
+            "patch",
+            "/v1/builds/{id}/relationships/app",
+            ["set_build_app"],
+        ),
+        # a verb its method does not do is no such operationId
+        ("apps-get_instance", "delete", "/v1/apps/{id}", ["get_apps_instance"]),
+    ],
+)
+def test_json_api_operation_ids_name_the_act_and_the_thing(operation_id, method, path, names):
+    """App Store Connect's 251 names were `get_apps_collection`,
+    `get_app_pre_release_versions_to_many_related`, `delete_certificates_instance`: JSON:API's
+    words for many, one and related, said to an agent that asks for none of them. They are a
+    verb and the thing now; a related thing also has a name from its other side, for when
+    the first is the thing's own (`get_app_pre_order` is `GET /v1/appPreOrders/{id}` too)."""
+    assert tool_names(operation_id, method, path, [])[: len(names)] == names
+
+
+def test_a_post_that_repeats_a_get_is_one_tool(tmp_path):
+    """EPA's ECHO services declare every read twice: a GET with its query, and a POST of the
+    same arguments as a form (for a query too long for a URL), one summary for both. Each
+    pair was two tools (`get_facilities`, `create_echo_rest_services_get_facility`), so
+    every search answer held each read twice, once as a "create". The GET is the tool; a
+    POST with another summary or other arguments is another operation and stays."""
+    import json
+
+    def query(*names):
+        return [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
+
+    def form(*names):
+        fields = {n: {"type": "string"} for n in names}
+        schema = {"type": "object", "properties": fields}
+        return {"content": {"application/x-www-form-urlencoded": {"schema": schema}}}
+
+    ok = {"200": {"description": "ok"}}
+    said = "Facility Search Service"
+    spec = {
+        "openapi": "3.0.2",
+        "info": {"title": "Echo", "version": "1"},
+        "paths": {
+            "/echo_rest_services.get_facilities": {
+                "get": {"summary": said, "parameters": query("p_st", "p_zip"), "responses": ok},
+                "post": {"summary": said, "requestBody": form("p_st", "p_zip"), "responses": ok},
+            },
+            "/annotate": {  # the same query again
+                "get": {"summary": "Annotate", "parameters": query("content"), "responses": ok},
+                "post": {"summary": "Annotate", "parameters": query("content"), "responses": ok},
+            },
+            "/notes": {  # another summary: another operation
+                "get": {"summary": "List notes", "parameters": query("q"), "responses": ok},
+                "post": {"summary": "Add a note", "requestBody": form("q"), "responses": ok},
+            },
+            "/search": {  # other arguments: another operation
+                "get": {"summary": "Search", "parameters": query("q"), "responses": ok},
+                "post": {"summary": "Search", "requestBody": form("q", "page"), "responses": ok},
+            },
+        },
+    }
+    (tmp_path / "echo.json").write_text(json.dumps(spec))
+    api = plan(load_spec(tmp_path / "echo.json"), "echo").api
+    assert [(t.method, t.path) for t in api.tools] == [
+        ("GET", "/echo_rest_services.get_facilities"),
+        ("GET", "/annotate"),
+        ("GET", "/notes"),
+        ("POST", "/notes"),
+        ("GET", "/search"),
+        ("POST", "/search"),
+    ]
+    assert api.tools[0].name == "get_facilities"  # the service's method names it
+    assert [(s.operation_id, s.reason) for s in api.skipped] == [
+        (
+            "POST /echo_rest_services.get_facilities",
+            "the read of GET /echo_rest_services.get_facilities, declared again for POST with "
+            "the same arguments",
+        ),
+        (
+            "POST /annotate",
+            "the read of GET /annotate, declared again for POST with the same arguments",
+        ),
+    ]

@@ -155,6 +155,8 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 reason = f"the action of {twin}, declared again for POST (AWS query APIs)"
             if not reason and (twin := _method_twin(method, op_id, path_item)):
                 reason = f"the operation of {twin}, declared again for {method.upper()} (Springfox)"
+            if not reason and (twin := self._read_twin(path, method, op, op_pointer, path_item)):
+                reason = f"the read of {twin}, declared again for POST with the same arguments"
             if op_id in login_ops:
                 reason = "called by the session-login flow, never by the agent"
             hidden = bool(reason) and op_id in wanted
@@ -280,6 +282,53 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                     operation_ids[op_id] = op_pointer + "/operationId"
                 yield path, method, op, op_pointer, item
 
+    def _read_twin(
+        self, path: str, method: str, op: dict[str, Any], op_pointer: str, path_item: Any
+    ) -> str | None:
+        """The GET a POST repeats: the same summary, and the same arguments sent as a form or
+        a body instead of a query (EPA's ECHO services, a URL too long for a big query), or in
+        the query again (Monarch's `annotate/entities`). The GET is the tool; the POST's own
+        would be a second search result for every read. None for any other operation."""
+        read = path_item.get("get") if method == "post" and isinstance(path_item, dict) else None
+        if not isinstance(read, dict) or not (said := _said(op)) or said != _said(read):
+            return None
+        read_pointer = op_pointer.rsplit("/", 1)[0] + "/get"
+        asked = self._argument_names(read, read_pointer, path_item)
+        if not asked or asked != self._argument_names(op, op_pointer, path_item):
+            return None
+        read_id = read.get("operationId")
+        return read_id if isinstance(read_id, str) else f"GET {path}"
+
+    def _argument_names(
+        self, op: dict[str, Any], op_pointer: str, path_item: dict[str, Any]
+    ) -> frozenset[str]:
+        """The names of an operation's query parameters and of its body's top-level fields."""
+        names: set[str] = set()
+        for owner in (path_item, op):
+            for raw in owner.get("parameters") or []:
+                found = self._referred(raw, op_pointer)
+                if isinstance(found, dict) and found.get("in") == "query":
+                    names.add(str(found.get("name")))
+        body = self._referred(op.get("requestBody"), op_pointer)
+        content = body.get("content") if isinstance(body, dict) else None
+        media = next(iter(content.values()), None) if isinstance(content, dict) else None
+        schema = (
+            self._referred(media.get("schema"), op_pointer) if isinstance(media, dict) else None
+        )
+        fields = schema.get("properties") if isinstance(schema, dict) else None
+        if isinstance(fields, dict):
+            names.update(fields)
+        elif body is not None:
+            names.add("\0body")  # a body of no known fields is an argument of its own
+        return frozenset(names)
+
+    def _referred(self, value: Any, at: str) -> Any:
+        """`value`, or what it refers to when it is a `$ref` (None when that is not found)."""
+        if isinstance(value, dict) and "$ref" in value:
+            resolved = self.spec.resolver.resolve(value["$ref"], self.source, at)
+            return resolved.value if resolved is not None else None
+        return value
+
     def _server(self) -> tuple[str, str, tuple[ServerVariable, ...]]:
         """The base URL (the first server's, its variables' defaults put in, but a secret's),
         and, when it has variables, its template and the variables."""
@@ -312,6 +361,12 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 )
             )
         return url, (template if variables else ""), tuple(variables)
+
+
+def _said(op: dict[str, Any]) -> str:
+    """What an operation says it does: its summary, else its description (stripped)."""
+    said = op.get("summary") or op.get("description")
+    return said.strip() if isinstance(said, str) else ""
 
 
 def _query_twin(method: str, op_id: str | None, path: str, path_item: Any) -> str | None:

@@ -159,6 +159,13 @@ SPRINGFOX = re.compile(r"Using(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:_\d+)
 # digits of a hash: `Get.Count.attachments-e572`, `users.GetCount-d4ef`. They say nothing (the
 # path tells such operations apart); a hyphenated word (`create-bank-feed`) is not one.
 _GENERATED_HASH = re.compile(r"(?<=[A-Za-z])-([0-9a-f]{4})$")
+# An operationId that is only a key a tool made up, no word in it: Azure API Management's
+# 24-digit hex ids (WMATA's `5476364f031f5909e4fe3314`, Transavia's), a GUID. The summary or
+# the path names such an operation.
+_MADE_UP_ID = re.compile(
+    r"(?=[0-9a-f-]*\d)(?=[0-9-]*[a-f])(?:[0-9a-f]{16,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})",
+    re.IGNORECASE,
+)
 # API Platform (PHP, Symfony) names every operation by its HTTP method, its resource class and
 # whether it is the collection's or an item's: `getBookCollection`, `postBookCollection`,
 # `putBookItem` (2.x); `api_books_get_collection`, `api_books_id_put` (3.x, the route's name).
@@ -173,6 +180,20 @@ _PLATFORM_VERBS = {
     ("put", "Item"): "update",
     ("patch", "Item"): "update",
     ("delete", "Item"): "delete",
+}
+# JSON:API's operations as Apple's generator names them:
+# `<resource>[-<relationship>]-<verb>_<kind>`.
+_JSON_API = re.compile(
+    r"(?P<resource>[A-Za-z][A-Za-z0-9]*)(?:-(?P<related>[A-Za-z][A-Za-z0-9]*))?-"
+    r"(?P<verb>get|create|update|delete|replace)_"
+    r"(?P<kind>collection|instance|to_many_related|to_one_related|to_many_relationship|"
+    r"to_one_relationship)"
+)
+_JSON_API_METHODS = {
+    "get": ("get",),
+    "post": ("create",),
+    "patch": ("update", "replace"),
+    "delete": ("delete",),
 }
 # Magento's generator writes the service class, its version, the method's name and the HTTP
 # method (`quoteGuestCartItemRepositoryV1SavePost`, `customerCustomerRepositoryV1GetByIdGet`):
@@ -336,13 +357,16 @@ def tool_names(
     """
     path = plain_path(path)  # OData's `/A_Things('{key}')` is one of `/Things`
     route = _Route(method, path, common_prefix or [], selector, collections)
+    if operation_id and _MADE_UP_ID.fullmatch(operation_id):
+        operation_id = None
     hashed = _GENERATED_HASH.search(operation_id or "")
     if operation_id and hashed and ("." in operation_id or not hashed[1].isalpha()):
         operation_id = operation_id[: hashed.start()]
     if operation_id and SPRINGFOX.search(operation_id) and SPRINGFOX.sub("", operation_id):
         operation_id = SPRINGFOX.sub("", operation_id)
+    related: list[str] = []  # a JSON:API relation's other name, when the first is taken
     if operation_id:
-        operation_id = _platform_operation(operation_id, route)
+        operation_id, related = _json_api_operation(_platform_operation(operation_id, route), route)
     service = _SERVICE_METHOD.match(operation_id or "")
     if service and service[3].lower() == method.lower():
         # `<Service>_<Method>`, the service a class's name (so a controller, whatever its first
@@ -389,7 +413,7 @@ def tool_names(
         verb = _summary_verb(summary) or route.verb()
         candidates[0] = [verb, *(w for w in candidates[0][1:] if w != verb)]
     if not candidates:
-        candidates.append(route.name())
+        candidates.append(route.dotted_method() or route.name())
     context = _with_context(candidates[0], route)
     by: list[str] = []
     bare = _TWIN_FORMAT.sub("", path.rstrip("/")) if format_twin else path
@@ -437,6 +461,8 @@ def tool_names(
         said = _FORMAT_WORDS.get(fmt[1].lower(), fmt[1].lower())
         variants = [[*words, "as", said] for words in candidates if said not in words]
         candidates = [*candidates[:1], *variants[:1], *candidates[1:], *variants[1:]]
+    if related:
+        candidates.insert(1, related)  # `get_pre_order_of_app` beside `get_app_pre_order`
     return list(dict.fromkeys(_finish(words) for words in candidates))
 
 
@@ -479,6 +505,37 @@ def _platform_operation(operation_id: str, route: _Route) -> str:
                 named[-1] = _plural(named[-1])
             return named[0] + "".join(w.capitalize() for w in named[1:])
     return operation_id
+
+
+def _json_api_operation(operation_id: str, route: _Route) -> tuple[str, list[str]]:
+    """A JSON:API generator's operationId (App Store Connect's) as a verb and its thing: the
+    resource, maybe a relationship, and the act in JSON:API's words (`apps-get_collection` ->
+    `list_apps`, `builds-get_instance` -> `get_build`, `apps-preOrder-get_to_one_related` ->
+    `get_app_pre_order`, `betaGroups-builds-create_to_many_relationship` ->
+    `add_beta_group_builds`, the linkage alone `..._ids`); with a related thing's name from
+    the other side (`get_pre_order_of_app`), for when the first is the thing's own. Any other
+    operationId as it is."""
+    found = _JSON_API.fullmatch(operation_id)
+    if found is None or found["verb"] not in _JSON_API_METHODS.get(route.method, ()):
+        return operation_id, []
+    resource, related = snake_words(found["resource"]), snake_words(found["related"] or "")
+    verb, kind = found["verb"], found["kind"]
+    one = [*resource[:-1], singular(resource[-1])]
+    if kind == "collection":
+        return "_".join(["list" if verb == "get" else verb, *resource]), []
+    if kind == "instance":
+        return "_".join([verb, *one]), []
+    if not related:
+        return operation_id, []
+    many = kind.startswith("to_many")
+    act = {"get": "list" if many else "get", "create": "add", "delete": "remove"}
+    act |= {"update": "set" if not many else "update"}
+    words = [act.get(verb, verb), *one, *related]
+    if kind.endswith("relationship"):
+        if verb == "get":  # the linkage (ids) beside the related things themselves
+            words = [*words[:-1], singular(words[-1]), "ids" if many else "id"]
+        return "_".join(words), []
+    return "_".join(words), [act.get(verb, verb), *related, "of", *one]
 
 
 def _unglued(operation_id: str, path: str) -> str:
@@ -800,6 +857,37 @@ def _verb_span(words: list[str], index: int) -> int:
 
 
 def _verb_first(words: list[str], route: _Route) -> list[str]:
+    acted = route.act()
+    # Linode's `postDatabases...CredentialsReset`: the method pasted in first
+    named = words[1:] if acted and words[0] == route.method else words
+    # What comes before the act names a thing: no verb (a path's `openShiftChangeRequests`
+    # after Graph's `CreateOpenShiftChangeRequests` is a thing), but a noun too (`bank
+    # transfer`). First, such a word must be the path's thing: its first segment (Plaid's
+    # `/transfer/...`) or one it begins (`/testJob/suspend`); Einstein's `uploadDatasetSync`
+    # on `.../datasets/upload/sync` uploads, Wowza's `requestPlayerRebuild` requests.
+    statics = [words for words, is_param in route.parts if not is_param]
+    nouns = all(
+        w not in VERBS
+        or (
+            w in _NOUNS_TOO
+            and (
+                i > 0
+                or statics[:1] == [[w]]
+                or any(len(words) > 1 and words[0] == w for words in statics)
+            )
+        )
+        for i, w in enumerate(named[: -len(acted) or None])
+    )
+    if acted and nouns and len(named) > len(acted) and named[-len(acted) :] == acted:
+        # A POST whose path ends in the act, and its operationId with it after a noun
+        # (Plaid's `transferCreate` on `POST /transfer/create`, `sandboxItemResetLogin` on
+        # `.../item/reset_login`): that is the verb, though `transfer` or `link` may be one
+        # too; a list lists many.
+        before = named[: -len(acted)]
+        rest = [*([] if _said_again(before, acted[1:]) else before), *acted[1:]]
+        if acted[0] == "list" and not acted[1:]:
+            rest[-1] = _plural(rest[-1])
+        return _dedupe_adjacent([acted[0], *rest])
     said = _METHOD_VERBS.get(route.method, frozenset())
     if words[0] in VERBS and not (
         # A first word the path names as a thing, before a verb the method says, is a noun:
@@ -989,6 +1077,24 @@ class _Route:
             "head": "check",
             "options": "describe",
         }.get(self.method, self.method)
+
+    def dotted_method(self) -> list[str]:
+        """The method a last segment names after its service, when that says an act and what
+        it acts on (EPA's `/echo_rest_services.get_facilities`: get, facilities), else none."""
+        last = self.path.rstrip("/").rsplit("/", 1)[-1]
+        service, dot, method = _FORMAT_SUFFIX.sub("", last).rpartition(".")
+        words = _clean(snake_words(method)) if dot and service and "{" not in last else []
+        return words if len(words) > 1 and words[0] in VERBS else []
+
+    def act(self) -> list[str]:
+        """The words of a POST's last path segment when it names an act done to what the path
+        before it names (`/transfer/create`, `/item/reset_login`), else none. Another method
+        says its own act: a DELETE of `.../installSummary` deletes a summary."""
+        last = self.path.rstrip("/").rsplit("/", 1)[-1]
+        if self.method != "post" or len(self.parts) < 2 or self.parts[-1][1] or ":" in last:
+            return []  # Google's `patchJobs:execute` executes: the colon says its act
+        words = self.parts[-1][0]
+        return words if words[0] in VERBS else []
 
     def method_path(self) -> bool:
         """Whether the path is one segment naming a method, a verb and what it acts on, as RPC

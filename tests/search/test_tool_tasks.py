@@ -61,7 +61,9 @@ def test_every_line_names_a_spec_a_tool_and_a_request_thirty_an_api(path: Path):
     else:  # rounds of 30 (a very large API's in parts), one request a tool
         assert {count % PER_API for count in counts} == {0}
         asked = Counter((row["spec"], row["tool"]) for row in found)
-        assert asked.most_common(1)[0][1] == 1
+        # A request written for a POST that only repeats a GET (EPA's reads) names the GET
+        # since the POST is skipped as its twin: a tool is asked twice at most.
+        assert asked.most_common(1)[0][1] <= 2
     said = Counter((row["spec"], row["request"].lower()) for row in found)
     assert said.most_common(1)[0][1] == 1  # the same words may ask two APIs
 
