@@ -3355,3 +3355,39 @@ def test_a_post_that_repeats_a_get_is_one_tool(tmp_path):
             "the read of GET /annotate, declared again for POST with the same arguments",
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "path", "name"),
+    [
+        ("ListRole", "/v1/Services/{ServiceSid}/Roles", "list_roles"),  # Twilio
+        ("ListCall", "/2010-04-01/Accounts/{AccountSid}/Calls.json", "list_calls"),
+        (
+            "ListDialingPermissionsCountry",
+            "/v1/DialingPermissions/Countries",
+            "list_dialing_permissions_countries",
+        ),
+        ("Job_List", "/jobs", "list_jobs"),  # Azure Batch
+        ("applications.application.ListApplication", "/applications", "list_applications"),  # Graph
+        ("ListQuery", "/v1/Assistants/{AssistantSid}/Queries", "list_queries"),
+        # a plural already, a word after the thing, another word for it: as they are
+        ("ListDecisions", "/accessReviews/{id}/decisions", "list_decisions"),
+        (
+            "StoreAccounts_ListByAccount",
+            "/accounts/{a}/storeAccounts",
+            "list_store_accounts_by_account",
+        ),
+        (
+            "listNamespacedDaemonSet",
+            "/namespaces/{namespace}/daemonsets",
+            "list_namespaced_daemon_set",
+        ),
+        ("FaceList_List", "/facelists", "list_face"),
+    ],
+)
+def test_a_list_names_its_things_in_the_plural_as_its_path_does(operation_id, path, name):
+    """Twilio names every list operation in the singular (`ListCall`, `ListRole`), as do
+    Graph's entity sets and Azure's `Job_List`: 576 corpus tools were `list_call`, `list_role`,
+    the singular an agent reads as one thing. A list whose name ends in the singular of its
+    path's last word says the path's plural."""
+    assert tool_names(operation_id, "get", path, [])[0] == name

@@ -463,7 +463,24 @@ def tool_names(
         candidates = [*candidates[:1], *variants[:1], *candidates[1:], *variants[1:]]
     if related:
         candidates.insert(1, related)  # `get_pre_order_of_app` beside `get_app_pre_order`
-    return list(dict.fromkeys(_finish(words) for words in candidates))
+    return list(dict.fromkeys(_finish(_listed(words, route)) for words in candidates))
+
+
+def _listed(words: list[str], route: _Route) -> list[str]:
+    """A list's name with its thing in the plural, as its path says it (Twilio's `ListRole` on
+    `/v1/Roles`: `list_roles`; `ListDialingPermissionsCountry` on `.../Countries`)."""
+    last = route.parts[-1] if route.parts else None
+    if words[:1] != ["list"] or last is None or last[1] or plural(words[-1]):
+        return words
+    said = last[0]
+    if (
+        len(words) > 1
+        and said[-1] != words[-1]
+        and singular(said[-1]) == words[-1]
+        and words[-len(said) : -1] == said[:-1]
+    ):
+        return [*words[:-1], said[-1]]
+    return words
 
 
 def _reads_one(verb: str) -> bool:
