@@ -32,13 +32,13 @@ def _described(spec: str) -> dict[str, str]:
 
 def test_twilio_sentences_from_the_method_and_the_path():
     twilio = _described("twilio_api_v2010.json")
-    assert twilio["list_address"].startswith("List the addresses of an account. Arguments:")
+    assert twilio["list_addresses"].startswith("List the addresses of an account. Arguments:")
     assert twilio["fetch_address"].startswith("Get one address of an account by its Sid.")
     assert twilio["create_address"].startswith("Create an address of an account. Arguments:")
     key = "Delete a key of an account by its Sid. Arguments: account_sid, sid."
     assert twilio["delete_key"] == key
-    assert twilio["list_call_notification"].startswith("List the notifications of a call.")
-    assert "Returns signing_keys with sid, friendly_name" in twilio["list_signing_key"]
+    assert twilio["list_call_notifications"].startswith("List the notifications of a call.")
+    assert "Returns signing_keys with sid, friendly_name" in twilio["list_signing_keys"]
     assert twilio == _described("twilio_api_v2010.json")  # deterministic
 
 
