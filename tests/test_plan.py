@@ -3382,7 +3382,10 @@ def test_a_post_that_repeats_a_get_is_one_tool(tmp_path):
             "/namespaces/{namespace}/daemonsets",
             "list_namespaced_daemon_set",
         ),
-        ("FaceList_List", "/facelists", "list_face"),
+        ("FaceList_List", "/facelists", "list_face_list"),
+        # a controller's `List` lists its thing, whose first word may be a verb too (Azure)
+        ("QueryPacks_List", "/providers/microsoft.insights/queryPacks", "list_query_packs"),
+        ("LogProfiles_List", "/providers/microsoft.insights/logprofiles", "list_log_profiles"),
     ],
 )
 def test_a_list_names_its_things_in_the_plural_as_its_path_does(operation_id, path, name):

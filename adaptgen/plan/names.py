@@ -732,15 +732,19 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
             and not route.method_path()
         )
     )
+    listed = route.method == "get" and action == ["list"]  # Azure's `QueryPacks_List`
     if (
         controls
-        and (_generic(action, route) or action in ([route.method], ["save"]))
+        and (_generic(action, route) or action in ([route.method], ["save"]) or listed)
         and not statics & set(action)  # not Slack's `reactions_get` on `/reactions.get`
     ):
         # ASP.NET's `Customers_Put`, `Customers_GetAll`, Django REST's `dcim_racks_delete`: the
         # controller, then its method's name, which only repeats the HTTP method (or says
-        # "save", Magento's for create and update alike): what the method does, to the
-        # controller's thing (`update_customer`, `list_customers`).
+        # "save", Magento's for create and update alike, or "list"): what the method does, to
+        # the controller's thing (`update_customer`, `list_customers`), whose first word may
+        # be a verb too (`list_query_packs`, not `query_packs_list`).
+        if listed:  # in the plural where its path says it (`_listed`)
+            return [["list", *group]]
         last = group[-1]
         verb = _generic(action, route) or route.verb(last=last)
         if verb == "list":
