@@ -3394,3 +3394,23 @@ def test_a_list_names_its_things_in_the_plural_as_its_path_does(operation_id, pa
     the singular an agent reads as one thing. A list whose name ends in the singular of its
     path's last word says the path's plural."""
     assert tool_names(operation_id, "get", path, [])[0] == name
+
+
+def test_a_path_that_names_nothing_is_named_by_the_servers_base_path(tmp_path):
+    """Transavia's airports API serves at `.../v2/airports` and its paths are `/` and `/{id}`:
+    its tools were `get` and `get_by_id`. The base path says what they read."""
+    ok = {"200": {"description": "ok"}}
+    item = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    spec = {
+        "openapi": "3.0.2",
+        "info": {"title": "Airports", "version": "2"},
+        "servers": [{"url": "https://api.example.com/v2/airports"}],
+        "paths": {
+            "/": {"get": {"summary": "All airports", "responses": ok}},
+            "/{id}": {"get": {"summary": "Airport by id.", "parameters": [item], "responses": ok}},
+            "/nearest": {"get": {"summary": "Nearest airport", "responses": ok}},
+        },
+    }
+    assert _planned_names(tmp_path, spec) == ["list_airports", "get_airport", "get_nearest"]
+    spec["servers"] = [{"url": "https://api.example.com/v2"}]  # a version names nothing
+    assert _planned_names(tmp_path, spec) == ["get", "get_by_id", "get_nearest"]

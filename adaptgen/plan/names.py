@@ -299,6 +299,11 @@ def name_flags(name: str, method: str = "", path: str = "") -> list[str]:
     return flags
 
 
+def is_version(segment: str) -> bool:
+    """Whether a path segment only says a version or an API prefix (`v2`, `api`, `rest`)."""
+    return _VERSION_SEGMENT.match(segment) is not None or segment[:1].isdigit()
+
+
 def resource_words(path: str) -> tuple[str, ...]:
     """What a path holds, in words: its literal segments less versions, API prefixes and
     dates, singular and lower case (`/v3/merchants/{id}/stores` -> merchant, store; OData's

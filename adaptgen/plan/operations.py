@@ -27,6 +27,7 @@ from adaptgen.plan.long_running import long_running
 from adaptgen.plan.media import answer_media, required_previews
 from adaptgen.plan.names import (
     MAX_TOOL_NAME,
+    is_version,
     python_name,
     resource_words,
     shorten,
@@ -115,8 +116,11 @@ class OperationPlanning(PlannerState):
     def _tool_names(
         self, op_id: str | None, method: str, path: str, summary: str, selector: tuple[str, ...]
     ) -> list[str]:
-        """`names.tool_names` with what the API as a whole says."""
-        return tool_names(
+        """`names.tool_names` with what the API as a whole says; a name that is only a verb,
+        of a path that names nothing (`get`, `get_by_id`: Transavia's `GET /` and `/{id}` on
+        `.../v2/airports`), is told by what the server's base path names first
+        (`list_airports`, `get_airport`)."""
+        names = tool_names(
             op_id,
             method,
             path,
@@ -126,6 +130,13 @@ class OperationPlanning(PlannerState):
             self.collections,
             path in self.format_twins,
         )
+        words = names[0].split("_")
+        base = [s for s in urlsplit(self.api_base).path.split("/") if s and "{" not in s]
+        bare = len(words) == 1 or words[1] == "by"
+        if bare and not resource_words(path) and base and not is_version(base[-1]):
+            named = tool_names(op_id, method, f"/{base[-1]}{path}", [], summary, selector)
+            names = list(dict.fromkeys([*named, *names]))
+        return names
 
     def names_of(
         self, key: str, method: str, op: dict[str, Any], path_item: dict[str, Any]
