@@ -882,38 +882,40 @@ def _verb_span(words: list[str], index: int) -> int:
     return 3 if joined and words[index + 2 : index + 3] and words[index + 2] in VERBS else 1
 
 
-def _verb_first(words: list[str], route: _Route) -> list[str]:
+def _act_first(words: list[str], route: _Route) -> list[str] | None:
+    """A POST's name when its path ends in the act and its operationId with it after nouns
+    (Plaid's `transferCreate` on `POST /transfer/create`, `sandboxItemResetLogin` on
+    `.../item/reset_login`): the act leads, though `transfer` or `link` may be a verb too; a
+    list lists many. None for any other name."""
     acted = route.act()
+    if not acted:
+        return None
     # Linode's `postDatabases...CredentialsReset`: the method pasted in first
-    named = words[1:] if acted and words[0] == route.method else words
+    named = words[1:] if words[0] == route.method else words
+    if len(named) <= len(acted) or named[-len(acted) :] != acted:
+        return None
+    before = named[: -len(acted)]
     # What comes before the act names a thing: no verb (a path's `openShiftChangeRequests`
     # after Graph's `CreateOpenShiftChangeRequests` is a thing), but a noun too (`bank
     # transfer`). First, such a word must be the path's thing: its first segment (Plaid's
     # `/transfer/...`) or one it begins (`/testJob/suspend`); Einstein's `uploadDatasetSync`
     # on `.../datasets/upload/sync` uploads, Wowza's `requestPlayerRebuild` requests.
-    statics = [words for words, is_param in route.parts if not is_param]
-    nouns = all(
-        w not in VERBS
-        or (
-            w in _NOUNS_TOO
-            and (
-                i > 0
-                or statics[:1] == [[w]]
-                or any(len(words) > 1 and words[0] == w for words in statics)
-            )
-        )
-        for i, w in enumerate(named[: -len(acted) or None])
+    statics = [segment for segment, is_param in route.parts if not is_param]
+    starts = statics[:1] == [before[:1]] or any(
+        len(segment) > 1 and segment[0] == before[0] for segment in statics
     )
-    if acted and nouns and len(named) > len(acted) and named[-len(acted) :] == acted:
-        # A POST whose path ends in the act, and its operationId with it after a noun
-        # (Plaid's `transferCreate` on `POST /transfer/create`, `sandboxItemResetLogin` on
-        # `.../item/reset_login`): that is the verb, though `transfer` or `link` may be one
-        # too; a list lists many.
-        before = named[: -len(acted)]
-        rest = [*([] if _said_again(before, acted[1:]) else before), *acted[1:]]
-        if acted[0] == "list" and not acted[1:]:
-            rest[-1] = _plural(rest[-1])
-        return _dedupe_adjacent([acted[0], *rest])
+    for at, word in enumerate(before):
+        if word in VERBS and (word not in _NOUNS_TOO or (at == 0 and not starts)):
+            return None
+    rest = [*([] if _said_again(before, acted[1:]) else before), *acted[1:]]
+    if acted[0] == "list" and not acted[1:]:
+        rest[-1] = _plural(rest[-1])
+    return _dedupe_adjacent([acted[0], *rest])
+
+
+def _verb_first(words: list[str], route: _Route) -> list[str]:
+    if (first := _act_first(words, route)) is not None:
+        return first
     said = _METHOD_VERBS.get(route.method, frozenset())
     if words[0] in VERBS and not (
         # A first word the path names as a thing, before a verb the method says, is a noun:
