@@ -3414,3 +3414,18 @@ def test_a_path_that_names_nothing_is_named_by_the_servers_base_path(tmp_path):
     assert _planned_names(tmp_path, spec) == ["list_airports", "get_airport", "get_nearest"]
     spec["servers"] = [{"url": "https://api.example.com/v2"}]  # a version names nothing
     assert _planned_names(tmp_path, spec) == ["get", "get_by_id", "get_nearest"]
+
+
+def test_a_path_item_given_by_reference_is_planned(tmp_path):
+    """OpenAPI 3.1 lets a path item be a `$ref` (to `components.pathItems`): its operations
+    are the API's as if written in place."""
+    ok = {"200": {"description": "ok"}}
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "Refs", "version": "1"},
+        "paths": {"/notes": {"$ref": "#/components/pathItems/Notes"}},
+        "components": {
+            "pathItems": {"Notes": {"get": {"operationId": "listNotes", "responses": ok}}}
+        },
+    }
+    assert _planned_names(tmp_path, spec) == ["list_notes"]

@@ -261,9 +261,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         operation_ids: dict[str, str] = {}
         for path, item in (self.doc.get("paths") or {}).items():
             item_pointer = join_pointer("paths", path)
-            if isinstance(item, dict) and "$ref" in item:
-                resolved = self.spec.resolver.resolve(item["$ref"], self.source, item_pointer)
-                item = resolved.value if resolved else {}
+            item = self._referred(item, item_pointer)
             if not isinstance(item, dict):
                 continue
             for method in OPENAPI_METHODS:
