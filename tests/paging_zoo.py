@@ -237,6 +237,29 @@ async def link_undeclared(request: Request) -> JSONResponse:
     return JSONResponse(ITEMS[start:end], headers=headers)
 
 
+async def asana_like(request: Request) -> JSONResponse:
+    """Asana: its spec declares `data` alone; the next `offset` token is in `next_page`."""
+    start = _start(request.query_params.get("offset"))
+    end = start + min(_int(request, "limit", 10), PAGE_CAP)
+    following = None
+    if end < len(ITEMS):
+        token = _token(end)
+        path = f"/asana?limit={_int(request, 'limit', 10)}&offset={token}"
+        following = {"offset": token, "path": path, "uri": f"{request.base_url}{path[1:]}"}
+    return JSONResponse({"data": ITEMS[start:end], "next_page": following})
+
+
+async def clever_like(request: Request) -> JSONResponse:
+    """Clever: each item wraps its record (`{data: {id, ...}, uri}`); `starting_after` takes
+    the last record's id; the next link is in a `links` array its spec leaves out."""
+    chunk, more = _after(request, "starting_after")
+    wrapped = [{"data": item, "uri": f"/v3.0/items/{item['id']}"} for item in chunk]
+    links = [{"rel": "self", "uri": str(request.url)}]
+    if more:
+        links.append({"rel": "next", "uri": f"/clever?starting_after={chunk[-1]['id']}"})
+    return JSONResponse({"data": wrapped, "links": links})
+
+
 NEWEST_FIRST = ITEMS[::-1]
 
 
@@ -311,6 +334,8 @@ APP = Starlette(
         Route("/facebook", facebook_like),
         Route("/mastodon", mastodon_like),
         Route("/token-in-header", token_in_header),
+        Route("/asana", asana_like),
+        Route("/clever", clever_like),
         Route("/link-undeclared", link_undeclared),
         Route("/page", by_page),
         Route("/offset", by_offset),
@@ -493,6 +518,19 @@ def _real_world_paths(array: dict) -> dict:
             "searchByPageToken",
             [_q("q", "string"), _q("page", "string"), _q("count")],
             _list(_object(results=array, next_page=nullable)),
+        ),
+        "/asana": _get(
+            "listLikeAsana",
+            [
+                {**_q("offset", "string"), "description": "Offset token from a previous page."},
+                _q("limit"),
+            ],
+            _list(_object(data=array)),
+        ),
+        "/clever": _get(
+            "listLikeClever",
+            [_q("starting_after", "string"), _q("ending_before", "string"), _q("limit")],
+            _list(_object(data={"type": "array", "items": _object(data=_ITEM, uri=_STRING)})),
         ),
         "/placeholder-next": _get(
             "listWithPlaceholderNext", [], _list(_object(entries=array, next=_STRING))

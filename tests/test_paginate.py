@@ -27,6 +27,7 @@ from adaptgen.runtime.paginate import (
     decode_cursor,
     encode_cursor,
 )
+from adaptgen.runtime.paging.cursor import CursorPaging, guessed_next_fields
 from adaptgen.sandbox.server import serve_app
 
 EXPECTED = {
@@ -51,6 +52,7 @@ EXPECTED = {
     "list_like_hal": ("next_url", "$._embedded.items"),
     "list_token_in_header": ("cursor", "$"),
     "list_link_undeclared": ("cursor", "$"),
+    "list_like_asana": ("cursor", "$.data"),
     "list_like_aws_query": ("cursor", "$.Items"),
     "list_like_s3": ("cursor", "$.Contents"),
     "list_like_ec2": ("cursor", "$.Items"),
@@ -70,6 +72,7 @@ PLANNED = {
     "list_like_facebook": ("after", "$.paging.cursors.after", None),
     "list_like_hal": (None, "$._links.next.href", None),
     "list_like_mastodon": ("max_id", None, None),
+    "list_like_asana": ("offset", None, None),
 }
 
 
@@ -148,8 +151,78 @@ def test_a_token_no_spec_places_is_read_from_the_response_headers(zoo):
             pagination.next_headers
         )
     said = [str(w.message) for w in report.warnings if "never says where the next" in str(w)]
-    assert len(said) == 2 and all("paginate hint" in m for m in said)
+    headers = [m for m in said if "Link rel=next" in m and "answer's fields" not in m]
+    assert len(headers) == 2 and all("paginate hint" in m for m in headers)
     assert not unknown_paging_warnings(report.warnings)
+
+
+def test_a_token_an_object_answer_never_declares_is_looked_for_where_apis_put_it(zoo):
+    """Asana: the spec's answer is `{data: [...]}` and an `offset` token; the upstream sends
+    `next_page.offset`. The next token is looked for at run time, and the build says so."""
+    report, module = zoo
+    pagination = next(t for t in report.api.tools if t.name == "list_like_asana").pagination
+    assert pagination.guess_next and "$.next_page.offset" in guessed_next_fields("offset")
+    said = [str(w.message) for w in report.warnings if "listLikeAsana" in str(w)]
+    assert len(said) == 1 and "next_page.offset" in said[0] and "paginate hint" in said[0]
+    first = call(module, "list_like_asana", {"limit": 50})
+    assert [item["id"] for item in first["items"]] == list(range(1, 51))
+    rest = call(module, "list_like_asana", {"limit": 200, "cursor": first["next_cursor"]})
+    assert [item["id"] for item in rest["items"]] == list(range(51, 138))
+    assert "next_cursor" not in rest and "_note" not in rest
+
+
+def test_a_guessed_next_page_is_a_token_or_a_link_never_the_page_just_asked():
+    plan = CursorPaging(cursor_param="PageToken", guess_next=True, items="$.data")
+    asked = PageState(cursor="t1")
+
+    def after(body: dict, state: PageState = asked) -> PageState | None:
+        return plan.next_state(state, body, {}, 1)
+
+    assert after({"nextPageToken": "t2"}) == PageState(cursor="t2")
+    assert after({"next_page": {"PageToken": "t2"}}) == PageState(cursor="t2")
+    assert after({"NextPageToken": 7}) == PageState(cursor="7")
+    # AWS Service Catalog hands the next token back under the parameter's own name; the token
+    # just sent, echoed, is no next page.
+    assert after({"PageToken": "t2"}) == PageState(cursor="t2")
+    assert after({"PageToken": "t1"}) is None
+    # A next-page URL is a link (resolved and kept on the upstream by the caller); a link
+    # field's placeholder is nothing.
+    assert after({"@odata.nextLink": "https://api.test/x?$skiptoken=2"}) == PageState(
+        url="https://api.test/x?$skiptoken=2"
+    )
+    assert after({"links": {"next": "/x?after=2"}}) == PageState(url="/x?after=2")
+    assert after({"nextLink": "string", "meta": {"next_cursor": "t3"}}) == PageState(cursor="t3")
+    # Objects, flags and empty text are no token; none at all ends the list.
+    assert after({"next": {"x": 1}, "next_token": "", "NextToken": True}) is None
+    assert after({"data": [1]}) is None
+    with_header = plan.model_copy(update={"next_headers": ("x-next-page-token",)})
+    assert with_header.next_state(asked, {}, {"x-next-page-token": "h2"}, 1) == PageState(
+        cursor="h2"
+    )
+
+
+def test_a_next_token_named_next_something_param_is_the_params():
+    """Route 53 Domains: `Marker` goes back from `NextPageMarker`."""
+    response = _obj(Domains=ARRAY, NextPageMarker={"type": "string"})
+    plan = detect([_param("Marker", "string")], response, [], None).pagination
+    assert (plan.style, plan.cursor_param, plan.next) == ("cursor", "Marker", "$.NextPageMarker")
+
+
+def test_a_wrapped_records_id_resumes_the_list(zoo):
+    """Clever: each item is `{data: {id, ...}, uri}`; `starting_after` takes `data.id`."""
+    report, module = zoo
+    pagination = next(t for t in report.api.tools if t.name == "list_like_clever").pagination
+    assert (pagination.style, pagination.cursor_param) == ("last_id", "starting_after")
+    assert pagination.id_field == "data.id"
+    seen: list[int] = []
+    arguments: dict = {"limit": 30}
+    for _ in range(20):
+        page = call(module, "list_like_clever", arguments)
+        seen += [item["data"]["id"] for item in page["items"]]
+        if "next_cursor" not in page:
+            break
+        arguments = {"limit": 30, "cursor": page["next_cursor"]}
+    assert seen == list(range(1, 138))
 
 
 def test_a_newest_first_timeline_pages_below_the_last_id(zoo):
@@ -357,14 +430,16 @@ def test_a_text_page_parameter_is_a_page_number_unless_its_spec_says_token():
     for page in (_text("page"), _text("page", description="The number of page to retrieve")):
         detected = detect([_param("q", "string"), page], response, [], None)
         assert detected.pagination.style == "page" and detected.pagination.page_param == "page"
-    # One its spec calls a token, or shows as one, is never sent as page=1.
+    # One its spec calls a token, or shows as one, is never sent as page=1: a token whose next
+    # value is looked for where APIs put it (`next_page`...), the answer declaring none.
     for token in (
         _text("page", description="Page token from the previous response."),
         _text("page", example="eyJvZmZzZXQiOjIwfQ"),
         _text("page", format="byte"),
     ):
         params = [_param("q", "string"), token]
-        assert detect(params, response, [], None) is None, token.schema
+        plan = detect(params, response, [], None).pagination
+        assert (plan.style, plan.cursor_param, plan.guess_next) == ("cursor", "page", True)
         warning = undetected_paging(params, response, [], "search")
         assert warning is not None and "search:" in warning and "page" in warning
     # A numeric (or untyped) page parameter is a page number.
@@ -411,8 +486,10 @@ def test_a_text_offset_is_a_number_but_an_offset_token_is_a_cursor():
         "cursor",
         "$.next_page.offset",
     )
-    # The same token with nothing in the answer that carries it: unknown, never sent as a number.
-    assert detect([token], _obj(data=ARRAY), [], None) is None
+    # The same token with nothing in the answer that carries it: never sent as a number; its
+    # next value is looked for where APIs put it (Asana's spec often leaves `next_page` out).
+    guessed = detect([token], _obj(data=ARRAY), [], None).pagination
+    assert (guessed.style, guessed.next, guessed.guess_next) == ("cursor", None, True)
 
 
 def test_a_required_token_is_the_callers_not_a_page_cursor():
@@ -434,6 +511,7 @@ def test_a_required_token_is_the_callers_not_a_page_cursor():
 
 _BOOL = {"type": "boolean"}
 
+NAMES = {"type": "array", "items": {"type": "string"}}  # items with no id to resume after
 UNKNOWN_SPEC = {
     "openapi": "3.0.3",
     "info": {"title": "Odd", "version": "1"},
@@ -442,12 +520,14 @@ UNKNOWN_SPEC = {
         "/things": {
             "get": {
                 "operationId": "listThings",
-                "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+                "parameters": [
+                    {"name": "starting_after", "in": "query", "schema": {"type": "string"}}
+                ],
                 "responses": {
                     "200": {
                         "description": "ok",
                         "content": {
-                            "application/json": {"schema": _obj(things=ARRAY, has_more=_BOOL)}
+                            "application/json": {"schema": _obj(things=NAMES, has_more=_BOOL)}
                         },
                     }
                 },
@@ -472,8 +552,8 @@ def test_unknown_paging_is_a_located_warning_and_fails_strict_builds(tmp_path, c
     # A hint settles it: the strict build passes.
     hints = tmp_path / "odd.hints.yaml"
     hints.write_text(
-        "tools:\n  listThings:\n    paginate: {style: last_id, cursor: cursor, has_more: "
-        "$.has_more}\n"
+        "tools:\n  listThings:\n    paginate: {style: cursor, cursor: starting_after, next: "
+        "$.next, has_more: $.has_more}\n"
     )
     assert main(["build", str(spec), "--out", str(tmp_path / "g3"), "--strict"]) == 0
 

@@ -34,7 +34,12 @@ from typing import Any
 from adaptgen.runtime.catalog import Param
 from adaptgen.runtime.paging import STYLES, PagingHints, PagingStyle, style_class
 from adaptgen.runtime.paging.base import DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE
-from adaptgen.runtime.paging.cursor import CURSOR_FIELDS, CURSOR_PARAMS, CursorPaging
+from adaptgen.runtime.paging.cursor import (
+    CURSOR_FIELDS,
+    CURSOR_PARAMS,
+    CursorPaging,
+    guessed_next_fields,
+)
 from adaptgen.runtime.paging.last_id import LAST_ID_PARAMS
 from adaptgen.runtime.paging.link import NEXT_URL_HEADERS
 from adaptgen.runtime.paging.next_url import NEXT_URL_FIELDS
@@ -276,6 +281,10 @@ class Listing:
             return None  # a numeric page, offset or id: the page, offset and last_id styles'
         return param
 
+    def about(self, api_name: str) -> str:
+        """A parameter's description ("" when it has none)."""
+        return str(self.schema(api_name).get("description") or "")
+
     def schema(self, api_name: str) -> dict[str, Any]:
         param = self.query.params.get(api_name)
         return param.schema if param is not None else {}
@@ -394,22 +403,25 @@ def detect(
         if found is not None:
             return _detected(found, query)
     found = conventions.detect(listing) if conventions is not None else None
-    found = found or _header_cursor(listing)
+    found = found or _guessed_cursor(listing)
     return _detected(found, query) if found is not None else None
 
 
-def _header_cursor(listing: Listing) -> PagingStyle | None:
-    """A bare array that takes a token its spec never says where to find the next value of
-    (Visma's `pageToken`, gsmtasks' `cursor`): nothing in an array can carry it, so it comes in
-    a response header. Read at run time from a `Link` rel="next" URL or a header named for it
-    (`X-Next-Page-Token`, `NextPageToken`, `X-Next-Cursor`...); without one, paging stops
-    after the first page, as it did before. The build says so (`HEADER_GUESS`)."""
-    if listing.items != "$":
-        return None
-    for norm in CURSOR_PARAMS:
+def _guessed_cursor(listing: Listing) -> PagingStyle | None:
+    """A list that takes a token its spec never says where to find the next value of.
+
+    A bare array cannot carry it (Visma's `pageToken`, gsmtasks' `cursor`), so it comes in a
+    response header: a `Link` rel="next" URL or a header named for it (`X-Next-Page-Token`,
+    `NextPageToken`, `X-Next-Cursor`...). An object answer may carry it in fields its spec
+    leaves out (Asana's lists declare `data` alone and send `next_page.offset`; Rubrik's
+    declare `hasMore` but no token): it is looked for where APIs put it
+    (`guessed_next_fields`), then in those headers. Read at run time; without one, paging
+    stops after the first page, as it did before. The build says so (`HEADER_GUESS`)."""
+    bare = listing.items == "$"
+    for norm in CURSOR_PARAMS if bare else (*CURSOR_PARAMS, "page", "offset"):
         param = None if norm in ("after", "startingafter") else listing.token_param(norm)
-        if param is None:
-            continue  # an `after` takes an id: the last_id style's, with the items' ids
+        if param is None or listing.is_date(param) or _DATE_TEXT.search(listing.about(param)):
+            continue  # an `after` takes an id (the last_id style's); a date filters
         words = [w.lower() for w in _WORD.findall(param)]
         names = (
             *(f"{prefix}{'-'.join(words)}" for prefix in ("x-next-", "next-", "x-")),
@@ -421,6 +433,8 @@ def _header_cursor(listing: Listing) -> PagingStyle | None:
             listing.pick_size(),
             cursor_param=param,
             next_headers=tuple(dict.fromkeys(names)),
+            guess_next=not bare,
+            **listing.ends(),
         )
     return None
 
@@ -510,11 +524,15 @@ def undetected_paging(
 
 
 def header_guess(pagination: CursorPaging, operation: str) -> str:
-    """The build warning for a list paged by `_header_cursor`."""
+    """The build warning for a list paged by `_guessed_cursor`."""
+    where = "a response header (a Link rel=next URL, or one such as X-Next-Page-Token)"
+    if pagination.guess_next:
+        fields = ", ".join(path[2:] for path in guessed_next_fields(pagination.cursor_param)[:4])
+        where = f"the answer's fields where APIs put it ({fields}...), else {where}"
     return (
         f"{operation}: pages by `{pagination.cursor_param}` and {HEADER_GUESS}: adaptgen reads "
-        "it from a response header (a Link rel=next URL, or one such as X-Next-Page-Token) when "
-        "the upstream sends one, else stops after the first page; a paginate hint says for sure"
+        f"it from {where} when the upstream sends one, else stops after the first page; a "
+        "paginate hint says for sure"
     )
 
 
@@ -724,10 +742,24 @@ def _is_meta(name: str, schema: Any) -> bool:
     return False
 
 
+_ID_FIELDS = ("id", "gid", "uuid", "key")
+# The one object an item wraps its record in (Clever's `{data: {id, ...}, uri}`, a GraphQL
+# edge's `node`): the record's id is the item's.
+_RECORD_WRAPPERS = ("data", "node", "item", "record", "object", "resource")
+
+
 def _item_id(body: dict[str, Any], items: str) -> str | None:
-    """The id field of one item (for last_id paging), when the item schema declares one."""
+    """The id field of one item (for last_id paging), when the item schema declares one: a
+    field of its own, else its wrapped record's (`data.id`)."""
     props = _item_fields(body, items)
-    return next((k for k in ("id", "gid", "uuid", "key") if k in props), None)
+    own = next((k for k in _ID_FIELDS if k in props), None)
+    wrapped = [k for k, v in props.items() if _norm(k) in _RECORD_WRAPPERS and _is_object(v)]
+    if own is not None or len(wrapped) != 1:
+        return own
+    inner = props[wrapped[0]].get("properties")
+    inner = inner if isinstance(inner, dict) else {}
+    found = next((k for k in _ID_FIELDS if k in inner), None)
+    return f"{wrapped[0]}.{found}" if found is not None and wrapped[0].isidentifier() else None
 
 
 def _item_fields(body: dict[str, Any] | None, items: str) -> dict[str, dict[str, Any]]:
@@ -797,6 +829,11 @@ def _token_field(param: str, found: list[_Field], cursor_fields: tuple[str, ...]
     named = _first(found, (f"next{param}",), kinds=tokens)
     if named is not None:
         return named
+    # `next<words><param>` at the top: Route 53 Domains' NextPageMarker for `Marker`.
+    for field in found:
+        top = field.path.count(".") == 1 and field.kind in tokens
+        if top and field.norm.startswith("next") and field.norm.endswith(param):
+            return field.path
     # `<param>` inside a `next*` object: Asana's next_page.offset, HubSpot's paging.next.after.
     for field in found:
         parent = _parent(field.path)

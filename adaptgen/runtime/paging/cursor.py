@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -50,6 +51,10 @@ class CursorPaging(PagingStyle):
     # A bare array's spec that never says where its next token is: the response headers that
     # may carry it (lower case), read at run time; a `Link: <...>; rel="next"` URL is followed.
     next_headers: tuple[str, ...] | None = Field(default=None, exclude_if=unset)
+    # An object answer whose spec never says where its next token is (Asana's lists declare
+    # `data` alone, and send `next_page.offset`): looked for at run time where APIs put it
+    # (`guessed_next_fields`), then in the response headers.
+    guess_next: bool = Field(default=False, exclude_if=lambda on: not on)
 
     priority: ClassVar[int] = 10
 
@@ -102,14 +107,106 @@ class CursorPaging(PagingStyle):
         self, state: PageState, body: Any, headers: Mapping[str, str], received: int
     ) -> PageState | None:
         token = jsonpath.first(self.next, body) if self.next else None
+        if token in (None, "", False) and self.guess_next:
+            guessed = _guessed(body, self.cursor_param, state.cursor)
+            if guessed is not None:
+                return guessed
         if token in (None, "", False) and self.next_headers:
             return _from_headers(headers, self.next_headers)
         return PageState(cursor=str(token)) if token not in (None, "", False) else None
 
     def describe(self) -> str:
+        if self.guess_next:
+            return f"{super().describe()}, next {self.cursor_param} looked for where APIs put it"
         if not self.next_headers:
             return super().describe()
         return f"{super().describe()}, next {self.cursor_param} from a response header"
+
+
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Where APIs put a next token whatever their parameter is called (after the parameter's own
+# names): Google's, Slack's, AWS's; then a next-page URL (Azure's, OData's, JSON:API's, HAL's).
+_ANY_NEXT = (
+    ("next_cursor",),
+    ("nextCursor",),
+    ("next_page_token",),
+    ("nextPageToken",),
+    ("next_token",),
+    ("nextToken",),
+    ("NextToken",),
+    ("continuation_token",),
+    ("continuationToken",),
+    ("response_metadata", "next_cursor"),
+    ("meta", "next_cursor"),
+    ("meta", "nextCursor"),
+    ("pagination", "next_cursor"),
+    ("pagination", "nextCursor"),
+    ("next",),
+    ("nextLink",),
+    ("next_link",),
+    ("@odata.nextLink",),
+    ("links", "next"),
+    ("links", "next", "href"),
+    ("_links", "next", "href"),
+)
+
+
+def _next_keys(param: str) -> tuple[tuple[str, ...], ...]:
+    """The key paths `guessed_next_fields` names, in the order they are tried."""
+    words = [w.lower() for w in _WORD.findall(param)] or [param.lower()]
+    snake, title = "_".join(words), "".join(w.title() for w in words)
+    own = (f"next_{snake}", f"next{title}", f"Next{title}")
+    keys = [
+        *((name,) for name in own),
+        *((parent, param) for parent in ("next_page", "nextPage", "next")),
+        ("paging", "next", param),
+        *((box, name) for box in ("pagination", "paging", "meta") for name in own[:2]),
+        *_ANY_NEXT,
+        (param,),  # the same name back (AWS Service Catalog's `PageToken`): text only
+    ]
+    return tuple(dict.fromkeys(keys))
+
+
+def guessed_next_fields(param: str) -> tuple[str, ...]:
+    """Where an answer may carry the next value of token parameter `param`, most specific
+    first: `next_<param>` and `next<Param>` at the top or in a paging object, `<param>` inside
+    a `next` object (Asana's `next_page.offset`, HubSpot's `paging.next.after`), the names any
+    API's next token goes by, a next-page URL, and last the parameter's own name."""
+    return tuple(
+        "$" + "".join(f".{k}" if k.isidentifier() else f"['{k}']" for k in keys)
+        for keys in _next_keys(param)
+    )
+
+
+_LINKS = frozenset(
+    {("nextLink",), ("next_link",), ("@odata.nextLink",), ("links", "next")}
+    | {("links", "next", "href"), ("_links", "next", "href")}
+)
+
+
+def _guessed(body: Any, param: str, sent: str | None) -> PageState | None:
+    """The next page from the first value found where `guessed_next_fields` looks: a token
+    (text or a whole number, not the token just sent: an echo would ask for the same page
+    again), or a next-page URL."""
+    if not isinstance(body, dict):
+        return None
+    for keys in _next_keys(param):
+        value: Any = body
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+            continue  # an object (`next_page` itself), a list or a flag is no token
+        if isinstance(value, str) and (
+            value.lower().startswith(("http://", "https://")) or keys in _LINKS
+        ):
+            if is_link(value):
+                return PageState(url=value)
+            continue  # a link field's placeholder ("string" from a mock) is no token
+        if keys == (param,) and not isinstance(value, str):
+            continue  # a number under the parameter's own name is where this page began
+        if str(value) != sent:
+            return PageState(cursor=str(value))
+    return None
 
 
 def _from_headers(headers: Mapping[str, str], names: tuple[str, ...]) -> PageState | None:

@@ -21,7 +21,8 @@ class LastIdPaging(PagingStyle):
 
     style: Literal["last_id"] = "last_id"
     cursor_param: str = "cursor"
-    id_field: str = "id"  # the item field whose value resumes after that item
+    # The item field whose value resumes after that item; `data.id`: its wrapped record's.
+    id_field: str = "id"
 
     priority: ClassVar[int] = 20
 
@@ -72,7 +73,18 @@ class LastIdPaging(PagingStyle):
     ) -> PageState | None:
         items = self.page_items(body) or []
         last = items[-1] if items else None
-        value = last.get(self.id_field) if isinstance(last, dict) else None
+        value = _id_of(last, self.id_field)
         if value is None or isinstance(value, (bool, dict, list)):
             return None
         return PageState(cursor=str(value))
+
+
+def _id_of(item: Any, field: str) -> Any:
+    """The item's id: its field `field`, else down the dotted path (`data.id`)."""
+    if not isinstance(item, dict):
+        return None
+    if field in item or "." not in field:
+        return item.get(field)
+    for key in field.split("."):
+        item = item.get(key) if isinstance(item, dict) else None
+    return item
