@@ -3429,3 +3429,43 @@ def test_a_path_item_given_by_reference_is_planned(tmp_path):
         },
     }
     assert _planned_names(tmp_path, spec) == ["list_notes"]
+
+
+def test_an_aws_action_names_its_tool_as_boto3_names_its_method(tmp_path):
+    """AWS names every operation verb first (`TagResource`, `PurchaseOffering`,
+    `AdminConfirmSignUp`), with verbs no word list holds: its tools were `post_tag_resource`,
+    `create_purchase_offering`, `sign_admin_confirm_up`. An AWS spec's (APIs.guru's provider
+    name, or a SigV4 scheme) operationId names the tool, as boto3 names the method."""
+    ok = {"200": {"description": "ok"}}
+    arn = {"name": "resourceArn", "in": "path", "required": True, "schema": {"type": "string"}}
+
+    def post(operation_id: str, **more: object) -> dict:
+        return {"post": {"operationId": operation_id, "responses": ok, **more}}
+
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Service", "version": "2020-01-01", "x-providerName": "amazonaws.com"},
+        "paths": {
+            "/tags/{resourceArn}": post("TagResource", parameters=[arn]),
+            "/#X-Amz-Target=Svc.PurchaseOffering": post("PurchaseOffering"),
+            "/#X-Amz-Target=Svc.AdminConfirmSignUp": post("AdminConfirmSignUp"),
+            "/#X-Amz-Target=Svc.SetV2LoggingOptions": post("SetV2LoggingOptions"),
+            "/#X-Amz-Target=Svc.ListDomains": post("ListDomains"),
+        },
+    }
+    boto3 = [
+        "tag_resource",
+        "purchase_offering",
+        "admin_confirm_sign_up",
+        "set_v2_logging_options",
+        "list_domains",
+    ]
+    assert _planned_names(tmp_path, spec) == boto3
+    del spec["info"]["x-providerName"]
+    signed = {"type": "apiKey", "name": "Authorization", "in": "header"}
+    signed["x-amazon-apigateway-authtype"] = "awsSigv4"
+    spec["components"] = {"securitySchemes": {"hmac": signed}}
+    assert _planned_names(tmp_path, spec) == boto3
+    # Another API's operationIds are read as ever: a POST of a thing that is no verb creates.
+    del spec["components"]
+    assert _planned_names(tmp_path, spec)[:2] == ["post_tag_resource", "create_purchase_offering"]

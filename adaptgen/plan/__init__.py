@@ -19,6 +19,7 @@ from adaptgen.hints.chains import ChainSpec
 from adaptgen.load import Spec
 from adaptgen.load.source import SourceFile, join_pointer
 from adaptgen.plan.auth import FlowContext, plan_flow
+from adaptgen.plan.aws_query import is_aws
 from adaptgen.plan.body import BodyPlanning
 from adaptgen.plan.chains import ChainPlanning
 from adaptgen.plan.long_running import with_checks
@@ -119,6 +120,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.named_paths: dict[str, str] = {}
         self.collections: frozenset[str] = frozenset()
         self.format_twins: frozenset[str] = frozenset()
+        self.aws_actions = is_aws(self.doc)
         self.api_base = ""
 
     def run(self) -> Catalog:

@@ -24,6 +24,21 @@ from typing import Any
 MAX_DEPTH = 12  # a structure nested deeper is sent as its JSON, as before
 
 
+def is_aws(doc: Mapping[str, Any]) -> bool:
+    """Whether the spec is an AWS service's: APIs.guru's provider name (aws2openapi's specs), or
+    a security scheme that signs with SigV4 (`x-amazon-apigateway-authtype: awsSigv4`)."""
+    info = doc.get("info") if isinstance(doc.get("info"), Mapping) else {}
+    if info.get("x-providerName") == "amazonaws.com":
+        return True
+    components = doc.get("components") if isinstance(doc.get("components"), Mapping) else {}
+    schemes = components.get("securitySchemes") or doc.get("securityDefinitions") or {}
+    return isinstance(schemes, Mapping) and any(
+        isinstance(scheme, Mapping)
+        and str(scheme.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4"
+        for scheme in schemes.values()
+    )
+
+
 def is_ec2(doc: Mapping[str, Any]) -> bool:
     """Whether the spec is EC2's, whose query protocol is its own."""
     info = doc.get("info") if isinstance(doc.get("info"), Mapping) else {}

@@ -209,6 +209,8 @@ _METHOD_VARIANT = re.compile(
     r"^(?:([A-Za-z][A-Za-z0-9]*)_)?(GET|POST|PUT|PATCH|DELETE)(?:_(?=[A-Za-z])|(?=[A-Z])|(?=[a-z]{3}))"
 )
 # Verbs a GET may lead with; any other first word of a GET's name is a noun (`ChargeMetrics`).
+# An AWS action's name: a word, then words, each capitalized (`TagResource`, `GetIPSet`).
+_AWS_ACTION = re.compile(r"[A-Z][a-z]+(?:[A-Z0-9][A-Za-z0-9]*)?")
 _READING_VERBS = frozenset(
     {
         *("get", "list", "search", "find", "query", "count", "check", "describe", "show"),
@@ -344,6 +346,7 @@ def tool_names(
     selector: tuple[str, ...] = (),
     collections: frozenset[str] = frozenset(),
     format_twin: bool = False,
+    aws: bool = False,
 ) -> list[str]:
     """Names for one operation, best first: the later ones say more, for when one is taken.
 
@@ -359,7 +362,16 @@ def tool_names(
     collections whatever the number of their names (SAP's `GET /A_BusinessPartner` lists).
     `format_twin`: the API has the same path without this one's format suffix (worldtimeapi's
     `/ip` beside `/ip.txt`): the format tells them apart (`get_ip_as_text`), not a number.
+    `aws`: an AWS API, whose operationIds are its actions' names, a verb first by AWS's rule
+    (`TagResource`, `PurchaseOffering`, `AdminConfirmSignUp`): they name the tools as boto3
+    names its methods (`tag_resource`), whatever the method and path say.
     """
+    if aws and operation_id and _AWS_ACTION.fullmatch(operation_id):
+        # The action names it; what else would be said of it names it next.
+        named = tool_names(
+            operation_id, method, path, common_prefix, summary, selector, collections, format_twin
+        )
+        return list(dict.fromkeys([_finish(snake_words(operation_id)), *named]))
     path = plain_path(path)  # OData's `/A_Things('{key}')` is one of `/Things`
     route = _Route(method, path, common_prefix or [], selector, collections)
     if operation_id and _MADE_UP_ID.fullmatch(operation_id):

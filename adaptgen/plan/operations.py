@@ -129,6 +129,7 @@ class OperationPlanning(PlannerState):
             selector,
             self.collections,
             path in self.format_twins,
+            self.aws_actions,
         )
         words = names[0].split("_")
         base = [s for s in urlsplit(self.api_base).path.split("/") if s and "{" not in s]

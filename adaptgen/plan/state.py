@@ -49,6 +49,7 @@ class PlannerState:
     common_prefix: str
     collections: frozenset[str]  # the OData entity sets of the spec (`words.keyed_sets`)
     format_twins: frozenset[str]  # paths the same as another but a format suffix (`/ip.txt`)
+    aws_actions: bool  # an AWS API: its operationIds are its actions' names (`aws_query.is_aws`)
     api_base: str  # the API's base URL (the first server's)
     planned_names: dict[str, list[str]]  # an operation's names, best first, by its pointer
     # a name two operations or more want first -> (the one it is kept for, all that want it)
