@@ -150,7 +150,10 @@ _ACTION_VERB_WORDS = """
     rollback migrate classify predict analyze hide unhide unflag encrypt decrypt evict cordon
     uncordon escalate snooze undismiss upvote downvote retweet reinstall recalculate reprocess
     rebuild relaunch wait untag associate disassociate deregister detect configure withdraw
-    assume advertise increase decrease append prepend"""
+    assume advertise increase decrease append prepend deploy undeploy undelete enroll unenroll
+    upgrade annotate revert flush redact allocate deallocate respond discover initialize
+    finalize reschedule launch abandon deidentify reimport deprecate undeprecate replicate
+    recognize infer expire reserve rescore"""
 
 REST_VERBS = frozenset(_REST_VERB_WORDS.split())
 ACTION_VERBS = frozenset(_ACTION_VERB_WORDS.split())

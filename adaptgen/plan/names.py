@@ -827,8 +827,28 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         elif group and not rest and _acts_on_one(phrase_words[:span], route):
             group = [*group[:-1], _one(group[-1])]  # `issues/update` on one: `update_issue`
         return [_dedupe_adjacent([*phrase_words[:span], *group, *rest])]
-    named = _verb_first(words, route)
     family, _, verb = operation_id.rpartition(".")
+    method_words = _clean(snake_words(verb))
+    if (
+        family
+        and verb[:1].islower()
+        and verb.isalnum()
+        and method_words
+        and method_words[0] in VERBS
+        and any(word in VERBS for word in method_words[1:])
+        and not VERBS.intersection(snake_words(family))
+        and not route.selector
+    ):
+        # A dotted id's last part is a method named verb first (Google's
+        # `cloudfunctions.projects.locations.functions.abortFunctionUpgrade` aborts): a noun
+        # after the verb that is a verb too (`upgrade`) is not the act. The verb, the family,
+        # the method's other words.
+        span = _verb_span(method_words, 0)
+        named = _dedupe_adjacent(
+            [*method_words[:span], *_clean(snake_words(family)), *method_words[span:]]
+        )
+    else:
+        named = _verb_first(words, route)
     thing = _clean(snake_words(family))[-1:]
     if thing and named[-1:] == thing and _acts_on_one(_clean(snake_words(verb)), route):
         # Google's `gmail.users.messages.get` on `.../messages/{id}`: `get_gmail_users_message`
