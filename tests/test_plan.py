@@ -884,6 +884,23 @@ def test_singular_and_plural_know_the_nouns_no_rule_fits():
             "set_user_image",
         ),
         ("Post", "post", "/Items/{i}/Refresh", "Refreshes metadata for an item.", "refresh_item"),
+        # ASP.NET's convention names an action by its method, PascalCase, no controller
+        # (loket's `PostDocumentByConceptEmployeeId`, payrun's `PatchPayCode`)
+        (
+            "PatchPayCode",
+            "patch",
+            "/Employer/{e}/PayCode/{p}",
+            "Patch a pay code",
+            "update_pay_code",
+        ),
+        (
+            "PostInviteEmployerUserByEmployerId",
+            "post",
+            "/providers/employers/{employerId}/users/invite",
+            "Send an invite to a user",
+            "send_invite_employer_user_by_employer_id",
+        ),
+        ("PostPermission", "post", "/Permissions", "", "create_permission"),
         # ... unless it names several acts: then what the method does.
         (
             "Envelopes_PutEnvelope",

@@ -990,16 +990,18 @@ def _verb_first(words: list[str], route: _Route) -> list[str]:
 def _method_as_verb(words: list[str], operation_id: str | None, route: _Route) -> bool:
     """Whether a name's verb is the HTTP method pasted in by a generator: `put`, `post` or
     `patch`, the operation's own method, from an operationId a generator wrote (a controller's
-    `Groups_PutGroupUsers`, a snake `patch_assets`, a lone `Post`), and no word of the path
-    (Slack's `chat.postMessage` posts: there `post` is the API's word). A person's camelCase
-    `patchContact` beside `updateContact` keeps its verb: it tells the two apart."""
+    `Groups_PutGroupUsers`, a snake `patch_assets`, a lone `Post`, ASP.NET's PascalCase action
+    `PostPayCode`), and no word of the path (Slack's `chat.postMessage` posts: there `post` is
+    the API's word). A person's camelCase `patchContact` beside `updateContact` keeps its verb:
+    it tells the two apart."""
     verb = words[0] if words else ""
-    said = snake_words(operation_id or "")
+    written = operation_id or ""
+    said = snake_words(written)
     return (
         verb == route.method
         and verb in _PASTED_METHODS
         and verb in said
-        and ("_" in (operation_id or "") or said == [verb])
+        and ("_" in written or said == [verb] or written[:1].isupper())
         and verb not in route.all_words
     )
 
