@@ -208,9 +208,9 @@ _SERVICE_KIND = re.compile(r"(?:Repository|Management|Interface)(?=[A-Z]|$)")
 _METHOD_VARIANT = re.compile(
     r"^(?:([A-Za-z][A-Za-z0-9]*)_)?(GET|POST|PUT|PATCH|DELETE)(?:_(?=[A-Za-z])|(?=[A-Z])|(?=[a-z]{3}))"
 )
-# Verbs a GET may lead with; any other first word of a GET's name is a noun (`ChargeMetrics`).
 # An AWS action's name: a word, then words, each capitalized (`TagResource`, `GetIPSet`).
 _AWS_ACTION = re.compile(r"[A-Z][a-z]+(?:[A-Z0-9][A-Za-z0-9]*)?")
+# Verbs a GET may lead with; any other first word of a GET's name is a noun (`ChargeMetrics`).
 _READING_VERBS = frozenset(
     {
         *("get", "list", "search", "find", "query", "count", "check", "describe", "show"),

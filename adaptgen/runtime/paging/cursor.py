@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -151,6 +152,7 @@ _ANY_NEXT = (
 )
 
 
+@lru_cache(maxsize=256)
 def _next_keys(param: str) -> tuple[tuple[str, ...], ...]:
     """The key paths `guessed_next_fields` names, in the order they are tried."""
     words = [w.lower() for w in _WORD.findall(param)] or [param.lower()]
