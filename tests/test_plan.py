@@ -3540,3 +3540,35 @@ def test_a_verb_leads_the_name_it_starts(operation_id, method, path, name):
     missing from the word list, or a noun that is a verb too after the real one, moved the
     act. Over the corpus, 527 names of 143 specs now start with the act they name."""
     assert tool_names(operation_id, method, path, [])[0] == name
+
+
+def test_a_post_to_one_thing_is_named_by_what_it_says_it_does(tmp_path):
+    """Stripe updates by POST (`POST /v1/accounts/{account}`, "Updates a connected account"):
+    55 of its tools were `post_account` and the like. A POST to one thing says no act of its
+    own; where no PUT or PATCH of the path updates it, its summary's or description's verb
+    names it. Beside a PATCH, the POST keeps `post_`: two `update_` would not tell them apart."""
+    ok = {"200": {"description": "ok"}}
+    account = {"name": "account", "in": "path", "required": True, "schema": {"type": "string"}}
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Payments", "version": "1"},
+        "paths": {
+            "/v1/accounts/{account}": {
+                "post": {
+                    "operationId": "PostAccountsAccount",
+                    "description": "<p>Updates a <a href='/docs'>connected account</a>.</p>",
+                    "parameters": [account],
+                    "responses": ok,
+                },
+            },
+            "/v1/users/{account}": {
+                "post": {
+                    "description": "Updates a user.",
+                    "parameters": [account],
+                    "responses": ok,
+                },
+                "patch": {"summary": "Update a user", "parameters": [account], "responses": ok},
+            },
+        },
+    }
+    assert _planned_names(tmp_path, spec) == ["update_account", "post_user", "update_user"]

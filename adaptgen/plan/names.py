@@ -427,7 +427,7 @@ def tool_names(
         # ASP.NET's `Groups_PutGroupUsers`, Akeneo's `patch_assets`: the generator wrote the
         # HTTP method where the verb goes. What the summary says it does names it ("Adds
         # users to a group": `add_group_users`), else what the method does to the path.
-        verb = _summary_verb(summary) or route.verb()
+        verb = summary_verb(summary) or route.verb()
         candidates[0] = [verb, *(w for w in candidates[0][1:] if w != verb)]
     if not candidates:
         candidates.append(route.dotted_method() or route.name())
@@ -1006,7 +1006,7 @@ def _method_as_verb(words: list[str], operation_id: str | None, route: _Route) -
     )
 
 
-def _summary_verb(summary: str) -> str | None:
+def summary_verb(summary: str) -> str | None:
     """The verb a summary starts with, in its plain form ("Adds users to a group" -> add),
     when it says one act (not "Send, void, or modify a draft envelope")."""
     said = summary.strip().split("\n")[0].split()

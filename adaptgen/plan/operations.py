@@ -31,6 +31,7 @@ from adaptgen.plan.names import (
     python_name,
     resource_words,
     shorten,
+    summary_verb,
     told_apart,
     tool_names,
     unique_name,
@@ -150,6 +151,14 @@ class OperationPlanning(PlannerState):
         names = self._tool_names(op_id, method, path, summary, selector)
         if method == "put" and (replace := self._replace_name(names[0], path, path_item, selector)):
             names = [replace, *names]
+        if method == "post" and names[0].startswith("post_") and path.rstrip("/").endswith("}"):
+            # A POST to one thing says no act of its own. Where no PUT or PATCH of the path
+            # updates it, what the operation says it does names it (Stripe updates by POST:
+            # `POST /v1/accounts/{account}`, "Updates a connected account": `update_account`).
+            said = summary or plain(str(op.get("description") or "")).split("\n")[0]
+            verb = None if {"put", "patch"} & path_item.keys() else summary_verb(said)
+            if verb is not None:
+                names = [verb + names[0][len("post") :], *names]
         return names
 
     def keep_names(
