@@ -3572,3 +3572,23 @@ def test_a_post_to_one_thing_is_named_by_what_it_says_it_does(tmp_path):
         },
     }
     assert _planned_names(tmp_path, spec) == ["update_account", "post_user", "update_user"]
+
+
+def test_a_verb_put_first_never_makes_a_name_too_long(tmp_path):
+    """Autotask's `PUT` beside a `PATCH` of the same 64-letter name was `replace_...`, 65
+    letters: a name is shortened to 64 again after its verb changes."""
+    ok = {"200": {"description": "ok"}}
+    thing = "ConfigurationItemCategoryUdfAssociationsChild"
+    path = "/V1.0/ConfigurationItemCategoryUdfAssociationsChild"
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Autotask", "version": "1"},
+        "paths": {
+            path: {
+                "put": {"operationId": f"{thing}_UpdateEntity", "responses": ok},
+                "patch": {"operationId": f"{thing}_PatchEntity", "responses": ok},
+            }
+        },
+    }
+    names = _planned_names(tmp_path, spec)
+    assert names[0].startswith("replace_") and all(len(name) <= 64 for name in names)

@@ -159,7 +159,10 @@ class OperationPlanning(PlannerState):
             verb = None if {"put", "patch"} & path_item.keys() else summary_verb(said)
             if verb is not None:
                 names = [verb + names[0][len("post") :], *names]
-        return names
+        # A verb put first may be longer than the one it replaced (`replace_` for `update_`).
+        return [
+            n if len(n) <= MAX_TOOL_NAME else shorten(n.split("_"), MAX_TOOL_NAME) for n in names
+        ]
 
     def keep_names(
         self, operations: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]]
