@@ -37,6 +37,7 @@ from adaptgen.runtime.paging.base import DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE
 from adaptgen.runtime.paging.cursor import (
     CURSOR_FIELDS,
     CURSOR_PARAMS,
+    WORD,
     CursorPaging,
     guessed_next_fields,
 )
@@ -163,7 +164,6 @@ IDENTITY_FIELDS = frozenset(
 )
 _META_FIRST_WORDS = frozenset({"next", "prev", "previous", "has", "num"})
 _FIRST_LAST = re.compile(r"^(first|last)(id|uri|url|link|cursor|key)$")
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _DATES = ("date", "date-time", "time")
 _HREFS = ("href", "url", "uri", "link")
 _PAGING_OBJECTS = ("pagination", "paging", "pageinfo", "meta")
@@ -422,7 +422,7 @@ def _guessed_cursor(listing: Listing) -> PagingStyle | None:
         param = None if norm in ("after", "startingafter") else listing.token_param(norm)
         if param is None or listing.is_date(param) or _DATE_TEXT.search(listing.about(param)):
             continue  # an `after` takes an id (the last_id style's); a date filters
-        words = [w.lower() for w in _WORD.findall(param)]
+        words = [w.lower() for w in WORD.findall(param)]
         names = (
             *(f"{prefix}{'-'.join(words)}" for prefix in ("x-next-", "next-", "x-")),
             f"next{''.join(words)}",
@@ -726,7 +726,7 @@ def _nested(keys: list[str]) -> str:
 def _is_meta(name: str, schema: Any) -> bool:
     """A field describing a list response (paging, counts, links, status), not content."""
     norm = _norm(name)
-    words = [w.lower() for w in _WORD.findall(name)]
+    words = [w.lower() for w in WORD.findall(name)]
     if (
         norm in META_FIELDS
         or _META_WORDS.intersection(words)

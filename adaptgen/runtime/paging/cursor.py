@@ -124,7 +124,8 @@ class CursorPaging(PagingStyle):
         return f"{super().describe()}, next {self.cursor_param} from a response header"
 
 
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# The words of a camelCase or snake name (`pageToken`: page, Token), shared with the planner.
+WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # Where APIs put a next token whatever their parameter is called (after the parameter's own
 # names): Google's, Slack's, AWS's; then a next-page URL (Azure's, OData's, JSON:API's, HAL's).
 _ANY_NEXT = (
@@ -155,7 +156,7 @@ _ANY_NEXT = (
 @lru_cache(maxsize=256)
 def _next_keys(param: str) -> tuple[tuple[str, ...], ...]:
     """The key paths `guessed_next_fields` names, in the order they are tried."""
-    words = [w.lower() for w in _WORD.findall(param)] or [param.lower()]
+    words = [w.lower() for w in WORD.findall(param)] or [param.lower()]
     snake, title = "_".join(words), "".join(w.title() for w in words)
     own = (f"next_{snake}", f"next{title}", f"Next{title}")
     keys = [
