@@ -39,6 +39,7 @@ from adaptgen.plan.names import (
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import (
     Example,
+    azure_one_page,
     azure_pageable,
     detect,
     header_guess,
@@ -279,8 +280,10 @@ class OperationPlanning(PlannerState):
             # GitHub's API previews an operation needs: the one Accept that asks for them.
             fixed = [*fixed, FixedValue(location="header", api_name="Accept", value=accept)]
         pagination = None
-        azure = azure_pageable(op) if hint.paginate is None else None
-        if method in ("get", "head") or hint.paginate is not None or azure is not None:
+        azure = azure_pageable(op, self.doc) if hint.paginate is None else None
+        whole = hint.paginate is None and azure_one_page(op, self.doc)
+        may_page = method in ("get", "head") or hint.paginate is not None or azure is not None
+        if may_page and not whole:
             response, headers = self._response(op, op_pointer)
             detected = detect(params, response, headers, hint.paginate, self.paging)
             if detected is None and azure is not None:

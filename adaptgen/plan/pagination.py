@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
+from adaptgen.load.source import split_pointer
 from adaptgen.runtime.catalog import Param
 from adaptgen.runtime.paging import STYLES, PagingHints, PagingStyle, style_class
 from adaptgen.runtime.paging.base import DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE
@@ -913,17 +915,50 @@ def without_paginator_twins(params: list[Param], body_params: list[Param]) -> li
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def azure_pageable(op: dict[str, Any]) -> PagingHints | None:
+def azure_pageable(op: dict[str, Any], doc: Mapping[str, Any] | None = None) -> PagingHints | None:
     """How an operation Azure marks `x-ms-pageable` pages, as a `next_url` hint: its items at
     `itemName` (default `value`), its next page at `nextLinkName` (`nextLink`,
     `@odata.nextLink`). The mark says what the answer's schema may not (Policy Insights'
     `queryResults` declares no `@odata.nextLink`), and it is how Azure pages a POST (a list of
-    keys, a query's results). None without a next link (`nextLinkName: null`: one page)."""
+    keys, a query's results). None without a next link (`azure_one_page`)."""
     marked = op.get("x-ms-pageable")
-    if not isinstance(marked, dict) or not isinstance(marked.get("nextLinkName"), str):
+    if not isinstance(marked, dict):
         return None
-    item = marked.get("itemName") if isinstance(marked.get("itemName"), str) else "value"
-    return PagingHints(style="next_url", items=_field(item), next=_field(marked["nextLinkName"]))
+    next_name = _extension_value(marked.get("nextLinkName"), doc)
+    if not isinstance(next_name, str):
+        return None
+    item = _extension_value(marked.get("itemName"), doc)
+    item = item if isinstance(item, str) else "value"
+    return PagingHints(style="next_url", items=_field(item), next=_field(next_name))
+
+
+def azure_one_page(op: dict[str, Any], doc: Mapping[str, Any] | None = None) -> bool:
+    """Whether Azure marks the operation a list that comes whole: `x-ms-pageable` with
+    `nextLinkName: null` (or left out, as converters write the null). AutoRest's clients then
+    never ask for a second page, whatever the answer's schema or body holds (a `nextLink` the
+    model shares with paged lists, a `$skipToken` parameter): neither does the tool."""
+    marked = op.get("x-ms-pageable")
+    return isinstance(marked, dict) and _extension_value(marked.get("nextLinkName"), doc) is None
+
+
+def _extension_value(value: Any, doc: Mapping[str, Any] | None) -> Any:
+    """An extension's value, through a local `$ref` (APIs.guru's bundler writes one for a
+    value repeated elsewhere: `{"$ref": "#/paths/~1%7BtenantID%7D~1users/get/x-ms-pageable/
+    nextLinkName"}`); a `$ref` that leads nowhere is returned as it is."""
+    seen = 0
+    while isinstance(value, dict) and isinstance(value.get("$ref"), str) and doc is not None:
+        ref = value["$ref"]
+        if not ref.startswith("#") or seen > 8:
+            return value
+        seen += 1
+        target: Any = doc
+        try:
+            for token in split_pointer(unquote(ref[1:])):
+                target = target[int(token) if isinstance(target, list) else token]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return value
+        value = target
+    return value
 
 
 def _field(name: str) -> str:

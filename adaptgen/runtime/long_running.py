@@ -198,9 +198,13 @@ def _wait(upstream: Upstream) -> float:
 
 def reader(op: Tool) -> Tool:
     """A GET of a monitor's URL, sent with the operation's own credentials and nothing else
-    of it (no arguments, no body, no fixed values: the URL is whole)."""
+    of it (no arguments, no body, no fixed values: the URL is whole). It reads, whatever the
+    operation does: asked again on a passing failure (`Upstream.send`'s retries), as a write's
+    own request never is."""
     read = op.upstream.model_copy(update={"method": "GET", "params": (), "body": None, "fixed": ()})
-    return op.model_copy(update={"upstream": read})
+    return op.model_copy(
+        update={"upstream": read, "annotations": {**op.annotations, "readOnlyHint": True}}
+    )
 
 
 def _provisioning(response: UpstreamResponse) -> bool:

@@ -20,12 +20,13 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from adaptgen.runtime.origin import within_upstream
 from adaptgen.runtime.paging import PageState
@@ -161,9 +162,36 @@ def decode_cursor(
     return PageState(page=page, offset=offset, cursor=token, url=url, skip=skip or 0)
 
 
-def resolve_next(url: str, current: str) -> str:
-    """A next-page link as an absolute URL, resolved against the request it came from."""
-    return urljoin(current, url)
+def resolve_next(url: str, current: str, first: str | None = None) -> str:
+    """A next-page link as an absolute URL, resolved against the request it came from; with
+    `first`, the call's first request, at that request's API version (`with_api_version`)."""
+    resolved = urljoin(current, url)
+    return resolved if first is None else with_api_version(resolved, first)
+
+
+# A query parameter that names the version of the API a request is read at (Azure's
+# `api-version`, and the spellings others took from it).
+_API_VERSION = re.compile(r"api[-_.]?version", re.IGNORECASE)
+
+
+def with_api_version(link: str, first: str) -> str:
+    """`link` asked at the API version `first` was asked at. Azure's clients follow a next link
+    with their own `api-version`, whether the link leaves it out or names another (its
+    guidelines, and AutoRest's test server, ask for both), so some services' links never carry
+    it. The rest of the link is left as the upstream wrote it, byte for byte."""
+    asked = [part for part in urlsplit(first).query.split("&") if _names_version(part)]
+    if not asked:
+        return link
+    parts = urlsplit(link)
+    query = [part for part in parts.query.split("&") if part]
+    if [part for part in query if _names_version(part)] == asked:
+        return link
+    kept = [part for part in query if not _names_version(part)]
+    return urlunsplit(parts._replace(query="&".join([*kept, *asked])))
+
+
+def _names_version(part: str) -> bool:
+    return bool(_API_VERSION.fullmatch(unquote_plus(part.partition("=")[0])))
 
 
 def _b64(raw: bytes) -> str:

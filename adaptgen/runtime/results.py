@@ -18,6 +18,7 @@ NOT_MODIFIED_TEXT = (
     "request's if_none_match names; what was read of that version is current."
 )
 MAX_PAGES_PER_CALL = 50  # a hard stop, whatever an upstream's paging says
+EMPTY_PAGES_IN_A_ROW = 3  # then the call answers, with a cursor to go on
 ENVELOPE_TOKENS = 80  # room kept for next_cursor and the note beside the items
 
 
@@ -179,6 +180,7 @@ async def _paginated(
     notes: list[str] = []
     visited = {_position(state)}
     previous: list[Any] | None = None  # the last page's items, as the upstream sent them
+    empty = 0  # empty pages in a row, each with a next one
     while calls < MAX_PAGES_PER_CALL:
         paging = pagination.request_params(state, wanted - len(collected))
         calls += 1
@@ -246,6 +248,14 @@ async def _paginated(
                 if next_state is not None and _position(next_state) in visited:
                     notes.append("The upstream sent a page it had sent before; stopped there.")
                     next_state = None
+        empty = empty + 1 if not items and next_state is not None else 0
+        if empty == EMPTY_PAGES_IN_A_ROW:
+            # A page may be empty before the end (`PagingStyle.told_next`), but not forever.
+            notes.append(
+                f"The upstream sent {empty} empty pages in a row and says there are more; "
+                "pass next_cursor to continue."
+            )
+            break
         # Stop fetching once the budget is spent: the rest would only be cut again.
         if next_state is None or len(collected) >= wanted or used > full:
             break
@@ -295,8 +305,8 @@ def _checked_next(
     """
     if next_state is None or next_state.url is None:
         return next_state
-    current = state.url or str(upstream.build_request(op, arguments, paging=paging).url)
-    url = paginate.resolve_next(next_state.url, current)
+    first = str(upstream.build_request(op, arguments, paging=paging).url)
+    url = paginate.resolve_next(next_state.url, state.url or first, first)
     if not paginate.within_upstream(url, upstream.base_for(op)):
         notes.append(
             "The upstream's next-page link leads off its API (another host or path); "

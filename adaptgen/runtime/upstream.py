@@ -82,7 +82,9 @@ ERROR_BODY_BYTES = 16 * 1024  # of an error answer only this much is read, for i
 MAX_URL_BYTES = 8192  # RFC 9112 §3: 8000 octets is the least a server is expected to take
 MAX_HEADER_BYTES = 8192  # one header value from the arguments
 MAX_JSON_DEPTH = 100  # deeper upstream JSON is refused: shaping walks it recursively
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# What Azure's, Google's and AWS's own clients try again (a 500 is often one server's passing
+# fault); only ever a request that cannot write twice.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds; the n-th retry waits a random time in [0, base * 2**n]
 BACKOFF_CAP = 8.0
 DEADLINE_GRACE = 0.05  # seconds; see Upstream.deadline
@@ -203,6 +205,12 @@ class Deadline:
 
 # The deadline of the tool call running in this context (set by `Upstream.deadline`).
 _CALL_DEADLINE: ContextVar[Deadline | None] = ContextVar("adaptgen_call_deadline", default=None)
+# The cookies the upstream set during the tool call running in this context, sent back on the
+# call's later requests (its pages, polls and retries) and forgotten when it ends: a session
+# or a load balancer's sticky cookie (Azure's `ARRAffinity`, AWS's `AWSALB`) that keeps one
+# server answering, as every HTTP client that keeps a session does. Never kept from one call,
+# or one caller, to the next.
+_CALL_COOKIES: ContextVar[httpx2.Cookies | None] = ContextVar("adaptgen_call_cookies", default=None)
 
 
 def call_time_left() -> float | None:
@@ -255,7 +263,8 @@ class _BadHeader(Exception):
 
 
 class _HeaderGuard(httpx2.AsyncBaseTransport):
-    """Checks the final headers, credentials included, before anything is sent.
+    """Checks the final headers, credentials included, before anything is sent; sends back the
+    cookies the upstream set earlier in the same tool call (`_CALL_COOKIES`).
 
     Argument headers are checked (and named) when the request is built; what reaches this
     guard is a credential or an auth flow's header, so it is named but never shown.
@@ -265,14 +274,39 @@ class _HeaderGuard(httpx2.AsyncBaseTransport):
         self._inner = inner
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        cookies = _CALL_COOKIES.get()
+        if cookies:
+            _send_back(cookies, request)
         for name, value in request.headers.raw:
             problem = _header_problem(value.decode("latin-1"))
             if problem:
                 raise _BadHeader(name.decode("latin-1"), problem)
-        return await self._inner.handle_async_request(request)
+        response = await self._inner.handle_async_request(request)
+        if cookies is not None and "set-cookie" in response.headers:
+            response.request = request
+            cookies.extract_cookies(response)  # by the cookie rules: its host, path, expiry
+        return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _send_back(cookies: httpx2.Cookies, request: httpx2.Request) -> None:
+    """The call's cookies for this request's host and path, beside any it carries already (a
+    cookie parameter's, a cookie credential's: those win over one of the same name)."""
+    probe = httpx2.Request(request.method, request.url)
+    cookies.set_cookie_header(probe)
+    kept = probe.headers.get("cookie")
+    if not kept:
+        return
+    carried = request.headers.get("cookie")
+    if carried:
+        named = {part.split("=", 1)[0].strip() for part in carried.split(";")}
+        kept = "; ".join(c for c in kept.split("; ") if c.split("=", 1)[0] not in named)
+        if not kept:
+            return
+        kept = f"{carried}; {kept}"
+    request.headers["Cookie"] = kept
 
 
 class Upstream:
@@ -359,6 +393,8 @@ class Upstream:
     @asynccontextmanager
     async def deadline(self, seconds: float | None = None) -> AsyncIterator[Deadline]:
         """Bound everything inside by one deadline: every request, retry and page of a tool call.
+        The cookies the upstream sets inside are sent back on its later requests inside, and
+        only there (`_CALL_COOKIES`).
 
         `async with upstream.deadline():` gives the block `<NAME>_CALL_TIMEOUT` seconds (default
         60) in all; each request inside still keeps its own `<NAME>_TIMEOUT`, and a retry that
@@ -372,6 +408,7 @@ class Upstream:
         outer = _CALL_DEADLINE.get()
         current = outer if outer is not None and outer.at <= mine.at else mine
         token = _CALL_DEADLINE.set(current)
+        jar = _CALL_COOKIES.set(_CALL_COOKIES.get() or httpx2.Cookies())
         try:
             # A moment after the deadline: a request running then is stopped by its own timeout
             # (same deadline), whose error names the request; this catches the time between.
@@ -385,6 +422,7 @@ class Upstream:
                 f"(set {current.setting} to raise it)"
             ) from None
         finally:
+            _CALL_COOKIES.reset(jar)
             _CALL_DEADLINE.reset(token)
 
     def _client(self) -> httpx2.AsyncClient:
@@ -621,7 +659,7 @@ class Upstream:
         the tool call's deadline (`deadline()`; without one, `<NAME>_CALL_TIMEOUT` for this send
         and its retries). Bodies over `<NAME>_MAX_RESPONSE_BYTES` are refused, unread. A request
         that cannot write twice (an idempotent method, or an `Idempotency-Key` header) is tried
-        again up to `<NAME>_RETRIES` times on 429/502/503/504 or a broken connection, after a
+        again up to `<NAME>_RETRIES` times on 408/429/500/502/503/504 or a broken connection, after a
         jittered exponential backoff or the upstream's `Retry-After`; any request is tried again
         when no connection could be made (nothing was sent).
         """

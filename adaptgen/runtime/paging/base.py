@@ -109,6 +109,11 @@ class PagingStyle(BaseModel):
 
     # Detection order: the most explicit evidence first (lower runs earlier).
     priority: ClassVar[int] = 100
+    # Whether the upstream says where the next page is (a token, a link): then an empty page
+    # with a next one is not the end. A server may answer a page with no items before the end
+    # (Google's AIP-158; Azure's lists, whose filter runs page by page); a style that counts
+    # pages or offsets itself has only the empty page to tell the end by.
+    told_next: ClassVar[bool] = False
     hints: ClassVar[type[PagingHints]] = PagingHints  # the `paginate` hint this style reads
 
     @classmethod
@@ -148,16 +153,20 @@ class PagingStyle(BaseModel):
         self, state: PageState, body: Any, headers: Mapping[str, str], received: int
     ) -> PageState | None:
         """The state after a page with `received` items, or None at the end."""
-        if received == 0 or (self.has_more and jsonpath.first(self.has_more, body) is False):
+        if self.has_more and jsonpath.first(self.has_more, body) is False:
+            return None
+        if received == 0 and not self.told_next:
             return None
         # Upstreams often cap page sizes silently, so a short page does not prove the end: only
-        # an explicit "no next page", the reported total, or an empty page does.
+        # an explicit "no next page", the reported total, or an empty page does, and an empty
+        # page only where the upstream does not say where the next one is.
         return self.next_state(state, body, headers, received)
 
     def next_state(
         self, state: PageState, body: Any, headers: Mapping[str, str], received: int
     ) -> PageState | None:
-        """The style's own next state after a non-empty page that did not say "no more"."""
+        """The style's own next state after a page that did not say "no more" (an empty one
+        only in a style that is `told_next`)."""
         raise NotImplementedError
 
     def page_items(self, body: Any) -> list[Any] | None:

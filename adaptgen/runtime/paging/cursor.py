@@ -58,6 +58,7 @@ class CursorPaging(PagingStyle):
     guess_next: bool = Field(default=False, exclude_if=lambda on: not on)
 
     priority: ClassVar[int] = 10
+    told_next: ClassVar[bool] = True
 
     @classmethod
     def detect(cls, listing: Listing) -> CursorPaging | None:

@@ -25,6 +25,7 @@ class LinkPaging(PagingStyle):
     next: str | None = Field(default=None, exclude_if=unset)
 
     priority: ClassVar[int] = 60
+    told_next: ClassVar[bool] = True
 
     @classmethod
     def detect(cls, listing: Listing) -> LinkPaging | None:

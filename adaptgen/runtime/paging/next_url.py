@@ -44,6 +44,7 @@ class NextUrlPaging(PagingStyle):
     )
 
     priority: ClassVar[int] = 30
+    told_next: ClassVar[bool] = True
 
     @classmethod
     def detect(cls, listing: Listing) -> NextUrlPaging | None:
