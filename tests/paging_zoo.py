@@ -80,6 +80,25 @@ async def google_like(request: Request) -> JSONResponse:
     return JSONResponse(body)
 
 
+async def filtered_like_google(request: Request) -> JSONResponse:
+    """A server whose filter runs page by page (AIP-158: a page may be empty before the end):
+    the items whose id is a multiple of 25, pages of `pageSize` ids, the empty ones too."""
+    REQUESTS[request.url.path] += 1
+    start = _start(request.query_params.get("page_token"))
+    end = start + min(_int(request, "page_size", 10), PAGE_CAP)
+    body: dict = {"items": [i for i in ITEMS[start:end] if i["id"] % 25 == 0]}
+    if end < len(ITEMS):
+        body["next_page_token"] = _token(end)
+    return JSONResponse(body)
+
+
+async def endless_empty(request: Request) -> JSONResponse:
+    """Empty pages, each with a new next token, forever (a feed waiting for events)."""
+    REQUESTS[request.url.path] += 1
+    start = _start(request.query_params.get("page_token"))
+    return JSONResponse({"items": [], "next_page_token": _token(start + 1)})
+
+
 async def search_by_page_token(request: Request) -> JSONResponse:
     raw = request.query_params.get("page")
     if raw is not None and raw.isdigit():  # what a page-number guess would send
@@ -350,6 +369,8 @@ APP = Starlette(
         Route("/jira", jira_like),
         Route("/slack", slack_like),
         Route("/google", google_like),
+        Route("/filtered", filtered_like_google),
+        Route("/endless-empty", endless_empty),
         Route("/search", search_by_page_token),
         Route("/x-next", by_x_next),
         Route("/placeholder-next", placeholder_next),
@@ -513,6 +534,16 @@ def _real_world_paths(array: dict) -> dict:
             "listLikeGoogle",
             [_q("pageToken", "string"), _q("pageSize")],
             _list(_object(kind=_STRING, items=array, nextPageToken=_STRING)),
+        ),
+        "/filtered": _get(
+            "listFilteredLikeGoogle",
+            [_q("page_token", "string"), _q("page_size")],
+            _list(_object(items=array, next_page_token=_STRING)),
+        ),
+        "/endless-empty": _get(
+            "listEndlessEmpty",
+            [_q("page_token", "string"), _q("page_size")],
+            _list(_object(items=array, next_page_token=_STRING)),
         ),
         "/search": _get(
             "searchByPageToken",

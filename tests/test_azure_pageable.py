@@ -18,7 +18,7 @@ from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
-from adaptgen.plan.pagination import azure_pageable
+from adaptgen.plan.pagination import azure_no_link, azure_pageable
 from adaptgen.sandbox.server import serve_app
 
 ROW = {"type": "object", "properties": {"resourceId": {"type": "string"}}}
@@ -105,3 +105,65 @@ def test_a_posts_next_pages_are_read_with_get_through_a_real_client(tmp_path):
         data = result_data(asyncio.run(call()))
     assert [row["resourceId"] for row in data["items"]] == ["r1", "r2", "r3"]
     assert seen[0].startswith("POST") and seen[1] == "GET $skiptoken=2"  # the link as given
+
+
+def _listing(pageable: dict, **more: dict) -> dict:
+    """A GET list whose answer's schema declares `nextLink` and takes `$skipToken`, as the
+    models Azure shares between paged and one-page lists do."""
+    answer = {
+        "type": "object",
+        "properties": {"value": {"type": "array", "items": ROW}, "nextLink": {"type": "string"}},
+    }
+    op = {
+        "operationId": "Backups_List",
+        "parameters": [{"name": "$skipToken", "in": "query", "type": "string"}],
+        "responses": {"200": {"description": "backups", "schema": answer}},
+        "x-ms-pageable": pageable,
+    }
+    return {
+        "swagger": "2.0",
+        "info": {"title": "Backup", "version": "2016-05-01"},
+        "host": "management.azure.com",
+        "paths": {"/backups": {"get": op}, **more},
+    }
+
+
+def test_a_list_marked_with_no_next_link_follows_none(tmp_path):
+    """`nextLinkName: null` (`{}` once converted): Azure's clients never follow the answer's
+    `nextLink`, so the tool does not either; a header may still page it (Data Lake's
+    `continuation`), and a `$ref` the bundler wrote for the name is the name."""
+    for marked, expected in (
+        ({"nextLinkName": None}, None),
+        ({}, None),
+        ({"nextLinkName": "nextLink"}, "$.nextLink"),
+    ):
+        path = tmp_path / "backup.json"
+        path.write_text(json.dumps(_listing(marked)))
+        result = plan(load_spec(path), "backup", PlanOptions())
+        (tool,) = result.api.tools
+        paged = tool.pagination
+        if expected is None:
+            # the token parameter stays paging's (hidden), read from a header, never the body
+            assert paged is not None and paged.style == "cursor", marked
+            assert paged.cursor_param == "$skipToken" and not paged.guess_next, marked
+            assert paged.next is None and paged.next_headers, marked
+        else:
+            assert (paged.style, paged.next) == ("next_url", expected), marked
+        assert not [w for w in result.warnings if "does not recognise" in str(w)], marked
+
+
+def test_a_name_the_bundler_wrote_as_a_ref_is_the_name():
+    """APIs.guru's bundler writes a `$ref` for an extension value met before (Graph RBAC's
+    `{"$ref": "#/paths/~1%7BtenantID%7D~1users/get/x-ms-pageable/nextLinkName"}`)."""
+    doc = {
+        "paths": {
+            "/{tenantID}/users": {"get": {"x-ms-pageable": {"nextLinkName": "odata.nextLink"}}}
+        }
+    }
+    ref = {"$ref": "#/paths/~1%7BtenantID%7D~1users/get/x-ms-pageable/nextLinkName"}
+    op = {"x-ms-pageable": {"nextLinkName": ref}}
+    assert azure_pageable(op, doc).next == "$['odata.nextLink']"
+    assert not azure_no_link(op, doc)
+    assert azure_pageable(op) is None and not azure_no_link(op)  # unresolved: neither
+    nowhere = {"x-ms-pageable": {"nextLinkName": {"$ref": "#/nowhere"}}}
+    assert azure_pageable(nowhere, doc) is None and not azure_no_link(nowhere, doc)

@@ -26,8 +26,12 @@ from adaptgen.runtime.paginate import (
     PageState,
     decode_cursor,
     encode_cursor,
+    resolve_next,
+    with_api_version,
 )
 from adaptgen.runtime.paging.cursor import CursorPaging, guessed_next_fields
+from adaptgen.runtime.paging.page import PagePaging
+from adaptgen.runtime.results import EMPTY_PAGES_IN_A_ROW
 from adaptgen.sandbox.server import serve_app
 
 EXPECTED = {
@@ -198,6 +202,51 @@ def test_a_guessed_next_page_is_a_token_or_a_link_never_the_page_just_asked():
     with_header = plan.model_copy(update={"next_headers": ("x-next-page-token",)})
     assert with_header.next_state(asked, {}, {"x-next-page-token": "h2"}, 1) == PageState(
         cursor="h2"
+    )
+
+
+def test_an_empty_page_with_a_next_token_is_not_the_end(zoo):
+    """A server may answer a page with no items before the end (Google's AIP-158; Azure's
+    filtered lists): with a next token or link, the walk goes on to the items after it."""
+    _, module = zoo
+    paging_zoo.REQUESTS["/filtered"] = 0
+    found = call(module, "list_filtered_like_google", {"limit": 200})
+    assert [item["id"] for item in found["items"]] == [25, 50, 75, 100, 125]
+    assert "next_cursor" not in found and "_note" not in found
+    assert paging_zoo.REQUESTS["/filtered"] == 7  # 137 ids at 20 a page
+
+
+def test_empty_pages_in_a_row_end_the_call_with_a_cursor_to_go_on(zoo):
+    _, module = zoo
+    paging_zoo.REQUESTS["/endless-empty"] = 0
+    found = call(module, "list_endless_empty", {})
+    assert found["items"] == [] and "3 empty pages in a row" in found["_note"]
+    assert paging_zoo.REQUESTS["/endless-empty"] == EMPTY_PAGES_IN_A_ROW == 3
+    again = call(module, "list_endless_empty", {"cursor": found["next_cursor"]})
+    assert again["items"] == [] and "next_cursor" in again
+    assert paging_zoo.REQUESTS["/endless-empty"] == 6
+
+
+def test_a_style_that_counts_its_own_pages_ends_at_an_empty_one():
+    page = PagePaging(page_param="page", items="$.items")
+    assert page.advance(PageState(page=1), {"items": [], "next": "x"}, {}, 0) is None
+    cursor = CursorPaging(cursor_param="pageToken", next="$.nextPageToken", items="$.items")
+    said = {"items": [], "nextPageToken": "t2"}
+    assert cursor.advance(PageState(cursor="t1"), said, {}, 0) == PageState(cursor="t2")
+    assert cursor.advance(PageState(cursor="t1"), {"items": []}, {}, 0) is None
+
+
+def test_a_next_link_is_asked_at_the_api_version_the_call_was():
+    first = "https://management.azure.com/subscriptions/s/vms?api-version=2024-07-01&$top=5"
+    bare = "https://management.azure.com/subscriptions/s/vms?$skiptoken=a%2Fb&startTime=1/1/1970"
+    assert with_api_version(bare, first) == bare + "&api-version=2024-07-01"
+    other = "https://h/x?Api-Version=notMe&%24skiptoken=bar"
+    assert with_api_version(other, first) == "https://h/x?%24skiptoken=bar&api-version=2024-07-01"
+    same = "https://h/x?api-version=2024-07-01&%24skiptoken=b+c"
+    assert with_api_version(same, first) == same  # left as the upstream wrote it
+    assert with_api_version(bare, "https://h/x?top=5") == bare  # no version asked: none added
+    assert resolve_next("/x?p=2", "https://h/x?api_version=1.6", "https://h/x?api_version=1.6") == (
+        "https://h/x?p=2&api_version=1.6"
     )
 
 

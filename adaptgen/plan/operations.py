@@ -39,7 +39,7 @@ from adaptgen.plan.names import (
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import (
     Example,
-    azure_one_page,
+    azure_no_link,
     azure_pageable,
     detect,
     header_guess,
@@ -281,11 +281,14 @@ class OperationPlanning(PlannerState):
             fixed = [*fixed, FixedValue(location="header", api_name="Accept", value=accept)]
         pagination = None
         azure = azure_pageable(op, self.doc) if hint.paginate is None else None
-        whole = hint.paginate is None and azure_one_page(op, self.doc)
-        may_page = method in ("get", "head") or hint.paginate is not None or azure is not None
-        if may_page and not whole:
+        # Azure's `nextLinkName: null`: no next link in the answer, whatever its schema says
+        # (a parameter and a header may still page it: Data Lake's `continuation`).
+        linkless = hint.paginate is None and azure_no_link(op, self.doc)
+        if method in ("get", "head") or hint.paginate is not None or azure is not None:
             response, headers = self._response(op, op_pointer)
-            detected = detect(params, response, headers, hint.paginate, self.paging)
+            detected = detect(
+                params, response, headers, hint.paginate, self.paging, linkless=linkless
+            )
             if detected is None and azure is not None:
                 detected = detect(params, response, headers, azure, self.paging)
             if detected is not None and method not in ("get", "head"):
@@ -305,8 +308,10 @@ class OperationPlanning(PlannerState):
                 params = assign_names(params + _paging_params(pagination))
                 if isinstance(pagination, CursorPaging) and pagination.next_headers:
                     self.warn(op_pointer, header_guess(pagination, op_id or path))
-            elif hint.paginate is None and (
-                problem := undetected_paging(params, response, headers, op_id or path)
+            elif (
+                hint.paginate is None
+                and not linkless  # Azure said so: the answer holds no next link
+                and (problem := undetected_paging(params, response, headers, op_id or path))
             ):
                 self.warn(op_pointer, problem)
         if (

@@ -379,8 +379,10 @@ def detect(
     hint: PagingHints | None,
     conventions: Conventions | None = None,
     skip: tuple[str, ...] = (),
+    linkless: bool = False,
 ) -> Detected | None:
-    """How the operation pages, or None (`skip`: styles not to consider).
+    """How the operation pages, or None (`skip`: styles not to consider; `linkless`: the
+    answer holds no next link or token, whatever its schema says, `azure_no_link`).
 
     `conventions`: how the API's other operations page, for one whose response schema leaves
     out where its next token comes from (Slack's `conversations.history` declares `cursor` and
@@ -399,17 +401,17 @@ def detect(
     items, body = listed
     listing = Listing(query, items, _fields(body), response_headers, body)
     for name, style in STYLES.items():
-        if name in skip:
+        if name in skip or (linkless and name == "next_url"):
             continue
         found = style.detect(listing)
         if found is not None:
             return _detected(found, query)
     found = conventions.detect(listing) if conventions is not None else None
-    found = found or _guessed_cursor(listing)
+    found = found or _guessed_cursor(listing, links=not linkless)
     return _detected(found, query) if found is not None else None
 
 
-def _guessed_cursor(listing: Listing) -> PagingStyle | None:
+def _guessed_cursor(listing: Listing, links: bool = True) -> PagingStyle | None:
     """A list that takes a token its spec never says where to find the next value of.
 
     A bare array cannot carry it (Visma's `pageToken`, gsmtasks' `cursor`), so it comes in a
@@ -418,7 +420,9 @@ def _guessed_cursor(listing: Listing) -> PagingStyle | None:
     leaves out (Asana's lists declare `data` alone and send `next_page.offset`; Rubrik's
     declare `hasMore` but no token): it is looked for where APIs put it
     (`guessed_next_fields`), then in those headers. Read at run time; without one, paging
-    stops after the first page, as it did before. The build says so (`HEADER_GUESS`)."""
+    stops after the first page, as it did before. The build says so (`HEADER_GUESS`).
+    `links` false: the answer carries no next link or token (Azure's `nextLinkName: null`),
+    so only the headers are looked at."""
     bare = listing.items == "$"
     for norm in CURSOR_PARAMS if bare else (*CURSOR_PARAMS, "page", "offset"):
         param = None if norm in ("after", "startingafter") else listing.token_param(norm)
@@ -435,7 +439,7 @@ def _guessed_cursor(listing: Listing) -> PagingStyle | None:
             listing.pick_size(),
             cursor_param=param,
             next_headers=tuple(dict.fromkeys(names)),
-            guess_next=not bare,
+            guess_next=links and not bare,
             **listing.ends(),
         )
     return None
@@ -466,7 +470,11 @@ class Conventions:
         return self._learned.get(param)
 
     def detect(self, listing: Listing) -> PagingStyle | None:
-        """A cursor plan from the API's habit, for an operation no style explained."""
+        """A cursor plan from the API's habit, for an operation no style explained; never for
+        a bare array, which has no field to carry the habit's token in (its next token comes
+        in a header, `_guessed_cursor`)."""
+        if listing.items == "$":
+            return None
         for norm in (*CURSOR_PARAMS, "page", "offset"):
             param = listing.token_param(norm)
             next_path = self.next_token(norm) if param is not None else None
@@ -920,7 +928,7 @@ def azure_pageable(op: dict[str, Any], doc: Mapping[str, Any] | None = None) -> 
     `itemName` (default `value`), its next page at `nextLinkName` (`nextLink`,
     `@odata.nextLink`). The mark says what the answer's schema may not (Policy Insights'
     `queryResults` declares no `@odata.nextLink`), and it is how Azure pages a POST (a list of
-    keys, a query's results). None without a next link (`azure_one_page`)."""
+    keys, a query's results). None without a next link (`azure_no_link`)."""
     marked = op.get("x-ms-pageable")
     if not isinstance(marked, dict):
         return None
@@ -932,11 +940,12 @@ def azure_pageable(op: dict[str, Any], doc: Mapping[str, Any] | None = None) -> 
     return PagingHints(style="next_url", items=_field(item), next=_field(next_name))
 
 
-def azure_one_page(op: dict[str, Any], doc: Mapping[str, Any] | None = None) -> bool:
-    """Whether Azure marks the operation a list that comes whole: `x-ms-pageable` with
-    `nextLinkName: null` (or left out, as converters write the null). AutoRest's clients then
-    never ask for a second page, whatever the answer's schema or body holds (a `nextLink` the
-    model shares with paged lists, a `$skipToken` parameter): neither does the tool."""
+def azure_no_link(op: dict[str, Any], doc: Mapping[str, Any] | None = None) -> bool:
+    """Whether Azure marks the operation a list whose answer carries no next link:
+    `x-ms-pageable` with `nextLinkName: null` (or left out, as converters write the null).
+    AutoRest's clients then never follow a link the answer holds (a `nextLink` its model shares
+    with paged lists), and neither does the tool; a list that pages by a parameter and a
+    header (Data Lake's `continuation` and `x-ms-continuation`) still pages."""
     marked = op.get("x-ms-pageable")
     return isinstance(marked, dict) and _extension_value(marked.get("nextLinkName"), doc) is None
 

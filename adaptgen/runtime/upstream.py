@@ -659,9 +659,9 @@ class Upstream:
         the tool call's deadline (`deadline()`; without one, `<NAME>_CALL_TIMEOUT` for this send
         and its retries). Bodies over `<NAME>_MAX_RESPONSE_BYTES` are refused, unread. A request
         that cannot write twice (an idempotent method, or an `Idempotency-Key` header) is tried
-        again up to `<NAME>_RETRIES` times on 408/429/500/502/503/504 or a broken connection, after a
-        jittered exponential backoff or the upstream's `Retry-After`; any request is tried again
-        when no connection could be made (nothing was sent).
+        again up to `<NAME>_RETRIES` times on 408/429/500/502/503/504 or a broken connection,
+        after a jittered exponential backoff or the upstream's `Retry-After`; any request is
+        tried again when no connection could be made (nothing was sent).
         """
         request = self.build_request(op, arguments, paging=paging, url=url, headers=headers)
         security = op.upstream.security

@@ -1,0 +1,221 @@
+"""Azure's paging and long-running operations against the server Azure's SDKs are tested on.
+
+Microsoft's AutoRest test server (npm `@microsoft.azure/autorest.testserver`, MIT) answers the
+Swagger 2.0 specs it ships exactly as Azure's services do, scenario by scenario: next links in
+every form, an empty first page, a list that must not be paged, a next link that needs the
+caller's api-version, a passing 500, operations polled through `Azure-AsyncOperation` or
+`Location` until they succeed, fail or are canceled. Its scenarios keep their state in a cookie,
+as a sticky session does. Each spec is read in place from the package, built with no hints,
+and served under the governance layer; every tool is called through a real MCP client against
+the server on 127.0.0.1 (`tests/autorest_testserver.js`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REQUIRE_TOOLS, ROOT, result_data
+from fastmcp import Client
+
+from adaptgen.build import BuildOptions, build
+from adaptgen.cli import load_server_module
+from adaptgen.evaluation.processes import stop
+
+pytestmark = [pytest.mark.npm]
+
+PACKAGE = ROOT / "node_modules" / "@microsoft.azure" / "autorest.testserver"
+LAUNCHER = ROOT / "tests" / "autorest_testserver.js"
+
+
+@pytest.fixture(scope="module")
+def autorest() -> Iterator[str]:
+    """The test server on 127.0.0.1 (a port the OS picks), for the module's tests."""
+    node = shutil.which("node")
+    if node is None or not (PACKAGE / "dist").is_dir():
+        message = f"the AutoRest test server is not installed: run `npm ci` in {ROOT}"
+        if REQUIRE_TOOLS:
+            pytest.fail(message)
+        pytest.skip(message)
+    process = subprocess.Popen(
+        [node, str(LAUNCHER)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(60)
+    if not said or not said[0].startswith("listening "):
+        stop(process)
+        pytest.fail(f"the AutoRest test server did not start: {said}")
+    yield f"http://127.0.0.1:{int(said[0].split()[1])}"
+    stop(process)
+
+
+class Served:
+    """One spec of the package, built and loaded, its base URL the test server's (`env`: more
+    of its settings, by name less its prefix)."""
+
+    def __init__(self, spec: str, base_url: str, out: Path, **env: str) -> None:
+        report = build(BuildOptions(spec=PACKAGE / "swagger" / spec, out=out, no_hints=True))
+        self.tools = {t.name: t for t in report.api.tools}
+        self.search = report.api.info.surface.mode == "search"
+        info = report.api.info
+        settings = {"CALL_TIMEOUT": "30", **env}
+        self.env = {info.base_url_env: base_url}
+        self.env |= {f"{info.env_prefix}_{name}": value for name, value in settings.items()}
+        os.environ.update(self.env)
+        self.module = load_server_module(report.out_dir)
+
+    def close(self) -> None:
+        for name in self.env:
+            os.environ.pop(name, None)
+
+    def call(self, name: str, arguments: dict[str, Any] | None = None) -> tuple[bool, Any]:
+        """(whether the call failed, its result: JSON where it is)."""
+
+        async def go() -> Any:
+            async with Client(self.module.mcp) as client:
+                if self.search:
+                    asked = {"name": name, "arguments": arguments or {}}
+                    return await client.call_tool("call_tool", asked, raise_on_error=False)
+                return await client.call_tool(name, arguments or {}, raise_on_error=False)
+
+        result = asyncio.run(go())
+        text = " ".join(getattr(part, "text", "") for part in result.content)
+        try:
+            return result.is_error, result_data(text)
+        except json.JSONDecodeError:
+            return result.is_error, text
+
+
+@pytest.fixture(scope="module")
+def paging(autorest, tmp_path_factory) -> Iterator[Served]:
+    served = Served("paging.json", autorest, tmp_path_factory.mktemp("paging"))
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="module")
+def lro(autorest, tmp_path_factory) -> Iterator[Served]:
+    served = Served("lro.json", autorest, tmp_path_factory.mktemp("lro"))
+    yield served
+    served.close()
+
+
+def _ids(items: Any) -> list[int]:
+    """Item ids of a list result, in either of its forms (records, or columns and rows)."""
+    if isinstance(items, dict):
+        column = items["_columns"].index(["properties", "id"])
+        return [row[column] for row in items["_rows"]]
+    return [item["properties"]["id"] for item in items]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("get_paging_multiple_pages", {}),  # nextLink, ten pages
+        ("get_paging_odata_multiple_pages", {}),  # odata.nextLink
+        ("get_paging_multiple_pages_lro", {}),  # a POST that runs long, then pages by GET
+    ],
+)
+def test_every_page_of_an_azure_list_is_read(paging, tool, arguments):
+    failed, found = paging.call(tool, arguments)
+    assert not failed, found
+    assert _ids(found["items"]) == list(range(1, 11))
+    assert "next_cursor" not in found and "_note" not in found
+
+
+def test_a_list_that_says_it_has_no_next_link_is_never_paged(paging):
+    """`nextLinkName: null`: the answer's `nextLink` (to a page that is not there) is no page."""
+    assert paging.tools["get_paging_null_next_link_name_pages"].pagination is None
+    failed, found = paging.call("get_paging_null_next_link_name_pages")
+    assert not failed, found
+    assert _ids(found["values"]) == [1] and "_note" not in found
+
+
+def test_an_empty_first_page_with_a_next_link_is_not_the_end(paging):
+    failed, found = paging.call("get_paging_first_response_empty")
+    assert not failed, found
+    assert _ids(found["items"]) == [1] and "_note" not in found
+
+
+@pytest.mark.parametrize("tool", ["append_paging_api_version", "replace_paging_api_version"])
+def test_a_next_link_is_followed_at_the_callers_api_version(paging, tool):
+    """Page 2's link leaves `api-version` out, or names another: Azure's clients send their
+    own, and the server refuses the page otherwise."""
+    failed, found = paging.call(tool, {"api_version": "1.0.0"})
+    assert not failed, found
+    assert _ids(found["items"]) == [1] and "_note" not in found
+
+
+def test_a_passing_server_error_is_asked_again_in_the_same_session(paging):
+    """The first answer is a 500 that sets the scenario's cookie; the GET is asked again, with
+    the cookie, and all ten pages follow."""
+    failed, found = paging.call("get_paging_multiple_pages_retry_first")
+    assert not failed, found
+    assert _ids(found["items"]) == list(range(1, 11))
+
+
+def test_a_failed_later_page_keeps_what_came_and_a_cursor(paging):
+    failed, found = paging.call("get_paging_multiple_pages_failure")
+    assert not failed, found
+    assert _ids(found["items"]) == [1]
+    assert "400" in found["_note"] and found["next_cursor"]
+
+
+def test_a_calls_cookies_are_not_sent_on_another_call(autorest, tmp_path_factory):
+    """With retries off, the 500 that sets the cookie is the answer; a second call, which would
+    get a 200 with that cookie, gets the 500 again: the cookie went with the first call."""
+    out = tmp_path_factory.mktemp("no-retries")
+    served = Served("paging.json", autorest, out, RETRIES="0")
+    try:
+        for _ in range(2):
+            failed, said = served.call("get_paging_multiple_pages_retry_first")
+            assert failed and "500" in said, said
+    finally:
+        served.close()
+
+
+@pytest.mark.parametrize(
+    ("tool", "state"),
+    [
+        ("update_lros_put201_creating_succeeded200", "Succeeded"),  # the resource, polled
+        ("update_lros_put200_updating_succeeded204", "Succeeded"),
+        ("update_lros_async_retry_succeeded", "Succeeded"),  # Azure-AsyncOperation, then GET
+        ("update_lros_async_no_retry_succeeded", "Succeeded"),
+        ("delete_lros_provisioning202_accepted200_succeeded", "Succeeded"),  # Location
+        ("update_lro_retrys_put201_creating_succeeded200", "Succeeded"),  # a 500 on the poll
+    ],
+)
+def test_a_long_running_operation_is_followed_to_its_end(lro, tool, state):
+    failed, found = lro.call(tool)
+    assert not failed, found
+    assert found["properties"]["provisioningState"] == state and "_note" not in found
+
+
+@pytest.mark.parametrize(
+    ("tool", "state"),
+    [
+        ("update_lros_async_retry_failed", "Failed"),
+        ("update_lros_async_no_retrycanceled", "Canceled"),
+        ("delete_lros_async_retrycanceled", "Canceled"),
+        ("create_lros_async_retry_failed", "Failed"),
+    ],
+)
+def test_a_long_running_operation_that_fails_is_an_error(lro, tool, state):
+    failed, said = lro.call(tool)
+    assert failed and f"the operation ended {state}" in said, said
+
+
+def test_a_post_is_never_sent_twice_after_a_server_error(lro):
+    """A POST's 500 may follow its effect: it is the answer, not a reason to post again."""
+    failed, said = lro.call("retry_lro_retrys_post202_retry200")
+    assert failed and "500" in said, said
