@@ -274,7 +274,10 @@ class OperationPlanning(PlannerState):
             # The path key's own query (`/messages?action=send`) is always sent: not an argument.
             keyed = {f.api_name for f in key_fixed}
             params = [p for p in params if not (p.location == "query" and p.api_name in keyed)]
-            fixed = [*key_fixed, *fixed]
+            # ...once: a parameter it also declares as a constant (Azure Storage's `comp`, an
+            # enum of one value beside `?comp=list`) is not sent twice (`comp=list&comp=list`).
+            again = [f for f in fixed if f.location == "query" and f.api_name in keyed]
+            fixed = [*key_fixed, *(f for f in fixed if f not in again)]
         accept = required_previews(op)
         if accept and not any(f.api_name.lower() == "accept" for f in fixed):
             # GitHub's API previews an operation needs: the one Accept that asks for them.

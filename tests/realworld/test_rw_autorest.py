@@ -110,6 +110,13 @@ def lro(autorest, tmp_path_factory) -> Iterator[Served]:
     served.close()
 
 
+@pytest.fixture(scope="module")
+def xml(autorest, tmp_path_factory) -> Iterator[Served]:
+    served = Served("xml-service.json", autorest, tmp_path_factory.mktemp("xml"))
+    yield served
+    served.close()
+
+
 def _ids(items: Any) -> list[int]:
     """Item ids of a list result, in either of its forms (records, or columns and rows)."""
     if isinstance(items, dict):
@@ -219,3 +226,15 @@ def test_a_post_is_never_sent_twice_after_a_server_error(lro):
     """A POST's 500 may follow its effect: it is the answer, not a reason to post again."""
     failed, said = lro.call("retry_lro_retrys_post202_retry200")
     assert failed and "500" in said, said
+
+
+def test_a_path_keys_query_is_sent_once_beside_the_constant_it_declares(xml):
+    """Azure Storage's `GET /?comp=list` also declares `comp` a constant (an enum of one
+    value): sent twice (`comp=list&comp=list`) the server found no such operation."""
+    fixed = xml.tools["list_xml_containers"].upstream.fixed
+    assert [(f.location, f.api_name, f.value) for f in fixed] == [("query", "comp", "list")]
+    failed, found = xml.call("list_xml_containers")
+    assert not failed, found
+    assert found["ServiceEndpoint"] == "https://myaccount.blob.core.windows.net/"
+    failed, acls = xml.call("get_xml_acls")
+    assert not failed and acls[0]["AccessPolicy"]["Permission"] == "rwd", acls
