@@ -349,3 +349,39 @@ def test_openapi_31_type_arrays(tmp_path):
     )
     api = plan(load_spec(write(tmp_path, "s.yaml", text)), "s").api
     assert api.tools[0].params[0].schema == {"type": "integer"}
+
+
+def test_autorests_x_ms_paths_are_paths_and_messages_point_into_them(tmp_path):
+    """Azure Storage keeps `/?comp=list` apart from `/` in `x-ms-paths` (OpenAPI's paths hold
+    no query): each is an operation, and a message about one points at it in the file."""
+    comp = {"name": "comp", "in": "query", "required": True, "type": "string", "enum": ["list"]}
+    listing = {
+        "operationId": "Service_ListContainersSegment",
+        "parameters": [comp, {"name": "body", "in": "body", "schema": {"type": "object"}}],
+        "responses": {"200": {"description": "the containers"}},
+    }
+    spec = {
+        "swagger": "2.0",
+        "info": {"title": "Blob", "version": "2021-08-06"},
+        "host": "account.blob.core.windows.net",
+        "schemes": ["https"],
+        "paths": {
+            "/": {
+                "get": {"operationId": "Service_Get", "responses": {"200": {"description": "ok"}}}
+            }
+        },
+        "x-ms-paths": {"/?comp=list": {"get": listing}},
+    }
+    path = tmp_path / "blob.json"
+    path.write_text(json.dumps(spec, indent=2))
+    loaded = load_spec(path)
+    result = plan(loaded, "blob")
+    tools = {t.operation_id: t for t in result.api.tools}
+    assert set(tools) == {"Service_Get", "Service_ListContainersSegment"}
+    listed = tools["Service_ListContainersSegment"]
+    assert listed.path == "/" and [(f.api_name, f.value) for f in listed.upstream.fixed] == [
+        ("comp", "list")
+    ]
+    said = [w for w in [*loaded.warnings, *result.warnings] if "request body" in w.message]
+    line = path.read_text().splitlines().index('    "/?comp=list": {') + 1
+    assert said and said[0].location.line == line + 1  # its `get`, under x-ms-paths

@@ -63,6 +63,19 @@ class _Swagger2Source(SourceFile):
 _VERSION_3 = re.compile(r"^3\.[01]\.\d+$")
 
 
+def _with_autorest_paths(doc: dict[str, Any]) -> dict[str, Any]:
+    """AutoRest's `x-ms-paths` read as paths: the paths OpenAPI will not hold beside the others,
+    the same path with another query (Azure Storage's `/?comp=list`, `/?comp=properties`, each
+    its own operation). A key `paths` holds too wins; messages point into `x-ms-paths`
+    (`SourceFile.location`)."""
+    extra = doc.get("x-ms-paths")
+    if not isinstance(extra, dict) or not extra:
+        return doc
+    paths = doc.get("paths") if isinstance(doc.get("paths"), dict) else {}
+    merged = {**paths, **{k: v for k, v in extra.items() if k not in paths}}
+    return {**{k: v for k, v in doc.items() if k != "x-ms-paths"}, "paths": merged}
+
+
 def load_spec(
     path: str | Path,
     *,
@@ -89,6 +102,7 @@ def load_spec(
         doc, applied = apply_overlays(doc, [load_overlay(Path(o)) for o in overlays])
         warnings.extend(applied)
         source.data = doc
+    doc = _with_autorest_paths(doc)
     if "swagger" in doc:
         version = str(doc["swagger"])
         if version != "2.0":

@@ -119,6 +119,8 @@ class SourceFile:
             tokens = split_pointer(pointer)
         except ValueError:
             return None
+        if len(tokens) >= 2 and tokens[0] == "paths" and self._locate_exact(tokens[:2]) is None:
+            tokens = ["x-ms-paths", *tokens[1:]]  # AutoRest's, read as paths (`load_spec`)
         # Walk up until some ancestor is found: a pointer made after conversion may not exist.
         for n in range(len(tokens), -1, -1):
             found = self._locate_exact(tokens[:n])

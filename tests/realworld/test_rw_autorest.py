@@ -131,12 +131,13 @@ def _ids(items: Any) -> list[int]:
         ("get_paging_multiple_pages", {}),  # nextLink, ten pages
         ("get_paging_odata_multiple_pages", {}),  # odata.nextLink
         ("get_paging_multiple_pages_lro", {}),  # a POST that runs long, then pages by GET
+        ("get_paging_model_with_item_name_with_xms_client_name", {}),  # under x-ms-paths
     ],
 )
 def test_every_page_of_an_azure_list_is_read(paging, tool, arguments):
     failed, found = paging.call(tool, arguments)
     assert not failed, found
-    assert _ids(found["items"]) == list(range(1, 11))
+    assert _ids(found["items"]) == list(range(1, 2 if "xms" in tool else 11))
     assert "next_cursor" not in found and "_note" not in found
 
 
