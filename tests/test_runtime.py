@@ -389,3 +389,47 @@ def test_a_warm_upstream_request_imports_nothing(echo_url):
 
     asyncio.run(warm_then_count())
     assert searched == []
+
+
+def test_a_calls_cookies_go_back_only_to_the_origin_that_set_them():
+    """Within one call (a deadline), a cookie the upstream sets goes back on its later requests
+    to the same origin, after the call's own; never to a sibling host its Domain would allow
+    (where a redirect may lead), and never into another call."""
+    import httpx2
+
+    from adaptgen.runtime import upstream as module
+
+    seen: list[tuple[str, str | None]] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        seen.append((request.url.host, request.headers.get("cookie")))
+        if request.url.path == "/login":
+            return httpx2.Response(200, headers={"set-cookie": "s=1; Domain=example.test; Path=/"})
+        return httpx2.Response(200)
+
+    client = httpx2.AsyncClient(transport=module._HeaderGuard(httpx2.MockTransport(answer)))
+
+    async def call(*urls: str, cookie: str | None = None) -> None:
+        jars = module._CALL_COOKIES.set({})
+        try:
+            for url in urls:
+                headers = {"Cookie": cookie} if cookie else {}
+                await client.send(httpx2.Request("GET", url, headers=headers))
+        finally:
+            module._CALL_COOKIES.reset(jars)
+
+    async def go() -> None:
+        await call(
+            "https://api.example.test/login",
+            "https://files.example.test/blob",
+            "https://api.example.test/next",
+        )
+        await call("https://api.example.test/again", cookie="mine=2")
+
+    asyncio.run(go())
+    assert seen == [
+        ("api.example.test", None),
+        ("files.example.test", None),  # the Domain would allow it: another origin's jar
+        ("api.example.test", "s=1"),
+        ("api.example.test", "mine=2"),  # a new call: the last one's cookie is gone
+    ]

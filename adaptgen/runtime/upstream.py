@@ -209,8 +209,11 @@ _CALL_DEADLINE: ContextVar[Deadline | None] = ContextVar("adaptgen_call_deadline
 # call's later requests (its pages, polls and retries) and forgotten when it ends: a session
 # or a load balancer's sticky cookie (Azure's `ARRAffinity`, AWS's `AWSALB`) that keeps one
 # server answering, as every HTTP client that keeps a session does. Never kept from one call,
-# or one caller, to the next.
-_CALL_COOKIES: ContextVar[httpx2.Cookies | None] = ContextVar("adaptgen_call_cookies", default=None)
+# or one caller, to the next, and only ever back to the origin that set them (a jar per
+# origin: a domain cookie of the API's never reaches a sibling host a redirect leads to).
+_CALL_COOKIES: ContextVar[dict[tuple[str, str, int | None], httpx2.Cookies] | None] = ContextVar(
+    "adaptgen_call_cookies", default=None
+)
 
 
 def call_time_left() -> float | None:
@@ -274,17 +277,19 @@ class _HeaderGuard(httpx2.AsyncBaseTransport):
         self._inner = inner
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        cookies = _CALL_COOKIES.get()
-        if cookies:
-            _send_back(cookies, request)
+        jars = _CALL_COOKIES.get()
+        origin = (request.url.scheme, request.url.host, request.url.port)
+        if jars and origin in jars:
+            _send_back(jars[origin], request)
         for name, value in request.headers.raw:
             problem = _header_problem(value.decode("latin-1"))
             if problem:
                 raise _BadHeader(name.decode("latin-1"), problem)
         response = await self._inner.handle_async_request(request)
-        if cookies is not None and "set-cookie" in response.headers:
+        if jars is not None and "set-cookie" in response.headers:
             response.request = request
-            cookies.extract_cookies(response)  # by the cookie rules: its host, path, expiry
+            # by the cookie rules (its path, expiry), in the jar of the origin that set it
+            jars.setdefault(origin, httpx2.Cookies()).extract_cookies(response)
         return response
 
     async def aclose(self) -> None:
@@ -408,7 +413,8 @@ class Upstream:
         outer = _CALL_DEADLINE.get()
         current = outer if outer is not None and outer.at <= mine.at else mine
         token = _CALL_DEADLINE.set(current)
-        jar = _CALL_COOKIES.set(_CALL_COOKIES.get() or httpx2.Cookies())
+        outer_jars = _CALL_COOKIES.get()  # a deadline inside another keeps its cookies too
+        jar = _CALL_COOKIES.set({} if outer_jars is None else outer_jars)
         try:
             # A moment after the deadline: a request running then is stopped by its own timeout
             # (same deadline), whose error names the request; this catches the time between.
