@@ -167,3 +167,51 @@ def test_a_name_the_bundler_wrote_as_a_ref_is_the_name():
     assert azure_pageable(op) is None and not azure_no_link(op)  # unresolved: neither
     nowhere = {"x-ms-pageable": {"nextLinkName": {"$ref": "#/nowhere"}}}
     assert azure_pageable(nowhere, doc) is None and not azure_no_link(nowhere, doc)
+
+
+def test_each_kind_of_a_discriminated_body_can_be_sent(tmp_path):
+    """Swagger 2.0's polymorphism: `Fish` names its kinds by `fishtype`, and each kind `allOf`
+    it with fields of its own (Azure's data connections, linked services...). Every kind's
+    fields are arguments beside the base's, optional, and the discriminator says the kinds; a
+    kind's `x-ms-discriminator-value` is its name on the wire."""
+    fish = {
+        "type": "object",
+        "discriminator": "fishtype",
+        "required": ["fishtype"],
+        "properties": {"fishtype": {"type": "string"}, "length": {"type": "number"}},
+    }
+    salmon = {
+        "allOf": [{"$ref": "#/definitions/Fish"}],
+        "properties": {"location": {"type": "string"}, "iswild": {"type": "boolean"}},
+    }
+    shark = {
+        "x-ms-discriminator-value": "shark",
+        "allOf": [{"$ref": "#/definitions/Fish"}, {"properties": {"age": {"type": "integer"}}}],
+    }
+    put = {
+        "operationId": "Fish_Put",
+        "parameters": [
+            {
+                "name": "fish",
+                "in": "body",
+                "required": True,
+                "schema": {"$ref": "#/definitions/Fish"},
+            }
+        ],
+        "responses": {"200": {"description": "ok"}},
+    }
+    spec = {
+        "swagger": "2.0",
+        "info": {"title": "Fish", "version": "1"},
+        "host": "fish.example",
+        "paths": {"/fish": {"put": put}},
+        "definitions": {"Fish": fish, "Salmon": salmon, "SharkKind": shark},
+    }
+    path = tmp_path / "fish.json"
+    path.write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(path), "fish", PlanOptions()).api.tools
+    fields = tool.input_schema["properties"]
+    assert list(fields) == ["fishtype", "length", "location", "iswild", "age"]
+    assert tool.input_schema["required"] == ["fishtype"]
+    assert fields["fishtype"]["examples"] == ["Salmon", "shark"]
+    assert "The kind: Salmon, shark" in fields["fishtype"]["description"]

@@ -109,10 +109,10 @@ def test_a_shared_graph_is_walked_once_per_context_not_once_per_use(tmp_path, mo
     walks = 0
     walk = SchemaInliner._walk
 
-    def counted(self, *args):  # noqa: ANN001, ANN002, ANN202 - counting wrapper
+    def counted(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - counting
         nonlocal walks
         walks += 1
-        return walk(self, *args)
+        return walk(self, *args, **kwargs)
 
     monkeypatch.setattr(SchemaInliner, "_walk", counted)
     sizes = {}

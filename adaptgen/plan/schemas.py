@@ -3,7 +3,8 @@
 MCP clients differ a lot in what JSON Schema they accept, so every input schema is made
 self-contained and plain: refs inlined (recursion cut with a described, relaxed schema, never a
 dangling `$ref`), `allOf` merged, `oneOf` turned into `anyOf` and single-variant unions
-unwrapped, OpenAPI-only keywords (`nullable`, `discriminator`, `xml`, `x-*`) dropped, and
+unwrapped, a discriminated base's kinds read beside it (`SchemaInliner._with_kinds`),
+OpenAPI-only keywords (`nullable`, `discriminator`, `xml`, `x-*`) dropped, and
 read-only properties left out of what the agent sends.
 """
 
@@ -49,6 +50,10 @@ MAX_SCHEMA_NODES = 20_000
 # Values json.dumps always encodes (floats may be NaN or infinite, which JSON has no words for).
 _JSON_SCALARS = frozenset({str, int, bool, type(None)})
 _TOO_LARGE = {"description": "Not described: the schema is too large to inline."}
+# The most kinds of one discriminated base whose fields are read beside its own: a base with
+# more is a root of everything (Graph's `entity`, Data Factory's 100+ linked services) and
+# stands for itself, as before.
+MAX_KINDS = 24
 
 
 @dataclass
@@ -103,7 +108,13 @@ class SchemaInliner:
         return dict(self._walk(schema, source, pointer, (), 0))
 
     def _walk(
-        self, schema: Any, source: SourceFile, pointer: str, stack: tuple[str, ...], depth: int
+        self,
+        schema: Any,
+        source: SourceFile,
+        pointer: str,
+        stack: tuple[str, ...],
+        depth: int,
+        kinds: bool = True,
     ) -> dict[str, Any]:
         if not isinstance(schema, dict):
             # `true`/absent accept anything; `false` is not useful for inputs either.
@@ -112,7 +123,7 @@ class SchemaInliner:
         if self._nodes_left < 0:
             return dict(_TOO_LARGE)
         if "$ref" in schema:
-            return self._walk_ref(schema, source, pointer, stack, depth)
+            return self._walk_ref(schema, source, pointer, stack, depth, kinds)
         if depth > self.max_depth:
             return _with_description({}, schema.get("description"), depth)
         out: dict[str, Any] = {}
@@ -120,7 +131,9 @@ class SchemaInliner:
             own = {k: v for k, v in schema.items() if k != "allOf"}
             parts = [self._walk(own, source, pointer, stack, depth)] if own else []
             for i, sub in enumerate(schema["allOf"]):
-                parts.append(self._walk(sub, source, f"{pointer}/allOf/{i}", stack, depth))
+                # A member is a kind's base, never the union of its kinds (Graph's `entity`).
+                at = f"{pointer}/allOf/{i}"
+                parts.append(self._walk(sub, source, at, stack, depth, kinds=False))
             for part in parts:
                 out = merge_schemas(out, part)
             if isinstance(out.get("properties"), dict) and "required" in out:
@@ -204,6 +217,61 @@ class SchemaInliner:
                 out = self._union(out, schema[key], key, source, pointer, stack, depth)
         return out
 
+    def _with_kinds(
+        self,
+        out: dict[str, Any],
+        schema: dict[str, Any],
+        target: Resolved,
+        stack: tuple[str, ...],
+        depth: int,
+    ) -> dict[str, Any]:
+        """A discriminated base whose kinds are the schemas that `allOf` it (Swagger 2.0's
+        polymorphism, which Azure's specs use throughout: a data connection of kind
+        `EventHub` has fields a `DataConnection` does not declare): the fields of every kind
+        beside the base's, each optional, and the kinds' names said on the discriminator. Before,
+        only the base's fields were arguments, so no kind could be made whole."""
+        named = schema["discriminator"]
+        named = named.get("propertyName") if isinstance(named, dict) else named
+        props = out.get("properties")
+        source = target.source
+        components = _component_schemas(source.data)
+        if not isinstance(named, str) or not isinstance(props, dict) or not components:
+            return out
+        ref = "#" + target.pointer
+        found = [
+            (name, kind)
+            for name, kind in components.items()
+            if isinstance(kind, dict)
+            and isinstance(kind.get("allOf"), list)
+            and any(isinstance(m, dict) and m.get("$ref") == ref for m in kind["allOf"])
+        ]
+        if not found or len(found) > MAX_KINDS:
+            return out  # none; or so many it is a root of everything (Graph's `entity`)
+        fields = dict(props)
+        kinds: list[str] = []
+        for name, kind in found:
+            members = kind["allOf"]
+            value = kind.get("x-ms-discriminator-value")
+            kinds.append(value if isinstance(value, str) and value else str(name))
+            at = f"/components/schemas/{_esc(str(name))}"
+            own = {k: v for k, v in kind.items() if k not in ("allOf", "required")}
+            parts = [(own, at)] if isinstance(own.get("properties"), dict) else []
+            parts += [
+                (m, f"{at}/allOf/{i}")
+                for i, m in enumerate(members)
+                if not (isinstance(m, dict) and m.get("$ref") == ref)
+            ]
+            for part, part_pointer in parts:
+                walked = self._walk(part, source, part_pointer, stack, depth, kinds=False)
+                for field_name, field_schema in (walked.get("properties") or {}).items():
+                    fields.setdefault(field_name, field_schema)
+        said = dict(fields.get(named) or {"type": "string"})
+        said.setdefault("examples", kinds)
+        note = f"The kind: {', '.join(kinds)}; each kind's own fields are beside it."
+        said["description"] = f"{said['description']} {note}" if said.get("description") else note
+        fields[named] = said
+        return {**out, "properties": fields}
+
     def _walk_ref(
         self,
         schema: dict[str, Any],
@@ -211,6 +279,7 @@ class SchemaInliner:
         pointer: str,
         stack: tuple[str, ...],
         depth: int,
+        kinds: bool = True,
     ) -> dict[str, Any]:
         ref = schema["$ref"]
         if not isinstance(ref, str):
@@ -232,6 +301,15 @@ class SchemaInliner:
                 relaxed["type"] = "object"
             return relaxed
         result = self._walk_target(target, stack, depth)
+        value = target.value
+        if kinds and self.for_input and _discriminated(value):
+            # Its kinds' fields, walked as parts of it: a kind's field of its own base is cut
+            # as recursion, as inside the base itself.
+            self._on_stack[target.key] = len(stack)
+            try:
+                result = self._with_kinds(result, value, target, (*stack, target.key), depth)
+            finally:
+                del self._on_stack[target.key]
         # OAS 3.1 lets a $ref carry its own description, which wins over the target's.
         own = schema.get("description")
         if isinstance(own, str) and own.strip() and depth <= NESTED_DEPTH:
@@ -498,6 +576,23 @@ def _with_description(schema: dict[str, Any], description: Any, depth: int) -> d
     if isinstance(description, str) and description.strip() and depth <= NESTED_DEPTH:
         return {"description": brief(description, _description_limit(depth)), **schema}
     return schema
+
+
+def _discriminated(schema: Any) -> bool:
+    """Whether a schema names its kinds by a discriminator without listing them (Swagger
+    2.0's polymorphism; a `oneOf`/`anyOf` beside it says what its kinds are itself)."""
+    return (
+        isinstance(schema, dict)
+        and "discriminator" in schema
+        and not any(isinstance(schema.get(k), list) for k in ("oneOf", "anyOf"))
+    )
+
+
+def _component_schemas(doc: Any) -> dict[str, Any]:
+    """The document's named schemas (a converted 2.0 spec's `definitions` are there too)."""
+    components = doc.get("components") if isinstance(doc, dict) else None
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    return schemas if isinstance(schemas, dict) else {}
 
 
 def _esc(token: str) -> str:

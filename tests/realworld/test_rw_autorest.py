@@ -117,6 +117,13 @@ def xml(autorest, tmp_path_factory) -> Iterator[Served]:
     served.close()
 
 
+@pytest.fixture(scope="module")
+def complex_types(autorest, tmp_path_factory) -> Iterator[Served]:
+    served = Served("body-complex.json", autorest, tmp_path_factory.mktemp("complex"))
+    yield served
+    served.close()
+
+
 def _ids(items: Any) -> list[int]:
     """Item ids of a list result, in either of its forms (records, or columns and rows)."""
     if isinstance(items, dict):
@@ -239,3 +246,49 @@ def test_a_path_keys_query_is_sent_once_beside_the_constant_it_declares(xml):
     assert found["ServiceEndpoint"] == "https://myaccount.blob.core.windows.net/"
     failed, acls = xml.call("get_xml_acls")
     assert not failed and acls[0]["AccessPolicy"]["Permission"] == "rwd", acls
+
+
+# The server's own `rawFish`: a salmon and its siblings of three other kinds, each kind's own
+# fields (`location`, `iswild`; `picture`; `jawsize`, `color`) beside the base `Fish`'s.
+SIBLINGS = [
+    {
+        "fishtype": "shark",
+        "age": 6,
+        "birthday": "2012-01-05T01:00:00Z",
+        "length": 20.0,
+        "species": "predator",
+    },
+    {
+        "fishtype": "sawshark",
+        "age": 105,
+        "birthday": "1900-01-05T01:00:00Z",
+        "length": 10.0,
+        "picture": "//////4=",
+        "species": "dangerous",
+    },
+    {
+        "fishtype": "goblin",
+        "age": 1,
+        "birthday": "2015-08-08T00:00:00Z",
+        "length": 30.0,
+        "species": "scary",
+        "jawsize": 5,
+        "color": "pinkish-gray",
+    },
+]
+
+
+def test_a_kind_of_a_polymorphic_body_is_sent_whole(complex_types):
+    """Swagger 2.0's polymorphism: the body is a `Fish`, and the server wants a `Salmon` with
+    its own fields and siblings of other kinds, field for field. Before, only `Fish`'s fields
+    were arguments: a salmon's `location` was refused."""
+    salmon = {
+        "fishtype": "salmon",
+        "location": "alaska",
+        "iswild": True,
+        "species": "king",
+        "length": 1.0,
+        "siblings": SIBLINGS,
+    }
+    failed, said = complex_types.call("update_polymorphism_valid", salmon)
+    assert not failed, said
