@@ -97,31 +97,38 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def paging(autorest, tmp_path_factory) -> Iterator[Served]:
-    served = Served("paging.json", autorest, tmp_path_factory.mktemp("paging"))
-    yield served
-    served.close()
+def served(autorest, tmp_path_factory) -> Iterator[Any]:
+    """The package's specs, each built and loaded once for the module (by file name)."""
+    built: dict[str, Served] = {}
+
+    def get(spec: str) -> Served:
+        if spec not in built:
+            built[spec] = Served(spec, autorest, tmp_path_factory.mktemp(spec.split(".")[0]))
+        return built[spec]
+
+    yield get
+    for each in built.values():
+        each.close()
 
 
 @pytest.fixture(scope="module")
-def lro(autorest, tmp_path_factory) -> Iterator[Served]:
-    served = Served("lro.json", autorest, tmp_path_factory.mktemp("lro"))
-    yield served
-    served.close()
+def paging(served) -> Served:
+    return served("paging.json")
 
 
 @pytest.fixture(scope="module")
-def xml(autorest, tmp_path_factory) -> Iterator[Served]:
-    served = Served("xml-service.json", autorest, tmp_path_factory.mktemp("xml"))
-    yield served
-    served.close()
+def lro(served) -> Served:
+    return served("lro.json")
 
 
 @pytest.fixture(scope="module")
-def complex_types(autorest, tmp_path_factory) -> Iterator[Served]:
-    served = Served("body-complex.json", autorest, tmp_path_factory.mktemp("complex"))
-    yield served
-    served.close()
+def xml(served) -> Served:
+    return served("xml-service.json")
+
+
+@pytest.fixture(scope="module")
+def complex_types(served) -> Served:
+    return served("body-complex.json")
 
 
 def _ids(items: Any) -> list[int]:
