@@ -2133,7 +2133,7 @@ def test_an_azure_api_version_is_the_specs_own_and_never_asked(tmp_path):
     `info.version` with no example says nothing, and the argument stays as it was."""
     import json
 
-    def api(version: str, examples: list[str]) -> list:
+    def api(version: str, examples: list[str], **top: object) -> list:
         param = {"name": "api-version", "in": "query", "required": True}
         param |= {"schema": {"type": "string"}, "description": "Client Api Version."}
         if examples:
@@ -2141,7 +2141,7 @@ def test_an_azure_api_version_is_the_specs_own_and_never_asked(tmp_path):
         listed = {**_operation("get", "Things_List"), "parameters": [param]}
         head = {"openapi": "3.0.0", "info": {"title": "ARM", "version": version}}
         path = tmp_path / "arm.json"
-        path.write_text(json.dumps({**head, "paths": {"/things": listed}}))
+        path.write_text(json.dumps({**head, **top, "paths": {"/things": listed}}))
         (tool,) = plan(load_spec(path), "arm", PlanOptions()).api.tools
         return tool
 
@@ -2156,6 +2156,10 @@ def test_an_azure_api_version_is_the_specs_own_and_never_asked(tmp_path):
     assert said == "Client Api Version. Versions this API's examples use: 2015-08-01, 2017-04-01."
     undated = api("1.0", [])
     assert not undated.upstream.fixed and "api_version" in undated.input_schema["required"]
+    # An AutoRest data-plane spec (its host parameterized): Key Vault's `7.4`, as AutoRest.
+    vault = {"x-ms-parameterized-host": {"hostTemplate": "{vaultBaseUrl}"}}
+    assert api("7.4", [], **vault).upstream.fixed[0].value == "7.4"
+    assert not api("latest", [], **vault).upstream.fixed  # no version's form
 
 
 def test_an_answer_declared_under_a_media_range_is_read_as_json(tmp_path):

@@ -68,24 +68,30 @@ def _spec(port: int) -> dict:
     }
 
 
+def _served(spec, out, name):
+    """(a call of the spec's one tool, `get_me`: whether it failed and its text; the output)."""
+    report = build(BuildOptions(spec=spec, out=out, name=name))
+    module = load_server_module(report.out_dir)
+
+    def call():
+        async def go():
+            async with Client(module.mcp) as client:
+                return await client.call_tool("get_me", {}, raise_on_error=False)
+
+        answer = asyncio.run(go())
+        return answer.is_error, answer.content[0].text
+
+    return call, report.out_dir
+
+
 @pytest.fixture
 def bot(tmp_path, monkeypatch):
     with serve_app(_app()) as url:
         port = int(url.rsplit(":", 1)[1])
         path = tmp_path / "bot.json"
         path.write_text(json.dumps(_spec(port)))
-        report = build(BuildOptions(spec=path, out=tmp_path / "out", name="bot"))
-        module = load_server_module(report.out_dir)
-
-        def call():
-            async def go():
-                async with Client(module.mcp) as client:
-                    return await client.call_tool("get_me", {}, raise_on_error=False)
-
-            answer = asyncio.run(go())
-            return answer.is_error, answer.content[0].text
-
-        yield call, report.out_dir, port, monkeypatch
+        call, out = _served(path, tmp_path / "out", "bot")
+        yield call, out, port, monkeypatch
 
 
 def test_the_catalog_and_readme_say_each_variable(bot):
@@ -158,3 +164,113 @@ def test_a_secret_in_the_url_is_kept_out_of_the_logs(bot, caplog):
         failed, _ = call()
     assert not failed
     assert "getMe" in caplog.text and TOKEN not in caplog.text
+
+
+def _vision_spec() -> dict:
+    """As APIs.guru writes an Azure data-plane spec: its placeholder host first, then the
+    service's own URL, which begins with the endpoint the operator has (`none` says so)."""
+    spec = _spec(0)
+    spec["servers"] = [
+        {"url": "https://azure.local"},
+        {
+            "url": "{Endpoint}/vision/{version}",
+            "variables": {
+                "Endpoint": {"default": "none", "x-ms-skip-url-encoding": True},
+                "version": {"default": "v1.0"},
+            },
+        },
+    ]
+    spec["paths"] = {"/analyze": spec["paths"]["/getMe"]}
+    return spec
+
+
+@pytest.fixture
+def vision(tmp_path, monkeypatch):
+    async def seen(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True, "path": request.url.path})
+
+    app = Starlette(routes=[Route("/{rest:path}", seen)])
+    with serve_app(app) as url:
+        path = tmp_path / "vision.json"
+        path.write_text(json.dumps(_vision_spec()))
+        call, out = _served(path, tmp_path / "out", "vision")
+        yield call, out, url, monkeypatch
+
+
+def test_a_placeholder_server_gives_way_to_the_services_url(vision):
+    _, out, _, _ = vision
+    info = Catalog.read(out / "catalog.json").info
+    assert info.server_url == "{Endpoint}/vision/{version}"
+    assert info.base_url == "{Endpoint}/vision/v1.0"  # `none` is no place to call
+    endpoint = info.server_variables[0]
+    assert endpoint.origin and not endpoint.in_host and endpoint.default == ""
+    readme = (out / "README.md").read_text()
+    assert (
+        "| `VISION_SERVER_ENDPOINT` | the server URL's `{Endpoint}`: the service's URL "
+        "(`https://...`), required (unless `VISION_BASE_URL` is set) |"
+    ) in readme
+
+
+def test_an_endpoint_variable_takes_a_whole_url_and_nothing_else(vision):
+    call, _, url, env = vision
+    failed, text = call()
+    assert failed and "VISION_SERVER_ENDPOINT is empty: set VISION_SERVER_ENDPOINT" in text
+    env.setenv("VISION_SERVER_ENDPOINT", url + "/")
+    failed, text = call()
+    assert not failed and result_data(text)["path"] == "/vision/v1.0/analyze"
+    for wrong in (
+        url.removeprefix("http://"),
+        "ftp://h.io",
+        f"{url}?x=1",
+        f"{url}#f",
+        url.replace("//", "//user@"),
+        "https://",
+        f"{url}/../admin",
+    ):
+        env.setenv("VISION_SERVER_ENDPOINT", wrong)
+        failed, text = call()
+        assert failed and "VISION_SERVER_ENDPOINT is not an http(s) URL with a host" in text, wrong
+
+
+@pytest.mark.parametrize(
+    ("urls", "chosen"),
+    [
+        (["https://api.acme.io/v1", "https://sandbox.acme.io/v1"], 0),
+        (["https://azure.local", "{Endpoint}/vision/v1.0"], 1),
+        (["http://jellyfin.local", "http://localhost"], 1),
+        (["http://truesight.local", "/tsws/api/", "https://{hostname}:{port}/tsws/api/"], 2),
+        (["https://api.example.com/v2", "https://staging.example.org"], 0),  # none is real
+        (["/api/v3", "https://petstore.swagger.io/api/v3"], 0),  # relative, as declared
+        (["https://petstore.test", "/api"], 1),
+        (["http://okta.local", ","], 0),  # no URL at all
+    ],
+)
+def test_the_server_called_is_the_first_real_one(urls, chosen):
+    from adaptgen.plan import usable_server
+
+    servers = [{"url": url} for url in urls]
+    assert usable_server(servers) is servers[chosen]
+    assert usable_server([]) is None and usable_server("https://h.io") is None
+
+
+def test_a_scheme_variable_is_no_endpoint_and_a_placeholder_no_default(tmp_path):
+    """GitHub Enterprise's `{protocol}://{hostname}/api/v3`: the scheme is its own part; VTEX
+    gives `{accountName}` as its own default, which is no value to call with."""
+    spec = _spec(0)
+    spec["servers"] = [
+        {
+            "url": "{protocol}://{hostname}/api/v3",
+            "variables": {"protocol": {"default": "http"}, "hostname": {"default": "{hostname}"}},
+        }
+    ]
+    path = tmp_path / "ghes.json"
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="ghes"))
+    protocol, hostname = report.api.info.server_variables
+    assert not protocol.origin and protocol.in_host and protocol.default == "http"
+    assert not hostname.origin and hostname.default == ""
+    assert report.api.info.base_url == "http://{hostname}/api/v3"
+    spec["servers"][0]["variables"]["hostname"]["default"] = "none"  # Azure's, via APIs.guru
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="ghes"))
+    assert report.api.info.server_variables[1].default == ""

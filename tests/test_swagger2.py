@@ -149,6 +149,72 @@ def test_operation_schemes_become_operation_servers() -> None:
     assert "servers" not in convert(same)[0]["paths"]["/things"]["post"]
 
 
+def test_azure_parameterized_host_names_the_servers() -> None:
+    """AutoRest's `x-ms-parameterized-host` replaces `host`: Key Vault's `{vaultBaseUrl}`
+    and Cognitive Services' `{Endpoint}/...` carry their own scheme; a storage account's name
+    goes in front of the scheme's host. Its parameters, inline or `$ref`, become variables."""
+    vault = make_doc(
+        host="management.azure.com",
+        schemes=["https"],
+        paths=one_op(schemes=["http"]),
+        parameters={
+            "Endpoint": {"name": "Endpoint", "in": "path", "required": True, "type": "string"}
+        },
+        **{
+            "x-ms-parameterized-host": {
+                "hostTemplate": "{Endpoint}/text/analytics/{ApiVersion}",
+                "useSchemePrefix": False,
+                "parameters": [
+                    {"$ref": "#/parameters/Endpoint"},
+                    {
+                        "name": "ApiVersion",
+                        "in": "path",
+                        "type": "string",
+                        "enum": ["v3.0", "v3.1"],
+                        "default": "v3.1",
+                        "description": "The version",
+                    },
+                ],
+            }
+        },
+    )
+    out, warnings = convert(vault)
+    assert out["servers"] == [
+        {
+            "url": "{Endpoint}/text/analytics/{ApiVersion}",
+            "variables": {
+                "Endpoint": {"default": ""},
+                "ApiVersion": {
+                    "default": "v3.1",
+                    "enum": ["v3.0", "v3.1"],
+                    "description": "The version",
+                },
+            },
+        }
+    ]
+    assert "servers" not in out["paths"]["/things"]["post"]  # the operation's scheme is moot
+    assert warnings == []
+    blob = make_doc(
+        basePath="/v1/",
+        schemes=["http", "https"],
+        **{
+            "x-ms-parameterized-host": {
+                "hostTemplate": "{accountName}.blob.core.windows.net",
+                "parameters": [{"name": "accountName", "in": "path", "type": "string"}],
+            }
+        },
+    )
+    urls = [s["url"] for s in convert(blob)[0]["servers"]]
+    assert urls == [
+        "https://{accountName}.blob.core.windows.net/v1",
+        "http://{accountName}.blob.core.windows.net/v1",
+    ]
+    broken = make_doc(host="h.io", schemes=["https"], **{"x-ms-parameterized-host": {}})
+    out, warnings = convert(broken)
+    assert out["servers"] == [{"url": "https://h.io"}]
+    assert pointers(warnings) == ["/x-ms-parameterized-host"]
+
+
 # --------------------------------------------------------------------------- top level
 
 

@@ -198,6 +198,13 @@ def _is_extension(key: object) -> bool:
     return isinstance(key, str) and key.startswith("x-")
 
 
+def _server_text(value: Any) -> str:
+    """A parameter's default or enum value as a server variable's (always a string)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _dedupe(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -281,7 +288,9 @@ class _Converter:
             out["externalDocs"] = copy.deepcopy(doc["externalDocs"])
         # Without `schemes` a scheme warning is about the host.
         schemes_ptr = "/schemes" if "schemes" in doc else "/host"
-        out["servers"] = self._servers(self.global_schemes, schemes_ptr)
+        out["servers"] = self._parameterized_servers() or self._servers(
+            self.global_schemes, schemes_ptr
+        )
         if "tags" in doc:
             tags = self._tags(doc["tags"])
             if tags is not None:
@@ -464,6 +473,7 @@ class _Converter:
             if "/" in host:
                 self._warn("/host", "host should not contain a path; kept in the server URL")
         self.host: str | None = host
+        self.parameterized_host = False  # set when x-ms-parameterized-host names the servers
 
         base = self.doc.get("basePath")
         if base is None:
@@ -508,6 +518,55 @@ class _Converter:
             )
             return [{"url": f"//{self.host}{self.base_path}"}]
         return [{"url": f"{scheme}://{self.host}{self.base_path}"} for scheme in schemes]
+
+    def _parameterized_servers(self) -> list[dict[str, Any]]:
+        """The servers AutoRest's `x-ms-parameterized-host` says, in place of `host`: its
+        `hostTemplate` (`{vaultBaseUrl}`, `{Endpoint}/text/analytics/v3.0`,
+        `{accountName}.blob.core.windows.net`) after the scheme unless `useSchemePrefix` is false,
+        then `basePath`; each `{name}` a server variable from the parameter of that name (its
+        default, enum and description), as OpenAPI 3 says a server's variables."""
+        pointer = "/x-ms-parameterized-host"
+        said = self.doc.get("x-ms-parameterized-host")
+        if said is None:
+            return []
+        template = said.get("hostTemplate") if isinstance(said, Mapping) else None
+        if not isinstance(template, str) or not template.strip():
+            self._warn(pointer, "x-ms-parameterized-host has no hostTemplate; host used instead")
+            return []
+        template = template.strip().rstrip("/")
+        declared: dict[str, Mapping[str, Any]] = {}
+        params = said.get("parameters")
+        for i, param in enumerate(params if isinstance(params, list) else []):
+            if isinstance(param, Mapping) and isinstance(param.get("$ref"), str):
+                tokens = param["$ref"].partition("#")[2].split("/")
+                if len(tokens) == 3 and tokens[:2] == ["", "parameters"]:
+                    param = self.global_params.get(_decode_token(tokens[2]))
+            if isinstance(param, Mapping) and isinstance(param.get("name"), str):
+                declared[param["name"]] = param
+            else:
+                self._warn(_join(pointer, "parameters", i), "unusable host parameter ignored")
+        variables: dict[str, Any] = {}
+        for name in dict.fromkeys(re.findall(r"\{([^{}]+)\}", template)):
+            param = declared.get(name, {})
+            variable: dict[str, Any] = {"default": ""}
+            if param.get("default") is not None and not isinstance(param["default"], Mapping):
+                variable["default"] = _server_text(param["default"])
+            enum = param.get("enum")
+            if isinstance(enum, list) and enum:
+                variable["enum"] = [_server_text(v) for v in enum]
+            if isinstance(param.get("description"), str):
+                variable["description"] = param["description"]
+            variables[name] = variable
+        self.parameterized_host = True
+        if said.get("useSchemePrefix", True) is False:
+            urls = [f"{template}{self.base_path}"]
+        else:
+            schemes = self.global_schemes or ["https"]
+            urls = [f"{scheme}://{template}{self.base_path}" for scheme in schemes]
+        return [
+            {"url": url, "variables": copy.deepcopy(variables)} if variables else {"url": url}
+            for url in urls
+        ]
 
     def _tags(self, value: Any) -> list[Any] | None:
         if not isinstance(value, list):
@@ -766,7 +825,7 @@ class _Converter:
             security = self._security(op["security"], _join(pointer, "security"))
             if security is not None:
                 out["security"] = security
-        if "schemes" in op and self.host is not None:
+        if "schemes" in op and self.host is not None and not self.parameterized_host:
             op_schemes = self._schemes(op["schemes"], _join(pointer, "schemes"))
             if op_schemes is not None and op_schemes != self.global_schemes:
                 out["servers"] = self._servers(op_schemes, _join(pointer, "schemes"))

@@ -47,6 +47,15 @@ from adaptgen.words import keyed_sets
 
 # A server variable that is a credential (Telegram's `bot{token}`, an `{apikey}` path segment).
 _SECRET_VARIABLE = re.compile(r"(^|_)(token|key|api_?key|secret|password|passwd)($|_)")
+_ABSOLUTE_URL = re.compile(r"https?://[^/?#\s{}]+", re.IGNORECASE)
+_NO_VALUE = frozenset({"none", "null", "undefined"})  # a default that says there is none
+_NAMES_HOST = re.compile(r"([a-z][a-z0-9+.-]*:)?//|\{", re.IGNORECASE)  # not a relative URL
+# Host names that name no server: RFC 2606's and RFC 6761's reserved names and RFC 6762's
+# `.local` (what APIs.guru writes for a spec that names no host: `azure.local`, `vtex.local`).
+_PLACEHOLDER_HOST = re.compile(
+    r"(^|\.)(example\.(com|net|org)|[^.]+\.(local|example|invalid|test))\.?$|^(local|example)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -332,22 +341,32 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
     def _server(self) -> tuple[str, str, tuple[ServerVariable, ...]]:
         """The base URL (the first server's, its variables' defaults put in, but a secret's),
         and, when it has variables, its template and the variables."""
-        servers = self.doc.get("servers") or []
-        if not servers or not isinstance(servers[0], dict):
+        server = usable_server(self.doc.get("servers"))
+        if server is None:
             return "", "", ()
-        server = servers[0]
         template = str(server.get("url") or "").rstrip("/")
         url = template
         variables = []
         declared = server.get("variables")
         for var, spec in (declared if isinstance(declared, dict) else {}).items():
             var = str(var)
-            if "{" + var + "}" not in template or not isinstance(spec, dict):
+            placeholder = "{" + var + "}"
+            if placeholder not in template or not isinstance(spec, dict):
                 continue
             secret = bool(_SECRET_VARIABLE.search(snake_case(var) or var))
             default = str(spec.get("default", ""))
+            # `{Endpoint}/anomalydetector/v1.0`: the variable is the scheme and host itself
+            # (not `{protocol}://...`'s scheme alone).
+            origin = template.startswith(placeholder) and "://" not in template
+            if (
+                (origin and not _ABSOLUTE_URL.match(default))
+                or "{" in default
+                or "}" in default
+                or default.lower() in _NO_VALUE
+            ):
+                default = ""  # Azure's `none`, VTEX's `{accountName}`: no value to call with
             if default and not secret:
-                url = url.replace("{" + var + "}", default)
+                url = url.replace(placeholder, default)
             enum = spec.get("enum")
             host = template.split("//", 1)[-1].split("/", 1)[0]
             variables.append(
@@ -356,11 +375,45 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                     env=f"{self.env_prefix}_SERVER_{(snake_case(var) or 'value').upper()}",
                     default="" if secret else default,
                     enum=tuple(str(v) for v in enum) if isinstance(enum, list) else (),
-                    in_host="{" + var + "}" in host or "{" + var + "}" in template.split("//")[0],
+                    in_host=not origin
+                    and (placeholder in host or placeholder in template.split("//")[0]),
+                    origin=origin,
                     secret=secret,
                 )
             )
         return url, (template if variables else ""), tuple(variables)
+
+
+def usable_server(servers: Any) -> dict[str, Any] | None:
+    """The server an API is called at: the first that names a real place. A server whose host
+    is a placeholder (`https://azure.local`, `api.example.com`) gives way to the first after it
+    that is not, one with a scheme before one without (APIs.guru puts `https://azure.local`
+    before Azure's `{Endpoint}/anomalydetector/v1.0`; a relative URL is relative to wherever the
+    spec was read from); with none such, the first server, as declared."""
+    declared = [s for s in servers if isinstance(s, dict)] if isinstance(servers, list) else []
+    if not declared:
+        return None
+    real = [s for s in declared if _url_like(s) and not _placeholder_server(s)]
+    absolute = [s for s in real if _NAMES_HOST.match(str(s.get("url") or ""))]
+    if real and real[0] is declared[0]:
+        return declared[0]
+    return (absolute or real or declared)[0]
+
+
+def _url_like(server: dict[str, Any]) -> bool:
+    """Whether a server's URL can be one: it names a host, or a path (not Okta's `,`)."""
+    url = str(server.get("url") or "")
+    return bool(_NAMES_HOST.match(url)) or url.startswith("/")
+
+
+def _placeholder_server(server: dict[str, Any]) -> bool:
+    """Whether a server's host is a name that cannot be a real server's."""
+    url = str(server.get("url") or "")
+    if not _ABSOLUTE_URL.match(url):
+        return False
+    host = url.split("//", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return bool(_PLACEHOLDER_HOST.search(host))
 
 
 def _said(op: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 from adaptgen.errors import InputError
 from adaptgen.hints import ToolHints, did_you_mean
 from adaptgen.load.source import join_pointer
+from adaptgen.plan.answer_headers import answer_headers
 from adaptgen.plan.aws_query import is_ec2, is_query_operation, query_shape
 from adaptgen.plan.describe import (
     describe_operation,
@@ -368,6 +369,7 @@ class OperationPlanning(PlannerState):
                 redirects=declares_redirect(op),
                 server=own_server(op, path_item, self.api_base),
                 ok_field=ok_field(self._response(op, op_pointer)[0]),
+                answer_headers=self._answer_headers(op, op_pointer, method),
             ),
             shape=shape,
             pagination=pagination,
@@ -566,6 +568,24 @@ class OperationPlanning(PlannerState):
                 continue
             return raw, source, at, [str(h) for h in raw.get("headers") or {}]
         return None
+
+    def _answer_headers(self, op: dict[str, Any], op_pointer: str, method: str) -> tuple[str, ...]:
+        """The headers whose values a result with no content carries (`plan.answer_headers`):
+        those the operation's success answers with no content declare, and a HEAD's own."""
+        declared: list[str] = []
+        responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
+        for code, raw in responses.items():
+            if not str(code).startswith("2"):
+                continue
+            if isinstance(raw, dict) and "$ref" in raw:
+                at = f"{op_pointer}/responses/{code}"
+                resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
+                raw = resolved.value if resolved is not None else None
+            if not isinstance(raw, dict) or not isinstance(raw.get("headers"), dict):
+                continue
+            if method == "head" or not raw.get("content"):
+                declared += [str(h) for h in raw["headers"]]
+        return answer_headers(declared, head=method == "head")
 
     def _answer_xml(self, op: dict[str, Any], op_pointer: str) -> dict[str, Any] | None:
         """How the operation's XML answer is read (`plan.xml_body`), when it has no JSON one."""

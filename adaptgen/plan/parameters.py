@@ -33,6 +33,7 @@ GOOGLE_SYSTEM_PARAMETERS = frozenset(
 MAX_VERSIONS_SAID = 8  # an `api-version` argument names at most this many versions it saw
 # An API version written as Azure's are: a date, perhaps a pre-release (`2019-05-01-preview`).
 _DATED = re.compile(r"\d{4}-\d{2}-\d{2}(?:-[a-z]+(?:\.\d+)?)?")
+_VERSION = re.compile(r"v?\d+(?:\.\d+)*(?:-[a-z]+(?:\.\d+)?)?", re.IGNORECASE)
 # An HTTP field name is a token (RFC 9110 5.1, 5.6.2); a cookie name too (RFC 6265 4.1.1).
 HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # The scheme made for an `Authorization` header parameter no security scheme supplies.
@@ -291,8 +292,9 @@ class ParameterPlanning(PlannerState):
         """The schema of a required `api-version` query parameter (Azure's, on every
         operation) that names no version, with the version it means: the one value its
         examples, example and default give, or, when they give none, the spec's
-        `info.version` if it is dated as Azure's are (`2016-11-01`, `2019-05-01-preview`), as
-        a `const` (sent always, never asked: `operations._only_value`). AutoRest sends that
+        `info.version` if it is dated as Azure's are (`2016-11-01`, `2019-05-01-preview`) or
+        the spec is an AutoRest data-plane one (`x-ms-parameterized-host`: `7.4`), as a
+        `const` (sent always, never asked: `operations._only_value`). AutoRest sends that
         version as a client constant; asked of the agent ("Client Api Version."), it was a
         guess every call, and Azure refuses a version it does not have. A spec merged from
         several versions (Compute, Service Bus) gives several: they are named in the
@@ -308,6 +310,15 @@ class ParameterPlanning(PlannerState):
         version = (self.doc.get("info") or {}).get("version")
         if not said and isinstance(version, str) and _DATED.fullmatch(version):
             said = [version]
+        elif (
+            not said
+            and isinstance(version, str)
+            and _VERSION.fullmatch(version.strip())
+            and isinstance(self.doc.get("x-ms-parameterized-host"), dict)
+        ):
+            # An AutoRest data-plane spec (its host parameterized: Key Vault's `7.4`, Text
+            # Analytics' `v3.1`): AutoRest sends `info.version` whatever its form.
+            said = [version.strip()]
         if len(said) == 1:
             return {**schema, "const": said[0]}
         if not said or len(said) > MAX_VERSIONS_SAID:

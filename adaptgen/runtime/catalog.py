@@ -198,6 +198,12 @@ class Operation(_Entry):
         description="The boolean field of a successful answer that says whether the call "
         "worked (Slack's `ok`, `success`): an answer where it is false is a tool error.",
     )
+    answer_headers: tuple[str, ...] = Field(
+        default=(),
+        exclude_if=_empty,
+        description="Headers whose values a result with no content carries: those its success "
+        "answers with no content declare, and a HEAD's own (`plan.answer_headers`).",
+    )
     etag_header: bool = Field(
         default=False,
         exclude_if=_empty,
@@ -408,6 +414,12 @@ class ServerVariable(_Entry):
     enum: tuple[str, ...] = Field(default=(), exclude_if=_empty)
     in_host: bool = Field(
         default=False, exclude_if=_empty, description="Part of the host: it may hold no `/`."
+    )
+    origin: bool = Field(
+        default=False,
+        exclude_if=_empty,
+        description="The URL's beginning: an absolute http(s) URL, its scheme and host and "
+        "maybe a path (`{Endpoint}/anomalydetector/v1.0`, `{vaultBaseUrl}`).",
     )
     secret: bool = Field(
         default=False,

@@ -80,14 +80,29 @@ async def run_operation(
     if not response.is_json:
         text = response.data
         location = response.headers.get("location") if not text and note is None else None
+        said = _said_in_headers(op, response) if not text and note is None else {}
         if location and op.method != "GET" and 200 <= response.status < 300:
             request_url = str(upstream.build_request(op, arguments).url)
             where = located(response.status, location, request_url, upstream.base_url, readers)
+            if said:
+                where["headers"] = said
             if redactor is not None:
                 where = redactor.whole(where)
             return Outcome(where, size, calls, response.status)
+        if said and 200 <= response.status < 300:
+            kind = "answered" if op.annotations.get("readOnlyHint") else "done"
+            headed = {kind: f"upstream answered {response.status} with no content"}
+            headed["headers"] = said
+            return Outcome(
+                redactor.whole(headed) if redactor is not None else headed,
+                size,
+                calls,
+                response.status,
+            )
         if not text and note is None and response.status == NOT_MODIFIED:
             text = NOT_MODIFIED_TEXT
+        elif not text and note is None and op.method == "HEAD" and response.status < 300:
+            text = f"Found (upstream answered {response.status} with no content)."  # it exists
         elif not text and note is None and op.annotations.get("readOnlyHint"):
             # A read answered 204 (Zoho CRM's, for a record or a search with nothing in it):
             # nothing to show, which "Done" would not say.
@@ -107,6 +122,17 @@ async def run_operation(
     if fitted.cuts:
         data = _with_note(data, _cut_note(fitted.cuts, spec.max_tokens))
     return Outcome(_with_note(data, note), size, calls, response.status)
+
+
+def _said_in_headers(op: Tool, response: UpstreamResponse) -> dict[str, str]:
+    """The values of the headers that say what an answer with no content says
+    (`Operation.answer_headers`), by their names in the spec, where the answer has them."""
+    said = {}
+    for name in op.upstream.answer_headers:
+        value = response.headers.get(name.lower())
+        if value is not None:
+            said[name] = value
+    return said
 
 
 def _with_etag(response: UpstreamResponse) -> Any:

@@ -1142,11 +1142,35 @@ def _server_value(variable: ServerVariable) -> str:
             f"({', '.join(variable.enum)}); set {variable.env} to one of them, or the whole "
             "URL in the _BASE_URL variable"
         )
+    if variable.origin:
+        return _origin_value(variable, value)
     bad = _SERVER_VALUE_HOST if variable.in_host else _SERVER_VALUE_PATH
     if not value or bad.search(value):
         said = "is empty" if not value else "holds a character that would change the URL"
         raise UpstreamError(f"{variable.env} {said}: set the server URL's {{{variable.name}}}")
     return value
+
+
+def _origin_value(variable: ServerVariable, value: str) -> str:
+    """The value of a variable that begins the server URL (Azure's `{Endpoint}`,
+    `{vaultBaseUrl}`): an absolute http(s) URL, with no credentials, query or fragment in it."""
+    told = f"set {variable.env} to the service's URL (https://...), the server URL's "
+    told += f"{{{variable.name}}}"
+    if not value:
+        raise UpstreamError(f"{variable.env} is empty: {told}")
+    parts = urlsplit(value)
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+        or _SERVER_VALUE_PATH.search(value)
+    ):
+        raise UpstreamError(f"{variable.env} is not an http(s) URL with a host: {told}")
+    return value.rstrip("/")
 
 
 def _literal(path: str, api_name: str, value: Any) -> Any:

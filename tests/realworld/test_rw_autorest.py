@@ -60,16 +60,17 @@ def autorest() -> Iterator[str]:
 
 
 class Served:
-    """One spec of the package, built and loaded, its base URL the test server's (`env`: more
-    of its settings, by name less its prefix)."""
+    """One spec of the package, built and loaded, its base URL the test server's unless None
+    (`env`: more of its settings, by name less its prefix)."""
 
-    def __init__(self, spec: str, base_url: str, out: Path, **env: str) -> None:
+    def __init__(self, spec: str, base_url: str | None, out: Path, **env: str) -> None:
         report = build(BuildOptions(spec=PACKAGE / "swagger" / spec, out=out, no_hints=True))
         self.tools = {t.name: t for t in report.api.tools}
         self.search = report.api.info.surface.mode == "search"
         info = report.api.info
+        self.info = info
         settings = {"CALL_TIMEOUT": "30", **env}
-        self.env = {info.base_url_env: base_url}
+        self.env = {info.base_url_env: base_url} if base_url else {}
         self.env |= {f"{info.env_prefix}_{name}": value for name, value in settings.items()}
         os.environ.update(self.env)
         self.module = load_server_module(report.out_dir)
@@ -299,3 +300,61 @@ def test_a_kind_of_a_polymorphic_body_is_sent_whole(complex_types):
     }
     failed, said = complex_types.call("update_polymorphism_valid", salmon)
     assert not failed, said
+
+
+def test_an_endpoint_in_the_host_is_the_operators_to_set(autorest, tmp_path_factory):
+    """`x-ms-parameterized-host` (Azure's data-plane services: `{endpoint}`, a vault's
+    `{vaultBaseUrl}`): the spec names no host; the server URL is its template, each part set
+    by its own variable, and the base URL is never needed."""
+    out = tmp_path_factory.mktemp("endpoint")
+    served = Served("parameterized-endpoint.json", None, out, SERVER_ENDPOINT=autorest)
+    try:
+        assert served.info.server_url == "{endpoint}"
+        failed, found = served.call("get")
+        assert not failed, found
+    finally:
+        served.close()
+    out = tmp_path_factory.mktemp("multiapi")
+    served = Served("multiapi-v1-custom-base-url.json", None, out, SERVER_ENDPOINT=autorest)
+    try:  # `{Endpoint}/multiapiCustomBaseUrl/v1`, and its api-version is the spec's version
+        assert "api_version" not in served.tools["test"].input_schema["properties"]
+        failed, found = served.call("test", {"id": 1})
+        assert not failed, found
+    finally:
+        served.close()
+    port = autorest.rpartition(":")[2]
+    out = tmp_path_factory.mktemp("more-options")
+    more = {
+        "SERVER_VAULT": "http://127",
+        "SERVER_SECRET": ".0.0",
+        "SERVER_DNS_SUFFIX": f".1:{port}",
+    }
+    served = Served("custom-baseUrl-more-options.json", None, out, **more)
+    try:
+        assert served.info.server_url == "{vault}{secret}{dnsSuffix}"
+        asked = {"subscription_id": "test12", "key_name": "key1", "key_version": "v1"}
+        failed, found = served.call("get_paths_empty", asked)
+        assert not failed, found
+    finally:
+        served.close()
+
+
+@pytest.mark.parametrize(
+    ("tool", "scenario", "value"),
+    [
+        ("create_header_response_integer", "positive", "1"),
+        ("create_header_response_datetime_rfc1123", "valid", "Fri, 01 Jan 2010 12:34:56 GMT"),
+        ("create_header_response_enum", "valid", "GREY"),
+    ],
+)
+def test_an_answer_in_a_header_is_the_result(served, tool, scenario, value):
+    """The server answers 200 with no content and the value in the header the spec declares
+    (`value`): before, the result was "Done" and the value was lost."""
+    failed, found = served("header.json").call(tool, {"scenario": scenario})
+    assert not failed, found
+    assert found["headers"] == {"value": value}
+
+
+def test_a_head_that_finds_the_thing_says_so(served):
+    failed, found = served("head.json").call("check_http_success_head200")
+    assert not failed and found == "Found (upstream answered 200 with no content).", found
