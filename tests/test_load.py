@@ -191,6 +191,28 @@ def test_openapi_31_boolean_schemas_load_and_an_invalid_constraint_is_left_out(t
     assert warning.message.startswith("ignored 'pattern'")
 
 
+def test_an_empty_required_list_loads_as_none(tmp_path):
+    """OpenAPI 3.0 wants a `required` list to name a field; TypeSpec's emitter writes
+    `required: []` for a model whose fields are all optional (its multipart spec did), and the
+    whole document was refused. It says nothing, so it is left out; an example's data keeps it."""
+    text = MINIMAL + textwrap.dedent(
+        """\
+        components:
+          schemas:
+            Upload:
+              type: object
+              properties:
+                id: {type: string}
+              required: []
+              example: {required: []}
+        """
+    )
+    spec = load_spec(write(tmp_path, "s.yaml", text))
+    upload = spec.document["components"]["schemas"]["Upload"]
+    assert "required" not in upload and upload["example"] == {"required": []}
+    assert not spec.warnings
+
+
 def test_an_extension_of_the_paths_object_is_not_a_path(tmp_path):
     """`x-` keys are allowed in the Paths object (a real spec has `x-codegen-contextRoot`):
     they are not path items, and the document loads."""

@@ -2162,6 +2162,58 @@ def test_an_azure_api_version_is_the_specs_own_and_never_asked(tmp_path):
     assert not api("latest", [], **vault).upstream.fixed  # no version's form
 
 
+def test_a_media_types_parameters_go_with_the_body(tmp_path):
+    """Loket versions its payroll API in the media type (`application/json;version=2018-01-01`:
+    200 corpus bodies), Azure's Table service asks for an OData metadata level, AutoRest's
+    media-type scenario for `text/plain; charset=UTF-8`: the request's `Content-Type` is the
+    spec's, as written. The body is still read as the bare type says (JSON here), and a
+    multipart form's boundary stays the request's own."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    def posted(operation_id: str, media: str, schema: dict) -> dict:
+        content = {media: {"schema": schema}}
+        return {
+            "post": {
+                "operationId": operation_id,
+                "requestBody": {"required": True, "content": content},
+                "responses": {"204": {"description": "ok"}},
+            }
+        }
+
+    employee = {"type": "object", "properties": {"name": {"type": "string"}}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Payroll", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/employees": posted("createEmployee", "application/json;version=2018-01-01", employee),
+            "/notes": posted("createNote", "text/plain; charset=UTF-8", {"type": "string"}),
+            "/forms": posted("sendForm", "multipart/form-data; charset=utf-8", employee),
+        },
+    }
+    path = tmp_path / "payroll.json"
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="payroll"))
+    api = load_server_module(report.out_dir).api
+    by_id = {t.upstream.operation_id: t for t in api.catalog.tools}
+    created = by_id["createEmployee"]
+    assert (
+        created.upstream.body.media_type == "application/json" and created.upstream.body.flattened
+    )
+    sent = api.upstream.build_request(created, {"name": "Ann"})
+    assert sent.headers["content-type"] == "application/json;version=2018-01-01"
+    assert json.loads(sent.content) == {"name": "Ann"}
+    sent = api.upstream.build_request(by_id["createNote"], {"body": "Hallo, Jürgen"})
+    assert sent.headers["content-type"] == "text/plain; charset=UTF-8"
+    assert sent.content == "Hallo, Jürgen".encode()
+    assert by_id["sendForm"].upstream.body.content_type is None
+    sent = api.upstream.build_request(by_id["sendForm"], {"name": "Ann"})
+    assert sent.headers["content-type"].startswith("multipart/form-data; boundary=")
+
+
 def test_an_answer_declared_under_a_media_range_is_read_as_json(tmp_path):
     """Stack Exchange, DocuSign, Salesloft and 59 more corpus specs declare their answers
     under `*/*` (1,569 operations): the planner read an answer's schema only under a JSON

@@ -172,6 +172,11 @@ def _validate(
             return doc, parse_obj(doc), warnings
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
+        if any(_empty_required(e) for e in errors):
+            # OpenAPI 3.0 wants a `required` list to name one field at least; TypeSpec's
+            # emitter writes `required: []` for a model of optional fields. It says nothing.
+            doc = _without_empty_required(doc)
+            continue
         # A value checked against a union (a schema or a reference) fails once per branch: an
         # annotation error in any branch is the one to act on.
         found = ((e, _annotation(_real_tokens(doc, e["loc"]))) for e in errors)
@@ -275,6 +280,24 @@ def _without_boolean_schemas(doc: dict[str, Any]) -> dict[str, Any]:
 
     normalized = walk(doc)
     return normalized if copied else doc
+
+
+def _empty_required(error: dict[str, Any]) -> bool:
+    """Whether a validation error is OpenAPI 3.0's about a schema's empty `required` list."""
+    return error["loc"][-1:] == ("required",) and error.get("input") == []
+
+
+def _without_empty_required(doc: Any) -> Any:
+    """A copy of `doc` without any schema's `required: []` (a value's data left as it is)."""
+    if isinstance(doc, list):
+        return [_without_empty_required(item) for item in doc]
+    if not isinstance(doc, dict):
+        return doc
+    return {
+        key: value if key in _DATA else _without_empty_required(value)
+        for key, value in doc.items()
+        if not (key == "required" and value == [])
+    }
 
 
 def _holds_bool(value: Any, kind: type) -> bool:

@@ -51,6 +51,7 @@ class BodyPlanning(PlannerState):
         schema = self._within_budget(schema, media_obj.get("schema"), source, schema_pointer)
         if "*" in media:  # a range (Kubernetes' `*/*`) is no Content-Type a request can carry
             media = _concrete(media, schema)
+        sent = _with_parameters(media, key)
         required = raw.get("required") is True
         description = brief(str(raw.get("description") or ""), ARGUMENT_DESCRIPTION_CHARS)
         structured = (
@@ -81,7 +82,8 @@ class BodyPlanning(PlannerState):
                 )
                 for name, sub in props.items()
             ]
-            return Body(media_type=media, required=required, flattened=True), params
+            body = Body(media_type=media, required=required, flattened=True, content_type=sent)
+            return body, params
         if structured and not required and not {k for k in schema if k != "description"}:
             # An empty schema gives the agent nothing to fill and the upstream nothing it asked
             # for: no argument.
@@ -101,7 +103,10 @@ class BodyPlanning(PlannerState):
         xml = None
         if is_xml(media) and (schema.get("type") == "object" or "properties" in schema):
             xml = self._xml_form(media_obj.get("schema"), source, schema_pointer)
-        return Body(media_type=media, required=required, flattened=False, xml=xml), [whole]
+        body = Body(
+            media_type=media, required=required, flattened=False, xml=xml, content_type=sent
+        )
+        return body, [whole]
 
     def _xml_form(self, schema: Any, source: Any, pointer: str) -> dict[str, Any] | None:
         """How a body of `schema` is written as XML (`plan.xml_body`); None, said in a warning,
@@ -175,6 +180,19 @@ def _concrete(media_range: str, schema: dict[str, Any]) -> str:
     if schema.get("type") not in (None, "string") or any(k in schema for k in structure):
         return "application/json"
     return "text/plain" if media_range.startswith("text/") else "application/octet-stream"
+
+
+def _with_parameters(media: str, written: str) -> str | None:
+    """The spec's media type as written when it has parameters the request must carry: a
+    version (Loket's `application/json;version=2018-01-01`: 200 corpus bodies), OData's
+    metadata level, a charset (AutoRest's `text/plain; charset=UTF-8`); None when it has none,
+    and for multipart, whose boundary is the request's own."""
+    kind, _, parameters = written.partition(";")
+    if not parameters.strip() or media == "multipart/form-data":
+        return None
+    if kind.strip().lower() != media:
+        return None  # a range made concrete, or a key that names no type
+    return f"{media};{parameters}"
 
 
 def _choose_media_type(media_types: list[str]) -> tuple[str, str]:

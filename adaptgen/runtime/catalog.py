@@ -121,6 +121,12 @@ class Body(_Entry):
     media_type: str  # e.g. application/json, application/x-www-form-urlencoded
     required: bool
     flattened: bool  # object properties became params; else one param holds the whole body
+    content_type: str | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="The `Content-Type` sent, where the spec's media type has parameters "
+        "(`application/json;version=2018-01-01`, `text/plain; charset=UTF-8`): as written.",
+    )
     xml: dict[str, Any] | None = Field(
         default=None,
         exclude_if=_unset,

@@ -584,6 +584,9 @@ class Upstream:
         content, files, media = self._body(op, body_fields, whole_body)
         if media:
             headers["Content-Type"] = media
+            declared = op.upstream.body
+            if declared is not None and declared.content_type and media == declared.media_type:
+                headers["Content-Type"] = declared.content_type  # with its parameters
         return httpx2.Request(
             op.method,
             url,

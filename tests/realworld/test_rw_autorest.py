@@ -358,3 +358,12 @@ def test_an_answer_in_a_header_is_the_result(served, tool, scenario, value):
 def test_a_head_that_finds_the_thing_says_so(served):
     failed, found = served("head.json").call("check_http_success_head200")
     assert not failed and found == "Found (upstream answered 200 with no content).", found
+
+
+def test_a_body_goes_with_its_media_types_parameters(served):
+    """The server takes the text only as `text/plain; charset=UTF-8`, as the spec declares it;
+    the charset was dropped before (400)."""
+    failed, found = served("media_types.json").call(
+        "create_content_type_with_encoding", {"body": "x"}
+    )
+    assert not failed and found == "Nice job sending content type with encoding", found
