@@ -18,7 +18,9 @@ from adaptgen.runtime.lean import expand
 
 __all__ = [
     "ROOT",
+    "BuiltSpec",
     "free_port",
+    "node_server",
     "node_tool",
     "result_data",
     "shared_spec",
@@ -226,3 +228,83 @@ def serving(tmp_path: Path, app: Any, spec_of: Any, name: str) -> Iterator[tuple
     with serve_app(app) as url:
         module, out = built_server(tmp_path, spec_of(url), name)
         yield tool_caller(module), out
+
+
+class BuiltSpec:
+    """A spec file built with no hints and loaded, its base URL `base_url` unless None, for a
+    module of tests against one upstream (`settings`: its env by name less the prefix, set
+    until `close`). `call` goes through an in-memory MCP client, by `call_tool` in search
+    mode."""
+
+    def __init__(
+        self, spec: Path, base_url: str | None, out: Path, name: str | None = None, **settings: str
+    ) -> None:
+        from adaptgen.build import BuildOptions, build
+        from adaptgen.cli import load_server_module
+
+        report = build(BuildOptions(spec=spec, out=out, no_hints=True, name=name))
+        self.report = report
+        self.info = report.api.info
+        self.tools = {t.name: t for t in report.api.tools}
+        self.search = self.info.surface.mode == "search"
+        self.env = {self.info.base_url_env: base_url} if base_url else {}
+        settings = {"CALL_TIMEOUT": "30", **settings}
+        self.env |= {f"{self.info.env_prefix}_{key}": value for key, value in settings.items()}
+        os.environ.update(self.env)
+        self.module = load_server_module(report.out_dir)
+
+    def close(self) -> None:
+        for name in self.env:
+            os.environ.pop(name, None)
+
+    def call(self, name: str, arguments: dict[str, Any] | None = None) -> tuple[bool, Any]:
+        """(whether the call failed, its result: JSON where it is)."""
+        import asyncio
+
+        from fastmcp import Client
+
+        async def go() -> Any:
+            async with Client(self.module.mcp) as client:
+                if self.search:
+                    asked = {"name": name, "arguments": arguments or {}}
+                    return await client.call_tool("call_tool", asked, raise_on_error=False)
+                return await client.call_tool(name, arguments or {}, raise_on_error=False)
+
+        result = asyncio.run(go())
+        text = " ".join(getattr(part, "text", "") for part in result.content)
+        try:
+            return result.is_error, result_data(text)
+        except json.JSONDecodeError:
+            return result.is_error, text
+
+
+@contextlib.contextmanager
+def node_server(launcher: Path, what: str, installed: Path) -> Iterator[str]:
+    """A Node test server (`launcher` prints "listening <port>" once it serves on 127.0.0.1):
+    its URL, for the `with` block; skipped (failed under ADAPTGEN_REQUIRE_TOOLS) when `node`
+    or the package at `installed` is missing."""
+    import threading
+
+    node = shutil.which("node")
+    if node is None or not installed.is_dir():
+        message = f"{what} is not installed: run `npm ci` in {ROOT}"
+        if REQUIRE_TOOLS:
+            pytest.fail(message)
+        pytest.skip(message)
+    process = subprocess.Popen(
+        [node, str(launcher)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(60)
+    try:
+        if not said or not said[0].startswith("listening "):
+            pytest.fail(f"{what} did not start: {said}")
+        yield f"http://127.0.0.1:{int(said[0].split()[1])}"
+    finally:
+        stop(process)

@@ -441,6 +441,31 @@ def test_a_numeric_cursor_is_still_a_token():
         assert detect([_param(name, "integer")], response, [], None).pagination.style != "cursor"
 
 
+def test_a_token_of_any_name_pages_when_the_answer_names_its_next_one():
+    """TypeSpec's continuation tokens (`@continuationToken`): a query `token`, the next one in
+    the answer's `nextToken` (body, nested or not) or its declared `next-token` header. `token`
+    is no name paging knows, so its lists read one page. A number, a date (a schedule's
+    `nextDate`) or a required parameter is not such a token."""
+    pets = _obj(pets=ARRAY, nextToken={"type": "string"})
+    detected = detect([_text("token"), _text("bar")], pets, [], None)
+    plan = detected.pagination
+    assert (plan.style, plan.cursor_param, plan.next) == ("cursor", "token", "$.nextToken")
+    assert detected.hidden == ("token",)
+    nested = _obj(nestedItems=_obj(pets=ARRAY), nestedNext=_obj(nextToken={"type": "string"}))
+    assert detect([_text("token")], nested, [], None).pagination.next == "$.nestedNext.nextToken"
+    by_header = detect([_text("token")], _obj(pets=ARRAY), ["next-token"], None).pagination
+    assert (by_header.cursor_param, by_header.next_headers) == ("token", ("next-token",))
+    events = _obj(events=ARRAY, nextDate={"type": "string"})
+    assert detect([_text("date", format="date")], events, [], None) is None
+    assert detect([_param("token", "integer")], pets, [], None) is None
+    assert detect([_text("token")], _obj(pets=ARRAY), [], None) is None  # nothing names it
+    # Cloud Debugger's `waitToken`/`nextWaitToken`: a long poll, the next call waits for a change
+    polled = _obj(breakpoints=ARRAY, nextWaitToken={"type": "string"})
+    assert detect([_text("waitToken")], polled, [], None) is None
+    required = _text("token").model_copy(update={"required": True})
+    assert detect([required], pets, [], None) is None
+
+
 def test_a_newest_first_list_goes_back_with_until():
     """Vercel: `pagination.next` is "Timestamp that must be used to request the next page",
     sent back as `until`; `since` stays the agent's filter."""

@@ -127,11 +127,12 @@ def test_parameters_are_typed_merged_and_flattened(api):
     assert by_name["x_trace"].api_name == "X-Trace" and by_name["x_trace"].location == "header"
     assert by_name["tags"].explode is False and by_name["tags"].style is None
     assert by_name["color"].schema == {"type": "string", "enum": ["red", "green"], "default": "red"}
-    # oneOf -> anyOf (clients understand it), nullable dropped for inputs
+    # oneOf -> anyOf (clients understand it); an update's nullable field may be set to null
+    # (it clears the field: `test_explicit_nulls.py`), said in JSON Schema's own terms
     assert by_name["size"].schema == {
         "anyOf": [{"type": "integer"}, {"type": "string", "enum": ["S", "M", "L"]}]
     }
-    assert by_name["note"].schema == {"type": "string"}
+    assert by_name["note"].schema == {"type": ["string", "null"]}
     assert put.upstream.body.media_type == "application/json" and put.upstream.body.flattened
     schema = put.input_schema
     assert schema["type"] == "object" and "anyOf" not in schema
@@ -2212,6 +2213,62 @@ def test_a_media_types_parameters_go_with_the_body(tmp_path):
     assert by_id["sendForm"].upstream.body.content_type is None
     sent = api.upstream.build_request(by_id["sendForm"], {"name": "Ann"})
     assert sent.headers["content-type"].startswith("multipart/form-data; boundary=")
+
+
+def test_a_multipart_part_goes_as_the_type_its_encoding_says(tmp_path):
+    """OpenAPI's `encoding` names a part's media type: a JSON part's `application/json` (a
+    Spring `@RequestPart` refuses a JSON part without it, 415), TypeSpec's `image/jpg` file.
+    A range (`*/*`) or a list of choices names none: the file's own type, as before."""
+    import json
+
+    from adaptgen.build import BuildOptions, build
+    from adaptgen.cli import load_server_module
+
+    binary = {"type": "string", "format": "binary"}
+    schema = {
+        "type": "object",
+        "properties": {
+            "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+            "avatar": binary,
+            "scan": binary,
+        },
+    }
+    encoding = {
+        "address": {"contentType": "application/json"},
+        "avatar": {"contentType": "image/jpg"},
+        "scan": {"contentType": "image/png, image/jpeg"},
+    }
+    form = {"multipart/form-data": {"schema": schema, "encoding": encoding}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Uploads", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/profiles": {
+                "post": {
+                    "operationId": "createProfile",
+                    "requestBody": {"required": True, "content": form},
+                    "responses": {"204": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    path = tmp_path / "uploads.json"
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="uploads"))
+    api = load_server_module(report.out_dir).api
+    (tool,) = api.catalog.tools
+    assert tool.upstream.body.part_types == {"address": "application/json", "avatar": "image/jpg"}
+    png = "data:image/png;base64,iVBORw0KGgo="
+    sent = api.upstream.build_request(
+        tool, {"address": {"city": "Oslo"}, "avatar": png, "scan": png}
+    )
+    parts = sent.read().decode("latin-1").split("\r\n--")
+    by_name = {p.split('name="')[1].split('"')[0]: p for p in parts if 'name="' in p}
+    assert "Content-Type: application/json" in by_name["address"]
+    assert '{"city":"Oslo"}' in by_name["address"]
+    assert "Content-Type: image/jpg" in by_name["avatar"]
+    assert "Content-Type: image/png" in by_name["scan"]
 
 
 def test_an_answer_declared_under_a_media_range_is_read_as_json(tmp_path):

@@ -147,6 +147,11 @@ def test_a_value_the_spec_says_spans_segments_keeps_its_slashes_and_no_more(echo
         (None, None, {"a": 1, "b": "x"}, "/things/a,1,b,x"),
         (None, True, {"a": 1, "b": "x"}, "/things/a=1,b=x"),
         ("matrix", None, True, "/things/;id=true"),
+        # OpenAPI's style table; TypeSpec's test server asks for `.a=1.b=2` (`,` before)
+        ("label", True, {"a": 1, "b": 2}, "/things/.a=1.b=2"),
+        ("label", None, {"a": 1, "b": 2}, "/things/.a,1,b,2"),
+        ("matrix", True, {"a": 1, "b": 2}, "/things/;a=1;b=2"),
+        ("matrix", None, {"a": 1, "b": 2}, "/things/;id=a,1,b,2"),
     ],
 )
 def test_path_styles(echo_url, style, explode, value, path):
@@ -154,6 +159,37 @@ def test_path_styles(echo_url, style, explode, value, path):
         upstream(echo_url), op(params=[P("id", "path", style=style, explode=explode)]), id=value
     )
     assert got.data["raw_path"] == path
+
+
+def test_an_iso_date_given_for_an_http_date_is_written_as_one(echo_url):
+    """`If-Modified-Since`, TypeSpec's `http-date`, AutoRest's `date-time-rfc1123`: the upstream
+    reads `Fri, 26 Aug 2022 14:38:00 GMT` only (TypeSpec's test server refused the ISO form,
+    400); agents write ISO 8601, so an ISO value is converted, to UTC. An HTTP date, a value of
+    no such format and a value that is no date go as given."""
+
+    def dated(name, location, fmt="http-date"):
+        return Param(name=name, location=location, api_name=name, schema={"format": fmt})
+
+    params = [
+        dated("If-Modified-Since", "header"),
+        dated("since", "query", "date-time-rfc1123"),
+        dated("at", "query", "date-time"),
+        dated("note", "query"),
+    ]
+    operation = op("/q", params=params)
+    got = send(
+        upstream(echo_url),
+        operation,
+        **{"If-Modified-Since": "2022-08-26T16:38:00+02:00"},
+        since="2022-08-26T14:38:00",
+        at="2022-08-26T14:38:00Z",
+        note="next Friday",
+    ).data
+    assert got["headers"]["if-modified-since"] == "Fri, 26 Aug 2022 14:38:00 GMT"
+    assert got["query"] == (
+        "since=Fri%2C%2026%20Aug%202022%2014%3A38%3A00%20GMT"
+        "&at=2022-08-26T14%3A38%3A00Z&note=next%20Friday"
+    )
 
 
 @pytest.mark.parametrize(

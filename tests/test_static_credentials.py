@@ -7,12 +7,16 @@ Against loopback APIs that check the header, through the generated server and an
 from __future__ import annotations
 
 import base64
+import json
 
 from conftest import result_data, serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from adaptgen.build import BuildOptions, build
+from adaptgen.runtime.catalog import Catalog
 
 KEY = "test_cbq1Kx9Zr7"
 
@@ -81,6 +85,48 @@ def test_a_bearer_value_with_a_scheme_of_its_own_is_the_whole_header(tmp_path, m
         monkeypatch.setenv("ZCRM_OAUTH_TOKEN", "1000.8cb9")
         assert not caller("get_records", {}).is_error
     assert seen == ["Zoho-oauthtoken 1000.8cb9", "Bearer 1000.8cb9"]
+
+
+def test_an_http_scheme_of_the_apis_own_sends_its_credential_under_it(tmp_path, monkeypatch):
+    """TypeSpec's custom HTTP auth (`type: http, scheme: SharedAccessKey`), DRF's `Token`: the
+    scheme was ignored with a warning, so no call carried a credential. Such a scheme now sends
+    `Authorization: <scheme as written> <credential>`; one that signs each request (Digest,
+    AWS's SigV4, PAYONE's HMAC) is still not sent so, and says why."""
+    seen: list[str] = []
+
+    async def valid(request: Request) -> JSONResponse:
+        seen.append(request.headers.get("authorization", ""))
+        return JSONResponse({"ok": True})
+
+    def spec(url: str, scheme: str = "SharedAccessKey") -> dict:
+        ok = {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}
+        return {
+            "openapi": "3.0.3",
+            "info": {"title": "Custom", "version": "1"},
+            "servers": [{"url": url}],
+            "components": {"securitySchemes": {"key": {"type": "http", "scheme": scheme}}},
+            "security": [{"key": []}],
+            "paths": {"/valid": {"get": {"operationId": "getValid", "responses": ok}}},
+        }
+
+    app = Starlette(routes=[Route("/valid", valid)])
+    with serving(tmp_path, app, spec, "custom") as (caller, out):
+        (scheme,) = Catalog.read(out / "catalog.json").info.security_schemes
+        assert (scheme.kind, scheme.auth_scheme, scheme.env) == (
+            "bearer",
+            "SharedAccessKey",
+            ("CUSTOM_KEY_TOKEN",),
+        )
+        assert "sent as `Authorization: SharedAccessKey <credential>`" in scheme.credential
+        monkeypatch.setenv("CUSTOM_KEY_TOKEN", "valid-key")
+        assert not caller("get_valid", {}).is_error
+    assert seen == ["SharedAccessKey valid-key"]
+    for signed in ("Digest", "AWS4-HMAC-SHA256"):
+        path = tmp_path / f"{signed}.json"
+        path.write_text(json.dumps(spec("https://api.example.com", signed)))
+        report = build(BuildOptions(spec=path, out=tmp_path / signed, name="signed"))
+        assert not report.api.info.security_schemes
+        assert any("is not supported: ignored" in str(w) for w in report.warnings)
 
 
 def test_a_bearer_values_token_is_redacted_alone_too():

@@ -115,8 +115,9 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.doc = spec.document
         self.source: SourceFile = spec.source
         self.inliner = SchemaInliner(spec.resolver)
+        self.body_inliner = SchemaInliner(spec.resolver, nulls=True)  # an update's may be null
         self.output_inliners: dict[int, SchemaInliner] = {}  # by depth, reused: they memoize
-        self.body_inliners: dict[int, SchemaInliner] = {}  # likewise, for oversized bodies
+        self.body_inliners: dict[tuple[int, bool], SchemaInliner] = {}  # oversized bodies
         self.xml_forms: XmlForms | None = None  # made at the first XML body or answer
         self.responses: dict[tuple[str, int], tuple[dict[str, Any] | None, list[str]]] = {}
         self.warnings: list[BuildWarning] = []

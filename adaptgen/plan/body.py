@@ -47,8 +47,14 @@ class BodyPlanning(PlannerState):
         media, key = _choose_media_type(list(content))
         media_obj = content.get(key) or {}
         schema_pointer = f"{at}/content/{key.replace('~', '~0').replace('/', '~1')}/schema"
-        schema = self.inliner.inline(media_obj.get("schema"), source, schema_pointer)
-        schema = self._within_budget(schema, media_obj.get("schema"), source, schema_pointer)
+        # An update's field may be set to null, which clears it (a create's null only leaves
+        # the field out: no need to say it, and every such field would cost the listing bytes).
+        nulls = op_pointer.rsplit("/", 1)[-1] in ("put", "patch")
+        inliner = self.body_inliner if nulls else self.inliner
+        schema = inliner.inline(media_obj.get("schema"), source, schema_pointer)
+        schema = self._within_budget(
+            schema, media_obj.get("schema"), source, schema_pointer, nulls=nulls
+        )
         if "*" in media:  # a range (Kubernetes' `*/*`) is no Content-Type a request can carry
             media = _concrete(media, schema)
         sent = _with_parameters(media, key)
@@ -71,18 +77,29 @@ class BodyPlanning(PlannerState):
                 # none required): without it the body would be empty.
                 needed = set(props)
             deep = _deep_objects(media, media_obj)
+            merge = media == MERGE_PATCH  # RFC 7396: a field given as null is removed
             params = [
                 Param(
                     name=argument_name(name),
                     api_name=name,
                     location="body",
-                    schema=_said_as_file(sub) if media == "multipart/form-data" else sub,
+                    schema=_said_as_file(sub)
+                    if media == "multipart/form-data"
+                    else _or_null(sub)
+                    if merge and name not in needed
+                    else sub,
                     required=required and name in needed,
                     style="deepObject" if name in deep else None,
                 )
                 for name, sub in props.items()
             ]
-            body = Body(media_type=media, required=required, flattened=True, content_type=sent)
+            body = Body(
+                media_type=media,
+                required=required,
+                flattened=True,
+                content_type=sent,
+                part_types=_part_types(media, media_obj, props),
+            )
             return body, params
         if structured and not required and not {k for k in schema if k != "description"}:
             # An empty schema gives the agent nothing to fill and the upstream nothing it asked
@@ -121,7 +138,7 @@ class BodyPlanning(PlannerState):
         return form
 
     def _within_budget(
-        self, schema: dict[str, Any], raw: Any, source: Any, pointer: str
+        self, schema: dict[str, Any], raw: Any, source: Any, pointer: str, *, nulls: bool
     ) -> dict[str, Any]:
         """`schema`, or the same schema inlined less deep until it fits the budget (said in a
         located warning)."""
@@ -129,10 +146,10 @@ class BodyPlanning(PlannerState):
         if size <= MAX_BODY_SCHEMA_BYTES:
             return schema
         for depth in _SHALLOWER:
-            inliner = self.body_inliners.get(depth)
+            inliner = self.body_inliners.get((depth, nulls))
             if inliner is None:
-                inliner = self.body_inliners[depth] = SchemaInliner(
-                    self.spec.resolver, max_depth=depth
+                inliner = self.body_inliners[(depth, nulls)] = SchemaInliner(
+                    self.spec.resolver, max_depth=depth, nulls=nulls
                 )
             shallower = inliner.inline(raw, source, pointer)
             if len(compact_json(shallower)) <= MAX_BODY_SCHEMA_BYTES or depth == _SHALLOWER[-1]:
@@ -180,6 +197,31 @@ def _concrete(media_range: str, schema: dict[str, Any]) -> str:
     if schema.get("type") not in (None, "string") or any(k in schema for k in structure):
         return "application/json"
     return "text/plain" if media_range.startswith("text/") else "application/octet-stream"
+
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, its type allowing `null` too (a merge patch's field: null removes it)."""
+    kind = schema.get("type")
+    if isinstance(kind, str) and kind != "null":
+        return {**schema, "type": [kind, "null"]}
+    if isinstance(kind, list) and "null" not in kind:
+        return {**schema, "type": [*kind, "null"]}
+    return schema
+
+
+def _part_types(media: str, media_obj: dict[str, Any], fields: dict[str, Any]) -> dict[str, str]:
+    """The media type of each multipart field whose `encoding` names one media type (not a
+    range, `*/*`, nor a list of choices): the part goes labelled so."""
+    encoding = media_obj.get("encoding") if media == "multipart/form-data" else None
+    said: dict[str, str] = {}
+    for field, how in (encoding if isinstance(encoding, dict) else {}).items():
+        kind = how.get("contentType") if isinstance(how, dict) else None
+        if field in fields and isinstance(kind, str) and "/" in kind and not {"*", ","} & set(kind):
+            said[str(field)] = kind.strip()
+    return said
 
 
 def _with_parameters(media: str, written: str) -> str | None:

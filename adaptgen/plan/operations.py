@@ -310,7 +310,12 @@ class OperationPlanning(PlannerState):
                     if not (p.location == "query" and p.api_name in detected.hidden)
                 ]
                 params = assign_names(params + _paging_params(pagination))
-                if isinstance(pagination, CursorPaging) and pagination.next_headers:
+                declared = {h.lower() for h in headers}
+                if (
+                    isinstance(pagination, CursorPaging)
+                    and pagination.next_headers
+                    and not set(pagination.next_headers) <= declared  # said, not guessed
+                ):
                     self.warn(op_pointer, header_guess(pagination, op_id or path))
             elif (
                 hint.paginate is None

@@ -4,8 +4,9 @@ MCP clients differ a lot in what JSON Schema they accept, so every input schema 
 self-contained and plain: refs inlined (recursion cut with a described, relaxed schema, never a
 dangling `$ref`), `allOf` merged, `oneOf` turned into `anyOf` and single-variant unions
 unwrapped, a discriminated base's kinds read beside it (`SchemaInliner._with_kinds`),
-OpenAPI-only keywords (`nullable`, `discriminator`, `xml`, `x-*`) dropped, and
-read-only properties left out of what the agent sends.
+OpenAPI-only keywords (`nullable`, `discriminator`, `xml`, `x-*`) dropped (a nullable field
+of a result, or of a request body, says `null` in its type instead), and read-only properties
+left out of what the agent sends.
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ class SchemaInliner:
     resolver: RefResolver
     for_input: bool = True
     max_depth: int = MAX_DEPTH
+    # A request body's: a nullable field may be sent as null (a merge patch's "remove", an
+    # API's "clear"), so its type says `null` too; a parameter's null only leaves it out.
+    nulls: bool = False
     _nodes_left: int = field(default=MAX_SCHEMA_NODES, init=False, repr=False)
     _walked: dict[tuple[str, int], list[_Walked]] = field(default_factory=dict, init=False)
     _frames: list[_Frame] = field(default_factory=list, init=False, repr=False)
@@ -161,8 +165,9 @@ class SchemaInliner:
         if carried:
             schema_type = "string"  # a file's contents: the agent gives its text
         if schema_type is not None:
-            if not self.for_input and _allows_null(schema):
-                # Results may carry nulls; inputs never need to send one (omit the argument).
+            if (self.nulls or not self.for_input) and _allows_null(schema):
+                # Results may carry nulls, and a body's field may be set to one; a parameter
+                # never needs to send one (omit the argument).
                 schema_type = [
                     *([schema_type] if isinstance(schema_type, str) else schema_type),
                     "null",
@@ -398,7 +403,7 @@ class SchemaInliner:
         walked = [
             self._walk(v, source, f"{pointer}/{key}/{i}", stack, depth)
             for i, v in enumerate(variants)
-            if not (self.for_input and _is_null_schema(v))
+            if not (self.for_input and not self.nulls and _is_null_schema(v))
         ]
         unique: list[dict[str, Any]] = []
         for variant in walked:

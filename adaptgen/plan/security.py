@@ -16,6 +16,16 @@ from adaptgen.plan.schemas import clean_text
 from adaptgen.plan.state import PlannerState
 from adaptgen.runtime.catalog import Body, Param, SecurityScheme
 
+# HTTP schemes that sign or negotiate each request (RFC 7616's Digest, SPNEGO, HOBA, AWS's and
+# PAYONE's signatures, OAuth 1.0's): a credential sent as it is would not do.
+_SIGNED_HTTP_SCHEMES = frozenset(
+    {
+        "digest", "negotiate", "ntlm", "kerberos", "hoba", "mutual", "vapid", "oauth",
+        "scram-sha-1", "scram-sha-256", "aws4-hmac-sha256", "payone-hmac-sha256", "privatetoken",
+        "concealed", "dpop", "gnap",
+    }
+)  # fmt: skip
+
 # Optional credentials declared as parameters that one operation sends each when its env var is
 # set (each subset is an alternative: 2^n of them); past this many, all of them or none.
 MAX_OPTIONAL_CREDENTIALS = 3
@@ -189,7 +199,7 @@ class SecurityPlanning(PlannerState):
         if kind == "http":
             http_scheme = str(value.get("scheme") or "").lower()
             if http_scheme == "bearer":
-                env = base if base.endswith("TOKEN") else base + "_TOKEN"
+                env = _token_env(base)
                 return SecurityScheme(name=key, kind="bearer", env=(env,), description=description)
             if http_scheme == "basic":
                 return SecurityScheme(
@@ -198,12 +208,26 @@ class SecurityPlanning(PlannerState):
                     env=(base + "_USERNAME", base + "_PASSWORD"),
                     description=description,
                 )
+            written = str(value.get("scheme") or "").strip()
+            if HTTP_TOKEN.fullmatch(written) and http_scheme not in _SIGNED_HTTP_SCHEMES:
+                # A scheme of the API's own that carries a credential as it is
+                # (`Authorization: SharedAccessKey <key>`, DRF's `Token <key>`).
+                env = _token_env(base)
+                return SecurityScheme(
+                    name=key,
+                    kind="bearer",
+                    env=(env,),
+                    description=description,
+                    credential=f"credential in {env}, sent as `Authorization: {written} "
+                    "<credential>`",
+                    auth_scheme=written,
+                )
             self.warn(pointer, f"HTTP auth scheme {http_scheme!r} is not supported: ignored")
             return None
         if kind in ("oauth2", "openIdConnect"):
             # The access token is obtained out of band and given in the env var; OAuth2 client
             # credentials can instead be fetched by the server (hints `auth:`, runtime/flows.py).
-            env = base if base.endswith("TOKEN") else base + "_TOKEN"
+            env = _token_env(base)
             credential = _token_source(key, value, env)
             return SecurityScheme(
                 name=key, kind="bearer", env=(env,), description=description, credential=credential
@@ -274,3 +298,9 @@ def _token_source(key: str, value: dict[str, Any], env: str) -> str:
         )
     names = ", ".join(sorted(flows)) or "OAuth2"
     return f"access token in {env}, obtained out of band ({names} flow)"
+
+
+def _token_env(base: str) -> str:
+    """The env var of a scheme's token: `<NAME>_<SCHEME>_TOKEN` (once, when the scheme's own
+    name ends in it)."""
+    return base if base.endswith("TOKEN") else base + "_TOKEN"

@@ -38,7 +38,8 @@ class PlannerState:
     source: SourceFile
     inliner: SchemaInliner
     output_inliners: dict[int, SchemaInliner]  # response schemas' inliners, by max depth
-    body_inliners: dict[int, SchemaInliner]  # shallower inliners for bodies too large to list
+    body_inliner: SchemaInliner  # updates' bodies (their nullable fields may be sent null)
+    body_inliners: dict[tuple[int, bool], SchemaInliner]  # shallower, for bodies too large
     xml_forms: XmlForms | None  # how XML bodies are written and answers read (`plan.xml_body`)
     responses: dict[tuple[str, int], tuple[dict[str, Any] | None, list[str]]]  # by op, depth
     warnings: list[BuildWarning]

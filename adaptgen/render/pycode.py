@@ -25,20 +25,14 @@ def py_type(schema: dict[str, Any]) -> str:
         return "Literal[" + ", ".join(py_literal(v) for v in enum) + "]"
     if isinstance(schema.get("anyOf"), list):
         own = {k: v for k, v in schema.items() if k != "anyOf"}
-        parts: list[str] = []
-        for variant in schema["anyOf"]:
-            part = py_type({**own, **variant}) if isinstance(variant, dict) else "Any"
-            if part not in parts:
-                parts.append(part)
-        return "Any" if "Any" in parts else " | ".join(parts)
+        parts = [
+            py_type({**own, **variant}) if isinstance(variant, dict) else "Any"
+            for variant in schema["anyOf"]
+        ]
+        return _union(parts)
     kind = schema.get("type")
     if isinstance(kind, list):
-        parts = []
-        for single in kind:
-            part = py_type({**schema, "type": single})
-            if part not in parts:
-                parts.append(part)
-        return "Any" if "Any" in parts else " | ".join(parts)
+        return _union([py_type({**schema, "type": single}) for single in kind])
     if kind == "string":
         return "str"
     if kind == "integer":
@@ -52,7 +46,37 @@ def py_type(schema: dict[str, Any]) -> str:
         return f"list[{py_type(items) if isinstance(items, dict) else 'Any'}]"
     if kind == "object":
         return "dict[str, Any]"
+    if kind == "null":
+        return "None"
     return "Any"
+
+
+def _union(parts: list[str]) -> str:
+    """The annotation that is any of `parts` (each maybe a union itself): each member once,
+    `None` last; `Any` when one is."""
+    members: list[str] = []
+    for part in parts:
+        for member in _members(part):
+            if member not in members:
+                members.append(member)
+    if "Any" in members:
+        return "Any"
+    if "None" in members:
+        members = [m for m in members if m != "None"] + ["None"]
+    return " | ".join(members)
+
+
+def _members(annotation: str) -> list[str]:
+    """The top-level members of a union annotation (`list[str | None] | None`: two)."""
+    members, depth, start = [], 0, 0
+    for at, char in enumerate(annotation):
+        depth += char == "["
+        depth -= char == "]"
+        if depth == 0 and annotation.startswith(" | ", at):
+            members.append(annotation[start:at])
+            start = at + 3
+    members.append(annotation[start:])
+    return members
 
 
 def wrap(text: str, width: int = 88, hanging: str = "") -> str:
@@ -127,8 +151,12 @@ def signature_param(param: Any) -> str:
     """One parameter of a generated tool function: `name: Type` or `name: Type | None = None`."""
     py = python_name(param.name)
     annotation = py_type(param.schema)
-    if not param.required:
-        annotation = "Any" if annotation == "Any" else f"{annotation} | None"
+    if (
+        not param.required
+        and annotation not in ("Any", "None")
+        and not annotation.endswith("| None")
+    ):
+        annotation = f"{annotation} | None"
     if py != param.name:
         # The agent says e.g. "from"; Python needs "from_": pydantic maps it with an alias.
         annotation = f"Annotated[{annotation}, Field(alias={py_literal(param.name)})]"

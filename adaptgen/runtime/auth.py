@@ -149,7 +149,8 @@ def _apply(scheme: SecurityScheme, request: httpx2.Request, env: Mapping[str, st
         # A token has no space (RFC 6750's b64token): a value with one is the whole header,
         # for an API that names its scheme otherwise (`Zoho-oauthtoken 1000.x`, Django REST
         # Framework's `Token abc`, Okta's `SSWS abc`).
-        request.headers["Authorization"] = token if " " in token else f"Bearer {token}"
+        said = scheme.auth_scheme or "Bearer"  # an API's own scheme: `SharedAccessKey <key>`
+        request.headers["Authorization"] = token if " " in token else f"{said} {token}"
     elif scheme.kind == "basic":
         user, password = env[scheme.env[0]], env[scheme.env[1]]
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

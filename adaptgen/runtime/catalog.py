@@ -121,6 +121,13 @@ class Body(_Entry):
     media_type: str  # e.g. application/json, application/x-www-form-urlencoded
     required: bool
     flattened: bool  # object properties became params; else one param holds the whole body
+    part_types: dict[str, str] = Field(
+        default_factory=dict,
+        exclude_if=_empty,
+        description="A multipart form's parts by field, the media type each is sent as where "
+        "the spec's `encoding` names one: a JSON part's `application/json` (Spring's "
+        "`@RequestPart` refuses one without it), a file's own type.",
+    )
     content_type: str | None = Field(
         default=None,
         exclude_if=_unset,
@@ -390,6 +397,12 @@ class SecurityScheme(_Entry):
     # How to get the credential, when the env var alone does not say (OAuth2, OpenID Connect,
     # a scheme the spec only references, a credential the spec also wants in a parameter).
     credential: str | None = Field(default=None, exclude_if=_unset)
+    auth_scheme: str | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="The `Authorization` scheme a bearer-kind credential is sent under when "
+        "not `Bearer`: an HTTP scheme of the API's own (`SharedAccessKey`, `Token`, `SSWS`).",
+    )
 
 
 class SkippedOperation(_Entry):

@@ -8,6 +8,8 @@ encoded, and may have no `.` or `..` segment (`PathValueError`).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -17,7 +19,9 @@ if TYPE_CHECKING:
     from adaptgen.runtime.catalog import Param
 
 __all__ = [
+    "HTTP_DATE_FORMATS",
     "PathValueError",
+    "as_http_date",
     "cookie_value",
     "deep_pairs",
     "form_pairs",
@@ -27,6 +31,28 @@ __all__ = [
     "serialize_query",
     "serialize_simple",
 ]
+
+
+# The formats that say a value is an HTTP date (RFC 9110's IMF-fixdate, `Fri, 26 Aug 2022
+# 14:38:00 GMT`): TypeSpec's, AutoRest's and what other generators write.
+HTTP_DATE_FORMATS = frozenset(
+    {"http-date", "date-time-rfc1123", "date-time-rfc7231", "rfc1123", "rfc7231", "rfc-1123"}
+)
+
+
+def as_http_date(schema: dict[str, Any], value: Any) -> Any:
+    """`value`, written as an HTTP date when the schema says it is one and the agent gave an
+    ISO 8601 date-time (`2022-08-26T14:38:00Z`; without a zone, UTC), as agents write dates;
+    anything else as given (an HTTP date already, or what the upstream will judge)."""
+    if not isinstance(value, str) or schema.get("format") not in HTTP_DATE_FORMATS:
+        return value
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return format_datetime(parsed.astimezone(UTC), usegmt=True)
 
 
 def scalar(value: Any) -> str:
@@ -80,8 +106,8 @@ def serialize_path(param: Param, value: Any) -> str:
         else:
             pairs = [f"{percent(str(k))},{enc(v)}" for k, v in value.items()]
         joined = ",".join(pairs)
-        if style == "label":
-            return "." + joined
+        if style == "label":  # `.R=100.G=200` exploded (OpenAPI's style table), `.R,100,G,200`
+            return "." + (".".join(pairs) if explode else joined)
         if style == "matrix":
             return ";" + (
                 joined.replace(",", ";") if explode else f"{percent(param.api_name)}={joined}"

@@ -31,7 +31,7 @@ from adaptgen.runtime.results import InvalidCursor, Outcome, Redactor, run_opera
 from adaptgen.runtime.served_schema import marked_names, served_output_schema
 from adaptgen.runtime.session_state import GeneratedServer
 from adaptgen.runtime.shape import fit, select, to_json
-from adaptgen.runtime.upstream import Upstream, UpstreamError
+from adaptgen.runtime.upstream import Upstream, UpstreamError, explicit_nulls
 from adaptgen.search import INDEX_FILE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -257,14 +257,16 @@ class GeneratedTool(FunctionTool):
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         arguments = _lenient(arguments, self.parameters)
         if self.governance is None:
-            return await super().run(arguments)
+            with explicit_nulls(arguments):
+                return await super().run(arguments)
         return await self.governance.run_call(self.name, arguments, self._governed)
 
     async def _governed(self, call: Call) -> ToolResult:
         """The tool on the governed call's arguments, shaping with its redactor (if any)."""
         token = _REDACTOR.set(call.redactor)
         try:
-            return await super().run(call.arguments)
+            with explicit_nulls(call.arguments):
+                return await super().run(call.arguments)
         finally:
             _REDACTOR.reset(token)
 

@@ -23,7 +23,7 @@ import os
 import random
 import re
 import ssl
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -58,6 +58,7 @@ from adaptgen.runtime.rate_limits import rate_limited, wait_asked
 from adaptgen.runtime.secrets import guard_logs, is_aws_reference, redact, register_secret_source
 from adaptgen.runtime.serialize import (
     PathValueError,
+    as_http_date,
     cookie_value,
     form_pairs,
     percent,
@@ -214,6 +215,20 @@ _CALL_DEADLINE: ContextVar[Deadline | None] = ContextVar("adaptgen_call_deadline
 _CALL_COOKIES: ContextVar[dict[tuple[str, str, int | None], httpx2.Cookies] | None] = ContextVar(
     "adaptgen_call_cookies", default=None
 )
+# The arguments the tool call running in this context set to null itself, rather than left
+# out (`explicit_nulls`): a JSON body's field goes as `null` then, which is how JSON Merge Patch
+# removes a field (RFC 7396) and how most APIs clear one (Asana's `due_on: null`).
+_CALL_NULLS: ContextVar[frozenset[str]] = ContextVar("adaptgen_call_nulls", default=frozenset())
+
+
+@contextlib.contextmanager
+def explicit_nulls(arguments: Mapping[str, Any]) -> Iterator[None]:
+    """Inside: the call's arguments given as null are sent as null in a JSON body."""
+    token = _CALL_NULLS.set(frozenset(k for k, v in arguments.items() if v is None))
+    try:
+        yield
+    finally:
+        _CALL_NULLS.reset(token)
 
 
 def call_time_left() -> float | None:
@@ -524,10 +539,14 @@ class Upstream:
                 headers[api_name] = _header(op, api_name, scalar(value), "a fixed value")
             elif location == "body":
                 body_fields[api_name] = value
+        nulls = _CALL_NULLS.get()
         for param in op.params:
             value = arguments.get(param.arg)
             if value is None:
+                if param.location == "body" and param.name in nulls and _json_fields(op):
+                    body_fields[param.api_name] = None  # set to null, not left out: cleared
                 continue
+            value = as_http_date(param.schema, value)
             if param.location == "path":
                 value = _literal(op.path, param.api_name, value)
                 path = path.replace("{" + param.api_name + "}", serialize_path(param, value))
@@ -622,11 +641,15 @@ class Upstream:
             files = _form_files(op)
             form = payload if isinstance(payload, dict) else {}
             parts: list[tuple[str, Any]] = []
+            labelled = body.part_types
             for k, v in form_pairs(payload, _deep_fields(op)):
                 try:
-                    parts.append((k, file_part(k, v, form) if k in files else (None, v)))
+                    part: tuple[Any, ...] = file_part(k, v, form) if k in files else (None, v)
                 except DataUrlError as exc:
                     raise UpstreamError(f"{op.where}: argument {k} is {exc}") from None
+                if k in labelled:  # the spec's `encoding`: `application/json`, `image/png`
+                    part = (part[0], part[1], labelled[k])
+                parts.append((k, part))
             if not parts:
                 # A required form of optional fields, none given (Asana's attachment): an empty
                 # form (its closing boundary alone), as JSON's is `{}`; httpx2 would send no
@@ -1108,6 +1131,14 @@ def _deep_fields(op: Tool) -> frozenset[str]:
     return frozenset(
         p.api_name for p in op.params if p.location == "body" and p.style == "deepObject"
     )
+
+
+def _json_fields(op: Tool) -> bool:
+    """Whether the operation's body is a JSON object whose fields are arguments."""
+    body = op.upstream.body
+    if body is None or not body.flattened:
+        return False
+    return body.media_type == "application/json" or body.media_type.endswith("+json")
 
 
 def _form_files(op: Tool) -> frozenset[str]:

@@ -12,23 +12,12 @@ the server on 127.0.0.1 (`tests/autorest_testserver.js`).
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import shutil
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REQUIRE_TOOLS, ROOT, result_data
-from fastmcp import Client
-
-from adaptgen.build import BuildOptions, build
-from adaptgen.cli import load_server_module
-from adaptgen.evaluation.processes import stop
+from conftest import ROOT, BuiltSpec, node_server
 
 pytestmark = [pytest.mark.npm]
 
@@ -39,62 +28,16 @@ LAUNCHER = ROOT / "tests" / "autorest_testserver.js"
 @pytest.fixture(scope="module")
 def autorest() -> Iterator[str]:
     """The test server on 127.0.0.1 (a port the OS picks), for the module's tests."""
-    node = shutil.which("node")
-    if node is None or not (PACKAGE / "dist").is_dir():
-        message = f"the AutoRest test server is not installed: run `npm ci` in {ROOT}"
-        if REQUIRE_TOOLS:
-            pytest.fail(message)
-        pytest.skip(message)
-    process = subprocess.Popen(
-        [node, str(LAUNCHER)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    said: list[str] = []
-    reader = threading.Thread(target=lambda: said.append(process.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(60)
-    if not said or not said[0].startswith("listening "):
-        stop(process)
-        pytest.fail(f"the AutoRest test server did not start: {said}")
-    yield f"http://127.0.0.1:{int(said[0].split()[1])}"
-    stop(process)
+    with node_server(LAUNCHER, "the AutoRest test server", PACKAGE / "dist") as url:
+        yield url
 
 
-class Served:
+class Served(BuiltSpec):
     """One spec of the package, built and loaded, its base URL the test server's unless None
     (`env`: more of its settings, by name less its prefix)."""
 
     def __init__(self, spec: str, base_url: str | None, out: Path, **env: str) -> None:
-        report = build(BuildOptions(spec=PACKAGE / "swagger" / spec, out=out, no_hints=True))
-        self.tools = {t.name: t for t in report.api.tools}
-        self.search = report.api.info.surface.mode == "search"
-        info = report.api.info
-        self.info = info
-        settings = {"CALL_TIMEOUT": "30", **env}
-        self.env = {info.base_url_env: base_url} if base_url else {}
-        self.env |= {f"{info.env_prefix}_{name}": value for name, value in settings.items()}
-        os.environ.update(self.env)
-        self.module = load_server_module(report.out_dir)
-
-    def close(self) -> None:
-        for name in self.env:
-            os.environ.pop(name, None)
-
-    def call(self, name: str, arguments: dict[str, Any] | None = None) -> tuple[bool, Any]:
-        """(whether the call failed, its result: JSON where it is)."""
-
-        async def go() -> Any:
-            async with Client(self.module.mcp) as client:
-                if self.search:
-                    asked = {"name": name, "arguments": arguments or {}}
-                    return await client.call_tool("call_tool", asked, raise_on_error=False)
-                return await client.call_tool(name, arguments or {}, raise_on_error=False)
-
-        result = asyncio.run(go())
-        text = " ".join(getattr(part, "text", "") for part in result.content)
-        try:
-            return result.is_error, result_data(text)
-        except json.JSONDecodeError:
-            return result.is_error, text
+        super().__init__(PACKAGE / "swagger" / spec, base_url, out, **env)
 
 
 @pytest.fixture(scope="module")

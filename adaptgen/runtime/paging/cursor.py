@@ -72,7 +72,38 @@ class CursorPaging(PagingStyle):
                 return listing.make(
                     cls, listing.pick_size(), cursor_param=param, next=next_path, **listing.ends()
                 )
-        return cls._going_back(listing)
+        return cls._named_next(listing) or cls._going_back(listing)
+
+    @classmethod
+    def _named_next(cls, listing: Listing) -> CursorPaging | None:
+        """A token parameter of any name whose next value the answer names after it: a body
+        field `next<Name>` (TypeSpec's `token` and `nextToken`; AWS Pinpoint's `token` and
+        `NextToken`; Apigee's `startKey` and `nextStartKey`) or a declared response header
+        `next-<name>` / `x-next-<name>`. Optional, not a number, not a date (a schedule's
+        `nextDate` is no page), not a long poll's (Cloud Debugger's `waitToken`)."""
+        for norm in listing.query.by_norm:
+            if norm in CURSOR_PARAMS or norm in ("page", "offset"):
+                continue  # asked above, by their own rules
+            param = listing.token_param(norm)
+            if param is None or listing.is_date(param) or listing.is_numeric(param):
+                continue
+            if _LONG_POLL.search(param) or _LONG_POLL.search(listing.about(param)):
+                continue  # Cloud Debugger's `waitToken`: the next call blocks until a change
+            next_path = listing.field((f"next{norm}",), ("string",), strict=True)
+            if next_path is not None:
+                return listing.make(
+                    cls, listing.pick_size(), cursor_param=param, next=next_path, **listing.ends()
+                )
+            header = listing.header((f"next{norm}", f"xnext{norm}"))
+            if header is not None:
+                return listing.make(
+                    cls,
+                    listing.pick_size(),
+                    cursor_param=param,
+                    next_headers=(header.lower(),),
+                    **listing.ends(),
+                )
+        return None
 
     @classmethod
     def _going_back(cls, listing: Listing) -> CursorPaging | None:
@@ -125,6 +156,8 @@ class CursorPaging(PagingStyle):
         return f"{super().describe()}, next {self.cursor_param} from a response header"
 
 
+# A token that makes the next call wait for a change (a long poll), not read the next page.
+_LONG_POLL = re.compile(r"wait|watch|\bblocks?\b|long[- ]poll", re.IGNORECASE)
 # The words of a camelCase or snake name (`pageToken`: page, Token), shared with the planner.
 WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # Where APIs put a next token whatever their parameter is called (after the parameter's own
