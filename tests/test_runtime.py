@@ -204,6 +204,8 @@ def test_an_iso_date_given_for_an_http_date_is_written_as_one(echo_url):
         (None, False, {"min": 1, "max": 9}, "ids=min%2C1%2Cmax%2C9"),
         (None, None, True, "ids=true"),
         (None, None, "a&b=c", "ids=a%26b%3Dc"),
+        (None, None, 150.0, "ids=150"),  # a `number` given as 150 is not sent as `150.0`
+        (None, None, 0.5, "ids=0.5"),
     ],
 )
 def test_query_styles(echo_url, style, explode, value, query):

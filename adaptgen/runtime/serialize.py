@@ -60,6 +60,10 @@ def scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict | list):
         return compact_json(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        # A `number` argument given as 150 reaches the tool as 150.0 (its Python annotation);
+        # a server reading an integer from the text refuses `150.0` (TypeSpec's test server did).
+        return str(int(value))
     return str(value)
 
 

@@ -135,3 +135,17 @@ def test_a_form_of_optional_parts_builds_and_its_parts_go_as_the_spec_says(serve
     asked = {"address": {"city": "X"}, "profile_image": raw}
     failed, found = forms.call("create_form_data_json_part", asked)
     assert not failed, found
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("query_float_milliseconds", {"input": 35625}),
+        ("get_header_float_seconds_larger_unit", {"duration": 150}),
+    ],
+)
+def test_a_whole_number_goes_as_one(served, tool, arguments):
+    """A `number` argument given as 35625 reached the upstream as `35625.0` (the value's
+    Python type), which the server refuses where it reads an integer's text."""
+    failed, found = served("encode/duration").call(tool, arguments)
+    assert not failed, found
