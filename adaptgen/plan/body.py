@@ -12,7 +12,7 @@ from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
 from adaptgen.plan.names import argument_name
 from adaptgen.plan.schemas import SchemaInliner
 from adaptgen.plan.state import OperationProblem, PlannerState
-from adaptgen.runtime.catalog import Body, Param
+from adaptgen.runtime.catalog import MORE_FIELDS, Body, Param
 from adaptgen.runtime.compact_json import compact_json
 from adaptgen.runtime.files import is_file_schema
 from adaptgen.runtime.xml_answer import is_xml
@@ -93,6 +93,8 @@ class BodyPlanning(PlannerState):
                 )
                 for name, sub in props.items()
             ]
+            more = _more_fields(media, schema, params)
+            params += [more] if more is not None else []
             body = Body(
                 media_type=media,
                 required=required,
@@ -200,6 +202,23 @@ def _concrete(media_range: str, schema: dict[str, Any]) -> str:
 
 
 MERGE_PATCH = "application/merge-patch+json"
+
+
+def _more_fields(media: str, schema: dict[str, Any], params: list[Param]) -> Param | None:
+    """The argument for a JSON object body's other fields, where its schema allows them
+    (`additionalProperties` true or a schema): by their API names, each as its schema says."""
+    extra = schema.get("additionalProperties")
+    json_body = media == "application/json" or media.endswith("+json")
+    if not json_body or extra in (None, False) or any(p.name == MORE_FIELDS for p in params):
+        return None
+    values = extra if isinstance(extra, dict) else {}
+    said = "More fields, by their names in the API, sent beside the ones above."
+    return Param(
+        name=MORE_FIELDS,
+        api_name="",
+        location="body",
+        schema={"type": "object", "additionalProperties": values, "description": said},
+    )
 
 
 def _or_null(schema: dict[str, Any]) -> dict[str, Any]:

@@ -65,6 +65,12 @@ class _Entry(BaseModel):
     )
 
 
+# The argument that holds a JSON body's fields beyond those it names (`additionalProperties`:
+# Microsoft Graph's open types, Jira's, Spotify's), sent beside the named ones
+# (`plan.body._more_fields`); no word of what the tool does, so search leaves it out.
+MORE_FIELDS = "additional_properties"
+
+
 class Param(_Entry):
     """One tool argument and where it goes in the upstream request.
 

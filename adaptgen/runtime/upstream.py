@@ -540,6 +540,7 @@ class Upstream:
             elif location == "body":
                 body_fields[api_name] = value
         nulls = _CALL_NULLS.get()
+        more: dict[str, Any] = {}
         for param in op.params:
             value = arguments.get(param.arg)
             if value is None:
@@ -561,9 +562,15 @@ class Upstream:
                 cookies.append(f"{param.api_name}={cookie_value(value, param.explode)}")
             elif param.location == "body":
                 if op.upstream.body is None or op.upstream.body.flattened:
+                    if not param.api_name and isinstance(value, dict):
+                        # A JSON body's other fields (`additionalProperties`): beside the named
+                        # ones, never in their place.
+                        more.update(value)
+                        continue
                     body_fields[param.api_name] = value
                 else:
                     whole_body = value
+        body_fields |= {k: v for k, v in more.items() if k not in body_fields}
         unfilled = [
             p.name for p in op.params if p.location == "path" and f"{{{p.api_name}}}" in path
         ]

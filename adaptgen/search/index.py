@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adaptgen.runtime.catalog import MORE_FIELDS, Param, Tool
 from adaptgen.runtime.catalog import Catalog as Api
-from adaptgen.runtime.catalog import Tool
 from adaptgen.search.associations import associations
 from adaptgen.search.identifiers import FORMAT_SUFFIX, VERSION_SEGMENT, operation_of
 from adaptgen.search.intent import (
@@ -83,8 +83,9 @@ class Operation:
 
     @classmethod
     def of_tool(cls, tool: Tool) -> Operation:
-        params = tuple(p.name for p in tool.params if p.location != "paging")
-        schemas = [p.schema for p in tool.params if p.location != "paging"]
+        said = [p for p in tool.params if p.location != "paging" and not _more_fields(p)]
+        params = tuple(p.name for p in said)
+        schemas = [p.schema for p in said]
         return cls(
             tool.name, tool.operation_id, tool.method, tool.path, tool.title or "",
             tool.description, tool.tags, params, _enum_values(schemas), _notes(schemas),
@@ -519,6 +520,12 @@ def _notes(schemas: Iterable[Any]) -> str:
     return " ".join(
         s["description"] for s in schemas if isinstance(s, dict) and s.get("description")
     )
+
+
+def _more_fields(param: Param) -> bool:
+    """Whether `param` holds a body's unnamed fields (`catalog.MORE_FIELDS`): no word of the
+    tool's."""
+    return param.location == "body" and not param.api_name and param.name == MORE_FIELDS
 
 
 def _param_words(name: str) -> list[str]:

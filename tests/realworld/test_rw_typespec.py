@@ -149,3 +149,21 @@ def test_a_whole_number_goes_as_one(served, tool, arguments):
     Python type), which the server refuses where it reads an integer's text."""
     failed, found = served("encode/duration").call(tool, arguments)
     assert not failed, found
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("update_is_string", {"name": "IsStringAdditionalProperties", "more": {"prop": "abc"}}),
+        (
+            "update_extends_model",
+            {"known_prop": {"state": "ok"}, "more": {"prop": {"state": "ok"}}},
+        ),
+    ],
+)
+def test_a_records_other_fields_go_beside_its_named_ones(served, tool, arguments):
+    """`additionalProperties` beside named fields (a record spread into a model): no field
+    but the named ones could be sent, and the server wants them all."""
+    arguments = {("additional_properties" if k == "more" else k): v for k, v in arguments.items()}
+    failed, found = served("type/property/additional-properties").call(tool, arguments)
+    assert not failed, found
