@@ -67,5 +67,9 @@ def test_a_bodys_other_fields_go_beside_the_named_ones(tmp_path):
         assert not answer.is_error, answer.content[0].text
         sent = json.loads(result_data(answer.content[0].text)["body"])
         assert sent == {"name": "Ann", "Custom__c": "gold"}
+        # A field with an argument of its own comes only through it, given or not (a policy's
+        # rule on `owner` cannot be gone round by naming it among the others).
+        answer = caller("create_record", {"name": "Ann", MORE_FIELDS: {"owner": "root"}})
+        assert json.loads(result_data(answer.content[0].text)["body"]) == {"name": "Ann"}
         indexed = Operation.of_tool(tool)  # what search reads of the tool
         assert indexed.params == ("name", "owner") and "beside" not in indexed.notes

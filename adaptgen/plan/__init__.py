@@ -340,8 +340,8 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         return value
 
     def _server(self) -> tuple[str, str, tuple[ServerVariable, ...]]:
-        """The base URL (the first server's, its variables' defaults put in, but a secret's),
-        and, when it has variables, its template and the variables."""
+        """The base URL (the server `usable_server` picks, its variables' defaults put in, but
+        a secret's), and, when it has variables, its template and the variables."""
         server = usable_server(self.doc.get("servers"))
         if server is None:
             return "", "", ()

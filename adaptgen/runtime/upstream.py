@@ -570,7 +570,13 @@ class Upstream:
                     body_fields[param.api_name] = value
                 else:
                     whole_body = value
-        body_fields |= {k: v for k, v in more.items() if k not in body_fields}
+        if more:
+            # Never a field that has an argument of its own, given or not: that argument is
+            # the way to it, where policy rules and checks apply (`role` is not smuggled in).
+            named = {p.api_name for p in op.params if p.location == "body" and p.api_name}
+            body_fields |= {
+                k: v for k, v in more.items() if k not in body_fields and k not in named
+            }
         unfilled = [
             p.name for p in op.params if p.location == "path" and f"{{{p.api_name}}}" in path
         ]
