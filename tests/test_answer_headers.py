@@ -45,8 +45,12 @@ def _app() -> Starlette:
     async def count(request: Request) -> Response:
         return Response(status_code=204, headers={"X-Total-Count": "42", **TRACED})
 
+    async def starred(request: Request) -> Response:
+        return Response(status_code=204 if request.path_params["repo"] == "hello" else 404)
+
     return Starlette(
         routes=[
+            Route("/user/starred/{repo}", starred, methods=["GET"]),
             Route("/things/{id}", thing, methods=["GET", "PATCH", "HEAD"]),
             Route("/things", things, methods=["POST"]),
             Route("/things-count", count, methods=["GET"]),
@@ -100,6 +104,18 @@ def _spec(url: str) -> dict:
                     "requestBody": {"content": json_thing},
                     "responses": {
                         "201": {"description": "made", "headers": _headers("Location", "ETag")}
+                    },
+                }
+            },
+            "/user/starred/{repo}": {
+                "get": {
+                    "operationId": "checkStarred",
+                    "parameters": [{**one, "name": "repo"}],
+                    "responses": {
+                        "204": {"description": "Response if this repository is starred by you"},
+                        "404": {
+                            "description": "Not Found if this repository is not starred by you"
+                        },
                     },
                 }
             },
@@ -200,3 +216,21 @@ def test_a_read_with_no_content_answers_with_its_count(things):
 )
 def test_which_headers_a_result_carries(declared, head, kept):
     assert answer_headers(declared, head=head) == kept
+
+
+def test_a_checks_404_is_its_no_and_its_204_its_yes(things):
+    """GitHub's `GET /user/starred/{owner}/{repo}` (and 12 more of its checks, Azure's HEAD
+    existence checks): success has no content, 404 is declared. "Is hello starred?" was
+    "Nothing to return" or an error; now the answer, in the spec's words for the 404."""
+    call, out = things
+    assert call("check_starred", {"repo": "hello"}) == {
+        "found": True,
+        "answered": "upstream answered 204",
+    }
+    assert call("check_starred", {"repo": "other"}) == {
+        "found": False,
+        "answered": "upstream answered 404",
+        "means": "Not Found if this repository is not starred by you",
+    }
+    tools = {t.name: t for t in Catalog.read(out / "catalog.json").tools}
+    assert tools["get_thing"].upstream.absent is None  # a read with content: 404 stays an error

@@ -18,6 +18,7 @@ from adaptgen.load.source import join_pointer
 from adaptgen.plan.answer_headers import answer_headers
 from adaptgen.plan.aws_query import is_ec2, is_query_operation, query_shape
 from adaptgen.plan.describe import (
+    brief,
     describe_operation,
     plain,
     restates_identifier,
@@ -375,6 +376,7 @@ class OperationPlanning(PlannerState):
                 server=own_server(op, path_item, self.api_base),
                 ok_field=ok_field(self._response(op, op_pointer)[0]),
                 answer_headers=self._answer_headers(op, op_pointer, method),
+                absent=self._absent(op, op_pointer, method),
             ),
             shape=shape,
             pagination=pagination,
@@ -592,6 +594,27 @@ class OperationPlanning(PlannerState):
                 declared += [str(h) for h in raw["headers"]]
         return answer_headers(declared, head=method == "head")
 
+    def _absent(self, op: dict[str, Any], op_pointer: str, method: str) -> str | None:
+        """What a 404 means when the operation is a check: a GET or HEAD whose success answers
+        have no content and that declares 404 (GitHub's 13 `GET .../starred/...`-like checks,
+        Azure's `CheckExistence` HEADs): the 404's description, else "not found"."""
+        responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
+        if method not in ("get", "head") or "404" not in {str(c) for c in responses}:
+            return None
+        answers = []
+        for code, raw in responses.items():
+            if isinstance(raw, dict) and "$ref" in raw:
+                at = f"{op_pointer}/responses/{code}"
+                resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
+                raw = resolved.value if resolved is not None else None
+            answers.append((str(code), raw if isinstance(raw, dict) else {}))
+        ok = [raw for code, raw in answers if code.startswith("2")]
+        if not ok or any(raw.get("content") for raw in ok):
+            return None
+        said = next((raw.get("description") for code, raw in answers if code == "404"), None)
+        said = clean_text(said).strip() if isinstance(said, str) else ""
+        return brief(said, ABSENT_CHARS) if said else "not found"
+
     def _answer_xml(self, op: dict[str, Any], op_pointer: str) -> dict[str, Any] | None:
         """How the operation's XML answer is read (`plan.xml_body`), when it has no JSON one."""
         found = self._success(op, op_pointer)
@@ -680,6 +703,7 @@ def _json_format(param: Param) -> str | None:
     return next((v for v in values if v.lower() == "json"), None)
 
 
+ABSENT_CHARS = 160  # a check's 404, in the spec's words, at most this long
 # A successful answer's field that says whether the call worked, as APIs that answer failures
 # with 200 name it: Slack's and Telegram's `ok`, and `success` (Zuora, Apacta, Sakari, sms77,
 # ...). Not a job's `succeeded` (Airbyte's sync): the call worked, and the job's outcome is

@@ -223,6 +223,13 @@ class Operation(_Entry):
         description="Headers whose values a result with no content carries: those its success "
         "answers with no content declare, and a HEAD's own (`plan.answer_headers`).",
     )
+    absent: str | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="What a 404 means for a check, a read whose success has no content and "
+        "that declares 404 (GitHub's `GET /user/starred/{owner}/{repo}`: 204 yes, 404 no): the "
+        "spec's words for it. Such a 404 is the result, not an error.",
+    )
     etag_header: bool = Field(
         default=False,
         exclude_if=_empty,

@@ -13,6 +13,7 @@ from adaptgen.runtime.locations import Readers, located
 from adaptgen.runtime.paging import PageState, PagingStyle
 from adaptgen.runtime.upstream import NOT_MODIFIED, Upstream, UpstreamError, UpstreamResponse
 
+NOT_FOUND = 404  # a check's "no" (`Operation.absent`)
 NOT_MODIFIED_TEXT = (
     "Not modified (upstream answered 304): the thing is as it was in the version the "
     "request's if_none_match names; what was read of that version is current."
@@ -68,9 +69,15 @@ async def run_operation(
     GET tools, to say which reads what a write's `Location` names)."""
     if pagination is not None:
         return await _paginated(upstream, op, dict(arguments), spec, pagination, redactor)
-    followed = await long_running.follow(
-        upstream, op, arguments, await upstream.send(op, arguments)
-    )
+    try:
+        sent = await upstream.send(op, arguments)
+    except UpstreamError as error:
+        if error.status != NOT_FOUND or op.upstream.absent is None:
+            raise
+        # A check's "no" (GitHub's starred, collaborator, following; a HEAD's existence).
+        said = {"found": False, "answered": "upstream answered 404", "means": op.upstream.absent}
+        return Outcome(redactor.whole(said) if redactor is not None else said, 0, 1, NOT_FOUND)
+    followed = await long_running.follow(upstream, op, arguments, sent)
     response, size, calls = followed.response, followed.size, followed.calls
     note = followed.note
     if redactor is not None and note:  # it may quote the upstream's words
@@ -101,6 +108,9 @@ async def run_operation(
             )
         if not text and note is None and response.status == NOT_MODIFIED:
             text = NOT_MODIFIED_TEXT
+        elif not text and note is None and op.upstream.absent and response.status < 300:
+            found = {"found": True, "answered": f"upstream answered {response.status}"}
+            return Outcome(found, size, calls, response.status)  # a check's "yes"
         elif not text and note is None and op.method == "HEAD" and response.status < 300:
             text = f"Found (upstream answered {response.status} with no content)."  # it exists
         elif not text and note is None and op.annotations.get("readOnlyHint"):

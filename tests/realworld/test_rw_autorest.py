@@ -298,9 +298,19 @@ def test_an_answer_in_a_header_is_the_result(served, tool, scenario, value):
     assert found["headers"] == {"value": value}
 
 
-def test_a_head_that_finds_the_thing_says_so(served):
-    failed, found = served("head.json").call("check_http_success_head200")
-    assert not failed and found == "Found (upstream answered 200 with no content).", found
+@pytest.mark.parametrize(
+    ("tool", "found", "status"),
+    [
+        ("check_http_success_head200", True, 200),
+        ("check_http_success_head204", True, 204),
+        ("check_http_success_head404", False, 404),  # an error before: the check's "no"
+    ],
+)
+def test_a_head_says_whether_the_thing_is_there(served, tool, found, status):
+    """Azure's existence checks answer a HEAD with 200/204 or 404, both declared."""
+    failed, answer = served("head.json").call(tool)
+    assert not failed, answer
+    assert answer["found"] is found and answer["answered"] == f"upstream answered {status}"
 
 
 def test_a_body_goes_with_its_media_types_parameters(served):
