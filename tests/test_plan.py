@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import shared_spec
+from conftest import built_server, shared_spec
 
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
@@ -1820,6 +1820,18 @@ def test_an_object_patch_goes_as_a_merge_patch_not_a_json_patch(tmp_path):
     assert json.loads(sent.content) == {"spec": {"replicas": 6}}
 
 
+def _posted(operation_id: str, schema: dict, media: str = "*/*", status: str = "201") -> dict:
+    """A path item of one POST whose required body is `schema` under `media`."""
+    content = {media: {"schema": schema}}
+    return {
+        "post": {
+            "operationId": operation_id,
+            "requestBody": {"required": True, "content": content},
+            "responses": {status: {"description": "ok"}},
+        }
+    }
+
+
 def test_a_body_declared_under_a_media_range_goes_as_a_media_type(tmp_path):
     """Kubernetes declares its 292 object bodies under `*/*`: they went with `Content-Type:
     */*`, which no server can read as JSON (Prism refused all 10 of 25 writes it was sent;
@@ -1831,26 +1843,16 @@ def test_a_body_declared_under_a_media_range_goes_as_a_media_type(tmp_path):
     from adaptgen.build import BuildOptions, build
     from adaptgen.cli import load_server_module
 
-    def posted(operation_id: str, schema: dict, media: str = "*/*") -> dict:
-        content = {media: {"schema": schema}}
-        return {
-            "post": {
-                "operationId": operation_id,
-                "requestBody": {"required": True, "content": content},
-                "responses": {"201": {"description": "ok"}},
-            }
-        }
-
     namespace = {"type": "object", "properties": {"kind": {"type": "string"}}}
     spec = {
         "openapi": "3.0.3",
         "info": {"title": "Ranges", "version": "1"},
         "servers": [{"url": "https://api.example.com"}],
         "paths": {
-            "/namespaces": posted("createNamespace", namespace),
-            "/assets": posted("uploadAsset", {"type": "string", "description": "The raw data"}),
-            "/avatars": posted("uploadAvatar", {}),
-            "/notes": posted("createNote", {"type": "string"}, "text/*"),
+            "/namespaces": _posted("createNamespace", namespace),
+            "/assets": _posted("uploadAsset", {"type": "string", "description": "The raw data"}),
+            "/avatars": _posted("uploadAvatar", {}),
+            "/notes": _posted("createNote", {"type": "string"}, "text/*"),
         },
     }
     path = tmp_path / "ranges.json"
@@ -2171,34 +2173,20 @@ def test_a_media_types_parameters_go_with_the_body(tmp_path):
     multipart form's boundary stays the request's own."""
     import json
 
-    from adaptgen.build import BuildOptions, build
-    from adaptgen.cli import load_server_module
-
-    def posted(operation_id: str, media: str, schema: dict) -> dict:
-        content = {media: {"schema": schema}}
-        return {
-            "post": {
-                "operationId": operation_id,
-                "requestBody": {"required": True, "content": content},
-                "responses": {"204": {"description": "ok"}},
-            }
-        }
-
     employee = {"type": "object", "properties": {"name": {"type": "string"}}}
     spec = {
         "openapi": "3.0.3",
         "info": {"title": "Payroll", "version": "1"},
         "servers": [{"url": "https://api.example.com"}],
         "paths": {
-            "/employees": posted("createEmployee", "application/json;version=2018-01-01", employee),
-            "/notes": posted("createNote", "text/plain; charset=UTF-8", {"type": "string"}),
-            "/forms": posted("sendForm", "multipart/form-data; charset=utf-8", employee),
+            "/employees": _posted(
+                "createEmployee", employee, "application/json;version=2018-01-01"
+            ),
+            "/notes": _posted("createNote", {"type": "string"}, "text/plain; charset=UTF-8"),
+            "/forms": _posted("sendForm", employee, "multipart/form-data; charset=utf-8"),
         },
     }
-    path = tmp_path / "payroll.json"
-    path.write_text(json.dumps(spec))
-    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="payroll"))
-    api = load_server_module(report.out_dir).api
+    api = built_server(tmp_path, spec, "payroll")[0].api
     by_id = {t.upstream.operation_id: t for t in api.catalog.tools}
     created = by_id["createEmployee"]
     assert (
@@ -2219,11 +2207,6 @@ def test_a_multipart_part_goes_as_the_type_its_encoding_says(tmp_path):
     """OpenAPI's `encoding` names a part's media type: a JSON part's `application/json` (a
     Spring `@RequestPart` refuses a JSON part without it, 415), TypeSpec's `image/jpg` file.
     A range (`*/*`) or a list of choices names none: the file's own type, as before."""
-    import json
-
-    from adaptgen.build import BuildOptions, build
-    from adaptgen.cli import load_server_module
-
     binary = {"type": "string", "format": "binary"}
     schema = {
         "type": "object",
@@ -2253,10 +2236,7 @@ def test_a_multipart_part_goes_as_the_type_its_encoding_says(tmp_path):
             }
         },
     }
-    path = tmp_path / "uploads.json"
-    path.write_text(json.dumps(spec))
-    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="uploads"))
-    api = load_server_module(report.out_dir).api
+    api = built_server(tmp_path, spec, "uploads")[0].api
     (tool,) = api.catalog.tools
     assert tool.upstream.body.part_types == {"address": "application/json", "avatar": "image/jpg"}
     png = "data:image/png;base64,iVBORw0KGgo="

@@ -351,6 +351,7 @@ class OperationPlanning(PlannerState):
             "" if restates_identifier(text, op_id) else text
             for text in (summary, str(op.get("description") or ""))
         )
+        answers = self._answers(op, op_pointer)
         return Tool(
             name=name,
             title=said.split("\n")[0] if said else None,
@@ -375,8 +376,8 @@ class OperationPlanning(PlannerState):
                 redirects=declares_redirect(op),
                 server=own_server(op, path_item, self.api_base),
                 ok_field=ok_field(self._response(op, op_pointer)[0]),
-                answer_headers=self._answer_headers(op, op_pointer, method),
-                absent=self._absent(op, op_pointer, method),
+                answer_headers=self._answer_headers(answers, method),
+                absent=self._absent(answers, method),
             ),
             shape=shape,
             pagination=pagination,
@@ -576,31 +577,10 @@ class OperationPlanning(PlannerState):
             return raw, source, at, [str(h) for h in raw.get("headers") or {}]
         return None
 
-    def _answer_headers(self, op: dict[str, Any], op_pointer: str, method: str) -> tuple[str, ...]:
-        """The headers whose values a result with no content carries (`plan.answer_headers`):
-        those the operation's success answers with no content declare, and a HEAD's own."""
-        declared: list[str] = []
+    def _answers(self, op: dict[str, Any], op_pointer: str) -> list[tuple[str, dict[str, Any]]]:
+        """The operation's declared answers by status code, `$ref`s resolved (`{}` for one that
+        is not found or not an object)."""
         responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
-        for code, raw in responses.items():
-            if not str(code).startswith("2"):
-                continue
-            if isinstance(raw, dict) and "$ref" in raw:
-                at = f"{op_pointer}/responses/{code}"
-                resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
-                raw = resolved.value if resolved is not None else None
-            if not isinstance(raw, dict) or not isinstance(raw.get("headers"), dict):
-                continue
-            if method == "head" or not raw.get("content"):
-                declared += [str(h) for h in raw["headers"]]
-        return answer_headers(declared, head=method == "head")
-
-    def _absent(self, op: dict[str, Any], op_pointer: str, method: str) -> str | None:
-        """What a 404 means when the operation is a check: a GET or HEAD whose success answers
-        have no content and that declares 404 (GitHub's 13 `GET .../starred/...`-like checks,
-        Azure's `CheckExistence` HEADs): the 404's description, else "not found"."""
-        responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
-        if method not in ("get", "head") or "404" not in {str(c) for c in responses}:
-            return None
         answers = []
         for code, raw in responses.items():
             if isinstance(raw, dict) and "$ref" in raw:
@@ -608,6 +588,28 @@ class OperationPlanning(PlannerState):
                 resolved = self.spec.resolver.resolve(raw["$ref"], self.source, at)
                 raw = resolved.value if resolved is not None else None
             answers.append((str(code), raw if isinstance(raw, dict) else {}))
+        return answers
+
+    def _answer_headers(
+        self, answers: list[tuple[str, dict[str, Any]]], method: str
+    ) -> tuple[str, ...]:
+        """The headers whose values a result with no content carries (`plan.answer_headers`):
+        those the operation's success answers with no content declare, and a HEAD's own."""
+        declared: list[str] = []
+        for code, raw in answers:
+            headers = raw.get("headers")
+            if not code.startswith("2") or not isinstance(headers, dict):
+                continue
+            if method == "head" or not raw.get("content"):
+                declared += [str(h) for h in headers]
+        return answer_headers(declared, head=method == "head")
+
+    def _absent(self, answers: list[tuple[str, dict[str, Any]]], method: str) -> str | None:
+        """What a 404 means when the operation is a check: a GET or HEAD whose success answers
+        have no content and that declares 404 (GitHub's 13 `GET .../starred/...`-like checks,
+        Azure's `CheckExistence` HEADs): the 404's description, else "not found"."""
+        if method not in ("get", "head") or "404" not in {code for code, _ in answers}:
+            return None
         ok = [raw for code, raw in answers if code.startswith("2")]
         if not ok or any(raw.get("content") for raw in ok):
             return None
