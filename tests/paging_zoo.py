@@ -246,6 +246,16 @@ async def token_in_header(request: Request) -> JSONResponse:
     return JSONResponse(ITEMS[start:end], headers=headers)
 
 
+async def token_in_request_header(request: Request) -> JSONResponse:
+    """Cosmos DB: the token goes back in a request header, `x-ms-continuation`, and the next
+    one comes in the response header of that name; the page size in `x-ms-max-item-count`."""
+    start = _start(request.headers.get("x-ms-continuation"))
+    size = int(request.headers.get("x-ms-max-item-count") or 10)
+    end = start + min(size, PAGE_CAP)
+    headers = {"x-ms-continuation": _token(end)} if end < len(ITEMS) else {}
+    return JSONResponse({"_rid": "r1", "Documents": ITEMS[start:end]}, headers=headers)
+
+
 async def link_undeclared(request: Request) -> JSONResponse:
     """gsmtasks: a bare array, an integer `cursor`, the next page in an undeclared `Link`."""
     start = _int(request, "cursor", 0)
@@ -353,6 +363,7 @@ APP = Starlette(
         Route("/facebook", facebook_like),
         Route("/mastodon", mastodon_like),
         Route("/token-in-header", token_in_header),
+        Route("/token-in-request-header", token_in_request_header),
         Route("/asana", asana_like),
         Route("/clever", clever_like),
         Route("/link-undeclared", link_undeclared),
@@ -624,6 +635,17 @@ def _real_world_paths(array: dict) -> dict:
         ),
         "/token-in-header": _get(
             "listTokenInHeader", [_q("pageToken", "string"), _q("pageSize")], _list(array)
+        ),
+        "/token-in-request-header": _get(
+            "listTokenInRequestHeader",
+            [
+                {"name": "x-ms-continuation", "in": "header", "schema": _STRING},
+                {"name": "x-ms-max-item-count", "in": "header", "schema": _INT},
+            ],
+            _list(
+                _object(_rid=_STRING, Documents=array),
+                headers={"x-ms-continuation": {"schema": _STRING}},
+            ),
         ),
         "/link-undeclared": _get(
             "listLinkUndeclared", [_q("cursor"), _q("page_size")], _list(array)

@@ -55,6 +55,7 @@ EXPECTED = {
     "list_wrapped": ("offset", "$.result.item"),
     "list_like_hal": ("next_url", "$._embedded.items"),
     "list_token_in_header": ("cursor", "$"),
+    "list_token_in_request_header": ("cursor", "$.Documents"),
     "list_link_undeclared": ("cursor", "$"),
     "list_like_asana": ("cursor", "$.data"),
     "list_like_aws_query": ("cursor", "$.Items"),
@@ -77,6 +78,7 @@ PLANNED = {
     "list_like_hal": (None, "$._links.next.href", None),
     "list_like_mastodon": ("max_id", None, None),
     "list_like_asana": ("offset", None, None),
+    "list_token_in_request_header": ("x-ms-continuation", None, None),
 }
 
 
@@ -667,3 +669,50 @@ def test_the_page_size_is_one_the_spec_allows(schema, size):
     detected = detect([_param("page", "integer"), limit], response, [], None)
     assert detected.pagination.size_param == "limit"
     assert detected.pagination.page_size == size
+
+
+def _header(name: str, kind: str = "string", required: bool = False) -> Param:
+    return Param(
+        name=name, api_name=name, location="header", schema={"type": kind}, required=required
+    )
+
+
+def test_a_token_sent_back_in_a_request_header_pages():
+    """Cosmos DB (`x-ms-continuation`), figshare (`X-Cursor`), Climate (`X-Next-Token`): the
+    token goes in a request header and comes back in a response header, the one the answer
+    declares for it (digitallinguistics: `continuation`, then `dlx-continuation`) or, when it
+    declares none, its own name (a guess, which the build says). Read only where nothing in
+    the query pages it, never a required header nor one named for a credential (Slack's
+    `token`); the page size may be a header beside it."""
+    docs = _obj(Documents=ARRAY)
+    params = [_header("x-ms-continuation"), _header("x-ms-max-item-count", "integer")]
+    found = detect(params, docs, ["x-ms-continuation", "x-ms-request-charge"], None)
+    plan = found.pagination
+    assert (plan.style, plan.items, plan.cursor_param) == ("cursor", "$.Documents", params[0].name)
+    assert plan.next_headers == ("x-ms-continuation",)
+    assert plan.size_param == "x-ms-max-item-count"
+    assert plan.header_params == ("x-ms-continuation", "x-ms-max-item-count")
+    assert found.hidden == ("x-ms-continuation", "x-ms-max-item-count")
+
+    echoed = detect([_header("continuation")], ARRAY, ["Last-Modified", "dlx-continuation"], None)
+    assert echoed.pagination.next_headers == ("dlx-continuation",)
+    guessed = detect([_header("X-Next-Token")], ARRAY, [], None).pagination
+    assert guessed.next_headers[0] == "x-next-token" and guessed.header_params == ("X-Next-Token",)
+
+    # The query pages it: the header is left alone (figshare's `offset` beside `X-Cursor`).
+    both = detect(
+        [_param("offset", "integer"), _param("limit", "integer"), _header("X-Cursor")],
+        ARRAY,
+        ["X-Cursor"],
+        None,
+    )
+    assert both.pagination.style == "offset" and not both.pagination.header_params
+    assert "X-Cursor" not in both.hidden
+    assert (
+        detect([_header("token")], _obj(items=ARRAY, nextToken={"type": "string"}), [], None)
+        is None
+    )
+    assert (
+        detect([_header("x-ms-continuation", required=True)], docs, ["x-ms-continuation"], None)
+        is None
+    )

@@ -3685,3 +3685,42 @@ def test_a_verb_put_first_never_makes_a_name_too_long(tmp_path):
     }
     names = _planned_names(tmp_path, spec)
     assert names[0].startswith("replace_") and all(len(name) <= 64 for name in names)
+
+
+def test_an_empty_default_of_a_path_parameter_is_no_default(tmp_path):
+    """Stoplight's `versionId` says `default: ""`: a client that fills defaults (or an agent
+    that reads one as a suggestion) would call `/versions//export/oas.json`. A path value
+    that is empty is none, so the argument has no default; a real one is kept (`format`)."""
+    import json
+
+    ok = {"200": {"description": "ok"}}
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Versions", "version": "1"},
+        "paths": {
+            "/versions/{versionId}/export/{format}": {
+                "get": {"operationId": "export", "responses": ok},
+                "parameters": [
+                    {
+                        "name": "versionId",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "default": ""},
+                    },
+                    {
+                        "name": "format",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "default": "oas.json"},
+                    },
+                ],
+            }
+        },
+    }
+    path = tmp_path / "versions.json"
+    path.write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(path), "t", PlanOptions()).api.tools
+    props = tool.input_schema["properties"]
+    assert "default" not in props["version_id"]
+    assert props["format"]["default"] == "oas.json"
+    assert tool.input_schema["required"] == ["version_id", "format"]

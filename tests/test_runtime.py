@@ -110,6 +110,24 @@ def test_path_values_cannot_escape_their_segment(echo_url):
         assert got["raw_path"] == expected
 
 
+def test_an_empty_path_value_is_refused_not_sent_as_another_path(echo_url):
+    """`DELETE /things/{id}` with "" would be `DELETE /things/`: the collection's path, another
+    operation. An empty value (or list) for a whole segment is an error that says so and
+    nothing is sent; one inside a segment (`/files/{name}.json`) still leaves its segment."""
+    up = upstream(echo_url)
+    for value in ("", []):
+        with pytest.raises(UpstreamError, match=r"argument id is empty: the path needs a value"):
+            send(up, op(method="DELETE", params=[P("id", "path")]), id=value)
+    scoped = op(
+        path="/{scope}/x",
+        params=[Param(name="scope", location="path", api_name="scope", reserved=True)],
+    )
+    with pytest.raises(UpstreamError, match="argument scope is empty"):
+        send(up, scoped, scope="")
+    inside = op(path="/files/{name}.json", params=[P("name", "path")])
+    assert send(up, inside, name="").data["raw_path"] == "/files/.json"
+
+
 def test_a_value_the_spec_says_spans_segments_keeps_its_slashes_and_no_more(echo_url):
     """Azure's `/{scope}/providers/...` (`x-ms-skip-url-encoding`): the scope is a path of
     its own, and Azure answers 404 to its `/` sent as `%2F`. Its slashes go as they are, each

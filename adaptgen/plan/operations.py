@@ -308,7 +308,7 @@ class OperationPlanning(PlannerState):
                 params = [
                     p
                     for p in params
-                    if not (p.location == "query" and p.api_name in detected.hidden)
+                    if not (p.location in ("query", "header") and p.api_name in detected.hidden)
                 ]
                 params = assign_names(params + _paging_params(pagination))
                 declared = {h.lower() for h in headers}

@@ -63,6 +63,7 @@ SIZE_PARAMS = (
     "maxitems",
     "maxrecords",  # AWS's RDS, Redshift, ElastiCache
     "maxkeys",  # S3 and the stores that speak its API
+    "maxitemcount",  # Cosmos DB's `x-ms-max-item-count`
     "first",
 )
 ITEM_FIELDS = (
@@ -393,6 +394,8 @@ def detect(
         if hint.style == "none":
             return None
         items = hint.items if hint.items is not None else items_path(response)
+        named = {v for v in hint.model_dump().values() if isinstance(v, str)}
+        query = _query(params, headers=lambda p: p.api_name in named)  # a hint may name one
         listing = Listing(query, items, [], response_headers, None)
         return _detected(style_class(hint.style).from_hint(hint, listing), query)
     listed = _list_body(response)
@@ -408,6 +411,13 @@ def detect(
             return _detected(found, query)
     found = conventions.detect(listing) if conventions is not None else None
     found = found or _guessed_cursor(listing, links=not linkless)
+    if found is None and "cursor" not in skip:
+        # Only where nothing in the query pages it: a continuation token sent back in a
+        # request header (Cosmos DB's `x-ms-continuation`, Climate's `X-Next-Token`).
+        query = _query(params, headers=_header_paging)
+        if any(p.location == "header" and _header_cursor(p) for p in query.params.values()):
+            listing = Listing(query, items, listing.found, response_headers, body)
+            found = CursorPaging.detect(listing) or _guessed_cursor(listing, links=not linkless)
     return _detected(found, query) if found is not None else None
 
 
@@ -434,6 +444,12 @@ def _guessed_cursor(listing: Listing, links: bool = True) -> PagingStyle | None:
             f"next{''.join(words)}",
             *_NEXT_TOKEN_HEADERS,
         )
+        if listing.query.params[param].location == "header":
+            # A header token comes back in a header: the one the answer declares for it
+            # (digitallinguistics' `continuation` and `dlx-continuation`), else its own name.
+            own = _header_norm(param)
+            said = tuple(h.lower() for h in listing.headers if _norm(h).endswith(own))
+            names = said or (param.lower(), *_NEXT_TOKEN_HEADERS)
         return listing.make(
             CursorPaging,
             listing.pick_size(),
@@ -448,7 +464,12 @@ def _guessed_cursor(listing: Listing, links: bool = True) -> PagingStyle | None:
 def _detected(pagination: PagingStyle, query: _Query) -> Detected:
     """The plan and the parameters it hides: its own, and those its cursor supersedes."""
     named = [*pagination.params(), *_superseded(query, pagination)]
-    return Detected(pagination, tuple(n for n in dict.fromkeys(named) if n in query.params))
+    hidden = tuple(n for n in dict.fromkeys(named) if n in query.params)
+    sent = [n for n in pagination.params() if n in query.params]
+    in_headers = tuple(n for n in sent if query.params[n].location == "header")
+    if in_headers:
+        pagination = pagination.model_copy(update={"header_params": in_headers})
+    return Detected(pagination, hidden)
 
 
 class Conventions:
@@ -599,9 +620,47 @@ def _superseded(query: _Query, pagination: PagingStyle) -> list[str]:
 # -- reading the spec -----------------------------------------------------------------------
 
 
-def _query(params: list[Param]) -> _Query:
+def _query(params: list[Param], headers: Callable[[Param], bool] | None = None) -> _Query:
+    """The query parameters by normalized name; with `headers`, also the header parameters
+    it accepts (a query parameter of the same name first), named without an `X-` or `X-MS-`
+    prefix (`X-Cursor` is `cursor`)."""
     query = {p.api_name: p for p in params if p.location == "query"}
-    return _Query(query, {_norm(name): name for name in query})
+    by_norm = {_norm(name): name for name in query}
+    for p in params if headers is not None else ():
+        if p.location == "header" and p.api_name not in query and headers(p):
+            query[p.api_name] = p
+            by_norm.setdefault(_header_norm(p.api_name), p.api_name)
+    return _Query(query, by_norm)
+
+
+# A request header that carries where the next page starts: a token, never a credential (a
+# `token` header is one: Slack's), named without its `X-`/`X-MS-` prefix.
+_HEADER_CURSORS = (
+    "cursor",
+    "pagetoken",
+    "nexttoken",
+    "nextpagetoken",
+    "continuation",
+    "continuationtoken",
+    "skiptoken",
+    "nextcursor",
+    "pagecursor",
+)
+
+
+def _header_norm(name: str) -> str:
+    return _norm(re.sub(r"^(x-)?(ms-)?", "", name.lower()))
+
+
+def _header_cursor(param: Param) -> bool:
+    return _header_norm(param.api_name) in _HEADER_CURSORS and not param.required
+
+
+def _header_paging(param: Param) -> bool:
+    """A header the paginator may set: a token (`_header_cursor`) or, beside one, the page's
+    size (Cosmos DB's `x-ms-max-item-count`, Climate's `X-Limit`)."""
+    size = _header_norm(param.api_name) in SIZE_PARAMS and _is_numeric(param.schema)
+    return _header_cursor(param) or (size and not param.required)
 
 
 def _is_numeric(schema: dict[str, Any]) -> bool:

@@ -266,6 +266,10 @@ class ParameterPlanning(PlannerState):
             if not isinstance(explode, bool) or explode == ((style or default_style) == "form"):
                 explode = None
             required = location == "path" or value.get("required") is True
+            if location == "path" and str(schema.get("default", "x")).strip() == "":
+                # An empty default is no value for a path (Stoplight's `versionId`): a client
+                # that takes it would call `/versions//export`.
+                schema = {k: v for k, v in schema.items() if k != "default"}
             if required and location == "query" and _vanishes_when_empty(schema, style, explode):
                 # `{}` would send nothing, and the upstream find the parameter missing
                 # (Sinao's `movements`, Seldon's object filters): at least one field.

@@ -550,7 +550,13 @@ class Upstream:
             value = as_http_date(param.schema, value)
             if param.location == "path":
                 value = _literal(op.path, param.api_name, value)
-                path = path.replace("{" + param.api_name + "}", serialize_path(param, value))
+                segment = serialize_path(param, value)
+                if not segment and _whole_segment(op.path, param.api_name):
+                    # `DELETE /items/{id}` with "" would be `DELETE /items/`: another operation.
+                    raise PathValueError(
+                        f"argument {param.name} is empty: the path needs a value there ({op.path})"
+                    )
+                path = path.replace("{" + param.api_name + "}", segment)
             elif param.location == "query":
                 query.extend(serialize_query(param, value))
             elif param.location == "header":
@@ -593,9 +599,13 @@ class Upstream:
                 value = f"{headers['Cookie']}; {value}"
             headers[name] = _header(op, name, value, "")
         in_body = op.pagination is not None and op.pagination.in_body and url is None
+        in_headers = (op.pagination.header_params or ()) if op.pagination is not None else ()
         for name, value in (paging or {}).items():
             if in_body:  # a read POSTed that pages in its body
                 body_fields[name] = value
+                continue
+            if name in in_headers:  # a continuation token sent back in a header
+                headers[name] = _header(op, name, scalar(value), "the next page's token")
                 continue
             query = [(k, v) for k, v in query if k != name]
             query.append((name, scalar(value)))
@@ -1218,6 +1228,13 @@ def _origin_value(variable: ServerVariable, value: str) -> str:
     ):
         raise UpstreamError(f"{variable.env} is not an http(s) URL with a host: {told}")
     return value.rstrip("/")
+
+
+def _whole_segment(path: str, api_name: str) -> bool:
+    """Whether `{api_name}` is a whole segment of the path, so an empty value would drop it
+    (`/items/{id}` is `/items/`); one inside a segment (`/files/{name}.json`, OData's
+    `('{key}')`) still leaves its segment."""
+    return f"{{{api_name}}}" in path.split("?", 1)[0].split("/")
 
 
 def _literal(path: str, api_name: str, value: Any) -> Any:

@@ -104,6 +104,12 @@ class PagingStyle(BaseModel):
         description="Its parameters go in the request body: a read POSTed (AWS's JSON-protocol "
         "`List*` actions' `nextToken`, a search's `after`).",
     )
+    header_params: tuple[str, ...] | None = Field(
+        default=None,
+        exclude_if=unset,
+        description="Its parameters that go as request headers, by their upstream names "
+        "(Cosmos DB's `x-ms-continuation`, figshare's `X-Cursor`).",
+    )
     default_limit: int = Field(default=DEFAULT_PAGE_SIZE, description="Items when no limit.")
     max_items: int = Field(default=DEFAULT_MAX_ITEMS, description="Most items one call returns.")
 
