@@ -2498,13 +2498,31 @@ def test_an_authorization_header_parameter_without_a_scheme_is_the_credential(tm
     sent = next(choose_credentials(tool.upstream.security, schemes, env).auth_flow(request))
     assert sent.headers["Authorization"] == "Bearer s3cret"
     assert choose_credentials(tools["getStatus"].upstream.security, schemes, env) is None
-    # A spec with a scheme of its own: the parameter is ignored, as OpenAPI says.
+    # A scheme of the spec's own that secures none of these operations (Just Eat's restaurant
+    # reads: schemes declared, no `security`): the header is still their credential.
     key = {"type": "apiKey", "in": "query", "name": "k"}
     spec["components"] = {"securitySchemes": {"key": key}}
     path.write_text(json.dumps(spec))
     result = plan(load_spec(path), "pay", PlanOptions())
+    tools = {t.upstream.operation_id: t for t in result.api.tools}
+    assert tools["listPayRuns"].upstream.security == (("declared_authorization",),)
+    assert [w for w in result.warnings if "'Authorization'" in w.message]
+    # An API key scheme of the spec's for that header, applied to none (Brandlovers): that one.
+    own = {"type": "apiKey", "in": "header", "name": "authorization"}
+    spec["components"] = {"securitySchemes": {"key": key, "token": own}}
+    path.write_text(json.dumps(spec))
+    result = plan(load_spec(path), "pay", PlanOptions())
+    tools = {t.upstream.operation_id: t for t in result.api.tools}
+    assert tools["listPayRuns"].upstream.security == (("token",),)
+    assert tools["getStatus"].upstream.security is None
+    # One that secures them: the parameter is ignored, as OpenAPI says.
+    spec["components"] = {"securitySchemes": {"key": key}}
+    spec["security"] = [{"key": []}]
+    path.write_text(json.dumps(spec))
+    result = plan(load_spec(path), "pay", PlanOptions())
     assert {s.name for s in result.api.info.security_schemes} == {"key"}
     assert not [w for w in result.warnings if "'Authorization'" in w.message]
+    assert "declared_authorization" not in str([t.upstream.security for t in result.api.tools])
 
 
 @pytest.mark.parametrize(

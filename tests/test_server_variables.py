@@ -274,3 +274,28 @@ def test_a_scheme_variable_is_no_endpoint_and_a_placeholder_no_default(tmp_path)
     path.write_text(json.dumps(spec))
     report = build(BuildOptions(spec=path, out=tmp_path / "out", name="ghes"))
     assert report.api.info.server_variables[1].default == ""
+
+
+def test_a_default_outside_the_enum_is_the_documents_version_or_none(tmp_path):
+    """TypeSpec's versioned servers: `{endpoint}/versioning/added/api-version:{version}`, enum
+    `v1`, `v2`, default `""` (OpenAPI wants a default among the values), one document per
+    version. The version this document describes (`info.version: v2`) is the default; where
+    the document's version is none of the values, the variable has no default."""
+    spec = _spec(0)
+    spec["info"]["version"] = "v2"
+    spec["servers"] = [
+        {
+            "url": "https://api.acme.dev/added/api-version:{version}",
+            "variables": {"version": {"default": "", "enum": ["v1", "v2"]}},
+        }
+    ]
+    path = tmp_path / "versioned.json"
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="versioned"))
+    (version,) = report.api.info.server_variables
+    assert (version.default, version.enum) == ("v2", ("v1", "v2"))
+    assert report.api.info.base_url == "https://api.acme.dev/added/api-version:v2"
+    spec["info"]["version"] = "2024-01-01"
+    path.write_text(json.dumps(spec))
+    report = build(BuildOptions(spec=path, out=tmp_path / "out", name="versioned"))
+    assert report.api.info.server_variables[0].default == ""

@@ -366,9 +366,15 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 or default.lower() in _NO_VALUE
             ):
                 default = ""  # Azure's `none`, VTEX's `{accountName}`: no value to call with
+            enum = spec.get("enum")
+            choices = [str(v) for v in enum] if isinstance(enum, list) else []
+            if choices and default not in choices:
+                # A default must be one of them (OpenAPI); TypeSpec writes `""` and emits one
+                # document per version: the one this document describes (its `info.version`).
+                version = str((self.doc.get("info") or {}).get("version") or "")
+                default = version if version in choices else ""
             if default and not secret:
                 url = url.replace(placeholder, default)
-            enum = spec.get("enum")
             host = template.split("//", 1)[-1].split("/", 1)[0]
             variables.append(
                 ServerVariable(

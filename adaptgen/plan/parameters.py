@@ -109,20 +109,37 @@ class ParameterPlanning(PlannerState):
     """The parameters part of the planner (a mixin of `adaptgen.plan._Planner`)."""
 
     def _declared_authorization(
-        self, value: dict[str, Any], pointer: str, schemes: dict[str, SecurityScheme]
+        self,
+        value: dict[str, Any],
+        pointer: str,
+        schemes: dict[str, SecurityScheme],
+        op: dict[str, Any],
     ) -> bool:
         """Whether an `Authorization` header parameter is the operation's credential.
 
-        OpenAPI says to ignore it (security schemes set that header). With no scheme at all,
-        ignoring it left the API without its credential (payrun.io, BBC's `/my/...`): a required
-        one is instead sent from an env var as the whole header value (a scheme registered in
-        `schemes`, taken up by `_without_credentials`), never an argument. Said once, located.
+        OpenAPI says to ignore it (security schemes set that header). Where no scheme of the
+        spec's secures the operation, ignoring it left the call without its credential
+        (payrun.io and BBC's `/my/...` have no scheme at all; Just Eat's restaurant reads
+        declare schemes and secure none of these operations): a required one is instead sent
+        from an env var as the whole header value (a scheme registered in `schemes`, taken up
+        by `_without_credentials`), never an argument. Said once, located.
         """
-        if any(
-            name != DECLARED_AUTHORIZATION and not name.startswith(DECLARED) for name in schemes
+        requirement = op.get("security", self.doc.get("security"))
+        own = {n for n in schemes if n != DECLARED_AUTHORIZATION and not n.startswith(DECLARED)}
+        if isinstance(requirement, list) and any(
+            isinstance(alternative, dict) and alternative and set(alternative) <= own
+            for alternative in requirement
         ):
-            return False  # the spec's own schemes say how to authorize
+            return False  # the spec's own schemes say how to authorize it
         required = value.get("required") is True
+        if any(
+            s.kind == "api_key"
+            and s.location == "header"
+            and (s.param_name or "").lower() == "authorization"
+            for n, s in schemes.items()
+            if n in own
+        ):
+            return required  # an API key scheme of the spec's sends that header (Brandlovers)
         env = f"{self.env_prefix}_AUTHORIZATION"
         if required and DECLARED_AUTHORIZATION not in schemes:
             schemes[DECLARED_AUTHORIZATION] = SecurityScheme(
@@ -220,7 +237,9 @@ class ParameterPlanning(PlannerState):
         for (location, api_name), (value, source, pointer) in merged.items():
             if location == "header" and api_name.lower() in IGNORED_HEADERS:
                 authorization = api_name.lower() == "authorization"
-                if not authorization or not self._declared_authorization(value, pointer, schemes):
+                if not authorization or not self._declared_authorization(
+                    value, pointer, schemes, op
+                ):
                     continue
             if location == "header" and api_name.lower() in TRANSPORT_HEADERS:
                 continue  # the HTTP client frames the request itself
