@@ -38,7 +38,9 @@ class Served(BuiltSpec):
     """One http-specs scenario folder, compiled to OpenAPI 3 by TypeSpec's emitter, built and
     loaded; its base URL the test server's (`env`: more settings, by name less the prefix)."""
 
-    def __init__(self, scenario: str, base_url: str, out: Path, **env: str) -> None:
+    def __init__(
+        self, scenario: str, base_url: str | None, out: Path, version: str = "", **env: str
+    ) -> None:
         emitted = out / "openapi"
         tsp = TYPESPEC / "compiler" / "cmd" / "tsp.js"
         option = f"@typespec/openapi3.emitter-output-dir={emitted}"
@@ -58,7 +60,8 @@ class Served(BuiltSpec):
             timeout=120,
         )
         assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-        (spec,) = emitted.glob("*.yaml")
+        # A versioned service is emitted once per version (`openapi.v2.yaml`).
+        (spec,) = emitted.glob(f"openapi.{version}.yaml" if version else "*.yaml")
         super().__init__(spec, base_url, out / "built", name="spec", RETRIES="0", **env)
 
 
@@ -167,3 +170,18 @@ def test_a_records_other_fields_go_beside_its_named_ones(served, tool, arguments
     arguments = {("additional_properties" if k == "more" else k): v for k, v in arguments.items()}
     failed, found = served("type/property/additional-properties").call(tool, arguments)
     assert not failed, found
+
+
+def test_a_versioned_server_is_called_at_the_version_its_document_describes(spector, tmp_path):
+    """`{endpoint}/versioning/added/api-version:{version}`, `version` an enum of `v1` and `v2`
+    with `""` for its default, one document per version: only the endpoint is set, and the
+    document for v2 calls `api-version:v2` (before: the variable had no value, and no call
+    was made until `<NAME>_SERVER_VERSION` was set)."""
+    added = Served("versioning/added", None, tmp_path, version="v2", SERVER_ENDPOINT=spector)
+    try:
+        assert added.info.base_url == "{endpoint}/versioning/added/api-version:v2"
+        failed, found = added.call("create", {"prop": "foo", "union_prop": "bar"})
+        assert not failed, found
+        assert found == {"prop": "foo", "enumProp": "enumMember", "unionProp": "bar"}
+    finally:
+        added.close()
