@@ -601,11 +601,11 @@ class Upstream:
         in_body = op.pagination is not None and op.pagination.in_body and url is None
         in_headers = (op.pagination.header_params or ()) if op.pagination is not None else ()
         for name, value in (paging or {}).items():
+            if name in in_headers:  # a continuation token sent back in a header, its size
+                headers[name] = _header(op, name, scalar(value), "paging")
+                continue
             if in_body:  # a read POSTed that pages in its body
                 body_fields[name] = value
-                continue
-            if name in in_headers:  # a continuation token sent back in a header
-                headers[name] = _header(op, name, scalar(value), "the next page's token")
                 continue
             query = [(k, v) for k, v in query if k != name]
             query.append((name, scalar(value)))
