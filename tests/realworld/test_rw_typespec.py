@@ -39,7 +39,13 @@ class Served(BuiltSpec):
     loaded; its base URL the test server's (`env`: more settings, by name less the prefix)."""
 
     def __init__(
-        self, scenario: str, base_url: str | None, out: Path, version: str = "", **env: str
+        self,
+        scenario: str,
+        base_url: str | None,
+        out: Path,
+        version: str = "",
+        name: str = "spec",
+        **env: str,
     ) -> None:
         emitted = out / "openapi"
         tsp = TYPESPEC / "compiler" / "cmd" / "tsp.js"
@@ -62,7 +68,7 @@ class Served(BuiltSpec):
         assert compiled.returncode == 0, compiled.stdout + compiled.stderr
         # A versioned service is emitted once per version (`openapi.v2.yaml`).
         (spec,) = emitted.glob(f"openapi.{version}.yaml" if version else "*.yaml")
-        super().__init__(spec, base_url, out / "built", name="spec", RETRIES="0", **env)
+        super().__init__(spec, base_url, out / "built", name=name, RETRIES="0", **env)
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +183,15 @@ def test_a_versioned_server_is_called_at_the_version_its_document_describes(spec
     with `""` for its default, one document per version: only the endpoint is set, and the
     document for v2 calls `api-version:v2` (before: the variable had no value, and no call
     was made until `<NAME>_SERVER_VERSION` was set)."""
-    added = Served("versioning/added", None, tmp_path, version="v2", SERVER_ENDPOINT=spector)
+    # A name of its own: the module's other servers set `SPEC_BASE_URL`, which would win.
+    added = Served(
+        "versioning/added",
+        None,
+        tmp_path,
+        version="v2",
+        name="versioned",
+        SERVER_ENDPOINT=spector,
+    )
     try:
         assert added.info.base_url == "{endpoint}/versioning/added/api-version:v2"
         failed, found = added.call("create", {"prop": "foo", "union_prop": "bar"})
