@@ -148,6 +148,42 @@ def test_a_body_that_is_a_file_reads_a_data_url(files):
     assert plain == {"type": "application/octet-stream", "sha256": _sha(b"raw text")}
 
 
+def _spec_31(url: str) -> dict:
+    """The same API in OpenAPI 3.1's words: a file's bytes are `contentMediaType` with no
+    `contentEncoding` (3.0's `format: binary`; TypeSpec writes every file so), and a string
+    whose media type is JSON is text."""
+    spec = json.loads(
+        json.dumps(_spec(url)).replace(
+            '"format": "binary"', '"contentMediaType": "application/octet-stream"'
+        )
+    )
+    spec["openapi"] = "3.1.0"
+    images = spec["paths"]["/images"]["post"]["requestBody"]["content"]
+    images["application/octet-stream"]["schema"] = {"contentMediaType": "image/png"}
+    form = spec["paths"]["/attachments"]["post"]["requestBody"]["content"]
+    form["multipart/form-data"]["schema"]["properties"]["meta"] = {
+        "type": "string",
+        "contentMediaType": "application/json",
+    }
+    return spec
+
+
+def test_a_file_in_openapi_31s_words_is_a_file(tmp_path):
+    """Read as written, 3.1's binary was a string: a data URL went as its own text."""
+    with serving(tmp_path, _app(), _spec_31, "files") as (caller, out):
+        url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+        said = result_data(caller("analyze_image", {"body": url}).content[0].text)
+        assert said == {"type": "image/png", "sha256": _sha(PNG)}
+        said = result_data(
+            caller("create_attachment", {"file": url, "meta": '{"a": 1}'}).content[0].text
+        )
+        assert said["file"] == {"filename": "file.png", "type": "image/png"}
+        assert said["meta"] == {"text": '{"a": 1}'} and said["sha256"] == _sha(PNG)
+        schemas = Catalog.read(out / "catalog.json").tool("create_attachment").input_schema
+        assert schemas["properties"]["file"]["format"] == "binary"
+        assert "format" not in schemas["properties"]["meta"]
+
+
 def test_a_broken_data_url_is_a_clear_error(files):
     call, _ = files
     failed, text = call("create_attachment", {"file": "data:image/png;base64,@@not base64@@"})

@@ -12,6 +12,7 @@ left out of what the agent sends.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,10 +178,9 @@ class SchemaInliner:
             if key in schema and _is_json(schema[key]):
                 if key == "format" and schema[key] in _STORAGE_FORMATS:
                     continue
-                if key == "format" and carried:
-                    out[key] = "binary"
-                    continue
                 out[key] = schema[key]
+        if carried:
+            out["format"] = "binary"
         if "enum" in out and isinstance(out["enum"], list):
             out["enum"] = [v for v in out["enum"] if v is not None] or out.pop("enum")
         if self.for_input and "enum" in out and _open_enum(schema, out["enum"]):
@@ -495,17 +495,36 @@ def _open_enum(schema: dict[str, Any], values: list[Any]) -> bool:
 
 
 def _carried_file(schema: dict[str, Any]) -> bool:
-    """Whether `schema` is Swagger 2's `type: file` as a converter carried it into OAS 3:
-    `{type: object, format: file}` and nothing an object has (in the requests of 11 Azure and
-    Microsoft specs of APIs.guru's, mostly `application/octet-stream` bodies: Data Lake's
-    appends, Computer Vision's images). It means a file's bytes, as OAS 3's `{type: string,
-    format: binary}` does; read as written, the agent would be asked for an object and the
-    upstream sent its JSON."""
-    return (
+    """Whether `schema` is a file's bytes written otherwise than OAS 3.0's `{type: string,
+    format: binary}`, which it is then read as:
+
+    - Swagger 2's `type: file` as a converter carried it into OAS 3: `{type: object, format:
+      file}` and nothing an object has (in the requests of 11 Azure and Microsoft specs of
+      APIs.guru's, mostly `application/octet-stream` bodies: Data Lake's appends, Computer
+      Vision's images); read as written, the agent would be asked for an object and the
+      upstream sent its JSON;
+    - OAS 3.1's `contentMediaType` with no `contentEncoding` (its own way to say binary:
+      `{contentMediaType: image/png}`, TypeSpec's every file and bytes body); read as written,
+      a data URL was sent as its text. With `contentEncoding: base64` it is text, as given."""
+    if (
         schema.get("format") == "file"
         and schema.get("type") in ("object", "file", None)
         and not any(k in schema for k in ("properties", "additionalProperties", "items"))
+    ):
+        return True
+    media = schema.get("contentMediaType")
+    return (
+        isinstance(media, str)
+        and not _TEXT_MEDIA.search(media)  # a string holding JSON or XML text is text
+        and "contentEncoding" not in schema
+        and schema.get("type") in ("string", None)
+        and not any(k in schema for k in ("properties", "items", "enum", "const"))
     )
+
+
+# Media types whose content is text (`{type: string, contentMediaType: application/json}` is a
+# JSON document in a string, not a file).
+_TEXT_MEDIA = re.compile(r"^text/|json|xml|yaml|csv|javascript|x-www-form-urlencoded", re.I)
 
 
 def _exclusive_bounds(schema: dict[str, Any], out: dict[str, Any]) -> None:
