@@ -3742,3 +3742,31 @@ def test_an_empty_default_of_a_path_parameter_is_no_default(tmp_path):
     assert "default" not in props["version_id"]
     assert props["format"]["default"] == "oas.json"
     assert tool.input_schema["required"] == ["version_id", "format"]
+
+
+def test_a_spec_of_no_operation_says_so(tmp_path):
+    """An OpenAPI 3.1 document may have no `paths` at all (webhooks only), and a 3.0 one an
+    empty `paths`: the build says the server has no tool, located, rather than nothing."""
+    import json
+
+    hook = {"post": {"responses": {"200": {"description": "ok"}}}}
+    for spec, said in [
+        (
+            {
+                "openapi": "3.1.0",
+                "info": {"title": "Hooks", "version": "1"},
+                "webhooks": {"thingCreated": hook},
+            },
+            "no `paths`; its `webhooks` are calls the API makes",
+        ),
+        (
+            {"openapi": "3.0.3", "info": {"title": "Empty", "version": "1"}, "paths": {}},
+            "`paths` holds none",
+        ),
+    ]:
+        path = tmp_path / "spec.json"
+        path.write_text(json.dumps(spec))
+        result = plan(load_spec(path), "t", PlanOptions())
+        assert not result.api.tools
+        (warning,) = [w for w in result.warnings if "declares no operation" in w.message]
+        assert said in warning.message and warning.location.line is not None

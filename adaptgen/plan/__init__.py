@@ -139,6 +139,14 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         skipped: list[tuple[int, SkippedOperation]] = []  # by the operation's place
         taken: set[str] = set()
         operations = list(self._operations())
+        if not operations:
+            where = "`paths` holds none" if "paths" in self.doc else "no `paths`"
+            if self.doc.get("webhooks"):
+                where += "; its `webhooks` are calls the API makes, not ones it takes"
+            self.warn(
+                "/paths" if "paths" in self.doc else "",
+                f"the spec declares no operation ({where}): the server has no tool",
+            )
         self.common_prefix = common_path_prefix([path for path, *_ in operations])
         self.collections = keyed_sets(split_path_key(path)[0] for path, *_ in operations)
         self.format_twins = format_twins(split_path_key(path)[0] for path, *_ in operations)
