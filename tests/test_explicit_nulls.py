@@ -124,3 +124,58 @@ def test_a_form_never_carries_a_null(tmp_path):
         )
         assert not answer.is_error, answer.content[0].text
         assert result_data(answer.content[0].text)["body"] == "name=Ship&assignee=ann"
+
+
+def _spec_31(url: str) -> dict:
+    """FastAPI's way (OpenAPI 3.1, pydantic's `str | None`): a nullable field is
+    `anyOf: [{type: string}, {type: "null"}]`, a nullable enum `anyOf: [{$ref}, {type: null}]`;
+    beside it, 3.0's nullable enum."""
+    status = {"type": "string", "enum": ["active", "archived"]}
+    item = {
+        "type": "object",
+        "properties": {
+            "name": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Name"},
+            "price": {"anyOf": [{"type": "number"}, {"type": "null"}]},
+            "status": {"anyOf": [{"$ref": "#/components/schemas/Status"}, {"type": "null"}]},
+            "color": {"type": "string", "enum": ["red", "blue"], "nullable": True},
+        },
+    }
+    one = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ok = {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}
+    body = {"required": True, "content": {"application/json": {"schema": item}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Items", "version": "1"},
+        "servers": [{"url": url}],
+        "paths": {
+            "/tasks/{id}": {
+                "patch": {
+                    "operationId": "updateItem",
+                    "parameters": [one],
+                    "requestBody": body,
+                    "responses": ok,
+                }
+            }
+        },
+        "components": {"schemas": {"Status": status}},
+    }
+
+
+def test_a_field_nullable_by_any_of_keeps_its_type_and_takes_null(tmp_path):
+    """Walked as a variant, the null was `{}`, "accepts anything": the field lost its type
+    (FastAPI's every optional field of an update). A nullable enum takes null too."""
+    with serving(tmp_path, _app(), _spec_31, "items") as (caller, out):
+        said = Catalog.read(out / "catalog.json").tool("update_item").input_schema["properties"]
+        assert said["name"] == {"type": ["string", "null"]}
+        assert said["price"] == {"type": ["number", "null"]}
+        assert said["status"] == {"type": ["string", "null"], "enum": ["active", "archived", None]}
+        assert said["color"]["enum"] == ["red", "blue", None]
+        asked = {"id": "1", "name": None, "price": 2.5, "status": None, "color": None}
+        answer = caller("update_item", asked)
+        assert not answer.is_error, answer.content[0].text
+        sent = json.loads(result_data(answer.content[0].text)["body"])
+        assert sent == {"name": None, "price": 2.5, "status": None, "color": None}
+        answer = caller("update_item", {"id": "1", "status": "archived", "color": "red"})
+        sent = json.loads(result_data(answer.content[0].text)["body"])
+        assert sent == {"status": "archived", "color": "red"}
+        assert caller("update_item", {"id": "1", "status": "gone"}).is_error

@@ -183,6 +183,8 @@ class SchemaInliner:
             out["format"] = "binary"
         if "enum" in out and isinstance(out["enum"], list):
             out["enum"] = [v for v in out["enum"] if v is not None] or out.pop("enum")
+            if isinstance(out.get("type"), list) and "null" in out["type"] and "enum" in out:
+                out["enum"] = [*out["enum"], None]  # a value it may be set to, as its type says
         if self.for_input and "enum" in out and _open_enum(schema, out["enum"]):
             out["examples"] = out.pop("enum")  # the values known: the API takes others too
         _exclusive_bounds(schema, out)
@@ -403,21 +405,27 @@ class SchemaInliner:
         walked = [
             self._walk(v, source, f"{pointer}/{key}/{i}", stack, depth)
             for i, v in enumerate(variants)
-            if not (self.for_input and not self.nulls and _is_null_schema(v))
+            if not _is_null_schema(v)
         ]
+        # `anyOf: [{type: string}, {type: "null"}]` (OpenAPI 3.1's nullable, FastAPI's every
+        # optional field): the null said where nulls are (results, a body's field that may
+        # be set to one), the other variant kept whole. Walked as a variant, the null was `{}`,
+        # "accepts anything", and the field lost its type.
+        null = any(_is_null_schema(v) for v in variants) and (self.nulls or not self.for_input)
         unique: list[dict[str, Any]] = []
         for variant in walked:
             if variant not in unique:
                 unique.append(variant)
         if not unique:
-            return out
+            return {**out, "type": "null"} if null else out
         if len(unique) == 1:
-            return merge_schemas(out, unique[0])
+            merged = merge_schemas(out, unique[0])
+            return _or_null(merged) if null else merged
         if {} in unique:
             return out  # one variant accepts anything, so the union does too
         # oneOf's "exactly one" is unknowable to most clients; anyOf says what they can check.
         merged = dict(out)
-        merged["anyOf"] = merged.get("anyOf", []) + unique
+        merged["anyOf"] = merged.get("anyOf", []) + unique + ([{"type": "null"}] if null else [])
         return merged
 
 
@@ -535,6 +543,21 @@ def _exclusive_bounds(schema: dict[str, Any], out: dict[str, Any]) -> None:
             out[flag] = out.pop(bound)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             out[flag] = value
+
+
+def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` that also takes null: `null` among its types (and its values, if it lists
+    them), or, with no type to widen, beside it in an `anyOf`."""
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        schema = {**schema, "type": [kind, "null"] if kind != "null" else kind}
+    elif isinstance(kind, list):
+        schema = {**schema, "type": kind if "null" in kind else [*kind, "null"]}
+    else:
+        return {"anyOf": [schema, {"type": "null"}]}
+    if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], None]
+    return schema
 
 
 def _allows_null(schema: dict[str, Any]) -> bool:

@@ -21,8 +21,12 @@ def py_literal(value: Any) -> str:
 def py_type(schema: dict[str, Any]) -> str:
     """The Python annotation that validates what `schema` describes (coarser is fine)."""
     enum = schema.get("enum")
-    if isinstance(enum, list) and enum and _same_scalar_kind(enum):
-        return "Literal[" + ", ".join(py_literal(v) for v in enum) + "]"
+    values = [v for v in enum if v is not None] if isinstance(enum, list) else []
+    if values and _same_scalar_kind(values):
+        literal = "Literal[" + ", ".join(py_literal(v) for v in values) + "]"
+        kind = schema.get("type")
+        nullable = None in enum or (isinstance(kind, list) and "null" in kind)
+        return f"{literal} | None" if nullable else literal
     if isinstance(schema.get("anyOf"), list):
         own = {k: v for k, v in schema.items() if k != "anyOf"}
         parts = [
