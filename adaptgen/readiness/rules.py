@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 from adaptgen.plan.names import MAX_TOOL_NAME, name_flags
 from adaptgen.plan.pagination import UNKNOWN_PAGING
@@ -208,21 +209,47 @@ def auth_hop(ctx: Context) -> Iterator[Finding]:
     """AR020: a login operation agents would have to call before anything else."""
     if any(flow.kind == "login" for flow in ctx.api.info.auth):
         return
+    password_urls = _password_token_paths(ctx.spec.document)
     for path, item in (ctx.spec.document.get("paths") or {}).items():
         post = item.get("post") if isinstance(item, dict) else None
         if not isinstance(post, dict):
             continue
+        pointer = f"/paths/{str(path).replace('~', '~0').replace('/', '~1')}/post"
+        label = post.get("operationId") or f"POST {path}"
+        scheme = password_urls.get(str(path).strip("/"))
+        if scheme is not None:
+            # FastAPI's `OAuth2PasswordBearer(tokenUrl="token")`: its answer is often
+            # undeclared, and the tool asks the agent for a user's password.
+            message = (
+                f"{label} is the token URL of {scheme}'s OAuth2 password flow: agents must "
+                "call it first, with a user's password"
+            )
+            yield Finding("AR020", message, ctx.location(pointer))
+            return
         words = set(snake_words(str(path).rsplit("/", 1)[-1]))
         words |= set(snake_words(str(post.get("operationId") or "")))
         if not words & _LOGIN_WORDS or "refresh" in words or "revoke" in words:
             continue
         if not _answers_token(ctx, post):
             continue
-        pointer = f"/paths/{str(path).replace('~', '~0').replace('/', '~1')}/post"
-        label = post.get("operationId") or f"POST {path}"
         message = f"{label} hands out a token other calls need: agents must call it first"
         yield Finding("AR020", message, ctx.location(pointer))
         return
+
+
+def _password_token_paths(document: dict) -> dict[str, str]:
+    """The API's own paths an OAuth2 scheme's password flow gets its token at (`tokenUrl`
+    relative, or absolute on no other host's path: the path is what is compared), without
+    their slashes at the ends: the scheme's name by path."""
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    found: dict[str, str] = {}
+    for name, scheme in schemes.items() if isinstance(schemes, dict) else ():
+        flows = scheme.get("flows") if isinstance(scheme, dict) else None
+        password = flows.get("password") if isinstance(flows, dict) else None
+        url = password.get("tokenUrl") if isinstance(password, dict) else None
+        if isinstance(url, str) and url.strip():
+            found.setdefault(urlsplit(url.strip()).path.strip("/"), str(name))
+    return found
 
 
 def _answers_token(ctx: Context, op: dict) -> bool:

@@ -210,3 +210,52 @@ def test_an_example_says_personal_data_when_it_is_a_phone_or_an_email(name, exam
     schema = {"type": "string", "example": example}
     field = Field((name,), schema, SourceFile(Path("x.json"), "{}", {}, "json"), "/x")
     assert looks_personal(field) == personal
+
+
+def test_an_oauth2_password_flows_token_url_is_an_auth_hop(tmp_path):
+    """FastAPI's `OAuth2PasswordBearer(tokenUrl="token")`: the token operation's answer is
+    undeclared (a dict), so no field says token, but the scheme names it as where a user's
+    password gets the token every other call needs. A `login` hint resolves it."""
+    ok = {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}
+    form = {
+        "type": "object",
+        "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+    }
+    flows = {"password": {"tokenUrl": "token", "scopes": {}}}
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "Inventory", "version": "1"},
+        "paths": {
+            "/token": {
+                "post": {
+                    "operationId": "login_token_post",
+                    "requestBody": {
+                        "content": {"application/x-www-form-urlencoded": {"schema": form}}
+                    },
+                    "responses": ok,
+                }
+            },
+            "/items/": {
+                "get": {
+                    "operationId": "read_items",
+                    "security": [{"OAuth2PasswordBearer": []}],
+                    "responses": ok,
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {"OAuth2PasswordBearer": {"type": "oauth2", "flows": flows}}
+        },
+    }
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps(spec))
+    (hop,) = [f for f in lint(path, use_default_hints=False).findings if f.rule == "AR020"]
+    assert "OAuth2PasswordBearer's OAuth2 password flow" in hop.message
+    assert hop.location.pointer == "/paths/~1token/post" and hop.location.line is not None
+    hints = tmp_path / "hints.yaml"
+    hints.write_text(
+        "auth:\n  OAuth2PasswordBearer:\n    login:\n      operation: login_token_post\n"
+        "      body: {username: '${env:INV_USER}', password: '${env:INV_PASSWORD}'}\n"
+        "      token: $.access_token\n"
+    )
+    assert not [f for f in lint(path, hints).findings if f.rule == "AR020"]
