@@ -138,6 +138,11 @@ def _spec_31(url: str) -> dict:
             "price": {"anyOf": [{"type": "number"}, {"type": "null"}]},
             "status": {"anyOf": [{"$ref": "#/components/schemas/Status"}, {"type": "null"}]},
             "color": {"type": "string", "enum": ["red", "blue"], "nullable": True},
+            "size": {  # an enum the API adds to (AutoRest's): its values stay examples
+                "type": ["string", "null"],
+                "enum": ["S", "M"],
+                "x-ms-enum": {"name": "Size", "modelAsString": True},
+            },
         },
     }
     one = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -170,6 +175,7 @@ def test_a_field_nullable_by_any_of_keeps_its_type_and_takes_null(tmp_path):
         assert said["price"] == {"type": ["number", "null"]}
         assert said["status"] == {"type": ["string", "null"], "enum": ["active", "archived", None]}
         assert said["color"]["enum"] == ["red", "blue", None]
+        assert said["size"] == {"type": ["string", "null"], "examples": ["S", "M"]}
         asked = {"id": "1", "name": None, "price": 2.5, "status": None, "color": None}
         answer = caller("update_item", asked)
         assert not answer.is_error, answer.content[0].text

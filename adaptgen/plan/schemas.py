@@ -183,10 +183,10 @@ class SchemaInliner:
             out["format"] = "binary"
         if "enum" in out and isinstance(out["enum"], list):
             out["enum"] = [v for v in out["enum"] if v is not None] or out.pop("enum")
-            if isinstance(out.get("type"), list) and "null" in out["type"] and "enum" in out:
-                out["enum"] = [*out["enum"], None]  # a value it may be set to, as its type says
         if self.for_input and "enum" in out and _open_enum(schema, out["enum"]):
             out["examples"] = out.pop("enum")  # the values known: the API takes others too
+        if "enum" in out and isinstance(out.get("type"), list) and "null" in out["type"]:
+            out["enum"] = [*out["enum"], None]  # a value it may be set to, as its type says
         _exclusive_bounds(schema, out)
         if "items" in schema:
             out["items"] = self._walk(schema["items"], source, f"{pointer}/items", stack, depth + 1)
