@@ -12,7 +12,6 @@ left out of what the agent sends.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from adaptgen.load.refs import RefResolver, Resolved, is_remote
 from adaptgen.load.source import SourceFile
 from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, NESTED_DESCRIPTION_CHARS, brief
+from adaptgen.runtime.binary import text_media
 
 # Keywords copied as they are (after the value is checked to be JSON data).
 _PLAIN_KEYWORDS = (
@@ -523,16 +523,11 @@ def _carried_file(schema: dict[str, Any]) -> bool:
     media = schema.get("contentMediaType")
     return (
         isinstance(media, str)
-        and not _TEXT_MEDIA.search(media)  # a string holding JSON or XML text is text
+        and not text_media(media.strip().lower())  # a string holding JSON or XML is text
         and "contentEncoding" not in schema
         and schema.get("type") in ("string", None)
         and not any(k in schema for k in ("properties", "items", "enum", "const"))
     )
-
-
-# Media types whose content is text (`{type: string, contentMediaType: application/json}` is a
-# JSON document in a string, not a file).
-_TEXT_MEDIA = re.compile(r"^text/|json|xml|yaml|csv|javascript|x-www-form-urlencoded", re.I)
 
 
 def _exclusive_bounds(schema: dict[str, Any], out: dict[str, Any]) -> None:

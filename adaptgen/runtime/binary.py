@@ -81,13 +81,18 @@ def binary_answer(
     return BinaryAnswer(kind, bytes(body), _filename(disposition))
 
 
-def _declared_text(content_type: str, declared: str) -> bool:
-    if content_type.startswith(_NEVER_TEXT) and not content_type.endswith("+xml"):
+def text_media(media_type: str) -> bool:
+    """Whether content of this media type (lower case, no parameters) is text: `text/*`,
+    JSON, XML, YAML, CSV, scripts, forms (an image's SVG `+xml` too). Also what a schema's
+    `contentMediaType` says of the string it describes (`plan.schemas`)."""
+    if media_type.startswith(_NEVER_TEXT) and not media_type.endswith("+xml"):
         return False
-    return (
-        content_type.startswith("text/")
-        or any(word in content_type for word in _TEXT_WORDS)
-        or ("charset=" in declared.lower() and "charset=binary" not in declared.lower())
+    return media_type.startswith("text/") or any(word in media_type for word in _TEXT_WORDS)
+
+
+def _declared_text(content_type: str, declared: str) -> bool:
+    return text_media(content_type) or (
+        "charset=" in declared.lower() and "charset=binary" not in declared.lower()
     )
 
 
