@@ -24,6 +24,20 @@ _ACRONYM_THEN_WORD = re.compile(
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 MEMO_CHARS = 64  # texts this short are split once per process (`snake_words`)
+# Words written in mixed case that are one word (a reviewed list): `OAuth2` is oauth2, not
+# o, auth2; `IPv6` ipv6, `GitHub` github, `MySQL` mysql. Only where the word ends (a capital,
+# a digit, a non-letter or the end after it: not `LinkedInvoices`) and, for one that starts
+# with a capital, where it starts (not after a capital: `AOAuth`; `RespondToAuth` has none).
+_MIXED_CASE_WORDS = (
+    "OAuth|GraphQL|GitHub|GitLab|MySQL|PostgreSQL|NoSQL|SQLite|MongoDB|DynamoDB|JavaScript|"
+    "TypeScript|YouTube|LinkedIn|PayPal|WordPress|DevOps|OpenAPI|OpenID|WebSocket|WebHook|"
+    "IPv4|IPv6|SaaS|PaaS|IaaS|MacOS|HubSpot|QuickBooks|SendGrid|MailChimp|BigQuery"
+)
+_MIXED_CASE_LOWER = "oAuth|iOS|macOS|tvOS|watchOS|iPadOS|iPhone|iPad|iCloud|eBay"
+_WHOLE_WORD = re.compile(
+    rf"(?:(?<![A-Za-z])(?:{_MIXED_CASE_LOWER})|(?<![A-Z])(?:{_MIXED_CASE_WORDS}))"
+    r"[0-9]*(?:s(?![a-z]))?(?![a-z])"
+)
 
 
 def snake_words(text: str) -> list[str]:
@@ -34,12 +48,21 @@ def snake_words(text: str) -> list[str]:
     return _snake_words(text)
 
 
+def env_words(text: str) -> list[str]:
+    """The words of a name that makes an env var or a server's name, split as adaptgen always
+    has split them (`OAuth2` -> o, auth2; no whole mixed-case words): a deployment sets these
+    names, so a better reading of a word must not move them (`BOX_OPENAPI_O_AUTH2_..._TOKEN`)."""
+    return _snake_words(text, whole=False)
+
+
 @lru_cache(maxsize=16384)
 def _short_words(text: str) -> tuple[str, ...]:
     return tuple(_snake_words(text))
 
 
-def _snake_words(text: str) -> list[str]:
+def _snake_words(text: str, whole: bool = True) -> list[str]:
+    if whole and any(c.isupper() for c in text):
+        text = _WHOLE_WORD.sub(lambda m: f"_{m[0].lower()}_", text)
     text = _ACRONYM_THEN_WORD.sub("_", text)
     text = _CAMEL_1.sub("_", text)
     text = _CAMEL_2.sub(r"\1_\2", text)

@@ -11,7 +11,7 @@ from conftest import built_server, shared_spec
 
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
-from adaptgen.plan.names import shorten, told_apart, tool_name, tool_names
+from adaptgen.plan.names import file_name_server, shorten, told_apart, tool_name, tool_names
 from adaptgen.words import keyed_sets, plain_path, plural, singular, snake_words
 
 SPEC = textwrap.dedent(
@@ -357,6 +357,97 @@ def test_an_acronym_before_a_capitalised_for_keeps_the_for_whole():
     assert snake_words("GetWebACLForResource") == ["get", "web", "acl", "for", "resource"]
     assert snake_words("RSbyInvoiceItem") == ["rs", "by", "invoice", "item"]
     assert snake_words("getECOforX") == ["get", "eco", "for", "x"]
+
+
+def test_a_word_written_in_mixed_case_is_one_word():
+    """`OAuth2` is oauth2 (not `o_auth2`), `IPv6` ipv6, `MySQL` mysql, `GitHub` github; only
+    where the word ends (`LinkedInvoices` is linked, invoices) and starts (`RespondToAuth`)."""
+    assert snake_words("getOAuth2Token") == ["get", "oauth2", "token"]
+    assert snake_words("OAuth2PasswordBearer") == ["oauth2", "password", "bearer"]
+    assert snake_words("listIPv6Addresses") == ["list", "ipv6", "addresses"]
+    assert snake_words("listIPv4s") == ["list", "ipv4s"]
+    assert snake_words("createMySQLDatabase") == ["create", "mysql", "database"]
+    assert snake_words("getGitHubApp") == ["get", "github", "app"]
+    assert snake_words("iOSAppVersion") == ["ios", "app", "version"]
+    assert snake_words("LinkedInvoices") == ["linked", "invoices"]
+    assert snake_words("RespondToAuthChallenge") == ["respond", "to", "auth", "challenge"]
+    assert tool_name("getOAuth2Token", "get", "/oauth2/token", []) == "get_oauth2_token"
+
+
+def test_an_env_var_keeps_the_words_it_always_had(tmp_path):
+    """A deployment sets a credential's env var and the server's prefix: a word read whole in
+    tool names (`OAuth2`) is split in them as it always was (`BOX_O_AUTH2_SECURITY_TOKEN`)."""
+    spec = tmp_path / "GitHubApi.yaml"
+    spec.write_text(
+        textwrap.dedent(
+            """\
+            openapi: 3.0.0
+            info: {title: t, version: "1"}
+            components:
+              securitySchemes:
+                OAuth2Security: {type: http, scheme: bearer}
+            security: [{OAuth2Security: []}]
+            paths:
+              /oauth2/token:
+                get: {operationId: getOAuth2Token, responses: {"200": {description: ok}}}
+            """
+        )
+    )
+    api = plan(load_spec(spec), "box").api
+    assert [t.name for t in api.tools] == ["get_oauth2_token"]
+    assert "BOX_O_AUTH2_SECURITY_TOKEN" in api.info.env
+    assert file_name_server("GitHubApi") == "git_hub_api"
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "name"),
+    [
+        ("AddActor_Post", "post", "/AddActor", "add_actor"),
+        ("createAlertGET", "get", "/alerts/new", "create_alert"),
+        ("List_Contracts_GET", "get", "/contracts", "list_contracts"),
+        ("getWidgetDelete", "delete", "/widgets/{id}", "get_widget_delete"),  # the act: kept
+        ("budget", "get", "/budget", "get_budget"),  # no method pasted: a word ends so
+    ],
+)
+def test_a_method_pasted_after_a_name_is_no_word_of_it(tmp_path, operation_id, method, path, name):
+    spec = tmp_path / "api.yaml"
+    spec.write_text(
+        f"openapi: 3.0.0\ninfo: {{title: t, version: '1'}}\npaths:\n  {path}:\n"
+        f"    {method}:\n      operationId: {operation_id}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    assert [t.name for t in plan(load_spec(spec), "t").api.tools] == [name]
+
+
+def test_a_pasted_method_that_tells_two_operations_apart_stays(tmp_path):
+    """Jira's `searchForIssuesUsingJql` (GET) beside `searchForIssuesUsingJqlPost` (POST): the
+    word is all that tells them apart, so it stays; the same path by two methods named alike is
+    told apart by the method, not by a number."""
+    spec = tmp_path / "api.yaml"
+    spec.write_text(
+        textwrap.dedent(
+            """\
+            openapi: 3.0.0
+            info: {title: t, version: "1"}
+            paths:
+              /search:
+                get: {operationId: searchForIssuesUsingJql, responses: {"200": {description: ok}}}
+                post:
+                  operationId: searchForIssuesUsingJqlPost
+                  responses: {"200": {description: ok}}
+              /oauth/authorize:
+                get: {summary: Authorize OAuth, responses: {"200": {description: ok}}}
+                post: {summary: Authorize OAuth, responses: {"200": {description: ok}}}
+            """
+        )
+    )
+    names = [t.name for t in plan(load_spec(spec), "t").api.tools]
+    assert names == [
+        "search_for_issues_using_jql",
+        "search_for_issues_using_jql_post",
+        "authorize_oauth",
+        "authorize_oauth_post",
+    ]
 
 
 def test_an_action_callable_by_two_methods_is_named_by_the_action():

@@ -43,7 +43,7 @@ from adaptgen.runtime.catalog import (
     env_vars,
 )
 from adaptgen.runtime.http_methods import OPENAPI_METHODS
-from adaptgen.words import keyed_sets
+from adaptgen.words import env_words, keyed_sets, snake_words
 
 # A server variable that is a credential (Telegram's `bot{token}`, an `{apikey}` path segment).
 _SECRET_VARIABLE = re.compile(r"(^|_)(token|key|api_?key|secret|password|passwd)($|_)")
@@ -121,7 +121,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.xml_forms: XmlForms | None = None  # made at the first XML body or answer
         self.responses: dict[tuple[str, int], tuple[dict[str, Any] | None, list[str]]] = {}
         self.warnings: list[BuildWarning] = []
-        self.env_prefix = (snake_case(name) or "api").upper()
+        self.env_prefix = ("_".join(env_words(name)) or "api").upper()
         self.also_sent: set[str] = set()  # schemes made by `_also_sent`
         self.said_once: set[str] = set()
         self.paging = Conventions(self._paging_examples)  # learned only if an operation needs it
@@ -130,6 +130,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.named_paths: dict[str, str] = {}
         self.collections: frozenset[str] = frozenset()
         self.format_twins: frozenset[str] = frozenset()
+        self.operation_words: frozenset[tuple[str, ...]] = frozenset()  # every operationId's
         self.aws_actions = is_aws(self.doc)
         self.api_base = ""
 
@@ -153,6 +154,9 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.api_base = self._server()[0]
         hints = self.options.hints
         op_ids = [op["operationId"] for _, _, op, _, _ in operations if "operationId" in op]
+        self.operation_words = frozenset(
+            tuple(snake_words(op_id)) for op_id in op_ids if isinstance(op_id, str)
+        )
         hints.check_operations(op_ids)
         chain_specs = self._chain_specs()
         login_ops = {a.login.operation for a in hints.hints.auth.values() if a.login}
@@ -387,7 +391,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
             variables.append(
                 ServerVariable(
                     name=var,
-                    env=f"{self.env_prefix}_SERVER_{(snake_case(var) or 'value').upper()}",
+                    env=f"{self.env_prefix}_SERVER_{('_'.join(env_words(var)) or 'value').upper()}",
                     default="" if secret else default,
                     enum=tuple(str(v) for v in enum) if isinstance(enum, list) else (),
                     in_host=not origin

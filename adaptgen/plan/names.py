@@ -17,6 +17,7 @@ from adaptgen.words import (  # noqa: F401 - re-exported
     item_collection,
     keyed_sets,
     plain_path,
+    env_words,
     plural,
     singular,
     snake_words,
@@ -76,7 +77,7 @@ def file_name_server(stem: str) -> str:
     `api_` before one that does not start with a letter (`6-dot-authentiqio.json`, `2.0.yaml`:
     the name starts every env var the server reads, which cannot start with a digit); `api`
     for a stem with no letters or digits."""
-    name = snake_case(stem)
+    name = "_".join(env_words(stem))  # it starts every env var: split as it always was
     return name if name[:1].isalpha() else f"api_{name}" if name else "api"
 
 
@@ -86,7 +87,7 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 def env_word(text: str) -> str:
     """The env var part made of a spec's name (a security scheme): UPPER_SNAKE, shortened."""
-    return shorten(snake_words(text), MAX_ENV_WORD).upper()
+    return shorten(env_words(text), MAX_ENV_WORD).upper()
 
 
 def is_env_name(name: str) -> bool:
@@ -330,6 +331,32 @@ def common_path_prefix(paths: list[str]) -> list[str]:
             break
         prefix.append(first)
     return prefix
+
+
+# An HTTP method a generator pasted after a name (`AddActor_Post`, `createAlertGET`,
+# `List_Contracts_GET`): as its own last part, in any case, after a separator or a capital.
+_PASTED_TAIL = re.compile(r"(?:[_\-. ]+|(?<=[a-z0-9])(?=[A-Z]))(get|post|put|patch|delete)$", re.I)
+
+
+def without_pasted_method(
+    operation_id: str, method: str, path: str, operation_words: frozenset[tuple[str, ...]]
+) -> str | None:
+    """`operation_id` without the operation's own HTTP method pasted after it (`AddActor_Post`
+    on `POST /AddActor`: `AddActor`), where two words or more are left, the path does not say
+    the method's word (`/reactions.get`), a read's verb does not lead a write, and no other operationId of the API is the rest (Jira's
+    `searchForIssuesUsingJql` beside `searchForIssuesUsingJqlPost`: there the word tells the
+    two apart). None where nothing was pasted."""
+    tail = _PASTED_TAIL.search(operation_id)
+    if tail is None or tail[1].lower() != method.lower():
+        return None
+    rest = operation_id[: tail.start()]
+    words = tuple(snake_words(rest))
+    path_words = {w for segment in path.split("/") for w in snake_words(segment)}
+    if len(words) < 2 or method.lower() in path_words or words in operation_words:
+        return None
+    if method.lower() != "get" and words[0] in _READING_VERBS:
+        return None  # `getWidgetDelete` deletes: its last word is its act, not noise
+    return rest
 
 
 def tool_name(operation_id: str | None, method: str, path: str, prefix: list[str]) -> str:

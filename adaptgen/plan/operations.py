@@ -37,6 +37,7 @@ from adaptgen.plan.names import (
     told_apart,
     tool_names,
     unique_name,
+    without_pasted_method,
 )
 from adaptgen.plan.output import UnsupportedPath, output_schema
 from adaptgen.plan.pagination import (
@@ -124,17 +125,25 @@ class OperationPlanning(PlannerState):
         of a path that names nothing (`get`, `get_by_id`: Transavia's `GET /` and `/{id}` on
         `.../v2/airports`), is told by what the server's base path names first
         (`list_airports`, `get_airport`)."""
-        names = tool_names(
-            op_id,
-            method,
-            path,
-            self.common_prefix,
-            summary,
-            selector,
-            self.collections,
-            path in self.format_twins,
-            self.aws_actions,
-        )
+
+        def names_for(operation_id: str | None) -> list[str]:
+            return tool_names(
+                operation_id,
+                method,
+                path,
+                self.common_prefix,
+                summary,
+                selector,
+                self.collections,
+                path in self.format_twins,
+                self.aws_actions,
+            )
+
+        names = names_for(op_id)
+        if op_id and (bare := without_pasted_method(op_id, method, path, self.operation_words)):
+            # `AddActor_Post`, `createAlertGET`: the method pasted after the name says nothing;
+            # the name as written is the last resort (before a number).
+            names = list(dict.fromkeys([*names_for(bare), *names]))
         words = names[0].split("_")
         base = [s for s in urlsplit(self.api_base).path.split("/") if s and "{" not in s]
         bare = len(words) == 1 or words[1] == "by"
@@ -246,6 +255,11 @@ class OperationPlanning(PlannerState):
                 # where `get_latest_2` said nothing (a name that ends so already is numbered)
                 apart = shorten([*names[0].split("_"), *words], MAX_TOOL_NAME)
                 name = apart if free(apart) else None
+            if name is None and holder == path and method not in names[0].split("_"):
+                # The same path by another method, named alike (`authorize_oauth` by GET and
+                # by POST): the method tells them apart, not a number.
+                by_method = shorten([*names[0].split("_"), method], MAX_TOOL_NAME)
+                name = by_method if free(by_method) else None
             name = unique_name(name or names[0], taken, free=free)
         self.named_paths.setdefault(name, path)
         params = self._parameters(path_item, op, op_pointer, schemes)
