@@ -450,6 +450,61 @@ def test_a_pasted_method_that_tells_two_operations_apart_stays(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "names"),
+    [
+        # a run of words said again right after itself (aviationdata)
+        (
+            "searchAutoCompleteAirportNameAirportName",
+            "get",
+            "/airports/autocomplete",
+            ["search_auto_complete_airport_name"],
+        ),
+        # "by" and the thing's own id after the thing (loket): the name as written is the
+        # last resort, before a number
+        (
+            "getFiscalCompanyCarByFiscalCompanyCarId",
+            "get",
+            "/fiscalcompanycars/{fiscalCompanyCarId}",
+            ["get_fiscal_company_car", "get_fiscal_company_car_by_fiscal_company_car_id"],
+        ),
+        # a chain of "by <path parameter>" (Trello): the last where the path ends in it
+        (
+            "getBoardsCardsByIdBoardByIdCard",
+            "get",
+            "/boards/{idBoard}/cards/{idCard}",
+            ["get_board_cards_by_id_card"],
+        ),
+        # one "by" a spec wrote stays (Discourse)
+        (
+            "getTopicByExternalId",
+            "get",
+            "/t/external_id/{external_id}",
+            ["get_topic_by_external_id"],
+        ),
+        # one word said twice only as written: `lists` is no `list`
+        ("ListsLists", "get", "/lists", ["list_lists"]),
+        # Google's APIs named by a verb (`run.`, `translate.`): the method is the act
+        (
+            "run.projects.locations.services.get",
+            "get",
+            "/v1/{name}",
+            ["get_run_projects_locations_service"],
+        ),
+        (
+            "translate.projects.locations.glossaries.delete",
+            "delete",
+            "/v3/{name}",
+            ["delete_translate_projects_locations_glossary"],
+        ),
+    ],
+)
+def test_a_name_says_nothing_twice(operation_id, method, path, names):
+    found = tool_names(operation_id, method, path, [])
+    assert found[0] == names[0]
+    assert [n for n in found if n in names] == names  # in that order
+
+
 def test_an_action_callable_by_two_methods_is_named_by_the_action():
     """AWS query APIs: `GET_AddTagsToResource` and `POST_AddTagsToResource` on
     `/#Action=AddTagsToResource` are one action; not `get_add_tags...`, not `create_action_...`."""
@@ -3062,7 +3117,8 @@ def test_a_springfox_handler_documented_once_per_method_is_one_tool(tmp_path):
         ("GET", "/getText"),
         ("POST", "/getText"),
     ]
-    assert list(tools) == ["append_text", "check_token", "get_text", "get_text_2"]  # get's first
+    # the same path by another method is told apart by its method, not by a number
+    assert list(tools) == ["append_text", "check_token", "get_text", "get_text_post"]
     assert [(s.operation_id, s.reason) for s in api.skipped] == [
         (
             "appendTextUsingPOST",

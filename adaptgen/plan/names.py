@@ -11,13 +11,14 @@ from adaptgen.runtime.http_methods import OPENAPI_METHODS
 from adaptgen.words import (  # noqa: F401 - re-exported
     ACTION_VERBS,
     FORMAT_SUFFIX,
+    ID_WORDS,
     REST_VERBS,
     VERBS,
     acts_by_path,
+    env_words,
     item_collection,
     keyed_sets,
     plain_path,
-    env_words,
     plural,
     singular,
     snake_words,
@@ -335,7 +336,9 @@ def common_path_prefix(paths: list[str]) -> list[str]:
 
 # An HTTP method a generator pasted after a name (`AddActor_Post`, `createAlertGET`,
 # `List_Contracts_GET`): as its own last part, in any case, after a separator or a capital.
-_PASTED_TAIL = re.compile(r"(?:[_\-. ]+|(?<=[a-z0-9])(?=[A-Z]))(get|post|put|patch|delete)$", re.I)
+_PASTED_TAIL = re.compile(
+    r"(?:[_\-. ]+|(?<=[a-z0-9])(?=[A-Z]))((?i:get|post|put|patch|delete))$"
+)
 
 
 def without_pasted_method(
@@ -343,11 +346,12 @@ def without_pasted_method(
 ) -> str | None:
     """`operation_id` without the operation's own HTTP method pasted after it (`AddActor_Post`
     on `POST /AddActor`: `AddActor`), where two words or more are left, the path does not say
-    the method's word (`/reactions.get`), a read's verb does not lead a write, and no other operationId of the API is the rest (Jira's
-    `searchForIssuesUsingJql` beside `searchForIssuesUsingJqlPost`: there the word tells the
-    two apart). None where nothing was pasted."""
+    the method's word (`/reactions.get`), a read's verb does not lead a write, and no other
+    operationId of the API is the rest (Jira's `searchForIssuesUsingJql` beside
+    `searchForIssuesUsingJqlPost`: there the word tells the two apart). None where nothing was
+    pasted."""
     tail = _PASTED_TAIL.search(operation_id)
-    if tail is None or tail[1].lower() != method.lower():
+    if tail is None or tail[1].lower() != method.lower() or SPRINGFOX.search(operation_id):
         return None
     rest = operation_id[: tail.start()]
     words = tuple(snake_words(rest))
@@ -507,7 +511,72 @@ def tool_names(
         candidates = [*candidates[:1], *variants[:1], *candidates[1:], *variants[1:]]
     if related:
         candidates.insert(1, related)  # `get_pre_order_of_app` beside `get_app_pre_order`
-    return list(dict.fromkeys(_finish(_listed(words, route)) for words in candidates))
+    tidied = [_tidy(words, route) for words in candidates]
+    if tidied[0] != candidates[0]:
+        # The name as written is the last resort, before a number: a tidied name may be
+        # another operation's (`get_fiscal_company_car` beside `..._by_fiscal_company_car_id`).
+        tidied.append(candidates[0])
+    return list(dict.fromkeys(_finish(_listed(words, route)) for words in tidied))
+
+
+def _tidy(words: list[str], route: _Route) -> list[str]:
+    """A name without what it says twice: a run of two or three words said again right after
+    itself (aviationdata's `search_auto_complete_airport_name_airport_name`), a last "by" and
+    the thing's own id after the thing (loket's `get_fiscal_company_car_by_fiscal_company_car_id`:
+    `get_fiscal_company_car`), and a chain of "by <path parameter>" (Trello's
+    `get_board_card_by_id_board_by_id_card`): the last where the path ends in it, none else.
+    One "by" a spec wrote stays (`get_topic_by_external_id`)."""
+    words = _merged_runs(words)
+    by = [at for at, word in enumerate(words) if word == "by" and 0 < at < len(words) - 1]
+    if len(by) >= 2:
+        parameters = [_clean(snake_words(p)) for p in _PATH_PARAMETER.findall(route.path)]
+        spans = [words[at + 1 : end] for at, end in zip(by, [*by[1:], len(words)], strict=True)]
+        if all(span in parameters for span in spans):
+            ends_in_one = route.path.rstrip("/").endswith("}") and spans[-1] == parameters[-1]
+            return [*words[: by[0]], *(["by", *spans[-1]] if ends_in_one else [])]
+    if len(by) == 1:
+        at = by[0]
+        *thing, last = words[at + 1 :]
+        if thing and last in ID_WORDS and _same(words[max(at - len(thing), 1) : at], thing):
+            return words[:at]
+    return words
+
+
+def _same(these: list[str], those: list[str]) -> bool:
+    """Whether two runs of words say the same: word for word, in either number for a run of
+    two or more (one word alone only as written: `list` is no `lists`)."""
+    if len(these) != len(those):
+        return False
+    if len(these) == 1:
+        return these == those
+    return all(singular(a) == singular(b) for a, b in zip(these, those, strict=True))
+
+
+def _merged_runs(words: list[str]) -> list[str]:
+    """`words` with a run of one to three words said again right after itself said once, in
+    the later run's words (the thing's number is the one its place says), but a list's last
+    run keeps its plural."""
+    kept: list[str] = []
+    at = 0
+    while at < len(words):
+        run = next(
+            (
+                n
+                for n in (3, 2, 1)
+                if len(kept) > n and at + n <= len(words) and _same(kept[-n:], words[at : at + n])
+            ),
+            0,
+        )
+        if not run:
+            kept.append(words[at])
+            at += 1
+            continue
+        later = words[at : at + run]
+        if kept[0] == "list" and at + run == len(words) and plural(kept[-1]):
+            later = [*later[:-1], kept[-1]]
+        kept[-run:] = later
+        at += run
+    return kept
 
 
 def _listed(words: list[str], route: _Route) -> list[str]:
@@ -856,14 +925,18 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         return [_dedupe_adjacent([*phrase_words[:span], *group, *rest])]
     family, _, verb = operation_id.rpartition(".")
     method_words = _clean(snake_words(verb))
+    api, _, resources = family.partition(".")
+    # Google's `run.projects.locations.services.get`, `translate.projects.translateText`: the
+    # API's name is a verb, the act is the method's (`get_run_..._service`).
+    api_verb = snake_words(api)[:1] == [api.lower()] and api.lower() in VERBS and bool(resources)
     if (
         family
         and verb[:1].islower()
         and verb.isalnum()
         and method_words
         and method_words[0] in VERBS
-        and any(word in VERBS for word in method_words[1:])
-        and not VERBS.intersection(snake_words(family))
+        and (api_verb or any(word in VERBS for word in method_words[1:]))
+        and not VERBS.intersection(snake_words(resources if api_verb else family))
         and not route.selector
     ):
         # A dotted id's last part is a method named verb first (Google's
