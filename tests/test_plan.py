@@ -407,6 +407,14 @@ def test_an_env_var_keeps_the_words_it_always_had(tmp_path):
         ("List_Contracts_GET", "get", "/contracts", "list_contracts"),
         ("getWidgetDelete", "delete", "/widgets/{id}", "get_widget_delete"),  # the act: kept
         ("budget", "get", "/budget", "get_budget"),  # no method pasted: a word ends so
+        # a name that leads with another method's word: the last is the act
+        (
+            "postLKECServiceTokenDelete",
+            "delete",
+            "/lke/clusters/{clusterId}/servicetoken",
+            "post_lkec_service_token_delete",
+        ),
+        ("QueryTexts_Get", "get", "/servers/{s}/queryTexts/{id}", "get_query_text"),  # a class
     ],
 )
 def test_a_method_pasted_after_a_name_is_no_word_of_it(tmp_path, operation_id, method, path, name):

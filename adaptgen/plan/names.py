@@ -336,9 +336,7 @@ def common_path_prefix(paths: list[str]) -> list[str]:
 
 # An HTTP method a generator pasted after a name (`AddActor_Post`, `createAlertGET`,
 # `List_Contracts_GET`): as its own last part, in any case, after a separator or a capital.
-_PASTED_TAIL = re.compile(
-    r"(?:[_\-. ]+|(?<=[a-z0-9])(?=[A-Z]))((?i:get|post|put|patch|delete))$"
-)
+_PASTED_TAIL = re.compile(r"(?:[_\- ]+|(?<=[a-z0-9])(?=[A-Z]))((?i:get|post|put|patch|delete))$")
 
 
 def without_pasted_method(
@@ -348,18 +346,40 @@ def without_pasted_method(
     on `POST /AddActor`: `AddActor`), where two words or more are left, the path does not say
     the method's word (`/reactions.get`), a read's verb does not lead a write, and no other
     operationId of the API is the rest (Jira's `searchForIssuesUsingJql` beside
-    `searchForIssuesUsingJqlPost`: there the word tells the two apart). None where nothing was
-    pasted."""
+    `searchForIssuesUsingJqlPost`: there the word tells the two apart), where the rest starts
+    with its act. None where nothing was pasted."""
     tail = _PASTED_TAIL.search(operation_id)
     if tail is None or tail[1].lower() != method.lower() or SPRINGFOX.search(operation_id):
         return None
+    fastapi = _NON_WORD_CHAR.sub("_", path) + "_" + method.lower()
+    if "." in operation_id or operation_id.endswith(fastapi) or _SERVICE_METHOD.match(operation_id):
+        return None  # read as a dotted id's method, FastAPI's, Magento's (`tool_names`)
     rest = operation_id[: tail.start()]
+    if (
+        "_" not in rest
+        and operation_id[tail.start() : tail.start() + 1] == "_"
+        and not _Route(method, path, [], ()).method_path()
+    ):
+        # `Controller_Get`: a class's name, a verb first or not (Azure's `QueryTexts_Get`,
+        # AppCenter's `storeReleases_delete`), and its method's; pasted only where the path is
+        # the method's name (`AddActor_Post` on `POST /AddActor`).
+        return None
     words = tuple(snake_words(rest))
     path_words = {w for segment in path.split("/") for w in snake_words(segment)}
     if len(words) < 2 or method.lower() in path_words or words in operation_words:
         return None
-    if method.lower() != "get" and words[0] in _READING_VERBS:
-        return None  # `getWidgetDelete` deletes: its last word is its act, not noise
+    route = _Route(method, path, [], ())
+    if (
+        words[0] not in VERBS
+        or (method.lower() != "get" and words[0] in _READING_VERBS)
+        or (words[0] in _METHOD_WORDS and words[0] != method.lower())
+        or (route.names_thing(words[0]) and not route.method_path())
+    ):
+        # A name that says no act first is a controller's and its method (Azure's
+        # `VirtualMachineScaleSetExtensions_Get`, Magento's `...RepositoryV1DeleteByIdDelete`),
+        # read as such; `getWidgetDelete`, `postTokenDelete` delete and Twitter's `listIdGet`
+        # reads a list (a thing of its path): the last word is the act, not noise.
+        return None
     return rest
 
 
@@ -378,6 +398,7 @@ def tool_names(
     collections: frozenset[str] = frozenset(),
     format_twin: bool = False,
     aws: bool = False,
+    reserved: frozenset[tuple[str, ...]] = frozenset(),
 ) -> list[str]:
     """Names for one operation, best first: the later ones say more, for when one is taken.
 
@@ -396,7 +417,10 @@ def tool_names(
     `aws`: an AWS API, whose operationIds are its actions' names, a verb first by AWS's rule
     (`TagResource`, `PurchaseOffering`, `AdminConfirmSignUp`): they name the tools as boto3
     names its methods (`tag_resource`), whatever the method and path say.
+    `reserved`: the words of the API's operationIds; a name tidied into another's (anchore's
+    `delete_image_by_image_id` into `delete_image`, which another operation is called) is not.
     """
+    written = tuple(snake_words(operation_id or ""))
     if aws and operation_id and _AWS_ACTION.fullmatch(operation_id):
         # The action names it; what else would be said of it names it next.
         named = tool_names(
@@ -511,7 +535,11 @@ def tool_names(
         candidates = [*candidates[:1], *variants[:1], *candidates[1:], *variants[1:]]
     if related:
         candidates.insert(1, related)  # `get_pre_order_of_app` beside `get_app_pre_order`
-    tidied = [_tidy(words, route) for words in candidates]
+    tidied = [
+        tidy if tidy == words or tuple(tidy) not in reserved or tuple(tidy) == written else words
+        for words in candidates
+        for tidy in [_tidy(words, route)]
+    ]
     if tidied[0] != candidates[0]:
         # The name as written is the last resort, before a number: a tidied name may be
         # another operation's (`get_fiscal_company_car` beside `..._by_fiscal_company_car_id`).

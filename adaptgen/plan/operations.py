@@ -137,6 +137,7 @@ class OperationPlanning(PlannerState):
                 self.collections,
                 path in self.format_twins,
                 self.aws_actions,
+                self.operation_words,
             )
 
         names = names_for(op_id)
