@@ -513,6 +513,34 @@ def test_a_name_says_nothing_twice(operation_id, method, path, names):
     assert [n for n in found if n in names] == names  # in that order
 
 
+def test_a_tidied_name_is_never_another_operations(tmp_path):
+    """anchore's `get_image_by_imageId` tidied is `get_image`, which another operation is called
+    (listed after it): that one keeps its name, this one its own as written."""
+    spec = tmp_path / "api.yaml"
+    spec.write_text(
+        textwrap.dedent(
+            """\
+            openapi: 3.0.0
+            info: {title: t, version: "1"}
+            paths:
+              /images/by_id/{imageId}:
+                get:
+                  operationId: get_image_by_imageId
+                  parameters: [{name: imageId, in: path, required: true, schema: {type: string}}]
+                  responses: {"200": {description: ok}}
+              /images/{imageDigest}:
+                get:
+                  operationId: get_image
+                  parameters:
+                    - {name: imageDigest, in: path, required: true, schema: {type: string}}
+                  responses: {"200": {description: ok}}
+            """
+        )
+    )
+    names = [t.name for t in plan(load_spec(spec), "t").api.tools]
+    assert names == ["get_image_by_image_id", "get_image"]
+
+
 def test_an_action_callable_by_two_methods_is_named_by_the_action():
     """AWS query APIs: `GET_AddTagsToResource` and `POST_AddTagsToResource` on
     `/#Action=AddTagsToResource` are one action; not `get_add_tags...`, not `create_action_...`."""
