@@ -418,39 +418,26 @@ def test_an_env_var_keeps_the_words_it_always_had(tmp_path):
     ],
 )
 def test_a_method_pasted_after_a_name_is_no_word_of_it(tmp_path, operation_id, method, path, name):
-    spec = tmp_path / "api.yaml"
-    spec.write_text(
-        f"openapi: 3.0.0\ninfo: {{title: t, version: '1'}}\npaths:\n  {path}:\n"
-        f"    {method}:\n      operationId: {operation_id}\n"
-        "      responses: {'200': {description: ok}}\n"
-    )
-    assert [t.name for t in plan(load_spec(spec), "t").api.tools] == [name]
+    spec = {"openapi": "3.0.0", "info": {"title": "t", "version": "1"}}
+    assert _planned_names(
+        tmp_path, {**spec, "paths": {path: _operation(method, operation_id)}}
+    ) == [name]
 
 
 def test_a_pasted_method_that_tells_two_operations_apart_stays(tmp_path):
     """Jira's `searchForIssuesUsingJql` (GET) beside `searchForIssuesUsingJqlPost` (POST): the
     word is all that tells them apart, so it stays; the same path by two methods named alike is
     told apart by the method, not by a number."""
-    spec = tmp_path / "api.yaml"
-    spec.write_text(
-        textwrap.dedent(
-            """\
-            openapi: 3.0.0
-            info: {title: t, version: "1"}
-            paths:
-              /search:
-                get: {operationId: searchForIssuesUsingJql, responses: {"200": {description: ok}}}
-                post:
-                  operationId: searchForIssuesUsingJqlPost
-                  responses: {"200": {description: ok}}
-              /oauth/authorize:
-                get: {summary: Authorize OAuth, responses: {"200": {description: ok}}}
-                post: {summary: Authorize OAuth, responses: {"200": {description: ok}}}
-            """
-        )
-    )
-    names = [t.name for t in plan(load_spec(spec), "t").api.tools]
-    assert names == [
+    said = {"summary": "Authorize OAuth", "responses": {"200": {"description": "ok"}}}
+    paths = {
+        "/search": {
+            **_operation("get", "searchForIssuesUsingJql"),
+            **_operation("post", "searchForIssuesUsingJqlPost"),
+        },
+        "/oauth/authorize": {"get": said, "post": said},
+    }
+    spec = {"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": paths}
+    assert _planned_names(tmp_path, spec) == [
         "search_for_issues_using_jql",
         "search_for_issues_using_jql_post",
         "authorize_oauth",
@@ -516,29 +503,17 @@ def test_a_name_says_nothing_twice(operation_id, method, path, names):
 def test_a_tidied_name_is_never_another_operations(tmp_path):
     """anchore's `get_image_by_imageId` tidied is `get_image`, which another operation is called
     (listed after it): that one keeps its name, this one its own as written."""
-    spec = tmp_path / "api.yaml"
-    spec.write_text(
-        textwrap.dedent(
-            """\
-            openapi: 3.0.0
-            info: {title: t, version: "1"}
-            paths:
-              /images/by_id/{imageId}:
-                get:
-                  operationId: get_image_by_imageId
-                  parameters: [{name: imageId, in: path, required: true, schema: {type: string}}]
-                  responses: {"200": {description: ok}}
-              /images/{imageDigest}:
-                get:
-                  operationId: get_image
-                  parameters:
-                    - {name: imageDigest, in: path, required: true, schema: {type: string}}
-                  responses: {"200": {description: ok}}
-            """
-        )
-    )
-    names = [t.name for t in plan(load_spec(spec), "t").api.tools]
-    assert names == ["get_image_by_image_id", "get_image"]
+
+    def by(name: str, operation_id: str) -> dict:
+        parameter = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        return {"parameters": [parameter], **_operation("get", operation_id)}
+
+    paths = {
+        "/images/by_id/{imageId}": by("imageId", "get_image_by_imageId"),
+        "/images/{imageDigest}": by("imageDigest", "get_image"),
+    }
+    spec = {"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": paths}
+    assert _planned_names(tmp_path, spec) == ["get_image_by_image_id", "get_image"]
 
 
 def test_an_action_callable_by_two_methods_is_named_by_the_action():
