@@ -30,6 +30,7 @@ MEMO_CHARS = 64  # texts this short are split once per process (`snake_words`)
 # with a capital, where it starts (not after a capital: `AOAuth`; `RespondToAuth` has none).
 _MIXED_CASE_WORDS = (
     "OAuth|GraphQL|GitHub|GitLab|MySQL|PostgreSQL|NoSQL|SQLite|MongoDB|DynamoDB|JavaScript|"
+    "MySql|PostgreSql|NoSql|GraphQl|MongoDb|DynamoDb|"
     "TypeScript|YouTube|LinkedIn|PayPal|WordPress|DevOps|OpenAPI|OpenID|WebSocket|WebHook|"
     "IPv4|IPv6|SaaS|PaaS|IaaS|MacOS|HubSpot|QuickBooks|SendGrid|MailChimp|BigQuery"
 )

@@ -367,6 +367,7 @@ def test_a_word_written_in_mixed_case_is_one_word():
     assert snake_words("listIPv6Addresses") == ["list", "ipv6", "addresses"]
     assert snake_words("listIPv4s") == ["list", "ipv4s"]
     assert snake_words("createMySQLDatabase") == ["create", "mysql", "database"]
+    assert snake_words("GetMySqlDatabases") == ["get", "mysql", "databases"]
     assert snake_words("getGitHubApp") == ["get", "github", "app"]
     assert snake_words("iOSAppVersion") == ["ios", "app", "version"]
     assert snake_words("LinkedInvoices") == ["linked", "invoices"]
