@@ -3144,6 +3144,62 @@ def test_a_springfox_handler_documented_once_per_method_is_one_tool(tmp_path):
     assert "readOnlyHint" not in tools["append_text"].annotations
 
 
+def test_a_handler_documented_again_at_a_trailing_slash_is_one_tool(tmp_path):
+    """springdoc documents a Spring handler mapped to `/person` and `/person/` once per path,
+    the second operationId numbered (`getPerson`, `getPerson_1`): peoplegeneratorapi's 46
+    tools were 23 operations, named `get_person` and `get_person_2`. The path without the
+    slash is the tool; the other is skipped as its twin. At a trailing slash, an operation
+    of another id or other parameters is another handler and stays."""
+    import json
+
+    def op(operation_id, *names):
+        parameters = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
+        return {
+            "operationId": operation_id,
+            "parameters": parameters,
+            "responses": {"200": {"description": "ok"}},
+        }
+
+    spec = {
+        "openapi": "3.0.1",
+        "info": {"title": "People", "version": "1"},
+        "paths": {
+            "/api/person/": {"get": op("getPerson", "age")},
+            "/api/person": {"get": op("getPerson_1", "age"), "post": op("addPerson", "name")},
+            "/api/person/height/": {"get": op("height_1", "unit")},
+            "/api/person/height": {"get": op("height", "unit")},
+            "/api/pets": {"get": op("listPets")},
+            "/api/pets/": {"get": op("listPetRoots")},  # another id: another handler
+            "/api/cars": {"get": op("listCars", "make")},
+            "/api/cars/": {"get": op("listCars_1", "model")},  # other parameters
+            "/api/pets/{id}/": {"post": op("addPerson_2")},  # no twin path
+        },
+    }
+    (tmp_path / "people.json").write_text(json.dumps(spec))
+    api = plan(load_spec(tmp_path / "people.json"), "people").api
+    assert [(t.method, t.path, t.operation_id) for t in api.tools] == [
+        ("GET", "/api/person", "getPerson_1"),
+        ("POST", "/api/person", "addPerson"),
+        ("GET", "/api/person/height", "height"),
+        ("GET", "/api/pets", "listPets"),
+        ("GET", "/api/pets/", "listPetRoots"),
+        ("GET", "/api/cars", "listCars"),
+        ("GET", "/api/cars/", "listCars_1"),
+        ("POST", "/api/pets/{id}/", "addPerson_2"),
+    ]
+    assert [t.name for t in api.tools][:3] == ["get_person", "add_person", "get_height"]
+    assert [(s.operation_id, s.reason) for s in api.skipped] == [
+        (
+            "getPerson",
+            "the operation of getPerson_1, declared again at /api/person/ (a trailing slash)",
+        ),
+        (
+            "height_1",
+            "the operation of height, declared again at /api/person/height/ (a trailing slash)",
+        ),
+    ]
+
+
 def test_a_get_whose_name_and_path_say_a_change_is_no_read(tmp_path):
     """AWS query APIs declare every action as a GET too (`GET_DeleteDBInstance`), and old RPC
     APIs act on GET (Etherpad's `/deleteGroup`): such a tool is not read-only, so a caller

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +181,8 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 reason = f"the operation of {twin}, declared again for {method.upper()} (Springfox)"
             if not reason and (twin := self._read_twin(path, method, op, op_pointer, path_item)):
                 reason = f"the read of {twin}, declared again for POST with the same arguments"
+            if not reason and (twin := _slash_twin(path, method, op, operations)):
+                reason = f"the operation of {twin}, declared again at {path} (a trailing slash)"
             if op_id in login_ops:
                 reason = "called by the session-login flow, never by the agent"
             hidden = bool(reason) and op_id in wanted
@@ -481,6 +483,37 @@ def _method_twin(method: str, op_id: str | None, path_item: Any) -> str | None:
     if kept is None or kept[0] == method:
         return None
     return str(kept[1]["operationId"])
+
+
+def _slash_twin(
+    path: str, method: str, op: dict[str, Any], operations: Sequence[tuple[Any, ...]]
+) -> str | None:
+    """The operation an operation repeats at its path with a trailing slash, when a Spring
+    handler mapped to both (`@GetMapping({"/person", "/person/"})`: springdoc documents it
+    once per path, the second operationId numbered, `getPerson` and `getPerson_1`): the same
+    method, operationId but for that number, parameters, body and deprecation. The path
+    without the slash is the tool; every server that routes one routes the other alike, and
+    a second tool would take a second search result and a numbered name for every
+    operation. None for any other operation."""
+    if not path.endswith("/") or path == "/":
+        return None
+    own_id = op.get("operationId")
+    for other_path, other_method, other, *_ in operations:
+        if other_path != path[:-1] or other_method != method:
+            continue
+        other_id = other.get("operationId")
+        if not isinstance(own_id, str) or not isinstance(other_id, str):
+            same_id = own_id is None and other_id is None
+        else:
+            same_id = _NUMBERED.sub("", own_id) == _NUMBERED.sub("", other_id)
+        if same_id and all(
+            other.get(key) == op.get(key) for key in ("parameters", "requestBody", "deprecated")
+        ):
+            return other_id if isinstance(other_id, str) else f"{method.upper()} {other_path}"
+    return None
+
+
+_NUMBERED = re.compile(r"_\d+$")  # springdoc's second operationId for one handler
 
 
 def _skipped(label: str, method: str, path: str, reason: str) -> SkippedOperation:
