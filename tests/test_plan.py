@@ -299,7 +299,7 @@ def test_action_verbs_of_real_apis_lead_the_name():
     )
     withdraw = "/projects/{project}/global/publicAdvertisedPrefixes/{prefix}/withdraw"
     assert tool_name("compute.publicAdvertisedPrefixes.withdraw", "post", withdraw, []) == (
-        "withdraw_compute_public_advertised_prefixes"
+        "withdraw_compute_public_advertised_prefix"
     )
     assert tool_name("withdrawPayoutV3", "delete", "/v3/payouts/{payoutId}", []) == (
         "withdraw_payout"
@@ -833,7 +833,7 @@ def test_signature_v4_headers_are_the_signers_not_arguments(tmp_path):
             "orgInvitations_",
             "post",
             "/orgs/{org_name}/invitations/{email}/revoke",
-            "revoke_org_invitations",
+            "revoke_org_invitation",
         ),
         # The same for a family and its verb written `family/verb` (GitHub), `a.b.family.verb`
         # (Google) or `Family_VerbOrVerb` (Azure): `update_issue`, not `update_issues`.
@@ -1086,6 +1086,73 @@ def _planned_names(tmp_path, spec: dict) -> list[str]:
 def _operation(method: str, operation_id: str) -> dict:
     """A path item of one operation that answers 200."""
     return {method: {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}}
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "name"),
+    [
+        # drf-spectacular: the path's words, then the viewset's word for the method; a custom
+        # action's own verb names it (gsmtasks: `create_account_role_activate` before).
+        ("account_roles_activate_create", "post", "/account_roles/{id}/activate/", None),
+        ("accounts_change_owner_create", "post", "/accounts/{id}/change_owner/", None),
+        (
+            "accounts_stripe_get_payment_method_retrieve",
+            "get",
+            "/accounts/{id}/stripe_get_payment_method/",
+            "get_account_stripe_payment_method",
+        ),
+        # An action that is a thing, and the viewset's own acts, keep the viewset's words.
+        ("accounts_managers_retrieve", "get", "/accounts/{id}/managers/", None),
+        ("account_roles_destroy", "delete", "/account_roles/{id}/", None),
+        ("account_roles_list", "get", "/account_roles/", None),
+        # A method's word that is not the viewset's for that method is the operation's own.
+        ("orders_cancel_update", "post", "/orders/{id}/cancel/", None),
+    ],
+)
+def test_a_viewset_action_is_named_by_its_own_verb(operation_id, method, path, name):
+    expected = {
+        "account_roles_activate_create": "activate_account_role",
+        "accounts_change_owner_create": "change_account_owner",
+        "accounts_managers_retrieve": "retrieve_account_managers",
+        "account_roles_destroy": "destroy_account_role",
+        "account_roles_list": "list_account_roles",
+        "orders_cancel_update": "update_order_cancel",
+    }
+    assert tool_name(operation_id, method, path, []) == (name or expected[operation_id])
+
+
+def test_an_act_the_path_ends_in_is_done_to_one_thing():
+    """A path that goes into one of its things and ends in a verb acts on that one:
+    `activate_account_role`, `withdraw_compute_public_advertised_prefix` (a plural before);
+    a thing the path ends in is what the name ends with, in its number."""
+    assert tool_name("accountRolesActivate", "post", "/account_roles/{id}/activate", []) == (
+        "activate_account_role"
+    )
+    assert tool_name(None, "post", "/charges/{id}/capture", []) == "capture_charge"
+    assert tool_name("listUserFollowers", "get", "/users/{id}/followers", []) == (
+        "list_user_followers"
+    )
+
+
+def test_the_same_path_by_another_method_is_told_apart_by_the_method(tmp_path):
+    """gsmtasks' `stripe_create_setup_intent` action takes PUT and POST: the second was
+    `create_accounts_stripe_setup_intent` (a later name's plural, which says nothing of how
+    they differ); the method tells them apart."""
+    path = "/accounts/{id}/stripe_create_setup_intent/"
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            path: {
+                **_operation("put", "accounts_stripe_create_setup_intent_update"),
+                **_operation("post", "accounts_stripe_create_setup_intent_create"),
+            }
+        },
+    }
+    assert _planned_names(tmp_path, spec) == [
+        "create_account_stripe_setup_intent",
+        "create_account_stripe_setup_intent_post",
+    ]
 
 
 def test_names_told_apart_by_the_path_not_by_a_number(tmp_path):

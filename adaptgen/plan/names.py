@@ -453,6 +453,7 @@ def tool_names(
         operation_id = operation_id[: -len(fastapi)]
     if operation_id:
         operation_id = _CREATE_UPDATE.sub(r"\1Or\2", operation_id)
+        operation_id = _without_viewset_action(operation_id, method, path)
     by_parameter = False
     if operation_id and (unglued := _unglued(operation_id, path)) != operation_id:
         # A generator pasted the parameter's name in raw (`GetByaccountCd`): its "by <name>"
@@ -522,7 +523,8 @@ def tool_names(
         # Two operations told apart only by a version (Slack's `oauth.access`, `oauth.v2.access`)
         candidates.append(_verb_first(_clean(glued), route))
     parents = route.parents()
-    if parents and (one := _one_parent(candidates[0], parents)) != candidates[0]:
+    acted = route.ends_in_act()
+    if parents and (one := _one_parent(candidates[0], parents, acted)) != candidates[0]:
         candidates.insert(0, one)  # the plural stays next: a name already taken is not numbered
     if (item := route.item_of()) and candidates[0][-1] == item and _reads_one(candidates[0][0]):
         # Graph's `users.planner.DeleteTasks` on `.../tasks/{plannerTask-id}`: one task
@@ -629,12 +631,15 @@ def _reads_one(verb: str) -> bool:
     return verb not in _MANY_VERBS
 
 
-def _one_parent(words: list[str], parents: set[str]) -> list[str]:
+def _one_parent(words: list[str], parents: set[str], acted: bool = False) -> list[str]:
     """`words` with a parent's plural singular: the path goes into one of them
     (`/v2/domains/{domain}/records`: `create_domain_record`, not `create_domains_record`;
-    Graph's `users_user_...` once). The name's last word is what it acts on, and stays."""
+    Graph's `users_user_...` once). The name's last word is what it acts on, and stays,
+    unless the path ends in an act done to one of them (`acted`: `/account_roles/{id}/activate`
+    is `activate_account_role`)."""
+    last = len(words) if acted else len(words) - 1
     return _dedupe_adjacent(
-        [_one(w) if w in parents and i < len(words) - 1 else w for i, w in enumerate(words)]
+        [_one(w) if w in parents and i < last else w for i, w in enumerate(words)]
     )
 
 
@@ -694,6 +699,42 @@ def _json_api_operation(operation_id: str, route: _Route) -> tuple[str, list[str
             words = [*words[:-1], singular(words[-1]), "ids" if many else "id"]
         return "_".join(words), []
     return "_".join(words), [act.get(verb, verb), *related, "of", *one]
+
+
+def _without_viewset_action(operation_id: str, method: str, path: str) -> str:
+    """A Django REST framework action's operationId without the viewset's word for the method
+    (drf-spectacular writes the path's words and the method's viewset action: POST
+    `/account_roles/{id}/activate/` is `account_roles_activate_create`, GET
+    `.../stripe_get_payment_method/` is `..._stripe_get_payment_method_retrieve`): the action
+    says its own verb (`activate_account_role`), and the method's word would lead the name
+    (`create_account_role_activate`, a "create" that creates nothing). Only where the path's
+    last segment is the action (after an id) and has a verb of its own."""
+    found = _VIEWSET_ACTION.search(operation_id)
+    segments = [s for s in path.strip("/").split("/") if s]
+    if (
+        found is None
+        or found[1] not in _VIEWSET_ACTIONS.get(method.lower(), ())
+        or len(segments) < 2
+        or not _PATH_PARAMETER.fullmatch(segments[-2])
+        or _PATH_PARAMETER.search(segments[-1])
+    ):
+        return operation_id
+    action = snake_words(segments[-1])
+    static = [w for s in segments if not _PATH_PARAMETER.search(s) for w in snake_words(s)]
+    rest = operation_id[: found.start()]
+    if snake_words(rest) != static or not any(w in VERBS for w in action):
+        return operation_id
+    return rest
+
+
+_VIEWSET_ACTION = re.compile(r"_(list|create|retrieve|update|partial_update|destroy)$")
+_VIEWSET_ACTIONS = {
+    "get": ("list", "retrieve"),
+    "post": ("create",),
+    "put": ("update",),
+    "patch": ("partial_update",),
+    "delete": ("destroy",),
+}
 
 
 def _unglued(operation_id: str, path: str) -> str:
@@ -1225,6 +1266,15 @@ class _Route:
         DELETE (`words.item_collection`; a noun the same in both numbers is none)."""
         held = None if self.method not in _ONE_THING_METHODS else item_collection(self.path)
         return held if held is not None and singular(held) != held else None
+
+    def ends_in_act(self) -> bool:
+        """Whether the path ends in an act done to one thing: a last segment after an id that
+        is one verb (`/account_roles/{id}/activate`, `/charges/{id}/capture`;
+        not `/users/{id}/followers`, nor `.../change_owner`)."""
+        if len(self.parts) < 2 or self.parts[-1][1] or not self.parts[-2][1]:
+            return False
+        words = self.parts[-1][0]
+        return len(words) == 1 and words[0] in VERBS
 
     def parents(self) -> set[str]:
         """The plural head nouns of the segments the path goes into one of, on to another

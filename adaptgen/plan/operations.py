@@ -72,6 +72,7 @@ from adaptgen.runtime.paging import PagingStyle
 from adaptgen.runtime.paging.cursor import CursorPaging
 from adaptgen.runtime.paging.next_url import NextUrlPaging
 from adaptgen.runtime.xml_answer import is_xml
+from adaptgen.words import singular
 
 LINK_STYLES = ("next_url", "link")  # styles whose next page is read at a URL
 # A path is sent as the request target: no whitespace or control characters (RFC 9112 3.2).
@@ -243,8 +244,20 @@ class OperationPlanning(PlannerState):
                     kept is None or kept[0] == op_pointer or op_pointer not in kept[1]
                 )
 
-            name = next((n for n in names if free(n)), None)
             holder = self.named_paths.get(names[0])
+            name = next((n for n in names if free(n)), None)
+            if (
+                name != names[0]
+                and holder == path
+                and method not in names[0].split("_")
+                and (name is None or _in_other_number(name, names[0]))
+            ):
+                # The same path by another method, named alike (`authorize_oauth` by GET and
+                # by POST): the method tells them apart, not a number, nor a later name that
+                # only says a word in the other number (`create_accounts_...` beside
+                # `create_account_...`).
+                by_method = shorten([*names[0].split("_"), method], MAX_TOOL_NAME)
+                name = by_method if free(by_method) else name
             words = told_apart(path, holder) if name is None and holder else []
             owner = words[:1] == ["for"]  # whose: only where the name says it whole
             if owner and len("_".join([names[0], *words])) > MAX_TOOL_NAME:
@@ -256,11 +269,6 @@ class OperationPlanning(PlannerState):
                 # where `get_latest_2` said nothing (a name that ends so already is numbered)
                 apart = shorten([*names[0].split("_"), *words], MAX_TOOL_NAME)
                 name = apart if free(apart) else None
-            if name is None and holder == path and method not in names[0].split("_"):
-                # The same path by another method, named alike (`authorize_oauth` by GET and
-                # by POST): the method tells them apart, not a number.
-                by_method = shorten([*names[0].split("_"), method], MAX_TOOL_NAME)
-                name = by_method if free(by_method) else None
             name = unique_name(name or names[0], taken, free=free)
         self.named_paths.setdefault(name, path)
         params = self._parameters(path_item, op, op_pointer, schemes)
@@ -783,3 +791,12 @@ def ok_field(response: dict[str, Any] | None) -> str | None:
         ):
             return name
     return None
+
+
+def _in_other_number(name: str, other: str) -> bool:
+    """Whether two names are the same words but for the number of some (`get_user_roles`,
+    `get_users_role`)."""
+    these, those = name.split("_"), other.split("_")
+    return len(these) == len(those) and all(
+        singular(a) == singular(b) for a, b in zip(these, those, strict=True)
+    )
