@@ -1323,7 +1323,8 @@ def test_the_same_operation_at_another_version_or_on_one_says_which(tmp_path):
     and the second was `get_latest_2`, `get_nh_fish_2`, which say nothing of which is which.
     They are `get_latest_v2`, `get_nh_fish_by_fish` now. A number is still the last resort where
     the paths differ otherwise, or are at the same version. 30 names of 10 specs; numbered
-    621 -> 592."""
+    621 -> 592. Square's `/v2/payments` beside `/v1/{location_id}/payments` says its version
+    too (`list_payments_v2`, once `list_payments_2`)."""
     operations = [
         ("/v1/latest", "getLatest", "get"),
         ("/v2/latest", "GetLatest", "get"),
@@ -1336,6 +1337,8 @@ def test_the_same_operation_at_another_version_or_on_one_says_which(tmp_path):
         ("/nh/fish/{fish}", "GetNhFish", "get"),
         ("/v1/sources", "listSources", "get"),
         ("/v1/sources/", "ListSources", "get"),
+        ("/v1/{location_id}/payments", "listPayments", "get"),
+        ("/v2/payments", "ListPayments", "get"),
     ]
     paths = {path: _operation(method, operation_id) for path, operation_id, method in operations}
     spec = {"openapi": "3.0.0", "info": {"title": "Air", "version": "1"}, "paths": paths}
@@ -1351,6 +1354,8 @@ def test_the_same_operation_at_another_version_or_on_one_says_which(tmp_path):
         "get_nh_fish_by_fish",  # one of what the other lists: its words said again
         "list_sources",
         "list_sources_2",  # the same version, the same path but for its slash
+        "list_payments",
+        "list_payments_v2",  # the same things at another version, in another shape (Square)
     ]
 
 

@@ -1475,6 +1475,15 @@ def told_apart(path: str, other: str) -> list[str]:
         differ = [(a, b) for a, b in zip(mine, theirs, strict=True) if a != b]
         if len(differ) == 1 and all(_PATH_VERSION.fullmatch(v) for v in differ[0]):
             return [differ[0][0].lower().replace(".", "_")]
+    versions = [[s for s in segments if _PATH_VERSION.fullmatch(s)] for segments in (mine, theirs)]
+    if (
+        all(len(found) == 1 for found in versions)
+        and versions[0] != versions[1]
+        and _things(mine) == _things(theirs)
+    ):
+        # the same things at another version, in another shape (Square's `/v2/payments`
+        # beside `/v1/{location_id}/payments`, OpenAQ's `/v2/latest/{id}` beside `/v1/latest`)
+        return [versions[0][0].lower().replace(".", "_")]
     owner = mine[-3] if len(mine) >= 3 and mine[-2] == "{}" != mine[-1] else "{}"
     head = mine[:-3]  # what both paths start with, before the one `path` goes into
     apart = theirs[-3:] != mine[-3:]  # the other goes into no such thing
@@ -1482,6 +1491,11 @@ def told_apart(path: str, other: str) -> list[str]:
         *words, last = snake_words(owner)
         return ["for", *_clean([*words, singular(last)])]
     return []
+
+
+def _things(segments: list[str]) -> list[str]:
+    """A path's segments but its parameters and versions: the things it says."""
+    return [s for s in segments if s != "{}" and not _PATH_VERSION.fullmatch(s)]
 
 
 def unique_name(
