@@ -1138,17 +1138,12 @@ def test_the_same_path_by_another_method_is_told_apart_by_the_method(tmp_path):
     """gsmtasks' `stripe_create_setup_intent` action takes PUT and POST: the second was
     `create_accounts_stripe_setup_intent` (a later name's plural, which says nothing of how
     they differ); the method tells them apart."""
-    path = "/accounts/{id}/stripe_create_setup_intent/"
-    spec = {
-        "openapi": "3.0.3",
-        "info": {"title": "t", "version": "1"},
-        "paths": {
-            path: {
-                **_operation("put", "accounts_stripe_create_setup_intent_update"),
-                **_operation("post", "accounts_stripe_create_setup_intent_create"),
-            }
-        },
+    methods = {
+        **_operation("put", "accounts_stripe_create_setup_intent_update"),
+        **_operation("post", "accounts_stripe_create_setup_intent_create"),
     }
+    paths = {"/accounts/{id}/stripe_create_setup_intent/": methods}
+    spec = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": paths}
     assert _planned_names(tmp_path, spec) == [
         "create_account_stripe_setup_intent",
         "create_account_stripe_setup_intent_post",
@@ -3160,6 +3155,16 @@ AWS_QUERY = textwrap.dedent(
 )
 
 
+def _queried(operation_id: str, *names: str) -> dict:
+    """An operation of string query parameters `names` that answers 200."""
+    parameters = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
+    return {
+        "operationId": operation_id,
+        "parameters": parameters,
+        "responses": {"200": {"description": "ok"}},
+    }
+
+
 def test_a_springfox_handler_documented_once_per_method_is_one_tool(tmp_path):
     """Springfox documents a Java handler mapped to no one method once per method, each with
     the same parameters (`appendTextUsingGET`, `appendTextUsingPOST`): Etherpad's whole API,
@@ -3169,14 +3174,7 @@ def test_a_springfox_handler_documented_once_per_method_is_one_tool(tmp_path):
     and stays. `append` is a verb: the GET appends, so it is no read."""
     import json
 
-    def op(operation_id, *names):
-        parameters = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
-        return {
-            "operationId": operation_id,
-            "parameters": parameters,
-            "responses": {"200": {"description": "ok"}},
-        }
-
+    op = _queried
     spec = {
         "openapi": "3.0.2",
         "info": {"title": "Pads", "version": "1"},
@@ -3224,14 +3222,7 @@ def test_a_handler_documented_again_at_a_trailing_slash_is_one_tool(tmp_path):
     of another id or other parameters is another handler and stays."""
     import json
 
-    def op(operation_id, *names):
-        parameters = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
-        return {
-            "operationId": operation_id,
-            "parameters": parameters,
-            "responses": {"200": {"description": "ok"}},
-        }
-
+    op = _queried
     spec = {
         "openapi": "3.0.1",
         "info": {"title": "People", "version": "1"},
