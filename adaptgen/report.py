@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TextIO
 
 from adaptgen.build import BuildReport, _json_size, _listed
+from adaptgen.errors import BuildWarning
 from adaptgen.plan.pagination import unknown_paging_warnings
 from adaptgen.runtime.catalog import ApiInfo, SecurityScheme
 from adaptgen.search import INDEX_FILE
@@ -157,8 +160,39 @@ def print_report(report: BuildReport, *, quiet: bool = False, out: TextIO | None
         print(f"  tools/list size: {report.tools_list_bytes:,} bytes", file=out)
     if report.warnings:
         print(f"  warnings: {len(report.warnings)}", file=out)
-        for warning in report.warnings:
+        for warning, alike in grouped_warnings(report.warnings):
             print(f"    {warning}", file=out)
+            if alike:
+                names = ", ".join(alike[:ALIKE_NAMED])
+                more = f" and {len(alike) - ALIKE_NAMED} more" if len(alike) > ALIKE_NAMED else ""
+                print(
+                    f"      the same for {len(alike)} more: {names}{more} "
+                    "(`build --quiet` prints each with its place)",
+                    file=out,
+                )
+
+
+ALIKE = 3  # warnings saying one thing of this many operations are printed once, with the names
+ALIKE_NAMED = 8  # names printed of the operations a grouped warning is also about
+_SUBJECT = re.compile(r"([A-Za-z0-9_.\-/{}]+): (.+)", re.DOTALL)
+
+
+def grouped_warnings(warnings: Sequence[BuildWarning]) -> list[tuple[BuildWarning, list[str]]]:
+    """Each warning with the operations the same words are said of after it, when there are
+    at least ALIKE such (`list_orders: pages by `cursor` and its spec never says...` of fifty
+    lists is one warning and fifty names): the first in its place, the others' subjects with
+    it and left out. A warning of no such subject, or of a few, stands alone."""
+    subjects: dict[str, list[int]] = {}
+    for at, warning in enumerate(warnings):
+        if (said := _SUBJECT.fullmatch(warning.message)) is not None:
+            subjects.setdefault(said[2], []).append(at)
+    grouped = {ats[0]: ats[1:] for ats in subjects.values() if len(ats) >= ALIKE}
+    told = {at for ats in grouped.values() for at in ats}
+    return [
+        (warning, [_SUBJECT.fullmatch(warnings[a].message)[1] for a in grouped.get(at, [])])
+        for at, warning in enumerate(warnings)
+        if at not in told
+    ]
 
 
 REPORT_SEARCHES = 100  # searches the report's median search_tools result is measured on

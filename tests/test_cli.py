@@ -42,6 +42,39 @@ def test_build_report_warnings_have_locations(tmp_path, capsys):
     assert "zoho_crm_record_v8.json:" in warning and "(#/components/" in warning
 
 
+def test_a_warning_said_of_many_operations_is_printed_once_with_their_names(tmp_path, capsys):
+    """gsmtasks' 50 lists page by `cursor` and its spec never says where the next one is: the
+    report printed 50 lines of one warning. It prints the first in its place and the others'
+    names; `--quiet` still prints each, with its place."""
+    import json
+
+    def listed(operation_id):
+        cursor = {"name": "cursor", "in": "query", "schema": {"type": "integer"}}
+        answer = {"type": "array", "items": {"type": "object"}}
+        ok = {"description": "ok", "content": {"application/json": {"schema": answer}}}
+        return {
+            "get": {"operationId": operation_id, "parameters": [cursor], "responses": {"200": ok}}
+        }
+
+    things = ["orders", "tasks", "users", "webhooks"]
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Tasks", "version": "1"},
+        "paths": {f"/{thing}/": listed(f"{thing}_list") for thing in things},
+    }
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(spec))
+    assert main(["build", str(path), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "  warnings: 4\n" in out
+    said = [line for line in out.splitlines() if "never says where the next one is" in line]
+    assert len(said) == 1 and f"{path}:1:" in said[0] and "orders_list: " in said[0]
+    assert "      the same for 3 more: tasks_list, users_list, webhooks_list (" in out
+    assert main(["build", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    quiet = capsys.readouterr().err
+    assert quiet.count("never says where the next one is") == 4
+
+
 def test_a_spec_file_named_with_a_leading_digit_still_builds(tmp_path, capsys):
     """`6-dot-authentiqio.appspot.com.json` (APIs.guru's name for Authentiq's spec): the build
     refused it ("pass --name"), though nothing in the name is wrong but its first character.
