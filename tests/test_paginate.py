@@ -374,6 +374,24 @@ def _obj(**props) -> dict:
 ARRAY = {"type": "array", "items": _obj(id={"type": "integer"}, name={"type": "string"})}
 
 
+def test_a_solr_start_typed_as_text_pages_by_offset():
+    """Monarch's Solr searches page by `start` ("row number to start from", a string of
+    default `'0'`) and `rows`, and answer `{docs: [...]}`: a paging adaptgen did not recognise
+    (the first page only). A text `start` whose example or default is digits is an offset; one
+    with no such sample, or a date's, is still no number."""
+
+    def start(**schema):
+        return Param(name="start", api_name="start", location="query", schema=schema)
+
+    rows = _param("rows", "integer")
+    solr = _obj(numFound={"type": "integer"}, docs=ARRAY)
+    found = detect([start(type="string", default="0"), rows], solr, [], None).pagination
+    assert (found.style, found.items) == ("offset", "$.docs")
+    assert (found.offset_param, found.limit_param) == ("start", "rows")
+    for schema in ({"type": "string"}, {"type": "string", "format": "date", "example": "20240101"}):
+        assert detect([start(**schema), rows], solr, [], None) is None
+
+
 def test_a_single_object_holding_an_array_is_not_a_list():
     # Slack files.info: a file record, its comments, and paging for the comments.
     paging = _obj(count={"type": "integer"}, total={"type": "integer"}, page={"type": "integer"})

@@ -83,6 +83,7 @@ ITEM_FIELDS = (
     "resources",
     "nodes",
     "contents",  # S3's listings
+    "docs",  # Solr's `response.docs`, and the APIs over it
 )
 HAS_MORE_FIELDS = (
     "hasmore",
@@ -264,6 +265,23 @@ class Listing:
             return typed
         texts = (self.query.pick((name,)) for name in names)
         return next((p for p in texts if p is not None and _number_as_text(self.schema(p))), None)
+
+    def pick_digits(self, names: Iterable[str]) -> str | None:
+        """The first parameter named one of `names` typed as text whose example or default is
+        digits, and nothing else says it is other than a number: for names that as often
+        take a date or a sender (Monarch's Solr `start`, "row number to start from",
+        default `'0'`)."""
+        texts = (self.query.pick((name,), numeric=False) for name in names)
+        return next(
+            (
+                p
+                for p in texts
+                if p is not None
+                and _number_as_text(schema := self.schema(p))
+                and any(schema.get(k) is not None for k in ("example", "default"))
+            ),
+            None,
+        )
 
     def is_numeric(self, api_name: str) -> bool:
         return _is_numeric(self.schema(api_name))

@@ -52,7 +52,11 @@ class OffsetPaging(PagingStyle):
 
     @classmethod
     def detect(cls, listing: Listing) -> OffsetPaging | None:
-        offset = listing.pick(OFFSET_PARAMS, numeric=True) or listing.pick_number(OFFSET_ONLY)
+        offset = (
+            listing.pick(OFFSET_PARAMS, numeric=True)
+            or listing.pick_number(OFFSET_ONLY)
+            or listing.pick_digits(OFFSET_PARAMS)
+        )
         if offset is None:
             return None
         limit = listing.pick_number(LIMIT_PARAMS)
