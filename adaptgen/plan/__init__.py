@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +168,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 self._hints_location(("auth",) if op_id in login_ops else ("chains",)),
             )
         chosen = []  # (its place, the operation, its hints, hidden)
+        routes = {(path, method): op for path, method, op, *_ in operations}
         for place, (path, method, op, op_pointer, path_item) in enumerate(operations):
             op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
             label = op_id or f"{method.upper()} {path}"
@@ -181,7 +182,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 reason = f"the operation of {twin}, declared again for {method.upper()} (Springfox)"
             if not reason and (twin := self._read_twin(path, method, op, op_pointer, path_item)):
                 reason = f"the read of {twin}, declared again for POST with the same arguments"
-            if not reason and (twin := _slash_twin(path, method, op, operations)):
+            if not reason and (twin := _slash_twin(path, method, op, routes)):
                 reason = f"the operation of {twin}, declared again at {path} (a trailing slash)"
             if op_id in login_ops:
                 reason = "called by the session-login flow, never by the agent"
@@ -486,7 +487,7 @@ def _method_twin(method: str, op_id: str | None, path_item: Any) -> str | None:
 
 
 def _slash_twin(
-    path: str, method: str, op: dict[str, Any], operations: Sequence[tuple[Any, ...]]
+    path: str, method: str, op: dict[str, Any], routes: Mapping[tuple[str, str], Any]
 ) -> str | None:
     """The operation an operation repeats at its path with a trailing slash, when a Spring
     handler mapped to both (`@GetMapping({"/person", "/person/"})`: springdoc documents it
@@ -494,23 +495,20 @@ def _slash_twin(
     method, operationId but for that number, parameters, body and deprecation. The path
     without the slash is the tool; every server that routes one routes the other alike, and
     a second tool would take a second search result and a numbered name for every
-    operation. None for any other operation."""
-    if not path.endswith("/") or path == "/":
+    operation. None for any other operation. `routes`: every operation by path and method."""
+    other = routes.get((path[:-1], method)) if path.endswith("/") and path != "/" else None
+    if not isinstance(other, dict):
         return None
-    own_id = op.get("operationId")
-    for other_path, other_method, other, *_ in operations:
-        if other_path != path[:-1] or other_method != method:
-            continue
-        other_id = other.get("operationId")
-        if not isinstance(own_id, str) or not isinstance(other_id, str):
-            same_id = own_id is None and other_id is None
-        else:
-            same_id = _NUMBERED.sub("", own_id) == _NUMBERED.sub("", other_id)
-        if same_id and all(
-            other.get(key) == op.get(key) for key in ("parameters", "requestBody", "deprecated")
-        ):
-            return other_id if isinstance(other_id, str) else f"{method.upper()} {other_path}"
-    return None
+    own_id, other_id = op.get("operationId"), other.get("operationId")
+    if not isinstance(own_id, str) or not isinstance(other_id, str):
+        same_id = own_id is None and other_id is None
+    else:
+        same_id = _NUMBERED.sub("", own_id) == _NUMBERED.sub("", other_id)
+    if not same_id or any(
+        other.get(key) != op.get(key) for key in ("parameters", "requestBody", "deprecated")
+    ):
+        return None
+    return other_id if isinstance(other_id, str) else f"{method.upper()} {path[:-1]}"
 
 
 _NUMBERED = re.compile(r"_\d+$")  # springdoc's second operationId for one handler
