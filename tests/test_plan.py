@@ -818,7 +818,7 @@ def test_signature_v4_headers_are_the_signers_not_arguments(tmp_path):
             "dcim_racks_partial_update",
             "patch",
             "/dcim/racks/{id}/",
-            "update_dcim_rack_partial",
+            "update_dcim_rack",  # a viewset's PATCH updates; its PUT beside it replaces
         ),
         ("droplets_destroy", "delete", "/v2/droplets/{droplet_id}", "destroy_droplet"),
         ("sshKeys_create", "post", "/v2/account/keys", "create_ssh_key"),
@@ -1104,6 +1104,8 @@ def _operation(method: str, operation_id: str) -> dict:
         # An action that is a thing, and the viewset's own acts, keep the viewset's words.
         ("accounts_managers_retrieve", "get", "/accounts/{id}/managers/", None),
         ("account_roles_destroy", "delete", "/account_roles/{id}/", None),
+        # The viewset's PATCH is its update (beside its PUT, which replaces: below).
+        ("account_roles_partial_update", "patch", "/account_roles/{id}/", "update_account_role"),
         ("account_roles_list", "get", "/account_roles/", None),
         # A method's word that is not the viewset's for that method is the operation's own.
         ("orders_cancel_update", "post", "/orders/{id}/cancel/", None),
@@ -1119,6 +1121,24 @@ def test_a_viewset_action_is_named_by_its_own_verb(operation_id, method, path, n
         "orders_cancel_update": "update_order_cancel",
     }
     assert tool_name(operation_id, method, path, []) == (name or expected[operation_id])
+
+
+def test_a_viewsets_put_replaces_and_its_patch_updates(tmp_path):
+    """drf-spectacular's `accounts_update` (PUT) and `accounts_partial_update` (PATCH) were
+    `update_account` and `update_account_partial`: as every API's PUT beside a PATCH here, the
+    PUT replaces (`replace_account`) and the PATCH updates (gsmtasks, ix-api)."""
+    methods = {
+        **_operation("put", "accounts_update"),
+        **_operation("patch", "accounts_partial_update"),
+        **_operation("get", "accounts_retrieve"),
+    }
+    spec = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}
+    spec["paths"]["/accounts/{id}/"] = methods
+    assert _planned_names(tmp_path, spec) == [
+        "retrieve_account",
+        "replace_account",
+        "update_account",
+    ]
 
 
 def test_an_act_the_path_ends_in_is_done_to_one_thing():

@@ -711,6 +711,16 @@ def _without_viewset_action(operation_id: str, method: str, path: str) -> str:
     last segment is the action (after an id) and has a verb of its own."""
     found = _VIEWSET_ACTION.search(operation_id)
     segments = [s for s in path.strip("/").split("/") if s]
+    static = [w for s in segments if not _PATH_PARAMETER.search(s) for w in snake_words(s)]
+    if (
+        found is not None
+        and found[1] == "partial_update"
+        and method.lower() == "patch"
+        and snake_words(operation_id[: found.start()]) == static
+    ):
+        # The viewset's PATCH is its update, as every API's PATCH is here: its PUT, named
+        # alike then, replaces (`update_account_role`, `replace_account_role`).
+        return operation_id[: found.start()] + "_update"
     if (
         found is None
         or found[1] not in _VIEWSET_ACTIONS.get(method.lower(), ())
@@ -720,7 +730,6 @@ def _without_viewset_action(operation_id: str, method: str, path: str) -> str:
     ):
         return operation_id
     action = snake_words(segments[-1])
-    static = [w for s in segments if not _PATH_PARAMETER.search(s) for w in snake_words(s)]
     rest = operation_id[: found.start()]
     if snake_words(rest) != static or not any(w in VERBS for w in action):
         return operation_id
