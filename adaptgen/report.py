@@ -182,14 +182,14 @@ def grouped_warnings(warnings: Sequence[BuildWarning]) -> list[tuple[BuildWarnin
     at least ALIKE such (`list_orders: pages by `cursor` and its spec never says...` of fifty
     lists is one warning and fifty names): the first in its place, the others' subjects with
     it and left out. A warning of no such subject, or of a few, stands alone."""
-    subjects: dict[str, list[int]] = {}
+    said: dict[str, list[tuple[int, str]]] = {}  # the words said -> (place, subject) of each
     for at, warning in enumerate(warnings):
-        if (said := _SUBJECT.fullmatch(warning.message)) is not None:
-            subjects.setdefault(said[2], []).append(at)
-    grouped = {ats[0]: ats[1:] for ats in subjects.values() if len(ats) >= ALIKE}
-    told = {at for ats in grouped.values() for at in ats}
+        if (found := _SUBJECT.fullmatch(warning.message)) is not None:
+            said.setdefault(found[2], []).append((at, found[1]))
+    grouped = {alike[0][0]: alike[1:] for alike in said.values() if len(alike) >= ALIKE}
+    told = {at for alike in grouped.values() for at, _ in alike}
     return [
-        (warning, [_SUBJECT.fullmatch(warnings[a].message)[1] for a in grouped.get(at, [])])
+        (warning, [subject for _, subject in grouped.get(at, [])])
         for at, warning in enumerate(warnings)
         if at not in told
     ]

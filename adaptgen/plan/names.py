@@ -710,28 +710,24 @@ def _without_viewset_action(operation_id: str, method: str, path: str) -> str:
     (`create_account_role_activate`, a "create" that creates nothing). Only where the path's
     last segment is the action (after an id) and has a verb of its own."""
     found = _VIEWSET_ACTION.search(operation_id)
+    if found is None or found[1] not in _VIEWSET_ACTIONS.get(method.lower(), ()):
+        return operation_id
     segments = [s for s in path.strip("/").split("/") if s]
-    static = [w for s in segments if not _PATH_PARAMETER.search(s) for w in snake_words(s)]
-    if (
-        found is not None
-        and found[1] == "partial_update"
-        and method.lower() == "patch"
-        and snake_words(operation_id[: found.start()]) == static
-    ):
+    rest = operation_id[: found.start()]
+    if snake_words(rest) != [
+        w for s in segments if not _PATH_PARAMETER.search(s) for w in snake_words(s)
+    ]:
+        return operation_id  # not the path's words and the viewset's: the operation's own
+    if found[1] == "partial_update":
         # The viewset's PATCH is its update, as every API's PATCH is here: its PUT, named
         # alike then, replaces (`update_account_role`, `replace_account_role`).
-        return operation_id[: found.start()] + "_update"
+        return rest + "_update"
     if (
-        found is None
-        or found[1] not in _VIEWSET_ACTIONS.get(method.lower(), ())
-        or len(segments) < 2
+        len(segments) < 2
         or not _PATH_PARAMETER.fullmatch(segments[-2])
         or _PATH_PARAMETER.search(segments[-1])
+        or not any(w in VERBS for w in snake_words(segments[-1]))
     ):
-        return operation_id
-    action = snake_words(segments[-1])
-    rest = operation_id[: found.start()]
-    if snake_words(rest) != static or not any(w in VERBS for w in action):
         return operation_id
     return rest
 

@@ -255,31 +255,19 @@ class Listing:
         """The page-size parameter, if any."""
         return self.pick_number(SIZE_PARAMS)
 
-    def pick_number(self, names: Iterable[str]) -> str | None:
+    def pick_number(self, names: Iterable[str], sampled: bool = False) -> str | None:
         """The first parameter named one of `names` that takes a number: typed so, or typed as
         text that its spec never calls a token (Swagger 2.0 specs often type `offset`, `limit`
-        and `page` as strings: taxamo, Oxford Dictionaries, isbndb)."""
+        and `page` as strings: taxamo, Oxford Dictionaries, isbndb). `sampled`: text only with
+        an example or default of digits, for names that as often take a date or a sender
+        (Monarch's Solr `start`, "row number to start from", default `'0'`)."""
         names = tuple(names)
         typed = self.query.pick(names, numeric=True)
         if typed is not None:
             return typed
         texts = (self.query.pick((name,)) for name in names)
-        return next((p for p in texts if p is not None and _number_as_text(self.schema(p))), None)
-
-    def pick_digits(self, names: Iterable[str]) -> str | None:
-        """The first parameter named one of `names` typed as text whose example or default is
-        digits, and nothing else says it is other than a number: for names that as often
-        take a date or a sender (Monarch's Solr `start`, "row number to start from",
-        default `'0'`)."""
-        texts = (self.query.pick((name,), numeric=False) for name in names)
         return next(
-            (
-                p
-                for p in texts
-                if p is not None
-                and _number_as_text(schema := self.schema(p))
-                and any(schema.get(k) is not None for k in ("example", "default"))
-            ),
+            (p for p in texts if p is not None and _number_as_text(self.schema(p), sampled)),
             None,
         )
 
@@ -689,14 +677,17 @@ def _is_numeric(schema: dict[str, Any]) -> bool:
     return kind == "string" and schema.get("format") in ("int32", "int64", "integer")
 
 
-def _number_as_text(schema: dict[str, Any]) -> bool:
+def _number_as_text(schema: dict[str, Any], sampled: bool = False) -> bool:
     """A string parameter that still holds a number: no format, enum or pattern says what else
-    it is, its example and default (when given) are digits, and its description does not call it
-    a token or cursor (Asana's string `offset` is "an offset token")."""
+    it is, its example and default (when given; `sampled`: one at least) are digits, and its
+    description does not call it a token or cursor (Asana's string `offset` is "an offset
+    token")."""
     if schema_type(schema) != "string" or {"format", "enum", "pattern"} & schema.keys():
         return False
     samples = [schema[k] for k in ("example", "default") if schema.get(k) is not None]
-    if not all(re.fullmatch(r"\d+", str(sample)) for sample in samples):
+    if (sampled and not samples) or not all(
+        re.fullmatch(r"\d+", str(sample)) for sample in samples
+    ):
         return False
     description = str(schema.get("description") or "")
     return _TOKEN_TEXT.search(description) is None and _DATE_TEXT.search(description) is None

@@ -55,7 +55,7 @@ class OffsetPaging(PagingStyle):
         offset = (
             listing.pick(OFFSET_PARAMS, numeric=True)
             or listing.pick_number(OFFSET_ONLY)
-            or listing.pick_digits(OFFSET_PARAMS)
+            or listing.pick_number(OFFSET_PARAMS, sampled=True)
         )
         if offset is None:
             return None
