@@ -5,8 +5,8 @@ that the runtime walks every style to the end, item by item, across upstream pag
 five basic styles: Stripe (`starting_after` = the last item's id, `has_more`), Jira (`startAt`,
 `maxResults`, `total`), OpenAI (`after` + `last_id`, `has_more`), Slack
 (`response_metadata.next_cursor`, empty at the end), Google (`pageToken`/`nextPageToken`), a
-search whose string `page` is a token, and Petstore's `x-next` header. `REQUESTS` counts the
-requests each route received.
+Google Cloud list beside its `unreachable` locations, a search whose string `page` is a token,
+and Petstore's `x-next` header. `REQUESTS` counts the requests each route received.
 """
 
 from __future__ import annotations
@@ -75,6 +75,17 @@ async def google_like(request: Request) -> JSONResponse:
     start = _start(request.query_params.get("pageToken"))
     end = start + min(_int(request, "pageSize", 10), PAGE_CAP)
     body: dict = {"kind": "list", "items": ITEMS[start:end]}
+    if end < len(ITEMS):
+        body["nextPageToken"] = _token(end)
+    return JSONResponse(body)
+
+
+async def google_cloud_like(request: Request) -> JSONResponse:
+    """A Cloud list (AIP-132): the records under their own name, the locations that did not
+    answer beside them (AIP-217)."""
+    start = _start(request.query_params.get("pageToken"))
+    end = start + min(_int(request, "pageSize", 10), PAGE_CAP)
+    body: dict = {"backups": ITEMS[start:end], "unreachable": ["us-east9"]}
     if end < len(ITEMS):
         body["nextPageToken"] = _token(end)
     return JSONResponse(body)
@@ -380,6 +391,7 @@ APP = Starlette(
         Route("/jira", jira_like),
         Route("/slack", slack_like),
         Route("/google", google_like),
+        Route("/cloud", google_cloud_like),
         Route("/filtered", filtered_like_google),
         Route("/endless-empty", endless_empty),
         Route("/search", search_by_page_token),
@@ -545,6 +557,17 @@ def _real_world_paths(array: dict) -> dict:
             "listLikeGoogle",
             [_q("pageToken", "string"), _q("pageSize")],
             _list(_object(kind=_STRING, items=array, nextPageToken=_STRING)),
+        ),
+        "/cloud": _get(
+            "listLikeGoogleCloud",
+            [_q("pageToken", "string"), _q("pageSize")],
+            _list(
+                _object(
+                    backups=array,
+                    unreachable={"type": "array", "items": _STRING},
+                    nextPageToken=_STRING,
+                )
+            ),
         ),
         "/filtered": _get(
             "listFilteredLikeGoogle",

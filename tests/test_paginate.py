@@ -48,6 +48,7 @@ EXPECTED = {
     "list_pages_from_zero": ("page", "$.items"),
     "list_like_slack": ("cursor", "$.members"),
     "list_like_google": ("cursor", "$.items"),
+    "list_like_google_cloud": ("cursor", "$.backups"),
     "search_by_page_token": ("cursor", "$.results"),
     "list_by_x_next": ("link", "$"),
     "list_like_apideck": ("cursor", "$.data"),
@@ -68,6 +69,7 @@ PLANNED = {
     "list_like_openai": ("after", "$.last_id", "$.has_more"),
     "list_like_slack": ("cursor", "$.response_metadata.next_cursor", None),
     "list_like_google": ("pageToken", "$.nextPageToken", None),
+    "list_like_google_cloud": ("pageToken", "$.nextPageToken", None),
     "search_by_page_token": ("page", "$.next_page", None),
     "list_by_x_next": (None, "x-next", None),
     "list_like_apideck": ("cursor", "$.meta.cursors.next", None),
@@ -449,6 +451,17 @@ def test_what_sits_beside_the_array_says_list_or_record():
     page = _obj(IsTruncated={"type": "boolean"}, Contents=ARRAY, CommonPrefixes=ARRAY, **s3)
     assert items_path(page) == "$.Contents"
     assert items_path(_obj(Contents=ARRAY, CommonPrefixes=ARRAY, **s3)) is None
+    # A page's one list of records beside lists of plain values is the list: Google Cloud's
+    # `unreachable` locations, AWS's names beside the summaries. Without a next page, or with
+    # two lists of records, it is a record.
+    names = {"type": "array", "items": text}
+    google = _obj(backups=ARRAY, unreachable=names, nextPageToken=text)
+    assert items_path(google) == "$.backups"
+    assert items_path(_obj(StreamNames=names, StreamSummaries=ARRAY, NextToken=text)) == (
+        "$.StreamSummaries"
+    )
+    assert items_path(_obj(backups=ARRAY, unreachable=names)) is None
+    assert items_path(_obj(alarms=ARRAY, composites=ARRAY, names=names, next=text)) is None
 
 
 def test_a_numeric_cursor_is_still_a_token():

@@ -744,9 +744,16 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
         arrays = [k for k in arrays if k not in errors]
     if len(arrays) > 1:
         known = [k for k in arrays if _norm(k) in ITEM_FIELDS]
-        if len(known) != 1:
+        records = [k for k in arrays if _is_object(props[k].get("items"))]
+        if len(known) == 1:
+            arrays = known
+        elif len(records) == 1 and _says_next(props):
+            # A page's one list of records beside lists of plain values: Google's
+            # `{backups: [...], unreachable: ["us-east1"], nextPageToken}` (every Cloud list),
+            # AWS's `{StreamSummaries: [...], StreamNames: [...], NextToken}`.
+            arrays = records
+        else:
             return []  # several lists side by side ({users: [], teams: []}): a record
-        arrays = known
     content = arrays or [k for k, v in props.items() if _is_object(v) and not _is_meta(k, v)]
     if not content and len(props) == 1 and _is_object(wrapper := next(iter(props.values()))):
         # The answer's lone wrapper is its content, however many paging fields it holds beside
@@ -788,6 +795,13 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
         return []
     inner = _list_key(props[content[0]], depth + 1)
     return [content[0], *inner] if inner else []
+
+
+def _says_next(props: dict[str, Any]) -> bool:
+    """An answer with a field that says where or whether a next page is (`nextPageToken`,
+    `next`, `has_more`...): a page of something."""
+    moving = CURSOR_FIELDS + NEXT_PAGE_FIELDS + NEXT_URL_FIELDS + HAS_MORE_FIELDS
+    return any(_norm(k) in moving for k in props)
 
 
 def _is_object(schema: Any) -> bool:
