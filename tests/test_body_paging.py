@@ -92,3 +92,46 @@ def test_a_required_token_is_the_callers(tmp_path):
     tool = plan(load_spec(Path(path)), "r", PlanOptions()).api.tools[0]
     assert tool.pagination is None
     assert {p.api_name for p in tool.params if p.location == "body"} == {"sortOrder", "nextToken"}
+
+
+def test_a_required_body_of_one_token_pages_and_is_sent_empty_first(tmp_path):
+    """AWS Lightsail's `GetDisks`: a required body whose one field is `pageToken`, no field
+    named required. A required body of one field is that field (Asana's `{data: {...}}`), but
+    not a token: the first page is asked with `{}`, the next ones with the token."""
+    seen: list = []
+
+    def spec(url: str) -> dict:
+        document = _spec(url)
+        post = document["paths"]["/#X-Amz-Target=CodeBuild_20161006.ListBuilds"]["post"]
+        post["parameters"] = post["parameters"][1:]  # the target header only
+        body = post["requestBody"]["content"]["application/json"]["schema"]
+        body["properties"] = {"nextToken": {"type": "string"}}
+        return document
+
+    with serving(tmp_path, _app(seen), spec, "lightsail") as (call, out):
+        first = call("list_builds", {})
+        assert not first.is_error, first.content[0].text
+        data = result_data(first.content[0].text)
+    assert data["items"] == BUILDS and "next_cursor" not in data
+    assert [b for _, b in seen] == [{}, {"nextToken": "2"}, {"nextToken": "4"}, {"nextToken": "6"}]
+    tool = json.loads((out / "catalog.json").read_text())["tools"][0]
+    assert set(tool["input_schema"]["properties"]) == {"limit", "cursor"}
+    assert not tool["input_schema"].get("required")
+
+
+def test_a_required_body_of_one_field_is_that_field_unless_it_pages(tmp_path):
+    spec = _spec("http://127.0.0.1:9")
+    post = spec["paths"]["/#X-Amz-Target=CodeBuild_20161006.ListBuilds"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    path = tmp_path / "one.json"
+    for field, schema, required in [
+        ("data", {"type": "object", "properties": {"name": {"type": "string"}}}, True),
+        ("email", {"type": "string"}, True),
+        ("pageToken", {"type": "string"}, False),
+        ("MaxResults", {"type": "integer"}, False),
+    ]:
+        body["properties"] = {field: schema}
+        path.write_text(json.dumps(spec))
+        tool = plan(load_spec(Path(path)), "r", PlanOptions()).api.tools[0]
+        said = {p.api_name: p.required for p in tool.params if p.location == "body"}
+        assert said.get(field, False) is required, field

@@ -10,6 +10,7 @@ from typing import Any
 
 from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
 from adaptgen.plan.names import argument_name
+from adaptgen.plan.pagination import is_paging_field
 from adaptgen.plan.schemas import SchemaInliner
 from adaptgen.plan.state import OperationProblem, PlannerState
 from adaptgen.runtime.catalog import MORE_FIELDS, Body, Param
@@ -72,9 +73,11 @@ class BodyPlanning(PlannerState):
         props = schema.get("properties")
         if structured and isinstance(props, dict) and props and _object(schema):
             needed = set(schema.get("required") or [])
-            if required and len(props) == 1:
+            if required and len(props) == 1 and not is_paging_field(next(iter(props))):
                 # A required body of one field is that field (Asana's `{"data": {...}}` names
-                # none required): without it the body would be empty.
+                # none required): without it the body would be empty. Not a list's token or
+                # page size: a first page asks for neither, and an empty body is still one
+                # (AWS Lightsail's `GetDisks`, `{pageToken}`).
                 needed = set(props)
             deep = _deep_objects(media, media_obj)
             merge = media == MERGE_PATCH  # RFC 7396: a field given as null is removed

@@ -195,6 +195,12 @@ def _norm(name: str) -> str:
     return "".join(c for c in name.lower() if c.isalnum())
 
 
+def is_paging_field(name: str) -> bool:
+    """A parameter or body field that says where a list's page starts (a token) or how long
+    it is."""
+    return _norm(name) in CURSOR_PARAMS or _norm(name) in SIZE_PARAMS
+
+
 @dataclass(frozen=True)
 class Detected:
     """A pagination plan plus the params it hides."""
