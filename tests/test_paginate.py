@@ -376,6 +376,49 @@ def _obj(**props) -> dict:
 ARRAY = {"type": "array", "items": _obj(id={"type": "integer"}, name={"type": "string"})}
 
 
+def test_a_polymorphic_items_id_is_the_id_every_kind_has():
+    """Stripe's external accounts: `data` items are a bank account or a card (`anyOf`), both
+    with an `id`: the list pages by `starting_after` the last one's (it read one page)."""
+    text = {"type": "string"}
+    bank, card = _obj(id=text, bank_name=text), _obj(id=text, brand=text)
+    answer = _obj(
+        object=text,
+        data={"type": "array", "items": {"anyOf": [bank, card]}},
+        has_more={"type": "boolean"},
+        url=text,
+    )
+    params = [_param("starting_after", "string"), _param("limit", "integer")]
+    found = detect(params, answer, [], None).pagination
+    assert (found.style, found.id_field, found.has_more) == ("last_id", "id", "$.has_more")
+    # Kinds with no id in common: no id to page by.
+    answer["properties"]["data"]["items"] = {"oneOf": [bank, _obj(number=text)]}
+    assert detect(params, answer, [], None) is None
+    # An `allOf`'s parts together are the item.
+    answer["properties"]["data"]["items"] = {"allOf": [_obj(id=text), _obj(brand=text)]}
+    assert detect(params, answer, [], None).pagination.id_field == "id"
+
+
+def test_an_after_said_to_be_a_cursor_is_a_token_and_before_is_hidden():
+    """GitHub's Dependabot alerts: `after` is "A cursor, as given in the Link header", the
+    answer a bare array of records with a `number`, no `id`. The token comes back in the
+    `Link` header; `before` (which must not go with `after`) is no argument. An `after` that
+    says nothing of a cursor still takes the last item's id, or nothing."""
+    cursor = Param(
+        name="after",
+        api_name="after",
+        location="query",
+        schema={"type": "string", "description": "A cursor, as given in the Link header."},
+    )
+    alerts = {"type": "array", "items": _obj(number={"type": "integer"})}
+    params = [cursor, _param("before", "string"), _param("per_page", "integer")]
+    detected = detect(params, alerts, [], None)
+    assert (detected.pagination.style, detected.pagination.cursor_param) == ("cursor", "after")
+    assert set(detected.hidden) == {"after", "before", "per_page"}
+    assert (
+        detect([_param("after", "string"), _param("per_page", "integer")], alerts, [], None) is None
+    )
+
+
 def test_a_solr_start_typed_as_text_pages_by_offset():
     """Monarch's Solr searches page by `start` ("row number to start from", a string of
     default `'0'`) and `rows`, and answer `{docs: [...]}`: a paging adaptgen did not recognise

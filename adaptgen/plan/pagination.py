@@ -173,6 +173,8 @@ _HREFS = ("href", "url", "uri", "link")
 _PAGING_OBJECTS = ("pagination", "paging", "pageinfo", "meta")
 _DATE_TEXT = re.compile(r"\b(date|dates|timestamp|datetime|time stamp|iso ?8601)\b", re.I)
 _TOKEN_TEXT = re.compile(r"token|cursor|opaque|marker|returned by|from the previous", re.I)
+# An `after` said to take a cursor (GitHub's "A cursor, as given in the Link header"), no id.
+_CURSOR_TEXT = re.compile(r"\b(cursor|token)\b", re.I)
 # Token names that, given a number, mean a position, not an opaque token: any other cursor name
 # is a token whatever its type (Square's ListMerchants `cursor` is an integer).
 _NUMBER_FIRST = frozenset({"page", "offset", "after", "startingafter"})
@@ -447,9 +449,11 @@ def _guessed_cursor(listing: Listing, links: bool = True) -> PagingStyle | None:
     so only the headers are looked at."""
     bare = listing.items == "$"
     for norm in CURSOR_PARAMS if bare else (*CURSOR_PARAMS, "page", "offset"):
-        param = None if norm in ("after", "startingafter") else listing.token_param(norm)
+        param = listing.token_param(norm)
         if param is None or listing.is_date(param) or _DATE_TEXT.search(listing.about(param)):
-            continue  # an `after` takes an id (the last_id style's); a date filters
+            continue  # a date filters
+        if norm in ("after", "startingafter") and not _CURSOR_TEXT.search(listing.about(param)):
+            continue  # an `after` takes an id (the last_id style's), unless it says a cursor
         words = [w.lower() for w in WORD.findall(param)]
         names = (
             *(f"{prefix}{'-'.join(words)}" for prefix in ("x-next-", "next-", "x-")),
@@ -616,11 +620,10 @@ def _superseded(query: _Query, pagination: PagingStyle) -> list[str]:
     when paging by next_page_uri): an agent setting one would fight the paginator."""
     tokens = tuple(n for n in CURSOR_PARAMS if n not in ("after", "startingafter"))
     tokens += ("endingbefore",)  # Stripe's reverse cursor: refused beside starting_after
-    if (
-        "cursors" in str(getattr(pagination, "next", ""))
-        and _norm(getattr(pagination, "cursor_param", "")) == "after"
-    ):
-        tokens += ("before",)  # Facebook's way back, beside `after` in `paging.cursors`
+    if _norm(getattr(pagination, "cursor_param", "")) == "after":
+        # The way back, beside `after`: Facebook's `paging.cursors.before`, GitHub's `before`
+        # ("must not be used in combination with after" for its Link-header cursors).
+        tokens += ("before",)
     tokens += ("searchafter",)  # Akeneo's position, which its `_links.next.href` carries
     out = [query.by_norm[n] for n in PAGE_PARAMS + tokens if n in query.by_norm]
     out += [name for name in (query.pick((n,), numeric=True) for n in OFFSET_ONLY) if name]
@@ -868,11 +871,24 @@ def _item_fields(body: dict[str, Any] | None, items: str) -> dict[str, dict[str,
     for key in _PATH_KEY.findall(items) if items != "$" else ():
         name = key[0] or key[1]
         array = (array.get("properties") or {}).get(name) if isinstance(array, dict) else None
-    item = array.get("items") if isinstance(array, dict) else None
-    props = item.get("properties") if isinstance(item, dict) else None
-    return (
-        {k: v for k, v in props.items() if isinstance(v, dict)} if isinstance(props, dict) else {}
-    )
+    return _object_fields(array.get("items") if isinstance(array, dict) else None)
+
+
+def _object_fields(schema: Any, depth: int = 0) -> dict[str, dict[str, Any]]:
+    """An object schema's fields: its own, those of all its `allOf` parts, or those every
+    branch of its `anyOf`/`oneOf` has (Stripe's external accounts, a bank account or a card:
+    both have an `id`)."""
+    if not isinstance(schema, dict) or depth > 3:
+        return {}
+    props = schema.get("properties")
+    own = {k: v for k, v in props.items() if isinstance(v, dict)} if isinstance(props, dict) else {}
+    for part in schema.get("allOf") or []:
+        own = {**_object_fields(part, depth + 1), **own}
+    for key in ("anyOf", "oneOf"):
+        branches = [_object_fields(b, depth + 1) for b in schema.get(key) or []]
+        if branches and not own:
+            own = {k: v for k, v in branches[0].items() if all(k in b for b in branches[1:])}
+    return own
 
 
 def _fields(schema: dict[str, Any] | None, at: str = "$", depth: int = 0) -> list[_Field]:
