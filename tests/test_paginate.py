@@ -505,6 +505,15 @@ def test_what_sits_beside_the_array_says_list_or_record():
     )
     assert items_path(_obj(backups=ARRAY, unreachable=names)) is None
     assert items_path(_obj(alarms=ARRAY, composites=ARRAY, names=names, next=text)) is None
+    # Jira's issue search: a page (`total` beside `startAt`) whose maps are its glossary (each
+    # field's name and type). A record beside a page's list is still a record (IAM's GetGroup).
+    glossary = {"type": "object", "additionalProperties": text}
+    jira = _obj(expand=text, issues=ARRAY, warningMessages=names, names=glossary, schema=glossary)
+    assert items_path(jira) is None
+    jira["properties"].update(startAt=number, maxResults=number, total=number)
+    assert items_path(jira) == "$.issues"
+    group = _obj(Group=_obj(GroupName=text), Users=ARRAY, IsTruncated={"type": "boolean"})
+    assert items_path(group) is None
 
 
 def test_a_numeric_cursor_is_still_a_token():

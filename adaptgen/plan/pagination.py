@@ -166,6 +166,10 @@ MAX_ENVELOPE_SCALARS = 5
 IDENTITY_FIELDS = frozenset(
     {"id", "uuid", "guid", "gid", "key", "name", "title", "label", "hash", "slug", "number"}
 )
+# Fields that echo where a page starts.
+_POSITIONS = frozenset(
+    {"startat", "offset", "start", "startindex", "skip", "page", "pagenumber", "currentpage"}
+)
 _META_FIRST_WORDS = frozenset({"next", "prev", "previous", "has", "num"})
 _FIRST_LAST = re.compile(r"^(first|last)(id|uri|url|link|cursor|key)$")
 _DATES = ("date", "date-time", "time")
@@ -756,10 +760,11 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
         records = [k for k in arrays if _is_object(props[k].get("items"))]
         if len(known) == 1:
             arrays = known
-        elif len(records) == 1 and _says_next(props):
+        elif len(records) == 1 and _is_page(props):
             # A page's one list of records beside lists of plain values: Google's
             # `{backups: [...], unreachable: ["us-east1"], nextPageToken}` (every Cloud list),
-            # AWS's `{StreamSummaries: [...], StreamNames: [...], NextToken}`.
+            # AWS's `{StreamSummaries: [...], StreamNames: [...], NextToken}`, Jira's
+            # `{issues: [...], warningMessages: [...], startAt, total}`.
             arrays = records
         else:
             return []  # several lists side by side ({users: [], teams: []}): a record
@@ -791,7 +796,10 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
         # says of itself: S3's `Contents` beside `IsTruncated` and the bucket's `Name`,
         # `Prefix`, `Delimiter`, `CommonPrefixes`.
         return arrays
-    if any(_is_object(v) for _, v in others):
+    page = _is_page(props)
+    if any(_is_object(v) and not (page and _is_map(v)) for _, v in others):
+        # A map beside a page's records is the page's glossary (Jira's `names` and `schema`:
+        # each field's name and type), no record of its own.
         return []
     named = any(_norm(k) in IDENTITY_FIELDS for k, _ in others)
     if named and (len(others) > 1 or depth > 0 or not arrays):
@@ -806,11 +814,18 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
     return [content[0], *inner] if inner else []
 
 
-def _says_next(props: dict[str, Any]) -> bool:
-    """An answer with a field that says where or whether a next page is (`nextPageToken`,
-    `next`, `has_more`...): a page of something."""
+def _is_page(props: dict[str, Any]) -> bool:
+    """An answer that says it is a page of something: a field says where or whether a next
+    page is (`nextPageToken`, `next`, `has_more`...), or how many there are in all beside
+    where this page starts (Jira's `total` and `startAt`)."""
     moving = CURSOR_FIELDS + NEXT_PAGE_FIELDS + NEXT_URL_FIELDS + HAS_MORE_FIELDS
-    return any(_norm(k) in moving for k in props)
+    norms = {_norm(k) for k in props}
+    return bool(norms & set(moving)) or bool(norms & set(TOTAL_FIELDS) and norms & _POSITIONS)
+
+
+def _is_map(schema: dict[str, Any]) -> bool:
+    """An object of free keys (`additionalProperties`), no fields of its own."""
+    return not schema.get("properties") and bool(schema.get("additionalProperties"))
 
 
 def _is_object(schema: Any) -> bool:
