@@ -494,6 +494,17 @@ def test_what_sits_beside_the_array_says_list_or_record():
     page = _obj(IsTruncated={"type": "boolean"}, Contents=ARRAY, CommonPrefixes=ARRAY, **s3)
     assert items_path(page) == "$.Contents"
     assert items_path(_obj(Contents=ARRAY, CommonPrefixes=ARRAY, **s3)) is None
+    # ...or says where it goes on: Compute Engine's `items` beside `nextPageToken` and the
+    # list's own `id` and `selfLink`.
+    compute = dict(id=text, kind=text, selfLink=text, warning=_obj(code=text), items=ARRAY)
+    assert items_path(_obj(nextPageToken=text, **compute)) == "$.items"
+    assert items_path(_obj(**compute)) is None
+    # A table's rows are read with its columns: Analytics' `columnHeaders` beside `rows`,
+    # Redshift Data's `ColumnMetadata` beside `Records`, paged, would lose them.
+    rows = {"type": "array", "items": {"type": "array", "items": text}}
+    assert items_path(_obj(columnHeaders=ARRAY, rows=rows, nextLink=text)) is None
+    assert items_path(_obj(Records=rows, ColumnMetadata=ARRAY, NextToken=text)) is None
+    assert items_path(_obj(items=ARRAY, defaultReminders=ARRAY, nextPageToken=text)) == "$.items"
     # A page's one list of records beside lists of plain values is the list: Google Cloud's
     # `unreachable` locations, AWS's names beside the summaries. Without a next page, or with
     # two lists of records, it is a record.

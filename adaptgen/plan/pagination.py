@@ -166,6 +166,8 @@ MAX_ENVELOPE_SCALARS = 5
 IDENTITY_FIELDS = frozenset(
     {"id", "uuid", "guid", "gid", "key", "name", "title", "label", "hash", "slug", "number"}
 )
+# Arrays that say what a table's columns are.
+_COLUMNS = re.compile(r"column|^(headers|fields)$", re.I)
 # Fields that echo where a page starts.
 _POSITIONS = frozenset(
     {"startat", "offset", "start", "startindex", "skip", "page", "pagenumber", "currentpage"}
@@ -787,14 +789,15 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
     # `label` beside its `tags`). Scalars that name nothing are the answer's envelope: GitHub's
     # `repository_selection`, Apideck's `status_code`/`service`/`operation`, Bitbucket's
     # `pagelen`/`query_substituted`, Shutterstock's `message`/`search_id`.
-    if (
-        arrays
-        and _norm(arrays[0]) in ITEM_FIELDS
-        and any(_norm(k) in HAS_MORE_FIELDS for k in props)
-    ):
-        # An answer that says whether it is cut short is a page of a list, whatever else it
-        # says of itself: S3's `Contents` beside `IsTruncated` and the bucket's `Name`,
-        # `Prefix`, `Delimiter`, `CommonPrefixes`.
+    if any(_COLUMNS.search(k) for k, v in others if schema_type(v) == "array"):
+        # A table's rows are read with its columns (Analytics' `columnHeaders` beside `rows`,
+        # Timestream's `ColumnInfo` beside `Rows`): a page of rows alone says nothing.
+        return []
+    if arrays and _norm(arrays[0]) in ITEM_FIELDS and _says_next(props):
+        # An answer that says whether it is cut short, or where it goes on, is a page of a
+        # list, whatever else it says of itself: S3's `Contents` beside `IsTruncated` and the
+        # bucket's `Name`, `Prefix`, `Delimiter`, `CommonPrefixes`; Compute Engine's `items`
+        # beside `nextPageToken` and the list's own `id` and `selfLink`.
         return arrays
     page = _is_page(props)
     if any(_is_object(v) and not (page and _is_map(v)) for _, v in others):
@@ -814,13 +817,18 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
     return [content[0], *inner] if inner else []
 
 
-def _is_page(props: dict[str, Any]) -> bool:
-    """An answer that says it is a page of something: a field says where or whether a next
-    page is (`nextPageToken`, `next`, `has_more`...), or how many there are in all beside
-    where this page starts (Jira's `total` and `startAt`)."""
+def _says_next(props: dict[str, Any]) -> bool:
+    """An answer with a field that says where or whether a next page is (`nextPageToken`,
+    `next`, `has_more`, `IsTruncated`...)."""
     moving = CURSOR_FIELDS + NEXT_PAGE_FIELDS + NEXT_URL_FIELDS + HAS_MORE_FIELDS
+    return any(_norm(k) in moving for k in props)
+
+
+def _is_page(props: dict[str, Any]) -> bool:
+    """An answer that says it is a page of something: where or whether a next page is, or how
+    many there are in all beside where this page starts (Jira's `total` and `startAt`)."""
     norms = {_norm(k) for k in props}
-    return bool(norms & set(moving)) or bool(norms & set(TOTAL_FIELDS) and norms & _POSITIONS)
+    return _says_next(props) or bool(norms & set(TOTAL_FIELDS) and norms & _POSITIONS)
 
 
 def _is_map(schema: dict[str, Any]) -> bool:
