@@ -523,6 +523,10 @@ def test_what_sits_beside_the_array_says_list_or_record():
     assert items_path(jira) is None
     jira["properties"].update(startAt=number, maxResults=number, total=number)
     assert items_path(jira) == "$.issues"
+    # A search's facets count what the records are: a page of records would lose them.
+    facets = _obj(value=ARRAY, count=number, skip=number, facets=glossary, nextLink=text)
+    assert items_path(facets) is None
+    assert items_path(_obj(items=ARRAY, aggregations=glossary, nextPageToken=text)) is None
     group = _obj(Group=_obj(GroupName=text), Users=ARRAY, IsTruncated={"type": "boolean"})
     assert items_path(group) is None
 

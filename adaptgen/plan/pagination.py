@@ -166,6 +166,8 @@ MAX_ENVELOPE_SCALARS = 5
 IDENTITY_FIELDS = frozenset(
     {"id", "uuid", "guid", "gid", "key", "name", "title", "label", "hash", "slug", "number"}
 )
+# Maps that count a search's results by value (facets, aggregations).
+_FACETS = re.compile(r"facet|aggregation", re.I)
 # Arrays that say what a table's columns are.
 _COLUMNS = re.compile(r"column|^(headers|fields)$", re.I)
 # Fields that echo where a page starts.
@@ -789,9 +791,11 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
     # `label` beside its `tags`). Scalars that name nothing are the answer's envelope: GitHub's
     # `repository_selection`, Apideck's `status_code`/`service`/`operation`, Bitbucket's
     # `pagelen`/`query_substituted`, Shutterstock's `message`/`search_id`.
-    if any(_COLUMNS.search(k) for k, v in others if schema_type(v) == "array"):
+    columns = any(_COLUMNS.search(k) for k, v in others if schema_type(v) == "array")
+    if columns or any(_FACETS.search(k) for k, v in others if _is_object(v)):
         # A table's rows are read with its columns (Analytics' `columnHeaders` beside `rows`,
-        # Timestream's `ColumnInfo` beside `Rows`): a page of rows alone says nothing.
+        # Timestream's `ColumnInfo` beside `Rows`), a search's records with the facets that
+        # count them (Azure Search's `@search.facets`): a page of either alone says less.
         return []
     if arrays and _norm(arrays[0]) in ITEM_FIELDS and _says_next(props):
         # An answer that says whether it is cut short, or where it goes on, is a page of a
