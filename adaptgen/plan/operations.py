@@ -45,7 +45,10 @@ from adaptgen.plan.pagination import (
     azure_no_link,
     azure_pageable,
     detect,
+    example_schema,
     header_guess,
+    leaves_out,
+    list_alone,
     undetected_paging,
     without_paginator_twins,
 )
@@ -319,6 +322,13 @@ class OperationPlanning(PlannerState):
             )
             if detected is None and azure is not None:
                 detected = detect(params, response, headers, azure, self.paging)
+            example = self._answer_example(op, op_pointer) if detected is None else None
+            if hint.paginate is None and leaves_out(response, example):
+                # The spec's own example shows the list its schema leaves out (Slack's
+                # `admin.*.list` declare `{ok}`): where the items and the next token are.
+                shown = example_schema(example)
+                if list_alone(shown):
+                    detected = detect(params, shown, headers, None, self.paging, linkless=linkless)
             if detected is not None and method not in ("get", "head"):
                 # A POST's next pages are read with GET at the link (Azure's lists of keys,
                 # its queries), never posted again.
@@ -577,6 +587,23 @@ class OperationPlanning(PlannerState):
         pointer = f"{at}/content/{media.replace('~', '~0').replace('/', '~1')}/schema"
         inliner = self._output_inliner(depth)
         return inliner.inline(media_obj["schema"], source, pointer), headers
+
+    def _answer_example(self, op: dict[str, Any], op_pointer: str) -> Any:
+        """The success answer's JSON example as the spec gives it (`example`, else the first of
+        `examples`), or None."""
+        found = self._success(op, op_pointer)
+        chosen = answer_media(found[0].get("content")) if found is not None else None
+        if chosen is None:
+            return None
+        media_obj = chosen[1]
+        if "example" in media_obj:
+            return media_obj["example"]
+        examples = media_obj.get("examples")
+        first = next(iter(examples.values()), None) if isinstance(examples, dict) else None
+        if isinstance(first, dict) and "$ref" in first:
+            resolved = self.spec.resolver.resolve(first["$ref"], found[1], found[2])
+            first = resolved.value if resolved is not None else None
+        return first.get("value") if isinstance(first, dict) else None
 
     def _success(
         self, op: dict[str, Any], op_pointer: str

@@ -555,6 +555,52 @@ def items_path(response: dict[str, Any] | None) -> str | None:
     return listed[0] if listed else None
 
 
+def example_schema(value: Any, depth: int = 0) -> dict[str, Any]:
+    """The schema an example answer shows: each object's fields, an array's first item."""
+    if depth > 6:
+        return {}
+    if isinstance(value, dict):
+        fields = {str(k): example_schema(v, depth + 1) for k, v in value.items()}
+        return {"type": "object", "properties": fields}
+    if isinstance(value, list):
+        return {"type": "array", "items": example_schema(value[0], depth + 1) if value else {}}
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer"}
+    if isinstance(value, float):
+        return {"type": "number"}
+    return {"type": "string"} if isinstance(value, str) else {}
+
+
+def leaves_out(schema: dict[str, Any] | None, example: Any) -> bool:
+    """A response schema that says none of an answer's content where its own example shows
+    more: no schema, or plain fields only (Slack's admin lists declare `{ok}`, their examples
+    `{ok, approved_apps: [...], response_metadata: {next_cursor}}`)."""
+    if not isinstance(example, dict) or not example:
+        return False
+    if not isinstance(schema, dict) or not schema:
+        return True
+    props = schema.get("properties")
+    if schema_type(schema) not in ("object", None) or not isinstance(props, dict):
+        return False
+    plain = all(schema_type(v) not in ("array", "object") for v in props.values())
+    return plain and bool(set(example) - set(props))
+
+
+def list_alone(schema: dict[str, Any]) -> bool:
+    """An answer that holds a list and nothing of its own beside it: the list, and paging and
+    status fields only (what an example alone may be trusted to show; an address with its
+    balance beside its transactions is a record that also pages)."""
+    listed = _list_body(schema)
+    if listed is None:
+        return False
+    keys = _PATH_KEY.findall(listed[0])
+    first = (keys[0][0] or keys[0][1]) if keys else None
+    props = schema.get("properties") or {}
+    return all(k == first or _is_meta(k, v) for k, v in props.items())
+
+
 def undetected_paging(
     params: list[Param],
     response: dict[str, Any] | None,
