@@ -419,6 +419,29 @@ def test_an_after_said_to_be_a_cursor_is_a_token_and_before_is_hidden():
     )
 
 
+def test_a_size_that_filters_by_a_things_own_size_is_no_page_size():
+    """HubSpot's file search: `size` is "Query by file size", `limit` the page's size. Taken
+    as the page size, `size=25` asked for files of 25 bytes and hid the filter."""
+    text, number = {"type": "string"}, {"type": "integer"}
+
+    def described(name: str, about: str) -> Param:
+        return Param(
+            name=name, api_name=name, location="query", schema={**number, "description": about}
+        )
+
+    params = [
+        _param("after", "string"),
+        described("limit", "Number of items to return. Maximum limit is 100."),
+        described("size", "Query by file size."),
+    ]
+    answer = _obj(results=ARRAY, paging=_obj(next=_obj(after=text)))
+    detected = detect(params, answer, [], None)
+    assert detected.pagination.size_param == "limit"
+    assert "size" not in detected.hidden
+    params[2] = described("size", "How many files a page holds.")
+    assert detect(params[::2], answer, [], None).pagination.size_param == "size"
+
+
 def test_a_solr_start_typed_as_text_pages_by_offset():
     """Monarch's Solr searches page by `start` ("row number to start from", a string of
     default `'0'`) and `rows`, and answer `{docs: [...]}`: a paging adaptgen did not recognise

@@ -166,6 +166,8 @@ MAX_ENVELOPE_SCALARS = 5
 IDENTITY_FIELDS = frozenset(
     {"id", "uuid", "guid", "gid", "key", "name", "title", "label", "hash", "slug", "number"}
 )
+# A size parameter that filters by what a thing weighs, not how many come back.
+_SIZE_FILTER = re.compile(r"\b(query|filter|search)(es)? by\b|\bfile size\b|\bin bytes\b", re.I)
 # Maps that count a search's results by value (facets, aggregations).
 _FACETS = re.compile(r"facet|aggregation", re.I)
 # Arrays that say what a table's columns are.
@@ -268,8 +270,11 @@ class Listing:
         return self.query.pick(names, numeric)
 
     def pick_size(self) -> str | None:
-        """The page-size parameter, if any."""
-        return self.pick_number(SIZE_PARAMS)
+        """The page-size parameter, if any: not one its description calls a filter on a
+        thing's own size (HubSpot's file search: `size`, "Query by file size", beside `limit`,
+        "Number of items to return")."""
+        names = [n for n in SIZE_PARAMS if not _SIZE_FILTER.search(self.about(self.param(n) or ""))]
+        return self.pick_number(names)
 
     def pick_number(self, names: Iterable[str], sampled: bool = False) -> str | None:
         """The first parameter named one of `names` that takes a number: typed so, or typed as
