@@ -172,6 +172,10 @@ _SIZE_FILTER = re.compile(r"\b(query|filter|search)(es)? by\b|\bfile size\b|\bin
 _FACETS = re.compile(r"facet|aggregation", re.I)
 # Arrays that say what a table's columns are.
 _COLUMNS = re.compile(r"column|^(headers|fields)$", re.I)
+# Answer fields that carry or flag the next page, beside a parameter that moves through them.
+_NEXT_FIELDS = CURSOR_FIELDS + NEXT_PAGE_FIELDS + HAS_MORE_FIELDS
+_SAYS_NEXT = frozenset(_NEXT_FIELDS + NEXT_URL_FIELDS)
+_TOTALS = frozenset(TOTAL_FIELDS)
 # Fields that echo where a page starts.
 _POSITIONS = frozenset(
     {"startat", "offset", "start", "startindex", "skip", "page", "pagenumber", "currentpage"}
@@ -210,7 +214,8 @@ def _norm(name: str) -> str:
 def is_paging_field(name: str) -> bool:
     """A parameter or body field that says where a list's page starts (a token) or how long
     it is."""
-    return _norm(name) in CURSOR_PARAMS or _norm(name) in SIZE_PARAMS
+    norm = _norm(name)
+    return norm in CURSOR_PARAMS or norm in SIZE_PARAMS
 
 
 @dataclass(frozen=True)
@@ -661,9 +666,7 @@ def paging_signals(
     # A next token or has_more flag with no parameter to send anything back cannot move the
     # operation (a response wrapper shared with the list operations, as on Zoho's single-record
     # reads); a next URL or a next-link header always could.
-    moving = NEXT_URL_FIELDS + (
-        (CURSOR_FIELDS + NEXT_PAGE_FIELDS + HAS_MORE_FIELDS) if found else ()
-    )
+    moving = NEXT_URL_FIELDS + (_NEXT_FIELDS if found else ())
     found += [f.path for f in _fields(body) if f.norm in moving]
     found += [h for h in response_headers if _norm(h) in ("link", *NEXT_URL_HEADERS)]
     return found
@@ -875,15 +878,14 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
 def _says_next(props: dict[str, Any]) -> bool:
     """An answer with a field that says where or whether a next page is (`nextPageToken`,
     `next`, `has_more`, `IsTruncated`...)."""
-    moving = CURSOR_FIELDS + NEXT_PAGE_FIELDS + NEXT_URL_FIELDS + HAS_MORE_FIELDS
-    return any(_norm(k) in moving for k in props)
+    return any(_norm(k) in _SAYS_NEXT for k in props)
 
 
 def _is_page(props: dict[str, Any]) -> bool:
     """An answer that says it is a page of something: where or whether a next page is, or how
     many there are in all beside where this page starts (Jira's `total` and `startAt`)."""
     norms = {_norm(k) for k in props}
-    return _says_next(props) or bool(norms & set(TOTAL_FIELDS) and norms & _POSITIONS)
+    return bool(norms & _SAYS_NEXT or (norms & _TOTALS and norms & _POSITIONS))
 
 
 def _is_map(schema: dict[str, Any]) -> bool:
