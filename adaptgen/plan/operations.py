@@ -30,6 +30,10 @@ from adaptgen.plan.media import answer_media, required_previews
 from adaptgen.plan.names import (
     MAX_TOOL_NAME,
     is_version,
+    literal_name,
+    odata_cast,
+    path_words,
+    plural_of,
     python_name,
     resource_words,
     shorten,
@@ -144,7 +148,18 @@ class OperationPlanning(PlannerState):
                 self.operation_words,
             )
 
+        cast: list[str] = []
+        if op_id in self.hashed_twins:
+            # A template's words, and its summary said of every operation of the template
+            # ("Get the number of the resource"): the path names it, a cast said last
+            # (`list_contact_direct_reports_as_users`, `count_contact_member_of_as_users`).
+            op_id, summary = None, ""
+            path, cast = odata_cast(path, method, self.namespaces)
         names = names_for(op_id)
+        if cast:
+            many = names[0].split("_")[0] in ("list", "count")
+            said = [*cast[:-1], plural_of(cast[-1]) if many else cast[-1]]
+            names = [shorten([*n.split("_"), *said], MAX_TOOL_NAME) for n in names]
         if op_id and (bare := without_pasted_method(op_id, method, path, self.operation_words)):
             # `AddActor_Post`, `createAlertGET`: the method pasted after the name says nothing;
             # the name as written is the last resort (before a number).
@@ -272,6 +287,15 @@ class OperationPlanning(PlannerState):
                 # where `get_latest_2` said nothing (a name that ends so already is numbered)
                 apart = shorten([*names[0].split("_"), *words], MAX_TOOL_NAME)
                 name = apart if free(apart) else None
+            if name is None:
+                # Every name said was taken: all the path says, what tells it from the path
+                # that took its name kept when shortened (Graph's `.../axes/valueAxis/...`
+                # beside `.../axes/categoryAxis/...`), before a number that says nothing.
+                verb = names[0].split("_")[0]
+                literal = literal_name(verb, path, self.common_prefix, self.namespaces)
+                apart = path_words(path) - path_words(holder) if holder else set()
+                said = shorten(literal, MAX_TOOL_NAME, frozenset(apart)) if literal else ""
+                name = said if said and free(said) else None
             name = unique_name(name or names[0], taken, free=free)
         self.named_paths.setdefault(name, path)
         params = self._parameters(path_item, op, op_pointer, schemes)
