@@ -3561,6 +3561,21 @@ def test_an_express_style_segment_is_a_path_parameter(tmp_path):
         ("/v3/logs/{appId}/drains", "/logs/{appId}/drains", ["v3"]),  # a version says it
         ("/logs/{appId}/drains", "/v3/logs/{appId}/drains", []),  # the same owner tells nothing
         ("/nh/fish/{fish}", "/nh/fish", ["by", "fish"]),
+        # stop 91: the same below another owner (Keycloak)
+        (
+            "/{realm}/clients/{id}/scope-mappings/realm",
+            "/{realm}/client-scopes/{id}/scope-mappings/realm",
+            ["for", "client"],
+        ),
+        # the same things with a parameter the other has not (xkcd, Superset, openSUSE)
+        ("/{comicId}/info.0.json", "/info.0.json", ["by", "comic", "id"]),
+        ("/chart/{pk}/data/", "/chart/data/{cache_key}", ["by", "pk"]),
+        (
+            "/attribute/{ns}/{attribute_name}/_meta",
+            "/attribute/{ns}/_meta",
+            ["by", "attribute", "name"],
+        ),
+        ("/a/{x}", "/a/{x}", []),
     ],
 )
 def test_told_apart_by_the_one_thing_a_path_goes_into(path, other, words):

@@ -1596,6 +1596,13 @@ def told_apart(path: str, other: str) -> list[str]:
     if owner != "{}" and apart and theirs[-1:] == mine[-1:] and theirs[: len(head)] == head:
         *words, last = snake_words(owner)
         return ["for", *_clean([*words, singular(last)])]
+    if _things(mine) == _things(theirs) and len(mine) >= len(theirs):
+        # the same things, with parameters the other has not (xkcd's `/{comicId}/info.0.json`
+        # beside `/info.0.json`, Superset's `/chart/{pk}/data/` beside `/chart/data/{cache_key}`)
+        ours = _PATH_PARAMETER.findall(plain_path(path))
+        extra = [p for p in ours if p not in _PATH_PARAMETER.findall(plain_path(other))]
+        if extra:
+            return ["by", *_clean([w for p in extra for w in snake_words(p)])]
     return []
 
 
