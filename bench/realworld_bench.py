@@ -263,6 +263,14 @@ def _in_set(items: Any) -> str:
                 return char
         raise NotSynthesizable("negated set")
     op, arg = items[0]
+    if str(op) == "LITERAL" and not chr(arg).isalnum():
+        with contextlib.suppress(NotSynthesizable):
+            # A letter or digit where the set has one: `[.\-_A-Za-z0-9]+` as "a", not ".",
+            # which alone is a path segment no server reads as a name.
+            source = _set_source([("NEGATE", None), *items])[1:]
+            for char in "a0A":
+                if re.fullmatch(f"[{source}]", char):
+                    return char
     if str(op) == "LITERAL":
         return chr(arg)
     if str(op) == "RANGE":

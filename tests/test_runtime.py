@@ -102,12 +102,27 @@ def test_path_values_cannot_escape_their_segment(echo_url):
     up = upstream(echo_url)
     for value, expected in [
         ("../admin", "/things/..%2Fadmin"),
-        ("..", "/things/%2E%2E"),
+        ("...", "/things/..."),
         ("a b/c?d#e", "/things/a%20b%2Fc%3Fd%23e"),
         ("ü", "/things/%C3%BC"),
     ]:
         got = send(up, op(params=[P("id", "path")]), id=value).data
         assert got["raw_path"] == expected
+
+
+def test_a_path_value_of_only_dots_is_refused_not_sent_encoded_or_not(echo_url):
+    """`/things/..` is `/`, and so is `/things/%2E%2E` to a server that normalises percent-encoded
+    dots (RFC 3986 6.2.2.2): another operation than the one the caller was allowed. Such a value
+    is an error that names the argument and nothing is sent; dots inside a segment are text."""
+    up = upstream(echo_url)
+    for value in (".", "..", [".."]):
+        with pytest.raises(UpstreamError, match=r"argument id may not be '\.{1,2}': a path"):
+            send(up, op(method="DELETE", params=[P("id", "path")]), id=value)
+    adjacent = op(path="/files/{stem}{ext}", params=[P("stem", "path"), P("ext", "path")])
+    with pytest.raises(UpstreamError, match="segment of only dots"):
+        send(up, adjacent, stem=".", ext=".")
+    got = send(up, op(path="/files/{name}.json", params=[P("name", "path")]), name="..").data
+    assert got["raw_path"] == "/files/...json"
 
 
 def test_an_empty_path_value_is_refused_not_sent_as_another_path(echo_url):

@@ -90,9 +90,7 @@ def serialize_path(param: Param, value: Any) -> str:
         return "/".join(percent(segment) for segment in segments)
 
     def enc(item: Any) -> str:
-        encoded = percent(scalar(item))
-        # "." and ".." are dot-segments even when alone: encode them so the path can't move.
-        return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
+        return percent(scalar(item))
 
     if isinstance(value, list):
         items = [enc(v) for v in value]

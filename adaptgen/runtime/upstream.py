@@ -551,10 +551,18 @@ class Upstream:
             if param.location == "path":
                 value = _literal(op.path, param.api_name, value)
                 segment = serialize_path(param, value)
-                if not segment and _whole_segment(op.path, param.api_name):
+                whole = _whole_segment(op.path, param.api_name)
+                if not segment and whole:
                     # `DELETE /items/{id}` with "" would be `DELETE /items/`: another operation.
                     raise PathValueError(
                         f"argument {param.name} is empty: the path needs a value there ({op.path})"
+                    )
+                if whole and segment in (".", ".."):
+                    # `/items/..` is `/`, and so is `/items/%2E%2E` once a server normalises it:
+                    # another operation, past what the caller was allowed. Never sent.
+                    raise PathValueError(
+                        f"argument {param.name} may not be {segment!r}: a path segment "
+                        f"of only dots names another path ({op.path})"
                     )
                 path = path.replace("{" + param.api_name + "}", segment)
             elif param.location == "query":
@@ -591,6 +599,12 @@ class Upstream:
             raise UpstreamError(
                 f"{op.where}: the path needs {', '.join(unfilled)}, which "
                 f"{'was' if len(unfilled) == 1 else 'were'} not given"
+            )
+        if url is None and _dot_segments(path) > _dot_segments(op.path):
+            # Values that are dots together (`/files/{stem}{ext}` with "." and "."): as above.
+            raise PathValueError(
+                f"the path's values make a segment of only dots, which names another path "
+                f"({op.path})"
             )
         if cookies:
             headers["Cookie"] = "; ".join(cookies)
@@ -1228,6 +1242,10 @@ def _origin_value(variable: ServerVariable, value: str) -> str:
     ):
         raise UpstreamError(f"{variable.env} is not an http(s) URL with a host: {told}")
     return value.rstrip("/")
+
+
+def _dot_segments(path: str) -> int:
+    return sum(segment in (".", "..") for segment in path.split("?", 1)[0].split("/"))
 
 
 def _whole_segment(path: str, api_name: str) -> bool:

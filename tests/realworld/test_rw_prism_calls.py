@@ -209,6 +209,20 @@ def test_arguments_follow_the_input_schema():
     }
 
 
+def test_a_name_of_a_set_that_starts_with_a_dot_is_a_letter_not_a_dot():
+    """AWS Pipes' `Name` is `^[\\.\\-_A-Za-z0-9]+$`: "." alone is no name (the runtime refuses a
+    path segment of only dots), so the set's first letter or digit is taken."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "pattern": "^[\\.\\-_A-Za-z0-9]+$"},
+            "sign": {"type": "string", "pattern": "^[+-]$"},
+        },
+        "required": ["name", "sign"],
+    }
+    assert arguments_for(schema) == {"name": "a", "sign": "+"}
+
+
 def test_a_credential_the_spec_declares_a_uuid_gets_a_uuid():
     """dodo.ac declares its key as a header parameter, `X-API-KEY`, `format: uuid`: Prism
     answered all 25 calls 422 while the bench's dummy was `dummy-...`. A real key is a UUID,
