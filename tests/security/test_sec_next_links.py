@@ -28,6 +28,7 @@ from adaptgen.sandbox.server import serve_app
 
 API_KEY = "zoo-secret-api-key-4242"
 ITEMS = [{"id": i, "name": f"item {i}"} for i in range(1, 8)]
+THINGS_ASKED: list[str] = []  # the names /api/things/{name} was asked for
 
 
 class Recorder:
@@ -92,6 +93,10 @@ def api(other: str) -> Starlette:
     async def admin(request: Request) -> Response:
         return PlainTextResponse("admin area", status_code=403)
 
+    async def thing(request: Request) -> Response:
+        THINGS_ASKED.append(request.path_params["name"])
+        return JSONResponse({"name": request.path_params["name"]})
+
     return Starlette(
         routes=[
             Route("/api/link-offhost", link_offhost),
@@ -104,6 +109,7 @@ def api(other: str) -> Starlette:
             Route("/api/repeating", repeating),
             Route("/api/files.info", single),
             Route("/admin/keys", admin),
+            Route("/api/things/{name}", thing),
         ]
     )
 
@@ -154,6 +160,11 @@ def spec(base: str) -> dict:
                     "type": "object",
                     "properties": {"data": array, "next_cursor": {"type": "string"}},
                 },
+            ),
+            "/things/{name}": _op(
+                "getThing",
+                [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                item,
             ),
             "/files.info": _op(
                 "filesInfo",
@@ -255,6 +266,22 @@ def test_an_object_with_no_item_list_comes_back_whole(hostile):
     assert data["file"] == {"id": "F1", "name": "report.pdf", "size": 9}
     if {t.name: t for t in report.api.tools}["get_files_info"].pagination:
         assert "no item list" in data["_note"]
+
+
+def test_a_path_value_of_only_dots_never_reaches_another_path(hostile):
+    """`/things/..` is `/`, and so is `/things/%2E%2E` to a server that normalises it: another
+    operation than the one the caller may call. Refused, naming the argument, nothing sent; the
+    same characters as text (`%2E%2E` typed) are a name like any other."""
+    module, recorder, _, _ = hostile
+    THINGS_ASKED.clear()
+    recorder.requests.clear()
+    for value in (".", ".."):
+        is_error, text = call(module, "get_thing", {"name": value})
+        assert is_error and f"argument name may not be '{value}'" in text, text
+    assert THINGS_ASKED == [] and recorder.requests == []
+    is_error, text = call(module, "get_thing", {"name": "%2E%2E"})
+    assert not is_error, text
+    assert THINGS_ASKED == ["%2E%2E"]
 
 
 def test_credentials_are_attached_only_to_requests_under_the_upstream(hostile):
