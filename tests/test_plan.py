@@ -1081,6 +1081,97 @@ def test_a_pasted_method_gives_way_to_the_summarys_verb(operation_id, method, pa
     assert tool_names(operation_id, method, path, [], summary)[0] == name
 
 
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "summary", "name"),
+    [
+        # VTEX glues words in lower case where its summaries write them apart.
+        (
+            "GetProductbyid",
+            "get",
+            "/api/catalog/pvt/product/{productId}",
+            "Get Product by ID",
+            "get_product_by_id",
+        ),
+        (
+            "GET-Productsfromacollection",
+            "get",
+            "/api/catalog/pvt/collection/{collectionId}/products",
+            "Get products from a collection",
+            "get_products_from_collection",
+        ),
+        (
+            "ProductandTradePolicy",
+            "get",
+            "/api/products/productget/{productId}",
+            "Get Product and its general context",
+            "get_product_and_trade_policy",
+        ),
+        # A run of camel-case words read again as the summary and path spell it (`get_sk_useller`).
+        (
+            "GetSKUseller",
+            "get",
+            "/api/pvt/skuseller/{sellerId}/{sellerSkuId}",
+            "Get details of a seller's SKU",
+            "get_sku_seller",
+        ),
+        # All in lower case (chaingateway), a Google method's resource (walletobjects).
+        ("listaddresses", "get", "/v2/tron/addresses", "listAddresses", "list_addresses"),
+        ("getgasprice", "get", "/v2/ethereum/gasprice", "getGasPrice", "get_gas_price"),
+        # Never merged: the path's `batchget` does not make `BatchGetCodeSnippet` one word.
+        ("BatchGetCodeSnippet", "post", "/codesnippet/batchget", "", "get_batch_code_snippet"),
+        # Not split into words its text does not say ("Association" is a "binding" there), nor
+        # a word the summary says whole.
+        (
+            "DeleteSKUsellerassociation",
+            "post",
+            "/api/pvt/skuseller/remove/{sellerId}",
+            "Remove a seller's SKU binding",
+            "delete_sk_usellerassociation",
+        ),
+        ("getWebhooks", "get", "/webhooks", "Get web hooks and webhooks", "get_webhooks"),
+        # A short word or a little one is no glue: HeartBeat's `beat` is no "be at" (the summary
+        # says "Can be used"), payrun's `Into` no "in to", `another` no "an other".
+        (
+            "HeartBeat_GetDatabaseStatus",
+            "get",
+            "/heartbeat/database",
+            "Can be used to check the status of the database.",
+            "get_heart_beat_database_status",
+        ),
+        (
+            "PostPensionIntoEmployer",
+            "post",
+            "/Employer/{EmployerId}/Pensions",
+            "",
+            "create_pension_into_employer",
+        ),
+        ("getAnother", "get", "/other", "Get an other one", "get_another"),
+        ("getFormat", "get", "/things", "Get the for mat", "get_format"),
+        # A little word first only as three words or more; an id and a little word as two.
+        (
+            "content.orders.instorerefundlineitem",
+            "post",
+            "/{merchantId}/orders/{orderId}/inStoreRefundLineItem",
+            "",
+            "refund_content_order_in_store_line_item",
+        ),
+        (
+            "SkuIdbyRefId",
+            "get",
+            "/sku/idbyrefid/{refId}",
+            "Get SKU ID by Reference ID",
+            "get_sku_id_by_ref_id",
+        ),
+        # A parameter's name is a value's, not a word of the operation's.
+        ("getCarpet", "get", "/rooms/{car}/{pet}", "", "get_carpet"),
+    ],
+)
+def test_words_glued_in_lower_case_are_set_apart_as_the_operation_spells_them(
+    operation_id, method, path, summary, name
+):
+    assert tool_names(operation_id, method, path, [], summary)[0] == name
+
+
 def _planned_names(tmp_path, spec: dict) -> list[str]:
     """The tool names `spec` (an OpenAPI document) is planned with, in its order."""
     import json

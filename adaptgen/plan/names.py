@@ -506,6 +506,8 @@ def tool_names(
         # is boilerplate of every such operation, and the name says what without it.
         operation_id = _without_by_parameter(unglued, path)
         by_parameter = operation_id != unglued
+    if operation_id:
+        operation_id = _spelled_apart(operation_id, summary, path)
     variant = _METHOD_VARIANT.match(operation_id or "")
     action = _clean(snake_words(operation_id[variant.end() :])) if variant else []
     if variant is not None and action and route.selector and not variant[1]:
@@ -811,6 +813,106 @@ def _unglued(operation_id: str, path: str) -> str:
     for cut in sorted(cuts, reverse=True):
         operation_id = f"{operation_id[:cut]}_{operation_id[cut:]}"
     return operation_id
+
+
+# Words a generator glues between the operation's own words (`ProductandTradePolicy`,
+# `GetProductbyid`, `Productsfromacollection`): the little words of a name.
+_GLUE_WORDS = frozenset(
+    ("a", "all", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or")
+    + ("per", "the", "to", "with")
+)
+
+
+def _spelled_apart(operation_id: str, summary: str, path: str) -> str:
+    """The operationId with words glued in lower case set apart where the operation's summary
+    and path spell them apart: VTEX's `GetProductbyid` ("Get Product by ID") is
+    `GetProductById`, `GetSKUseller` ("Get details of a seller's SKU") `GetSkuSeller`,
+    chaingateway's `listaddresses` `listAddresses`. A word is only split, never merged, and only
+    into words the summary or the path's static segments say (or the little words between them:
+    by, and, to, ...), the summary's first; one they say whole, or that cannot be read so, is
+    left as written. Camel case cannot see these boundaries, the operation's own text can."""
+    letters = [i for i, c in enumerate(operation_id) if c.isalnum()]
+    words = snake_words(operation_id)
+    if "".join(words) != "".join(operation_id[i] for i in letters).lower():
+        return operation_id  # not a plain identifier: leave it to the rules that read it
+    summary_said = {w for w in snake_words(summary) if not w.isdigit()}
+    static = [segment for segment in path.split("/") if "{" not in segment]
+    said = summary_said | {w for seg in static for w in snake_words(seg) if not w.isdigit()}
+    if not said:
+        return operation_id
+
+    def read(word: str) -> list[str] | None:
+        # The summary's words first: a path glues its own (`/gasprice`, "getGasPrice").
+        return _read_apart(word, summary_said | _GLUE_WORDS) or _read_apart(
+            word, said | _GLUE_WORDS
+        )
+
+    spans: list[tuple[int, int, list[str]]] = []  # word positions replaced, by these words
+    start = 0
+    while start < len(words):
+        if words[start] in said or words[start].isdigit():
+            start += 1
+            continue
+        end = start
+        while end < len(words) and words[end] not in said and not words[end].isdigit():
+            end += 1
+        for first in range(start, end):  # each word alone, then the run of them together
+            if (parts := read(words[first])) is not None:
+                spans.append((first, first + 1, parts))
+        if not any(start <= a < end for a, _, _ in spans) and end - start > 1:
+            run = "".join(words[start:end])
+            parts = read(run)
+            if parts is not None and len(parts) >= end - start and parts != words[start:end]:
+                spans.append((start, end, parts))
+        start = end
+    if not spans:
+        return operation_id
+    offsets = [0]
+    for word in words:
+        offsets.append(offsets[-1] + len(word))
+    for first, last, parts in reversed(spans):
+        begin, stop = letters[offsets[first]], letters[offsets[last] - 1] + 1
+        lead = parts[0] if operation_id[begin].islower() else parts[0].capitalize()
+        camel = lead + "".join(part.capitalize() for part in parts[1:])
+        operation_id = operation_id[:begin] + camel + operation_id[stop:]
+    return operation_id
+
+
+def _read_apart(word: str, known: frozenset[str] | set[str]) -> list[str] | None:
+    """`word` as two or more of the `known` words, the fewest that spell it, or None. Never a
+    little word (`into` is no "in to") nor one shorter than four letters; one starting with a
+    little word only as three words or more (Google's `instorerefundlineitem`, never `format`,
+    `another`, `bypass` as "for mat", "an other", "by pass"); each other word three letters or
+    more but "id" ("be at" is no reading of HeartBeat's `beat`), "a" only between two."""
+    if len(word) < 4 or word in _GLUE_WORDS:
+        return None
+    read = _fewest_words(word, known, glue_first=False)
+    if read is None and (read := _fewest_words(word, known, glue_first=True)) is not None:
+        return read if len(read) >= 3 else None
+    return read
+
+
+def _fewest_words(
+    word: str, known: frozenset[str] | set[str], glue_first: bool
+) -> list[str] | None:
+    best: list[list[str] | None] = [None] * (len(word) + 1)
+    best[0] = []
+    for i in range(len(word)):
+        if (before := best[i]) is None:
+            continue
+        for j in range(i + 1, len(word) + 1):
+            part, then = word[i:j], best[j]
+            if part == word or part not in known:
+                continue
+            if i == 0 and (part in _GLUE_WORDS) != glue_first:
+                continue
+            if len(part) < 3 and part != "id" and part not in _GLUE_WORDS:
+                continue  # "by" and "to" may be read, "be" not
+            if part == "a" and not (i > 0 and j < len(word)):
+                continue
+            if then is None or len(before) + 1 < len(then):
+                best[j] = [*before, part]
+    return best[len(word)]
 
 
 def _without_by_parameter(operation_id: str, path: str) -> str:
