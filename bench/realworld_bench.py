@@ -180,7 +180,16 @@ def _by_type(schema: dict[str, Any]) -> Any:
     if kind == "boolean":
         return False
     if kind == "array":
-        item = synthesize(schema.get("items") or {})
+        items = schema.get("items") or {}
+        item = synthesize(items)
+        if item == {} and isinstance(items.get("properties"), dict):
+            # An item of nothing is no item (AWS query's `Parameters.member.1` of no fields
+            # sends nothing): its first field that can be made, as an agent would fill one.
+            for name, field_schema in items["properties"].items():
+                with contextlib.suppress(NotSynthesizable):
+                    if _valid(filled := {name: synthesize(field_schema)}, items):
+                        item = filled
+                        break
         return [item] * max(int(schema.get("minItems", 1)), 1)
     if kind == "object":
         properties = schema.get("properties") or {}

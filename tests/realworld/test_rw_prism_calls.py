@@ -223,6 +223,21 @@ def test_a_name_of_a_set_that_starts_with_a_dot_is_a_letter_not_a_dot():
     assert arguments_for(schema) == {"name": "a", "sign": "+"}
 
 
+def test_a_list_of_objects_of_no_required_field_gets_one_field_filled():
+    """Redshift's `ModifyClusterParameterGroup` requires `Parameters`, objects none of whose
+    fields is required: `[{}]` sends nothing in AWS's query protocol."""
+    parameter = {
+        "type": "object",
+        "properties": {"ParameterName": {"type": "string"}, "ParameterValue": {"type": "string"}},
+    }
+    schema = {
+        "type": "object",
+        "properties": {"parameters": {"type": "array", "items": parameter}},
+        "required": ["parameters"],
+    }
+    assert arguments_for(schema) == {"parameters": [{"ParameterName": "test"}]}
+
+
 def test_a_credential_the_spec_declares_a_uuid_gets_a_uuid():
     """dodo.ac declares its key as a header parameter, `X-API-KEY`, `format: uuid`: Prism
     answered all 25 calls 422 while the bench's dummy was `dummy-...`. A real key is a UUID,
