@@ -172,7 +172,7 @@ def test_a_long_running_operation_is_followed_to_its_end(lro, tool, state):
     [
         ("update_lros_async_retry_failed", "Failed"),
         ("update_lros_async_no_retrycanceled", "Canceled"),
-        ("delete_lros_async_retrycanceled", "Canceled"),
+        ("delete_lros_async_retry_canceled", "Canceled"),  # "...Retrycanceled" read apart
         ("create_lros_async_retry_failed", "Failed"),
     ],
 )
