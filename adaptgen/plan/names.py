@@ -841,11 +841,11 @@ def _spelled_apart(operation_id: str, summary: str, path: str) -> str:
     if not said:
         return operation_id
 
+    # The summary's words first: a path glues its own (`/gasprice`, "getGasPrice").
+    readings = (summary_said | _GLUE_WORDS, said | _GLUE_WORDS)
+
     def read(word: str) -> list[str] | None:
-        # The summary's words first: a path glues its own (`/gasprice`, "getGasPrice").
-        return _read_apart(word, summary_said | _GLUE_WORDS) or _read_apart(
-            word, said | _GLUE_WORDS
-        )
+        return _read_apart(word, readings[0]) or _read_apart(word, readings[1])
 
     spans: list[tuple[int, int, list[str]]] = []  # word positions replaced, by these words
     start = 0
@@ -895,6 +895,8 @@ def _read_apart(word: str, known: frozenset[str] | set[str]) -> list[str] | None
 def _fewest_words(
     word: str, known: frozenset[str] | set[str], glue_first: bool
 ) -> list[str] | None:
+    """The fewest `known` words that spell `word` (never itself), the first a little word or
+    not as `glue_first` says, or None: a shortest path over the word's letters."""
     best: list[list[str] | None] = [None] * (len(word) + 1)
     best[0] = []
     for i in range(len(word)):
