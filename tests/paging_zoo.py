@@ -6,7 +6,10 @@ five basic styles: Stripe (`starting_after` = the last item's id, `has_more`), J
 `maxResults`, `total`), OpenAI (`after` + `last_id`, `has_more`), Slack
 (`response_metadata.next_cursor`, empty at the end), Google (`pageToken`/`nextPageToken`), a
 Google Cloud list beside its `unreachable` locations, a search whose string `page` is a token,
-and Petstore's `x-next` header. `REQUESTS` counts the requests each route received.
+Petstore's `x-next` header, Kubernetes (`continue`, `metadata.continue`), Zoom
+(`next_page_token` both ways), Visma (`firstRow`, `rowCount`), Keycloak (`first`, `max`),
+e-conomic (`SkipPages`) and Zuora (a `nextPage` URL). `REQUESTS` counts the requests each
+route received.
 """
 
 from __future__ import annotations
@@ -300,6 +303,56 @@ async def clever_like(request: Request) -> JSONResponse:
     return JSONResponse({"data": wrapped, "links": links})
 
 
+async def kubernetes_like(request: Request) -> JSONResponse:
+    """Kubernetes: `limit` and `continue`; the next token in `metadata.continue`, empty at the
+    end."""
+    start = _start(request.query_params.get("continue"))
+    end = start + min(_int(request, "limit", 10), PAGE_CAP)
+    meta = {"resourceVersion": "4711", "continue": _token(end) if end < len(ITEMS) else ""}
+    return JSONResponse({"apiVersion": "v1", "kind": "List", "metadata": meta,
+                         "items": ITEMS[start:end]})  # fmt: skip
+
+
+async def zoom_like(request: Request) -> JSONResponse:
+    """Zoom: the parameter is named for the value it takes back, `next_page_token`, which the
+    answer carries under the same name ("" on the last page)."""
+    start = _start(request.query_params.get("next_page_token"))
+    size = min(_int(request, "page_size", 30), PAGE_CAP)
+    end = start + size
+    following = _token(end) if end < len(ITEMS) else ""
+    body = {"page_size": size, "total_records": len(ITEMS), "next_page_token": following}
+    return JSONResponse({**body, "meetings": ITEMS[start:end]})
+
+
+async def visma_like(request: Request) -> JSONResponse:
+    """Visma: a bare array from row `firstRow` (0 the first), `rowCount` rows."""
+    first, count = _int(request, "firstRow", 0), min(_int(request, "rowCount", 20), PAGE_CAP)
+    return JSONResponse(ITEMS[first : first + count])
+
+
+async def keycloak_like(request: Request) -> JSONResponse:
+    """Keycloak: a bare array from result `first`, at most `max` of them."""
+    first, most = _int(request, "first", 0), min(_int(request, "max", 100), PAGE_CAP)
+    return JSONResponse(ITEMS[first : first + most])
+
+
+async def economic_like(request: Request) -> JSONResponse:
+    """e-conomic: `SkipPages` pages of `PageSize` skipped, a bare array."""
+    skip, size = _int(request, "SkipPages", 0), min(_int(request, "PageSize", 20), PAGE_CAP)
+    return JSONResponse(ITEMS[skip * size : (skip + 1) * size])
+
+
+async def zuora_like(request: Request) -> JSONResponse:
+    """Zuora: `pageSize` alone is declared; the answer's `nextPage` is the next page's URL,
+    which carries the page number the spec never names."""
+    page, size = _int(request, "page", 1), min(_int(request, "pageSize", 20), PAGE_CAP)
+    chunk = ITEMS[(page - 1) * size : page * size]
+    body: dict = {"success": True, "accountingCodes": chunk}
+    if page * size < len(ITEMS):
+        body["nextPage"] = f"{request.base_url}zuora?page={page + 1}&pageSize={size}"
+    return JSONResponse(body)
+
+
 NEWEST_FIRST = ITEMS[::-1]
 
 
@@ -376,6 +429,12 @@ APP = Starlette(
         Route("/token-in-header", token_in_header),
         Route("/token-in-request-header", token_in_request_header),
         Route("/asana", asana_like),
+        Route("/kubernetes", kubernetes_like),
+        Route("/zoom", zoom_like),
+        Route("/visma", visma_like),
+        Route("/keycloak", keycloak_like),
+        Route("/economic", economic_like),
+        Route("/zuora", zuora_like),
         Route("/clever", clever_like),
         Route("/link-undeclared", link_undeclared),
         Route("/page", by_page),
@@ -591,6 +650,54 @@ def _real_world_paths(array: dict) -> dict:
                 _q("limit"),
             ],
             _list(_object(data=array)),
+        ),
+        "/kubernetes": _get(
+            "listLikeKubernetes",
+            [_q("continue", "string"), _q("limit")],
+            _list(
+                _object(
+                    apiVersion=_STRING,
+                    kind=_STRING,
+                    metadata=_object(resourceVersion=_STRING, **{"continue": _STRING}),
+                    items=array,
+                )
+            ),
+        ),
+        "/zoom": _get(
+            "listLikeZoom",
+            [_q("page_size"), _q("next_page_token", "string")],
+            _list(
+                _object(page_size=_INT, total_records=_INT, next_page_token=_STRING, meetings=array)
+            ),
+        ),
+        "/visma": _get(
+            "listLikeVisma",
+            [{**_q("firstRow"), "schema": {"type": "integer", "default": 0}}, _q("rowCount")],
+            _list(array),
+        ),
+        "/keycloak": _get("listLikeKeycloak", [_q("first"), _q("max")], _list(array)),
+        "/economic": _get(
+            "listLikeEconomic",
+            [
+                {**_q("SkipPages"), "schema": {"type": "integer", "default": 0, "minimum": 0}},
+                _q("PageSize"),
+            ],
+            _list(array),
+        ),
+        "/zuora": _get(
+            "listLikeZuora",
+            [_q("pageSize")],
+            _list(
+                _object(
+                    success=_BOOL,
+                    accountingCodes=array,
+                    nextPage={
+                        "type": "string",
+                        "description": "URL to retrieve the next page of the response if it "
+                        "exists.",
+                    },
+                )
+            ),
         ),
         "/clever": _get(
             "listLikeClever",

@@ -62,6 +62,12 @@ EXPECTED = {
     "list_like_aws_query": ("cursor", "$.Items"),
     "list_like_s3": ("cursor", "$.Contents"),
     "list_like_ec2": ("cursor", "$.Items"),
+    "list_like_kubernetes": ("cursor", "$.items"),
+    "list_like_zoom": ("cursor", "$.meetings"),
+    "list_like_visma": ("offset", "$"),
+    "list_like_keycloak": ("offset", "$"),
+    "list_like_economic": ("page", "$"),
+    "list_like_zuora": ("next_url", "$.accountingCodes"),
 }
 # How each real-world style was read from the spec: (paging parameter, where the next one is).
 PLANNED = {
@@ -78,6 +84,9 @@ PLANNED = {
     "list_like_ec2": ("NextToken", "$.NextToken", None),
     "list_like_facebook": ("after", "$.paging.cursors.after", None),
     "list_like_hal": (None, "$._links.next.href", None),
+    "list_like_kubernetes": ("continue", "$.metadata.continue", None),
+    "list_like_zoom": ("next_page_token", "$.next_page_token", None),
+    "list_like_zuora": (None, "$.nextPage", None),
     "list_like_mastodon": ("max_id", None, None),
     "list_like_asana": ("offset", None, None),
     "list_token_in_request_header": ("x-ms-continuation", None, None),
@@ -129,6 +138,19 @@ def test_each_style_is_detected_and_its_paging_params_hidden(zoo):
     assert tools["list_by_page"].pagination.first_page == 1
     azure = tools["list_skipping_like_azure"].pagination  # skips none on the first page
     assert (azure.offset_param, azure.first_offset, azure.min_skip) == ("$skip", 0, 1)
+    visma, keycloak = tools["list_like_visma"].pagination, tools["list_like_keycloak"].pagination
+    assert (visma.offset_param, visma.limit_param, visma.first_offset) == (
+        "firstRow",
+        "rowCount",
+        0,
+    )
+    assert (keycloak.offset_param, keycloak.limit_param) == ("first", "max")
+    economic = tools["list_like_economic"].pagination  # pages skipped: the first is 0
+    assert (economic.page_param, economic.size_param, economic.first_page) == (
+        "SkipPages",
+        "PageSize",
+        0,
+    )
 
 
 @pytest.mark.parametrize("tool", sorted(EXPECTED))

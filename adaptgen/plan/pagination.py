@@ -184,6 +184,7 @@ _META_FIRST_WORDS = frozenset({"next", "prev", "previous", "has", "num"})
 _FIRST_LAST = re.compile(r"^(first|last)(id|uri|url|link|cursor|key)$")
 _DATES = ("date", "date-time", "time")
 _HREFS = ("href", "url", "uri", "link")
+_LINK_TEXT = re.compile(r"\b(url|uri|link)\b", re.I)
 _PAGING_OBJECTS = ("pagination", "paging", "pageinfo", "meta")
 _DATE_TEXT = re.compile(r"\b(date|dates|timestamp|datetime|time stamp|iso ?8601)\b", re.I)
 _TOKEN_TEXT = re.compile(r"token|cursor|opaque|marker|returned by|from the previous", re.I)
@@ -236,6 +237,7 @@ class _Field:
     norm: str
     path: str
     kind: str | None
+    link: bool = False  # a URL, as its format or its description says
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,14 @@ class Listing:
     ) -> str | None:
         """The first response field named one of `names` of one of `kinds` (JSONPath)."""
         return _first(self.found, names, kinds, strict=strict)
+
+    def link(self, names: tuple[str, ...]) -> str | None:
+        """The first string response field named one of `names` that holds a URL (JSONPath)."""
+        for name in names:
+            for found in self.found:
+                if found.norm == name and found.kind == "string" and found.link:
+                    return found.path
+        return None
 
     def next_in_paging(self) -> str | None:
         """A `next` token (number or text) inside the answer's paging object (`pagination`,
@@ -981,10 +991,18 @@ def _fields(schema: dict[str, Any] | None, at: str = "$", depth: int = 0) -> lis
             continue
         path = _path(at, key)
         kind = schema_type(sub)
-        out.append(_Field(_norm(key), path, kind))
+        out.append(_Field(_norm(key), path, kind, _says_link(sub)))
         if kind == "object" or "properties" in sub:
             out.extend(_fields(sub, path, depth + 1))
     return out
+
+
+def _says_link(schema: dict[str, Any]) -> bool:
+    """A string field that holds a URL: by its format, or by its description's words (Zuora's
+    `nextPage`, "URL to retrieve the next page of the response if it exists")."""
+    if schema.get("format") in ("uri", "url", "iri", "uri-reference", "iri-reference"):
+        return True
+    return bool(_LINK_TEXT.search(str(schema.get("description") or "")))
 
 
 def _parent(path: str) -> str:

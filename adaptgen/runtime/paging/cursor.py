@@ -28,6 +28,8 @@ CURSOR_PARAMS = (
     "skiptoken",
     "after",
     "startingafter",
+    "continue",  # Kubernetes' lists (`limit`, `continue`), and the APIs built like them
+    "startingtoken",  # AWS Omics (the name the AWS CLI gives every paginator's token)
 )
 # Parameters that bound a newest-first list from above: where its next page starts.
 _UNTIL_PARAMS = ("until", "before")
@@ -40,6 +42,7 @@ CURSOR_FIELDS = (
     "cursor",
     "after",
     "marker",  # AWS: `Marker` back, "present when IsTruncated is true" (after `NextMarker`)
+    "continue",  # Kubernetes' `metadata.continue`: set while the server has more
 )
 
 
@@ -89,7 +92,10 @@ class CursorPaging(PagingStyle):
                 continue
             if _LONG_POLL.search(param) or _LONG_POLL.search(listing.about(param)):
                 continue  # Cloud Debugger's `waitToken`: the next call blocks until a change
-            next_path = listing.field((f"next{norm}",), ("string",), strict=True)
+            # A parameter named for the next value is sent back as the answer's field of its
+            # own name (Zoom's `next_page_token`, Circuit's `nextPagePointer`).
+            own = listing.field((norm,), ("string",), strict=True) if _NEXT.match(norm) else None
+            next_path = own or listing.field((f"next{norm}",), ("string",), strict=True)
             if next_path is not None:
                 return listing.make(
                     cls, listing.pick_size(), cursor_param=param, next=next_path, **listing.ends()
@@ -156,6 +162,8 @@ class CursorPaging(PagingStyle):
         return f"{super().describe()}, next {self.cursor_param} from a response header"
 
 
+# A parameter's normalized name that says it takes the next value (`nextPageToken`).
+_NEXT = re.compile(r"next[a-z]")
 # A token that makes the next call wait for a change (a long poll), not read the next page.
 _LONG_POLL = re.compile(r"wait|watch|\bblocks?\b|long[- ]poll", re.IGNORECASE)
 # The words of a camelCase or snake name (`pageToken`: page, Token), shared with the planner.

@@ -27,6 +27,7 @@ NEXT_URL_FIELDS = (
     "odatanextlink",
 )
 
+_NEXT_PAGE_URLS = ("nextpage",)
 # OData v2's next link (`{d: {results: [...], __next}}`), as a JSONPath's last key
 _ODATA_V2_NEXT = re.compile(r"(?:\.|\[')__next(?:'\])?$")
 
@@ -50,9 +51,10 @@ class NextUrlPaging(PagingStyle):
     def detect(cls, listing: Listing) -> NextUrlPaging | None:
         next_url = listing.field(NEXT_URL_FIELDS, ("string",), strict=True)
         if next_url is None and listing.pick_number((*PAGE_PARAMS, *OFFSET_ONLY)) is None:
-            # A link object (HAL's `_links.next.href`), when no page number or offset is the
-            # simpler way (the page and offset styles count those themselves).
-            next_url = listing.href_in(NEXT_URL_FIELDS)
+            # A link object (HAL's `_links.next.href`), or a `nextPage` that holds a URL, not a
+            # page number (Zuora's lists, Jira's worklog changes), when no page number or offset
+            # is the simpler way (the page and offset styles count those themselves).
+            next_url = listing.href_in(NEXT_URL_FIELDS) or listing.link(_NEXT_PAGE_URLS)
         if next_url is None:
             return None
         if _ODATA_V2_NEXT.search(next_url) and listing.param("skip") and listing.param("top"):

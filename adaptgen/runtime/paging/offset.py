@@ -14,9 +14,12 @@ from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle, un
 if TYPE_CHECKING:
     from adaptgen.plan.pagination import Listing
 
-OFFSET_PARAMS = ("offset", "skip", "start", "startindex", "startat", "from")
+# The row-named ones: Visma's `firstRow`, DoubleClick Search's `startRow`, Visma.net's
+# `skipRecords`, Mastercard's `PageOffset`.
+_ROWS = ("firstrow", "startrow", "skiprecords", "pageoffset")
+OFFSET_PARAMS = ("offset", "skip", "start", "startindex", "startat", "from", *_ROWS)
 # Offset names that never mean anything else (`start` and `from` are often dates or senders).
-OFFSET_ONLY = ("offset", "skip", "startindex", "startat")
+OFFSET_ONLY = ("offset", "skip", "startindex", "startat", *_ROWS)
 LIMIT_PARAMS = (
     "limit",
     "count",
@@ -27,6 +30,10 @@ LIMIT_PARAMS = (
     "perpage",
     "pagesize",
     "maxitems",
+    "rowcount",  # Visma's and DoubleClick Search's, beside `firstRow` / `startRow`
+    "numbertoread",  # Visma.net's, beside `skipRecords`
+    "pagelength",  # Mastercard's, beside `PageOffset`
+    "max",  # Keycloak's, beside `first`
 )
 
 
@@ -56,6 +63,7 @@ class OffsetPaging(PagingStyle):
             listing.pick(OFFSET_PARAMS, numeric=True)
             or listing.pick_number(OFFSET_ONLY)
             or listing.pick_number(OFFSET_PARAMS, sampled=True)
+            or _first_beside_max(listing)
         )
         if offset is None:
             return None
@@ -110,6 +118,13 @@ class OffsetPaging(PagingStyle):
         total = self.total_count(body)
         done = total is not None and offset - self.first_offset >= total
         return None if done else PageState(offset=offset)
+
+
+def _first_beside_max(listing: Listing) -> str | None:
+    """`first` counts the items wanted (GraphQL's `first`, a page size) unless a `max` beside it
+    does: then it is the first item's position (Keycloak's `first` and `max`)."""
+    first = listing.pick_number(("first",))
+    return first if first is not None and listing.pick_number(("max",)) is not None else None
 
 
 def _numbering(name: str, schema: Mapping[str, Any]) -> dict[str, int]:

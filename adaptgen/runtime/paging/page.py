@@ -14,7 +14,16 @@ from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle, un
 if TYPE_CHECKING:
     from adaptgen.plan.pagination import Listing
 
-PAGE_PARAMS = ("page", "pagenumber", "pageno", "pageindex", "pagenum", "currentpage")
+# `SkipPages` counts the pages before the one wanted: a page index from 0 (e-conomic's).
+PAGE_PARAMS = (
+    "page",
+    "pagenumber",
+    "pageno",
+    "pageindex",
+    "pagenum",
+    "currentpage",
+    "skippages",
+)
 # Evidence that a string-typed `page` parameter still takes page numbers (Slack's `files.list`).
 PAGE_NUMBER_FIELDS = ("page", "pages", "totalpages", "pagecount", "numpages", "lastpage")
 NEXT_PAGE_FIELDS = ("nextpage",)
