@@ -8,8 +8,9 @@ five basic styles: Stripe (`starting_after` = the last item's id, `has_more`), J
 Google Cloud list beside its `unreachable` locations, a search whose string `page` is a token,
 Petstore's `x-next` header, Kubernetes (`continue`, `metadata.continue`), Zoom
 (`next_page_token` both ways), Visma (`firstRow`, `rowCount`), Keycloak (`first`, `max`),
-e-conomic (`SkipPages`) and Zuora (a `nextPage` URL). `REQUESTS` counts the requests each
-route received.
+e-conomic (`SkipPages`), Zuora (a `nextPage` URL), Magento
+(`searchCriteria[currentPage]`) and API Gateway (`position` both ways). `REQUESTS` counts the
+requests each route received.
 """
 
 from __future__ import annotations
@@ -353,6 +354,28 @@ async def zuora_like(request: Request) -> JSONResponse:
     return JSONResponse(body)
 
 
+async def magento_like(request: Request) -> JSONResponse:
+    """Magento: `searchCriteria[currentPage]` and `searchCriteria[pageSize]`, the criteria
+    echoed beside the items; a page past the last is the last page again, as Magento sends."""
+    size = min(_int(request, "searchCriteria[pageSize]", 20), PAGE_CAP)
+    last = -(-len(ITEMS) // size)
+    page = min(_int(request, "searchCriteria[currentPage]", 1), last)
+    criteria = {"current_page": page, "page_size": size, "filter_groups": [], "sort_orders": []}
+    chunk = ITEMS[(page - 1) * size : page * size]
+    return JSONResponse({"items": chunk, "search_criteria": criteria, "total_count": len(ITEMS)})
+
+
+async def apigateway_like(request: Request) -> JSONResponse:
+    """AWS API Gateway: `position` in, `position` out (left out on the last page); only the
+    parameter's description says it pages."""
+    start = _start(request.query_params.get("position"))
+    end = start + min(_int(request, "limit", 25), PAGE_CAP)
+    body: dict = {"items": ITEMS[start:end]}
+    if end < len(ITEMS):
+        body["position"] = _token(end)
+    return JSONResponse(body)
+
+
 NEWEST_FIRST = ITEMS[::-1]
 
 
@@ -435,6 +458,8 @@ APP = Starlette(
         Route("/keycloak", keycloak_like),
         Route("/economic", economic_like),
         Route("/zuora", zuora_like),
+        Route("/magento", magento_like),
+        Route("/apigateway", apigateway_like),
         Route("/clever", clever_like),
         Route("/link-undeclared", link_undeclared),
         Route("/page", by_page),
@@ -698,6 +723,33 @@ def _real_world_paths(array: dict) -> dict:
                     },
                 )
             ),
+        ),
+        "/magento": _get(
+            "listLikeMagento",
+            [_q("searchCriteria[currentPage]"), _q("searchCriteria[pageSize]")],
+            _list(
+                _object(
+                    items=array,
+                    search_criteria=_object(
+                        current_page=_INT,
+                        page_size=_INT,
+                        filter_groups={"type": "array", "items": _object(filters=_STRING)},
+                        sort_orders={"type": "array", "items": _object(field=_STRING)},
+                    ),
+                    total_count=_INT,
+                )
+            ),
+        ),
+        "/apigateway": _get(
+            "listLikeApiGateway",
+            [
+                {
+                    **_q("position", "string"),
+                    "description": "The current pagination position in the paged result set.",
+                },
+                _q("limit"),
+            ],
+            _list(_object(position=_STRING, items=array)),
         ),
         "/clever": _get(
             "listLikeClever",

@@ -10,6 +10,10 @@ import pytest
 from conftest import result_data
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module, main
@@ -68,6 +72,8 @@ EXPECTED = {
     "list_like_keycloak": ("offset", "$"),
     "list_like_economic": ("page", "$"),
     "list_like_zuora": ("next_url", "$.accountingCodes"),
+    "list_like_magento": ("page", "$.items"),
+    "list_like_api_gateway": ("cursor", "$.items"),
 }
 # How each real-world style was read from the spec: (paging parameter, where the next one is).
 PLANNED = {
@@ -87,6 +93,7 @@ PLANNED = {
     "list_like_kubernetes": ("continue", "$.metadata.continue", None),
     "list_like_zoom": ("next_page_token", "$.next_page_token", None),
     "list_like_zuora": (None, "$.nextPage", None),
+    "list_like_api_gateway": ("position", "$.position", None),
     "list_like_mastodon": ("max_id", None, None),
     "list_like_asana": ("offset", None, None),
     "list_token_in_request_header": ("x-ms-continuation", None, None),
@@ -526,6 +533,10 @@ def test_what_sits_beside_the_array_says_list_or_record():
     # The list inside the answer's one wrapper object, two deep at most (api2cart, musixmatch).
     wrapped = _obj(return_code=number, result=_obj(orders=ARRAY, orders_count=number))
     assert items_path(wrapped) == "$.result.orders"
+    # The request echoed beside the list, its paging and its filters (Magento's), is no record.
+    criteria = _obj(current_page=number, page_size=number, filter_groups=ARRAY, sort_orders=ARRAY)
+    assert items_path(_obj(items=ARRAY, search_criteria=criteria, total_count=number)) == "$.items"
+    assert items_path(_obj(items=ARRAY, owner=_obj(page_size=number, name=text))) is None
     musix = _obj(message=_obj(header=_obj(status_code=number), body=_obj(track_list=ARRAY)))
     assert items_path(musix) == "$.message.body.track_list"
     assert items_path(_obj(a=_obj(b=_obj(c=_obj(items=ARRAY))))) is None
@@ -859,3 +870,62 @@ def test_a_token_sent_back_in_a_request_header_pages():
         detect([_header("x-ms-continuation", required=True)], docs, ["x-ms-continuation"], None)
         is None
     )
+
+
+async def _linode_like(request: Request) -> JSONResponse:
+    """Linode: pages of `page_size` by `page`, each answer saying which page it is."""
+    asked, items = request.query_params, paging_zoo.ITEMS
+    page, size = int(asked.get("page", 1)), int(asked.get("page_size", 25))
+    chunk, pages = items[(page - 1) * size : page * size], -(-len(items) // size)
+    return JSONResponse({"data": chunk, "page": page, "pages": pages, "results": len(items)})
+
+
+def _habit_spec(url: str, declaring: list[str]) -> dict:
+    page = _obj(data=ARRAY, page={"type": "integer"}, pages={"type": "integer"})
+    ok = {"200": {"description": "ok", "content": {"application/json": {"schema": page}}}}
+    paths = {}
+    asks = {"/logins": (), "/seeks": ("page_size", "last_index")}
+    for path in [*declaring, "/logins", "/seeks"]:
+        params = [
+            {"name": name, "in": "query", "schema": {"type": "integer"}}
+            for name in asks.get(path, ("page", "page_size"))
+        ]
+        listing = {"operationId": f"list{path[1:].title()}", "responses": ok}
+        paths[path] = {"get": {**listing, "parameters": params}}
+    return {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "servers": [{"url": url}], "paths": paths}  # fmt: skip
+
+
+def test_a_list_that_says_its_page_and_declares_no_paging_pages_as_its_api_does(tmp_path):
+    """Linode declares `page` and `page_size` on most of its lists and none on some (its
+    account logins), which answer `{data, page, pages, results}` as the others do: those page
+    by the API's habit, walked here to the end through a real client. Without a clear habit
+    (a single other list to learn from) nothing is made up, nor for a list that declares a page
+    size and no page (FEC's `schedule_a` seeks by `last_index`)."""
+    app = Starlette(routes=[Route(p, _linode_like) for p in ("/events", "/volumes", "/logins")])
+    with serve_app(app) as url:
+        spec = tmp_path / "linode.json"
+        spec.write_text(json.dumps(_habit_spec(url, ["/events", "/volumes"])))
+        report = build(BuildOptions(spec=spec, out=tmp_path / "generated"))
+        plan = next(t for t in report.api.tools if t.name == "list_logins").pagination
+        assert (plan.style, plan.page_param, plan.size_param, plan.first_page) == (
+            "page",
+            "page",
+            "page_size",
+            1,
+        )
+        assert next(t for t in report.api.tools if t.name == "list_seeks").pagination is None
+        module = load_server_module(report.out_dir)
+        seen, arguments = [], {"limit": 60}
+        for _ in range(10):
+            page = call(module, "list_logins", arguments)
+            seen += [item["id"] for item in page["items"]]
+            if "next_cursor" not in page:
+                break
+            arguments = {"limit": 60, "cursor": page["next_cursor"]}
+        assert seen == list(range(1, 138))
+
+    lonely = tmp_path / "lonely.json"
+    lonely.write_text(json.dumps(_habit_spec("http://127.0.0.1:9", ["/events"])))
+    report = build(BuildOptions(spec=lonely, out=tmp_path / "lonely"))
+    assert next(t for t in report.api.tools if t.name == "list_logins").pagination is None

@@ -47,7 +47,12 @@ from adaptgen.runtime.paging.last_id import LAST_ID_PARAMS
 from adaptgen.runtime.paging.link import NEXT_URL_HEADERS
 from adaptgen.runtime.paging.next_url import NEXT_URL_FIELDS
 from adaptgen.runtime.paging.offset import OFFSET_ONLY, OFFSET_PARAMS
-from adaptgen.runtime.paging.page import NEXT_PAGE_FIELDS, PAGE_PARAMS
+from adaptgen.runtime.paging.page import (
+    NEXT_PAGE_FIELDS,
+    PAGE_NUMBER_FIELDS,
+    PAGE_PARAMS,
+    PagePaging,
+)
 
 # Parameter and field names are compared normalized: lower case, no `_`, `-`, `.` or `$`.
 SIZE_PARAMS = (
@@ -159,6 +164,8 @@ META_FIELDS = frozenset(
     }
 )
 _META_WORDS = frozenset({"page", "pages", "cursor", "cursors", "token", "marker", "total", "count"})
+# Words of the fields that echo how a list was asked for (its filters, its order).
+_ECHO_WORDS = frozenset({"filter", "filters", "sort", "sorts", "sorting"})
 # The most fields of its own an envelope holds beside its list (WinSMS: resultsLimit,
 # resultsOffset, statusCode, timeStamp, version); more describe a record (Rubrik's CSV export).
 MAX_ENVELOPE_SCALARS = 5
@@ -187,6 +194,8 @@ _HREFS = ("href", "url", "uri", "link")
 _LINK_TEXT = re.compile(r"\b(url|uri|link)\b", re.I)
 _PAGING_OBJECTS = ("pagination", "paging", "pageinfo", "meta")
 _DATE_TEXT = re.compile(r"\b(date|dates|timestamp|datetime|time stamp|iso ?8601)\b", re.I)
+# A parameter's description that says it moves through pages.
+_PAGING_TEXT = re.compile(r"\bpaginat|\bpaged\b|\bnext page\b", re.I)
 _TOKEN_TEXT = re.compile(r"token|cursor|opaque|marker|returned by|from the previous", re.I)
 # An `after` said to take a cursor (GitHub's "A cursor, as given in the Link header"), no id.
 _CURSOR_TEXT = re.compile(r"\b(cursor|token)\b", re.I)
@@ -517,22 +526,33 @@ def _detected(pagination: PagingStyle, query: _Query) -> Detected:
 
 
 class Conventions:
-    """How an API's read operations page with a token, learned once from all of them.
+    """How an API's read operations page, learned once from all of them.
 
     An API pages one way: when most operations taking token parameter `cursor` say the next
     token is at `$.response_metadata.next_cursor`, an operation taking `cursor` whose schema
     does not say is planned the same way (if its answer lacks the field, paging just stops).
+    Likewise, when most of its lists page by number with the same parameters (Linode's `page`
+    and `page_size`), a list whose answer says which page it is (`page`, `pages`) but whose
+    spec declares no paging parameter at all pages by them too (an upstream that ignores them
+    sends the same page again, and paging stops there).
     """
 
     def __init__(self, examples: Callable[[], Iterable[Example]]) -> None:
         self._examples = examples  # (params, response, headers) of each read operation
         self._learned: dict[str, str] | None = None
+        self._pages: tuple[str, str | None, int] | None = None
 
     def next_token(self, param: str) -> str | None:
         """Where the next value of token parameter `param` (normalized) usually is."""
         if self._learned is None:
-            self._learned = self._learn()
+            self._learned, self._pages = self._learn()
         return self._learned.get(param)
+
+    def page_habit(self) -> tuple[str, str | None, int] | None:
+        """The page parameter, page-size parameter and first page most lists page by."""
+        if self._learned is None:
+            self._learned, self._pages = self._learn()
+        return self._pages
 
     def detect(self, listing: Listing) -> PagingStyle | None:
         """A cursor plan from the API's habit, for an operation no style explained; never for
@@ -551,22 +571,48 @@ class Conventions:
                     next=next_path,
                     **listing.ends(),
                 )
-        return None
+        return self._by_habit(listing)
 
-    def _learn(self) -> dict[str, str]:
+    def _by_habit(self, listing: Listing) -> PagePaging | None:
+        """A page-number plan from the API's habit, for a list whose answer says which page
+        it is and whose spec declares no paging parameter, not even a page size: a list that
+        declares a size and no page pages some other way, or not at all (FEC's `schedule_a`
+        takes `per_page` and seeks by `last_index`)."""
+        if listing.field(PAGE_NUMBER_FIELDS, ("integer",), strict=True) is None:
+            return None
+        habit = self.page_habit()  # learned only now: most lists never ask
+        if habit is None:
+            return None
+        page, size, first = habit
+        if paging_signals(list(listing.query.params.values()), None, []):
+            return None  # it declares some paging of its own, which detection did not explain
+        if listing.pick_size() is not None:
+            return None
+        return listing.make(PagePaging, size, page_param=page, first_page=first, **listing.ends())
+
+    def _learn(self) -> tuple[dict[str, str], tuple[str, str | None, int] | None]:
         paths: dict[str, Counter[str]] = {}
+        pages: Counter[tuple[str, str | None, int]] = Counter()
         for params, response, headers in self._examples():
             detected = detect(params, response, headers, None)
             plan = detected.pagination if detected is not None else None
+            if isinstance(plan, PagePaging):
+                pages[(plan.page_param, plan.size_param, plan.first_page)] += 1
             if not isinstance(plan, CursorPaging) or not plan.next:
                 continue
             paths.setdefault(_norm(plan.cursor_param), Counter())[plan.next] += 1
         learned = {}
         for param, counts in paths.items():
             path, count = counts.most_common(1)[0]
-            if count >= 2 and count * 3 >= sum(counts.values()) * 2:  # a clear habit
+            if _clear(count, counts):
                 learned[param] = path
-        return learned
+        habit, count = pages.most_common(1)[0] if pages else (None, 0)
+        return learned, habit if habit is not None and _clear(count, pages) else None
+
+
+def _clear(count: int, counts: Counter[Any]) -> bool:
+    """A clear habit: at least two, and two thirds of all."""
+    return count >= 2 and count * 3 >= sum(counts.values()) * 2
 
 
 def items_path(response: dict[str, Any] | None) -> str | None:
@@ -713,6 +759,10 @@ def _query(params: list[Param], headers: Callable[[Param], bool] | None = None) 
     prefix (`X-Cursor` is `cursor`)."""
     query = {p.api_name: p for p in params if p.location == "query"}
     by_norm = {_norm(name): name for name in query}
+    for name in query:
+        # A bracketed name pages by its last key: Magento's `searchCriteria[currentPage]`.
+        if (bracket := _LAST_KEY.search(name)) is not None:
+            by_norm.setdefault(_norm(bracket.group(1)), name)
     for p in params if headers is not None else ():
         if p.location == "header" and p.api_name not in query and headers(p):
             query[p.api_name] = p
@@ -720,6 +770,7 @@ def _query(params: list[Param], headers: Callable[[Param], bool] | None = None) 
     return _Query(query, by_norm)
 
 
+_LAST_KEY = re.compile(r"\[([A-Za-z_][A-Za-z0-9_]*)\]$")
 # A request header that carries where the next page starts: a token, never a credential (a
 # `token` header is one: Slack's), named without its `X-`/`X-MS-` prefix.
 _HEADER_CURSORS = (
@@ -927,10 +978,21 @@ def _is_meta(name: str, schema: Any) -> bool:
         return True
     props = schema.get("properties") if isinstance(schema, dict) else None
     if isinstance(props, dict) and props:
-        # An object made mostly of paging fields (Zoho's `info`) is paging metadata.
+        # An object made mostly of paging fields (Zoho's `info`) is paging metadata; so is
+        # one of paging fields and the query's filters and sort order, the request echoed
+        # (Magento's `search_criteria`: `current_page`, `page_size`, `filter_groups`,
+        # `sort_orders`).
         meta = sum(1 for k, v in props.items() if _is_meta(k, v))
-        return meta * 2 > len(props)
+        echoed = sum(1 for k in props if _echoes(k)) if meta else 0
+        return (meta + echoed) * 2 > len(props)
     return False
+
+
+def _echoes(name: str) -> bool:
+    """A field that echoes how a list was asked for: its filters or its sort order (`orders`
+    alone are records: an `{orders: [...], orders_count}` result is no echo)."""
+    words = {w.lower() for w in WORD.findall(name)}
+    return bool(_ECHO_WORDS.intersection(words)) or {"order", "by"} <= words
 
 
 _ID_FIELDS = ("id", "gid", "uuid", "key")
@@ -1071,12 +1133,24 @@ def _token_field(param: str, found: list[_Field], cursor_fields: tuple[str, ...]
 
 
 def _echoed(query: _Query, found: list[_Field], cursor_params: tuple[str, ...]) -> dict[str, str]:
-    """Token parameters the response hands back under the same name beside a has_more flag
-    (Asana's events `sync`), with where: the value to send next."""
-    if _has_more(found) is None:
-        return {}
+    """Token parameters the response hands back under the same name, with where: the value to
+    send next. Beside a has_more flag (Asana's events `sync`), or where the parameter says it
+    pages (API Gateway's `position`, "The current pagination position in the paged result
+    set", answered as `{item: [...], position}`); never a page number's or an offset's name."""
+    more = _has_more(found) is not None
     top = {f.norm: f.path for f in found if f.path.count(".") == 1 and f.kind == "string"}
-    return {n: top[n] for n in query.by_norm if n in top and n not in cursor_params}
+
+    def pages(norm: str) -> bool:
+        if norm in PAGE_PARAMS or norm in OFFSET_PARAMS:
+            return False
+        about = query.params[query.by_norm[norm]].schema.get("description")
+        return bool(_PAGING_TEXT.search(str(about or "")))
+
+    return {
+        n: top[n]
+        for n in query.by_norm
+        if n in top and n not in cursor_params and (more or pages(n))
+    }
 
 
 # What aws2openapi writes for the query parameters it adds from an AWS SDK paginator.
