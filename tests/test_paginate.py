@@ -110,6 +110,20 @@ def zoo(tmp_path_factory):
         yield report, load_server_module(report.out_dir)
 
 
+def walk(module, tool: str, limit: int) -> list[int]:
+    """Every item's id, calling `tool` from the start and then with each next_cursor."""
+    seen: list[int] = []
+    arguments: dict = {"limit": limit}
+    for _ in range(100):
+        page = call(module, tool, arguments)
+        assert len(page["items"]) <= limit
+        seen += [item["id"] for item in page["items"]]
+        if "next_cursor" not in page:
+            break
+        arguments = {"limit": limit, "cursor": page["next_cursor"]}
+    return seen
+
+
 def call(module, tool, arguments):
     async def go():
         async with Client(module.mcp) as client:
@@ -164,16 +178,7 @@ def test_each_style_is_detected_and_its_paging_params_hidden(zoo):
 @pytest.mark.parametrize("limit", [7, 25, 200])
 def test_cursor_round_trips_visit_every_item_once(zoo, tool, limit):
     _, module = zoo
-    seen: list[int] = []
-    arguments: dict = {"limit": limit}
-    for _ in range(100):
-        page = call(module, tool, arguments)
-        assert len(page["items"]) <= limit
-        seen += [item["id"] for item in page["items"]]
-        if "next_cursor" not in page:
-            break
-        arguments = {"limit": limit, "cursor": page["next_cursor"]}
-    assert seen == list(range(1, 138))
+    assert walk(module, tool, limit) == list(range(1, 138))
 
 
 def test_a_token_no_spec_places_is_read_from_the_response_headers(zoo):
@@ -313,15 +318,7 @@ def test_a_newest_first_timeline_pages_below_the_last_id(zoo):
     tool = next(t for t in report.api.tools if t.name == "list_like_mastodon")
     assert (tool.pagination.style, tool.pagination.items) == ("last_id", "$")
     assert [p.name for p in tool.params] == ["since_id", "cursor", "limit"]
-    seen: list[int] = []
-    arguments: dict = {"limit": 30}
-    for _ in range(20):
-        page = call(module, "list_like_mastodon", arguments)
-        seen += [item["id"] for item in page["items"]]
-        if "next_cursor" not in page:
-            break
-        arguments = {"limit": 30, "cursor": page["next_cursor"]}
-    assert seen == list(range(137, 0, -1))
+    assert walk(module, "list_like_mastodon", 30) == list(range(137, 0, -1))
 
 
 def test_default_denoise_applies_to_items(zoo):
@@ -916,14 +913,7 @@ def test_a_list_that_says_its_page_and_declares_no_paging_pages_as_its_api_does(
         )
         assert next(t for t in report.api.tools if t.name == "list_seeks").pagination is None
         module = load_server_module(report.out_dir)
-        seen, arguments = [], {"limit": 60}
-        for _ in range(10):
-            page = call(module, "list_logins", arguments)
-            seen += [item["id"] for item in page["items"]]
-            if "next_cursor" not in page:
-                break
-            arguments = {"limit": 60, "cursor": page["next_cursor"]}
-        assert seen == list(range(1, 138))
+        assert walk(module, "list_logins", 60) == list(range(1, 138))
 
     lonely = tmp_path / "lonely.json"
     lonely.write_text(json.dumps(_habit_spec("http://127.0.0.1:9", ["/events"])))
