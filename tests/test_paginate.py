@@ -10,10 +10,6 @@ import pytest
 from conftest import result_data
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from adaptgen.build import BuildOptions, build
 from adaptgen.cli import load_server_module, main
@@ -867,55 +863,3 @@ def test_a_token_sent_back_in_a_request_header_pages():
         detect([_header("x-ms-continuation", required=True)], docs, ["x-ms-continuation"], None)
         is None
     )
-
-
-async def _linode_like(request: Request) -> JSONResponse:
-    """Linode: pages of `page_size` by `page`, each answer saying which page it is."""
-    asked, items = request.query_params, paging_zoo.ITEMS
-    page, size = int(asked.get("page", 1)), int(asked.get("page_size", 25))
-    chunk, pages = items[(page - 1) * size : page * size], -(-len(items) // size)
-    return JSONResponse({"data": chunk, "page": page, "pages": pages, "results": len(items)})
-
-
-def _habit_spec(url: str, declaring: list[str]) -> dict:
-    page = _obj(data=ARRAY, page={"type": "integer"}, pages={"type": "integer"})
-    ok = {"200": {"description": "ok", "content": {"application/json": {"schema": page}}}}
-    paths = {}
-    asks = {"/logins": (), "/seeks": ("page_size", "last_index")}
-    for path in [*declaring, "/logins", "/seeks"]:
-        params = [
-            {"name": name, "in": "query", "schema": {"type": "integer"}}
-            for name in asks.get(path, ("page", "page_size"))
-        ]
-        listing = {"operationId": f"list{path[1:].title()}", "responses": ok}
-        paths[path] = {"get": {**listing, "parameters": params}}
-    return {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
-            "servers": [{"url": url}], "paths": paths}  # fmt: skip
-
-
-def test_a_list_that_says_its_page_and_declares_no_paging_pages_as_its_api_does(tmp_path):
-    """Linode declares `page` and `page_size` on most of its lists and none on some (its
-    account logins), which answer `{data, page, pages, results}` as the others do: those page
-    by the API's habit, walked here to the end through a real client. Without a clear habit
-    (a single other list to learn from) nothing is made up, nor for a list that declares a page
-    size and no page (FEC's `schedule_a` seeks by `last_index`)."""
-    app = Starlette(routes=[Route(p, _linode_like) for p in ("/events", "/volumes", "/logins")])
-    with serve_app(app) as url:
-        spec = tmp_path / "linode.json"
-        spec.write_text(json.dumps(_habit_spec(url, ["/events", "/volumes"])))
-        report = build(BuildOptions(spec=spec, out=tmp_path / "generated"))
-        plan = next(t for t in report.api.tools if t.name == "list_logins").pagination
-        assert (plan.style, plan.page_param, plan.size_param, plan.first_page) == (
-            "page",
-            "page",
-            "page_size",
-            1,
-        )
-        assert next(t for t in report.api.tools if t.name == "list_seeks").pagination is None
-        module = load_server_module(report.out_dir)
-        assert walk(module, "list_logins", 60) == list(range(1, 138))
-
-    lonely = tmp_path / "lonely.json"
-    lonely.write_text(json.dumps(_habit_spec("http://127.0.0.1:9", ["/events"])))
-    report = build(BuildOptions(spec=lonely, out=tmp_path / "lonely"))
-    assert next(t for t in report.api.tools if t.name == "list_logins").pagination is None

@@ -47,12 +47,7 @@ from adaptgen.runtime.paging.last_id import LAST_ID_PARAMS
 from adaptgen.runtime.paging.link import NEXT_URL_HEADERS
 from adaptgen.runtime.paging.next_url import NEXT_URL_FIELDS
 from adaptgen.runtime.paging.offset import OFFSET_ONLY, OFFSET_PARAMS
-from adaptgen.runtime.paging.page import (
-    NEXT_PAGE_FIELDS,
-    PAGE_NUMBER_FIELDS,
-    PAGE_PARAMS,
-    PagePaging,
-)
+from adaptgen.runtime.paging.page import NEXT_PAGE_FIELDS, PAGE_PARAMS
 
 # Parameter and field names are compared normalized: lower case, no `_`, `-`, `.` or `$`.
 SIZE_PARAMS = (
@@ -526,33 +521,22 @@ def _detected(pagination: PagingStyle, query: _Query) -> Detected:
 
 
 class Conventions:
-    """How an API's read operations page, learned once from all of them.
+    """How an API's read operations page with a token, learned once from all of them.
 
     An API pages one way: when most operations taking token parameter `cursor` say the next
     token is at `$.response_metadata.next_cursor`, an operation taking `cursor` whose schema
     does not say is planned the same way (if its answer lacks the field, paging just stops).
-    Likewise, when most of its lists page by number with the same parameters (Linode's `page`
-    and `page_size`), a list whose answer says which page it is (`page`, `pages`) but whose
-    spec declares no paging parameter at all pages by them too (an upstream that ignores them
-    sends the same page again, and paging stops there).
     """
 
     def __init__(self, examples: Callable[[], Iterable[Example]]) -> None:
         self._examples = examples  # (params, response, headers) of each read operation
         self._learned: dict[str, str] | None = None
-        self._pages: tuple[str, str | None, int] | None = None
 
     def next_token(self, param: str) -> str | None:
         """Where the next value of token parameter `param` (normalized) usually is."""
         if self._learned is None:
-            self._learned, self._pages = self._learn()
+            self._learned = self._learn()
         return self._learned.get(param)
-
-    def page_habit(self) -> tuple[str, str | None, int] | None:
-        """The page parameter, page-size parameter and first page most lists page by."""
-        if self._learned is None:
-            self._learned, self._pages = self._learn()
-        return self._pages
 
     def detect(self, listing: Listing) -> PagingStyle | None:
         """A cursor plan from the API's habit, for an operation no style explained; never for
@@ -571,48 +555,22 @@ class Conventions:
                     next=next_path,
                     **listing.ends(),
                 )
-        return self._by_habit(listing)
+        return None
 
-    def _by_habit(self, listing: Listing) -> PagePaging | None:
-        """A page-number plan from the API's habit, for a list whose answer says which page
-        it is and whose spec declares no paging parameter, not even a page size: a list that
-        declares a size and no page pages some other way, or not at all (FEC's `schedule_a`
-        takes `per_page` and seeks by `last_index`)."""
-        if listing.field(PAGE_NUMBER_FIELDS, ("integer",), strict=True) is None:
-            return None
-        habit = self.page_habit()  # learned only now: most lists never ask
-        if habit is None:
-            return None
-        page, size, first = habit
-        if paging_signals(list(listing.query.params.values()), None, []):
-            return None  # it declares some paging of its own, which detection did not explain
-        if listing.pick_size() is not None:
-            return None
-        return listing.make(PagePaging, size, page_param=page, first_page=first, **listing.ends())
-
-    def _learn(self) -> tuple[dict[str, str], tuple[str, str | None, int] | None]:
+    def _learn(self) -> dict[str, str]:
         paths: dict[str, Counter[str]] = {}
-        pages: Counter[tuple[str, str | None, int]] = Counter()
         for params, response, headers in self._examples():
             detected = detect(params, response, headers, None)
             plan = detected.pagination if detected is not None else None
-            if isinstance(plan, PagePaging):
-                pages[(plan.page_param, plan.size_param, plan.first_page)] += 1
             if not isinstance(plan, CursorPaging) or not plan.next:
                 continue
             paths.setdefault(_norm(plan.cursor_param), Counter())[plan.next] += 1
         learned = {}
         for param, counts in paths.items():
             path, count = counts.most_common(1)[0]
-            if _clear(count, counts):
+            if count >= 2 and count * 3 >= sum(counts.values()) * 2:  # a clear habit
                 learned[param] = path
-        habit, count = pages.most_common(1)[0] if pages else (None, 0)
-        return learned, habit if habit is not None and _clear(count, pages) else None
-
-
-def _clear(count: int, counts: Counter[Any]) -> bool:
-    """A clear habit: at least two, and two thirds of all."""
-    return count >= 2 and count * 3 >= sum(counts.values()) * 2
+        return learned
 
 
 def items_path(response: dict[str, Any] | None) -> str | None:
