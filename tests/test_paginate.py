@@ -530,6 +530,11 @@ def test_what_sits_beside_the_array_says_list_or_record():
     criteria = _obj(current_page=number, page_size=number, filter_groups=ARRAY, sort_orders=ARRAY)
     assert items_path(_obj(items=ARRAY, search_criteria=criteria, total_count=number)) == "$.items"
     assert items_path(_obj(items=ARRAY, owner=_obj(page_size=number, name=text))) is None
+    # HAL's `_embedded` as the array itself, beside the answer's messages and version stamp
+    # (Loket's 181 lists).
+    stamp = _obj(obsoleteDate=text, resourceVersion=text)
+    loket = _obj(totalSize=number, version=stamp, messages=ARRAY, _embedded=ARRAY)
+    assert items_path(loket) == "$._embedded"
     musix = _obj(message=_obj(header=_obj(status_code=number), body=_obj(track_list=ARRAY)))
     assert items_path(musix) == "$.message.body.track_list"
     assert items_path(_obj(a=_obj(b=_obj(c=_obj(items=ARRAY))))) is None

@@ -83,6 +83,7 @@ ITEM_FIELDS = (
     "resources",
     "nodes",
     "contents",  # S3's listings
+    "embedded",  # HAL's `_embedded`, when it is the array itself (Loket's lists)
     "docs",  # Solr's `response.docs`, and the APIs over it
 )
 HAS_MORE_FIELDS = (
@@ -927,6 +928,8 @@ def _is_meta(name: str, schema: Any) -> bool:
     """A field describing a list response (paging, counts, links, status), not content."""
     norm = _norm(name)
     words = [w.lower() for w in WORD.findall(name)]
+    if norm == "version" and _is_object(schema):
+        return True  # the answer's version stamp beside its list (Loket's), not a record's
     if (
         norm in META_FIELDS
         or _META_WORDS.intersection(words)
