@@ -9,8 +9,8 @@ Google Cloud list beside its `unreachable` locations, a search whose string `pag
 Petstore's `x-next` header, Kubernetes (`continue`, `metadata.continue`), Zoom
 (`next_page_token` both ways), Visma (`firstRow`, `rowCount`), Keycloak (`first`, `max`),
 e-conomic (`SkipPages`), Zuora (a `nextPage` URL), Magento
-(`searchCriteria[currentPage]`) and API Gateway (`position` both ways). `REQUESTS` counts the
-requests each route received.
+(`searchCriteria[currentPage]`), API Gateway (`position` both ways) and BigOven (`pg`, `rpp`).
+`REQUESTS` counts the requests each route received.
 """
 
 from __future__ import annotations
@@ -376,6 +376,14 @@ async def apigateway_like(request: Request) -> JSONResponse:
     return JSONResponse(body)
 
 
+async def bigoven_like(request: Request) -> JSONResponse:
+    """BigOven: `pg` and `rpp`, named by their descriptions alone ("page number", "results per
+    page")."""
+    page, size = _int(request, "pg", 1), min(_int(request, "rpp", 10), PAGE_CAP)
+    chunk = ITEMS[(page - 1) * size : page * size]
+    return JSONResponse({"ResultCount": len(ITEMS), "Results": chunk})
+
+
 NEWEST_FIRST = ITEMS[::-1]
 
 
@@ -460,6 +468,7 @@ APP = Starlette(
         Route("/zuora", zuora_like),
         Route("/magento", magento_like),
         Route("/apigateway", apigateway_like),
+        Route("/bigoven", bigoven_like),
         Route("/clever", clever_like),
         Route("/link-undeclared", link_undeclared),
         Route("/page", by_page),
@@ -750,6 +759,14 @@ def _real_world_paths(array: dict) -> dict:
                 _q("limit"),
             ],
             _list(_object(position=_STRING, items=array)),
+        ),
+        "/bigoven": _get(
+            "listLikeBigOven",
+            [
+                {**_q("pg"), "description": "page number (starting with 1)"},
+                {**_q("rpp"), "description": "results per page"},
+            ],
+            _list(_object(ResultCount=_INT, Results=array)),
         ),
         "/clever": _get(
             "listLikeClever",

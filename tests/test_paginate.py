@@ -70,6 +70,7 @@ EXPECTED = {
     "list_like_zuora": ("next_url", "$.accountingCodes"),
     "list_like_magento": ("page", "$.items"),
     "list_like_api_gateway": ("cursor", "$.items"),
+    "list_like_big_oven": ("page", "$.Results"),
 }
 # How each real-world style was read from the spec: (paging parameter, where the next one is).
 PLANNED = {
@@ -162,6 +163,8 @@ def test_each_style_is_detected_and_its_paging_params_hidden(zoo):
         0,
     )
     assert (keycloak.offset_param, keycloak.limit_param) == ("first", "max")
+    bigoven = tools["list_like_big_oven"].pagination  # named by their descriptions
+    assert (bigoven.page_param, bigoven.size_param) == ("pg", "rpp")
     economic = tools["list_like_economic"].pagination  # pages skipped: the first is 0
     assert (economic.page_param, economic.size_param, economic.first_page) == (
         "SkipPages",

@@ -190,6 +190,14 @@ _HREFS = ("href", "url", "uri", "link")
 _LINK_TEXT = re.compile(r"\b(url|uri|link)\b", re.I)
 _PAGING_OBJECTS = ("pagination", "paging", "pageinfo", "meta")
 _DATE_TEXT = re.compile(r"\b(date|dates|timestamp|datetime|time stamp|iso ?8601)\b", re.I)
+# A description that says a parameter is the page number, and one that says it is a size.
+_PAGE_NUMBER_TEXT = re.compile(
+    r"\bpage (number|index|no\.?)\b|\bnumber of the (result )?page\b|\bwhich page\b", re.I
+)
+_PAGE_SIZE_TEXT = re.compile(
+    r"\b(results|items|records|entries|rows) per page\b|\bpage size\b", re.I
+)
+_NOT_A_PAGE = re.compile(r"\bper page\b|\bpage size\b|\bsize of\b|\bpages? to skip\b", re.I)
 # A parameter's description that says it moves through pages.
 _PAGING_TEXT = re.compile(r"\bpaginat|\bpaged\b|\bnext page\b", re.I)
 _TOKEN_TEXT = re.compile(r"token|cursor|opaque|marker|returned by|from the previous", re.I)
@@ -286,7 +294,17 @@ class Listing:
         thing's own size (HubSpot's file search: `size`, "Query by file size", beside `limit`,
         "Number of items to return")."""
         names = [n for n in SIZE_PARAMS if not _SIZE_FILTER.search(self.about(self.param(n) or ""))]
-        return self.pick_number(names)
+        return self.pick_number(names) or self._said_size()
+
+    def _said_size(self) -> str | None:
+        """An optional number parameter of no size name whose description says it counts the
+        items of a page (BigOven's `rpp`, "results per page")."""
+        for api_name, param in self.query.params.items():
+            if param.required or not self.is_numeric(api_name) or _norm(api_name) in PAGE_PARAMS:
+                continue
+            if _PAGE_SIZE_TEXT.search(self.about(api_name)):
+                return api_name
+        return None
 
     def pick_number(self, names: Iterable[str], sampled: bool = False) -> str | None:
         """The first parameter named one of `names` that takes a number: typed so, or typed as
@@ -303,6 +321,22 @@ class Listing:
             (p for p in texts if p is not None and _number_as_text(self.schema(p), sampled)),
             None,
         )
+
+    def said_page(self) -> str | None:
+        """An optional number parameter of no paging name whose description says it is the
+        page number (setlist.fm's `p`, "the number of the result page"; BigOven's `pg`, "page
+        number (starting with 1)"; Nexmo's `index`, "Page index")."""
+        named = (*PAGE_PARAMS, *OFFSET_PARAMS, *CURSOR_PARAMS, *SIZE_PARAMS)
+        for api_name, param in self.query.params.items():
+            about = self.about(api_name)
+            if param.required or not self.is_numeric(api_name) or _NOT_A_PAGE.search(about):
+                continue
+            if _norm(api_name) in named:
+                continue  # its name says what it is (an `offset` said to be a page number is
+                # read as its name says: Vonage's, MarketCheck's `start`)
+            if _PAGE_NUMBER_TEXT.search(about):
+                return api_name
+        return None
 
     def is_numeric(self, api_name: str) -> bool:
         return _is_numeric(self.schema(api_name))

@@ -42,7 +42,7 @@ class PagePaging(PagingStyle):
 
     @classmethod
     def detect(cls, listing: Listing) -> PagePaging | None:
-        page = listing.pick_number(PAGE_PARAMS)
+        page = listing.pick_number(PAGE_PARAMS) or listing.said_page()
         if page is None and listing.field(PAGE_NUMBER_FIELDS, ("integer",), strict=True):
             page = listing.pick(PAGE_PARAMS)
         if page is None:
