@@ -294,15 +294,20 @@ class Listing:
         thing's own size (HubSpot's file search: `size`, "Query by file size", beside `limit`,
         "Number of items to return")."""
         names = [n for n in SIZE_PARAMS if not _SIZE_FILTER.search(self.about(self.param(n) or ""))]
-        return self.pick_number(names) or self._said_size()
+        # Else one whose description says it counts a page's items (BigOven's `rpp`, "results
+        # per page").
+        return self.pick_number(names) or self._described(_PAGE_SIZE_TEXT, PAGE_PARAMS)
 
-    def _said_size(self) -> str | None:
-        """An optional number parameter of no size name whose description says it counts the
-        items of a page (BigOven's `rpp`, "results per page")."""
+    def _described(
+        self, says: re.Pattern[str], named: tuple[str, ...], refused: re.Pattern[str] | None = None
+    ) -> str | None:
+        """The first optional number parameter whose name is none of `named` and whose
+        description `says` what it is (and not what `refused` says)."""
         for api_name, param in self.query.params.items():
-            if param.required or not self.is_numeric(api_name) or _norm(api_name) in PAGE_PARAMS:
+            if param.required or not self.is_numeric(api_name) or _norm(api_name) in named:
                 continue
-            if _PAGE_SIZE_TEXT.search(self.about(api_name)):
+            about = self.about(api_name)
+            if says.search(about) and not (refused is not None and refused.search(about)):
                 return api_name
         return None
 
@@ -326,17 +331,10 @@ class Listing:
         """An optional number parameter of no paging name whose description says it is the
         page number (setlist.fm's `p`, "the number of the result page"; BigOven's `pg`, "page
         number (starting with 1)"; Nexmo's `index`, "Page index")."""
+        # A paging name says what it is: an `offset` said to be a page number is read as its
+        # name says (Vonage's, MarketCheck's `start`).
         named = (*PAGE_PARAMS, *OFFSET_PARAMS, *CURSOR_PARAMS, *SIZE_PARAMS)
-        for api_name, param in self.query.params.items():
-            about = self.about(api_name)
-            if param.required or not self.is_numeric(api_name) or _NOT_A_PAGE.search(about):
-                continue
-            if _norm(api_name) in named:
-                continue  # its name says what it is (an `offset` said to be a page number is
-                # read as its name says: Vonage's, MarketCheck's `start`)
-            if _PAGE_NUMBER_TEXT.search(about):
-                return api_name
-        return None
+        return self._described(_PAGE_NUMBER_TEXT, named, refused=_NOT_A_PAGE)
 
     def is_numeric(self, api_name: str) -> bool:
         return _is_numeric(self.schema(api_name))
@@ -746,6 +744,10 @@ def _superseded(query: _Query, pagination: PagingStyle) -> list[str]:
 # -- reading the spec -----------------------------------------------------------------------
 
 
+# A bracketed name's last key (`searchCriteria[currentPage]`: `currentPage`).
+_LAST_KEY = re.compile(r"\[([A-Za-z_][A-Za-z0-9_]*)\]$")
+
+
 def _query(params: list[Param], headers: Callable[[Param], bool] | None = None) -> _Query:
     """The query parameters by normalized name; with `headers`, also the header parameters
     it accepts (a query parameter of the same name first), named without an `X-` or `X-MS-`
@@ -763,7 +765,6 @@ def _query(params: list[Param], headers: Callable[[Param], bool] | None = None) 
     return _Query(query, by_norm)
 
 
-_LAST_KEY = re.compile(r"\[([A-Za-z_][A-Za-z0-9_]*)\]$")
 # A request header that carries where the next page starts: a token, never a credential (a
 # `token` header is one: Slack's), named without its `X-`/`X-MS-` prefix.
 _HEADER_CURSORS = (
