@@ -107,6 +107,13 @@ class Param(_Entry):
             "(`x-multi-segment`)."
         ),
     )
+    default_from: str | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="The argument (a path parameter's name) whose value this body field takes "
+        "when the agent leaves it out: a required field that repeats the path's value "
+        "(`PUT /agents/{agentID}` with `AgentID` in its body) is asked for once.",
+    )
     schema_: dict[str, Any] = Field(default_factory=dict, alias="schema", exclude=True)
     required: bool = Field(default=False, exclude=True)
 

@@ -543,6 +543,9 @@ class Upstream:
         more: dict[str, Any] = {}
         for param in op.params:
             value = arguments.get(param.arg)
+            if value is None and param.name not in nulls and param.default_from:
+                # A body field that repeats the path's value, left out: the path's value.
+                value = arguments.get(_arg_named(op, param.default_from))
             if value is None:
                 if param.location == "body" and param.name in nulls and _json_fields(op):
                     body_fields[param.api_name] = None  # set to null, not left out: cleared
@@ -1168,6 +1171,11 @@ def _deep_fields(op: Tool) -> frozenset[str]:
     return frozenset(
         p.api_name for p in op.params if p.location == "body" and p.style == "deepObject"
     )
+
+
+def _arg_named(op: Tool, name: str) -> str:
+    """The generated function's argument name of `op`'s argument `name`."""
+    return next((p.arg for p in op.params if p.name == name), name)
 
 
 def _json_fields(op: Tool) -> bool:

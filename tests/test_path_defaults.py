@@ -1,0 +1,126 @@
+"""A required body field that repeats a path parameter is asked for once.
+
+`PUT /agents/{agentID}` whose body requires `AgentID` too (akeneo's `PATCH /categories/{code}`
+with `code`, adafruit's `dashboard_id`: 100 required fields in 2,639 real specs) made the agent
+say the id twice, as `agent_id` and again as `body_agent_id`, and a call that said it once was
+refused. The body field now defaults to the path's value: still an argument, optional, for the
+call that means another value there. Against a loopback upstream, through an MCP client.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+from conftest import result_data, serving
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from adaptgen.runtime.catalog import Catalog
+
+
+def _app() -> Starlette:
+    async def echo(request: Request) -> JSONResponse:
+        raw = (await request.body()).decode()
+        return JSONResponse({"path": request.url.path, "body": raw})
+
+    return Starlette(routes=[Route("/{kind}/{id}", echo, methods=["PUT", "PATCH", "POST"])])
+
+
+def _spec(url: str) -> dict:
+    def op(op_id: str, param: dict, media: str, schema: dict) -> dict:
+        return {
+            "operationId": op_id,
+            "parameters": [{"in": "path", "required": True, **param}],
+            "requestBody": {"required": True, "content": {media: {"schema": schema}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {}}}},
+        }
+
+    agent = {
+        "type": "object",
+        "required": ["AgentID", "name"],
+        "properties": {
+            "AgentID": {"type": "string", "description": "The agent's id."},
+            "name": {"type": "string"},
+        },
+    }
+    category = {"type": "object", "properties": {"code": {"type": "string"}, "label": {}}}
+    item = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}
+    count = {"type": "object", "required": ["box_id"], "properties": {"box_id": {"type": "number"}}}
+    text = {"name": "agentID", "schema": {"type": "string"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Echo", "version": "1"},
+        "servers": [{"url": url}],
+        "paths": {
+            "/agents/{agentID}": {"put": op("updateAgent", text, "application/json", agent)},
+            "/forms/{agentID}": {
+                "post": op("noteAgent", text, "application/x-www-form-urlencoded", agent)
+            },
+            "/categories/{code}": {
+                "patch": op("patchCategory", {"name": "code"}, "application/json", category)
+            },
+            "/items/{id}": {"put": op("putItem", {"name": "id"}, "application/json", item)},
+            "/boxes/{boxId}": {
+                "put": op(
+                    "putBox",
+                    {"name": "boxId", "schema": {"type": "integer"}},
+                    "application/json",
+                    count,
+                )
+            },
+        },
+    }
+
+
+def test_a_required_body_field_that_repeats_the_path_defaults_to_its_value(tmp_path):
+    with serving(tmp_path, _app(), _spec, "echo") as (caller, out):
+        tools = {t.name: t for t in Catalog.read(out / "catalog.json").tools}
+        said = tools["update_agent"].input_schema
+        assert said["required"] == ["agent_id", "name"]
+        field = said["properties"]["body_agent_id"]
+        assert field == {
+            "type": "string",
+            "description": "The agent's id. Defaults to the value given as `agent_id`.",
+        }
+        answer = caller("update_agent", {"agent_id": "a-7", "name": "Ann"})
+        assert not answer.is_error, answer.content[0].text
+        sent = result_data(answer.content[0].text)
+        assert sent["path"] == "/agents/a-7"
+        assert json.loads(sent["body"]) == {"AgentID": "a-7", "name": "Ann"}
+        # Given, it is sent as given: the call that means another value there.
+        answer = caller("update_agent", {"agent_id": "a-7", "name": "Ann", "body_agent_id": "b"})
+        assert json.loads(result_data(answer.content[0].text)["body"]) == {
+            "AgentID": "b",
+            "name": "Ann",
+        }
+
+
+def test_a_form_field_defaults_too_and_a_number_takes_an_integer_path(tmp_path):
+    with serving(tmp_path, _app(), _spec, "echo") as (caller, out):
+        tools = {t.upstream.operation_id: t for t in Catalog.read(out / "catalog.json").tools}
+        answer = caller(tools["noteAgent"].name, {"agent_id": "a 7", "name": "Ann"})
+        assert not answer.is_error, answer.content[0].text
+        sent = parse_qs(result_data(answer.content[0].text)["body"])
+        assert sent == {"AgentID": ["a 7"], "name": ["Ann"]}
+        box = tools["putBox"]
+        assert box.input_schema["required"] == ["box_id"]
+        assert box.input_schema["properties"]["body_box_id"]["type"] == "number"
+        answer = caller(box.name, {"box_id": 12})
+        assert json.loads(result_data(answer.content[0].text)["body"]) == {"box_id": 12}
+
+
+def test_an_optional_field_or_one_the_path_value_does_not_fit_is_left_as_it_is(tmp_path):
+    """Nothing is sent that the agent did not ask for; a string id is no integer."""
+    with serving(tmp_path, _app(), _spec, "echo") as (caller, out):
+        tools = {t.name: t for t in Catalog.read(out / "catalog.json").tools}
+        category = tools["patch_category"]
+        assert category.input_schema["required"] == ["code"]
+        assert not any(p.default_from for p in category.params)
+        answer = caller("patch_category", {"code": "shoes", "label": "Shoes"})
+        assert json.loads(result_data(answer.content[0].text)["body"]) == {"label": "Shoes"}
+        item = tools["put_item"]
+        assert item.input_schema["required"] == ["id", "body_id"]
+        assert not any(p.default_from for p in item.params)
