@@ -410,7 +410,7 @@ class OperationPlanning(PlannerState):
         if "security" in op:
             security = self._requirements(op["security"], schemes, op_pointer + "/security")
         params, security = self._without_credentials(params, body, security, schemes)
-        params = [_with_py_name(p) for p in path_defaults(params)]
+        params = [_with_py_name(p) for p in path_defaults(params, path)]
         if is_query_operation(self.doc, op):
             params = self._aws_query(params, op, path_item)
         # What the spec says the tool does (a summary that only spells the operationId is not)

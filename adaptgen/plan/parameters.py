@@ -550,21 +550,52 @@ def _holds_path_value(field: dict[str, Any], path: dict[str, Any]) -> bool:
     return into is None or into == given or (into, given) == ("number", "integer")
 
 
-def path_defaults(params: list[Param]) -> list[Param]:
-    """`params` where a required body field that repeats a path parameter (the same name but
-    for case and punctuation: akeneo's `PATCH /categories/{code}` with `code` in its body,
-    `PUT /agents/{agentID}` with `AgentID`) defaults to that parameter's value: the agent
-    says the id once, not as `code` and again as `body_code`. It stays an argument, optional,
-    for the rare call that means another value there (a rename). 100 such fields in 2,639
-    real specs; an optional one is left as it is (nothing is sent that the agent did not ask
-    for), and so is one whose type the path's value would not fit.
+# What a scalar's schema allows, said apart from its type.
+_BOUNDS = frozenset(
+    {
+        "enum",
+        "const",
+        "format",
+        "pattern",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+    }
+)
+
+
+def path_defaults(params: list[Param], path: str) -> list[Param]:
+    """`params` where a required body field that repeats the path parameter naming what the
+    operation acts on (the same name but for case and punctuation: akeneo's
+    `PATCH /categories/{code}` with `code` in its body, `PUT /agents/{agentID}` with `AgentID`)
+    defaults to that parameter's value: the agent says the id once, not as `code` and again
+    as `body_code`. It stays an argument, optional, for the call that means another value
+    there (a rename). 54 such fields in 17 of 2,639 real specs.
+
+    Only the parameter that ends the path: one before it names a parent, and a body field
+    of its name there is as often another thing (the org a Gitea admin creates under
+    `/admin/users/{username}/orgs` has a `username` of its own; SwaggerHub's
+    `/apis/{owner}/{api}/{version}/fork` takes the `owner` and `version` to fork into;
+    Telnyx's bridge, the other call's id): sent unasked, a wrong value. An optional field is
+    left as it is (nothing is sent that the agent did not ask for), and so is one whose type
+    the path's value would not fit.
     """
 
     def key(name: str) -> str:
         return re.sub(r"[^0-9a-z]", "", name.lower())
 
-    paths = {key(p.api_name): p for p in params if p.location == "path" and p.api_name}
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    paths = {
+        key(p.api_name): p
+        for p in params
+        if p.location == "path" and p.api_name and last == "{" + p.api_name + "}"
+    }
     out: list[Param] = []
+    bounds: dict[str, dict[str, Any]] = {}  # the body field's bounds, by path parameter
     for param in params:
         source = paths.get(key(param.api_name)) if param.location == "body" else None
         if (
@@ -576,6 +607,8 @@ def path_defaults(params: list[Param]) -> list[Param]:
             out.append(param)
             continue
         said = str(param.schema.get("description") or "").strip()
+        if said and not said.endswith((".", "!", "?", ")")):
+            said += "."
         default = f"Defaults to the value given as `{source.name}`."
         schema = {**param.schema, "description": f"{said} {default}" if said else default}
         out.append(
@@ -583,5 +616,12 @@ def path_defaults(params: list[Param]) -> list[Param]:
                 update={"required": False, "default_from": source.name, "schema_": schema}
             )
         )
+        bounds[source.name] = {k: v for k, v in param.schema.items() if k in _BOUNDS}
+    # The one value goes to both places: what the body field allows (agco's serial number
+    # pattern), the path parameter says too, where it says nothing of its own.
+    for index, param in enumerate(out):
+        more = {k: v for k, v in bounds.get(param.name, {}).items() if k not in param.schema}
+        if param.location == "path" and more:
+            out[index] = param.model_copy(update={"schema_": param.schema | more})
     # Required arguments first, as `assign_names` orders them: a valid Python signature.
     return [p for p in out if p.required] + [p for p in out if not p.required]
