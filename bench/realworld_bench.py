@@ -97,6 +97,10 @@ _PYTHON_ERROR = re.compile(
     r"NoneType|object has no attribute|unexpected keyword argument"
 )
 _TIMEOUT = re.compile(r"timed out|time limit")
+# The runtime's words for a 2xx whose ok field says false (`upstream._received`).
+_FALSE_FLAG = re.compile(r"but its (\S+) is false")
+# Keys of a body that says, in words, that the operation failed.
+_FAILURE_WORDS = frozenset({"error", "errors", "error_message", "errormessage", "message"})
 
 
 # --------------------------------------------------------------------------- arguments
@@ -745,6 +749,21 @@ def classify(
     return OK, ""
 
 
+def _failure_said(error: str, last: Exchange) -> str | None:
+    """Why a 2xx the runtime read as a failure is the mock's, if it is: the body says so in
+    words beside its false flag (`{"success": false, "error": "something went wrong"}`),
+    Prism's copy of the spec's own example of a failed operation (Waterlinked's every
+    operation answers with one schema, whose one example is a failure)."""
+    flag = _FALSE_FLAG.search(error)
+    data = last.json()
+    if flag is None or not isinstance(data, dict) or data.get(flag.group(1)) is not False:
+        return None
+    told = [k for k in data if k.lower() in _FAILURE_WORDS and data[k] not in (None, "", [], {})]
+    if not told:
+        return None
+    return f"{last.status} whose body says it failed ({told[0]}): the spec's example of a failure"
+
+
 def _classify_error(
     error: str, exchanges: Sequence[Exchange], path: str | None = None
 ) -> tuple[str, str]:
@@ -790,6 +809,8 @@ def _classify_error(
             return ADAPTGEN, "invalid cursor"
         if _PYTHON_ERROR.search(error):
             return ADAPTGEN, f"raw Python error after {last.status}"
+        if (said := _failure_said(error, last)) is not None:
+            return MOCK, said
         return ADAPTGEN, f"error after a {last.status} answer"
     if last.status == 502 and last.body.startswith(MOCK_UNREACHABLE.encode()):
         return MOCK, last.body.decode()

@@ -187,6 +187,14 @@ def test_classification_rules():
     placeholder.target = "/string"
     assert classify(True, "upstream answered 404", None, [page, placeholder])[0] == MOCK
     assert classify(True, "upstream answered 404", None, [page, wrong_path])[0] == ADAPTGEN
+    # A 2xx the runtime read as a failure: the mock's when the body says so in words (the
+    # spec's one example is a failure: Waterlinked's), ours when only the flag is false.
+    said = b'{"error": "something went wrong", "success": false}'
+    failed = Exchange("PUT", "/x", [], 200, "application/json", said)
+    why = "upstream answered 200 OK, but its success is false: {...}"
+    assert classify(True, why, None, [failed])[0] == MOCK
+    bare = Exchange("PUT", "/x", [], 200, "application/json", b'{"success": false}')
+    assert classify(True, why, None, [bare])[0] == ADAPTGEN
 
 
 def test_arguments_follow_the_input_schema():
