@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs
 
-from conftest import result_data, serving
+import yaml
+from conftest import ROOT, result_data, serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -136,3 +137,22 @@ def test_an_optional_field_a_parents_id_or_one_the_value_does_not_fit_is_left_as
         item = tools["put_item"]
         assert item.input_schema["required"] == ["id", "body_id"]
         assert not any(p.default_from for p in item.params)
+
+
+def test_the_governance_layer_sees_the_value_the_upstream_gets(tmp_path, monkeypatch):
+    """Filled before the governance layer: a rule on the body field checks the path's value
+    the field takes, as it checks every value the upstream gets."""
+    policy = yaml.safe_load((ROOT / "tests/fixtures/policies/operator.yaml").read_text())
+    policy["arguments"] = {
+        "rules": [{"tools": ["update_agent"], "arguments": {"body_agent_id": {"pattern": "a-.*"}}}]
+    }
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy))
+    monkeypatch.setenv("ADAPTGEN_POLICY", str(path))
+    with serving(tmp_path, _app(), _spec, "echo") as (caller, _):
+        answer = caller("update_agent", {"agent_id": "a-7", "name": "Ann"})
+        assert not answer.is_error, answer.content[0].text
+        refused = caller("update_agent", {"agent_id": "b-7", "name": "Ann"})
+        assert refused.is_error
+        assert "body_agent_id" in refused.content[0].text
+        assert "arguments.rules[0]" in refused.content[0].text

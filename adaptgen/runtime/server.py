@@ -138,6 +138,7 @@ class GeneratedApi:
                 parameters=entry.input_schema,
                 output_schema=output_schema,
                 annotations=annotations,
+                defaults={p.name: p.default_from for p in entry.params if p.default_from},
             )
             self.server.add_tool(tool)
             return fn
@@ -253,9 +254,19 @@ class GeneratedTool(FunctionTool):
     """
 
     governance: Any = Field(default=None, exclude=True)
+    # A body field left out that takes a path argument's value (`Param.default_from`), by
+    # name: filled here, before the governance layer, so argument rules, the PII layer and
+    # the audit see the value the upstream gets.
+    defaults: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         arguments = _lenient(arguments, self.parameters)
+        if filled := {
+            name: arguments[source]
+            for name, source in self.defaults.items()
+            if name not in arguments and arguments.get(source) is not None
+        }:
+            arguments = arguments | filled
         if self.governance is None:
             with explicit_nulls(arguments):
                 return await super().run(arguments)

@@ -544,7 +544,8 @@ class Upstream:
         for param in op.params:
             value = arguments.get(param.arg)
             if value is None and param.name not in nulls and param.default_from:
-                # A body field that repeats the path's value, left out: the path's value.
+                # A body field that repeats the path's value, left out: the path's value. (The
+                # MCP tool fills it before governance; a chain's step arrives here without.)
                 value = arguments.get(_arg_named(op, param.default_from))
             if value is None:
                 if param.location == "body" and param.name in nulls and _json_fields(op):
