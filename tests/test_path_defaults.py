@@ -156,3 +156,19 @@ def test_the_governance_layer_sees_the_value_the_upstream_gets(tmp_path, monkeyp
         assert refused.is_error
         assert "body_agent_id" in refused.content[0].text
         assert "arguments.rules[0]" in refused.content[0].text
+
+
+def test_the_arguments_bench_counts_them(tmp_path):
+    """`bench/arguments_bench.py` (the corpus figures above) counts from the same plan."""
+    from bench.arguments_bench import measure
+
+    spec = tmp_path / "echo.json"
+    spec.write_text(json.dumps(_spec("http://127.0.0.1:9")))
+    found = measure(str(spec))["found"]
+    assert sorted(found["path defaults"]) == [
+        "post_note_agent.body_agent_id",
+        "put_box.body_box_id",
+        "update_agent.body_agent_id",
+    ]
+    # A parent's id named alike, and a string id no integer field takes.
+    assert found["said twice"] == ["create_org.body_username", "put_item.body_id"]
