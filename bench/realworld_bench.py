@@ -114,6 +114,7 @@ _FORMATS = {
     "date": "2024-01-15",
     "date-time": "2024-01-15T10:00:00Z",
     "time": "10:00:00",
+    "duration": "PT5M",  # ISO 8601 (JSON Schema's format), as Azure's time spans are written
     "uuid": "123e4567-e89b-12d3-a456-426614174000",
     "email": "user@example.com",
     "idn-email": "user@example.com",

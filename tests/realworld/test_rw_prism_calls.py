@@ -203,15 +203,17 @@ def test_arguments_follow_the_input_schema():
         "properties": {
             "sid": {"type": "string", "pattern": "^AC[0-9a-fA-F]{32}$"},
             "day": {"type": "string", "format": "date"},
+            "wait": {"type": "string", "format": "duration"},  # Azure Personalizer's
             "n": {"type": "integer", "minimum": 5, "maximum": 9},
             "kind": {"type": "string", "enum": ["b", "a"]},
             "optional": {"type": "string"},
         },
-        "required": ["sid", "day", "n", "kind"],
+        "required": ["sid", "day", "wait", "n", "kind"],
     }
     assert arguments_for(schema) == {
         "sid": "AC" + "0" * 32,
         "day": "2024-01-15",
+        "wait": "PT5M",
         "n": 5,
         "kind": "b",
     }
