@@ -41,6 +41,12 @@ _WHOLE_WORD = re.compile(
 )
 
 
+def squashed(name: str) -> str:
+    """`name` in lower case, letters and digits only: how names that differ only in case and
+    punctuation compare (`agentID`, `AgentID`, `agent_id`; `next-token`, `NextToken`)."""
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
 def snake_words(text: str) -> list[str]:
     """Split any identifier-ish text into lower-case words: `getHTTPResponse` -> get, http, ...
     A short text (a name: a build splits GitHub's 4,000 names 50,000 times) is split once."""

@@ -48,6 +48,7 @@ from adaptgen.runtime.paging.link import NEXT_URL_HEADERS
 from adaptgen.runtime.paging.next_url import NEXT_URL_FIELDS
 from adaptgen.runtime.paging.offset import OFFSET_ONLY, OFFSET_PARAMS
 from adaptgen.runtime.paging.page import NEXT_PAGE_FIELDS, PAGE_PARAMS
+from adaptgen.words import squashed
 
 # Parameter and field names are compared normalized: lower case, no `_`, `-`, `.` or `$`.
 SIZE_PARAMS = (
@@ -221,14 +222,10 @@ _NEXT_TOKEN_HEADERS = (
 )
 
 
-def _norm(name: str) -> str:
-    return "".join(c for c in name.lower() if c.isalnum())
-
-
 def is_paging_field(name: str) -> bool:
     """A parameter or body field that says where a list's page starts (a token) or how long
     it is."""
-    norm = _norm(name)
+    norm = squashed(name)
     return norm in CURSOR_PARAMS or norm in SIZE_PARAMS
 
 
@@ -304,7 +301,7 @@ class Listing:
         """The first optional number parameter whose name is none of `named` and whose
         description `says` what it is (and not what `refused` says)."""
         for api_name, param in self.query.params.items():
-            if param.required or not self.is_numeric(api_name) or _norm(api_name) in named:
+            if param.required or not self.is_numeric(api_name) or squashed(api_name) in named:
                 continue
             about = self.about(api_name)
             if says.search(about) and not (refused is not None and refused.search(about)):
@@ -382,7 +379,7 @@ class Listing:
         `paging`, `meta`...): JSONPath of it."""
         for found in self.found:
             parent = _parent(found.path)
-            paging = _norm(parent) in _PAGING_OBJECTS and found.path.count(".") == 2
+            paging = squashed(parent) in _PAGING_OBJECTS and found.path.count(".") == 2
             if found.norm == "next" and found.kind in ("integer", "number", "string") and paging:
                 return found.path
         return None
@@ -392,13 +389,13 @@ class Listing:
         `_links.next.href`, JSON:API's `links.next.href`): JSONPath of the string."""
         for found in self.found:
             parent = _parent(found.path)
-            if found.norm in _HREFS and found.kind == "string" and _norm(parent) in names:
+            if found.norm in _HREFS and found.kind == "string" and squashed(parent) in names:
                 return found.path
         return None
 
     def header(self, norms: tuple[str, ...]) -> str | None:
         """The first response header whose normalized name is one of `norms`."""
-        return next((h for h in self.headers if _norm(h) in norms), None)
+        return next((h for h in self.headers if squashed(h) in norms), None)
 
     def ends(self) -> dict[str, str | None]:
         """The fields that tell where the list ends: its total and its has_more flag."""
@@ -529,7 +526,7 @@ def _guessed_cursor(listing: Listing, links: bool = True) -> PagingStyle | None:
             # A header token comes back in a header: the one the answer declares for it
             # (digitallinguistics' `continuation` and `dlx-continuation`), else its own name.
             own = _header_norm(param)
-            said = tuple(h.lower() for h in listing.headers if _norm(h).endswith(own))
+            said = tuple(h.lower() for h in listing.headers if squashed(h).endswith(own))
             names = said or (param.lower(), *_NEXT_TOKEN_HEADERS)
         return listing.make(
             CursorPaging,
@@ -597,7 +594,7 @@ class Conventions:
             plan = detected.pagination if detected is not None else None
             if not isinstance(plan, CursorPaging) or not plan.next:
                 continue
-            paths.setdefault(_norm(plan.cursor_param), Counter())[plan.next] += 1
+            paths.setdefault(squashed(plan.cursor_param), Counter())[plan.next] += 1
         learned = {}
         for param, counts in paths.items():
             path, count = counts.most_common(1)[0]
@@ -715,7 +712,7 @@ def paging_signals(
     # reads); a next URL or a next-link header always could.
     moving = NEXT_URL_FIELDS + (_NEXT_FIELDS if found else ())
     found += [f.path for f in _fields(body) if f.norm in moving]
-    found += [h for h in response_headers if _norm(h) in ("link", *NEXT_URL_HEADERS)]
+    found += [h for h in response_headers if squashed(h) in ("link", *NEXT_URL_HEADERS)]
     return found
 
 
@@ -729,7 +726,7 @@ def _superseded(query: _Query, pagination: PagingStyle) -> list[str]:
     when paging by next_page_uri): an agent setting one would fight the paginator."""
     tokens = tuple(n for n in CURSOR_PARAMS if n not in ("after", "startingafter"))
     tokens += ("endingbefore",)  # Stripe's reverse cursor: refused beside starting_after
-    if _norm(getattr(pagination, "cursor_param", "")) == "after":
+    if squashed(getattr(pagination, "cursor_param", "")) == "after":
         # The way back, beside `after`: Facebook's `paging.cursors.before`, GitHub's `before`
         # ("must not be used in combination with after" for its Link-header cursors).
         tokens += ("before",)
@@ -753,11 +750,11 @@ def _query(params: list[Param], headers: Callable[[Param], bool] | None = None) 
     it accepts (a query parameter of the same name first), named without an `X-` or `X-MS-`
     prefix (`X-Cursor` is `cursor`)."""
     query = {p.api_name: p for p in params if p.location == "query"}
-    by_norm = {_norm(name): name for name in query}
+    by_norm = {squashed(name): name for name in query}
     for name in query:
         # A bracketed name pages by its last key: Magento's `searchCriteria[currentPage]`.
         if (bracket := _LAST_KEY.search(name)) is not None:
-            by_norm.setdefault(_norm(bracket.group(1)), name)
+            by_norm.setdefault(squashed(bracket.group(1)), name)
     for p in params if headers is not None else ():
         if p.location == "header" and p.api_name not in query and headers(p):
             query[p.api_name] = p
@@ -781,7 +778,7 @@ _HEADER_CURSORS = (
 
 
 def _header_norm(name: str) -> str:
-    return _norm(re.sub(r"^(x-)?(ms-)?", "", name.lower()))
+    return squashed(re.sub(r"^(x-)?(ms-)?", "", name.lower()))
 
 
 def _header_cursor(param: Param) -> bool:
@@ -864,12 +861,12 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
         return []
     # Errors beside the content are the envelope's (Square's `errors` array, Sakari's `error`
     # object); alone, they are the content (App Center's crash `errors`).
-    errors = [k for k in props if _norm(k) in ("error", "errors")]
+    errors = [k for k in props if squashed(k) in ("error", "errors")]
     arrays = [k for k, v in props.items() if schema_type(v) == "array" and not _is_meta(k, v)]
     if len(arrays) > 1:
         arrays = [k for k in arrays if k not in errors]
     if len(arrays) > 1:
-        known = [k for k in arrays if _norm(k) in ITEM_FIELDS]
+        known = [k for k in arrays if squashed(k) in ITEM_FIELDS]
         records = [k for k in arrays if _is_object(props[k].get("items"))]
         if len(known) == 1:
             arrays = known
@@ -906,7 +903,7 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
         # Timestream's `ColumnInfo` beside `Rows`), a search's records with the facets that
         # count them (Azure Search's `@search.facets`): a page of either alone says less.
         return []
-    if arrays and _norm(arrays[0]) in ITEM_FIELDS and _says_next(props):
+    if arrays and squashed(arrays[0]) in ITEM_FIELDS and _says_next(props):
         # An answer that says whether it is cut short, or where it goes on, is a page of a
         # list, whatever else it says of itself: S3's `Contents` beside `IsTruncated` and the
         # bucket's `Name`, `Prefix`, `Delimiter`, `CommonPrefixes`; Compute Engine's `items`
@@ -917,7 +914,7 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
         # A map beside a page's records is the page's glossary (Jira's `names` and `schema`:
         # each field's name and type), no record of its own.
         return []
-    named = any(_norm(k) in IDENTITY_FIELDS for k, _ in others)
+    named = any(squashed(k) in IDENTITY_FIELDS for k, _ in others)
     if named and (len(others) > 1 or depth > 0 or not arrays):
         return []  # inside a wrapper, or beside one, a name is always the record's
     if len(others) > MAX_ENVELOPE_SCALARS:
@@ -933,13 +930,13 @@ def _list_key(schema: dict[str, Any], depth: int = 0) -> list[str]:
 def _says_next(props: dict[str, Any]) -> bool:
     """An answer with a field that says where or whether a next page is (`nextPageToken`,
     `next`, `has_more`, `IsTruncated`...)."""
-    return any(_norm(k) in _SAYS_NEXT for k in props)
+    return any(squashed(k) in _SAYS_NEXT for k in props)
 
 
 def _is_page(props: dict[str, Any]) -> bool:
     """An answer that says it is a page of something: where or whether a next page is, or how
     many there are in all beside where this page starts (Jira's `total` and `startAt`)."""
-    norms = {_norm(k) for k in props}
+    norms = {squashed(k) for k in props}
     return bool(norms & _SAYS_NEXT or (norms & _TOTALS and norms & _POSITIONS))
 
 
@@ -961,7 +958,7 @@ def _nested(keys: list[str]) -> str:
 
 def _is_meta(name: str, schema: Any) -> bool:
     """A field describing a list response (paging, counts, links, status), not content."""
-    norm = _norm(name)
+    norm = squashed(name)
     words = [w.lower() for w in WORD.findall(name)]
     if norm == "version" and _is_object(schema):
         return True  # the answer's version stamp beside its list (Loket's), not a record's
@@ -1002,7 +999,7 @@ def _item_id(body: dict[str, Any], items: str) -> str | None:
     field of its own, else its wrapped record's (`data.id`)."""
     props = _item_fields(body, items)
     own = next((k for k in _ID_FIELDS if k in props), None)
-    wrapped = [k for k, v in props.items() if _norm(k) in _RECORD_WRAPPERS and _is_object(v)]
+    wrapped = [k for k, v in props.items() if squashed(k) in _RECORD_WRAPPERS and _is_object(v)]
     if own is not None or len(wrapped) != 1:
         return own
     inner = props[wrapped[0]].get("properties")
@@ -1049,7 +1046,7 @@ def _fields(schema: dict[str, Any] | None, at: str = "$", depth: int = 0) -> lis
             continue
         path = _path(at, key)
         kind = schema_type(sub)
-        out.append(_Field(_norm(key), path, kind, _says_link(sub)))
+        out.append(_Field(squashed(key), path, kind, _says_link(sub)))
         if kind == "object" or "properties" in sub:
             out.extend(_fields(sub, path, depth + 1))
     return out
@@ -1107,17 +1104,25 @@ def _token_field(param: str, found: list[_Field], cursor_fields: tuple[str, ...]
     # `<param>` inside a `next*` object: Asana's next_page.offset, HubSpot's paging.next.after.
     for field in found:
         parent = _parent(field.path)
-        if field.norm == param and _norm(parent).startswith("next") and field.kind in tokens:
+        if field.norm == param and squashed(parent).startswith("next") and field.kind in tokens:
             return field.path
     # `next` inside a `<param>s` object: Apideck's meta.cursors.next for `cursor`.
     for field in found:
         parent = _parent(field.path)
-        if field.norm == "next" and _norm(parent) in (param, param + "s") and field.kind in tokens:
+        if (
+            field.norm == "next"
+            and squashed(parent) in (param, param + "s")
+            and field.kind in tokens
+        ):
             return field.path
     # `<param>` inside a `cursors` object: Facebook's Graph API paging.cursors.after for
     # `after` (Instagram's, Just Eat's too).
     for field in found:
-        if field.norm == param and _norm(_parent(field.path)) == "cursors" and field.kind in tokens:
+        if (
+            field.norm == param
+            and squashed(_parent(field.path)) == "cursors"
+            and field.kind in tokens
+        ):
             return field.path
     if param in ("after", "startingafter"):
         last = _first(found, ("lastid",), kinds=tokens, strict=True)  # OpenAI's lists
@@ -1173,7 +1178,7 @@ def without_paginator_twins(params: list[Param], body_params: list[Param]) -> li
         )
 
     def twin(param: Param) -> bool:
-        own = _norm(param.api_name)
+        own = squashed(param.api_name)
         if not added(param):
             # A JSON-protocol service's paginator member is camelCase (CodeBuild's
             # `nextToken`): a twin only of a body field of exactly its name, which is what the
@@ -1185,7 +1190,7 @@ def without_paginator_twins(params: list[Param], body_params: list[Param]) -> li
                 and any(b.api_name == param.api_name for b in body_params)
             )
         return any(
-            o is not param and not added(o) and _norm(o.api_name) == own
+            o is not param and not added(o) and squashed(o.api_name) == own
             for o in [*params, *body_params]
         )
 

@@ -13,9 +13,11 @@ from urllib.parse import parse_qsl
 from adaptgen.load.source import SourceFile, join_pointer
 from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, brief
 from adaptgen.plan.names import argument_name, env_word, selector_words, unique_name
+from adaptgen.plan.pagination import schema_type
 from adaptgen.plan.state import OperationProblem, PlannerState
 from adaptgen.runtime.catalog import FixedValue, Param, SecurityScheme
 from adaptgen.runtime.http_methods import IGNORED_HEADERS, SIGNING_HEADERS, TRANSPORT_HEADERS
+from adaptgen.words import squashed
 
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 # Marks of a path parameter whose value spans segments (`_skips_encoding`).
@@ -533,18 +535,11 @@ def assign_names(params: list[Param]) -> list[Param]:
     return [p for p in ordered if p.required] + [p for p in ordered if not p.required]
 
 
-def _kind(schema: dict[str, Any]) -> str | None:
-    """A schema's one JSON type besides null (None: says none, or several)."""
-    said = schema.get("type")
-    kinds = [t for t in said if t != "null"] if isinstance(said, list) else [said]
-    return kinds[0] if len(kinds) == 1 and isinstance(kinds[0], str) else None
-
-
 def _holds_path_value(field: dict[str, Any], path: dict[str, Any]) -> bool:
     """Whether a body field of schema `field` can take, unchanged, what the agent gives for
     a path parameter of schema `path`: a scalar of the same JSON type (an integer where the
     field says number), or any value where the field says no type."""
-    into, given = _kind(field), _kind(path) or "string"
+    into, given = schema_type(field), schema_type(path) or "string"
     if given not in ("string", "integer", "number", "boolean"):
         return False
     return into is None or into == given or (into, given) == ("number", "integer")
@@ -585,19 +580,16 @@ def path_defaults(params: list[Param], path: str) -> list[Param]:
     the path's value would not fit.
     """
 
-    def key(name: str) -> str:
-        return re.sub(r"[^0-9a-z]", "", name.lower())
-
     last = path.rstrip("/").rsplit("/", 1)[-1]
     paths = {
-        key(p.api_name): p
+        squashed(p.api_name): p
         for p in params
         if p.location == "path" and p.api_name and last == "{" + p.api_name + "}"
     }
     out: list[Param] = []
     bounds: dict[str, dict[str, Any]] = {}  # the body field's bounds, by path parameter
     for param in params:
-        source = paths.get(key(param.api_name)) if param.location == "body" else None
+        source = paths.get(squashed(param.api_name)) if param.location == "body" else None
         if (
             source is None
             or not param.api_name

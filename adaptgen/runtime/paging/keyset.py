@@ -25,6 +25,7 @@ from adaptgen.runtime.paging.base import PageState, PagingHints, PagingStyle
 from adaptgen.runtime.paging.cursor import CURSOR_PARAMS
 from adaptgen.runtime.paging.offset import OFFSET_ONLY
 from adaptgen.runtime.paging.page import PAGE_PARAMS
+from adaptgen.words import squashed
 
 if TYPE_CHECKING:
     from adaptgen.plan.pagination import Listing
@@ -70,7 +71,7 @@ class KeysetPaging(PagingStyle):
         if listing.pick(_POSITION_PARAMS) is not None:
             return None  # it pages some other way the spec leaves unsaid (gsmtasks' `cursor`)
         fields = {
-            _norm(name): name
+            squashed(name): name
             for name, schema in listing.item_fields().items()
             if schema.get("type") in _KEY_KINDS
         }
@@ -134,10 +135,6 @@ def _key(item: Any, field: str) -> str | None:
     if value is None or isinstance(value, (bool, dict, list)):
         return None
     return str(value)
-
-
-def _norm(name: str) -> str:
-    return "".join(c for c in name.lower() if c.isalnum())
 
 
 def _key_of(param: str, fields: dict[str, str], is_date: bool) -> tuple[str, bool] | None:
