@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.build_bench import DEFAULT_SPECS
+from bench.corpus_bench import specs_in
 
-SUFFIXES = (".json", ".yaml", ".yml")
 TIMEOUT_S = 120
 LONG = 40
 KINDS = ("path defaults", "said twice", "numbered", "long")
@@ -82,14 +82,6 @@ def measure(spec: str) -> dict[str, Any]:
     return {"spec": spec, "tools": len(tools), "found": found}
 
 
-def specs_under(folder: Path, sample: int | None) -> list[str]:
-    found = sorted(str(p) for p in folder.rglob("*") if p.suffix in SUFFIXES and p.is_file())
-    if sample and sample < len(found):
-        step = len(found) / sample
-        found = [found[int(i * step)] for i in range(sample)]
-    return found
-
-
 def measured(specs: list[str]) -> Iterator[dict[str, Any]]:
     with Pool(2, maxtasksperchild=20) as pool:
         yield from pool.imap(measure, specs)
@@ -130,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.specs.is_dir():
         print(f"no specs folder at {args.specs}: nothing to measure", file=sys.stderr)
         return 0
-    rows = list(measured(specs_under(args.specs, args.sample)))
+    rows = list(measured([str(p) for p in specs_in(args.specs, args.sample)]))
     print("## Tool arguments: said twice, numbered, long\n")
     print(table(rows, args.specs))
     if args.json:
