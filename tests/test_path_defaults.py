@@ -1,7 +1,7 @@
 """A required body field that repeats the path parameter ending the path is asked for once.
 
 `PUT /agents/{agentID}` whose body requires `AgentID` too (akeneo's `PATCH /categories/{code}`
-with `code`: 54 required fields in 17 of 2,639 real specs) made the agent say the id twice, as
+with `code`: 53 required fields in 16 of 2,639 real specs) made the agent say the id twice, as
 `agent_id` and again as `body_agent_id`, and a call that said it once was refused. The body
 field now defaults to the path's value: still an argument, optional, for the call that means
 another value there. Against a loopback upstream, through an MCP client.
@@ -53,6 +53,15 @@ def _spec(url: str) -> dict:
     count = {"type": "object", "required": ["box_id"], "properties": {"box_id": box}}
     org = {"type": "object", "required": ["username"], "properties": {"username": {}}}
     text = {"name": "agentID", "schema": {"type": "string"}}
+    # flat.io's comment: the body's `comment` is what it says, not the id the path names.
+    said = {"type": "string", "description": "The comment text."}
+    long = {"type": "string", "maxLength": 10000}
+    comment = {
+        "type": "object",
+        "required": ["comment"],
+        "properties": {"comment": said},
+    }
+    note = {"type": "object", "required": ["note"], "properties": {"note": long}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Echo", "version": "1"},
@@ -70,6 +79,10 @@ def _spec(url: str) -> dict:
                 "post": op("createOrg", {"name": "username"}, "application/json", org)
             },
             "/items/{id}": {"put": op("putItem", {"name": "id"}, "application/json", item)},
+            "/comments/{comment}": {
+                "put": op("putComment", {"name": "comment"}, "application/json", comment)
+            },
+            "/notes/{note}": {"put": op("putNote", {"name": "note"}, "application/json", note)},
             "/boxes/{boxId}": {
                 "put": op(
                     "putBox",
@@ -124,7 +137,7 @@ def test_a_form_field_defaults_too_and_a_number_takes_an_integer_path(tmp_path):
 
 def test_an_optional_field_a_parents_id_or_one_the_value_does_not_fit_is_left_as_it_is(tmp_path):
     """Nothing is sent that the agent did not ask for; a field named as a parent's id may be
-    another thing's; a string id is no integer."""
+    another thing's; a string id is no integer, and no text."""
     with serving(tmp_path, _app(), _spec, "echo") as (caller, out):
         tools = {t.name: t for t in Catalog.read(out / "catalog.json").tools}
         category = tools["patch_category"]
@@ -137,6 +150,9 @@ def test_an_optional_field_a_parents_id_or_one_the_value_does_not_fit_is_left_as
         item = tools["put_item"]
         assert item.input_schema["required"] == ["id", "body_id"]
         assert not any(p.default_from for p in item.params)
+        # Text is no id: "The comment text", or a field that may run to 10,000 characters.
+        assert tools["put_comment"].input_schema["required"] == ["comment", "body_comment"]
+        assert tools["put_note"].input_schema["required"] == ["note", "body_note"]
 
 
 def test_the_governance_layer_sees_the_value_the_upstream_gets(tmp_path, monkeypatch):
@@ -170,5 +186,10 @@ def test_the_arguments_bench_counts_them(tmp_path):
         "put_box.body_box_id",
         "update_agent.body_agent_id",
     ]
-    # A parent's id named alike, and a string id no integer field takes.
-    assert found["said twice"] == ["create_org.body_username", "put_item.body_id"]
+    # A parent's id named alike, a string id no integer field takes, and text.
+    assert sorted(found["said twice"]) == [
+        "create_org.body_username",
+        "put_comment.body_comment",
+        "put_item.body_id",
+        "put_note.body_note",
+    ]
