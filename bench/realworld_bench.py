@@ -23,9 +23,12 @@ It prints one Markdown table (a row per spec) and a line per adaptgen-caused err
 result. `--quick` calls at most QUICK_CALLS GET tools per spec (spread over the catalog).
 `--paged` calls only the GET tools that page (the planner found a paging style).
 `--writes` calls the POST, PUT, PATCH and DELETE tools instead (required arguments only, the
-request body built by the runtime as the spec's media type says; Prism validates it). The
-command exits 0 either way: it reports, it doesn't gate (tests/realworld/test_rw_prism_calls.py
-gates the small specs).
+request body built by the runtime as the spec's media type says; Prism validates it).
+`--full` (with either) sends every optional argument that can be made too, objects filled with
+their optional fields (the filters, arrays, objects, headers and body fields an agent adds,
+each serialized as the spec's style says, which Prism checks); never adaptgen's own paging
+arguments. The command exits 0 either way: it reports, it doesn't gate
+(tests/realworld/test_rw_prism_calls.py gates the small specs).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,6 +76,7 @@ from bench.shaping_bench import agent_bytes, raw_for_shown
 REPO = Path(__file__).resolve().parents[1]
 OPERATOR_POLICY = REPO / "tests" / "fixtures" / "policies" / "operator.yaml"
 QUICK_CALLS = 25
+FULL_DEPTH = 3  # levels of an object `--full` fills with its optional fields
 CALL_GUARD_S = 45.0  # the harness's own limit per call, above the server's (CALL_TIMEOUT_S)
 CALL_TIMEOUT_S = 20
 ERROR_CHARS = 160
@@ -138,12 +142,14 @@ def _valid(value: Any, schema: dict[str, Any]) -> bool:
     return _VALIDATOR(schema, format_checker=_FORMAT_CHECKER).is_valid(value)
 
 
-def synthesize(schema: dict[str, Any]) -> Any:
+def synthesize(schema: dict[str, Any], every: bool = False, depth: int = 0) -> Any:
     """A value valid against `schema`, as an agent reading only the schema would pick it.
 
     In order: const, an example, the default, the first enum value, then a value made from the
-    type and its constraints (formats, min/max, lengths, simple patterns). Raises
-    NotSynthesizable when nothing valid comes out.
+    type and its constraints (formats, min/max, lengths, simple patterns). With `every`, an
+    object made so has its optional fields too (those that can be made, to FULL_DEPTH levels),
+    as an agent that fills in everything it can would send. Raises NotSynthesizable when
+    nothing valid comes out.
     """
     candidates: list[Any] = []
     if "const" in schema:
@@ -163,18 +169,18 @@ def synthesize(schema: dict[str, Any]) -> Any:
             return candidate
     for branch in schema.get("anyOf") or schema.get("oneOf") or ():
         try:
-            value = synthesize(branch)
+            value = synthesize(branch, every, depth + 1)
         except NotSynthesizable:
             continue
         if _valid(value, schema):
             return value
-    value = _by_type(schema)
+    value = _by_type(schema, every, depth)
     if not _valid(value, schema):
         raise NotSynthesizable(f"made {value!r}, which the schema refuses")
     return value
 
 
-def _by_type(schema: dict[str, Any]) -> Any:
+def _by_type(schema: dict[str, Any], every: bool = False, depth: int = 0) -> Any:
     kind = schema.get("type", "string")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -186,7 +192,7 @@ def _by_type(schema: dict[str, Any]) -> Any:
         return False
     if kind == "array":
         items = schema.get("items") or {}
-        item = synthesize(items)
+        item = synthesize(items, every, depth + 1)
         if item == {} and isinstance(items.get("properties"), dict):
             # An item of nothing is no item (AWS query's `Parameters.member.1` of no fields
             # sends nothing): its first field that can be made, as an agent would fill one.
@@ -195,10 +201,30 @@ def _by_type(schema: dict[str, Any]) -> Any:
                     if _valid(filled := {name: synthesize(field_schema)}, items):
                         item = filled
                         break
-        return [item] * max(int(schema.get("minItems", 1)), 1)
+        count = max(int(schema.get("minItems", 1)), 1)
+        if every and count == 1:
+            # Two items, where allowed: one item reads the same in every array style, two
+            # tell `a=1&a=2` from `a=1,2` (a second string or number unlike the first).
+            second = item + "2" if isinstance(item, str) else item
+            if isinstance(item, int | float) and not isinstance(item, bool):
+                second = item + 1
+            if _valid(pair := [item, second], schema):
+                return pair
+        return [item] * count
     if kind == "object":
         properties = schema.get("properties") or {}
-        return {name: synthesize(properties.get(name, {})) for name in schema.get("required", [])}
+        value = {
+            name: synthesize(properties.get(name, {}), every, depth + 1)
+            for name in schema.get("required", [])
+        }
+        if every and depth < FULL_DEPTH:
+            for name, field_schema in properties.items():
+                if name not in value and isinstance(field_schema, dict):
+                    with contextlib.suppress(NotSynthesizable):
+                        more = {**value, name: synthesize(field_schema, every, depth + 1)}
+                        if _valid(more, schema):
+                            value = more
+        return value
     if kind == "null":
         return None
     raise NotSynthesizable(f"type {kind!r}")
@@ -316,8 +342,15 @@ def _category(arg: Any) -> str:
     return _CATEGORY_CHARS[name]
 
 
-def arguments_for(schema: dict[str, Any]) -> dict[str, Any]:
-    """Values for the tool's required arguments only, checked against the whole input schema."""
+def arguments_for(
+    schema: dict[str, Any], every: bool = False, leave: Collection[str] = ()
+) -> dict[str, Any]:
+    """Values for the tool's required arguments, checked against the whole input schema.
+
+    With `every` (`--full`), also each optional argument not in `leave` (adaptgen's own paging
+    arguments: a made-up cursor is a forged one) that can be made and keeps the whole valid,
+    objects filled with their optional fields too: the filters, arrays, objects and headers
+    an agent sends beyond what is required, serialized as the spec says."""
     properties = schema.get("properties") or {}
     arguments = {}
     for name in schema.get("required", []):
@@ -328,6 +361,14 @@ def arguments_for(schema: dict[str, Any]) -> dict[str, Any]:
     errors = list(_VALIDATOR(schema, format_checker=_FORMAT_CHECKER).iter_errors(arguments))
     if errors:
         raise NotSynthesizable(f"arguments refused by the input schema: {errors[0].message}")
+    if every:
+        for name, field_schema in properties.items():
+            if name in leave or not isinstance(field_schema, dict):
+                continue
+            with contextlib.suppress(NotSynthesizable):
+                more = {**arguments, name: synthesize(field_schema, True)}
+                if not any(_VALIDATOR(schema, format_checker=_FORMAT_CHECKER).iter_errors(more)):
+                    arguments = more
     return arguments
 
 
@@ -1352,8 +1393,10 @@ class SpecRun:
         proxy: RecordingProxy,
         stack: ExitStack,
         search: bool,
+        full: bool = False,
     ) -> None:
         self.spec, self.document, self.module = spec, document, module
+        self.full = full
         self.proxy, self.stack, self.search = proxy, stack, search
         self.static_url = proxy.target
         self.dynamic_url: str | None = None
@@ -1365,7 +1408,8 @@ class SpecRun:
         """Call `tool` once (again on dynamic Prism if static's answer is no use) and judge it."""
         call = Call(tool.name, tool.method, tool.path, UNSYNTH)
         try:
-            call.arguments = arguments_for(tool.input_schema)
+            paging = {p.name for p in tool.params if p.location == "paging"}
+            call.arguments = arguments_for(tool.input_schema, self.full, paging)
         except NotSynthesizable as exc:
             call.reason = str(exc)
             return call
@@ -1455,6 +1499,7 @@ def run_spec(
     quick: bool = False,
     writes: bool = False,
     paged: bool = False,
+    full: bool = False,
     log: Callable[[str], None] = print,
 ) -> SpecResult:
     """Build, mock, serve and call every GET (`writes`: write) tool of one spec (see the module
@@ -1487,7 +1532,8 @@ def run_spec(
             )
         )
         module = load_server_module(report.out_dir)
-        run = SpecRun(mocked, document, module, proxy, stack, api.surface.mode == "search")
+        search = api.surface.mode == "search"
+        run = SpecRun(mocked, document, module, proxy, stack, search, full)
         kind = "write" if writes else "GET"
         log(f"  {spec.name}: {len(tools)} {kind} tools ({api.surface.mode} mode)")
         result.calls = asyncio.run(_call_all(run, tools))
@@ -1569,6 +1615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every call and its verdict here")
     parser.add_argument("--writes", action="store_true", help="call the write tools instead")
     parser.add_argument("--paged", action="store_true", help="only the GET tools that page")
+    parser.add_argument(
+        "--full", action="store_true", help="every argument that can be made, not just required"
+    )
     parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS, help="folder of specs")
     args = parser.parse_args(argv)
 
@@ -1588,7 +1637,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f">>> {spec.name}")
         try:
             results.append(
-                run_spec(spec, quick=args.quick, writes=args.writes, paged=args.paged, log=log)
+                run_spec(
+                    spec,
+                    quick=args.quick,
+                    writes=args.writes,
+                    paged=args.paged,
+                    full=args.full,
+                    log=log,
+                )
             )
         except Exception as exc:  # noqa: BLE001 - one broken spec must not hide the others
             results.append(SpecResult(spec.name, error=f"{type(exc).__name__}: {exc}"[:500]))
