@@ -60,6 +60,14 @@ FILE_NAME = re.compile(
 # ranking only digits, a value; APIs call it an IP address or range (`said_values`).
 _IP_RANGE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}(?![\w.])")
 _IP_ADDRESS = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w./])")
+# A cloud's region and zone, as Google Cloud (`us-central1`, `us-east1-c`) and AWS (`us-east-1`,
+# `us-east-1a`) name them: the tools of a zone or a region take it (`said_areas`).
+_CLOUD_AREA = (
+    r"(?<![\w:/-])(?:us|eu|europe|asia|ap|sa|ca|me|af|il|cn|australia|northamerica|southamerica)"
+    r"(?:-gov)?-(?:north|south|east|west|central|northeast|northwest|southeast|southwest)-?\d{1,2}"
+)
+_CLOUD_ZONE = re.compile(_CLOUD_AREA + r"-?[a-g](?![\w:/-])")
+_CLOUD_REGION = re.compile(_CLOUD_AREA + r"(?![\w:/-])")
 # An amount of money (`$500`, `$5,000`, `€12.50`, `$85k`): an amount to the APIs that take one
 # (`said_values`).
 _AMOUNT = re.compile(r"(?<![\w$€£])[$€£]\s?\d[\d,]*(?:\.\d+)?(?:\s?[kKmM]\b)?")
@@ -406,6 +414,17 @@ def said_values(text: str) -> str:
     return _AMOUNT.sub(r"\g<0> amount", text)
 
 
+def said_areas(text: str) -> str:
+    """A request with its clouds' zones and regions also said as such: "what VMs are in
+    us-central1-a" is "... us-central1-a zone", "the disk that spans us-central1" "...
+    us-central1 region"; not in an ARN or a resource path (`arn:aws:sns:us-east-1:...`,
+    `locations/us-central1/...`). For the words ranking only (`read_query`), where the word
+    said after "in" is where, not what: to the encoder, "zone" names the zones themselves
+    (docs/DESIGN.md, "A zone said as a zone")."""
+    text = _CLOUD_ZONE.sub(r"\g<0> zone", text)
+    return _CLOUD_REGION.sub(r"\g<0> region", text)
+
+
 def _is_verb(word: str) -> bool:
     """Whether `word` is a verb said as a request: its plain form (`looks`, `closed` are not)."""
     if word.endswith("ed") or (word.endswith("s") and not word.endswith(("ss", "us"))):
@@ -427,7 +446,7 @@ def read_query(text: str) -> QueryWords:
     """Split `text` into weighted words (see the module docstring). Remembered for the last
     256 texts: a search reads its request twice (the words, and the encoder's asking clause),
     and the result is immutable."""
-    text = _ASIDES.sub("", _ADDRESSEE.sub("", said_values(text)))
+    text = _ASIDES.sub("", _ADDRESSEE.sub("", said_areas(said_values(text))))
     self_user = _SELF.search(text) is not None
     state = _STATE_CHANGE.search(text) is not None
     past = _PAST.search(text) is not None

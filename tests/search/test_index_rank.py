@@ -451,6 +451,69 @@ def test_the_things_of_an_ip_address_are_found_by_the_address(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("what VMs are in us-central1-a?", "what VMs are in us-central1-a zone?"),
+        ("snapshot it (europe-west4-b)", "snapshot it (europe-west4-b zone)"),
+        ("fail over to us-east-1b", "fail over to us-east-1b zone"),
+        ("the disk that spans us-central1", "the disk that spans us-central1 region"),
+        ("copy it to eu-west-2, then", "copy it to eu-west-2 region, then"),
+        (
+            "in ap-southeast-1 and us-gov-west-1",
+            "in ap-southeast-1 region and us-gov-west-1 region",
+        ),
+        # an ARN, a resource path and a host's name are no place said as a place
+        (
+            "publish to arn:aws:sns:us-east-1:123:alerts",
+            "publish to arn:aws:sns:us-east-1:123:alerts",
+        ),
+        ("read locations/us-central1/clusters/web", "read locations/us-central1/clusters/web"),
+        ("restart sneaker-retro-88 and web-east-2", "restart sneaker-retro-88 and web-east-2"),
+    ],
+)
+def test_a_clouds_zone_or_region_is_said_to_be_one_to_the_words_ranking(query, said):
+    """`query.said_areas`: to the words ranking only, where said after "in" it is where, not
+    what; the encoder reads the request as typed."""
+    from adaptgen.search.query import said_areas
+    from adaptgen.search.semantic import spoken
+
+    assert said_areas(query) == said
+    assert spoken(query) == query
+
+
+def test_a_zone_finds_the_zones_tools_and_not_the_zones_themselves(tmp_path):
+    """Google's APIs have a tool per scope (`instanceGroupManagers.resize` and
+    `regionInstanceGroupManagers.resize`), told apart only by the place the request names."""
+    ok = {"200": {"description": "ok"}}
+
+    def resize(operation_id: str, path: str) -> dict:
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in names
+        ]
+        summary = "Resizes the managed instance group."
+        return {path: {"post": {**operation(operation_id, summary), "parameters": parameters}}}
+
+    base = "/projects/{project}"
+    paths = {
+        **resize("zonal_resize", base + "/zones/{zone}/groupManagers/{manager}/resize"),
+        **resize("regional_resize", base + "/regions/{region}/groupManagers/{manager}/resize"),
+        base + "/zones": {"get": {"operationId": "zones_list", "responses": ok}},
+        base + "/regions": {"get": {"operationId": "regions_list", "responses": ok}},
+        **other_lists("users", "messages", "templates", "webhooks"),
+    }
+    _, index = built(tmp_path, paths)
+    names = {e["name"]: e.get("id", e["name"]) for e in index["tools"]}
+    engine = SearchEngine(index)
+    for query, wanted in (
+        ("resize the managed group api-mig in us-central1-a to 8", "zonal_resize"),
+        ("resize the managed group api-mig in europe-west1 to 8", "regional_resize"),
+    ):
+        assert names[engine.search(query, limit=1)[0].name] == wanted, query
+
+
+@pytest.mark.parametrize(
     ("query", "act", "verb"),
     [
         ("take Alex off the project", "delete", "remov"),
