@@ -658,23 +658,59 @@ def form_string_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str
 
 
 def form_array_unread_by_prism(tool: Any, exchanges: Sequence[Exchange]) -> str | None:
-    """Why Prism's verdict on a multipart list says nothing, when it does not: a list field of
-    a multipart form (pdfblocks' `file: [binary]`, Telegram's `media`, a JSON-serialized list)
-    goes as repeated parts or one JSON part, and Prism reads every part as a string ("Request
-    body property file must be array"): one part or several, a file or a text, it refuses them
-    alike (checked against Prism serving pdfblocks' spec). A violation of a header OpenAPI
-    says to ignore may come with it."""
+    """Why Prism's verdict on a form's list or object field says nothing, when it does not.
+
+    Multipart: a list field (pdfblocks' `file: [binary]`, Telegram's `media`, a JSON-serialized
+    list) goes as repeated parts or one JSON part, an object field (Box's `attributes`) as a
+    JSON part, and Prism reads every part as a string ("Request body property file must be
+    array", "... attributes must be object"): one part or several, a file or a text, it refuses
+    them alike (checked against Prism serving pdfblocks' spec, and a spec of one object part).
+    URL-encoded: a list goes as the field repeated (`Event=a&Event=b`, OpenAPI's `form` style,
+    exploded, its default; Twilio's `RecordingStatusCallbackEvent`), and Prism reads a list
+    only as `Event[]=a&Event[]=b` ("... must be array", even for one item; checked against
+    Prism serving a spec of one list field). A violation of a header OpenAPI says to ignore
+    may come with it."""
     body = getattr(getattr(tool, "upstream", None), "body", None)
     media = getattr(body, "media_type", "") or ""
-    if not exchanges or media != "multipart/form-data":
+    if not exchanges or media not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return None
+    kinds = ("be array", "be object") if media == "multipart/form-data" else ("be array",)
     reason = _unread_body(
         exchanges,
-        lambda where, said: len(where) == 2 and where[0] == "body" and said.endswith("be array"),
+        lambda where, said: len(where) == 2 and where[0] == "body" and said.endswith(kinds),
     )
+    if reason and media == "multipart/form-data":
+        return f"{reason} (Prism reads a multipart part as a string, never a list or an object)"
     if reason:
-        return f"{reason} (Prism reads a multipart part as a string, never a list)"
+        return f"{reason} (Prism reads a URL-encoded list only as name[]=, not the name repeated)"
     return None
+
+
+def query_nesting_unread_by_prism(
+    exchanges: Sequence[Exchange], declared: Declared | None, document: SpecDocument
+) -> str | None:
+    """Why Prism's verdict on a query list of objects or lists says nothing, when it does not:
+    OpenAPI's styles serialize a query list of plain values only, so a list whose items are
+    objects (Box's `mdfilters`, VocaDB's `advancedFilters`) or lists has no serialization the
+    spec defines; adaptgen sends each item as JSON text (what such APIs read), and Prism reads
+    each as a string ("Request query parameter mdfilters.0 must be object"), whatever is sent.
+    A violation of a header OpenAPI says to ignore may come with it."""
+    if not exchanges or declared is None:
+        return None
+    named = {name.lower(): param for name, param in declared.query.items()}
+
+    def nested(where: list[str], said: str) -> bool:
+        if len(where) != 3 or where[0] != "query" or not said.endswith(("be object", "be array")):
+            return False
+        schema, _ = document.located((named.get(where[1].lower()) or {}).get("schema"), "")
+        items = schema.get("items") if isinstance(schema, dict) else None
+        items, _ = document.located(items, "")
+        kind = items.get("type") if isinstance(items, dict) else None
+        shaped = isinstance(items, dict) and ("properties" in items or "items" in items)
+        return kind in ("object", "array") or shaped
+
+    reason = _unread_body(exchanges, nested)
+    return f"{reason} (OpenAPI defines no query form for a list of objects)" if reason else None
 
 
 def wildcard_judged_by_prism(
@@ -1455,6 +1491,7 @@ class SpecRun:
                 or bytes_unread_by_prism(tool, exchanges)
                 or form_string_unread_by_prism(tool, exchanges)
                 or form_array_unread_by_prism(tool, exchanges)
+                or query_nesting_unread_by_prism(exchanges, declared, self.document)
                 or wildcard_judged_by_prism(tool, exchanges, declared)
             )
             if call.verdict == ADAPTGEN and unread:

@@ -42,6 +42,7 @@ from bench.realworld_bench import (  # noqa: E402
     misrouted_by_prism,
     needs_dynamic,
     one_of_nothing_passes,
+    query_nesting_unread_by_prism,
     run_spec,
     server_env,
     unanswered,
@@ -410,6 +411,33 @@ def test_a_one_of_told_apart_only_by_format_is_the_mocks_to_refuse():
     assert one_of_nothing_passes([_prism_problem(400, "X", [other])], declared) is None
 
 
+def test_a_query_list_of_objects_has_no_form_prism_reads():
+    """Box's `mdfilters`, a list of `$ref`'d objects in the query: OpenAPI's styles serialize a
+    list of plain values only, and Prism reads each item sent as a string. A list of strings
+    refused so is ours (its form is defined), and so is another violation beside it."""
+    filters = {"type": "object", "properties": {"scope": {"type": "string"}}}
+    document = SpecDocument({"components": {"schemas": {"Filter": filters}}})
+    listed = {"type": "array", "items": {"$ref": "#/components/schemas/Filter"}}
+    declared = Declared(query={"mdFilters": {"schema": listed}})
+
+    def refused(name: str, kind: str) -> dict:
+        return {
+            "location": ["request", "query", name, "0"],
+            "severity": "Error",
+            "code": "type",
+            "message": f"Request query parameter {name}.0 must be {kind}",
+        }
+
+    answer = _prism_problem(422, "UNPROCESSABLE_ENTITY", [refused("mdfilters", "object")])
+    said = query_nesting_unread_by_prism([answer], declared, document)
+    assert said is not None and "no query form for a list of objects" in said
+    strings = Declared(query={"mdFilters": {"schema": {"type": "array", "items": {}}}})
+    assert query_nesting_unread_by_prism([answer], strings, document) is None
+    beside = {**refused("mdfilters", "object"), "code": "required"}
+    both = _prism_problem(422, "UNPROCESSABLE_ENTITY", [refused("mdfilters", "object"), beside])
+    assert query_nesting_unread_by_prism([both], declared, document) is None
+
+
 def test_a_number_in_a_url_that_is_one_of_a_number_or_any_string_is_the_mocks_to_refuse():
     """GitHub's `workflow_id`: `oneOf: [integer, string]`, "the ID of the workflow, or its file
     name". Any text matches the string, so a refusal means the value (a number: all an agent
@@ -610,6 +638,31 @@ def test_prism_reads_no_multipart_field_as_a_list():
     wrong = {**unread, "message": "Request body property file must be integer"}
     mistyped = _prism_problem(422, "UNPROCESSABLE_ENTITY", [wrong])
     assert form_array_unread_by_prism(bodied("multipart/form-data"), [mistyped]) is None
+
+
+def test_prism_reads_no_multipart_object_nor_a_repeated_url_encoded_field_as_a_list():
+    """Box's `attributes` goes as one JSON part, which Prism reads as a string; Twilio's
+    `RecordingStatusCallbackEvent` as the field repeated (OpenAPI's exploded `form`), which
+    Prism reads as a list only when written `name[]=`. An object in a URL-encoded body is
+    no list Prism misreads: ours."""
+    urlencoded = "application/x-www-form-urlencoded"
+
+    def refused(field: str, kind: str) -> object:
+        violation = {
+            "location": ["request", "body", field],
+            "severity": "Error",
+            "code": "type",
+            "message": f"Request body property {field} must be {kind}",
+        }
+        return _prism_problem(422, "UNPROCESSABLE_ENTITY", [violation])
+
+    said = form_array_unread_by_prism(
+        bodied("multipart/form-data"), [refused("attributes", "object")]
+    )
+    assert said is not None and "never a list or an object" in said
+    said = form_array_unread_by_prism(bodied(urlencoded), [refused("Event", "array")])
+    assert said is not None and "name[]=" in said
+    assert form_array_unread_by_prism(bodied(urlencoded), [refused("attributes", "object")]) is None
 
 
 def test_prism_judges_raw_bytes_typed_as_an_object_as_an_object():
