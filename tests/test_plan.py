@@ -3136,6 +3136,48 @@ def test_a_required_field_no_allof_member_describes_is_asked_for_but_not_a_read_
     assert "id" not in created["properties"] and "id" not in created.get("required", [])
 
 
+def test_a_required_name_spelt_otherwise_than_its_property_means_the_property(tmp_path):
+    """Airbyte's stream requires `json_schema`, declares `jsonSchema` and takes no other field:
+    the tool asked for an undescribed `json_schema` the API refuses and never for the field
+    it reads. A required name one property has but for case and punctuation is that
+    property's (nested, at the top, through an `allOf`); one no property is like stays asked
+    for as it is written."""
+    import json
+
+    stream = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "json_schema"],
+        "properties": {"name": {"type": "string"}, "jsonSchema": {"type": "object"}},
+    }
+    catalog = {"type": "object", "properties": {"stream": stream}, "required": ["stream"]}
+    files = {"type": "object", "required": ["name"], "properties": {"Name": {"type": "string"}}}
+    merged = {"allOf": [{"properties": {"Name": {"type": "string"}}}], "required": ["name", "Kind"]}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Catalogs", "version": "1"},
+        "paths": {
+            "/catalogs": _posted("writeCatalog", catalog),
+            "/files": _posted("createFile", files),
+            "/folders": _posted("createFolder", merged),
+        },
+    }
+    path = tmp_path / "catalogs.json"
+    path.write_text(json.dumps(spec))
+    tools = {t.name: t for t in plan(load_spec(path), "c", PlanOptions()).api.tools}
+    said = tools["create_write_catalog"].input_schema["properties"]["stream"]
+    assert said["required"] == ["name", "jsonSchema"]
+    assert set(said["properties"]) == {"name", "jsonSchema"}
+    assert tools["create_file"].input_schema["required"] == ["name"]
+    assert set(tools["create_file"].input_schema["properties"]) == {"name"}
+    (param,) = tools["create_file"].params
+    assert param.api_name == "Name"
+    folder = tools["create_folder"].input_schema
+    assert sorted(folder["required"]) == ["kind", "name"]
+    assert "does not describe" in folder["properties"]["kind"]["description"]
+    assert "does not describe" not in folder["properties"]["name"].get("description", "")
+
+
 def test_an_allof_member_that_says_what_a_list_holds_refines_the_list(tmp_path):
     """NPR's sponsorship tracking: `allOf: [CollectionDocument, {items: {items: Tracking}}]`,
     where the base says only that `items` is a list of objects. The merge kept the base's

@@ -20,6 +20,7 @@ from adaptgen.load.refs import RefResolver, Resolved, is_remote
 from adaptgen.load.source import SourceFile
 from adaptgen.plan.describe import ARGUMENT_DESCRIPTION_CHARS, NESTED_DESCRIPTION_CHARS, brief
 from adaptgen.runtime.binary import text_media
+from adaptgen.words import squashed
 
 # Keywords copied as they are (after the value is checked to be JSON data).
 _PLAIN_KEYWORDS = (
@@ -148,6 +149,7 @@ class SchemaInliner:
                 # (gerermesaffaires' social regimes require `Name` and describe no `Name`).
                 if self.for_input:
                     declared = _declared_names(schema, source, self.resolver, pointer)
+                    out["required"] = _as_declared(out["required"], declared)
                     undeclared = {
                         r: {"description": _UNDESCRIBED}
                         for r in out["required"]
@@ -199,13 +201,16 @@ class SchemaInliner:
                     sub, source, f"{pointer}/properties/{_esc(name)}", stack, depth + 1
                 )
             declared = schema["properties"]
-            for name in schema.get("required") or []:
+            asked = schema.get("required") or []
+            if self.for_input and isinstance(asked, list):
+                asked = _as_declared(asked, declared)
+            for name in asked:
                 if self.for_input and isinstance(name, str) and name and name not in declared:
                     # Required but never described (a slip common in old specs): the upstream
                     # still refuses a body without it, so the agent is asked for it.
                     props[name] = {"description": _UNDESCRIBED}
             out["properties"] = props
-            required = [r for r in schema.get("required") or [] if r in props]
+            required = [r for r in asked if r in props]
             if required:
                 out["required"] = required
             out.setdefault("type", "object")
@@ -430,6 +435,22 @@ class SchemaInliner:
 
 
 _UNDESCRIBED = "Required by the API; the spec does not describe it."
+
+
+def _as_declared(required: list[Any], declared: Iterable[str]) -> list[Any]:
+    """`required` with each name no property has, but one property has but for case and
+    punctuation, read as that property's: Airbyte's stream requires `json_schema` and declares
+    `jsonSchema` (and refuses any other field), Xero's files require `name` of their `Name`,
+    mist's map image `file {}` of its `file`. Asked for under the name it was never described
+    by, the agent sent a field the API does not read, and never the one it does."""
+    by_squashed: dict[str, list[str]] = {}
+    for name in declared:
+        by_squashed.setdefault(squashed(name), []).append(name)
+    out = []
+    for name in required:
+        alike = by_squashed.get(squashed(name), []) if isinstance(name, str) else []
+        out.append(alike[0] if name not in declared and len(alike) == 1 else name)
+    return list(dict.fromkeys(out))
 
 
 def merge_schemas(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
