@@ -200,15 +200,21 @@ class Exchange:
 
     def supplied(self, following: Exchange) -> bool:
         """Whether `following`'s URL came from this answer: a link in it, resolved against this
-        request's URL as a client resolves it, is exactly `following`'s path and query."""
+        request's URL as a client resolves it, is exactly `following`'s path and query, but
+        for the API version this request was asked at (`paginate.with_api_version`: Azure's
+        clients follow a next link at their own `api-version`, and some links carry none)."""
+        from adaptgen.runtime.paginate import with_api_version
+
         here = "http://upstream" + self.target
         for value in self.values():
             if len(value) > 4096 or not value.strip():
                 continue
-            parts = urlsplit(urljoin(here, value.strip()))
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-            if unquote(target) == unquote(following.target):
-                return True
+            link = urljoin(here, value.strip())
+            for resolved in (link, with_api_version(link, here)):
+                parts = urlsplit(resolved)
+                target = parts.path + (f"?{parts.query}" if parts.query else "")
+                if unquote(target) == unquote(following.target):
+                    return True
         return False
 
 

@@ -759,3 +759,24 @@ def test_prism_judges_a_body_by_a_wildcard_listed_before_its_type():
         }
     )
     assert spec.declared("/a", "POST").media_types == ["*/*", "application/json"]
+
+
+def test_a_next_link_followed_at_the_api_version_asked_is_the_answers():
+    """Azure Image Builder's example `nextLink` carries no `api-version`; adaptgen follows it
+    at the version the first page was asked at, as Azure's clients do. That request's URL is
+    the answer's, not adaptgen's (its `skip-token` is no parameter adaptgen chose), and any
+    other parameter added makes it adaptgen's again."""
+
+    link = "https://management.azure.com/subscriptions/%7Bsub%7D/imageTemplates?skip-token=2"
+    first = Exchange(
+        "GET",
+        "/subscriptions/test/imageTemplates?api-version=2019-05-01-preview",
+        [],
+        200,
+        "application/json",
+        json.dumps({"value": [], "nextLink": link}).encode(),
+    )
+    followed = "/subscriptions/%7Bsub%7D/imageTemplates?skip-token=2&api-version=2019-05-01-preview"
+    assert first.supplied(Exchange("GET", followed, [], 200, "application/json", b"{}"))
+    more = Exchange("GET", followed + "&top=5", [], 200, "application/json", b"{}")
+    assert not first.supplied(more)
