@@ -231,7 +231,10 @@ def _by_type(schema: dict[str, Any], every: bool = False, depth: int = 0) -> Any
 
 
 def _string(schema: dict[str, Any]) -> str:
-    if "pattern" in schema:
+    known = _FORMATS.get(str(schema.get("format", "")))
+    if "pattern" in schema and known is not None and _search(schema["pattern"], known):
+        text = known  # beezup's email pattern also takes "a@a", which no email check does
+    elif "pattern" in schema:
         text = _matching(schema["pattern"])
     else:
         text = _FORMATS.get(str(schema.get("format", "")), "test")
@@ -241,6 +244,13 @@ def _string(schema: dict[str, Any]) -> str:
     if high is not None and len(text) > int(high) and "pattern" not in schema:
         text = text[: int(high)]
     return text
+
+
+def _search(pattern: str, text: str) -> bool:
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
 
 
 def _number(schema: dict[str, Any], integer: bool) -> int | float:
@@ -553,6 +563,15 @@ def one_of_nothing_passes(exchanges: Sequence[Exchange], declared: Declared | No
             "number in a URL as both"
         )
     return None
+
+
+def no_credentials_asked(reason: str, declared: Declared | None) -> str | None:
+    """Why a 401 is the spec's own answer, not credentials adaptgen failed to send: the
+    operation asks for none (no `security`, its own or the spec's, or only `{}`). Clubhouse's
+    `POST /follow` declares one answer, a 401 ("Your account is waitlisted"), and no scheme."""
+    if declared is None or declared.secured or not reason.startswith("401"):
+        return None
+    return "401, the spec's own answer; the operation asks for no credentials"
 
 
 def body_forms_matched(
@@ -1005,6 +1024,8 @@ class Declared:
     body_forms: list[str] = field(default_factory=list)
     # The request body's media types, in the spec's order (`wildcard_judged_by_prism`).
     media_types: list[str] = field(default_factory=list)
+    # Whether the operation asks for credentials (its `security`, else the spec's).
+    secured: bool = False
 
 
 class SpecDocument:
@@ -1092,6 +1113,8 @@ class SpecDocument:
             return None
         declared = Declared(query=dict.fromkeys(self._credential_names(), {}))
         declared.body_forms = self._body_forms(path, method.lower(), op)
+        security = op.get("security", self.document.get("security"))
+        declared.secured = isinstance(security, list) and any(security)
         body = self.resolve(op.get("requestBody"))
         content = body.get("content") if isinstance(body, dict) else None
         if isinstance(content, dict):
@@ -1486,6 +1509,9 @@ class SpecRun:
             )
             if call.verdict == ADAPTGEN and unsatisfiable:
                 call.verdict, call.reason = MOCK, unsatisfiable
+            unasked = no_credentials_asked(call.reason, declared)
+            if call.verdict == ADAPTGEN and unasked:
+                call.verdict, call.reason = MOCK, unasked
             unread = (
                 xml_unread_by_prism(tool, exchanges)
                 or bytes_unread_by_prism(tool, exchanges)

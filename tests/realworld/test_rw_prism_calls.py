@@ -220,6 +220,49 @@ def test_arguments_follow_the_input_schema():
     }
 
 
+def test_every_argument_that_can_be_made_is_sent_with_full_but_never_a_paging_one():
+    """`--full`: optional arguments too, a list of two (one item reads the same in every array
+    style), an object's optional fields filled; adaptgen's own paging arguments left out (a
+    made-up cursor is a forged one), and an optional value the schema refuses dropped."""
+    address = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string"},
+            "zip": {"type": "string", "pattern": "^\\d{5}$"},
+        },
+    }
+    schema = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "ids": {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+            "one": {"type": "array", "items": {"type": "string"}, "maxItems": 1},
+            "address": address,
+            "cursor": {"type": "string"},
+            "never": {"not": {}},
+        },
+        "required": ["id"],
+    }
+    assert arguments_for(schema) == {"id": 1}
+    assert arguments_for(schema, every=True, leave={"cursor"}) == {
+        "id": 1,
+        "tags": ["test", "test2"],
+        "ids": [1, 2],
+        "one": ["test"],
+        "address": {"city": "test", "zip": "00000"},
+    }
+
+
+def test_a_pattern_beside_a_format_takes_the_formats_own_value_when_it_fits():
+    """beezup's email pattern `^.+@.+$` also takes "a@a", which Prism's email check refuses;
+    a value of the format that fits the pattern is what an agent would send."""
+    loose = {"type": "string", "format": "email", "pattern": "^.+@.+$"}
+    strict = {"type": "string", "format": "email", "pattern": "^[a-z]@[a-z]$"}
+    schema = {"type": "object", "properties": {"a": loose, "b": strict}, "required": ["a", "b"]}
+    assert arguments_for(schema) == {"a": "user@example.com", "b": "a@a"}
+
+
 def test_a_name_of_a_set_that_starts_with_a_dot_is_a_letter_not_a_dot():
     """AWS Pipes' `Name` is `^[\\.\\-_A-Za-z0-9]+$`: "." alone is no name (the runtime refuses a
     path segment of only dots), so the set's first letter or digit is taken."""
@@ -780,3 +823,19 @@ def test_a_next_link_followed_at_the_api_version_asked_is_the_answers():
     assert first.supplied(Exchange("GET", followed, [], 200, "application/json", b"{}"))
     more = Exchange("GET", followed + "&top=5", [], 200, "application/json", b"{}")
     assert not first.supplied(more)
+
+
+def test_a_401_of_an_operation_that_asks_no_credentials_is_the_specs_own():
+    """Clubhouse's `POST /follow`: its one answer is a 401 and it declares no security, so
+    there was nothing to send; where the operation asks for credentials, a 401 stays ours."""
+    from bench.realworld_bench import no_credentials_asked
+
+    reason = "401 UNAUTHORIZED: credentials not sent as the spec requires"
+    said = no_credentials_asked(reason, Declared())
+    assert said is not None and "asks for no credentials" in said
+    assert no_credentials_asked(reason, Declared(secured=True)) is None
+    assert no_credentials_asked("422 invalid body.x (type)", Declared()) is None
+    document = SpecDocument({"security": [{"key": []}], "paths": {"/f": {"post": {}}}})
+    assert document.declared("/f", "POST").secured
+    open_ = SpecDocument({"security": [{"key": []}], "paths": {"/f": {"post": {"security": []}}}})
+    assert not open_.declared("/f", "POST").secured
