@@ -3138,10 +3138,10 @@ def test_a_required_field_no_allof_member_describes_is_asked_for_but_not_a_read_
 
 def test_a_required_name_spelt_otherwise_than_its_property_means_the_property(tmp_path):
     """Airbyte's stream requires `json_schema`, declares `jsonSchema` and takes no other field:
-    the tool asked for an undescribed `json_schema` the API refuses and never for the field
-    it reads. A required name one property has but for case and punctuation is that
-    property's (nested, at the top, through an `allOf`); one no property is like stays asked
-    for as it is written."""
+    the tool asked for an undescribed `json_schema` the schema refuses and never for the field
+    it reads. In an object that takes no other field, a required name one property has but for
+    case and punctuation is that property's (nested, at the top, through an `allOf`); where
+    other fields are taken, and where no property is like it, it stays as written."""
     import json
 
     stream = {
@@ -3152,7 +3152,8 @@ def test_a_required_name_spelt_otherwise_than_its_property_means_the_property(tm
     }
     catalog = {"type": "object", "properties": {"stream": stream}, "required": ["stream"]}
     files = {"type": "object", "required": ["name"], "properties": {"Name": {"type": "string"}}}
-    merged = {"allOf": [{"properties": {"Name": {"type": "string"}}}], "required": ["name", "Kind"]}
+    closed = {"properties": {"Name": {"type": "string"}}, "additionalProperties": False}
+    merged = {"allOf": [closed], "required": ["name", "Kind"]}
     spec = {
         "openapi": "3.0.3",
         "info": {"title": "Catalogs", "version": "1"},
@@ -3168,10 +3169,10 @@ def test_a_required_name_spelt_otherwise_than_its_property_means_the_property(tm
     said = tools["create_write_catalog"].input_schema["properties"]["stream"]
     assert said["required"] == ["name", "jsonSchema"]
     assert set(said["properties"]) == {"name", "jsonSchema"}
-    assert tools["create_file"].input_schema["required"] == ["name"]
-    assert set(tools["create_file"].input_schema["properties"]) == {"name"}
-    (param,) = tools["create_file"].params
-    assert param.api_name == "Name"
+    # Xero's files: other fields are taken, so `name` is asked for as written.
+    (asked,) = [p for p in tools["create_file"].params if p.required]
+    assert asked.api_name == "name"
+    assert "does not describe" in asked.schema["description"]
     folder = tools["create_folder"].input_schema
     assert sorted(folder["required"]) == ["kind", "name"]
     assert "does not describe" in folder["properties"]["kind"]["description"]
