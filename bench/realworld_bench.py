@@ -237,7 +237,7 @@ def _string(schema: dict[str, Any]) -> str:
     elif "pattern" in schema:
         text = _matching(schema["pattern"])
     else:
-        text = _FORMATS.get(str(schema.get("format", "")), "test")
+        text = known or "test"
     low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
     if len(text) < low and "pattern" not in schema:
         text = text + "x" * (low - len(text))
@@ -377,7 +377,7 @@ def arguments_for(
                 continue
             with contextlib.suppress(NotSynthesizable):
                 more = {**arguments, name: synthesize(field_schema, True)}
-                if not any(_VALIDATOR(schema, format_checker=_FORMAT_CHECKER).iter_errors(more)):
+                if _valid(more, schema):
                     arguments = more
     return arguments
 
