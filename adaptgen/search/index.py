@@ -22,13 +22,14 @@ from adaptgen.search.associations import associations
 from adaptgen.search.identifiers import FORMAT_SUFFIX, VERSION_SEGMENT, operation_of
 from adaptgen.search.intent import (
     ACT_OF_WORD,
+    CHANGES,
     GENERIC_VERBS,
     INTENT_WORDS,
     OPERATION_ACTS,
     READS,
     OperationIntent,
 )
-from adaptgen.search.text import STOP_WORDS, content_words, stem, words
+from adaptgen.search.text import STOP_WORDS, content_words, field_words, stem, words
 from adaptgen.words import (
     ACTION_VERBS,
     REST_VERBS,
@@ -45,6 +46,11 @@ INDEX_FORMAT = 1
 MIN_GLUED = 3  # the shortest word `_split_glued` reads inside a glued path word
 MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does
 MAX_VALUE_WORDS = 30
+# What a create or an update sets: its body's field names, two levels inside each body argument
+# (Kubernetes' `spec.suspend`, a WLAN's `auth.psk`), at most this many words.
+SET_DEPTH = 2
+MAX_SET_WORDS = 80
+MAX_SET_FIELDS = 200
 MAX_ACTION_DEPTH = 3
 _ACTION_SEGMENTS = frozenset(["actions", "action"])  # POST /volumes/{id}/actions {type: attach}
 _ACTION_FIELDS = ("type", "action")
@@ -77,6 +83,7 @@ class Operation:
     tags: tuple[str, ...]
     params: tuple[str, ...]  # argument names, paging arguments left out
     values: tuple[str, ...] = ()  # the arguments' enum values (`closed`, `private`)
+    sets: tuple[str, ...] = ()  # the body's field names, two levels in (`spec`, `suspend`)
     notes: str = ""  # the arguments' descriptions
     actions: tuple[str, ...] = ()  # what a generic action endpoint does (`reboot`, `attach`)
     changes: tuple[str, ...] = ()  # the states a change of one thing sets (`closed`, `archived`)
@@ -86,10 +93,11 @@ class Operation:
         said = [p for p in tool.params if p.location != "paging" and not _more_fields(p)]
         params = tuple(p.name for p in said)
         schemas = [p.schema for p in said]
+        body = [(p.name, p.schema) for p in said if p.location == "body"]
         return cls(
             tool.name, tool.operation_id, tool.method, tool.path, tool.title or "",
-            tool.description, tool.tags, params, _enum_values(schemas), _notes(schemas),
-            _action_types(tool.method, tool.path, schemas),
+            tool.description, tool.tags, params, _enum_values(schemas), _body_fields(body),
+            _notes(schemas), _action_types(tool.method, tool.path, schemas),
             _state_changes(tool.method, tool.path, params, schemas),
         )  # fmt: skip
 
@@ -259,6 +267,8 @@ def _tool_entry(
         # update, whose `state` may be `closed` (not its act: the act says how it is called).
         "actions": _unique(w for a in tool.actions + tool.changes for w in content_words(a)),
         "returns": _unique(answers) if intent.act in READS else [],  # a POSTed search too
+        # What a create or an update sets, matched for requests that change (`rank.SET_FIELDS`).
+        "sets": field_words(tool.sets)[:MAX_SET_WORDS] if intent.act in CHANGES else [],
     }
     return {
         "name": tool.name,
@@ -425,6 +435,32 @@ def _enum_values(schemas: Iterable[Any]) -> tuple[str, ...]:
             enum = schema.get("enum", open_enum)
         if isinstance(enum, list) and len(enum) <= MAX_ENUM:
             found += [v for v in enum if isinstance(v, str)]
+    return tuple(dict.fromkeys(found))
+
+
+def _body_fields(body: Iterable[tuple[str, Any]]) -> tuple[str, ...]:
+    """The names of the body's arguments and of the fields inside them, SET_DEPTH levels down
+    (an array's items, and allOf/anyOf/oneOf alternatives, read as the object they are):
+    what a change can set ("suspend the nightly schedule" is the cron job's `spec.suspend`)."""
+    found: list[str] = []
+
+    def visit(name: str, schema: Any, depth: int) -> None:
+        if not isinstance(schema, dict) or len(found) >= MAX_SET_FIELDS:
+            return
+        found.append(name)
+        if isinstance(schema.get("items"), dict):
+            schema = schema["items"]
+        if depth >= SET_DEPTH:
+            return
+        alternatives = [s for k in ("allOf", "anyOf", "oneOf") for s in schema.get(k) or ()]
+        for part in [schema, *alternatives]:
+            properties = part.get("properties") if isinstance(part, dict) else None
+            for key, field in (properties or {}).items():
+                if isinstance(key, str):
+                    visit(key, field, depth + 1)
+
+    for name, schema in body:
+        visit(name, schema, 0)
     return tuple(dict.fromkeys(found))
 
 

@@ -21,7 +21,7 @@ from adaptgen.load.source import SourceFile
 from adaptgen.plan.describe import plain
 from adaptgen.readiness.fields import FieldWalker, success_response
 from adaptgen.runtime.catalog import Tool
-from adaptgen.search.text import STOP_WORDS, words
+from adaptgen.search.text import field_words
 
 
 def spec_prose(document: Mapping[str, Any], tools: Iterable[Tool]) -> dict[str, str]:
@@ -61,14 +61,9 @@ def spec_answers(source: SourceFile, tools: Iterable[Tool]) -> dict[str, list[st
             continue
         schema, at_source, at = success_response(resolver, operation, tool.pointer)
         fields = walker.fields(schema, at_source, at) if schema is not None else []
-        said = [
-            w
-            for field in fields
-            for w in words(field.name)
-            if w not in STOP_WORDS and w not in ("id", "ids") and not w.isdigit()
-        ]
+        said = field_words(field.name for field in fields)
         if said:
-            found[tool.name] = list(dict.fromkeys(said))[:MAX_ANSWER_WORDS]
+            found[tool.name] = said[:MAX_ANSWER_WORDS]
     return found
 
 

@@ -26,6 +26,7 @@ from adaptgen.search.identifiers import Identifiers
 from adaptgen.search.intent import (
     ACT_OF_WORD,
     ACTION_ACTS,
+    CHANGE,
     GENERIC_VERBS,
     READS,
     SPOKEN_ACTS,
@@ -73,6 +74,10 @@ FIELDS: Mapping[str, tuple[float, float]] = {
 # a request that reads: a question about an attribute asks for the read that answers it, but
 # every create and update of a resource answers the same fields.
 READ_FIELDS: Mapping[str, tuple[float, float]] = {**FIELDS, "returns": (1.0, 0.5)}
+# The mirror for a request that changes something: a create's or an update's body field names
+# (`suspend`, `reclaim_policy`, `ssid`) are its words, as every read answers them too.
+SET_FIELDS: Mapping[str, tuple[float, float]] = {**FIELDS, "sets": (1.0, 0.5)}
+SETTING_ACTS = frozenset(["create", "update", CHANGE])
 K1 = 1.2
 # A query is read up to here: a request fits many times over, and a pasted page (100 KB cost
 # 0.25 s a search) costs no more than a long request.
@@ -268,12 +273,10 @@ class SearchEngine:
             if tool.intent.verb != tool.intent.act:
                 self._by_act.setdefault(tool.intent.verb, []).append(index)
         self._postings = _postings(entries, FIELDS)
-        # What reads answer only changes the terms it holds: their postings are made twice.
-        answered = _postings(entries, {"returns": READ_FIELDS["returns"]})
-        read = {term: dict(self._postings.get(term, {})) for term in answered}
-        for term, docs in answered.items():
-            for doc, tf in docs.items():
-                read[term][doc] = read[term].get(doc, 0.0) + tf
+        # What reads answer and what changes set only change the terms they hold: those
+        # terms' postings are made twice, once with the field.
+        read = _with_field(self._postings, _postings(entries, {"returns": READ_FIELDS["returns"]}))
+        set_ = _with_field(self._postings, _postings(entries, {"sets": SET_FIELDS["sets"]}))
         self._entries = entries  # their words are spelling's, read at the first search
         self._speller: Speller | None = None
         self._words = words
@@ -297,12 +300,13 @@ class SearchEngine:
         count = len(entries)
         self._vocabulary = sorted(self._postings)
         self._reversed = sorted(t[::-1] for t in self._postings)
-        for docs in [*self._postings.values(), *read.values()]:
+        for docs in [*self._postings.values(), *read.values(), *set_.values()]:
             idf = math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
             for doc, tf in docs.items():
                 docs[doc] = idf * tf / (K1 + tf)  # each term's BM25F share, ready to add
         self._read_postings = {**self._postings, **read} if read else self._postings
-        self._columns: dict[tuple[bool, str], tuple[Any, Any]] = {}  # `_column`'s
+        self._set_postings = {**self._postings, **set_} if set_ else self._postings
+        self._columns: dict[tuple[int, str], tuple[Any, Any]] = {}  # `_column`'s
         self._arrays: _Features | None = None
         # The last request read (`_read`): a search reads it for the words and for the actions
         # it says; one pair, replaced whole, so a search in another thread reads its own.
@@ -523,7 +527,11 @@ class SearchEngine:
             return []
         # The act's verb is matched by intent: coverage counts the other words.
         counted = [g for g in groups if g[0][0] != intent.verb] or groups
-        postings = self._read_postings if intent.act in READS else self._postings
+        postings = self._postings
+        if intent.act in READS:
+            postings = self._read_postings
+        elif intent.act in SETTING_ACTS:
+            postings = self._set_postings
         relevance, matched = self._relevance(groups, counted, postings)
         # A tool far below the best by words cannot climb back by intent and resource.
         chosen = relevance >= relevance.max(initial=0.0) * PRUNE
@@ -694,7 +702,8 @@ class SearchEngine:
         docs = postings.get(term)
         if not docs:
             return None
-        key = (postings is self._postings, term)
+        which = 0 if postings is self._postings else 1 if postings is self._read_postings else 2
+        key = (which, term)
         column = self._columns.get(key)
         if column is None:
             import numpy as np
@@ -826,6 +835,17 @@ def _tool(entry: Mapping[str, Any]) -> _Tool:
         keywords=frozenset(stem(w) for w in fields.get("keywords", "").split()),
         phrases=tuple(frozenset(map(stem, k.split())) for k in entry.get("keywords", ())),
     )
+
+
+def _with_field(
+    postings: Mapping[str, Mapping[int, float]], field: Mapping[str, Mapping[int, float]]
+) -> dict[str, dict[int, float]]:
+    """The postings of `field`'s terms, with those terms' postings of every other field added."""
+    merged = {term: dict(postings.get(term, {})) for term in field}
+    for term, docs in field.items():
+        for doc, tf in docs.items():
+            merged[term][doc] = merged[term].get(doc, 0.0) + tf
+    return merged
 
 
 def _postings(

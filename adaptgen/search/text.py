@@ -8,6 +8,7 @@ and "listing issues" meet on the same terms. The stemmer is deliberately light (
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from adaptgen.words import singular, snake_words
@@ -22,6 +23,7 @@ _STOP_WORDS = """
     want need like let lets etc using use used able thing things one ones s t id ids
 """
 STOP_WORDS = frozenset(_STOP_WORDS.split())
+_NO_FIELD_WORDS = STOP_WORDS | {"id", "ids"}
 
 # Irregular plurals APIs use; everything else goes through the suffix rules.
 _IRREGULAR = {
@@ -58,6 +60,13 @@ def content_words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
+def field_words(names: Iterable[str]) -> list[str]:
+    """The distinct words of field names (`month_to_date_usage`, `spec`), ids and numbers left
+    out: what an answer holds or a change sets, as the index keeps it."""
+    said = (w for name in names for w in words(name))
+    return list(dict.fromkeys(w for w in said if w not in _NO_FIELD_WORDS and not w.isdigit()))
+
+
 def stem(word: str) -> str:
     """A light stem: `issues`/`issue`, `creating`/`created`/`create`, `replies`/`reply` agree."""
     word = word.lower()

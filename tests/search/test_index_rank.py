@@ -926,6 +926,60 @@ def test_a_question_about_an_attribute_finds_the_read_that_answers_it(tmp_path):
     assert engine.search(question, limit=4) != without.search(question, limit=4)
 
 
+def test_a_change_is_found_by_the_field_it_sets(tmp_path):
+    """ "Change the source range on allow-ssh" is the firewall's update, whose body sets
+    `spec.sourceRanges`: no name, summary or path says so. A create's or an update's body field
+    names, two levels in, are its words for requests that change (`sets`); never for a read's
+    or a delete's, and a read's ranking does not hear them."""
+
+    def patch(operation_id: str, summary: str, spec: dict) -> dict:
+        body = {"type": "object", "properties": {"spec": {"type": "object", "properties": spec}}}
+        return {
+            **operation(operation_id, summary),
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "requestBody": {"content": {"application/json": {"schema": body}}},
+        }
+
+    ranges = {"type": "array", "items": {"type": "object", "properties": {"cidr": {}}}}
+    paths = {
+        "/accounts/{name}": {
+            "patch": patch("patchAccount", "Patch the account", {"displayName": {}}),
+        },
+        "/firewalls/{name}": {
+            "patch": patch(
+                "patchFirewall", "Patch the firewall", {"sourceRanges": ranges, "priority": {}}
+            ),
+            "get": operation("getFirewall", "Get the firewall"),
+            "delete": operation("deleteFirewall", "Delete the firewall"),
+        },
+        "/routes/{name}": {
+            "patch": patch("patchRoute", "Patch the route", {"nextHop": {}, "priority": {}}),
+        },
+        **other_lists("nodes", "events", "secrets", "services"),
+    }
+    result, index = built(tmp_path, paths)
+    name = {t.operation_id: t.name for t in result.api.tools}
+    sets = {e["name"]: e["fields"].get("sets") for e in index["tools"]}
+    # A list's items are read as its objects: `cidr` is a field of each source range.
+    assert sets[name["patchFirewall"]] == "spec source ranges cidr priority"
+    assert sets[name["patchRoute"]] == "spec next hop priority"
+    assert sets[name["getFirewall"]] is None and sets[name["deleteFirewall"]] is None
+    engine = SearchEngine(index)
+    change = "Change the source range on allow-ssh to 198.51.100.0/24"
+    assert top(engine, change) == [name["patchFirewall"]]
+    # Without the field the request's words name no tool: the first of the updates by name.
+    plain = json.loads(json.dumps(index))
+    for entry in plain["tools"]:
+        entry["fields"].pop("sets", None)
+    without = SearchEngine(plain)
+    assert top(without, change) == [name["patchAccount"]]
+    # Only changes hear it: a read's ranking is the same without it.
+    question = "which source ranges does allow-ssh let in?"
+    assert engine.search(question, limit=4) == without.search(question, limit=4)
+
+
 def test_a_swagger_2_answer_and_a_reference_elsewhere(tmp_path):
     """A Swagger 2 answer (YAML's int `200`), and one written in another file of the spec:
     the answer is walked as lint walks it, across files."""
