@@ -48,7 +48,7 @@ MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not wh
 MAX_VALUE_WORDS = 30
 # What a create or an update sets: its body's field names, two levels inside each body argument
 # (Kubernetes' `spec.suspend`, a WLAN's `auth.psk`), at most this many words.
-SET_DEPTH = 2
+SET_DEPTH = 2  # and their enum values (`privacyStatus: private | public | unlisted`)
 MAX_SET_WORDS = 80
 MAX_SET_FIELDS = 200
 MAX_ACTION_DEPTH = 3
@@ -440,8 +440,9 @@ def _enum_values(schemas: Iterable[Any]) -> tuple[str, ...]:
 
 def _body_fields(body: Iterable[tuple[str, Any]]) -> tuple[str, ...]:
     """The names of the body's arguments and of the fields inside them, SET_DEPTH levels down
-    (an array's items, and allOf/anyOf/oneOf alternatives, read as the object they are):
-    what a change can set ("suspend the nightly schedule" is the cron job's `spec.suspend`)."""
+    (an array's items, and allOf/anyOf/oneOf alternatives, read as the object they are), each
+    followed by its enum's values: what a change can set ("narrow the source range" is the
+    firewall's `sourceRanges`, "make the playlist private" a `privacyStatus` of `private`)."""
     found: list[str] = []
 
     def visit(name: str, schema: Any, depth: int) -> None:
@@ -450,6 +451,7 @@ def _body_fields(body: Iterable[tuple[str, Any]]) -> tuple[str, ...]:
         found.append(name)
         if isinstance(schema.get("items"), dict):
             schema = schema["items"]
+        found.extend(_enum_values([schema]))  # what it can be set to: `private`, `Premium`
         if depth >= SET_DEPTH:
             return
         alternatives = [s for k in ("allOf", "anyOf", "oneOf") for s in schema.get(k) or ()]

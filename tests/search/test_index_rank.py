@@ -949,7 +949,9 @@ def test_a_change_is_found_by_the_field_it_sets(tmp_path):
         },
         "/firewalls/{name}": {
             "patch": patch(
-                "patchFirewall", "Patch the firewall", {"sourceRanges": ranges, "priority": {}}
+                "patchFirewall",
+                "Patch the firewall",
+                {"sourceRanges": ranges, "direction": {"enum": ["INGRESS", "EGRESS"]}},
             ),
             "get": operation("getFirewall", "Get the firewall"),
             "delete": operation("deleteFirewall", "Delete the firewall"),
@@ -962,13 +964,15 @@ def test_a_change_is_found_by_the_field_it_sets(tmp_path):
     result, index = built(tmp_path, paths)
     name = {t.operation_id: t.name for t in result.api.tools}
     sets = {e["name"]: e["fields"].get("sets") for e in index["tools"]}
-    # A list's items are read as its objects: `cidr` is a field of each source range.
-    assert sets[name["patchFirewall"]] == "spec source ranges cidr priority"
+    # A list's items are read as its objects (`cidr` is a field of each source range), and a
+    # field's enum values follow its name.
+    assert sets[name["patchFirewall"]] == "spec source ranges cidr direction ingress egress"
     assert sets[name["patchRoute"]] == "spec next hop priority"
     assert sets[name["getFirewall"]] is None and sets[name["deleteFirewall"]] is None
     engine = SearchEngine(index)
     change = "Change the source range on allow-ssh to 198.51.100.0/24"
     assert top(engine, change) == [name["patchFirewall"]]
+    assert top(engine, "Set allow-ssh to egress only") == [name["patchFirewall"]]  # a value
     # Without the field the request's words name no tool: the first of the updates by name.
     plain = json.loads(json.dumps(index))
     for entry in plain["tools"]:
