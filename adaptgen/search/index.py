@@ -46,9 +46,10 @@ INDEX_FORMAT = 1
 MIN_GLUED = 3  # the shortest word `_split_glued` reads inside a glued path word
 MAX_ENUM = 20  # a longer enum is a list of codes (countries, timezones), not what a tool does
 MAX_VALUE_WORDS = 30
-# What a create or an update sets: its body's field names, two levels inside each body argument
-# (Kubernetes' `spec.suspend`, a WLAN's `auth.psk`), at most this many words.
-SET_DEPTH = 2  # and their enum values (`privacyStatus: private | public | unlisted`)
+# What a create or an update sets (`_body_fields`): its body's field names, two levels inside
+# each body argument (a firewall's `spec.sourceRanges`), and their enum values (`privacyStatus:
+# private | public | unlisted`), at most MAX_SET_WORDS words.
+SET_DEPTH = 2
 MAX_SET_WORDS = 80
 MAX_SET_FIELDS = 200
 MAX_ACTION_DEPTH = 3
@@ -83,7 +84,7 @@ class Operation:
     tags: tuple[str, ...]
     params: tuple[str, ...]  # argument names, paging arguments left out
     values: tuple[str, ...] = ()  # the arguments' enum values (`closed`, `private`)
-    sets: tuple[str, ...] = ()  # the body's field names, two levels in (`spec`, `suspend`)
+    sets: tuple[str, ...] = ()  # the body's field names, two levels in, and enum values
     notes: str = ""  # the arguments' descriptions
     actions: tuple[str, ...] = ()  # what a generic action endpoint does (`reboot`, `attach`)
     changes: tuple[str, ...] = ()  # the states a change of one thing sets (`closed`, `archived`)

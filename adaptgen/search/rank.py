@@ -74,8 +74,9 @@ FIELDS: Mapping[str, tuple[float, float]] = {
 # a request that reads: a question about an attribute asks for the read that answers it, but
 # every create and update of a resource answers the same fields.
 READ_FIELDS: Mapping[str, tuple[float, float]] = {**FIELDS, "returns": (1.0, 0.5)}
-# The mirror for a request that changes something: a create's or an update's body field names
-# (`suspend`, `reclaim_policy`, `ssid`) are its words, as every read answers them too.
+# The mirror for a request that creates or changes something: the field names a create's or an
+# update's body sets (`source_ranges`, `po_number`) and their enum values are its words, but
+# only there, as every read of the same resource answers the same fields.
 SET_FIELDS: Mapping[str, tuple[float, float]] = {**FIELDS, "sets": (1.0, 0.5)}
 SETTING_ACTS = frozenset(["create", "update", CHANGE])
 K1 = 1.2
