@@ -23,7 +23,6 @@ _STOP_WORDS = """
     want need like let lets etc using use used able thing things one ones s t id ids
 """
 STOP_WORDS = frozenset(_STOP_WORDS.split())
-_NO_FIELD_WORDS = STOP_WORDS | {"id", "ids"}
 
 # Irregular plurals APIs use; everything else goes through the suffix rules.
 _IRREGULAR = {
@@ -59,14 +58,14 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOP_WORDS and not w.isdigit()]
 
 
-@lru_cache(maxsize=65536)
 def field_words(names: Iterable[str]) -> list[str]:
-    """The distinct words of field names (`month_to_date_usage`, `spec`), ids and numbers left
-    out: what an answer holds or a change sets, as the index keeps it."""
-    said = (w for name in names for w in words(name))
-    return list(dict.fromkeys(w for w in said if w not in _NO_FIELD_WORDS and not w.isdigit()))
+    """The distinct words of field names (`month_to_date_usage`, `spec`), stop words (`id`
+    among them) and numbers left out: what an answer holds or a change sets, as the index
+    keeps it."""
+    return list(dict.fromkeys(w for name in names for w in content_words(name)))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light stem: `issues`/`issue`, `creating`/`created`/`create`, `replies`/`reply` agree."""
     word = word.lower()
