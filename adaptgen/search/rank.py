@@ -155,6 +155,9 @@ _NOT_AGAIN = """
 NOT_AGAIN = frozenset(stem(w) for w in _NOT_AGAIN.split())
 
 
+# A short form a request may give a resource by (`RGs`, `VM`, `nsg` of `nsg-web`): two to four
+# letters, an `s` after capitals, not inside a word, a path, an address or a name with a dot.
+_SHORT_FORM = re.compile(r"(?<![\w/.@:'-])[A-Za-z]{2,5}(?![\w/.@:'])")
 # A request's first word undoing an act: `unpin`, `unstar` (after "please" or "can you").
 _UNDO = re.compile(r"un(?P<rest>[a-z]{3,})")
 _UNDO_ANYWHERE = re.compile(r"\bun[a-z]{3,}", re.I)
@@ -365,7 +368,7 @@ class SearchEngine:
 
     def _ranked(self, query: str, limit: int, allowed: Collection[str] | None) -> list[Hit]:
         """`search` by words and meaning."""
-        query = self._spelled(query)
+        query = self._spelled(self._spelled_out(query))
         cosines, asked = (None, None) if self.semantic is None else self.semantic.scores(query)
         weight = FUSION_WEIGHT
         encoded = cosines is not None  # the encoder's cosines, not the static table's
@@ -607,27 +610,61 @@ class SearchEngine:
 
         A `key` (LETTERS-number) in an API of issues is an issue's key, whatever its letters
         (Jira's `PROJ-31`, `WEB-7`: the project's key, not a project or a webhook)."""
+        found = {tuple(stem(w) for w in words) for words in self._initialled(letters)}
+        if not found and key and self._tracks_issues:
+            return [ISSUE]
+        if not found and len(letters) >= MIN_KIND_PREFIX:
+            found = {
+                (stem(w),)
+                for words in self._resource_words()
+                for w in words
+                if w.startswith(letters) and w != letters
+            }
+        return list(found.pop()) if len(found) == 1 else []
+
+    def _resource_words(self) -> list[tuple[str, ...]]:
+        """The words of every tool's resource (`purchase orders`), each resource once."""
         if self._resources is None:
             self._resources = sorted(
                 {tuple(e.get("fields", {}).get("resource", "").split()) for e in self._entries}
                 - {()}
             )
             self._tracks_issues = any(stem(w) == ISSUE for r in self._resources for w in r)
-        found = {
-            tuple(stem(w) for w in words)
-            for words in self._resources
+        return self._resources
+
+    def _initialled(self, letters: str) -> list[tuple[str, ...]]:
+        """The resources of two words or more whose initials are `letters` (`po`: purchase
+        orders)."""
+        return [
+            words
+            for words in self._resource_words()
             if len(words) > 1 and "".join(w[0] for w in words) == letters
-        }
-        if not found and key and self._tracks_issues:
-            return [ISSUE]
-        if not found and len(letters) >= MIN_KIND_PREFIX:
-            found = {
-                (stem(w),)
-                for words in self._resources
-                for w in words
-                if w.startswith(letters) and w != letters
-            }
-        return list(found.pop()) if len(found) == 1 else []
+        ]
+
+    def _spelled_out(self, query: str) -> str:
+        """The query with each short form of one resource's name said in words before it:
+        "show me the RGs" as "... the resource groups RGs", "rules of nsg-web" as "... network
+        security groups nsg-web". A short form is two to four letters (and an `s` after
+        capitals) that are the initials of one resource of two words or more, and neither a
+        word of the API's own (Mist says `ap`, which its resources do not spell) nor, unless
+        written in capitals, an English word (`to`, `me`)."""
+        table = self._word_table()
+
+        def spelled(match: re.Match[str]) -> str:
+            short = match[0]
+            if short.endswith("s") and short[:-1].isupper():
+                short = short[:-1]  # `RGs`
+            if len(short) > 4:
+                return match[0]
+            letters = short.lower()
+            if stem(letters) in self._postings:
+                return match[0]
+            if not short.isupper() and (table is None or table.index.get(letters) is not None):
+                return match[0]
+            found = self._initialled(letters)
+            return f"{' '.join(found[0])} {match[0]}" if len(found) == 1 else match[0]
+
+        return _SHORT_FORM.sub(spelled, query)
 
     def _spelled(self, query: str) -> str:
         """The query with its typos corrected, when the index ranks by meaning (the word table

@@ -38,13 +38,16 @@ def top(engine: SearchEngine, query: str, n: int = 1, allowed: set[str] | None =
     return [hit.name for hit in engine.search(query, limit=n, allowed=allowed)]
 
 
-def built(tmp_path: Path, paths: dict, **extra: dict) -> tuple[Any, dict]:
-    """The plan and search index of an OpenAPI 3 document with these paths."""
+def built(
+    tmp_path: Path, paths: dict, *, semantic: bool = False, **extra: dict
+) -> tuple[Any, dict]:
+    """The plan and search index of an OpenAPI 3 document with these paths (with the sentence
+    encoder's vectors when `semantic`)."""
     spec = {"openapi": "3.0.3", "info": {"title": "Test", "version": "1"}, "paths": paths}
     path = tmp_path / "spec.json"
     path.write_text(json.dumps({**spec, **extra}))
     result, loaded = planned(BuildOptions(spec=path, no_hints=True))
-    return result, search_index(result, loaded)
+    return result, search_index(result, loaded, semantic=semantic)
 
 
 def operation(operation_id: str, summary: str) -> dict:
@@ -788,6 +791,66 @@ def test_an_ids_first_letters_say_what_it_is(tmp_path):
     assert top(engine, "list the payments made on INV-0744") == [name["GetInvoicePayments"]]
     assert engine._kind("sec") == []  # security levels or secrets: no one kind
     assert engine._kind("inv") == ["invoic"]
+
+
+def test_a_short_form_of_a_resource_is_said_in_words(tmp_path):
+    """ "show me the RGs" asks for resource groups: two to four letters that are the initials of
+    one resource of two words or more are read with that resource's words before them, also as
+    an id's first part (`nsg-web`). Not an English word written in lower case, not a word the
+    API says itself, and not letters two resources share."""
+    paths = {
+        "/resource_groups": {"get": operation("listResourceGroups", "List groups")},
+        "/resources": {"get": operation("listResources", "List resources")},
+        "/network_security_groups/{name}": {
+            "get": {
+                **operation("getNetworkSecurityGroup", "Get a group"),
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+            }
+        },
+        "/network_security_groups/{name}/rules": {
+            "get": {
+                **operation("listRules", "List the rules"),
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+            }
+        },
+        "/access_lists/{name}/rules": {
+            "get": {
+                **operation("listAccessListRules", "List the rules"),
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+            }
+        },
+        "/route_tables": {"get": operation("listRouteTables", "List tables")},
+        "/time_entries": {"get": operation("listTimeEntries", "List time entries")},
+        "/tax_exemptions": {"get": operation("listTaxExemptions", "List exemptions")},
+        "/virtual_machines": {"get": operation("listVirtualMachines", "List machines")},
+        "/vms/{id}": {"get": operation("getVm", "Get a VM")},
+        **other_lists("nodes", "events", "secrets", "services"),
+    }
+    # With the encoder: its word table says which lower-case words are English.
+    result, index = built(tmp_path, paths, semantic=True)
+    engine = SearchEngine(index)
+    name = {t.operation_id: t.name for t in result.api.tools}
+    assert engine._spelled_out("show me the RGs we have") == (
+        "show me the resource groups RGs we have"
+    )
+    assert top(engine, "show me the RGs we have") == [name["listResourceGroups"]]
+    said = "what rules does nsg-web have?"
+    assert engine._spelled_out(said) == "what rules does network security groups nsg-web have?"
+    assert top(engine, said) == [name["listRules"]]
+    # `te` and `TE`: time entries or tax exemptions; `vm` is the API's own word; `to` English.
+    for unchanged in ["list every TE", "what VMs run?", "send it to me", "ping rt.example.io"]:
+        assert engine._spelled_out(unchanged) == unchanged, unchanged
+    assert engine._spelled_out("and the RTs") == "and the route tables RTs"
+    # Without a word table (no encoder) only capitals are read as a short form.
+    words_only = SearchEngine(built(tmp_path, paths)[1])
+    assert words_only._spelled_out(said) == said
+    assert words_only._spelled_out("the RGs") == "the resource groups RGs"
 
 
 def test_a_trackers_key_names_an_issue(tmp_path):
