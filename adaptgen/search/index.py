@@ -163,7 +163,53 @@ def build_index(
         # The vectors are that model's: a server whose adaptgen runs another searches by words
         # until it is rebuilt (`semantic.Semantic`), and `adaptgen check` calls the index stale.
         index["encoder"] = encoder().identity
+    kinds = id_kinds(tools)
+    if kinds:
+        index["ids"] = kinds
     return {**index, "tools": entries, "associations": associations(entries, around)}
+
+
+# A declared pattern that starts with letters of its own (`^CA[0-9a-fA-F]{32}$`, `^snap-[0-9a-f]+$`)
+_LITERAL_START = re.compile(
+    r"\^(?:(?P<letters>[A-Za-z]{2,8}[_-]?)|\((?:\?:)?(?P<any>[A-Za-z]{2,8}(?:\|[A-Za-z]{2,8})+)\))"
+    r"(?=[\[(\\])"
+)
+_NOT_A_NOUN = frozenset(["sid", "id", "ids", "identifier", "uuid", "guid", "arn", "key"])
+
+
+def id_kinds(tools: Sequence[Tool]) -> dict[str, str]:
+    """The letters a path parameter's declared pattern makes its values start with, each with
+    the noun of what such a value identifies: Twilio's `/Calls/{CallSid}` (`^CA[0-9a-fA-F]{32}$`)
+    gives `{"CA": "call"}`, so "start taping the live call CA77" gives a call's id. The noun is
+    the path's segment before the parameter (`/IncomingPhoneNumbers/{ResourceSid}`: an
+    incoming phone number), else the parameter's name without its id word; of letters given
+    to more than one noun, the noun most of their parameters give, none on a tie."""
+    votes: dict[str, dict[str, int]] = {}
+    for tool in tools:
+        segments = tool.path.split("/")
+        for param in tool.params:
+            pattern = param.schema_.get("pattern") if param.location == "path" else None
+            start = _LITERAL_START.match(pattern) if isinstance(pattern, str) else None
+            if start is None:
+                continue
+            api_name = param.api_name or param.name
+            at = next((i for i, s in enumerate(segments) if s.startswith(f"{{{api_name}}}")), 0)
+            before = segments[at - 1] if at > 0 else ""
+            named = words(before) if before and "{" not in before else []
+            if named and not VERSION_SEGMENT.fullmatch(before):
+                named[-1] = singular(named[-1])
+            else:
+                named = [w for w in words(api_name) if w not in _NOT_A_NOUN]
+            for letters in [start["letters"]] if start["letters"] else start["any"].split("|"):
+                if named:
+                    said = votes.setdefault(letters, {})
+                    said[" ".join(named)] = said.get(" ".join(named), 0) + 1
+    kinds = {}
+    for letters, said in sorted(votes.items()):
+        ranked = sorted(said.values(), reverse=True)
+        if len(ranked) == 1 or ranked[0] > ranked[1]:
+            kinds[letters] = max(said, key=lambda noun: (said[noun], noun))
+    return kinds
 
 
 def renderings(api: Api, entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
@@ -189,8 +235,9 @@ def index_json(index: dict[str, Any]) -> str:
     body = ",\n".join(f"  {line}" for line in lines)
     links = json.dumps(index.get("associations", {}), ensure_ascii=False)
     made_by = f', "encoder": {json.dumps(index["encoder"])}' if index.get("encoder") else ""
+    kinds = f', "ids": {json.dumps(index["ids"])}' if index.get("ids") else ""
     return (
-        f'{{"format": {index["format"]}{made_by}, "tools": [\n{body}\n],\n'
+        f'{{"format": {index["format"]}{made_by}{kinds}, "tools": [\n{body}\n],\n'
         f'"associations": {links}}}\n'
     )
 

@@ -158,9 +158,21 @@ NOT_AGAIN = frozenset(stem(w) for w in _NOT_AGAIN.split())
 # A short form a request may give a resource by (`RGs`, `VM`, `nsg` of `nsg-web`): two to four
 # letters, an `s` after capitals, not inside a word, a path, an address or a name with a dot.
 _SHORT_FORM = re.compile(r"(?<![\w/.@:'-])[A-Za-z]{2,5}(?![\w/.@:'])")
+
 # A request's first word undoing an act: `unpin`, `unstar` (after "please" or "can you").
 _UNDO = re.compile(r"un(?P<rest>[a-z]{3,})")
 _UNDO_ANYWHERE = re.compile(r"\bun[a-z]{3,}", re.I)
+
+
+def _id_kind_pattern(kinds: Mapping[str, str]) -> re.Pattern[str] | None:
+    """An id that starts with the letters of one of `kinds` (`CA77`, `snap-0a1b`): the letters,
+    then letters and digits (a digit among them), as a word of its own."""
+    if not kinds:
+        return None
+    letters = "|".join(re.escape(k) for k in sorted(kinds, key=lambda k: (-len(k), k)))
+    return re.compile(
+        rf"(?<![\w/.@:-])(?P<letters>{letters})(?=[0-9A-Za-z-]*\d)[0-9A-Za-z-]+(?![\w/.@])"
+    )
 
 
 @dataclass(frozen=True)
@@ -251,6 +263,9 @@ class SearchEngine:
         the English words of spelling either way (default: `meaning.load()`, at the first
         search)."""
         entries = list(index.get("tools", []))
+        # The letters a parameter's pattern starts its ids with, and what they identify.
+        self._id_kinds: dict[str, str] = dict(index.get("ids") or {})
+        self._id_kind = _id_kind_pattern(self._id_kinds)
         made_by = index.get("encoder")  # the model that made the semantic vectors
         self._associated = {
             stem(word): [(stem(target), strength) for target, strength in targets]
@@ -522,9 +537,10 @@ class SearchEngine:
 
         said, intent = self._read(query)
         terms = query_terms(said)
-        kinds = [  # `INV-0744`, `cus_NffrFeUfNV2Hib`
+        kinds = [  # `INV-0744`, `cus_NffrFeUfNV2Hib`: initials, a resource's first letters
             t for letters in said.kinds for t in self._kind(letters, letters in said.keyed)
         ]
+        kinds += self._declared_kinds(query)  # `CA77` by the pattern of Twilio's `CallSid`
         terms += [(t, KIND_WEIGHT) for t in dict.fromkeys(kinds) if t not in dict(terms)]
         groups = self._query_groups(terms, intent.verb)
         if not groups:
@@ -665,6 +681,17 @@ class SearchEngine:
             return f"{' '.join(found[0])} {match[0]}" if len(found) == 1 else match[0]
 
         return _SHORT_FORM.sub(spelled, query)
+
+    def _declared_kinds(self, query: str) -> list[str]:
+        """The stems of what the query's ids identify by the letters a path parameter's
+        declared pattern starts them with (`index.id_kinds`: Twilio's `CA77` a call's)."""
+        if self._id_kind is None:
+            return []
+        return [
+            stem(word)
+            for match in self._id_kind.finditer(query)
+            for word in self._id_kinds[match["letters"]].split()
+        ]
 
     def _spelled(self, query: str) -> str:
         """The query with its typos corrected, when the index ranks by meaning (the word table

@@ -853,6 +853,62 @@ def test_a_short_form_of_a_resource_is_said_in_words(tmp_path):
     assert words_only._spelled_out("the RGs") == "the resource groups RGs"
 
 
+def test_an_id_is_of_what_its_declared_pattern_says(tmp_path):
+    """Twilio declares its ids' first letters (`CallSid`: `^CA[0-9a-fA-F]{32}$`): an id a request
+    gives with those letters (`CA77`, `RE55`) is of what the parameter identifies, the path's
+    noun before it (else the parameter's name), and tools of that thing rank first. Letters two
+    nouns share as often say nothing; a pattern's alternatives (`^(SM|MM)...`) each say it."""
+
+    def sid(letters: str) -> dict:
+        return {"type": "string", "pattern": f"^{letters}[0-9a-fA-F]{{32}}$"}
+
+    def at(path: str, operation_id: str, summary: str, **params: dict) -> dict:
+        listed = [
+            {"name": n, "in": "path", "required": True, "schema": p} for n, p in params.items()
+        ]
+        return {path: {"get": {**operation(operation_id, summary), "parameters": listed}}}
+
+    paths = {
+        **at("/Calls/{CallSid}", "FetchCall", "Fetch a call", CallSid=sid("CA")),
+        **at(
+            "/Transcriptions/{Sid}.json",
+            "FetchTranscription",
+            "Fetch a transcription",
+            Sid=sid("TR"),
+        ),
+        **at(
+            "/Recordings/{RecordingSid}/Transcriptions",
+            "ListRecordingTranscriptions",
+            "List the transcriptions of a recording",
+            RecordingSid=sid("RE"),
+        ),
+        **at(
+            "/Messages/{MessageSid}", "FetchMessage", "Fetch a message", MessageSid=sid("(SM|MM)")
+        ),
+        **at("/Keys/{Sid}", "FetchKey", "Fetch a key", Sid=sid("SK")),
+        **at("/SigningKeys/{Sid}", "FetchSigningKey", "Fetch a signing key", Sid=sid("SK")),
+        **other_lists("nodes", "events", "secrets", "services"),
+    }
+    result, index = built(tmp_path, paths)
+    assert index["ids"] == {
+        "CA": "call",
+        "MM": "message",
+        "RE": "recording",
+        "SM": "message",
+        "TR": "transcription",
+    }  # `SK`: a key's or a signing key's
+    engine = SearchEngine(index)
+    name = {t.operation_id: t.name for t in result.api.tools}
+    request = "show me the transcription for RE55"
+    assert top(engine, request) == [name["ListRecordingTranscriptions"]]
+    assert engine._declared_kinds(request) == ["record"]
+    assert engine._declared_kinds("CAncel RE, CA7 and the REST call") == ["call"]
+    # Without the declared letters, the request's one thing is a transcription.
+    plain = SearchEngine({key: value for key, value in index.items() if key != "ids"})
+    assert top(plain, request) == [name["FetchTranscription"]]
+    assert index_json(index).startswith('{"format": 1, "ids": {"CA": "call", ')
+
+
 def test_a_trackers_key_names_an_issue(tmp_path):
     """In an API of issues, `PROJ-31` is an issue's key (Jira's, YouTrack's, Linear's): its
     letters are a project's key, not an abbreviation (`PROJ` is no project, `WEB` no webhook).
