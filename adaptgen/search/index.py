@@ -200,10 +200,12 @@ def id_kinds(tools: Sequence[Tool]) -> dict[str, str]:
                 named[-1] = singular(named[-1])
             else:
                 named = [w for w in words(api_name) if w not in _NOT_A_NOUN]
+            if not named:
+                continue
+            noun = " ".join(named)
             for letters in [start["letters"]] if start["letters"] else start["any"].split("|"):
-                if named:
-                    said = votes.setdefault(letters, {})
-                    said[" ".join(named)] = said.get(" ".join(named), 0) + 1
+                said = votes.setdefault(letters, {})
+                said[noun] = said.get(noun, 0) + 1
     kinds = {}
     for letters, said in sorted(votes.items()):
         ranked = sorted(said.values(), reverse=True)

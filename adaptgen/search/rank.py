@@ -300,6 +300,7 @@ class SearchEngine:
         self._speller: Speller | None = None
         self._words = words
         self._resources: list[tuple[str, ...]] | None = None  # for ids' kinds, at first use
+        self._by_initials: dict[str, list[tuple[str, ...]]] = {}  # those of 2+ words (with them)
         self._tracks_issues = False  # an issue is one of `_resources` (set with them)
         packed = [entry.get("semantic") for entry in entries]
         # Example requests (hints), read with the tools' vectors: their owners, in order.
@@ -646,16 +647,17 @@ class SearchEngine:
                 - {()}
             )
             self._tracks_issues = any(stem(w) == ISSUE for r in self._resources for w in r)
+            for words in self._resources:
+                if len(words) > 1:
+                    initials = "".join(w[0] for w in words)
+                    self._by_initials.setdefault(initials, []).append(words)
         return self._resources
 
     def _initialled(self, letters: str) -> list[tuple[str, ...]]:
         """The resources of two words or more whose initials are `letters` (`po`: purchase
         orders)."""
-        return [
-            words
-            for words in self._resource_words()
-            if len(words) > 1 and "".join(w[0] for w in words) == letters
-        ]
+        self._resource_words()
+        return self._by_initials.get(letters, [])
 
     def _spelled_out(self, query: str) -> str:
         """The query with each short form of one resource's name said in words before it:
