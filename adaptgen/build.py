@@ -25,7 +25,7 @@ from adaptgen.render import format_python, render, write_atomic
 from adaptgen.runtime.catalog import Catalog
 from adaptgen.search import INDEX_FILE, SURFACE_TOOLS
 from adaptgen.search.index import build_index, index_json
-from adaptgen.search.prose import spec_answers, spec_prose
+from adaptgen.search.prose import spec_answers, spec_definitions, spec_prose
 
 
 @dataclass
@@ -177,15 +177,17 @@ def search_index(
     from adaptgen.search.sentence_model import Unavailable
 
     prose = spec_prose(result.document, result.api.tools)
+    source = _planned_source(result, hints)
     try:
         return build_index(
             result.api,
             search_keywords(hints),
             prose=prose,
-            answers=spec_answers(_planned_source(result, hints), result.api.tools),
+            answers=spec_answers(source, result.api.tools),
             semantic=semantic,
             meaning=meaning,
             examples=search_examples(hints),
+            definitions=spec_definitions(source, result.api.tools),
         )
     except Unavailable as error:
         raise BuildError(f"hints ask for semantic search (search.semantic): {error}") from None

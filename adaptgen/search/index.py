@@ -112,12 +112,15 @@ def build_index(
     semantic: bool = False,
     meaning: bool = False,
     examples: Mapping[str, Sequence[str]] | None = None,
+    definitions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The index of every tool an agent can reach (`keywords`: hint words by operationId;
     `examples`: hinted requests by operationId, encoded with `semantic` only;
     `prose`: the spec's whole text about each tool, by name (`prose.spec_prose`), read for the
     word associations; `answers`: the words of the field names each tool answers, by name
     (`prose.spec_answers`), kept for the reads and matched for requests that read only;
+    `definitions`: what the spec says each tool's thing is, by name (`prose.spec_definitions`:
+    "Pod is a collection of containers that can run on a host."), words of the tool;
     `semantic`: each tool's sentence-model vector (`search/semantic.py`; needs numpy and the
     model, raises `semantic.Unavailable` without them); `meaning`: each tool's static
     word-meaning vector (`search/meaning.py`, pure Python, the table adaptgen ships; on unless
@@ -126,8 +129,14 @@ def build_index(
     prose = prose or {}
     answers = answers or {}
     tools = [tool for tool in api.tools if not tool.hidden]
+    definitions = definitions or {}
     entries = [
-        _tool_entry(Operation.of_tool(t), keywords.get(t.operation_id, ()), answers.get(t.name, ()))
+        _tool_entry(
+            Operation.of_tool(t),
+            keywords.get(t.operation_id, ()),
+            answers.get(t.name, ()),
+            definitions.get(t.name, ""),
+        )
         for t in tools
     ]
     around = [_prose_words(prose.get(tool.name, "")) for tool in tools]
@@ -283,7 +292,7 @@ def _near_vectors(a: Any, b: Any) -> bool:
 
 
 def _tool_entry(
-    tool: Operation, keywords: Sequence[str], answers: Sequence[str] = ()
+    tool: Operation, keywords: Sequence[str], answers: Sequence[str] = (), about: str = ""
 ) -> dict[str, Any]:
     path = plain_path(tool.path)  # OData's `/A_Things('{key}')` is one of `/Things`
     intent = operation_intent(tool.method, path, tool.name)
@@ -319,6 +328,8 @@ def _tool_entry(
         "returns": _unique(answers) if intent.act in READS else [],  # a POSTed search too
         # What a create or an update sets, matched for requests that change (`rank.SET_FIELDS`).
         "sets": field_words(tool.sets)[:MAX_SET_WORDS] if intent.act in CHANGES else [],
+        # What the thing it acts on is, as its schema says ("a collection of containers").
+        "about": _unique(content_words(about)),
     }
     return {
         "name": tool.name,

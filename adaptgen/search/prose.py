@@ -8,20 +8,25 @@ descriptions of bodies and answers are left out on purpose: an answer's schema i
 every operation of a resource, so its words (`old_name`, `created_by`) would say "this
 resource" for any word at all (measured: they made the tuned set worse). What a read answers
 is kept apart instead (`spec_answers`): the field names of a read's answer, which the ranker
-reads only for questions ("what base currency are we in?" is the organisation's read).
+reads only for questions ("what base currency are we in?" is the organisation's read). What
+the thing itself is, the description of the schema it is (not of its fields), is kept too
+(`spec_definitions`): shared by a resource's operations, it names that resource in words its
+path may not ("Pod is a collection of containers").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from adaptgen.load.refs import RefResolver
 from adaptgen.load.source import SourceFile
 from adaptgen.plan.describe import plain
-from adaptgen.readiness.fields import FieldWalker, success_response
+from adaptgen.readiness.fields import FieldWalker, _follow, _under, success_response
 from adaptgen.runtime.catalog import Tool
-from adaptgen.search.text import field_words
+from adaptgen.search.text import field_words, words
+from adaptgen.words import sentences
 
 
 def spec_prose(document: Mapping[str, Any], tools: Iterable[Tool]) -> dict[str, str]:
@@ -79,3 +84,115 @@ def _at(document: Mapping[str, Any], pointer: str) -> Any:
         else:
             return None
     return value
+
+
+# What a list wraps its things in (`{"items": [...], "next": ...}`): the things are its items.
+_WRAPPERS = frozenset(
+    ["items", "data", "results", "value", "values", "records", "entries", "list", "elements"]
+    + ["objects", "content"]
+)
+_NAMED = re.compile(r"^/(?:components/schemas|definitions)/[^/]+$")
+_MAX_WRAPPER_FIELDS = 4  # a list answer's one array beside few others (a cursor, a count)
+_THING_DEPTH = 4
+MAX_RESOURCES_DESCRIBED = 2  # a definition said of more resources is the API's, not a thing's
+MAX_DEFINITION_WORDS = 30
+
+
+def spec_definitions(source: SourceFile, tools: Sequence[Tool]) -> dict[str, str]:
+    """Tool name -> what the spec says the thing it acts on is: the first sentence (at most
+    MAX_DEFINITION_WORDS words) of the description of the named schema
+    (`components/schemas/Pod`) of the body it sends (a create's, an update's), else of its
+    answer, a list's items where the answer is a list ("Pod is a collection of containers that
+    can run on a host."; docs/DESIGN.md, "What the thing is, as its schema says"). A schema
+    said of more than MAX_RESOURCES_DESCRIBED resources (a tool's path's last segment that is
+    no parameter) says what the API answers (Compute's `Operation`, Kubernetes' `Status`), not
+    what one thing is, and is left out; so is one whose description only repeats its name."""
+    resolver = RefResolver(source)
+    found: dict[str, str] = {}
+    for tool in tools:
+        operation = _at(source.data, tool.pointer) if tool.pointer else None
+        if not isinstance(operation, dict):
+            continue
+        said = None
+        if tool.method in ("POST", "PUT", "PATCH"):
+            body, at = _json_body(operation, tool.pointer)
+            said = _definition(resolver, body, resolver.root, at) if body is not None else None
+        if said is None:
+            schema, at_source, at = success_response(resolver, operation, tool.pointer)
+            said = _definition(resolver, schema, at_source, at) if schema is not None else None
+        if said is not None:
+            found[tool.name] = said
+    described: dict[str, set[str]] = {}  # by the text: specs copy a base's into its parts
+    for tool in tools:
+        if tool.name in found:
+            described.setdefault(found[tool.name], set()).add(_last_noun(tool.path))
+    return {
+        name: text
+        for name, text in found.items()
+        if len(described[text]) <= MAX_RESOURCES_DESCRIBED
+    }
+
+
+def _last_noun(path: str) -> str:
+    """A path's last segment that is no parameter (`/pods/{name}/log` -> `log`)."""
+    return next((s for s in reversed(path.split("/")) if s and "{" not in s), "")
+
+
+def _json_body(operation: Mapping[str, Any], pointer: str) -> tuple[Any, str]:
+    """An operation's JSON request body schema and where it is (None: no such body)."""
+    body = operation.get("requestBody")
+    content = body.get("content") if isinstance(body, dict) else None
+    for media, value in (content or {}).items() if isinstance(content, dict) else ():
+        if "json" in str(media) and isinstance(value, dict) and "schema" in value:
+            return value["schema"], _under(pointer, "requestBody", "content", str(media), "schema")
+    for i, param in enumerate(operation.get("parameters") or []):
+        if isinstance(param, dict) and param.get("in") == "body" and "schema" in param:
+            return param["schema"], _under(pointer, "parameters", str(i), "schema")
+    return None, pointer
+
+
+def _definition(
+    resolver: RefResolver, schema: Any, source: SourceFile, at: str, depth: int = 0
+) -> str | None:
+    """The first sentence of the description of the named schema `schema` is, or lists, or
+    wraps (`{"data": {...}}`, `{"items": [...], "next": ...}`), else of its `allOf`'s first named
+    part that has one; None without one."""
+    found = _follow(resolver, schema, source, at) if depth <= _THING_DEPTH else None
+    if found is None:
+        return None
+    node, source, at = found
+    if node.get("type") == "array" or ("items" in node and not node.get("properties")):
+        return _definition(resolver, node.get("items"), source, _under(at, "items"), depth + 1)
+    fields: dict[str, Any] = node["properties"] if isinstance(node.get("properties"), dict) else {}
+    lists = []
+    for name, value in fields.items():
+        listed = _follow(resolver, value, source, _under(at, "properties", str(name)))
+        if listed is not None and (listed[0].get("type") == "array" or "items" in listed[0]):
+            lists.append((str(name), listed))
+    if len(lists) == 1 and (lists[0][0].lower() in _WRAPPERS or len(fields) <= _MAX_WRAPPER_FIELDS):
+        value, inner_source, inner_at = lists[0][1]
+        inner = _definition(
+            resolver, value.get("items"), inner_source, _under(inner_at, "items"), depth + 1
+        )
+        if inner is not None:
+            return inner
+    wrapped = [name for name in fields if str(name).lower() in _WRAPPERS]
+    if len(wrapped) == 1 and not lists and len(fields) <= _MAX_WRAPPER_FIELDS:
+        name = wrapped[0]  # `{"data": {...}}`: one thing, wrapped
+        inner = _definition(
+            resolver, fields[name], source, _under(at, "properties", str(name)), depth + 1
+        )
+        if inner is not None:
+            return inner
+    text = node.get("description")
+    if isinstance(text, str) and _NAMED.match(at):
+        text = plain(text)
+        if set(words(text)) - set(words(at.rsplit("/", 1)[1])):  # not "Admin": its name again
+            first = sentences(text.split("\n", 1)[0])[:1]
+            return " ".join(" ".join(first).split()[:MAX_DEFINITION_WORDS])
+    for i, part in enumerate(node.get("allOf") or []):
+        if isinstance(part, dict) and "$ref" in part:
+            inner = _definition(resolver, part, source, _under(at, "allOf", str(i)), depth + 1)
+            if inner is not None:
+                return inner
+    return None

@@ -69,6 +69,9 @@ FIELDS: Mapping[str, tuple[float, float]] = {
     "params": (0.3, 0.5),
     "values": (0.3, 0.5),
     "notes": (0.2, 0.75),
+    # What the spec's schema says the tool's thing is: the words a user may call it by when
+    # the API's name for it is not theirs ("container instance" for a Pod).
+    "about": (1.0, 0.75),
 }
 # A read's answer fields (`base_currency`, `month_to_date_usage`) are words of the tool only for
 # a request that reads: a question about an attribute asks for the read that answers it, but

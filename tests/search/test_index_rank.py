@@ -1483,3 +1483,58 @@ def test_an_open_enums_values_are_read_as_a_closed_ones_are():
     assert _enum_values([closed]) == _enum_values([opened]) == _enum_values([listed])
     assert _enum_values([opened]) == ("Standard_LRS", "Premium_LRS")
     assert _enum_values([{"type": "integer", "examples": [1, 2]}, {"examples": ["x"]}]) == ()
+
+
+def test_a_thing_is_found_by_what_its_schema_says_it_is(tmp_path):
+    """ "Nuke the container instance web-7d9" is Kubernetes' Pod: only its schema says what a
+    pod is ("a collection of containers"). The description of the named schema a tool sends or
+    answers (a list's items, through a wrapper) is words of the tool (`about`). One said of
+    more than two resources (`Status`, what every delete answers) says what the API answers,
+    and one that only says its name (`Admin`) says nothing: neither is kept."""
+
+    def named(name: str) -> dict:
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def answering(operation_id: str, summary: str, schema: dict) -> dict:
+        content = {"application/json": {"schema": schema}}
+        return {
+            **operation(operation_id, summary),
+            "responses": {"200": {"description": "ok", "content": content}},
+        }
+
+    def thing(description: str) -> dict:
+        return {"type": "object", "description": description, "properties": {"name": {}}}
+
+    schemas = {
+        "Pod": thing("Pod is a collection of containers that can run on a host. It is scheduled."),
+        "Job": thing("Job represents the configuration of a single job."),
+        "Status": thing("Status is a return value for calls that don't return other objects."),
+        "Admin": thing("Admin"),
+    }
+    page = {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": named("Pod")}, "next": {}},
+    }
+    paths = {
+        "/pods": {"get": answering("listPods", "List pods", page)},
+        "/pods/{name}": {"delete": answering("deletePod", "Delete a pod", named("Pod"))},
+        "/jobs/{name}": {"delete": answering("deleteJob", "Delete a job", named("Job"))},
+        **{
+            f"/{noun}s/{{name}}": {
+                "delete": answering(f"delete{noun.title()}", f"Delete a {noun}", named("Status"))
+            }
+            for noun in ("service", "route", "gateway")
+        },
+        "/admins/{name}": {"get": answering("getAdmin", "Get an admin", named("Admin"))},
+    }
+    result, index = built(tmp_path, paths, components={"schemas": schemas})
+    name = {t.operation_id: t.name for t in result.api.tools}
+    about = {e["name"]: e["fields"]["about"] for e in index["tools"] if "about" in e["fields"]}
+    assert about == {
+        name["listPods"]: "pod collection containers run host",
+        name["deletePod"]: "pod collection containers run host",
+        name["deleteJob"]: "job represents configuration single",
+    }
+    engine = SearchEngine(index)
+    assert top(engine, "nuke the container instance web-7d9") == [name["deletePod"]]
+    assert top(engine, "which containers run on our hosts?") == [name["listPods"]]
