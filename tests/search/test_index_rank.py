@@ -1487,10 +1487,12 @@ def test_an_open_enums_values_are_read_as_a_closed_ones_are():
 
 def test_a_thing_is_found_by_what_its_schema_says_it_is(tmp_path):
     """ "Nuke the container instance web-7d9" is Kubernetes' Pod: only its schema says what a
-    pod is ("a collection of containers"). The description of the named schema a tool sends or
-    answers (a list's items, through a wrapper) is words of the tool (`about`). One said of
-    more than two resources (`Status`, what every delete answers) says what the API answers,
-    and one that only says its name (`Admin`) says nothing: neither is kept."""
+    pod is ("a collection of containers"). The description of the named schema a tool sends (a
+    create's body) or answers (a list's items, through a wrapper; the thing in `{"data": ...}`;
+    an `allOf`'s named part) is words of the tool (`about`). A text said of more than two
+    resources (`Status`, what every delete answers; Asana's generic line, copied into each
+    compact schema) says what the API answers, and one that only says its name (`Admin`) says
+    nothing: neither is kept."""
 
     def named(name: str) -> dict:
         return {"$ref": f"#/components/schemas/{name}"}
@@ -1510,6 +1512,13 @@ def test_a_thing_is_found_by_what_its_schema_says_it_is(tmp_path):
         "Job": thing("Job represents the configuration of a single job."),
         "Status": thing("Status is a return value for calls that don't return other objects."),
         "Admin": thing("Admin"),
+        "JobSpec": thing("A job spec says what a job runs and how often."),
+        "Section": {"allOf": [named("SectionCompact"), {"properties": {"project": {}}}]},
+        "SectionCompact": thing("A section is a subdivision of a project that groups tasks."),
+        **{
+            f"{noun}Compact": thing("A generic resource, containing a globally unique identifier.")
+            for noun in ("Tag", "Team", "Goal")
+        },
     }
     page = {
         "type": "object",
@@ -1526,6 +1535,25 @@ def test_a_thing_is_found_by_what_its_schema_says_it_is(tmp_path):
             for noun in ("service", "route", "gateway")
         },
         "/admins/{name}": {"get": answering("getAdmin", "Get an admin", named("Admin"))},
+        "/jobs": {
+            "post": {
+                **answering("createJob", "Create a job", named("Job")),
+                "requestBody": {"content": {"application/json": {"schema": named("JobSpec")}}},
+            }
+        },
+        "/sections/{gid}": {
+            "get": answering(
+                "getSection",
+                "Get a section",
+                {"type": "object", "properties": {"data": named("Section")}},
+            )
+        },
+        **{
+            f"/{noun.lower()}s/{{gid}}": {
+                "get": answering(f"get{noun}", f"Get a {noun.lower()}", named(f"{noun}Compact"))
+            }
+            for noun in ("Tag", "Team", "Goal")
+        },
     }
     result, index = built(tmp_path, paths, components={"schemas": schemas})
     name = {t.operation_id: t.name for t in result.api.tools}
@@ -1534,6 +1562,8 @@ def test_a_thing_is_found_by_what_its_schema_says_it_is(tmp_path):
         name["listPods"]: "pod collection containers run host",
         name["deletePod"]: "pod collection containers run host",
         name["deleteJob"]: "job represents configuration single",
+        name["createJob"]: "job spec says runs often",
+        name["getSection"]: "section subdivision project groups tasks",
     }
     engine = SearchEngine(index)
     assert top(engine, "nuke the container instance web-7d9") == [name["deletePod"]]
