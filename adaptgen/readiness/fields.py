@@ -97,8 +97,8 @@ def success_response(
     codes += [c for c in ("default",) if c in responses]
     for code in codes:
         raw = responses.get(code, responses.get(int(code)) if code.isdigit() else None)
-        source, at = resolver.root, _under(pointer, "responses", code)
-        resolved = _follow(resolver, raw, source, at)
+        source, at = resolver.root, under(pointer, "responses", code)
+        resolved = follow(resolver, raw, source, at)
         if resolved is None:
             continue
         raw, source, at = resolved
@@ -106,7 +106,7 @@ def success_response(
         # read as data by the same fields (`xml_answer`).
         chosen = answer_media(raw.get("content"))
         if chosen is not None:
-            return chosen[1]["schema"], source, _under(at, "content", chosen[0], "schema")
+            return chosen[1]["schema"], source, under(at, "content", chosen[0], "schema")
         return None, source, at
     return None, resolver.root, pointer
 
@@ -152,10 +152,10 @@ class FieldWalker:
             return
         for keyword in ("allOf", "anyOf", "oneOf"):
             for i, sub in enumerate(node.get(keyword) or []):
-                at = _under(pointer, keyword, str(i))
+                at = under(pointer, keyword, str(i))
                 self._walk(sub, source, at, path, depth, seen, out)
         if isinstance(node.get("items"), dict):
-            at = _under(pointer, "items")
+            at = under(pointer, "items")
             self._walk(node["items"], source, at, (*path, ITEMS), depth, seen, out)
         properties = node.get("properties")
         if not isinstance(properties, dict):
@@ -163,8 +163,8 @@ class FieldWalker:
         listed = node.get("x-pii")
         personal = {str(n) for n in listed} if isinstance(listed, list) else set()
         for name, sub in properties.items():
-            at = _under(pointer, "properties", str(name))
-            resolved = _follow(self.resolver, sub, source, at)
+            at = under(pointer, "properties", str(name))
+            resolved = follow(self.resolver, sub, source, at)
             schema = resolved[0] if resolved is not None else {}
             out.append(Field((*path, str(name)), schema, source, at, str(name) in personal))
             self._walk(sub, source, at, (*path, str(name)), depth + 1, seen, out)
@@ -189,7 +189,7 @@ def _prefixed(field: Field, path: tuple[str, ...]) -> Field:
     )
 
 
-def _follow(
+def follow(
     resolver: RefResolver, node: Any, source: SourceFile, pointer: str
 ) -> tuple[dict[str, Any], SourceFile, str] | None:
     """`node` with its `$ref` (if any) followed; None when it is not a mapping."""
@@ -204,7 +204,7 @@ def _follow(
     return (node, source, pointer) if isinstance(node, dict) else None
 
 
-def _under(pointer: str, *tokens: str) -> str:
+def under(pointer: str, *tokens: str) -> str:
     """`join_pointer(*split_pointer(pointer), *tokens)` without splitting and re-escaping the
     prefix: the walk makes a pointer per property, and that was a fifth of its time."""
     return ("" if pointer in ("", "/") else pointer) + join_pointer(*tokens)

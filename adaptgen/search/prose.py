@@ -23,7 +23,7 @@ from typing import Any
 from adaptgen.load.refs import RefResolver
 from adaptgen.load.source import SourceFile
 from adaptgen.plan.describe import plain
-from adaptgen.readiness.fields import FieldWalker, _follow, _under, success_response
+from adaptgen.readiness.fields import FieldWalker, follow, success_response, under
 from adaptgen.runtime.catalog import Tool
 from adaptgen.search.text import field_words, words
 from adaptgen.words import sentences
@@ -144,10 +144,10 @@ def _json_body(operation: Mapping[str, Any], pointer: str) -> tuple[Any, str]:
     content = body.get("content") if isinstance(body, dict) else None
     for media, value in (content or {}).items() if isinstance(content, dict) else ():
         if "json" in str(media) and isinstance(value, dict) and "schema" in value:
-            return value["schema"], _under(pointer, "requestBody", "content", str(media), "schema")
+            return value["schema"], under(pointer, "requestBody", "content", str(media), "schema")
     for i, param in enumerate(operation.get("parameters") or []):
         if isinstance(param, dict) and param.get("in") == "body" and "schema" in param:
-            return param["schema"], _under(pointer, "parameters", str(i), "schema")
+            return param["schema"], under(pointer, "parameters", str(i), "schema")
     return None, pointer
 
 
@@ -157,22 +157,22 @@ def _definition(
     """The first sentence of the description of the named schema `schema` is, or lists, or
     wraps (`{"data": {...}}`, `{"items": [...], "next": ...}`), else of its `allOf`'s first named
     part that has one; None without one."""
-    found = _follow(resolver, schema, source, at) if depth <= _THING_DEPTH else None
+    found = follow(resolver, schema, source, at) if depth <= _THING_DEPTH else None
     if found is None:
         return None
     node, source, at = found
     if node.get("type") == "array" or ("items" in node and not node.get("properties")):
-        return _definition(resolver, node.get("items"), source, _under(at, "items"), depth + 1)
+        return _definition(resolver, node.get("items"), source, under(at, "items"), depth + 1)
     fields: dict[str, Any] = node["properties"] if isinstance(node.get("properties"), dict) else {}
     lists = []
     for name, value in fields.items():
-        listed = _follow(resolver, value, source, _under(at, "properties", str(name)))
+        listed = follow(resolver, value, source, under(at, "properties", str(name)))
         if listed is not None and (listed[0].get("type") == "array" or "items" in listed[0]):
             lists.append((str(name), listed))
     if len(lists) == 1 and (lists[0][0].lower() in _WRAPPERS or len(fields) <= _MAX_WRAPPER_FIELDS):
         value, inner_source, inner_at = lists[0][1]
         inner = _definition(
-            resolver, value.get("items"), inner_source, _under(inner_at, "items"), depth + 1
+            resolver, value.get("items"), inner_source, under(inner_at, "items"), depth + 1
         )
         if inner is not None:
             return inner
@@ -180,7 +180,7 @@ def _definition(
     if len(wrapped) == 1 and not lists and len(fields) <= _MAX_WRAPPER_FIELDS:
         name = wrapped[0]  # `{"data": {...}}`: one thing, wrapped
         inner = _definition(
-            resolver, fields[name], source, _under(at, "properties", str(name)), depth + 1
+            resolver, fields[name], source, under(at, "properties", str(name)), depth + 1
         )
         if inner is not None:
             return inner
@@ -192,7 +192,7 @@ def _definition(
             return " ".join(" ".join(first).split()[:MAX_DEFINITION_WORDS])
     for i, part in enumerate(node.get("allOf") or []):
         if isinstance(part, dict) and "$ref" in part:
-            inner = _definition(resolver, part, source, _under(at, "allOf", str(i)), depth + 1)
+            inner = _definition(resolver, part, source, under(at, "allOf", str(i)), depth + 1)
             if inner is not None:
                 return inner
     return None
