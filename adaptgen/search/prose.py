@@ -23,6 +23,7 @@ from typing import Any
 from adaptgen.load.refs import RefResolver
 from adaptgen.load.source import SourceFile
 from adaptgen.plan.describe import plain
+from adaptgen.plan.media import answer_media
 from adaptgen.readiness.fields import FieldWalker, follow, success_response, under
 from adaptgen.runtime.catalog import Tool
 from adaptgen.search.text import field_words, words
@@ -115,8 +116,8 @@ def spec_definitions(source: SourceFile, tools: Sequence[Tool]) -> dict[str, str
             continue
         said = None
         if tool.method in ("POST", "PUT", "PATCH"):
-            body, at = _json_body(operation, tool.pointer)
-            said = _definition(resolver, body, resolver.root, at) if body is not None else None
+            body = _json_body(resolver, operation, tool.pointer)
+            said = _definition(resolver, *body) if body is not None else None
         if said is None:
             schema, at_source, at = success_response(resolver, operation, tool.pointer)
             said = _definition(resolver, schema, at_source, at) if schema is not None else None
@@ -138,17 +139,19 @@ def _last_noun(path: str) -> str:
     return next((s for s in reversed(path.split("/")) if s and "{" not in s), "")
 
 
-def _json_body(operation: Mapping[str, Any], pointer: str) -> tuple[Any, str]:
-    """An operation's JSON request body schema and where it is (None: no such body)."""
-    body = operation.get("requestBody")
-    content = body.get("content") if isinstance(body, dict) else None
-    for media, value in (content or {}).items() if isinstance(content, dict) else ():
-        if "json" in str(media) and isinstance(value, dict) and "schema" in value:
-            return value["schema"], under(pointer, "requestBody", "content", str(media), "schema")
-    for i, param in enumerate(operation.get("parameters") or []):
-        if isinstance(param, dict) and param.get("in") == "body" and "schema" in param:
-            return param["schema"], under(pointer, "parameters", str(i), "schema")
-    return None, pointer
+def _json_body(
+    resolver: RefResolver, operation: Mapping[str, Any], pointer: str
+) -> tuple[Any, SourceFile, str] | None:
+    """An operation's request body schema, as the answer's is chosen (`answer_media`: JSON's
+    first), and where it is; its `requestBody` may be a `$ref` (`components/requestBodies`).
+    None without one. A Swagger 2 `in: body` is a `requestBody` by now (`load.swagger2`)."""
+    at = under(pointer, "requestBody")
+    found = follow(resolver, operation.get("requestBody"), resolver.root, at)
+    chosen = answer_media(found[0].get("content")) if found is not None else None
+    if found is None or chosen is None:
+        return None
+    media, _ = chosen
+    return chosen[1]["schema"], found[1], under(found[2], "content", media, "schema")
 
 
 def _definition(
