@@ -215,3 +215,37 @@ def test_each_kind_of_a_discriminated_body_can_be_sent(tmp_path):
     assert tool.input_schema["required"] == ["fishtype"]
     assert fields["fishtype"]["examples"] == ["Salmon", "shark"]
     assert "The kind: Salmon, shark" in fields["fishtype"]["description"]
+
+
+def test_an_operation_that_only_fetches_a_lists_next_page_is_no_tool(tmp_path):
+    """AutoRest names the operation of a list's next page (`operationName`): Graph RBAC's
+    `Users_ListNext` takes only the link. The list's tool follows the link itself, so the next
+    page is no second tool an agent must feed a URL; without a next link to follow, or named
+    by no list, the operation stays a tool."""
+    spec = _spec("graph.windows.net", nextLinkName="odata.nextLink", operationName="Query_Next")
+    spec["paths"]["/{nextLink}"] = {
+        "get": {
+            "operationId": "Query_Next",
+            "parameters": [
+                {"name": "nextLink", "in": "path", "required": True, "type": "string"},
+            ],
+            "responses": {"200": {"description": "rows"}},
+        }
+    }
+    path = tmp_path / "rbac.json"
+    path.write_text(json.dumps(spec))
+    planned = plan(load_spec(path), "rbac", PlanOptions()).api
+    assert [t.operation_id for t in planned.tools] == ["PolicyStates_ListQueryResults"]
+    (skipped,) = planned.skipped
+    assert skipped.operation_id == "Query_Next"
+    assert "next page of PolicyStates_ListQueryResults" in skipped.reason
+    assert planned.tools[0].pagination.style == "next_url"
+
+    query = spec["paths"]["/policyStates/latest/queryResults"]["post"]
+    query["x-ms-pageable"] = {"nextLinkName": None, "operationName": "Query_Next"}
+    path.write_text(json.dumps(spec))
+    planned = plan(load_spec(path), "rbac", PlanOptions()).api
+    assert {t.operation_id for t in planned.tools} == {
+        "PolicyStates_ListQueryResults",
+        "Query_Next",
+    }

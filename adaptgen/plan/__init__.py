@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ from adaptgen.plan.names import (
     snake_case,
 )
 from adaptgen.plan.operations import OperationPlanning
-from adaptgen.plan.pagination import Conventions
+from adaptgen.plan.pagination import Conventions, azure_pageable
 from adaptgen.plan.parameters import ParameterPlanning, split_path_key
 from adaptgen.plan.schemas import SchemaInliner, clean_text
 from adaptgen.plan.security import SecurityPlanning
@@ -180,6 +180,7 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
             )
         chosen = []  # (its place, the operation, its hints, hidden)
         routes = {(path, method): op for path, method, op, *_ in operations}
+        next_pages = _next_page_operations(operations, self.doc)
         for place, (path, method, op, op_pointer, path_item) in enumerate(operations):
             op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else None
             label = op_id or f"{method.upper()} {path}"
@@ -195,6 +196,11 @@ class _Planner(ChainPlanning, OperationPlanning, ParameterPlanning, BodyPlanning
                 reason = f"the read of {twin}, declared again for POST with the same arguments"
             if not reason and (twin := _slash_twin(path, method, op, routes)):
                 reason = f"the operation of {twin}, declared again at {path} (a trailing slash)"
+            if not reason and op_id in next_pages:
+                reason = (
+                    f"the next page of {next_pages[op_id]} (its `x-ms-pageable` operationName),"
+                    " which that tool pages itself"
+                )
             if op_id in login_ops:
                 reason = "called by the session-login flow, never by the agent"
             hidden = bool(reason) and op_id in wanted
@@ -523,6 +529,29 @@ def _slash_twin(
 
 
 _NUMBERED = re.compile(r"_\d+$")  # springdoc's second operationId for one handler
+
+
+def _next_page_operations(
+    operations: Sequence[tuple[str, str, dict[str, Any], str, Any]], doc: Mapping[str, Any]
+) -> dict[str, str]:
+    """The operations that only fetch another operation's next page, by operationId, each to
+    the operationId of the list it pages: AutoRest's `x-ms-pageable` names one by its
+    `operationName` (Graph RBAC's `Users_ListNext` at `GET /{tenantID}/{nextLink}`), and such
+    an operation takes nothing but the link. The list's own tool follows that link
+    (`azure_pageable`), so a tool of the next page would only be a second way to the same
+    pages, and one an agent must feed a URL; it is skipped. Only where the list names a next
+    link (without one, the named operation is not how it pages) and not itself."""
+    ids = {op.get("operationId") for _, _, op, *_ in operations}
+    found: dict[str, str] = {}
+    for _, _, op, *_ in operations:
+        own = op.get("operationId")
+        marked = op.get("x-ms-pageable")
+        if not isinstance(own, str) or not isinstance(marked, dict):
+            continue
+        named = marked.get("operationName")
+        if isinstance(named, str) and named != own and named in ids and azure_pageable(op, doc):
+            found.setdefault(named, own)
+    return found
 
 
 def _skipped(label: str, method: str, path: str, reason: str) -> SkippedOperation:

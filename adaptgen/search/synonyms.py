@@ -101,6 +101,7 @@ choice option
 recurring repeating recurrent
 survey questionnaire
 history trail
+vacation holiday leave pto absence
 """
 
 
