@@ -205,7 +205,12 @@ def _by_type(schema: dict[str, Any], every: bool = False, depth: int = 0) -> Any
         if every and count == 1:
             # Two items, where allowed: one item reads the same in every array style, two
             # tell `a=1&a=2` from `a=1,2` (a second string or number unlike the first).
+            # A value the items list when they list more than one (an Azure `modelAsString`
+            # enum, which the tool lists as examples and Prism still holds to), else a made one.
+            listed = [v for v in (items.get("enum") or items.get("examples") or []) if v != item]
             second = item + "2" if isinstance(item, str) else item
+            if listed and isinstance(listed[0], type(item)):
+                second = listed[0]
             if isinstance(item, int | float) and not isinstance(item, bool):
                 second = item + 1
             if _valid(pair := [item, second], schema):
