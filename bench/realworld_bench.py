@@ -500,6 +500,7 @@ def prism_said(exchange: Exchange) -> str:
 
 
 _SELECTOR = re.compile(r"[?#]")
+_OPERATOR = re.compile(r"\{[./;]")  # RFC 6570's label, path and matrix operators: `{.format}`
 
 
 def _path_key(tool: Any) -> str:
@@ -779,7 +780,13 @@ def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocumen
     - VTEX's `/{fulfillmentEndpoint}/pvt/orders/{orderId}/cancel` beside
       `/{marketplaceServicesEndpoint}/pvt/orders/{marketplaceOrderId}/cancel`: two templates of
       one shape match the same requests, and Prism judges ours as the other's.
+    - NASA TechPort's `/api/projects{.format}` and `/api/projects/{id}{.format}`: Prism routes
+      no request to a template with RFC 6570's label operator (checked with curl:
+      `/api/projects.json`, `/api/projects/1.json`, `/1json`, `/1` are all
+      `NO_PATH_MATCHED_ERROR`).
     """
+    if _OPERATOR.search(key) and "_MATCHED_ERROR" in reason:
+        return f"Prism cannot route the path key {key} (an RFC 6570 operator in its template)"
     twin = _twin_template(key, method, document)
     if twin is not None:
         return f"{reason} (Prism cannot tell {key} from {twin}: both match every such path)"

@@ -194,6 +194,34 @@ def test_path_styles(echo_url, style, explode, value, path):
     assert got.data["raw_path"] == path
 
 
+def test_a_label_operator_in_the_template_sends_the_value_with_its_dot(echo_url, tmp_path):
+    """NASA TechPort's `/api/projects/{id}{.format}` declares a path parameter named `.format`:
+    RFC 6570's label operator, so the value goes with its dot (`/api/projects/7.json`), as
+    `style: label` sends it."""
+    from adaptgen.load import load_spec
+    from adaptgen.plan import PlanOptions, plan
+
+    operation = {
+        "operationId": "getProject",
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+            {"name": ".format", "in": "path", "required": True, "schema": {"type": "string"}},
+        ],
+        "responses": {"200": {"description": "the project"}},
+    }
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "TechPort", "version": "1"},
+        "paths": {"/api/projects/{id}{.format}": {"get": operation}},
+    }
+    path = tmp_path / "techport.json"
+    path.write_text(json.dumps(spec))
+    (tool,) = plan(load_spec(path), "techport", PlanOptions()).api.tools
+    assert {p.api_name: p.style for p in tool.params} == {"id": None, ".format": "label"}
+    got = send(upstream(echo_url), tool, id=7, format="json")
+    assert got.data["raw_path"] == "/api/projects/7.json"
+
+
 def test_an_iso_date_given_for_an_http_date_is_written_as_one(echo_url):
     """`If-Modified-Since`, TypeSpec's `http-date`, AutoRest's `date-time-rfc1123`: the upstream
     reads `Fri, 26 Aug 2022 14:38:00 GMT` only (TypeSpec's test server refused the ISO form,

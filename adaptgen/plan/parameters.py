@@ -284,6 +284,10 @@ class ParameterPlanning(PlannerState):
             explode = value.get("explode")
             default_style = _DEFAULT_STYLE[location]
             style = style if isinstance(style, str) and style != default_style else None
+            if location == "path" and style is None and api_name.startswith("."):
+                # RFC 6570's label operator written into the template (NASA TechPort's
+                # `/projects/{id}{.format}`): the value goes with its dot, `/projects/7.json`.
+                style = "label"
             if not isinstance(explode, bool) or explode == ((style or default_style) == "form"):
                 explode = None
             required = location == "path" or value.get("required") is True
