@@ -27,7 +27,7 @@ from adaptgen.plan.media import answer_media
 from adaptgen.readiness.fields import FieldWalker, follow, success_response, under
 from adaptgen.runtime.catalog import Tool
 from adaptgen.search.text import field_words, words
-from adaptgen.words import sentences
+from adaptgen.words import FORMAT_SUFFIX, sentences
 
 
 def spec_prose(document: Mapping[str, Any], tools: Iterable[Tool]) -> dict[str, str]:
@@ -135,8 +135,10 @@ def spec_definitions(source: SourceFile, tools: Sequence[Tool]) -> dict[str, str
 
 
 def _last_noun(path: str) -> str:
-    """A path's last segment that is no parameter (`/pods/{name}/log` -> `log`)."""
-    return next((s for s in reversed(path.split("/")) if s and "{" not in s), "")
+    """A path's last segment that is no parameter (`/pods/{name}/log` -> `log`), its format
+    suffix left out as the index leaves it (`/Calls.json` and `/Calls/{Sid}.json`: `Calls`)."""
+    segments = (FORMAT_SUFFIX.sub("", s) for s in reversed(path.split("/")))
+    return next((s for s in segments if s and "{" not in s), "")
 
 
 def _json_body(

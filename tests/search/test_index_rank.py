@@ -1515,6 +1515,7 @@ def test_a_thing_is_found_by_what_its_schema_says_it_is(tmp_path):
         "JobSpec": thing("A job spec says what a job runs and how often."),
         "Section": {"allOf": [named("SectionCompact"), {"properties": {"project": {}}}]},
         "SectionCompact": thing("A section is a subdivision of a project that groups tasks."),
+        "Call": thing("A call is a connection between a phone and the network."),
         **{
             f"{noun}Compact": thing("A generic resource, containing a globally unique identifier.")
             for noun in ("Tag", "Team", "Goal")
@@ -1535,6 +1536,10 @@ def test_a_thing_is_found_by_what_its_schema_says_it_is(tmp_path):
             for noun in ("service", "route", "gateway")
         },
         "/admins/{name}": {"get": answering("getAdmin", "Get an admin", named("Admin"))},
+        # One resource in three formats (Twilio's `.json`): a format suffix names no resource.
+        "/Calls.json": {"get": answering("listCalls", "List calls", named("Call"))},
+        "/Calls/{Sid}.json": {"get": answering("getCall", "Get a call", named("Call"))},
+        "/Calls.csv": {"get": answering("exportCalls", "Export calls", named("Call"))},
         "/jobs": {
             "post": {
                 **answering("createJob", "Create a job", named("Job")),
@@ -1564,6 +1569,10 @@ def test_a_thing_is_found_by_what_its_schema_says_it_is(tmp_path):
         name["deleteJob"]: "job represents configuration single",
         name["createJob"]: "job spec says runs often",
         name["getSection"]: "section subdivision project groups tasks",
+        **{
+            name[call]: "call connection between phone network"
+            for call in ("listCalls", "getCall", "exportCalls")
+        },
     }
     engine = SearchEngine(index)
     assert top(engine, "nuke the container instance web-7d9") == [name["deletePod"]]
