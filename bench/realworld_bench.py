@@ -500,6 +500,7 @@ def prism_said(exchange: Exchange) -> str:
 
 
 _SELECTOR = re.compile(r"[?#]")
+_EXPRESS = re.compile(r"(?:^|/):[A-Za-z_]")  # an Express-style path parameter: `/:id`
 _OPERATOR = re.compile(r"\{[./;]")  # RFC 6570's label, path and matrix operators: `{.format}`
 
 
@@ -787,6 +788,10 @@ def misrouted_by_prism(key: str, method: str, reason: str, document: SpecDocumen
     """
     if _OPERATOR.search(key) and "_MATCHED_ERROR" in reason:
         return f"Prism cannot route the path key {key} (an RFC 6570 operator in its template)"
+    if _EXPRESS.search(key) and "_MATCHED_ERROR" in reason:
+        # Nexmo Media's `/:id/info`: Express' way to name a parameter, which the planner reads
+        # (`/{id}/info`) and Prism routes as literal text.
+        return f"Prism cannot route the path key {key} (an Express-style `:name` parameter)"
     twin = _twin_template(key, method, document)
     if twin is not None:
         return f"{reason} (Prism cannot tell {key} from {twin}: both match every such path)"
@@ -947,10 +952,15 @@ def _classify_error(
         # Prism reads the whole segment as the last parameter (healthcare.gov's 10 pages).
         reason = _violation_reason(violations)
         return MOCK, f"{reason} (Prism cannot split the adjacent parameters of {path})"
-    if violations and all(_sent_yet_missing(v, last) for v in violations):
+    if violations and all(_sent_yet_missing(v, last) or _ignored_header(v) for v in violations):
         # Prism percent-encodes a name with brackets (`filter[build]` -> `filter%5bbuild%5d`)
         # and then finds it in no request, whichever way the name is sent.
         return MOCK, _violation_reason(violations) + " (sent: Prism misreads bracketed names)"
+    if violations and all(_unreadable_pattern(v) for v in violations):
+        # Amplify's `nextToken` is `pattern: (?s).*`: JavaScript's RegExp has no inline flags,
+        # so Prism refuses every value, its own example's too.
+        reason = _violation_reason(violations)
+        return MOCK, f"{reason} (a pattern with an inline flag, which JavaScript cannot read)"
     if violations:
         return ADAPTGEN, _violation_reason(violations) + page
     sent_credentials = "authorization" in {h.lower() for h in last.header_names}
@@ -994,6 +1004,16 @@ def _of_path(violation: dict[str, Any]) -> bool:
     return [str(p) for p in violation.get("location", []) if p != "request"][:1] == ["path"]
 
 
+def _unreadable_pattern(violation: dict[str, Any]) -> bool:
+    """A `pattern` violation of a pattern that starts with an inline flag (`(?s)`, `(?i)`):
+    Prism's validator compiles patterns as JavaScript, which has none."""
+    message = str(violation.get("message", ""))
+    return violation.get("code") == "pattern" and _INLINE_FLAG.search(message) is not None
+
+
+_INLINE_FLAG = re.compile(r'pattern "\\?\(\\?\?[a-zA-Z]+\\?\)')
+
+
 def _sent_yet_missing(violation: dict[str, Any], last: Exchange) -> bool:
     """A required query parameter Prism says is missing, although the request carries it."""
     location = [str(p).lower() for p in violation.get("location", []) if p != "request"]
@@ -1001,8 +1021,10 @@ def _sent_yet_missing(violation: dict[str, Any], last: Exchange) -> bool:
     if violation.get("code") != "required" or location != ["query"] or not missing:
         return False
     query = last.target.partition("?")[2]
-    sent = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
-    return unquote(missing.group(1)) in sent
+    # Prism names it in lower case (VTEX's `isConnected` as `isconnected`), and reads an empty
+    # value (`isConnected=`, the spec's own default) as none.
+    sent = {name.lower() for name, _ in parse_qsl(query, keep_blank_values=True)}
+    return unquote(missing.group(1)).lower() in sent
 
 
 def _violation_reason(violations: Sequence[dict[str, Any]]) -> str:
