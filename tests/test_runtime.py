@@ -532,3 +532,26 @@ def test_a_calls_cookies_go_back_only_to_the_origin_that_set_them():
         ("api.example.test", "s=1"),
         ("api.example.test", "mine=2"),  # a new call: the last one's cookie is gone
     ]
+
+
+def test_schemes_of_one_requirement_that_write_one_header_are_alternatives(echo_url, monkeypatch):
+    """Azure Container Registry requires `{registry_auth, registry_oauth2}`: HTTP basic and an
+    API key in `Authorization`. A request carries one `Authorization`, so the upstream asked
+    for either: the first one configured goes, and either alone is enough."""
+    token = SecurityScheme(
+        name="key", kind="api_key", env=("ECHO_KEY",), location="header", param_name="Authorization"
+    )
+    up = upstream(echo_url, [*SCHEMES, token], security=(("basic", "key", "hdr"),))
+    for name in ("ECHO_BASIC_USERNAME", "ECHO_BASIC_PASSWORD", "ECHO_KEY", "ECHO_HDR"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(UpstreamError, match="set ECHO_BASIC_USERNAME and ECHO_BASIC_PASSWORD "):
+        send(up, op("/a"))
+    monkeypatch.setenv("ECHO_HDR", SECRET)
+    monkeypatch.setenv("ECHO_KEY", f"Bearer {SECRET}")
+    headers = send(up, op("/a")).data["headers"]
+    assert headers["authorization"] == f"Bearer {SECRET}"
+    assert headers["x-api-key"] == SECRET  # a scheme of another header still goes with it
+    monkeypatch.setenv("ECHO_BASIC_USERNAME", "ada")
+    monkeypatch.setenv("ECHO_BASIC_PASSWORD", SECRET)
+    expected = base64.b64encode(f"ada:{SECRET}".encode()).decode()
+    assert send(up, op("/a")).data["headers"]["authorization"] == f"Basic {expected}"

@@ -219,6 +219,7 @@ def _choose(
     everywhere = flows.get("*")
     chosen: httpx2.Auth | None = None
     if requirement:
+        requirement = _one_per_header(requirement, schemes)
         for alternative in requirement:
             picked = [schemes[name] for name in alternative if name in schemes]
             if not picked:
@@ -239,6 +240,35 @@ def _choose(
     if everywhere is not None:
         return everywhere if chosen is None else CombinedAuth([chosen, everywhere])
     return chosen
+
+
+def _one_per_header(
+    requirement: Sequence[Sequence[str]], schemes: Mapping[str, SecurityScheme]
+) -> list[Sequence[str]]:
+    """The requirement's alternatives, each one that names several schemes writing the
+    `Authorization` header (Azure Container Registry's `{registry_auth, registry_oauth2}`:
+    HTTP basic and an API key in `Authorization`) made one alternative per such scheme, in
+    order: a request carries one `Authorization`, so an upstream can only ever have asked for
+    one of them, and an operator who sets either is served. Other alternatives as they are."""
+    out: list[Sequence[str]] = []
+    for alternative in requirement:
+        writers = [n for n in alternative if n in schemes and _writes_authorization(schemes[n])]
+        if len(writers) < 2:
+            out.append(alternative)
+            continue
+        for kept in writers:
+            out.append([n for n in alternative if n == kept or n not in writers])
+    return out
+
+
+def _writes_authorization(scheme: SecurityScheme) -> bool:
+    if scheme.kind in ("basic", "bearer"):
+        return True
+    return (
+        scheme.kind == "api_key"
+        and scheme.location == "header"
+        and (scheme.param_name or "").lower() == "authorization"
+    )
 
 
 def _given(scheme: SecurityScheme, env: Mapping[str, str]) -> bool:
